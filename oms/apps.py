@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
+
+
+class OmsConfig(AppConfig):
+    name = "oms"
+    verbose_name = "OMS core"
+
+    def ready(self) -> None:
+        # Outbox handlers and beat entries are declared in each app's tasks module.
+        autodiscover_modules("tasks")

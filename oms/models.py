@@ -1,0 +1,74 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from oms.permissions import PERMISSIONS
+
+
+class AccessArea(models.Model):  # noqa: DJ008 - never instantiated
+    """Holds the back-office permissions; it has no rows (see ``oms.permissions``)."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = PERMISSIONS
+
+
+class AuditEntry(models.Model):
+    class Action(models.TextChoices):
+        CREATE = "create", _("Created")
+        UPDATE = "update", _("Updated")
+        DELETE = "delete", _("Deleted")
+        ACCESS = "access", _("Viewed")
+        ACTION = "action", _("Action")
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=10, choices=Action.choices)
+    verb = models.CharField(max_length=60, blank=True, help_text="What was done, e.g. stock_adjust.")
+    object_type = models.CharField(max_length=60, db_index=True)
+    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    reason = models.TextField(blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type}#{self.object_id}"
+
+
+class OutboxMessage(models.Model):
+    """Background work recorded in the same transaction as its cause (see ``oms.outbox``)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    topic = models.CharField(max_length=80)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    available_at = models.DateTimeField(help_text="Not delivered before this time (retry backoff).")
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["available_at"], name="outbox_pending_idx", condition=models.Q(status="pending")
+            ),
+            models.Index(fields=["topic", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic}#{self.pk} ({self.status})"

@@ -1,0 +1,42 @@
+"""Money: ``Decimal`` amounts with an explicit currency, rounded in one place."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import models
+
+# ISO 4217 minor units; Gulf dinars have three decimals.
+CURRENCY_EXPONENTS = {"BRL": 2, "USD": 2, "EUR": 2, "SAR": 2, "AED": 2, "EGP": 2, "QAR": 2, "MAD": 2,
+                      "KWD": 3, "BHD": 3, "OMR": 3, "JOD": 3, "TND": 3, "JPY": 0, "CLP": 0}
+CURRENCY_SYMBOLS = {"BRL": "R$", "USD": "US$", "EUR": "€", "SAR": "SAR", "AED": "AED", "KWD": "KWD"}
+CURRENCY_CHOICES = [(code, code) for code in sorted(CURRENCY_EXPONENTS)]
+ZERO = Decimal("0")
+
+
+def default_currency() -> str:
+    return settings.DEFAULT_CURRENCY
+
+
+def exponent(currency: str) -> int:
+    return CURRENCY_EXPONENTS.get(currency, 2)
+
+
+def quantize(amount: Decimal | int | str, currency: str | None = None) -> Decimal:
+    """Rounds half up to the currency's minor unit: the one rounding rule for money."""
+    places = exponent(currency or default_currency())
+    return Decimal(amount).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def money_field(**kwargs) -> models.DecimalField:
+    """A money column: 18 digits with 4 decimals, so every currency's minor unit fits."""
+    kwargs.setdefault("max_digits", 18)
+    kwargs.setdefault("decimal_places", 4)
+    kwargs.setdefault("default", ZERO)
+    return models.DecimalField(**kwargs)
+
+
+def currency_field(**kwargs) -> models.CharField:
+    kwargs.setdefault("max_length", 3)
+    kwargs.setdefault("choices", CURRENCY_CHOICES)
+    kwargs.setdefault("default", default_currency)
+    return models.CharField(**kwargs)

@@ -1,0 +1,58 @@
+"""Template helpers available in every template (registered as builtins)."""
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.http import urlencode
+
+from oms.access import has_permission
+from oms.money import CURRENCY_SYMBOLS, default_currency, exponent, quantize
+
+register = template.Library()
+
+
+@register.filter
+def money(amount, currency: str | None = None) -> str:
+    """``{{ order.total|money:order.currency }}`` -> ``R$ 1.234,56`` in pt-BR, ``R$ 1,234.56`` in en."""
+    if amount is None or amount == "":
+        return ""
+    try:
+        value = Decimal(amount)
+    except (InvalidOperation, TypeError, ValueError):
+        return str(amount)
+    currency = currency or default_currency()
+    formatted = number_format(quantize(value, currency), decimal_pos=exponent(currency), use_l10n=True,
+                              force_grouping=True)
+    return f"{CURRENCY_SYMBOLS.get(currency, currency)}\u00a0{formatted}"
+
+
+@register.filter
+def can(user, permission: str) -> bool:
+    """``{% if user|can:"approve_orders" %}``"""
+    return has_permission(user, permission)
+
+
+@register.simple_tag(takes_context=True)
+def query_replace(context, **changes) -> str:
+    """The current query string with some parameters replaced (for paging and sorting links)."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return "?" + urlencode(sorted((k, v) for k in params for v in params.getlist(k)))
+
+
+@register.simple_tag(takes_context=True)
+def sort_th(context, field: str, label: str) -> str:
+    """A table header that sorts by ``field`` on the server, flipping direction on a second click."""
+    current = context["request"].GET.get("sort", "")
+    descending = current == f"-{field}"
+    target = field if descending or current != field else f"-{field}"
+    arrow = "▲" if current == field else "▼" if descending else ""
+    aria = "ascending" if current == field else "descending" if descending else "none"
+    href = query_replace(context, sort=target, page=None)
+    return format_html('<th aria-sort="{}"><a href="{}">{} {}</a></th>', aria, href, label, arrow)

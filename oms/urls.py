@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from oms import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
+    path("healthz", views.healthz, name="healthz"),
+    path("audit/", views.audit_list, name="audit_list"),
+    path("outbox/", views.outbox_list, name="outbox_list"),
+    path("outbox/<int:pk>/retry/", views.outbox_retry, name="outbox_retry"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("django-admin/", admin.site.urls),
+]
+
+for app in settings.PROJECT_APPS:
+    if app != "oms":
+        urlpatterns.append(path("", include(f"{app}.urls")))

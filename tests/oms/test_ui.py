@@ -1,0 +1,127 @@
+import json
+
+import pytest
+from django.core.cache import cache
+
+from oms.audit import audit_access, audit_record, diff
+from oms.models import AuditEntry
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "direction", "word"),
+    [("en", "ltr", "Log out"), ("pt-br", "ltr", "Sair"), ("ar", "rtl", "تسجيل الخروج")],
+)
+def test_dashboard_shell_renders_in_each_language(role_client, language, direction, word):
+    client = role_client("manager")
+    client.cookies["django_language"] = language
+    html = client.get("/").content.decode()
+    assert f'dir="{direction}"' in html
+    assert f'lang="{language}"' in html
+    assert word in html
+
+
+@pytest.mark.django_db
+def test_navigation_shows_only_what_the_role_may_open(role_client):
+    agent_html = role_client("agent").get("/").content.decode()
+    assert "/audit/" not in agent_html
+    admin_html = role_client("admin").get("/").content.decode()
+    assert "/audit/" in admin_html
+
+
+@pytest.mark.django_db
+def test_htmx_requests_carry_the_csrf_token_from_body(role_client):
+    html = role_client("agent").get("/").content.decode()
+    assert 'hx-headers=\'{"X-CSRFToken": "' in html
+    assert "htmx" in html
+
+
+@pytest.mark.django_db
+def test_login_page_and_login_rotate_the_session(client, make_user):
+    make_user("agent", username="ana")
+    assert client.get("/accounts/login/").status_code == 200
+    client.get("/accounts/login/")
+    before = client.session.session_key
+    response = client.post("/accounts/login/", {"username": "ana", "password": "correct-horse-battery"})
+    assert response.status_code == 302
+    assert client.session.session_key != before
+
+
+@pytest.mark.django_db
+def test_failed_logins_are_throttled(client, make_user, settings):
+    cache.clear()
+    make_user("agent", username="bruno")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/accounts/login/", {"username": "bruno", "password": "wrong"}, REMOTE_ADDR="10.0.0.9")
+    response = client.post(
+        "/accounts/login/", {"username": "bruno", "password": "correct-horse-battery"}, REMOTE_ADDR="10.0.0.9"
+    )
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_csrf_is_enforced_on_posts(make_user):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(make_user("admin"))
+    response = strict.post("/outbox/1/retry/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 403
+
+
+@pytest.mark.django_db
+def test_audit_page_searches_entries_and_shows_changes(role_client, make_user):
+    actor = make_user("warehouse", username="wagner")
+    audit_record(actor=actor, action="update", object_type="inventory.stocklevel", object_id="42",
+                 verb="stock_adjust", changes=diff({"on_hand": 5}, {"on_hand": 3}), reason="broken in transit")
+    audit_record(actor=actor, action="update", object_type="orders.order", object_id="7", verb="order_cancel")
+    client = role_client("admin")
+    html = client.get("/audit/", {"q": "transit"}).content.decode()
+    assert "broken in transit" in html
+    assert "on_hand: [&#x27;5&#x27;, &#x27;3&#x27;]" in html or "on_hand: [5, 3]" in html
+    assert "order_cancel" not in html
+    html = client.get("/audit/", {"actor": "wagner", "type": "orders.order"}).content.decode()
+    assert "order_cancel" in html
+
+
+def test_diff_lists_only_changed_fields():
+    assert diff({"a": 1, "b": 2}, {"a": 1, "b": 3, "c": None}) == {"b": [2, 3]}
+
+
+@pytest.mark.django_db
+def test_access_logging_records_viewer_and_path(rf, make_user):
+    user = make_user("agent")
+    request = rf.get("/customers/9/?tab=payments")
+    request.user = user
+    entry = audit_access(request, object_type="orders.customer", object_id="9")
+    assert AuditEntry.objects.get() == entry
+    assert (entry.action, entry.actor, entry.changes["path"]) == ("access", user, "/customers/9/?tab=payments")
+
+
+@pytest.mark.django_db
+def test_health_reports_each_dependency(client):
+    response = client.get("/healthz")
+    body = json.loads(response.content)
+    assert body["checks"]["database"]["ok"] is True
+    assert body["checks"]["redis"]["ok"] is True
+    # No worker runs during this test, so the service reports itself unavailable.
+    assert body["checks"]["celery"] == {"ok": False, "detail": "no worker answered"}
+    assert response.status_code == 503
+
+
+@pytest.mark.django_db
+def test_health_is_503_when_redis_is_unreachable(client, settings):
+    settings.REDIS_URL = "unix:///nonexistent/redis.sock"
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = json.loads(response.content)
+    assert body["checks"]["redis"]["ok"] is False
+    assert body["checks"]["database"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_global_search_needs_two_characters(role_client):
+    response = role_client("agent").get("/search/", {"q": "a"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "Nothing found" not in response.content.decode()
