@@ -1,4 +1,5 @@
 from oms.access import has_permission, nav_items
+from oms.permissions import ROLE_LABELS
 
 
 def navigation(request) -> dict:
@@ -10,4 +11,4 @@ def navigation(request) -> dict:
     for item in nav_items():
         if has_permission(user, item.permission):
             sections.setdefault(str(item.section), []).append(item)
-    return {"nav_sections": list(sections.items()), "user_roles": sorted(g.name for g in user.groups.all())}
+    return {"nav_sections": list(sections.items()), "user_roles": [str(ROLE_LABELS.get(g.name, g.name)) for g in user.groups.all()]}

@@ -43,6 +43,14 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
 
 ROLES = list(ROLE_PERMISSIONS)
 
+ROLE_LABELS = {
+    "agent": _("Call-center agent"),
+    "warehouse": _("Warehouse"),
+    "manager": _("Manager"),
+    "finance": _("Finance"),
+    "admin": _("Administrator"),
+}
+
 
 def sync_roles(apps) -> None:
     """Creates the role groups and sets exactly their permissions (used by data migrations)."""

@@ -1,7 +1,8 @@
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
 
-from oms.permissions import ROLES
+from oms.permissions import ROLES, sync_roles
 from tests.factories import UserFactory
 
 
@@ -12,6 +13,9 @@ def make_user(db):
     def make(role: str | None = None, **fields):
         user = UserFactory(**fields)
         if role:
+            if not Group.objects.filter(name=role).exists():
+                # transaction=True tests flush the tables the data migration filled.
+                sync_roles(django_apps)
             user.groups.add(Group.objects.get(name=role))
         return user
 
@@ -34,3 +38,68 @@ def role_client(client, make_user):
 @pytest.fixture(params=ROLES)
 def any_role(request):
     return request.param
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright (its own browser download cannot work here)."""
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Chromium is missing: `make test` installs the Debian package 'chromium'")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser page; ``page.base_url`` is the live server's address."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.base_url = live_server.url
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def login(page, make_user):
+    """``login("agent")`` logs a new user with that role in through the real login form."""
+
+    def do_login(role: str, language: str = "en"):
+        user = make_user(role)
+        page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base_url}])
+        page.goto("/accounts/login/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", "correct-horse-battery")
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{page.base_url}/")
+        return user
+
+    return do_login
+
+
+def assert_no_horizontal_overflow(page) -> None:
+    """Fails when an element sticks out of the viewport sideways (a common right-to-left breakage)."""
+    overflow = page.evaluate(
+        """() => {
+            const width = document.documentElement.clientWidth;
+            const bad = [];
+            for (const el of document.querySelectorAll('body *')) {
+                const r = el.getBoundingClientRect();
+                if (r.width && (r.right > width + 1 || r.left < -1)) bad.push(el.tagName + '.' + el.className);
+            }
+            return {scroll: document.documentElement.scrollWidth - width, bad: bad.slice(0, 10)};
+        }"""
+    )
+    assert overflow["scroll"] <= 0, overflow
