@@ -11,4 +11,5 @@ def navigation(request) -> dict:
     for item in nav_items():
         if has_permission(user, item.permission):
             sections.setdefault(str(item.section), []).append(item)
-    return {"nav_sections": list(sections.items()), "user_roles": [str(ROLE_LABELS.get(g.name, g.name)) for g in user.groups.all()]}
+    roles = [str(ROLE_LABELS.get(group.name, group.name)) for group in user.groups.all()]
+    return {"nav_sections": list(sections.items()), "user_roles": roles}
