@@ -1,0 +1,81 @@
+"""Brazilian tax ids (CPF for people, CNPJ for companies) and postal codes (CEP)."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+_CEP = re.compile(r"^\d{5}-?\d{3}$")
+
+
+def digits(value: str) -> str:
+    return re.sub(r"\D", "", value or "")
+
+
+def _check_digit(numbers: list[int], weights: list[int]) -> int:
+    remainder = sum(n * w for n, w in zip(numbers, weights, strict=True)) % 11
+    return 0 if remainder < 2 else 11 - remainder
+
+
+def is_valid_cpf(value: str) -> bool:
+    number = [int(c) for c in digits(value)]
+    if len(number) != 11 or len(set(number)) == 1:
+        return False
+    first = _check_digit(number[:9], list(range(10, 1, -1)))
+    second = _check_digit(number[:10], list(range(11, 1, -1)))
+    return number[9] == first and number[10] == second
+
+
+def is_valid_cnpj(value: str) -> bool:
+    number = [int(c) for c in digits(value)]
+    if len(number) != 14 or len(set(number)) == 1:
+        return False
+    weights = [5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]
+    first = _check_digit(number[:12], weights)
+    second = _check_digit(number[:13], [6, *weights])
+    return number[12] == first and number[13] == second
+
+
+def normalize_tax_id(value: str, country: str = "BR") -> str:
+    """Digits only for Brazil (CPF/CNPJ); other countries keep their text, trimmed and upper-cased."""
+    if country == "BR":
+        return digits(value)
+    return (value or "").strip().upper()
+
+
+def validate_tax_id(value: str, *, country: str = "BR", kind: str = "person") -> str:
+    """Returns the normalized id or raises ``ValidationError`` naming what is wrong."""
+    normalized = normalize_tax_id(value, country)
+    if not normalized or country != "BR":
+        return normalized
+    if kind == "company" or len(normalized) == 14:
+        if not is_valid_cnpj(normalized):
+            raise ValidationError(_("Invalid CNPJ: it must have 14 digits with valid check digits."), code="cnpj")
+    elif not is_valid_cpf(normalized):
+        raise ValidationError(_("Invalid CPF: it must have 11 digits with valid check digits."), code="cpf")
+    return normalized
+
+
+def normalize_cep(value: str) -> str:
+    number = digits(value)
+    return f"{number[:5]}-{number[5:]}" if len(number) == 8 else (value or "").strip()
+
+
+def validate_cep(value: str) -> str:
+    if not _CEP.match((value or "").strip()):
+        raise ValidationError(_("Invalid CEP: use 8 digits, e.g. 01310-100."), code="cep")
+    return normalize_cep(value)
+
+
+def format_tax_id(value: str) -> str:
+    if len(value) == 11 and value.isdigit():
+        return f"{value[:3]}.{value[3:6]}.{value[6:9]}-{value[9:]}"
+    if len(value) == 14 and value.isdigit():
+        return f"{value[:2]}.{value[2:5]}.{value[5:8]}/{value[8:12]}-{value[12:]}"
+    return value
+
+
+def normalize_phone(value: str) -> str:
+    """Digits only, with a leading + kept (so '+55 (11) 98765-4321' -> '+5511987654321')."""
+    value = (value or "").strip()
+    return ("+" if value.startswith("+") else "") + digits(value)
