@@ -44,6 +44,7 @@ bench: venv services messages
 
 stop:
 	@-pkill -f "$(CURDIR)/.venv/bin/celery" 2>/dev/null || true
+	@-pkill -f "$(CURDIR)/manage.py runserver" 2>/dev/null || true
 	@scripts/services.sh stop
 
 clean: stop

@@ -2,6 +2,8 @@
 # Starts the web server, a Celery worker and Celery beat; Ctrl-C stops all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT="$(pwd)"
+BIN="$ROOT/.venv/bin"
 HOST="${1:-127.0.0.1}"
 PORT="${2:-8000}"
 mkdir -p .run/logs
@@ -14,17 +16,17 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-.venv/bin/celery -A oms worker -l info --concurrency 2 -Q celery >.run/logs/worker.log 2>&1 &
+"$BIN/celery" -A oms worker -l info --concurrency 2 -Q celery >.run/logs/worker.log 2>&1 &
 pids+=($!)
-.venv/bin/celery -A oms beat -l info --schedule .run/celerybeat-schedule >.run/logs/beat.log 2>&1 &
+"$BIN/celery" -A oms beat -l info --schedule .run/celerybeat-schedule >.run/logs/beat.log 2>&1 &
 pids+=($!)
 
 echo
 echo "OMS is running at http://$HOST:$PORT/  (worker and beat logs in .run/logs/)"
 echo "Demo logins:"
-.venv/bin/python manage.py demo_logins
+"$BIN/python" manage.py demo_logins
 echo "Press Ctrl-C to stop."
 echo
-.venv/bin/python manage.py runserver "$HOST:$PORT" --noreload &
+"$BIN/python" "$ROOT/manage.py" runserver "$HOST:$PORT" --noreload &
 pids+=($!)
 wait "${pids[-1]}"
