@@ -1,0 +1,61 @@
+"""Domain errors of the inventory app: each has a stable ``code`` and a human ``message``."""
+
+from django.utils.translation import gettext as _
+
+
+class InventoryError(Exception):
+    code = "inventory_error"
+
+    def __init__(self, message: str = "", *, field: str | None = None):
+        self.message = message or _("The stock operation could not be done.")
+        self.field = field
+        super().__init__(self.message)
+
+
+class OutOfStock(InventoryError):
+    """Not enough available stock; ``shortages`` lists ``(variant_id, location_id, requested, available)``."""
+
+    code = "out_of_stock"
+
+    def __init__(self, shortages: list[tuple[int, int, int, int]], message: str = ""):
+        self.shortages = shortages
+        if not message:
+            parts = [
+                _("SKU #%(variant)s at location #%(location)s: requested %(requested)s, available %(available)s")
+                % {"variant": v, "location": loc, "requested": r, "available": a}
+                for v, loc, r, a in shortages
+            ]
+            message = _("Not enough stock. %(details)s") % {"details": "; ".join(parts)}
+        super().__init__(message)
+
+
+class InsufficientReserved(InventoryError):
+    code = "insufficient_reserved"
+
+
+class InvalidQuantity(InventoryError):
+    code = "invalid_quantity"
+
+
+class UnknownVariant(InventoryError):
+    code = "unknown_variant"
+
+
+class UnknownLocation(InventoryError):
+    code = "unknown_location"
+
+
+class CountBelowReserved(InventoryError):
+    code = "count_below_reserved"
+
+
+class InvalidTransition(InventoryError):
+    code = "invalid_transition"
+
+
+class ReceiptTooLarge(InventoryError):
+    code = "receipt_too_large"
+
+
+class ImportFailed(InventoryError):
+    code = "import_failed"

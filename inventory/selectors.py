@@ -1,0 +1,107 @@
+"""Read queries for views, other apps and reports (no writes)."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+
+from inventory.models import KitComponent, Location, PurchaseOrder, StockLevel, Transfer, Variant
+
+
+def availability(*, variant_ids: Iterable[int], location_ids: Iterable[int] | None = None) -> dict[int, dict[int, int]]:
+    """``{variant_id: {location_id: available}}`` with available = on hand - reserved - safety stock (>= 0).
+
+    Every requested variant is a key (an empty dict when it is stocked nowhere). Without ``location_ids``
+    only active locations are considered. A kit's availability at a location is the number of whole kits
+    its components allow there.
+    """
+    variant_ids = list(dict.fromkeys(variant_ids))
+    result: dict[int, dict[int, int]] = {v: {} for v in variant_ids}
+    if not variant_ids:
+        return result
+    kit_ids = set(Variant.objects.filter(pk__in=variant_ids, is_kit=True).values_list("pk", flat=True))
+    recipes: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for kit_id, component_id, qty in KitComponent.objects.filter(kit_id__in=kit_ids).values_list(
+        "kit_id", "component_id", "quantity"
+    ):
+        recipes[kit_id].append((component_id, qty))
+    stocked = set(variant_ids) - kit_ids
+    stocked |= {component for recipe in recipes.values() for component, _q in recipe}
+    levels = StockLevel.objects.filter(variant_id__in=stocked)
+    if location_ids is None:
+        levels = levels.filter(location__is_active=True)
+    else:
+        levels = levels.filter(location_id__in=list(location_ids))
+    free: dict[int, dict[int, int]] = defaultdict(dict)
+    for variant_id, location_id, on_hand, reserved, safety in levels.values_list(
+        "variant_id", "location_id", "on_hand", "reserved", "safety_stock"
+    ):
+        free[variant_id][location_id] = max(on_hand - reserved - safety, 0)
+    for variant_id in variant_ids:
+        if variant_id not in kit_ids:
+            result[variant_id] = dict(free.get(variant_id, {}))
+            continue
+        recipe = recipes.get(variant_id, [])
+        if not recipe:
+            continue
+        locations = set().union(*(free.get(component, {}).keys() for component, _q in recipe))
+        result[variant_id] = {
+            loc: min(free.get(component, {}).get(loc, 0) // qty for component, qty in recipe) for loc in locations
+        }
+    return result
+
+
+def variant_search(*, query: str, limit: int = 20) -> list[Variant]:
+    """SKUs matching every word of ``query`` in SKU, barcode, name, brand or category; exact SKU/barcode first.
+
+    Uses the trigram index on ``UPPER(search_text)`` so it stays fast with 100,000 SKUs.
+    """
+    words = query.strip().split()
+    if not words:
+        return []
+    exact = query.strip()
+    condition = Q()
+    for word in words[:6]:
+        condition &= Q(search_text__icontains=word)
+    rows = (
+        Variant.objects.filter(condition | Q(sku__iexact=exact) | Q(barcode=exact))
+        .select_related("product", "product__brand")
+        .annotate(exact=Case(When(Q(sku__iexact=exact) | Q(barcode=exact), then=Value(True)), default=Value(False),
+                             output_field=BooleanField()))
+        .order_by("-exact", "-is_active", "sku")
+    )
+    return list(rows[:limit])
+
+
+def search_text_for(*, sku: str, barcode: str, name: str, brand: str, category: str, product_code: str) -> str:
+    return " ".join(part for part in (sku, barcode, product_code, name, brand, category) if part).lower()
+
+
+def on_order(*, keys: Iterable[tuple[int, int]] | None = None) -> dict[tuple[int, int], int]:
+    """Open quantity per (variant, location) on draft/sent purchase orders and inbound transfers in transit."""
+    from django.db.models import F, Sum
+
+    from inventory.models import PurchaseOrderLine, TransferLine
+
+    open_po = PurchaseOrderLine.objects.filter(purchase_order__status__in=[
+        PurchaseOrder.Status.DRAFT, PurchaseOrder.Status.SENT, PurchaseOrder.Status.PARTIALLY_RECEIVED,
+    ])
+    transit = TransferLine.objects.filter(transfer__status__in=[Transfer.Status.REQUESTED,
+                                                                Transfer.Status.IN_TRANSIT])
+    if keys is not None:
+        keys = list(keys)
+        variant_ids = {v for v, _l in keys}
+        open_po = open_po.filter(variant_id__in=variant_ids)
+        transit = transit.filter(variant_id__in=variant_ids)
+    totals: dict[tuple[int, int], int] = defaultdict(int)
+    for v, loc, qty in open_po.values_list("variant_id", "purchase_order__location_id").annotate(
+        q=Sum(F("quantity_ordered") - F("quantity_received"))
+    ):
+        totals[(v, loc)] += qty or 0
+    for v, loc, qty in transit.values_list("variant_id", "transfer__to_location_id").annotate(q=Sum("quantity")):
+        totals[(v, loc)] += qty or 0
+    return dict(totals)
+
+
+def active_locations() -> QuerySet[Location]:
+    return Location.objects.filter(is_active=True).order_by("code")

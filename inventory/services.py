@@ -1,0 +1,569 @@
+"""The only code that changes stock, purchasing and transfers.
+
+Every change of on-hand or reserved stock writes a ``StockMovement`` in the same transaction. Stock
+rows are locked with ``SELECT ... FOR UPDATE`` in primary-key order, so concurrent callers never
+deadlock and never oversell; the database constraints are the last line of defence.
+
+The stock functions (``stock_*``) open ``transaction.atomic()`` so they can run on their own or inside
+a caller's transaction (e.g. order placement); a failure rolls back only their savepoint and nothing
+they did remains. Screen-level entry points (adjust, count, transfers, purchase orders) are durable.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inventory.errors import (
+    CountBelowReserved,
+    InsufficientReserved,
+    InvalidQuantity,
+    InvalidTransition,
+    OutOfStock,
+    ReceiptTooLarge,
+    UnknownLocation,
+    UnknownVariant,
+)
+from inventory.models import (
+    KitComponent,
+    Location,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    StockLevel,
+    StockMovement,
+    Supplier,
+    Transfer,
+    TransferLine,
+    Variant,
+)
+from oms.audit import audit_record
+from oms.models import AuditEntry
+
+Reason = StockMovement.Reason
+
+
+@dataclass(frozen=True)
+class StockLine:
+    variant_id: int
+    location_id: int
+    quantity: int
+
+
+Key = tuple[int, int]
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _user(acting_user):
+    return acting_user if getattr(acting_user, "is_authenticated", False) else None
+
+
+def _expand(lines: Iterable[StockLine]) -> dict[Key, int]:
+    """Validates lines, replaces kits by their components and sums quantities per (variant, location)."""
+    lines = list(lines)
+    if not lines:
+        raise InvalidQuantity(_("No stock lines were given."))
+    for line in lines:
+        if not isinstance(line.quantity, int) or isinstance(line.quantity, bool) or line.quantity <= 0:
+            raise InvalidQuantity(_("Quantity must be a whole number above zero (got %(q)s).") % {"q": line.quantity})
+    variant_ids = {line.variant_id for line in lines}
+    kinds = dict(Variant.objects.filter(pk__in=variant_ids).values_list("pk", "is_kit"))
+    missing = sorted(variant_ids - set(kinds))
+    if missing:
+        raise UnknownVariant(_("Unknown SKU id(s): %(ids)s") % {"ids": ", ".join(map(str, missing))})
+    location_ids = {line.location_id for line in lines}
+    found = set(Location.objects.filter(pk__in=location_ids).values_list("pk", flat=True))
+    if location_ids - found:
+        missing_locations = ", ".join(map(str, sorted(location_ids - found)))
+        raise UnknownLocation(_("Unknown location id(s): %(ids)s") % {"ids": missing_locations})
+    components: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    kit_ids = [pk for pk, is_kit in kinds.items() if is_kit]
+    if kit_ids:
+        for kit_id, component_id, qty in KitComponent.objects.filter(kit_id__in=kit_ids).values_list(
+            "kit_id", "component_id", "quantity"
+        ):
+            components[kit_id].append((component_id, qty))
+    wanted: dict[Key, int] = defaultdict(int)
+    for line in lines:
+        if kinds[line.variant_id]:
+            if not components[line.variant_id]:
+                raise UnknownVariant(_("Kit #%(id)s has no components.") % {"id": line.variant_id})
+            for component_id, qty in components[line.variant_id]:
+                wanted[(component_id, line.location_id)] += qty * line.quantity
+        else:
+            wanted[(line.variant_id, line.location_id)] += line.quantity
+    return dict(wanted)
+
+
+def _check_single(variant_id: int, location_id: int) -> None:
+    """Validates one stocked (non-kit) SKU and a location for adjust/count/safety changes."""
+    variant = Variant.objects.filter(pk=variant_id).values_list("is_kit", flat=True).first()
+    if variant is None:
+        raise UnknownVariant(_("Unknown SKU id %(id)s.") % {"id": variant_id})
+    if variant:
+        raise InvalidQuantity(_("A kit holds no stock of its own; change its components instead."))
+    if not Location.objects.filter(pk=location_id).exists():
+        raise UnknownLocation(_("Unknown location id %(id)s.") % {"id": location_id})
+
+
+def _lock_levels(keys: Iterable[Key], *, create: bool) -> dict[Key, StockLevel]:
+    """Locks the stock rows of ``keys`` in primary-key order; creates missing rows first if asked."""
+    keys = sorted(set(keys))
+    condition = Q()
+    for variant_id, location_id in keys:
+        condition |= Q(variant_id=variant_id, location_id=location_id)
+    if create:
+        existing = set(StockLevel.objects.filter(condition).values_list("variant_id", "location_id"))
+        missing = [StockLevel(variant_id=v, location_id=loc) for v, loc in keys if (v, loc) not in existing]
+        if missing:
+            StockLevel.objects.bulk_create(missing, ignore_conflicts=True)
+    rows = StockLevel.objects.select_for_update(of=("self",)).filter(condition).order_by("pk")
+    return {(row.variant_id, row.location_id): row for row in rows}
+
+
+def _apply(levels: dict[Key, StockLevel], changes: dict[Key, tuple[int, int]], *, reason: str, reference: str,
+           acting_user, note: str = "") -> list[StockMovement]:
+    """Applies (on_hand, reserved) deltas to locked rows and writes one movement per row."""
+    user = _user(acting_user)
+    movements = []
+    for key in sorted(changes):
+        on_hand_delta, reserved_delta = changes[key]
+        if on_hand_delta == 0 and reserved_delta == 0:
+            continue
+        level = levels[key]
+        StockLevel.objects.filter(pk=level.pk).update(
+            on_hand=F("on_hand") + on_hand_delta, reserved=F("reserved") + reserved_delta, updated_at=timezone.now()
+        )
+        level.on_hand += on_hand_delta
+        level.reserved += reserved_delta
+        movements.append(StockMovement(
+            variant_id=key[0], location_id=key[1], on_hand_delta=on_hand_delta, reserved_delta=reserved_delta,
+            reason=reason, reference=reference[:64], note=note[:255], user=user,
+        ))
+    return StockMovement.objects.bulk_create(movements)
+
+
+def _free(level: StockLevel | None, *, respect_safety_stock: bool) -> int:
+    if level is None:
+        return 0
+    safety = level.safety_stock if respect_safety_stock else 0
+    return max(level.on_hand - level.reserved - safety, 0)
+
+
+# --- stock services -----------------------------------------------------------------------------
+
+
+def stock_reserve(*, lines: list[StockLine], reference: str, acting_user, respect_safety_stock: bool = True) -> None:
+    """Reserves every line or none (raises ``OutOfStock`` listing every shortage)."""
+    with transaction.atomic():
+        wanted = _expand(lines)
+        levels = _lock_levels(wanted, create=False)
+        shortages = []
+        for (variant_id, location_id), quantity in sorted(wanted.items()):
+            free = _free(levels.get((variant_id, location_id)), respect_safety_stock=respect_safety_stock)
+            if free < quantity:
+                shortages.append((variant_id, location_id, quantity, free))
+        if shortages:
+            raise OutOfStock(shortages)
+        _apply(levels, {key: (0, qty) for key, qty in wanted.items()}, reason=Reason.RESERVATION,
+               reference=reference, acting_user=acting_user)
+
+
+def _take_reserved(wanted: dict[Key, int], levels: dict[Key, StockLevel]) -> None:
+    short = [(k, q, levels[k].reserved if k in levels else 0) for k, q in sorted(wanted.items())
+             if k not in levels or levels[k].reserved < q]
+    if short:
+        details = "; ".join(
+            _("SKU #%(v)s at location #%(l)s: %(q)s asked, %(r)s reserved") % {"v": k[0], "l": k[1], "q": q, "r": r}
+            for k, q, r in short
+        )
+        raise InsufficientReserved(_("Not enough reserved stock. %(details)s") % {"details": details})
+
+
+def stock_release(*, lines: list[StockLine], reference: str, acting_user) -> None:
+    """Gives back reserved stock (order cancelled or changed)."""
+    with transaction.atomic():
+        wanted = _expand(lines)
+        levels = _lock_levels(wanted, create=False)
+        _take_reserved(wanted, levels)
+        _apply(levels, {key: (0, -qty) for key, qty in wanted.items()}, reason=Reason.RELEASE,
+               reference=reference, acting_user=acting_user)
+
+
+def stock_consume(*, lines: list[StockLine], reference: str, acting_user) -> None:
+    """Ships reserved stock: on hand and reserved both drop."""
+    with transaction.atomic():
+        wanted = _expand(lines)
+        levels = _lock_levels(wanted, create=False)
+        _take_reserved(wanted, levels)
+        _apply(levels, {key: (-qty, -qty) for key, qty in wanted.items()}, reason=Reason.SHIPMENT,
+               reference=reference, acting_user=acting_user)
+
+
+def stock_sell(*, lines: list[StockLine], reference: str, acting_user) -> None:
+    """Sells unreserved stock on the spot (store counter): on hand drops, never below what is reserved."""
+    with transaction.atomic():
+        wanted = _expand(lines)
+        levels = _lock_levels(wanted, create=False)
+        shortages = [(k[0], k[1], q, _free(levels.get(k), respect_safety_stock=False))
+                     for k, q in sorted(wanted.items()) if _free(levels.get(k), respect_safety_stock=False) < q]
+        if shortages:
+            raise OutOfStock(shortages)
+        _apply(levels, {key: (-qty, 0) for key, qty in wanted.items()}, reason=Reason.SALE,
+               reference=reference, acting_user=acting_user)
+
+
+def _stock_in(*, lines, reference, acting_user, reason, note="") -> None:
+    with transaction.atomic():
+        wanted = _expand(lines)
+        levels = _lock_levels(wanted, create=True)
+        _apply(levels, {key: (qty, 0) for key, qty in wanted.items()}, reason=reason, reference=reference,
+               acting_user=acting_user, note=note)
+
+
+def stock_return(*, lines: list[StockLine], reference: str, acting_user) -> None:
+    """Returned goods back on the shelf: on hand rises."""
+    _stock_in(lines=lines, reference=reference, acting_user=acting_user, reason=Reason.RETURN)
+
+
+def stock_receive(*, lines: list[StockLine], reference: str, acting_user, note: str = "") -> None:
+    """Goods received (purchase order, supplier delivery): on hand rises."""
+    _stock_in(lines=lines, reference=reference, acting_user=acting_user, reason=Reason.RECEIPT, note=note)
+
+
+def stock_adjust(*, variant_id: int, location_id: int, delta: int, reason: str, acting_user,
+                 reference: str = "") -> StockLevel:
+    """Corrects on-hand stock by ``delta`` (damage, found, shrinkage); audited with its reason."""
+    if not isinstance(delta, int) or delta == 0:
+        raise InvalidQuantity(_("The adjustment must be a whole number other than zero."), field="delta")
+    if not reason.strip():
+        raise InvalidQuantity(_("Give a reason for the adjustment."), field="reason")
+    with transaction.atomic():
+        _check_single(variant_id, location_id)
+        levels = _lock_levels([(variant_id, location_id)], create=True)
+        level = levels[(variant_id, location_id)]
+        before = level.on_hand
+        if level.on_hand + delta < level.reserved:
+            raise InvalidQuantity(
+                _("On hand would become %(new)s, below the %(reserved)s units reserved.")
+                % {"new": level.on_hand + delta, "reserved": level.reserved},
+                field="delta",
+            )
+        _apply(levels, {(variant_id, location_id): (delta, 0)}, reason=Reason.ADJUSTMENT,
+               reference=reference or f"adjust:{level.pk}", acting_user=acting_user, note=reason)
+        audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=level, verb="stock_adjust",
+                     changes={"on_hand": [before, level.on_hand]}, reason=reason)
+        return level
+
+
+def stock_count(*, variant_id: int, location_id: int, counted: int, acting_user, note: str = "") -> StockLevel:
+    """Cycle count: sets on hand to what was counted and records the difference."""
+    if not isinstance(counted, int) or counted < 0:
+        raise InvalidQuantity(_("The counted quantity must be a whole number, zero or more."), field="counted")
+    with transaction.atomic():
+        _check_single(variant_id, location_id)
+        levels = _lock_levels([(variant_id, location_id)], create=True)
+        level = levels[(variant_id, location_id)]
+        before = level.on_hand
+        if counted < level.reserved:
+            raise CountBelowReserved(
+                _("%(counted)s counted, but %(reserved)s units are reserved for orders: release or reallocate "
+                  "them first.") % {"counted": counted, "reserved": level.reserved},
+            )
+        _apply(levels, {(variant_id, location_id): (counted - before, 0)}, reason=Reason.COUNT,
+               reference=f"count:{level.pk}", acting_user=acting_user, note=note)
+        audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=level, verb="stock_count",
+                     changes={"on_hand": [before, counted]}, reason=note)
+        return level
+
+
+def stock_set_safety(*, variant_id: int, location_id: int, safety_stock: int, acting_user) -> StockLevel:
+    if not isinstance(safety_stock, int) or safety_stock < 0:
+        raise InvalidQuantity(_("Safety stock must be a whole number, zero or more."), field="safety_stock")
+    with transaction.atomic():
+        _check_single(variant_id, location_id)
+        level = _lock_levels([(variant_id, location_id)], create=True)[(variant_id, location_id)]
+        before = level.safety_stock
+        StockLevel.objects.filter(pk=level.pk).update(safety_stock=safety_stock)
+        level.safety_stock = safety_stock
+        audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=level, verb="stock_set_safety",
+                     changes={"safety_stock": [before, safety_stock]})
+        return level
+
+
+# --- ledger verification ------------------------------------------------------------------------
+
+LEDGER_DRIFT_SQL = """
+SELECT COALESCE(l.variant_id, m.variant_id), COALESCE(l.location_id, m.location_id),
+       COALESCE(l.on_hand, 0), COALESCE(m.on_hand, 0), COALESCE(l.reserved, 0), COALESCE(m.reserved, 0)
+FROM inventory_stocklevel l
+FULL OUTER JOIN (
+    SELECT variant_id, location_id, SUM(on_hand_delta) AS on_hand, SUM(reserved_delta) AS reserved
+    FROM inventory_stockmovement GROUP BY variant_id, location_id
+) m ON m.variant_id = l.variant_id AND m.location_id = l.location_id
+WHERE COALESCE(l.on_hand, 0) <> COALESCE(m.on_hand, 0) OR COALESCE(l.reserved, 0) <> COALESCE(m.reserved, 0)
+ORDER BY 1, 2
+"""
+
+
+@dataclass(frozen=True)
+class LedgerDrift:
+    variant_id: int
+    location_id: int
+    level_on_hand: int
+    ledger_on_hand: int
+    level_reserved: int
+    ledger_reserved: int
+
+
+def ledger_drift() -> list[LedgerDrift]:
+    """Every stock level whose on hand or reserved differs from the sum of its movements."""
+    with connection.cursor() as cursor:
+        cursor.execute(LEDGER_DRIFT_SQL)
+        return [LedgerDrift(*map(int, row)) for row in cursor.fetchall()]
+
+
+# --- transfers ----------------------------------------------------------------------------------
+
+TRANSFER_TRANSITIONS = {
+    Transfer.Status.REQUESTED: {Transfer.Status.IN_TRANSIT, Transfer.Status.CANCELLED},
+    Transfer.Status.IN_TRANSIT: {Transfer.Status.RECEIVED},
+    Transfer.Status.RECEIVED: set(),
+    Transfer.Status.CANCELLED: set(),
+}
+
+
+def _transfer_transition(transfer: Transfer, *, to: str, acting_user) -> None:
+    """The one place a transfer changes status (on a locked row)."""
+    if to not in TRANSFER_TRANSITIONS[transfer.status]:
+        raise InvalidTransition(
+            _("Transfer %(number)s cannot go from %(old)s to %(new)s.")
+            % {"number": transfer.number, "old": Transfer.Status(transfer.status).label,
+               "new": Transfer.Status(to).label}
+        )
+    old = transfer.status
+    transfer.status = to
+    stamp = {Transfer.Status.IN_TRANSIT: "shipped_at", Transfer.Status.RECEIVED: "received_at",
+             Transfer.Status.CANCELLED: "cancelled_at"}[to]
+    setattr(transfer, stamp, timezone.now())
+    transfer.save(update_fields=["status", stamp])
+    audit_record(actor=acting_user, action=AuditEntry.Action.ACTION, obj=transfer, verb=f"transfer_{to}",
+                 changes={"status": [old, to]})
+
+
+def _lock_transfer(transfer_id: int) -> Transfer:
+    transfer = Transfer.objects.select_for_update(of=("self",)).filter(pk=transfer_id).first()
+    if transfer is None:
+        raise InvalidTransition(_("Transfer #%(id)s does not exist.") % {"id": transfer_id})
+    return transfer
+
+
+def _transfer_lines(transfer: Transfer, location_id: int) -> list[StockLine]:
+    return [StockLine(line.variant_id, location_id, line.quantity) for line in transfer.lines.all()]
+
+
+def transfer_create(*, from_location_id: int, to_location_id: int, lines: list[tuple[int, int]], acting_user,
+                    reference: str = "", notes: str = "") -> Transfer:
+    """Requests a transfer and reserves its stock at the source (``lines``: (variant_id, quantity))."""
+    if from_location_id == to_location_id:
+        raise InvalidQuantity(_("Choose two different locations."), field="to_location")
+    merged: dict[int, int] = defaultdict(int)
+    for variant_id, quantity in lines:
+        if not isinstance(quantity, int) or quantity <= 0:
+            raise InvalidQuantity(_("Quantity must be a whole number above zero."))
+        merged[variant_id] += quantity
+    if not merged:
+        raise InvalidQuantity(_("Add at least one line."))
+    with transaction.atomic():
+        if Variant.objects.filter(pk__in=merged, is_kit=True).exists():
+            raise InvalidQuantity(_("Kits cannot be transferred; transfer their components."))
+        transfer = Transfer.objects.create(from_location_id=from_location_id, to_location_id=to_location_id,
+                                           reference=reference, notes=notes, created_by=_user(acting_user))
+        TransferLine.objects.bulk_create(
+            [TransferLine(transfer=transfer, variant_id=v, quantity=q) for v, q in sorted(merged.items())]
+        )
+        stock_reserve(lines=[StockLine(v, from_location_id, q) for v, q in sorted(merged.items())],
+                      reference=f"transfer:{transfer.pk}", acting_user=acting_user, respect_safety_stock=False)
+        audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=transfer, verb="transfer_create",
+                     changes={"lines": {str(v): q for v, q in merged.items()}})
+        return transfer
+
+
+def transfer_ship(*, transfer_id: int, acting_user) -> Transfer:
+    """Stock leaves the source: its reservation is consumed and the transfer is in transit."""
+    with transaction.atomic():
+        transfer = _lock_transfer(transfer_id)
+        _transfer_transition(transfer, to=Transfer.Status.IN_TRANSIT, acting_user=acting_user)
+        wanted = _expand(_transfer_lines(transfer, transfer.from_location_id))
+        levels = _lock_levels(wanted, create=False)
+        _take_reserved(wanted, levels)
+        _apply(levels, {k: (-q, -q) for k, q in wanted.items()}, reason=Reason.TRANSFER_OUT,
+               reference=f"transfer:{transfer.pk}", acting_user=acting_user)
+        return transfer
+
+
+def transfer_receive(*, transfer_id: int, acting_user) -> Transfer:
+    """Stock arrives at the destination."""
+    with transaction.atomic():
+        transfer = _lock_transfer(transfer_id)
+        _transfer_transition(transfer, to=Transfer.Status.RECEIVED, acting_user=acting_user)
+        _stock_in(lines=_transfer_lines(transfer, transfer.to_location_id), reference=f"transfer:{transfer.pk}",
+                  acting_user=acting_user, reason=Reason.TRANSFER_IN)
+        return transfer
+
+
+def transfer_cancel(*, transfer_id: int, acting_user) -> Transfer:
+    """Cancels a transfer not yet shipped and releases what it held at the source."""
+    with transaction.atomic():
+        transfer = _lock_transfer(transfer_id)
+        _transfer_transition(transfer, to=Transfer.Status.CANCELLED, acting_user=acting_user)
+        stock_release(lines=_transfer_lines(transfer, transfer.from_location_id),
+                      reference=f"transfer:{transfer.pk}", acting_user=acting_user)
+        return transfer
+
+
+# --- purchase orders ----------------------------------------------------------------------------
+
+PO_TRANSITIONS = {
+    PurchaseOrder.Status.DRAFT: {PurchaseOrder.Status.SENT, PurchaseOrder.Status.CANCELLED},
+    PurchaseOrder.Status.SENT: {PurchaseOrder.Status.PARTIALLY_RECEIVED, PurchaseOrder.Status.RECEIVED,
+                                PurchaseOrder.Status.CANCELLED},
+    PurchaseOrder.Status.PARTIALLY_RECEIVED: {PurchaseOrder.Status.PARTIALLY_RECEIVED,
+                                              PurchaseOrder.Status.RECEIVED},
+    PurchaseOrder.Status.RECEIVED: set(),
+    PurchaseOrder.Status.CANCELLED: set(),
+}
+
+
+def _po_transition(po: PurchaseOrder, *, to: str, acting_user) -> None:
+    """The one place a purchase order changes status (on a locked row)."""
+    if to not in PO_TRANSITIONS[po.status]:
+        raise InvalidTransition(
+            _("Purchase order %(number)s cannot go from %(old)s to %(new)s.")
+            % {"number": po.number, "old": PurchaseOrder.Status(po.status).label,
+               "new": PurchaseOrder.Status(to).label}
+        )
+    old = po.status
+    po.status = to
+    fields = ["status", "updated_at"]
+    stamp = {PurchaseOrder.Status.SENT: "sent_at", PurchaseOrder.Status.RECEIVED: "received_at",
+             PurchaseOrder.Status.CANCELLED: "cancelled_at"}.get(to)
+    if stamp:
+        setattr(po, stamp, timezone.now())
+        fields.append(stamp)
+    po.save(update_fields=fields)
+    if old != to:
+        audit_record(actor=acting_user, action=AuditEntry.Action.ACTION, obj=po, verb=f"po_{to}",
+                     changes={"status": [old, to]})
+
+
+def _lock_po(po_id: int) -> PurchaseOrder:
+    po = PurchaseOrder.objects.select_for_update(of=("self",)).filter(pk=po_id).first()
+    if po is None:
+        raise InvalidTransition(_("Purchase order #%(id)s does not exist.") % {"id": po_id})
+    return po
+
+
+def po_create(*, supplier_id: int, location_id: int, lines: list[tuple[int, int, Decimal | None]], acting_user,
+              expected_on: date | None = None, notes: str = "") -> PurchaseOrder:
+    """Drafts a purchase order; ``lines`` are (variant_id, quantity, unit_cost or None for the supplier's)."""
+    with transaction.atomic():
+        supplier = Supplier.objects.get(pk=supplier_id)
+        po = PurchaseOrder.objects.create(supplier=supplier, location_id=location_id, currency=supplier.currency,
+                                          expected_on=expected_on, notes=notes, created_by=_user(acting_user))
+        po_add_lines(po_id=po.pk, lines=lines, acting_user=acting_user)
+        audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=po, verb="po_create")
+        return po
+
+
+def po_add_lines(*, po_id: int, lines: list[tuple[int, int, Decimal | None]], acting_user) -> PurchaseOrder:
+    """Adds quantities to a draft (an existing line of the same SKU grows)."""
+    with transaction.atomic():
+        po = _lock_po(po_id)
+        if po.status != PurchaseOrder.Status.DRAFT:
+            raise InvalidTransition(_("Only draft purchase orders can be changed."))
+        costs = dict(po.supplier.items.values_list("variant_id", "cost"))
+        fallback = dict(Variant.objects.filter(pk__in=[v for v, _q, _c in lines]).values_list("pk", "cost"))
+        existing = {line.variant_id: line for line in po.lines.all()}
+        for variant_id, quantity, unit_cost in lines:
+            if not isinstance(quantity, int) or quantity <= 0:
+                raise InvalidQuantity(_("Quantity must be a whole number above zero."))
+            if variant_id not in fallback:
+                raise UnknownVariant(_("Unknown SKU id %(id)s.") % {"id": variant_id})
+            cost = unit_cost if unit_cost is not None else costs.get(variant_id, fallback[variant_id])
+            if cost < 0:
+                raise InvalidQuantity(_("Unit cost cannot be negative."))
+            if variant_id in existing:
+                PurchaseOrderLine.objects.filter(pk=existing[variant_id].pk).update(
+                    quantity_ordered=F("quantity_ordered") + quantity, unit_cost=cost)
+            else:
+                existing[variant_id] = PurchaseOrderLine.objects.create(
+                    purchase_order=po, variant_id=variant_id, quantity_ordered=quantity, unit_cost=cost)
+        po.save(update_fields=["updated_at"])
+        return po
+
+
+def po_remove_line(*, po_id: int, line_id: int, acting_user) -> None:
+    with transaction.atomic():
+        po = _lock_po(po_id)
+        if po.status != PurchaseOrder.Status.DRAFT:
+            raise InvalidTransition(_("Only draft purchase orders can be changed."))
+        po.lines.filter(pk=line_id).delete()
+
+
+def po_send(*, po_id: int, acting_user) -> PurchaseOrder:
+    with transaction.atomic():
+        po = _lock_po(po_id)
+        if po.status == PurchaseOrder.Status.DRAFT and not po.lines.exists():
+            raise InvalidTransition(_("Add at least one line before sending."))
+        _po_transition(po, to=PurchaseOrder.Status.SENT, acting_user=acting_user)
+        return po
+
+
+def po_cancel(*, po_id: int, acting_user) -> PurchaseOrder:
+    with transaction.atomic():
+        po = _lock_po(po_id)
+        _po_transition(po, to=PurchaseOrder.Status.CANCELLED, acting_user=acting_user)
+        return po
+
+
+def po_receive(*, po_id: int, quantities: dict[int, int], acting_user) -> PurchaseOrder:
+    """Receives ``{line_id: quantity}`` into the PO's location; partial receipts are allowed."""
+    with transaction.atomic():
+        po = _lock_po(po_id)
+        if po.status not in (PurchaseOrder.Status.SENT, PurchaseOrder.Status.PARTIALLY_RECEIVED):
+            raise InvalidTransition(_("Only sent purchase orders can be received."))
+        lines = {line.pk: line for line in po.lines.select_for_update(of=("self",)).order_by("pk")}
+        receipts = []
+        for line_id, quantity in sorted(quantities.items()):
+            if quantity == 0:
+                continue
+            if line_id not in lines:
+                raise InvalidQuantity(_("Line #%(id)s is not on this purchase order.") % {"id": line_id})
+            if not isinstance(quantity, int) or quantity < 0:
+                raise InvalidQuantity(_("Received quantities must be whole numbers, zero or more."))
+            line = lines[line_id]
+            if quantity > line.quantity_open:
+                raise ReceiptTooLarge(
+                    _("%(sku)s: %(q)s received but only %(open)s still expected.")
+                    % {"sku": line.variant.sku, "q": quantity, "open": line.quantity_open}
+                )
+            receipts.append((line, quantity))
+        if not receipts:
+            raise InvalidQuantity(_("Enter at least one received quantity."))
+        for line, quantity in receipts:
+            PurchaseOrderLine.objects.filter(pk=line.pk).update(quantity_received=F("quantity_received") + quantity)
+            line.quantity_received += quantity
+        stock_receive(lines=[StockLine(line.variant_id, po.location_id, q) for line, q in receipts],
+                      reference=f"po:{po.pk}", acting_user=acting_user)
+        complete = all(line.quantity_open == 0 for line in lines.values())
+        _po_transition(po, to=PurchaseOrder.Status.RECEIVED if complete else PurchaseOrder.Status.PARTIALLY_RECEIVED,
+                       acting_user=acting_user)
+        return po
