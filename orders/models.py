@@ -191,6 +191,7 @@ class Order(models.Model):
     coupons = models.JSONField(default=list, blank=True)
     pricing_messages = models.JSONField(default=list, blank=True)
     order_discounts = models.JSONField(default=list, blank=True)
+    shipping_options = models.JSONField(default=list, blank=True, help_text=_("Quotes from the last pricing."))
     payment_method = models.CharField(max_length=30, blank=True)
     card_fingerprint = models.CharField(max_length=64, blank=True, db_index=True,
                                         help_text=_("Brand, last four digits and expiry; never the card number."))

@@ -1,0 +1,351 @@
+"""The order state machine, row locks, pricing through marketing, sourcing and stock for order lines.
+
+These helpers compose inside the entry points of ``placement``/``lifecycle``; they never open a
+durable transaction of their own. ``_order_transition`` and ``_line_transition`` are the only code
+that assigns a status.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from oms.money import quantize
+from oms.outbox import outbox_enqueue
+from orders.errors import InvalidTransition, StockUnavailable
+from orders.events import order_event
+from orders.models import Channel, Order, OrderEvent, OrderLine
+
+S = Order.Status
+L = OrderLine.Status
+
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    S.DRAFT: {S.PLACED, S.CANCELLED},
+    S.PLACED: {S.ON_HOLD, S.CONFIRMED, S.BACKORDERED, S.CANCELLED},
+    S.ON_HOLD: {S.CONFIRMED, S.BACKORDERED, S.CANCELLED},
+    S.CONFIRMED: {S.ALLOCATED, S.BACKORDERED, S.ON_HOLD, S.CANCELLED},
+    S.BACKORDERED: {S.CONFIRMED, S.ALLOCATED, S.ON_HOLD, S.CANCELLED},
+    S.ALLOCATED: {S.PARTIALLY_SHIPPED, S.SHIPPED, S.CONFIRMED, S.ON_HOLD, S.CANCELLED},
+    S.PARTIALLY_SHIPPED: {S.SHIPPED},
+    S.SHIPPED: {S.DELIVERED, S.DELIVERY_FAILED, S.PARTIALLY_RETURNED, S.RETURNED},
+    S.DELIVERY_FAILED: {S.SHIPPED, S.RETURNED},
+    S.DELIVERED: {S.COMPLETED, S.PARTIALLY_RETURNED, S.RETURNED},
+    S.COMPLETED: {S.PARTIALLY_RETURNED, S.RETURNED},
+    S.PARTIALLY_RETURNED: {S.RETURNED, S.COMPLETED},
+    S.RETURNED: set(),
+    S.CANCELLED: set(),
+}
+
+LINE_TRANSITIONS: dict[str, set[str]] = {
+    L.OPEN: {L.RESERVED, L.BACKORDERED, L.CANCELLED},
+    L.RESERVED: {L.OPEN, L.ALLOCATED, L.BACKORDERED, L.CANCELLED},
+    L.BACKORDERED: {L.RESERVED, L.OPEN, L.CANCELLED},
+    L.ALLOCATED: {L.RESERVED, L.SHIPPED, L.CANCELLED},
+    L.SHIPPED: {L.DELIVERED, L.RETURNED},
+    L.DELIVERED: {L.RETURNED},
+    L.RETURNED: set(),
+    L.CANCELLED: set(),
+}
+
+# Orders in these statuses may still be edited or have lines cancelled (nothing shipped yet).
+EDITABLE = {S.PLACED, S.ON_HOLD, S.CONFIRMED, S.BACKORDERED, S.ALLOCATED}
+# Statuses a channel hears about through the outbox.
+NOTIFY_CHANNEL = set(S.values) - {S.DRAFT}
+DEFAULT_BACKORDER_DAYS = 14
+
+
+def allowed_targets(status: str) -> set[str]:
+    return ALLOWED_TRANSITIONS.get(status, set())
+
+
+def _order_transition(order: Order, *, to: str, actor, reason: str = "", data: dict | None = None) -> OrderEvent:
+    """Moves a locked order to ``to`` if the table allows it, with its history row and channel notice."""
+    if to not in allowed_targets(order.status):
+        raise InvalidTransition(
+            _("An order cannot go from “%(old)s” to “%(new)s”.")
+            % {"old": S(order.status).label, "new": S(to).label if to in S.values else to}
+        )
+    old = order.status
+    order.status = to
+    Order.objects.filter(pk=order.pk).update(status=to, updated_at=timezone.now())
+    event = order_event(order=order, actor=actor, from_status=old, to_status=to, reason=reason, data=data)
+    if to in NOTIFY_CHANNEL:
+        outbox_enqueue(topic="orders.channel_status",
+                       payload={"order_id": order.pk, "status": to, "channel": order.channel_id})
+    return event
+
+
+def _line_transition(lines: list[OrderLine], *, to: str) -> None:
+    """Moves order lines to ``to``; every line must allow it (checked before anything changes)."""
+    for line in lines:
+        if line.status != to and to not in LINE_TRANSITIONS[line.status]:
+            raise InvalidTransition(
+                _("Line %(sku)s cannot go from “%(old)s” to “%(new)s”.")
+                % {"sku": line.sku, "old": L(line.status).label, "new": L(to).label}
+            )
+    changed = [line.pk for line in lines if line.status != to]
+    for line in lines:
+        line.status = to
+    if changed:
+        OrderLine.objects.filter(pk__in=changed).update(status=to)
+
+
+# --- locks -------------------------------------------------------------------------------------
+
+
+def lock_order(order_id: int) -> Order:
+    """The order row locked for this transaction, with its channel and customer."""
+    return (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("channel", "customer", "pickup_location")
+        .get(pk=order_id)
+    )
+
+
+def lock_lines(order: Order) -> list[OrderLine]:
+    return list(
+        OrderLine.objects.select_for_update(of=("self",)).select_related("variant").filter(order=order).order_by("pk")
+    )
+
+
+def next_order_number(channel: Channel) -> str:
+    """The channel's next human-friendly number (row-locked counter, so numbers never repeat)."""
+    Channel.objects.filter(pk=channel.pk).update(last_order_number=F("last_order_number") + 1)
+    value = Channel.objects.filter(pk=channel.pk).values_list("last_order_number", flat=True).get()
+    return f"{channel.order_prefix}-{value:06d}"
+
+
+# --- pricing (through marketing only) -------------------------------------------------------------
+
+
+def ship_to_region(order: Order) -> str:
+    if order.delivery_method == Order.Delivery.PICKUP and order.pickup_location_id:
+        return order.pickup_location.state
+    return (order.shipping_address or {}).get("state", "")
+
+
+def price_lines(order: Order, lines: list[OrderLine], *, when=None):
+    """Prices the active lines through ``marketing.pricing.price_order`` and copies the result onto them."""
+    from marketing.pricing import PriceLineInput, price_order
+
+    active = [line for line in lines if line.status != L.CANCELLED]
+    customer = order.customer
+    priced = price_order(
+        lines=[
+            PriceLineInput(
+                variant_id=line.variant_id, quantity=line.quantity,
+                override_unit_price=line.override_unit_price, extra_unit_price=line.extra_unit_price,
+            )
+            for line in active
+        ],
+        channel_code=order.channel.code,
+        customer_id=customer.pk if customer else None,
+        customer_group=customer.group_code if customer else "",
+        source_code=order.source_code,
+        coupons=list(order.coupons or []),
+        ship_to_region=ship_to_region(order),
+        shipping_service=order.shipping_service or None,
+        currency=order.currency,
+        when=when or timezone.now(),
+    )
+    for line, result in zip(active, priced.lines, strict=True):
+        line.list_price = result.list_price
+        line.unit_price = result.unit_price
+        line.discounts = [
+            {"promotion_id": d.promotion_id, "name": str(d.name), "amount": str(d.amount), "reason": str(d.reason)}
+            for d in result.discounts
+        ]
+        line.discount_total = result.discount_amount
+        line.tax_rate = result.tax_rate
+        line.tax_amount = result.tax_amount
+        line.line_total = result.line_total
+        line.explanation = [str(x) for x in result.explanation]
+    for line in lines:
+        if line.status == L.CANCELLED:
+            line.line_total = line.tax_amount = line.discount_total = Decimal(0)
+    order.subtotal = priced.subtotal
+    order.discount_total = priced.discount_total
+    order.shipping_total = priced.shipping_total
+    order.tax_total = priced.tax_total
+    order.total = priced.total
+    order.source_code = priced.source_code or order.source_code
+    order.campaign_id = priced.campaign_id
+    order.pricing_messages = [str(m) for m in priced.messages]
+    order.shipping_options = [
+        {"code": q.service_code, "name": str(q.name), "price": str(q.price), "transit_days": q.transit_days,
+         "regular_price": str(q.regular_price), "reason": str(q.reason)}
+        for q in priced.shipping_options
+    ]
+    order.order_discounts = [
+        {"promotion_id": d.promotion_id, "name": str(d.name), "amount": str(d.amount), "reason": str(d.reason)}
+        for d in priced.order_discounts
+    ]
+    return priced
+
+
+PRICE_FIELDS = ["list_price", "unit_price", "discounts", "discount_total", "tax_rate", "tax_amount", "line_total",
+                "explanation"]
+ORDER_PRICE_FIELDS = ["subtotal", "discount_total", "shipping_total", "tax_total", "total", "source_code",
+                      "campaign_id", "pricing_messages", "order_discounts", "shipping_options", "updated_at"]
+
+
+def save_prices(order: Order, lines: list[OrderLine]) -> None:
+    if lines:
+        OrderLine.objects.bulk_update(lines, PRICE_FIELDS)
+    order.save(update_fields=ORDER_PRICE_FIELDS)
+
+
+# --- sourcing and stock ------------------------------------------------------------------------------
+
+
+@dataclass
+class Shortage:
+    line_id: int
+    sku: str
+    requested: int
+    available: int
+    alternatives: list[str]
+
+    def as_dict(self) -> dict:
+        return {"line_id": self.line_id, "sku": self.sku, "requested": self.requested, "available": self.available,
+                "alternatives": self.alternatives}
+
+
+def candidate_locations(order: Order) -> list[int]:
+    """Where stock may come from: the pick-up store, or every active location that ships (by code)."""
+    from inventory.models import Location
+
+    if order.delivery_method == Order.Delivery.PICKUP and order.pickup_location_id:
+        return [order.pickup_location_id]
+    return list(Location.objects.filter(is_active=True, can_ship=True).order_by("code").values_list("pk", flat=True))
+
+
+def source_first_available(order: Order, lines: list[OrderLine]) -> tuple[dict[int, int], list[Shortage]]:
+    """Sourcing step (strategy ``first_available``): each line from the first location able to ship all of it.
+
+    Returns ``({line_id: location_id}, shortages)``. The fulfilment issue replaces this with the
+    channel's strategy (nearest, lowest cost, fewest shipments) behind the same signature.
+    """
+    from inventory.selectors import availability
+
+    locations = candidate_locations(order)
+    variant_ids = sorted({line.variant_id for line in lines})
+    stock = availability(variant_ids=variant_ids, location_ids=locations) if lines else {}
+    plan: dict[int, int] = {}
+    shortages: list[Shortage] = []
+    claimed: dict[tuple[int, int], int] = {}
+    for line in lines:
+        per_location = stock.get(line.variant_id, {})
+        chosen = None
+        for location_id in locations:
+            free = per_location.get(location_id, 0) - claimed.get((line.variant_id, location_id), 0)
+            if free >= line.quantity:
+                chosen = location_id
+                break
+        if chosen is None:
+            best = max((per_location.get(loc, 0) for loc in locations), default=0)
+            shortages.append(Shortage(line.pk, line.sku, line.quantity, best, []))
+            continue
+        plan[line.pk] = chosen
+        claimed[(line.variant_id, chosen)] = claimed.get((line.variant_id, chosen), 0) + line.quantity
+    if shortages:
+        _describe_alternatives(order, lines, shortages)
+    return plan, shortages
+
+
+def _describe_alternatives(order: Order, lines: list[OrderLine], shortages: list[Shortage]) -> None:
+    """Fills each shortage with what the agent can offer instead: another store, a sibling variant, a backorder."""
+    from inventory.models import Location, Variant
+    from inventory.selectors import availability
+
+    by_id = {line.pk: line for line in lines}
+    variants = {line.variant_id: line.variant for line in lines}
+    product_ids = {variants[by_id[s.line_id].variant_id].product_id for s in shortages}
+    siblings = list(Variant.objects.filter(product_id__in=product_ids, is_active=True).only("pk", "sku", "product_id"))
+    stock = availability(variant_ids=[v.pk for v in siblings])
+    names = dict(Location.objects.filter(is_active=True).values_list("pk", "name"))
+    backorder = timezone.localdate() + timedelta(days=DEFAULT_BACKORDER_DAYS)
+    for shortage in shortages:
+        line = by_id[shortage.line_id]
+        here = stock.get(line.variant_id, {})
+        for location_id, free in sorted(here.items(), key=lambda kv: -kv[1]):
+            if free >= line.quantity and location_id in names:
+                shortage.alternatives.append(
+                    _("%(qty)s available at %(location)s") % {"qty": free, "location": names[location_id]}
+                )
+        for sibling in siblings:
+            if sibling.pk == line.variant_id or sibling.product_id != variants[line.variant_id].product_id:
+                continue
+            total = sum(stock.get(sibling.pk, {}).values())
+            if total >= line.quantity:
+                shortage.alternatives.append(_("Variant %(sku)s: %(qty)s available") % {"sku": sibling.sku,
+                                                                                          "qty": total})
+        shortage.alternatives.append(_("Backorder, expected by %(date)s") % {"date": backorder.isoformat()})
+
+
+def stock_lines(lines: list[OrderLine]):
+    from inventory.services import StockLine
+
+    return [StockLine(variant_id=line.variant_id, location_id=line.location_id, quantity=line.quantity)
+            for line in lines]
+
+
+def reserve_lines(order: Order, lines: list[OrderLine], *, actor, allow_backorder: bool = False) -> list[OrderLine]:
+    """Sources and reserves ``lines`` all-or-nothing; returns the lines left backordered (oversell channels).
+
+    Raises ``StockUnavailable`` (with alternatives per line) and changes nothing when stock is short.
+    """
+    from inventory.errors import OutOfStock
+    from inventory.services import stock_reserve
+
+    if not lines:
+        return []
+    plan, shortages = source_first_available(order, lines)
+    backordered: list[OrderLine] = []
+    if shortages:
+        if not allow_backorder:
+            raise StockUnavailable(shortages=[s.as_dict() for s in shortages])
+        short_ids = {s.line_id for s in shortages}
+        backordered = [line for line in lines if line.pk in short_ids]
+    to_reserve = [line for line in lines if line.pk in plan]
+    for line in to_reserve:
+        line.location_id = plan[line.pk]
+    try:
+        if to_reserve:
+            stock_reserve(lines=stock_lines(to_reserve), reference=f"order:{order.pk}", acting_user=actor)
+    except OutOfStock as exc:
+        sku_by_variant = {line.variant_id: line for line in to_reserve}
+        raise StockUnavailable(shortages=[
+            {"line_id": sku_by_variant[v].pk if v in sku_by_variant else None,
+             "sku": sku_by_variant[v].sku if v in sku_by_variant else str(v),
+             "requested": r, "available": a, "alternatives": []}
+            for v, _loc, r, a in exc.shortages
+        ])
+    if to_reserve:
+        OrderLine.objects.bulk_update(to_reserve, ["location"])
+        _line_transition(to_reserve, to=L.RESERVED)
+    if backordered:
+        backorder = timezone.localdate() + timedelta(days=DEFAULT_BACKORDER_DAYS)
+        for line in backordered:
+            line.location_id = None
+            line.backorder_date = backorder
+        OrderLine.objects.bulk_update(backordered, ["location", "backorder_date"])
+        _line_transition(backordered, to=L.BACKORDERED)
+    return backordered
+
+
+def release_lines(order: Order, lines: list[OrderLine], *, actor, to: str = L.OPEN) -> None:
+    """Gives back the stock reserved for ``lines`` and moves them to ``to`` (open or cancelled)."""
+    from inventory.services import stock_release
+
+    reserved = [line for line in lines if line.status in (L.RESERVED, L.ALLOCATED) and line.location_id]
+    if reserved:
+        stock_release(lines=stock_lines(reserved), reference=f"order:{order.pk}", acting_user=actor)
+    _line_transition(lines, to=to)
+
+
+def money_str(amount) -> str:
+    return str(quantize(amount))

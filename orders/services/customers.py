@@ -1,0 +1,131 @@
+"""Customers and their addresses: create with duplicate detection, update, add addresses."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from oms.audit import audit_record, diff, snapshot
+from oms.models import AuditEntry
+from orders.errors import DuplicateCustomer, InvalidCustomer
+from orders.models import Address, Customer
+from orders.validators import normalize_phone, validate_cep, validate_tax_id
+
+CUSTOMER_FIELDS = ["kind", "name", "email", "phone", "phone_alt", "tax_country", "tax_id", "group_code",
+                   "payment_terms_days", "credit_limit", "currency", "marketing_consent", "notes"]
+ADDRESS_FIELDS = ["kind", "label", "recipient", "street", "number", "complement", "district", "city", "state",
+                  "postal_code", "country", "phone", "is_default"]
+
+
+def _clean_customer(data: dict) -> dict:
+    data = {k: v for k, v in data.items() if k in CUSTOMER_FIELDS}
+    errors = {}
+    data["name"] = (data.get("name") or "").strip()
+    if not data["name"]:
+        errors["name"] = _("The name is required.")
+    email = (data.get("email") or "").strip().lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = _("“%(value)s” is not a valid e-mail address.") % {"value": email}
+    data["email"] = email
+    for key in ("phone", "phone_alt"):
+        if key in data:
+            data[key] = normalize_phone(data.get(key) or "")
+    try:
+        data["tax_id"] = validate_tax_id(data.get("tax_id") or "", country=data.get("tax_country") or "BR",
+                                         kind=data.get("kind") or Customer.Kind.PERSON)
+    except ValidationError as exc:
+        errors["tax_id"] = exc.messages[0]
+    if errors:
+        raise InvalidCustomer("; ".join(errors.values()), field=next(iter(errors)), errors=errors)
+    return data
+
+
+def customer_duplicates(*, email: str = "", phone: str = "", tax_id: str = "", exclude_id: int | None = None):
+    """Existing customers sharing the e-mail, a phone number or the tax id."""
+    query = Q()
+    if email:
+        query |= Q(email__iexact=email)
+    phone = normalize_phone(phone)
+    if phone:
+        query |= Q(phone=phone) | Q(phone_alt=phone)
+    if tax_id:
+        query |= Q(tax_id=tax_id)
+    if not query:
+        return Customer.objects.none()
+    matches = Customer.objects.filter(query)
+    if exclude_id:
+        matches = matches.exclude(pk=exclude_id)
+    return matches.order_by("pk")[:5]
+
+
+def customer_create(*, data: dict, acting_user, address: dict | None = None, allow_duplicate: bool = False) -> Customer:
+    """Creates a customer (and optionally a first address); refuses likely duplicates unless told otherwise."""
+    data = _clean_customer(data)
+    address_data = _clean_address(address) if address else None
+    with transaction.atomic(durable=True):
+        if not allow_duplicate:
+            matches = list(customer_duplicates(email=data["email"], phone=data.get("phone", ""),
+                                               tax_id=data["tax_id"]))
+            if matches:
+                raise DuplicateCustomer(matches=matches)
+        customer = Customer(**data, created_by=acting_user if acting_user and acting_user.is_authenticated else None)
+        if customer.marketing_consent:
+            customer.consent_at = timezone.now()
+        customer.save()
+        if address_data:
+            Address.objects.create(customer=customer, **{**address_data, "is_default": True})
+        audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=customer, verb="customer_create",
+                     changes=snapshot(customer, ["name", "email", "phone", "tax_id"]))
+    return customer
+
+
+def customer_update(*, customer_id: int, data: dict, acting_user) -> Customer:
+    with transaction.atomic(durable=True):
+        customer = Customer.objects.select_for_update().get(pk=customer_id)
+        merged = {**snapshot(customer, CUSTOMER_FIELDS), **data}
+        clean = _clean_customer(merged)
+        before = snapshot(customer, CUSTOMER_FIELDS)
+        if clean.get("marketing_consent") and not customer.marketing_consent:
+            customer.consent_at = timezone.now()
+        for key, value in clean.items():
+            setattr(customer, key, value)
+        customer.save()
+        changes = diff(before, snapshot(customer, CUSTOMER_FIELDS))
+        if changes:
+            audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=customer, verb="customer_update",
+                         changes=changes)
+    return customer
+
+
+def _clean_address(data: dict) -> dict:
+    data = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items() if k in ADDRESS_FIELDS}
+    errors = {}
+    for key in ("street", "city", "state", "postal_code"):
+        if not data.get(key):
+            errors[key] = _("%(field)s is required.") % {"field": key.replace("_", " ").capitalize()}
+    data["country"] = (data.get("country") or "BR").upper()
+    data["state"] = (data.get("state") or "").upper()
+    if data["country"] == "BR" and data.get("postal_code"):
+        try:
+            data["postal_code"] = validate_cep(data["postal_code"])
+        except ValidationError as exc:
+            errors["postal_code"] = exc.messages[0]
+    if errors:
+        raise InvalidCustomer("; ".join(errors.values()), field=next(iter(errors)), errors=errors)
+    return data
+
+
+def address_add(*, customer_id: int, data: dict, acting_user) -> Address:
+    clean = _clean_address(data)
+    with transaction.atomic(durable=True):
+        customer = Customer.objects.select_for_update().get(pk=customer_id)
+        if clean.get("is_default"):
+            customer.addresses.update(is_default=False)
+        address = Address.objects.create(customer=customer, **clean)
+        audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=address, verb="address_add")
+    return address

@@ -1,0 +1,257 @@
+"""After placing: explicit status changes, holds and approvals, edits and cancellations.
+
+Money follows through the outbox (``orders.payment_adjust``): the handler compares what the order
+now costs with what was authorized or captured and voids, refunds or asks for more through the
+payments services, with no order lock held while the gateway answers.
+"""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from oms.audit import audit_record
+from oms.models import AuditEntry
+from oms.outbox import outbox_enqueue
+from orders.errors import HoldNotOpen, OrderError, OrderNotEditable
+from orders.events import order_event
+from orders.models import Order, OrderEvent, OrderHold, OrderLine
+from orders.services.core import (
+    EDITABLE,
+    L,
+    S,
+    _order_transition,
+    lock_lines,
+    lock_order,
+    price_lines,
+    release_lines,
+    reserve_lines,
+    save_prices,
+)
+
+
+def order_transition(*, order_id: int, to_status: str, acting_user, reason: str = "") -> Order:
+    """A plain status change checked against the table (e.g. delivered, completed)."""
+    with transaction.atomic(durable=True):
+        order = lock_order(order_id)
+        _order_transition(order, to=to_status, actor=acting_user, reason=reason)
+    return order
+
+
+def _enqueue_payment_adjust(order: Order, reason: str) -> None:
+    outbox_enqueue(topic="orders.payment_adjust", payload={"order_id": order.pk, "reason": reason[:200]})
+
+
+def _notify_agent(order: Order, text: str) -> None:
+    if order.placed_by_id and order.placed_by and order.placed_by.email:
+        outbox_enqueue(topic="oms.email", payload={
+            "subject": _("Order %(number)s: %(text)s") % {"number": order.number, "text": text},
+            "body": text, "to": [order.placed_by.email]})
+
+
+# --- cancel ---------------------------------------------------------------------------------------
+
+
+def order_cancel(*, order_id: int, reason: str, acting_user, line_ids: list[int] | None = None) -> Order:
+    """Cancels the whole order (``line_ids`` None) or some lines: stock released, payment voided/refunded."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise OrderError(_("Give a reason for the cancellation."), field="reason")
+    with transaction.atomic(durable=True):
+        order = lock_order(order_id)
+        if order.status not in EDITABLE:
+            raise OrderNotEditable(
+                _("Order %(number)s is %(status)s and cannot be cancelled.")
+                % {"number": order, "status": order.get_status_display()}
+            )
+        lines = lock_lines(order)
+        active = [line for line in lines if line.status != L.CANCELLED]
+        if line_ids is None:
+            targets = active
+        else:
+            wanted = set(line_ids)
+            targets = [line for line in active if line.pk in wanted]
+            if len(targets) != len(wanted):
+                raise OrderError(_("Some of those lines are not open on this order."))
+        if not targets:
+            raise OrderError(_("Nothing to cancel."))
+        release_lines(order, targets, actor=acting_user, to=L.CANCELLED)
+        OrderLine.objects.filter(pk__in=[line.pk for line in targets]).update(cancel_reason=reason[:200])
+        remaining = [line for line in lines if line.status != L.CANCELLED]
+        data = {"lines": [{"sku": line.sku, "quantity": line.quantity} for line in targets],
+                "total_before": str(order.total)}
+        if remaining:
+            price_lines(order, lines)
+            save_prices(order, lines)
+            order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.CANCEL, reason=reason,
+                        data={**data, "total_after": str(order.total)})
+        else:
+            order.cancel_reason = reason
+            order.save(update_fields=["cancel_reason", "updated_at"])
+            OrderHold.objects.filter(order=order, status=OrderHold.Status.OPEN).update(
+                decision_reason=_("Order cancelled"), decided_at=timezone.now())
+            _order_transition(order, to=S.CANCELLED, actor=acting_user, reason=reason, data=data)
+        _enqueue_payment_adjust(order, reason)
+    return order
+
+
+# --- edit -----------------------------------------------------------------------------------------
+
+
+def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict[int, int] | None = None,
+               add: list[tuple[int, int]] | None = None, shipping_address: dict | None = None) -> Order:
+    """Changes a placed order: quantities (0 removes a line), new ``(variant_id, quantity)`` lines, address.
+
+    All stock is re-reserved (all-or-nothing: when anything is short nothing changes), totals are
+    repriced, an allocated order goes back to confirmed to be sourced again, and the payment is adjusted.
+    """
+    from inventory.models import Variant
+
+    quantities = quantities or {}
+    add = add or []
+    with transaction.atomic(durable=True):
+        order = lock_order(order_id)
+        if order.status not in EDITABLE:
+            raise OrderNotEditable(
+                _("Order %(number)s is %(status)s and can no longer be edited.")
+                % {"number": order, "status": order.get_status_display()}
+            )
+        lines = lock_lines(order)
+        by_id = {line.pk: line for line in lines if line.status != L.CANCELLED}
+        unknown = set(quantities) - set(by_id)
+        if unknown:
+            raise OrderError(_("Some of those lines are not open on this order."))
+        before = {"total": str(order.total), "lines": {line.sku: line.quantity for line in by_id.values()},
+                  "address": order.shipping_address}
+        active = list(by_id.values())
+        release_lines(order, active, actor=acting_user)
+        removed = [by_id[pk] for pk, qty in quantities.items() if qty <= 0]
+        for pk, qty in quantities.items():
+            if qty > 0:
+                by_id[pk].quantity = qty
+        if removed:
+            from orders.services.core import _line_transition
+
+            _line_transition(removed, to=L.CANCELLED)
+        kept = [line for line in active if line not in removed]
+        OrderLine.objects.bulk_update(kept, ["quantity"]) if kept else None
+        position = max((line.position for line in lines), default=0)
+        variants = Variant.objects.in_bulk([variant_id for variant_id, _q in add])
+        for variant_id, qty in add:
+            variant = variants.get(variant_id)
+            if variant is None or not variant.is_active or qty < 1:
+                raise OrderError(_("SKU #%(id)s cannot be added.") % {"id": variant_id})
+            position += 1
+            line = OrderLine.objects.create(order=order, position=position, variant=variant, sku=variant.sku,
+                                            name=variant.name, quantity=qty)
+            kept.append(line)
+            lines.append(line)
+        if not kept:
+            raise OrderError(_("An order needs at least one line; cancel the order instead."))
+        if shipping_address is not None:
+            order.shipping_address = shipping_address
+            order.save(update_fields=["shipping_address", "updated_at"])
+        reserve_lines(order, kept, actor=acting_user, allow_backorder=order.channel.allow_oversell)
+        price_lines(order, lines)
+        save_prices(order, lines)
+        _cancel_open_shipment_requests(order)
+        if order.status == S.ALLOCATED:
+            _order_transition(order, to=S.CONFIRMED, actor=acting_user, reason=_("Edited: to be sourced again"))
+        after = {"total": str(order.total), "lines": {line.sku: line.quantity for line in kept},
+                 "address": order.shipping_address}
+        order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.EDIT, reason=reason,
+                    data={"before": before, "after": after})
+        audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=order, verb="order_edit",
+                     changes={"before": before, "after": after}, reason=reason)
+        _enqueue_payment_adjust(order, reason or "edit")
+    return order
+
+
+def _cancel_open_shipment_requests(order: Order) -> None:
+    """Seam for the fulfilment issue: cancels open pick/ship requests of an edited order (none exist yet)."""
+
+
+# --- holds and approvals ------------------------------------------------------------------------
+
+
+def hold_transition(hold: OrderHold, *, to: str, actor, reason: str) -> None:
+    """The one place a hold is decided: open -> approved or rejected."""
+    if hold.status != OrderHold.Status.OPEN:
+        raise HoldNotOpen()
+    hold.status = to
+    hold.decided_by = actor if getattr(actor, "is_authenticated", False) else None
+    hold.decided_at = timezone.now()
+    hold.decision_reason = reason
+    hold.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+
+
+def hold_approve(*, hold_id: int, reason: str, acting_user) -> Order:
+    return _hold_decide(hold_id=hold_id, approve=True, reason=reason, acting_user=acting_user)
+
+
+def hold_reject(*, hold_id: int, reason: str, acting_user) -> Order:
+    return _hold_decide(hold_id=hold_id, approve=False, reason=reason, acting_user=acting_user)
+
+
+def _hold_decide(*, hold_id: int, approve: bool, reason: str, acting_user) -> Order:
+    reason = (reason or "").strip()
+    if not reason:
+        raise OrderError(_("Give a reason for the decision."), field="reason")
+    order_id = OrderHold.objects.values_list("order_id", flat=True).get(pk=hold_id)
+    with transaction.atomic(durable=True):
+        order = lock_order(order_id)
+        hold = OrderHold.objects.select_for_update().get(pk=hold_id)
+        to = OrderHold.Status.APPROVED if approve else OrderHold.Status.REJECTED
+        hold_transition(hold, to=to, actor=acting_user, reason=reason)
+        order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.APPROVAL, reason=reason,
+                    data={"hold": hold.rule, "decision": to})
+        audit_record(actor=acting_user, action=AuditEntry.Action.ACTION, obj=order,
+                     verb="hold_approve" if approve else "hold_reject",
+                     changes={"rule": hold.rule, "decision": to}, reason=reason)
+        if approve:
+            still_open = OrderHold.objects.filter(order=order, status=OrderHold.Status.OPEN).exists()
+            if not still_open and order.status == S.ON_HOLD:
+                lines = lock_lines(order)
+                target = S.BACKORDERED if any(line.status == L.BACKORDERED for line in lines) else S.CONFIRMED
+                _order_transition(order, to=target, actor=acting_user, reason=_("Approved: %(r)s") % {"r": reason})
+                _notify_agent(order, _("approved by a manager"))
+        else:
+            lines = lock_lines(order)
+            release_lines(order, [line for line in lines if line.status != L.CANCELLED], actor=acting_user,
+                          to=L.CANCELLED)
+            OrderHold.objects.filter(order=order, status=OrderHold.Status.OPEN).update(
+                decision_reason=_("Order rejected"), decided_at=timezone.now())
+            order.cancel_reason = _("Rejected: %(r)s") % {"r": reason}
+            order.save(update_fields=["cancel_reason", "updated_at"])
+            _order_transition(order, to=S.CANCELLED, actor=acting_user, reason=order.cancel_reason)
+            _enqueue_payment_adjust(order, "rejected")
+            _notify_agent(order, _("rejected by a manager: %(r)s") % {"r": reason})
+    return order
+
+
+def order_add_note(*, order_id: int, text: str, acting_user) -> None:
+    text = (text or "").strip()
+    if not text:
+        raise OrderError(_("The note is empty."), field="text")
+    with transaction.atomic(durable=True):
+        order = lock_order(order_id)
+        order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.NOTE, reason=text[:2000])
+
+
+# --- money ------------------------------------------------------------------------------------------
+
+
+def payment_adjust(*, order_id: int, acting_user=None) -> dict:
+    """Brings the order's payments in line with its total (called by the outbox handler; idempotent).
+
+    Cancelled order: void authorizations, refund captures. Smaller total: refund the captured excess
+    (an authorization is simply captured for less later). Larger total: recorded for the agent, who
+    takes an extra payment on the order page.
+    """
+    from payments import selectors as pay
+
+    order = Order.objects.get(pk=order_id)
+    target = Decimal(0) if order.status == S.CANCELLED else order.total
+    return pay.settle_to_amount(order_id=order.pk, amount=target, reason=f"order:{order.number}",
+                                acting_user=acting_user) if hasattr(pay, "settle_to_amount") else {}

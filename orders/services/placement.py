@@ -1,0 +1,514 @@
+"""Drafts (the phone-order screen's working copy), stock holds on drafts, and placing an order.
+
+Placing follows "reserve, commit, call, then confirm or release": stock is reserved and the draft
+marked as being placed in one transaction; the payment gateway is called with no lock held; a second
+transaction redeems promotions, numbers the order, applies the hold rules and moves it to placed.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orders.errors import (
+    IncompleteOrder,
+    InvalidTransition,
+    OrderError,
+    PaymentFailed,
+    PlacementInProgress,
+)
+from orders.events import order_event
+from orders.models import Address, Channel, Customer, Order, OrderEvent, OrderHold, OrderLine
+from orders.services.core import (
+    L,
+    S,
+    _order_transition,
+    lock_lines,
+    lock_order,
+    next_order_number,
+    price_lines,
+    release_lines,
+    reserve_lines,
+    save_prices,
+)
+
+PLACING_TIMEOUT = timedelta(minutes=2)
+# Methods settled later (B2B invoice on terms, paid at the store): no authorization when placing.
+DEFERRED_METHODS = {"invoice", "pay_at_pickup"}
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """What the payment step collected: a method and, for cards, the hosted field's token (never a number)."""
+
+    method: str
+    token: str = ""
+    details: dict = field(default_factory=dict)
+
+    @property
+    def needs_authorization(self) -> bool:
+        return self.method not in DEFERRED_METHODS
+
+    @property
+    def card_fingerprint(self) -> str:
+        d = self.details or {}
+        if not d.get("last4"):
+            return ""
+        return f"{d.get('brand', '')}:{d.get('last4', '')}:{d.get('exp_month', '')}/{d.get('exp_year', '')}"
+
+
+# --- drafts ---------------------------------------------------------------------------------------
+
+
+def draft_create(*, channel_id: int, acting_user, customer_id: int | None = None) -> Order:
+    channel = Channel.objects.get(pk=channel_id)
+    with transaction.atomic(durable=True):
+        order = Order.objects.create(channel=channel, currency=channel.currency, created_by=acting_user,
+                                     placed_by=acting_user, customer_id=customer_id)
+        order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.NOTE, to_status=S.DRAFT,
+                    reason=_("Draft started"))
+        if customer_id:
+            _apply_customer_defaults(order)
+            order.save()
+    return order
+
+
+def _apply_customer_defaults(order: Order) -> None:
+    customer = Customer.objects.get(pk=order.customer_id)
+    order.customer = customer
+    order.email = customer.email
+    order.phone = customer.phone
+    addresses = list(customer.addresses.all())
+    shipping = next((a for a in addresses if a.kind in (Address.Kind.SHIPPING, Address.Kind.BOTH)), None)
+    billing = next((a for a in addresses if a.kind in (Address.Kind.BILLING, Address.Kind.BOTH)), None)
+    order.shipping_address = shipping.snapshot() if shipping else {}
+    order.billing_address = billing.snapshot() if billing else (order.shipping_address or {})
+
+
+DRAFT_FIELDS = {"customer_id", "delivery_method", "pickup_location_id", "shipping_service", "source_code",
+                "coupons", "notes", "priority", "promised_date", "payment_method", "shipping_address",
+                "billing_address", "external_ref"}
+
+
+def _draft_locked(order_id: int) -> Order:
+    order = lock_order(order_id)
+    if order.status != S.DRAFT:
+        raise InvalidTransition(_("Order %(number)s is already placed.") % {"number": order})
+    if order.placing_started_at and order.placing_started_at > timezone.now() - PLACING_TIMEOUT:
+        raise PlacementInProgress()
+    return order
+
+
+def draft_update(*, order_id: int, acting_user, **changes) -> Order:
+    """Changes the draft's header (customer, delivery, codes, notes) and reprices it."""
+    unknown = set(changes) - DRAFT_FIELDS
+    if unknown:
+        raise ValueError(f"Unknown draft fields: {sorted(unknown)}")
+    with transaction.atomic(durable=True):
+        order = _draft_locked(order_id)
+        customer_changed = "customer_id" in changes and changes["customer_id"] != order.customer_id
+        for name, value in changes.items():
+            setattr(order, name, value)
+        if customer_changed and order.customer_id:
+            _apply_customer_defaults(order)
+        if "pickup_location_id" in changes:
+            order.pickup_location = None
+            if order.pickup_location_id:
+                from inventory.models import Location
+
+                order.pickup_location = Location.objects.get(pk=order.pickup_location_id)
+        order.save()
+        lines = lock_lines(order)
+        if order.stock_held_until and ("delivery_method" in changes or "pickup_location_id" in changes):
+            _rehold(order, lines, actor=acting_user)
+        _reprice(order, lines)
+    return order
+
+
+def _reprice(order: Order, lines: list[OrderLine]) -> None:
+    if lines:
+        price_lines(order, lines)
+    else:
+        for name in ("subtotal", "discount_total", "shipping_total", "tax_total", "total"):
+            setattr(order, name, Decimal(0))
+        order.pricing_messages = []
+        order.order_discounts = []
+        order.shipping_options = []
+    save_prices(order, lines)
+
+
+def draft_line_add(*, order_id: int, variant_id: int, quantity: int = 1, personalization: dict | None = None,
+                   acting_user) -> OrderLine:
+    from inventory.models import Variant
+
+    if quantity < 1:
+        raise OrderError(_("Quantity must be at least 1."), field="quantity")
+    with transaction.atomic(durable=True):
+        order = _draft_locked(order_id)
+        variant = Variant.objects.select_related("product").get(pk=variant_id)
+        if not variant.is_active:
+            raise OrderError(_("SKU %(sku)s is not for sale.") % {"sku": variant.sku}, field="variant")
+        lines = lock_lines(order)
+        position = max((line.position for line in lines), default=0) + 1
+        line = OrderLine.objects.create(
+            order=order, position=position, variant=variant, sku=variant.sku, name=variant.name, quantity=quantity,
+            list_price=variant.base_price, unit_price=variant.base_price,
+        )
+        line.variant = variant
+        _set_personalization(line, personalization or {})
+        line.save(update_fields=["personalization", "extra_unit_price"])
+        lines.append(line)
+        if order.stock_held_until:
+            _rehold(order, lines, actor=acting_user)
+        _reprice(order, lines)
+    return line
+
+
+def _set_personalization(line: OrderLine, values: dict) -> None:
+    """Keeps only the product's personalization fields, checks required/max length, adds the surcharge."""
+    from inventory.models import PersonalizationField
+
+    fields = list(PersonalizationField.objects.filter(product_id=line.variant.product_id))
+    clean: dict[str, str] = {}
+    extra = Decimal(0)
+    for f in fields:
+        value = str(values.get(f.code, "") or "").strip()
+        if not value:
+            if f.required:
+                raise OrderError(_("“%(label)s” is required for %(sku)s.") % {"label": f.label, "sku": line.sku},
+                                 field=f"personalization_{f.code}")
+            continue
+        if len(value) > f.max_length:
+            raise OrderError(_("“%(label)s” allows at most %(n)s characters.") % {"label": f.label, "n": f.max_length},
+                             field=f"personalization_{f.code}")
+        clean[f.code] = value
+        extra += f.extra_price
+    line.personalization = clean
+    line.extra_unit_price = extra
+
+
+def draft_line_update(*, order_id: int, line_id: int, acting_user, quantity: int | None = None,
+                      personalization: dict | None = None, override_unit_price: Decimal | None = None,
+                      override_reason: str = "", clear_override: bool = False) -> Order:
+    with transaction.atomic(durable=True):
+        order = _draft_locked(order_id)
+        lines = lock_lines(order)
+        line = next((x for x in lines if x.pk == line_id), None)
+        if line is None:
+            raise OrderError(_("That line is not on this order."))
+        if quantity is not None:
+            if quantity < 1:
+                raise OrderError(_("Quantity must be at least 1."), field="quantity")
+            line.quantity = quantity
+        if personalization is not None:
+            _set_personalization(line, personalization)
+        if clear_override:
+            line.override_unit_price = None
+            line.override_reason = ""
+        elif override_unit_price is not None:
+            if override_unit_price < 0:
+                raise OrderError(_("The price cannot be negative."), field="override_unit_price")
+            if not override_reason.strip():
+                raise OrderError(_("Give a reason for the price override."), field="override_reason")
+            line.override_unit_price = override_unit_price
+            line.override_reason = override_reason.strip()[:200]
+        line.save(update_fields=["quantity", "personalization", "extra_unit_price", "override_unit_price",
+                                 "override_reason"])
+        if order.stock_held_until:
+            _rehold(order, lines, actor=acting_user)
+        _reprice(order, lines)
+    return order
+
+
+def draft_line_remove(*, order_id: int, line_id: int, acting_user) -> Order:
+    with transaction.atomic(durable=True):
+        order = _draft_locked(order_id)
+        lines = lock_lines(order)
+        line = next((x for x in lines if x.pk == line_id), None)
+        if line is None:
+            raise OrderError(_("That line is not on this order."))
+        release_lines(order, [line], actor=acting_user)
+        line.delete()
+        lines.remove(line)
+        _reprice(order, lines)
+    return order
+
+
+def draft_discard(*, order_id: int, acting_user, reason: str = "") -> None:
+    """Abandons a draft: releases any held stock and cancels it (kept for the history)."""
+    with transaction.atomic(durable=True):
+        order = _draft_locked(order_id)
+        lines = lock_lines(order)
+        release_lines(order, lines, actor=acting_user, to=L.CANCELLED)
+        order.stock_held_until = None
+        order.save(update_fields=["stock_held_until", "updated_at"])
+        _order_transition(order, to=S.CANCELLED, actor=acting_user, reason=reason or _("Draft discarded"))
+
+
+# --- stock holds on drafts -------------------------------------------------------------------------
+
+
+def _rehold(order: Order, lines: list[OrderLine], *, actor) -> None:
+    """Re-reserves a held draft after a change; keeps the expiry. Raises ``StockUnavailable`` (nothing changes)."""
+    release_lines(order, lines, actor=actor)
+    reserve_lines(order, lines, actor=actor)
+
+
+def draft_hold_stock(*, order_id: int, acting_user, minutes: int | None = None) -> Order:
+    """Reserves the draft's lines for a limited time (a quote); the beat job releases it when it expires."""
+    minutes = minutes or _setting("ORDERS_DRAFT_HOLD_MINUTES", 30)
+    with transaction.atomic(durable=True):
+        order = _draft_locked(order_id)
+        lines = lock_lines(order)
+        if not lines:
+            raise IncompleteOrder(_("Add at least one line before holding stock."))
+        release_lines(order, lines, actor=acting_user)
+        reserve_lines(order, lines, actor=acting_user)
+        order.stock_held_until = timezone.now() + timedelta(minutes=minutes)
+        order.save(update_fields=["stock_held_until", "updated_at"])
+        order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.STOCK,
+                    reason=_("Stock held for %(n)s minutes") % {"n": minutes},
+                    data={"until": order.stock_held_until.isoformat()})
+    return order
+
+
+def draft_release_stock(*, order_id: int, acting_user, reason: str = "") -> bool:
+    """Releases a draft's stock hold; returns False when there was nothing to release (idempotent)."""
+    with transaction.atomic(durable=True):
+        order = lock_order(order_id)
+        if order.status != S.DRAFT or not order.stock_held_until:
+            return False
+        lines = lock_lines(order)
+        release_lines(order, lines, actor=acting_user)
+        order.stock_held_until = None
+        order.placing_started_at = None
+        order.idempotency_key = ""
+        order.save(update_fields=["stock_held_until", "placing_started_at", "idempotency_key", "updated_at"])
+        order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.STOCK,
+                    reason=reason or _("Stock hold released"))
+    return True
+
+
+def release_expired_holds(*, now=None, limit: int = 200) -> int:
+    """Beat job: releases every draft whose stock hold expired; returns how many were released."""
+    now = now or timezone.now()
+    due = list(
+        Order.objects.filter(status=S.DRAFT, stock_held_until__lt=now).order_by("stock_held_until")
+        .values_list("pk", flat=True)[:limit]
+    )
+    released = 0
+    for order_id in due:
+        with transaction.atomic(durable=True):
+            order = lock_order(order_id)
+            if order.status != S.DRAFT or not order.stock_held_until or order.stock_held_until >= now:
+                continue
+            lines = lock_lines(order)
+            release_lines(order, lines, actor=None)
+            order.stock_held_until = None
+            order.placing_started_at = None
+            order.idempotency_key = ""
+            order.save(update_fields=["stock_held_until", "placing_started_at", "idempotency_key", "updated_at"])
+            order_event(order=order, kind=OrderEvent.Kind.STOCK, reason=_("Stock hold expired and was released"))
+            released += 1
+    return released
+
+
+# --- placing ----------------------------------------------------------------------------------------
+
+
+def _check_complete(order: Order, lines: list[OrderLine]) -> None:
+    problems = []
+    if not order.customer_id:
+        problems.append(_("choose or create a customer"))
+    if not lines:
+        problems.append(_("add at least one line"))
+    if order.delivery_method == Order.Delivery.SHIP and not order.shipping_address:
+        problems.append(_("give a shipping address"))
+    if order.delivery_method == Order.Delivery.PICKUP and not order.pickup_location_id:
+        problems.append(_("choose the pick-up store"))
+    if not order.payment_method:
+        problems.append(_("choose a payment method"))
+    if problems:
+        raise IncompleteOrder(_("To place the order: %(list)s.") % {"list": "; ".join(problems)})
+
+
+def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: PaymentRequest | None = None) -> Order:
+    """Places a draft: reserve stock (all-or-nothing), authorize payment, redeem promotions, number it, hold or confirm.
+
+    A second call with the same ``idempotency_key`` (double submit) returns the same order and does nothing.
+    """
+    if not idempotency_key:
+        raise ValueError("idempotency_key is required")
+    existing = Order.objects.filter(idempotency_key=idempotency_key).exclude(status=S.DRAFT).first()
+    if existing is not None:
+        return existing
+    payment = payment or PaymentRequest(method="")
+    # 1. Reserve and mark as being placed.
+    with transaction.atomic(durable=True):
+        order = lock_order(order_id)
+        if order.status != S.DRAFT:
+            if order.idempotency_key == idempotency_key:
+                return order
+            raise InvalidTransition(_("Order %(number)s is already placed.") % {"number": order})
+        if order.placing_started_at and order.placing_started_at > timezone.now() - PLACING_TIMEOUT:
+            raise PlacementInProgress()
+        if payment.method:
+            order.payment_method = payment.method
+        lines = lock_lines(order)
+        _check_complete(order, lines)
+        held = order.stock_held_until and order.stock_held_until > timezone.now()
+        if not (held and all(line.status == L.RESERVED for line in lines)):
+            release_lines(order, lines, actor=acting_user)
+            backordered = reserve_lines(order, lines, actor=acting_user, allow_backorder=order.channel.allow_oversell)
+        else:
+            backordered = []
+        price_lines(order, lines)
+        save_prices(order, lines)
+        order.idempotency_key = idempotency_key
+        order.placing_started_at = timezone.now()
+        order.card_fingerprint = payment.card_fingerprint
+        # If this process dies before the end, the beat job gives the stock back.
+        order.stock_held_until = timezone.now() + timedelta(minutes=10)
+        order.save(update_fields=["idempotency_key", "placing_started_at", "card_fingerprint", "stock_held_until",
+                                  "payment_method", "updated_at"])
+    # 2. The gateway call, with no lock held.
+    payment_id = None
+    if payment.needs_authorization and order.total > 0:
+        payment_id = _authorize(order, payment, idempotency_key=idempotency_key, actor=acting_user)
+    # 3. Confirm.
+    try:
+        with transaction.atomic(durable=True):
+            order = lock_order(order_id)
+            lines = lock_lines(order)
+            _redeem_promotions(order, lines, actor=acting_user)
+            order.number = next_order_number(order.channel)
+            order.placed_at = timezone.now()
+            order.placed_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
+            order.placing_started_at = None
+            order.stock_held_until = None
+            order.save(update_fields=["number", "placed_at", "placed_by", "placing_started_at", "stock_held_until",
+                                      "updated_at"])
+            _order_transition(order, to=S.PLACED, actor=acting_user, data={"payment_id": payment_id})
+            holds = evaluate_hold_rules(order, lines)
+            if holds:
+                OrderHold.objects.bulk_create(
+                    [OrderHold(order=order, rule=rule, detail=detail) for rule, detail in holds]
+                )
+                _order_transition(order, to=S.ON_HOLD, actor=acting_user,
+                                  reason="; ".join(str(OrderHold.Rule(r).label) for r, _d in holds))
+            elif backordered or any(line.status == L.BACKORDERED for line in lines):
+                _order_transition(order, to=S.BACKORDERED, actor=acting_user)
+            else:
+                _order_transition(order, to=S.CONFIRMED, actor=acting_user)
+    except Exception:
+        _undo_placing(order_id, payment_id=payment_id, actor=acting_user)
+        raise
+    return order
+
+
+def _authorize(order: Order, payment: PaymentRequest, *, idempotency_key: str, actor) -> int:
+    from payments.services import payment_authorize
+
+    from payments.errors import PaymentError
+
+    try:
+        result = payment_authorize(
+            order_id=order.pk, method=payment.method, amount=order.total, currency=order.currency,
+            token=payment.token, details=dict(payment.details or {}), idempotency_key=f"order:{idempotency_key}",
+            acting_user=actor,
+        )
+    except PaymentError as exc:
+        with transaction.atomic(durable=True):
+            locked = lock_order(order.pk)
+            locked.placing_started_at = None
+            locked.idempotency_key = ""
+            locked.save(update_fields=["placing_started_at", "idempotency_key", "updated_at"])
+            order_event(order=locked, actor=actor, kind=OrderEvent.Kind.PAYMENT, reason=exc.message,
+                        data={"code": exc.code, "method": payment.method})
+        raise PaymentFailed(exc.message, code=exc.code)
+    return result.pk
+
+
+def _undo_placing(order_id: int, *, payment_id: int | None, actor) -> None:
+    """Step 3 failed (e.g. a coupon ran out): void the authorization, keep the draft with its stock held."""
+    if payment_id:
+        from payments.services import payment_void
+
+        payment_void(payment_id=payment_id, acting_user=actor)
+    with transaction.atomic(durable=True):
+        order = lock_order(order_id)
+        if order.status == S.DRAFT:
+            order.placing_started_at = None
+            order.idempotency_key = ""
+            order.save(update_fields=["placing_started_at", "idempotency_key", "updated_at"])
+
+
+def _redeem_promotions(order: Order, lines: list[OrderLine], *, actor) -> None:
+    """Reprices (deterministic) and counts promotion usage inside the placing transaction."""
+    from marketing.errors import PromotionUnavailable
+    from marketing.services import promotion_redeem
+
+    priced = price_lines(order, lines)
+    try:
+        promotion_redeem(priced=priced, order_reference=f"order:{order.pk}", customer_id=order.customer_id,
+                         acting_user=actor)
+    except PromotionUnavailable as exc:
+        raise OrderError(exc.message, field="coupons")
+
+
+# --- hold rules ---------------------------------------------------------------------------------
+
+
+def evaluate_hold_rules(order: Order, lines: list[OrderLine]) -> list[tuple[str, str]]:
+    """The business rules that stop an order for a manager; returns ``[(rule, detail)]``."""
+    R = OrderHold.Rule
+    holds: list[tuple[str, str]] = []
+    override_limit = Decimal(str(_setting("ORDERS_OVERRIDE_LIMIT_PERCENT", 15)))
+    for line in lines:
+        if line.override_unit_price is None or line.status == L.CANCELLED or not line.list_price:
+            continue
+        off = (line.list_price - line.override_unit_price) / line.list_price * 100
+        if off > override_limit:
+            holds.append((R.PRICE_OVERRIDE, _("%(sku)s priced %(off)s%% below list (limit %(limit)s%%): %(why)s") % {
+                "sku": line.sku, "off": f"{off:.1f}", "limit": override_limit, "why": line.override_reason}))
+    value_limit = Decimal(str(_setting("ORDERS_HOLD_ABOVE", 10000)))
+    if order.total > value_limit:
+        holds.append((R.HIGH_VALUE, _("Total %(total)s above %(limit)s") % {
+            "total": order.total.quantize(Decimal("0.01")), "limit": value_limit}))
+    customer = order.customer
+    if customer and customer.credit_limit > 0 and order.payment_method == "invoice":
+        open_orders = (
+            Order.objects.filter(customer=customer, payment_method="invoice")
+            .exclude(pk=order.pk)
+            .exclude(status__in=[S.DRAFT, S.CANCELLED, S.COMPLETED, S.RETURNED])
+            .aggregate(total=Sum("total"))["total"] or Decimal(0)
+        )
+        if open_orders + order.total > customer.credit_limit:
+            text = _("Open %(open)s + this order %(total)s exceed the credit limit %(limit)s")
+            holds.append((R.CREDIT_LIMIT, text % {
+                "open": open_orders.quantize(Decimal("0.01")), "total": order.total.quantize(Decimal("0.01")),
+                "limit": customer.credit_limit.quantize(Decimal("0.01"))}))
+    ship, bill = order.shipping_address or {}, order.billing_address or {}
+    if (order.delivery_method == Order.Delivery.SHIP and ship.get("state") and bill.get("state")
+            and ship["state"] != bill["state"]):
+        holds.append((R.ADDRESS_MISMATCH, _("Billing in %(bill)s, shipping to %(ship)s") % {
+            "bill": bill["state"], "ship": ship["state"]}))
+    if order.card_fingerprint:
+        window = timezone.now() - timedelta(hours=24)
+        limit = int(_setting("ORDERS_CARD_VELOCITY_LIMIT", 3))
+        recent = (
+            Order.objects.filter(card_fingerprint=order.card_fingerprint, placed_at__gte=window)
+            .exclude(pk=order.pk).count()
+        )
+        if recent >= limit:
+            holds.append((R.CARD_VELOCITY, _("%(n)s orders with this card in 24 hours") % {"n": recent + 1}))
+    return holds
