@@ -1,5 +1,30 @@
 """Who may open each URL of this app (see ``oms.access``)."""
 
-RULES: dict[str, str] = {}
+from django.utils.translation import gettext_lazy as _
 
-NAV: list = []
+from oms.access import PUBLIC, NavItem
+
+RULES: dict[str, str] = {
+    # The sandbox processor's own pages: no OMS session involved, as with a real processor.
+    "payments:sandbox_hosted_field": PUBLIC,
+    "payments:sandbox_tokenize": PUBLIC,
+    "payments:journal_list": "view_finance",
+    "payments:journal_detail": "view_finance",
+    "payments:journal_export": "manage_finance",
+    "payments:trial_balance": "view_finance",
+    "payments:giftcard_list": "view_finance",
+    "payments:giftcard_issue": "manage_finance",
+    "payments:giftcard_detail": "view_finance",
+    "payments:giftcard_disable": "manage_finance",
+    "payments:giftcard_lookup": "take_orders",
+}
+
+FINANCE = _("Finance")
+
+NAV: list = [
+    NavItem(_("Gift card lookup"), "payments:giftcard_lookup", "take_orders", section=FINANCE),
+    NavItem(_("Gift cards"), "payments:giftcard_list", "view_finance", section=FINANCE),
+    NavItem(_("Journal"), "payments:journal_list", "view_finance", section=FINANCE),
+    NavItem(_("Trial balance"), "payments:trial_balance", "view_finance", section=FINANCE),
+    NavItem(_("Accounting export"), "payments:journal_export", "manage_finance", section=FINANCE),
+]

@@ -1,0 +1,75 @@
+"""The interface every payment processor adapter implements.
+
+Amounts are ``Decimal`` in the currency's major unit. Every state-changing call takes an
+idempotency key: calling again with the same key returns the first result and moves no money twice.
+Adapters never raise for a business refusal: they return a ``GatewayResult`` with ``approved=False``
+and a decline ``code``; they raise ``GatewayTimeout`` when the outcome is unknown and
+``GatewayError`` for a broken request.
+"""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+class GatewayError(Exception):
+    """The request could not be made (bad card data, reference, configuration, network refused)."""
+
+    def __init__(self, message: str = "", *, code: str = "gateway_error"):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class GatewayTimeout(GatewayError):
+    """The processor did not answer in time: the outcome is unknown; retry with the same key."""
+
+    def __init__(self, message: str = "", *, code: str = "timeout"):
+        super().__init__(message, code=code)
+
+
+@dataclass(frozen=True)
+class CardToken:
+    token: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+@dataclass(frozen=True)
+class GatewayResult:
+    approved: bool
+    reference: str = ""
+    code: str = ""
+    message: str = ""
+    amount: Decimal = Decimal("0")
+    extra: dict = field(default_factory=dict)
+
+
+class PaymentGateway(ABC):
+    name: str = ""
+
+    @abstractmethod
+    def tokenize(self, *, number: str, exp_month: int, exp_year: int, cvc: str) -> CardToken:
+        """Turns card data into a token (normally done by the processor's hosted field, not by us)."""
+
+    @abstractmethod
+    def token_info(self, *, token: str) -> CardToken | None:
+        """Brand, last four and expiry of a token, or None when unknown or expired."""
+
+    @abstractmethod
+    def authorize(self, *, token: str, amount: Decimal, currency: str, idempotency_key: str) -> GatewayResult:
+        """Holds ``amount`` on the card or wallet behind ``token``."""
+
+    @abstractmethod
+    def capture(self, *, reference: str, amount: Decimal, idempotency_key: str) -> GatewayResult:
+        """Captures part or all of an authorization (several partial captures allowed)."""
+
+    @abstractmethod
+    def void(self, *, reference: str, idempotency_key: str) -> GatewayResult:
+        """Releases what is left of an authorization."""
+
+    @abstractmethod
+    def refund(self, *, reference: str, amount: Decimal, idempotency_key: str) -> GatewayResult:
+        """Refunds part or all of what was captured."""

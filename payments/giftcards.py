@@ -1,0 +1,171 @@
+"""Gift-card and store-credit services (re-exported by ``payments.services``).
+
+A card's code is shown once when it is issued and stored only as a keyed hash plus its last four
+characters. Redemption is a conditional ``UPDATE ... WHERE balance >= amount`` whose row count is
+checked, so concurrent redemptions can never overspend; a CHECK constraint keeps balance >= 0.
+"""
+
+import hashlib
+import hmac
+import secrets
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from oms.audit import audit_record
+from oms.models import AuditEntry
+from oms.money import default_currency, quantize
+from payments.errors import AmountError, GiftCardError
+from payments.ledger import Acct, cr, dr, journal_post
+from payments.models import GiftCard, GiftCardTransaction
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+LIABILITY = {GiftCard.Kind.GIFT_CARD: Acct.GIFT_CARDS, GiftCard.Kind.STORE_CREDIT: Acct.STORE_CREDIT}
+SOURCE_DEBIT = {"sale": Acct.CUSTOMER_BALANCES, "refund": Acct.CUSTOMER_BALANCES, "goodwill": Acct.GOODWILL,
+                "promotion": Acct.DISCOUNTS}
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def code_hash(code: str) -> str:
+    key = getattr(settings, "GIFT_CARD_CODE_KEY", settings.SECRET_KEY).encode()
+    return hmac.new(key, normalise_code(code).encode(), hashlib.sha256).hexdigest()
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _i in range(16))
+    return "-".join(raw[i:i + 4] for i in range(0, 16, 4))
+
+
+def _positive(amount, currency: str) -> Decimal:
+    value = quantize(Decimal(amount), currency)
+    if value <= 0:
+        raise AmountError(_("The amount must be greater than zero."), field="amount")
+    return value
+
+
+def giftcard_issue(*, amount, currency: str | None = None, kind: str = GiftCard.Kind.GIFT_CARD,
+                   source: str = "sale", expires_on: date | None = None, reference: str = "",
+                   acting_user) -> tuple[GiftCard, str]:
+    """Issues a card and returns ``(card, code)``; the code is never readable again.
+
+    Ledger: Dr the source (customer balances for a sale or refund, goodwill, discounts) / Cr the
+    gift-card or store-credit liability.
+    """
+    currency = currency or default_currency()
+    amount = _positive(amount, currency)
+    if source not in SOURCE_DEBIT:
+        raise GiftCardError(_("Unknown gift card source “%(source)s”.") % {"source": source}, field="source")
+    if expires_on and expires_on < timezone.localdate():
+        raise GiftCardError(_("The expiry date is in the past."), field="expires_on")
+    code = new_code()
+    with transaction.atomic(savepoint=False):
+        card = GiftCard.objects.create(kind=kind, code_hash=code_hash(code), last4=code[-4:], currency=currency,
+                                       initial_amount=amount, balance=amount, expires_on=expires_on, source=source,
+                                       reference=reference[:60], issued_by=_user(acting_user))
+        entry = journal_post(
+            lines=[dr(SOURCE_DEBIT[source], amount), cr(LIABILITY[card.kind], amount)],
+            memo=f"{card.get_kind_display()} issued ••••{card.last4}", reference=reference or f"giftcard:{card.pk}",
+            currency=currency, acting_user=acting_user,
+        )
+        GiftCardTransaction.objects.create(card=card, kind=GiftCardTransaction.Kind.ISSUE, amount=amount,
+                                           balance_after=amount, reference=reference[:60], journal_entry=entry,
+                                           created_by=_user(acting_user))
+        audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=card, verb="giftcard_issue",
+                     changes={"amount": str(amount), "currency": currency, "source": source})
+    return card, code
+
+
+def giftcard_find(*, code: str) -> GiftCard | None:
+    return GiftCard.objects.filter(code_hash=code_hash(code)).first()
+
+
+def giftcard_redeem(*, amount, reference: str, acting_user, code: str = "", card_id: int | None = None,
+                    currency: str | None = None, credit_account: str = Acct.CUSTOMER_BALANCES,
+                    kind: str | None = None) -> GiftCardTransaction:
+    """Spends ``amount`` from a card (found by ``code`` or ``card_id``); raises ``GiftCardError``.
+
+    Ledger: Dr gift-card liability / Cr ``credit_account`` (customer order balances by default).
+    """
+    card = giftcard_find(code=code) if code else GiftCard.objects.filter(pk=card_id).first()
+    if card is None or (kind and card.kind != kind):
+        raise GiftCardError(_("No gift card with that code."), code="gift_card_not_found", field="code")
+    if currency and card.currency != currency:
+        raise GiftCardError(_("The card is in %(card)s, the order in %(order)s.") % {"card": card.currency,
+                                                                                     "order": currency})
+    amount = _positive(amount, card.currency)
+    today = timezone.localdate()
+    with transaction.atomic(savepoint=False):
+        spent = (
+            GiftCard.objects.filter(pk=card.pk, status=GiftCard.Status.ACTIVE, balance__gte=amount)
+            .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+            .update(balance=F("balance") - amount)
+        )
+        if not spent:
+            card.refresh_from_db()
+            if card.status != GiftCard.Status.ACTIVE:
+                raise GiftCardError(_("The card is disabled."), code="gift_card_disabled")
+            if card.expires_on and card.expires_on < today:
+                raise GiftCardError(_("The card expired on %(date)s.") % {"date": card.expires_on},
+                                    code="gift_card_expired")
+            raise GiftCardError(_("The card's balance (%(balance)s) is less than %(amount)s.")
+                                % {"balance": card.balance, "amount": amount}, code="insufficient_balance")
+        balance = GiftCard.objects.values_list("balance", flat=True).get(pk=card.pk)
+        entry = journal_post(lines=[dr(LIABILITY[card.kind], amount), cr(credit_account, amount)],
+                             memo=f"{card.get_kind_display()} redeemed ••••{card.last4}", reference=reference,
+                             currency=card.currency, acting_user=acting_user)
+        return GiftCardTransaction.objects.create(card=card, kind=GiftCardTransaction.Kind.REDEEM, amount=-amount,
+                                                  balance_after=balance, reference=reference[:60],
+                                                  journal_entry=entry, created_by=_user(acting_user))
+
+
+def giftcard_reload(*, card_id: int, amount, reference: str, acting_user,
+                    debit_account: str = Acct.CUSTOMER_BALANCES) -> GiftCardTransaction:
+    """Puts money back on a card (a refund or void of a gift-card payment)."""
+    card = GiftCard.objects.get(pk=card_id)
+    amount = _positive(amount, card.currency)
+    with transaction.atomic(savepoint=False):
+        GiftCard.objects.filter(pk=card.pk).update(balance=F("balance") + amount)
+        balance = GiftCard.objects.values_list("balance", flat=True).get(pk=card.pk)
+        entry = journal_post(lines=[dr(debit_account, amount), cr(LIABILITY[card.kind], amount)],
+                             memo=f"{card.get_kind_display()} credited back ••••{card.last4}", reference=reference,
+                             currency=card.currency, acting_user=acting_user)
+        return GiftCardTransaction.objects.create(card=card, kind=GiftCardTransaction.Kind.RELOAD, amount=amount,
+                                                  balance_after=balance, reference=reference[:60],
+                                                  journal_entry=entry, created_by=_user(acting_user))
+
+
+def _giftcard_transition(card: GiftCard, *, to: str) -> None:
+    card.status = to
+    card.save(update_fields=["status"])
+
+
+def giftcard_disable(*, card_id: int, reason: str, acting_user) -> GiftCard:
+    with transaction.atomic(durable=True):
+        card = GiftCard.objects.select_for_update().get(pk=card_id)
+        if card.status == GiftCard.Status.DISABLED:
+            return card
+        _giftcard_transition(card, to=GiftCard.Status.DISABLED)
+        audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=card, verb="giftcard_disable",
+                     changes={"status": ["active", "disabled"]}, reason=reason)
+    return card
+
+
+def giftcard_lookup(*, code: str, acting_user, ip_address: str | None = None) -> GiftCard | None:
+    """Finds a card by code for an agent and records the lookup (found or not) in the audit trail."""
+    card = giftcard_find(code=code)
+    audit_record(actor=acting_user, action=AuditEntry.Action.ACCESS, obj=card,
+                 object_type="" if card else "payments.giftcard", verb="giftcard_lookup",
+                 changes={"found": card is not None, "last4": normalise_code(code)[-4:]}, ip_address=ip_address)
+    return card
+
+
+def _user(user):
+    return user if getattr(user, "pk", None) else None

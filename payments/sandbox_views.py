@@ -1,0 +1,45 @@
+"""The sandbox processor's own pages: the hosted card field and its tokenize endpoint.
+
+Conceptually these belong to the processor, not to the OMS: the card number is posted here from
+inside the iframe, turned into a token and never written to the database or a log. The decorators
+keep the number out of Django's error reports too.
+"""
+
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_GET, require_POST
+
+from payments.gateway import GatewayError, get_gateway
+
+
+@require_GET
+@xframe_options_sameorigin
+def hosted_field(request):
+    return render(request, "payments/sandbox/hosted_field.html", {"parent_origin": request.GET.get("origin", "")})
+
+
+def _month_year(expiry: str) -> tuple[int, int]:
+    month, _sep, year = expiry.replace(" ", "").partition("/")
+    if not (month.isdigit() and year.isdigit()):
+        raise GatewayError("Enter the expiry as MM/YY.", code="invalid_expiry")
+    year_number = int(year)
+    return int(month), year_number + 2000 if year_number < 100 else year_number
+
+
+@csrf_exempt  # called cross-origin by the processor's own field in a real deployment; it changes no OMS state
+@require_POST
+@sensitive_post_parameters("number", "cvc")
+@sensitive_variables("number", "cvc", "data")
+def tokenize(request):
+    data = request.POST
+    number, cvc = data.get("number", ""), data.get("cvc", "")
+    try:
+        month, year = _month_year(data.get("expiry", ""))
+        token = get_gateway("sandbox").tokenize(number=number, exp_month=month, exp_year=year, cvc=cvc)
+    except GatewayError as exc:
+        return JsonResponse({"code": exc.code, "message": exc.message}, status=400)
+    return JsonResponse({"token": token.token, "brand": token.brand, "last4": token.last4,
+                         "exp_month": token.exp_month, "exp_year": token.exp_year})

@@ -1,0 +1,54 @@
+/* Receives the token from the payment processor's hosted card field (an iframe) into hidden inputs.
+ *
+ * Markup (or {% include "payments/partials/card_field.html" %}):
+ *   <div data-card-field>
+ *     <iframe data-hosted-field src="/sandbox-gateway/hosted-field/"></iframe>
+ *     <input type="hidden" name="card_token" data-card="token">   (also brand, last4, exp_month, exp_year)
+ *     <p data-card="summary"></p>
+ *   </div>
+ * Only messages from the iframe's own window and origin are accepted. When a token arrives the
+ * container fires a bubbling "oms:card-token" event (detail: token, brand, last4, exp_month,
+ * exp_year); "oms:card-cleared" when the agent changes the card. The card number never touches
+ * this page.
+ */
+(function () {
+  "use strict";
+
+  function frameFor(source) {
+    var frames = document.querySelectorAll("iframe[data-hosted-field]");
+    for (var i = 0; i < frames.length; i++) {
+      if (frames[i].contentWindow === source) { return frames[i]; }
+    }
+    return null;
+  }
+
+  function fill(box, data) {
+    ["token", "brand", "last4", "exp_month", "exp_year"].forEach(function (key) {
+      var input = box.querySelector('[data-card="' + key + '"]');
+      if (input) { input.value = data ? String(data[key]) : ""; }
+    });
+    var summary = box.querySelector('[data-card="summary"]');
+    if (summary) {
+      summary.textContent = data
+        ? data.brand.toUpperCase() + " •••• " + data.last4 + " " + ("0" + data.exp_month).slice(-2) + "/" + String(data.exp_year).slice(-2)
+        : (summary.dataset.empty || "");
+    }
+  }
+
+  window.addEventListener("message", function (event) {
+    var data = event.data;
+    if (!data || (data.type !== "oms-card-token" && data.type !== "oms-card-cleared")) { return; }
+    var frame = frameFor(event.source);
+    if (!frame || event.origin !== new URL(frame.src, window.location.href).origin) { return; }
+    var box = frame.closest("[data-card-field]") || frame.closest("form") || document.body;
+    if (data.type === "oms-card-token") {
+      fill(box, data);
+      box.dispatchEvent(new CustomEvent("oms:card-token", { bubbles: true, detail: data }));
+    } else {
+      fill(box, null);
+      box.dispatchEvent(new CustomEvent("oms:card-cleared", { bubbles: true }));
+    }
+  });
+
+  window.OMSPayments = { fillCard: fill };
+})();
