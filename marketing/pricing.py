@@ -1,0 +1,750 @@
+"""The pricing engine: one pure, deterministic function that prices an order for every channel.
+
+``price_order`` reads price lists, tax rates, shipping rates, source codes, promotions and coupons and
+returns every step with its reason; it never writes. Usage limits are only *checked* here; they are
+enforced when the order is placed by ``marketing.services.promotion_redeem``.
+
+Order of the steps (see docs/decisions.md, "marketing: pricing"):
+1. unit price = manual override, else the tier price of the best price list, else the SKU's base price;
+   plus any personalisation extra;
+2. item promotions (percent/amount off items, buy X get Y) in priority order, on what is left of each line;
+3. order promotions (percent/amount off, tiered spend) on the merchandise left, spread over the lines
+   in proportion (largest remainder, so the cents add up) because tax is computed per line;
+4. shipping: rate by service, zone and weight; free above the service's threshold or by a promotion;
+5. tax per line on what the customer pays for it (inclusive or exclusive per channel).
+Exclusive promotions apply alone; the engine keeps whichever is better for the customer: the
+combinable promotions together or the best exclusive one.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from marketing.errors import NoPrice, PricingError
+from marketing.tax import get_tax_provider
+from oms.money import ZERO, exponent, quantize
+
+HUNDRED = Decimal(100)
+
+
+def _pct(value: Decimal) -> str:
+    """``Decimal("20.0000")`` -> ``"20"``, ``Decimal("7.5")`` -> ``"7.5"``."""
+    return format(Decimal(value).normalize(), "f")
+
+
+# ----------------------------------------------------------------------------- inputs and results
+
+
+@dataclass(frozen=True)
+class PriceLineInput:
+    variant_id: int
+    quantity: int
+    override_unit_price: Decimal | None = None
+    extra_unit_price: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class AppliedDiscount:
+    promotion_id: int
+    name: str
+    amount: Decimal
+    reason: str
+    coupon_code: str = ""
+
+
+@dataclass
+class PricedLine:
+    variant_id: int
+    quantity: int
+    list_price: Decimal
+    price_list_price: Decimal
+    tier_price: Decimal
+    unit_price: Decimal
+    discounts: list[AppliedDiscount]
+    tax_rate: Decimal  # percent
+    tax_amount: Decimal
+    line_total: Decimal  # what the customer pays for the line (tax included)
+    explanation: list[str]
+    sku: str = ""
+    price_list_code: str = ""
+    extra_unit_price: Decimal = ZERO
+    overridden: bool = False
+    gross: Decimal = ZERO  # unit_price * quantity
+    order_discount_share: Decimal = ZERO  # this line's part of the order-level discounts
+    net: Decimal = ZERO  # gross - discounts - order_discount_share (tax excluded when prices exclude tax)
+    tax_class: str = ""
+    weight_grams: int = 0
+    category_id: int | None = None
+    brand_id: int | None = None
+
+    @property
+    def discount_amount(self) -> Decimal:
+        return sum((d.amount for d in self.discounts), ZERO) + self.order_discount_share
+
+
+@dataclass(frozen=True)
+class ShippingQuote:
+    service_code: str
+    name: str
+    price: Decimal
+    transit_days: int
+    regular_price: Decimal = ZERO
+    reason: str = ""
+
+
+@dataclass
+class PricedOrder:
+    lines: list[PricedLine]
+    order_discounts: list[AppliedDiscount]
+    subtotal: Decimal
+    discount_total: Decimal
+    shipping_options: list[ShippingQuote]
+    shipping_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+    currency: str
+    source_code: str
+    campaign_id: int | None
+    messages: list[str]
+    shipping_discounts: list[AppliedDiscount] = field(default_factory=list)
+    shipping_service: str | None = None
+    prices_include_tax: bool = False
+    channel_code: str = ""
+    customer_id: int | None = None
+    coupons: list[str] = field(default_factory=list)  # the codes that were accepted
+
+    def applied_discounts(self) -> list[AppliedDiscount]:
+        """Every applied discount (line, order and shipping), as ``promotion_redeem`` needs them."""
+        found = [d for line in self.lines for d in line.discounts]
+        return found + list(self.order_discounts) + list(self.shipping_discounts)
+
+
+# ----------------------------------------------------------------------------- the engine
+
+
+def price_order(
+    *,
+    lines: list[PriceLineInput],
+    channel_code: str,
+    customer_id: int | None,
+    customer_group: str,
+    source_code: str,
+    coupons: list[str],
+    ship_to_region: str,
+    shipping_service: str | None,
+    currency: str,
+    when: datetime,
+) -> PricedOrder:
+    """Prices an order; pure (no writes) and deterministic (same inputs and data, same result)."""
+    messages: list[str] = []
+    for line in lines:
+        if line.quantity < 1:
+            raise PricingError(_("Quantity must be at least 1."), field="quantity")
+        if line.override_unit_price is not None and Decimal(line.override_unit_price) < 0:
+            raise PricingError(_("A price cannot be negative."), field="override_unit_price")
+        if Decimal(line.extra_unit_price or 0) < 0:
+            raise PricingError(_("A price cannot be negative."), field="extra_unit_price")
+    local = timezone.localtime(when) if timezone.is_aware(when) else when
+    ship_to_region = (ship_to_region or "").strip().upper()
+
+    source, campaign = _resolve_source_code(source_code, channel_code, local, messages)
+    priced = _base_prices(lines, channel_code, customer_group, currency, when)
+    context = _Context(
+        channel_code=channel_code, customer_id=customer_id, customer_group=customer_group, currency=currency,
+        local=local, source=source, campaign=campaign, lines=priced,
+    )
+    eligible, coupon_codes = _eligible_promotions(context, coupons, messages)
+    shipping = _ShippingTable.load(ship_to_region, currency, sum(p.weight_grams * p.quantity for p in priced))
+
+    candidates: list[list] = []
+    combinable = [p for p in eligible if not p.exclusive]
+    if combinable:
+        candidates.append(combinable)
+    candidates.extend([p] for p in eligible if p.exclusive)
+    candidates.sort(key=lambda group: (-max(p.priority for p in group), min(p.id for p in group)))
+    if not candidates:
+        candidates = [[]]
+    outcomes = [_apply(context, group, coupon_codes, shipping, shipping_service) for group in candidates]
+    best = max(enumerate(outcomes), key=lambda item: (item[1].value, -item[0]))[1]
+    if len(outcomes) > 1:
+        for group, outcome in zip(candidates, outcomes, strict=True):
+            if outcome is not best and outcome.value > 0:
+                names = ", ".join(p.name for p in group)
+                messages.append(_("Not combined with the promotions applied: %(names)s") % {"names": names})
+
+    if shipping_service and shipping.zone is None and ship_to_region:
+        messages.append(_("No shipping zone covers region %(region)s.") % {"region": ship_to_region})
+    chosen = next((q for q in best.shipping_options if q.service_code == shipping_service), None)
+    if shipping_service and chosen is None:
+        messages.append(
+            _("Shipping service %(service)s is not available for this destination and weight.")
+            % {"service": shipping_service}
+        )
+
+    include_tax = _prices_include_tax(channel_code)
+    tax_quotes = get_tax_provider().rates(region=ship_to_region, tax_classes={p.tax_class for p in priced},
+                                          on=local.date()) if priced else {}
+    for index, line in enumerate(priced):
+        line_discounts = best.line_discounts[index]
+        share = best.order_shares[index]
+        discount = sum((d.amount for d in line_discounts), ZERO) + share
+        net = line.gross - discount
+        quote = tax_quotes.get(line.tax_class)
+        rate = quote.rate if quote else ZERO
+        if include_tax:
+            tax = quantize(net * rate / (HUNDRED + rate), currency)
+            total = net
+        else:
+            tax = quantize(net * rate / HUNDRED, currency)
+            total = net + tax
+        line.discounts = list(line_discounts)
+        line.order_discount_share = share
+        line.net = net
+        line.tax_rate = rate
+        line.tax_amount = tax
+        line.line_total = total
+        for applied in line_discounts:
+            line.explanation.append(_("%(name)s: −%(amount)s (%(reason)s)") % {
+                "name": applied.name, "amount": applied.amount, "reason": applied.reason})
+        if share:
+            line.explanation.append(_("Share of order discounts: −%(amount)s") % {"amount": share})
+        if quote:
+            line.explanation.append(
+                (_("Tax %(label)s %(rate)s%% included: %(tax)s") if include_tax else
+                 _("Tax %(label)s %(rate)s%%: %(tax)s")) % {"label": quote.label, "rate": _pct(rate), "tax": tax}
+            )
+        else:
+            line.explanation.append(_("No tax rate for class “%(tax_class)s” in region “%(region)s”.") % {
+                "tax_class": line.tax_class, "region": ship_to_region})
+
+    subtotal = sum((p.gross for p in priced), ZERO)
+    discount_total = sum((p.discount_amount for p in priced), ZERO)
+    tax_total = sum((p.tax_amount for p in priced), ZERO)
+    shipping_total = chosen.price if chosen else ZERO
+    total = subtotal - discount_total + shipping_total + (ZERO if include_tax else tax_total)
+    shipping_discounts = []
+    for promotion in best.free_shipping:
+        services = promotion.shipping_services
+        if chosen is not None and (not services or chosen.service_code in services):
+            shipping_discounts.append(AppliedDiscount(
+                promotion.id, promotion.name, chosen.regular_price, _("Free shipping"),
+                coupon_codes.get(promotion.id, "")))
+    return PricedOrder(
+        lines=priced,
+        order_discounts=best.order_discounts,
+        subtotal=subtotal,
+        discount_total=discount_total,
+        shipping_options=best.shipping_options,
+        shipping_total=shipping_total,
+        tax_total=tax_total,
+        total=total,
+        currency=currency,
+        source_code=source.code if source else "",
+        campaign_id=campaign.id if campaign else None,
+        messages=messages + best.messages,
+        shipping_discounts=shipping_discounts,
+        shipping_service=chosen.service_code if chosen else None,
+        prices_include_tax=include_tax,
+        channel_code=channel_code,
+        customer_id=customer_id,
+        coupons=[code for code in coupon_codes.values() if code],
+    )
+
+
+# ----------------------------------------------------------------------------- step 0: who and what
+
+
+@dataclass
+class _Context:
+    channel_code: str
+    customer_id: int | None
+    customer_group: str
+    currency: str
+    local: datetime
+    source: object | None
+    campaign: object | None
+    lines: list[PricedLine]
+    category_chains: dict[int, list[int]] = field(default_factory=dict)  # line index -> category + ancestors
+    brands: dict[int, int | None] = field(default_factory=dict)
+
+
+def normalise_code(code: str) -> str:
+    return (code or "").strip().upper()
+
+
+def _resolve_source_code(code: str, channel_code: str, local: datetime, messages: list[str]):
+    from marketing.models import SourceCode
+
+    code = normalise_code(code)
+    if not code:
+        return None, None
+    source = SourceCode.objects.select_related("campaign").filter(code=code).first()
+    if source is None:
+        messages.append(_("Source code %(code)s does not exist.") % {"code": code})
+        return None, None
+    campaign = source.campaign
+    today = local.date()
+    if not source.is_active or not campaign.is_active:
+        messages.append(_("Source code %(code)s is not active.") % {"code": code})
+        return None, None
+    if campaign.starts_on > today or (campaign.ends_on and campaign.ends_on < today):
+        messages.append(_("Source code %(code)s is outside its campaign's dates.") % {"code": code})
+        return None, None
+    if campaign.channel_code and campaign.channel_code != channel_code:
+        messages.append(_("Source code %(code)s is not valid on this channel.") % {"code": code})
+        return None, None
+    return source, campaign
+
+
+def _base_prices(lines, channel_code, customer_group, currency, when) -> list[PricedLine]:
+    from inventory.models import Variant
+    from marketing.models import PriceList, PriceListItem
+
+    variant_ids = sorted({line.variant_id for line in lines})
+    variants = {
+        v["id"]: v
+        for v in Variant.objects.filter(pk__in=variant_ids).values(
+            "id", "sku", "base_price", "currency", "tax_class", "weight_grams", "is_active",
+            "product__category_id", "product__brand_id",
+        )
+    }
+    missing = [vid for vid in variant_ids if vid not in variants]
+    if missing:
+        raise PricingError(_("Unknown SKU id(s): %(ids)s") % {"ids": ", ".join(map(str, missing))}, field="lines")
+    lists = list(
+        PriceList.objects.filter(is_active=True, currency=currency)
+        .filter(Q(channel_code=channel_code) | Q(channel_code=""))
+        .filter(Q(customer_group=customer_group) | Q(customer_group=""))
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=when))
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=when))
+        .values("id", "code", "name", "priority", "channel_code", "customer_group")
+    ) if variant_ids else []
+    lists.sort(key=lambda pl: (-pl["priority"], -(bool(pl["channel_code"]) + bool(pl["customer_group"])), pl["code"]))
+    items: dict[tuple[int, int], list[tuple[int, Decimal]]] = defaultdict(list)
+    if lists:
+        for row in PriceListItem.objects.filter(price_list__in=[pl["id"] for pl in lists],
+                                                variant_id__in=variant_ids).values_list(
+                "price_list_id", "variant_id", "min_quantity", "unit_price"):
+            items[(row[0], row[1])].append((row[2], row[3]))
+
+    priced = []
+    for line in lines:
+        variant = variants[line.variant_id]
+        explanation: list[str] = []
+        base_in_currency = variant["currency"] == currency
+        list_price = quantize(variant["base_price"], currency) if base_in_currency else None
+        price_list_price = tier_price = list_price
+        list_code = ""
+        for pl in lists:
+            tiers = sorted(items.get((pl["id"], line.variant_id), []))
+            usable = [t for t in tiers if t[0] <= line.quantity]
+            if not usable:
+                continue
+            list_code = pl["code"]
+            first = tiers[0]
+            price_list_price = quantize(first[1], currency) if first[0] == 1 else list_price
+            tier_qty, tier_value = usable[-1]
+            tier_price = quantize(tier_value, currency)
+            explanation.append(_("Price list %(name)s: %(price)s") % {"name": pl["name"], "price": price_list_price}
+                               if price_list_price is not None else _("Price list %(name)s") % {"name": pl["name"]})
+            if tier_qty > 1:
+                explanation.append(_("Quantity tier from %(qty)s units: %(price)s") % {"qty": tier_qty,
+                                                                                       "price": tier_price})
+            break
+        else:
+            if list_price is not None:
+                explanation.append(_("Base price of the SKU: %(price)s") % {"price": list_price})
+        if line.override_unit_price is not None:
+            unit = quantize(line.override_unit_price, currency)
+            explanation.append(_("Manual price override: %(price)s") % {"price": unit})
+        elif tier_price is None:
+            message = _("No price for SKU %(sku)s in %(currency)s.") % {"sku": variant["sku"], "currency": currency}
+            raise NoPrice(message, field="lines")
+        else:
+            unit = tier_price
+        extra = quantize(line.extra_unit_price or ZERO, currency)
+        if extra:
+            unit += extra
+            explanation.append(_("Personalisation: +%(price)s per unit") % {"price": extra})
+        if not variant["is_active"]:
+            explanation.append(_("This SKU is no longer active."))
+        priced.append(PricedLine(
+            variant_id=line.variant_id, quantity=line.quantity,
+            list_price=list_price if list_price is not None else unit,
+            price_list_price=price_list_price if price_list_price is not None else unit,
+            tier_price=tier_price if tier_price is not None else unit,
+            unit_price=unit, discounts=[], tax_rate=ZERO, tax_amount=ZERO, line_total=ZERO,
+            explanation=explanation, sku=variant["sku"], price_list_code=list_code, extra_unit_price=extra,
+            overridden=line.override_unit_price is not None, gross=unit * line.quantity,
+            tax_class=variant["tax_class"] or "", weight_grams=variant["weight_grams"] or 0,
+            category_id=variant["product__category_id"], brand_id=variant["product__brand_id"],
+        ))
+    return priced
+
+
+def _prices_include_tax(channel_code: str) -> bool:
+    from marketing.models import ChannelTaxSetting
+
+    return bool(ChannelTaxSetting.objects.filter(channel_code=channel_code, prices_include_tax=True).exists())
+
+
+# ----------------------------------------------------------------------------- step 1: eligible promotions
+
+
+@dataclass
+class _Promo:
+    """A promotion as the engine needs it: plain values, no further queries."""
+
+    id: int
+    name: str
+    kind: str
+    currency: str
+    percent: Decimal | None
+    amount: Decimal | None
+    buy_quantity: int | None
+    get_quantity: int | None
+    tiers: list
+    min_subtotal: Decimal | None
+    variant_ids: set[int]
+    category_ids: set[int]
+    brand_ids: set[int]
+    shipping_services: list[str]
+    priority: int
+    exclusive: bool
+
+
+def _time_window_ok(promotion, local: datetime) -> bool:
+    if promotion.weekdays and local.isoweekday() not in promotion.weekdays:
+        return False
+    now = local.time()
+    if promotion.daily_start and promotion.daily_end:
+        if promotion.daily_start <= promotion.daily_end:
+            return promotion.daily_start <= now < promotion.daily_end
+        return now >= promotion.daily_start or now < promotion.daily_end  # window over midnight
+    if promotion.daily_start:
+        return now >= promotion.daily_start
+    if promotion.daily_end:
+        return now < promotion.daily_end
+    return True
+
+
+def _targeting_problem(promotion, context: _Context, segment_ids: set[int], used_by_customer: dict[int, int]) -> str:
+    """Why the promotion does not apply to this order ("" if it does)."""
+    if promotion.channel_codes and context.channel_code not in promotion.channel_codes:
+        return _("not valid on this channel")
+    if promotion.customer_groups and context.customer_group not in promotion.customer_groups:
+        return _("not valid for this customer group")
+    if promotion.segment_id and promotion.segment_id not in segment_ids:
+        return _("only for customers of segment %(segment)s") % {"segment": promotion.segment.name}
+    source_ids = {s.id for s in promotion.source_codes.all()}
+    if promotion.campaign_id or source_ids:
+        by_campaign = bool(promotion.campaign_id and context.campaign and context.campaign.id == promotion.campaign_id)
+        by_source = bool(context.source and context.source.id in source_ids)
+        if not (by_campaign or by_source):
+            return _("needs a source code of its campaign")
+    if not _time_window_ok(promotion, context.local):
+        return _("not valid at this time")
+    if promotion.kind in ("order_fixed", "item_fixed") and promotion.currency != context.currency:
+        return _("not valid in this currency")
+    if promotion.usage_limit is not None and promotion.times_used >= promotion.usage_limit:
+        return _("usage limit reached")
+    if promotion.usage_limit_per_customer is not None:
+        if context.customer_id is None:
+            return _("needs a known customer")
+        if used_by_customer.get(promotion.id, 0) >= promotion.usage_limit_per_customer:
+            return _("already used by this customer")
+    return ""
+
+
+def _eligible_promotions(context: _Context, coupons: list[str], messages: list[str]):
+    from marketing.models import Coupon, Promotion, PromotionRedemption, SegmentMember
+
+    when = context.local
+    promotions = list(
+        Promotion.objects.filter(is_active=True)
+        .filter(Q(starts_at__isnull=True) | Q(starts_at__lte=when))
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=when))
+        .select_related("segment")
+        .prefetch_related("variants", "categories", "brands", "source_codes")
+        .order_by("-priority", "id")
+    )
+    codes = list(dict.fromkeys(normalise_code(c) for c in coupons if normalise_code(c)))
+    coupon_rows = {}
+    if codes:
+        coupon_rows = {c.code: c for c in Coupon.objects.filter(code__in=codes).select_related("promotion")}
+    segment_ids: set[int] = set()
+    used_by_customer: dict[int, int] = {}
+    if context.customer_id is not None:
+        if any(p.segment_id for p in promotions):
+            segment_ids = set(SegmentMember.objects.filter(customer_id=context.customer_id)
+                              .values_list("segment_id", flat=True))
+        limited = [p.id for p in promotions if p.usage_limit_per_customer is not None]
+        limited += [c.promotion_id for c in coupon_rows.values() if c.promotion.usage_limit_per_customer is not None]
+        if limited:
+            used_by_customer = dict(
+                PromotionRedemption.objects.filter(customer_id=context.customer_id, promotion_id__in=limited)
+                .values("promotion_id").annotate(n=Count("id")).values_list("promotion_id", "n")
+            )
+    by_id = {p.id: p for p in promotions}
+    coupon_for: dict[int, str] = {}
+    for code in codes:
+        coupon = coupon_rows.get(code)
+        if coupon is None:
+            messages.append(_("Coupon %(code)s does not exist.") % {"code": code})
+            continue
+        promotion = coupon.promotion
+        if not coupon.is_active or not promotion.is_active:
+            messages.append(_("Coupon %(code)s is not active.") % {"code": code})
+        elif coupon.usage_limit is not None and coupon.times_used >= coupon.usage_limit:
+            messages.append(_("Coupon %(code)s has already been used.") % {"code": code})
+        elif promotion.ends_at and promotion.ends_at <= when:
+            messages.append(_("Coupon %(code)s expired.") % {"code": code})
+        elif promotion.starts_at and promotion.starts_at > when:
+            messages.append(_("Coupon %(code)s is not valid yet.") % {"code": code})
+        elif promotion.id in coupon_for:
+            messages.append(_("Coupon %(code)s: only one coupon per promotion.") % {"code": code})
+        elif problem := _targeting_problem(by_id[promotion.id], context, segment_ids, used_by_customer):
+            messages.append(_("Coupon %(code)s does not apply: %(reason)s.") % {"code": code, "reason": problem})
+        else:
+            coupon_for[promotion.id] = code
+
+    needs_categories = any(p.categories.all() for p in promotions)
+    if needs_categories:
+        _load_category_chains(context)
+    eligible = []
+    for promotion in promotions:
+        if promotion.requires_coupon and promotion.id not in coupon_for:
+            continue
+        if not promotion.requires_coupon and _targeting_problem(promotion, context, segment_ids, used_by_customer):
+            continue
+        eligible.append(_Promo(
+            id=promotion.id, name=promotion.name, kind=promotion.kind, currency=promotion.currency,
+            percent=promotion.percent, amount=promotion.amount, buy_quantity=promotion.buy_quantity,
+            get_quantity=promotion.get_quantity, tiers=promotion.tiers or [], min_subtotal=promotion.min_subtotal,
+            variant_ids={v.id for v in promotion.variants.all()},
+            category_ids={c.id for c in promotion.categories.all()},
+            brand_ids={b.id for b in promotion.brands.all()},
+            shipping_services=list(promotion.shipping_services or []),
+            priority=promotion.priority, exclusive=promotion.exclusive,
+        ))
+    for index, line in enumerate(context.lines):
+        context.brands[index] = line.brand_id
+    return eligible, coupon_for
+
+
+def _load_category_chains(context: _Context) -> None:
+    from inventory.models import Category
+
+    parents = dict(Category.objects.values_list("id", "parent_id"))
+    for index, line in enumerate(context.lines):
+        chain, current, seen = [], line.category_id, set()
+        while current is not None and current not in seen:
+            chain.append(current)
+            seen.add(current)
+            current = parents.get(current)
+        context.category_chains[index] = chain
+
+
+def _matches(promo: _Promo, context: _Context, index: int) -> bool:
+    if not (promo.variant_ids or promo.category_ids or promo.brand_ids):
+        return True
+    line = context.lines[index]
+    return (
+        line.variant_id in promo.variant_ids
+        or bool(promo.category_ids.intersection(context.category_chains.get(index, [])))
+        or (context.brands.get(index) in promo.brand_ids)
+    )
+
+
+# ----------------------------------------------------------------------------- step 2-4: apply a set
+
+
+@dataclass
+class _Outcome:
+    line_discounts: list[list[AppliedDiscount]]
+    order_shares: list[Decimal]
+    order_discounts: list[AppliedDiscount]
+    free_shipping: list[_Promo]
+    shipping_options: list[ShippingQuote]
+    value: Decimal
+    messages: list[str]
+
+
+def _allocate(amount: Decimal, weights: list[Decimal], currency: str) -> list[Decimal]:
+    """Splits ``amount`` over ``weights`` in proportion, in whole minor units that add up exactly."""
+    unit = Decimal(1).scaleb(-exponent(currency))
+    units = int(amount / unit)
+    total = sum(weights, ZERO)
+    if total <= 0 or units <= 0:
+        return [ZERO for _w in weights]
+    exact = [Decimal(units) * w / total for w in weights]
+    floors = [int(e) for e in exact]
+    left = units - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [Decimal(f) * unit for f in floors]
+
+
+def _apply(context: _Context, group: list[_Promo], coupon_codes: dict[int, str], shipping, shipping_service):
+    currency = context.currency
+    lines = context.lines
+    net = [line.gross for line in lines]
+    line_discounts: list[list[AppliedDiscount]] = [[] for _line in lines]
+    shares = [ZERO for _line in lines]
+    order_discounts: list[AppliedDiscount] = []
+    messages: list[str] = []
+    free_shipping: list[_Promo] = []
+
+    def discount_line(i: int, promo: _Promo, amount: Decimal, reason: str) -> None:
+        amount = min(quantize(amount, currency), net[i])
+        if amount > 0:
+            line_discounts[i].append(AppliedDiscount(promo.id, promo.name, amount, reason,
+                                                     coupon_codes.get(promo.id, "")))
+            net[i] -= amount
+
+    def below_minimum(promo: _Promo) -> bool:
+        if promo.min_subtotal is not None and sum(net, ZERO) < promo.min_subtotal:
+            messages.append(_("%(name)s needs an order of at least %(amount)s.") % {
+                "name": promo.name, "amount": quantize(promo.min_subtotal, currency)})
+            return True
+        return False
+
+    item_promos = [p for p in group if p.kind in ("item_percent", "item_fixed", "buy_x_get_y")]
+    order_promos = [p for p in group if p.kind in ("order_percent", "order_fixed", "tiered_spend")]
+    for promo in item_promos:
+        if below_minimum(promo):
+            continue
+        matching = [i for i in range(len(lines)) if not lines[i].overridden and _matches(promo, context, i)]
+        if promo.kind == "item_percent" and promo.percent:
+            for i in matching:
+                discount_line(i, promo, net[i] * promo.percent / HUNDRED,
+                              _("%(percent)s%% off") % {"percent": _pct(promo.percent)})
+        elif promo.kind == "item_fixed" and promo.amount:
+            for i in matching:
+                discount_line(i, promo, promo.amount * lines[i].quantity,
+                              _("%(amount)s off each unit") % {"amount": quantize(promo.amount, currency)})
+        elif promo.kind == "buy_x_get_y" and promo.buy_quantity and promo.get_quantity:
+            size = promo.buy_quantity + promo.get_quantity
+            units = sorted(
+                (net[i] / lines[i].quantity, lines[i].variant_id, i)
+                for i in matching for _u in range(lines[i].quantity)
+            )
+            free = (len(units) // size) * promo.get_quantity
+            counts: dict[int, int] = defaultdict(int)
+            for _price, _vid, i in units[:free]:
+                counts[i] += 1
+            percent = promo.percent if promo.percent is not None else HUNDRED
+            reason = _("Buy %(x)s get %(y)s") % {"x": promo.buy_quantity, "y": promo.get_quantity}
+            if percent != HUNDRED:
+                reason += " " + _("(%(percent)s%% off)") % {"percent": _pct(percent)}
+            for i in sorted(counts):
+                discount_line(i, promo, net[i] / lines[i].quantity * counts[i] * percent / HUNDRED, reason)
+
+    for promo in order_promos:
+        if below_minimum(promo):
+            continue
+        merchandise = sum(net, ZERO)
+        amount, reason = ZERO, ""
+        if promo.kind == "order_percent" and promo.percent:
+            amount = quantize(merchandise * promo.percent / HUNDRED, currency)
+            reason = _("%(percent)s%% off the order") % {"percent": _pct(promo.percent)}
+        elif promo.kind == "order_fixed" and promo.amount:
+            amount = min(quantize(promo.amount, currency), merchandise)
+            reason = _("%(amount)s off the order") % {"amount": quantize(promo.amount, currency)}
+        elif promo.kind == "tiered_spend":
+            reached = [t for t in _parse_tiers(promo.tiers) if t[0] <= merchandise]
+            if reached:
+                threshold, percent = reached[-1]
+                amount = quantize(merchandise * percent / HUNDRED, currency)
+                reason = _("Spend %(threshold)s, get %(percent)s%% off") % {
+                    "threshold": quantize(threshold, currency), "percent": _pct(percent)}
+        amount = min(amount, merchandise)
+        if amount <= 0:
+            continue
+        parts = _allocate(amount, net, currency)
+        for i, part in enumerate(parts):
+            shares[i] += part
+            net[i] -= part
+        order_discounts.append(AppliedDiscount(promo.id, promo.name, amount, reason, coupon_codes.get(promo.id, "")))
+
+    for promo in group:
+        if promo.kind == "free_shipping" and not below_minimum(promo):
+            free_shipping.append(promo)
+
+    merchandise = sum(net, ZERO)
+    options = shipping.quotes(merchandise, free_shipping)
+    value = sum(((line.gross - n) for line, n in zip(lines, net, strict=True)), ZERO)
+    chosen = next((q for q in options if q.service_code == shipping_service), None)
+    if chosen is not None:
+        value += chosen.regular_price - chosen.price
+    return _Outcome(line_discounts, shares, order_discounts, free_shipping, options, value, messages)
+
+
+def _parse_tiers(tiers) -> list[tuple[Decimal, Decimal]]:
+    parsed = []
+    for tier in tiers or []:
+        try:
+            parsed.append((Decimal(str(tier["threshold"])), Decimal(str(tier["percent"]))))
+        except (KeyError, TypeError, ArithmeticError, ValueError):
+            continue
+    return sorted(parsed)
+
+
+# ----------------------------------------------------------------------------- shipping
+
+
+@dataclass
+class _Rate:
+    service_code: str
+    name: str
+    price: Decimal
+    transit_days: int
+    free_threshold: Decimal | None
+    sort_order: int
+
+
+@dataclass
+class _ShippingTable:
+    zone: object | None
+    rates: list[_Rate]
+    currency: str
+
+    @classmethod
+    def load(cls, region: str, currency: str, weight_grams: int) -> "_ShippingTable":
+        from marketing.models import ShippingRate, ShippingZone
+
+        if not region:
+            return cls(None, [], currency)
+        zone = ShippingZone.objects.filter(regions__contains=[region]).order_by("code").first()
+        if zone is None:
+            return cls(None, [], currency)
+        rates: dict[str, _Rate] = {}
+        rows = (ShippingRate.objects.filter(zone=zone, service__is_active=True, service__currency=currency,
+                                            max_weight_grams__gte=weight_grams)
+                .select_related("service").order_by("service__code", "max_weight_grams"))
+        for row in rows:
+            service = row.service
+            if service.code not in rates:
+                rates[service.code] = _Rate(service.code, service.name, quantize(row.price, currency),
+                                            row.transit_days, service.free_shipping_threshold, service.sort_order)
+        return cls(zone, list(rates.values()), currency)
+
+    def quotes(self, merchandise: Decimal, free_promos: list[_Promo]) -> list[ShippingQuote]:
+        quotes = []
+        for rate in self.rates:
+            price, reason = rate.price, ""
+            promo = next(
+                (p for p in free_promos if not p.shipping_services or rate.service_code in p.shipping_services), None)
+            if promo is not None:
+                price, reason = ZERO, _("Free shipping: %(name)s") % {"name": promo.name}
+            elif rate.free_threshold is not None and merchandise >= rate.free_threshold:
+                price, reason = ZERO, _("Free above %(amount)s") % {"amount": quantize(rate.free_threshold,
+                                                                                        self.currency)}
+            quotes.append(ShippingQuote(rate.service_code, rate.name, price, rate.transit_days, rate.price, reason))
+        return sorted(quotes, key=lambda q: (q.price, q.transit_days, q.service_code))

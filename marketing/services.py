@@ -1,0 +1,308 @@
+"""The only code that changes marketing data. Keyword-only, ``acting_user`` always passed, audited."""
+
+import secrets
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from marketing.errors import InvalidConfiguration, PromotionUnavailable
+from marketing.models import (
+    Coupon,
+    CouponBatch,
+    PriceList,
+    PriceListItem,
+    Promotion,
+    PromotionRedemption,
+    TaxRate,
+)
+from marketing.pricing import PricedOrder, normalise_code
+from oms.audit import audit_record, diff, snapshot
+from oms.models import AuditEntry
+
+# ----------------------------------------------------------------------------- redemption (order placing)
+
+
+def promotion_redeem(*, priced: PricedOrder, order_reference: str, customer_id: int | None, acting_user) -> list[
+        PromotionRedemption]:
+    """Counts the uses of every promotion and coupon the priced order applied, inside the placing transaction.
+
+    Each counter moves with a conditional ``UPDATE ... WHERE times_used < usage_limit`` whose row count is
+    checked, so 50 orders racing for a single-use coupon give exactly one success; the others raise
+    ``PromotionUnavailable`` and the caller's transaction rolls back. The row lock that UPDATE takes also
+    serialises the per-customer check that follows it. Calling it again for the same order does nothing.
+    """
+    applied: dict[int, tuple[Decimal, str]] = {}
+    for discount in priced.applied_discounts():
+        amount, code = applied.get(discount.promotion_id, (Decimal(0), ""))
+        applied[discount.promotion_id] = (amount + discount.amount, code or discount.coupon_code)
+    if not applied:
+        return []
+    with transaction.atomic(savepoint=False):
+        already = set(PromotionRedemption.objects.filter(order_reference=order_reference)
+                      .values_list("promotion_id", flat=True))
+        created = []
+        for promotion_id in sorted(applied):
+            if promotion_id in already:
+                continue
+            amount, coupon_code = applied[promotion_id]
+            promotion = _use_promotion(promotion_id, customer_id)
+            coupon = _use_coupon(coupon_code, promotion) if coupon_code else None
+            created.append(PromotionRedemption.objects.create(
+                promotion=promotion, coupon=coupon, order_reference=order_reference, customer_id=customer_id,
+                amount=amount, currency=priced.currency, source_code=priced.source_code,
+                campaign_id=priced.campaign_id,
+            ))
+        return created
+
+
+def _use_promotion(promotion_id: int, customer_id: int | None) -> Promotion:
+    now = timezone.now()
+    used = Promotion.objects.filter(
+        Q(usage_limit__isnull=True) | Q(times_used__lt=F("usage_limit")),
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now),
+        pk=promotion_id, is_active=True,
+    ).update(times_used=F("times_used") + 1)
+    promotion = Promotion.objects.filter(pk=promotion_id).first()
+    if not used:
+        name = promotion.name if promotion else str(promotion_id)
+        raise PromotionUnavailable(_("Promotion %(name)s is no longer available.") % {"name": name})
+    if promotion.usage_limit_per_customer is not None:
+        if customer_id is None:
+            raise PromotionUnavailable(_("Promotion %(name)s needs a known customer.") % {"name": promotion.name})
+        count = PromotionRedemption.objects.filter(promotion_id=promotion_id, customer_id=customer_id).count()
+        if count >= promotion.usage_limit_per_customer:
+            raise PromotionUnavailable(
+                _("Promotion %(name)s was already used by this customer.") % {"name": promotion.name})
+    return promotion
+
+
+def _use_coupon(code: str, promotion: Promotion) -> Coupon:
+    used = Coupon.objects.filter(
+        Q(usage_limit__isnull=True) | Q(times_used__lt=F("usage_limit")),
+        code=code, promotion=promotion, is_active=True,
+    ).update(times_used=F("times_used") + 1)
+    if not used:
+        raise PromotionUnavailable(_("Coupon %(code)s has already been used.") % {"code": code}, field="coupons")
+    return Coupon.objects.get(code=code)
+
+
+def promotion_release(*, order_reference: str, acting_user) -> int:
+    """Gives back the uses an order took (order cancelled before shipping); returns how many were released."""
+    with transaction.atomic(savepoint=False):
+        rows = list(PromotionRedemption.objects.select_for_update(of=("self",))
+                    .filter(order_reference=order_reference).order_by("pk"))
+        for row in rows:
+            Promotion.objects.filter(pk=row.promotion_id, times_used__gt=0).update(times_used=F("times_used") - 1)
+            if row.coupon_id:
+                Coupon.objects.filter(pk=row.coupon_id, times_used__gt=0).update(times_used=F("times_used") - 1)
+            audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=row, verb="release",
+                         changes={"amount": str(row.amount)})
+            row.delete()
+        return len(rows)
+
+
+# ----------------------------------------------------------------------------- configuration (admin screens)
+
+AUDITED_FIELDS_EXCLUDE = {"id", "created_at", "times_used", "member_count", "refreshed_at"}
+
+
+def _fields(obj) -> list[str]:
+    return [f.name for f in obj._meta.concrete_fields if f.name not in AUDITED_FIELDS_EXCLUDE]
+
+
+def _validate_business_rules(obj) -> None:
+    """Rules a single row cannot express: overlapping validity, tiers and kinds."""
+    if isinstance(obj, TaxRate):
+        overlapping = TaxRate.objects.filter(region=obj.region, tax_class=obj.tax_class).exclude(pk=obj.pk)
+        overlapping = overlapping.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=obj.valid_from))
+        if obj.valid_until:
+            overlapping = overlapping.filter(valid_from__lte=obj.valid_until)
+        if other := overlapping.first():
+            raise ValidationError({"valid_from": _("Overlaps the rate “%(name)s” from %(start)s for the same region "
+                                                  "and class.") % {"name": other.name, "start": other.valid_from}})
+    if isinstance(obj, PriceList) and obj.valid_from and obj.valid_until and obj.valid_until <= obj.valid_from:
+        raise ValidationError({"valid_until": _("The end must be after the start.")})
+    if isinstance(obj, Promotion):
+        validate_promotion(obj)
+    if isinstance(obj, PriceListItem):
+        validate_tiers(obj.price_list_id, [(obj.variant_id, obj.min_quantity, obj.unit_price)], exclude_pk=obj.pk)
+
+
+def validate_promotion(promotion: Promotion) -> None:
+    kind = promotion.kind
+    errors = {}
+    if kind in ("order_percent", "item_percent") and not promotion.percent:
+        errors["percent"] = _("Give the percent off.")
+    if kind in ("order_fixed", "item_fixed") and not promotion.amount:
+        errors["amount"] = _("Give the amount off.")
+    if kind == "buy_x_get_y" and not (promotion.buy_quantity and promotion.get_quantity):
+        errors["buy_quantity"] = _("Give how many to buy and how many are free.")
+    if kind == "tiered_spend":
+        try:
+            tiers = [(Decimal(str(t["threshold"])), Decimal(str(t["percent"]))) for t in promotion.tiers or []]
+        except (KeyError, TypeError, ArithmeticError, ValueError):
+            tiers = None
+        if not tiers:
+            errors["tiers"] = _('Give the tiers as [{"threshold": "300", "percent": "10"}, ...].')
+        else:
+            tiers.sort()
+            if any(t <= 0 or p <= 0 or p > 100 for t, p in tiers):
+                errors["tiers"] = _("Thresholds must be positive and percents between 0 and 100.")
+            elif any(b[1] < a[1] or b[0] == a[0] for a, b in zip(tiers, tiers[1:], strict=False)):
+                errors["tiers"] = _("Each tier must have a higher threshold and at least the percent of the one "
+                                    "before it.")
+    if promotion.starts_at and promotion.ends_at and promotion.ends_at <= promotion.starts_at:
+        errors["ends_at"] = _("The end must be after the start.")
+    if any(d < 1 or d > 7 for d in promotion.weekdays or []):
+        errors["weekdays"] = _("Weekdays go from 1 (Monday) to 7 (Sunday).")
+    if errors:
+        raise ValidationError(errors)
+
+
+def validate_tiers(price_list_id: int, rows: Iterable[tuple[int, int, Decimal]], exclude_pk=None) -> None:
+    """A higher quantity tier may not cost more per unit than a lower one (merged with existing rows)."""
+    rows = list(rows)
+    variant_ids = {r[0] for r in rows}
+    existing = PriceListItem.objects.filter(price_list_id=price_list_id, variant_id__in=variant_ids)
+    if exclude_pk:
+        existing = existing.exclude(pk=exclude_pk)
+    merged: dict[tuple[int, int], Decimal] = {(v, q): p for v, q, p in existing.values_list(
+        "variant_id", "min_quantity", "unit_price")}
+    for variant_id, quantity, price in rows:
+        merged[(variant_id, quantity)] = Decimal(price)
+    by_variant: dict[int, list[tuple[int, Decimal]]] = {}
+    for (variant_id, quantity), price in merged.items():
+        by_variant.setdefault(variant_id, []).append((quantity, price))
+    for tiers in by_variant.values():
+        tiers.sort()
+        for (q1, p1), (q2, p2) in zip(tiers, tiers[1:], strict=False):
+            if p2 > p1:
+                raise ValidationError({"unit_price": _("The price from %(q2)s units (%(p2)s) is above the price from "
+                                                      "%(q1)s units (%(p1)s).") % {"q1": q1, "p1": p1, "q2": q2,
+                                                                                  "p2": p2}})
+
+
+def marketing_object_save(*, obj, acting_user, m2m: dict | None = None, reason: str = ""):
+    """Validates and saves one configuration row (price list, tax rate, campaign...), with an audit entry."""
+    with transaction.atomic(durable=True):
+        before = {}
+        if obj.pk:
+            current = type(obj).objects.select_for_update().filter(pk=obj.pk).first()
+            before = snapshot(current, _fields(current)) if current else {}
+        obj.full_clean()
+        _validate_business_rules(obj)
+        creating = obj.pk is None
+        try:
+            obj.save()
+        except IntegrityError as exc:
+            raise InvalidConfiguration(_("This conflicts with an existing record: %(detail)s") % {"detail": exc})
+        for name, values in (m2m or {}).items():
+            getattr(obj, name).set(values)
+        audit_record(
+            actor=acting_user, action=AuditEntry.Action.CREATE if creating else AuditEntry.Action.UPDATE, obj=obj,
+            changes=diff(before, snapshot(obj, _fields(obj))), reason=reason,
+        )
+        return obj
+
+
+def marketing_object_delete(*, obj, acting_user) -> None:
+    with transaction.atomic(durable=True):
+        audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=obj,
+                     changes=snapshot(obj, _fields(obj)))
+        try:
+            obj.delete()
+        except Exception as exc:  # ProtectedError/IntegrityError: still in use
+            raise InvalidConfiguration(_("%(obj)s is still in use and cannot be deleted.") % {"obj": obj}) from exc
+
+
+def promotion_set_active(*, promotion_id: int, active: bool, acting_user) -> Promotion:
+    with transaction.atomic(durable=True):
+        promotion = Promotion.objects.select_for_update().get(pk=promotion_id)
+        if promotion.is_active != active:
+            validate_promotion(promotion)
+            Promotion.objects.filter(pk=promotion_id).update(is_active=active)
+            audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=promotion,
+                         verb="activate" if active else "deactivate",
+                         changes={"is_active": [promotion.is_active, active]})
+            promotion.is_active = active
+        return promotion
+
+
+# ----------------------------------------------------------------------------- coupons
+
+COUPON_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+def coupon_create(*, promotion_id: int, code: str, usage_limit: int | None, acting_user) -> Coupon:
+    code = normalise_code(code)
+    if not code or len(code) > 40 or not all(ch.isalnum() or ch in "-_" for ch in code):
+        raise InvalidConfiguration(_("A coupon code has 1 to 40 letters, digits, - or _."), field="code")
+    with transaction.atomic(durable=True):
+        promotion = Promotion.objects.get(pk=promotion_id)
+        try:
+            with transaction.atomic():
+                coupon = Coupon.objects.create(code=code, promotion=promotion, usage_limit=usage_limit)
+        except IntegrityError:
+            raise InvalidConfiguration(_("Coupon %(code)s already exists.") % {"code": code}, field="code")
+        audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=coupon)
+        return coupon
+
+
+def coupon_batch_generate(*, promotion_id: int, quantity: int, prefix: str, acting_user, length: int = 8
+                          ) -> CouponBatch:
+    """Creates ``quantity`` unique single-use codes ``PREFIX-XXXXXXXX`` (random, unguessable)."""
+    prefix = normalise_code(prefix)
+    if not 1 <= quantity <= 50000:
+        raise InvalidConfiguration(_("Generate between 1 and 50,000 coupons at a time."), field="quantity")
+    if prefix and (len(prefix) > 12 or not prefix.isalnum()):
+        raise InvalidConfiguration(_("The prefix has up to 12 letters and digits."), field="prefix")
+    with transaction.atomic(durable=True):
+        promotion = Promotion.objects.get(pk=promotion_id)
+        batch = CouponBatch.objects.create(promotion=promotion, prefix=prefix, quantity=quantity,
+                                           created_by=acting_user if getattr(acting_user, "pk", None) else None)
+        made = 0
+        while made < quantity:
+            wanted = quantity - made
+            codes = {_random_code(prefix, length) for _i in range(wanted)}
+            existing = set(Coupon.objects.filter(code__in=codes).values_list("code", flat=True))
+            fresh = sorted(codes - existing)
+            Coupon.objects.bulk_create(
+                [Coupon(code=c, promotion=promotion, batch=batch, usage_limit=1) for c in fresh],
+                ignore_conflicts=True,
+            )
+            made = Coupon.objects.filter(batch=batch).count()
+        audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=batch, verb="generate coupons",
+                     changes={"quantity": quantity, "prefix": prefix})
+        return batch
+
+
+def _random_code(prefix: str, length: int) -> str:
+    body = "".join(secrets.choice(COUPON_ALPHABET) for _i in range(length))
+    return f"{prefix}-{body}" if prefix else body
+
+
+# ----------------------------------------------------------------------------- promote overstock
+
+
+def promotion_create_for_skus(*, variant_ids: list[int], percent: Decimal, name: str, starts_at: datetime | None,
+                              ends_at: datetime | None, activate: bool, acting_user) -> Promotion:
+    """"Promote overstock": a percent-off promotion on the selected SKUs."""
+    from inventory.models import Variant
+
+    variant_ids = sorted(set(variant_ids))
+    if not variant_ids:
+        raise InvalidConfiguration(_("Select at least one SKU."), field="variant_ids")
+    found = set(Variant.objects.filter(pk__in=variant_ids).values_list("pk", flat=True))
+    if missing := [v for v in variant_ids if v not in found]:
+        raise InvalidConfiguration(_("Unknown SKU id(s): %(ids)s") % {"ids": ", ".join(map(str, missing))})
+    promotion = Promotion(name=name, kind=Promotion.Kind.ITEM_PERCENT, percent=percent, starts_at=starts_at,
+                          ends_at=ends_at, is_active=activate,
+                          description=_("Overstock promotion for %(n)s SKU(s)") % {"n": len(variant_ids)})
+    return marketing_object_save(obj=promotion, acting_user=acting_user, m2m={"variants": variant_ids},
+                                 reason="promote overstock")

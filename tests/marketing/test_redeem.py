@@ -1,0 +1,101 @@
+import threading
+from decimal import Decimal as D
+
+import pytest
+from django.db import connection, transaction
+
+from marketing.errors import PromotionUnavailable
+from marketing.models import Coupon, Promotion, PromotionRedemption
+from marketing.pricing import PriceLineInput
+from marketing.services import promotion_redeem, promotion_release
+from tests.marketing.factories import CouponFactory, PromotionFactory, SourceCodeFactory, VariantFactory
+
+
+def place(priced, reference, customer_id=None):
+    with transaction.atomic(durable=True):
+        return promotion_redeem(priced=priced, order_reference=reference, customer_id=customer_id, acting_user=None)
+
+
+@pytest.mark.django_db
+def test_redeem_counts_promotion_and_coupon_once_per_order(price):
+    v = VariantFactory(base_price=D("100"))
+    source = SourceCodeFactory(code="TV1")
+    coupon = CouponFactory(code="ONCE", promotion=PromotionFactory(requires_coupon=True, percent=D("10")))
+    priced = price(lines=[PriceLineInput(v.pk, 1)], coupons=["ONCE"], source_code="TV1", customer_id=5)
+    rows = place(priced, "order:1", customer_id=5)
+    assert [(r.promotion_id, r.coupon_id, r.amount, r.customer_id, r.source_code, r.campaign_id) for r in rows] == [
+        (coupon.promotion_id, coupon.pk, D("10.00"), 5, "TV1", source.campaign_id)]
+    assert place(priced, "order:1", customer_id=5) == []  # a retry of the same order changes nothing
+    coupon.refresh_from_db()
+    assert coupon.times_used == 1
+    assert Promotion.objects.get(pk=coupon.promotion_id).times_used == 1
+    with pytest.raises(PromotionUnavailable) as error:
+        place(priced, "order:2", customer_id=5)
+    assert error.value.message == "Coupon ONCE has already been used."
+    assert PromotionRedemption.objects.count() == 1
+    assert Promotion.objects.get(pk=coupon.promotion_id).times_used == 1
+
+
+@pytest.mark.django_db
+def test_redeem_enforces_per_customer_limit_and_release_gives_uses_back(price):
+    v = VariantFactory(base_price=D("100"))
+    promo = PromotionFactory(usage_limit_per_customer=1, usage_limit=10)
+    priced = price(lines=[PriceLineInput(v.pk, 1)], customer_id=9)
+    place(priced, "order:1", customer_id=9)
+    with pytest.raises(PromotionUnavailable):
+        place(priced, "order:2", customer_id=9)
+    promo.refresh_from_db()
+    assert promo.times_used == 1
+    assert price(lines=[PriceLineInput(v.pk, 1)], customer_id=9).order_discounts == []
+    with transaction.atomic():
+        assert promotion_release(order_reference="order:1", acting_user=None) == 1
+    promo.refresh_from_db()
+    assert promo.times_used == 0
+    assert PromotionRedemption.objects.count() == 0
+    place(priced, "order:3", customer_id=9)
+    assert PromotionRedemption.objects.get().order_reference == "order:3"
+
+
+@pytest.mark.django_db
+def test_redeem_refuses_a_promotion_deactivated_after_pricing(price):
+    v = VariantFactory(base_price=D("100"))
+    promo = PromotionFactory()
+    priced = price(lines=[PriceLineInput(v.pk, 1)])
+    Promotion.objects.filter(pk=promo.pk).update(is_active=False)
+    with pytest.raises(PromotionUnavailable):
+        place(priced, "order:1")
+    assert PromotionRedemption.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_simultaneous_uses_of_a_single_use_coupon_give_exactly_one_success(price):
+    v = VariantFactory(base_price=D("100"))
+    coupon = CouponFactory(code="RACE", usage_limit=1)
+    priced = price(lines=[PriceLineInput(v.pk, 1)], coupons=["RACE"])
+    assert priced.discount_total == D("10.00")
+    barrier = threading.Barrier(50)
+    outcomes = []
+    lock = threading.Lock()
+
+    def worker(n):
+        try:
+            barrier.wait()
+            try:
+                place(priced, f"order:{n}")
+                result = "ok"
+            except PromotionUnavailable:
+                result = "refused"
+            with lock:
+                outcomes.append(result)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes).count("ok") == 1
+    assert outcomes.count("refused") == 49
+    assert Coupon.objects.get(pk=coupon.pk).times_used == 1
+    assert PromotionRedemption.objects.count() == 1
