@@ -567,3 +567,192 @@ def po_receive(*, po_id: int, quantities: dict[int, int], acting_user) -> Purcha
         _po_transition(po, to=PurchaseOrder.Status.RECEIVED if complete else PurchaseOrder.Status.PARTIALLY_RECEIVED,
                        acting_user=acting_user)
         return po
+
+
+# --- catalogue search text ----------------------------------------------------------------------
+
+SEARCH_TEXT_SQL = """
+UPDATE inventory_variant v SET search_text = LOWER(CONCAT_WS(' ', v.sku, NULLIF(v.barcode, ''), p.code, v.name,
+                                                       p.name, b.name, c.path))
+FROM inventory_product p
+LEFT JOIN inventory_brand b ON b.id = p.brand_id
+LEFT JOIN inventory_category c ON c.id = p.category_id
+WHERE p.id = v.product_id
+"""
+
+
+def variant_refresh_search_text(*, variant_ids: Iterable[int] | None = None, product_ids: Iterable[int] | None = None
+                                ) -> int:
+    """Rebuilds the search text of some (or all) SKUs in one statement; returns the rows updated."""
+    sql, params = SEARCH_TEXT_SQL, []
+    if variant_ids is not None:
+        sql += " AND v.id = ANY(%s)"
+        params.append(list(variant_ids))
+    if product_ids is not None:
+        sql += " AND v.product_id = ANY(%s)"
+        params.append(list(product_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+# --- reorder ------------------------------------------------------------------------------------
+
+REORDER_LOCK = 7_301_001  # pg advisory lock key: one reorder scan at a time
+
+
+@dataclass
+class ReorderScanResult:
+    raised: int = 0
+    resolved: int = 0
+    drafted_alerts: int = 0
+    purchase_orders: list[int] | None = None
+
+
+def _alert_transition(alert_ids: Iterable[int], *, to: str, **fields) -> int:
+    """The one place reorder alerts change status."""
+    from inventory.models import ReorderAlert
+
+    if to in (ReorderAlert.Status.RESOLVED, ReorderAlert.Status.DISMISSED):
+        fields.setdefault("closed_at", timezone.now())
+    return ReorderAlert.objects.filter(pk__in=list(alert_ids)).update(status=to, **fields)
+
+
+def _cheapest_suppliers(variant_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """variant -> (supplier_id, minimum order quantity) of its cheapest active supplier."""
+    from inventory.models import SupplierItem
+
+    best: dict[int, tuple[int, int]] = {}
+    items = SupplierItem.objects.filter(variant_id__in=list(variant_ids), supplier__is_active=True).order_by(
+        "variant_id", "cost", "supplier_id")
+    for variant_id, supplier_id, moq in items.values_list("variant_id", "supplier_id", "min_order_quantity"):
+        best.setdefault(variant_id, (supplier_id, moq))
+    return best
+
+
+def reorder_scan(*, acting_user, draft: bool = True) -> ReorderScanResult:
+    """Raises an alert for every active rule whose available + on order is at or below its reorder point,
+    closes alerts whose need is gone, and (``draft``) drafts purchase orders grouped by supplier.
+
+    The need of a rule is raised once: one live alert per rule (a database constraint) and quantities
+    already on draft or sent purchase orders count as on order.
+    """
+    from inventory.models import ReorderAlert, ReorderRule, SupplierItem
+    from inventory.selectors import on_order
+
+    result = ReorderScanResult(purchase_orders=[])
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REORDER_LOCK])
+        rules = list(ReorderRule.objects.filter(is_active=True, variant__is_active=True, location__is_active=True))
+        keys = [(r.variant_id, r.location_id) for r in rules]
+        levels = {
+            (v, loc): on_hand - reserved
+            for v, loc, on_hand, reserved in StockLevel.objects.filter(
+                variant_id__in={v for v, _l in keys}).values_list("variant_id", "location_id", "on_hand", "reserved")
+        }
+        incoming = on_order(keys=keys)
+        live = {a.rule_id: a for a in ReorderAlert.objects.select_related("purchase_order").filter(
+            status__in=[ReorderAlert.Status.OPEN, ReorderAlert.Status.DRAFTED, ReorderAlert.Status.DISMISSED])}
+        moqs = {(i.supplier_id, i.variant_id): i.min_order_quantity
+                for i in SupplierItem.objects.filter(variant_id__in={v for v, _l in keys})}
+        cheapest = _cheapest_suppliers({v for v, _l in keys})
+        resolved, new_alerts = [], []
+        for rule in rules:
+            key = (rule.variant_id, rule.location_id)
+            available = levels.get(key, 0)
+            position = available + incoming.get(key, 0)
+            alert = live.get(rule.pk)
+            if alert is not None and alert.status == ReorderAlert.Status.DISMISSED:
+                # A dismissed need stays quiet until stock rises above the point again.
+                if position > rule.reorder_point:
+                    resolved.append(alert.pk)
+                continue
+            if alert is not None:
+                po = alert.purchase_order
+                po_closed = alert.status == ReorderAlert.Status.DRAFTED and (
+                    po is None or po.status in (PurchaseOrder.Status.RECEIVED, PurchaseOrder.Status.CANCELLED))
+                if po_closed or (alert.status == ReorderAlert.Status.OPEN and position > rule.reorder_point):
+                    resolved.append(alert.pk)
+                    alert = None
+                else:
+                    continue
+            if position > rule.reorder_point:
+                continue
+            supplier_id = rule.preferred_supplier_id or cheapest.get(rule.variant_id, (None, 1))[0]
+            moq = moqs.get((supplier_id, rule.variant_id), 1)
+            need = rule.order_up_to - position
+            quantity = max(need, moq)
+            new_alerts.append(ReorderAlert(rule=rule, variant_id=rule.variant_id, location_id=rule.location_id,
+                                           available=available, on_order=incoming.get(key, 0),
+                                           suggested_quantity=quantity, supplier_id=supplier_id))
+        result.resolved = _alert_transition(resolved, to=ReorderAlert.Status.RESOLVED) if resolved else 0
+        created = ReorderAlert.objects.bulk_create(new_alerts, ignore_conflicts=True)
+        result.raised = len(created)
+        if created:
+            _notify_buyers(len(created))
+        if draft:
+            drafted = reorder_draft_purchase_orders(acting_user=acting_user)
+            result.drafted_alerts, result.purchase_orders = drafted
+    return result
+
+
+def reorder_draft_purchase_orders(*, acting_user, alert_ids: Iterable[int] | None = None) -> tuple[int, list[int]]:
+    """Drafts purchase orders for open alerts that have a supplier, one per (supplier, location); an open
+    draft for the same supplier and location is extended instead of starting another."""
+    from inventory.models import ReorderAlert
+
+    with transaction.atomic():
+        alerts = ReorderAlert.objects.select_for_update(of=("self",)).filter(
+            status=ReorderAlert.Status.OPEN, supplier__isnull=False).order_by("pk")
+        if alert_ids is not None:
+            alerts = alerts.filter(pk__in=list(alert_ids))
+        groups: dict[tuple[int, int], list] = defaultdict(list)
+        for alert in alerts:
+            groups[(alert.supplier_id, alert.location_id)].append(alert)
+        po_ids = []
+        for (supplier_id, location_id), group in sorted(groups.items()):
+            po = PurchaseOrder.objects.filter(supplier_id=supplier_id, location_id=location_id,
+                                              status=PurchaseOrder.Status.DRAFT).order_by("pk").first()
+            lines = [(a.variant_id, a.suggested_quantity, None) for a in group]
+            if po is None:
+                po = po_create(supplier_id=supplier_id, location_id=location_id, lines=lines, acting_user=acting_user,
+                               notes=_("Drafted by the reorder job."))
+            else:
+                po_add_lines(po_id=po.pk, lines=lines, acting_user=acting_user)
+            _alert_transition([a.pk for a in group], to=ReorderAlert.Status.DRAFTED, purchase_order=po)
+            po_ids.append(po.pk)
+        return sum(len(g) for g in groups.values()), po_ids
+
+
+def reorder_alert_dismiss(*, alert_id: int, acting_user) -> None:
+    from inventory.models import ReorderAlert
+
+    with transaction.atomic():
+        if not _alert_transition(
+            ReorderAlert.objects.filter(pk=alert_id, status=ReorderAlert.Status.OPEN).values_list("pk", flat=True),
+            to=ReorderAlert.Status.DISMISSED,
+        ):
+            raise InvalidTransition(_("Only open alerts can be dismissed."))
+        audit_record(actor=acting_user, action=AuditEntry.Action.ACTION, object_type="inventory.reorderalert",
+                     object_id=str(alert_id), verb="reorder_alert_dismiss")
+
+
+def _notify_buyers(count: int) -> None:
+    from django.contrib.auth import get_user_model
+
+    from oms.outbox import outbox_enqueue
+
+    emails = sorted(set(
+        get_user_model().objects.filter(
+            Q(groups__permissions__codename="manage_purchasing") | Q(is_superuser=True), is_active=True,
+        ).exclude(email="").values_list("email", flat=True)
+    ))
+    if not emails:
+        return
+    outbox_enqueue(topic="oms.email", payload={
+        "subject": _("%(count)s new reorder alert(s)") % {"count": count},
+        "body": _("%(count)s SKU(s) fell to their reorder point. Review them on the reorder alerts page.")
+        % {"count": count},
+        "to": emails,
+    })

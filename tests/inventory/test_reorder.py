@@ -1,0 +1,95 @@
+from inventory.models import PurchaseOrder, ReorderAlert
+from inventory.services import (
+    StockLine,
+    po_cancel,
+    po_receive,
+    po_send,
+    reorder_alert_dismiss,
+    reorder_scan,
+    stock_reserve,
+)
+from oms.models import OutboxMessage
+from tests.inventory.factories import ReorderRuleFactory, SupplierFactory, SupplierItemFactory, VariantFactory
+
+
+def test_scan_raises_alert_and_drafts_po_once(location, stock, make_user):
+    buyer = make_user("manager", email="buyer@example.com")
+    variant = VariantFactory()
+    supplier = SupplierFactory()
+    SupplierItemFactory(supplier=supplier, variant=variant, min_order_quantity=12)
+    ReorderRuleFactory(variant=variant, location=location, reorder_point=5, order_up_to=20)
+    stock(variant, location, 6)
+    stock_reserve(lines=[StockLine(variant.pk, location.pk, 2)], reference="o", acting_user=None)
+
+    result = reorder_scan(acting_user=None)
+
+    assert (result.raised, result.drafted_alerts) == (1, 1)
+    alert = ReorderAlert.objects.get()
+    assert (alert.available, alert.on_order, alert.suggested_quantity, alert.status) == (4, 0, 16, "drafted")
+    po = PurchaseOrder.objects.get()
+    assert (po.supplier, po.location, po.status) == (supplier, location, "draft")
+    assert list(po.lines.values_list("variant_id", "quantity_ordered")) == [(variant.pk, 16)]
+    assert OutboxMessage.objects.get(topic="oms.email").payload["to"] == [buyer.email]
+
+    again = reorder_scan(acting_user=None)
+    assert (again.raised, again.drafted_alerts, again.resolved) == (0, 0, 0)
+    assert ReorderAlert.objects.count() == 1
+    assert PurchaseOrder.objects.count() == 1
+
+
+def test_minimum_order_quantity_and_grouping_by_supplier(location, stock):
+    supplier = SupplierFactory()
+    a, b = VariantFactory(), VariantFactory()
+    SupplierItemFactory(supplier=supplier, variant=a, min_order_quantity=50)
+    SupplierItemFactory(supplier=supplier, variant=b)
+    ReorderRuleFactory(variant=a, location=location, reorder_point=5, order_up_to=20)
+    ReorderRuleFactory(variant=b, location=location, reorder_point=5, order_up_to=20)
+    stock(b, location, 3)
+    reorder_scan(acting_user=None)
+    po = PurchaseOrder.objects.get()
+    assert sorted(po.lines.values_list("variant_id", "quantity_ordered")) == sorted([(a.pk, 50), (b.pk, 17)])
+
+
+def test_cancelled_po_lets_need_be_raised_again_and_received_po_resolves(location, stock):
+    variant = VariantFactory()
+    SupplierItemFactory(variant=variant)
+    ReorderRuleFactory(variant=variant, location=location, reorder_point=5, order_up_to=20)
+    reorder_scan(acting_user=None)
+    po = PurchaseOrder.objects.get()
+    po_cancel(po_id=po.pk, acting_user=None)
+    result = reorder_scan(acting_user=None)
+    assert (result.resolved, result.raised) == (1, 1)
+    assert ReorderAlert.objects.filter(status="drafted").count() == 1
+    new_po = PurchaseOrder.objects.get(status="draft")
+    po_send(po_id=new_po.pk, acting_user=None)
+    po_receive(po_id=new_po.pk, quantities={new_po.lines.get().pk: 20}, acting_user=None)
+    result = reorder_scan(acting_user=None)
+    assert (result.resolved, result.raised) == (1, 0)
+    assert ReorderAlert.objects.filter(status__in=["open", "drafted"]).count() == 0
+
+
+def test_alert_without_supplier_stays_open_and_can_be_dismissed(location):
+    variant = VariantFactory()
+    ReorderRuleFactory(variant=variant, location=location)
+    reorder_scan(acting_user=None)
+    alert = ReorderAlert.objects.get()
+    assert alert.status == "open"
+    assert not PurchaseOrder.objects.exists()
+    reorder_alert_dismiss(alert_id=alert.pk, acting_user=None)
+    alert.refresh_from_db()
+    assert alert.status == "dismissed"
+
+
+def test_dismissed_need_is_not_raised_again_until_stock_recovers(location, stock):
+    variant = VariantFactory()
+    ReorderRuleFactory(variant=variant, location=location, reorder_point=5, order_up_to=20)
+    reorder_scan(acting_user=None)
+    reorder_alert_dismiss(alert_id=ReorderAlert.objects.get().pk, acting_user=None)
+    assert reorder_scan(acting_user=None).raised == 0
+    stock(variant, location, 10)
+    assert reorder_scan(acting_user=None).resolved == 1
+    from inventory.services import stock_adjust
+
+    stock_adjust(variant_id=variant.pk, location_id=location.pk, delta=-8, reason="Damaged", acting_user=None)
+    assert reorder_scan(acting_user=None).raised == 1
+    assert list(ReorderAlert.objects.order_by("id").values_list("status", flat=True)) == ["resolved", "open"]
