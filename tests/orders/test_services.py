@@ -1,0 +1,263 @@
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from inventory.models import StockLevel
+from oms.models import OutboxMessage
+from orders.errors import IncompleteOrder, InvalidTransition, OrderNotEditable, StockUnavailable
+from orders.models import Order, OrderEvent, OrderHold, OrderLine
+from orders.services import (
+    ALLOWED_TRANSITIONS,
+    PaymentRequest,
+    draft_create,
+    draft_hold_stock,
+    hold_approve,
+    hold_reject,
+    order_cancel,
+    order_edit,
+    order_place,
+    order_transition,
+    release_expired_holds,
+)
+
+S = Order.Status
+
+
+def reserved(variant, location):
+    return StockLevel.objects.get(variant=variant, location=location).reserved
+
+
+def test_place_reserves_stock_numbers_and_confirms(make_user, world, place):
+    agent = make_user("agent")
+    v1, v2, _v3 = world["variants"]
+    order = place(agent, [(v1, 2), (v2, 1)])
+    order.refresh_from_db()
+    assert order.status == S.CONFIRMED
+    assert order.number == "PH-000001"
+    assert order.placed_by == agent
+    assert reserved(v1, world["dc"]) == 2
+    assert reserved(v2, world["dc"]) == 1
+    assert set(order.lines.values_list("status", flat=True)) == {OrderLine.Status.RESERVED}
+    # 250.00 merchandise + 18% tax + 15.00 shipping
+    assert order.subtotal == Decimal("250.00")
+    assert order.tax_total == Decimal("45.00")
+    assert order.shipping_total == Decimal("15.00")
+    assert order.total == Decimal("310.00")
+    statuses = list(order.events.filter(kind=OrderEvent.Kind.STATUS).values_list("from_status", "to_status"))
+    assert statuses == [(S.DRAFT, S.PLACED), (S.PLACED, S.CONFIRMED)]
+
+
+def test_double_submit_creates_one_order(make_user, make_draft):
+    agent = make_user("agent")
+    draft = make_draft(agent)
+    key = uuid.uuid4().hex
+    first = order_place(order_id=draft.pk, idempotency_key=key, acting_user=agent,
+                        payment=PaymentRequest(method="invoice"))
+    second = order_place(order_id=draft.pk, idempotency_key=key, acting_user=agent,
+                         payment=PaymentRequest(method="invoice"))
+    assert first.pk == second.pk
+    assert Order.objects.exclude(status=S.DRAFT).count() == 1
+    assert OrderEvent.objects.filter(order=first, to_status=S.PLACED).count() == 1
+
+
+def test_place_out_of_stock_changes_nothing_and_names_line(make_user, world, make_draft):
+    agent = make_user("agent")
+    v1, v2, _v3 = world["variants"]
+    draft = make_draft(agent, [(v1, 1), (v2, 50)])
+    with pytest.raises(StockUnavailable) as exc:
+        order_place(order_id=draft.pk, idempotency_key="k1", acting_user=agent, payment=PaymentRequest("invoice"))
+    shortage = exc.value.shortages[0]
+    assert shortage["sku"] == v2.sku
+    assert shortage["requested"] == 50
+    assert any("Backorder" in alt for alt in shortage["alternatives"])
+    draft.refresh_from_db()
+    assert draft.status == S.DRAFT
+    assert draft.number == ""
+    assert reserved(v1, world["dc"]) == 0
+
+
+def test_place_incomplete_draft_is_refused(make_user, world):
+    agent = make_user("agent")
+    draft = draft_create(channel_id=world["channel"].pk, acting_user=agent)
+    with pytest.raises(IncompleteOrder):
+        order_place(order_id=draft.pk, idempotency_key="k2", acting_user=agent)
+    assert Order.objects.get(pk=draft.pk).status == S.DRAFT
+
+
+def test_every_allowed_transition_writes_an_event(make_user, world, place):
+    manager = make_user("manager")
+    order = place(manager)
+    for target in [S.ALLOCATED, S.SHIPPED, S.DELIVERED, S.COMPLETED, S.RETURNED]:
+        assert target in ALLOWED_TRANSITIONS[order.status]
+        order = order_transition(order_id=order.pk, to_status=target, acting_user=manager)
+        assert Order.objects.get(pk=order.pk).status == target
+        assert order.events.filter(to_status=target).count() == 1
+    assert OutboxMessage.objects.filter(topic="orders.channel_status").count() == 7
+
+
+def test_illegal_transition_raises_and_changes_nothing(make_user, place):
+    manager = make_user("manager")
+    order = place(manager)
+    events = order.events.count()
+    with pytest.raises(InvalidTransition):
+        order_transition(order_id=order.pk, to_status=S.DELIVERED, acting_user=manager)
+    assert Order.objects.get(pk=order.pk).status == S.CONFIRMED
+    assert order.events.count() == events
+
+
+def test_cancel_whole_order_releases_stock_and_queues_payment(make_user, world, place):
+    agent = make_user("agent")
+    v1 = world["variants"][0]
+    order = place(agent, [(v1, 3)])
+    order_cancel(order_id=order.pk, reason="Customer changed mind", acting_user=agent)
+    order.refresh_from_db()
+    assert order.status == S.CANCELLED
+    assert order.cancel_reason == "Customer changed mind"
+    assert reserved(v1, world["dc"]) == 0
+    assert OutboxMessage.objects.filter(topic="orders.payment_adjust", payload__order_id=order.pk).count() == 1
+
+
+def test_cancel_one_line_reprices_and_keeps_the_rest(make_user, world, place):
+    agent = make_user("agent")
+    v1, v2, _v3 = world["variants"]
+    order = place(agent, [(v1, 1), (v2, 2)])
+    line = order.lines.get(variant=v2)
+    order_cancel(order_id=order.pk, reason="Out of colour", acting_user=agent, line_ids=[line.pk])
+    order.refresh_from_db()
+    assert order.status == S.CONFIRMED
+    assert order.subtotal == Decimal("100.00")
+    assert order.total == Decimal("133.00")
+    assert reserved(v2, world["dc"]) == 0
+    assert reserved(v1, world["dc"]) == 1
+    assert OrderLine.objects.get(pk=line.pk).status == OrderLine.Status.CANCELLED
+
+
+def test_cancel_shipped_order_is_refused(make_user, place):
+    manager = make_user("manager")
+    order = place(manager)
+    order_transition(order_id=order.pk, to_status=S.ALLOCATED, acting_user=manager)
+    order_transition(order_id=order.pk, to_status=S.SHIPPED, acting_user=manager)
+    with pytest.raises(OrderNotEditable):
+        order_cancel(order_id=order.pk, reason="late", acting_user=manager)
+    assert Order.objects.get(pk=order.pk).status == S.SHIPPED
+
+
+def test_edit_quantities_and_add_line_rereserves_and_reprices(make_user, world, place):
+    manager = make_user("manager")
+    v1, v2, v3 = world["variants"]
+    order = place(manager, [(v1, 1), (v2, 1)])
+    order_transition(order_id=order.pk, to_status=S.ALLOCATED, acting_user=manager)
+    l1 = order.lines.get(variant=v1)
+    l2 = order.lines.get(variant=v2)
+    order_edit(order_id=order.pk, acting_user=manager, reason="phone call",
+               quantities={l1.pk: 3, l2.pk: 0}, add=[(v3.pk, 2)])
+    order.refresh_from_db()
+    assert order.status == S.CONFIRMED  # sourced again
+    assert reserved(v1, world["dc"]) == 3
+    assert reserved(v2, world["dc"]) == 0
+    assert reserved(v3, world["dc"]) == 2
+    assert order.subtotal == Decimal("340.00")
+    assert order.events.filter(kind=OrderEvent.Kind.EDIT).count() == 1
+
+
+def test_edit_beyond_stock_changes_nothing(make_user, world, place):
+    manager = make_user("manager")
+    v1 = world["variants"][0]
+    order = place(manager, [(v1, 1)])
+    line = order.lines.get()
+    with pytest.raises(StockUnavailable):
+        order_edit(order_id=order.pk, acting_user=manager, quantities={line.pk: 500})
+    assert OrderLine.objects.get(pk=line.pk).quantity == 1
+    assert reserved(v1, world["dc"]) == 1
+    assert Order.objects.get(pk=order.pk).subtotal == Decimal("100.00")
+
+
+@pytest.mark.parametrize("rule", ["high_value", "credit_limit", "address_mismatch", "price_override"])
+def test_hold_rules(make_user, world, make_draft, settings, rule):
+    agent = make_user("agent")
+    v1 = world["variants"][0]
+    draft = make_draft(agent, [(v1, 2)])
+    if rule == "high_value":
+        settings.ORDERS_HOLD_ABOVE = 200
+    elif rule == "credit_limit":
+        Order.objects.filter(pk=draft.pk).update()
+        draft.customer.credit_limit = Decimal("100")
+        draft.customer.save()
+    elif rule == "address_mismatch":
+        Order.objects.filter(pk=draft.pk).update(billing_address={**draft.shipping_address, "state": "RJ"})
+    elif rule == "price_override":
+        from orders.services import draft_line_update
+
+        draft_line_update(order_id=draft.pk, line_id=draft.lines.get().pk, acting_user=agent,
+                          override_unit_price=Decimal("50"), override_reason="friend")
+    order = order_place(order_id=draft.pk, idempotency_key=rule, acting_user=agent, payment=PaymentRequest("invoice"))
+    order.refresh_from_db()
+    assert order.status == S.ON_HOLD
+    assert list(order.holds.values_list("rule", "status")) == [(rule, OrderHold.Status.OPEN)]
+    assert reserved(v1, world["dc"]) == 2
+
+
+def test_card_velocity_hold(make_user, world, make_draft):
+    agent = make_user("agent")
+    card = {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030}
+    Order.objects.bulk_create([
+        Order(channel=world["channel"], number=f"X{i}", placed_at=timezone.now(), status=S.CONFIRMED,
+              card_fingerprint="visa:4242:12/2030") for i in range(3)
+    ])
+    draft = make_draft(agent)
+    from orders.services.placement import evaluate_hold_rules
+
+    draft.card_fingerprint = PaymentRequest("card", details=card).card_fingerprint
+    assert [r for r, _d in evaluate_hold_rules(draft, list(draft.lines.all()))] == ["card_velocity"]
+
+
+def test_manager_approves_hold_and_order_confirms(make_user, world, make_draft, settings):
+    settings.ORDERS_HOLD_ABOVE = 50
+    agent, manager = make_user("agent"), make_user("manager")
+    draft = make_draft(agent)
+    order = order_place(order_id=draft.pk, idempotency_key="a1", acting_user=agent, payment=PaymentRequest("invoice"))
+    hold = order.holds.get()
+    hold_approve(hold_id=hold.pk, reason="Known customer", acting_user=manager)
+    order.refresh_from_db()
+    hold.refresh_from_db()
+    assert order.status == S.CONFIRMED
+    assert (hold.status, hold.decided_by, hold.decision_reason) == (OrderHold.Status.APPROVED, manager, "Known customer")
+    assert OutboxMessage.objects.filter(topic="oms.email", payload__to=[agent.email]).count() == 1
+
+
+def test_manager_rejects_hold_cancels_and_releases(make_user, world, make_draft, settings):
+    settings.ORDERS_HOLD_ABOVE = 50
+    agent, manager = make_user("agent"), make_user("manager")
+    draft = make_draft(agent)
+    order = order_place(order_id=draft.pk, idempotency_key="r1", acting_user=agent, payment=PaymentRequest("invoice"))
+    hold_reject(hold_id=order.holds.get().pk, reason="Fraud pattern", acting_user=manager)
+    order.refresh_from_db()
+    assert order.status == S.CANCELLED
+    assert reserved(world["variants"][0], world["dc"]) == 0
+    with pytest.raises(Exception):  # noqa: B017 - already decided
+        hold_reject(hold_id=order.holds.get().pk, reason="again", acting_user=manager)
+
+
+def test_draft_stock_hold_expires_by_beat_job(make_user, world, make_draft):
+    agent = make_user("agent")
+    v1 = world["variants"][0]
+    draft = make_draft(agent, [(v1, 4)])
+    draft_hold_stock(order_id=draft.pk, acting_user=agent, minutes=5)
+    assert reserved(v1, world["dc"]) == 4
+    assert release_expired_holds() == 0
+    assert release_expired_holds(now=timezone.now() + timedelta(minutes=6)) == 1
+    assert reserved(v1, world["dc"]) == 0
+    assert Order.objects.get(pk=draft.pk).stock_held_until is None
+    assert release_expired_holds(now=timezone.now() + timedelta(minutes=6)) == 0
+
+
+def test_place_three_lines_query_budget(make_user, world, make_draft, django_assert_max_num_queries):
+    agent = make_user("agent")
+    draft = make_draft(agent, [(v, 1) for v in world["variants"]])
+    with django_assert_max_num_queries(60) as captured:
+        order_place(order_id=draft.pk, idempotency_key="q", acting_user=agent, payment=PaymentRequest("invoice"))
+    for q in captured.captured_queries:
+        print(q["sql"][:150])
