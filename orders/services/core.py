@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,7 +53,7 @@ LINE_TRANSITIONS: dict[str, set[str]] = {
 # Orders in these statuses may still be edited or have lines cancelled (nothing shipped yet).
 EDITABLE = {S.PLACED, S.ON_HOLD, S.CONFIRMED, S.BACKORDERED, S.ALLOCATED}
 # Statuses a channel hears about through the outbox.
-NOTIFY_CHANNEL = set(S.values) - {S.DRAFT}
+NOTIFY_CHANNEL = set(S.values) - {S.DRAFT, S.PLACED}
 DEFAULT_BACKORDER_DAYS = 14
 
 
@@ -61,8 +61,12 @@ def allowed_targets(status: str) -> set[str]:
     return ALLOWED_TRANSITIONS.get(status, set())
 
 
-def _order_transition(order: Order, *, to: str, actor, reason: str = "", data: dict | None = None) -> OrderEvent:
-    """Moves a locked order to ``to`` if the table allows it, with its history row and channel notice."""
+def _order_transition(order: Order, *, to: str, actor, reason: str = "", data: dict | None = None,
+                      fields: dict | None = None) -> OrderEvent:
+    """Moves a locked order to ``to`` if the table allows it, with its history row and channel notice.
+
+    ``fields`` are other columns written in the same UPDATE (e.g. the number when placing).
+    """
     if to not in allowed_targets(order.status):
         raise InvalidTransition(
             _("An order cannot go from “%(old)s” to “%(new)s”.")
@@ -70,7 +74,10 @@ def _order_transition(order: Order, *, to: str, actor, reason: str = "", data: d
         )
     old = order.status
     order.status = to
-    Order.objects.filter(pk=order.pk).update(status=to, updated_at=timezone.now())
+    fields = dict(fields or {})
+    for name, value in fields.items():
+        setattr(order, name, value)
+    Order.objects.filter(pk=order.pk).update(status=to, updated_at=timezone.now(), **fields)
     event = order_event(order=order, actor=actor, from_status=old, to_status=to, reason=reason, data=data)
     if to in NOTIFY_CHANNEL:
         outbox_enqueue(topic="orders.channel_status",
@@ -78,8 +85,11 @@ def _order_transition(order: Order, *, to: str, actor, reason: str = "", data: d
     return event
 
 
-def _line_transition(lines: list[OrderLine], *, to: str) -> None:
-    """Moves order lines to ``to``; every line must allow it (checked before anything changes)."""
+def _line_transition(lines: list[OrderLine], *, to: str, fields: list[str] | None = None) -> None:
+    """Moves order lines to ``to``; every line must allow it (checked before anything changes).
+
+    ``fields`` are other attributes of the lines saved in the same statement.
+    """
     for line in lines:
         if line.status != to and to not in LINE_TRANSITIONS[line.status]:
             raise InvalidTransition(
@@ -89,7 +99,9 @@ def _line_transition(lines: list[OrderLine], *, to: str) -> None:
     changed = [line.pk for line in lines if line.status != to]
     for line in lines:
         line.status = to
-    if changed:
+    if fields:
+        OrderLine.objects.bulk_update(lines, [*fields, "status"])
+    elif changed:
         OrderLine.objects.filter(pk__in=changed).update(status=to)
 
 
@@ -113,8 +125,13 @@ def lock_lines(order: Order) -> list[OrderLine]:
 
 def next_order_number(channel: Channel) -> str:
     """The channel's next human-friendly number (row-locked counter, so numbers never repeat)."""
-    Channel.objects.filter(pk=channel.pk).update(last_order_number=F("last_order_number") + 1)
-    value = Channel.objects.filter(pk=channel.pk).values_list("last_order_number", flat=True).get()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Channel._meta.db_table} SET last_order_number = last_order_number + 1 WHERE id = %s "
+            "RETURNING last_order_number",
+            [channel.pk],
+        )
+        value = cursor.fetchone()[0]
     return f"{channel.order_prefix}-{value:06d}"
 
 
@@ -325,15 +342,13 @@ def reserve_lines(order: Order, lines: list[OrderLine], *, actor, allow_backorde
             for v, _loc, r, a in exc.shortages
         ])
     if to_reserve:
-        OrderLine.objects.bulk_update(to_reserve, ["location"])
-        _line_transition(to_reserve, to=L.RESERVED)
+        _line_transition(to_reserve, to=L.RESERVED, fields=["location"])
     if backordered:
         backorder = timezone.localdate() + timedelta(days=DEFAULT_BACKORDER_DAYS)
         for line in backordered:
             line.location_id = None
             line.backorder_date = backorder
-        OrderLine.objects.bulk_update(backordered, ["location", "backorder_date"])
-        _line_transition(backordered, to=L.BACKORDERED)
+        _line_transition(backordered, to=L.BACKORDERED, fields=["location", "backorder_date"])
     return backordered
 
 

@@ -25,6 +25,8 @@ from orders.errors import (
 from orders.events import order_event
 from orders.models import Address, Channel, Customer, Order, OrderEvent, OrderHold, OrderLine
 from orders.services.core import (
+    ORDER_PRICE_FIELDS,
+    PRICE_FIELDS,
     L,
     S,
     _order_transition,
@@ -348,9 +350,6 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
     """
     if not idempotency_key:
         raise ValueError("idempotency_key is required")
-    existing = Order.objects.filter(idempotency_key=idempotency_key).exclude(status=S.DRAFT).first()
-    if existing is not None:
-        return existing
     payment = payment or PaymentRequest(method="")
     # 1. Reserve and mark as being placed.
     with transaction.atomic(durable=True):
@@ -371,33 +370,30 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
             backordered = reserve_lines(order, lines, actor=acting_user, allow_backorder=order.channel.allow_oversell)
         else:
             backordered = []
-        price_lines(order, lines)
-        save_prices(order, lines)
+        priced = price_lines(order, lines)
+        if lines:
+            OrderLine.objects.bulk_update(lines, PRICE_FIELDS)
         order.idempotency_key = idempotency_key
         order.placing_started_at = timezone.now()
         order.card_fingerprint = payment.card_fingerprint
         # If this process dies before the end, the beat job gives the stock back.
         order.stock_held_until = timezone.now() + timedelta(minutes=10)
-        order.save(update_fields=["idempotency_key", "placing_started_at", "card_fingerprint", "stock_held_until",
-                                  "payment_method", "updated_at"])
+        order.save(update_fields=[*ORDER_PRICE_FIELDS, "idempotency_key", "placing_started_at", "card_fingerprint",
+                                  "stock_held_until", "payment_method"])
     # 2. The gateway call, with no lock held.
     payment_id = None
     if payment.needs_authorization and order.total > 0:
         payment_id = _authorize(order, payment, idempotency_key=idempotency_key, actor=acting_user)
-    # 3. Confirm.
+    # 3. Confirm. Lines and prices cannot change meanwhile: drafts being placed refuse edits.
     try:
         with transaction.atomic(durable=True):
             order = lock_order(order_id)
-            lines = lock_lines(order)
-            _redeem_promotions(order, lines, actor=acting_user)
-            order.number = next_order_number(order.channel)
-            order.placed_at = timezone.now()
-            order.placed_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
-            order.placing_started_at = None
-            order.stock_held_until = None
-            order.save(update_fields=["number", "placed_at", "placed_by", "placing_started_at", "stock_held_until",
-                                      "updated_at"])
-            _order_transition(order, to=S.PLACED, actor=acting_user, data={"payment_id": payment_id})
+            _redeem_promotions(order, priced, actor=acting_user)
+            placed_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
+            _order_transition(order, to=S.PLACED, actor=acting_user, data={"payment_id": payment_id}, fields={
+                "number": next_order_number(order.channel), "placed_at": timezone.now(), "placed_by": placed_by,
+                "placing_started_at": None, "stock_held_until": None,
+            })
             holds = evaluate_hold_rules(order, lines)
             if holds:
                 OrderHold.objects.bulk_create(
@@ -416,9 +412,8 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
 
 
 def _authorize(order: Order, payment: PaymentRequest, *, idempotency_key: str, actor) -> int:
-    from payments.services import payment_authorize
-
     from payments.errors import PaymentError
+    from payments.services import payment_authorize
 
     try:
         result = payment_authorize(
@@ -452,12 +447,11 @@ def _undo_placing(order_id: int, *, payment_id: int | None, actor) -> None:
             order.save(update_fields=["placing_started_at", "idempotency_key", "updated_at"])
 
 
-def _redeem_promotions(order: Order, lines: list[OrderLine], *, actor) -> None:
-    """Reprices (deterministic) and counts promotion usage inside the placing transaction."""
+def _redeem_promotions(order: Order, priced, *, actor) -> None:
+    """Counts promotion and coupon usage inside the placing transaction (limits enforced there)."""
     from marketing.errors import PromotionUnavailable
     from marketing.services import promotion_redeem
 
-    priced = price_lines(order, lines)
     try:
         promotion_redeem(priced=priced, order_reference=f"order:{order.pk}", customer_id=order.customer_id,
                          acting_user=actor)

@@ -95,7 +95,7 @@ def test_every_allowed_transition_writes_an_event(make_user, world, place):
         order = order_transition(order_id=order.pk, to_status=target, acting_user=manager)
         assert Order.objects.get(pk=order.pk).status == target
         assert order.events.filter(to_status=target).count() == 1
-    assert OutboxMessage.objects.filter(topic="orders.channel_status").count() == 7
+    assert OutboxMessage.objects.filter(topic="orders.channel_status").count() == 6
 
 
 def test_illegal_transition_raises_and_changes_nothing(make_user, place):
@@ -224,7 +224,8 @@ def test_manager_approves_hold_and_order_confirms(make_user, world, make_draft, 
     order.refresh_from_db()
     hold.refresh_from_db()
     assert order.status == S.CONFIRMED
-    assert (hold.status, hold.decided_by, hold.decision_reason) == (OrderHold.Status.APPROVED, manager, "Known customer")
+    assert (hold.status, hold.decided_by) == (OrderHold.Status.APPROVED, manager)
+    assert hold.decision_reason == "Known customer"
     assert OutboxMessage.objects.filter(topic="oms.email", payload__to=[agent.email]).count() == 1
 
 
@@ -257,7 +258,8 @@ def test_draft_stock_hold_expires_by_beat_job(make_user, world, make_draft):
 def test_place_three_lines_query_budget(make_user, world, make_draft, django_assert_max_num_queries):
     agent = make_user("agent")
     draft = make_draft(agent, [(v, 1) for v in world["variants"]])
-    with django_assert_max_num_queries(60) as captured:
+    with django_assert_max_num_queries(40) as captured:
         order_place(order_id=draft.pk, idempotency_key="q", acting_user=agent, payment=PaymentRequest("invoice"))
-    for q in captured.captured_queries:
-        print(q["sql"][:150])
+    # Savepoints only exist because the test runs inside a transaction; production sees BEGIN/COMMIT.
+    real = [q for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(real) == 29
