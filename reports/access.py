@@ -1,5 +1,24 @@
-"""Who may open each URL of this app (see ``oms.access``)."""
+"""Who may open each URL of this app (see ``oms.access``). Cost and margin columns also need ``view_cost``."""
 
-RULES: dict[str, str] = {}
+from django.utils.translation import gettext_lazy as _
 
-NAV: list = []
+from oms.access import NavItem
+
+RULES: dict[str, str] = {
+    "reports:dashboard": "view_reports",
+    "reports:top": "view_reports",
+    "reports:kpis": "view_reports",
+    "reports:job_list": "view_reports",
+    "reports:job_create": "view_reports",
+    "reports:job_status": "view_reports",
+    "reports:job_download": "view_reports",
+    "reports:forecast": "view_reports",
+}
+
+NAV = [
+    NavItem(_("Dashboard"), "reports:dashboard", "view_reports", section=_("Reports")),
+    NavItem(_("KPIs"), "reports:kpis", "view_reports", section=_("Reports")),
+    NavItem(_("Top-N reports"), "reports:top", "view_reports", section=_("Reports")),
+    NavItem(_("Report files"), "reports:job_list", "view_reports", section=_("Reports")),
+    NavItem(_("Sales forecast"), "reports:forecast", "view_reports", section=_("Reports")),
+]

@@ -1,1 +1,120 @@
-from django.db import models  # noqa: F401
+"""Daily rollups that keep long report ranges cheap, and background report jobs with their files.
+
+Reports read every app and write only these tables. Rollups are recomputed by the beat job
+``reports.refresh_rollups`` (see ``reports.rollups``); job status changes only in
+``reports.services.job_transition``.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from oms.money import currency_field, money_field
+
+
+class DailySales(models.Model):
+    """Orders placed on one local day through one channel (cancelled orders counted apart)."""
+
+    day = models.DateField()
+    channel = models.ForeignKey("orders.Channel", on_delete=models.CASCADE, related_name="+")
+    currency = currency_field()
+    orders = models.PositiveIntegerField(default=0)
+    units = models.PositiveIntegerField(default=0)
+    revenue = money_field()
+    discount = money_field()
+    tax = money_field()
+    shipping = money_field()
+    cancelled = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "channel", "currency"], name="reports_dailysales_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel_id}: {self.orders}"
+
+
+class DailyProductSales(models.Model):
+    """Units, revenue and cost of one SKU on one local day through one channel."""
+
+    day = models.DateField()
+    channel = models.ForeignKey("orders.Channel", on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey("inventory.Variant", on_delete=models.CASCADE, related_name="+")
+    orders = models.PositiveIntegerField(default=0)
+    units = models.PositiveIntegerField(default=0)
+    revenue = money_field()
+    cost = money_field()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "channel", "variant"], name="reports_dailyproductsales_unique"),
+        ]
+        indexes = [models.Index(fields=["variant", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.variant_id}: {self.units}"
+
+
+class RollupState(models.Model):
+    """One row: rollups are complete for every day up to ``complete_through`` (later days are read live)."""
+
+    name = models.CharField(max_length=30, unique=True, default="sales")
+    complete_through = models.DateField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.complete_through}"
+
+
+def report_upload_to(job: "ReportJob", filename: str) -> str:
+    return f"reports/{job.created_at:%Y/%m}/{filename}"
+
+
+class ReportJob(models.Model):
+    class Kind(models.TextChoices):
+        ORDERS = "orders", _("Orders")
+        ORDER_LINES = "order_lines", _("Order lines")
+        INVENTORY = "inventory", _("Inventory snapshot")
+        MOVEMENTS = "movements", _("Stock movements")
+        CUSTOMERS = "customers", _("Customers")
+        TOP = "top", _("Top-N report")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX"
+        PDF = "pdf", "PDF"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    format = models.CharField(max_length=5, choices=Format.choices, default=Format.CSV)
+    parameters = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    progress = models.PositiveSmallIntegerField(default=0, help_text=_("Percent done."))
+    row_count = models.PositiveIntegerField(default=0)
+    total_rows = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to=report_upload_to, blank=True, max_length=300)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["requested_by", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.EXPIRED)

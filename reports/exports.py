@@ -1,0 +1,259 @@
+"""Report files: row sources per job kind and streaming CSV / XLSX / PDF writers with constant memory.
+
+Rows come from ``values_list(...).iterator(chunk_size=...)`` (a server-side cursor on PostgreSQL), and
+each writer writes a row at a time to a temporary file, so memory stays flat whatever the row count.
+Spreadsheet cells that start with ``= + - @`` (or tab / carriage return) are neutralized with a leading
+apostrophe so a spreadsheet never evaluates them as formulas (CSV injection).
+"""
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+CHUNK = 2000
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize(value):
+    """A cell value safe for spreadsheets: text starting with a formula character gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def plain(value):
+    """A cell value as written: local time for datetimes, numbers left as numbers, None as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+    if isinstance(value, Decimal | int | float | date):
+        return value
+    return str(value)
+
+
+@dataclass
+class Source:
+    """What a job writes: a header, the number of rows (for progress) and the rows themselves."""
+
+    title: str
+    header: list[str]
+    count: Callable[[], int]
+    rows: Callable[[], Iterable[tuple]]
+
+
+def _period(parameters: dict):
+    from reports.rollups import day_start
+
+    start = date.fromisoformat(parameters["start"])
+    end = date.fromisoformat(parameters["end"])
+    return day_start(start), day_start(end + timedelta(days=1))
+
+
+def _orders(parameters: dict) -> Source:
+    from orders.models import Order
+
+    start, end = _period(parameters)
+    qs = Order.objects.filter(placed_at__gte=start, placed_at__lt=end).exclude(status=Order.Status.DRAFT)
+    if parameters.get("channel_id"):
+        qs = qs.filter(channel_id=parameters["channel_id"])
+    qs = qs.order_by("placed_at", "id")
+    fields = ["number", "placed_at", "channel__code", "status", "customer__name", "email", "shipping_address__state",
+              "source_code", "currency", "subtotal", "discount_total", "shipping_total", "tax_total", "total",
+              "placed_by__username"]
+    header = [_("Number"), _("Placed at"), _("Channel"), _("Status"), _("Customer"), _("E-mail"), _("State"),
+              _("Source code"), _("Currency"), _("Subtotal"), _("Discount"), _("Shipping"), _("Tax"), _("Total"),
+              _("Placed by")]
+    return Source(_("Orders"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK))
+
+
+def _order_lines(parameters: dict) -> Source:
+    from orders.models import OrderLine
+
+    start, end = _period(parameters)
+    qs = OrderLine.objects.filter(order__placed_at__gte=start, order__placed_at__lt=end).exclude(
+        order__status="draft")
+    if parameters.get("channel_id"):
+        qs = qs.filter(order__channel_id=parameters["channel_id"])
+    qs = qs.order_by("order__placed_at", "order_id", "position", "id")
+    fields = ["order__number", "order__placed_at", "order__channel__code", "position", "sku", "name", "quantity",
+              "unit_price", "discount_total", "tax_amount", "line_total", "status", "location__code"]
+    header = [_("Order"), _("Placed at"), _("Channel"), _("Line"), _("SKU"), _("Name"), _("Quantity"),
+              _("Unit price"), _("Discount"), _("Tax"), _("Line total"), _("Status"), _("Location")]
+    if parameters.get("include_cost"):
+        fields.append("variant__cost")
+        header.append(_("Unit cost"))
+    return Source(_("Order lines"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK))
+
+
+def _inventory(parameters: dict) -> Source:
+    from inventory.models import StockLevel
+
+    qs = StockLevel.objects.all()
+    if parameters.get("location_id"):
+        qs = qs.filter(location_id=parameters["location_id"])
+    qs = qs.annotate(available=F("on_hand") - F("reserved") - F("safety_stock")).order_by("variant__sku",
+                                                                                            "location__code")
+    fields = ["variant__sku", "variant__name", "location__code", "on_hand", "reserved", "safety_stock", "available"]
+    header = [_("SKU"), _("Name"), _("Location"), _("On hand"), _("Reserved"), _("Safety stock"), _("Available")]
+    if parameters.get("include_cost"):
+        qs = qs.annotate(stock_value=F("on_hand") * F("variant__cost"))
+        fields += ["variant__cost", "stock_value"]
+        header += [_("Unit cost"), _("Stock value")]
+    return Source(_("Inventory snapshot"), header, qs.count,
+                  lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK))
+
+
+def _movements(parameters: dict) -> Source:
+    from inventory.models import StockMovement
+
+    start, end = _period(parameters)
+    qs = StockMovement.objects.filter(created_at__gte=start, created_at__lt=end)
+    if parameters.get("location_id"):
+        qs = qs.filter(location_id=parameters["location_id"])
+    qs = qs.order_by("created_at", "id")
+    fields = ["created_at", "variant__sku", "location__code", "on_hand_delta", "reserved_delta", "reason",
+              "reference", "note", "user__username"]
+    header = [_("Time"), _("SKU"), _("Location"), _("On-hand change"), _("Reserved change"), _("Reason"),
+              _("Reference"), _("Note"), _("User")]
+    return Source(_("Stock movements"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK))
+
+
+def _customers(parameters: dict) -> Source:
+    from orders.models import Customer
+
+    qs = Customer.objects.order_by("id")
+    fields = ["id", "name", "kind", "email", "phone", "group_code", "tax_country", "marketing_consent", "created_at"]
+    header = [_("Id"), _("Name"), _("Kind"), _("E-mail"), _("Phone"), _("Group"), _("Country"),
+              _("Marketing consent"), _("Created at")]
+    return Source(_("Customers"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK))
+
+
+def _top(parameters: dict) -> Source:
+    from reports.selectors import DIMENSIONS, ReportFilter, top
+
+    f = ReportFilter(date.fromisoformat(parameters["start"]), date.fromisoformat(parameters["end"]),
+                     parameters.get("channel_id"))
+    dim = DIMENSIONS[parameters["dimension"]]
+    cost = bool(parameters.get("include_cost"))
+    header = [str(dim.label), _("Orders"), _("Units"), _("Revenue"), _("Previous period"), _("Change %")]
+    if cost:
+        header += [_("Cost"), _("Margin"), _("Margin %")]
+    rows: list[tuple] = []
+
+    def produce():
+        rows.clear()
+        for r in top(dim.code, f, sort=parameters.get("sort", "-revenue"), limit=int(parameters.get("limit", 100))):
+            row = [r.label, r.orders, r.units, r.revenue, r.previous_revenue,
+                   round(r.change, 1) if r.change is not None else None]
+            if cost:
+                row += [r.cost, r.margin, round(r.margin_pct, 1) if r.margin_pct is not None else None]
+            rows.append(tuple(row))
+        return rows
+
+    return Source(_("Top %(dimension)s") % {"dimension": dim.label}, header,
+                  lambda: len(produce()), lambda: list(rows))
+
+
+SOURCES: dict[str, Callable[[dict], Source]] = {
+    "orders": _orders, "order_lines": _order_lines, "inventory": _inventory, "movements": _movements,
+    "customers": _customers, "top": _top,
+}
+
+Progress = Callable[[int], None]
+
+
+def _counted(rows: Iterable[tuple], progress: Progress) -> Iterator[tuple]:
+    n = 0
+    for row in rows:
+        yield row
+        n += 1
+        if n % CHUNK == 0:
+            progress(n)
+    progress(n)
+
+
+def write_csv(path: str, source: Source, progress: Progress) -> None:
+    with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([neutralize(h) for h in source.header])
+        for row in _counted(source.rows(), progress):
+            writer.writerow([neutralize(plain(v)) for v in row])
+
+
+def write_xlsx(path: str, source: Source, progress: Progress) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=str(source.title)[:31])
+    bold = Font(bold=True)
+    header = []
+    for h in source.header:
+        cell = WriteOnlyCell(sheet, value=neutralize(str(h)))
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for row in _counted(source.rows(), progress):
+        sheet.append([neutralize(plain(v)) for v in row])
+    workbook.save(path)
+
+
+def write_pdf(path: str, source: Source, progress: Progress) -> None:
+    """A landscape A4 table drawn row by row on the canvas (no document model kept in memory)."""
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfgen.canvas import Canvas
+
+    width, height = landscape(A4)
+    margin, line_h, size = 28, 11, 7
+    canvas = Canvas(path, pagesize=(width, height))
+    ncols = max(len(source.header), 1)
+    col_w = (width - 2 * margin) / ncols
+
+    def fit(text: str) -> str:
+        while text and stringWidth(text, "Helvetica", size) > col_w - 4:
+            text = text[:-2] + "…" if len(text) > 2 else ""
+        return text
+
+    def header_row(y: float, page: int) -> float:
+        canvas.setFont("Helvetica-Bold", 10)
+        canvas.drawString(margin, height - margin + 6, f"{source.title} · {timezone.localtime():%Y-%m-%d %H:%M}")
+        canvas.drawRightString(width - margin, height - margin + 6, str(page))
+        canvas.setFont("Helvetica-Bold", size)
+        for i, h in enumerate(source.header):
+            canvas.drawString(margin + i * col_w, y, fit(str(h)))
+        canvas.setFont("Helvetica", size)
+        return y - line_h * 1.4
+
+    page = 1
+    y = header_row(height - margin - 14, page)
+    for row in _counted(source.rows(), progress):
+        if y < margin:
+            canvas.showPage()
+            page += 1
+            y = header_row(height - margin - 14, page)
+        for i, v in enumerate(row):
+            value = plain(v)
+            text = value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else str(value)
+            if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+                canvas.drawRightString(margin + (i + 1) * col_w - 4, y, fit(text))
+            else:
+                canvas.drawString(margin + i * col_w, y, fit(text))
+        y -= line_h
+    canvas.save()
+
+
+WRITERS = {"csv": write_csv, "xlsx": write_xlsx, "pdf": write_pdf}
+CONTENT_TYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}

@@ -1,0 +1,132 @@
+"""Daily sales rollups: one SQL pass per refresh, so long report ranges cost the same at any history size.
+
+A day is a local calendar day (``settings.TIME_ZONE``). An order counts on the day it was placed;
+drafts never count; cancelled orders count in ``cancelled`` and nowhere else. Days up to
+``RollupState.complete_through`` are read from the rollups, later days (today) are read live with the
+same SQL, so a report never mixes two definitions.
+"""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from reports.models import DailyProductSales, DailySales, RollupState
+
+LOCK_KEY = 0x5245504F  # "REPO": one refresh at a time
+DEFAULT_REFRESH_DAYS = 7
+
+
+def local_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def day_start(day: date) -> datetime:
+    """The aware instant a local day starts."""
+    return datetime.combine(day, time.min, tzinfo=local_tz())
+
+
+def _tables() -> dict[str, str]:
+    from inventory.models import Variant
+    from orders.models import Order, OrderLine
+
+    return {"order": Order._meta.db_table, "line": OrderLine._meta.db_table, "variant": Variant._meta.db_table,
+            "sales": DailySales._meta.db_table, "product": DailyProductSales._meta.db_table}
+
+
+def sales_select_sql(*, channel_id: int | None = None, location_id: int | None = None) -> tuple[str, dict]:
+    """SELECT day, channel_id, currency, orders, units, revenue, discount, tax, shipping, cancelled."""
+    t = _tables()
+    where = ["o.placed_at >= %(start)s", "o.placed_at < %(end)s", "o.status <> 'draft'"]
+    params: dict = {"tz": settings.TIME_ZONE}
+    if channel_id:
+        where.append("o.channel_id = %(channel_id)s")
+        params["channel_id"] = channel_id
+    if location_id:
+        where.append(f"EXISTS (SELECT 1 FROM {t['line']} x WHERE x.order_id = o.id"
+                     " AND x.location_id = %(location_id)s)")
+        params["location_id"] = location_id
+    live = "o.status <> 'cancelled'"
+    sql = f"""
+        SELECT (o.placed_at AT TIME ZONE %(tz)s)::date AS day, o.channel_id, o.currency,
+               COUNT(*) FILTER (WHERE {live}),
+               COALESCE(SUM(l.units) FILTER (WHERE {live}), 0),
+               COALESCE(SUM(o.total) FILTER (WHERE {live}), 0),
+               COALESCE(SUM(o.discount_total) FILTER (WHERE {live}), 0),
+               COALESCE(SUM(o.tax_total) FILTER (WHERE {live}), 0),
+               COALESCE(SUM(o.shipping_total) FILTER (WHERE {live}), 0),
+               COUNT(*) FILTER (WHERE o.status = 'cancelled')
+        FROM {t['order']} o
+        LEFT JOIN LATERAL (
+            SELECT SUM(ol.quantity) AS units FROM {t['line']} ol
+            WHERE ol.order_id = o.id AND ol.status <> 'cancelled'
+        ) l ON TRUE
+        WHERE {' AND '.join(where)}
+        GROUP BY 1, 2, 3"""
+    return sql, params
+
+
+def product_select_sql() -> str:
+    """SELECT day, channel_id, variant_id, orders, units, revenue, cost (live orders and lines only)."""
+    t = _tables()
+    return f"""
+        SELECT (o.placed_at AT TIME ZONE %(tz)s)::date AS day, o.channel_id, l.variant_id,
+               COUNT(DISTINCT o.id), SUM(l.quantity), SUM(l.line_total), SUM(l.quantity * v.cost)
+        FROM {t['line']} l
+        JOIN {t['order']} o ON o.id = l.order_id
+        JOIN {t['variant']} v ON v.id = l.variant_id
+        WHERE o.placed_at >= %(start)s AND o.placed_at < %(end)s
+          AND o.status NOT IN ('draft', 'cancelled') AND l.status <> 'cancelled'
+        GROUP BY 1, 2, 3"""
+
+
+def first_sales_day() -> date | None:
+    from orders.models import Order
+
+    first = Order.objects.exclude(placed_at__isnull=True).order_by("placed_at").values_list("placed_at", flat=True)
+    first = first.first()
+    return timezone.localtime(first, local_tz()).date() if first else None
+
+
+def refresh_rollups(*, days: int | None = DEFAULT_REFRESH_DAYS, full: bool = False) -> dict:
+    """Recomputes the rollups of the last ``days`` complete days (all history when ``full`` or never run).
+
+    Idempotent: each run deletes and re-inserts its days in one transaction, under an advisory lock.
+    Returns what it did: ``{"start", "end", "sales_rows", "product_rows"}``.
+    """
+    today = timezone.localdate()
+    end = today - timedelta(days=1)
+    with transaction.atomic(durable=True):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        state, _created = RollupState.objects.select_for_update().get_or_create(name="sales")
+        if full or state.complete_through is None or days is None:
+            start = first_sales_day() or today
+        else:
+            start = min(today - timedelta(days=days), state.complete_through + timedelta(days=1))
+        result = {"start": start, "end": end, "sales_rows": 0, "product_rows": 0}
+        if start <= end:
+            t = _tables()
+            params = {"start": day_start(start), "end": day_start(end + timedelta(days=1)), "tz": settings.TIME_ZONE}
+            DailySales.objects.filter(day__gte=start, day__lte=end).delete()
+            DailyProductSales.objects.filter(day__gte=start, day__lte=end).delete()
+            sales_sql, extra = sales_select_sql()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {t['sales']} (day, channel_id, currency, orders, units, revenue, discount, tax,"
+                    f" shipping, cancelled) {sales_sql}", {**extra, **params})
+                result["sales_rows"] = cursor.rowcount
+                cursor.execute(
+                    f"INSERT INTO {t['product']} (day, channel_id, variant_id, orders, units, revenue, cost)"
+                    f" {product_select_sql()}", params)
+                result["product_rows"] = cursor.rowcount
+        state.complete_through = max(end, state.complete_through or end)
+        state.refreshed_at = timezone.now()
+        state.save(update_fields=["complete_through", "refreshed_at"])
+    return result
+
+
+def complete_through() -> date | None:
+    return RollupState.objects.filter(name="sales").values_list("complete_through", flat=True).first()

@@ -1,0 +1,512 @@
+"""Read queries behind the dashboard, the KPIs and the top-N reports.
+
+Every function issues a fixed number of queries whatever the number of orders: complete days come
+from the daily rollups, the days after them (normally only today) from the same SQL run live.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.apps import apps
+from django.db import connection
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models.functions import ExtractIsoWeekDay
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from reports import rollups
+from reports.models import DailyProductSales, DailySales
+
+ZERO = Decimal("0")
+OPEN_STATUSES = ["placed", "on_hold", "confirmed", "backordered", "allocated", "partially_shipped"]
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    start: date
+    end: date  # inclusive
+    channel_id: int | None = None
+    location_id: int | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> "ReportFilter":
+        """The period of the same length just before this one."""
+        return ReportFilter(self.start - timedelta(days=self.days), self.start - timedelta(days=1),
+                            self.channel_id, self.location_id)
+
+
+@dataclass
+class SalesRow:
+    day: date
+    channel_id: int
+    orders: int = 0
+    units: int = 0
+    revenue: Decimal = ZERO
+    discount: Decimal = ZERO
+    tax: Decimal = ZERO
+    cancelled: int = 0
+
+
+def daily_sales(filters: ReportFilter, *, covered: date | None) -> list[SalesRow]:
+    """Per day x channel sales for the filter's range: rollups up to ``covered``, live after. Two queries."""
+    rows: list[SalesRow] = []
+    split = filters.start - timedelta(days=1)
+    if covered is not None and not filters.location_id:
+        split = min(max(covered, split), filters.end)
+    rollup_qs = DailySales.objects.filter(day__gte=filters.start, day__lte=split)
+    if filters.channel_id:
+        rollup_qs = rollup_qs.filter(channel_id=filters.channel_id)
+    for r in rollup_qs.values_list("day", "channel_id", "orders", "units", "revenue", "discount", "tax", "cancelled"):
+        rows.append(SalesRow(*r))
+    live_start = split + timedelta(days=1)
+    if live_start <= filters.end:
+        sql, params = rollups.sales_select_sql(channel_id=filters.channel_id, location_id=filters.location_id)
+        params.update(start=rollups.day_start(live_start), end=rollups.day_start(filters.end + timedelta(days=1)))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for day, channel_id, _cur, orders, units, revenue, discount, tax, _ship, cancelled in cursor.fetchall():
+                rows.append(SalesRow(day, channel_id, orders, units, revenue, discount, tax, cancelled))
+    return rows
+
+
+@dataclass
+class Totals:
+    orders: int = 0
+    units: int = 0
+    revenue: Decimal = ZERO
+    discount: Decimal = ZERO
+    cancelled: int = 0
+
+    def add(self, row: SalesRow) -> None:
+        self.orders += row.orders
+        self.units += row.units
+        self.revenue += row.revenue
+        self.discount += row.discount
+        self.cancelled += row.cancelled
+
+    @property
+    def aov(self) -> Decimal:
+        return (self.revenue / self.orders) if self.orders else ZERO
+
+
+def totals(rows: list[SalesRow], start: date, end: date) -> Totals:
+    out = Totals()
+    for row in rows:
+        if start <= row.day <= end:
+            out.add(row)
+    return out
+
+
+def change(current, previous) -> float | None:
+    """Percent change, or None when there is nothing to compare with."""
+    if not previous:
+        return None
+    return float((Decimal(current) - Decimal(previous)) / Decimal(previous) * 100)
+
+
+@dataclass
+class Period:
+    label: str
+    current: Totals
+    previous: Totals
+
+    @property
+    def orders_change(self):
+        return change(self.current.orders, self.previous.orders)
+
+    @property
+    def revenue_change(self):
+        return change(self.current.revenue, self.previous.revenue)
+
+
+def optional_model(app_label: str, *names: str):
+    """The first of the named models that exists, or None (apps land at different times)."""
+    if not apps.is_installed(app_label):
+        return None
+    for name in names:
+        try:
+            return apps.get_model(app_label, name)
+        except LookupError:
+            continue
+    return None
+
+
+def _field_names(model) -> set[str]:
+    return {f.name for f in model._meta.get_fields()}
+
+
+@dataclass
+class Dashboard:
+    filters: ReportFilter
+    custom_range: bool
+    periods: list[Period]
+    by_channel: list[tuple[str, int, Decimal]]
+    by_status: list[tuple[str, str, int]]
+    by_day: list[tuple[date, int, Decimal]]
+    open_orders: dict
+    low_stock: int | None
+    reorder_alerts: int | None
+    payments_failing: int | None = None
+    returns_open: int | None = None
+    covered: date | None = None
+    extras: dict = field(default_factory=dict)
+
+
+def dashboard(filters: ReportFilter, *, custom_range: bool, channels: dict[int, str]) -> Dashboard:
+    """Everything the dashboard shows; a fixed number of queries (see tests)."""
+    from inventory.models import ReorderAlert, StockLevel
+    from orders.models import Order
+
+    today = timezone.localdate()
+    covered = rollups.complete_through()
+    if custom_range:
+        main = filters
+        span = ReportFilter(filters.previous().start, filters.end, filters.channel_id, filters.location_id)
+    else:
+        main = ReportFilter(today - timedelta(days=29), today, filters.channel_id, filters.location_id)
+        span = ReportFilter(today - timedelta(days=59), today, filters.channel_id, filters.location_id)
+    rows = daily_sales(span, covered=covered)
+
+    if custom_range:
+        prev = main.previous()
+        periods = [Period(_("Selected period"), totals(rows, main.start, main.end),
+                          totals(rows, prev.start, prev.end))]
+    else:
+        periods = []
+        for label, n in ((_("Today"), 1), (_("Last 7 days"), 7), (_("Last 30 days"), 30)):
+            start = today - timedelta(days=n - 1)
+            periods.append(Period(label, totals(rows, start, today),
+                                  totals(rows, start - timedelta(days=n), start - timedelta(days=1))))
+
+    per_channel: dict[int, list] = defaultdict(lambda: [0, ZERO])
+    per_day: dict[date, list] = {main.start + timedelta(days=i): [0, ZERO] for i in range(main.days)}
+    for row in rows:
+        if main.start <= row.day <= main.end:
+            per_channel[row.channel_id][0] += row.orders
+            per_channel[row.channel_id][1] += row.revenue
+            per_day[row.day][0] += row.orders
+            per_day[row.day][1] += row.revenue
+    by_channel = sorted(((channels.get(cid, str(cid)), v[0], v[1]) for cid, v in per_channel.items()),
+                        key=lambda t: (-t[2], t[0]))
+    by_day = [(d, v[0], v[1]) for d, v in sorted(per_day.items())]
+
+    orders = Order.objects.exclude(status=Order.Status.DRAFT)
+    if filters.channel_id:
+        orders = orders.filter(channel_id=filters.channel_id)
+    if filters.location_id:
+        orders = orders.filter(lines__location_id=filters.location_id).distinct()
+    status_labels = dict(Order.Status.choices)
+    in_range = orders.filter(placed_at__gte=rollups.day_start(main.start),
+                             placed_at__lt=rollups.day_start(main.end + timedelta(days=1)))
+    by_status = [(s, status_labels.get(s, s), n) for s, n in
+                 in_range.order_by().values_list("status").annotate(n=Count("id")).order_by("-n", "status")]
+    open_orders = orders.filter(status__in=OPEN_STATUSES).aggregate(
+        open=Count("id"),
+        on_hold=Count("id", filter=Q(status=Order.Status.ON_HOLD)),
+        late=Count("id", filter=Q(promised_date__lt=today)),
+        at_risk=Count("id", filter=Q(promised_date__gte=today, promised_date__lte=today + timedelta(days=1))),
+        backordered=Count("id", filter=Q(status=Order.Status.BACKORDERED)),
+    )
+
+    levels = StockLevel.objects.filter(variant__is_active=True)
+    alerts = ReorderAlert.objects.filter(status=ReorderAlert.Status.OPEN)
+    if filters.location_id:
+        levels = levels.filter(location_id=filters.location_id)
+        alerts = alerts.filter(location_id=filters.location_id)
+    low_stock = levels.filter(on_hand__lte=F("reserved") + F("safety_stock")).count()
+    reorder_alerts = alerts.count()
+
+    board = Dashboard(filters=main, custom_range=custom_range, periods=periods, by_channel=by_channel,
+                      by_status=by_status, by_day=by_day, open_orders=open_orders, low_stock=low_stock,
+                      reorder_alerts=reorder_alerts, covered=covered)
+
+    payment = optional_model("payments", "Payment")
+    if payment is not None and {"status", "created_at"} <= _field_names(payment):
+        failed = [v for v, _label in getattr(payment._meta.get_field("status"), "choices", None) or []
+                  if v in ("failed", "declined", "error")]
+        if failed:
+            board.payments_failing = payment.objects.filter(
+                status__in=failed, created_at__gte=timezone.now() - timedelta(days=1)).count()
+    returns = optional_model("orders", "ReturnRequest", "Return", "RMA")
+    if returns is not None and "status" in _field_names(returns):
+        closed = {"closed", "completed", "refunded", "rejected", "cancelled"}
+        choices = getattr(returns._meta.get_field("status"), "choices", None) or []
+        board.returns_open = returns.objects.filter(status__in=[v for v, _l in choices if v not in closed]).count()
+    return board
+
+
+# ----------------------------------------------------------------------------------------------- top-N
+
+MONEY = DecimalField(max_digits=18, decimal_places=4)
+
+
+@dataclass(frozen=True)
+class Dimension:
+    code: str
+    label: str
+    order_path: str | None  # group key on Order (None: line-level only)
+    line_path: str  # group key on OrderLine
+    rollup_path: str | None = None  # group key on DailyProductSales / DailySales (None: always live)
+    weekday: bool = False
+
+
+DIMENSIONS = {
+    d.code: d for d in [
+        Dimension("products", _("Products"), None, "variant_id", "variant_id"),
+        Dimension("brands", _("Brands"), None, "variant__product__brand_id", "variant__product__brand_id"),
+        Dimension("categories", _("Categories"), None, "variant__product__category_id",
+                  "variant__product__category_id"),
+        Dimension("channels", _("Channels"), "channel_id", "order__channel_id", "channel_id"),
+        Dimension("weekdays", _("Days of the week"), "weekday", "weekday", "weekday", weekday=True),
+        Dimension("customers", _("Customers"), "customer_id", "order__customer_id"),
+        Dimension("orders", _("Orders"), "id", "order_id"),
+        Dimension("states", _("States"), "shipping_address__state", "order__shipping_address__state"),
+        Dimension("agents", _("Agents"), "placed_by_id", "order__placed_by_id"),
+        Dimension("source_codes", _("Source codes"), "source_code", "order__source_code"),
+        Dimension("campaigns", _("Campaigns"), "campaign_id", "order__campaign_id"),
+    ]
+}
+SORT_KEYS = ["label", "orders", "units", "revenue", "cost", "margin", "previous_revenue", "change"]
+
+
+@dataclass
+class TopRow:
+    key: object
+    label: str = ""
+    orders: int = 0
+    units: int = 0
+    revenue: Decimal = ZERO
+    line_revenue: Decimal = ZERO
+    cost: Decimal = ZERO
+    previous_revenue: Decimal = ZERO
+    previous_orders: int = 0
+
+    @property
+    def margin(self) -> Decimal:
+        return self.line_revenue - self.cost
+
+    @property
+    def margin_pct(self) -> float | None:
+        return float(self.margin / self.line_revenue * 100) if self.line_revenue else None
+
+    @property
+    def change(self) -> float | None:
+        return change(self.revenue, self.previous_revenue)
+
+
+def _line_cost():
+    return ExpressionWrapper(F("quantity") * F("variant__cost"), output_field=MONEY)
+
+
+def _live_orders(f: ReportFilter, start: date):
+    from orders.models import Order
+
+    qs = Order.objects.filter(placed_at__gte=rollups.day_start(start),
+                              placed_at__lt=rollups.day_start(f.end + timedelta(days=1)))
+    qs = qs.exclude(status__in=[Order.Status.DRAFT, Order.Status.CANCELLED])
+    if f.channel_id:
+        qs = qs.filter(channel_id=f.channel_id)
+    return qs.order_by()
+
+
+def _live_lines(f: ReportFilter, start: date):
+    from orders.models import OrderLine
+
+    qs = OrderLine.objects.filter(order__placed_at__gte=rollups.day_start(start),
+                                  order__placed_at__lt=rollups.day_start(f.end + timedelta(days=1)))
+    qs = qs.exclude(order__status__in=["draft", "cancelled"]).exclude(status="cancelled")
+    if f.channel_id:
+        qs = qs.filter(order__channel_id=f.channel_id)
+    return qs.order_by()
+
+
+def _weekday_of(path: str):
+    from django.db.models.functions import TruncDate
+
+    from reports.rollups import local_tz
+
+    return ExtractIsoWeekDay(TruncDate(path, tzinfo=local_tz()))
+
+
+def _collect(dim: Dimension, f: ReportFilter, covered: date | None) -> dict:
+    """key -> TopRow for one period: four queries (two rollup, two live), whatever the data."""
+    rows: dict = {}
+
+    def row(key) -> TopRow:
+        if key not in rows:
+            rows[key] = TopRow(key)
+        return rows[key]
+
+    split = f.start - timedelta(days=1)
+    if dim.rollup_path and covered is not None:
+        split = min(max(covered, split), f.end)
+    # Rollups for complete days.
+    products = DailyProductSales.objects.filter(day__gte=f.start, day__lte=split)
+    sales = DailySales.objects.filter(day__gte=f.start, day__lte=split)
+    if f.channel_id:
+        products = products.filter(channel_id=f.channel_id)
+        sales = sales.filter(channel_id=f.channel_id)
+    if dim.weekday:
+        products = products.annotate(weekday=ExtractIsoWeekDay("day"))
+        sales = sales.annotate(weekday=ExtractIsoWeekDay("day"))
+    if dim.rollup_path:
+        for key, orders, units, revenue, cost in products.order_by().values_list(dim.rollup_path).annotate(
+                Sum("orders"), Sum("units"), Sum("revenue"), Sum("cost")):
+            r = row(key)
+            r.units += units or 0
+            r.line_revenue += revenue or ZERO
+            r.cost += cost or ZERO
+            if dim.order_path is None:
+                r.orders += orders or 0
+                r.revenue += revenue or ZERO
+        if dim.order_path is not None:
+            for key, orders, revenue in sales.order_by().values_list(dim.rollup_path).annotate(
+                    Sum("orders"), Sum("revenue")):
+                r = row(key)
+                r.orders += orders or 0
+                r.revenue += revenue or ZERO
+    # Live for the rest.
+    live_start = split + timedelta(days=1)
+    lines = _live_lines(f, live_start)
+    if dim.weekday:
+        lines = lines.annotate(weekday=_weekday_of("order__placed_at"))
+    for key, orders, units, revenue, cost in lines.values_list(dim.line_path).annotate(
+            Count("order_id", distinct=True), Sum("quantity"), Sum("line_total"), Sum(_line_cost())):
+        r = row(key)
+        r.units += units or 0
+        r.line_revenue += revenue or ZERO
+        r.cost += cost or ZERO
+        if dim.order_path is None:
+            r.orders += orders or 0
+            r.revenue += revenue or ZERO
+    if dim.order_path is not None:
+        orders_qs = _live_orders(f, live_start)
+        if dim.weekday:
+            orders_qs = orders_qs.annotate(weekday=_weekday_of("placed_at"))
+        for key, orders, revenue in orders_qs.values_list(dim.order_path).annotate(Count("id"), Sum("total")):
+            r = row(key)
+            r.orders += orders or 0
+            r.revenue += revenue or ZERO
+    return rows
+
+
+WEEKDAYS = {1: _("Monday"), 2: _("Tuesday"), 3: _("Wednesday"), 4: _("Thursday"), 5: _("Friday"),
+            6: _("Saturday"), 7: _("Sunday")}
+
+
+def _labels(dim: Dimension, keys: list) -> dict:
+    """key -> label, one query at most."""
+    from django.contrib.auth import get_user_model
+
+    from inventory.models import Brand, Category, Variant
+    from orders.models import Channel, Customer, Order
+
+    keys = [k for k in keys if k not in (None, "")]
+    if dim.code == "weekdays":
+        return {k: str(WEEKDAYS.get(k, k)) for k in keys}
+    if dim.code in ("states", "source_codes"):
+        return {k: str(k) for k in keys}
+    if dim.code == "campaigns":
+        campaign = optional_model("marketing", "Campaign")
+        if campaign is None:
+            return {}
+        return {pk: f"{code} · {name}" for pk, code, name in
+                campaign.objects.filter(pk__in=keys).values_list("pk", "code", "name")}
+    if dim.code == "products":
+        return {pk: f"{sku} · {name}" for pk, sku, name in
+                Variant.objects.filter(pk__in=keys).values_list("pk", "sku", "name")}
+    if dim.code == "agents":
+        User = get_user_model()
+        return {pk: (f"{first} {last}".strip() or username) for pk, username, first, last in
+                User.objects.filter(pk__in=keys).values_list("pk", "username", "first_name", "last_name")}
+    if dim.code == "orders":
+        return {pk: number or f"#{pk}" for pk, number in Order.objects.filter(pk__in=keys).values_list("pk", "number")}
+    model = {"brands": Brand, "categories": Category, "channels": Channel, "customers": Customer}[dim.code]
+    return {pk: str(name) for pk, name in model.objects.filter(pk__in=keys).values_list("pk", "name")}
+
+
+def top(dim_code: str, filters: ReportFilter, *, sort: str = "-revenue", limit: int = 20) -> list[TopRow]:
+    """The top ``limit`` rows of a dimension for the period, with the previous period's revenue."""
+    dim = DIMENSIONS[dim_code]
+    covered = rollups.complete_through()
+    current = _collect(dim, filters, covered)
+    previous = _collect(dim, filters.previous(), covered)
+    for key, prev in previous.items():
+        if key in current:
+            current[key].previous_revenue = prev.revenue
+            current[key].previous_orders = prev.orders
+    key = sort.lstrip("-") if sort.lstrip("-") in SORT_KEYS else "revenue"
+    descending = sort.startswith("-") or sort.lstrip("-") not in SORT_KEYS
+    rows = list(current.values())
+    if key == "label":
+        chosen = rows
+    else:
+        def metric(r):
+            value = getattr(r, key)
+            return value if value is not None else -10**12
+        chosen = sorted(rows, key=lambda r: (metric(r), str(r.key)), reverse=descending)[:limit]
+    labels = _labels(dim, [r.key for r in chosen])
+    for r in chosen:
+        r.label = labels.get(r.key, str(_("(none)")) if r.key in (None, "") else str(r.key))
+    if key == "label":
+        chosen = sorted(chosen, key=lambda r: r.label.lower(), reverse=descending)[:limit]
+    return chosen
+
+
+# ----------------------------------------------------------------------------------------------- KPIs
+
+def kpis(filters: ReportFilter) -> dict:
+    """Headline KPIs for the period (three queries)."""
+    from orders.models import Order, OrderEvent
+
+    rows = daily_sales(filters, covered=rollups.complete_through())
+    t = totals(rows, filters.start, filters.end)
+    placed = t.orders + t.cancelled
+    result = {
+        "orders": t.orders, "units": t.units, "revenue": t.revenue, "aov": t.aov, "discount": t.discount,
+        "orders_per_day": t.orders / filters.days, "cancelled": t.cancelled,
+        "cancellation_rate": (t.cancelled / placed * 100) if placed else None,
+    }
+    start, end = rollups.day_start(filters.start), rollups.day_start(filters.end + timedelta(days=1))
+    orders = Order.objects.filter(placed_at__gte=start, placed_at__lt=end).exclude(status=Order.Status.DRAFT)
+    if filters.channel_id:
+        orders = orders.filter(channel_id=filters.channel_id)
+    counts = orders.aggregate(
+        held=Count("id", filter=Q(holds__isnull=False), distinct=True),
+        with_promise=Count("id", filter=Q(promised_date__isnull=False)),
+        agents=Count("placed_by_id", distinct=True),
+    )
+    result["hold_rate"] = (counts["held"] / placed * 100) if placed else None
+    result["agents"] = counts["agents"]
+    # Average step durations from the order history (first time each status was reached), in SQL.
+    event_table, order_table = OrderEvent._meta.db_table, Order._meta.db_table
+    channel_sql = "AND o.channel_id = %(channel_id)s" if filters.channel_id else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            SELECT AVG(EXTRACT(EPOCH FROM (allocated - placed))) / 3600,
+                   AVG(EXTRACT(EPOCH FROM (shipped - allocated))) / 3600,
+                   AVG(EXTRACT(EPOCH FROM (delivered - shipped))) / 3600,
+                   COUNT(delivered), COUNT(delivered) FILTER (WHERE delivered_day <= promised)
+            FROM (
+                SELECT e.order_id, MAX(o.promised_date) AS promised,
+                       MIN(e.created_at) FILTER (WHERE e.to_status = 'placed') AS placed,
+                       MIN(e.created_at) FILTER (WHERE e.to_status = 'allocated') AS allocated,
+                       MIN(e.created_at) FILTER (WHERE e.to_status = 'shipped') AS shipped,
+                       MIN(e.created_at) FILTER (WHERE e.to_status = 'delivered') AS delivered,
+                       (MIN(e.created_at) FILTER (WHERE e.to_status = 'delivered') AT TIME ZONE %(tz)s)::date
+                           AS delivered_day
+                FROM {event_table} e JOIN {order_table} o ON o.id = e.order_id
+                WHERE o.placed_at >= %(start)s AND o.placed_at < %(end)s AND e.kind = 'status' {channel_sql}
+                GROUP BY e.order_id
+            ) s""", {"start": start, "end": end, "tz": rollups.local_tz().key, "channel_id": filters.channel_id})
+        placed_alloc, alloc_ship, ship_deliv, delivered, on_time = cursor.fetchone()
+    result["step_hours"] = {"placed_allocated": placed_alloc, "allocated_shipped": alloc_ship,
+                            "shipped_delivered": ship_deliv}
+    result["delivered"] = delivered
+    result["on_time_rate"] = (on_time / delivered * 100) if delivered else None
+    return result

@@ -1,0 +1,172 @@
+"""Report jobs: create (with its outbox message), run, expire. ``job_transition`` alone changes a job's status."""
+
+import logging
+import os
+import tempfile
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from oms.access import has_permission
+from oms.audit import audit_record
+from oms.models import AuditEntry
+from oms.outbox import outbox_enqueue
+from reports import exports
+from reports.errors import InvalidReportParameters, JobNotReady, ReportNotAllowed
+from reports.models import ReportJob
+
+logger = logging.getLogger(__name__)
+
+JOB_TOPIC = "reports.run_job"
+KEEP_DAYS = getattr(settings, "REPORTS_KEEP_DAYS", 7)
+MAX_RANGE_DAYS = 3660
+# Who may run each kind of job (on top of ``view_reports``).
+KIND_PERMISSIONS = {
+    ReportJob.Kind.ORDERS: "view_orders",
+    ReportJob.Kind.ORDER_LINES: "view_orders",
+    ReportJob.Kind.CUSTOMERS: "view_orders",
+    ReportJob.Kind.INVENTORY: "view_catalogue",
+    ReportJob.Kind.MOVEMENTS: "view_catalogue",
+    ReportJob.Kind.TOP: "view_reports",
+}
+DATED_KINDS = {ReportJob.Kind.ORDERS, ReportJob.Kind.ORDER_LINES, ReportJob.Kind.MOVEMENTS, ReportJob.Kind.TOP}
+ALLOWED_TRANSITIONS = {
+    ReportJob.Status.QUEUED: {ReportJob.Status.RUNNING, ReportJob.Status.FAILED},
+    ReportJob.Status.RUNNING: {ReportJob.Status.DONE, ReportJob.Status.FAILED},
+    ReportJob.Status.DONE: {ReportJob.Status.EXPIRED},
+    ReportJob.Status.FAILED: {ReportJob.Status.EXPIRED},
+}
+
+
+def can_download_any(user) -> bool:
+    """Managers and administrators may download every job; others only their own."""
+    return has_permission(user, "approve_orders") or has_permission(user, "view_audit")
+
+
+def can_download(user, job: ReportJob) -> bool:
+    return job.requested_by_id == user.pk or can_download_any(user)
+
+
+def clean_parameters(*, kind: str, parameters: dict, acting_user) -> dict:
+    """Validated, normalized parameters; raises ``InvalidReportParameters`` naming the bad one."""
+    from reports.selectors import DIMENSIONS
+
+    out: dict = {}
+    if kind in DATED_KINDS:
+        try:
+            start = date.fromisoformat(str(parameters.get("start", "")))
+            end = date.fromisoformat(str(parameters.get("end", "")))
+        except ValueError:
+            raise InvalidReportParameters(_("Give a start and an end date (YYYY-MM-DD)."), field="start") from None
+        if end < start:
+            raise InvalidReportParameters(_("The end date is before the start date."), field="end")
+        if (end - start).days > MAX_RANGE_DAYS:
+            raise InvalidReportParameters(_("The period is longer than ten years."), field="start")
+        out.update(start=start.isoformat(), end=end.isoformat())
+    for key in ("channel_id", "location_id"):
+        value = parameters.get(key)
+        if value not in (None, ""):
+            try:
+                out[key] = int(value)
+            except (TypeError, ValueError):
+                raise InvalidReportParameters(_("%(field)s is not a number.") % {"field": key}, field=key) from None
+    if kind == ReportJob.Kind.TOP:
+        if parameters.get("dimension") not in DIMENSIONS:
+            raise InvalidReportParameters(_("Unknown report dimension."), field="dimension")
+        out["dimension"] = parameters["dimension"]
+        out["sort"] = str(parameters.get("sort") or "-revenue")[:30]
+        try:
+            out["limit"] = max(1, min(int(parameters.get("limit") or 100), 1000))
+        except (TypeError, ValueError):
+            raise InvalidReportParameters(_("The number of rows is not a number."), field="limit") from None
+    out["include_cost"] = has_permission(acting_user, "view_cost")
+    return out
+
+
+def report_job_create(*, kind: str, format: str, parameters: dict, acting_user) -> ReportJob:
+    """Queues a report job; its outbox message is written in the same transaction, so it is never lost."""
+    if kind not in ReportJob.Kind.values:
+        raise InvalidReportParameters(_("Unknown report kind."), field="kind")
+    if format not in ReportJob.Format.values:
+        raise InvalidReportParameters(_("Unknown file format."), field="format")
+    if not (has_permission(acting_user, "view_reports") and has_permission(acting_user, KIND_PERMISSIONS[kind])):
+        raise ReportNotAllowed()
+    cleaned = clean_parameters(kind=kind, parameters=parameters, acting_user=acting_user)
+    with transaction.atomic(durable=True):
+        job = ReportJob.objects.create(kind=kind, format=format, parameters=cleaned, requested_by=acting_user)
+        audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=job, verb="report_job_create",
+                     changes={"kind": kind, "format": format, "parameters": cleaned})
+        outbox_enqueue(topic=JOB_TOPIC, payload={"job_id": job.pk})
+    return job
+
+
+def job_transition(job_id: int, *, to: str, **fields) -> bool:
+    """The one place a job's status changes; only allowed moves happen. Returns whether the row changed."""
+    sources = [s for s, targets in ALLOWED_TRANSITIONS.items() if to in targets]
+    return ReportJob.objects.filter(pk=job_id, status__in=sources).update(status=to, **fields) == 1
+
+
+def report_job_run(*, job_id: int) -> str:
+    """Runs one job; idempotent (a job already claimed, done or failed is skipped)."""
+    if not job_transition(job_id, to=ReportJob.Status.RUNNING, started_at=timezone.now(), progress=0):
+        return "skipped"
+    job = ReportJob.objects.get(pk=job_id)
+    fd, path = tempfile.mkstemp(suffix=f".{job.format}")
+    os.close(fd)
+    try:
+        source = exports.SOURCES[job.kind](job.parameters)
+        total = source.count()
+        ReportJob.objects.filter(pk=job_id).update(total_rows=total)
+        state = {"last": -1}
+
+        def progress(n: int) -> None:
+            percent = min(99, int(n * 100 / total)) if total else 99
+            if percent != state["last"]:
+                state["last"] = percent
+                ReportJob.objects.filter(pk=job_id).update(progress=percent, row_count=n)
+
+        exports.WRITERS[job.format](path, source, progress)
+        name = f"{job.kind}-{job.pk}-{timezone.localtime():%Y%m%d-%H%M}.{job.format}"
+        with open(path, "rb") as fh:
+            job.file.save(name, File(fh), save=False)
+        rows = ReportJob.objects.get(pk=job_id).row_count
+        job_transition(job_id, to=ReportJob.Status.DONE, file=job.file.name, progress=100, row_count=rows,
+                       finished_at=timezone.now(), expires_at=timezone.now() + timedelta(days=KEEP_DAYS))
+        return "done"
+    except Exception as exc:
+        logger.exception("Report job %s failed", job_id)
+        job_transition(job_id, to=ReportJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000],
+                       finished_at=timezone.now(), expires_at=timezone.now() + timedelta(days=KEEP_DAYS))
+        return "failed"
+    finally:
+        os.unlink(path)
+
+
+def report_jobs_expire(*, now=None) -> int:
+    """Deletes the files of jobs past their expiry and marks them expired; returns how many."""
+    now = now or timezone.now()
+    count = 0
+    for job in ReportJob.objects.filter(expires_at__lt=now, status__in=[ReportJob.Status.DONE,
+                                                                        ReportJob.Status.FAILED]):
+        if job.file:
+            job.file.delete(save=False)
+        if job_transition(job.pk, to=ReportJob.Status.EXPIRED, file=""):
+            count += 1
+    return count
+
+
+def report_job_download(*, job: ReportJob, request):
+    """Opens a finished job's file for ``request.user`` and records the download in the audit trail."""
+    from oms.audit import audit_access
+
+    if not can_download(request.user, job):
+        raise ReportNotAllowed(_("Only the person who asked for this report, managers and administrators may "
+                                 "download it."))
+    if job.status != ReportJob.Status.DONE or not job.file:
+        raise JobNotReady()
+    audit_access(request, job, verb="report_download")
+    return job.file.open("rb")

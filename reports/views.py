@@ -1,0 +1,231 @@
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from oms.access import has_permission
+from oms.audit import audit_access
+from oms.listing import paginate
+from reports import charts, selectors, services
+from reports.errors import ReportError
+from reports.models import ReportJob
+
+MAX_DAYS = 3660
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _date(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def parse_filters(request, *, default_days: int = 30) -> tuple[selectors.ReportFilter, bool, list[str]]:
+    """Filters from the query string; returns (filters, whether a range was given, error messages)."""
+    today = timezone.localdate()
+    errors: list[str] = []
+    start, end = _date(request.GET.get("start")), _date(request.GET.get("end"))
+    if (request.GET.get("start") and start is None) or (request.GET.get("end") and end is None):
+        errors.append(_("Dates must look like 2026-01-31."))
+    custom = bool(start or end)
+    end = end or today
+    start = start or (end - timedelta(days=default_days - 1))
+    if start > end:
+        errors.append(_("The start date is after the end date; showing the last %(days)s days.")
+                      % {"days": default_days})
+        start, end, custom = today - timedelta(days=default_days - 1), today, False
+    if (end - start).days > MAX_DAYS:
+        errors.append(_("The period is limited to ten years."))
+        start = end - timedelta(days=MAX_DAYS)
+    return (selectors.ReportFilter(start, end, _int(request.GET.get("channel")), _int(request.GET.get("location"))),
+            custom, errors)
+
+
+def _choices():
+    from inventory.models import Location
+    from orders.models import Channel
+
+    channels = dict(Channel.objects.order_by("name").values_list("pk", "name"))
+    locations = dict(Location.objects.filter(is_active=True).order_by("name").values_list("pk", "name"))
+    return channels, locations
+
+
+def first_url(*names: str, query: str = "") -> str:
+    """The first URL name that exists (apps land at different times), or "" to link nowhere."""
+    for name in names:
+        try:
+            return reverse(name) + (f"?{query}" if query else "")
+        except NoReverseMatch:
+            continue
+    return ""
+
+
+def _money(value) -> str:
+    return number_format(Decimal(value).quantize(Decimal("1")), decimal_pos=0, use_l10n=True, force_grouping=True)
+
+
+@require_GET
+def dashboard(request):
+    filters, custom, errors = parse_filters(request)
+    channels, locations = _choices()
+    board = selectors.dashboard(filters, custom_range=custom, channels=channels)
+    links = {
+        "orders": first_url("orders:order_list"),
+        "on_hold": first_url("orders:approval_list", "orders:hold_list", "orders:order_list", query="status=on_hold"),
+        "late": first_url("orders:order_list", query="late=1"),
+        "low_stock": first_url("inventory:stock_list", "inventory:stocklevel_list", "inventory:availability"),
+        "reorder": first_url("inventory:reorder_alert_list", "inventory:reorderalert_list", "inventory:alert_list"),
+        "payments": first_url("payments:payment_list"),
+        "returns": first_url("orders:return_list"),
+        "top_channels": reverse("reports:top") + "?dim=channels",
+    }
+    context = {
+        "board": board, "channels": channels, "locations": locations, "errors": errors, "links": links,
+        "channel_chart": charts.bar_chart([(name, float(rev)) for name, _n, rev in board.by_channel],
+                                          title=_("Revenue by channel"), value_format=_money),
+        "status_chart": charts.bar_chart([(label, n) for _s, label, n in board.by_status],
+                                         title=_("Orders by status")),
+        "day_chart": charts.column_chart([(d.isoformat(), float(rev)) for d, _n, rev in board.by_day],
+                                         title=_("Revenue per day"), value_format=_money),
+        "now": timezone.localtime(),
+    }
+    if request.htmx:
+        return render(request, "reports/dashboard.html#panel", context)
+    audit_access(request, object_type="reports.dashboard", verb="report_view")
+    return render(request, "reports/dashboard.html", context)
+
+
+@require_GET
+def top(request):
+    filters, custom, errors = parse_filters(request)
+    dim = request.GET.get("dim") if request.GET.get("dim") in selectors.DIMENSIONS else "products"
+    sort = request.GET.get("sort") or "-revenue"
+    limit = min(max(_int(request.GET.get("limit")) or 20, 1), 200)
+    show_cost = has_permission(request.user, "view_cost")
+    if not show_cost and sort.lstrip("-") in ("cost", "margin"):
+        sort = "-revenue"
+    rows = selectors.top(dim, filters, sort=sort, limit=limit)
+    channels, _locations = _choices()
+    audit_access(request, object_type="reports.top", object_id=dim, verb="report_view")
+    chart = charts.bar_chart([(r.label, float(r.revenue)) for r in rows[:15]],
+                             title=_("Revenue"), value_format=_money)
+    context = {"rows": rows, "dim": dim, "dim_label": selectors.DIMENSIONS[dim].label,
+               "dimensions": selectors.DIMENSIONS, "filters": filters,
+               "previous": filters.previous(), "show_cost": show_cost, "chart": chart, "channels": channels,
+               "errors": errors, "limit": limit, "formats": ReportJob.Format.choices}
+    if request.htmx:
+        return render(request, "reports/top.html#results", context)
+    return render(request, "reports/top.html", context)
+
+
+@require_GET
+def kpis(request):
+    filters, _custom, errors = parse_filters(request)
+    channels, _locations = _choices()
+    data = selectors.kpis(filters)
+    audit_access(request, object_type="reports.kpis", verb="report_view")
+    return render(request, "reports/kpis.html",
+                  {"k": data, "filters": filters, "channels": channels, "errors": errors})
+
+
+def _job_queryset(user):
+    jobs = ReportJob.objects.select_related("requested_by")
+    return jobs if services.can_download_any(user) else jobs.filter(requested_by=user)
+
+
+@require_GET
+def job_list(request):
+    page = paginate(request, _job_queryset(request.user).order_by("-created_at", "-id"), per_page=25)
+    today = timezone.localdate()
+    channels, locations = _choices()
+    context = {"page": page, "kinds": ReportJob.Kind.choices, "formats": ReportJob.Format.choices,
+               "default_start": (today - timedelta(days=29)).isoformat(), "default_end": today.isoformat(),
+               "channels": channels, "locations": locations, "dimensions": selectors.DIMENSIONS}
+    if request.htmx:
+        return render(request, "reports/jobs.html#table", context)
+    return render(request, "reports/jobs.html", context)
+
+
+@require_POST
+def job_create(request):
+    params = {k: request.POST.get(k, "") for k in ("start", "end", "channel_id", "location_id", "dimension", "sort",
+                                                   "limit")}
+    try:
+        job = services.report_job_create(kind=request.POST.get("kind", ""), format=request.POST.get("format", ""),
+                                         parameters=params, acting_user=request.user)
+    except ReportError as exc:
+        messages.error(request, exc.message)
+        if request.htmx:
+            return HttpResponse(f'<p class="msg msg-error" role="alert">{_escape(exc.message)}</p>', status=422)
+        return redirect("reports:job_list")
+    messages.success(request, _("Report queued: %(job)s.") % {"job": job})
+    response = redirect("reports:job_list")
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("reports:job_list")
+    return response
+
+
+def _escape(text: str) -> str:
+    from django.utils.html import escape
+
+    return escape(text)
+
+
+@require_GET
+def job_status(request, pk: int):
+    job = get_object_or_404(_job_queryset(request.user), pk=pk)
+    return render(request, "reports/jobs.html#job_row", {"job": job})
+
+
+@require_GET
+def job_download(request, pk: int):
+    job = get_object_or_404(ReportJob.objects.select_related("requested_by"), pk=pk)
+    try:
+        handle = services.report_job_download(job=job, request=request)
+    except ReportError as exc:
+        if exc.code == "report_not_allowed":
+            return render(request, "403.html", {"message": exc.message}, status=403)
+        raise Http404(exc.message) from None
+    from reports.exports import CONTENT_TYPES
+
+    return FileResponse(handle, as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1],
+                        content_type=CONTENT_TYPES[job.format])
+
+
+@require_GET
+def forecast(request):
+    from inventory.models import Variant
+    from reports.forecast import forecast_variant
+
+    sku = (request.GET.get("sku") or "").strip()
+    variant = Variant.objects.filter(sku__iexact=sku).first() if sku else None
+    result = chart = None
+    error = ""
+    if sku and variant is None:
+        error = _("No SKU %(sku)s.") % {"sku": sku}
+    if variant is not None:
+        result = forecast_variant(variant_id=variant.pk)
+        labels = [d.isoformat() for d in result.history_days + result.days]
+        pad = [None] * len(result.history)
+        chart = charts.line_chart(
+            [(_("Units sold"), [*result.history, *([None] * len(result.daily))]),
+             (_("Forecast"), [*pad[:-1], result.history[-1] if result.history else None, *result.daily])],
+            labels=labels, title=_("Units per day: history and forecast"))
+        audit_access(request, variant, verb="report_forecast")
+    return render(request, "reports/forecast.html",
+                  {"sku": sku, "variant": variant, "result": result, "chart": chart, "error": error})
