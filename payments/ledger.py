@@ -73,6 +73,9 @@ CHART = [
 ]
 
 
+STANDARD_CODES = {code for code, _name, _kind in CHART}
+
+
 def ensure_chart() -> int:
     """Creates the accounts of the standard chart that are missing; returns how many were created."""
     existing = set(Account.objects.values_list("code", flat=True))
@@ -129,6 +132,8 @@ def journal_post(*, lines: Sequence, memo: str, reference: str, acting_user, cur
                                                                                  "memo": memo})
     codes = {line.account for line in normal}
     accounts = {a.code: a for a in Account.objects.filter(code__in=codes, is_active=True)}
+    if (codes - set(accounts)) & STANDARD_CODES and ensure_chart():  # standard chart missing (e.g. a flushed db)
+        accounts = {a.code: a for a in Account.objects.filter(code__in=codes, is_active=True)}
     if missing := sorted(codes - set(accounts)):
         raise UnknownAccount(_("Unknown or inactive account(s): %(codes)s") % {"codes": ", ".join(missing)})
     with transaction.atomic(savepoint=False):

@@ -140,3 +140,217 @@ class GiftCardTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} on card {self.card_id}"
+
+
+class Payment(models.Model):
+    """One way the customer pays (part of) an order; an order may have several."""
+
+    class Method(models.TextChoices):
+        CARD = "card", _("Credit/debit card")
+        PIX = "pix", _("PIX")
+        BOLETO = "boleto", _("Boleto")
+        BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+        PAYPAL = "paypal", _("PayPal")
+        COD = "cod", _("Cash on delivery")
+        CHECK = "check", _("Check")
+        INVOICE = "invoice", _("Invoice on terms")
+        GIFT_CARD = "gift_card", _("Gift card")
+        STORE_CREDIT = "store_credit", _("Store credit")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        AUTHORIZED = "authorized", _("Authorized")
+        PARTIALLY_CAPTURED = "partially_captured", _("Partially captured")
+        CAPTURED = "captured", _("Paid")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+        REFUNDED = "refunded", _("Refunded")
+        VOIDED = "voided", _("Voided")
+        DECLINED = "declined", _("Declined")
+        FAILED = "failed", _("Failed")
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payments")
+    method = models.CharField(max_length=20, choices=Method.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    currency = currency_field()
+    amount = money_field(help_text="Authorized (or expected) amount.")
+    captured_amount = money_field()
+    refunded_amount = money_field()
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    gateway = models.CharField(max_length=20, blank=True)
+    gateway_reference = models.CharField(max_length=80, blank=True, db_index=True)
+    token = models.CharField(max_length=120, blank=True, help_text="Processor token; never a card number.")
+    card_brand = models.CharField(max_length=20, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    card_exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    card_exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    gift_card = models.ForeignKey(GiftCard, null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
+    instructions = models.JSONField(default=dict, blank=True, help_text="PIX code, boleto line, check number...")
+    decline_code = models.CharField(max_length=40, blank=True)
+    decline_message = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_not_negative"),
+            models.CheckConstraint(condition=Q(captured_amount__gte=0, captured_amount__lte=F("amount")),
+                                   name="payment_captured_within_amount"),
+            models.CheckConstraint(condition=Q(refunded_amount__gte=0, refunded_amount__lte=F("captured_amount")),
+                                   name="payment_refunded_within_captured"),
+        ]
+        indexes = [models.Index(fields=["order", "status"])]
+
+    def __str__(self) -> str:
+        label = self.get_method_display()
+        if self.card_last4:
+            label += f" {self.card_brand} ••••{self.card_last4}"
+        elif self.gift_card_id:
+            label += f" ••••{self.gift_card.last4}"
+        return label
+
+    @property
+    def net_paid(self):
+        return self.captured_amount - self.refunded_amount
+
+    @property
+    def capturable(self):
+        if self.status in (self.Status.AUTHORIZED, self.Status.PARTIALLY_CAPTURED):
+            return self.amount - self.captured_amount
+        return 0
+
+    @property
+    def refundable(self):
+        return self.captured_amount - self.refunded_amount
+
+
+class PaymentTransaction(models.Model):
+    """Each call to the processor (or each offline money event): authorize, capture, void, refund, confirm."""
+
+    class Kind(models.TextChoices):
+        AUTHORIZE = "authorize", _("Authorization")
+        CAPTURE = "capture", _("Capture")
+        VOID = "void", _("Void")
+        REFUND = "refund", _("Refund")
+        CONFIRM = "confirm", _("Payment received")
+
+    class Result(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCESS = "success", _("Success")
+        DECLINED = "declined", _("Declined")
+        ERROR = "error", _("Error")
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="transactions")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    result = models.CharField(max_length=10, choices=Result.choices, default=Result.PENDING)
+    amount = money_field()
+    idempotency_key = models.CharField(max_length=140, unique=True)
+    gateway_reference = models.CharField(max_length=80, blank=True, db_index=True)
+    code = models.CharField(max_length=40, blank=True)
+    message = models.CharField(max_length=200, blank=True)
+    reference = models.CharField(max_length=60, blank=True, help_text="Shipment, return or edit that caused it.")
+    reason = models.CharField(max_length=200, blank=True)
+    journal_entry = models.ForeignKey(JournalEntry, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} ({self.result})"
+
+
+class Invoice(models.Model):
+    """A B2B invoice on terms: issued when an invoice payment is captured (at shipment), paid later."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        PAID = "paid", _("Paid")
+        VOID = "void", _("Void")
+
+    number = models.CharField(max_length=20, unique=True)
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="invoices")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="invoices")
+    customer_name = models.CharField(max_length=200, blank=True)
+    currency = currency_field()
+    amount = money_field()
+    paid_amount = money_field()
+    credited_amount = money_field()
+    issued_on = models.DateField()
+    due_on = models.DateField(db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-issued_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(paid_amount__gte=0, credited_amount__gte=0)
+                                   & Q(amount__gte=F("paid_amount") + F("credited_amount")),
+                                   name="invoice_not_overpaid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def open_amount(self):
+        return self.amount - self.paid_amount - self.credited_amount
+
+
+class SettlementBatch(models.Model):
+    """A processor settlement file as imported."""
+
+    file_name = models.CharField(max_length=200)
+    gateway = models.CharField(max_length=20, default="sandbox")
+    row_count = models.PositiveIntegerField(default=0)
+    gross = money_field()
+    fees = money_field()
+    currency = currency_field()
+    journal_entry = models.ForeignKey(JournalEntry, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+        verbose_name_plural = "settlement batches"
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.imported_at:%Y-%m-%d})"
+
+
+class SettlementLine(models.Model):
+    class Kind(models.TextChoices):
+        CAPTURE = "capture", _("Capture")
+        REFUND = "refund", _("Refund")
+
+    class Match(models.TextChoices):
+        MATCHED = "matched", _("Matched")
+        AMOUNT_DIFFERS = "amount_differs", _("Amount differs")
+        UNMATCHED = "unmatched", _("Not found in the OMS")
+
+    batch = models.ForeignKey(SettlementBatch, on_delete=models.CASCADE, related_name="lines")
+    row_number = models.PositiveIntegerField()
+    settled_on = models.DateField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    gateway_reference = models.CharField(max_length=80, db_index=True)
+    amount = money_field()
+    fee = money_field()
+    transaction = models.ForeignKey(PaymentTransaction, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="settlement_lines")
+    match = models.CharField(max_length=16, choices=Match.choices)
+
+    class Meta:
+        ordering = ["batch", "row_number"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.gateway_reference} {self.amount}"

@@ -1,0 +1,66 @@
+"""Read queries for views, the orders app and reports."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from oms.money import ZERO
+from payments.models import Invoice, Payment
+from payments.services import settle_to_amount  # noqa: F401 - the orders app looks for it here too
+
+LIVE = [Payment.Status.PENDING, Payment.Status.AUTHORIZED, Payment.Status.PARTIALLY_CAPTURED,
+        Payment.Status.CAPTURED, Payment.Status.PARTIALLY_REFUNDED, Payment.Status.REFUNDED]
+
+
+def order_payments(*, order_id: int):
+    return Payment.objects.filter(order_id=order_id).select_related("gift_card").prefetch_related("transactions")
+
+
+def order_payment_summary(*, order_id: int) -> dict:
+    """Totals for the order page and for the orders app's decisions (all Decimals)."""
+    payments = list(Payment.objects.filter(order_id=order_id, status__in=LIVE))
+    summary = {
+        "authorized": sum((p.amount for p in payments if p.status != Payment.Status.PENDING), ZERO),
+        "pending": sum((p.amount for p in payments if p.status == Payment.Status.PENDING), ZERO),
+        "captured": sum((p.captured_amount for p in payments), ZERO),
+        "refunded": sum((p.refunded_amount for p in payments), ZERO),
+        "capturable": sum((Decimal(p.capturable) for p in payments), ZERO),
+    }
+    summary["net_paid"] = summary["captured"] - summary["refunded"]
+    summary["covered"] = summary["authorized"] + summary["pending"] - summary["refunded"]
+    return summary
+
+
+def customer_open_balance(*, order_ids) -> Decimal:
+    """What invoices of these orders still owe (for a credit-limit check by the orders app)."""
+    open_invoices = Invoice.objects.filter(order_id__in=order_ids, status=Invoice.Status.OPEN)
+    totals = open_invoices.aggregate(a=Sum("amount"), p=Sum("paid_amount"), c=Sum("credited_amount"))
+    return (totals["a"] or ZERO) - (totals["p"] or ZERO) - (totals["c"] or ZERO)
+
+
+AGING_BUCKETS = [("current", None, 0), ("1_30", 1, 30), ("31_60", 31, 60), ("61_90", 61, 90), ("90_plus", 91, None)]
+
+
+def ar_aging(*, as_of: date | None = None, currency: str | None = None) -> dict:
+    """Open invoices by days past due: current, 1-30, 31-60, 61-90, 90+; per customer and in total."""
+    as_of = as_of or timezone.localdate()
+    invoices = Invoice.objects.filter(status=Invoice.Status.OPEN, issued_on__lte=as_of).order_by("due_on", "id")
+    if currency:
+        invoices = invoices.filter(currency=currency)
+    rows: dict[str, dict] = {}
+    totals = dict.fromkeys([b[0] for b in AGING_BUCKETS], ZERO) | {"total": ZERO}
+    for invoice in invoices.only("customer_name", "amount", "paid_amount", "credited_amount", "due_on", "currency"):
+        late = (as_of - invoice.due_on).days
+        bucket = next(name for name, low, high in AGING_BUCKETS
+                      if (low is None and late <= 0)
+                      or (low is not None and late >= low and (high is None or late <= high)))
+        key = invoice.customer_name or "—"
+        row = rows.setdefault(key, dict.fromkeys(totals, ZERO) | {"customer": key})
+        row[bucket] += invoice.open_amount
+        row["total"] += invoice.open_amount
+        totals[bucket] += invoice.open_amount
+        totals["total"] += invoice.open_amount
+    return {"as_of": as_of, "rows": sorted(rows.values(), key=lambda r: -r["total"]), "totals": totals,
+            "buckets": [b[0] for b in AGING_BUCKETS]}

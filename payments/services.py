@@ -1,0 +1,620 @@
+"""Payment services: the only code that changes payments, invoices and settlements.
+
+Processor calls happen with no database lock held: a service first records the transaction as
+pending (committed), then calls the processor, then locks the payment and records the result.
+Services that talk to a processor refuse to run inside an open transaction.
+
+Ledger (see ``payments.ledger``): money received moves into 2000 Customer order balances from the
+method's clearing account; refunds move it back; invoices put it in accounts receivable.
+"""
+
+import re
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from oms.audit import audit_record
+from oms.models import AuditEntry
+from oms.money import ZERO, quantize
+from payments import pix
+from payments.errors import AmountError, IdempotencyConflict, InvalidPaymentState, PaymentDeclined, PaymentError
+from payments.gateway import GatewayError, GatewayTimeout, get_gateway
+from payments.gateway.sandbox import luhn_valid
+from payments.giftcards import (  # noqa: F401 - re-exported: the gift-card services are part of this API
+    giftcard_disable,
+    giftcard_issue,
+    giftcard_lookup,
+    giftcard_redeem,
+    giftcard_reload,
+)
+from payments.ledger import Acct, cr, dr, journal_post
+from payments.models import GiftCard, Invoice, Payment, PaymentTransaction
+
+M = Payment.Method
+S = Payment.Status
+K = PaymentTransaction.Kind
+R = PaymentTransaction.Result
+
+GATEWAY_METHODS = {M.CARD, M.PAYPAL}
+OFFLINE_METHODS = {M.PIX, M.BOLETO, M.BANK_TRANSFER, M.COD, M.CHECK}
+STORED_VALUE_METHODS = {M.GIFT_CARD, M.STORE_CREDIT}
+CLEARING = {M.CARD: Acct.CARD_CLEARING, M.PAYPAL: Acct.PAYPAL_CLEARING, M.PIX: Acct.PIX_CLEARING,
+            M.BOLETO: Acct.PIX_CLEARING, M.BANK_TRANSFER: Acct.PIX_CLEARING, M.COD: Acct.COD_IN_TRANSIT,
+            M.CHECK: Acct.CHECKS_TO_DEPOSIT, M.INVOICE: Acct.RECEIVABLE}
+
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    S.PENDING: {S.AUTHORIZED, S.CAPTURED, S.DECLINED, S.FAILED, S.VOIDED},
+    S.FAILED: {S.AUTHORIZED, S.DECLINED, S.FAILED, S.VOIDED},
+    S.AUTHORIZED: {S.PARTIALLY_CAPTURED, S.CAPTURED, S.VOIDED},
+    S.PARTIALLY_CAPTURED: {S.PARTIALLY_CAPTURED, S.CAPTURED, S.PARTIALLY_REFUNDED},
+    S.CAPTURED: {S.PARTIALLY_REFUNDED, S.REFUNDED},
+    S.PARTIALLY_REFUNDED: {S.PARTIALLY_REFUNDED, S.REFUNDED},
+    S.DECLINED: set(),
+    S.VOIDED: set(),
+    S.REFUNDED: set(),
+}
+
+
+def _payment_transition(payment: Payment, *, to: str, **fields) -> None:
+    """The one place a payment's status changes; ``fields`` are saved with it."""
+    if to != payment.status and to not in ALLOWED_TRANSITIONS[payment.status]:
+        raise InvalidPaymentState(_("A payment cannot go from %(old)s to %(new)s.") % {"old": payment.status,
+                                                                                       "new": to})
+    payment.status = to
+    for name, value in fields.items():
+        setattr(payment, name, value)
+    payment.save(update_fields=["status", "updated_at", *fields])
+
+
+def _money_status(payment: Payment) -> str:
+    if payment.refunded_amount > 0:
+        fully = payment.refunded_amount == payment.captured_amount and payment.captured_amount == payment.amount
+        return S.REFUNDED if fully else S.PARTIALLY_REFUNDED
+    if payment.captured_amount == payment.amount:
+        return S.CAPTURED
+    return S.PARTIALLY_CAPTURED if payment.captured_amount > 0 else S.AUTHORIZED
+
+
+def _lock(payment_id: int) -> Payment:
+    return Payment.objects.select_for_update(of=("self",)).get(pk=payment_id)
+
+
+def _no_open_transaction(what: str) -> None:
+    if connection.in_atomic_block:
+        raise RuntimeError(f"{what} talks to the payment processor: call it outside any transaction")
+
+
+def _user(user):
+    return user if getattr(user, "pk", None) else None
+
+
+CARD_LIKE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+
+
+def _refuse_card_numbers(details: dict) -> None:
+    """Defence in depth: a card number typed into a free-text field never reaches the database."""
+    for key, value in details.items():
+        for match in CARD_LIKE.finditer(str(value)):
+            if luhn_valid(re.sub(r"\D", "", match.group())):
+                raise PaymentError(_("Card numbers are not accepted here: use the secure card field."),
+                                   code="card_number_refused", field=str(key))
+
+
+# --- authorize ----------------------------------------------------------------------------------
+
+
+def payment_authorize(*, order_id: int, method: str, amount, currency: str, token: str = "",
+                      details: dict | None = None, idempotency_key: str, acting_user,
+                      credit_limit=None, open_balance=None) -> Payment:
+    """Takes (or asks for) a payment for an order; raises ``PaymentDeclined`` with a ``code``.
+
+    * card/paypal: authorized at the processor (call outside any transaction); captured later.
+    * pix/boleto/bank_transfer/cod/check: pending until confirmed (webhook or ``payment_confirm``).
+    * gift_card/store_credit (``details={"code": ...}``): redeemed now, status paid.
+    * invoice: authorized against the customer's credit (``credit_limit``/``open_balance`` when
+      given); the invoice is issued when it is captured at shipment.
+
+    A retry with the same ``idempotency_key`` returns the first payment (or its decline).
+    """
+    details = dict(details or {})
+    if method not in M.values:
+        raise PaymentError(_("Unknown payment method “%(method)s”.") % {"method": method}, code="unknown_method",
+                           field="method")
+    amount = quantize(Decimal(amount), currency)
+    if amount <= 0:
+        raise AmountError(_("The amount must be greater than zero."), field="amount")
+    _refuse_card_numbers(details)
+    if method in GATEWAY_METHODS:
+        _no_open_transaction("payment_authorize")
+
+    payment, created = _payment_for_key(order_id=order_id, method=method, amount=amount, currency=currency,
+                                        idempotency_key=idempotency_key, acting_user=acting_user)
+    if not created:
+        if payment.status == S.DECLINED:
+            raise PaymentDeclined(payment.decline_message, code=payment.decline_code, payment_id=payment.pk)
+        if not (payment.status == S.FAILED and method in GATEWAY_METHODS):
+            return payment
+    if method in GATEWAY_METHODS:
+        return _authorize_at_gateway(payment, token=token, details=details, acting_user=acting_user)
+    with transaction.atomic():
+        payment = _lock(payment.pk)
+        if payment.status != S.PENDING:
+            return payment
+        if method in OFFLINE_METHODS:
+            _start_offline(payment, details)
+        elif method in STORED_VALUE_METHODS:
+            _pay_with_stored_value(payment, details, acting_user)
+        else:
+            _authorize_invoice(payment, details, credit_limit, open_balance)
+    if payment.status == S.DECLINED:  # recorded (committed) above, then reported
+        raise PaymentDeclined(payment.decline_message, code=payment.decline_code, payment_id=payment.pk)
+    return payment
+
+
+def _payment_for_key(*, order_id, method, amount, currency, idempotency_key, acting_user) -> tuple[Payment, bool]:
+    try:
+        with transaction.atomic():
+            payment, created = Payment.objects.get_or_create(
+                idempotency_key=idempotency_key,
+                defaults={"order_id": order_id, "method": method, "amount": amount, "currency": currency,
+                          "created_by": _user(acting_user), "gateway": "sandbox" if method in GATEWAY_METHODS else ""},
+            )
+    except IntegrityError:
+        payment, created = Payment.objects.get(idempotency_key=idempotency_key), False
+    if not created and (payment.order_id, payment.method, payment.amount, payment.currency) != (
+            order_id, method, amount, currency):
+        raise IdempotencyConflict()
+    return payment, created
+
+
+def _authorize_at_gateway(payment: Payment, *, token: str, details: dict, acting_user) -> Payment:
+    gateway = get_gateway(payment.gateway or "sandbox")
+    if payment.method == M.PAYPAL and not token:
+        token = f"paypal:{details.get('email', '')}"
+    if not token:
+        with transaction.atomic():
+            payment = _lock(payment.pk)
+            _payment_transition(payment, to=S.DECLINED, decline_code="missing_token",
+                                decline_message=_("Enter the card in the secure card field first."))
+        raise PaymentDeclined(payment.decline_message, code=payment.decline_code, payment_id=payment.pk)
+    info = gateway.token_info(token=token)
+    card = {"token": token, "card_brand": (info.brand if info else details.get("brand", ""))[:20],
+            "card_last4": (info.last4 if info else str(details.get("last4", "")))[:4]}
+    if info and info.exp_month:
+        card.update(card_exp_month=info.exp_month, card_exp_year=info.exp_year)
+    key = f"{payment.idempotency_key}:authorize"
+    txn, _new = PaymentTransaction.objects.get_or_create(
+        idempotency_key=key, defaults={"payment": payment, "kind": K.AUTHORIZE, "amount": payment.amount,
+                                       "created_by": _user(acting_user)})
+    try:
+        result = gateway.authorize(token=token, amount=payment.amount, currency=payment.currency,
+                                   idempotency_key=key)
+    except GatewayError as exc:
+        timeout = isinstance(exc, GatewayTimeout)
+        message = (_("The payment processor did not answer. Try again; the same attempt will not be charged twice.")
+                   if timeout else _("The payment processor refused the request: %(error)s") % {"error": exc})
+        with transaction.atomic():
+            payment = _lock(payment.pk)
+            PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.ERROR, code=exc.code, message=message[:200])
+            _payment_transition(payment, to=S.FAILED, decline_code=exc.code, decline_message=message[:200], **card)
+        raise PaymentDeclined(message, code=exc.code, payment_id=payment.pk)
+    with transaction.atomic():
+        payment = _lock(payment.pk)
+        PaymentTransaction.objects.filter(pk=txn.pk).update(
+            result=R.SUCCESS if result.approved else R.DECLINED, gateway_reference=result.reference,
+            code=result.code, message=result.message[:200])
+        if result.approved:
+            _payment_transition(payment, to=S.AUTHORIZED, gateway_reference=result.reference, decline_code="",
+                                decline_message="", **card)
+            return payment
+        _payment_transition(payment, to=S.DECLINED, decline_code=result.code, decline_message=result.message[:200],
+                            **card)
+    raise PaymentDeclined(result.message, code=result.code, payment_id=payment.pk)
+
+
+def _start_offline(payment: Payment, details: dict) -> None:
+    today = timezone.localdate()
+    info: dict = {}
+    if payment.method == M.PIX:
+        if payment.currency != "BRL":
+            _payment_transition(payment, to=S.DECLINED, decline_code="currency_not_supported",
+                                decline_message=_("PIX takes payments in BRL only."))
+            return
+        txid = pix.new_txid()
+        info = {"txid": txid, "copy_paste": pix.brcode(amount=payment.amount, txid=txid),
+                "expires_at": (timezone.now() + timedelta(hours=24)).isoformat()}
+    elif payment.method == M.BOLETO:
+        info = {"digitable_line": _boleto_line(payment), "due_on": (today + timedelta(days=3)).isoformat()}
+    elif payment.method == M.BANK_TRANSFER:
+        info = {"transfer_reference": f"OMS-{payment.order_id}-{payment.pk}"}
+    elif payment.method == M.CHECK:
+        info = {"check_number": str(details.get("check_number", ""))[:20], "bank": str(details.get("bank", ""))[:40]}
+    payment.instructions = info
+    payment.save(update_fields=["instructions", "updated_at"])
+
+
+def _boleto_line(payment: Payment) -> str:
+    """A boleto "linha digitável" for the sandbox bank (format only; no bank registers it)."""
+    cents = f"{int(payment.amount * 100):010d}"
+    nosso = f"{payment.pk:011d}"
+    return f"00190.00009 0{nosso[:4]}.{nosso[4:9]}1 {nosso[9:]}000.000001 1 {9000 + payment.pk % 999}{cents}"
+
+
+def _pay_with_stored_value(payment: Payment, details: dict, acting_user) -> None:
+    code = str(details.get("code", "")).strip()
+    kind = GiftCard.Kind.GIFT_CARD if payment.method == M.GIFT_CARD else GiftCard.Kind.STORE_CREDIT
+    card_id = details.get("card_id")
+    if not code and not card_id:
+        raise PaymentDeclined(_("Enter the gift card code."), code="gift_card_not_found", field="code")
+    try:
+        with transaction.atomic():
+            txn = giftcard_redeem(amount=payment.amount, reference=f"order:{payment.order_id}", code=code,
+                                  card_id=card_id, currency=payment.currency, kind=kind, acting_user=acting_user)
+    except PaymentError as exc:
+        _payment_transition(payment, to=S.DECLINED, decline_code=exc.code, decline_message=exc.message[:200])
+        return
+    PaymentTransaction.objects.create(payment=payment, kind=K.CAPTURE, result=R.SUCCESS, amount=payment.amount,
+                                      idempotency_key=f"{payment.idempotency_key}:redeem",
+                                      journal_entry=txn.journal_entry, reference=f"giftcard:{txn.card_id}",
+                                      created_by=_user(acting_user))
+    _payment_transition(payment, to=S.CAPTURED, gift_card=txn.card, captured_amount=payment.amount)
+
+
+def _authorize_invoice(payment: Payment, details: dict, credit_limit, open_balance) -> None:
+    if credit_limit is not None:
+        available = Decimal(credit_limit) - Decimal(open_balance or 0)
+        if payment.amount > available:
+            _payment_transition(payment, to=S.DECLINED, decline_code="credit_limit_exceeded",
+                                decline_message=_("The order exceeds the customer's available credit (%(available)s).")
+                                % {"available": quantize(available, payment.currency)})
+            return
+    payment.instructions = {"terms_days": int(details.get("terms_days") or 30),
+                            "customer_name": str(details.get("customer_name", ""))[:200]}
+    _payment_transition(payment, to=S.AUTHORIZED, instructions=payment.instructions)
+
+
+# --- capture, confirm ---------------------------------------------------------------------------
+
+
+def _txn_key(payment: Payment, kind: str, reference: str) -> str:
+    return f"{payment.pk}:{kind}:{reference}" if reference else f"{payment.pk}:{kind}:{uuid.uuid4().hex}"
+
+
+def _pending_sum(payment: Payment, kind: str) -> Decimal:
+    return payment.transactions.filter(kind=kind, result=R.PENDING).aggregate(s=Sum("amount"))["s"] or ZERO
+
+
+def payment_capture(*, payment_id: int, amount, reference: str, acting_user) -> PaymentTransaction:
+    """Captures ``amount`` of an authorization (per shipment: pass ``reference="shipment:<id>"``).
+
+    Idempotent per ``reference``: capturing the same shipment twice returns the first capture.
+    A card/PayPal capture calls the processor with no lock held; an invoice capture issues the invoice.
+    """
+    payment = Payment.objects.get(pk=payment_id)
+    amount = quantize(Decimal(amount), payment.currency)
+    if payment.method in GATEWAY_METHODS:
+        _no_open_transaction("payment_capture")
+    if payment.method not in GATEWAY_METHODS | {M.INVOICE}:
+        raise InvalidPaymentState(_("%(method)s payments are collected in full when confirmed; nothing to capture.")
+                                  % {"method": payment.get_method_display()}, code="not_capturable")
+    key = _txn_key(payment, K.CAPTURE, reference)
+    with transaction.atomic():
+        payment = _lock(payment_id)
+        earlier = payment.transactions.filter(idempotency_key=key).first()
+        if earlier and earlier.result == R.SUCCESS:
+            return earlier
+        if earlier is None:
+            if payment.status not in (S.AUTHORIZED, S.PARTIALLY_CAPTURED):
+                raise InvalidPaymentState(_("Only an authorized payment can be captured (this one is %(status)s).")
+                                          % {"status": payment.get_status_display()})
+            available = payment.amount - payment.captured_amount - _pending_sum(payment, K.CAPTURE)
+            if amount <= 0 or amount > available:
+                raise AmountError(_("You can capture between 0.01 and %(available)s.") % {"available": available},
+                                  field="amount")
+            earlier = PaymentTransaction.objects.create(payment=payment, kind=K.CAPTURE, amount=amount,
+                                                        idempotency_key=key, reference=reference[:60],
+                                                        created_by=_user(acting_user))
+        elif earlier.result != R.PENDING:
+            PaymentTransaction.objects.filter(pk=earlier.pk).update(result=R.PENDING)
+        if payment.method == M.INVOICE:
+            return _capture_invoice(payment, earlier, acting_user)
+    txn = earlier
+    try:
+        result = get_gateway(payment.gateway or "sandbox").capture(reference=payment.gateway_reference,
+                                                                   amount=txn.amount, idempotency_key=key)
+    except GatewayError as exc:
+        PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.ERROR, code=exc.code, message=str(exc)[:200])
+        raise PaymentDeclined(_("The processor did not confirm the capture; try again."), code=exc.code,
+                              payment_id=payment.pk)
+    with transaction.atomic():
+        payment = _lock(payment_id)
+        txn.refresh_from_db()
+        if not result.approved:
+            PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.DECLINED, code=result.code,
+                                                                message=result.message[:200])
+        else:
+            entry = journal_post(lines=[dr(CLEARING[payment.method], txn.amount),
+                                        cr(Acct.CUSTOMER_BALANCES, txn.amount)],
+                                 memo=f"{payment} captured", reference=reference or f"payment:{payment.pk}",
+                                 currency=payment.currency, acting_user=acting_user)
+            PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.SUCCESS, code=result.code,
+                                                                gateway_reference=result.reference, journal_entry=entry)
+            payment.captured_amount += txn.amount
+            _payment_transition(payment, to=_money_status(payment), captured_amount=payment.captured_amount)
+    txn.refresh_from_db()
+    if not result.approved:
+        raise PaymentDeclined(result.message, code=result.code, payment_id=payment.pk)
+    return txn
+
+
+def _invoice_number() -> str:
+    last = Invoice.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    return f"INV-{last + 1:06d}"
+
+
+def _capture_invoice(payment: Payment, txn: PaymentTransaction, acting_user) -> PaymentTransaction:
+    today = timezone.localdate()
+    terms = int(payment.instructions.get("terms_days", 30))
+    invoice = Invoice.objects.create(
+        number=_invoice_number(), order_id=payment.order_id, payment=payment,
+        customer_name=payment.instructions.get("customer_name", ""), currency=payment.currency, amount=txn.amount,
+        issued_on=today, due_on=today + timedelta(days=terms))
+    entry = journal_post(lines=[dr(Acct.RECEIVABLE, txn.amount), cr(Acct.CUSTOMER_BALANCES, txn.amount)],
+                         memo=f"Invoice {invoice.number}", reference=f"invoice:{invoice.pk}", currency=payment.currency,
+                         acting_user=acting_user)
+    PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.SUCCESS, code="invoiced", journal_entry=entry,
+                                                        gateway_reference=invoice.number)
+    payment.captured_amount += txn.amount
+    _payment_transition(payment, to=_money_status(payment), captured_amount=payment.captured_amount)
+    txn.refresh_from_db()
+    return txn
+
+
+def invoice_issue(*, order_id: int, amount, currency: str, terms_days: int, acting_user, reference: str,
+                  customer_name: str = "") -> Invoice:
+    """Bills an order on terms in one step (authorize + capture an invoice payment), e.g. at shipment."""
+    payment = payment_authorize(order_id=order_id, method=M.INVOICE, amount=amount, currency=currency,
+                                details={"terms_days": terms_days, "customer_name": customer_name},
+                                idempotency_key=f"invoice:{order_id}:{reference}", acting_user=acting_user)
+    txn = payment_capture(payment_id=payment.pk, amount=payment.amount, reference=reference, acting_user=acting_user)
+    return Invoice.objects.get(payment=payment, number=txn.gateway_reference)
+
+
+def payment_confirm(*, payment_id: int, acting_user, amount=None, reference: str = "") -> PaymentTransaction:
+    """Records that a pending PIX/boleto/transfer/COD/check payment arrived (webhook or by hand)."""
+    with transaction.atomic():
+        payment = _lock(payment_id)
+        earlier = payment.transactions.filter(kind=K.CONFIRM, result=R.SUCCESS).first()
+        if earlier:
+            return earlier
+        if payment.method not in OFFLINE_METHODS or payment.status != S.PENDING:
+            raise InvalidPaymentState(_("Only a pending PIX, boleto, transfer, COD or check payment can be confirmed."))
+        amount = payment.amount if amount in (None, "") else quantize(Decimal(amount), payment.currency)
+        if amount != payment.amount:
+            raise AmountError(_("Received %(got)s but %(expected)s was expected.") % {"got": amount,
+                                                                                   "expected": payment.amount},
+                              field="amount")
+        entry = journal_post(lines=[dr(CLEARING[payment.method], amount), cr(Acct.CUSTOMER_BALANCES, amount)],
+                             memo=f"{payment.get_method_display()} received", reference=f"order:{payment.order_id}",
+                             currency=payment.currency, acting_user=acting_user)
+        txn = PaymentTransaction.objects.create(payment=payment, kind=K.CONFIRM, result=R.SUCCESS, amount=amount,
+                                                idempotency_key=f"{payment.pk}:confirm", reference=reference[:60],
+                                                gateway_reference=reference[:80], journal_entry=entry,
+                                                created_by=_user(acting_user))
+        _payment_transition(payment, to=S.CAPTURED, captured_amount=amount)
+    return txn
+
+
+def pix_confirm(*, txid: str, amount, end_to_end_id: str, acting_user=None) -> PaymentTransaction:
+    """The PIX webhook: finds the pending payment by its txid and confirms it (idempotent)."""
+    payment = Payment.objects.filter(method=M.PIX, instructions__txid=txid).first()
+    if payment is None:
+        raise PaymentError(_("No PIX charge with txid %(txid)s.") % {"txid": txid}, code="unknown_txid")
+    return payment_confirm(payment_id=payment.pk, amount=amount, reference=end_to_end_id, acting_user=acting_user)
+
+
+# --- void, refund -------------------------------------------------------------------------------
+
+
+def payment_void(*, payment_id: int, acting_user) -> Payment:
+    """Releases what was not captured (cancel). Gift-card money goes back on the card.
+
+    A partially captured authorization keeps its captures and becomes paid for the captured amount.
+    An offline payment already received (PIX, boleto...) cannot be voided: refund it.
+    """
+    payment = Payment.objects.get(pk=payment_id)
+    if payment.status in (S.VOIDED, S.DECLINED, S.REFUNDED):
+        return payment
+    if payment.method in STORED_VALUE_METHODS:
+        if payment.refundable > 0:
+            payment_refund(payment_id=payment.pk, amount=payment.refundable, reason="void", acting_user=acting_user,
+                           reference=f"{payment.pk}:void")
+        return Payment.objects.get(pk=payment_id)
+    if payment.status not in (S.PENDING, S.FAILED, S.AUTHORIZED, S.PARTIALLY_CAPTURED):
+        raise InvalidPaymentState(_("This payment was already received; refund it instead."), code="not_voidable")
+    result = None
+    if payment.method in GATEWAY_METHODS and payment.gateway_reference:
+        _no_open_transaction("payment_void")
+        try:
+            result = get_gateway(payment.gateway or "sandbox").void(reference=payment.gateway_reference,
+                                                                    idempotency_key=f"{payment.pk}:void")
+        except GatewayError as exc:
+            raise PaymentDeclined(_("The processor did not confirm the void; try again."), code=exc.code,
+                                  payment_id=payment.pk)
+    with transaction.atomic():
+        payment = _lock(payment_id)
+        if payment.status in (S.VOIDED, S.CAPTURED):
+            return payment
+        PaymentTransaction.objects.get_or_create(
+            idempotency_key=f"{payment.pk}:void",
+            defaults={"payment": payment, "kind": K.VOID, "result": R.SUCCESS,
+                      "amount": payment.amount - payment.captured_amount, "created_by": _user(acting_user),
+                      "gateway_reference": result.reference if result else ""})
+        if payment.captured_amount > 0:
+            _payment_transition(payment, to=S.CAPTURED, amount=payment.captured_amount)
+        else:
+            _payment_transition(payment, to=S.VOIDED)
+    return payment
+
+
+def payment_refund(*, payment_id: int, amount, reason: str, acting_user, reference: str = "") -> PaymentTransaction:
+    """Gives back part or all of what was received (returns, edits, goodwill); audited.
+
+    Card/PayPal: refunded at the processor (no lock held). Gift card/store credit: back on the card.
+    Invoice: a credit note against what is still open, the rest paid back. Others: paid back by bank.
+    ``reference`` (e.g. ``"return:7"``) makes it idempotent.
+    """
+    payment = Payment.objects.get(pk=payment_id)
+    amount = quantize(Decimal(amount), payment.currency)
+    if payment.method in GATEWAY_METHODS:
+        _no_open_transaction("payment_refund")
+    key = _txn_key(payment, K.REFUND, reference)
+    with transaction.atomic():
+        payment = _lock(payment_id)
+        earlier = payment.transactions.filter(idempotency_key=key).first()
+        if earlier and earlier.result == R.SUCCESS:
+            return earlier
+        if earlier is None:
+            available = payment.captured_amount - payment.refunded_amount - _pending_sum(payment, K.REFUND)
+            if amount <= 0 or amount > available:
+                raise AmountError(_("You can refund between 0.01 and %(available)s.") % {"available": available},
+                                  field="amount")
+            earlier = PaymentTransaction.objects.create(payment=payment, kind=K.REFUND, amount=amount,
+                                                        idempotency_key=key, reference=reference[:60],
+                                                        reason=reason[:200], created_by=_user(acting_user))
+        if payment.method not in GATEWAY_METHODS:
+            _refund_offline(payment, earlier, acting_user)
+            earlier.refresh_from_db()
+            return earlier
+    txn = earlier
+    try:
+        result = get_gateway(payment.gateway or "sandbox").refund(reference=payment.gateway_reference,
+                                                                  amount=txn.amount, idempotency_key=key)
+    except GatewayError as exc:
+        PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.ERROR, code=exc.code, message=str(exc)[:200])
+        raise PaymentDeclined(_("The processor did not confirm the refund; try again."), code=exc.code,
+                              payment_id=payment.pk)
+    with transaction.atomic():
+        payment = _lock(payment_id)
+        if not result.approved:
+            PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.DECLINED, code=result.code,
+                                                                message=result.message[:200])
+        else:
+            entry = journal_post(lines=[dr(Acct.CUSTOMER_BALANCES, txn.amount), cr(CLEARING[payment.method],
+                                                                                   txn.amount)],
+                                 memo=f"{payment} refunded", reference=reference or f"payment:{payment.pk}",
+                                 currency=payment.currency, acting_user=acting_user)
+            PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.SUCCESS, code=result.code,
+                                                                gateway_reference=result.reference, journal_entry=entry)
+            _record_refund(payment, txn, acting_user)
+    txn.refresh_from_db()
+    if not result.approved:
+        raise PaymentDeclined(result.message, code=result.code, payment_id=payment.pk)
+    return txn
+
+
+def _record_refund(payment: Payment, txn: PaymentTransaction, acting_user) -> None:
+    before = payment.refunded_amount
+    payment.refunded_amount += txn.amount
+    _payment_transition(payment, to=_money_status(payment), refunded_amount=payment.refunded_amount)
+    audit_record(actor=acting_user, action=AuditEntry.Action.ACTION, obj=payment, verb="payment_refund",
+                 changes={"refunded_amount": [str(before), str(payment.refunded_amount)]}, reason=txn.reason)
+
+
+def _refund_offline(payment: Payment, txn: PaymentTransaction, acting_user) -> None:
+    if payment.method in STORED_VALUE_METHODS:
+        card_txn = giftcard_reload(card_id=payment.gift_card_id, amount=txn.amount, reference=f"payment:{payment.pk}",
+                                   acting_user=acting_user)
+        entry = card_txn.journal_entry
+    elif payment.method == M.INVOICE:
+        lines, left = [dr(Acct.CUSTOMER_BALANCES, txn.amount)], txn.amount
+        for invoice in Invoice.objects.select_for_update().filter(payment=payment, status=Invoice.Status.OPEN):
+            credit = min(left, invoice.open_amount)
+            if credit > 0:
+                _invoice_transition(invoice, credited_amount=invoice.credited_amount + credit)
+                left -= credit
+        if txn.amount - left:
+            lines.append(cr(Acct.RECEIVABLE, txn.amount - left, "credit note"))
+        if left:
+            lines.append(cr(Acct.BANK, left, "paid back"))
+        entry = journal_post(lines=lines, memo=f"{payment} credited", reference=f"payment:{payment.pk}",
+                             currency=payment.currency, acting_user=acting_user)
+    else:
+        entry = journal_post(lines=[dr(Acct.CUSTOMER_BALANCES, txn.amount), cr(Acct.BANK, txn.amount)],
+                             memo=f"{payment.get_method_display()} paid back", reference=f"payment:{payment.pk}",
+                             currency=payment.currency, acting_user=acting_user)
+    PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.SUCCESS, journal_entry=entry)
+    _record_refund(payment, txn, acting_user)
+
+
+# --- invoices -----------------------------------------------------------------------------------
+
+
+def _invoice_transition(invoice: Invoice, **fields) -> None:
+    """The one place an invoice's status changes: paid when nothing is open any more."""
+    for name, value in fields.items():
+        setattr(invoice, name, value)
+    invoice.status = Invoice.Status.PAID if invoice.open_amount <= 0 else Invoice.Status.OPEN
+    invoice.save(update_fields=["status", *fields])
+
+
+def invoice_record_payment(*, invoice_id: int, amount, reference: str, acting_user) -> Invoice:
+    """Money received against an invoice: Dr bank / Cr accounts receivable."""
+    with transaction.atomic(durable=True):
+        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+        amount = quantize(Decimal(amount), invoice.currency)
+        if amount <= 0 or amount > invoice.open_amount:
+            raise AmountError(_("You can record between 0.01 and %(open)s.") % {"open": invoice.open_amount},
+                              field="amount")
+        journal_post(lines=[dr(Acct.BANK, amount), cr(Acct.RECEIVABLE, amount)],
+                     memo=f"Invoice {invoice.number} payment", reference=reference or f"invoice:{invoice.pk}",
+                     currency=invoice.currency, acting_user=acting_user)
+        _invoice_transition(invoice, paid_amount=invoice.paid_amount + amount)
+        audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=invoice, verb="invoice_payment",
+                     changes={"paid_amount": [str(invoice.paid_amount - amount), str(invoice.paid_amount)]},
+                     reason=reference)
+    return invoice
+
+
+# --- order-level -------------------------------------------------------------------------------
+
+
+def settle_to_amount(*, order_id: int, amount, reason: str, acting_user) -> dict:
+    """Brings an order's payments in line with ``amount`` (0 for a cancelled order); idempotent.
+
+    Voids what is not needed of open authorizations and pending payments, and refunds captured money
+    above the target (gift cards last). Returns what it did and any ``shortfall`` still to collect.
+    """
+    target = Decimal(amount)
+    payments = list(Payment.objects.filter(order_id=order_id).exclude(status__in=[S.DECLINED, S.VOIDED,
+                                                                                   S.REFUNDED, S.FAILED]))
+    done: dict = {"voided": [], "refunded": [], "shortfall": "0"}
+    captured = sum((p.net_paid for p in payments), ZERO)
+    if target == 0:
+        for p in payments:
+            if p.status in (S.PENDING, S.AUTHORIZED, S.PARTIALLY_CAPTURED) and p.method not in STORED_VALUE_METHODS:
+                payment_void(payment_id=p.pk, acting_user=acting_user)
+                done["voided"].append(p.pk)
+        payments = list(Payment.objects.filter(pk__in=[p.pk for p in payments]))
+        captured = sum((p.net_paid for p in payments), ZERO)
+    excess = captured - target
+    order = sorted(payments, key=lambda p: (p.method in STORED_VALUE_METHODS, -p.pk))
+    for p in order:
+        if excess <= 0:
+            break
+        p.refresh_from_db()
+        give = min(excess, p.refundable)
+        if give > 0:
+            payment_refund(payment_id=p.pk, amount=give, reason=reason, acting_user=acting_user,
+                           reference=f"settle:{reason}:{give}")
+            done["refunded"].append([p.pk, str(give)])
+            excess -= give
+    covered = sum((p.amount - p.refunded_amount for p in Payment.objects.filter(pk__in=[p.pk for p in payments])
+                   .exclude(status__in=[S.VOIDED, S.DECLINED])), ZERO)
+    done["shortfall"] = str(max(target - covered, ZERO))
+    return done

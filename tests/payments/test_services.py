@@ -1,0 +1,230 @@
+from decimal import Decimal
+
+import pytest
+
+from oms.models import AuditEntry
+from payments.errors import AmountError, IdempotencyConflict, InvalidPaymentState, PaymentDeclined, PaymentError
+from payments.ledger import verify_journal
+from payments.models import GiftCard, Invoice, JournalEntry, Payment, PaymentTransaction
+from payments.services import (
+    invoice_issue,
+    invoice_record_payment,
+    payment_authorize,
+    payment_capture,
+    payment_confirm,
+    payment_refund,
+    payment_void,
+    pix_confirm,
+    settle_to_amount,
+)
+from tests.payments.factories import issue_card
+
+pytestmark = pytest.mark.django_db(transaction=True)  # processor calls refuse to run inside a transaction
+
+D = Decimal
+
+
+def balances():
+    from payments.ledger import trial_balance
+
+    return {r["account"].code: r["balance"] for r in trial_balance()}
+
+
+def authorize_card(order, token, amount="100.00", key="k1", user=None):
+    return payment_authorize(order_id=order.pk, method="card", amount=D(amount), currency="BRL", token=token,
+                             idempotency_key=key, acting_user=user)
+
+
+def test_card_authorize_capture_per_shipment_and_partial_refund(order, card_token, make_user):
+    user = make_user("finance")
+    payment = authorize_card(order, card_token(), user=user)
+    assert (payment.status, payment.card_brand, payment.card_last4, payment.card_exp_year) == (
+        "authorized", "visa", "1111", 2030)
+    assert JournalEntry.objects.count() == 0  # an authorization moves no money
+
+    first = payment_capture(payment_id=payment.pk, amount=D("60"), reference="shipment:1", acting_user=user)
+    again = payment_capture(payment_id=payment.pk, amount=D("60"), reference="shipment:1", acting_user=user)
+    assert again.pk == first.pk
+    payment.refresh_from_db()
+    assert (payment.status, payment.captured_amount) == ("partially_captured", D("60"))
+    payment_capture(payment_id=payment.pk, amount=D("40"), reference="shipment:2", acting_user=user)
+    with pytest.raises(InvalidPaymentState):
+        payment_capture(payment_id=payment.pk, amount=D("0.01"), reference="shipment:3", acting_user=user)
+
+    refund = payment_refund(payment_id=payment.pk, amount=D("25.50"), reason="return of 1 shirt", acting_user=user,
+                            reference="return:1")
+    payment.refresh_from_db()
+    assert (payment.status, payment.captured_amount, payment.refunded_amount) == (
+        "partially_refunded", D("100"), D("25.50"))
+    assert refund.result == "success" and refund.gateway_reference.startswith("ref_")
+    assert balances() == {"1010": D("74.50"), "2000": D("-74.50")}
+    audit = AuditEntry.objects.get(verb="payment_refund")
+    assert (audit.actor, audit.reason, audit.changes) == (user, "return of 1 shirt",
+                                                          {"refunded_amount": ["0.0000", "25.5000"]})
+    with pytest.raises(AmountError):
+        payment_refund(payment_id=payment.pk, amount=D("74.51"), reason="too much", acting_user=user)
+    assert verify_journal() == []
+
+
+@pytest.mark.parametrize(("number", "code", "status"), [
+    ("4000000000000002", "card_declined", "declined"),
+    ("4000000000009995", "insufficient_funds", "declined"),
+    ("4000000000000069", "expired_card", "declined"),
+    ("4000000000000119", "timeout", "failed"),
+])
+def test_test_cards_decline_with_clear_codes(order, card_token, number, code, status):
+    with pytest.raises(PaymentDeclined) as caught:
+        authorize_card(order, card_token(number))
+    assert caught.value.code == code
+    payment = Payment.objects.get()
+    assert (payment.status, payment.decline_code, payment.captured_amount) == (status, code, D("0"))
+    assert caught.value.payment_id == payment.pk and caught.value.message
+
+
+def test_expired_expiry_date_is_declined(order, card_token):
+    with pytest.raises(PaymentDeclined) as caught:
+        authorize_card(order, card_token(exp_month=1, exp_year=2020))
+    assert caught.value.code == "expired_card"
+
+
+def test_idempotent_authorize_returns_first_result_and_refuses_other_payload(order, card_token):
+    token = card_token()
+    first = authorize_card(order, token, key="same")
+    assert authorize_card(order, token, key="same").pk == first.pk
+    assert PaymentTransaction.objects.filter(kind="authorize").count() == 1
+    with pytest.raises(IdempotencyConflict):
+        authorize_card(order, token, amount="99.00", key="same")
+    with pytest.raises(PaymentDeclined):
+        authorize_card(order, card_token("4000000000000002"), key="dec")
+    with pytest.raises(PaymentDeclined):  # the retry with the same key gets the same decline
+        authorize_card(order, token, key="dec")
+
+
+def test_void_on_cancel_and_after_partial_capture(order, card_token):
+    payment = authorize_card(order, card_token())
+    payment = payment_void(payment_id=payment.pk, acting_user=None)
+    assert payment.status == "voided"
+    assert payment_void(payment_id=payment.pk, acting_user=None).status == "voided"
+    other = authorize_card(order, card_token(), key="k2")
+    payment_capture(payment_id=other.pk, amount=D("30"), reference="shipment:1", acting_user=None)
+    other = payment_void(payment_id=other.pk, acting_user=None)
+    assert (other.status, other.amount, other.captured_amount) == ("captured", D("30"), D("30"))
+
+
+def test_card_services_refuse_to_run_inside_a_transaction(order, card_token):
+    from django.db import transaction
+
+    token = card_token()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        authorize_card(order, token)
+    assert Payment.objects.count() == 0
+
+
+def test_pix_is_pending_until_the_webhook_confirms_it(order):
+    payment = payment_authorize(order_id=order.pk, method="pix", amount=D("100"), currency="BRL",
+                                idempotency_key="pix1", acting_user=None)
+    code = payment.instructions["copy_paste"]
+    assert payment.status == "pending" and code.startswith("000201") and "br.gov.bcb.pix" in code
+    assert "5406100.00" in code
+    with pytest.raises(AmountError):
+        pix_confirm(txid=payment.instructions["txid"], amount="99.00", end_to_end_id="E1")
+    txn = pix_confirm(txid=payment.instructions["txid"], amount="100.00", end_to_end_id="E123")
+    assert pix_confirm(txid=payment.instructions["txid"], amount="100.00", end_to_end_id="E123").pk == txn.pk
+    payment.refresh_from_db()
+    assert (payment.status, payment.captured_amount) == ("captured", D("100"))
+    assert balances() == {"1020": D("100"), "2000": D("-100")}
+    with pytest.raises(InvalidPaymentState):
+        payment_capture(payment_id=payment.pk, amount=D("10"), reference="s", acting_user=None)
+    with pytest.raises(InvalidPaymentState):
+        payment_void(payment_id=payment.pk, acting_user=None)
+
+
+def test_pix_brcode_crc_matches_the_published_example():
+    from payments.pix import crc16
+
+    # Example payload from Banco Central's BR Code manual (CRC field value 1D3D).
+    payload = ("00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-4266554400005204000053039865802BR"
+               "5913Fulano de Tal6008BRASILIA62070503***6304")
+    assert crc16(payload) == "1D3D"
+
+
+def test_cod_boleto_transfer_and_check_are_confirmed_by_hand(order):
+    for index, method in enumerate(["cod", "boleto", "bank_transfer", "check"]):
+        payment = payment_authorize(order_id=order.pk, method=method, amount=D("10"), currency="BRL",
+                                    details={"check_number": "000123"}, idempotency_key=f"m{index}", acting_user=None)
+        assert payment.status == "pending"
+        payment_confirm(payment_id=payment.pk, acting_user=None, reference="collected")
+        payment.refresh_from_db()
+        assert payment.status == "captured"
+    assert balances() == {"1020": D("20"), "1030": D("10"), "1040": D("10"), "2000": D("-40")}
+
+
+def test_gift_card_plus_card_on_one_order_and_refund_back_to_the_card(order, card_token):
+    card, code = issue_card("30.00")
+    gift = payment_authorize(order_id=order.pk, method="gift_card", amount=D("30"), currency="BRL",
+                             details={"code": code.lower()}, idempotency_key="g1", acting_user=None)
+    rest = authorize_card(order, card_token(), amount="70.00", key="c1")
+    assert (gift.status, rest.status) == ("captured", "authorized")
+    card.refresh_from_db()
+    assert card.balance == D("0")
+    with pytest.raises(PaymentDeclined) as caught:
+        payment_authorize(order_id=order.pk, method="gift_card", amount=D("1"), currency="BRL",
+                          details={"code": code}, idempotency_key="g2", acting_user=None)
+    assert caught.value.code == "insufficient_balance"
+    payment_refund(payment_id=gift.pk, amount=D("12"), reason="return", acting_user=None, reference="r1")
+    card.refresh_from_db()
+    assert card.balance == D("12")
+    assert verify_journal() == []
+
+
+def test_invoice_within_credit_limit_then_issued_at_shipment_and_paid(order):
+    with pytest.raises(PaymentDeclined) as caught:
+        payment_authorize(order_id=order.pk, method="invoice", amount=D("100"), currency="BRL",
+                          idempotency_key="i0", acting_user=None, credit_limit=D("500"), open_balance=D("450"))
+    assert caught.value.code == "credit_limit_exceeded"
+    assert Payment.objects.get(idempotency_key="i0").status == "declined"
+    payment = payment_authorize(order_id=order.pk, method="invoice", amount=D("100"), currency="BRL",
+                                details={"terms_days": 15, "customer_name": "ACME Ltda"}, idempotency_key="i1",
+                                acting_user=None, credit_limit=D("500"), open_balance=D("100"))
+    payment_capture(payment_id=payment.pk, amount=D("100"), reference="shipment:9", acting_user=None)
+    invoice = Invoice.objects.get()
+    assert (invoice.customer_name, invoice.amount, (invoice.due_on - invoice.issued_on).days) == ("ACME Ltda",
+                                                                                                D("100"), 15)
+    assert balances() == {"1100": D("100"), "2000": D("-100")}
+    invoice_record_payment(invoice_id=invoice.pk, amount=D("100"), reference="TED 55", acting_user=None)
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
+    assert balances() == {"1000": D("100"), "1100": D("0"), "2000": D("-100")}
+
+
+def test_invoice_issue_in_one_step_and_credit_note(order):
+    invoice = invoice_issue(order_id=order.pk, amount=D("80"), currency="BRL", terms_days=30, acting_user=None,
+                            reference="shipment:4", customer_name="B2B Co")
+    assert invoice.open_amount == D("80")
+    payment_refund(payment_id=invoice.payment_id, amount=D("20"), reason="return", acting_user=None)
+    invoice.refresh_from_db()
+    assert (invoice.credited_amount, invoice.open_amount, invoice.status) == (D("20"), D("60"), "open")
+
+
+def test_settle_to_amount_voids_and_refunds(order, card_token):
+    card, code = issue_card("20.00")
+    gift = payment_authorize(order_id=order.pk, method="gift_card", amount=D("20"), currency="BRL",
+                             details={"code": code}, idempotency_key="g", acting_user=None)
+    paid = authorize_card(order, card_token(), amount="50", key="a")
+    payment_capture(payment_id=paid.pk, amount=D("50"), reference="s1", acting_user=None)
+    open_auth = authorize_card(order, card_token(), amount="30", key="b")
+    done = settle_to_amount(order_id=order.pk, amount=D("0"), reason="cancel", acting_user=None)
+    assert done["voided"] == [open_auth.pk]
+    assert sorted(done["refunded"]) == sorted([[paid.pk, "50.0000"], [gift.pk, "20.0000"]])
+    card.refresh_from_db()
+    assert card.balance == D("20")
+    assert settle_to_amount(order_id=order.pk, amount=D("0"), reason="cancel", acting_user=None)["refunded"] == []
+
+
+def test_card_number_in_details_is_refused(order):
+    with pytest.raises(PaymentError) as caught:
+        payment_authorize(order_id=order.pk, method="check", amount=D("5"), currency="BRL",
+                          details={"bank": "card 4111 1111 1111 1111"}, idempotency_key="x", acting_user=None)
+    assert caught.value.code == "card_number_refused"
+    assert Payment.objects.count() == 0
+    assert GiftCard.objects.count() == 0
