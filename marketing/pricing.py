@@ -139,8 +139,13 @@ def price_order(
     shipping_service: str | None,
     currency: str,
     when: datetime,
+    promotion_overrides: dict[int, bool] | None = None,
 ) -> PricedOrder:
-    """Prices an order; pure (no writes) and deterministic (same inputs and data, same result)."""
+    """Prices an order; pure (no writes) and deterministic (same inputs and data, same result).
+
+    ``promotion_overrides`` is for the what-if report only: ``{id: True}`` treats a promotion as active
+    whatever its status and dates, ``{id: False}`` leaves it out.
+    """
     messages: list[str] = []
     for line in lines:
         if line.quantity < 1:
@@ -158,7 +163,7 @@ def price_order(
         channel_code=channel_code, customer_id=customer_id, customer_group=customer_group, currency=currency,
         local=local, source=source, campaign=campaign, lines=priced,
     )
-    eligible, coupon_codes = _eligible_promotions(context, coupons, messages)
+    eligible, coupon_codes = _eligible_promotions(context, coupons, messages, promotion_overrides or {})
     shipping = _ShippingTable.load(ship_to_region, currency, sum(p.weight_grams * p.quantity for p in priced))
 
     candidates: list[list] = []
@@ -461,14 +466,16 @@ def _targeting_problem(promotion, context: _Context, segment_ids: set[int], used
     return ""
 
 
-def _eligible_promotions(context: _Context, coupons: list[str], messages: list[str]):
+def _eligible_promotions(context: _Context, coupons: list[str], messages: list[str], overrides: dict[int, bool]):
     from marketing.models import Coupon, Promotion, PromotionRedemption, SegmentMember
 
     when = context.local
+    current = (Q(is_active=True) & (Q(starts_at__isnull=True) | Q(starts_at__lte=when))
+               & (Q(ends_at__isnull=True) | Q(ends_at__gt=when)))
+    forced = [pk for pk, on in overrides.items() if on]
+    left_out = [pk for pk, on in overrides.items() if not on]
     promotions = list(
-        Promotion.objects.filter(is_active=True)
-        .filter(Q(starts_at__isnull=True) | Q(starts_at__lte=when))
-        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=when))
+        Promotion.objects.filter(current | Q(pk__in=forced)).exclude(pk__in=left_out)
         .select_related("segment")
         .prefetch_related("variants", "categories", "brands", "source_codes")
         .order_by("-priority", "id")

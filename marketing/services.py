@@ -2,6 +2,7 @@
 
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from marketing.errors import InvalidConfiguration, PromotionUnavailable
+from marketing.errors import ImportRejected, InvalidConfiguration, PromotionUnavailable
 from marketing.models import (
     Coupon,
     CouponBatch,
@@ -19,6 +20,8 @@ from marketing.models import (
     PriceListItem,
     Promotion,
     PromotionRedemption,
+    Segment,
+    SegmentMember,
     TaxRate,
 )
 from marketing.pricing import PricedOrder, normalise_code
@@ -306,3 +309,118 @@ def promotion_create_for_skus(*, variant_ids: list[int], percent: Decimal, name:
                           description=_("Overstock promotion for %(n)s SKU(s)") % {"n": len(variant_ids)})
     return marketing_object_save(obj=promotion, acting_user=acting_user, m2m={"variants": variant_ids},
                                  reason="promote overstock")
+
+
+# ----------------------------------------------------------------------------- price list import
+
+
+@dataclass
+class ImportReport:
+    new: int
+    updated: int
+    unchanged: int
+    deleted: int
+    problems: list[tuple[int, str]]  # (row number, message)
+    rows: list[dict]  # preview of the rows after import: sku, min_quantity, unit_price, action
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+REQUIRED_COLUMNS = {"sku", "unit_price"}
+
+
+def _run_import(price_list: PriceList, dataset, replace: bool) -> ImportReport:
+    from marketing.resources import PriceListItemResource
+
+    headers = {str(h).strip().lower() for h in (dataset.headers or [])}
+    if missing := sorted(REQUIRED_COLUMNS - headers):
+        return ImportReport(0, 0, 0, 0, [(0, _("Missing column(s): %(cols)s") % {"cols": ", ".join(missing)})], [])
+    dataset.headers = [str(h).strip().lower() for h in dataset.headers]
+    deleted = 0
+    if replace:
+        deleted, _detail = PriceListItem.objects.filter(price_list=price_list).delete()
+    result = PriceListItemResource(price_list).import_data(dataset, dry_run=False, raise_errors=False,
+                                                            use_transactions=False)
+    problems: list[tuple[int, str]] = []
+    for number, errors in result.row_errors():
+        problems.extend((number, str(e.error)) for e in errors)
+    for invalid in result.invalid_rows:
+        for name, texts in invalid.field_specific_errors.items():
+            problems.extend((invalid.number, f"{name}: {text}") for text in texts)
+        problems.extend((invalid.number, str(text)) for text in invalid.non_field_specific_errors)
+    if not problems:
+        try:
+            rows = PriceListItem.objects.filter(price_list=price_list).values_list("variant_id", "min_quantity",
+                                                                                  "unit_price")
+            validate_tiers(price_list.pk, list(rows))
+        except ValidationError as error:
+            problems.append((0, "; ".join(error.messages)))
+    actions = []
+    for number, row in enumerate(result.rows, start=1):
+        if row.import_type in ("new", "update", "skip"):
+            values = dataset[number - 1]
+            actions.append({"number": number, "action": row.import_type,
+                            **dict(zip(dataset.headers, values, strict=False))})
+    totals = result.totals
+    return ImportReport(totals.get("new", 0), totals.get("update", 0), totals.get("skip", 0), deleted,
+                        sorted(problems, key=lambda p: p[0]), actions[:500])
+
+
+def pricelist_import_preview(*, price_list_id: int, dataset, replace: bool) -> ImportReport:
+    """What importing would do, row by row, without keeping anything."""
+    with transaction.atomic():
+        price_list = PriceList.objects.get(pk=price_list_id)
+        report = _run_import(price_list, dataset, replace)
+        transaction.set_rollback(True)
+    return report
+
+
+def pricelist_import(*, price_list_id: int, dataset, replace: bool, acting_user) -> ImportReport:
+    """Imports price list items, all or nothing: any bad row and nothing is changed."""
+    with transaction.atomic(durable=True):
+        price_list = PriceList.objects.select_for_update().get(pk=price_list_id)
+        report = _run_import(price_list, dataset, replace)
+        if not report.ok:
+            transaction.set_rollback(True)
+            raise ImportRejected(_("The file has %(n)s problem(s); nothing was imported.") % {
+                "n": len(report.problems)}, report=report)
+        audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=price_list, verb="import items",
+                     changes={"new": report.new, "updated": report.updated, "deleted": report.deleted,
+                              "replace": replace})
+        return report
+
+
+# ----------------------------------------------------------------------------- segments
+
+
+def segment_refresh_request(*, segment_id: int, acting_user) -> None:
+    """Queues the background refresh of a segment's members (the evaluation reads order history)."""
+    from marketing.segments import segment_evaluator
+    from oms.outbox import outbox_enqueue
+
+    if segment_evaluator() is None:
+        raise InvalidConfiguration(_("Segments can be evaluated once the orders app provides customer history."))
+    with transaction.atomic(durable=True):
+        segment = Segment.objects.get(pk=segment_id)
+        outbox_enqueue(topic="marketing.segment_refresh", payload={"segment_id": segment.pk})
+        audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=segment, verb="refresh requested")
+
+
+def segment_refresh(*, segment_id: int) -> int:
+    """Replaces the materialised members of a segment with what the evaluator finds; returns the count."""
+    from marketing.segments import segment_evaluator
+
+    evaluator = segment_evaluator()
+    if evaluator is None:
+        raise InvalidConfiguration(_("Segments can be evaluated once the orders app provides customer history."))
+    segment = Segment.objects.get(pk=segment_id)
+    ids = sorted({c.customer_id for c in evaluator.customers(rules=segment.rules)})
+    with transaction.atomic():
+        Segment.objects.select_for_update().filter(pk=segment_id).first()
+        SegmentMember.objects.filter(segment_id=segment_id).exclude(customer_id__in=ids).delete()
+        SegmentMember.objects.bulk_create([SegmentMember(segment_id=segment_id, customer_id=i) for i in ids],
+                                          ignore_conflicts=True, batch_size=5000)
+        Segment.objects.filter(pk=segment_id).update(member_count=len(ids), refreshed_at=timezone.now())
+    return len(ids)

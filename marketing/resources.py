@@ -1,0 +1,54 @@
+"""Import and export of price list items (django-import-export): columns ``sku, min_quantity, unit_price``."""
+
+from django.utils.translation import gettext as _
+from import_export import fields, resources, widgets
+
+from marketing.models import PriceList, PriceListItem
+
+
+class SkuWidget(widgets.ForeignKeyWidget):
+    def __init__(self):
+        from inventory.models import Variant
+
+        super().__init__(Variant, field="sku")
+
+    def clean(self, value, row=None, **kwargs):
+        value = (str(value).strip() if value is not None else "")
+        if not value:
+            raise ValueError(_("The SKU is missing."))
+        try:
+            return self.model.objects.get(sku=value)
+        except self.model.DoesNotExist:
+            raise ValueError(_("No SKU %(sku)s.") % {"sku": value})
+
+
+class PriceListItemResource(resources.ModelResource):
+    sku = fields.Field(attribute="variant", column_name="sku", widget=SkuWidget())
+    min_quantity = fields.Field(attribute="min_quantity", column_name="min_quantity", widget=widgets.IntegerWidget(),
+                                default=1)
+    unit_price = fields.Field(attribute="unit_price", column_name="unit_price", widget=widgets.DecimalWidget())
+
+    class Meta:
+        model = PriceListItem
+        fields = ("sku", "min_quantity", "unit_price")
+        import_id_fields = ("sku", "min_quantity")
+        skip_unchanged = True
+        clean_model_instances = True
+        use_transactions = False  # the calling service owns the (all-or-nothing) transaction
+
+    def __init__(self, price_list: PriceList):
+        super().__init__()
+        self.price_list = price_list
+
+    def get_queryset(self):
+        return PriceListItem.objects.filter(price_list=self.price_list).select_related("variant")
+
+    def init_instance(self, row=None):
+        return PriceListItem(price_list=self.price_list)
+
+    def before_import_row(self, row, **kwargs):
+        if row.get("min_quantity") in (None, ""):
+            row["min_quantity"] = 1
+        for name in ("unit_price", "min_quantity"):
+            if isinstance(row.get(name), str):
+                row[name] = row[name].strip().replace(",", ".") if name == "unit_price" else row[name].strip()

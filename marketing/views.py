@@ -1,0 +1,509 @@
+"""Marketing admin screens. Views validate and call services; they never write themselves."""
+
+import csv
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from marketing import forms as mforms
+from marketing.errors import MarketingError
+from marketing.models import (
+    Campaign,
+    CarrierService,
+    ChannelTaxSetting,
+    Coupon,
+    CouponBatch,
+    PriceList,
+    PriceListItem,
+    Promotion,
+    Segment,
+    ShippingRate,
+    ShippingZone,
+    SourceCode,
+    TaxRate,
+)
+from marketing.services import (
+    coupon_batch_generate,
+    coupon_create,
+    marketing_object_delete,
+    marketing_object_save,
+    promotion_create_for_skus,
+    promotion_set_active,
+)
+from oms.listing import paginate, sort_queryset
+from oms.templatetags.oms_tags import money
+
+
+@dataclass
+class Section:
+    """One configuration table with its list and form pages."""
+
+    key: str
+    model: type
+    form: type
+    title: str
+    singular: str
+    columns: list[tuple[str, str]]  # (label, sort key) - sort key "" = not sortable
+    cells: object  # obj -> list of cell strings
+    sorts: dict[str, str]
+    default_sort: str
+    search: list[str] = field(default_factory=list)
+    select_related: list[str] = field(default_factory=list)
+    annotate: dict = field(default_factory=dict)
+    detail_url: str = ""  # a url name taking pk: the row links there instead of the edit form
+
+
+def _yes(value: bool) -> str:
+    return _("yes") if value else _("no")
+
+
+def _dt(value) -> str:
+    if value is None:
+        return "—"
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if hasattr(value, "hour") else value.isoformat()
+
+
+def _money(value, currency):
+    return money(value, currency) if value is not None else "—"
+
+
+SECTIONS: dict[str, Section] = {}
+
+
+def _register(section: Section) -> None:
+    SECTIONS[section.key] = section
+
+
+_register(Section(
+    key="pricelists", model=PriceList, form=mforms.PriceListForm,
+    title=gettext_lazy("Price lists"), singular=gettext_lazy("price list"),
+    columns=[(gettext_lazy("Code"), "code"), (gettext_lazy("Name"), "name"), (gettext_lazy("Currency"), ""),
+             (gettext_lazy("Channel"), "channel"), (gettext_lazy("Group"), ""), (gettext_lazy("Valid"), "valid_from"),
+             (gettext_lazy("Priority"), "priority"), (gettext_lazy("Items"), "items"),
+             (gettext_lazy("Active"), "")],
+    cells=lambda o: [o.code, o.name, o.currency, o.channel_code or _("any"), o.customer_group or _("any"),
+                     f"{_dt(o.valid_from)} → {_dt(o.valid_until)}", o.priority, o.item_count, _yes(o.is_active)],
+    sorts={"code": "code", "name": "name", "channel": "channel_code", "valid_from": "valid_from",
+           "priority": "priority", "items": "item_count"},
+    default_sort="-priority", search=["code", "name", "channel_code", "customer_group"],
+    annotate={"item_count": Count("items")}, detail_url="marketing:pricelist_items",
+))
+_register(Section(
+    key="taxrates", model=TaxRate, form=mforms.TaxRateForm,
+    title=gettext_lazy("Tax rates"), singular=gettext_lazy("tax rate"),
+    columns=[(gettext_lazy("Name"), "name"), (gettext_lazy("Region"), "region"), (gettext_lazy("Tax class"), "class"),
+             (gettext_lazy("Rate (%)"), "rate"), (gettext_lazy("Valid from"), "from"),
+             (gettext_lazy("Valid until"), "")],
+    cells=lambda o: [o.name, o.region or _("any"), o.tax_class or _("any"), o.rate, _dt(o.valid_from),
+                     _dt(o.valid_until)],
+    sorts={"name": "name", "region": "region", "class": "tax_class", "rate": "rate", "from": "valid_from"},
+    default_sort="region", search=["name", "region", "tax_class"],
+))
+_register(Section(
+    key="channeltax", model=ChannelTaxSetting, form=mforms.ChannelTaxSettingForm,
+    title=gettext_lazy("Tax-inclusive channels"), singular=gettext_lazy("channel tax setting"),
+    columns=[(gettext_lazy("Channel"), "channel"), (gettext_lazy("Prices include tax"), "")],
+    cells=lambda o: [o.channel_code, _yes(o.prices_include_tax)],
+    sorts={"channel": "channel_code"}, default_sort="channel_code", search=["channel_code"],
+))
+_register(Section(
+    key="zones", model=ShippingZone, form=mforms.ShippingZoneForm,
+    title=gettext_lazy("Shipping zones"), singular=gettext_lazy("shipping zone"),
+    columns=[(gettext_lazy("Code"), "code"), (gettext_lazy("Name"), "name"), (gettext_lazy("Regions"), "")],
+    cells=lambda o: [o.code, o.name, ", ".join(o.regions)],
+    sorts={"code": "code", "name": "name"}, default_sort="code", search=["code", "name"],
+))
+_register(Section(
+    key="carriers", model=CarrierService, form=mforms.CarrierServiceForm,
+    title=gettext_lazy("Carrier services"), singular=gettext_lazy("carrier service"),
+    columns=[(gettext_lazy("Code"), "code"), (gettext_lazy("Name"), "name"), (gettext_lazy("Carrier"), "carrier"),
+             (gettext_lazy("Free above"), ""), (gettext_lazy("Active"), "")],
+    cells=lambda o: [o.code, o.name, o.carrier, _money(o.free_shipping_threshold, o.currency), _yes(o.is_active)],
+    sorts={"code": "code", "name": "name", "carrier": "carrier"}, default_sort="sort_order",
+    search=["code", "name", "carrier"],
+))
+_register(Section(
+    key="shippingrates", model=ShippingRate, form=mforms.ShippingRateForm,
+    title=gettext_lazy("Shipping rates"), singular=gettext_lazy("shipping rate"),
+    columns=[(gettext_lazy("Service"), "service"), (gettext_lazy("Zone"), "zone"),
+             (gettext_lazy("Up to (g)"), "weight"), (gettext_lazy("Price"), "price"),
+             (gettext_lazy("Transit days"), "days")],
+    cells=lambda o: [o.service.name, o.zone.name, o.max_weight_grams, _money(o.price, o.service.currency),
+                     o.transit_days],
+    sorts={"service": "service__code", "zone": "zone__code", "weight": "max_weight_grams", "price": "price",
+           "days": "transit_days"},
+    default_sort="service__code", search=["service__code", "zone__code"], select_related=["service", "zone"],
+))
+_register(Section(
+    key="campaigns", model=Campaign, form=mforms.CampaignForm,
+    title=gettext_lazy("Campaigns"), singular=gettext_lazy("campaign"),
+    columns=[(gettext_lazy("Code"), "code"), (gettext_lazy("Name"), "name"), (gettext_lazy("Channel"), "channel"),
+             (gettext_lazy("Dates"), "starts"), (gettext_lazy("Budget"), "budget"),
+             (gettext_lazy("Source codes"), "codes"), (gettext_lazy("Active"), "")],
+    cells=lambda o: [o.code, o.name, o.channel_code or _("any"), f"{_dt(o.starts_on)} → {_dt(o.ends_on)}",
+                     _money(o.budget, o.currency), o.code_count, _yes(o.is_active)],
+    sorts={"code": "code", "name": "name", "channel": "channel_code", "starts": "starts_on", "budget": "budget",
+           "codes": "code_count"},
+    default_sort="-starts_on", search=["code", "name", "channel_code"], annotate={"code_count": Count("source_codes")},
+))
+_register(Section(
+    key="sourcecodes", model=SourceCode, form=mforms.SourceCodeForm,
+    title=gettext_lazy("Source codes"), singular=gettext_lazy("source code"),
+    columns=[(gettext_lazy("Code"), "code"), (gettext_lazy("Campaign"), "campaign"), (gettext_lazy("Kind"), "kind"),
+             (gettext_lazy("Description"), ""), (gettext_lazy("Active"), "")],
+    cells=lambda o: [o.code, o.campaign.name, o.get_kind_display(), o.description, _yes(o.is_active)],
+    sorts={"code": "code", "campaign": "campaign__name", "kind": "kind"}, default_sort="code",
+    search=["code", "description", "campaign__name", "campaign__code"], select_related=["campaign"],
+))
+_register(Section(
+    key="promotions", model=Promotion, form=mforms.PromotionForm,
+    title=gettext_lazy("Promotions"), singular=gettext_lazy("promotion"),
+    columns=[(gettext_lazy("Name"), "name"), (gettext_lazy("Kind"), "kind"), (gettext_lazy("Value"), ""),
+             (gettext_lazy("Dates"), "starts"), (gettext_lazy("Priority"), "priority"),
+             (gettext_lazy("Exclusive"), ""), (gettext_lazy("Used"), "used"), (gettext_lazy("Active"), "active")],
+    cells=lambda o: [o.name, o.get_kind_display(),
+                     f"{o.percent.normalize():f}%" if o.percent is not None else _money(o.amount, o.currency),
+                     f"{_dt(o.starts_at)} → {_dt(o.ends_at)}", o.priority, _yes(o.exclusive),
+                     f"{o.times_used}/{o.usage_limit}" if o.usage_limit else o.times_used, _yes(o.is_active)],
+    sorts={"name": "name", "kind": "kind", "starts": "starts_at", "priority": "priority", "used": "times_used",
+           "active": "is_active"},
+    default_sort="-priority", search=["name", "description"], detail_url="marketing:promotion_detail",
+))
+_register(Section(
+    key="segments", model=Segment, form=mforms.SegmentForm,
+    title=gettext_lazy("Segments"), singular=gettext_lazy("segment"),
+    columns=[(gettext_lazy("Code"), "code"), (gettext_lazy("Name"), "name"), (gettext_lazy("Rules"), ""),
+             (gettext_lazy("Members"), "members"), (gettext_lazy("Refreshed"), "")],
+    cells=lambda o: [o.code, o.name, len(o.rules or []), o.member_count, _dt(o.refreshed_at)],
+    sorts={"code": "code", "name": "name", "members": "member_count"}, default_sort="code",
+    search=["code", "name"], detail_url="marketing:segment_detail",
+))
+
+
+def _section(key: str) -> Section:
+    try:
+        return SECTIONS[key]
+    except KeyError:
+        raise Http404
+
+
+def object_list(request, key: str):
+    section = _section(key)
+    rows = section.model.objects.all()
+    if section.select_related:
+        rows = rows.select_related(*section.select_related)
+    if section.annotate:
+        rows = rows.annotate(**section.annotate)
+    if (q := request.GET.get("q", "").strip()) and section.search:
+        condition = Q()
+        for name in section.search:
+            condition |= Q(**{f"{name}__icontains": q})
+        rows = rows.filter(condition)
+    rows = sort_queryset(rows, request.GET.get("sort"), section.sorts, section.default_sort)
+    page = paginate(request, rows)
+    table = [(obj, section.cells(obj)) for obj in page]
+    context = {"section": section, "page": page, "table": table, "sections": SECTIONS.values(),
+               "row_url": section.detail_url or f"marketing:{key}_edit"}
+    template = "marketing/object_list.html#table" if request.htmx else "marketing/object_list.html"
+    return render(request, template, context)
+
+
+def _form_errors_from(form, error) -> None:
+    if isinstance(error, ValidationError):
+        if hasattr(error, "error_dict"):
+            for name, errors in error.error_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            form.add_error(None, error)
+    else:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def object_form(request, key: str, pk: int | None = None):
+    section = _section(key)
+    instance = get_object_or_404(section.model, pk=pk) if pk else section.model()
+    form = section.form(request.POST or None, instance=instance)
+    first = next(iter(form.fields.values()), None)
+    if first is not None:
+        first.widget.attrs["autofocus"] = True
+    if request.method == "POST" and form.is_valid():
+        obj = form.save(commit=False)
+        m2m = form.m2m() if hasattr(form, "m2m") else None
+        try:
+            marketing_object_save(obj=obj, acting_user=request.user, m2m=m2m)
+        except (ValidationError, MarketingError) as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, _("%(what)s saved.") % {"what": obj})
+            if section.detail_url:
+                return redirect(section.detail_url, pk=obj.pk)
+            return redirect(f"marketing:{key}_list")
+    return render(request, "marketing/object_form.html", {"section": section, "form": form, "object": instance,
+                                                          "sections": SECTIONS.values()},
+                  status=400 if request.method == "POST" else 200)
+
+
+@require_POST
+def object_delete(request, key: str, pk: int):
+    section = _section(key)
+    obj = get_object_or_404(section.model, pk=pk)
+    try:
+        marketing_object_delete(obj=obj, acting_user=request.user)
+    except MarketingError as error:
+        messages.error(request, error.message)
+        return redirect(f"marketing:{key}_edit", pk=pk)
+    messages.success(request, _("%(what)s deleted.") % {"what": obj})
+    return redirect(f"marketing:{key}_list")
+
+
+# ----------------------------------------------------------------------------- price list items
+
+
+def pricelist_items(request, pk: int):
+    price_list = get_object_or_404(PriceList, pk=pk)
+    items = PriceListItem.objects.filter(price_list=price_list).select_related("variant")
+    if q := request.GET.get("q", "").strip():
+        items = items.filter(Q(variant__sku__icontains=q) | Q(variant__name__icontains=q))
+    items = sort_queryset(items, request.GET.get("sort"),
+                          {"sku": "variant__sku", "qty": "min_quantity", "price": "unit_price"}, "variant__sku")
+    form = mforms.PriceListItemForm(request.POST or None, instance=PriceListItem(price_list=price_list))
+    if request.method == "POST" and form.is_valid():
+        item = form.save(commit=False)
+        existing = PriceListItem.objects.filter(price_list=price_list, variant=item.variant,
+                                                min_quantity=item.min_quantity).first()
+        if existing:
+            existing.unit_price = item.unit_price
+            item = existing
+        try:
+            marketing_object_save(obj=item, acting_user=request.user)
+        except (ValidationError, MarketingError) as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, _("Price saved."))
+            return redirect("marketing:pricelist_items", pk=pk)
+    page = paginate(request, items)
+    context = {"price_list": price_list, "page": page, "form": form, "import_form": mforms.ImportForm()}
+    template = "marketing/pricelist_items.html#table" if request.htmx else "marketing/pricelist_items.html"
+    return render(request, template, context, status=400 if request.method == "POST" else 200)
+
+
+@require_POST
+def pricelist_item_delete(request, pk: int, item_pk: int):
+    item = get_object_or_404(PriceListItem, pk=item_pk, price_list_id=pk)
+    marketing_object_delete(obj=item, acting_user=request.user)
+    messages.success(request, _("Price deleted."))
+    return redirect("marketing:pricelist_items", pk=pk)
+
+
+# ----------------------------------------------------------------------------- promotions and coupons
+
+
+def promotion_detail(request, pk: int):
+    promotion = get_object_or_404(Promotion.objects.select_related("segment", "campaign"), pk=pk)
+    batches = promotion.coupon_batches.annotate(used=Count("coupons", filter=Q(coupons__times_used__gt=0)))
+    single = promotion.coupons.filter(batch__isnull=True).order_by("code")[:50]
+    context = {
+        "promotion": promotion, "batches": batches, "single_coupons": single,
+        "coupon_form": mforms.CouponForm(), "batch_form": mforms.CouponBatchForm(),
+        "skus": list(promotion.variants.order_by("sku").values_list("sku", flat=True)[:100]),
+        "redemptions": promotion.redemptions.order_by("-created_at")[:20],
+    }
+    return render(request, "marketing/promotion_detail.html", context)
+
+
+@require_POST
+def promotion_activate(request, pk: int):
+    active = request.POST.get("active") == "1"
+    try:
+        promotion_set_active(promotion_id=pk, active=active, acting_user=request.user)
+    except Promotion.DoesNotExist:
+        raise Http404
+    except ValidationError as error:
+        messages.error(request, "; ".join(error.messages))
+    else:
+        messages.success(request, _("Promotion activated.") if active else _("Promotion deactivated."))
+    return redirect("marketing:promotion_detail", pk=pk)
+
+
+@require_POST
+def coupon_add(request, pk: int):
+    promotion = get_object_or_404(Promotion, pk=pk)
+    form = mforms.CouponForm(request.POST)
+    if form.is_valid():
+        try:
+            coupon = coupon_create(promotion_id=promotion.pk, code=form.cleaned_data["code"],
+                                   usage_limit=form.cleaned_data["usage_limit"], acting_user=request.user)
+        except MarketingError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Coupon %(code)s created.") % {"code": coupon.code})
+    else:
+        messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("marketing:promotion_detail", pk=pk)
+
+
+@require_POST
+def coupon_batch_add(request, pk: int):
+    promotion = get_object_or_404(Promotion, pk=pk)
+    form = mforms.CouponBatchForm(request.POST)
+    if form.is_valid():
+        try:
+            batch = coupon_batch_generate(promotion_id=promotion.pk, quantity=form.cleaned_data["quantity"],
+                                          prefix=form.cleaned_data["prefix"], acting_user=request.user)
+        except MarketingError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("%(n)s coupons generated.") % {"n": batch.quantity})
+    else:
+        messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("marketing:promotion_detail", pk=pk)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def coupon_batch_export(request, pk: int):
+    batch = get_object_or_404(CouponBatch.objects.select_related("promotion"), pk=pk)
+    writer = csv.writer(_Echo())
+    rows = Coupon.objects.filter(batch=batch).order_by("code").values_list("code", "usage_limit", "times_used")
+
+    def stream():
+        yield writer.writerow(["code", "promotion", "usage_limit", "times_used"])
+        for code, limit, used in rows.iterator(chunk_size=2000):
+            yield writer.writerow([code, batch.promotion.name, limit if limit is not None else "", used])
+
+    response = StreamingHttpResponse(stream(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="coupons-batch-{batch.pk}.csv"'
+    return response
+
+
+# ----------------------------------------------------------------------------- promote overstock
+
+
+def promote_overstock(request):
+    """Two clicks from the overstock view: it links here with ``?sku=A&sku=B``; confirm creates the promotion."""
+    from inventory.models import Variant
+
+    skus = request.POST.get("skus", "").split() if request.method == "POST" else request.GET.getlist("sku")
+    variants = list(Variant.objects.filter(sku__in=skus).order_by("sku").values("pk", "sku", "name", "base_price",
+                                                                                  "currency"))
+    initial = {"name": _("Overstock %(date)s") % {"date": timezone.localdate().isoformat()},
+               "skus": " ".join(v["sku"] for v in variants)}
+    form = mforms.OverstockPromotionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            promotion = promotion_create_for_skus(
+                variant_ids=[v["pk"] for v in variants], percent=form.cleaned_data["percent"],
+                name=form.cleaned_data["name"], starts_at=form.cleaned_data["starts_at"],
+                ends_at=form.cleaned_data["ends_at"], activate=form.cleaned_data["activate"],
+                acting_user=request.user)
+        except (ValidationError, MarketingError) as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, _("Promotion %(name)s created.") % {"name": promotion.name})
+            return redirect("marketing:promotion_detail", pk=promotion.pk)
+    missing = sorted(set(skus) - {v["sku"] for v in variants})
+    return render(request, "marketing/promote_overstock.html", {"form": form, "variants": variants,
+                                                                "missing": missing})
+
+
+# ----------------------------------------------------------------------------- segments
+
+
+def segment_detail(request, pk: int):
+    from marketing.segments import segment_evaluator
+
+    segment = get_object_or_404(Segment, pk=pk)
+    evaluator = segment_evaluator()
+    count = None
+    if evaluator is not None and request.GET.get("count"):
+        count = evaluator.count(rules=segment.rules)
+    return render(request, "marketing/segment_detail.html", {"segment": segment, "evaluator": evaluator,
+                                                             "count": count})
+
+
+def segment_export(request, pk: int):
+    from marketing.segments import export_rows, segment_evaluator
+
+    segment = get_object_or_404(Segment, pk=pk)
+    evaluator = segment_evaluator()
+    if evaluator is None:
+        return HttpResponse(_("Segments can be evaluated once the orders app provides customer history."),
+                            status=409, content_type="text/plain; charset=utf-8")
+    writer = csv.writer(_Echo())
+    stream = (writer.writerow(row) for row in export_rows(evaluator.customers(rules=segment.rules)))
+    response = StreamingHttpResponse(stream, content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="segment-{segment.code}.csv"'
+    return response
+
+
+@require_POST
+def segment_refresh(request, pk: int):
+    from marketing.services import segment_refresh_request
+
+    segment = get_object_or_404(Segment, pk=pk)
+    try:
+        segment_refresh_request(segment_id=segment.pk, acting_user=request.user)
+    except MarketingError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The segment is being refreshed in the background."))
+    return redirect("marketing:segment_detail", pk=pk)
+
+
+# ----------------------------------------------------------------------------- price check (the engine, explained)
+
+
+def price_check(request):
+    from marketing.pricing import PriceLineInput, price_order
+
+    form = mforms.PriceCheckForm(request.GET or None)
+    result = None
+    error = ""
+    if request.GET and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = price_order(
+                lines=[PriceLineInput(variant_id=v, quantity=q) for v, q in data["lines"]],
+                channel_code=data["channel_code"], customer_id=None, customer_group=data["customer_group"],
+                source_code=data["source_code"], coupons=data["coupons"].replace(",", " ").split(),
+                ship_to_region=data["ship_to_region"], shipping_service=data["shipping_service"] or None,
+                currency=data["currency"].upper(), when=timezone.now())
+        except MarketingError as exc:
+            error = exc.message
+    template = "marketing/price_check.html#result" if request.htmx else "marketing/price_check.html"
+    return render(request, template, {"form": form, "result": result, "error": error})
+
+
+def marketing_home(request):
+    counts = {key: s.model.objects.count() for key, s in SECTIONS.items()}
+    links = [(s, reverse(f"marketing:{key}_list"), counts[key]) for key, s in SECTIONS.items()]
+    return render(request, "marketing/home.html", {"links": links, "zero": Decimal(0)})
+
+
+def promotion_what_if(request, pk: int):
+    from datetime import timedelta
+
+    from marketing.whatif import order_history, what_if
+
+    promotion = get_object_or_404(Promotion, pk=pk)
+    history = order_history()
+    report = None
+    if history is not None and request.GET.get("run"):
+        until = timezone.now()
+        orders = history(since=until - timedelta(days=30), until=until)
+        report = what_if(promotion_id=promotion.pk, orders=orders, currency=promotion.currency)
+    return render(request, "marketing/promotion_what_if.html", {"promotion": promotion, "history": history,
+                                                               "report": report})

@@ -1,0 +1,90 @@
+"""What-if: what a promotion would have done to recent orders, before it is switched on.
+
+Marketing cannot read orders, so the orders app registers a history provider at start-up::
+
+    from marketing.whatif import register_order_history
+    register_order_history(recent_orders_for_what_if)   # (*, since, until) -> Iterable[HistoricOrder]
+
+``what_if`` itself is pure: it re-prices each historic order with and without the promotion.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from marketing.errors import PricingError
+from marketing.pricing import PriceLineInput, price_order
+from oms.money import ZERO
+
+
+@dataclass(frozen=True)
+class HistoricOrder:
+    reference: str
+    placed_at: datetime
+    channel_code: str
+    customer_id: int | None
+    customer_group: str
+    source_code: str
+    ship_to_region: str
+    currency: str
+    lines: list[PriceLineInput]
+    coupons: list[str] = field(default_factory=list)
+    shipping_service: str | None = None
+
+
+@dataclass
+class WhatIfReport:
+    orders_seen: int = 0
+    orders_affected: int = 0
+    orders_skipped: int = 0  # could not be re-priced (SKU gone, no price...)
+    discount_given: Decimal = ZERO  # extra discount the promotion would have given
+    revenue_before: Decimal = ZERO
+    revenue_after: Decimal = ZERO
+    examples: list[tuple[str, Decimal]] = field(default_factory=list)  # (order reference, extra discount)
+
+    @property
+    def revenue_change(self) -> Decimal:
+        return self.revenue_after - self.revenue_before
+
+
+OrderHistory = Callable[..., Iterable[HistoricOrder]]
+_history: OrderHistory | None = None
+
+
+def register_order_history(provider: OrderHistory | None) -> None:
+    global _history
+    _history = provider
+
+
+def order_history() -> OrderHistory | None:
+    return _history
+
+
+def what_if(*, promotion_id: int, orders: Iterable[HistoricOrder], currency: str) -> WhatIfReport:
+    """Re-prices every order (in ``currency``) at its own date without and with the promotion."""
+    report = WhatIfReport()
+    for order in orders:
+        if order.currency != currency:
+            continue
+        report.orders_seen += 1
+        args = {"lines": order.lines, "channel_code": order.channel_code, "customer_id": order.customer_id,
+                "customer_group": order.customer_group, "source_code": order.source_code, "coupons": order.coupons,
+                "ship_to_region": order.ship_to_region, "shipping_service": order.shipping_service,
+                "currency": order.currency, "when": order.placed_at}
+        try:
+            before = price_order(**args, promotion_overrides={promotion_id: False})
+            after = price_order(**args, promotion_overrides={promotion_id: True})
+        except PricingError:
+            report.orders_skipped += 1
+            continue
+        revenue_before = before.subtotal - before.discount_total + before.shipping_total
+        revenue_after = after.subtotal - after.discount_total + after.shipping_total
+        report.revenue_before += revenue_before
+        report.revenue_after += revenue_after
+        if revenue_after != revenue_before:
+            report.orders_affected += 1
+            report.discount_given += revenue_before - revenue_after
+            if len(report.examples) < 20:
+                report.examples.append((order.reference, revenue_before - revenue_after))
+    return report

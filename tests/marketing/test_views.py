@@ -1,0 +1,242 @@
+import io
+import re
+from decimal import Decimal as D
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from marketing.access import RULES
+from marketing.models import Coupon, PriceList, PriceListItem, Promotion, SourceCode, TaxRate
+from oms.models import AuditEntry
+from tests.marketing.factories import (
+    CampaignFactory,
+    CouponFactory,
+    PriceListFactory,
+    PriceListItemFactory,
+    PromotionFactory,
+    VariantFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_marketing_page_opens_for_managers_and_is_refused_to_agents(role_client, make_user, client):
+    from tests.oms.test_access import all_routes
+
+    routes = [(name, url) for name, url in all_routes() if name.startswith("marketing:")]
+    assert {name for name, _url in routes} == set(RULES)
+    manager = role_client("manager")
+    for name, url in routes:
+        assert manager.get(url).status_code in (200, 404, 405), name
+    client.force_login(make_user("agent"))
+    for name, url in routes:
+        assert client.get(url).status_code == 403, name
+
+
+def test_list_pages_render_with_a_constant_query_count(role_client, django_assert_max_num_queries):
+    client = role_client("manager")
+    for _i in range(3):
+        PromotionFactory()
+        PriceListFactory()
+    for key in ("promotions", "pricelists", "taxrates", "campaigns", "sourcecodes", "segments", "shippingrates"):
+        with django_assert_max_num_queries(12):
+            response = client.get(reverse(f"marketing:{key}_list"), {"sort": "-name", "q": ""})
+        assert response.status_code == 200, key
+
+
+def test_create_price_list_and_add_tier_prices(role_client):
+    client = role_client("manager")
+    response = client.post(reverse("marketing:pricelists_create"), {
+        "code": "phone-2026", "name": "Phone 2026", "currency": "BRL", "channel_code": "phone", "priority": "5",
+        "is_active": "on"})
+    price_list = PriceList.objects.get(code="phone-2026")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("marketing:pricelist_items", args=[price_list.pk])
+    v = VariantFactory(sku="TEE-M")
+    url = reverse("marketing:pricelist_items", args=[price_list.pk])
+    assert client.post(url, {"sku": "tee-m", "min_quantity": "1", "unit_price": "50"}).status_code == 302
+    assert client.post(url, {"sku": "TEE-M", "min_quantity": "10", "unit_price": "45"}).status_code == 302
+    bad = client.post(url, {"sku": "TEE-M", "min_quantity": "20", "unit_price": "46"})
+    assert bad.status_code == 400
+    assert "is above the price from 10 units" in bad.content.decode()
+    negative = client.post(url, {"sku": "TEE-M", "min_quantity": "30", "unit_price": "-1"})
+    assert negative.status_code == 400
+    assert sorted(PriceListItem.objects.filter(variant=v).values_list("min_quantity", "unit_price")) == [
+        (1, D("50")), (10, D("45"))]
+    assert AuditEntry.objects.filter(object_type="marketing.pricelistitem").count() == 2
+
+
+def test_overlapping_tax_rates_are_refused(role_client):
+    client = role_client("manager")
+    data = {"name": "ICMS SP", "region": "sp", "tax_class": "standard", "rate": "18", "valid_from": "2026-01-01"}
+    assert client.post(reverse("marketing:taxrates_create"), data).status_code == 302
+    again = client.post(reverse("marketing:taxrates_create"), {**data, "valid_from": "2026-06-01"})
+    assert again.status_code == 400
+    assert "Overlaps the rate" in again.content.decode()
+    assert TaxRate.objects.get().region == "SP"
+
+
+def _csv(text: str):
+    return io.BytesIO(text.encode()), "prices.csv"
+
+
+def test_price_list_import_preview_then_confirm(role_client):
+    client = role_client("manager")
+    price_list = PriceListFactory()
+    VariantFactory(sku="A1")
+    VariantFactory(sku="B2")
+    upload = io.BytesIO(b"sku,min_quantity,unit_price\nA1,1,10.00\nA1,5,9.50\nB2,,20\n")
+    upload.name = "prices.csv"
+    url = reverse("marketing:pricelist_import", args=[price_list.pk])
+    preview = client.post(url, {"file": upload})
+    assert preview.status_code == 200
+    assert PriceListItem.objects.count() == 0  # the preview keeps nothing
+    assert preview.context["report"].new == 3
+    payload = preview.context["payload"]
+    done = client.post(url, {"payload": payload, "filename": "prices.csv"})
+    assert done.status_code == 302
+    assert sorted(PriceListItem.objects.values_list("variant__sku", "min_quantity", "unit_price")) == [
+        ("A1", 1, D("10.00")), ("A1", 5, D("9.50")), ("B2", 1, D("20.00"))]
+
+
+def test_price_list_import_with_bad_rows_changes_nothing(role_client):
+    client = role_client("manager")
+    price_list = PriceListFactory()
+    v = VariantFactory(sku="A1")
+    PriceListItemFactory(price_list=price_list, variant=v, unit_price=D("10"))
+    upload = io.BytesIO(b"sku,min_quantity,unit_price\nA1,1,12\nNOPE,1,5\nA1,3,-2\nA1,4,abc\n")
+    upload.name = "prices.csv"
+    preview = client.post(reverse("marketing:pricelist_import", args=[price_list.pk]), {"file": upload})
+    assert preview.status_code == 400
+    problems = preview.context["report"].problems
+    assert [n for n, _msg in problems] == [2, 3, 4]
+    assert "No SKU NOPE." in problems[0][1]
+    assert PriceListItem.objects.get().unit_price == D("10")
+    # Confirming a bad payload directly is refused as a whole too.
+    done = client.post(reverse("marketing:pricelist_import", args=[price_list.pk]),
+                       {"payload": preview.context["payload"], "filename": "prices.csv"})
+    assert done.status_code == 302
+    assert PriceListItem.objects.get().unit_price == D("10")
+
+
+def test_price_list_import_xlsx_and_missing_column(role_client):
+    client = role_client("manager")
+    price_list = PriceListFactory()
+    VariantFactory(sku="X9")
+    book = openpyxl.Workbook()
+    book.active.append(["SKU", "unit_price"])
+    book.active.append(["X9", 15.5])
+    data = io.BytesIO()
+    book.save(data)
+    data.seek(0)
+    data.name = "prices.xlsx"
+    url = reverse("marketing:pricelist_import", args=[price_list.pk])
+    preview = client.post(url, {"file": data})
+    assert preview.status_code == 200, preview.context["report"].problems
+    client.post(url, {"payload": preview.context["payload"], "filename": "prices.xlsx"})
+    assert PriceListItem.objects.get().unit_price == D("15.5")
+    bad = io.BytesIO(b"code,price\nX9,1\n")
+    bad.name = "prices.csv"
+    refused = client.post(url, {"file": bad})
+    assert refused.context["report"].problems == [(0, "Missing column(s): sku, unit_price")]
+
+
+def test_price_list_export_csv_and_xlsx(role_client):
+    client = role_client("manager")
+    item = PriceListItemFactory(variant=VariantFactory(sku="E1"), unit_price=D("12.34"), min_quantity=2)
+    url = reverse("marketing:pricelist_export", args=[item.price_list_id])
+    text = client.get(url).content.decode()
+    assert text.splitlines() == ["sku,min_quantity,unit_price", "E1,2,12.3400"]
+    xlsx = client.get(url, {"format": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    assert [str(c.value) for c in sheet[2]] == ["E1", "2", "12.3400"]
+
+
+def test_promotion_create_activate_and_coupons(role_client):
+    client = role_client("manager")
+    VariantFactory(sku="S1")
+    response = client.post(reverse("marketing:promotions_create"), {
+        "name": "Winter", "kind": "item_percent", "currency": "BRL", "percent": "15", "skus": "S1",
+        "priority": "0", "channel_codes": "phone, web", "customer_groups": "", "shipping_services": "",
+        "weekdays": "", "tiers": "[]"})
+    assert response.status_code == 302, response.context["form"].errors
+    promotion = Promotion.objects.get(name="Winter")
+    assert (promotion.is_active, promotion.channel_codes) == (False, ["phone", "web"])
+    assert list(promotion.variants.values_list("sku", flat=True)) == ["S1"]
+    client.post(reverse("marketing:promotion_activate", args=[promotion.pk]), {"active": "1"})
+    promotion.refresh_from_db()
+    assert promotion.is_active is True
+    client.post(reverse("marketing:coupon_add", args=[promotion.pk]), {"code": "winter10", "usage_limit": ""})
+    assert Coupon.objects.get(code="WINTER10").usage_limit is None
+    client.post(reverse("marketing:coupon_batch_add", args=[promotion.pk]), {"quantity": "25", "prefix": "wnt"})
+    batch = promotion.coupon_batches.get()
+    codes = list(batch.coupons.values_list("code", flat=True))
+    assert len(set(codes)) == 25
+    assert all(re.fullmatch(r"WNT-[A-Z2-9]{8}", c) for c in codes)
+    export = b"".join(client.get(reverse("marketing:coupon_batch_export", args=[batch.pk])).streaming_content)
+    assert len(export.decode().splitlines()) == 26
+    assert client.get(reverse("marketing:promotion_detail", args=[promotion.pk])).status_code == 200
+
+
+def test_invalid_promotion_is_explained(role_client):
+    client = role_client("manager")
+    response = client.post(reverse("marketing:promotions_create"), {
+        "name": "Tiers", "kind": "tiered_spend", "currency": "BRL", "priority": "0",
+        "tiers": '[{"threshold": "500", "percent": "10"}, {"threshold": "300", "percent": "15"}]',
+        "skus": "NOPE", "weekdays": "9"})
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "Unknown SKU(s): NOPE" in errors["skus"][0]
+    assert Promotion.objects.count() == 0
+
+
+def test_promote_overstock_in_two_clicks(role_client):
+    client = role_client("manager")
+    a, b = VariantFactory(sku="OV1"), VariantFactory(sku="OV2")
+    page = client.get(reverse("marketing:promote_overstock"), {"sku": ["OV1", "OV2", "GONE"]})
+    assert page.status_code == 200
+    assert page.context["missing"] == ["GONE"]
+    response = client.post(reverse("marketing:promote_overstock"), {
+        "name": "Clear winter", "percent": "30", "activate": "on", "skus": "OV1 OV2"})
+    promotion = Promotion.objects.get(name="Clear winter")
+    assert response.status_code == 302
+    assert (promotion.kind, promotion.percent, promotion.is_active) == ("item_percent", D("30"), True)
+    assert set(promotion.variants.all()) == {a, b}
+
+
+def test_price_check_explains_a_phone_order(role_client):
+    client = role_client("manager")
+    v = VariantFactory(sku="PC1", base_price=D("100"))
+    source = SourceCode.objects.create(code="CAT26", campaign=CampaignFactory())
+    PromotionFactory(name="Catalogue 10%", campaign=source.campaign)
+    CouponFactory(code="EXTRA5", promotion=PromotionFactory(name="Five off", kind="order_fixed", percent=None,
+                                                           amount=D("5"), requires_coupon=True))
+    response = client.get(reverse("marketing:price_check"), {
+        "lines": f"{v.sku} 2", "channel_code": "phone", "source_code": "cat26", "coupons": "extra5",
+        "ship_to_region": "SP", "currency": "BRL"})
+    assert response.status_code == 200
+    result = response.context["result"]
+    assert [(d.name, d.amount, d.coupon_code) for d in result.order_discounts] == [
+        ("Catalogue 10%", D("20.00"), ""), ("Five off", D("5.00"), "EXTRA5")]
+    assert result.discount_total == D("25.00")
+    assert "Catalogue 10%" in response.content.decode()
+    bad = client.get(reverse("marketing:price_check"), {"lines": "NOPE 1", "channel_code": "phone",
+                                                        "ship_to_region": "SP", "currency": "BRL"})
+    assert "Unknown SKU(s): NOPE" in bad.content.decode()
+
+
+def test_segment_pages_say_orders_history_is_needed(role_client):
+    from marketing.models import Segment
+
+    client = role_client("manager")
+    response = client.post(reverse("marketing:segments_create"), {
+        "code": "big", "name": "Big spenders", "rules": '[{"field": "total_spent", "op": "gte", "value": "1000"}]'})
+    segment = Segment.objects.get(code="big")
+    assert response.status_code == 302
+    bad = client.post(reverse("marketing:segments_create"), {
+        "code": "bad", "name": "Bad", "rules": '[{"field": "shoe_size", "op": "gte", "value": 1}]'})
+    assert bad.status_code == 400
+    assert "unknown field shoe_size" in bad.content.decode()
+    export = client.get(reverse("marketing:segment_export", args=[segment.pk]))
+    assert export.status_code == 409
