@@ -532,3 +532,41 @@ class ReorderAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.variant_id}@{self.location_id} ({self.status})"
+
+
+# --- imports ------------------------------------------------------------------------------------
+
+
+class ImportJob(models.Model):
+    """An uploaded CSV/XLSX file: validated into a preview, then applied all-or-nothing on confirm."""
+
+    class Status(models.TextChoices):
+        VALIDATING = "validating", _("Validating")
+        READY = "ready", _("Ready to apply")
+        INVALID = "invalid", _("Has errors")
+        APPLYING = "applying", _("Applying")
+        DONE = "done", _("Applied")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=30)
+    filename = models.CharField(_("file"), max_length=200)
+    data = models.BinaryField()
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.VALIDATING)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    preview = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.filename} ({self.status})"
+
+    @property
+    def progress(self) -> int:
+        return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0

@@ -105,3 +105,93 @@ def on_order(*, keys: Iterable[tuple[int, int]] | None = None) -> dict[tuple[int
 
 def active_locations() -> QuerySet[Location]:
     return Location.objects.filter(is_active=True).order_by("code")
+
+
+# --- list pages ---------------------------------------------------------------------------------
+
+
+def product_rows(*, query: str = "", brand_id: str = "", category_id: str = "", active: str = "") -> QuerySet:
+    from django.db.models import Count, Exists, OuterRef, Sum
+
+    from inventory.models import Product
+
+    products = Product.objects.select_related("brand", "category").annotate(
+        variant_count=Count("variants", distinct=True),
+        on_hand=Sum("variants__stock_levels__on_hand"),
+    )
+    if query:
+        condition = Q()
+        for word in query.split()[:6]:
+            condition &= Q(search_text__icontains=word)
+        products = products.filter(Exists(Variant.objects.filter(condition, product=OuterRef("pk"))))
+    if brand_id.isdigit():
+        products = products.filter(brand_id=int(brand_id))
+    if category_id.isdigit():
+        products = products.filter(category_id=int(category_id))
+    if active in ("1", "0"):
+        products = products.filter(is_active=active == "1")
+    return products
+
+
+def movement_rows(*, variant_ids=None, location_id: str = "", reason: str = "", since=None, until=None,
+                  reference: str = "") -> QuerySet:
+    from inventory.models import StockMovement
+
+    rows = StockMovement.objects.select_related("variant", "location", "user")
+    if variant_ids is not None:
+        rows = rows.filter(variant_id__in=variant_ids)
+    if location_id.isdigit():
+        rows = rows.filter(location_id=int(location_id))
+    if reason:
+        rows = rows.filter(reason=reason)
+    if since:
+        rows = rows.filter(created_at__date__gte=since)
+    if until:
+        rows = rows.filter(created_at__date__lte=until)
+    if reference:
+        rows = rows.filter(reference=reference)
+    return rows
+
+
+def stock_matrix(*, variants: list[Variant]) -> tuple[list[Location], dict[int, dict[int, StockLevel]]]:
+    """Locations holding any of ``variants`` and ``{variant_id: {location_id: level}}`` (2 queries)."""
+    levels = StockLevel.objects.filter(variant__in=variants).select_related("location")
+    matrix: dict[int, dict[int, StockLevel]] = defaultdict(dict)
+    locations: dict[int, Location] = {}
+    for level in levels:
+        matrix[level.variant_id][level.location_id] = level
+        locations[level.location_id] = level.location
+    return sorted(locations.values(), key=lambda loc: loc.code), matrix
+
+
+def overstock_rows(*, window_days: int = 30, cover_days: int = 90) -> list[dict]:
+    """SKU/location pairs whose stock covers more than ``cover_days`` of the last ``window_days`` of sales.
+
+    Sales are the units that left through sales and shipments; a SKU with stock and no sales at all has
+    infinite cover and is listed first.
+    """
+    from django.db import connection
+
+    sql = """
+    WITH sold AS (
+        SELECT variant_id, location_id, -SUM(on_hand_delta) AS units
+        FROM inventory_stockmovement
+        WHERE reason IN ('sale', 'shipment') AND created_at >= NOW() - make_interval(days => %s)
+        GROUP BY variant_id, location_id
+    )
+    SELECT v.id, v.sku, v.name, loc.id, loc.code, l.on_hand, COALESCE(s.units, 0) AS units,
+           CASE WHEN COALESCE(s.units, 0) = 0 THEN NULL
+                ELSE ROUND(l.on_hand::numeric * %s / s.units, 1) END AS cover
+    FROM inventory_stocklevel l
+    JOIN inventory_variant v ON v.id = l.variant_id
+    JOIN inventory_location loc ON loc.id = l.location_id
+    LEFT JOIN sold s ON s.variant_id = l.variant_id AND s.location_id = l.location_id
+    WHERE l.on_hand > 0 AND loc.is_active
+      AND (COALESCE(s.units, 0) = 0 OR l.on_hand::numeric * %s / s.units > %s)
+    ORDER BY cover DESC NULLS FIRST, l.on_hand DESC, v.sku
+    LIMIT 500
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [window_days, window_days, window_days, cover_days])
+        keys = ["variant_id", "sku", "name", "location_id", "location_code", "on_hand", "units_sold", "cover_days"]
+        return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]

@@ -756,3 +756,66 @@ def _notify_buyers(count: int) -> None:
         % {"count": count},
         "to": emails,
     })
+
+
+# --- bulk stock import (COPY into a temporary table, then set-based updates) ---------------------
+
+
+def stock_import_levels(*, rows: list[tuple[int, int, int, int | None]], reference: str, acting_user) -> int:
+    """Sets on hand (and optionally safety stock) for ``(variant_id, location_id, on_hand, safety)`` rows.
+
+    Each change is recorded as an ``import`` movement with the difference, in one transaction; rows whose
+    new on hand would fall below what is reserved fail the whole import. Returns the movements written.
+    """
+    user = _user(acting_user)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE inventory_import_stock (variant_id bigint, location_id bigint, on_hand integer, "
+            "safety integer) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy(
+            "COPY inventory_import_stock (variant_id, location_id, on_hand, safety) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            "INSERT INTO inventory_stocklevel (variant_id, location_id, on_hand, reserved, safety_stock, updated_at) "
+            "SELECT variant_id, location_id, 0, 0, 0, NOW() FROM inventory_import_stock "
+            "ORDER BY variant_id, location_id ON CONFLICT (variant_id, location_id) DO NOTHING"
+        )
+        cursor.execute(
+            "SELECT l.id FROM inventory_stocklevel l JOIN inventory_import_stock i "
+            "ON i.variant_id = l.variant_id AND i.location_id = l.location_id ORDER BY l.id FOR UPDATE OF l"
+        )
+        cursor.execute(
+            "SELECT v.sku, loc.code, i.on_hand, l.reserved FROM inventory_stocklevel l "
+            "JOIN inventory_import_stock i ON i.variant_id = l.variant_id AND i.location_id = l.location_id "
+            "JOIN inventory_variant v ON v.id = l.variant_id JOIN inventory_location loc ON loc.id = l.location_id "
+            "WHERE i.on_hand < l.reserved ORDER BY v.sku LIMIT 20"
+        )
+        below = cursor.fetchall()
+        if below:
+            details = "; ".join(
+                _("%(sku)s at %(loc)s: %(new)s below %(reserved)s reserved")
+                % {"sku": sku, "loc": loc, "new": new, "reserved": reserved}
+                for sku, loc, new, reserved in below
+            )
+            raise InvalidQuantity(_("On hand cannot go below reserved stock. %(details)s") % {"details": details})
+        cursor.execute(
+            "INSERT INTO inventory_stockmovement (variant_id, location_id, on_hand_delta, reserved_delta, reason, "
+            "reference, note, user_id, created_at) "
+            "SELECT i.variant_id, i.location_id, i.on_hand - l.on_hand, 0, %s, %s, '', %s, NOW() "
+            "FROM inventory_stocklevel l JOIN inventory_import_stock i "
+            "ON i.variant_id = l.variant_id AND i.location_id = l.location_id WHERE i.on_hand <> l.on_hand",
+            [Reason.IMPORT, reference[:64], user.pk if user else None],
+        )
+        written = cursor.rowcount
+        cursor.execute(
+            "UPDATE inventory_stocklevel l SET on_hand = i.on_hand, safety_stock = COALESCE(i.safety, l.safety_stock), "
+            "updated_at = NOW() FROM inventory_import_stock i "
+            "WHERE i.variant_id = l.variant_id AND i.location_id = l.location_id "
+            "AND (i.on_hand <> l.on_hand OR i.safety IS DISTINCT FROM NULL AND i.safety <> l.safety_stock)"
+        )
+        audit_record(actor=acting_user, action=AuditEntry.Action.ACTION, object_type="inventory.stocklevel",
+                     verb="stock_import", changes={"rows": len(rows), "movements": written}, reason=reference)
+        return written

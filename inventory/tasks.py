@@ -15,3 +15,21 @@ def reorder_scan_task() -> dict:
 
 
 register_beat("inventory-reorder-scan", "inventory.reorder_scan", 15 * 60.0)
+
+
+@shared_task(name="inventory.import_job", acks_late=True)
+def import_job_task(job_id: int, step: str, user_id: int | None) -> None:
+    """Validates or applies a big import; idempotent (a finished step is not repeated)."""
+    from django.contrib.auth import get_user_model
+
+    from inventory.imports import import_job_apply, import_job_validate
+    from inventory.models import ImportJob
+
+    job = ImportJob.objects.filter(pk=job_id).only("status").first()
+    if job is None:
+        return
+    if step == "validate" and job.status == ImportJob.Status.VALIDATING:
+        import_job_validate(job_id=job_id)
+    elif step == "apply" and job.status == ImportJob.Status.APPLYING:
+        user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+        import_job_apply(job_id=job_id, acting_user=user)

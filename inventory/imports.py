@@ -1,0 +1,508 @@
+"""CSV/XLSX imports and exports of catalogue, stock, suppliers, supplier items and reorder rules.
+
+An upload becomes an ``ImportJob``: every row is validated first (unknown SKU or location, negative
+quantity, bad number, duplicate) into a preview with per-row errors; nothing is written until the user
+confirms, and then the whole file is applied in one transaction (all or nothing). Files above
+``BACKGROUND_ROWS`` rows are validated and applied by a Celery job while the page polls its progress.
+Stock rows go through ``services.stock_import_levels`` (COPY + set-based SQL, ledger movements).
+"""
+
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+import tablib
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from inventory import services
+from inventory.errors import ImportFailed, InventoryError
+from inventory.forms import ImportForm
+from inventory.models import (
+    Brand,
+    Category,
+    ImportJob,
+    Location,
+    Product,
+    ReorderRule,
+    StockLevel,
+    Supplier,
+    SupplierItem,
+    TaxClass,
+    Variant,
+)
+from oms.access import has_permission
+from oms.money import CURRENCY_EXPONENTS
+
+BACKGROUND_ROWS = 5000
+PREVIEW_ROWS = 20
+MAX_ERRORS = 200
+
+
+@dataclass(frozen=True)
+class Kind:
+    slug: str
+    label: str
+    columns: list[str]
+    required: list[str]
+    permission: str
+    export_permission: str
+
+
+KINDS = {
+    k.slug: k
+    for k in [
+        Kind("products", _l("Products and variants"),
+             ["sku", "name", "product_code", "product_name", "brand", "category", "barcode", "size", "colour",
+              "weight_grams", "cost", "base_price", "currency", "tax_class", "is_active"],
+             ["sku", "product_code"], "manage_catalogue", "view_catalogue"),
+        Kind("stock", _l("Stock levels"), ["sku", "location", "on_hand", "safety_stock"],
+             ["sku", "location", "on_hand"], "manage_stock", "view_catalogue"),
+        Kind("suppliers", _l("Suppliers"),
+             ["code", "name", "email", "phone", "contact_name", "currency", "lead_time_days"],
+             ["code", "name"], "manage_purchasing", "manage_purchasing"),
+        Kind("supplier_items", _l("Supplier items"),
+             ["supplier", "sku", "supplier_sku", "cost", "min_order_quantity", "lead_time_days"],
+             ["supplier", "sku", "cost"], "manage_purchasing", "manage_purchasing"),
+        Kind("reorder_rules", _l("Reorder rules"),
+             ["sku", "location", "reorder_point", "order_up_to", "supplier"],
+             ["sku", "location", "reorder_point", "order_up_to"], "manage_purchasing", "manage_purchasing"),
+    ]
+}
+
+
+# --- reading files ------------------------------------------------------------------------------
+
+
+def read_rows(data: bytes, filename: str) -> list[dict[str, str]]:
+    """Rows of a CSV or XLSX file as dicts with lower-case headers and stripped string values."""
+    if filename.lower().endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+        except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
+            raise ImportFailed(_("The file is not a readable XLSX workbook (%(error)s).") % {"error": exc})
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            return []
+        keys = [str(h or "").strip().lower() for h in header]
+        return [
+            {k: ("" if v is None else str(v).strip()) for k, v in zip(keys, row, strict=False) if k}
+            for row in rows if any(v not in (None, "") for v in row)
+        ]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    try:
+        dataset = tablib.Dataset().load(text, format="csv")
+    except Exception as exc:  # noqa: BLE001
+        raise ImportFailed(_("The file is not a readable CSV file (%(error)s).") % {"error": exc})
+    keys = [str(h or "").strip().lower() for h in (dataset.headers or [])]
+    return [
+        {k: str(v or "").strip() for k, v in zip(keys, row, strict=False) if k}
+        for row in dataset if any(str(v or "").strip() for v in row)
+    ]
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Checked:
+    rows: list[dict] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    def error(self, number: int, message: str) -> None:
+        self.errors.append((number, message))
+
+
+def _int(value: str, *, name: str, number: int, checked: Checked, minimum: int = 0, default=None):
+    if value == "":
+        if default is not None:
+            return default
+        checked.error(number, _("%(column)s is empty.") % {"column": name})
+        return None
+    try:
+        parsed = Decimal(value)
+        if parsed != parsed.to_integral_value():
+            raise InvalidOperation
+        result = int(parsed)
+    except (InvalidOperation, ValueError):
+        checked.error(number, _("%(column)s: %(value)s is not a whole number.") % {"column": name, "value": value})
+        return None
+    if result < minimum:
+        checked.error(number, _("%(column)s: %(value)s cannot be negative.") % {"column": name, "value": value}
+                      if minimum == 0 else
+                      _("%(column)s must be at least %(min)s.") % {"column": name, "min": minimum})
+        return None
+    return result
+
+
+def _decimal(value: str, *, name: str, number: int, checked: Checked, default=None):
+    if value == "":
+        if default is not None:
+            return default
+        checked.error(number, _("%(column)s is empty.") % {"column": name})
+        return None
+    try:
+        result = Decimal(value.replace(",", "."))
+    except InvalidOperation:
+        checked.error(number, _("%(column)s: %(value)s is not a number.") % {"column": name, "value": value})
+        return None
+    if result < 0 or not result.is_finite():
+        checked.error(number, _("%(column)s: %(value)s cannot be negative.") % {"column": name, "value": value})
+        return None
+    return result
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() not in {"0", "false", "no", "n", "não", "nao", "inactive"}
+
+
+def validate(kind: Kind, rows: list[dict[str, str]]) -> Checked:
+    checked = Checked()
+    if not rows:
+        checked.error(0, _("The file has no data rows."))
+        return checked
+    missing = [c for c in kind.required if c not in rows[0]]
+    if missing:
+        checked.error(1, _("Missing column(s): %(columns)s. Expected: %(expected)s.")
+                      % {"columns": ", ".join(missing), "expected": ", ".join(kind.columns)})
+        return checked
+    skus: dict[str, int] = {}
+    if kind.slug != "products" and "sku" in kind.columns:
+        skus = {sku.upper(): pk for sku, pk in Variant.objects.filter(
+            sku__in={r.get("sku", "") for r in rows}).values_list("sku", "pk")}
+        kits = set(Variant.objects.filter(pk__in=skus.values(), is_kit=True).values_list("pk", flat=True))
+    else:
+        kits = set()
+    locations = {c.upper(): pk for c, pk in Location.objects.values_list("code", "pk")}
+    suppliers = {c.upper(): pk for c, pk in Supplier.objects.values_list("code", "pk")}
+    seen: dict[tuple, int] = {}
+    for number, raw in enumerate(rows, start=2):
+        before = len(checked.errors)
+        for column in kind.required:
+            if not raw.get(column, ""):
+                checked.error(number, _("%(column)s is empty.") % {"column": column})
+        if len(checked.errors) > before:
+            continue
+        row = {"_row": number}
+        if kind.slug == "products":
+            row.update(sku=raw["sku"], product_code=raw["product_code"], name=raw.get("name", ""),
+                       product_name=raw.get("product_name", ""), brand=raw.get("brand", ""),
+                       category=raw.get("category", ""), barcode=raw.get("barcode", ""),
+                       size=raw.get("size", ""), colour=raw.get("colour", ""))
+            row["weight_grams"] = _int(raw.get("weight_grams", ""), name="weight_grams", number=number,
+                                       checked=checked, default=0)
+            row["cost"] = _decimal(raw.get("cost", ""), name="cost", number=number, checked=checked,
+                                   default=Decimal("0"))
+            row["base_price"] = _decimal(raw.get("base_price", ""), name="base_price", number=number,
+                                         checked=checked, default=Decimal("0"))
+            row["currency"] = (raw.get("currency") or "BRL").upper()
+            if row["currency"] not in CURRENCY_EXPONENTS:
+                checked.error(number, _("Unknown currency %(value)s.") % {"value": row["currency"]})
+            row["tax_class"] = raw.get("tax_class") or TaxClass.STANDARD
+            if row["tax_class"] not in TaxClass.values:
+                checked.error(number, _("Unknown tax class %(value)s.") % {"value": row["tax_class"]})
+            row["is_active"] = _bool(raw.get("is_active", "1") or "1")
+            if len(row["sku"]) > 64:
+                checked.error(number, _("SKU is longer than 64 characters."))
+            key = ("sku", row["sku"].upper())
+            if row["barcode"]:
+                barcode_key = ("barcode", row["barcode"])
+                if barcode_key in seen:
+                    checked.error(number, _("Barcode %(value)s is already on row %(row)s.")
+                                  % {"value": row["barcode"], "row": seen[barcode_key]})
+                seen.setdefault(barcode_key, number)
+        elif kind.slug == "suppliers":
+            row.update(code=raw["code"], name=raw["name"], email=raw.get("email", ""), phone=raw.get("phone", ""),
+                       contact_name=raw.get("contact_name", ""), currency=(raw.get("currency") or "BRL").upper())
+            row["lead_time_days"] = _int(raw.get("lead_time_days", ""), name="lead_time_days", number=number,
+                                         checked=checked, default=7)
+            if row["email"]:
+                try:
+                    forms.EmailField().clean(row["email"])
+                except forms.ValidationError:
+                    checked.error(number, _("%(value)s is not an e-mail address.") % {"value": row["email"]})
+            if row["currency"] not in CURRENCY_EXPONENTS:
+                checked.error(number, _("Unknown currency %(value)s.") % {"value": row["currency"]})
+            key = ("code", row["code"].upper())
+        else:
+            variant_id = skus.get(raw["sku"].upper())
+            if variant_id is None:
+                checked.error(number, _("Unknown SKU %(value)s.") % {"value": raw["sku"]})
+            elif variant_id in kits:
+                checked.error(number, _("%(value)s is a kit; it holds no stock of its own.") % {"value": raw["sku"]})
+            row["variant_id"] = variant_id
+            row["sku"] = raw["sku"]
+            if "location" in kind.required:
+                row["location_id"] = locations.get(raw["location"].upper())
+                if row["location_id"] is None:
+                    checked.error(number, _("Unknown location %(value)s.") % {"value": raw["location"]})
+            supplier_code = raw.get("supplier", "")
+            row["supplier_id"] = suppliers.get(supplier_code.upper()) if supplier_code else None
+            if supplier_code and row["supplier_id"] is None:
+                checked.error(number, _("Unknown supplier %(value)s.") % {"value": supplier_code})
+            if kind.slug == "stock":
+                row["on_hand"] = _int(raw["on_hand"], name="on_hand", number=number, checked=checked)
+                safety = raw.get("safety_stock", "")
+                row["safety_stock"] = (_int(safety, name="safety_stock", number=number, checked=checked)
+                                       if safety else None)
+                key = (row["variant_id"], row["location_id"])
+            elif kind.slug == "supplier_items":
+                row["supplier_sku"] = raw.get("supplier_sku", "")
+                row["cost"] = _decimal(raw["cost"], name="cost", number=number, checked=checked)
+                row["min_order_quantity"] = _int(raw.get("min_order_quantity", ""), name="min_order_quantity",
+                                                 number=number, checked=checked, minimum=1, default=1)
+                lead = raw.get("lead_time_days", "")
+                row["lead_time_days"] = (_int(lead, name="lead_time_days", number=number, checked=checked)
+                                         if lead else None)
+                key = (row["supplier_id"], row["variant_id"])
+            else:
+                row["reorder_point"] = _int(raw["reorder_point"], name="reorder_point", number=number, checked=checked)
+                row["order_up_to"] = _int(raw["order_up_to"], name="order_up_to", number=number, checked=checked)
+                point, up_to = row["reorder_point"], row["order_up_to"]
+                if point is not None and up_to is not None and up_to <= point:
+                    checked.error(number, _("order_up_to must be above reorder_point."))
+                key = (row["variant_id"], row["location_id"])
+        if key in seen and None not in key:
+            checked.error(number, _("Duplicate of row %(row)s.") % {"row": seen[key]})
+        seen.setdefault(key, number)
+        if len(checked.errors) == before:
+            checked.rows.append(row)
+        if len(checked.errors) >= MAX_ERRORS:
+            checked.error(number, _("Too many errors; validation stopped here."))
+            break
+    return checked
+
+
+# --- applying -----------------------------------------------------------------------------------
+
+
+def _apply_products(rows: list[dict], acting_user) -> int:
+    brands = {}
+    for name in sorted({r["brand"] for r in rows if r["brand"]}):
+        brand = Brand.objects.filter(name__iexact=name).first()
+        if brand is None:
+            brand = Brand.objects.create(name=name, slug=_unique_slug(Brand, name))
+        brands[name] = brand.pk
+    categories = {}
+    for name in sorted({r["category"] for r in rows if r["category"]}):
+        category = Category.objects.filter(path__iexact=name).first()
+        if category is None:
+            category = Category.objects.create(name=name[:120], path=name, slug=_unique_slug(Category, name))
+        categories[name] = category.pk
+    products = {}
+    for row in rows:
+        if row["product_code"] in products:
+            continue
+        products[row["product_code"]] = Product(
+            code=row["product_code"], name=row["product_name"] or row["name"] or row["product_code"],
+            brand_id=brands.get(row["brand"]), category_id=categories.get(row["category"]))
+    Product.objects.bulk_create(list(products.values()), update_conflicts=True, unique_fields=["code"],
+                                update_fields=["name", "brand", "category"], batch_size=2000)
+    product_ids = dict(Product.objects.filter(code__in=products).values_list("code", "pk"))
+    variants = []
+    for row in rows:
+        attributes = {k: row[k] for k in ("size", "colour") if row[k]}
+        name = row["name"] or " ".join([products[row["product_code"]].name, *attributes.values()])
+        variants.append(Variant(
+            product_id=product_ids[row["product_code"]], sku=row["sku"], name=name[:255], barcode=row["barcode"],
+            attributes=attributes, weight_grams=row["weight_grams"], cost=row["cost"],
+            base_price=row["base_price"], currency=row["currency"], tax_class=row["tax_class"],
+            is_active=row["is_active"]))
+    Variant.objects.bulk_create(
+        variants, update_conflicts=True, unique_fields=["sku"], batch_size=2000,
+        update_fields=["product", "name", "barcode", "attributes", "weight_grams", "cost", "base_price", "currency",
+                       "tax_class", "is_active", "updated_at"])
+    services.variant_refresh_search_text(product_ids=product_ids.values())
+    return len(variants)
+
+
+def _unique_slug(model, name: str) -> str:
+    base = slugify(name)[:100] or "item"
+    slug, n = base, 1
+    while model.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def apply(kind: Kind, rows: list[dict], *, acting_user, reference: str) -> int:
+    """Writes validated rows in one transaction; returns how many rows were applied."""
+    with transaction.atomic():
+        if kind.slug == "products":
+            return _apply_products(rows, acting_user)
+        if kind.slug == "stock":
+            services.stock_import_levels(
+                rows=[(r["variant_id"], r["location_id"], r["on_hand"], r["safety_stock"]) for r in rows],
+                reference=reference, acting_user=acting_user)
+            return len(rows)
+        if kind.slug == "suppliers":
+            Supplier.objects.bulk_create(
+                [Supplier(**{k: r[k] for k in ("code", "name", "email", "phone", "contact_name", "currency",
+                                               "lead_time_days")}) for r in rows],
+                update_conflicts=True, unique_fields=["code"],
+                update_fields=["name", "email", "phone", "contact_name", "currency", "lead_time_days"])
+            return len(rows)
+        if kind.slug == "supplier_items":
+            SupplierItem.objects.bulk_create(
+                [SupplierItem(supplier_id=r["supplier_id"], variant_id=r["variant_id"], supplier_sku=r["supplier_sku"],
+                              cost=r["cost"], min_order_quantity=r["min_order_quantity"],
+                              lead_time_days=r["lead_time_days"]) for r in rows],
+                update_conflicts=True, unique_fields=["supplier", "variant"],
+                update_fields=["supplier_sku", "cost", "min_order_quantity", "lead_time_days"], batch_size=2000)
+            return len(rows)
+        ReorderRule.objects.bulk_create(
+            [ReorderRule(variant_id=r["variant_id"], location_id=r["location_id"], reorder_point=r["reorder_point"],
+                         order_up_to=r["order_up_to"], preferred_supplier_id=r["supplier_id"]) for r in rows],
+            update_conflicts=True, unique_fields=["variant", "location"],
+            update_fields=["reorder_point", "order_up_to", "preferred_supplier"], batch_size=2000)
+        return len(rows)
+
+
+# --- jobs ---------------------------------------------------------------------------------------
+
+
+def _import_job_transition(job_id: int, *, to: str, **fields) -> None:
+    """The one place an import job changes status."""
+    if to in (ImportJob.Status.DONE, ImportJob.Status.FAILED, ImportJob.Status.INVALID, ImportJob.Status.READY):
+        fields.setdefault("finished_at", timezone.now())
+    ImportJob.objects.filter(pk=job_id).update(status=to, **fields)
+
+
+def import_job_validate(*, job_id: int) -> None:
+    job = ImportJob.objects.get(pk=job_id)
+    kind = KINDS[job.kind]
+    try:
+        rows = read_rows(bytes(job.data), job.filename)
+    except ImportFailed as exc:
+        _import_job_transition(job.pk, to=ImportJob.Status.INVALID, errors=[[0, exc.message]])
+        return
+    ImportJob.objects.filter(pk=job.pk).update(rows_total=len(rows))
+    checked = validate(kind, rows)
+    preview = [{k: str(v) for k, v in row.items() if not k.endswith("_id")} for row in checked.rows[:PREVIEW_ROWS]]
+    _import_job_transition(
+        job.pk, to=ImportJob.Status.INVALID if checked.errors else ImportJob.Status.READY,
+        errors=[list(e) for e in checked.errors], preview=preview, rows_done=len(rows),
+    )
+
+
+def import_job_apply(*, job_id: int, acting_user) -> None:
+    """Applies a validated job (re-validating it: the data may have changed since the preview)."""
+    job = ImportJob.objects.get(pk=job_id)
+    kind = KINDS[job.kind]
+    rows = read_rows(bytes(job.data), job.filename)
+    checked = validate(kind, rows)
+    if checked.errors:
+        _import_job_transition(job.pk, to=ImportJob.Status.INVALID, errors=[list(e) for e in checked.errors])
+        return
+    try:
+        count = apply(kind, checked.rows, acting_user=acting_user, reference=f"import:{job.pk}")
+    except InventoryError as exc:
+        _import_job_transition(job.pk, to=ImportJob.Status.FAILED, message=exc.message)
+        return
+    _import_job_transition(job.pk, to=ImportJob.Status.DONE, rows_done=count,
+                           message=_("%(count)s row(s) applied.") % {"count": count})
+
+
+def _start(job: ImportJob, *, step: str, acting_user) -> None:
+    from inventory.tasks import import_job_task
+
+    if job.rows_total > BACKGROUND_ROWS or len(job.data) > 400_000:
+        transaction.on_commit(lambda: import_job_task.delay(job.pk, step, acting_user.pk if acting_user else None))
+    elif step == "validate":
+        import_job_validate(job_id=job.pk)
+    else:
+        import_job_apply(job_id=job.pk, acting_user=acting_user)
+
+
+# --- views --------------------------------------------------------------------------------------
+
+
+def import_view(request, kind: str):
+    kind_obj = KINDS[kind]
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        job = ImportJob.objects.create(kind=kind, filename=upload.name[:200], data=upload.read(),
+                                       created_by=request.user)
+        _start(job, step="validate", acting_user=request.user)
+        return redirect("inventory:import_job", pk=job.pk)
+    jobs = ImportJob.objects.filter(kind=kind, created_by=request.user).defer("data")[:10]
+    return render(request, "inventory/import.html", {"form": form, "kind": kind_obj, "jobs": jobs},
+                  status=422 if request.method == "POST" else 200)
+
+
+def import_job_status(request, pk: int):
+    job = get_object_or_404(ImportJob.objects.defer("data"), pk=pk)
+    kind = KINDS.get(job.kind)
+    if kind is None or not (job.created_by_id == request.user.pk or request.user.is_superuser):
+        raise Http404
+    if not has_permission(request.user, kind.permission):
+        raise Http404
+    if request.method == "POST" and request.POST.get("confirm") == "1":
+        if job.status != ImportJob.Status.READY:
+            messages.error(request, _("This import cannot be applied (status: %(status)s).")
+                           % {"status": job.get_status_display()})
+        else:
+            _import_job_transition(job.pk, to=ImportJob.Status.APPLYING, rows_done=0, finished_at=None)
+            job.refresh_from_db()
+            _start(job, step="apply", acting_user=request.user)
+        return redirect("inventory:import_job", pk=job.pk)
+    job.refresh_from_db(fields=["status", "rows_done", "rows_total", "errors", "preview", "message"])
+    template = "inventory/import_job.html#status" if request.htmx else "inventory/import_job.html"
+    columns = list(job.preview[0].keys()) if job.preview else []
+    return render(request, template, {"job": job, "kind": kind, "columns": columns,
+                                      "running": job.status in (ImportJob.Status.VALIDATING,
+                                                                ImportJob.Status.APPLYING)})
+
+
+# --- exports ------------------------------------------------------------------------------------
+
+
+def export_rows(kind: Kind):
+    if kind.slug == "products":
+        rows = Variant.objects.select_related("product", "product__brand", "product__category").order_by("sku")
+        for v in rows.iterator(chunk_size=2000):
+            p = v.product
+            yield [v.sku, v.name, p.code, p.name, p.brand.name if p.brand else "",
+                   p.category.path if p.category else "",
+                   v.barcode, v.attributes.get("size", ""), v.attributes.get("colour", ""), v.weight_grams, v.cost,
+                   v.base_price, v.currency, v.tax_class, int(v.is_active)]
+    elif kind.slug == "stock":
+        rows = StockLevel.objects.values_list("variant__sku", "location__code", "on_hand", "safety_stock")
+        yield from rows.order_by("variant__sku", "location__code").iterator(chunk_size=5000)
+    elif kind.slug == "suppliers":
+        yield from Supplier.objects.order_by("code").values_list(*kind.columns)
+    elif kind.slug == "supplier_items":
+        yield from SupplierItem.objects.order_by("supplier__code", "variant__sku").values_list(
+            "supplier__code", "variant__sku", "supplier_sku", "cost", "min_order_quantity", "lead_time_days")
+    else:
+        yield from ReorderRule.objects.order_by("variant__sku", "location__code").values_list(
+            "variant__sku", "location__code", "reorder_point", "order_up_to", "preferred_supplier__code")
+
+
+def export_view(request, kind: str):
+    kind_obj = KINDS[kind]
+    file_format = request.GET.get("format", "csv")
+    if file_format not in ("csv", "xlsx"):
+        file_format = "csv"
+    dataset = tablib.Dataset(headers=kind_obj.columns)
+    for row in export_rows(kind_obj):
+        dataset.append(["" if value is None else value for value in row])
+    content_type = ("text/csv; charset=utf-8" if file_format == "csv"
+                    else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(dataset.export(file_format), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{kind}.{file_format}"'
+    return response
