@@ -58,11 +58,12 @@ def daily_sales(filters: ReportFilter, *, covered: date | None) -> list[SalesRow
     split = filters.start - timedelta(days=1)
     if covered is not None and not filters.location_id:
         split = min(max(covered, split), filters.end)
-    rollup_qs = DailySales.objects.filter(day__gte=filters.start, day__lte=split)
-    if filters.channel_id:
-        rollup_qs = rollup_qs.filter(channel_id=filters.channel_id)
-    for r in rollup_qs.values_list("day", "channel_id", "orders", "units", "revenue", "discount", "tax", "cancelled"):
-        rows.append(SalesRow(*r))
+    if split >= filters.start:
+        rollup_qs = DailySales.objects.filter(day__gte=filters.start, day__lte=split)
+        if filters.channel_id:
+            rollup_qs = rollup_qs.filter(channel_id=filters.channel_id)
+        fields = ("day", "channel_id", "orders", "units", "revenue", "discount", "tax", "cancelled")
+        rows.extend(SalesRow(*r) for r in rollup_qs.values_list(*fields))
     live_start = split + timedelta(days=1)
     if live_start <= filters.end:
         sql, params = rollups.sales_select_sql(channel_id=filters.channel_id, location_id=filters.location_id)
@@ -356,7 +357,7 @@ def _collect(dim: Dimension, f: ReportFilter, covered: date | None) -> dict:
         sales = sales.annotate(weekday=ExtractIsoWeekDay("day"))
     if dim.rollup_path:
         for key, orders, units, revenue, cost in products.order_by().values_list(dim.rollup_path).annotate(
-                Sum("orders"), Sum("units"), Sum("revenue"), Sum("cost")):
+                n_orders=Sum("orders"), n_units=Sum("units"), s_revenue=Sum("revenue"), s_cost=Sum("cost")):
             r = row(key)
             r.units += units or 0
             r.line_revenue += revenue or ZERO
@@ -366,7 +367,7 @@ def _collect(dim: Dimension, f: ReportFilter, covered: date | None) -> dict:
                 r.revenue += revenue or ZERO
         if dim.order_path is not None:
             for key, orders, revenue in sales.order_by().values_list(dim.rollup_path).annotate(
-                    Sum("orders"), Sum("revenue")):
+                    n_orders=Sum("orders"), s_revenue=Sum("revenue")):
                 r = row(key)
                 r.orders += orders or 0
                 r.revenue += revenue or ZERO
@@ -376,7 +377,8 @@ def _collect(dim: Dimension, f: ReportFilter, covered: date | None) -> dict:
     if dim.weekday:
         lines = lines.annotate(weekday=_weekday_of("order__placed_at"))
     for key, orders, units, revenue, cost in lines.values_list(dim.line_path).annotate(
-            Count("order_id", distinct=True), Sum("quantity"), Sum("line_total"), Sum(_line_cost())):
+            n_orders=Count("order_id", distinct=True), n_units=Sum("quantity"), s_revenue=Sum("line_total"),
+            s_cost=Sum(_line_cost())):
         r = row(key)
         r.units += units or 0
         r.line_revenue += revenue or ZERO
@@ -388,7 +390,8 @@ def _collect(dim: Dimension, f: ReportFilter, covered: date | None) -> dict:
         orders_qs = _live_orders(f, live_start)
         if dim.weekday:
             orders_qs = orders_qs.annotate(weekday=_weekday_of("placed_at"))
-        for key, orders, revenue in orders_qs.values_list(dim.order_path).annotate(Count("id"), Sum("total")):
+        for key, orders, revenue in orders_qs.values_list(dim.order_path).annotate(
+                n_orders=Count("id"), s_revenue=Sum("total")):
             r = row(key)
             r.orders += orders or 0
             r.revenue += revenue or ZERO

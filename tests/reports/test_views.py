@@ -1,0 +1,200 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+from django.utils import timezone
+
+from oms.models import AuditEntry
+from reports import rollups
+from reports.selectors import DIMENSIONS
+from tests.reports.factories import LocationFactory, StockLevelFactory, days_ago, make_order
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def optional_tiles() -> int:
+    """Queries of the tiles whose models may or may not have landed yet (payments, returns)."""
+    from reports.selectors import optional_model
+
+    return sum(model is not None for model in (optional_model("payments", "Payment"),
+                                               optional_model("orders", "ReturnRequest", "Return", "RMA")))
+
+
+def _orders(world, n: int, *, day: int = 2):
+    for i in range(n):
+        make_order(channel=world["phone" if i % 2 else "web"], placed_at=days_ago(day + i % 5),
+                   lines=[(world["shirt"], 1 + i % 3, "25.00"), (world["mug"], 1, "12.00")],
+                   customer=world["ana" if i % 3 else "bruno"], state="SP" if i % 2 else "RJ",
+                   source_code=f"SRC{i % 2}", promised_date=timezone.localdate() - timedelta(days=i % 3 - 1))
+
+
+def test_dashboard_shows_periods_channels_and_open_orders(role_client, world):
+    make_order(channel=world["phone"], lines=[(world["shirt"], 2, "25.00")])
+    make_order(channel=world["web"], placed_at=days_ago(3), lines=[(world["mug"], 1, "12.00")], status="on_hold")
+    make_order(channel=world["web"], placed_at=days_ago(10), lines=[(world["mug"], 1, "12.00")],
+               promised_date=timezone.localdate() - timedelta(days=2))
+    StockLevelFactory(variant=world["mug"], on_hand=2, reserved=2)
+    rollups.refresh_rollups(days=None)
+    client = role_client("manager")
+    response = client.get(reverse("reports:dashboard"))
+    assert response.status_code == 200
+    board = response.context["board"]
+    today, week, month = board.periods
+    assert (today.current.orders, today.current.revenue) == (1, Decimal("50.0000"))
+    assert (week.current.orders, month.current.orders) == (2, 3)
+    assert board.open_orders["on_hold"] == 1
+    assert board.open_orders["late"] == 1
+    assert board.low_stock == 1
+    assert [name for name, _n, _r in board.by_channel] == ["Phone", "Web"]
+    assert b'hx-trigger="every 5s"' in response.content
+    assert b"<svg" in response.content
+    assert AuditEntry.objects.filter(verb="report_view", object_type="reports.dashboard").count() == 1
+
+
+def test_dashboard_poll_renders_the_panel_only_and_is_not_audited(role_client, world):
+    client = role_client("manager")
+    response = client.get(reverse("reports:dashboard"), **HTMX)
+    assert response.status_code == 200
+    assert response.content.lstrip().startswith(b'<div id="dashboard-panel"')
+    assert AuditEntry.objects.filter(verb="report_view").count() == 0
+
+
+def test_dashboard_moves_when_an_order_is_placed(role_client, world):
+    client = role_client("manager")
+    before = client.get(reverse("reports:dashboard"), **HTMX).context["board"].periods[0].current.orders
+    make_order(channel=world["phone"], lines=[(world["shirt"], 1, "25.00")])
+    after = client.get(reverse("reports:dashboard"), **HTMX).context["board"].periods[0].current.orders
+    assert (before, after) == (0, 1)
+
+
+@pytest.mark.parametrize(("query", "base"), [("", 15), ("?start=2020-01-01&end=2020-02-01", 14),
+                                             ("?location=1&channel=1", 14)])
+def test_dashboard_query_count_does_not_grow_with_orders(role_client, world, django_assert_num_queries, query,
+                                                         base):
+    LocationFactory()
+    client = role_client("manager")
+    client.get(reverse("reports:dashboard"))  # warm the session
+    _orders(world, 3)
+    rollups.refresh_rollups(days=None)
+    expected = base + optional_tiles()
+    with django_assert_num_queries(expected):
+        client.get(reverse("reports:dashboard") + query)
+    _orders(world, 30, day=0)
+    with django_assert_num_queries(expected):
+        assert client.get(reverse("reports:dashboard") + query).status_code == 200
+
+
+def test_dashboard_bad_dates_give_a_message_not_an_error(role_client, world):
+    response = role_client("manager").get(reverse("reports:dashboard") + "?start=bad&end=2026-13-01")
+    assert response.status_code == 200
+    assert "Dates must look like 2026-01-31." in response.content.decode()
+
+
+# session, user, 2 permission lookups, groups, channels, rollup state, audit insert = 8; then per period two
+# queries (four where both rollups are read), and one for the labels when the keys name rows in a table.
+TOP_QUERIES = {"products": 14, "brands": 14, "categories": 14, "channels": 18, "weekdays": 17, "customers": 14,
+               "orders": 14, "states": 13, "agents": 13, "source_codes": 13, "campaigns": 13}
+
+
+@pytest.mark.parametrize("dim", list(DIMENSIONS))
+def test_top_query_count_is_fixed_for_every_dimension(role_client, world, django_assert_num_queries, dim):
+    client = role_client("manager")
+    client.get(reverse("reports:kpis"))
+    _orders(world, 4)
+    rollups.refresh_rollups(days=None)
+    url = reverse("reports:top") + f"?dim={dim}"
+    with django_assert_num_queries(TOP_QUERIES[dim]):
+        assert client.get(url).status_code == 200
+    _orders(world, 20, day=0)
+    with django_assert_num_queries(TOP_QUERIES[dim]):
+        response = client.get(url + "&sort=-units")
+    assert response.status_code == 200
+    assert response.context["rows"]
+
+
+def test_top_products_with_margin_and_comparison(role_client, world):
+    make_order(channel=world["web"], placed_at=days_ago(2), lines=[(world["shirt"], 2, "25.00")])
+    make_order(channel=world["web"], placed_at=days_ago(40), lines=[(world["shirt"], 1, "25.00")])
+    make_order(channel=world["web"], lines=[(world["mug"], 5, "12.00")])
+    rollups.refresh_rollups(days=None)
+    response = role_client("manager").get(reverse("reports:top") + "?dim=products")
+    rows = {r.label.split(" · ")[0]: r for r in response.context["rows"]}
+    shirt, mug = rows["R-SHIRT"], rows["R-MUG"]
+    assert (shirt.units, shirt.revenue, shirt.cost, shirt.margin, shirt.previous_revenue) == (
+        2, Decimal("50.0000"), Decimal("20.0000"), Decimal("30.0000"), Decimal("25.0000"))
+    assert shirt.change == pytest.approx(100.0)
+    assert (mug.units, mug.revenue, mug.cost) == (5, Decimal("60.0000"), Decimal("20.0000"))
+    assert [r.label.split(" · ")[0] for r in response.context["rows"]] == ["R-MUG", "R-SHIRT"]
+    assert "Margin" in response.content.decode()
+    assert AuditEntry.objects.filter(verb="report_view", object_id="products").count() == 1
+
+
+def test_top_customers_states_and_weekdays(role_client, world):
+    make_order(channel=world["web"], placed_at=days_ago(2), lines=[(world["shirt"], 2, "25.00")],
+               customer=world["ana"], state="RJ")
+    make_order(channel=world["web"], placed_at=days_ago(2), lines=[(world["mug"], 1, "12.00")],
+               customer=world["bruno"], state="SP")
+    make_order(channel=world["web"], lines=[(world["mug"], 1, "12.00")], customer=world["bruno"], state="SP")
+    rollups.refresh_rollups(days=None)
+    client = role_client("manager")
+    customers = client.get(reverse("reports:top") + "?dim=customers").context["rows"]
+    assert [(r.label, r.orders, r.revenue) for r in customers] == [("Ana", 1, Decimal("50.0000")),
+                                                                   ("Bruno", 2, Decimal("24.0000"))]
+    states = client.get(reverse("reports:top") + "?dim=states&sort=label").context["rows"]
+    assert [(r.label, r.orders) for r in states] == [("RJ", 1), ("SP", 2)]
+    weekdays = client.get(reverse("reports:top") + "?dim=weekdays").context["rows"]
+    assert sum(r.orders for r in weekdays) == 3
+
+
+def test_cost_and_margin_hidden_without_view_cost(client, make_user, world):
+    user = make_user()
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["use_back_office", "view_reports"],
+                                                         content_type__app_label="oms"))
+    client.force_login(user)
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 2, "25.00")])
+    response = client.get(reverse("reports:top") + "?dim=products&sort=-margin")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Margin" not in html and "20.00" not in html
+
+
+def test_top_channel_filter(role_client, world):
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 2, "25.00")])
+    make_order(channel=world["phone"], placed_at=days_ago(1), lines=[(world["mug"], 2, "12.00")])
+    rows = role_client("manager").get(reverse("reports:top") + f"?dim=products&channel={world['phone'].pk}")
+    assert [r.units for r in rows.context["rows"]] == [2]
+    assert rows.context["rows"][0].label.startswith("R-MUG")
+
+
+def test_kpis_page(role_client, world, django_assert_num_queries):
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 2, "25.00")])
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["mug"], 2, "12.00")], status="cancelled")
+    client = role_client("manager")
+    client.get(reverse("reports:top"))
+    with django_assert_num_queries(12):
+        response = client.get(reverse("reports:kpis"))
+    k = response.context["k"]
+    assert (k["orders"], k["units"], k["cancelled"], k["cancellation_rate"]) == (1, 2, 1, 50.0)
+    assert k["revenue"] == Decimal("50.0000")
+
+
+def test_forecast_page(role_client, world, django_assert_num_queries):
+    for day in range(1, 40):
+        make_order(channel=world["web"], placed_at=days_ago(day), lines=[(world["shirt"], 2, "25.00")])
+    rollups.refresh_rollups(days=None)
+    client = role_client("manager")
+    client.get(reverse("reports:kpis"))
+    with django_assert_num_queries(8):
+        response = client.get(reverse("reports:forecast") + "?sku=r-shirt")
+    result = response.context["result"]
+    assert result.per_day == pytest.approx(2.0, abs=0.01)
+    assert result.backtest_wape == pytest.approx(0.0, abs=0.01)
+    assert b"<svg" in response.content
+    missing = client.get(reverse("reports:forecast") + "?sku=NOPE")
+    assert "No SKU NOPE." in missing.content.decode()
+
+
+def test_agent_cannot_open_reports(role_client):
+    assert role_client("agent").get(reverse("reports:dashboard")).status_code == 403
