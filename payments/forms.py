@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from oms.money import CURRENCY_CHOICES, default_currency
-from payments.models import GiftCard
+from payments.models import GiftCard, Payment
 
 
 class GiftCardIssueForm(forms.Form):
@@ -29,7 +29,8 @@ EXPORT_FORMATS = [("generic", _("Generic CSV")), ("dynamics_gp", _("Microsoft Dy
 
 
 class JournalExportForm(forms.Form):
-    format = forms.ChoiceField(label=_("Layout"), choices=EXPORT_FORMATS)
+    format = forms.ChoiceField(label=_("Layout"), choices=EXPORT_FORMATS,
+                               widget=forms.Select(attrs={"autofocus": True}))
     since = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -42,3 +43,32 @@ class JournalExportForm(forms.Form):
 
 class SettlementUploadForm(forms.Form):
     file = forms.FileField(label=_("Settlement file (CSV)"))
+
+
+class PaymentAddForm(forms.Form):
+    method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
+    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+    card_token = forms.CharField(required=False, widget=forms.HiddenInput, max_length=120)
+    gift_card_code = forms.CharField(label=_("Gift card code"), required=False, max_length=40,
+                                     widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    paypal_email = forms.EmailField(label=_("PayPal e-mail"), required=False)
+    check_number = forms.CharField(label=_("Check number"), required=False, max_length=20)
+    terms_days = forms.IntegerField(label=_("Terms (days)"), required=False, min_value=0, max_value=365)
+
+    def clean(self):
+        data = super().clean()
+        method = data.get("method")
+        if method == Payment.Method.CARD and not data.get("card_token"):
+            raise forms.ValidationError(_("Enter the card in the secure card field and press “Use card” first."))
+        if method in (Payment.Method.GIFT_CARD, Payment.Method.STORE_CREDIT) and not data.get("gift_card_code"):
+            self.add_error("gift_card_code", _("Enter the gift card code."))
+        if method == Payment.Method.PAYPAL and not data.get("paypal_email"):
+            self.add_error("paypal_email", _("Enter the customer's PayPal e-mail."))
+        return data
+
+
+class AmountForm(forms.Form):
+    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=200)
+    reference = forms.CharField(label=_("Reference"), required=False, max_length=60)

@@ -108,22 +108,22 @@ def giftcard_redeem(*, amount, reference: str, acting_user, code: str = "", card
             .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
             .update(balance=F("balance") - amount)
         )
-        if not spent:
-            card.refresh_from_db()
-            if card.status != GiftCard.Status.ACTIVE:
-                raise GiftCardError(_("The card is disabled."), code="gift_card_disabled")
-            if card.expires_on and card.expires_on < today:
-                raise GiftCardError(_("The card expired on %(date)s.") % {"date": card.expires_on},
-                                    code="gift_card_expired")
-            raise GiftCardError(_("The card's balance (%(balance)s) is less than %(amount)s.")
-                                % {"balance": card.balance, "amount": amount}, code="insufficient_balance")
-        balance = GiftCard.objects.values_list("balance", flat=True).get(pk=card.pk)
-        entry = journal_post(lines=[dr(LIABILITY[card.kind], amount), cr(credit_account, amount)],
-                             memo=f"{card.get_kind_display()} redeemed ••••{card.last4}", reference=reference,
-                             currency=card.currency, acting_user=acting_user)
-        return GiftCardTransaction.objects.create(card=card, kind=GiftCardTransaction.Kind.REDEEM, amount=-amount,
-                                                  balance_after=balance, reference=reference[:60],
-                                                  journal_entry=entry, created_by=_user(acting_user))
+        if spent:
+            balance = GiftCard.objects.values_list("balance", flat=True).get(pk=card.pk)
+            entry = journal_post(lines=[dr(LIABILITY[card.kind], amount), cr(credit_account, amount)],
+                                 memo=f"{card.get_kind_display()} redeemed ••••{card.last4}", reference=reference,
+                                 currency=card.currency, acting_user=acting_user)
+            return GiftCardTransaction.objects.create(
+                card=card, kind=GiftCardTransaction.Kind.REDEEM, amount=-amount, balance_after=balance,
+                reference=reference[:60], journal_entry=entry, created_by=_user(acting_user))
+    # Nothing was changed; say why (outside the block, so a caller's transaction stays usable).
+    card.refresh_from_db()
+    if card.status != GiftCard.Status.ACTIVE:
+        raise GiftCardError(_("The card is disabled."), code="gift_card_disabled")
+    if card.expires_on and card.expires_on < today:
+        raise GiftCardError(_("The card expired on %(date)s.") % {"date": card.expires_on}, code="gift_card_expired")
+    raise GiftCardError(_("The card's balance (%(balance)s) is less than %(amount)s.")
+                        % {"balance": card.balance, "amount": amount}, code="insufficient_balance")
 
 
 def giftcard_reload(*, card_id: int, amount, reference: str, acting_user,

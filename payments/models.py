@@ -226,6 +226,12 @@ class Payment(models.Model):
     def refundable(self):
         return self.captured_amount - self.refunded_amount
 
+    @property
+    def voidable(self) -> bool:
+        return (self.status in (self.Status.PENDING, self.Status.AUTHORIZED, self.Status.PARTIALLY_CAPTURED,
+                                self.Status.FAILED)
+                and self.method not in (self.Method.GIFT_CARD, self.Method.STORE_CREDIT))
+
 
 class PaymentTransaction(models.Model):
     """Each call to the processor (or each offline money event): authorize, capture, void, refund, confirm."""

@@ -19,3 +19,21 @@ urlpatterns = [
     path("finance/gift-cards/<int:pk>/disable/", views.giftcard_disable_view, name="giftcard_disable"),
     path("payments/gift-card-lookup/", views.giftcard_lookup_view, name="giftcard_lookup"),
 ]
+
+urlpatterns += [
+    path("payments/order/<int:order_id>/", views.order_payments_view, name="order_payments"),
+    path("payments/order/<int:order_id>/add/", views.payment_add, name="payment_add"),
+    path("payments/<int:pk>/capture/", views.payment_capture_view, name="payment_capture"),
+    path("payments/<int:pk>/void/", views.payment_void_view, name="payment_void"),
+    path("payments/<int:pk>/refund/", views.payment_refund_view, name="payment_refund"),
+    path("payments/<int:pk>/confirm/", views.payment_confirm_view, name="payment_confirm"),
+    path("payments/<int:pk>/pix.svg", views.pix_qr, name="pix_qr"),
+    path("payments/webhooks/pix/", views.pix_webhook, name="pix_webhook"),
+    path("finance/payments/", views.payment_list, name="payment_list"),
+    path("finance/invoices/", views.invoice_list, name="invoice_list"),
+    path("finance/invoices/<int:pk>/payment/", views.invoice_payment_view, name="invoice_payment"),
+    path("finance/ar-aging/", views.ar_aging_view, name="ar_aging"),
+    path("finance/reconciliation/", views.reconciliation_list, name="reconciliation"),
+    path("finance/reconciliation/upload/", views.settlement_upload, name="settlement_upload"),
+    path("finance/reconciliation/<int:pk>/", views.settlement_detail, name="settlement_detail"),
+]

@@ -1,25 +1,51 @@
 
 
+import hashlib
+import hmac
+import json
+import uuid
+
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Count, Q, Sum
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from oms.access import has_permission
 from oms.audit import audit_access, client_ip
 from oms.listing import paginate, sort_queryset
-from oms.money import CURRENCY_CHOICES
-from payments.errors import PaymentError
+from oms.money import CURRENCY_CHOICES, ZERO, quantize
+from payments import pix
+from payments.errors import AmountError, PaymentError
 from payments.exports import export_csv
-from payments.forms import GiftCardIssueForm, GiftCardLookupForm, JournalExportForm
+from payments.forms import (
+    AmountForm,
+    GiftCardIssueForm,
+    GiftCardLookupForm,
+    JournalExportForm,
+    PaymentAddForm,
+    SettlementUploadForm,
+)
 from payments.giftcards import giftcard_disable, giftcard_issue, giftcard_lookup
 from payments.ledger import trial_balance
-from payments.models import GiftCard, JournalEntry
+from payments.models import GiftCard, Invoice, JournalEntry, Payment, SettlementBatch, SettlementLine
+from payments.reconciliation import settlement_import, unsettled_transactions
+from payments.selectors import ar_aging, order_payment_summary, order_payments
+from payments.services import (
+    invoice_record_payment,
+    payment_authorize,
+    payment_capture,
+    payment_confirm,
+    payment_refund,
+    payment_void,
+    pix_confirm,
+)
 
 # --- General ledger -------------------------------------------------------------------------
 
@@ -148,3 +174,261 @@ def giftcard_disable_view(request, pk: int):
     return redirect("payments:giftcard_detail", pk=card.pk)
 
 
+
+
+# --- Payments on an order -------------------------------------------------------------------
+
+
+def _order(order_id: int):
+    """The order row, looked up through the payment's foreign key (payments never imports orders)."""
+    model = Payment._meta.get_field("order").remote_field.model
+    return get_object_or_404(model.objects.only("id", "number", "total", "currency", "status"), pk=order_id)
+
+
+def _panel(request, order, *, form=None, error: str = "", status: int = 200):
+    payments = order_payments(order_id=order.pk)
+    context = {
+        "order": order, "payments": payments, "summary": order_payment_summary(order_id=order.pk),
+        "form": form or PaymentAddForm(initial={"idempotency_key": uuid.uuid4().hex, "method": "card"}),
+        "error": error, "methods": Payment.Method.choices,
+    }
+    summary = context["summary"]
+    context["due"] = max((order.total or ZERO) - summary["covered"], ZERO)
+    if form is None:
+        context["form"].initial["amount"] = quantize(context["due"], order.currency) if context["due"] else None
+    template = "payments/order_payments.html#panel" if request.htmx else "payments/order_payments.html"
+    return render(request, template, context, status=status)
+
+
+def order_payments_view(request, order_id: int):
+    return _panel(request, _order(order_id))
+
+
+@require_POST
+def payment_add(request, order_id: int):
+    order = _order(order_id)
+    form = PaymentAddForm(request.POST)
+    if not form.is_valid():
+        return _panel(request, order, form=form, status=422)
+    data = form.cleaned_data
+    method = data["method"]
+    details: dict = {}
+    if method in (Payment.Method.GIFT_CARD, Payment.Method.STORE_CREDIT):
+        details["code"] = data["gift_card_code"]
+    elif method == Payment.Method.PAYPAL:
+        details["email"] = data["paypal_email"]
+    elif method == Payment.Method.CHECK:
+        details["check_number"] = data["check_number"]
+    elif method == Payment.Method.INVOICE:
+        details["terms_days"] = data["terms_days"] or 30
+    try:
+        payment_authorize(order_id=order.pk, method=method, amount=data["amount"], currency=order.currency,
+                          token=data["card_token"], details=details, idempotency_key=f"panel:{data['idempotency_key']}",
+                          acting_user=request.user)
+    except PaymentError as exc:
+        # The retry needs a fresh key: the declined attempt keeps its own.
+        retry = PaymentAddForm(initial={**data, "idempotency_key": uuid.uuid4().hex, "card_token": ""})
+        return _panel(request, order, form=retry, error=_("%(message)s (code: %(code)s)") % {
+            "message": exc.message, "code": exc.code}, status=422)
+    return _after_action(request, order, _("Payment recorded."))
+
+
+def _after_action(request, order, message: str):
+    if request.htmx:
+        response = _panel(request, order)
+        response["HX-Trigger"] = json.dumps({"oms:toast": str(message), "payments:changed": ""})
+        return response
+    messages.success(request, message)
+    return redirect("payments:order_payments", order_id=order.pk)
+
+
+def _payment_action(request, pk: int, action):
+    payment = get_object_or_404(Payment, pk=pk)
+    order = _order(payment.order_id)
+    try:
+        message = action(payment)
+    except PaymentError as exc:
+        if request.htmx:
+            return _panel(request, order, error=exc.message, status=422)
+        messages.error(request, exc.message)
+        return redirect("payments:order_payments", order_id=order.pk)
+    return _after_action(request, order, message)
+
+
+@require_POST
+def payment_capture_view(request, pk: int):
+    def act(payment):
+        form = AmountForm(request.POST)
+        if not form.is_valid():
+            raise AmountError(_("Enter an amount greater than zero."))
+        payment_capture(payment_id=payment.pk, amount=form.cleaned_data["amount"],
+                        reference=form.cleaned_data["reference"] or f"manual:{uuid.uuid4().hex[:12]}",
+                        acting_user=request.user)
+        return _("Captured.")
+
+    return _payment_action(request, pk, act)
+
+
+@require_POST
+def payment_void_view(request, pk: int):
+    def act(payment):
+        payment_void(payment_id=payment.pk, acting_user=request.user)
+        return _("Voided.")
+
+    return _payment_action(request, pk, act)
+
+
+@require_POST
+def payment_refund_view(request, pk: int):
+    def act(payment):
+        form = AmountForm(request.POST)
+        if not form.is_valid():
+            raise AmountError(_("Enter an amount greater than zero."))
+        if not form.cleaned_data["reason"].strip():
+            raise PaymentError(_("Give a reason for the refund."), code="reason_required", field="reason")
+        payment_refund(payment_id=payment.pk, amount=form.cleaned_data["amount"], reason=form.cleaned_data["reason"],
+                       reference=form.cleaned_data["reference"], acting_user=request.user)
+        return _("Refunded.")
+
+    return _payment_action(request, pk, act)
+
+
+@require_POST
+def payment_confirm_view(request, pk: int):
+    def act(payment):
+        payment_confirm(payment_id=payment.pk, reference=request.POST.get("reference", "")[:60],
+                        acting_user=request.user)
+        return _("Payment received.")
+
+    return _payment_action(request, pk, act)
+
+
+def pix_qr(request, pk: int):
+    payment = get_object_or_404(Payment, pk=pk, method=Payment.Method.PIX)
+    code = payment.instructions.get("copy_paste")
+    if not code:
+        raise Http404
+    return HttpResponse(pix.qr_svg(code), content_type="image/svg+xml")
+
+
+@csrf_exempt  # called by the PIX provider, authenticated by its HMAC signature
+@require_POST
+def pix_webhook(request):
+    secret = getattr(settings, "PAYMENTS_PIX_WEBHOOK_SECRET", settings.SECRET_KEY).encode()
+    expected = hmac.new(secret, request.body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, request.headers.get("X-Signature", "")):
+        return JsonResponse({"code": "bad_signature", "message": "The signature does not match."}, status=403)
+    try:
+        body = json.loads(request.body)
+        txid, amount, e2e = str(body["txid"]), str(body["amount"]), str(body.get("end_to_end_id", ""))[:60]
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"code": "bad_payload", "message": "Expected JSON with txid and amount."}, status=400)
+    try:
+        txn = pix_confirm(txid=txid, amount=amount, end_to_end_id=e2e)
+    except PaymentError as exc:
+        return JsonResponse({"code": exc.code, "message": exc.message}, status=422)
+    return JsonResponse({"status": "confirmed", "payment": txn.payment_id})
+
+
+# --- Finance lists --------------------------------------------------------------------------
+
+PAYMENT_SORTS = {"created": "created_at", "amount": "amount", "status": "status", "method": "method"}
+
+
+def payment_list(request):
+    params = request.GET
+    rows = Payment.objects.select_related("order", "gift_card")
+    if method := params.get("method"):
+        rows = rows.filter(method=method)
+    if status := params.get("status"):
+        rows = rows.filter(status=status)
+    if q := params.get("q", "").strip():
+        rows = rows.filter(Q(order__number__iexact=q) | Q(gateway_reference=q) | Q(card_last4=q[-4:]))
+    rows = sort_queryset(rows, params.get("sort"), PAYMENT_SORTS, "-created_at")
+    page = paginate(request, rows)
+    template = "payments/payment_list.html#table" if request.htmx else "payments/payment_list.html"
+    return render(request, template, {"page": page, "methods": Payment.Method.choices,
+                                      "statuses": Payment.Status.choices})
+
+
+INVOICE_SORTS = {"number": "number", "due": "due_on", "issued": "issued_on", "amount": "amount",
+                 "customer": "customer_name"}
+
+
+def invoice_list(request):
+    params = request.GET
+    rows = Invoice.objects.select_related("order")
+    if status := params.get("status"):
+        rows = rows.filter(status=status)
+    if params.get("overdue"):
+        rows = rows.filter(status=Invoice.Status.OPEN, due_on__lt=timezone.localdate())
+    if q := params.get("q", "").strip():
+        rows = rows.filter(Q(number__iexact=q) | Q(customer_name__icontains=q) | Q(order__number__iexact=q))
+    rows = sort_queryset(rows, params.get("sort"), INVOICE_SORTS, "due_on")
+    page = paginate(request, rows)
+    template = "payments/invoice_list.html#table" if request.htmx else "payments/invoice_list.html"
+    return render(request, template, {"page": page, "statuses": Invoice.Status.choices,
+                                      "today": timezone.localdate()})
+
+
+@require_POST
+def invoice_payment_view(request, pk: int):
+    invoice = get_object_or_404(Invoice, pk=pk)
+    form = AmountForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise AmountError(_("Enter an amount greater than zero."))
+        invoice_record_payment(invoice_id=invoice.pk, amount=form.cleaned_data["amount"],
+                               reference=form.cleaned_data["reference"], acting_user=request.user)
+    except PaymentError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Payment recorded on %(number)s.") % {"number": invoice.number})
+    return redirect("payments:invoice_list")
+
+
+def ar_aging_view(request):
+    as_of = parse_date(request.GET.get("as_of", "") or "") or None
+    currency = request.GET.get("currency") or None
+    aging = ar_aging(as_of=as_of, currency=currency)
+    return render(request, "payments/ar_aging.html", {"aging": aging, "currencies": CURRENCY_CHOICES,
+                                                      "currency": currency})
+
+
+# --- Settlement reconciliation --------------------------------------------------------------
+
+
+def reconciliation_list(request):
+    batches = SettlementBatch.objects.select_related("imported_by").annotate(
+        matched=Count("lines", filter=Q(lines__match=SettlementLine.Match.MATCHED)),
+        unmatched=Count("lines", filter=~Q(lines__match=SettlementLine.Match.MATCHED)))
+    page = paginate(request, batches.order_by("-imported_at", "-id"))
+    unsettled = list(unsettled_transactions()[:200])
+    return render(request, "payments/reconciliation.html", {"page": page, "form": SettlementUploadForm(),
+                                                            "unsettled": unsettled})
+
+
+@require_POST
+def settlement_upload(request):
+    form = SettlementUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            batch = settlement_import(file_name=upload.name, content=upload.read(), acting_user=request.user)
+        except PaymentError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Settlement file imported."))
+            return redirect("payments:settlement_detail", pk=batch.pk)
+    else:
+        messages.error(request, _("Choose a CSV file to import."))
+    return redirect("payments:reconciliation")
+
+
+def settlement_detail(request, pk: int):
+    batch = get_object_or_404(SettlementBatch.objects.select_related("imported_by", "journal_entry"), pk=pk)
+    lines = batch.lines.select_related("transaction__payment")
+    until = max((line.settled_on for line in lines), default=None)
+    unsettled = list(unsettled_transactions(until=until)[:200])
+    return render(request, "payments/settlement_detail.html", {"batch": batch, "lines": lines,
+                                                               "unsettled": unsettled})

@@ -52,3 +52,31 @@
 
   window.OMSPayments = { fillCard: fill };
 })();
+
+/* The payment panel: show only the fields of the chosen method; let htmx swap 422 answers
+ * (a declined payment or a form error re-renders the panel with the reason). */
+(function () {
+  "use strict";
+
+  function showMethodFields(root) {
+    (root || document).querySelectorAll("form.pay-add").forEach(function (form) {
+      var select = form.querySelector('select[name="method"]');
+      if (!select) { return; }
+      form.querySelectorAll("[data-method-fields]").forEach(function (box) {
+        box.hidden = box.dataset.methodFields.split(" ").indexOf(select.value) === -1;
+      });
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches('form.pay-add select[name="method"]')) { showMethodFields(event.target.form.parentNode); }
+  });
+  document.addEventListener("DOMContentLoaded", function () { showMethodFields(document); });
+  document.addEventListener("htmx:afterSwap", function () { showMethodFields(document); });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr.status === 422 && event.detail.elt.closest("[data-payments]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+})();

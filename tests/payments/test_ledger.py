@@ -18,7 +18,8 @@ def test_chart_of_accounts_is_seeded():
 
 def test_journal_post_writes_a_balanced_entry(make_user):
     user = make_user("finance")
-    entry = journal_post(lines=[dr(Acct.CARD_CLEARING, Decimal("10.005")), cr(Acct.CUSTOMER_BALANCES, Decimal("10.01"))],
+    entry = journal_post(lines=[dr(Acct.CARD_CLEARING, Decimal("10.005")),
+                                cr(Acct.CUSTOMER_BALANCES, Decimal("10.01"))],
                          memo="Capture", reference="order:1", acting_user=user, currency="BRL")
     lines = list(entry.lines.order_by("id").values_list("account__code", "debit", "credit"))
     assert lines == [("1010", Decimal("10.0100"), Decimal("0")), ("2000", Decimal("0"), Decimal("10.0100"))]
