@@ -1,0 +1,177 @@
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from oms.models import AuditEntry, OutboxMessage
+from reports import exports, services
+from reports.errors import InvalidReportParameters, ReportNotAllowed
+from reports.models import ReportJob
+from tests.reports.factories import StockLevelFactory, days_ago, make_order
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("=SUM(A1:A3)", "'=SUM(A1:A3)"), ("+5511999", "'+5511999"), ("-2+3", "'-2+3"), ("@cmd", "'@cmd"),
+    ("\tx", "'\tx"), ("\rx", "'\rx"), ("Ana", "Ana"), ("", ""), (-5, -5), (None, None), ("a=b", "a=b"),
+])
+def test_neutralize(value, expected):
+    assert exports.neutralize(value) == expected
+
+
+def _period():
+    today = timezone.localdate()
+    return {"start": (today - timedelta(days=30)).isoformat(), "end": today.isoformat()}
+
+
+def _run(kind, fmt, user, **params):
+    job = services.report_job_create(kind=kind, format=fmt, parameters={**_period(), **params}, acting_user=user)
+    assert services.report_job_run(job_id=job.pk) == "done"
+    job.refresh_from_db()
+    return job
+
+
+def test_create_queues_an_outbox_message_and_audits(make_user, world, django_capture_on_commit_callbacks):
+    user = make_user("manager")
+    job = services.report_job_create(kind="orders", format="csv", parameters=_period(), acting_user=user)
+    assert job.status == ReportJob.Status.QUEUED
+    assert OutboxMessage.objects.get(topic=services.JOB_TOPIC).payload == {"job_id": job.pk}
+    assert AuditEntry.objects.filter(verb="report_job_create", object_id=str(job.pk)).count() == 1
+    assert job.parameters["include_cost"] is True
+
+
+def test_bad_parameters_create_nothing(make_user, world):
+    user = make_user("manager")
+    with pytest.raises(InvalidReportParameters) as exc:
+        services.report_job_create(kind="orders", format="csv", parameters={"start": "2026-02-01", "end": "2026-01-01"},
+                                   acting_user=user)
+    assert exc.value.field == "end"
+    with pytest.raises(InvalidReportParameters):
+        services.report_job_create(kind="orders", format="doc", parameters=_period(), acting_user=user)
+    with pytest.raises(InvalidReportParameters):
+        services.report_job_create(kind="orders", format="csv", parameters={"start": "soon"}, acting_user=user)
+    assert ReportJob.objects.count() == 0 and OutboxMessage.objects.count() == 0
+
+
+def test_finance_may_not_export_inventory(make_user):
+    with pytest.raises(ReportNotAllowed):
+        services.report_job_create(kind="inventory", format="csv", parameters={}, acting_user=make_user("finance"))
+    assert ReportJob.objects.count() == 0
+
+
+def test_orders_csv_neutralizes_formulas_and_counts_rows(make_user, world):
+    world["ana"].name = "=HYPERLINK(\"http://evil\")"
+    world["ana"].save()
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 2, "25.00")],
+               customer=world["ana"], number="W-1")
+    make_order(channel=world["web"], placed_at=days_ago(2), lines=[(world["mug"], 1, "12.00")], number="W-2")
+    make_order(channel=world["web"], lines=[(world["mug"], 1, "12.00")], status="draft")
+    job = _run("orders", "csv", make_user("manager"))
+    assert (job.status, job.row_count, job.total_rows, job.progress) == ("done", 2, 2, 100)
+    assert job.expires_at > timezone.now()
+    with job.file.open("rb") as fh:
+        rows = list(csv.reader(io.StringIO(fh.read().decode("utf-8-sig"))))
+    assert rows[0][:3] == ["Number", "Placed at", "Channel"]
+    assert [r[0] for r in rows[1:]] == ["W-2", "W-1"]
+    assert rows[2][4] == "'=HYPERLINK(\"http://evil\")"
+    assert rows[2][13] == "50.0000"
+
+
+def test_order_lines_xlsx_with_cost_only_for_cost_viewers(make_user, world):
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 2, "25.00"),
+                                                                 (world["mug"], 1, "12.00")])
+    job = _run("order_lines", "xlsx", make_user("manager"))
+    sheet = load_workbook(job.file.path, read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][-1] == "Unit cost"
+    assert [(r[4], r[6]) for r in rows[1:]] == [("R-SHIRT", 2), ("R-MUG", 1)]
+    assert job.row_count == 2
+
+
+def test_inventory_pdf(make_user, world):
+    StockLevelFactory(variant=world["shirt"], on_hand=5)
+    StockLevelFactory(variant=world["mug"], on_hand=-0)
+    job = _run("inventory", "pdf", make_user("manager"))
+    with job.file.open("rb") as fh:
+        assert fh.read(5) == b"%PDF-"
+    assert job.row_count == 2
+
+
+def test_top_report_export(make_user, world):
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 2, "25.00")])
+    job = _run("top", "xlsx", make_user("finance"), dimension="products")
+    rows = list(load_workbook(job.file.path, read_only=True).active.iter_rows(values_only=True))
+    assert rows[0][:4] == ("Products", "Orders", "Units", "Revenue")
+    assert rows[1][0].startswith("R-SHIRT") and rows[1][2] == 2
+
+
+def test_movements_and_customers_exports(make_user, world):
+    user = make_user("admin")
+    assert _run("customers", "csv", user).row_count == 2
+    assert _run("movements", "csv", user).row_count == 0
+
+
+def test_run_is_idempotent_and_a_failure_is_recorded(make_user, world):
+    user = make_user("manager")
+    job = _run("customers", "csv", user)
+    assert services.report_job_run(job_id=job.pk) == "skipped"
+    bad = services.report_job_create(kind="top", format="csv", parameters={**_period(), "dimension": "products"},
+                                     acting_user=user)
+    ReportJob.objects.filter(pk=bad.pk).update(parameters={"dimension": "nope", "start": "x", "end": "y"})
+    assert services.report_job_run(job_id=bad.pk) == "failed"
+    bad.refresh_from_db()
+    assert bad.status == "failed" and bad.error and not bad.file
+
+
+def test_download_only_for_requester_and_managers(client, make_user, world):
+    finance = make_user("finance")
+    job = _run("customers", "csv", finance)
+    url = reverse("reports:job_download", args=[job.pk])
+    other_finance = make_user("finance")
+    client.force_login(other_finance)
+    assert client.get(url).status_code == 403
+    client.force_login(finance)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).decode("utf-8-sig").startswith("Id,Name")
+    client.force_login(make_user("manager"))
+    assert client.get(url).status_code == 200
+    assert AuditEntry.objects.filter(verb="report_download", object_id=str(job.pk)).count() == 2
+
+
+def test_job_list_shows_own_jobs_and_polls_running_ones(client, make_user, world, django_assert_num_queries):
+    finance, other = make_user("finance"), make_user("finance")
+    services.report_job_create(kind="customers", format="csv", parameters={}, acting_user=other)
+    mine = services.report_job_create(kind="customers", format="csv", parameters={}, acting_user=finance)
+    client.force_login(finance)
+    client.get(reverse("reports:job_list"))
+    with django_assert_num_queries(9):
+        response = client.get(reverse("reports:job_list"))
+    assert [j.pk for j in response.context["page"]] == [mine.pk]
+    assert b'hx-trigger="every 1s"' in response.content
+    status = client.get(reverse("reports:job_status", args=[mine.pk]), HTTP_HX_REQUEST="true")
+    assert b'role="progressbar"' in status.content
+    assert client.get(reverse("reports:job_status", args=[mine.pk - 1])).status_code == 404
+
+
+def test_job_create_view(role_client, world):
+    client = role_client("manager")
+    response = client.post(reverse("reports:job_create"), {"kind": "orders", "format": "xlsx", **_period()})
+    assert response.status_code == 302
+    assert ReportJob.objects.get().format == "xlsx"
+    bad = client.post(reverse("reports:job_create"), {"kind": "orders", "format": "xlsx", "start": "x"})
+    assert bad.status_code == 302 and ReportJob.objects.count() == 1
+
+
+def test_expiry_deletes_files(make_user, world):
+    job = _run("customers", "csv", make_user("manager"))
+    path = job.file.path
+    assert services.report_jobs_expire(now=timezone.now() + timedelta(days=30)) == 1
+    job.refresh_from_db()
+    assert job.status == "expired" and not job.file
+    import os
+
+    assert not os.path.exists(path)
