@@ -245,13 +245,19 @@ def order_add_note(*, order_id: int, text: str, acting_user) -> None:
 def payment_adjust(*, order_id: int, acting_user=None) -> dict:
     """Brings the order's payments in line with its total (called by the outbox handler; idempotent).
 
-    Cancelled order: void authorizations, refund captures. Smaller total: refund the captured excess
-    (an authorization is simply captured for less later). Larger total: recorded for the agent, who
-    takes an extra payment on the order page.
+    Cancelled order: authorizations voided, captured money refunded. Smaller total: the captured
+    excess refunded (an authorization is simply captured for less at shipment). Larger total: the
+    shortfall is recorded on the order for the agent, who takes an extra payment.
     """
-    from payments import selectors as pay
+    from payments.services import settle_to_amount
 
     order = Order.objects.get(pk=order_id)
     target = Decimal(0) if order.status == S.CANCELLED else order.total
-    return pay.settle_to_amount(order_id=order.pk, amount=target, reason=f"order:{order.number}",
-                                acting_user=acting_user) if hasattr(pay, "settle_to_amount") else {}
+    result = settle_to_amount(order_id=order.pk, amount=target, reason=f"order:{order.number or order.pk}",
+                              acting_user=acting_user)
+    if result.get("voided") or result.get("refunded") or Decimal(result.get("shortfall") or 0) > 0:
+        with transaction.atomic():
+            order_event(order=order, kind=OrderEvent.Kind.PAYMENT, actor=acting_user,
+                        reason=_("Payments adjusted to %(amount)s") % {"amount": target.quantize(Decimal("0.01"))},
+                        data=dict(result))
+    return result

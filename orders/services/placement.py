@@ -40,8 +40,6 @@ from orders.services.core import (
 )
 
 PLACING_TIMEOUT = timedelta(minutes=2)
-# Methods settled later (B2B invoice on terms, paid at the store): no authorization when placing.
-DEFERRED_METHODS = {"invoice", "pay_at_pickup"}
 
 
 def _setting(name: str, default):
@@ -58,7 +56,7 @@ class PaymentRequest:
 
     @property
     def needs_authorization(self) -> bool:
-        return self.method not in DEFERRED_METHODS
+        return bool(self.method)
 
     @property
     def card_fingerprint(self) -> str:

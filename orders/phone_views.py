@@ -1,0 +1,278 @@
+"""The phone-order screen: one page, keyboard first; every change is a small htmx POST that calls one
+service and re-renders the screen (so the draft is always saved and always priced by marketing).
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from orders import selectors, services
+from orders.errors import DuplicateCustomer, OrderError, StockUnavailable
+from orders.forms import QuickCustomerForm
+from orders.models import Channel, Order
+from orders.services import PaymentRequest
+from orders.views import parse_money
+
+PAYMENT_METHODS = [
+    ("card", gettext_lazy("Credit/debit card")), ("pix", gettext_lazy("PIX")), ("boleto", gettext_lazy("Boleto")),
+    ("invoice", gettext_lazy("Invoice on terms (B2B)")), ("cod", gettext_lazy("Pay on delivery or at pick-up")),
+]
+
+
+def phone_start(request):
+    """Lists the agent's open drafts and starts a new one (POST)."""
+    if request.method == "POST":
+        channel = Channel.objects.filter(kind=Channel.Kind.PHONE, is_active=True).order_by("pk").first()
+        if channel is None:
+            messages.error(request, _("No active phone channel is configured."))
+            return redirect("orders:phone_start")
+        customer_id = request.POST.get("customer")
+        order = services.draft_create(channel_id=channel.pk, acting_user=request.user,
+                                      customer_id=int(customer_id) if customer_id and customer_id.isdigit() else None)
+        return redirect("orders:phone_order", pk=order.pk)
+    drafts = (Order.objects.filter(status=Order.Status.DRAFT, created_by=request.user)
+              .select_related("customer").order_by("-updated_at")[:20])
+    return render(request, "orders/phone_start.html", {"drafts": drafts})
+
+
+def _draft(pk: int) -> Order:
+    try:
+        return selectors.draft_for_screen(pk=pk)
+    except Order.DoesNotExist:
+        raise Http404
+
+
+def _screen_context(order: Order, **extra) -> dict:
+    from inventory.models import Location
+    from inventory.selectors import availability
+
+    lines = list(order.lines.all())
+    stock = availability(variant_ids=[line.variant_id for line in lines]) if lines else {}
+    locations = list(Location.objects.filter(is_active=True).order_by("code"))
+    location_names = {loc.pk: loc.code for loc in locations}
+    for line in lines:
+        line.stock = [(location_names.get(loc), qty) for loc, qty in sorted(stock.get(line.variant_id, {}).items())
+                      if qty > 0 and loc in location_names]
+        line.fields = list(line.variant.product.personalization_fields.all())
+        for field in line.fields:
+            field.value = (line.personalization or {}).get(field.code, "")
+    addresses = list(order.customer.addresses.all()) if order.customer_id else []
+    hold_seconds = None
+    if order.stock_held_until:
+        hold_seconds = max(int((order.stock_held_until - timezone.now()).total_seconds()), 0)
+    return {
+        "order": order,
+        "lines": lines,
+        "addresses": addresses,
+        "pickup_locations": [loc for loc in locations if loc.can_pickup],
+        "payment_methods": PAYMENT_METHODS,
+        "hold_seconds": hold_seconds,
+        "idempotency_key": uuid.uuid4().hex,
+        "priorities": Order.Priority.choices,
+        "quick_form": extra.pop("quick_form", None) or QuickCustomerForm(prefix="new"),
+        **extra,
+    }
+
+
+def _render(request, order_id: int, status: int = 200, **extra):
+    order = _draft(order_id)
+    if order.status != Order.Status.DRAFT:
+        if request.htmx:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = reverse("orders:order_detail", args=[order.pk])
+            return response
+        return redirect("orders:order_detail", pk=order.pk)
+    template = "orders/phone.html#screen" if request.htmx else "orders/phone.html"
+    return render(request, template, _screen_context(order, **extra), status=status)
+
+
+def phone_order(request, pk: int):
+    return _render(request, pk)
+
+
+def _call(request, pk: int, func, **kwargs):
+    """Runs a draft service; a domain error is shown on the screen instead of changing anything."""
+    try:
+        func(order_id=pk, acting_user=request.user, **kwargs)
+    except StockUnavailable as exc:
+        return _render(request, pk, error=exc.message, shortages=exc.shortages)
+    except OrderError as exc:
+        return _render(request, pk, error=exc.message)
+    return _render(request, pk)
+
+
+def customer_search(request, pk: int):
+    results = selectors.customer_search(query=request.GET.get("q", ""), limit=8)
+    return render(request, "orders/phone.html#customer_results", {"results": results, "order_id": pk,
+                                                                    "query": request.GET.get("q", "")})
+
+
+@require_POST
+def set_customer(request, pk: int):
+    customer_id = request.POST.get("customer_id", "")
+    if not customer_id.isdigit():
+        return _render(request, pk, error=_("Choose a customer from the list."))
+    return _call(request, pk, services.draft_update, customer_id=int(customer_id))
+
+
+@require_POST
+def create_customer(request, pk: int):
+    form = QuickCustomerForm(request.POST, prefix="new")
+    if not form.is_valid():
+        return _render(request, pk, quick_form=form, open_new_customer=True)
+    data = form.cleaned_data
+    address = {key: data[key] for key in ("postal_code", "street", "number", "district", "city", "state")}
+    try:
+        customer = services.customer_create(
+            data={key: data[key] for key in ("name", "phone", "email", "tax_id")}, address=address,
+            acting_user=request.user, allow_duplicate=bool(request.POST.get("allow_duplicate")),
+        )
+    except DuplicateCustomer as exc:
+        return _render(request, pk, quick_form=form, open_new_customer=True, duplicates=exc.matches,
+                       error=exc.message)
+    except OrderError as exc:
+        for field, message in (exc.details.get("errors") or {}).items():
+            form.add_error(field if field in form.fields else None, message)
+        return _render(request, pk, quick_form=form, open_new_customer=True, error=exc.message)
+    return _call(request, pk, services.draft_update, customer_id=customer.pk)
+
+
+def sku_search(request, pk: int):
+    from inventory.models import Location
+    from inventory.selectors import availability, variant_search
+
+    query = request.GET.get("sku", "").strip()
+    results = variant_search(query=query, limit=8) if len(query) >= 2 else []
+    stock = availability(variant_ids=[v.pk for v in results]) if results else {}
+    codes = dict(Location.objects.filter(is_active=True).values_list("pk", "code")) if results else {}
+    for variant in results:
+        per = stock.get(variant.pk, {})
+        variant.stock = [(codes[loc], qty) for loc, qty in sorted(per.items()) if qty > 0 and loc in codes]
+        variant.total_available = sum(qty for loc, qty in per.items() if loc in codes)
+    return render(request, "orders/phone.html#sku_results", {"results": results, "order_id": pk, "query": query})
+
+
+def _int(value, default=None):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+@require_POST
+def add_line(request, pk: int):
+    variant_id = _int(request.POST.get("variant_id"))
+    quantity = _int(request.POST.get("quantity"), 0)
+    if variant_id is None:
+        return _render(request, pk, error=_("Choose a SKU from the search results."))
+    if quantity < 1:
+        return _render(request, pk, error=_("Quantity must be a whole number of at least 1."))
+    return _call(request, pk, services.draft_line_add, variant_id=variant_id, quantity=quantity)
+
+
+@require_POST
+def update_line(request, pk: int, line_id: int):
+    if request.POST.get("remove"):
+        return _call(request, pk, services.draft_line_remove, line_id=line_id)
+    quantity = _int(request.POST.get("quantity"), 0)
+    if quantity < 1:
+        return _render(request, pk, error=_("Quantity must be a whole number of at least 1."))
+    personalization = {key[len("p_"):]: value for key, value in request.POST.items() if key.startswith("p_")}
+    kwargs = {"line_id": line_id, "quantity": quantity, "personalization": personalization}
+    raw_price = request.POST.get("override_unit_price", "").strip()
+    if raw_price:
+        price = parse_money(raw_price)
+        if price is None:
+            return _render(request, pk, error=_("“%(value)s” is not a price.") % {"value": raw_price})
+        kwargs.update(override_unit_price=price, override_reason=request.POST.get("override_reason", ""))
+    elif "override_unit_price" in request.POST:
+        kwargs["clear_override"] = True
+    return _call(request, pk, services.draft_line_update, **kwargs)
+
+
+@require_POST
+def update_header(request, pk: int):
+    """Autosaves the delivery, shipping, codes, payment method and notes part of the draft."""
+    post = request.POST
+    changes = {}
+    if "delivery_method" in post:
+        changes["delivery_method"] = post["delivery_method"] if post["delivery_method"] in Order.Delivery.values \
+            else Order.Delivery.SHIP
+    if "pickup_location" in post:
+        changes["pickup_location_id"] = _int(post["pickup_location"])
+    if "shipping_service" in post:
+        changes["shipping_service"] = post["shipping_service"][:40]
+    if "source_code" in post:
+        changes["source_code"] = post["source_code"].strip().upper()[:40]
+    if "coupons" in post:
+        changes["coupons"] = [c.strip().upper() for c in post["coupons"].replace(";", ",").split(",") if c.strip()]
+    if "notes" in post:
+        changes["notes"] = post["notes"][:2000]
+    if "priority" in post:
+        changes["priority"] = _int(post["priority"], Order.Priority.STANDARD)
+    if "payment_method" in post:
+        changes["payment_method"] = post["payment_method"][:30]
+    if "address_id" in post:
+        order = _draft(pk)
+        address = next((a for a in order.customer.addresses.all() if str(a.pk) == post["address_id"]), None) \
+            if order.customer_id else None
+        if address is not None:
+            changes["shipping_address"] = address.snapshot()
+    return _call(request, pk, services.draft_update, **changes)
+
+
+@require_POST
+def hold_stock(request, pk: int):
+    if request.POST.get("release"):
+        return _call(request, pk, services.draft_release_stock)
+    return _call(request, pk, services.draft_hold_stock)
+
+
+@require_POST
+def discard(request, pk: int):
+    try:
+        services.draft_discard(order_id=pk, acting_user=request.user, reason=request.POST.get("reason", ""))
+    except OrderError as exc:
+        return _render(request, pk, error=exc.message)
+    messages.success(request, _("Draft discarded."))
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("orders:phone_start")
+        return response
+    return redirect("orders:phone_start")
+
+
+@require_POST
+def place(request, pk: int):
+    post = request.POST
+    key = post.get("idempotency_key", "").strip()[:80]
+    if not key:
+        return _render(request, pk, error=_("The form expired; reload the page and try again."))
+    method = post.get("payment_method", "")
+    details = {}
+    if method == "card":
+        if not post.get("card_token"):
+            return _render(request, pk, error=_("Enter the card in the secure card field first."))
+        details = {"brand": post.get("card_brand", ""), "last4": post.get("card_last4", "")[-4:],
+                   "exp_month": post.get("card_exp_month", ""), "exp_year": post.get("card_exp_year", "")}
+    payment = PaymentRequest(method=method, token=post.get("card_token", ""), details=details)
+    try:
+        order = services.order_place(order_id=pk, idempotency_key=key, acting_user=request.user, payment=payment)
+    except StockUnavailable as exc:
+        return _render(request, pk, error=exc.message, shortages=exc.shortages)
+    except OrderError as exc:
+        return _render(request, pk, error=exc.message)
+    messages.success(request, _("Order %(number)s placed.") % {"number": order.number})
+    url = reverse("orders:order_detail", args=[order.pk])
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)

@@ -1,0 +1,143 @@
+"""Read queries for the orders pages, other apps and reports (no writes); query counts pinned in tests."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+
+from orders.models import Customer, Order, OrderEvent, OrderHold, OrderLine
+from orders.validators import digits, normalize_phone
+
+S = Order.Status
+OPEN_STATUSES = [S.PLACED, S.ON_HOLD, S.CONFIRMED, S.BACKORDERED, S.ALLOCATED, S.PARTIALLY_SHIPPED]
+ORDER_SORTS = {"number": "number", "placed": "placed_at", "total": "total", "status": "status",
+               "customer": "customer__name", "channel": "channel__name", "promised": "promised_date"}
+
+
+def order_list(*, params) -> QuerySet[Order]:
+    """Placed orders filtered by the list page's parameters (status, channel, dates, customer, agent, at-risk)."""
+    orders = Order.objects.exclude(status=S.DRAFT).select_related("channel", "customer", "placed_by")
+    if q := (params.get("q") or "").strip():
+        orders = orders.filter(Q(number__iexact=q) | Q(external_ref__iexact=q) | Q(customer__name__icontains=q)
+                               | Q(email__iexact=q))
+    if status := params.get("status"):
+        orders = orders.filter(status=status)
+    if channel := params.get("channel"):
+        orders = orders.filter(channel__code=channel)
+    if since := parse_date(params.get("since") or ""):
+        orders = orders.filter(placed_at__date__gte=since)
+    if until := parse_date(params.get("until") or ""):
+        orders = orders.filter(placed_at__date__lte=until)
+    if customer := (params.get("customer") or "").strip():
+        orders = orders.filter(customer_id=customer) if customer.isdigit() else orders.filter(
+            customer__name__icontains=customer)
+    if agent := (params.get("agent") or "").strip():
+        orders = orders.filter(placed_by__username__iexact=agent)
+    if params.get("at_risk"):
+        orders = at_risk(orders)
+    return orders
+
+
+def at_risk(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """Open orders that are late or about to be: on hold, backordered, promised by tomorrow, or open > 3 days."""
+    today = timezone.localdate()
+    return orders.filter(status__in=OPEN_STATUSES).filter(
+        Q(status__in=[S.ON_HOLD, S.BACKORDERED]) | Q(promised_date__lte=today + timedelta(days=1))
+        | Q(placed_at__lt=timezone.now() - timedelta(days=3))
+    )
+
+
+def order_detail(*, pk: int) -> Order:
+    return (
+        Order.objects.select_related("channel", "customer", "placed_by", "pickup_location")
+        .prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.select_related("location").order_by("position", "pk")),
+            Prefetch("events", queryset=OrderEvent.objects.select_related("actor").order_by("-created_at", "-pk")),
+            Prefetch("holds", queryset=OrderHold.objects.select_related("decided_by")),
+        )
+        .get(pk=pk)
+    )
+
+
+def order_payments(order: Order) -> list:
+    from payments.models import Payment
+
+    return list(Payment.objects.filter(order=order).order_by("pk"))
+
+
+def draft_for_screen(*, pk: int) -> Order:
+    return (
+        Order.objects.select_related("channel", "customer", "pickup_location")
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("variant__product")
+                                   .prefetch_related("variant__product__personalization_fields")
+                                   .order_by("position", "pk")))
+        .get(pk=pk)
+    )
+
+
+def approval_queue() -> QuerySet[OrderHold]:
+    return (
+        OrderHold.objects.filter(status=OrderHold.Status.OPEN, order__status=S.ON_HOLD)
+        .select_related("order", "order__customer", "order__channel", "order__placed_by")
+        .order_by("created_at", "pk")
+    )
+
+
+def customer_search(*, query: str, limit: int = 10) -> list[Customer]:
+    """Customers by phone, e-mail, tax id or name (exact contact matches first)."""
+    query = (query or "").strip()
+    if len(query) < 2:
+        return []
+    number = digits(query)
+    condition = Q(name__icontains=query) | Q(email__iexact=query)
+    if "@" in query:
+        condition |= Q(email__icontains=query)
+    if len(number) >= 4:
+        phone = normalize_phone(query)
+        condition |= (Q(phone__endswith=number) | Q(phone_alt__endswith=number) | Q(tax_id=number)
+                      | Q(phone=phone))
+    return list(Customer.objects.filter(condition).order_by("name", "pk")[:limit])
+
+
+def customer_360(*, customer: Customer) -> dict:
+    """Everything an agent sees about a customer: orders, totals, source codes, notes, payments, gift cards."""
+    placed = Order.objects.filter(customer=customer).exclude(status=S.DRAFT)
+    stats = placed.exclude(status=S.CANCELLED).aggregate(
+        lifetime=Sum("total"), count=Count("pk"), last=Max("placed_at")
+    )
+    orders = list(placed.select_related("channel").order_by("-placed_at", "-pk")[:20])
+    sources = sorted(set(placed.exclude(source_code="").values_list("source_code", flat=True).distinct()[:20]))
+    notes = list(OrderEvent.objects.filter(order__customer=customer, kind=OrderEvent.Kind.NOTE)
+                 .exclude(reason__in=["Draft started"]).select_related("order", "actor")
+                 .order_by("-created_at")[:10])
+    payments = []
+    giftcards = []
+    try:
+        from payments.models import Payment
+
+        payments = list(Payment.objects.filter(order__customer=customer).select_related("order")
+                        .order_by("-pk")[:20])
+    except ImportError:  # pragma: no cover - payments always installed
+        pass
+    try:
+        from payments.models import GiftCard
+
+        if hasattr(GiftCard, "customer_id"):
+            giftcards = list(GiftCard.objects.filter(customer_id=customer.pk)[:10])
+    except ImportError:  # pragma: no cover
+        pass
+    returns = [o for o in orders if o.status in (S.RETURNED, S.PARTIALLY_RETURNED)]
+    return {
+        "orders": orders,
+        "lifetime_value": stats["lifetime"] or Decimal(0),
+        "order_count": stats["count"],
+        "last_order_at": stats["last"],
+        "source_codes": sources,
+        "notes": notes,
+        "payments": payments,
+        "giftcards": giftcards,
+        "returns": returns,
+        "open_orders": [o for o in orders if o.status in OPEN_STATUSES],
+    }

@@ -1,0 +1,324 @@
+"""Orders pages: order list/detail, approvals, customers and the customer 360, tracking, PDFs.
+
+Views validate input and call ``orders.services``; domain errors become messages or form errors.
+The phone-order screen lives in ``orders.phone_views``.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from oms.audit import audit_access
+from oms.listing import paginate, sort_queryset
+from orders import selectors, services
+from orders.errors import DuplicateCustomer, OrderError
+from orders.forms import AddressForm, CancelForm, CustomerForm, DecisionForm, TransitionForm
+from orders.models import Channel, Customer, Order, OrderHold
+from orders.services.core import EDITABLE
+
+# --- orders ---------------------------------------------------------------------------------------
+
+
+def order_list(request):
+    orders = sort_queryset(selectors.order_list(params=request.GET), request.GET.get("sort"), selectors.ORDER_SORTS,
+                           "-placed_at")
+    page = paginate(request, orders)
+    context = {
+        "page": page,
+        "statuses": [s for s in Order.Status.choices if s[0] != Order.Status.DRAFT],
+        "channels": Channel.objects.order_by("name"),
+    }
+    template = "orders/order_list.html#table" if request.htmx else "orders/order_list.html"
+    return render(request, template, context)
+
+
+def _order_or_404(pk: int) -> Order:
+    try:
+        return selectors.order_detail(pk=pk)
+    except Order.DoesNotExist:
+        raise Http404
+
+
+def order_detail(request, pk: int):
+    order = _order_or_404(pk)
+    if order.status == Order.Status.DRAFT:
+        return redirect("orders:phone_order", pk=order.pk)
+    context = {
+        "order": order,
+        "payments": selectors.order_payments(order),
+        "targets": sorted(services.allowed_targets(order.status)),
+        "editable": order.status in EDITABLE,
+        "transition_form": TransitionForm(),
+        "status_labels": dict(Order.Status.choices),
+    }
+    return render(request, "orders/order_detail.html", context)
+
+
+@require_POST
+def order_transition_view(request, pk: int):
+    order = get_object_or_404(Order, pk=pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a valid status."))
+        return redirect("orders:order_detail", pk=order.pk)
+    try:
+        services.order_transition(order_id=order.pk, to_status=form.cleaned_data["to_status"],
+                                  reason=form.cleaned_data["reason"], acting_user=request.user)
+        messages.success(request, _("Order %(number)s is now %(status)s.") % {
+            "number": order.number, "status": Order.Status(form.cleaned_data["to_status"]).label})
+    except OrderError as exc:
+        messages.error(request, exc.message)
+    return redirect("orders:order_detail", pk=order.pk)
+
+
+@require_POST
+def order_note(request, pk: int):
+    order = get_object_or_404(Order, pk=pk)
+    try:
+        services.order_add_note(order_id=order.pk, text=request.POST.get("text", ""), acting_user=request.user)
+        messages.success(request, _("Note added."))
+    except OrderError as exc:
+        messages.error(request, exc.message)
+    return redirect("orders:order_detail", pk=order.pk)
+
+
+def order_cancel_view(request, pk: int):
+    order = _order_or_404(pk)
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        line_ids = [int(x) for x in request.POST.getlist("line") if x.isdigit()] or None
+        try:
+            services.order_cancel(order_id=order.pk, reason=form.cleaned_data["reason"], line_ids=line_ids,
+                                  acting_user=request.user)
+        except OrderError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Lines cancelled.") if line_ids else _("Order cancelled."))
+            return redirect("orders:order_detail", pk=order.pk)
+    selected = {int(x) for x in request.GET.getlist("line") if x.isdigit()}
+    return render(request, "orders/order_cancel.html", {"order": order, "form": form, "selected": selected})
+
+
+def order_edit_view(request, pk: int):
+    order = _order_or_404(pk)
+    error = None
+    shortages = []
+    if request.method == "POST":
+        quantities = {}
+        for line in order.lines.all():
+            raw = request.POST.get(f"qty_{line.pk}")
+            if raw is None or not line.is_active:
+                continue
+            try:
+                value = int(raw)
+            except ValueError:
+                error = _("Quantity for %(sku)s must be a whole number.") % {"sku": line.sku}
+                break
+            if value != line.quantity:
+                quantities[line.pk] = max(value, 0)
+        add = []
+        sku = request.POST.get("add_sku", "").strip()
+        if sku and not error:
+            from inventory.models import Variant
+
+            variant = Variant.objects.filter(sku__iexact=sku).first()
+            try:
+                add_qty = int(request.POST.get("add_qty") or 1)
+            except ValueError:
+                add_qty = 0
+            if variant is None:
+                error = _("No SKU “%(sku)s”.") % {"sku": sku}
+            elif add_qty < 1:
+                error = _("Quantity must be at least 1.")
+            else:
+                add.append((variant.pk, add_qty))
+        address = None
+        if request.POST.get("change_address") and not error:
+            form = AddressForm(request.POST, prefix="addr")
+            if form.is_valid():
+                address = {k: v for k, v in form.cleaned_data.items() if k not in ("kind", "is_default")}
+            else:
+                error = _("Check the address: %(errors)s") % {"errors": "; ".join(
+                    f"{k}: {v[0]}" for k, v in form.errors.items())}
+        if not error:
+            try:
+                services.order_edit(order_id=order.pk, acting_user=request.user, quantities=quantities, add=add,
+                                    shipping_address=address, reason=request.POST.get("reason", ""))
+            except OrderError as exc:
+                error = exc.message
+                shortages = getattr(exc, "shortages", [])
+            else:
+                messages.success(request, _("Order %(number)s updated.") % {"number": order.number})
+                return redirect("orders:order_detail", pk=order.pk)
+    address_form = AddressForm(prefix="addr", initial=order.shipping_address)
+    return render(request, "orders/order_edit.html", {"order": order, "error": error, "shortages": shortages,
+                                                      "address_form": address_form})
+
+
+def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def order_invoice_pdf(request, pk: int):
+    from orders.documents import invoice_pdf
+
+    order = _order_or_404(pk)
+    audit_access(request, order, verb="invoice_pdf")
+    return _pdf_response(invoice_pdf(order), f"invoice-{order.number}.pdf")
+
+
+def order_packing_slip_pdf(request, pk: int):
+    from orders.documents import packing_slip_pdf
+
+    order = _order_or_404(pk)
+    return _pdf_response(packing_slip_pdf(order), f"packing-slip-{order.number}.pdf")
+
+
+# --- approvals ------------------------------------------------------------------------------------
+
+
+def approval_list(request):
+    holds = list(selectors.approval_queue())
+    return render(request, "orders/approval_list.html", {"holds": holds, "form": DecisionForm()})
+
+
+@require_POST
+def approval_decide(request, pk: int):
+    hold = get_object_or_404(OrderHold, pk=pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose approve or reject and give a reason."))
+        return redirect("orders:approval_list")
+    try:
+        if form.cleaned_data["decision"] == "approve":
+            services.hold_approve(hold_id=hold.pk, reason=form.cleaned_data["reason"], acting_user=request.user)
+            messages.success(request, _("Hold approved."))
+        else:
+            services.hold_reject(hold_id=hold.pk, reason=form.cleaned_data["reason"], acting_user=request.user)
+            messages.success(request, _("Order rejected and cancelled."))
+    except OrderError as exc:
+        messages.error(request, exc.message)
+    return redirect(request.POST.get("next") or reverse("orders:approval_list"))
+
+
+# --- customers ------------------------------------------------------------------------------------
+
+CUSTOMER_SORTS = {"name": "name", "email": "email", "created": "created_at"}
+
+
+def customer_list(request):
+    query = request.GET.get("q", "").strip()
+    if query:
+        customers = selectors.customer_search(query=query, limit=50)
+        page = None
+    else:
+        page = paginate(request, sort_queryset(Customer.objects.all(), request.GET.get("sort"), CUSTOMER_SORTS,
+                                               "name"))
+        customers = list(page)
+    template = "orders/customer_list.html#table" if request.htmx else "orders/customer_list.html"
+    return render(request, template, {"customers": customers, "page": page, "query": query})
+
+
+def customer_create_view(request):
+    form = CustomerForm(request.POST or None)
+    address_form = AddressForm(request.POST or None, prefix="addr")
+    duplicates = []
+    if request.method == "POST" and form.is_valid():
+        address = None
+        if request.POST.get("addr-street"):
+            if address_form.is_valid():
+                address = address_form.cleaned_data
+            else:
+                return render(request, "orders/customer_form.html", {"form": form, "address_form": address_form})
+        try:
+            customer = services.customer_create(data=form.cleaned_data, address=address, acting_user=request.user,
+                                                allow_duplicate=bool(request.POST.get("allow_duplicate")))
+        except DuplicateCustomer as exc:
+            duplicates = exc.matches
+            form.add_error(None, exc.message)
+        except OrderError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
+            return redirect("orders:customer_detail", pk=customer.pk)
+    return render(request, "orders/customer_form.html",
+                  {"form": form, "address_form": address_form, "duplicates": duplicates})
+
+
+def customer_edit_view(request, pk: int):
+    customer = get_object_or_404(Customer, pk=pk)
+    initial = {f: getattr(customer, f) for f in CustomerForm.base_fields}
+    form = CustomerForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_update(customer_id=customer.pk, data=form.cleaned_data, acting_user=request.user)
+        except OrderError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Customer saved."))
+            return redirect("orders:customer_detail", pk=customer.pk)
+    return render(request, "orders/customer_form.html", {"form": form, "customer": customer})
+
+
+def customer_address_add(request, pk: int):
+    customer = get_object_or_404(Customer, pk=pk)
+    form = AddressForm(request.POST or None, prefix="addr")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.address_add(customer_id=customer.pk, data=form.cleaned_data, acting_user=request.user)
+        except OrderError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Address added."))
+            return redirect("orders:customer_detail", pk=customer.pk)
+    return render(request, "orders/customer_address_form.html", {"form": form, "customer": customer})
+
+
+def customer_detail(request, pk: int):
+    customer = get_object_or_404(Customer.objects.prefetch_related("addresses"), pk=pk)
+    audit_access(request, customer, verb="customer_360")
+    context = {"customer": customer, **selectors.customer_360(customer=customer)}
+    return render(request, "orders/customer_detail.html", context)
+
+
+# --- public tracking ---------------------------------------------------------------------------------
+
+
+def tracking(request, token: str):
+    """Public, unguessable page: status and shipments only, nothing else about the customer."""
+    order = Order.objects.filter(tracking_token=token).exclude(status=Order.Status.DRAFT).first()
+    if order is None:
+        raise Http404
+    shipments = []
+    if hasattr(order, "shipments"):
+        try:
+            shipments = list(order.shipments.all())
+        except Exception:  # noqa: BLE001 - the fulfilment app may not be migrated yet
+            shipments = []
+    steps = [Order.Status.PLACED, Order.Status.CONFIRMED, Order.Status.SHIPPED, Order.Status.DELIVERED]
+    return render(request, "orders/tracking.html", {
+        "order": order, "shipments": shipments, "steps": [(s, Order.Status(s).label) for s in steps],
+    })
+
+
+def add_service_errors(form, exc: OrderError) -> None:
+    """Puts a service's field errors on the form (unknown fields become form-wide errors)."""
+    errors = exc.details.get("errors") or {}
+    for field, message in errors.items():
+        form.add_error(field if field in form.fields else None, message)
+    if not errors:
+        form.add_error(None, exc.message)
+
+
+def parse_money(value: str) -> Decimal | None:
+    try:
+        return Decimal((value or "").replace(",", ".")) if value not in (None, "") else None
+    except InvalidOperation:
+        return None

@@ -1,0 +1,45 @@
+// Phone-order screen: stock-hold countdown, Enter in the search boxes picks the first result,
+// arrow keys move through results, and focus returns to the SKU box after a line is added.
+(function () {
+  function tick() {
+    document.querySelectorAll("[data-countdown]").forEach(function (el) {
+      var left = parseInt(el.dataset.countdown, 10);
+      if (isNaN(left)) return;
+      left = Math.max(left - 1, 0);
+      el.dataset.countdown = String(left);
+      var m = Math.floor(left / 60), s = left % 60;
+      el.textContent = m + ":" + String(s).padStart(2, "0");
+      el.classList.toggle("expiring", left < 60);
+    });
+  }
+  setInterval(tick, 1000);
+
+  document.addEventListener("keydown", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("#customer-q, #sku-q")) return;
+    var results = document.getElementById(box.id === "sku-q" ? "sku-results" : "customer-results");
+    var first = results && results.querySelector("[data-pick]:not([disabled])");
+    if (event.key === "Enter") {
+      event.preventDefault();
+      if (first) { first.click(); }
+    } else if (event.key === "ArrowDown" && first) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    var pick = event.target.closest && event.target.closest(".pick-list li");
+    if (!pick || !(event.key === "ArrowDown" || event.key === "ArrowUp")) return;
+    var sibling = event.key === "ArrowDown" ? pick.nextElementSibling : pick.previousElementSibling;
+    if (sibling) { event.preventDefault(); sibling.querySelector("[data-pick]").focus(); }
+  });
+  // After any swap of the screen, put the cursor where the agent continues.
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target.id !== "screen") return;
+    var path = (event.detail.requestConfig && event.detail.requestConfig.path) || "";
+    var target = null;
+    if (/\/customer\//.test(path) || /\/lines\/$/.test(path)) target = document.getElementById("sku-q");
+    if (document.getElementById("screen-error")) target = target || document.getElementById("screen-error");
+    if (target) { target.focus(); }
+  });
+})();

@@ -1,0 +1,193 @@
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from oms.models import AuditEntry
+from orders.models import Customer, Order, OrderHold, OrderLine
+
+S = Order.Status
+
+
+def test_phone_order_flow_end_to_end(role_client, world):
+    client = role_client("agent")
+    v1, v2, _v3 = world["variants"]
+    customer = world["customer"]
+    response = client.post(reverse("orders:phone_start"))
+    draft = Order.objects.get(status=S.DRAFT)
+    assert response.url == reverse("orders:phone_order", args=[draft.pk])
+    assert client.get(response.url).status_code == 200
+
+    found = client.get(reverse("orders:phone_customer_search", args=[draft.pk]), {"q": customer.phone[-8:]},
+                       HTTP_HX_REQUEST="true")
+    assert customer.name in found.content.decode()
+    client.post(reverse("orders:phone_set_customer", args=[draft.pk]), {"customer_id": customer.pk},
+                HTTP_HX_REQUEST="true")
+    skus = client.get(reverse("orders:phone_sku_search", args=[draft.pk]), {"sku": v1.sku}, HTTP_HX_REQUEST="true")
+    assert v1.sku in skus.content.decode()
+    assert "DC1: 10" in skus.content.decode()  # availability per location
+    client.post(reverse("orders:phone_add_line", args=[draft.pk]), {"variant_id": v1.pk, "quantity": 2},
+                HTTP_HX_REQUEST="true")
+    client.post(reverse("orders:phone_add_line", args=[draft.pk]), {"variant_id": v2.pk, "quantity": 1},
+                HTTP_HX_REQUEST="true")
+    screen = client.post(reverse("orders:phone_update_header", args=[draft.pk]),
+                         {"shipping_service": world["service"], "payment_method": "invoice", "notes": "call back"},
+                         HTTP_HX_REQUEST="true")
+    assert screen.status_code == 200
+    draft.refresh_from_db()
+    assert draft.subtotal == Decimal("250.00")
+    assert draft.shipping_total == Decimal("15.00")
+    assert draft.notes == "call back"
+    placed = client.post(reverse("orders:phone_place", args=[draft.pk]),
+                         {"idempotency_key": "form-1", "payment_method": "invoice"}, HTTP_HX_REQUEST="true")
+    assert placed.status_code == 204
+    order = Order.objects.get(pk=draft.pk)
+    assert placed["HX-Redirect"] == reverse("orders:order_detail", args=[order.pk])
+    assert order.status == S.CONFIRMED
+    again = client.post(reverse("orders:phone_place", args=[draft.pk]),
+                        {"idempotency_key": "form-1", "payment_method": "invoice"}, HTTP_HX_REQUEST="true")
+    assert again.status_code == 204
+    assert Order.objects.exclude(status=S.DRAFT).count() == 1
+    detail = client.get(reverse("orders:order_detail", args=[order.pk]))
+    assert order.number in detail.content.decode()
+
+
+def test_phone_screen_query_count_does_not_grow_with_lines(role_client, make_draft, world,
+                                                           django_assert_num_queries):
+    client = role_client("agent")
+    one = make_draft(client.user, [(world["variants"][0], 1)])
+    three = make_draft(client.user, [(v, 1) for v in world["variants"]])
+    url_one = reverse("orders:phone_order", args=[one.pk])
+    url_three = reverse("orders:phone_order", args=[three.pk])
+    client.get(url_one)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as first:
+        client.get(url_one)
+    with django_assert_num_queries(len(first.captured_queries)):
+        client.get(url_three)
+
+
+def test_phone_place_shows_shortage_and_alternatives(role_client, make_draft, world):
+    client = role_client("agent")
+    draft = make_draft(client.user, [(world["variants"][0], 11)])
+    response = client.post(reverse("orders:phone_place", args=[draft.pk]),
+                           {"idempotency_key": "k", "payment_method": "invoice"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert world["variants"][0].sku in body
+    assert "2 available at Store Centro" not in body  # 2 < 11
+    assert "Backorder" in body
+    assert Order.objects.get(pk=draft.pk).status == S.DRAFT
+
+
+def test_phone_inline_customer_create_and_duplicate(role_client, world):
+    client = role_client("agent")
+    draft = client.post(reverse("orders:phone_start"))
+    pk = Order.objects.get(status=S.DRAFT).pk
+    data = {"new-name": "Joana Dias", "new-phone": "(11) 91234-5678", "new-email": "joana@example.com",
+            "new-tax_id": "529.982.247-25", "new-postal_code": "01310100", "new-street": "Rua Augusta",
+            "new-number": "10", "new-district": "Consolação", "new-city": "São Paulo", "new-state": "sp"}
+    client.post(reverse("orders:phone_create_customer", args=[pk]), data, HTTP_HX_REQUEST="true")
+    customer = Customer.objects.get(email="joana@example.com")
+    assert customer.tax_id == "52998224725"
+    assert customer.phone == "11912345678"
+    assert customer.addresses.get().postal_code == "01310-100"
+    assert Order.objects.get(pk=pk).customer == customer
+    again = client.post(reverse("orders:phone_create_customer", args=[pk]), data, HTTP_HX_REQUEST="true")
+    assert "already exists" in again.content.decode()
+    assert Customer.objects.filter(email="joana@example.com").count() == 1
+    bad = client.post(reverse("orders:phone_create_customer", args=[pk]),
+                      {**data, "new-email": "x@example.com", "new-phone": "", "new-tax_id": "111.111.111-11"},
+                      HTTP_HX_REQUEST="true")
+    assert "Invalid CPF" in bad.content.decode()
+    assert draft.status_code == 302
+
+
+def test_order_list_filters_and_constant_queries(role_client, place, world, django_assert_num_queries):
+    client = role_client("manager")
+    for _i in range(3):
+        place(client.user)
+    url = reverse("orders:order_list")
+    response = client.get(url, {"status": "confirmed", "channel": "phone"})
+    assert response.content.decode().count("PH-0000") == 3
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        client.get(url)
+    for _i in range(3):
+        place(client.user)
+    with django_assert_num_queries(len(small.captured_queries)):
+        client.get(url)
+    assert "PH-0000" not in client.get(url, {"status": "cancelled"}).content.decode()
+
+
+def test_customer_360_logs_access(role_client, place, world):
+    client = role_client("agent")
+    order = place(client.user)
+    response = client.get(reverse("orders:customer_detail", args=[world["customer"].pk]))
+    assert response.status_code == 200
+    assert order.number in response.content.decode()
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.ACCESS, object_type="orders.customer")
+    assert (entry.actor, entry.object_id, entry.verb) == (client.user, str(world["customer"].pk), "customer_360")
+
+
+def test_tracking_page_is_public_and_shows_no_customer_data(client, place, make_user, world):
+    order = place(make_user("agent"))
+    response = client.get(reverse("orders:tracking", args=[order.tracking_token]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert order.number in body
+    customer = world["customer"]
+    for secret in (customer.name, customer.email, customer.phone, "Paulista"):
+        assert secret not in body
+    assert client.get(reverse("orders:tracking", args=["guess"])).status_code == 404
+
+
+def test_manager_approves_from_queue(role_client, make_user, make_draft, settings):
+    settings.ORDERS_HOLD_ABOVE = 50
+    from orders.services import PaymentRequest, order_place
+
+    agent = make_user("agent")
+    draft = make_draft(agent)
+    order = order_place(order_id=draft.pk, idempotency_key="x", acting_user=agent, payment=PaymentRequest("invoice"))
+    client = role_client("manager")
+    queue = client.get(reverse("orders:approval_list"))
+    assert order.number in queue.content.decode()
+    hold = OrderHold.objects.get(order=order)
+    client.post(reverse("orders:approval_decide", args=[hold.pk]), {"decision": "approve", "reason": "VIP"})
+    assert Order.objects.get(pk=order.pk).status == S.CONFIRMED
+    assert order.number not in client.get(reverse("orders:approval_list")).content.decode()
+
+
+def test_agent_cannot_open_approvals(role_client):
+    assert role_client("agent").get(reverse("orders:approval_list")).status_code == 403
+
+
+def test_agent_cancels_a_line_and_edits_through_pages(role_client, place, world):
+    client = role_client("agent")
+    v1, v2, v3 = world["variants"]
+    order = place(client.user, [(v1, 1), (v2, 1)])
+    line = order.lines.get(variant=v2)
+    response = client.post(reverse("orders:order_cancel", args=[order.pk]), {"line": [line.pk], "reason": "no"})
+    assert response.status_code == 302
+    assert OrderLine.objects.get(pk=line.pk).status == OrderLine.Status.CANCELLED
+    keep = order.lines.get(variant=v1)
+    client.post(reverse("orders:order_edit", args=[order.pk]),
+                {f"qty_{keep.pk}": "2", "add_sku": v3.sku, "add_qty": "1", "reason": "call"})
+    order.refresh_from_db()
+    assert order.subtotal == Decimal("220.00")
+    bad = client.post(reverse("orders:order_edit", args=[order.pk]), {f"qty_{keep.pk}": "abc"})
+    assert "whole number" in bad.content.decode()
+
+
+@pytest.mark.parametrize("name", ["orders:order_invoice_pdf", "orders:order_packing_slip_pdf"])
+def test_pdfs(role_client, place, name):
+    client = role_client("agent")
+    order = place(client.user)
+    response = client.get(reverse(name, args=[order.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
