@@ -191,3 +191,16 @@ def test_pdfs(role_client, place, name):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
+
+
+def test_global_search_finds_order_and_customer(role_client, place, world):
+    from orders.search import search
+
+    client = role_client("agent")
+    order = place(client.user)
+    found = search(query=order.number, user=client.user)
+    assert [(r.label, r.exact) for r in found] == [(order.number, True)]
+    by_phone = search(query=world["customer"].phone, user=client.user)
+    assert by_phone[0].label == world["customer"].name
+    warehouse = role_client("warehouse").user
+    assert [r.kind for r in search(query=world["customer"].phone, user=warehouse)] == []

@@ -1,0 +1,30 @@
+"""Global search: orders by number/external reference, customers by phone, e-mail, name or tax id."""
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from oms.access import has_permission
+from oms.search import SearchResult
+from orders import selectors
+from orders.models import Order
+
+
+def search(*, query: str, user, limit: int = 10) -> list[SearchResult]:
+    results: list[SearchResult] = []
+    if has_permission(user, "view_orders"):
+        orders = Order.objects.exclude(status=Order.Status.DRAFT).filter(
+            Q(number__iexact=query) | Q(external_ref__iexact=query))
+        for order in orders.select_related("customer")[:limit]:
+            results.append(SearchResult(
+                kind=_("Order"), label=order.number or str(order), url=reverse("orders:order_detail", args=[order.pk]),
+                detail=f"{order.get_status_display()} · {order.customer.name if order.customer else ''}", exact=True,
+            ))
+    if has_permission(user, "take_orders"):
+        for customer in selectors.customer_search(query=query, limit=limit):
+            exact = query.lower() in {customer.email.lower(), customer.phone, customer.tax_id}
+            results.append(SearchResult(
+                kind=_("Customer"), label=customer.name, url=reverse("orders:customer_detail", args=[customer.pk]),
+                detail=" · ".join(x for x in (customer.phone, customer.email) if x), exact=exact,
+            ))
+    return results[:limit]
