@@ -15,7 +15,8 @@ LIVE = [Payment.Status.PENDING, Payment.Status.AUTHORIZED, Payment.Status.PARTIA
 
 
 def order_payments(*, order_id: int):
-    return Payment.objects.filter(order_id=order_id).select_related("gift_card").prefetch_related("transactions")
+    return (Payment.objects.filter(order_id=order_id).select_related("gift_card")
+            .prefetch_related("transactions", "invoices"))
 
 
 def order_payment_summary(*, order_id: int) -> dict:

@@ -1,0 +1,232 @@
+import hashlib
+import hmac
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from oms.models import AuditEntry
+from payments.models import Invoice, JournalEntry, Payment, SettlementBatch, SettlementLine
+from payments.selectors import ar_aging
+from payments.services import invoice_issue, payment_authorize, payment_capture
+from tests.payments.factories import issue_card, make_order
+
+D = Decimal
+
+
+def tokenize(client, number="4111111111111111", expiry="12/30"):
+    response = client.post(reverse("payments:sandbox_tokenize"), {"number": number, "expiry": expiry, "cvc": "123"})
+    return response
+
+
+@pytest.mark.django_db
+def test_hosted_field_is_frameable_by_us_only_and_tokenizes(client):
+    page = client.get(reverse("payments:sandbox_hosted_field"))
+    assert page.status_code == 200 and page["X-Frame-Options"] == "SAMEORIGIN"
+    assert b'autocomplete="cc-number"' in page.content and b"postMessage" in page.content
+    answer = tokenize(client, "5555 5555 5555 4444", "01/31").json()
+    assert set(answer) == {"token", "brand", "last4", "exp_month", "exp_year"}
+    assert (answer["brand"], answer["last4"], answer["exp_month"], answer["exp_year"]) == (
+        "mastercard", "4444", 1, 2031)
+    bad = tokenize(client, "4111111111111112")
+    assert bad.status_code == 400
+    assert bad.json() == {"code": "invalid_number", "message": "The card number is not valid."}
+    assert b"4111111111111112" not in bad.content
+    assert tokenize(client, expiry="13/30").json()["code"] == "invalid_expiry"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_agent_takes_card_payment_then_decline_shows_reason_and_retry(role_client):
+    client = role_client("agent")
+    order = make_order("150.00")
+    url = reverse("payments:payment_add", args=[order.pk])
+    panel = client.get(reverse("payments:order_payments", args=[order.pk]))
+    assert panel.status_code == 200 and b"data-hosted-field" in panel.content
+    token = tokenize(client).json()["token"]
+    response = client.post(url, {"method": "card", "amount": "100.00", "idempotency_key": "a1", "card_token": token},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "oms:toast" in response["HX-Trigger"]
+    payment = Payment.objects.get()
+    assert (payment.status, payment.card_last4, payment.created_by) == ("authorized", "1111", client.user)
+    again = client.post(url, {"method": "card", "amount": "100.00", "idempotency_key": "a1", "card_token": token})
+    assert again.status_code == 302 and Payment.objects.count() == 1  # a double click pays once
+
+    declined = tokenize(client, "4000000000009995").json()["token"]
+    response = client.post(url, {"method": "card", "amount": "50.00", "idempotency_key": "a2", "card_token": declined},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert b"The card has insufficient funds. (code: insufficient_funds)" in response.content
+    assert b'value="a2"' not in response.content  # the retry form carries a fresh key
+    assert Payment.objects.get(idempotency_key="panel:a2").status == "declined"
+    missing = client.post(url, {"method": "card", "amount": "5", "idempotency_key": "a3"})
+    assert missing.status_code == 422 and Payment.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pix_qr_and_webhook(role_client, client):
+    agent = role_client("agent")
+    order = make_order("80.00")
+    agent.post(reverse("payments:payment_add", args=[order.pk]), {"method": "pix", "amount": "80.00",
+                                                                  "idempotency_key": "p1"})
+    payment = Payment.objects.get()
+    svg = agent.get(reverse("payments:pix_qr", args=[payment.pk]))
+    assert svg["Content-Type"] == "image/svg+xml" and svg.content.startswith(b"<svg")
+    body = json.dumps({"txid": payment.instructions["txid"], "amount": "80.00", "end_to_end_id": "E999"}).encode()
+    url = reverse("payments:pix_webhook")
+    forged = client.post(url, body, content_type="application/json", headers={"X-Signature": "0" * 64})
+    assert forged.status_code == 403
+    payment.refresh_from_db()
+    assert payment.status == "pending"
+    signature = hmac.new(settings.SECRET_KEY.encode(), body, hashlib.sha256).hexdigest()
+    ok = client.post(url, body, content_type="application/json", headers={"X-Signature": signature})
+    assert ok.status_code == 200 and ok.json() == {"status": "confirmed", "payment": payment.pk}
+    payment.refresh_from_db()
+    assert (payment.status, payment.captured_amount) == ("captured", D("80"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gift_card_and_cod_from_the_panel_and_refund_needs_finance(role_client, make_user):
+    card, code = issue_card("25.00")
+    order = make_order("100.00")
+    agent = role_client("agent")
+    url = reverse("payments:payment_add", args=[order.pk])
+    agent.post(url, {"method": "gift_card", "amount": "25.00", "idempotency_key": "g1", "gift_card_code": code})
+    agent.post(url, {"method": "cod", "amount": "75.00", "idempotency_key": "c1"})
+    gift, cod = Payment.objects.order_by("id")
+    assert (gift.status, cod.status) == ("captured", "pending")
+    refund_url = reverse("payments:payment_refund", args=[gift.pk])
+    assert agent.post(refund_url, {"amount": "5", "reason": "x"}).status_code == 403
+    finance = make_user("finance")
+    client = Client()
+    client.force_login(finance)
+    no_reason = client.post(refund_url, {"amount": "5", "reason": ""}, headers={"HX-Request": "true"})
+    assert no_reason.status_code == 422 and b"Give a reason for the refund." in no_reason.content
+    client.post(refund_url, {"amount": "5", "reason": "damaged box"})
+    client.post(reverse("payments:payment_confirm", args=[cod.pk]), {"reference": "driver 12"})
+    gift.refresh_from_db()
+    cod.refresh_from_db()
+    card.refresh_from_db()
+    assert (gift.refunded_amount, card.balance, cod.status) == (D("5"), D("5"), "captured")
+    assert AuditEntry.objects.get(verb="payment_refund").actor == finance
+
+
+@pytest.mark.django_db
+def test_giftcard_issue_lookup_and_detail_pages(role_client, make_user):
+    finance = role_client("finance")
+    response = finance.post(reverse("payments:giftcard_issue"), {"kind": "gift_card", "amount": "40.00",
+                                                                 "currency": "BRL", "source": "goodwill"})
+    assert response.status_code == 200
+    code = response.context["code"]
+    assert code.encode() in response.content
+    detail = finance.get(reverse("payments:giftcard_detail", args=[response.context["card"].pk]))
+    assert code.encode() not in detail.content  # shown once only
+    agent = make_user("agent")
+    other = Client()
+    other.force_login(agent)
+    found = other.post(reverse("payments:giftcard_lookup"), {"code": code}, headers={"HX-Request": "true"})
+    assert b"R$\xc2\xa040.00" in found.content
+    assert AuditEntry.objects.filter(verb="giftcard_lookup", actor=agent).count() == 1
+    bad = finance.post(reverse("payments:giftcard_issue"), {"kind": "gift_card", "amount": "-1", "currency": "BRL",
+                                                            "source": "goodwill"})
+    assert bad.status_code == 400
+
+
+@pytest.mark.django_db
+def test_journal_export_downloads_three_layouts(role_client):
+    from payments.ledger import Acct, cr, dr, journal_post
+
+    journal_post(lines=[dr(Acct.BANK, 10), cr(Acct.CARD_CLEARING, 10)], memo="Deposit", reference="d1",
+                 acting_user=None)
+    client = role_client("finance")
+    today = timezone.localdate().isoformat()
+    for layout, header in [("generic", b"entry,date"), ("dynamics_gp", b"BACHNUMB,JRNENTRY"),
+                           ("sage50", b"Date,Reference,Number of Distributions")]:
+        response = client.get(reverse("payments:journal_export"), {"format": layout, "since": today, "until": today})
+        assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+        assert response.content.startswith(header) and response.content.count(b"\r\n") == 3
+    bad = client.get(reverse("payments:journal_export"), {"format": "sage50", "since": today, "until": "2000-01-01"})
+    assert bad.status_code == 400 and b"The start date is after the end date." in bad.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_settlement_import_matches_and_shows_both_sides(role_client, card_token):
+    order = make_order("300.00")
+    payments = [payment_authorize(order_id=order.pk, method="card", amount=D("100"), currency="BRL",
+                                  token=card_token(), idempotency_key=f"s{i}", acting_user=None) for i in range(3)]
+    caps = [payment_capture(payment_id=p.pk, amount=D("100"), reference="ship", acting_user=None) for p in payments]
+    day = timezone.localdate().isoformat()
+    csv = ("date,type,reference,amount,fee,currency\n"
+           f"{day},capture,{caps[0].gateway_reference},100.00,2.50,BRL\n"
+           f"{day},capture,{caps[1].gateway_reference},99.00,2.50,BRL\n"
+           f"{day},capture,cap_unknown,10.00,0.10,BRL\n")
+    client = role_client("finance")
+    response = client.post(reverse("payments:settlement_upload"),
+                           {"file": SimpleUploadedFile("settle.csv", csv.encode(), "text/csv")})
+    batch = SettlementBatch.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("payments:settlement_detail",
+                                                                           args=[batch.pk])
+    assert list(batch.lines.values_list("match", flat=True)) == ["matched", "amount_differs", "unmatched"]
+    lines = {(line.account.code, line.debit, line.credit)
+             for line in batch.journal_entry.lines.select_related("account")}
+    assert lines == {("1000", D("97.5"), D("0")), ("5100", D("2.5"), D("0")), ("1010", D("0"), D("100"))}
+    page = client.get(reverse("payments:settlement_detail", args=[batch.pk]))
+    unsettled = [t.gateway_reference for t in page.context["unsettled"]]
+    assert unsettled == [caps[1].gateway_reference, caps[2].gateway_reference]
+
+    broken = "date,type,reference,amount,fee,currency\nyesterday,capture,x,abc,0,BRL\n"
+    response = client.post(reverse("payments:settlement_upload"),
+                           {"file": SimpleUploadedFile("bad.csv", broken.encode(), "text/csv")}, follow=True)
+    text = response.content.decode()
+    assert "Nothing was imported: row 2: date “yesterday” is not YYYY-MM-DD" in text.replace("&ldquo;", "“").replace(
+        "&rdquo;", "”").replace("&#x201C;", "“").replace("&#x201D;", "”")
+    assert SettlementBatch.objects.count() == 1 and SettlementLine.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_ar_aging_buckets(order):
+    today = timezone.localdate()
+    for days_late, amount in [(-5, "100"), (10, "200"), (45, "300"), (75, "400"), (120, "500")]:
+        Invoice.objects.create(number=f"INV-T{days_late}", order=order, customer_name="ACME",
+                               payment=Payment.objects.create(order=order, method="invoice", amount=D(amount),
+                                                              idempotency_key=f"t{days_late}"),
+                               amount=D(amount), issued_on=today - timedelta(days=150),
+                               due_on=today - timedelta(days=days_late))
+    aging = ar_aging(as_of=today)
+    assert aging["totals"] == {"current": D("100"), "1_30": D("200"), "31_60": D("300"), "61_90": D("400"),
+                               "90_plus": D("500"), "total": D("1500")}
+    assert [r["customer"] for r in aging["rows"]] == ["ACME"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_list_pages_cost_the_same_queries_for_more_rows(role_client):
+    client = role_client("finance")
+    order = make_order("1000.00")
+
+    def add(n):
+        for i in range(n):
+            payment_authorize(order_id=order.pk, method="cod", amount=D("1"), currency="BRL",
+                              idempotency_key=f"q{Payment.objects.count()}-{i}", acting_user=None)
+            invoice_issue(order_id=order.pk, amount=D("5"), currency="BRL", terms_days=30, acting_user=None,
+                          reference=f"r{Invoice.objects.count()}-{i}", customer_name=f"C{i}")
+
+    def count(url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx)
+
+    add(2)
+    urls = [reverse(n) for n in ["payments:payment_list", "payments:invoice_list", "payments:journal_list",
+                                 "payments:ar_aging", "payments:trial_balance", "payments:giftcard_list"]]
+    urls.append(reverse("payments:order_payments", args=[order.pk]))
+    before = [count(url) for url in urls]
+    add(8)
+    assert [count(url) for url in urls] == before
+    assert JournalEntry.objects.count() == 10  # one per invoice; COD posts when it is collected
