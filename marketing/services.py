@@ -129,8 +129,19 @@ def _validate_business_rules(obj) -> None:
         if other := overlapping.first():
             raise ValidationError({"valid_from": _("Overlaps the rate “%(name)s” from %(start)s for the same region "
                                                   "and class.") % {"name": other.name, "start": other.valid_from}})
-    if isinstance(obj, PriceList) and obj.valid_from and obj.valid_until and obj.valid_until <= obj.valid_from:
-        raise ValidationError({"valid_until": _("The end must be after the start.")})
+    if isinstance(obj, PriceList):
+        if obj.valid_from and obj.valid_until and obj.valid_until <= obj.valid_from:
+            raise ValidationError({"valid_until": _("The end must be after the start.")})
+        same = PriceList.objects.filter(currency=obj.currency, channel_code=obj.channel_code, is_active=True,
+                                        customer_group=obj.customer_group, priority=obj.priority).exclude(pk=obj.pk)
+        if obj.valid_until:
+            same = same.filter(Q(valid_from__isnull=True) | Q(valid_from__lt=obj.valid_until))
+        if obj.valid_from:
+            same = same.filter(Q(valid_until__isnull=True) | Q(valid_until__gt=obj.valid_from))
+        if obj.is_active and (other := same.first()):
+            raise ValidationError({"priority": _("The active list %(code)s has the same channel, group, currency "
+                                                 "and priority for overlapping dates; give one a different "
+                                                 "priority.") % {"code": other.code}})
     if isinstance(obj, Promotion):
         validate_promotion(obj)
     if isinstance(obj, PriceListItem):

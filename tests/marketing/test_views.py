@@ -240,3 +240,58 @@ def test_segment_pages_say_orders_history_is_needed(role_client):
     assert "unknown field shoe_size" in bad.content.decode()
     export = client.get(reverse("marketing:segment_export", args=[segment.pk]))
     assert export.status_code == 409
+
+
+def test_overlapping_price_lists_with_the_same_priority_are_refused(role_client):
+    client = role_client("manager")
+    PriceListFactory(code="a", channel_code="phone", priority=5)
+    response = client.post(reverse("marketing:pricelists_create"), {
+        "code": "b", "name": "B", "currency": "BRL", "channel_code": "phone", "priority": "5", "is_active": "on"})
+    assert response.status_code == 400
+    assert "The active list a has the same channel" in response.content.decode()
+    ok = client.post(reverse("marketing:pricelists_create"), {
+        "code": "b", "name": "B", "currency": "BRL", "channel_code": "phone", "priority": "6", "is_active": "on"})
+    assert ok.status_code == 302
+
+
+def test_edit_pages_render_for_existing_rows(role_client):
+    from marketing.models import ChannelTaxSetting, Segment
+    from tests.marketing.factories import (
+        CampaignFactory,
+        CarrierServiceFactory,
+        ShippingRateFactory,
+        ShippingZoneFactory,
+        SourceCodeFactory,
+        TaxRateFactory,
+    )
+
+    client = role_client("manager")
+    promotion = PromotionFactory()
+    promotion.variants.set([VariantFactory(sku="ED1")])
+    rows = {
+        "pricelists": PriceListFactory(), "taxrates": TaxRateFactory(), "zones": ShippingZoneFactory(),
+        "carriers": CarrierServiceFactory(), "shippingrates": ShippingRateFactory(), "campaigns": CampaignFactory(),
+        "sourcecodes": SourceCodeFactory(), "promotions": promotion,
+        "segments": Segment.objects.create(code="s", name="S"),
+        "channeltax": ChannelTaxSetting.objects.create(channel_code="store"),
+    }
+    for key, obj in rows.items():
+        response = client.get(reverse(f"marketing:{key}_edit", args=[obj.pk]))
+        assert response.status_code == 200, key
+    assert "ED1</textarea>" in client.get(reverse("marketing:promotions_edit", args=[promotion.pk])).content.decode()
+    for url in (reverse("marketing:promotion_detail", args=[promotion.pk]),
+                reverse("marketing:promotion_what_if", args=[promotion.pk]),
+                reverse("marketing:segment_detail", args=[rows["segments"].pk]),
+                reverse("marketing:pricelist_items", args=[rows["pricelists"].pk]),
+                reverse("marketing:pricelist_import", args=[rows["pricelists"].pk]),
+                reverse("marketing:home")):
+        assert client.get(url).status_code == 200, url
+
+
+def test_pages_render_in_portuguese_and_arabic(role_client):
+    client = role_client("manager")
+    PromotionFactory(name="Promo X")
+    client.cookies["django_language"] = "pt-br"
+    assert "Promoções" in client.get(reverse("marketing:promotions_list")).content.decode()
+    client.cookies["django_language"] = "ar"
+    assert "العروض الترويجية" in client.get(reverse("marketing:promotions_list")).content.decode()
