@@ -769,6 +769,7 @@ def stock_import_levels(*, rows: list[tuple[int, int, int, int | None]], referen
     """
     user = _user(acting_user)
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS inventory_import_stock")
         cursor.execute(
             "CREATE TEMP TABLE inventory_import_stock (variant_id bigint, location_id bigint, on_hand integer, "
             "safety integer) ON COMMIT DROP"
@@ -778,6 +779,8 @@ def stock_import_levels(*, rows: list[tuple[int, int, int, int | None]], referen
         ) as copy:
             for row in rows:
                 copy.write_row(row)
+        cursor.execute("ALTER TABLE inventory_import_stock ADD PRIMARY KEY (variant_id, location_id)")
+        cursor.execute("ANALYZE inventory_import_stock")
         cursor.execute(
             "INSERT INTO inventory_stocklevel (variant_id, location_id, on_hand, reserved, safety_stock, updated_at) "
             "SELECT variant_id, location_id, 0, 0, 0, NOW() FROM inventory_import_stock "

@@ -1,0 +1,52 @@
+"""django-import-export resources used by the Django admin's import/export buttons.
+
+Stock levels are deliberately export-only there: stock changes must write ledger movements, so stock
+imports go through ``inventory.imports`` (screen and ``manage.py inventory_import``).
+"""
+
+from import_export import fields, resources
+from import_export.widgets import ForeignKeyWidget
+
+from inventory.models import Location, ReorderRule, StockLevel, Supplier, SupplierItem, Variant
+
+
+class SupplierResource(resources.ModelResource):
+    class Meta:
+        model = Supplier
+        import_id_fields = ["code"]
+        fields = ["code", "name", "email", "phone", "contact_name", "currency", "lead_time_days", "is_active"]
+        use_bulk = True
+        skip_unchanged = True
+
+
+class SupplierItemResource(resources.ModelResource):
+    supplier = fields.Field(attribute="supplier", column_name="supplier", widget=ForeignKeyWidget(Supplier, "code"))
+    sku = fields.Field(attribute="variant", column_name="sku", widget=ForeignKeyWidget(Variant, "sku"))
+
+    class Meta:
+        model = SupplierItem
+        import_id_fields = ["supplier", "sku"]
+        fields = ["supplier", "sku", "supplier_sku", "cost", "min_order_quantity", "lead_time_days"]
+        use_bulk = True
+
+
+class ReorderRuleResource(resources.ModelResource):
+    sku = fields.Field(attribute="variant", column_name="sku", widget=ForeignKeyWidget(Variant, "sku"))
+    location = fields.Field(attribute="location", column_name="location", widget=ForeignKeyWidget(Location, "code"))
+    supplier = fields.Field(attribute="preferred_supplier", column_name="supplier",
+                            widget=ForeignKeyWidget(Supplier, "code"))
+
+    class Meta:
+        model = ReorderRule
+        import_id_fields = ["sku", "location"]
+        fields = ["sku", "location", "reorder_point", "order_up_to", "supplier", "is_active"]
+        use_bulk = True
+
+
+class StockLevelResource(resources.ModelResource):
+    sku = fields.Field(attribute="variant__sku", column_name="sku")
+    location = fields.Field(attribute="location__code", column_name="location")
+
+    class Meta:
+        model = StockLevel
+        fields = ["sku", "location", "on_hand", "reserved", "safety_stock"]
