@@ -1,0 +1,87 @@
+"""Placing with a card through the payments services: processor calls run outside any transaction, so
+these tests use real transactions (and threads for the double submit)."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from inventory.models import StockLevel
+from oms.models import OutboxMessage
+from oms.outbox import outbox_deliver_message
+from orders.errors import PaymentFailed
+from orders.models import Order, OrderEvent
+from orders.services import PaymentRequest, draft_update, order_cancel, order_place
+from payments.gateway import get_gateway
+from payments.models import Payment
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def card(number="4242424242424242") -> PaymentRequest:
+    token = get_gateway("sandbox").tokenize(number=number, exp_month=12, exp_year=2030, cvc="123")
+    return PaymentRequest(method="card", token=token.token, details={
+        "brand": token.brand, "last4": token.last4, "exp_month": token.exp_month, "exp_year": token.exp_year})
+
+
+def test_card_authorized_then_cancel_voids_it(make_user, world, make_draft):
+    agent = make_user("agent")
+    draft = make_draft(agent)
+    draft_update(order_id=draft.pk, acting_user=agent, payment_method="card")
+    order = order_place(order_id=draft.pk, idempotency_key="card-1", acting_user=agent, payment=card())
+    payment = Payment.objects.get(order=order)
+    assert (payment.status, payment.amount, payment.card_last4) == (Payment.Status.AUTHORIZED, order.total, "4242")
+    assert Order.objects.get(pk=order.pk).card_fingerprint == "visa:4242:12/2030"
+    order_cancel(order_id=order.pk, reason="changed mind", acting_user=agent)
+    message = OutboxMessage.objects.get(topic="orders.payment_adjust")
+    assert outbox_deliver_message(message_id=message.pk) == "done"
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.VOIDED
+    assert StockLevel.objects.get(variant=world["variants"][0], location=world["dc"]).reserved == 0
+
+
+def test_declined_card_keeps_the_draft_and_its_stock_hold(make_user, world, make_draft):
+    agent = make_user("agent")
+    draft = make_draft(agent)
+    with pytest.raises(PaymentFailed) as exc:
+        order_place(order_id=draft.pk, idempotency_key="card-2", acting_user=agent,
+                    payment=card("4000000000000002"))
+    assert "declined" in exc.value.message
+    draft.refresh_from_db()
+    assert (draft.status, draft.number, draft.idempotency_key) == (Order.Status.DRAFT, "", "")
+    assert draft.stock_held_until is not None  # released by the beat job unless the agent retries
+    assert StockLevel.objects.get(variant=world["variants"][0], location=world["dc"]).reserved == 1
+    assert draft.events.filter(kind=OrderEvent.Kind.PAYMENT).count() == 1
+    order = order_place(order_id=draft.pk, idempotency_key="card-3", acting_user=agent, payment=card())
+    assert order.status == Order.Status.CONFIRMED
+    assert StockLevel.objects.get(variant=world["variants"][0], location=world["dc"]).reserved == 1
+
+
+def test_concurrent_double_submit_places_one_order_and_one_payment(make_user, world, make_draft):
+    agent = make_user("agent")
+    draft = make_draft(agent)
+    results: list[str] = []
+    start = threading.Barrier(4)
+
+    def submit():
+        start.wait()
+        try:
+            order = order_place(order_id=draft.pk, idempotency_key="same-form", acting_user=agent, payment=card())
+            results.append(f"ok {order.pk}")
+        except Exception as exc:  # noqa: BLE001 - recorded for the assertion
+            results.append(type(exc).__name__)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert Order.objects.exclude(status=Order.Status.DRAFT).count() == 1
+    assert Payment.objects.filter(order=draft, status=Payment.Status.AUTHORIZED).count() == 1
+    assert f"ok {draft.pk}" in results
+    assert set(results) <= {f"ok {draft.pk}", "PlacementInProgress"}
+    assert StockLevel.objects.get(variant=world["variants"][0], location=world["dc"]).reserved == 1
+    assert Decimal(Order.objects.get(pk=draft.pk).total) > 0
