@@ -53,8 +53,10 @@ def _positive(amount, currency: str) -> Decimal:
 
 def giftcard_issue(*, amount, currency: str | None = None, kind: str = GiftCard.Kind.GIFT_CARD,
                    source: str = "sale", expires_on: date | None = None, reference: str = "",
-                   acting_user) -> tuple[GiftCard, str]:
+                   acting_user, code: str | None = None) -> tuple[GiftCard, str]:
     """Issues a card and returns ``(card, code)``; the code is never readable again.
+
+    ``code`` is for cards printed in advance (at least 12 letters or digits); by default one is made.
 
     Ledger: Dr the source (customer balances for a sale or refund, goodwill, discounts) / Cr the
     gift-card or store-credit liability.
@@ -65,9 +67,14 @@ def giftcard_issue(*, amount, currency: str | None = None, kind: str = GiftCard.
         raise GiftCardError(_("Unknown gift card source “%(source)s”.") % {"source": source}, field="source")
     if expires_on and expires_on < timezone.localdate():
         raise GiftCardError(_("The expiry date is in the past."), field="expires_on")
-    code = new_code()
+    if code is not None and len(normalise_code(code)) < 12:
+        raise GiftCardError(_("A gift card code needs at least 12 letters or digits."), field="code")
+    code = code or new_code()
+    if GiftCard.objects.filter(code_hash=code_hash(code)).exists():
+        raise GiftCardError(_("A card with this code already exists."), code="duplicate_code", field="code")
     with transaction.atomic(savepoint=False):
-        card = GiftCard.objects.create(kind=kind, code_hash=code_hash(code), last4=code[-4:], currency=currency,
+        card = GiftCard.objects.create(kind=kind, code_hash=code_hash(code), last4=normalise_code(code)[-4:],
+                                       currency=currency,
                                        initial_amount=amount, balance=amount, expires_on=expires_on, source=source,
                                        reference=reference[:60], issued_by=_user(acting_user))
         entry = journal_post(

@@ -1,0 +1,51 @@
+"""Demo data: the chart of accounts, a few gift cards with known codes, and open B2B invoices."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from payments.giftcards import giftcard_find, giftcard_issue
+from payments.ledger import ensure_chart
+from payments.models import Invoice, Payment
+
+DEMO_CARDS = [
+    ("DEMO-GIFT-0000-0050", Decimal("50.00"), "gift_card", "sale"),
+    ("DEMO-GIFT-0000-0100", Decimal("100.00"), "gift_card", "sale"),
+    ("DEMO-GIFT-0000-0250", Decimal("250.00"), "gift_card", "promotion"),
+    ("DEMO-CRED-0000-0030", Decimal("30.00"), "store_credit", "goodwill"),
+]
+# (days the invoice is past due, amount): fills every AR aging bucket.
+DEMO_INVOICES = [(-10, Decimal("1200.00")), (12, Decimal("830.50")), (40, Decimal("2100.00")),
+                 (70, Decimal("640.00")), (120, Decimal("415.90"))]
+
+
+def seed(*, stdout) -> None:
+    created_accounts = ensure_chart()
+    cards = 0
+    for code, amount, kind, source in DEMO_CARDS:
+        if giftcard_find(code=code) is None:
+            giftcard_issue(amount=amount, kind=kind, source=source, code=code, reference="demo",
+                           expires_on=timezone.localdate() + timedelta(days=365), acting_user=None)
+            cards += 1
+    invoices = _seed_invoices()
+    stdout.write(f"Payments: {created_accounts} accounts, {cards} gift cards, {invoices} invoices added. "
+                 f"Demo gift card codes: {', '.join(code for code, *_rest in DEMO_CARDS)}. "
+                 "Sandbox test card: 4111 1111 1111 1111 (any future expiry, any CVC); 4000 0000 0000 0002 declines.")
+
+
+def _seed_invoices() -> int:
+    from payments.services import invoice_issue
+
+    if Invoice.objects.filter(payment__idempotency_key__contains=":demo:").exists():
+        return 0
+    order_model = Payment._meta.get_field("order").remote_field.model
+    orders = list(order_model.objects.exclude(number="").order_by("id")[: len(DEMO_INVOICES)])
+    names = ["Atacado Paulista Ltda", "Comercial Rio Verde", "Lojas Horizonte", "Distribuidora Sul", "Mercado Norte"]
+    today = timezone.localdate()
+    for (late, amount), order, name in zip(DEMO_INVOICES, orders, names, strict=False):
+        invoice = invoice_issue(order_id=order.pk, amount=amount, currency=order.currency, terms_days=30,
+                                acting_user=None, reference=f"demo:{order.pk}", customer_name=name)
+        Invoice.objects.filter(pk=invoice.pk).update(due_on=today - timedelta(days=late),
+                                                     issued_on=today - timedelta(days=late + 30))
+    return len(orders)

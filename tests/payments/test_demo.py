@@ -1,0 +1,34 @@
+import io
+from decimal import Decimal
+
+import pytest
+
+from payments import demo
+from payments.giftcards import giftcard_find
+from payments.ledger import verify_journal
+from payments.models import GiftCard, Invoice
+from tests.payments.factories import make_order
+
+
+@pytest.mark.django_db
+def test_demo_seed_is_idempotent():
+    for index in range(5):
+        make_order("500.00", number=f"DM-{index}")
+    demo.seed(stdout=io.StringIO())
+    out = io.StringIO()
+    demo.seed(stdout=out)
+    assert GiftCard.objects.count() == 4 and Invoice.objects.count() == 5
+    assert "0 gift cards, 0 invoices added" in out.getvalue()
+    assert giftcard_find(code="demo-gift-0000-0100").balance == Decimal("100.00")
+    assert verify_journal() == []
+
+
+@pytest.mark.django_db
+def test_global_search_finds_invoices_for_finance_only(make_user):
+    from payments.search import search
+    from payments.services import invoice_issue
+
+    invoice = invoice_issue(order_id=make_order().pk, amount=Decimal("10"), currency="BRL", terms_days=30,
+                            acting_user=None, reference="s1", customer_name="ACME")
+    assert [r.label for r in search(query=invoice.number.lower(), user=make_user("finance"))] == [invoice.number]
+    assert search(query=invoice.number, user=make_user("agent")) == []
