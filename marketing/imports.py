@@ -22,7 +22,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def pricelist_export(request, pk: int):
     price_list = get_object_or_404(PriceList, pk=pk)
     file_format = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
-    dataset = PriceListItemResource(price_list).export()
+    dataset = PriceListItemResource(price_list).export(force_native_type=file_format == "xlsx")
     if file_format == "xlsx":
         response = HttpResponse(dataset.export("xlsx"), content_type=XLSX_MIME)
     else:
