@@ -118,3 +118,27 @@ class ReportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.EXPIRED)
+
+
+class DailyDimensionSales(models.Model):
+    """Orders, units, revenue and cost of one local day x channel x value of a low-cardinality dimension
+    (ship-to state, agent, source code, campaign), so the yearly top-N of those does not read every order."""
+
+    day = models.DateField()
+    channel = models.ForeignKey("orders.Channel", on_delete=models.CASCADE, related_name="+")
+    dimension = models.CharField(max_length=20)
+    key = models.CharField(max_length=64, blank=True)
+    orders = models.PositiveIntegerField(default=0)
+    units = models.PositiveIntegerField(default=0)
+    revenue = money_field()
+    line_revenue = money_field()
+    cost = money_field()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["dimension", "day", "channel", "key"],
+                                    name="reports_dailydimensionsales_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.dimension}={self.key}: {self.orders}"

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from reports.models import DailyProductSales, DailySales, RollupState
+from reports.models import DailyDimensionSales, DailyProductSales, DailySales, RollupState
 
 LOCK_KEY = 0x5245504F  # "REPO": one refresh at a time
 DEFAULT_REFRESH_DAYS = 7
@@ -33,7 +33,34 @@ def _tables() -> dict[str, str]:
     from orders.models import Order, OrderLine
 
     return {"order": Order._meta.db_table, "line": OrderLine._meta.db_table, "variant": Variant._meta.db_table,
-            "sales": DailySales._meta.db_table, "product": DailyProductSales._meta.db_table}
+            "sales": DailySales._meta.db_table, "product": DailyProductSales._meta.db_table,
+            "dimension": DailyDimensionSales._meta.db_table}
+
+
+# Low-cardinality order attributes rolled up per day x channel (key as text; "" for none).
+DIMENSION_KEYS = {
+    "states": "COALESCE(o.shipping_address->>'state', '')",
+    "agents": "COALESCE(o.placed_by_id::text, '')",
+    "source_codes": "o.source_code",
+    "campaigns": "COALESCE(o.campaign_id::text, '')",
+}
+
+
+def dimension_select_sql(dimension: str) -> str:
+    """SELECT day, channel_id, dimension, key, orders, units, revenue, line_revenue, cost (live orders only)."""
+    t = _tables()
+    return f"""
+        SELECT (o.placed_at AT TIME ZONE %(tz)s)::date AS day, o.channel_id, '{dimension}',
+               LEFT({DIMENSION_KEYS[dimension]}, 64) AS key, COUNT(*), COALESCE(SUM(l.units), 0),
+               COALESCE(SUM(o.total), 0), COALESCE(SUM(l.revenue), 0), COALESCE(SUM(l.cost), 0)
+        FROM {t['order']} o
+        LEFT JOIN LATERAL (
+            SELECT SUM(ol.quantity) AS units, SUM(ol.line_total) AS revenue, SUM(ol.quantity * v.cost) AS cost
+            FROM {t['line']} ol JOIN {t['variant']} v ON v.id = ol.variant_id
+            WHERE ol.order_id = o.id AND ol.status <> 'cancelled'
+        ) l ON TRUE
+        WHERE o.placed_at >= %(start)s AND o.placed_at < %(end)s AND o.status NOT IN ('draft', 'cancelled')
+        GROUP BY 1, 2, 4"""
 
 
 def sales_select_sql(*, channel_id: int | None = None, location_id: int | None = None) -> tuple[str, dict]:
@@ -112,6 +139,7 @@ def refresh_rollups(*, days: int | None = DEFAULT_REFRESH_DAYS, full: bool = Fal
             params = {"start": day_start(start), "end": day_start(end + timedelta(days=1)), "tz": settings.TIME_ZONE}
             DailySales.objects.filter(day__gte=start, day__lte=end).delete()
             DailyProductSales.objects.filter(day__gte=start, day__lte=end).delete()
+            DailyDimensionSales.objects.filter(day__gte=start, day__lte=end).delete()
             sales_sql, extra = sales_select_sql()
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -122,6 +150,12 @@ def refresh_rollups(*, days: int | None = DEFAULT_REFRESH_DAYS, full: bool = Fal
                     f"INSERT INTO {t['product']} (day, channel_id, variant_id, orders, units, revenue, cost)"
                     f" {product_select_sql()}", params)
                 result["product_rows"] = cursor.rowcount
+                result["dimension_rows"] = 0
+                for dimension in DIMENSION_KEYS:
+                    cursor.execute(
+                        f"INSERT INTO {t['dimension']} (day, channel_id, dimension, key, orders, units, revenue,"
+                        f" line_revenue, cost) {dimension_select_sql(dimension)}", params)
+                    result["dimension_rows"] += cursor.rowcount
         state.complete_through = max(end, state.complete_through or end)
         state.refreshed_at = timezone.now()
         state.save(update_fields=["complete_through", "refreshed_at"])

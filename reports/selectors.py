@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from reports import rollups
-from reports.models import DailyProductSales, DailySales
+from reports.models import DailyDimensionSales, DailyProductSales, DailySales
 
 ZERO = Decimal("0")
 OPEN_STATUSES = ["placed", "on_hold", "confirmed", "backordered", "allocated", "partially_shipped"]
@@ -248,11 +248,16 @@ MONEY = DecimalField(max_digits=18, decimal_places=4)
 
 @dataclass(frozen=True)
 class Dimension:
+    """A top-N dimension. ``source`` says where complete days are read from:
+    ``product`` (DailyProductSales), ``sales`` (DailySales, cost from DailyProductSales),
+    ``dimension`` (DailyDimensionSales) or ``live`` (high-cardinality: ranked in SQL with LIMIT)."""
+
     code: str
     label: str
     order_path: str | None  # group key on Order (None: line-level only)
     line_path: str  # group key on OrderLine
-    rollup_path: str | None = None  # group key on DailyProductSales / DailySales (None: always live)
+    rollup_path: str | None = None  # group key on the rollup table
+    source: str = "product"
     weekday: bool = False
 
 
@@ -262,14 +267,16 @@ DIMENSIONS = {
         Dimension("brands", _("Brands"), None, "variant__product__brand_id", "variant__product__brand_id"),
         Dimension("categories", _("Categories"), None, "variant__product__category_id",
                   "variant__product__category_id"),
-        Dimension("channels", _("Channels"), "channel_id", "order__channel_id", "channel_id"),
-        Dimension("weekdays", _("Days of the week"), "weekday", "weekday", "weekday", weekday=True),
-        Dimension("customers", _("Customers"), "customer_id", "order__customer_id"),
-        Dimension("orders", _("Orders"), "id", "order_id"),
-        Dimension("states", _("States"), "shipping_address__state", "order__shipping_address__state"),
-        Dimension("agents", _("Agents"), "placed_by_id", "order__placed_by_id"),
-        Dimension("source_codes", _("Source codes"), "source_code", "order__source_code"),
-        Dimension("campaigns", _("Campaigns"), "campaign_id", "order__campaign_id"),
+        Dimension("channels", _("Channels"), "channel_id", "order__channel_id", "channel_id", source="sales"),
+        Dimension("weekdays", _("Days of the week"), "weekday", "weekday", "weekday", source="sales", weekday=True),
+        Dimension("customers", _("Customers"), "customer_id", "order__customer_id", source="live"),
+        Dimension("orders", _("Orders"), "id", "order_id", source="live"),
+        Dimension("states", _("States"), "shipping_address__state", "order__shipping_address__state", "key",
+                  source="dimension"),
+        Dimension("agents", _("Agents"), "placed_by_id", "order__placed_by_id", "key", source="dimension"),
+        Dimension("source_codes", _("Source codes"), "source_code", "order__source_code", "key",
+                  source="dimension"),
+        Dimension("campaigns", _("Campaigns"), "campaign_id", "order__campaign_id", "key", source="dimension"),
     ]
 }
 SORT_KEYS = ["label", "orders", "units", "revenue", "cost", "margin", "previous_revenue", "change"]
@@ -334,51 +341,70 @@ def _weekday_of(path: str):
     return ExtractIsoWeekDay(TruncDate(path, tzinfo=local_tz()))
 
 
+def _line_metrics(qs, path: str):
+    return qs.values_list(path).annotate(n_orders=Count("order_id", distinct=True), n_units=Sum("quantity"),
+                                         s_revenue=Sum("line_total"), s_cost=Sum(_line_cost()))
+
+
 def _collect(dim: Dimension, f: ReportFilter, covered: date | None) -> dict:
-    """key -> TopRow for one period: four queries (two rollup, two live), whatever the data."""
+    """key -> TopRow for one period: rollups for complete days, live queries for the rest (2-4 queries)."""
     rows: dict = {}
+    text_keys = dim.source == "dimension"
 
     def row(key) -> TopRow:
+        if text_keys:
+            key = "" if key is None else str(key)
         if key not in rows:
             rows[key] = TopRow(key)
         return rows[key]
 
     split = f.start - timedelta(days=1)
-    if dim.rollup_path and covered is not None:
+    if covered is not None:
         split = min(max(covered, split), f.end)
-    # Rollups for complete days.
-    products = DailyProductSales.objects.filter(day__gte=f.start, day__lte=split)
-    sales = DailySales.objects.filter(day__gte=f.start, day__lte=split)
-    if f.channel_id:
-        products = products.filter(channel_id=f.channel_id)
-        sales = sales.filter(channel_id=f.channel_id)
-    if dim.weekday:
-        products = products.annotate(weekday=ExtractIsoWeekDay("day"))
-        sales = sales.annotate(weekday=ExtractIsoWeekDay("day"))
-    if dim.rollup_path:
-        for key, orders, units, revenue, cost in products.order_by().values_list(dim.rollup_path).annotate(
-                n_orders=Sum("orders"), n_units=Sum("units"), s_revenue=Sum("revenue"), s_cost=Sum("cost")):
-            r = row(key)
-            r.units += units or 0
-            r.line_revenue += revenue or ZERO
-            r.cost += cost or ZERO
-            if dim.order_path is None:
-                r.orders += orders or 0
-                r.revenue += revenue or ZERO
-        if dim.order_path is not None:
+    if split >= f.start:
+        products = DailyProductSales.objects.filter(day__gte=f.start, day__lte=split)
+        sales = DailySales.objects.filter(day__gte=f.start, day__lte=split)
+        dims = DailyDimensionSales.objects.filter(dimension=dim.code, day__gte=f.start, day__lte=split)
+        if f.channel_id:
+            products = products.filter(channel_id=f.channel_id)
+            sales = sales.filter(channel_id=f.channel_id)
+            dims = dims.filter(channel_id=f.channel_id)
+        if dim.weekday:
+            products = products.annotate(weekday=ExtractIsoWeekDay("day"))
+            sales = sales.annotate(weekday=ExtractIsoWeekDay("day"))
+        if dim.source in ("product", "sales"):
+            for key, orders, units, revenue, cost in products.order_by().values_list(dim.rollup_path).annotate(
+                    n_orders=Sum("orders"), n_units=Sum("units"), s_revenue=Sum("revenue"), s_cost=Sum("cost")):
+                r = row(key)
+                r.units += units or 0
+                r.line_revenue += revenue or ZERO
+                r.cost += cost or ZERO
+                if dim.source == "product":
+                    r.orders += orders or 0
+                    r.revenue += revenue or ZERO
+        if dim.source == "sales":
             for key, orders, revenue in sales.order_by().values_list(dim.rollup_path).annotate(
                     n_orders=Sum("orders"), s_revenue=Sum("revenue")):
                 r = row(key)
                 r.orders += orders or 0
                 r.revenue += revenue or ZERO
-    # Live for the rest.
+        if dim.source == "dimension":
+            for key, orders, units, revenue, line_revenue, cost in dims.order_by().values_list("key").annotate(
+                    n_orders=Sum("orders"), n_units=Sum("units"), s_revenue=Sum("revenue"),
+                    s_line=Sum("line_revenue"), s_cost=Sum("cost")):
+                r = row(key)
+                r.orders += orders or 0
+                r.units += units or 0
+                r.revenue += revenue or ZERO
+                r.line_revenue += line_revenue or ZERO
+                r.cost += cost or ZERO
     live_start = split + timedelta(days=1)
+    if live_start > f.end:
+        return rows
     lines = _live_lines(f, live_start)
     if dim.weekday:
         lines = lines.annotate(weekday=_weekday_of("order__placed_at"))
-    for key, orders, units, revenue, cost in lines.values_list(dim.line_path).annotate(
-            n_orders=Count("order_id", distinct=True), n_units=Sum("quantity"), s_revenue=Sum("line_total"),
-            s_cost=Sum(_line_cost())):
+    for key, orders, units, revenue, cost in _line_metrics(lines, dim.line_path):
         r = row(key)
         r.units += units or 0
         r.line_revenue += revenue or ZERO
@@ -398,6 +424,25 @@ def _collect(dim: Dimension, f: ReportFilter, covered: date | None) -> dict:
     return rows
 
 
+def _top_live(dim: Dimension, f: ReportFilter, *, rank_by: str, limit: int) -> dict:
+    """High-cardinality dimensions (customers, orders): PostgreSQL ranks and cuts to ``limit`` rows, then the
+    line metrics and the previous period are read for those keys only. Four queries."""
+    ranked = _live_orders(f, f.start).exclude(**{f"{dim.order_path}__isnull": True}).values_list(
+        dim.order_path).annotate(n_orders=Count("id"), s_revenue=Sum("total"))
+    ranked = ranked.order_by("-n_orders" if rank_by == "orders" else "-s_revenue", dim.order_path)[:limit]
+    rows = {key: TopRow(key, orders=orders, revenue=revenue or ZERO) for key, orders, revenue in ranked}
+    keys = list(rows)
+    lines = _live_lines(f, f.start).filter(**{f"{dim.line_path}__in": keys})
+    for key, _orders, units, revenue, cost in _line_metrics(lines, dim.line_path):
+        rows[key].units, rows[key].line_revenue, rows[key].cost = units or 0, revenue or ZERO, cost or ZERO
+    prev = f.previous()
+    previous = _live_orders(prev, prev.start).filter(**{f"{dim.order_path}__in": keys}).values_list(
+        dim.order_path).annotate(n_orders=Count("id"), s_revenue=Sum("total"))
+    for key, orders, revenue in previous:
+        rows[key].previous_orders, rows[key].previous_revenue = orders, revenue or ZERO
+    return rows
+
+
 WEEKDAYS = {1: _("Monday"), 2: _("Tuesday"), 3: _("Wednesday"), 4: _("Thursday"), 5: _("Friday"),
             6: _("Saturday"), 7: _("Sunday")}
 
@@ -410,11 +455,15 @@ def _labels(dim: Dimension, keys: list) -> dict:
     from orders.models import Channel, Customer, Order
 
     keys = [k for k in keys if k not in (None, "")]
+    if dim.code in ("agents", "campaigns"):  # text keys from the dimension rollup
+        ints = {int(k): k for k in keys if str(k).isdigit()}
+        inner = _labels(Dimension(dim.code + "_by_id", "", None, ""), list(ints))
+        return {ints[pk]: label for pk, label in inner.items()}
     if dim.code == "weekdays":
         return {k: str(WEEKDAYS.get(k, k)) for k in keys}
     if dim.code in ("states", "source_codes"):
         return {k: str(k) for k in keys}
-    if dim.code == "campaigns":
+    if dim.code == "campaigns_by_id":
         campaign = optional_model("marketing", "Campaign")
         if campaign is None:
             return {}
@@ -423,7 +472,7 @@ def _labels(dim: Dimension, keys: list) -> dict:
     if dim.code == "products":
         return {pk: f"{sku} · {name}" for pk, sku, name in
                 Variant.objects.filter(pk__in=keys).values_list("pk", "sku", "name")}
-    if dim.code == "agents":
+    if dim.code == "agents_by_id":
         User = get_user_model()
         return {pk: (f"{first} {last}".strip() or username) for pk, username, first, last in
                 User.objects.filter(pk__in=keys).values_list("pk", "username", "first_name", "last_name")}
@@ -434,19 +483,26 @@ def _labels(dim: Dimension, keys: list) -> dict:
 
 
 def top(dim_code: str, filters: ReportFilter, *, sort: str = "-revenue", limit: int = 20) -> list[TopRow]:
-    """The top ``limit`` rows of a dimension for the period, with the previous period's revenue."""
+    """The top ``limit`` rows of a dimension for the period, with the previous period's revenue.
+
+    For customers and orders the database picks the top ``limit`` by revenue (or by orders when sorted by
+    orders) and the page then orders those rows by the chosen column.
+    """
     dim = DIMENSIONS[dim_code]
-    covered = rollups.complete_through()
-    current = _collect(dim, filters, covered)
-    previous = _collect(dim, filters.previous(), covered)
-    for key, prev in previous.items():
-        if key in current:
-            current[key].previous_revenue = prev.revenue
-            current[key].previous_orders = prev.orders
     key = sort.lstrip("-") if sort.lstrip("-") in SORT_KEYS else "revenue"
     descending = sort.startswith("-") or sort.lstrip("-") not in SORT_KEYS
+    if dim.source == "live":
+        current = _top_live(dim, filters, rank_by="orders" if key == "orders" else "revenue", limit=limit)
+    else:
+        covered = rollups.complete_through()
+        current = _collect(dim, filters, covered)
+        previous = _collect(dim, filters.previous(), covered)
+        for k, prev in previous.items():
+            if k in current:
+                current[k].previous_revenue = prev.revenue
+                current[k].previous_orders = prev.orders
     rows = list(current.values())
-    if key == "label":
+    if key == "label" or dim.source == "live":
         chosen = rows
     else:
         def metric(r):
@@ -458,6 +514,9 @@ def top(dim_code: str, filters: ReportFilter, *, sort: str = "-revenue", limit: 
         r.label = labels.get(r.key, str(_("(none)")) if r.key in (None, "") else str(r.key))
     if key == "label":
         chosen = sorted(chosen, key=lambda r: r.label.lower(), reverse=descending)[:limit]
+    elif dim.source == "live":
+        chosen = sorted(chosen, key=lambda r: (getattr(r, key) if getattr(r, key) is not None else -10**12,
+                                               str(r.key)), reverse=descending)
     return chosen
 
 

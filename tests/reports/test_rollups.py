@@ -77,3 +77,23 @@ def test_location_filter_reads_live(world):
     f = ReportFilter(timezone.localdate() - timedelta(days=5), timezone.localdate(), location_id=loc.pk)
     t = totals(daily_sales(f, covered=rollups.complete_through()), f.start, f.end)
     assert (t.orders, t.units) == (1, 1)
+
+
+def test_dimension_rollups_give_the_same_top_n_as_live(world, make_user):
+    from reports.selectors import top
+
+    agent = make_user("agent")
+    for i in range(6):
+        make_order(channel=world["web"], placed_at=days_ago(i), lines=[(world["shirt"], 1 + i, "25.00")],
+                   agent=agent if i % 2 else None, state="RJ" if i % 3 else "SP", source_code=f"S{i % 2}")
+    f = ReportFilter(timezone.localdate() - timedelta(days=10), timezone.localdate())
+
+    def snapshot(dim):
+        return sorted((r.label, r.orders, r.units, r.revenue, r.cost) for r in top(dim, f, limit=50))
+
+    live = {dim: snapshot(dim) for dim in ("states", "agents", "source_codes", "campaigns", "channels", "brands")}
+    rollups.refresh_rollups(days=None)
+    assert {dim: snapshot(dim) for dim in live} == live
+    assert live["states"] == [("RJ", 4, 16, Decimal("400.0000"), Decimal("160.0000")),
+                              ("SP", 2, 5, Decimal("125.0000"), Decimal("50.0000"))]
+    assert [label for label, *_rest in live["agents"]] == ["(none)", agent.get_full_name()]
