@@ -2,7 +2,7 @@
 
 from django import forms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from inventory.models import Location, Supplier, Variant
 
@@ -12,7 +12,7 @@ class SkuField(forms.CharField):
 
     def __init__(self, *, allow_kits: bool = False, **kwargs):
         self.allow_kits = allow_kits
-        kwargs.setdefault("label", _l("SKU or barcode"))
+        kwargs.setdefault("label", gettext_lazy("SKU or barcode"))
         kwargs.setdefault("max_length", 64)
         super().__init__(**kwargs)
 
@@ -34,9 +34,10 @@ def location_field(**kwargs) -> forms.ModelChoiceField:
 
 class AdjustForm(forms.Form):
     sku = SkuField(widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}))
-    location = location_field(label=_l("Location"))
-    delta = forms.IntegerField(label=_l("Change (+/-)"), help_text=_l("Positive adds units, negative removes."))
-    reason = forms.CharField(label=_l("Reason"), max_length=200)
+    location = location_field(label=gettext_lazy("Location"))
+    delta = forms.IntegerField(label=gettext_lazy("Change (+/-)"),
+                               help_text=gettext_lazy("Positive adds units, negative removes."))
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200)
 
     def clean_delta(self):
         delta = self.cleaned_data["delta"]
@@ -47,9 +48,9 @@ class AdjustForm(forms.Form):
 
 class CountForm(forms.Form):
     sku = SkuField(widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}))
-    location = location_field(label=_l("Location"))
-    counted = forms.IntegerField(label=_l("Counted quantity"), min_value=0)
-    note = forms.CharField(label=_l("Note"), max_length=200, required=False)
+    location = location_field(label=gettext_lazy("Location"))
+    counted = forms.IntegerField(label=gettext_lazy("Counted quantity"), min_value=0)
+    note = forms.CharField(label=gettext_lazy("Note"), max_length=200, required=False)
 
 
 def parse_lines(text: str, *, with_cost: bool = False) -> tuple[list[tuple], list[str]]:
@@ -102,14 +103,14 @@ def parse_lines(text: str, *, with_cost: bool = False) -> tuple[list[tuple], lis
     return rows, errors
 
 
-LINES_HELP = _l("One line per SKU: code and quantity, e.g. TEE-BLU-M 12")
+LINES_HELP = gettext_lazy("One line per SKU: code and quantity, e.g. TEE-BLU-M 12")
 
 
 class TransferForm(forms.Form):
-    from_location = location_field(label=_l("From"))
-    to_location = location_field(label=_l("To"))
-    lines = forms.CharField(label=_l("Lines"), widget=forms.Textarea(attrs={"rows": 6}), help_text=LINES_HELP)
-    notes = forms.CharField(label=_l("Notes"), required=False, max_length=500)
+    from_location = location_field(label=gettext_lazy("From"))
+    to_location = location_field(label=gettext_lazy("To"))
+    lines = forms.CharField(label=gettext_lazy("Lines"), widget=forms.Textarea(attrs={"rows": 6}), help_text=LINES_HELP)
+    notes = forms.CharField(label=gettext_lazy("Notes"), required=False, max_length=500)
 
     def clean(self):
         data = super().clean()
@@ -124,14 +125,14 @@ class TransferForm(forms.Form):
 
 
 class PurchaseOrderForm(forms.Form):
-    supplier = forms.ModelChoiceField(queryset=Supplier.objects.filter(is_active=True), label=_l("Supplier"))
-    location = location_field(label=_l("Deliver to"))
-    expected_on = forms.DateField(label=_l("Expected on"), required=False,
+    supplier = forms.ModelChoiceField(queryset=Supplier.objects.filter(is_active=True), label=gettext_lazy("Supplier"))
+    location = location_field(label=gettext_lazy("Deliver to"))
+    expected_on = forms.DateField(label=gettext_lazy("Expected on"), required=False,
                                   widget=forms.DateInput(attrs={"type": "date"}))
-    lines = forms.CharField(label=_l("Lines"), widget=forms.Textarea(attrs={"rows": 6}),
-                            help_text=_l("One line per SKU: code, quantity and optional unit cost, e.g. TEE-BLU-M 24 "
-                                         "18.50"))
-    notes = forms.CharField(label=_l("Notes"), required=False, max_length=500)
+    lines = forms.CharField(label=gettext_lazy("Lines"), widget=forms.Textarea(attrs={"rows": 6}),
+                            help_text=gettext_lazy(
+                                "One line per SKU: code, quantity and optional unit cost, e.g. TEE-BLU-M 24 18.50"))
+    notes = forms.CharField(label=gettext_lazy("Notes"), required=False, max_length=500)
 
     def clean(self):
         data = super().clean()
@@ -144,7 +145,7 @@ class PurchaseOrderForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_l("CSV or XLSX file"))
+    file = forms.FileField(label=gettext_lazy("CSV or XLSX file"))
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

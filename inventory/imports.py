@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from inventory import services
 from inventory.errors import ImportFailed, InventoryError
@@ -59,19 +59,19 @@ class Kind:
 KINDS = {
     k.slug: k
     for k in [
-        Kind("products", _l("Products and variants"),
+        Kind("products", gettext_lazy("Products and variants"),
              ["sku", "name", "product_code", "product_name", "brand", "category", "barcode", "size", "colour",
               "weight_grams", "cost", "base_price", "currency", "tax_class", "is_active"],
              ["sku", "product_code"], "manage_catalogue", "view_catalogue"),
-        Kind("stock", _l("Stock levels"), ["sku", "location", "on_hand", "safety_stock"],
+        Kind("stock", gettext_lazy("Stock levels"), ["sku", "location", "on_hand", "safety_stock"],
              ["sku", "location", "on_hand"], "manage_stock", "view_catalogue"),
-        Kind("suppliers", _l("Suppliers"),
+        Kind("suppliers", gettext_lazy("Suppliers"),
              ["code", "name", "email", "phone", "contact_name", "currency", "lead_time_days"],
              ["code", "name"], "manage_purchasing", "manage_purchasing"),
-        Kind("supplier_items", _l("Supplier items"),
+        Kind("supplier_items", gettext_lazy("Supplier items"),
              ["supplier", "sku", "supplier_sku", "cost", "min_order_quantity", "lead_time_days"],
              ["supplier", "sku", "cost"], "manage_purchasing", "manage_purchasing"),
-        Kind("reorder_rules", _l("Reorder rules"),
+        Kind("reorder_rules", gettext_lazy("Reorder rules"),
              ["sku", "location", "reorder_point", "order_up_to", "supplier"],
              ["sku", "location", "reorder_point", "order_up_to"], "manage_purchasing", "manage_purchasing"),
     ]
