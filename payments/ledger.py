@@ -166,7 +166,25 @@ def verify_journal() -> list[str]:
     )
     for pk, balance, moved in mismatched:
         problems.append(f"Gift card {pk}: balance {balance} but its transactions sum to {moved or ZERO}")
+    problems += _verify_payments()
     return problems
+
+
+def _verify_payments() -> list[str]:
+    """Each payment's captured and refunded amounts equal the sum of its successful transactions."""
+    from payments.models import Payment
+
+    ok = Q(transactions__result="success")
+    rows = (
+        Payment.objects.annotate(
+            got=Sum("transactions__amount", filter=ok & Q(transactions__kind__in=["capture", "confirm"])),
+            back=Sum("transactions__amount", filter=ok & Q(transactions__kind="refund")))
+        .values_list("pk", "captured_amount", "refunded_amount", "got", "back")
+    )
+    return [f"Payment {pk}: captured {captured} / refunded {refunded} "
+            f"but its transactions say {got or ZERO} / {back or ZERO}"
+            for pk, captured, refunded, got, back in rows
+            if captured != (got or ZERO) or refunded != (back or ZERO)]
 
 
 def trial_balance(*, currency: str | None = None, until: date | None = None, since: date | None = None):

@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from payments.errors import UnbalancedEntry, UnknownAccount
 from payments.exports import export_csv
 from payments.ledger import Acct, cr, dr, ensure_chart, journal_post, trial_balance, verify_journal
-from payments.models import Account, JournalEntry, JournalLine
+from payments.models import Account, JournalEntry, JournalLine, Payment
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +100,12 @@ def test_exports_in_three_layouts():
         f"04/09/26,JE-{entry.pk},2,1000,deposit,12.50",
         f"04/09/26,JE-{entry.pk},2,1010,Settlement,-12.50",
     ]
+
+
+def test_verify_journal_reports_a_payment_out_of_step_with_its_transactions():
+    from tests.payments.factories import make_order
+
+    payment = Payment.objects.create(order=make_order(), method="cod", amount=Decimal("10"),
+                                     captured_amount=Decimal("10"), idempotency_key="v1")
+    assert verify_journal() == [f"Payment {payment.pk}: captured 10.0000 / refunded 0.0000 but its transactions say "
+                                "0 / 0"]
