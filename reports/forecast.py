@@ -117,3 +117,18 @@ def forecast_variant(*, variant_id: int, horizon: int = 28, history_days: int = 
         history=series, days=[today + timedelta(days=i) for i in range(horizon)], daily=daily, alpha=alpha,
         beta=beta, backtest_wape=backtest,
     )
+
+
+def forecast_accuracy(*, top: int = 10, history_days: int = 120, backtest_days: int = 14) -> dict:
+    """Backtest WAPE of the best-selling ``top`` SKUs of the history (the number quoted for the demo data)."""
+    today = timezone.localdate()
+    best = list(DailyProductSales.objects.filter(day__gte=today - timedelta(days=history_days))
+                .order_by().values_list("variant_id").annotate(u=Sum("units")).order_by("-u", "variant_id")
+                .values_list("variant_id", flat=True)[:top])
+    scores = {}
+    for variant_id in best:
+        result = forecast_variant(variant_id=variant_id, history_days=history_days, backtest_days=backtest_days)
+        if result.backtest_wape is not None:
+            scores[variant_id] = result.backtest_wape
+    total = sum(scores.values()) / len(scores) if scores else None
+    return {"skus": len(scores), "mean_wape": total, "by_variant": scores}
