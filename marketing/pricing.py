@@ -32,6 +32,13 @@ from oms.money import ZERO, exponent, quantize
 HUNDRED = Decimal(100)
 
 
+def _fmt(amount: Decimal, currency: str) -> str:
+    """Money for explanations, in the active language (``R$ 1.234,56`` in pt-BR)."""
+    from oms.templatetags.oms_tags import money
+
+    return money(amount, currency)
+
+
 def _pct(value: Decimal) -> str:
     """``Decimal("20.0000")`` -> ``"20"``, ``Decimal("7.5")`` -> ``"7.5"``."""
     return format(Decimal(value).normalize(), "f")
@@ -215,13 +222,14 @@ def price_order(
         line.line_total = total
         for applied in line_discounts:
             line.explanation.append(_("%(name)s: −%(amount)s (%(reason)s)") % {
-                "name": applied.name, "amount": applied.amount, "reason": applied.reason})
+                "name": applied.name, "amount": _fmt(applied.amount, currency), "reason": applied.reason})
         if share:
-            line.explanation.append(_("Share of order discounts: −%(amount)s") % {"amount": share})
+            line.explanation.append(_("Share of order discounts: −%(amount)s") % {"amount": _fmt(share, currency)})
         if quote:
             line.explanation.append(
                 (_("Tax %(label)s %(rate)s%% included: %(tax)s") if include_tax else
-                 _("Tax %(label)s %(rate)s%%: %(tax)s")) % {"label": quote.label, "rate": _pct(rate), "tax": tax}
+                 _("Tax %(label)s %(rate)s%%: %(tax)s"))
+                % {"label": quote.label, "rate": _pct(rate), "tax": _fmt(tax, currency)}
             )
         else:
             line.explanation.append(_("No tax rate for class “%(tax_class)s” in region “%(region)s”.") % {
@@ -355,18 +363,21 @@ def _base_prices(lines, channel_code, customer_group, currency, when) -> list[Pr
             price_list_price = quantize(first[1], currency) if first[0] == 1 else list_price
             tier_qty, tier_value = usable[-1]
             tier_price = quantize(tier_value, currency)
-            explanation.append(_("Price list %(name)s: %(price)s") % {"name": pl["name"], "price": price_list_price}
-                               if price_list_price is not None else _("Price list %(name)s") % {"name": pl["name"]})
+            if price_list_price is not None:
+                explanation.append(_("Price list %(name)s: %(price)s") % {
+                    "name": pl["name"], "price": _fmt(price_list_price, currency)})
+            else:
+                explanation.append(_("Price list %(name)s") % {"name": pl["name"]})
             if tier_qty > 1:
-                explanation.append(_("Quantity tier from %(qty)s units: %(price)s") % {"qty": tier_qty,
-                                                                                       "price": tier_price})
+                explanation.append(_("Quantity tier from %(qty)s units: %(price)s") % {
+                    "qty": tier_qty, "price": _fmt(tier_price, currency)})
             break
         else:
             if list_price is not None:
-                explanation.append(_("Base price of the SKU: %(price)s") % {"price": list_price})
+                explanation.append(_("Base price of the SKU: %(price)s") % {"price": _fmt(list_price, currency)})
         if line.override_unit_price is not None:
             unit = quantize(line.override_unit_price, currency)
-            explanation.append(_("Manual price override: %(price)s") % {"price": unit})
+            explanation.append(_("Manual price override: %(price)s") % {"price": _fmt(unit, currency)})
         elif tier_price is None:
             message = _("No price for SKU %(sku)s in %(currency)s.") % {"sku": variant["sku"], "currency": currency}
             raise NoPrice(message, field="lines")
@@ -375,7 +386,7 @@ def _base_prices(lines, channel_code, customer_group, currency, when) -> list[Pr
         extra = quantize(line.extra_unit_price or ZERO, currency)
         if extra:
             unit += extra
-            explanation.append(_("Personalisation: +%(price)s per unit") % {"price": extra})
+            explanation.append(_("Personalisation: +%(price)s per unit") % {"price": _fmt(extra, currency)})
         if not variant["is_active"]:
             explanation.append(_("This SKU is no longer active."))
         priced.append(PricedLine(
@@ -618,7 +629,7 @@ def _apply(context: _Context, group: list[_Promo], coupon_codes: dict[int, str],
     def below_minimum(promo: _Promo) -> bool:
         if promo.min_subtotal is not None and sum(net, ZERO) < promo.min_subtotal:
             messages.append(_("%(name)s needs an order of at least %(amount)s.") % {
-                "name": promo.name, "amount": quantize(promo.min_subtotal, currency)})
+                "name": promo.name, "amount": _fmt(promo.min_subtotal, currency)})
             return True
         return False
 
@@ -635,7 +646,7 @@ def _apply(context: _Context, group: list[_Promo], coupon_codes: dict[int, str],
         elif promo.kind == "item_fixed" and promo.amount:
             for i in matching:
                 discount_line(i, promo, promo.amount * lines[i].quantity,
-                              _("%(amount)s off each unit") % {"amount": quantize(promo.amount, currency)})
+                              _("%(amount)s off each unit") % {"amount": _fmt(promo.amount, currency)})
         elif promo.kind == "buy_x_get_y" and promo.buy_quantity and promo.get_quantity:
             size = promo.buy_quantity + promo.get_quantity
             units = sorted(
@@ -663,14 +674,14 @@ def _apply(context: _Context, group: list[_Promo], coupon_codes: dict[int, str],
             reason = _("%(percent)s%% off the order") % {"percent": _pct(promo.percent)}
         elif promo.kind == "order_fixed" and promo.amount:
             amount = min(quantize(promo.amount, currency), merchandise)
-            reason = _("%(amount)s off the order") % {"amount": quantize(promo.amount, currency)}
+            reason = _("%(amount)s off the order") % {"amount": _fmt(promo.amount, currency)}
         elif promo.kind == "tiered_spend":
             reached = [t for t in _parse_tiers(promo.tiers) if t[0] <= merchandise]
             if reached:
                 threshold, percent = reached[-1]
                 amount = quantize(merchandise * percent / HUNDRED, currency)
                 reason = _("Spend %(threshold)s, get %(percent)s%% off") % {
-                    "threshold": quantize(threshold, currency), "percent": _pct(percent)}
+                    "threshold": _fmt(threshold, currency), "percent": _pct(percent)}
         amount = min(amount, merchandise)
         if amount <= 0:
             continue
@@ -751,7 +762,7 @@ class _ShippingTable:
             if promo is not None:
                 price, reason = ZERO, _("Free shipping: %(name)s") % {"name": promo.name}
             elif rate.free_threshold is not None and merchandise >= rate.free_threshold:
-                price, reason = ZERO, _("Free above %(amount)s") % {"amount": quantize(rate.free_threshold,
+                price, reason = ZERO, _("Free above %(amount)s") % {"amount": _fmt(rate.free_threshold,
                                                                                         self.currency)}
             quotes.append(ShippingQuote(rate.service_code, rate.name, price, rate.transit_days, rate.price, reason))
         return sorted(quotes, key=lambda q: (q.price, q.transit_days, q.service_code))

@@ -56,5 +56,5 @@ def test_admin_setup_prices_the_next_phone_order(role_client, make_user):
     assert order.campaign_id == campaign.pk
     assert order.tax_total == D("29.11")  # 18% of 161.73
     assert order.total == D("190.84")
-    assert "Price list Phone 2026: 69.90" in line.explanation
-    assert "Quantity tier from 3 units: 59.90" in line.explanation
+    assert "Price list Phone 2026: R$\xa069.90" in line.explanation
+    assert "Quantity tier from 3 units: R$\xa059.90" in line.explanation

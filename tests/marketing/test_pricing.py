@@ -39,7 +39,7 @@ def test_base_price_is_used_without_price_list(price):
     assert result.subtotal == D("99.80")
     assert result.total == D("99.80")
     assert result.discount_total == D("0")
-    assert priced.explanation[0] == "Base price of the SKU: 49.90"
+    assert priced.explanation[0] == "Base price of the SKU: R$\xa049.90"
 
 
 def test_price_list_and_quantity_tiers(price):
@@ -54,7 +54,7 @@ def test_price_list_and_quantity_tiers(price):
     ten = price(lines=[line(v, 10)]).lines[0]
     assert (ten.price_list_price, ten.tier_price, ten.unit_price) == (D("90"), D("80"), D("80"))
     assert ten.price_list_code == pl.code
-    assert "Quantity tier from 10 units: 80.00" in ten.explanation
+    assert "Quantity tier from 10 units: R$\xa080.00" in ten.explanation
     assert price(lines=[line(v, 60)]).lines[0].unit_price == D("70")
 
 
@@ -108,8 +108,8 @@ def test_override_and_personalisation(price):
     assert priced.unit_price == D("75")
     assert priced.overridden is True
     assert priced.discounts == []  # item promotions do not touch an overridden price
-    assert "Manual price override: 70.00" in priced.explanation
-    assert "Personalisation: +5.00 per unit" in priced.explanation
+    assert "Manual price override: R$\xa070.00" in priced.explanation
+    assert "Personalisation: +R$\xa05.00 per unit" in priced.explanation
     assert result.subtotal == D("150")
 
 
@@ -210,7 +210,7 @@ def test_tiered_spend(price):
     assert price(lines=[line(v, 3)]).discount_total == D("30.00")
     result = price(lines=[line(v, 5)])
     assert result.order_discounts[0].amount == D("75.00")
-    assert result.order_discounts[0].reason == "Spend 500.00, get 15% off"
+    assert result.order_discounts[0].reason == "Spend R$\xa0500.00, get 15% off"
 
 
 def test_exclusive_promotion_applies_alone_when_better(price):
@@ -311,7 +311,7 @@ def test_minimum_order_value(price):
     PromotionFactory(name="Over 150", min_subtotal=D("150"))
     result = price(lines=[line(v)])
     assert result.order_discounts == []
-    assert "Over 150 needs an order of at least 150.00." in result.messages
+    assert "Over 150 needs an order of at least R$\xa0150.00." in result.messages
     assert price(lines=[line(v, 2)]).discount_total == D("20.00")
 
 
@@ -333,7 +333,7 @@ def test_shipping_by_zone_weight_and_free_threshold(price):
     assert two.messages == ["Shipping service sedex is not available for this destination and weight."]
     three = price(lines=[line(v, 3)], shipping_service="pac")
     assert three.shipping_options[0].price == D("0")
-    assert three.shipping_options[0].reason == "Free above 299.00"
+    assert three.shipping_options[0].reason == "Free above R$\xa0299.00"
     assert price(lines=[line(v)], ship_to_region="AM").shipping_options == []
 
 
