@@ -230,3 +230,12 @@ def test_list_pages_cost_the_same_queries_for_more_rows(role_client):
     add(8)
     assert [count(url) for url in urls] == before
     assert JournalEntry.objects.count() == 10  # one per invoice; COD posts when it is collected
+
+
+@pytest.mark.django_db
+def test_finance_pages_are_translated(role_client):
+    client = role_client("finance")
+    page = client.get(reverse("payments:trial_balance"), headers={"Accept-Language": "pt-br"})
+    assert "Balancete" in page.content.decode()
+    page = client.get(reverse("payments:ar_aging"), headers={"Accept-Language": "ar"})
+    assert "أعمار الذمم المدينة" in page.content.decode() and 'dir="rtl"' in page.content.decode()
