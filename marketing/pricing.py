@@ -147,11 +147,13 @@ def price_order(
     currency: str,
     when: datetime,
     promotion_overrides: dict[int, bool] | None = None,
+    price_list_code: str = "",
 ) -> PricedOrder:
     """Prices an order; pure (no writes) and deterministic (same inputs and data, same result).
 
     ``promotion_overrides`` is for the what-if report only: ``{id: True}`` treats a promotion as active
-    whatever its status and dates, ``{id: False}`` leaves it out.
+    whatever its status and dates, ``{id: False}`` leaves it out. ``price_list_code`` (the channel's default
+    list) makes that list eligible whatever channel it names; priority still decides between lists.
     """
     messages: list[str] = []
     for line in lines:
@@ -165,7 +167,7 @@ def price_order(
     ship_to_region = (ship_to_region or "").strip().upper()
 
     source, campaign = _resolve_source_code(source_code, channel_code, local, messages)
-    priced = _base_prices(lines, channel_code, customer_group, currency, when)
+    priced = _base_prices(lines, channel_code, customer_group, currency, when, price_list_code)
     context = _Context(
         channel_code=channel_code, customer_id=customer_id, customer_group=customer_group, currency=currency,
         local=local, source=source, campaign=campaign, lines=priced,
@@ -314,7 +316,7 @@ def _resolve_source_code(code: str, channel_code: str, local: datetime, messages
     return source, campaign
 
 
-def _base_prices(lines, channel_code, customer_group, currency, when) -> list[PricedLine]:
+def _base_prices(lines, channel_code, customer_group, currency, when, price_list_code="") -> list[PricedLine]:
     from inventory.models import Variant
     from marketing.models import PriceList, PriceListItem
 
@@ -329,9 +331,12 @@ def _base_prices(lines, channel_code, customer_group, currency, when) -> list[Pr
     missing = [vid for vid in variant_ids if vid not in variants]
     if missing:
         raise PricingError(_("Unknown SKU id(s): %(ids)s") % {"ids": ", ".join(map(str, missing))}, field="lines")
+    channel_match = Q(channel_code=channel_code) | Q(channel_code="")
+    if price_list_code:
+        channel_match |= Q(code=price_list_code)
     lists = list(
         PriceList.objects.filter(is_active=True, currency=currency)
-        .filter(Q(channel_code=channel_code) | Q(channel_code=""))
+        .filter(channel_match)
         .filter(Q(customer_group=customer_group) | Q(customer_group=""))
         .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=when))
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=when))

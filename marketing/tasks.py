@@ -2,7 +2,10 @@
 
 from celery import shared_task
 
+from oms.celery import register_beat
 from oms.outbox import outbox_handler
+
+register_beat("marketing.refresh_segments", "marketing.refresh_segments", 6 * 3600)
 
 
 @outbox_handler("marketing.segment_refresh")
@@ -16,3 +19,17 @@ def segment_refresh_task(segment_id: int) -> int:
     from marketing.services import segment_refresh
 
     return segment_refresh(segment_id=segment_id)
+
+
+@shared_task(name="marketing.refresh_segments")
+def segments_refresh_all() -> int:
+    """Refreshes every segment (beat job); does nothing until the orders app registers its evaluator."""
+    from marketing.models import Segment
+    from marketing.segments import segment_evaluator
+    from marketing.services import segment_refresh
+
+    if segment_evaluator() is None:
+        return 0
+    for segment_id in Segment.objects.order_by("pk").values_list("pk", flat=True):
+        segment_refresh(segment_id=segment_id)
+    return Segment.objects.count()

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,6 +27,7 @@ from marketing.models import (
     PriceList,
     PriceListItem,
     Promotion,
+    PromotionRedemption,
     Segment,
     ShippingRate,
     ShippingZone,
@@ -78,6 +80,13 @@ def _money(value, currency):
 
 
 SECTIONS: dict[str, Section] = {}
+
+
+def _discounts_given():
+    """Sum of the discounts redeemed under each campaign (a subquery, so the list stays one query)."""
+    spent = (PromotionRedemption.objects.filter(campaign=OuterRef("pk")).order_by().values("campaign")
+             .annotate(total=Sum("amount")).values("total"))
+    return Coalesce(Subquery(spent), Value(Decimal(0)), output_field=DecimalField(max_digits=18, decimal_places=4))
 
 
 def _register(section: Section) -> None:
@@ -149,12 +158,14 @@ _register(Section(
     title=gettext_lazy("Campaigns"), singular=gettext_lazy("campaign"),
     columns=[(gettext_lazy("Code"), "code"), (gettext_lazy("Name"), "name"), (gettext_lazy("Channel"), "channel"),
              (gettext_lazy("Dates"), "starts"), (gettext_lazy("Budget"), "budget"),
-             (gettext_lazy("Source codes"), "codes"), (gettext_lazy("Active"), "")],
+             (gettext_lazy("Discounts given"), "given"), (gettext_lazy("Source codes"), "codes"),
+             (gettext_lazy("Active"), "")],
     cells=lambda o: [o.code, o.name, o.channel_code or _("any"), f"{_dt(o.starts_on)} → {_dt(o.ends_on)}",
-                     _money(o.budget, o.currency), o.code_count, _yes(o.is_active)],
+                     _money(o.budget, o.currency), _money(o.given, o.currency), o.code_count, _yes(o.is_active)],
     sorts={"code": "code", "name": "name", "channel": "channel_code", "starts": "starts_on", "budget": "budget",
-           "codes": "code_count"},
-    default_sort="-starts_on", search=["code", "name", "channel_code"], annotate={"code_count": Count("source_codes")},
+           "codes": "code_count", "given": "given"},
+    default_sort="-starts_on", search=["code", "name", "channel_code"],
+    annotate={"code_count": Count("source_codes"), "given": _discounts_given()},
 ))
 _register(Section(
     key="sourcecodes", model=SourceCode, form=mforms.SourceCodeForm,

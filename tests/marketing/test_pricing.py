@@ -370,3 +370,11 @@ def test_pricing_writes_nothing_and_query_count_does_not_grow_with_lines(price, 
         price(lines=[line(v) for v in many], coupons=["X"], source_code="Y", customer_id=1)
     assert len(small.captured_queries) == len(large.captured_queries)
     assert not any(q["sql"].startswith(("INSERT", "UPDATE", "DELETE")) for q in large.captured_queries)
+
+
+def test_channel_default_price_list_code_makes_that_list_eligible(price):
+    v = VariantFactory(base_price=D("100"))
+    b2b = PriceListFactory(code="b2b-net", channel_code="b2b-portal")
+    PriceListItemFactory(price_list=b2b, variant=v, unit_price=D("70"))
+    assert price(lines=[line(v)], channel_code="b2b").lines[0].unit_price == D("100")
+    assert price(lines=[line(v)], channel_code="b2b", price_list_code="b2b-net").lines[0].unit_price == D("70")

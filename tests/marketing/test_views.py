@@ -295,3 +295,20 @@ def test_pages_render_in_portuguese_and_arabic(role_client):
     assert "Promoções" in client.get(reverse("marketing:promotions_list")).content.decode()
     client.cookies["django_language"] = "ar"
     assert "العروض الترويجية" in client.get(reverse("marketing:promotions_list")).content.decode()
+
+
+def test_campaign_list_shows_discounts_given(role_client, price):
+    from django.db import transaction
+
+    from marketing.pricing import PriceLineInput
+    from marketing.services import promotion_redeem
+    from tests.marketing.factories import SourceCodeFactory
+
+    source = SourceCodeFactory(code="RAD1")
+    PromotionFactory(campaign=source.campaign, percent=D("10"))
+    priced = price(lines=[PriceLineInput(VariantFactory(base_price=D("80")).pk, 1)], source_code="RAD1")
+    with transaction.atomic():
+        promotion_redeem(priced=priced, order_reference="order:1", customer_id=None, acting_user=None)
+    response = role_client("manager").get(reverse("marketing:campaigns_list"))
+    row = dict(response.context["table"])[source.campaign]
+    assert row[5] == "R$\xa08.00"
