@@ -1,0 +1,63 @@
+"""An agent takes card, declined-card, PIX and gift-card payments on an order in a real browser."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from payments.models import Payment
+from tests.payments.factories import issue_card, make_order
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def enter_card(page, number: str) -> None:
+    field = page.frame_locator("iframe[data-hosted-field]")
+    field.locator("#number").fill(number)
+    field.locator("#expiry").fill("12/30")
+    field.locator("#cvc").fill("123")
+    field.locator("#cvc").press("Enter")
+    field.locator("#summary").wait_for()
+
+
+def test_card_pix_and_gift_card_payments_in_the_browser(page, login):
+    order = make_order("180.00", number="PH-1001")
+    card, code = issue_card("30.00")
+    login("agent")
+    page.goto(f"/payments/order/{order.pk}/")
+
+    # A declined card: the reason is shown and the panel offers a retry.
+    enter_card(page, "4000 0000 0000 0002")
+    page.wait_for_function("document.querySelector('input[name=card_token]').value.startsWith('tok_')")
+    assert page.locator("[data-card=summary]").inner_text().startswith("VISA •••• 0002")
+    page.fill("input[name=amount]", "100.00")
+    page.click("text=Take payment")
+    page.locator(".payments-panel .msg-error", has_text="card_declined").wait_for()
+
+    enter_card(page, "4111 1111 1111 1111")
+    page.wait_for_function("document.querySelector('input[name=card_token]').value.startsWith('tok_')")
+    page.fill("input[name=amount]", "100.00")
+    page.click("text=Take payment")
+    page.locator(".payments-panel td", has_text="Authorized").wait_for()
+
+    page.select_option("select[name=method]", "gift_card")
+    assert page.locator("iframe[data-hosted-field]").is_hidden()
+    page.fill("input[name=gift_card_code]", code)
+    page.fill("input[name=amount]", "30.00")
+    page.click("text=Take payment")
+    page.locator(".payments-panel td", has_text="Paid").wait_for()
+
+    page.select_option("select[name=method]", "pix")
+    page.fill("input[name=amount]", "50.00")
+    page.click("text=Take payment")
+    page.locator("img[alt='PIX QR code']").wait_for()
+    assert page.locator("img[alt='PIX QR code']").evaluate("img => img.naturalWidth") > 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "payments-panel.png"), full_page=True)
+
+    statuses = list(Payment.objects.order_by("id").values_list("method", "status", "amount"))
+    assert statuses == [("card", "declined", Decimal("100")), ("card", "authorized", Decimal("100")),
+                        ("gift_card", "captured", Decimal("30")), ("pix", "pending", Decimal("50"))]
+    html = page.content()
+    assert "4111111111111111" not in html and "4111 1111 1111 1111" not in html
