@@ -30,6 +30,7 @@ class Forecast:
     alpha: float
     beta: float
     backtest_wape: float | None  # percent; None when the backtest window sold nothing
+    backtest_total_error: float | None = None  # percent error of the window's total units (what reorder uses)
 
     @property
     def total(self) -> float:
@@ -94,13 +95,24 @@ def daily_units(*, variant_id: int, start: date, end: date) -> list[float]:
     return [float(by_day.get(start + timedelta(days=i), 0)) for i in range((end - start).days + 1)]
 
 
+def total_error(actual: list[float], predicted: list[float]) -> float | None:
+    total = sum(actual)
+    return abs(sum(predicted) - total) / total * 100 if total > 0 else None
+
+
+def backtest_series(series: list[float], *, backtest_days: int) -> tuple[float | None, float | None]:
+    """(WAPE, total error) of a forecast fitted on all but the last ``backtest_days`` and compared with them."""
+    if len(series) <= backtest_days * 2:
+        return None, None
+    train, test = series[:-backtest_days], series[-backtest_days:]
+    _alpha, _beta, level, trend = fit(train)
+    predicted = project(level, trend, backtest_days)
+    return wape(test, predicted), total_error(test, predicted)
+
+
 def forecast_series(series: list[float], *, horizon: int, backtest_days: int) -> tuple:
     alpha, beta, level, trend = fit(series)
-    backtest = None
-    if len(series) > backtest_days * 2:
-        train, test = series[:-backtest_days], series[-backtest_days:]
-        b_alpha, b_beta, b_level, b_trend = fit(train)
-        backtest = wape(test, project(b_level, b_trend, backtest_days))
+    backtest, _total = backtest_series(series, backtest_days=backtest_days)
     return alpha, beta, project(level, trend, horizon), backtest
 
 
@@ -112,10 +124,11 @@ def forecast_variant(*, variant_id: int, horizon: int = 28, history_days: int = 
     end = today - timedelta(days=1)  # today is incomplete: fitting it would pull the level down
     series = daily_units(variant_id=variant_id, start=start, end=end)
     alpha, beta, daily, backtest = forecast_series(series, horizon=horizon, backtest_days=backtest_days)
+    _wape, total_err = backtest_series(series, backtest_days=backtest_days)
     return Forecast(
         variant_id=variant_id, method="holt", history_days=[start + timedelta(days=i) for i in range(len(series))],
         history=series, days=[today + timedelta(days=i) for i in range(horizon)], daily=daily, alpha=alpha,
-        beta=beta, backtest_wape=backtest,
+        beta=beta, backtest_wape=backtest, backtest_total_error=total_err,
     )
 
 
@@ -125,10 +138,11 @@ def forecast_accuracy(*, top: int = 10, history_days: int = 120, backtest_days: 
     best = list(DailyProductSales.objects.filter(day__gte=today - timedelta(days=history_days))
                 .order_by().values_list("variant_id").annotate(u=Sum("units")).order_by("-u", "variant_id")
                 .values_list("variant_id", flat=True)[:top])
-    scores = {}
+    scores, totals = {}, {}
     for variant_id in best:
         result = forecast_variant(variant_id=variant_id, history_days=history_days, backtest_days=backtest_days)
         if result.backtest_wape is not None:
             scores[variant_id] = result.backtest_wape
-    total = sum(scores.values()) / len(scores) if scores else None
-    return {"skus": len(scores), "mean_wape": total, "by_variant": scores}
+            totals[variant_id] = result.backtest_total_error
+    return {"skus": len(scores), "mean_wape": sum(scores.values()) / len(scores) if scores else None,
+            "mean_total_error": sum(totals.values()) / len(totals) if totals else None, "by_variant": scores}

@@ -117,15 +117,16 @@ def first_sales_day() -> date | None:
     return timezone.localtime(first, local_tz()).date() if first else None
 
 
-def refresh_rollups(*, days: int | None = DEFAULT_REFRESH_DAYS, full: bool = False) -> dict:
+def refresh_rollups(*, days: int | None = DEFAULT_REFRESH_DAYS, full: bool = False, durable: bool = True) -> dict:
     """Recomputes the rollups of the last ``days`` complete days (all history when ``full`` or never run).
 
     Idempotent: each run deletes and re-inserts its days in one transaction, under an advisory lock.
-    Returns what it did: ``{"start", "end", "sales_rows", "product_rows"}``.
+    ``durable=False`` only for callers that already run in a transaction (the demo seed).
+    Returns what it did: ``{"start", "end", "sales_rows", "product_rows", "dimension_rows"}``.
     """
     today = timezone.localdate()
     end = today - timedelta(days=1)
-    with transaction.atomic(durable=True):
+    with transaction.atomic(durable=durable):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
         state, _created = RollupState.objects.select_for_update().get_or_create(name="sales")
