@@ -618,3 +618,31 @@ def settle_to_amount(*, order_id: int, amount, reason: str, acting_user) -> dict
                    .exclude(status__in=[S.VOIDED, S.DECLINED])), ZERO)
     done["shortfall"] = str(max(target - covered, ZERO))
     return done
+
+
+# --- recovery -----------------------------------------------------------------------------------
+
+
+def payment_resume_pending(*, older_than_seconds: int = 120, acting_user=None) -> dict:
+    """Finishes captures and refunds left pending by a crash between the processor call and its record.
+
+    Each is asked again with its own idempotency key, so the processor answers the first result and
+    no money moves twice. Returns counts of ``done`` and ``failed``.
+    """
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    stuck = PaymentTransaction.objects.filter(result=R.PENDING, kind__in=[K.CAPTURE, K.REFUND],
+                                              created_at__lt=cutoff).order_by("id")
+    counts = {"done": 0, "failed": 0}
+    for txn in list(stuck[:200]):
+        reference = txn.idempotency_key.split(":", 2)[2]
+        try:
+            if txn.kind == K.CAPTURE:
+                payment_capture(payment_id=txn.payment_id, amount=txn.amount, reference=reference,
+                                acting_user=acting_user)
+            else:
+                payment_refund(payment_id=txn.payment_id, amount=txn.amount, reason=txn.reason, reference=reference,
+                               acting_user=acting_user)
+            counts["done"] += 1
+        except PaymentError:
+            counts["failed"] += 1
+    return counts

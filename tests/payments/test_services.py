@@ -228,3 +228,26 @@ def test_card_number_in_details_is_refused(order):
     assert caught.value.code == "card_number_refused"
     assert Payment.objects.count() == 0
     assert GiftCard.objects.count() == 0
+
+
+def test_a_capture_left_pending_by_a_crash_is_finished_once(order, card_token):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payments.gateway import get_gateway
+    from payments.services import payment_resume_pending
+
+    payment = authorize_card(order, card_token())
+    # Simulate a crash after the processor captured but before the OMS recorded the result.
+    txn = PaymentTransaction.objects.create(payment=payment, kind="capture", amount=D("40"),
+                                            idempotency_key=f"{payment.pk}:capture:shipment:7")
+    first = get_gateway().capture(reference=payment.gateway_reference, amount=D("40"),
+                                  idempotency_key=txn.idempotency_key)
+    PaymentTransaction.objects.filter(pk=txn.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    assert payment_resume_pending() == {"done": 1, "failed": 0}
+    txn.refresh_from_db()
+    payment.refresh_from_db()
+    assert (txn.result, txn.gateway_reference, payment.captured_amount) == ("success", first.reference, D("40"))
+    assert payment_resume_pending() == {"done": 0, "failed": 0}
+    assert verify_journal() == []
