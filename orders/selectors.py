@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from orders.models import Customer, Order, OrderEvent, OrderHold, OrderLine
-from orders.validators import digits, normalize_phone
+from orders.validators import digits
 
 S = Order.Status
 OPEN_STATUSES = [S.PLACED, S.ON_HOLD, S.CONFIRMED, S.BACKORDERED, S.ALLOCATED, S.PARTIALLY_SHIPPED]
@@ -95,9 +95,7 @@ def customer_search(*, query: str, limit: int = 10) -> list[Customer]:
     if "@" in query:
         condition |= Q(email__icontains=query)
     if len(number) >= 4:
-        phone = normalize_phone(query)
-        condition |= (Q(phone__endswith=number) | Q(phone_alt__endswith=number) | Q(tax_id=number)
-                      | Q(phone=phone))
+        condition |= Q(phone__contains=number) | Q(phone_alt__contains=number) | Q(tax_id__startswith=number)
     return list(Customer.objects.filter(condition).order_by("name", "pk")[:limit])
 
 

@@ -33,6 +33,12 @@
     var sibling = event.key === "ArrowDown" ? pick.nextElementSibling : pick.previousElementSibling;
     if (sibling) { event.preventDefault(); sibling.querySelector("[data-pick]").focus(); }
   });
+  // Alt+P places the order from anywhere on the screen (the button's accesskey is not reliable everywhere).
+  document.addEventListener("keydown", function (event) {
+    if (!event.altKey || event.key.toLowerCase() !== "p") return;
+    var button = document.getElementById("place-button");
+    if (button && !button.disabled) { event.preventDefault(); button.click(); }
+  });
   // After any swap of the screen, put the cursor where the agent continues.
   document.body.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target.id !== "screen") return;

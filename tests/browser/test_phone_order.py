@@ -1,0 +1,84 @@
+"""An agent takes a phone order by keyboard in a real browser (Debian Chromium through Playwright)."""
+
+import os
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from inventory.services import StockLine, stock_receive
+from orders.models import Order
+from tests.conftest import assert_no_horizontal_overflow
+from tests.inventory.factories import LocationFactory, VariantFactory
+from tests.marketing.factories import ShippingRateFactory, TaxRateFactory
+from tests.orders.factories import AddressFactory, ChannelFactory
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture
+def shop(db):
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    ChannelFactory(code="phone")
+    dc = LocationFactory(code="DC1", name="DC São Paulo", kind="dc")
+    shirt = VariantFactory(sku="TSHIRT-BLUE-M", name="T-shirt Blue M", base_price=Decimal("100.00"))
+    mug = VariantFactory(sku="MUG-WHITE", name="Mug White", base_price=Decimal("30.00"))
+    for variant in (shirt, mug):
+        stock_receive(lines=[StockLine(variant.pk, dc.pk, 20)], reference="seed", acting_user=None)
+    TaxRateFactory(region="SP", rate=Decimal("18"))
+    ShippingRateFactory(price=Decimal("15.00"), service__name="Sedex", transit_days=2)
+    customer = AddressFactory(customer__name="Mariana Costa", customer__phone="+5511987654321").customer
+    return {"shirt": shirt, "mug": mug, "customer": customer}
+
+
+def test_agent_takes_a_phone_order_by_keyboard(page, login, shop):
+    login("agent")
+    page.goto("/phone/")
+    page.keyboard.press("Enter")  # "Start a new phone order" has the focus
+    page.wait_for_url(re.compile(r"/phone/\d+/$"))
+    assert page.evaluate("document.activeElement.id") == "customer-q"
+
+    page.keyboard.type("98765")
+    page.locator("#customer-results [data-pick]").first.wait_for()
+    page.keyboard.press("Enter")  # picks the first customer
+    page.locator("#customer-name", has_text="Mariana Costa").wait_for()
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'sku-q'")
+
+    for sku in ("TSHIRT-BLUE-M", "MUG-WHITE"):
+        page.keyboard.type(sku)
+        page.locator("#sku-results [data-pick]", has_text=sku).wait_for()
+        page.keyboard.press("Enter")
+        page.locator("table.lines code", has_text=sku).wait_for()
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'sku-q'")
+
+    page.locator("#qty-" + str(Order.objects.get().lines.get(sku="MUG-WHITE").pk)).focus()
+    page.keyboard.press("ArrowUp")  # 2 mugs
+    page.keyboard.press("Tab")  # change event: repriced
+    page.locator("#subtotal", has_text="160.00").wait_for()
+
+    page.locator("input[name=shipping_service]").first.focus()
+    page.keyboard.press("Space")
+    page.locator("dl.totals dd", has_text="15.00").first.wait_for()
+    page.locator("#payment-method").focus()
+    page.keyboard.press("i")  # "Invoice on terms (B2B)"
+    page.locator("#place-form input[name=payment_method][value=invoice]").wait_for(state="attached")
+    # 160.00 + 18 % tax + 15.00 shipping
+    page.locator("#grand-total", has_text="203.80").wait_for()
+    assert_no_horizontal_overflow(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "phone-order.png"), full_page=True)
+
+    page.keyboard.press("Alt+p")  # accesskey of "Place order"
+    try:
+        page.wait_for_url(re.compile(r"/orders/\d+/$"))
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "phone-order-failed.png"), full_page=True)
+        raise
+    order = Order.objects.get()
+    assert order.status == Order.Status.CONFIRMED
+    assert order.total == Decimal("203.80")
+    assert page.locator("#order-status").inner_text() == "Confirmed"
+    assert order.number in page.locator("h1").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "order-detail.png"), full_page=True)
