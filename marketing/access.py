@@ -13,6 +13,7 @@ RULES: dict[str, str] = {
         "home", "price_check", "pricelist_items", "pricelist_item_delete", "pricelist_export", "pricelist_import",
         "promotion_detail", "promotion_activate", "coupon_add", "coupon_batch_add", "promotion_what_if",
         "coupon_batch_export", "promote_overstock", "segment_detail", "segment_export", "segment_refresh",
+        "segment_export_start", "segment_export_download",
         *(f"{key}_{verb}" for key in SECTION_KEYS for verb in ("list", "create", "edit", "delete")),
     ]
 }

@@ -358,3 +358,32 @@ class PromotionRedemption(models.Model):
 
     def __str__(self):
         return f"{self.promotion_id} on {self.order_reference}"
+
+
+def segment_export_upload_to(instance, filename: str) -> str:
+    return f"marketing/segment-exports/{instance.segment_id}/{filename}"
+
+
+class SegmentExport(models.Model):
+    """A background extract of a segment's customers (CSV), for large sets."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="exports")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    file = models.FileField(upload_to=segment_export_upload_to, blank=True, max_length=300)
+    row_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.segment_id} export {self.pk}"

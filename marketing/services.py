@@ -21,6 +21,7 @@ from marketing.models import (
     Promotion,
     PromotionRedemption,
     Segment,
+    SegmentExport,
     SegmentMember,
     TaxRate,
 )
@@ -435,3 +436,61 @@ def segment_refresh(*, segment_id: int) -> int:
                                           ignore_conflicts=True, batch_size=5000)
         Segment.objects.filter(pk=segment_id).update(member_count=len(ids), refreshed_at=timezone.now())
     return len(ids)
+
+
+# ----------------------------------------------------------------------------- segment exports (background)
+
+
+def segment_export_request(*, segment_id: int, acting_user) -> SegmentExport:
+    """Queues a CSV extract of the segment's customers; the file is written by a background job."""
+    from marketing.segments import segment_evaluator
+    from oms.outbox import outbox_enqueue
+
+    if segment_evaluator() is None:
+        raise InvalidConfiguration(_("Segments can be evaluated once the orders app provides customer history."))
+    with transaction.atomic(durable=True):
+        segment = Segment.objects.get(pk=segment_id)
+        export = SegmentExport.objects.create(segment=segment, created_by=acting_user if getattr(
+            acting_user, "pk", None) else None)
+        outbox_enqueue(topic="marketing.segment_export", payload={"export_id": export.pk})
+        audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=export, verb="export requested")
+        return export
+
+
+def segment_export_transition(export_id: int, *, to: str, only_from: tuple[str, ...], **fields) -> bool:
+    """The one place a segment export changes status; returns whether it did."""
+    return SegmentExport.objects.filter(pk=export_id, status__in=only_from).update(status=to, **fields) == 1
+
+
+def segment_export_run(*, export_id: int) -> str:
+    """Writes the CSV (idempotent: a finished export is left alone); returns the final status."""
+    import csv
+    import io
+
+    from django.core.files.base import ContentFile
+
+    from marketing.segments import export_rows, segment_evaluator
+
+    S = SegmentExport.Status
+    if not segment_export_transition(export_id, to=S.RUNNING, only_from=(S.PENDING, S.RUNNING, S.FAILED)):
+        return SegmentExport.objects.get(pk=export_id).status
+    export = SegmentExport.objects.select_related("segment").get(pk=export_id)
+    try:
+        evaluator = segment_evaluator()
+        if evaluator is None:
+            raise InvalidConfiguration(_("Segments can be evaluated once the orders app provides customer history."))
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        count = -1
+        for row in export_rows(evaluator.customers(rules=export.segment.rules)):
+            writer.writerow(row)
+            count += 1
+        name = f"segment-{export.segment.code}-{export.pk}.csv"
+        export.file.save(name, ContentFile(buffer.getvalue().encode("utf-8")), save=False)
+    except Exception as exc:  # noqa: BLE001 - recorded on the row for the user to see
+        segment_export_transition(export_id, to=S.FAILED, only_from=(S.RUNNING,), error=str(exc)[:2000],
+                                  finished_at=timezone.now())
+        return S.FAILED
+    segment_export_transition(export_id, to=S.DONE, only_from=(S.RUNNING,), file=export.file.name, row_count=count,
+                              error="", finished_at=timezone.now())
+    return S.DONE

@@ -13,6 +13,19 @@ def _deliver_segment_refresh(message) -> None:
     segment_refresh_task(message.payload["segment_id"])
 
 
+@outbox_handler("marketing.segment_export")
+def _deliver_segment_export(message) -> None:
+    segment_export_task(message.payload["export_id"])
+
+
+@shared_task(name="marketing.export_segment")
+def segment_export_task(export_id: int) -> str:
+    """Writes a segment's customer extract to a CSV file (idempotent)."""
+    from marketing.services import segment_export_run
+
+    return segment_export_run(export_id=export_id)
+
+
 @shared_task(name="marketing.refresh_segment")
 def segment_refresh_task(segment_id: int) -> int:
     """Recomputes a segment's members (idempotent: the result replaces the previous members)."""

@@ -22,6 +22,9 @@ urlpatterns = [
     path("marketing/segments/<int:pk>/detail/", views.segment_detail, name="segment_detail"),
     path("marketing/segments/<int:pk>/export/", views.segment_export, name="segment_export"),
     path("marketing/segments/<int:pk>/refresh/", views.segment_refresh, name="segment_refresh"),
+    path("marketing/segments/<int:pk>/extracts/", views.segment_export_start, name="segment_export_start"),
+    path("marketing/segment-extracts/<int:pk>/download/", views.segment_export_download,
+         name="segment_export_download"),
 ]
 
 for _key in views.SECTIONS:

@@ -441,8 +441,11 @@ def segment_detail(request, pk: int):
     count = None
     if evaluator is not None and request.GET.get("count"):
         count = evaluator.count(rules=segment.rules)
-    return render(request, "marketing/segment_detail.html", {"segment": segment, "evaluator": evaluator,
-                                                             "count": count})
+    exports = segment.exports.order_by("-created_at")[:10]
+    context = {"segment": segment, "evaluator": evaluator, "count": count, "exports": exports,
+               "busy": any(e.status in ("pending", "running") for e in exports)}
+    template = "marketing/segment_detail.html#exports" if request.htmx else "marketing/segment_detail.html"
+    return render(request, template, context)
 
 
 def segment_export(request, pk: int):
@@ -518,3 +521,30 @@ def promotion_what_if(request, pk: int):
         report = what_if(promotion_id=promotion.pk, orders=orders, currency=promotion.currency)
     return render(request, "marketing/promotion_what_if.html", {"promotion": promotion, "history": history,
                                                                "report": report})
+
+
+@require_POST
+def segment_export_start(request, pk: int):
+    from marketing.services import segment_export_request
+
+    segment = get_object_or_404(Segment, pk=pk)
+    try:
+        segment_export_request(segment_id=segment.pk, acting_user=request.user)
+    except MarketingError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The extract is being prepared; it appears below when ready."))
+    return redirect("marketing:segment_detail", pk=pk)
+
+
+def segment_export_download(request, pk: int):
+    """Customer extracts hold personal data: every download is recorded in the audit trail."""
+    from django.http import FileResponse
+
+    from marketing.models import SegmentExport
+    from oms.audit import audit_access
+
+    export = get_object_or_404(SegmentExport.objects.select_related("segment"), pk=pk,
+                               status=SegmentExport.Status.DONE)
+    audit_access(request, export, verb="download")
+    return FileResponse(export.file.open("rb"), as_attachment=True, filename=export.file.name.rsplit("/", 1)[-1])

@@ -99,3 +99,39 @@ def test_what_if_reprices_orders_with_an_inactive_promotion():
                                                                                     D("-60.00"))
     draft.refresh_from_db()
     assert draft.is_active is False
+
+
+def test_segment_extract_runs_in_the_background_and_downloads_are_audited(role_client, settings, tmp_path):
+    from django.urls import reverse
+
+    from marketing.models import SegmentExport
+    from marketing.services import segment_export_run
+    from oms.models import AuditEntry, OutboxMessage
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    client = role_client("manager")
+    segment = Segment.objects.create(code="vip", name="VIP")
+    refused = client.post(reverse("marketing:segment_export_start", args=[segment.pk]))
+    assert refused.status_code == 302
+    assert SegmentExport.objects.count() == 0
+    register_segment_evaluator(_ListEvaluator([4, 5]))
+    try:
+        client.post(reverse("marketing:segment_export_start", args=[segment.pk]))
+        export = SegmentExport.objects.get()
+        assert OutboxMessage.objects.get(topic="marketing.segment_export").payload == {"export_id": export.pk}
+        page = client.get(reverse("marketing:segment_detail", args=[segment.pk]), HTTP_HX_REQUEST="true")
+        assert 'hx-trigger="every 2s"' in page.content.decode()
+        assert segment_export_run(export_id=export.pk) == "done"
+        assert segment_export_run(export_id=export.pk) == "done"  # a redelivery changes nothing
+    finally:
+        register_segment_evaluator(None)
+    export.refresh_from_db()
+    assert export.row_count == 2
+    response = client.get(reverse("marketing:segment_export_download", args=[export.pk]))
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0].startswith("customer_id,name,email")
+    assert lines[1].startswith("4,C4,c4@example.com")
+    audit = AuditEntry.objects.filter(action=AuditEntry.Action.ACCESS, object_type="marketing.segmentexport")
+    assert audit.count() == 1
+    page = client.get(reverse("marketing:segment_detail", args=[segment.pk]), HTTP_HX_REQUEST="true")
+    assert "every 2s" not in page.content.decode()
