@@ -135,6 +135,25 @@ def _customers(parameters: dict) -> Source:
     return Source(_("Customers"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK))
 
 
+def _payments(parameters: dict) -> Source:
+    from reports.errors import ReportError
+    from reports.selectors import optional_model
+
+    payment = optional_model("payments", "Payment")
+    if payment is None:
+        raise ReportError(_("Payments are not available yet."))
+    start, end = _period(parameters)
+    qs = payment.objects.filter(created_at__gte=start, created_at__lt=end).order_by("created_at", "id")
+    if parameters.get("channel_id"):
+        qs = qs.filter(order__channel_id=parameters["channel_id"])
+    fields = ["created_at", "order__number", "method", "status", "currency", "amount", "captured_amount",
+              "refunded_amount", "card_brand", "card_last4", "decline_code"]
+    header = [_("Time"), _("Order"), _("Method"), _("Status"), _("Currency"), _("Amount"), _("Captured"),
+              _("Refunded"), _("Card brand"), _("Last four digits"), _("Decline code")]
+    return Source(_("Payments and refunds"), header, qs.count,
+                  lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK))
+
+
 def _top(parameters: dict) -> Source:
     from reports.selectors import DIMENSIONS, ReportFilter, top
 
@@ -163,7 +182,7 @@ def _top(parameters: dict) -> Source:
 
 SOURCES: dict[str, Callable[[dict], Source]] = {
     "orders": _orders, "order_lines": _order_lines, "inventory": _inventory, "movements": _movements,
-    "customers": _customers, "top": _top,
+    "customers": _customers, "payments": _payments, "top": _top,
 }
 
 Progress = Callable[[int], None]

@@ -78,6 +78,7 @@ class ReportJob(models.Model):
         INVENTORY = "inventory", _("Inventory snapshot")
         MOVEMENTS = "movements", _("Stock movements")
         CUSTOMERS = "customers", _("Customers")
+        PAYMENTS = "payments", _("Payments and refunds")
         TOP = "top", _("Top-N report")
 
     class Format(models.TextChoices):

@@ -31,9 +31,11 @@ KIND_PERMISSIONS = {
     ReportJob.Kind.CUSTOMERS: "view_orders",
     ReportJob.Kind.INVENTORY: "view_catalogue",
     ReportJob.Kind.MOVEMENTS: "view_catalogue",
+    ReportJob.Kind.PAYMENTS: "view_finance",
     ReportJob.Kind.TOP: "view_reports",
 }
-DATED_KINDS = {ReportJob.Kind.ORDERS, ReportJob.Kind.ORDER_LINES, ReportJob.Kind.MOVEMENTS, ReportJob.Kind.TOP}
+DATED_KINDS = {ReportJob.Kind.ORDERS, ReportJob.Kind.ORDER_LINES, ReportJob.Kind.MOVEMENTS, ReportJob.Kind.PAYMENTS,
+               ReportJob.Kind.TOP}
 ALLOWED_TRANSITIONS = {
     ReportJob.Status.QUEUED: {ReportJob.Status.RUNNING, ReportJob.Status.FAILED},
     ReportJob.Status.RUNNING: {ReportJob.Status.DONE, ReportJob.Status.FAILED},

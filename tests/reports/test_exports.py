@@ -175,3 +175,14 @@ def test_expiry_deletes_files(make_user, world):
     import os
 
     assert not os.path.exists(path)
+
+
+def test_payments_export_is_for_finance_and_managers_only(make_user, world):
+    from reports.selectors import optional_model
+
+    if optional_model("payments", "Payment") is None:
+        pytest.skip("payments models not installed")
+    with pytest.raises(ReportNotAllowed):
+        services.report_job_create(kind="payments", format="csv", parameters=_period(), acting_user=make_user("agent"))
+    job = _run("payments", "xlsx", make_user("finance"))
+    assert job.status == "done" and job.row_count == 0
