@@ -32,6 +32,10 @@ RULES: dict[str, str] = {
     "payments:reconciliation": "view_finance",
     "payments:settlement_upload": "manage_finance",
     "payments:settlement_detail": "view_finance",
+    "payments:supplier_invoice_list": "view_finance",
+    "payments:supplier_invoice_new": "manage_finance",
+    "payments:supplier_invoice_detail": "view_finance",
+    "payments:supplier_invoice_approve": "manage_finance",
 }
 
 FINANCE = _("Finance")
@@ -45,5 +49,6 @@ NAV: list = [
     NavItem(_("Journal"), "payments:journal_list", "view_finance", section=FINANCE),
     NavItem(_("Trial balance"), "payments:trial_balance", "view_finance", section=FINANCE),
     NavItem(_("Reconciliation"), "payments:reconciliation", "view_finance", section=FINANCE),
+    NavItem(_("Supplier invoices"), "payments:supplier_invoice_list", "view_finance", section=FINANCE),
     NavItem(_("Accounting export"), "payments:journal_export", "manage_finance", section=FINANCE),
 ]

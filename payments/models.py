@@ -360,3 +360,47 @@ class SettlementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.gateway_reference} {self.amount}"
+
+
+class SupplierInvoice(models.Model):
+    """A supplier's bill for a purchase order, checked against the order and what was received."""
+
+    class Status(models.TextChoices):
+        MATCHED = "matched", _("Matched")
+        DIFFERENCES = "differences", _("Differences")
+        APPROVED = "approved", _("Approved despite differences")
+
+    purchase_order = models.ForeignKey("inventory.PurchaseOrder", on_delete=models.PROTECT,
+                                       related_name="supplier_invoices")
+    number = models.CharField(max_length=40)
+    invoice_date = models.DateField()
+    currency = currency_field()
+    total = money_field()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DIFFERENCES)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-invoice_date", "-id"]
+        constraints = [models.UniqueConstraint(fields=["purchase_order", "number"],
+                                               name="supplier_invoice_unique_number")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class SupplierInvoiceLine(models.Model):
+    invoice = models.ForeignKey(SupplierInvoice, on_delete=models.CASCADE, related_name="lines")
+    variant = models.ForeignKey("inventory.Variant", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    unit_cost = money_field()
+
+    class Meta:
+        ordering = ["invoice", "id"]
+        constraints = [models.UniqueConstraint(fields=["invoice", "variant"], name="supplier_invoice_line_unique"),
+                       models.CheckConstraint(condition=Q(unit_cost__gte=0), name="supplier_invoice_cost_ok")]
+
+    def __str__(self) -> str:
+        return f"{self.variant_id} x{self.quantity} @ {self.unit_cost}"

@@ -37,3 +37,11 @@ urlpatterns += [
     path("finance/reconciliation/upload/", views.settlement_upload, name="settlement_upload"),
     path("finance/reconciliation/<int:pk>/", views.settlement_detail, name="settlement_detail"),
 ]
+
+urlpatterns += [
+    path("finance/supplier-invoices/", views.supplier_invoice_list, name="supplier_invoice_list"),
+    path("finance/supplier-invoices/new/", views.supplier_invoice_new, name="supplier_invoice_new"),
+    path("finance/supplier-invoices/<int:pk>/", views.supplier_invoice_detail, name="supplier_invoice_detail"),
+    path("finance/supplier-invoices/<int:pk>/approve/", views.supplier_invoice_approve_view,
+         name="supplier_invoice_approve"),
+]

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -34,7 +35,21 @@ from payments.forms import (
 )
 from payments.giftcards import giftcard_disable, giftcard_issue, giftcard_lookup
 from payments.ledger import trial_balance
-from payments.models import GiftCard, Invoice, JournalEntry, Payment, SettlementBatch, SettlementLine
+from payments.models import (
+    GiftCard,
+    Invoice,
+    JournalEntry,
+    Payment,
+    SettlementBatch,
+    SettlementLine,
+    SupplierInvoice,
+)
+from payments.purchasing import (
+    SupplierLineInput,
+    supplier_invoice_approve,
+    supplier_invoice_record,
+    three_way_match,
+)
 from payments.reconciliation import settlement_import, unsettled_transactions
 from payments.selectors import ar_aging, order_payment_summary, order_payments
 from payments.services import (
@@ -432,3 +447,64 @@ def settlement_detail(request, pk: int):
     unsettled = list(unsettled_transactions(until=until)[:200])
     return render(request, "payments/settlement_detail.html", {"batch": batch, "lines": lines,
                                                                "unsettled": unsettled})
+
+
+# --- Supplier invoices (three-way match) ----------------------------------------------------
+
+
+def supplier_invoice_list(request):
+    rows = SupplierInvoice.objects.select_related("purchase_order__supplier")
+    if status := request.GET.get("status"):
+        rows = rows.filter(status=status)
+    page = paginate(request, rows.order_by("-invoice_date", "-id"))
+    return render(request, "payments/supplier_invoice_list.html", {"page": page,
+                                                                   "statuses": SupplierInvoice.Status.choices})
+
+
+def _parse_po(value: str) -> int | None:
+    digits = "".join(ch for ch in value if ch.isdigit())
+    return int(digits) if digits else None
+
+
+def supplier_invoice_new(request):
+    po_model = SupplierInvoice._meta.get_field("purchase_order").remote_field.model
+    po_id = _parse_po(request.POST.get("po") or request.GET.get("po", ""))
+    po = po_model.objects.select_related("supplier").filter(pk=po_id).first() if po_id else None
+    lines = list(po.lines.select_related("variant")) if po else []
+    error = ""
+    if request.method == "POST" and po:
+        try:
+            inputs = [SupplierLineInput(variant_id=line.variant_id,
+                                        quantity=int(request.POST.get(f"qty-{line.pk}") or 0),
+                                        unit_cost=Decimal(request.POST.get(f"cost-{line.pk}") or "0"))
+                      for line in lines]
+            invoice = supplier_invoice_record(
+                purchase_order_id=po.pk, number=request.POST.get("number", ""),
+                invoice_date=parse_date(request.POST.get("invoice_date", "")) or timezone.localdate(),
+                lines=inputs, acting_user=request.user)
+        except (ValueError, ArithmeticError):
+            error = _("Quantities must be whole numbers and prices numbers.")
+        except PaymentError as exc:
+            error = exc.message
+        else:
+            return redirect("payments:supplier_invoice_detail", pk=invoice.pk)
+    status = 400 if error else 200
+    return render(request, "payments/supplier_invoice_new.html", {
+        "po": po, "lines": lines, "error": error, "post": request.POST, "today": timezone.localdate(),
+        "po_query": request.GET.get("po", "")}, status=status)
+
+
+def supplier_invoice_detail(request, pk: int):
+    invoice = get_object_or_404(SupplierInvoice.objects.select_related("purchase_order__supplier", "created_by"),
+                                pk=pk)
+    return render(request, "payments/supplier_invoice_detail.html", {"invoice": invoice,
+                                                                     "rows": three_way_match(invoice=invoice)})
+
+
+@require_POST
+def supplier_invoice_approve_view(request, pk: int):
+    try:
+        supplier_invoice_approve(invoice_id=pk, reason=request.POST.get("reason", "")[:500], acting_user=request.user)
+    except PaymentError as exc:
+        messages.error(request, exc.message)
+    return redirect("payments:supplier_invoice_detail", pk=pk)

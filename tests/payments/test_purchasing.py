@@ -1,0 +1,89 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from inventory.models import PurchaseOrder, PurchaseOrderLine
+from oms.models import AuditEntry
+from payments.errors import PaymentError
+from payments.models import SupplierInvoice
+from payments.purchasing import SupplierLineInput, supplier_invoice_approve, supplier_invoice_record, three_way_match
+from tests.inventory.factories import LocationFactory, SupplierFactory, VariantFactory
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+@pytest.fixture
+def po():
+    order = PurchaseOrder.objects.create(supplier=SupplierFactory(), location=LocationFactory(), currency="BRL",
+                                         status="partially_received")
+    shirt, mug = VariantFactory(sku="SHIRT"), VariantFactory(sku="MUG")
+    PurchaseOrderLine.objects.create(purchase_order=order, variant=shirt, quantity_ordered=10, quantity_received=10,
+                                     unit_cost=D("20.00"))
+    PurchaseOrderLine.objects.create(purchase_order=order, variant=mug, quantity_ordered=5, quantity_received=3,
+                                     unit_cost=D("8.00"))
+    order.shirt, order.mug = shirt, mug
+    return order
+
+
+def test_invoice_matching_order_and_receipt_is_matched(po):
+    invoice = supplier_invoice_record(purchase_order_id=po.pk, number="NF-1", invoice_date=date(2026, 5, 1),
+                                      lines=[SupplierLineInput(po.shirt.pk, 10, D("20.00")),
+                                             SupplierLineInput(po.mug.pk, 3, D("8.00"))], acting_user=None)
+    assert (invoice.status, invoice.total) == ("matched", D("224.00"))
+    assert all(not row.flags for row in three_way_match(invoice=invoice))
+
+
+def test_differences_are_flagged_and_can_be_approved_with_a_reason(po, make_user):
+    stray = VariantFactory(sku="PEN")
+    invoice = supplier_invoice_record(purchase_order_id=po.pk, number="NF-2", invoice_date=date(2026, 5, 1),
+                                      lines=[SupplierLineInput(po.shirt.pk, 10, D("21.00")),
+                                             SupplierLineInput(po.mug.pk, 5, D("8.00")),
+                                             SupplierLineInput(stray.pk, 1, D("2.00"))], acting_user=None)
+    assert invoice.status == "differences"
+    flags = {row.sku: row.flags for row in three_way_match(invoice=invoice)}
+    assert flags == {"SHIRT": ["price"], "MUG": ["over_received"], "PEN": ["not_on_order"]}
+    second = supplier_invoice_record(purchase_order_id=po.pk, number="NF-3", invoice_date=date(2026, 5, 2),
+                                     lines=[SupplierLineInput(po.shirt.pk, 1, D("20.00"))], acting_user=None)
+    assert {r.sku: r.flags for r in three_way_match(invoice=second)}["SHIRT"] == ["over_ordered"]
+    with pytest.raises(PaymentError):
+        supplier_invoice_approve(invoice_id=invoice.pk, reason=" ", acting_user=None)
+    user = make_user("finance")
+    supplier_invoice_approve(invoice_id=invoice.pk, reason="price rise agreed", acting_user=user)
+    invoice.refresh_from_db()
+    assert invoice.status == "approved"
+    assert AuditEntry.objects.get(verb="supplier_invoice_approve").reason == "price rise agreed"
+
+
+def test_duplicate_or_empty_invoices_are_refused(po):
+    line = [SupplierLineInput(po.shirt.pk, 1, D("20"))]
+    supplier_invoice_record(purchase_order_id=po.pk, number="NF-9", invoice_date=date(2026, 5, 1), lines=line,
+                            acting_user=None)
+    with pytest.raises(PaymentError) as caught:
+        supplier_invoice_record(purchase_order_id=po.pk, number="NF-9", invoice_date=date(2026, 5, 1), lines=line,
+                                acting_user=None)
+    assert caught.value.code == "duplicate_invoice"
+    with pytest.raises(PaymentError) as caught:
+        supplier_invoice_record(purchase_order_id=po.pk, number="NF-10", invoice_date=date(2026, 5, 1),
+                                lines=[SupplierLineInput(po.shirt.pk, 0, D("20"))], acting_user=None)
+    assert caught.value.code == "no_lines"
+    assert SupplierInvoice.objects.count() == 1
+
+
+def test_supplier_invoice_screens(po, role_client):
+    client = role_client("finance")
+    form = client.get(reverse("payments:supplier_invoice_new"), {"po": po.number})
+    assert form.status_code == 200 and b"SHIRT" in form.content
+    lines = {line.variant.sku: line.pk for line in po.lines.select_related("variant")}
+    response = client.post(reverse("payments:supplier_invoice_new") + f"?po={po.pk}", {
+        "po": po.pk, "number": "NF-77", "invoice_date": "2026-05-03", f"qty-{lines['SHIRT']}": "10",
+        f"cost-{lines['SHIRT']}": "20.00", f"qty-{lines['MUG']}": "4", f"cost-{lines['MUG']}": "8.00"})
+    invoice = SupplierInvoice.objects.get()
+    assert response.status_code == 302 and invoice.status == "differences"
+    detail = client.get(reverse("payments:supplier_invoice_detail", args=[invoice.pk]))
+    assert "Billed for more than was received" in detail.content.decode()
+    bad = client.post(reverse("payments:supplier_invoice_new"), {"po": po.pk, "number": "NF-78",
+                                                                 f"qty-{lines['SHIRT']}": "x"})
+    assert bad.status_code == 400 and SupplierInvoice.objects.count() == 1
