@@ -11,6 +11,7 @@ RULES: dict[str, str] = {
     f"marketing:{name}": "manage_marketing"
     for name in [
         "home", "price_check", "pricelist_items", "pricelist_item_delete", "pricelist_export", "pricelist_import",
+        "pricelist_what_if",
         "promotion_detail", "promotion_activate", "coupon_add", "coupon_batch_add", "promotion_what_if",
         "coupon_batch_export", "promote_overstock", "segment_detail", "segment_export", "segment_refresh",
         "segment_export_start", "segment_export_download",

@@ -148,12 +148,14 @@ def price_order(
     when: datetime,
     promotion_overrides: dict[int, bool] | None = None,
     price_list_code: str = "",
+    price_list_overrides: dict[int, bool] | None = None,
 ) -> PricedOrder:
     """Prices an order; pure (no writes) and deterministic (same inputs and data, same result).
 
     ``promotion_overrides`` is for the what-if report only: ``{id: True}`` treats a promotion as active
     whatever its status and dates, ``{id: False}`` leaves it out. ``price_list_code`` (the channel's default
     list) makes that list eligible whatever channel it names; priority still decides between lists.
+    ``price_list_overrides`` does for price lists what ``promotion_overrides`` does for promotions.
     """
     messages: list[str] = []
     for line in lines:
@@ -167,7 +169,8 @@ def price_order(
     ship_to_region = (ship_to_region or "").strip().upper()
 
     source, campaign = _resolve_source_code(source_code, channel_code, local, messages)
-    priced = _base_prices(lines, channel_code, customer_group, currency, when, price_list_code)
+    priced = _base_prices(lines, channel_code, customer_group, currency, when, price_list_code,
+                          price_list_overrides or {})
     context = _Context(
         channel_code=channel_code, customer_id=customer_id, customer_group=customer_group, currency=currency,
         local=local, source=source, campaign=campaign, lines=priced,
@@ -316,7 +319,8 @@ def _resolve_source_code(code: str, channel_code: str, local: datetime, messages
     return source, campaign
 
 
-def _base_prices(lines, channel_code, customer_group, currency, when, price_list_code="") -> list[PricedLine]:
+def _base_prices(lines, channel_code, customer_group, currency, when, price_list_code="", overrides=None
+                 ) -> list[PricedLine]:
     from inventory.models import Variant
     from marketing.models import PriceList, PriceListItem
 
@@ -334,12 +338,16 @@ def _base_prices(lines, channel_code, customer_group, currency, when, price_list
     channel_match = Q(channel_code=channel_code) | Q(channel_code="")
     if price_list_code:
         channel_match |= Q(code=price_list_code)
+    overrides = overrides or {}
+    current = (Q(is_active=True) & (Q(valid_from__isnull=True) | Q(valid_from__lte=when))
+               & (Q(valid_until__isnull=True) | Q(valid_until__gt=when)))
+    forced = [pk for pk, on in overrides.items() if on]
     lists = list(
-        PriceList.objects.filter(is_active=True, currency=currency)
+        PriceList.objects.filter(currency=currency)
         .filter(channel_match)
         .filter(Q(customer_group=customer_group) | Q(customer_group=""))
-        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=when))
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=when))
+        .filter(current | Q(pk__in=forced))
+        .exclude(pk__in=[pk for pk, on in overrides.items() if not on])
         .values("id", "code", "name", "priority", "channel_code", "customer_group")
     ) if variant_ids else []
     lists.sort(key=lambda pl: (-pl["priority"], -(bool(pl["channel_code"]) + bool(pl["customer_group"])), pl["code"]))

@@ -12,6 +12,7 @@ urlpatterns = [
          name="pricelist_item_delete"),
     path("marketing/pricelists/<int:pk>/export/", imports.pricelist_export, name="pricelist_export"),
     path("marketing/pricelists/<int:pk>/import/", imports.pricelist_import, name="pricelist_import"),
+    path("marketing/pricelists/<int:pk>/what-if/", views.pricelist_what_if, name="pricelist_what_if"),
     path("marketing/promotions/<int:pk>/detail/", views.promotion_detail, name="promotion_detail"),
     path("marketing/promotions/<int:pk>/activate/", views.promotion_activate, name="promotion_activate"),
     path("marketing/promotions/<int:pk>/coupons/", views.coupon_add, name="coupon_add"),

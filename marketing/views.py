@@ -507,20 +507,31 @@ def marketing_home(request):
     return render(request, "marketing/home.html", {"links": links, "zero": Decimal(0)})
 
 
-def promotion_what_if(request, pk: int):
+def _what_if_page(request, subject, **which):
     from datetime import timedelta
 
     from marketing.whatif import order_history, what_if
 
-    promotion = get_object_or_404(Promotion, pk=pk)
     history = order_history()
     report = None
     if history is not None and request.GET.get("run"):
         until = timezone.now()
         orders = history(since=until - timedelta(days=30), until=until)
-        report = what_if(promotion_id=promotion.pk, orders=orders, currency=promotion.currency)
-    return render(request, "marketing/promotion_what_if.html", {"promotion": promotion, "history": history,
-                                                               "report": report})
+        report = what_if(orders=orders, currency=subject.currency, **which)
+    back = (reverse("marketing:promotion_detail", args=[subject.pk]) if "promotion_id" in which
+            else reverse("marketing:pricelist_items", args=[subject.pk]))
+    return render(request, "marketing/promotion_what_if.html", {"subject": subject, "history": history,
+                                                               "report": report, "back": back})
+
+
+def promotion_what_if(request, pk: int):
+    promotion = get_object_or_404(Promotion, pk=pk)
+    return _what_if_page(request, promotion, promotion_id=promotion.pk)
+
+
+def pricelist_what_if(request, pk: int):
+    price_list = get_object_or_404(PriceList, pk=pk)
+    return _what_if_page(request, price_list, price_list_id=price_list.pk)
 
 
 @require_POST

@@ -1,11 +1,11 @@
-"""What-if: what a promotion would have done to recent orders, before it is switched on.
+"""What-if: what a promotion or price list would have done to recent orders, before it is switched on.
 
 Marketing cannot read orders, so the orders app registers a history provider at start-up::
 
     from marketing.whatif import register_order_history
     register_order_history(recent_orders_for_what_if)   # (*, since, until) -> Iterable[HistoricOrder]
 
-``what_if`` itself is pure: it re-prices each historic order with and without the promotion.
+``what_if`` itself is pure: it re-prices each historic order with and without the promotion (or list).
 """
 
 from collections.abc import Callable, Iterable
@@ -61,8 +61,13 @@ def order_history() -> OrderHistory | None:
     return _history
 
 
-def what_if(*, promotion_id: int, orders: Iterable[HistoricOrder], currency: str) -> WhatIfReport:
-    """Re-prices every order (in ``currency``) at its own date without and with the promotion."""
+def what_if(*, orders: Iterable[HistoricOrder], currency: str, promotion_id: int | None = None,
+            price_list_id: int | None = None) -> WhatIfReport:
+    """Re-prices every order (in ``currency``) at its own date without and with the promotion or price list."""
+    if (promotion_id is None) == (price_list_id is None):
+        raise ValueError("Give exactly one of promotion_id and price_list_id")
+    key = "promotion_overrides" if promotion_id is not None else "price_list_overrides"
+    subject = promotion_id if promotion_id is not None else price_list_id
     report = WhatIfReport()
     for order in orders:
         if order.currency != currency:
@@ -73,8 +78,8 @@ def what_if(*, promotion_id: int, orders: Iterable[HistoricOrder], currency: str
                 "ship_to_region": order.ship_to_region, "shipping_service": order.shipping_service,
                 "currency": order.currency, "when": order.placed_at}
         try:
-            before = price_order(**args, promotion_overrides={promotion_id: False})
-            after = price_order(**args, promotion_overrides={promotion_id: True})
+            before = price_order(**args, **{key: {subject: False}})
+            after = price_order(**args, **{key: {subject: True}})
         except PricingError:
             report.orders_skipped += 1
             continue

@@ -135,3 +135,31 @@ def test_segment_extract_runs_in_the_background_and_downloads_are_audited(role_c
     assert audit.count() == 1
     page = client.get(reverse("marketing:segment_detail", args=[segment.pk]), HTTP_HX_REQUEST="true")
     assert "every 2s" not in page.content.decode()
+
+
+def test_what_if_for_a_price_list_not_yet_active():
+    from tests.marketing.factories import PriceListFactory, PriceListItemFactory
+
+    v = VariantFactory(base_price=D("100"))
+    draft = PriceListFactory(is_active=False, channel_code="phone")
+    PriceListItemFactory(price_list=draft, variant=v, unit_price=D("90"))
+    orders = [HistoricOrder(reference="order:1", placed_at=WHEN, channel_code="phone", customer_id=None,
+                            customer_group="", source_code="", ship_to_region="SP", currency="BRL",
+                            lines=[PriceLineInput(v.pk, 4)])]
+    report = what_if(price_list_id=draft.pk, orders=orders, currency="BRL")
+    assert (report.orders_affected, report.revenue_before, report.revenue_after) == (1, D("400.00"), D("360.00"))
+    with pytest.raises(ValueError):
+        what_if(orders=orders, currency="BRL")
+
+
+def test_what_if_pages_explain_that_order_history_is_missing(role_client):
+    from django.urls import reverse
+
+    from tests.marketing.factories import PriceListFactory
+
+    client = role_client("manager")
+    for url in (reverse("marketing:pricelist_what_if", args=[PriceListFactory().pk]),
+                reverse("marketing:promotion_what_if", args=[PromotionFactory().pk])):
+        response = client.get(url, {"run": "1"})
+        assert response.status_code == 200
+        assert "it has not registered its order history yet" in response.content.decode()
