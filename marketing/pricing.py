@@ -478,7 +478,8 @@ def _targeting_problem(promotion, context: _Context, segment_ids: set[int], used
             return _("needs a source code of its campaign")
     if not _time_window_ok(promotion, context.local):
         return _("not valid at this time")
-    if promotion.kind in ("order_fixed", "item_fixed") and promotion.currency != context.currency:
+    counts_money = promotion.kind in ("order_fixed", "item_fixed", "tiered_spend") or promotion.min_subtotal is not None
+    if counts_money and promotion.currency != context.currency:
         return _("not valid in this currency")
     if promotion.usage_limit is not None and promotion.times_used >= promotion.usage_limit:
         return _("usage limit reached")
@@ -537,6 +538,8 @@ def _eligible_promotions(context: _Context, coupons: list[str], messages: list[s
             messages.append(_("Coupon %(code)s expired.") % {"code": code})
         elif promotion.starts_at and promotion.starts_at > when:
             messages.append(_("Coupon %(code)s is not valid yet.") % {"code": code})
+        elif promotion.id not in by_id:  # switched off for a what-if re-pricing
+            messages.append(_("Coupon %(code)s is not active.") % {"code": code})
         elif promotion.id in coupon_for:
             messages.append(_("Coupon %(code)s: only one coupon per promotion.") % {"code": code})
         elif problem := _targeting_problem(by_id[promotion.id], context, segment_ids, used_by_customer):

@@ -378,3 +378,19 @@ def test_channel_default_price_list_code_makes_that_list_eligible(price):
     PriceListItemFactory(price_list=b2b, variant=v, unit_price=D("70"))
     assert price(lines=[line(v)], channel_code="b2b").lines[0].unit_price == D("100")
     assert price(lines=[line(v)], channel_code="b2b", price_list_code="b2b-net").lines[0].unit_price == D("70")
+
+
+def test_money_conditions_need_the_order_currency(price):
+    v = VariantFactory(base_price=D("100"), currency="USD")
+    PromotionFactory(name="BRL minimum", percent=D("10"), min_subtotal=D("50"), currency="BRL")
+    PromotionFactory(name="Any currency", percent=D("5"), currency="BRL")
+    result = price(lines=[line(v)], currency="USD")
+    assert [d.name for d in result.order_discounts] == ["Any currency"]
+
+
+def test_coupon_of_a_promotion_left_out_for_a_what_if(price):
+    v = VariantFactory(base_price=D("100"))
+    coupon = CouponFactory(code="WHAT")
+    result = price(lines=[line(v)], coupons=["WHAT"], promotion_overrides={coupon.promotion_id: False})
+    assert result.order_discounts == []
+    assert result.messages == ["Coupon WHAT is not active."]
