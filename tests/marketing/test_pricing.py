@@ -394,3 +394,11 @@ def test_coupon_of_a_promotion_left_out_for_a_what_if(price):
     result = price(lines=[line(v)], coupons=["WHAT"], promotion_overrides={coupon.promotion_id: False})
     assert result.order_discounts == []
     assert result.messages == ["Coupon WHAT is not active."]
+
+
+def test_empty_basket_and_repeated_sku(price):
+    empty = price(lines=[])
+    assert (empty.subtotal, empty.total, empty.lines, empty.shipping_options) == (D("0"), D("0"), [], [])
+    v = VariantFactory(base_price=D("10"))
+    twice = price(lines=[line(v, 1), line(v, 2)])
+    assert [p.line_total for p in twice.lines] == [D("10.00"), D("20.00")]
