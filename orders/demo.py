@@ -212,13 +212,13 @@ def _orders(rng, now, channels, customers, addresses, variants, agents):
             line_status = {S.CANCELLED: L.CANCELLED, S.RETURNED: L.RETURNED, S.BACKORDERED: L.BACKORDERED,
                            S.SHIPPED: L.SHIPPED, S.DELIVERY_FAILED: L.SHIPPED, S.DELIVERED: L.DELIVERED,
                            S.COMPLETED: L.DELIVERED, S.PARTIALLY_RETURNED: L.DELIVERED}.get(status, L.OPEN)
+            if status == S.PARTIALLY_RETURNED and position == 1:
+                line_status = L.RETURNED
             lines.append(OrderLine(
                 position=position, variant=variant, sku=variant.sku, name=variant.name, quantity=qty,
                 list_price=variant.base_price, unit_price=variant.base_price, tax_rate=Decimal(18), tax_amount=line_tax,
                 line_total=line_net + line_tax, status=line_status,
             ))
-        if status == S.PARTIALLY_RETURNED:
-            lines[0].status = L.RETURNED
         shipping = Decimal(0) if code == "pos" else Decimal(rng.choice(["15.90", "22.50", "0.00", "34.90"]))
         address = addresses.get(customer.pk)
         snapshot = {} if address is None else {**{f: getattr(address, f) for f in Address.SNAPSHOT_FIELDS},

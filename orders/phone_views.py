@@ -67,6 +67,10 @@ def _screen_context(order: Order, **extra) -> dict:
     hold_seconds = None
     if order.stock_held_until:
         hold_seconds = max(int((order.stock_held_until - timezone.now()).total_seconds()), 0)
+    from orders.services.core import promise_date
+
+    for option in order.shipping_options or []:
+        option["arrives"] = promise_date(int(option.get("transit_days") or 0))
     return {
         "order": order,
         "lines": lines,

@@ -260,7 +260,7 @@ def customer_edit_view(request, pk: int):
         try:
             services.customer_update(customer_id=customer.pk, data=form.cleaned_data, acting_user=request.user)
         except OrderError as exc:
-            form.add_error(None, exc.message)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Customer saved."))
             return redirect("orders:customer_detail", pk=customer.pk)

@@ -55,6 +55,7 @@ EDITABLE = {S.PLACED, S.ON_HOLD, S.CONFIRMED, S.BACKORDERED, S.ALLOCATED}
 # Statuses a channel hears about through the outbox.
 NOTIFY_CHANNEL = set(S.values) - {S.DRAFT, S.PLACED}
 DEFAULT_BACKORDER_DAYS = 14
+HANDLING_DAYS = 1
 
 
 def allowed_targets(status: str) -> set[str]:
@@ -191,6 +192,9 @@ def price_lines(order: Order, lines: list[OrderLine], *, when=None):
     order.source_code = priced.source_code or order.source_code
     order.campaign_id = priced.campaign_id
     order.pricing_messages = [str(m) for m in priced.messages]
+    chosen = next((q for q in priced.shipping_options if q.service_code == priced.shipping_service), None)
+    if order.status == S.DRAFT:
+        order.promised_date = promise_date(chosen.transit_days) if chosen else None
     order.shipping_options = [
         {"code": q.service_code, "name": str(q.name), "price": str(q.price), "transit_days": q.transit_days,
          "regular_price": str(q.regular_price), "reason": str(q.reason)}
@@ -205,8 +209,17 @@ def price_lines(order: Order, lines: list[OrderLine], *, when=None):
 
 PRICE_FIELDS = ["list_price", "unit_price", "discounts", "discount_total", "tax_rate", "tax_amount", "line_total",
                 "explanation"]
-ORDER_PRICE_FIELDS = ["subtotal", "discount_total", "shipping_total", "tax_total", "total", "source_code",
-                      "campaign_id", "pricing_messages", "order_discounts", "shipping_options", "updated_at"]
+ORDER_PRICE_FIELDS = ["promised_date", "subtotal", "discount_total", "shipping_total", "tax_total", "total",
+                      "source_code", "campaign_id", "pricing_messages", "order_discounts", "shipping_options",
+                      "updated_at"]
+
+
+def promise_date(transit_days: int):
+    """Delivery promise shown to the customer: one handling day, then the carrier's transit days.
+
+    The fulfilment issue refines this with the chosen location's handling time and cut-off.
+    """
+    return timezone.localdate() + timedelta(days=HANDLING_DAYS + transit_days)
 
 
 def save_prices(order: Order, lines: list[OrderLine]) -> None:

@@ -158,6 +158,7 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
         _cancel_open_shipment_requests(order)
         if order.status == S.ALLOCATED:
             _order_transition(order, to=S.CONFIRMED, actor=acting_user, reason=_("Edited: to be sourced again"))
+        _hold_if_rules_now_fail(order, lines, actor=acting_user)
         after = {"total": str(order.total), "lines": {line.sku: line.quantity for line in kept},
                  "address": order.shipping_address}
         order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.EDIT, reason=reason,
@@ -166,6 +167,23 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
                      changes={"before": before, "after": after}, reason=reason)
         _enqueue_payment_adjust(order, reason or "edit")
     return order
+
+
+def _hold_if_rules_now_fail(order: Order, lines: list[OrderLine], *, actor) -> None:
+    """An edit that breaks a hold rule (e.g. now above the value limit) sends the order back for approval.
+
+    Rules a manager already decided on this order are not asked again.
+    """
+    from orders.services.placement import evaluate_hold_rules
+
+    decided = set(OrderHold.objects.filter(order=order).values_list("rule", flat=True))
+    new = [(rule, detail) for rule, detail in evaluate_hold_rules(order, lines) if rule not in decided]
+    if not new:
+        return
+    OrderHold.objects.bulk_create([OrderHold(order=order, rule=rule, detail=detail) for rule, detail in new])
+    if order.status != S.ON_HOLD:
+        _order_transition(order, to=S.ON_HOLD, actor=actor,
+                          reason="; ".join(str(OrderHold.Rule(r).label) for r, _d in new))
 
 
 def _cancel_open_shipment_requests(order: Order) -> None:

@@ -264,3 +264,47 @@ def test_place_three_lines_query_budget(make_user, world, make_draft, django_ass
     real = [q for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
     # 29 of ours (lock, source, reserve, price, number, history, outbox) + 4 of the invoice authorization.
     assert len(real) == 33
+
+
+def test_edit_above_value_limit_sends_order_back_for_approval(make_user, world, place, settings):
+    settings.ORDERS_HOLD_ABOVE = 500
+    manager = make_user("manager")
+    order = place(manager, [(world["variants"][0], 1)])
+    assert Order.objects.get(pk=order.pk).status == S.CONFIRMED
+    line = order.lines.get()
+    order_edit(order_id=order.pk, acting_user=manager, quantities={line.pk: 5}, reason="bigger")
+    order.refresh_from_db()
+    assert order.status == S.ON_HOLD
+    assert list(order.holds.values_list("rule", flat=True)) == ["high_value"]
+
+
+def test_placed_order_gets_a_promised_date_from_the_shipping_option(make_user, world, place):
+    order = place(make_user("agent"))
+    # one handling day + the rate's 3 transit days
+    assert order.promised_date == timezone.localdate() + timedelta(days=4)
+
+
+def test_personalization_is_checked_and_charged(make_user, world):
+    from inventory.models import PersonalizationField
+    from orders.errors import OrderError
+    from orders.services import draft_line_add, draft_line_update
+
+    agent = make_user("agent")
+    variant = world["variants"][1]
+    PersonalizationField.objects.create(product=variant.product, code="engraving", label="Engraving",
+                                        max_length=10, required=True, extra_price=Decimal("12.00"))
+    draft = draft_create(channel_id=world["channel"].pk, acting_user=agent, customer_id=world["customer"].pk)
+    with pytest.raises(OrderError) as exc:
+        draft_line_add(order_id=draft.pk, variant_id=variant.pk, quantity=1, acting_user=agent)
+    assert exc.value.field == "personalization_engraving"
+    assert draft.lines.count() == 0
+    line = draft_line_add(order_id=draft.pk, variant_id=variant.pk, quantity=2, acting_user=agent,
+                          personalization={"engraving": "ANA", "unknown": "x"})
+    line.refresh_from_db()
+    assert line.personalization == {"engraving": "ANA"}
+    assert line.unit_price == Decimal("62.00")
+    with pytest.raises(OrderError):
+        draft_line_update(order_id=draft.pk, line_id=line.pk, acting_user=agent,
+                          personalization={"engraving": "X" * 11})
+    line.refresh_from_db()
+    assert line.personalization == {"engraving": "ANA"}

@@ -204,3 +204,41 @@ def test_global_search_finds_order_and_customer(role_client, place, world):
     assert by_phone[0].label == world["customer"].name
     warehouse = role_client("warehouse").user
     assert [r.kind for r in search(query=world["customer"].phone, user=warehouse)] == []
+
+
+def test_phone_hold_stock_shows_countdown_and_release(role_client, make_draft, world):
+    from inventory.models import StockLevel
+
+    client = role_client("agent")
+    draft = make_draft(client.user, [(world["variants"][0], 3)])
+    response = client.post(reverse("orders:phone_hold_stock", args=[draft.pk]), HTTP_HX_REQUEST="true")
+    assert "data-countdown" in response.content.decode()
+    assert StockLevel.objects.get(variant=world["variants"][0], location=world["dc"]).reserved == 3
+    client.post(reverse("orders:phone_hold_stock", args=[draft.pk]), {"release": "1"}, HTTP_HX_REQUEST="true")
+    assert StockLevel.objects.get(variant=world["variants"][0], location=world["dc"]).reserved == 0
+
+
+def test_phone_line_update_and_bad_input(role_client, make_draft, world):
+    client = role_client("agent")
+    draft = make_draft(client.user)
+    line = draft.lines.get()
+    url = reverse("orders:phone_update_line", args=[draft.pk, line.pk])
+    client.post(url, {"quantity": "4"}, HTTP_HX_REQUEST="true")
+    assert OrderLine.objects.get(pk=line.pk).quantity == 4
+    bad = client.post(url, {"quantity": "x"}, HTTP_HX_REQUEST="true")
+    assert "whole number" in bad.content.decode()
+    price = client.post(url, {"quantity": "4", "override_unit_price": "abc"}, HTTP_HX_REQUEST="true")
+    assert "is not a price" in price.content.decode()
+    no_reason = client.post(url, {"quantity": "4", "override_unit_price": "80"}, HTTP_HX_REQUEST="true")
+    assert "reason" in no_reason.content.decode()
+    assert OrderLine.objects.get(pk=line.pk).override_unit_price is None
+    client.post(url, {"remove": "1"}, HTTP_HX_REQUEST="true")
+    assert not OrderLine.objects.filter(pk=line.pk).exists()
+
+
+def test_phone_discard_releases_and_cancels_draft(role_client, make_draft):
+    client = role_client("agent")
+    draft = make_draft(client.user)
+    response = client.post(reverse("orders:phone_discard", args=[draft.pk]), HTTP_HX_REQUEST="true")
+    assert response["HX-Redirect"] == reverse("orders:phone_start")
+    assert Order.objects.get(pk=draft.pk).status == S.CANCELLED
