@@ -156,6 +156,7 @@ class PromotionForm(forms.ModelForm):
         if self.instance.pk:
             self.initial["skus"] = ", ".join(self.instance.variants.order_by("sku").values_list("sku", flat=True))
         self.fields["tiers"].required = False
+        self.fields["kind"].widget.attrs["data-promotion-kind"] = "1"
 
     def clean_channel_codes(self):
         return [c.strip() for c in self.cleaned_data["channel_codes"] or [] if c.strip()]

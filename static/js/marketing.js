@@ -1,5 +1,37 @@
-// Marketing screens: ask before destructive buttons marked with data-confirm.
+// Marketing screens.
+
+// Ask before destructive buttons marked with data-confirm.
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-confirm]");
   if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
+});
+
+// Promotion form: show only the fields the chosen kind uses (all stay in the form, so nothing is lost).
+const PROMOTION_FIELDS = {
+  percent: ["order_percent", "item_percent", "buy_x_get_y"],
+  amount: ["order_fixed", "item_fixed"],
+  buy_quantity: ["buy_x_get_y"],
+  get_quantity: ["buy_x_get_y"],
+  tiers: ["tiered_spend"],
+  skus: ["item_percent", "item_fixed", "buy_x_get_y"],
+  categories: ["item_percent", "item_fixed", "buy_x_get_y"],
+  brands: ["item_percent", "item_fixed", "buy_x_get_y"],
+  shipping_services: ["free_shipping"],
+};
+
+function showPromotionFields(kindSelect) {
+  const form = kindSelect.form;
+  for (const [name, kinds] of Object.entries(PROMOTION_FIELDS)) {
+    const input = form.elements[name];
+    const box = input && (input.closest ? input.closest(".mkt-field") : input[0]?.closest(".mkt-field"));
+    if (box) box.hidden = Boolean(kindSelect.value) && !kinds.includes(kindSelect.value);
+  }
+}
+
+document.addEventListener("change", (event) => {
+  if (event.target.matches("select#id_kind[data-promotion-kind]")) showPromotionFields(event.target);
+});
+document.addEventListener("DOMContentLoaded", () => {
+  const kind = document.querySelector("select#id_kind[data-promotion-kind]");
+  if (kind) showPromotionFields(kind);
 });

@@ -46,3 +46,14 @@ def test_price_check_screens_in_each_language(page, login, language):
     page.screenshot(path=str(ARTIFACTS / f"marketing-price-check-{language}.png"), full_page=True)
     page.goto("/marketing/pricelists/")
     assert_no_horizontal_overflow(page)
+
+
+def test_promotion_form_shows_the_fields_of_the_chosen_kind(page, login):
+    login("manager")
+    page.goto("/marketing/promotions/new/")
+    page.select_option("#id_kind", "buy_x_get_y")
+    assert page.locator("#id_buy_quantity").is_visible()
+    assert not page.locator("#id_tiers").is_visible()
+    page.select_option("#id_kind", "tiered_spend")
+    assert page.locator("#id_tiers").is_visible()
+    assert not page.locator("#id_buy_quantity").is_visible()
