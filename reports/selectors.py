@@ -115,6 +115,8 @@ class Period:
     label: str
     current: Totals
     previous: Totals
+    start: date | None = None
+    end: date | None = None
 
     @property
     def orders_change(self):
@@ -176,13 +178,13 @@ def dashboard(filters: ReportFilter, *, custom_range: bool, channels: dict[int, 
     if custom_range:
         prev = main.previous()
         periods = [Period(_("Selected period"), totals(rows, main.start, main.end),
-                          totals(rows, prev.start, prev.end))]
+                          totals(rows, prev.start, prev.end), main.start, main.end)]
     else:
         periods = []
         for label, n in ((_("Today"), 1), (_("Last 7 days"), 7), (_("Last 30 days"), 30)):
             start = today - timedelta(days=n - 1)
             periods.append(Period(label, totals(rows, start, today),
-                                  totals(rows, start - timedelta(days=n), start - timedelta(days=1))))
+                                  totals(rows, start - timedelta(days=n), start - timedelta(days=1)), start, today))
 
     per_channel: dict[int, list] = defaultdict(lambda: [0, ZERO])
     per_day: dict[date, list] = {main.start + timedelta(days=i): [0, ZERO] for i in range(main.days)}

@@ -83,18 +83,25 @@ def dashboard(request):
     filters, custom, errors = parse_filters(request)
     channels, locations = _choices()
     board = selectors.dashboard(filters, custom_range=custom, channels=channels)
+    channel_q = f"&channel={filters.channel_id}" if filters.channel_id else ""
     links = {
-        "orders": first_url("orders:order_list"),
-        "on_hold": first_url("orders:approval_list", "orders:hold_list", "orders:order_list", query="status=on_hold"),
-        "late": first_url("orders:order_list", query="late=1"),
-        "low_stock": first_url("inventory:stock_list", "inventory:stocklevel_list", "inventory:availability"),
-        "reorder": first_url("inventory:reorder_alert_list", "inventory:reorderalert_list", "inventory:alert_list"),
-        "payments": first_url("payments:payment_list"),
-        "returns": first_url("orders:return_list"),
+        "orders": first_url("orders:order_list", query=channel_q.lstrip("&")),
+        "on_hold": first_url("orders:approval_list", "orders:hold_list"),
+        "late": first_url("orders:order_list", query="at_risk=1"),
+        "low_stock": first_url("inventory:stock_list", "inventory:stocklevel_list"),
+        "reorder": first_url("inventory:reorder_alerts", "inventory:reorder_alert_list"),
+        "payments": first_url("payments:payment_list", query="status=failed"),
+        "returns": first_url("orders:return_list", "orders:returns"),
         "top_channels": reverse("reports:top") + "?dim=channels",
     }
+    order_list = first_url("orders:order_list")
+    period_links = [
+        f"{order_list}?since={p.start.isoformat()}&until={p.end.isoformat()}{channel_q}" if order_list and p.start
+        else "" for p in board.periods
+    ]
     context = {
         "board": board, "channels": channels, "locations": locations, "errors": errors, "links": links,
+        "periods": list(zip(board.periods, period_links, strict=True)),
         "channel_chart": charts.bar_chart([(name, float(rev)) for name, _n, rev in board.by_channel],
                                           title=_("Revenue by channel"), value_format=_money),
         "status_chart": charts.bar_chart([(label, n) for _s, label, n in board.by_status],

@@ -199,3 +199,13 @@ def test_forecast_page(role_client, world, django_assert_num_queries):
 
 def test_agent_cannot_open_reports(role_client):
     assert role_client("agent").get(reverse("reports:dashboard")).status_code == 403
+
+
+def test_dashboard_tiles_link_to_the_lists_behind_them(role_client, world):
+    response = role_client("manager").get(reverse("reports:dashboard") + f"?channel={world['web'].pk}")
+    html = response.content.decode()
+    today = timezone.localdate().isoformat()
+    orders = reverse("orders:order_list")
+    assert f'href="{orders}?since={today}&amp;until={today}&amp;channel={world["web"].pk}"' in html
+    assert f'href="{reverse("orders:approval_list")}"' in html
+    assert f'href="{reverse("inventory:reorder_alerts")}"' in html
