@@ -67,6 +67,11 @@ def test_agent_takes_a_phone_order_by_keyboard(page, login, shop):
     # 160.00 + 18 % tax + 15.00 shipping
     page.locator("#grand-total", has_text="203.80").wait_for()
     assert_no_horizontal_overflow(page)
+    # Lesson from the first screenshot: the totals and the Place button sit right under the items, not a
+    # screen further down.
+    items, totals = page.locator(".lines-panel").bounding_box(), page.locator(".totals-panel").bounding_box()
+    assert 0 <= totals["y"] - (items["y"] + items["height"]) < 40
+    assert page.locator("#place-button").bounding_box()["y"] < 860
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "phone-order.png"), full_page=True)
 
@@ -82,3 +87,25 @@ def test_agent_takes_a_phone_order_by_keyboard(page, login, shop):
     assert page.locator("#order-status").inner_text() == "Confirmed"
     assert order.number in page.locator("h1").inner_text()
     page.screenshot(path=str(ARTIFACTS / "order-detail.png"), full_page=True)
+
+
+def test_phone_screen_in_arabic_is_right_to_left_without_overflow(page, login, shop):
+    login("agent", "ar")
+    page.goto("/phone/")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/phone/\d+/$"))
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    page.keyboard.type("98765")
+    page.locator("#customer-results [data-pick]").first.wait_for()
+    page.keyboard.press("Enter")
+    page.locator("#customer-name").wait_for()
+    page.keyboard.type("MUG-WHITE")
+    page.locator("#sku-results [data-pick]").first.wait_for()
+    page.keyboard.press("Enter")
+    page.locator("table.lines code", has_text="MUG-WHITE").wait_for()
+    assert page.get_by_role("button", name=re.compile("تقديم الطلب")).is_visible()
+    # The items panel stands left of the customer panel in right-to-left.
+    items, customer = page.locator(".lines-panel").bounding_box(), page.locator("#customer-panel").bounding_box()
+    assert items["x"] < customer["x"]
+    assert_no_horizontal_overflow(page)
+    page.screenshot(path=str(ARTIFACTS / "phone-order-ar.png"), full_page=True)
