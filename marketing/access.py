@@ -10,7 +10,8 @@ SECTION_KEYS = ["pricelists", "taxrates", "channeltax", "zones", "carriers", "sh
 RULES: dict[str, str] = {
     f"marketing:{name}": "manage_marketing"
     for name in [
-        "home", "price_check", "pricelist_items", "pricelist_item_delete", "pricelist_export", "pricelist_import",
+        "home", "price_check", "sku_suggest", "pricelist_items", "pricelist_item_delete", "pricelist_export",
+        "pricelist_import",
         "pricelist_what_if",
         "promotion_detail", "promotion_activate", "coupon_add", "coupon_batch_add", "promotion_what_if",
         "coupon_batch_export", "promote_overstock", "segment_detail", "segment_export", "segment_refresh",

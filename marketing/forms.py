@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from marketing.models import (
@@ -37,7 +38,10 @@ class PriceListForm(forms.ModelForm):
 
 
 class PriceListItemForm(forms.ModelForm):
-    sku = forms.CharField(label=_("SKU"), max_length=64)
+    sku = forms.CharField(label=_("SKU"), max_length=64, widget=forms.TextInput(attrs={
+        "list": "sku-options", "autocomplete": "off", "autofocus": True,
+        "hx-get": reverse_lazy("marketing:sku_suggest"), "hx-trigger": "input changed delay:250ms",
+        "hx-target": "#sku-options"}))
 
     class Meta:
         model = PriceListItem

@@ -7,6 +7,7 @@ app_name = "marketing"
 urlpatterns = [
     path("marketing/", views.marketing_home, name="home"),
     path("marketing/price-check/", views.price_check, name="price_check"),
+    path("marketing/sku-suggest/", views.sku_suggest, name="sku_suggest"),
     path("marketing/pricelists/<int:pk>/items/", views.pricelist_items, name="pricelist_items"),
     path("marketing/pricelists/<int:pk>/items/<int:item_pk>/delete/", views.pricelist_item_delete,
          name="pricelist_item_delete"),

@@ -559,3 +559,14 @@ def segment_export_download(request, pk: int):
                                status=SegmentExport.Status.DONE)
     audit_access(request, export, verb="download")
     return FileResponse(export.file.open("rb"), as_attachment=True, filename=export.file.name.rsplit("/", 1)[-1])
+
+
+def sku_suggest(request):
+    """``<option>`` rows for the SKU ``<datalist>`` of price and promotion forms (htmx, as the user types)."""
+    from django.utils.html import format_html_join
+
+    from inventory.selectors import variant_search
+
+    query = request.GET.get("sku", "").strip()
+    variants = variant_search(query=query, limit=15) if len(query) >= 2 else []
+    return HttpResponse(format_html_join("", '<option value="{}">{}</option>', ((v.sku, v.name) for v in variants)))

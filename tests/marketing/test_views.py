@@ -312,3 +312,11 @@ def test_campaign_list_shows_discounts_given(role_client, price):
     response = role_client("manager").get(reverse("marketing:campaigns_list"))
     row = dict(response.context["table"])[source.campaign]
     assert row[5] == "R$\xa08.00"
+
+
+def test_sku_suggestions(role_client):
+    VariantFactory(sku="SUG-1", name="Blue shirt")
+    client = role_client("manager")
+    response = client.get(reverse("marketing:sku_suggest"), {"sku": "sug-1"})
+    assert response.content.decode() == '<option value="SUG-1">Blue shirt</option>'
+    assert client.get(reverse("marketing:sku_suggest"), {"sku": "s"}).content == b""
