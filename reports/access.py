@@ -13,6 +13,8 @@ RULES: dict[str, str] = {
     "reports:job_status": "view_reports",
     "reports:job_download": "view_reports",
     "reports:forecast": "view_reports",
+    "reports:schedule_create": "view_reports",
+    "reports:schedule_stop": "view_reports",
 }
 
 NAV = [

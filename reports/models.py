@@ -143,3 +143,32 @@ class DailyDimensionSales(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.dimension}={self.key}: {self.orders}"
+
+
+class ReportSchedule(models.Model):
+    """A report e-mailed daily or weekly: each run queues a ``ReportJob`` over the last ``period_days`` days."""
+
+    class Frequency(models.TextChoices):
+        DAILY = "daily", _("Daily")
+        WEEKLY = "weekly", _("Weekly (Mondays)")
+
+    kind = models.CharField(max_length=20, choices=ReportJob.Kind.choices)
+    format = models.CharField(max_length=5, choices=ReportJob.Format.choices, default=ReportJob.Format.XLSX)
+    parameters = models.JSONField(default=dict, blank=True)
+    period_days = models.PositiveSmallIntegerField(default=7)
+    frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.DAILY)
+    recipients = models.TextField(help_text=_("E-mail addresses separated by commas."))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    is_active = models.BooleanField(default=True)
+    last_run_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_frequency_display()})"
+
+    @property
+    def recipient_list(self) -> list[str]:
+        return [r.strip() for r in self.recipients.split(",") if r.strip()]

@@ -17,11 +17,13 @@ from oms.models import AuditEntry
 from oms.outbox import outbox_enqueue
 from reports import exports
 from reports.errors import InvalidReportParameters, JobNotReady, ReportNotAllowed
-from reports.models import ReportJob
+from reports.models import ReportJob, ReportSchedule
 
 logger = logging.getLogger(__name__)
 
 JOB_TOPIC = "reports.run_job"
+EMAIL_TOPIC = "reports.email_job"
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 KEEP_DAYS = getattr(settings, "REPORTS_KEEP_DAYS", 7)
 MAX_RANGE_DAYS = 3660
 # Who may run each kind of job (on top of ``view_reports``).
@@ -86,7 +88,28 @@ def clean_parameters(*, kind: str, parameters: dict, acting_user) -> dict:
         except (TypeError, ValueError):
             raise InvalidReportParameters(_("The number of rows is not a number."), field="limit") from None
     out["include_cost"] = has_permission(acting_user, "view_cost")
+    if parameters.get("email_to"):
+        out["email_to"] = clean_recipients(parameters["email_to"])
+    if parameters.get("schedule_id"):
+        out["schedule_id"] = int(parameters["schedule_id"])
     return out
+
+
+def clean_recipients(value) -> list[str]:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    items = value if isinstance(value, list) else str(value).split(",")
+    emails = [e.strip() for e in items if e.strip()]
+    if not emails or len(emails) > 20:
+        raise InvalidReportParameters(_("Give between one and twenty e-mail addresses."), field="recipients")
+    for email in emails:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise InvalidReportParameters(_("%(email)s is not an e-mail address.") % {"email": email},
+                                          field="recipients") from None
+    return emails
 
 
 def report_job_create(*, kind: str, format: str, parameters: dict, acting_user) -> ReportJob:
@@ -136,8 +159,11 @@ def report_job_run(*, job_id: int) -> str:
         with open(path, "rb") as fh:
             job.file.save(name, File(fh), save=False)
         rows = ReportJob.objects.get(pk=job_id).row_count
-        job_transition(job_id, to=ReportJob.Status.DONE, file=job.file.name, progress=100, row_count=rows,
-                       finished_at=timezone.now(), expires_at=timezone.now() + timedelta(days=KEEP_DAYS))
+        with transaction.atomic():
+            job_transition(job_id, to=ReportJob.Status.DONE, file=job.file.name, progress=100, row_count=rows,
+                           finished_at=timezone.now(), expires_at=timezone.now() + timedelta(days=KEEP_DAYS))
+            if job.parameters.get("email_to"):
+                outbox_enqueue(topic=EMAIL_TOPIC, payload={"job_id": job_id})
         return "done"
     except Exception as exc:
         logger.exception("Report job %s failed", job_id)
@@ -172,3 +198,88 @@ def report_job_download(*, job: ReportJob, request):
         raise JobNotReady()
     audit_access(request, job, verb="report_download")
     return job.file.open("rb")
+
+
+# --------------------------------------------------------------------------------------- scheduled reports
+
+def report_schedule_create(*, kind: str, format: str, parameters: dict, period_days: int, frequency: str,
+                           recipients: str, acting_user) -> ReportSchedule:
+    """Validates like a job (permissions included) and stores the schedule."""
+    if frequency not in ReportSchedule.Frequency.values:
+        raise InvalidReportParameters(_("Unknown frequency."), field="frequency")
+    if not 1 <= int(period_days) <= 366:
+        raise InvalidReportParameters(_("The period must be between 1 and 366 days."), field="period_days")
+    if kind not in ReportJob.Kind.values or format not in ReportJob.Format.values:
+        raise InvalidReportParameters(_("Unknown report kind."), field="kind")
+    if not (has_permission(acting_user, "view_reports") and has_permission(acting_user, KIND_PERMISSIONS[kind])):
+        raise ReportNotAllowed()
+    today = timezone.localdate()
+    probe = {**parameters, "start": (today - timedelta(days=period_days)).isoformat(),
+             "end": (today - timedelta(days=1)).isoformat()}
+    cleaned = clean_parameters(kind=kind, parameters=probe, acting_user=acting_user)
+    emails = clean_recipients(recipients)
+    kept = {k: v for k, v in cleaned.items() if k not in ("start", "end", "include_cost")}
+    with transaction.atomic(durable=True):
+        schedule = ReportSchedule.objects.create(kind=kind, format=format, parameters=kept, period_days=period_days,
+                                                 frequency=frequency, recipients=", ".join(emails), owner=acting_user)
+        audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=schedule, verb="report_schedule_create",
+                     changes={"kind": kind, "recipients": emails, "frequency": frequency})
+    return schedule
+
+
+def report_schedule_stop(*, schedule_id: int, acting_user) -> None:
+    schedule = ReportSchedule.objects.get(pk=schedule_id)
+    if schedule.owner_id != acting_user.pk and not can_download_any(acting_user):
+        raise ReportNotAllowed()
+    with transaction.atomic(durable=True):
+        ReportSchedule.objects.filter(pk=schedule_id).update(is_active=False)
+        audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=schedule, verb="report_schedule_stop",
+                     changes={"is_active": [True, False]})
+
+
+def report_schedules_run(*, today=None) -> int:
+    """Queues today's run of every due schedule; each schedule runs at most once a day (claimed by UPDATE)."""
+    from django.db.models import Q
+
+    today = today or timezone.localdate()
+    due = ReportSchedule.objects.filter(Q(last_run_on__isnull=True) | Q(last_run_on__lt=today), is_active=True)
+    if today.weekday() != 0:
+        due = due.filter(frequency=ReportSchedule.Frequency.DAILY)
+    queued = 0
+    for schedule in due.select_related("owner"):
+        claimed = ReportSchedule.objects.filter(Q(last_run_on__isnull=True) | Q(last_run_on__lt=today),
+                                                pk=schedule.pk).update(last_run_on=today)
+        if not claimed:
+            continue
+        parameters = {**schedule.parameters, "start": (today - timedelta(days=schedule.period_days)).isoformat(),
+                      "end": (today - timedelta(days=1)).isoformat(), "email_to": schedule.recipient_list,
+                      "schedule_id": schedule.pk}
+        try:
+            report_job_create(kind=schedule.kind, format=schedule.format, parameters=parameters,
+                              acting_user=schedule.owner)
+            queued += 1
+        except ReportNotAllowed:  # the owner lost the permission: stop sending
+            ReportSchedule.objects.filter(pk=schedule.pk).update(is_active=False)
+    return queued
+
+
+def report_job_email(*, job_id: int) -> None:
+    """E-mails a finished job's file to its recipients (attached when small, else a note to download it)."""
+    from django.core.mail import EmailMessage
+
+    job = ReportJob.objects.get(pk=job_id)
+    if job.status != ReportJob.Status.DONE or not job.file:
+        return
+    subject = _("Report: %(report)s (%(start)s – %(end)s)") % {
+        "report": job.get_kind_display(), "start": job.parameters.get("start", ""),
+        "end": job.parameters.get("end", "")}
+    body = _("%(rows)s rows. Sent by the OMS report schedule #%(schedule)s.") % {
+        "rows": job.row_count, "schedule": job.parameters.get("schedule_id", "")}
+    message = EmailMessage(subject=subject, body=body, to=job.parameters["email_to"])
+    if job.file.size <= MAX_ATTACHMENT_BYTES:
+        with job.file.open("rb") as fh:
+            message.attach(job.file.name.rsplit("/", 1)[-1], fh.read(), exports.CONTENT_TYPES[job.format])
+    else:
+        note = _("The file is too large to attach: download it from Report files (job #%(job)s).")
+        message.body += "\n" + note % {"job": job.pk}
+    message.send(fail_silently=False)

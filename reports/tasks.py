@@ -16,6 +16,16 @@ def run_job(job_id: int) -> str:
     return services.report_job_run(job_id=job_id)
 
 
+@shared_task(name="reports.run_schedules")
+def run_schedules() -> int:
+    return services.report_schedules_run()
+
+
+@outbox_handler(services.EMAIL_TOPIC)
+def email_job(message) -> None:
+    services.report_job_email(job_id=message.payload["job_id"])
+
+
 @shared_task(name="reports.expire_jobs")
 def expire_jobs() -> int:
     return services.report_jobs_expire()
@@ -29,3 +39,4 @@ def dispatch_job(message) -> None:
 
 register_beat("reports-refresh-rollups", "reports.refresh_rollups", 600.0)
 register_beat("reports-expire-jobs", "reports.expire_jobs", 3600.0)
+register_beat("reports-run-schedules", "reports.run_schedules", 900.0)

@@ -15,7 +15,7 @@ from oms.audit import audit_access
 from oms.listing import paginate
 from reports import charts, selectors, services
 from reports.errors import ReportError
-from reports.models import ReportJob
+from reports.models import ReportJob, ReportSchedule
 
 MAX_DAYS = 3660
 
@@ -159,7 +159,11 @@ def job_list(request):
     page = paginate(request, _job_queryset(request.user).order_by("-created_at", "-id"), per_page=25)
     today = timezone.localdate()
     channels, locations = _choices()
+    schedules = ReportSchedule.objects.filter(is_active=True).select_related("owner")
+    if not services.can_download_any(request.user):
+        schedules = schedules.filter(owner=request.user)
     context = {"page": page, "kinds": ReportJob.Kind.choices, "formats": ReportJob.Format.choices,
+               "schedules": schedules[:50], "frequencies": ReportSchedule.Frequency.choices,
                "default_start": (today - timedelta(days=29)).isoformat(), "default_end": today.isoformat(),
                "channels": channels, "locations": locations, "dimensions": selectors.DIMENSIONS}
     if request.htmx:
@@ -236,3 +240,33 @@ def forecast(request):
         audit_access(request, variant, verb="report_forecast")
     return render(request, "reports/forecast.html",
                   {"sku": sku, "variant": variant, "result": result, "chart": chart, "error": error})
+
+
+@require_POST
+def schedule_create(request):
+    params = {k: request.POST.get(k, "") for k in ("channel_id", "location_id", "dimension")}
+    try:
+        days = int(request.POST.get("period_days") or 7)
+        services.report_schedule_create(
+            kind=request.POST.get("kind", ""), format=request.POST.get("format", ""), parameters=params,
+            period_days=days, frequency=request.POST.get("frequency", ""),
+            recipients=request.POST.get("recipients", ""), acting_user=request.user)
+    except ValueError:
+        messages.error(request, _("The period must be a number of days."))
+    except ReportError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Report schedule saved."))
+    return redirect("reports:job_list")
+
+
+@require_POST
+def schedule_stop(request, pk: int):
+    schedule = get_object_or_404(ReportSchedule, pk=pk)
+    try:
+        services.report_schedule_stop(schedule_id=schedule.pk, acting_user=request.user)
+    except ReportError as exc:
+        messages.error(request, exc.message)
+        return redirect("reports:job_list")
+    messages.success(request, _("Report schedule stopped."))
+    return redirect("reports:job_list")

@@ -148,7 +148,7 @@ def test_job_list_shows_own_jobs_and_polls_running_ones(client, make_user, world
     mine = services.report_job_create(kind="customers", format="csv", parameters={}, acting_user=finance)
     client.force_login(finance)
     client.get(reverse("reports:job_list"))
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = client.get(reverse("reports:job_list"))
     assert [j.pk for j in response.context["page"]] == [mine.pk]
     assert b'hx-trigger="every 1s"' in response.content

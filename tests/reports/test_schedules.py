@@ -1,0 +1,94 @@
+from datetime import date
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from oms.models import AuditEntry, OutboxMessage
+from oms.outbox import outbox_deliver_message
+from reports import services
+from reports.errors import InvalidReportParameters, ReportNotAllowed
+from reports.models import ReportJob, ReportSchedule
+
+TUESDAY, MONDAY = date(2026, 11, 24), date(2026, 11, 23)
+
+
+def _schedule(user, **overrides):
+    fields = {"kind": "customers", "format": "csv", "parameters": {}, "period_days": 7, "frequency": "daily",
+              "recipients": "ana@example.com, bruno@example.com", "acting_user": user}
+    return services.report_schedule_create(**{**fields, **overrides})
+
+
+def test_schedule_validation_creates_nothing_on_bad_input(make_user):
+    user = make_user("manager")
+    with pytest.raises(InvalidReportParameters) as exc:
+        _schedule(user, recipients="ana@example.com, not-an-email")
+    assert exc.value.field == "recipients"
+    with pytest.raises(InvalidReportParameters):
+        _schedule(user, period_days=0)
+    with pytest.raises(ReportNotAllowed):
+        _schedule(make_user("finance"), kind="inventory")
+    assert ReportSchedule.objects.count() == 0
+
+
+def test_due_schedules_queue_one_job_a_day_and_weekly_ones_on_mondays(make_user, world):
+    user = make_user("manager")
+    daily = _schedule(user, kind="orders")
+    weekly = _schedule(user, frequency="weekly", kind="customers")
+    assert services.report_schedules_run(today=TUESDAY) == 1
+    assert services.report_schedules_run(today=TUESDAY) == 0
+    job = ReportJob.objects.get()
+    assert job.parameters["email_to"] == ["ana@example.com", "bruno@example.com"]
+    assert (job.parameters["start"], job.parameters["end"]) == ("2026-11-17", "2026-11-23")
+    assert job.parameters["schedule_id"] == daily.pk
+    ReportSchedule.objects.update(last_run_on=None)
+    assert services.report_schedules_run(today=MONDAY) == 2
+    assert ReportJob.objects.filter(kind="customers", parameters__schedule_id=weekly.pk).count() == 1
+
+
+def test_finished_scheduled_job_is_emailed_with_the_file(make_user, world, django_capture_on_commit_callbacks):
+    _schedule(make_user("manager"))
+    services.report_schedules_run(today=TUESDAY)
+    job = ReportJob.objects.get()
+    with django_capture_on_commit_callbacks(execute=False):
+        assert services.report_job_run(job_id=job.pk) == "done"
+    message = OutboxMessage.objects.get(topic=services.EMAIL_TOPIC)
+    assert outbox_deliver_message(message_id=message.pk) == "done"
+    assert len(mail.outbox) == 1
+    sent = mail.outbox[0]
+    assert sent.to == ["ana@example.com", "bruno@example.com"]
+    assert sent.attachments[0][0].endswith(".csv")
+    content = sent.attachments[0][1]
+    assert (content.decode("utf-8-sig") if isinstance(content, bytes) else content.lstrip("\ufeff")).startswith(
+        "Id,Name")
+
+
+def test_owner_losing_permission_stops_the_schedule(make_user):
+    user = make_user("manager")
+    schedule = _schedule(user)
+    user.groups.clear()
+    assert services.report_schedules_run(today=TUESDAY) == 0
+    schedule.refresh_from_db()
+    assert schedule.is_active is False
+
+
+def test_schedule_views(role_client, make_user):
+    client = role_client("manager")
+    response = client.post(reverse("reports:schedule_create"), {
+        "kind": "orders", "format": "xlsx", "frequency": "weekly", "period_days": "30",
+        "recipients": "boss@example.com"})
+    assert response.status_code == 302
+    schedule = ReportSchedule.objects.get()
+    assert (schedule.kind, schedule.period_days, schedule.recipient_list) == ("orders", 30, ["boss@example.com"])
+    page = client.get(reverse("reports:job_list"))
+    assert "boss@example.com" in page.content.decode()
+    other = make_user("finance")
+    client.force_login(other)
+    client.post(reverse("reports:schedule_stop", args=[schedule.pk]))
+    schedule.refresh_from_db()
+    assert schedule.is_active is True
+    client.force_login(schedule.owner)
+    client.post(reverse("reports:schedule_stop", args=[schedule.pk]))
+    schedule.refresh_from_db()
+    assert schedule.is_active is False
+    assert AuditEntry.objects.filter(verb="report_schedule_stop").count() == 1
