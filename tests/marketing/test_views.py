@@ -320,3 +320,28 @@ def test_sku_suggestions(role_client):
     response = client.get(reverse("marketing:sku_suggest"), {"sku": "sug-1"})
     assert response.content.decode() == '<option value="SUG-1">Blue shirt</option>'
     assert client.get(reverse("marketing:sku_suggest"), {"sku": "s"}).content == b""
+
+
+def test_a_state_belongs_to_one_shipping_zone(role_client):
+    from marketing.models import ShippingZone
+
+    client = role_client("manager")
+    assert client.post(reverse("marketing:zones_create"), {"code": "se", "name": "Sudeste",
+                                                           "regions": "sp, rj"}).status_code == 302
+    assert ShippingZone.objects.get().regions == ["SP", "RJ"]
+    clash = client.post(reverse("marketing:zones_create"), {"code": "x", "name": "X", "regions": "MG,RJ"})
+    assert clash.status_code == 400
+    assert "RJ already belong to zone Sudeste." in clash.content.decode()
+    assert ShippingZone.objects.count() == 1
+
+
+def test_deleting_a_campaign_in_use_is_refused(role_client):
+    from marketing.models import Campaign
+    from tests.marketing.factories import SourceCodeFactory
+
+    client = role_client("manager")
+    source = SourceCodeFactory()
+    response = client.post(reverse("marketing:campaigns_delete", args=[source.campaign_id]), follow=True)
+    assert "is still in use and cannot be deleted" in response.content.decode()
+    assert Campaign.objects.filter(pk=source.campaign_id).exists()
+    assert not AuditEntry.objects.filter(object_type="marketing.campaign", action=AuditEntry.Action.DELETE).exists()
