@@ -99,3 +99,33 @@ def test_fifty_simultaneous_uses_of_a_single_use_coupon_give_exactly_one_success
     assert outcomes.count("refused") == 49
     assert Coupon.objects.get(pk=coupon.pk).times_used == 1
     assert PromotionRedemption.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_orders_of_one_customer_respect_the_per_customer_limit(price):
+    v = VariantFactory(base_price=D("100"))
+    promo = PromotionFactory(usage_limit_per_customer=1)
+    priced = price(lines=[PriceLineInput(v.pk, 1)], customer_id=42)
+    assert priced.discount_total == D("10.00")
+    barrier = threading.Barrier(10)
+    outcomes = []
+
+    def worker(n):
+        try:
+            barrier.wait()
+            try:
+                place(priced, f"order:{n}", customer_id=42)
+                outcomes.append("ok")
+            except PromotionUnavailable:
+                outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["ok"] + ["refused"] * 9
+    assert Promotion.objects.get(pk=promo.pk).times_used == 1
+    assert PromotionRedemption.objects.filter(customer_id=42).count() == 1
