@@ -154,6 +154,22 @@ def _payments(parameters: dict) -> Source:
                   lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK))
 
 
+def _journal(parameters: dict) -> Source:
+    from reports.errors import ReportError
+    from reports.selectors import optional_model
+
+    line = optional_model("payments", "JournalLine")
+    if line is None:
+        raise ReportError(_("The journal is not available yet."))
+    qs = line.objects.filter(entry__posted_on__gte=parameters["start"], entry__posted_on__lte=parameters["end"])
+    qs = qs.order_by("entry__posted_on", "entry_id", "id")
+    fields = ["entry__posted_on", "entry_id", "entry__reference", "entry__memo", "account__code", "account__name",
+              "debit", "credit", "description"]
+    header = [_("Date"), _("Entry"), _("Reference"), _("Memo"), _("Account"), _("Account name"), _("Debit"),
+              _("Credit"), _("Description")]
+    return Source(_("Journal entries"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK))
+
+
 def _top(parameters: dict) -> Source:
     from reports.selectors import DIMENSIONS, ReportFilter, top
 
@@ -182,7 +198,8 @@ def _top(parameters: dict) -> Source:
 
 SOURCES: dict[str, Callable[[dict], Source]] = {
     "orders": _orders, "order_lines": _order_lines, "inventory": _inventory, "movements": _movements,
-    "customers": _customers, "payments": _payments, "top": _top,
+    "customers": _customers, "payments": _payments, "journal": _journal,
+    "top": _top,
 }
 
 Progress = Callable[[int], None]

@@ -79,6 +79,7 @@ class ReportJob(models.Model):
         MOVEMENTS = "movements", _("Stock movements")
         CUSTOMERS = "customers", _("Customers")
         PAYMENTS = "payments", _("Payments and refunds")
+        JOURNAL = "journal", _("Journal entries")
         TOP = "top", _("Top-N report")
 
     class Format(models.TextChoices):

@@ -34,10 +34,11 @@ KIND_PERMISSIONS = {
     ReportJob.Kind.INVENTORY: "view_catalogue",
     ReportJob.Kind.MOVEMENTS: "view_catalogue",
     ReportJob.Kind.PAYMENTS: "view_finance",
+    ReportJob.Kind.JOURNAL: "view_finance",
     ReportJob.Kind.TOP: "view_reports",
 }
 DATED_KINDS = {ReportJob.Kind.ORDERS, ReportJob.Kind.ORDER_LINES, ReportJob.Kind.MOVEMENTS, ReportJob.Kind.PAYMENTS,
-               ReportJob.Kind.TOP}
+               ReportJob.Kind.JOURNAL, ReportJob.Kind.TOP}
 ALLOWED_TRANSITIONS = {
     ReportJob.Status.QUEUED: {ReportJob.Status.RUNNING, ReportJob.Status.FAILED},
     ReportJob.Status.RUNNING: {ReportJob.Status.DONE, ReportJob.Status.FAILED},

@@ -186,3 +186,22 @@ def test_payments_export_is_for_finance_and_managers_only(make_user, world):
         services.report_job_create(kind="payments", format="csv", parameters=_period(), acting_user=make_user("agent"))
     job = _run("payments", "xlsx", make_user("finance"))
     assert job.status == "done" and job.row_count == 0
+
+
+def test_journal_export_lists_balanced_lines(make_user, world):
+    from reports.selectors import optional_model
+
+    entry_model, line_model, account_model = (optional_model("payments", name) for name in
+                                              ("JournalEntry", "JournalLine", "Account"))
+    if line_model is None:
+        pytest.skip("payments journal not installed")
+    cash, sales = (account_model.objects.get_or_create(code=code, defaults={"name": name, "kind": kind})[0]
+                   for code, name, kind in (("R-1", "Cash", "asset"), ("R-4", "Sales", "revenue")))
+    entry = entry_model.objects.create(posted_on=timezone.localdate(), memo="=cmd|' /C calc'!A0", reference="r:1")
+    line_model.objects.create(entry=entry, account=cash, debit="10.00")
+    line_model.objects.create(entry=entry, account=sales, credit="10.00")
+    job = _run("journal", "csv", make_user("finance"))
+    with job.file.open("rb") as fh:
+        rows = list(csv.reader(io.StringIO(fh.read().decode("utf-8-sig"))))
+    assert [(r[4], r[6], r[7]) for r in rows[1:]] == [("R-1", "10.0000", "0.0000"), ("R-4", "0.0000", "10.0000")]
+    assert rows[1][3] == "'=cmd|' /C calc'!A0"
