@@ -10,6 +10,7 @@ from django.utils import timezone
 from marketing.models import (
     Campaign,
     CarrierService,
+    ChannelTaxSetting,
     Coupon,
     PriceList,
     PriceListItem,
@@ -90,6 +91,19 @@ def seed(*, stdout) -> None:
                                            unit_price=(base * Decimal(factor)).quantize(Decimal("0.01"))))
         PriceListItem.objects.bulk_create(items)
         made.append(f"price list phone-br with {len(items)} prices")
+
+    b2b, created = PriceList.objects.get_or_create(
+        code="b2b", defaults={"name": "Atacado 2026", "currency": "BRL", "channel_code": "b2b", "priority": 10})
+    if created and variants:
+        items = [PriceListItem(price_list=b2b, variant=variant, min_quantity=quantity,
+                               unit_price=(variant.base_price * Decimal(factor)).quantize(Decimal("0.01")))
+                 for variant in variants for quantity, factor in ((1, "0.80"), (12, "0.75"), (48, "0.70"))]
+        PriceListItem.objects.bulk_create(items)
+        made.append(f"price list b2b with {len(items)} prices")
+    _tax_setting, created = ChannelTaxSetting.objects.get_or_create(channel_code="pos",
+                                                                     defaults={"prices_include_tax": True})
+    if created:
+        made.append("store prices include tax")
 
     campaign, created = Campaign.objects.get_or_create(
         code="inverno-2026", defaults={"name": "Catálogo Inverno 2026", "starts_on": today - timedelta(days=30),
