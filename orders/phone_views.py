@@ -201,10 +201,8 @@ def update_line(request, pk: int, line_id: int):
     return _call(request, pk, services.draft_line_update, **kwargs)
 
 
-@require_POST
-def update_header(request, pk: int):
-    """Autosaves the delivery, shipping, codes, payment method and notes part of the draft."""
-    post = request.POST
+def _header_changes(post, pk: int) -> dict:
+    """The draft header fields present in a POST (delivery, shipping, codes, priority, payment, notes)."""
     changes = {}
     if "delivery_method" in post:
         changes["delivery_method"] = post["delivery_method"] if post["delivery_method"] in Order.Delivery.values \
@@ -227,9 +225,15 @@ def update_header(request, pk: int):
         order = _draft(pk)
         address = next((a for a in order.customer.addresses.all() if str(a.pk) == post["address_id"]), None) \
             if order.customer_id else None
-        if address is not None:
+        if address is not None and address.snapshot() != order.shipping_address:
             changes["shipping_address"] = address.snapshot()
-    return _call(request, pk, services.draft_update, **changes)
+    return changes
+
+
+@require_POST
+def update_header(request, pk: int):
+    """Autosaves the delivery, shipping, codes, payment method and notes part of the draft."""
+    return _call(request, pk, services.draft_update, **_header_changes(request.POST, pk))
 
 
 @require_POST
@@ -259,7 +263,16 @@ def place(request, pk: int):
     key = post.get("idempotency_key", "").strip()[:80]
     if not key:
         return _render(request, pk, error=_("The form expired; reload the page and try again."))
-    method = post.get("payment_method", "")
+    # The header travels with the place request, so a note typed just before "Place" is not lost.
+    changes = _header_changes(post, pk)
+    if changes:
+        try:
+            order = services.draft_update(order_id=pk, acting_user=request.user, **changes)
+        except OrderError as exc:
+            return _render(request, pk, error=exc.message)
+    else:
+        order = _draft(pk)
+    method = order.payment_method
     details = {}
     if method == "card":
         if not post.get("card_token"):

@@ -63,7 +63,6 @@ def test_agent_takes_a_phone_order_by_keyboard(page, login, shop):
     page.locator("dl.totals dd", has_text="15.00").first.wait_for()
     page.locator("#payment-method").focus()
     page.keyboard.press("i")  # "Invoice on terms (B2B)"
-    page.locator("#place-form input[name=payment_method][value=invoice]").wait_for(state="attached")
     # 160.00 + 18 % tax + 15.00 shipping
     page.locator("#grand-total", has_text="203.80").wait_for()
     assert_no_horizontal_overflow(page)
@@ -109,3 +108,43 @@ def test_phone_screen_in_arabic_is_right_to_left_without_overflow(page, login, s
     assert items["x"] < customer["x"]
     assert_no_horizontal_overflow(page)
     page.screenshot(path=str(ARTIFACTS / "phone-order-ar.png"), full_page=True)
+
+
+def test_agent_pays_by_card_in_the_hosted_field(page, login, shop):
+    from payments.models import Payment
+
+    login("agent")
+    page.goto("/phone/")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/phone/\d+/$"))
+    page.keyboard.type("98765")
+    page.locator("#customer-results [data-pick]").first.wait_for()
+    page.keyboard.press("Enter")
+    page.locator("#customer-name").wait_for()
+    page.keyboard.type("MUG-WHITE")
+    page.locator("#sku-results [data-pick]").first.wait_for()
+    page.keyboard.press("Enter")
+    page.locator("table.lines code", has_text="MUG-WHITE").wait_for()
+    page.locator("#payment-method").focus()
+    page.keyboard.press("c")  # "Credit/debit card"
+    field = page.frame_locator("iframe[data-hosted-field]")
+    field.locator("#number").fill("4242 4242 4242 4242")
+    field.locator("#expiry").fill("12/30")
+    field.locator("#cvc").fill("123")
+    field.locator("#cvc").press("Enter")
+    page.locator("[data-card=summary]", has_text="4242").wait_for()
+    # The card survives a later change of the screen (hx-preserve), so the agent may still edit notes.
+    page.locator("#notes").fill("Leave at the door")
+    page.locator("#notes").press("Tab")
+    page.wait_for_function("document.querySelector('[data-card=token]').value !== ''")
+    page.locator("#place-button").focus()
+    page.keyboard.press("Enter")
+    try:
+        page.wait_for_url(re.compile(r"/orders/\d+/$"))
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "phone-order-card-failed.png"), full_page=True)
+        raise
+    payment = Payment.objects.get()
+    assert (payment.method, payment.status, payment.card_last4) == ("card", Payment.Status.AUTHORIZED, "4242")
+    assert Order.objects.get().notes == "Leave at the door"
+    page.locator("#order-payments", has_text="4242").wait_for()
