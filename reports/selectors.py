@@ -555,7 +555,10 @@ def kpis(filters: ReportFilter) -> dict:
             SELECT AVG(EXTRACT(EPOCH FROM (allocated - placed))) / 3600,
                    AVG(EXTRACT(EPOCH FROM (shipped - allocated))) / 3600,
                    AVG(EXTRACT(EPOCH FROM (delivered - shipped))) / 3600,
-                   COUNT(delivered), COUNT(delivered) FILTER (WHERE delivered_day <= promised)
+                   COUNT(delivered), COUNT(delivered) FILTER (WHERE delivered_day <= promised),
+                   COUNT(*) FILTER (WHERE shipped IS NOT NULL OR split), COUNT(*) FILTER (WHERE split),
+                   COUNT(*) FILTER (WHERE failed), COUNT(*) FILTER (WHERE returned),
+                   COUNT(shipped) FILTER (WHERE shipped_day <= promised)
             FROM (
                 SELECT e.order_id, MAX(o.promised_date) AS promised,
                        MIN(e.created_at) FILTER (WHERE e.to_status = 'placed') AS placed,
@@ -563,14 +566,33 @@ def kpis(filters: ReportFilter) -> dict:
                        MIN(e.created_at) FILTER (WHERE e.to_status = 'shipped') AS shipped,
                        MIN(e.created_at) FILTER (WHERE e.to_status = 'delivered') AS delivered,
                        (MIN(e.created_at) FILTER (WHERE e.to_status = 'delivered') AT TIME ZONE %(tz)s)::date
-                           AS delivered_day
+                           AS delivered_day,
+                       (MIN(e.created_at) FILTER (WHERE e.to_status = 'shipped') AT TIME ZONE %(tz)s)::date
+                           AS shipped_day,
+                       BOOL_OR(e.to_status = 'partially_shipped') AS split,
+                       BOOL_OR(e.to_status = 'delivery_failed') AS failed,
+                       BOOL_OR(e.to_status IN ('returned', 'partially_returned')) AS returned
                 FROM {event_table} e JOIN {order_table} o ON o.id = e.order_id
                 WHERE o.placed_at >= %(start)s AND o.placed_at < %(end)s AND e.kind = 'status' {channel_sql}
                 GROUP BY e.order_id
             ) s""", {"start": start, "end": end, "tz": rollups.local_tz().key, "channel_id": filters.channel_id})
-        placed_alloc, alloc_ship, ship_deliv, delivered, on_time = cursor.fetchone()
+        (placed_alloc, alloc_ship, ship_deliv, delivered, on_time, shipped, split, failed, returned,
+         shipped_on_time) = cursor.fetchone()
+
+    def rate(n, d):
+        return (n / d * 100) if d else None
+
     result["step_hours"] = {"placed_allocated": placed_alloc, "allocated_shipped": alloc_ship,
                             "shipped_delivered": ship_deliv}
-    result["delivered"] = delivered
-    result["on_time_rate"] = (on_time / delivered * 100) if delivered else None
+    result.update(delivered=delivered, on_time_rate=rate(on_time, delivered), shipped=shipped,
+                  split_rate=rate(split, shipped), failed_delivery_rate=rate(failed, shipped),
+                  return_rate=rate(returned, delivered), shipped_on_time_rate=rate(shipped_on_time, shipped))
+    # Stock turnover and days of cover: units sold in the period against the units on hand now.
+    from inventory.models import StockLevel
+
+    on_hand = StockLevel.objects.filter(on_hand__gt=0).aggregate(n=Sum("on_hand"))["n"] or 0
+    per_day = t.units / filters.days
+    result["on_hand"] = on_hand
+    result["days_of_cover"] = (on_hand / per_day) if per_day else None
+    result["turnover_per_year"] = (per_day * 365 / on_hand) if on_hand else None
     return result

@@ -169,16 +169,40 @@ def test_top_channel_filter(role_client, world):
     assert rows.context["rows"][0].label.startswith("R-MUG")
 
 
+def _events(order, *steps):
+    from datetime import datetime, time
+
+    from orders.models import OrderEvent
+
+    for status, day, hour in steps:
+        at = timezone.make_aware(datetime.combine(timezone.localdate() - timedelta(days=day), time(hour)))
+        event = OrderEvent.objects.create(order=order, kind="status", to_status=status)
+        OrderEvent.objects.filter(pk=event.pk).update(created_at=at)
+
+
 def test_kpis_page(role_client, world, django_assert_num_queries):
-    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 2, "25.00")])
+    on_time = make_order(channel=world["web"], placed_at=days_ago(3), lines=[(world["shirt"], 2, "25.00")],
+                         promised_date=timezone.localdate())
+    _events(on_time, ("placed", 3, 9), ("allocated", 3, 11), ("shipped", 2, 11), ("delivered", 1, 11))
+    late = make_order(channel=world["web"], placed_at=days_ago(3), lines=[(world["mug"], 1, "12.00")],
+                      promised_date=timezone.localdate() - timedelta(days=3))
+    _events(late, ("placed", 3, 9), ("allocated", 3, 13), ("partially_shipped", 2, 9), ("shipped", 2, 13),
+            ("delivery_failed", 1, 9), ("delivered", 0, 9), ("returned", 0, 10))
     make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["mug"], 2, "12.00")], status="cancelled")
+    StockLevelFactory(variant=world["mug"], on_hand=30)
     client = role_client("manager")
     client.get(reverse("reports:top"))
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = client.get(reverse("reports:kpis"))
     k = response.context["k"]
-    assert (k["orders"], k["units"], k["cancelled"], k["cancellation_rate"]) == (1, 2, 1, 50.0)
-    assert k["revenue"] == Decimal("50.0000")
+    assert (k["orders"], k["units"], k["cancelled"]) == (2, 3, 1)
+    assert k["cancellation_rate"] == pytest.approx(100 / 3)
+    assert k["revenue"] == Decimal("62.0000")
+    assert k["step_hours"]["placed_allocated"] == pytest.approx(3.0)
+    assert (k["delivered"], k["on_time_rate"], k["shipped"], k["shipped_on_time_rate"]) == (2, 50.0, 2, 50.0)
+    assert (k["split_rate"], k["failed_delivery_rate"], k["return_rate"]) == (50.0, 50.0, 50.0)
+    assert k["on_hand"] == 30
+    assert k["days_of_cover"] == pytest.approx(30 / (3 / 30))
 
 
 def test_forecast_page(role_client, world, django_assert_num_queries):
