@@ -85,3 +85,33 @@ def test_concurrent_double_submit_places_one_order_and_one_payment(make_user, wo
     assert set(results) <= {f"ok {draft.pk}", "PlacementInProgress"}
     assert StockLevel.objects.get(variant=world["variants"][0], location=world["dc"]).reserved == 1
     assert Decimal(Order.objects.get(pk=draft.pk).total) > 0
+
+
+def test_two_agents_race_for_the_last_units_one_wins(make_user, world, make_draft):
+    from orders.errors import StockUnavailable
+
+    agent = make_user("agent")
+    shirt = world["variants"][0]
+    drafts = [make_draft(agent, [(shirt, 7)]) for _ in range(2)]  # 12 on hand (10 DC + 2 store): room for one
+    results: list[str] = []
+    start = threading.Barrier(2)
+
+    def submit(draft):
+        start.wait()
+        try:
+            order_place(order_id=draft.pk, idempotency_key=f"race-{draft.pk}", acting_user=agent,
+                        payment=PaymentRequest("invoice"))
+            results.append("placed")
+        except StockUnavailable:
+            results.append("short")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(d,)) for d in drafts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["placed", "short"]
+    assert sum(s.reserved for s in StockLevel.objects.filter(variant=shirt)) == 7
+    assert Order.objects.filter(status=Order.Status.DRAFT).count() == 1
