@@ -50,16 +50,23 @@ class PaymentAddForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
     card_token = forms.CharField(required=False, widget=forms.HiddenInput, max_length=120)
+    saved_card = forms.TypedChoiceField(label=_("Saved card"), required=False, coerce=int, empty_value=None,
+                                        choices=[])
+    save_card = forms.BooleanField(label=_("Save this card for the customer"), required=False)
     gift_card_code = forms.CharField(label=_("Gift card code"), required=False, max_length=40,
                                      widget=forms.TextInput(attrs={"autocomplete": "off"}))
     paypal_email = forms.EmailField(label=_("PayPal e-mail"), required=False)
     check_number = forms.CharField(label=_("Check number"), required=False, max_length=20)
     terms_days = forms.IntegerField(label=_("Terms (days)"), required=False, min_value=0, max_value=365)
 
+    def __init__(self, *args, saved_cards=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["saved_card"].choices = [("", _("A new card"))] + [(c.pk, str(c)) for c in saved_cards]
+
     def clean(self):
         data = super().clean()
         method = data.get("method")
-        if method == Payment.Method.CARD and not data.get("card_token"):
+        if method == Payment.Method.CARD and not data.get("card_token") and not data.get("saved_card"):
             raise forms.ValidationError(_("Enter the card in the secure card field and press “Use card” first."))
         if method in (Payment.Method.GIFT_CARD, Payment.Method.STORE_CREDIT) and not data.get("gift_card_code"):
             self.add_error("gift_card_code", _("Enter the gift card code."))

@@ -404,3 +404,26 @@ class SupplierInvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.variant_id} x{self.quantity} @ {self.unit_cost}"
+
+
+class SavedCard(models.Model):
+    """A customer's card kept at the processor: we hold its long-lived token, never the number."""
+
+    customer = models.ForeignKey("orders.Customer", on_delete=models.CASCADE, related_name="saved_cards")
+    gateway = models.CharField(max_length=20, default="sandbox")
+    token = models.CharField(max_length=120, unique=True)
+    brand = models.CharField(max_length=20)
+    last4 = models.CharField(max_length=4)
+    exp_month = models.PositiveSmallIntegerField()
+    exp_year = models.PositiveSmallIntegerField()
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.brand.upper()} ••••{self.last4} {self.exp_month:02d}/{self.exp_year % 100:02d}"

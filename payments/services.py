@@ -33,7 +33,7 @@ from payments.giftcards import (  # noqa: F401 - re-exported: the gift-card serv
     giftcard_reload,
 )
 from payments.ledger import Acct, cr, dr, journal_post
-from payments.models import GiftCard, Invoice, Payment, PaymentTransaction
+from payments.models import GiftCard, Invoice, Payment, PaymentTransaction, SavedCard
 
 M = Payment.Method
 S = Payment.Status
@@ -646,3 +646,31 @@ def payment_resume_pending(*, older_than_seconds: int = 120, acting_user=None) -
         except PaymentError:
             counts["failed"] += 1
     return counts
+
+
+# --- saved cards --------------------------------------------------------------------------------
+
+
+def card_save(*, customer_id: int, token: str, acting_user, gateway: str = "sandbox") -> SavedCard:
+    """Keeps a customer's card at the processor (vault token) for later orders; audited."""
+    _no_open_transaction("card_save")
+    try:
+        stored = get_gateway(gateway).store(token=token)
+    except GatewayError as exc:
+        raise PaymentError(exc.message or _("The card could not be saved."), code=exc.code)
+    with transaction.atomic():
+        card = SavedCard.objects.create(customer_id=customer_id, gateway=gateway, token=stored.token,
+                                        brand=stored.brand, last4=stored.last4, exp_month=stored.exp_month,
+                                        exp_year=stored.exp_year, created_by=_user(acting_user))
+        audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=card, verb="card_save",
+                     changes={"customer": customer_id, "card": str(card)})
+    return card
+
+
+def card_forget(*, saved_card_id: int, acting_user) -> None:
+    with transaction.atomic():
+        card = SavedCard.objects.select_for_update().get(pk=saved_card_id)
+        if card.is_active:
+            SavedCard.objects.filter(pk=card.pk).update(is_active=False)
+            audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=card, verb="card_forget",
+                         changes={"card": str(card)})

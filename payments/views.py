@@ -1,5 +1,3 @@
-
-
 import hashlib
 import hmac
 import json
@@ -40,6 +38,7 @@ from payments.models import (
     Invoice,
     JournalEntry,
     Payment,
+    SavedCard,
     SettlementBatch,
     SettlementLine,
     SupplierInvoice,
@@ -53,6 +52,7 @@ from payments.purchasing import (
 from payments.reconciliation import settlement_import, unsettled_transactions
 from payments.selectors import ar_aging, order_payment_summary, order_payments
 from payments.services import (
+    card_save,
     invoice_record_payment,
     payment_authorize,
     payment_capture,
@@ -197,14 +197,22 @@ def giftcard_disable_view(request, pk: int):
 def _order(order_id: int):
     """The order row, looked up through the payment's foreign key (payments never imports orders)."""
     model = Payment._meta.get_field("order").remote_field.model
-    return get_object_or_404(model.objects.only("id", "number", "total", "currency", "status"), pk=order_id)
+    return get_object_or_404(model.objects.only("id", "number", "total", "currency", "status", "customer"),
+                             pk=order_id)
+
+
+def _saved_cards(order):
+    if not order.customer_id:
+        return []
+    return list(SavedCard.objects.filter(customer_id=order.customer_id, is_active=True))
 
 
 def _panel(request, order, *, form=None, error: str = "", status: int = 200):
     payments = order_payments(order_id=order.pk)
     context = {
         "order": order, "payments": payments, "summary": order_payment_summary(order_id=order.pk),
-        "form": form or PaymentAddForm(initial={"idempotency_key": uuid.uuid4().hex, "method": "card"}),
+        "form": form or PaymentAddForm(initial={"idempotency_key": uuid.uuid4().hex, "method": "card"},
+                                       saved_cards=_saved_cards(order)),
         "error": error, "methods": Payment.Method.choices,
     }
     summary = context["summary"]
@@ -222,11 +230,15 @@ def order_payments_view(request, order_id: int):
 @require_POST
 def payment_add(request, order_id: int):
     order = _order(order_id)
-    form = PaymentAddForm(request.POST)
+    saved_cards = _saved_cards(order)
+    form = PaymentAddForm(request.POST, saved_cards=saved_cards)
     if not form.is_valid():
         return _panel(request, order, form=form, status=422)
     data = form.cleaned_data
     method = data["method"]
+    token = data["card_token"]
+    if method == Payment.Method.CARD and data["saved_card"]:
+        token = next(c.token for c in saved_cards if c.pk == data["saved_card"])
     details: dict = {}
     if method in (Payment.Method.GIFT_CARD, Payment.Method.STORE_CREDIT):
         details["code"] = data["gift_card_code"]
@@ -238,13 +250,20 @@ def payment_add(request, order_id: int):
         details["terms_days"] = data["terms_days"] or 30
     try:
         payment_authorize(order_id=order.pk, method=method, amount=data["amount"], currency=order.currency,
-                          token=data["card_token"], details=details, idempotency_key=f"panel:{data['idempotency_key']}",
+                          token=token, details=details, idempotency_key=f"panel:{data['idempotency_key']}",
                           acting_user=request.user)
     except PaymentError as exc:
         # The retry needs a fresh key: the declined attempt keeps its own.
-        retry = PaymentAddForm(initial={**data, "idempotency_key": uuid.uuid4().hex, "card_token": ""})
+        retry = PaymentAddForm(initial={**data, "idempotency_key": uuid.uuid4().hex, "card_token": ""},
+                               saved_cards=saved_cards)
         return _panel(request, order, form=retry, error=_("%(message)s (code: %(code)s)") % {
             "message": exc.message, "code": exc.code}, status=422)
+    if method == Payment.Method.CARD and data["save_card"] and data["card_token"] and order.customer_id:
+        try:
+            card_save(customer_id=order.customer_id, token=data["card_token"], acting_user=request.user)
+        except PaymentError as exc:
+            return _after_action(request, order, _("Payment recorded; the card was not saved: %(why)s")
+                                 % {"why": exc.message})
     return _after_action(request, order, _("Payment recorded."))
 
 

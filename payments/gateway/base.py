@@ -59,6 +59,10 @@ class PaymentGateway(ABC):
         """Brand, last four and expiry of a token, or None when unknown or expired."""
 
     @abstractmethod
+    def store(self, *, token: str) -> CardToken:
+        """Exchanges a single-use token for a long-lived one kept in the processor's vault (saved cards)."""
+
+    @abstractmethod
     def authorize(self, *, token: str, amount: Decimal, currency: str, idempotency_key: str) -> GatewayResult:
         """Holds ``amount`` on the card or wallet behind ``token``."""
 

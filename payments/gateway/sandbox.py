@@ -117,6 +117,15 @@ class SandboxGateway(PaymentGateway):
         return CardToken(token=token, brand=data["brand"], last4=data["last4"], exp_month=data["exp_month"],
                          exp_year=data["exp_year"])
 
+    def store(self, *, token: str) -> CardToken:
+        data = cache.get(_key("token", token))
+        if not data:
+            raise GatewayError("The card token is unknown or expired; enter the card again.", code="invalid_token")
+        stored = CardToken(token="card_" + secrets.token_urlsafe(18), brand=data["brand"], last4=data["last4"],
+                           exp_month=data["exp_month"], exp_year=data["exp_year"])
+        cache.set(_key("token", stored.token), data, None)  # the vault keeps it until deleted
+        return stored
+
     # -- money movements ---------------------------------------------------------------------
     def _remembered(self, operation: str, idempotency_key: str) -> GatewayResult | None:
         data = cache.get(_key("idem", operation, idempotency_key))

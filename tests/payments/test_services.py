@@ -251,3 +251,33 @@ def test_a_capture_left_pending_by_a_crash_is_finished_once(order, card_token):
     assert (txn.result, txn.gateway_reference, payment.captured_amount) == ("success", first.reference, D("40"))
     assert payment_resume_pending() == {"done": 0, "failed": 0}
     assert verify_journal() == []
+
+
+def test_saved_card_keeps_a_vault_token_only_and_pays_a_later_order(order, card_token, make_user):
+    from orders.models import Customer
+    from payments.models import SavedCard
+    from payments.services import card_forget, card_save
+
+    customer = Customer.objects.create(name="Ana Lima")
+    saved = card_save(customer_id=customer.pk, token=card_token("5555555555554444"), acting_user=make_user("agent"))
+    assert (saved.brand, saved.last4, saved.exp_year, saved.token.startswith("card_")) == ("mastercard", "4444",
+                                                                                         2030, True)
+    payment = authorize_card(order, saved.token, key="saved-1")
+    assert (payment.status, payment.card_last4) == ("authorized", "4444")
+    card_forget(saved_card_id=saved.pk, acting_user=None)
+    assert SavedCard.objects.get().is_active is False
+    with pytest.raises(PaymentError) as caught:
+        card_save(customer_id=customer.pk, token="tok_unknown", acting_user=None)
+    assert caught.value.code == "invalid_token"
+
+
+def test_paypal_is_sandboxed_through_the_same_interface(order):
+    payment = payment_authorize(order_id=order.pk, method="paypal", amount=D("20"), currency="BRL",
+                                details={"email": "ana@example.com"}, idempotency_key="pp1", acting_user=None)
+    assert (payment.status, payment.card_brand) == ("authorized", "paypal")
+    payment_capture(payment_id=payment.pk, amount=D("20"), reference="shipment:1", acting_user=None)
+    assert balances() == {"1050": D("20"), "2000": D("-20")}
+    with pytest.raises(PaymentDeclined) as caught:
+        payment_authorize(order_id=order.pk, method="paypal", amount=D("20"), currency="BRL",
+                          details={"email": "declined@example.com"}, idempotency_key="pp2", acting_user=None)
+    assert caught.value.code == "paypal_declined"

@@ -239,3 +239,24 @@ def test_finance_pages_are_translated(role_client):
     assert "Balancete" in page.content.decode()
     page = client.get(reverse("payments:ar_aging"), headers={"Accept-Language": "ar"})
     assert "أعمار الذمم المدينة" in page.content.decode() and 'dir="rtl"' in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_agent_saves_a_card_and_uses_it_on_the_next_order(role_client):
+    from orders.models import Customer
+    from payments.models import SavedCard
+
+    client = role_client("agent")
+    customer = Customer.objects.create(name="Bruno Reis")
+    first, second = make_order("60.00"), make_order("70.00")
+    type(first).objects.filter(pk__in=[first.pk, second.pk]).update(customer=customer)
+    token = tokenize(client).json()["token"]
+    client.post(reverse("payments:payment_add", args=[first.pk]), {
+        "method": "card", "amount": "60.00", "idempotency_key": "sv1", "card_token": token, "save_card": "on"})
+    saved = SavedCard.objects.get(customer=customer)
+    panel = client.get(reverse("payments:order_payments", args=[second.pk]))
+    assert str(saved).encode() in panel.content
+    client.post(reverse("payments:payment_add", args=[second.pk]), {
+        "method": "card", "amount": "70.00", "idempotency_key": "sv2", "saved_card": saved.pk})
+    assert list(Payment.objects.order_by("id").values_list("status", "token")) == [
+        ("authorized", token), ("authorized", saved.token)]
