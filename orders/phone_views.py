@@ -64,6 +64,10 @@ def _screen_context(order: Order, **extra) -> dict:
         for field in line.fields:
             field.value = (line.personalization or {}).get(field.code, "")
     addresses = list(order.customer.addresses.all()) if order.customer_id else []
+    pickup_locations = [loc for loc in locations if loc.can_pickup]
+    for loc in pickup_locations:
+        loc.has_everything = bool(lines) and all(
+            stock.get(line.variant_id, {}).get(loc.pk, 0) >= line.quantity for line in lines)
     hold_seconds = None
     if order.stock_held_until:
         hold_seconds = max(int((order.stock_held_until - timezone.now()).total_seconds()), 0)
@@ -75,7 +79,7 @@ def _screen_context(order: Order, **extra) -> dict:
         "order": order,
         "lines": lines,
         "addresses": addresses,
-        "pickup_locations": [loc for loc in locations if loc.can_pickup],
+        "pickup_locations": pickup_locations,
         "payment_methods": PAYMENT_METHODS,
         "hold_seconds": hold_seconds,
         "idempotency_key": uuid.uuid4().hex,
@@ -281,7 +285,8 @@ def place(request, pk: int):
                    "exp_month": post.get("card_exp_month", ""), "exp_year": post.get("card_exp_year", "")}
     payment = PaymentRequest(method=method, token=post.get("card_token", ""), details=details)
     try:
-        order = services.order_place(order_id=pk, idempotency_key=key, acting_user=request.user, payment=payment)
+        order = services.order_place(order_id=pk, idempotency_key=key, acting_user=request.user, payment=payment,
+                                     accept_backorder=bool(post.get("accept_backorder")))
     except StockUnavailable as exc:
         return _render(request, pk, error=exc.message, shortages=exc.shortages)
     except OrderError as exc:

@@ -341,10 +341,13 @@ def _check_complete(order: Order, lines: list[OrderLine]) -> None:
         raise IncompleteOrder(_("To place the order: %(list)s.") % {"list": "; ".join(problems)})
 
 
-def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: PaymentRequest | None = None) -> Order:
+def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: PaymentRequest | None = None,
+                accept_backorder: bool = False) -> Order:
     """Places a draft: reserve stock (all-or-nothing), authorize payment, redeem promotions, number it, hold or confirm.
 
     A second call with the same ``idempotency_key`` (double submit) returns the same order and does nothing.
+    ``accept_backorder``: the customer agreed to wait, so lines without stock are backordered (nothing is
+    oversold: they reserve nothing) instead of refusing the order; channels that allow overselling always do.
     """
     if not idempotency_key:
         raise ValueError("idempotency_key is required")
@@ -365,7 +368,8 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
         held = order.stock_held_until and order.stock_held_until > timezone.now()
         if not (held and all(line.status == L.RESERVED for line in lines)):
             release_lines(order, lines, actor=acting_user)
-            backordered = reserve_lines(order, lines, actor=acting_user, allow_backorder=order.channel.allow_oversell)
+            backordered = reserve_lines(order, lines, actor=acting_user,
+                                        allow_backorder=order.channel.allow_oversell or accept_backorder)
         else:
             backordered = []
         priced = price_lines(order, lines)

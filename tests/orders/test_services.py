@@ -308,3 +308,18 @@ def test_personalization_is_checked_and_charged(make_user, world):
                           personalization={"engraving": "X" * 11})
     line.refresh_from_db()
     assert line.personalization == {"engraving": "ANA"}
+
+
+def test_customer_accepts_backorder_for_missing_line(make_user, world, make_draft):
+    agent = make_user("agent")
+    v1, v2, _v3 = world["variants"]
+    draft = make_draft(agent, [(v1, 1), (v2, 50)])
+    order = order_place(order_id=draft.pk, idempotency_key="bo", acting_user=agent, payment=PaymentRequest("invoice"),
+                        accept_backorder=True)
+    order.refresh_from_db()
+    assert order.status == S.BACKORDERED
+    short = order.lines.get(variant=v2)
+    assert (short.status, short.location_id) == (OrderLine.Status.BACKORDERED, None)
+    assert short.backorder_date is not None
+    assert reserved(v1, world["dc"]) == 1
+    assert reserved(v2, world["dc"]) == 0

@@ -242,3 +242,14 @@ def test_phone_discard_releases_and_cancels_draft(role_client, make_draft):
     response = client.post(reverse("orders:phone_discard", args=[draft.pk]), HTTP_HX_REQUEST="true")
     assert response["HX-Redirect"] == reverse("orders:phone_start")
     assert Order.objects.get(pk=draft.pk).status == S.CANCELLED
+
+
+def test_phone_place_with_backorder_checkbox(role_client, make_draft, world):
+    client = role_client("agent")
+    draft = make_draft(client.user, [(world["variants"][0], 11)])
+    url = reverse("orders:phone_place", args=[draft.pk])
+    refused = client.post(url, {"idempotency_key": "a"}, HTTP_HX_REQUEST="true")
+    assert 'name="accept_backorder"' in refused.content.decode()
+    placed = client.post(url, {"idempotency_key": "b", "accept_backorder": "1"}, HTTP_HX_REQUEST="true")
+    assert placed.status_code == 204
+    assert Order.objects.get(pk=draft.pk).status == S.BACKORDERED
