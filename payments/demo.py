@@ -29,7 +29,9 @@ def seed(*, stdout) -> None:
                            expires_on=timezone.localdate() + timedelta(days=365), acting_user=None)
             cards += 1
     invoices = _seed_invoices()
-    stdout.write(f"Payments: {created_accounts} accounts, {cards} gift cards, {invoices} invoices added. "
+    payments = _seed_offline_payments()
+    stdout.write(f"Payments: {created_accounts} accounts, {cards} gift cards, {invoices} invoices, "
+                 f"{payments} PIX/boleto payments added. "
                  f"Demo gift card codes: {', '.join(code for code, *_rest in DEMO_CARDS)}. "
                  "Sandbox test card: 4111 1111 1111 1111 (any future expiry, any CVC); 4000 0000 0000 0002 declines.")
 
@@ -40,7 +42,10 @@ def _seed_invoices() -> int:
     if Invoice.objects.filter(payment__idempotency_key__contains=":demo:").exists():
         return 0
     order_model = Payment._meta.get_field("order").remote_field.model
-    orders = list(order_model.objects.exclude(number="").order_by("id")[: len(DEMO_INVOICES)])
+    placed = order_model.objects.exclude(number="").filter(total__gt=0)
+    orders = list(placed.filter(payment_method="invoice").order_by("id")[: len(DEMO_INVOICES)])
+    if len(orders) < len(DEMO_INVOICES):
+        orders += list(placed.exclude(pk__in=[o.pk for o in orders]).order_by("id")[: len(DEMO_INVOICES) - len(orders)])
     names = ["Atacado Paulista Ltda", "Comercial Rio Verde", "Lojas Horizonte", "Distribuidora Sul", "Mercado Norte"]
     today = timezone.localdate()
     for (late, amount), order, name in zip(DEMO_INVOICES, orders, names, strict=False):
@@ -49,3 +54,21 @@ def _seed_invoices() -> int:
         Invoice.objects.filter(pk=invoice.pk).update(due_on=today - timedelta(days=late),
                                                      issued_on=today - timedelta(days=late + 30))
     return len(orders)
+
+
+def _seed_offline_payments(limit: int = 60) -> int:
+    """PIX and boleto payments for demo orders that chose them (two PIX in three already received)."""
+    from payments.services import payment_authorize, payment_confirm
+
+    order_model = Payment._meta.get_field("order").remote_field.model
+    orders = (order_model.objects.exclude(number="")
+              .filter(total__gt=0, currency="BRL", payment_method__in=["pix", "boleto"])
+              .exclude(payments__isnull=False).order_by("id")[:limit])
+    count = 0
+    for index, order in enumerate(orders):
+        payment = payment_authorize(order_id=order.pk, method=order.payment_method, amount=order.total,
+                                    currency=order.currency, idempotency_key=f"demo:{order.pk}", acting_user=None)
+        if payment.method == Payment.Method.PIX and index % 3:
+            payment_confirm(payment_id=payment.pk, reference=f"E{order.pk:010d}", acting_user=None)
+        count += 1
+    return count

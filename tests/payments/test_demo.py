@@ -6,7 +6,7 @@ import pytest
 from payments import demo
 from payments.giftcards import giftcard_find
 from payments.ledger import verify_journal
-from payments.models import GiftCard, Invoice
+from payments.models import GiftCard, Invoice, Payment
 from tests.payments.factories import make_order
 
 
@@ -14,11 +14,16 @@ from tests.payments.factories import make_order
 def test_demo_seed_is_idempotent():
     for index in range(5):
         make_order("500.00", number=f"DM-{index}")
+    for index, method in enumerate(["pix", "pix", "pix", "boleto"]):
+        order = make_order("80.00", number=f"DP-{index}")
+        type(order).objects.filter(pk=order.pk).update(payment_method=method)
     demo.seed(stdout=io.StringIO())
     out = io.StringIO()
     demo.seed(stdout=out)
     assert GiftCard.objects.count() == 4 and Invoice.objects.count() == 5
-    assert "0 gift cards, 0 invoices added" in out.getvalue()
+    assert "0 gift cards, 0 invoices, 0 PIX/boleto payments added" in out.getvalue()
+    offline = sorted(Payment.objects.exclude(method="invoice").values_list("method", "status"))
+    assert offline == [("boleto", "pending"), ("pix", "captured"), ("pix", "captured"), ("pix", "pending")]
     assert giftcard_find(code="demo-gift-0000-0100").balance == Decimal("100.00")
     assert verify_journal() == []
 
