@@ -184,7 +184,8 @@ def _top(parameters: dict) -> Source:
 
     def produce():
         rows.clear()
-        for r in top(dim.code, f, sort=parameters.get("sort", "-revenue"), limit=int(parameters.get("limit", 100))):
+        for r in top(dim.code, f, sort=parameters.get("sort", "-revenue"), limit=int(parameters.get("limit", 100)),
+                     compare=parameters.get("compare", "previous")):
             row = [r.label, r.orders, r.units, r.revenue, r.previous_revenue,
                    round(r.change, 1) if r.change is not None else None]
             if cost:

@@ -39,6 +39,14 @@ class ReportFilter:
         return ReportFilter(self.start - timedelta(days=self.days), self.start - timedelta(days=1),
                             self.channel_id, self.location_id)
 
+    def year_before(self) -> "ReportFilter":
+        """The same dates one year earlier (52 weeks, so weekdays line up)."""
+        return ReportFilter(self.start - timedelta(weeks=52), self.end - timedelta(weeks=52), self.channel_id,
+                            self.location_id)
+
+    def comparison(self, compare: str) -> "ReportFilter":
+        return self.year_before() if compare == "year" else self.previous()
+
 
 @dataclass
 class SalesRow:
@@ -426,7 +434,7 @@ def _collect(dim: Dimension, f: ReportFilter, covered: date | None) -> dict:
     return rows
 
 
-def _top_live(dim: Dimension, f: ReportFilter, *, rank_by: str, limit: int) -> dict:
+def _top_live(dim: Dimension, f: ReportFilter, *, rank_by: str, limit: int, compare: str = "previous") -> dict:
     """High-cardinality dimensions (customers, orders): PostgreSQL ranks and cuts to ``limit`` rows, then the
     line metrics and the previous period are read for those keys only. Four queries."""
     ranked = _live_orders(f, f.start).exclude(**{f"{dim.order_path}__isnull": True}).values_list(
@@ -437,7 +445,7 @@ def _top_live(dim: Dimension, f: ReportFilter, *, rank_by: str, limit: int) -> d
     lines = _live_lines(f, f.start).filter(**{f"{dim.line_path}__in": keys})
     for key, _orders, units, revenue, cost in _line_metrics(lines, dim.line_path):
         rows[key].units, rows[key].line_revenue, rows[key].cost = units or 0, revenue or ZERO, cost or ZERO
-    prev = f.previous()
+    prev = f.comparison(compare)
     previous = _live_orders(prev, prev.start).filter(**{f"{dim.order_path}__in": keys}).values_list(
         dim.order_path).annotate(n_orders=Count("id"), s_revenue=Sum("total"))
     for key, orders, revenue in previous:
@@ -484,7 +492,8 @@ def _labels(dim: Dimension, keys: list) -> dict:
     return {pk: str(name) for pk, name in model.objects.filter(pk__in=keys).values_list("pk", "name")}
 
 
-def top(dim_code: str, filters: ReportFilter, *, sort: str = "-revenue", limit: int = 20) -> list[TopRow]:
+def top(dim_code: str, filters: ReportFilter, *, sort: str = "-revenue", limit: int = 20,
+        compare: str = "previous") -> list[TopRow]:
     """The top ``limit`` rows of a dimension for the period, with the previous period's revenue.
 
     For customers and orders the database picks the top ``limit`` by revenue (or by orders when sorted by
@@ -494,11 +503,12 @@ def top(dim_code: str, filters: ReportFilter, *, sort: str = "-revenue", limit: 
     key = sort.lstrip("-") if sort.lstrip("-") in SORT_KEYS else "revenue"
     descending = sort.startswith("-") or sort.lstrip("-") not in SORT_KEYS
     if dim.source == "live":
-        current = _top_live(dim, filters, rank_by="orders" if key == "orders" else "revenue", limit=limit)
+        current = _top_live(dim, filters, rank_by="orders" if key == "orders" else "revenue", limit=limit,
+                            compare=compare)
     else:
         covered = rollups.complete_through()
         current = _collect(dim, filters, covered)
-        previous = _collect(dim, filters.previous(), covered)
+        previous = _collect(dim, filters.comparison(compare), covered)
         for k, prev in previous.items():
             if k in current:
                 current[k].previous_revenue = prev.revenue

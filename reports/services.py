@@ -84,6 +84,7 @@ def clean_parameters(*, kind: str, parameters: dict, acting_user) -> dict:
             raise InvalidReportParameters(_("Unknown report dimension."), field="dimension")
         out["dimension"] = parameters["dimension"]
         out["sort"] = str(parameters.get("sort") or "-revenue")[:30]
+        out["compare"] = "year" if parameters.get("compare") == "year" else "previous"
         try:
             out["limit"] = max(1, min(int(parameters.get("limit") or 100), 1000))
         except (TypeError, ValueError):

@@ -125,14 +125,16 @@ def top(request):
     show_cost = has_permission(request.user, "view_cost")
     if not show_cost and sort.lstrip("-") in ("cost", "margin"):
         sort = "-revenue"
-    rows = selectors.top(dim, filters, sort=sort, limit=limit)
+    compare = "year" if request.GET.get("compare") == "year" else "previous"
+    rows = selectors.top(dim, filters, sort=sort, limit=limit, compare=compare)
     channels, _locations = _choices()
     audit_access(request, object_type="reports.top", object_id=dim, verb="report_view")
     chart = charts.bar_chart([(r.label, float(r.revenue)) for r in rows[:15]],
                              title=_("Revenue"), value_format=_money)
     context = {"rows": rows, "dim": dim, "dim_label": selectors.DIMENSIONS[dim].label,
                "dimensions": selectors.DIMENSIONS, "filters": filters,
-               "previous": filters.previous(), "show_cost": show_cost, "chart": chart, "channels": channels,
+               "previous": filters.comparison(compare),
+               "compare": compare, "show_cost": show_cost, "chart": chart, "channels": channels,
                "errors": errors, "limit": limit, "formats": ReportJob.Format.choices}
     if request.htmx:
         return render(request, "reports/top.html#results", context)
@@ -174,7 +176,7 @@ def job_list(request):
 @require_POST
 def job_create(request):
     params = {k: request.POST.get(k, "") for k in ("start", "end", "channel_id", "location_id", "dimension", "sort",
-                                                   "limit")}
+                                                   "limit", "compare")}
     try:
         job = services.report_job_create(kind=request.POST.get("kind", ""), format=request.POST.get("format", ""),
                                          parameters=params, acting_user=request.user)

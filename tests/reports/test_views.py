@@ -233,3 +233,17 @@ def test_dashboard_tiles_link_to_the_lists_behind_them(role_client, world):
     assert f'href="{orders}?since={today}&amp;until={today}&amp;channel={world["web"].pk}"' in html
     assert f'href="{reverse("orders:approval_list")}"' in html
     assert f'href="{reverse("inventory:reorder_alerts")}"' in html
+
+
+def test_top_compares_with_the_same_period_last_year(role_client, world):
+    ana = world["ana"]
+    make_order(channel=world["web"], placed_at=days_ago(2), lines=[(world["shirt"], 2, "25.00")], customer=ana)
+    make_order(channel=world["web"], placed_at=days_ago(2 + 364), lines=[(world["shirt"], 1, "25.00")], customer=ana)
+    make_order(channel=world["web"], placed_at=days_ago(40), lines=[(world["shirt"], 4, "25.00")], customer=ana)
+    rollups.refresh_rollups(days=None)
+    client = role_client("manager")
+    for dim in ("products", "customers"):
+        rows = client.get(reverse("reports:top") + f"?dim={dim}&compare=year").context["rows"]
+        assert [r.previous_revenue for r in rows] == [Decimal("25.0000")]
+        rows = client.get(reverse("reports:top") + f"?dim={dim}").context["rows"]
+        assert [r.previous_revenue for r in rows] == [Decimal("100.0000")]
