@@ -60,6 +60,8 @@ def _seed_offline_payments(limit: int = 60) -> int:
     """PIX and boleto payments for demo orders that chose them (two PIX in three already received)."""
     from payments.services import payment_authorize, payment_confirm
 
+    if Payment.objects.filter(idempotency_key__startswith="demo:").exists():
+        return 0
     order_model = Payment._meta.get_field("order").remote_field.model
     orders = (order_model.objects.exclude(number="")
               .filter(total__gt=0, currency="BRL", payment_method__in=["pix", "boleto"])
