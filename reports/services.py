@@ -176,9 +176,20 @@ def report_job_run(*, job_id: int) -> str:
         os.unlink(path)
 
 
+STALE_RUNNING_SECONDS = getattr(settings, "CELERY_TASK_TIME_LIMIT", 1800) + 300
+
+
 def report_jobs_expire(*, now=None) -> int:
-    """Deletes the files of jobs past their expiry and marks them expired; returns how many."""
+    """Deletes the files of jobs past their expiry and marks them expired; returns how many.
+
+    Also fails jobs still "running" past the task time limit (their worker died), so they do not spin forever.
+    """
     now = now or timezone.now()
+    for job_id in ReportJob.objects.filter(status=ReportJob.Status.RUNNING,
+                                           started_at__lt=now - timedelta(seconds=STALE_RUNNING_SECONDS)
+                                           ).values_list("pk", flat=True):
+        job_transition(job_id, to=ReportJob.Status.FAILED, error=_("The worker stopped before the file was ready."),
+                       finished_at=now, expires_at=now + timedelta(days=KEEP_DAYS))
     count = 0
     for job in ReportJob.objects.filter(expires_at__lt=now, status__in=[ReportJob.Status.DONE,
                                                                         ReportJob.Status.FAILED]):

@@ -205,3 +205,13 @@ def test_journal_export_lists_balanced_lines(make_user, world):
         rows = list(csv.reader(io.StringIO(fh.read().decode("utf-8-sig"))))
     assert [(r[4], r[6], r[7]) for r in rows[1:]] == [("R-1", "10.0000", "0.0000"), ("R-4", "0.0000", "10.0000")]
     assert rows[1][3] == "'=cmd|' /C calc'!A0"
+
+
+def test_a_job_whose_worker_died_is_failed_by_the_cleanup(make_user, world):
+    job = services.report_job_create(kind="customers", format="csv", parameters={}, acting_user=make_user("manager"))
+    ReportJob.objects.filter(pk=job.pk).update(status="running", started_at=timezone.now() - timedelta(hours=2))
+    fresh = services.report_job_create(kind="customers", format="csv", parameters={}, acting_user=job.requested_by)
+    ReportJob.objects.filter(pk=fresh.pk).update(status="running", started_at=timezone.now())
+    services.report_jobs_expire()
+    assert ReportJob.objects.get(pk=job.pk).status == "failed"
+    assert ReportJob.objects.get(pk=fresh.pk).status == "running"
