@@ -137,6 +137,7 @@ def giftcard_list(request):
     page = paginate(request, cards)
     totals = GiftCard.objects.filter(status=GiftCard.Status.ACTIVE).values("currency", "kind").annotate(
         outstanding=Sum("balance"), count=Count("id")).order_by("currency", "kind")
+    totals = [{**row, "label": GiftCard.Kind(row["kind"]).label} for row in totals]
     context = {"page": page, "kinds": GiftCard.Kind.choices, "statuses": GiftCard.Status.choices, "totals": totals,
                "form": GiftCardIssueForm(), "can_issue": has_permission(request.user, "manage_finance")}
     template = "payments/giftcard_list.html#table" if request.htmx else "payments/giftcard_list.html"
