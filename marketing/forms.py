@@ -218,6 +218,8 @@ class PriceCheckForm(forms.Form):
                             help_text=_("One line per SKU: SKU quantity, e.g. TSHIRT-BL-M 2"))
     channel_code = forms.CharField(label=_("Channel"), max_length=40, initial="phone")
     customer_group = forms.CharField(label=_("Customer group"), max_length=40, required=False)
+    customer_id = forms.IntegerField(label=_("Customer number"), min_value=1, required=False,
+                                     help_text=_("For segment and once-per-customer promotions."))
     source_code = forms.CharField(label=_("Source code"), max_length=30, required=False)
     coupons = forms.CharField(label=_("Coupons"), max_length=200, required=False)
     ship_to_region = forms.CharField(label=_("Ship to (state)"), max_length=10, initial="SP")

@@ -491,7 +491,8 @@ def price_check(request):
         try:
             result = price_order(
                 lines=[PriceLineInput(variant_id=v, quantity=q) for v, q in data["lines"]],
-                channel_code=data["channel_code"], customer_id=None, customer_group=data["customer_group"],
+                channel_code=data["channel_code"], customer_id=data["customer_id"],
+                customer_group=data["customer_group"],
                 source_code=data["source_code"], coupons=data["coupons"].replace(",", " ").split(),
                 ship_to_region=data["ship_to_region"], shipping_service=data["shipping_service"] or None,
                 currency=data["currency"].upper(), when=timezone.now())

@@ -345,3 +345,17 @@ def test_deleting_a_campaign_in_use_is_refused(role_client):
     assert "is still in use and cannot be deleted" in response.content.decode()
     assert Campaign.objects.filter(pk=source.campaign_id).exists()
     assert not AuditEntry.objects.filter(object_type="marketing.campaign", action=AuditEntry.Action.DELETE).exists()
+
+
+def test_price_check_with_a_customer_in_a_segment(role_client):
+    from marketing.models import Segment, SegmentMember
+
+    segment = Segment.objects.create(code="loyal", name="Loyal")
+    SegmentMember.objects.create(segment=segment, customer_id=77)
+    PromotionFactory(name="Loyalty 5%", percent=D("5"), segment=segment)
+    VariantFactory(sku="LOY1", base_price=D("100"))
+    client = role_client("manager")
+    query = {"lines": "LOY1", "channel_code": "phone", "ship_to_region": "SP", "currency": "BRL"}
+    assert client.get(reverse("marketing:price_check"), query).context["result"].discount_total == D("0")
+    with_customer = client.get(reverse("marketing:price_check"), {**query, "customer_id": "77"})
+    assert with_customer.context["result"].discount_total == D("5.00")
