@@ -46,21 +46,33 @@ DIMENSION_KEYS = {
 }
 
 
-def dimension_select_sql(dimension: str) -> str:
-    """SELECT day, channel_id, dimension, key, orders, units, revenue, line_revenue, cost (live orders only)."""
+def dimension_select_sql() -> str:
+    """SELECT day, channel_id, dimension, key, orders, units, revenue, line_revenue, cost for every dimension
+    of ``DIMENSION_KEYS`` in one statement (live orders only; line totals aggregated once per order)."""
     t = _tables()
+    keys = ", ".join(f"{expr} AS k_{name}" for name, expr in DIMENSION_KEYS.items())
+    selects = " UNION ALL ".join(
+        f"SELECT day, channel_id, '{name}', LEFT(k_{name}, 64), COUNT(*), SUM(units), SUM(total), SUM(revenue),"
+        f" SUM(cost) FROM base GROUP BY day, channel_id, LEFT(k_{name}, 64)"
+        for name in DIMENSION_KEYS)
     return f"""
-        SELECT (o.placed_at AT TIME ZONE %(tz)s)::date AS day, o.channel_id, '{dimension}',
-               LEFT({DIMENSION_KEYS[dimension]}, 64) AS key, COUNT(*), COALESCE(SUM(l.units), 0),
-               COALESCE(SUM(o.total), 0), COALESCE(SUM(l.revenue), 0), COALESCE(SUM(l.cost), 0)
-        FROM {t['order']} o
-        LEFT JOIN LATERAL (
-            SELECT SUM(ol.quantity) AS units, SUM(ol.line_total) AS revenue, SUM(ol.quantity * v.cost) AS cost
-            FROM {t['line']} ol JOIN {t['variant']} v ON v.id = ol.variant_id
-            WHERE ol.order_id = o.id AND ol.status <> 'cancelled'
-        ) l ON TRUE
-        WHERE o.placed_at >= %(start)s AND o.placed_at < %(end)s AND o.status NOT IN ('draft', 'cancelled')
-        GROUP BY 1, 2, 4"""
+        WITH lines AS (
+            SELECT ol.order_id, SUM(ol.quantity) AS units, SUM(ol.line_total) AS revenue,
+                   SUM(ol.quantity * v.cost) AS cost
+            FROM {t['line']} ol
+            JOIN {t['variant']} v ON v.id = ol.variant_id
+            JOIN {t['order']} o ON o.id = ol.order_id
+            WHERE o.placed_at >= %(start)s AND o.placed_at < %(end)s AND o.status NOT IN ('draft', 'cancelled')
+              AND ol.status <> 'cancelled'
+            GROUP BY ol.order_id
+        ), base AS MATERIALIZED (
+            SELECT (o.placed_at AT TIME ZONE %(tz)s)::date AS day, o.channel_id, o.total,
+                   COALESCE(l.units, 0) AS units, COALESCE(l.revenue, 0) AS revenue, COALESCE(l.cost, 0) AS cost,
+                   {keys}
+            FROM {t['order']} o LEFT JOIN lines l ON l.order_id = o.id
+            WHERE o.placed_at >= %(start)s AND o.placed_at < %(end)s AND o.status NOT IN ('draft', 'cancelled')
+        )
+        {selects}"""
 
 
 def sales_select_sql(*, channel_id: int | None = None, location_id: int | None = None) -> tuple[str, dict]:
@@ -129,6 +141,7 @@ def refresh_rollups(*, days: int | None = DEFAULT_REFRESH_DAYS, full: bool = Fal
     with transaction.atomic(durable=durable):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+            cursor.execute("SET LOCAL jit = off")  # compiling costs more than these scans save
         state, _created = RollupState.objects.select_for_update().get_or_create(name="sales")
         if full or state.complete_through is None or days is None:
             start = first_sales_day() or today
@@ -151,12 +164,10 @@ def refresh_rollups(*, days: int | None = DEFAULT_REFRESH_DAYS, full: bool = Fal
                     f"INSERT INTO {t['product']} (day, channel_id, variant_id, orders, units, revenue, cost)"
                     f" {product_select_sql()}", params)
                 result["product_rows"] = cursor.rowcount
-                result["dimension_rows"] = 0
-                for dimension in DIMENSION_KEYS:
-                    cursor.execute(
-                        f"INSERT INTO {t['dimension']} (day, channel_id, dimension, key, orders, units, revenue,"
-                        f" line_revenue, cost) {dimension_select_sql(dimension)}", params)
-                    result["dimension_rows"] += cursor.rowcount
+                cursor.execute(
+                    f"INSERT INTO {t['dimension']} (day, channel_id, dimension, key, orders, units, revenue,"
+                    f" line_revenue, cost) {dimension_select_sql()}", params)
+                result["dimension_rows"] = cursor.rowcount
         state.complete_through = max(end, state.complete_through or end)
         state.refreshed_at = timezone.now()
         state.save(update_fields=["complete_through", "refreshed_at"])
