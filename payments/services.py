@@ -23,6 +23,7 @@ from oms.models import AuditEntry
 from oms.money import ZERO, quantize
 from payments import pix
 from payments.errors import AmountError, IdempotencyConflict, InvalidPaymentState, PaymentDeclined, PaymentError
+from payments.events import payment_changed
 from payments.gateway import GatewayError, GatewayTimeout, get_gateway
 from payments.gateway.sandbox import luhn_valid
 from payments.giftcards import (  # noqa: F401 - re-exported: the gift-card services are part of this API
@@ -65,10 +66,13 @@ def _payment_transition(payment: Payment, *, to: str, **fields) -> None:
     if to != payment.status and to not in ALLOWED_TRANSITIONS[payment.status]:
         raise InvalidPaymentState(_("A payment cannot go from %(old)s to %(new)s.") % {"old": payment.status,
                                                                                        "new": to})
+    previous = payment.status
     payment.status = to
     for name, value in fields.items():
         setattr(payment, name, value)
     payment.save(update_fields=["status", "updated_at", *fields])
+    if to != previous:
+        payment_changed(payment=payment, previous=previous)
 
 
 def _money_status(payment: Payment) -> str:

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from oms.celery import register_beat
+from oms.outbox import outbox_handler
 
 
 @shared_task(name="payments.resume_pending")
@@ -12,3 +13,11 @@ def resume_pending() -> dict:
 
 
 register_beat("payments-resume-pending", "payments.resume_pending", 300.0)
+
+
+@outbox_handler("payments.changed")
+def payment_changed_handler(message) -> None:
+    """Tells the registered listeners (e.g. the orders app) that a payment changed status."""
+    from payments.events import deliver
+
+    deliver(message.payload)

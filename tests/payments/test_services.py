@@ -281,3 +281,27 @@ def test_paypal_is_sandboxed_through_the_same_interface(order):
         payment_authorize(order_id=order.pk, method="paypal", amount=D("20"), currency="BRL",
                           details={"email": "declined@example.com"}, idempotency_key="pp2", acting_user=None)
     assert caught.value.code == "paypal_declined"
+
+
+def test_status_changes_reach_registered_listeners_through_the_outbox(order):
+    from oms.models import OutboxMessage
+    from oms.outbox import outbox_deliver_message
+    from payments import events
+
+    heard = []
+
+    @events.payment_listener
+    def listener(**news):
+        heard.append(news)
+
+    try:
+        payment = payment_authorize(order_id=order.pk, method="pix", amount=D("10"), currency="BRL",
+                                    idempotency_key="ev1", acting_user=None)
+        assert OutboxMessage.objects.filter(topic="payments.changed").count() == 0  # pending is the start state
+        payment_confirm(payment_id=payment.pk, acting_user=None)
+        message = OutboxMessage.objects.get(topic="payments.changed")
+        assert outbox_deliver_message(message_id=message.pk) == "done"
+        assert heard == [{"payment_id": payment.pk, "order_id": order.pk, "method": "pix", "previous": "pending",
+                          "status": "captured"}]
+    finally:
+        events._listeners.remove(listener)
