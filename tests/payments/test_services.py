@@ -305,3 +305,33 @@ def test_status_changes_reach_registered_listeners_through_the_outbox(order):
                           "status": "captured"}]
     finally:
         events._listeners.remove(listener)
+
+
+def test_concurrent_captures_never_exceed_the_authorization(order, card_token):
+    import threading
+
+    from django.db import connection
+
+    payment = authorize_card(order, card_token())
+    barrier = threading.Barrier(4)
+    results = []
+
+    def capture(n):
+        try:
+            barrier.wait()
+            payment_capture(payment_id=payment.pk, amount=D("40"), reference=f"shipment:{n}", acting_user=None)
+            results.append("ok")
+        except AmountError:
+            results.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=capture, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    payment.refresh_from_db()
+    assert sorted(results) == ["ok", "ok", "refused", "refused"]
+    assert payment.captured_amount == D("80")
+    assert verify_journal() == []
