@@ -31,11 +31,17 @@ def plain(value):
     """A cell value as written: local time for datetimes, numbers left as numbers, None as empty."""
     if value is None:
         return ""
+    if isinstance(value, str | Decimal | int | float):
+        return value
     if isinstance(value, datetime):
-        return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
-    if isinstance(value, Decimal | int | float | date):
+        return value.astimezone(_local()).replace(tzinfo=None) if value.tzinfo is not None else value
+    if isinstance(value, date):
         return value
     return str(value)
+
+
+def _local():
+    return timezone.get_current_timezone()
 
 
 @dataclass
