@@ -11,6 +11,7 @@ RULES: dict[str, str] = {
     "inventory:location_detail": "view_catalogue",
     "inventory:stock_adjust": "manage_stock",
     "inventory:stock_count": "manage_stock",
+    "inventory:safety_stock": "manage_stock",
     "inventory:transfer_list": "manage_stock",
     "inventory:transfer_create": "manage_stock",
     "inventory:transfer_detail": "manage_stock",
@@ -42,10 +43,29 @@ RULES: dict[str, str] = {
     "inventory:import_job": "use_back_office",
 }
 
+
+def _record_rules() -> dict[str, str]:
+    from inventory.records import SECTIONS
+
+    rules = {}
+    for section in SECTIONS.values():
+        rules[f"inventory:{section.key}_create"] = section.permission
+        rules[f"inventory:{section.key}_edit"] = section.permission
+        if section.deletable:
+            rules[f"inventory:{section.key}_delete"] = section.permission
+        if section.has_list:
+            rules[f"inventory:{section.key}_list"] = section.permission
+    return rules
+
+
+RULES.update(_record_rules())
+
 SECTION = _("Inventory")
 
 NAV = [
     NavItem(_("Products"), "inventory:product_list", "view_catalogue", section=SECTION),
+    NavItem(_("Brands"), "inventory:brands_list", "manage_catalogue", section=SECTION),
+    NavItem(_("Categories"), "inventory:categories_list", "manage_catalogue", section=SECTION),
     NavItem(_("Locations"), "inventory:location_list", "view_catalogue", section=SECTION),
     NavItem(_("Adjust stock"), "inventory:stock_adjust", "manage_stock", section=SECTION),
     NavItem(_("Cycle count"), "inventory:stock_count", "manage_stock", section=SECTION),

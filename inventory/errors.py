@@ -59,3 +59,20 @@ class ReceiptTooLarge(InventoryError):
 
 class ImportFailed(InventoryError):
     code = "import_failed"
+
+
+class CatalogueInvalid(InventoryError):
+    """A catalogue, location or purchasing record failed validation; ``errors`` maps field -> messages."""
+
+    code = "catalogue_invalid"
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        parts = [f"{name}: {' '.join(messages)}" if name != "__all__" else " ".join(messages)
+                 for name, messages in errors.items()]
+        field = next(iter(errors), None)
+        super().__init__("; ".join(parts), field=None if field == "__all__" else field)
+
+
+class InUse(InventoryError):
+    code = "in_use"

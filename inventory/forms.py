@@ -4,7 +4,19 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from inventory.models import Location, Supplier, Variant
+from inventory.models import (
+    Brand,
+    Category,
+    KitComponent,
+    Location,
+    PersonalizationField,
+    Product,
+    ReorderRule,
+    Supplier,
+    SupplierItem,
+    TaxClass,
+    Variant,
+)
 
 
 class SkuField(forms.CharField):
@@ -155,3 +167,181 @@ class ImportForm(forms.Form):
         if upload.size > 50 * 1024 * 1024:
             raise forms.ValidationError(_("The file is larger than 50 MB."))
         return upload
+
+
+# --- catalogue, locations and purchasing records ------------------------------------------------
+# Model forms validate and build an unsaved instance; ``services.catalogue_object_save`` saves it.
+
+
+class VariantRefField(SkuField):
+    """A foreign key to a SKU typed as its code or barcode (a select of 100,000 SKUs is no use)."""
+
+    def prepare_value(self, value):
+        if isinstance(value, int):
+            return Variant.objects.filter(pk=value).values_list("sku", flat=True).first() or value
+        return value.sku if isinstance(value, Variant) else value
+
+
+class AttributesField(forms.CharField):
+    """SKU attributes as ``name=value`` lines (size=M, colour=Blue), cleaned to a dict."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value):
+        if isinstance(value, dict):
+            return "\n".join(f"{k}={v}" for k, v in value.items())
+        return value
+
+    def clean(self, value):
+        value = super().clean(value)
+        result = {}
+        for number, line in enumerate((value or "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, sep, text = line.partition("=")
+            if not sep or not name.strip() or not text.strip():
+                raise forms.ValidationError(_("Line %(n)s: write name=value, e.g. size=M.") % {"n": number})
+            if name.strip().lower() in result:
+                raise forms.ValidationError(_("Line %(n)s: %(name)s is given twice.")
+                                            % {"n": number, "name": name.strip()})
+            result[name.strip().lower()] = text.strip()
+        return result
+
+
+class RecordForm(forms.ModelForm):
+    """Checks the typed values only; the whole record (constraints, uniqueness, rules across rows) is
+    validated once, by ``services.catalogue_object_save``, which names each bad field."""
+
+    def _post_clean(self):
+        from django.core.exceptions import ValidationError
+        from django.forms.models import construct_instance
+
+        try:
+            self.instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
+        except ValidationError as exc:
+            self._update_errors(exc)
+
+
+class _SlugFromName(RecordForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+        self.fields["slug"].help_text = gettext_lazy("Leave empty to make one from the name.")
+
+    def clean_slug(self):
+        from django.utils.text import slugify
+
+        slug = self.cleaned_data.get("slug") or slugify(self.data.get(self.add_prefix("name"), ""))[:120]
+        if not slug:
+            raise forms.ValidationError(_("Give a slug made of letters, digits and hyphens."))
+        return slug
+
+
+class BrandForm(_SlugFromName):
+    class Meta:
+        model = Brand
+        fields = ["name", "slug", "is_active"]
+
+
+class CategoryForm(_SlugFromName):
+    class Meta:
+        model = Category
+        fields = ["name", "parent", "slug"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = self.fields["parent"].queryset.order_by("path")
+        if self.instance.pk:
+            self.fields["parent"].queryset = self.fields["parent"].queryset.exclude(pk=self.instance.pk)
+
+
+class ProductForm(RecordForm):
+    class Meta:
+        model = Product
+        fields = ["code", "name", "brand", "category", "description", "is_active"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = self.fields["category"].queryset.order_by("path")
+
+
+class VariantForm(RecordForm):
+    attributes = AttributesField(label=gettext_lazy("Attributes"), required=False,
+                                 help_text=gettext_lazy("One per line: name=value, e.g. size=M"))
+    tax_class = forms.ChoiceField(label=gettext_lazy("Tax class"), choices=[])
+
+    class Meta:
+        model = Variant
+        fields = ["sku", "name", "barcode", "attributes", "weight_grams", "length_mm", "width_mm", "height_mm",
+                  "cost", "base_price", "currency", "tax_class", "is_active", "is_kit", "visible_web",
+                  "visible_store", "visible_catalogue", "visible_marketplace"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tax_class"].choices = TaxClass.choices
+        self.fields["visible_web"].label = gettext_lazy("Visible on the web shop")
+        self.fields["visible_store"].label = gettext_lazy("Visible in stores")
+        self.fields["visible_catalogue"].label = gettext_lazy("Visible in the printed catalogue")
+        self.fields["visible_marketplace"].label = gettext_lazy("Visible on marketplaces")
+
+
+class KitComponentForm(RecordForm):
+    component = VariantRefField(label=gettext_lazy("Component SKU"), allow_kits=True)
+
+    class Meta:
+        model = KitComponent
+        fields = ["component", "quantity"]
+
+
+class PersonalizationFieldForm(RecordForm):
+    class Meta:
+        model = PersonalizationField
+        fields = ["code", "label", "kind", "max_length", "required", "extra_price", "position"]
+
+
+class LocationForm(RecordForm):
+    class Meta:
+        model = Location
+        fields = ["code", "name", "kind", "supplier", "address_line1", "address_line2", "city", "state",
+                  "postal_code", "country", "latitude", "longitude", "phone", "can_ship", "can_pickup",
+                  "handling_days", "cutoff_time", "is_active"]
+        widgets = {"cutoff_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M")}
+
+    def clean_state(self):
+        return self.cleaned_data["state"].strip().upper()
+
+    def clean_country(self):
+        return self.cleaned_data["country"].strip().upper()
+
+
+class SupplierForm(RecordForm):
+    class Meta:
+        model = Supplier
+        fields = ["code", "name", "contact_name", "email", "phone", "address", "tax_id", "currency",
+                  "lead_time_days", "is_active", "notes"]
+        widgets = {"address": forms.Textarea(attrs={"rows": 2}), "notes": forms.Textarea(attrs={"rows": 2})}
+
+
+class SupplierItemForm(RecordForm):
+    variant = VariantRefField(label=gettext_lazy("SKU"))
+
+    class Meta:
+        model = SupplierItem
+        fields = ["variant", "supplier_sku", "cost", "min_order_quantity", "lead_time_days"]
+
+
+class ReorderRuleForm(RecordForm):
+    variant = VariantRefField(label=gettext_lazy("SKU"))
+
+    class Meta:
+        model = ReorderRule
+        fields = ["variant", "location", "reorder_point", "order_up_to", "preferred_supplier", "is_active"]
+
+
+class SafetyStockForm(forms.Form):
+    sku = SkuField(widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    location = location_field(label=gettext_lazy("Location"))
+    safety_stock = forms.IntegerField(label=gettext_lazy("Safety stock"), min_value=0,
+                                      widget=forms.NumberInput(attrs={"autofocus": True}),
+                                      help_text=gettext_lazy("Units kept back from sale at this location."))

@@ -822,3 +822,166 @@ def stock_import_levels(*, rows: list[tuple[int, int, int, int | None]], referen
         audit_record(actor=acting_user, action=AuditEntry.Action.ACTION, object_type="inventory.stocklevel",
                      verb="stock_import", changes={"rows": len(rows), "movements": written}, reason=reference)
         return written
+
+
+# --- catalogue, locations and purchasing records ------------------------------------------------
+
+AUDIT_EXCLUDE = {"id", "search_text", "created_at", "updated_at", "path"}
+
+
+def _record_fields(obj) -> list[str]:
+    return [f.name for f in obj._meta.concrete_fields if f.name not in AUDIT_EXCLUDE]
+
+
+def _category_descendants(category_id: int) -> list[int]:
+    from inventory.models import Category
+
+    found, frontier = [], [category_id]
+    while frontier:
+        frontier = list(Category.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        found.extend(frontier)
+    return found
+
+
+def _business_rules(obj) -> dict[str, list[str]]:
+    """Rules that span rows or that the database would only report as a bare constraint name."""
+    from inventory.models import Category, KitComponent, PersonalizationField, ReorderRule, SupplierItem
+
+    errors: dict[str, list[str]] = defaultdict(list)
+    if isinstance(obj, Variant):
+        if obj.barcode and Variant.objects.filter(barcode=obj.barcode).exclude(pk=obj.pk).exists():
+            errors["barcode"].append(_("Barcode %(value)s is already used by another SKU.") % {"value": obj.barcode})
+        for name in ("cost", "base_price"):
+            if getattr(obj, name) is not None and getattr(obj, name) < 0:
+                errors[name].append(_("Cannot be negative."))
+        if obj.pk:
+            was_kit = Variant.objects.filter(pk=obj.pk).values_list("is_kit", flat=True).first()
+            if obj.is_kit and not was_kit and StockLevel.objects.filter(
+                    Q(on_hand__gt=0) | Q(reserved__gt=0), variant_id=obj.pk).exists():
+                errors["is_kit"].append(_("This SKU holds stock; a kit holds none. Move or count its stock to zero "
+                                          "first."))
+            if was_kit and not obj.is_kit and KitComponent.objects.filter(kit_id=obj.pk).exists():
+                errors["is_kit"].append(_("Remove the kit's components first."))
+    elif isinstance(obj, Category) and obj.pk and obj.parent_id:
+        if obj.parent_id == obj.pk or obj.parent_id in _category_descendants(obj.pk):
+            errors["parent"].append(_("A category cannot sit under itself or one of its own subcategories."))
+    elif isinstance(obj, Location):
+        if obj.latitude is not None and not -90 <= obj.latitude <= 90:
+            errors["latitude"].append(_("Latitude must be between -90 and 90."))
+        if obj.longitude is not None and not -180 <= obj.longitude <= 180:
+            errors["longitude"].append(_("Longitude must be between -180 and 180."))
+        if obj.state and not (len(obj.state) == 2 and obj.state.isalpha()):
+            errors["state"].append(_("Use the two-letter region code, e.g. SP."))
+    elif isinstance(obj, KitComponent):
+        if obj.kit_id and not Variant.objects.filter(pk=obj.kit_id, is_kit=True).exists():
+            errors["kit"].append(_("This SKU is not marked as a kit."))
+        if obj.component_id and Variant.objects.filter(pk=obj.component_id, is_kit=True).exists():
+            errors["component"].append(_("A kit cannot be a component of another kit."))
+        if obj.kit_id and obj.kit_id == obj.component_id:
+            errors["component"].append(_("A kit cannot contain itself."))
+        if obj.quantity is not None and obj.quantity <= 0:
+            errors["quantity"].append(_("Must be at least 1."))
+    elif isinstance(obj, PersonalizationField):
+        if obj.max_length is not None and obj.max_length <= 0:
+            errors["max_length"].append(_("Must be at least 1."))
+        if obj.extra_price is not None and obj.extra_price < 0:
+            errors["extra_price"].append(_("Cannot be negative."))
+    elif isinstance(obj, SupplierItem):
+        if obj.cost is not None and obj.cost < 0:
+            errors["cost"].append(_("Cannot be negative."))
+        if obj.min_order_quantity is not None and obj.min_order_quantity <= 0:
+            errors["min_order_quantity"].append(_("Must be at least 1."))
+    elif (isinstance(obj, ReorderRule) and None not in (obj.reorder_point, obj.order_up_to)
+          and obj.order_up_to <= obj.reorder_point):
+        errors["order_up_to"].append(_("Must be above the reorder point (%(point)s).") % {"point": obj.reorder_point})
+    return {k: v for k, v in errors.items() if v}
+
+
+def _after_save(obj) -> None:
+    """Keeps derived columns right: category paths and the SKU search text."""
+    from inventory.models import Brand, Category, Product
+
+    if isinstance(obj, Category):
+        todo = [obj.pk, *_category_descendants(obj.pk)]
+        # Parents first: walk the tree from the saved node down.
+        queue = [obj.pk]
+        while queue:
+            nodes = list(Category.objects.filter(pk__in=queue).select_related("parent"))
+            for node in nodes:
+                path = f"{node.parent.path} / {node.name}" if node.parent_id else node.name
+                if path != node.path:
+                    Category.objects.filter(pk=node.pk).update(path=path[:500])
+            queue = list(Category.objects.filter(parent_id__in=queue).values_list("pk", flat=True))
+        variant_refresh_search_text(product_ids=Product.objects.filter(category_id__in=todo).values_list("pk",
+                                                                                                        flat=True))
+    elif isinstance(obj, Brand):
+        variant_refresh_search_text(product_ids=Product.objects.filter(brand_id=obj.pk).values_list("pk", flat=True))
+    elif isinstance(obj, Product):
+        variant_refresh_search_text(product_ids=[obj.pk])
+    elif isinstance(obj, Variant):
+        variant_refresh_search_text(variant_ids=[obj.pk])
+
+
+def catalogue_object_save(*, obj, acting_user, reason: str = ""):
+    """Validates and saves one catalogue, location or purchasing record (brand, category, product, SKU,
+    kit component, personalization field, location, supplier, supplier item, reorder rule), with an audit
+    entry holding the changed fields (cost and price changes included). Raises ``CatalogueInvalid``
+    naming each bad field; nothing is saved then."""
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError
+
+    from inventory.errors import CatalogueInvalid
+    from oms.audit import diff, snapshot
+
+    with transaction.atomic(durable=True):
+        before = {}
+        if obj.pk:
+            current = type(obj).objects.select_for_update(of=("self",)).filter(pk=obj.pk).first()
+            if current is None:
+                raise CatalogueInvalid({"__all__": [_("This record no longer exists.")]})
+            before = snapshot(current, _record_fields(current))
+        errors: dict[str, list[str]] = {}
+        try:
+            obj.full_clean()
+        except ValidationError as exc:
+            errors = {name: list(messages) for name, messages in exc.message_dict.items()}
+        for name, messages in _business_rules(obj).items():
+            errors.setdefault(name, [])
+            errors[name] += [m for m in messages if m not in errors[name]]
+        if errors:
+            # Bare constraint messages are replaced by the field-level ones the business rules give.
+            if len(errors) > 1 and "__all__" in errors:
+                errors["__all__"] = [m for m in errors["__all__"] if "inventory_" not in m]
+                if not errors["__all__"]:
+                    del errors["__all__"]
+            raise CatalogueInvalid(errors)
+        creating = obj.pk is None
+        try:
+            with transaction.atomic():
+                obj.save()
+        except IntegrityError as exc:
+            raise CatalogueInvalid({"__all__": [_("This conflicts with an existing record (%(detail)s).")
+                                                % {"detail": str(exc).splitlines()[0]}]}) from exc
+        _after_save(obj)
+        changes = diff(before, snapshot(obj, _record_fields(obj)))
+        if creating or changes:
+            audit_record(actor=acting_user, action=AuditEntry.Action.CREATE if creating else AuditEntry.Action.UPDATE,
+                         obj=obj, verb="catalogue_save", changes=changes, reason=reason)
+        return obj
+
+
+def catalogue_object_delete(*, obj, acting_user) -> None:
+    """Deletes a kit component, personalization field, supplier item or reorder rule (audited)."""
+    from django.db.models import ProtectedError
+
+    from inventory.errors import InUse
+    from oms.audit import snapshot
+
+    with transaction.atomic(durable=True):
+        audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=obj, verb="catalogue_delete",
+                     changes=snapshot(obj, _record_fields(obj)))
+        try:
+            with transaction.atomic():
+                obj.delete()
+        except ProtectedError as exc:
+            raise InUse(_("%(obj)s is still in use and cannot be deleted.") % {"obj": obj}) from exc

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inventory import imports, views
+from inventory import imports, records, views
 
 app_name = "inventory"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("inventory/locations/<int:pk>/", views.location_detail, name="location_detail"),
     path("inventory/stock/adjust/", views.stock_adjust, name="stock_adjust"),
     path("inventory/stock/count/", views.stock_count, name="stock_count"),
+    path("inventory/stock/safety/", views.safety_stock, name="safety_stock"),
     path("inventory/transfers/", views.transfer_list, name="transfer_list"),
     path("inventory/transfers/new/", views.transfer_create, name="transfer_create"),
     path("inventory/transfers/<int:pk>/", views.transfer_detail, name="transfer_detail"),
@@ -36,3 +37,15 @@ for kind in imports.KINDS.values():
         path(f"inventory/export/{kind.slug}/", imports.export_view, {"kind": kind.slug}, name=f"export_{kind.slug}"),
     ]
 urlpatterns.append(path("inventory/import/jobs/<int:pk>/", imports.import_job_status, name="import_job"))
+
+for section in records.SECTIONS.values():
+    key = {"key": section.key}
+    urlpatterns += [
+        path(f"inventory/{section.slug}/new/", records.record_form, key, name=f"{section.key}_create"),
+        path(f"inventory/{section.slug}/<int:pk>/edit/", records.record_form, key, name=f"{section.key}_edit"),
+    ]
+    if section.deletable:
+        urlpatterns.append(path(f"inventory/{section.slug}/<int:pk>/delete/", records.record_delete, key,
+                                name=f"{section.key}_delete"))
+    if section.has_list:
+        urlpatterns.append(path(f"inventory/{section.slug}/", records.record_list, key, name=f"{section.key}_list"))

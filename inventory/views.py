@@ -6,12 +6,13 @@ from django.db.models import Count, F, Q, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_date
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from inventory import selectors, services
 from inventory.errors import InventoryError
-from inventory.forms import AdjustForm, CountForm, PurchaseOrderForm, TransferForm
+from inventory.forms import AdjustForm, CountForm, PurchaseOrderForm, SafetyStockForm, TransferForm
 from inventory.models import (
     Brand,
     Category,
@@ -146,6 +147,32 @@ def stock_count(request):
     return _stock_form(request, CountForm, "inventory/stock_count.html", lambda d: services.stock_count(
         variant_id=d["sku"].pk, location_id=d["location"].pk, counted=d["counted"], note=d["note"],
         acting_user=request.user))
+
+
+def safety_stock(request):
+    """Safety stock of one SKU at one location; the location and product pages link here pre-filled."""
+    initial = {"sku": request.GET.get("sku", ""), "location": _int(request.GET.get("location"))}
+    if initial["sku"] and initial["location"]:
+        initial["safety_stock"] = StockLevel.objects.filter(
+            variant__sku=initial["sku"], location_id=initial["location"]).values_list("safety_stock", flat=True).first()
+    form = SafetyStockForm(request.POST or None, initial=initial)
+    back = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = ""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic(durable=True):
+                level = services.stock_set_safety(variant_id=data["sku"].pk, location_id=data["location"].pk,
+                                                  safety_stock=data["safety_stock"], acting_user=request.user)
+        except InventoryError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("%(sku)s at %(location)s: safety stock %(safety)s.") % {
+                "sku": data["sku"].sku, "location": data["location"].code, "safety": level.safety_stock})
+            return redirect(back or request.path)
+    return render(request, "inventory/safety_stock.html", {"form": form, "next": back},
+                  status=422 if request.method == "POST" else 200)
 
 
 # --- transfers ----------------------------------------------------------------------------------
