@@ -13,6 +13,7 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -160,13 +161,19 @@ def payment_authorize(*, order_id: int, method: str, amount, currency: str, toke
     return payment
 
 
+def _gateway_name(method: str) -> str:
+    if method == M.CARD:
+        return getattr(settings, "PAYMENTS_CARD_GATEWAY", "sandbox")
+    return "sandbox" if method in GATEWAY_METHODS else ""
+
+
 def _payment_for_key(*, order_id, method, amount, currency, idempotency_key, acting_user) -> tuple[Payment, bool]:
     try:
         with transaction.atomic():
             payment, created = Payment.objects.get_or_create(
                 idempotency_key=idempotency_key,
                 defaults={"order_id": order_id, "method": method, "amount": amount, "currency": currency,
-                          "created_by": _user(acting_user), "gateway": "sandbox" if method in GATEWAY_METHODS else ""},
+                          "created_by": _user(acting_user), "gateway": _gateway_name(method)},
             )
     except IntegrityError:
         payment, created = Payment.objects.get(idempotency_key=idempotency_key), False
