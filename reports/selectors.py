@@ -79,7 +79,7 @@ def daily_sales(filters: ReportFilter, *, covered: date | None) -> list[SalesRow
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             for day, channel_id, _cur, orders, units, revenue, discount, tax, _ship, cancelled in cursor.fetchall():
-                rows.append(SalesRow(day, channel_id, orders, units, revenue, discount, tax, cancelled))
+                rows.append(SalesRow(day, channel_id, orders, int(units), revenue, discount, tax, cancelled))
     return rows
 
 
