@@ -43,6 +43,7 @@ DIMENSION_KEYS = {
     "agents": "COALESCE(o.placed_by_id::text, '')",
     "source_codes": "o.source_code",
     "campaigns": "COALESCE(o.campaign_id::text, '')",
+    "hours": "EXTRACT(HOUR FROM o.placed_at AT TIME ZONE %(tz)s)::int::text",
 }
 
 

@@ -287,6 +287,7 @@ DIMENSIONS = {
         Dimension("source_codes", _("Source codes"), "source_code", "order__source_code", "key",
                   source="dimension"),
         Dimension("campaigns", _("Campaigns"), "campaign_id", "order__campaign_id", "key", source="dimension"),
+        Dimension("hours", _("Hours of the day"), "hour", "hour", "key", source="dimension"),
     ]
 }
 SORT_KEYS = ["label", "orders", "units", "revenue", "cost", "margin", "previous_revenue", "change"]
@@ -341,6 +342,14 @@ def _live_lines(f: ReportFilter, start: date):
     if f.channel_id:
         qs = qs.filter(order__channel_id=f.channel_id)
     return qs.order_by()
+
+
+def _hour_of(path: str):
+    from django.db.models.functions import ExtractHour
+
+    from reports.rollups import local_tz
+
+    return ExtractHour(path, tzinfo=local_tz())
 
 
 def _weekday_of(path: str):
@@ -414,6 +423,8 @@ def _collect(dim: Dimension, f: ReportFilter, covered: date | None) -> dict:
     lines = _live_lines(f, live_start)
     if dim.weekday:
         lines = lines.annotate(weekday=_weekday_of("order__placed_at"))
+    if dim.code == "hours":
+        lines = lines.annotate(hour=_hour_of("order__placed_at"))
     for key, orders, units, revenue, cost in _line_metrics(lines, dim.line_path):
         r = row(key)
         r.units += units or 0
@@ -426,6 +437,8 @@ def _collect(dim: Dimension, f: ReportFilter, covered: date | None) -> dict:
         orders_qs = _live_orders(f, live_start)
         if dim.weekday:
             orders_qs = orders_qs.annotate(weekday=_weekday_of("placed_at"))
+        if dim.code == "hours":
+            orders_qs = orders_qs.annotate(hour=_hour_of("placed_at"))
         for key, orders, revenue in orders_qs.values_list(dim.order_path).annotate(
                 n_orders=Count("id"), s_revenue=Sum("total")):
             r = row(key)
@@ -469,6 +482,8 @@ def _labels(dim: Dimension, keys: list) -> dict:
         ints = {int(k): k for k in keys if str(k).isdigit()}
         inner = _labels(Dimension(dim.code + "_by_id", "", None, ""), list(ints))
         return {ints[pk]: label for pk, label in inner.items()}
+    if dim.code == "hours":
+        return {k: f"{int(k):02d}:00" for k in keys if str(k).isdigit()}
     if dim.code == "weekdays":
         return {k: str(WEEKDAYS.get(k, k)) for k in keys}
     if dim.code in ("states", "source_codes"):

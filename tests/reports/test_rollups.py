@@ -91,7 +91,8 @@ def test_dimension_rollups_give_the_same_top_n_as_live(world, make_user):
     def snapshot(dim):
         return sorted((r.label, r.orders, r.units, r.revenue, r.cost) for r in top(dim, f, limit=50))
 
-    live = {dim: snapshot(dim) for dim in ("states", "agents", "source_codes", "campaigns", "channels", "brands")}
+    live = {dim: snapshot(dim) for dim in ("states", "agents", "source_codes", "campaigns", "channels", "brands",
+                                           "hours", "weekdays")}
     rollups.refresh_rollups(days=None)
     assert {dim: snapshot(dim) for dim in live} == live
     assert live["states"] == [("RJ", 4, 16, Decimal("400.0000"), Decimal("160.0000")),

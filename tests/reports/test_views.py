@@ -96,7 +96,7 @@ def test_dashboard_bad_dates_give_a_message_not_an_error(role_client, world):
 # SQL-ranked customers/orders); per period one query per rollup read and two live ones for the days after
 # the rollups (none for a fully rolled-up previous period); one for the labels when keys name table rows.
 TOP_QUERIES = {"products": 13, "brands": 13, "categories": 13, "channels": 16, "weekdays": 15, "customers": 12,
-               "orders": 12, "states": 13, "agents": 13, "source_codes": 13, "campaigns": 13}
+               "orders": 12, "states": 13, "agents": 13, "source_codes": 13, "campaigns": 13, "hours": 13}
 
 
 @pytest.mark.parametrize("dim", list(DIMENSIONS))
@@ -147,6 +147,9 @@ def test_top_customers_states_and_weekdays(role_client, world):
     assert [(r.label, r.orders) for r in states] == [("RJ", 1), ("SP", 2)]
     weekdays = client.get(reverse("reports:top") + "?dim=weekdays").context["rows"]
     assert sum(r.orders for r in weekdays) == 3
+    hours = client.get(reverse("reports:top") + "?dim=hours&sort=label").context["rows"]
+    assert sum(r.orders for r in hours) == 3
+    assert "12:00" in [r.label for r in hours]
 
 
 def test_cost_and_margin_hidden_without_view_cost(client, make_user, world):
