@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy
 from inventory.models import (
     Brand,
     Category,
+    ImportJob,
     KitComponent,
     Location,
     PersonalizationField,
@@ -158,6 +159,16 @@ class PurchaseOrderForm(forms.Form):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("CSV or XLSX file"))
+
+    def __init__(self, *args, with_mode: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if with_mode:
+            self.fields["mode"] = forms.ChoiceField(
+                label=gettext_lazy("The file holds"), choices=[
+                    (ImportJob.Mode.SET, gettext_lazy("Counted quantities (column on_hand): on hand is set to them")),
+                    (ImportJob.Mode.ADD,
+                     gettext_lazy("Received quantities (column quantity): they are added to on hand")),
+                ], initial=ImportJob.Mode.SET, required=False, widget=forms.RadioSelect)
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

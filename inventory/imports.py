@@ -14,7 +14,8 @@ from decimal import Decimal, InvalidOperation
 import tablib
 from django import forms
 from django.contrib import messages
-from django.db import transaction
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -39,11 +40,16 @@ from inventory.models import (
     Variant,
 )
 from oms.access import has_permission
+from oms.audit import audit_record
+from oms.models import AuditEntry
 from oms.money import CURRENCY_EXPONENTS
 
 BACKGROUND_ROWS = 5000
+BACKGROUND_BYTES = 400_000  # files above this size are checked by the Celery job as well
 PREVIEW_ROWS = 20
 MAX_ERRORS = 200
+PROGRESS_CHUNK = 1000  # rows between two progress reports
+AUDIT_SAMPLE = 50  # cost/price changes listed one by one in an import's audit entry
 
 
 @dataclass(frozen=True)
@@ -169,15 +175,36 @@ def _bool(value: str) -> bool:
     return value.strip().lower() not in {"0", "false", "no", "n", "não", "nao", "inactive"}
 
 
-def validate(kind: Kind, rows: list[dict[str, str]]) -> Checked:
+def columns_for(kind: Kind, mode: str = "set") -> tuple[list[str], list[str]]:
+    """(columns, required columns) of a kind; a receipt-style stock import has ``quantity``, not ``on_hand``."""
+    if kind.slug == "stock" and mode == ImportJob.Mode.ADD:
+        return ["sku", "location", "quantity", "safety_stock"], ["sku", "location", "quantity"]
+    return kind.columns, kind.required
+
+
+def report_progress(job_id: int, done: int) -> None:
+    """Progress of a running job, kept in the cache: the job's own transaction hides its row updates."""
+    cache.set(_progress_key(job_id), done, 3600)
+
+
+def read_progress(job: ImportJob) -> int:
+    return cache.get(_progress_key(job.pk), job.rows_done)
+
+
+def _progress_key(job_id: int) -> str:
+    return f"inventory:import-progress:{connection.settings_dict['NAME']}:{job_id}"
+
+
+def validate(kind: Kind, rows: list[dict[str, str]], *, mode: str = "set", progress=None) -> Checked:
     checked = Checked()
     if not rows:
         checked.error(0, _("The file has no data rows."))
         return checked
-    missing = [c for c in kind.required if c not in rows[0]]
+    columns, required = columns_for(kind, mode)
+    missing = [c for c in required if c not in rows[0]]
     if missing:
         checked.error(1, _("Missing column(s): %(columns)s. Expected: %(expected)s.")
-                      % {"columns": ", ".join(missing), "expected": ", ".join(kind.columns)})
+                      % {"columns": ", ".join(missing), "expected": ", ".join(columns)})
         return checked
     skus: dict[str, int] = {}
     if kind.slug != "products" and "sku" in kind.columns:
@@ -190,8 +217,10 @@ def validate(kind: Kind, rows: list[dict[str, str]]) -> Checked:
     suppliers = {c.upper(): pk for c, pk in Supplier.objects.values_list("code", "pk")}
     seen: dict[tuple, int] = {}
     for number, raw in enumerate(rows, start=2):
+        if progress is not None and (number - 2) % PROGRESS_CHUNK == 0:
+            progress(number - 2)  # rows checked so far
         before = len(checked.errors)
-        for column in kind.required:
+        for column in required:
             if not raw.get(column, ""):
                 checked.error(number, _("%(column)s is empty.") % {"column": column})
         if len(checked.errors) > before:
@@ -253,8 +282,14 @@ def validate(kind: Kind, rows: list[dict[str, str]]) -> Checked:
             row["supplier_id"] = suppliers.get(supplier_code.upper()) if supplier_code else None
             if supplier_code and row["supplier_id"] is None:
                 checked.error(number, _("Unknown supplier %(value)s.") % {"value": supplier_code})
-            if kind.slug == "stock":
-                row["on_hand"] = _int(raw["on_hand"], name="on_hand", number=number, checked=checked)
+            if kind.slug == "stock" and mode == ImportJob.Mode.ADD:
+                row["quantity"] = _int(raw["quantity"], name="quantity", number=number, checked=checked, minimum=1)
+                safety = raw.get("safety_stock", "")
+                row["safety_stock"] = (_int(safety, name="safety_stock", number=number, checked=checked)
+                                       if safety else None)
+                key = (row["variant_id"], row["location_id"])
+            elif kind.slug == "stock":
+                row["quantity"] = _int(raw["on_hand"], name="on_hand", number=number, checked=checked)
                 safety = raw.get("safety_stock", "")
                 row["safety_stock"] = (_int(safety, name="safety_stock", number=number, checked=checked)
                                        if safety else None)
@@ -289,7 +324,7 @@ def validate(kind: Kind, rows: list[dict[str, str]]) -> Checked:
 # --- applying -----------------------------------------------------------------------------------
 
 
-def _apply_products(rows: list[dict], acting_user) -> int:
+def _apply_products(rows: list[dict], acting_user, *, reference: str, progress=None) -> int:
     brands = {}
     for name in sorted({r["brand"] for r in rows if r["brand"]}):
         brand = Brand.objects.filter(name__iexact=name).first()
@@ -312,6 +347,8 @@ def _apply_products(rows: list[dict], acting_user) -> int:
     Product.objects.bulk_create(list(products.values()), update_conflicts=True, unique_fields=["code"],
                                 update_fields=["name", "brand", "category"], batch_size=2000)
     product_ids = dict(Product.objects.filter(code__in=products).values_list("code", "pk"))
+    before = {sku: (cost, price) for sku, cost, price in Variant.objects.filter(
+        sku__in=[r["sku"] for r in rows]).values_list("sku", "cost", "base_price")}
     variants = []
     for row in rows:
         attributes = {k: row[k] for k in ("size", "colour") if row[k]}
@@ -321,11 +358,25 @@ def _apply_products(rows: list[dict], acting_user) -> int:
             attributes=attributes, weight_grams=row["weight_grams"], cost=row["cost"],
             base_price=row["base_price"], currency=row["currency"], tax_class=row["tax_class"],
             is_active=row["is_active"]))
-    Variant.objects.bulk_create(
-        variants, update_conflicts=True, unique_fields=["sku"], batch_size=2000,
-        update_fields=["product", "name", "barcode", "attributes", "weight_grams", "cost", "base_price", "currency",
-                       "tax_class", "is_active", "updated_at"])
+    for start in range(0, len(variants), PROGRESS_CHUNK):
+        Variant.objects.bulk_create(
+            variants[start:start + PROGRESS_CHUNK], update_conflicts=True, unique_fields=["sku"],
+            update_fields=["product", "name", "barcode", "attributes", "weight_grams", "cost", "base_price",
+                           "currency", "tax_class", "is_active", "updated_at"])
+        if progress is not None:
+            progress(min(start + PROGRESS_CHUNK, len(variants)))
     services.variant_refresh_search_text(product_ids=product_ids.values())
+    # One summary audit entry per import, with the cost and price changes it made.
+    price_changes = {
+        v.sku: {"cost": [str(before[v.sku][0]), str(v.cost)], "base_price": [str(before[v.sku][1]), str(v.base_price)]}
+        for v in variants if v.sku in before and (before[v.sku][0] != v.cost or before[v.sku][1] != v.base_price)
+    }
+    audit_record(actor=acting_user, action=AuditEntry.Action.ACTION, object_type="inventory.variant",
+                 verb="product_import", reason=reference, changes={
+                     "rows": len(variants), "created": len(variants) - len(before), "updated": len(before),
+                     "price_changes": len(price_changes),
+                     "price_changes_sample": dict(sorted(price_changes.items())[:AUDIT_SAMPLE]),
+                 })
     return len(variants)
 
 
@@ -338,15 +389,19 @@ def _unique_slug(model, name: str) -> str:
     return slug
 
 
-def apply(kind: Kind, rows: list[dict], *, acting_user, reference: str) -> int:
-    """Writes validated rows in one transaction; returns how many rows were applied."""
+def apply(kind: Kind, rows: list[dict], *, acting_user, reference: str, mode: str = "set", progress=None) -> int:
+    """Writes validated rows in one transaction; returns how many rows were applied.
+
+    ``mode`` (stock only): "set" sets on hand (count style), "add" adds received quantities (receipt style).
+    ``progress(rows_done)`` is called after each chunk of rows.
+    """
     with transaction.atomic():
         if kind.slug == "products":
-            return _apply_products(rows, acting_user)
+            return _apply_products(rows, acting_user, reference=reference, progress=progress)
         if kind.slug == "stock":
             services.stock_import_levels(
-                rows=[(r["variant_id"], r["location_id"], r["on_hand"], r["safety_stock"]) for r in rows],
-                reference=reference, acting_user=acting_user)
+                rows=[(r["variant_id"], r["location_id"], r["quantity"], r["safety_stock"]) for r in rows],
+                reference=reference, acting_user=acting_user, mode=mode, progress=progress)
             return len(rows)
         if kind.slug == "suppliers":
             Supplier.objects.bulk_create(
@@ -362,12 +417,16 @@ def apply(kind: Kind, rows: list[dict], *, acting_user, reference: str) -> int:
                               lead_time_days=r["lead_time_days"]) for r in rows],
                 update_conflicts=True, unique_fields=["supplier", "variant"],
                 update_fields=["supplier_sku", "cost", "min_order_quantity", "lead_time_days"], batch_size=2000)
+            audit_record(actor=acting_user, action=AuditEntry.Action.ACTION, object_type="inventory.supplieritem",
+                         verb="supplier_item_import", reason=reference, changes={"rows": len(rows)})
             return len(rows)
         ReorderRule.objects.bulk_create(
             [ReorderRule(variant_id=r["variant_id"], location_id=r["location_id"], reorder_point=r["reorder_point"],
                          order_up_to=r["order_up_to"], preferred_supplier_id=r["supplier_id"]) for r in rows],
             update_conflicts=True, unique_fields=["variant", "location"],
             update_fields=["reorder_point", "order_up_to", "preferred_supplier"], batch_size=2000)
+        audit_record(actor=acting_user, action=AuditEntry.Action.ACTION, object_type="inventory.reorderrule",
+                     verb="reorder_rule_import", reason=reference, changes={"rows": len(rows)})
         return len(rows)
 
 
@@ -390,36 +449,47 @@ def import_job_validate(*, job_id: int) -> None:
         _import_job_transition(job.pk, to=ImportJob.Status.INVALID, errors=[[0, exc.message]])
         return
     ImportJob.objects.filter(pk=job.pk).update(rows_total=len(rows))
-    checked = validate(kind, rows)
+    checked = validate(kind, rows, mode=job.mode, progress=lambda done: report_progress(job.pk, done))
     preview = [{k: str(v) for k, v in row.items() if not k.endswith("_id")} for row in checked.rows[:PREVIEW_ROWS]]
     _import_job_transition(
         job.pk, to=ImportJob.Status.INVALID if checked.errors else ImportJob.Status.READY,
         errors=[list(e) for e in checked.errors], preview=preview, rows_done=len(rows),
     )
+    cache.delete(_progress_key(job.pk))
 
 
 def import_job_apply(*, job_id: int, acting_user) -> None:
-    """Applies a validated job (re-validating it: the data may have changed since the preview)."""
+    """Applies a validated job (re-validating it: the data may have changed since the preview).
+
+    The job row is locked and moved to done in the same transaction as the rows, so a redelivered task
+    (or a second worker) finds it done and does not apply the file twice.
+    """
     job = ImportJob.objects.get(pk=job_id)
     kind = KINDS[job.kind]
     rows = read_rows(bytes(job.data), job.filename)
-    checked = validate(kind, rows)
+    checked = validate(kind, rows, mode=job.mode)
     if checked.errors:
         _import_job_transition(job.pk, to=ImportJob.Status.INVALID, errors=[list(e) for e in checked.errors])
         return
+    report_progress(job.pk, 0)
     try:
-        count = apply(kind, checked.rows, acting_user=acting_user, reference=f"import:{job.pk}")
+        with transaction.atomic():
+            if not ImportJob.objects.select_for_update().filter(pk=job.pk, status=ImportJob.Status.APPLYING).exists():
+                return
+            count = apply(kind, checked.rows, acting_user=acting_user, reference=f"import:{job.pk}", mode=job.mode,
+                          progress=lambda done: report_progress(job.pk, done))
+            _import_job_transition(job.pk, to=ImportJob.Status.DONE, rows_done=count,
+                                   message=_("%(count)s row(s) applied.") % {"count": count})
     except InventoryError as exc:
         _import_job_transition(job.pk, to=ImportJob.Status.FAILED, message=exc.message)
-        return
-    _import_job_transition(job.pk, to=ImportJob.Status.DONE, rows_done=count,
-                           message=_("%(count)s row(s) applied.") % {"count": count})
+    finally:
+        cache.delete(_progress_key(job.pk))
 
 
 def _start(job: ImportJob, *, step: str, acting_user) -> None:
     from inventory.tasks import import_job_task
 
-    if job.rows_total > BACKGROUND_ROWS or len(job.data) > 400_000:
+    if job.rows_total > BACKGROUND_ROWS or len(job.data) > BACKGROUND_BYTES:
         transaction.on_commit(lambda: import_job_task.delay(job.pk, step, acting_user.pk if acting_user else None))
     elif step == "validate":
         import_job_validate(job_id=job.pk)
@@ -432,10 +502,11 @@ def _start(job: ImportJob, *, step: str, acting_user) -> None:
 
 def import_view(request, kind: str):
     kind_obj = KINDS[kind]
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(request.POST or None, request.FILES or None, with_mode=kind == "stock")
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         job = ImportJob.objects.create(kind=kind, filename=upload.name[:200], data=upload.read(),
+                                       mode=form.cleaned_data.get("mode") or ImportJob.Mode.SET,
                                        created_by=request.user)
         _start(job, step="validate", acting_user=request.user)
         return redirect("inventory:import_job", pk=job.pk)
@@ -461,11 +532,12 @@ def import_job_status(request, pk: int):
             _start(job, step="apply", acting_user=request.user)
         return redirect("inventory:import_job", pk=job.pk)
     job.refresh_from_db(fields=["status", "rows_done", "rows_total", "errors", "preview", "message"])
+    running = job.status in (ImportJob.Status.VALIDATING, ImportJob.Status.APPLYING)
+    if running:
+        job.rows_done = min(read_progress(job), job.rows_total) if job.rows_total else read_progress(job)
     template = "inventory/import_job.html#status" if request.htmx else "inventory/import_job.html"
     columns = list(job.preview[0].keys()) if job.preview else []
-    return render(request, template, {"job": job, "kind": kind, "columns": columns,
-                                      "running": job.status in (ImportJob.Status.VALIDATING,
-                                                                ImportJob.Status.APPLYING)})
+    return render(request, template, {"job": job, "kind": kind, "columns": columns, "running": running})
 
 
 # --- exports ------------------------------------------------------------------------------------

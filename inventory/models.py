@@ -548,7 +548,12 @@ class ImportJob(models.Model):
         DONE = "done", _("Applied")
         FAILED = "failed", _("Failed")
 
+    class Mode(models.TextChoices):
+        SET = "set", _("Set on hand to the counted quantity")
+        ADD = "add", _("Add the received quantity to on hand")
+
     kind = models.CharField(_("kind"), max_length=30)
+    mode = models.CharField(_("stock mode"), max_length=10, choices=Mode.choices, default=Mode.SET)
     filename = models.CharField(_("file"), max_length=200)
     data = models.BinaryField()
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.VALIDATING)

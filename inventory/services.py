@@ -761,24 +761,35 @@ def _notify_buyers(count: int) -> None:
 # --- bulk stock import (COPY into a temporary table, then set-based updates) ---------------------
 
 
-def stock_import_levels(*, rows: list[tuple[int, int, int, int | None]], reference: str, acting_user) -> int:
-    """Sets on hand (and optionally safety stock) for ``(variant_id, location_id, on_hand, safety)`` rows.
+IMPORT_COPY_CHUNK = 5000
 
-    Each change is recorded as an ``import`` movement with the difference, in one transaction; rows whose
-    new on hand would fall below what is reserved fail the whole import. Returns the movements written.
+
+def stock_import_levels(*, rows: list[tuple[int, int, int, int | None]], reference: str, acting_user,
+                        mode: str = "set", progress=None) -> int:
+    """Imports stock for ``(variant_id, location_id, quantity, safety)`` rows in one transaction.
+
+    ``mode="set"`` (count style) sets on hand to ``quantity`` and records the difference as an ``import``
+    movement; ``mode="add"`` (receipt style) adds ``quantity`` to on hand as a ``receipt`` movement.
+    ``safety`` (or None) sets safety stock. Rows whose new on hand would fall below what is reserved fail
+    the whole import. ``progress(rows_done)`` is called as rows are loaded. Returns the movements written.
     """
+    if mode not in ("set", "add"):
+        raise InvalidQuantity(_("Unknown stock import mode %(mode)s.") % {"mode": mode})
     user = _user(acting_user)
+    new_on_hand = "i.quantity" if mode == "set" else "l.on_hand + i.quantity"
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS inventory_import_stock")
         cursor.execute(
-            "CREATE TEMP TABLE inventory_import_stock (variant_id bigint, location_id bigint, on_hand integer, "
+            "CREATE TEMP TABLE inventory_import_stock (variant_id bigint, location_id bigint, quantity integer, "
             "safety integer) ON COMMIT DROP"
         )
         with cursor.cursor.copy(
-            "COPY inventory_import_stock (variant_id, location_id, on_hand, safety) FROM STDIN"
+            "COPY inventory_import_stock (variant_id, location_id, quantity, safety) FROM STDIN"
         ) as copy:
-            for row in rows:
+            for number, row in enumerate(rows, start=1):
                 copy.write_row(row)
+                if progress is not None and number % IMPORT_COPY_CHUNK == 0:
+                    progress(number)
         cursor.execute("ALTER TABLE inventory_import_stock ADD PRIMARY KEY (variant_id, location_id)")
         cursor.execute("ANALYZE inventory_import_stock")
         cursor.execute(
@@ -791,10 +802,10 @@ def stock_import_levels(*, rows: list[tuple[int, int, int, int | None]], referen
             "ON i.variant_id = l.variant_id AND i.location_id = l.location_id ORDER BY l.id FOR UPDATE OF l"
         )
         cursor.execute(
-            "SELECT v.sku, loc.code, i.on_hand, l.reserved FROM inventory_stocklevel l "
+            f"SELECT v.sku, loc.code, {new_on_hand}, l.reserved FROM inventory_stocklevel l "  # noqa: S608
             "JOIN inventory_import_stock i ON i.variant_id = l.variant_id AND i.location_id = l.location_id "
             "JOIN inventory_variant v ON v.id = l.variant_id JOIN inventory_location loc ON loc.id = l.location_id "
-            "WHERE i.on_hand < l.reserved ORDER BY v.sku LIMIT 20"
+            f"WHERE {new_on_hand} < l.reserved ORDER BY v.sku LIMIT 20"
         )
         below = cursor.fetchall()
         if below:
@@ -807,20 +818,23 @@ def stock_import_levels(*, rows: list[tuple[int, int, int, int | None]], referen
         cursor.execute(
             "INSERT INTO inventory_stockmovement (variant_id, location_id, on_hand_delta, reserved_delta, reason, "
             "reference, note, user_id, created_at) "
-            "SELECT i.variant_id, i.location_id, i.on_hand - l.on_hand, 0, %s, %s, '', %s, NOW() "
+            f"SELECT i.variant_id, i.location_id, {new_on_hand} - l.on_hand, 0, %s, %s, '', %s, NOW() "  # noqa: S608
             "FROM inventory_stocklevel l JOIN inventory_import_stock i "
-            "ON i.variant_id = l.variant_id AND i.location_id = l.location_id WHERE i.on_hand <> l.on_hand",
-            [Reason.IMPORT, reference[:64], user.pk if user else None],
+            f"ON i.variant_id = l.variant_id AND i.location_id = l.location_id WHERE {new_on_hand} <> l.on_hand",
+            [Reason.IMPORT if mode == "set" else Reason.RECEIPT, reference[:64], user.pk if user else None],
         )
         written = cursor.rowcount
         cursor.execute(
-            "UPDATE inventory_stocklevel l SET on_hand = i.on_hand, safety_stock = COALESCE(i.safety, l.safety_stock), "
-            "updated_at = NOW() FROM inventory_import_stock i "
+            f"UPDATE inventory_stocklevel l SET on_hand = {new_on_hand}, "  # noqa: S608
+            "safety_stock = COALESCE(i.safety, l.safety_stock), updated_at = NOW() FROM inventory_import_stock i "
             "WHERE i.variant_id = l.variant_id AND i.location_id = l.location_id "
-            "AND (i.on_hand <> l.on_hand OR i.safety IS DISTINCT FROM NULL AND i.safety <> l.safety_stock)"
+            f"AND ({new_on_hand} <> l.on_hand OR i.safety IS DISTINCT FROM NULL AND i.safety <> l.safety_stock)"
         )
         audit_record(actor=acting_user, action=AuditEntry.Action.ACTION, object_type="inventory.stocklevel",
-                     verb="stock_import", changes={"rows": len(rows), "movements": written}, reason=reference)
+                     verb="stock_import", changes={"rows": len(rows), "movements": written, "mode": mode},
+                     reason=reference)
+        if progress is not None:
+            progress(len(rows))
         return written
 
 

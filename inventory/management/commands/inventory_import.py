@@ -1,6 +1,6 @@
 """Imports a CSV/XLSX file from the command line: validates every row, then applies all or nothing.
 
-    manage.py inventory_import stock levels.csv [--dry-run] [--user admin]
+    manage.py inventory_import stock levels.csv [--mode set|add] [--dry-run] [--user admin]
 """
 
 from pathlib import Path
@@ -19,9 +19,12 @@ class Command(BaseCommand):
         parser.add_argument("kind", choices=sorted(KINDS))
         parser.add_argument("path")
         parser.add_argument("--dry-run", action="store_true", help="Only check the rows.")
+        parser.add_argument("--mode", choices=["set", "add"], default="set",
+                            help="Stock only: set on hand to the counted quantity (on_hand column) or add the "
+                                 "received quantity (quantity column).")
         parser.add_argument("--user", default="", help="Username recorded on the ledger and audit trail.")
 
-    def handle(self, *args, kind, path, dry_run, user, **options):
+    def handle(self, *args, kind, path, dry_run, user, mode, **options):
         file = Path(path)
         if not file.exists():
             raise CommandError(f"No such file: {path}")
@@ -32,7 +35,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No such user: {user}")
         try:
             rows = read_rows(file.read_bytes(), file.name)
-            checked = validate(KINDS[kind], rows)
+            checked = validate(KINDS[kind], rows, mode=mode)
         except InventoryError as exc:
             raise CommandError(exc.message)
         if checked.errors:
@@ -43,7 +46,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{len(checked.rows)} row(s) are valid (dry run, nothing written).")
             return
         try:
-            count = apply(KINDS[kind], checked.rows, acting_user=acting_user, reference=f"import:{file.name}"[:64])
+            count = apply(KINDS[kind], checked.rows, acting_user=acting_user, reference=f"import:{file.name}"[:64],
+                          mode=mode)
         except InventoryError as exc:
             raise CommandError(f"{exc.message} Nothing was imported.")
         self.stdout.write(f"{count} row(s) imported.")
