@@ -29,3 +29,28 @@ def test_dashboard_on_a_phone_updates_by_polling(page, login, language):
     make_order(channel=channel, lines=[(variant, 1, "25.00")])
     page.wait_for_function("() => document.querySelector('.report-tiles .tile strong').innerText === '2'",
                            timeout=9000)
+
+
+def test_top_report_exported_as_pdf_in_the_background_with_a_progress_bar(page, login):
+    from reports import services
+    from reports.models import ReportJob
+
+    channel, variant = ChannelFactory(code="bweb2", name="Web"), VariantFactory()
+    make_order(channel=channel, placed_at=days_ago(1), lines=[(variant, 3, "25.00")])
+    login("manager")
+    page.goto("/reports/top/?dim=products")
+    assert page.locator("table.data tbody tr").count() == 1
+    assert page.locator("svg.bar-chart").count() == 1
+    page.get_by_role("button", name="PDF").click()
+    page.wait_for_url("**/reports/jobs/")
+    row = page.locator("#job-table tbody tr").first
+    assert row.locator("[role=progressbar]").count() == 1
+    job = ReportJob.objects.get()
+    assert (job.kind, job.format, job.parameters["dimension"]) == ("top", "pdf", "products")
+    assert services.report_job_run(job_id=job.pk) == "done"  # what the Celery worker does
+    page.locator(f"#job-{job.pk} a", has_text="Download").wait_for(timeout=5000)
+    with page.expect_download() as download:
+        page.locator(f"#job-{job.pk} a", has_text="Download").click()
+    assert download.value.suggested_filename.endswith(".pdf")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "reports-jobs.png"), full_page=True)
