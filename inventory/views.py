@@ -25,6 +25,7 @@ from inventory.models import (
     StockMovement,
     Supplier,
     Transfer,
+    Variant,
 )
 from oms.access import has_permission
 from oms.listing import paginate, sort_queryset
@@ -132,9 +133,14 @@ def _stock_form(request, form_class, template: str, call):
             messages.success(request, _("%(sku)s at %(location)s: %(on_hand)s on hand.") % {
                 "sku": form.cleaned_data["sku"].sku, "location": form.cleaned_data["location"].code,
                 "on_hand": level.on_hand})
-            return redirect(request.path)
+            # Back to an empty form at the same location, with a link to what was just changed.
+            return redirect(f"{request.path}?location={level.location_id}&done={level.variant_id}")
+    done = None
+    if (done_id := _int(request.GET.get("done"))) is not None:
+        done = Variant.objects.filter(pk=done_id).only("pk", "sku", "product_id").first()
     status = 422 if request.method == "POST" else 200
-    return render(request, template, {"form": form}, status=status)
+    return render(request, template, {"form": form, "done": done, "location_id": initial["location"]},
+                  status=status)
 
 
 def stock_adjust(request):

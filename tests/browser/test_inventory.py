@@ -1,0 +1,75 @@
+"""Inventory screens in a real browser: a keyboard-only stock adjustment, and the product list in Arabic."""
+
+from pathlib import Path
+
+import pytest
+
+from inventory.models import StockLevel, StockMovement
+from tests.conftest import assert_no_horizontal_overflow
+from tests.inventory.factories import LocationFactory, ProductFactory, VariantFactory
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_warehouse_adjusts_stock_by_keyboard_and_sees_the_movement(page, login):
+    from inventory.services import StockLine, stock_receive
+
+    LocationFactory(code="DC1", name="Centro de distribuição")
+    store = LocationFactory(code="SP2", name="Loja Paulista")
+    product = ProductFactory(name="Camiseta básica")
+    variant = VariantFactory(product=product, sku="TEE-BLU-M", name="Camiseta básica azul M")
+    stock_receive(lines=[StockLine(variant.pk, store.pk, 10)], reference="po:1", acting_user=None)
+    user = login("warehouse")
+
+    page.goto("/inventory/stock/adjust/")
+    assert page.evaluate("document.activeElement.name") == "sku"  # the agent starts typing at once
+    page.keyboard.type("TEE-BLU-M")
+    page.keyboard.press("Tab")
+    page.keyboard.type("SP2")  # typing picks the location in the focused select
+    page.keyboard.press("Tab")
+    page.keyboard.type("-3")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Damaged in the stock room")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_by_text("TEE-BLU-M at SP2: 7 on hand.").is_visible()
+    assert StockLevel.objects.get(variant=variant, location=store).on_hand == 7
+    movement = StockMovement.objects.get(reason="adjustment")
+    assert (movement.on_hand_delta, movement.user_id) == (-3, user.pk)
+
+    # The link to the SKU's history is reachable by keyboard as well.
+    link = page.get_by_role("link", name="See its stock movements")
+    link.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith(f"/inventory/products/{product.pk}/?location={store.pk}#movements")
+    row = page.locator("#movements tbody tr").first
+    assert row.locator("td").nth(1).inner_text() == "TEE-BLU-M"
+    assert row.locator("td").nth(2).inner_text() == "SP2"
+    assert "Adjustment" in row.locator("td").nth(3).inner_text()
+    assert "Damaged in the stock room" in row.locator("td").nth(3).inner_text()
+    assert row.locator("td").nth(4).inner_text() == "-3"
+    assert row.locator("td").nth(7).inner_text() == (user.get_full_name() or user.username)
+    assert_no_horizontal_overflow(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "inventory-adjust-history.png"), full_page=True)
+
+
+def test_product_list_in_arabic_has_no_horizontal_overflow(page, login):
+    location = LocationFactory(code="DC1")
+    for n in range(8):
+        product = ProductFactory(name=f"منتج تجريبي طويل الاسم رقم {n}")
+        VariantFactory(product=product)
+    login("admin", "ar")
+    page.goto("/inventory/products/")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.locator("table.data tbody tr").count() == 8
+    assert_no_horizontal_overflow(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "inventory-products-ar.png"), full_page=True)
+    page.goto(f"/inventory/locations/{location.pk}/")
+    assert_no_horizontal_overflow(page)
+    page.goto("/inventory/skus/new/?product=" + str(product.pk))
+    assert_no_horizontal_overflow(page)
+    page.screenshot(path=str(ARTIFACTS / "inventory-sku-form-ar.png"), full_page=True)
