@@ -5,6 +5,8 @@ inside the iframe, turned into a token and never written to the database or a lo
 keep the number out of Django's error reports too.
 """
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -29,11 +31,24 @@ def _month_year(expiry: str) -> tuple[int, int]:
     return int(month), year_number + 2000 if year_number < 100 else year_number
 
 
+def _too_many(request) -> bool:
+    """At most PAYMENTS_SANDBOX_TOKENIZE_PER_MINUTE attempts per client address (card testing defence)."""
+    limit = int(getattr(settings, "PAYMENTS_SANDBOX_TOKENIZE_PER_MINUTE", 30))
+    key = f"sandbox-gw:rate:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, 60)
+    try:
+        return cache.incr(key) > limit
+    except ValueError:  # expired between add and incr
+        return False
+
+
 @csrf_exempt  # called cross-origin by the processor's own field in a real deployment; it changes no OMS state
 @require_POST
 @sensitive_post_parameters("number", "cvc")
 @sensitive_variables("number", "cvc", "data")
 def tokenize(request):
+    if _too_many(request):
+        return JsonResponse({"code": "rate_limited", "message": "Too many attempts; wait a minute."}, status=429)
     data = request.POST
     number, cvc = data.get("number", ""), data.get("cvc", "")
     try:

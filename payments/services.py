@@ -685,3 +685,20 @@ def card_forget(*, saved_card_id: int, acting_user) -> None:
             SavedCard.objects.filter(pk=card.pk).update(is_active=False)
             audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=card, verb="card_forget",
                          changes={"card": str(card)})
+
+
+def payment_reauthorize(*, payment_id: int, amount, idempotency_key: str, acting_user) -> Payment:
+    """An edit raised the total: authorize ``amount`` again on the same card, then void the old hold.
+
+    Nothing is captured yet on the old authorization (otherwise take a second payment for the
+    difference). If the new authorization is declined the old one stays as it was.
+    """
+    old = Payment.objects.get(pk=payment_id)
+    if old.method not in GATEWAY_METHODS or old.status != S.AUTHORIZED or old.captured_amount:
+        raise InvalidPaymentState(_("Only an uncaptured card or PayPal authorization can be re-authorized; "
+                                    "take an extra payment for the difference instead."), code="not_reauthorizable")
+    new = payment_authorize(order_id=old.order_id, method=old.method, amount=amount, currency=old.currency,
+                            token=old.token, details={"brand": old.card_brand, "last4": old.card_last4},
+                            idempotency_key=idempotency_key, acting_user=acting_user)
+    payment_void(payment_id=old.pk, acting_user=acting_user)
+    return new

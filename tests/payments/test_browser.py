@@ -51,8 +51,8 @@ def test_card_pix_and_gift_card_payments_in_the_browser(page, login):
     page.select_option("select[name=method]", "pix")
     page.fill("input[name=amount]", "50.00")
     page.click("text=Take payment")
-    page.locator("img[alt='PIX QR code']").wait_for()
-    assert page.locator("img[alt='PIX QR code']").evaluate("img => img.naturalWidth") > 0
+    page.wait_for_function("(() => { const img = document.querySelector(\"img[alt='PIX QR code']\");"
+                           " return img && img.complete && img.naturalWidth > 0; })()")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "payments-panel.png"), full_page=True)
 

@@ -335,3 +335,16 @@ def test_concurrent_captures_never_exceed_the_authorization(order, card_token):
     assert sorted(results) == ["ok", "ok", "refused", "refused"]
     assert payment.captured_amount == D("80")
     assert verify_journal() == []
+
+
+def test_reauthorization_when_an_edit_raises_the_total(order, card_token):
+    from payments.services import payment_reauthorize
+
+    old = authorize_card(order, card_token(), amount="100.00", key="r1")
+    new = payment_reauthorize(payment_id=old.pk, amount=D("130.00"), idempotency_key="r2", acting_user=None)
+    old.refresh_from_db()
+    assert (old.status, new.status, new.amount, new.card_last4) == ("voided", "authorized", D("130"), "1111")
+    payment_capture(payment_id=new.pk, amount=D("1"), reference="s1", acting_user=None)
+    with pytest.raises(InvalidPaymentState):
+        payment_reauthorize(payment_id=new.pk, amount=D("200"), idempotency_key="r4", acting_user=None)
+    assert Payment.objects.count() == 2

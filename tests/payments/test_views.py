@@ -260,3 +260,10 @@ def test_agent_saves_a_card_and_uses_it_on_the_next_order(role_client):
         "method": "card", "amount": "70.00", "idempotency_key": "sv2", "saved_card": saved.pk})
     assert list(Payment.objects.order_by("id").values_list("status", "token")) == [
         ("authorized", token), ("authorized", saved.token)]
+
+
+@pytest.mark.django_db
+def test_tokenize_is_rate_limited_per_address(client, settings):
+    settings.PAYMENTS_SANDBOX_TOKENIZE_PER_MINUTE = 3
+    answers = [tokenize(client).status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
