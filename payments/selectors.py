@@ -41,6 +41,15 @@ def customer_open_balance(*, order_ids) -> Decimal:
     return (totals["a"] or ZERO) - (totals["p"] or ZERO) - (totals["c"] or ZERO)
 
 
+def customer_open_invoices(*, customer_id: int) -> Decimal:
+    """What a customer's open invoices still owe plus invoice payments authorized but not yet billed."""
+    owed = customer_open_balance(order_ids=Invoice.objects.filter(order__customer_id=customer_id)
+                                 .values("order_id"))
+    unbilled = (Payment.objects.filter(order__customer_id=customer_id, method=Payment.Method.INVOICE,
+                                       status=Payment.Status.AUTHORIZED).aggregate(s=Sum("amount"))["s"] or ZERO)
+    return owed + unbilled
+
+
 AGING_BUCKETS = [("current", None, 0), ("1_30", 1, 30), ("31_60", 31, 60), ("61_90", 61, 90), ("90_plus", 91, None)]
 
 

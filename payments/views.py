@@ -50,7 +50,7 @@ from payments.purchasing import (
     three_way_match,
 )
 from payments.reconciliation import settlement_import, unsettled_transactions
-from payments.selectors import ar_aging, order_payment_summary, order_payments
+from payments.selectors import ar_aging, customer_open_invoices, order_payment_summary, order_payments
 from payments.services import (
     card_save,
     invoice_record_payment,
@@ -247,12 +247,18 @@ def payment_add(request, order_id: int):
         details["email"] = data["paypal_email"]
     elif method == Payment.Method.CHECK:
         details["check_number"] = data["check_number"]
-    elif method == Payment.Method.INVOICE:
-        details["terms_days"] = data["terms_days"] or 30
+    credit: dict = {}
+    if method == Payment.Method.INVOICE:
+        customer = order.customer if order.customer_id else None
+        details["terms_days"] = data["terms_days"] or getattr(customer, "payment_terms_days", 0) or 30
+        details["customer_name"] = getattr(customer, "name", "")
+        if customer is not None and getattr(customer, "credit_limit", 0):
+            credit = {"credit_limit": customer.credit_limit,
+                      "open_balance": customer_open_invoices(customer_id=customer.pk)}
     try:
         payment_authorize(order_id=order.pk, method=method, amount=data["amount"], currency=order.currency,
                           token=token, details=details, idempotency_key=f"panel:{data['idempotency_key']}",
-                          acting_user=request.user)
+                          acting_user=request.user, **credit)
     except PaymentError as exc:
         # The retry needs a fresh key: the declined attempt keeps its own.
         retry = PaymentAddForm(initial={**data, "idempotency_key": uuid.uuid4().hex, "card_token": ""},

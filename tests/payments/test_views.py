@@ -267,3 +267,23 @@ def test_tokenize_is_rate_limited_per_address(client, settings):
     settings.PAYMENTS_SANDBOX_TOKENIZE_PER_MINUTE = 3
     answers = [tokenize(client).status_code for _ in range(4)]
     assert answers == [200, 200, 200, 429]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_invoice_from_the_panel_respects_the_customers_credit_limit(role_client):
+    from orders.models import Customer
+
+    client = role_client("agent")
+    customer = Customer.objects.create(name="Atacado Sul", credit_limit=D("1000"), payment_terms_days=45)
+    first, second = make_order("700.00"), make_order("400.00")
+    type(first).objects.filter(pk__in=[first.pk, second.pk]).update(customer=customer)
+    ok = client.post(reverse("payments:payment_add", args=[first.pk]),
+                     {"method": "invoice", "amount": "700.00", "idempotency_key": "iv1"})
+    assert ok.status_code == 302
+    payment = Payment.objects.get()
+    assert (payment.status, payment.instructions) == ("authorized", {"terms_days": 45, "customer_name": "Atacado Sul"})
+    refused = client.post(reverse("payments:payment_add", args=[second.pk]),
+                          {"method": "invoice", "amount": "400.00", "idempotency_key": "iv2"},
+                          headers={"HX-Request": "true"})
+    assert refused.status_code == 422 and b"credit_limit_exceeded" in refused.content
+    assert Payment.objects.get(idempotency_key="panel:iv2").status == "declined"
