@@ -184,3 +184,15 @@ def test_big_stock_import_runs_through_the_celery_job_with_chunked_progress(work
 
     import_job_task(job.pk, "apply", client.user.pk)
     assert StockMovement.objects.filter(reference=f"import:{job.pk}").count() == 45
+
+
+def test_import_command_adds_received_quantities(tmp_path, variant, location, stock):
+    from django.core.management import call_command
+
+    stock(variant, location, 2)
+    file = tmp_path / "receipt.csv"
+    file.write_text(f"sku,location,quantity\n{variant.sku},{location.code},5\n")
+    call_command("inventory_import", "stock", str(file), "--mode", "add")
+    assert StockLevel.objects.get().on_hand == 7
+    assert StockMovement.objects.filter(reason="receipt").count() == 2  # the fixture's and the import's
+    assert ledger_drift() == []
