@@ -44,6 +44,9 @@ DIMENSION_KEYS = {
     "source_codes": "o.source_code",
     "campaigns": "COALESCE(o.campaign_id::text, '')",
     "hours": "EXTRACT(HOUR FROM o.placed_at AT TIME ZONE %(tz)s)::int::text",
+    # "agent:hour" -> the number of such rows per agent and day is the agent's active hours (productivity).
+    "agent_hours": ("COALESCE(o.placed_by_id::text, '') || ':'"
+                    " || EXTRACT(HOUR FROM o.placed_at AT TIME ZONE %(tz)s)::int"),
 }
 
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.db import connection
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Func, Q, Sum
 from django.db.models.functions import ExtractIsoWeekDay
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -304,6 +304,15 @@ class TopRow:
     cost: Decimal = ZERO
     previous_revenue: Decimal = ZERO
     previous_orders: int = 0
+    active_hours: int | None = None  # agents only: clock hours in which they placed at least one order
+
+    @property
+    def orders_per_hour(self) -> float | None:
+        return self.orders / self.active_hours if self.active_hours else None
+
+    @property
+    def revenue_per_hour(self) -> Decimal | None:
+        return self.revenue / self.active_hours if self.active_hours else None
 
     @property
     def margin(self) -> Decimal:
@@ -517,6 +526,7 @@ def top(dim_code: str, filters: ReportFilter, *, sort: str = "-revenue", limit: 
     dim = DIMENSIONS[dim_code]
     key = sort.lstrip("-") if sort.lstrip("-") in SORT_KEYS else "revenue"
     descending = sort.startswith("-") or sort.lstrip("-") not in SORT_KEYS
+    covered = None
     if dim.source == "live":
         current = _top_live(dim, filters, rank_by="orders" if key == "orders" else "revenue", limit=limit,
                             compare=compare)
@@ -536,6 +546,10 @@ def top(dim_code: str, filters: ReportFilter, *, sort: str = "-revenue", limit: 
             value = getattr(r, key)
             return value if value is not None else -10**12
         chosen = sorted(rows, key=lambda r: (metric(r), str(r.key)), reverse=descending)[:limit]
+    if dim.code == "agents":
+        hours = agent_active_hours(filters, covered)
+        for r in chosen:
+            r.active_hours = hours.get(r.key, 0)
     labels = _labels(dim, [r.key for r in chosen])
     for r in chosen:
         r.label = labels.get(r.key, str(_("(none)")) if r.key in (None, "") else str(r.key))
@@ -545,6 +559,34 @@ def top(dim_code: str, filters: ReportFilter, *, sort: str = "-revenue", limit: 
         chosen = sorted(chosen, key=lambda r: (getattr(r, key) if getattr(r, key) is not None else -10**12,
                                                str(r.key)), reverse=descending)
     return chosen
+
+
+def agent_active_hours(f: ReportFilter, covered: date | None) -> dict[str, int]:
+    """Agent id (as text) -> distinct local clock hours with at least one order placed. Two queries."""
+    from django.db.models import CharField, Value
+    from django.db.models.functions import Cast, Concat, TruncHour
+
+    from reports.rollups import local_tz
+
+    hours: dict[str, int] = defaultdict(int)
+    split = f.start - timedelta(days=1)
+    if covered is not None:
+        split = min(max(covered, split), f.end)
+    if split >= f.start:
+        rolled = DailyDimensionSales.objects.filter(dimension="agent_hours", day__gte=f.start, day__lte=split)
+        if f.channel_id:
+            rolled = rolled.filter(channel_id=f.channel_id)
+        agent = Func(F("key"), Value(":"), Value(1), function="split_part", output_field=CharField())
+        slot = Concat(Cast("day", CharField()), F("key"), output_field=CharField())
+        for key, n in rolled.order_by().annotate(agent=agent).values_list("agent").annotate(
+                n=Count(slot, distinct=True)):
+            hours[key] += n
+    if split + timedelta(days=1) <= f.end:
+        live = _live_orders(f, split + timedelta(days=1)).exclude(placed_by__isnull=True)
+        for agent_id, n in live.values_list("placed_by_id").annotate(
+                n=Count(TruncHour("placed_at", tzinfo=local_tz()), distinct=True)):
+            hours[str(agent_id)] += n
+    return hours
 
 
 # ----------------------------------------------------------------------------------------------- KPIs

@@ -96,7 +96,7 @@ def test_dashboard_bad_dates_give_a_message_not_an_error(role_client, world):
 # SQL-ranked customers/orders); per period one query per rollup read and two live ones for the days after
 # the rollups (none for a fully rolled-up previous period); one for the labels when keys name table rows.
 TOP_QUERIES = {"products": 13, "brands": 13, "categories": 13, "channels": 16, "weekdays": 15, "customers": 12,
-               "orders": 12, "states": 13, "agents": 13, "source_codes": 13, "campaigns": 13, "hours": 13}
+               "orders": 12, "states": 13, "agents": 15, "source_codes": 13, "campaigns": 13, "hours": 13}
 
 
 @pytest.mark.parametrize("dim", list(DIMENSIONS))
@@ -250,3 +250,17 @@ def test_top_compares_with_the_same_period_last_year(role_client, world):
         assert [r.previous_revenue for r in rows] == [Decimal("25.0000")]
         rows = client.get(reverse("reports:top") + f"?dim={dim}").context["rows"]
         assert [r.previous_revenue for r in rows] == [Decimal("100.0000")]
+
+
+def test_agent_productivity_per_active_hour(role_client, make_user, world):
+    agent = make_user("agent", first_name="Ana", last_name="Agent")
+    for day, hour, qty in ((3, 9, 1), (3, 9, 1), (3, 10, 2), (2, 14, 1)):
+        make_order(channel=world["phone"], placed_at=days_ago(day, hour=hour), lines=[(world["mug"], qty, "10.00")],
+                   agent=agent)
+    make_order(channel=world["phone"], lines=[(world["mug"], 1, "10.00")], agent=agent)
+    rollups.refresh_rollups(days=None)
+    rows = role_client("manager").get(reverse("reports:top") + "?dim=agents").context["rows"]
+    row = next(r for r in rows if r.label == "Ana Agent")
+    assert (row.orders, row.active_hours, row.revenue) == (5, 4, Decimal("60.0000"))
+    assert row.orders_per_hour == pytest.approx(1.25)
+    assert row.revenue_per_hour == Decimal("15")
