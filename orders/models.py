@@ -357,3 +357,6 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.from_status} -> {self.to_status}"
+
+
+from orders.fulfilment.models import *  # noqa: E402,F401,F403
