@@ -977,6 +977,7 @@ def catalogue_object_save(*, obj, acting_user, reason: str = ""):
             raise CatalogueInvalid({"__all__": [_("This conflicts with an existing record (%(detail)s).")
                                                 % {"detail": str(exc).splitlines()[0]}]}) from exc
         _after_save(obj)
+        obj.refresh_from_db()  # compare stored values: 12.50 typed over 12.5000 stored is no change
         changes = diff(before, snapshot(obj, _record_fields(obj)))
         if creating or changes:
             audit_record(actor=acting_user, action=AuditEntry.Action.CREATE if creating else AuditEntry.Action.UPDATE,

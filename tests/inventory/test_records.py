@@ -88,8 +88,11 @@ def test_product_and_variant_create_edit_with_audit_of_cost_and_price(role_clien
     response = client.post(reverse("inventory:variants_edit", args=[variant.pk]), edit)
     assert response.status_code == 302
     entry = AuditEntry.objects.filter(object_type="inventory.variant", action=AuditEntry.Action.UPDATE).get()
-    assert entry.changes == {"cost": ["12.5000", "13.00"], "base_price": ["39.9000", "44.90"]}
+    assert entry.changes == {"cost": ["12.5000", "13.0000"], "base_price": ["39.9000", "44.9000"]}
     assert entry.actor == client.user
+    # Saving the same values again (typed with fewer decimals) changes nothing and audits nothing.
+    client.post(reverse("inventory:variants_edit", args=[variant.pk]), {**edit, "cost": "13"})
+    assert AuditEntry.objects.filter(object_type="inventory.variant", action=AuditEntry.Action.UPDATE).count() == 1
     page = client.get(reverse("inventory:product_detail", args=[product.pk]))
     assert reverse("inventory:variants_edit", args=[variant.pk]).encode() in page.content
 
@@ -271,3 +274,15 @@ def test_reorder_rule_delete_is_audited(role_client):
     assert response.status_code == 302
     assert not ReorderRule.objects.exists()
     assert AuditEntry.objects.get(action=AuditEntry.Action.DELETE).object_type == "inventory.reorderrule"
+
+
+@pytest.mark.parametrize("n", [2, 15])
+def test_category_list_query_count_does_not_grow(role_client, django_assert_max_num_queries, n):
+    client = role_client("admin")
+    root = CategoryFactory(name="Root", path="Root")
+    for i in range(n):
+        CategoryFactory(name=f"Sub {i}", parent=root, path=f"Root / Sub {i}")
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("inventory:categories_list"), {"sort": "-products"}, HTTP_HX_REQUEST="true")
+    assert response.content.count(b"/edit/") == n + 1
+    assert b"<html" not in response.content
