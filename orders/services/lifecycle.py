@@ -264,16 +264,33 @@ def payment_adjust(*, order_id: int, acting_user=None) -> dict:
     """Brings the order's payments in line with its total (called by the outbox handler; idempotent).
 
     Cancelled order: authorizations voided, captured money refunded. Smaller total: the captured
-    excess refunded (an authorization is simply captured for less at shipment). Larger total: the
-    shortfall is recorded on the order for the agent, who takes an extra payment.
+    excess refunded (an authorization is simply captured for less at shipment). Larger total: an
+    uncaptured card authorization is re-authorized for the new total; otherwise the shortfall is
+    recorded on the order for the agent, who takes an extra payment from the payments panel.
     """
-    from payments.services import settle_to_amount
+    from payments.errors import PaymentError
+    from payments.models import Payment
+    from payments.services import payment_reauthorize, settle_to_amount
 
     order = Order.objects.get(pk=order_id)
     target = Decimal(0) if order.status == S.CANCELLED else order.total
     result = settle_to_amount(order_id=order.pk, amount=target, reason=f"order:{order.number or order.pk}",
                               acting_user=acting_user)
-    if result.get("voided") or result.get("refunded") or Decimal(result.get("shortfall") or 0) > 0:
+    shortfall = Decimal(result.get("shortfall") or 0)
+    if shortfall > 0:
+        card = (Payment.objects.filter(order=order, method__in=["card", "paypal"], status=Payment.Status.AUTHORIZED,
+                                       captured_amount=0).order_by("-pk").first())
+        if card is not None:
+            try:
+                new = payment_reauthorize(payment_id=card.pk, amount=card.amount + shortfall,
+                                          idempotency_key=f"reauth:{order.pk}:{card.pk}:{card.amount + shortfall}",
+                                          acting_user=acting_user)
+                result["reauthorized"] = [card.pk, new.pk]
+                result["shortfall"] = "0"
+            except PaymentError as exc:
+                result["reauthorize_failed"] = exc.message
+    if result.get("voided") or result.get("refunded") or result.get("reauthorized") or \
+            Decimal(result.get("shortfall") or 0) > 0:
         with transaction.atomic():
             order_event(order=order, kind=OrderEvent.Kind.PAYMENT, actor=acting_user,
                         reason=_("Payments adjusted to %(amount)s") % {"amount": target.quantize(Decimal("0.01"))},

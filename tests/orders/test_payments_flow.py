@@ -125,3 +125,23 @@ def test_two_agents_race_for_the_last_units_one_wins(make_user, world, make_draf
     assert sorted(results) == ["placed", "short"]
     assert sum(s.reserved for s in StockLevel.objects.filter(variant=shirt)) == 7
     assert Order.objects.filter(status=Order.Status.DRAFT).count() == 1
+
+
+def test_edit_raising_the_total_reauthorizes_the_card(make_user, world, make_draft):
+    from orders.services import order_edit
+
+    agent = make_user("agent")
+    draft = make_draft(agent)
+    draft_update(order_id=draft.pk, acting_user=agent, payment_method="card")
+    order = order_place(order_id=draft.pk, idempotency_key="card-edit", acting_user=agent, payment=card())
+    first = Payment.objects.get(order=order)
+    line = order.lines.get()
+    order_edit(order_id=order.pk, acting_user=agent, quantities={line.pk: 2}, reason="one more")
+    order.refresh_from_db()
+    message = OutboxMessage.objects.get(topic="orders.payment_adjust")
+    assert outbox_deliver_message(message_id=message.pk) == "done"
+    first.refresh_from_db()
+    assert first.status == Payment.Status.VOIDED
+    current = Payment.objects.get(order=order, status=Payment.Status.AUTHORIZED)
+    assert current.amount == order.total
+    assert order.events.filter(kind=OrderEvent.Kind.PAYMENT).count() == 1
