@@ -359,4 +359,5 @@ class OrderEvent(models.Model):
         return f"{self.order_id}: {self.from_status} -> {self.to_status}"
 
 
+from orders.channels.models import *  # noqa: E402,F401,F403
 from orders.fulfilment.models import *  # noqa: E402,F401,F403

@@ -1,0 +1,1 @@
+"""Sales channels: the intake API, file imports, availability feeds and status webhooks."""
