@@ -5,6 +5,8 @@ inside the iframe, turned into a token and never written to the database or a lo
 keep the number out of Django's error reports too.
 """
 
+import logging
+
 from django.conf import settings
 from django.core.cache import cache
 from django.http import JsonResponse
@@ -15,6 +17,8 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_POST
 
 from payments.gateway import GatewayError, get_gateway
+
+logger = logging.getLogger(__name__)
 
 
 @require_GET
@@ -56,5 +60,8 @@ def tokenize(request):
         token = get_gateway("sandbox").tokenize(number=number, exp_month=month, exp_year=year, cvc=cvc)
     except GatewayError as exc:
         return JsonResponse({"code": exc.code, "message": exc.message}, status=400)
+    except Exception as exc:  # noqa: BLE001 - never let Django's error page (local variables, POST) show the number
+        logger.error("Sandbox tokenize failed with %s", type(exc).__name__)  # not the message: it may hold data
+        return JsonResponse({"code": "processor_error", "message": "The processor failed; try again."}, status=500)
     return JsonResponse({"token": token.token, "brand": token.brand, "last4": token.last4,
                          "exp_month": token.exp_month, "exp_year": token.exp_year})

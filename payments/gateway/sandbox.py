@@ -27,6 +27,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
+from django.views.decorators.debug import sensitive_variables
 
 from payments.gateway.base import CardToken, GatewayError, GatewayResult, GatewayTimeout, PaymentGateway
 
@@ -52,6 +53,7 @@ STATE_TTL = 60 * 24 * 3600
 PREFIX = "sandbox-gw"
 
 
+@sensitive_variables("number", "char", "digit")
 def luhn_valid(number: str) -> bool:
     if not number.isdigit():
         return False
@@ -66,6 +68,7 @@ def luhn_valid(number: str) -> bool:
     return total % 10 == 0
 
 
+@sensitive_variables("number")
 def card_brand(number: str) -> str:
     if number.startswith(("636368", "438935", "504175", "451416", "636297", "5067", "4576", "4011")):
         return "elo"
@@ -93,6 +96,7 @@ class SandboxGateway(PaymentGateway):
             time.sleep(seconds)
 
     # -- cards -------------------------------------------------------------------------------
+    @sensitive_variables("number", "digits", "cvc")
     def tokenize(self, *, number: str, exp_month: int, exp_year: int, cvc: str) -> CardToken:
         digits = "".join(ch for ch in number if ch.isdigit())
         if not 13 <= len(digits) <= 19 or not luhn_valid(digits):

@@ -85,3 +85,26 @@ def test_card_orders_leave_no_card_number_in_database_or_logs(role_client, make_
     assert card_numbers_in(dump) == []
     assert card_numbers_in(caplog.text) == []
     assert card_numbers_in(sql) == []
+
+
+@pytest.mark.django_db
+def test_a_crash_while_tokenizing_shows_no_card_number_on_the_error_page_or_in_the_log(client, settings, caplog,
+                                                                                         monkeypatch):
+    from payments.gateway import sandbox
+
+    def broken(number):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(sandbox, "TEST_CARDS", {})  # any lookup after the brand is fine
+    monkeypatch.setattr(sandbox, "card_brand", sandbox.sensitive_variables("number")(broken))
+    settings.DEBUG = True  # the technical error page shows local variables and POST data
+    client.raise_request_exception = False
+    caplog.set_level(logging.DEBUG)
+    response = client.post(reverse("payments:sandbox_tokenize"),
+                           {"number": "4111 1111 1111 1111", "expiry": "12/30", "cvc": "123"})
+    assert response.status_code == 500
+    assert response.json() == {"code": "processor_error", "message": "The processor failed; try again."}
+    page = response.content.decode()
+    assert card_numbers_in(page) == [] and "4111" not in page.replace("4111111111111112", "")
+    assert card_numbers_in(caplog.text) == [] and "Sandbox tokenize failed with ZeroDivisionError" in caplog.text
+
