@@ -1,0 +1,50 @@
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from payments.errors import SettlementFileError
+from payments.ledger import trial_balance, verify_journal
+from payments.models import SettlementBatch
+from payments.reconciliation import settlement_import, unsettled_transactions
+from payments.services import payment_authorize, payment_capture, payment_refund
+from tests.payments.factories import make_order
+
+pytestmark = pytest.mark.django_db(transaction=True)
+D = Decimal
+
+
+def test_captures_and_refunds_are_matched_and_the_deposit_posted(card_token):
+    order = make_order("100.00")
+    payment = payment_authorize(order_id=order.pk, method="card", amount=D("100"), currency="BRL",
+                                token=card_token(), idempotency_key="rc1", acting_user=None)
+    capture = payment_capture(payment_id=payment.pk, amount=D("100"), reference="shipment:1", acting_user=None)
+    refund = payment_refund(payment_id=payment.pk, amount=D("30"), reason="return", reference="return:1",
+                            acting_user=None)
+    assert [t.pk for t in unsettled_transactions()] == [capture.pk, refund.pk]
+    day = timezone.localdate().isoformat()
+    content = ("date,type,reference,amount,fee,currency\r\n"
+               f"{day},capture,{capture.gateway_reference},100.00,3.00,BRL\r\n"
+               f"{day},refund,{refund.gateway_reference},30.00,0.00,BRL\r\n").encode("utf-8-sig")
+    batch = settlement_import(file_name="day.csv", content=content, acting_user=None)
+    assert list(batch.lines.values_list("match", flat=True)) == ["matched", "matched"]
+    assert list(unsettled_transactions()) == []
+    balances = {r["account"].code: r["balance"] for r in trial_balance()}
+    assert balances == {"1000": D("67"), "1010": D("0"), "2000": D("-70"), "5100": D("3")}
+    again = settlement_import(file_name="day.csv", content=content, acting_user=None)
+    assert list(again.lines.values_list("match", flat=True)) == ["unmatched", "unmatched"]  # settled once only
+    assert again.journal_entry is None
+    assert verify_journal() == []
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"when,what\n1,2\n", "Missing column(s): date, type, reference, amount, fee, currency."),
+    (b"date,type,reference,amount,fee,currency\n", "the file has no rows"),
+    (b"date,type,reference,amount,fee,currency\n2026-01-01,chargeback,x,1,0,BRL\n", "row 2: type must be"),
+    (b"\xff\xfe", "The file is not UTF-8 text."),
+])
+def test_bad_files_are_refused_whole(content, message):
+    with pytest.raises(SettlementFileError) as caught:
+        settlement_import(file_name="bad.csv", content=content, acting_user=None)
+    assert message in caught.value.message
+    assert SettlementBatch.objects.count() == 0
