@@ -363,6 +363,8 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
             raise PlacementInProgress()
         if payment.method:
             order.payment_method = payment.method
+        else:
+            payment = PaymentRequest(method=order.payment_method)
         lines = lock_lines(order)
         _check_complete(order, lines)
         held = order.stock_held_until and order.stock_held_until > timezone.now()
