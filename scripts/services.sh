@@ -49,7 +49,7 @@ pg_start() {
         as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start \
             -o "-c listen_addresses='' -k $PG_DIR -c max_connections=300 -c shared_buffers=256MB \
                 -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-                -c max_locks_per_transaction=256" >/dev/null
+                -c max_locks_per_transaction=256 -c jit=off" >/dev/null
         echo "PostgreSQL: started in $PG_DIR"
     fi
     for db in oms; do
