@@ -333,7 +333,8 @@ def reserve_lines(order: Order, lines: list[OrderLine], *, actor, allow_backorde
 
     if not lines:
         return []
-    plan, shortages = source_first_available(order, lines)
+    from orders.fulfilment.services import backorder_date_for, source_lines  # sourcing by the channel's strategy
+    plan, shortages = source_lines(order, lines, actor=actor)
     backordered: list[OrderLine] = []
     if shortages:
         if not allow_backorder:
@@ -360,7 +361,7 @@ def reserve_lines(order: Order, lines: list[OrderLine], *, actor, allow_backorde
         backorder = timezone.localdate() + timedelta(days=DEFAULT_BACKORDER_DAYS)
         for line in backordered:
             line.location_id = None
-            line.backorder_date = backorder
+            line.backorder_date = backorder_date_for(line) or backorder  # incoming POs/transfers first
         _line_transition(backordered, to=L.BACKORDERED, fields=["location", "backorder_date"])
     return backordered
 

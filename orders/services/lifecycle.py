@@ -188,6 +188,8 @@ def _hold_if_rules_now_fail(order: Order, lines: list[OrderLine], *, actor) -> N
 
 def _cancel_open_shipment_requests(order: Order) -> None:
     """Seam for the fulfilment issue: cancels open pick/ship requests of an edited order (none exist yet)."""
+    from orders.fulfilment.services import shipments_cancel_open  # edited: re-sourced, open shipments cancelled
+    shipments_cancel_open(order)
 
 
 # --- holds and approvals ------------------------------------------------------------------------
