@@ -7,6 +7,7 @@ moves an order through the rest of its life by hand; ``approve_orders`` decides 
 from django.utils.translation import gettext_lazy as _
 
 from oms.access import PUBLIC, NavItem
+from orders.channels import access as channels_access
 
 RULES: dict[str, str] = {
     "orders:order_list": "view_orders",
@@ -45,3 +46,6 @@ NAV = [
     NavItem(_("Approvals"), "orders:approval_list", "approve_orders", section=_("Orders")),
     NavItem(_("Customers"), "orders:customer_list", "take_orders", section=_("Orders")),
 ]
+
+RULES |= channels_access.RULES
+NAV += channels_access.NAV

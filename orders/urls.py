@@ -1,6 +1,7 @@
 from django.urls import path
 
 from orders import phone_views, views
+from orders.channels import urls as channels_urls
 
 app_name = "orders"
 
@@ -33,4 +34,5 @@ urlpatterns = [
     path("phone/<int:pk>/discard/", phone_views.discard, name="phone_discard"),
     path("phone/<int:pk>/place/", phone_views.place, name="phone_place"),
     path("track/<str:token>/", views.tracking, name="tracking"),
+    *channels_urls.urlpatterns,
 ]

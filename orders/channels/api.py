@@ -1,0 +1,198 @@
+"""The channel intake REST API (django-ninja), mounted at ``/api/v1/``.
+
+Each request authenticates with a channel's API key (``Authorization: Bearer oms_<prefix>.<secret>``);
+the auth class also enforces the body size limit, the per-key rate limit and the optional HMAC
+signature (``X-Signature: sha256=<hex of HMAC-SHA256(body)>``). Errors are ``{code, message, field}``.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Query, Router, Schema, Status
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+
+from orders.channels import selectors, services
+from orders.channels.errors import ChannelError, MalformedJson, PayloadTooLarge, Unauthorized
+from orders.channels.schemas import ChannelOrderIn, error_field
+from orders.models import Order
+
+
+def max_body_bytes() -> int:
+    return int(getattr(settings, "CHANNELS_API_MAX_BODY_BYTES", 256 * 1024))
+
+
+class ChannelKeyAuth(HttpBearer):
+    """API key -> the channel's ``ApiKey``; also body size, rate limit and signature, before any parsing."""
+
+    def __call__(self, request: HttpRequest):
+        header = request.headers.get("Authorization", "")
+        if not header.lower().startswith("bearer "):
+            raise Unauthorized()
+        return self.authenticate(request, header[7:].strip())
+
+    def authenticate(self, request, token):
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > max_body_bytes():
+            raise PayloadTooLarge(_("The body is larger than %(n)s bytes.") % {"n": max_body_bytes()})
+        key = services.api_key_authenticate(token)
+        integration = services.integration_for(key.channel)
+        services.rate_limit_hit(key=key, limit=integration.rate_limit_per_minute)
+        if request.method in ("POST", "PUT", "PATCH"):
+            body = request.body
+            if len(body) > max_body_bytes():
+                raise PayloadTooLarge(_("The body is larger than %(n)s bytes.") % {"n": max_body_bytes()})
+            services.signature_check(key=key, body=body, header=request.headers.get("X-Signature", ""),
+                                     required=integration.require_signature)
+        request.channel_key = key
+        return key
+
+
+api = NinjaAPI(
+    # Mounted inside the ``orders`` URL namespace.
+    title="OMS channel API", version="1", urls_namespace="orders:channels_api", auth=ChannelKeyAuth(),
+    description="Order intake, order status, cancellation and availability for sales channels.",
+    openapi_url="/openapi.json", docs_url="/docs",
+)
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    field: str = ""
+
+
+def _error(request, status: int, code: str, message: str, field: str = ""):
+    return api.create_response(request, {"code": code, "message": str(message), "field": field}, status=status)
+
+
+@api.exception_handler(ChannelError)
+def _channel_error(request, exc: ChannelError):
+    return _error(request, exc.status, exc.code, exc.message, exc.field)
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request, exc):
+    return _error(request, 401, Unauthorized.code, str(Unauthorized.default_message))
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request, exc: NinjaValidationError):
+    first = exc.errors[0] if exc.errors else {}
+    if first.get("type") in ("json_invalid", "json_type") or "JSON" in str(first.get("msg", "")):
+        return _error(request, 400, MalformedJson.code, MalformedJson.default_message)
+    field = error_field(tuple(first.get("loc", ())))
+    return _error(request, 422, "invalid", f"{field}: {first.get('msg', '')}" if field else first.get("msg", ""),
+                  field)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    code = "malformed_json" if exc.status_code == 400 else "error"
+    return _error(request, exc.status_code, code, str(exc))
+
+
+class LineOut(Schema):
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    line_total: Decimal
+    status: str
+
+
+class OrderOut(Schema):
+    number: str
+    external_id: str
+    status: str
+    currency: str
+    customer: dict
+    lines: list[LineOut]
+    subtotal: Decimal
+    discount_total: Decimal
+    shipping_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+    placed_at: str | None
+    tracking_url: str
+
+
+def order_body(order: Order) -> dict:
+    from django.urls import reverse
+
+    customer = order.customer
+    return {
+        "number": order.number, "external_id": order.external_ref, "status": order.status,
+        "currency": order.currency,
+        "customer": {"id": customer.pk, "name": customer.name, "email": customer.email} if customer else {},
+        "lines": [{"sku": line.sku, "name": line.name, "quantity": line.quantity,
+                   "unit_price": str(line.unit_price), "line_total": str(line.line_total), "status": line.status}
+                  for line in order.lines.all()],
+        "subtotal": str(order.subtotal), "discount_total": str(order.discount_total),
+        "shipping_total": str(order.shipping_total), "tax_total": str(order.tax_total), "total": str(order.total),
+        "placed_at": order.placed_at.isoformat() if order.placed_at else None,
+        "tracking_url": reverse("orders:tracking", kwargs={"token": order.tracking_token}),
+    }
+
+
+router = Router(tags=["orders"])
+
+
+@router.post("/orders", response={200: OrderOut, 201: OrderOut, 400: ErrorOut, 401: ErrorOut, 409: ErrorOut,
+                                   413: ErrorOut, 422: ErrorOut, 429: ErrorOut}, url_name="order_create")
+def order_create(request, payload: ChannelOrderIn):
+    """Creates (places) a channel order. Idempotent by ``Idempotency-Key`` and by (channel, ``external_id``)."""
+    key = request.auth
+    channel_id = key.channel_id
+
+    def run():
+        order, created = services.channel_order_create(channel_id=channel_id, data=payload, acting_user=None)
+        return (201 if created else 200), order_body(Order.objects.get(pk=order.pk))
+
+    idem = request.headers.get("Idempotency-Key", "").strip()[:120]
+    if idem:
+        status, body, _replayed = services.idempotent_call(
+            channel_id=channel_id, key=idem, body_hash=services.request_hash(payload.model_dump(mode="json")), run=run)
+    else:
+        status, body = run()
+    return Status(status, body)
+
+
+@router.get("/orders/{number}", response={200: OrderOut, 401: ErrorOut, 404: ErrorOut}, url_name="order_detail")
+def order_detail(request, number: str):
+    order = services.channel_order_get(channel_id=request.auth.channel_id, number=number)
+    return Status(200, order_body(order))
+
+
+class CancelIn(Schema):
+    reason: str = ""
+
+
+@router.post("/orders/{number}/cancel", response={200: OrderOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+             url_name="order_cancel")
+def order_cancel(request, number: str, payload: CancelIn | None = None):
+    order = services.channel_order_cancel(channel_id=request.auth.channel_id, number=number,
+                                          reason=payload.reason if payload else "", acting_user=None)
+    return Status(200, order_body(Order.objects.get(pk=order.pk)))
+
+
+class AvailabilityOut(Schema):
+    sku: str
+    locations: dict[str, int]
+    total: int
+    buffer: int
+    available_to_sell: int
+
+
+@router.get("/availability", response={200: list[AvailabilityOut], 401: ErrorOut, 422: ErrorOut},
+            url_name="availability", tags=["availability"])
+def availability(request, sku: list[str] = Query(..., max_length=200)):  # noqa: B008 - ninja's parameter style
+    """Available-to-sell per SKU (per location and total) with this channel's safety buffer applied."""
+    channel = request.auth.channel
+    return Status(200, selectors.channel_availability(channel=channel, skus=sku))
+
+
+api.add_router("/", router)

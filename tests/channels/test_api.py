@@ -1,0 +1,184 @@
+import json
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from orders.channels.models import ChannelOrder, IdempotencyRecord
+from orders.channels.services import api_key_revoke, signature_for
+from orders.models import Customer, Order
+from tests.channels.conftest import order_payload
+
+
+def test_post_order_places_it_with_channel_prices_and_customer(api, shop):
+    response = api.post("/orders", order_payload())
+    assert response.status_code == 201, response.content
+    body = response.json()
+    order = Order.objects.get(number=body["number"])
+    assert order.channel == shop["channel"]
+    assert order.external_ref == "1001"
+    assert order.status in (Order.Status.CONFIRMED, Order.Status.ON_HOLD)
+    assert [(line.sku, line.quantity, line.unit_price) for line in order.lines.order_by("position")] == [
+        ("TSHIRT-BLK-M", 2, Decimal("90.0000")), ("MUG-WHT", 1, Decimal("45.5000"))]
+    assert order.customer.email == "ana@example.com"
+    assert order.shipping_address["city"] == "São Paulo"
+    assert order.payment_method == "bank_transfer"
+    link = ChannelOrder.objects.get(order=order)
+    assert link.declared_total == Decimal("227.50")
+    assert link.payments == [{"method": "credit_card", "amount": "227.50", "reference": "ch_1"}]
+    assert body["lines"][0]["sku"] == "TSHIRT-BLK-M"
+
+
+def test_same_external_id_returns_the_first_order(api):
+    first = api.post("/orders", order_payload())
+    second = api.post("/orders", order_payload())
+    assert first.status_code == 201
+    assert second.status_code == 200
+    assert second.json()["number"] == first.json()["number"]
+    assert Order.objects.filter(external_ref="1001").count() == 1
+    assert Customer.objects.filter(email="ana@example.com").count() == 1
+
+
+def test_idempotency_key_replays_and_refuses_a_different_body(api):
+    first = api.post("/orders", order_payload(), HTTP_IDEMPOTENCY_KEY="k-1")
+    again = api.post("/orders", order_payload(), HTTP_IDEMPOTENCY_KEY="k-1")
+    other = api.post("/orders", order_payload("1002"), HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == 201
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert other.status_code == 409
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert Order.objects.exclude(number="").count() == 1
+    assert IdempotencyRecord.objects.count() == 1
+
+
+@pytest.mark.parametrize(("body", "status", "code", "field"), [
+    (order_payload(lines=[{"sku": "NOPE", "quantity": 1, "unit_price": "1.00"}], total=None), 422, "unknown_sku",
+     "lines.0.sku"),
+    (order_payload(total="999.00"), 422, "bad_totals", "total"),
+    (order_payload(lines=[{"sku": "MUG-WHT", "quantity": "two", "unit_price": "1.00"}]), 422, "invalid",
+     "lines.0.quantity"),
+    (order_payload(lines=[]), 422, "invalid", "lines"),
+    ({**order_payload(), "surprise": 1}, 422, "invalid", "surprise"),
+])
+def test_bad_orders_are_refused_with_a_clear_error_and_nothing_created(api, body, status, code, field):
+    response = api.post("/orders", body)
+    assert response.status_code == status, response.content
+    assert response.json()["code"] == code
+    assert response.json()["field"] == field
+    assert Order.objects.count() == 0
+    assert Customer.objects.count() == 0
+
+
+def test_malformed_json_and_huge_payloads(api, settings):
+    broken = api.post("/orders", None, raw=b'{"external_id": "1",')
+    assert broken.status_code == 400
+    assert broken.json()["code"] == "malformed_json"
+    settings.CHANNELS_API_MAX_BODY_BYTES = 1000
+    huge = api.post("/orders", order_payload(notes="x" * 1500))
+    assert huge.status_code == 413
+    assert huge.json()["code"] == "payload_too_large"
+    assert Order.objects.count() == 0
+
+
+def test_missing_wrong_or_revoked_key_is_401(client, api, shop):
+    assert client.post("/api/v1/orders", data="{}", content_type="application/json").status_code == 401
+    wrong = client.get("/api/v1/orders/X", HTTP_AUTHORIZATION="Bearer oms_abc.def")
+    assert wrong.status_code == 401
+    assert wrong.json()["code"] == "unauthorized"
+    api_key_revoke(key_id=shop["key"].pk, acting_user=None)
+    assert api.get("/orders/X").status_code == 401
+
+
+def test_rate_limit_per_key(api, shop):
+    from django.core.cache import cache
+
+    from orders.channels.services import integration_update
+
+    cache.clear()
+    integration_update(channel_id=shop["channel"].pk, acting_user=None, rate_limit_per_minute=3)
+    codes = [api.get("/orders/none").status_code for _ in range(5)]
+    assert codes == [404, 404, 404, 429, 429]
+    cache.clear()
+
+
+def test_signed_requests(api, shop):
+    from orders.channels.services import api_key_create, integration_update
+
+    integration_update(channel_id=shop["channel"].pk, acting_user=None, require_signature=True)
+    unsigned = api.post("/orders", order_payload())
+    assert unsigned.status_code == 401
+    key, raw = api_key_create(channel_id=shop["channel"].pk, name="signed", acting_user=None, with_signature=True)
+    body = json.dumps(order_payload()).encode()
+    bad = api.post("/orders", None, raw=body, HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_X_SIGNATURE="sha256=00")
+    assert bad.status_code == 401
+    assert bad.json()["code"] == "bad_signature"
+    good = api.post("/orders", None, raw=body, HTTP_AUTHORIZATION=f"Bearer {raw}",
+                    HTTP_X_SIGNATURE=signature_for(key.hmac_secret, body))
+    assert good.status_code == 201
+    assert Order.objects.exclude(number="").count() == 1
+
+
+def test_get_and_cancel(api, shop):
+    number = api.post("/orders", order_payload()).json()["number"]
+    got = api.get(f"/orders/{number}")
+    assert got.status_code == 200
+    assert got.json()["external_id"] == "1001"
+    cancelled = api.post(f"/orders/{number}/cancel", {"reason": "Customer gave up"})
+    assert cancelled.status_code == 200, cancelled.content
+    assert cancelled.json()["status"] == "cancelled"
+    assert Order.objects.get(number=number).status == Order.Status.CANCELLED
+    assert api.get("/orders/WS-999999").status_code == 404
+
+
+def test_availability_with_channel_buffer(api, shop):
+    from orders.channels.services import integration_update, sku_mapping_add
+
+    integration_update(channel_id=shop["channel"].pk, acting_user=None, stock_buffer=3)
+    sku_mapping_add(channel_id=shop["channel"].pk, channel_sku="AMZ-MUG", variant_id=shop["variants"][1].pk,
+                    acting_user=None)
+    response = api.get("/availability?sku=TSHIRT-BLK-M&sku=AMZ-MUG")
+    assert response.status_code == 200
+    assert response.json() == [
+        {"sku": "TSHIRT-BLK-M", "locations": {"DC1": 10}, "total": 10, "buffer": 3, "available_to_sell": 7},
+        {"sku": "AMZ-MUG", "locations": {"DC1": 10}, "total": 10, "buffer": 3, "available_to_sell": 7},
+    ]
+    assert api.get("/availability?sku=NOPE").json()["code"] == "unknown_sku"
+
+
+def test_openapi_document(client, shop):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert "/api/v1/orders" in response.json()["paths"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_identical_concurrent_posts_make_one_order(shop):
+    from django.test import Client
+
+    body = json.dumps(order_payload("RACE-1"))
+    results = []
+    barrier = threading.Barrier(20)
+
+    def post(index):
+        try:
+            barrier.wait()
+            response = Client().post("/api/v1/orders", data=body, content_type="application/json",
+                                     HTTP_AUTHORIZATION=f"Bearer {shop['raw']}",
+                                     HTTP_IDEMPOTENCY_KEY="race" if index % 2 else "")
+            results.append((response.status_code, response.json().get("number")))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Order.objects.filter(external_ref="RACE-1").count() == 1
+    number = Order.objects.get(external_ref="RACE-1").number
+    assert sorted(code for code, _n in results).count(201) >= 1
+    assert all(code in (200, 201) for code, _n in results)
+    assert {n for _c, n in results} == {number}
+    assert Customer.objects.filter(email="ana@example.com").count() == 1
