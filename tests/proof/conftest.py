@@ -13,6 +13,12 @@ from tests.marketing.factories import ShippingRateFactory, TaxRateFactory
 from tests.orders.factories import AddressFactory, ChannelFactory
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Users are made per test; the production PBKDF2 cost is not what these tests measure."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def network(db):
     locations = [LocationFactory(code=f"P{i}", name=f"Proof {i}", kind="dc", can_ship=True) for i in range(3)]
