@@ -1,0 +1,262 @@
+"""Sourcing at placement, the ship flow and the return flow with stock, ledgers and money checked."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.utils import translation
+
+from inventory.models import StockLevel, StockMovement
+from orders.fulfilment import services as ful
+from orders.fulfilment.errors import AlreadyPacked, CarrierFileError, InvalidReturn, WrongItemScanned
+from orders.fulfilment.models import AllocationRule, AtRiskFlag, Return, Shipment, SourcingDecision
+from orders.models import Order, OrderLine
+from orders.services import order_edit
+from payments.models import Payment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
+
+
+def level(variant, location):
+    lv = StockLevel.objects.get(variant=variant, location=location)
+    return lv.on_hand, lv.reserved
+
+
+def ship_all(order, user):
+    for shipment in Shipment.objects.filter(order=order).exclude(status="cancelled").order_by("pk"):
+        for sl in shipment.lines.select_related("order_line"):
+            for _unit in range(sl.quantity):
+                ful.shipment_scan(shipment_id=shipment.pk, code=sl.order_line.sku, acting_user=user)
+        ful.shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number=f"BR{shipment.pk}X",
+                          cost=Decimal("12.50"), acting_user=user)
+
+
+def test_placement_sources_to_the_nearest_store_and_records_why(make_user, net, place_order):
+    agent = make_user("agent")
+    order = place_order(agent, [(net["shirt"], 2), (net["mug"], 1)])
+    assert order.status == Order.Status.CONFIRMED
+    assert set(order.lines.values_list("location_id", flat=True)) == {net["store"].pk}
+    assert level(net["shirt"], net["store"]) == (3, 2)
+    assert level(net["shirt"], net["dc"]) == (20, 0)
+    decision = SourcingDecision.objects.filter(order=order).first()
+    assert decision.strategy == "nearest"
+    assert decision.reason.startswith("Store Pinheiros: 0.") and "cheaper than DC Cajamar" in decision.reason
+    assert decision.alternatives[0]["shipments"][0]["location"] == "DC Cajamar"
+
+
+def test_split_when_no_location_has_everything_each_line_from_one_location(make_user, net, place_order, stock):
+    from tests.inventory.factories import VariantFactory
+
+    cap = VariantFactory(base_price=Decimal("30.00"))
+    stock(cap, net["store"], 2)  # only the store has caps; only the DC has 5 shirts
+    order = place_order(make_user("agent"), [(net["shirt"], 5), (cap, 1)])
+    locations = dict(order.lines.values_list("variant_id", "location_id"))
+    assert locations == {net["shirt"].pk: net["dc"].pk, cap.pk: net["store"].pk}
+    assert order.sourcing_decisions.first().reason.startswith("2 shipments (")
+    shipments = ful.order_allocate(order_id=order.pk, acting_user=make_user("warehouse"))
+    assert sorted(s.location_id for s in shipments) == sorted([net["dc"].pk, net["store"].pk])
+
+
+def test_allocation_rule_keeps_the_last_units_for_b2b(make_user, net, place_order):
+    AllocationRule.objects.create(name="Keep 3 shirts for B2B", variant=net["shirt"], location=net["store"],
+                                  reserve_units=3, for_customer_group="b2b")
+    order = place_order(make_user("agent"), [(net["shirt"], 1)])
+    assert order.lines.get().location_id == net["dc"].pk
+
+
+def test_full_ship_and_return_flow_with_stock_ledger_and_money(make_user, net, place_order):
+    agent, picker, manager = make_user("agent"), make_user("warehouse"), make_user("manager")
+    order = place_order(agent, [(net["shirt"], 2), (net["mug"], 1)])
+    payment = Payment.objects.get(order=order)
+    assert (payment.method, payment.status) == ("invoice", Payment.Status.AUTHORIZED)
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=picker)
+    order.refresh_from_db()
+    assert order.status == Order.Status.ALLOCATED
+    with pytest.raises(WrongItemScanned):
+        ful.shipment_scan(shipment_id=shipment.pk, code="NOPE", acting_user=picker)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].barcode, acting_user=picker)
+    with pytest.raises(AlreadyPacked):
+        ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=picker)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["shirt"].sku, acting_user=picker)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["shirt"].sku, acting_user=picker)
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.PACKED
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="Correios", service="sedex", tracking_number="BR123",
+                      cost=Decimal("12.50"), acting_user=picker)
+    order.refresh_from_db()
+    shipment.refresh_from_db()
+    payment.refresh_from_db()
+    assert order.status == Order.Status.SHIPPED
+    assert level(net["shirt"], net["store"]) == (1, 0)
+    assert level(net["mug"], net["store"]) == (2, 0)
+    assert StockMovement.objects.filter(reference=f"shipment:{shipment.pk}").count() == 2
+    assert payment.captured_amount == order.total == shipment.captured_amount
+    assert order.total == Decimal("265.00")  # 2 x 100 + 50 + 15 shipping
+    assert set(order.lines.values_list("status", flat=True)) == {OrderLine.Status.SHIPPED}
+
+    ful.carrier_update_csv(content="tracking_number,status,reason\nBR123,delivered,\n", acting_user=picker)
+    order.refresh_from_db()
+    assert order.status == Order.Status.DELIVERED
+    assert order.milestones.delivered_at is not None
+
+    shirt_line = order.lines.get(variant=net["shirt"])
+    with pytest.raises(InvalidReturn):
+        ful.return_request(order_id=order.pk, lines=[(shirt_line.pk, 3, "size")], acting_user=agent)
+    rma = ful.return_request(order_id=order.pk, lines=[(shirt_line.pk, 2, "size")], acting_user=agent)
+    ful.return_approve(return_id=rma.pk, acting_user=manager)
+    ful.return_receive(return_id=rma.pk, location_id=net["dc"].pk, acting_user=picker)
+    [rl] = rma.lines.all()
+    ful.return_inspect(return_id=rma.pk, conditions={rl.pk: "resell"}, acting_user=picker)
+    assert level(net["shirt"], net["dc"]) == (22, 0)
+    ful.return_refund(return_id=rma.pk, acting_user=manager)
+    rma.refresh_from_db()
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert rma.status == Return.Status.REFUNDED
+    assert rma.refund_amount == payment.refunded_amount == Decimal("200.00")
+    assert order.status == Order.Status.PARTIALLY_RETURNED
+    # A second refund call does nothing more.
+    with pytest.raises(InvalidReturn):
+        ful.return_refund(return_id=rma.pk, acting_user=manager)
+    payment.refresh_from_db()
+    assert payment.refunded_amount == Decimal("200.00")
+    call_command("verify_ledgers")  # exits on any stock or journal drift
+
+
+def test_damaged_return_is_written_off_and_refunded_as_store_credit(make_user, net, place_order):
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)])
+    ful.order_allocate(order_id=order.pk, acting_user=user)
+    ship_all(order, user)
+    line = order.lines.get()
+    rma = ful.return_request(order_id=order.pk, lines=[(line.pk, 1, "damaged")], acting_user=user)
+    ful.return_approve(return_id=rma.pk, acting_user=user)
+    ful.return_receive(return_id=rma.pk, location_id=net["store"].pk, acting_user=user)
+    before = level(net["mug"], net["store"])
+    ful.return_inspect(return_id=rma.pk, conditions={rma.lines.get().pk: "damaged"}, acting_user=user)
+    assert level(net["mug"], net["store"]) == before
+    ful.return_refund(return_id=rma.pk, method="store_credit", acting_user=user)
+    rma.refresh_from_db()
+    assert (rma.status, rma.refund_method, rma.refund_amount) == ("refunded", "store_credit", Decimal("50.00"))
+    call_command("verify_ledgers")
+
+
+def test_edit_during_fulfilment_cancels_open_shipments_and_sources_again(make_user, net, place_order):
+    user = make_user("admin")
+    order = place_order(user, [(net["shirt"], 1)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    line = order.lines.get()
+    order_edit(order_id=order.pk, acting_user=user, quantities={line.pk: 5}, reason="customer wants more")
+    shipment.refresh_from_db()
+    order.refresh_from_db()
+    assert shipment.status == Shipment.Status.CANCELLED
+    assert order.status == Order.Status.CONFIRMED
+    assert order.lines.get().location_id == net["dc"].pk
+    assert level(net["shirt"], net["store"]) == (3, 0)
+    assert level(net["shirt"], net["dc"]) == (20, 5)
+    assert SourcingDecision.objects.filter(order=order, trigger="edit").count() == 1
+
+
+def test_failed_delivery_then_retry_and_bad_carrier_file_changes_nothing(make_user, net, place_order):
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)])
+    ful.order_allocate(order_id=order.pk, acting_user=user)
+    ship_all(order, user)
+    shipment = order.shipments.get()
+    bad = f"tracking_number,status,reason\n{shipment.tracking_number},failed,\nNOPE,delivered,\n"
+    with pytest.raises(CarrierFileError) as exc:
+        ful.carrier_update_csv(content=bad, acting_user=user)
+    assert [row for row, _msg in exc.value.rows] == [2, 3]
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.SHIPPED
+    ful.carrier_update_csv(content=f"tracking_number,status,reason\n{shipment.tracking_number},failed,nobody home\n",
+                           acting_user=user)
+    order.refresh_from_db()
+    shipment.refresh_from_db()
+    assert (order.status, shipment.status, shipment.attempts) == ("delivery_failed", "failed_delivery", 1)
+    ful.shipment_retry(shipment_id=shipment.pk, acting_user=user)
+    ful.shipment_deliver(shipment_id=shipment.pk, acting_user=user)
+    order.refresh_from_db()
+    assert order.status == Order.Status.DELIVERED
+
+
+def test_store_pickup_ready_collected_and_expiry_back_to_stock(make_user, net, place_order):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from oms.models import OutboxMessage
+
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)], delivery_method="pickup", pickup_location_id=net["store"].pk)
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    assert shipment.kind == Shipment.Kind.PICKUP
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
+    ful.pickup_ready(shipment_id=shipment.pk, acting_user=user)
+    assert OutboxMessage.objects.filter(topic="oms.email", payload__subject__icontains="ready for pick-up").exists()
+    ful.pickup_confirm(shipment_id=shipment.pk, acting_user=user)
+    order.refresh_from_db()
+    assert order.status == Order.Status.DELIVERED
+    assert level(net["mug"], net["store"]) == (2, 0)
+
+    second = place_order(user, [(net["shirt"], 1)], delivery_method="pickup", pickup_location_id=net["store"].pk)
+    [shipment] = ful.order_allocate(order_id=second.pk, acting_user=user)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["shirt"].sku, acting_user=user)
+    ful.pickup_ready(shipment_id=shipment.pk, acting_user=user)
+    assert level(net["shirt"], net["store"]) == (3, 1)
+    assert ful.expire_pickups(now=timezone.now() + timedelta(days=10)) == 1
+    second.refresh_from_db()
+    assert second.status == Order.Status.CANCELLED
+    assert level(net["shirt"], net["store"]) == (3, 0)
+
+
+def test_at_risk_scan_flags_and_clears(make_user, net, place_order):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)])
+    later = timezone.now() + timedelta(days=2)
+    assert ful.at_risk_scan(now=later) == {"raised": 1, "cleared": 0}
+    flag = AtRiskFlag.objects.get(order=order)
+    assert flag.reason == AtRiskFlag.Reason.NOT_ALLOCATED
+    assert ful.at_risk_scan(now=later) == {"raised": 0, "cleared": 0}
+    ful.order_allocate(order_id=order.pk, acting_user=user)
+    flag.refresh_from_db()
+    assert flag.cleared_at is not None
+
+
+def test_available_to_promise_counts_incoming_purchase_orders(make_user, net):
+    from datetime import date
+
+    from inventory.services import po_create, po_send
+    from tests.inventory.factories import SupplierFactory
+
+    user = make_user("admin")
+    po = po_create(supplier_id=SupplierFactory().pk, location_id=net["dc"].pk,
+                   lines=[(net["mug"].pk, 30, Decimal("5.00"))], acting_user=user)
+    po.expected_on = date(2030, 1, 15)
+    po.save(update_fields=["expected_on"])
+    po_send(po_id=po.pk, acting_user=user)
+    promise = ful.available_to_promise(variant_ids=[net["mug"].pk])[net["mug"].pk]
+    assert promise.total == 23
+    assert promise.by_location == {net["dc"].pk: 20, net["store"].pk: 3}
+    assert promise.date_for(40) == date(2030, 1, 15)
+    assert promise.date_for(60) is None
+
+
+def test_simulation_writes_nothing(make_user, net, place_order):
+    user = make_user("admin")
+    place_order(user, [(net["shirt"], 1)])
+    before = (SourcingDecision.objects.count(), StockMovement.objects.count())
+    result = ful.simulate(days=7, strategy="lowest_cost", switched_off=[net["store"].pk])
+    assert result["count"] == 1
+    assert result["rows"][0].simulated.shipments[0].location_name == "DC Cajamar"
+    assert (SourcingDecision.objects.count(), StockMovement.objects.count()) == before
