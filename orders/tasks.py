@@ -32,3 +32,5 @@ def channel_status_handler(message) -> None:
 
 
 register_beat("orders-release-expired-holds", "orders.release_expired_holds", 60.0)
+from orders.channels import tasks as channels_tasks  # noqa: E402,F401
+from orders.fulfilment import tasks as fulfilment_tasks  # noqa: E402,F401

@@ -1,0 +1,142 @@
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from orders.channels.errors import ImportFileError
+from orders.channels.imports import (
+    ImportInterrupted,
+    error_report_csv,
+    import_job_create,
+    import_job_run,
+    import_row_retry,
+)
+from orders.channels.models import ImportJob, ImportRow, StatusMapping
+from orders.channels.services import sku_mapping_add, status_mapping_add
+from orders.models import Order
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+def run_file(shop, fmt, name, user=None, **kwargs):
+    job = import_job_create(channel_id=shop["channel"].pk, fmt=fmt, content=(SAMPLES / name).read_bytes(),
+                            file_name=name, acting_user=user)
+    return import_job_run(job_id=job.pk, **kwargs)
+
+
+def lines_of(external_id):
+    order = Order.objects.get(external_ref=external_id)
+    return order, [(ln.sku, ln.quantity, ln.unit_price) for ln in order.lines.order_by("position")]
+
+
+def test_shopify_csv(shop):
+    job = run_file(shop, "shopify_csv", "shopify_orders.csv")
+    assert (job.status, job.total, job.created_count, job.present_count, job.rejected_count) == ("done", 4, 2, 0, 1)
+    order, lines = lines_of("1001")
+    assert lines == [("TSHIRT-BLK-M", 2, Decimal("99.9000")), ("MUG-WHT", 1, Decimal("49.9000"))]
+    assert order.customer.name == "Mariana Costa"
+    assert order.shipping_address["street"] == "Rua Augusta"
+    assert order.shipping_address["number"] == "1500"
+    assert order.channel_link.declared_discount == Decimal("24.97")
+    assert order.channel_link.declared_tax == Decimal("22.47")
+    assert order.channel_link.declared_total == Decimal("262.20")
+    assert lines_of("1002")[1] == [("SOCKS-3P", 3, Decimal("19.9000"))]
+    rows = {r.external_id: (r.status, r.error) for r in job.rows.all()}
+    assert rows["1003"] == ("discarded", "Not imported: status “refunded”.")
+    assert rows["1004"][0] == "rejected"
+    assert "STICKER-01" in rows["1004"][1]
+    assert not Order.objects.filter(external_ref__in=["1003", "1004"]).exists()
+
+
+def test_woocommerce_json(shop):
+    job = run_file(shop, "woocommerce_json", "woocommerce_orders.json")
+    assert (job.created_count, job.present_count, job.rejected_count) == (2, 0, 0)
+    order, lines = lines_of("727")
+    assert lines == [("TSHIRT-BLK-M", 2, Decimal("99.9000")), ("SOCKS-3P", 1, Decimal("19.9000"))]
+    assert order.customer.email == "beatriz.alves@example.com"
+    assert order.notes == "Deixar na portaria"
+    assert order.channel_link.declared_total == Decimal("236.40")
+    assert lines_of("728")[0].shipping_address["city"] == "Curitiba"  # no shipping address: billing used
+    assert job.rows.get(external_id="729").status == ImportRow.Status.DISCARDED
+
+
+def test_woocommerce_csv_and_error_queue_fix(shop, make_user):
+    user = make_user("admin")
+    job = run_file(shop, "woocommerce_csv", "woocommerce_orders.csv", user=user)
+    assert (job.created_count, job.rejected_count) == (1, 1)
+    assert lines_of("801")[1] == [("TSHIRT-BLK-M", 1, Decimal("99.9000")), ("MUG-WHT", 2, Decimal("49.9000"))]
+    bad = job.rows.get(status="rejected")
+    assert bad.row_number == 3
+    assert "“two” in line_items.quantity is not a whole number" in bad.error
+    report = error_report_csv(job)
+    assert report.splitlines()[1].startswith("3,,rejected,")
+    fixed = {"external_id": "802", "customer": {"name": "Gustavo Nunes", "email": "gustavo.nunes@example.com"},
+             "shipping_address": {"street": "Rua Chile", "number": "33", "city": "Salvador", "state": "BA",
+                                  "postal_code": "40020-000"},
+             "lines": [{"sku": "SOCKS-3P", "quantity": 2, "unit_price": "19.90"}], "total": "39.80"}
+    row = import_row_retry(row_id=bad.pk, fixed=fixed, acting_user=user)
+    assert row.status == "created"
+    job.refresh_from_db()
+    assert (job.created_count, job.rejected_count) == (2, 0)
+    assert lines_of("802")[1] == [("SOCKS-3P", 2, Decimal("19.9000"))]
+
+
+def test_amazon_tsv_with_sku_mapping(shop):
+    sku_mapping_add(channel_id=shop["channel"].pk, channel_sku="AMZ-TSHIRT-M", variant_id=shop["variants"][0].pk,
+                    acting_user=None)
+    sku_mapping_add(channel_id=shop["channel"].pk, channel_sku="AMZ-MUG", variant_id=shop["variants"][1].pk,
+                    acting_user=None)
+    job = run_file(shop, "amazon_tsv", "amazon_orders.txt")
+    assert (job.created_count, job.rejected_count) == (2, 0)
+    order, lines = lines_of("701-1234567-1234567")
+    assert lines == [("TSHIRT-BLK-M", 2, Decimal("94.9000")), ("MUG-WHT", 1, Decimal("47.9000"))]
+    link = order.channel_link
+    assert (link.declared_shipping, link.declared_tax, link.declared_discount) == (
+        Decimal("19.90"), Decimal("21.39"), Decimal("23.98"))
+    assert order.shipping_address["district"] == "Vila Mariana"
+    assert lines_of("702-7654321-7654321")[1] == [("SOCKS-3P", 4, Decimal("19.0000"))]
+
+
+def test_generic_csv_bad_total_waits_in_queue(shop):
+    job = run_file(shop, "generic_csv", "generic_orders.csv")
+    assert (job.created_count, job.rejected_count) == (1, 1)
+    assert lines_of("G-5001")[1] == [("TSHIRT-BLK-M", 1, Decimal("99.9000")), ("SOCKS-3P", 2, Decimal("24.9500"))]
+    assert job.rows.get(external_id="G-5002").error.startswith("total: The total 59.90 does not match")
+
+
+def test_reimporting_the_same_file_creates_nothing_twice(shop):
+    first = run_file(shop, "shopify_csv", "shopify_orders.csv")
+    again = run_file(shop, "shopify_csv", "shopify_orders.csv")
+    assert (first.created_count, again.created_count, again.present_count) == (2, 0, 2)
+    assert Order.objects.exclude(number="").count() == 2
+
+
+def test_status_mapping_imports_cancelled(shop):
+    status_mapping_add(channel_id=shop["channel"].pk, channel_status="refunded",
+                       action=StatusMapping.Action.IMPORT_CANCELLED, acting_user=None)
+    run_file(shop, "shopify_csv", "shopify_orders.csv")
+    assert Order.objects.get(external_ref="1003").status == Order.Status.CANCELLED
+
+
+def test_unreadable_file_is_refused_with_nothing_created(shop):
+    with pytest.raises(ImportFileError) as err:
+        import_job_create(channel_id=shop["channel"].pk, fmt="amazon_tsv", content=b"a,b\n1,2\n", file_name="x",
+                          acting_user=None)
+    assert "Missing columns: order-id" in err.value.message
+    assert ImportJob.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_killed_mid_import_resumes_with_nothing_lost_or_duplicated(shop):
+    job = import_job_create(channel_id=shop["channel"].pk, fmt="shopify_csv",
+                            content=(SAMPLES / "shopify_orders.csv").read_bytes(), file_name="s.csv", acting_user=None)
+    with pytest.raises(ImportInterrupted):
+        import_job_run(job_id=job.pk, chunk_size=2, interrupt_after=3)  # dies inside the second chunk
+    job.refresh_from_db()
+    assert (job.status, job.cursor) == ("running", 2)
+    assert Order.objects.exclude(number="").count() == 2
+    job = import_job_run(job_id=job.pk, chunk_size=2)
+    assert (job.status, job.cursor, job.created_count, job.present_count, job.rejected_count) == ("done", 4, 2, 0, 1)
+    assert Order.objects.exclude(number="").count() == 2
+    assert sorted(Order.objects.values_list("external_ref", flat=True)) == ["1001", "1002"]
+    assert import_job_run(job_id=job.pk).status == "done"
