@@ -182,8 +182,19 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "oms@localhost")
 
-# --- Money
+# --- Money and payments
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "BRL")
+PAYMENTS_CARD_GATEWAY = env("PAYMENTS_CARD_GATEWAY", "sandbox")
+PAYMENTS_PIX_KEY = env("PAYMENTS_PIX_KEY", "pix@example.com")
+PAYMENTS_PIX_MERCHANT = env("PAYMENTS_PIX_MERCHANT", "OMS LOJA")
+PAYMENTS_PIX_CITY = env("PAYMENTS_PIX_CITY", "SAO PAULO")
+PAYMENTS_PIX_WEBHOOK_SECRET = env("PAYMENTS_PIX_WEBHOOK_SECRET", SECRET_KEY)
+PAYMENTS_SANDBOX_TOKENIZE_PER_MINUTE = int(env("PAYMENTS_SANDBOX_TOKENIZE_PER_MINUTE", "30"))
+GIFT_CARD_CODE_KEY = env("GIFT_CARD_CODE_KEY", SECRET_KEY)
+STRIPE_API_KEY = env("STRIPE_API_KEY")
+
+# Error pages and mails never show POST data or local variables (card numbers, passwords).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "oms.security.StrictExceptionReporterFilter"
 
 LOGGING = {
     "version": 1,

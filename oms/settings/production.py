@@ -15,6 +15,12 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the host names this OMS answers to.")
 
+for name in ("PAYMENTS_PIX_WEBHOOK_SECRET", "GIFT_CARD_CODE_KEY"):
+    value = env(name)
+    if len(value) < 32 or value == SECRET_KEY:
+        raise ImproperlyConfigured(f"{name} must be set to its own random value of at least 32 characters.")
+    globals()[name] = value
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = True
 SECURE_HSTS_SECONDS = 31_536_000

@@ -8,7 +8,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _check_deploy(**env):
     inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    environment = {**inherited, "DJANGO_SETTINGS_MODULE": "oms.settings.production", **env}
+    secrets = {"PAYMENTS_PIX_WEBHOOK_SECRET": "p" * 40, "GIFT_CARD_CODE_KEY": "g" * 40}
+    environment = {**inherited, "DJANGO_SETTINGS_MODULE": "oms.settings.production", **secrets, **env}
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120,
@@ -31,3 +32,25 @@ def test_production_settings_require_allowed_hosts():
     result = _check_deploy(SECRET_KEY="y" * 64, ALLOWED_HOSTS="")
     assert result.returncode != 0
     assert "ALLOWED_HOSTS" in result.stderr
+
+
+def test_production_settings_require_their_own_payment_secrets():
+    result = _check_deploy(SECRET_KEY="z" * 64, ALLOWED_HOSTS="oms.example.com", GIFT_CARD_CODE_KEY="short")
+    assert result.returncode != 0
+    assert "GIFT_CARD_CODE_KEY must be set" in result.stderr
+
+
+def test_error_reports_hide_post_data_and_local_variables(rf):
+    import sys
+
+    from oms.security import StrictExceptionReporterFilter
+
+    request = rf.post("/sandbox-gateway/tokenize/", {"number": "4111111111111111"})
+    assert StrictExceptionReporterFilter().get_post_parameters(request) == {"number": "********************"}
+    try:
+        card = "4111111111111111"  # noqa: F841 - a local the report must hide
+        raise ValueError("boom")
+    except ValueError:
+        frame = sys.exc_info()[2].tb_frame
+    hidden = dict(StrictExceptionReporterFilter().get_traceback_frame_variables(request, frame))
+    assert hidden["card"] == "********************"
