@@ -46,7 +46,7 @@ def poll_sources(*, now=None) -> int:
                     started += _start(integration, path.read_bytes(), path.name, ImportJob.Source.FOLDER)
         due = (integration.last_pulled_at is None
                or integration.last_pulled_at <= now - timedelta(minutes=integration.pull_every_minutes))
-        if integration.pull_url and due:
+        if integration.pull_url.startswith(("http://", "https://")) and due:
             ChannelIntegration.objects.filter(pk=integration.pk).update(last_pulled_at=now)
             try:
                 with urllib.request.urlopen(integration.pull_url, timeout=PULL_TIMEOUT) as response:  # noqa: S310

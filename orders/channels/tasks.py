@@ -5,6 +5,8 @@ import logging
 from celery import shared_task
 
 from oms.celery import register_beat
+from oms.outbox import outbox_handler
+from payments.events import payment_listener
 
 logger = logging.getLogger(__name__)
 
@@ -35,5 +37,46 @@ def import_poll_task() -> int:
     return poll_sources()
 
 
+@outbox_handler("channels.webhook")
+def webhook_handler(message) -> None:
+    from orders.channels.webhooks import deliver
+
+    deliver(delivery_id=message.payload["delivery_id"])
+
+
+def _install_status_handler() -> None:
+    """Extends the orders app's ``orders.channel_status`` handler (it only logs) with the webhook fan-out."""
+    from oms.outbox import _handlers
+    from orders.tasks import channel_status_handler as orders_handler
+
+    if _handlers.get("orders.channel_status") not in (orders_handler, None):
+        return
+
+    @outbox_handler("orders.channel_status")
+    def channel_status_handler(message) -> None:
+        from orders.channels.webhooks import status_changed
+
+        orders_handler(message)
+        status_changed(order_id=message.payload["order_id"], status=message.payload["status"], message_id=message.pk)
+
+
+_install_status_handler()
+
+
+@payment_listener
+def refund_listener(*, payment_id, order_id, method, previous, status) -> None:
+    from orders.channels.webhooks import payment_changed
+
+    payment_changed(payment_id=payment_id, order_id=order_id, method=method, previous=previous, status=status)
+
+
+@shared_task(name="channels.availability_push")
+def availability_push_task() -> int:
+    from orders.channels.webhooks import availability_push
+
+    return availability_push()
+
+
+register_beat("channels-availability-push", "channels.availability_push", 300.0)
 register_beat("channels-import-resume", "channels.import_resume", 120.0)
 register_beat("channels-import-poll", "channels.import_poll", 60.0)
