@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from oms.access import PUBLIC, NavItem
 from orders.channels import access as channels_access
+from orders.fulfilment import access as fulfilment_access
 
 RULES: dict[str, str] = {
     "orders:order_list": "view_orders",
@@ -49,3 +50,5 @@ NAV = [
 
 RULES |= channels_access.RULES
 NAV += channels_access.NAV
+RULES |= fulfilment_access.RULES
+NAV += fulfilment_access.NAV

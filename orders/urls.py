@@ -2,6 +2,7 @@ from django.urls import path
 
 from orders import phone_views, views
 from orders.channels import urls as channels_urls
+from orders.fulfilment import urls as fulfilment_urls
 
 app_name = "orders"
 
@@ -35,4 +36,5 @@ urlpatterns = [
     path("phone/<int:pk>/place/", phone_views.place, name="phone_place"),
     path("track/<str:token>/", views.tracking, name="tracking"),
     *channels_urls.urlpatterns,
+    *fulfilment_urls.urlpatterns,
 ]

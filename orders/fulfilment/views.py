@@ -1,0 +1,349 @@
+"""Warehouse screens (shipments to work, pick list, scan packing, ship), store pick-up, carrier file upload,
+returns, the at-risk queue, the sourcing simulation and the order page's fulfilment panel.
+
+Views validate input and call ``orders.fulfilment.services``; domain errors become messages.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.db.models import Count, Prefetch, Sum
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+
+from oms.listing import paginate, sort_queryset
+from orders.errors import OrderError
+from orders.fulfilment import services, sourcing
+from orders.fulfilment.models import AtRiskFlag, Return, ReturnLine, Shipment, ShipmentLine
+from orders.models import Order
+
+OPEN = [Shipment.Status.PENDING, Shipment.Status.PICKING, Shipment.Status.PACKED, Shipment.Status.READY]
+STRATEGY_LABELS = [(sourcing.NEAREST, _lazy("Nearest")), (sourcing.LOWEST_COST, _lazy("Lowest cost")),
+                   (sourcing.FEWEST_SHIPMENTS, _lazy("Fewest shipments")), (sourcing.WEIGHTED, _lazy("Weighted"))]
+SHIPMENT_SORTS = {"id": "pk", "order": "order__number", "status": "status", "ships_on": "ships_on",
+                  "location": "location__code"}
+
+
+def _locations():
+    from inventory.models import Location
+
+    return list(Location.objects.filter(is_active=True).order_by("code"))
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- shipments to work -------------------------------------------------------------------------------
+
+
+def shipment_queue(request):
+    location_id = _int(request.GET.get("location"))
+    status = request.GET.get("status", "open")
+    shipments = (Shipment.objects.select_related("order", "location")
+                 .annotate(units=Sum("lines__quantity"), packed=Sum("lines__packed_quantity")))
+    if location_id:
+        shipments = shipments.filter(location_id=location_id)
+    if status == "open":
+        shipments = shipments.filter(status__in=OPEN)
+    elif status in Shipment.Status.values:
+        shipments = shipments.filter(status=status)
+    page = paginate(request, sort_queryset(shipments, request.GET.get("sort"), SHIPMENT_SORTS, "ships_on"))
+    waiting = (Order.objects.filter(status=Order.Status.CONFIRMED).select_related("customer", "channel")
+               .order_by("placed_at")[:50])
+    context = {"page": page, "locations": _locations(), "location_id": location_id, "status": status,
+               "statuses": Shipment.Status.choices, "waiting": waiting,
+               "waves": sorted(set(Shipment.objects.filter(status__in=OPEN).values_list("wave", flat=True)))}
+    template = "orders/fulfilment/queue.html#table" if request.htmx else "orders/fulfilment/queue.html"
+    return render(request, template, context)
+
+
+@require_POST
+def order_release(request, pk: int):
+    try:
+        shipments = services.order_allocate(order_id=pk, acting_user=request.user)
+        messages.success(request, _("%(n)s shipment(s) released to the warehouse.") % {"n": len(shipments)})
+    except OrderError as exc:
+        messages.error(request, exc.message)
+    return redirect("orders:fulfilment_queue")
+
+
+def _pick_rows(location_id: int, wave: str) -> list[dict]:
+    lines = (ShipmentLine.objects.filter(shipment__location_id=location_id,
+                                         shipment__status__in=[Shipment.Status.PENDING, Shipment.Status.PICKING])
+             .select_related("order_line__variant", "shipment"))
+    if wave:
+        lines = lines.filter(shipment__wave=wave)
+    rows: dict[str, dict] = {}
+    for sl in lines.order_by("order_line__sku", "shipment_id"):
+        line = sl.order_line
+        row = rows.setdefault(line.sku, {"sku": line.sku, "name": line.name, "barcode": line.variant.barcode,
+                                         "quantity": 0, "shipments": []})
+        row["quantity"] += sl.quantity - sl.packed_quantity
+        row["shipments"].append(f"{sl.shipment} ({sl.quantity})")
+    return list(rows.values())
+
+
+def pick_list(request):
+    locations = _locations()
+    location_id = _int(request.GET.get("location")) or (locations[0].pk if locations else None)
+    wave = request.GET.get("wave", "")
+    location = next((loc for loc in locations if loc.pk == location_id), None)
+    rows = _pick_rows(location_id, wave) if location else []
+    if request.GET.get("format") == "pdf" and location:
+        from orders.fulfilment.documents import pick_list_pdf
+
+        return _pdf(pick_list_pdf(location=location, wave=wave, rows=rows), f"pick-list-{location.code}.pdf")
+    waves = sorted(set(Shipment.objects.filter(status__in=OPEN).values_list("wave", flat=True)))
+    return render(request, "orders/fulfilment/pick_list.html", {
+        "locations": locations, "location": location, "wave": wave, "waves": waves, "rows": rows})
+
+
+def _pdf(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def _shipment_or_404(pk: int) -> Shipment:
+    try:
+        return (Shipment.objects.select_related("order__customer", "location")
+                .prefetch_related(Prefetch("lines", ShipmentLine.objects.select_related("order_line__variant")),
+                                  "events__actor").get(pk=pk))
+    except Shipment.DoesNotExist:
+        raise Http404
+
+
+def shipment_detail(request, pk: int):
+    shipment = _shipment_or_404(pk)
+    template = "orders/fulfilment/shipment.html#work" if request.htmx else "orders/fulfilment/shipment.html"
+    return render(request, template, {"shipment": shipment, "reasons_failed": True})
+
+
+def _after_action(request, pk: int):
+    if request.htmx:
+        return render(request, "orders/fulfilment/shipment.html#work", {"shipment": _shipment_or_404(pk)})
+    return redirect("orders:fulfilment_shipment", pk=pk)
+
+
+@require_POST
+def shipment_scan(request, pk: int):
+    code = request.POST.get("code", "")
+    try:
+        line = services.shipment_scan(shipment_id=pk, code=code, acting_user=request.user)
+        messages.success(request, _("Packed 1 × %(sku)s (%(n)s of %(q)s).") % {
+            "sku": line.order_line.sku, "n": line.packed_quantity, "q": line.quantity})
+    except OrderError as exc:
+        messages.error(request, exc.message)
+    return _after_action(request, pk)
+
+
+@require_POST
+def shipment_step(request, pk: int, step: str):
+    """The other buttons of the shipment screen: start picking, ship, ready/collected, deliver, fail, retry."""
+    user = request.user
+    try:
+        if step == "pick":
+            services.shipment_start_picking(shipment_id=pk, acting_user=user)
+        elif step == "ship":
+            cost = None
+            if request.POST.get("cost", "").strip():
+                try:
+                    cost = Decimal(request.POST["cost"].replace(",", "."))
+                except InvalidOperation:
+                    raise OrderError(_("The cost must be a number, e.g. 12.50."), field="cost")
+            services.shipment_ship(shipment_id=pk, carrier=request.POST.get("carrier", ""),
+                                   service=request.POST.get("service", ""),
+                                   tracking_number=request.POST.get("tracking_number", ""), cost=cost,
+                                   acting_user=user)
+            messages.success(request, _("Shipped."))
+        elif step == "ready":
+            services.pickup_ready(shipment_id=pk, acting_user=user)
+        elif step == "collected":
+            services.pickup_confirm(shipment_id=pk, acting_user=user)
+        elif step == "deliver":
+            services.shipment_deliver(shipment_id=pk, acting_user=user)
+        elif step == "fail":
+            services.shipment_fail(shipment_id=pk, reason=request.POST.get("reason", ""), acting_user=user)
+        elif step == "retry":
+            services.shipment_retry(shipment_id=pk, acting_user=user)
+        else:
+            raise Http404
+    except OrderError as exc:
+        messages.error(request, exc.message)
+    return _after_action(request, pk)
+
+
+def shipment_pdf(request, pk: int, kind: str):
+    from orders.fulfilment.documents import label_pdf, packing_slip_pdf
+
+    shipment = _shipment_or_404(pk)
+    if kind == "slip":
+        return _pdf(packing_slip_pdf(shipment), f"packing-slip-{shipment}.pdf")
+    if kind == "label":
+        return _pdf(label_pdf(shipment), f"label-{shipment}.pdf")
+    raise Http404
+
+
+def carrier_upload(request):
+    errors: list = []
+    applied = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            errors = [(0, _("Choose a CSV file."))]
+        else:
+            try:
+                content = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                errors = [(0, _("The file is not UTF-8 text."))]
+            else:
+                try:
+                    applied = services.carrier_update_csv(content=content, acting_user=request.user)
+                    messages.success(request, _("%(n)s shipment(s) updated.") % {"n": applied})
+                except services.CarrierFileError as exc:
+                    errors = exc.rows
+    status = 400 if errors else 200
+    return render(request, "orders/fulfilment/carrier_upload.html", {"errors": errors, "applied": applied},
+                  status=status)
+
+
+# --- order panel, returns --------------------------------------------------------------------------
+
+
+def order_panel(request, pk: int):
+    order = get_object_or_404(Order.objects.select_related("channel"), pk=pk)
+    context = {
+        "order": order,
+        "decision": order.sourcing_decisions.first(),
+        "shipments": list(order.shipments.select_related("location").annotate(units=Sum("lines__quantity"))),
+        "returns": list(order.returns.select_related("location").annotate(units=Sum("lines__quantity"))),
+        "flags": list(order.risk_flags.filter(cleared_at__isnull=True)),
+        "returnable": bool(services.returnable_quantities(order)),
+    }
+    return render(request, "orders/fulfilment/order_panel.html", context)
+
+
+def return_new(request, pk: int):
+    order = get_object_or_404(Order, pk=pk)
+    allowed = services.returnable_quantities(order)
+    lines = [(line, allowed[line.pk]) for line in order.lines.all() if line.pk in allowed]
+    error = ""
+    if request.method == "POST":
+        picked = []
+        for line, _max in lines:
+            qty = _int(request.POST.get(f"qty_{line.pk}")) or 0
+            if qty:
+                picked.append((line.pk, qty, request.POST.get(f"reason_{line.pk}", "")))
+        try:
+            rma = services.return_request(order_id=order.pk, lines=picked, note=request.POST.get("note", ""),
+                                          acting_user=request.user)
+            messages.success(request, _("%(rma)s requested.") % {"rma": rma})
+            return redirect("orders:order_detail", pk=order.pk)
+        except OrderError as exc:
+            error = exc.message
+    return render(request, "orders/fulfilment/return_new.html", {
+        "order": order, "lines": lines, "reasons": ReturnLine.Reason.choices, "error": error,
+    }, status=400 if error else 200)
+
+
+def return_list(request):
+    status = request.GET.get("status", "")
+    returns = Return.objects.select_related("order", "location").annotate(units=Sum("lines__quantity"))
+    if status in Return.Status.values:
+        returns = returns.filter(status=status)
+    page = paginate(request, sort_queryset(returns, request.GET.get("sort"), {"id": "pk", "status": "status",
+                                                                              "created": "created_at"}, "-id"))
+    return render(request, "orders/fulfilment/return_list.html", {
+        "page": page, "status": status, "statuses": Return.Status.choices})
+
+
+def return_detail(request, pk: int):
+    rma = get_object_or_404(Return.objects.select_related("order", "location", "exchange_order"), pk=pk)
+    return render(request, "orders/fulfilment/return_detail.html", {
+        "rma": rma, "lines": list(rma.lines.select_related("order_line")), "locations": _locations(),
+        "conditions": ReturnLine.Condition.choices, "value": services.return_value(rma)})
+
+
+def _return_action(request, pk: int, action):
+    try:
+        result = action()
+        messages.success(request, _("Done."))
+        if isinstance(result, Order):
+            return redirect("orders:phone_order", pk=result.pk)
+    except OrderError as exc:
+        messages.error(request, exc.message)
+    return redirect("orders:fulfilment_return", pk=pk)
+
+
+@require_POST
+def return_approve(request, pk: int):
+    approve = request.POST.get("decision", "approve") == "approve"
+    return _return_action(request, pk, lambda: services.return_approve(
+        return_id=pk, approve=approve, reason=request.POST.get("reason", ""), acting_user=request.user))
+
+
+@require_POST
+def return_receive(request, pk: int):
+    return _return_action(request, pk, lambda: services.return_receive(
+        return_id=pk, location_id=_int(request.POST.get("location")) or 0, acting_user=request.user))
+
+
+@require_POST
+def return_inspect(request, pk: int):
+    rma = get_object_or_404(Return, pk=pk)
+    conditions = {rl.pk: request.POST.get(f"condition_{rl.pk}", "") for rl in rma.lines.all()}
+    return _return_action(request, pk, lambda: services.return_inspect(
+        return_id=pk, conditions=conditions, acting_user=request.user))
+
+
+@require_POST
+def return_refund(request, pk: int):
+    return _return_action(request, pk, lambda: services.return_refund(
+        return_id=pk, method=request.POST.get("method", "original"), acting_user=request.user))
+
+
+@require_POST
+def return_exchange(request, pk: int):
+    return _return_action(request, pk, lambda: services.return_exchange(return_id=pk, acting_user=request.user))
+
+
+# --- at risk, simulation ------------------------------------------------------------------------------
+
+
+def at_risk(request):
+    flags = (AtRiskFlag.objects.filter(cleared_at__isnull=True).select_related("order__customer")
+             .order_by("-raised_at", "-id"))
+    reason = request.GET.get("reason", "")
+    if reason in AtRiskFlag.Reason.values:
+        flags = flags.filter(reason=reason)
+    counts = dict(AtRiskFlag.objects.filter(cleared_at__isnull=True).values_list("reason")
+                  .annotate(n=Count("id")).values_list("reason", "n"))
+    return render(request, "orders/fulfilment/at_risk.html", {
+        "page": paginate(request, flags), "reason": reason, "reasons": AtRiskFlag.Reason.choices, "counts": counts})
+
+
+def simulation(request):
+    locations = _locations()
+    result = None
+    error = ""
+    strategy = request.GET.get("strategy", sourcing.LOWEST_COST)
+    days = _int(request.GET.get("days")) or 7
+    off = [x for x in (_int(v) for v in request.GET.getlist("off")) if x]
+    if "run" in request.GET:
+        if not 1 <= days <= 90:
+            error = _("Days must be between 1 and 90.")
+        else:
+            try:
+                result = services.simulate(days=days, strategy=strategy, switched_off=off)
+            except OrderError as exc:
+                error = exc.message
+    return render(request, "orders/fulfilment/simulation.html", {
+        "locations": locations, "result": result, "strategy": strategy, "days": days, "off": off, "error": error,
+        "strategies": STRATEGY_LABELS}, status=400 if error else 200)
