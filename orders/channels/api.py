@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Query, Router, Schema, Status
+from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
@@ -193,6 +193,59 @@ def availability(request, sku: list[str] = Query(..., max_length=200)):  # noqa:
     """Available-to-sell per SKU (per location and total) with this channel's safety buffer applied."""
     channel = request.auth.channel
     return Status(200, selectors.channel_availability(channel=channel, skus=sku))
+
+
+@router.get("/feed.json", response={200: list[AvailabilityOut], 401: ErrorOut}, url_name="feed_json",
+            tags=["availability"])
+def feed_json(request):
+    """The channel's whole availability feed: every active SKU (the channel's SKU where mapped), buffer applied."""
+    return Status(200, selectors.channel_feed(channel=request.auth.channel))
+
+
+@router.get("/feed.csv", response={200: None, 401: ErrorOut}, url_name="feed_csv", tags=["availability"])
+def feed_csv(request):
+    """The same feed as CSV: ``sku,available_to_sell,total,buffer``."""
+    import csv
+    import io
+
+    from django.http import HttpResponse
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["sku", "available_to_sell", "total", "buffer"])
+    for row in selectors.channel_feed(channel=request.auth.channel):
+        writer.writerow([row["sku"], row["available_to_sell"], row["total"], row["buffer"]])
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="availability.csv"'
+    return response
+
+
+class ShipmentEventIn(Schema):
+    event: str = Field(description="shipped, delivered or failed")
+    carrier: str = ""
+    service: str = ""
+    tracking_number: str = ""
+    reason: str = ""
+
+
+class ShipmentOut(Schema):
+    id: int
+    order_number: str
+    status: str
+    carrier: str
+    tracking_number: str
+
+
+@router.post("/shipments/{shipment_id}/events", response={200: ShipmentOut, 401: ErrorOut, 404: ErrorOut,
+                                                           422: ErrorOut},
+             url_name="shipment_event", tags=["shipments"])
+def shipment_event(request, shipment_id: int, payload: ShipmentEventIn):
+    """A carrier update for a shipment of this channel's order (shipped with tracking, delivered, failed)."""
+    shipment = services.shipment_event(channel_id=request.auth.channel_id, shipment_id=shipment_id,
+                                       event=payload.event, carrier=payload.carrier, service=payload.service,
+                                       tracking_number=payload.tracking_number, reason=payload.reason)
+    return Status(200, {"id": shipment.pk, "order_number": shipment.order.number, "status": shipment.status,
+                        "carrier": shipment.carrier, "tracking_number": shipment.tracking_number})
 
 
 api.add_router("/", router)

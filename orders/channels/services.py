@@ -406,3 +406,29 @@ def channel_order_cancel(*, channel_id: int, number: str, reason: str, acting_us
         return order_cancel(order_id=order.pk, reason=reason or _("Cancelled by the channel"), acting_user=acting_user)
     except OrderError as exc:
         raise InvalidPayload(exc.message, field=exc.field or "status") from exc
+
+
+def shipment_event(*, channel_id: int, shipment_id: int, event: str, carrier: str = "", service: str = "",
+                   tracking_number: str = "", reason: str = "", acting_user=None):
+    """A carrier's news about a shipment of the channel's order, applied through the fulfilment services."""
+    from orders.errors import OrderError
+    from orders.fulfilment import services as fulfilment
+    from orders.fulfilment.models import Shipment
+
+    shipment = Shipment.objects.select_related("order").filter(pk=shipment_id, order__channel_id=channel_id).first()
+    if shipment is None:
+        raise NotFound(_("No shipment %(id)s on this channel.") % {"id": shipment_id}, field="shipment_id")
+    try:
+        if event == "shipped":
+            fulfilment.shipment_ship(shipment_id=shipment.pk, carrier=carrier, tracking_number=tracking_number,
+                                     service=service, acting_user=acting_user)
+        elif event == "delivered":
+            fulfilment.shipment_deliver(shipment_id=shipment.pk, acting_user=acting_user)
+        elif event == "failed":
+            fulfilment.shipment_fail(shipment_id=shipment.pk, reason=reason, acting_user=acting_user)
+        else:
+            raise InvalidPayload(_("Unknown event “%(event)s”: use shipped, delivered or failed.") % {"event": event},
+                                 field="event")
+    except OrderError as exc:
+        raise InvalidPayload(exc.message, field=exc.field or "event") from exc
+    return Shipment.objects.select_related("order").get(pk=shipment.pk)

@@ -182,3 +182,30 @@ def test_twenty_identical_concurrent_posts_make_one_order(shop):
     assert all(code in (200, 201) for code, _n in results)
     assert {n for _c, n in results} == {number}
     assert Customer.objects.filter(email="ana@example.com").count() == 1
+
+
+def test_availability_feeds(api, shop):
+    from orders.channels.services import integration_update
+
+    integration_update(channel_id=shop["channel"].pk, acting_user=None, stock_buffer=2)
+    feed = api.get("/feed.json").json()
+    assert [(r["sku"], r["available_to_sell"]) for r in feed] == [("MUG-WHT", 8), ("SOCKS-3P", 8),
+                                                                  ("TSHIRT-BLK-M", 8)]
+    csv_text = api.get("/feed.csv").content.decode()
+    assert csv_text.splitlines() == ["sku,available_to_sell,total,buffer", "MUG-WHT,8,10,2", "SOCKS-3P,8,10,2",
+                                     "TSHIRT-BLK-M,8,10,2"]
+
+
+def test_shipment_events(api, shop):
+    from orders.fulfilment.models import Shipment
+
+    order = Order.objects.get(number=api.post("/orders", order_payload()).json()["number"])
+    assert api.post("/shipments/999999/events", {"event": "shipped"}).status_code == 404
+    shipment = Shipment.objects.create(order=order, location=shop["dc"], status="pending")
+    wrong = api.post(f"/shipments/{shipment.pk}/events", {"event": "teleported"})
+    assert (wrong.status_code, wrong.json()["field"]) == (422, "event")
+    refused = api.post(f"/shipments/{shipment.pk}/events", {"event": "shipped", "carrier": "Correios"})
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "tracking_number"
+    shipment.refresh_from_db()
+    assert shipment.status == "pending"
