@@ -1,0 +1,110 @@
+"""Warehouse screens and returns through the browser's HTTP requests (Django test client)."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import translation
+
+from orders.fulfilment import services as ful
+from orders.fulfilment.models import Return, Shipment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
+
+
+def test_warehouse_ships_from_the_screens_and_the_order_page_shows_why(make_user, role_client, net, place_order):
+    order = place_order(make_user("agent"), [(net["shirt"], 1), (net["mug"], 1)])
+    client = role_client("warehouse")
+    response = client.get(reverse("orders:fulfilment_queue"))
+    assert response.status_code == 200 and order.number in response.content.decode()
+    client.post(reverse("orders:fulfilment_release", args=[order.pk]))
+    shipment = Shipment.objects.get(order=order)
+    picks = client.get(reverse("orders:fulfilment_pick_list"), {"location": net["store"].pk}).content.decode()
+    assert net["shirt"].sku in picks and net["mug"].sku in picks
+    pdf = client.get(reverse("orders:fulfilment_pick_list"), {"location": net["store"].pk, "format": "pdf"})
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    scan = reverse("orders:fulfilment_scan", args=[shipment.pk])
+    wrong = client.post(scan, {"code": "XYZ"}, HTTP_HX_REQUEST="true")
+    assert "XYZ is not in shipment" in wrong.content.decode()
+    for code in (net["shirt"].barcode, net["mug"].sku):
+        client.post(scan, {"code": code}, HTTP_HX_REQUEST="true")
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.PACKED
+    bad = client.post(reverse("orders:fulfilment_step", args=[shipment.pk, "ship"]),
+                      {"carrier": "Correios", "tracking_number": "BR1", "cost": "abc"})
+    shipment.refresh_from_db()
+    assert bad.status_code == 302 and shipment.status == Shipment.Status.PACKED
+    client.post(reverse("orders:fulfilment_step", args=[shipment.pk, "ship"]),
+                {"carrier": "Correios", "service": "pac", "tracking_number": "BR1", "cost": "11.90"})
+    shipment.refresh_from_db()
+    assert (shipment.status, shipment.cost) == (Shipment.Status.SHIPPED, Decimal("11.90"))
+    for kind in ("slip", "label"):
+        assert client.get(reverse("orders:fulfilment_shipment_pdf", args=[shipment.pk, kind])).content[:4] == b"%PDF"
+    upload = SimpleUploadedFile("c.csv", b"tracking_number,status,reason\nBR1,delivered,\n", "text/csv")
+    assert client.post(reverse("orders:fulfilment_carrier_upload"), {"file": upload}).status_code == 200
+    panel = role_client("agent").get(reverse("orders:fulfilment_order_panel", args=[order.pk])).content.decode()
+    assert "Store Pinheiros: 0." in panel and "Request a return" in panel
+
+
+def test_carrier_file_errors_are_listed_per_row(role_client):
+    upload = SimpleUploadedFile("c.csv", b"tracking_number,status\nNOPE,lost\n", "text/csv")
+    response = role_client("warehouse").post(reverse("orders:fulfilment_carrier_upload"), {"file": upload})
+    assert response.status_code == 400
+    assert "Row 2" in response.content.decode() and "Unknown tracking number" in response.content.decode()
+
+
+def test_return_from_the_order_page_to_refund(make_user, role_client, net, place_order):
+    admin = make_user("admin")
+    order = place_order(admin, [(net["mug"], 2)])
+    ful.order_allocate(order_id=order.pk, acting_user=admin)
+    shipment = order.shipments.get()
+    for _unit in range(2):
+        ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=admin)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=admin)
+    line = order.lines.get()
+    agent = role_client("agent")
+    too_many = agent.post(reverse("orders:fulfilment_return_new", args=[order.pk]),
+                          {f"qty_{line.pk}": "3", f"reason_{line.pk}": "size"})
+    assert too_many.status_code == 400 and not Return.objects.exists()
+    agent.post(reverse("orders:fulfilment_return_new", args=[order.pk]),
+               {f"qty_{line.pk}": "1", f"reason_{line.pk}": "size"})
+    rma = Return.objects.get()
+    role_client("manager").post(reverse("orders:fulfilment_return_approve", args=[rma.pk]), {"decision": "approve"})
+    warehouse = role_client("warehouse")
+    warehouse.post(reverse("orders:fulfilment_return_receive", args=[rma.pk]), {"location": net["dc"].pk})
+    warehouse.post(reverse("orders:fulfilment_return_inspect", args=[rma.pk]),
+                   {f"condition_{rma.lines.get().pk}": "resell"})
+    role_client("manager").post(reverse("orders:fulfilment_return_refund", args=[rma.pk]), {"method": "original"})
+    rma.refresh_from_db()
+    assert (rma.status, rma.refund_amount) == (Return.Status.REFUNDED, Decimal("50.00"))
+
+
+def test_queue_query_count_does_not_grow_with_rows(make_user, role_client, net, place_order,
+                                                   django_assert_max_num_queries):
+    admin = make_user("admin")
+    client = role_client("warehouse")
+    for _n in range(2):
+        ful.order_allocate(order_id=place_order(admin, [(net["mug"], 1)]).pk, acting_user=admin)
+    client.get(reverse("orders:fulfilment_queue"))
+    with django_assert_max_num_queries(12) as few:
+        client.get(reverse("orders:fulfilment_queue"))
+    for _n in range(4):
+        ful.order_allocate(order_id=place_order(admin, [(net["shirt"], 1)]).pk, acting_user=admin)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("orders:fulfilment_queue"))
+
+
+def test_at_risk_and_simulation_pages(make_user, role_client, net, place_order):
+    place_order(make_user("admin"), [(net["mug"], 1)])
+    client = role_client("manager")
+    assert client.get(reverse("orders:fulfilment_at_risk")).status_code == 200
+    page = client.get(reverse("orders:fulfilment_simulation"), {"days": "7", "strategy": "lowest_cost", "run": "1"})
+    assert page.status_code == 200 and "1 orders re-run" in page.content.decode()
+    assert client.get(reverse("orders:fulfilment_simulation"), {"days": "400", "run": "1"}).status_code == 400
