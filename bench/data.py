@@ -1,0 +1,83 @@
+"""Shared plumbing for the benchmarks that need data of their own: a separate database, ``oms_bench``.
+
+``bench/run.py`` runs with the dev settings; these benchmarks never touch that database. Each one calls
+``run_inner(module, **params)``, which creates and migrates ``oms_bench`` (once), then runs the module's
+``inner(**params)`` in a child process whose ``DATABASE_URL`` points at it, and returns its JSON result.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DB = os.environ.get("BENCH_DB", "oms_bench")
+PGBIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def socket_dir() -> str:
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return str(db.get("HOST") or db.get("OPTIONS", {}).get("host") or "/var/run/postgresql")
+
+
+def admin_connect(dbname: str = "postgres"):
+    import psycopg
+
+    return psycopg.connect(host=socket_dir(), user="postgres", dbname=dbname, autocommit=True)
+
+
+def create_database(name: str, *, fresh: bool = False) -> None:
+    with admin_connect() as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and fresh:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(name: str) -> None:
+    with admin_connect() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def bench_env() -> dict:
+    env = dict(os.environ)
+    env["DATABASE_URL"] = f"postgres://postgres@/{BENCH_DB}?host={socket_dir()}"
+    env["DJANGO_SETTINGS_MODULE"] = "oms.settings"
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def ensure_bench_database() -> None:
+    create_database(BENCH_DB)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=bench_env(),
+                   check=True)
+
+
+def run_inner(module: str, **params) -> dict:
+    """Runs ``bench.<module>.inner(**params)`` against ``oms_bench`` in a child process; returns its dict."""
+    ensure_bench_database()
+    code = (
+        "import json, sys, django; django.setup(); "
+        f"from bench.{module} import inner; "
+        f"print('BENCH-RESULT ' + json.dumps(inner(**json.loads(sys.argv[1]))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(params)], cwd=ROOT, env=bench_env(),
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"bench.{module} failed:\n{done.stderr[-3000:]}")
+    line = next(x for x in done.stdout.splitlines() if x.startswith("BENCH-RESULT "))
+    return json.loads(line[len("BENCH-RESULT "):])
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
