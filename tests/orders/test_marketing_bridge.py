@@ -1,0 +1,83 @@
+"""Segments and what-if read order history through the providers orders registers for marketing."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from marketing.segments import segment_evaluator
+from marketing.whatif import order_history
+from orders.marketing_bridge import OrdersSegmentEvaluator
+from orders.models import Order, OrderLine
+from tests.inventory.factories import VariantFactory
+from tests.orders.factories import AddressFactory, ChannelFactory, CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _order(customer, *, total, days_ago, status=Order.Status.CONFIRMED, source_code="", variant=None, channel=None):
+    order = Order.objects.create(
+        channel=channel or ChannelFactory(code="phone"), customer=customer, status=status, total=Decimal(total),
+        currency="BRL", placed_at=timezone.now() - timedelta(days=days_ago), source_code=source_code,
+        shipping_address={"state": "SP"},
+    )
+    if variant:
+        OrderLine.objects.create(order=order, variant=variant, sku=variant.sku, name=variant.name, quantity=2)
+    return order
+
+
+@pytest.fixture
+def history():
+    phone = ChannelFactory(code="phone")
+    web = ChannelFactory(code="web", order_prefix="WB")
+    ana = CustomerFactory(name="Ana", group_code="vip")
+    AddressFactory(customer=ana, state="SP")
+    bruno = CustomerFactory(name="Bruno")
+    AddressFactory(customer=bruno, state="RJ")
+    carla = CustomerFactory(name="Carla")
+    variant = VariantFactory()
+    _order(ana, total="300.00", days_ago=5, source_code="CAT26A", variant=variant, channel=phone)
+    _order(ana, total="200.00", days_ago=60, channel=web)
+    _order(bruno, total="50.00", days_ago=45, channel=phone)
+    _order(bruno, total="900.00", days_ago=2, status=Order.Status.CANCELLED, channel=phone)
+    return {"ana": ana, "bruno": bruno, "carla": carla, "variant": variant}
+
+
+def _names(rules):
+    return sorted(c.name for c in OrdersSegmentEvaluator().queryset(rules=rules))
+
+
+def test_orders_registers_its_providers_with_marketing():
+    assert isinstance(segment_evaluator(), OrdersSegmentEvaluator)
+    assert order_history() is not None
+
+
+def test_segment_rules_read_spend_counts_dates_regions_channels_and_source_codes(history):
+    assert _names([{"field": "total_spent", "op": "gte", "value": "100"}]) == ["Ana"]
+    assert _names([{"field": "order_count", "op": "eq", "value": 0}]) == ["Carla"]
+    assert _names([{"field": "region", "op": "in", "value": ["RJ"]}]) == ["Bruno"]
+    assert _names([{"field": "source_code", "op": "in", "value": ["CAT26A"]}]) == ["Ana"]
+    assert _names([{"field": "channel", "op": "not_in", "value": ["web"]}]) == ["Bruno", "Carla"]
+    assert _names([{"field": "last_order_date", "op": "within_days", "value": 30}]) == ["Ana"]
+    assert _names([{"field": "group", "op": "in", "value": ["vip"]},
+                   {"field": "order_count", "op": "gte", "value": 2}]) == ["Ana"]
+
+
+def test_segment_export_rows_carry_order_values_and_source_codes(history):
+    rows = list(OrdersSegmentEvaluator().customers(rules=[{"field": "order_count", "op": "gte", "value": 1}]))
+    ana, bruno = rows
+    assert (ana.name, ana.order_count, ana.total_spent, ana.region, ana.source_codes) == (
+        "Ana", 2, Decimal("500.00"), "SP", ["CAT26A"])
+    assert (bruno.order_count, bruno.total_spent, bruno.source_codes) == (1, Decimal("50.00"), [])
+    assert OrdersSegmentEvaluator().count(rules=[]) == 3
+
+
+def test_order_history_lists_counted_orders_in_the_window_with_their_lines(history, django_assert_max_num_queries):
+    now = timezone.now()
+    with django_assert_max_num_queries(3):
+        orders = list(order_history()(since=now - timedelta(days=50), until=now))
+    expected = [(history["bruno"].pk, ""), (history["ana"].pk, "CAT26A")]
+    assert [(o.customer_id, o.source_code) for o in orders] == expected
+    assert [(line.variant_id, line.quantity) for line in orders[1].lines] == [(history["variant"].pk, 2)]
+    assert orders[1].ship_to_region == "SP"
