@@ -260,3 +260,16 @@ def test_simulation_writes_nothing(make_user, net, place_order):
     assert result["count"] == 1
     assert result["rows"][0].simulated.shipments[0].location_name == "DC Cajamar"
     assert (SourcingDecision.objects.count(), StockMovement.objects.count()) == before
+
+
+def test_return_reasons_and_rates_for_reports(make_user, net, place_order):
+    from orders.fulfilment import selectors
+
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 2)])
+    ful.order_allocate(order_id=order.pk, acting_user=user)
+    ship_all(order, user)
+    ful.return_request(order_id=order.pk, lines=[(order.lines.get().pk, 1, "defective")], acting_user=user)
+    assert selectors.return_reasons() == [{"reason": "defective", "units": 1, "returns": 1}]
+    assert selectors.return_rates() == [{"sku": net["mug"].sku, "shipped": 2, "returned": 1, "rate": 0.5}]
+    assert selectors.at_risk_count() == 0

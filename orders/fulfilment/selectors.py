@@ -1,0 +1,43 @@
+"""Read queries of fulfilment for dashboards and reports (reports reads these; it writes nothing)."""
+
+from datetime import datetime
+
+from django.db.models import Count, Sum
+
+from orders.fulfilment.models import AtRiskFlag, ReturnLine, Shipment, ShipmentLine
+
+
+def at_risk_count() -> int:
+    """Orders with at least one open at-risk flag (the dashboard tile)."""
+    return AtRiskFlag.objects.filter(cleared_at__isnull=True).values("order_id").distinct().count()
+
+
+def return_reasons(*, since: datetime | None = None, until: datetime | None = None) -> list[dict]:
+    """Returned units per reason code (returns not rejected), most frequent first."""
+    rows = ReturnLine.objects.exclude(rma__status="rejected")
+    if since:
+        rows = rows.filter(rma__created_at__gte=since)
+    if until:
+        rows = rows.filter(rma__created_at__lt=until)
+    return list(rows.values("reason").annotate(units=Sum("quantity"), returns=Count("rma", distinct=True))
+                .order_by("-units", "reason"))
+
+
+def return_rates(*, since: datetime | None = None, until: datetime | None = None) -> list[dict]:
+    """Per SKU: units shipped, units returned and the rate (returned / shipped), highest rate first."""
+    shipped = ShipmentLine.objects.filter(shipment__status__in=[Shipment.Status.SHIPPED, Shipment.Status.DELIVERED,
+                                                                Shipment.Status.FAILED_DELIVERY])
+    returned = ReturnLine.objects.exclude(rma__status="rejected")
+    if since:
+        shipped = shipped.filter(shipment__shipped_at__gte=since)
+        returned = returned.filter(rma__created_at__gte=since)
+    if until:
+        shipped = shipped.filter(shipment__shipped_at__lt=until)
+        returned = returned.filter(rma__created_at__lt=until)
+    out = {sku: {"sku": sku, "shipped": units, "returned": 0}
+           for sku, units in shipped.values_list("order_line__sku").annotate(u=Sum("quantity"))}
+    for sku, units in returned.values_list("order_line__sku").annotate(u=Sum("quantity")):
+        out.setdefault(sku, {"sku": sku, "shipped": 0, "returned": 0})["returned"] = units
+    for row in out.values():
+        row["rate"] = row["returned"] / row["shipped"] if row["shipped"] else None
+    return sorted(out.values(), key=lambda r: (-(r["rate"] or 0), r["sku"]))
