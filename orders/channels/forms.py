@@ -1,0 +1,77 @@
+import json
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from orders.channels.models import ChannelIntegration, ImportFormat, StatusMapping, WebhookEndpoint
+
+
+class IntegrationForm(forms.ModelForm):
+    pull_url = forms.URLField(label=_("Pull URL"), required=False, assume_scheme="https",
+                              help_text=_("Order export fetched on a schedule."))
+
+    class Meta:
+        model = ChannelIntegration
+        fields = ["import_format", "stock_buffer", "rate_limit_per_minute", "require_signature", "watch_folder",
+                  "pull_url", "pull_every_minutes"]
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    with_signature = forms.BooleanField(label=_("Also create a body-signing secret"), required=False)
+
+
+class SkuMappingForm(forms.Form):
+    channel_sku = forms.CharField(label=_("Channel SKU"), max_length=100)
+    sku = forms.CharField(label=_("Our SKU"), max_length=64)
+
+    def clean_sku(self):
+        from inventory.models import Variant
+
+        sku = self.cleaned_data["sku"].strip()
+        variant = Variant.objects.filter(sku=sku).first()
+        if variant is None:
+            raise forms.ValidationError(_("No SKU “%(sku)s”.") % {"sku": sku})
+        self.cleaned_data["variant_id"] = variant.pk
+        return sku
+
+
+class ShippingMappingForm(forms.Form):
+    channel_method = forms.CharField(label=_("Channel shipping method"), max_length=100)
+    service_code = forms.ChoiceField(label=_("Our carrier service"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from marketing.models import CarrierService
+
+        self.fields["service_code"].choices = list(CarrierService.objects.values_list("code", "name"))
+
+
+class StatusMappingForm(forms.Form):
+    channel_status = forms.CharField(label=_("Channel status"), max_length=60)
+    action = forms.ChoiceField(label=_("What we do"), choices=StatusMapping.Action.choices)
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(label=_("URL"), assume_scheme="https")
+    events = forms.MultipleChoiceField(label=_("Events"), choices=WebhookEndpoint.Event.choices,
+                                       widget=forms.CheckboxSelectMultiple)
+
+
+class UploadForm(forms.Form):
+    format = forms.ChoiceField(label=_("Format"), choices=ImportFormat.choices)
+    file = forms.FileField(label=_("File"))
+
+
+class FixRowForm(forms.Form):
+    data = forms.CharField(label=_("Order data (JSON)"),
+                           widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false", "autofocus": True}))
+
+    def clean_data(self):
+        try:
+            value = json.loads(self.cleaned_data["data"])
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(_("Not valid JSON: %(error)s") % {"error": exc}) from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError(_("Give one order as a JSON object."))
+        return value

@@ -1,0 +1,93 @@
+from pathlib import Path
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from orders.channels.imports import import_job_run
+from orders.channels.models import ApiKey, ImportJob, ImportRow, SkuMapping, WebhookEndpoint
+from orders.channels.services import api_key_authenticate
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+def test_manager_without_manage_channels_is_refused(role_client, shop):
+    assert role_client("manager").get(reverse("orders:channel_list")).status_code == 403
+
+
+def test_channel_pages(role_client, shop):
+    client = role_client("admin")
+    assert b"Web shop" in client.get(reverse("orders:channel_list")).content
+    page = client.get(reverse("orders:channel_detail", args=[shop["channel"].pk]))
+    assert page.status_code == 200
+    assert shop["key"].prefix.encode() in page.content
+
+
+def test_create_key_shows_the_secret_once_and_revoke(role_client, shop):
+    client = role_client("admin")
+    response = client.post(reverse("orders:channel_key_create", args=[shop["channel"].pk]), {"name": "Woo"})
+    assert response.status_code == 200
+    key = ApiKey.objects.get(name="Woo")
+    raw = response.content.decode().split('class="secret" readonly value="')[1].split('"')[0]
+    assert api_key_authenticate(raw) == key
+    assert raw.split(".")[1] not in key.secret_hash
+    again = client.get(reverse("orders:channel_detail", args=[shop["channel"].pk]))
+    assert raw.encode() not in again.content
+    client.post(reverse("orders:channel_key_revoke", args=[key.pk]))
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+
+
+def test_mappings_and_webhooks(role_client, shop):
+    client = role_client("admin")
+    pk = shop["channel"].pk
+    bad = client.post(reverse("orders:channel_mapping_add", args=[pk, "sku"]), {"channel_sku": "X", "sku": "NOPE"})
+    assert bad.status_code == 422
+    assert SkuMapping.objects.count() == 0
+    client.post(reverse("orders:channel_mapping_add", args=[pk, "sku"]), {"channel_sku": "AMZ-1", "sku": "MUG-WHT"})
+    mapping = SkuMapping.objects.get()
+    assert mapping.variant == shop["variants"][1]
+    client.post(reverse("orders:channel_mapping_delete", args=[pk, "sku", mapping.pk]))
+    assert SkuMapping.objects.count() == 0
+    client.post(reverse("orders:channel_webhook_create", args=[pk]),
+                {"url": "https://shop.example.com/hooks", "events": ["order_status"]})
+    endpoint = WebhookEndpoint.objects.get()
+    assert (endpoint.events, len(endpoint.secret)) == (["order_status"], 64)
+    assert client.get(reverse("orders:channel_deliveries", args=[pk])).status_code == 200
+
+
+def test_upload_progress_error_report_and_fix(role_client, shop):
+    client = role_client("admin")
+    upload = SimpleUploadedFile("generic.csv", (SAMPLES / "generic_orders.csv").read_bytes(), "text/csv")
+    response = client.post(reverse("orders:channel_import_upload", args=[shop["channel"].pk]),
+                           {"format": "generic_csv", "file": upload})
+    job = ImportJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("orders:channel_import", args=[job.pk])
+    waiting = client.get(response["Location"], HTTP_HX_REQUEST="true")
+    assert b'hx-trigger="every 1s"' in waiting.content
+    import_job_run(job_id=job.pk)
+    done = client.get(response["Location"])
+    assert b'hx-trigger="every 1s"' not in done.content
+    report = client.get(reverse("orders:channel_import_errors", args=[job.pk]))
+    assert report.content.decode().splitlines()[1].startswith("4,G-5002,rejected,total: The total 59.90")
+    row = ImportRow.objects.get(status="rejected")
+    form = client.get(reverse("orders:channel_import_row", args=[row.pk]))
+    assert b"G-5002" in form.content
+    import json
+
+    data = json.loads(form.context["form"].initial["data"])
+    data["total"] = "49.90"
+    fixed = client.post(reverse("orders:channel_import_row", args=[row.pk]), {"data": json.dumps(data)})
+    assert fixed.status_code == 302
+    row.refresh_from_db()
+    assert row.status == "created"
+
+
+def test_upload_of_an_unreadable_file_is_refused(role_client, shop):
+    client = role_client("admin")
+    upload = SimpleUploadedFile("x.tsv", b"nothing,here\n", "text/plain")
+    response = client.post(reverse("orders:channel_import_upload", args=[shop["channel"].pk]),
+                           {"format": "amazon_tsv", "file": upload})
+    assert response.status_code == 422
+    assert "Missing columns" in response.content.decode()
+    assert ImportJob.objects.count() == 0
