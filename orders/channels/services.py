@@ -380,10 +380,15 @@ def _place(channel: Channel, data: ChannelOrderIn, variants: dict[str, int], *, 
                           override_unit_price=line.unit_price, override_reason=reason)
     order = order_place(order_id=order.pk, idempotency_key=f"channel:{channel.pk}:{data.external_id}",
                         acting_user=acting_user, accept_backorder=True)
+    notes = []
     if data.payments:
         paid = ", ".join(f"{p.method} {p.amount} {p.reference}".strip() for p in data.payments)
-        order_add_note(order_id=order.pk, acting_user=acting_user,
-                       text=_("Paid on %(channel)s: %(payments)s") % {"channel": channel.name, "payments": paid})
+        notes.append(_("Paid on %(channel)s: %(payments)s") % {"channel": channel.name, "payments": paid})
+    if data.total is not None and abs(order.total - data.total) > TOTAL_TOLERANCE:
+        notes.append(_("%(channel)s charged %(declared)s; the OMS prices this order at %(ours)s.") % {
+            "channel": channel.name, "declared": data.total, "ours": order.total.quantize(Decimal("0.01"))})
+    if notes:
+        order_add_note(order_id=order.pk, acting_user=acting_user, text=" ".join(notes))
     return order
 
 

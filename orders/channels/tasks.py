@@ -77,6 +77,20 @@ def availability_push_task() -> int:
     return availability_push()
 
 
+@shared_task(name="channels.idempotency_prune")
+def idempotency_prune_task(days: int = 7) -> int:
+    """Forgets stored Idempotency-Key answers after a week (channels retry within minutes or hours)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders.channels.models import IdempotencyRecord
+
+    cutoff = timezone.now() - timedelta(days=days)
+    return IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()[0]
+
+
+register_beat("channels-idempotency-prune", "channels.idempotency_prune", 86400.0)
 register_beat("channels-availability-push", "channels.availability_push", 300.0)
 register_beat("channels-import-resume", "channels.import_resume", 120.0)
 register_beat("channels-import-poll", "channels.import_poll", 60.0)

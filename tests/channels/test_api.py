@@ -209,3 +209,14 @@ def test_shipment_events(api, shop):
     assert refused.json()["field"] == "tracking_number"
     shipment.refresh_from_db()
     assert shipment.status == "pending"
+
+
+def test_price_difference_is_noted_on_the_order(api, shop):
+    from orders.models import OrderEvent
+
+    number = api.post("/orders", order_payload()).json()["number"]
+    order = Order.objects.get(number=number)
+    note = OrderEvent.objects.filter(order=order, kind="note").order_by("-pk").first()
+    assert "Paid on Web shop: credit_card 227.50 ch_1" in note.reason
+    if order.total != Decimal("227.50"):
+        assert "Web shop charged 227.50" in note.reason

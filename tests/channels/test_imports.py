@@ -140,3 +140,21 @@ def test_worker_killed_mid_import_resumes_with_nothing_lost_or_duplicated(shop):
     assert Order.objects.exclude(number="").count() == 2
     assert sorted(Order.objects.values_list("external_ref", flat=True)) == ["1001", "1002"]
     assert import_job_run(job_id=job.pk).status == "done"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_order_placed_just_before_the_kill_counts_as_created_once(shop):
+    from orders.channels.importers import parse
+    from orders.channels.schemas import ChannelOrderIn
+    from orders.channels.services import channel_order_create
+
+    content = (SAMPLES / "shopify_orders.csv").read_bytes()
+    job = import_job_create(channel_id=shop["channel"].pk, fmt="shopify_csv", content=content, file_name="s.csv",
+                            acting_user=None)
+    # The worker placed the first order, then died before writing its outcome or moving the cursor.
+    first = parse("shopify_csv", content)[0]
+    channel_order_create(channel_id=shop["channel"].pk, data=ChannelOrderIn.model_validate(first.data),
+                         acting_user=None, source="import", import_job_id=job.pk)
+    job = import_job_run(job_id=job.pk)
+    assert (job.created_count, job.present_count, job.rejected_count) == (2, 0, 1)
+    assert Order.objects.filter(external_ref="1001").count() == 1

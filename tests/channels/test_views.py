@@ -91,3 +91,19 @@ def test_upload_of_an_unreadable_file_is_refused(role_client, shop):
     assert response.status_code == 422
     assert "Missing columns" in response.content.decode()
     assert ImportJob.objects.count() == 0
+
+
+def test_list_query_counts_do_not_grow(role_client, shop, django_assert_max_num_queries):
+    from orders.channels.models import WebhookDelivery
+    from orders.channels.services import webhook_endpoint_create
+
+    client = role_client("admin")
+    endpoint = webhook_endpoint_create(channel_id=shop["channel"].pk, url="https://x.example.com", events=["x"],
+                                       acting_user=None)
+    WebhookDelivery.objects.bulk_create([WebhookDelivery(endpoint=endpoint, event="order.cancelled",
+                                                         source_key=f"k{i}") for i in range(60)])
+    url = reverse("orders:channel_deliveries", args=[shop["channel"].pk])
+    with django_assert_max_num_queries(12):
+        assert client.get(url).status_code == 200
+    with django_assert_max_num_queries(22):
+        assert client.get(reverse("orders:channel_detail", args=[shop["channel"].pk])).status_code == 200
