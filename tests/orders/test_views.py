@@ -253,3 +253,26 @@ def test_phone_place_with_backorder_checkbox(role_client, make_draft, world):
     placed = client.post(url, {"idempotency_key": "b", "accept_backorder": "1"}, HTTP_HX_REQUEST="true")
     assert placed.status_code == 204
     assert Order.objects.get(pk=draft.pk).status == S.BACKORDERED
+
+
+def test_order_detail_and_customer_360_queries_do_not_grow(role_client, place, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = role_client("manager")
+    small = place(client.user, [(world["variants"][0], 1)])
+    big = place(client.user, [(v, 1) for v in world["variants"]])
+    client.get(reverse("orders:order_detail", args=[small.pk]))
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("orders:order_detail", args=[small.pk]))
+    with CaptureQueriesContext(connection) as three:
+        client.get(reverse("orders:order_detail", args=[big.pk]))
+    assert len(three.captured_queries) == len(one.captured_queries)
+    url = reverse("orders:customer_detail", args=[world["customer"].pk])
+    with CaptureQueriesContext(connection) as before:
+        client.get(url)
+    for _i in range(3):
+        place(client.user)
+    with CaptureQueriesContext(connection) as after:
+        client.get(url)
+    assert len(after.captured_queries) == len(before.captured_queries)
