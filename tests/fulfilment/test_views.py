@@ -108,3 +108,17 @@ def test_at_risk_and_simulation_pages(make_user, role_client, net, place_order):
     page = client.get(reverse("orders:fulfilment_simulation"), {"days": "7", "strategy": "lowest_cost", "run": "1"})
     assert page.status_code == 200 and "1 orders re-run" in page.content.decode()
     assert client.get(reverse("orders:fulfilment_simulation"), {"days": "400", "run": "1"}).status_code == 400
+
+
+@pytest.mark.parametrize(("language", "heading", "reason"), [
+    ("pt-br", "Remessas a trabalhar", "R$\xa00,57 mais barato"),
+    ("ar", "الشحنات قيد العمل", "يصل"),
+])
+def test_screens_and_sourcing_reason_are_translated(make_user, role_client, net, place_order, language, heading,
+                                                     reason):
+    with translation.override(language):
+        order = place_order(make_user("agent"), [(net["shirt"], 1)])
+    client = role_client("warehouse")
+    client.cookies["django_language"] = language
+    assert heading in client.get(reverse("orders:fulfilment_queue")).content.decode()
+    assert reason in order.sourcing_decisions.first().reason
