@@ -1029,12 +1029,20 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
         AtRiskFlag.objects.bulk_create(new, ignore_conflicts=True)
         if stale:
             AtRiskFlag.objects.filter(pk__in=stale).update(cleared_at=now)
-        if new:
+        recipients = _managers_emails() if new else []
+        if recipients:
             outbox_enqueue(topic="oms.email", payload={
-                "to_permission": "manage_orders",
+                "to": recipients,
                 "subject": _("%(n)s order(s) at risk of missing their promised date") % {"n": len(new)},
                 "body": "\n".join(f"#{f.order_id}: {f.detail}" for f in new[:50])})
     return {"raised": len(new), "cleared": len(stale)}
+
+
+def _managers_emails() -> list[str]:
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(is_active=True, groups__permissions__codename="manage_orders")
+    return sorted(set(users.exclude(email="").values_list("email", flat=True)))
 
 
 # --- simulation -----------------------------------------------------------------------------------------

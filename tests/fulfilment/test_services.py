@@ -221,10 +221,15 @@ def test_at_risk_scan_flags_and_clears(make_user, net, place_order):
 
     from django.utils import timezone
 
+    from oms.models import OutboxMessage
+
     user = make_user("admin")
+    manager = make_user("manager", email="boss@example.com")
     order = place_order(user, [(net["mug"], 1)])
     later = timezone.now() + timedelta(days=2)
     assert ful.at_risk_scan(now=later) == {"raised": 1, "cleared": 0}
+    alert = OutboxMessage.objects.get(topic="oms.email", payload__subject__icontains="at risk")
+    assert manager.email in alert.payload["to"]
     flag = AtRiskFlag.objects.get(order=order)
     assert flag.reason == AtRiskFlag.Reason.NOT_ALLOCATED
     assert ful.at_risk_scan(now=later) == {"raised": 0, "cleared": 0}
