@@ -14,6 +14,7 @@ RULES: dict[str, str] = {
     "orders:fulfilment_step": "fulfil_orders",
     "orders:fulfilment_shipment_pdf": "fulfil_orders",
     "orders:fulfilment_carrier_upload": "fulfil_orders",
+    "orders:fulfilment_atp": "view_catalogue",
     "orders:fulfilment_at_risk": "manage_orders",
     "orders:fulfilment_simulation": "manage_orders",
     "orders:fulfilment_return_list": "fulfil_orders",
@@ -32,6 +33,7 @@ NAV = [
     NavItem(_("Pick list"), "orders:fulfilment_pick_list", "fulfil_orders", section=_("Fulfilment")),
     NavItem(_("Carrier updates"), "orders:fulfilment_carrier_upload", "fulfil_orders", section=_("Fulfilment")),
     NavItem(_("Returns"), "orders:fulfilment_return_list", "fulfil_orders", section=_("Fulfilment")),
+    NavItem(_("Available to promise"), "orders:fulfilment_atp", "view_catalogue", section=_("Fulfilment")),
     NavItem(_("At-risk orders"), "orders:fulfilment_at_risk", "manage_orders", section=_("Fulfilment")),
     NavItem(_("Sourcing simulation"), "orders:fulfilment_simulation", "manage_orders", section=_("Fulfilment")),
 ]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("fulfilment/shipments/<int:pk>/<slug:step>/", views.shipment_step, name="fulfilment_step"),
     path("fulfilment/shipments/<int:pk>/<slug:kind>.pdf", views.shipment_pdf, name="fulfilment_shipment_pdf"),
     path("fulfilment/carrier-updates/", views.carrier_upload, name="fulfilment_carrier_upload"),
+    path("fulfilment/promise/", views.available_to_promise, name="fulfilment_atp"),
     path("fulfilment/at-risk/", views.at_risk, name="fulfilment_at_risk"),
     path("fulfilment/simulation/", views.simulation, name="fulfilment_simulation"),
     path("fulfilment/returns/", views.return_list, name="fulfilment_return_list"),

@@ -347,3 +347,25 @@ def simulation(request):
     return render(request, "orders/fulfilment/simulation.html", {
         "locations": locations, "result": result, "strategy": strategy, "days": days, "off": off, "error": error,
         "strategies": STRATEGY_LABELS}, status=400 if error else 200)
+
+
+# --- available to promise ----------------------------------------------------------------------------
+
+
+def available_to_promise(request):
+    from inventory.selectors import variant_search
+
+    query = request.GET.get("q", "").strip()
+    quantity = max(_int(request.GET.get("quantity")) or 1, 1)
+    variants = variant_search(query=query, limit=10) if query else []
+    promises = services.available_to_promise(variant_ids=[v.pk for v in variants]) if variants else {}
+    names = {loc.pk: loc for loc in _locations()}
+    rows = []
+    for variant in variants:
+        promise = promises[variant.pk]
+        rows.append({
+            "variant": variant, "total": promise.total, "date": promise.date_for(quantity),
+            "by_location": [(names[loc], qty) for loc, qty in sorted(promise.by_location.items()) if loc in names],
+            "incoming": [(day, names.get(loc), qty, ref) for day, loc, qty, ref in promise.incoming],
+        })
+    return render(request, "orders/fulfilment/atp.html", {"query": query, "quantity": quantity, "rows": rows})

@@ -122,3 +122,10 @@ def test_screens_and_sourcing_reason_are_translated(make_user, role_client, net,
     client.cookies["django_language"] = language
     assert heading in client.get(reverse("orders:fulfilment_queue")).content.decode()
     assert reason in order.sourcing_decisions.first().reason
+
+
+def test_available_to_promise_page_shows_locations_and_a_date(role_client, net):
+    page = role_client("agent").get(reverse("orders:fulfilment_atp"), {"q": net["mug"].sku, "quantity": "2"})
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "Available now: 23" in body and "DC Cajamar" in body and "2 can be promised for" in body
