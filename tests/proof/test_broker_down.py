@@ -74,9 +74,6 @@ def test_orders_placed_while_broker_is_down_are_unaffected_and_their_work_is_del
     assert work.count() == count
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "oms/outbox.py send_to_worker (line 58): with the broker down each on-commit publish blocks about 6 s "
-    "before failing (kombu/redis connection retries), so placing one order takes ~12 s (two outbox rows)"))
 @pytest.mark.django_db(transaction=True)
 def test_placing_while_broker_is_down_does_not_stall_the_agent(broker, network, make_user):
     agent = make_user("agent")
