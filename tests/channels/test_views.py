@@ -107,3 +107,11 @@ def test_list_query_counts_do_not_grow(role_client, shop, django_assert_max_num_
         assert client.get(url).status_code == 200
     with django_assert_max_num_queries(22):
         assert client.get(reverse("orders:channel_detail", args=[shop["channel"].pk])).status_code == 200
+
+
+def test_channel_pages_are_translated(role_client, shop):
+    client = role_client("admin")
+    client.cookies["django_language"] = "pt-br"
+    assert "Canais de venda" in client.get(reverse("orders:channel_list")).content.decode()
+    client.cookies["django_language"] = "ar"
+    assert "مفاتيح API" in client.get(reverse("orders:channel_detail", args=[shop["channel"].pk])).content.decode()
