@@ -126,3 +126,30 @@ def test_availability_push_only_when_the_feed_changes(shop, receiver):
     assert items[0] == {"sku": "MUG-WHT", "locations": {"DC1": 10}, "total": 10, "buffer": 0,
                         "available_to_sell": 10}
     assert {i["sku"]: i["total"] for i in items}["TSHIRT-BLK-M"] == 15
+
+
+def test_api_order_shipped_in_the_oms_sends_a_signed_update_with_tracking(api, shop, receiver):
+    from orders.fulfilment.services import order_allocate, shipment_scan
+
+    endpoint = webhook_endpoint_create(channel_id=shop["channel"].pk, url=receiver.url, events=["order_status"],
+                                       acting_user=None)
+    order = Order.objects.get(number=api.post("/orders", order_payload()).json()["number"])
+    assert order.status == Order.Status.CONFIRMED
+    (shipment,) = order_allocate(order_id=order.pk, acting_user=None)
+    for sku, quantity in (("TSHIRT-BLK-M", 2), ("MUG-WHT", 1)):
+        for _ in range(quantity):
+            shipment_scan(shipment_id=shipment.pk, code=sku, acting_user=None)
+    shipped = api.post(f"/shipments/{shipment.pk}/events", {"event": "shipped", "carrier": "Correios",
+                                                            "service": "sedex", "tracking_number": "BR987654321BR"})
+    assert shipped.status_code == 200, shipped.content
+    assert shipped.json()["status"] == "shipped"
+    deliver_pending("orders.channel_status")
+    assert set(deliver_pending("channels.webhook")) == {"done"}
+    sent = next(r for r in receiver.received if b'"order.shipped"' in r["body"])
+    assert sent["headers"]["x-oms-signature"] == "sha256=" + hmac.new(
+        endpoint.secret.encode(), sent["body"], hashlib.sha256).hexdigest()
+    body = json.loads(sent["body"])
+    assert body["order"] == {"number": order.number, "external_id": "1001", "status": "shipped",
+                             "total": body["order"]["total"], "currency": "BRL"}
+    assert body["tracking"] == [{"carrier": "Correios", "service": "sedex", "tracking_number": "BR987654321BR",
+                                 "status": "shipped"}]
