@@ -271,10 +271,10 @@ def return_detail(request, pk: int):
         "conditions": ReturnLine.Condition.choices, "value": services.return_value(rma)})
 
 
-def _return_action(request, pk: int, action):
+def _return_action(request, pk: int, action, done: str):
     try:
         result = action()
-        messages.success(request, _("Done."))
+        messages.success(request, done)
         if isinstance(result, Order):
             return redirect("orders:phone_order", pk=result.pk)
     except OrderError as exc:
@@ -286,13 +286,15 @@ def _return_action(request, pk: int, action):
 def return_approve(request, pk: int):
     approve = request.POST.get("decision", "approve") == "approve"
     return _return_action(request, pk, lambda: services.return_approve(
-        return_id=pk, approve=approve, reason=request.POST.get("reason", ""), acting_user=request.user))
+        return_id=pk, approve=approve, reason=request.POST.get("reason", ""), acting_user=request.user),
+        _("Return approved.") if approve else _("Return rejected."))
 
 
 @require_POST
 def return_receive(request, pk: int):
     return _return_action(request, pk, lambda: services.return_receive(
-        return_id=pk, location_id=_int(request.POST.get("location")) or 0, acting_user=request.user))
+        return_id=pk, location_id=_int(request.POST.get("location")) or 0, acting_user=request.user),
+        _("Goods received."))
 
 
 @require_POST
@@ -300,18 +302,19 @@ def return_inspect(request, pk: int):
     rma = get_object_or_404(Return, pk=pk)
     conditions = {rl.pk: request.POST.get(f"condition_{rl.pk}", "") for rl in rma.lines.all()}
     return _return_action(request, pk, lambda: services.return_inspect(
-        return_id=pk, conditions=conditions, acting_user=request.user))
+        return_id=pk, conditions=conditions, acting_user=request.user), _("Inspection recorded."))
 
 
 @require_POST
 def return_refund(request, pk: int):
     return _return_action(request, pk, lambda: services.return_refund(
-        return_id=pk, method=request.POST.get("method", "original"), acting_user=request.user))
+        return_id=pk, method=request.POST.get("method", "original"), acting_user=request.user), _("Refunded."))
 
 
 @require_POST
 def return_exchange(request, pk: int):
-    return _return_action(request, pk, lambda: services.return_exchange(return_id=pk, acting_user=request.user))
+    return _return_action(request, pk, lambda: services.return_exchange(return_id=pk, acting_user=request.user),
+                          _("Exchange order started: complete it on the phone screen."))
 
 
 # --- at risk, simulation ------------------------------------------------------------------------------

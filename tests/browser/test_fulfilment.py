@@ -70,3 +70,51 @@ def test_pick_pack_by_scanning_and_ship(page, login, make_user, net, place_order
     page.wait_for_selector("#sourcing-reason")
     assert "Store Pinheiros" in page.locator("#sourcing-reason").inner_text()
     page.screenshot(path=str(ARTIFACTS / "fulfilment-order.png"), full_page=True)
+
+
+def test_delivered_by_carrier_file_then_returned_and_refunded(page, login, make_user, net, place_order,  # noqa: F811
+                                                               tmp_path):
+    from decimal import Decimal
+
+    from django.core.management import call_command
+
+    from inventory.models import StockLevel
+    from orders.fulfilment import services as ful
+    from payments.models import Payment
+
+    admin = make_user("admin")
+    order = place_order(admin, [(net["mug"], 2)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=admin)
+    for _unit in range(2):
+        ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=admin)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number="BR777", acting_user=admin)
+    login("admin")
+    csv = tmp_path / "carrier.csv"
+    csv.write_text("tracking_number,status,reason\nBR777,delivered,\n")
+    page.goto("/fulfilment/carrier-updates/")
+    page.set_input_files("#carrier-file", str(csv))
+    page.get_by_role("button", name="Apply").click()
+    assert page.get_by_text("1 shipment(s) updated.").is_visible()
+    page.goto(f"/orders/{order.pk}/")
+    page.get_by_role("link", name="Request a return…").click()
+    line = order.lines.get()
+    assert page.evaluate("document.activeElement.id") == f"qty-{line.pk}"
+    page.fill(f"#qty-{line.pk}", "1")
+    page.select_option(f"#reason-{line.pk}", "defective")
+    page.get_by_role("button", name="Request return").click()
+    page.screenshot(path=str(ARTIFACTS / "fulfilment-return-request.png"), full_page=True)
+    page.wait_for_url(f"**/orders/{order.pk}/")
+    page.locator("#order-fulfilment a", has_text="RMA-").click()
+    page.get_by_role("button", name="Approve").click()
+    page.select_option("#rma-location", str(net["dc"].pk))
+    page.get_by_role("button", name="Receive").click()
+    page.get_by_role("button", name="Record inspection (restock resellable items)").click()
+    page.get_by_role("button", name="Refund").click()
+    assert page.locator("#return-status").inner_text() == "Refunded"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "fulfilment-return.png"), full_page=True)
+    payment = Payment.objects.get(order=order)
+    assert (payment.captured_amount, payment.refunded_amount) == (order.total, Decimal("50.00"))
+    level = StockLevel.objects.get(variant=net["mug"], location=net["dc"])
+    assert (level.on_hand, level.reserved) == (21, 0)
+    call_command("verify_ledgers")
