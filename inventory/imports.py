@@ -43,6 +43,7 @@ from oms.access import has_permission
 from oms.audit import audit_record
 from oms.models import AuditEntry
 from oms.money import CURRENCY_EXPONENTS
+from oms.spreadsheets import neutralize
 
 BACKGROUND_ROWS = 5000
 BACKGROUND_BYTES = 400_000  # files above this size are checked by the Celery job as well
@@ -572,7 +573,7 @@ def export_view(request, kind: str):
         file_format = "csv"
     dataset = tablib.Dataset(headers=kind_obj.columns)
     for row in export_rows(kind_obj):
-        dataset.append(["" if value is None else value for value in row])
+        dataset.append(["" if value is None else neutralize(value) for value in row])
     content_type = ("text/csv; charset=utf-8" if file_format == "csv"
                     else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response = HttpResponse(dataset.export(file_format), content_type=content_type)

@@ -8,9 +8,17 @@ from import_export import fields, resources
 from import_export.widgets import ForeignKeyWidget
 
 from inventory.models import Location, ReorderRule, StockLevel, Supplier, SupplierItem, Variant
+from oms.spreadsheets import neutralize
 
 
-class SupplierResource(resources.ModelResource):
+class NeutralizedResource(resources.ModelResource):
+    """Exported cells starting with a formula character get a leading apostrophe (CSV injection)."""
+
+    def export_field(self, field, instance, **kwargs):
+        return neutralize(super().export_field(field, instance, **kwargs))
+
+
+class SupplierResource(NeutralizedResource):
     class Meta:
         model = Supplier
         import_id_fields = ["code"]
@@ -19,7 +27,7 @@ class SupplierResource(resources.ModelResource):
         skip_unchanged = True
 
 
-class SupplierItemResource(resources.ModelResource):
+class SupplierItemResource(NeutralizedResource):
     supplier = fields.Field(attribute="supplier", column_name="supplier", widget=ForeignKeyWidget(Supplier, "code"))
     sku = fields.Field(attribute="variant", column_name="sku", widget=ForeignKeyWidget(Variant, "sku"))
 
@@ -30,7 +38,7 @@ class SupplierItemResource(resources.ModelResource):
         use_bulk = True
 
 
-class ReorderRuleResource(resources.ModelResource):
+class ReorderRuleResource(NeutralizedResource):
     sku = fields.Field(attribute="variant", column_name="sku", widget=ForeignKeyWidget(Variant, "sku"))
     location = fields.Field(attribute="location", column_name="location", widget=ForeignKeyWidget(Location, "code"))
     supplier = fields.Field(attribute="preferred_supplier", column_name="supplier",
@@ -43,7 +51,7 @@ class ReorderRuleResource(resources.ModelResource):
         use_bulk = True
 
 
-class StockLevelResource(resources.ModelResource):
+class StockLevelResource(NeutralizedResource):
     sku = fields.Field(attribute="variant__sku", column_name="sku")
     location = fields.Field(attribute="location__code", column_name="location")
 

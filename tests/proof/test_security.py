@@ -148,10 +148,6 @@ def test_login_is_throttled_after_repeated_failures(make_user):
 FORMULA = "=HYPERLINK(\"http://evil.example/\",\"click\")"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "inventory/imports.py export_view/export_rows: catalogue exports write user text as is (no leading "
-    "apostrophe like reports.exports.neutralize), so a product name starting with '=' is a live formula "
-    "in the CSV and becomes a real formula cell in the XLSX"))
 @pytest.mark.django_db
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_catalogue_export_neutralizes_formulas(role_client, fmt):
