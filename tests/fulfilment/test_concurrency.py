@@ -1,0 +1,82 @@
+"""Two warehouse workers press Ship on the same shipment at once: stock is consumed and money captured once."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from inventory.models import StockLevel, StockMovement
+from orders.fulfilment import services as ful
+from orders.fulfilment.errors import FulfilmentError
+from orders.fulfilment.models import Shipment
+from payments.models import Payment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_double_ship_consumes_and_captures_once(make_user, net, place_order):
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 2)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    for _unit in range(2):
+        ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def ship(n: int) -> None:
+        try:
+            barrier.wait()
+            ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number=f"T{n}", acting_user=user)
+            outcomes.append("shipped")
+        except FulfilmentError as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ship, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["invalid_shipment_transition", "shipped"]
+    level = StockLevel.objects.get(variant=net["mug"], location=net["store"])
+    assert (level.on_hand, level.reserved) == (1, 0)
+    assert StockMovement.objects.filter(reference=f"shipment:{shipment.pk}").count() == 1
+    payment = Payment.objects.get(order=order)
+    assert payment.captured_amount == order.total == Decimal("115.00")
+    assert Shipment.objects.get(pk=shipment.pk).captured_amount == order.total
+
+
+def test_card_is_captured_per_shipment_at_the_processor(make_user, net, place_order, stock):
+    """A split order paid by card: each shipment captures its share; together exactly the order total."""
+    from orders.services import PaymentRequest, draft_create, draft_line_add, draft_update, order_place
+    from payments.gateway import get_gateway
+    from tests.inventory.factories import VariantFactory
+
+    user = make_user("admin")
+    cap = VariantFactory(base_price=Decimal("30.00"))
+    stock(cap, net["store"], 2)  # only the store has caps; only the DC has 5 shirts
+    draft = draft_create(channel_id=net["channel"].pk, acting_user=user, customer_id=net["customer"].pk)
+    draft_line_add(order_id=draft.pk, variant_id=net["shirt"].pk, quantity=5, acting_user=user)
+    draft_line_add(order_id=draft.pk, variant_id=cap.pk, quantity=1, acting_user=user)
+    draft_update(order_id=draft.pk, acting_user=user, payment_method="card", shipping_service=net["service"])
+    token = get_gateway("sandbox").tokenize(number="4242424242424242", exp_month=12, exp_year=2030, cvc="123")
+    order = order_place(order_id=draft.pk, idempotency_key="card-split", acting_user=user, payment=PaymentRequest(
+        method="card", token=token.token, details={"brand": token.brand, "last4": token.last4,
+                                                    "exp_month": token.exp_month, "exp_year": token.exp_year}))
+    shipments = ful.order_allocate(order_id=order.pk, acting_user=user)
+    assert len(shipments) == 2
+    captured = []
+    for shipment in shipments:
+        for sl in shipment.lines.select_related("order_line"):
+            for _unit in range(sl.quantity):
+                ful.shipment_scan(shipment_id=shipment.pk, code=sl.order_line.sku, acting_user=user)
+        done = ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number=f"T{shipment.pk}",
+                                 acting_user=user)
+        captured.append(done.captured_amount)
+    payment = Payment.objects.get(order=order)
+    assert order.total == Decimal("545.00")  # 5 x 100 + 30 + 15 shipping
+    assert sum(captured) == payment.captured_amount == order.total
+    assert payment.status == Payment.Status.CAPTURED
+    assert sorted(captured) == [Decimal("30.85"), Decimal("514.15")]  # 545 x 30/530, then the remainder
