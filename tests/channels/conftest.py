@@ -39,8 +39,11 @@ def order_payload(external_id: str = "1001", **changes) -> dict:
 
 
 @pytest.fixture
-def api(client, shop):
-    """``api.post(path, body, **headers)`` / ``api.get(path)`` with the shop's API key."""
+def api(shop):
+    """``api.post(path, body, **headers)`` / ``api.get(path)`` with the shop's API key (CSRF checks on)."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
 
     class Api:
         def headers(self, extra):

@@ -158,3 +158,39 @@ def test_order_placed_just_before_the_kill_counts_as_created_once(shop):
     job = import_job_run(job_id=job.pk)
     assert (job.created_count, job.present_count, job.rejected_count) == (2, 0, 1)
     assert Order.objects.filter(external_ref="1001").count() == 1
+
+
+def test_watched_folder_and_url_pull_start_each_file_once(shop, tmp_path):
+    import threading
+    from http.server import HTTPServer, SimpleHTTPRequestHandler
+
+    from orders.channels.services import integration_update
+    from orders.channels.sources import poll_sources
+
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "drop" / "orders.csv").write_bytes((SAMPLES / "generic_orders.csv").read_bytes())
+    (tmp_path / "drop" / "notes.pdf").write_bytes(b"%PDF")
+    (tmp_path / "served").mkdir()
+    first_order = b"\n".join((SAMPLES / "generic_orders.csv").read_bytes().splitlines()[:3]) + b"\n"
+    (tmp_path / "served" / "export.csv").write_bytes(first_order)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(tmp_path / "served"), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        integration_update(channel_id=shop["channel"].pk, acting_user=None, import_format="generic_csv",
+                           watch_folder=str(tmp_path / "drop"),
+                           pull_url=f"http://127.0.0.1:{server.server_port}/export.csv", pull_every_minutes=60)
+        assert poll_sources() == 2
+        assert poll_sources() == 0  # same folder file again; the URL is not due for an hour
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert sorted(ImportJob.objects.values_list("source", "file_name", "total")) == [
+        ("folder", "orders.csv", 2), ("url", "export.csv", 1)]
