@@ -414,6 +414,29 @@ def allocate_confirmed(*, limit: int = 200) -> int:
     return done
 
 
+def backorders_retry(*, limit: int = 100) -> int:
+    """Beat job: sources backordered lines again (stock may have arrived); an order whose lines are all
+    reserved goes back to confirmed, and from there to the warehouse. Returns how many orders were freed."""
+    from orders.services.core import reserve_lines
+
+    due = list(Order.objects.filter(status=S.BACKORDERED).order_by("placed_at", "pk").values_list("pk", flat=True)
+               [:limit])
+    freed = 0
+    for order_id in due:
+        with transaction.atomic(durable=True):
+            order = lock_order(order_id)
+            if order.status != S.BACKORDERED:
+                continue
+            lines = lock_lines(order)
+            waiting = [line for line in lines if line.status == L.BACKORDERED]
+            if waiting:
+                reserve_lines(order, waiting, actor=None, allow_backorder=True)
+            if not any(line.status == L.BACKORDERED for line in lines):
+                _order_transition(order, to=S.CONFIRMED, actor=None, reason=_("Backordered items now in stock"))
+                freed += 1
+    return freed
+
+
 def shipments_cancel_open(order: Order, *, actor=None, reason: str = "") -> int:
     """Cancels an order's open shipments (edit during fulfilment; it is sourced again). Stock is released by
     the order's own services; returns how many were cancelled."""

@@ -27,6 +27,14 @@ def at_risk_scan_task() -> dict:
     return at_risk_scan()
 
 
+@shared_task(name="fulfilment.backorders_retry")
+def backorders_retry_task() -> int:
+    from orders.fulfilment.services import backorders_retry
+
+    return backorders_retry()
+
+
+register_beat("fulfilment-backorders-retry", "fulfilment.backorders_retry", 900.0)
 register_beat("fulfilment-allocate-confirmed", "fulfilment.allocate_confirmed", 60.0)
 register_beat("fulfilment-expire-pickups", "fulfilment.expire_pickups", 900.0)
 register_beat("fulfilment-at-risk-scan", "fulfilment.at_risk_scan", 900.0)

@@ -278,3 +278,33 @@ def test_return_reasons_and_rates_for_reports(make_user, net, place_order):
     assert selectors.return_reasons() == [{"reason": "defective", "units": 1, "returns": 1}]
     assert selectors.return_rates() == [{"sku": net["mug"].sku, "shipped": 2, "returned": 1, "rate": 0.5}]
     assert selectors.at_risk_count() == 0
+
+
+def test_backordered_order_is_freed_when_stock_arrives_and_dated_by_the_purchase_order(make_user, net, stock):
+    import uuid
+    from datetime import date
+
+    from inventory.services import po_create, po_send
+    from orders.services import PaymentRequest, draft_create, draft_line_add, draft_update, order_place
+    from tests.inventory.factories import SupplierFactory
+
+    user = make_user("admin")
+    po = po_create(supplier_id=SupplierFactory().pk, location_id=net["dc"].pk,
+                   lines=[(net["mug"].pk, 50, Decimal("5.00"))], acting_user=user)
+    po.expected_on = date(2030, 2, 1)
+    po.save(update_fields=["expected_on"])
+    po_send(po_id=po.pk, acting_user=user)
+    draft = draft_create(channel_id=net["channel"].pk, acting_user=user, customer_id=net["customer"].pk)
+    draft_line_add(order_id=draft.pk, variant_id=net["mug"].pk, quantity=30, acting_user=user)
+    draft_update(order_id=draft.pk, acting_user=user, payment_method="invoice", shipping_service=net["service"])
+    order = order_place(order_id=draft.pk, idempotency_key=uuid.uuid4().hex, acting_user=user,
+                        payment=PaymentRequest("invoice"), accept_backorder=True)
+    line = order.lines.get()
+    assert (order.status, line.status, line.backorder_date) == ("backordered", "backordered", date(2030, 2, 1))
+    assert ful.backorders_retry() == 0
+    stock(net["mug"], net["dc"], 15)
+    assert ful.backorders_retry() == 1
+    order.refresh_from_db()
+    line.refresh_from_db()
+    assert (order.status, line.status, line.location_id) == ("confirmed", "reserved", net["dc"].pk)
+    assert level(net["mug"], net["dc"]) == (35, 30)
