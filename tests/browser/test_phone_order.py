@@ -71,7 +71,12 @@ def test_agent_takes_a_phone_order_by_keyboard(page, login, shop):
         page.wait_for_function("document.activeElement && document.activeElement.id === 'sku-q'")
         settled(page)
 
-    page.locator("#qty-" + str(Order.objects.get().lines.get(sku="MUG-WHITE").pk)).focus()
+    mug_row = page.locator("table.lines tbody tr", has=page.locator("code", has_text="MUG-WHITE"))
+    try:
+        mug_row.locator("input.qty").focus()
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "phone-order-failed.png"), full_page=True)
+        raise
     page.keyboard.press("ArrowUp")  # 2 mugs
     page.keyboard.press("Tab")  # change event: repriced
     page.locator("#subtotal", has_text="160.00").wait_for()
