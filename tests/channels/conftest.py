@@ -10,6 +10,12 @@ from tests.inventory.factories import LocationFactory, VariantFactory
 from tests.orders.factories import ChannelFactory
 
 
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Uploaded import files go to a temporary folder."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture
 def shop(db):
     """A web-shop channel with an API key, a DC holding 10 units each of three SKUs (R$ 100/50/20)."""
