@@ -8,10 +8,11 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
 from inventory.models import PurchaseOrder
 from oms.money import quantize
+from oms.pdf import Paragraph, text
 
 
 def purchase_order_pdf(po: PurchaseOrder) -> bytes:
@@ -21,19 +22,19 @@ def purchase_order_pdf(po: PurchaseOrder) -> bytes:
     styles = getSampleStyleSheet()
     supplier, location = po.supplier, po.location
     story = [
-        Paragraph(_("Purchase order %(number)s") % {"number": po.number}, styles["Title"]),
-        Paragraph(_("Date: %(date)s") % {"date": (po.sent_at or po.created_at or timezone.now()).date()},
+        Paragraph(text(_("Purchase order %(number)s") % {"number": po.number}), styles["Title"]),
+        Paragraph(text(_("Date: %(date)s") % {"date": (po.sent_at or po.created_at or timezone.now()).date()}),
                   styles["Normal"]),
         Spacer(1, 4 * mm),
-        Paragraph(f"<b>{_('Supplier')}</b>: {supplier.name} ({supplier.code})<br/>{supplier.email} "
-                  f"{supplier.phone}<br/>{supplier.address}", styles["Normal"]),
+        Paragraph(f"<b>{text(_('Supplier'))}</b>: {text(supplier.name)} ({text(supplier.code)})<br/>"
+                  f"{text(supplier.email)} {text(supplier.phone)}<br/>{text(supplier.address)}", styles["Normal"]),
         Spacer(1, 2 * mm),
-        Paragraph(f"<b>{_('Deliver to')}</b>: {location.name}<br/>{location.address_line1} "
-                  f"{location.address_line2}<br/>{location.postal_code} {location.city} {location.state} "
-                  f"{location.country}", styles["Normal"]),
+        Paragraph(f"<b>{text(_('Deliver to'))}</b>: {text(location.name)}<br/>{text(location.address_line1)} "
+                  f"{text(location.address_line2)}<br/>{text(location.postal_code)} {text(location.city)} "
+                  f"{text(location.state)} {text(location.country)}", styles["Normal"]),
     ]
     if po.expected_on:
-        story.append(Paragraph(_("Expected on: %(date)s") % {"date": po.expected_on}, styles["Normal"]))
+        story.append(Paragraph(text(_("Expected on: %(date)s") % {"date": po.expected_on}), styles["Normal"]))
     story.append(Spacer(1, 6 * mm))
     data = [[_("SKU"), _("Supplier SKU"), _("Description"), _("Qty"), _("Unit cost"), _("Total")]]
     supplier_skus = dict(supplier.items.values_list("variant_id", "supplier_sku"))
@@ -41,7 +42,7 @@ def purchase_order_pdf(po: PurchaseOrder) -> bytes:
     for line in po.lines.select_related("variant").order_by("variant__sku"):
         amount = quantize(line.unit_cost * line.quantity_ordered, po.currency)
         total += amount
-        data.append([line.variant.sku, supplier_skus.get(line.variant_id, ""), Paragraph(line.variant.name,
+        data.append([line.variant.sku, supplier_skus.get(line.variant_id, ""), Paragraph(text(line.variant.name),
                      styles["BodyText"]), str(line.quantity_ordered), str(quantize(line.unit_cost, po.currency)),
                      str(amount)])
     data.append(["", "", "", "", _("Total"), f"{po.currency} {quantize(total, po.currency)}"])
@@ -56,6 +57,6 @@ def purchase_order_pdf(po: PurchaseOrder) -> bytes:
     ]))
     story.append(table)
     if po.notes:
-        story += [Spacer(1, 6 * mm), Paragraph(po.notes, styles["Normal"])]
+        story += [Spacer(1, 6 * mm), Paragraph(text(po.notes), styles["Normal"])]
     doc.build(story)
     return buffer.getvalue()

@@ -224,7 +224,6 @@ def test_order_pdfs_print_markup_in_user_text_literally(role_client, placed_orde
     assert "/Subtype /Image" not in response.content.decode("latin-1")
 
 
-@pytest.mark.xfail(strict=True, reason=PDF_MARKUP)
 @pytest.mark.django_db
 def test_purchase_order_pdf_prints_markup_in_user_text_literally(role_client, network):
     supplier = SupplierFactory(name=MARKUP)
