@@ -153,3 +153,23 @@ def test_api_order_shipped_in_the_oms_sends_a_signed_update_with_tracking(api, s
                              "total": body["order"]["total"], "currency": "BRL"}
     assert body["tracking"] == [{"carrier": "Correios", "service": "sedex", "tracking_number": "BR987654321BR",
                                  "status": "shipped"}]
+
+
+def test_refund_sends_a_refunded_update(api, shop, receiver):
+    from decimal import Decimal
+
+    from payments.models import Payment
+    from payments.services import payment_confirm, payment_refund
+
+    webhook_endpoint_create(channel_id=shop["channel"].pk, url=receiver.url, events=["order_status"],
+                            acting_user=None)
+    order = Order.objects.get(number=api.post("/orders", order_payload()).json()["number"])
+    payment = Payment.objects.get(order=order)
+    assert (payment.method, payment.status) == ("bank_transfer", "pending")
+    payment_confirm(payment_id=payment.pk, acting_user=None, reference="payout-1")
+    payment_refund(payment_id=payment.pk, amount=Decimal("10.00"), reason="Damaged mug", acting_user=None)
+    deliver_pending("payments.changed")
+    assert deliver_pending("channels.webhook") == ["done"]
+    body = json.loads(receiver.received[-1]["body"])
+    assert (body["event"], body["order"]["number"], body["refund"]) == (
+        "order.refunded", order.number, {"amount": "10.0000", "method": "bank_transfer"})
