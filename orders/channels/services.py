@@ -272,7 +272,7 @@ def check_totals(data: ChannelOrderIn) -> None:
             field="total")
 
 
-def _find_or_create_customer(data: ChannelOrderIn, *, acting_user) -> int:
+def _find_or_create_customer(data: ChannelOrderIn, *, currency: str, acting_user) -> int:
     from orders.errors import InvalidCustomer
     from orders.services import customer_create, customer_duplicates
     from orders.validators import normalize_tax_id
@@ -286,7 +286,7 @@ def _find_or_create_customer(data: ChannelOrderIn, *, acting_user) -> int:
     try:
         customer = customer_create(
             data={"name": c.name, "email": c.email, "phone": c.phone, "tax_id": c.tax_id, "kind": c.kind,
-                  "currency": data.currency or "BRL"},
+                  "currency": currency},
             address={**data.shipping_address.model_dump(), "kind": "both"}, acting_user=acting_user,
             allow_duplicate=True)
     except InvalidCustomer as exc:
@@ -350,7 +350,7 @@ def _place(channel: Channel, data: ChannelOrderIn, variants: dict[str, int], *, 
         order_place,
     )
 
-    customer_id = _find_or_create_customer(data, acting_user=acting_user)
+    customer_id = _find_or_create_customer(data, currency=channel.currency, acting_user=acting_user)
     if link is None:
         order = draft_create(channel_id=channel.pk, acting_user=acting_user, customer_id=customer_id)
         with transaction.atomic(durable=True):
