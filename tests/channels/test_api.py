@@ -220,3 +220,17 @@ def test_price_difference_is_noted_on_the_order(api, shop):
     assert "Paid on Web shop: credit_card 227.50 ch_1" in note.reason
     if order.total != Decimal("227.50"):
         assert "Web shop charged 227.50" in note.reason
+
+
+def test_invalid_customer_data_names_the_field(api):
+    body = order_payload(customer={"name": "Ana", "email": "not-an-email"})
+    response = api.post("/orders", body)
+    assert (response.status_code, response.json()["code"], response.json()["field"]) == (422, "invalid",
+                                                                                         "customer.email")
+    bad_cep = order_payload(customer={"name": "Ana", "email": "ana2@example.com"},
+                            shipping_address={"street": "Rua A", "city": "São Paulo", "state": "SP",
+                                              "postal_code": "123"})
+    response = api.post("/orders", bad_cep)
+    assert (response.status_code, response.json()["field"]) == (422, "shipping_address.postal_code")
+    assert Order.objects.count() == 0
+    assert Customer.objects.count() == 0
