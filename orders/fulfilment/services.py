@@ -7,7 +7,7 @@ processor answers); both are idempotent per ``shipment:<id>`` / ``return:<id>`` 
 never charges twice.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -241,8 +241,15 @@ def source_lines(order: Order, lines: list[OrderLine], *, actor=None) -> tuple[d
     plan: dict[int, int] = {}
     decision = None
     if coverable:
-        decision = sourcing.decide(request_for(order, coverable, strategy=strategy), candidates)
+        request = request_for(order, coverable, strategy=strategy)
+        decision = sourcing.decide(request, candidates)
         chosen = next((p for p in [decision.plan, *decision.alternatives] if p and _line_whole(p)), None)
+        if chosen is None and request.pickup_location_id:
+            # The store holds part of a line: transfer the whole line in instead of splitting it.
+            store_only = [replace(c, available={v: (q if q >= needed.get(v, 0) else 0) for v, q in c.available.items()})
+                          if c.location_id == request.pickup_location_id else c for c in candidates]
+            decision = sourcing.decide(request, store_only)
+            chosen = decision.plan if decision.plan and _line_whole(decision.plan) else None
         if chosen is None:
             short_lines += coverable
         else:
@@ -709,8 +716,10 @@ def pickup_confirm(*, shipment_id: int, acting_user) -> Shipment:
         _line_transition(order_lines, to=L.DELIVERED)
         open_left = Shipment.objects.filter(order=order, status__in=[SS.PENDING, SS.PICKING, SS.PACKED,
                                                                      SS.READY]).exists()
-        _order_transition(order, to=S.PARTIALLY_SHIPPED if open_left else S.SHIPPED, actor=acting_user,
-                          reason=_("Picked up at %(store)s") % {"store": shipment.location.name})
+        target = S.PARTIALLY_SHIPPED if open_left else S.SHIPPED
+        if order.status != target:
+            _order_transition(order, to=target, actor=acting_user,
+                              reason=_("Picked up at %(store)s") % {"store": shipment.location.name})
         if not open_left and not Shipment.objects.filter(order=order, status__in=[SS.SHIPPED,
                                                                                     SS.FAILED_DELIVERY]).exists():
             _order_transition(order, to=S.DELIVERED, actor=acting_user)

@@ -308,3 +308,16 @@ def test_backordered_order_is_freed_when_stock_arrives_and_dated_by_the_purchase
     line.refresh_from_db()
     assert (order.status, line.status, line.location_id) == ("confirmed", "reserved", net["dc"].pk)
     assert level(net["mug"], net["dc"]) == (35, 30)
+
+
+def test_pickup_with_part_of_a_line_in_store_transfers_the_whole_line(make_user, net, place_order):
+    user = make_user("admin")
+    order = place_order(user, [(net["shirt"], 5), (net["mug"], 1)], delivery_method="pickup",
+                        pickup_location_id=net["store"].pk)
+    locations = dict(order.lines.values_list("variant_id", "location_id"))
+    assert locations == {net["shirt"].pk: net["dc"].pk, net["mug"].pk: net["store"].pk}
+    decision = order.sourcing_decisions.first()
+    assert decision.plan["kind"] == "transfer"
+    assert decision.reason.startswith("Pick-up at Store Pinheiros after a transfer from DC Cajamar")
+    shipments = ful.order_allocate(order_id=order.pk, acting_user=user)
+    assert sorted(s.kind for s in shipments) == ["pickup", "ship"]
