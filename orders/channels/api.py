@@ -18,6 +18,7 @@ from ninja.security import HttpBearer
 from orders.channels import selectors, services
 from orders.channels.errors import ChannelError, MalformedJson, PayloadTooLarge, Unauthorized
 from orders.channels.schemas import ChannelOrderIn, error_field
+from orders.errors import OrderError, PlacementInProgress
 from orders.models import Order
 
 
@@ -72,6 +73,12 @@ def _error(request, status: int, code: str, message: str, field: str = ""):
 @api.exception_handler(ChannelError)
 def _channel_error(request, exc: ChannelError):
     return _error(request, exc.status, exc.code, exc.message, exc.field)
+
+
+@api.exception_handler(OrderError)
+def _order_error(request, exc: OrderError):
+    status = 409 if isinstance(exc, PlacementInProgress) else 422
+    return _error(request, status, exc.code, exc.message, exc.field)
 
 
 @api.exception_handler(AuthenticationError)
