@@ -126,6 +126,14 @@ class ShipmentEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.shipment_id}: {self.from_status} -> {self.to_status}"
 
+    @property
+    def from_label(self) -> str:
+        return Shipment.Status(self.from_status).label if self.from_status in Shipment.Status.values else ""
+
+    @property
+    def to_label(self) -> str:
+        return Shipment.Status(self.to_status).label if self.to_status in Shipment.Status.values else ""
+
 
 class Return(models.Model):
     """A return merchandise authorization (RMA)."""

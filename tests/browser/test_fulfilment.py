@@ -118,3 +118,24 @@ def test_delivered_by_carrier_file_then_returned_and_refunded(page, login, make_
     level = StockLevel.objects.get(variant=net["mug"], location=net["dc"])
     assert (level.on_hand, level.reserved) == (21, 0)
     call_command("verify_ledgers")
+
+
+def test_warehouse_screens_in_arabic_are_right_to_left_without_overflow(page, login, make_user, net,  # noqa: F811
+                                                                        place_order):  # noqa: F811
+    from orders.fulfilment import services as ful
+
+    order = place_order(make_user("agent"), [(net["shirt"], 1), (net["mug"], 1)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=make_user("admin"))
+    login("warehouse", "ar")
+    page.goto("/fulfilment/")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.get_by_role("heading", name="الشحنات قيد العمل").is_visible()
+    assert_no_horizontal_overflow(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "fulfilment-queue-ar.png"), full_page=True)
+    page.goto(f"/fulfilment/shipments/{shipment.pk}/")
+    page.keyboard.type(net["mug"].sku)
+    page.keyboard.press("Enter")
+    settled(page)
+    assert_no_horizontal_overflow(page)
+    page.screenshot(path=str(ARTIFACTS / "fulfilment-shipment-ar.png"), full_page=True)
