@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "template_partials",
     "import_export",
     "axes",
+    "ninja",
     *PROJECT_APPS,
 ]
 

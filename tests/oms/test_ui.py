@@ -125,3 +125,10 @@ def test_global_search_needs_two_characters(role_client):
     response = role_client("agent").get("/search/", {"q": "a"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert "Nothing found" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_api_docs_load_swagger_from_our_own_static_files(client):
+    html = client.get("/api/v1/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in html
+    assert "cdn." not in html
