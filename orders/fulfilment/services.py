@@ -444,6 +444,14 @@ def backorders_retry(*, limit: int = 100) -> int:
     return freed
 
 
+def shipments_after_cancel(order: Order, *, partial: bool, actor) -> None:
+    """Hook of ``order_cancel``: open shipments are cancelled (their stock was released by the cancellation);
+    after a partial cancellation an allocated order goes back to confirmed to be released again."""
+    if shipments_cancel_open(order, actor=actor, reason=_("Order cancelled")) and partial and (
+            order.status == S.ALLOCATED):
+        _order_transition(order, to=S.CONFIRMED, actor=actor, reason=_("Lines cancelled: to be released again"))
+
+
 def shipments_cancel_open(order: Order, *, actor=None, reason: str = "") -> int:
     """Cancels an order's open shipments (edit during fulfilment; it is sourced again). Stock is released by
     the order's own services; returns how many were cancelled."""

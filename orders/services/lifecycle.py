@@ -79,6 +79,8 @@ def order_cancel(*, order_id: int, reason: str, acting_user, line_ids: list[int]
         release_lines(order, targets, actor=acting_user, to=L.CANCELLED)
         OrderLine.objects.filter(pk__in=[line.pk for line in targets]).update(cancel_reason=reason[:200])
         remaining = [line for line in lines if line.status != L.CANCELLED]
+        from orders.fulfilment.services import shipments_after_cancel  # open shipments cancelled, rest re-released
+        shipments_after_cancel(order, partial=bool(remaining), actor=acting_user)
         data = {"lines": [{"sku": line.sku, "quantity": line.quantity} for line in targets],
                 "total_before": str(order.total)}
         if remaining:

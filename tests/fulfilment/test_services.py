@@ -321,3 +321,24 @@ def test_pickup_with_part_of_a_line_in_store_transfers_the_whole_line(make_user,
     assert decision.reason.startswith("Pick-up at Store Pinheiros after a transfer from DC Cajamar")
     shipments = ful.order_allocate(order_id=order.pk, acting_user=user)
     assert sorted(s.kind for s in shipments) == ["pickup", "ship"]
+
+
+def test_cancelling_lines_of_an_allocated_order_cancels_its_shipments_and_releases_the_rest_again(
+        make_user, net, place_order):
+    from orders.services import order_cancel
+
+    user = make_user("admin")
+    order = place_order(user, [(net["shirt"], 1), (net["mug"], 1)])
+    [first] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    mug = order.lines.get(variant=net["mug"])
+    order_cancel(order_id=order.pk, reason="customer changed mind", line_ids=[mug.pk], acting_user=user)
+    first.refresh_from_db()
+    order.refresh_from_db()
+    assert (first.status, order.status) == (Shipment.Status.CANCELLED, Order.Status.CONFIRMED)
+    [second] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    assert list(second.lines.values_list("order_line__variant_id", flat=True)) == [net["shirt"].pk]
+    order_cancel(order_id=order.pk, reason="all of it", acting_user=user)
+    second.refresh_from_db()
+    order.refresh_from_db()
+    assert (second.status, order.status) == (Shipment.Status.CANCELLED, Order.Status.CANCELLED)
+    assert level(net["shirt"], net["store"]) == (3, 0)
