@@ -1135,7 +1135,9 @@ def simulate(*, days: int, strategy: str, switched_off: list[int] | None = None,
         if was_cost is not None:
             totals["decided_cost"] += was_cost
             totals["decided_splits"] += int(was_packages > 1)
-            totals["decided_late"] += int(bool(was_plan.get("late")))
+            arrives = was_plan.get("arrives_on")
+            totals["decided_late"] += int(bool(order.promised_date and arrives
+                                               and date.fromisoformat(arrives) > order.promised_date))
         if decision.plan:
             totals["simulated_cost"] += decision.plan.cost
             totals["simulated_splits"] += int(decision.plan.packages > 1)
