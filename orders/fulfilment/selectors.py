@@ -41,3 +41,23 @@ def return_rates(*, since: datetime | None = None, until: datetime | None = None
     for row in out.values():
         row["rate"] = row["returned"] / row["shipped"] if row["shipped"] else None
     return sorted(out.values(), key=lambda r: (-(r["rate"] or 0), r["sku"]))
+
+
+def step_durations(*, since: datetime | None = None) -> dict[str, float | None]:
+    """Average hours of each fulfilment step over orders placed since ``since``: placed -> allocated,
+    allocated -> shipped (all of it), shipped -> delivered. ``None`` when no order made that step."""
+    from django.db.models import Avg, DurationField, ExpressionWrapper, F
+
+    from orders.fulfilment.models import OrderMilestones
+
+    rows = OrderMilestones.objects.all()
+    if since:
+        rows = rows.filter(order__placed_at__gte=since)
+
+    def hours(start, end):
+        return Avg(ExpressionWrapper(F(end) - F(start), output_field=DurationField()))
+
+    result = rows.aggregate(to_allocate=hours("order__placed_at", "allocated_at"),
+                            to_ship=hours("allocated_at", "shipped_at"),
+                            to_deliver=hours("shipped_at", "delivered_at"))
+    return {k: (v.total_seconds() / 3600 if v is not None else None) for k, v in result.items()}

@@ -342,3 +342,20 @@ def test_cancelling_lines_of_an_allocated_order_cancels_its_shipments_and_releas
     order.refresh_from_db()
     assert (second.status, order.status) == (Shipment.Status.CANCELLED, Order.Status.CANCELLED)
     assert level(net["shirt"], net["store"]) == (3, 0)
+
+
+def test_step_durations_for_kpis(make_user, net, place_order):
+    from datetime import timedelta
+
+    from orders.fulfilment import selectors
+    from orders.fulfilment.models import OrderMilestones
+
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)])
+    ful.order_allocate(order_id=order.pk, acting_user=user)
+    ship_all(order, user)
+    order.refresh_from_db()
+    OrderMilestones.objects.filter(order=order).update(
+        allocated_at=order.placed_at + timedelta(hours=2), shipped_at=order.placed_at + timedelta(hours=5),
+        delivered_at=order.placed_at + timedelta(hours=29))
+    assert selectors.step_durations() == {"to_allocate": 2.0, "to_ship": 3.0, "to_deliver": 24.0}
