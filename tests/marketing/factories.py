@@ -1,10 +1,9 @@
-"""Factories for the marketing tests (SKUs are made here too, so these tests only need inventory's models)."""
+"""Factories for the marketing tests; catalogue factories come from the inventory tests."""
 
 from decimal import Decimal
 
 import factory
 
-from inventory.models import Brand, Category, Product, Variant
 from marketing.models import (
     Campaign,
     CarrierService,
@@ -17,44 +16,15 @@ from marketing.models import (
     SourceCode,
     TaxRate,
 )
+from tests.inventory import factories as inventory_factories
+from tests.inventory.factories import BrandFactory, CategoryFactory, ProductFactory  # noqa: F401
 
 
-class BrandFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Brand
+class VariantFactory(inventory_factories.VariantFactory):
+    """Inventory's SKU with the round prices and weight the pricing tests reason about."""
 
-    name = factory.Sequence(lambda n: f"Brand {n}")
-    slug = factory.Sequence(lambda n: f"brand-{n}")
-
-
-class CategoryFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Category
-
-    name = factory.Sequence(lambda n: f"Category {n}")
-    slug = factory.Sequence(lambda n: f"category-{n}")
-
-
-class ProductFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Product
-
-    code = factory.Sequence(lambda n: f"STYLE{n:04d}")
-    name = factory.Sequence(lambda n: f"Product {n}")
-    brand = factory.SubFactory(BrandFactory)
-    category = factory.SubFactory(CategoryFactory)
-
-
-class VariantFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Variant
-
-    product = factory.SubFactory(ProductFactory)
-    sku = factory.Sequence(lambda n: f"SKU{n:05d}")
-    name = factory.LazyAttribute(lambda v: f"{v.sku} name")
     base_price = Decimal("100.00")
     cost = Decimal("40.00")
-    currency = "BRL"
     tax_class = "standard"
     weight_grams = 500
 

@@ -6,8 +6,9 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from inventory.models import Brand, Category, Location, Product, StockLevel, Variant
+from inventory.models import Location, StockLevel
 from orders.models import Channel, Customer, Order, OrderLine
+from tests.inventory.factories import BrandFactory, CategoryFactory, ProductFactory, VariantFactory  # noqa: F401
 
 
 class ChannelFactory(factory.django.DjangoModelFactory):
@@ -28,44 +29,6 @@ class CustomerFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Customer {n}")
     email = factory.Sequence(lambda n: f"rcustomer{n}@example.com")
-
-
-class BrandFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Brand
-
-    name = factory.Sequence(lambda n: f"RBrand {n}")
-    slug = factory.Sequence(lambda n: f"rbrand-{n}")
-
-
-class CategoryFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Category
-
-    name = factory.Sequence(lambda n: f"RCategory {n}")
-    slug = factory.Sequence(lambda n: f"rcategory-{n}")
-
-
-class ProductFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Product
-
-    code = factory.Sequence(lambda n: f"RSTY{n:05d}")
-    name = factory.Sequence(lambda n: f"Product {n}")
-    brand = factory.SubFactory(BrandFactory)
-    category = factory.SubFactory(CategoryFactory)
-
-
-class VariantFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Variant
-
-    product = factory.SubFactory(ProductFactory)
-    sku = factory.Sequence(lambda n: f"RSKU-{n:05d}")
-    name = factory.LazyAttribute(lambda v: f"{v.product.name} {v.sku}")
-    cost = Decimal("10.00")
-    base_price = Decimal("25.00")
-    currency = "BRL"
 
 
 class LocationFactory(factory.django.DjangoModelFactory):
