@@ -8,14 +8,15 @@ Stock rows go through ``services.stock_import_levels`` (COPY + set-based SQL, le
 """
 
 import io
+import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import tablib
 from django import forms
 from django.contrib import messages
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -34,6 +35,7 @@ from inventory.models import (
     Product,
     ReorderRule,
     StockLevel,
+    StockMovement,
     Supplier,
     SupplierItem,
     TaxClass,
@@ -133,29 +135,77 @@ class Checked:
         self.errors.append((number, message))
 
 
-def _int(value: str, *, name: str, number: int, checked: Checked, minimum: int = 0, default=None):
+def _field(model, name: str):
+    return model._meta.get_field(name)
+
+
+# Text columns and the model field whose max_length bounds them, per import kind.
+TEXT_FIELDS = {
+    "products": {"sku": _field(Variant, "sku"), "name": _field(Variant, "name"),
+                 "product_code": _field(Product, "code"), "product_name": _field(Product, "name"),
+                 "brand": _field(Brand, "name"), "category": _field(Category, "path"),
+                 "barcode": _field(Variant, "barcode")},
+    "suppliers": {"code": _field(Supplier, "code"), "name": _field(Supplier, "name"),
+                  "email": _field(Supplier, "email"), "phone": _field(Supplier, "phone"),
+                  "contact_name": _field(Supplier, "contact_name")},
+    "supplier_items": {"supplier_sku": _field(SupplierItem, "supplier_sku")},
+}
+SHOWN_CHARS = 40  # a cell value quoted in an error message is cut to this length
+
+
+def _shown(value: str) -> str:
+    return value if len(value) <= SHOWN_CHARS else value[:SHOWN_CHARS] + "…"
+
+
+def _control_character(value: str) -> str | None:
+    """The first control character of a cell (tab is allowed), or None."""
+    return next((c for c in value if c != "\t" and unicodedata.category(c) == "Cc"), None)
+
+
+def _json_safe(value):
+    """``value`` with NUL characters replaced: PostgreSQL jsonb and text refuse \\u0000."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {_json_safe(k): _json_safe(v) for k, v in value.items()}
+    return value
+
+
+def _int(value: str, *, name: str, number: int, checked: Checked, field, minimum: int = 0, default=None):
+    """A whole number within ``minimum`` and the database range of the model ``field`` it is written to."""
     if value == "":
         if default is not None:
             return default
         checked.error(number, _("%(column)s is empty.") % {"column": name})
         return None
+    maximum = connection.ops.integer_field_range(field.get_internal_type())[1]
     try:
         parsed = Decimal(value)
-        if parsed != parsed.to_integral_value():
+        if not parsed.is_finite() or parsed != parsed.to_integral_value():
             raise InvalidOperation
-        result = int(parsed)
     except (InvalidOperation, ValueError):
-        checked.error(number, _("%(column)s: %(value)s is not a whole number.") % {"column": name, "value": value})
+        checked.error(number, _("%(column)s: %(value)s is not a whole number.")
+                      % {"column": name, "value": _shown(value)})
         return None
-    if result < minimum:
-        checked.error(number, _("%(column)s: %(value)s cannot be negative.") % {"column": name, "value": value}
+    if parsed < minimum:
+        checked.error(number, _("%(column)s: %(value)s cannot be negative.") % {"column": name, "value": _shown(value)}
                       if minimum == 0 else
                       _("%(column)s must be at least %(min)s.") % {"column": name, "min": minimum})
         return None
-    return result
+    if maximum is not None and parsed > maximum:
+        checked.error(number, _("%(column)s: %(value)s is above the largest allowed value, %(max)s.")
+                      % {"column": name, "value": _shown(value), "max": maximum})
+        return None
+    return int(parsed)
 
 
-def _decimal(value: str, *, name: str, number: int, checked: Checked, default=None):
+def _decimal(value: str, *, name: str, number: int, checked: Checked, field, default=None):
+    """A finite, non-negative amount that fits the model ``field`` (a DecimalField such as ``money_field``).
+
+    Extra decimals are left to the database column, which rounds them half up to its decimal places.
+    """
     if value == "":
         if default is not None:
             return default
@@ -163,11 +213,19 @@ def _decimal(value: str, *, name: str, number: int, checked: Checked, default=No
         return None
     try:
         result = Decimal(value.replace(",", "."))
+        if not result.is_finite():
+            raise InvalidOperation
     except InvalidOperation:
-        checked.error(number, _("%(column)s: %(value)s is not a number.") % {"column": name, "value": value})
+        checked.error(number, _("%(column)s: %(value)s is not a number.") % {"column": name, "value": _shown(value)})
         return None
-    if result < 0 or not result.is_finite():
-        checked.error(number, _("%(column)s: %(value)s cannot be negative.") % {"column": name, "value": value})
+    if result < 0:
+        checked.error(number, _("%(column)s: %(value)s cannot be negative.") % {"column": name, "value": _shown(value)})
+        return None
+    whole_digits = field.max_digits - field.decimal_places
+    step, limit = Decimal(1).scaleb(-field.decimal_places), Decimal(10) ** whole_digits
+    if result >= limit or result.quantize(step, rounding=ROUND_HALF_UP) >= limit:
+        checked.error(number, _("%(column)s: %(value)s is too large; at most %(digits)s digits before the decimal "
+                                "point.") % {"column": name, "value": _shown(value), "digits": whole_digits})
         return None
     return result
 
@@ -221,9 +279,17 @@ def validate(kind: Kind, rows: list[dict[str, str]], *, mode: str = "set", progr
         if progress is not None and (number - 2) % PROGRESS_CHUNK == 0:
             progress(number - 2)  # rows checked so far
         before = len(checked.errors)
+        for column, value in raw.items():
+            if (char := _control_character(value)) is not None:
+                checked.error(number, _("%(column)s contains a control character (U+%(code)04X); remove it.")
+                              % {"column": column, "code": ord(char)})
         for column in required:
             if not raw.get(column, ""):
                 checked.error(number, _("%(column)s is empty.") % {"column": column})
+        for column, model_field in TEXT_FIELDS.get(kind.slug, {}).items():
+            if len(raw.get(column, "")) > model_field.max_length:
+                checked.error(number, _("%(column)s is longer than %(max)s characters.")
+                              % {"column": column, "max": model_field.max_length})
         if len(checked.errors) > before:
             continue
         row = {"_row": number}
@@ -233,11 +299,11 @@ def validate(kind: Kind, rows: list[dict[str, str]], *, mode: str = "set", progr
                        category=raw.get("category", ""), barcode=raw.get("barcode", ""),
                        size=raw.get("size", ""), colour=raw.get("colour", ""))
             row["weight_grams"] = _int(raw.get("weight_grams", ""), name="weight_grams", number=number,
-                                       checked=checked, default=0)
+                                       checked=checked, field=_field(Variant, "weight_grams"), default=0)
             row["cost"] = _decimal(raw.get("cost", ""), name="cost", number=number, checked=checked,
-                                   default=Decimal("0"))
+                                   field=_field(Variant, "cost"), default=Decimal("0"))
             row["base_price"] = _decimal(raw.get("base_price", ""), name="base_price", number=number,
-                                         checked=checked, default=Decimal("0"))
+                                         checked=checked, field=_field(Variant, "base_price"), default=Decimal("0"))
             row["currency"] = (raw.get("currency") or "BRL").upper()
             if row["currency"] not in CURRENCY_EXPONENTS:
                 checked.error(number, _("Unknown currency %(value)s.") % {"value": row["currency"]})
@@ -245,8 +311,6 @@ def validate(kind: Kind, rows: list[dict[str, str]], *, mode: str = "set", progr
             if row["tax_class"] not in TaxClass.values:
                 checked.error(number, _("Unknown tax class %(value)s.") % {"value": row["tax_class"]})
             row["is_active"] = _bool(raw.get("is_active", "1") or "1")
-            if len(row["sku"]) > 64:
-                checked.error(number, _("SKU is longer than 64 characters."))
             key = ("sku", row["sku"].upper())
             if row["barcode"]:
                 barcode_key = ("barcode", row["barcode"])
@@ -258,7 +322,7 @@ def validate(kind: Kind, rows: list[dict[str, str]], *, mode: str = "set", progr
             row.update(code=raw["code"], name=raw["name"], email=raw.get("email", ""), phone=raw.get("phone", ""),
                        contact_name=raw.get("contact_name", ""), currency=(raw.get("currency") or "BRL").upper())
             row["lead_time_days"] = _int(raw.get("lead_time_days", ""), name="lead_time_days", number=number,
-                                         checked=checked, default=7)
+                                         checked=checked, field=_field(Supplier, "lead_time_days"), default=7)
             if row["email"]:
                 try:
                     forms.EmailField().clean(row["email"])
@@ -284,29 +348,38 @@ def validate(kind: Kind, rows: list[dict[str, str]], *, mode: str = "set", progr
             if supplier_code and row["supplier_id"] is None:
                 checked.error(number, _("Unknown supplier %(value)s.") % {"value": supplier_code})
             if kind.slug == "stock" and mode == ImportJob.Mode.ADD:
-                row["quantity"] = _int(raw["quantity"], name="quantity", number=number, checked=checked, minimum=1)
+                row["quantity"] = _int(raw["quantity"], name="quantity", number=number, checked=checked,
+                                       field=_field(StockMovement, "on_hand_delta"), minimum=1)
                 safety = raw.get("safety_stock", "")
-                row["safety_stock"] = (_int(safety, name="safety_stock", number=number, checked=checked)
+                row["safety_stock"] = (_int(safety, name="safety_stock", number=number, checked=checked,
+                                            field=_field(StockLevel, "safety_stock"))
                                        if safety else None)
                 key = (row["variant_id"], row["location_id"])
             elif kind.slug == "stock":
-                row["quantity"] = _int(raw["on_hand"], name="on_hand", number=number, checked=checked)
+                row["quantity"] = _int(raw["on_hand"], name="on_hand", number=number, checked=checked,
+                                       field=_field(StockLevel, "on_hand"))
                 safety = raw.get("safety_stock", "")
-                row["safety_stock"] = (_int(safety, name="safety_stock", number=number, checked=checked)
+                row["safety_stock"] = (_int(safety, name="safety_stock", number=number, checked=checked,
+                                            field=_field(StockLevel, "safety_stock"))
                                        if safety else None)
                 key = (row["variant_id"], row["location_id"])
             elif kind.slug == "supplier_items":
                 row["supplier_sku"] = raw.get("supplier_sku", "")
-                row["cost"] = _decimal(raw["cost"], name="cost", number=number, checked=checked)
+                row["cost"] = _decimal(raw["cost"], name="cost", number=number, checked=checked,
+                                       field=_field(SupplierItem, "cost"))
                 row["min_order_quantity"] = _int(raw.get("min_order_quantity", ""), name="min_order_quantity",
-                                                 number=number, checked=checked, minimum=1, default=1)
+                                                 number=number, checked=checked,
+                                                 field=_field(SupplierItem, "min_order_quantity"), minimum=1, default=1)
                 lead = raw.get("lead_time_days", "")
-                row["lead_time_days"] = (_int(lead, name="lead_time_days", number=number, checked=checked)
+                row["lead_time_days"] = (_int(lead, name="lead_time_days", number=number, checked=checked,
+                                              field=_field(SupplierItem, "lead_time_days"))
                                          if lead else None)
                 key = (row["supplier_id"], row["variant_id"])
             else:
-                row["reorder_point"] = _int(raw["reorder_point"], name="reorder_point", number=number, checked=checked)
-                row["order_up_to"] = _int(raw["order_up_to"], name="order_up_to", number=number, checked=checked)
+                row["reorder_point"] = _int(raw["reorder_point"], name="reorder_point", number=number, checked=checked,
+                                         field=_field(ReorderRule, "reorder_point"))
+                row["order_up_to"] = _int(raw["order_up_to"], name="order_up_to", number=number, checked=checked,
+                                       field=_field(ReorderRule, "order_up_to"))
                 point, up_to = row["reorder_point"], row["order_up_to"]
                 if point is not None and up_to is not None and up_to <= point:
                     checked.error(number, _("order_up_to must be above reorder_point."))
@@ -438,6 +511,9 @@ def _import_job_transition(job_id: int, *, to: str, **fields) -> None:
     """The one place an import job changes status."""
     if to in (ImportJob.Status.DONE, ImportJob.Status.FAILED, ImportJob.Status.INVALID, ImportJob.Status.READY):
         fields.setdefault("finished_at", timezone.now())
+    for name in ("errors", "preview", "message"):
+        if name in fields:
+            fields[name] = _json_safe(fields[name])
     ImportJob.objects.filter(pk=job_id).update(status=to, **fields)
 
 
@@ -483,6 +559,10 @@ def import_job_apply(*, job_id: int, acting_user) -> None:
                                    message=_("%(count)s row(s) applied.") % {"count": count})
     except InventoryError as exc:
         _import_job_transition(job.pk, to=ImportJob.Status.FAILED, message=exc.message)
+    except DataError:
+        # Validation bounds every column; this is the last guard (e.g. a receipt adding past the integer range).
+        _import_job_transition(job.pk, to=ImportJob.Status.FAILED,
+                               message=_("A value is out of range for the database; nothing was applied."))
     finally:
         cache.delete(_progress_key(job.pk))
 
@@ -506,7 +586,8 @@ def import_view(request, kind: str):
     form = ImportForm(request.POST or None, request.FILES or None, with_mode=kind == "stock")
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        job = ImportJob.objects.create(kind=kind, filename=upload.name[:200], data=upload.read(),
+        filename = "".join(c for c in upload.name if c.isprintable())[:200]
+        job = ImportJob.objects.create(kind=kind, filename=filename, data=upload.read(),
                                        mode=form.cleaned_data.get("mode") or ImportJob.Mode.SET,
                                        created_by=request.user)
         _start(job, step="validate", acting_user=request.user)

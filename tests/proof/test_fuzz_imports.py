@@ -200,10 +200,6 @@ def _expect_refused(client, kind, payload, state):
     assert state() == before
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "inventory/imports.py _int/_decimal: no upper bound, so a number beyond the PostgreSQL column "
-    "(integer, numeric(18,4)) passes validation and the apply step raises DataError -> 500; "
-    "'Infinity' raises OverflowError in _int and 'NaN' InvalidOperation in _decimal's `result < 0` -> 500"))
 @pytest.mark.parametrize("column,value", [
     ("on_hand", "2147483648"), ("safety_stock", "99999999999999999999"), ("on_hand", "1e30"), ("on_hand", "Infinity"),
 ])
@@ -212,9 +208,6 @@ def test_stock_import_refuses_out_of_range_numbers(warehouse, stock_world, colum
     _expect_refused(warehouse, "stock", csv_bytes(list(row), [list(row.values())]), stock_state)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "inventory/imports.py validate (products): weight_grams/cost/base_price have no upper bound and NaN/sNaN "
-    "crash _decimal's comparison; out-of-range values reach bulk_create and raise DataError -> 500"))
 @pytest.mark.parametrize("column,value", [
     ("weight_grams", "99999999999"), ("weight_grams", "Infinity"), ("cost", "1e30"), ("base_price", "NaN"),
     ("cost", "sNaN"),
@@ -223,17 +216,11 @@ def test_product_import_refuses_out_of_range_numbers(admin, stock_world, column,
     _expect_refused(admin, "products", _product_file(**{column: value}), catalogue_state)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "inventory/imports.py validate (products): product_code (max 40), product_name (200), brand (120) and "
-    "barcode (32) lengths are not checked, so bulk_create raises DataError (value too long) -> 500"))
 @pytest.mark.parametrize("column,length", [("product_code", 41), ("product_name", 201), ("brand", 121),
                                            ("barcode", 33)])
 def test_product_import_refuses_too_long_text(admin, stock_world, column, length):
     _expect_refused(admin, "products", _product_file(**{column: "7" * length}), catalogue_state)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "inventory/imports.py import_job_validate: a NUL character in a cell ends up in ImportJob.errors/preview "
-    "(jsonb), which PostgreSQL refuses (\\u0000 cannot be converted to text) -> 500"))
 def test_import_with_a_nul_character_is_refused_cleanly(warehouse, stock_world):
     _expect_refused(warehouse, "stock", b"sku,location,on_hand\nFZ-0,L0,1\x002\n", stock_state)
