@@ -7,8 +7,9 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
+from oms.pdf import Paragraph, text
 from oms.templatetags.oms_tags import money
 from orders.models import Order, format_address
 
@@ -24,14 +25,15 @@ def _header(order: Order, title: str) -> list:
     styles = getSampleStyleSheet()
     customer = order.customer
     rows = [
-        Paragraph(f"<b>{title}</b> {order.number}", styles["Title"]),
+        Paragraph(f"<b>{text(title)}</b> {text(order.number)}", styles["Title"]),
         Paragraph(_("Placed: %(when)s · Channel: %(channel)s") % {
             "when": order.placed_at.strftime("%Y-%m-%d %H:%M") if order.placed_at else "-",
-            "channel": order.channel.name}, styles["Normal"]),
+            "channel": text(order.channel.name)}, styles["Normal"]),
         Spacer(1, 4 * mm),
-        Paragraph(_("Customer: %(name)s %(tax)s") % {"name": customer.name if customer else "-",
-                                                      "tax": customer.tax_id if customer else ""}, styles["Normal"]),
-        Paragraph(_("Ship to: %(address)s") % {"address": format_address(order.shipping_address) or "-"},
+        Paragraph(_("Customer: %(name)s %(tax)s") % {"name": text(customer.name) if customer else "-",
+                                                      "tax": text(customer.tax_id) if customer else ""},
+                  styles["Normal"]),
+        Paragraph(_("Ship to: %(address)s") % {"address": text(format_address(order.shipping_address) or "-")},
                   styles["Normal"]),
         Spacer(1, 6 * mm),
     ]
@@ -53,7 +55,7 @@ def invoice_pdf(order: Order) -> bytes:
     for line in order.lines.all():
         if line.status == line.Status.CANCELLED:
             continue
-        rows.append([line.sku, Paragraph(line.name), str(line.quantity), money(line.unit_price, order.currency),
+        rows.append([line.sku, Paragraph(text(line.name)), str(line.quantity), money(line.unit_price, order.currency),
                      money(line.discount_total, order.currency), money(line.tax_amount, order.currency),
                      money(line.line_total, order.currency)])
     for label, amount in [(_("Subtotal"), order.subtotal), (_("Discounts"), -order.discount_total),
@@ -75,13 +77,13 @@ def packing_slip_pdf(order: Order) -> bytes:
         if line.status == line.Status.CANCELLED:
             continue
         personalization = "; ".join(f"{k}: {v}" for k, v in (line.personalization or {}).items())
-        rows.append([line.sku, Paragraph(line.name), str(line.quantity),
-                     line.location.code if line.location_id else "-", Paragraph(personalization)])
+        rows.append([line.sku, Paragraph(text(line.name)), str(line.quantity),
+                     line.location.code if line.location_id else "-", Paragraph(text(personalization))])
     table = Table(rows, colWidths=[30 * mm, 70 * mm, 14 * mm, 20 * mm, 46 * mm], repeatRows=1)
     table.setStyle(TABLE_STYLE)
     story.append(table)
     if order.notes:
-        story += [Spacer(1, 6 * mm), Paragraph(_("Notes: %(notes)s") % {"notes": order.notes},
+        story += [Spacer(1, 6 * mm), Paragraph(_("Notes: %(notes)s") % {"notes": text(order.notes)},
                                                 getSampleStyleSheet()["Normal"])]
     doc.build(story)
     return buffer.getvalue()

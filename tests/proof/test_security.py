@@ -211,7 +211,6 @@ PDF_MARKUP = ("orders/documents.py _header/invoice_pdf/packing_slip_pdf and inve
               "unescaped: <font> restyles the document, <img src=...> reads a server file or fails the page (500)")
 
 
-@pytest.mark.xfail(strict=True, reason=PDF_MARKUP)
 @pytest.mark.django_db
 @pytest.mark.parametrize("view", ["orders:order_invoice_pdf", "orders:order_packing_slip_pdf"])
 def test_order_pdfs_print_markup_in_user_text_literally(role_client, placed_order, view):
