@@ -57,6 +57,10 @@ def label_pdf(shipment) -> bytes:
     styles = getSampleStyleSheet()
     order = shipment.order
     address = order.shipping_address or {}
+    if shipment.kind == shipment.Kind.TRANSFER and order.pickup_location_id:
+        store = order.pickup_location
+        address = {"recipient": store.name, "street": store.address_line1, "number": "", "city": store.city,
+                   "state": store.state, "postal_code": store.postal_code}
     buffer, doc = _doc(f"Label {shipment}", pagesize=A6)
     story = [Paragraph(f"<b>{shipment.carrier or _('Carrier')}</b> {shipment.service}", styles["Heading2"]),
              Paragraph(_("Tracking: %(t)s") % {"t": shipment.tracking_number or "-"}, styles["Normal"]),

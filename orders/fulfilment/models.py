@@ -55,6 +55,7 @@ class Shipment(models.Model):
     class Kind(models.TextChoices):
         SHIP = "ship", _("Parcel to the customer")
         PICKUP = "pickup", _("Store pick-up")
+        TRANSFER = "transfer", _("Transfer to the pick-up store")
 
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="shipments")
     location = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="+")

@@ -65,7 +65,7 @@ SHIPMENT_TRANSITIONS: dict[str, set[str]] = {
     SS.PICKING: {SS.PACKED, SS.PENDING, SS.CANCELLED},
     SS.PACKED: {SS.SHIPPED, SS.READY, SS.PICKING, SS.CANCELLED},
     SS.READY: {SS.DELIVERED, SS.CANCELLED},
-    SS.SHIPPED: {SS.DELIVERED, SS.FAILED_DELIVERY},
+    SS.SHIPPED: {SS.DELIVERED, SS.FAILED_DELIVERY, SS.READY},
     SS.FAILED_DELIVERY: {SS.SHIPPED, SS.CANCELLED},
     SS.DELIVERED: set(),
     SS.CANCELLED: set(),
@@ -390,7 +390,8 @@ def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
         plan = planned.get(location_id, {})
         shipment = Shipment.objects.create(
             order=order, location_id=location_id, currency=order.currency, wave=wave,
-            kind=Shipment.Kind.PICKUP if pickup and location_id == order.pickup_location_id else Shipment.Kind.SHIP,
+            kind=(Shipment.Kind.SHIP if not pickup else Shipment.Kind.PICKUP if location_id == order.pickup_location_id
+                  else Shipment.Kind.TRANSFER),
             service=order.shipping_service, cost=Decimal(plan.get("cost", "0")),
             ships_on=date.fromisoformat(plan["ships_on"]) if plan.get("ships_on") else None,
             arrives_on=date.fromisoformat(plan["arrives_on"]) if plan.get("arrives_on") else order.promised_date)
@@ -586,13 +587,19 @@ def _hand_over(order: Order, shipment: Shipment, *, actor, to: str, fields: dict
     _line_transition(order_lines, to=L.SHIPPED)
     amount = _capture_amount(order, shipment, lines)
     shipment_transition(shipment, to=to, actor=actor, data={"capture": str(amount)}, **fields)
-    open_left = Shipment.objects.filter(order=order, status__in=[SS.PENDING, SS.PICKING, SS.PACKED, SS.READY]).exists()
+    open_left = _unshipped_exists(order)
     target = S.PARTIALLY_SHIPPED if open_left else S.SHIPPED
     if order.status != target:
         _order_transition(order, to=target, actor=actor, reason=_("Shipment %(id)s") % {"id": shipment})
     _milestone(order, first_shipped_at=timezone.now())
     if target == S.SHIPPED:
         _milestone(order, shipped_at=timezone.now())
+
+
+def _unshipped_exists(order: Order) -> bool:
+    """Some shipment of the order has not left its location (a transfer waiting at the store has)."""
+    return (Shipment.objects.filter(order=order, status__in=[SS.PENDING, SS.PICKING, SS.PACKED, SS.READY])
+            .exclude(kind=Shipment.Kind.TRANSFER, status=SS.READY).exists())
 
 
 def _capture(shipment_id: int, *, actor) -> Decimal:
@@ -684,11 +691,13 @@ def pickup_ready(*, shipment_id: int, acting_user, days: int | None = None) -> S
     with transaction.atomic(durable=True):
         order, shipment = _order_and_shipment(shipment_id)
         _check_order_open(order, shipment, actor=acting_user)
-        if shipment.kind != Shipment.Kind.PICKUP:
+        if shipment.kind == Shipment.Kind.SHIP:
             raise FulfilmentError(_("Shipment %(id)s is not a store pick-up.") % {"id": shipment})
         now = timezone.now()
+        reason = _("Arrived at %(store)s") % {"store": order.pickup_location.name} if (
+            shipment.kind == Shipment.Kind.TRANSFER) else ""
         shipment_transition(shipment, to=SS.READY, actor=acting_user, ready_at=now,
-                            expires_at=now + timedelta(days=days))
+                            expires_at=now + timedelta(days=days), reason=reason)
         if order.email:
             outbox_enqueue(topic="oms.email", payload={
                 "to": [order.email],
@@ -707,29 +716,32 @@ def pickup_confirm(*, shipment_id: int, acting_user) -> Shipment:
         if shipment.status != SS.READY:
             raise InvalidShipmentTransition(_("Shipment %(id)s is not ready for pick-up.") % {"id": shipment})
         now = timezone.now()
-        # READY -> (hand over) -> DELIVERED; _hand_over wants PACKED, so consume here directly.
-        from inventory.services import stock_consume
-
         lock_lines(order)
         lines = list(shipment.lines.select_related("order_line"))
-        stock_consume(lines=_stock_lines(lines), reference=f"shipment:{shipment.pk}", acting_user=acting_user)
         order_lines = [sl.order_line for sl in lines]
-        reserved = [line for line in order_lines if line.status == L.RESERVED]
-        if reserved:
-            _line_transition(reserved, to=L.ALLOCATED)
-        _line_transition(order_lines, to=L.SHIPPED)
-        amount = _capture_amount(order, shipment, lines)
-        shipment_transition(shipment, to=SS.DELIVERED, actor=acting_user, data={"capture": str(amount)},
-                            picked_up_at=now, delivered_at=now, shipped_at=now)
+        if shipment.kind == Shipment.Kind.TRANSFER:
+            # Consumed at the source and captured when it left; the customer now collects it.
+            shipment_transition(shipment, to=SS.DELIVERED, actor=acting_user, picked_up_at=now, delivered_at=now)
+        else:
+            # READY -> DELIVERED in one step: consume here (_hand_over wants a packed parcel).
+            from inventory.services import stock_consume
+
+            stock_consume(lines=_stock_lines(lines), reference=f"shipment:{shipment.pk}", acting_user=acting_user)
+            reserved = [line for line in order_lines if line.status == L.RESERVED]
+            if reserved:
+                _line_transition(reserved, to=L.ALLOCATED)
+            _line_transition(order_lines, to=L.SHIPPED)
+            amount = _capture_amount(order, shipment, lines)
+            shipment_transition(shipment, to=SS.DELIVERED, actor=acting_user, data={"capture": str(amount)},
+                                picked_up_at=now, delivered_at=now, shipped_at=now)
         _line_transition(order_lines, to=L.DELIVERED)
-        open_left = Shipment.objects.filter(order=order, status__in=[SS.PENDING, SS.PICKING, SS.PACKED,
-                                                                     SS.READY]).exists()
+        open_left = _unshipped_exists(order)
         target = S.PARTIALLY_SHIPPED if open_left else S.SHIPPED
         if order.status != target:
             _order_transition(order, to=target, actor=acting_user,
                               reason=_("Picked up at %(store)s") % {"store": shipment.location.name})
-        if not open_left and not Shipment.objects.filter(order=order, status__in=[SS.SHIPPED,
-                                                                                    SS.FAILED_DELIVERY]).exists():
+        if not open_left and not Shipment.objects.filter(order=order, status__in=[
+                SS.SHIPPED, SS.FAILED_DELIVERY, SS.READY]).exists():
             _order_transition(order, to=S.DELIVERED, actor=acting_user)
             _milestone(order, first_shipped_at=now, shipped_at=now, delivered_at=now)
     _capture(shipment.pk, actor=acting_user)
@@ -751,6 +763,15 @@ def expire_pickups(*, now: datetime | None = None) -> int:
                 continue
             shipment_transition(shipment, to=SS.CANCELLED, actor=None, reason=_("Not picked up in time"))
             line_ids = list(shipment.lines.values_list("order_line_id", flat=True))
+            if shipment.kind == Shipment.Kind.TRANSFER:
+                from inventory.services import StockLine, stock_return
+
+                stock_return(lines=[StockLine(sl.order_line.variant_id, order.pickup_location_id, sl.quantity)
+                                    for sl in shipment.lines.select_related("order_line")],
+                             reference=f"shipment:{shipment.pk}", acting_user=None)
+                order_event(order=order, kind=OrderEvent.Kind.NOTE, reason=_(
+                    "Not picked up in time: the transferred items are back in stock at %(store)s; refund them "
+                    "through a return") % {"store": order.pickup_location.name})
         if order.status in (S.ALLOCATED, S.CONFIRMED):
             order_cancel(order_id=order.pk, reason=_("Not picked up in time"), acting_user=None, line_ids=line_ids)
         expired += 1

@@ -1,6 +1,7 @@
 """Two warehouse workers press Ship on the same shipment at once: stock is consumed and money captured once."""
 
 import threading
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -62,7 +63,7 @@ def test_card_is_captured_per_shipment_at_the_processor(make_user, net, place_or
     draft_line_add(order_id=draft.pk, variant_id=cap.pk, quantity=1, acting_user=user)
     draft_update(order_id=draft.pk, acting_user=user, payment_method="card", shipping_service=net["service"])
     token = get_gateway("sandbox").tokenize(number="4242424242424242", exp_month=12, exp_year=2030, cvc="123")
-    order = order_place(order_id=draft.pk, idempotency_key="card-split", acting_user=user, payment=PaymentRequest(
+    order = order_place(order_id=draft.pk, idempotency_key=uuid.uuid4().hex, acting_user=user, payment=PaymentRequest(
         method="card", token=token.token, details={"brand": token.brand, "last4": token.last4,
                                                     "exp_month": token.exp_month, "exp_year": token.exp_year}))
     shipments = ful.order_allocate(order_id=order.pk, acting_user=user)
