@@ -383,3 +383,33 @@ def test_transfer_to_the_pickup_store_ships_arrives_and_is_collected(make_user, 
     assert level(net["mug"], net["store"]) == (2, 0)
     assert Payment.objects.get(order=order).captured_amount == order.total
     call_command("verify_ledgers")
+
+
+def test_exchange_opens_a_linked_draft_with_the_same_items(make_user, net, place_order):
+    user = make_user("admin")
+    order = place_order(user, [(net["shirt"], 1)])
+    ful.order_allocate(order_id=order.pk, acting_user=user)
+    ship_all(order, user)
+    rma = ful.return_request(order_id=order.pk, lines=[(order.lines.get().pk, 1, "size")], acting_user=user)
+    with pytest.raises(InvalidReturn):
+        ful.return_exchange(return_id=rma.pk, acting_user=user)  # not inspected yet
+    assert not Order.objects.filter(status=Order.Status.DRAFT).exists()
+    ful.return_approve(return_id=rma.pk, acting_user=user)
+    ful.return_receive(return_id=rma.pk, location_id=net["store"].pk, acting_user=user)
+    ful.return_inspect(return_id=rma.pk, conditions={rma.lines.get().pk: "resell"}, acting_user=user)
+    draft = ful.return_exchange(return_id=rma.pk, acting_user=user)
+    rma.refresh_from_db()
+    order.refresh_from_db()
+    assert (rma.status, rma.exchange_order_id) == (Return.Status.EXCHANGED, draft.pk)
+    assert (draft.status, draft.customer_id) == (Order.Status.DRAFT, order.customer_id)
+    assert list(draft.lines.values_list("variant_id", "quantity")) == [(net["shirt"].pk, 1)]
+    assert order.status == Order.Status.RETURNED
+
+
+def test_allocation_rule_by_category_does_not_restrict_its_own_channel(make_user, net, place_order):
+    AllocationRule.objects.create(name="Web keeps the last mugs", category=net["mug"].product.category,
+                                  reserve_units=3, for_channel_code="web")
+    order = place_order(make_user("agent"), [(net["mug"], 1)])
+    assert order.lines.get().location_id == net["store"].pk  # web is the demand class the units are kept for
+    held = ful.allocation_holdback(variant_ids=[net["mug"].pk], channel_code="marketplace", customer_group="")
+    assert held == {(net["mug"].pk, None): 3}
