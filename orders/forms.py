@@ -61,3 +61,184 @@ class DecisionForm(forms.Form):
 class TransitionForm(forms.Form):
     to_status = forms.ChoiceField(label=_("New status"), choices=Order.Status.choices)
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
+# --- phone screen and order edit: one place for input bounds ---------------------------------------
+
+MAX_LINE_QUANTITY = 9999
+MAX_ID = 2**63 - 1  # ids are bigint
+# NUL cannot be stored by PostgreSQL; the other C0 controls (and DEL) are never typed on purpose.
+_CONTROL = {chr(c) for c in range(32)} | {"\x7f"}
+_MULTILINE_OK = {"\t", "\n", "\r"}
+
+
+def parse_id(value) -> int | None:
+    """A database id from user input: ASCII digits within bigint range, else None (never raises)."""
+    value = str(value if value is not None else "").strip()
+    if not value or not value.isascii() or not value.isdecimal():
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_ID else None
+
+
+def refuse_control_characters(value: str, *, multiline: bool = False) -> None:
+    allowed = _MULTILINE_OK if multiline else set()
+    if any(char in _CONTROL and char not in allowed for char in value or ""):
+        raise forms.ValidationError(_("Remove the control characters (such as NUL) from this text."),
+                                    code="control_characters")
+
+
+class TextField(forms.CharField):
+    """Optional text that refuses NUL and other control characters (tabs and newlines only when multiline)."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs):
+        self.multiline = multiline
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("strip", True)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            refuse_control_characters(value, multiline=self.multiline)  # before CharField's own NUL check
+        return super().to_python(value)
+
+
+class IdField(forms.Field):
+    default_error_messages = {"invalid": _("Choose an entry from the list.")}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        number = parse_id(value)
+        if number is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
+
+class QuantityField(forms.IntegerField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Quantity"))
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_LINE_QUANTITY)
+        kwargs.setdefault("error_messages", {
+            "required": _("Enter a quantity."),
+            "invalid": _("Quantity must be a whole number of at least 1."),
+            "min_value": _("Quantity must be a whole number of at least 1."),
+            "max_value": _("Quantity can be at most %(limit_value)s per line."),
+        })
+        super().__init__(**kwargs)
+
+
+class MoneyField(forms.DecimalField):
+    """A price as typed ("12.50" or "12,50"): finite, not negative, and fits ``oms.money.money_field``."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 18)
+        kwargs.setdefault("decimal_places", 4)
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("error_messages", {
+            "invalid": _("“%(value)s” is not a price."),
+            "min_value": _("The price cannot be negative."),
+            "max_digits": _("The price is too large."),
+            "max_whole_digits": _("The price is too large."),
+            "max_decimal_places": _("Use at most %(max)s decimal places in the price."),
+        })
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().replace(",", ".")
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as exc:
+            if exc.code != "invalid":
+                raise
+            message = self.error_messages["invalid"]
+            raise forms.ValidationError(message, code="invalid", params={"value": value}) from exc
+
+
+class LineAddForm(forms.Form):
+    """A SKU added to a draft: the variant must exist (``is_active`` is the service's check)."""
+
+    variant_id = IdField(label=_("SKU"), error_messages={"required": _("Choose a SKU from the search results."),
+                                                         "invalid": _("Choose a SKU from the search results.")})
+    quantity = QuantityField()
+
+    def clean_variant_id(self):
+        from inventory.models import Variant
+
+        variant_id = self.cleaned_data["variant_id"]
+        if not Variant.objects.filter(pk=variant_id).exists():
+            raise forms.ValidationError(_("That SKU does not exist; search for it again."), code="unknown_sku")
+        return variant_id
+
+
+class LineUpdateForm(forms.Form):
+    quantity = QuantityField()
+    override_unit_price = MoneyField(label=_("Price override"))
+    override_reason = TextField(label=_("Override reason"), max_length=200)
+
+
+class CustomerChoiceForm(forms.Form):
+    customer_id = IdField(label=_("Customer"), error_messages={"required": _("Choose a customer from the list."),
+                                                               "invalid": _("Choose a customer from the list.")})
+
+    def clean_customer_id(self):
+        customer_id = self.cleaned_data["customer_id"]
+        if not Customer.objects.filter(pk=customer_id).exists():
+            raise forms.ValidationError(_("That customer does not exist; search again."), code="unknown_customer")
+        return customer_id
+
+
+class DraftHeaderForm(forms.Form):
+    """The header fields of a draft. ``changes()`` returns only the fields present in the POST (autosave
+    sends one field at a time), already in the shape ``services.draft_update`` takes."""
+
+    delivery_method = TextField(label=_("Delivery"), max_length=20)
+    pickup_location = IdField(label=_("Pick-up store"), required=False)
+    shipping_service = TextField(label=_("Shipping"), max_length=40)
+    source_code = TextField(label=_("Source code"), max_length=40)
+    coupons = TextField(label=_("Coupons"), max_length=500)
+    notes = TextField(label=_("Notes"), max_length=2000, multiline=True)
+    priority = forms.TypedChoiceField(label=_("Priority"), choices=Order.Priority.choices, coerce=int,
+                                      required=False, empty_value=None,
+                                      error_messages={"invalid_choice": _("Choose a priority from the list.")})
+    payment_method = TextField(label=_("Payment method"), max_length=30)
+    address_id = IdField(label=_("Address"), required=False)
+
+    def clean_pickup_location(self):
+        from inventory.models import Location
+
+        location_id = self.cleaned_data["pickup_location"]
+        if location_id is not None and not Location.objects.filter(pk=location_id).exists():
+            raise forms.ValidationError(_("That store does not exist; choose one from the list."), code="unknown")
+        return location_id
+
+    def changes(self) -> dict:
+        data, present = self.cleaned_data, set(self.data)
+        changes = {}
+        if "delivery_method" in present:
+            value = data["delivery_method"]
+            changes["delivery_method"] = value if value in Order.Delivery.values else Order.Delivery.SHIP
+        if "pickup_location" in present:
+            changes["pickup_location_id"] = data["pickup_location"]
+        for name in ("shipping_service", "notes", "payment_method"):
+            if name in present:
+                changes[name] = data[name]
+        if "source_code" in present:
+            changes["source_code"] = data["source_code"].upper()
+        if "coupons" in present:
+            changes["coupons"] = [c.strip().upper() for c in data["coupons"].replace(";", ",").split(",") if c.strip()]
+        if "priority" in present and data["priority"] is not None:
+            changes["priority"] = data["priority"]
+        return changes
+
+
+def form_error_message(form: forms.Form) -> str:
+    """The form's errors as one sentence for a screen-wide message ("Quantity: ...; Notes: ...")."""
+    parts = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        parts.append(f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+    return "; ".join(parts)

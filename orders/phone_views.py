@@ -5,6 +5,7 @@ service and re-renders the screen (so the draft is always saved and always price
 import uuid
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,10 +16,17 @@ from django.views.decorators.http import require_POST
 
 from orders import selectors, services
 from orders.errors import DuplicateCustomer, OrderError, StockUnavailable
-from orders.forms import QuickCustomerForm
+from orders.forms import (
+    CustomerChoiceForm,
+    DraftHeaderForm,
+    LineAddForm,
+    LineUpdateForm,
+    QuickCustomerForm,
+    form_error_message,
+    refuse_control_characters,
+)
 from orders.models import Channel, Order
 from orders.services import PaymentRequest
-from orders.views import parse_money
 
 PAYMENT_METHODS = [
     ("card", gettext_lazy("Credit/debit card")), ("pix", gettext_lazy("PIX")), ("boleto", gettext_lazy("Boleto")),
@@ -33,9 +41,12 @@ def phone_start(request):
         if channel is None:
             messages.error(request, _("No active phone channel is configured."))
             return redirect("orders:phone_start")
-        customer_id = request.POST.get("customer")
-        order = services.draft_create(channel_id=channel.pk, acting_user=request.user,
-                                      customer_id=int(customer_id) if customer_id and customer_id.isdigit() else None)
+        form = CustomerChoiceForm({"customer_id": request.POST.get("customer", "")})
+        customer_id = form.cleaned_data["customer_id"] if form.is_valid() else None
+        if customer_id is None and request.POST.get("customer", "").strip():
+            messages.error(request, form_error_message(form))
+            return redirect("orders:phone_start")
+        order = services.draft_create(channel_id=channel.pk, acting_user=request.user, customer_id=customer_id)
         return redirect("orders:phone_order", pk=order.pk)
     drafts = (Order.objects.filter(status=Order.Status.DRAFT, created_by=request.user)
               .select_related("customer").order_by("-updated_at")[:20])
@@ -105,6 +116,14 @@ def phone_order(request, pk: int):
     return _render(request, pk)
 
 
+# Refused input answers 422 with the screen and the message (phone.html lets htmx swap 422 responses).
+INVALID = 422
+
+
+def _refuse(request, pk: int, form=None, message: str = "", **extra):
+    return _render(request, pk, status=INVALID, error=message or form_error_message(form), **extra)
+
+
 def _call(request, pk: int, func, **kwargs):
     """Runs a draft service; a domain error is shown on the screen instead of changing anything."""
     try:
@@ -124,10 +143,10 @@ def customer_search(request, pk: int):
 
 @require_POST
 def set_customer(request, pk: int):
-    customer_id = request.POST.get("customer_id", "")
-    if not customer_id.isdigit():
-        return _render(request, pk, error=_("Choose a customer from the list."))
-    return _call(request, pk, services.draft_update, customer_id=int(customer_id))
+    form = CustomerChoiceForm(request.POST)
+    if not form.is_valid():
+        return _refuse(request, pk, form)
+    return _call(request, pk, services.draft_update, customer_id=form.cleaned_data["customer_id"])
 
 
 @require_POST
@@ -167,77 +186,70 @@ def sku_search(request, pk: int):
     return render(request, "orders/phone.html#sku_results", {"results": results, "order_id": pk, "query": query})
 
 
-def _int(value, default=None):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
 @require_POST
 def add_line(request, pk: int):
-    variant_id = _int(request.POST.get("variant_id"))
-    quantity = _int(request.POST.get("quantity"), 0)
-    if variant_id is None:
-        return _render(request, pk, error=_("Choose a SKU from the search results."))
-    if quantity < 1:
-        return _render(request, pk, error=_("Quantity must be a whole number of at least 1."))
-    return _call(request, pk, services.draft_line_add, variant_id=variant_id, quantity=quantity)
+    form = LineAddForm(request.POST)
+    if not form.is_valid():
+        return _refuse(request, pk, form)
+    return _call(request, pk, services.draft_line_add, variant_id=form.cleaned_data["variant_id"],
+                 quantity=form.cleaned_data["quantity"])
 
 
 @require_POST
 def update_line(request, pk: int, line_id: int):
     if request.POST.get("remove"):
         return _call(request, pk, services.draft_line_remove, line_id=line_id)
-    quantity = _int(request.POST.get("quantity"), 0)
-    if quantity < 1:
-        return _render(request, pk, error=_("Quantity must be a whole number of at least 1."))
+    form = LineUpdateForm(request.POST)
+    if not form.is_valid():
+        return _refuse(request, pk, form)
     personalization = {key[len("p_"):]: value for key, value in request.POST.items() if key.startswith("p_")}
-    kwargs = {"line_id": line_id, "quantity": quantity, "personalization": personalization}
-    raw_price = request.POST.get("override_unit_price", "").strip()
-    if raw_price:
-        price = parse_money(raw_price)
-        if price is None:
-            return _render(request, pk, error=_("“%(value)s” is not a price.") % {"value": raw_price})
-        kwargs.update(override_unit_price=price, override_reason=request.POST.get("override_reason", ""))
+    if any(_has_control_characters(value) for value in personalization.values()):
+        return _refuse(request, pk, message=_("Remove the control characters (such as NUL) from this text."))
+    kwargs = {"line_id": line_id, "quantity": form.cleaned_data["quantity"], "personalization": personalization}
+    price = form.cleaned_data["override_unit_price"]
+    if price is not None:
+        kwargs.update(override_unit_price=price, override_reason=form.cleaned_data["override_reason"])
     elif "override_unit_price" in request.POST:
         kwargs["clear_override"] = True
     return _call(request, pk, services.draft_line_update, **kwargs)
 
 
-def _header_changes(post, pk: int) -> dict:
-    """The draft header fields present in a POST (delivery, shipping, codes, priority, payment, notes)."""
-    changes = {}
-    if "delivery_method" in post:
-        changes["delivery_method"] = post["delivery_method"] if post["delivery_method"] in Order.Delivery.values \
-            else Order.Delivery.SHIP
-    if "pickup_location" in post:
-        changes["pickup_location_id"] = _int(post["pickup_location"])
-    if "shipping_service" in post:
-        changes["shipping_service"] = post["shipping_service"][:40]
-    if "source_code" in post:
-        changes["source_code"] = post["source_code"].strip().upper()[:40]
-    if "coupons" in post:
-        changes["coupons"] = [c.strip().upper() for c in post["coupons"].replace(";", ",").split(",") if c.strip()]
-    if "notes" in post:
-        changes["notes"] = post["notes"][:2000]
-    if "priority" in post:
-        changes["priority"] = _int(post["priority"], Order.Priority.STANDARD)
-    if "payment_method" in post:
-        changes["payment_method"] = post["payment_method"][:30]
-    if "address_id" in post:
+def _has_control_characters(value: str) -> bool:
+    try:
+        refuse_control_characters(value)
+    except ValidationError:
+        return True
+    return False
+
+
+def _header_form(post, pk: int) -> DraftHeaderForm:
+    """The draft header fields present in a POST (delivery, shipping, codes, priority, payment, notes, address);
+    when valid, ``form.changes()`` holds what to pass to ``services.draft_update``."""
+    form = DraftHeaderForm(post)
+    if form.is_valid() and "address_id" in post:
         order = _draft(pk)
-        address = next((a for a in order.customer.addresses.all() if str(a.pk) == post["address_id"]), None) \
+        address_id = form.cleaned_data["address_id"]
+        address = next((a for a in order.customer.addresses.all() if a.pk == address_id), None) \
             if order.customer_id else None
         if address is not None and address.snapshot() != order.shipping_address:
-            changes["shipping_address"] = address.snapshot()
+            form.address = address.snapshot()
+    return form
+
+
+def _header_changes(form: DraftHeaderForm) -> dict:
+    changes = form.changes()
+    if getattr(form, "address", None) is not None:
+        changes["shipping_address"] = form.address
     return changes
 
 
 @require_POST
 def update_header(request, pk: int):
     """Autosaves the delivery, shipping, codes, payment method and notes part of the draft."""
-    return _call(request, pk, services.draft_update, **_header_changes(request.POST, pk))
+    form = _header_form(request.POST, pk)
+    if not form.is_valid():
+        return _refuse(request, pk, form)
+    return _call(request, pk, services.draft_update, **_header_changes(form))
 
 
 @require_POST
@@ -268,7 +280,10 @@ def place(request, pk: int):
     if not key:
         return _render(request, pk, error=_("The form expired; reload the page and try again."))
     # The header travels with the place request, so a note typed just before "Place" is not lost.
-    changes = _header_changes(post, pk)
+    form = _header_form(post, pk)
+    if not form.is_valid():
+        return _refuse(request, pk, form)
+    changes = _header_changes(form)
     if changes:
         try:
             order = services.draft_update(order_id=pk, acting_user=request.user, **changes)

@@ -1,0 +1,128 @@
+"""Bad input on the phone screen is refused by the forms in orders/forms.py: 422, a message, nothing changed."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from orders.forms import MAX_LINE_QUANTITY, parse_id
+from orders.models import Order, OrderLine
+
+
+def post(client, name, *args, data):
+    return client.post(reverse(f"orders:{name}", args=args), data, HTTP_HX_REQUEST="true")
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("12", 12), (" 7 ", 7), ("", None), ("0", None), ("-1", None), ("²", None), ("١", None), ("1.0", None),
+    (str(2**63), None), (str(2**63 - 1), 2**63 - 1), (None, None),
+])
+def test_parse_id(value, expected):
+    assert parse_id(value) == expected
+
+
+@pytest.mark.parametrize("customer_id", ["²", "999999", "abc", ""])
+def test_set_customer_refuses_unknown_or_malformed_ids(role_client, make_draft, customer_id):
+    client = role_client("agent")
+    draft = make_draft(client.user)
+    response = post(client, "phone_set_customer", draft.pk, data={"customer_id": customer_id})
+    assert response.status_code == 422
+    assert "Choose a customer from the list." in response.content.decode() or \
+        "That customer does not exist" in response.content.decode()
+    assert Order.objects.get(pk=draft.pk).customer_id == draft.customer_id
+
+
+def test_phone_start_refuses_an_unknown_customer_and_creates_no_draft(role_client, world):
+    client = role_client("agent")
+    response = client.post(reverse("orders:phone_start"), {"customer": "999999"}, follow=True)
+    assert "That customer does not exist" in response.content.decode()
+    assert not Order.objects.filter(status=Order.Status.DRAFT).exists()
+    client.post(reverse("orders:phone_start"), {"customer": str(world["customer"].pk)})
+    assert Order.objects.get(status=Order.Status.DRAFT).customer_id == world["customer"].pk
+
+
+@pytest.mark.parametrize("variant,quantity,message", [
+    ("999999", "1", "That SKU does not exist"),
+    ("{v}", "2147483648", f"Quantity can be at most {MAX_LINE_QUANTITY} per line."),
+    ("{v}", "0", "Quantity must be a whole number of at least 1."),
+    ("", "1", "Choose a SKU from the search results."),
+])
+def test_add_line_refuses_unknown_sku_and_out_of_range_quantity(role_client, make_draft, world, variant, quantity,
+                                                                 message):
+    client = role_client("agent")
+    draft = make_draft(client.user)
+    variant = variant.replace("{v}", str(world["variants"][1].pk))
+    response = post(client, "phone_add_line", draft.pk, data={"variant_id": variant, "quantity": quantity})
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert list(OrderLine.objects.filter(order=draft).values_list("variant_id", "quantity")) == [
+        (world["variants"][0].pk, 1)]
+
+
+def test_add_line_accepts_the_maximum_quantity(role_client, make_draft, world):
+    client = role_client("agent")
+    draft = make_draft(client.user)
+    response = post(client, "phone_add_line", draft.pk,
+                    data={"variant_id": world["variants"][1].pk, "quantity": str(MAX_LINE_QUANTITY)})
+    assert response.status_code == 200
+    assert OrderLine.objects.get(order=draft, variant=world["variants"][1]).quantity == MAX_LINE_QUANTITY
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"notes": "x\x00y"}, "Remove the control characters"),
+    ({"source_code": "AB\x07"}, "Remove the control characters"),
+    ({"priority": "99999999999"}, "Choose a priority from the list."),
+    ({"notes": "n" * 2001}, "at most 2000 characters"),
+    ({"pickup_location": "999999", "delivery_method": "pickup"}, "That store does not exist"),
+])
+def test_header_refuses_control_characters_and_out_of_range_values(role_client, make_draft, data, message):
+    client = role_client("agent")
+    draft = make_draft(client.user, notes="before")
+    response = post(client, "phone_update_header", draft.pk, data=data)
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    order = Order.objects.get(pk=draft.pk)
+    assert (order.notes, order.priority, order.source_code) == ("before", draft.priority, draft.source_code)
+
+
+def test_header_accepts_multiline_notes_and_a_listed_priority(role_client, make_draft):
+    client = role_client("agent")
+    draft = make_draft(client.user)
+    response = post(client, "phone_update_header", draft.pk,
+                    data={"notes": "ring twice\r\nleave at door\tplease", "priority": "2"})
+    assert response.status_code == 200
+    order = Order.objects.get(pk=draft.pk)
+    assert order.notes == "ring twice\r\nleave at door\tplease"
+    assert order.priority == Order.Priority.HIGH
+
+
+@pytest.mark.parametrize("price,message", [
+    ("1e30", "The price is too large."), ("NaN", "is not a price"), ("Infinity", "is not a price"),
+    ("-5", "The price cannot be negative."), ("1.23456", "Use at most 4 decimal places"),
+])
+def test_line_update_refuses_prices_outside_the_money_column(role_client, make_draft, price, message):
+    client = role_client("agent")
+    draft = make_draft(client.user)
+    line = draft.lines.get()
+    response = post(client, "phone_update_line", draft.pk, line.pk,
+                    data={"quantity": "3", "override_unit_price": price, "override_reason": "match"})
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    line.refresh_from_db()
+    assert (line.quantity, line.override_unit_price) == (1, None)
+
+
+def test_line_update_accepts_a_decimal_comma_and_refuses_nul_in_the_reason(role_client, make_draft):
+    client = role_client("agent")
+    draft = make_draft(client.user)
+    line = draft.lines.get()
+    url_args = (draft.pk, line.pk)
+    bad = post(client, "phone_update_line", *url_args,
+               data={"quantity": "1", "override_unit_price": "90,50", "override_reason": "a\x00b"})
+    assert bad.status_code == 422
+    line.refresh_from_db()
+    assert line.override_unit_price is None
+    post(client, "phone_update_line", *url_args,
+         data={"quantity": "1", "override_unit_price": "90,50", "override_reason": "price match"})
+    line.refresh_from_db()
+    assert (line.override_unit_price, line.override_reason) == (Decimal("90.50"), "price match")
