@@ -61,6 +61,11 @@ def test_carrier_file_errors_are_listed_per_row(role_client):
 
 
 def test_return_from_the_order_page_to_refund(make_user, role_client, net, place_order):
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # ids above 999 print as "1,000" unless the template says otherwise
+        cursor.execute("SELECT setval(pg_get_serial_sequence('orders_orderline', 'id'), 12344)")
+        cursor.execute("SELECT setval(pg_get_serial_sequence('orders_returnline', 'id'), 12344)")
     admin = make_user("admin")
     order = place_order(admin, [(net["mug"], 2)])
     ful.order_allocate(order_id=order.pk, acting_user=admin)
@@ -70,6 +75,8 @@ def test_return_from_the_order_page_to_refund(make_user, role_client, net, place
     ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=admin)
     line = order.lines.get()
     agent = role_client("agent")
+    form = agent.get(reverse("orders:fulfilment_return_new", args=[order.pk])).content.decode()
+    assert f'name="qty_{line.pk}"' in form and line.pk >= 12345
     too_many = agent.post(reverse("orders:fulfilment_return_new", args=[order.pk]),
                           {f"qty_{line.pk}": "3", f"reason_{line.pk}": "size"})
     assert too_many.status_code == 400 and not Return.objects.exists()
