@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from orders.channels import demo as channels_demo
 from orders.models import Address, Channel, Customer, Order, OrderEvent, OrderHold, OrderLine
 from orders.services.core import ALLOWED_TRANSITIONS
 
@@ -107,6 +108,7 @@ def seed(*, stdout) -> None:
 
     if Order.objects.filter(number__startswith="WEB-").exists():
         stdout.write("Orders demo data already present.")
+        channels_demo.seed(stdout=stdout)  # idempotent; fills in integrations added after the orders were seeded
         return
     rng = random.Random(4004)  # noqa: S311 - demo data only
     User = get_user_model()
@@ -152,6 +154,7 @@ def seed(*, stdout) -> None:
     reserved = _reserve_open_orders(orders, locations)
     stdout.write(f"Orders demo data: {len(channels)} channels, {len(customers)} customers, {len(orders)} orders "
                  f"({reserved} open orders holding stock).")
+    channels_demo.seed(stdout=stdout)
 
 
 def _customers(rng: random.Random) -> list[Customer]:

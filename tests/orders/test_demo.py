@@ -32,6 +32,14 @@ def test_demo_seed_is_fast_complete_and_idempotent(db):
     from inventory.services import ledger_drift
 
     assert ledger_drift() == []
+    from orders.channels.models import ChannelIntegration, SkuMapping, StatusMapping
+
+    integrations = set(ChannelIntegration.objects.values_list("channel__code", flat=True))
+    assert integrations == {"web", "marketplace", "b2b"}
+    mappings = (SkuMapping.objects.count(), StatusMapping.objects.count())
+    assert mappings == (20, 2)
     demo.seed(stdout=out)
     assert Order.objects.count() == 2000
     assert Customer.objects.count() == 200
+    assert ChannelIntegration.objects.count() == 3
+    assert (SkuMapping.objects.count(), StatusMapping.objects.count()) == mappings
