@@ -7,6 +7,7 @@ The phone-order screen lives in ``orders.phone_views``.
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,7 +18,15 @@ from oms.audit import audit_access
 from oms.listing import paginate, sort_queryset
 from orders import selectors, services
 from orders.errors import DuplicateCustomer, OrderError
-from orders.forms import AddressForm, CancelForm, CustomerForm, DecisionForm, TransitionForm
+from orders.forms import (
+    MAX_LINE_QUANTITY,
+    AddressForm,
+    CancelForm,
+    CustomerForm,
+    DecisionForm,
+    TransitionForm,
+    refuse_control_characters,
+)
 from orders.models import Channel, Customer, Order, OrderHold
 from orders.services.core import EDITABLE
 
@@ -119,6 +128,9 @@ def order_edit_view(request, pk: int):
             except ValueError:
                 error = _("Quantity for %(sku)s must be a whole number.") % {"sku": line.sku}
                 break
+            if value > MAX_LINE_QUANTITY:
+                error = _("Quantity for %(sku)s can be at most %(n)s.") % {"sku": line.sku, "n": MAX_LINE_QUANTITY}
+                break
             if value != line.quantity:
                 quantities[line.pk] = max(value, 0)
         add = []
@@ -135,6 +147,8 @@ def order_edit_view(request, pk: int):
                 error = _("No SKU “%(sku)s”.") % {"sku": sku}
             elif add_qty < 1:
                 error = _("Quantity must be at least 1.")
+            elif add_qty > MAX_LINE_QUANTITY:
+                error = _("Quantity can be at most %(limit_value)s per line.") % {"limit_value": MAX_LINE_QUANTITY}
             else:
                 add.append((variant.pk, add_qty))
         address = None
@@ -145,10 +159,16 @@ def order_edit_view(request, pk: int):
             else:
                 error = _("Check the address: %(errors)s") % {"errors": "; ".join(
                     f"{k}: {v[0]}" for k, v in form.errors.items())}
+        reason = request.POST.get("reason", "")
+        if not error:
+            try:
+                refuse_control_characters(reason, multiline=True)
+            except ValidationError as exc:
+                error = exc.messages[0]
         if not error:
             try:
                 services.order_edit(order_id=order.pk, acting_user=request.user, quantities=quantities, add=add,
-                                    shipping_address=address, reason=request.POST.get("reason", ""))
+                                    shipping_address=address, reason=reason)
             except OrderError as exc:
                 error = exc.message
                 shortages = getattr(exc, "shortages", [])

@@ -126,3 +126,19 @@ def test_line_update_accepts_a_decimal_comma_and_refuses_nul_in_the_reason(role_
          data={"quantity": "1", "override_unit_price": "90,50", "override_reason": "price match"})
     line.refresh_from_db()
     assert (line.override_unit_price, line.override_reason) == (Decimal("90.50"), "price match")
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"qty_{line}": "2147483648"}, f"can be at most {MAX_LINE_QUANTITY}"),
+    ({"add_sku": "{sku}", "add_qty": "2147483648"}, f"Quantity can be at most {MAX_LINE_QUANTITY} per line."),
+    ({"qty_{line}": "2", "reason": "x\x00y"}, "Remove the control characters"),
+])
+def test_order_edit_refuses_out_of_range_quantities_and_nul(role_client, place, world, data, message):
+    client = role_client("manager")
+    order = place(client.user)
+    line = order.lines.get()
+    data = {k.replace("{line}", str(line.pk)): v.replace("{sku}", world["variants"][1].sku) for k, v in data.items()}
+    response = client.post(reverse("orders:order_edit", args=[order.pk]), data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert list(OrderLine.objects.filter(order=order).values_list("quantity", flat=True)) == [1]
