@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal as D
 from io import StringIO
@@ -8,7 +9,7 @@ from marketing import demo
 from marketing.models import Coupon, PriceListItem, Promotion, Segment, SegmentMember, ShippingRate, TaxRate
 from marketing.pricing import PriceLineInput
 from marketing.search import search
-from marketing.segments import SegmentCustomer, register_segment_evaluator, validate_rules
+from marketing.segments import SegmentCustomer, register_segment_evaluator, segment_evaluator, validate_rules
 from marketing.services import segment_refresh
 from marketing.whatif import HistoricOrder, what_if
 from tests.marketing.conftest import WHEN
@@ -68,14 +69,22 @@ class _ListEvaluator:
         return iter(SegmentCustomer(customer_id=i, name=f"C{i}", email=f"c{i}@example.com") for i in self.ids)
 
 
+@contextmanager
+def evaluator_registered(evaluator):
+    """Swaps the registered segment evaluator (orders registers the real one) and puts it back."""
+    previous = segment_evaluator()
+    register_segment_evaluator(evaluator)
+    try:
+        yield
+    finally:
+        register_segment_evaluator(previous)
+
+
 def test_segment_refresh_replaces_members():
     segment = Segment.objects.create(code="s", name="S")
     SegmentMember.objects.create(segment=segment, customer_id=99)
-    register_segment_evaluator(_ListEvaluator([1, 2, 3]))
-    try:
+    with evaluator_registered(_ListEvaluator([1, 2, 3])):
         assert segment_refresh(segment_id=segment.pk) == 3
-    finally:
-        register_segment_evaluator(None)
     assert sorted(SegmentMember.objects.values_list("customer_id", flat=True)) == [1, 2, 3]
     segment.refresh_from_db()
     assert segment.member_count == 3
@@ -111,11 +120,11 @@ def test_segment_extract_runs_in_the_background_and_downloads_are_audited(role_c
     settings.MEDIA_ROOT = str(tmp_path)
     client = role_client("manager")
     segment = Segment.objects.create(code="vip", name="VIP")
-    refused = client.post(reverse("marketing:segment_export_start", args=[segment.pk]))
+    with evaluator_registered(None):
+        refused = client.post(reverse("marketing:segment_export_start", args=[segment.pk]))
     assert refused.status_code == 302
     assert SegmentExport.objects.count() == 0
-    register_segment_evaluator(_ListEvaluator([4, 5]))
-    try:
+    with evaluator_registered(_ListEvaluator([4, 5])):
         client.post(reverse("marketing:segment_export_start", args=[segment.pk]))
         export = SegmentExport.objects.get()
         assert OutboxMessage.objects.get(topic="marketing.segment_export").payload == {"export_id": export.pk}
@@ -123,8 +132,6 @@ def test_segment_extract_runs_in_the_background_and_downloads_are_audited(role_c
         assert 'hx-trigger="every 2s"' in page.content.decode()
         assert segment_export_run(export_id=export.pk) == "done"
         assert segment_export_run(export_id=export.pk) == "done"  # a redelivery changes nothing
-    finally:
-        register_segment_evaluator(None)
     export.refresh_from_db()
     assert export.row_count == 2
     response = client.get(reverse("marketing:segment_export_download", args=[export.pk]))
