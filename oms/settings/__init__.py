@@ -167,7 +167,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", "America/Sao_Paulo")
 USE_I18N = True
 USE_TZ = True
-USE_THOUSAND_SEPARATOR = True
+# Off: with it on, every number a template prints (ids in form names, option values, URLs built by hand)
+# gains a separator past 999 and breaks. Money is grouped by the ``money`` filter; counts use ``intcomma``.
+USE_THOUSAND_SEPARATOR = False
 
 # --- Static and media
 STATIC_URL = "/static/"

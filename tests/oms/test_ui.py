@@ -132,3 +132,23 @@ def test_api_docs_load_swagger_from_our_own_static_files(client):
     html = client.get("/api/v1/docs").content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn." not in html
+
+
+def test_numbers_in_templates_never_gain_thousands_separators():
+    from django.template import Context, Template
+    from django.utils import translation
+
+    with translation.override("pt-br"):
+        rendered = Template('<option value="{{ pk }}">').render(Context({"pk": 5637}))
+    assert rendered == '<option value="5637">'
+
+
+def test_money_keeps_its_grouping_per_language():
+    from django.utils import translation
+
+    from oms.templatetags.oms_tags import money
+
+    with translation.override("pt-br"):
+        assert money("1234567.5", "BRL") == "R$\xa01.234.567,50"
+    with translation.override("en"):
+        assert money("1234567.5", "BRL") == "R$\xa01,234,567.50"
