@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from orders.channels import demo as channels_demo
+from orders.fulfilment import demo as fulfilment_demo
 from orders.models import Address, Channel, Customer, Order, OrderEvent, OrderHold, OrderLine
 from orders.services.core import ALLOWED_TRANSITIONS
 
@@ -108,7 +109,7 @@ def seed(*, stdout) -> None:
 
     if Order.objects.filter(number__startswith="WEB-").exists():
         stdout.write("Orders demo data already present.")
-        channels_demo.seed(stdout=stdout)  # idempotent; fills in integrations added after the orders were seeded
+        _seed_sub_packages(stdout)  # idempotent; fills in what was added after the orders were seeded
         return
     rng = random.Random(4004)  # noqa: S311 - demo data only
     User = get_user_model()
@@ -154,7 +155,12 @@ def seed(*, stdout) -> None:
     reserved = _reserve_open_orders(orders, locations)
     stdout.write(f"Orders demo data: {len(channels)} channels, {len(customers)} customers, {len(orders)} orders "
                  f"({reserved} open orders holding stock).")
+    _seed_sub_packages(stdout)
+
+
+def _seed_sub_packages(stdout) -> None:
     channels_demo.seed(stdout=stdout)
+    fulfilment_demo.seed(stdout=stdout)
 
 
 def _customers(rng: random.Random) -> list[Customer]:
