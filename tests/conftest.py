@@ -104,3 +104,28 @@ def assert_no_horizontal_overflow(page) -> None:
         }"""
     )
     assert overflow["scroll"] <= 0, overflow
+
+
+@pytest.fixture
+def broker():
+    """A Redis broker of the test's own (which the test may stop and start), with Celery pointed at it."""
+    from tests.redis_server import DisposableRedis, celery_broker
+
+    server = DisposableRedis()
+    server.start()
+    try:
+        with celery_broker(server):
+            yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def worker_broker(broker):
+    """The test's own broker and an in-process Celery worker consuming from it."""
+    from celery.contrib.testing.worker import start_worker
+
+    from oms.celery import app as celery_app
+
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        yield broker

@@ -4,6 +4,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import redis
@@ -47,3 +48,39 @@ class DisposableRedis:
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def reset_broker_connections() -> None:
+    """Drops pooled broker connections so the next publish connects to the current broker URL."""
+    from kombu import pools
+
+    from oms.celery import app as celery_app
+
+    pools.reset()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@contextmanager
+def celery_broker(server: "DisposableRedis"):
+    """Points the Celery app at ``server`` for the duration of the block."""
+    from oms.celery import app as celery_app
+
+    old_url = celery_app.conf.broker_url
+    celery_app.conf.broker_url = server.broker_url
+    reset_broker_connections()
+    try:
+        yield server
+    finally:
+        celery_app.conf.broker_url = old_url
+        reset_broker_connections()
+
+
+def wait_for(predicate, timeout: float = 20.0) -> bool:
+    """Polls ``predicate`` until it is true or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False

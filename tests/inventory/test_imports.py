@@ -3,18 +3,14 @@
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from kombu import pools
 
 from inventory import imports, services
 from inventory.models import ImportJob, StockLevel, StockMovement, Variant
 from inventory.services import StockLine, ledger_drift, stock_reserve
-from oms.celery import app as celery_app
 from oms.models import AuditEntry
 from tests.inventory.factories import LocationFactory, VariantFactory
-from tests.redis_server import DisposableRedis
 
 
 def _upload(client, kind, text, **data):
@@ -106,27 +102,6 @@ def test_running_job_shows_progress_from_the_worker(role_client):
 
 
 # --- the Celery path, with a real in-process worker ------------------------------------------------
-
-
-@pytest.fixture
-def worker_broker():
-    """A Redis broker of this test's own and an in-process Celery worker consuming from it."""
-    server = DisposableRedis()
-    server.start()
-    old_url = celery_app.conf.broker_url
-    celery_app.conf.broker_url = server.broker_url
-    _reset_connections()
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        yield server
-    celery_app.conf.broker_url = old_url
-    _reset_connections()
-    server.cleanup()
-
-
-def _reset_connections():
-    pools.reset()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 def _wait_for_status(job_id, statuses, timeout=30.0):

@@ -1,14 +1,11 @@
-import time
-
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.db import transaction
-from kombu import pools
 
 from oms.celery import app as celery_app
 from oms.models import OutboxMessage
 from oms.outbox import outbox_deliver_message, outbox_enqueue, outbox_handler, outbox_sweep
-from tests.redis_server import DisposableRedis
+from tests.redis_server import reset_broker_connections, wait_for
 
 delivered: list[int] = []
 
@@ -18,36 +15,6 @@ def record(message):
     if message.payload.get("fail"):
         raise RuntimeError("receiver down")
     delivered.append(message.pk)
-
-
-@pytest.fixture
-def broker():
-    """Points the Celery app at a Redis server of the test's own, which the test may stop."""
-    server = DisposableRedis()
-    server.start()
-    old_url = celery_app.conf.broker_url
-    celery_app.conf.broker_url = server.broker_url
-    _reset_broker_connections()
-    yield server
-    celery_app.conf.broker_url = old_url
-    _reset_broker_connections()
-    server.cleanup()
-
-
-def _reset_broker_connections():
-    """Drops pooled broker connections so the next publish connects to the current broker URL."""
-    pools.reset()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-def _wait_for(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.mark.django_db(transaction=True)
@@ -61,10 +28,10 @@ def test_work_recorded_while_broker_is_down_is_delivered_after_it_returns(broker
     assert delivered == []
 
     broker.start()
-    _reset_broker_connections()
+    reset_broker_connections()
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         assert outbox_sweep(older_than_seconds=0) == 1
-        assert _wait_for(lambda: OutboxMessage.objects.get(pk=message.pk).status == "done")
+        assert wait_for(lambda: OutboxMessage.objects.get(pk=message.pk).status == "done")
     assert delivered == [message.pk]
 
 
@@ -80,7 +47,7 @@ def test_enqueued_message_is_sent_on_commit_and_not_on_rollback(broker):
                 raise RuntimeError("caller failed")
         except RuntimeError:
             pass
-        assert _wait_for(lambda: OutboxMessage.objects.get(pk=kept.pk).status == "done")
+        assert wait_for(lambda: OutboxMessage.objects.get(pk=kept.pk).status == "done")
     assert delivered == [kept.pk]
     assert OutboxMessage.objects.count() == 1
 

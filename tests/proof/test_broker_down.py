@@ -5,7 +5,6 @@ import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from kombu import pools
 
 from inventory.models import StockLevel
 from oms.celery import app as celery_app
@@ -13,35 +12,7 @@ from oms.models import OutboxMessage
 from oms.outbox import outbox_sweep
 from orders.models import Order
 from tests.proof.conftest import make_draft, new_sku, place, receive
-from tests.redis_server import DisposableRedis
-
-
-def _reset_broker_connections():
-    pools.reset()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def broker():
-    server = DisposableRedis()
-    server.start()
-    old_url = celery_app.conf.broker_url
-    celery_app.conf.broker_url = server.broker_url
-    _reset_broker_connections()
-    yield server
-    celery_app.conf.broker_url = old_url
-    _reset_broker_connections()
-    server.cleanup()
-
-
-def _wait_for(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
+from tests.redis_server import reset_broker_connections, wait_for
 
 
 @pytest.mark.django_db(transaction=True)
@@ -65,10 +36,10 @@ def test_orders_placed_while_broker_is_down_are_unaffected_and_their_work_is_del
     count = work.count()
 
     broker.start()
-    _reset_broker_connections()
+    reset_broker_connections()
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         assert outbox_sweep(older_than_seconds=0) == count
-        assert _wait_for(lambda: set(work.values_list("status", flat=True)) == {"done"})
+        assert wait_for(lambda: set(work.values_list("status", flat=True)) == {"done"})
     # Delivered exactly once each, and nothing was enqueued twice.
     assert set(work.values_list("status", "attempts")) == {("done", 1)}
     assert work.count() == count
