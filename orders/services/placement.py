@@ -121,11 +121,13 @@ def draft_update(*, order_id: int, acting_user, **changes) -> Order:
         if customer_changed and order.customer_id:
             _apply_customer_defaults(order)
         if "pickup_location_id" in changes:
-            order.pickup_location = None
-            if order.pickup_location_id:
-                from inventory.models import Location
+            # Assigning the relation sets the id too, so resolve it from the id given (None clears both).
+            from inventory.models import Location
 
-                order.pickup_location = Location.objects.get(pk=order.pickup_location_id)
+            location_id = changes["pickup_location_id"]
+            order.pickup_location = Location.objects.get(pk=location_id) if location_id else None
+        if order.delivery_method != Order.Delivery.PICKUP and order.pickup_location_id:
+            order.pickup_location = None  # shipping to an address: no pick-up store left behind
         order.save()
         lines = lock_lines(order)
         if order.stock_held_until and ("delivery_method" in changes or "pickup_location_id" in changes):

@@ -276,3 +276,26 @@ def test_order_detail_and_customer_360_queries_do_not_grow(role_client, place, w
     with CaptureQueriesContext(connection) as after:
         client.get(url)
     assert len(after.captured_queries) == len(before.captured_queries)
+
+
+def test_phone_pickup_store_choice_is_saved_and_cleared_when_shipping_again(role_client, make_draft, world):
+    client = role_client("agent")
+    draft = make_draft(client.user)
+    store = world["store"]
+    url = reverse("orders:phone_update_header", args=[draft.pk])
+    address_id = world["customer"].addresses.get().pk
+    # The header form posts all its fields on every change, as the screen does.
+    assert client.post(url, {"delivery_method": "pickup", "address_id": address_id, "payment_method": "invoice"},
+                       HTTP_HX_REQUEST="true").status_code == 200
+    screen = client.post(url, {"delivery_method": "pickup", "pickup_location": store.pk, "payment_method": "invoice"},
+                         HTTP_HX_REQUEST="true")
+    assert screen.status_code == 200
+    order = Order.objects.get(pk=draft.pk)
+    assert (order.delivery_method, order.pickup_location_id) == ("pickup", store.pk)
+    assert f'<option value="{store.pk}" selected>' in screen.content.decode()
+    assert Order.objects.get(pk=draft.pk).pickup_location_id == store.pk  # still there on the next read
+
+    client.post(url, {"delivery_method": "ship", "pickup_location": store.pk, "payment_method": "invoice"},
+                HTTP_HX_REQUEST="true")
+    order = Order.objects.get(pk=draft.pk)
+    assert (order.delivery_method, order.pickup_location_id) == ("ship", None)
