@@ -300,6 +300,18 @@ def _pending_sum(payment: Payment, kind: str) -> Decimal:
     return payment.transactions.filter(kind=kind, result=R.PENDING).aggregate(s=Sum("amount"))["s"] or ZERO
 
 
+def _gateway_call(payment, txn, *, operation: str, idempotency_key: str, failure: str):
+    """Captures or refunds ``txn.amount`` at the processor (no lock held); a processor error is recorded on
+    the transaction and raised as ``PaymentDeclined`` with ``failure`` as its message."""
+    gateway = get_gateway(payment.gateway or "sandbox")
+    try:
+        return getattr(gateway, operation)(reference=payment.gateway_reference, amount=txn.amount,
+                                           idempotency_key=idempotency_key)
+    except GatewayError as exc:
+        PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.ERROR, code=exc.code, message=str(exc)[:200])
+        raise PaymentDeclined(failure, code=exc.code, payment_id=payment.pk)
+
+
 def payment_capture(*, payment_id: int, amount, reference: str, acting_user) -> PaymentTransaction:
     """Captures ``amount`` of an authorization (per shipment: pass ``reference="shipment:<id>"``).
 
@@ -335,13 +347,8 @@ def payment_capture(*, payment_id: int, amount, reference: str, acting_user) -> 
         if payment.method == M.INVOICE:
             return _capture_invoice(payment, earlier, acting_user)
     txn = earlier
-    try:
-        result = get_gateway(payment.gateway or "sandbox").capture(reference=payment.gateway_reference,
-                                                                   amount=txn.amount, idempotency_key=key)
-    except GatewayError as exc:
-        PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.ERROR, code=exc.code, message=str(exc)[:200])
-        raise PaymentDeclined(_("The processor did not confirm the capture; try again."), code=exc.code,
-                              payment_id=payment.pk)
+    result = _gateway_call(payment, txn, operation="capture", idempotency_key=key,
+                           failure=_("The processor did not confirm the capture; try again."))
     with transaction.atomic():
         payment = _lock(payment_id)
         txn.refresh_from_db()
@@ -503,13 +510,8 @@ def payment_refund(*, payment_id: int, amount, reason: str, acting_user, referen
             earlier.refresh_from_db()
             return earlier
     txn = earlier
-    try:
-        result = get_gateway(payment.gateway or "sandbox").refund(reference=payment.gateway_reference,
-                                                                  amount=txn.amount, idempotency_key=key)
-    except GatewayError as exc:
-        PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.ERROR, code=exc.code, message=str(exc)[:200])
-        raise PaymentDeclined(_("The processor did not confirm the refund; try again."), code=exc.code,
-                              payment_id=payment.pk)
+    result = _gateway_call(payment, txn, operation="refund", idempotency_key=key,
+                           failure=_("The processor did not confirm the refund; try again."))
     with transaction.atomic():
         payment = _lock(payment_id)
         if not result.approved:
