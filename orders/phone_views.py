@@ -82,10 +82,14 @@ def _screen_context(order: Order, **extra) -> dict:
     hold_seconds = None
     if order.stock_held_until:
         hold_seconds = max(int((order.stock_held_until - timezone.now()).total_seconds()), 0)
+    from orders.fulfilment.services import promise_for_options
     from orders.services.core import promise_date
 
+    # The network's promise (location handling days, cut-off, working-day transit); the simple rule only
+    # when nothing can be sourced for the draft right now.
+    promised = promise_for_options(order, lines) if order.shipping_options else {}
     for option in order.shipping_options or []:
-        option["arrives"] = promise_date(int(option.get("transit_days") or 0))
+        option["arrives"] = promised.get(option["code"]) or promise_date(int(option.get("transit_days") or 0))
     return {
         "order": order,
         "lines": lines,

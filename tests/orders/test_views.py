@@ -299,3 +299,41 @@ def test_phone_pickup_store_choice_is_saved_and_cleared_when_shipping_again(role
                 HTTP_HX_REQUEST="true")
     order = Order.objects.get(pk=draft.pk)
     assert (order.delivery_method, order.pickup_location_id) == ("ship", None)
+
+
+def _working_days_after(start, days):
+    """``days`` working days (Mon-Fri) after ``start``, starting from the next working day when it is a weekend."""
+    from datetime import timedelta
+
+    current = start
+    while current.weekday() >= 5:
+        current += timedelta(days=1)
+    while days:
+        current += timedelta(days=1)
+        days -= current.weekday() < 5
+    return current
+
+
+def test_phone_screen_promises_each_shipping_option_from_the_network(role_client, make_draft, world):
+    from datetime import time, timedelta
+
+    from django.utils import timezone
+    from django.utils.dateformat import format as date_format
+
+    from inventory.models import Location
+
+    # Every location hands over parcels 2 working days after release and today's cut-off (midnight) has passed.
+    Location.objects.filter(pk__in=[world["dc"].pk, world["store"].pk]).update(handling_days=2, cutoff_time=time(0, 0))
+    client = role_client("agent")
+    draft = make_draft(client.user)
+    [option] = draft.shipping_options
+    assert (option["code"], option["transit_days"]) == (world["service"], 3)
+    today = timezone.localdate()
+    expected = _working_days_after(_working_days_after(today + timedelta(days=1), 2), 3)
+
+    screen = client.get(reverse("orders:phone_order", args=[draft.pk])).content.decode()
+
+    assert f"arrives {date_format(expected, 'D d/m')}" in screen
+    one_handling_day = today + timedelta(days=1 + 3)
+    assert expected > one_handling_day
+    assert f"arrives {date_format(one_handling_day, 'D d/m')}" not in screen
