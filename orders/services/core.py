@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -323,47 +323,75 @@ def stock_lines(lines: list[OrderLine]):
             for line in lines]
 
 
+RESERVE_ATTEMPTS = 3  # sourcing reads availability without locks: re-source this many times when beaten to it
+
+
 def reserve_lines(order: Order, lines: list[OrderLine], *, actor, allow_backorder: bool = False) -> list[OrderLine]:
     """Sources and reserves ``lines`` all-or-nothing; returns the lines left backordered (oversell channels).
+
+    Sourcing reads availability without locks, so a concurrent order may empty a chosen location before
+    ``stock_reserve`` locks it; that attempt (its recorded sourcing decision included) is undone and the lines
+    are sourced again from fresh availability, up to ``RESERVE_ATTEMPTS`` times.
 
     Raises ``StockUnavailable`` (with alternatives per line) and changes nothing when stock is short.
     """
     from inventory.errors import OutOfStock
-    from inventory.services import stock_reserve
 
     if not lines:
         return []
-    from orders.fulfilment.services import backorder_date_for, source_lines  # sourcing by the channel's strategy
-    plan, shortages = source_lines(order, lines, actor=actor)
-    backordered: list[OrderLine] = []
-    if shortages:
-        if not allow_backorder:
-            raise StockUnavailable(shortages=[s.as_dict() for s in shortages])
-        short_ids = {s.line_id for s in shortages}
-        backordered = [line for line in lines if line.pk in short_ids]
-    to_reserve = [line for line in lines if line.pk in plan]
-    for line in to_reserve:
-        line.location_id = plan[line.pk]
-    try:
-        if to_reserve:
-            stock_reserve(lines=stock_lines(to_reserve), reference=f"order:{order.pk}", acting_user=actor)
-    except OutOfStock as exc:
-        sku_by_variant = {line.variant_id: line for line in to_reserve}
-        raise StockUnavailable(shortages=[
-            {"line_id": sku_by_variant[v].pk if v in sku_by_variant else None,
-             "sku": sku_by_variant[v].sku if v in sku_by_variant else str(v),
-             "requested": r, "available": a, "alternatives": []}
-            for v, _loc, r, a in exc.shortages
-        ])
+    locations_before = {line.pk: line.location_id for line in lines}
+    for attempt in range(1, RESERVE_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():  # savepoint: a lost race leaves neither reservation nor sourcing record
+                shortages, to_reserve, backordered = _source_and_reserve(order, lines, actor=actor,
+                                                                         allow_backorder=allow_backorder)
+        except OutOfStock as exc:
+            for line in lines:
+                line.location_id = locations_before[line.pk]
+            if attempt < RESERVE_ATTEMPTS:
+                continue
+            by_variant = {line.variant_id: line for line in lines}
+            raise StockUnavailable(shortages=[
+                {"line_id": by_variant[v].pk if v in by_variant else None,
+                 "sku": by_variant[v].sku if v in by_variant else str(v),
+                 "requested": r, "available": a, "alternatives": []}
+                for v, _loc, r, a in exc.shortages
+            ]) from exc
+        break
+    if shortages and not allow_backorder:
+        raise StockUnavailable(shortages=[s.as_dict() for s in shortages])
     if to_reserve:
         _line_transition(to_reserve, to=L.RESERVED, fields=["location"])
     if backordered:
+        from orders.fulfilment.services import backorder_date_for
+
         backorder = timezone.localdate() + timedelta(days=DEFAULT_BACKORDER_DAYS)
         for line in backordered:
             line.location_id = None
             line.backorder_date = backorder_date_for(line) or backorder  # incoming POs/transfers first
         _line_transition(backordered, to=L.BACKORDERED, fields=["location", "backorder_date"])
     return backordered
+
+
+def _source_and_reserve(order: Order, lines: list[OrderLine], *, actor, allow_backorder: bool):
+    """One attempt: source by the channel's strategy, then reserve what was sourced (raises ``OutOfStock``).
+
+    Returns ``(shortages, reserved lines, backordered lines)``; with shortages and no backorder nothing is reserved.
+    """
+    from inventory.services import stock_reserve
+    from orders.fulfilment.services import source_lines  # sourcing by the channel's strategy
+
+    plan, shortages = source_lines(order, lines, actor=actor)
+    if shortages and not allow_backorder:
+        return shortages, [], []
+    short_ids = {s.line_id for s in shortages}
+    backordered = [line for line in lines if line.pk in short_ids]
+    to_reserve = [line for line in lines if line.pk in plan]
+    for line in to_reserve:
+        line.location_id = plan[line.pk]
+    if to_reserve:
+        stock_reserve(lines=stock_lines(to_reserve), reference=f"order:{order.pk}", acting_user=actor)
+    return shortages, to_reserve, backordered
 
 
 def release_lines(order: Order, lines: list[OrderLine], *, actor, to: str = L.OPEN) -> None:

@@ -132,10 +132,6 @@ def test_deadlock_hunt_100_orders_two_skus_random_line_order_three_locations(net
     assert_ledgers_clean()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "orders/services/core.py reserve_lines: sourcing reads availability without locks, and when "
-    "stock_reserve then finds the chosen location emptied by a concurrent order it raises StockUnavailable "
-    "instead of re-sourcing, so an order is refused while another location has the stock"))
 @pytest.mark.django_db(transaction=True)
 def test_order_is_not_refused_when_its_first_location_runs_out_meanwhile(network, make_user):
     agent = make_user("agent")
