@@ -114,7 +114,20 @@ def test_agent_takes_a_phone_order_by_keyboard(page, login, shop):
     assert order.total == Decimal("203.80")
     assert page.locator("#order-status").inner_text() == "Confirmed"
     assert order.number in page.locator("h1").inner_text()
+    # The payments and fulfilment panels load by htmx; wide tables stay inside their panels.
+    page.locator("#order-payments table").first.wait_for()
+    page.locator("#order-fulfilment h3, #order-fulfilment h2").first.wait_for()
+    settled(page)
+    assert "Shipments and returns appear here" not in page.content()
+    assert_no_horizontal_overflow(page)
+    panel = page.locator("#order-payments").bounding_box()
+    table = page.locator("#order-payments table").first.bounding_box()
+    assert table["x"] + table["width"] <= panel["x"] + panel["width"] + 1
     page.screenshot(path=str(ARTIFACTS / "order-detail.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    settled(page)
+    assert_no_horizontal_overflow(page)
+    page.screenshot(path=str(ARTIFACTS / "order-detail-390.png"), full_page=True)
 
 
 def test_phone_screen_in_arabic_is_right_to_left_without_overflow(page, login, shop):
