@@ -110,7 +110,7 @@ def test_deadlock_hunt_100_orders_two_skus_random_line_order_three_locations(net
     outcomes = run_concurrently(100, lambda i: place(drafts[i], agent))
 
     assert [o for o in outcomes if o.startswith("deadlock")] == []
-    # Nothing but placed or cleanly refused (see the xfail below for why some are refused at all).
+    # Nothing but placed or cleanly refused.
     assert set(outcomes) <= {"placed", "refused"}
     assert len(outcomes) == 100
     assert Order.objects.filter(pk__in=drafts, status=Order.Status.CONFIRMED).count() == outcomes.count("placed")
