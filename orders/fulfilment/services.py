@@ -4,7 +4,8 @@ pick-up, carrier updates, returns and the at-risk scan.
 Entry points open ``transaction.atomic(durable=True)``; helpers compose inside them. Payment captures
 and refunds call ``payments.services`` after the stock transaction committed (no lock held while the
 processor answers); both are idempotent per ``shipment:<id>`` / ``return:<id>`` reference, so a retry
-never charges twice.
+never charges twice. The sale, its cost of goods and returns go to the general ledger through
+``orders.fulfilment.accounting`` inside the transactions that consume, restock or refund.
 """
 
 from dataclasses import dataclass, replace
@@ -23,6 +24,7 @@ from oms.money import quantize
 from oms.outbox import outbox_enqueue
 from orders.events import order_event
 from orders.fulfilment import sourcing
+from orders.fulfilment.accounting import post_return, post_return_restock, post_shipment_revenue
 from orders.fulfilment.errors import (
     AlreadyPacked,
     CarrierFileError,
@@ -580,6 +582,7 @@ def _hand_over(order: Order, shipment: Shipment, *, actor, to: str, fields: dict
     lock_lines(order)
     lines = list(shipment.lines.select_related("order_line"))
     stock_consume(lines=_stock_lines(lines), reference=f"shipment:{shipment.pk}", acting_user=actor)
+    post_shipment_revenue(shipment=shipment, acting_user=actor)
     order_lines = [sl.order_line for sl in lines]
     to_allocate = [line for line in order_lines if line.status == L.RESERVED]
     if to_allocate:
@@ -727,6 +730,7 @@ def pickup_confirm(*, shipment_id: int, acting_user) -> Shipment:
             from inventory.services import stock_consume
 
             stock_consume(lines=_stock_lines(lines), reference=f"shipment:{shipment.pk}", acting_user=acting_user)
+            post_shipment_revenue(shipment=shipment, acting_user=acting_user)
             reserved = [line for line in order_lines if line.status == L.RESERVED]
             if reserved:
                 _line_transition(reserved, to=L.ALLOCATED)
@@ -932,6 +936,7 @@ def return_inspect(*, return_id: int, conditions: dict[int, str], acting_user) -
         ReturnLine.objects.bulk_update(lines, ["condition", "restocked_quantity"])
         if restock:
             stock_return(lines=restock, reference=f"return:{rma.pk}", acting_user=acting_user)
+            post_return_restock(rma=rma, acting_user=acting_user)
         return_transition(rma, to=RS.RESTOCKED if restock else RS.WRITTEN_OFF, actor=acting_user)
     return rma
 
@@ -998,6 +1003,7 @@ def return_refund(*, return_id: int, acting_user, method: str = "original") -> R
 def _close_refund(rma: Return, *, amount: Decimal, method: str, actor, note: str) -> None:
     return_transition(rma, to=RS.REFUNDED, actor=actor, reason=note, refund_amount=amount, refund_method=method,
                       closed_at=timezone.now())
+    post_return(rma=rma, amount=amount, acting_user=actor)
     audit_record(actor=actor, action=AuditEntry.Action.ACTION, obj=rma.order, verb="return_refund",
                  changes={"return": rma.pk, "amount": str(amount), "method": method})
     _mark_returned(rma, actor=actor)
