@@ -1,9 +1,11 @@
+from contextlib import contextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from marketing.pricing import price_order
+from marketing.segments import register_segment_evaluator, segment_evaluator
 
 WHEN = datetime(2026, 6, 10, 14, 0, tzinfo=ZoneInfo("America/Sao_Paulo"))  # a Wednesday afternoon
 
@@ -21,3 +23,14 @@ def price(db):
         return price_order(**args)
 
     return call
+
+
+@contextmanager
+def evaluator_registered(evaluator):
+    """Swaps the registered segment evaluator (orders registers the real one) and puts it back."""
+    previous = segment_evaluator()
+    register_segment_evaluator(evaluator)
+    try:
+        yield
+    finally:
+        register_segment_evaluator(previous)

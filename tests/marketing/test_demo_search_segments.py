@@ -1,4 +1,3 @@
-from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal as D
 from io import StringIO
@@ -9,10 +8,10 @@ from marketing import demo
 from marketing.models import Coupon, PriceListItem, Promotion, Segment, SegmentMember, ShippingRate, TaxRate
 from marketing.pricing import PriceLineInput
 from marketing.search import search
-from marketing.segments import SegmentCustomer, register_segment_evaluator, segment_evaluator, validate_rules
+from marketing.segments import SegmentCustomer, validate_rules
 from marketing.services import segment_refresh
 from marketing.whatif import HistoricOrder, what_if
-from tests.marketing.conftest import WHEN
+from tests.marketing.conftest import WHEN, evaluator_registered
 from tests.marketing.factories import CouponFactory, PromotionFactory, SourceCodeFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,17 +66,6 @@ class _ListEvaluator:
 
     def customers(self, *, rules):
         return iter(SegmentCustomer(customer_id=i, name=f"C{i}", email=f"c{i}@example.com") for i in self.ids)
-
-
-@contextmanager
-def evaluator_registered(evaluator):
-    """Swaps the registered segment evaluator (orders registers the real one) and puts it back."""
-    previous = segment_evaluator()
-    register_segment_evaluator(evaluator)
-    try:
-        yield
-    finally:
-        register_segment_evaluator(previous)
 
 
 def test_segment_refresh_replaces_members():

@@ -9,6 +9,7 @@ from django.urls import reverse
 from marketing.access import RULES
 from marketing.models import Coupon, PriceList, PriceListItem, Promotion, SourceCode, TaxRate
 from oms.models import AuditEntry
+from tests.marketing.conftest import evaluator_registered
 from tests.marketing.factories import (
     CampaignFactory,
     CouponFactory,
@@ -226,7 +227,7 @@ def test_price_check_explains_a_phone_order(role_client):
     assert "Unknown SKU(s): NOPE" in bad.content.decode()
 
 
-def test_segment_pages_say_orders_history_is_needed(role_client):
+def test_segment_export_needs_an_order_history_evaluator(role_client):
     from marketing.models import Segment
 
     client = role_client("manager")
@@ -238,8 +239,12 @@ def test_segment_pages_say_orders_history_is_needed(role_client):
         "code": "bad", "name": "Bad", "rules": '[{"field": "shoe_size", "op": "gte", "value": 1}]'})
     assert bad.status_code == 400
     assert "unknown field shoe_size" in bad.content.decode()
+    with evaluator_registered(None):
+        refused = client.get(reverse("marketing:segment_export", args=[segment.pk]))
+    assert refused.status_code == 409
+    # With the orders app's evaluator (registered at start-up) the export streams a CSV.
     export = client.get(reverse("marketing:segment_export", args=[segment.pk]))
-    assert export.status_code == 409
+    assert (export.status_code, export["Content-Type"].split(";")[0]) == (200, "text/csv")
 
 
 def test_overlapping_price_lists_with_the_same_priority_are_refused(role_client):
