@@ -235,6 +235,22 @@ class DraftHeaderForm(forms.Form):
         return changes
 
 
+class StoredValuePaymentForm(forms.Form):
+    """The gift card / store credit code and the method paying what its balance does not cover."""
+
+    gift_code = forms.CharField(label=_("Gift card code"), max_length=40,
+                                error_messages={"required": _("Enter the gift card code.")})
+    remainder_method = forms.ChoiceField(
+        label=_("Rest of the total with"), required=False,
+        choices=[("", "—"), ("card", _("Credit/debit card")), ("pix", _("PIX")), ("boleto", _("Boleto"))],
+        error_messages={"invalid_choice": _("Choose card, PIX or boleto for the rest of the total.")})
+
+    def clean_gift_code(self):
+        code = self.cleaned_data["gift_code"]
+        refuse_control_characters(code)
+        return code
+
+
 def form_error_message(form: forms.Form) -> str:
     """The form's errors as one sentence for a screen-wide message ("Quantity: ...; Notes: ...")."""
     parts = []

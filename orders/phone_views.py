@@ -22,6 +22,7 @@ from orders.forms import (
     LineAddForm,
     LineUpdateForm,
     QuickCustomerForm,
+    StoredValuePaymentForm,
     form_error_message,
     refuse_control_characters,
 )
@@ -31,6 +32,7 @@ from orders.services import PaymentRequest
 PAYMENT_METHODS = [
     ("card", gettext_lazy("Credit/debit card")), ("pix", gettext_lazy("PIX")), ("boleto", gettext_lazy("Boleto")),
     ("invoice", gettext_lazy("Invoice on terms (B2B)")), ("cod", gettext_lazy("Pay on delivery or at pick-up")),
+    ("gift_card", gettext_lazy("Gift card")), ("store_credit", gettext_lazy("Store credit")),
 ]
 
 
@@ -277,6 +279,15 @@ def discard(request, pk: int):
     return redirect("orders:phone_start")
 
 
+def _card_or_method(post, method: str) -> PaymentRequest:
+    """A payment request for ``method``; for a card, the hosted field's token and what it showed (never a number)."""
+    if method != "card":
+        return PaymentRequest(method=method)
+    details = {"brand": post.get("card_brand", ""), "last4": post.get("card_last4", "")[-4:],
+               "exp_month": post.get("card_exp_month", ""), "exp_year": post.get("card_exp_year", "")}
+    return PaymentRequest(method=method, token=post.get("card_token", ""), details=details)
+
+
 @require_POST
 def place(request, pk: int):
     post = request.POST
@@ -296,13 +307,20 @@ def place(request, pk: int):
     else:
         order = _draft(pk)
     method = order.payment_method
-    details = {}
-    if method == "card":
-        if not post.get("card_token"):
+    if method in ("gift_card", "store_credit"):
+        # The code goes only into the payment request's details: never saved on the draft, never echoed back.
+        gift_form = StoredValuePaymentForm(post)
+        if not gift_form.is_valid():
+            return _refuse(request, pk, gift_form)
+        remainder = None
+        if gift_form.cleaned_data["remainder_method"]:
+            remainder = _card_or_method(post, gift_form.cleaned_data["remainder_method"])
+        payment = PaymentRequest(method=method, details={"code": gift_form.cleaned_data["gift_code"]},
+                                 remainder=remainder)
+    else:
+        if method == "card" and not post.get("card_token"):
             return _render(request, pk, error=_("Enter the card in the secure card field first."))
-        details = {"brand": post.get("card_brand", ""), "last4": post.get("card_last4", "")[-4:],
-                   "exp_month": post.get("card_exp_month", ""), "exp_year": post.get("card_exp_year", "")}
-    payment = PaymentRequest(method=method, token=post.get("card_token", ""), details=details)
+        payment = _card_or_method(post, method)
     try:
         order = services.order_place(order_id=pk, idempotency_key=key, acting_user=request.user, payment=payment,
                                      accept_backorder=bool(post.get("accept_backorder")))

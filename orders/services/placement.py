@@ -46,13 +46,22 @@ def _setting(name: str, default):
     return getattr(settings, name, default)
 
 
+STORED_VALUE_METHODS = ("gift_card", "store_credit")
+REMAINDER_METHODS = ("card", "pix", "boleto")
+
+
 @dataclass(frozen=True)
 class PaymentRequest:
-    """What the payment step collected: a method and, for cards, the hosted field's token (never a number)."""
+    """What the payment step collected: a method and, for cards, the hosted field's token (never a number).
+
+    Gift card / store credit: ``details={"code": ...}`` (kept out of ``repr`` so it never reaches a log) and,
+    optionally, ``remainder``: the second method (card, PIX, boleto) paying what the card's balance does not.
+    """
 
     method: str
-    token: str = ""
-    details: dict = field(default_factory=dict)
+    token: str = field(default="", repr=False)
+    details: dict = field(default_factory=dict, repr=False)
+    remainder: "PaymentRequest | None" = None
 
     @property
     def needs_authorization(self) -> bool:
@@ -60,6 +69,8 @@ class PaymentRequest:
 
     @property
     def card_fingerprint(self) -> str:
+        if self.remainder is not None:
+            return self.remainder.card_fingerprint
         d = self.details or {}
         if not d.get("last4"):
             return ""
@@ -387,16 +398,18 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
         order.save(update_fields=[*ORDER_PRICE_FIELDS, "idempotency_key", "placing_started_at", "card_fingerprint",
                                   "stock_held_until", "payment_method"])
     # 2. The gateway call, with no lock held.
-    payment_id = None
+    payment_ids: list[int] = []
     if payment.needs_authorization and order.total > 0:
-        payment_id = _authorize(order, payment, idempotency_key=idempotency_key, actor=acting_user)
+        payment_ids = _authorize_all(order, payment, idempotency_key=idempotency_key, actor=acting_user)
+    payment_id = payment_ids[0] if payment_ids else None
     # 3. Confirm. Lines and prices cannot change meanwhile: drafts being placed refuse edits.
     try:
         with transaction.atomic(durable=True):
             order = lock_order(order_id)
             _redeem_promotions(order, priced, actor=acting_user)
             placed_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
-            _order_transition(order, to=S.PLACED, actor=acting_user, data={"payment_id": payment_id}, fields={
+            _order_transition(order, to=S.PLACED, actor=acting_user,
+                              data={"payment_id": payment_id, "payment_ids": payment_ids}, fields={
                 "number": next_order_number(order.channel), "placed_at": timezone.now(), "placed_by": placed_by,
                 "placing_started_at": None, "stock_held_until": None,
             })
@@ -412,39 +425,87 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
             else:
                 _order_transition(order, to=S.CONFIRMED, actor=acting_user)
     except Exception:
-        _undo_placing(order_id, payment_id=payment_id, actor=acting_user)
+        _undo_placing(order_id, payment_ids=payment_ids, actor=acting_user)
         raise
     return order
 
 
-def _authorize(order: Order, payment: PaymentRequest, *, idempotency_key: str, actor) -> int:
+def _split(order: Order, payment: PaymentRequest) -> list[tuple[PaymentRequest, Decimal]]:
+    """The payments to take: one for the total, or a gift card's balance plus the rest by the second method.
+
+    Reads the card's balance without a lock; redemption is conditional in payments, so a card spent
+    meanwhile is refused there (and the gift-card part voided) rather than overspent.
+    """
+    if payment.method not in STORED_VALUE_METHODS or payment.remainder is None:
+        return [(payment, order.total)]
+    from payments.giftcards import giftcard_find
+
+    remainder = payment.remainder
+    if remainder.method not in REMAINDER_METHODS:
+        raise _Refused("unknown_method", _("Choose card, PIX or boleto for the rest of the total."))
+    code = str((payment.details or {}).get("code", "")).strip()
+    card = giftcard_find(code=code) if code else None
+    if card is None or card.kind != payment.method or card.currency != order.currency or card.balance <= 0 \
+            or card.balance >= order.total:
+        # Either it covers everything, or payments refuses it with its own reason (not found, expired...).
+        return [(payment, order.total)]
+    if remainder.method == "card" and not remainder.token:
+        raise _Refused("missing_token", _("The gift card covers %(part)s: enter the card for the rest (%(rest)s) "
+                                          "in the secure card field first.")
+                       % {"part": card.balance, "rest": order.total - card.balance})
+    return [(payment, card.balance), (remainder, order.total - card.balance)]
+
+
+class _Refused(Exception):
+    def __init__(self, code: str, message: str):
+        self.code, self.message = code, message
+        super().__init__(message)
+
+
+def _authorize_all(order: Order, payment: PaymentRequest, *, idempotency_key: str, actor) -> list[int]:
+    """Authorizes each part in turn (no lock held); if one fails, voids those already taken and keeps the draft."""
     from payments.errors import PaymentError
     from payments.services import payment_authorize
 
+    taken: list[int] = []
+    request = payment
     try:
-        result = payment_authorize(
-            order_id=order.pk, method=payment.method, amount=order.total, currency=order.currency,
-            token=payment.token, details=dict(payment.details or {}), idempotency_key=f"order:{idempotency_key}",
-            acting_user=actor,
-        )
-    except PaymentError as exc:
+        if payment.method in STORED_VALUE_METHODS and not str((payment.details or {}).get("code", "")).strip():
+            raise _Refused("gift_card_not_found", _("Enter the gift card code."))
+        parts = _split(order, payment)
+        for position, (request, amount) in enumerate(parts):
+            key = f"order:{idempotency_key}" if position == 0 else f"order:{idempotency_key}:{position + 1}"
+            result = payment_authorize(
+                order_id=order.pk, method=request.method, amount=amount, currency=order.currency,
+                token=request.token, details=dict(request.details or {}), idempotency_key=key, acting_user=actor,
+            )
+            taken.append(result.pk)
+    except (PaymentError, _Refused) as exc:
+        _void_all(taken, actor=actor)
         with transaction.atomic(durable=True):
             locked = lock_order(order.pk)
             locked.placing_started_at = None
             locked.idempotency_key = ""
             locked.save(update_fields=["placing_started_at", "idempotency_key", "updated_at"])
             order_event(order=locked, actor=actor, kind=OrderEvent.Kind.PAYMENT, reason=exc.message,
-                        data={"code": exc.code, "method": payment.method})
-        raise PaymentFailed(exc.message, code=exc.code)
-    return result.pk
+                        data={"code": exc.code, "method": request.method, "voided": taken})
+        message = exc.message
+        if taken:
+            message = _("%(reason)s The gift card was not charged; nothing was placed.") % {"reason": message}
+        raise PaymentFailed(message, code=exc.code)
+    return taken
 
 
-def _undo_placing(order_id: int, *, payment_id: int | None, actor) -> None:
-    """Step 3 failed (e.g. a coupon ran out): void the authorization, keep the draft with its stock held."""
-    if payment_id:
-        from payments.services import payment_void
+def _void_all(payment_ids: list[int], *, actor) -> None:
+    from payments.services import payment_void
 
+    for payment_id in reversed(payment_ids):
         payment_void(payment_id=payment_id, acting_user=actor)
+
+
+def _undo_placing(order_id: int, *, payment_ids: list[int], actor) -> None:
+    """Step 3 failed (e.g. a coupon ran out): void the authorizations, keep the draft with its stock held."""
+    _void_all(payment_ids, actor=actor)
     with transaction.atomic(durable=True):
         order = lock_order(order_id)
         if order.status == S.DRAFT:
