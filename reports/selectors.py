@@ -662,4 +662,10 @@ def kpis(filters: ReportFilter) -> dict:
     result["on_hand"] = on_hand
     result["days_of_cover"] = (on_hand / per_day) if per_day else None
     result["turnover_per_year"] = (per_day * 365 / on_hand) if on_hand else None
+    # Fulfilment's own records: fill rate, return reasons and open at-risk flags.
+    from orders.fulfilment import selectors as fulfilment
+
+    result["fill"] = fulfilment.fill_rate(since=start, until=end)
+    result["return_reasons"] = fulfilment.return_reasons(since=start, until=end)[:5]
+    result["at_risk_open"] = fulfilment.at_risk_count()
     return result

@@ -5,6 +5,9 @@ from datetime import datetime
 from django.db.models import Count, Sum
 
 from orders.fulfilment.models import AtRiskFlag, ReturnLine, Shipment, ShipmentLine
+from orders.models import OrderLine
+
+SHIPPED_STATUSES = [Shipment.Status.SHIPPED, Shipment.Status.DELIVERED, Shipment.Status.FAILED_DELIVERY]
 
 
 def at_risk_count() -> int:
@@ -61,3 +64,23 @@ def step_durations(*, since: datetime | None = None) -> dict[str, float | None]:
                             to_ship=hours("allocated_at", "shipped_at"),
                             to_deliver=hours("shipped_at", "delivered_at"))
     return {k: (v.total_seconds() / 3600 if v is not None else None) for k, v in result.items()}
+
+
+def fill_rate(*, since: datetime | None = None, until: datetime | None = None) -> dict:
+    """Order lines shipped complete, in one shipment, from the location first reserved for them, out of all
+    order lines that shipped (lines placed in ``[since, until)``)."""
+    from django.db.models import F, Min
+
+    lines = OrderLine.objects.filter(shipment_lines__shipment__status__in=SHIPPED_STATUSES)
+    if since:
+        lines = lines.filter(order__placed_at__gte=since)
+    if until:
+        lines = lines.filter(order__placed_at__lt=until)
+    per_line = lines.values("pk").annotate(
+        shipments=Count("shipment_lines__shipment", distinct=True),
+        first_location=Min("shipment_lines__shipment__location_id"),
+        shipped=Sum("shipment_lines__quantity"),
+    )
+    total = per_line.count()
+    complete = per_line.filter(shipments=1, first_location=F("location_id"), shipped=F("quantity")).count()
+    return {"lines": total, "complete": complete, "rate": complete / total * 100 if total else None}

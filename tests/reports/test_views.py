@@ -195,9 +195,10 @@ def test_kpis_page(role_client, world, django_assert_num_queries):
     StockLevelFactory(variant=world["mug"], on_hand=30)
     client = role_client("manager")
     client.get(reverse("reports:top"))
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(17):  # 13 + fulfilment's fill rate (2), return reasons and at-risk count
         response = client.get(reverse("reports:kpis"))
     k = response.context["k"]
+    assert (k["fill"], k["return_reasons"], k["at_risk_open"]) == ({"lines": 0, "complete": 0, "rate": None}, [], 0)
     assert (k["orders"], k["units"], k["cancelled"]) == (2, 3, 1)
     assert k["cancellation_rate"] == pytest.approx(100 / 3)
     assert k["revenue"] == Decimal("62.0000")
