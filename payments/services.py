@@ -261,7 +261,10 @@ def _pay_with_stored_value(payment: Payment, details: dict, acting_user) -> None
     kind = GiftCard.Kind.GIFT_CARD if payment.method == M.GIFT_CARD else GiftCard.Kind.STORE_CREDIT
     card_id = details.get("card_id")
     if not code and not card_id:
-        raise PaymentDeclined(_("Enter the gift card code."), code="gift_card_not_found", field="code")
+        # Recorded as declined like any other refusal, so no payment is left pending.
+        _payment_transition(payment, to=S.DECLINED, decline_code="gift_card_not_found",
+                            decline_message=_("Enter the gift card code."))
+        return
     try:
         with transaction.atomic():
             txn = giftcard_redeem(amount=payment.amount, reference=f"order:{payment.order_id}", code=code,

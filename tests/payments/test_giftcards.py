@@ -112,3 +112,14 @@ def test_twenty_concurrent_redemptions_never_overspend():
     assert card.balance == D("2.00")
     assert card.transactions.filter(kind="redeem").count() == 14
     assert verify_journal() == []
+
+
+def test_a_gift_card_payment_without_a_code_is_declined_not_left_pending(order):
+    from payments.errors import PaymentDeclined
+    from payments.models import Payment
+    from payments.services import payment_authorize
+
+    with pytest.raises(PaymentDeclined, match="Enter the gift card code"):
+        payment_authorize(order_id=order.pk, method="gift_card", amount=Decimal("10.00"), currency="BRL",
+                          details={}, idempotency_key="gc-empty", acting_user=None)
+    assert list(Payment.objects.values_list("status", flat=True)) == ["declined"]
