@@ -170,6 +170,7 @@ USE_TZ = True
 # Off: with it on, every number a template prints (ids in form names, option values, URLs built by hand)
 # gains a separator past 999 and breaks. Money is grouped by the ``money`` filter; counts use ``intcomma``.
 USE_THOUSAND_SEPARATOR = False
+FORMAT_MODULE_PATH = ["oms.formats"]
 
 # --- Static and media
 STATIC_URL = "/static/"

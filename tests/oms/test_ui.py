@@ -152,3 +152,5 @@ def test_money_keeps_its_grouping_per_language():
         assert money("1234567.5", "BRL") == "R$\xa01.234.567,50"
     with translation.override("en"):
         assert money("1234567.5", "BRL") == "R$\xa01,234,567.50"
+    with translation.override("ar"):
+        assert money("1234567.5", "BRL") == "R$\xa01.234.567,50"
