@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 
 from inventory.services import StockLine, stock_receive
-from orders.models import Order
 from orders.services import PaymentRequest, draft_create, draft_line_add, draft_update, order_place
 from tests.inventory.factories import LocationFactory, VariantFactory
 from tests.marketing.factories import ShippingRateFactory, TaxRateFactory
@@ -48,15 +47,11 @@ def place_order(net):
     """``place_order(user, [(variant, qty)], **draft_changes)`` -> a placed order paid by invoice."""
 
     def make(user, lines, payment="invoice", **changes):
-        pickup = changes.pop("pickup_location_id", None)
         order = draft_create(channel_id=net["channel"].pk, acting_user=user, customer_id=net["customer"].pk)
         for variant, qty in lines:
             draft_line_add(order_id=order.pk, variant_id=variant.pk, quantity=qty, acting_user=user)
         draft_update(order_id=order.pk, acting_user=user,
                      **{"payment_method": payment, "shipping_service": net["service"], **changes})
-        if pickup:
-            # draft_update(pickup_location_id=...) clears the id it sets (reported to the orders engineer).
-            Order.objects.filter(pk=order.pk).update(pickup_location_id=pickup)
         return order_place(order_id=order.pk, idempotency_key=uuid.uuid4().hex, acting_user=user,
                            payment=PaymentRequest(method=payment))
 

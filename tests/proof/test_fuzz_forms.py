@@ -39,22 +39,6 @@ def post(client, name, pk, data, **kwargs):
     return client.post(reverse(f"orders:{name}", kwargs={"pk": pk, **kwargs}), data, HTTP_HX_REQUEST="true")
 
 
-def bug(reason):
-    return pytest.mark.xfail(strict=True, reason=reason)
-
-
-SET_CUSTOMER = ("orders/phone_views.py set_customer: `customer_id.isdigit()` accepts digits int() refuses or an "
-                "unknown id; draft_update then raises ValueError/Customer.DoesNotExist -> 500")
-ADD_LINE = ("orders/services/placement.py draft_line_add: an unknown variant id raises Variant.DoesNotExist and "
-            "a quantity beyond the integer column raises DataError -> 500 (orders/phone_views.py add_line)")
-HEADER_NUL = ("orders/phone_views.py _header_changes: notes/codes with a NUL character reach PostgreSQL "
-              "(DataError) -> 500")
-HEADER_INT = ("orders/phone_views.py _header_changes: priority is not checked against its choices; a number "
-              "beyond the integer column raises DataError -> 500")
-PRICE = ("orders/phone_views.py update_line: an override price beyond the money column (numeric(18,4)) "
-         "is accepted by parse_money and raises DataError -> 500")
-
-
 @pytest.mark.parametrize("view,data", [
     ("phone_set_customer", {"customer_id": "abc"}),
     ("phone_set_customer", {"customer_id": "²"}),
