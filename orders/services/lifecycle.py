@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from oms.audit import audit_record
 from oms.models import AuditEntry
 from oms.outbox import outbox_enqueue
+from oms.templatetags.oms_tags import money
 from orders.errors import HoldNotOpen, OrderError, OrderNotEditable
 from orders.events import order_event
 from orders.models import Order, OrderEvent, OrderHold, OrderLine
@@ -297,6 +298,6 @@ def payment_adjust(*, order_id: int, acting_user=None) -> dict:
             Decimal(result.get("shortfall") or 0) > 0:
         with transaction.atomic():
             order_event(order=order, kind=OrderEvent.Kind.PAYMENT, actor=acting_user,
-                        reason=_("Payments adjusted to %(amount)s") % {"amount": target.quantize(Decimal("0.01"))},
+                        reason=_("Payments adjusted to %(amount)s") % {"amount": money(target, order.currency)},
                         data=dict(result))
     return result
