@@ -199,22 +199,27 @@ def transfer_list(request):
         "locations": Location.objects.order_by("code")})
 
 
-def transfer_create(request):
-    form = TransferForm(request.POST or None)
+def _document_form(request, form_class, template: str, create, *, success: str, detail: str):
+    """A form that creates a transfer or purchase order: errors on the form, else on to the new document."""
+    form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
             with transaction.atomic(durable=True):
-                transfer = services.transfer_create(
-                    from_location_id=data["from_location"].pk, to_location_id=data["to_location"].pk,
-                    lines=data["parsed"], notes=data["notes"], acting_user=request.user)
+                document = create(form.cleaned_data)
         except InventoryError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, _("Transfer %(number)s requested.") % {"number": transfer.number})
-            return redirect("inventory:transfer_detail", pk=transfer.pk)
-    return render(request, "inventory/transfer_form.html", {"form": form},
-                  status=422 if request.method == "POST" else 200)
+            messages.success(request, success % {"number": document.number})
+            return redirect(detail, pk=document.pk)
+    return render(request, template, {"form": form}, status=422 if request.method == "POST" else 200)
+
+
+def transfer_create(request):
+    return _document_form(
+        request, TransferForm, "inventory/transfer_form.html", lambda data: services.transfer_create(
+            from_location_id=data["from_location"].pk, to_location_id=data["to_location"].pk,
+            lines=data["parsed"], notes=data["notes"], acting_user=request.user),
+        success=_("Transfer %(number)s requested."), detail="inventory:transfer_detail")
 
 
 def transfer_detail(request, pk: int):
@@ -286,20 +291,11 @@ def po_list(request):
 
 
 def po_create(request):
-    form = PurchaseOrderForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            with transaction.atomic(durable=True):
-                po = services.po_create(supplier_id=data["supplier"].pk, location_id=data["location"].pk,
-                                        lines=data["parsed"], expected_on=data["expected_on"], notes=data["notes"],
-                                        acting_user=request.user)
-        except InventoryError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("Purchase order %(number)s drafted.") % {"number": po.number})
-            return redirect("inventory:po_detail", pk=po.pk)
-    return render(request, "inventory/po_form.html", {"form": form}, status=422 if request.method == "POST" else 200)
+    return _document_form(
+        request, PurchaseOrderForm, "inventory/po_form.html", lambda data: services.po_create(
+            supplier_id=data["supplier"].pk, location_id=data["location"].pk, lines=data["parsed"],
+            expected_on=data["expected_on"], notes=data["notes"], acting_user=request.user),
+        success=_("Purchase order %(number)s drafted."), detail="inventory:po_detail")
 
 
 def _po_context(request, po: PurchaseOrder) -> dict:
