@@ -26,7 +26,7 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     S.DRAFT: {S.PLACED, S.CANCELLED},
     S.PLACED: {S.ON_HOLD, S.CONFIRMED, S.BACKORDERED, S.CANCELLED},
     S.ON_HOLD: {S.CONFIRMED, S.BACKORDERED, S.CANCELLED},
-    S.CONFIRMED: {S.ALLOCATED, S.BACKORDERED, S.ON_HOLD, S.CANCELLED},
+    S.CONFIRMED: {S.ALLOCATED, S.BACKORDERED, S.ON_HOLD, S.CANCELLED, S.DELIVERED},  # delivered: gift cards only
     S.BACKORDERED: {S.CONFIRMED, S.ALLOCATED, S.ON_HOLD, S.CANCELLED},
     S.ALLOCATED: {S.PARTIALLY_SHIPPED, S.SHIPPED, S.CONFIRMED, S.ON_HOLD, S.CANCELLED},
     S.PARTIALLY_SHIPPED: {S.SHIPPED},
@@ -40,7 +40,7 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
 }
 
 LINE_TRANSITIONS: dict[str, set[str]] = {
-    L.OPEN: {L.RESERVED, L.BACKORDERED, L.CANCELLED},
+    L.OPEN: {L.RESERVED, L.BACKORDERED, L.CANCELLED, L.DELIVERED},  # delivered: a gift card issued
     L.RESERVED: {L.OPEN, L.ALLOCATED, L.BACKORDERED, L.CANCELLED},
     L.BACKORDERED: {L.RESERVED, L.OPEN, L.CANCELLED},
     L.ALLOCATED: {L.RESERVED, L.SHIPPED, L.CANCELLED},
@@ -83,6 +83,10 @@ def _order_transition(order: Order, *, to: str, actor, reason: str = "", data: d
     if to in NOTIFY_CHANNEL:
         outbox_enqueue(topic="orders.channel_status",
                        payload={"order_id": order.pk, "status": to, "channel": order.channel_id})
+    if to in (S.CONFIRMED, S.BACKORDERED):
+        from orders.giftcards import enqueue_issue  # gift cards sold on the order are issued once it is paid
+
+        enqueue_issue(order)
     return event
 
 
@@ -337,6 +341,7 @@ def reserve_lines(order: Order, lines: list[OrderLine], *, actor, allow_backorde
     """
     from inventory.errors import OutOfStock
 
+    lines = [line for line in lines if not line.variant.is_gift_card]  # a gift card holds no stock
     if not lines:
         return []
     locations_before = {line.pk: line.location_id for line in lines}
