@@ -201,7 +201,7 @@ def price_order(
     if shipping_service and shipping.zone is None and ship_to_region:
         messages.append(_("No shipping zone covers region %(region)s.") % {"region": ship_to_region})
     chosen = next((q for q in best.shipping_options if q.service_code == shipping_service), None)
-    if shipping_service and chosen is None:
+    if shipping_service and chosen is None and not all(p.is_gift_card for p in priced):
         messages.append(
             _("Shipping service %(service)s is not available for this destination and weight.")
             % {"service": shipping_service}
@@ -728,7 +728,8 @@ def _apply(context: _Context, group: list[_Promo], coupon_codes: dict[int, str],
             free_shipping.append(promo)
 
     merchandise = sum(net, ZERO)
-    options = shipping.quotes(merchandise, free_shipping)
+    # Gift cards alone: nothing to ship.
+    options = shipping.quotes(merchandise, free_shipping) if not all(x.is_gift_card for x in lines) else []
     value = sum(((line.gross - n) for line, n in zip(lines, net, strict=True) if not line.is_gift_card), ZERO)
     chosen = next((q for q in options if q.service_code == shipping_service), None)
     if chosen is not None:

@@ -35,7 +35,7 @@ from oms.money import ZERO, quantize
 from orders.errors import OrderError
 from orders.events import order_event
 from orders.models import Order, OrderEvent, OrderLine
-from orders.services.core import L, S, _line_transition, _order_transition, lock_lines, lock_order
+from orders.services.core import L, S, _line_transition, _order_transition, allowed_targets, lock_lines, lock_order
 
 logger = logging.getLogger(__name__)
 
@@ -287,8 +287,7 @@ def order_giftcard_refund(*, order_id: int, line_id: int, reason: str, acting_us
             _line_transition([line], to=L.RETURNED)
             active = [x for x in lines if x.status != L.CANCELLED]
             target = S.RETURNED if all(x.status == L.RETURNED for x in active) else S.PARTIALLY_RETURNED
-            if target in {S.RETURNED: {S.DELIVERED, S.COMPLETED, S.SHIPPED, S.PARTIALLY_RETURNED},
-                          S.PARTIALLY_RETURNED: {S.DELIVERED, S.COMPLETED, S.SHIPPED}}[target] & {order.status}:
+            if target in allowed_targets(order.status):  # an order not shipped yet keeps its status
                 _order_transition(order, to=target, actor=acting_user, reason=reason)
             order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.PAYMENT, reason=reason,
                         data={"giftcards": "voided", "cards": [c.pk for c in cards], "amount": str(amount)})
