@@ -28,6 +28,7 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from oms.audit import audit_record
 from oms.models import AuditEntry
@@ -46,6 +47,9 @@ BACKGROUND_DELAY_SECONDS = 60
 ISSUABLE = {S.CONFIRMED, S.BACKORDERED, S.ALLOCATED, S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED, S.COMPLETED}
 CAPTURABLE_METHODS = ("card", "paypal", "invoice")
 DETAIL_FIELDS = {"recipient_name": 100, "recipient_email": 254, "message": 200}
+DETAIL_LABELS = {"recipient_name": gettext_lazy("The recipient's name"),
+                 "recipient_email": gettext_lazy("The recipient's e-mail"),
+                 "message": gettext_lazy("The gift card's message")}
 
 
 def limits() -> tuple[Decimal, Decimal]:
@@ -94,8 +98,8 @@ def set_line_details(line: OrderLine, values: dict) -> None:
         if not value:
             continue
         if len(value) > max_length:
-            raise OrderError(_("The gift card's %(field)s allows at most %(n)s characters.")
-                             % {"field": code.replace("_", " "), "n": max_length}, field=f"personalization_{code}")
+            raise OrderError(_("%(field)s allows at most %(n)s characters.")
+                             % {"field": DETAIL_LABELS[code], "n": max_length}, field=f"personalization_{code}")
         clean[code] = value
     if "recipient_email" in clean:
         try:
