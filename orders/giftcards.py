@@ -231,7 +231,8 @@ def _issue_paid(order_id: int, *, actor) -> list[IssuedCard]:
                     data={"giftcards": "issued", "cards": [c.card_id for c in issued]})
         active = [line for line in lines if line.status != L.CANCELLED]
         if order.status == S.CONFIRMED and all(line.status == L.DELIVERED and is_gift_card(line) for line in active):
-            _order_transition(order, to=S.DELIVERED, actor=actor, reason=_("Gift cards issued: nothing to ship"))
+            _order_transition(order, to=S.DELIVERED, actor=actor, reason=_("Gift cards issued: nothing to ship"),
+                              gift_cards_only=True)
     return issued
 
 

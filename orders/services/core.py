@@ -26,7 +26,7 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     S.DRAFT: {S.PLACED, S.CANCELLED},
     S.PLACED: {S.ON_HOLD, S.CONFIRMED, S.BACKORDERED, S.CANCELLED},
     S.ON_HOLD: {S.CONFIRMED, S.BACKORDERED, S.CANCELLED},
-    S.CONFIRMED: {S.ALLOCATED, S.BACKORDERED, S.ON_HOLD, S.CANCELLED, S.DELIVERED},  # delivered: gift cards only
+    S.CONFIRMED: {S.ALLOCATED, S.BACKORDERED, S.ON_HOLD, S.CANCELLED},
     S.BACKORDERED: {S.CONFIRMED, S.ALLOCATED, S.ON_HOLD, S.CANCELLED},
     S.ALLOCATED: {S.PARTIALLY_SHIPPED, S.SHIPPED, S.CONFIRMED, S.ON_HOLD, S.CANCELLED},
     S.PARTIALLY_SHIPPED: {S.SHIPPED},
@@ -38,6 +38,10 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     S.RETURNED: set(),
     S.CANCELLED: set(),
 }
+
+# An order of gift cards only has nothing to ship: it is delivered when its cards are issued
+# (``orders.giftcards``), and only then; a manual status change cannot take this edge.
+GIFT_CARDS_ONLY_TRANSITIONS: dict[str, set[str]] = {S.CONFIRMED: {S.DELIVERED}}
 
 LINE_TRANSITIONS: dict[str, set[str]] = {
     L.OPEN: {L.RESERVED, L.BACKORDERED, L.CANCELLED, L.DELIVERED},  # delivered: a gift card issued
@@ -63,12 +67,16 @@ def allowed_targets(status: str) -> set[str]:
 
 
 def _order_transition(order: Order, *, to: str, actor, reason: str = "", data: dict | None = None,
-                      fields: dict | None = None) -> OrderEvent:
+                      fields: dict | None = None, gift_cards_only: bool = False) -> OrderEvent:
     """Moves a locked order to ``to`` if the table allows it, with its history row and channel notice.
 
     ``fields`` are other columns written in the same UPDATE (e.g. the number when placing).
+    ``gift_cards_only``: the order holds only issued gift cards (``GIFT_CARDS_ONLY_TRANSITIONS`` apply too).
     """
-    if to not in allowed_targets(order.status):
+    allowed = allowed_targets(order.status)
+    if gift_cards_only:
+        allowed = allowed | GIFT_CARDS_ONLY_TRANSITIONS.get(order.status, set())
+    if to not in allowed:
         raise InvalidTransition(
             _("An order cannot go from “%(old)s” to “%(new)s”.")
             % {"old": S(order.status).label, "new": S(to).label if to in S.values else to}
