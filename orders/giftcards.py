@@ -113,6 +113,15 @@ def set_line_details(line: OrderLine, values: dict) -> None:
     line.override_reason = _("Gift card value")
 
 
+def refuse_issued(lines: list[OrderLine]) -> None:
+    """Hook of ``order_cancel``: a gift card already issued cannot be cancelled (its code is out there)."""
+    issued = [line for line in lines if line.status == L.DELIVERED and is_gift_card(line)]
+    if issued:
+        raise OrderError(_("Gift card %(sku)s was already issued: it cannot be cancelled. Refund it from the order's "
+                           "payments if it is unused, and cancel the other lines by themselves.")
+                         % {"sku": issued[0].sku})
+
+
 # --- issuing --------------------------------------------------------------------------------------------
 
 
@@ -229,11 +238,17 @@ def _issue_paid(order_id: int, *, actor) -> list[IssuedCard]:
         order_event(order=order, actor=actor, kind=OrderEvent.Kind.PAYMENT,
                     reason=_("Gift cards issued: %(cards)s") % {"cards": ", ".join(f"••••{c.last4}" for c in issued)},
                     data={"giftcards": "issued", "cards": [c.card_id for c in issued]})
-        active = [line for line in lines if line.status != L.CANCELLED]
-        if order.status == S.CONFIRMED and all(line.status == L.DELIVERED and is_gift_card(line) for line in active):
-            _order_transition(order, to=S.DELIVERED, actor=actor, reason=_("Gift cards issued: nothing to ship"),
-                              gift_cards_only=True)
+        deliver_if_only_cards(order, lines, actor=actor)
     return issued
+
+
+def deliver_if_only_cards(order: Order, lines: list[OrderLine], *, actor) -> None:
+    """A confirmed order left with issued gift cards only (issued, or the rest cancelled) is delivered."""
+    active = [line for line in lines if line.status != L.CANCELLED]
+    if order.status == S.CONFIRMED and active and all(
+            line.status == L.DELIVERED and is_gift_card(line) for line in active):
+        _order_transition(order, to=S.DELIVERED, actor=actor, reason=_("Gift cards issued: nothing to ship"),
+                          gift_cards_only=True)
 
 
 def _deliver_codes(order: Order, issued: list[IssuedCard], *, email_all: bool) -> None:

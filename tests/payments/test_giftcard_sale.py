@@ -257,3 +257,19 @@ def test_a_mixed_order_ships_the_shirt_issues_the_card_and_completes(make_user, 
     assert b.get("2000", Decimal(0)) == 0
     assert b["2100"] == Decimal("-200.00")
     assert b["4000"] == -(shirt.line_total - shirt.tax_amount)
+
+
+def test_an_issued_card_cannot_be_cancelled_but_the_shirt_beside_it_can(make_user, net, gift_sku):
+    agent = make_user("agent")
+    order = place(draft_with(agent, net, [(net["shirt"], 1, {}), (gift_sku, 1, {"amount": "200"})]), agent)
+    order_giftcards_issue(order_id=order.pk, acting_user=agent)
+    shirt, card_line = order.lines.order_by("position")
+    with pytest.raises(OrderError, match="was already issued: it cannot be cancelled"):
+        order_cancel(order_id=order.pk, reason="changed mind", acting_user=agent)
+    order.refresh_from_db()
+    assert order.status == Order.Status.CONFIRMED
+    assert sorted(order.lines.values_list("status", flat=True)) == ["delivered", "reserved"]
+    order_cancel(order_id=order.pk, reason="no shirt after all", acting_user=agent, line_ids=[shirt.pk])
+    order.refresh_from_db()
+    assert (order.total, order.status) == (Decimal("200.00"), Order.Status.DELIVERED)  # nothing left to ship
+    assert GiftCard.objects.get(order=order).status == GiftCard.Status.ACTIVE
