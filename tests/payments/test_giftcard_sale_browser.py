@@ -12,6 +12,7 @@ from orders.services import draft_create
 from payments.giftcards import code_hash
 from payments.ledger import verify_journal
 from payments.models import GiftCard, Payment
+from tests.conftest import assert_no_horizontal_overflow
 from tests.inventory.factories import VariantFactory
 from tests.marketing.factories import TaxRateFactory
 from tests.orders.factories import AddressFactory, ChannelFactory
@@ -28,6 +29,10 @@ def roles(transactional_db):
     from oms.permissions import sync_roles
 
     sync_roles(apps)
+
+
+def order_line_details(order) -> dict:
+    return order.lines.get().personalization
 
 
 def settled(page) -> None:
@@ -51,17 +56,22 @@ def test_agent_sells_a_gift_card_by_phone_and_reads_the_code_once(page, login, m
     page.locator("#sku-q").press("Enter")
     page.locator("table.lines code", has_text="GIFT-CARD").wait_for()
     settled(page)
-    amount = page.locator("input[name=p_amount]")
-    amount.fill("250")
-    page.locator("input[name=p_recipient_name]").fill("Ana")
-    page.locator("input[name=p_recipient_name]").press("Tab")
+    page.locator("input[name=p_amount]").fill("250")
+    page.locator("input[name=p_amount]").press("Tab")
     page.locator("#grand-total", has_text="250.00").wait_for()  # no tax, no shipping
     settled(page)
+    page.locator("input[name=p_recipient_name]").fill("Ana")
+    page.locator("input[name=p_recipient_name]").press("Tab")
+    page.wait_for_function("document.querySelector('input[name=p_recipient_name]').defaultValue === 'Ana'")
+    settled(page)
+    assert_no_horizontal_overflow(page)
     page.select_option("#payment-method", "card")
     page.locator("iframe[data-hosted-field]").wait_for()
     settled(page)
     enter_card(page, "4111 1111 1111 1111")
     page.wait_for_function("document.querySelector('input[name=card_token]').value.startsWith('tok_')")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "giftcard-sale-phone.png"), full_page=True)
     page.click("#place-button")
     try:
         page.locator(".giftcards-issued .giftcard-code").wait_for()
@@ -74,6 +84,7 @@ def test_agent_sells_a_gift_card_by_phone_and_reads_the_code_once(page, login, m
     code = page.locator(".giftcards-issued .giftcard-code").inner_text().strip()
     card = GiftCard.objects.get(order_id=draft.pk)
     assert card.code_hash == code_hash(code) and card.initial_amount == Decimal("250.00")
+    assert order_line_details(draft) == {"recipient_name": "Ana"}
     order = Order.objects.get(pk=draft.pk)
     assert (order.status, order.total, order.tax_total) == (Order.Status.DELIVERED, Decimal("250.00"), 0)
     payment = Payment.objects.get(order=order)
