@@ -66,8 +66,21 @@ HOME = ["Caneca Cerâmica", "Jogo de Toalhas", "Almofada Decorativa", "Vela Arom
         "Relógio de Parede", "Vaso Decorativo", "Kit Utensílios", "Avental Cozinha"]
 
 
+def _seed_gift_card() -> bool:
+    """The gift card sold as a product (``GIFT-CARD``): no stock, value chosen on the order (R$ 100 suggested)."""
+    if Variant.objects.filter(sku="GIFT-CARD").exists():
+        return False
+    product, _created = Product.objects.get_or_create(code="GIFT", defaults={"name": "Cartão Presente"})
+    Variant.objects.create(product=product, sku="GIFT-CARD", name="Cartão Presente (valor à escolha)",
+                           base_price=Decimal("100.00"), cost=Decimal("0.00"), is_gift_card=True,
+                           visible_marketplace=False, search_text="gift-card cartão presente gift card vale-presente")
+    return True
+
+
 def seed(*, stdout) -> None:
     if Location.objects.filter(code="DC-SP").exists():
+        if _seed_gift_card():  # a database seeded before gift cards were sold as a product
+            stdout.write("Inventory demo: gift card SKU GIFT-CARD added.")
         stdout.write("Inventory demo data already present.")
         return
     rng = random.Random(2026)  # noqa: S311 - demo data only
@@ -176,5 +189,6 @@ def seed(*, stdout) -> None:
         services.stock_import_levels(rows=rows, reference="demo:seed", acting_user=None)
         ReorderRule.objects.bulk_create(rules)
         result = services.reorder_scan(acting_user=None, draft=True)
+        _seed_gift_card()  # last: the demo orders take the first SKUs, a gift card is not one of them
     stdout.write(f"Inventory demo: {len(variants)} SKUs, {len(locations)} locations, {len(suppliers)} suppliers, "
                  f"{len(rows)} stock levels, {result.raised} reorder alerts, {len(result.purchase_orders)} draft POs.")

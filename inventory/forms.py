@@ -285,7 +285,7 @@ class VariantForm(RecordForm):
     class Meta:
         model = Variant
         fields = ["sku", "name", "barcode", "attributes", "weight_grams", "length_mm", "width_mm", "height_mm",
-                  "cost", "base_price", "currency", "tax_class", "is_active", "is_kit", "visible_web",
+                  "cost", "base_price", "currency", "tax_class", "is_active", "is_kit", "is_gift_card", "visible_web",
                   "visible_store", "visible_catalogue", "visible_marketplace"]
 
     def __init__(self, *args, **kwargs):
@@ -295,6 +295,15 @@ class VariantForm(RecordForm):
         self.fields["visible_store"].label = gettext_lazy("Visible in stores")
         self.fields["visible_catalogue"].label = gettext_lazy("Visible in the printed catalogue")
         self.fields["visible_marketplace"].label = gettext_lazy("Visible on marketplaces")
+        self.fields["is_gift_card"].help_text = gettext_lazy(
+            "Sold as a gift card: no stock or shipment; the value is chosen on the order (the base price is the "
+            "suggestion), not taxed, no promotions.")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("is_gift_card") and data.get("is_kit"):
+            self.add_error("is_gift_card", gettext_lazy("A gift card cannot be a kit."))
+        return data
 
 
 class KitComponentForm(RecordForm):

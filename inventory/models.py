@@ -104,6 +104,9 @@ class Variant(models.Model):
     tax_class = models.CharField(_("tax class"), max_length=20, default=TaxClass.STANDARD)
     is_active = models.BooleanField(_("active"), default=True)
     is_kit = models.BooleanField(_("kit"), default=False)
+    # A gift card sold as a product: no stock, no sourcing, no shipment; the agent chooses its value
+    # (the base price is the suggested one), it is not taxed and takes no promotion.
+    is_gift_card = models.BooleanField(_("gift card"), default=False)
     visible_web = models.BooleanField(_("web"), default=True)
     visible_store = models.BooleanField(_("store"), default=True)
     visible_catalogue = models.BooleanField(_("catalogue"), default=True)

@@ -12,6 +12,9 @@ Order of the steps (see docs/decisions.md, "marketing: pricing"):
    in proportion (largest remainder, so the cents add up) because tax is computed per line;
 4. shipping: rate by service, zone and weight; free above the service's threshold or by a promotion;
 5. tax per line on what the customer pays for it (inclusive or exclusive per channel).
+A gift card sold as a product (``Variant.is_gift_card``) is priced at the value the agent chose (the
+line's override, else the SKU's base price), takes no promotion, does not count towards thresholds or
+shipping weight, and is not taxed: tax is due when the card is spent on goods.
 Exclusive promotions apply alone; the engine keeps whichever is better for the customer: the
 combinable promotions together or the best exclusive one.
 """
@@ -88,6 +91,7 @@ class PricedLine:
     weight_grams: int = 0
     category_id: int | None = None
     brand_id: int | None = None
+    is_gift_card: bool = False
 
     @property
     def discount_amount(self) -> Decimal:
@@ -197,7 +201,7 @@ def price_order(
     if shipping_service and shipping.zone is None and ship_to_region:
         messages.append(_("No shipping zone covers region %(region)s.") % {"region": ship_to_region})
     chosen = next((q for q in best.shipping_options if q.service_code == shipping_service), None)
-    if shipping_service and chosen is None:
+    if shipping_service and chosen is None and not all(p.is_gift_card for p in priced):
         messages.append(
             _("Shipping service %(service)s is not available for this destination and weight.")
             % {"service": shipping_service}
@@ -211,7 +215,7 @@ def price_order(
         share = best.order_shares[index]
         discount = sum((d.amount for d in line_discounts), ZERO) + share
         net = line.gross - discount
-        quote = tax_quotes.get(line.tax_class)
+        quote = None if line.is_gift_card else tax_quotes.get(line.tax_class)
         rate = quote.rate if quote else ZERO
         if include_tax:
             tax = quantize(net * rate / (HUNDRED + rate), currency)
@@ -230,7 +234,9 @@ def price_order(
                 "name": applied.name, "amount": _fmt(applied.amount, currency), "reason": applied.reason})
         if share:
             line.explanation.append(_("Share of order discounts: −%(amount)s") % {"amount": _fmt(share, currency)})
-        if quote:
+        if line.is_gift_card:
+            line.explanation.append(_("Gift card: no tax when sold (it is charged on the goods it pays for)."))
+        elif quote:
             line.explanation.append(
                 (_("Tax %(label)s %(rate)s%% included: %(tax)s") if include_tax else
                  _("Tax %(label)s %(rate)s%%: %(tax)s"))
@@ -329,7 +335,7 @@ def _base_prices(lines, channel_code, customer_group, currency, when, price_list
         v["id"]: v
         for v in Variant.objects.filter(pk__in=variant_ids).values(
             "id", "sku", "base_price", "currency", "tax_class", "weight_grams", "is_active",
-            "product__category_id", "product__brand_id",
+            "product__category_id", "product__brand_id", "is_gift_card",
         )
     }
     missing = [vid for vid in variant_ids if vid not in variants]
@@ -388,7 +394,14 @@ def _base_prices(lines, channel_code, customer_group, currency, when, price_list
         else:
             if list_price is not None:
                 explanation.append(_("Base price of the SKU: %(price)s") % {"price": _fmt(list_price, currency)})
-        if line.override_unit_price is not None:
+        gift_card = variant["is_gift_card"]
+        if gift_card and (line.override_unit_price is not None or list_price is not None):
+            # The value the agent chose is the price (and the list price: it is not a discount).
+            unit = list_price = quantize(line.override_unit_price if line.override_unit_price is not None
+                                         else variant["base_price"], currency)
+            price_list_price = tier_price = unit
+            explanation = [_("Gift card value: %(price)s") % {"price": _fmt(unit, currency)}]
+        elif line.override_unit_price is not None:
             unit = quantize(line.override_unit_price, currency)
             explanation.append(_("Manual price override: %(price)s") % {"price": _fmt(unit, currency)})
         elif tier_price is None:
@@ -410,8 +423,9 @@ def _base_prices(lines, channel_code, customer_group, currency, when, price_list
             unit_price=unit, discounts=[], tax_rate=ZERO, tax_amount=ZERO, line_total=ZERO,
             explanation=explanation, sku=variant["sku"], price_list_code=list_code, extra_unit_price=extra,
             overridden=line.override_unit_price is not None, gross=unit * line.quantity,
-            tax_class=variant["tax_class"] or "", weight_grams=variant["weight_grams"] or 0,
+            tax_class=variant["tax_class"] or "", weight_grams=0 if gift_card else variant["weight_grams"] or 0,
             category_id=variant["product__category_id"], brand_id=variant["product__brand_id"],
+            is_gift_card=gift_card,
         ))
     return priced
 
@@ -628,7 +642,9 @@ def _allocate(amount: Decimal, weights: list[Decimal], currency: str) -> list[De
 def _apply(context: _Context, group: list[_Promo], coupon_codes: dict[int, str], shipping, shipping_service):
     currency = context.currency
     lines = context.lines
-    net = [line.gross for line in lines]
+    # A gift card starts at nothing to discount: no promotion reaches it and it is not merchandise for
+    # minimums, spend tiers or free-shipping thresholds (the one place promotions see the lines).
+    net = [ZERO if line.is_gift_card else line.gross for line in lines]
     line_discounts: list[list[AppliedDiscount]] = [[] for _line in lines]
     shares = [ZERO for _line in lines]
     order_discounts: list[AppliedDiscount] = []
@@ -712,8 +728,9 @@ def _apply(context: _Context, group: list[_Promo], coupon_codes: dict[int, str],
             free_shipping.append(promo)
 
     merchandise = sum(net, ZERO)
-    options = shipping.quotes(merchandise, free_shipping)
-    value = sum(((line.gross - n) for line, n in zip(lines, net, strict=True)), ZERO)
+    # Gift cards alone: nothing to ship.
+    options = shipping.quotes(merchandise, free_shipping) if not all(x.is_gift_card for x in lines) else []
+    value = sum(((line.gross - n) for line, n in zip(lines, net, strict=True) if not line.is_gift_card), ZERO)
     chosen = next((q for q in options if q.service_code == shipping_service), None)
     if chosen is not None:
         value += chosen.regular_price - chosen.price

@@ -19,6 +19,8 @@ RULES: dict[str, str] = {
     "orders:order_edit": "take_orders",
     "orders:order_invoice_pdf": "view_orders",
     "orders:order_packing_slip_pdf": "view_orders",
+    "orders:giftcards_issue": "take_orders",
+    "orders:giftcard_refund": "manage_finance",
     "orders:approval_list": "approve_orders",
     "orders:approval_decide": "approve_orders",
     "orders:customer_list": "take_orders",

@@ -328,6 +328,8 @@ def place(request, pk: int):
         return _render(request, pk, error=exc.message, shortages=exc.shortages)
     except OrderError as exc:
         return _render(request, pk, error=exc.message)
+    if issued := _issue_gift_cards(request, order):  # codes shown once, right here
+        return issued
     messages.success(request, _("Order %(number)s placed.") % {"number": order.number})
     url = reverse("orders:order_detail", args=[order.pk])
     if request.htmx:
@@ -335,3 +337,21 @@ def place(request, pk: int):
         response["HX-Redirect"] = url
         return response
     return redirect(url)
+
+
+def _issue_gift_cards(request, order: Order):
+    """Gift cards sold on the order and already paid are issued now, their codes shown once to the agent."""
+    from orders.giftcard_views import render_issued
+    from orders.giftcards import order_giftcards_issue, order_has_open_gift_cards
+    from payments.errors import PaymentError
+
+    if not order_has_open_gift_cards(order.pk):
+        return None
+    try:
+        issued = order_giftcards_issue(order_id=order.pk, acting_user=request.user)
+    except (OrderError, PaymentError) as exc:
+        messages.warning(request, exc.message)
+        return None
+    if not issued:
+        return None
+    return render_issued(request, order, issued, placed=True)

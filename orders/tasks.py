@@ -6,6 +6,7 @@ from celery import shared_task
 
 from oms.celery import register_beat
 from oms.outbox import outbox_handler
+from payments.events import payment_listener
 
 logger = logging.getLogger(__name__)
 
@@ -34,3 +35,20 @@ def channel_status_handler(message) -> None:
 register_beat("orders-release-expired-holds", "orders.release_expired_holds", 60.0)
 from orders.channels import tasks as channels_tasks  # noqa: E402,F401
 from orders.fulfilment import tasks as fulfilment_tasks  # noqa: E402,F401
+
+
+@outbox_handler("orders.giftcards_issue")
+def giftcards_issue_handler(message) -> None:
+    """Issues the gift cards of a confirmed, paid order (codes e-mailed: nobody is there to read them out)."""
+    from orders.giftcards import order_giftcards_issue
+
+    order_giftcards_issue(order_id=message.payload["order_id"], acting_user=None, email_all=True)
+
+
+@payment_listener
+def giftcards_on_payment(*, payment_id, order_id, method, previous, status) -> None:
+    """A payment of the order arrived (PIX confirmed...): issue the gift cards it pays for."""
+    from orders.giftcards import order_giftcards_issue, order_has_open_gift_cards
+
+    if status == "captured" and order_has_open_gift_cards(order_id):
+        order_giftcards_issue(order_id=order_id, acting_user=None, email_all=True)

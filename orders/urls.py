@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import phone_views, views
+from orders import giftcard_views, phone_views, views
 from orders.channels import urls as channels_urls
 from orders.fulfilment import urls as fulfilment_urls
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("orders/<int:pk>/edit/", views.order_edit_view, name="order_edit"),
     path("orders/<int:pk>/invoice.pdf", views.order_invoice_pdf, name="order_invoice_pdf"),
     path("orders/<int:pk>/packing-slip.pdf", views.order_packing_slip_pdf, name="order_packing_slip_pdf"),
+    path("orders/<int:pk>/gift-cards/issue/", giftcard_views.giftcards_issue, name="giftcards_issue"),
+    path("orders/<int:pk>/gift-cards/<int:line_id>/refund/", giftcard_views.giftcard_refund, name="giftcard_refund"),
     path("orders/approvals/", views.approval_list, name="approval_list"),
     path("orders/approvals/<int:pk>/decide/", views.approval_decide, name="approval_decide"),
     path("customers/", views.customer_list, name="customer_list"),

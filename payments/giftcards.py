@@ -53,10 +53,11 @@ def _positive(amount, currency: str) -> Decimal:
 
 def giftcard_issue(*, amount, currency: str | None = None, kind: str = GiftCard.Kind.GIFT_CARD,
                    source: str = "sale", expires_on: date | None = None, reference: str = "",
-                   acting_user, code: str | None = None) -> tuple[GiftCard, str]:
+                   acting_user, code: str | None = None, order_id: int | None = None) -> tuple[GiftCard, str]:
     """Issues a card and returns ``(card, code)``; the code is never readable again.
 
     ``code`` is for cards printed in advance (at least 12 letters or digits); by default one is made.
+    ``order_id``: the order that sold the card (a gift card sold as a product, ``source="sale"``).
 
     Ledger: Dr the source (customer balances for a sale or refund, goodwill, discounts) / Cr the
     gift-card or store-credit liability.
@@ -76,7 +77,7 @@ def giftcard_issue(*, amount, currency: str | None = None, kind: str = GiftCard.
         card = GiftCard.objects.create(kind=kind, code_hash=code_hash(code), last4=normalise_code(code)[-4:],
                                        currency=currency,
                                        initial_amount=amount, balance=amount, expires_on=expires_on, source=source,
-                                       reference=reference[:60], issued_by=_user(acting_user))
+                                       reference=reference[:60], order_id=order_id, issued_by=_user(acting_user))
         entry = journal_post(
             lines=[dr(SOURCE_DEBIT[source], amount), cr(LIABILITY[card.kind], amount)],
             memo=f"{card.get_kind_display()} issued ••••{card.last4}", reference=reference or f"giftcard:{card.pk}",
@@ -86,8 +87,45 @@ def giftcard_issue(*, amount, currency: str | None = None, kind: str = GiftCard.
                                            balance_after=amount, reference=reference[:60], journal_entry=entry,
                                            created_by=_user(acting_user))
         audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=card, verb="giftcard_issue",
-                     changes={"amount": str(amount), "currency": currency, "source": source})
+                     changes={"amount": str(amount), "currency": currency, "source": source,
+                              **({"order": order_id} if order_id else {})})
     return card, code
+
+
+def giftcard_void(*, card_id: int, reason: str, reference: str, acting_user,
+                  debit_account: str | None = None, credit_account: str = Acct.CUSTOMER_BALANCES) -> GiftCard:
+    """Takes back a card that was never used (its sale refunded): balance to zero, card disabled.
+
+    Composes inside the caller's transaction. Refuses a card already spent from (even partly): what
+    was spent cannot be taken back, so its sale is not refundable this way. Idempotent: a card voided
+    before is returned as it is. Ledger: Dr the liability / Cr ``credit_account`` (customer order
+    balances, from where the payment is refunded).
+    """
+    with transaction.atomic(savepoint=False):
+        card = GiftCard.objects.select_for_update().get(pk=card_id)
+        if card.transactions.filter(kind=GiftCardTransaction.Kind.VOID).exists():
+            return card
+        if card.balance != card.initial_amount or card.transactions.exclude(
+                kind=GiftCardTransaction.Kind.ISSUE).exists():
+            raise GiftCardError(_("Card ••••%(last4)s has been used (balance %(balance)s of %(initial)s): it cannot "
+                                  "be refunded.") % {"last4": card.last4, "balance": card.balance,
+                                                     "initial": card.initial_amount}, code="gift_card_used")
+        if card.status != GiftCard.Status.ACTIVE:
+            raise GiftCardError(_("Card ••••%(last4)s is disabled: enable it or refund it by hand.")
+                                % {"last4": card.last4}, code="gift_card_disabled")
+        amount = card.balance
+        GiftCard.objects.filter(pk=card.pk).update(balance=0)
+        entry = journal_post(lines=[dr(debit_account or LIABILITY[card.kind], amount), cr(credit_account, amount)],
+                             memo=f"{card.get_kind_display()} voided ••••{card.last4}", reference=reference,
+                             currency=card.currency, acting_user=acting_user)
+        GiftCardTransaction.objects.create(card=card, kind=GiftCardTransaction.Kind.VOID, amount=-amount,
+                                           balance_after=0, reference=reference[:60], journal_entry=entry,
+                                           created_by=_user(acting_user))
+        card.balance = 0
+        _giftcard_transition(card, to=GiftCard.Status.DISABLED)
+        audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=card, verb="giftcard_void",
+                     changes={"balance": [str(amount), "0"], "status": ["active", "disabled"]}, reason=reason)
+    return card
 
 
 def giftcard_find(*, code: str) -> GiftCard | None:

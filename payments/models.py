@@ -99,6 +99,8 @@ class GiftCard(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     source = models.CharField(max_length=20, help_text="sale, refund, goodwill or promotion")
     reference = models.CharField(max_length=60, blank=True)
+    order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="gift_cards_sold", help_text="The order that sold this card.")
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -122,6 +124,7 @@ class GiftCardTransaction(models.Model):
         REDEEM = "redeem", _("Redeemed")
         RELOAD = "reload", _("Returned to card")
         DISABLE = "disable", _("Disabled")
+        VOID = "void", _("Voided (refunded)")
 
     card = models.ForeignKey(GiftCard, on_delete=models.PROTECT, related_name="transactions")
     kind = models.CharField(max_length=10, choices=Kind.choices)

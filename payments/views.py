@@ -216,12 +216,23 @@ def _panel(request, order, *, form=None, error: str = "", status: int = 200):
                                        saved_cards=_saved_cards(order)),
         "error": error, "methods": Payment.Method.choices,
     }
+    context["gift_lines"] = _gift_card_lines(order)
     summary = context["summary"]
     context["due"] = max((order.total or ZERO) - summary["covered"], ZERO)
     if form is None:
         context["form"].initial["amount"] = quantize(context["due"], order.currency) if context["due"] else None
     template = "payments/order_payments.html#panel" if request.htmx else "payments/order_payments.html"
     return render(request, template, context, status=status)
+
+
+def _gift_card_lines(order) -> list:
+    """The order's gift-card lines, each with the cards issued for it (``line.cards``)."""
+    lines = list(order.lines.filter(variant__is_gift_card=True).order_by("position", "pk"))
+    if lines:
+        cards = list(GiftCard.objects.filter(order_id=order.pk).order_by("pk"))
+        for line in lines:
+            line.cards = [c for c in cards if c.reference == f"order:{order.pk}:line:{line.pk}"]
+    return lines
 
 
 def order_payments_view(request, order_id: int):

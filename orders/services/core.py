@@ -39,8 +39,12 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     S.CANCELLED: set(),
 }
 
+# An order of gift cards only has nothing to ship: it is delivered when its cards are issued
+# (``orders.giftcards``), and only then; a manual status change cannot take this edge.
+GIFT_CARDS_ONLY_TRANSITIONS: dict[str, set[str]] = {S.CONFIRMED: {S.DELIVERED}}
+
 LINE_TRANSITIONS: dict[str, set[str]] = {
-    L.OPEN: {L.RESERVED, L.BACKORDERED, L.CANCELLED},
+    L.OPEN: {L.RESERVED, L.BACKORDERED, L.CANCELLED, L.DELIVERED},  # delivered: a gift card issued
     L.RESERVED: {L.OPEN, L.ALLOCATED, L.BACKORDERED, L.CANCELLED},
     L.BACKORDERED: {L.RESERVED, L.OPEN, L.CANCELLED},
     L.ALLOCATED: {L.RESERVED, L.SHIPPED, L.CANCELLED},
@@ -63,12 +67,16 @@ def allowed_targets(status: str) -> set[str]:
 
 
 def _order_transition(order: Order, *, to: str, actor, reason: str = "", data: dict | None = None,
-                      fields: dict | None = None) -> OrderEvent:
+                      fields: dict | None = None, gift_cards_only: bool = False) -> OrderEvent:
     """Moves a locked order to ``to`` if the table allows it, with its history row and channel notice.
 
     ``fields`` are other columns written in the same UPDATE (e.g. the number when placing).
+    ``gift_cards_only``: the order holds only issued gift cards (``GIFT_CARDS_ONLY_TRANSITIONS`` apply too).
     """
-    if to not in allowed_targets(order.status):
+    allowed = allowed_targets(order.status)
+    if gift_cards_only:
+        allowed = allowed | GIFT_CARDS_ONLY_TRANSITIONS.get(order.status, set())
+    if to not in allowed:
         raise InvalidTransition(
             _("An order cannot go from “%(old)s” to “%(new)s”.")
             % {"old": S(order.status).label, "new": S(to).label if to in S.values else to}
@@ -83,6 +91,10 @@ def _order_transition(order: Order, *, to: str, actor, reason: str = "", data: d
     if to in NOTIFY_CHANNEL:
         outbox_enqueue(topic="orders.channel_status",
                        payload={"order_id": order.pk, "status": to, "channel": order.channel_id})
+    if to in (S.CONFIRMED, S.BACKORDERED):
+        from orders.giftcards import enqueue_issue  # gift cards sold on the order are issued once it is paid
+
+        enqueue_issue(order)
     return event
 
 
@@ -337,6 +349,7 @@ def reserve_lines(order: Order, lines: list[OrderLine], *, actor, allow_backorde
     """
     from inventory.errors import OutOfStock
 
+    lines = [line for line in lines if not line.variant.is_gift_card]  # a gift card holds no stock
     if not lines:
         return []
     locations_before = {line.pk: line.location_id for line in lines}

@@ -77,6 +77,9 @@ def order_cancel(*, order_id: int, reason: str, acting_user, line_ids: list[int]
                 raise OrderError(_("Some of those lines are not open on this order."))
         if not targets:
             raise OrderError(_("Nothing to cancel."))
+        from orders.giftcards import refuse_issued  # an issued gift card is refunded, not cancelled
+
+        refuse_issued(targets)
         release_lines(order, targets, actor=acting_user, to=L.CANCELLED)
         OrderLine.objects.filter(pk__in=[line.pk for line in targets]).update(cancel_reason=reason[:200])
         remaining = [line for line in lines if line.status != L.CANCELLED]
@@ -87,6 +90,9 @@ def order_cancel(*, order_id: int, reason: str, acting_user, line_ids: list[int]
         if remaining:
             price_lines(order, lines)
             save_prices(order, lines)
+            from orders.giftcards import deliver_if_only_cards  # only issued gift cards left: nothing to ship
+
+            deliver_if_only_cards(order, lines, actor=acting_user)
             order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.CANCEL, reason=reason,
                         data={**data, "total_after": str(order.total)})
         else:

@@ -178,7 +178,7 @@ def draft_line_add(*, order_id: int, variant_id: int, quantity: int = 1, persona
         )
         line.variant = variant
         _set_personalization(line, personalization or {})
-        line.save(update_fields=["personalization", "extra_unit_price"])
+        line.save(update_fields=["personalization", "extra_unit_price", "override_unit_price", "override_reason"])
         lines.append(line)
         if order.stock_held_until:
             _rehold(order, lines, actor=acting_user)
@@ -190,6 +190,10 @@ def _set_personalization(line: OrderLine, values: dict) -> None:
     """Keeps only the product's personalization fields, checks required/max length, adds the surcharge."""
     from inventory.models import PersonalizationField
 
+    if line.variant.is_gift_card:
+        from orders.giftcards import set_line_details
+
+        return set_line_details(line, values)
     fields = list(PersonalizationField.objects.filter(product_id=line.variant.product_id))
     clean: dict[str, str] = {}
     extra = Decimal(0)
