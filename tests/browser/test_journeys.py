@@ -286,6 +286,9 @@ def agent_takes_the_phone_order(page, shop) -> Order:
     assert page.locator("#order-status").inner_text() == "On hold"
     assert page.locator("#order-total").inner_text().endswith("271.41")
     assert "Para Mariana" in page.locator("section.panel", has_text="Lines").inner_text()
+    totals = page.locator("section.panel", has=page.get_by_role("heading", name="Totals")).inner_text()
+    assert "Radio 10%" in totals and "−R$ 28.49" in totals  # which promotion gave the discount
+    assert "Placed → On hold" in page.locator("ol.timeline").inner_text()
     return order
 
 
@@ -444,3 +447,86 @@ def test_one_order_from_campaign_set_up_to_return(desk, shop, worker_broker, set
     warehouse = desk("warehouse")
     warehouse_picks_packs_and_ships(warehouse, order, shop)
     mug_comes_back(agent, manager, warehouse, order, shop)
+
+
+# --- 5. the same pages in Portuguese and in Arabic -----------------------------------------------------------------
+
+
+def seed_orders(shop, make_user, settings) -> dict:
+    """Through the services: a shipped order with a return requested, an order held for approval, an open draft."""
+    import uuid
+
+    from orders.fulfilment import services as ful
+    from orders.services import PaymentRequest, draft_create, draft_line_add, draft_update, order_place
+
+    agent, boss = make_user("agent"), make_user("admin")
+
+    def draft(lines):
+        order = draft_create(channel_id=shop["channel"].pk, acting_user=agent, customer_id=shop["customer"].pk)
+        for variant, quantity in lines:
+            draft_line_add(order_id=order.pk, variant_id=variant.pk, quantity=quantity, acting_user=agent,
+                           personalization={"engraving": "Para Mariana"} if variant == shop["pen"] else None)
+        draft_update(order_id=order.pk, acting_user=agent, payment_method="invoice",
+                     shipping_service=shop["service"].code, notes="Entregar após as 18h · التسليم بعد السادسة")
+        return order
+
+    def place(order):
+        return order_place(order_id=order.pk, idempotency_key=uuid.uuid4().hex, acting_user=agent,
+                           payment=PaymentRequest(method="invoice"))
+
+    shipped = place(draft([(shop["tee"], 1), (shop["mug"], 2), (shop["pen"], 1)]))
+    [shipment] = ful.order_allocate(order_id=shipped.pk, acting_user=boss)
+    for code in ("TEE-NAVY-M", "MUG-CERAMIC", "MUG-CERAMIC", "PEN-STEEL"):
+        ful.shipment_scan(shipment_id=shipment.pk, code=code, acting_user=boss)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number="BR123456789", acting_user=boss)
+    mug_line = shipped.lines.get(sku="MUG-CERAMIC")
+    rma = ful.return_request(order_id=shipped.pk, lines=[(mug_line.pk, 1, "changed_mind")], acting_user=agent)
+    settings.ORDERS_HOLD_ABOVE = 250
+    held = place(draft([(shop["mug"], 6)]))
+    assert held.status == Order.Status.ON_HOLD
+    open_draft = draft([(shop["tee"], 1), (shop["pen"], 1)])
+    return {"order": shipped, "shipment": shipment, "rma": rma, "held": held, "draft": open_draft}
+
+
+@pytest.mark.parametrize(("language", "direction"), [("pt-br", "ltr"), ("ar", "rtl")])
+def test_key_pages_in_portuguese_and_arabic_without_layout_breakage(desk, shop, make_user, settings, language,
+                                                                     direction):
+    from django.utils import translation
+
+    seeded = seed_orders(shop, make_user, settings)
+    order, held = seeded["order"], seeded["held"]
+    pages = [
+        ("dashboard", "/reports/", "Dashboard"),
+        ("phone", f"/phone/{seeded['draft'].pk}/", "Total and place"),
+        ("order", f"/orders/{order.pk}/", "Timeline"),
+        ("approvals", "/orders/approvals/", "Orders waiting for approval"),
+        ("shipment", f"/fulfilment/shipments/{seeded['shipment'].pk}/", "Packing slip PDF"),
+        ("return", f"/fulfilment/returns/{seeded['rma'].pk}/", "Value of the returned items:"),
+        ("promotions", "/marketing/promotions/", "Promotions"),
+        ("stock", f"/inventory/products/{shop['pen'].product_id}/", "Variants and stock"),
+    ]
+    page = desk("admin", language)
+    for name, url, label in pages:
+        with translation.override(language):
+            translated = translation.gettext(label)
+        assert translated != label, f"{label!r} has no {language} translation"
+        for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            page.set_viewport_size(viewport)
+            page.goto(url)
+            settled(page)
+            assert page.locator("html").get_attribute("dir") == direction
+            assert page.locator("html").get_attribute("lang") == language
+            assert translated in page.locator("main").inner_text(), (name, translated)
+            shot(page, f"5-{language}-{name}-{width}")
+            try:
+                assert_no_horizontal_overflow(page)
+            except AssertionError as error:
+                raise AssertionError(f"{name} at {width} width: {error}") from error
+    # What the pages say comes from the database, in the reader's language.
+    page.goto(f"/orders/{order.pk}/")
+    with translation.override(language):
+        shipped_label = str(Order.Status.SHIPPED.label)
+        held_label = str(Order.Status.ON_HOLD.label)
+    assert page.locator("#order-status").inner_text() == shipped_label
+    page.goto(f"/orders/{held.pk}/")
+    assert page.locator("#order-status").inner_text() == held_label
