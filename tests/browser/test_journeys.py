@@ -525,8 +525,11 @@ def test_key_pages_in_portuguese_and_arabic_without_layout_breakage(desk, shop, 
     # What the pages say comes from the database, in the reader's language.
     page.goto(f"/orders/{order.pk}/")
     with translation.override(language):
-        shipped_label = str(Order.Status.SHIPPED.label)
-        held_label = str(Order.Status.ON_HOLD.label)
+        shipped_label, held_label = str(Order.Status.SHIPPED.label), str(Order.Status.ON_HOLD.label)
+        placed_label, confirmed_label = str(Order.Status.PLACED.label), str(Order.Status.CONFIRMED.label)
     assert page.locator("#order-status").inner_text() == shipped_label
+    # The timeline names statuses in the reader's language, its arrows pointing the way the text reads.
+    arrow = "←" if direction == "rtl" else "→"
+    assert f"{placed_label} {arrow} {confirmed_label}" in page.locator("ol.timeline").inner_text()
     page.goto(f"/orders/{held.pk}/")
     assert page.locator("#order-status").inner_text() == held_label
