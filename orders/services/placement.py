@@ -356,16 +356,17 @@ def _check_complete(order: Order, lines: list[OrderLine]) -> None:
 
 
 def _missing_personalization(lines: list[OrderLine]) -> list[str]:
-    """"fill in “Engraving” for PEN-1" for each required personalization field left empty on a line."""
-    from inventory.models import PersonalizationField, Variant
+    """"fill in “Engraving” for PEN-1" for each required personalization field left empty on a line (one query)."""
+    from inventory.models import PersonalizationField
 
-    products = dict(Variant.objects.filter(pk__in={line.variant_id for line in lines}).values_list("pk", "product_id"))
-    required: dict[int, list] = {}
-    for f in PersonalizationField.objects.filter(product_id__in=set(products.values()), required=True):
-        required.setdefault(f.product_id, []).append(f)
-    return [_("fill in “%(label)s” for %(sku)s") % {"label": f.label, "sku": line.sku}
+    required: dict[int, list[tuple[str, str]]] = {}
+    for variant_id, code, label in (PersonalizationField.objects.filter(
+            required=True, product__variants__in={line.variant_id for line in lines})
+            .order_by("position", "id").values_list("product__variants__id", "code", "label")):
+        required.setdefault(variant_id, []).append((code, label))
+    return [_("fill in “%(label)s” for %(sku)s") % {"label": label, "sku": line.sku}
             for line in lines if line.status != L.CANCELLED
-            for f in required.get(products.get(line.variant_id), []) if not (line.personalization or {}).get(f.code)]
+            for code, label in required.get(line.variant_id, []) if not (line.personalization or {}).get(code)]
 
 
 def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: PaymentRequest | None = None,

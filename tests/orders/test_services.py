@@ -262,10 +262,10 @@ def test_place_three_lines_query_budget(make_user, world, make_draft, django_ass
         order_place(order_id=draft.pk, idempotency_key="q", acting_user=agent, payment=PaymentRequest("invoice"))
     # Savepoints only exist because the test runs inside a transaction; production sees BEGIN/COMMIT.
     real = [q for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
-    # Ours, pinned (lock, source, reserve, price, number, history, outbox); the invoice authorization is
-    # the payments app's and only bounded here.
+    # Ours, pinned (lock, required personalization, source, reserve, price, number, history, outbox); the invoice
+    # authorization is the payments app's and only bounded here.
     ours = [q for q in real if '"payments_' not in q["sql"] and "'payments." not in q["sql"]]
-    assert len(ours) == 29
+    assert len(ours) == 30
     assert len(real) <= 36
 
 
