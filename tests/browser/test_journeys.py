@@ -131,6 +131,7 @@ def wait_focus(page, element_id: str) -> None:
 
 
 def shot(page, name: str) -> None:
+    page.evaluate("window.scrollTo(0, 0)")  # else the sticky top bar lands mid-page in a full-page screenshot
     page.screenshot(path=str(ARTIFACTS / f"journey-{name}.png"), full_page=True)
 
 
@@ -422,6 +423,8 @@ def mug_comes_back(agent, manager, warehouse, order, shop) -> None:
     assert warehouse.locator("select[name^=condition_]").input_value() == "resell"
     warehouse.get_by_role("button", name="Record inspection (restock resellable items)").click()
     warehouse.locator("#return-status", has_text="Restocked").wait_for()
+    # The mug was sold at R$ 50 less the campaign's 10 %.
+    assert "Value of the returned items: R$\xa045.00" in warehouse.locator("main").inner_text()
     assert_no_horizontal_overflow(warehouse)
     shot(warehouse, "4-warehouse-return")
     rma.refresh_from_db()
