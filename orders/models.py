@@ -358,6 +358,15 @@ class OrderEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.order_id}: {self.from_status} -> {self.to_status}"
 
+    @property
+    def from_label(self) -> str:
+        """The status's name in the reader's language (the raw code when it is not an order status)."""
+        return Order.Status(self.from_status).label if self.from_status in Order.Status.values else self.from_status
+
+    @property
+    def to_label(self) -> str:
+        return Order.Status(self.to_status).label if self.to_status in Order.Status.values else self.to_status
+
 
 from orders.channels.models import *  # noqa: E402,F401,F403
 from orders.fulfilment.models import *  # noqa: E402,F401,F403

@@ -56,3 +56,11 @@ def sort_th(context, field: str, label: str) -> str:
     aria = "ascending" if current == field else "descending" if descending else "none"
     href = query_replace(context, sort=target, page=None)
     return format_html('<th aria-sort="{}"><a href="{}">{} {}</a></th>', aria, href, label, arrow)
+
+
+@register.simple_tag
+def arrow() -> str:
+    """``{{ a }} {% arrow %} {{ b }}``: "a then b" pointing the way the text reads (← in Arabic, → otherwise)."""
+    from django.utils.translation import get_language_bidi
+
+    return "←" if get_language_bidi() else "→"

@@ -187,7 +187,10 @@ def draft_line_add(*, order_id: int, variant_id: int, quantity: int = 1, persona
 
 
 def _set_personalization(line: OrderLine, values: dict) -> None:
-    """Keeps only the product's personalization fields, checks required/max length, adds the surcharge."""
+    """Keeps only the product's personalization fields, checks max length, adds the surcharge.
+
+    A required field may still be empty on a draft (the agent adds the line, then types the engraving);
+    placing refuses it (``_check_complete``)."""
     from inventory.models import PersonalizationField
 
     if line.variant.is_gift_card:
@@ -200,9 +203,6 @@ def _set_personalization(line: OrderLine, values: dict) -> None:
     for f in fields:
         value = str(values.get(f.code, "") or "").strip()
         if not value:
-            if f.required:
-                raise OrderError(_("“%(label)s” is required for %(sku)s.") % {"label": f.label, "sku": line.sku},
-                                 field=f"personalization_{f.code}")
             continue
         if len(value) > f.max_length:
             raise OrderError(_("“%(label)s” allows at most %(n)s characters.") % {"label": f.label, "n": f.max_length},
@@ -354,8 +354,23 @@ def _check_complete(order: Order, lines: list[OrderLine]) -> None:
         problems.append(_("choose the pick-up store"))
     if not order.payment_method:
         problems.append(_("choose a payment method"))
+    problems += _missing_personalization(lines)
     if problems:
         raise IncompleteOrder(_("To place the order: %(list)s.") % {"list": "; ".join(problems)})
+
+
+def _missing_personalization(lines: list[OrderLine]) -> list[str]:
+    """"fill in “Engraving” for PEN-1" for each required personalization field left empty on a line (one query)."""
+    from inventory.models import PersonalizationField
+
+    required: dict[int, list[tuple[str, str]]] = {}
+    for variant_id, code, label in (PersonalizationField.objects.filter(
+            required=True, product__variants__in={line.variant_id for line in lines})
+            .order_by("position", "id").values_list("product__variants__id", "code", "label")):
+        required.setdefault(variant_id, []).append((code, label))
+    return [_("fill in “%(label)s” for %(sku)s") % {"label": label, "sku": line.sku}
+            for line in lines if line.status != L.CANCELLED
+            for code, label in required.get(line.variant_id, []) if not (line.personalization or {}).get(code)]
 
 
 def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: PaymentRequest | None = None,

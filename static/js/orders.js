@@ -39,6 +39,12 @@
     var button = document.getElementById("place-button");
     if (button && !button.disabled) { event.preventDefault(); button.click(); }
   });
+  // Once the processor's card field (an iframe) gives its token, placing is the agent's next step: bring the focus
+  // back to this page, where Alt+P and the other shortcuts work (keys typed inside the iframe never reach it).
+  document.addEventListener("oms:card-token", function () {
+    var button = document.getElementById("place-button");
+    if (button) { button.focus(); }
+  });
   // After any swap of the screen, put the cursor where the agent continues.
   document.body.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target.id !== "screen") return;

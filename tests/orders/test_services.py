@@ -262,11 +262,11 @@ def test_place_three_lines_query_budget(make_user, world, make_draft, django_ass
         order_place(order_id=draft.pk, idempotency_key="q", acting_user=agent, payment=PaymentRequest("invoice"))
     # Savepoints only exist because the test runs inside a transaction; production sees BEGIN/COMMIT.
     real = [q for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
-    # Ours, pinned (lock, source, reserve, price, number, history, outbox); the invoice authorization is
-    # the payments app's and only bounded here. One more at confirmation: any gift card to issue?
+    # Ours, pinned (lock, required personalization, source, reserve, price, number, history, outbox); the invoice
+    # authorization is the payments app's and only bounded here. One more at confirmation: any gift card to issue?
     ours = [q for q in real if '"payments_' not in q["sql"] and "'payments." not in q["sql"]]
-    assert len(ours) == 30
-    assert len(real) <= 36
+    assert len(ours) == 31
+    assert len(real) <= 37
 
 
 def test_edit_above_value_limit_sends_order_back_for_approval(make_user, world, place, settings):
@@ -288,29 +288,41 @@ def test_placed_order_gets_a_promised_date_from_the_shipping_option(make_user, w
 
 
 def test_personalization_is_checked_and_charged(make_user, world):
+    """A required engraving may be typed after the line is added (the phone screen shows the field on the line),
+    but the order cannot be placed without it."""
     from inventory.models import PersonalizationField
     from orders.errors import OrderError
-    from orders.services import draft_line_add, draft_line_update
+    from orders.services import draft_line_add, draft_line_update, draft_update
 
     agent = make_user("agent")
     variant = world["variants"][1]
     PersonalizationField.objects.create(product=variant.product, code="engraving", label="Engraving",
                                         max_length=10, required=True, extra_price=Decimal("12.00"))
     draft = draft_create(channel_id=world["channel"].pk, acting_user=agent, customer_id=world["customer"].pk)
-    with pytest.raises(OrderError) as exc:
-        draft_line_add(order_id=draft.pk, variant_id=variant.pk, quantity=1, acting_user=agent)
-    assert exc.value.field == "personalization_engraving"
-    assert draft.lines.count() == 0
-    line = draft_line_add(order_id=draft.pk, variant_id=variant.pk, quantity=2, acting_user=agent,
-                          personalization={"engraving": "ANA", "unknown": "x"})
+    line = draft_line_add(order_id=draft.pk, variant_id=variant.pk, quantity=2, acting_user=agent)
+    line.refresh_from_db()
+    assert (line.personalization, line.unit_price) == ({}, Decimal("50.00"))
+    draft_update(order_id=draft.pk, acting_user=agent, payment_method="invoice", shipping_service=world["service"])
+    with pytest.raises(IncompleteOrder) as exc:
+        order_place(order_id=draft.pk, idempotency_key="engraving-1", acting_user=agent)
+    assert exc.value.message == f"To place the order: fill in “Engraving” for {variant.sku}."
+    assert Order.objects.get(pk=draft.pk).status == S.DRAFT
+    assert StockLevel.objects.get(variant=variant, location=world["dc"]).reserved == 0
+
+    draft_line_update(order_id=draft.pk, line_id=line.pk, acting_user=agent,
+                      personalization={"engraving": "ANA", "unknown": "x"})
     line.refresh_from_db()
     assert line.personalization == {"engraving": "ANA"}
     assert line.unit_price == Decimal("62.00")
-    with pytest.raises(OrderError):
+    with pytest.raises(OrderError) as exc:
         draft_line_update(order_id=draft.pk, line_id=line.pk, acting_user=agent,
                           personalization={"engraving": "X" * 11})
+    assert exc.value.field == "personalization_engraving"
     line.refresh_from_db()
     assert line.personalization == {"engraving": "ANA"}
+    order = order_place(order_id=draft.pk, idempotency_key="engraving-2", acting_user=agent)
+    assert order.status == S.CONFIRMED
+    assert order.lines.get().personalization == {"engraving": "ANA"}
 
 
 def test_customer_accepts_backorder_for_missing_line(make_user, world, make_draft):
