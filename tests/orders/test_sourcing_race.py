@@ -74,7 +74,7 @@ def test_placing_resources_and_records_only_the_plan_it_reserved(race):
     order = place_while_competitor_takes(race, [(near, 1)])
 
     assert order.status == Order.Status.CONFIRMED
-    assert OrderLine.objects.get(order=order).location_id == far.pk
+    assert list(OrderLine.objects.get(order=order).allocations.values_list("location_id", "quantity")) == [(far.pk, 1)]
     assert (StockLevel.objects.get(variant=sku, location=near).reserved,
             StockLevel.objects.get(variant=sku, location=far).reserved) == (1, 1)
     # The decision that lost the race (near) was undone with its attempt: the record says where stock came from.
@@ -96,7 +96,7 @@ def test_placing_gives_up_with_the_shortage_when_every_location_ran_out_meanwhil
     assert [(s["sku"], s["requested"], s["available"]) for s in refused.value.shortages] == [(sku.sku, 1, 0)]
     order = Order.objects.get(pk=race["order"].pk)
     assert order.status == Order.Status.DRAFT
-    assert list(OrderLine.objects.filter(order=order).values_list("status", "location_id")) == [("open", None)]
+    assert list(OrderLine.objects.filter(order=order).values_list("status", "allocations")) == [("open", None)]
     assert not SourcingDecision.objects.filter(order=order).exists()
     assert not StockMovement.objects.filter(reference=f"order:{order.pk}").exists()
     assert [lvl.reserved for lvl in StockLevel.objects.filter(variant=sku).order_by("location__code")] == [1, 1]
