@@ -85,7 +85,7 @@ def _order_lines(parameters: dict) -> Source:
     part = Case(When(quantity=OuterRef("quantity"), then=F("location__code")),
                 default=Concat(F("location__code"), Value(" × "), Cast("quantity", CharField())))
     locations = Subquery(OrderLineAllocation.objects.filter(line=OuterRef("pk")).order_by().values("line").annotate(
-        codes=StringAgg(part, ", ", ordering=("-quantity", "location__code"))).values("codes"),
+        codes=StringAgg(part, ", ", order_by=("-quantity", "location__code"))).values("codes"),
         output_field=CharField())
     qs = OrderLine.objects.filter(order__placed_at__gte=start, order__placed_at__lt=end).exclude(
         order__status="draft").annotate(locations=locations)
