@@ -90,6 +90,7 @@ def fill_rate(*, since: datetime | None = None, until: datetime | None = None) -
         shipments=per_line(sent, "order_line", Count("shipment", distinct=True)),
         shipped=per_line(sent, "order_line", Sum("quantity")),
         reserved_at=per_line(parts, "line", Count("location", distinct=True)),
-        elsewhere=Exists(sent.exclude(shipment__location_id__in=parts.values("location_id"))),
+        elsewhere=Exists(sent.exclude(shipment__location_id__in=OrderLineAllocation.objects.filter(
+            line=OuterRef(OuterRef("pk"))).values("location_id"))),
     ).filter(shipments=F("reserved_at"), shipped=F("quantity"), elsewhere=False).count()
     return {"lines": total, "complete": complete, "rate": complete / total * 100 if total else None}

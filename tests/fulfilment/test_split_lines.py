@@ -11,6 +11,7 @@ from inventory.models import StockLevel, StockMovement
 from orders.errors import StockUnavailable
 from orders.fulfilment import services as ful
 from orders.fulfilment.models import Shipment
+from orders.fulfilment.selectors import fill_rate
 from orders.models import Order, OrderLine, OrderLineAllocation
 from orders.services import order_cancel, order_edit
 from payments.models import Payment
@@ -80,6 +81,7 @@ def test_line_split_across_two_locations_is_reserved_shipped_captured_and_return
     assert from_store.captured_amount == Decimal("609.00")  # 6/10 of the line's share of 1,015.00
     assert list(StockMovement.objects.filter(reference=f"shipment:{from_store.pk}").values_list(
         "location_id", "on_hand_delta", "reserved_delta")) == [(store.pk, -6, -6)]
+    assert fill_rate() == {"lines": 1, "complete": 0, "rate": 0.0}  # 4 units not shipped yet
     ful.shipment_deliver(shipment_id=from_store.pk, acting_user=picker)
     line.refresh_from_db()
     assert line.status == OrderLine.Status.ALLOCATED  # 4 units still at the DC
@@ -93,6 +95,8 @@ def test_line_split_across_two_locations_is_reserved_shipped_captured_and_return
     assert from_dc.captured_amount == Decimal("406.00")  # the remainder
     assert payment.captured_amount == order.total == from_store.captured_amount + from_dc.captured_amount
     assert parts(line) == [(store.pk, 6), (dc.pk, 4)]  # where the units came from stays on the line
+    # Shipped complete as sourced: one parcel from each location the line was reserved at.
+    assert fill_rate() == {"lines": 1, "complete": 1, "rate": 100.0}
     ful.shipment_deliver(shipment_id=from_dc.pk, acting_user=picker)
     order.refresh_from_db()
     line.refresh_from_db()
