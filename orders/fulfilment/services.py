@@ -578,13 +578,10 @@ def _lines_after_hand_over(order_lines: list[OrderLine]) -> None:
     in the warehouse is allocated meanwhile (its order is partially shipped)."""
     left = _units_by_line(order_lines, statuses=[SS.SHIPPED, SS.DELIVERED, SS.FAILED_DELIVERY, SS.READY],
                           shipped=True)
-    done = [line for line in order_lines if left.get(line.pk, 0) >= line.quantity]
-    waiting = [line for line in order_lines if line not in done and line.status == L.RESERVED]
-    if waiting:
-        _line_transition(waiting, to=L.ALLOCATED)
-    reserved = [line for line in done if line.status == L.RESERVED]
+    reserved = [line for line in order_lines if line.status == L.RESERVED]
     if reserved:
         _line_transition(reserved, to=L.ALLOCATED)
+    done = [line for line in order_lines if left.get(line.pk, 0) >= line.quantity]
     if done:
         _line_transition(done, to=L.SHIPPED)
 
