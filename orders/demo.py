@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from orders.channels import demo as channels_demo
 from orders.fulfilment import demo as fulfilment_demo
-from orders.models import Address, Channel, Customer, Order, OrderEvent, OrderHold, OrderLine
+from orders.models import Address, Channel, Customer, Order, OrderEvent, OrderHold, OrderLine, OrderLineAllocation
 from orders.services.core import ALLOWED_TRANSITIONS
 
 S = Order.Status
@@ -269,7 +269,8 @@ def _reserve_open_orders(orders: list[Order], locations) -> int:
                                   reference=f"order:{order.pk}", acting_user=None)
             except OutOfStock:
                 continue
-            OrderLine.objects.filter(order=order).update(location_id=location_id)
+            OrderLineAllocation.objects.bulk_create([OrderLineAllocation(line=line, location_id=location_id,
+                                                                         quantity=line.quantity) for line in lines])
             _demo_line_transition(order, L.RESERVED)
             count += 1
             break

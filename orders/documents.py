@@ -73,12 +73,15 @@ def packing_slip_pdf(order: Order) -> bytes:
     buffer, doc = _doc(f"Packing slip {order.number}")
     story = _header(order, _("Packing slip"))
     rows = [[_("SKU"), _("Item"), _("Qty"), _("From"), _("Personalization")]]
-    for line in order.lines.all():
+    for line in order.lines.prefetch_related("allocations__location"):
         if line.status == line.Status.CANCELLED:
             continue
         personalization = "; ".join(f"{k}: {v}" for k, v in (line.personalization or {}).items())
-        rows.append([line.sku, Paragraph(text(line.name)), str(line.quantity),
-                     line.location.code if line.location_id else "-", Paragraph(text(personalization))])
+        parts = list(line.allocations.all())
+        source = " + ".join(f"{p.location.code} × {p.quantity}" if len(parts) > 1 else p.location.code
+                            for p in parts) or "-"
+        rows.append([line.sku, Paragraph(text(line.name)), str(line.quantity), Paragraph(text(source)),
+                     Paragraph(text(personalization))])
     table = Table(rows, colWidths=[30 * mm, 70 * mm, 14 * mm, 20 * mm, 46 * mm], repeatRows=1)
     table.setStyle(TABLE_STYLE)
     story.append(table)

@@ -275,10 +275,6 @@ class OrderLine(models.Model):
     explanation = models.JSONField(default=list, blank=True)
     personalization = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
-    location = models.ForeignKey(
-        "inventory.Location", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        help_text=_("Where the stock is reserved."),
-    )
     backorder_date = models.DateField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
 
@@ -292,6 +288,31 @@ class OrderLine(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status not in (self.Status.CANCELLED, self.Status.RETURNED)
+
+
+class OrderLineAllocation(models.Model):
+    """Where an order line's stock is held: ``quantity`` units at ``location``.
+
+    A line sourced from one location has one row; a line split across locations (6 at a store, 4 at the
+    DC) has one row per location, and the rows add up to the line's quantity. Rows exist while the line
+    is reserved and stay after its units shipped (where they came from); releasing a line removes them.
+    ``orders.services.core`` (``line_parts``, ``stock_lines``, ``set_line_allocations``) is the only code
+    that writes or interprets them.
+    """
+
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="allocations")
+    location = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["line_id", "-quantity", "location_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "location"], name="orderlineallocation_line_location_unique"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orderlineallocation_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line_id} @ {self.location_id} × {self.quantity}"
 
 
 class OrderHold(models.Model):

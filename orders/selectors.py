@@ -8,7 +8,7 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from orders.models import Customer, Order, OrderEvent, OrderHold, OrderLine
+from orders.models import Customer, Order, OrderEvent, OrderHold, OrderLine, OrderLineAllocation
 from orders.validators import digits
 
 S = Order.Status
@@ -55,7 +55,8 @@ def order_detail(*, pk: int) -> Order:
     return (
         Order.objects.select_related("channel", "customer", "placed_by", "pickup_location")
         .prefetch_related(
-            Prefetch("lines", queryset=OrderLine.objects.select_related("location").order_by("position", "pk")),
+            Prefetch("lines", queryset=OrderLine.objects.order_by("position", "pk").prefetch_related(
+                Prefetch("allocations", queryset=OrderLineAllocation.objects.select_related("location")))),
             Prefetch("events", queryset=OrderEvent.objects.select_related("actor").order_by("-created_at", "-pk")),
             Prefetch("holds", queryset=OrderHold.objects.select_related("decided_by")),
         )

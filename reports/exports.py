@@ -74,16 +74,26 @@ def _orders(parameters: dict) -> Source:
 
 
 def _order_lines(parameters: dict) -> Source:
-    from orders.models import OrderLine
+    from django.contrib.postgres.aggregates import StringAgg
+    from django.db.models import Case, CharField, OuterRef, Subquery, Value, When
+    from django.db.models.functions import Cast, Concat
+
+    from orders.models import OrderLine, OrderLineAllocation
 
     start, end = _period(parameters)
+    # Where the line's units are held: "DC1", or "ST1 × 6, DC1 × 4" for a line split across locations.
+    part = Case(When(quantity=OuterRef("quantity"), then=F("location__code")),
+                default=Concat(F("location__code"), Value(" × "), Cast("quantity", CharField())))
+    locations = Subquery(OrderLineAllocation.objects.filter(line=OuterRef("pk")).order_by().values("line").annotate(
+        codes=StringAgg(part, ", ", order_by=("-quantity", "location__code"))).values("codes"),
+        output_field=CharField())
     qs = OrderLine.objects.filter(order__placed_at__gte=start, order__placed_at__lt=end).exclude(
-        order__status="draft")
+        order__status="draft").annotate(locations=locations)
     if parameters.get("channel_id"):
         qs = qs.filter(order__channel_id=parameters["channel_id"])
     qs = qs.order_by("order__placed_at", "order_id", "position", "id")
     fields = ["order__number", "order__placed_at", "order__channel__code", "position", "sku", "name", "quantity",
-              "unit_price", "discount_total", "tax_amount", "line_total", "status", "location__code"]
+              "unit_price", "discount_total", "tax_amount", "line_total", "status", "locations"]
     header = [_("Order"), _("Placed at"), _("Channel"), _("Line"), _("SKU"), _("Name"), _("Quantity"),
               _("Unit price"), _("Discount"), _("Tax"), _("Line total"), _("Status"), _("Location")]
     if parameters.get("include_cost"):

@@ -30,9 +30,10 @@ def day_start(day: date) -> datetime:
 
 def _tables() -> dict[str, str]:
     from inventory.models import Variant
-    from orders.models import Order, OrderLine
+    from orders.models import Order, OrderLine, OrderLineAllocation
 
     return {"order": Order._meta.db_table, "line": OrderLine._meta.db_table, "variant": Variant._meta.db_table,
+            "allocation": OrderLineAllocation._meta.db_table,
             "sales": DailySales._meta.db_table, "product": DailyProductSales._meta.db_table,
             "dimension": DailyDimensionSales._meta.db_table}
 
@@ -88,8 +89,8 @@ def sales_select_sql(*, channel_id: int | None = None, location_id: int | None =
         where.append("o.channel_id = %(channel_id)s")
         params["channel_id"] = channel_id
     if location_id:
-        where.append(f"EXISTS (SELECT 1 FROM {t['line']} x WHERE x.order_id = o.id"
-                     " AND x.location_id = %(location_id)s)")
+        where.append(f"EXISTS (SELECT 1 FROM {t['line']} x JOIN {t['allocation']} a ON a.line_id = x.id"
+                     " WHERE x.order_id = o.id AND a.location_id = %(location_id)s)")
         params["location_id"] = location_id
     live = "o.status <> 'cancelled'"
     sql = f"""

@@ -210,7 +210,7 @@ def dashboard(filters: ReportFilter, *, custom_range: bool, channels: dict[int, 
     if filters.channel_id:
         orders = orders.filter(channel_id=filters.channel_id)
     if filters.location_id:
-        orders = orders.filter(lines__location_id=filters.location_id).distinct()
+        orders = orders.filter(lines__allocations__location_id=filters.location_id).distinct()
     status_labels = dict(Order.Status.choices)
     in_range = orders.filter(placed_at__gte=rollups.day_start(main.start),
                              placed_at__lt=rollups.day_start(main.end + timedelta(days=1)))

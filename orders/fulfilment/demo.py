@@ -19,21 +19,22 @@ def seed(*, stdout) -> None:
     # The phone channel sources to the nearest location, so a phone order shows its reason on the order page.
     Channel.objects.filter(code="phone", sourcing_strategy="first_available").update(sourcing_strategy="nearest")
     allocated = list(Order.objects.filter(status=Order.Status.ALLOCATED, shipments__isnull=True)
-                     .prefetch_related("lines"))
+                     .prefetch_related("lines__allocations"))
     shipments, lines = [], []
     for order in allocated:
-        by_location: dict[int, list[OrderLine]] = {}
+        by_location: dict[int, list[tuple[OrderLine, int]]] = {}
         for line in order.lines.all():
-            if line.location_id and line.status == OrderLine.Status.RESERVED:
-                by_location.setdefault(line.location_id, []).append(line)
+            if line.status == OrderLine.Status.RESERVED:
+                for part in line.allocations.all():
+                    by_location.setdefault(part.location_id, []).append((line, part.quantity))
         for location_id, group in sorted(by_location.items()):
             shipment = Shipment(order=order, location_id=location_id, currency=order.currency, wave="demo",
                                 service=order.shipping_service, arrives_on=order.promised_date)
             shipments.append(shipment)
             lines.append((shipment, group))
     Shipment.objects.bulk_create(shipments)
-    ShipmentLine.objects.bulk_create([ShipmentLine(shipment=s, order_line=line, quantity=line.quantity)
-                                      for s, group in lines for line in group])
+    ShipmentLine.objects.bulk_create([ShipmentLine(shipment=s, order_line=line, quantity=quantity)
+                                      for s, group in lines for line, quantity in group])
     ShipmentEvent.objects.bulk_create([ShipmentEvent(shipment=s, to_status=s.status, reason="demo")
                                        for s in shipments])
     released = 0

@@ -67,20 +67,30 @@ def step_durations(*, since: datetime | None = None) -> dict[str, float | None]:
 
 
 def fill_rate(*, since: datetime | None = None, until: datetime | None = None) -> dict:
-    """Order lines shipped complete, in one shipment, from the location first reserved for them, out of all
-    order lines that shipped (lines placed in ``[since, until)``)."""
-    from django.db.models import F, Min
+    """Order lines shipped complete as they were sourced (one shipment from each location reserved for them: a
+    line split 6 + 4 across two locations counts once both parcels left), out of all order lines that shipped
+    (lines placed in ``[since, until)``)."""
+    from django.db.models import Exists, F, IntegerField, OuterRef, Subquery
 
-    lines = OrderLine.objects.filter(shipment_lines__shipment__status__in=SHIPPED_STATUSES)
+    from orders.models import OrderLineAllocation
+
+    sent = ShipmentLine.objects.filter(order_line=OuterRef("pk"), shipment__status__in=SHIPPED_STATUSES).order_by()
+    parts = OrderLineAllocation.objects.filter(line=OuterRef("pk")).order_by()
+
+    def per_line(qs, key: str, aggregate):
+        return Subquery(qs.values(key).annotate(n=aggregate).values("n"), output_field=IntegerField())
+
+    lines = OrderLine.objects.filter(Exists(sent))
     if since:
         lines = lines.filter(order__placed_at__gte=since)
     if until:
         lines = lines.filter(order__placed_at__lt=until)
-    per_line = lines.values("pk").annotate(
-        shipments=Count("shipment_lines__shipment", distinct=True),
-        first_location=Min("shipment_lines__shipment__location_id"),
-        shipped=Sum("shipment_lines__quantity"),
-    )
-    total = per_line.count()
-    complete = per_line.filter(shipments=1, first_location=F("location_id"), shipped=F("quantity")).count()
+    total = lines.count()
+    complete = lines.annotate(
+        shipments=per_line(sent, "order_line", Count("shipment", distinct=True)),
+        shipped=per_line(sent, "order_line", Sum("quantity")),
+        reserved_at=per_line(parts, "line", Count("location", distinct=True)),
+        elsewhere=Exists(sent.exclude(shipment__location_id__in=OrderLineAllocation.objects.filter(
+            line=OuterRef(OuterRef("pk"))).values("location_id"))),
+    ).filter(shipments=F("reserved_at"), shipped=F("quantity"), elsewhere=False).count()
     return {"lines": total, "complete": complete, "rate": complete / total * 100 if total else None}

@@ -54,6 +54,7 @@ from orders.services.core import (
     _line_transition,
     _order_transition,
     allowed_targets,
+    line_parts,
     lock_lines,
     lock_order,
     source_first_available,
@@ -204,22 +205,59 @@ def request_for(order: Order, lines: list[OrderLine], *, strategy: str, now: dat
         pickup_location_id=pickup, currency=order.currency)
 
 
-def _line_whole(plan: sourcing.Plan) -> bool:
-    """Each SKU comes from one location (an order line is reserved at one location)."""
-    seen: set[int] = set()
+def parts_from_plan(plan: sourcing.Plan, lines: list[OrderLine]) -> dict[int, list[tuple[int, int]]]:
+    """Splits a plan's per-location quantities of each SKU over the order lines of that SKU, in line order:
+    ``{line_id: [(location_id, quantity), ...]}``. A line keeps to as few locations as the plan allows."""
+    offered: dict[int, list[list[int]]] = {}
     for shipment in plan.shipments:
-        for variant_id in shipment.items:
-            if variant_id in seen:
-                return False
-            seen.add(variant_id)
-    return True
+        for variant_id, quantity in shipment.items.items():
+            offered.setdefault(variant_id, []).append([shipment.location_id, quantity])
+    for pool in offered.values():
+        pool.sort(key=lambda p: -p[1])  # biggest part first, so small lines come whole from one place
+    result: dict[int, list[tuple[int, int]]] = {}
+    for line in lines:
+        pool = offered.get(line.variant_id, [])
+        whole = next((p for p in pool if p[1] >= line.quantity), None)
+        if whole is not None:
+            whole[1] -= line.quantity
+            result[line.pk] = [(whole[0], line.quantity)]
+            continue
+        parts, missing = [], line.quantity
+        for p in pool:
+            take = min(missing, p[1])
+            if take:
+                parts.append((p[0], take))
+                p[1] -= take
+                missing -= take
+        result[line.pk] = parts  # complete: the plan covers every unit of the lines it was built for
+    return result
 
 
-def source_lines(order: Order, lines: list[OrderLine], *, actor=None) -> tuple[dict[int, int], list[Shortage]]:
-    """The sourcing step of placement, holds and edits: ``({line_id: location_id}, shortages)``.
+def _split_at(parts: dict[int, list[tuple[int, int]]], location_id: int) -> bool:
+    """Some line is held partly at ``location_id`` and partly elsewhere."""
+    return any(len(p) > 1 and any(loc == location_id for loc, _q in p) for p in parts.values())
 
-    Channels on ``first_available`` keep the simple rule; the others go through ``sourcing.decide`` with
-    the channel's strategy; their decision, alternatives and reason are recorded on the order.
+
+def _split_note(parts: dict[int, list[tuple[int, int]]], lines: list[OrderLine], plan: sourcing.Plan) -> str:
+    """“SKU-1: 6 from Loja Pinheiros + 4 from CD Cajamar” for each line sourced from several locations."""
+    names = {s.location_id: s.location_name for s in plan.shipments}
+    notes = []
+    for line in lines:
+        mine = parts.get(line.pk, [])
+        if len(mine) > 1:
+            notes.append(_("%(sku)s: %(parts)s") % {"sku": line.sku, "parts": " + ".join(
+                _("%(qty)s from %(location)s") % {"qty": qty, "location": names.get(loc, loc)}
+                for loc, qty in mine)})
+    return "; ".join(notes)
+
+
+def source_lines(order: Order, lines: list[OrderLine], *, actor=None
+                 ) -> tuple[dict[int, list[tuple[int, int]]], list[Shortage]]:
+    """The sourcing step of placement, holds and edits: ``({line_id: [(location_id, qty), ...]}, shortages)``.
+
+    A line may be split across locations when the plan does (6 units at a store, 4 at the DC). Channels on
+    ``first_available`` keep the simple rule; the others go through ``sourcing.decide`` with the channel's
+    strategy; their decision, alternatives and reason are recorded on the order.
     """
     channel_strategy = order.channel.sourcing_strategy
     if channel_strategy == "first_available" or not lines:
@@ -240,28 +278,25 @@ def source_lines(order: Order, lines: list[OrderLine], *, actor=None) -> tuple[d
             coverable.append(line)
         else:
             short_lines.append(line)
-    plan: dict[int, int] = {}
+    plan: dict[int, list[tuple[int, int]]] = {}
     decision = None
     if coverable:
         request = request_for(order, coverable, strategy=strategy)
         decision = sourcing.decide(request, candidates)
-        chosen = next((p for p in [decision.plan, *decision.alternatives] if p and _line_whole(p)), None)
-        if chosen is None and request.pickup_location_id:
-            # The store holds part of a line: transfer the whole line in instead of splitting it.
+        store = request.pickup_location_id
+        if decision.plan and store and _split_at(parts_from_plan(decision.plan, coverable), store):
+            # A pick-up line the store holds only part of is transferred in whole (one transfer either way, and
+            # the store's shelf stock stays for walk-in customers); lines may still come from several sources.
             store_only = [replace(c, available={v: (q if q >= needed.get(v, 0) else 0) for v, q in c.available.items()})
-                          if c.location_id == request.pickup_location_id else c for c in candidates]
+                          if c.location_id == store else c for c in candidates]
             decision = sourcing.decide(request, store_only)
-            chosen = decision.plan if decision.plan and _line_whole(decision.plan) else None
-        if chosen is None:
+        if decision.plan is None:
             short_lines += coverable
         else:
-            by_variant = {v: s.location_id for s in chosen.shipments for v in s.items}
-            plan = {line.pk: by_variant[line.variant_id] for line in coverable}
-            if chosen is not decision.plan:
-                decision.reason = _("%(reason)s (each item from one location)") % {
-                    "reason": sourcing.explain(chosen, decision.plan, order.currency)}
-                decision.alternatives = [p for p in [decision.plan, *decision.alternatives] if p is not chosen]
-                decision.plan = chosen
+            plan = parts_from_plan(decision.plan, coverable)
+            note = _split_note(plan, coverable, decision.plan)
+            if note:
+                decision.reason = f"{decision.reason} ({note})"
     shortages = [Shortage(line.pk, line.sku, line.quantity, totals.get(line.variant_id, 0), [])
                  for line in short_lines]
     if shortages:
@@ -374,7 +409,9 @@ def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
     if order.status != S.CONFIRMED:
         raise FulfilmentError(_("Order %(number)s is %(status)s: only confirmed orders go to the warehouse.")
                               % {"number": order, "status": order.get_status_display()})
-    lines = [line for line in lock_lines(order) if line.status == L.RESERVED and line.location_id]
+    lines = [line for line in lock_lines(order) if line.status == L.RESERVED]
+    parts = line_parts(lines)
+    lines = [line for line in lines if parts[line.pk]]
     if not lines:
         raise FulfilmentError(_("Order %(number)s has no reserved lines.") % {"number": order})
     decision = order.sourcing_decisions.first()
@@ -383,9 +420,10 @@ def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
         for s in (decision.plan or {}).get("shipments", []):
             planned[s["location_id"]] = s
     wave = wave or timezone.localtime().strftime("%Y-%m-%d-%p")
-    by_location: dict[int, list[OrderLine]] = {}
+    by_location: dict[int, list[tuple[OrderLine, int]]] = {}  # a split line goes out in one shipment per part
     for line in lines:
-        by_location.setdefault(line.location_id, []).append(line)
+        for location_id, quantity in parts[line.pk]:
+            by_location.setdefault(location_id, []).append((line, quantity))
     pickup = order.delivery_method == Order.Delivery.PICKUP
     shipments = []
     for location_id, group in sorted(by_location.items()):
@@ -397,8 +435,8 @@ def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
             service=order.shipping_service, cost=Decimal(plan.get("cost", "0")),
             ships_on=date.fromisoformat(plan["ships_on"]) if plan.get("ships_on") else None,
             arrives_on=date.fromisoformat(plan["arrives_on"]) if plan.get("arrives_on") else order.promised_date)
-        ShipmentLine.objects.bulk_create([ShipmentLine(shipment=shipment, order_line=line, quantity=line.quantity)
-                                          for line in group])
+        ShipmentLine.objects.bulk_create([ShipmentLine(shipment=shipment, order_line=line, quantity=quantity)
+                                          for line, quantity in group])
         ShipmentEvent.objects.create(shipment=shipment, to_status=SS.PENDING, reason=_("Released to the warehouse"),
                                      actor=_user(actor))
         shipments.append(shipment)
@@ -527,11 +565,43 @@ def shipment_scan(*, shipment_id: int, code: str, acting_user) -> ShipmentLine:
 # --- ship, deliver --------------------------------------------------------------------------------------
 
 
-def _stock_lines(shipment_lines):
+def _stock_lines(shipment: Shipment, shipment_lines):
+    """What a shipment takes out of its location: each line's part reserved there."""
     from inventory.services import StockLine
 
-    return [StockLine(variant_id=sl.order_line.variant_id, location_id=sl.order_line.location_id,
+    return [StockLine(variant_id=sl.order_line.variant_id, location_id=shipment.location_id,
                       quantity=sl.quantity) for sl in shipment_lines]
+
+
+def _lines_after_hand_over(order_lines: list[OrderLine]) -> None:
+    """Lines of a shipment that left: shipped once every part of them left; a split line with a part still
+    in the warehouse is allocated meanwhile (its order is partially shipped)."""
+    left = _units_by_line(order_lines, statuses=[SS.SHIPPED, SS.DELIVERED, SS.FAILED_DELIVERY, SS.READY],
+                          shipped=True)
+    reserved = [line for line in order_lines if line.status == L.RESERVED]
+    if reserved:
+        _line_transition(reserved, to=L.ALLOCATED)
+    done = [line for line in order_lines if left.get(line.pk, 0) >= line.quantity]
+    if done:
+        _line_transition(done, to=L.SHIPPED)
+
+
+def _lines_after_delivery(order_lines: list[OrderLine]) -> None:
+    """Shipped lines are delivered once every part of them arrived (a split line waits for its last parcel)."""
+    arrived = _units_by_line(order_lines, statuses=[SS.DELIVERED])
+    done = [line for line in order_lines if line.status == L.SHIPPED and arrived.get(line.pk, 0) >= line.quantity]
+    if done:
+        _line_transition(done, to=L.DELIVERED)
+
+
+def _units_by_line(order_lines: list[OrderLine], *, statuses, shipped: bool = False) -> dict[int, int]:
+    qs = ShipmentLine.objects.filter(order_line__in=[line.pk for line in order_lines], shipment__status__in=statuses)
+    if shipped:
+        qs = qs.filter(shipment__shipped_at__isnull=False)
+    units: dict[int, int] = {}
+    for line_id, quantity in qs.values_list("order_line_id", "quantity"):
+        units[line_id] = units.get(line_id, 0) + quantity
+    return units
 
 
 def _capture_amount(order: Order, shipment: Shipment, lines: list[ShipmentLine]) -> Decimal:
@@ -581,15 +651,12 @@ def _hand_over(order: Order, shipment: Shipment, *, actor, to: str, fields: dict
                                         % {"id": shipment, "status": shipment.get_status_display()})
     lock_lines(order)
     lines = list(shipment.lines.select_related("order_line"))
-    stock_consume(lines=_stock_lines(lines), reference=f"shipment:{shipment.pk}", acting_user=actor)
+    stock_consume(lines=_stock_lines(shipment, lines), reference=f"shipment:{shipment.pk}", acting_user=actor)
     post_shipment_revenue(shipment=shipment, acting_user=actor)
     order_lines = [sl.order_line for sl in lines]
-    to_allocate = [line for line in order_lines if line.status == L.RESERVED]
-    if to_allocate:
-        _line_transition(to_allocate, to=L.ALLOCATED)
-    _line_transition(order_lines, to=L.SHIPPED)
     amount = _capture_amount(order, shipment, lines)
     shipment_transition(shipment, to=to, actor=actor, data={"capture": str(amount)}, **fields)
+    _lines_after_hand_over(order_lines)
     open_left = _unshipped_exists(order)
     target = S.PARTIALLY_SHIPPED if open_left else S.SHIPPED
     if order.status != target:
@@ -650,8 +717,7 @@ def _deliver(order: Order, shipment: Shipment, *, actor, when: datetime) -> None
         shipment_transition(shipment, to=SS.SHIPPED, actor=actor, reason=_("Delivered on a later attempt"))
         _order_transition(order, to=S.SHIPPED, actor=actor)
     shipment_transition(shipment, to=SS.DELIVERED, actor=actor, delivered_at=when)
-    lines = [sl.order_line for sl in shipment.lines.select_related("order_line")]
-    _line_transition([line for line in lines if line.status == L.SHIPPED], to=L.DELIVERED)
+    _lines_after_delivery([sl.order_line for sl in shipment.lines.select_related("order_line")])
     undelivered = Shipment.objects.filter(order=order).exclude(status__in=[SS.DELIVERED, SS.CANCELLED]).exists()
     if not undelivered and order.status == S.SHIPPED:
         _order_transition(order, to=S.DELIVERED, actor=actor)
@@ -729,16 +795,14 @@ def pickup_confirm(*, shipment_id: int, acting_user) -> Shipment:
             # READY -> DELIVERED in one step: consume here (_hand_over wants a packed parcel).
             from inventory.services import stock_consume
 
-            stock_consume(lines=_stock_lines(lines), reference=f"shipment:{shipment.pk}", acting_user=acting_user)
+            stock_consume(lines=_stock_lines(shipment, lines), reference=f"shipment:{shipment.pk}",
+                          acting_user=acting_user)
             post_shipment_revenue(shipment=shipment, acting_user=acting_user)
-            reserved = [line for line in order_lines if line.status == L.RESERVED]
-            if reserved:
-                _line_transition(reserved, to=L.ALLOCATED)
-            _line_transition(order_lines, to=L.SHIPPED)
             amount = _capture_amount(order, shipment, lines)
             shipment_transition(shipment, to=SS.DELIVERED, actor=acting_user, data={"capture": str(amount)},
                                 picked_up_at=now, delivered_at=now, shipped_at=now)
-        _line_transition(order_lines, to=L.DELIVERED)
+            _lines_after_hand_over(order_lines)
+        _lines_after_delivery(order_lines)
         open_left = _unshipped_exists(order)
         target = S.PARTIALLY_SHIPPED if open_left else S.SHIPPED
         if order.status != target:

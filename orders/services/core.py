@@ -17,7 +17,7 @@ from oms.money import quantize
 from oms.outbox import outbox_enqueue
 from orders.errors import InvalidTransition, StockUnavailable
 from orders.events import order_event
-from orders.models import Channel, Order, OrderEvent, OrderLine
+from orders.models import Channel, Order, OrderEvent, OrderLine, OrderLineAllocation
 
 S = Order.Status
 L = OrderLine.Status
@@ -243,6 +243,9 @@ def save_prices(order: Order, lines: list[OrderLine]) -> None:
 # --- sourcing and stock ------------------------------------------------------------------------------
 
 
+Parts = list[tuple[int, int]]  # [(location_id, quantity)]: where one line's units are held
+
+
 @dataclass
 class Shortage:
     line_id: int
@@ -265,34 +268,42 @@ def candidate_locations(order: Order) -> list[int]:
     return list(Location.objects.filter(is_active=True, can_ship=True).order_by("code").values_list("pk", flat=True))
 
 
-def source_first_available(order: Order, lines: list[OrderLine]) -> tuple[dict[int, int], list[Shortage]]:
-    """Sourcing step (strategy ``first_available``): each line from the first location able to ship all of it.
+def source_first_available(order: Order, lines: list[OrderLine]) -> tuple[dict[int, Parts], list[Shortage]]:
+    """Sourcing step (strategy ``first_available``): each line from the first location able to ship all of it;
+    a line no single location holds is split across locations in the same order.
 
-    Returns ``({line_id: location_id}, shortages)``. The fulfilment issue replaces this with the
-    channel's strategy (nearest, lowest cost, fewest shipments) behind the same signature.
+    Returns ``({line_id: [(location_id, quantity), ...]}, shortages)``.
     """
     from inventory.selectors import availability
 
     locations = candidate_locations(order)
     variant_ids = sorted({line.variant_id for line in lines})
     stock = availability(variant_ids=variant_ids, location_ids=locations) if lines else {}
-    plan: dict[int, int] = {}
+    plan: dict[int, Parts] = {}
     shortages: list[Shortage] = []
     claimed: dict[tuple[int, int], int] = {}
+
+    def free(variant_id: int, location_id: int) -> int:
+        return stock.get(variant_id, {}).get(location_id, 0) - claimed.get((variant_id, location_id), 0)
+
     for line in lines:
-        per_location = stock.get(line.variant_id, {})
-        chosen = None
-        for location_id in locations:
-            free = per_location.get(location_id, 0) - claimed.get((line.variant_id, location_id), 0)
-            if free >= line.quantity:
-                chosen = location_id
-                break
-        if chosen is None:
-            best = max((per_location.get(loc, 0) for loc in locations), default=0)
-            shortages.append(Shortage(line.pk, line.sku, line.quantity, best, []))
-            continue
-        plan[line.pk] = chosen
-        claimed[(line.variant_id, chosen)] = claimed.get((line.variant_id, chosen), 0) + line.quantity
+        whole = next((loc for loc in locations if free(line.variant_id, loc) >= line.quantity), None)
+        if whole is not None:
+            parts = [(whole, line.quantity)]
+        else:
+            parts, missing = [], line.quantity
+            for location_id in locations:
+                take = min(missing, max(free(line.variant_id, location_id), 0))
+                if take:
+                    parts.append((location_id, take))
+                    missing -= take
+            if missing:
+                total = sum(max(free(line.variant_id, loc), 0) for loc in locations)
+                shortages.append(Shortage(line.pk, line.sku, line.quantity, total, []))
+                continue
+        plan[line.pk] = parts
+        for location_id, quantity in parts:
+            claimed[(line.variant_id, location_id)] = claimed.get((line.variant_id, location_id), 0) + quantity
     if shortages:
         _describe_alternatives(order, lines, shortages)
     return plan, shortages
@@ -328,11 +339,54 @@ def _describe_alternatives(order: Order, lines: list[OrderLine], shortages: list
         shortage.alternatives.append(_("Backorder, expected by %(date)s") % {"date": backorder.isoformat()})
 
 
-def stock_lines(lines: list[OrderLine]):
+# --- where a line is reserved ----------------------------------------------------------------------
+# A line's stock is held in parts, one ``OrderLineAllocation`` per location (6 at a store + 4 at the DC).
+# These helpers are the only code that writes the parts or turns them into stock movements.
+
+def line_parts(lines: list[OrderLine]) -> dict[int, Parts]:
+    """``{line_id: [(location_id, quantity), ...]}`` for the given lines (largest part first); [] when none."""
+    parts: dict[int, Parts] = {line.pk: [] for line in lines}
+    for line_id, location_id, quantity in OrderLineAllocation.objects.filter(line_id__in=list(parts)).values_list(
+            "line_id", "location_id", "quantity"):
+        parts[line_id].append((location_id, quantity))
+    return parts
+
+
+def set_line_allocations(plan: dict[int, Parts], *, replace: bool = True) -> None:
+    """Replaces the parts of each line in ``plan`` (an empty list removes them). Caller holds the line locks;
+    ``replace=False`` when the lines are known to hold nothing (reserving lines that were released)."""
+    if not plan:
+        return
+    if replace:
+        OrderLineAllocation.objects.filter(line_id__in=list(plan)).delete()
+    merged: dict[tuple[int, int], int] = {}
+    for line_id, parts in plan.items():
+        for location_id, quantity in parts:
+            merged[(line_id, location_id)] = merged.get((line_id, location_id), 0) + quantity
+    OrderLineAllocation.objects.bulk_create([
+        OrderLineAllocation(line_id=line_id, location_id=location_id, quantity=quantity)
+        for (line_id, location_id), quantity in sorted(merged.items()) if quantity > 0])
+
+
+def _shipped_parts(lines: list[OrderLine]) -> dict[tuple[int, int], int]:
+    """Units of each (line, location) whose stock a shipment already consumed."""
+    from orders.fulfilment.models import ShipmentLine
+
+    shipped: dict[tuple[int, int], int] = {}
+    for line_id, location_id, quantity in ShipmentLine.objects.filter(
+            order_line__in=[line.pk for line in lines], shipment__shipped_at__isnull=False,
+    ).values_list("order_line_id", "shipment__location_id", "quantity"):
+        shipped[(line_id, location_id)] = shipped.get((line_id, location_id), 0) + quantity
+    return shipped
+
+
+def stock_lines(lines: list[OrderLine], parts: dict[int, Parts] | None = None):
+    """The stock a set of lines holds, one ``StockLine`` per (line, location) part."""
     from inventory.services import StockLine
 
-    return [StockLine(variant_id=line.variant_id, location_id=line.location_id, quantity=line.quantity)
-            for line in lines]
+    parts = line_parts(lines) if parts is None else parts
+    return [StockLine(variant_id=line.variant_id, location_id=location_id, quantity=quantity)
+            for line in lines for location_id, quantity in parts.get(line.pk, [])]
 
 
 RESERVE_ATTEMPTS = 3  # sourcing reads availability without locks: re-source this many times when beaten to it
@@ -352,15 +406,15 @@ def reserve_lines(order: Order, lines: list[OrderLine], *, actor, allow_backorde
     lines = [line for line in lines if not line.variant.is_gift_card]  # a gift card holds no stock
     if not lines:
         return []
-    locations_before = {line.pk: line.location_id for line in lines}
+    holding = [line.sku for line in lines if line.status in (L.RESERVED, L.ALLOCATED)]
+    if holding:
+        raise InvalidTransition(_("Release %(skus)s before reserving them again.") % {"skus": ", ".join(holding)})
     for attempt in range(1, RESERVE_ATTEMPTS + 1):
         try:
             with transaction.atomic():  # savepoint: a lost race leaves neither reservation nor sourcing record
                 shortages, to_reserve, backordered = _source_and_reserve(order, lines, actor=actor,
                                                                          allow_backorder=allow_backorder)
         except OutOfStock as exc:
-            for line in lines:
-                line.location_id = locations_before[line.pk]
             if attempt < RESERVE_ATTEMPTS:
                 continue
             by_variant = {line.variant_id: line for line in lines}
@@ -374,15 +428,15 @@ def reserve_lines(order: Order, lines: list[OrderLine], *, actor, allow_backorde
     if shortages and not allow_backorder:
         raise StockUnavailable(shortages=[s.as_dict() for s in shortages])
     if to_reserve:
-        _line_transition(to_reserve, to=L.RESERVED, fields=["location"])
+        _line_transition(to_reserve, to=L.RESERVED)
     if backordered:
         from orders.fulfilment.services import backorder_date_for
 
         backorder = timezone.localdate() + timedelta(days=DEFAULT_BACKORDER_DAYS)
+        set_line_allocations({line.pk: [] for line in backordered})
         for line in backordered:
-            line.location_id = None
             line.backorder_date = backorder_date_for(line) or backorder  # incoming POs/transfers first
-        _line_transition(backordered, to=L.BACKORDERED, fields=["location", "backorder_date"])
+        _line_transition(backordered, to=L.BACKORDERED, fields=["backorder_date"])
     return backordered
 
 
@@ -400,10 +454,10 @@ def _source_and_reserve(order: Order, lines: list[OrderLine], *, actor, allow_ba
     short_ids = {s.line_id for s in shortages}
     backordered = [line for line in lines if line.pk in short_ids]
     to_reserve = [line for line in lines if line.pk in plan]
-    for line in to_reserve:
-        line.location_id = plan[line.pk]
     if to_reserve:
-        stock_reserve(lines=stock_lines(to_reserve), reference=f"order:{order.pk}", acting_user=actor)
+        parts = {line.pk: plan[line.pk] for line in to_reserve}
+        set_line_allocations(parts, replace=False)  # reserve_lines only gets lines holding nothing
+        stock_reserve(lines=stock_lines(to_reserve, parts), reference=f"order:{order.pk}", acting_user=actor)
     return shortages, to_reserve, backordered
 
 
@@ -411,9 +465,21 @@ def release_lines(order: Order, lines: list[OrderLine], *, actor, to: str = L.OP
     """Gives back the stock reserved for ``lines`` and moves them to ``to`` (open or cancelled)."""
     from inventory.services import stock_release
 
-    reserved = [line for line in lines if line.status in (L.RESERVED, L.ALLOCATED) and line.location_id]
-    if reserved:
-        stock_release(lines=stock_lines(reserved), reference=f"order:{order.pk}", acting_user=actor)
+    holding = [line for line in lines if line.status in (L.RESERVED, L.ALLOCATED)]
+    parts = line_parts(holding)
+    shipped = _shipped_parts([line for line in holding if line.status == L.ALLOCATED]) if holding else {}
+    release: dict[int, Parts] = {}
+    keep: dict[int, Parts] = {}
+    for line in holding:
+        for location_id, quantity in parts[line.pk]:
+            gone = min(shipped.get((line.pk, location_id), 0), quantity)  # consumed by a shipment: not reserved
+            release.setdefault(line.pk, []).append((location_id, quantity - gone))
+            keep.setdefault(line.pk, []).append((location_id, gone))
+    if holding:
+        to_release = [s for s in stock_lines(holding, release) if s.quantity > 0]
+        if to_release:
+            stock_release(lines=to_release, reference=f"order:{order.pk}", acting_user=actor)
+        set_line_allocations({line.pk: keep.get(line.pk, []) for line in holding})
     _line_transition(lines, to=to)
 
 

@@ -28,6 +28,11 @@ def level(variant, location):
     return lv.on_hand, lv.reserved
 
 
+def parts(line):
+    """Where a line's units are held: [(location_id, quantity)], largest part first."""
+    return list(line.allocations.values_list("location_id", "quantity"))
+
+
 def ship_all(order, user):
     for shipment in Shipment.objects.filter(order=order).exclude(status="cancelled").order_by("pk"):
         for sl in shipment.lines.select_related("order_line"):
@@ -41,7 +46,7 @@ def test_placement_sources_to_the_nearest_store_and_records_why(make_user, net, 
     agent = make_user("agent")
     order = place_order(agent, [(net["shirt"], 2), (net["mug"], 1)])
     assert order.status == Order.Status.CONFIRMED
-    assert set(order.lines.values_list("location_id", flat=True)) == {net["store"].pk}
+    assert set(order.lines.values_list("allocations__location_id", flat=True)) == {net["store"].pk}
     assert level(net["shirt"], net["store"]) == (3, 2)
     assert level(net["shirt"], net["dc"]) == (20, 0)
     decision = SourcingDecision.objects.filter(order=order).first()
@@ -56,8 +61,8 @@ def test_split_when_no_location_has_everything_each_line_from_one_location(make_
     cap = VariantFactory(base_price=Decimal("30.00"))
     stock(cap, net["store"], 2)  # only the store has caps; only the DC has 5 shirts
     order = place_order(make_user("agent"), [(net["shirt"], 5), (cap, 1)])
-    locations = dict(order.lines.values_list("variant_id", "location_id"))
-    assert locations == {net["shirt"].pk: net["dc"].pk, cap.pk: net["store"].pk}
+    locations = list(order.lines.values_list("variant_id", "allocations__location_id", "allocations__quantity"))
+    assert sorted(locations) == sorted([(net["shirt"].pk, net["dc"].pk, 5), (cap.pk, net["store"].pk, 1)])
     assert order.sourcing_decisions.first().reason.startswith("2 shipments (")
     shipments = ful.order_allocate(order_id=order.pk, acting_user=make_user("warehouse"))
     assert sorted(s.location_id for s in shipments) == sorted([net["dc"].pk, net["store"].pk])
@@ -67,7 +72,7 @@ def test_allocation_rule_keeps_the_last_units_for_b2b(make_user, net, place_orde
     AllocationRule.objects.create(name="Keep 3 shirts for B2B", variant=net["shirt"], location=net["store"],
                                   reserve_units=3, for_customer_group="b2b")
     order = place_order(make_user("agent"), [(net["shirt"], 1)])
-    assert order.lines.get().location_id == net["dc"].pk
+    assert parts(order.lines.get()) == [(net["dc"].pk, 1)]
 
 
 def test_full_ship_and_return_flow_with_stock_ledger_and_money(make_user, net, place_order):
@@ -157,7 +162,7 @@ def test_edit_during_fulfilment_cancels_open_shipments_and_sources_again(make_us
     order.refresh_from_db()
     assert shipment.status == Shipment.Status.CANCELLED
     assert order.status == Order.Status.CONFIRMED
-    assert order.lines.get().location_id == net["dc"].pk
+    assert parts(order.lines.get()) == [(net["dc"].pk, 5)]
     assert level(net["shirt"], net["store"]) == (3, 0)
     assert level(net["shirt"], net["dc"]) == (20, 5)
     assert SourcingDecision.objects.filter(order=order, trigger="edit").count() == 1
@@ -306,7 +311,7 @@ def test_backordered_order_is_freed_when_stock_arrives_and_dated_by_the_purchase
     assert ful.backorders_retry() == 1
     order.refresh_from_db()
     line.refresh_from_db()
-    assert (order.status, line.status, line.location_id) == ("confirmed", "reserved", net["dc"].pk)
+    assert (order.status, line.status, parts(line)) == ("confirmed", "reserved", [(net["dc"].pk, 30)])
     assert level(net["mug"], net["dc"]) == (35, 30)
 
 
@@ -314,8 +319,8 @@ def test_pickup_with_part_of_a_line_in_store_transfers_the_whole_line(make_user,
     user = make_user("admin")
     order = place_order(user, [(net["shirt"], 5), (net["mug"], 1)], delivery_method="pickup",
                         pickup_location_id=net["store"].pk)
-    locations = dict(order.lines.values_list("variant_id", "location_id"))
-    assert locations == {net["shirt"].pk: net["dc"].pk, net["mug"].pk: net["store"].pk}
+    locations = list(order.lines.values_list("variant_id", "allocations__location_id", "allocations__quantity"))
+    assert sorted(locations) == sorted([(net["shirt"].pk, net["dc"].pk, 5), (net["mug"].pk, net["store"].pk, 1)])
     decision = order.sourcing_decisions.first()
     assert decision.plan["kind"] == "transfer"
     assert decision.reason.startswith("Pick-up at Store Pinheiros after a transfer from DC Cajamar")
@@ -410,6 +415,6 @@ def test_allocation_rule_by_category_does_not_restrict_its_own_channel(make_user
     AllocationRule.objects.create(name="Web keeps the last mugs", category=net["mug"].product.category,
                                   reserve_units=3, for_channel_code="web")
     order = place_order(make_user("agent"), [(net["mug"], 1)])
-    assert order.lines.get().location_id == net["store"].pk  # web is the demand class the units are kept for
+    assert parts(order.lines.get()) == [(net["store"].pk, 1)]  # web is the demand class the units are kept for
     held = ful.allocation_holdback(variant_ids=[net["mug"].pk], channel_code="marketplace", customer_group="")
     assert held == {(net["mug"].pk, None): 3}

@@ -28,7 +28,7 @@ def test_demo_seed_is_fast_complete_and_idempotent(db):
     assert OrderEvent.objects.filter(order__number="WEB-000001").exists()
     assert all(is_valid_cpf(c.tax_id) or is_valid_cnpj(c.tax_id) for c in Customer.objects.all())
     reserved = OrderLine.objects.filter(status=OrderLine.Status.RESERVED)
-    assert not reserved.filter(location__isnull=True).exists()
+    assert not reserved.filter(allocations__isnull=True).exists()
     from inventory.services import ledger_drift
 
     assert ledger_drift() == []

@@ -74,7 +74,7 @@ def test_placing_resources_and_records_only_the_plan_it_reserved(race):
     order = place_while_competitor_takes(race, [(near, 1)])
 
     assert order.status == Order.Status.CONFIRMED
-    assert OrderLine.objects.get(order=order).location_id == far.pk
+    assert list(OrderLine.objects.get(order=order).allocations.values_list("location_id", "quantity")) == [(far.pk, 1)]
     assert (StockLevel.objects.get(variant=sku, location=near).reserved,
             StockLevel.objects.get(variant=sku, location=far).reserved) == (1, 1)
     # The decision that lost the race (near) was undone with its attempt: the record says where stock came from.
@@ -96,7 +96,32 @@ def test_placing_gives_up_with_the_shortage_when_every_location_ran_out_meanwhil
     assert [(s["sku"], s["requested"], s["available"]) for s in refused.value.shortages] == [(sku.sku, 1, 0)]
     order = Order.objects.get(pk=race["order"].pk)
     assert order.status == Order.Status.DRAFT
-    assert list(OrderLine.objects.filter(order=order).values_list("status", "location_id")) == [("open", None)]
+    assert list(OrderLine.objects.filter(order=order).values_list("status", "allocations")) == [("open", None)]
     assert not SourcingDecision.objects.filter(order=order).exists()
     assert not StockMovement.objects.filter(reference=f"order:{order.pk}").exists()
     assert [lvl.reserved for lvl in StockLevel.objects.filter(variant=sku).order_by("location__code")] == [1, 1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_split_line_beaten_to_one_location_is_split_again_from_what_is_left(race):
+    from orders.services import draft_line_update
+
+    near, far, sku = race["near"], race["far"], race["sku"]
+    receive(sku, near, 2)
+    receive(sku, far, 2)
+    line = OrderLine.objects.get(order=race["order"])
+    draft_line_update(order_id=race["order"].pk, line_id=line.pk, quantity=3, acting_user=race["agent"])
+
+    # Sourcing first sees 2 near + 1 far; the competitor's unit at ``near`` makes that fail, so 1 near + 2 far.
+    order = place_while_competitor_takes(race, [(near, 1)])
+
+    assert order.status == Order.Status.CONFIRMED
+    assert list(OrderLine.objects.get(order=order).allocations.values_list("location_id", "quantity")) == [
+        (far.pk, 2), (near.pk, 1)]
+    assert (StockLevel.objects.get(variant=sku, location=near).reserved,
+            StockLevel.objects.get(variant=sku, location=far).reserved) == (2, 2)
+    assert sorted(StockMovement.objects.filter(reference=f"order:{order.pk}").values_list(
+        "location_id", "reserved_delta")) == sorted([(near.pk, 1), (far.pk, 2)])
+    [decision] = SourcingDecision.objects.filter(order=order)
+    assert sorted((s["location_id"], s["items"]) for s in decision.plan["shipments"]) == sorted(
+        [(near.pk, {str(sku.pk): 1}), (far.pk, {str(sku.pk): 2})])

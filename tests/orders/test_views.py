@@ -71,13 +71,13 @@ def test_phone_screen_query_count_does_not_grow_with_lines(role_client, make_dra
 
 def test_phone_place_shows_shortage_and_alternatives(role_client, make_draft, world):
     client = role_client("agent")
-    draft = make_draft(client.user, [(world["variants"][0], 11)])
+    draft = make_draft(client.user, [(world["variants"][0], 13)])  # 10 at the DC + 2 at the store: 1 short
     response = client.post(reverse("orders:phone_place", args=[draft.pk]),
                            {"idempotency_key": "k", "payment_method": "invoice"}, HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert response.status_code == 200
     assert world["variants"][0].sku in body
-    assert "2 available at Store Centro" not in body  # 2 < 11
+    assert "2 available at Store Centro" not in body  # 2 < 13
     assert "Backorder" in body
     assert Order.objects.get(pk=draft.pk).status == S.DRAFT
 
@@ -246,7 +246,7 @@ def test_phone_discard_releases_and_cancels_draft(role_client, make_draft):
 
 def test_phone_place_with_backorder_checkbox(role_client, make_draft, world):
     client = role_client("agent")
-    draft = make_draft(client.user, [(world["variants"][0], 11)])
+    draft = make_draft(client.user, [(world["variants"][0], 13)])
     url = reverse("orders:phone_place", args=[draft.pk])
     refused = client.post(url, {"idempotency_key": "a"}, HTTP_HX_REQUEST="true")
     assert 'name="accept_backorder"' in refused.content.decode()

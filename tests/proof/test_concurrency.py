@@ -17,7 +17,7 @@ from django.db.models import Sum
 from inventory.models import StockLevel, StockMovement
 from inventory.services import StockLine, ledger_drift, stock_reserve
 from orders.errors import StockUnavailable
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderLine, OrderLineAllocation
 from tests.proof.conftest import make_draft, new_sku, place, receive
 
 GATE = 50
@@ -119,9 +119,9 @@ def test_deadlock_hunt_100_orders_two_skus_random_line_order_three_locations(net
     assert set(OrderLine.objects.filter(order__in=refused).values_list("status", flat=True)) <= {"open"}
     # Stock exact: every level's reservation is the sum of the placed lines sourced there.
     sourced = {
-        (row["variant_id"], row["location_id"]): row["total"]
-        for row in OrderLine.objects.filter(order__status=Order.Status.CONFIRMED)
-        .values("variant_id", "location_id").annotate(total=Sum("quantity"))
+        (row["line__variant_id"], row["location_id"]): row["total"]
+        for row in OrderLineAllocation.objects.filter(line__order__status=Order.Status.CONFIRMED)
+        .values("line__variant_id", "location_id").annotate(total=Sum("quantity"))
     }
     levels = {(v, loc): (on_hand, reserved) for v, loc, on_hand, reserved
               in StockLevel.objects.values_list("variant_id", "location_id", "on_hand", "reserved")}

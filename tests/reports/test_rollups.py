@@ -72,7 +72,10 @@ def test_location_filter_reads_live(world):
     loc = LocationFactory()
     order = make_order(channel=world["web"], placed_at=days_ago(2), lines=[(world["mug"], 1, "12.00")])
     make_order(channel=world["web"], placed_at=days_ago(2), lines=[(world["mug"], 2, "12.00")])
-    order.lines.update(location=loc)
+    from orders.models import OrderLineAllocation
+
+    OrderLineAllocation.objects.bulk_create([OrderLineAllocation(line=line, location=loc, quantity=line.quantity)
+                                             for line in order.lines.all()])
     rollups.refresh_rollups(days=None)
     f = ReportFilter(timezone.localdate() - timedelta(days=5), timezone.localdate(), location_id=loc.pk)
     t = totals(daily_sales(f, covered=rollups.complete_through()), f.start, f.end)
