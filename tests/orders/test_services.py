@@ -258,7 +258,7 @@ def test_draft_stock_hold_expires_by_beat_job(make_user, world, make_draft):
 def test_place_three_lines_query_budget(make_user, world, make_draft, django_assert_max_num_queries):
     agent = make_user("agent")
     draft = make_draft(agent, [(v, 1) for v in world["variants"]])
-    with django_assert_max_num_queries(50) as captured:
+    with django_assert_max_num_queries(52) as captured:
         order_place(order_id=draft.pk, idempotency_key="q", acting_user=agent, payment=PaymentRequest("invoice"))
     # Savepoints only exist because the test runs inside a transaction; production sees BEGIN/COMMIT.
     real = [q for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
