@@ -113,6 +113,19 @@ def set_line_details(line: OrderLine, values: dict) -> None:
     line.override_reason = _("Gift card value")
 
 
+def needs_shipping(lines: list[OrderLine]) -> bool:
+    """Whether any active line is a physical item (an order of gift cards only has nothing to ship)."""
+    return any(not is_gift_card(line) for line in lines if line.status != L.CANCELLED)
+
+
+def ships_something():
+    """Query filter on ``Order``: it has an active line that is not a gift card (something to ship)."""
+    from django.db.models import Exists, OuterRef
+
+    return Exists(OrderLine.objects.filter(order_id=OuterRef("pk"), variant__is_gift_card=False)
+                  .exclude(status=L.CANCELLED))
+
+
 def refuse_issued(lines: list[OrderLine]) -> None:
     """Hook of ``order_cancel``: a gift card already issued cannot be cancelled (its code is out there)."""
     issued = [line for line in lines if line.status == L.DELIVERED and is_gift_card(line)]
