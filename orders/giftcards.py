@@ -135,6 +135,25 @@ def refuse_issued(lines: list[OrderLine]) -> None:
                          % {"sku": issued[0].sku})
 
 
+def issued_lines(lines: list[OrderLine]) -> list[OrderLine]:
+    return [line for line in lines if line.status == L.DELIVERED and is_gift_card(line)]
+
+
+def refuse_issued_edit(order: Order, lines: list[OrderLine], quantities: dict[int, int]) -> None:
+    """Hook of ``order_edit``: an issued gift-card line cannot change (its codes are out there)."""
+    from django.utils import formats, timezone
+
+    from payments.models import GiftCard
+
+    for line in issued_lines(lines):
+        if line.pk in quantities and quantities[line.pk] != line.quantity:
+            issued_at = (GiftCard.objects.filter(order_id=order.pk, reference=f"order:{order.pk}:line:{line.pk}")
+                         .order_by("created_at").values_list("created_at", flat=True).first())
+            day = formats.date_format(timezone.localtime(issued_at), "SHORT_DATE_FORMAT") if issued_at else "?"
+            raise OrderError(_("Gift card line %(sku)s was issued on %(date)s; it cannot be changed — refund it "
+                               "instead.") % {"sku": line.sku, "date": day}, field=f"qty_{line.pk}")
+
+
 # --- issuing --------------------------------------------------------------------------------------------
 
 

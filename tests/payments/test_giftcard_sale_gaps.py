@@ -11,11 +11,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from orders.errors import IncompleteOrder
+from orders.errors import IncompleteOrder, OrderError
 from orders.fulfilment import services as ful
 from orders.fulfilment.models import AtRiskFlag, Shipment
 from orders.models import Order, OrderLine
-from orders.services import PaymentRequest, draft_create, draft_line_add, draft_update, order_place
+from orders.services import PaymentRequest, draft_create, draft_line_add, draft_update, order_edit, order_place
 from tests.fulfilment.conftest import net, stock  # noqa: F401 - fixtures
 from tests.inventory.factories import VariantFactory
 from tests.orders.factories import CustomerFactory
@@ -125,3 +125,66 @@ def test_the_at_risk_scan_does_not_flag_a_cards_only_order_as_not_allocated(make
     open_flags = set(AtRiskFlag.objects.filter(cleared_at__isnull=True, reason=AtRiskFlag.Reason.NOT_ALLOCATED)
                      .values_list("order_id", flat=True))
     assert open_flags == {shirt.pk}  # the card order's stale flag is cleared, none raised again
+
+
+# --- 3. an issued card line cannot be edited, the other lines can ------------------------------------------
+
+
+def issued_mixed_order(agent, net, gift_sku):
+    from orders.giftcards import order_giftcards_issue
+
+    order = place(draft_with(agent, net, [(net["shirt"], 1, {}), (gift_sku, 1, {"amount": "200"})]), agent)
+    order_giftcards_issue(order_id=order.pk, acting_user=agent)
+    shirt, card_line = order.lines.order_by("position")
+    return order, shirt, card_line
+
+
+def test_editing_an_issued_card_line_names_it_and_changes_nothing(make_user, net, gift_sku):
+    from inventory.models import StockLevel
+
+    agent = make_user("agent")
+    order, shirt, card_line = issued_mixed_order(agent, net, gift_sku)
+    order.refresh_from_db()
+    total, reserved = order.total, StockLevel.objects.get(variant=net["shirt"], location=shirt.location).reserved
+    today = timezone.localdate().strftime("%m/%d/%Y")
+    for change in ({card_line.pk: 2}, {card_line.pk: 0, shirt.pk: 3}):
+        with pytest.raises(OrderError) as err:
+            order_edit(order_id=order.pk, acting_user=agent, quantities=change, reason="more")
+        assert err.value.message == (f"Gift card line GIFT-CARD was issued on {today}; it cannot be changed — "
+                                     "refund it instead.")
+    order.refresh_from_db()
+    assert (order.total, order.status) == (total, Order.Status.CONFIRMED)
+    assert sorted(order.lines.values_list("sku", "status", "quantity")) == [
+        ("GIFT-CARD", "delivered", 1), (net["shirt"].sku, "reserved", 1)]
+    assert StockLevel.objects.get(variant=net["shirt"], location=shirt.location).reserved == reserved
+
+
+def test_the_other_lines_of_an_order_with_an_issued_card_stay_editable(make_user, net, gift_sku):
+    agent = make_user("agent")
+    order, shirt, card_line = issued_mixed_order(agent, net, gift_sku)
+    order_edit(order_id=order.pk, acting_user=agent, quantities={shirt.pk: 2, card_line.pk: 1}, reason="two")
+    order.refresh_from_db()
+    shirt.refresh_from_db()
+    card_line.refresh_from_db()
+    assert (shirt.status, shirt.quantity, card_line.status, card_line.quantity) == ("reserved", 2, "delivered", 1)
+    assert order.total == Decimal("200.00") + shirt.line_total + order.shipping_total
+    # Removing the shirt leaves only the issued card: nothing to ship, the order is delivered.
+    order_edit(order_id=order.pk, acting_user=agent, quantities={shirt.pk: 0}, reason="no shirt")
+    order.refresh_from_db()
+    assert (order.total, order.status) == (Decimal("200.00"), Order.Status.DELIVERED)
+
+
+def test_the_edit_page_shows_the_issued_card_read_only_and_explains_a_forced_change(make_user, client, net,
+                                                                                    gift_sku):
+    agent = make_user("agent")
+    order, shirt, card_line = issued_mixed_order(agent, net, gift_sku)
+    client.force_login(agent)
+    url = reverse("orders:order_edit", args=[order.pk])
+    page = client.get(url).content.decode()
+    assert f'name="qty_{shirt.pk}"' in page and f'name="qty_{card_line.pk}"' not in page
+    assert f'id="issued-{card_line.pk}"' in page
+    response = client.post(url, {f"qty_{card_line.pk}": "3", "reason": "more"})
+    assert response.status_code == 200
+    assert "Gift card line GIFT-CARD was issued on" in response.content.decode()
+    card_line.refresh_from_db()
+    assert card_line.quantity == 1
