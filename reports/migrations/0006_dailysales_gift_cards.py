@@ -4,6 +4,12 @@ from decimal import Decimal
 from django.db import migrations, models
 
 
+def rebuild_rollups(apps, schema_editor):
+    """Rolled-up days counted gift cards as units and products: forget them, so reports read live until the
+    beat job's next refresh rebuilds every day (``complete_through`` empty means a full refresh)."""
+    apps.get_model("reports", "RollupState").objects.update(complete_through=None)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -21,4 +27,5 @@ class Migration(migrations.Migration):
             name='gift_cards',
             field=models.PositiveIntegerField(default=0),
         ),
+        migrations.RunPython(rebuild_rollups, migrations.RunPython.noop),
     ]
