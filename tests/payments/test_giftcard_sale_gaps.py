@@ -188,3 +188,144 @@ def test_the_edit_page_shows_the_issued_card_read_only_and_explains_a_forced_cha
     assert "Gift card line GIFT-CARD was issued on" in response.content.decode()
     card_line.refresh_from_db()
     assert card_line.quantity == 1
+
+
+# --- 5. replace a lost card; refund what is left of a partly spent card -------------------------------------
+
+
+def sold_card(agent, net, gift_sku, amount="150"):
+    from orders.giftcards import order_giftcards_issue
+
+    order = place(draft_with(agent, net, [(gift_sku, 1, {"amount": amount})]), agent)
+    [issued] = order_giftcards_issue(order_id=order.pk, acting_user=agent)
+    return order, issued
+
+
+def test_replacing_a_lost_card_moves_its_balance_to_a_new_code(make_user, net, gift_sku):
+    from oms.models import AuditEntry
+    from payments.errors import GiftCardError
+    from payments.giftcards import giftcard_find, giftcard_redeem, giftcard_replace
+    from payments.ledger import verify_journal
+    from payments.models import GiftCard, JournalEntry
+
+    agent, finance = make_user("agent"), make_user("finance")
+    order, issued = sold_card(agent, net, gift_sku)
+    giftcard_redeem(amount="20", reference="other-order", acting_user=agent, code=issued.code)
+    liability = balances_2100()
+    with pytest.raises(GiftCardError, match="Give a reason"):
+        giftcard_replace(card_id=issued.card_id, reason=" ", acting_user=finance)
+    assert GiftCard.objects.count() == 1
+
+    new, code = giftcard_replace(card_id=issued.card_id, reason="customer lost the e-mail", acting_user=finance)
+    old = GiftCard.objects.get(pk=issued.card_id)
+    assert (old.balance, old.status, old.replaced_by_id) == (Decimal("0"), "disabled", new.pk)
+    assert (new.balance, new.initial_amount, new.status, new.order_id, new.reference, new.source) == (
+        Decimal("130.00"), Decimal("130.00"), "active", order.pk, old.reference, "sale")
+    assert giftcard_find(code=code) == new and giftcard_find(code=issued.code) == old
+    assert code not in str(GiftCard.objects.values_list().filter(pk=new.pk)[0])  # only its hash is stored
+    assert balances_2100() == liability  # no net change of the liability
+    entry = JournalEntry.objects.get(reference=f"giftcard:{old.pk}:replace")
+    assert sorted((line.account.code, line.debit, line.credit) for line in entry.lines.all()) == [
+        ("2100", Decimal("0"), Decimal("130.00")), ("2100", Decimal("130.00"), Decimal("0"))]
+    assert verify_journal() == []
+    audit = AuditEntry.objects.get(verb="giftcard_replace")
+    assert (audit.actor, audit.reason, audit.changes["replaced_by"]) == (finance, "customer lost the e-mail", new.pk)
+    # The old code spends nothing any more, the new one does; a second replacement of the old card is refused.
+    with pytest.raises(GiftCardError):
+        giftcard_redeem(amount="1", reference="x", acting_user=agent, code=issued.code)
+    giftcard_redeem(amount="30", reference="y", acting_user=agent, code=code)
+    with pytest.raises(GiftCardError, match="was already replaced"):
+        giftcard_replace(card_id=old.pk, reason="again", acting_user=finance)
+    assert GiftCard.objects.count() == 2
+
+
+def balances_2100():
+    from payments.ledger import trial_balance
+
+    return {row["account"].code: row["balance"] for row in trial_balance()}.get("2100", Decimal(0))
+
+
+def test_the_card_page_replaces_a_lost_card_and_shows_the_new_code_once(role_client, make_user, net, gift_sku):
+    from payments.giftcards import giftcard_find
+    from payments.models import GiftCard
+
+    order, issued = sold_card(make_user("agent"), net, gift_sku)
+    client = role_client("finance")
+    page = client.get(reverse("payments:giftcard_detail", args=[issued.card_id])).content.decode()
+    assert 'id="replace-card"' in page
+    url = reverse("payments:giftcard_replace", args=[issued.card_id])
+    response = client.post(url, {"reason": ""})
+    assert response.status_code == 422 and "Give a reason for replacing the card." in response.content.decode()
+    assert GiftCard.objects.count() == 1
+    response = client.post(url, {"reason": "lost"})
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    html = response.content.decode()
+    code = html.split('id="giftcard-code" tabindex="0">')[1].split("<")[0]
+    new = giftcard_find(code=code)
+    assert new is not None and new.balance == Decimal("150.00") and 'id="replaced-note"' in html
+    old_page = client.get(reverse("payments:giftcard_detail", args=[issued.card_id])).content.decode()
+    assert 'id="replaced-by"' in old_page and 'id="replace-card"' not in old_page and code not in old_page
+    assert client.post(url, {"reason": "lost"}).status_code == 422  # already replaced: nothing new
+    assert GiftCard.objects.count() == 2
+    # A viewer without manage_finance cannot replace.
+    assert role_client("agent").post(url, {"reason": "lost"}).status_code == 403
+
+
+def test_refunding_what_is_left_of_a_partly_spent_card(make_user, net, gift_sku):
+    from orders.giftcards import order_giftcard_refund
+    from payments.giftcards import giftcard_redeem
+    from payments.ledger import verify_journal
+    from payments.models import GiftCard, Payment
+
+    agent, finance = make_user("agent"), make_user("finance")
+    order, issued = sold_card(agent, net, gift_sku)
+    giftcard_redeem(amount="20", reference="other-order", acting_user=agent, code=issued.code)
+    line = order.lines.get()
+    with pytest.raises(OrderError, match="has been used"):  # the plain refund still refuses a used card
+        order_giftcard_refund(order_id=order.pk, line_id=line.pk, reason="x", acting_user=finance)
+    assert order_giftcard_refund(order_id=order.pk, line_id=line.pk, reason="rest back", acting_user=finance,
+                                 remainder=True) == Decimal("130.00")
+    card = GiftCard.objects.get(pk=issued.card_id)
+    assert (card.balance, card.status) == (Decimal("0"), "disabled")
+    assert Payment.objects.get(order=order).refunded_amount == Decimal("130.00")
+    assert balances_2100() == 0 and verify_journal() == []
+    line.refresh_from_db()
+    assert line.status == OrderLine.Status.RETURNED
+    # A retry pays nothing more.
+    order_giftcard_refund(order_id=order.pk, line_id=line.pk, reason="again", acting_user=finance, remainder=True)
+    assert Payment.objects.get(order=order).refunded_amount == Decimal("130.00")
+
+
+def test_a_replaced_card_is_refunded_through_its_replacement(make_user, net, gift_sku):
+    from orders.giftcards import order_giftcard_refund
+    from payments.giftcards import giftcard_replace
+    from payments.models import GiftCard, Payment
+
+    agent, finance = make_user("agent"), make_user("finance")
+    order, issued = sold_card(agent, net, gift_sku, amount="90")
+    new, _code = giftcard_replace(card_id=issued.card_id, reason="lost", acting_user=finance)
+    assert order_giftcard_refund(order_id=order.pk, line_id=order.lines.get().pk, reason="unwanted",
+                                 acting_user=finance) == Decimal("90.00")
+    new.refresh_from_db()
+    assert (new.balance, new.status) == (Decimal("0"), "disabled")
+    assert GiftCard.objects.get(pk=issued.card_id).transactions.filter(kind="void").count() == 0
+    assert Payment.objects.get(order=order).refunded_amount == Decimal("90.00")
+    assert balances_2100() == 0
+
+
+def test_the_payments_panel_offers_the_remainder_refund_for_a_spent_card(role_client, make_user, net, gift_sku):
+    from payments.giftcards import giftcard_redeem
+    from payments.models import Payment
+
+    agent = make_user("agent")
+    order, issued = sold_card(agent, net, gift_sku)
+    client = role_client("finance")
+    panel = reverse("payments:order_payments", args=[order.pk])
+    assert "Refund unused card" in client.get(panel).content.decode()
+    giftcard_redeem(amount="50", reference="other-order", acting_user=agent, code=issued.code)
+    html = client.get(panel).content.decode()
+    assert "Refund unused card" not in html
+    assert "Refund what is left (" in html and 'name="remainder" value="1"' in html
+    url = reverse("orders:giftcard_refund", args=[order.pk, order.lines.get().pk])
+    client.post(url, {"reason": "rest back", "remainder": "1"})
+    assert Payment.objects.get(order=order).refunded_amount == Decimal("100.00")
