@@ -53,7 +53,7 @@ def giftcard_refund(request, pk: int, line_id: int):
     order = get_object_or_404(Order, pk=pk)
     try:
         amount = order_giftcard_refund(order_id=order.pk, line_id=line_id, reason=request.POST.get("reason", ""),
-                                       acting_user=request.user)
+                                       acting_user=request.user, remainder=request.POST.get("remainder") == "1")
     except OrderError as exc:
         messages.error(request, exc.message)
     else:

@@ -113,6 +113,19 @@ def set_line_details(line: OrderLine, values: dict) -> None:
     line.override_reason = _("Gift card value")
 
 
+def needs_shipping(lines: list[OrderLine]) -> bool:
+    """Whether any active line is a physical item (an order of gift cards only has nothing to ship)."""
+    return any(not is_gift_card(line) for line in lines if line.status != L.CANCELLED)
+
+
+def ships_something():
+    """Query filter on ``Order``: it has an active line that is not a gift card (something to ship)."""
+    from django.db.models import Exists, OuterRef
+
+    return Exists(OrderLine.objects.filter(order_id=OuterRef("pk"), variant__is_gift_card=False)
+                  .exclude(status=L.CANCELLED))
+
+
 def refuse_issued(lines: list[OrderLine]) -> None:
     """Hook of ``order_cancel``: a gift card already issued cannot be cancelled (its code is out there)."""
     issued = [line for line in lines if line.status == L.DELIVERED and is_gift_card(line)]
@@ -120,6 +133,25 @@ def refuse_issued(lines: list[OrderLine]) -> None:
         raise OrderError(_("Gift card %(sku)s was already issued: it cannot be cancelled. Refund it from the order's "
                            "payments if it is unused, and cancel the other lines by themselves.")
                          % {"sku": issued[0].sku})
+
+
+def issued_lines(lines: list[OrderLine]) -> list[OrderLine]:
+    return [line for line in lines if line.status == L.DELIVERED and is_gift_card(line)]
+
+
+def refuse_issued_edit(order: Order, lines: list[OrderLine], quantities: dict[int, int]) -> None:
+    """Hook of ``order_edit``: an issued gift-card line cannot change (its codes are out there)."""
+    from django.utils import formats, timezone
+
+    from payments.models import GiftCard
+
+    for line in issued_lines(lines):
+        if line.pk in quantities and quantities[line.pk] != line.quantity:
+            issued_at = (GiftCard.objects.filter(order_id=order.pk, reference=f"order:{order.pk}:line:{line.pk}")
+                         .order_by("created_at").values_list("created_at", flat=True).first())
+            day = formats.date_format(timezone.localtime(issued_at), "SHORT_DATE_FORMAT") if issued_at else "?"
+            raise OrderError(_("Gift card line %(sku)s was issued on %(date)s; it cannot be changed — refund it "
+                               "instead.") % {"sku": line.sku, "date": day}, field=f"qty_{line.pk}")
 
 
 # --- issuing --------------------------------------------------------------------------------------------
@@ -274,14 +306,16 @@ def _deliver_codes(order: Order, issued: list[IssuedCard], *, email_all: bool) -
 # --- refund ---------------------------------------------------------------------------------------------
 
 
-def order_giftcard_refund(*, order_id: int, line_id: int, reason: str, acting_user) -> Decimal:
-    """Refunds a gift-card line whose cards were never used: cards voided, their value paid back.
+def order_giftcard_refund(*, order_id: int, line_id: int, reason: str, acting_user, remainder: bool = False) -> Decimal:
+    """Refunds a gift-card line: its cards voided, what was on them paid back.
 
-    All or nothing on the cards (one used card refuses the whole line). Idempotent: a retry after a
-    processor failure re-asks only for the money. Returns the amount refunded.
+    By default only cards never used (one used card refuses the whole line); with ``remainder`` (finance
+    chose to) what is left on partly spent cards is refunded, never more than their balances. Cards
+    replaced (code lost) count through their replacement. Idempotent: a retry after a processor failure
+    re-asks only for the money. Returns the amount refunded.
     """
     from payments.errors import PaymentError
-    from payments.models import GiftCard
+    from payments.models import GiftCard, GiftCardTransaction
     from payments.services import giftcard_void
 
     reason = (reason or "").strip()
@@ -296,24 +330,37 @@ def order_giftcard_refund(*, order_id: int, line_id: int, reason: str, acting_us
         if line.status not in (L.DELIVERED, L.RETURNED):
             raise OrderError(_("The gift card of this line was not issued: cancel the line instead."))
         cards = list(GiftCard.objects.filter(order=order, reference=f"order:{order.pk}:line:{line.pk}").order_by("pk"))
-        amount = sum((card.initial_amount for card in cards), ZERO)
+        live = [card for card in cards if not card.replaced_by_id]
         if line.status == L.DELIVERED:
+            if not remainder:
+                used = GiftCard.objects.filter(pk__in=[c.pk for c in cards],
+                                               transactions__kind=GiftCardTransaction.Kind.REDEEM).first()
+                if used is not None:
+                    raise OrderError(_("Card ••••%(last4)s has been used: only what is left on the cards can be "
+                                       "refunded (refund the remaining balance).") % {"last4": used.last4})
+            else:
+                live = [card for card in live if card.balance > 0]
+                if not live:
+                    raise OrderError(_("Nothing is left on the cards of %(sku)s to refund.") % {"sku": line.sku})
             try:
-                for card in cards:
+                for card in live:
                     giftcard_void(card_id=card.pk, reason=reason, reference=f"order:{order.pk}:line:{line.pk}",
-                                  acting_user=acting_user)
+                                  acting_user=acting_user, remainder=True)
             except PaymentError as exc:
                 raise OrderError(exc.message)
+        amount = -sum(GiftCardTransaction.objects.filter(card__in=cards, kind=GiftCardTransaction.Kind.VOID)
+                      .values_list("amount", flat=True), ZERO)
+        if line.status == L.DELIVERED:
             _line_transition([line], to=L.RETURNED)
             active = [x for x in lines if x.status != L.CANCELLED]
             target = S.RETURNED if all(x.status == L.RETURNED for x in active) else S.PARTIALLY_RETURNED
             if target in allowed_targets(order.status):  # an order not shipped yet keeps its status
                 _order_transition(order, to=target, actor=acting_user, reason=reason)
+            data = {"cards": [c.pk for c in live], "amount": str(amount), **({"remainder": True} if remainder else {})}
             order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.PAYMENT, reason=reason,
-                        data={"giftcards": "voided", "cards": [c.pk for c in cards], "amount": str(amount)})
+                        data={"giftcards": "voided", **data})
             audit_record(actor=acting_user, action=AuditEntry.Action.ACTION, obj=order, verb="giftcard_refund",
-                         changes={"line": line.sku, "cards": [c.pk for c in cards], "amount": str(amount)},
-                         reason=reason)
+                         changes={"line": line.sku, **data}, reason=reason)
     _refund_money(order, amount, reference=f"giftcard:line:{line.pk}", reason=reason, actor=acting_user)
     return amount
 

@@ -92,9 +92,12 @@ def _screen_context(order: Order, **extra) -> dict:
     promised = promise_for_options(order, lines) if order.shipping_options else {}
     for option in order.shipping_options or []:
         option["arrives"] = promised.get(option["code"]) or promise_date(int(option.get("transit_days") or 0))
+    from orders.giftcards import needs_shipping
+
     return {
         "order": order,
         "lines": lines,
+        "nothing_to_ship": bool(lines) and not needs_shipping(lines),  # gift cards only: no delivery choices
         "addresses": addresses,
         "pickup_locations": pickup_locations,
         "payment_methods": PAYMENT_METHODS,

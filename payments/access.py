@@ -16,6 +16,7 @@ RULES: dict[str, str] = {
     "payments:giftcard_issue": "manage_finance",
     "payments:giftcard_detail": "view_finance",
     "payments:giftcard_disable": "manage_finance",
+    "payments:giftcard_replace": "manage_finance",
     "payments:giftcard_lookup": "take_orders",
     "payments:order_payments": "view_orders",
     "payments:payment_add": "take_orders",

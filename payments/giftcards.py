@@ -92,12 +92,13 @@ def giftcard_issue(*, amount, currency: str | None = None, kind: str = GiftCard.
     return card, code
 
 
-def giftcard_void(*, card_id: int, reason: str, reference: str, acting_user,
+def giftcard_void(*, card_id: int, reason: str, reference: str, acting_user, remainder: bool = False,
                   debit_account: str | None = None, credit_account: str = Acct.CUSTOMER_BALANCES) -> GiftCard:
     """Takes back a card that was never used (its sale refunded): balance to zero, card disabled.
 
     Composes inside the caller's transaction. Refuses a card already spent from (even partly): what
-    was spent cannot be taken back, so its sale is not refundable this way. Idempotent: a card voided
+    was spent cannot be taken back, so its sale is not refundable this way; with ``remainder`` a card
+    partly spent gives back what is left on it (its balance, never more). Idempotent: a card voided
     before is returned as it is. Ledger: Dr the liability / Cr ``credit_account`` (customer order
     balances, from where the payment is refunded).
     """
@@ -105,8 +106,11 @@ def giftcard_void(*, card_id: int, reason: str, reference: str, acting_user,
         card = GiftCard.objects.select_for_update().get(pk=card_id)
         if card.transactions.filter(kind=GiftCardTransaction.Kind.VOID).exists():
             return card
-        if card.balance != card.initial_amount or card.transactions.exclude(
-                kind=GiftCardTransaction.Kind.ISSUE).exists():
+        if card.balance <= 0:
+            raise GiftCardError(_("Card ••••%(last4)s has nothing left on it to refund.") % {"last4": card.last4},
+                                code="gift_card_used")
+        if not remainder and (card.balance != card.initial_amount or card.transactions.exclude(
+                kind=GiftCardTransaction.Kind.ISSUE).exists()):
             raise GiftCardError(_("Card ••••%(last4)s has been used (balance %(balance)s of %(initial)s): it cannot "
                                   "be refunded.") % {"last4": card.last4, "balance": card.balance,
                                                      "initial": card.initial_amount}, code="gift_card_used")
@@ -114,7 +118,7 @@ def giftcard_void(*, card_id: int, reason: str, reference: str, acting_user,
             raise GiftCardError(_("Card ••••%(last4)s is disabled: enable it or refund it by hand.")
                                 % {"last4": card.last4}, code="gift_card_disabled")
         amount = card.balance
-        GiftCard.objects.filter(pk=card.pk).update(balance=0)
+        GiftCard.objects.filter(pk=card.pk, balance=amount).update(balance=0)  # locked: it cannot have moved
         entry = journal_post(lines=[dr(debit_account or LIABILITY[card.kind], amount), cr(credit_account, amount)],
                              memo=f"{card.get_kind_display()} voided ••••{card.last4}", reference=reference,
                              currency=card.currency, acting_user=acting_user)
@@ -126,6 +130,58 @@ def giftcard_void(*, card_id: int, reason: str, reference: str, acting_user,
         audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=card, verb="giftcard_void",
                      changes={"balance": [str(amount), "0"], "status": ["active", "disabled"]}, reason=reason)
     return card
+
+
+def giftcard_replace(*, card_id: int, reason: str, acting_user) -> tuple[GiftCard, str]:
+    """A card whose code was lost: the old card is emptied and disabled, a new code carries its balance.
+
+    Returns ``(new card, code)``; the code is shown once. The new card keeps the old one's kind, expiry,
+    source, order and reference (so an order's refund still finds it). Refuses a card already replaced,
+    voided or empty. Ledger: one entry, Dr liability (old card) / Cr the same liability (new card): the
+    liability does not change, the ledger shows the move. Audited on both cards with the reason.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise GiftCardError(_("Give a reason for replacing the card."), field="reason")
+    with transaction.atomic(durable=True):
+        old = GiftCard.objects.select_for_update().get(pk=card_id)
+        if old.replaced_by_id:
+            raise GiftCardError(_("Card ••••%(last4)s was already replaced by ••••%(new)s.")
+                                % {"last4": old.last4, "new": old.replaced_by.last4}, code="gift_card_replaced")
+        if old.transactions.filter(kind=GiftCardTransaction.Kind.VOID).exists() or old.balance <= 0:
+            raise GiftCardError(_("Card ••••%(last4)s has no balance left: there is nothing to move to a new card.")
+                                % {"last4": old.last4}, code="gift_card_empty")
+        amount = old.balance
+        code = new_code()
+        while GiftCard.objects.filter(code_hash=code_hash(code)).exists():  # 80 bits: practically never
+            code = new_code()
+        new = GiftCard.objects.create(kind=old.kind, code_hash=code_hash(code), last4=normalise_code(code)[-4:],
+                                      currency=old.currency, initial_amount=amount, balance=amount,
+                                      expires_on=old.expires_on, source=old.source, reference=old.reference,
+                                      order_id=old.order_id, issued_by=_user(acting_user))
+        GiftCard.objects.filter(pk=old.pk, balance=amount).update(balance=0, replaced_by=new)
+        liability = LIABILITY[old.kind]
+        entry = journal_post(
+            lines=[dr(liability, amount, f"••••{old.last4}"), cr(liability, amount, f"••••{new.last4}")],
+            memo=f"{old.get_kind_display()} ••••{old.last4} replaced by ••••{new.last4}",
+            reference=f"giftcard:{old.pk}:replace", currency=old.currency, acting_user=acting_user)
+        GiftCardTransaction.objects.create(card=old, kind=GiftCardTransaction.Kind.REPLACE, amount=-amount,
+                                           balance_after=0, reference=f"replaced by ••••{new.last4}",
+                                           journal_entry=entry, created_by=_user(acting_user))
+        GiftCardTransaction.objects.create(card=new, kind=GiftCardTransaction.Kind.ISSUE, amount=amount,
+                                           balance_after=amount, reference=f"replaces ••••{old.last4}",
+                                           journal_entry=entry, created_by=_user(acting_user))
+        old.balance, old.replaced_by = 0, new
+        previous = old.status
+        if old.status != GiftCard.Status.DISABLED:
+            _giftcard_transition(old, to=GiftCard.Status.DISABLED)
+        audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=old, verb="giftcard_replace",
+                     changes={"balance": [str(amount), "0"], "status": [previous, "disabled"],
+                              "replaced_by": new.pk}, reason=reason)
+        audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=new, verb="giftcard_issue",
+                     changes={"amount": str(amount), "currency": new.currency, "source": new.source,
+                              "replaces": old.pk}, reason=reason)
+    return new, code
 
 
 def giftcard_find(*, code: str) -> GiftCard | None:

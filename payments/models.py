@@ -104,6 +104,8 @@ class GiftCard(models.Model):
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    replaced_by = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaces",
+                                       help_text="The card issued in place of this one (code lost).")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -125,6 +127,7 @@ class GiftCardTransaction(models.Model):
         RELOAD = "reload", _("Returned to card")
         DISABLE = "disable", _("Disabled")
         VOID = "void", _("Voided (refunded)")
+        REPLACE = "replace", _("Moved to a replacement card")
 
     card = models.ForeignKey(GiftCard, on_delete=models.PROTECT, related_name="transactions")
     kind = models.CharField(max_length=10, choices=Kind.choices)

@@ -33,6 +33,7 @@ from payments.giftcards import (  # noqa: F401 - re-exported: the gift-card serv
     giftcard_lookup,
     giftcard_redeem,
     giftcard_reload,
+    giftcard_replace,
     giftcard_void,
 )
 from payments.ledger import Acct, cr, dr, journal_post

@@ -17,6 +17,7 @@ urlpatterns = [
     path("finance/gift-cards/issue/", views.giftcard_issue_view, name="giftcard_issue"),
     path("finance/gift-cards/<int:pk>/", views.giftcard_detail, name="giftcard_detail"),
     path("finance/gift-cards/<int:pk>/disable/", views.giftcard_disable_view, name="giftcard_disable"),
+    path("finance/gift-cards/<int:pk>/replace/", views.giftcard_replace_view, name="giftcard_replace"),
     path("payments/gift-card-lookup/", views.giftcard_lookup_view, name="giftcard_lookup"),
 ]
 

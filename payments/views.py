@@ -31,7 +31,7 @@ from payments.forms import (
     PaymentAddForm,
     SettlementUploadForm,
 )
-from payments.giftcards import giftcard_disable, giftcard_issue, giftcard_lookup
+from payments.giftcards import giftcard_disable, giftcard_issue, giftcard_lookup, giftcard_replace
 from payments.ledger import trial_balance
 from payments.models import (
     GiftCard,
@@ -162,11 +162,27 @@ def giftcard_issue_view(request):
     return render(request, "payments/giftcard_issue.html", {"form": form}, status=400)
 
 
-def giftcard_detail(request, pk: int):
-    card = get_object_or_404(GiftCard.objects.select_related("issued_by"), pk=pk)
+def giftcard_detail(request, pk: int, *, error: str = "", status: int = 200):
+    card = get_object_or_404(GiftCard.objects.select_related("issued_by", "replaced_by"), pk=pk)
     audit_access(request, card)
     transactions = card.transactions.select_related("created_by", "journal_entry")
-    return render(request, "payments/giftcard_detail.html", {"card": card, "transactions": transactions})
+    replaces = GiftCard.objects.filter(replaced_by=card).first()
+    return render(request, "payments/giftcard_detail.html", {"card": card, "transactions": transactions,
+                                                             "replaces": replaces, "error": error}, status=status)
+
+
+@require_POST
+def giftcard_replace_view(request, pk: int):
+    """A lost code: the card's balance moves to a new card whose code is shown on this one response."""
+    card = get_object_or_404(GiftCard, pk=pk)
+    try:
+        new, code = giftcard_replace(card_id=card.pk, reason=request.POST.get("reason", "")[:500],
+                                     acting_user=request.user)
+    except PaymentError as exc:
+        return giftcard_detail(request, card.pk, error=exc.message, status=422)
+    response = render(request, "payments/giftcard_issued.html", {"card": new, "code": code, "replaced": card})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def giftcard_lookup_view(request):
@@ -232,6 +248,9 @@ def _gift_card_lines(order) -> list:
         cards = list(GiftCard.objects.filter(order_id=order.pk).order_by("pk"))
         for line in lines:
             line.cards = [c for c in cards if c.reference == f"order:{order.pk}:line:{line.pk}"]
+            # What is left on the cards in use (a replaced card counts through its replacement).
+            line.left = sum((c.balance for c in line.cards if not c.replaced_by_id), ZERO)
+            line.spent = line.left < line.line_total
     return lines
 
 

@@ -25,6 +25,9 @@ class DailySales(models.Model):
     tax = money_field()
     shipping = money_field()
     cancelled = models.PositiveIntegerField(default=0)
+    # Gift cards sold as a product: in ``revenue`` (the orders' totals) but not in ``units``.
+    gift_cards = models.PositiveIntegerField(default=0)
+    gift_card_value = money_field()
 
     class Meta:
         constraints = [

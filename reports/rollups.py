@@ -53,7 +53,8 @@ DIMENSION_KEYS = {
 
 def dimension_select_sql() -> str:
     """SELECT day, channel_id, dimension, key, orders, units, revenue, line_revenue, cost for every dimension
-    of ``DIMENSION_KEYS`` in one statement (live orders only; line totals aggregated once per order)."""
+    of ``DIMENSION_KEYS`` in one statement (live orders only; line totals aggregated once per order, merchandise
+    lines only: gift cards are in the order's revenue but not in units, line revenue or margin)."""
     t = _tables()
     keys = ", ".join(f"{expr} AS k_{name}" for name, expr in DIMENSION_KEYS.items())
     selects = " UNION ALL ".join(
@@ -68,7 +69,7 @@ def dimension_select_sql() -> str:
             JOIN {t['variant']} v ON v.id = ol.variant_id
             JOIN {t['order']} o ON o.id = ol.order_id
             WHERE o.placed_at >= %(start)s AND o.placed_at < %(end)s AND o.status NOT IN ('draft', 'cancelled')
-              AND ol.status <> 'cancelled'
+              AND ol.status <> 'cancelled' AND NOT v.is_gift_card
             GROUP BY ol.order_id
         ), base AS MATERIALIZED (
             SELECT (o.placed_at AT TIME ZONE %(tz)s)::date AS day, o.channel_id, o.total,
@@ -81,7 +82,11 @@ def dimension_select_sql() -> str:
 
 
 def sales_select_sql(*, channel_id: int | None = None, location_id: int | None = None) -> tuple[str, dict]:
-    """SELECT day, channel_id, currency, orders, units, revenue, discount, tax, shipping, cancelled."""
+    """SELECT day, channel_id, currency, orders, units, revenue, discount, tax, shipping, cancelled,
+    gift_cards, gift_card_value.
+
+    Units are merchandise only: gift cards sold as a product (a liability, not a sale of goods) are counted
+    apart in ``gift_cards`` (cards) and ``gift_card_value``; an order's revenue is still its total."""
     t = _tables()
     where = ["o.placed_at >= %(start)s", "o.placed_at < %(end)s", "o.status <> 'draft'"]
     params: dict = {"tz": settings.TIME_ZONE}
@@ -101,10 +106,15 @@ def sales_select_sql(*, channel_id: int | None = None, location_id: int | None =
                COALESCE(SUM(o.discount_total) FILTER (WHERE {live}), 0),
                COALESCE(SUM(o.tax_total) FILTER (WHERE {live}), 0),
                COALESCE(SUM(o.shipping_total) FILTER (WHERE {live}), 0),
-               COUNT(*) FILTER (WHERE o.status = 'cancelled')
+               COUNT(*) FILTER (WHERE o.status = 'cancelled'),
+               COALESCE(SUM(l.cards) FILTER (WHERE {live}), 0),
+               COALESCE(SUM(l.card_value) FILTER (WHERE {live}), 0)
         FROM {t['order']} o
         LEFT JOIN LATERAL (
-            SELECT SUM(ol.quantity) AS units FROM {t['line']} ol
+            SELECT SUM(ol.quantity) FILTER (WHERE NOT v.is_gift_card) AS units,
+                   SUM(ol.quantity) FILTER (WHERE v.is_gift_card) AS cards,
+                   SUM(ol.line_total) FILTER (WHERE v.is_gift_card) AS card_value
+            FROM {t['line']} ol JOIN {t['variant']} v ON v.id = ol.variant_id
             WHERE ol.order_id = o.id AND ol.status <> 'cancelled'
         ) l ON TRUE
         WHERE {' AND '.join(where)}
@@ -113,7 +123,8 @@ def sales_select_sql(*, channel_id: int | None = None, location_id: int | None =
 
 
 def product_select_sql() -> str:
-    """SELECT day, channel_id, variant_id, orders, units, revenue, cost (live orders and lines only)."""
+    """SELECT day, channel_id, variant_id, orders, units, revenue, cost (live orders and merchandise lines only:
+    gift cards sold as a product are not products sold)."""
     t = _tables()
     return f"""
         SELECT (o.placed_at AT TIME ZONE %(tz)s)::date AS day, o.channel_id, l.variant_id,
@@ -122,7 +133,7 @@ def product_select_sql() -> str:
         JOIN {t['order']} o ON o.id = l.order_id
         JOIN {t['variant']} v ON v.id = l.variant_id
         WHERE o.placed_at >= %(start)s AND o.placed_at < %(end)s
-          AND o.status NOT IN ('draft', 'cancelled') AND l.status <> 'cancelled'
+          AND o.status NOT IN ('draft', 'cancelled') AND l.status <> 'cancelled' AND NOT v.is_gift_card
         GROUP BY 1, 2, 3"""
 
 
@@ -163,7 +174,7 @@ def refresh_rollups(*, days: int | None = DEFAULT_REFRESH_DAYS, full: bool = Fal
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"INSERT INTO {t['sales']} (day, channel_id, currency, orders, units, revenue, discount, tax,"
-                    f" shipping, cancelled) {sales_sql}", {**extra, **params})
+                    f" shipping, cancelled, gift_cards, gift_card_value) {sales_sql}", {**extra, **params})
                 result["sales_rows"] = cursor.rowcount
                 cursor.execute(
                     f"INSERT INTO {t['product']} (day, channel_id, variant_id, orders, units, revenue, cost)"

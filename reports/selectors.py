@@ -58,6 +58,8 @@ class SalesRow:
     discount: Decimal = ZERO
     tax: Decimal = ZERO
     cancelled: int = 0
+    gift_cards: int = 0  # gift cards sold as a product: in revenue, not in units
+    gift_card_value: Decimal = ZERO
 
 
 def daily_sales(filters: ReportFilter, *, covered: date | None) -> list[SalesRow]:
@@ -70,7 +72,8 @@ def daily_sales(filters: ReportFilter, *, covered: date | None) -> list[SalesRow
         rollup_qs = DailySales.objects.filter(day__gte=filters.start, day__lte=split)
         if filters.channel_id:
             rollup_qs = rollup_qs.filter(channel_id=filters.channel_id)
-        fields = ("day", "channel_id", "orders", "units", "revenue", "discount", "tax", "cancelled")
+        fields = ("day", "channel_id", "orders", "units", "revenue", "discount", "tax", "cancelled", "gift_cards",
+                  "gift_card_value")
         rows.extend(SalesRow(*r) for r in rollup_qs.values_list(*fields))
     live_start = split + timedelta(days=1)
     if live_start <= filters.end:
@@ -78,8 +81,10 @@ def daily_sales(filters: ReportFilter, *, covered: date | None) -> list[SalesRow
         params.update(start=rollups.day_start(live_start), end=rollups.day_start(filters.end + timedelta(days=1)))
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            for day, channel_id, _cur, orders, units, revenue, discount, tax, _ship, cancelled in cursor.fetchall():
-                rows.append(SalesRow(day, channel_id, orders, int(units), revenue, discount, tax, cancelled))
+            for (day, channel_id, _cur, orders, units, revenue, discount, tax, _ship, cancelled, cards,
+                 card_value) in cursor.fetchall():
+                rows.append(SalesRow(day, channel_id, orders, int(units), revenue, discount, tax, cancelled,
+                                     int(cards), card_value))
     return rows
 
 
@@ -90,6 +95,8 @@ class Totals:
     revenue: Decimal = ZERO
     discount: Decimal = ZERO
     cancelled: int = 0
+    gift_cards: int = 0
+    gift_card_value: Decimal = ZERO
 
     def add(self, row: SalesRow) -> None:
         self.orders += row.orders
@@ -97,6 +104,8 @@ class Totals:
         self.revenue += row.revenue
         self.discount += row.discount
         self.cancelled += row.cancelled
+        self.gift_cards += row.gift_cards
+        self.gift_card_value += row.gift_card_value
 
     @property
     def aov(self) -> Decimal:
@@ -348,6 +357,7 @@ def _live_lines(f: ReportFilter, start: date):
     qs = OrderLine.objects.filter(order__placed_at__gte=rollups.day_start(start),
                                   order__placed_at__lt=rollups.day_start(f.end + timedelta(days=1)))
     qs = qs.exclude(order__status__in=["draft", "cancelled"]).exclude(status="cancelled")
+    qs = qs.exclude(variant__is_gift_card=True)  # gift cards sold are not merchandise (see ``rollups``)
     if f.channel_id:
         qs = qs.filter(order__channel_id=f.channel_id)
     return qs.order_by()
@@ -602,6 +612,7 @@ def kpis(filters: ReportFilter) -> dict:
         "orders": t.orders, "units": t.units, "revenue": t.revenue, "aov": t.aov, "discount": t.discount,
         "orders_per_day": t.orders / filters.days, "cancelled": t.cancelled,
         "cancellation_rate": (t.cancelled / placed * 100) if placed else None,
+        "gift_cards": t.gift_cards, "gift_card_value": t.gift_card_value,
     }
     start, end = rollups.day_start(filters.start), rollups.day_start(filters.end + timedelta(days=1))
     orders = Order.objects.filter(placed_at__gte=start, placed_at__lt=end).exclude(status=Order.Status.DRAFT)

@@ -450,7 +450,9 @@ def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
 
 def allocate_confirmed(*, limit: int = 200) -> int:
     """Beat job: releases confirmed orders (with every line reserved) to the warehouses."""
-    due = list(Order.objects.filter(status=S.CONFIRMED).exclude(lines__status=L.BACKORDERED)
+    from orders.giftcards import ships_something  # gift cards only (e.g. waiting for a PIX): nothing to release
+
+    due = list(Order.objects.filter(ships_something(), status=S.CONFIRMED).exclude(lines__status=L.BACKORDERED)
                .order_by("placed_at", "pk").values_list("pk", flat=True).distinct()[:limit])
     done = 0
     for order_id in due:
@@ -1124,9 +1126,12 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     today = timezone.localdate(now)
     wanted: dict[tuple[int, str], str] = {}
-    # Not allocated a working day after placing.
+    # Not allocated a working day after placing (orders of gift cards only are never allocated).
+    from orders.giftcards import ships_something
+
     for order_id in Order.objects.filter(
-            status__in=[S.CONFIRMED, S.BACKORDERED, S.ON_HOLD], placed_at__lt=now - timedelta(days=1)
+            ships_something(), status__in=[S.CONFIRMED, S.BACKORDERED, S.ON_HOLD],
+            placed_at__lt=now - timedelta(days=1)
     ).values_list("pk", flat=True):
         wanted[(order_id, AtRiskFlag.Reason.NOT_ALLOCATED)] = _("Placed more than a day ago, not yet allocated")
     # Open shipments past their planned hand-over day (or past today's cut-off on it).

@@ -131,9 +131,13 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
         unknown = set(quantities) - set(by_id)
         if unknown:
             raise OrderError(_("Some of those lines are not open on this order."))
+        from orders.giftcards import issued_lines, refuse_issued_edit  # issued cards: refunded, never changed
+
+        refuse_issued_edit(order, lines, quantities)
+        issued = issued_lines(list(by_id.values()))
         before = {"total": str(order.total), "lines": {line.sku: line.quantity for line in by_id.values()},
                   "address": order.shipping_address}
-        active = list(by_id.values())
+        active = [line for line in by_id.values() if line not in issued]
         release_lines(order, active, actor=acting_user)
         removed = [by_id[pk] for pk, qty in quantities.items() if qty <= 0]
         for pk, qty in quantities.items():
@@ -156,7 +160,7 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
                                             name=variant.name, quantity=qty)
             kept.append(line)
             lines.append(line)
-        if not kept:
+        if not kept and not issued:
             raise OrderError(_("An order needs at least one line; cancel the order instead."))
         if shipping_address is not None:
             order.shipping_address = shipping_address
@@ -168,7 +172,11 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
         if order.status == S.ALLOCATED:
             _order_transition(order, to=S.CONFIRMED, actor=acting_user, reason=_("Edited: to be sourced again"))
         _hold_if_rules_now_fail(order, lines, actor=acting_user)
-        after = {"total": str(order.total), "lines": {line.sku: line.quantity for line in kept},
+        if issued and not kept:  # only issued gift cards left: nothing to ship
+            from orders.giftcards import deliver_if_only_cards
+
+            deliver_if_only_cards(order, lines, actor=acting_user)
+        after = {"total": str(order.total), "lines": {line.sku: line.quantity for line in [*issued, *kept]},
                  "address": order.shipping_address}
         order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.EDIT, reason=reason,
                     data={"before": before, "after": after})

@@ -348,9 +348,12 @@ def _check_complete(order: Order, lines: list[OrderLine]) -> None:
         problems.append(_("choose or create a customer"))
     if not lines:
         problems.append(_("add at least one line"))
-    if order.delivery_method == Order.Delivery.SHIP and not order.shipping_address:
+    from orders.giftcards import needs_shipping  # gift cards only: no address, no pick-up store
+
+    ships = not lines or needs_shipping(lines)
+    if ships and order.delivery_method == Order.Delivery.SHIP and not order.shipping_address:
         problems.append(_("give a shipping address"))
-    if order.delivery_method == Order.Delivery.PICKUP and not order.pickup_location_id:
+    if ships and order.delivery_method == Order.Delivery.PICKUP and not order.pickup_location_id:
         problems.append(_("choose the pick-up store"))
     if not order.payment_method:
         problems.append(_("choose a payment method"))
