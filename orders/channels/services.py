@@ -393,6 +393,9 @@ def _place(channel: Channel, data: ChannelOrderIn, variants: dict[str, int], *, 
 
 
 def channel_order_get(*, channel_id: int, number: str) -> Order:
+    if "\x00" in number:  # no order number holds a NUL (and PostgreSQL cannot compare one)
+        raise NotFound(_("No order %(number)s on this channel.") % {"number": number.replace("\x00", "")},
+                       field="number")
     order = (Order.objects.filter(channel_id=channel_id, number=number).select_related("customer", "channel_link")
              .prefetch_related("lines").first())
     if order is None:
