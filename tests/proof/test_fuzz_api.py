@@ -293,7 +293,8 @@ def test_malformed_order_posts_are_refused_cleanly_or_placed_whole(world, reques
      "lines.0.sku"),
     (json.dumps(replaced(valid_order("n10"), ("lines", 2, "sku"), "ĀĂ")).encode(), 422, "unknown_sku",
      "lines.2.sku"),
-])
+], ids=["truncated", "not-utf8", "list", "null", "nan-price", "inf-total", "1e400-total", "huge-quantity",
+        "word-quantity", "nul-name", "surrogate-notes", "nul-external-id", "nul-sku", "unknown-unicode-sku"])
 def test_known_nasty_bodies_get_a_clear_error_and_write_nothing(world, raw, status, code, field):
     before = footprint()
     response = post(world, raw, {}, "good", "application/json")
@@ -312,3 +313,37 @@ def test_a_channel_requiring_signatures_refuses_unsigned_and_missigned_posts(wor
         assert response.json()["code"] == "bad_signature"
     assert footprint() == before
     assert post(world, raw, {}, "good", "application/json").status_code == 201
+
+
+def test_nul_in_a_query_or_path_is_an_ordinary_miss(world):
+    from django.test import Client
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {world['raw']}")
+    availability = client.get("/api/v1/availability", {"sku": ["MUG-WHT", "MUG\x00WHT"]})
+    assert availability.status_code == 422
+    assert availability.json() == {"code": "unknown_sku", "message": "Unknown SKU “MUG\x00WHT”.", "field": "sku"}
+    detail = client.get("/api/v1/orders/FZ%00-1")
+    assert detail.status_code == 404
+    assert detail.json()["code"] == "not_found"
+
+
+def test_shipment_event_fields_longer_than_their_columns_are_refused(world):
+    raw = json.dumps({"event": "shipped", "carrier": "C" * 41}).encode()
+    secret = world["key"].hmac_secret
+    from django.test import Client
+
+    response = Client().generic("POST", "/api/v1/shipments/999999/events", data=raw, content_type="application/json",
+                                HTTP_AUTHORIZATION=f"Bearer {world['raw']}",
+                                HTTP_X_SIGNATURE=signature_for(secret, raw))
+    assert response.status_code == 422
+    assert response.json()["field"] == "carrier"
+
+
+def test_every_operation_documents_its_error_answers():
+    document = SCHEMA.raw_schema
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            statuses = set(operation["responses"])
+            assert {"401", "429"} <= statuses, (method, path)
+            if "requestBody" in operation:
+                assert {"400", "413", "422"} <= statuses, (method, path)
