@@ -245,6 +245,7 @@ def _drive(port: int, requests: list, concurrency: int) -> dict:
 
 
 def run() -> list[Result]:
+    from bench import bench_orders as orders_bench
     from bench.bench_orders import WORKERS, pgbench_tps
 
     world = run_inner("bench_http", step="setup")
@@ -265,6 +266,9 @@ def run() -> list[Result]:
                               external_ids=load["ok_external"], reserved_before=before["reserved"],
                               drift_file=before["drift_file"])
             measured.append((concurrency, load, check))
+            print(f"  {concurrency} clients: {load['ok']} 2xx in {load['seconds']:.1f} s, p50 {load['p50']:.0f} ms, "
+                  f"p95 {load['p95']:.0f} ms, p99 {load['p99']:.0f} ms, errors {load['error_count']}; {check}",
+                  flush=True)
     finally:
         server.terminate()
         try:
@@ -273,6 +277,10 @@ def run() -> list[Result]:
             server.kill()
     direct = run_inner("bench_orders", orders=DIRECT_ORDERS, workers=WORKERS)
     direct_rate = direct["placed"] / direct["seconds"] if direct["seconds"] else 0.0
+    print(f"  direct order_place: {direct_rate:.2f} orders/s", flush=True)
+    # pgbench's throw-away database under a name of its own: bench_orders may be running at the same time
+    # (it drops and recreates its own with FORCE)
+    orders_bench.PGBENCH_DB = "oms_bench_pgbench_http"
     tps = pgbench_tps(PGBENCH_SECONDS)
     results = []
     for concurrency, load, check in measured:
