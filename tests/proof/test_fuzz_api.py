@@ -62,7 +62,7 @@ APP = SigningClient(WSGIHandler())
 SCHEMA = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", APP)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           negative_data_rejection]
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
+FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))
 SKUS = {"TSHIRT-BLK-M": "100.00", "MUG-WHT": "50.00", "SOCKS-3P": "20.00"}
 
@@ -142,7 +142,7 @@ def test_every_operation_answers_as_documented(case, world, in_process_requests,
 
 # --- malformed bodies and headers (hypothesis) ------------------------------------------------------------------
 
-MALFORMED = settings(max_examples=150, deadline=None, derandomize=True, database=None,
+MALFORMED = settings(max_examples=120, deadline=None, derandomize=True, database=None,
                      suppress_health_check=list(HealthCheck))
 NASTY_VALUES = st.one_of(
     st.sampled_from([None, True, False, 0, -1, 1.5, -0.0, 10**30, -(10**30), 2**63, 1e308, float("nan"),
