@@ -14,10 +14,11 @@ from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
+from pydantic import field_validator
 
 from orders.channels import selectors, services
 from orders.channels.errors import ChannelError, MalformedJson, PayloadTooLarge, Unauthorized
-from orders.channels.schemas import ChannelOrderIn, error_field
+from orders.channels.schemas import ChannelOrderIn, error_field, storable_text
 from orders.errors import OrderError, PlacementInProgress
 from orders.models import Order
 
@@ -98,8 +99,15 @@ def _validation_error(request, exc: NinjaValidationError):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    code = "malformed_json" if exc.status_code == 400 else "error"
-    return _error(request, exc.status_code, code, str(exc))
+    if exc.status_code == 400:  # ninja could not parse the body
+        return _error(request, 400, MalformedJson.code, MalformedJson.default_message)
+    return _error(request, exc.status_code, "error", str(exc))
+
+
+# Every operation may answer these (the auth class checks key, rate limit, body size and signature first);
+# listed in the OpenAPI document so a client knows the error body it gets.
+ANY_CALL = {401: ErrorOut, 429: ErrorOut}
+WITH_BODY = {**ANY_CALL, 400: ErrorOut, 413: ErrorOut, 422: ErrorOut}
 
 
 class LineOut(Schema):
@@ -148,8 +156,7 @@ def order_body(order: Order) -> dict:
 router = Router(tags=["orders"])
 
 
-@router.post("/orders", response={200: OrderOut, 201: OrderOut, 400: ErrorOut, 401: ErrorOut, 409: ErrorOut,
-                                   413: ErrorOut, 422: ErrorOut, 429: ErrorOut}, url_name="order_create")
+@router.post("/orders", response={200: OrderOut, 201: OrderOut, 409: ErrorOut, **WITH_BODY}, url_name="order_create")
 def order_create(request, payload: ChannelOrderIn):
     """Creates (places) a channel order. Idempotent by ``Idempotency-Key`` and by (channel, ``external_id``)."""
     key = request.auth
@@ -168,17 +175,22 @@ def order_create(request, payload: ChannelOrderIn):
     return Status(status, body)
 
 
-@router.get("/orders/{number}", response={200: OrderOut, 401: ErrorOut, 404: ErrorOut}, url_name="order_detail")
+@router.get("/orders/{number}", response={200: OrderOut, 404: ErrorOut, **ANY_CALL}, url_name="order_detail")
 def order_detail(request, number: str):
     order = services.channel_order_get(channel_id=request.auth.channel_id, number=number)
     return Status(200, order_body(order))
 
 
 class CancelIn(Schema):
-    reason: str = ""
+    reason: str = Field(default="", max_length=500)
+
+    @field_validator("reason")
+    @classmethod
+    def _storable(cls, value):
+        return storable_text(value)
 
 
-@router.post("/orders/{number}/cancel", response={200: OrderOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+@router.post("/orders/{number}/cancel", response={200: OrderOut, 404: ErrorOut, **WITH_BODY},
              url_name="order_cancel")
 def order_cancel(request, number: str, payload: CancelIn | None = None):
     order = services.channel_order_cancel(channel_id=request.auth.channel_id, number=number,
@@ -194,7 +206,7 @@ class AvailabilityOut(Schema):
     available_to_sell: int
 
 
-@router.get("/availability", response={200: list[AvailabilityOut], 401: ErrorOut, 422: ErrorOut},
+@router.get("/availability", response={200: list[AvailabilityOut], 422: ErrorOut, **ANY_CALL},
             url_name="availability", tags=["availability"])
 def availability(request, sku: list[str] = Query(..., max_length=200)):  # noqa: B008 - ninja's parameter style
     """Available-to-sell per SKU (per location and total) with this channel's safety buffer applied."""
@@ -202,14 +214,14 @@ def availability(request, sku: list[str] = Query(..., max_length=200)):  # noqa:
     return Status(200, selectors.channel_availability(channel=channel, skus=sku))
 
 
-@router.get("/feed.json", response={200: list[AvailabilityOut], 401: ErrorOut}, url_name="feed_json",
+@router.get("/feed.json", response={200: list[AvailabilityOut], **ANY_CALL}, url_name="feed_json",
             tags=["availability"])
 def feed_json(request):
     """The channel's whole availability feed: every active SKU (the channel's SKU where mapped), buffer applied."""
     return Status(200, selectors.channel_feed(channel=request.auth.channel))
 
 
-@router.get("/feed.csv", response={200: None, 401: ErrorOut}, url_name="feed_csv", tags=["availability"])
+@router.get("/feed.csv", response={200: None, **ANY_CALL}, url_name="feed_csv", tags=["availability"])
 def feed_csv(request):
     """The same feed as CSV: ``sku,available_to_sell,total,buffer``."""
     import csv
@@ -228,11 +240,16 @@ def feed_csv(request):
 
 
 class ShipmentEventIn(Schema):
-    event: str = Field(description="shipped, delivered or failed")
-    carrier: str = ""
-    service: str = ""
-    tracking_number: str = ""
-    reason: str = ""
+    event: str = Field(description="shipped, delivered or failed", max_length=20)
+    carrier: str = Field(default="", max_length=40)
+    service: str = Field(default="", max_length=40)
+    tracking_number: str = Field(default="", max_length=60)
+    reason: str = Field(default="", max_length=200)
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value):
+        return storable_text(value)
 
 
 class ShipmentOut(Schema):
@@ -243,8 +260,7 @@ class ShipmentOut(Schema):
     tracking_number: str
 
 
-@router.post("/shipments/{shipment_id}/events", response={200: ShipmentOut, 401: ErrorOut, 404: ErrorOut,
-                                                           422: ErrorOut},
+@router.post("/shipments/{shipment_id}/events", response={200: ShipmentOut, 404: ErrorOut, **WITH_BODY},
              url_name="shipment_event", tags=["shipments"])
 def shipment_event(request, shipment_id: int, payload: ShipmentEventIn):
     """A carrier update for a shipment of this channel's order (shipped with tracking, delivered, failed)."""

@@ -7,8 +7,25 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
+def storable_text(value):
+    """Refuses text PostgreSQL cannot store: NUL characters and lone UTF-16 surrogates (``"\\ud800"`` in JSON)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("must not contain NUL (\\u0000) characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value):
+        return storable_text(value)
 
 
 class CustomerIn(_Strict):
@@ -50,7 +67,21 @@ class PaymentIn(_Strict):
     reference: str = Field(default="", max_length=100)
 
 
+EXAMPLE_ORDER = {
+    "external_id": "1001",
+    "customer": {"name": "Ana Souza", "email": "ana@example.com", "phone": "+5511987654321", "tax_id": ""},
+    "shipping_address": {"street": "Rua Augusta", "number": "500", "district": "Consolação", "city": "São Paulo",
+                         "state": "SP", "postal_code": "01305-000", "country": "BR"},
+    "lines": [{"sku": "TSHIRT-BLK-M", "quantity": 2, "unit_price": "90.00"}],
+    "shipping_method": "Sedex", "shipping_total": "12.00", "discount_total": "10.00", "tax_total": "0.00",
+    "total": "182.00", "payments": [{"method": "credit_card", "amount": "182.00", "reference": "ch_1"}],
+    "channel_status": "paid",
+}
+
+
 class ChannelOrderIn(_Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_ORDER]})
+
     external_id: str = Field(min_length=1, max_length=80, description="The channel's order id.")
     placed_at: datetime | None = None
     currency: str = Field(default="", max_length=3)

@@ -38,9 +38,10 @@ def channel_availability(*, channel: Channel, skus: list[str]) -> list[dict]:
     skus = [s.strip() for s in skus if s.strip()]
     if not skus:
         raise InvalidPayload("Give at least one sku.", field="sku")
-    mapped = dict(SkuMapping.objects.filter(channel=channel, channel_sku__in=skus).values_list("channel_sku",
-                                                                                             "variant_id"))
-    ours = dict(Variant.objects.filter(sku__in=skus).values_list("sku", "pk"))
+    storable = [s for s in skus if "\x00" not in s]  # no SKU holds a NUL; PostgreSQL cannot even compare one
+    mapped = dict(SkuMapping.objects.filter(channel=channel, channel_sku__in=storable).values_list("channel_sku",
+                                                                                                 "variant_id"))
+    ours = dict(Variant.objects.filter(sku__in=storable).values_list("sku", "pk"))
     pairs = []
     for sku in skus:
         variant_id = mapped.get(sku) or ours.get(sku)

@@ -344,7 +344,6 @@ def _place(channel: Channel, data: ChannelOrderIn, variants: dict[str, int], *, 
         draft_create,
         draft_line_add,
         draft_line_remove,
-        draft_line_update,
         draft_update,
         order_add_note,
         order_place,
@@ -374,10 +373,8 @@ def _place(channel: Channel, data: ChannelOrderIn, variants: dict[str, int], *, 
                  source_code=data.source_code, notes=data.notes)
     reason = _("Price paid on %(channel)s") % {"channel": channel.name}
     for line in data.lines:
-        added = draft_line_add(order_id=order.pk, variant_id=variants[line.sku], quantity=line.quantity,
-                               acting_user=acting_user)
-        draft_line_update(order_id=order.pk, line_id=added.pk, acting_user=acting_user,
-                          override_unit_price=line.unit_price, override_reason=reason)
+        draft_line_add(order_id=order.pk, variant_id=variants[line.sku], quantity=line.quantity,
+                       acting_user=acting_user, override_unit_price=line.unit_price, override_reason=reason)
     order = order_place(order_id=order.pk, idempotency_key=f"channel:{channel.pk}:{data.external_id}",
                         acting_user=acting_user, accept_backorder=True)
     notes = []
@@ -393,6 +390,9 @@ def _place(channel: Channel, data: ChannelOrderIn, variants: dict[str, int], *, 
 
 
 def channel_order_get(*, channel_id: int, number: str) -> Order:
+    if "\x00" in number:  # no order number holds a NUL (and PostgreSQL cannot compare one)
+        raise NotFound(_("No order %(number)s on this channel.") % {"number": number.replace("\x00", "")},
+                       field="number")
     order = (Order.objects.filter(channel_id=channel_id, number=number).select_related("customer", "channel_link")
              .prefetch_related("lines").first())
     if order is None:

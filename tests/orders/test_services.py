@@ -338,3 +338,22 @@ def test_customer_accepts_backorder_for_missing_line(make_user, world, make_draf
     assert short.backorder_date is not None
     assert reserved(v1, world["dc"]) == 1
     assert reserved(v2, world["dc"]) == 0
+
+
+def test_draft_line_add_with_a_price_override_prices_the_line_at_it_and_checks_it(make_user, world, make_draft):
+    from orders.errors import OrderError
+    from orders.services import draft_line_add
+
+    agent = make_user("agent")
+    draft = make_draft(agent, lines=[])
+    line = draft_line_add(order_id=draft.pk, variant_id=world["variants"][0].pk, quantity=2, acting_user=agent,
+                          override_unit_price=Decimal("80.00"), override_reason="Price paid on the web shop")
+    line.refresh_from_db()
+    assert (line.override_unit_price, line.override_reason, line.unit_price) == (
+        Decimal("80.0000"), "Price paid on the web shop", Decimal("80.0000"))
+    for price, reason, field in ((Decimal("-1"), "x", "override_unit_price"), (Decimal("1"), " ", "override_reason")):
+        with pytest.raises(OrderError) as refused:
+            draft_line_add(order_id=draft.pk, variant_id=world["variants"][1].pk, acting_user=agent,
+                           override_unit_price=price, override_reason=reason)
+        assert refused.value.field == field
+    assert list(OrderLine.objects.filter(order=draft).values_list("pk", flat=True)) == [line.pk]
