@@ -110,6 +110,7 @@ def _terms(skus: int, per_kind: int) -> list[tuple[str, str]]:
 
 
 def inner(skus: int, locations: int, queries: int) -> dict:
+    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.db import connection
@@ -120,6 +121,7 @@ def inner(skus: int, locations: int, queries: int) -> dict:
     from orders.models import Channel
     from orders.services import draft_create
 
+    settings.DEBUG = False  # as a server runs (no query log kept); CaptureQueriesContext still sees the SQL
     started = time.perf_counter()
     _build(skus, locations)
     build_seconds = time.perf_counter() - started
