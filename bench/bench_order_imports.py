@@ -5,10 +5,10 @@ reservation and ledger rows, the error queue rows and the job counters) vs Postg
 bytes into a scratch table with the same columns: file rows (order lines) per second, as a ratio.
 
 Data lives in ``oms_bench_imports`` (``BENCH_IMPORTS_DB``). Scale: ``BENCH_ORDER_IMPORT_ROWS`` file rows
-(default 1,000, about 400 orders, a minute or two; the issue's full scale is 100,000 rows = 40,000 orders, see
-docs/benchmarks.md for how long that takes), ``BENCH_ORDER_IMPORT_SKUS`` (default 1,000) stocked at 5
-locations. Every run uses new external ids, so the orders are really created; after the job the run checks the
-counts and that the stock ledger of every SKU it touched sums to its levels.
+(default 1,000, about 400 orders, under a minute on a quiet machine; the issue's full scale is 100,000 rows =
+40,000 orders, see docs/benchmarks.md for how long that takes), ``BENCH_ORDER_IMPORT_SKUS`` (default 1,000)
+stocked at 5 locations. Every run uses new external ids, so the orders are really created; after the job the
+run checks the counts and that the stock ledger of every SKU it touched sums to its levels.
 """
 
 import os
