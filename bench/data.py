@@ -44,29 +44,33 @@ def drop_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def bench_env() -> dict:
+def bench_env(database: str = BENCH_DB) -> dict:
     env = dict(os.environ)
-    env["DATABASE_URL"] = f"postgres://postgres@/{BENCH_DB}?host={socket_dir()}"
+    env["DATABASE_URL"] = f"postgres://postgres@/{database}?host={socket_dir()}"
     env["DJANGO_SETTINGS_MODULE"] = "oms.settings"
     env["PYTHONPATH"] = str(ROOT)
     return env
 
 
-def ensure_bench_database() -> None:
-    create_database(BENCH_DB)
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=bench_env(),
-                   check=True)
+def ensure_bench_database(database: str = BENCH_DB) -> None:
+    create_database(database)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT,
+                   env=bench_env(database), check=True)
 
 
-def run_inner(module: str, **params) -> dict:
-    """Runs ``bench.<module>.inner(**params)`` against ``oms_bench`` in a child process; returns its dict."""
-    ensure_bench_database()
+def run_inner(module: str, *, database: str = BENCH_DB, **params) -> dict:
+    """Runs ``bench.<module>.inner(**params)`` against ``database`` (default ``oms_bench``) in a child process.
+
+    A benchmark whose data would disturb the others (millions of stock rows, extra active locations) names
+    a database of its own. Returns the child's dict.
+    """
+    ensure_bench_database(database)
     code = (
         "import json, sys, django; django.setup(); "
         f"from bench.{module} import inner; "
         f"print('BENCH-RESULT ' + json.dumps(inner(**json.loads(sys.argv[1]))))"
     )
-    done = subprocess.run([sys.executable, "-c", code, json.dumps(params)], cwd=ROOT, env=bench_env(),
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(params)], cwd=ROOT, env=bench_env(database),
                           capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"bench.{module} failed:\n{done.stderr[-3000:]}")

@@ -39,7 +39,10 @@ def import_job_transition(job_id: int, *, to: str, **fields) -> None:
     ImportJob.objects.filter(pk=job_id).update(status=to, **fields)
 
 
-def import_row_transition(*, job_id: int, row_number: int, to: str, **fields) -> ImportRow:
+def import_row_transition(*, job_id: int, row_number: int, to: str, new: bool = False, **fields) -> ImportRow:
+    """Sets a row's outcome; ``new`` when the caller knows the row is not there yet (one INSERT, no lookup)."""
+    if new:
+        return ImportRow.objects.create(job_id=job_id, row_number=row_number, status=to, **fields)
     row, _created = ImportRow.objects.update_or_create(job_id=job_id, row_number=row_number,
                                                        defaults={"status": to, **fields})
     return row
@@ -116,10 +119,15 @@ def import_job_run(*, job_id: int, acting_user=None, chunk_size: int = CHUNK_SIZ
                                   finished_at=timezone.now())
             return ImportJob.objects.get(pk=job.pk)
         done = 0
+        actions = _status_actions(job.channel_id)
         for start in range(job.cursor, len(orders), chunk_size):
             chunk = orders[start:start + chunk_size]
+            # rows already done before a worker stopped are skipped (rejected ones are retried from the queue)
+            finished = set(ImportRow.objects.filter(job_id=job.pk, row_number__in=[p.row_number for p in chunk])
+                           .values_list("row_number", flat=True))
             for parsed in chunk:
-                _import_one(job, parsed, acting_user=acting_user or job.created_by)
+                if parsed.row_number not in finished:
+                    _import_one(job, parsed, acting_user=acting_user or job.created_by, new=True, actions=actions)
                 done += 1
                 if interrupt_after is not None and done >= interrupt_after:
                     raise ImportInterrupted()
@@ -131,33 +139,42 @@ def import_job_run(*, job_id: int, acting_user=None, chunk_size: int = CHUNK_SIZ
         _unlock(job_id)
 
 
-def _status_action(channel_id: int, status: str) -> str:
+def _status_actions(channel_id: int) -> dict[str, str]:
+    """The channel's status mappings, read once per job run."""
+    return dict(StatusMapping.objects.filter(channel_id=channel_id).values_list("channel_status", "action"))
+
+
+def _status_action(channel_id: int, status: str, actions: dict[str, str] | None = None) -> str:
     status = (status or "").lower()
-    action = StatusMapping.objects.filter(channel_id=channel_id, channel_status=status).values_list(
-        "action", flat=True).first()
+    if actions is None:
+        actions = _status_actions(channel_id)
+    action = actions.get(status)
     if action:
         return action
     return StatusMapping.Action.SKIP if status in SKIPPED_BY_DEFAULT else StatusMapping.Action.IMPORT
 
 
-def _import_one(job: ImportJob, parsed: importers.ParsedOrder, *, acting_user, data: dict | None = None) -> ImportRow:
-    existing = ImportRow.objects.filter(job=job, row_number=parsed.row_number).first()
-    if data is None and existing is not None:
-        return existing  # done before the worker stopped (rejected rows are retried from the queue)
+def _import_one(job: ImportJob, parsed: importers.ParsedOrder, *, acting_user, data: dict | None = None,
+                new: bool = False, actions: dict[str, str] | None = None) -> ImportRow:
+    """Imports one order and records its row. ``new``: the caller checked the row is not recorded yet."""
+    if not new:
+        existing = ImportRow.objects.filter(job=job, row_number=parsed.row_number).first()
+        if data is None and existing is not None:
+            return existing  # done before the worker stopped (rejected rows are retried from the queue)
     data = data if data is not None else parsed.data
     base = {"external_id": (data or {}).get("external_id", parsed.external_id)[:80], "raw": parsed.raw}
     if parsed.error and not data:
-        return import_row_transition(job_id=job.pk, row_number=parsed.row_number, to=R.REJECTED,
+        return import_row_transition(job_id=job.pk, row_number=parsed.row_number, new=new, to=R.REJECTED,
                                      error=parsed.error, **base)
     try:
         order_in = ChannelOrderIn.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(f"{error_field(e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
-        return import_row_transition(job_id=job.pk, row_number=parsed.row_number, to=R.REJECTED,
+        return import_row_transition(job_id=job.pk, row_number=parsed.row_number, new=new, to=R.REJECTED,
                                      error=problems, **base)
-    action = _status_action(job.channel_id, order_in.channel_status)
+    action = _status_action(job.channel_id, order_in.channel_status, actions)
     if action == StatusMapping.Action.SKIP:
-        return import_row_transition(job_id=job.pk, row_number=parsed.row_number, to=R.DISCARDED,
+        return import_row_transition(job_id=job.pk, row_number=parsed.row_number, new=new, to=R.DISCARDED,
                                      error=_("Not imported: status “%(status)s”.") % {
                                          "status": order_in.channel_status}, **base)
     from orders.channels.services import channel_order_cancel, channel_order_create
@@ -171,11 +188,12 @@ def _import_one(job: ImportJob, parsed: importers.ParsedOrder, *, acting_user, d
                                  reason=_("Cancelled on the channel"))
     except (ChannelError, OrderError) as exc:
         field = getattr(exc, "field", "")
-        return import_row_transition(job_id=job.pk, row_number=parsed.row_number, to=R.REJECTED,
+        return import_row_transition(job_id=job.pk, row_number=parsed.row_number, new=new, to=R.REJECTED,
                                      error=f"{field}: {exc.message}" if field else exc.message, **base)
     if not created:
         created = ChannelOrder.objects.filter(order=order, import_job_id=job.pk).exists()
-    return import_row_transition(job_id=job.pk, row_number=parsed.row_number, to=R.CREATED if created else R.PRESENT,
+    return import_row_transition(job_id=job.pk, row_number=parsed.row_number, new=new,
+                                 to=R.CREATED if created else R.PRESENT,
                                  error="", order=order, **base)
 
 

@@ -340,14 +340,8 @@ def channel_order_create(*, channel_id: int, data: ChannelOrderIn, acting_user, 
 
 def _place(channel: Channel, data: ChannelOrderIn, variants: dict[str, int], *, link, acting_user, source,
            import_job_id) -> Order:
-    from orders.services import (
-        draft_create,
-        draft_line_add,
-        draft_line_remove,
-        draft_update,
-        order_add_note,
-        order_place,
-    )
+    from orders.services import draft_create, draft_line_remove, draft_update, order_add_note, order_place
+    from orders.services.placement import DraftLine, draft_lines_add
 
     customer_id = _find_or_create_customer(data, currency=channel.currency, acting_user=acting_user)
     if link is None:
@@ -372,9 +366,9 @@ def _place(channel: Channel, data: ChannelOrderIn, variants: dict[str, int], *, 
                  shipping_service=shipping_service_for(channel_id=channel.pk, method=data.shipping_method),
                  source_code=data.source_code, notes=data.notes)
     reason = _("Price paid on %(channel)s") % {"channel": channel.name}
-    for line in data.lines:
-        draft_line_add(order_id=order.pk, variant_id=variants[line.sku], quantity=line.quantity,
-                       acting_user=acting_user, override_unit_price=line.unit_price, override_reason=reason)
+    draft_lines_add(order_id=order.pk, acting_user=acting_user, lines=[
+        DraftLine(variant_id=variants[line.sku], quantity=line.quantity, override_unit_price=line.unit_price,
+                  override_reason=reason) for line in data.lines])
     order = order_place(order_id=order.pk, idempotency_key=f"channel:{channel.pk}:{data.external_id}",
                         acting_user=acting_user, accept_backorder=True)
     notes = []
