@@ -58,16 +58,19 @@ def ensure_bench_database() -> None:
                    check=True)
 
 
-def run_inner(module: str, **params) -> dict:
-    """Runs ``bench.<module>.inner(**params)`` against ``oms_bench`` in a child process; returns its dict."""
+def run_inner(module: str, *, env: dict | None = None, **params) -> dict:
+    """Runs ``bench.<module>.inner(**params)`` against ``oms_bench`` in a child process; returns its dict.
+
+    ``env``: extra environment variables for that process (e.g. its own Redis database).
+    """
     ensure_bench_database()
     code = (
         "import json, sys, django; django.setup(); "
         f"from bench.{module} import inner; "
         f"print('BENCH-RESULT ' + json.dumps(inner(**json.loads(sys.argv[1]))))"
     )
-    done = subprocess.run([sys.executable, "-c", code, json.dumps(params)], cwd=ROOT, env=bench_env(),
-                          capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(params)], cwd=ROOT,
+                          env={**bench_env(), **(env or {})}, capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"bench.{module} failed:\n{done.stderr[-3000:]}")
     line = next(x for x in done.stdout.splitlines() if x.startswith("BENCH-RESULT "))
