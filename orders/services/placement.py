@@ -380,6 +380,9 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
             payment = PaymentRequest(method=order.payment_method)
         lines = lock_lines(order)
         _check_complete(order, lines)
+        # Priced before reserving (pricing reads neither locations nor line statuses), so the stock rows, which
+        # every concurrent order wants, stay locked for the shortest time.
+        priced = price_lines(order, lines)
         held = order.stock_held_until and order.stock_held_until > timezone.now()
         if not (held and all(line.status == L.RESERVED for line in lines)):
             release_lines(order, lines, actor=acting_user)
@@ -387,7 +390,6 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
                                         allow_backorder=order.channel.allow_oversell or accept_backorder)
         else:
             backordered = []
-        priced = price_lines(order, lines)
         if lines:
             OrderLine.objects.bulk_update(lines, PRICE_FIELDS)
         order.idempotency_key = idempotency_key
@@ -406,6 +408,8 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
     try:
         with transaction.atomic(durable=True):
             order = lock_order(order_id)
+            # Read-only rules first: the promotion and order-number counters below are rows every order locks.
+            holds = evaluate_hold_rules(order, lines)
             _redeem_promotions(order, priced, actor=acting_user)
             placed_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
             _order_transition(order, to=S.PLACED, actor=acting_user,
@@ -413,7 +417,6 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
                 "number": next_order_number(order.channel), "placed_at": timezone.now(), "placed_by": placed_by,
                 "placing_started_at": None, "stock_held_until": None,
             })
-            holds = evaluate_hold_rules(order, lines)
             if holds:
                 OrderHold.objects.bulk_create(
                     [OrderHold(order=order, rule=rule, detail=detail) for rule, detail in holds]
