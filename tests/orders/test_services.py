@@ -265,8 +265,8 @@ def test_place_three_lines_query_budget(make_user, world, make_draft, django_ass
     # Ours, pinned (lock, source, reserve, price, number, history, outbox); the invoice authorization is
     # the payments app's and only bounded here.
     ours = [q for q in real if '"payments_' not in q["sql"] and "'payments." not in q["sql"]]
-    assert len(ours) == 29
-    assert len(real) <= 36
+    assert len(ours) == 27
+    assert len(real) <= 31
 
 
 def test_edit_above_value_limit_sends_order_back_for_approval(make_user, world, place, settings):
