@@ -408,9 +408,9 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
     try:
         with transaction.atomic(durable=True):
             order = lock_order(order_id)
-            # Read-only rules first: the promotion and order-number counters below are rows every order locks.
+            # Read-only rules first, promotion usage last: the order-number and promotion counters are rows every
+            # order locks until this commits. A promotion used up meanwhile still rolls the whole step back.
             holds = evaluate_hold_rules(order, lines)
-            _redeem_promotions(order, priced, actor=acting_user)
             placed_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
             _order_transition(order, to=S.PLACED, actor=acting_user,
                               data={"payment_id": payment_id, "payment_ids": payment_ids}, fields={
@@ -427,6 +427,7 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
                 _order_transition(order, to=S.BACKORDERED, actor=acting_user)
             else:
                 _order_transition(order, to=S.CONFIRMED, actor=acting_user)
+            _redeem_promotions(order, priced, actor=acting_user)
     except Exception:
         _undo_placing(order_id, payment_ids=payment_ids, actor=acting_user)
         raise
