@@ -58,11 +58,12 @@ def ensure_bench_database(database: str = BENCH_DB) -> None:
                    env=bench_env(database), check=True)
 
 
-def run_inner(module: str, *, database: str = BENCH_DB, **params) -> dict:
+def run_inner(module: str, *, database: str = BENCH_DB, env: dict | None = None, **params) -> dict:
     """Runs ``bench.<module>.inner(**params)`` against ``database`` (default ``oms_bench``) in a child process.
 
     A benchmark whose data would disturb the others (millions of stock rows, extra active locations) names
-    a database of its own. Returns the child's dict.
+    a database of its own; ``env`` adds environment variables for that process (e.g. its own Redis database).
+    Returns the child's dict.
     """
     ensure_bench_database(database)
     code = (
@@ -70,8 +71,8 @@ def run_inner(module: str, *, database: str = BENCH_DB, **params) -> dict:
         f"from bench.{module} import inner; "
         f"print('BENCH-RESULT ' + json.dumps(inner(**json.loads(sys.argv[1]))))"
     )
-    done = subprocess.run([sys.executable, "-c", code, json.dumps(params)], cwd=ROOT, env=bench_env(database),
-                          capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(params)], cwd=ROOT,
+                          env={**bench_env(database), **(env or {})}, capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"bench.{module} failed:\n{done.stderr[-3000:]}")
     line = next(x for x in done.stdout.splitlines() if x.startswith("BENCH-RESULT "))

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -133,14 +133,17 @@ def _apply(levels: dict[Key, StockLevel], changes: dict[Key, tuple[int, int]], *
     """Applies (on_hand, reserved) deltas to locked rows and writes one movement per row."""
     user = _user(acting_user)
     movements = []
-    for key in sorted(changes):
+    keys = [key for key in sorted(changes) if changes[key] != (0, 0)]
+    if keys:  # one UPDATE for every row (they are locked already): the locks are held for less time
+        def delta(index: int):
+            cases = [When(pk=levels[key].pk, then=Value(changes[key][index])) for key in keys]
+            return Case(*cases, default=Value(0), output_field=IntegerField())
+
+        StockLevel.objects.filter(pk__in=[levels[key].pk for key in keys]).update(
+            on_hand=F("on_hand") + delta(0), reserved=F("reserved") + delta(1), updated_at=timezone.now())
+    for key in keys:
         on_hand_delta, reserved_delta = changes[key]
-        if on_hand_delta == 0 and reserved_delta == 0:
-            continue
         level = levels[key]
-        StockLevel.objects.filter(pk=level.pk).update(
-            on_hand=F("on_hand") + on_hand_delta, reserved=F("reserved") + reserved_delta, updated_at=timezone.now()
-        )
         level.on_hand += on_hand_delta
         level.reserved += reserved_delta
         movements.append(StockMovement(

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Q
+from django.db.models import CharField, Count, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -484,7 +484,7 @@ def _targeting_problem(promotion, context: _Context, segment_ids: set[int], used
         return _("not valid for this customer group")
     if promotion.segment_id and promotion.segment_id not in segment_ids:
         return _("only for customers of segment %(segment)s") % {"segment": promotion.segment.name}
-    source_ids = {s.id for s in promotion.source_codes.all()}
+    source_ids = promotion.targets["source_codes"]
     if promotion.campaign_id or source_ids:
         by_campaign = bool(promotion.campaign_id and context.campaign and context.campaign.id == promotion.campaign_id)
         by_source = bool(context.source and context.source.id in source_ids)
@@ -516,9 +516,9 @@ def _eligible_promotions(context: _Context, coupons: list[str], messages: list[s
     promotions = list(
         Promotion.objects.filter(current | Q(pk__in=forced)).exclude(pk__in=left_out)
         .select_related("segment")
-        .prefetch_related("variants", "categories", "brands", "source_codes")
         .order_by("-priority", "id")
     )
+    _load_targets(promotions)
     codes = list(dict.fromkeys(normalise_code(c) for c in coupons if normalise_code(c)))
     coupon_rows = {}
     if codes:
@@ -561,7 +561,7 @@ def _eligible_promotions(context: _Context, coupons: list[str], messages: list[s
         else:
             coupon_for[promotion.id] = code
 
-    needs_categories = any(p.categories.all() for p in promotions)
+    needs_categories = any(p.targets["categories"] for p in promotions)
     if needs_categories:
         _load_category_chains(context)
     eligible = []
@@ -574,15 +574,38 @@ def _eligible_promotions(context: _Context, coupons: list[str], messages: list[s
             id=promotion.id, name=promotion.name, kind=promotion.kind, currency=promotion.currency,
             percent=promotion.percent, amount=promotion.amount, buy_quantity=promotion.buy_quantity,
             get_quantity=promotion.get_quantity, tiers=promotion.tiers or [], min_subtotal=promotion.min_subtotal,
-            variant_ids={v.id for v in promotion.variants.all()},
-            category_ids={c.id for c in promotion.categories.all()},
-            brand_ids={b.id for b in promotion.brands.all()},
+            variant_ids=promotion.targets["variants"],
+            category_ids=promotion.targets["categories"],
+            brand_ids=promotion.targets["brands"],
             shipping_services=list(promotion.shipping_services or []),
             priority=promotion.priority, exclusive=promotion.exclusive,
         ))
     for index, line in enumerate(context.lines):
         context.brands[index] = line.brand_id
     return eligible, coupon_for
+
+
+TARGETS = {"variants": "variant_id", "categories": "category_id", "brands": "brand_id", "source_codes": "sourcecode_id"}
+
+
+def _load_targets(promotions: list) -> None:
+    """Sets ``promotion.targets``: ``{relation: {ids}}`` for the SKUs, categories, brands and source codes a
+    promotion is limited to, read from the four link tables in one query (ids only, no model rows)."""
+    from marketing.models import Promotion
+
+    for promotion in promotions:
+        promotion.targets = {name: set() for name in TARGETS}
+    if not promotions:
+        return
+    ids = [p.id for p in promotions]
+    parts = [
+        getattr(Promotion, name).through.objects.filter(promotion_id__in=ids)
+        .values_list("promotion_id", column, Value(name, output_field=CharField()))
+        for name, column in TARGETS.items()
+    ]
+    by_id = {p.id: p for p in promotions}
+    for promotion_id, target_id, name in parts[0].union(*parts[1:], all=True):
+        by_id[promotion_id].targets[name].add(target_id)
 
 
 def _load_category_chains(context: _Context) -> None:

@@ -170,13 +170,13 @@ def _gateway_name(method: str) -> str:
 
 
 def _payment_for_key(*, order_id, method, amount, currency, idempotency_key, acting_user) -> tuple[Payment, bool]:
+    # Insert first, read only on a repeated key: a new payment (the usual case) costs one statement.
     try:
         with transaction.atomic():
-            payment, created = Payment.objects.get_or_create(
-                idempotency_key=idempotency_key,
-                defaults={"order_id": order_id, "method": method, "amount": amount, "currency": currency,
-                          "created_by": _user(acting_user), "gateway": _gateway_name(method)},
-            )
+            payment, created = Payment.objects.create(
+                idempotency_key=idempotency_key, order_id=order_id, method=method, amount=amount, currency=currency,
+                created_by=_user(acting_user), gateway=_gateway_name(method),
+            ), True
     except IntegrityError:
         payment, created = Payment.objects.get(idempotency_key=idempotency_key), False
     if not created and (payment.order_id, payment.method, payment.amount, payment.currency) != (
@@ -201,9 +201,12 @@ def _authorize_at_gateway(payment: Payment, *, token: str, details: dict, acting
     if info and info.exp_month:
         card.update(card_exp_month=info.exp_month, card_exp_year=info.exp_year)
     key = f"{payment.idempotency_key}:authorize"
-    txn, _new = PaymentTransaction.objects.get_or_create(
-        idempotency_key=key, defaults={"payment": payment, "kind": K.AUTHORIZE, "amount": payment.amount,
-                                       "created_by": _user(acting_user)})
+    try:  # insert first: only a retried payment already has its authorize row
+        with transaction.atomic():
+            txn = PaymentTransaction.objects.create(idempotency_key=key, payment=payment, kind=K.AUTHORIZE,
+                                                    amount=payment.amount, created_by=_user(acting_user))
+    except IntegrityError:
+        txn = PaymentTransaction.objects.get(idempotency_key=key)
     try:
         result = gateway.authorize(token=token, amount=payment.amount, currency=payment.currency,
                                    idempotency_key=key)

@@ -412,6 +412,9 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
             payment = PaymentRequest(method=order.payment_method)
         lines = lock_lines(order)
         _check_complete(order, lines)
+        # Priced before reserving (pricing reads neither locations nor line statuses), so the stock rows, which
+        # every concurrent order wants, stay locked for the shortest time.
+        priced = price_lines(order, lines)
         held = order.stock_held_until and order.stock_held_until > timezone.now()
         if not (held and all(line.status == L.RESERVED for line in lines)):
             release_lines(order, lines, actor=acting_user)
@@ -419,7 +422,6 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
                                         allow_backorder=order.channel.allow_oversell or accept_backorder)
         else:
             backordered = []
-        priced = price_lines(order, lines)
         if lines:
             OrderLine.objects.bulk_update(lines, PRICE_FIELDS)
         order.idempotency_key = idempotency_key
@@ -438,14 +440,15 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
     try:
         with transaction.atomic(durable=True):
             order = lock_order(order_id)
-            _redeem_promotions(order, priced, actor=acting_user)
+            # Read-only rules first, promotion usage last: the order-number and promotion counters are rows every
+            # order locks until this commits. A promotion used up meanwhile still rolls the whole step back.
+            holds = evaluate_hold_rules(order, lines)
             placed_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
             _order_transition(order, to=S.PLACED, actor=acting_user,
                               data={"payment_id": payment_id, "payment_ids": payment_ids}, fields={
                 "number": next_order_number(order.channel), "placed_at": timezone.now(), "placed_by": placed_by,
                 "placing_started_at": None, "stock_held_until": None,
             })
-            holds = evaluate_hold_rules(order, lines)
             if holds:
                 OrderHold.objects.bulk_create(
                     [OrderHold(order=order, rule=rule, detail=detail) for rule, detail in holds]
@@ -456,6 +459,7 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
                 _order_transition(order, to=S.BACKORDERED, actor=acting_user)
             else:
                 _order_transition(order, to=S.CONFIRMED, actor=acting_user)
+            _redeem_promotions(order, priced, actor=acting_user)
     except Exception:
         _undo_placing(order_id, payment_ids=payment_ids, actor=acting_user)
         raise

@@ -145,3 +145,42 @@ def test_edit_raising_the_total_reauthorizes_the_card(make_user, world, make_dra
     current = Payment.objects.get(order=order, status=Payment.Status.AUTHORIZED)
     assert current.amount == order.total
     assert order.events.filter(kind=OrderEvent.Kind.PAYMENT).count() == 1
+
+
+def test_promotion_used_up_during_the_card_call_rolls_the_confirmation_back(make_user, world, make_draft, monkeypatch):
+    """The promotion is redeemed last in the confirming transaction; running out there still undoes all of it."""
+    from marketing.models import Promotion, PromotionRedemption
+    from orders.errors import OrderError
+    from orders.models import Channel
+    from payments.gateway.sandbox import SandboxGateway
+    from tests.marketing.factories import PromotionFactory
+
+    promotion = PromotionFactory(usage_limit=1)
+    agent = make_user("agent")
+    draft = make_draft(agent)
+    draft_update(order_id=draft.pk, acting_user=agent, payment_method="card")
+    authorize = SandboxGateway.authorize
+
+    def meanwhile_another_order_takes_it(self, **kwargs):  # the processor is slow; another order uses the promo
+        Promotion.objects.filter(pk=promotion.pk).update(times_used=1)
+        return authorize(self, **kwargs)
+
+    monkeypatch.setattr(SandboxGateway, "authorize", meanwhile_another_order_takes_it)
+    with pytest.raises(OrderError) as exc:
+        order_place(order_id=draft.pk, idempotency_key="promo-gone", acting_user=agent, payment=card())
+    assert exc.value.field == "coupons"
+    draft.refresh_from_db()
+    assert (draft.status, draft.number, draft.placed_at, draft.idempotency_key) == (Order.Status.DRAFT, "", None, "")
+    assert draft.discount_total == Decimal("10.00")  # as priced in step 1: 10 % of 100.00
+    assert Promotion.objects.get(pk=promotion.pk).times_used == 1
+    assert not PromotionRedemption.objects.exists()
+    assert Channel.objects.get(pk=world["channel"].pk).last_order_number == 0
+    assert not draft.events.exclude(kind__in=[OrderEvent.Kind.NOTE]).filter(to_status__in=["placed", "confirmed"])
+    assert not OutboxMessage.objects.filter(topic="orders.channel_status").exists()
+    assert Payment.objects.get(order=draft).status == Payment.Status.VOIDED
+    assert StockLevel.objects.get(variant=world["variants"][0], location=world["dc"]).reserved == 1  # still held
+
+    monkeypatch.setattr(SandboxGateway, "authorize", authorize)
+    order = order_place(order_id=draft.pk, idempotency_key="promo-gone-2", acting_user=agent, payment=card())
+    assert (order.status, order.discount_total) == (Order.Status.CONFIRMED, Decimal("0"))
+    assert StockLevel.objects.get(variant=world["variants"][0], location=world["dc"]).reserved == 1
