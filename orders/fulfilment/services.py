@@ -280,24 +280,58 @@ def _record(order: Order, *, strategy, plan, alternatives, shortages, reason, ac
                                            actor=_user(actor))
 
 
-def promise_for_options(order: Order, lines: list[OrderLine], *, now: datetime | None = None) -> dict[str, date]:
-    """The promised delivery date per shipping option of a draft: the best plan's ship date plus the option's
-    transit days (working days only). Empty when nothing can be sourced."""
-    from orders.fulfilment.calendar import arrival_date
+PICKUP_PROMISE = "pickup"  # key of the store's ready date in ``promise_for_options``
 
-    if not lines:
-        return {}
+
+def _candidates_for_order(order: Order, lines: list[OrderLine]) -> list[sourcing.Candidate]:
+    """Sourcing candidates as this order sees them: stock it already holds (a draft's hold, a placed order's
+    reservation) counts as available to it, so the screen and placement agree whether stock is held or not."""
     customer = order.customer
     variant_ids = sorted({line.variant_id for line in lines})
     candidates = candidates_for(variant_ids=variant_ids, channel_code=order.channel.code,
                                 customer_group=customer.group_code if customer else "")
+    own: dict[tuple[int, int], int] = {}
+    for line in lines:
+        if line.status == L.RESERVED and line.location_id:
+            key = (line.location_id, line.variant_id)
+            own[key] = own.get(key, 0) + line.quantity
+    if not own:
+        return candidates
+    return [replace(c, available={v: q + own.get((c.location_id, v), 0) for v, q in c.available.items()})
+            if any(loc == c.location_id for loc, _v in own) else c for c in candidates]
+
+
+def promise_for_options(order: Order, lines: list[OrderLine], *, now: datetime | None = None) -> dict[str, date]:
+    """The one promise computation, used by the phone screen and stored by placement.
+
+    Per shipping option code: the best plan's hand-over day (location handling days and cut-off, and for a
+    consolidation the forwarding days) plus the option's carrier transit days, working days only. A pick-up
+    order gets the store's ready date (after any transfer) under ``PICKUP_PROMISE`` and for every option.
+    Empty when nothing can be sourced.
+    """
+    from orders.fulfilment.calendar import arrival_date
+
+    if not lines:
+        return {}
     strategy = STRATEGY_FOR_CHANNEL.get(order.channel.sourcing_strategy, sourcing.NEAREST)
-    decision = sourcing.decide(request_for(order, lines, strategy=strategy, now=now), candidates)
+    request = request_for(order, lines, strategy=strategy, now=now)
+    decision = sourcing.decide(replace(request, promised_by=None), _candidates_for_order(order, lines))
     if decision.plan is None:
         return {}
+    if request.pickup_location_id is not None:
+        ready = decision.plan.arrives_on
+        return {PICKUP_PROMISE: ready, **{opt["code"]: ready for opt in (order.shipping_options or [])}}
     ships_on = max(s.ships_on for s in decision.plan.shipments)
     return {opt["code"]: arrival_date(shipped_on=ships_on, transit_days=int(opt.get("transit_days") or 0))
             for opt in (order.shipping_options or [])}
+
+
+def promised_date_for(order: Order, lines: list[OrderLine], *, now: datetime | None = None) -> date | None:
+    """The date the agent is shown for the order's chosen shipping option (pick-up: the store's ready date)."""
+    promised = promise_for_options(order, lines, now=now)
+    if order.delivery_method == Order.Delivery.PICKUP:
+        return promised.get(PICKUP_PROMISE)
+    return promised.get(order.shipping_service)
 
 
 # --- available to promise -----------------------------------------------------------------------------

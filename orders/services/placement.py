@@ -380,6 +380,9 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
             payment = PaymentRequest(method=order.payment_method)
         lines = lock_lines(order)
         _check_complete(order, lines)
+        from orders.fulfilment.services import promised_date_for
+
+        promised = promised_date_for(order, lines)  # exactly what the phone screen showed for this option
         held = order.stock_held_until and order.stock_held_until > timezone.now()
         if not (held and all(line.status == L.RESERVED for line in lines)):
             release_lines(order, lines, actor=acting_user)
@@ -388,6 +391,8 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
         else:
             backordered = []
         priced = price_lines(order, lines)
+        if promised:
+            order.promised_date = promised
         if lines:
             OrderLine.objects.bulk_update(lines, PRICE_FIELDS)
         order.idempotency_key = idempotency_key
