@@ -37,6 +37,7 @@ from orders.fulfilment.geo import Point, point_for_postal_code
 from orders.fulfilment.models import (
     AllocationRule,
     AtRiskFlag,
+    InboundTransfer,
     OrderMilestones,
     Return,
     ReturnLine,
@@ -63,6 +64,7 @@ SS = Shipment.Status
 RS = Return.Status
 
 SHIPMENT_TRANSITIONS: dict[str, set[str]] = {
+    SS.WAITING: {SS.PENDING, SS.CANCELLED},
     SS.PENDING: {SS.PICKING, SS.CANCELLED},
     SS.PICKING: {SS.PACKED, SS.PENDING, SS.CANCELLED},
     SS.PACKED: {SS.SHIPPED, SS.READY, SS.PICKING, SS.CANCELLED},
@@ -405,36 +407,68 @@ def order_allocate(*, order_id: int, acting_user, wave: str = "") -> list[Shipme
 
 
 def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
+    """One shipment per location the customer's items leave from (the pick-up store for a pick-up order).
+
+    Lines reserved at a location that forwards them (a transfer plan for pick-up, a consolidation plan) travel
+    there on an inventory transfer: the order's reservation at the source becomes the transfer's, the line has
+    no location while the transfer holds it, and the receiving shipment waits until every transfer arrived.
+    """
     if order.status != S.CONFIRMED:
         raise FulfilmentError(_("Order %(number)s is %(status)s: only confirmed orders go to the warehouse.")
                               % {"number": order, "status": order.get_status_display()})
-    lines = [line for line in lock_lines(order) if line.status == L.RESERVED and line.location_id]
+    all_lines = lock_lines(order)
+    travelling = [line for line in all_lines if line.status == L.RESERVED and not line.location_id]
+    if travelling:
+        raise FulfilmentError(_("Order %(number)s waits for a transfer of %(sku)s: it is released once received.")
+                              % {"number": order, "sku": travelling[0].sku})
+    lines = [line for line in all_lines if line.status == L.RESERVED and line.location_id]
     if not lines:
         raise FulfilmentError(_("Order %(number)s has no reserved lines.") % {"number": order})
     decision = order.sourcing_decisions.first()
-    planned = {}
-    if decision:
-        for s in (decision.plan or {}).get("shipments", []):
+    planned, forward, legs = {}, {}, {}
+    for s in (decision.plan or {}).get("shipments", []) if decision else []:
+        if s.get("transfer_to"):
+            forward[s["location_id"]] = s["transfer_to"]
+            legs[s["location_id"]] = s
+        else:
             planned[s["location_id"]] = s
     wave = wave or timezone.localtime().strftime("%Y-%m-%d-%p")
-    by_location: dict[int, list[OrderLine]] = {}
+    pickup = order.delivery_method == Order.Delivery.PICKUP and order.pickup_location_id
+
+    def destination(location_id: int) -> int:
+        return order.pickup_location_id if pickup else forward.get(location_id, location_id)
+
+    by_destination: dict[int, list[OrderLine]] = {}
     for line in lines:
-        by_location.setdefault(line.location_id, []).append(line)
-    pickup = order.delivery_method == Order.Delivery.PICKUP
+        by_destination.setdefault(destination(line.location_id), []).append(line)
     shipments = []
-    for location_id, group in sorted(by_location.items()):
+    for location_id, group in sorted(by_destination.items()):
         plan = planned.get(location_id, {})
+        incoming: dict[int, list[OrderLine]] = {}
+        for line in group:
+            if line.location_id != location_id:
+                incoming.setdefault(line.location_id, []).append(line)
+        cost = Decimal(plan.get("cost", "0")) + sum((Decimal(legs[source]["cost"]) for source in incoming
+                                                     if source in legs), Decimal(0))
+        last_leg = max((legs[source]["arrives_on"] for source in incoming if source in legs), default=None)
         shipment = Shipment.objects.create(
             order=order, location_id=location_id, currency=order.currency, wave=wave,
-            kind=(Shipment.Kind.SHIP if not pickup else Shipment.Kind.PICKUP if location_id == order.pickup_location_id
-                  else Shipment.Kind.TRANSFER),
-            service=order.shipping_service, cost=Decimal(plan.get("cost", "0")),
-            ships_on=date.fromisoformat(plan["ships_on"]) if plan.get("ships_on") else None,
+            kind=Shipment.Kind.PICKUP if pickup else Shipment.Kind.SHIP,
+            status=SS.WAITING if incoming else SS.PENDING,
+            service=order.shipping_service, cost=cost,
+            ships_on=date.fromisoformat(plan.get("ships_on") or last_leg) if (plan.get("ships_on") or last_leg)
+            else None,
             arrives_on=date.fromisoformat(plan["arrives_on"]) if plan.get("arrives_on") else order.promised_date)
         ShipmentLine.objects.bulk_create([ShipmentLine(shipment=shipment, order_line=line, quantity=line.quantity)
                                           for line in group])
-        ShipmentEvent.objects.create(shipment=shipment, to_status=SS.PENDING, reason=_("Released to the warehouse"),
-                                     actor=_user(actor))
+        ShipmentEvent.objects.create(
+            shipment=shipment, to_status=SS.WAITING if incoming else SS.PENDING, actor=_user(actor),
+            reason=_("Released to the warehouse; waits for items from %(sources)s") % {
+                "sources": ", ".join(sorted(str(line.location.name) for lines_ in incoming.values()
+                                            for line in lines_[:1]))} if incoming
+            else _("Released to the warehouse"))
+        for source_id, moved in sorted(incoming.items()):
+            _send_inbound(order, shipment, source_id=source_id, lines=moved, actor=actor)
         shipments.append(shipment)
     _order_transition(order, to=S.ALLOCATED, actor=actor,
                       reason=_("%(n)s shipment(s) released to the warehouse") % {"n": len(shipments)})
@@ -442,6 +476,140 @@ def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
     AtRiskFlag.objects.filter(order=order, reason=AtRiskFlag.Reason.NOT_ALLOCATED, cleared_at__isnull=True).update(
         cleared_at=timezone.now())
     return shipments
+
+
+# --- transfers feeding a shipment (pick-up store, consolidation) -----------------------------------------
+
+
+def _transfer_items(lines: list[OrderLine]) -> list[tuple[int, int]]:
+    """(variant, quantity) a transfer carries for ``lines``: kits travel as their components."""
+    from inventory.models import KitComponent
+
+    kits = [line.variant_id for line in lines if line.variant.is_kit]
+    parts: dict[int, list[tuple[int, int]]] = {}
+    for kit_id, component_id, qty in KitComponent.objects.filter(kit_id__in=kits).values_list(
+            "kit_id", "component_id", "quantity"):
+        parts.setdefault(kit_id, []).append((component_id, qty))
+    items: list[tuple[int, int]] = []
+    for line in lines:
+        if line.variant.is_kit:
+            items += [(component_id, qty * line.quantity) for component_id, qty in parts.get(line.variant_id, [])]
+        else:
+            items.append((line.variant_id, line.quantity))
+    return items
+
+
+def _send_inbound(order: Order, shipment: Shipment, *, source_id: int, lines: list[OrderLine], actor) -> None:
+    """Hands the order's reservation of ``lines`` at ``source_id`` over to a new transfer to the shipment's location."""
+    from inventory.services import stock_release, transfer_create
+    from orders.services.core import stock_lines
+
+    stock_release(lines=stock_lines(lines), reference=f"order:{order.pk}", acting_user=actor)
+    transfer = transfer_create(
+        from_location_id=source_id, to_location_id=shipment.location_id, lines=_transfer_items(lines),
+        acting_user=actor, reference=order.number[:64],
+        notes=_("Items of order %(number)s for shipment %(shipment)s") % {"number": order.number, "shipment": shipment})
+    InboundTransfer.objects.bulk_create([
+        InboundTransfer(shipment=shipment, transfer=transfer, order_line=line, from_location_id=source_id,
+                        quantity=line.quantity) for line in lines])
+    OrderLine.objects.filter(pk__in=[line.pk for line in lines]).update(location=None)
+    for line in lines:
+        line.location_id = None
+    order_event(order=order, actor=actor, kind=OrderEvent.Kind.NOTE, data={"transfer_id": transfer.pk},
+                reason=_("%(transfer)s requested: %(source)s → %(destination)s for shipment %(shipment)s") % {
+                    "transfer": transfer.number, "source": transfer.from_location.name,
+                    "destination": shipment.location.name, "shipment": shipment})
+
+
+def transfer_hook(*, event: str, transfer, acting_user) -> None:
+    """Called by ``inventory.services`` inside its transfer transactions (``INVENTORY_TRANSFER_HOOKS``)."""
+    from inventory.errors import InvalidTransition as TransferRefused
+
+    links = list(InboundTransfer.objects.filter(transfer=transfer, settled_at__isnull=True)
+                 .select_related("shipment__order", "shipment__location", "order_line").order_by("pk"))
+    if not links:
+        return
+    order = links[0].shipment.order
+    if event == "cancelled":
+        raise TransferRefused(_("%(transfer)s carries items of order %(number)s: cancel or change the order instead.")
+                              % {"transfer": transfer.number, "number": order.number})
+    if event == "shipped":
+        for shipment in {link.shipment for link in links}:
+            ShipmentEvent.objects.create(shipment=shipment, actor=_user(acting_user), data={"transfer_id": transfer.pk},
+                                         reason=_("%(transfer)s left %(source)s") % {
+                                             "transfer": transfer.number, "source": transfer.from_location.name})
+        order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.NOTE, data={"transfer_id": transfer.pk},
+                    reason=_("%(transfer)s in transit to %(destination)s") % {
+                        "transfer": transfer.number, "destination": transfer.to_location.name})
+    elif event == "received":
+        _inbound_received(order, transfer, links, actor=acting_user)
+
+
+def _inbound_received(order: Order, transfer, links: list[InboundTransfer], *, actor) -> None:
+    """The transfer arrived: its units are reserved for the order there (lines still waiting for them), and a
+    shipment with nothing else on the way becomes pending (ready to pick). Units of cancelled or re-sourced
+    lines simply stay on sale at the destination."""
+    from inventory.services import StockLine, stock_reserve
+
+    destination = transfer.to_location_id
+    lines = {line.pk: line for line in OrderLine.objects.select_for_update(of=("self",))
+             .filter(pk__in=[link.order_line_id for link in links]).order_by("pk")}
+    waiting = [link for link in links
+               if lines[link.order_line_id].status == L.RESERVED and lines[link.order_line_id].location_id is None]
+    if waiting:
+        stock_reserve(lines=[StockLine(lines[link.order_line_id].variant_id, destination, link.quantity)
+                             for link in waiting], reference=f"order:{order.pk}", acting_user=actor,
+                      respect_safety_stock=False)
+        OrderLine.objects.filter(pk__in=[link.order_line_id for link in waiting]).update(location_id=destination)
+    InboundTransfer.objects.filter(pk__in=[link.pk for link in links]).update(settled_at=timezone.now())
+    reason = _("%(transfer)s received at %(destination)s") % {"transfer": transfer.number,
+                                                               "destination": transfer.to_location.name}
+    if len(waiting) < len(links):
+        reason += " · " + _("items no longer needed by the order stay on sale there")
+    order_event(order=order, actor=actor, kind=OrderEvent.Kind.NOTE, reason=reason, data={"transfer_id": transfer.pk})
+    for shipment_id in sorted({link.shipment_id for link in links}):
+        shipment = Shipment.objects.select_for_update(of=("self",)).get(pk=shipment_id)
+        if shipment.status == SS.WAITING and not shipment.inbound.filter(settled_at__isnull=True).exists():
+            shipment_transition(shipment, to=SS.PENDING, actor=actor, reason=reason)
+
+
+def _give_up_inbound(order: Order, shipment: Shipment, *, actor) -> None:
+    """A cancelled shipment no longer waits: transfers not yet shipped are cancelled (stock released at the
+    source) and lines still active are reserved there again; a transfer already on the road arrives, and its
+    units are reserved for lines still waiting for them (the order is released again after that)."""
+    from inventory.models import Transfer
+    from inventory.services import StockLine, stock_reserve, transfer_cancel
+
+    links = list(shipment.inbound.filter(settled_at__isnull=True).select_related("order_line").order_by("pk"))
+    by_transfer: dict[int, list[InboundTransfer]] = {}
+    for link in links:
+        by_transfer.setdefault(link.transfer_id, []).append(link)
+    for transfer_id, group in sorted(by_transfer.items()):
+        status = Transfer.objects.select_for_update(of=("self",)).values_list("status", flat=True).get(pk=transfer_id)
+        if status != Transfer.Status.REQUESTED:
+            continue
+        InboundTransfer.objects.filter(pk__in=[link.pk for link in group]).update(settled_at=timezone.now())
+        transfer_cancel(transfer_id=transfer_id, acting_user=actor)
+        lines = {line.pk: line for line in OrderLine.objects.select_for_update(of=("self",))
+                 .filter(pk__in=[link.order_line_id for link in group]).order_by("pk")}
+        back = [link for link in group
+                if lines[link.order_line_id].status == L.RESERVED and lines[link.order_line_id].location_id is None]
+        if back:
+            stock_reserve(lines=[StockLine(lines[link.order_line_id].variant_id, link.from_location_id, link.quantity)
+                                 for link in back], reference=f"order:{order.pk}", acting_user=actor,
+                          respect_safety_stock=False)
+            for link in back:
+                OrderLine.objects.filter(pk=link.order_line_id).update(location_id=link.from_location_id)
+
+
+def _waiting_error(shipment: Shipment) -> FulfilmentError:
+    from inventory.models import Transfer
+
+    numbers = [Transfer(pk=pk).number for pk in sorted(set(
+        shipment.inbound.filter(settled_at__isnull=True).values_list("transfer_id", flat=True)))]
+    return InvalidShipmentTransition(
+        _("Shipment %(id)s waits for %(transfers)s: it can be picked once the items arrive.")
+        % {"id": shipment, "transfers": ", ".join(numbers)})
 
 
 def allocate_confirmed(*, limit: int = 200) -> int:
@@ -494,8 +662,9 @@ def shipments_cancel_open(order: Order, *, actor=None, reason: str = "") -> int:
     the order's own services; returns how many were cancelled."""
     count = 0
     for shipment in Shipment.objects.select_for_update().filter(
-            order=order, status__in=[SS.PENDING, SS.PICKING, SS.PACKED]).order_by("pk"):
+            order=order, status__in=[SS.WAITING, SS.PENDING, SS.PICKING, SS.PACKED]).order_by("pk"):
         shipment_transition(shipment, to=SS.CANCELLED, actor=actor, reason=reason or _("Order changed: re-sourced"))
+        _give_up_inbound(order, shipment, actor=actor)
         count += 1
     return count
 
@@ -515,8 +684,9 @@ def _order_and_shipment(shipment_id: int) -> tuple[Order, Shipment]:
 
 def _check_order_open(order: Order, shipment: Shipment, *, actor) -> None:
     if order.status == S.CANCELLED:
-        if shipment.status in (SS.PENDING, SS.PICKING, SS.PACKED, SS.READY):
+        if shipment.status in (SS.WAITING, SS.PENDING, SS.PICKING, SS.PACKED, SS.READY):
             shipment_transition(shipment, to=SS.CANCELLED, actor=actor, reason=_("Order cancelled"))
+            _give_up_inbound(order, shipment, actor=actor)
         raise FulfilmentError(_("Order %(number)s was cancelled: put the items back.") % {"number": order})
 
 
@@ -524,6 +694,8 @@ def shipment_start_picking(*, shipment_id: int, acting_user) -> Shipment:
     with transaction.atomic(durable=True):
         order, shipment = _order_and_shipment(shipment_id)
         _check_order_open(order, shipment, actor=acting_user)
+        if shipment.status == SS.WAITING:
+            raise _waiting_error(shipment)
         if shipment.status != SS.PICKING:
             shipment_transition(shipment, to=SS.PICKING, actor=acting_user)
     return shipment
@@ -537,6 +709,8 @@ def shipment_scan(*, shipment_id: int, code: str, acting_user) -> ShipmentLine:
     with transaction.atomic(durable=True):
         order, shipment = _order_and_shipment(shipment_id)
         _check_order_open(order, shipment, actor=acting_user)
+        if shipment.status == SS.WAITING:
+            raise _waiting_error(shipment)
         if shipment.status == SS.PENDING:
             shipment_transition(shipment, to=SS.PICKING, actor=acting_user)
         if shipment.status != SS.PICKING:
@@ -635,7 +809,7 @@ def _hand_over(order: Order, shipment: Shipment, *, actor, to: str, fields: dict
 
 def _unshipped_exists(order: Order) -> bool:
     """Some shipment of the order has not left its location (a transfer waiting at the store has)."""
-    return (Shipment.objects.filter(order=order, status__in=[SS.PENDING, SS.PICKING, SS.PACKED, SS.READY])
+    return (Shipment.objects.filter(order=order, status__in=[SS.WAITING, SS.PENDING, SS.PICKING, SS.PACKED, SS.READY])
             .exclude(kind=Shipment.Kind.TRANSFER, status=SS.READY).exists())
 
 
@@ -730,6 +904,8 @@ def pickup_ready(*, shipment_id: int, acting_user, days: int | None = None) -> S
         _check_order_open(order, shipment, actor=acting_user)
         if shipment.kind == Shipment.Kind.SHIP:
             raise FulfilmentError(_("Shipment %(id)s is not a store pick-up.") % {"id": shipment})
+        if shipment.status == SS.WAITING:
+            raise _waiting_error(shipment)
         now = timezone.now()
         reason = _("Arrived at %(store)s") % {"store": order.pickup_location.name} if (
             shipment.kind == Shipment.Kind.TRANSFER) else ""

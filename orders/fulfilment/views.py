@@ -16,11 +16,12 @@ from django.views.decorators.http import require_POST
 
 from oms.listing import paginate, sort_queryset
 from orders.errors import OrderError
-from orders.fulfilment import services, sourcing
+from orders.fulfilment import selectors, services, sourcing
 from orders.fulfilment.models import AtRiskFlag, Return, ReturnLine, Shipment, ShipmentLine
 from orders.models import Order
 
-OPEN = [Shipment.Status.PENDING, Shipment.Status.PICKING, Shipment.Status.PACKED, Shipment.Status.READY]
+OPEN = [Shipment.Status.WAITING, Shipment.Status.PENDING, Shipment.Status.PICKING, Shipment.Status.PACKED,
+        Shipment.Status.READY]
 STRATEGY_LABELS = [(sourcing.NEAREST, _lazy("Nearest")), (sourcing.LOWEST_COST, _lazy("Lowest cost")),
                    (sourcing.FEWEST_SHIPMENTS, _lazy("Fewest shipments")), (sourcing.WEIGHTED, _lazy("Weighted"))]
 SHIPMENT_SORTS = {"id": "pk", "order": "order__number", "status": "status", "ships_on": "ships_on",
@@ -223,6 +224,7 @@ def order_panel(request, pk: int):
         "order": order,
         "decision": order.sourcing_decisions.first(),
         "shipments": list(order.shipments.select_related("location").annotate(units=Sum("lines__quantity"))),
+        "transfers": selectors.order_transfers(order),
         "returns": list(order.returns.select_related("location").annotate(units=Sum("lines__quantity"))),
         "flags": list(order.risk_flags.filter(cleared_at__isnull=True)),
         "returnable": bool(services.returnable_quantities(order)),
