@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from oms.money import currency_field, money_field
 
 __all__ = [
-    "AllocationRule", "AtRiskFlag", "InboundTransfer", "OrderMilestones", "Return", "ReturnLine", "Shipment",
-    "ShipmentEvent", "ShipmentLine", "SourcingDecision",
+    "AllocationRule", "AtRiskFlag", "ConsolidationRoute", "InboundTransfer", "OrderMilestones", "Return",
+    "ReturnLine", "Shipment", "ShipmentEvent", "ShipmentLine", "SourcingDecision",
 ]
 
 
@@ -273,6 +273,34 @@ class AllocationRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ConsolidationRoute(models.Model):
+    """Network rule: ``from_location`` may forward an order's units to ``to_location``, which ships everything
+    to the customer in one parcel (e.g. a store sends its units to the DC). Sourcing weighs the extra days and
+    cost against the parcels it saves; allocation turns the forwarding into an inventory transfer."""
+
+    from_location = models.ForeignKey("inventory.Location", on_delete=models.CASCADE, related_name="+",
+                                      verbose_name=_("forwarding location"))
+    to_location = models.ForeignKey("inventory.Location", on_delete=models.CASCADE, related_name="+",
+                                    verbose_name=_("consolidating location"))
+    transfer_days = models.PositiveSmallIntegerField(_("transfer days"), default=1,
+                                                     help_text=_("Working days from hand-over to arrival."))
+    cost = money_field(verbose_name=_("cost per transfer"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        app_label = "orders"
+        ordering = ["to_location", "from_location"]
+        constraints = [
+            models.UniqueConstraint(fields=["from_location", "to_location"], name="consolidationroute_unique"),
+            models.CheckConstraint(condition=~Q(from_location=models.F("to_location")),
+                                   name="consolidationroute_distinct"),
+            models.CheckConstraint(condition=Q(cost__gte=0), name="consolidationroute_cost_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_location_id} -> {self.to_location_id}"
 
 
 class AtRiskFlag(models.Model):

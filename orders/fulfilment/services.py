@@ -37,6 +37,7 @@ from orders.fulfilment.geo import Point, point_for_postal_code
 from orders.fulfilment.models import (
     AllocationRule,
     AtRiskFlag,
+    ConsolidationRoute,
     InboundTransfer,
     OrderMilestones,
     Return,
@@ -191,6 +192,13 @@ def candidates_for(*, variant_ids, channel_code: str = "", customer_group: str =
     return result
 
 
+def network_routes() -> list[sourcing.Route]:
+    """The active consolidation routes between active locations (who may forward to whom, in how many days)."""
+    return [sourcing.Route(from_id, to_id, days, cost) for from_id, to_id, days, cost in (
+        ConsolidationRoute.objects.filter(is_active=True, from_location__is_active=True, to_location__is_active=True)
+        .order_by("pk").values_list("from_location_id", "to_location_id", "transfer_days", "cost"))]
+
+
 def destination_for(order: Order) -> Point | None:
     address = order.shipping_address or {}
     return point_for_postal_code(address.get("postal_code", ""), address.get("country", "BR") or "BR")
@@ -246,13 +254,14 @@ def source_lines(order: Order, lines: list[OrderLine], *, actor=None) -> tuple[d
     decision = None
     if coverable:
         request = request_for(order, coverable, strategy=strategy)
-        decision = sourcing.decide(request, candidates)
+        routes = network_routes()
+        decision = sourcing.decide(request, candidates, routes=routes)
         chosen = next((p for p in [decision.plan, *decision.alternatives] if p and _line_whole(p)), None)
         if chosen is None and request.pickup_location_id:
             # The store holds part of a line: transfer the whole line in instead of splitting it.
             store_only = [replace(c, available={v: (q if q >= needed.get(v, 0) else 0) for v, q in c.available.items()})
                           if c.location_id == request.pickup_location_id else c for c in candidates]
-            decision = sourcing.decide(request, store_only)
+            decision = sourcing.decide(request, store_only, routes=routes)
             chosen = decision.plan if decision.plan and _line_whole(decision.plan) else None
         if chosen is None:
             short_lines += coverable
@@ -317,7 +326,8 @@ def promise_for_options(order: Order, lines: list[OrderLine], *, now: datetime |
         return {}
     strategy = STRATEGY_FOR_CHANNEL.get(order.channel.sourcing_strategy, sourcing.NEAREST)
     request = request_for(order, lines, strategy=strategy, now=now)
-    decision = sourcing.decide(replace(request, promised_by=None), _candidates_for_order(order, lines))
+    decision = sourcing.decide(replace(request, promised_by=None), _candidates_for_order(order, lines),
+                               routes=network_routes())
     if decision.plan is None:
         return {}
     if request.pickup_location_id is not None:
@@ -1351,6 +1361,7 @@ def simulate(*, days: int, strategy: str, switched_off: list[int] | None = None,
         decided.setdefault(d.order_id, d)
     variant_ids = sorted({line.variant_id for lines in lines_by_order.values() for line in lines})
     base = candidates_for(variant_ids=variant_ids, exclude_location_ids=switched_off or [])
+    routes = network_routes()
     rows = []
     totals = {"decided_cost": Decimal(0), "simulated_cost": Decimal(0), "decided_splits": 0, "simulated_splits": 0,
               "simulated_late": 0, "decided_late": 0, "unsourced": 0}
@@ -1364,7 +1375,7 @@ def simulate(*, days: int, strategy: str, switched_off: list[int] | None = None,
             strategy=strategy, promised_by=order.promised_date,
             pickup_location_id=order.pickup_location_id if order.delivery_method == Order.Delivery.PICKUP else None,
             currency=order.currency)
-        decision = sourcing.decide(request, base)
+        decision = sourcing.decide(request, base, routes=routes)
         was = decided.get(order.pk)
         was_plan = (was.plan if was else {}) or {}
         was_cost = Decimal(was_plan["cost"]) if was_plan.get("cost") else None
