@@ -199,6 +199,48 @@ def network_routes() -> list[sourcing.Route]:
         .order_by("pk").values_list("from_location_id", "to_location_id", "transfer_days", "cost"))]
 
 
+def consolidation_route_save(*, from_location_id: int, to_location_id: int, transfer_days: int, cost: Decimal,
+                             acting_user) -> ConsolidationRoute:
+    """Allows ``from_location`` to forward order units to ``to_location`` (created, or its days and cost changed)."""
+    from inventory.models import Location
+
+    if from_location_id == to_location_id:
+        raise FulfilmentError(_("A location cannot forward to itself."), field="to_location")
+    if not isinstance(transfer_days, int) or not 0 <= transfer_days <= 30:
+        raise FulfilmentError(_("Transfer days must be a whole number from 0 to 30."), field="transfer_days")
+    if cost is None or not cost.is_finite():
+        raise FulfilmentError(_("Give the cost as an amount, e.g. 4.50."), field="cost")
+    if cost < 0:
+        raise FulfilmentError(_("The cost cannot be negative."), field="cost")
+    with transaction.atomic(durable=True):
+        locations = Location.objects.in_bulk([from_location_id, to_location_id])
+        if from_location_id not in locations:
+            raise FulfilmentError(_("Choose the forwarding location."), field="from_location")
+        if to_location_id not in locations:
+            raise FulfilmentError(_("Choose the consolidating location."), field="to_location")
+        if not locations[to_location_id].can_ship:
+            raise FulfilmentError(_("%(name)s does not ship orders, so it cannot consolidate them.")
+                                  % {"name": locations[to_location_id].name}, field="to_location")
+        route, created = ConsolidationRoute.objects.update_or_create(
+            from_location_id=from_location_id, to_location_id=to_location_id,
+            defaults={"transfer_days": transfer_days, "cost": quantize(cost), "is_active": True})
+        audit_record(actor=acting_user, action=AuditEntry.Action.CREATE if created else AuditEntry.Action.UPDATE,
+                     obj=route, verb="consolidation_route_save",
+                     changes={"from": from_location_id, "to": to_location_id, "days": transfer_days,
+                              "cost": str(route.cost)})
+    return route
+
+
+def consolidation_route_delete(*, route_id: int, acting_user) -> None:
+    with transaction.atomic(durable=True):
+        route = ConsolidationRoute.objects.select_for_update().filter(pk=route_id).first()
+        if route is None:
+            raise FulfilmentError(_("That route no longer exists."))
+        audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=route, verb="consolidation_route_delete",
+                     changes={"from": route.from_location_id, "to": route.to_location_id})
+        route.delete()
+
+
 def destination_for(order: Order) -> Point | None:
     address = order.shipping_address or {}
     return point_for_postal_code(address.get("postal_code", ""), address.get("country", "BR") or "BR")
@@ -1345,9 +1387,11 @@ class SimulationRow:
     reason: str
 
 
-def simulate(*, days: int, strategy: str, switched_off: list[int] | None = None, limit: int = 500) -> dict:
-    """Re-runs the last ``days`` of orders through ``decide`` with ``strategy`` (and locations switched off)
-    against today's stock, and compares with what was decided. Writes nothing."""
+def simulate(*, days: int, strategy: str, switched_off: list[int] | None = None, limit: int = 500,
+             consolidation: bool = True) -> dict:
+    """Re-runs the last ``days`` of orders through ``decide`` with ``strategy`` (and locations switched off,
+    with or without the consolidation routes) against today's stock, and compares with what was decided.
+    Writes nothing."""
     if strategy not in sourcing.STRATEGIES:
         raise FulfilmentError(_("Unknown strategy."), field="strategy")
     since = timezone.now() - timedelta(days=days)
@@ -1361,7 +1405,7 @@ def simulate(*, days: int, strategy: str, switched_off: list[int] | None = None,
         decided.setdefault(d.order_id, d)
     variant_ids = sorted({line.variant_id for lines in lines_by_order.values() for line in lines})
     base = candidates_for(variant_ids=variant_ids, exclude_location_ids=switched_off or [])
-    routes = network_routes()
+    routes = network_routes() if consolidation else []
     rows = []
     totals = {"decided_cost": Decimal(0), "simulated_cost": Decimal(0), "decided_splits": 0, "simulated_splits": 0,
               "simulated_late": 0, "decided_late": 0, "unsourced": 0}

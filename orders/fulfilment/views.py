@@ -341,17 +341,60 @@ def simulation(request):
     strategy = request.GET.get("strategy", sourcing.LOWEST_COST)
     days = _int(request.GET.get("days")) or 7
     off = [x for x in (_int(v) for v in request.GET.getlist("off")) if x]
+    consolidation = "run" not in request.GET or request.GET.get("consolidation") == "1"
     if "run" in request.GET:
         if not 1 <= days <= 90:
             error = _("Days must be between 1 and 90.")
         else:
             try:
-                result = services.simulate(days=days, strategy=strategy, switched_off=off)
+                result = services.simulate(days=days, strategy=strategy, switched_off=off,
+                                           consolidation=consolidation)
             except OrderError as exc:
                 error = exc.message
     return render(request, "orders/fulfilment/simulation.html", {
         "locations": locations, "result": result, "strategy": strategy, "days": days, "off": off, "error": error,
+        "consolidation": consolidation,
         "strategies": STRATEGY_LABELS}, status=400 if error else 200)
+
+
+# --- consolidation routes (network rule) ------------------------------------------------------------
+
+
+def consolidation_routes(request):
+    from orders.fulfilment.models import ConsolidationRoute
+
+    error, field, status = "", "", 200
+    if request.method == "POST":
+        try:
+            cost = Decimal((request.POST.get("cost") or "0").replace(",", "."))
+        except InvalidOperation:
+            cost = None
+        try:
+            services.consolidation_route_save(
+                from_location_id=_int(request.POST.get("from_location")) or 0,
+                to_location_id=_int(request.POST.get("to_location")) or 0,
+                transfer_days=_int(request.POST.get("transfer_days")) if request.POST.get("transfer_days") else -1,
+                cost=cost, acting_user=request.user)
+        except OrderError as exc:
+            error, field, status = exc.message, getattr(exc, "field", ""), 400
+        else:
+            messages.success(request, _("Route saved."))
+            return redirect("orders:fulfilment_routes")
+    routes = ConsolidationRoute.objects.select_related("from_location", "to_location")
+    return render(request, "orders/fulfilment/routes.html", {
+        "routes": routes, "locations": _locations(), "error": error, "field": field, "posted": request.POST},
+        status=status)
+
+
+@require_POST
+def consolidation_route_delete(request, pk: int):
+    try:
+        services.consolidation_route_delete(route_id=pk, acting_user=request.user)
+    except OrderError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Route removed."))
+    return redirect("orders:fulfilment_routes")
 
 
 # --- available to promise ----------------------------------------------------------------------------

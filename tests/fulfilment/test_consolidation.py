@@ -196,3 +196,57 @@ def test_consolidated_order_place_allocate_transfer_pack_ship_deliver(make_user,
         (0, 0), (3, 0), (15, 0))
     assert Payment.objects.get(order=order).captured_amount == order.total
     call_command("verify_ledgers")
+
+
+@pytest.mark.django_db
+def test_routes_screen_adds_refuses_bad_input_and_removes(role_client, net):
+    from django.urls import reverse
+
+    from oms.models import AuditEntry
+    from orders.fulfilment.models import ConsolidationRoute
+    from tests.inventory.factories import LocationFactory
+
+    client = role_client("admin")
+    url = reverse("orders:fulfilment_routes")
+    bad = client.post(url, {"from_location": net["store"].pk, "to_location": net["store"].pk, "transfer_days": 1})
+    assert bad.status_code == 400 and "A location cannot forward to itself." in bad.content.decode()
+    no_ship = LocationFactory(code="LJ-X", name="Store X", can_ship=False)
+    bad = client.post(url, {"from_location": net["store"].pk, "to_location": no_ship.pk, "transfer_days": 1})
+    assert bad.status_code == 400 and "Store X does not ship orders" in bad.content.decode()
+    bad = client.post(url, {"from_location": net["store"].pk, "to_location": net["dc"].pk, "transfer_days": 1,
+                            "cost": "abc"})
+    assert bad.status_code == 400 and "Give the cost as an amount, e.g. 4.50." in bad.content.decode()
+    bad = client.post(url, {"from_location": net["store"].pk, "to_location": net["dc"].pk, "transfer_days": "x"})
+    assert bad.status_code == 400 and "Transfer days must be a whole number from 0 to 30." in bad.content.decode()
+    assert not ConsolidationRoute.objects.exists()
+    ok = client.post(url, {"from_location": net["store"].pk, "to_location": net["dc"].pk, "transfer_days": 2,
+                           "cost": "4,50"})
+    assert ok.status_code == 302
+    route = ConsolidationRoute.objects.get()
+    assert (route.from_location_id, route.to_location_id, route.transfer_days, route.cost) == (
+        net["store"].pk, net["dc"].pk, 2, Decimal("4.50"))
+    assert AuditEntry.objects.filter(verb="consolidation_route_save").count() == 1
+    page = client.get(url).content.decode()
+    assert "Store Pinheiros" in page and "DC Cajamar" in page
+    client.post(reverse("orders:fulfilment_route_delete", args=[route.pk]))
+    assert not ConsolidationRoute.objects.exists()
+    assert role_client("agent").get(url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_simulation_compares_with_and_without_consolidation(make_user, role_client, net, stock, place_order):
+    from django.urls import reverse
+
+    from orders.fulfilment.models import ConsolidationRoute
+    from tests.inventory.factories import VariantFactory
+
+    cup = VariantFactory(base_price=Decimal("30.00"), weight_grams=200)
+    stock(cup, net["store"], 4)
+    place_order(make_user("admin"), [(net["shirt"], 5), (cup, 1)])  # nearest channel: split in two parcels
+    ConsolidationRoute.objects.create(from_location=net["store"], to_location=net["dc"], transfer_days=1)
+    client = role_client("admin")
+    url = reverse("orders:fulfilment_simulation")
+    body = client.get(url, {"run": 1, "days": 7, "strategy": "fewest_shipments", "consolidation": "1"}).content.decode()
+    assert "DC Cajamar consolidates Store Pinheiros" in body
+    body = client.get(url, {"run": 1, "days": 7, "strategy": "fewest_shipments"}).content.decode()
+    assert "consolidates" not in body and "2 shipments" in body
