@@ -397,13 +397,16 @@ class Promise:
     by_location: dict[int, int]
     total: int
     incoming: list[tuple[date | None, int, int, str]]  # (expected on, location, quantity, reference)
+    spoken_for: frozenset[str] = frozenset()  # references of incoming units already reserved for an order
 
     def date_for(self, quantity: int) -> date | None:
         """The first date ``quantity`` units can be promised: today when in stock, else when enough arrives."""
         if quantity <= self.total:
             return timezone.localdate()
         running = self.total
-        for expected, _loc, qty, _ref in self.incoming:
+        for expected, _loc, qty, ref in self.incoming:
+            if ref in self.spoken_for:
+                continue  # a transfer bringing units to an order waiting for them
             running += qty
             if running >= quantity:
                 return expected
@@ -433,11 +436,13 @@ def available_to_promise(*, variant_ids) -> dict[int, Promise]:
     for variant_id, transfer_id, loc, created, qty in transfers:
         incoming[variant_id].append((timezone.localtime(created).date() + timedelta(days=3), loc, qty,
                                      f"T {transfer_id}"))
+    spoken_for = frozenset(f"T {pk}" for pk in InboundTransfer.objects.filter(
+        settled_at__isnull=True, transfer__lines__variant_id__in=variant_ids).values_list("transfer_id", flat=True))
     result = {}
     for variant_id in variant_ids:
         by_location = {loc: max(q, 0) for loc, q in stock.get(variant_id, {}).items()}
         rows = sorted(incoming[variant_id], key=lambda r: (r[0], r[1]))
-        result[variant_id] = Promise(variant_id, by_location, sum(by_location.values()), rows)
+        result[variant_id] = Promise(variant_id, by_location, sum(by_location.values()), rows, spoken_for)
     return result
 
 

@@ -51,9 +51,10 @@ def test_pickup_transfer_moves_the_reservation_through_the_ledger_to_the_collect
     assert dc_moves == [("reservation", 5, f"order:{order.pk}"), ("release", -5, f"order:{order.pk}"),
                         ("reservation", 5, f"transfer:{transfer.pk}")]
     call_command("verify_ledgers")
-    # ATP counts the shirts coming to the store
-    incoming = ful.available_to_promise(variant_ids=[net["shirt"].pk])[net["shirt"].pk].incoming
-    assert [(loc, qty, ref) for _d, loc, qty, ref in incoming] == [(net["store"].pk, 5, f"T {transfer.pk}")]
+    # ATP shows the shirts coming to the store
+    promise = ful.available_to_promise(variant_ids=[net["shirt"].pk])[net["shirt"].pk]
+    assert [(loc, qty, ref) for _d, loc, qty, ref in promise.incoming] == [(net["store"].pk, 5, f"T {transfer.pk}")]
+    assert promise.date_for(promise.total + 1) is None  # those 5 are the order's: nobody else is promised them
     # The store cannot pick before the shirts arrive
     with pytest.raises(InvalidShipmentTransition, match=f"waits for {transfer.number}"):
         ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
