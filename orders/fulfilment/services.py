@@ -1333,7 +1333,7 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
     ).values_list("pk", flat=True):
         wanted[(order_id, AtRiskFlag.Reason.NOT_ALLOCATED)] = _("Placed more than a day ago, not yet allocated")
     # Open shipments past their planned hand-over day (or past today's cut-off on it).
-    for shipment in Shipment.objects.filter(status__in=[SS.PENDING, SS.PICKING, SS.PACKED],
+    for shipment in Shipment.objects.filter(status__in=[SS.WAITING, SS.PENDING, SS.PICKING, SS.PACKED],
                                             ships_on__isnull=False).select_related("location"):
         cutoff = shipment.location.cutoff_time
         late = shipment.ships_on < today or (shipment.ships_on == today and cutoff is not None

@@ -265,9 +265,10 @@ def test_place_three_lines_query_budget(make_user, world, make_draft, django_ass
     # Ours, pinned (lock, promise, source, reserve, price, number, history, outbox); the invoice authorization is
     # the payments app's and only bounded here.
     ours = [q for q in real if '"payments_' not in q["sql"] and "'payments." not in q["sql"]]
-    # The stored promise (the phone screen's computation) adds a fixed four: locations, stock, rules, postal code.
-    assert len(ours) == 33
-    assert len(real) <= 40
+    # The stored promise (the phone screen's computation) adds a fixed five: locations, stock, allocation rules,
+    # consolidation routes, postal code.
+    assert len(ours) == 34
+    assert len(real) <= 41
 
 
 def test_edit_above_value_limit_sends_order_back_for_approval(make_user, world, place, settings):
