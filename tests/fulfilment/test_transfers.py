@@ -156,3 +156,29 @@ def test_an_order_cancelled_while_its_transfer_travels_leaves_the_goods_on_sale_
     assert level(net["shirt"], net["store"]) == (8, 0)
     assert order.events.filter(reason__contains="stay on sale").exists()
     call_command("verify_ledgers")
+
+
+def test_a_kit_travels_as_its_components_and_is_reserved_as_a_kit_at_the_store(make_user, net, place_order):
+    from inventory.models import KitComponent
+    from tests.inventory.factories import VariantFactory
+
+    box = VariantFactory(base_price="120.00", is_kit=True)
+    KitComponent.objects.create(kit=box, component=net["shirt"], quantity=1)
+    KitComponent.objects.create(kit=box, component=net["mug"], quantity=2)
+    user = make_user("admin")
+    order = place_order(user, [(box, 2)], delivery_method="pickup", pickup_location_id=net["store"].pk)
+    assert order.lines.get().location_id == net["dc"].pk  # the store has 3 mugs, the boxes need 4
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    transfer = Transfer.objects.get()
+    assert sorted(transfer.lines.values_list("variant_id", "quantity")) == sorted(
+        [(net["shirt"].pk, 2), (net["mug"].pk, 4)])
+    transfer_ship(transfer_id=transfer.pk, acting_user=user)
+    transfer_receive(transfer_id=transfer.pk, acting_user=user)
+    assert (level(net["shirt"], net["store"]), level(net["mug"], net["store"])) == ((5, 2), (7, 4))
+    for _unit in range(2):
+        ful.shipment_scan(shipment_id=shipment.pk, code=box.sku, acting_user=user)
+    ful.pickup_ready(shipment_id=shipment.pk, acting_user=user)
+    ful.pickup_confirm(shipment_id=shipment.pk, acting_user=user)
+    assert (level(net["shirt"], net["store"]), level(net["mug"], net["store"])) == ((3, 0), (3, 0))
+    assert (level(net["shirt"], net["dc"]), level(net["mug"], net["dc"])) == ((18, 0), (16, 0))
+    call_command("verify_ledgers")
