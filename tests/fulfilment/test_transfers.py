@@ -101,6 +101,8 @@ def test_the_order_page_and_the_shipment_screen_show_the_transfer(make_user, rol
     assert "In transit" in panel
     picks = client.get(reverse("orders:fulfilment_pick_list"), {"location": net["store"].pk}).content.decode()
     assert net["mug"].sku not in picks  # nothing to pick while it waits
+    queue = client.get(reverse("orders:fulfilment_queue")).content.decode()
+    assert f">{shipment}<" in queue and "ship-waiting" in queue
 
 
 def test_a_transfer_an_order_waits_for_cannot_be_cancelled_from_inventory(make_user, role_client, net,
@@ -182,3 +184,22 @@ def test_a_kit_travels_as_its_components_and_is_reserved_as_a_kit_at_the_store(m
     assert (level(net["shirt"], net["store"]), level(net["mug"], net["store"])) == ((3, 0), (3, 0))
     assert (level(net["shirt"], net["dc"]), level(net["mug"], net["dc"])) == ((18, 0), (16, 0))
     call_command("verify_ledgers")
+
+
+def test_editing_an_order_whose_shipment_waits_cancels_the_transfer_and_sources_again(make_user, net, place_order):
+    from orders.services import order_edit
+
+    user = make_user("admin")
+    order, shipment, transfer = _pickup(user, net, place_order)
+    mug = order.lines.get(variant=net["mug"])
+    order_edit(order_id=order.pk, acting_user=user, quantities={mug.pk: 2}, reason="two mugs")
+    transfer.refresh_from_db()
+    shipment.refresh_from_db()
+    order.refresh_from_db()
+    assert (transfer.status, shipment.status, order.status) == ("cancelled", "cancelled", "confirmed")
+    assert dict(order.lines.values_list("variant_id", "location_id")) == {
+        net["shirt"].pk: net["dc"].pk, net["mug"].pk: net["store"].pk}
+    assert (level(net["shirt"], net["dc"]), level(net["mug"], net["store"])) == ((20, 5), (3, 2))
+    call_command("verify_ledgers")
+    [again] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    assert again.status == "waiting" and Transfer.objects.filter(status="requested").count() == 1
