@@ -590,15 +590,9 @@ def transfer_hook(*, event: str, transfer, acting_user) -> None:
     if event == "cancelled":
         raise TransferRefused(_("%(transfer)s carries items of order %(number)s: cancel or change the order instead.")
                               % {"transfer": transfer.number, "number": order.number})
-    if event == "shipped":
-        for shipment in {link.shipment for link in links}:
-            ShipmentEvent.objects.create(shipment=shipment, actor=_user(acting_user), data={"transfer_id": transfer.pk},
-                                         reason=_("%(transfer)s left %(source)s") % {
-                                             "transfer": transfer.number, "source": transfer.from_location.name})
-        order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.NOTE, data={"transfer_id": transfer.pk},
-                    reason=_("%(transfer)s in transit to %(destination)s") % {
-                        "transfer": transfer.number, "destination": transfer.to_location.name})
-    elif event == "received":
+    # "shipped" writes nothing on the order side: the transfer's own state shows on the order and the shipment,
+    # and touching order rows there could deadlock with a cancellation that waits for this transfer's lock.
+    if event == "received":
         _inbound_received(order, transfer, links, actor=acting_user)
 
 
@@ -642,9 +636,13 @@ def _give_up_inbound(order: Order, shipment: Shipment, *, actor) -> None:
     for link in links:
         by_transfer.setdefault(link.transfer_id, []).append(link)
     for transfer_id, group in sorted(by_transfer.items()):
+        # In transit or received never goes back to requested, so those are skipped without waiting for the
+        # transfer's lock (a receipt holding it waits for this order's lines: locking it here could deadlock).
+        if Transfer.objects.filter(pk=transfer_id).values_list("status", flat=True).get() != Transfer.Status.REQUESTED:
+            continue
         status = Transfer.objects.select_for_update(of=("self",)).values_list("status", flat=True).get(pk=transfer_id)
         if status != Transfer.Status.REQUESTED:
-            continue
+            continue  # shipped meanwhile (shipping writes nothing on the order side, so waiting for it was safe)
         InboundTransfer.objects.filter(pk__in=[link.pk for link in group]).update(settled_at=timezone.now())
         transfer_cancel(transfer_id=transfer_id, acting_user=actor)
         lines = {line.pk: line for line in OrderLine.objects.select_for_update(of=("self",))
