@@ -158,6 +158,15 @@ def test_consolidated_order_place_allocate_transfer_pack_ship_deliver(make_user,
     decision = order.sourcing_decisions.first()
     assert decision.plan["kind"] == "consolidate" and decision.plan["packages"] == 1
     assert decision.reason.startswith("DC Cajamar consolidates Store Pinheiros' items: one package, arrives ")
+    # the promise waits for the consolidated parcel: the DC's delayed hand-over plus the option's transit days
+    from orders.fulfilment.calendar import arrival_date
+
+    hub = next(s for s in decision.plan["shipments"] if not s["transfer_to"])
+    leg = next(s for s in decision.plan["shipments"] if s["transfer_to"])
+    assert hub["ships_on"] > leg["ships_on"]
+    transit = next(o["transit_days"] for o in order.shipping_options if o["code"] == net["service"])
+    order.refresh_from_db()
+    assert order.promised_date == arrival_date(shipped_on=date.fromisoformat(hub["ships_on"]), transit_days=transit)
     assert dict(order.lines.values_list("variant_id", "location_id")) == {
         net["shirt"].pk: net["dc"].pk, cup.pk: net["store"].pk}
     assert (level(cup, net["store"]), level(net["shirt"], net["dc"])) == ((4, 1), (20, 5))
