@@ -8,11 +8,22 @@ from datetime import time as clock
 
 from bench.run import Result
 from orders.fulfilment.geo import Point
-from orders.fulfilment.sourcing import LOWEST_COST, NEAREST, WEIGHTED, Candidate, Line, Request, decide
+from orders.fulfilment.sourcing import (
+    FEWEST_SHIPMENTS,
+    LOWEST_COST,
+    NEAREST,
+    WEIGHTED,
+    Candidate,
+    Line,
+    Request,
+    Route,
+    decide,
+)
 
 LOCATIONS = 100
 LINES = 5
 ROUNDS = 300
+HUBS = 5  # locations 0..4 consolidate; every other location may forward to one of them
 
 
 def _network(rng: random.Random) -> list[Candidate]:
@@ -29,19 +40,21 @@ def run() -> list[Result]:
     rng = random.Random(7)
     candidates = _network(rng)
     lines = tuple(Line(variant, rng.choice([1, 2, 3]), rng.choice([200, 500, 1500])) for variant in range(1, LINES + 1))
+    routes = [Route(index, index % HUBS, days=1) for index in range(HUBS, LOCATIONS)]
     results = []
-    for strategy in (NEAREST, LOWEST_COST, WEIGHTED):
+    for strategy, network_routes in ((NEAREST, ()), (LOWEST_COST, ()), (WEIGHTED, ()), (FEWEST_SHIPMENTS, routes)):
         request = Request(lines=lines, destination=Point(-23.56, -46.69), now=datetime(2026, 11, 23, 10, 0),
                           strategy=strategy)
         timings = []
         for _ in range(ROUNDS):
             started = time.perf_counter()
-            decision = decide(request, candidates)
+            decision = decide(request, candidates, routes=network_routes)
             timings.append((time.perf_counter() - started) * 1000)
         assert decision.plan is not None
         timings.sort()
         results.append(Result(
-            f"sourcing 5 lines x {LOCATIONS} locations ({strategy})", statistics.median(timings), "ms median",
+            f"sourcing 5 lines x {LOCATIONS} locations ({strategy}{', with routes' if network_routes else ''})",
+            statistics.median(timings), "ms median",
             note=f"p95 {timings[int(len(timings) * 0.95)]:.2f} ms, {len(decision.alternatives) + 1} plans scored",
         ))
     return results

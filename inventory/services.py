@@ -361,6 +361,18 @@ def _transfer_transition(transfer: Transfer, *, to: str, acting_user) -> None:
                  changes={"status": [old, to]})
 
 
+def _transfer_hooks(event: str, transfer: Transfer, acting_user) -> None:
+    """Lets an app that ties transfers to its own records react in the same transaction (``settings.
+    INVENTORY_TRANSFER_HOOKS``: dotted paths of ``f(*, event, transfer, acting_user)``; event is shipped, received
+    or cancelled). Orders use it to reserve a transfer's units for the order waiting at the destination, and to
+    refuse the cancellation of a transfer an order still waits for (the hook raises an ``InventoryError``)."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    for path in getattr(settings, "INVENTORY_TRANSFER_HOOKS", ()):
+        import_string(path)(event=event, transfer=transfer, acting_user=acting_user)
+
+
 def _lock_transfer(transfer_id: int) -> Transfer:
     transfer = Transfer.objects.select_for_update(of=("self",)).filter(pk=transfer_id).first()
     if transfer is None:
@@ -409,6 +421,7 @@ def transfer_ship(*, transfer_id: int, acting_user) -> Transfer:
         _take_reserved(wanted, levels)
         _apply(levels, {k: (-q, -q) for k, q in wanted.items()}, reason=Reason.TRANSFER_OUT,
                reference=f"transfer:{transfer.pk}", acting_user=acting_user)
+        _transfer_hooks("shipped", transfer, acting_user)
         return transfer
 
 
@@ -419,6 +432,7 @@ def transfer_receive(*, transfer_id: int, acting_user) -> Transfer:
         _transfer_transition(transfer, to=Transfer.Status.RECEIVED, acting_user=acting_user)
         _stock_in(lines=_transfer_lines(transfer, transfer.to_location_id), reference=f"transfer:{transfer.pk}",
                   acting_user=acting_user, reason=Reason.TRANSFER_IN)
+        _transfer_hooks("received", transfer, acting_user)
         return transfer
 
 
@@ -427,6 +441,7 @@ def transfer_cancel(*, transfer_id: int, acting_user) -> Transfer:
     with transaction.atomic():
         transfer = _lock_transfer(transfer_id)
         _transfer_transition(transfer, to=Transfer.Status.CANCELLED, acting_user=acting_user)
+        _transfer_hooks("cancelled", transfer, acting_user)
         stock_release(lines=_transfer_lines(transfer, transfer.from_location_id),
                       reference=f"transfer:{transfer.pk}", acting_user=acting_user)
         return transfer

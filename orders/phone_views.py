@@ -84,12 +84,13 @@ def _screen_context(order: Order, **extra) -> dict:
     hold_seconds = None
     if order.stock_held_until:
         hold_seconds = max(int((order.stock_held_until - timezone.now()).total_seconds()), 0)
-    from orders.fulfilment.services import promise_for_options
+    from orders.fulfilment.services import PICKUP_PROMISE, promise_for_options
     from orders.services.core import promise_date
 
-    # The network's promise (location handling days, cut-off, working-day transit); the simple rule only
-    # when nothing can be sourced for the draft right now.
-    promised = promise_for_options(order, lines) if order.shipping_options else {}
+    # The network's promise (location handling days, cut-off, working-day transit), the same computation
+    # placement stores; the simple rule only when nothing can be sourced for the draft right now.
+    pickup = order.delivery_method == Order.Delivery.PICKUP and order.pickup_location_id
+    promised = promise_for_options(order, lines) if (order.shipping_options or pickup) else {}
     for option in order.shipping_options or []:
         option["arrives"] = promised.get(option["code"]) or promise_date(int(option.get("transit_days") or 0))
     from orders.giftcards import needs_shipping
@@ -100,6 +101,7 @@ def _screen_context(order: Order, **extra) -> dict:
         "nothing_to_ship": bool(lines) and not needs_shipping(lines),  # gift cards only: no delivery choices
         "addresses": addresses,
         "pickup_locations": pickup_locations,
+        "pickup_ready": promised.get(PICKUP_PROMISE) if pickup else None,
         "payment_methods": PAYMENT_METHODS,
         "hold_seconds": hold_seconds,
         "idempotency_key": uuid.uuid4().hex,

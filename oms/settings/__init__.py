@@ -188,6 +188,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "oms@localhost")
 
+# Apps reacting to inventory transfers in the same transaction (orders: transfers feeding a shipment).
+INVENTORY_TRANSFER_HOOKS = ["orders.fulfilment.services.transfer_hook"]
+
 # --- Money and payments
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "BRL")
 PAYMENTS_CARD_GATEWAY = env("PAYMENTS_CARD_GATEWAY", "sandbox")

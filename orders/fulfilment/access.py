@@ -17,6 +17,8 @@ RULES: dict[str, str] = {
     "orders:fulfilment_atp": "view_catalogue",
     "orders:fulfilment_at_risk": "manage_orders",
     "orders:fulfilment_simulation": "manage_orders",
+    "orders:fulfilment_routes": "manage_stock",
+    "orders:fulfilment_route_delete": "manage_stock",
     "orders:fulfilment_return_list": "fulfil_orders",
     "orders:fulfilment_return": "view_orders",
     "orders:fulfilment_return_approve": "approve_orders",
@@ -36,4 +38,5 @@ NAV = [
     NavItem(_("Available to promise"), "orders:fulfilment_atp", "view_catalogue", section=_("Fulfilment")),
     NavItem(_("At-risk orders"), "orders:fulfilment_at_risk", "manage_orders", section=_("Fulfilment")),
     NavItem(_("Sourcing simulation"), "orders:fulfilment_simulation", "manage_orders", section=_("Fulfilment")),
+    NavItem(_("Consolidation routes"), "orders:fulfilment_routes", "manage_stock", section=_("Fulfilment")),
 ]

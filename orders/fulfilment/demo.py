@@ -18,6 +18,7 @@ def seed(*, stdout) -> None:
         return
     # The phone channel sources to the nearest location, so a phone order shows its reason on the order page.
     Channel.objects.filter(code="phone", sourcing_strategy="first_available").update(sourcing_strategy="nearest")
+    _routes()
     allocated = list(Order.objects.filter(status=Order.Status.ALLOCATED, shipments__isnull=True)
                      .prefetch_related("lines__allocations"))
     shipments, lines = [], []
@@ -60,3 +61,19 @@ def seed(*, stdout) -> None:
     risk = services.at_risk_scan()
     stdout.write(f"Fulfilment: {len(shipments)} shipments for allocated orders, {released} orders released, "
                  f"{shipped} shipped, {risk['raised']} at-risk flags.")
+
+
+def _routes() -> None:
+    """Every store may forward its units to the first distribution centre, which consolidates the parcel."""
+    from decimal import Decimal
+
+    from inventory.models import Location
+    from orders.fulfilment import services
+
+    hub = Location.objects.filter(kind=Location.Kind.DC, is_active=True, can_ship=True).order_by("code").first()
+    if hub is None:
+        return
+    for store_id in Location.objects.filter(kind=Location.Kind.STORE, is_active=True).order_by("code").values_list(
+            "pk", flat=True):
+        services.consolidation_route_save(from_location_id=store_id, to_location_id=hub.pk, transfer_days=1,
+                                          cost=Decimal("6.00"), acting_user=None)

@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from oms.money import currency_field, money_field
 
 __all__ = [
-    "AllocationRule", "AtRiskFlag", "OrderMilestones", "Return", "ReturnLine", "Shipment", "ShipmentEvent",
-    "ShipmentLine", "SourcingDecision",
+    "AllocationRule", "AtRiskFlag", "ConsolidationRoute", "InboundTransfer", "OrderMilestones", "Return",
+    "ReturnLine", "Shipment", "ShipmentEvent", "ShipmentLine", "SourcingDecision",
 ]
 
 
@@ -43,6 +43,7 @@ class SourcingDecision(models.Model):
 
 class Shipment(models.Model):
     class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting for a transfer")
         PENDING = "pending", _("Pending")
         PICKING = "picking", _("Picking")
         PACKED = "packed", _("Packed")
@@ -89,7 +90,45 @@ class Shipment(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in (self.Status.PENDING, self.Status.PICKING, self.Status.PACKED)
+        return self.status in (self.Status.WAITING, self.Status.PENDING, self.Status.PICKING, self.Status.PACKED)
+
+    def inbound_transfers(self) -> list:
+        """Inventory transfers bringing items to this shipment, each with ``units``, ``waiting`` (not yet
+        received for it) and its locations; oldest first."""
+        from inventory.models import Transfer
+
+        open_ids = set(self.inbound.filter(settled_at__isnull=True).values_list("transfer_id", flat=True))
+        transfers = list(Transfer.objects.filter(pk__in=self.inbound.values("transfer_id"))
+                         .select_related("from_location", "to_location")
+                         .annotate(units=models.Sum("lines__quantity")).order_by("pk"))
+        for transfer in transfers:
+            transfer.waiting = transfer.pk in open_ids
+        return transfers
+
+
+class InboundTransfer(models.Model):
+    """Units of an order line travelling on an inventory transfer to the location of the shipment that waits
+    for them: the pick-up store, or the location that consolidates the order into one parcel.
+
+    While open, the transfer holds the stock (reserved at its source, then in transit) and the order line has no
+    location; on receipt the units are reserved for the order at the destination and the link is settled.
+    """
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="inbound")
+    transfer = models.ForeignKey("inventory.Transfer", on_delete=models.PROTECT, related_name="+")
+    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="+")
+    from_location = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    settled_at = models.DateTimeField(null=True, blank=True,
+                                      help_text=_("Received and reserved for the order, or given up."))
+
+    class Meta:
+        app_label = "orders"
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="inboundtransfer_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.transfer_id} -> {self.shipment_id}: {self.order_line_id} × {self.quantity}"
 
 
 class ShipmentLine(models.Model):
@@ -234,6 +273,34 @@ class AllocationRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ConsolidationRoute(models.Model):
+    """Network rule: ``from_location`` may forward an order's units to ``to_location``, which ships everything
+    to the customer in one parcel (e.g. a store sends its units to the DC). Sourcing weighs the extra days and
+    cost against the parcels it saves; allocation turns the forwarding into an inventory transfer."""
+
+    from_location = models.ForeignKey("inventory.Location", on_delete=models.CASCADE, related_name="+",
+                                      verbose_name=_("forwarding location"))
+    to_location = models.ForeignKey("inventory.Location", on_delete=models.CASCADE, related_name="+",
+                                    verbose_name=_("consolidating location"))
+    transfer_days = models.PositiveSmallIntegerField(_("transfer days"), default=1,
+                                                     help_text=_("Working days from hand-over to arrival."))
+    cost = money_field(verbose_name=_("cost per transfer"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        app_label = "orders"
+        ordering = ["to_location", "from_location"]
+        constraints = [
+            models.UniqueConstraint(fields=["from_location", "to_location"], name="consolidationroute_unique"),
+            models.CheckConstraint(condition=~Q(from_location=models.F("to_location")),
+                                   name="consolidationroute_distinct"),
+            models.CheckConstraint(condition=Q(cost__gte=0), name="consolidationroute_cost_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_location_id} -> {self.to_location_id}"
 
 
 class AtRiskFlag(models.Model):

@@ -94,3 +94,19 @@ def fill_rate(*, since: datetime | None = None, until: datetime | None = None) -
             line=OuterRef(OuterRef("pk"))).values("location_id"))),
     ).filter(shipments=F("reserved_at"), shipped=F("quantity"), elsewhere=False).count()
     return {"lines": total, "complete": complete, "rate": complete / total * 100 if total else None}
+
+
+def order_transfers(order) -> list:
+    """The inventory transfers moving an order's items between locations (pick-up store, consolidation), each
+    with ``units``, ``shipment_id`` (the shipment waiting for it) and its locations; oldest first."""
+    from inventory.models import Transfer
+    from orders.fulfilment.models import InboundTransfer
+
+    shipment_of = dict(InboundTransfer.objects.filter(shipment__order=order).values_list("transfer_id", "shipment_id"))
+    if not shipment_of:
+        return []
+    transfers = list(Transfer.objects.filter(pk__in=list(shipment_of)).select_related("from_location", "to_location")
+                     .annotate(units=Sum("lines__quantity")).order_by("pk"))
+    for transfer in transfers:
+        transfer.shipment_id = shipment_of[transfer.pk]
+    return transfers

@@ -37,6 +37,8 @@ from orders.fulfilment.geo import Point, point_for_postal_code
 from orders.fulfilment.models import (
     AllocationRule,
     AtRiskFlag,
+    ConsolidationRoute,
+    InboundTransfer,
     OrderMilestones,
     Return,
     ReturnLine,
@@ -57,6 +59,7 @@ from orders.services.core import (
     line_parts,
     lock_lines,
     lock_order,
+    set_line_allocations,
     source_first_available,
 )
 
@@ -64,6 +67,7 @@ SS = Shipment.Status
 RS = Return.Status
 
 SHIPMENT_TRANSITIONS: dict[str, set[str]] = {
+    SS.WAITING: {SS.PENDING, SS.CANCELLED},
     SS.PENDING: {SS.PICKING, SS.CANCELLED},
     SS.PICKING: {SS.PACKED, SS.PENDING, SS.CANCELLED},
     SS.PACKED: {SS.SHIPPED, SS.READY, SS.PICKING, SS.CANCELLED},
@@ -190,6 +194,55 @@ def candidates_for(*, variant_ids, channel_code: str = "", customer_group: str =
     return result
 
 
+def network_routes() -> list[sourcing.Route]:
+    """The active consolidation routes between active locations (who may forward to whom, in how many days)."""
+    return [sourcing.Route(from_id, to_id, days, cost) for from_id, to_id, days, cost in (
+        ConsolidationRoute.objects.filter(is_active=True, from_location__is_active=True, to_location__is_active=True)
+        .order_by("pk").values_list("from_location_id", "to_location_id", "transfer_days", "cost"))]
+
+
+def consolidation_route_save(*, from_location_id: int, to_location_id: int, transfer_days: int, cost: Decimal,
+                             acting_user) -> ConsolidationRoute:
+    """Allows ``from_location`` to forward order units to ``to_location`` (created, or its days and cost changed)."""
+    from inventory.models import Location
+
+    if from_location_id == to_location_id:
+        raise FulfilmentError(_("A location cannot forward to itself."), field="to_location")
+    if not isinstance(transfer_days, int) or not 0 <= transfer_days <= 30:
+        raise FulfilmentError(_("Transfer days must be a whole number from 0 to 30."), field="transfer_days")
+    if cost is None or not cost.is_finite():
+        raise FulfilmentError(_("Give the cost as an amount, e.g. 4.50."), field="cost")
+    if cost < 0:
+        raise FulfilmentError(_("The cost cannot be negative."), field="cost")
+    with transaction.atomic(durable=True):
+        locations = Location.objects.in_bulk([from_location_id, to_location_id])
+        if from_location_id not in locations:
+            raise FulfilmentError(_("Choose the forwarding location."), field="from_location")
+        if to_location_id not in locations:
+            raise FulfilmentError(_("Choose the consolidating location."), field="to_location")
+        if not locations[to_location_id].can_ship:
+            raise FulfilmentError(_("%(name)s does not ship orders, so it cannot consolidate them.")
+                                  % {"name": locations[to_location_id].name}, field="to_location")
+        route, created = ConsolidationRoute.objects.update_or_create(
+            from_location_id=from_location_id, to_location_id=to_location_id,
+            defaults={"transfer_days": transfer_days, "cost": quantize(cost), "is_active": True})
+        audit_record(actor=acting_user, action=AuditEntry.Action.CREATE if created else AuditEntry.Action.UPDATE,
+                     obj=route, verb="consolidation_route_save",
+                     changes={"from": from_location_id, "to": to_location_id, "days": transfer_days,
+                              "cost": str(route.cost)})
+    return route
+
+
+def consolidation_route_delete(*, route_id: int, acting_user) -> None:
+    with transaction.atomic(durable=True):
+        route = ConsolidationRoute.objects.select_for_update().filter(pk=route_id).first()
+        if route is None:
+            raise FulfilmentError(_("That route no longer exists."))
+        audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=route, verb="consolidation_route_delete",
+                     changes={"from": route.from_location_id, "to": route.to_location_id})
+        route.delete()
+
+
 def destination_for(order: Order) -> Point | None:
     address = order.shipping_address or {}
     return point_for_postal_code(address.get("postal_code", ""), address.get("country", "BR") or "BR")
@@ -282,14 +335,15 @@ def source_lines(order: Order, lines: list[OrderLine], *, actor=None
     decision = None
     if coverable:
         request = request_for(order, coverable, strategy=strategy)
-        decision = sourcing.decide(request, candidates)
+        routes = network_routes()
+        decision = sourcing.decide(request, candidates, routes=routes)
         store = request.pickup_location_id
         if decision.plan and store and _split_at(parts_from_plan(decision.plan, coverable), store):
             # A pick-up line the store holds only part of is transferred in whole (one transfer either way, and
             # the store's shelf stock stays for walk-in customers); lines may still come from several sources.
             store_only = [replace(c, available={v: (q if q >= needed.get(v, 0) else 0) for v, q in c.available.items()})
                           if c.location_id == store else c for c in candidates]
-            decision = sourcing.decide(request, store_only)
+            decision = sourcing.decide(request, store_only, routes=routes)
         if decision.plan is None:
             short_lines += coverable
         else:
@@ -315,24 +369,61 @@ def _record(order: Order, *, strategy, plan, alternatives, shortages, reason, ac
                                            actor=_user(actor))
 
 
-def promise_for_options(order: Order, lines: list[OrderLine], *, now: datetime | None = None) -> dict[str, date]:
-    """The promised delivery date per shipping option of a draft: the best plan's ship date plus the option's
-    transit days (working days only). Empty when nothing can be sourced."""
-    from orders.fulfilment.calendar import arrival_date
+PICKUP_PROMISE = "pickup"  # key of the store's ready date in ``promise_for_options``
 
-    if not lines:
-        return {}
+
+def _candidates_for_order(order: Order, lines: list[OrderLine]) -> list[sourcing.Candidate]:
+    """Sourcing candidates as this order sees them: stock it already holds (a draft's hold, a placed order's
+    reservation) counts as available to it, so the screen and placement agree whether stock is held or not."""
     customer = order.customer
     variant_ids = sorted({line.variant_id for line in lines})
     candidates = candidates_for(variant_ids=variant_ids, channel_code=order.channel.code,
                                 customer_group=customer.group_code if customer else "")
+    own: dict[tuple[int, int], int] = {}
+    held = [line for line in lines if line.status == L.RESERVED]
+    parts = line_parts(held) if held else {}
+    for line in held:
+        for location_id, quantity in parts[line.pk]:
+            key = (location_id, line.variant_id)
+            own[key] = own.get(key, 0) + quantity
+    if not own:
+        return candidates
+    return [replace(c, available={v: q + own.get((c.location_id, v), 0) for v, q in c.available.items()})
+            if any(loc == c.location_id for loc, _v in own) else c for c in candidates]
+
+
+def promise_for_options(order: Order, lines: list[OrderLine], *, now: datetime | None = None) -> dict[str, date]:
+    """The one promise computation, used by the phone screen and stored by placement.
+
+    Per shipping option code: the best plan's hand-over day (location handling days and cut-off, and for a
+    consolidation the forwarding days) plus the option's carrier transit days, working days only. A pick-up
+    order gets the store's ready date (after any transfer) under ``PICKUP_PROMISE`` and for every option.
+    Empty when nothing can be sourced.
+    """
+    from orders.fulfilment.calendar import arrival_date
+
+    if not lines:
+        return {}
     strategy = STRATEGY_FOR_CHANNEL.get(order.channel.sourcing_strategy, sourcing.NEAREST)
-    decision = sourcing.decide(request_for(order, lines, strategy=strategy, now=now), candidates)
+    request = request_for(order, lines, strategy=strategy, now=now)
+    decision = sourcing.decide(replace(request, promised_by=None), _candidates_for_order(order, lines),
+                               routes=network_routes())
     if decision.plan is None:
         return {}
+    if request.pickup_location_id is not None:
+        ready = decision.plan.arrives_on
+        return {PICKUP_PROMISE: ready, **{opt["code"]: ready for opt in (order.shipping_options or [])}}
     ships_on = max(s.ships_on for s in decision.plan.shipments)
     return {opt["code"]: arrival_date(shipped_on=ships_on, transit_days=int(opt.get("transit_days") or 0))
             for opt in (order.shipping_options or [])}
+
+
+def promised_date_for(order: Order, lines: list[OrderLine], *, now: datetime | None = None) -> date | None:
+    """The date the agent is shown for the order's chosen shipping option (pick-up: the store's ready date)."""
+    promised = promise_for_options(order, lines, now=now)
+    if order.delivery_method == Order.Delivery.PICKUP:
+        return promised.get(PICKUP_PROMISE)
+    return promised.get(order.shipping_service)
 
 
 # --- available to promise -----------------------------------------------------------------------------
@@ -344,13 +435,16 @@ class Promise:
     by_location: dict[int, int]
     total: int
     incoming: list[tuple[date | None, int, int, str]]  # (expected on, location, quantity, reference)
+    spoken_for: frozenset[str] = frozenset()  # references of incoming units already reserved for an order
 
     def date_for(self, quantity: int) -> date | None:
         """The first date ``quantity`` units can be promised: today when in stock, else when enough arrives."""
         if quantity <= self.total:
             return timezone.localdate()
         running = self.total
-        for expected, _loc, qty, _ref in self.incoming:
+        for expected, _loc, qty, ref in self.incoming:
+            if ref in self.spoken_for:
+                continue  # a transfer bringing units to an order waiting for them
             running += qty
             if running >= quantity:
                 return expected
@@ -380,11 +474,13 @@ def available_to_promise(*, variant_ids) -> dict[int, Promise]:
     for variant_id, transfer_id, loc, created, qty in transfers:
         incoming[variant_id].append((timezone.localtime(created).date() + timedelta(days=3), loc, qty,
                                      f"T {transfer_id}"))
+    spoken_for = frozenset(f"T {pk}" for pk in InboundTransfer.objects.filter(
+        settled_at__isnull=True, transfer__lines__variant_id__in=variant_ids).values_list("transfer_id", flat=True))
     result = {}
     for variant_id in variant_ids:
         by_location = {loc: max(q, 0) for loc, q in stock.get(variant_id, {}).items()}
         rows = sorted(incoming[variant_id], key=lambda r: (r[0], r[1]))
-        result[variant_id] = Promise(variant_id, by_location, sum(by_location.values()), rows)
+        result[variant_id] = Promise(variant_id, by_location, sum(by_location.values()), rows, spoken_for)
     return result
 
 
@@ -406,39 +502,80 @@ def order_allocate(*, order_id: int, acting_user, wave: str = "") -> list[Shipme
 
 
 def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
+    """One shipment per location the customer's items leave from (the pick-up store for a pick-up order).
+
+    Parts of lines reserved at a location that forwards them (a transfer plan for pick-up, a consolidation plan)
+    travel there on an inventory transfer: the order's reservation of that part at the source becomes the
+    transfer's, the line holds nothing there while the transfer does, and the receiving shipment waits until
+    every transfer arrived.
+    """
+    from inventory.models import Location
+
     if order.status != S.CONFIRMED:
         raise FulfilmentError(_("Order %(number)s is %(status)s: only confirmed orders go to the warehouse.")
                               % {"number": order, "status": order.get_status_display()})
     lines = [line for line in lock_lines(order) if line.status == L.RESERVED]
+    travelling = set(InboundTransfer.objects.filter(order_line__in=[line.pk for line in lines],
+                                                    settled_at__isnull=True).values_list("order_line_id", flat=True))
+    if travelling:
+        sku = next(line.sku for line in lines if line.pk in travelling)
+        raise FulfilmentError(_("Order %(number)s waits for a transfer of %(sku)s: it is released once received.")
+                              % {"number": order, "sku": sku})
     parts = line_parts(lines)
     lines = [line for line in lines if parts[line.pk]]
     if not lines:
         raise FulfilmentError(_("Order %(number)s has no reserved lines.") % {"number": order})
     decision = order.sourcing_decisions.first()
-    planned = {}
-    if decision:
-        for s in (decision.plan or {}).get("shipments", []):
+    planned, forward, legs = {}, {}, {}
+    for s in (decision.plan or {}).get("shipments", []) if decision else []:
+        if s.get("transfer_to"):
+            forward[s["location_id"]] = s["transfer_to"]
+            legs[s["location_id"]] = s
+        else:
             planned[s["location_id"]] = s
     wave = wave or timezone.localtime().strftime("%Y-%m-%d-%p")
-    by_location: dict[int, list[tuple[OrderLine, int]]] = {}  # a split line goes out in one shipment per part
+    pickup = order.delivery_method == Order.Delivery.PICKUP and order.pickup_location_id
+
+    def destination(location_id: int) -> int:
+        return order.pickup_location_id if pickup else forward.get(location_id, location_id)
+
+    # A split line goes out in one shipment per destination of its parts: (line, where the part is, units).
+    by_destination: dict[int, list[tuple[OrderLine, int, int]]] = {}
     for line in lines:
         for location_id, quantity in parts[line.pk]:
-            by_location.setdefault(location_id, []).append((line, quantity))
-    pickup = order.delivery_method == Order.Delivery.PICKUP
+            by_destination.setdefault(destination(location_id), []).append((line, location_id, quantity))
+    sources = set().union(*({source for _l, source, _q in group if source != dest}
+                            for dest, group in by_destination.items()))
+    names = dict(Location.objects.filter(pk__in=sources).values_list("pk", "name")) if sources else {}
     shipments = []
-    for location_id, group in sorted(by_location.items()):
+    for location_id, group in sorted(by_destination.items()):
         plan = planned.get(location_id, {})
+        incoming: dict[int, list[tuple[OrderLine, int]]] = {}
+        units: dict[int, int] = {}
+        for line, source, quantity in group:
+            units[line.pk] = units.get(line.pk, 0) + quantity
+            if source != location_id:
+                incoming.setdefault(source, []).append((line, quantity))
+        cost = Decimal(plan.get("cost", "0")) + sum((Decimal(legs[source]["cost"]) for source in incoming
+                                                     if source in legs), Decimal(0))
+        last_leg = max((legs[source]["arrives_on"] for source in incoming if source in legs), default=None)
         shipment = Shipment.objects.create(
             order=order, location_id=location_id, currency=order.currency, wave=wave,
-            kind=(Shipment.Kind.SHIP if not pickup else Shipment.Kind.PICKUP if location_id == order.pickup_location_id
-                  else Shipment.Kind.TRANSFER),
-            service=order.shipping_service, cost=Decimal(plan.get("cost", "0")),
-            ships_on=date.fromisoformat(plan["ships_on"]) if plan.get("ships_on") else None,
+            kind=Shipment.Kind.PICKUP if pickup else Shipment.Kind.SHIP,
+            status=SS.WAITING if incoming else SS.PENDING,
+            service=order.shipping_service, cost=cost,
+            ships_on=date.fromisoformat(plan.get("ships_on") or last_leg) if (plan.get("ships_on") or last_leg)
+            else None,
             arrives_on=date.fromisoformat(plan["arrives_on"]) if plan.get("arrives_on") else order.promised_date)
-        ShipmentLine.objects.bulk_create([ShipmentLine(shipment=shipment, order_line=line, quantity=quantity)
-                                          for line, quantity in group])
-        ShipmentEvent.objects.create(shipment=shipment, to_status=SS.PENDING, reason=_("Released to the warehouse"),
-                                     actor=_user(actor))
+        ShipmentLine.objects.bulk_create([ShipmentLine(shipment=shipment, order_line=line, quantity=units[line.pk])
+                                          for line in lines if line.pk in units])
+        ShipmentEvent.objects.create(
+            shipment=shipment, to_status=SS.WAITING if incoming else SS.PENDING, actor=_user(actor),
+            reason=_("Released to the warehouse; waits for items from %(sources)s") % {
+                "sources": ", ".join(sorted(str(names[source]) for source in incoming))} if incoming
+            else _("Released to the warehouse"))
+        for source_id, moved in sorted(incoming.items()):
+            _send_inbound(order, shipment, source_id=source_id, moved=moved, parts=parts, actor=actor)
         shipments.append(shipment)
     _order_transition(order, to=S.ALLOCATED, actor=actor,
                       reason=_("%(n)s shipment(s) released to the warehouse") % {"n": len(shipments)})
@@ -446,6 +583,149 @@ def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
     AtRiskFlag.objects.filter(order=order, reason=AtRiskFlag.Reason.NOT_ALLOCATED, cleared_at__isnull=True).update(
         cleared_at=timezone.now())
     return shipments
+
+
+# --- transfers feeding a shipment (pick-up store, consolidation) -----------------------------------------
+
+
+def _transfer_items(moved: list[tuple[OrderLine, int]]) -> list[tuple[int, int]]:
+    """(variant, quantity) a transfer carries for ``moved`` (line, units) pairs: kits travel as their components."""
+    from inventory.models import KitComponent
+
+    kits = [line.variant_id for line, _q in moved if line.variant.is_kit]
+    components: dict[int, list[tuple[int, int]]] = {}
+    for kit_id, component_id, qty in KitComponent.objects.filter(kit_id__in=kits).values_list(
+            "kit_id", "component_id", "quantity"):
+        components.setdefault(kit_id, []).append((component_id, qty))
+    items: list[tuple[int, int]] = []
+    for line, quantity in moved:
+        if line.variant.is_kit:
+            items += [(component_id, qty * quantity) for component_id, qty in components.get(line.variant_id, [])]
+        else:
+            items.append((line.variant_id, quantity))
+    return items
+
+
+def _send_inbound(order: Order, shipment: Shipment, *, source_id: int, moved: list[tuple[OrderLine, int]],
+                  parts: dict[int, list[tuple[int, int]]], actor) -> None:
+    """Hands the order's reservation of the ``moved`` (line, units) parts at ``source_id`` over to a new transfer
+    to the shipment's location; those parts leave the lines' allocations (``parts`` is kept up to date)."""
+    from inventory.services import StockLine, stock_release, transfer_create
+
+    stock_release(lines=[StockLine(line.variant_id, source_id, quantity) for line, quantity in moved],
+                  reference=f"order:{order.pk}", acting_user=actor)
+    transfer = transfer_create(
+        from_location_id=source_id, to_location_id=shipment.location_id, lines=_transfer_items(moved),
+        acting_user=actor, reference=order.number[:64],
+        notes=_("Items of order %(number)s for shipment %(shipment)s") % {"number": order.number, "shipment": shipment})
+    InboundTransfer.objects.bulk_create([
+        InboundTransfer(shipment=shipment, transfer=transfer, order_line=line, from_location_id=source_id,
+                        quantity=quantity) for line, quantity in moved])
+    for line, _quantity in moved:
+        parts[line.pk] = [(loc, qty) for loc, qty in parts[line.pk] if loc != source_id]
+    set_line_allocations({line.pk: parts[line.pk] for line, _q in moved})
+    order_event(order=order, actor=actor, kind=OrderEvent.Kind.NOTE, data={"transfer_id": transfer.pk},
+                reason=_("%(transfer)s requested: %(source)s → %(destination)s for shipment %(shipment)s") % {
+                    "transfer": transfer.number, "source": transfer.from_location.name,
+                    "destination": shipment.location.name, "shipment": shipment})
+
+
+def _settle_links(lines: dict[int, OrderLine], links: list[InboundTransfer], *, destination_id: int | None,
+                  order: Order, actor) -> list[InboundTransfer]:
+    """Reserves again for the order the units of ``links`` whose lines still lack them (at ``destination_id``
+    on receipt; back at each link's source when ``None``, the transfer cancelled); returns those links.
+    Units of lines cancelled or re-sourced meanwhile are not reserved: they stay on sale."""
+    from inventory.services import StockLine, stock_reserve
+
+    parts = line_parts(list(lines.values()))
+    missing = {pk: line.quantity - sum(q for _loc, q in parts[pk]) for pk, line in lines.items()}
+    wanted, stock = [], []
+    for link in links:
+        line = lines[link.order_line_id]
+        if line.status != L.RESERVED or missing[line.pk] < link.quantity:
+            continue
+        location_id = destination_id or link.from_location_id
+        missing[line.pk] -= link.quantity
+        parts[line.pk] = [*parts[line.pk], (location_id, link.quantity)]
+        wanted.append(link)
+        stock.append(StockLine(line.variant_id, location_id, link.quantity))
+    if wanted:
+        stock_reserve(lines=stock, reference=f"order:{order.pk}", acting_user=actor, respect_safety_stock=False)
+        set_line_allocations({link.order_line_id: parts[link.order_line_id] for link in wanted})
+    return wanted
+
+
+def transfer_hook(*, event: str, transfer, acting_user) -> None:
+    """Called by ``inventory.services`` inside its transfer transactions (``INVENTORY_TRANSFER_HOOKS``)."""
+    from inventory.errors import InvalidTransition as TransferRefused
+
+    links = list(InboundTransfer.objects.filter(transfer=transfer, settled_at__isnull=True)
+                 .select_related("shipment__order", "shipment__location", "order_line").order_by("pk"))
+    if not links:
+        return
+    order = links[0].shipment.order
+    if event == "cancelled":
+        raise TransferRefused(_("%(transfer)s carries items of order %(number)s: cancel or change the order instead.")
+                              % {"transfer": transfer.number, "number": order.number})
+    # "shipped" writes nothing on the order side: the transfer's own state shows on the order and the shipment,
+    # and touching order rows there could deadlock with a cancellation that waits for this transfer's lock.
+    if event == "received":
+        _inbound_received(order, transfer, links, actor=acting_user)
+
+
+def _inbound_received(order: Order, transfer, links: list[InboundTransfer], *, actor) -> None:
+    """The transfer arrived: its units are reserved for the order there (lines still waiting for them), and a
+    shipment with nothing else on the way becomes pending (ready to pick). Units of cancelled or re-sourced
+    lines simply stay on sale at the destination."""
+    lines = {line.pk: line for line in OrderLine.objects.select_for_update(of=("self",))
+             .filter(pk__in=[link.order_line_id for link in links]).order_by("pk")}
+    waiting = _settle_links(lines, links, destination_id=transfer.to_location_id, order=order, actor=actor)
+    InboundTransfer.objects.filter(pk__in=[link.pk for link in links]).update(settled_at=timezone.now())
+    reason = _("%(transfer)s received at %(destination)s") % {"transfer": transfer.number,
+                                                               "destination": transfer.to_location.name}
+    if len(waiting) < len(links):
+        reason += " · " + _("items no longer needed by the order stay on sale there")
+    order_event(order=order, actor=actor, kind=OrderEvent.Kind.NOTE, reason=reason, data={"transfer_id": transfer.pk})
+    for shipment_id in sorted({link.shipment_id for link in links}):
+        shipment = Shipment.objects.select_for_update(of=("self",)).get(pk=shipment_id)
+        if shipment.status == SS.WAITING and not shipment.inbound.filter(settled_at__isnull=True).exists():
+            shipment_transition(shipment, to=SS.PENDING, actor=actor, reason=reason)
+
+
+def _give_up_inbound(order: Order, shipment: Shipment, *, actor) -> None:
+    """A cancelled shipment no longer waits: transfers not yet shipped are cancelled (stock released at the
+    source) and lines still active are reserved there again; a transfer already on the road arrives, and its
+    units are reserved for lines still waiting for them (the order is released again after that)."""
+    from inventory.models import Transfer
+    from inventory.services import transfer_cancel
+
+    links = list(shipment.inbound.filter(settled_at__isnull=True).select_related("order_line").order_by("pk"))
+    by_transfer: dict[int, list[InboundTransfer]] = {}
+    for link in links:
+        by_transfer.setdefault(link.transfer_id, []).append(link)
+    for transfer_id, group in sorted(by_transfer.items()):
+        # In transit or received never goes back to requested, so those are skipped without waiting for the
+        # transfer's lock (a receipt holding it waits for this order's lines: locking it here could deadlock).
+        if Transfer.objects.filter(pk=transfer_id).values_list("status", flat=True).get() != Transfer.Status.REQUESTED:
+            continue
+        status = Transfer.objects.select_for_update(of=("self",)).values_list("status", flat=True).get(pk=transfer_id)
+        if status != Transfer.Status.REQUESTED:
+            continue  # shipped meanwhile (shipping writes nothing on the order side, so waiting for it was safe)
+        InboundTransfer.objects.filter(pk__in=[link.pk for link in group]).update(settled_at=timezone.now())
+        transfer_cancel(transfer_id=transfer_id, acting_user=actor)
+        lines = {line.pk: line for line in OrderLine.objects.select_for_update(of=("self",))
+                 .filter(pk__in=[link.order_line_id for link in group]).order_by("pk")}
+        _settle_links(lines, group, destination_id=None, order=order, actor=actor)
+
+
+def _waiting_error(shipment: Shipment) -> FulfilmentError:
+    from inventory.models import Transfer
+
+    numbers = [Transfer(pk=pk).number for pk in sorted(set(
+        shipment.inbound.filter(settled_at__isnull=True).values_list("transfer_id", flat=True)))]
+    return InvalidShipmentTransition(
+        _("Shipment %(id)s waits for %(transfers)s: it can be picked once the items arrive.")
+        % {"id": shipment, "transfers": ", ".join(numbers)})
 
 
 def allocate_confirmed(*, limit: int = 200) -> int:
@@ -500,8 +780,9 @@ def shipments_cancel_open(order: Order, *, actor=None, reason: str = "") -> int:
     the order's own services; returns how many were cancelled."""
     count = 0
     for shipment in Shipment.objects.select_for_update().filter(
-            order=order, status__in=[SS.PENDING, SS.PICKING, SS.PACKED]).order_by("pk"):
+            order=order, status__in=[SS.WAITING, SS.PENDING, SS.PICKING, SS.PACKED]).order_by("pk"):
         shipment_transition(shipment, to=SS.CANCELLED, actor=actor, reason=reason or _("Order changed: re-sourced"))
+        _give_up_inbound(order, shipment, actor=actor)
         count += 1
     return count
 
@@ -521,8 +802,9 @@ def _order_and_shipment(shipment_id: int) -> tuple[Order, Shipment]:
 
 def _check_order_open(order: Order, shipment: Shipment, *, actor) -> None:
     if order.status == S.CANCELLED:
-        if shipment.status in (SS.PENDING, SS.PICKING, SS.PACKED, SS.READY):
+        if shipment.status in (SS.WAITING, SS.PENDING, SS.PICKING, SS.PACKED, SS.READY):
             shipment_transition(shipment, to=SS.CANCELLED, actor=actor, reason=_("Order cancelled"))
+            _give_up_inbound(order, shipment, actor=actor)
         raise FulfilmentError(_("Order %(number)s was cancelled: put the items back.") % {"number": order})
 
 
@@ -530,6 +812,8 @@ def shipment_start_picking(*, shipment_id: int, acting_user) -> Shipment:
     with transaction.atomic(durable=True):
         order, shipment = _order_and_shipment(shipment_id)
         _check_order_open(order, shipment, actor=acting_user)
+        if shipment.status == SS.WAITING:
+            raise _waiting_error(shipment)
         if shipment.status != SS.PICKING:
             shipment_transition(shipment, to=SS.PICKING, actor=acting_user)
     return shipment
@@ -543,6 +827,8 @@ def shipment_scan(*, shipment_id: int, code: str, acting_user) -> ShipmentLine:
     with transaction.atomic(durable=True):
         order, shipment = _order_and_shipment(shipment_id)
         _check_order_open(order, shipment, actor=acting_user)
+        if shipment.status == SS.WAITING:
+            raise _waiting_error(shipment)
         if shipment.status == SS.PENDING:
             shipment_transition(shipment, to=SS.PICKING, actor=acting_user)
         if shipment.status != SS.PICKING:
@@ -670,7 +956,7 @@ def _hand_over(order: Order, shipment: Shipment, *, actor, to: str, fields: dict
 
 def _unshipped_exists(order: Order) -> bool:
     """Some shipment of the order has not left its location (a transfer waiting at the store has)."""
-    return (Shipment.objects.filter(order=order, status__in=[SS.PENDING, SS.PICKING, SS.PACKED, SS.READY])
+    return (Shipment.objects.filter(order=order, status__in=[SS.WAITING, SS.PENDING, SS.PICKING, SS.PACKED, SS.READY])
             .exclude(kind=Shipment.Kind.TRANSFER, status=SS.READY).exists())
 
 
@@ -764,6 +1050,8 @@ def pickup_ready(*, shipment_id: int, acting_user, days: int | None = None) -> S
         _check_order_open(order, shipment, actor=acting_user)
         if shipment.kind == Shipment.Kind.SHIP:
             raise FulfilmentError(_("Shipment %(id)s is not a store pick-up.") % {"id": shipment})
+        if shipment.status == SS.WAITING:
+            raise _waiting_error(shipment)
         now = timezone.now()
         reason = _("Arrived at %(store)s") % {"store": order.pickup_location.name} if (
             shipment.kind == Shipment.Kind.TRANSFER) else ""
@@ -1135,7 +1423,7 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
     ).values_list("pk", flat=True):
         wanted[(order_id, AtRiskFlag.Reason.NOT_ALLOCATED)] = _("Placed more than a day ago, not yet allocated")
     # Open shipments past their planned hand-over day (or past today's cut-off on it).
-    for shipment in Shipment.objects.filter(status__in=[SS.PENDING, SS.PICKING, SS.PACKED],
+    for shipment in Shipment.objects.filter(status__in=[SS.WAITING, SS.PENDING, SS.PICKING, SS.PACKED],
                                             ships_on__isnull=False).select_related("location"):
         cutoff = shipment.location.cutoff_time
         late = shipment.ships_on < today or (shipment.ships_on == today and cutoff is not None
@@ -1194,9 +1482,11 @@ class SimulationRow:
     reason: str
 
 
-def simulate(*, days: int, strategy: str, switched_off: list[int] | None = None, limit: int = 500) -> dict:
-    """Re-runs the last ``days`` of orders through ``decide`` with ``strategy`` (and locations switched off)
-    against today's stock, and compares with what was decided. Writes nothing."""
+def simulate(*, days: int, strategy: str, switched_off: list[int] | None = None, limit: int = 500,
+             consolidation: bool = True) -> dict:
+    """Re-runs the last ``days`` of orders through ``decide`` with ``strategy`` (and locations switched off,
+    with or without the consolidation routes) against today's stock, and compares with what was decided.
+    Writes nothing."""
     if strategy not in sourcing.STRATEGIES:
         raise FulfilmentError(_("Unknown strategy."), field="strategy")
     since = timezone.now() - timedelta(days=days)
@@ -1210,6 +1500,7 @@ def simulate(*, days: int, strategy: str, switched_off: list[int] | None = None,
         decided.setdefault(d.order_id, d)
     variant_ids = sorted({line.variant_id for lines in lines_by_order.values() for line in lines})
     base = candidates_for(variant_ids=variant_ids, exclude_location_ids=switched_off or [])
+    routes = network_routes() if consolidation else []
     rows = []
     totals = {"decided_cost": Decimal(0), "simulated_cost": Decimal(0), "decided_splits": 0, "simulated_splits": 0,
               "simulated_late": 0, "decided_late": 0, "unsourced": 0}
@@ -1223,7 +1514,7 @@ def simulate(*, days: int, strategy: str, switched_off: list[int] | None = None,
             strategy=strategy, promised_by=order.promised_date,
             pickup_location_id=order.pickup_location_id if order.delivery_method == Order.Delivery.PICKUP else None,
             currency=order.currency)
-        decision = sourcing.decide(request, base)
+        decision = sourcing.decide(request, base, routes=routes)
         was = decided.get(order.pk)
         was_plan = (was.plan if was else {}) or {}
         was_cost = Decimal(was_plan["cost"]) if was_plan.get("cost") else None

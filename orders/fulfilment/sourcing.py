@@ -5,6 +5,10 @@ the simulation page and the benchmark. ``decide`` builds candidate plans (one lo
 everything, greedy splits, transfers to a pick-up store), scores each by the channel's strategy and
 returns the winner with its alternatives and a sentence an agent can read:
 "Loja Pinheiros: 3.4 km, arrives Tue, R$ 11,90 cheaper than CD Cajamar".
+
+Consolidation: where the network has a ``Route`` from a location to another, the first may forward its
+units to the second, which ships everything in one parcel ("CD Cajamar consolidates Loja Pinheiros' items:
+one package, arrives Thu"). The forwarding leg adds its working days and cost to the plan.
 """
 
 import math
@@ -19,7 +23,7 @@ from django.utils.translation import ngettext
 
 from oms.money import quantize
 from oms.templatetags.oms_tags import money
-from orders.fulfilment.calendar import arrival_date, ship_date
+from orders.fulfilment.calendar import add_working_days, arrival_date, ship_date
 from orders.fulfilment.geo import Point, distance_km
 
 NEAREST = "nearest"
@@ -27,6 +31,8 @@ LOWEST_COST = "lowest_cost"
 FEWEST_SHIPMENTS = "fewest_shipments"
 WEIGHTED = "weighted"
 STRATEGIES = (NEAREST, LOWEST_COST, FEWEST_SHIPMENTS, WEIGHTED)
+CONSOLIDATION_SLACK_DAYS = 2  # without a promised date, a consolidation may arrive this many working days after
+                              # the fastest plan and still count as on time
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,16 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Route:
+    """The network allows ``from_id`` to forward units to ``to_id``, which consolidates them into its parcel."""
+
+    from_id: int
+    to_id: int
+    days: int = 1  # working days from the forwarding location's hand-over to arrival at the consolidating one
+    cost: Decimal = Decimal("0.00")  # per transfer
+
+
+@dataclass(frozen=True)
 class Line:
     variant_id: int
     quantity: int
@@ -87,12 +103,12 @@ class Shipment:
     cost: Decimal
     ships_on: date
     arrives_on: date
-    transfer_to: int | None = None  # a transfer into the pick-up store rather than a parcel to the customer
+    transfer_to: int | None = None  # a transfer into the pick-up store or the consolidating location, not a parcel
 
 
 @dataclass
 class Plan:
-    kind: str  # single, split, pickup, transfer
+    kind: str  # single, split, pickup, transfer, consolidate
     shipments: list[Shipment]
     stock_left: int  # the fewest units any used location keeps of a sourced SKU (higher is safer)
     score: float = 0.0
@@ -109,7 +125,8 @@ class Plan:
 
     @property
     def packages(self) -> int:
-        return len(self.shipments)
+        """Parcels the customer receives (a forwarding transfer is not one)."""
+        return sum(1 for s in self.shipments if s.transfer_to is None) or len(self.shipments)
 
     @property
     def arrives_on(self) -> date:
@@ -185,7 +202,50 @@ def _coverage_order(needed: dict[int, int], candidates: list[Candidate]) -> list
     return sorted(candidates, key=lambda c: (-covered(c), c.location_id))
 
 
-def build_plans(request: Request, candidates: list[Candidate], rate: RateCard) -> tuple[list[Plan], dict[int, int]]:
+def _consolidations(request: Request, candidates: list[Candidate], rate: RateCard, routes: Iterable[Route],
+                    needed: dict[int, int], weights: dict[int, int]) -> list[tuple[list[Shipment], int]]:
+    """Per consolidating location: its own units, the rest forwarded by the fewest locations routed to it, and
+    one parcel from it to the customer once the last transfer arrived (plus its handling days)."""
+    by_id = {c.location_id: c for c in candidates}
+    into: dict[int, list[Route]] = {}
+    for route in routes:
+        if route.from_id in by_id and route.to_id in by_id and route.from_id != route.to_id:
+            into.setdefault(route.to_id, []).append(route)
+    found = []
+    for hub_id, hub_routes in sorted(into.items()):
+        hub = by_id[hub_id]
+        if not hub.can_ship:
+            continue
+        own = {v: min(q, hub.available.get(v, 0)) for v, q in needed.items()}
+        own = {v: q for v, q in own.items() if q > 0}
+        missing = {v: q - own.get(v, 0) for v, q in needed.items() if q - own.get(v, 0) > 0}
+        if not missing:
+            continue  # the hub alone covers it: that is a single plan
+        route_of = {r.from_id: r for r in hub_routes}
+        taken, short = _greedy_split(missing, _coverage_order(missing, [by_id[r.from_id] for r in hub_routes]))
+        if short:
+            continue
+        legs = []
+        for source, items in taken:
+            route = route_of[source.location_id]
+            ships_on = ship_date(now=request.now, cutoff=source.cutoff, handling_days=source.handling_days)
+            legs.append(Shipment(
+                location_id=source.location_id, location_name=source.name, items=dict(items),
+                km=distance_km(source.point, hub.point) if source.point and hub.point else 0.0,
+                cost=quantize(route.cost), ships_on=ships_on, arrives_on=add_working_days(ships_on, route.days),
+                transfer_to=hub_id))
+        parcel = _shipment(request, rate, hub, needed, weights, to=request.destination)
+        ready = add_working_days(max(leg.arrives_on for leg in legs), hub.handling_days)
+        if ready > parcel.ships_on:
+            transit = (rate.transit_days(km=parcel.km))
+            parcel.ships_on, parcel.arrives_on = ready, arrival_date(shipped_on=ready, transit_days=transit)
+        parcel.items = own  # the forwarded units are reserved where they are now
+        found.append(([*legs, parcel], hub_id))
+    return found
+
+
+def build_plans(request: Request, candidates: list[Candidate], rate: RateCard, routes: Iterable[Route] = ()
+                ) -> tuple[list[Plan], dict[int, int]]:
     needed: dict[int, int] = {}
     weights: dict[int, int] = {}
     for line in request.lines:
@@ -249,15 +309,21 @@ def build_plans(request: Request, candidates: list[Candidate], rate: RateCard) -
         if plan.signature() not in seen:
             seen.add(plan.signature())
             plans.append(plan)
+    for shipments, _hub in _consolidations(request, candidates, rate, routes, needed, weights):
+        plans.append(plan_of("consolidate", shipments))
     return plans, ({} if plans else shortages or needed)
 
 
 def _score(plans: list[Plan], strategy: str, promised_by: date | None) -> None:
     max_cost = max((float(p.cost) for p in plans), default=1.0) or 1.0
     max_km = max((p.km for p in plans), default=1.0) or 1.0
+    fastest = min((p.arrives_on for p in plans if p.kind != "consolidate"), default=None)
+    slack = add_working_days(fastest, CONSOLIDATION_SLACK_DAYS) if fastest else None
     for plan in plans:
         plan.late = promised_by is not None and plan.arrives_on > promised_by
-        late_days = (plan.arrives_on - promised_by).days if plan.late else 0
+        if plan.kind == "consolidate" and promised_by is None and slack is not None:
+            plan.late = plan.arrives_on > slack  # one parcel is not worth waiting much longer for
+        late_days = (plan.arrives_on - (promised_by or slack)).days if plan.late else 0
         if strategy == NEAREST:
             plan.score = plan.km + plan.packages * 0.001
         elif strategy == LOWEST_COST:
@@ -279,6 +345,20 @@ def _day(value: date) -> str:
 
 def explain(winner: Plan, runner_up: Plan | None, currency: str) -> str:
     names = ", ".join(s.location_name for s in winner.shipments)
+    if winner.kind == "consolidate":
+        hub = next(s for s in winner.shipments if s.transfer_to is None)
+        sources = ", ".join(s.location_name for s in winner.shipments if s.transfer_to is not None)
+        head = _("%(hub)s consolidates %(sources)s' items: one package, arrives %(day)s") % {
+            "hub": hub.location_name, "sources": sources, "day": _day(winner.arrives_on)}
+        if runner_up is not None and runner_up.packages > 1:
+            return head + ", " + ngettext("instead of %(n)d parcel (%(names)s)", "instead of %(n)d parcels (%(names)s)",
+                                          runner_up.packages) % {
+                "n": runner_up.packages, "names": ", ".join(s.location_name for s in runner_up.shipments)}
+        if runner_up is not None and runner_up.cost > winner.cost:
+            return head + ", " + _("%(amount)s cheaper than %(other)s") % {
+                "amount": money(runner_up.cost - winner.cost, currency),
+                "other": ", ".join(s.location_name for s in runner_up.shipments)}
+        return head
     if winner.kind == "pickup":
         return _("Pick-up at %(store)s: ready %(day)s") % {"store": winner.pickup_store, "day": _day(winner.arrives_on)}
     if winner.kind == "transfer":
@@ -315,11 +395,14 @@ def explain(winner: Plan, runner_up: Plan | None, currency: str) -> str:
     return f"{head}, {why}"
 
 
-def decide(request: Request, candidates: list[Candidate], rate: RateCard | None = None) -> Decision:
-    """The best plan for the request's strategy, its ranked alternatives, and why it won."""
+def decide(request: Request, candidates: list[Candidate], rate: RateCard | None = None,
+           routes: Iterable[Route] = ()) -> Decision:
+    """The best plan for the request's strategy, its ranked alternatives, and why it won.
+
+    ``routes``: which locations may forward their units to which (consolidation); none by default."""
     if request.strategy not in STRATEGIES:
         raise ValueError(f"Unknown sourcing strategy {request.strategy!r}")
-    plans, shortages = build_plans(request, candidates, rate or RateCard())
+    plans, shortages = build_plans(request, candidates, rate or RateCard(), routes)
     if not plans:
         return Decision(plan=None, shortages=shortages, reason=_("No location can promise every item"))
     _score(plans, request.strategy, request.promised_by)

@@ -16,11 +16,12 @@ from django.views.decorators.http import require_POST
 
 from oms.listing import paginate, sort_queryset
 from orders.errors import OrderError
-from orders.fulfilment import services, sourcing
+from orders.fulfilment import selectors, services, sourcing
 from orders.fulfilment.models import AtRiskFlag, Return, ReturnLine, Shipment, ShipmentLine
 from orders.models import Order
 
-OPEN = [Shipment.Status.PENDING, Shipment.Status.PICKING, Shipment.Status.PACKED, Shipment.Status.READY]
+OPEN = [Shipment.Status.WAITING, Shipment.Status.PENDING, Shipment.Status.PICKING, Shipment.Status.PACKED,
+        Shipment.Status.READY]
 STRATEGY_LABELS = [(sourcing.NEAREST, _lazy("Nearest")), (sourcing.LOWEST_COST, _lazy("Lowest cost")),
                    (sourcing.FEWEST_SHIPMENTS, _lazy("Fewest shipments")), (sourcing.WEIGHTED, _lazy("Weighted"))]
 SHIPMENT_SORTS = {"id": "pk", "order": "order__number", "status": "status", "ships_on": "ships_on",
@@ -223,6 +224,7 @@ def order_panel(request, pk: int):
         "order": order,
         "decision": order.sourcing_decisions.first(),
         "shipments": list(order.shipments.select_related("location").annotate(units=Sum("lines__quantity"))),
+        "transfers": selectors.order_transfers(order),
         "returns": list(order.returns.select_related("location").annotate(units=Sum("lines__quantity"))),
         "flags": list(order.risk_flags.filter(cleared_at__isnull=True)),
         "returnable": bool(services.returnable_quantities(order)),
@@ -339,17 +341,60 @@ def simulation(request):
     strategy = request.GET.get("strategy", sourcing.LOWEST_COST)
     days = _int(request.GET.get("days")) or 7
     off = [x for x in (_int(v) for v in request.GET.getlist("off")) if x]
+    consolidation = "run" not in request.GET or request.GET.get("consolidation") == "1"
     if "run" in request.GET:
         if not 1 <= days <= 90:
             error = _("Days must be between 1 and 90.")
         else:
             try:
-                result = services.simulate(days=days, strategy=strategy, switched_off=off)
+                result = services.simulate(days=days, strategy=strategy, switched_off=off,
+                                           consolidation=consolidation)
             except OrderError as exc:
                 error = exc.message
     return render(request, "orders/fulfilment/simulation.html", {
         "locations": locations, "result": result, "strategy": strategy, "days": days, "off": off, "error": error,
+        "consolidation": consolidation,
         "strategies": STRATEGY_LABELS}, status=400 if error else 200)
+
+
+# --- consolidation routes (network rule) ------------------------------------------------------------
+
+
+def consolidation_routes(request):
+    from orders.fulfilment.models import ConsolidationRoute
+
+    error, field, status = "", "", 200
+    if request.method == "POST":
+        try:
+            cost = Decimal((request.POST.get("cost") or "0").replace(",", "."))
+        except InvalidOperation:
+            cost = None
+        try:
+            services.consolidation_route_save(
+                from_location_id=_int(request.POST.get("from_location")) or 0,
+                to_location_id=_int(request.POST.get("to_location")) or 0,
+                transfer_days=_int(request.POST.get("transfer_days")) if request.POST.get("transfer_days") else -1,
+                cost=cost, acting_user=request.user)
+        except OrderError as exc:
+            error, field, status = exc.message, getattr(exc, "field", ""), 400
+        else:
+            messages.success(request, _("Route saved."))
+            return redirect("orders:fulfilment_routes")
+    routes = ConsolidationRoute.objects.select_related("from_location", "to_location")
+    return render(request, "orders/fulfilment/routes.html", {
+        "routes": routes, "locations": _locations(), "error": error, "field": field, "posted": request.POST},
+        status=status)
+
+
+@require_POST
+def consolidation_route_delete(request, pk: int):
+    try:
+        services.consolidation_route_delete(route_id=pk, acting_user=request.user)
+    except OrderError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Route removed."))
+    return redirect("orders:fulfilment_routes")
 
 
 # --- available to promise ----------------------------------------------------------------------------

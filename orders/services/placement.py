@@ -412,6 +412,9 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
             payment = PaymentRequest(method=order.payment_method)
         lines = lock_lines(order)
         _check_complete(order, lines)
+        from orders.fulfilment.services import promised_date_for
+
+        promised = promised_date_for(order, lines)  # exactly what the phone screen showed for this option
         # Priced before reserving (pricing reads neither locations nor line statuses), so the stock rows, which
         # every concurrent order wants, stay locked for the shortest time.
         priced = price_lines(order, lines)
@@ -422,6 +425,8 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
                                         allow_backorder=order.channel.allow_oversell or accept_backorder)
         else:
             backordered = []
+        if promised:
+            order.promised_date = promised
         if lines:
             OrderLine.objects.bulk_update(lines, PRICE_FIELDS)
         order.idempotency_key = idempotency_key

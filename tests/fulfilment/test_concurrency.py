@@ -81,3 +81,58 @@ def test_card_is_captured_per_shipment_at_the_processor(make_user, net, place_or
     assert sum(captured) == payment.captured_amount == order.total
     assert payment.status == Payment.Status.CAPTURED
     assert sorted(captured) == [Decimal("30.85"), Decimal("514.15")]  # 545 x 30/530, then the remainder
+
+
+def test_transfer_received_while_the_order_is_cancelled_leaves_exact_stock(make_user, net, place_order):
+    """The store receives the pick-up transfer while the agent cancels the order: neither deadlocks, and the
+    shirts end on sale at the store whichever commits first."""
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from inventory.models import Transfer
+    from inventory.services import transfer_receive, transfer_ship
+    from orders.models import Order
+    from orders.services import order_cancel
+
+    user = make_user("admin")
+    order = place_order(user, [(net["shirt"], 5), (net["mug"], 1)], delivery_method="pickup",
+                        pickup_location_id=net["store"].pk)
+    ful.order_allocate(order_id=order.pk, acting_user=user)
+    transfer = Transfer.objects.get()
+    with transaction.atomic(durable=True):
+        transfer_ship(transfer_id=transfer.pk, acting_user=user)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def receive() -> None:
+        try:
+            barrier.wait()
+            with transaction.atomic(durable=True):
+                transfer_receive(transfer_id=transfer.pk, acting_user=user)
+            outcomes.append("received")
+        except Exception as exc:  # noqa: BLE001 - the assertion below shows what went wrong
+            outcomes.append(repr(exc))
+        finally:
+            connection.close()
+
+    def cancel() -> None:
+        try:
+            barrier.wait()
+            order_cancel(order_id=order.pk, reason="changed mind", acting_user=user)
+            outcomes.append("cancelled")
+        except Exception as exc:  # noqa: BLE001
+            outcomes.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=receive), threading.Thread(target=cancel)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["cancelled", "received"]
+    assert Order.objects.get(pk=order.pk).status == Order.Status.CANCELLED
+    shirts = StockLevel.objects.get(variant=net["shirt"], location=net["store"])
+    mugs = StockLevel.objects.get(variant=net["mug"], location=net["store"])
+    assert ((shirts.on_hand, shirts.reserved), (mugs.on_hand, mugs.reserved)) == ((8, 0), (3, 0))
+    call_command("verify_ledgers")

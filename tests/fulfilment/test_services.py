@@ -324,8 +324,8 @@ def test_pickup_with_part_of_a_line_in_store_transfers_the_whole_line(make_user,
     decision = order.sourcing_decisions.first()
     assert decision.plan["kind"] == "transfer"
     assert decision.reason.startswith("Pick-up at Store Pinheiros after a transfer from DC Cajamar")
-    shipments = ful.order_allocate(order_id=order.pk, acting_user=user)
-    assert sorted(s.kind for s in shipments) == ["pickup", "transfer"]
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    assert (shipment.kind, shipment.status, shipment.location_id) == ("pickup", "waiting", net["store"].pk)
 
 
 def test_cancelling_lines_of_an_allocated_order_cancels_its_shipments_and_releases_the_rest_again(
@@ -364,30 +364,6 @@ def test_step_durations_for_kpis(make_user, net, place_order):
         allocated_at=order.placed_at + timedelta(hours=2), shipped_at=order.placed_at + timedelta(hours=5),
         delivered_at=order.placed_at + timedelta(hours=29))
     assert selectors.step_durations() == {"to_allocate": 2.0, "to_ship": 3.0, "to_deliver": 24.0}
-
-
-def test_transfer_to_the_pickup_store_ships_arrives_and_is_collected(make_user, net, place_order):
-    user = make_user("admin")
-    order = place_order(user, [(net["shirt"], 5), (net["mug"], 1)], delivery_method="pickup",
-                        pickup_location_id=net["store"].pk)
-    shipments = {s.kind: s for s in ful.order_allocate(order_id=order.pk, acting_user=user)}
-    transfer, pickup = shipments["transfer"], shipments["pickup"]
-    for _unit in range(5):
-        ful.shipment_scan(shipment_id=transfer.pk, code=net["shirt"].sku, acting_user=user)
-    ful.shipment_ship(shipment_id=transfer.pk, carrier="Frota", tracking_number="TR1", acting_user=user)
-    assert level(net["shirt"], net["dc"]) == (15, 0)
-    ful.pickup_ready(shipment_id=transfer.pk, acting_user=user)  # arrived at the store
-    ful.shipment_scan(shipment_id=pickup.pk, code=net["mug"].sku, acting_user=user)
-    ful.pickup_ready(shipment_id=pickup.pk, acting_user=user)
-    ful.pickup_confirm(shipment_id=pickup.pk, acting_user=user)
-    order.refresh_from_db()
-    assert order.status == Order.Status.SHIPPED  # the transferred shirts are still waiting at the store
-    ful.pickup_confirm(shipment_id=transfer.pk, acting_user=user)
-    order.refresh_from_db()
-    assert order.status == Order.Status.DELIVERED
-    assert level(net["mug"], net["store"]) == (2, 0)
-    assert Payment.objects.get(order=order).captured_amount == order.total
-    call_command("verify_ledgers")
 
 
 def test_exchange_opens_a_linked_draft_with_the_same_items(make_user, net, place_order):
