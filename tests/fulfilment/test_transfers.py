@@ -204,3 +204,42 @@ def test_editing_an_order_whose_shipment_waits_cancels_the_transfer_and_sources_
     call_command("verify_ledgers")
     [again] = ful.order_allocate(order_id=order.pk, acting_user=user)
     assert again.status == "waiting" and Transfer.objects.filter(status="requested").count() == 1
+
+
+def test_a_split_pickup_line_travels_in_two_transfers_and_is_held_whole_at_the_store(make_user, net, stock,
+                                                                                      place_order):
+    """23 shirts to collect at the store (it has 3, kept on its shelf): DC Cajamar (20) and DC Sul (4) each send
+    their part on a transfer of its own; the line holds nothing while they travel and all 23 at the store once
+    both arrived."""
+    from tests.inventory.factories import LocationFactory
+
+    second = LocationFactory(code="DC-SUL", name="DC Sul", kind="dc", can_ship=True, latitude="-23.70",
+                             longitude="-46.55", handling_days=1)
+    stock(net["shirt"], second, 4)
+    user = make_user("admin")
+    order = place_order(user, [(net["shirt"], 23)], delivery_method="pickup", pickup_location_id=net["store"].pk)
+    shirt = order.lines.get()
+    parts = dict(shirt.allocations.values_list("location_id", "quantity"))
+    assert set(parts) == {net["dc"].pk, second.pk} and sum(parts.values()) == 23
+
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    transfers = list(Transfer.objects.order_by("from_location__code"))
+    assert [(t.from_location_id, list(t.lines.values_list("quantity", flat=True))) for t in transfers] == [
+        (net["dc"].pk, [parts[net["dc"].pk]]), (second.pk, [parts[second.pk]])]
+    assert (shipment.status, held_at(shirt)) == ("waiting", None)
+    assert list(shipment.lines.values_list("quantity", flat=True)) == [23]
+
+    for transfer in transfers:
+        transfer_ship(transfer_id=transfer.pk, acting_user=user)
+    transfer_receive(transfer_id=transfers[0].pk, acting_user=user)
+    shipment.refresh_from_db()
+    assert (shipment.status, held_at(shirt)) == ("waiting", net["store"].pk)  # one part here, one on the road
+    assert level(net["shirt"], net["store"]) == (3 + parts[net["dc"].pk], parts[net["dc"].pk])
+    transfer_receive(transfer_id=transfers[1].pk, acting_user=user)
+    shipment.refresh_from_db()
+    assert shipment.status == "pending"
+    assert list(shirt.allocations.values_list("location_id", "quantity")) == [(net["store"].pk, 23)]
+    assert level(net["shirt"], net["store"]) == (26, 23)
+    assert (level(net["shirt"], net["dc"]), level(net["shirt"], second)) == (
+        (20 - parts[net["dc"].pk], 0), (4 - parts[second.pk], 0))
+    call_command("verify_ledgers")
