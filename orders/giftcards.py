@@ -45,7 +45,6 @@ TOPIC = "orders.giftcards_issue"
 # job issues what is still open after this delay (and whenever a payment of the order arrives).
 BACKGROUND_DELAY_SECONDS = 60
 ISSUABLE = {S.CONFIRMED, S.BACKORDERED, S.ALLOCATED, S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED, S.COMPLETED}
-CAPTURABLE_METHODS = ("card", "paypal", "invoice")
 DETAIL_FIELDS = {"recipient_name": 100, "recipient_email": 254, "message": 200}
 DETAIL_LABELS = {"recipient_name": gettext_lazy("The recipient's name"),
                  "recipient_email": gettext_lazy("The recipient's e-mail"),
@@ -190,25 +189,11 @@ def _paid(order_id: int) -> Decimal:
 
 def _capture_for_cards(order: Order, needed: Decimal, *, actor) -> str:
     """Captures up to ``needed`` more from the order's open authorizations; returns an error message or ''."""
-    from payments.errors import PaymentError
-    from payments.models import Payment
-    from payments.services import payment_capture
+    from payments.services import payments_capture_up_to
 
-    payments = Payment.objects.filter(order_id=order.pk, method__in=CAPTURABLE_METHODS,
-                                      status__in=["authorized", "partially_captured"]).order_by("pk")
-    for payment in payments:
-        if needed <= 0:
-            break
-        amount = min(needed, payment.amount - payment.captured_amount)
-        if amount <= 0:
-            continue
-        try:
-            payment_capture(payment_id=payment.pk, amount=amount, reference=f"giftcards:order:{order.pk}",
-                            acting_user=actor)
-        except PaymentError as exc:
-            return exc.message
-        needed -= amount
-    return ""
+    _captured, refused = payments_capture_up_to(order_id=order.pk, amount=needed, acting_user=actor,
+                                                reference_for=lambda _payment_id: f"giftcards:order:{order.pk}")
+    return refused.message if refused else ""
 
 
 def order_giftcards_issue(*, order_id: int, acting_user, email_all: bool = False) -> list[IssuedCard]:

@@ -320,6 +320,31 @@ def _gateway_call(payment, txn, *, operation: str, idempotency_key: str, failure
         raise PaymentDeclined(failure, code=exc.code, payment_id=payment.pk)
 
 
+def payments_capture_up_to(*, order_id: int, amount: Decimal, reference_for, acting_user
+                           ) -> tuple[Decimal, PaymentError | None]:
+    """Captures up to ``amount`` from the order's open card, PayPal and invoice authorizations, oldest first.
+
+    ``reference_for(payment_id)`` names each capture (``payment_capture`` is idempotent per reference). Returns
+    what was captured and the refusal that stopped it, if any (what was captured before it stays captured).
+    """
+    captured = ZERO
+    open_payments = Payment.objects.filter(order_id=order_id, method__in=[M.CARD, M.PAYPAL, M.INVOICE], status__in=[
+        Payment.Status.AUTHORIZED, Payment.Status.PARTIALLY_CAPTURED]).order_by("pk")
+    for payment in open_payments:
+        part = min(amount - captured, payment.amount - payment.captured_amount)
+        if amount - captured <= 0:
+            break
+        if part <= 0:
+            continue
+        try:
+            payment_capture(payment_id=payment.pk, amount=part, reference=reference_for(payment.pk),
+                            acting_user=acting_user)
+        except PaymentError as exc:
+            return captured, exc
+        captured += part
+    return captured, None
+
+
 def payment_capture(*, payment_id: int, amount, reference: str, acting_user) -> PaymentTransaction:
     """Captures ``amount`` of an authorization (per shipment: pass ``reference="shipment:<id>"``).
 

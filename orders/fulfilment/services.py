@@ -962,32 +962,17 @@ def _unshipped_exists(order: Order) -> bool:
 
 def _capture(shipment_id: int, *, actor) -> Decimal:
     """Captures the shipment's share (recorded on its history) from the order's authorized payments."""
-    from payments.errors import PaymentError
-    from payments.models import Payment
-    from payments.services import payment_capture
+    from payments.services import payments_capture_up_to
 
     shipment = Shipment.objects.get(pk=shipment_id)
     event = shipment.events.filter(to_status__in=[SS.SHIPPED, SS.DELIVERED]).exclude(data={}).first()
     wanted = Decimal((event.data or {}).get("capture", "0")) if event else Decimal(0)
-    remaining = wanted - shipment.captured_amount
-    captured = Decimal(0)
-    payments = Payment.objects.filter(order_id=shipment.order_id, status__in=[
-        Payment.Status.AUTHORIZED, Payment.Status.PARTIALLY_CAPTURED], method__in=["card", "paypal", "invoice"])
-    for payment in payments.order_by("pk"):
-        if remaining <= 0:
-            break
-        amount = min(remaining, payment.amount - payment.captured_amount)
-        if amount <= 0:
-            continue
-        try:
-            payment_capture(payment_id=payment.pk, amount=amount, reference=f"shipment:{shipment.pk}:{payment.pk}",
-                            acting_user=actor)
-        except PaymentError as exc:
-            ShipmentEvent.objects.create(shipment=shipment, reason=_("Capture failed: %(m)s") % {"m": exc.message},
-                                         data={"code": exc.code}, actor=_user(actor))
-            break
-        remaining -= amount
-        captured += amount
+    captured, refused = payments_capture_up_to(
+        order_id=shipment.order_id, amount=wanted - shipment.captured_amount, acting_user=actor,
+        reference_for=lambda payment_id: f"shipment:{shipment.pk}:{payment_id}")
+    if refused:
+        ShipmentEvent.objects.create(shipment=shipment, reason=_("Capture failed: %(m)s") % {"m": refused.message},
+                                     data={"code": refused.code}, actor=_user(actor))
     if captured:
         Shipment.objects.filter(pk=shipment.pk).update(captured_amount=F("captured_amount") + captured)
     return captured
