@@ -28,3 +28,14 @@ def card_token():
         return get_gateway("sandbox").tokenize(number=number, exp_month=exp_month, exp_year=exp_year, cvc="123").token
 
     return tokenize
+
+
+@pytest.fixture
+def gift_sku(db):
+    """A gift card sold as a product (its value is chosen on the order)."""
+    from decimal import Decimal
+
+    from tests.inventory.factories import VariantFactory
+
+    return VariantFactory(sku="GIFT-CARD", name="Gift card", base_price=Decimal("100.00"), cost=Decimal("0"),
+                          is_gift_card=True)

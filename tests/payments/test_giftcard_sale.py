@@ -32,7 +32,6 @@ from payments.ledger import trial_balance, verify_journal
 from payments.models import GiftCard, GiftCardTransaction, JournalEntry, Payment
 from payments.services import giftcard_redeem, payment_confirm
 from tests.fulfilment.conftest import net, place_order, stock  # noqa: F401 - fixtures
-from tests.inventory.factories import VariantFactory
 from tests.marketing.factories import PromotionFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,11 +42,6 @@ def english():
     with translation.override("en"):
         yield
 
-
-@pytest.fixture
-def gift_sku(db):
-    return VariantFactory(sku="GIFT-CARD", name="Gift card", base_price=Decimal("100.00"), cost=Decimal("0"),
-                          is_gift_card=True)
 
 
 def balances() -> dict[str, Decimal]:

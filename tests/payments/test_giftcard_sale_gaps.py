@@ -17,7 +17,6 @@ from orders.fulfilment.models import AtRiskFlag, Shipment
 from orders.models import Order, OrderLine
 from orders.services import PaymentRequest, draft_create, draft_line_add, draft_update, order_edit, order_place
 from tests.fulfilment.conftest import net, stock  # noqa: F401 - fixtures
-from tests.inventory.factories import VariantFactory
 from tests.orders.factories import CustomerFactory
 from tests.payments.test_giftcard_sale import draft_with, place
 
@@ -29,11 +28,6 @@ def english():
     with translation.override("en"):
         yield
 
-
-@pytest.fixture
-def gift_sku(db):
-    return VariantFactory(sku="GIFT-CARD", name="Gift card", base_price=Decimal("100.00"), cost=Decimal("0"),
-                          is_gift_card=True)
 
 
 def homeless_draft(user, net, lines, payment="invoice"):

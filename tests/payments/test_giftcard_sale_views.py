@@ -15,7 +15,6 @@ from payments.giftcards import code_hash
 from payments.ledger import verify_journal
 from payments.models import GiftCard
 from tests.fulfilment.conftest import net, stock  # noqa: F401 - fixtures
-from tests.inventory.factories import VariantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,11 +24,6 @@ def english():
     with translation.override("en"):
         yield
 
-
-@pytest.fixture
-def gift_sku(db):
-    return VariantFactory(sku="GIFT-CARD", name="Gift card", base_price=Decimal("100.00"), cost=Decimal("0"),
-                          is_gift_card=True)
 
 
 def test_an_agent_sells_a_gift_card_from_the_phone_screen_and_reads_the_code_once(make_user, client, net, gift_sku):
