@@ -179,7 +179,7 @@ def _checks(drafts: list[int], reserved_before: int, variants) -> dict:
 
     from inventory.models import StockLevel, StockMovement
     from inventory.services import ledger_drift
-    from orders.models import Order, OrderLine
+    from orders.models import Order, OrderLine, OrderLineAllocation
     from payments.ledger import verify_journal
     from payments.models import Payment
 
@@ -188,8 +188,8 @@ def _checks(drafts: list[int], reserved_before: int, variants) -> dict:
     prices = sorted({tuple(str(x) for x in row) for row in placed.values_list(
         "subtotal", "discount_total", "tax_total", "total")})
     lines = OrderLine.objects.filter(order__in=placed)
-    reserved_lines = lines.filter(status=OrderLine.Status.RESERVED, location__isnull=False).aggregate(
-        n=Sum("quantity"))["n"] or 0
+    reserved_lines = OrderLineAllocation.objects.filter(
+        line__in=lines.filter(status=OrderLine.Status.RESERVED)).aggregate(n=Sum("quantity"))["n"] or 0
     reserved_after = StockLevel.objects.filter(variant__sku__startswith="BO-").aggregate(n=Sum("reserved"))["n"]
     # The ledger rows of these orders (the level totals also move with anybody else's orders on these SKUs).
     ledger_reserved = StockMovement.objects.filter(reference__in=[f"order:{pk}" for pk in drafts]).aggregate(
