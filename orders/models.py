@@ -9,6 +9,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from oms.money import currency_field, money_field
@@ -78,7 +79,8 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
-        indexes = [models.Index(fields=["name"])]
+        # The duplicate check and channel intake match e-mails case-insensitively (UPPER(email) = UPPER(%s)).
+        indexes = [models.Index(fields=["name"]), models.Index(Upper("email"), name="customer_email_upper")]
 
     def __str__(self) -> str:
         return self.name
