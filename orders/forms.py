@@ -1,4 +1,5 @@
 from django import forms
+from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import Address, Customer, Order
@@ -104,7 +105,14 @@ class TextField(forms.CharField):
 
 
 class IdField(forms.Field):
-    default_error_messages = {"invalid": _("Choose an entry from the list.")}
+    """A row id as typed; with ``model`` ("app.Model") the row must exist, else the ``unknown`` message."""
+
+    default_error_messages = {"invalid": _("Choose an entry from the list."),
+                              "unknown": _("That entry does not exist; choose one from the list.")}
+
+    def __init__(self, *, model: str = "", **kwargs):
+        self.model = model
+        super().__init__(**kwargs)
 
     def to_python(self, value):
         if value in self.empty_values:
@@ -113,6 +121,11 @@ class IdField(forms.Field):
         if number is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return number
+
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and self.model and not apps.get_model(self.model).objects.filter(pk=value).exists():
+            raise forms.ValidationError(self.error_messages["unknown"], code="unknown")
 
 
 class QuantityField(forms.IntegerField):
@@ -161,17 +174,11 @@ class MoneyField(forms.DecimalField):
 class LineAddForm(forms.Form):
     """A SKU added to a draft: the variant must exist (``is_active`` is the service's check)."""
 
-    variant_id = IdField(label=_("SKU"), error_messages={"required": _("Choose a SKU from the search results."),
-                                                         "invalid": _("Choose a SKU from the search results.")})
+    variant_id = IdField(label=_("SKU"), model="inventory.Variant", error_messages={
+        "required": _("Choose a SKU from the search results."),
+        "invalid": _("Choose a SKU from the search results."),
+        "unknown": _("That SKU does not exist; search for it again.")})
     quantity = QuantityField()
-
-    def clean_variant_id(self):
-        from inventory.models import Variant
-
-        variant_id = self.cleaned_data["variant_id"]
-        if not Variant.objects.filter(pk=variant_id).exists():
-            raise forms.ValidationError(_("That SKU does not exist; search for it again."), code="unknown_sku")
-        return variant_id
 
 
 class LineUpdateForm(forms.Form):
@@ -181,14 +188,10 @@ class LineUpdateForm(forms.Form):
 
 
 class CustomerChoiceForm(forms.Form):
-    customer_id = IdField(label=_("Customer"), error_messages={"required": _("Choose a customer from the list."),
-                                                               "invalid": _("Choose a customer from the list.")})
-
-    def clean_customer_id(self):
-        customer_id = self.cleaned_data["customer_id"]
-        if not Customer.objects.filter(pk=customer_id).exists():
-            raise forms.ValidationError(_("That customer does not exist; search again."), code="unknown_customer")
-        return customer_id
+    customer_id = IdField(label=_("Customer"), model="orders.Customer", error_messages={
+        "required": _("Choose a customer from the list."),
+        "invalid": _("Choose a customer from the list."),
+        "unknown": _("That customer does not exist; search again.")})
 
 
 class DraftHeaderForm(forms.Form):
@@ -196,7 +199,8 @@ class DraftHeaderForm(forms.Form):
     sends one field at a time), already in the shape ``services.draft_update`` takes."""
 
     delivery_method = TextField(label=_("Delivery"), max_length=20)
-    pickup_location = IdField(label=_("Pick-up store"), required=False)
+    pickup_location = IdField(label=_("Pick-up store"), required=False, model="inventory.Location", error_messages={
+        "unknown": _("That store does not exist; choose one from the list.")})
     shipping_service = TextField(label=_("Shipping"), max_length=40)
     source_code = TextField(label=_("Source code"), max_length=40)
     coupons = TextField(label=_("Coupons"), max_length=500)
@@ -206,14 +210,6 @@ class DraftHeaderForm(forms.Form):
                                       error_messages={"invalid_choice": _("Choose a priority from the list.")})
     payment_method = TextField(label=_("Payment method"), max_length=30)
     address_id = IdField(label=_("Address"), required=False)
-
-    def clean_pickup_location(self):
-        from inventory.models import Location
-
-        location_id = self.cleaned_data["pickup_location"]
-        if location_id is not None and not Location.objects.filter(pk=location_id).exists():
-            raise forms.ValidationError(_("That store does not exist; choose one from the list."), code="unknown")
-        return location_id
 
     def changes(self) -> dict:
         data, present = self.cleaned_data, set(self.data)
