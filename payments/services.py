@@ -331,9 +331,9 @@ def payments_capture_up_to(*, order_id: int, amount: Decimal, reference_for, act
     open_payments = Payment.objects.filter(order_id=order_id, method__in=[M.CARD, M.PAYPAL, M.INVOICE], status__in=[
         Payment.Status.AUTHORIZED, Payment.Status.PARTIALLY_CAPTURED]).order_by("pk")
     for payment in open_payments:
-        part = min(amount - captured, payment.amount - payment.captured_amount)
-        if amount - captured <= 0:
+        if captured >= amount:
             break
+        part = min(amount - captured, payment.amount - payment.captured_amount)
         if part <= 0:
             continue
         try:

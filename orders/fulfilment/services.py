@@ -544,8 +544,7 @@ def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
     for line in lines:
         for location_id, quantity in parts[line.pk]:
             by_destination.setdefault(destination(location_id), []).append((line, location_id, quantity))
-    sources = set().union(*({source for _l, source, _q in group if source != dest}
-                            for dest, group in by_destination.items()))
+    sources = {source for dest, group in by_destination.items() for _l, source, _q in group if source != dest}
     names = dict(Location.objects.filter(pk__in=sources).values_list("pk", "name")) if sources else {}
     shipments = []
     for location_id, group in sorted(by_destination.items()):
