@@ -344,10 +344,19 @@ def _place(channel: Channel, data: ChannelOrderIn, variants: dict[str, int], *, 
     from orders.services.placement import DraftLine, draft_lines_add
 
     customer_id = _find_or_create_customer(data, currency=channel.currency, acting_user=acting_user)
+    shipping = _address_snapshot(data.shipping_address, data.customer.name)
+    billing = _address_snapshot(data.billing_address, data.customer.name) if data.billing_address else shipping
+    header = {"external_ref": data.external_id, "shipping_address": shipping, "billing_address": billing,
+              "payment_method": CHANNEL_PAYMENT_METHOD, "source_code": data.source_code, "notes": data.notes,
+              "shipping_service": shipping_service_for(channel_id=channel.pk, method=data.shipping_method)}
+    reason = _("Price paid on %(channel)s") % {"channel": channel.name}
+    lines = [DraftLine(variant_id=variants[line.sku], quantity=line.quantity, override_unit_price=line.unit_price,
+                       override_reason=reason) for line in data.lines]
     if link is None:
-        order = draft_create(channel_id=channel.pk, acting_user=acting_user, customer_id=customer_id)
+        order = draft_create(channel_id=channel.pk, acting_user=acting_user, customer_id=customer_id, lines=lines,
+                             **header)
         with transaction.atomic(durable=True):
-            link = ChannelOrder.objects.create(
+            ChannelOrder.objects.create(
                 channel=channel, external_id=data.external_id, order=order, source=source,
                 import_job_id=import_job_id, channel_status=data.channel_status,
                 declared_subtotal=sum((ln.unit_price * ln.quantity for ln in data.lines), Decimal(0)),
@@ -359,16 +368,8 @@ def _place(channel: Channel, data: ChannelOrderIn, variants: dict[str, int], *, 
         order = link.order
         for line_id in list(order.lines.values_list("pk", flat=True)):
             draft_line_remove(order_id=order.pk, line_id=line_id, acting_user=acting_user)
-    shipping = _address_snapshot(data.shipping_address, data.customer.name)
-    billing = _address_snapshot(data.billing_address, data.customer.name) if data.billing_address else shipping
-    draft_update(order_id=order.pk, acting_user=acting_user, customer_id=customer_id, external_ref=data.external_id,
-                 shipping_address=shipping, billing_address=billing, payment_method=CHANNEL_PAYMENT_METHOD,
-                 shipping_service=shipping_service_for(channel_id=channel.pk, method=data.shipping_method),
-                 source_code=data.source_code, notes=data.notes)
-    reason = _("Price paid on %(channel)s") % {"channel": channel.name}
-    draft_lines_add(order_id=order.pk, acting_user=acting_user, lines=[
-        DraftLine(variant_id=variants[line.sku], quantity=line.quantity, override_unit_price=line.unit_price,
-                  override_reason=reason) for line in data.lines])
+        draft_update(order_id=order.pk, acting_user=acting_user, customer_id=customer_id, **header)
+        draft_lines_add(order_id=order.pk, acting_user=acting_user, lines=lines)
     order = order_place(order_id=order.pk, idempotency_key=f"channel:{channel.pk}:{data.external_id}",
                         acting_user=acting_user, accept_backorder=True)
     notes = []

@@ -5,6 +5,7 @@ marked as being placed in one transaction; the payment gateway is called with no
 transaction redeems promotions, numbers the order, applies the hold rules and moves it to placed.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -80,7 +81,11 @@ class PaymentRequest:
 # --- drafts ---------------------------------------------------------------------------------------
 
 
-def draft_create(*, channel_id: int, acting_user, customer_id: int | None = None) -> Order:
+def draft_create(*, channel_id: int, acting_user, customer_id: int | None = None,
+                 lines: "Sequence[DraftLine]" = (), **header) -> Order:
+    """Starts a draft. A channel order arrives whole, so its header (``DRAFT_FIELDS``) and lines can come in the
+    same call: one transaction and one repricing instead of three of each (create, update, add lines)."""
+    _check_draft_fields(header)
     channel = Channel.objects.get(pk=channel_id)
     with transaction.atomic(durable=True):
         order = Order.objects.create(channel=channel, currency=channel.currency, created_by=acting_user,
@@ -89,7 +94,13 @@ def draft_create(*, channel_id: int, acting_user, customer_id: int | None = None
                     reason=_("Draft started"))
         if customer_id:
             _apply_customer_defaults(order)
+        _apply_header(order, header)
+        if customer_id or header:
             order.save()
+        if lines:
+            added = _new_lines(order, lines, after_position=0)
+            OrderLine.objects.bulk_create(added)
+            _reprice(order, added)
     return order
 
 
@@ -110,6 +121,25 @@ DRAFT_FIELDS = {"customer_id", "delivery_method", "pickup_location_id", "shippin
                 "billing_address", "external_ref"}
 
 
+def _check_draft_fields(changes: dict) -> None:
+    unknown = set(changes) - DRAFT_FIELDS
+    if unknown:
+        raise ValueError(f"Unknown draft fields: {sorted(unknown)}")
+
+
+def _apply_header(order: Order, changes: dict) -> None:
+    for name, value in changes.items():
+        setattr(order, name, value)
+    if "pickup_location_id" in changes:
+        # Assigning the relation sets the id too, so resolve it from the id given (None clears both).
+        from inventory.models import Location
+
+        location_id = changes["pickup_location_id"]
+        order.pickup_location = Location.objects.get(pk=location_id) if location_id else None
+    if order.delivery_method != Order.Delivery.PICKUP and order.pickup_location_id:
+        order.pickup_location = None  # shipping to an address: no pick-up store left behind
+
+
 def _draft_locked(order_id: int) -> Order:
     order = lock_order(order_id)
     if order.status != S.DRAFT:
@@ -121,24 +151,13 @@ def _draft_locked(order_id: int) -> Order:
 
 def draft_update(*, order_id: int, acting_user, **changes) -> Order:
     """Changes the draft's header (customer, delivery, codes, notes) and reprices it."""
-    unknown = set(changes) - DRAFT_FIELDS
-    if unknown:
-        raise ValueError(f"Unknown draft fields: {sorted(unknown)}")
+    _check_draft_fields(changes)
     with transaction.atomic(durable=True):
         order = _draft_locked(order_id)
         customer_changed = "customer_id" in changes and changes["customer_id"] != order.customer_id
-        for name, value in changes.items():
-            setattr(order, name, value)
+        _apply_header(order, changes)
         if customer_changed and order.customer_id:
             _apply_customer_defaults(order)
-        if "pickup_location_id" in changes:
-            # Assigning the relation sets the id too, so resolve it from the id given (None clears both).
-            from inventory.models import Location
-
-            location_id = changes["pickup_location_id"]
-            order.pickup_location = Location.objects.get(pk=location_id) if location_id else None
-        if order.delivery_method != Order.Delivery.PICKUP and order.pickup_location_id:
-            order.pickup_location = None  # shipping to an address: no pick-up store left behind
         order.save()
         lines = lock_lines(order)
         if order.stock_held_until and ("delivery_method" in changes or "pickup_location_id" in changes):
@@ -163,28 +182,14 @@ def draft_line_add(*, order_id: int, variant_id: int, quantity: int = 1, persona
                    acting_user, override_unit_price: Decimal | None = None, override_reason: str = "") -> OrderLine:
     """Adds a line; with ``override_unit_price`` (and its reason) the line is priced at it from the start, one
     repricing instead of two (channel intake adds every line at the price the channel charged)."""
-    from inventory.models import Variant
-
-    if quantity < 1:
-        raise OrderError(_("Quantity must be at least 1."), field="quantity")
-    if override_unit_price is not None:
-        _check_override(override_unit_price, override_reason)
     with transaction.atomic(durable=True):
         order = _draft_locked(order_id)
-        variant = Variant.objects.select_related("product").get(pk=variant_id)
-        if not variant.is_active:
-            raise OrderError(_("SKU %(sku)s is not for sale.") % {"sku": variant.sku}, field="variant")
         lines = lock_lines(order)
-        position = max((line.position for line in lines), default=0) + 1
-        line = OrderLine.objects.create(
-            order=order, position=position, variant=variant, sku=variant.sku, name=variant.name, quantity=quantity,
-            list_price=variant.base_price, unit_price=variant.base_price,
-            override_unit_price=override_unit_price,
-            override_reason=override_reason.strip()[:200] if override_unit_price is not None else "",
-        )
-        line.variant = variant
-        _set_personalization(line, personalization or {})
-        line.save(update_fields=["personalization", "extra_unit_price", "override_unit_price", "override_reason"])
+        [line] = _new_lines(order, [DraftLine(variant_id=variant_id, quantity=quantity, personalization=personalization,
+                                              override_unit_price=override_unit_price,
+                                              override_reason=override_reason)],
+                            after_position=max((x.position for x in lines), default=0))
+        line.save()
         lines.append(line)
         if order.stock_held_until:
             _rehold(order, lines, actor=acting_user)
@@ -199,9 +204,10 @@ def _check_override(price: Decimal, reason: str) -> None:
         raise OrderError(_("Give a reason for the price override."), field="override_reason")
 
 
-def _set_personalization(line: OrderLine, values: dict) -> None:
+def _set_personalization(line: OrderLine, values: dict, fields: list | None = None) -> None:
     """Keeps only the product's personalization fields, checks max length, adds the surcharge.
 
+    ``fields``: the product's fields when the caller has already read them (several lines at once).
     A required field may still be empty on a draft (the agent adds the line, then types the engraving);
     placing refuses it (``_check_complete``)."""
     from inventory.models import PersonalizationField
@@ -210,7 +216,8 @@ def _set_personalization(line: OrderLine, values: dict) -> None:
         from orders.giftcards import set_line_details
 
         return set_line_details(line, values)
-    fields = list(PersonalizationField.objects.filter(product_id=line.variant.product_id))
+    if fields is None:
+        fields = list(PersonalizationField.objects.filter(product_id=line.variant.product_id))
     clean: dict[str, str] = {}
     extra = Decimal(0)
     for f in fields:
@@ -635,37 +642,43 @@ def draft_lines_add(*, order_id: int, lines: list[DraftLine], acting_user) -> li
     turn (a channel order arrives with the price the channel charged), but all or nothing: when any line is
     refused no line is added. One repricing instead of two per line is what makes channel imports fast.
     """
-    from inventory.models import Variant
-
     with transaction.atomic(durable=True):
         order = _draft_locked(order_id)
         current = lock_lines(order)
-        variants = Variant.objects.select_related("product").in_bulk({spec.variant_id for spec in lines})
-        position = max((line.position for line in current), default=0)
-        added = []
-        for spec in lines:
-            if spec.quantity < 1:
-                raise OrderError(_("Quantity must be at least 1."), field="quantity")
-            variant = variants.get(spec.variant_id)
-            if variant is None:
-                raise Variant.DoesNotExist(f"No variant {spec.variant_id}")
-            if not variant.is_active:
-                raise OrderError(_("SKU %(sku)s is not for sale.") % {"sku": variant.sku}, field="variant")
-            position += 1
-            line = OrderLine(order=order, position=position, variant=variant, sku=variant.sku, name=variant.name,
-                             quantity=spec.quantity, list_price=variant.base_price, unit_price=variant.base_price)
-            _set_personalization(line, spec.personalization or {})
-            if spec.override_unit_price is not None:
-                if spec.override_unit_price < 0:
-                    raise OrderError(_("The price cannot be negative."), field="override_unit_price")
-                if not spec.override_reason.strip():
-                    raise OrderError(_("Give a reason for the price override."), field="override_reason")
-                line.override_unit_price = spec.override_unit_price
-                line.override_reason = spec.override_reason.strip()[:200]
-            added.append(line)
+        added = _new_lines(order, lines, after_position=max((line.position for line in current), default=0))
         OrderLine.objects.bulk_create(added)
         current.extend(added)
         if order.stock_held_until:
             _rehold(order, current, actor=acting_user)
         _reprice(order, current)
+    return added
+
+
+def _new_lines(order: Order, specs: "Sequence[DraftLine]", *, after_position: int) -> list[OrderLine]:
+    """The unsaved lines for ``specs``, checked like ``draft_line_add``'s (raises before anything is written)."""
+    from inventory.models import PersonalizationField, Variant
+
+    variants = Variant.objects.select_related("product").in_bulk({spec.variant_id for spec in specs})
+    fields: dict[int, list] = {}
+    for f in PersonalizationField.objects.filter(product_id__in={v.product_id for v in variants.values()}):
+        fields.setdefault(f.product_id, []).append(f)
+    position = after_position
+    added = []
+    for spec in specs:
+        if spec.quantity < 1:
+            raise OrderError(_("Quantity must be at least 1."), field="quantity")
+        variant = variants.get(spec.variant_id)
+        if variant is None:
+            raise Variant.DoesNotExist(f"No variant {spec.variant_id}")
+        if not variant.is_active:
+            raise OrderError(_("SKU %(sku)s is not for sale.") % {"sku": variant.sku}, field="variant")
+        position += 1
+        line = OrderLine(order=order, position=position, variant=variant, sku=variant.sku, name=variant.name,
+                         quantity=spec.quantity, list_price=variant.base_price, unit_price=variant.base_price)
+        if spec.override_unit_price is not None:
+            _check_override(spec.override_unit_price, spec.override_reason)
+            line.override_unit_price = spec.override_unit_price
+            line.override_reason = spec.override_reason.strip()[:200]
+        _set_personalization(line, spec.personalization or {}, fields.get(variant.product_id, []))
+        added.append(line)
     return added

@@ -75,3 +75,36 @@ def test_inactive_sku_is_refused_and_nothing_added(make_user, world):
                         lines=[DraftLine(variant_id=v1.pk), DraftLine(variant_id=v2.pk)])
     assert exc.value.field == "variant"
     assert draft.lines.count() == 0
+
+
+def test_a_draft_created_whole_equals_one_built_step_by_step(make_user, world, django_assert_max_num_queries):
+    """Channel intake creates the draft with its header and lines in one call: one transaction, one repricing."""
+    agent = make_user("agent")
+    v1, v2, v3 = world["variants"]
+    specs = [DraftLine(variant_id=v1.pk, quantity=2, override_unit_price=Decimal("90.00"), override_reason="Channel"),
+             DraftLine(variant_id=v2.pk), DraftLine(variant_id=v3.pk, quantity=3)]
+    step_by_step = _draft(world, agent)
+    draft_lines_add(order_id=step_by_step.pk, acting_user=agent, lines=specs)
+    with django_assert_max_num_queries(20) as captured:
+        whole = draft_create(channel_id=world["channel"].pk, acting_user=agent, customer_id=world["customer"].pk,
+                             lines=specs, payment_method="invoice", shipping_service=world["service"])
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert sum(s.startswith("SAVEPOINT") or s == "BEGIN" for s in sql) <= 1  # one transaction
+    assert sum("inventory_personalizationfield" in s for s in sql) == 1  # the lines' fields read once
+    assert _state(whole.pk) == _state(step_by_step.pk)
+    assert _state(whole.pk)[0][-1] > 0
+    assert whole.shipping_service == world["service"] and whole.payment_method == "invoice"
+
+
+def test_a_draft_created_whole_with_a_refused_line_is_not_created(make_user, world):
+    agent = make_user("agent")
+    v1, _v2, _v3 = world["variants"]
+    before = Order.objects.count()
+    with pytest.raises(OrderError) as exc:
+        draft_create(channel_id=world["channel"].pk, acting_user=agent, customer_id=world["customer"].pk,
+                     lines=[DraftLine(variant_id=v1.pk), DraftLine(variant_id=v1.pk, quantity=0)])
+    assert exc.value.field == "quantity"
+    assert Order.objects.count() == before
+    with pytest.raises(ValueError, match="Unknown draft fields"):
+        draft_create(channel_id=world["channel"].pk, acting_user=agent, status="placed")
+    assert Order.objects.count() == before
