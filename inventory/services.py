@@ -363,9 +363,11 @@ def _transfer_transition(transfer: Transfer, *, to: str, acting_user) -> None:
 
 def _transfer_hooks(event: str, transfer: Transfer, acting_user) -> None:
     """Lets an app that ties transfers to its own records react in the same transaction (``settings.
-    INVENTORY_TRANSFER_HOOKS``: dotted paths of ``f(*, event, transfer, acting_user)``; event is shipped, received
-    or cancelled). Orders use it to reserve a transfer's units for the order waiting at the destination, and to
-    refuse the cancellation of a transfer an order still waits for (the hook raises an ``InventoryError``)."""
+    INVENTORY_TRANSFER_HOOKS``: dotted paths of ``f(*, event, transfer, acting_user)``; event is shipped,
+    receiving, received or cancelled). Orders use it to reserve a transfer's units for the order waiting at the
+    destination, and to refuse the cancellation of a transfer an order still waits for (the hook raises an
+    ``InventoryError``). ``receiving`` comes before the destination's stock rows are locked, so a hook can lock its
+    own rows first, in the order its other transactions lock them (an order, then its lines, then stock)."""
     from django.conf import settings
     from django.utils.module_loading import import_string
 
@@ -430,6 +432,7 @@ def transfer_receive(*, transfer_id: int, acting_user) -> Transfer:
     with transaction.atomic():
         transfer = _lock_transfer(transfer_id)
         _transfer_transition(transfer, to=Transfer.Status.RECEIVED, acting_user=acting_user)
+        _transfer_hooks("receiving", transfer, acting_user)  # rows of other apps are locked before the stock's
         _stock_in(lines=_transfer_lines(transfer, transfer.to_location_id), reference=f"transfer:{transfer.pk}",
                   acting_user=acting_user, reason=Reason.TRANSFER_IN)
         _transfer_hooks("received", transfer, acting_user)

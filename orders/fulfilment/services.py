@@ -668,7 +668,13 @@ def transfer_hook(*, event: str, transfer, acting_user) -> None:
                               % {"transfer": transfer.number, "number": order.number})
     # "shipped" writes nothing on the order side: the transfer's own state shows on the order and the shipment,
     # and touching order rows there could deadlock with a cancellation that waits for this transfer's lock.
-    if event == "received":
+    if event == "receiving":
+        # Before the destination's stock rows: the order and its lines first, as a cancellation locks them (it
+        # then releases the lines' stock, which may include rows of the same SKU at this store).
+        lock_order(order.pk)
+        list(OrderLine.objects.select_for_update(of=("self",)).filter(
+            pk__in=[link.order_line_id for link in links]).order_by("pk").values_list("pk", flat=True))
+    elif event == "received":
         _inbound_received(order, transfer, links, actor=acting_user)
 
 

@@ -136,3 +136,79 @@ def test_transfer_received_while_the_order_is_cancelled_leaves_exact_stock(make_
     mugs = StockLevel.objects.get(variant=net["mug"], location=net["store"])
     assert ((shirts.on_hand, shirts.reserved), (mugs.on_hand, mugs.reserved)) == ((8, 0), (3, 0))
     call_command("verify_ledgers")
+
+
+def _wait_until_blocked(pid: int, timeout: float = 10.0) -> None:
+    """Waits until the backend ``pid`` waits for a row lock (asked from this thread's own connection)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+            row = cursor.fetchone()
+            if row and row[0] == "Lock":
+                return
+            time.sleep(0.02)
+    raise AssertionError(f"backend {pid} never waited for a lock")
+
+
+def test_a_receipt_locks_the_order_before_the_stores_stock(make_user, net, place_order):
+    """Lock order of a transfer receipt: the waiting order and its lines before the destination's stock rows, as a
+    cancellation takes them (order, lines, then the stock it releases: shirts the order also holds at the store).
+
+    The cancelling side holds the order and its lines; once the receipt waits for them, it locks the store's shirt
+    row. Had the receipt locked that row first (as it did), the two would wait for each other: a deadlock."""
+    from django.db import transaction
+
+    from inventory.models import Transfer
+    from inventory.services import transfer_receive, transfer_ship
+    from orders.services.core import lock_lines, lock_order
+
+    user = make_user("admin")
+    order = place_order(user, [(net["shirt"], 5)], delivery_method="pickup", pickup_location_id=net["store"].pk)
+    ful.order_allocate(order_id=order.pk, acting_user=user)
+    transfer = Transfer.objects.get()
+    with transaction.atomic(durable=True):
+        transfer_ship(transfer_id=transfer.pk, acting_user=user)
+    receiver_pid: list[int] = []
+    outcomes: list[str] = []
+    holding = threading.Event()
+
+    def receive() -> None:
+        try:
+            holding.wait(10)
+            with transaction.atomic(durable=True):
+                receiver_pid.append(connection.connection.info.backend_pid)
+                transfer_receive(transfer_id=transfer.pk, acting_user=user)
+            outcomes.append("received")
+        except Exception as exc:  # noqa: BLE001 - the assertion below shows what went wrong
+            outcomes.append(repr(exc))
+        finally:
+            connection.close()
+
+    def cancel_side() -> None:
+        try:
+            with transaction.atomic(durable=True):
+                locked = lock_order(order.pk)
+                lock_lines(locked)
+                holding.set()
+                while not receiver_pid:
+                    threading.Event().wait(0.01)
+                _wait_until_blocked(receiver_pid[0])
+                StockLevel.objects.select_for_update().get(variant=net["shirt"], location=net["store"])
+            outcomes.append("locked")
+        except Exception as exc:  # noqa: BLE001
+            outcomes.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=receive), threading.Thread(target=cancel_side)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["locked", "received"]
+    assert Transfer.objects.get(pk=transfer.pk).status == Transfer.Status.RECEIVED
+    shirts = StockLevel.objects.get(variant=net["shirt"], location=net["store"])
+    assert (shirts.on_hand, shirts.reserved) == (8, 5)  # 3 on the shelf + 5 arrived, all 5 reserved for the order
