@@ -138,6 +138,9 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
         before = {"total": str(order.total), "lines": {line.sku: line.quantity for line in by_id.values()},
                   "address": order.shipping_address}
         active = [line for line in by_id.values() if line not in issued]
+        # Open shipments first: giving up their requested transfers hands the transfers' units back to the lines
+        # (reserved at the source again), so the release below frees them and sourcing counts them as available.
+        _cancel_open_shipment_requests(order)
         release_lines(order, active, actor=acting_user)
         removed = [by_id[pk] for pk, qty in quantities.items() if qty <= 0]
         for pk, qty in quantities.items():
@@ -168,7 +171,6 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
         reserve_lines(order, kept, actor=acting_user, allow_backorder=order.channel.allow_oversell)
         price_lines(order, lines)
         save_prices(order, lines)
-        _cancel_open_shipment_requests(order)
         if order.status == S.ALLOCATED:
             _order_transition(order, to=S.CONFIRMED, actor=acting_user, reason=_("Edited: to be sourced again"))
         _hold_if_rules_now_fail(order, lines, actor=acting_user)

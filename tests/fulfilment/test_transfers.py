@@ -243,3 +243,29 @@ def test_a_split_pickup_line_travels_in_two_transfers_and_is_held_whole_at_the_s
     assert (level(net["shirt"], net["dc"]), level(net["shirt"], second)) == (
         (20 - parts[net["dc"].pk], 0), (4 - parts[second.pk], 0))
     call_command("verify_ledgers")
+
+
+def test_editing_counts_the_units_its_requested_transfer_holds_as_the_orders_own(make_user, net, stock, place_order):
+    """The DC's last 5 lamps travel to the store on a requested transfer; editing the order (another mug) sources
+    the lamps again and must find those 5 (they are the order's), not refuse the edit for a shortage."""
+    from decimal import Decimal
+
+    from orders.services import order_edit
+    from tests.inventory.factories import VariantFactory
+
+    lamp = VariantFactory(base_price=Decimal("80.00"), weight_grams=900)
+    stock(lamp, net["dc"], 5)
+    user = make_user("admin")
+    order = place_order(user, [(lamp, 5), (net["mug"], 1)], delivery_method="pickup",
+                        pickup_location_id=net["store"].pk)
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    transfer = Transfer.objects.get()
+    assert (transfer.status, level(lamp, net["dc"])) == ("requested", (5, 5))
+    mug = order.lines.get(variant=net["mug"])
+    order_edit(order_id=order.pk, acting_user=user, quantities={mug.pk: 2}, reason="two mugs")
+    transfer.refresh_from_db()
+    order.refresh_from_db()
+    assert (transfer.status, order.status) == ("cancelled", "confirmed")
+    assert held_by_variant(order) == {lamp.pk: net["dc"].pk, net["mug"].pk: net["store"].pk}
+    assert (level(lamp, net["dc"]), level(net["mug"], net["store"])) == ((5, 5), (3, 2))
+    call_command("verify_ledgers")
