@@ -172,11 +172,15 @@ def order_has_open_gift_cards(order_id: int) -> bool:
     return OrderLine.objects.filter(order_id=order_id, status=L.OPEN, variant__is_gift_card=True).exists()
 
 
-def enqueue_issue(order: Order, *, delay_seconds: float = BACKGROUND_DELAY_SECONDS) -> None:
-    """Hook of ``_order_transition``: a confirmed order with gift cards to issue gets a background issue."""
+def enqueue_issue(order: Order, *, lines: list[OrderLine] | None = None,
+                  delay_seconds: float = BACKGROUND_DELAY_SECONDS) -> None:
+    """Hook of ``_order_transition``: a confirmed order with gift cards to issue gets a background issue.
+    ``lines``: all the order's lines (with variants) when the caller has them loaded."""
     from oms.outbox import outbox_enqueue
 
-    if order_has_open_gift_cards(order.pk):
+    to_issue = (any(line.status == L.OPEN and is_gift_card(line) for line in lines) if lines is not None
+                else order_has_open_gift_cards(order.pk))
+    if to_issue:
         outbox_enqueue(topic=TOPIC, payload={"order_id": order.pk}, delay_seconds=delay_seconds)
 
 

@@ -67,11 +67,13 @@ def allowed_targets(status: str) -> set[str]:
 
 
 def _order_transition(order: Order, *, to: str, actor, reason: str = "", data: dict | None = None,
-                      fields: dict | None = None, gift_cards_only: bool = False) -> OrderEvent:
+                      fields: dict | None = None, gift_cards_only: bool = False,
+                      lines: list[OrderLine] | None = None) -> OrderEvent:
     """Moves a locked order to ``to`` if the table allows it, with its history row and channel notice.
 
     ``fields`` are other columns written in the same UPDATE (e.g. the number when placing).
     ``gift_cards_only``: the order holds only issued gift cards (``GIFT_CARDS_ONLY_TRANSITIONS`` apply too).
+    ``lines``: all the order's lines with their variants, when the caller has them (no query for gift cards).
     """
     allowed = allowed_targets(order.status)
     if gift_cards_only:
@@ -94,7 +96,7 @@ def _order_transition(order: Order, *, to: str, actor, reason: str = "", data: d
     if to in (S.CONFIRMED, S.BACKORDERED):
         from orders.giftcards import enqueue_issue  # gift cards sold on the order are issued once it is paid
 
-        enqueue_issue(order)
+        enqueue_issue(order, lines=lines)
     return event
 
 

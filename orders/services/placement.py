@@ -468,9 +468,9 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
                 _order_transition(order, to=S.ON_HOLD, actor=acting_user,
                                   reason="; ".join(str(OrderHold.Rule(r).label) for r, _d in holds))
             elif backordered or any(line.status == L.BACKORDERED for line in lines):
-                _order_transition(order, to=S.BACKORDERED, actor=acting_user)
+                _order_transition(order, to=S.BACKORDERED, actor=acting_user, lines=lines)
             else:
-                _order_transition(order, to=S.CONFIRMED, actor=acting_user)
+                _order_transition(order, to=S.CONFIRMED, actor=acting_user, lines=lines)
             _redeem_promotions(order, priced, actor=acting_user)
     except Exception:
         _undo_placing(order_id, payment_ids=payment_ids, actor=acting_user)
