@@ -660,11 +660,12 @@ def run() -> list[Result]:
     wrong = problems(r)
     subtotal, discount, tax, total = r["prices"][0] if r["prices"] else ("", "", "", "")
     name = f"order_place, 3 lines, {WORKERS} worker processes, {LOCATIONS} locations"
+    real = f"{rate / refs['real']:.3f} of the real-schema reference; " if refs["real"] else ""
     simplified = f"{rate / refs['simplified']:.3f} of simplified-schema pgbench {refs['simplified']:.0f} tps"
     return [
         Result(
             name, rate, "orders/s", reference=refs["real"], reference_unit="real-schema pgbench tps",
-            note=(f"{refs['real_note']}; {simplified}; "
+            note=(f"{real}{refs['real_note']}; {simplified}; "
                   f"{r['placed']}/{r['orders']} placed in {r['seconds']:.1f} s; p50 {r['p50_ms']:.0f} ms, "
                   f"p95 {r['p95_ms']:.0f} ms; worker CPU {r['worker_cpu_ms']:.1f} ms/order; machine busy "
                   f"{r['machine_busy_cores']:.2f} cores; total {total} (discount {discount}, tax {tax}); "
