@@ -8,7 +8,8 @@ secret (the channel requires signatures). Bodies and signatures are built before
 generator is threads on keep-alive ``http.client`` connections, one per concurrent client: it needs nothing
 beyond the standard library and signs each body itself (wrk would need a Lua script for the HMAC).
 
-In the same run: the pgbench reference (``pgbench_tps`` of bench/bench_orders.py) and the direct
+In the same run: the two pgbench references (``references`` of bench/bench_orders.py: the real-schema one is the
+ratio's reference, the simplified floor is in the note) and the direct
 ``order_place`` figure (bench/bench_orders.py's ``inner``, 8 threads, no HTTP). Afterwards every 2xx is checked to
 have made exactly one order, and stock is checked exact (ledger equals levels; reservations grew by exactly the
 units of the placed lines that were reserved).
@@ -246,7 +247,7 @@ def _drive(port: int, requests: list, concurrency: int) -> dict:
 
 def run() -> list[Result]:
     from bench import bench_orders as orders_bench
-    from bench.bench_orders import WORKERS, pgbench_tps
+    from bench.bench_orders import WORKERS, references
 
     world = run_inner("bench_http", step="setup")
     rng = random.Random(11)
@@ -281,7 +282,8 @@ def run() -> list[Result]:
     # pgbench's throw-away database under a name of its own: bench_orders may be running at the same time
     # (it drops and recreates its own with FORCE)
     orders_bench.PGBENCH_DB = "oms_bench_pgbench_http"
-    tps = pgbench_tps(PGBENCH_SECONDS)
+    orders_bench.PGBENCH_REAL_DB = "oms_bench_pgbench_real_http"
+    refs = references(PGBENCH_SECONDS)
     results = []
     for concurrency, load, check in measured:
         rate = load["ok"] / load["seconds"]
@@ -290,10 +292,12 @@ def run() -> list[Result]:
                  and check["reserved_delta"] == check["reserved_units"])
         results.append(Result(
             f"POST /api/v1/orders over HTTP, 3 lines, {concurrency} clients, gunicorn x{GUNICORN_WORKERS}",
-            rate, "orders/s", reference=tps, reference_unit="pgbench tps",
-            note=(f"{load['ok']}/{ORDERS} 2xx in {load['seconds']:.1f} s; p50 {load['p50']:.0f} ms, "
-                  f"p95 {load['p95']:.0f} ms, p99 {load['p99']:.0f} ms; {load['error_count']} errors "
-                  f"{load['errors'][:1]}; {rate / direct_rate if direct_rate else 0:.2f} x direct order_place "
+            rate, "orders/s", reference=refs["real"], reference_unit="real-schema pgbench tps",
+            note=(f"{rate / refs['simplified']:.4f} of simplified-schema pgbench {refs['simplified']:.0f} tps; "
+                  f"{refs['real_note']}; {load['ok']}/{ORDERS} 2xx in {load['seconds']:.1f} s; "
+                  f"p50 {load['p50']:.0f} ms, p95 {load['p95']:.0f} ms, p99 {load['p99']:.0f} ms; "
+                  f"{load['error_count']} errors {load['errors'][:1]}; "
+                  f"{rate / direct_rate if direct_rate else 0:.2f} x direct order_place "
                   f"({direct_rate:.1f}/s, {WORKERS} threads); one order per 2xx and ledger exact: {exact} "
                   f"(orders {check['orders']}, duplicated {check['duplicated']}, levels drifting anew "
                   f"{check['ledger_drift']}, "
