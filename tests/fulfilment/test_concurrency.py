@@ -16,6 +16,43 @@ from payments.models import Payment
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def _in_threads(**steps) -> list[str]:
+    """Runs each step in a thread of its own (its own connection, closed at the end); returns, sorted, the names of
+    the steps that finished and the errors of those that did not."""
+    outcomes: list[str] = []
+
+    def run(name: str, step) -> None:
+        try:
+            step()
+            outcomes.append(name)
+        except Exception as exc:  # noqa: BLE001 - the caller's assertion shows what went wrong
+            outcomes.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=item) for item in steps.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(outcomes)
+
+
+def _pickup_transfer_on_the_road(user, net, place_order, lines):
+    """A pick-up order at the store whose shirts come from the DC on a transfer that has been shipped."""
+    from django.db import transaction
+
+    from inventory.models import Transfer
+    from inventory.services import transfer_ship
+
+    order = place_order(user, lines, delivery_method="pickup", pickup_location_id=net["store"].pk)
+    ful.order_allocate(order_id=order.pk, acting_user=user)
+    transfer = Transfer.objects.get()
+    with transaction.atomic(durable=True):
+        transfer_ship(transfer_id=transfer.pk, acting_user=user)
+    return order, transfer
+
+
 def test_double_ship_consumes_and_captures_once(make_user, net, place_order):
     user = make_user("admin")
     order = place_order(user, [(net["mug"], 2)])
@@ -89,48 +126,25 @@ def test_transfer_received_while_the_order_is_cancelled_leaves_exact_stock(make_
     from django.core.management import call_command
     from django.db import transaction
 
-    from inventory.models import Transfer
-    from inventory.services import transfer_receive, transfer_ship
+    from inventory.services import transfer_receive
     from orders.models import Order
     from orders.services import order_cancel
 
     user = make_user("admin")
-    order = place_order(user, [(net["shirt"], 5), (net["mug"], 1)], delivery_method="pickup",
-                        pickup_location_id=net["store"].pk)
-    ful.order_allocate(order_id=order.pk, acting_user=user)
-    transfer = Transfer.objects.get()
-    with transaction.atomic(durable=True):
-        transfer_ship(transfer_id=transfer.pk, acting_user=user)
+    order, transfer = _pickup_transfer_on_the_road(user, net, place_order, [(net["shirt"], 5), (net["mug"], 1)])
     barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
     def receive() -> None:
-        try:
-            barrier.wait()
-            with transaction.atomic(durable=True):
-                transfer_receive(transfer_id=transfer.pk, acting_user=user)
-            outcomes.append("received")
-        except Exception as exc:  # noqa: BLE001 - the assertion below shows what went wrong
-            outcomes.append(repr(exc))
-        finally:
-            connection.close()
+        barrier.wait()
+        with transaction.atomic(durable=True):
+            transfer_receive(transfer_id=transfer.pk, acting_user=user)
 
     def cancel() -> None:
-        try:
-            barrier.wait()
-            order_cancel(order_id=order.pk, reason="changed mind", acting_user=user)
-            outcomes.append("cancelled")
-        except Exception as exc:  # noqa: BLE001
-            outcomes.append(repr(exc))
-        finally:
-            connection.close()
+        barrier.wait()
+        order_cancel(order_id=order.pk, reason="changed mind", acting_user=user)
 
-    threads = [threading.Thread(target=receive), threading.Thread(target=cancel)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["cancelled", "received"]
+    outcomes = _in_threads(received=receive, cancelled=cancel)
+    assert outcomes == ["cancelled", "received"]
     assert Order.objects.get(pk=order.pk).status == Order.Status.CANCELLED
     shirts = StockLevel.objects.get(variant=net["shirt"], location=net["store"])
     mugs = StockLevel.objects.get(variant=net["mug"], location=net["store"])
@@ -162,53 +176,32 @@ def test_a_receipt_locks_the_order_before_the_stores_stock(make_user, net, place
     from django.db import transaction
 
     from inventory.models import Transfer
-    from inventory.services import transfer_receive, transfer_ship
+    from inventory.services import transfer_receive
     from orders.services.core import lock_lines, lock_order
 
     user = make_user("admin")
-    order = place_order(user, [(net["shirt"], 5)], delivery_method="pickup", pickup_location_id=net["store"].pk)
-    ful.order_allocate(order_id=order.pk, acting_user=user)
-    transfer = Transfer.objects.get()
-    with transaction.atomic(durable=True):
-        transfer_ship(transfer_id=transfer.pk, acting_user=user)
+    order, transfer = _pickup_transfer_on_the_road(user, net, place_order, [(net["shirt"], 5)])
     receiver_pid: list[int] = []
-    outcomes: list[str] = []
     holding = threading.Event()
 
     def receive() -> None:
-        try:
-            holding.wait(10)
-            with transaction.atomic(durable=True):
-                receiver_pid.append(connection.connection.info.backend_pid)
-                transfer_receive(transfer_id=transfer.pk, acting_user=user)
-            outcomes.append("received")
-        except Exception as exc:  # noqa: BLE001 - the assertion below shows what went wrong
-            outcomes.append(repr(exc))
-        finally:
-            connection.close()
+        holding.wait(10)
+        with transaction.atomic(durable=True):
+            receiver_pid.append(connection.connection.info.backend_pid)
+            transfer_receive(transfer_id=transfer.pk, acting_user=user)
 
     def cancel_side() -> None:
-        try:
-            with transaction.atomic(durable=True):
-                locked = lock_order(order.pk)
-                lock_lines(locked)
-                holding.set()
-                while not receiver_pid:
-                    threading.Event().wait(0.01)
-                _wait_until_blocked(receiver_pid[0])
-                StockLevel.objects.select_for_update().get(variant=net["shirt"], location=net["store"])
-            outcomes.append("locked")
-        except Exception as exc:  # noqa: BLE001
-            outcomes.append(repr(exc))
-        finally:
-            connection.close()
+        with transaction.atomic(durable=True):
+            locked = lock_order(order.pk)
+            lock_lines(locked)
+            holding.set()
+            while not receiver_pid:
+                threading.Event().wait(0.01)
+            _wait_until_blocked(receiver_pid[0])
+            StockLevel.objects.select_for_update().get(variant=net["shirt"], location=net["store"])
 
-    threads = [threading.Thread(target=receive), threading.Thread(target=cancel_side)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["locked", "received"]
+    outcomes = _in_threads(received=receive, locked=cancel_side)
+    assert outcomes == ["locked", "received"]
     assert Transfer.objects.get(pk=transfer.pk).status == Transfer.Status.RECEIVED
     shirts = StockLevel.objects.get(variant=net["shirt"], location=net["store"])
     assert (shirts.on_hand, shirts.reserved) == (8, 5)  # 3 on the shelf + 5 arrived, all 5 reserved for the order
