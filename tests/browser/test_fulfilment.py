@@ -7,6 +7,7 @@ import pytest
 
 from orders.fulfilment.models import Shipment
 from orders.models import Order
+from tests.browser.steps import scan, settled, ship_by_keyboard
 from tests.conftest import assert_no_horizontal_overflow
 from tests.fulfilment.conftest import net, place_order, stock  # noqa: F401 - fixtures shared with the service tests
 
@@ -22,11 +23,6 @@ def roles(transactional_db):
 
     sync_roles(apps)
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-
-def settled(page) -> None:
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
-    page.wait_for_timeout(50)
 
 
 def test_pick_pack_by_scanning_and_ship(page, login, make_user, net, place_order):  # noqa: F811
@@ -45,23 +41,10 @@ def test_pick_pack_by_scanning_and_ship(page, login, make_user, net, place_order
     page.keyboard.press("Enter")
     settled(page)
     assert page.get_by_text("NOT-A-SKU is not in shipment").is_visible()
-    for code in (net["shirt"].sku, net["shirt"].barcode, net["mug"].sku):
-        page.locator("#scan-code").focus()
-        page.keyboard.type(code)
-        page.keyboard.press("Enter")
-        settled(page)
+    scan(page, (net["shirt"].sku, net["shirt"].barcode, net["mug"].sku))
     page.screenshot(path=str(ARTIFACTS / "fulfilment-packed.png"), full_page=True)
     assert page.locator("#shipment-status").inner_text() == "Packed"
-    page.reload()
-    assert page.evaluate("document.activeElement.id") == "ship-carrier"
-    page.keyboard.type("Correios")
-    page.keyboard.press("Tab")
-    page.keyboard.type("SEDEX")
-    page.keyboard.press("Tab")
-    page.keyboard.type("BR123456789")
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"**/fulfilment/shipments/{shipment.pk}/")
-    assert page.locator("#shipment-status").inner_text() == "Shipped"
+    ship_by_keyboard(page, shipment)
     assert_no_horizontal_overflow(page)
     page.screenshot(path=str(ARTIFACTS / "fulfilment-shipped.png"), full_page=True)
     order.refresh_from_db()

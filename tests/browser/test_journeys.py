@@ -25,6 +25,7 @@ from orders.fulfilment.models import Return, Shipment
 from orders.models import Order, OrderHold, OrderLineAllocation
 from payments.models import Payment
 from reports.models import ReportJob
+from tests.browser.steps import focused_id, pay_by_sandbox_card, scan, settled, ship_by_keyboard
 from tests.conftest import assert_no_horizontal_overflow
 from tests.inventory.factories import LocationFactory, ProductFactory, VariantFactory
 from tests.marketing.factories import ShippingRateFactory, TaxRateFactory
@@ -113,16 +114,6 @@ def shop(db):
                               district="Pinheiros").customer
     return {"channel": channel, "dc": dc, "store": store, "tee": tee, "mug": mug, "pen": pen, "customer": customer,
             "service": rate.service}
-
-
-def settled(page) -> None:
-    """htmx wires swapped-in elements only after its short settle delay; a test types faster than a person."""
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
-    page.wait_for_timeout(50)
-
-
-def focused_id(page) -> str:
-    return page.evaluate("document.activeElement && document.activeElement.id")
 
 
 def wait_focus(page, element_id: str) -> None:
@@ -255,14 +246,7 @@ def agent_takes_the_phone_order(page, shop) -> Order:
     page.locator("#grand-total", has_text="271.41").wait_for()  # 284.90 - 28.49 + 15.00
     settled(page)
 
-    page.locator("#payment-method").focus()
-    page.keyboard.press("c")  # "Credit/debit card"
-    field = page.frame_locator("iframe[data-hosted-field]")
-    field.locator("#number").fill("4242 4242 4242 4242")
-    field.locator("#expiry").fill("12/30")
-    field.locator("#cvc").fill("123")
-    field.locator("#cvc").press("Enter")
-    page.locator("[data-card=summary]", has_text="4242").wait_for()
+    pay_by_sandbox_card(page)
     page.wait_for_function("document.querySelector('[data-card=token]').value !== ''")
     settled(page)
     assert_no_horizontal_overflow(page)
@@ -364,22 +348,9 @@ def warehouse_picks_packs_and_ships(page, order, shop) -> Shipment:
 
     page.goto(f"/fulfilment/shipments/{shipment.pk}/")
     assert focused_id(page) == "scan-code"
-    for code in ("TEE-NAVY-M", shop["mug"].barcode, "MUG-CERAMIC", shop["pen"].barcode):
-        page.locator("#scan-code").focus()
-        page.keyboard.type(code)
-        page.keyboard.press("Enter")
-        settled(page)
+    scan(page, ("TEE-NAVY-M", shop["mug"].barcode, "MUG-CERAMIC", shop["pen"].barcode))
     assert page.locator("#shipment-status").inner_text() == "Packed"
-    page.reload()
-    assert focused_id(page) == "ship-carrier"
-    page.keyboard.type("Correios")
-    page.keyboard.press("Tab")
-    page.keyboard.type("SEDEX")
-    page.keyboard.press("Tab")
-    page.keyboard.type("BR123456789")
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"**/fulfilment/shipments/{shipment.pk}/")
-    assert page.locator("#shipment-status").inner_text() == "Shipped"
+    ship_by_keyboard(page, shipment)
     assert_no_horizontal_overflow(page)
     shot(page, "4-warehouse-shipped")
     order.refresh_from_db()

@@ -9,6 +9,7 @@ import pytest
 
 from inventory.services import StockLine, stock_receive
 from orders.models import Order
+from tests.browser.steps import pay_by_sandbox_card, settled
 from tests.conftest import assert_no_horizontal_overflow
 from tests.inventory.factories import LocationFactory, VariantFactory
 from tests.marketing.factories import ShippingRateFactory, TaxRateFactory
@@ -31,12 +32,6 @@ def shop(db):
     ShippingRateFactory(price=Decimal("15.00"), service__name="Sedex", transit_days=2)
     customer = AddressFactory(customer__name="Mariana Costa", customer__phone="+5511987654321").customer
     return {"shirt": shirt, "mug": mug, "customer": customer}
-
-
-def settled(page) -> None:
-    """htmx wires swapped-in elements only after its short settle delay; a test types faster than a person."""
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
-    page.wait_for_timeout(50)
 
 
 @pytest.fixture(autouse=True)
@@ -172,14 +167,7 @@ def test_agent_pays_by_card_in_the_hosted_field(page, login, shop):
     page.keyboard.press("Enter")
     page.locator("table.lines code", has_text="MUG-WHITE").wait_for()
     settled(page)
-    page.locator("#payment-method").focus()
-    page.keyboard.press("c")  # "Credit/debit card"
-    field = page.frame_locator("iframe[data-hosted-field]")
-    field.locator("#number").fill("4242 4242 4242 4242")
-    field.locator("#expiry").fill("12/30")
-    field.locator("#cvc").fill("123")
-    field.locator("#cvc").press("Enter")
-    page.locator("[data-card=summary]", has_text="4242").wait_for()
+    pay_by_sandbox_card(page)
     settled(page)
     # The card survives a later change of the screen (hx-preserve), so the agent may still edit notes.
     page.locator("#notes").fill("Leave at the door")

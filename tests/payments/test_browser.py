@@ -6,19 +6,11 @@ from pathlib import Path
 import pytest
 
 from payments.models import Payment
+from tests.browser.steps import enter_card
 from tests.payments.factories import issue_card, make_order
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def enter_card(page, number: str) -> None:
-    field = page.frame_locator("iframe[data-hosted-field]")
-    field.locator("#number").fill(number)
-    field.locator("#expiry").fill("12/30")
-    field.locator("#cvc").fill("123")
-    field.locator("#cvc").press("Enter")
-    field.locator("#summary").wait_for()
 
 
 def test_card_pix_and_gift_card_payments_in_the_browser(page, login):

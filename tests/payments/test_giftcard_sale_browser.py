@@ -12,11 +12,11 @@ from orders.services import draft_create
 from payments.giftcards import code_hash
 from payments.ledger import verify_journal
 from payments.models import GiftCard, Payment
+from tests.browser.steps import enter_card, settled
 from tests.conftest import assert_no_horizontal_overflow
 from tests.inventory.factories import VariantFactory
 from tests.marketing.factories import TaxRateFactory
 from tests.orders.factories import AddressFactory, ChannelFactory
-from tests.payments.test_browser import enter_card
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,11 +33,6 @@ def roles(transactional_db):
 
 def order_line_details(order) -> dict:
     return order.lines.get().personalization
-
-
-def settled(page) -> None:
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
-    page.wait_for_timeout(50)
 
 
 def test_agent_sells_a_gift_card_by_phone_and_reads_the_code_once(page, login, make_user):

@@ -1,0 +1,53 @@
+"""Steps the browser tests share: waiting for htmx, paying with the sandbox card, scanning and shipping."""
+
+
+def settled(page) -> None:
+    """htmx wires swapped-in elements only after its short settle delay; a test types faster than a person."""
+    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    page.wait_for_timeout(50)
+
+
+def focused_id(page) -> str:
+    return page.evaluate("document.activeElement && document.activeElement.id")
+
+
+def enter_card(page, number: str) -> None:
+    """Types a card into the hosted field (the sandbox processor's iframe) and waits for its summary there."""
+    field = page.frame_locator("iframe[data-hosted-field]")
+    field.locator("#number").fill(number)
+    field.locator("#expiry").fill("12/30")
+    field.locator("#cvc").fill("123")
+    field.locator("#cvc").press("Enter")
+    field.locator("#summary").wait_for()
+
+
+def pay_by_sandbox_card(page, number: str = "4242 4242 4242 4242") -> None:
+    """On the phone screen: choose "Credit/debit card" by its first letter and enter the card; waits until the
+    screen shows the card's summary."""
+    page.locator("#payment-method").focus()
+    page.keyboard.press("c")  # "Credit/debit card"
+    enter_card(page, number)
+    page.locator("[data-card=summary]", has_text=number.replace(" ", "")[-4:]).wait_for()
+
+
+def scan(page, codes) -> None:
+    """Scans each code into the shipment's scan box (a scanner types the code and Enter)."""
+    for code in codes:
+        page.locator("#scan-code").focus()
+        page.keyboard.type(code)
+        page.keyboard.press("Enter")
+        settled(page)
+
+
+def ship_by_keyboard(page, shipment, *, tracking: str = "BR123456789") -> None:
+    """On a packed shipment's page: the cursor waits in the carrier box; carrier, service, tracking number, Enter."""
+    page.reload()
+    assert focused_id(page) == "ship-carrier"
+    page.keyboard.type("Correios")
+    page.keyboard.press("Tab")
+    page.keyboard.type("SEDEX")
+    page.keyboard.press("Tab")
+    page.keyboard.type(tracking)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/fulfilment/shipments/{shipment.pk}/")
+    assert page.locator("#shipment-status").inner_text() == "Shipped"
