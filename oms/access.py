@@ -71,6 +71,17 @@ def rule_for(view_name: str) -> str | None:
     return access_rules().get(view_name)
 
 
+def url_for(user, view_name: str, *, query: str = "", **kwargs) -> str:
+    """The URL of ``view_name`` if ``user`` may open it, else "": a tile or link that would answer 403 links
+    nowhere."""
+    from django.urls import reverse
+
+    rule = rule_for(view_name)
+    if rule is None or not has_permission(user, rule):
+        return ""
+    return reverse(view_name, kwargs=kwargs or None) + (f"?{query}" if query else "")
+
+
 class AccessMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response

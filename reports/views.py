@@ -4,13 +4,13 @@ from decimal import Decimal
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from oms.access import has_permission
+from oms.access import has_permission, url_for
 from oms.audit import audit_access
 from oms.listing import paginate
 from reports import charts, selectors, services
@@ -64,16 +64,6 @@ def _choices():
     return channels, locations
 
 
-def first_url(*names: str, query: str = "") -> str:
-    """The first URL name that exists (apps land at different times), or "" to link nowhere."""
-    for name in names:
-        try:
-            return reverse(name) + (f"?{query}" if query else "")
-        except NoReverseMatch:
-            continue
-    return ""
-
-
 def _money(value) -> str:
     return number_format(Decimal(value).quantize(Decimal("1")), decimal_pos=0, use_l10n=True, force_grouping=True)
 
@@ -84,17 +74,20 @@ def dashboard(request):
     channels, locations = _choices()
     board = selectors.dashboard(filters, custom_range=custom, channels=channels)
     channel_q = f"&channel={filters.channel_id}" if filters.channel_id else ""
+    user = request.user
     links = {
-        "orders": first_url("orders:order_list", query=channel_q.lstrip("&")),
-        "on_hold": first_url("orders:approval_list", "orders:hold_list"),
-        "late": first_url("orders:order_list", query="at_risk=1"),
-        "low_stock": first_url("inventory:stock_list", "inventory:stocklevel_list"),
-        "reorder": first_url("inventory:reorder_alerts", "inventory:reorder_alert_list"),
-        "payments": first_url("payments:payment_list", query="status=failed"),
-        "returns": first_url("orders:return_list", "orders:returns"),
+        "orders": url_for(user, "orders:order_list", query=channel_q.lstrip("&")),
+        "on_hold": url_for(user, "orders:approval_list"),
+        "late": url_for(user, "orders:order_list", query="at_risk=1"),
+        # low stock is listed per location (its page filters the levels with nothing free)
+        "low_stock": (url_for(user, "inventory:location_detail", pk=filters.location_id, query="low=1")
+                      if filters.location_id else url_for(user, "inventory:location_list")),
+        "reorder": url_for(user, "inventory:reorder_alerts"),
+        "payments": url_for(user, "payments:payment_list", query="status=failed"),
+        "returns": url_for(user, "orders:fulfilment_return_list"),
         "top_channels": reverse("reports:top") + "?dim=channels",
     }
-    order_list = first_url("orders:order_list")
+    order_list = url_for(user, "orders:order_list")
     period_links = [
         f"{order_list}?since={p.start.isoformat()}&until={p.end.isoformat()}{channel_q}" if order_list and p.start
         else "" for p in board.periods

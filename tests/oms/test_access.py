@@ -92,3 +92,14 @@ def test_django_admin_refuses_non_staff(role_client):
     response = role_client("agent").get("/django-admin/")
     assert response.status_code == 302
     assert "/django-admin/login/" in response["Location"]
+
+
+def test_url_for_links_only_pages_the_user_may_open(make_user):
+    from oms.access import url_for
+
+    finance, manager = make_user("finance"), make_user("manager")
+    assert url_for(finance, "orders:approval_list") == ""
+    assert url_for(manager, "orders:approval_list") == reverse("orders:approval_list")
+    assert url_for(manager, "orders:order_list", query="at_risk=1") == reverse("orders:order_list") + "?at_risk=1"
+    assert url_for(manager, "inventory:location_detail", pk=7, query="low=1") == "/inventory/locations/7/?low=1"
+    assert url_for(manager, "no:such_view") == ""
