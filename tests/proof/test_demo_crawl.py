@@ -7,10 +7,7 @@ kind (``/orders/12/`` and ``/orders/57/`` are one kind), so that a new page with
 that fails on real data or a link guarded by the wrong permission fails here.
 """
 
-import re
 from collections import Counter, deque
-from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -18,44 +15,12 @@ from django.core.management import call_command
 from django.test import Client
 
 from oms.permissions import ROLES
+from tests.walk import page_kind, same_site_links
 
 pytestmark = pytest.mark.django_db
 
-NOT_FOLLOWED = re.compile(r"^/(accounts/logout|admin/|static/|media/|api/)")
 PAGES_PER_KIND = 3
 MAX_PAGES = 800
-
-
-class _Links(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if tag == "a" and attributes.get("href"):
-            self.links.append(attributes["href"])
-        if attributes.get("hx-get"):
-            self.links.append(attributes["hx-get"])
-
-
-def _kind(url: str) -> str:
-    path, _sep, query = url.partition("?")
-    return re.sub(r"\d+", "N", path) + ("?" if query else "")
-
-
-def _same_site_links(page_url: str, html: str) -> list[str]:
-    parser = _Links()
-    parser.feed(html)
-    found = []
-    for href in parser.links:
-        parts = urlsplit(urljoin(page_url, href))
-        if parts.scheme not in ("http", "https", "") or parts.netloc not in ("", "testserver"):
-            continue
-        url = parts.path + (f"?{parts.query}" if parts.query else "")
-        if url.startswith("/") and not NOT_FOLLOWED.match(url):
-            found.append(url)
-    return found
 
 
 def crawl(client: Client) -> tuple[int, list[tuple[int, str, str]]]:
@@ -67,16 +32,16 @@ def crawl(client: Client) -> tuple[int, list[tuple[int, str, str]]]:
     fetched = 0
     while queue and fetched < MAX_PAGES:
         url, referrer = queue.popleft()
-        if url in seen or per_kind[_kind(url)] >= PAGES_PER_KIND:
+        if url in seen or per_kind[page_kind(url)] >= PAGES_PER_KIND:
             continue
         seen.add(url)
-        per_kind[_kind(url)] += 1
+        per_kind[page_kind(url)] += 1
         response = client.get(url)
         fetched += 1
         if response.status_code >= 500 or response.status_code in (403, 404):
             bad.append((response.status_code, url, referrer))
         if response.status_code == 200 and "text/html" in response.get("Content-Type", ""):
-            queue.extend((link, url) for link in _same_site_links(url, response.content.decode()) if link not in seen)
+            queue.extend((link, url) for link in same_site_links(url, response.content.decode()) if link not in seen)
     return fetched, bad
 
 

@@ -1,0 +1,47 @@
+"""Every kind of page the admin reaches by its links, on the ``make run`` demo data, seen by a real browser at
+phone width in Portuguese and in Arabic (right to left): nothing sticks out of the page sideways. A wide table
+scrolls inside itself; a long e-mail or a wide field wraps or shrinks to its column.
+
+The key pages are also checked on their own in tests/browser/test_journeys.py; this walk finds the others.
+"""
+
+import io
+from collections import deque
+
+import pytest
+from django.core.management import call_command
+
+from oms.demo import demo_password
+from tests.walk import DOWNLOADS, page_kind, same_site_links
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+PHONE = {"width": 390, "height": 860}
+SIDEWAYS = """() => ({scroll: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+                     title: document.title})"""
+
+
+@pytest.mark.parametrize("language", ["pt-br", "ar"])
+def test_every_page_fits_a_phone_in_portuguese_and_arabic(page, language):
+    call_command("seed_demo", stdout=io.StringIO())
+    page.set_viewport_size(PHONE)
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base_url}])
+    page.goto("/accounts/login/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", demo_password("admin"))
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{page.base_url}/")
+    host = page.base_url.split("//", 1)[1]
+    queue, kinds, sideways = deque(["/"]), set(), []
+    while queue:
+        url = queue.popleft()
+        if page_kind(url) in kinds or DOWNLOADS.search(url):
+            continue
+        kinds.add(page_kind(url))
+        page.goto(url)
+        seen = page.evaluate(SIDEWAYS)
+        if seen["scroll"] > 0:
+            sideways.append((url, seen["scroll"], seen["title"]))
+        queue.extend(same_site_links(url, page.content(), host=host))
+    assert sideways == []
+    assert len(kinds) > 100  # the walk went through the whole back office
