@@ -139,8 +139,9 @@ class CarrierService(models.Model):
 class ShippingRate(models.Model):
     """Price of a service to a zone for parcels up to ``max_weight_grams``."""
 
-    service = models.ForeignKey(CarrierService, on_delete=models.CASCADE, related_name="rates")
-    zone = models.ForeignKey(ShippingZone, on_delete=models.CASCADE, related_name="rates")
+    service = models.ForeignKey(CarrierService, on_delete=models.CASCADE, related_name="rates",
+                                verbose_name=_("service"))
+    zone = models.ForeignKey(ShippingZone, on_delete=models.CASCADE, related_name="rates", verbose_name=_("zone"))
     max_weight_grams = models.PositiveIntegerField(_("up to (g)"))
     price = money_field(verbose_name=_("price"), validators=[MinValueValidator(0)])
     transit_days = models.PositiveIntegerField(_("transit days"), default=3)
@@ -188,7 +189,8 @@ class SourceCode(models.Model):
         OTHER = "other", _("Other")
 
     code = models.CharField(_("code"), max_length=30, unique=True)
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="source_codes")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="source_codes",
+                                 verbose_name=_("campaign"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.CATALOGUE)
     description = models.CharField(_("description"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)

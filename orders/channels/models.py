@@ -28,16 +28,19 @@ class ChannelIntegration(models.Model):
     """How one sales channel talks to us: file format, where files come from, stock buffer, rate limit."""
 
     channel = models.OneToOneField("orders.Channel", on_delete=models.CASCADE, related_name="integration")
-    import_format = models.CharField(max_length=20, choices=ImportFormat.choices, default=ImportFormat.GENERIC_CSV)
+    import_format = models.CharField(_("import format"), max_length=20, choices=ImportFormat.choices,
+                                     default=ImportFormat.GENERIC_CSV)
     stock_buffer = models.PositiveIntegerField(
-        default=0, help_text=_("Units held back from this channel's available-to-sell per SKU.")
+        _("stock buffer"), default=0, help_text=_("Units held back from this channel's available-to-sell per SKU.")
     )
-    watch_folder = models.CharField(max_length=300, blank=True, help_text=_("Server folder scanned for new files."))
+    watch_folder = models.CharField(_("watch folder"), max_length=300, blank=True,
+                                    help_text=_("Server folder scanned for new files."))
     pull_url = models.URLField(blank=True, help_text=_("Order export fetched on a schedule."))
-    pull_every_minutes = models.PositiveIntegerField(default=60)
+    pull_every_minutes = models.PositiveIntegerField(_("pull every (minutes)"), default=60)
     last_pulled_at = models.DateTimeField(null=True, blank=True)
-    rate_limit_per_minute = models.PositiveIntegerField(default=120)
-    require_signature = models.BooleanField(default=False, help_text=_("Refuse API calls without a body signature."))
+    rate_limit_per_minute = models.PositiveIntegerField(_("API calls allowed per minute"), default=120)
+    require_signature = models.BooleanField(_("require a signature"), default=False,
+                                            help_text=_("Refuse API calls without a body signature."))
 
     def __str__(self) -> str:
         return str(self.channel)

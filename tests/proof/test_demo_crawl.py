@@ -7,7 +7,9 @@ kind (``/orders/12/`` and ``/orders/57/`` are one kind), so that a new page with
 that fails on real data or a link guarded by the wrong permission fails here.
 """
 
+import re
 from collections import Counter, deque
+from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -23,8 +25,9 @@ PAGES_PER_KIND = 3
 MAX_PAGES = 800
 
 
-def crawl(client: Client) -> tuple[int, list[tuple[int, str, str]]]:
-    """Follows links from ``/``; returns (pages fetched, [(status, url, linked from)] for the bad answers)."""
+def crawl(client: Client, on_page=None) -> tuple[int, list[tuple[int, str, str]]]:
+    """Follows links from ``/``; returns (pages fetched, [(status, url, linked from)] for the bad answers).
+    ``on_page(url, html)`` is called for every HTML page."""
     queue: deque[tuple[str, str]] = deque([("/", "")])
     seen: set[str] = set()
     per_kind: Counter[str] = Counter()
@@ -41,7 +44,10 @@ def crawl(client: Client) -> tuple[int, list[tuple[int, str, str]]]:
         if response.status_code >= 500 or response.status_code in (403, 404):
             bad.append((response.status_code, url, referrer))
         if response.status_code == 200 and "text/html" in response.get("Content-Type", ""):
-            queue.extend((link, url) for link in same_site_links(url, response.content.decode()) if link not in seen)
+            html = response.content.decode()
+            if on_page:
+                on_page(url, html)
+            queue.extend((link, url) for link in same_site_links(url, html) if link not in seen)
     return fetched, bad
 
 
@@ -77,3 +83,44 @@ def test_every_page_linked_for_a_role_renders_on_the_demo_data(demo, role, langu
     fetched, bad = crawl(client)
     assert bad == []
     assert fetched > 40  # the walk really went through the back office (the home page alone has 20+ links)
+
+
+class _FieldLabels(HTMLParser):
+    """The texts of the labels of form fields (``<label for="id_...">``, as Django forms write them)."""
+
+    def __init__(self):
+        super().__init__()
+        self.current: list[str] | None = None
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "label" and (dict(attrs).get("for") or "").startswith("id_"):
+            self.current = []
+
+    def handle_endtag(self, tag):
+        if tag == "label" and self.current is not None:
+            self.texts.append(" ".join("".join(self.current).split()))
+            self.current = None
+
+    def handle_data(self, data):
+        if self.current is not None:
+            self.current.append(data)
+
+
+def test_every_form_label_is_in_arabic_for_an_arabic_speaking_admin(demo):
+    """A model field without a translated verbose name shows its English name (e.g. "Stock buffer") on every form
+    built from it; in Arabic such a label has no Arabic letter at all."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="ar", raise_request_exception=False)
+    client.force_login(get_user_model().objects.get(username="admin"))
+    untranslated: dict[str, str] = {}
+
+    def labels(url: str, html: str) -> None:
+        parser = _FieldLabels()
+        parser.feed(html)
+        for text in parser.texts:
+            if text and not re.search("[\u0600-\u06ff]", text):
+                untranslated.setdefault(text, url)
+
+    fetched, _bad = crawl(client, on_page=labels)
+    assert untranslated == {}
+    assert fetched > 100
