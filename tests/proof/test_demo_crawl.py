@@ -85,42 +85,67 @@ def test_every_page_linked_for_a_role_renders_on_the_demo_data(demo, role, langu
     assert fetched > 40  # the walk really went through the back office (the home page alone has 20+ links)
 
 
-class _FieldLabels(HTMLParser):
-    """The texts of the labels of form fields (``<label for="id_...">``, as Django forms write them)."""
+class _Fields(HTMLParser):
+    """A page's form fields without a name for assistive technology (no ``<label for>``, no wrapping label, no
+    ``aria-label``/``aria-labelledby``/``title``), and the texts of the labels Django forms write
+    (``<label for="id_...">``)."""
 
     def __init__(self):
         super().__init__()
         self.current: list[str] | None = None
-        self.texts: list[str] = []
+        self.label_texts: list[str] = []
+        self.labelled: set[str] = set()
+        self.fields: list[tuple[str, str, bool]] = []
+        self.inside_label = 0
 
     def handle_starttag(self, tag, attrs):
-        if tag == "label" and (dict(attrs).get("for") or "").startswith("id_"):
-            self.current = []
+        attributes = dict(attrs)
+        if tag == "label":
+            self.inside_label += 1
+            self.labelled.add(attributes.get("for") or "")
+            if (attributes.get("for") or "").startswith("id_"):
+                self.current = []
+        elif tag in ("input", "select", "textarea") and attributes.get("type") not in (
+                "hidden", "submit", "button", "reset", "image"):
+            named = bool(self.inside_label or attributes.get("aria-label") or attributes.get("aria-labelledby")
+                         or attributes.get("title"))
+            self.fields.append((attributes.get("id") or "", attributes.get("name") or "", named))
 
     def handle_endtag(self, tag):
-        if tag == "label" and self.current is not None:
-            self.texts.append(" ".join("".join(self.current).split()))
-            self.current = None
+        if tag == "label":
+            self.inside_label = max(0, self.inside_label - 1)
+            if self.current is not None:
+                self.label_texts.append(" ".join("".join(self.current).split()))
+                self.current = None
 
     def handle_data(self, data):
         if self.current is not None:
             self.current.append(data)
 
+    def unlabelled(self) -> list[str]:
+        return [name or field_id for field_id, name, named in self.fields
+                if not named and (not field_id or field_id not in self.labelled)]
 
-def test_every_form_label_is_in_arabic_for_an_arabic_speaking_admin(demo):
-    """A model field without a translated verbose name shows its English name (e.g. "Stock buffer") on every form
-    built from it; in Arabic such a label has no Arabic letter at all."""
+
+def test_every_form_field_has_a_label_and_it_is_in_arabic_for_an_arabic_speaking_admin(demo):
+    """Keyboard and screen-reader users hear a field's label; a field without one is a blank stop. And a model
+    field without a translated verbose name shows its English name (e.g. "Stock buffer") on every form built from
+    it: in Arabic such a label has no Arabic letter at all."""
     client = Client(HTTP_ACCEPT_LANGUAGE="ar", raise_request_exception=False)
     client.force_login(get_user_model().objects.get(username="admin"))
     untranslated: dict[str, str] = {}
+    unlabelled: dict[str, str] = {}
 
-    def labels(url: str, html: str) -> None:
-        parser = _FieldLabels()
+    def check(url: str, html: str) -> None:
+        parser = _Fields()
         parser.feed(html)
-        for text in parser.texts:
-            if text and not re.search("[\u0600-\u06ff]", text):
+        for text in parser.label_texts:
+            if text and not re.search("[\\u0600-\\u06ff]", text):
                 untranslated.setdefault(text, url)
+        for field in parser.unlabelled():
+            unlabelled.setdefault(field, url)
 
-    fetched, _bad = crawl(client, on_page=labels)
+    fetched, _bad = crawl(client, on_page=check)
     assert untranslated == {}
+    assert unlabelled == {}
     assert fetched > 100
