@@ -312,7 +312,10 @@ class AtRiskFlag(models.Model):
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="risk_flags")
     reason = models.CharField(max_length=20, choices=Reason.choices)
+    # The English message and its values, put together in the reader's language when shown (``detail_text``):
+    # the beat job that raises flags has no reader, and managers read them in Portuguese or Arabic.
     detail = models.CharField(max_length=300, blank=True)
+    detail_params = models.JSONField(default=dict, blank=True)
     raised_at = models.DateTimeField(auto_now_add=True, db_index=True)
     cleared_at = models.DateTimeField(null=True, blank=True)
 
@@ -326,6 +329,14 @@ class AtRiskFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.reason}"
+
+    @property
+    def detail_text(self) -> str:
+        """The detail in the active language (flags raised before ``detail_params`` existed read as stored)."""
+        from django.utils.translation import gettext
+
+        text = gettext(self.detail) if self.detail else ""
+        return text % self.detail_params if self.detail_params else text
 
 
 class OrderMilestones(models.Model):

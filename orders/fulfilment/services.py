@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from oms.audit import audit_record
 from oms.models import AuditEntry
@@ -1411,7 +1412,8 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
             ships_something(), status__in=[S.CONFIRMED, S.BACKORDERED, S.ON_HOLD],
             placed_at__lt=now - timedelta(days=1)
     ).values_list("pk", flat=True):
-        wanted[(order_id, AtRiskFlag.Reason.NOT_ALLOCATED)] = _("Placed more than a day ago, not yet allocated")
+        wanted[(order_id, AtRiskFlag.Reason.NOT_ALLOCATED)] = (
+            gettext_noop("Placed more than a day ago, not yet allocated"), {})
     # Open shipments past their planned hand-over day (or past today's cut-off on it).
     for shipment in Shipment.objects.filter(status__in=[SS.WAITING, SS.PENDING, SS.PICKING, SS.PACKED],
                                             ships_on__isnull=False).select_related("location"):
@@ -1419,13 +1421,14 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
         late = shipment.ships_on < today or (shipment.ships_on == today and cutoff is not None
                                              and timezone.localtime(now).time() > cutoff)
         if late:
-            wanted[(shipment.order_id, AtRiskFlag.Reason.NOT_PICKED)] = _(
-                "%(s)s at %(loc)s not shipped by %(day)s") % {"s": shipment, "loc": shipment.location.code,
-                                                              "day": shipment.ships_on.isoformat()}
+            wanted[(shipment.order_id, AtRiskFlag.Reason.NOT_PICKED)] = (
+                gettext_noop("%(s)s at %(loc)s not shipped by %(day)s"),
+                {"s": str(shipment), "loc": shipment.location.code, "day": shipment.ships_on.isoformat()})
     # Shipped but past the planned arrival.
     for shipment in Shipment.objects.filter(status__in=[SS.SHIPPED, SS.FAILED_DELIVERY], arrives_on__lt=today):
-        wanted[(shipment.order_id, AtRiskFlag.Reason.SHIPMENT_LATE)] = _(
-            "%(s)s due %(day)s, not delivered") % {"s": shipment, "day": shipment.arrives_on.isoformat()}
+        wanted[(shipment.order_id, AtRiskFlag.Reason.SHIPMENT_LATE)] = (
+            gettext_noop("%(s)s due %(day)s, not delivered"),
+            {"s": str(shipment), "day": shipment.arrives_on.isoformat()})
     # Card authorizations older than the processor keeps them, with something still to capture.
     auth_days = getattr(settings, "FULFILMENT_AUTH_VALID_DAYS", 7)
     for order_id, created in Payment.objects.filter(
@@ -1433,10 +1436,12 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
             created_at__lt=now - timedelta(days=auth_days - 2),
             order__status__in=[S.CONFIRMED, S.ALLOCATED, S.PARTIALLY_SHIPPED, S.BACKORDERED, S.ON_HOLD],
     ).values_list("order_id", "created_at"):
-        wanted[(order_id, AtRiskFlag.Reason.AUTH_EXPIRING)] = _("Authorization from %(day)s expires %(exp)s") % {
-            "day": created.date().isoformat(), "exp": (created + timedelta(days=auth_days)).date().isoformat()}
+        wanted[(order_id, AtRiskFlag.Reason.AUTH_EXPIRING)] = (
+            gettext_noop("Authorization from %(day)s expires %(exp)s"),
+            {"day": created.date().isoformat(), "exp": (created + timedelta(days=auth_days)).date().isoformat()})
     open_flags = {(f.order_id, f.reason): f for f in AtRiskFlag.objects.filter(cleared_at__isnull=True)}
-    new = [AtRiskFlag(order_id=o, reason=r, detail=str(d)[:300]) for (o, r), d in wanted.items()
+    new = [AtRiskFlag(order_id=o, reason=r, detail=message, detail_params=params)
+           for (o, r), (message, params) in wanted.items()
            if (o, r) not in open_flags]
     stale = [f.pk for key, f in open_flags.items() if key not in wanted]
     with transaction.atomic(durable=True):
@@ -1448,7 +1453,7 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
             outbox_enqueue(topic="oms.email", payload={
                 "to": recipients,
                 "subject": _("%(n)s order(s) at risk of missing their promised date") % {"n": len(new)},
-                "body": "\n".join(f"#{f.order_id}: {f.detail}" for f in new[:50])})
+                "body": "\n".join(f"#{f.order_id}: {f.detail_text}" for f in new[:50])})
     return {"raised": len(new), "cleared": len(stale)}
 
 

@@ -243,6 +243,41 @@ def test_at_risk_scan_flags_and_clears(make_user, net, place_order):
     assert flag.cleared_at is not None
 
 
+def test_an_at_risk_flag_reads_in_the_readers_language_with_its_values(make_user, net, place_order):
+    """The beat job has no reader: it stores the English message and its values, and each manager reads them in
+    their own language (in the at-risk queue and on the order)."""
+    from datetime import timedelta
+
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone, translation
+
+    from payments.models import Payment
+
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)])
+    Payment.objects.create(order=order, method="card", status=Payment.Status.AUTHORIZED, amount=order.total,
+                           currency="BRL", idempotency_key="risk-lang", created_at=timezone.now())
+    Payment.objects.filter(idempotency_key="risk-lang").update(created_at=timezone.now() - timedelta(days=6))
+    with translation.override("pt-br"):
+        ful.at_risk_scan(now=timezone.now() + timedelta(days=2))
+    flags = {f.reason: f for f in AtRiskFlag.objects.filter(order=order)}
+    expiring = flags[AtRiskFlag.Reason.AUTH_EXPIRING]
+    assert expiring.detail == "Authorization from %(day)s expires %(exp)s"  # stored in English, not pt-BR
+    day = (timezone.now() - timedelta(days=6)).date()
+    with translation.override("en"):
+        assert expiring.detail_text == f"Authorization from {day.isoformat()} expires {(day + timedelta(days=7))}"
+    with translation.override("pt-br"):
+        assert flags[AtRiskFlag.Reason.NOT_ALLOCATED].detail_text == "Feito há mais de um dia, ainda não alocado"
+    client = Client(HTTP_ACCEPT_LANGUAGE="ar")
+    client.force_login(make_user("manager"))
+    page = client.get(reverse("orders:fulfilment_at_risk")).content.decode()
+    assert "Placed more than a day ago" not in page
+    with translation.override("ar"):
+        assert flags[AtRiskFlag.Reason.NOT_ALLOCATED].detail_text in page
+        assert flags[AtRiskFlag.Reason.NOT_ALLOCATED].detail_text != "Placed more than a day ago, not yet allocated"
+
+
 def test_available_to_promise_counts_incoming_purchase_orders(make_user, net):
     from datetime import date
 
