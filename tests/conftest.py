@@ -7,6 +7,13 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture
+def role_groups(transactional_db):
+    """The role groups, for transaction=True tests whose code looks them up by name (seeding, logins): an earlier
+    test's flush empties the tables their data migration filled."""
+    sync_roles(django_apps)
+
+
+@pytest.fixture
 def make_user(db):
     """``make_user("agent")`` -> a user holding that role."""
 

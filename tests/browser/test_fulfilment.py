@@ -1,6 +1,5 @@
 """A warehouse worker picks, packs by scanning and ships an order in a real browser, by keyboard."""
 
-import os
 from pathlib import Path
 
 import pytest
@@ -12,17 +11,7 @@ from tests.conftest import assert_no_horizontal_overflow
 from tests.fulfilment.conftest import net, place_order, stock  # noqa: F401 - fixtures shared with the service tests
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def roles(transactional_db):
-    from django.apps import apps
-
-    from oms.permissions import sync_roles
-
-    sync_roles(apps)
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("role_groups")]
 
 
 def test_pick_pack_by_scanning_and_ship(page, login, make_user, net, place_order):  # noqa: F811

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from oms.demo import demo_password
 from tests.walk import DOWNLOADS, page_kind, same_site_links
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("role_groups")]
 
 PHONE = {"width": 390, "height": 860}
 SIDEWAYS = """() => ({scroll: document.documentElement.scrollWidth - document.documentElement.clientWidth,

@@ -16,16 +16,7 @@ from payments.models import GiftCard, Payment
 from payments.services import giftcard_disable
 from tests.payments.factories import issue_card
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def roles(transactional_db):
-    from django.apps import apps
-
-    from oms.permissions import sync_roles
-
-    sync_roles(apps)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("role_groups")]
 
 
 def card(number="4111111111111111") -> PaymentRequest:

@@ -16,17 +16,7 @@ from orders.services import PaymentRequest, draft_update, order_cancel, order_pl
 from payments.gateway import get_gateway
 from payments.models import Payment
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def roles(transactional_db):
-    """Role groups come from a data migration, which an earlier test's flush may have emptied."""
-    from django.apps import apps
-
-    from oms.permissions import sync_roles
-
-    sync_roles(apps)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("role_groups")]
 
 
 def card(number="4242424242424242") -> PaymentRequest:
