@@ -27,5 +27,8 @@ def global_search(*, query: str, user, limit: int = 10) -> list[SearchResult]:
             if exc.name != f"{app}.search":
                 raise
             continue
-        results.extend(module.search(query=query, user=user, limit=limit))
+        finder = getattr(module, "search", None)
+        if finder is None:  # this module is oms.search: it gathers, the other apps find
+            continue
+        results.extend(finder(query=query, user=user, limit=limit))
     return sorted(results, key=lambda r: not r.exact)

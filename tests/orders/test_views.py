@@ -206,6 +206,25 @@ def test_global_search_finds_order_and_customer(role_client, place, world):
     assert [r.kind for r in search(query=world["customer"].phone, user=warehouse)] == []
 
 
+def test_top_bar_search_opens_the_order_or_lists_what_it_found(role_client, place, world):
+    """The search box in the top bar, end to end: an exact order number opens the order, a phone number lists the
+    customer (the page used to fail for any query: it called a finder on the module that gathers them)."""
+    client = role_client("agent")
+    order = place(client.user)
+    response = client.get("/search/", {"q": order.number})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("orders:order_detail", args=[order.pk])
+    by_phone = client.get("/search/", {"q": world["customer"].phone})
+    assert by_phone["Location"] == reverse("orders:customer_detail", args=[world["customer"].pk])
+    name = world["customer"].name
+    listed = client.get("/search/", {"q": name[:4]})
+    assert listed.status_code == 200
+    assert name in listed.content.decode()
+    partial = client.get("/search/", {"q": world["customer"].phone}, HTTP_HX_REQUEST="true")  # as typed: no redirect
+    assert name in partial.content.decode()
+    assert client.get("/search/", {"q": "x" * 3000}).status_code == 200
+
+
 def test_phone_hold_stock_shows_countdown_and_release(role_client, make_draft, world):
     from inventory.models import StockLevel
 
