@@ -5,7 +5,6 @@ from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -29,6 +28,7 @@ from inventory.models import (
 )
 from oms.access import has_permission
 from oms.listing import paginate, sort_queryset
+from oms.query import query_date
 
 
 def _render(request, template: str, partial: str, context: dict):
@@ -70,7 +70,7 @@ def product_detail(request, pk: int):
     params = request.GET
     movements = selectors.movement_rows(
         variant_ids=[v.pk for v in variants], location_id=params.get("location", ""), reason=params.get("reason", ""),
-        since=parse_date(params.get("since", "") or ""), until=parse_date(params.get("until", "") or ""),
+        since=query_date(params, "since"), until=query_date(params, "until"),
         reference=params.get("reference", "").strip(),
     )
     page = paginate(request, movements, per_page=25)

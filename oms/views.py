@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -10,6 +9,7 @@ from oms.health import health_report
 from oms.listing import paginate, sort_queryset
 from oms.models import AuditEntry, OutboxMessage
 from oms.outbox import outbox_retry_failed
+from oms.query import query_date
 from oms.search import global_search
 
 
@@ -50,9 +50,9 @@ def audit_list(request):
         entries = entries.filter(action=action)
     if object_type := params.get("type", "").strip():
         entries = entries.filter(object_type=object_type)
-    if since := parse_date(params.get("since", "") or ""):
+    if since := query_date(params, "since"):
         entries = entries.filter(created_at__date__gte=since)
-    if until := parse_date(params.get("until", "") or ""):
+    if until := query_date(params, "until"):
         entries = entries.filter(created_at__date__lte=until)
     entries = sort_queryset(entries, params.get("sort"), AUDIT_SORTS, "-created_at")
     page = paginate(request, entries)

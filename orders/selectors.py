@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 
+from oms.query import query_date
 from orders.models import Customer, Order, OrderEvent, OrderHold, OrderLine, OrderLineAllocation
 from orders.validators import digits
 
@@ -28,9 +28,9 @@ def order_list(*, params) -> QuerySet[Order]:
         orders = orders.filter(status=status)
     if channel := params.get("channel"):
         orders = orders.filter(channel__code=channel)
-    if since := parse_date(params.get("since") or ""):
+    if since := query_date(params, "since"):
         orders = orders.filter(placed_at__date__gte=since)
-    if until := parse_date(params.get("until") or ""):
+    if until := query_date(params, "until"):
         orders = orders.filter(placed_at__date__lte=until)
     if customer := (params.get("customer") or "").strip():
         orders = orders.filter(customer_id=customer) if customer.isdigit() else orders.filter(

@@ -13,12 +13,12 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from oms.audit import audit_record
 from oms.models import AuditEntry
 from oms.money import ZERO
+from oms.query import to_date
 from payments.errors import SettlementFileError
 from payments.ledger import Acct, LedgerLine, journal_post
 from payments.models import Payment, PaymentTransaction, SettlementBatch, SettlementLine
@@ -37,7 +37,7 @@ def _parse(content: str) -> list[dict]:
     rows, problems = [], []
     for number, raw in enumerate(reader, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
-        settled_on = parse_date(row["date"]) if row["date"] else None
+        settled_on = to_date(row["date"])
         kind = row["type"].lower()
         try:
             amount, fee = Decimal(row["amount"]), Decimal(row["fee"] or "0")

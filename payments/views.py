@@ -11,7 +11,6 @@ from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -20,6 +19,7 @@ from oms.access import has_permission
 from oms.audit import audit_access, client_ip
 from oms.listing import paginate, sort_queryset
 from oms.money import CURRENCY_CHOICES, ZERO, quantize
+from oms.query import query_date, to_date
 from payments import pix
 from payments.errors import AmountError, PaymentError
 from payments.exports import export_csv
@@ -74,9 +74,9 @@ def journal_list(request):
         entries = entries.filter(Q(reference__icontains=q) | Q(memo__icontains=q))
     if account := params.get("account", "").strip():
         entries = entries.filter(lines__account__code=account).distinct()
-    if since := parse_date(params.get("since", "") or ""):
+    if since := query_date(params, "since"):
         entries = entries.filter(posted_on__gte=since)
-    if until := parse_date(params.get("until", "") or ""):
+    if until := query_date(params, "until"):
         entries = entries.filter(posted_on__lte=until)
     entries = sort_queryset(entries, params.get("sort"), JOURNAL_SORTS, "-id")
     page = paginate(request, entries)
@@ -92,7 +92,7 @@ def journal_detail(request, pk: int):
 
 def trial_balance_view(request):
     currency = request.GET.get("currency") or None
-    until = parse_date(request.GET.get("until", "") or "") or None
+    until = query_date(request.GET, "until")
     rows = trial_balance(currency=currency, until=until)
     total_debit = sum((r["debit"] for r in rows), 0)
     total_credit = sum((r["credit"] for r in rows), 0)
@@ -459,7 +459,7 @@ def invoice_payment_view(request, pk: int):
 
 
 def ar_aging_view(request):
-    as_of = parse_date(request.GET.get("as_of", "") or "") or None
+    as_of = query_date(request.GET, "as_of")
     currency = request.GET.get("currency") or None
     aging = ar_aging(as_of=as_of, currency=currency)
     return render(request, "payments/ar_aging.html", {"aging": aging, "currencies": CURRENCY_CHOICES,
@@ -528,7 +528,12 @@ def supplier_invoice_new(request):
     po = po_model.objects.select_related("supplier").filter(pk=po_id).first() if po_id else None
     lines = list(po.lines.select_related("variant")) if po else []
     error = ""
-    if request.method == "POST" and po:
+    invoice_date = to_date(request.POST.get("invoice_date")) or timezone.localdate()
+    if request.method == "POST" and po and request.POST.get("invoice_date", "").strip() and not to_date(
+            request.POST.get("invoice_date")):
+        error = _("“%(value)s” is not a date: use YYYY-MM-DD, e.g. 2026-11-24.") % {
+            "value": request.POST["invoice_date"][:40]}
+    elif request.method == "POST" and po:
         try:
             inputs = [SupplierLineInput(variant_id=line.variant_id,
                                         quantity=int(request.POST.get(f"qty-{line.pk}") or 0),
@@ -536,7 +541,7 @@ def supplier_invoice_new(request):
                       for line in lines]
             invoice = supplier_invoice_record(
                 purchase_order_id=po.pk, number=request.POST.get("number", ""),
-                invoice_date=parse_date(request.POST.get("invoice_date", "")) or timezone.localdate(),
+                invoice_date=invoice_date,
                 lines=inputs, acting_user=request.user)
         except (ValueError, ArithmeticError):
             error = _("Quantities must be whole numbers and prices numbers.")

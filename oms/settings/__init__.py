@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "oms.access.AccessMiddleware",
+    "oms.query.QueryStringMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

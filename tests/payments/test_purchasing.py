@@ -87,3 +87,9 @@ def test_supplier_invoice_screens(po, role_client):
     bad = client.post(reverse("payments:supplier_invoice_new"), {"po": po.pk, "number": "NF-78",
                                                                  f"qty-{lines['SHIRT']}": "x"})
     assert bad.status_code == 400 and SupplierInvoice.objects.count() == 1
+    impossible = client.post(reverse("payments:supplier_invoice_new") + f"?po={po.pk}", {
+        "po": po.pk, "number": "NF-79", "invoice_date": "2026-02-30", f"qty-{lines['SHIRT']}": "1",
+        f"cost-{lines['SHIRT']}": "20.00"})
+    assert impossible.status_code == 400
+    assert "“2026-02-30” is not a date" in impossible.content.decode()
+    assert SupplierInvoice.objects.count() == 1

@@ -42,6 +42,8 @@ def test_captures_and_refunds_are_matched_and_the_deposit_posted(card_token):
     (b"date,type,reference,amount,fee,currency\n", "the file has no rows"),
     (b"date,type,reference,amount,fee,currency\n2026-01-01,chargeback,x,1,0,BRL\n", "row 2: type must be"),
     (b"\xff\xfe", "The file is not UTF-8 text."),
+    (b"date,type,reference,amount,fee,currency\n2026-13-45,capture,x,1,0,BRL\n",
+     "row 2: date \u201c2026-13-45\u201d is not YYYY-MM-DD"),  # well formed but impossible (was a server error)
 ])
 def test_bad_files_are_refused_whole(content, message):
     with pytest.raises(SettlementFileError) as caught:

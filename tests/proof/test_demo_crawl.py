@@ -149,3 +149,25 @@ def test_every_form_field_has_a_label_and_it_is_in_arabic_for_an_arabic_speaking
     assert untranslated == {}
     assert unlabelled == {}
     assert fetched > 100
+
+
+# What people (and scanners) put in addresses: impossible dates, NUL characters, pages and sorts that do not exist,
+# letters where ids go, a pasted essay in the search box.
+BAD_QUERIES = ["since=2026-13-45", "until=not-a-date", "as_of=2026-02-30", "q=%00", "sku=a%00b", "%00=1", "page=-1",
+               "page=99999999999999999999", "sort=-nonsense", "channel=abc&location=abc&status=zzz",
+               "q=" + "x" * 3000]
+
+
+def test_bad_query_strings_on_every_page_get_an_answer_not_a_server_error(demo):
+    client = Client(raise_request_exception=False)
+    client.force_login(get_user_model().objects.get(username="admin"))
+    pages: set[str] = set()
+    crawl(client, on_page=lambda url, _html: pages.add(url.partition("?")[0]))
+    server_errors = [(path, query, response.status_code) for path in sorted(pages) for query in BAD_QUERIES
+                     if (response := client.get(f"{path}?{query}")).status_code >= 500]
+    assert server_errors == []
+    assert len(pages) > 100
+    refused = client.get("/orders/?until=2026-13-45")
+    assert refused.status_code == 400
+    assert "“2026-13-45” is not a date for “until”" in refused.content.decode()
+    assert client.get("/orders/?q=a%00b").status_code == 400
