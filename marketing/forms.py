@@ -190,7 +190,7 @@ class PromotionForm(forms.ModelForm):
 
 class CouponForm(forms.Form):
     code = forms.CharField(label=_("Code"), max_length=40)
-    usage_limit = forms.IntegerField(label=_("Uses"), min_value=1, required=False, initial=1,
+    usage_limit = forms.IntegerField(label=_("Uses"), min_value=1, max_value=1_000_000, required=False, initial=1,
                                      help_text=_("Empty: unlimited."))
 
 

@@ -143,6 +143,8 @@ def giftcard_replace(*, card_id: int, reason: str, acting_user) -> tuple[GiftCar
     reason = (reason or "").strip()
     if not reason:
         raise GiftCardError(_("Give a reason for replacing the card."), field="reason")
+    if "\x00" in reason:
+        raise GiftCardError(_("Remove the control characters (such as NUL) from the reason."), field="reason")
     with transaction.atomic(durable=True):
         old = GiftCard.objects.select_for_update().get(pk=card_id)
         if old.replaced_by_id:

@@ -20,12 +20,23 @@ document.addEventListener("keydown", (event) => {
     if (box) { event.preventDefault(); box.focus(); }
   }
 });
-// Server-sent notices (HX-Trigger: {"oms:toast": "..."}) appear briefly at the bottom.
-document.body?.addEventListener("oms:toast", (event) => {
+// Notices at the bottom of the page: the server's (HX-Trigger: {"oms:toast": "..."}) and failed requests'.
+function toast(text, kind) {
   const box = document.getElementById("toasts");
+  if (!box) return;
   const item = document.createElement("div");
-  item.className = "msg msg-success";
-  item.textContent = event.detail.value || event.detail;
+  item.className = `msg msg-${kind}`;
+  item.setAttribute("role", kind === "error" ? "alert" : "status");
+  item.textContent = text;
   box.appendChild(item);
-  setTimeout(() => item.remove(), 5000);
+  setTimeout(() => item.remove(), kind === "error" ? 10000 : 5000);
+}
+document.body?.addEventListener("oms:toast", (event) => toast(event.detail.value || event.detail, "success"));
+// htmx leaves the page as it was when a request fails; say so, with the server's reason when it gave one
+// (a refused input answers 400 with the message as plain text).
+document.addEventListener("htmx:responseError", (event) => {
+  const xhr = event.detail.xhr;
+  const plain = (xhr.getResponseHeader("Content-Type") || "").startsWith("text/plain");
+  toast(plain && xhr.responseText ? xhr.responseText : document.body.dataset.requestFailed, "error");
 });
+document.addEventListener("htmx:sendError", () => toast(document.body.dataset.requestUnsent, "error"));

@@ -46,3 +46,14 @@ def test_language_switch_changes_language(page, login):
     with page.expect_navigation():
         page.select_option("#lang-select", "pt-br")
     assert page.get_by_role("button", name="Sair").is_visible()
+
+
+@pytest.mark.parametrize(("language", "expected"), [("en", "is not a date"), ("ar", "ليس تاريخًا")])
+def test_a_refused_htmx_request_says_why_instead_of_doing_nothing(page, login, language, expected):
+    """htmx does not swap a 400: the page stays as it was, so the reason appears as a notice (role=alert)."""
+    login("manager", language)
+    page.evaluate("htmx.ajax('GET', '/orders/?until=2026-13-45', {target: '#main', swap: 'none'})")
+    notice = page.locator("#toasts [role=alert]")
+    notice.wait_for()
+    assert expected in notice.inner_text() and "2026-13-45" in notice.inner_text()
+    assert page.locator("h1").count() >= 1  # the page was left as it was

@@ -10,6 +10,7 @@ that fails on real data or a link guarded by the wrong permission fails here.
 import re
 from collections import Counter, deque
 from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -171,3 +172,57 @@ def test_bad_query_strings_on_every_page_get_an_answer_not_a_server_error(demo):
     assert refused.status_code == 400
     assert "“2026-13-45” is not a date for “until”" in refused.content.decode()
     assert client.get("/orders/?q=a%00b").status_code == 400
+
+
+class _PostForms(HTMLParser):
+    """The POST forms of a page (``method=post`` or ``hx-post``): where they post and their field names/types."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[tuple[str, dict[str, str]]] = []
+        self.current: tuple[str, dict[str, str]] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "form" and (attributes.get("hx-post") or (attributes.get("method") or "").lower() == "post"):
+            self.current = (attributes.get("hx-post") or attributes.get("action") or "", {})
+        elif self.current is not None and tag in ("input", "select", "textarea") and attributes.get("name"):
+            self.current[1].setdefault(attributes["name"], (attributes.get("type") or tag).lower())
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self.current is not None:
+            self.forms.append(self.current)
+            self.current = None
+
+
+NASTY_VALUES = ["", "x\x00y", "-1", "99999999999999999999", "A" * 3000, "2026-13-45", "abc"]
+NOT_POSTED = re.compile(r"logout|/i18n/|password_change")
+
+
+def test_every_form_of_the_walk_survives_nasty_values(demo):
+    """Every POST form the admin reaches, submitted with every field set to one nasty value at a time (empty, a NUL,
+    a negative, a 20-digit number, 3,000 characters, an impossible date, letters): an answer, never a server error.
+    Runs last in this module: it changes the demo data (the walks above read it first)."""
+    client = Client(raise_request_exception=False)
+    client.force_login(get_user_model().objects.get(username="admin"))
+    forms: dict[tuple[str, tuple[str, ...]], tuple[str, dict[str, str]]] = {}
+
+    def collect(url: str, html: str) -> None:
+        parser = _PostForms()
+        parser.feed(html)
+        for action, fields in parser.forms:
+            target = urlsplit(urljoin(url, action or url))
+            path = target.path + (f"?{target.query}" if target.query else "")
+            if not NOT_POSTED.search(path):
+                forms.setdefault((page_kind(path), tuple(sorted(fields))), (path, fields))
+
+    crawl(client, on_page=collect)
+    server_errors = []
+    for path, fields in forms.values():
+        for value in NASTY_VALUES:
+            data = {name: ("on" if kind in ("checkbox", "radio") else value) for name, kind in fields.items()
+                    if name != "csrfmiddlewaretoken" and kind != "file"}
+            if (status := client.post(path, data).status_code) >= 500:
+                server_errors.append((path, repr(value)[:24], status))
+    assert server_errors == []
+    assert len(forms) > 60
