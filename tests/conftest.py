@@ -5,6 +5,19 @@ from django.contrib.auth.models import Group
 from oms.permissions import ROLES, sync_roles
 from tests.factories import UserFactory
 
+# A statement that waits on a lock or runs away fails with PostgreSQL's own message naming it, well before
+# pytest-timeout would interrupt the wait and leave the connection mid-statement for the tests after it.
+TEST_SESSION_LIMITS = "-c lock_timeout=60s -c statement_timeout=120s"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):
+    from django.db import connections
+
+    for connection in connections.all():
+        options = connection.settings_dict.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} {TEST_SESSION_LIMITS}".strip()
+
 
 @pytest.fixture
 def role_groups(transactional_db):
