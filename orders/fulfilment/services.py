@@ -673,18 +673,22 @@ def transfer_hook(*, event: str, transfer, acting_user) -> None:
         # Before the destination's stock rows: the order and its lines first, as a cancellation locks them (it
         # then releases the lines' stock, which may include rows of the same SKU at this store).
         lock_order(order.pk)
-        list(OrderLine.objects.select_for_update(of=("self",)).filter(
-            pk__in=[link.order_line_id for link in links]).order_by("pk").values_list("pk", flat=True))
+        _lock_link_lines(links)
     elif event == "received":
         _inbound_received(order, transfer, links, actor=acting_user)
+
+
+def _lock_link_lines(links: list[InboundTransfer]) -> dict[int, OrderLine]:
+    """The order lines the transfer links carry, locked in pk order: ``{line_id: line}``."""
+    return {line.pk: line for line in OrderLine.objects.select_for_update(of=("self",))
+            .filter(pk__in=[link.order_line_id for link in links]).order_by("pk")}
 
 
 def _inbound_received(order: Order, transfer, links: list[InboundTransfer], *, actor) -> None:
     """The transfer arrived: its units are reserved for the order there (lines still waiting for them), and a
     shipment with nothing else on the way becomes pending (ready to pick). Units of cancelled or re-sourced
     lines simply stay on sale at the destination."""
-    lines = {line.pk: line for line in OrderLine.objects.select_for_update(of=("self",))
-             .filter(pk__in=[link.order_line_id for link in links]).order_by("pk")}
+    lines = _lock_link_lines(links)
     waiting = _settle_links(lines, links, destination_id=transfer.to_location_id, order=order, actor=actor)
     InboundTransfer.objects.filter(pk__in=[link.pk for link in links]).update(settled_at=timezone.now())
     reason = _("%(transfer)s received at %(destination)s") % {"transfer": transfer.number,
@@ -719,8 +723,7 @@ def _give_up_inbound(order: Order, shipment: Shipment, *, actor) -> None:
             continue  # shipped meanwhile (shipping writes nothing on the order side, so waiting for it was safe)
         InboundTransfer.objects.filter(pk__in=[link.pk for link in group]).update(settled_at=timezone.now())
         transfer_cancel(transfer_id=transfer_id, acting_user=actor)
-        lines = {line.pk: line for line in OrderLine.objects.select_for_update(of=("self",))
-                 .filter(pk__in=[link.order_line_id for link in group]).order_by("pk")}
+        lines = _lock_link_lines(group)
         _settle_links(lines, group, destination_id=None, order=order, actor=actor)
 
 
