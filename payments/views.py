@@ -528,11 +528,10 @@ def supplier_invoice_new(request):
     po = po_model.objects.select_related("supplier").filter(pk=po_id).first() if po_id else None
     lines = list(po.lines.select_related("variant")) if po else []
     error = ""
-    invoice_date = to_date(request.POST.get("invoice_date")) or timezone.localdate()
-    if request.method == "POST" and po and request.POST.get("invoice_date", "").strip() and not to_date(
-            request.POST.get("invoice_date")):
-        error = _("“%(value)s” is not a date: use YYYY-MM-DD, e.g. 2026-11-24.") % {
-            "value": request.POST["invoice_date"][:40]}
+    typed_date = request.POST.get("invoice_date", "").strip()
+    invoice_date = to_date(typed_date)
+    if request.method == "POST" and po and typed_date and invoice_date is None:
+        error = _("“%(value)s” is not a date: use YYYY-MM-DD, e.g. 2026-11-24.") % {"value": typed_date[:40]}
     elif request.method == "POST" and po:
         try:
             inputs = [SupplierLineInput(variant_id=line.variant_id,
@@ -541,7 +540,7 @@ def supplier_invoice_new(request):
                       for line in lines]
             invoice = supplier_invoice_record(
                 purchase_order_id=po.pk, number=request.POST.get("number", ""),
-                invoice_date=invoice_date,
+                invoice_date=invoice_date or timezone.localdate(),
                 lines=inputs, acting_user=request.user)
         except (ValueError, ArithmeticError):
             error = _("Quantities must be whole numbers and prices numbers.")
