@@ -141,7 +141,8 @@ def kpis(request):
     data = selectors.kpis(filters)
     audit_access(request, object_type="reports.kpis", verb="report_view")
     return render(request, "reports/kpis.html",
-                  {"k": data, "filters": filters, "channels": channels, "errors": errors})
+                  {"k": data, "filters": filters, "channels": channels, "errors": errors,
+                   "at_risk_url": url_for(request.user, "orders:fulfilment_at_risk")})
 
 
 def _job_queryset(user):
