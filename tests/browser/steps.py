@@ -11,6 +11,23 @@ def focused_id(page) -> str:
     return page.evaluate("document.activeElement && document.activeElement.id")
 
 
+def wait_focus(page, element_id: str) -> None:
+    """Waits for the cursor to be where the page puts it (autofocus), as a person would before typing."""
+    page.wait_for_function(f"document.activeElement && document.activeElement.id === {element_id!r}")
+
+
+def add_lines_by_keyboard(page, skus) -> None:
+    """On the phone screen, with the cursor in the SKU box: type each SKU, Enter on the first result; the line
+    appears and the cursor comes back to the SKU box for the next one."""
+    for sku in skus:
+        page.keyboard.type(sku)
+        page.locator("#sku-results [data-pick]", has_text=sku).wait_for()
+        page.keyboard.press("Enter")
+        page.locator("table.lines code", has_text=sku).wait_for()
+        wait_focus(page, "sku-q")
+        settled(page)
+
+
 def enter_card(page, number: str) -> None:
     """Types a card into the hosted field (the sandbox processor's iframe) and waits for its summary there."""
     field = page.frame_locator("iframe[data-hosted-field]")

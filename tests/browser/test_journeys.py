@@ -25,7 +25,15 @@ from orders.fulfilment.models import Return, Shipment
 from orders.models import Order, OrderHold, OrderLineAllocation
 from payments.models import Payment
 from reports.models import ReportJob
-from tests.browser.steps import focused_id, pay_by_sandbox_card, scan, settled, ship_by_keyboard
+from tests.browser.steps import (
+    add_lines_by_keyboard,
+    focused_id,
+    pay_by_sandbox_card,
+    scan,
+    settled,
+    ship_by_keyboard,
+    wait_focus,
+)
 from tests.conftest import assert_no_horizontal_overflow
 from tests.inventory.factories import LocationFactory, ProductFactory, VariantFactory
 from tests.marketing.factories import ShippingRateFactory, TaxRateFactory
@@ -116,11 +124,6 @@ def shop(db):
             "service": rate.service}
 
 
-def wait_focus(page, element_id: str) -> None:
-    """Waits for the cursor to be where the page puts it (autofocus), as a person would before typing."""
-    page.wait_for_function(f"document.activeElement && document.activeElement.id === {element_id!r}")
-
-
 def shot(page, name: str) -> None:
     page.evaluate("window.scrollTo(0, 0)")  # else the sticky top bar lands mid-page in a full-page screenshot
     page.screenshot(path=str(ARTIFACTS / f"journey-{name}.png"), full_page=True)
@@ -199,16 +202,10 @@ def agent_takes_the_phone_order(page, shop) -> Order:
     page.locator("#customer-results [data-pick]", has_text="Mariana Costa").wait_for()
     page.keyboard.press("Enter")
     page.locator("#customer-name", has_text="Mariana Costa").wait_for()
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'sku-q'")
+    wait_focus(page, "sku-q")
     settled(page)
 
-    for sku in ("TEE-NAVY-M", "MUG-CERAMIC", "PEN-STEEL"):
-        page.keyboard.type(sku)
-        page.locator("#sku-results [data-pick]", has_text=sku).wait_for()
-        page.keyboard.press("Enter")
-        page.locator("table.lines code", has_text=sku).wait_for()
-        page.wait_for_function("document.activeElement && document.activeElement.id === 'sku-q'")
-        settled(page)
+    add_lines_by_keyboard(page, ("TEE-NAVY-M", "MUG-CERAMIC", "PEN-STEEL"))
 
     # The price list's price, with the base price struck through.
     tee_row = page.locator("table.lines tbody tr", has=page.locator("code", has_text="TEE-NAVY-M"))

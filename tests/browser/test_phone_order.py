@@ -9,7 +9,7 @@ import pytest
 
 from inventory.services import StockLine, stock_receive
 from orders.models import Order
-from tests.browser.steps import pay_by_sandbox_card, settled
+from tests.browser.steps import add_lines_by_keyboard, pay_by_sandbox_card, settled, wait_focus
 from tests.conftest import assert_no_horizontal_overflow
 from tests.inventory.factories import LocationFactory, VariantFactory
 from tests.marketing.factories import ShippingRateFactory, TaxRateFactory
@@ -55,16 +55,10 @@ def test_agent_takes_a_phone_order_by_keyboard(page, login, shop):
     page.locator("#customer-results [data-pick]").first.wait_for()
     page.keyboard.press("Enter")  # picks the first customer
     page.locator("#customer-name", has_text="Mariana Costa").wait_for()
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'sku-q'")
+    wait_focus(page, "sku-q")
     settled(page)
 
-    for sku in ("TSHIRT-BLUE-M", "MUG-WHITE"):
-        page.keyboard.type(sku)
-        page.locator("#sku-results [data-pick]", has_text=sku).wait_for()
-        page.keyboard.press("Enter")
-        page.locator("table.lines code", has_text=sku).wait_for()
-        page.wait_for_function("document.activeElement && document.activeElement.id === 'sku-q'")
-        settled(page)
+    add_lines_by_keyboard(page, ("TSHIRT-BLUE-M", "MUG-WHITE"))
 
     mug_row = page.locator("table.lines tbody tr", has=page.locator("code", has_text="MUG-WHITE"))
     try:
@@ -135,7 +129,7 @@ def test_phone_screen_in_arabic_is_right_to_left_without_overflow(page, login, s
     page.locator("#customer-results [data-pick]").first.wait_for()
     page.keyboard.press("Enter")
     page.locator("#customer-name").wait_for()
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'sku-q'")
+    wait_focus(page, "sku-q")
     settled(page)
     page.keyboard.type("MUG-WHITE")
     page.locator("#sku-results [data-pick]").first.wait_for()
@@ -160,7 +154,7 @@ def test_agent_pays_by_card_in_the_hosted_field(page, login, shop):
     page.locator("#customer-results [data-pick]").first.wait_for()
     page.keyboard.press("Enter")
     page.locator("#customer-name").wait_for()
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'sku-q'")
+    wait_focus(page, "sku-q")
     settled(page)
     page.keyboard.type("MUG-WHITE")
     page.locator("#sku-results [data-pick]").first.wait_for()
