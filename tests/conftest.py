@@ -19,6 +19,31 @@ def django_db_modify_db_settings(django_db_modify_db_settings):
         options["options"] = f"{options.get('options', '')} {TEST_SESSION_LIMITS}".strip()
 
 
+def _other_sessions() -> str:
+    """The test database's other sessions and what they wait on, seen from a connection of its own."""
+    from django.db import connections
+
+    own = connections.create_connection("default")
+    try:
+        with own.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid, state, wait_event_type, wait_event, pg_blocking_pids(pid), now() - xact_start,"
+                " left(query, 300) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() ORDER BY xact_start")
+            return "\n".join(" | ".join(str(value) for value in row) for row in cursor.fetchall())
+    finally:
+        own.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A statement that timed out says, in the report, which sessions held what it waited for."""
+    outcome = yield
+    report = outcome.get_result()
+    if call.excinfo is not None and "due to lock timeout" in str(call.excinfo.value):
+        report.sections.append(("database sessions after the lock timeout", _other_sessions()))
+
+
 @pytest.fixture
 def role_groups(transactional_db):
     """The role groups, for transaction=True tests whose code looks them up by name (seeding, logins): an earlier
