@@ -14,6 +14,22 @@ class AccessArea(models.Model):  # noqa: DJ008 - never instantiated
         permissions = PERMISSIONS
 
 
+class TranslatedReason(models.Model):
+    """A history row whose ``reason`` is either a system text stored as its message id with ``reason_params``
+    (translated when read, see ``oms.i18n``) or, with ``reason_params`` null, a text as a person typed it."""
+
+    reason_params = models.JSONField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def reason_text(self) -> str:
+        from oms.i18n import render
+
+        return render(self.reason, self.reason_params)
+
+
 class AuditEntry(models.Model):
     class Action(models.TextChoices):
         CREATE = "create", _("Created")

@@ -28,9 +28,10 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from oms.audit import audit_record
+from oms.i18n import stored_text
 from oms.models import AuditEntry
 from oms.money import ZERO, quantize
 from orders.errors import OrderError
@@ -226,9 +227,9 @@ def order_giftcards_issue(*, order_id: int, acting_user, email_all: bool = False
         with transaction.atomic(durable=True):
             locked = lock_order(order.pk)
             last = locked.events.filter(kind=OrderEvent.Kind.PAYMENT, data__giftcards="waiting").last()
-            if last is None or last.reason != problem:
+            if last is None or (last.reason_params or {}).get("why") != problem:  # once per problem
                 order_event(order=locked, actor=acting_user, kind=OrderEvent.Kind.PAYMENT,
-                            reason=_("Gift cards not issued yet: %(why)s") % {"why": problem},
+                            reason=stored_text(gettext_noop("Gift cards not issued yet: %(why)s"), why=problem),
                             data={"giftcards": "waiting"})
         return []
     issued = _issue_paid(order.pk, actor=acting_user)
@@ -257,7 +258,8 @@ def _issue_paid(order_id: int, *, actor) -> list[IssuedCard]:
             return []
         _line_transition(todo, to=L.DELIVERED)
         order_event(order=order, actor=actor, kind=OrderEvent.Kind.PAYMENT,
-                    reason=_("Gift cards issued: %(cards)s") % {"cards": ", ".join(f"••••{c.last4}" for c in issued)},
+                    reason=stored_text(gettext_noop("Gift cards issued: %(cards)s"),
+                                       cards=", ".join(f"••••{c.last4}" for c in issued)),
                     data={"giftcards": "issued", "cards": [c.card_id for c in issued]})
         deliver_if_only_cards(order, lines, actor=actor)
     return issued
@@ -268,7 +270,8 @@ def deliver_if_only_cards(order: Order, lines: list[OrderLine], *, actor) -> Non
     active = [line for line in lines if line.status != L.CANCELLED]
     if order.status == S.CONFIRMED and active and all(
             line.status == L.DELIVERED and is_gift_card(line) for line in active):
-        _order_transition(order, to=S.DELIVERED, actor=actor, reason=_("Gift cards issued: nothing to ship"),
+        _order_transition(order, to=S.DELIVERED, actor=actor,
+                          reason=stored_text(gettext_noop("Gift cards issued: nothing to ship")),
                           gift_cards_only=True)
 
 

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from oms.models import TranslatedReason
 from oms.money import currency_field, money_field
 
 
@@ -350,7 +351,7 @@ class OrderHold(models.Model):
         return f"{self.order} · {self.get_rule_display()}"
 
 
-class OrderEvent(models.Model):
+class OrderEvent(TranslatedReason):
     """The order's history: every status change, hold, edit, cancellation, payment step and note."""
 
     class Kind(models.TextChoices):

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from oms.models import TranslatedReason
 from oms.money import currency_field, money_field
 
 __all__ = [
@@ -149,7 +150,7 @@ class ShipmentLine(models.Model):
         return f"{self.order_line_id} × {self.quantity}"
 
 
-class ShipmentEvent(models.Model):
+class ShipmentEvent(TranslatedReason):
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
@@ -333,10 +334,9 @@ class AtRiskFlag(models.Model):
     @property
     def detail_text(self) -> str:
         """The detail in the active language (flags raised before ``detail_params`` existed read as stored)."""
-        from django.utils.translation import gettext
+        from oms.i18n import render
 
-        text = gettext(self.detail) if self.detail else ""
-        return text % self.detail_params if self.detail_params else text
+        return render(self.detail, self.detail_params)
 
 
 class OrderMilestones(models.Model):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from oms.audit import audit_record
+from oms.i18n import StoredText, split, stored_text
 from oms.models import AuditEntry
 from oms.money import quantize
 from oms.outbox import outbox_enqueue
@@ -105,8 +106,8 @@ def _user(actor):
 # --- transitions --------------------------------------------------------------------------------------
 
 
-def shipment_transition(shipment: Shipment, *, to: str, actor, reason: str = "", data: dict | None = None,
-                        **fields) -> None:
+def shipment_transition(shipment: Shipment, *, to: str, actor, reason: "str | StoredText" = "",
+                        data: dict | None = None, **fields) -> None:
     """The one place a shipment's status changes (checked against ``SHIPMENT_TRANSITIONS``), with its history row."""
     if to not in SHIPMENT_TRANSITIONS[shipment.status]:
         raise InvalidShipmentTransition(
@@ -117,11 +118,12 @@ def shipment_transition(shipment: Shipment, *, to: str, actor, reason: str = "",
     for name, value in fields.items():
         setattr(shipment, name, value)
     Shipment.objects.filter(pk=shipment.pk).update(status=to, **fields)
-    ShipmentEvent.objects.create(shipment=shipment, from_status=old, to_status=to, reason=reason[:300],
-                                 data=dict(data or {}), actor=_user(actor))
+    text, params = split(reason)
+    ShipmentEvent.objects.create(shipment=shipment, from_status=old, to_status=to, reason=text[:300],
+                                 reason_params=params, data=dict(data or {}), actor=_user(actor))
 
 
-def return_transition(rma: Return, *, to: str, actor, reason: str = "", **fields) -> None:
+def return_transition(rma: Return, *, to: str, actor, reason: "str | StoredText" = "", **fields) -> None:
     """The one place a return's status changes; its history goes on the order's timeline."""
     if to not in RETURN_TRANSITIONS[rma.status]:
         raise InvalidReturn(_("%(rma)s cannot go from “%(old)s” to “%(new)s”.")
@@ -131,9 +133,11 @@ def return_transition(rma: Return, *, to: str, actor, reason: str = "", **fields
     for name, value in fields.items():
         setattr(rma, name, value)
     Return.objects.filter(pk=rma.pk).update(status=to, **fields)
+    step = {"rma": str(rma), "old": RS(old).label, "new": RS(to).label}
     order_event(order=rma.order, actor=actor, kind=OrderEvent.Kind.NOTE,
-                reason=_("%(rma)s: %(old)s → %(new)s") % {"rma": rma, "old": RS(old).label, "new": RS(to).label}
-                + (f" ({reason})" if reason else ""), data={"return_id": rma.pk, "from": old, "to": to})
+                reason=stored_text(gettext_noop("%(rma)s: %(old)s → %(new)s (%(reason)s)"), reason=reason, **step)
+                if reason else stored_text(gettext_noop("%(rma)s: %(old)s → %(new)s"), **step),
+                data={"return_id": rma.pk, "from": old, "to": to})
 
 
 def _milestone(order: Order, **fields) -> None:
@@ -571,9 +575,9 @@ def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
                                           for line in lines if line.pk in units])
         ShipmentEvent.objects.create(
             shipment=shipment, to_status=SS.WAITING if incoming else SS.PENDING, actor=_user(actor),
-            reason=_("Released to the warehouse; waits for items from %(sources)s") % {
-                "sources": ", ".join(sorted(str(names[source]) for source in incoming))} if incoming
-            else _("Released to the warehouse"))
+            reason=stored_text(gettext_noop("Released to the warehouse; waits for items from %(sources)s"),
+                               sources=", ".join(sorted(str(names[source]) for source in incoming))) if incoming
+            else stored_text(gettext_noop("Released to the warehouse")))
         for source_id, moved in sorted(incoming.items()):
             _send_inbound(order, shipment, source_id=source_id, moved=moved, parts=parts, actor=actor)
         shipments.append(shipment)
@@ -625,9 +629,10 @@ def _send_inbound(order: Order, shipment: Shipment, *, source_id: int, moved: li
         parts[line.pk] = [(loc, qty) for loc, qty in parts[line.pk] if loc != source_id]
     set_line_allocations({line.pk: parts[line.pk] for line, _q in moved})
     order_event(order=order, actor=actor, kind=OrderEvent.Kind.NOTE, data={"transfer_id": transfer.pk},
-                reason=_("%(transfer)s requested: %(source)s → %(destination)s for shipment %(shipment)s") % {
-                    "transfer": transfer.number, "source": transfer.from_location.name,
-                    "destination": shipment.location.name, "shipment": shipment})
+                reason=stored_text(
+                    gettext_noop("%(transfer)s requested: %(source)s → %(destination)s for shipment %(shipment)s"),
+                    transfer=transfer.number, source=transfer.from_location.name,
+                    destination=shipment.location.name, shipment=str(shipment)))
 
 
 def _settle_links(lines: dict[int, OrderLine], links: list[InboundTransfer], *, destination_id: int | None,
@@ -691,10 +696,11 @@ def _inbound_received(order: Order, transfer, links: list[InboundTransfer], *, a
     lines = _lock_link_lines(links)
     waiting = _settle_links(lines, links, destination_id=transfer.to_location_id, order=order, actor=actor)
     InboundTransfer.objects.filter(pk__in=[link.pk for link in links]).update(settled_at=timezone.now())
-    reason = _("%(transfer)s received at %(destination)s") % {"transfer": transfer.number,
-                                                               "destination": transfer.to_location.name}
+    reason = stored_text(gettext_noop("%(transfer)s received at %(destination)s"), transfer=transfer.number,
+                         destination=transfer.to_location.name)
     if len(waiting) < len(links):
-        reason += " · " + _("items no longer needed by the order stay on sale there")
+        reason = stored_text("%(received)s · %(left)s", received=reason,
+                             left=stored_text(gettext_noop("items no longer needed by the order stay on sale there")))
     order_event(order=order, actor=actor, kind=OrderEvent.Kind.NOTE, reason=reason, data={"transfer_id": transfer.pk})
     for shipment_id in sorted({link.shipment_id for link in links}):
         shipment = Shipment.objects.select_for_update(of=("self",)).get(pk=shipment_id)
@@ -771,7 +777,8 @@ def backorders_retry(*, limit: int = 100) -> int:
             if waiting:
                 reserve_lines(order, waiting, actor=None, allow_backorder=True)
             if not any(line.status == L.BACKORDERED for line in lines):
-                _order_transition(order, to=S.CONFIRMED, actor=None, reason=_("Backordered items now in stock"))
+                _order_transition(order, to=S.CONFIRMED, actor=None,
+                                  reason=stored_text(gettext_noop("Backordered items now in stock")))
                 freed += 1
     return freed
 
@@ -779,18 +786,20 @@ def backorders_retry(*, limit: int = 100) -> int:
 def shipments_after_cancel(order: Order, *, partial: bool, actor) -> None:
     """Hook of ``order_cancel``: open shipments are cancelled (their stock was released by the cancellation);
     after a partial cancellation an allocated order goes back to confirmed to be released again."""
-    if shipments_cancel_open(order, actor=actor, reason=_("Order cancelled")) and partial and (
+    if shipments_cancel_open(order, actor=actor, reason=stored_text(gettext_noop("Order cancelled"))) and partial and (
             order.status == S.ALLOCATED):
-        _order_transition(order, to=S.CONFIRMED, actor=actor, reason=_("Lines cancelled: to be released again"))
+        _order_transition(order, to=S.CONFIRMED, actor=actor,
+                          reason=stored_text(gettext_noop("Lines cancelled: to be released again")))
 
 
-def shipments_cancel_open(order: Order, *, actor=None, reason: str = "") -> int:
+def shipments_cancel_open(order: Order, *, actor=None, reason: "str | StoredText" = "") -> int:
     """Cancels an order's open shipments (edit during fulfilment; it is sourced again). Stock is released by
     the order's own services; returns how many were cancelled."""
     count = 0
     for shipment in Shipment.objects.select_for_update().filter(
             order=order, status__in=[SS.WAITING, SS.PENDING, SS.PICKING, SS.PACKED]).order_by("pk"):
-        shipment_transition(shipment, to=SS.CANCELLED, actor=actor, reason=reason or _("Order changed: re-sourced"))
+        shipment_transition(shipment, to=SS.CANCELLED, actor=actor,
+                            reason=reason or stored_text(gettext_noop("Order changed: re-sourced")))
         _give_up_inbound(order, shipment, actor=actor)
         count += 1
     return count
@@ -812,7 +821,8 @@ def _order_and_shipment(shipment_id: int) -> tuple[Order, Shipment]:
 def _check_order_open(order: Order, shipment: Shipment, *, actor) -> None:
     if order.status == S.CANCELLED:
         if shipment.status in (SS.WAITING, SS.PENDING, SS.PICKING, SS.PACKED, SS.READY):
-            shipment_transition(shipment, to=SS.CANCELLED, actor=actor, reason=_("Order cancelled"))
+            shipment_transition(shipment, to=SS.CANCELLED, actor=actor,
+                                reason=stored_text(gettext_noop("Order cancelled")))
             _give_up_inbound(order, shipment, actor=actor)
         raise FulfilmentError(_("Order %(number)s was cancelled: put the items back.") % {"number": order})
 
@@ -855,7 +865,8 @@ def shipment_scan(*, shipment_id: int, code: str, acting_user) -> ShipmentLine:
         ShipmentLine.objects.filter(pk=target.pk).update(packed_quantity=F("packed_quantity") + 1)
         target.packed_quantity += 1
         if all(sl.packed_quantity >= sl.quantity for sl in lines):
-            shipment_transition(shipment, to=SS.PACKED, actor=acting_user, reason=_("Every unit scanned"))
+            shipment_transition(shipment, to=SS.PACKED, actor=acting_user,
+                                reason=stored_text(gettext_noop("Every unit scanned")))
     return target
 
 
@@ -957,7 +968,8 @@ def _hand_over(order: Order, shipment: Shipment, *, actor, to: str, fields: dict
     open_left = _unshipped_exists(order)
     target = S.PARTIALLY_SHIPPED if open_left else S.SHIPPED
     if order.status != target:
-        _order_transition(order, to=target, actor=actor, reason=_("Shipment %(id)s") % {"id": shipment})
+        _order_transition(order, to=target, actor=actor,
+                          reason=stored_text(gettext_noop("Shipment %(id)s"), id=str(shipment)))
     _milestone(order, first_shipped_at=timezone.now())
     if target == S.SHIPPED:
         _milestone(order, shipped_at=timezone.now())
@@ -980,7 +992,8 @@ def _capture(shipment_id: int, *, actor) -> Decimal:
         order_id=shipment.order_id, amount=wanted - shipment.captured_amount, acting_user=actor,
         reference_for=lambda payment_id: f"shipment:{shipment.pk}:{payment_id}")
     if refused:
-        ShipmentEvent.objects.create(shipment=shipment, reason=_("Capture failed: %(m)s") % {"m": refused.message},
+        text, params = split(stored_text(gettext_noop("Capture failed: %(m)s"), m=refused.message))
+        ShipmentEvent.objects.create(shipment=shipment, reason=text, reason_params=params,
                                      data={"code": refused.code}, actor=_user(actor))
     if captured:
         Shipment.objects.filter(pk=shipment.pk).update(captured_amount=F("captured_amount") + captured)
@@ -996,7 +1009,8 @@ def shipment_deliver(*, shipment_id: int, acting_user, when: datetime | None = N
 
 def _deliver(order: Order, shipment: Shipment, *, actor, when: datetime) -> None:
     if order.status == S.DELIVERY_FAILED and shipment.status == SS.FAILED_DELIVERY:
-        shipment_transition(shipment, to=SS.SHIPPED, actor=actor, reason=_("Delivered on a later attempt"))
+        shipment_transition(shipment, to=SS.SHIPPED, actor=actor,
+                            reason=stored_text(gettext_noop("Delivered on a later attempt")))
         _order_transition(order, to=S.SHIPPED, actor=actor)
     shipment_transition(shipment, to=SS.DELIVERED, actor=actor, delivered_at=when)
     _lines_after_delivery([sl.order_line for sl in shipment.lines.select_related("order_line")])
@@ -1027,9 +1041,11 @@ def shipment_retry(*, shipment_id: int, acting_user) -> Shipment:
     """Sends a failed delivery out again (the carrier tries once more)."""
     with transaction.atomic(durable=True):
         order, shipment = _order_and_shipment(shipment_id)
-        shipment_transition(shipment, to=SS.SHIPPED, actor=acting_user, reason=_("Delivery retried"))
+        shipment_transition(shipment, to=SS.SHIPPED, actor=acting_user,
+                            reason=stored_text(gettext_noop("Delivery retried")))
         if order.status == S.DELIVERY_FAILED:
-            _order_transition(order, to=S.SHIPPED, actor=acting_user, reason=_("Delivery retried"))
+            _order_transition(order, to=S.SHIPPED, actor=acting_user,
+                              reason=stored_text(gettext_noop("Delivery retried")))
     return shipment
 
 
@@ -1047,7 +1063,7 @@ def pickup_ready(*, shipment_id: int, acting_user, days: int | None = None) -> S
         if shipment.status == SS.WAITING:
             raise _waiting_error(shipment)
         now = timezone.now()
-        reason = _("Arrived at %(store)s") % {"store": order.pickup_location.name} if (
+        reason = stored_text(gettext_noop("Arrived at %(store)s"), store=order.pickup_location.name) if (
             shipment.kind == Shipment.Kind.TRANSFER) else ""
         shipment_transition(shipment, to=SS.READY, actor=acting_user, ready_at=now,
                             expires_at=now + timedelta(days=days), reason=reason)
@@ -1090,8 +1106,8 @@ def pickup_confirm(*, shipment_id: int, acting_user) -> Shipment:
         open_left = _unshipped_exists(order)
         target = S.PARTIALLY_SHIPPED if open_left else S.SHIPPED
         if order.status != target:
-            _order_transition(order, to=target, actor=acting_user,
-                              reason=_("Picked up at %(store)s") % {"store": shipment.location.name})
+            _order_transition(order, to=target, actor=acting_user, reason=stored_text(
+                gettext_noop("Picked up at %(store)s"), store=shipment.location.name))
         if not open_left and not Shipment.objects.filter(order=order, status__in=[
                 SS.SHIPPED, SS.FAILED_DELIVERY, SS.READY]).exists():
             _order_transition(order, to=S.DELIVERED, actor=acting_user)
@@ -1113,7 +1129,8 @@ def expire_pickups(*, now: datetime | None = None) -> int:
             order, shipment = _order_and_shipment(shipment_id)
             if shipment.status != SS.READY or not shipment.expires_at or shipment.expires_at >= now:
                 continue
-            shipment_transition(shipment, to=SS.CANCELLED, actor=None, reason=_("Not picked up in time"))
+            shipment_transition(shipment, to=SS.CANCELLED, actor=None,
+                                reason=stored_text(gettext_noop("Not picked up in time")))
             line_ids = list(shipment.lines.values_list("order_line_id", flat=True))
             if shipment.kind == Shipment.Kind.TRANSFER:
                 from inventory.services import StockLine, stock_return
@@ -1121,9 +1138,9 @@ def expire_pickups(*, now: datetime | None = None) -> int:
                 stock_return(lines=[StockLine(sl.order_line.variant_id, order.pickup_location_id, sl.quantity)
                                     for sl in shipment.lines.select_related("order_line")],
                              reference=f"shipment:{shipment.pk}", acting_user=None)
-                order_event(order=order, kind=OrderEvent.Kind.NOTE, reason=_(
+                order_event(order=order, kind=OrderEvent.Kind.NOTE, reason=stored_text(gettext_noop(
                     "Not picked up in time: the transferred items are back in stock at %(store)s; refund them "
-                    "through a return") % {"store": order.pickup_location.name})
+                    "through a return"), store=order.pickup_location.name))
         if order.status in (S.ALLOCATED, S.CONFIRMED):
             order_cancel(order_id=order.pk, reason=_("Not picked up in time"), acting_user=None, line_ids=line_ids)
         expired += 1
@@ -1226,7 +1243,7 @@ def return_request(*, order_id: int, lines: list[tuple[int, int, str]], acting_u
         ReturnLine.objects.bulk_create([ReturnLine(rma=rma, order_line_id=lid, quantity=qty, reason=reason)
                                         for lid, qty, reason in lines])
         order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.NOTE,
-                    reason=_("%(rma)s requested") % {"rma": rma}, data={"return_id": rma.pk})
+                    reason=stored_text(gettext_noop("%(rma)s requested"), rma=str(rma)), data={"return_id": rma.pk})
     return rma
 
 
@@ -1390,7 +1407,8 @@ def return_exchange(*, return_id: int, acting_user) -> Order:
     with transaction.atomic(durable=True):
         _order, rma = _lock_return(return_id)
         return_transition(rma, to=RS.EXCHANGED, actor=acting_user, exchange_order_id=draft.pk,
-                          closed_at=timezone.now(), reason=_("new order draft %(id)s") % {"id": draft.pk})
+                          closed_at=timezone.now(),
+                          reason=stored_text(gettext_noop("new order draft %(id)s"), id=draft.pk))
         _mark_returned(rma, actor=acting_user)
     return draft
 

@@ -10,8 +10,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from oms.audit import audit_record
+from oms.i18n import stored_text
 from oms.models import AuditEntry
 from oms.outbox import outbox_enqueue
 from oms.templatetags.oms_tags import money
@@ -172,7 +174,8 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
         price_lines(order, lines)
         save_prices(order, lines)
         if order.status == S.ALLOCATED:
-            _order_transition(order, to=S.CONFIRMED, actor=acting_user, reason=_("Edited: to be sourced again"))
+            _order_transition(order, to=S.CONFIRMED, actor=acting_user,
+                              reason=stored_text(gettext_noop("Edited: to be sourced again")))
         _hold_if_rules_now_fail(order, lines, actor=acting_user)
         if issued and not kept:  # only issued gift cards left: nothing to ship
             from orders.giftcards import deliver_if_only_cards
@@ -253,7 +256,9 @@ def _hold_decide(*, hold_id: int, approve: bool, reason: str, acting_user) -> Or
             if not still_open and order.status == S.ON_HOLD:
                 lines = lock_lines(order)
                 target = S.BACKORDERED if any(line.status == L.BACKORDERED for line in lines) else S.CONFIRMED
-                _order_transition(order, to=target, actor=acting_user, reason=_("Approved: %(r)s") % {"r": reason})
+                _order_transition(order, to=target, actor=acting_user,
+                                  reason=stored_text(gettext_noop("Approved: %(r)s"),
+                                                                                         r=reason))
                 _notify_agent(order, _("approved by a manager"))
         else:
             lines = lock_lines(order)
@@ -263,7 +268,8 @@ def _hold_decide(*, hold_id: int, approve: bool, reason: str, acting_user) -> Or
                 decision_reason=_("Order rejected"), decided_at=timezone.now())
             order.cancel_reason = _("Rejected: %(r)s") % {"r": reason}
             order.save(update_fields=["cancel_reason", "updated_at"])
-            _order_transition(order, to=S.CANCELLED, actor=acting_user, reason=order.cancel_reason)
+            _order_transition(order, to=S.CANCELLED, actor=acting_user,
+                              reason=stored_text(gettext_noop("Rejected: %(r)s"), r=reason))
             _enqueue_payment_adjust(order, "rejected")
             _notify_agent(order, _("rejected by a manager: %(r)s") % {"r": reason})
     return order
@@ -316,6 +322,7 @@ def payment_adjust(*, order_id: int, acting_user=None) -> dict:
             Decimal(result.get("shortfall") or 0) > 0:
         with transaction.atomic():
             order_event(order=order, kind=OrderEvent.Kind.PAYMENT, actor=acting_user,
-                        reason=_("Payments adjusted to %(amount)s") % {"amount": money(target, order.currency)},
+                        reason=stored_text(gettext_noop("Payments adjusted to %(amount)s"),
+                                           amount=money(target, order.currency)),
                         data=dict(result))
     return result

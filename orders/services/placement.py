@@ -15,7 +15,9 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from oms.i18n import stored_text
 from orders.errors import (
     IncompleteOrder,
     InvalidTransition,
@@ -91,7 +93,7 @@ def draft_create(*, channel_id: int, acting_user, customer_id: int | None = None
         order = Order.objects.create(channel=channel, currency=channel.currency, created_by=acting_user,
                                      placed_by=acting_user, customer_id=customer_id)
         order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.NOTE, to_status=S.DRAFT,
-                    reason=_("Draft started"))
+                    reason=stored_text(gettext_noop("Draft started")))
         if customer_id:
             _apply_customer_defaults(order)
         _apply_header(order, header)
@@ -285,7 +287,8 @@ def draft_discard(*, order_id: int, acting_user, reason: str = "") -> None:
         release_lines(order, lines, actor=acting_user, to=L.CANCELLED)
         order.stock_held_until = None
         order.save(update_fields=["stock_held_until", "updated_at"])
-        _order_transition(order, to=S.CANCELLED, actor=acting_user, reason=reason or _("Draft discarded"))
+        _order_transition(order, to=S.CANCELLED, actor=acting_user,
+                          reason=reason or stored_text(gettext_noop("Draft discarded")))
 
 
 # --- stock holds on drafts -------------------------------------------------------------------------
@@ -310,7 +313,7 @@ def draft_hold_stock(*, order_id: int, acting_user, minutes: int | None = None) 
         order.stock_held_until = timezone.now() + timedelta(minutes=minutes)
         order.save(update_fields=["stock_held_until", "updated_at"])
         order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.STOCK,
-                    reason=_("Stock held for %(n)s minutes") % {"n": minutes},
+                    reason=stored_text(gettext_noop("Stock held for %(n)s minutes"), n=minutes),
                     data={"until": order.stock_held_until.isoformat()})
     return order
 
@@ -328,7 +331,7 @@ def draft_release_stock(*, order_id: int, acting_user, reason: str = "") -> bool
         order.idempotency_key = ""
         order.save(update_fields=["stock_held_until", "placing_started_at", "idempotency_key", "updated_at"])
         order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.STOCK,
-                    reason=reason or _("Stock hold released"))
+                    reason=reason or stored_text(gettext_noop("Stock hold released")))
     return True
 
 
@@ -351,7 +354,8 @@ def release_expired_holds(*, now=None, limit: int = 200) -> int:
             order.placing_started_at = None
             order.idempotency_key = ""
             order.save(update_fields=["stock_held_until", "placing_started_at", "idempotency_key", "updated_at"])
-            order_event(order=order, kind=OrderEvent.Kind.STOCK, reason=_("Stock hold expired and was released"))
+            order_event(order=order, kind=OrderEvent.Kind.STOCK,
+                        reason=stored_text(gettext_noop("Stock hold expired and was released")))
             released += 1
     return released
 

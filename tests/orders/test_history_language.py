@@ -1,0 +1,61 @@
+"""An order's history reads in the reader's language, whoever wrote it and in whatever language they worked:
+system texts are stored as their message and parameters (``oms.i18n``), what a person typed is kept as typed."""
+
+import uuid
+
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_noop
+
+from oms.i18n import render, split, stored_text
+from orders.fulfilment.models import Return
+from orders.models import OrderEvent
+from orders.services import PaymentRequest, draft_hold_stock, order_add_note, order_place
+
+
+def test_a_stored_text_reads_in_the_active_language_with_its_labels_and_inner_texts():
+    inner = stored_text(gettext_noop("Stock held for %(n)s minutes"), n=15)
+    text = stored_text("%(a)s · %(b)s", a=stored_text(gettext_noop("%(rma)s: %(old)s → %(new)s"), rma="RMA-7",
+                                                       old=Return.Status.REQUESTED.label,
+                                                       new=Return.Status.RECEIVED.label), b=inner)
+    with translation.override("pt-br"):  # written by someone working in Portuguese
+        stored = split(text)
+    with translation.override("en"):
+        assert render(*stored) == "RMA-7: Requested → Received · Stock held for 15 minutes"
+    with translation.override("ar"):
+        arabic = render(*stored)
+    with translation.override("pt-br"):
+        portuguese = render(*stored)
+    assert "RMA-7" in arabic and "15" in arabic and "Requested" not in arabic and "Solicitada" not in arabic
+    assert "Estoque reservado por 15 minutos" in portuguese and arabic != portuguese
+
+
+def test_typed_text_is_kept_as_typed_in_every_language():
+    assert split("Cliente pediu 100% de desconto") == ("Cliente pediu 100% de desconto", None)
+    with translation.override("ar"):
+        assert render("Cliente pediu 100% de desconto", None) == "Cliente pediu 100% de desconto"
+
+
+def test_history_written_by_a_portuguese_speaking_agent_reads_in_arabic_for_an_arabic_speaking_manager(
+        role_client, make_user, make_draft, world):
+    agent = make_user("agent")
+    with translation.override("pt-br"):
+        draft = make_draft(agent)
+        draft_hold_stock(order_id=draft.pk, acting_user=agent, minutes=15)
+        order_add_note(order_id=draft.pk, text="Cliente liga de novo às 15h", acting_user=agent)
+        order_place(order_id=draft.pk, idempotency_key=uuid.uuid4().hex, acting_user=agent,
+                    payment=PaymentRequest(method="invoice"))
+    held = draft.events.get(kind=OrderEvent.Kind.STOCK)
+    assert (held.reason, held.reason_params) == ("Stock held for %(n)s minutes", {"n": 15})
+
+    client = role_client("manager")
+    response = client.get(reverse("orders:order_detail", args=[draft.pk]), HTTP_ACCEPT_LANGUAGE="ar")
+    assert response.status_code == 200
+    page = response.content.decode()
+    with translation.override("ar"):
+        assert held.reason_text in page and "15" in held.reason_text
+        assert draft.events.get(to_status="draft").reason_text in page
+    assert "Estoque reservado" not in page and "Rascunho iniciado" not in page
+    assert "Cliente liga de novo às 15h" in page  # the agent's own words, as typed
+    english = client.get(reverse("orders:order_detail", args=[draft.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Stock held for 15 minutes" in english and "Draft started" in english
