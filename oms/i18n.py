@@ -14,16 +14,30 @@ the rest. A text a person typed is stored as typed, with ``None`` for its parame
 """
 
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 
 from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 
 @dataclass(frozen=True)
 class StoredText:
     msgid: str
     params: dict = field(default_factory=dict)
+    plural: str = ""  # with ``number``: ngettext(msgid, plural, number)
+    number: int | None = None
+
+    def as_param(self) -> dict:
+        value = {"msgid": self.msgid, "params": self.params}
+        if self.plural:
+            value.update(plural=self.plural, n=self.number)
+        return value
+
+    def __str__(self) -> str:  # in the active language
+        return render(*split(self))
 
 
 def stored_text(msgid: str, **params) -> StoredText:
@@ -31,10 +45,44 @@ def stored_text(msgid: str, **params) -> StoredText:
     return StoredText(msgid, {name: _storable(value) for name, value in params.items()})
 
 
+def stored_plural(singular: str, plural: str, number: int, **params) -> StoredText:
+    """The form of ``singular``/``plural`` for ``number``, chosen when read (``makemessages`` extracts both: see
+    ``oms.management.commands.makemessages``)."""
+    return StoredText(singular, {name: _storable(value) for name, value in params.items()}, plural, number)
+
+
+def stored_join(separator: str, texts) -> StoredText:
+    """Texts (stored texts or plain strings) joined by ``separator``, each read in the reader's language."""
+    texts = list(texts)
+    pattern = separator.replace("%", "%%").join(f"%({index})s" for index in range(len(texts)))
+    return stored_text(pattern, **{str(index): text for index, text in enumerate(texts)})
+
+
+@dataclass(frozen=True)
+class StoredDate:
+    """A date shown with ``format`` (a Django date format, e.g. "D" for the weekday) in the reader's language."""
+
+    value: date
+    format: str
+
+
+@dataclass(frozen=True)
+class StoredMoney:
+    """An amount shown in the reader's number format (``R$ 1.234,56`` in pt-BR, ``R$ 1,234.56`` in English)."""
+
+    amount: Decimal
+    currency: str
+
+
 def _storable(value):
-    """A parameter as JSON; a translatable one as {"msgid": ..., "params": {...}}."""
+    """A parameter as JSON: a translatable one as {"msgid": ..., "params": {...}}, a date as {"date", "format"},
+    an amount as {"money", "currency"}: each shown in the reader's language."""
     if isinstance(value, StoredText):
-        return {"msgid": value.msgid, "params": value.params}
+        return value.as_param()
+    if isinstance(value, StoredDate):
+        return {"date": value.value.isoformat(), "format": value.format}
+    if isinstance(value, StoredMoney):
+        return {"money": str(value.amount), "currency": value.currency}
     if isinstance(value, Promise):  # a lazy label: its message id
         with translation.override(None):
             return {"msgid": str(value), "params": {}}
@@ -46,6 +94,8 @@ def _storable(value):
 def split(text: "str | StoredText") -> tuple[str, dict | None]:
     """What to store for ``text``: (message id, parameters) or (the text as typed, None)."""
     if isinstance(text, StoredText):
+        if text.plural:  # kept whole as the one parameter of a bare pattern
+            return "%(text)s", {"text": text.as_param()}
         return text.msgid, text.params
     return str(text or ""), None
 
@@ -58,6 +108,19 @@ def render(text: str, params: dict | None) -> str:
     translated = gettext(text)
     if not params:
         return translated
-    values = {name: render(value["msgid"], value["params"]) if isinstance(value, dict) and "msgid" in value
-              else value for name, value in params.items()}
-    return translated % values
+    return translated % {name: _rendered(value) for name, value in params.items()}
+
+
+def _rendered(value):
+    if isinstance(value, dict) and "msgid" in value:
+        if value.get("plural"):
+            return ngettext(value["msgid"], value["plural"], value["n"]) % {
+                name: _rendered(inner) for name, inner in value["params"].items()}
+        return render(value["msgid"], value["params"])
+    if isinstance(value, dict) and "date" in value:
+        return date_format(date.fromisoformat(value["date"]), value["format"])
+    if isinstance(value, dict) and "money" in value:
+        from oms.templatetags.oms_tags import money
+
+        return money(value["money"], value["currency"])
+    return value

@@ -19,7 +19,7 @@ __all__ = [
 ]
 
 
-class SourcingDecision(models.Model):
+class SourcingDecision(TranslatedReason):
     """Why an order's stock comes from where it does: the winning plan, the alternatives and a sentence."""
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="sourcing_decisions")
@@ -39,7 +39,7 @@ class SourcingDecision(models.Model):
         indexes = [models.Index(fields=["order", "-created_at"])]
 
     def __str__(self) -> str:
-        return self.reason
+        return self.reason_text
 
 
 class Shipment(models.Model):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from oms.audit import audit_record
-from oms.i18n import StoredText, split, stored_text
+from oms.i18n import StoredText, split, stored_join, stored_text
 from oms.models import AuditEntry
 from oms.money import quantize
 from oms.outbox import outbox_enqueue
@@ -296,17 +296,14 @@ def _split_at(parts: dict[int, list[tuple[int, int]]], location_id: int) -> bool
     return any(len(p) > 1 and any(loc == location_id for loc, _q in p) for p in parts.values())
 
 
-def _split_note(parts: dict[int, list[tuple[int, int]]], lines: list[OrderLine], plan: sourcing.Plan) -> str:
+def _split_note(parts: dict[int, list[tuple[int, int]]], lines: list[OrderLine],
+                plan: sourcing.Plan) -> StoredText | None:
     """“SKU-1: 6 from Loja Pinheiros + 4 from CD Cajamar” for each line sourced from several locations."""
     names = {s.location_id: s.location_name for s in plan.shipments}
-    notes = []
-    for line in lines:
-        mine = parts.get(line.pk, [])
-        if len(mine) > 1:
-            notes.append(_("%(sku)s: %(parts)s") % {"sku": line.sku, "parts": " + ".join(
-                _("%(qty)s from %(location)s") % {"qty": qty, "location": names.get(loc, loc)}
-                for loc, qty in mine)})
-    return "; ".join(notes)
+    notes = [stored_text(gettext_noop("%(sku)s: %(parts)s"), sku=line.sku, parts=stored_join(" + ", [
+        stored_text(gettext_noop("%(qty)s from %(location)s"), qty=qty, location=names.get(loc, loc))
+        for loc, qty in parts[line.pk]])) for line in lines if len(parts.get(line.pk, [])) > 1]
+    return stored_join("; ", notes) if notes else None
 
 
 def source_lines(order: Order, lines: list[OrderLine], *, actor=None
@@ -355,7 +352,7 @@ def source_lines(order: Order, lines: list[OrderLine], *, actor=None
             plan = parts_from_plan(decision.plan, coverable)
             note = _split_note(plan, coverable, decision.plan)
             if note:
-                decision.reason = f"{decision.reason} ({note})"
+                decision.reason = stored_text("%(reason)s (%(note)s)", reason=decision.reason, note=note)
     shortages = [Shortage(line.pk, line.sku, line.quantity, totals.get(line.variant_id, 0), [])
                  for line in short_lines]
     if shortages:
@@ -363,15 +360,17 @@ def source_lines(order: Order, lines: list[OrderLine], *, actor=None
     _record(order, strategy=strategy, plan=decision.plan.as_dict() if decision and decision.plan and plan else {},
             alternatives=[p.as_dict() for p in (decision.alternatives[:5] if decision else [])],
             shortages={s.sku: s.requested for s in shortages},
-            reason=decision.reason if decision and plan else _("No location can promise every item"), actor=actor)
+            reason=decision.reason if decision and plan else sourcing.NO_PLAN, actor=actor)
     return plan, shortages
 
 
-def _record(order: Order, *, strategy, plan, alternatives, shortages, reason, actor) -> SourcingDecision:
+def _record(order: Order, *, strategy, plan, alternatives, shortages, reason: StoredText | str,
+            actor) -> SourcingDecision:
     trigger = "placement" if order.status == S.DRAFT else "edit"
+    text, params = split(reason)
     return SourcingDecision.objects.create(order=order, strategy=strategy, trigger=trigger, plan=plan,
-                                           alternatives=alternatives, shortages=shortages, reason=str(reason)[:1000],
-                                           actor=_user(actor))
+                                           alternatives=alternatives, shortages=shortages, reason=text,
+                                           reason_params=params, actor=_user(actor))
 
 
 PICKUP_PROMISE = "pickup"  # key of the store's ready date in ``promise_for_options``
@@ -1495,7 +1494,7 @@ class SimulationRow:
     decided_cost: Decimal | None
     decided_packages: int
     simulated: sourcing.Plan | None
-    reason: str
+    reason: StoredText | str  # str(): in the active language
 
 
 def simulate(*, days: int, strategy: str, switched_off: list[int] | None = None, limit: int = 500,

@@ -17,12 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from django.utils.formats import date_format
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop
 
+from oms.i18n import StoredDate, StoredMoney, StoredText, stored_join, stored_plural, stored_text
 from oms.money import quantize
-from oms.templatetags.oms_tags import money
 from orders.fulfilment.calendar import add_working_days, arrival_date, ship_date
 from orders.fulfilment.geo import Point, distance_km
 
@@ -149,11 +147,19 @@ class Plan:
         }
 
 
+NO_PLAN = stored_text(gettext_noop("No location can promise every item"))
+
+
 @dataclass
 class Decision:
     plan: Plan | None
     alternatives: list[Plan] = field(default_factory=list)
-    reason: str = ""
+    reason: StoredText | str = ""
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the active language."""
+        return str(self.reason)
     shortages: dict[int, int] = field(default_factory=dict)  # variant id -> units no location can promise
 
 
@@ -339,60 +345,62 @@ def _sort_key(plan: Plan) -> tuple:
     return (plan.late, plan.score, plan.packages, plan.cost, -plan.stock_left, plan.signature())
 
 
-def _day(value: date) -> str:
-    return date_format(value, "D")
-
-
-def explain(winner: Plan, runner_up: Plan | None, currency: str) -> str:
+def explain(winner: Plan, runner_up: Plan | None, currency: str) -> StoredText:
+    """Why ``winner`` beat ``runner_up``, as a stored text (read in the reader's language)."""
+    day = StoredDate(winner.arrives_on, "D")
     names = ", ".join(s.location_name for s in winner.shipments)
     if winner.kind == "consolidate":
         hub = next(s for s in winner.shipments if s.transfer_to is None)
         sources = ", ".join(s.location_name for s in winner.shipments if s.transfer_to is not None)
-        head = _("%(hub)s consolidates %(sources)s' items: one package, arrives %(day)s") % {
-            "hub": hub.location_name, "sources": sources, "day": _day(winner.arrives_on)}
+        head = stored_text(gettext_noop("%(hub)s consolidates %(sources)s' items: one package, arrives %(day)s"),
+                           hub=hub.location_name, sources=sources, day=day)
         if runner_up is not None and runner_up.packages > 1:
-            return head + ", " + ngettext("instead of %(n)d parcel (%(names)s)", "instead of %(n)d parcels (%(names)s)",
-                                          runner_up.packages) % {
-                "n": runner_up.packages, "names": ", ".join(s.location_name for s in runner_up.shipments)}
+            return stored_join(", ", [head, stored_plural(
+                "instead of %(n)d parcel (%(names)s)", "instead of %(n)d parcels (%(names)s)", runner_up.packages,
+                n=runner_up.packages, names=", ".join(s.location_name for s in runner_up.shipments))])
         if runner_up is not None and runner_up.cost > winner.cost:
-            return head + ", " + _("%(amount)s cheaper than %(other)s") % {
-                "amount": money(runner_up.cost - winner.cost, currency),
-                "other": ", ".join(s.location_name for s in runner_up.shipments)}
+            return stored_join(", ", [head, stored_text(
+                gettext_noop("%(amount)s cheaper than %(other)s"), amount=StoredMoney(runner_up.cost - winner.cost,
+                                                                                      currency),
+                other=", ".join(s.location_name for s in runner_up.shipments))])
         return head
     if winner.kind == "pickup":
-        return _("Pick-up at %(store)s: ready %(day)s") % {"store": winner.pickup_store, "day": _day(winner.arrives_on)}
+        return stored_text(gettext_noop("Pick-up at %(store)s: ready %(day)s"), store=winner.pickup_store, day=day)
     if winner.kind == "transfer":
         sources = ", ".join(s.location_name for s in winner.shipments if s.transfer_to)
-        return _("Pick-up at %(store)s after a transfer from %(sources)s: ready %(day)s") % {
-            "store": winner.pickup_store, "sources": sources, "day": _day(winner.arrives_on)}
+        return stored_text(gettext_noop("Pick-up at %(store)s after a transfer from %(sources)s: ready %(day)s"),
+                           store=winner.pickup_store, sources=sources, day=day)
     if winner.kind == "split":
-        head = ngettext("%(n)d shipment (%(names)s)", "%(n)d shipments (%(names)s)", winner.packages) % {
-            "n": winner.packages, "names": names}
-        head += ", " + _("arrives %(day)s") % {"day": _day(winner.arrives_on)}
+        head = stored_join(", ", [
+            stored_plural("%(n)d shipment (%(names)s)", "%(n)d shipments (%(names)s)", winner.packages,
+                          n=winner.packages, names=names),
+            stored_text(gettext_noop("arrives %(day)s"), day=day)])
         if runner_up is None or runner_up.kind == "split":
-            return head + ": " + _("no single location has every item")
+            return stored_join(": ", [head, stored_text(gettext_noop("no single location has every item"))])
     else:
-        head = _("%(name)s: %(km).1f km, arrives %(day)s") % {
-            "name": names, "km": winner.km, "day": _day(winner.arrives_on)}
+        head = stored_text(gettext_noop("%(name)s: %(km).1f km, arrives %(day)s"), name=names, km=winner.km, day=day)
     if runner_up is None:
-        return head + ": " + _("the only location that can ship everything")
+        return stored_join(": ", [head, stored_text(gettext_noop("the only location that can ship everything"))])
+    return stored_join(", ", [head, _why(winner, runner_up, currency)])
+
+
+def _why(winner: Plan, runner_up: Plan, currency: str) -> StoredText:
     other = ", ".join(s.location_name for s in runner_up.shipments)
     if runner_up.late and not winner.late:
-        why = _("on time, where %(other)s would be late") % {"other": other}
-    elif runner_up.cost > winner.cost:
-        why = _("%(amount)s cheaper than %(other)s") % {
-            "amount": money(runner_up.cost - winner.cost, currency), "other": other}
-    elif runner_up.arrives_on > winner.arrives_on:
+        return stored_text(gettext_noop("on time, where %(other)s would be late"), other=other)
+    if runner_up.cost > winner.cost:
+        return stored_text(gettext_noop("%(amount)s cheaper than %(other)s"),
+                           amount=StoredMoney(runner_up.cost - winner.cost, currency), other=other)
+    if runner_up.arrives_on > winner.arrives_on:
         days = (runner_up.arrives_on - winner.arrives_on).days
-        why = ngettext("%(n)d day sooner than %(other)s", "%(n)d days sooner than %(other)s", days) % {
-            "n": days, "other": other}
-    elif runner_up.km > winner.km:
-        why = _("%(km).1f km closer than %(other)s") % {"km": runner_up.km - winner.km, "other": other}
-    elif runner_up.packages > winner.packages:
-        why = _("fewer parcels than %(other)s") % {"other": other}
-    else:
-        why = _("keeps more stock than %(other)s") % {"other": other}
-    return f"{head}, {why}"
+        return stored_plural("%(n)d day sooner than %(other)s", "%(n)d days sooner than %(other)s", days,
+                             n=days, other=other)
+    if runner_up.km > winner.km:
+        return stored_text(gettext_noop("%(km).1f km closer than %(other)s"), km=runner_up.km - winner.km,
+                           other=other)
+    if runner_up.packages > winner.packages:
+        return stored_text(gettext_noop("fewer parcels than %(other)s"), other=other)
+    return stored_text(gettext_noop("keeps more stock than %(other)s"), other=other)
 
 
 def decide(request: Request, candidates: list[Candidate], rate: RateCard | None = None,
@@ -404,7 +412,7 @@ def decide(request: Request, candidates: list[Candidate], rate: RateCard | None 
         raise ValueError(f"Unknown sourcing strategy {request.strategy!r}")
     plans, shortages = build_plans(request, candidates, rate or RateCard(), routes)
     if not plans:
-        return Decision(plan=None, shortages=shortages, reason=_("No location can promise every item"))
+        return Decision(plan=None, shortages=shortages, reason=NO_PLAN)
     _score(plans, request.strategy, request.promised_by)
     plans.sort(key=_sort_key)
     winner, alternatives = plans[0], plans[1:]

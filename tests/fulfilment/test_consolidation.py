@@ -67,7 +67,7 @@ def test_fewest_shipments_prefers_one_consolidated_parcel_with_its_days_and_cost
     assert leg.cost == Decimal("5.00")
     assert parcel.cost == rate.cost(weight_grams=1000, km=distance_km(CAJAMAR, CUSTOMER))  # every unit's weight
     assert plan.cost == leg.cost + parcel.cost
-    assert decision.reason == ("DC Cajamar consolidates Store Pinheiros' items: one package, arrives Thu, "
+    assert decision.reason_text == ("DC Cajamar consolidates Store Pinheiros' items: one package, arrives Thu, "
                                "instead of 2 parcels (Store Pinheiros, DC Cajamar)")
     [split] = decision.alternatives
     assert (split.kind, split.packages, split.arrives_on) == ("split", 2, date(2026, 11, 25))
@@ -117,7 +117,7 @@ def test_a_location_with_everything_ships_alone_and_a_hub_can_consolidate_two_st
     assert sorted((s.location_id, s.transfer_to) for s in plan.shipments) == [
         (DC, None), (STORE, DC), (MOOCA_STORE, DC)]
     assert next(s for s in plan.shipments if s.transfer_to is None).items == {}
-    assert decision.reason.startswith("DC Cajamar consolidates Store Mooca, Store Pinheiros' items: one package")
+    assert decision.reason_text.startswith("DC Cajamar consolidates Store Mooca, Store Pinheiros' items: one package")
 
 
 def test_a_route_into_a_location_that_does_not_ship_is_ignored():
@@ -158,7 +158,7 @@ def test_consolidated_order_place_allocate_transfer_pack_ship_deliver(make_user,
     order = place_order(user, [(net["shirt"], 5), (cup, 1)])
     decision = order.sourcing_decisions.first()
     assert decision.plan["kind"] == "consolidate" and decision.plan["packages"] == 1
-    assert decision.reason.startswith("DC Cajamar consolidates Store Pinheiros' items: one package, arrives ")
+    assert decision.reason_text.startswith("DC Cajamar consolidates Store Pinheiros' items: one package, arrives ")
     # the promise waits for the consolidated parcel: the DC's delayed hand-over plus the option's transit days
     from orders.fulfilment.calendar import arrival_date
 

@@ -51,7 +51,7 @@ def test_placement_sources_to_the_nearest_store_and_records_why(make_user, net, 
     assert level(net["shirt"], net["dc"]) == (20, 0)
     decision = SourcingDecision.objects.filter(order=order).first()
     assert decision.strategy == "nearest"
-    assert decision.reason.startswith("Store Pinheiros: 0.") and "cheaper than DC Cajamar" in decision.reason
+    assert decision.reason_text.startswith("Store Pinheiros: 0.") and "cheaper than DC Cajamar" in decision.reason_text
     assert decision.alternatives[0]["shipments"][0]["location"] == "DC Cajamar"
 
 
@@ -63,7 +63,7 @@ def test_split_when_no_location_has_everything_each_line_from_one_location(make_
     order = place_order(make_user("agent"), [(net["shirt"], 5), (cap, 1)])
     locations = list(order.lines.values_list("variant_id", "allocations__location_id", "allocations__quantity"))
     assert sorted(locations) == sorted([(net["shirt"].pk, net["dc"].pk, 5), (cap.pk, net["store"].pk, 1)])
-    assert order.sourcing_decisions.first().reason.startswith("2 shipments (")
+    assert order.sourcing_decisions.first().reason_text.startswith("2 shipments (")
     shipments = ful.order_allocate(order_id=order.pk, acting_user=make_user("warehouse"))
     assert sorted(s.location_id for s in shipments) == sorted([net["dc"].pk, net["store"].pk])
 
@@ -358,7 +358,7 @@ def test_pickup_with_part_of_a_line_in_store_transfers_the_whole_line(make_user,
     assert sorted(locations) == sorted([(net["shirt"].pk, net["dc"].pk, 5), (net["mug"].pk, net["store"].pk, 1)])
     decision = order.sourcing_decisions.first()
     assert decision.plan["kind"] == "transfer"
-    assert decision.reason.startswith("Pick-up at Store Pinheiros after a transfer from DC Cajamar")
+    assert decision.reason_text.startswith("Pick-up at Store Pinheiros after a transfer from DC Cajamar")
     [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
     assert (shipment.kind, shipment.status, shipment.location_id) == ("pickup", "waiting", net["store"].pk)
 

@@ -6,6 +6,8 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
+from oms.i18n import render, split
+
 from orders.fulfilment.calendar import add_working_days, ship_date
 from orders.fulfilment.geo import Point, distance_km, point_for_postal_code
 from orders.fulfilment.sourcing import (
@@ -66,7 +68,7 @@ def test_nearest_store_with_everything_wins_and_says_why():
     assert plan.arrives_on == date(2026, 11, 24)
     dc_plan = next(p for p in decision.alternatives if p.shipments[0].location_name == "DC Cajamar")
     assert dc_plan.cost == Decimal("15.09")  # 29.5 km
-    assert decision.reason == "Store Pinheiros: 0.9 km, arrives Tue, R$\xa00.57 cheaper than DC Cajamar"
+    assert decision.reason_text == "Store Pinheiros: 0.9 km, arrives Tue, R$\xa00.57 cheaper than DC Cajamar"
 
 
 def test_lowest_cost_prefers_one_parcel_from_the_dc_over_a_split():
@@ -85,8 +87,26 @@ def test_split_when_no_single_location_has_everything():
     assert plan.kind == "split"
     assert sorted((s.location_name, s.items) for s in plan.shipments) == [
         ("Store Pinheiros", {SHIRT: 2}), ("Store Rio", {MUG: 1})]
-    assert decision.reason.startswith("2 shipments (Store Pinheiros, Store Rio), arrives ")
-    assert decision.reason.endswith("no single location has every item")
+    assert decision.reason_text.startswith("2 shipments (Store Pinheiros, Store Rio), arrives ")
+    assert decision.reason_text.endswith("no single location has every item")
+
+
+def test_the_reason_is_decided_once_and_read_in_each_readers_language():
+    """Written while the agent works in Portuguese, stored, and read by an Arabic-speaking manager: the weekday,
+    the amount's number format and the plural forms follow the reader."""
+    with translation.override("pt-br"):
+        single = split(decide(request(NEAREST), [dc(), pinheiros(), rio()]).reason)
+        shipments = split(decide(request(NEAREST), [dc(mug=0), pinheiros(mug=0), rio(shirt=0)]).reason)
+    readings = {}
+    for language in ("en", "pt-br", "ar"):
+        with translation.override(language):
+            readings[language] = (render(*single), render(*shipments))
+    assert readings["en"][0] == "Store Pinheiros: 0.9 km, arrives Tue, R$\xa00.57 cheaper than DC Cajamar"
+    assert readings["pt-br"][0] == "Store Pinheiros: 0.9 km, chega Ter, R$\xa00,57 mais barato que DC Cajamar"
+    assert readings["pt-br"][1].startswith("2 envios (Store Pinheiros, Store Rio), chega ")
+    arabic_single, arabic_split = readings["ar"]
+    assert "DC Cajamar" in arabic_single and "Tue" not in arabic_single and "chega" not in arabic_single
+    assert arabic_split.startswith("شحنتان (Store Pinheiros, Store Rio)")  # the Arabic dual form of "2 shipments"
 
 
 def test_fewest_shipments_takes_the_location_covering_most():
@@ -107,7 +127,7 @@ def test_an_on_time_plan_beats_a_cheaper_late_one():
     assert decision.plan.shipments[0].location_name == "Store Rio"
     assert decision.plan.late is False
     assert decision.alternatives[0].late is True
-    assert "on time, where DC Cajamar would be late" in decision.reason
+    assert "on time, where DC Cajamar would be late" in decision.reason_text
 
 
 def test_store_pickup_with_a_transfer_for_the_missing_item():
@@ -117,14 +137,14 @@ def test_store_pickup_with_a_transfer_for_the_missing_item():
     own, transfer = plan.shipments
     assert (own.location_name, own.items, own.cost) == ("Store Pinheiros", {SHIRT: 2}, Decimal("0.00"))
     assert (transfer.location_name, transfer.items, transfer.transfer_to) == ("DC Cajamar", {MUG: 1}, 12)
-    assert decision.reason.startswith("Pick-up at Store Pinheiros after a transfer from DC Cajamar: ready ")
+    assert decision.reason_text.startswith("Pick-up at Store Pinheiros after a transfer from DC Cajamar: ready ")
 
 
 def test_store_pickup_from_own_stock_is_ready_today():
     decision = decide(request(NEAREST, destination=None, pickup_location_id=12), [dc(), pinheiros()])
     assert decision.plan.kind == "pickup"
     assert decision.plan.arrives_on == date(2026, 11, 23)
-    assert decision.reason == "Pick-up at Store Pinheiros: ready Mon"
+    assert decision.reason_text == "Pick-up at Store Pinheiros: ready Mon"
 
 
 def test_shortage_when_the_network_cannot_promise():

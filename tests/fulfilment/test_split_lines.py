@@ -62,7 +62,7 @@ def test_line_split_across_two_locations_is_reserved_shipped_captured_and_return
     assert (order.status, line.status) == (Order.Status.CONFIRMED, OrderLine.Status.RESERVED)
     assert parts(line) == [(store.pk, 6), (dc.pk, 4)]
     assert (level(tee, store), level(tee, dc)) == ((6, 6), (4, 4))
-    reason = order.sourcing_decisions.first().reason
+    reason = order.sourcing_decisions.first().reason_text
     assert reason.startswith("2 shipments (Store Pinheiros, DC Cajamar)")
     assert reason.endswith(f"({tee.sku}: 6 from Store Pinheiros + 4 from DC Cajamar)")
     assert order.total == Decimal("1015.00")  # 10 x 100 + 15 shipping, no tax

@@ -128,7 +128,7 @@ def test_screens_and_sourcing_reason_are_translated(make_user, role_client, net,
     client = role_client("warehouse")
     client.cookies["django_language"] = language
     assert heading in client.get(reverse("orders:fulfilment_queue")).content.decode()
-    assert reason in order.sourcing_decisions.first().reason
+    assert reason in order.sourcing_decisions.first().reason_text
 
 
 def test_available_to_promise_page_shows_locations_and_a_date(role_client, net):

@@ -20,4 +20,9 @@ class Migration(migrations.Migration):
             name='reason_params',
             field=models.JSONField(blank=True, editable=False, null=True),
         ),
+        migrations.AddField(
+            model_name='sourcingdecision',
+            name='reason_params',
+            field=models.JSONField(blank=True, editable=False, null=True),
+        ),
     ]
