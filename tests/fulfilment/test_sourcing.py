@@ -7,7 +7,6 @@ import pytest
 from django.utils import translation
 
 from oms.i18n import render, split
-
 from orders.fulfilment.calendar import add_working_days, ship_date
 from orders.fulfilment.geo import Point, distance_km, point_for_postal_code
 from orders.fulfilment.sourcing import (
