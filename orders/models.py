@@ -336,6 +336,7 @@ class OrderHold(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds")
     rule = models.CharField(max_length=30, choices=Rule.choices)
     detail = models.CharField(max_length=300, blank=True)
+    detail_params = models.JSONField(null=True, blank=True, editable=False)  # see ``detail_text``
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_by = models.ForeignKey(
@@ -349,6 +350,13 @@ class OrderHold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order} · {self.get_rule_display()}"
+
+    @property
+    def detail_text(self) -> str:
+        """The detail in the reader's language (``oms.i18n``; null ``detail_params``: read as stored)."""
+        from oms.i18n import render
+
+        return render(self.detail, self.detail_params)
 
 
 class OrderEvent(TranslatedReason):

@@ -11,6 +11,11 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
+            model_name='orderhold',
+            name='detail_params',
+            field=models.JSONField(blank=True, editable=False, null=True),
+        ),
+        migrations.AddField(
             model_name='orderevent',
             name='reason_params',
             field=models.JSONField(blank=True, editable=False, null=True),

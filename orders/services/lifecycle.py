@@ -196,16 +196,13 @@ def _hold_if_rules_now_fail(order: Order, lines: list[OrderLine], *, actor) -> N
 
     Rules a manager already decided on this order are not asked again.
     """
-    from orders.services.placement import evaluate_hold_rules
+    from orders.services.placement import evaluate_hold_rules, hold_for_rules
 
     decided = set(OrderHold.objects.filter(order=order).values_list("rule", flat=True))
     new = [(rule, detail) for rule, detail in evaluate_hold_rules(order, lines) if rule not in decided]
     if not new:
         return
-    OrderHold.objects.bulk_create([OrderHold(order=order, rule=rule, detail=detail) for rule, detail in new])
-    if order.status != S.ON_HOLD:
-        _order_transition(order, to=S.ON_HOLD, actor=actor,
-                          reason="; ".join(str(OrderHold.Rule(r).label) for r, _d in new))
+    hold_for_rules(order, new, actor=actor)
 
 
 def _cancel_open_shipment_requests(order: Order) -> None:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from oms.i18n import stored_text
+from oms.i18n import StoredText, split, stored_join, stored_text
 from orders.errors import (
     IncompleteOrder,
     InvalidTransition,
@@ -466,11 +466,7 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
                 "placing_started_at": None, "stock_held_until": None,
             })
             if holds:
-                OrderHold.objects.bulk_create(
-                    [OrderHold(order=order, rule=rule, detail=detail) for rule, detail in holds]
-                )
-                _order_transition(order, to=S.ON_HOLD, actor=acting_user,
-                                  reason="; ".join(str(OrderHold.Rule(r).label) for r, _d in holds))
+                hold_for_rules(order, holds, actor=acting_user)
             elif backordered or any(line.status == L.BACKORDERED for line in lines):
                 _order_transition(order, to=S.BACKORDERED, actor=acting_user, lines=lines)
             else:
@@ -581,22 +577,23 @@ def _redeem_promotions(order: Order, priced, *, actor) -> None:
 # --- hold rules ---------------------------------------------------------------------------------
 
 
-def evaluate_hold_rules(order: Order, lines: list[OrderLine]) -> list[tuple[str, str]]:
+def evaluate_hold_rules(order: Order, lines: list[OrderLine]) -> list[tuple[str, StoredText]]:
     """The business rules that stop an order for a manager; returns ``[(rule, detail)]``."""
     R = OrderHold.Rule
-    holds: list[tuple[str, str]] = []
+    holds: list[tuple[str, StoredText]] = []
     override_limit = Decimal(str(_setting("ORDERS_OVERRIDE_LIMIT_PERCENT", 15)))
     for line in lines:
         if line.override_unit_price is None or line.status == L.CANCELLED or not line.list_price:
             continue
         off = (line.list_price - line.override_unit_price) / line.list_price * 100
         if off > override_limit:
-            holds.append((R.PRICE_OVERRIDE, _("%(sku)s priced %(off)s%% below list (limit %(limit)s%%): %(why)s") % {
-                "sku": line.sku, "off": f"{off:.1f}", "limit": override_limit, "why": line.override_reason}))
+            holds.append((R.PRICE_OVERRIDE, stored_text(
+                gettext_noop("%(sku)s priced %(off)s%% below list (limit %(limit)s%%): %(why)s"),
+                sku=line.sku, off=f"{off:.1f}", limit=override_limit, why=line.override_reason)))
     value_limit = Decimal(str(_setting("ORDERS_HOLD_ABOVE", 10000)))
     if order.total > value_limit:
-        holds.append((R.HIGH_VALUE, _("Total %(total)s above %(limit)s") % {
-            "total": order.total.quantize(Decimal("0.01")), "limit": value_limit}))
+        holds.append((R.HIGH_VALUE, stored_text(gettext_noop("Total %(total)s above %(limit)s"),
+                                                total=order.total.quantize(Decimal("0.01")), limit=value_limit)))
     customer = order.customer
     if customer and customer.credit_limit > 0 and order.payment_method == "invoice":
         open_orders = (
@@ -606,15 +603,15 @@ def evaluate_hold_rules(order: Order, lines: list[OrderLine]) -> list[tuple[str,
             .aggregate(total=Sum("total"))["total"] or Decimal(0)
         )
         if open_orders + order.total > customer.credit_limit:
-            text = _("Open %(open)s + this order %(total)s exceed the credit limit %(limit)s")
-            holds.append((R.CREDIT_LIMIT, text % {
-                "open": open_orders.quantize(Decimal("0.01")), "total": order.total.quantize(Decimal("0.01")),
-                "limit": customer.credit_limit.quantize(Decimal("0.01"))}))
+            holds.append((R.CREDIT_LIMIT, stored_text(
+                gettext_noop("Open %(open)s + this order %(total)s exceed the credit limit %(limit)s"),
+                open=open_orders.quantize(Decimal("0.01")), total=order.total.quantize(Decimal("0.01")),
+                limit=customer.credit_limit.quantize(Decimal("0.01")))))
     ship, bill = order.shipping_address or {}, order.billing_address or {}
     if (order.delivery_method == Order.Delivery.SHIP and ship.get("state") and bill.get("state")
             and ship["state"] != bill["state"]):
-        holds.append((R.ADDRESS_MISMATCH, _("Billing in %(bill)s, shipping to %(ship)s") % {
-            "bill": bill["state"], "ship": ship["state"]}))
+        holds.append((R.ADDRESS_MISMATCH, stored_text(gettext_noop("Billing in %(bill)s, shipping to %(ship)s"),
+                                                      bill=bill["state"], ship=ship["state"])))
     if order.card_fingerprint:
         window = timezone.now() - timedelta(hours=24)
         limit = int(_setting("ORDERS_CARD_VELOCITY_LIMIT", 3))
@@ -623,8 +620,22 @@ def evaluate_hold_rules(order: Order, lines: list[OrderLine]) -> list[tuple[str,
             .exclude(pk=order.pk).count()
         )
         if recent >= limit:
-            holds.append((R.CARD_VELOCITY, _("%(n)s orders with this card in 24 hours") % {"n": recent + 1}))
+            holds.append((R.CARD_VELOCITY, stored_text(gettext_noop("%(n)s orders with this card in 24 hours"),
+                                                       n=recent + 1)))
     return holds
+
+
+def hold_for_rules(order: Order, holds: list[tuple[str, StoredText]], *, actor) -> None:
+    """Opens a hold for each broken rule (its detail read in the manager's language) and puts the locked order
+    on hold, if it is not already."""
+    rows = []
+    for rule, detail in holds:
+        text, params = split(detail)
+        rows.append(OrderHold(order=order, rule=rule, detail=text, detail_params=params))
+    OrderHold.objects.bulk_create(rows)
+    if order.status != S.ON_HOLD:
+        _order_transition(order, to=S.ON_HOLD, actor=actor,
+                          reason=stored_join("; ", [OrderHold.Rule(rule).label for rule, _detail in holds]))
 
 
 # --- several lines at once (channel orders: API and imports) ------------------------------------------

@@ -59,3 +59,19 @@ def test_history_written_by_a_portuguese_speaking_agent_reads_in_arabic_for_an_a
     assert "Cliente liga de novo às 15h" in page  # the agent's own words, as typed
     english = client.get(reverse("orders:order_detail", args=[draft.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Stock held for 15 minutes" in english and "Draft started" in english
+
+
+def test_a_hold_raised_while_the_agent_works_in_portuguese_reads_in_arabic_in_the_approvals_queue(
+        role_client, make_user, make_draft, settings, world):
+    settings.ORDERS_HOLD_ABOVE = 50
+    agent = make_user("agent")
+    with translation.override("pt-br"):
+        order = order_place(order_id=make_draft(agent).pk, idempotency_key=uuid.uuid4().hex, acting_user=agent,
+                            payment=PaymentRequest(method="invoice"))
+    assert order.status == "on_hold"
+    client = role_client("manager")
+    queue = client.get(reverse("orders:approval_list"), HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    assert "يتجاوز" in queue and "acima de" not in queue  # "Total ... above ...", in Arabic
+    page = client.get(reverse("orders:order_detail", args=[order.pk]), HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    assert "طلب يتجاوز حد القيمة" in page  # the on-hold history entry names the rule in Arabic
+    assert "Pedido acima do valor limite" not in page
