@@ -419,7 +419,8 @@ UPDATE orders_order
   SET idempotency_key = md5('k' || :o), subtotal = 179.70, discount_total = 17.97, shipping_total = 15.00,
       tax_total = 29.10, total = 205.83, source_code = '', campaign_id = NULL, pricing_messages = '[]'::jsonb,
       order_discounts = '[{{"promotion_id": 1, "name": "Bench 10 % off", "amount": "17.97",
-                           "reason": "10% off the order"}}]'::jsonb,
+                           "reason": {{"msgid": "%(percent)s%% off the order",
+                                       "params": {{"percent": "10"}}}}}}]'::jsonb,
       shipping_options = '{shipping}'::jsonb, payment_method = 'card',
       card_fingerprint = 'visa:' || lpad((:o % 10000)::text, 4, '0') || ':10/2032', placing_started_at = now(),
       promised_date = current_date + 4, stock_held_until = now() + interval '10 minutes', updated_at = now()

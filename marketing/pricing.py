@@ -27,9 +27,11 @@ from decimal import Decimal
 from django.db.models import CharField, Count, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from marketing.errors import NoPrice, PricingError
 from marketing.tax import get_tax_provider
+from oms.i18n import StoredMoney, StoredText, stored_join, stored_text
 from oms.money import ZERO, exponent, quantize
 
 HUNDRED = Decimal(100)
@@ -63,7 +65,7 @@ class AppliedDiscount:
     promotion_id: int
     name: str
     amount: Decimal
-    reason: str
+    reason: StoredText  # str(reason): in the active language; stored with ``oms.i18n.to_json``
     coupon_code: str = ""
 
 
@@ -105,7 +107,7 @@ class ShippingQuote:
     price: Decimal
     transit_days: int
     regular_price: Decimal = ZERO
-    reason: str = ""
+    reason: StoredText | str = ""
 
 
 @dataclass
@@ -256,7 +258,7 @@ def price_order(
         services = promotion.shipping_services
         if chosen is not None and (not services or chosen.service_code in services):
             shipping_discounts.append(AppliedDiscount(
-                promotion.id, promotion.name, chosen.regular_price, _("Free shipping"),
+                promotion.id, promotion.name, chosen.regular_price, stored_text(gettext_noop("Free shipping")),
                 coupon_codes.get(promotion.id, "")))
     return PricedOrder(
         lines=priced,
@@ -674,7 +676,7 @@ def _apply(context: _Context, group: list[_Promo], coupon_codes: dict[int, str],
     messages: list[str] = []
     free_shipping: list[_Promo] = []
 
-    def discount_line(i: int, promo: _Promo, amount: Decimal, reason: str) -> None:
+    def discount_line(i: int, promo: _Promo, amount: Decimal, reason: StoredText) -> None:
         amount = min(quantize(amount, currency), net[i])
         if amount > 0:
             line_discounts[i].append(AppliedDiscount(promo.id, promo.name, amount, reason,
@@ -697,11 +699,12 @@ def _apply(context: _Context, group: list[_Promo], coupon_codes: dict[int, str],
         if promo.kind == "item_percent" and promo.percent:
             for i in matching:
                 discount_line(i, promo, net[i] * promo.percent / HUNDRED,
-                              _("%(percent)s%% off") % {"percent": _pct(promo.percent)})
+                              stored_text(gettext_noop("%(percent)s%% off"), percent=_pct(promo.percent)))
         elif promo.kind == "item_fixed" and promo.amount:
             for i in matching:
                 discount_line(i, promo, promo.amount * lines[i].quantity,
-                              _("%(amount)s off each unit") % {"amount": _fmt(promo.amount, currency)})
+                              stored_text(gettext_noop("%(amount)s off each unit"),
+                                          amount=StoredMoney(promo.amount, currency)))
         elif promo.kind == "buy_x_get_y" and promo.buy_quantity and promo.get_quantity:
             size = promo.buy_quantity + promo.get_quantity
             units = sorted(
@@ -713,9 +716,10 @@ def _apply(context: _Context, group: list[_Promo], coupon_codes: dict[int, str],
             for _price, _vid, i in units[:free]:
                 counts[i] += 1
             percent = promo.percent if promo.percent is not None else HUNDRED
-            reason = _("Buy %(x)s get %(y)s") % {"x": promo.buy_quantity, "y": promo.get_quantity}
+            reason = stored_text(gettext_noop("Buy %(x)s get %(y)s"), x=promo.buy_quantity, y=promo.get_quantity)
             if percent != HUNDRED:
-                reason += " " + _("(%(percent)s%% off)") % {"percent": _pct(percent)}
+                reason = stored_join(" ", [reason, stored_text(gettext_noop("(%(percent)s%% off)"),
+                                                               percent=_pct(percent))])
             for i in sorted(counts):
                 discount_line(i, promo, net[i] / lines[i].quantity * counts[i] * percent / HUNDRED, reason)
 
@@ -723,20 +727,20 @@ def _apply(context: _Context, group: list[_Promo], coupon_codes: dict[int, str],
         if below_minimum(promo):
             continue
         merchandise = sum(net, ZERO)
-        amount, reason = ZERO, ""
+        amount, reason = ZERO, stored_text("")
         if promo.kind == "order_percent" and promo.percent:
             amount = quantize(merchandise * promo.percent / HUNDRED, currency)
-            reason = _("%(percent)s%% off the order") % {"percent": _pct(promo.percent)}
+            reason = stored_text(gettext_noop("%(percent)s%% off the order"), percent=_pct(promo.percent))
         elif promo.kind == "order_fixed" and promo.amount:
             amount = min(quantize(promo.amount, currency), merchandise)
-            reason = _("%(amount)s off the order") % {"amount": _fmt(promo.amount, currency)}
+            reason = stored_text(gettext_noop("%(amount)s off the order"), amount=StoredMoney(promo.amount, currency))
         elif promo.kind == "tiered_spend":
             reached = [t for t in _parse_tiers(promo.tiers) if t[0] <= merchandise]
             if reached:
                 threshold, percent = reached[-1]
                 amount = quantize(merchandise * percent / HUNDRED, currency)
-                reason = _("Spend %(threshold)s, get %(percent)s%% off") % {
-                    "threshold": _fmt(threshold, currency), "percent": _pct(percent)}
+                reason = stored_text(gettext_noop("Spend %(threshold)s, get %(percent)s%% off"),
+                                     threshold=StoredMoney(threshold, currency), percent=_pct(percent))
         amount = min(amount, merchandise)
         if amount <= 0:
             continue
@@ -816,9 +820,9 @@ class _ShippingTable:
             promo = next(
                 (p for p in free_promos if not p.shipping_services or rate.service_code in p.shipping_services), None)
             if promo is not None:
-                price, reason = ZERO, _("Free shipping: %(name)s") % {"name": promo.name}
+                price, reason = ZERO, stored_text(gettext_noop("Free shipping: %(name)s"), name=promo.name)
             elif rate.free_threshold is not None and merchandise >= rate.free_threshold:
-                price, reason = ZERO, _("Free above %(amount)s") % {"amount": _fmt(rate.free_threshold,
-                                                                                        self.currency)}
+                price, reason = ZERO, stored_text(gettext_noop("Free above %(amount)s"),
+                                                  amount=StoredMoney(rate.free_threshold, self.currency))
             quotes.append(ShippingQuote(rate.service_code, rate.name, price, rate.transit_days, rate.price, reason))
         return sorted(quotes, key=lambda q: (q.price, q.transit_days, q.service_code))

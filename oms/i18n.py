@@ -100,6 +100,16 @@ def split(text: "str | StoredText") -> tuple[str, dict | None]:
     return str(text or ""), None
 
 
+def to_json(text: "str | StoredText"):
+    """``text`` for a JSON snapshot (a price breakdown kept on an order): a stored text as a dict, a str as is."""
+    return text.as_param() if isinstance(text, StoredText) else str(text or "")
+
+
+def from_json(value) -> str:
+    """A value written by ``to_json`` in the active language (the ``stored`` template filter)."""
+    return "" if value is None else str(_rendered(value))
+
+
 def render(text: str, params: dict | None) -> str:
     """A stored text in the active language (``params`` None: the text was stored as typed, or translated when
     written by an older version, and reads as stored)."""

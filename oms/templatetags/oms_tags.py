@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from oms.access import has_permission
+from oms.i18n import from_json
 from oms.money import CURRENCY_SYMBOLS, default_currency, exponent, quantize
 
 register = template.Library()
@@ -26,6 +27,12 @@ def money(amount, currency: str | None = None) -> str:
     formatted = number_format(quantize(value, currency), decimal_pos=exponent(currency), use_l10n=True,
                               force_grouping=True)
     return f"{CURRENCY_SYMBOLS.get(currency, currency)}\u00a0{formatted}"
+
+
+@register.filter
+def stored(value) -> str:
+    """``{{ discount.reason|stored }}``: a text kept in a JSON snapshot, in the reader's language (``oms.i18n``)."""
+    return from_json(value)
 
 
 @register.filter

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from oms.i18n import to_json
 from oms.money import quantize
 from oms.outbox import outbox_enqueue
 from orders.errors import InvalidTransition, StockUnavailable
@@ -187,7 +188,7 @@ def price_lines(order: Order, lines: list[OrderLine], *, when=None):
         line.list_price = result.list_price
         line.unit_price = result.unit_price
         line.discounts = [
-            {"promotion_id": d.promotion_id, "name": str(d.name), "amount": str(d.amount), "reason": str(d.reason)}
+            {"promotion_id": d.promotion_id, "name": str(d.name), "amount": str(d.amount), "reason": to_json(d.reason)}
             for d in result.discounts
         ]
         line.discount_total = result.discount_amount
@@ -211,11 +212,11 @@ def price_lines(order: Order, lines: list[OrderLine], *, when=None):
         order.promised_date = promise_date(chosen.transit_days) if chosen else None
     order.shipping_options = [
         {"code": q.service_code, "name": str(q.name), "price": str(q.price), "transit_days": q.transit_days,
-         "regular_price": str(q.regular_price), "reason": str(q.reason)}
+         "regular_price": str(q.regular_price), "reason": to_json(q.reason)}
         for q in priced.shipping_options
     ]
     order.order_discounts = [
-        {"promotion_id": d.promotion_id, "name": str(d.name), "amount": str(d.amount), "reason": str(d.reason)}
+        {"promotion_id": d.promotion_id, "name": str(d.name), "amount": str(d.amount), "reason": to_json(d.reason)}
         for d in priced.order_discounts
     ]
     return priced

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from marketing.models import Campaign, PriceList, Promotion, SourceCode
+from oms.i18n import from_json
 from tests.marketing.factories import TaxRateFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,7 @@ def test_admin_setup_prices_the_next_phone_order(role_client, make_user):
     assert (line.list_price, line.unit_price) == (D("79.90"), D("59.90"))
     assert order.subtotal == D("179.70")
     assert order.discount_total == D("17.97")
-    assert [(d["name"], d["amount"], d["reason"]) for d in order.order_discounts] == [
+    assert [(d["name"], d["amount"], from_json(d["reason"])) for d in order.order_discounts] == [
         ("Catalogue 10%", "17.97", "10% off the order")]
     assert order.source_code == "CAT26"
     assert order.campaign_id == campaign.pk

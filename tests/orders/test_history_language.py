@@ -75,3 +75,18 @@ def test_a_hold_raised_while_the_agent_works_in_portuguese_reads_in_arabic_in_th
     page = client.get(reverse("orders:order_detail", args=[order.pk]), HTTP_ACCEPT_LANGUAGE="ar").content.decode()
     assert "طلب يتجاوز حد القيمة" in page  # the on-hold history entry names the rule in Arabic
     assert "Pedido acima do valor limite" not in page
+
+
+def test_the_price_breakdown_kept_on_the_order_reads_in_the_readers_language(role_client, make_user, place, world):
+    from marketing.models import Promotion
+
+    Promotion.objects.create(name="Catálogo 10", kind=Promotion.Kind.ORDER_PERCENT, percent=10, is_active=True)
+    agent = make_user("agent")
+    with translation.override("pt-br"):
+        order = place(agent)
+    assert order.order_discounts[0]["reason"]["msgid"] == "%(percent)s%% off the order"
+    client = role_client("manager")
+    arabic = client.get(reverse("orders:order_detail", args=[order.pk]), HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    assert "خصم 10% على الطلب" in arabic and "de desconto no pedido" not in arabic
+    english = client.get(reverse("orders:order_detail", args=[order.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "10% off the order" in english
