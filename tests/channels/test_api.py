@@ -1,14 +1,13 @@
 import json
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from orders.channels.models import ChannelOrder, IdempotencyRecord
 from orders.channels.services import api_key_revoke, signature_for
 from orders.models import Customer, Order
 from tests.channels.conftest import order_payload
+from tests.threads import run_together
 
 
 def test_post_order_places_it_with_channel_prices_and_customer(api, shop):
@@ -158,24 +157,14 @@ def test_twenty_identical_concurrent_posts_make_one_order(shop):
     from django.test import Client
 
     body = json.dumps(order_payload("RACE-1"))
-    results = []
-    barrier = threading.Barrier(20)
 
     def post(index):
-        try:
-            barrier.wait()
-            response = Client().post("/api/v1/orders", data=body, content_type="application/json",
-                                     HTTP_AUTHORIZATION=f"Bearer {shop['raw']}",
-                                     HTTP_IDEMPOTENCY_KEY="race" if index % 2 else "")
-            results.append((response.status_code, response.json().get("number")))
-        finally:
-            connection.close()
+        response = Client().post("/api/v1/orders", data=body, content_type="application/json",
+                                 HTTP_AUTHORIZATION=f"Bearer {shop['raw']}",
+                                 HTTP_IDEMPOTENCY_KEY="race" if index % 2 else "")
+        return response.status_code, response.json().get("number")
 
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_together([lambda i=i: post(i) for i in range(20)])
     assert Order.objects.filter(external_ref="RACE-1").count() == 1
     number = Order.objects.get(external_ref="RACE-1").number
     assert sorted(code for code, _n in results).count(201) >= 1

@@ -12,30 +12,9 @@ from orders.fulfilment import services as ful
 from orders.fulfilment.errors import FulfilmentError
 from orders.fulfilment.models import Shipment
 from payments.models import Payment
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _in_threads(**steps) -> list[str]:
-    """Runs each step in a thread of its own (its own connection, closed at the end); returns, sorted, the names of
-    the steps that finished and the errors of those that did not."""
-    outcomes: list[str] = []
-
-    def run(name: str, step) -> None:
-        try:
-            step()
-            outcomes.append(name)
-        except Exception as exc:  # noqa: BLE001 - the caller's assertion shows what went wrong
-            outcomes.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=item) for item in steps.items()]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sorted(outcomes)
 
 
 def _pickup_transfer_on_the_road(user, net, place_order, lines):
@@ -59,25 +38,14 @@ def test_double_ship_consumes_and_captures_once(make_user, net, place_order):
     [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
     for _unit in range(2):
         ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def ship(n: int) -> None:
-        try:
-            barrier.wait()
-            ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number=f"T{n}", acting_user=user)
-            outcomes.append("shipped")
-        except FulfilmentError as exc:
-            outcomes.append(exc.code)
-        finally:
-            connection.close()
+    def ship(n: int) -> str:
+        ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number=f"T{n}", acting_user=user)
+        return "shipped"
 
-    threads = [threading.Thread(target=ship, args=(n,)) for n in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["invalid_shipment_transition", "shipped"]
+    outcomes = run_together([lambda: ship(1), lambda: ship(2)])
+    assert sorted(o.code if isinstance(o, FulfilmentError) else o for o in outcomes) == [
+        "invalid_shipment_transition", "shipped"]
     level = StockLevel.objects.get(variant=net["mug"], location=net["store"])
     assert (level.on_hand, level.reserved) == (1, 0)
     assert StockMovement.objects.filter(reference=f"shipment:{shipment.pk}").count() == 1
@@ -132,19 +100,15 @@ def test_transfer_received_while_the_order_is_cancelled_leaves_exact_stock(make_
 
     user = make_user("admin")
     order, transfer = _pickup_transfer_on_the_road(user, net, place_order, [(net["shirt"], 5), (net["mug"], 1)])
-    barrier = threading.Barrier(2)
 
     def receive() -> None:
-        barrier.wait()
         with transaction.atomic(durable=True):
             transfer_receive(transfer_id=transfer.pk, acting_user=user)
 
     def cancel() -> None:
-        barrier.wait()
         order_cancel(order_id=order.pk, reason="changed mind", acting_user=user)
 
-    outcomes = _in_threads(received=receive, cancelled=cancel)
-    assert outcomes == ["cancelled", "received"]
+    assert run_together([receive, cancel]) == [None, None]  # neither failed (a deadlock would raise here)
     assert Order.objects.get(pk=order.pk).status == Order.Status.CANCELLED
     shirts = StockLevel.objects.get(variant=net["shirt"], location=net["store"])
     mugs = StockLevel.objects.get(variant=net["mug"], location=net["store"])
@@ -200,8 +164,7 @@ def test_a_receipt_locks_the_order_before_the_stores_stock(make_user, net, place
             _wait_until_blocked(receiver_pid[0])
             StockLevel.objects.select_for_update().get(variant=net["shirt"], location=net["store"])
 
-    outcomes = _in_threads(received=receive, locked=cancel_side)
-    assert outcomes == ["locked", "received"]
+    assert run_together([receive, cancel_side]) == [None, None]
     assert Transfer.objects.get(pk=transfer.pk).status == Transfer.Status.RECEIVED
     shirts = StockLevel.objects.get(variant=net["shirt"], location=net["store"])
     assert (shirts.on_hand, shirts.reserved) == (8, 5)  # 3 on the shelf + 5 arrived, all 5 reserved for the order

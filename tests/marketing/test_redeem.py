@@ -1,14 +1,20 @@
-import threading
 from decimal import Decimal as D
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from marketing.errors import PromotionUnavailable
 from marketing.models import Coupon, Promotion, PromotionRedemption
 from marketing.pricing import PriceLineInput
 from marketing.services import promotion_redeem, promotion_release
 from tests.marketing.factories import CouponFactory, PromotionFactory, SourceCodeFactory, VariantFactory
+from tests.threads import run_together
+
+
+def _verdicts(outcomes: list) -> list[str]:
+    """Sorted: "ok" for a redemption, "refused" for PromotionUnavailable, the repr of any other error."""
+    return sorted("refused" if isinstance(o, PromotionUnavailable) else repr(o) if isinstance(o, Exception) else "ok"
+                  for o in outcomes)
 
 
 def place(priced, reference, customer_id=None):
@@ -73,30 +79,8 @@ def test_fifty_simultaneous_uses_of_a_single_use_coupon_give_exactly_one_success
     coupon = CouponFactory(code="RACE", usage_limit=1)
     priced = price(lines=[PriceLineInput(v.pk, 1)], coupons=["RACE"])
     assert priced.discount_total == D("10.00")
-    barrier = threading.Barrier(50)
-    outcomes = []
-    lock = threading.Lock()
-
-    def worker(n):
-        try:
-            barrier.wait()
-            try:
-                place(priced, f"order:{n}")
-                result = "ok"
-            except PromotionUnavailable:
-                result = "refused"
-            with lock:
-                outcomes.append(result)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes).count("ok") == 1
-    assert outcomes.count("refused") == 49
+    outcomes = _verdicts(run_together([lambda n=n: place(priced, f"order:{n}") for n in range(50)]))
+    assert outcomes == ["ok"] + ["refused"] * 49
     assert Coupon.objects.get(pk=coupon.pk).times_used == 1
     assert PromotionRedemption.objects.count() == 1
 
@@ -107,25 +91,7 @@ def test_simultaneous_orders_of_one_customer_respect_the_per_customer_limit(pric
     promo = PromotionFactory(usage_limit_per_customer=1)
     priced = price(lines=[PriceLineInput(v.pk, 1)], customer_id=42)
     assert priced.discount_total == D("10.00")
-    barrier = threading.Barrier(10)
-    outcomes = []
-
-    def worker(n):
-        try:
-            barrier.wait()
-            try:
-                place(priced, f"order:{n}", customer_id=42)
-                outcomes.append("ok")
-            except PromotionUnavailable:
-                outcomes.append("refused")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["ok"] + ["refused"] * 9
+    outcomes = _verdicts(run_together([lambda n=n: place(priced, f"order:{n}", customer_id=42) for n in range(10)]))
+    assert outcomes == ["ok"] + ["refused"] * 9
     assert Promotion.objects.get(pk=promo.pk).times_used == 1
     assert PromotionRedemption.objects.filter(customer_id=42).count() == 1

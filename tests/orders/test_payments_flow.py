@@ -1,11 +1,9 @@
 """Placing with a card through the payments services: processor calls run outside any transaction, so
 these tests use real transactions (and threads for the double submit)."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from inventory.models import StockLevel
 from oms.models import OutboxMessage
@@ -15,6 +13,7 @@ from orders.models import Order, OrderEvent
 from orders.services import PaymentRequest, draft_update, order_cancel, order_place
 from payments.gateway import get_gateway
 from payments.models import Payment
+from tests.threads import run_together
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("role_groups")]
 
@@ -61,24 +60,11 @@ def test_declined_card_keeps_the_draft_and_its_stock_hold(make_user, world, make
 def test_concurrent_double_submit_places_one_order_and_one_payment(make_user, world, make_draft):
     agent = make_user("agent")
     draft = make_draft(agent)
-    results: list[str] = []
-    start = threading.Barrier(4)
 
-    def submit():
-        start.wait()
-        try:
-            order = order_place(order_id=draft.pk, idempotency_key="same-form", acting_user=agent, payment=card())
-            results.append(f"ok {order.pk}")
-        except Exception as exc:  # noqa: BLE001 - recorded for the assertion
-            results.append(type(exc).__name__)
-        finally:
-            connection.close()
+    def submit() -> str:
+        return f"ok {order_place(order_id=draft.pk, idempotency_key='same-form', acting_user=agent, payment=card()).pk}"
 
-    threads = [threading.Thread(target=submit) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = [o if isinstance(o, str) else type(o).__name__ for o in run_together([submit] * 4)]
     assert Order.objects.exclude(status=Order.Status.DRAFT).count() == 1
     assert Payment.objects.filter(order=draft, status=Payment.Status.AUTHORIZED).count() == 1
     assert f"ok {draft.pk}" in results
@@ -93,26 +79,14 @@ def test_two_agents_race_for_the_last_units_one_wins(make_user, world, make_draf
     agent = make_user("agent")
     shirt = world["variants"][0]
     drafts = [make_draft(agent, [(shirt, 7)]) for _ in range(2)]  # 12 on hand (10 DC + 2 store): room for one
-    results: list[str] = []
-    start = threading.Barrier(2)
 
-    def submit(draft):
-        start.wait()
-        try:
-            order_place(order_id=draft.pk, idempotency_key=f"race-{draft.pk}", acting_user=agent,
-                        payment=PaymentRequest("invoice"))
-            results.append("placed")
-        except StockUnavailable:
-            results.append("short")
-        finally:
-            connection.close()
+    def submit(draft) -> str:
+        order_place(order_id=draft.pk, idempotency_key=f"race-{draft.pk}", acting_user=agent,
+                    payment=PaymentRequest("invoice"))
+        return "placed"
 
-    threads = [threading.Thread(target=submit, args=(d,)) for d in drafts]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(results) == ["placed", "short"]
+    outcomes = run_together([lambda: submit(drafts[0]), lambda: submit(drafts[1])])
+    assert sorted("short" if isinstance(o, StockUnavailable) else o for o in outcomes) == ["placed", "short"]
     assert sum(s.reserved for s in StockLevel.objects.filter(variant=shirt)) == 7
     assert Order.objects.filter(status=Order.Status.DRAFT).count() == 1
 
