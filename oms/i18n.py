@@ -134,3 +134,13 @@ def _rendered(value):
 
         return money(value["money"], value["currency"])
     return value
+
+
+def text_property(field_name: str) -> property:
+    """A model property giving the stored text in ``field_name`` (its parameters in ``<field_name>_params``) in
+    the active language: ``reason_text = text_property("reason")``."""
+
+    def read(obj) -> str:
+        return render(getattr(obj, field_name), getattr(obj, f"{field_name}_params"))
+
+    return property(read, doc=f"``{field_name}`` in the reader's language (see ``oms.i18n``).")

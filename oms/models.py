@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from oms.i18n import text_property
 from oms.permissions import PERMISSIONS
 
 
@@ -23,11 +24,7 @@ class TranslatedReason(models.Model):
     class Meta:
         abstract = True
 
-    @property
-    def reason_text(self) -> str:
-        from oms.i18n import render
-
-        return render(self.reason, self.reason_params)
+    reason_text = text_property("reason")
 
 
 class AuditEntry(models.Model):

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from oms.i18n import text_property
 from oms.models import TranslatedReason
 from oms.money import currency_field, money_field
 
@@ -211,6 +212,8 @@ class Order(models.Model):
         null=True, blank=True, help_text=_("A draft's stock hold expires then (released by a beat job).")
     )
     cancel_reason = models.TextField(blank=True)
+    cancel_reason_params = models.JSONField(null=True, blank=True, editable=False)
+    cancel_reason_text = text_property("cancel_reason")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -280,6 +283,8 @@ class OrderLine(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     backorder_date = models.DateField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
+    cancel_reason_params = models.JSONField(null=True, blank=True, editable=False)
+    cancel_reason_text = text_property("cancel_reason")
 
     class Meta:
         ordering = ["order", "position", "id"]
@@ -351,12 +356,7 @@ class OrderHold(models.Model):
     def __str__(self) -> str:
         return f"{self.order} · {self.get_rule_display()}"
 
-    @property
-    def detail_text(self) -> str:
-        """The detail in the reader's language (``oms.i18n``; null ``detail_params``: read as stored)."""
-        from oms.i18n import render
-
-        return render(self.detail, self.detail_params)
+    detail_text = text_property("detail")
 
 
 class OrderEvent(TranslatedReason):

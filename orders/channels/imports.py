@@ -16,9 +16,11 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from pydantic import ValidationError
 
 from oms.audit import audit_record
+from oms.i18n import stored_text
 from oms.models import AuditEntry
 from orders.channels import importers
 from orders.channels.errors import ChannelError, ImportFileError
@@ -185,7 +187,7 @@ def _import_one(job: ImportJob, parsed: importers.ParsedOrder, *, acting_user, d
                                               source=ChannelOrder.Source.IMPORT, import_job_id=job.pk)
         if action == StatusMapping.Action.IMPORT_CANCELLED and created:
             channel_order_cancel(channel_id=job.channel_id, number=order.number, acting_user=acting_user,
-                                 reason=_("Cancelled on the channel"))
+                                 reason=stored_text(gettext_noop("Cancelled on the channel")))
     except (ChannelError, OrderError) as exc:
         field = getattr(exc, "field", "")
         return import_row_transition(job_id=job.pk, row_number=parsed.row_number, new=new, to=R.REJECTED,

@@ -17,8 +17,10 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from oms.audit import audit_record
+from oms.i18n import StoredText, stored_text
 from oms.models import AuditEntry
 from orders.channels.errors import (
     BadSignature,
@@ -395,7 +397,7 @@ def channel_order_get(*, channel_id: int, number: str) -> Order:
     return order
 
 
-def channel_order_cancel(*, channel_id: int, number: str, reason: str, acting_user) -> Order:
+def channel_order_cancel(*, channel_id: int, number: str, reason: "str | StoredText", acting_user) -> Order:
     from orders.errors import OrderError
     from orders.services import order_cancel
 
@@ -403,7 +405,8 @@ def channel_order_cancel(*, channel_id: int, number: str, reason: str, acting_us
     if order.status == Order.Status.CANCELLED:
         return order
     try:
-        return order_cancel(order_id=order.pk, reason=reason or _("Cancelled by the channel"), acting_user=acting_user)
+        return order_cancel(order_id=order.pk, acting_user=acting_user,
+                            reason=reason or stored_text(gettext_noop("Cancelled by the channel")))
     except OrderError as exc:
         raise InvalidPayload(exc.message, field=exc.field or "status") from exc
 

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from oms.i18n import text_property
 from oms.models import TranslatedReason
 from oms.money import currency_field, money_field
 
@@ -331,12 +332,7 @@ class AtRiskFlag(models.Model):
     def __str__(self) -> str:
         return f"{self.order_id}: {self.reason}"
 
-    @property
-    def detail_text(self) -> str:
-        """The detail in the active language (flags raised before ``detail_params`` existed read as stored)."""
-        from oms.i18n import render
-
-        return render(self.detail, self.detail_params)
+    detail_text = text_property("detail")  # flags raised before ``detail_params`` existed read as stored
 
 
 class OrderMilestones(models.Model):

@@ -1141,7 +1141,8 @@ def expire_pickups(*, now: datetime | None = None) -> int:
                     "Not picked up in time: the transferred items are back in stock at %(store)s; refund them "
                     "through a return"), store=order.pickup_location.name))
         if order.status in (S.ALLOCATED, S.CONFIRMED):
-            order_cancel(order_id=order.pk, reason=_("Not picked up in time"), acting_user=None, line_ids=line_ids)
+            order_cancel(order_id=order.pk, reason=stored_text(gettext_noop("Not picked up in time")), acting_user=None,
+                         line_ids=line_ids)
         expired += 1
     return expired
 

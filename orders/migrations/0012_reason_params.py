@@ -11,6 +11,16 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
+            model_name='order',
+            name='cancel_reason_params',
+            field=models.JSONField(blank=True, editable=False, null=True),
+        ),
+        migrations.AddField(
+            model_name='orderline',
+            name='cancel_reason_params',
+            field=models.JSONField(blank=True, editable=False, null=True),
+        ),
+        migrations.AddField(
             model_name='orderhold',
             name='detail_params',
             field=models.JSONField(blank=True, editable=False, null=True),

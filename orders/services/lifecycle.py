@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from oms.audit import audit_record
-from oms.i18n import stored_text
+from oms.i18n import StoredText, split, stored_text
 from oms.models import AuditEntry
 from oms.outbox import outbox_enqueue
 from oms.templatetags.oms_tags import money
@@ -42,8 +42,8 @@ def order_transition(*, order_id: int, to_status: str, acting_user, reason: str 
     return order
 
 
-def _enqueue_payment_adjust(order: Order, reason: str) -> None:
-    outbox_enqueue(topic="orders.payment_adjust", payload={"order_id": order.pk, "reason": reason[:200]})
+def _enqueue_payment_adjust(order: Order, reason: "str | StoredText") -> None:
+    outbox_enqueue(topic="orders.payment_adjust", payload={"order_id": order.pk, "reason": str(reason)[:200]})
 
 
 def _notify_agent(order: Order, text: str) -> None:
@@ -56,9 +56,13 @@ def _notify_agent(order: Order, text: str) -> None:
 # --- cancel ---------------------------------------------------------------------------------------
 
 
-def order_cancel(*, order_id: int, reason: str, acting_user, line_ids: list[int] | None = None) -> Order:
-    """Cancels the whole order (``line_ids`` None) or some lines: stock released, payment voided/refunded."""
-    reason = (reason or "").strip()
+def order_cancel(*, order_id: int, reason: "str | StoredText", acting_user,
+                 line_ids: list[int] | None = None) -> Order:
+    """Cancels the whole order (``line_ids`` None) or some lines: stock released, payment voided/refunded.
+
+    ``reason``: what the person typed, or a system text (``oms.i18n.stored_text``) read in the reader's language."""
+    if not isinstance(reason, StoredText):
+        reason = (reason or "").strip()
     if not reason:
         raise OrderError(_("Give a reason for the cancellation."), field="reason")
     with transaction.atomic(durable=True):
@@ -83,7 +87,9 @@ def order_cancel(*, order_id: int, reason: str, acting_user, line_ids: list[int]
 
         refuse_issued(targets)
         release_lines(order, targets, actor=acting_user, to=L.CANCELLED)
-        OrderLine.objects.filter(pk__in=[line.pk for line in targets]).update(cancel_reason=reason[:200])
+        text, params = split(reason)
+        OrderLine.objects.filter(pk__in=[line.pk for line in targets]).update(
+            cancel_reason=text[:200] if params is None else text, cancel_reason_params=params)
         remaining = [line for line in lines if line.status != L.CANCELLED]
         from orders.fulfilment.services import shipments_after_cancel  # open shipments cancelled, rest re-released
         shipments_after_cancel(order, partial=bool(remaining), actor=acting_user)
@@ -98,8 +104,8 @@ def order_cancel(*, order_id: int, reason: str, acting_user, line_ids: list[int]
             order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.CANCEL, reason=reason,
                         data={**data, "total_after": str(order.total)})
         else:
-            order.cancel_reason = reason
-            order.save(update_fields=["cancel_reason", "updated_at"])
+            order.cancel_reason, order.cancel_reason_params = text, params
+            order.save(update_fields=["cancel_reason", "cancel_reason_params", "updated_at"])
             OrderHold.objects.filter(order=order, status=OrderHold.Status.OPEN).update(
                 decision_reason=_("Order cancelled"), decided_at=timezone.now())
             _order_transition(order, to=S.CANCELLED, actor=acting_user, reason=reason, data=data)
@@ -263,10 +269,10 @@ def _hold_decide(*, hold_id: int, approve: bool, reason: str, acting_user) -> Or
                           to=L.CANCELLED)
             OrderHold.objects.filter(order=order, status=OrderHold.Status.OPEN).update(
                 decision_reason=_("Order rejected"), decided_at=timezone.now())
-            order.cancel_reason = _("Rejected: %(r)s") % {"r": reason}
-            order.save(update_fields=["cancel_reason", "updated_at"])
-            _order_transition(order, to=S.CANCELLED, actor=acting_user,
-                              reason=stored_text(gettext_noop("Rejected: %(r)s"), r=reason))
+            rejected = stored_text(gettext_noop("Rejected: %(r)s"), r=reason)
+            order.cancel_reason, order.cancel_reason_params = split(rejected)
+            order.save(update_fields=["cancel_reason", "cancel_reason_params", "updated_at"])
+            _order_transition(order, to=S.CANCELLED, actor=acting_user, reason=rejected)
             _enqueue_payment_adjust(order, "rejected")
             _notify_agent(order, _("rejected by a manager: %(r)s") % {"r": reason})
     return order

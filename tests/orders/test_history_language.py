@@ -90,3 +90,21 @@ def test_the_price_breakdown_kept_on_the_order_reads_in_the_readers_language(rol
     assert "خصم 10% على الطلب" in arabic and "de desconto no pedido" not in arabic
     english = client.get(reverse("orders:order_detail", args=[order.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "10% off the order" in english
+
+
+def test_a_rejection_written_in_portuguese_reads_in_arabic_with_the_managers_own_words(
+        role_client, make_user, make_draft, settings, world):
+    from orders.models import OrderHold
+    from orders.services import hold_reject
+
+    settings.ORDERS_HOLD_ABOVE = 50
+    agent, manager = make_user("agent"), make_user("manager")
+    with translation.override("pt-br"):
+        order = order_place(order_id=make_draft(agent).pk, idempotency_key=uuid.uuid4().hex, acting_user=agent,
+                            payment=PaymentRequest(method="invoice"))
+        hold_reject(hold_id=OrderHold.objects.get(order=order).pk, reason="fraude provável", acting_user=manager)
+    order.refresh_from_db()
+    assert (order.cancel_reason, order.cancel_reason_params) == ("Rejected: %(r)s", {"r": "fraude provável"})
+    page = role_client("manager").get(reverse("orders:order_detail", args=[order.pk]),
+                                      HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    assert "مرفوض: fraude provável" in page and "Rejeitado" not in page
