@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from oms.i18n import StoredText, split, stored_join, stored_text
+from oms.i18n import StoredMoney, StoredText, split, stored_join, stored_text
 from orders.errors import (
     IncompleteOrder,
     InvalidTransition,
@@ -593,7 +593,8 @@ def evaluate_hold_rules(order: Order, lines: list[OrderLine]) -> list[tuple[str,
     value_limit = Decimal(str(_setting("ORDERS_HOLD_ABOVE", 10000)))
     if order.total > value_limit:
         holds.append((R.HIGH_VALUE, stored_text(gettext_noop("Total %(total)s above %(limit)s"),
-                                                total=order.total.quantize(Decimal("0.01")), limit=value_limit)))
+                                                total=StoredMoney(order.total, order.currency),
+                                                limit=StoredMoney(value_limit, order.currency))))
     customer = order.customer
     if customer and customer.credit_limit > 0 and order.payment_method == "invoice":
         open_orders = (
@@ -605,8 +606,8 @@ def evaluate_hold_rules(order: Order, lines: list[OrderLine]) -> list[tuple[str,
         if open_orders + order.total > customer.credit_limit:
             holds.append((R.CREDIT_LIMIT, stored_text(
                 gettext_noop("Open %(open)s + this order %(total)s exceed the credit limit %(limit)s"),
-                open=open_orders.quantize(Decimal("0.01")), total=order.total.quantize(Decimal("0.01")),
-                limit=customer.credit_limit.quantize(Decimal("0.01")))))
+                open=StoredMoney(open_orders, order.currency), total=StoredMoney(order.total, order.currency),
+                limit=StoredMoney(customer.credit_limit, order.currency))))
     ship, bill = order.shipping_address or {}, order.billing_address or {}
     if (order.delivery_method == Order.Delivery.SHIP and ship.get("state") and bill.get("state")
             and ship["state"] != bill["state"]):
