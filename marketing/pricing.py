@@ -123,7 +123,7 @@ class PricedOrder:
     currency: str
     source_code: str
     campaign_id: int | None
-    messages: list[str]
+    messages: list[StoredText]
     shipping_discounts: list[AppliedDiscount] = field(default_factory=list)
     shipping_service: str | None = None
     prices_include_tax: bool = False
@@ -163,7 +163,7 @@ def price_order(
     list) makes that list eligible whatever channel it names; priority still decides between lists.
     ``price_list_overrides`` does for price lists what ``promotion_overrides`` does for promotions.
     """
-    messages: list[str] = []
+    messages: list[StoredText] = []
     for line in lines:
         if line.quantity < 1:
             raise PricingError(_("Quantity must be at least 1."), field="quantity")
@@ -198,16 +198,16 @@ def price_order(
         for group, outcome in zip(candidates, outcomes, strict=True):
             if outcome is not best and outcome.value > 0:
                 names = ", ".join(p.name for p in group)
-                messages.append(_("Not combined with the promotions applied: %(names)s") % {"names": names})
+                messages.append(stored_text(gettext_noop("Not combined with the promotions applied: %(names)s"),
+                                            names=names))
 
     if shipping_service and shipping.zone is None and ship_to_region:
-        messages.append(_("No shipping zone covers region %(region)s.") % {"region": ship_to_region})
+        messages.append(stored_text(gettext_noop("No shipping zone covers region %(region)s."), region=ship_to_region))
     chosen = next((q for q in best.shipping_options if q.service_code == shipping_service), None)
     if shipping_service and chosen is None and not all(p.is_gift_card for p in priced):
-        messages.append(
-            _("Shipping service %(service)s is not available for this destination and weight.")
-            % {"service": shipping_service}
-        )
+        messages.append(stored_text(
+            gettext_noop("Shipping service %(service)s is not available for this destination and weight."),
+            service=shipping_service))
 
     include_tax = _prices_include_tax(channel_code)
     tax_quotes = get_tax_provider().rates(region=ship_to_region, tax_classes={p.tax_class for p in priced},
@@ -303,7 +303,7 @@ def normalise_code(code: str) -> str:
     return (code or "").strip().upper()
 
 
-def _resolve_source_code(code: str, channel_code: str, local: datetime, messages: list[str]):
+def _resolve_source_code(code: str, channel_code: str, local: datetime, messages: list[StoredText]):
     from marketing.models import SourceCode
 
     code = normalise_code(code)
@@ -311,18 +311,18 @@ def _resolve_source_code(code: str, channel_code: str, local: datetime, messages
         return None, None
     source = SourceCode.objects.select_related("campaign").filter(code=code).first()
     if source is None:
-        messages.append(_("Source code %(code)s does not exist.") % {"code": code})
+        messages.append(stored_text(gettext_noop("Source code %(code)s does not exist."), code=code))
         return None, None
     campaign = source.campaign
     today = local.date()
     if not source.is_active or not campaign.is_active:
-        messages.append(_("Source code %(code)s is not active.") % {"code": code})
+        messages.append(stored_text(gettext_noop("Source code %(code)s is not active."), code=code))
         return None, None
     if campaign.starts_on > today or (campaign.ends_on and campaign.ends_on < today):
-        messages.append(_("Source code %(code)s is outside its campaign's dates.") % {"code": code})
+        messages.append(stored_text(gettext_noop("Source code %(code)s is outside its campaign's dates."), code=code))
         return None, None
     if campaign.channel_code and campaign.channel_code != channel_code:
-        messages.append(_("Source code %(code)s is not valid on this channel.") % {"code": code})
+        messages.append(stored_text(gettext_noop("Source code %(code)s is not valid on this channel."), code=code))
         return None, None
     return source, campaign
 
@@ -478,36 +478,37 @@ def _time_window_ok(promotion, local: datetime) -> bool:
     return True
 
 
-def _targeting_problem(promotion, context: _Context, segment_ids: set[int], used_by_customer: dict[int, int]) -> str:
-    """Why the promotion does not apply to this order ("" if it does)."""
+def _targeting_problem(promotion, context: _Context, segment_ids: set[int],
+                       used_by_customer: dict[int, int]) -> StoredText | None:
+    """Why the promotion does not apply to this order (None if it does)."""
     if promotion.channel_codes and context.channel_code not in promotion.channel_codes:
-        return _("not valid on this channel")
+        return stored_text(gettext_noop("not valid on this channel"))
     if promotion.customer_groups and context.customer_group not in promotion.customer_groups:
-        return _("not valid for this customer group")
+        return stored_text(gettext_noop("not valid for this customer group"))
     if promotion.segment_id and promotion.segment_id not in segment_ids:
-        return _("only for customers of segment %(segment)s") % {"segment": promotion.segment.name}
+        return stored_text(gettext_noop("only for customers of segment %(segment)s"), segment=promotion.segment.name)
     source_ids = promotion.targets["source_codes"]
     if promotion.campaign_id or source_ids:
         by_campaign = bool(promotion.campaign_id and context.campaign and context.campaign.id == promotion.campaign_id)
         by_source = bool(context.source and context.source.id in source_ids)
         if not (by_campaign or by_source):
-            return _("needs a source code of its campaign")
+            return stored_text(gettext_noop("needs a source code of its campaign"))
     if not _time_window_ok(promotion, context.local):
-        return _("not valid at this time")
+        return stored_text(gettext_noop("not valid at this time"))
     counts_money = promotion.kind in ("order_fixed", "item_fixed", "tiered_spend") or promotion.min_subtotal is not None
     if counts_money and promotion.currency != context.currency:
-        return _("not valid in this currency")
+        return stored_text(gettext_noop("not valid in this currency"))
     if promotion.usage_limit is not None and promotion.times_used >= promotion.usage_limit:
-        return _("usage limit reached")
+        return stored_text(gettext_noop("usage limit reached"))
     if promotion.usage_limit_per_customer is not None:
         if context.customer_id is None:
-            return _("needs a known customer")
+            return stored_text(gettext_noop("needs a known customer"))
         if used_by_customer.get(promotion.id, 0) >= promotion.usage_limit_per_customer:
-            return _("already used by this customer")
-    return ""
+            return stored_text(gettext_noop("already used by this customer"))
+    return None
 
 
-def _eligible_promotions(context: _Context, coupons: list[str], messages: list[str], overrides: dict[int, bool]):
+def _eligible_promotions(context: _Context, coupons: list[str], messages: list[StoredText], overrides: dict[int, bool]):
     from marketing.models import Coupon, Promotion, PromotionRedemption, SegmentMember
 
     when = context.local
@@ -543,23 +544,24 @@ def _eligible_promotions(context: _Context, coupons: list[str], messages: list[s
     for code in codes:
         coupon = coupon_rows.get(code)
         if coupon is None:
-            messages.append(_("Coupon %(code)s does not exist.") % {"code": code})
+            messages.append(stored_text(gettext_noop("Coupon %(code)s does not exist."), code=code))
             continue
         promotion = coupon.promotion
         if not coupon.is_active or not promotion.is_active:
-            messages.append(_("Coupon %(code)s is not active.") % {"code": code})
+            messages.append(stored_text(gettext_noop("Coupon %(code)s is not active."), code=code))
         elif coupon.usage_limit is not None and coupon.times_used >= coupon.usage_limit:
-            messages.append(_("Coupon %(code)s has already been used.") % {"code": code})
+            messages.append(stored_text(gettext_noop("Coupon %(code)s has already been used."), code=code))
         elif promotion.ends_at and promotion.ends_at <= when:
-            messages.append(_("Coupon %(code)s expired.") % {"code": code})
+            messages.append(stored_text(gettext_noop("Coupon %(code)s expired."), code=code))
         elif promotion.starts_at and promotion.starts_at > when:
-            messages.append(_("Coupon %(code)s is not valid yet.") % {"code": code})
+            messages.append(stored_text(gettext_noop("Coupon %(code)s is not valid yet."), code=code))
         elif promotion.id not in by_id:  # switched off for a what-if re-pricing
-            messages.append(_("Coupon %(code)s is not active.") % {"code": code})
+            messages.append(stored_text(gettext_noop("Coupon %(code)s is not active."), code=code))
         elif promotion.id in coupon_for:
-            messages.append(_("Coupon %(code)s: only one coupon per promotion.") % {"code": code})
+            messages.append(stored_text(gettext_noop("Coupon %(code)s: only one coupon per promotion."), code=code))
         elif problem := _targeting_problem(by_id[promotion.id], context, segment_ids, used_by_customer):
-            messages.append(_("Coupon %(code)s does not apply: %(reason)s.") % {"code": code, "reason": problem})
+            messages.append(stored_text(gettext_noop("Coupon %(code)s does not apply: %(reason)s."), code=code,
+                                        reason=problem))
         else:
             coupon_for[promotion.id] = code
 
@@ -645,7 +647,7 @@ class _Outcome:
     free_shipping: list[_Promo]
     shipping_options: list[ShippingQuote]
     value: Decimal
-    messages: list[str]
+    messages: list[StoredText]
 
 
 def _allocate(amount: Decimal, weights: list[Decimal], currency: str) -> list[Decimal]:
@@ -673,7 +675,7 @@ def _apply(context: _Context, group: list[_Promo], coupon_codes: dict[int, str],
     line_discounts: list[list[AppliedDiscount]] = [[] for _line in lines]
     shares = [ZERO for _line in lines]
     order_discounts: list[AppliedDiscount] = []
-    messages: list[str] = []
+    messages: list[StoredText] = []
     free_shipping: list[_Promo] = []
 
     def discount_line(i: int, promo: _Promo, amount: Decimal, reason: StoredText) -> None:
@@ -685,8 +687,8 @@ def _apply(context: _Context, group: list[_Promo], coupon_codes: dict[int, str],
 
     def below_minimum(promo: _Promo) -> bool:
         if promo.min_subtotal is not None and sum(net, ZERO) < promo.min_subtotal:
-            messages.append(_("%(name)s needs an order of at least %(amount)s.") % {
-                "name": promo.name, "amount": _fmt(promo.min_subtotal, currency)})
+            messages.append(stored_text(gettext_noop("%(name)s needs an order of at least %(amount)s."),
+                                        name=promo.name, amount=StoredMoney(promo.min_subtotal, currency)))
             return True
         return False
 

@@ -206,7 +206,7 @@ def price_lines(order: Order, lines: list[OrderLine], *, when=None):
     order.total = priced.total
     order.source_code = priced.source_code or order.source_code
     order.campaign_id = priced.campaign_id
-    order.pricing_messages = [str(m) for m in priced.messages]
+    order.pricing_messages = [to_json(m) for m in priced.messages]
     chosen = next((q for q in priced.shipping_options if q.service_code == priced.shipping_service), None)
     if order.status == S.DRAFT:
         order.promised_date = promise_date(chosen.transit_days) if chosen else None

@@ -26,6 +26,11 @@ from tests.marketing.factories import (
 pytestmark = pytest.mark.django_db
 
 
+def texts(messages) -> list[str]:
+    """Pricing messages (stored texts) as read in the active language."""
+    return [str(m) for m in messages]
+
+
 def line(variant, quantity=1, **kw):
     return PriceLineInput(variant_id=variant.pk, quantity=quantity, **kw)
 
@@ -222,7 +227,7 @@ def test_exclusive_promotion_applies_alone_when_better(price):
     result = price(lines=[line(v)])
     assert [d.name for d in result.order_discounts] == ["Big"]
     assert result.discount_total == D("20.00")
-    assert "Not combined with the promotions applied: A, B" in result.messages
+    assert "Not combined with the promotions applied: A, B" in texts(result.messages)
 
 
 def test_combined_promotions_win_over_weaker_exclusive(price):
@@ -269,11 +274,12 @@ def test_bad_source_codes_are_reported(price):
     v = VariantFactory()
     SourceCodeFactory(code="OLD", campaign=CampaignFactory(starts_on="2025-01-01", ends_on="2025-12-31"))
     SourceCodeFactory(code="WEB", campaign=CampaignFactory(channel_code="web"))
-    assert price(lines=[line(v)], source_code="NOPE").messages == ["Source code NOPE does not exist."]
-    assert price(lines=[line(v)], source_code="OLD").messages == ["Source code OLD is outside its campaign's dates."]
+    assert texts(price(lines=[line(v)], source_code="NOPE").messages) == ["Source code NOPE does not exist."]
+    assert texts(price(lines=[line(v)], source_code="OLD").messages) == [
+        "Source code OLD is outside its campaign's dates."]
     result = price(lines=[line(v)], source_code="WEB")
     assert (result.source_code, result.campaign_id) == ("", None)
-    assert result.messages == ["Source code WEB is not valid on this channel."]
+    assert texts(result.messages) == ["Source code WEB is not valid on this channel."]
 
 
 def test_coupons_unlock_promotions_and_report_problems(price):
@@ -285,7 +291,7 @@ def test_coupons_unlock_promotions_and_report_problems(price):
     result = price(lines=[line(v)], coupons=["save10", "used", "OLD", "missing", "WEBONLY"])
     assert [(d.promotion_id, d.coupon_code) for d in result.order_discounts] == [(good.promotion_id, "SAVE10")]
     assert result.coupons == ["SAVE10"]
-    assert result.messages == [
+    assert texts(result.messages) == [
         "Coupon USED has already been used.", "Coupon OLD expired.", "Coupon MISSING does not exist.",
         "Coupon WEBONLY does not apply: not valid on this channel."]
     assert price(lines=[line(v)]).order_discounts == []
@@ -312,7 +318,7 @@ def test_minimum_order_value(price):
     PromotionFactory(name="Over 150", min_subtotal=D("150"))
     result = price(lines=[line(v)])
     assert result.order_discounts == []
-    assert "Over 150 needs an order of at least R$\xa0150.00." in result.messages
+    assert "Over 150 needs an order of at least R$\xa0150.00." in texts(result.messages)
     assert price(lines=[line(v, 2)]).discount_total == D("20.00")
 
 
@@ -331,7 +337,7 @@ def test_shipping_by_zone_weight_and_free_threshold(price):
     two = price(lines=[line(v, 2)], shipping_service="sedex")  # 1.2 kg: SEDEX bracket ends at 1 kg
     assert [(q.service_code, q.price) for q in two.shipping_options] == [("pac", D("25.00"))]
     assert two.shipping_total == D("0")
-    assert two.messages == ["Shipping service sedex is not available for this destination and weight."]
+    assert texts(two.messages) == ["Shipping service sedex is not available for this destination and weight."]
     three = price(lines=[line(v, 3)], shipping_service="pac")
     assert three.shipping_options[0].price == D("0")
     assert str(three.shipping_options[0].reason) == "Free above R$\xa0299.00"
@@ -394,7 +400,7 @@ def test_coupon_of_a_promotion_left_out_for_a_what_if(price):
     coupon = CouponFactory(code="WHAT")
     result = price(lines=[line(v)], coupons=["WHAT"], promotion_overrides={coupon.promotion_id: False})
     assert result.order_discounts == []
-    assert result.messages == ["Coupon WHAT is not active."]
+    assert texts(result.messages) == ["Coupon WHAT is not active."]
 
 
 def test_empty_basket_and_repeated_sku(price):

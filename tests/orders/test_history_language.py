@@ -108,3 +108,14 @@ def test_a_rejection_written_in_portuguese_reads_in_arabic_with_the_managers_own
     page = role_client("manager").get(reverse("orders:order_detail", args=[order.pk]),
                                       HTTP_ACCEPT_LANGUAGE="ar").content.decode()
     assert "مرفوض: fraude provável" in page and "Rejeitado" not in page
+
+
+def test_a_pricing_message_kept_on_a_draft_reads_in_the_next_agents_language(role_client, make_user, make_draft,
+                                                                             world):
+    agent = make_user("agent")
+    with translation.override("pt-br"):
+        draft = make_draft(agent, coupons=["NAOEXISTE"])
+    assert draft.pricing_messages == [{"msgid": "Coupon %(code)s does not exist.", "params": {"code": "NAOEXISTE"}}]
+    page = role_client("agent").get(reverse("orders:phone_order", args=[draft.pk]),
+                                    HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    assert "القسيمة NAOEXISTE غير موجودة." in page and "não existe" not in page
