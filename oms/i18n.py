@@ -118,7 +118,13 @@ def render(text: str, params: dict | None) -> str:
     translated = gettext(text)
     if not params:
         return translated
-    return translated % {name: _rendered(value) for name, value in params.items()}
+    values = {name: _rendered(value) for name, value in params.items()}
+    for pattern in (translated, text):  # a translation whose placeholders do not match falls back to English
+        try:
+            return pattern % values
+        except (KeyError, ValueError, TypeError):
+            continue
+    return text
 
 
 def _rendered(value):

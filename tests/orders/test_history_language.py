@@ -30,6 +30,10 @@ def test_a_stored_text_reads_in_the_active_language_with_its_labels_and_inner_te
     assert "Estoque reservado por 15 minutos" in portuguese and arabic != portuguese
 
 
+def test_a_stored_text_whose_values_do_not_fit_its_message_reads_as_its_source_instead_of_failing():
+    assert render("Stock held for %(n)s minutes", {"minutes": 15}) == "Stock held for %(n)s minutes"
+
+
 def test_typed_text_is_kept_as_typed_in_every_language():
     assert split("Cliente pediu 100% de desconto") == ("Cliente pediu 100% de desconto", None)
     with translation.override("ar"):
