@@ -7,7 +7,7 @@ from tests.factories import UserFactory
 
 # A statement that waits on a lock or runs away fails with PostgreSQL's own message naming it, well before
 # pytest-timeout would interrupt the wait and leave the connection mid-statement for the tests after it.
-TEST_SESSION_LIMITS = "-c lock_timeout=60s -c statement_timeout=120s"
+TEST_SESSION_LIMITS = "-c lock_timeout=120s -c statement_timeout=180s"
 
 
 @pytest.fixture(scope="session")
