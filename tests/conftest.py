@@ -44,6 +44,16 @@ def pytest_runtest_makereport(item, call):
         report.sections.append(("database sessions after the lock timeout", _other_sessions()))
 
 
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language: a request through ``LocaleMiddleware`` (a test client sending
+    ``Accept-Language: ar``) leaves its language active in the thread, for whatever test runs next."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def role_groups(transactional_db):
     """The role groups, for transaction=True tests whose code looks them up by name (seeding, logins): an earlier
