@@ -37,7 +37,7 @@ class StoredText:
         return value
 
     def __str__(self) -> str:  # in the active language
-        return render(*split(self))
+        return render(self.msgid, self.params, self.plural, self.number)
 
 
 def stored_text(msgid: str, **params) -> StoredText:
@@ -110,29 +110,27 @@ def from_json(value) -> str:
     return "" if value is None else str(_rendered(value))
 
 
-def render(text: str, params: dict | None) -> str:
+def render(text: str, params: dict | None, plural: str = "", number: int | None = None) -> str:
     """A stored text in the active language (``params`` None: the text was stored as typed, or translated when
-    written by an older version, and reads as stored)."""
+    written by an older version, and reads as stored; ``plural`` and ``number``: the form for ``number``)."""
     if params is None or not text:
         return text or ""
-    translated = gettext(text)
+    translated = ngettext(text, plural, number) if plural else gettext(text)
     if not params:
         return translated
     values = {name: _rendered(value) for name, value in params.items()}
-    for pattern in (translated, text):  # a translation whose placeholders do not match falls back to English
+    source = text if not plural or number == 1 else plural
+    for pattern in (translated, source):  # a translation whose placeholders do not match falls back to English
         try:
             return pattern % values
         except (KeyError, ValueError, TypeError):
             continue
-    return text
+    return source
 
 
 def _rendered(value):
     if isinstance(value, dict) and "msgid" in value:
-        if value.get("plural"):
-            return ngettext(value["msgid"], value["plural"], value["n"]) % {
-                name: _rendered(inner) for name, inner in value["params"].items()}
-        return render(value["msgid"], value["params"])
+        return render(value["msgid"], value["params"], value.get("plural", ""), value.get("n"))
     if isinstance(value, dict) and "date" in value:
         return date_format(date.fromisoformat(value["date"]), value["format"])
     if isinstance(value, dict) and "money" in value:
