@@ -24,7 +24,7 @@ from oms.i18n import StoredText, split, stored_join, stored_text
 from oms.models import AuditEntry
 from oms.money import quantize
 from oms.outbox import outbox_enqueue
-from orders.events import order_event
+from orders.events import order_event, shipment_event
 from orders.fulfilment import sourcing
 from orders.fulfilment.accounting import post_return, post_return_restock, post_shipment_revenue
 from orders.fulfilment.errors import (
@@ -45,7 +45,6 @@ from orders.fulfilment.models import (
     Return,
     ReturnLine,
     Shipment,
-    ShipmentEvent,
     ShipmentLine,
     SourcingDecision,
 )
@@ -118,9 +117,7 @@ def shipment_transition(shipment: Shipment, *, to: str, actor, reason: "str | St
     for name, value in fields.items():
         setattr(shipment, name, value)
     Shipment.objects.filter(pk=shipment.pk).update(status=to, **fields)
-    text, params = split(reason)
-    ShipmentEvent.objects.create(shipment=shipment, from_status=old, to_status=to, reason=text[:300],
-                                 reason_params=params, data=dict(data or {}), actor=_user(actor))
+    shipment_event(shipment=shipment, actor=actor, from_status=old, to_status=to, reason=reason, data=data)
 
 
 def return_transition(rma: Return, *, to: str, actor, reason: "str | StoredText" = "", **fields) -> None:
@@ -572,8 +569,8 @@ def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
             arrives_on=date.fromisoformat(plan["arrives_on"]) if plan.get("arrives_on") else order.promised_date)
         ShipmentLine.objects.bulk_create([ShipmentLine(shipment=shipment, order_line=line, quantity=units[line.pk])
                                           for line in lines if line.pk in units])
-        ShipmentEvent.objects.create(
-            shipment=shipment, to_status=SS.WAITING if incoming else SS.PENDING, actor=_user(actor),
+        shipment_event(
+            shipment=shipment, to_status=SS.WAITING if incoming else SS.PENDING, actor=actor,
             reason=stored_text(gettext_noop("Released to the warehouse; waits for items from %(sources)s"),
                                sources=", ".join(sorted(str(names[source]) for source in incoming))) if incoming
             else stored_text(gettext_noop("Released to the warehouse")))
@@ -698,8 +695,8 @@ def _inbound_received(order: Order, transfer, links: list[InboundTransfer], *, a
     reason = stored_text(gettext_noop("%(transfer)s received at %(destination)s"), transfer=transfer.number,
                          destination=transfer.to_location.name)
     if len(waiting) < len(links):
-        reason = stored_text("%(received)s · %(left)s", received=reason,
-                             left=stored_text(gettext_noop("items no longer needed by the order stay on sale there")))
+        reason = stored_join(" · ", [
+            reason, stored_text(gettext_noop("items no longer needed by the order stay on sale there"))])
     order_event(order=order, actor=actor, kind=OrderEvent.Kind.NOTE, reason=reason, data={"transfer_id": transfer.pk})
     for shipment_id in sorted({link.shipment_id for link in links}):
         shipment = Shipment.objects.select_for_update(of=("self",)).get(pk=shipment_id)
@@ -991,9 +988,8 @@ def _capture(shipment_id: int, *, actor) -> Decimal:
         order_id=shipment.order_id, amount=wanted - shipment.captured_amount, acting_user=actor,
         reference_for=lambda payment_id: f"shipment:{shipment.pk}:{payment_id}")
     if refused:
-        text, params = split(stored_text(gettext_noop("Capture failed: %(m)s"), m=refused.message))
-        ShipmentEvent.objects.create(shipment=shipment, reason=text, reason_params=params,
-                                     data={"code": refused.code}, actor=_user(actor))
+        shipment_event(shipment=shipment, actor=actor, data={"code": refused.code},
+                       reason=stored_text(gettext_noop("Capture failed: %(m)s"), m=refused.message))
     if captured:
         Shipment.objects.filter(pk=shipment.pk).update(captured_amount=F("captured_amount") + captured)
     return captured

@@ -429,3 +429,18 @@ def test_allocation_rule_by_category_does_not_restrict_its_own_channel(make_user
     assert parts(order.lines.get()) == [(net["store"].pk, 1)]  # web is the demand class the units are kept for
     held = ful.allocation_holdback(variant_ids=[net["mug"].pk], channel_code="marketplace", customer_group="")
     assert held == {(net["mug"].pk, None): 3}
+
+
+def test_a_shipments_history_written_in_portuguese_reads_in_arabic(make_user, net, place_order):
+    """Every row of a shipment's history (the release too, which is written apart from the status changes)."""
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)])
+    with translation.override("pt-br"):
+        [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+        ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
+    with translation.override("ar"):
+        history = [event.reason_text for event in shipment.events.order_by("pk")]
+    # "Released to the warehouse", picking started (no reason), "Every unit scanned"
+    assert history == ["أُرسل إلى المستودع", "", "تم مسح كل الوحدات"]
+    assert [(e.reason, e.reason_params) for e in shipment.events.order_by("pk")][0] == (
+        "Released to the warehouse", {})
