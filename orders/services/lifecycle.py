@@ -13,10 +13,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from oms.audit import audit_record
-from oms.i18n import StoredText, split, stored_text
+from oms.i18n import StoredMoney, StoredText, split, stored_text
 from oms.models import AuditEntry
 from oms.outbox import outbox_enqueue
-from oms.templatetags.oms_tags import money
 from orders.errors import HoldNotOpen, OrderError, OrderNotEditable
 from orders.events import order_event
 from orders.models import Order, OrderEvent, OrderHold, OrderLine
@@ -260,8 +259,7 @@ def _hold_decide(*, hold_id: int, approve: bool, reason: str, acting_user) -> Or
                 lines = lock_lines(order)
                 target = S.BACKORDERED if any(line.status == L.BACKORDERED for line in lines) else S.CONFIRMED
                 _order_transition(order, to=target, actor=acting_user,
-                                  reason=stored_text(gettext_noop("Approved: %(r)s"),
-                                                                                         r=reason))
+                                  reason=stored_text(gettext_noop("Approved: %(r)s"), r=reason))
                 _notify_agent(order, _("approved by a manager"))
         else:
             lines = lock_lines(order)
@@ -326,6 +324,6 @@ def payment_adjust(*, order_id: int, acting_user=None) -> dict:
         with transaction.atomic():
             order_event(order=order, kind=OrderEvent.Kind.PAYMENT, actor=acting_user,
                         reason=stored_text(gettext_noop("Payments adjusted to %(amount)s"),
-                                           amount=money(target, order.currency)),
+                                           amount=StoredMoney(target, order.currency)),
                         data=dict(result))
     return result

@@ -4,10 +4,12 @@ these tests use real transactions (and threads for the double submit)."""
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from inventory.models import StockLevel
 from oms.models import OutboxMessage
 from oms.outbox import outbox_deliver_message
+from oms.templatetags.oms_tags import money
 from orders.errors import PaymentFailed
 from orders.models import Order, OrderEvent
 from orders.services import PaymentRequest, draft_update, order_cancel, order_place
@@ -109,6 +111,10 @@ def test_edit_raising_the_total_reauthorizes_the_card(make_user, world, make_dra
     current = Payment.objects.get(order=order, status=Payment.Status.AUTHORIZED)
     assert current.amount == order.total
     assert order.events.filter(kind=OrderEvent.Kind.PAYMENT).count() == 1
+    adjusted = order.events.get(kind=OrderEvent.Kind.PAYMENT)  # the amount in the reader's number format
+    with translation.override("pt-br"):
+        assert adjusted.reason_text == f"Pagamentos ajustados para {money(order.total, order.currency)}"
+    assert adjusted.reason_params == {"amount": {"money": str(order.total), "currency": order.currency}}
 
 
 def test_promotion_used_up_during_the_card_call_rolls_the_confirmation_back(make_user, world, make_draft, monkeypatch):
