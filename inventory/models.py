@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from oms.models import RequestedInLanguage
 from oms.money import currency_field, money_field
 
 # --- Catalogue -------------------------------------------------------------------------------
@@ -540,7 +541,7 @@ class ReorderAlert(models.Model):
 # --- imports ------------------------------------------------------------------------------------
 
 
-class ImportJob(models.Model):
+class ImportJob(RequestedInLanguage):
     """An uploaded CSV/XLSX file: validated into a preview, then applied all-or-nothing on confirm."""
 
     class Status(models.TextChoices):

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from inventory.errors import (
     CountBelowReserved,
@@ -43,6 +44,7 @@ from inventory.models import (
     Variant,
 )
 from oms.audit import audit_record
+from oms.i18n import stored_text
 from oms.models import AuditEntry
 
 Reason = StockMovement.Reason
@@ -762,21 +764,15 @@ def reorder_alert_dismiss(*, alert_id: int, acting_user) -> None:
 def _notify_buyers(count: int) -> None:
     from django.contrib.auth import get_user_model
 
-    from oms.outbox import outbox_enqueue
+    from oms.mail import email_enqueue, staff_recipients
 
-    emails = sorted(set(
-        get_user_model().objects.filter(
-            Q(groups__permissions__codename="manage_purchasing") | Q(is_superuser=True), is_active=True,
-        ).exclude(email="").values_list("email", flat=True)
-    ))
-    if not emails:
-        return
-    outbox_enqueue(topic="oms.email", payload={
-        "subject": _("%(count)s new reorder alert(s)") % {"count": count},
-        "body": _("%(count)s SKU(s) fell to their reorder point. Review them on the reorder alerts page.")
-        % {"count": count},
-        "to": emails,
-    })
+    buyers = get_user_model().objects.filter(
+        Q(groups__permissions__codename="manage_purchasing") | Q(is_superuser=True), is_active=True,
+    ).exclude(email="").distinct()
+    email_enqueue(
+        to=staff_recipients(buyers), subject=stored_text(gettext_noop("%(count)s new reorder alert(s)"), count=count),
+        body=stored_text(gettext_noop(
+            "%(count)s SKU(s) fell to their reorder point. Review them on the reorder alerts page."), count=count))
 
 
 # --- bulk stock import (COPY into a temporary table, then set-based updates) ---------------------

@@ -25,11 +25,12 @@ def import_job_task(job_id: int, step: str, user_id: int | None) -> None:
     from inventory.imports import import_job_apply, import_job_validate
     from inventory.models import ImportJob
 
-    job = ImportJob.objects.filter(pk=job_id).only("status").first()
+    job = ImportJob.objects.filter(pk=job_id).only("status", "language").first()
     if job is None:
         return
-    if step == "validate" and job.status == ImportJob.Status.VALIDATING:
-        import_job_validate(job_id=job_id)
-    elif step == "apply" and job.status == ImportJob.Status.APPLYING:
-        user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-        import_job_apply(job_id=job_id, acting_user=user)
+    with job.in_language():  # its messages as the person who uploaded the file reads them
+        if step == "validate" and job.status == ImportJob.Status.VALIDATING:
+            import_job_validate(job_id=job_id)
+        elif step == "apply" and job.status == ImportJob.Status.APPLYING:
+            user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+            import_job_apply(job_id=job_id, acting_user=user)

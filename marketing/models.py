@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from oms.models import RequestedInLanguage
 from oms.money import currency_field, money_field
 
 BRAZIL_STATES = [
@@ -366,7 +367,7 @@ def segment_export_upload_to(instance, filename: str) -> str:
     return f"marketing/segment-exports/{instance.segment_id}/{filename}"
 
 
-class SegmentExport(models.Model):
+class SegmentExport(RequestedInLanguage):
     """A background extract of a segment's customers (CSV), for large sets."""
 
     class Status(models.TextChoices):

@@ -475,22 +475,24 @@ def segment_export_run(*, export_id: int) -> str:
     if not segment_export_transition(export_id, to=S.RUNNING, only_from=(S.PENDING, S.RUNNING, S.FAILED)):
         return SegmentExport.objects.get(pk=export_id).status
     export = SegmentExport.objects.select_related("segment").get(pk=export_id)
-    try:
-        evaluator = segment_evaluator()
-        if evaluator is None:
-            raise InvalidConfiguration(_("Segments can be evaluated once the orders app provides customer history."))
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        count = -1
-        for row in export_rows(evaluator.customers(rules=export.segment.rules)):
-            writer.writerow(row)
-            count += 1
-        name = f"segment-{export.segment.code}-{export.pk}.csv"
-        export.file.save(name, ContentFile(buffer.getvalue().encode("utf-8")), save=False)
-    except Exception as exc:  # noqa: BLE001 - recorded on the row for the user to see
-        segment_export_transition(export_id, to=S.FAILED, only_from=(S.RUNNING,), error=str(exc)[:2000],
-                                  finished_at=timezone.now())
-        return S.FAILED
+    with export.in_language():  # its messages as the person who asked reads them
+        try:
+            evaluator = segment_evaluator()
+            if evaluator is None:
+                raise InvalidConfiguration(
+                    _("Segments can be evaluated once the orders app provides customer history."))
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            count = -1
+            for row in export_rows(evaluator.customers(rules=export.segment.rules)):
+                writer.writerow(row)
+                count += 1
+            name = f"segment-{export.segment.code}-{export.pk}.csv"
+            export.file.save(name, ContentFile(buffer.getvalue().encode("utf-8")), save=False)
+        except Exception as exc:  # noqa: BLE001 - recorded on the row for the user to see
+            segment_export_transition(export_id, to=S.FAILED, only_from=(S.RUNNING,), error=str(exc)[:2000],
+                                      finished_at=timezone.now())
+            return S.FAILED
     segment_export_transition(export_id, to=S.DONE, only_from=(S.RUNNING,), file=export.file.name, row_count=count,
                               error="", finished_at=timezone.now())
     return S.DONE

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.functional import Promise
@@ -148,3 +149,17 @@ def text_property(field_name: str) -> property:
         return render(getattr(obj, field_name), getattr(obj, f"{field_name}_params"))
 
     return property(read, doc=f"``{field_name}`` in the reader's language (see ``oms.i18n``).")
+
+
+def supported_language(code: str | None) -> str:
+    """``code`` as one of ``settings.LANGUAGES`` (``pt-BR`` -> ``pt-br``), or the site's language."""
+    try:
+        return translation.get_supported_language_variant(code or settings.LANGUAGE_CODE)
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+def active_language() -> str:
+    """The language the current request (or ``translation.override``) is read in; the default of the
+    ``language`` of work done later for the person asking now (``oms.models.RequestedInLanguage``)."""
+    return supported_language(translation.get_language())

@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from oms.i18n import text_property
+from oms.i18n import active_language, text_property
 from oms.permissions import PERMISSIONS
 
 
@@ -25,6 +26,35 @@ class TranslatedReason(models.Model):
         abstract = True
 
     reason_text = text_property("reason")
+
+
+def language_field(**options) -> models.CharField:
+    return models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, **options)
+
+
+class RequestedInLanguage(models.Model):
+    """Work done later for a person (a report file, an import's messages, the e-mail about it) is written in the
+    language that person was reading when asking for it, not in the worker's."""
+
+    language = language_field(default=active_language, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def in_language(self):
+        """``with job.in_language(): ...``: texts made inside are in the requester's language."""
+        return translation.override(self.language)
+
+
+class UserPreference(models.Model):
+    """What a staff member chose for themselves; ``language`` is also the language of the e-mails sent to them
+    (alerts, notifications, reports), kept from their last login or language switch."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
+    language = language_field()
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.language})"
 
 
 class AuditEntry(models.Model):

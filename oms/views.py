@@ -1,14 +1,17 @@
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language
 
 from oms.health import health_report
 from oms.listing import paginate, sort_queryset
 from oms.models import AuditEntry, OutboxMessage
 from oms.outbox import outbox_retry_failed
+from oms.preferences import language_remember
 from oms.query import query_date
 from oms.search import global_search
 
@@ -26,6 +29,16 @@ def search(request):
         return HttpResponseRedirect(exact[0].url)
     template = "oms/search.html#results" if request.htmx else "oms/search.html"
     return render(request, template, {"query": query, "results": results})
+
+
+def language_set(request):
+    """Django's language switch (cookie and redirect); a signed-in user's choice is also kept for the e-mails
+    and background work done for them."""
+    response = set_language(request)
+    code = request.POST.get("language")
+    if request.method == "POST" and request.user.is_authenticated and code in dict(settings.LANGUAGES):
+        language_remember(request.user, code)
+    return response
 
 
 @require_GET

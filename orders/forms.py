@@ -1,5 +1,6 @@
 from django import forms
 from django.apps import apps
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import Address, Customer, Order
@@ -17,6 +18,8 @@ class CustomerForm(forms.Form):
     payment_terms_days = forms.IntegerField(label=_("Payment terms (days)"), min_value=0, max_value=365, initial=0)
     credit_limit = forms.DecimalField(label=_("Credit limit"), min_value=0, max_digits=14, decimal_places=2,
                                       initial=0)
+    language = forms.ChoiceField(label=_("Language of e-mails"), required=False,
+                                 choices=[("", _("The channel's language")), *settings.LANGUAGES])
     marketing_consent = forms.BooleanField(label=_("Agrees to marketing"), required=False)
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 

@@ -24,14 +24,14 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from oms.audit import audit_record
-from oms.i18n import stored_text
+from oms.i18n import StoredMoney, stored_text
+from oms.mail import Recipient, email_send_now
 from oms.models import AuditEntry
 from oms.money import ZERO, quantize
 from orders.errors import OrderError
@@ -279,15 +279,17 @@ def _deliver_codes(order: Order, issued: list[IssuedCard], *, email_all: bool) -
     """E-mails codes after the commit (never through a stored message: the code must not be kept)."""
     details = {line.pk: line.personalization or {} for line in OrderLine.objects.filter(
         pk__in={c.line_id for c in issued})}
+    language = order.customer_language
     for card in issued:
         line = details.get(card.line_id, {})
         to = line.get("recipient_email") or (order.email if email_all else "")
         if not to:
             continue
-        body = _("You received a gift card of %(amount)s %(currency)s.\n\nCode: %(code)s\n\n%(message)s") % {
-            "amount": card.amount, "currency": card.currency, "code": card.code, "message": line.get("message", "")}
+        body = stored_text(gettext_noop("You received a gift card of %(amount)s.\n\nCode: %(code)s\n\n%(message)s"),
+                           amount=StoredMoney(card.amount, card.currency), code=card.code,
+                           message=line.get("message", ""))
         try:
-            send_mail(_("Your gift card"), body, None, [to])
+            email_send_now(to=Recipient(to, language), subject=stored_text(gettext_noop("Your gift card")), body=body)
         except Exception:  # noqa: BLE001 - the mail server is the outside world; the agent can replace the card
             logger.warning("Gift card %s of order %s could not be e-mailed", card.card_id, order.pk)
             continue

@@ -12,8 +12,8 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
-from oms.i18n import text_property
-from oms.models import TranslatedReason
+from oms.i18n import supported_language, text_property
+from oms.models import TranslatedReason, language_field
 from oms.money import currency_field, money_field
 
 
@@ -44,6 +44,8 @@ class Channel(models.Model):
     sourcing_strategy = models.CharField(max_length=20, choices=Sourcing.choices, default=Sourcing.FIRST_AVAILABLE)
     allow_oversell = models.BooleanField(default=False)
     currency = currency_field()
+    language = language_field(blank=True, help_text=_(
+        "The language of e-mails to this channel's customers who have not chosen one; blank: the site's."))
     last_order_number = models.PositiveIntegerField(default=0, editable=False)
     is_active = models.BooleanField(default=True)
 
@@ -70,6 +72,8 @@ class Customer(models.Model):
     payment_terms_days = models.PositiveSmallIntegerField(default=0, help_text=_("B2B invoice terms (0 = prepaid)."))
     credit_limit = money_field()
     currency = currency_field()
+    language = language_field(blank=True, help_text=_(
+        "The language of e-mails to the customer; blank: the language of the channel the order came from."))
     marketing_consent = models.BooleanField(default=False)
     consent_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True)
@@ -249,6 +253,13 @@ class Order(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    @property
+    def customer_language(self) -> str:
+        """The language of e-mails to the customer about this order: the customer's, else the channel's, else the
+        site's."""
+        chosen = self.customer.language if self.customer_id else ""
+        return supported_language(chosen or self.channel.language)
 
 
 class OrderLine(models.Model):

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from oms.models import RequestedInLanguage
 from oms.money import currency_field, money_field
 
 
@@ -74,7 +75,7 @@ def report_upload_to(job: "ReportJob", filename: str) -> str:
     return f"reports/{job.created_at:%Y/%m}/{filename}"
 
 
-class ReportJob(models.Model):
+class ReportJob(RequestedInLanguage):
     class Kind(models.TextChoices):
         ORDERS = "orders", _("Orders")
         ORDER_LINES = "order_lines", _("Order lines")
@@ -149,7 +150,7 @@ class DailyDimensionSales(models.Model):
         return f"{self.day} {self.dimension}={self.key}: {self.orders}"
 
 
-class ReportSchedule(models.Model):
+class ReportSchedule(RequestedInLanguage):
     """A report e-mailed daily or weekly: each run queues a ``ReportJob`` over the last ``period_days`` days."""
 
     class Frequency(models.TextChoices):

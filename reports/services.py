@@ -142,6 +142,12 @@ def report_job_run(*, job_id: int) -> str:
     if not job_transition(job_id, to=ReportJob.Status.RUNNING, started_at=timezone.now(), progress=0):
         return "skipped"
     job = ReportJob.objects.get(pk=job_id)
+    with job.in_language():  # headers, labels and titles as the person who asked reads them
+        return _write_job_file(job)
+
+
+def _write_job_file(job: ReportJob) -> str:
+    job_id = job.pk
     fd, path = tempfile.mkstemp(suffix=f".{job.format}")
     os.close(fd)
     try:
@@ -268,8 +274,9 @@ def report_schedules_run(*, today=None) -> int:
                       "end": (today - timedelta(days=1)).isoformat(), "email_to": schedule.recipient_list,
                       "schedule_id": schedule.pk}
         try:
-            report_job_create(kind=schedule.kind, format=schedule.format, parameters=parameters,
-                              acting_user=schedule.owner)
+            with schedule.in_language():  # the job inherits it
+                report_job_create(kind=schedule.kind, format=schedule.format, parameters=parameters,
+                                  acting_user=schedule.owner)
             queued += 1
         except ReportNotAllowed:  # the owner lost the permission: stop sending
             ReportSchedule.objects.filter(pk=schedule.pk).update(is_active=False)
@@ -278,11 +285,16 @@ def report_schedules_run(*, today=None) -> int:
 
 def report_job_email(*, job_id: int) -> None:
     """E-mails a finished job's file to its recipients (attached when small, else a note to download it)."""
-    from django.core.mail import EmailMessage
-
     job = ReportJob.objects.get(pk=job_id)
     if job.status != ReportJob.Status.DONE or not job.file:
         return
+    with job.in_language():
+        _email_job_file(job)
+
+
+def _email_job_file(job: ReportJob) -> None:
+    from django.core.mail import EmailMessage
+
     subject = _("Report: %(report)s (%(start)s – %(end)s)") % {
         "report": job.get_kind_display(), "start": job.parameters.get("start", ""),
         "end": job.parameters.get("end", "")}

@@ -15,7 +15,8 @@ API_URL_NAMES = ["api-root", "openapi-json", "openapi-view", "order_create", "or
 RULES: dict[str, str] = {
     **{f"orders:channels_api:{name}": PUBLIC for name in API_URL_NAMES},
     **{f"orders:{name}": "manage_channels" for name in [
-        "channel_list", "channel_detail", "channel_settings", "channel_key_create", "channel_key_revoke",
+        "channel_list", "channel_create", "channel_detail", "channel_edit", "channel_settings", "channel_key_create",
+        "channel_key_revoke",
         "channel_mapping_add", "channel_mapping_delete", "channel_webhook_create", "channel_webhook_disable",
         "channel_deliveries", "channel_import_upload", "channel_import", "channel_import_errors",
         "channel_import_row", "channel_import_row_discard",

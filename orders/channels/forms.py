@@ -4,6 +4,36 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from orders.channels.models import ChannelIntegration, ImportFormat, StatusMapping, WebhookEndpoint
+from orders.models import Channel
+
+
+class ChannelForm(forms.ModelForm):
+    """A sales channel's own settings (its integration has the form below). The code is fixed once created:
+    price lists, tax settings and imports refer to it."""
+
+    price_list_code = forms.ChoiceField(label=_("Price list"), required=False)
+
+    class Meta:
+        model = Channel
+        fields = ["name", "code", "kind", "order_prefix", "currency", "language", "price_list_code",
+                  "sourcing_strategy", "allow_oversell", "is_active"]
+        labels = {"name": _("Name"), "code": _("Code"), "kind": _("Kind"), "order_prefix": _("Order number prefix"),
+                  "currency": _("Currency"), "language": _("Customers' language"),
+                  "sourcing_strategy": _("Ships from"), "allow_oversell": _("Accept orders beyond stock (backorder)"),
+                  "is_active": _("Active")}
+
+    def __init__(self, *args, **kwargs):
+        from marketing.models import PriceList
+
+        super().__init__(*args, **kwargs)
+        codes = PriceList.objects.filter(is_active=True).order_by("code").values_list("code", "name")
+        choices = [("", _("Base prices")), *((c, f"{c} · {n}") for c, n in codes)]
+        if self.instance.price_list_code and self.instance.price_list_code not in dict(choices):
+            choices.append((self.instance.price_list_code, self.instance.price_list_code))  # since deactivated
+        self.fields["price_list_code"].choices = choices
+        self.fields["language"].choices = [("", _("The site's language")), *self.fields["language"].choices[1:]]
+        if self.instance.pk:
+            self.fields["code"].disabled = True
 
 
 class IntegrationForm(forms.ModelForm):

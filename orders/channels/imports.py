@@ -110,33 +110,36 @@ def import_job_run(*, job_id: int, acting_user=None, chunk_size: int = CHUNK_SIZ
         job = ImportJob.objects.select_related("channel").get(pk=job_id)
         if job.status == J.DONE:
             return job
-        import_job_transition(job.pk, to=J.RUNNING, error="")
-        try:
-            job.file.open("rb")
-            content = job.file.read()
-            job.file.close()
-            orders = importers.parse(job.format, content)
-        except (OSError, ChannelError) as exc:
-            import_job_transition(job.pk, to=J.FAILED, error=str(getattr(exc, "message", exc))[:2000],
-                                  finished_at=timezone.now())
+        with job.in_language():  # row errors as the person who uploaded the file reads them
+            import_job_transition(job.pk, to=J.RUNNING, error="")
+            try:
+                job.file.open("rb")
+                content = job.file.read()
+                job.file.close()
+                orders = importers.parse(job.format, content)
+            except (OSError, ChannelError) as exc:
+                import_job_transition(job.pk, to=J.FAILED, error=str(getattr(exc, "message", exc))[:2000],
+                                      finished_at=timezone.now())
+                return ImportJob.objects.get(pk=job.pk)
+            done = 0
+            actions = _status_actions(job.channel_id)
+            for start in range(job.cursor, len(orders), chunk_size):
+                chunk = orders[start:start + chunk_size]
+                # rows already done before a worker stopped are skipped (rejected ones are retried from the queue)
+                numbers = [p.row_number for p in chunk]
+                finished = set(ImportRow.objects.filter(job_id=job.pk, row_number__in=numbers)
+                               .values_list("row_number", flat=True))
+                for parsed in chunk:
+                    if parsed.row_number not in finished:
+                        _import_one(job, parsed, acting_user=acting_user or job.created_by, new=True,
+                                    actions=actions)
+                    done += 1
+                    if interrupt_after is not None and done >= interrupt_after:
+                        raise ImportInterrupted()
+                _refresh_counts(job.pk, cursor=start + len(chunk), total=len(orders))
+            _refresh_counts(job.pk, cursor=len(orders), total=len(orders))
+            import_job_transition(job.pk, to=J.DONE, finished_at=timezone.now())
             return ImportJob.objects.get(pk=job.pk)
-        done = 0
-        actions = _status_actions(job.channel_id)
-        for start in range(job.cursor, len(orders), chunk_size):
-            chunk = orders[start:start + chunk_size]
-            # rows already done before a worker stopped are skipped (rejected ones are retried from the queue)
-            finished = set(ImportRow.objects.filter(job_id=job.pk, row_number__in=[p.row_number for p in chunk])
-                           .values_list("row_number", flat=True))
-            for parsed in chunk:
-                if parsed.row_number not in finished:
-                    _import_one(job, parsed, acting_user=acting_user or job.created_by, new=True, actions=actions)
-                done += 1
-                if interrupt_after is not None and done >= interrupt_after:
-                    raise ImportInterrupted()
-            _refresh_counts(job.pk, cursor=start + len(chunk), total=len(orders))
-        _refresh_counts(job.pk, cursor=len(orders), total=len(orders))
-        import_job_transition(job.pk, to=J.DONE, finished_at=timezone.now())
-        return ImportJob.objects.get(pk=job.pk)
     finally:
         _unlock(job_id)
 

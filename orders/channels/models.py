@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from oms.models import RequestedInLanguage
 from oms.money import money_field
 
 __all__ = [
@@ -164,7 +165,7 @@ class StatusMapping(models.Model):
         return f"{self.channel_status} -> {self.action}"
 
 
-class ImportJob(models.Model):
+class ImportJob(RequestedInLanguage):
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
         RUNNING = "running", _("Running")

@@ -4,6 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
+from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
@@ -28,12 +29,17 @@ class _Strict(BaseModel):
         return storable_text(value)
 
 
+LANGUAGE_CODES = ("", *dict(settings.LANGUAGES))
+
+
 class CustomerIn(_Strict):
     name: str = Field(min_length=1, max_length=200)
     email: str = Field(default="", max_length=254)
     phone: str = Field(default="", max_length=30)
     tax_id: str = Field(default="", max_length=40)
     kind: Literal["person", "company"] = "person"
+    language: Literal[LANGUAGE_CODES] = Field(
+        default="", description="The customer's language for e-mails; empty: the channel's.")
 
 
 class AddressIn(_Strict):

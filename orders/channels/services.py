@@ -14,12 +14,12 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from oms.audit import audit_record
+from oms.audit import audit_record, diff, snapshot
 from oms.i18n import StoredText, stored_text
 from oms.models import AuditEntry
 from orders.channels.errors import (
@@ -52,6 +52,46 @@ CHANNEL_PAYMENT_METHOD = "bank_transfer"
 
 
 # --- integration settings, keys, mappings, endpoints ---------------------------------------------
+
+
+CHANNEL_FIELDS = ["name", "kind", "order_prefix", "currency", "language", "price_list_code", "sourcing_strategy",
+                  "allow_oversell", "is_active"]
+
+
+def channel_create(*, code: str, acting_user, **fields) -> Channel:
+    """A new sales channel (its integration settings start at their defaults)."""
+    unknown = set(fields) - set(CHANNEL_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown channel fields: {sorted(unknown)}")
+    try:
+        with transaction.atomic(durable=True):
+            channel = Channel.objects.create(code=code, **fields)
+            audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=channel, verb="channel_create",
+                         changes=snapshot(channel, ["code", *fields]))
+    except IntegrityError:
+        raise InvalidPayload(_("Another channel already has this code or order number prefix."),
+                             field="code") from None
+    return channel
+
+
+def channel_update(*, channel_id: int, acting_user, **changes) -> Channel:
+    """Changes a channel's settings (not its code: price lists, tax settings and imports refer to it)."""
+    unknown = set(changes) - set(CHANNEL_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown channel fields: {sorted(unknown)}")
+    try:
+        with transaction.atomic(durable=True):
+            channel = Channel.objects.select_for_update().get(pk=channel_id)
+            before = snapshot(channel, changes)
+            for name, value in changes.items():
+                setattr(channel, name, value)
+            channel.save(update_fields=list(changes))
+            audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=channel, verb="channel_update",
+                         changes=diff(before, snapshot(channel, changes)))
+    except IntegrityError:
+        raise InvalidPayload(_("Another channel already has this order number prefix."), field="order_prefix") \
+            from None
+    return channel
 
 
 def integration_for(channel: Channel) -> ChannelIntegration:
@@ -288,7 +328,7 @@ def _find_or_create_customer(data: ChannelOrderIn, *, currency: str, acting_user
     try:
         customer = customer_create(
             data={"name": c.name, "email": c.email, "phone": c.phone, "tax_id": c.tax_id, "kind": c.kind,
-                  "currency": currency},
+                  "currency": currency, "language": c.language},
             address={**data.shipping_address.model_dump(), "kind": "both"}, acting_user=acting_user,
             allow_duplicate=True)
     except InvalidCustomer as exc:

@@ -6,7 +6,9 @@ from orders.channels.api import api
 urlpatterns = [
     path("api/v1/", api.urls),
     path("channels/", views.channel_list, name="channel_list"),
+    path("channels/new/", views.channel_create, name="channel_create"),
     path("channels/<int:pk>/", views.channel_detail, name="channel_detail"),
+    path("channels/<int:pk>/edit/", views.channel_edit, name="channel_edit"),
     path("channels/<int:pk>/settings/", views.channel_settings, name="channel_settings"),
     path("channels/<int:pk>/keys/new/", views.key_create, name="channel_key_create"),
     path("channels/keys/<int:key_id>/revoke/", views.key_revoke, name="channel_key_revoke"),

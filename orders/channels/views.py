@@ -16,6 +16,7 @@ from orders.channels import imports, selectors, services
 from orders.channels.errors import ChannelError
 from orders.channels.forms import (
     ApiKeyForm,
+    ChannelForm,
     FixRowForm,
     IntegrationForm,
     ShippingMappingForm,
@@ -32,6 +33,33 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 def channel_list(request):
     return render(request, "orders/channels/channel_list.html", {"channels": selectors.channel_list()})
+
+
+def channel_create(request):
+    return _channel_form(request, ChannelForm(request.POST or None))
+
+
+def channel_edit(request, pk: int):
+    channel = get_object_or_404(Channel, pk=pk)
+    return _channel_form(request, ChannelForm(request.POST or None, instance=channel))
+
+
+def _channel_form(request, form: ChannelForm):
+    channel = form.instance if form.instance.pk else None
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in services.CHANNEL_FIELDS}
+        try:
+            if channel:
+                channel = services.channel_update(channel_id=channel.pk, acting_user=request.user, **fields)
+            else:
+                channel = services.channel_create(code=form.cleaned_data["code"], acting_user=request.user, **fields)
+        except ChannelError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Channel %(name)s saved.") % {"name": channel.name})
+            return redirect("orders:channel_detail", pk=channel.pk)
+    return render(request, "orders/channels/channel_form.html", {"form": form, "channel": channel},
+                  status=422 if form.errors else 200)
 
 
 def _detail_context(channel: Channel, **forms) -> dict:

@@ -11,6 +11,7 @@ never charges twice. The sale, its cost of goods and returns go to the general l
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -20,10 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from oms.audit import audit_record
-from oms.i18n import StoredText, split, stored_join, stored_text
+from oms.i18n import StoredDate, StoredText, split, stored_join, stored_text
+from oms.mail import email_enqueue, email_send_now, recipient, staff_recipients
 from oms.models import AuditEntry
 from oms.money import quantize
-from oms.outbox import outbox_enqueue
 from orders.events import order_event, shipment_event
 from orders.fulfilment import sourcing
 from orders.fulfilment.accounting import post_return, post_return_restock, post_shipment_revenue
@@ -1063,12 +1064,12 @@ def pickup_ready(*, shipment_id: int, acting_user, days: int | None = None) -> S
         shipment_transition(shipment, to=SS.READY, actor=acting_user, ready_at=now,
                             expires_at=now + timedelta(days=days), reason=reason)
         if order.email:
-            outbox_enqueue(topic="oms.email", payload={
-                "to": [order.email],
-                "subject": _("Order %(number)s is ready for pick-up") % {"number": order.number},
-                "body": _("Your order %(number)s is waiting at %(store)s until %(until)s.") % {
-                    "number": order.number, "store": shipment.location.name,
-                    "until": timezone.localtime(shipment.expires_at).strftime("%Y-%m-%d")}})
+            email_enqueue(
+                to=recipient(order.email, order.customer_language),
+                subject=stored_text(gettext_noop("Order %(number)s is ready for pick-up"), number=order.number),
+                body=stored_text(gettext_noop("Your order %(number)s is waiting at %(store)s until %(until)s."),
+                                 number=order.number, store=shipment.location.name,
+                                 until=StoredDate(timezone.localdate(shipment.expires_at), "SHORT_DATE_FORMAT")))
     return shipment
 
 
@@ -1331,10 +1332,11 @@ def return_refund(*, return_id: int, acting_user, method: str = "original") -> R
                                         source="refund", reference=f"return:{rma.pk}", acting_user=acting_user)
             _close_refund(rma, amount=amount, method="store_credit", actor=acting_user,
                           note=_("Store credit ••••%(last4)s") % {"last4": card.last4})
-            if rma.order.email:
-                outbox_enqueue(topic="oms.email", payload={
-                    "to": [rma.order.email], "subject": _("Store credit for %(rma)s") % {"rma": rma},
-                    "body": _("Your store credit code is %(code)s.") % {"code": code}})
+            for to in recipient(rma.order.email, rma.order.customer_language):
+                # Sent after the commit and never through the outbox: like a gift card's, the code is not kept.
+                transaction.on_commit(partial(
+                    email_send_now, to=to, subject=stored_text(gettext_noop("Store credit for %(rma)s"), rma=str(rma)),
+                    body=stored_text(gettext_noop("Your store credit code is %(code)s."), code=code)), robust=True)
         return rma
     remaining = amount
     payments = Payment.objects.filter(order_id=rma.order_id).order_by("pk")
@@ -1465,20 +1467,20 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
         AtRiskFlag.objects.bulk_create(new, ignore_conflicts=True)
         if stale:
             AtRiskFlag.objects.filter(pk__in=stale).update(cleared_at=now)
-        recipients = _managers_emails() if new else []
-        if recipients:
-            outbox_enqueue(topic="oms.email", payload={
-                "to": recipients,
-                "subject": _("%(n)s order(s) at risk of missing their promised date") % {"n": len(new)},
-                "body": "\n".join(f"#{f.order_id}: {f.detail_text}" for f in new[:50])})
+        if new:
+            email_enqueue(
+                to=staff_recipients(_managers()),
+                subject=stored_text(gettext_noop("%(n)s order(s) at risk of missing their promised date"), n=len(new)),
+                body=stored_join("\n", [stored_join(": ", [f"#{f.order_id}", StoredText(f.detail, f.detail_params)])
+                                        for f in new[:50]]))
     return {"raised": len(new), "cleared": len(stale)}
 
 
-def _managers_emails() -> list[str]:
+def _managers():
     from django.contrib.auth import get_user_model
 
-    users = get_user_model().objects.filter(is_active=True, groups__permissions__codename="manage_orders")
-    return sorted(set(users.exclude(email="").values_list("email", flat=True)))
+    return get_user_model().objects.filter(
+        is_active=True, groups__permissions__codename="manage_orders").exclude(email="").distinct()
 
 
 # --- simulation -----------------------------------------------------------------------------------------

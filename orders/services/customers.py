@@ -1,5 +1,6 @@
 """Customers and their addresses: create with duplicate detection, update, add addresses."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -14,7 +15,7 @@ from orders.models import Address, Customer
 from orders.validators import normalize_phone, validate_cep, validate_tax_id
 
 CUSTOMER_FIELDS = ["kind", "name", "email", "phone", "phone_alt", "tax_country", "tax_id", "group_code",
-                   "payment_terms_days", "credit_limit", "currency", "marketing_consent", "notes"]
+                   "payment_terms_days", "credit_limit", "currency", "language", "marketing_consent", "notes"]
 ADDRESS_FIELDS = ["kind", "label", "recipient", "street", "number", "complement", "district", "city", "state",
                   "postal_code", "country", "phone", "is_default"]
 
@@ -32,6 +33,8 @@ def _clean_customer(data: dict) -> dict:
         except ValidationError:
             errors["email"] = _("“%(value)s” is not a valid e-mail address.") % {"value": email}
     data["email"] = email
+    if data.get("language") and data["language"] not in dict(settings.LANGUAGES):
+        errors["language"] = _("“%(value)s” is not a language of this system.") % {"value": data["language"]}
     for key in ("phone", "phone_alt"):
         if key in data:
             data[key] = normalize_phone(data.get(key) or "")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_noop
 
 from oms.audit import audit_record
 from oms.i18n import StoredMoney, StoredText, split, stored_text
+from oms.mail import email_enqueue, staff_recipients
 from oms.models import AuditEntry
 from oms.outbox import outbox_enqueue
 from orders.errors import HoldNotOpen, OrderError, OrderNotEditable
@@ -45,11 +46,11 @@ def _enqueue_payment_adjust(order: Order, reason: "str | StoredText") -> None:
     outbox_enqueue(topic="orders.payment_adjust", payload={"order_id": order.pk, "reason": str(reason)[:200]})
 
 
-def _notify_agent(order: Order, text: str) -> None:
-    if order.placed_by_id and order.placed_by and order.placed_by.email:
-        outbox_enqueue(topic="oms.email", payload={
-            "subject": _("Order %(number)s: %(text)s") % {"number": order.number, "text": text},
-            "body": text, "to": [order.placed_by.email]})
+def _notify_agent(order: Order, text: StoredText) -> None:
+    """E-mails the agent who placed the order, in the agent's language."""
+    if order.placed_by_id:
+        email_enqueue(to=staff_recipients([order.placed_by]), body=text, subject=stored_text(
+            gettext_noop("Order %(number)s: %(text)s"), number=order.number, text=text))
 
 
 # --- cancel ---------------------------------------------------------------------------------------
@@ -260,7 +261,7 @@ def _hold_decide(*, hold_id: int, approve: bool, reason: str, acting_user) -> Or
                 target = S.BACKORDERED if any(line.status == L.BACKORDERED for line in lines) else S.CONFIRMED
                 _order_transition(order, to=target, actor=acting_user,
                                   reason=stored_text(gettext_noop("Approved: %(r)s"), r=reason))
-                _notify_agent(order, _("approved by a manager"))
+                _notify_agent(order, stored_text(gettext_noop("approved by a manager")))
         else:
             lines = lock_lines(order)
             release_lines(order, [line for line in lines if line.status != L.CANCELLED], actor=acting_user,
@@ -272,7 +273,7 @@ def _hold_decide(*, hold_id: int, approve: bool, reason: str, acting_user) -> Or
             order.save(update_fields=["cancel_reason", "cancel_reason_params", "updated_at"])
             _order_transition(order, to=S.CANCELLED, actor=acting_user, reason=rejected)
             _enqueue_payment_adjust(order, "rejected")
-            _notify_agent(order, _("rejected by a manager: %(r)s") % {"r": reason})
+            _notify_agent(order, stored_text(gettext_noop("rejected by a manager: %(r)s"), r=reason))
     return order
 
 

@@ -59,6 +59,7 @@ def test_idempotency_key_replays_and_refuses_a_different_body(api):
     (order_payload(lines=[{"sku": "MUG-WHT", "quantity": "two", "unit_price": "1.00"}]), 422, "invalid",
      "lines.0.quantity"),
     (order_payload(lines=[]), 422, "invalid", "lines"),
+    (order_payload(customer={"name": "Ana", "language": "fr"}), 422, "invalid", "customer.language"),
     ({**order_payload(), "surprise": 1}, 422, "invalid", "surprise"),
 ])
 def test_bad_orders_are_refused_with_a_clear_error_and_nothing_created(api, body, status, code, field):
@@ -223,3 +224,11 @@ def test_invalid_customer_data_names_the_field(api):
     assert (response.status_code, response.json()["field"]) == (422, "shipping_address.postal_code")
     assert Order.objects.count() == 0
     assert Customer.objects.count() == 0
+
+
+def test_the_customers_language_comes_with_the_order(api, shop):
+    response = api.post("/orders", order_payload(customer={"name": "Salma", "email": "salma@example.com",
+                                                           "language": "ar"}))
+    assert response.status_code == 201, response.content
+    order = Order.objects.get(number=response.json()["number"])
+    assert (order.customer.language, order.customer_language) == ("ar", "ar")

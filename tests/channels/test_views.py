@@ -115,3 +115,49 @@ def test_channel_pages_are_translated(role_client, shop):
     assert "Canais de venda" in client.get(reverse("orders:channel_list")).content.decode()
     client.cookies["django_language"] = "ar"
     assert "مفاتيح API" in client.get(reverse("orders:channel_detail", args=[shop["channel"].pk])).content.decode()
+
+
+def test_admin_creates_a_channel_and_edits_it_but_not_its_code(role_client, shop):
+    from oms.models import AuditEntry
+    from orders.models import Channel
+    from tests.marketing.factories import PriceListFactory
+
+    PriceListFactory(code="amazon", name="Amazon prices")
+    client = role_client("admin")
+    assert b"New channel" in client.get(reverse("orders:channel_list")).content
+    created = client.post(reverse("orders:channel_create"), {
+        "name": "Amazon BR", "code": "amazon-br", "kind": "marketplace", "order_prefix": "AZ", "currency": "BRL",
+        "language": "pt-br", "price_list_code": "amazon", "sourcing_strategy": "lowest_cost", "is_active": "on"})
+    channel = Channel.objects.get(code="amazon-br")
+    assert created.status_code == 302 and created["Location"] == reverse("orders:channel_detail", args=[channel.pk])
+    assert (channel.kind, channel.order_prefix, channel.language, channel.price_list_code,
+            channel.sourcing_strategy, channel.allow_oversell) == (
+        "marketplace", "AZ", "pt-br", "amazon", "lowest_cost", False)
+    assert AuditEntry.objects.filter(verb="channel_create", object_id=str(channel.pk)).exists()
+
+    edit_url = reverse("orders:channel_edit", args=[channel.pk])
+    assert b'name="code"' in client.get(edit_url).content
+    edited = client.post(edit_url, {
+        "name": "Amazon Brasil", "code": "hijacked", "kind": "marketplace", "order_prefix": "AMZ", "currency": "BRL",
+        "language": "", "price_list_code": "", "sourcing_strategy": "nearest", "allow_oversell": "on"})
+    assert edited.status_code == 302
+    channel.refresh_from_db()
+    assert (channel.code, channel.name, channel.order_prefix, channel.language, channel.price_list_code,
+            channel.sourcing_strategy, channel.allow_oversell, channel.is_active) == (
+        "amazon-br", "Amazon Brasil", "AMZ", "", "", "nearest", True, False)
+    entry = AuditEntry.objects.get(verb="channel_update", object_id=str(channel.pk))
+    assert entry.changes["order_prefix"] == ["AZ", "AMZ"] and "code" not in entry.changes
+
+
+def test_channel_form_names_what_is_wrong_and_saves_nothing(role_client, shop):
+    from orders.models import Channel
+
+    client = role_client("admin")
+    taken = client.post(reverse("orders:channel_create"), {
+        "name": "Copy", "code": "webshop", "kind": "web", "order_prefix": "WS", "currency": "BRL",
+        "sourcing_strategy": "first_available", "price_list_code": "no-such-list", "language": "fr"})
+    assert taken.status_code == 422
+    errors = taken.context["form"].errors
+    assert set(errors) == {"code", "order_prefix", "price_list_code", "language"}
+    assert Channel.objects.filter(name="Copy").count() == 0
+    assert role_client("manager").get(reverse("orders:channel_create")).status_code == 403

@@ -444,3 +444,44 @@ def test_a_shipments_history_written_in_portuguese_reads_in_arabic(make_user, ne
     assert history == ["أُرسل إلى المستودع", "", "تم مسح كل الوحدات"]
     assert [(e.reason, e.reason_params) for e in shipment.events.order_by("pk")][0] == (
         "Released to the warehouse", {})
+
+
+def test_customer_and_manager_emails_are_written_in_each_readers_language(make_user, net, place_order):
+    """The customer reads the pick-up notice in their language (else the channel's); each manager reads the
+    at-risk alert in the language they last used, whoever or whatever triggered it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from oms.models import OutboxMessage
+    from oms.preferences import language_remember
+
+    user = make_user("admin")
+    net["channel"].language = "pt-br"
+    net["channel"].save()
+    boss_pt, boss_ar = make_user("manager", email="chefe@example.com"), make_user("manager", email="raees@example.com")
+    language_remember(boss_pt, "pt-br")
+    language_remember(boss_ar, "ar")
+
+    def ready_notice(order):
+        [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+        ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
+        ful.pickup_ready(shipment_id=shipment.pk, acting_user=user)
+        return OutboxMessage.objects.filter(topic="oms.email", payload__to=[order.email]).latest("pk").payload
+
+    order = place_order(user, [(net["mug"], 1)], delivery_method="pickup", pickup_location_id=net["store"].pk)
+    notice = ready_notice(order)
+    assert (notice["language"], notice["subject"]) == ("pt-br", f"O pedido {order.number} está pronto para retirada")
+    net["customer"].language = "ar"
+    net["customer"].save()
+    second = place_order(user, [(net["mug"], 1)], delivery_method="pickup", pickup_location_id=net["store"].pk)
+    assert ready_notice(second)["subject"] == f"الطلب {second.number} جاهز للاستلام"
+
+    late = place_order(user, [(net["shirt"], 1)])
+    ful.at_risk_scan(now=timezone.now() + timedelta(days=2))
+    alerts = {tuple(m.payload["to"]): m.payload for m in OutboxMessage.objects.filter(topic="oms.email")
+              if "chefe@example.com" in m.payload["to"] or "raees@example.com" in m.payload["to"]}
+    assert set(alerts) == {("chefe@example.com",), ("raees@example.com",)}
+    assert alerts[("chefe@example.com",)]["subject"].endswith("em risco de perder a data prometida")
+    assert "معرض لتفويت الموعد الموعود" in alerts[("raees@example.com",)]["subject"]
+    assert f"#{late.pk}: " in alerts[("raees@example.com",)]["body"]

@@ -171,3 +171,17 @@ def test_import_command_adds_received_quantities(tmp_path, variant, location, st
     assert StockLevel.objects.get().on_hand == 7
     assert StockMovement.objects.filter(reason="receipt").count() == 2  # the fixture's and the import's
     assert ledger_drift() == []
+
+
+def test_a_background_import_reports_in_the_uploaders_language(location):
+    from django.utils import translation
+
+    from inventory.tasks import import_job_task
+
+    with translation.override("pt-br"):  # the upload request
+        job = ImportJob.objects.create(kind="stock", filename="count.csv",
+                                       data=f"sku,location,on_hand\nNOPE,{location.code},1\n".encode())
+    import_job_task(job.pk, "validate", None)  # the worker, in the site's language
+    job.refresh_from_db()
+    assert (job.language, job.status) == ("pt-br", "invalid")
+    assert job.errors == [[2, "SKU desconhecido NOPE."]]

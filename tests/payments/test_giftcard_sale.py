@@ -150,6 +150,17 @@ def test_the_background_job_emails_each_code_to_its_recipient(make_user, net, gi
     assert "Feliz aniversário" in mail.outbox[0].body
 
 
+def test_the_code_is_emailed_in_the_buyers_language_whatever_the_workers(make_user, net, gift_sku):
+    agent = make_user("agent")
+    net["customer"].language = "pt-br"
+    net["customer"].save()
+    order = place(draft_with(agent, net, [(gift_sku, 1, {"amount": "1250", "message": "Parabéns"})]), agent)
+    giftcards_issue_handler(OutboxMessage.objects.get(topic="orders.giftcards_issue"))  # the worker: English
+    [sent] = mail.outbox
+    assert (sent.to, sent.subject) == ([order.email], "Seu cartão-presente")
+    assert sent.body.startswith("Você recebeu um cartão-presente de R$\xa01.250,00.") and "Código: " in sent.body
+
+
 def test_an_order_on_hold_or_cancelled_before_issue_issues_nothing(make_user, net, gift_sku, settings):
     settings.ORDERS_HOLD_ABOVE = 100
     agent = make_user("agent")

@@ -92,3 +92,23 @@ def test_schedule_views(role_client, make_user):
     schedule.refresh_from_db()
     assert schedule.is_active is False
     assert AuditEntry.objects.filter(verb="report_schedule_stop").count() == 1
+
+
+def test_a_schedule_runs_and_mails_in_the_language_its_owner_created_it_in(make_user, world,
+                                                                             django_capture_on_commit_callbacks):
+    from django.utils import translation
+
+    with translation.override("pt-br"):
+        schedule = _schedule(make_user("manager"))
+    assert schedule.language == "pt-br"
+    services.report_schedules_run(today=TUESDAY)  # the beat job: no request, the site's language active
+    job = ReportJob.objects.get()
+    assert job.language == "pt-br"
+    with django_capture_on_commit_callbacks(execute=False):
+        assert services.report_job_run(job_id=job.pk) == "done"
+    job.refresh_from_db()
+    with job.file.open("rb") as fh:
+        header = fh.read().decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("Id,Nome,"), header
+    outbox_deliver_message(message_id=OutboxMessage.objects.get(topic=services.EMAIL_TOPIC).pk)
+    assert mail.outbox[0].subject.startswith("Relatório: ")

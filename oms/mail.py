@@ -1,0 +1,63 @@
+"""E-mails written in each recipient's language.
+
+A text is given as a stored text (``oms.i18n.stored_text``) and rendered once per language among the recipients,
+so a Portuguese-speaking buyer and an Arabic-speaking one each read the same alert in their own language::
+
+    email_enqueue(to=staff_recipients(buyers), subject=stored_text(gettext_noop("...")), body=...)
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.core.mail import send_mail
+from django.utils import translation
+
+from oms.i18n import StoredText, supported_language
+from oms.outbox import outbox_enqueue
+
+TOPIC = "oms.email"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    address: str
+    language: str
+
+
+def staff_recipients(users) -> list[Recipient]:
+    """The users with an e-mail address, each in their own language (``oms.preferences``)."""
+    from oms.preferences import users_languages
+
+    users = [user for user in users if user.email]
+    languages = users_languages([user.pk for user in users])
+    return sorted({Recipient(user.email, languages[user.pk]) for user in users}, key=lambda r: r.address)
+
+
+def recipient(address: str, language: str | None) -> list[Recipient]:
+    """One address (none when it is empty) in ``language`` (the site's when unknown)."""
+    return [Recipient(address, supported_language(language))] if address else []
+
+
+def compose(language: str, subject: StoredText, body: StoredText) -> tuple[str, str]:
+    with translation.override(language):
+        return str(subject), str(body)
+
+
+def email_enqueue(*, to: list[Recipient], subject: StoredText, body: StoredText) -> int:
+    """Queues (in the current transaction, through the outbox) one e-mail per language among ``to``; returns
+    how many were queued."""
+    by_language: dict[str, list[str]] = defaultdict(list)
+    for each in to:
+        if each.address not in by_language[each.language]:
+            by_language[each.language].append(each.address)
+    for language, addresses in sorted(by_language.items()):
+        text_subject, text_body = compose(language, subject, body)
+        outbox_enqueue(topic=TOPIC, payload={"to": addresses, "subject": text_subject, "body": text_body,
+                                             "language": language})
+    return len(by_language)
+
+
+def email_send_now(*, to: Recipient, subject: StoredText, body: StoredText) -> None:
+    """Sends at once, for a text that must not be kept anywhere (a gift card's code)."""
+    text_subject, text_body = compose(to.language, subject, body)
+    send_mail(text_subject, text_body, None, [to.address], fail_silently=False)

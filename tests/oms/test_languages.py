@@ -1,0 +1,50 @@
+"""Each staff member's language is kept, so e-mails and background work done for them read in it."""
+
+from django.test import Client
+from django.urls import reverse
+
+from oms.i18n import stored_text
+from oms.mail import Recipient, email_enqueue, staff_recipients
+from oms.models import OutboxMessage, UserPreference
+from oms.preferences import user_language
+
+
+def test_login_keeps_the_language_the_user_reads_and_the_switch_changes_it(make_user):
+    user = make_user("agent")
+    assert user_language(user) == "en"  # the site's, until they log in
+    client = Client(HTTP_ACCEPT_LANGUAGE="pt-BR,pt;q=0.9")
+    assert client.post(reverse("login"), {"username": user.username,
+                                          "password": "correct-horse-battery"}).status_code == 302
+    assert user_language(user) == "pt-br"
+
+    response = client.post(reverse("set_language"), {"language": "ar", "next": "/"})
+    assert response.status_code == 302 and response.cookies["django_language"].value == "ar"
+    assert user_language(user) == "ar"
+    client.post(reverse("set_language"), {"language": "xx", "next": "/"})  # not ours: kept as it was
+    assert user_language(user) == "ar"
+    assert UserPreference.objects.count() == 1
+
+
+def test_anonymous_language_switch_keeps_nothing(db):
+    response = Client().post(reverse("set_language"), {"language": "pt-br", "next": "/accounts/login/"})
+    assert response.status_code == 302 and response.cookies["django_language"].value == "pt-br"
+    assert UserPreference.objects.count() == 0
+
+
+def test_one_email_per_language_each_rendered_in_it(make_user):
+    from oms.preferences import language_remember
+
+    ana, bruno, carla = (make_user("manager", email=f"{name}@example.com") for name in ("ana", "bruno", "carla"))
+    language_remember(ana, "pt-br")
+    language_remember(bruno, "pt-br")
+    language_remember(carla, "ar")
+    no_address = make_user("manager", email="")
+    to = staff_recipients([ana, bruno, carla, no_address]) + [Recipient("ana@example.com", "pt-br")]
+
+    queued = email_enqueue(to=to, subject=stored_text("Approved"), body=stored_text("Approved"))
+
+    assert queued == 2
+    sent = {m.payload["language"]: m.payload for m in OutboxMessage.objects.filter(topic="oms.email")}
+    assert sent["pt-br"]["to"] == ["ana@example.com", "bruno@example.com"]
+    assert sent["ar"]["to"] == ["carla@example.com"]
+    assert sent["pt-br"]["subject"] == "Aprovado" and sent["ar"]["subject"] != "Approved"
