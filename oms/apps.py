@@ -9,4 +9,3 @@ class OmsConfig(AppConfig):
     def ready(self) -> None:
         # Outbox handlers and beat entries are declared in each app's tasks module.
         autodiscover_modules("tasks")
-        from oms import preferences  # noqa: F401 - connects the login signal

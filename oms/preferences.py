@@ -1,7 +1,7 @@
-"""Staff members' own choices (their language), kept so that work done while they are away uses them."""
+"""Staff members' own choices (their language), kept so that work done while they are away uses them, and so
+that their language follows them from one browser to another."""
 
-from django.contrib.auth.signals import user_logged_in
-from django.dispatch import receiver
+from django.conf import settings
 
 from oms.i18n import supported_language
 from oms.models import UserPreference
@@ -25,6 +25,27 @@ def users_languages(user_ids) -> dict[int, str]:
     return {pk: known.get(pk) or supported_language(None) for pk in user_ids}
 
 
-@receiver(user_logged_in, dispatch_uid="oms.language_on_login")
-def _language_on_login(sender, request, user, **kwargs) -> None:
-    language_remember(user, getattr(request, "LANGUAGE_CODE", None))
+def language_at_login(request, user) -> str:
+    """The language ``user`` works in from this login on.
+
+    A language chosen on this browser (its cookie) wins and is kept; otherwise the one kept from an earlier
+    session follows the user to this browser; a first login keeps the browser's own language."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if chosen in dict(settings.LANGUAGES):
+        language_remember(user, chosen)
+        return chosen
+    kept = UserPreference.objects.filter(user=user).values_list("language", flat=True).first()
+    if kept:
+        return kept
+    language = supported_language(getattr(request, "LANGUAGE_CODE", None))
+    language_remember(user, language)
+    return language
+
+
+def set_language_cookie(response, language: str) -> None:
+    """The cookie Django's language switch sets, with the same settings."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE)

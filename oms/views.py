@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.db.models import Q
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -11,7 +12,7 @@ from oms.health import health_report
 from oms.listing import paginate, sort_queryset
 from oms.models import AuditEntry, OutboxMessage
 from oms.outbox import outbox_retry_failed
-from oms.preferences import language_remember
+from oms.preferences import language_at_login, language_remember, set_language_cookie
 from oms.query import query_date
 from oms.search import global_search
 
@@ -29,6 +30,17 @@ def search(request):
         return HttpResponseRedirect(exact[0].url)
     template = "oms/search.html#results" if request.htmx else "oms/search.html"
     return render(request, template, {"query": query, "results": results})
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login; then the user's language (see ``oms.preferences.language_at_login``)."""
+
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        set_language_cookie(response, language_at_login(self.request, form.get_user()))
+        return response
 
 
 def language_set(request):

@@ -9,19 +9,34 @@ from oms.models import OutboxMessage, UserPreference
 from oms.preferences import user_language
 
 
-def test_login_keeps_the_language_the_user_reads_and_the_switch_changes_it(make_user):
+def _login(client, user):
+    response = client.post(reverse("login"), {"username": user.username, "password": "correct-horse-battery"})
+    assert response.status_code == 302
+    return response
+
+
+def test_the_users_language_is_kept_and_follows_them_to_another_browser(make_user):
     user = make_user("agent")
     assert user_language(user) == "en"  # the site's, until they log in
-    client = Client(HTTP_ACCEPT_LANGUAGE="pt-BR,pt;q=0.9")
-    assert client.post(reverse("login"), {"username": user.username,
-                                          "password": "correct-horse-battery"}).status_code == 302
+    first = Client(HTTP_ACCEPT_LANGUAGE="pt-BR,pt;q=0.9")
+    assert _login(first, user).cookies["django_language"].value == "pt-br"  # the browser's own, kept
     assert user_language(user) == "pt-br"
 
-    response = client.post(reverse("set_language"), {"language": "ar", "next": "/"})
+    response = first.post(reverse("set_language"), {"language": "ar", "next": "/"})
     assert response.status_code == 302 and response.cookies["django_language"].value == "ar"
     assert user_language(user) == "ar"
-    client.post(reverse("set_language"), {"language": "xx", "next": "/"})  # not ours: kept as it was
+    first.post(reverse("set_language"), {"language": "xx", "next": "/"})  # not ours: kept as it was
     assert user_language(user) == "ar"
+
+    elsewhere = Client(HTTP_ACCEPT_LANGUAGE="en-US")  # a new browser: the kept language follows the user
+    assert _login(elsewhere, user).cookies["django_language"].value == "ar"
+    assert 'lang="ar" dir="rtl"' in elsewhere.get("/").content.decode()
+    assert user_language(user) == "ar"
+
+    shared = Client(HTTP_ACCEPT_LANGUAGE="ar")
+    shared.cookies["django_language"] = "pt-br"  # chosen on this browser before logging in: it wins
+    assert _login(shared, user).cookies["django_language"].value == "pt-br"
+    assert user_language(user) == "pt-br"
     assert UserPreference.objects.count() == 1
 
 
