@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from oms.audit import audit_record
-from oms.i18n import StoredDate, StoredText, split, stored_join, stored_text
+from oms.i18n import StoredDate, StoredText, split, stored_join, stored_plural, stored_text
 from oms.mail import email_enqueue, email_send_now, recipient, staff_recipients
 from oms.models import AuditEntry
 from oms.money import quantize
@@ -578,8 +578,9 @@ def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
         for source_id, moved in sorted(incoming.items()):
             _send_inbound(order, shipment, source_id=source_id, moved=moved, parts=parts, actor=actor)
         shipments.append(shipment)
-    _order_transition(order, to=S.ALLOCATED, actor=actor,
-                      reason=_("%(n)s shipment(s) released to the warehouse") % {"n": len(shipments)})
+    _order_transition(order, to=S.ALLOCATED, actor=actor, reason=stored_plural(
+        "%(n)s shipment released to the warehouse", "%(n)s shipments released to the warehouse", len(shipments),
+        n=len(shipments)))
     _milestone(order, allocated_at=timezone.now())
     AtRiskFlag.objects.filter(order=order, reason=AtRiskFlag.Reason.NOT_ALLOCATED, cleared_at__isnull=True).update(
         cleared_at=timezone.now())
@@ -1331,7 +1332,7 @@ def return_refund(*, return_id: int, acting_user, method: str = "original") -> R
             card, code = giftcard_issue(amount=amount, currency=rma.order.currency, kind=GiftCard.Kind.STORE_CREDIT,
                                         source="refund", reference=f"return:{rma.pk}", acting_user=acting_user)
             _close_refund(rma, amount=amount, method="store_credit", actor=acting_user,
-                          note=_("Store credit ••••%(last4)s") % {"last4": card.last4})
+                          note=stored_text(gettext_noop("Store credit ••••%(last4)s"), last4=card.last4))
             for to in recipient(rma.order.email, rma.order.customer_language):
                 # Sent after the commit and never through the outbox: like a gift card's, the code is not kept.
                 transaction.on_commit(partial(
@@ -1363,7 +1364,7 @@ def return_refund(*, return_id: int, acting_user, method: str = "original") -> R
     return rma
 
 
-def _close_refund(rma: Return, *, amount: Decimal, method: str, actor, note: str) -> None:
+def _close_refund(rma: Return, *, amount: Decimal, method: str, actor, note: "str | StoredText") -> None:
     return_transition(rma, to=RS.REFUNDED, actor=actor, reason=note, refund_amount=amount, refund_method=method,
                       closed_at=timezone.now())
     post_return(rma=rma, amount=amount, acting_user=actor)

@@ -444,6 +444,9 @@ def test_a_shipments_history_written_in_portuguese_reads_in_arabic(make_user, ne
     assert history == ["أُرسل إلى المستودع", "", "تم مسح كل الوحدات"]
     assert [(e.reason, e.reason_params) for e in shipment.events.order_by("pk")][0] == (
         "Released to the warehouse", {})
+    with translation.override("ar"):  # and the order's own history of the release, with the Arabic singular
+        allocated = order.events.get(to_status=Order.Status.ALLOCATED).reason_text
+    assert allocated == "أُرسلت شحنة واحدة إلى المستودع"
 
 
 def test_customer_and_manager_emails_are_written_in_each_readers_language(make_user, net, place_order):
