@@ -112,6 +112,10 @@ RULES = {
     "audit_list": "view_audit",
     "outbox_list": "view_audit",
     "outbox_retry": "view_audit",
+    "staff_list": "manage_users",
+    "staff_create": "manage_users",
+    "staff_edit": "manage_users",
+    "staff_password_reset": "manage_users",
     "login": PUBLIC,
     "logout": PUBLIC,
     "password_change": "use_back_office",
@@ -123,4 +127,5 @@ NAV = [
     NavItem(_("Home"), "home", "use_back_office"),
     NavItem(_("Audit trail"), "audit_list", "view_audit", section=_("Administration")),
     NavItem(_("Outbox"), "outbox_list", "view_audit", section=_("Administration")),
+    NavItem(_("Users"), "staff_list", "manage_users", section=_("Administration")),
 ]

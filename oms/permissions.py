@@ -25,6 +25,7 @@ PERMISSIONS = [
     ("view_cost", _("See costs and margins")),
     ("manage_channels", _("Manage sales channels and integrations")),
     ("view_audit", _("View the audit trail")),
+    ("manage_users", _("Manage staff users and their roles")),
 ]
 
 ALL = {codename for codename, _label in PERMISSIONS}
@@ -68,4 +69,5 @@ def sync_roles(apps) -> None:
     }
     for role, codenames in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=role)
-        group.permissions.set([by_codename[c] for c in sorted(codenames)])
+        # An earlier migration's state lacks the permissions added since; the migration adding them syncs again.
+        group.permissions.set([by_codename[c] for c in sorted(codenames) if c in by_codename])

@@ -3,16 +3,20 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.db.models import Q
 from django.http import HttpResponseRedirect, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
 
+from oms import staff
+from oms.forms import StaffForm
 from oms.health import health_report
+from oms.i18n import active_language
 from oms.listing import paginate, sort_queryset
 from oms.models import AuditEntry, OutboxMessage
 from oms.outbox import outbox_retry_failed
-from oms.preferences import language_at_login, language_remember, set_language_cookie
+from oms.permissions import ROLE_LABELS
+from oms.preferences import language_at_login, language_remember, set_language_cookie, user_language
 from oms.query import query_date
 from oms.search import global_search
 
@@ -100,3 +104,63 @@ def outbox_retry(request, pk: int):
     outbox_retry_failed(message_id=pk)
     messages.success(request, _("Message %(id)s queued again.") % {"id": pk})
     return redirect("outbox_list")
+
+
+STAFF_SORTS = {"username": "username", "name": "first_name", "email": "email", "last_login": "last_login"}
+
+
+def staff_list(request):
+    users = staff.staff_list(query=request.GET.get("q", "").strip(), role=request.GET.get("role", ""))
+    users = sort_queryset(users, request.GET.get("sort"), STAFF_SORTS, "username")
+    template = "oms/staff_list.html#table" if request.htmx else "oms/staff_list.html"
+    return render(request, template, {"page": paginate(request, users), "roles": ROLE_LABELS.items()})
+
+
+def staff_create(request):
+    form = StaffForm(request.POST or None, initial={"language": active_language()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user, password = staff.staff_create(acting_user=request.user, **form.cleaned_data)
+        except staff.StaffError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("User %(name)s created.") % {"name": user.get_username()})
+            return _staff_page(request, user, new_password=password)
+    return render(request, "oms/staff_form.html", {"form": form}, status=422 if form.errors else 200)
+
+
+def staff_edit(request, pk: int):
+    user = get_object_or_404(staff.User, pk=pk)
+    if request.method != "POST":
+        return _staff_page(request, user)
+    form = StaffForm(request.POST, editing=True, initial={"username": user.get_username()})
+    if form.is_valid():
+        fields = {k: v for k, v in form.cleaned_data.items() if k != "username"}
+        try:
+            staff.staff_update(user_id=user.pk, acting_user=request.user, **fields)
+        except staff.StaffError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("User %(name)s saved.") % {"name": user.get_username()})
+            return redirect("staff_list")
+    return render(request, "oms/staff_form.html", {"form": form, "staff_user": user}, status=422)
+
+
+@require_POST
+def staff_password_reset(request, pk: int):
+    user = get_object_or_404(staff.User, pk=pk)
+    password = staff.staff_password_reset(user_id=user.pk, acting_user=request.user)
+    return _staff_page(request, user, new_password=password)
+
+
+def _staff_page(request, user, *, new_password: str = ""):
+    """The account's form; a new temporary password is shown on this page only, once."""
+    initial = {"username": user.get_username(), "first_name": user.first_name, "last_name": user.last_name,
+               "email": user.email, "roles": staff.roles_of(user), "is_active": user.is_active,
+               "language": user_language(user)}
+    form = StaffForm(initial=initial, editing=True)
+    response = render(request, "oms/staff_form.html", {"form": form, "staff_user": user,
+                                                       "new_password": new_password})
+    if new_password:
+        response["Cache-Control"] = "no-store"
+    return response

@@ -65,6 +65,14 @@ def sort_th(context, field: str, label: str) -> str:
     return format_html('<th aria-sort="{}"><a href="{}">{} {}</a></th>', aria, href, label, arrow)
 
 
+@register.filter
+def role_label(role: str) -> str:
+    """``{{ group.name|role_label }}``: a role's name in the reader's language."""
+    from oms.permissions import ROLE_LABELS
+
+    return str(ROLE_LABELS.get(role, role))
+
+
 @register.simple_tag
 def arrow() -> str:
     """``{{ a }} {% arrow %} {{ b }}``: "a then b" pointing the way the text reads (← in Arabic, → otherwise)."""

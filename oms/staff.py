@@ -1,0 +1,173 @@
+"""Staff accounts: who may log in, with which roles (the role groups of ``oms.permissions``) and language.
+
+Accounts are never deleted (the audit trail and the orders name them): they are deactivated. The system always
+keeps an active administrator, and nobody can take their own administration rights away or lock themselves out.
+A temporary password is made here and shown once to the administrator; the user changes it after logging in.
+"""
+
+import secrets
+import unicodedata
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from oms.audit import audit_record, diff, snapshot
+from oms.models import AuditEntry, UserPreference
+from oms.permissions import ROLES
+
+User = get_user_model()
+ADMIN_ROLE = "admin"
+PROFILE_FIELDS = ["first_name", "last_name", "email", "is_active"]
+
+
+class StaffError(Exception):
+    def __init__(self, message: str, *, field: str = ""):
+        self.message, self.field = message, field
+        super().__init__(message)
+
+
+def staff_list(*, query: str = "", role: str = ""):
+    users = User.objects.prefetch_related("groups").select_related("preference")
+    if query:
+        users = users.filter(Q(username__icontains=query) | Q(first_name__icontains=query)
+                             | Q(last_name__icontains=query) | Q(email__icontains=query))
+    if role in ROLES:
+        users = users.filter(groups__name=role)
+    return users
+
+
+def roles_of(user) -> list[str]:
+    return sorted(group.name for group in user.groups.all() if group.name in ROLES)
+
+
+def temporary_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def staff_create(*, username: str, first_name: str, last_name: str, email: str, roles: list[str],
+                 language: str, acting_user) -> tuple[User, str]:
+    """A new account holding ``roles``; returns it with its temporary password (not readable again)."""
+    username = unicodedata.normalize("NFKC", (username or "").strip())
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError:
+        raise StaffError(_("A user name takes letters, digits and @ . + - _ only."), field="username") from None
+    if not username or len(username) > 150:
+        raise StaffError(_("Give a user name of at most 150 characters."), field="username")
+    profile = _clean_profile(first_name=first_name, last_name=last_name, email=email, is_active=True)
+    roles, language = _clean_roles(roles), _clean_language(language)
+    password = temporary_password()
+    try:
+        with transaction.atomic(durable=True):
+            if User.objects.filter(username__iexact=username).exists():
+                raise StaffError(_("The user name %(name)s is taken.") % {"name": username}, field="username")
+            user = User.objects.create_user(username=username, password=password, **profile)
+            user.groups.set(Group.objects.filter(name__in=roles))
+            _set_language(user, language)
+            audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=user, verb="staff_create",
+                         changes={**snapshot(user, ["username", *PROFILE_FIELDS]), "roles": roles,
+                                  "language": language})
+    except IntegrityError:  # the same name created at the same moment
+        raise StaffError(_("The user name %(name)s is taken.") % {"name": username}, field="username") from None
+    return user, password
+
+
+def staff_update(*, user_id: int, first_name: str, last_name: str, email: str, roles: list[str], language: str,
+                 is_active: bool, acting_user) -> User:
+    profile = _clean_profile(first_name=first_name, last_name=last_name, email=email, is_active=is_active)
+    roles, language = _clean_roles(roles), _clean_language(language)
+    with transaction.atomic(durable=True):
+        _lock_admins()
+        user = User.objects.select_for_update().get(pk=user_id)
+        before = {**snapshot(user, PROFILE_FIELDS), "roles": roles_of(user), "language": _language(user)}
+        if user.pk == getattr(acting_user, "pk", None) and (not is_active or (
+                ADMIN_ROLE in before["roles"] and ADMIN_ROLE not in roles)):
+            raise StaffError(_("You cannot deactivate yourself or take away your own administrator role: ask "
+                               "another administrator."), field="roles" if is_active else "is_active")
+        if _was_admin(user, before["roles"]) and not (is_active and (ADMIN_ROLE in roles or user.is_superuser)) \
+                and not _other_admins(user).exists():
+            raise StaffError(_("%(name)s is the last active administrator: make someone else administrator "
+                               "first.") % {"name": user.get_username()}, field="roles")
+        for name, value in profile.items():
+            setattr(user, name, value)
+        user.save(update_fields=list(profile))
+        user.groups.set(Group.objects.filter(name__in=roles))
+        _set_language(user, language)
+        audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=user, verb="staff_update",
+                     changes=diff(before, {**snapshot(user, PROFILE_FIELDS), "roles": roles,
+                                           "language": _language(user)}))
+    return user
+
+
+def staff_password_reset(*, user_id: int, acting_user) -> str:
+    """A new temporary password (the user's open sessions end); returns it to be shown once."""
+    password = temporary_password()
+    with transaction.atomic(durable=True):
+        user = User.objects.select_for_update().get(pk=user_id)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit_record(actor=acting_user, action=AuditEntry.Action.ACTION, obj=user, verb="staff_password_reset")
+    return password
+
+
+def _clean_profile(*, first_name: str, last_name: str, email: str, is_active: bool) -> dict:
+    email = (email or "").strip().lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise StaffError(_("“%(value)s” is not a valid e-mail address.") % {"value": email},
+                             field="email") from None
+    names = {"first_name": (first_name or "").strip(), "last_name": (last_name or "").strip()}
+    for field, value in names.items():
+        if len(value) > 150 or "\x00" in value:
+            raise StaffError(_("Give a name of at most 150 characters."), field=field)
+    return {**names, "email": email, "is_active": bool(is_active)}
+
+
+def _clean_roles(roles) -> list[str]:
+    roles = sorted(set(roles or []))
+    unknown = [role for role in roles if role not in ROLES]
+    if unknown:
+        raise StaffError(_("Unknown role: %(roles)s.") % {"roles": ", ".join(unknown)}, field="roles")
+    if not roles:
+        raise StaffError(_("Give the user at least one role."), field="roles")
+    return roles
+
+
+def _language(user) -> str:
+    return UserPreference.objects.filter(user=user).values_list("language", flat=True).first() or ""
+
+
+def _clean_language(language: str) -> str:
+    if language not in dict(settings.LANGUAGES):
+        raise StaffError(_("“%(value)s” is not a language of this system.") % {"value": language}, field="language")
+    return language
+
+
+def _set_language(user, language: str) -> None:
+    UserPreference.objects.update_or_create(user=user, defaults={"language": language})
+
+
+def _admins():
+    return User.objects.filter(Q(is_superuser=True) | Q(groups__name=ADMIN_ROLE), is_active=True)
+
+
+def _lock_admins() -> None:
+    """Serialises changes that could remove the last administrator (two admins demoting each other at once)."""
+    list(User.objects.select_for_update().filter(pk__in=_admins().values("pk")).order_by("pk").values("pk"))
+
+
+def _was_admin(user, roles: list[str]) -> bool:
+    return user.is_active and (ADMIN_ROLE in roles or user.is_superuser)
+
+
+def _other_admins(user):
+    return _admins().exclude(pk=user.pk)

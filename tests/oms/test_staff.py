@@ -1,0 +1,110 @@
+"""Administrators manage staff accounts from the back office: roles, language, deactivation, passwords."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from oms.models import AuditEntry
+from oms.preferences import user_language
+from oms.staff import StaffError, staff_update
+
+User = get_user_model()
+
+
+def _secret(response) -> str:
+    return response.content.decode().split('class="secret" readonly value="')[1].split('"')[0]
+
+
+def _login(username: str, password: str) -> Client:
+    client = Client()
+    assert client.post(reverse("login"), {"username": username, "password": password}).status_code == 302
+    return client
+
+
+def test_an_administrator_creates_an_agent_who_logs_in_with_the_temporary_password(role_client):
+    admin = role_client("admin")
+    assert "Users" in admin.get(reverse("home")).content.decode()  # in the navigation
+    response = admin.post(reverse("staff_create"), {
+        "username": "bia.lima", "first_name": "Bia", "last_name": "Lima", "email": "Bia@Example.com",
+        "roles": ["agent"], "language": "pt-br"})
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    password = _secret(response)
+    user = User.objects.get(username="bia.lima")
+    assert (user.email, [g.name for g in user.groups.all()], user_language(user)) == (
+        "bia@example.com", ["agent"], "pt-br")
+    assert password not in str(list(AuditEntry.objects.values_list("changes", "reason")))
+    agent = _login("bia.lima", password)
+    assert agent.get(reverse("orders:phone_start")).status_code == 200
+    assert agent.get(reverse("staff_list")).status_code == 403
+    assert password not in admin.get(reverse("staff_edit", args=[user.pk])).content.decode()  # shown once
+
+    listing = admin.get(reverse("staff_list"), {"q": "lima", "role": "agent"}).content.decode()
+    assert "bia.lima" in listing and "Call-center agent" in listing
+
+
+def test_roles_deactivation_and_a_new_password_take_effect_at_once(role_client, make_user):
+    admin = role_client("admin")
+    user = make_user("agent")
+    agent = _login(user.username, "correct-horse-battery")
+    edit = reverse("staff_edit", args=[user.pk])
+    form = {"first_name": "Ana", "last_name": "Souza", "email": user.email, "roles": ["agent", "warehouse"],
+            "language": "ar", "is_active": "on"}
+    assert admin.post(edit, form).status_code == 302
+    assert agent.get(reverse("orders:fulfilment_pick_list")).status_code == 200  # the new role, same session
+    assert user_language(user) == "ar"
+    entry = AuditEntry.objects.get(verb="staff_update", object_id=str(user.pk))
+    assert entry.changes["roles"] == [["agent"], ["agent", "warehouse"]]
+
+    password = _secret(admin.post(reverse("staff_password_reset", args=[user.pk])))
+    assert agent.get(reverse("orders:phone_start")).status_code == 302  # the old session ended
+    agent = _login(user.username, password)
+    assert admin.post(edit, {**form, "is_active": ""}).status_code == 302
+    assert agent.get(reverse("orders:phone_start")).status_code == 302  # deactivated: signed out
+    assert Client().post(reverse("login"), {"username": user.username, "password": password}).status_code == 200
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"username": "x y"}, "username"),
+    ({"email": "not-an-email"}, "email"),
+    ({"roles": ["pirate"]}, "roles"),
+    ({"roles": []}, "roles"),
+    ({"language": "fr"}, "language"),
+])
+def test_bad_input_names_the_field_and_creates_nothing(role_client, changes, field):
+    admin = role_client("admin")
+    before = User.objects.count()
+    form = {"username": "new.user", "roles": ["agent"], "language": "en", **changes}
+    response = admin.post(reverse("staff_create"), form)
+    assert response.status_code == 422
+    assert field in response.context["form"].errors
+    assert User.objects.count() == before
+
+
+def test_a_taken_user_name_is_refused_whatever_its_case(role_client, make_user):
+    make_user("agent", username="Carla")
+    response = role_client("admin").post(reverse("staff_create"), {"username": "carla", "roles": ["agent"],
+                                                                   "language": "en"})
+    assert response.status_code == 422
+    assert response.context["form"].errors["username"] == ["The user name carla is taken."]
+
+
+def test_nobody_locks_themselves_out_and_an_active_administrator_always_remains(role_client, make_user):
+    client = role_client("admin")
+    me = client.user
+    edit = reverse("staff_edit", args=[me.pk])
+    form = {"first_name": "", "last_name": "", "email": me.email, "language": "en", "is_active": "on"}
+    response = client.post(edit, {**form, "roles": ["manager"]})
+    assert response.status_code == 422 and "your own administrator role" in response.content.decode()
+    assert client.post(edit, {**form, "roles": ["admin"], "is_active": ""}).status_code == 422
+    assert [g.name for g in me.groups.all()] == ["admin"] and User.objects.get(pk=me.pk).is_active
+
+    other = make_user("admin")
+    User.objects.filter(pk=other.pk).update(is_active=False)  # me: the only active administrator left
+    demote = {"user_id": me.pk, "first_name": "", "last_name": "", "email": "", "roles": ["agent"],
+              "language": "en", "is_active": True}
+    with pytest.raises(StaffError, match="last active administrator"):
+        staff_update(**demote, acting_user=None)
+    User.objects.filter(pk=other.pk).update(is_active=True)
+    staff_update(**demote, acting_user=other)  # another administrator remains: allowed
+    assert [g.name for g in User.objects.get(pk=me.pk).groups.all()] == ["agent"]
