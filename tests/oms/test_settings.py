@@ -54,3 +54,13 @@ def test_error_reports_hide_post_data_and_local_variables(rf):
         frame = sys.exc_info()[2].tb_frame
     hidden = dict(StrictExceptionReporterFilter().get_traceback_frame_variables(request, frame))
     assert hidden["card"] == "********************"
+
+
+def test_the_sites_language_is_set_from_the_environment_and_must_be_one_of_ours(settings, client, db):
+    result = _check_deploy(SECRET_KEY="w" * 64, ALLOWED_HOSTS="oms.example.com", LANGUAGE_CODE="fr")
+    assert result.returncode != 0
+    assert "LANGUAGE_CODE='fr' is none of en, pt-br, ar" in result.stderr
+
+    settings.LANGUAGE_CODE = "pt-br"  # what LANGUAGE_CODE=pt-br gives: a browser asking none of ours reads it
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert '<html lang="pt-br"' in page
