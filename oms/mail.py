@@ -13,6 +13,7 @@ from django.core.mail import send_mail
 from django.utils import translation
 
 from oms.i18n import StoredText, supported_language
+from oms.models import OutboxMessage
 from oms.outbox import outbox_enqueue
 
 TOPIC = "oms.email"
@@ -43,9 +44,12 @@ def compose(language: str, subject: StoredText, body: StoredText) -> tuple[str, 
         return str(subject), str(body)
 
 
-def email_enqueue(*, to: list[Recipient], subject: StoredText, body: StoredText) -> int:
+def email_enqueue(*, to: list[Recipient], subject: StoredText, body: StoredText, key: str = "") -> int:
     """Queues (in the current transaction, through the outbox) one e-mail per language among ``to``; returns
-    how many were queued."""
+    how many were queued. ``key``: e-mails already queued under it are not queued again (a notice whose cause
+    was delivered twice)."""
+    if key and OutboxMessage.objects.filter(topic=TOPIC, payload__key=key).exists():
+        return 0
     by_language: dict[str, list[str]] = defaultdict(list)
     for each in to:
         if each.address not in by_language[each.language]:
@@ -53,7 +57,7 @@ def email_enqueue(*, to: list[Recipient], subject: StoredText, body: StoredText)
     for language, addresses in sorted(by_language.items()):
         text_subject, text_body = compose(language, subject, body)
         outbox_enqueue(topic=TOPIC, payload={"to": addresses, "subject": text_subject, "body": text_body,
-                                             "language": language})
+                                             "language": language, **({"key": key} if key else {})})
     return len(by_language)
 
 

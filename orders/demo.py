@@ -125,7 +125,8 @@ def seed(*, stdout) -> None:
         for code, name, kind, prefix, price_list, sourcing in CHANNELS:
             channels[code], _created = Channel.objects.get_or_create(code=code, defaults={
                 "name": name, "kind": kind, "order_prefix": prefix, "price_list_code": price_list,
-                "sourcing_strategy": sourcing, "currency": "BRL"})
+                "sourcing_strategy": sourcing, "currency": "BRL", "language": "pt-br",
+                "notify_customers": kind not in (Channel.Kind.WEB, Channel.Kind.MARKETPLACE)})
         customers = _customers(rng)
         addresses = {a.customer_id: a for a in Address.objects.filter(customer__in=customers)}
         orders, lines_by_order = _orders(rng, now, channels, customers, addresses, variants, agents)

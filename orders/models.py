@@ -46,6 +46,9 @@ class Channel(models.Model):
     currency = currency_field()
     language = language_field(blank=True, help_text=_(
         "The language of e-mails to this channel's customers who have not chosen one; blank: the site's."))
+    notify_customers = models.BooleanField(default=True, help_text=_(
+        "E-mail customers when their order is confirmed, ships or is cancelled; off when the shop or "
+        "marketplace does it itself."))
     last_order_number = models.PositiveIntegerField(default=0, editable=False)
     is_active = models.BooleanField(default=True)
 

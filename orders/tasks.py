@@ -27,9 +27,14 @@ def payment_adjust_handler(message) -> None:
 
 @outbox_handler("orders.channel_status")
 def channel_status_handler(message) -> None:
-    """Tells the sales channel about a status change; the channels issue plugs marketplace adapters in here."""
-    logger.info("Order %s is now %s (channel %s)", message.payload["order_id"], message.payload["status"],
-                message.payload.get("channel"))
+    """Tells the customer (``orders.notifications``) and the sales channel about a status change; the channels
+    app plugs its webhooks in here."""
+    from orders.notifications import order_status_notice
+
+    payload = message.payload
+    logger.info("Order %s is now %s (channel %s)", payload["order_id"], payload["status"], payload.get("channel"))
+    order_status_notice(order_id=payload["order_id"], status=payload["status"], previous=payload.get("previous", ""),
+                        notice_id=message.pk)
 
 
 register_beat("orders-release-expired-holds", "orders.release_expired_holds", 60.0)

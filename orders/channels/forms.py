@@ -16,10 +16,11 @@ class ChannelForm(forms.ModelForm):
     class Meta:
         model = Channel
         fields = ["name", "code", "kind", "order_prefix", "currency", "language", "price_list_code",
-                  "sourcing_strategy", "allow_oversell", "is_active"]
+                  "sourcing_strategy", "allow_oversell", "notify_customers", "is_active"]
         labels = {"name": _("Name"), "code": _("Code"), "kind": _("Kind"), "order_prefix": _("Order number prefix"),
                   "currency": _("Currency"), "language": _("Customers' language"),
                   "sourcing_strategy": _("Ships from"), "allow_oversell": _("Accept orders beyond stock (backorder)"),
+                  "notify_customers": _("E-mail customers about their orders"),
                   "is_active": _("Active")}
 
     def __init__(self, *args, **kwargs):

@@ -55,7 +55,7 @@ CHANNEL_PAYMENT_METHOD = "bank_transfer"
 
 
 CHANNEL_FIELDS = ["name", "kind", "order_prefix", "currency", "language", "price_list_code", "sourcing_strategy",
-                  "allow_oversell", "is_active"]
+                  "allow_oversell", "notify_customers", "is_active"]
 
 
 def channel_create(*, code: str, acting_user, **fields) -> Channel:

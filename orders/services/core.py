@@ -93,7 +93,7 @@ def _order_transition(order: Order, *, to: str, actor, reason: str = "", data: d
     event = order_event(order=order, actor=actor, from_status=old, to_status=to, reason=reason, data=data)
     if to in NOTIFY_CHANNEL:
         outbox_enqueue(topic="orders.channel_status",
-                       payload={"order_id": order.pk, "status": to, "channel": order.channel_id})
+                       payload={"order_id": order.pk, "status": to, "previous": old, "channel": order.channel_id})
     if to in (S.CONFIRMED, S.BACKORDERED):
         from orders.giftcards import enqueue_issue  # gift cards sold on the order are issued once it is paid
 

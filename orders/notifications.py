@@ -1,0 +1,87 @@
+"""E-mails to customers about their orders: confirmed, on its way, cancelled.
+
+Written by the worker from the order's status-change notice (``orders.channel_status``), in the customer's
+language (``Order.customer_language``), for channels that do not tell their customers themselves
+(``Channel.notify_customers``: a web shop or marketplace usually does). A notice delivered twice sends one e-mail.
+"""
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext_noop
+
+from oms.i18n import StoredDate, StoredMoney, StoredText, stored_join, stored_text
+from oms.mail import email_enqueue, recipient
+from orders.models import Order
+
+S = Order.Status
+ACCEPTED_FROM = {S.PLACED, S.ON_HOLD}  # the first time an order is accepted (not e.g. backordered -> confirmed)
+
+
+def order_status_notice(*, order_id: int, status: str, previous: str, notice_id: int) -> int:
+    """E-mails the customer about this status change when it is news to them; returns how many were queued."""
+    order = Order.objects.select_related("channel", "customer").filter(pk=order_id).first()
+    if order is None or not order.email or not order.channel.notify_customers:
+        return 0
+    if status in (S.CONFIRMED, S.BACKORDERED) and previous in ACCEPTED_FROM:
+        subject, body = _accepted(order)
+    elif status in (S.PARTIALLY_SHIPPED, S.SHIPPED):
+        subject, body = _shipped(order)
+    elif status == S.CANCELLED:
+        subject, body = _cancelled(order)
+    else:
+        return 0
+    return email_enqueue(to=recipient(order.email, order.customer_language), subject=subject, body=body,
+                         key=f"order-notice:{notice_id}")
+
+
+def tracking_url(order: Order) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("orders:tracking", kwargs={"token": order.tracking_token})
+
+
+def _hello(order: Order) -> StoredText:
+    name = order.customer.name if order.customer_id else ""
+    return stored_text(gettext_noop("Hello %(name)s,"), name=name) if name else stored_text(gettext_noop("Hello,"))
+
+
+def _accepted(order: Order) -> tuple[StoredText, StoredText]:
+    lines = [stored_text(gettext_noop("%(quantity)s × %(name)s: %(amount)s"), quantity=line.quantity,
+                         name=line.name or line.sku, amount=StoredMoney(line.line_total, order.currency))
+             for line in order.lines.exclude(status="cancelled").order_by("position")]
+    paragraphs = [
+        _hello(order),
+        stored_text(gettext_noop("Thank you: we have your order %(number)s."), number=order.number),
+        stored_join("\n", lines),
+        stored_text(gettext_noop("Total: %(total)s"), total=StoredMoney(order.total, order.currency)),
+    ]
+    if order.promised_date:
+        paragraphs.append(stored_text(gettext_noop("Expected by %(date)s."),
+                                      date=StoredDate(order.promised_date, "DATE_FORMAT")))
+    paragraphs.append(stored_text(gettext_noop("Follow it here: %(url)s"), url=tracking_url(order)))
+    return stored_text(gettext_noop("Your order %(number)s"), number=order.number), stored_join("\n\n", paragraphs)
+
+
+def _shipped(order: Order) -> tuple[StoredText, StoredText]:
+    shipments = [_shipment(s) for s in order.shipments.filter(shipped_at__isnull=False).order_by("shipped_at", "pk")]
+    news = gettext_noop("All of your order %(number)s is on its way.") if order.status == S.SHIPPED \
+        else gettext_noop("Part of your order %(number)s is on its way; the rest follows.")
+    body = stored_join("\n\n", [
+        _hello(order), stored_text(news, number=order.number), stored_join("\n", shipments),
+        stored_text(gettext_noop("Follow it here: %(url)s"), url=tracking_url(order))])
+    return stored_text(gettext_noop("Your order %(number)s is on its way"), number=order.number), body
+
+
+def _shipment(shipment) -> StoredText:
+    carrier = shipment.carrier or shipment.service
+    if shipment.tracking_number:
+        return stored_text(gettext_noop("%(carrier)s, tracking number %(tracking)s"), carrier=carrier,
+                           tracking=shipment.tracking_number)
+    return stored_text(gettext_noop("Handed to %(carrier)s"), carrier=carrier)
+
+
+def _cancelled(order: Order) -> tuple[StoredText, StoredText]:
+    body = stored_join("\n\n", [
+        _hello(order),
+        stored_text(gettext_noop("Your order %(number)s was cancelled."), number=order.number),
+        stored_text(gettext_noop("Anything you paid for it is returned the way you paid.")),
+    ])
+    return stored_text(gettext_noop("Your order %(number)s was cancelled"), number=order.number), body

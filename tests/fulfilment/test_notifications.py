@@ -1,0 +1,65 @@
+"""Customers hear about their order in their language: accepted, on its way (with tracking), cancelled."""
+
+from django.utils import translation
+
+from oms.models import OutboxMessage
+from oms.outbox import outbox_deliver_message
+from orders.fulfilment import services as ful
+from orders.notifications import order_status_notice
+from orders.services import order_cancel
+
+
+def _deliver_status_notices() -> None:
+    for message in OutboxMessage.objects.filter(topic="orders.channel_status", status="pending").order_by("pk"):
+        assert outbox_deliver_message(message_id=message.pk) == "done"
+
+
+def _emails_to(address: str) -> list[dict]:
+    return [m.payload for m in OutboxMessage.objects.filter(topic="oms.email").order_by("pk")
+            if m.payload["to"] == [address]]
+
+
+def test_the_customer_hears_when_the_order_is_accepted_and_when_it_ships(make_user, net, place_order, settings):
+    settings.SITE_URL = "https://oms.example.com"
+    user = make_user("admin")
+    order = place_order(user, [(net["shirt"], 2), (net["mug"], 1)])
+    _deliver_status_notices()
+    [accepted] = _emails_to(order.email)
+    assert (accepted["subject"], accepted["language"]) == (f"Your order {order.number}", "en")
+    body = accepted["body"]
+    assert f"Thank you: we have your order {order.number}." in body
+    assert "2 × " in body and "Total: R$" in body
+    assert f"https://oms.example.com/track/{order.tracking_token}/" in body
+
+    redelivered = OutboxMessage.objects.filter(topic="orders.channel_status").first()
+    assert order_status_notice(order_id=order.pk, status="confirmed", previous="placed",
+                               notice_id=redelivered.pk) == 0  # the same notice again: no second e-mail
+
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    for variant, units in ((net["shirt"], 2), (net["mug"], 1)):
+        for _ in range(units):
+            ful.shipment_scan(shipment_id=shipment.pk, code=variant.sku, acting_user=user)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number="BR123456789", acting_user=user)
+    _deliver_status_notices()
+    emails = _emails_to(order.email)
+    assert [e["subject"] for e in emails] == [f"Your order {order.number}", f"Your order {order.number} is on its way"]
+    assert "All of your order" in emails[1]["body"] and "Correios, tracking number BR123456789" in emails[1]["body"]
+
+
+def test_a_cancellation_reads_in_the_customers_language_and_shops_that_tell_their_own_are_left_alone(
+        make_user, net, place_order):
+    user = make_user("admin")
+    net["customer"].language = "pt-br"
+    net["customer"].save()
+    order = place_order(user, [(net["mug"], 1)])
+    with translation.override("ar"):  # the agent's language does not matter
+        order_cancel(order_id=order.pk, reason="customer changed their mind", acting_user=user)
+    _deliver_status_notices()
+    subjects = [e["subject"] for e in _emails_to(order.email)]
+    assert subjects == [f"Seu pedido {order.number}", f"Seu pedido {order.number} foi cancelado"]
+    assert "customer changed their mind" not in str(_emails_to(order.email))  # the internal reason stays inside
+
+    type(net["channel"]).objects.filter(pk=net["channel"].pk).update(notify_customers=False)
+    quiet = place_order(user, [(net["mug"], 1)])
+    _deliver_status_notices()
+    assert _emails_to(quiet.email) == _emails_to(order.email)  # nothing new
