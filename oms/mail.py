@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.mail import send_mail
+from django.db.models.fields.json import KeyTextTransform
 from django.utils import translation
 
 from oms.i18n import StoredText, supported_language
@@ -48,7 +49,8 @@ def email_enqueue(*, to: list[Recipient], subject: StoredText, body: StoredText,
     """Queues (in the current transaction, through the outbox) one e-mail per language among ``to``; returns
     how many were queued. ``key``: e-mails already queued under it are not queued again (a notice whose cause
     was delivered twice)."""
-    if key and OutboxMessage.objects.filter(topic=TOPIC, payload__key=key).exists():
+    if key and OutboxMessage.objects.alias(key=KeyTextTransform("key", "payload")).filter(
+            payload__has_key="key", key=key).exists():
         return 0
     by_language: dict[str, list[str]] = defaultdict(list)
     for each in to:

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.fields.json import KeyTextTransform
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -111,6 +112,9 @@ class OutboxMessage(models.Model):
                 fields=["available_at"], name="outbox_pending_idx", condition=models.Q(status="pending")
             ),
             models.Index(fields=["topic", "-created_at"]),
+            # Messages queued under a key (oms.mail: a notice delivered twice sends one e-mail).
+            models.Index(KeyTextTransform("key", "payload"), name="outbox_key_idx",
+                         condition=models.Q(payload__has_key="key")),
         ]
 
     def __str__(self) -> str:

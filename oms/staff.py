@@ -19,8 +19,9 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from oms.audit import audit_record, diff, snapshot
-from oms.models import AuditEntry, UserPreference
+from oms.models import AuditEntry
 from oms.permissions import ROLES
+from oms.preferences import language_remember, user_language
 
 User = get_user_model()
 ADMIN_ROLE = "admin"
@@ -70,7 +71,7 @@ def staff_create(*, username: str, first_name: str, last_name: str, email: str, 
                 raise StaffError(_("The user name %(name)s is taken.") % {"name": username}, field="username")
             user = User.objects.create_user(username=username, password=password, **profile)
             user.groups.set(Group.objects.filter(name__in=roles))
-            _set_language(user, language)
+            language_remember(user, language)
             audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=user, verb="staff_create",
                          changes={**snapshot(user, ["username", *PROFILE_FIELDS]), "roles": roles,
                                   "language": language})
@@ -86,7 +87,7 @@ def staff_update(*, user_id: int, first_name: str, last_name: str, email: str, r
     with transaction.atomic(durable=True):
         _lock_admins()
         user = User.objects.select_for_update().get(pk=user_id)
-        before = {**snapshot(user, PROFILE_FIELDS), "roles": roles_of(user), "language": _language(user)}
+        before = {**snapshot(user, PROFILE_FIELDS), "roles": roles_of(user), "language": user_language(user)}
         if user.pk == getattr(acting_user, "pk", None) and (not is_active or (
                 ADMIN_ROLE in before["roles"] and ADMIN_ROLE not in roles)):
             raise StaffError(_("You cannot deactivate yourself or take away your own administrator role: ask "
@@ -99,10 +100,10 @@ def staff_update(*, user_id: int, first_name: str, last_name: str, email: str, r
             setattr(user, name, value)
         user.save(update_fields=list(profile))
         user.groups.set(Group.objects.filter(name__in=roles))
-        _set_language(user, language)
+        language_remember(user, language)
         audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=user, verb="staff_update",
                      changes=diff(before, {**snapshot(user, PROFILE_FIELDS), "roles": roles,
-                                           "language": _language(user)}))
+                                           "language": user_language(user)}))
     return user
 
 
@@ -142,18 +143,10 @@ def _clean_roles(roles) -> list[str]:
     return roles
 
 
-def _language(user) -> str:
-    return UserPreference.objects.filter(user=user).values_list("language", flat=True).first() or ""
-
-
 def _clean_language(language: str) -> str:
     if language not in dict(settings.LANGUAGES):
         raise StaffError(_("“%(value)s” is not a language of this system.") % {"value": language}, field="language")
     return language
-
-
-def _set_language(user, language: str) -> None:
-    UserPreference.objects.update_or_create(user=user, defaults={"language": language})
 
 
 def _admins():
