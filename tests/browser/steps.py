@@ -1,5 +1,9 @@
 """Steps the browser tests share: waiting for htmx, paying with the sandbox card, scanning and shipping."""
 
+import re
+
+from playwright.sync_api import expect
+
 
 def settled(page) -> None:
     """htmx wires swapped-in elements only after its short settle delay; a test types faster than a person."""
@@ -66,5 +70,13 @@ def ship_by_keyboard(page, shipment, *, tracking: str = "BR123456789") -> None:
     page.keyboard.press("Tab")
     page.keyboard.type(tracking)
     page.keyboard.press("Enter")
-    page.wait_for_url(f"**/fulfilment/shipments/{shipment.pk}/")
-    assert page.locator("#shipment-status").inner_text() == "Shipped"
+    # The answer comes back to the same address, so waiting for the URL would not wait for it: wait for the status.
+    expect(page.locator("#shipment-status")).to_have_text("Shipped")
+    assert page.url.endswith(f"/fulfilment/shipments/{shipment.pk}/")
+
+
+def wait_for_order_page(page) -> None:
+    """After placing: the order's page is there. Polls the address, because a loaded machine may abort the first
+    navigation for a second one to the same page (waiting for that navigation then fails)."""
+    expect(page).to_have_url(re.compile(r"/orders/\d+/$"))
+    page.locator("#order-status").wait_for()

@@ -33,6 +33,7 @@ from tests.browser.steps import (
     settled,
     ship_by_keyboard,
     wait_focus,
+    wait_for_order_page,
 )
 from tests.conftest import assert_no_horizontal_overflow
 from tests.inventory.factories import LocationFactory, ProductFactory, VariantFactory
@@ -250,7 +251,7 @@ def agent_takes_the_phone_order(page, shop) -> Order:
     shot(page, "1-agent-phone-order")
 
     page.keyboard.press("Alt+p")  # accesskey of "Place order"
-    page.wait_for_url(re.compile(r"/orders/\d+/$"))
+    wait_for_order_page(page)
     order = Order.objects.get()
     assert page.locator("h1").inner_text().startswith(f"Order {order.number}")
     page.locator("#sourcing-reason").wait_for()

@@ -9,7 +9,13 @@ import pytest
 
 from inventory.services import StockLine, stock_receive
 from orders.models import Order
-from tests.browser.steps import add_lines_by_keyboard, pay_by_sandbox_card, settled, wait_focus
+from tests.browser.steps import (
+    add_lines_by_keyboard,
+    pay_by_sandbox_card,
+    settled,
+    wait_focus,
+    wait_for_order_page,
+)
 from tests.conftest import assert_no_horizontal_overflow
 from tests.inventory.factories import LocationFactory, VariantFactory
 from tests.marketing.factories import ShippingRateFactory, TaxRateFactory
@@ -94,7 +100,7 @@ def test_agent_takes_a_phone_order_by_keyboard(page, login, shop):
 
     page.keyboard.press("Alt+p")  # accesskey of "Place order"
     try:
-        page.wait_for_url(re.compile(r"/orders/\d+/$"))
+        wait_for_order_page(page)
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "phone-order-failed.png"), full_page=True)
         raise
@@ -170,7 +176,7 @@ def test_agent_pays_by_card_in_the_hosted_field(page, login, shop):
     page.locator("#place-button").focus()
     page.keyboard.press("Enter")
     try:
-        page.wait_for_url(re.compile(r"/orders/\d+/$"))
+        wait_for_order_page(page)
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "phone-order-card-failed.png"), full_page=True)
         raise
