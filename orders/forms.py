@@ -6,6 +6,11 @@ from django.utils.translation import gettext_lazy as _
 from orders.models import Address, Customer, Order
 
 
+def customer_language_field() -> forms.ChoiceField:
+    return forms.ChoiceField(label=_("Language of e-mails"), required=False,
+                             choices=[("", _("The channel's language")), *settings.LANGUAGES])
+
+
 class CustomerForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Customer.Kind.choices, initial=Customer.Kind.PERSON)
     name = forms.CharField(label=_("Name"), max_length=200)
@@ -18,8 +23,7 @@ class CustomerForm(forms.Form):
     payment_terms_days = forms.IntegerField(label=_("Payment terms (days)"), min_value=0, max_value=365, initial=0)
     credit_limit = forms.DecimalField(label=_("Credit limit"), min_value=0, max_digits=14, decimal_places=2,
                                       initial=0)
-    language = forms.ChoiceField(label=_("Language of e-mails"), required=False,
-                                 choices=[("", _("The channel's language")), *settings.LANGUAGES])
+    language = customer_language_field()
     marketing_consent = forms.BooleanField(label=_("Agrees to marketing"), required=False)
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
@@ -51,6 +55,7 @@ class QuickCustomerForm(forms.Form):
     district = forms.CharField(label=_("District"), max_length=100, required=False)
     city = forms.CharField(label=_("City"), max_length=100)
     state = forms.CharField(label=_("State"), max_length=3)
+    language = customer_language_field()
 
 
 class CancelForm(forms.Form):

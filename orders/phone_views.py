@@ -169,7 +169,7 @@ def create_customer(request, pk: int):
     address = {key: data[key] for key in ("postal_code", "street", "number", "district", "city", "state")}
     try:
         customer = services.customer_create(
-            data={key: data[key] for key in ("name", "phone", "email", "tax_id")}, address=address,
+            data={key: data[key] for key in ("name", "phone", "email", "tax_id", "language")}, address=address,
             acting_user=request.user, allow_duplicate=bool(request.POST.get("allow_duplicate")),
         )
     except DuplicateCustomer as exc:

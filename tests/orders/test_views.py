@@ -88,10 +88,11 @@ def test_phone_inline_customer_create_and_duplicate(role_client, world):
     pk = Order.objects.get(status=S.DRAFT).pk
     data = {"new-name": "Joana Dias", "new-phone": "(11) 91234-5678", "new-email": "joana@example.com",
             "new-tax_id": "529.982.247-25", "new-postal_code": "01310100", "new-street": "Rua Augusta",
-            "new-number": "10", "new-district": "Consolação", "new-city": "São Paulo", "new-state": "sp"}
+            "new-number": "10", "new-district": "Consolação", "new-city": "São Paulo", "new-state": "sp",
+            "new-language": "ar"}
     client.post(reverse("orders:phone_create_customer", args=[pk]), data, HTTP_HX_REQUEST="true")
     customer = Customer.objects.get(email="joana@example.com")
-    assert customer.tax_id == "52998224725"
+    assert (customer.tax_id, customer.language) == ("52998224725", "ar")
     assert customer.phone == "11912345678"
     assert customer.addresses.get().postal_code == "01310-100"
     assert Order.objects.get(pk=pk).customer == customer
