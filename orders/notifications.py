@@ -6,12 +6,14 @@ language (``Order.customer_language``), for channels that do not tell their cust
 """
 
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_noop
 
 from oms.i18n import StoredDate, StoredMoney, StoredText, stored_join, stored_text
 from oms.mail import email_enqueue, recipient
-from orders.models import Order
+from orders.events import order_event
+from orders.models import Order, OrderEvent
 
 S = Order.Status
 ACCEPTED_FROM = {S.PLACED, S.ON_HOLD}  # the first time an order is accepted (not e.g. backordered -> confirmed)
@@ -30,8 +32,19 @@ def order_status_notice(*, order_id: int, status: str, previous: str, notice_id:
         subject, body = _cancelled(order)
     else:
         return 0
-    return email_enqueue(to=recipient(order.email, order.customer_language), subject=subject, body=body,
-                         key=f"order-notice:{notice_id}")
+    return email_customer(order, subject=subject, body=body, key=f"order-notice:{notice_id}")
+
+
+def email_customer(order: Order, *, subject: StoredText, body: StoredText, key: str = "") -> int:
+    """Queues an e-mail to the order's customer in their language and notes it in the order's history (so the
+    agent the customer calls knows what they were told); returns how many were queued."""
+    with transaction.atomic():
+        queued = email_enqueue(to=recipient(order.email, order.customer_language), subject=subject, body=body,
+                               key=key)
+        if queued:
+            order_event(order=order, kind=OrderEvent.Kind.NOTE, reason=stored_text(
+                gettext_noop("E-mailed to %(email)s: %(subject)s"), email=order.email, subject=subject))
+    return queued
 
 
 def tracking_url(order: Order) -> str:

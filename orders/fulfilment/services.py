@@ -50,6 +50,7 @@ from orders.fulfilment.models import (
     SourcingDecision,
 )
 from orders.models import Order, OrderEvent, OrderLine
+from orders.notifications import email_customer
 from orders.services.core import (
     L,
     S,
@@ -1065,9 +1066,8 @@ def pickup_ready(*, shipment_id: int, acting_user, days: int | None = None) -> S
         shipment_transition(shipment, to=SS.READY, actor=acting_user, ready_at=now,
                             expires_at=now + timedelta(days=days), reason=reason)
         if order.email:
-            email_enqueue(
-                to=recipient(order.email, order.customer_language),
-                subject=stored_text(gettext_noop("Order %(number)s is ready for pick-up"), number=order.number),
+            email_customer(
+                order, subject=stored_text(gettext_noop("Order %(number)s is ready for pick-up"), number=order.number),
                 body=stored_text(gettext_noop("Your order %(number)s is waiting at %(store)s until %(until)s."),
                                  number=order.number, store=shipment.location.name,
                                  until=StoredDate(timezone.localdate(shipment.expires_at), "SHORT_DATE_FORMAT")))

@@ -44,6 +44,11 @@ def test_the_customer_hears_when_the_order_is_accepted_and_when_it_ships(make_us
     emails = _emails_to(order.email)
     assert [e["subject"] for e in emails] == [f"Your order {order.number}", f"Your order {order.number} is on its way"]
     assert "All of your order" in emails[1]["body"] and "Correios, tracking number BR123456789" in emails[1]["body"]
+    # The agent the customer calls sees what they were told, in the agent's own language.
+    with translation.override("pt-br"):
+        told = [e.reason_text for e in order.events.filter(kind="note", reason__startswith="E-mailed").order_by("pk")]
+    assert told == [f"E-mail enviado para {order.email}: Seu pedido {order.number}",
+                    f"E-mail enviado para {order.email}: Seu pedido {order.number} está a caminho"]
 
 
 def test_a_cancellation_reads_in_the_customers_language_and_shops_that_tell_their_own_are_left_alone(
