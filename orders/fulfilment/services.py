@@ -16,6 +16,7 @@ from functools import partial
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -1469,11 +1470,15 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
         if stale:
             AtRiskFlag.objects.filter(pk__in=stale).update(cleared_at=now)
         if new:
+            numbers = dict(Order.objects.filter(pk__in={f.order_id for f in new[:50]}).values_list("pk", "number"))
+            listed = [stored_join(": ", [numbers.get(f.order_id) or f"#{f.order_id}",
+                                         StoredText(f.detail, f.detail_params)]) for f in new[:50]]
+            page = settings.SITE_URL.rstrip("/") + reverse("orders:fulfilment_at_risk")
             email_enqueue(
                 to=staff_recipients(_managers()),
                 subject=stored_text(gettext_noop("%(n)s order(s) at risk of missing their promised date"), n=len(new)),
-                body=stored_join("\n", [stored_join(": ", [f"#{f.order_id}", StoredText(f.detail, f.detail_params)])
-                                        for f in new[:50]]))
+                body=stored_join("\n\n", [stored_join("\n", listed),
+                                           stored_text(gettext_noop("All of them: %(url)s"), url=page)]))
     return {"raised": len(new), "cleared": len(stale)}
 
 

@@ -487,4 +487,6 @@ def test_customer_and_manager_emails_are_written_in_each_readers_language(make_u
     assert set(alerts) == {("chefe@example.com",), ("raees@example.com",)}
     assert alerts[("chefe@example.com",)]["subject"].endswith("em risco de perder a data prometida")
     assert "معرض لتفويت الموعد الموعود" in alerts[("raees@example.com",)]["subject"]
-    assert f"#{late.pk}: " in alerts[("raees@example.com",)]["body"]
+    late.refresh_from_db()
+    assert f"{late.number}: " in alerts[("raees@example.com",)]["body"]
+    assert "/fulfilment/at-risk/" in alerts[("raees@example.com",)]["body"]
