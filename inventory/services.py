@@ -44,7 +44,7 @@ from inventory.models import (
     Variant,
 )
 from oms.audit import audit_record
-from oms.i18n import stored_text
+from oms.i18n import stored_join, stored_text
 from oms.models import AuditEntry
 
 Reason = StockMovement.Reason
@@ -764,15 +764,16 @@ def reorder_alert_dismiss(*, alert_id: int, acting_user) -> None:
 def _notify_buyers(count: int) -> None:
     from django.contrib.auth import get_user_model
 
-    from oms.mail import email_enqueue, staff_recipients
+    from oms.mail import absolute_url, email_enqueue, staff_recipients
 
     buyers = get_user_model().objects.filter(
         Q(groups__permissions__codename="manage_purchasing") | Q(is_superuser=True), is_active=True,
     ).exclude(email="").distinct()
     email_enqueue(
         to=staff_recipients(buyers), subject=stored_text(gettext_noop("%(count)s new reorder alert(s)"), count=count),
-        body=stored_text(gettext_noop(
-            "%(count)s SKU(s) fell to their reorder point. Review them on the reorder alerts page."), count=count))
+        body=stored_join("\n\n", [stored_text(gettext_noop(
+            "%(count)s SKU(s) fell to their reorder point. Review them on the reorder alerts page."), count=count),
+            absolute_url("inventory:reorder_alerts")]))
 
 
 # --- bulk stock import (COPY into a temporary table, then set-based updates) ---------------------

@@ -9,8 +9,10 @@ so a Portuguese-speaking buyer and an Arabic-speaking one each read the same ale
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models.fields.json import KeyTextTransform
+from django.urls import reverse
 from django.utils import translation
 
 from oms.i18n import StoredText, supported_language
@@ -38,6 +40,11 @@ def staff_recipients(users) -> list[Recipient]:
 def recipient(address: str, language: str | None) -> list[Recipient]:
     """One address (none when it is empty) in ``language`` (the site's when unknown)."""
     return [Recipient(address, supported_language(language))] if address else []
+
+
+def absolute_url(view_name: str, **kwargs) -> str:
+    """A page's full address for a link in an e-mail (``settings.SITE_URL``: where the OMS is reached)."""
+    return settings.SITE_URL.rstrip("/") + reverse(view_name, kwargs=kwargs or None)
 
 
 def compose(language: str, subject: StoredText, body: StoredText) -> tuple[str, str]:

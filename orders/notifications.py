@@ -5,13 +5,11 @@ language (``Order.customer_language``), for channels that do not tell their cust
 (``Channel.notify_customers``: a web shop or marketplace usually does). A notice delivered twice sends one e-mail.
 """
 
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils.translation import gettext_noop
 
 from oms.i18n import StoredDate, StoredMoney, StoredText, stored_join, stored_text
-from oms.mail import email_enqueue, recipient
+from oms.mail import absolute_url, email_enqueue, recipient
 from orders.events import order_event
 from orders.models import Order, OrderEvent
 
@@ -48,7 +46,7 @@ def email_customer(order: Order, *, subject: StoredText, body: StoredText, key: 
 
 
 def tracking_url(order: Order) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("orders:tracking", kwargs={"token": order.tracking_token})
+    return absolute_url("orders:tracking", token=order.tracking_token)
 
 
 def _hello(order: Order) -> StoredText:

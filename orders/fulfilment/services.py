@@ -16,14 +16,13 @@ from functools import partial
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from oms.audit import audit_record
 from oms.i18n import StoredDate, StoredText, split, stored_join, stored_plural, stored_text
-from oms.mail import email_enqueue, email_send_now, recipient, staff_recipients
+from oms.mail import absolute_url, email_enqueue, email_send_now, recipient, staff_recipients
 from oms.models import AuditEntry
 from oms.money import quantize
 from orders.events import order_event, shipment_event
@@ -1473,12 +1472,11 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
             numbers = dict(Order.objects.filter(pk__in={f.order_id for f in new[:50]}).values_list("pk", "number"))
             listed = [stored_join(": ", [numbers.get(f.order_id) or f"#{f.order_id}",
                                          StoredText(f.detail, f.detail_params)]) for f in new[:50]]
-            page = settings.SITE_URL.rstrip("/") + reverse("orders:fulfilment_at_risk")
             email_enqueue(
                 to=staff_recipients(_managers()),
                 subject=stored_text(gettext_noop("%(n)s order(s) at risk of missing their promised date"), n=len(new)),
-                body=stored_join("\n\n", [stored_join("\n", listed),
-                                           stored_text(gettext_noop("All of them: %(url)s"), url=page)]))
+                body=stored_join("\n\n", [stored_join("\n", listed), stored_text(
+                    gettext_noop("All of them: %(url)s"), url=absolute_url("orders:fulfilment_at_risk"))]))
     return {"raised": len(new), "cleared": len(stale)}
 
 

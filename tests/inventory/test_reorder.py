@@ -29,7 +29,9 @@ def test_scan_raises_alert_and_drafts_po_once(location, stock, make_user):
     po = PurchaseOrder.objects.get()
     assert (po.supplier, po.location, po.status) == (supplier, location, "draft")
     assert list(po.lines.values_list("variant_id", "quantity_ordered")) == [(variant.pk, 16)]
-    assert OutboxMessage.objects.get(topic="oms.email").payload["to"] == [buyer.email]
+    alert_email = OutboxMessage.objects.get(topic="oms.email").payload
+    assert alert_email["to"] == [buyer.email]
+    assert alert_email["body"].endswith("/inventory/reorder/alerts/")
 
     again = reorder_scan(acting_user=None)
     assert (again.raised, again.drafted_alerts, again.resolved) == (0, 0, 0)
