@@ -58,11 +58,16 @@ CHANNEL_FIELDS = ["name", "kind", "order_prefix", "currency", "language", "price
                   "allow_oversell", "notify_customers", "is_active"]
 
 
+def _only(fields, allowed, what: str) -> None:
+    """A programming error, not a user's: a service called with a field it does not set."""
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise ValueError(f"Unknown {what} fields: {sorted(unknown)}")
+
+
 def channel_create(*, code: str, acting_user, **fields) -> Channel:
     """A new sales channel (its integration settings start at their defaults)."""
-    unknown = set(fields) - set(CHANNEL_FIELDS)
-    if unknown:
-        raise ValueError(f"Unknown channel fields: {sorted(unknown)}")
+    _only(fields, CHANNEL_FIELDS, "channel")
     try:
         with transaction.atomic(durable=True):
             channel = Channel.objects.create(code=code, **fields)
@@ -76,9 +81,7 @@ def channel_create(*, code: str, acting_user, **fields) -> Channel:
 
 def channel_update(*, channel_id: int, acting_user, **changes) -> Channel:
     """Changes a channel's settings (not its code: price lists, tax settings and imports refer to it)."""
-    unknown = set(changes) - set(CHANNEL_FIELDS)
-    if unknown:
-        raise ValueError(f"Unknown channel fields: {sorted(unknown)}")
+    _only(changes, CHANNEL_FIELDS, "channel")
     try:
         with transaction.atomic(durable=True):
             channel = Channel.objects.select_for_update().get(pk=channel_id)
@@ -104,9 +107,7 @@ INTEGRATION_FIELDS = {"import_format", "stock_buffer", "watch_folder", "pull_url
 
 
 def integration_update(*, channel_id: int, acting_user, **changes) -> ChannelIntegration:
-    unknown = set(changes) - INTEGRATION_FIELDS
-    if unknown:
-        raise ValueError(f"Unknown integration fields: {sorted(unknown)}")
+    _only(changes, INTEGRATION_FIELDS, "integration")
     with transaction.atomic(durable=True):
         integration, _created = ChannelIntegration.objects.select_for_update().get_or_create(channel_id=channel_id)
         before = {k: getattr(integration, k) for k in changes}
