@@ -1,5 +1,5 @@
 from oms.access import has_permission, nav_items
-from oms.permissions import ROLE_LABELS
+from oms.permissions import role_label
 
 
 def navigation(request) -> dict:
@@ -11,5 +11,5 @@ def navigation(request) -> dict:
     for item in nav_items():
         if has_permission(user, item.permission):
             sections.setdefault(str(item.section), []).append(item)
-    roles = [str(ROLE_LABELS.get(group.name, group.name)) for group in user.groups.all()]
+    roles = [role_label(group.name) for group in user.groups.all()]
     return {"nav_sections": list(sections.items()), "user_roles": roles}

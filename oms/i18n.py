@@ -151,6 +151,11 @@ def text_property(field_name: str) -> property:
     return property(read, doc=f"``{field_name}`` in the reader's language (see ``oms.i18n``).")
 
 
+def is_language(code: str | None) -> bool:
+    """Whether ``code`` is exactly one of ``settings.LANGUAGES`` (as a form or an API must send it)."""
+    return code in dict(settings.LANGUAGES)
+
+
 def supported_language(code: str | None) -> str:
     """``code`` as one of ``settings.LANGUAGES`` (``pt-BR`` -> ``pt-br``), or the site's language."""
     try:

@@ -3,7 +3,7 @@ that their language follows them from one browser to another."""
 
 from django.conf import settings
 
-from oms.i18n import supported_language
+from oms.i18n import is_language, supported_language
 from oms.models import UserPreference
 
 
@@ -13,10 +13,13 @@ def language_remember(user, code: str) -> None:
         UserPreference.objects.update_or_create(user=user, defaults={"language": supported_language(code)})
 
 
+def _kept_language(user) -> str | None:
+    return UserPreference.objects.filter(user_id=getattr(user, "pk", None)).values_list("language", flat=True).first()
+
+
 def user_language(user) -> str:
     """The language ``user`` reads (the site's language until they have logged in)."""
-    preference = UserPreference.objects.filter(user_id=getattr(user, "pk", None)).first()
-    return preference.language if preference else supported_language(None)
+    return _kept_language(user) or supported_language(None)
 
 
 def users_languages(user_ids) -> dict[int, str]:
@@ -31,10 +34,10 @@ def language_at_login(request, user) -> str:
     A language chosen on this browser (its cookie) wins and is kept; otherwise the one kept from an earlier
     session follows the user to this browser; a first login keeps the browser's own language."""
     chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-    if chosen in dict(settings.LANGUAGES):
+    if is_language(chosen):
         language_remember(user, chosen)
         return chosen
-    kept = UserPreference.objects.filter(user=user).values_list("language", flat=True).first()
+    kept = _kept_language(user)
     if kept:
         return kept
     language = supported_language(getattr(request, "LANGUAGE_CODE", None))

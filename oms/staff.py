@@ -8,7 +8,6 @@ A temporary password is made here and shown once to the administrator; the user 
 import secrets
 import unicodedata
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.validators import UnicodeUsernameValidator
@@ -19,6 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from oms.audit import audit_record, diff, snapshot
+from oms.i18n import is_language
 from oms.models import AuditEntry
 from oms.permissions import ROLES
 from oms.preferences import language_remember, user_language
@@ -102,8 +102,7 @@ def staff_update(*, user_id: int, first_name: str, last_name: str, email: str, r
         user.groups.set(Group.objects.filter(name__in=roles))
         language_remember(user, language)
         audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=user, verb="staff_update",
-                     changes=diff(before, {**snapshot(user, PROFILE_FIELDS), "roles": roles,
-                                           "language": user_language(user)}))
+                     changes=diff(before, {**snapshot(user, PROFILE_FIELDS), "roles": roles, "language": language}))
     return user
 
 
@@ -144,7 +143,7 @@ def _clean_roles(roles) -> list[str]:
 
 
 def _clean_language(language: str) -> str:
-    if language not in dict(settings.LANGUAGES):
+    if not is_language(language):
         raise StaffError(_("“%(value)s” is not a language of this system.") % {"value": language}, field="language")
     return language
 

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.db.models import Q
@@ -11,7 +10,7 @@ from django.views.i18n import set_language
 from oms import staff
 from oms.forms import StaffForm
 from oms.health import health_report
-from oms.i18n import active_language
+from oms.i18n import active_language, is_language
 from oms.listing import paginate, sort_queryset
 from oms.models import AuditEntry, OutboxMessage
 from oms.outbox import outbox_retry_failed
@@ -52,7 +51,7 @@ def language_set(request):
     and background work done for them."""
     response = set_language(request)
     code = request.POST.get("language")
-    if request.method == "POST" and request.user.is_authenticated and code in dict(settings.LANGUAGES):
+    if request.method == "POST" and request.user.is_authenticated and is_language(code):
         language_remember(request.user, code)
     return response
 

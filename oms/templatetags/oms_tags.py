@@ -68,9 +68,9 @@ def sort_th(context, field: str, label: str) -> str:
 @register.filter
 def role_label(role: str) -> str:
     """``{{ group.name|role_label }}``: a role's name in the reader's language."""
-    from oms.permissions import ROLE_LABELS
+    from oms.permissions import role_label
 
-    return str(ROLE_LABELS.get(role, role))
+    return role_label(role)
 
 
 @register.simple_tag

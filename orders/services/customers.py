@@ -1,6 +1,5 @@
 """Customers and their addresses: create with duplicate detection, update, add addresses."""
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -9,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from oms.audit import audit_record, diff, snapshot
+from oms.i18n import is_language
 from oms.models import AuditEntry
 from orders.errors import DuplicateCustomer, InvalidCustomer
 from orders.models import Address, Customer
@@ -33,7 +33,7 @@ def _clean_customer(data: dict) -> dict:
         except ValidationError:
             errors["email"] = _("“%(value)s” is not a valid e-mail address.") % {"value": email}
     data["email"] = email
-    if data.get("language") and data["language"] not in dict(settings.LANGUAGES):
+    if data.get("language") and not is_language(data["language"]):
         errors["language"] = _("“%(value)s” is not a language of this system.") % {"value": data["language"]}
     for key in ("phone", "phone_alt"):
         if key in data:
