@@ -37,13 +37,6 @@ from oms.money import ZERO, exponent, quantize
 HUNDRED = Decimal(100)
 
 
-def _fmt(amount: Decimal, currency: str) -> str:
-    """Money for explanations, in the active language (``R$ 1.234,56`` in pt-BR)."""
-    from oms.templatetags.oms_tags import money
-
-    return money(amount, currency)
-
-
 def _pct(value: Decimal) -> str:
     """``Decimal("20.0000")`` -> ``"20"``, ``Decimal("7.5")`` -> ``"7.5"``."""
     return format(Decimal(value).normalize(), "f")
@@ -81,7 +74,7 @@ class PricedLine:
     tax_rate: Decimal  # percent
     tax_amount: Decimal
     line_total: Decimal  # what the customer pays for the line (tax included)
-    explanation: list[str]
+    explanation: list[StoredText]  # each ``str()`` in the active language; stored with ``oms.i18n.to_json``
     sku: str = ""
     price_list_code: str = ""
     extra_unit_price: Decimal = ZERO
@@ -232,21 +225,24 @@ def price_order(
         line.tax_amount = tax
         line.line_total = total
         for applied in line_discounts:
-            line.explanation.append(_("%(name)s: −%(amount)s (%(reason)s)") % {
-                "name": applied.name, "amount": _fmt(applied.amount, currency), "reason": applied.reason})
+            line.explanation.append(stored_text(gettext_noop("%(name)s: −%(amount)s (%(reason)s)"),
+                                                name=applied.name, amount=StoredMoney(applied.amount, currency),
+                                                reason=applied.reason))
         if share:
-            line.explanation.append(_("Share of order discounts: −%(amount)s") % {"amount": _fmt(share, currency)})
+            line.explanation.append(stored_text(gettext_noop("Share of order discounts: −%(amount)s"),
+                                                amount=StoredMoney(share, currency)))
         if line.is_gift_card:
-            line.explanation.append(_("Gift card: no tax when sold (it is charged on the goods it pays for)."))
+            line.explanation.append(stored_text(
+                gettext_noop("Gift card: no tax when sold (it is charged on the goods it pays for).")))
         elif quote:
-            line.explanation.append(
-                (_("Tax %(label)s %(rate)s%% included: %(tax)s") if include_tax else
-                 _("Tax %(label)s %(rate)s%%: %(tax)s"))
-                % {"label": quote.label, "rate": _pct(rate), "tax": _fmt(tax, currency)}
-            )
+            line.explanation.append(stored_text(
+                gettext_noop("Tax %(label)s %(rate)s%% included: %(tax)s") if include_tax else
+                gettext_noop("Tax %(label)s %(rate)s%%: %(tax)s"),
+                label=quote.label, rate=_pct(rate), tax=StoredMoney(tax, currency)))
         else:
-            line.explanation.append(_("No tax rate for class “%(tax_class)s” in region “%(region)s”.") % {
-                "tax_class": line.tax_class, "region": ship_to_region})
+            line.explanation.append(stored_text(
+                gettext_noop("No tax rate for class “%(tax_class)s” in region “%(region)s”."),
+                tax_class=line.tax_class, region=ship_to_region))
 
     subtotal = sum((p.gross for p in priced), ZERO)
     discount_total = sum((p.discount_amount for p in priced), ZERO)
@@ -369,7 +365,7 @@ def _base_prices(lines, channel_code, customer_group, currency, when, price_list
     priced = []
     for line in lines:
         variant = variants[line.variant_id]
-        explanation: list[str] = []
+        explanation: list[StoredText] = []
         base_in_currency = variant["currency"] == currency
         list_price = quantize(variant["base_price"], currency) if base_in_currency else None
         price_list_price = tier_price = list_price
@@ -385,27 +381,29 @@ def _base_prices(lines, channel_code, customer_group, currency, when, price_list
             tier_qty, tier_value = usable[-1]
             tier_price = quantize(tier_value, currency)
             if price_list_price is not None:
-                explanation.append(_("Price list %(name)s: %(price)s") % {
-                    "name": pl["name"], "price": _fmt(price_list_price, currency)})
+                explanation.append(stored_text(gettext_noop("Price list %(name)s: %(price)s"), name=pl["name"],
+                                               price=StoredMoney(price_list_price, currency)))
             else:
-                explanation.append(_("Price list %(name)s") % {"name": pl["name"]})
+                explanation.append(stored_text(gettext_noop("Price list %(name)s"), name=pl["name"]))
             if tier_qty > 1:
-                explanation.append(_("Quantity tier from %(qty)s units: %(price)s") % {
-                    "qty": tier_qty, "price": _fmt(tier_price, currency)})
+                explanation.append(stored_text(gettext_noop("Quantity tier from %(qty)s units: %(price)s"),
+                                               qty=tier_qty, price=StoredMoney(tier_price, currency)))
             break
         else:
             if list_price is not None:
-                explanation.append(_("Base price of the SKU: %(price)s") % {"price": _fmt(list_price, currency)})
+                explanation.append(stored_text(gettext_noop("Base price of the SKU: %(price)s"),
+                                               price=StoredMoney(list_price, currency)))
         gift_card = variant["is_gift_card"]
         if gift_card and (line.override_unit_price is not None or list_price is not None):
             # The value the agent chose is the price (and the list price: it is not a discount).
             unit = list_price = quantize(line.override_unit_price if line.override_unit_price is not None
                                          else variant["base_price"], currency)
             price_list_price = tier_price = unit
-            explanation = [_("Gift card value: %(price)s") % {"price": _fmt(unit, currency)}]
+            explanation = [stored_text(gettext_noop("Gift card value: %(price)s"), price=StoredMoney(unit, currency))]
         elif line.override_unit_price is not None:
             unit = quantize(line.override_unit_price, currency)
-            explanation.append(_("Manual price override: %(price)s") % {"price": _fmt(unit, currency)})
+            explanation.append(stored_text(gettext_noop("Manual price override: %(price)s"),
+                                           price=StoredMoney(unit, currency)))
         elif tier_price is None:
             message = _("No price for SKU %(sku)s in %(currency)s.") % {"sku": variant["sku"], "currency": currency}
             raise NoPrice(message, field="lines")
@@ -414,9 +412,10 @@ def _base_prices(lines, channel_code, customer_group, currency, when, price_list
         extra = quantize(line.extra_unit_price or ZERO, currency)
         if extra:
             unit += extra
-            explanation.append(_("Personalisation: +%(price)s per unit") % {"price": _fmt(extra, currency)})
+            explanation.append(stored_text(gettext_noop("Personalisation: +%(price)s per unit"),
+                                           price=StoredMoney(extra, currency)))
         if not variant["is_active"]:
-            explanation.append(_("This SKU is no longer active."))
+            explanation.append(stored_text(gettext_noop("This SKU is no longer active.")))
         priced.append(PricedLine(
             variant_id=line.variant_id, quantity=line.quantity,
             list_price=list_price if list_price is not None else unit,

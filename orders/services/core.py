@@ -195,7 +195,7 @@ def price_lines(order: Order, lines: list[OrderLine], *, when=None):
         line.tax_rate = result.tax_rate
         line.tax_amount = result.tax_amount
         line.line_total = result.line_total
-        line.explanation = [str(x) for x in result.explanation]
+        line.explanation = [to_json(x) for x in result.explanation]
     for line in lines:
         if line.status == L.CANCELLED:
             line.line_total = line.tax_amount = line.discount_total = Decimal(0)

@@ -57,5 +57,6 @@ def test_admin_setup_prices_the_next_phone_order(role_client, make_user):
     assert order.campaign_id == campaign.pk
     assert order.tax_total == D("29.11")  # 18% of 161.73
     assert order.total == D("190.84")
-    assert "Price list Phone 2026: R$\xa069.90" in line.explanation
-    assert "Quantity tier from 3 units: R$\xa059.90" in line.explanation
+    steps = [from_json(step) for step in line.explanation]
+    assert "Price list Phone 2026: R$\xa069.90" in steps
+    assert "Quantity tier from 3 units: R$\xa059.90" in steps

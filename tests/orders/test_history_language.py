@@ -123,3 +123,31 @@ def test_a_pricing_message_kept_on_a_draft_reads_in_the_next_agents_language(rol
     page = role_client("agent").get(reverse("orders:phone_order", args=[draft.pk]),
                                     HTTP_ACCEPT_LANGUAGE="ar").content.decode()
     assert "القسيمة NAOEXISTE غير موجودة." in page and "não existe" not in page
+
+
+def test_a_lines_pricing_steps_written_in_portuguese_read_in_the_readers_language_on_the_order_page(
+        role_client, make_user, make_draft, world):
+    """Each step of a line's price (base price, tax...) is kept as its message and amounts, not as the words and
+    number format of the agent who priced it."""
+    from decimal import Decimal
+
+    from oms.templatetags.oms_tags import money
+
+    agent = make_user("agent")
+    with translation.override("pt-br"):
+        draft = make_draft(agent, [(world["variants"][0], 1)])
+        order_place(order_id=draft.pk, idempotency_key=uuid.uuid4().hex, acting_user=agent,
+                    payment=PaymentRequest(method="invoice"))
+    line = draft.lines.get()
+    assert line.explanation[0] == {"msgid": "Base price of the SKU: %(price)s",
+                                   "params": {"price": {"money": "100.00", "currency": "BRL"}}}
+
+    client = role_client("manager")
+    url = reverse("orders:order_detail", args=[draft.pk])
+    arabic = client.get(url, HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    with translation.override("ar"):
+        assert f"السعر الأساسي للصنف: {money(Decimal('100.00'), 'BRL')}" in arabic
+    assert "Preço base" not in arabic
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "How it was priced" in english and "Base price of the SKU: R$\xa0100.00" in english
+    assert "Tax " in english and "Imposto" not in english

@@ -10,6 +10,7 @@ from django.core import mail
 from django.utils import translation
 
 from marketing.models import TaxRate
+from oms.i18n import from_json
 from oms.models import AuditEntry, OutboxMessage
 from orders.errors import OrderError
 from orders.fulfilment import services as ful
@@ -74,7 +75,7 @@ def test_a_gift_card_line_is_priced_at_its_value_without_tax_or_promotions(make_
     assert (card.unit_price, card.list_price, card.tax_amount, card.discount_total, card.line_total) == (
         Decimal("150.00"), Decimal("150.00"), Decimal("0.00"), Decimal("0.00"), Decimal("300.00"))
     assert card.personalization == {"recipient_name": "Ana"}
-    assert card.explanation[0] == "Gift card value: R$\xa0150.00"
+    assert from_json(card.explanation[0]) == "Gift card value: R$\xa0150.00"
     # The shirt alone gets the 10% and the 18% tax.
     assert (shirt.discount_total, shirt.tax_amount, shirt.line_total) == (
         Decimal("10.00"), Decimal("16.20"), Decimal("106.20"))
