@@ -92,6 +92,22 @@ def _storable(value):
     return str(value)
 
 
+def as_stored(text) -> "StoredText | str":
+    """``text`` in the form history keeps: a stored text as is, a lazy translation (``gettext_lazy``) as its
+    message, anything else (a person's or another system's words) as a plain string."""
+    if isinstance(text, StoredText):
+        return text
+    if isinstance(text, Promise):
+        with translation.override(None):
+            return StoredText(str(text))
+    return str(text or "")
+
+
+def stored_value(text: str, params: dict | None) -> "StoredText | str":
+    """What ``split`` stored, back as a stored text (``params`` None: a plain string, as it was typed)."""
+    return text if params is None else StoredText(text, params)
+
+
 def split(text: "str | StoredText") -> tuple[str, dict | None]:
     """What to store for ``text``: (message id, parameters) or (the text as typed, None)."""
     if isinstance(text, StoredText):

@@ -2,13 +2,19 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from oms.i18n import as_stored
+
 
 class PaymentError(Exception):
+    """``message``: for the person who caused it, in their language now; ``reason``: the same for a history
+    that others read later, each in their own language (see ``oms.i18n``)."""
+
     code = "payment_error"
     default_message = _("The payment could not be processed.")
 
     def __init__(self, message=None, *, code: str | None = None, field: str = "", **extra):
-        self.message = str(message or self.default_message)
+        self.reason = as_stored(message or self.default_message)
+        self.message = str(self.reason)
         if code:
             self.code = code
         self.field = field

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from oms.i18n import StoredText, stored_value, text_property
 from oms.money import currency_field, money_field
 
 
@@ -193,6 +194,7 @@ class Payment(models.Model):
     instructions = models.JSONField(default=dict, blank=True, help_text="PIX code, boleto line, check number...")
     decline_code = models.CharField(max_length=40, blank=True)
     decline_message = models.CharField(max_length=200, blank=True)
+    decline_message_params = models.JSONField(null=True, blank=True, editable=False)  # see ``decline_text``
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -217,6 +219,13 @@ class Payment(models.Model):
         elif self.gift_card_id:
             label += f" ••••{self.gift_card.last4}"
         return label
+
+    decline_text = text_property("decline_message")
+
+    @property
+    def decline_reason(self) -> "StoredText | str":
+        """Why it was refused, as stored: our own texts read in each reader's language, a processor's as it said."""
+        return stored_value(self.decline_message, self.decline_message_params)
 
     @property
     def net_paid(self):

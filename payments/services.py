@@ -18,14 +18,17 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from oms.audit import audit_record
+from oms.i18n import StoredMoney, as_stored, split, stored_text
 from oms.models import AuditEntry
 from oms.money import ZERO, quantize
 from payments import pix
 from payments.errors import AmountError, IdempotencyConflict, InvalidPaymentState, PaymentDeclined, PaymentError
 from payments.events import payment_changed
 from payments.gateway import GatewayError, GatewayTimeout, get_gateway
+from payments.gateway.base import decline_reason
 from payments.gateway.sandbox import luhn_valid
 from payments.giftcards import (  # noqa: F401 - re-exported: the gift-card services are part of this API
     giftcard_disable,
@@ -76,6 +79,14 @@ def _payment_transition(payment: Payment, *, to: str, **fields) -> None:
     payment.save(update_fields=["status", "updated_at", *fields])
     if to != previous:
         payment_changed(payment=payment, previous=previous)
+
+
+def _refused(payment: Payment, *, code: str, reason, to: str = S.DECLINED, **fields) -> None:
+    """Records why a payment was refused: ``reason`` is our own text (a stored text, read in each reader's
+    language) or a processor's words, kept as it said them."""
+    message, params = split(as_stored(reason))
+    _payment_transition(payment, to=to, decline_code=code, decline_message=message[:200],
+                        decline_message_params=params, **fields)
 
 
 def _money_status(payment: Payment) -> str:
@@ -143,7 +154,7 @@ def payment_authorize(*, order_id: int, method: str, amount, currency: str, toke
                                         idempotency_key=idempotency_key, acting_user=acting_user)
     if not created:
         if payment.status == S.DECLINED:
-            raise PaymentDeclined(payment.decline_message, code=payment.decline_code, payment_id=payment.pk)
+            raise PaymentDeclined(payment.decline_reason, code=payment.decline_code, payment_id=payment.pk)
         if not (payment.status == S.FAILED and method in GATEWAY_METHODS):
             return payment
     if method in GATEWAY_METHODS:
@@ -159,7 +170,7 @@ def payment_authorize(*, order_id: int, method: str, amount, currency: str, toke
         else:
             _authorize_invoice(payment, details, credit_limit, open_balance)
     if payment.status == S.DECLINED:  # recorded (committed) above, then reported
-        raise PaymentDeclined(payment.decline_message, code=payment.decline_code, payment_id=payment.pk)
+        raise PaymentDeclined(payment.decline_reason, code=payment.decline_code, payment_id=payment.pk)
     return payment
 
 
@@ -192,9 +203,9 @@ def _authorize_at_gateway(payment: Payment, *, token: str, details: dict, acting
     if not token:
         with transaction.atomic():
             payment = _lock(payment.pk)
-            _payment_transition(payment, to=S.DECLINED, decline_code="missing_token",
-                                decline_message=_("Enter the card in the secure card field first."))
-        raise PaymentDeclined(payment.decline_message, code=payment.decline_code, payment_id=payment.pk)
+            _refused(payment, code="missing_token",
+                     reason=stored_text(gettext_noop("Enter the card in the secure card field first.")))
+        raise PaymentDeclined(payment.decline_reason, code=payment.decline_code, payment_id=payment.pk)
     info = gateway.token_info(token=token)
     card = {"token": token, "card_brand": (info.brand if info else details.get("brand", ""))[:20],
             "card_last4": (info.last4 if info else str(details.get("last4", "")))[:4]}
@@ -212,13 +223,15 @@ def _authorize_at_gateway(payment: Payment, *, token: str, details: dict, acting
                                    idempotency_key=key)
     except GatewayError as exc:
         timeout = isinstance(exc, GatewayTimeout)
-        message = (_("The payment processor did not answer. Try again; the same attempt will not be charged twice.")
-                   if timeout else _("The payment processor refused the request: %(error)s") % {"error": exc})
+        reason = (stored_text(gettext_noop(
+            "The payment processor did not answer. Try again; the same attempt will not be charged twice."))
+            if timeout else stored_text(gettext_noop("The payment processor refused the request: %(error)s"),
+                                        error=str(exc)))
         with transaction.atomic():
             payment = _lock(payment.pk)
-            PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.ERROR, code=exc.code, message=message[:200])
-            _payment_transition(payment, to=S.FAILED, decline_code=exc.code, decline_message=message[:200], **card)
-        raise PaymentDeclined(message, code=exc.code, payment_id=payment.pk)
+            PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.ERROR, code=exc.code, message=str(exc)[:200])
+            _refused(payment, code=exc.code, reason=reason, to=S.FAILED, **card)
+        raise PaymentDeclined(reason, code=exc.code, payment_id=payment.pk)
     with transaction.atomic():
         payment = _lock(payment.pk)
         PaymentTransaction.objects.filter(pk=txn.pk).update(
@@ -226,11 +239,10 @@ def _authorize_at_gateway(payment: Payment, *, token: str, details: dict, acting
             code=result.code, message=result.message[:200])
         if result.approved:
             _payment_transition(payment, to=S.AUTHORIZED, gateway_reference=result.reference, decline_code="",
-                                decline_message="", **card)
+                                decline_message="", decline_message_params=None, **card)
             return payment
-        _payment_transition(payment, to=S.DECLINED, decline_code=result.code, decline_message=result.message[:200],
-                            **card)
-    raise PaymentDeclined(result.message, code=result.code, payment_id=payment.pk)
+        _refused(payment, code=result.code, reason=decline_reason(result.code, result.message), **card)
+    raise PaymentDeclined(payment.decline_reason, code=result.code, payment_id=payment.pk)
 
 
 def _start_offline(payment: Payment, details: dict) -> None:
@@ -238,8 +250,8 @@ def _start_offline(payment: Payment, details: dict) -> None:
     info: dict = {}
     if payment.method == M.PIX:
         if payment.currency != "BRL":
-            _payment_transition(payment, to=S.DECLINED, decline_code="currency_not_supported",
-                                decline_message=_("PIX takes payments in BRL only."))
+            _refused(payment, code="currency_not_supported",
+                     reason=stored_text(gettext_noop("PIX takes payments in BRL only.")))
             return
         txid = pix.new_txid()
         info = {"txid": txid, "copy_paste": pix.brcode(amount=payment.amount, txid=txid),
@@ -267,15 +279,14 @@ def _pay_with_stored_value(payment: Payment, details: dict, acting_user) -> None
     card_id = details.get("card_id")
     if not code and not card_id:
         # Recorded as declined like any other refusal, so no payment is left pending.
-        _payment_transition(payment, to=S.DECLINED, decline_code="gift_card_not_found",
-                            decline_message=_("Enter the gift card code."))
+        _refused(payment, code="gift_card_not_found", reason=stored_text(gettext_noop("Enter the gift card code.")))
         return
     try:
         with transaction.atomic():
             txn = giftcard_redeem(amount=payment.amount, reference=f"order:{payment.order_id}", code=code,
                                   card_id=card_id, currency=payment.currency, kind=kind, acting_user=acting_user)
     except PaymentError as exc:
-        _payment_transition(payment, to=S.DECLINED, decline_code=exc.code, decline_message=exc.message[:200])
+        _refused(payment, code=exc.code, reason=exc.reason)
         return
     PaymentTransaction.objects.create(payment=payment, kind=K.CAPTURE, result=R.SUCCESS, amount=payment.amount,
                                       idempotency_key=f"{payment.idempotency_key}:redeem",
@@ -288,9 +299,9 @@ def _authorize_invoice(payment: Payment, details: dict, credit_limit, open_balan
     if credit_limit is not None:
         available = Decimal(credit_limit) - Decimal(open_balance or 0)
         if payment.amount > available:
-            _payment_transition(payment, to=S.DECLINED, decline_code="credit_limit_exceeded",
-                                decline_message=_("The order exceeds the customer's available credit (%(available)s).")
-                                % {"available": quantize(available, payment.currency)})
+            _refused(payment, code="credit_limit_exceeded", reason=stored_text(
+                gettext_noop("The order exceeds the customer's available credit (%(available)s)."),
+                available=StoredMoney(quantize(available, payment.currency), payment.currency)))
             return
     payment.instructions = {"terms_days": int(details.get("terms_days") or 30),
                             "customer_name": str(details.get("customer_name", ""))[:200]}

@@ -490,7 +490,8 @@ def _split(order: Order, payment: PaymentRequest) -> list[tuple[PaymentRequest, 
 
     remainder = payment.remainder
     if remainder.method not in REMAINDER_METHODS:
-        raise _Refused("unknown_method", _("Choose card, PIX or boleto for the rest of the total."))
+        raise _Refused("unknown_method",
+                       stored_text(gettext_noop("Choose card, PIX or boleto for the rest of the total.")))
     code = str((payment.details or {}).get("code", "")).strip()
     card = giftcard_find(code=code) if code else None
     if card is None or card.kind != payment.method or card.currency != order.currency or card.balance <= 0 \
@@ -498,16 +499,20 @@ def _split(order: Order, payment: PaymentRequest) -> list[tuple[PaymentRequest, 
         # Either it covers everything, or payments refuses it with its own reason (not found, expired...).
         return [(payment, order.total)]
     if remainder.method == "card" and not remainder.token:
-        raise _Refused("missing_token", _("The gift card covers %(part)s: enter the card for the rest (%(rest)s) "
-                                          "in the secure card field first.")
-                       % {"part": card.balance, "rest": order.total - card.balance})
+        raise _Refused("missing_token", stored_text(
+            gettext_noop("The gift card covers %(part)s: enter the card for the rest (%(rest)s) in the secure card "
+                         "field first."),
+            part=StoredMoney(card.balance, order.currency),
+            rest=StoredMoney(order.total - card.balance, order.currency)))
     return [(payment, card.balance), (remainder, order.total - card.balance)]
 
 
 class _Refused(Exception):
-    def __init__(self, code: str, message: str):
-        self.code, self.message = code, message
-        super().__init__(message)
+    """Placement refuses the payment request itself; ``reason`` for the history, ``message`` for the agent now."""
+
+    def __init__(self, code: str, reason: StoredText):
+        self.code, self.reason, self.message = code, reason, str(reason)
+        super().__init__(self.message)
 
 
 def _authorize_all(order: Order, payment: PaymentRequest, *, idempotency_key: str, actor) -> list[int]:
@@ -519,7 +524,7 @@ def _authorize_all(order: Order, payment: PaymentRequest, *, idempotency_key: st
     request = payment
     try:
         if payment.method in STORED_VALUE_METHODS and not str((payment.details or {}).get("code", "")).strip():
-            raise _Refused("gift_card_not_found", _("Enter the gift card code."))
+            raise _Refused("gift_card_not_found", stored_text(gettext_noop("Enter the gift card code.")))
         parts = _split(order, payment)
         for position, (request, amount) in enumerate(parts):
             key = f"order:{idempotency_key}" if position == 0 else f"order:{idempotency_key}:{position + 1}"
@@ -535,7 +540,7 @@ def _authorize_all(order: Order, payment: PaymentRequest, *, idempotency_key: st
             locked.placing_started_at = None
             locked.idempotency_key = ""
             locked.save(update_fields=["placing_started_at", "idempotency_key", "updated_at"])
-            order_event(order=locked, actor=actor, kind=OrderEvent.Kind.PAYMENT, reason=exc.message,
+            order_event(order=locked, actor=actor, kind=OrderEvent.Kind.PAYMENT, reason=exc.reason,
                         data={"code": exc.code, "method": request.method, "voided": taken})
         message = exc.message
         if taken:

@@ -11,6 +11,10 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext_noop
+
+from oms.i18n import StoredText, stored_text
+
 
 class GatewayError(Exception):
     """The request could not be made (bad card data, reference, configuration, network refused)."""
@@ -35,6 +39,23 @@ class CardToken:
     last4: str
     exp_month: int
     exp_year: int
+
+
+# The decline codes adapters map their processor's refusals to, each with our own words for it: the order history and
+# the payments page read them in the reader's language. Other codes keep the processor's message as it said it.
+DECLINE_REASONS = {
+    "card_declined": gettext_noop("The card was declined by the issuer."),
+    "insufficient_funds": gettext_noop("The card has insufficient funds."),
+    "expired_card": gettext_noop("The card has expired."),
+    "invalid_token": gettext_noop("The card token is unknown or expired; enter the card again."),
+    "paypal_declined": gettext_noop("PayPal refused the payment."),
+}
+
+
+def decline_reason(code: str, message: str) -> "StoredText | str":
+    """Why the processor refused: our text for a known ``code``, else its own ``message``."""
+    known = DECLINE_REASONS.get(code)
+    return stored_text(known) if known else message
 
 
 @dataclass(frozen=True)

@@ -40,12 +40,14 @@ TEST_CARDS = {
     "4000000000000119": "timeout",
 }
 
+# What the sandbox processor says, in its own words and language, as a real one would (payments shows its own text
+# for these codes: ``payments.gateway.base.DECLINE_REASONS``).
 DECLINE_MESSAGES = {
-    "card_declined": "The card was declined by the issuer.",
-    "insufficient_funds": "The card has insufficient funds.",
-    "expired_card": "The card has expired.",
-    "invalid_token": "The card token is unknown or expired; enter the card again.",
-    "paypal_declined": "PayPal refused the payment.",
+    "card_declined": "Do not honor.",
+    "insufficient_funds": "Your card has insufficient funds.",
+    "expired_card": "Your card has expired.",
+    "invalid_token": "No such token.",
+    "paypal_declined": "Payer account refused the payment.",
 }
 
 TOKEN_TTL = 2 * 3600

@@ -151,3 +151,11 @@ def test_a_lines_pricing_steps_written_in_portuguese_read_in_the_readers_languag
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "How it was priced" in english and "Base price of the SKU: R$\xa0100.00" in english
     assert "Tax " in english and "Imposto" not in english
+
+
+def test_a_decline_code_we_do_not_know_keeps_the_processors_words():
+    from payments.gateway.base import decline_reason
+
+    assert decline_reason("do_not_honor_2", "Transação não autorizada (57)") == "Transação não autorizada (57)"
+    with translation.override("ar"):
+        assert str(decline_reason("expired_card", "Your card has expired.")) == "انتهت صلاحية البطاقة."

@@ -4,6 +4,7 @@ these tests use real transactions (and threads for the double submit)."""
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import translation
 
 from inventory.models import StockLevel
@@ -154,3 +155,32 @@ def test_promotion_used_up_during_the_card_call_rolls_the_confirmation_back(make
     order = order_place(order_id=draft.pk, idempotency_key="promo-gone-2", acting_user=agent, payment=card())
     assert (order.status, order.discount_total) == (Order.Status.CONFIRMED, Decimal("0"))
     assert StockLevel.objects.get(variant=world["variants"][0], location=world["dc"]).reserved == 1
+
+
+def test_a_card_declined_while_the_agent_works_in_portuguese_reads_in_arabic_in_the_history_and_payments(
+        role_client, make_user, make_draft, world):
+    """The processor's refusal is kept by its code, with our words for it (the processor's own words, in its own
+    language, only for a code we do not know), so the manager reads why in Arabic."""
+    agent = make_user("agent")
+    with translation.override("pt-br"):
+        draft = make_draft(agent)
+        with pytest.raises(PaymentFailed) as refused:
+            order_place(order_id=draft.pk, idempotency_key="card-pt", acting_user=agent,
+                        payment=card("4000000000009995"))
+    assert refused.value.message == "O cartão não tem saldo suficiente."  # the agent, now, in Portuguese
+    event = draft.events.get(kind=OrderEvent.Kind.PAYMENT)
+    assert (event.reason, event.reason_params) == ("The card has insufficient funds.", {})
+    payment = Payment.objects.get(order=draft)
+    assert (payment.decline_code, payment.decline_message) == ("insufficient_funds", "The card has insufficient funds.")
+
+    order_place(order_id=draft.pk, idempotency_key="card-pt-2", acting_user=agent, payment=card())  # another card
+
+    client = role_client("manager")
+    response = client.get(reverse("orders:order_detail", args=[draft.pk]), HTTP_ACCEPT_LANGUAGE="ar")
+    history = response.content.decode()
+    panel = client.get(reverse("payments:order_payments", args=[draft.pk]), HTTP_ACCEPT_LANGUAGE="ar",
+                       headers={"HX-Request": "true"}).content.decode()
+    for page in (history, panel):
+        assert "البطاقة لا تحتوي على رصيد كافٍ" in page
+        assert "saldo suficiente" not in page and "insufficient funds" not in page
+
