@@ -351,6 +351,7 @@ class OrderHold(models.Model):
         OPEN = "open", _("Waiting")
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
+        CLOSED = "closed", _("Closed")  # not decided: the order was cancelled or rejected on another hold
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds")
     rule = models.CharField(max_length=30, choices=Rule.choices)
@@ -363,6 +364,7 @@ class OrderHold(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
+    decision_reason_params = models.JSONField(null=True, blank=True, editable=False)  # see ``decision_reason_text``
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -371,6 +373,7 @@ class OrderHold(models.Model):
         return f"{self.order} · {self.get_rule_display()}"
 
     detail_text = text_property("detail")
+    decision_reason_text = text_property("decision_reason")
 
 
 class OrderEvent(TranslatedReason):

@@ -106,8 +106,7 @@ def order_cancel(*, order_id: int, reason: "str | StoredText", acting_user,
         else:
             order.cancel_reason, order.cancel_reason_params = text, params
             order.save(update_fields=["cancel_reason", "cancel_reason_params", "updated_at"])
-            OrderHold.objects.filter(order=order, status=OrderHold.Status.OPEN).update(
-                decision_reason=_("Order cancelled"), decided_at=timezone.now())
+            holds_close(order, stored_text(gettext_noop("Order cancelled")))
             _order_transition(order, to=S.CANCELLED, actor=acting_user, reason=reason, data=data)
         _enqueue_payment_adjust(order, reason)
     return order
@@ -231,6 +230,13 @@ def hold_transition(hold: OrderHold, *, to: str, actor, reason: str) -> None:
     hold.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
 
 
+def holds_close(order: Order, reason: StoredText) -> None:
+    """The order's open holds no longer wait for anybody (it was cancelled, or rejected on another hold)."""
+    text, params = split(reason)
+    OrderHold.objects.filter(order=order, status=OrderHold.Status.OPEN).update(
+        status=OrderHold.Status.CLOSED, decision_reason=text, decision_reason_params=params, decided_at=timezone.now())
+
+
 def hold_approve(*, hold_id: int, reason: str, acting_user) -> Order:
     return _hold_decide(hold_id=hold_id, approve=True, reason=reason, acting_user=acting_user)
 
@@ -266,8 +272,7 @@ def _hold_decide(*, hold_id: int, approve: bool, reason: str, acting_user) -> Or
             lines = lock_lines(order)
             release_lines(order, [line for line in lines if line.status != L.CANCELLED], actor=acting_user,
                           to=L.CANCELLED)
-            OrderHold.objects.filter(order=order, status=OrderHold.Status.OPEN).update(
-                decision_reason=_("Order rejected"), decided_at=timezone.now())
+            holds_close(order, stored_text(gettext_noop("Order rejected")))
             rejected = stored_text(gettext_noop("Rejected: %(r)s"), r=reason)
             order.cancel_reason, order.cancel_reason_params = split(rejected)
             order.save(update_fields=["cancel_reason", "cancel_reason_params", "updated_at"])

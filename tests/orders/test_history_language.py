@@ -159,3 +159,35 @@ def test_a_decline_code_we_do_not_know_keeps_the_processors_words():
     assert decline_reason("do_not_honor_2", "Transação não autorizada (57)") == "Transação não autorizada (57)"
     with translation.override("ar"):
         assert str(decline_reason("expired_card", "Your card has expired.")) == "انتهت صلاحية البطاقة."
+
+
+def test_holds_left_when_the_order_is_rejected_or_cancelled_are_closed_and_say_why_in_the_readers_language(
+        role_client, make_user, make_draft, settings, world):
+    from orders.models import OrderHold
+    from orders.services import hold_reject, order_cancel
+
+    settings.ORDERS_HOLD_ABOVE = 50
+    agent, manager = make_user("agent"), make_user("manager")
+    billing = {"street": "Rua A", "city": "Rio de Janeiro", "state": "RJ", "postal_code": "20000-000"}
+    with translation.override("pt-br"):
+        rejected = order_place(order_id=make_draft(agent, billing_address=billing).pk,
+                               idempotency_key=uuid.uuid4().hex, acting_user=agent,
+                               payment=PaymentRequest(method="invoice"))
+        cancelled = order_place(order_id=make_draft(agent).pk, idempotency_key=uuid.uuid4().hex, acting_user=agent,
+                                payment=PaymentRequest(method="invoice"))
+        value_hold = rejected.holds.get(rule=OrderHold.Rule.HIGH_VALUE)
+        hold_reject(hold_id=value_hold.pk, reason="Cliente desconhecido", acting_user=manager)
+        order_cancel(order_id=cancelled.pk, reason="Cliente desistiu", acting_user=manager)
+
+    statuses = dict(rejected.holds.values_list("rule", "status"))
+    assert statuses == {OrderHold.Rule.HIGH_VALUE: OrderHold.Status.REJECTED,
+                        OrderHold.Rule.ADDRESS_MISMATCH: OrderHold.Status.CLOSED}
+    assert list(cancelled.holds.values_list("status", "decision_reason", "decision_reason_params")) == [
+        (OrderHold.Status.CLOSED, "Order cancelled", {})]
+    assert not OrderHold.objects.filter(status=OrderHold.Status.OPEN).exists()
+
+    client = role_client("manager")
+    page = client.get(reverse("orders:order_detail", args=[rejected.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Closed</span> Billing and shipping addresses in different states" in page
+    assert "· Order rejected" in page and "Pedido rejeitado" not in page
+    assert "Cliente desconhecido" in page  # the manager's own words, as typed
