@@ -110,13 +110,12 @@ def integration_update(*, channel_id: int, acting_user, **changes) -> ChannelInt
     _only(changes, INTEGRATION_FIELDS, "integration")
     with transaction.atomic(durable=True):
         integration, _created = ChannelIntegration.objects.select_for_update().get_or_create(channel_id=channel_id)
-        before = {k: getattr(integration, k) for k in changes}
+        before = snapshot(integration, changes)
         for name, value in changes.items():
             setattr(integration, name, value)
         integration.save()
         audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=integration,
-                     verb="channel_integration_update",
-                     changes={k: [str(before[k]), str(v)] for k, v in changes.items() if before[k] != v})
+                     verb="channel_integration_update", changes=diff(before, snapshot(integration, changes)))
     return integration
 
 

@@ -161,3 +161,19 @@ def test_channel_form_names_what_is_wrong_and_saves_nothing(role_client, shop):
     assert set(errors) == {"code", "order_prefix", "price_list_code", "language"}
     assert Channel.objects.filter(name="Copy").count() == 0
     assert role_client("manager").get(reverse("orders:channel_create")).status_code == 403
+
+
+def test_saving_a_channels_integration_settings_audits_what_changed_as_values(role_client, shop):
+    from oms.models import AuditEntry
+    from orders.channels.services import integration_for
+
+    integration = integration_for(shop["channel"])
+    client = role_client("admin")
+    response = client.post(reverse("orders:channel_settings", args=[shop["channel"].pk]), {
+        "import_format": integration.import_format, "stock_buffer": integration.stock_buffer + 3,
+        "rate_limit_per_minute": integration.rate_limit_per_minute, "require_signature": "on",
+        "watch_folder": "", "pull_url": "", "pull_every_minutes": integration.pull_every_minutes})
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(verb="channel_integration_update")
+    assert entry.changes == {"stock_buffer": [integration.stock_buffer, integration.stock_buffer + 3],
+                             **({} if integration.require_signature else {"require_signature": [False, True]})}
