@@ -26,6 +26,7 @@ PERMISSIONS = [
     ("manage_channels", _("Manage sales channels and integrations")),
     ("view_audit", _("View the audit trail")),
     ("manage_users", _("Manage staff users and their roles")),
+    ("handle_personal_data", _("Export and erase customers' personal data (LGPD requests)")),
 ]
 
 ALL = {codename for codename, _label in PERMISSIONS}

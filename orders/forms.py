@@ -262,3 +262,9 @@ def form_error_message(form: forms.Form) -> str:
         label = form.fields[name].label if name in form.fields else ""
         parts.append(f"{label}: {' '.join(errors)}" if label else " ".join(errors))
     return "; ".join(parts)
+
+
+class ErasureForm(forms.Form):
+    reason = TextField(label=_("Reason"), max_length=500, required=True, multiline=True, widget=forms.Textarea(
+        attrs={"rows": 3}), help_text=_("E.g. the customer's request by e-mail on 2026-11-20, protocol 123."))
+    confirm = forms.BooleanField(label=_("I understand that this cannot be undone."))

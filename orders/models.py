@@ -85,6 +85,8 @@ class Customer(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                     help_text=_("When the personal data was erased at the customer's request."))
 
     class Meta:
         ordering = ["name", "id"]

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from orders.forms import (
     CancelForm,
     CustomerForm,
     DecisionForm,
+    ErasureForm,
     TransitionForm,
     refuse_control_characters,
 )
@@ -306,6 +307,34 @@ def customer_detail(request, pk: int):
     audit_access(request, customer, verb="customer_360")
     context = {"customer": customer, **selectors.customer_360(customer=customer)}
     return render(request, "orders/customer_detail.html", context)
+
+
+def customer_data_export(request, pk: int):
+    """The customer's personal data as a JSON file, for the customer who asked for it (LGPD)."""
+    customer = get_object_or_404(Customer, pk=pk)
+    data = services.customer_personal_data(customer_id=customer.pk, acting_user=request.user)
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}-personal-data.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def customer_erase_view(request, pk: int):
+    customer = get_object_or_404(Customer, pk=pk)
+    form = ErasureForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                services.customer_erase(customer_id=customer.pk, reason=form.cleaned_data["reason"],
+                                        acting_user=request.user)
+            except OrderError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, _("The customer's personal data was erased."))
+                return redirect("orders:customer_detail", pk=customer.pk)
+    return render(request, "orders/customer_erase.html", {"form": form, "customer": customer}, status=status)
 
 
 # --- public tracking ---------------------------------------------------------------------------------

@@ -25,10 +25,12 @@ from orders.services.placement import (
     order_place,
     release_expired_holds,
 )
+from orders.services.privacy import customer_erase, customer_personal_data
 
 __all__ = [
     "ALLOWED_TRANSITIONS", "LINE_TRANSITIONS", "PaymentRequest", "address_add", "allowed_targets",
-    "customer_create", "customer_duplicates", "customer_update", "draft_create", "draft_discard",
+    "customer_create", "customer_duplicates", "customer_erase",
+    "customer_personal_data", "customer_update", "draft_create", "draft_discard",
     "draft_hold_stock", "draft_line_add", "draft_line_remove", "draft_line_update", "draft_release_stock",
     "draft_update", "evaluate_hold_rules", "hold_approve", "hold_reject", "order_add_note", "order_cancel",
     "order_edit", "order_place", "order_transition", "payment_adjust", "release_expired_holds",

@@ -219,22 +219,22 @@ def _cancel_open_shipment_requests(order: Order) -> None:
 # --- holds and approvals ------------------------------------------------------------------------
 
 
-def hold_transition(hold: OrderHold, *, to: str, actor, reason: str) -> None:
-    """The one place a hold is decided: open -> approved or rejected."""
+def hold_transition(hold: OrderHold, *, to: str, actor, reason: "str | StoredText") -> None:
+    """The one place a hold leaves "open": approved or rejected by a manager (``reason`` as typed), or closed by
+    the system (``reason`` a stored text, read in each reader's language)."""
     if hold.status != OrderHold.Status.OPEN:
         raise HoldNotOpen()
     hold.status = to
     hold.decided_by = actor if getattr(actor, "is_authenticated", False) else None
     hold.decided_at = timezone.now()
-    hold.decision_reason = reason
-    hold.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    hold.decision_reason, hold.decision_reason_params = split(reason)
+    hold.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "decision_reason_params"])
 
 
 def holds_close(order: Order, reason: StoredText) -> None:
     """The order's open holds no longer wait for anybody (it was cancelled, or rejected on another hold)."""
-    text, params = split(reason)
-    OrderHold.objects.filter(order=order, status=OrderHold.Status.OPEN).update(
-        status=OrderHold.Status.CLOSED, decision_reason=text, decision_reason_params=params, decided_at=timezone.now())
+    for hold in OrderHold.objects.select_for_update().filter(order=order, status=OrderHold.Status.OPEN):
+        hold_transition(hold, to=OrderHold.Status.CLOSED, actor=None, reason=reason)
 
 
 def hold_approve(*, hold_id: int, reason: str, acting_user) -> Order:
