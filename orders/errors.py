@@ -68,6 +68,13 @@ class InvalidCustomer(OrderError):
     default_message = _("The customer data is not valid.")
 
 
+class CustomerErased(OrderError):
+    """The customer's personal data was erased at their request: the record only keeps their past orders."""
+
+    code = "customer_erased"
+    default_message = _("This customer's personal data was erased at their request: create a new customer.")
+
+
 class HoldNotOpen(OrderError):
     code = "hold_not_open"
     default_message = _("This hold was already decided.")

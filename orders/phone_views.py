@@ -48,7 +48,11 @@ def phone_start(request):
         if customer_id is None and request.POST.get("customer", "").strip():
             messages.error(request, form_error_message(form))
             return redirect("orders:phone_start")
-        order = services.draft_create(channel_id=channel.pk, acting_user=request.user, customer_id=customer_id)
+        try:
+            order = services.draft_create(channel_id=channel.pk, acting_user=request.user, customer_id=customer_id)
+        except OrderError as exc:
+            messages.error(request, exc.message)
+            return redirect("orders:phone_start")
         return redirect("orders:phone_order", pk=order.pk)
     drafts = (Order.objects.filter(status=Order.Status.DRAFT, created_by=request.user)
               .select_related("customer").order_by("-updated_at")[:20])

@@ -99,7 +99,8 @@ def customer_search(*, query: str, limit: int = 10) -> list[Customer]:
         condition |= Q(email__icontains=query)
     if len(number) >= 4 and PHONE_LIKE.match(query):
         condition |= Q(phone__contains=number) | Q(phone_alt__contains=number) | Q(tax_id__startswith=number)
-    return list(Customer.objects.filter(condition).order_by("name", "pk")[:limit])
+    # An erased customer only keeps past orders: a new order needs a new customer.
+    return list(Customer.objects.filter(condition, erased_at__isnull=True).order_by("name", "pk")[:limit])
 
 
 def customer_360(*, customer: Customer) -> dict:

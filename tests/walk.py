@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 NOT_FOLLOWED = re.compile(r"^/(accounts/logout|admin/|static/|media/|api/)")
-DOWNLOADS = re.compile(r"/export/|/pdf/|[?&]format=|/download/")
+DOWNLOADS = re.compile(r"/export/|/pdf/|[?&]format=|/download/|\.(json|csv|xlsx)$")
 
 
 class _Links(HTMLParser):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from oms.audit import audit_record, diff, snapshot
 from oms.i18n import is_language
 from oms.models import AuditEntry
-from orders.errors import DuplicateCustomer, InvalidCustomer
+from orders.errors import CustomerErased, DuplicateCustomer, InvalidCustomer
 from orders.models import Address, Customer
 from orders.validators import normalize_phone, validate_cep, validate_tax_id
 
@@ -90,6 +90,8 @@ def customer_create(*, data: dict, acting_user, address: dict | None = None, all
 def customer_update(*, customer_id: int, data: dict, acting_user) -> Customer:
     with transaction.atomic(durable=True):
         customer = Customer.objects.select_for_update().get(pk=customer_id)
+        if customer.erased_at:
+            raise CustomerErased()
         merged = {**snapshot(customer, CUSTOMER_FIELDS), **data}
         clean = _clean_customer(merged)
         before = snapshot(customer, CUSTOMER_FIELDS)
@@ -127,6 +129,8 @@ def address_add(*, customer_id: int, data: dict, acting_user) -> Address:
     clean = _clean_address(data)
     with transaction.atomic(durable=True):
         customer = Customer.objects.select_for_update().get(pk=customer_id)
+        if customer.erased_at:
+            raise CustomerErased()
         if clean.get("is_default"):
             customer.addresses.update(is_default=False)
         address = Address.objects.create(customer=customer, **clean)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_noop
 
 from oms.i18n import StoredMoney, StoredText, split, stored_join, stored_text
 from orders.errors import (
+    CustomerErased,
     IncompleteOrder,
     InvalidTransition,
     OrderError,
@@ -108,6 +109,8 @@ def draft_create(*, channel_id: int, acting_user, customer_id: int | None = None
 
 def _apply_customer_defaults(order: Order) -> None:
     customer = Customer.objects.get(pk=order.customer_id)
+    if customer.erased_at:
+        raise CustomerErased(field="customer")
     order.customer = customer
     order.email = customer.email
     order.phone = customer.phone

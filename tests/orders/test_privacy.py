@@ -12,11 +12,14 @@ from oms.mail import email_enqueue, recipient
 from oms.models import AuditEntry, OutboxMessage
 from oms.outbox import outbox_deliver_message
 from orders.channels.models import ImportJob, ImportRow
+from orders.errors import CustomerErased
 from orders.models import Address, Customer, Order, OrderEvent
+from orders.selectors import customer_search
 from orders.services import (
     PaymentRequest,
     customer_create,
     customer_erase,
+    customer_update,
     draft_create,
     draft_line_add,
     draft_update,
@@ -166,6 +169,15 @@ def test_erasure_takes_what_identifies_the_person_from_every_place_and_keeps_the
     assert "Personal data erased on" in page and "Erase personal data…" not in page
     with pytest.raises(ErasureRefused, match="already erased"):
         customer_erase(customer_id=customer.pk, reason="again", acting_user=None)
+
+
+    # The record only keeps past orders: it takes no new order, data or address, and phone searches skip it.
+    started = client.post(reverse("orders:phone_start"), {"customer": customer.pk}, follow=True)
+    assert "personal data was erased at their request" in started.content.decode()
+    assert not Order.objects.filter(customer=customer, status="draft").exists()
+    with pytest.raises(CustomerErased):
+        customer_update(customer_id=customer.pk, data={"email": EMAIL}, acting_user=None)
+    assert customer_search(query=f"#{customer.pk}") == []
 
 
 def test_a_refusal_names_the_first_ten_open_orders_and_counts_the_rest(make_user, world):
