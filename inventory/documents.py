@@ -1,62 +1,50 @@
-"""The purchase order PDF sent to the supplier (reportlab)."""
-
-import io
+"""The purchase order PDF sent to the supplier (reportlab, drawn with ``oms.pdf``)."""
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Spacer
 
 from inventory.models import PurchaseOrder
 from oms.money import quantize
-from oms.pdf import Paragraph, text
+from oms.pdf import cell_width, new_document, para, styles, table
 
 
 def purchase_order_pdf(po: PurchaseOrder) -> bytes:
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                            bottomMargin=15 * mm, title=po.number)
-    styles = getSampleStyleSheet()
+    buffer, doc = new_document(po.number)
+    style = styles()
+    normal, heading, cell, width = style["normal"], style["heading"], style["cell"], doc.width
     supplier, location = po.supplier, po.location
     story = [
-        Paragraph(text(_("Purchase order %(number)s") % {"number": po.number}), styles["Title"]),
-        Paragraph(text(_("Date: %(date)s") % {"date": (po.sent_at or po.created_at or timezone.now()).date()}),
-                  styles["Normal"]),
+        para(_("Purchase order %(number)s") % {"number": po.number}, style["title"], width),
+        para(_("Date: %(date)s") % {"date": (po.sent_at or po.created_at or timezone.now()).date()}, normal, width),
         Spacer(1, 4 * mm),
-        Paragraph(f"<b>{text(_('Supplier'))}</b>: {text(supplier.name)} ({text(supplier.code)})<br/>"
-                  f"{text(supplier.email)} {text(supplier.phone)}<br/>{text(supplier.address)}", styles["Normal"]),
+        para(_("Supplier"), heading, width),
+        para(f"{supplier.name} ({supplier.code})", normal, width),
+        para(f"{supplier.email} {supplier.phone}".strip(), normal, width),
+        para(supplier.address, normal, width),
         Spacer(1, 2 * mm),
-        Paragraph(f"<b>{text(_('Deliver to'))}</b>: {text(location.name)}<br/>{text(location.address_line1)} "
-                  f"{text(location.address_line2)}<br/>{text(location.postal_code)} {text(location.city)} "
-                  f"{text(location.state)} {text(location.country)}", styles["Normal"]),
+        para(_("Deliver to"), heading, width),
+        para(location.name, normal, width),
+        para(f"{location.address_line1} {location.address_line2}".strip(), normal, width),
+        para(f"{location.postal_code} {location.city} {location.state} {location.country}".strip(), normal, width),
     ]
     if po.expected_on:
-        story.append(Paragraph(text(_("Expected on: %(date)s") % {"date": po.expected_on}), styles["Normal"]))
+        story.append(para(_("Expected on: %(date)s") % {"date": po.expected_on}, normal, width))
     story.append(Spacer(1, 6 * mm))
-    data = [[_("SKU"), _("Supplier SKU"), _("Description"), _("Qty"), _("Unit cost"), _("Total")]]
+    widths = [27 * mm, 36 * mm, 52 * mm, 14 * mm, 25 * mm, 26 * mm]
+    rows = [[_("SKU"), _("Supplier SKU"), _("Description"), _("Qty"), _("Unit cost"), _("Total")]]
     supplier_skus = dict(supplier.items.values_list("variant_id", "supplier_sku"))
     total = 0
     for line in po.lines.select_related("variant").order_by("variant__sku"):
         amount = quantize(line.unit_cost * line.quantity_ordered, po.currency)
         total += amount
-        data.append([line.variant.sku, supplier_skus.get(line.variant_id, ""), Paragraph(text(line.variant.name),
-                     styles["BodyText"]), str(line.quantity_ordered), str(quantize(line.unit_cost, po.currency)),
-                     str(amount)])
-    data.append(["", "", "", "", _("Total"), f"{po.currency} {quantize(total, po.currency)}"])
-    table = Table(data, colWidths=[30 * mm, 25 * mm, 60 * mm, 15 * mm, 25 * mm, 25 * mm], repeatRows=1)
-    table.setStyle(TableStyle([
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3e7ee")),
-        ("GRID", (0, 0), (-1, -2), 0.25, colors.grey),
-        ("ALIGN", (3, 1), (-1, -1), "RIGHT"),
-        ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
-        ("FONTNAME", (-2, -1), (-1, -1), "Helvetica-Bold"),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]))
-    story.append(table)
+        rows.append([line.variant.sku, supplier_skus.get(line.variant_id, ""),
+                     para(line.variant.name, cell, cell_width(widths[2])), str(line.quantity_ordered),
+                     str(quantize(line.unit_cost, po.currency)), str(amount)])
+    story.append(table(rows, widths, numeric=range(3, 6),
+                       totals=[(_("Total"), f"{po.currency} {quantize(total, po.currency)}")]))
     if po.notes:
-        story += [Spacer(1, 6 * mm), Paragraph(text(po.notes), styles["Normal"])]
+        story += [Spacer(1, 6 * mm), para(po.notes, normal, width)]
     doc.build(story)
     return buffer.getvalue()

@@ -1,7 +1,5 @@
 """Purchase order PDF: user text is printed literally, never parsed as reportlab markup."""
 
-import re
-import zlib
 from decimal import Decimal
 
 import pytest
@@ -10,22 +8,11 @@ from inventory.documents import purchase_order_pdf
 from inventory.services import po_create
 from oms.pdf import text
 from tests.inventory.factories import LocationFactory, SupplierFactory, VariantFactory
+from tests.pdf import pdf_text
 
 MARKUP = '<font size="40" color="red">BIG</font>'
 IMAGE = '<img src="/etc/hostname" width="50" height="50"/>'
 
-
-def _page_text(data: bytes) -> str:
-    chunks = []
-    for header, body in re.findall(rb"<<(.*?)>>\s*stream\r?\n(.*?)endstream", data, re.S):
-        if b"FlateDecode" in header and b"ASCII85Decode" not in header:
-            chunks.append(zlib.decompress(body).decode("latin-1"))
-        else:
-            import base64
-
-            body = base64.a85decode(body.strip().removesuffix(b"~>")) if b"ASCII85Decode" in header else body
-            chunks.append((zlib.decompress(body) if b"FlateDecode" in header else body).decode("latin-1"))
-    return "\n".join(chunks)
 
 
 def test_text_escapes_markup_and_keeps_plain_text():
@@ -43,7 +30,7 @@ def test_purchase_order_pdf_prints_markup_from_every_user_field_literally():
     po = po_create(supplier_id=supplier.pk, location_id=location.pk, lines=[(variant.pk, 2, Decimal("4.00"))],
                    acting_user=None, notes=MARKUP)
     data = purchase_order_pdf(po)
-    page = _page_text(data)
+    page = pdf_text(data)
     assert page.count("<font size=") == 2  # supplier name and notes
     assert page.count("<img src=") == 2  # supplier address and line description
     assert "Depot <i>x</i>" in page

@@ -1,21 +1,8 @@
-import base64
-import re
-import zlib
+from django.urls import reverse
 
 from orders.documents import invoice_pdf, packing_slip_pdf
 from orders.models import Customer, Order
-
-
-def page_text(data: bytes) -> str:
-    chunks = []
-    for match in re.finditer(rb"<<(.*?)>>\s*stream\r?\n(.*?)endstream", data, re.S):
-        header, body = match.groups()
-        if b"ASCII85Decode" in header:
-            body = base64.a85decode(body.strip().removesuffix(b"~>"))
-        if b"FlateDecode" in header:
-            body = zlib.decompress(body)
-        chunks.append(body.decode("latin-1"))
-    return "\n".join(chunks)
+from tests.pdf import pdf_text
 
 
 def test_documents_print_user_text_literally(role_client, place):
@@ -26,10 +13,31 @@ def test_documents_print_user_text_literally(role_client, place):
     Order.objects.filter(pk=order.pk).update(notes="Leave at <door> & ring")
     order = Order.objects.get(pk=order.pk)
 
-    invoice = page_text(invoice_pdf(order))
+    invoice = pdf_text(invoice_pdf(order))
     assert "Ana & Bia <b>Ltda</b>" in invoice
     assert "Shoe <i>42</i> & co" in invoice
-    slip = page_text(packing_slip_pdf(order))
+    slip = pdf_text(packing_slip_pdf(order))
     assert "Ana & Bia <b>Ltda</b>" in slip
     assert "tag: <b>X</b>" in slip
     assert "Leave at <door> & ring" in slip
+
+
+def test_an_invoice_in_arabic_is_drawn_in_a_font_with_arabic_letters_joined(role_client, place):
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    from tests.pdf import pdf_fonts, shaped
+
+    client = role_client("manager")
+    order = place(client.user)
+    Customer.objects.filter(pk=order.customer_id).update(name="محمد العلي")
+    client.cookies["django_language"] = "ar"
+    response = client.get(reverse("orders:order_invoice_pdf", args=[order.pk]))
+    assert response.status_code == 200
+    assert "DejaVuSans" in pdf_fonts(response.content)  # reportlab's own fonts have no Arabic letters
+    text = pdf_text(response.content)
+    with translation.override("ar"):
+        labels = [_("Invoice"), _("Subtotal"), _("Total"), "محمد العلي"]
+    for label in labels:
+        assert shaped(label) in text and label not in text  # joined letters, not the unjoined logical ones
+    assert order.number in text

@@ -2,11 +2,9 @@
 spreadsheet exports, markup injection in PDFs. (Anonymous/wrong-role access to every URL is walked by
 tests/oms/test_access.py; card numbers after card payments by tests/payments/test_no_card_numbers.py.)"""
 
-import base64
 import csv
 import io
 import re
-import zlib
 from decimal import Decimal
 from importlib import import_module
 
@@ -19,6 +17,7 @@ from openpyxl import load_workbook
 from inventory.services import po_create
 from orders.models import Customer, Order
 from tests.inventory.factories import SupplierFactory
+from tests.pdf import pdf_text
 from tests.proof.conftest import make_draft, new_sku, place, receive
 
 # --- CSRF ----------------------------------------------------------------------------------------------
@@ -165,17 +164,6 @@ def test_catalogue_export_neutralizes_formulas(role_client, fmt):
 
 # --- PDFs ----------------------------------------------------------------------------------------------
 
-def pdf_text(data: bytes) -> str:
-    """The page content streams of a reportlab PDF (ASCII85 and/or Flate decoded), as text."""
-    chunks = []
-    for match in re.finditer(rb"<<(.*?)>>\s*stream\r?\n(.*?)endstream", data, re.S):
-        header, body = match.groups()
-        if b"ASCII85Decode" in header:
-            body = base64.a85decode(body.strip().removesuffix(b"~>"))
-        if b"FlateDecode" in header:
-            body = zlib.decompress(body)
-        chunks.append(body.decode("latin-1"))
-    return "\n".join(chunks)
 
 
 MARKUP = '<font size="40" color="red">BIG</font>'
