@@ -739,8 +739,8 @@ def reorder_draft_purchase_orders(*, acting_user, alert_ids: Iterable[int] | Non
                                               status=PurchaseOrder.Status.DRAFT).order_by("pk").first()
             lines = [(a.variant_id, a.suggested_quantity, None) for a in group]
             if po is None:
-                po = po_create(supplier_id=supplier_id, location_id=location_id, lines=lines, acting_user=acting_user,
-                               notes=_("Drafted by the reorder job."))
+                # No note: the notes are the supplier's (printed on the PDF); the page says which alerts drafted it.
+                po = po_create(supplier_id=supplier_id, location_id=location_id, lines=lines, acting_user=acting_user)
             else:
                 po_add_lines(po_id=po.pk, lines=lines, acting_user=acting_user)
             _alert_transition([a.pk for a in group], to=ReorderAlert.Status.DRAFTED, purchase_order=po)

@@ -304,6 +304,7 @@ def _po_context(request, po: PurchaseOrder) -> dict:
         line.total = line.unit_cost * line.quantity_ordered
     total = sum((line.total for line in lines), start=0)
     return {"po": po, "lines": lines, "total": total, "show_cost": has_permission(request.user, "view_cost"),
+            "from_alerts": po.reorder_alerts.count(),
             "can_purchase": has_permission(request.user, "manage_purchasing"),
             "can_receive": has_permission(request.user, "manage_stock")}
 

@@ -1,3 +1,5 @@
+from django.urls import reverse
+
 from inventory.models import PurchaseOrder, ReorderAlert
 from inventory.services import (
     StockLine,
@@ -29,6 +31,7 @@ def test_scan_raises_alert_and_drafts_po_once(location, stock, make_user):
     po = PurchaseOrder.objects.get()
     assert (po.supplier, po.location, po.status) == (supplier, location, "draft")
     assert list(po.lines.values_list("variant_id", "quantity_ordered")) == [(variant.pk, 16)]
+    assert po.notes == ""  # the notes are printed for the supplier: nothing internal goes there
     alert_email = OutboxMessage.objects.get(topic="oms.email").payload
     assert alert_email["to"] == [buyer.email]
     assert alert_email["body"].endswith("/inventory/reorder/alerts/")
@@ -95,3 +98,16 @@ def test_dismissed_need_is_not_raised_again_until_stock_recovers(location, stock
     stock_adjust(variant_id=variant.pk, location_id=location.pk, delta=-8, reason="Damaged", acting_user=None)
     assert reorder_scan(acting_user=None).raised == 1
     assert list(ReorderAlert.objects.order_by("id").values_list("status", flat=True)) == ["resolved", "open"]
+
+
+def test_a_purchase_order_page_says_how_many_reorder_alerts_drafted_it_in_the_readers_language(
+        location, stock, role_client):
+    variant = VariantFactory()
+    SupplierItemFactory(supplier=SupplierFactory(), variant=variant)
+    ReorderRuleFactory(variant=variant, location=location, reorder_point=5, order_up_to=20)
+    stock(variant, location, 1)
+    reorder_scan(acting_user=None)
+    client = role_client("manager")
+    url = reverse("inventory:po_detail", args=[PurchaseOrder.objects.get().pk])
+    assert "Drafted from 1 reorder alert." in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Drafted from" not in client.get(url, HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
