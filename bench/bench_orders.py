@@ -477,8 +477,11 @@ INSERT INTO marketing_promotionredemption (promotion_id, coupon_id, order_refere
   RETURNING id;
 COMMIT;
 """
-EXPLANATION = ('["Base price of the SKU: R$\\u00a059.90", "Share of order discounts: \\u2212R$\\u00a05.99", '
-               '"Tax ICMS bench 18%: R$\\u00a09.70"]')
+# A line's pricing steps as placement stores them (stored texts with their amounts, see ``oms.i18n``).
+EXPLANATION = ('[{"msgid": "Base price of the SKU: %(price)s", "params": {"price": {"money": "59.90", '
+               '"currency": "BRL"}}}, {"msgid": "Share of order discounts: \\u2212%(amount)s", "params": {"amount": '
+               '{"money": "5.99", "currency": "BRL"}}}, {"msgid": "Tax %(label)s %(rate)s%%: %(tax)s", "params": '
+               '{"label": "ICMS bench", "rate": "18", "tax": {"money": "9.70", "currency": "BRL"}}}]')
 
 
 def _pgbench(database: str, script: str, seconds: int, *defines: str) -> str:
