@@ -309,13 +309,13 @@ REAL_SEED = """
 INSERT INTO auth_user (id, password, is_superuser, username, first_name, last_name, email, is_staff, is_active,
                        date_joined) VALUES (1, '!', false, 'bench-orders', '', '', '', false, true, now());
 INSERT INTO orders_channel (id, code, name, kind, order_prefix, price_list_code, sourcing_strategy, allow_oversell,
-                            currency, last_order_number, is_active)
-  VALUES (1, 'bench-orders', 'Bench orders', 'phone', 'BO', '', 'first_available', false, 'BRL', 0, true);
+                            currency, last_order_number, is_active, language, notify_customers)
+  VALUES (1, 'bench-orders', 'Bench orders', 'phone', 'BO', '', 'first_available', false, 'BRL', 0, true, '', true);
 INSERT INTO orders_customer (id, kind, name, email, phone, phone_alt, tax_country, tax_id, group_code,
                              payment_terms_days, credit_limit, currency, marketing_consent, notes, is_active,
-                             created_at)
+                             created_at, language)
   VALUES (1, 'person', 'Bench customer', 'bench@example.com', '+5511900000000', '', 'BR', '', '', 0, 0, 'BRL', false,
-          '', true, now());
+          '', true, now(), '');
 INSERT INTO inventory_product (id, code, name, description, is_active, created_at, updated_at)
   VALUES (1, 'BO-STYLE', 'Bench order style', '', true, now(), now());
 INSERT INTO inventory_variant (id, sku, barcode, name, attributes, weight_grams, length_mm, width_mm, height_mm, cost,
