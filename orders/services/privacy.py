@@ -81,8 +81,8 @@ def customer_personal_data(*, customer_id: int, acting_user) -> dict[str, Any]:
 
 
 def customer_erase(*, customer_id: int, reason: str, acting_user) -> Customer:
-    """Anonymizes the customer everywhere (see the module); refused while an order can still ship, be returned
-    or be charged, or an invoice is unpaid. All or nothing."""
+    """Anonymizes the customer everywhere (see the module); refused while an order still has something to ship
+    or an invoice is unpaid. All or nothing."""
     from marketing.models import SegmentMember
     from oms.models import OutboxMessage
     from orders.channels.models import ImportRow
@@ -113,6 +113,7 @@ def customer_erase(*, customer_id: int, reason: str, acting_user) -> Customer:
         quoted = _quoted_values(customer)
         orders = Order.objects.filter(customer=customer)
         order_ids = list(orders.values_list("pk", flat=True))
+        addresses = {customer.email, *orders.values_list("email", flat=True)} - {""}
         for order in orders.only("pk", "shipping_address", "billing_address"):
             Order.objects.filter(pk=order.pk).update(
                 email="", phone="", notes="", tracking_token=new_tracking_token(),
@@ -130,8 +131,8 @@ def customer_erase(*, customer_id: int, reason: str, acting_user) -> Customer:
         for payment in Payment.objects.filter(order_id__in=order_ids, instructions__has_key="customer_name"):
             Payment.objects.filter(pk=payment.pk).update(
                 instructions={**payment.instructions, "customer_name": ERASED})
-        if customer.email:
-            OutboxMessage.objects.filter(topic=EMAIL_TOPIC, payload__to__contains=[customer.email]).delete()
+        for address in addresses:  # e-mails queued to the customer or to an order's own address
+            OutboxMessage.objects.filter(topic=EMAIL_TOPIC, payload__to__contains=[address]).delete()
         SavedCard.objects.filter(customer=customer).delete()
         SegmentMember.objects.filter(customer_id=customer.pk).delete()
         customer.addresses.all().delete()
@@ -153,8 +154,9 @@ def _quoted_values(customer: Customer) -> list[str]:
     values = {customer.name, customer.email, customer.phone, customer.phone_alt, customer.tax_id}
     for address in customer.addresses.all():
         values |= {address.recipient, address.street, address.complement, address.phone, address.postal_code}
-    for shipping, billing in Order.objects.filter(customer=customer).values_list("shipping_address",
-                                                                                 "billing_address"):
+    for email, phone, shipping, billing in Order.objects.filter(customer=customer).values_list(
+            "email", "phone", "shipping_address", "billing_address"):
+        values |= {email, phone}  # an order may carry contact details of its own
         for snapshot in (shipping or {}, billing or {}):
             values |= {str(snapshot.get(k) or "") for k in ("recipient", "street", "complement", "phone",
                                                              "postal_code")}
