@@ -27,6 +27,7 @@ from inventory.models import (
     Variant,
 )
 from oms.access import has_permission
+from oms.forms import add_refusal
 from oms.listing import paginate, sort_queryset
 from oms.query import query_date
 
@@ -128,7 +129,7 @@ def _stock_form(request, form_class, template: str, call):
             with transaction.atomic(durable=True):
                 level = call(form.cleaned_data)
         except InventoryError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_refusal(form, exc)
         else:
             messages.success(request, _("%(sku)s at %(location)s: %(on_hand)s on hand.") % {
                 "sku": form.cleaned_data["sku"].sku, "location": form.cleaned_data["location"].code,
@@ -172,7 +173,7 @@ def safety_stock(request):
                 level = services.stock_set_safety(variant_id=data["sku"].pk, location_id=data["location"].pk,
                                                   safety_stock=data["safety_stock"], acting_user=request.user)
         except InventoryError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_refusal(form, exc)
         else:
             messages.success(request, _("%(sku)s at %(location)s: safety stock %(safety)s.") % {
                 "sku": data["sku"].sku, "location": data["location"].code, "safety": level.safety_stock})

@@ -5,6 +5,12 @@ from django.utils.translation import gettext_lazy as _
 from oms.permissions import ROLE_LABELS, ROLES
 
 
+def add_refusal(form: forms.Form, exc) -> None:
+    """Shows a service's refusal (any domain error: ``message`` and the ``field`` it names) on that field of the
+    form, or above the form when the form has no such field."""
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
 class StaffForm(forms.Form):
     """A staff account: the user name is set once, at creation."""
 

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
 
 from oms import staff
-from oms.forms import StaffForm
+from oms.forms import StaffForm, add_refusal
 from oms.health import health_report
 from oms.i18n import active_language, is_language
 from oms.listing import paginate, sort_queryset
@@ -121,7 +121,7 @@ def staff_create(request):
         try:
             user, password = staff.staff_create(acting_user=request.user, **form.cleaned_data)
         except staff.StaffError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_refusal(form, exc)
         else:
             messages.success(request, _("User %(name)s created.") % {"name": user.get_username()})
             return _staff_page(request, user, new_password=password)
@@ -138,7 +138,7 @@ def staff_edit(request, pk: int):
         try:
             staff.staff_update(user_id=user.pk, acting_user=request.user, **fields)
         except staff.StaffError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_refusal(form, exc)
         else:
             messages.success(request, _("User %(name)s saved.") % {"name": user.get_username()})
             return redirect("staff_list")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from oms.audit import audit_access
+from oms.forms import add_refusal
 from oms.listing import paginate, sort_queryset
 from orders import selectors, services
 from orders.errors import DuplicateCustomer, OrderError
@@ -330,7 +331,7 @@ def customer_erase_view(request, pk: int):
                 services.customer_erase(customer_id=customer.pk, reason=form.cleaned_data["reason"],
                                         acting_user=request.user)
             except OrderError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                add_refusal(form, exc)
             else:
                 messages.success(request, _("The customer's personal data was erased."))
                 return redirect("orders:customer_detail", pk=customer.pk)

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from oms.forms import add_refusal
 from oms.listing import paginate
 from orders.channels import imports, selectors, services
 from orders.channels.errors import ChannelError
@@ -54,7 +55,7 @@ def _channel_form(request, form: ChannelForm):
             else:
                 channel = services.channel_create(code=form.cleaned_data["code"], acting_user=request.user, **fields)
         except ChannelError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_refusal(form, exc)
         else:
             messages.success(request, _("Channel %(name)s saved.") % {"name": channel.name})
             return redirect("orders:channel_detail", pk=channel.pk)
