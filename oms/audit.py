@@ -85,3 +85,13 @@ def audit_access(request, obj: models.Model | None = None, *, object_type: str =
         changes={"path": request.get_full_path()[:500]},
         ip_address=client_ip(request),
     )
+
+
+def update_audited(instance: models.Model, changes: Mapping[str, Any], *, actor, verb: str) -> None:
+    """Sets ``changes`` on a locked ``instance``, saves those fields, and audits the ones whose value changed."""
+    before = snapshot(instance, changes)
+    for name, value in changes.items():
+        setattr(instance, name, value)
+    instance.save(update_fields=list(changes))
+    audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=instance, verb=verb,
+                 changes=diff(before, snapshot(instance, changes)))

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from oms.audit import audit_record, diff, snapshot
+from oms.audit import audit_record, snapshot, update_audited
 from oms.i18n import StoredText, stored_text
 from oms.models import AuditEntry
 from orders.channels.errors import (
@@ -85,12 +85,7 @@ def channel_update(*, channel_id: int, acting_user, **changes) -> Channel:
     try:
         with transaction.atomic(durable=True):
             channel = Channel.objects.select_for_update().get(pk=channel_id)
-            before = snapshot(channel, changes)
-            for name, value in changes.items():
-                setattr(channel, name, value)
-            channel.save(update_fields=list(changes))
-            audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=channel, verb="channel_update",
-                         changes=diff(before, snapshot(channel, changes)))
+            update_audited(channel, changes, actor=acting_user, verb="channel_update")
     except IntegrityError:
         raise InvalidPayload(_("Another channel already has this order number prefix."), field="order_prefix") \
             from None
@@ -110,12 +105,7 @@ def integration_update(*, channel_id: int, acting_user, **changes) -> ChannelInt
     _only(changes, INTEGRATION_FIELDS, "integration")
     with transaction.atomic(durable=True):
         integration, _created = ChannelIntegration.objects.select_for_update().get_or_create(channel_id=channel_id)
-        before = snapshot(integration, changes)
-        for name, value in changes.items():
-            setattr(integration, name, value)
-        integration.save()
-        audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=integration,
-                     verb="channel_integration_update", changes=diff(before, snapshot(integration, changes)))
+        update_audited(integration, changes, actor=acting_user, verb="channel_integration_update")
     return integration
 
 
