@@ -20,6 +20,12 @@ ADDRESS_FIELDS = ["kind", "label", "recipient", "street", "number", "complement"
                   "postal_code", "country", "phone", "is_default"]
 
 
+def refuse_erased(customer: Customer) -> None:
+    """An erased customer's record only keeps their past orders: it takes no new order, data or address."""
+    if customer.erased_at:
+        raise CustomerErased(field="customer")
+
+
 def _clean_customer(data: dict) -> dict:
     data = {k: v for k, v in data.items() if k in CUSTOMER_FIELDS}
     errors = {}
@@ -90,8 +96,7 @@ def customer_create(*, data: dict, acting_user, address: dict | None = None, all
 def customer_update(*, customer_id: int, data: dict, acting_user) -> Customer:
     with transaction.atomic(durable=True):
         customer = Customer.objects.select_for_update().get(pk=customer_id)
-        if customer.erased_at:
-            raise CustomerErased()
+        refuse_erased(customer)
         merged = {**snapshot(customer, CUSTOMER_FIELDS), **data}
         clean = _clean_customer(merged)
         before = snapshot(customer, CUSTOMER_FIELDS)
@@ -129,8 +134,7 @@ def address_add(*, customer_id: int, data: dict, acting_user) -> Address:
     clean = _clean_address(data)
     with transaction.atomic(durable=True):
         customer = Customer.objects.select_for_update().get(pk=customer_id)
-        if customer.erased_at:
-            raise CustomerErased()
+        refuse_erased(customer)
         if clean.get("is_default"):
             customer.addresses.update(is_default=False)
         address = Address.objects.create(customer=customer, **clean)

@@ -19,7 +19,6 @@ from django.utils.translation import gettext_noop
 
 from oms.i18n import StoredMoney, StoredText, split, stored_join, stored_text
 from orders.errors import (
-    CustomerErased,
     IncompleteOrder,
     InvalidTransition,
     OrderError,
@@ -42,6 +41,7 @@ from orders.services.core import (
     reserve_lines,
     save_prices,
 )
+from orders.services.customers import refuse_erased
 
 PLACING_TIMEOUT = timedelta(minutes=2)
 
@@ -109,8 +109,7 @@ def draft_create(*, channel_id: int, acting_user, customer_id: int | None = None
 
 def _apply_customer_defaults(order: Order) -> None:
     customer = Customer.objects.get(pk=order.customer_id)
-    if customer.erased_at:
-        raise CustomerErased(field="customer")
+    refuse_erased(customer)
     order.customer = customer
     order.email = customer.email
     order.phone = customer.phone
