@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from oms.audit import audit_record
-from oms.i18n import StoredDate, StoredText, split, stored_join, stored_plural, stored_text
+from oms.i18n import StoredDate, StoredText, split, stored_join, stored_plural, stored_text, stored_value
 from oms.mail import absolute_url, email_enqueue, email_send_now, recipient, staff_recipients
 from oms.models import AuditEntry
 from oms.money import quantize
@@ -1471,7 +1471,7 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
         if new:
             numbers = dict(Order.objects.filter(pk__in={f.order_id for f in new[:50]}).values_list("pk", "number"))
             listed = [stored_join(": ", [numbers.get(f.order_id) or f"#{f.order_id}",
-                                         StoredText(f.detail, f.detail_params)]) for f in new[:50]]
+                                         stored_value(f.detail, f.detail_params)]) for f in new[:50]]
             email_enqueue(
                 to=staff_recipients(_managers()),
                 subject=stored_text(gettext_noop("%(n)s order(s) at risk of missing their promised date"), n=len(new)),
