@@ -115,15 +115,17 @@ def table(rows: list[list], widths: list[float], *, numeric=(), totals: list[tup
     Right to left, the first column is on the right."""
     _register_fonts()
     last = len(widths) - 1
+    numeric = set(numeric)
     start, end = ("RIGHT", "LEFT") if right_to_left() else ("LEFT", "RIGHT")
-    alignment = [end if column in set(numeric) else start for column in range(len(widths))]
+    alignment = [end if column in numeric else start for column in range(len(widths))]
     # A spanned cell shows its first cell's content: the label goes there, the amount at the line's end.
-    rows = [*rows, *([label, *[""] * (last - 1), amount] for label, amount in totals)]
-    label_columns = (0, last - 1)
+    spanned = [""] * (last - 1)
     if right_to_left():
-        body = [row[::-1] for row in rows[:len(rows) - len(totals)]]
-        rows = [*body, *([amount, label, *[""] * (last - 1)] for label, amount in totals)]
+        rows = [*(row[::-1] for row in rows), *([amount, label, *spanned] for label, amount in totals)]
         widths, alignment, label_columns = widths[::-1], alignment[::-1], (1, last)
+    else:
+        rows = [*rows, *([label, *spanned, amount] for label, amount in totals)]
+        label_columns = (0, last - 1)
     rows = [[visual(cell) if isinstance(cell, str) else cell for cell in row] for row in rows]
     style = [
         ("FONTNAME", (0, 0), (-1, -1), FONT),

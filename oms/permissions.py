@@ -45,11 +45,6 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
 
 ROLES = list(ROLE_PERMISSIONS)
 
-def role_label(role: str) -> str:
-    """A role's name in the reader's language (the group's own name for a group that is no role)."""
-    return str(ROLE_LABELS.get(role, role))
-
-
 ROLE_LABELS = {
     "agent": _("Call-center agent"),
     "warehouse": _("Warehouse"),
@@ -57,6 +52,11 @@ ROLE_LABELS = {
     "finance": _("Finance"),
     "admin": _("Administrator"),
 }
+
+
+def role_label(role: str) -> str:
+    """A role's name in the reader's language (the group's own name for a group that is no role)."""
+    return str(ROLE_LABELS.get(role, role))
 
 
 def sync_roles(apps) -> None:
