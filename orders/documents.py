@@ -9,8 +9,7 @@ from oms.templatetags.oms_tags import money
 from orders.models import Order, format_address
 
 
-def _header(order: Order, title: str, width: float) -> list:
-    style = styles()
+def _header(order: Order, title: str, width: float, style: dict) -> list:
     customer = order.customer
     return [
         para(f"{title} {order.number}", style["title"], width),
@@ -28,8 +27,9 @@ def _header(order: Order, title: str, width: float) -> list:
 
 def invoice_pdf(order: Order) -> bytes:
     buffer, doc = new_document(f"Invoice {order.number}")
-    story = _header(order, _("Invoice"), doc.width)
-    cell = styles()["cell"]
+    style = styles()
+    story = _header(order, _("Invoice"), doc.width, style)
+    cell = style["cell"]
     widths = [26 * mm, 56 * mm, 12 * mm, 22 * mm, 20 * mm, 20 * mm, 24 * mm]
     rows = [[_("SKU"), _("Item"), _("Qty"), _("Unit price"), _("Discount"), _("Tax"), _("Total")]]
     for line in order.lines.all():
@@ -48,8 +48,9 @@ def invoice_pdf(order: Order) -> bytes:
 
 def packing_slip_pdf(order: Order) -> bytes:
     buffer, doc = new_document(f"Packing slip {order.number}")
-    story = _header(order, _("Packing slip"), doc.width)
-    normal, cell = styles()["normal"], styles()["cell"]
+    style = styles()
+    story = _header(order, _("Packing slip"), doc.width, style)
+    normal, cell = style["normal"], style["cell"]
     widths = [30 * mm, 70 * mm, 14 * mm, 20 * mm, 46 * mm]
     rows = [[_("SKU"), _("Item"), _("Qty"), _("From"), _("Personalization")]]
     for line in order.lines.prefetch_related("allocations__location"):
