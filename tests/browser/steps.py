@@ -11,13 +11,12 @@ def settled(page) -> None:
     page.wait_for_timeout(50)
 
 
-def focused_id(page) -> str:
-    return page.evaluate("document.activeElement && document.activeElement.id")
-
-
-def wait_focus(page, element_id: str) -> None:
-    """Waits for the cursor to be where the page puts it (autofocus), as a person would before typing."""
-    page.wait_for_function(f"document.activeElement && document.activeElement.id === {element_id!r}")
+def wait_focus(page, element_id: str, *, prefix: bool = False) -> None:
+    """Waits for the cursor to be where the page puts it (autofocus), as a person would before typing. The browser
+    applies autofocus at its next rendering, which may come after the page's "load"; with ``prefix``, any element
+    whose id starts with ``element_id`` will do."""
+    matches = f"id.startsWith({element_id!r})" if prefix else f"id === {element_id!r}"
+    page.wait_for_function(f"(({{id}}) => {matches})(document.activeElement || {{id: ''}})")
 
 
 def add_lines_by_keyboard(page, skus) -> None:
@@ -63,7 +62,7 @@ def scan(page, codes) -> None:
 def ship_by_keyboard(page, shipment, *, tracking: str = "BR123456789") -> None:
     """On a packed shipment's page: the cursor waits in the carrier box; carrier, service, tracking number, Enter."""
     page.reload()
-    assert focused_id(page) == "ship-carrier"
+    wait_focus(page, "ship-carrier")
     page.keyboard.type("Correios")
     page.keyboard.press("Tab")
     page.keyboard.type("SEDEX")

@@ -27,7 +27,6 @@ from payments.models import Payment
 from reports.models import ReportJob
 from tests.browser.steps import (
     add_lines_by_keyboard,
-    focused_id,
     pay_by_sandbox_card,
     scan,
     settled,
@@ -198,7 +197,7 @@ def agent_takes_the_phone_order(page, shop) -> Order:
     page.goto("/phone/")
     page.keyboard.press("Enter")  # "Start a new phone order" has the focus
     page.wait_for_url(re.compile(r"/phone/\d+/$"))
-    assert focused_id(page) == "customer-q"
+    wait_focus(page, "customer-q")
     page.keyboard.type("98765-4321")  # the number as the customer says it
     page.locator("#customer-results [data-pick]", has_text="Mariana Costa").wait_for()
     page.keyboard.press("Enter")
@@ -296,7 +295,7 @@ def manager_approves_and_exports(page, order) -> None:
     page.wait_for_url("**/orders/approvals/**")
     row = page.locator("table.data tbody tr", has_text=order.number)
     assert "High order value" in row.inner_text() or "value" in row.inner_text().lower()
-    assert focused_id(page).startswith("reason-")  # the first hold's reason box
+    wait_focus(page, "reason-", prefix=True)  # the first hold's reason box
     page.keyboard.type("Known customer, confirmed by phone")
     row.get_by_role("button", name="Approve").click()
     page.get_by_text("Hold approved.").wait_for()
@@ -345,7 +344,7 @@ def warehouse_picks_packs_and_ships(page, order, shop) -> Shipment:
     shot(page, "4-warehouse-pick-list")
 
     page.goto(f"/fulfilment/shipments/{shipment.pk}/")
-    assert focused_id(page) == "scan-code"
+    wait_focus(page, "scan-code")
     scan(page, ("TEE-NAVY-M", shop["mug"].barcode, "MUG-CERAMIC", shop["pen"].barcode))
     assert page.locator("#shipment-status").inner_text() == "Packed"
     ship_by_keyboard(page, shipment)
@@ -374,7 +373,7 @@ def mug_comes_back(agent, manager, warehouse, order, shop) -> None:
     agent.goto(f"/orders/{order.pk}/")
     agent.get_by_role("link", name="Request a return…").click()
     mug_line = order.lines.get(sku="MUG-CERAMIC")
-    assert focused_id(agent) == f"qty-{order.lines.order_by('position', 'pk').first().pk}"
+    wait_focus(agent, f"qty-{order.lines.order_by('position', 'pk').first().pk}")
     agent.fill(f"#qty-{mug_line.pk}", "1")
     agent.select_option(f"#reason-{mug_line.pk}", "changed_mind")
     agent.get_by_role("button", name="Request return").click()
