@@ -116,7 +116,7 @@ def _line_transition(lines: list[OrderLine], *, to: str, fields: list[str] | Non
     for line in lines:
         line.status = to
     if fields:
-        OrderLine.objects.bulk_update(lines, [*fields, "status"])
+        save_line_fields(lines, [*fields, "status"])
     elif changed:
         OrderLine.objects.filter(pk__in=changed).update(status=to)
 
@@ -237,10 +237,17 @@ def promise_date(transit_days: int):
     return timezone.localdate() + timedelta(days=HANDLING_DAYS + transit_days)
 
 
-def save_prices(order: Order, lines: list[OrderLine]) -> None:
-    if lines:
-        OrderLine.objects.bulk_update(lines, PRICE_FIELDS)
-    order.save(update_fields=ORDER_PRICE_FIELDS)
+def save_line_fields(lines: list[OrderLine], fields: list[str]) -> None:
+    """Saves ``fields`` of each line, one UPDATE a line. An order has few lines, and ``bulk_update`` builds a
+    CASE per field and line: for three lines' prices it cost five times the CPU of three plain UPDATEs."""
+    for line in lines:
+        line.save(update_fields=fields)
+
+
+def save_prices(order: Order, lines: list[OrderLine], *, also: tuple[str, ...] = ()) -> None:
+    """Saves the prices of the order and its lines (``also``: other fields of the order set meanwhile)."""
+    save_line_fields(lines, PRICE_FIELDS)
+    order.save(update_fields=[*ORDER_PRICE_FIELDS, *also])
 
 
 # --- sourcing and stock ------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from orders.services.core import (
     price_lines,
     release_lines,
     reserve_lines,
+    save_line_fields,
     save_prices,
 )
 
@@ -158,7 +159,7 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
 
             _line_transition(removed, to=L.CANCELLED)
         kept = [line for line in active if line not in removed]
-        OrderLine.objects.bulk_update(kept, ["quantity"]) if kept else None
+        save_line_fields(kept, ["quantity"])
         position = max((line.position for line in lines), default=0)
         variants = Variant.objects.in_bulk([variant_id for variant_id, _q in add])
         for variant_id, qty in add:

@@ -28,8 +28,6 @@ from orders.errors import (
 from orders.events import order_event
 from orders.models import Address, Channel, Customer, Order, OrderEvent, OrderHold, OrderLine
 from orders.services.core import (
-    ORDER_PRICE_FIELDS,
-    PRICE_FIELDS,
     L,
     S,
     _order_transition,
@@ -440,15 +438,13 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
             backordered = []
         if promised:
             order.promised_date = promised
-        if lines:
-            OrderLine.objects.bulk_update(lines, PRICE_FIELDS)
         order.idempotency_key = idempotency_key
         order.placing_started_at = timezone.now()
         order.card_fingerprint = payment.card_fingerprint
         # If this process dies before the end, the beat job gives the stock back.
         order.stock_held_until = timezone.now() + timedelta(minutes=10)
-        order.save(update_fields=[*ORDER_PRICE_FIELDS, "idempotency_key", "placing_started_at", "card_fingerprint",
-                                  "stock_held_until", "payment_method"])
+        save_prices(order, lines, also=("idempotency_key", "placing_started_at", "card_fingerprint",
+                                        "stock_held_until", "payment_method"))
     # 2. The gateway call, with no lock held.
     payment_ids: list[int] = []
     if payment.needs_authorization and order.total > 0:
