@@ -4,11 +4,11 @@ pgbench with 8 clients (``-c 8 -j 2``), each on a throw-away database created an
 
 - the faithful reference (the main ratio), ``REAL_SCRIPT`` on the project's REAL schema (``pg_dump --schema-only``
   of ``oms_bench``: every table, index, constraint and foreign key). One pgbench transaction makes every write one
-  placement makes, as captured from ``order_place`` with ``CaptureQueriesContext`` (19 statements: 3 allocations,
-  the 3 stock levels in one UPDATE, 3 ledger rows, the lines' status and prices, the order's prices, the payment
-  and its authorize transaction inserted and updated, 2 outbox rows, the channel's order counter, the order placed
-  and confirmed with 2 events, the promotion's usage counter and its redemption), in the ORM's statement shapes,
-  but in ONE transaction and without the reads (row locks, pricing and sourcing queries). It updates existing
+  placement makes, as captured from ``order_place`` with ``CaptureQueriesContext`` (21 statements: 3 allocations,
+  the 3 stock levels in one UPDATE, 3 ledger rows, the lines' status, each line's prices, the order's prices, the
+  payment and its authorize transaction inserted and updated, 2 outbox rows, the channel's order counter, the order
+  placed and confirmed with 2 events, the promotion's usage counter and its redemption), in the services' statement
+  shapes, but in ONE transaction and without the reads (row locks, pricing and sourcing queries). It updates existing
   drafts rather than inserting orders, because placing updates a draft made earlier (the benchmark makes its drafts
   before the clock too): the seed makes a pool of drafts with 3 lines each, and client ``c`` places drafts
   c+1, c+1+8, ... so each is placed once, like the workers taking the next draft. Afterwards that database is
@@ -363,7 +363,8 @@ INSERT INTO orders_orderline (id, position, sku, name, quantity, list_price, uni
 
 # One pgbench transaction = every write of one placement, in the order ``order_place`` makes them (its 5 durable
 # transactions: reserve and price, payment, authorize transaction, authorization, place and confirm) and in the
-# statement shapes the ORM sends (UNNEST bulk inserts, CASE bulk updates, RETURNING ids; pgbench reads back the
+# statement shapes the services send (UNNEST bulk inserts, the stock levels' deltas joined from UNNEST, one price
+# UPDATE a line, RETURNING ids; pgbench reads back the
 # ids the next statements need with \gset, as the ORM does). Client ``c`` places drafts c+1, c+1+{workers}, ...:
 # each draft is placed once, as in the benchmark, and no extra statement hands them out. All lines are reserved at
 # location 1, as first-available sourcing does in the benchmark (every location has stock; BO00 comes first).
@@ -385,11 +386,11 @@ BEGIN;
 INSERT INTO orders_orderlineallocation (line_id, location_id, quantity)
   SELECT * FROM UNNEST(ARRAY[:l1, :l2, :l3]::bigint[], ARRAY[1, 1, 1]::bigint[], ARRAY[1, 1, 1]::integer[])
   RETURNING id;
-UPDATE inventory_stocklevel
-  SET on_hand = on_hand + CASE WHEN id = :v1 THEN 0 WHEN id = :v2 THEN 0 WHEN id = :v3 THEN 0 ELSE 0 END,
-      reserved = reserved + CASE WHEN id = :v1 THEN 1 WHEN id = :v2 THEN 1 WHEN id = :v3 THEN 1 ELSE 0 END,
-      updated_at = now()
-  WHERE id IN (:v1, :v2, :v3);
+UPDATE inventory_stocklevel AS level
+  SET on_hand = level.on_hand + delta.on_hand, reserved = level.reserved + delta.reserved, updated_at = now()
+  FROM unnest(ARRAY[:v1, :v2, :v3]::bigint[], ARRAY[0, 0, 0]::integer[], ARRAY[1, 1, 1]::integer[])
+    AS delta (id, on_hand, reserved)
+  WHERE level.id = delta.id;
 INSERT INTO inventory_stockmovement (variant_id, location_id, on_hand_delta, reserved_delta, reason, reference, note,
                                      user_id, created_at)
   SELECT * FROM UNNEST(ARRAY[:v1, :v2, :v3]::bigint[], ARRAY[1, 1, 1]::bigint[], ARRAY[0, 0, 0]::integer[],
@@ -399,22 +400,17 @@ INSERT INTO inventory_stockmovement (variant_id, location_id, on_hand_delta, res
   RETURNING id;
 UPDATE orders_orderline SET status = 'reserved' WHERE id IN (:l1, :l2, :l3);
 UPDATE orders_orderline
-  SET list_price = (CASE WHEN id = :l1 THEN 59.90 WHEN id = :l2 THEN 59.90 WHEN id = :l3 THEN 59.90
-                    END)::numeric(18, 4),
-      unit_price = (CASE WHEN id = :l1 THEN 59.90 WHEN id = :l2 THEN 59.90 WHEN id = :l3 THEN 59.90
-                    END)::numeric(18, 4),
-      discounts = (CASE WHEN id = :l1 THEN '[]'::jsonb WHEN id = :l2 THEN '[]'::jsonb WHEN id = :l3 THEN '[]'::jsonb
-                   END)::jsonb,
-      discount_total = (CASE WHEN id = :l1 THEN 5.99 WHEN id = :l2 THEN 5.99 WHEN id = :l3 THEN 5.99
-                        END)::numeric(18, 4),
-      tax_rate = (CASE WHEN id = :l1 THEN 18.0000 WHEN id = :l2 THEN 18.0000 WHEN id = :l3 THEN 18.0000
-                  END)::numeric(7, 4),
-      tax_amount = (CASE WHEN id = :l1 THEN 9.70 WHEN id = :l2 THEN 9.70 WHEN id = :l3 THEN 9.70 END)::numeric(18, 4),
-      line_total = (CASE WHEN id = :l1 THEN 63.61 WHEN id = :l2 THEN 63.61 WHEN id = :l3 THEN 63.61
-                    END)::numeric(18, 4),
-      explanation = (CASE WHEN id = :l1 THEN '{explanation}'::jsonb WHEN id = :l2 THEN '{explanation}'::jsonb
-                     WHEN id = :l3 THEN '{explanation}'::jsonb END)::jsonb
-  WHERE id IN (:l1, :l2, :l3);
+  SET list_price = 59.90, unit_price = 59.90, discounts = '[]'::jsonb, discount_total = 5.99, tax_rate = 18.0000,
+      tax_amount = 9.70, line_total = 63.61, explanation = '{explanation}'::jsonb
+  WHERE id = :l1;
+UPDATE orders_orderline
+  SET list_price = 59.90, unit_price = 59.90, discounts = '[]'::jsonb, discount_total = 5.99, tax_rate = 18.0000,
+      tax_amount = 9.70, line_total = 63.61, explanation = '{explanation}'::jsonb
+  WHERE id = :l2;
+UPDATE orders_orderline
+  SET list_price = 59.90, unit_price = 59.90, discounts = '[]'::jsonb, discount_total = 5.99, tax_rate = 18.0000,
+      tax_amount = 9.70, line_total = 63.61, explanation = '{explanation}'::jsonb
+  WHERE id = :l3;
 UPDATE orders_order
   SET idempotency_key = md5('k' || :o), subtotal = 179.70, discount_total = 17.97, shipping_total = 15.00,
       tax_total = 29.10, total = 205.83, source_code = '', campaign_id = NULL, pricing_messages = '[]'::jsonb,

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -130,6 +130,16 @@ def _lock_levels(keys: Iterable[Key], *, create: bool) -> dict[Key, StockLevel]:
     return {(row.variant_id, row.location_id): row for row in rows}
 
 
+# The deltas of several locked rows in one statement. Written in SQL because the ORM's form of it (a CASE
+# WHEN per row and column) cost a millisecond of CPU for three rows, in the path of every placement.
+APPLY_DELTAS_SQL = """
+    UPDATE inventory_stocklevel AS level
+       SET on_hand = level.on_hand + delta.on_hand, reserved = level.reserved + delta.reserved, updated_at = %s
+      FROM unnest(%s::bigint[], %s::integer[], %s::integer[]) AS delta (id, on_hand, reserved)
+     WHERE level.id = delta.id
+"""
+
+
 def _apply(levels: dict[Key, StockLevel], changes: dict[Key, tuple[int, int]], *, reason: str, reference: str,
            acting_user, note: str = "") -> list[StockMovement]:
     """Applies (on_hand, reserved) deltas to locked rows and writes one movement per row."""
@@ -137,12 +147,9 @@ def _apply(levels: dict[Key, StockLevel], changes: dict[Key, tuple[int, int]], *
     movements = []
     keys = [key for key in sorted(changes) if changes[key] != (0, 0)]
     if keys:  # one UPDATE for every row (they are locked already): the locks are held for less time
-        def delta(index: int):
-            cases = [When(pk=levels[key].pk, then=Value(changes[key][index])) for key in keys]
-            return Case(*cases, default=Value(0), output_field=IntegerField())
-
-        StockLevel.objects.filter(pk__in=[levels[key].pk for key in keys]).update(
-            on_hand=F("on_hand") + delta(0), reserved=F("reserved") + delta(1), updated_at=timezone.now())
+        with connection.cursor() as cursor:
+            cursor.execute(APPLY_DELTAS_SQL, [timezone.now(), [levels[key].pk for key in keys],
+                                              [changes[key][0] for key in keys], [changes[key][1] for key in keys]])
     for key in keys:
         on_hand_delta, reserved_delta = changes[key]
         level = levels[key]
