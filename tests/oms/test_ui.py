@@ -154,3 +154,21 @@ def test_money_keeps_its_grouping_per_language():
         assert money("1234567.5", "BRL") == "R$\xa01,234,567.50"
     with translation.override("ar"):
         assert money("1234567.5", "BRL") == "R$\xa01.234.567,50"
+
+
+def test_dates_and_times_read_day_first_in_arabic_and_portuguese():
+    """Arabic had no date-time format of its own, so lists showed 11/24/2026 (US order) beside 24/11/2026 dates."""
+    from datetime import datetime
+
+    from django.template.defaultfilters import date as date_filter
+    from django.utils import translation
+
+    moment = datetime(2026, 11, 24, 13, 5)
+    with translation.override("ar"):
+        short = date_filter(moment, "SHORT_DATETIME_FORMAT")
+        assert short.replace("\u200f", "").startswith("24/11/2026 1:05")
+        assert date_filter(moment, "DATETIME_FORMAT").startswith("24 ")
+    with translation.override("pt-br"):
+        assert date_filter(moment, "SHORT_DATETIME_FORMAT") == "24/11/2026 13:05"
+    with translation.override("en"):
+        assert date_filter(moment, "SHORT_DATETIME_FORMAT").startswith("11/24/2026")
