@@ -29,6 +29,23 @@ def money(amount, currency: str | None = None) -> str:
     return f"{CURRENCY_SYMBOLS.get(currency, currency)}\u00a0{formatted}"
 
 
+def _signed(sign: str, amount, currency: str | None) -> str:
+    # Kept left to right as one piece: in an Arabic line the sign would otherwise move to the amount's far side.
+    return format_html('<span dir="ltr">{}{}</span>', sign, money(amount, currency))
+
+
+@register.filter
+def money_less(amount, currency: str | None = None) -> str:
+    """``{{ order.discount_total|money_less:order.currency }}`` -> ``−R$ 12,00`` (a discount), in any direction."""
+    return _signed("\u2212", amount, currency)
+
+
+@register.filter
+def money_more(amount, currency: str | None = None) -> str:
+    """``{{ field.extra_price|money_more }}`` -> ``+R$ 5,00`` (a surcharge), in any direction."""
+    return _signed("+", amount, currency)
+
+
 @register.filter
 def stored(value) -> str:
     """``{{ discount.reason|stored }}``: a text kept in a JSON snapshot, in the reader's language (``oms.i18n``)."""

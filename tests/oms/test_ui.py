@@ -172,3 +172,15 @@ def test_dates_and_times_read_day_first_in_arabic_and_portuguese():
         assert date_filter(moment, "SHORT_DATETIME_FORMAT") == "24/11/2026 13:05"
     with translation.override("en"):
         assert date_filter(moment, "SHORT_DATETIME_FORMAT").startswith("11/24/2026")
+
+
+def test_signed_amounts_keep_their_sign_beside_the_amount_in_arabic():
+    """In a right-to-left line "−R$ 12,00" showed as "R$ 12,00−": signed amounts are one left-to-right piece."""
+    from django.utils import translation
+
+    from oms.templatetags.oms_tags import money_less, money_more
+
+    with translation.override("ar"):
+        assert money_less("12", "BRL") == '<span dir="ltr">\u2212R$\xa012,00</span>'
+        assert money_more("5", "BRL") == '<span dir="ltr">+R$\xa05,00</span>'
+    assert money_less("<b>", "BRL") == '<span dir="ltr">\u2212&lt;b&gt;</span>'  # not an amount: shown, escaped
