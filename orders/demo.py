@@ -9,16 +9,19 @@ Idempotent: a second run finds the channels' orders and adds nothing.
 import random
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from oms.i18n import StoredMoney, split
 from orders.channels import demo as channels_demo
 from orders.fulfilment import demo as fulfilment_demo
 from orders.models import Address, Channel, Customer, Order, OrderEvent, OrderHold, OrderLine, OrderLineAllocation
 from orders.services.core import ALLOWED_TRANSITIONS
+from orders.services.placement import hold_detail
 
 S = Order.Status
 L = OrderLine.Status
@@ -143,9 +146,7 @@ def seed(*, stdout) -> None:
                                          reason="" if new != S.CANCELLED else order.cancel_reason))
                 when += timedelta(hours=rng.randint(1, 30))
             if S.ON_HOLD in path:
-                holds.append(OrderHold(
-                    order=order, rule=rng.choice(OrderHold.Rule.values), detail="demo",
-                    status=OrderHold.Status.OPEN if order.status == S.ON_HOLD else OrderHold.Status.REJECTED))
+                holds.append(_demo_hold(order, lines_by_order[id(order)], rng))
         OrderLine.objects.bulk_create(all_lines, batch_size=1000)
         OrderEvent.objects.bulk_create(events, batch_size=2000)
         OrderHold.objects.bulk_create(holds)
@@ -249,6 +250,31 @@ def _orders(rng, now, channels, customers, addresses, variants, agents):
         orders.append(order)
         lines_by_order[id(order)] = lines
     return orders, lines_by_order
+
+
+def _demo_hold(order: Order, lines: list[OrderLine], rng: random.Random) -> OrderHold:
+    """A hold this order could have met, described as the rule describes it (``HOLD_DETAILS``)."""
+    R = OrderHold.Rule
+    money = partial(StoredMoney, currency=order.currency)
+    limit = max(Decimal(100), (order.total / 100).quantize(Decimal(1)) * 100 - 100)
+    choices = {
+        R.HIGH_VALUE: lambda: hold_detail(R.HIGH_VALUE, total=money(order.total), limit=money(limit)),
+        R.PRICE_OVERRIDE: lambda: hold_detail(R.PRICE_OVERRIDE, sku=lines[0].sku, off=f"{rng.randint(16, 30)}.0",
+                                              limit=15, why="Cliente antigo, concorrente mais barato"),
+        R.ADDRESS_MISMATCH: lambda: hold_detail(
+            R.ADDRESS_MISMATCH, bill=rng.choice(["SP", "RJ", "MG", "PR"]),
+            ship=(order.shipping_address or {}).get("state") or "BA"),
+    }
+    if order.payment_method == "invoice":
+        credit = order.customer.credit_limit or Decimal(10000)
+        choices = {R.CREDIT_LIMIT: lambda: hold_detail(
+            R.CREDIT_LIMIT, open=money(credit - order.total / 2), total=money(order.total), limit=money(credit))}
+    elif order.payment_method == "card":
+        choices[R.CARD_VELOCITY] = lambda: hold_detail(R.CARD_VELOCITY, n=rng.randint(4, 7))
+    rule = rng.choice(sorted(choices))
+    text, params = split(choices[rule]())
+    return OrderHold(order=order, rule=rule, detail=text, detail_params=params,
+                     status=OrderHold.Status.OPEN if order.status == S.ON_HOLD else OrderHold.Status.REJECTED)
 
 
 def _reserve_open_orders(orders: list[Order], locations) -> int:

@@ -580,6 +580,23 @@ def _redeem_promotions(order: Order, priced, *, actor) -> None:
 # --- hold rules ---------------------------------------------------------------------------------
 
 
+# What each rule says about the order that broke it (stored as a text with its values, read in the reader's
+# language). The demo data describes its holds with the same texts.
+HOLD_DETAILS = {
+    OrderHold.Rule.PRICE_OVERRIDE: gettext_noop("%(sku)s priced %(off)s%% below list (limit %(limit)s%%): %(why)s"),
+    OrderHold.Rule.HIGH_VALUE: gettext_noop("Total %(total)s above %(limit)s"),
+    OrderHold.Rule.CREDIT_LIMIT: gettext_noop(
+        "Open %(open)s + this order %(total)s exceed the credit limit %(limit)s"),
+    OrderHold.Rule.ADDRESS_MISMATCH: gettext_noop("Billing in %(bill)s, shipping to %(ship)s"),
+    OrderHold.Rule.CARD_VELOCITY: gettext_noop("%(n)s orders with this card in 24 hours"),
+}
+
+
+def hold_detail(rule: str, **values) -> StoredText:
+    """The detail of a broken ``rule`` (``HOLD_DETAILS``) with its values."""
+    return stored_text(HOLD_DETAILS[rule], **values)
+
+
 def evaluate_hold_rules(order: Order, lines: list[OrderLine]) -> list[tuple[str, StoredText]]:
     """The business rules that stop an order for a manager; returns ``[(rule, detail)]``."""
     R = OrderHold.Rule
@@ -590,13 +607,11 @@ def evaluate_hold_rules(order: Order, lines: list[OrderLine]) -> list[tuple[str,
             continue
         off = (line.list_price - line.override_unit_price) / line.list_price * 100
         if off > override_limit:
-            holds.append((R.PRICE_OVERRIDE, stored_text(
-                gettext_noop("%(sku)s priced %(off)s%% below list (limit %(limit)s%%): %(why)s"),
-                sku=line.sku, off=f"{off:.1f}", limit=override_limit, why=line.override_reason)))
+            holds.append((R.PRICE_OVERRIDE, hold_detail(R.PRICE_OVERRIDE, sku=line.sku, off=f"{off:.1f}",
+                                                        limit=override_limit, why=line.override_reason)))
     value_limit = Decimal(str(_setting("ORDERS_HOLD_ABOVE", 10000)))
     if order.total > value_limit:
-        holds.append((R.HIGH_VALUE, stored_text(gettext_noop("Total %(total)s above %(limit)s"),
-                                                total=StoredMoney(order.total, order.currency),
+        holds.append((R.HIGH_VALUE, hold_detail(R.HIGH_VALUE, total=StoredMoney(order.total, order.currency),
                                                 limit=StoredMoney(value_limit, order.currency))))
     customer = order.customer
     if customer and customer.credit_limit > 0 and order.payment_method == "invoice":
@@ -607,15 +622,14 @@ def evaluate_hold_rules(order: Order, lines: list[OrderLine]) -> list[tuple[str,
             .aggregate(total=Sum("total"))["total"] or Decimal(0)
         )
         if open_orders + order.total > customer.credit_limit:
-            holds.append((R.CREDIT_LIMIT, stored_text(
-                gettext_noop("Open %(open)s + this order %(total)s exceed the credit limit %(limit)s"),
-                open=StoredMoney(open_orders, order.currency), total=StoredMoney(order.total, order.currency),
+            holds.append((R.CREDIT_LIMIT, hold_detail(
+                R.CREDIT_LIMIT, open=StoredMoney(open_orders, order.currency),
+                total=StoredMoney(order.total, order.currency),
                 limit=StoredMoney(customer.credit_limit, order.currency))))
     ship, bill = order.shipping_address or {}, order.billing_address or {}
     if (order.delivery_method == Order.Delivery.SHIP and ship.get("state") and bill.get("state")
             and ship["state"] != bill["state"]):
-        holds.append((R.ADDRESS_MISMATCH, stored_text(gettext_noop("Billing in %(bill)s, shipping to %(ship)s"),
-                                                      bill=bill["state"], ship=ship["state"])))
+        holds.append((R.ADDRESS_MISMATCH, hold_detail(R.ADDRESS_MISMATCH, bill=bill["state"], ship=ship["state"])))
     if order.card_fingerprint:
         window = timezone.now() - timedelta(hours=24)
         limit = int(_setting("ORDERS_CARD_VELOCITY_LIMIT", 3))
@@ -624,8 +638,7 @@ def evaluate_hold_rules(order: Order, lines: list[OrderLine]) -> list[tuple[str,
             .exclude(pk=order.pk).count()
         )
         if recent >= limit:
-            holds.append((R.CARD_VELOCITY, stored_text(gettext_noop("%(n)s orders with this card in 24 hours"),
-                                                       n=recent + 1)))
+            holds.append((R.CARD_VELOCITY, hold_detail(R.CARD_VELOCITY, n=recent + 1)))
     return holds
 
 

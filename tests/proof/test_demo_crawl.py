@@ -229,3 +229,18 @@ def test_every_form_of_the_walk_survives_nasty_values(demo):
                 server_errors.append((path, repr(value)[:24], status))
     assert server_errors == []
     assert len(forms) > 60
+
+
+def test_the_demo_holds_say_why_as_the_rules_do_in_the_readers_language(demo):
+    """The approvals queue of the demo shows each hold's detail as a real rule writes it, translated when read."""
+    from django.utils import translation
+
+    from orders.models import OrderHold
+    from orders.services.placement import HOLD_DETAILS
+
+    holds = list(OrderHold.objects.select_related("order"))
+    assert holds and all(h.detail == HOLD_DETAILS[h.rule] and h.detail_params is not None for h in holds)
+    invoice = next(h for h in holds if h.order.payment_method == "invoice")
+    assert invoice.rule == OrderHold.Rule.CREDIT_LIMIT
+    with translation.override("pt-br"):
+        assert "limite de crédito" in invoice.detail_text and "R$" in invoice.detail_text
