@@ -18,7 +18,7 @@ def _header(order: Order, title: str, width: float, style: dict) -> list:
             "channel": order.channel.name}, style["normal"], width),
         Spacer(1, 4 * mm),
         para(_("Customer: %(name)s %(tax)s") % {"name": customer.name if customer else "-",
-                                                "tax": customer.tax_id if customer else ""}, style["normal"], width),
+                                                "tax": customer.tax_id_display if customer else ""}, style["normal"], width),
         para(_("Ship to: %(address)s") % {"address": format_address(order.shipping_address) or "-"},
              style["normal"], width),
         Spacer(1, 6 * mm),

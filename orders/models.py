@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from oms.i18n import supported_language, text_property
 from oms.models import TranslatedReason, language_field
 from oms.money import currency_field, money_field
+from orders.validators import format_phone, format_tax_id
 
 
 def new_tracking_token() -> str:
@@ -99,6 +100,19 @@ class Customer(models.Model):
     @property
     def is_b2b(self) -> bool:
         return self.kind == self.Kind.COMPANY
+
+    @property
+    def phone_display(self) -> str:
+        return format_phone(self.phone)
+
+    @property
+    def phone_alt_display(self) -> str:
+        return format_phone(self.phone_alt)
+
+    @property
+    def tax_id_display(self) -> str:
+        """A CPF or CNPJ with its dots, slash and dash (stored as digits); other countries' ids as stored."""
+        return format_tax_id(self.tax_id) if self.tax_country == "BR" else self.tax_id
 
 
 class Address(models.Model):

@@ -1,4 +1,4 @@
-"""Brazilian tax ids (CPF for people, CNPJ for companies) and postal codes (CEP)."""
+"""Brazilian tax ids (CPF for people, CNPJ for companies), postal codes (CEP) and phone numbers."""
 
 import re
 
@@ -72,6 +72,18 @@ def format_tax_id(value: str) -> str:
         return f"{value[:3]}.{value[3:6]}.{value[6:9]}-{value[9:]}"
     if len(value) == 14 and value.isdigit():
         return f"{value[:2]}.{value[2:5]}.{value[5:8]}/{value[8:12]}-{value[12:]}"
+    return value
+
+
+def format_phone(value: str) -> str:
+    """How a stored phone reads: '+5511987654321' -> '+55 11 98765-4321', '1138839073' -> '(11) 3883-9073';
+    numbers of other countries as stored."""
+    value = (value or "").strip()
+    number = digits(value)
+    if value.startswith("+55") and len(number) in (12, 13):
+        return f"+55 {number[2:4]} {number[4:-4]}-{number[-4:]}"
+    if not value.startswith("+") and len(number) in (10, 11):
+        return f"({number[:2]}) {number[2:-4]}-{number[-4:]}"
     return value
 
 

@@ -29,9 +29,16 @@ def money(amount, currency: str | None = None) -> str:
     return f"{CURRENCY_SYMBOLS.get(currency, currency)}\u00a0{formatted}"
 
 
+@register.filter
+def ltr(value) -> str:
+    """``{{ customer.phone_display|ltr }}``: a phone number, tax id or signed amount kept left to right as one
+    piece. In an Arabic line, "+55 11 98765-4321" would otherwise show its groups in reverse order, and a minus
+    sign would move to the amount's far side."""
+    return format_html('<bdi dir="ltr">{}</bdi>', value)
+
+
 def _signed(sign: str, amount, currency: str | None) -> str:
-    # Kept left to right as one piece: in an Arabic line the sign would otherwise move to the amount's far side.
-    return format_html('<span dir="ltr">{}{}</span>', sign, money(amount, currency))
+    return ltr(f"{sign}{money(amount, currency)}")
 
 
 @register.filter

@@ -181,6 +181,6 @@ def test_signed_amounts_keep_their_sign_beside_the_amount_in_arabic():
     from oms.templatetags.oms_tags import money_less, money_more
 
     with translation.override("ar"):
-        assert money_less("12", "BRL") == '<span dir="ltr">\u2212R$\xa012,00</span>'
-        assert money_more("5", "BRL") == '<span dir="ltr">+R$\xa05,00</span>'
-    assert money_less("<b>", "BRL") == '<span dir="ltr">\u2212&lt;b&gt;</span>'  # not an amount: shown, escaped
+        assert money_less("12", "BRL") == '<bdi dir="ltr">\u2212R$\xa012,00</bdi>'
+        assert money_more("5", "BRL") == '<bdi dir="ltr">+R$\xa05,00</bdi>'
+    assert money_less("<b>", "BRL") == '<bdi dir="ltr">\u2212&lt;b&gt;</bdi>'  # not an amount: shown, escaped

@@ -135,6 +135,23 @@ def test_customer_360_logs_access(role_client, place, world):
     assert (entry.actor, entry.object_id, entry.verb) == (client.user, str(world["customer"].pk), "customer_360")
 
 
+def test_customer_360_shows_phones_and_tax_ids_as_people_write_them_in_any_direction(role_client, world):
+    """Stored as digits; shown "+55 11 98765-4321" and "12.345.678/0001-95", each kept left to right (in Arabic,
+    the groups of a bare number would show in reverse order)."""
+    from orders.validators import format_phone
+
+    customer = world["customer"]
+    Customer.objects.filter(pk=customer.pk).update(phone="+5511987654321", phone_alt="1138839073",
+                                                   tax_country="BR", tax_id="12345678000195")
+    client = role_client("agent")
+    client.cookies["django_language"] = "ar"
+    html = client.get(reverse("orders:customer_detail", args=[customer.pk])).content.decode()
+    assert '<bdi dir="ltr">+55 11 98765-4321</bdi> · <bdi dir="ltr">(11) 3883-9073</bdi>' in html
+    assert '<bdi dir="ltr">12.345.678/0001-95</bdi> (BR)' in html
+    assert format_phone("+12025550123") == "+12025550123"  # another country's number: as stored
+    assert format_phone("+551138839073") == "+55 11 3883-9073"
+
+
 def test_tracking_page_is_public_and_shows_no_customer_data(client, place, make_user, world):
     order = place(make_user("agent"))
     response = client.get(reverse("orders:tracking", args=[order.tracking_token]))
