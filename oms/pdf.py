@@ -48,6 +48,12 @@ def _register_fonts() -> None:
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
 
 
+def fonts() -> tuple[str, str]:
+    """The regular and bold font names, registered, for drawing on a canvas directly."""
+    _register_fonts()
+    return FONT, BOLD
+
+
 def right_to_left() -> bool:
     """The document is read right to left (the active language's direction)."""
     return bool(get_language_bidi())

@@ -1,5 +1,6 @@
 """Printable documents: invoice and packing slip PDFs (reportlab, drawn in memory with ``oms.pdf``)."""
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import Spacer
@@ -14,11 +15,12 @@ def _header(order: Order, title: str, width: float, style: dict) -> list:
     return [
         para(f"{title} {order.number}", style["title"], width),
         para(_("Placed: %(when)s · Channel: %(channel)s") % {
-            "when": order.placed_at.strftime("%Y-%m-%d %H:%M") if order.placed_at else "-",
+            "when": timezone.localtime(order.placed_at).strftime("%Y-%m-%d %H:%M") if order.placed_at else "-",
             "channel": order.channel.name}, style["normal"], width),
         Spacer(1, 4 * mm),
-        para(_("Customer: %(name)s %(tax)s") % {"name": customer.name if customer else "-",
-                                                "tax": customer.tax_id_display if customer else ""}, style["normal"], width),
+        para(_("Customer: %(name)s %(tax)s") % {
+            "name": customer.name if customer else "-", "tax": customer.tax_id_display if customer else ""},
+            style["normal"], width),
         para(_("Ship to: %(address)s") % {"address": format_address(order.shipping_address) or "-"},
              style["normal"], width),
         Spacer(1, 6 * mm),

@@ -254,30 +254,50 @@ def write_xlsx(path: str, source: Source, progress: Progress) -> None:
 
 
 def write_pdf(path: str, source: Source, progress: Progress) -> None:
-    """A landscape A4 table drawn row by row on the canvas (no document model kept in memory)."""
+    """A landscape A4 table drawn row by row on the canvas (no document model kept in memory), in the documents'
+    font (``oms.pdf``: Arabic letters joined, right-to-left runs ordered). Right to left, the first column is on
+    the right and text aligns right; numbers align to the end of the line, as in the other documents."""
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.pdfgen.canvas import Canvas
 
+    from oms.pdf import fonts, right_to_left, visual
+
+    regular, bold = fonts()
+    rtl = right_to_left()
     width, height = landscape(A4)
-    margin, line_h, size = 28, 11, 7
-    canvas = Canvas(path, pagesize=(width, height))
+    margin, line_h, size, pad = 28, 11, 7, 4
+    canvas = Canvas(path, pagesize=(width, height), initialFontName=regular, initialFontSize=size)
     ncols = max(len(source.header), 1)
     col_w = (width - 2 * margin) / ncols
 
-    def fit(text: str) -> str:
-        while text and stringWidth(text, "Helvetica", size) > col_w - 4:
-            text = text[:-2] + "…" if len(text) > 2 else ""
-        return text
+    def fit(value: str, font: str) -> str:
+        """``value`` in drawing order, shortened (at its logical end, with "…") to fit its column."""
+        shown = visual(value)
+        while value and stringWidth(shown, font, size) > col_w - pad:
+            value = value[:-2] + "…" if len(value) > 2 else ""
+            shown = visual(value)
+        return shown
+
+    def draw_cell(column: int, y: float, value: str, font: str, *, at_end: bool = False) -> None:
+        left = margin + (ncols - 1 - column if rtl else column) * col_w
+        shown = fit(value, font)
+        if at_end != rtl:  # LTR numbers and RTL text hug the column's right side
+            canvas.drawRightString(left + col_w - pad, y, shown)
+        else:
+            canvas.drawString(left, y, shown)
 
     def header_row(y: float, page: int) -> float:
-        canvas.setFont("Helvetica-Bold", 10)
-        canvas.drawString(margin, height - margin + 6, f"{source.title} · {timezone.localtime():%Y-%m-%d %H:%M}")
-        canvas.drawRightString(width - margin, height - margin + 6, str(page))
-        canvas.setFont("Helvetica-Bold", size)
-        for i, h in enumerate(source.header):
-            canvas.drawString(margin + i * col_w, y, fit(str(h)))
-        canvas.setFont("Helvetica", size)
+        title = visual(f"{source.title} · {timezone.localtime():%Y-%m-%d %H:%M}")
+        canvas.setFont(bold, 10)
+        title_at, page_at = (canvas.drawRightString, canvas.drawString) if rtl else (
+            canvas.drawString, canvas.drawRightString)
+        title_at(width - margin if rtl else margin, height - margin + 6, title)
+        page_at(margin if rtl else width - margin, height - margin + 6, str(page))
+        canvas.setFont(bold, size)
+        for column, heading in enumerate(source.header):
+            draw_cell(column, y, str(heading), bold)
+        canvas.setFont(regular, size)
         return y - line_h * 1.4
 
     page = 1
@@ -287,13 +307,11 @@ def write_pdf(path: str, source: Source, progress: Progress) -> None:
             canvas.showPage()
             page += 1
             y = header_row(height - margin - 14, page)
-        for i, v in enumerate(row):
+        for column, v in enumerate(row):
             value = plain(v)
             text = value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else str(value)
-            if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
-                canvas.drawRightString(margin + (i + 1) * col_w - 4, y, fit(text))
-            else:
-                canvas.drawString(margin + i * col_w, y, fit(text))
+            draw_cell(column, y, text, regular,
+                      at_end=isinstance(value, Decimal | int | float) and not isinstance(value, bool))
         y -= line_h
     canvas.save()
 

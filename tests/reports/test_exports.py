@@ -100,6 +100,29 @@ def test_inventory_pdf(make_user, world):
     assert job.row_count == 2
 
 
+def test_a_pdf_report_asked_in_arabic_prints_arabic_right_to_left(make_user, world):
+    """Report PDFs were drawn in reportlab's Helvetica, which has no Arabic letters: an Arabic-speaking manager's
+    report printed its title, headers and customers' Arabic names as empty boxes."""
+    from django.utils import translation
+
+    from tests.pdf import pdf_fonts, pdf_text, shaped
+
+    world["ana"].name = "محمد العلي"
+    world["ana"].save()
+    def report(language: str) -> bytes:
+        with translation.override(language):
+            job = _run("customers", "pdf", make_user("manager"))
+        with job.file.open("rb") as fh:
+            return fh.read()
+
+    arabic = report("ar")
+    assert pdf_fonts(arabic) == {"DejaVuSans", "DejaVuSans-Bold"}
+    text = pdf_text(arabic)
+    assert shaped("محمد العلي") in text and shaped("العملاء") in text  # a name, and the title "Customers"
+    english = pdf_text(report("en"))
+    assert "Customers" in english and "Marketing consent" in english
+
+
 def test_top_report_export(make_user, world):
     make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 2, "25.00")])
     job = _run("top", "xlsx", make_user("finance"), dimension="products")
