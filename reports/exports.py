@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext as _
 
 from oms.spreadsheets import neutralize
@@ -241,6 +242,7 @@ def write_xlsx(path: str, source: Source, progress: Progress) -> None:
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=str(source.title)[:31])
+    sheet.sheet_view.rightToLeft = get_language_bidi()  # asked in Arabic: the sheet opens right to left
     bold = Font(bold=True)
     header = []
     for h in source.header:
