@@ -63,3 +63,29 @@ def test_one_email_per_language_each_rendered_in_it(make_user):
     assert sent["pt-br"]["to"] == ["ana@example.com", "bruno@example.com"]
     assert sent["ar"]["to"] == ["carla@example.com"]
     assert sent["pt-br"]["subject"] == "Aprovado" and sent["ar"]["subject"] != "Approved"
+
+
+def test_arabic_examples_of_dates_postal_codes_and_phones_keep_their_order():
+    """After Arabic letters, digits are Arabic numbers for the bidi algorithm and a hyphen does not join them:
+    "مثال: 11 98765-4321" showed as "4321-98765 11". Each such example in an Arabic translation is isolated left to
+    right (U+2066 ... U+2069), in every app's catalogue."""
+    import re
+    from pathlib import Path
+
+    import polib
+    from django.conf import settings
+    from django.utils import translation
+
+    hyphenated = re.compile(r"\d[\d ]*-\d[\d-]*(?:-[A-Z]+)?")
+    root = Path(settings.BASE_DIR)
+    catalogues = [root / "locale", *root.glob("*/locale")]
+    assert len(catalogues) == 6  # the project's (oms too) and each app's
+    unisolated = []
+    for locale in catalogues:
+        for entry in polib.pofile(str(locale / "ar" / "LC_MESSAGES" / "django.po")):
+            outside = re.sub("\u2066[^\u2069]*\u2069", "", entry.msgstr)
+            if re.search("[\u0600-\u06ff]", entry.msgstr) and hyphenated.search(outside):
+                unisolated.append(f"{locale.parent.name}: {entry.msgstr}")
+    assert not unisolated
+    with translation.override("ar"):
+        assert "\u206611 98765-4321\u2069" in translation.gettext("e.g. 11 98765-4321")
