@@ -25,6 +25,6 @@ def search(*, query: str, user, limit: int = 10) -> list[SearchResult]:
             exact = query.lower() in {customer.email.lower(), customer.phone, customer.tax_id}
             results.append(SearchResult(
                 kind=_("Customer"), label=customer.name, url=reverse("orders:customer_detail", args=[customer.pk]),
-                detail=" · ".join(x for x in (customer.phone, customer.email) if x), exact=exact,
+                detail=" · ".join(x for x in (customer.phone_display, customer.email) if x), exact=exact,
             ))
     return results[:limit]

@@ -220,6 +220,7 @@ def test_global_search_finds_order_and_customer(role_client, place, world):
     assert [(r.label, r.exact) for r in found] == [(order.number, True)]
     by_phone = search(query=world["customer"].phone, user=client.user)
     assert by_phone[0].label == world["customer"].name
+    assert by_phone[0].detail.startswith(world["customer"].phone_display + " · ")  # "+55 11 9..." as people write it
     warehouse = role_client("warehouse").user
     assert [r.kind for r in search(query=world["customer"].phone, user=warehouse)] == []
 
