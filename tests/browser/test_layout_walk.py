@@ -1,6 +1,7 @@
 """Every kind of page the admin reaches by its links, on the ``make run`` demo data, seen by a real browser at
 phone width in Portuguese and in Arabic (right to left): nothing sticks out of the page sideways. A wide table
-scrolls inside itself; a long e-mail or a wide field wraps or shrinks to its column.
+scrolls inside itself; a long e-mail or a wide field wraps or shrinks to its column. And a piece read as one
+(a phone, a tax id, a signed amount: the ``ltr`` filter) is never broken across two lines.
 
 The key pages are also checked on their own in tests/browser/test_journeys.py; this walk finds the others.
 """
@@ -18,7 +19,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pyte
 
 PHONE = {"width": 390, "height": 860}
 SIDEWAYS = """() => ({scroll: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-                     title: document.title})"""
+                     title: document.title,
+                     broken: [...document.querySelectorAll('bdi[dir="ltr"]')]
+                               .filter(piece => piece.getClientRects().length > 1).map(piece => piece.textContent)})"""
 
 
 @pytest.mark.parametrize("language", ["pt-br", "ar"])
@@ -32,7 +35,7 @@ def test_every_page_fits_a_phone_in_portuguese_and_arabic(page, language):
     page.keyboard.press("Enter")
     page.wait_for_url(f"{page.base_url}/")
     host = page.base_url.split("//", 1)[1]
-    queue, kinds, sideways = deque(["/"]), set(), []
+    queue, kinds, sideways, broken = deque(["/"]), set(), [], []
     while queue:
         url = queue.popleft()
         if page_kind(url) in kinds or DOWNLOADS.search(url):
@@ -42,6 +45,8 @@ def test_every_page_fits_a_phone_in_portuguese_and_arabic(page, language):
         seen = page.evaluate(SIDEWAYS)
         if seen["scroll"] > 0:
             sideways.append((url, seen["scroll"], seen["title"]))
+        broken += [(url, piece) for piece in seen["broken"]]
         queue.extend(same_site_links(url, page.content(), host=host))
     assert sideways == []
+    assert broken == []
     assert len(kinds) > 100  # the walk went through the whole back office
