@@ -11,10 +11,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from oms.money import ZERO, default_currency, quantize
@@ -74,6 +76,25 @@ CHART = [
 
 
 STANDARD_CODES = {code for code, _name, _kind in CHART}
+STANDARD_NAMES = {code: name for code, name, _kind in CHART}
+
+
+@cache
+def _standard_names(code: str) -> frozenset[str]:
+    """The chart's name for ``code`` in every language (an account is created with it in the language of the day)."""
+    names = set()
+    for language, _label in settings.LANGUAGES:
+        with translation.override(language):
+            names.add(str(STANDARD_NAMES[code]))
+    return frozenset(names)
+
+
+def account_name(code: str, name: str) -> str:
+    """An account's name as the reader reads it: a standard account still named as the chart names it, in the
+    reader's language; a renamed account as it was renamed."""
+    if code in STANDARD_NAMES and name in _standard_names(code):
+        return str(STANDARD_NAMES[code])
+    return name
 
 
 def ensure_chart() -> int:

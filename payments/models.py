@@ -35,6 +35,13 @@ class Account(models.Model):
         return f"{self.code} {self.name}"
 
     @property
+    def label(self) -> str:
+        """The name in the reader's language while it is the standard chart's (``payments.ledger.account_name``)."""
+        from payments.ledger import account_name
+
+        return account_name(self.code, self.name)
+
+    @property
     def debit_normal(self) -> bool:
         return self.kind in (self.Kind.ASSET, self.Kind.EXPENSE)
 

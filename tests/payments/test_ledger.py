@@ -17,6 +17,27 @@ def test_chart_of_accounts_is_seeded():
     assert Account.objects.filter(code__in=[Acct.BANK, Acct.GIFT_CARDS, Acct.SALES]).count() == 3
 
 
+def test_standard_accounts_read_in_the_readers_language_until_renamed(role_client):
+    """The chart is created in the language of the day; a Portuguese or Arabic reader saw its English names."""
+    from django.urls import reverse
+    from django.utils import translation
+
+    with translation.override("en"):
+        ensure_chart()
+    Account.objects.filter(code=Acct.BANK).update(name="Banco Itaú 1234-5")  # renamed by the retailer
+    client = role_client("finance")
+    journal_post(lines=[dr(Acct.INVENTORY, Decimal("10")), cr(Acct.BANK, Decimal("10"))], memo="Stock bought",
+                 reference="test", acting_user=client.user, currency="BRL")
+    client.cookies["django_language"] = "pt-br"
+    html = client.get(reverse("payments:trial_balance")).content.decode()
+    assert f"{Acct.INVENTORY} Estoque" in html and f"{Acct.BANK} Banco Itaú 1234-5" in html
+    inventory = Account.objects.get(code=Acct.INVENTORY)
+    with translation.override("ar"):
+        assert inventory.label == "المخزون"
+    with translation.override("pt-br"):
+        assert inventory.name == "Inventory" and inventory.label == "Estoque"
+
+
 def test_journal_post_writes_a_balanced_entry(make_user):
     user = make_user("finance")
     entry = journal_post(lines=[dr(Acct.CARD_CLEARING, Decimal("10.005")),
