@@ -21,7 +21,7 @@ from oms.models import AuditEntry
 from oms.templatetags.oms_tags import money
 from orders.errors import OrderError
 from orders.models import Address, Customer, Order, OrderEvent, OrderLine, new_tracking_token
-from orders.validators import format_tax_id
+from orders.validators import format_phone, format_tax_id
 
 S = Order.Status
 
@@ -151,16 +151,20 @@ def customer_erase(*, customer_id: int, reason: str, acting_user) -> Customer:
 
 def _quoted_values(customer: Customer) -> list[str]:
     """The customer's identifying values that history texts may quote, longest first."""
-    values = {customer.name, customer.email, customer.phone, customer.phone_alt, customer.tax_id}
+    values = {customer.name, customer.email, customer.tax_id, format_tax_id(customer.tax_id)}
+    phones = {customer.phone, customer.phone_alt}
     for address in customer.addresses.all():
-        values |= {address.recipient, address.street, address.complement, address.phone, address.postal_code}
+        values |= {address.recipient, address.street, address.complement, address.postal_code}
+        phones.add(address.phone)
     for email, phone, shipping, billing in Order.objects.filter(customer=customer).values_list(
             "email", "phone", "shipping_address", "billing_address"):
-        values |= {email, phone}  # an order may carry contact details of its own
+        values.add(email)  # an order may carry contact details of its own
+        phones.add(phone)
         for snapshot in (shipping or {}, billing or {}):
-            values |= {str(snapshot.get(k) or "") for k in ("recipient", "street", "complement", "phone",
-                                                             "postal_code")}
-    values.add(format_tax_id(customer.tax_id))  # a CPF or CNPJ as people write it
+            values |= {str(snapshot.get(k) or "") for k in ("recipient", "street", "complement", "postal_code")}
+            phones.add(str(snapshot.get("phone") or ""))
+    # Tax ids and phones also as people write them and the pages show them: a CPF with its dots, +55 11 98765-4321.
+    values |= phones | {format_phone(phone) for phone in phones}
     return sorted((v.strip() for v in values if len(v.strip()) >= MIN_QUOTED_LENGTH), key=len, reverse=True)
 
 

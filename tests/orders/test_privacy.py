@@ -59,6 +59,7 @@ def maria(make_user, world):
                         payment=PaymentRequest("invoice", details={"customer_name": "Maria Souza"}))
     order_add_note(order_id=order.pk, text=f"Customer asked to be called back on {PHONE} or {ORDER_EMAIL}",
                    acting_user=agent)
+    order_add_note(order_id=order.pk, text="Confirmed by phone, +55 11 98765-4321 as on her page", acting_user=agent)
     SavedCard.objects.create(customer=customer, token="tok_saved_maria", brand="visa", last4="4242", exp_month=12,
                              exp_year=2030)
     segment = Segment.objects.create(code="vip", name="VIP")
@@ -163,7 +164,7 @@ def test_erasure_takes_what_identifies_the_person_from_every_place_and_keeps_the
                        list(AuditEntry.objects.exclude(verb="customer_erase").values_list(
                            "object_repr", "changes", "reason")),
                        list(ImportRow.objects.values_list("raw", flat=True))], ensure_ascii=False, default=str)
-    for personal in (EMAIL, ORDER_EMAIL, PHONE, CPF, "Maria Souza", "Rua das Palmeiras", "Para Maria"):
+    for personal in (EMAIL, ORDER_EMAIL, PHONE, "98765-4321", CPF, "Maria Souza", "Rua das Palmeiras", "Para Maria"):
         assert personal not in kept
     assert "Customer asked to be called back on — or —" in kept  # the note stays, without what identifies her
     erased = AuditEntry.objects.get(verb="customer_erase")
