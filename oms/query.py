@@ -1,7 +1,8 @@
 """Reading what a browser sends: a bad value gets a 400 answer that names it, never a server error.
 
 ``query_date(params, "until")`` reads an optional ISO date filter; ``QueryStringMiddleware`` refuses query
-strings PostgreSQL cannot take (a NUL character) and turns ``BadQuery`` raised by a view into the 400 page.
+strings and form fields PostgreSQL cannot take (a NUL character: nobody types one, so the request is refused as a
+whole) and turns ``BadQuery`` raised by a view into the 400 page.
 htmx requests get the message alone, as text, which oms.js shows as a notice.
 """
 
@@ -65,7 +66,9 @@ class QueryStringMiddleware:
         if (name := _with_nul(request.GET)) is not None:
             return bad_request(request, _("The address contains a NUL character (in “%(name)s”): remove it "
                                           "and try again.") % {"name": name})
-        # Form posts are left to the forms and services: they name the field and keep what was typed.
+        if request.method == "POST" and (name := _with_nul(request.POST)) is not None:
+            return bad_request(request, _("The form field “%(name)s” contains a NUL character: remove it and "
+                                          "try again.") % {"name": name})
         return self.get_response(request)
 
     def process_exception(self, request, exception):

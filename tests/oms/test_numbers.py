@@ -1,0 +1,37 @@
+from decimal import Decimal
+
+import pytest
+
+from oms.numbers import INT_MAX, NumberError, parse_amount, parse_id, parse_whole
+
+
+@pytest.mark.parametrize("text, expected", [("12", 12), (" 7 ", 7), ("²", None), ("1²", None), ("-3", None),
+                                            ("0", None), ("abc", None), ("", None), (None, None),
+                                            ("99999999999999999999", None), ("9223372036854775807", 2**63 - 1)])
+def test_parse_id(text, expected):
+    assert parse_id(text) == expected
+
+
+def test_parse_whole_within_the_column():
+    assert parse_whole("5") == 5
+    assert parse_whole("-5", minimum=-10) == -5
+    assert parse_whole(str(INT_MAX)) == INT_MAX
+    for bad in ("2147483648", "²", "1.5", "NaN", "", "1e3"):
+        with pytest.raises(NumberError):
+            parse_whole(bad)
+    with pytest.raises(NumberError, match="at least 1"):
+        parse_whole("0", minimum=1, name="Quantity")
+
+
+def test_parse_amount_reads_both_separators_and_refuses_what_no_column_holds():
+    assert parse_amount("1.234,56") == Decimal("1234.56")
+    assert parse_amount("1234.56") == Decimal("1234.56")
+    assert parse_amount("12,5") == Decimal("12.5")
+    assert parse_amount("-2", minimum=None) == Decimal("-2")
+    for bad in ("NaN", "sNaN", "Infinity", "-inf", "1e20", "1e30", "abc", "", "٣"):
+        with pytest.raises(NumberError):
+            parse_amount(bad)
+    with pytest.raises(NumberError, match="too large"):
+        parse_amount("100000000000000")  # money: 18 digits, 4 of them decimals, so 14 before the point
+    with pytest.raises(NumberError, match="at least"):
+        parse_amount("-1")
