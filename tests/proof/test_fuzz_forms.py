@@ -69,7 +69,8 @@ def test_phone_screen_bad_input_is_refused_without_500(agent, draft, view, data)
     before = snapshot(draft.pk)
     extra = {"line_id": line.pk} if view == "phone_update_line" else {}
     response = post(agent, view, draft.pk, data, **extra)
-    assert response.status_code in (200, 204, 302, 422) or (response.status_code == 400 and "\x00" in str(data))
+    refused_as_a_whole = response.status_code == 400 and any("\x00" in v for v in data.values())
+    assert response.status_code in (200, 204, 302, 422) or refused_as_a_whole
     after = snapshot(draft.pk)
     if response.status_code != 200 or view != "phone_add_line" or data.get("quantity") != "1000":
         assert after[2:] == before[2:]  # no customer created, no line added by refused input
