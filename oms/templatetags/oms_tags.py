@@ -97,9 +97,16 @@ def role_label(role: str) -> str:
     return role_label(role)
 
 
-@register.simple_tag
-def arrow() -> str:
-    """``{{ a }} {% arrow %} {{ b }}``: "a then b" pointing the way the text reads (← in Arabic, → otherwise)."""
+def from_to(start, end) -> str:
+    """"start → end" pointing the way the text reads: ← in Arabic, where the start stands on the right. Each side
+    is isolated: two Latin names ("Fornecedor X", "CD Cajamar") would otherwise form one left-to-right run in an
+    Arabic line, and the arrow would point backwards. Used for moves, status changes and date ranges."""
     from django.utils.translation import get_language_bidi
 
-    return "←" if get_language_bidi() else "→"
+    return format_html('<bdi>{}</bdi> {} <bdi>{}</bdi>', start, "←" if get_language_bidi() else "→", end)
+
+
+@register.simple_tag
+def arrow(start, end) -> str:
+    """``{% arrow transfer.from_location transfer.to_location %}``: see ``from_to``."""
+    return from_to(start, end)

@@ -184,3 +184,14 @@ def test_signed_amounts_keep_their_sign_beside_the_amount_in_arabic():
         assert money_less("12", "BRL") == '<bdi dir="ltr">\u2212R$\xa012,00</bdi>'
         assert money_more("5", "BRL") == '<bdi dir="ltr">+R$\xa05,00</bdi>'
     assert money_less("<b>", "BRL") == '<bdi dir="ltr">\u2212&lt;b&gt;</bdi>'  # not an amount: shown, escaped
+
+
+def test_moves_and_ranges_point_the_way_the_text_reads_with_each_side_isolated():
+    """Two Latin names around a bare arrow form one left-to-right run in an Arabic line: the arrow pointed back."""
+    from django.utils import translation
+
+    from oms.templatetags.oms_tags import from_to
+
+    assert from_to("Fornecedor <X>", "CD Cajamar") == "<bdi>Fornecedor &lt;X&gt;</bdi> → <bdi>CD Cajamar</bdi>"
+    with translation.override("ar"):
+        assert from_to("2026-10-25", "2027-03-24") == "<bdi>2026-10-25</bdi> ← <bdi>2027-03-24</bdi>"
