@@ -7,8 +7,9 @@ htmx requests get the message alone, as text, which oms.js shows as a notice.
 """
 
 from datetime import date
+from functools import wraps
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -40,6 +41,25 @@ def query_date(params, name: str) -> date | None:
         raise BadQuery(_("“%(value)s” is not a date for “%(name)s”: use YYYY-MM-DD, e.g. 2026-11-24.")
                        % {"value": value[:40], "name": name})
     return found
+
+
+def missing_is_404(*models):
+    """For a view that hands the address's id to a service, which looks the record up itself: the record missing
+    (a stale page, a typed address) answers 404, not a server error. Only the named models: any other missing
+    row is a bug and stays one."""
+    missing = tuple(model.DoesNotExist for model in models)
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            try:
+                return view(request, *args, **kwargs)
+            except missing:
+                raise Http404 from None
+
+        return wrapped
+
+    return decorate
 
 
 def bad_request(request, message: str):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from oms.query import missing_is_404
 from orders import selectors, services
 from orders.errors import DuplicateCustomer, OrderError, StockUnavailable
 from orders.forms import (
@@ -157,6 +158,7 @@ def customer_search(request, pk: int):
 
 
 @require_POST
+@missing_is_404(Order)
 def set_customer(request, pk: int):
     form = CustomerChoiceForm(request.POST)
     if not form.is_valid():
@@ -165,6 +167,7 @@ def set_customer(request, pk: int):
 
 
 @require_POST
+@missing_is_404(Order)
 def create_customer(request, pk: int):
     form = QuickCustomerForm(request.POST, prefix="new")
     if not form.is_valid():
@@ -202,6 +205,7 @@ def sku_search(request, pk: int):
 
 
 @require_POST
+@missing_is_404(Order)
 def add_line(request, pk: int):
     form = LineAddForm(request.POST)
     if not form.is_valid():
@@ -211,6 +215,7 @@ def add_line(request, pk: int):
 
 
 @require_POST
+@missing_is_404(Order)
 def update_line(request, pk: int, line_id: int):
     if request.POST.get("remove"):
         return _call(request, pk, services.draft_line_remove, line_id=line_id)
@@ -259,6 +264,7 @@ def _header_changes(form: DraftHeaderForm) -> dict:
 
 
 @require_POST
+@missing_is_404(Order)
 def update_header(request, pk: int):
     """Autosaves the delivery, shipping, codes, payment method and notes part of the draft."""
     form = _header_form(request.POST, pk)
@@ -268,6 +274,7 @@ def update_header(request, pk: int):
 
 
 @require_POST
+@missing_is_404(Order)
 def hold_stock(request, pk: int):
     if request.POST.get("release"):
         return _call(request, pk, services.draft_release_stock)
@@ -275,6 +282,7 @@ def hold_stock(request, pk: int):
 
 
 @require_POST
+@missing_is_404(Order)
 def discard(request, pk: int):
     try:
         services.draft_discard(order_id=pk, acting_user=request.user, reason=request.POST.get("reason", ""))
@@ -298,6 +306,7 @@ def _card_or_method(post, method: str) -> PaymentRequest:
 
 
 @require_POST
+@missing_is_404(Order)
 def place(request, pk: int):
     post = request.POST
     key = post.get("idempotency_key", "").strip()[:80]

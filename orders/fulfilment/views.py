@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from oms.listing import paginate, sort_queryset
+from oms.query import missing_is_404
 from orders.errors import OrderError
 from orders.fulfilment import selectors, services, sourcing
 from orders.fulfilment.models import AtRiskFlag, Return, ReturnLine, Shipment, ShipmentLine
@@ -66,6 +67,7 @@ def shipment_queue(request):
 
 
 @require_POST
+@missing_is_404(Order)
 def order_release(request, pk: int):
     try:
         shipments = services.order_allocate(order_id=pk, acting_user=request.user)
@@ -134,6 +136,7 @@ def _after_action(request, pk: int):
 
 
 @require_POST
+@missing_is_404(Shipment)
 def shipment_scan(request, pk: int):
     code = request.POST.get("code", "")
     try:
@@ -146,6 +149,7 @@ def shipment_scan(request, pk: int):
 
 
 @require_POST
+@missing_is_404(Shipment)
 def shipment_step(request, pk: int, step: str):
     """The other buttons of the shipment screen: start picking, ship, ready/collected, deliver, fail, retry."""
     user = request.user
@@ -285,6 +289,7 @@ def _return_action(request, pk: int, action, done: str):
 
 
 @require_POST
+@missing_is_404(Return)
 def return_approve(request, pk: int):
     approve = request.POST.get("decision", "approve") == "approve"
     return _return_action(request, pk, lambda: services.return_approve(
@@ -293,6 +298,7 @@ def return_approve(request, pk: int):
 
 
 @require_POST
+@missing_is_404(Return)
 def return_receive(request, pk: int):
     return _return_action(request, pk, lambda: services.return_receive(
         return_id=pk, location_id=_int(request.POST.get("location")) or 0, acting_user=request.user),
@@ -308,12 +314,14 @@ def return_inspect(request, pk: int):
 
 
 @require_POST
+@missing_is_404(Return)
 def return_refund(request, pk: int):
     return _return_action(request, pk, lambda: services.return_refund(
         return_id=pk, method=request.POST.get("method", "original"), acting_user=request.user), _("Refunded."))
 
 
 @require_POST
+@missing_is_404(Return)
 def return_exchange(request, pk: int):
     return _return_action(request, pk, lambda: services.return_exchange(return_id=pk, acting_user=request.user),
                           _("Exchange order started: complete it on the phone screen."))
