@@ -8,6 +8,7 @@ Stock rows go through ``services.stock_import_levels`` (COPY + set-based SQL, le
 """
 
 import io
+import logging
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -16,7 +17,7 @@ import tablib
 from django import forms
 from django.contrib import messages
 from django.core.cache import cache
-from django.db import DataError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -46,6 +47,8 @@ from oms.audit import audit_record
 from oms.models import AuditEntry
 from oms.money import CURRENCY_EXPONENTS
 from oms.spreadsheets import neutralize
+
+logger = logging.getLogger(__name__)
 
 BACKGROUND_ROWS = 5000
 BACKGROUND_BYTES = 400_000  # files above this size are checked by the Celery job as well
@@ -184,17 +187,65 @@ def _integer_maximum(internal_type: str) -> int | None:
     return _INTEGER_MAXIMUM[internal_type]
 
 
-def _variants_by_sku(skus: set[str]) -> tuple[dict[str, int], set[int]]:
-    """``{SKU upper-cased: id}`` for the SKUs that exist as written, and which of them are kits.
+def _case_insensitive_matches(values: set[str], *, table: str, column: str) -> dict[str, list[str]]:
+    """``{value as written: [values as stored]}`` for the written values that exist in ``table.column`` only in
+    another case (``vst024-prt-m`` for ``VST024-PRT-M``); a value stored exactly as written is not looked up."""
+    if not values:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM {table} WHERE {column} = ANY(%s)", [sorted(values)])
+        exact = {row[0] for row in cursor.fetchall()}
+        rest = sorted(values - exact)
+        if not rest:
+            return {}
+        cursor.execute(f"SELECT w, t.{column} FROM unnest(%s::text[]) AS w"
+                       f" JOIN {table} t ON UPPER(t.{column}) = UPPER(w) ORDER BY t.{column}", [rest])
+        found: dict[str, list[str]] = {}
+        for written, stored in cursor.fetchall():
+            found.setdefault(written, []).append(stored)
+    return found
 
-    One statement with the SKUs as a single array parameter: ``sku__in`` with 100,000 placeholders spent
-    seconds building and splitting the query before PostgreSQL saw it.
+
+def _variants_by_sku(skus: set[str]) -> tuple[dict[str, tuple[int, str, bool]], dict[str, list[str]]]:
+    """The file's SKUs found in the catalogue, ``{SKU as written: (id, SKU as stored, is a kit)}``, and
+    ``{SKU as written: [SKUs]}`` for those that match several SKUs differing only in case.
+
+    SKUs match case-insensitively, as in the stock forms, the line lists and search; a SKU stored exactly as
+    written wins. The SKUs go as a single array parameter: ``sku__in`` with 100,000 placeholders spent
+    seconds building and splitting the query before PostgreSQL saw it. The exact match uses the unique
+    index; only the SKUs not found that way are compared in upper case.
     """
+    skus = {sku for sku in skus if sku}
+    found: dict[str, tuple[int, str, bool]] = {}
     with connection.cursor() as cursor:
         cursor.execute("SELECT sku, id, is_kit FROM inventory_variant WHERE sku = ANY(%s)", [sorted(skus)])
-        found = cursor.fetchall()
-    ids = {sku.upper(): pk for sku, pk, _kit in found}
-    return ids, {pk for _sku, pk, kit in found if kit and pk in ids.values()}
+        for sku, pk, kit in cursor.fetchall():
+            found[sku] = (pk, sku, kit)
+        rest = sorted(skus - found.keys())
+        if not rest:
+            return found, {}
+        cursor.execute("SELECT w, v.sku, v.id, v.is_kit FROM unnest(%s::text[]) AS w"
+                       " JOIN inventory_variant v ON UPPER(v.sku) = UPPER(w) ORDER BY v.sku", [rest])
+        matches: dict[str, list[tuple[int, str, bool]]] = {}
+        for written, sku, pk, kit in cursor.fetchall():
+            matches.setdefault(written, []).append((pk, sku, kit))
+    ambiguous = {}
+    for written, variants in matches.items():
+        if len(variants) == 1:
+            found[written] = variants[0]
+        else:
+            ambiguous[written] = [sku for _pk, sku, _kit in variants]
+    return found, ambiguous
+
+
+def _barcode_owners(barcodes: set[str]) -> dict[str, str]:
+    """``{barcode: SKU}`` for the barcodes that SKUs of the catalogue already carry."""
+    barcodes = {barcode for barcode in barcodes if barcode}
+    if not barcodes:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT barcode, sku FROM inventory_variant WHERE barcode = ANY(%s)", [sorted(barcodes)])
+        return dict(cursor.fetchall())
 
 
 def _int(value: str, *, name: str, number: int, checked: Checked, field, minimum: int = 0, default=None):
@@ -293,11 +344,14 @@ def validate(kind: Kind, rows: list[dict[str, str]], *, mode: str = "set", progr
         checked.error(1, _("Missing column(s): %(columns)s. Expected: %(expected)s.")
                       % {"columns": ", ".join(missing), "expected": ", ".join(columns)})
         return checked
-    skus: dict[str, int] = {}
-    if kind.slug != "products" and "sku" in kind.columns:
-        skus, kits = _variants_by_sku({r.get("sku", "") for r in rows})
-    else:
-        kits = set()
+    skus, ambiguous = _variants_by_sku({r.get("sku", "") for r in rows}) if "sku" in kind.columns else ({}, {})
+    barcode_owners: dict[str, str] = {}
+    product_codes: dict[str, list[str]] = {}
+    if kind.slug == "products":
+        barcode_owners = _barcode_owners({r.get("barcode", "") for r in rows})
+        product_codes = _case_insensitive_matches({r.get("product_code", "") for r in rows} - {""},
+                                                  table="inventory_product", column="code")
+    codes_in_file: dict[str, str] = {}  # product code upper-cased -> its first spelling in the file
     locations = {c.upper(): pk for c, pk in Location.objects.values_list("code", "pk")}
     suppliers = {c.upper(): pk for c, pk in Supplier.objects.values_list("code", "pk")}
     seen: dict[tuple, int] = {}
@@ -319,8 +373,19 @@ def validate(kind: Kind, rows: list[dict[str, str]], *, mode: str = "set", progr
         if len(checked.errors) > before:
             continue
         row = {"_row": number}
+        if len(ambiguous.get(raw.get("sku", ""), ())) > 1:
+            checked.error(number, _("SKU %(value)s matches several SKUs that differ only in upper and lower case "
+                                    "(%(skus)s); write it exactly as one of them.")
+                          % {"value": raw["sku"], "skus": ", ".join(ambiguous[raw["sku"]])})
+            continue
         if kind.slug == "products":
-            row.update(sku=raw["sku"], product_code=raw["product_code"], name=raw.get("name", ""),
+            # An existing SKU or product code written in another case is that SKU or product: it is updated.
+            sku = skus[raw["sku"]][1] if raw["sku"] in skus else raw["sku"]
+            code = raw["product_code"]
+            if len(product_codes.get(code, ())) == 1:
+                code = product_codes[code][0]
+            code = codes_in_file.setdefault(code.upper(), code)
+            row.update(sku=sku, product_code=code, name=raw.get("name", ""),
                        product_name=raw.get("product_name", ""), brand=raw.get("brand", ""),
                        category=raw.get("category", ""), barcode=raw.get("barcode", ""),
                        size=raw.get("size", ""), colour=raw.get("colour", ""))
@@ -339,6 +404,10 @@ def validate(kind: Kind, rows: list[dict[str, str]], *, mode: str = "set", progr
             row["is_active"] = _bool(raw.get("is_active", "1") or "1")
             key = ("sku", row["sku"].upper())
             if row["barcode"]:
+                owner = barcode_owners.get(row["barcode"])
+                if owner is not None and owner != row["sku"]:
+                    checked.error(number, _("Barcode %(value)s already belongs to SKU %(sku)s.")
+                                  % {"value": row["barcode"], "sku": owner})
                 barcode_key = ("barcode", row["barcode"])
                 if barcode_key in seen:
                     checked.error(number, _("Barcode %(value)s is already on row %(row)s.")
@@ -358,13 +427,13 @@ def validate(kind: Kind, rows: list[dict[str, str]], *, mode: str = "set", progr
                 checked.error(number, _("Unknown currency %(value)s.") % {"value": row["currency"]})
             key = ("code", row["code"].upper())
         else:
-            variant_id = skus.get(raw["sku"].upper())
+            variant_id, sku, kit = skus.get(raw["sku"], (None, raw["sku"], False))
             if variant_id is None:
                 checked.error(number, _("Unknown SKU %(value)s.") % {"value": raw["sku"]})
-            elif variant_id in kits:
-                checked.error(number, _("%(value)s is a kit; it holds no stock of its own.") % {"value": raw["sku"]})
+            elif kit:
+                checked.error(number, _("%(value)s is a kit; it holds no stock of its own.") % {"value": sku})
             row["variant_id"] = variant_id
-            row["sku"] = raw["sku"]
+            row["sku"] = sku
             if "location" in kind.required:
                 row["location_id"] = locations.get(raw["location"].upper())
                 if row["location_id"] is None:
@@ -552,7 +621,13 @@ def import_job_validate(*, job_id: int) -> None:
         _import_job_transition(job.pk, to=ImportJob.Status.INVALID, errors=[[0, exc.message]])
         return
     ImportJob.objects.filter(pk=job.pk).update(rows_total=len(rows))
-    checked = validate(kind, rows, mode=job.mode, progress=lambda done: report_progress(job.pk, done))
+    try:
+        checked = validate(kind, rows, mode=job.mode, progress=lambda done: report_progress(job.pk, done))
+    except Exception as exc:  # noqa: BLE001 - the job must not stay "validating"; the cause goes to the log
+        logger.exception("Import job %s could not be checked", job.pk)
+        _import_job_transition(job.pk, to=ImportJob.Status.FAILED, message=_failure_message(exc))
+        cache.delete(_progress_key(job.pk))
+        return
     preview = [{k: str(v) for k, v in row.items() if not k.endswith("_id")} for row in checked.rows[:PREVIEW_ROWS]]
     _import_job_transition(
         job.pk, to=ImportJob.Status.INVALID if checked.errors else ImportJob.Status.READY,
@@ -561,21 +636,41 @@ def import_job_validate(*, job_id: int) -> None:
     cache.delete(_progress_key(job.pk))
 
 
+def _failure_message(exc: Exception) -> str:
+    """What a person reads when applying a file failed on something validation did not catch."""
+    if isinstance(exc, InventoryError):
+        return exc.message
+    if isinstance(exc, DataError):
+        # Validation bounds every column; this is the last guard (e.g. a receipt adding past the integer range).
+        return _("A value is out of range for the database; nothing was applied.")
+    if isinstance(exc, IntegrityError):
+        # Another import or a person wrote the same barcode or code between the preview and the confirmation.
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "") or ""
+        if constraint == "inventory_variant_barcode_unique":
+            return _("A barcode in the file already belongs to another SKU; nothing was applied. Upload the file "
+                     "again to see which rows.")
+        return _("A value in the file is already used by another record; nothing was applied. Upload the file "
+                 "again to see which rows.")
+    return _("The import failed unexpectedly; nothing was applied. Upload the file again, and tell support if "
+             "it fails again.")
+
+
 def import_job_apply(*, job_id: int, acting_user) -> None:
     """Applies a validated job (re-validating it: the data may have changed since the preview).
 
     The job row is locked and moved to done in the same transaction as the rows, so a redelivered task
-    (or a second worker) finds it done and does not apply the file twice.
+    (or a second worker) finds it done and does not apply the file twice. Whatever goes wrong on the way
+    leaves the job failed with a message, never applying: it is not tried again by itself.
     """
     job = ImportJob.objects.get(pk=job_id)
     kind = KINDS[job.kind]
-    rows = read_rows(bytes(job.data), job.filename)
-    checked = validate(kind, rows, mode=job.mode)
-    if checked.errors:
-        _import_job_transition(job.pk, to=ImportJob.Status.INVALID, errors=[list(e) for e in checked.errors])
-        return
-    report_progress(job.pk, 0)
     try:
+        rows = read_rows(bytes(job.data), job.filename)
+        checked = validate(kind, rows, mode=job.mode)
+        if checked.errors:
+            _import_job_transition(job.pk, to=ImportJob.Status.INVALID, errors=[list(e) for e in checked.errors])
+            return
+        report_progress(job.pk, 0)
         with transaction.atomic():
             if not ImportJob.objects.select_for_update().filter(pk=job.pk, status=ImportJob.Status.APPLYING).exists():
                 return
@@ -583,12 +678,10 @@ def import_job_apply(*, job_id: int, acting_user) -> None:
                           progress=lambda done: report_progress(job.pk, done))
             _import_job_transition(job.pk, to=ImportJob.Status.DONE, rows_done=count,
                                    message=_("%(count)s row(s) applied.") % {"count": count})
-    except InventoryError as exc:
-        _import_job_transition(job.pk, to=ImportJob.Status.FAILED, message=exc.message)
-    except DataError:
-        # Validation bounds every column; this is the last guard (e.g. a receipt adding past the integer range).
-        _import_job_transition(job.pk, to=ImportJob.Status.FAILED,
-                               message=_("A value is out of range for the database; nothing was applied."))
+    except Exception as exc:  # noqa: BLE001 - the job must not stay "applying"; the cause goes to the log
+        if not isinstance(exc, InventoryError | DataError | IntegrityError):
+            logger.exception("Import job %s failed", job.pk)
+        _import_job_transition(job.pk, to=ImportJob.Status.FAILED, message=_failure_message(exc))
     finally:
         cache.delete(_progress_key(job.pk))
 
