@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from oms.i18n import text_property
 from oms.models import RequestedInLanguage
 from oms.money import currency_field, money_field
 
@@ -108,7 +109,10 @@ class ReportJob(RequestedInLanguage):
     row_count = models.PositiveIntegerField(default=0)
     total_rows = models.PositiveIntegerField(default=0)
     file = models.FileField(upload_to=report_upload_to, blank=True, max_length=300)
+    # Why the job failed, for the people who asked (``error_text``): a stored text (``oms.i18n``) read in each
+    # reader's language; the technical detail goes to the log only.
     error = models.TextField(blank=True)
+    error_params = models.JSONField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -124,6 +128,8 @@ class ReportJob(RequestedInLanguage):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.EXPIRED)
+
+    error_text = text_property("error")
 
 
 class DailyDimensionSales(models.Model):

@@ -3,20 +3,23 @@
 import logging
 import os
 import tempfile
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from oms.access import has_permission
 from oms.audit import audit_record
+from oms.i18n import split, stored_text
 from oms.models import AuditEntry
+from oms.numbers import parse_id
 from oms.outbox import outbox_enqueue
-from reports import exports
-from reports.errors import InvalidReportParameters, JobNotReady, ReportNotAllowed
+from reports import exports, periods
+from reports.errors import InvalidReportParameters, JobNotReady, ReportError, ReportNotAllowed
 from reports.models import ReportJob, ReportSchedule
 
 logger = logging.getLogger(__name__)
@@ -25,7 +28,7 @@ JOB_TOPIC = "reports.run_job"
 EMAIL_TOPIC = "reports.email_job"
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 KEEP_DAYS = getattr(settings, "REPORTS_KEEP_DAYS", 7)
-MAX_RANGE_DAYS = 3660
+MAX_RANGE_DAYS = periods.MAX_DAYS
 # Who may run each kind of job (on top of ``view_reports``).
 KIND_PERMISSIONS = {
     ReportJob.Kind.ORDERS: "view_orders",
@@ -39,6 +42,10 @@ KIND_PERMISSIONS = {
 }
 DATED_KINDS = {ReportJob.Kind.ORDERS, ReportJob.Kind.ORDER_LINES, ReportJob.Kind.MOVEMENTS, ReportJob.Kind.PAYMENTS,
                ReportJob.Kind.JOURNAL, ReportJob.Kind.TOP}
+# Why a job failed, as its requester and managers read it (``ReportJob.error_text``), in their own language.
+FAILED_MESSAGE = gettext_noop("The file could not be made because of an unexpected error. Try again; if it fails "
+                              "again, tell an administrator the report number (#%(job)s).")
+STOPPED_MESSAGE = gettext_noop("The worker stopped before the file was ready. Try again.")
 ALLOWED_TRANSITIONS = {
     ReportJob.Status.QUEUED: {ReportJob.Status.RUNNING, ReportJob.Status.FAILED},
     ReportJob.Status.RUNNING: {ReportJob.Status.DONE, ReportJob.Status.FAILED},
@@ -62,11 +69,16 @@ def clean_parameters(*, kind: str, parameters: dict, acting_user) -> dict:
 
     out: dict = {}
     if kind in DATED_KINDS:
-        try:
-            start = date.fromisoformat(str(parameters.get("start", "")))
-            end = date.fromisoformat(str(parameters.get("end", "")))
-        except ValueError:
-            raise InvalidReportParameters(_("Give a start and an end date (YYYY-MM-DD)."), field="start") from None
+        dates = {}
+        for name, label in (("start", _("From")), ("end", _("To"))):
+            try:
+                dates[name] = periods.read_date(parameters.get(name), label=label)
+            except periods.PeriodError as exc:
+                raise InvalidReportParameters(exc.message, field=name) from None
+        start, end = dates["start"], dates["end"]
+        if start is None or end is None:
+            raise InvalidReportParameters(_("Give a start and an end date (YYYY-MM-DD)."),
+                                          field="start" if start is None else "end")
         if end < start:
             raise InvalidReportParameters(_("The end date is before the start date."), field="end")
         if (end - start).days > MAX_RANGE_DAYS:
@@ -75,10 +87,9 @@ def clean_parameters(*, kind: str, parameters: dict, acting_user) -> dict:
     for key in ("channel_id", "location_id"):
         value = parameters.get(key)
         if value not in (None, ""):
-            try:
-                out[key] = int(value)
-            except (TypeError, ValueError):
-                raise InvalidReportParameters(_("%(field)s is not a number.") % {"field": key}, field=key) from None
+            out[key] = parse_id(value)
+            if out[key] is None:
+                raise InvalidReportParameters(_("%(field)s is not a number.") % {"field": key}, field=key)
     if kind == ReportJob.Kind.TOP:
         if parameters.get("dimension") not in DIMENSIONS:
             raise InvalidReportParameters(_("Unknown report dimension."), field="dimension")
@@ -175,7 +186,11 @@ def _write_job_file(job: ReportJob) -> str:
         return "done"
     except Exception as exc:
         logger.exception("Report job %s failed", job_id)
-        job_transition(job_id, to=ReportJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000],
+        if isinstance(exc, ReportError):  # a reason written for people, in the requester's language
+            error, params = exc.message[:2000], None
+        else:  # the technical detail is in the log above; people read what happened and what to do
+            error, params = split(stored_text(FAILED_MESSAGE, job=job_id))
+        job_transition(job_id, to=ReportJob.Status.FAILED, error=error, error_params=params,
                        finished_at=timezone.now(), expires_at=timezone.now() + timedelta(days=KEEP_DAYS))
         return "failed"
     finally:
@@ -194,7 +209,8 @@ def report_jobs_expire(*, now=None) -> int:
     for job_id in ReportJob.objects.filter(status=ReportJob.Status.RUNNING,
                                            started_at__lt=now - timedelta(seconds=STALE_RUNNING_SECONDS)
                                            ).values_list("pk", flat=True):
-        job_transition(job_id, to=ReportJob.Status.FAILED, error=_("The worker stopped before the file was ready."),
+        error, params = split(stored_text(STOPPED_MESSAGE))
+        job_transition(job_id, to=ReportJob.Status.FAILED, error=error, error_params=params,
                        finished_at=now, expires_at=now + timedelta(days=KEEP_DAYS))
     count = 0
     for job in ReportJob.objects.filter(expires_at__lt=now, status__in=[ReportJob.Status.DONE,

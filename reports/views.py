@@ -6,18 +6,17 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from oms.access import has_permission, url_for
 from oms.audit import audit_access
 from oms.listing import paginate
-from reports import charts, selectors, services
+from oms.numbers import parse_id
+from reports import charts, periods, selectors, services
 from reports.errors import ReportError
 from reports.models import ReportJob, ReportSchedule
-
-MAX_DAYS = 3660
 
 
 def _int(value) -> int | None:
@@ -27,20 +26,22 @@ def _int(value) -> int | None:
         return None
 
 
-def _date(value) -> date | None:
+def _date(request, name: str, label: str, errors: list[str]) -> date | None:
     try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
+        return periods.read_date(request.GET.get(name), label=label)
+    except periods.PeriodError as exc:
+        errors.append(exc.message)
         return None
 
 
 def parse_filters(request, *, default_days: int = 30) -> tuple[selectors.ReportFilter, bool, list[str]]:
-    """Filters from the query string; returns (filters, whether a range was given, error messages)."""
+    """Filters from the query string; returns (filters, whether a range was given, error messages).
+
+    A date that is not one, or that reports cannot cover (``reports.periods``), is named in a message and left
+    out, as if it had not been given."""
     today = timezone.localdate()
     errors: list[str] = []
-    start, end = _date(request.GET.get("start")), _date(request.GET.get("end"))
-    if (request.GET.get("start") and start is None) or (request.GET.get("end") and end is None):
-        errors.append(_("Dates must look like 2026-01-31."))
+    start, end = _date(request, "start", _("From"), errors), _date(request, "end", _("To"), errors)
     custom = bool(start or end)
     end = end or today
     start = start or (end - timedelta(days=default_days - 1))
@@ -48,10 +49,11 @@ def parse_filters(request, *, default_days: int = 30) -> tuple[selectors.ReportF
         errors.append(_("The start date is after the end date; showing the last %(days)s days.")
                       % {"days": default_days})
         start, end, custom = today - timedelta(days=default_days - 1), today, False
-    if (end - start).days > MAX_DAYS:
+    if (end - start).days > periods.MAX_DAYS:
         errors.append(_("The period is limited to ten years."))
-        start = end - timedelta(days=MAX_DAYS)
-    return (selectors.ReportFilter(start, end, _int(request.GET.get("channel")), _int(request.GET.get("location"))),
+        start = end - timedelta(days=periods.MAX_DAYS)
+    return (selectors.ReportFilter(start, end, parse_id(request.GET.get("channel")),
+                                   parse_id(request.GET.get("location"))),
             custom, errors)
 
 
@@ -66,6 +68,16 @@ def _choices():
 
 def _money(value) -> str:
     return number_format(Decimal(value).quantize(Decimal("1")), decimal_pos=0, use_l10n=True, force_grouping=True)
+
+
+def _count(value) -> str:
+    """A count as people read it: grouped in the reader's language (110.414 in pt-BR)."""
+    return number_format(value, decimal_pos=0, use_l10n=True, force_grouping=True)
+
+
+def _day(value: date) -> str:
+    """A day on a chart, written as the page writes its dates in the reader's language."""
+    return date_format(value, "SHORT_DATE_FORMAT")
 
 
 @require_GET
@@ -98,8 +110,8 @@ def dashboard(request):
         "channel_chart": charts.bar_chart([(name, float(rev)) for name, _n, rev in board.by_channel],
                                           title=_("Revenue by channel"), value_format=_money),
         "status_chart": charts.bar_chart([(label, n) for _s, label, n in board.by_status],
-                                         title=_("Orders by status")),
-        "day_chart": charts.column_chart([(d.isoformat(), float(rev)) for d, _n, rev in board.by_day],
+                                         title=_("Orders by status"), value_format=_count),
+        "day_chart": charts.column_chart([(_day(d), float(rev)) for d, _n, rev in board.by_day],
                                          title=_("Revenue per day"), value_format=_money),
         "now": timezone.localtime(),
     }
@@ -227,7 +239,7 @@ def forecast(request):
         error = _("No SKU %(sku)s.") % {"sku": sku}
     if variant is not None:
         result = forecast_variant(variant_id=variant.pk)
-        labels = [d.isoformat() for d in result.history_days + result.days]
+        labels = [_day(d) for d in result.history_days + result.days]
         pad = [None] * len(result.history)
         chart = charts.line_chart(
             [(_("Units sold"), [*result.history, *([None] * len(result.daily))]),

@@ -40,7 +40,7 @@ def test_top_report_exported_as_pdf_in_the_background_with_a_progress_bar(page, 
     login("manager")
     page.goto("/reports/top/?dim=products")
     assert page.locator("table.data tbody tr").count() == 1
-    assert page.locator("svg.bar-chart").count() == 1
+    assert page.locator(".bar-chart .bar-row").count() == 1
     page.get_by_role("button", name="PDF").click()
     page.wait_for_url("**/reports/jobs/")
     row = page.locator("#job-table tbody tr").first

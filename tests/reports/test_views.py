@@ -89,7 +89,7 @@ def test_dashboard_query_count_does_not_grow_with_orders(role_client, world, dja
 def test_dashboard_bad_dates_give_a_message_not_an_error(role_client, world):
     response = role_client("manager").get(reverse("reports:dashboard") + "?start=bad&end=2026-13-01")
     assert response.status_code == 200
-    assert "Dates must look like 2026-01-31." in response.content.decode()
+    assert "From: “bad” is not a date. Use YYYY-MM-DD, e.g. 2026-01-31." in response.content.decode()
 
 
 # session, user, 2 permission lookups, groups, channels, audit insert = 7; the rollup state (not for the
