@@ -126,8 +126,8 @@ def outbox_sweep(*, older_than_seconds: int | None = None, limit: int = 500) -> 
     return sum(1 for message_id in list(due) if send_to_worker(message_id))
 
 
-def outbox_retry_failed(*, message_id: int) -> None:
-    """Puts a failed message back in the queue (from the admin outbox page)."""
+def outbox_retry_failed(*, message_id: int) -> bool:
+    """Puts a failed message back in the queue (from the admin outbox page); False when it is not a failed one."""
     if _outbox_transition(
         message_id,
         to=OutboxMessage.Status.PENDING,
@@ -136,3 +136,5 @@ def outbox_retry_failed(*, message_id: int) -> None:
         attempts=0,
     ):
         transaction.on_commit(lambda: send_to_worker(message_id))
+        return True
+    return False

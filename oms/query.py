@@ -12,6 +12,7 @@ from functools import wraps
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.dateparse import parse_date
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 API_PREFIX = "/api/"
@@ -60,6 +61,16 @@ def missing_is_404(*models):
         return wrapped
 
     return decorate
+
+
+def next_address(request, default: str) -> str:
+    """Where to go back to after a post: its ``next`` field when it is an address on this site, else ``default``
+    (a ``next`` pointing elsewhere would make our form a link to any site)."""
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if wanted and url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return wanted
+    return default
 
 
 def bad_request(request, message: str):

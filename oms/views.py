@@ -100,8 +100,10 @@ def outbox_list(request):
 
 @require_POST
 def outbox_retry(request, pk: int):
-    outbox_retry_failed(message_id=pk)
-    messages.success(request, _("Message %(id)s queued again.") % {"id": pk})
+    if outbox_retry_failed(message_id=pk):
+        messages.success(request, _("Message %(id)s queued again.") % {"id": pk})
+    else:
+        messages.error(request, _("Message %(id)s is not a failed message: there is nothing to retry.") % {"id": pk})
     return redirect("outbox_list")
 
 

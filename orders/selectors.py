@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
+from oms.numbers import parse_id
 from oms.query import query_date
 from orders.models import Customer, Order, OrderEvent, OrderHold, OrderLine, OrderLineAllocation
 from orders.validators import digits
@@ -33,7 +34,7 @@ def order_list(*, params) -> QuerySet[Order]:
     if until := query_date(params, "until"):
         orders = orders.filter(placed_at__date__lte=until)
     if customer := (params.get("customer") or "").strip():
-        orders = orders.filter(customer_id=customer) if customer.isdigit() else orders.filter(
+        orders = orders.filter(customer_id=customer_id) if (customer_id := parse_id(customer)) else orders.filter(
             customer__name__icontains=customer)
     if agent := (params.get("agent") or "").strip():
         orders = orders.filter(placed_by__username__iexact=agent)

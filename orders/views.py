@@ -17,6 +17,8 @@ from django.views.decorators.http import require_POST
 from oms.audit import audit_access
 from oms.forms import add_refusal
 from oms.listing import paginate, sort_queryset
+from oms.numbers import NumberError, parse_id, parse_whole
+from oms.query import next_address
 from orders import selectors, services
 from orders.errors import DuplicateCustomer, OrderError
 from orders.forms import (
@@ -102,7 +104,7 @@ def order_cancel_view(request, pk: int):
     order = _order_or_404(pk)
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        line_ids = [int(x) for x in request.POST.getlist("line") if x.isdigit()] or None
+        line_ids = [x for x in map(parse_id, request.POST.getlist("line")) if x] or None
         try:
             services.order_cancel(order_id=order.pk, reason=form.cleaned_data["reason"], line_ids=line_ids,
                                   acting_user=request.user)
@@ -111,7 +113,7 @@ def order_cancel_view(request, pk: int):
         else:
             messages.success(request, _("Lines cancelled.") if line_ids else _("Order cancelled."))
             return redirect("orders:order_detail", pk=order.pk)
-    selected = {int(x) for x in request.GET.getlist("line") if x.isdigit()}
+    selected = {x for x in map(parse_id, request.GET.getlist("line")) if x}
     return render(request, "orders/order_cancel.html", {"order": order, "form": form, "selected": selected})
 
 
@@ -126,15 +128,13 @@ def order_edit_view(request, pk: int):
             if raw is None or not line.is_active:
                 continue
             try:
-                value = int(raw)
-            except ValueError:
-                error = _("Quantity for %(sku)s must be a whole number.") % {"sku": line.sku}
-                break
-            if value > MAX_LINE_QUANTITY:
-                error = _("Quantity for %(sku)s can be at most %(n)s.") % {"sku": line.sku, "n": MAX_LINE_QUANTITY}
+                value = parse_whole(raw, maximum=MAX_LINE_QUANTITY,
+                                    name=_("Quantity for %(sku)s") % {"sku": line.sku})
+            except NumberError as exc:
+                error = exc.message
                 break
             if value != line.quantity:
-                quantities[line.pk] = max(value, 0)
+                quantities[line.pk] = value
         add = []
         sku = request.POST.get("add_sku", "").strip()
         if sku and not error:
@@ -227,7 +227,7 @@ def approval_decide(request, pk: int):
             messages.success(request, _("Order rejected and cancelled."))
     except OrderError as exc:
         messages.error(request, exc.message)
-    return redirect(request.POST.get("next") or reverse("orders:approval_list"))
+    return redirect(next_address(request, reverse("orders:approval_list")))
 
 
 # --- customers ------------------------------------------------------------------------------------

@@ -1159,6 +1159,9 @@ def carrier_update_csv(*, content: str, acting_user) -> int:
     import csv
     import io
 
+    if "\x00" in content:
+        message = _("The file contains NUL characters: it is not a CSV text file.")
+        raise CarrierFileError(message, rows=[(1, message)])
     reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")))
     missing = [c for c in CARRIER_COLUMNS[:2] if c not in (reader.fieldnames or [])]
     if missing:
@@ -1232,7 +1235,9 @@ def return_request(*, order_id: int, lines: list[tuple[int, int, str]], acting_u
         lock_lines(order)
         allowed = returnable_quantities(order)
         for line_id, qty, reason in lines:
-            if qty < 0 or qty > allowed.get(line_id, 0):
+            if qty < 0:
+                raise InvalidReturn(_("A quantity to return cannot be negative."), field="lines")
+            if qty > allowed.get(line_id, 0):
                 raise InvalidReturn(_("At most %(n)s of that item can be returned.") % {"n": allowed.get(line_id, 0)},
                                     field="lines")
             if reason not in ReturnLine.Reason.values:

@@ -4,7 +4,6 @@ returns, the at-risk queue, the sourcing simulation and the order page's fulfilm
 Views validate input and call ``orders.fulfilment.services``; domain errors become messages.
 """
 
-from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.db.models import Count, Prefetch, Sum
@@ -15,6 +14,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from oms.listing import paginate, sort_queryset
+from oms.numbers import INT_MAX, NumberError, parse_amount, parse_whole
 from oms.query import missing_is_404
 from orders.errors import OrderError
 from orders.fulfilment import selectors, services, sourcing
@@ -36,9 +36,11 @@ def _locations():
 
 
 def _int(value) -> int | None:
+    """A whole number from a form or address (an id, days, a quantity), or None for anything an integer column
+    cannot hold."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        return parse_whole(value, minimum=-INT_MAX)
+    except NumberError:
         return None
 
 
@@ -160,9 +162,9 @@ def shipment_step(request, pk: int, step: str):
             cost = None
             if request.POST.get("cost", "").strip():
                 try:
-                    cost = Decimal(request.POST["cost"].replace(",", "."))
-                except InvalidOperation:
-                    raise OrderError(_("The cost must be a number, e.g. 12.50."), field="cost")
+                    cost = parse_amount(request.POST["cost"], name=_("The shipping cost"))
+                except NumberError as exc:
+                    raise OrderError(exc.message, field="cost")
             services.shipment_ship(shipment_id=pk, carrier=request.POST.get("carrier", ""),
                                    service=request.POST.get("service", ""),
                                    tracking_number=request.POST.get("tracking_number", ""), cost=cost,
@@ -170,14 +172,19 @@ def shipment_step(request, pk: int, step: str):
             messages.success(request, _("Shipped."))
         elif step == "ready":
             services.pickup_ready(shipment_id=pk, acting_user=user)
+            messages.success(request, _("Ready for pick-up."))
         elif step == "collected":
             services.pickup_confirm(shipment_id=pk, acting_user=user)
+            messages.success(request, _("Collected by the customer."))
         elif step == "deliver":
             services.shipment_deliver(shipment_id=pk, acting_user=user)
+            messages.success(request, _("Delivered."))
         elif step == "fail":
             services.shipment_fail(shipment_id=pk, reason=request.POST.get("reason", ""), acting_user=user)
+            messages.success(request, _("Failed delivery recorded."))
         elif step == "retry":
             services.shipment_retry(shipment_id=pk, acting_user=user)
+            messages.success(request, _("Delivery will be tried again."))
         else:
             raise Http404
     except OrderError as exc:
@@ -374,15 +381,14 @@ def consolidation_routes(request):
     error, field, status = "", "", 200
     if request.method == "POST":
         try:
-            cost = Decimal((request.POST.get("cost") or "0").replace(",", "."))
-        except InvalidOperation:
-            cost = None
-        try:
+            cost = parse_amount(request.POST.get("cost") or "0", name=_("The cost"))
             services.consolidation_route_save(
                 from_location_id=_int(request.POST.get("from_location")) or 0,
                 to_location_id=_int(request.POST.get("to_location")) or 0,
                 transfer_days=_int(request.POST.get("transfer_days")) if request.POST.get("transfer_days") else -1,
                 cost=cost, acting_user=request.user)
+        except NumberError as exc:
+            error, field, status = exc.message, "cost", 400
         except OrderError as exc:
             error, field, status = exc.message, getattr(exc, "field", ""), 400
         else:

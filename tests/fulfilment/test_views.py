@@ -37,18 +37,24 @@ def test_warehouse_ships_from_the_screens_and_the_order_page_shows_why(make_user
         client.post(scan, {"code": code}, HTTP_HX_REQUEST="true")
     shipment.refresh_from_db()
     assert shipment.status == Shipment.Status.PACKED
-    bad = client.post(reverse("orders:fulfilment_step", args=[shipment.pk, "ship"]),
-                      {"carrier": "Correios", "tracking_number": "BR1", "cost": "abc"})
-    shipment.refresh_from_db()
-    assert bad.status_code == 302 and shipment.status == Shipment.Status.PACKED
+    for cost, says in (("abc", "is not a number"), ("NaN", "is not a number"), ("Infinity", "is not a number"),
+                       ("1e20", "is not a number"), ("100000000000000", "is too large")):
+        bad = client.post(reverse("orders:fulfilment_step", args=[shipment.pk, "ship"]),
+                          {"carrier": "Correios", "tracking_number": "BR1", "cost": cost}, follow=True)
+        shipment.refresh_from_db()
+        assert shipment.status == Shipment.Status.PACKED and says in bad.content.decode(), cost
     client.post(reverse("orders:fulfilment_step", args=[shipment.pk, "ship"]),
                 {"carrier": "Correios", "service": "pac", "tracking_number": "BR1", "cost": "11.90"})
     shipment.refresh_from_db()
     assert (shipment.status, shipment.cost) == (Shipment.Status.SHIPPED, Decimal("11.90"))
     for kind in ("slip", "label"):
         assert client.get(reverse("orders:fulfilment_shipment_pdf", args=[shipment.pk, kind])).content[:4] == b"%PDF"
+    nul = SimpleUploadedFile("c.csv", b"tracking_number,status,reason\nBR\x001,delivered,\n", "text/csv")
+    refused = client.post(reverse("orders:fulfilment_carrier_upload"), {"file": nul})
+    assert refused.status_code == 400 and "NUL characters" in refused.content.decode()
     upload = SimpleUploadedFile("c.csv", b"tracking_number,status,reason\nBR1,delivered,\n", "text/csv")
-    assert client.post(reverse("orders:fulfilment_carrier_upload"), {"file": upload}).status_code == 200
+    delivered = client.post(reverse("orders:fulfilment_carrier_upload"), {"file": upload})
+    assert delivered.status_code == 200 and "1 shipment(s) updated." in delivered.content.decode()
     panel = role_client("agent").get(reverse("orders:fulfilment_order_panel", args=[order.pk])).content.decode()
     assert "Store Pinheiros: 0." in panel and "Request a return" in panel
 
@@ -80,6 +86,9 @@ def test_return_from_the_order_page_to_refund(make_user, role_client, net, place
     too_many = agent.post(reverse("orders:fulfilment_return_new", args=[order.pk]),
                           {f"qty_{line.pk}": "3", f"reason_{line.pk}": "size"})
     assert too_many.status_code == 400 and not Return.objects.exists()
+    negative = agent.post(reverse("orders:fulfilment_return_new", args=[order.pk]),
+                          {f"qty_{line.pk}": "-1", f"reason_{line.pk}": "size"})
+    assert "cannot be negative" in negative.content.decode() and not Return.objects.exists()
     agent.post(reverse("orders:fulfilment_return_new", args=[order.pk]),
                {f"qty_{line.pk}": "1", f"reason_{line.pk}": "size"})
     rma = Return.objects.get()

@@ -99,3 +99,7 @@ def test_admin_can_requeue_a_failed_message(role_client):
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("pending", 0)
     assert "tests.record" in client.get("/outbox/").content.decode()
+    again = client.post(f"/outbox/{message.pk}/retry/", follow=True).content.decode()
+    assert "is not a failed message" in again and "queued again" not in again  # pending already: nothing done
+    missing = client.post("/outbox/987654/retry/", follow=True).content.decode()
+    assert "is not a failed message" in missing

@@ -123,6 +123,8 @@ def test_order_list_filters_and_constant_queries(role_client, place, world, djan
     with django_assert_num_queries(len(small.captured_queries)):
         client.get(url)
     assert "PH-0000" not in client.get(url, {"status": "cancelled"}).content.decode()
+    for odd in ("²", "1²", "99999999999999999999999"):  # digits str.isdigit accepts, ids no column holds
+        assert client.get(url, {"customer": odd}).status_code == 200
 
 
 def test_customer_360_logs_access(role_client, place, world):
@@ -175,7 +177,9 @@ def test_manager_approves_from_queue(role_client, make_user, make_draft, setting
     queue = client.get(reverse("orders:approval_list"))
     assert order.number in queue.content.decode()
     hold = OrderHold.objects.get(order=order)
-    client.post(reverse("orders:approval_decide", args=[hold.pk]), {"decision": "approve", "reason": "VIP"})
+    elsewhere = client.post(reverse("orders:approval_decide", args=[hold.pk]),
+                            {"decision": "approve", "reason": "VIP", "next": "https://evil.example/"})
+    assert elsewhere.url == reverse("orders:approval_list")  # never sent off this site
     assert Order.objects.get(pk=order.pk).status == S.CONFIRMED
     assert order.number not in client.get(reverse("orders:approval_list")).content.decode()
 
@@ -199,6 +203,10 @@ def test_agent_cancels_a_line_and_edits_through_pages(role_client, place, world)
     assert order.subtotal == Decimal("220.00")
     bad = client.post(reverse("orders:order_edit", args=[order.pk]), {f"qty_{keep.pk}": "abc"})
     assert "whole number" in bad.content.decode()
+    negative = client.post(reverse("orders:order_edit", args=[order.pk]), {f"qty_{keep.pk}": "-5"})
+    assert "must be at least 0" in negative.content.decode()
+    assert OrderLine.objects.get(pk=keep.pk).status != OrderLine.Status.CANCELLED  # not read as "remove it"
+    assert client.get(reverse("orders:order_cancel", args=[order.pk]), {"line": ["²", str(keep.pk)]}).status_code == 200
 
 
 @pytest.mark.parametrize("name", ["orders:order_invoice_pdf", "orders:order_packing_slip_pdf"])
