@@ -1,6 +1,7 @@
 """Forms validate input only; views hand the cleaned values to ``inventory.services``."""
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -18,6 +19,7 @@ from inventory.models import (
     TaxClass,
     Variant,
 )
+from oms.numbers import INT_MAX, NumberError, parse_amount, parse_whole
 
 
 class SkuField(forms.CharField):
@@ -48,7 +50,7 @@ def location_field(**kwargs) -> forms.ModelChoiceField:
 class AdjustForm(forms.Form):
     sku = SkuField(widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}))
     location = location_field(label=gettext_lazy("Location"))
-    delta = forms.IntegerField(label=gettext_lazy("Change (+/-)"),
+    delta = forms.IntegerField(label=gettext_lazy("Change (+/-)"), min_value=-INT_MAX, max_value=INT_MAX,
                                help_text=gettext_lazy("Positive adds units, negative removes."))
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200)
 
@@ -62,38 +64,56 @@ class AdjustForm(forms.Form):
 class CountForm(forms.Form):
     sku = SkuField(widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}))
     location = location_field(label=gettext_lazy("Location"))
-    counted = forms.IntegerField(label=gettext_lazy("Counted quantity"), min_value=0)
+    counted = forms.IntegerField(label=gettext_lazy("Counted quantity"), min_value=0, max_value=INT_MAX)
     note = forms.CharField(label=gettext_lazy("Note"), max_length=200, required=False)
 
 
+def _line_parts(line: str) -> list[str]:
+    """``SKU quantity [cost]`` split on spaces, tabs or semicolons; ``SKU,quantity,cost`` (pasted from a
+    spreadsheet) on commas. ``18,50`` in a spaced line stays one amount."""
+    parts = line.replace(";", " ").split()
+    if len(parts) == 1:
+        parts = line.split(",")
+    return [part.strip(",").strip() for part in parts if part.strip(",").strip()]
+
+
 def parse_lines(text: str, *, with_cost: bool = False) -> tuple[list[tuple], list[str]]:
-    """Parses ``SKU quantity [unit cost]`` lines; returns (rows, errors naming each bad line)."""
-    from decimal import Decimal, InvalidOperation
+    """Parses ``SKU quantity [unit cost]`` lines; returns (rows, errors naming each bad line).
+
+    SKUs match in any case, as everywhere else, or by barcode. Quantities fit the integer columns and costs
+    the money columns (``NaN``, ``Infinity`` and ``1e30`` are not costs)."""
+    from django.db.models.functions import Upper
 
     rows, errors, seen = [], [], {}
-    raw = [line.strip() for line in text.splitlines()]
-    wanted = [line.replace(";", " ").replace(",", " ").split() for line in raw if line]
+    wanted = [_line_parts(line.strip()) for line in text.splitlines() if line.strip()]
     codes = {parts[0] for parts in wanted if parts}
-    variants = {v.sku.upper(): v for v in Variant.objects.filter(sku__in=codes)}
-    variants.update({v.barcode: v for v in Variant.objects.filter(barcode__in=codes)})
+    variants = {}
+    for variant in Variant.objects.annotate(code=Upper("sku")).filter(code__in={c.upper() for c in codes}):
+        variants.setdefault(variant.sku.upper(), []).append(variant)
+    exact = {v.sku: v for matches in variants.values() for v in matches}
+    barcodes = {v.barcode: v for v in Variant.objects.filter(barcode__in=codes)}
     for number, parts in enumerate(wanted, start=1):
         if len(parts) < 2:
             errors.append(_("Line %(n)s: write the SKU and the quantity.") % {"n": number})
             continue
-        variant = variants.get(parts[0].upper()) or variants.get(parts[0])
+        if len(parts) > (3 if with_cost else 2):
+            errors.append((_("Line %(n)s: write the SKU, the quantity and the unit cost, nothing more.") if with_cost
+                           else _("Line %(n)s: write the SKU and the quantity, nothing more.")) % {"n": number})
+            continue
+        matches = variants.get(parts[0].upper(), [])
+        variant = exact.get(parts[0]) or (matches[0] if len(matches) == 1 else None) or barcodes.get(parts[0])
         if variant is None:
-            errors.append(_("Line %(n)s: unknown SKU %(sku)s.") % {"n": number, "sku": parts[0]})
+            errors.append(_("Line %(n)s: unknown SKU %(sku)s.") % {"n": number, "sku": parts[0]} if not matches else
+                          _("Line %(n)s: %(sku)s matches several SKUs that differ only in upper and lower case; "
+                            "write it exactly as one of them.") % {"n": number, "sku": parts[0]})
             continue
         if variant.is_kit:
             errors.append(_("Line %(n)s: %(sku)s is a kit; list its components.") % {"n": number, "sku": variant.sku})
             continue
         try:
-            quantity = int(parts[1])
-        except ValueError:
-            errors.append(_("Line %(n)s: quantity %(q)s is not a whole number.") % {"n": number, "q": parts[1]})
-            continue
-        if quantity <= 0:
-            errors.append(_("Line %(n)s: quantity must be above zero.") % {"n": number})
+            quantity = parse_whole(parts[1], minimum=1, maximum=INT_MAX, name=_("The quantity"))
+        except NumberError as exc:
+            errors.append(_("Line %(n)s: %(problem)s") % {"n": number, "problem": exc.message})
             continue
         if variant.pk in seen:
             errors.append(_("Line %(n)s: %(sku)s is already on line %(m)s.")
@@ -103,12 +123,9 @@ def parse_lines(text: str, *, with_cost: bool = False) -> tuple[list[tuple], lis
         cost = None
         if with_cost and len(parts) > 2:
             try:
-                cost = Decimal(parts[2])
-            except InvalidOperation:
-                errors.append(_("Line %(n)s: cost %(c)s is not a number.") % {"n": number, "c": parts[2]})
-                continue
-            if cost < 0:
-                errors.append(_("Line %(n)s: cost cannot be negative.") % {"n": number})
+                cost = parse_amount(parts[2], name=_("The unit cost"))
+            except NumberError as exc:
+                errors.append(_("Line %(n)s: %(problem)s") % {"n": number, "problem": exc.message})
                 continue
         rows.append((variant, quantity, cost) if with_cost else (variant, quantity))
     if not rows and not errors:
@@ -146,6 +163,16 @@ class PurchaseOrderForm(forms.Form):
                             help_text=gettext_lazy(
                                 "One line per SKU: code, quantity and optional unit cost, e.g. TEE-BLU-M 24 18.50"))
     notes = forms.CharField(label=gettext_lazy("Notes"), required=False, max_length=500)
+
+    def __init__(self, *args, **kwargs):
+        from datetime import timedelta
+
+        from inventory.services import EXPECTED_WITHIN_DAYS
+
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()  # the browser's date picker offers the dates the purchase order takes
+        self.fields["expected_on"].widget.attrs.update(
+            min=today.isoformat(), max=(today + timedelta(days=EXPECTED_WITHIN_DAYS)).isoformat())
 
     def clean(self):
         data = super().clean()
@@ -362,6 +389,6 @@ class ReorderRuleForm(RecordForm):
 class SafetyStockForm(forms.Form):
     sku = SkuField(widget=forms.TextInput(attrs={"autocomplete": "off"}))
     location = location_field(label=gettext_lazy("Location"))
-    safety_stock = forms.IntegerField(label=gettext_lazy("Safety stock"), min_value=0,
+    safety_stock = forms.IntegerField(label=gettext_lazy("Safety stock"), min_value=0, max_value=INT_MAX,
                                       widget=forms.NumberInput(attrs={"autofocus": True}),
                                       help_text=gettext_lazy("Units kept back from sale at this location."))

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 
 from inventory.models import KitComponent, Location, PurchaseOrder, StockLevel, Transfer, Variant
+from oms.numbers import parse_id
 
 
 def availability(*, variant_ids: Iterable[int], location_ids: Iterable[int] | None = None) -> dict[int, dict[int, int]]:
@@ -129,10 +130,10 @@ def product_rows(*, query: str = "", brand_id: str = "", category_id: str = "", 
         for word in query.split()[:6]:
             condition &= Q(search_text__icontains=word)
         products = products.filter(Exists(Variant.objects.filter(condition, product=OuterRef("pk"))))
-    if brand_id.isdigit():
-        products = products.filter(brand_id=int(brand_id))
-    if category_id.isdigit():
-        products = products.filter(category_id=int(category_id))
+    if (brand := parse_id(brand_id)) is not None:
+        products = products.filter(brand_id=brand)
+    if (category := parse_id(category_id)) is not None:
+        products = products.filter(category_id=category)
     if active in ("1", "0"):
         products = products.filter(is_active=active == "1")
     return products
@@ -145,8 +146,8 @@ def movement_rows(*, variant_ids=None, location_id: str = "", reason: str = "", 
     rows = StockMovement.objects.select_related("variant", "location", "user")
     if variant_ids is not None:
         rows = rows.filter(variant_id__in=variant_ids)
-    if location_id.isdigit():
-        rows = rows.filter(location_id=int(location_id))
+    if (location := parse_id(location_id)) is not None:
+        rows = rows.filter(location_id=location)
     if reason:
         rows = rows.filter(reason=reason)
     if since:

@@ -26,6 +26,7 @@ from inventory.errors import (
     InsufficientReserved,
     InvalidQuantity,
     InvalidTransition,
+    InventoryError,
     OutOfStock,
     ReceiptTooLarge,
     UnknownLocation,
@@ -46,8 +47,12 @@ from inventory.models import (
 from oms.audit import audit_record
 from oms.i18n import stored_join, stored_text
 from oms.models import AuditEntry
+from oms.numbers import INT_MAX
 
 Reason = StockMovement.Reason
+EXPECTED_WITHIN_DAYS = 730  # a purchase order is expected from today to two years ahead
+_cost_field = PurchaseOrderLine._meta.get_field("unit_cost")
+UNIT_COST_LIMIT = Decimal(10) ** (_cost_field.max_digits - _cost_field.decimal_places)
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,14 @@ def _apply(levels: dict[Key, StockLevel], changes: dict[Key, tuple[int, int]], *
     user = _user(acting_user)
     movements = []
     keys = [key for key in sorted(changes) if changes[key] != (0, 0)]
+    for key in keys:  # the stock and ledger columns are integers: a change past them is refused by name
+        level, (on_hand_delta, reserved_delta) = levels[key], changes[key]
+        if max(abs(on_hand_delta), abs(reserved_delta), abs(level.on_hand + on_hand_delta),
+               abs(level.reserved + reserved_delta)) > INT_MAX:
+            sku = Variant.objects.filter(pk=key[0]).values_list("sku", flat=True).first()
+            code = Location.objects.filter(pk=key[1]).values_list("code", flat=True).first()
+            raise InvalidQuantity(_("%(sku)s at %(location)s cannot hold more than %(max)s units.")
+                                  % {"sku": sku, "location": code, "max": INT_MAX})
     if keys:  # one UPDATE for every row (they are locked already): the locks are held for less time
         with connection.cursor() as cursor:
             cursor.execute(APPLY_DELTAS_SQL, [timezone.now(), [levels[key].pk for key in keys],
@@ -253,8 +266,9 @@ def stock_receive(*, lines: list[StockLine], reference: str, acting_user, note: 
 def stock_adjust(*, variant_id: int, location_id: int, delta: int, reason: str, acting_user,
                  reference: str = "") -> StockLevel:
     """Corrects on-hand stock by ``delta`` (damage, found, shrinkage); audited with its reason."""
-    if not isinstance(delta, int) or delta == 0:
-        raise InvalidQuantity(_("The adjustment must be a whole number other than zero."), field="delta")
+    if not isinstance(delta, int) or delta == 0 or abs(delta) > INT_MAX:
+        raise InvalidQuantity(_("The adjustment must be a whole number other than zero, from -%(max)s to %(max)s.")
+                              % {"max": INT_MAX}, field="delta")
     if not reason.strip():
         raise InvalidQuantity(_("Give a reason for the adjustment."), field="reason")
     with transaction.atomic():
@@ -277,8 +291,9 @@ def stock_adjust(*, variant_id: int, location_id: int, delta: int, reason: str, 
 
 def stock_count(*, variant_id: int, location_id: int, counted: int, acting_user, note: str = "") -> StockLevel:
     """Cycle count: sets on hand to what was counted and records the difference."""
-    if not isinstance(counted, int) or counted < 0:
-        raise InvalidQuantity(_("The counted quantity must be a whole number, zero or more."), field="counted")
+    if not isinstance(counted, int) or not 0 <= counted <= INT_MAX:
+        raise InvalidQuantity(_("The counted quantity must be a whole number from 0 to %(max)s.") % {"max": INT_MAX},
+                              field="counted")
     with transaction.atomic():
         _check_single(variant_id, location_id)
         levels = _lock_levels([(variant_id, location_id)], create=True)
@@ -297,8 +312,9 @@ def stock_count(*, variant_id: int, location_id: int, counted: int, acting_user,
 
 
 def stock_set_safety(*, variant_id: int, location_id: int, safety_stock: int, acting_user) -> StockLevel:
-    if not isinstance(safety_stock, int) or safety_stock < 0:
-        raise InvalidQuantity(_("Safety stock must be a whole number, zero or more."), field="safety_stock")
+    if not isinstance(safety_stock, int) or not 0 <= safety_stock <= INT_MAX:
+        raise InvalidQuantity(_("Safety stock must be a whole number from 0 to %(max)s.") % {"max": INT_MAX},
+                              field="safety_stock")
     with transaction.atomic():
         _check_single(variant_id, location_id)
         level = _lock_levels([(variant_id, location_id)], create=True)[(variant_id, location_id)]
@@ -405,6 +421,8 @@ def transfer_create(*, from_location_id: int, to_location_id: int, lines: list[t
         if not isinstance(quantity, int) or quantity <= 0:
             raise InvalidQuantity(_("Quantity must be a whole number above zero."))
         merged[variant_id] += quantity
+        if merged[variant_id] > INT_MAX:
+            raise InvalidQuantity(_("A quantity can be at most %(max)s.") % {"max": INT_MAX})
     if not merged:
         raise InvalidQuantity(_("Add at least one line."))
     with transaction.atomic():
@@ -503,7 +521,15 @@ def _lock_po(po_id: int) -> PurchaseOrder:
 
 def po_create(*, supplier_id: int, location_id: int, lines: list[tuple[int, int, Decimal | None]], acting_user,
               expected_on: date | None = None, notes: str = "") -> PurchaseOrder:
-    """Drafts a purchase order; ``lines`` are (variant_id, quantity, unit_cost or None for the supplier's)."""
+    """Drafts a purchase order; ``lines`` are (variant_id, quantity, unit_cost or None for the supplier's).
+
+    ``expected_on``, when given, is from today to ``EXPECTED_WITHIN_DAYS`` ahead."""
+    if expected_on is not None:
+        today = timezone.localdate()
+        if expected_on < today:
+            raise InventoryError(_("The expected date cannot be before today."), field="expected_on")
+        if (expected_on - today).days > EXPECTED_WITHIN_DAYS:
+            raise InventoryError(_("The expected date can be at most two years ahead."), field="expected_on")
     with transaction.atomic():
         supplier = Supplier.objects.get(pk=supplier_id)
         po = PurchaseOrder.objects.create(supplier=supplier, location_id=location_id, currency=supplier.currency,
@@ -528,11 +554,16 @@ def po_add_lines(*, po_id: int, lines: list[tuple[int, int, Decimal | None]], ac
             if variant_id not in fallback:
                 raise UnknownVariant(_("Unknown SKU id %(id)s.") % {"id": variant_id})
             cost = unit_cost if unit_cost is not None else costs.get(variant_id, fallback[variant_id])
-            if cost < 0:
-                raise InvalidQuantity(_("Unit cost cannot be negative."))
+            if not Decimal(cost).is_finite() or cost < 0 or cost >= UNIT_COST_LIMIT:
+                raise InvalidQuantity(_("A unit cost must be a number from 0 to less than %(limit)s.")
+                                      % {"limit": UNIT_COST_LIMIT})
+            ordered = quantity + (existing[variant_id].quantity_ordered if variant_id in existing else 0)
+            if ordered > INT_MAX:
+                raise InvalidQuantity(_("A quantity can be at most %(max)s.") % {"max": INT_MAX})
             if variant_id in existing:
                 PurchaseOrderLine.objects.filter(pk=existing[variant_id].pk).update(
                     quantity_ordered=F("quantity_ordered") + quantity, unit_cost=cost)
+                existing[variant_id].quantity_ordered = ordered
             else:
                 existing[variant_id] = PurchaseOrderLine.objects.create(
                     purchase_order=po, variant_id=variant_id, quantity_ordered=quantity, unit_cost=cost)

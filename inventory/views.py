@@ -29,6 +29,7 @@ from inventory.models import (
 from oms.access import has_permission
 from oms.forms import add_refusal
 from oms.listing import paginate, sort_queryset
+from oms.numbers import parse_id, parse_whole
 from oms.query import query_date
 
 
@@ -38,10 +39,9 @@ def _render(request, template: str, partial: str, context: dict):
 
 
 def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """A small whole number from the address (window and cover days), or None."""
+    text = str(value if value is not None else "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
 
 
 # --- catalogue ----------------------------------------------------------------------------------
@@ -122,7 +122,7 @@ def location_detail(request, pk: int):
 
 
 def _stock_form(request, form_class, template: str, call):
-    initial = {"sku": request.GET.get("sku", ""), "location": _int(request.GET.get("location"))}
+    initial = {"sku": request.GET.get("sku", ""), "location": parse_id(request.GET.get("location"))}
     form = form_class(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -137,7 +137,7 @@ def _stock_form(request, form_class, template: str, call):
             # Back to an empty form at the same location, with a link to what was just changed.
             return redirect(f"{request.path}?location={level.location_id}&done={level.variant_id}")
     done = None
-    if (done_id := _int(request.GET.get("done"))) is not None:
+    if (done_id := parse_id(request.GET.get("done"))) is not None:
         done = Variant.objects.filter(pk=done_id).only("pk", "sku", "product_id").first()
     status = 422 if request.method == "POST" else 200
     return render(request, template, {"form": form, "done": done, "location_id": initial["location"]},
@@ -158,7 +158,7 @@ def stock_count(request):
 
 def safety_stock(request):
     """Safety stock of one SKU at one location; the location and product pages link here pre-filled."""
-    initial = {"sku": request.GET.get("sku", ""), "location": _int(request.GET.get("location"))}
+    initial = {"sku": request.GET.get("sku", ""), "location": parse_id(request.GET.get("location"))}
     if initial["sku"] and initial["location"]:
         initial["safety_stock"] = StockLevel.objects.filter(
             variant__sku=initial["sku"], location_id=initial["location"]).values_list("safety_stock", flat=True).first()
@@ -192,7 +192,7 @@ def transfer_list(request):
     rows = Transfer.objects.select_related("from_location", "to_location").annotate(units=Sum("lines__quantity"))
     if status := request.GET.get("status"):
         rows = rows.filter(status=status)
-    if location := _int(request.GET.get("location")):
+    if location := parse_id(request.GET.get("location")):
         rows = rows.filter(Q(from_location_id=location) | Q(to_location_id=location))
     rows = sort_queryset(rows, request.GET.get("sort"), TRANSFER_SORTS, "-created_at")
     return _render(request, "inventory/transfer_list.html", "table", {
@@ -208,7 +208,7 @@ def _document_form(request, form_class, template: str, create, *, success: str, 
             with transaction.atomic(durable=True):
                 document = create(form.cleaned_data)
         except InventoryError as exc:
-            form.add_error(None, exc.message)
+            add_refusal(form, exc)
         else:
             messages.success(request, success % {"number": document.number})
             return redirect(detail, pk=document.pk)
@@ -236,7 +236,7 @@ def transfer_detail(request, pk: int):
 def transfer_action(request, pk: int, action: str):
     actions = {"ship": services.transfer_ship, "receive": services.transfer_receive,
                "cancel": services.transfer_cancel}
-    if action not in actions:
+    if action not in actions or not Transfer.objects.filter(pk=pk).exists():
         raise Http404
     try:
         with transaction.atomic(durable=True):
@@ -283,7 +283,7 @@ def po_list(request):
         units=Sum("lines__quantity_ordered"), received=Sum("lines__quantity_received"))
     if status := request.GET.get("status"):
         rows = rows.filter(status=status)
-    if supplier := _int(request.GET.get("supplier")):
+    if supplier := parse_id(request.GET.get("supplier")):
         rows = rows.filter(supplier_id=supplier)
     rows = sort_queryset(rows, request.GET.get("sort"), PO_SORTS, "-created_at")
     return _render(request, "inventory/po_list.html", "table", {
@@ -318,7 +318,7 @@ def po_detail(request, pk: int):
 @require_POST
 def po_action(request, pk: int, action: str):
     actions = {"send": services.po_send, "cancel": services.po_cancel}
-    if action not in actions:
+    if action not in actions or not PurchaseOrder.objects.filter(pk=pk).exists():
         raise Http404
     try:
         with transaction.atomic(durable=True):
@@ -339,12 +339,15 @@ def po_receive(request, pk: int):
         quantities = {}
         for line in context["lines"]:
             raw = request.POST.get(f"line-{line.pk}", "").strip() or "0"
-            value = _int(raw)
-            if value is None or value < 0:
-                errors.append(_("%(sku)s: %(value)s is not a whole number, zero or more.") % {
-                    "sku": line.variant.sku, "value": raw})
-            else:
-                quantities[line.pk] = value
+            try:  # the service refuses more than the open quantity, by name
+                quantities[line.pk] = parse_whole(raw)
+            except ValueError:
+                if raw.isascii() and raw.isdigit():  # a whole number past the column: more than is open
+                    errors.append(_("%(sku)s: %(q)s received but only %(open)s still expected.") % {
+                        "sku": line.variant.sku, "q": raw, "open": line.quantity_open})
+                else:
+                    errors.append(_("%(sku)s: %(value)s is not a whole number, zero or more.") % {
+                        "sku": line.variant.sku, "value": raw})
         if not errors:
             try:
                 with transaction.atomic(durable=True):
@@ -396,6 +399,8 @@ def reorder_run(request):
 
 @require_POST
 def reorder_alert_action(request, pk: int, action: str):
+    if action not in ("dismiss", "draft") or not ReorderAlert.objects.filter(pk=pk).exists():
+        raise Http404
     try:
         with transaction.atomic(durable=True):
             if action == "dismiss":
@@ -404,8 +409,6 @@ def reorder_alert_action(request, pk: int, action: str):
                 count, _pos = services.reorder_draft_purchase_orders(acting_user=request.user, alert_ids=[pk])
                 if not count:
                     messages.error(request, _("This alert has no supplier or is no longer open."))
-            else:
-                raise Http404
     except InventoryError as exc:
         messages.error(request, exc.message)
     return redirect("inventory:reorder_alerts")
@@ -418,7 +421,7 @@ def reorder_rules(request):
     rows = ReorderRule.objects.select_related("variant", "location", "preferred_supplier")
     if q := request.GET.get("q", "").strip():
         rows = rows.filter(variant__sku__icontains=q)
-    if location := _int(request.GET.get("location")):
+    if location := parse_id(request.GET.get("location")):
         rows = rows.filter(location_id=location)
     rows = sort_queryset(rows, request.GET.get("sort"), RULE_SORTS, "variant__sku")
     return _render(request, "inventory/reorder_rules.html", "table",
