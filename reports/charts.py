@@ -21,12 +21,14 @@ def _fmt(value) -> str:
 
 
 def bar_chart(items: list[tuple[str, float]], *, title: str, value_format=str) -> SafeString:
-    """Horizontal bars, largest first as given; a long label is cut with "…" by CSS and shown whole on hover."""
+    """Horizontal bars, largest first as given. A long label wraps to a second line, then is cut with "…" by
+    CSS (at its own end: ``dir="auto"``, so a Latin SKU in an Arabic page keeps its start) and shows whole on
+    hover."""
     if not items:
         return mark_safe("")
     top = max(float(v) for _l, v in items) or 1.0
     rows = format_html_join(
-        "", '<li class="bar-row" title="{0}: {1}"><span class="bar-label"><bdi>{0}</bdi></span>'
+        "", '<li class="bar-row" title="{0}: {1}"><span class="bar-label" dir="auto">{0}</span>'
             '<span class="bar-track" aria-hidden="true"><span class="bar" style="width: {2}%"></span></span>'
             '<bdi class="bar-value" dir="ltr">{1}</bdi></li>',
         ((label, value_format(value), _fmt(max(float(value), 0) / top * 100)) for label, value in items))

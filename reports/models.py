@@ -5,6 +5,8 @@ Reports read every app and write only these tables. Rollups are recomputed by th
 ``reports.services.job_transition``.
 """
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -130,6 +132,21 @@ class ReportJob(RequestedInLanguage):
         return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.EXPIRED)
 
     error_text = text_property("error")
+
+    def _day(self, name: str) -> date | None:
+        try:
+            return date.fromisoformat(self.parameters.get(name) or "")
+        except (AttributeError, TypeError, ValueError):
+            return None
+
+    @property
+    def start_date(self):
+        """The first day the file covers (``parameters["start"]``), for showing in the reader's date format."""
+        return self._day("start")
+
+    @property
+    def end_date(self):
+        return self._day("end")
 
 
 class DailyDimensionSales(models.Model):

@@ -54,3 +54,39 @@ def test_top_report_exported_as_pdf_in_the_background_with_a_progress_bar(page, 
     assert download.value.suggested_filename.endswith(".pdf")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "reports-jobs.png"), full_page=True)
+
+
+CHART_TEXT = """() => [...document.querySelectorAll('.bar-label, .bar-value, .chart-axis-labels bdi')].map(e => ({
+    svg: e.closest('svg') !== null, size: parseFloat(getComputedStyle(e).fontSize),
+    height: e.getBoundingClientRect().height}))"""
+BAR_SIDES = """() => [...document.querySelectorAll('.bar-row')].map(row => {
+    const box = r => row.querySelector(r).getBoundingClientRect();
+    return {track: [box('.bar-track').left, box('.bar-track').right], bar: [box('.bar').left, box('.bar').right],
+            label: box('.bar-label').left, value: box('.bar-value').left}; })"""
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_chart_text_keeps_its_size_in_any_panel_and_bars_mirror_in_arabic(page, login, language):
+    """Labels were SVG text scaled with the panel: 7 px in the dashboard's narrow panels, 26 px on the top-N page."""
+    channel, variant = ChannelFactory(code="bweb3", name="Web"), VariantFactory()
+    for day in range(3):
+        make_order(channel=channel, placed_at=days_ago(day), lines=[(variant, 1 + day, "25.00")])
+    login("manager", language)
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        for path in ("/reports/", "/reports/top/?dim=products"):
+            page.goto(path)
+            texts = page.evaluate(CHART_TEXT)
+            assert texts, path
+            for text in texts:
+                assert not text["svg"] and 12 <= text["size"] <= 14, (path, width, text)
+                assert 12 <= text["height"] <= 40, (path, width, text)  # one or two lines of that size
+            for row in page.evaluate(BAR_SIDES):
+                left_to_right = language == "en"
+                start = 0 if left_to_right else 1
+                assert abs(row["bar"][start] - row["track"][start]) < 1, row  # grows from the label's side
+                assert (row["label"] < row["bar"][0]) == left_to_right, row
+                assert (row["value"] > row["bar"][1]) == left_to_right, row
+            assert_no_horizontal_overflow(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"reports-top-phone-{language}.png"), full_page=True)

@@ -141,7 +141,8 @@ def test_bar_chart_is_page_text_not_scaled_svg_text():
     html = str(charts.bar_chart([("VST008-AZL-GG · Jaqueta corta-vento azul", 300.0), ("<b>", 100.0)],
                                 title="Revenue", value_format=lambda v: f"R$ {v:.0f}"))
     assert "<svg" not in html and "<text" not in html
-    assert "<bdi>VST008-AZL-GG · Jaqueta corta-vento azul</bdi>" in html  # whole: CSS cuts it to the width
+    # whole, in its own direction: CSS cuts it to the width at its own end
+    assert '<span class="bar-label" dir="auto">VST008-AZL-GG · Jaqueta corta-vento azul</span>' in html
     assert 'style="width: 100.0%"' in html and 'style="width: 33.3%"' in html
     assert "&lt;b&gt;" in html and "<b>" not in html
     assert charts.bar_chart([], title="x") == ""
@@ -199,3 +200,11 @@ def test_arabic_step_labels_point_the_way_arabic_reads(role_client, world):
     page = role_client("manager").get(reverse("reports:kpis"), HTTP_ACCEPT_LANGUAGE="ar").content.decode()
     for label in ("مُنشأ ← مُخصَّص", "مُخصَّص ← مشحون", "مشحون ← مُسلَّم"):
         assert f"<td>{label}</td>" in page
+
+
+def test_job_periods_read_in_the_readers_date_format(role_client, world):
+    client = role_client("manager")
+    services.report_job_create(kind="orders", format="csv", acting_user=client.user,
+                               parameters={"start": "2026-10-26", "end": "2026-11-24"})
+    page = client.get(reverse("reports:job_list"), HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+    assert '<small class="muted">26/10/2026 – 24/11/2026</small>' in page
