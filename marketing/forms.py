@@ -1,9 +1,14 @@
 """Forms of the marketing admin screens; they validate input, services do the writing."""
 
+import re
 from decimal import Decimal
 
 from django import forms
+from django.contrib.postgres.forms import SimpleArrayField
+from django.core.exceptions import ValidationError
+from django.forms.fields import InvalidJSONInput
 from django.urls import reverse_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from marketing.models import (
@@ -19,10 +24,67 @@ from marketing.models import (
     SourceCode,
     TaxRate,
 )
+from marketing.segments import MAX_JSON_DEPTH, json_too_deep, shown_value
+from oms.numbers import BIGINT_MAX, INT_MAX, NumberError, parse_whole
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class SafeJSONField(forms.JSONField):
+    """JSON typed by people: refused with a message, never a server error, when it nests deeper than any of our
+    JSON columns needs (Python's parser would exhaust its recursion limit) or holds a NUL character (\\u0000,
+    which PostgreSQL's jsonb cannot store)."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value not in self.empty_values and json_too_deep(value):
+            raise ValidationError(_("This JSON is nested more than %(max)s levels deep.") % {"max": MAX_JSON_DEPTH},
+                                  code="too_deep")
+        converted = super().to_python(value)
+        if _has_nul(converted):
+            raise ValidationError(_("This JSON holds a NUL character (\\u0000), which cannot be stored."),
+                                  code="nul")
+        return converted
+
+    def bound_data(self, data, initial):
+        if isinstance(data, str) and json_too_deep(data):
+            return InvalidJSONInput(data)
+        return super().bound_data(data, initial)
+
+
+class WeekdaysField(SimpleArrayField):
+    """Weekdays as typed ("1, 3 5"): each from 1 (Monday) to 7 (Sunday), with a message naming a wrong one."""
+
+    def to_python(self, value):
+        items = value if isinstance(value, list) else [v for v in re.split(r"[,;\s]+", value or "") if v]
+        days = []
+        for item in items:
+            try:
+                day = parse_whole(item, minimum=1, maximum=7)
+            except NumberError:
+                raise ValidationError(
+                    gettext("Weekdays go from 1 (Monday) to 7 (Sunday); %(value)s is not one of them.")
+                    % {"value": shown_value(str(item))}, code="weekday") from None
+            if day not in days:
+                days.append(day)
+        return sorted(days)
+
+    def validate(self, value):
+        forms.Field.validate(self, value)
+
+    def run_validators(self, value):
+        forms.Field.run_validators(self, value)
 
 
 def _upper_codes(values):
@@ -127,14 +189,14 @@ class SegmentForm(forms.ModelForm):
         model = Segment
         fields = ["code", "name", "description", "rules"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2}), "rules": forms.Textarea(attrs={"rows": 6})}
+        field_classes = {"rules": SafeJSONField}
         help_texts = {"rules": _('A list of rules, all of which must hold, e.g. [{"field": "total_spent", "op": '
                                  '"gte", "value": "1000"}, {"field": "region", "op": "in", "value": ["SP", "RJ"]}]')}
 
     def clean_rules(self):
-        from marketing.segments import validate_rules
+        from marketing.segments import clean_rules
 
-        rules = self.cleaned_data["rules"]
-        problems = validate_rules(rules)
+        rules, problems = clean_rules(self.cleaned_data["rules"] or [])
         if problems:
             raise forms.ValidationError(problems)
         return rules
@@ -154,6 +216,7 @@ class PromotionForm(forms.ModelForm):
                   "usage_limit_per_customer"]
         widgets = {"starts_at": DATETIME, "ends_at": DATETIME, "daily_start": TIME, "daily_end": TIME,
                    "tiers": forms.Textarea(attrs={"rows": 2})}
+        field_classes = {"tiers": SafeJSONField, "weekdays": WeekdaysField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -161,6 +224,9 @@ class PromotionForm(forms.ModelForm):
             self.initial["skus"] = ", ".join(self.instance.variants.order_by("sku").values_list("sku", flat=True))
         self.fields["tiers"].required = False
         self.fields["kind"].widget.attrs["data-promotion-kind"] = "1"
+
+    def clean_tiers(self):
+        return self.cleaned_data["tiers"] or []  # left empty: no tiers (the column holds a list, never null)
 
     def clean_channel_codes(self):
         return [c.strip() for c in self.cleaned_data["channel_codes"] or [] if c.strip()]
@@ -218,7 +284,7 @@ class PriceCheckForm(forms.Form):
                             help_text=_("One line per SKU: SKU quantity, e.g. TSHIRT-BL-M 2"))
     channel_code = forms.CharField(label=_("Channel"), max_length=40, initial="phone")
     customer_group = forms.CharField(label=_("Customer group"), max_length=40, required=False)
-    customer_id = forms.IntegerField(label=_("Customer number"), min_value=1, required=False,
+    customer_id = forms.IntegerField(label=_("Customer number"), min_value=1, max_value=BIGINT_MAX, required=False,
                                      help_text=_("For segment and once-per-customer promotions."))
     source_code = forms.CharField(label=_("Source code"), max_length=30, required=False)
     coupons = forms.CharField(label=_("Coupons"), max_length=200, required=False)
@@ -236,11 +302,10 @@ class PriceCheckForm(forms.Form):
                 continue
             sku = parts[0]
             try:
-                quantity = int(parts[1]) if len(parts) > 1 else 1
-            except ValueError:
-                raise forms.ValidationError(_("Line %(n)s: the quantity must be a whole number.") % {"n": number})
-            if quantity < 1:
-                raise forms.ValidationError(_("Line %(n)s: the quantity must be at least 1.") % {"n": number})
+                quantity = parse_whole(parts[1], minimum=1, maximum=INT_MAX) if len(parts) > 1 else 1
+            except NumberError:
+                raise forms.ValidationError(_("Line %(n)s: the quantity must be a whole number from 1 to %(max)s.")
+                                            % {"n": number, "max": INT_MAX})
             parsed.append((sku, quantity))
         found = dict(Variant.objects.filter(sku__in=[s for s, _q in parsed]).values_list("sku", "pk"))
         missing = [s for s, _q in parsed if s not in found]

@@ -736,7 +736,7 @@ def _apply(context: _Context, group: list[_Promo], coupon_codes: dict[int, str],
             amount = min(quantize(promo.amount, currency), merchandise)
             reason = stored_text(gettext_noop("%(amount)s off the order"), amount=StoredMoney(promo.amount, currency))
         elif promo.kind == "tiered_spend":
-            reached = [t for t in _parse_tiers(promo.tiers) if t[0] <= merchandise]
+            reached = [t for t in parse_tiers(promo.tiers) if t[0] <= merchandise]
             if reached:
                 threshold, percent = reached[-1]
                 amount = quantize(merchandise * percent / HUNDRED, currency)
@@ -765,13 +765,16 @@ def _apply(context: _Context, group: list[_Promo], coupon_codes: dict[int, str],
     return _Outcome(line_discounts, shares, order_discounts, free_shipping, options, value, messages)
 
 
-def _parse_tiers(tiers) -> list[tuple[Decimal, Decimal]]:
+def parse_tiers(tiers) -> list[tuple[Decimal, Decimal]]:
     parsed = []
     for tier in tiers or []:
         try:
-            parsed.append((Decimal(str(tier["threshold"])), Decimal(str(tier["percent"]))))
+            threshold, percent = Decimal(str(tier["threshold"])), Decimal(str(tier["percent"]))
         except (KeyError, TypeError, ArithmeticError, ValueError):
             continue
+        # A tier saved before tiers were checked (NaN, 1e30 percent) is skipped rather than failing the order.
+        if threshold.is_finite() and percent.is_finite() and 0 < percent <= 100:
+            parsed.append((threshold, percent))
     return sorted(parsed)
 
 

@@ -9,13 +9,17 @@ not import. The orders app registers an evaluator at start-up (in its ``AppConfi
 Until it does, segment pages say so and refreshing a segment is refused with a clear message.
 """
 
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Protocol
 
 from django.utils.translation import gettext as _
+
+from marketing.errors import InvalidConfiguration
+from oms.numbers import INT_MAX, NumberError, parse_amount, parse_whole
 
 # field -> (kind, allowed operators)
 SEGMENT_FIELDS: dict[str, tuple[str, set[str]]] = {
@@ -28,47 +32,150 @@ SEGMENT_FIELDS: dict[str, tuple[str, set[str]]] = {
     "source_code": ("codes", {"in", "not_in"}),
     "group": ("codes", {"in", "not_in"}),
 }
+MAX_RULES = 50
+MAX_CODES = 500  # codes in one "in" / "not_in" list
+MAX_CODE_LENGTH = 40  # the longest code column (channels, customer groups)
+MAX_DAYS = 36_500  # "within the last N days": a hundred years back is still a date the database can hold
+MAX_JSON_DEPTH = 10  # a rule list is three levels deep; deeper JSON is refused before it is parsed
 
 
-def validate_rules(rules) -> list[str]:
-    """Problems with a rule list, as messages naming the rule (empty list: valid)."""
+def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether JSON text nests arrays/objects more than ``limit`` levels (checked without parsing it, so a
+    pathological 3,000-level document is refused instead of exhausting Python's recursion limit)."""
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def shown_value(value) -> str:
+    """A value as a message may quote it: short, one line, no control characters."""
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False)
+        except (TypeError, ValueError, RecursionError):
+            text = "…"
+    text = "".join(ch if ch.isprintable() else "\ufffd" for ch in text[:60])
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+class _BadValue(ValueError):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _whole(value, *, maximum: int, name: str) -> int:
+    """A whole number from 0 to ``maximum``, given as a JSON number or as text ("30")."""
+    message = _("%(name)s must be a whole number from 0 to %(max)s, not %(value)s.") % {
+        "name": name, "max": maximum, "value": shown_value(value)}
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise _BadValue(message)
+    try:
+        return parse_whole(value, minimum=0, maximum=maximum, name=name)
+    except NumberError:
+        raise _BadValue(message) from None
+
+
+def _rule_value(kind: str, op: str, value):
+    """The value of one rule as the evaluator receives it, or ``_BadValue`` saying what is wrong."""
+    if op in ("in", "not_in"):
+        if not isinstance(value, list) or not value or len(value) > MAX_CODES:
+            raise _BadValue(_('Give a list of 1 to %(max)s codes, e.g. ["SP", "RJ"].') % {"max": MAX_CODES})
+        codes = []
+        for code in value:
+            if (not isinstance(code, str) or not code.strip() or len(code.strip()) > MAX_CODE_LENGTH
+                    or not code.strip().isprintable()):
+                raise _BadValue(_("%(code)s is not a code: a code has 1 to %(max)s letters, digits or signs.") % {
+                    "code": shown_value(code), "max": MAX_CODE_LENGTH})
+            codes.append(code.strip())
+        return codes
+    if op in ("within_days", "not_within_days"):
+        return _whole(value, maximum=MAX_DAYS, name=_("The number of days"))
+    if kind == "int":
+        return _whole(value, maximum=INT_MAX, name=_("The number of orders"))
+    if kind == "decimal":
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise _BadValue(_("The amount must be a number such as \"1000\" or \"1000.50\", not %(value)s.") % {
+                "value": shown_value(value)})
+        try:
+            return str(parse_amount(str(value), name=_("The amount")))
+        except NumberError as error:
+            raise _BadValue(error.message) from None
+    # kind == "date", op gte / lte
+    try:
+        if not isinstance(value, str) or len(value) != 10:
+            raise ValueError
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise _BadValue(_("Give a date as YYYY-MM-DD, e.g. 2026-01-31, not %(value)s.") % {
+            "value": shown_value(value)}) from None
+
+
+def clean_rules(rules) -> tuple[list[dict], list[str]]:
+    """The rules as the evaluator receives them (values normalised) and the problems found, as messages
+    naming the rule. Only rules without problems may be saved: every saved segment can be evaluated."""
     if not isinstance(rules, list):
-        return [_("Rules must be a list.")]
-    problems = []
+        return [], [_("Rules must be a list.")]
+    if len(rules) > MAX_RULES:
+        return [], [_("Give at most %(max)s rules (there are %(n)s).") % {"max": MAX_RULES, "n": len(rules)}]
+    cleaned, problems = [], []
     for number, rule in enumerate(rules, start=1):
         if not isinstance(rule, dict) or set(rule) != {"field", "op", "value"}:
             problems.append(_("Rule %(n)s: give exactly field, op and value.") % {"n": number})
             continue
-        spec = SEGMENT_FIELDS.get(rule["field"])
+        field_name, op = rule["field"], rule["op"]
+        spec = SEGMENT_FIELDS.get(field_name) if isinstance(field_name, str) else None
         if spec is None:
             problems.append(_("Rule %(n)s: unknown field %(field)s (known: %(known)s).") % {
-                "n": number, "field": rule["field"], "known": ", ".join(sorted(SEGMENT_FIELDS))})
+                "n": number, "field": shown_value(field_name), "known": ", ".join(sorted(SEGMENT_FIELDS))})
             continue
         kind, ops = spec
-        if rule["op"] not in ops:
+        if not isinstance(op, str) or op not in ops:
             problems.append(_("Rule %(n)s: operator %(op)s does not apply to %(field)s (use %(ops)s).") % {
-                "n": number, "op": rule["op"], "field": rule["field"], "ops": ", ".join(sorted(ops))})
+                "n": number, "op": shown_value(op), "field": field_name, "ops": ", ".join(sorted(ops))})
             continue
-        value = rule["value"]
-        ok = True
-        if kind == "codes" or rule["op"] in ("in", "not_in"):
-            ok = isinstance(value, list) and all(isinstance(v, str) and v for v in value) and bool(value)
-        elif rule["op"] in ("within_days", "not_within_days") or kind == "int":
-            ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-        elif kind == "decimal":
-            try:
-                ok = Decimal(str(value)) >= 0
-            except (InvalidOperation, ValueError):
-                ok = False
-        elif kind == "date":
-            try:
-                date.fromisoformat(str(value))
-            except ValueError:
-                ok = False
-        if not ok:
-            problems.append(_("Rule %(n)s: the value %(value)s is not valid for %(field)s %(op)s.") % {
-                "n": number, "value": value, "field": rule["field"], "op": rule["op"]})
-    return problems
+        try:
+            value = _rule_value(kind, op, rule["value"])
+        except _BadValue as error:
+            problems.append(_("Rule %(n)s (%(field)s %(op)s): %(problem)s") % {
+                "n": number, "field": field_name, "op": op, "problem": error.message})
+            continue
+        cleaned.append({"field": field_name, "op": op, "value": value})
+    return (cleaned if not problems else []), problems
+
+
+def validate_rules(rules) -> list[str]:
+    """Problems with a rule list, as messages naming the rule (empty list: valid)."""
+    return clean_rules(rules)[1]
+
+
+def evaluable_rules(segment) -> list[dict]:
+    """A stored segment's rules ready for the evaluator, or ``InvalidConfiguration`` naming what is wrong (rows
+    saved before the rules were fully checked may hold values no query can take)."""
+    rules, problems = clean_rules(segment.rules)
+    if problems:
+        raise InvalidConfiguration(
+            _("The rules of segment %(name)s cannot be evaluated: %(problems)s Edit the rules and save them again.")
+            % {"name": segment.name, "problems": " ".join(problems)})
+    return rules
 
 
 @dataclass(frozen=True)

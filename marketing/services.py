@@ -1,18 +1,21 @@
 """The only code that changes marketing data. Keyword-only, ``acting_user`` always passed, audited."""
 
+import itertools
+import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from marketing.errors import ImportRejected, InvalidConfiguration, PromotionUnavailable
+from marketing.errors import ImportRejected, InvalidConfiguration, MarketingError, PromotionUnavailable
 from marketing.models import (
     Coupon,
     CouponBatch,
@@ -28,6 +31,9 @@ from marketing.models import (
 from marketing.pricing import PricedOrder, normalise_code
 from oms.audit import audit_record, diff, snapshot
 from oms.models import AuditEntry
+from oms.numbers import NumberError, parse_amount
+
+logger = logging.getLogger(__name__)
 
 # ----------------------------------------------------------------------------- redemption (order placing)
 
@@ -158,26 +164,63 @@ def validate_promotion(promotion: Promotion) -> None:
         errors["amount"] = _("Give the amount off.")
     if kind == "buy_x_get_y" and not (promotion.buy_quantity and promotion.get_quantity):
         errors["buy_quantity"] = _("Give how many to buy and how many are free.")
-    if kind == "tiered_spend":
+    if kind == "tiered_spend" or promotion.tiers:
         try:
-            tiers = [(Decimal(str(t["threshold"])), Decimal(str(t["percent"]))) for t in promotion.tiers or []]
-        except (KeyError, TypeError, ArithmeticError, ValueError):
-            tiers = None
-        if not tiers:
-            errors["tiers"] = _('Give the tiers as [{"threshold": "300", "percent": "10"}, ...].')
+            tiers = spend_tiers(promotion.tiers)
+        except ValueError as error:
+            errors["tiers"] = str(error)
         else:
-            tiers.sort()
-            if any(t <= 0 or p <= 0 or p > 100 for t, p in tiers):
-                errors["tiers"] = _("Thresholds must be positive and percents between 0 and 100.")
-            elif any(b[1] < a[1] or b[0] == a[0] for a, b in zip(tiers, tiers[1:], strict=False)):
+            if any(b[1] < a[1] for a, b in zip(tiers, tiers[1:], strict=False)):
                 errors["tiers"] = _("Each tier must have a higher threshold and at least the percent of the one "
                                     "before it.")
+            else:
+                promotion.tiers = [{"threshold": str(t), "percent": str(p)} for t, p in tiers]
     if promotion.starts_at and promotion.ends_at and promotion.ends_at <= promotion.starts_at:
         errors["ends_at"] = _("The end must be after the start.")
-    if any(d < 1 or d > 7 for d in promotion.weekdays or []):
+    if any(not isinstance(d, int) or d < 1 or d > 7 for d in promotion.weekdays or []):
         errors["weekdays"] = _("Weekdays go from 1 (Monday) to 7 (Sunday).")
     if errors:
         raise ValidationError(errors)
+
+
+MAX_SPEND_TIERS = 20
+
+
+def spend_tiers(raw) -> list[tuple[Decimal, Decimal]]:
+    """The tiers of a tiered-spend promotion as (threshold, percent), sorted; ``ValueError`` naming the first
+    problem (the tier, what is wrong and the allowed range) otherwise."""
+    example = _('Give the tiers as [{"threshold": "300", "percent": "10"}, ...].')
+    if not isinstance(raw, list) or not raw:
+        raise ValueError(example)
+    if len(raw) > MAX_SPEND_TIERS:
+        raise ValueError(_("Give at most %(max)s tiers.") % {"max": MAX_SPEND_TIERS})
+    tiers = []
+    for number, tier in enumerate(raw, start=1):
+        if not isinstance(tier, dict) or set(tier) != {"threshold", "percent"}:
+            raise ValueError(_("Tier %(n)s: give exactly threshold and percent.") % {"n": number} + " " + example)
+        values = []
+        for key, name, low, high in (
+                ("threshold", _("Tier %(n)s: the threshold") % {"n": number}, None, None),
+                ("percent", _("Tier %(n)s: the percent") % {"n": number}, Decimal(0), Decimal(100))):
+            value = tier[key]
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
+                raise ValueError(_("%(name)s must be a number such as \"10\" or \"12.5\".") % {"name": name})
+            try:
+                amount = parse_amount(str(value), minimum=None, name=name)
+            except NumberError as error:
+                raise ValueError(error.message) from None
+            if high is None and amount <= 0:
+                raise ValueError(_("%(name)s must be more than 0, not %(value)s.") % {"name": name, "value": amount})
+            if high is not None and not low < amount <= high:
+                raise ValueError(_("%(name)s must be more than %(low)s and at most %(high)s, not %(value)s.") % {
+                    "name": name, "low": low, "high": high, "value": amount})
+            values.append(amount)
+        tiers.append((values[0], values[1]))
+    tiers.sort()
+    for (t1, _p1), (t2, _p2) in zip(tiers, tiers[1:], strict=False):
+        if t1 == t2:
+            raise ValueError(_("Two tiers have the threshold %(value)s; give each tier its own.") % {"value": t1})
+    return tiers
 
 
 def validate_tiers(price_list_id: int, rows: Iterable[tuple[int, int, Decimal]], exclude_pk=None) -> None:
@@ -406,29 +449,72 @@ def pricelist_import(*, price_list_id: int, dataset, replace: bool, acting_user)
 
 # ----------------------------------------------------------------------------- segments
 
+NO_EVALUATOR = gettext_noop("Segments can be evaluated once the orders app provides customer history.")
+EVALUATION_FAILED = gettext_noop("Segment %(name)s could not be evaluated with its rules; check them and save them "
+                                 "again.")
+# What a rule the database cannot take raises from the evaluator: too large a number or date, a value of the
+# wrong type. Rules saved now are checked first; these are for older rows and are never shown raw.
+EVALUATION_ERRORS = (DatabaseError, ArithmeticError, OverflowError, ValueError, TypeError, KeyError, RecursionError)
+
+
+def _evaluator():
+    from marketing.segments import segment_evaluator
+
+    evaluator = segment_evaluator()
+    if evaluator is None:
+        raise InvalidConfiguration(_(NO_EVALUATOR))
+    return evaluator
+
+
+def segment_count(*, segment: Segment) -> int:
+    """How many customers the segment's rules select now; ``InvalidConfiguration`` with a message otherwise."""
+    from marketing.segments import evaluable_rules
+
+    evaluator = _evaluator()
+    rules = evaluable_rules(segment)
+    try:
+        with transaction.atomic():  # a failed query must not spoil an enclosing transaction
+            return evaluator.count(rules=rules)
+    except EVALUATION_ERRORS as exc:
+        logger.warning("Segment %s could not be counted: %r", segment.pk, exc)
+        raise InvalidConfiguration(_(EVALUATION_FAILED) % {"name": segment.name}) from exc
+
+
+def segment_customers(*, segment: Segment) -> Iterator:
+    """The segment's customers, the first ones already read: a rule the database refuses fails here, before a
+    caller starts writing a file, rather than leaving a file with only its header."""
+    from marketing.segments import evaluable_rules
+
+    evaluator = _evaluator()
+    rules = evaluable_rules(segment)
+    customers = iter(evaluator.customers(rules=rules))
+    try:
+        first = next(customers, None)
+    except EVALUATION_ERRORS as exc:
+        logger.warning("Segment %s could not be evaluated: %r", segment.pk, exc)
+        raise InvalidConfiguration(_(EVALUATION_FAILED) % {"name": segment.name}) from exc
+    return customers if first is None else itertools.chain([first], customers)
+
 
 def segment_refresh_request(*, segment_id: int, acting_user) -> None:
     """Queues the background refresh of a segment's members (the evaluation reads order history)."""
-    from marketing.segments import segment_evaluator
+    from marketing.segments import evaluable_rules
     from oms.outbox import outbox_enqueue
 
-    if segment_evaluator() is None:
-        raise InvalidConfiguration(_("Segments can be evaluated once the orders app provides customer history."))
+    _evaluator()
     with transaction.atomic(durable=True):
         segment = Segment.objects.get(pk=segment_id)
+        evaluable_rules(segment)  # rules that cannot be evaluated are refused now, not retried in the background
         outbox_enqueue(topic="marketing.segment_refresh", payload={"segment_id": segment.pk})
         audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=segment, verb="refresh requested")
 
 
 def segment_refresh(*, segment_id: int) -> int:
-    """Replaces the materialised members of a segment with what the evaluator finds; returns the count."""
-    from marketing.segments import segment_evaluator
+    """Replaces the materialised members of a segment with what the evaluator finds; returns the count.
 
-    evaluator = segment_evaluator()
-    if evaluator is None:
-        raise InvalidConfiguration(_("Segments can be evaluated once the orders app provides customer history."))
+    ``InvalidConfiguration`` when the segment's rules cannot be evaluated (the members are left as they were)."""
     segment = Segment.objects.get(pk=segment_id)
-    ids = sorted({c.customer_id for c in evaluator.customers(rules=segment.rules)})
+    ids = sorted({c.customer_id for c in _segment_customers_all(segment)})
     with transaction.atomic():
         Segment.objects.select_for_update().filter(pk=segment_id).first()
         SegmentMember.objects.filter(segment_id=segment_id).exclude(customer_id__in=ids).delete()
@@ -438,18 +524,27 @@ def segment_refresh(*, segment_id: int) -> int:
     return len(ids)
 
 
+def _segment_customers_all(segment: Segment) -> list:
+    """Every customer of the segment, read in full (a failure half-way is an error, never a shorter list)."""
+    try:
+        return list(segment_customers(segment=segment))
+    except EVALUATION_ERRORS as exc:
+        logger.warning("Segment %s could not be evaluated: %r", segment.pk, exc)
+        raise InvalidConfiguration(_(EVALUATION_FAILED) % {"name": segment.name}) from exc
+
+
 # ----------------------------------------------------------------------------- segment exports (background)
 
 
 def segment_export_request(*, segment_id: int, acting_user) -> SegmentExport:
     """Queues a CSV extract of the segment's customers; the file is written by a background job."""
-    from marketing.segments import segment_evaluator
+    from marketing.segments import evaluable_rules
     from oms.outbox import outbox_enqueue
 
-    if segment_evaluator() is None:
-        raise InvalidConfiguration(_("Segments can be evaluated once the orders app provides customer history."))
+    _evaluator()
     with transaction.atomic(durable=True):
         segment = Segment.objects.get(pk=segment_id)
+        evaluable_rules(segment)
         export = SegmentExport.objects.create(segment=segment, created_by=acting_user if getattr(
             acting_user, "pk", None) else None)
         outbox_enqueue(topic="marketing.segment_export", payload={"export_id": export.pk})
@@ -463,13 +558,15 @@ def segment_export_transition(export_id: int, *, to: str, only_from: tuple[str, 
 
 
 def segment_export_run(*, export_id: int) -> str:
-    """Writes the CSV (idempotent: a finished export is left alone); returns the final status."""
+    """Writes the CSV (idempotent: a finished export is left alone); returns the final status.
+
+    A failure is recorded on the row as a message for the person who asked, never as the database's own text."""
     import csv
     import io
 
     from django.core.files.base import ContentFile
 
-    from marketing.segments import export_rows, segment_evaluator
+    from marketing.segments import export_rows
 
     S = SegmentExport.Status
     if not segment_export_transition(export_id, to=S.RUNNING, only_from=(S.PENDING, S.RUNNING, S.FAILED)):
@@ -477,20 +574,21 @@ def segment_export_run(*, export_id: int) -> str:
     export = SegmentExport.objects.select_related("segment").get(pk=export_id)
     with export.in_language():  # its messages as the person who asked reads them
         try:
-            evaluator = segment_evaluator()
-            if evaluator is None:
-                raise InvalidConfiguration(
-                    _("Segments can be evaluated once the orders app provides customer history."))
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             count = -1
-            for row in export_rows(evaluator.customers(rules=export.segment.rules)):
+            for row in export_rows(_segment_customers_all(export.segment)):
                 writer.writerow(row)
                 count += 1
             name = f"segment-{export.segment.code}-{export.pk}.csv"
             export.file.save(name, ContentFile(buffer.getvalue().encode("utf-8")), save=False)
         except Exception as exc:  # noqa: BLE001 - recorded on the row for the user to see
-            segment_export_transition(export_id, to=S.FAILED, only_from=(S.RUNNING,), error=str(exc)[:2000],
+            if isinstance(exc, MarketingError):
+                error = exc.message
+            else:
+                logger.exception("Segment extract %s failed", export_id)
+                error = _("The extract could not be written; try again later or ask an administrator.")
+            segment_export_transition(export_id, to=S.FAILED, only_from=(S.RUNNING,), error=error[:2000],
                                       finished_at=timezone.now())
             return S.FAILED
     segment_export_transition(export_id, to=S.DONE, only_from=(S.RUNNING,), file=export.file.name, row_count=count,

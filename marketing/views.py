@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from marketing import forms as mforms
+from marketing.channels import channel_name, channel_names
 from marketing.errors import MarketingError
 from marketing.models import (
     Campaign,
@@ -43,7 +44,7 @@ from marketing.services import (
     promotion_set_active,
 )
 from oms.listing import paginate, sort_queryset
-from oms.templatetags.oms_tags import money
+from oms.templatetags.oms_tags import from_to, money
 
 
 @dataclass
@@ -56,13 +57,14 @@ class Section:
     title: str
     singular: str
     columns: list[tuple[str, str]]  # (label, sort key) - sort key "" = not sortable
-    cells: object  # obj -> list of cell strings
+    cells: object  # (obj, channel names by code) -> list of cells (text, or safe HTML such as a date range)
     sorts: dict[str, str]
     default_sort: str
     search: list[str] = field(default_factory=list)
     select_related: list[str] = field(default_factory=list)
     annotate: dict = field(default_factory=dict)
     detail_url: str = ""  # a url name taking pk: the row links there instead of the edit form
+    channels: bool = False  # whether the cells show channel names (read once per page)
 
 
 def _yes(value: bool) -> str:
@@ -73,6 +75,11 @@ def _dt(value) -> str:
     if value is None:
         return "—"
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if hasattr(value, "hour") else value.isoformat()
+
+
+def _dates(start, end):
+    """A validity range as safe HTML: each date isolated, the arrow pointing the way the reader reads."""
+    return from_to(_dt(start), _dt(end))
 
 
 def _money(value, currency):
@@ -100,12 +107,13 @@ _register(Section(
              (gettext_lazy("Channel"), "channel"), (gettext_lazy("Group"), ""), (gettext_lazy("Valid"), "valid_from"),
              (gettext_lazy("Priority"), "priority"), (gettext_lazy("Items"), "items"),
              (gettext_lazy("Active"), "")],
-    cells=lambda o: [o.code, o.name, o.currency, o.channel_code or _("any"), o.customer_group or _("any"),
-                     f"{_dt(o.valid_from)} → {_dt(o.valid_until)}", o.priority, o.item_count, _yes(o.is_active)],
+    cells=lambda o, names: [o.code, o.name, o.currency, channel_name(o.channel_code, names) or _("all channels"),
+                            o.customer_group or _("all customer groups"), _dates(o.valid_from, o.valid_until),
+                            o.priority, o.item_count, _yes(o.is_active)],
     sorts={"code": "code", "name": "name", "channel": "channel_code", "valid_from": "valid_from",
            "priority": "priority", "items": "item_count"},
     default_sort="-priority", search=["code", "name", "channel_code", "customer_group"],
-    annotate={"item_count": Count("items")}, detail_url="marketing:pricelist_items",
+    annotate={"item_count": Count("items")}, detail_url="marketing:pricelist_items", channels=True,
 ))
 _register(Section(
     key="taxrates", model=TaxRate, form=mforms.TaxRateForm,
@@ -113,8 +121,8 @@ _register(Section(
     columns=[(gettext_lazy("Name"), "name"), (gettext_lazy("Region"), "region"), (gettext_lazy("Tax class"), "class"),
              (gettext_lazy("Rate (%)"), "rate"), (gettext_lazy("Valid from"), "from"),
              (gettext_lazy("Valid until"), "")],
-    cells=lambda o: [o.name, o.region or _("any"), o.tax_class or _("any"), o.rate, _dt(o.valid_from),
-                     _dt(o.valid_until)],
+    cells=lambda o, names: [o.name, o.region or _("all regions"), o.tax_class or _("all tax classes"), o.rate,
+                            _dt(o.valid_from), _dt(o.valid_until)],
     sorts={"name": "name", "region": "region", "class": "tax_class", "rate": "rate", "from": "valid_from"},
     default_sort="region", search=["name", "region", "tax_class"],
 ))
@@ -122,14 +130,14 @@ _register(Section(
     key="channeltax", model=ChannelTaxSetting, form=mforms.ChannelTaxSettingForm,
     title=gettext_lazy("Tax-inclusive channels"), singular=gettext_lazy("channel tax setting"),
     columns=[(gettext_lazy("Channel"), "channel"), (gettext_lazy("Prices include tax"), "")],
-    cells=lambda o: [o.channel_code, _yes(o.prices_include_tax)],
-    sorts={"channel": "channel_code"}, default_sort="channel_code", search=["channel_code"],
+    cells=lambda o, names: [channel_name(o.channel_code, names), _yes(o.prices_include_tax)],
+    sorts={"channel": "channel_code"}, default_sort="channel_code", search=["channel_code"], channels=True,
 ))
 _register(Section(
     key="zones", model=ShippingZone, form=mforms.ShippingZoneForm,
     title=gettext_lazy("Shipping zones"), singular=gettext_lazy("shipping zone"),
     columns=[(gettext_lazy("Code"), "code"), (gettext_lazy("Name"), "name"), (gettext_lazy("Regions"), "")],
-    cells=lambda o: [o.code, o.name, ", ".join(o.regions)],
+    cells=lambda o, names: [o.code, o.name, ", ".join(o.regions)],
     sorts={"code": "code", "name": "name"}, default_sort="code", search=["code", "name"],
 ))
 _register(Section(
@@ -137,7 +145,8 @@ _register(Section(
     title=gettext_lazy("Carrier services"), singular=gettext_lazy("carrier service"),
     columns=[(gettext_lazy("Code"), "code"), (gettext_lazy("Name"), "name"), (gettext_lazy("Carrier"), "carrier"),
              (gettext_lazy("Free above"), ""), (gettext_lazy("Active"), "")],
-    cells=lambda o: [o.code, o.name, o.carrier, _money(o.free_shipping_threshold, o.currency), _yes(o.is_active)],
+    cells=lambda o, names: [o.code, o.name, o.carrier, _money(o.free_shipping_threshold, o.currency),
+                            _yes(o.is_active)],
     sorts={"code": "code", "name": "name", "carrier": "carrier"}, default_sort="sort_order",
     search=["code", "name", "carrier"],
 ))
@@ -147,8 +156,8 @@ _register(Section(
     columns=[(gettext_lazy("Service"), "service"), (gettext_lazy("Zone"), "zone"),
              (gettext_lazy("Up to (g)"), "weight"), (gettext_lazy("Price"), "price"),
              (gettext_lazy("Transit days"), "days")],
-    cells=lambda o: [o.service.name, o.zone.name, o.max_weight_grams, _money(o.price, o.service.currency),
-                     o.transit_days],
+    cells=lambda o, names: [o.service.name, o.zone.name, o.max_weight_grams, _money(o.price, o.service.currency),
+                            o.transit_days],
     sorts={"service": "service__code", "zone": "zone__code", "weight": "max_weight_grams", "price": "price",
            "days": "transit_days"},
     default_sort="service__code", search=["service__code", "zone__code"], select_related=["service", "zone"],
@@ -160,19 +169,20 @@ _register(Section(
              (gettext_lazy("Dates"), "starts"), (gettext_lazy("Budget"), "budget"),
              (gettext_lazy("Discounts given"), "given"), (gettext_lazy("Source codes"), "codes"),
              (gettext_lazy("Active"), "")],
-    cells=lambda o: [o.code, o.name, o.channel_code or _("any"), f"{_dt(o.starts_on)} → {_dt(o.ends_on)}",
-                     _money(o.budget, o.currency), _money(o.given, o.currency), o.code_count, _yes(o.is_active)],
+    cells=lambda o, names: [o.code, o.name, channel_name(o.channel_code, names) or _("all channels"),
+                            _dates(o.starts_on, o.ends_on), _money(o.budget, o.currency), _money(o.given, o.currency),
+                            o.code_count, _yes(o.is_active)],
     sorts={"code": "code", "name": "name", "channel": "channel_code", "starts": "starts_on", "budget": "budget",
            "codes": "code_count", "given": "given"},
     default_sort="-starts_on", search=["code", "name", "channel_code"],
-    annotate={"code_count": Count("source_codes"), "given": _discounts_given()},
+    annotate={"code_count": Count("source_codes"), "given": _discounts_given()}, channels=True,
 ))
 _register(Section(
     key="sourcecodes", model=SourceCode, form=mforms.SourceCodeForm,
     title=gettext_lazy("Source codes"), singular=gettext_lazy("source code"),
     columns=[(gettext_lazy("Code"), "code"), (gettext_lazy("Campaign"), "campaign"), (gettext_lazy("Kind"), "kind"),
              (gettext_lazy("Description"), ""), (gettext_lazy("Active"), "")],
-    cells=lambda o: [o.code, o.campaign.name, o.get_kind_display(), o.description, _yes(o.is_active)],
+    cells=lambda o, names: [o.code, o.campaign.name, o.get_kind_display(), o.description, _yes(o.is_active)],
     sorts={"code": "code", "campaign": "campaign__name", "kind": "kind"}, default_sort="code",
     search=["code", "description", "campaign__name", "campaign__code"], select_related=["campaign"],
 ))
@@ -182,10 +192,11 @@ _register(Section(
     columns=[(gettext_lazy("Name"), "name"), (gettext_lazy("Kind"), "kind"), (gettext_lazy("Value"), ""),
              (gettext_lazy("Dates"), "starts"), (gettext_lazy("Priority"), "priority"),
              (gettext_lazy("Exclusive"), ""), (gettext_lazy("Used"), "used"), (gettext_lazy("Active"), "active")],
-    cells=lambda o: [o.name, o.get_kind_display(),
-                     f"{o.percent.normalize():f}%" if o.percent is not None else _money(o.amount, o.currency),
-                     f"{_dt(o.starts_at)} → {_dt(o.ends_at)}", o.priority, _yes(o.exclusive),
-                     f"{o.times_used}/{o.usage_limit}" if o.usage_limit else o.times_used, _yes(o.is_active)],
+    cells=lambda o, names: [o.name, o.get_kind_display(),
+                            f"{o.percent.normalize():f}%" if o.percent is not None else _money(o.amount, o.currency),
+                            _dates(o.starts_at, o.ends_at), o.priority, _yes(o.exclusive),
+                            f"{o.times_used}/{o.usage_limit}" if o.usage_limit else o.times_used,
+                            _yes(o.is_active)],
     sorts={"name": "name", "kind": "kind", "starts": "starts_at", "priority": "priority", "used": "times_used",
            "active": "is_active"},
     default_sort="-priority", search=["name", "description"], detail_url="marketing:promotion_detail",
@@ -195,7 +206,8 @@ _register(Section(
     title=gettext_lazy("Segments"), singular=gettext_lazy("segment"),
     columns=[(gettext_lazy("Code"), "code"), (gettext_lazy("Name"), "name"), (gettext_lazy("Rules"), ""),
              (gettext_lazy("Members"), "members"), (gettext_lazy("Refreshed"), "")],
-    cells=lambda o: [o.code, o.name, len(o.rules or []), o.member_count, _dt(o.refreshed_at)],
+    cells=lambda o, names: [o.code, o.name, len(o.rules) if isinstance(o.rules, list) else "—", o.member_count,
+                            _dt(o.refreshed_at)],
     sorts={"code": "code", "name": "name", "members": "member_count"}, default_sort="code",
     search=["code", "name"], detail_url="marketing:segment_detail",
 ))
@@ -222,7 +234,8 @@ def object_list(request, key: str):
         rows = rows.filter(condition)
     rows = sort_queryset(rows, request.GET.get("sort"), section.sorts, section.default_sort)
     page = paginate(request, rows)
-    table = [(obj, section.cells(obj)) for obj in page]
+    names = channel_names() if section.channels else {}
+    table = [(obj, section.cells(obj, names)) for obj in page]
     context = {"section": section, "page": page, "table": table, "sections": SECTIONS.values(),
                "row_url": section.detail_url or f"marketing:{key}_edit"}
     template = "marketing/object_list.html#table" if request.htmx else "marketing/object_list.html"
@@ -303,7 +316,8 @@ def pricelist_items(request, pk: int):
             messages.success(request, _("Price saved."))
             return redirect("marketing:pricelist_items", pk=pk)
     page = paginate(request, items)
-    context = {"price_list": price_list, "page": page, "form": form, "import_form": mforms.ImportForm()}
+    context = {"price_list": price_list, "page": page, "form": form, "import_form": mforms.ImportForm(),
+               "channel": channel_name(price_list.channel_code)}
     template = "marketing/pricelist_items.html#table" if request.htmx else "marketing/pricelist_items.html"
     return render(request, template, context, status=400 if request.method == "POST" else 200)
 
@@ -320,14 +334,19 @@ def pricelist_item_delete(request, pk: int, item_pk: int):
 
 
 def promotion_detail(request, pk: int):
+    from marketing.pricing import parse_tiers
+
     promotion = get_object_or_404(Promotion.objects.select_related("segment", "campaign"), pk=pk)
     batches = promotion.coupon_batches.annotate(used=Count("coupons", filter=Q(coupons__times_used__gt=0)))
     single = promotion.coupons.filter(batch__isnull=True).order_by("code")[:50]
+    names = channel_names() if promotion.channel_codes else {}
     context = {
         "promotion": promotion, "batches": batches, "single_coupons": single,
         "coupon_form": mforms.CouponForm(), "batch_form": mforms.CouponBatchForm(),
         "skus": list(promotion.variants.order_by("sku").values_list("sku", flat=True)[:100]),
         "redemptions": promotion.redemptions.order_by("-created_at")[:20],
+        "channels": [channel_name(code, names) for code in promotion.channel_codes],
+        "tiers": parse_tiers(promotion.tiers),
     }
     return render(request, "marketing/promotion_detail.html", context)
 
@@ -434,30 +453,37 @@ def promote_overstock(request):
 
 
 def segment_detail(request, pk: int):
-    from marketing.segments import segment_evaluator
+    from marketing.segments import segment_evaluator, validate_rules
+    from marketing.services import segment_count
 
     segment = get_object_or_404(Segment, pk=pk)
     evaluator = segment_evaluator()
+    problems = validate_rules(segment.rules)  # rows saved before the rules were fully checked
     count = None
-    if evaluator is not None and request.GET.get("count"):
-        count = evaluator.count(rules=segment.rules)
+    error = ""
+    if evaluator is not None and not problems and request.GET.get("count"):
+        try:
+            count = segment_count(segment=segment)
+        except MarketingError as exc:
+            error = exc.message
     exports = segment.exports.order_by("-created_at")[:10]
-    context = {"segment": segment, "evaluator": evaluator, "count": count, "exports": exports,
-               "busy": any(e.status in ("pending", "running") for e in exports)}
+    context = {"segment": segment, "evaluator": evaluator, "count": count, "exports": exports, "error": error,
+               "rule_problems": problems, "busy": any(e.status in ("pending", "running") for e in exports)}
     template = "marketing/segment_detail.html#exports" if request.htmx else "marketing/segment_detail.html"
     return render(request, template, context)
 
 
 def segment_export(request, pk: int):
-    from marketing.segments import export_rows, segment_evaluator
+    from marketing.segments import export_rows
+    from marketing.services import segment_customers
 
     segment = get_object_or_404(Segment, pk=pk)
-    evaluator = segment_evaluator()
-    if evaluator is None:
-        return HttpResponse(_("Segments can be evaluated once the orders app provides customer history."),
-                            status=409, content_type="text/plain; charset=utf-8")
+    try:
+        customers = segment_customers(segment=segment)  # fails here, before any row is sent, if it must fail
+    except MarketingError as error:
+        return HttpResponse(error.message, status=409, content_type="text/plain; charset=utf-8")
     writer = csv.writer(_Echo())
-    stream = (writer.writerow(row) for row in export_rows(evaluator.customers(rules=segment.rules)))
+    stream = (writer.writerow(row) for row in export_rows(customers))
     response = StreamingHttpResponse(stream, content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="segment-{segment.code}.csv"'
     return response

@@ -24,7 +24,8 @@ function showPromotionFields(kindSelect) {
   for (const [name, kinds] of Object.entries(PROMOTION_FIELDS)) {
     const input = form.elements[name];
     const box = input && (input.closest ? input.closest(".mkt-field") : input[0]?.closest(".mkt-field"));
-    if (box) box.hidden = Boolean(kindSelect.value) && !kinds.includes(kindSelect.value);
+    // A field with an error stays visible whatever the kind, so the message can be read and the value fixed.
+    if (box) box.hidden = Boolean(kindSelect.value) && !kinds.includes(kindSelect.value) && !box.classList.contains("has-error");
   }
 }
 

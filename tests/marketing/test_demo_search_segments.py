@@ -52,7 +52,7 @@ def test_segment_rule_validation():
     assert validate_rules([{"field": "order_count", "op": "in", "value": 3}]) == [
         "Rule 1: operator in does not apply to order_count (use eq, gt, gte, lt, lte)."]
     assert validate_rules([{"field": "total_spent", "op": "gte", "value": "-5"}]) == [
-        "Rule 1: the value -5 is not valid for total_spent gte."]
+        "Rule 1 (total_spent gte): The amount must be at least 0."]
 
 
 class _ListEvaluator:
