@@ -3,7 +3,7 @@
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from inventory.models import (
     Brand,
@@ -138,7 +138,7 @@ LINES_HELP = gettext_lazy("One line per SKU: code and quantity, e.g. TEE-BLU-M 1
 
 class TransferForm(forms.Form):
     from_location = location_field(label=gettext_lazy("From"))
-    to_location = location_field(label=gettext_lazy("To"))
+    to_location = location_field(label=pgettext_lazy("transfer destination", "To"))
     lines = forms.CharField(label=gettext_lazy("Lines"), widget=forms.Textarea(attrs={"rows": 6}), help_text=LINES_HELP)
     notes = forms.CharField(label=gettext_lazy("Notes"), required=False, max_length=500)
 

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from oms.models import RequestedInLanguage
 from oms.money import currency_field, money_field
@@ -320,7 +321,7 @@ class StockMovement(models.Model):
         TRANSFER_IN = "transfer_in", _("Transfer in")
         RESERVATION = "reservation", _("Reservation")
         RELEASE = "release", _("Release")
-        IMPORT = "import", _("Import")
+        IMPORT = "import", pgettext_lazy("stock movement reason", "Import")
 
     variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="movements",
                                 verbose_name=_("variant"))
