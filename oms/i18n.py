@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils import translation
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext
 
@@ -75,15 +75,25 @@ class StoredMoney:
     currency: str
 
 
+@dataclass(frozen=True)
+class StoredNumber:
+    """A number shown with ``places`` decimals in the reader's format (``98,0`` in pt-BR, ``98.0`` in English)."""
+
+    value: Decimal | float | int
+    places: int
+
+
 def _storable(value):
     """A parameter as JSON: a translatable one as {"msgid": ..., "params": {...}}, a date as {"date", "format"},
-    an amount as {"money", "currency"}: each shown in the reader's language."""
+    an amount as {"money", "currency"}, a number as {"number", "places"}: each shown in the reader's language."""
     if isinstance(value, StoredText):
         return value.as_param()
     if isinstance(value, StoredDate):
         return {"date": value.value.isoformat(), "format": value.format}
     if isinstance(value, StoredMoney):
         return {"money": str(value.amount), "currency": value.currency}
+    if isinstance(value, StoredNumber):
+        return {"number": str(value.value), "places": value.places}
     if isinstance(value, Promise):  # a lazy label: its message id
         with translation.override(None):
             return {"msgid": str(value), "params": {}}
@@ -154,6 +164,8 @@ def _rendered(value):
         from oms.templatetags.oms_tags import money
 
         return money(value["money"], value["currency"])
+    if isinstance(value, dict) and "number" in value:
+        return number_format(Decimal(value["number"]), decimal_pos=value["places"], use_l10n=True)
     return value
 
 

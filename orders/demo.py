@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from oms.i18n import StoredMoney, split
+from oms.i18n import StoredMoney, StoredNumber, split
 from orders.channels import demo as channels_demo
 from orders.fulfilment import demo as fulfilment_demo
 from orders.models import Address, Channel, Customer, Order, OrderEvent, OrderHold, OrderLine, OrderLineAllocation
@@ -259,8 +259,9 @@ def _demo_hold(order: Order, lines: list[OrderLine], rng: random.Random) -> Orde
     limit = max(Decimal(100), (order.total / 100).quantize(Decimal(1)) * 100 - 100)
     choices = {
         R.HIGH_VALUE: lambda: hold_detail(R.HIGH_VALUE, total=money(order.total), limit=money(limit)),
-        R.PRICE_OVERRIDE: lambda: hold_detail(R.PRICE_OVERRIDE, sku=lines[0].sku, off=f"{rng.randint(16, 30)}.0",
-                                              limit=15, why="Cliente antigo, concorrente mais barato"),
+        R.PRICE_OVERRIDE: lambda: hold_detail(R.PRICE_OVERRIDE, sku=lines[0].sku,
+                                              off=StoredNumber(rng.randint(16, 30), 1), limit=15,
+                                              why="Cliente antigo, concorrente mais barato"),
         R.ADDRESS_MISMATCH: lambda: hold_detail(
             R.ADDRESS_MISMATCH, bill=rng.choice(["SP", "RJ", "MG", "PR"]),
             ship=(order.shipping_address or {}).get("state") or "BA"),

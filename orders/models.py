@@ -274,6 +274,17 @@ class Order(models.Model):
         return self.status == self.Status.DRAFT
 
     @property
+    def payment_method_label(self) -> str:
+        """The payment method in the reader's language ("Boleto", "Fatura a prazo"), not its code."""
+        from payments.models import Payment
+
+        return str(dict(Payment.Method.choices).get(self.payment_method, self.payment_method))
+
+    @property
+    def shipping_address_line(self) -> str:
+        return format_address(self.shipping_address)
+
+    @property
     def customer_language(self) -> str:
         """The language of e-mails to the customer about this order: the customer's, else the channel's, else the
         site's."""

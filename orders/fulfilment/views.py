@@ -10,7 +10,7 @@ from django.db.models import Count, Prefetch, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from oms.listing import paginate, sort_queryset
@@ -23,8 +23,9 @@ from orders.models import Order
 
 OPEN = [Shipment.Status.WAITING, Shipment.Status.PENDING, Shipment.Status.PICKING, Shipment.Status.PACKED,
         Shipment.Status.READY]
-STRATEGY_LABELS = [(sourcing.NEAREST, _lazy("Nearest")), (sourcing.LOWEST_COST, _lazy("Lowest cost")),
-                   (sourcing.FEWEST_SHIPMENTS, _lazy("Fewest shipments")), (sourcing.WEIGHTED, _lazy("Weighted"))]
+STRATEGY_LABELS = [(sourcing.NEAREST, gettext_lazy("Nearest")), (sourcing.LOWEST_COST, gettext_lazy("Lowest cost")),
+                   (sourcing.FEWEST_SHIPMENTS, gettext_lazy("Fewest shipments")),
+                   (sourcing.WEIGHTED, gettext_lazy("Weighted"))]
 SHIPMENT_SORTS = {"id": "pk", "order": "order__number", "status": "status", "ships_on": "ships_on",
                   "location": "location__code"}
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from oms.i18n import StoredMoney, StoredText, split, stored_join, stored_text
+from oms.i18n import StoredMoney, StoredNumber, StoredText, split, stored_join, stored_text
 from orders.errors import (
     IncompleteOrder,
     InvalidTransition,
@@ -607,7 +607,7 @@ def evaluate_hold_rules(order: Order, lines: list[OrderLine]) -> list[tuple[str,
             continue
         off = (line.list_price - line.override_unit_price) / line.list_price * 100
         if off > override_limit:
-            holds.append((R.PRICE_OVERRIDE, hold_detail(R.PRICE_OVERRIDE, sku=line.sku, off=f"{off:.1f}",
+            holds.append((R.PRICE_OVERRIDE, hold_detail(R.PRICE_OVERRIDE, sku=line.sku, off=StoredNumber(off, 1),
                                                         limit=override_limit, why=line.override_reason)))
     value_limit = Decimal(str(_setting("ORDERS_HOLD_ABOVE", 10000)))
     if order.total > value_limit:

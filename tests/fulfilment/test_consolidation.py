@@ -223,9 +223,11 @@ def test_routes_screen_adds_refuses_bad_input_and_removes(role_client, net):
     no_ship = LocationFactory(code="LJ-X", name="Store X", can_ship=False)
     bad = client.post(url, {"from_location": net["store"].pk, "to_location": no_ship.pk, "transfer_days": 1})
     assert bad.status_code == 400 and "Store X does not ship orders" in bad.content.decode()
-    bad = client.post(url, {"from_location": net["store"].pk, "to_location": net["dc"].pk, "transfer_days": 1,
-                            "cost": "abc"})
-    assert bad.status_code == 400 and "Give the cost as an amount, e.g. 4.50." in bad.content.decode()
+    for cost, says in (("abc", "is not a number"), ("NaN", "is not a number"), ("1e30", "is not a number"),
+                       ("100000000000000", "is too large"), ("-1", "must be at least 0")):
+        bad = client.post(url, {"from_location": net["store"].pk, "to_location": net["dc"].pk, "transfer_days": 1,
+                                "cost": cost})
+        assert bad.status_code == 400 and says in bad.content.decode(), cost
     bad = client.post(url, {"from_location": net["store"].pk, "to_location": net["dc"].pk, "transfer_days": "x"})
     assert bad.status_code == 400 and "Transfer days must be a whole number from 0 to 30." in bad.content.decode()
     assert not ConsolidationRoute.objects.exists()

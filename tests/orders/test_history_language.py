@@ -7,10 +7,11 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_noop
 
-from oms.i18n import render, split, stored_text
+from oms.i18n import StoredNumber, render, split, stored_text
 from orders.fulfilment.models import Return
-from orders.models import OrderEvent
+from orders.models import OrderEvent, OrderHold
 from orders.services import PaymentRequest, draft_hold_stock, order_add_note, order_place
+from orders.services.placement import hold_detail
 
 
 def test_a_stored_text_reads_in_the_active_language_with_its_labels_and_inner_texts():
@@ -28,6 +29,15 @@ def test_a_stored_text_reads_in_the_active_language_with_its_labels_and_inner_te
         portuguese = render(*stored)
     assert "RMA-7" in arabic and "15" in arabic and "Requested" not in arabic and "Solicitada" not in arabic
     assert "Estoque reservado por 15 minutos" in portuguese and arabic != portuguese
+
+
+def test_a_percentage_in_a_hold_reads_in_the_readers_number_format():
+    stored = split(hold_detail(OrderHold.Rule.PRICE_OVERRIDE, sku="CAS-1", off=StoredNumber(19.04, 1), limit=15,
+                               why="x"))
+    with translation.override("en"):
+        assert "19.0% below list" in render(*stored)
+    with translation.override("pt-br"):
+        assert "19,0% abaixo" in render(*stored)
 
 
 def test_a_stored_text_whose_values_do_not_fit_its_message_reads_as_its_source_instead_of_failing():

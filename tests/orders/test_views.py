@@ -383,3 +383,13 @@ def test_phone_screen_promises_each_shipping_option_from_the_network(role_client
     one_handling_day = today + timedelta(days=1 + 3)
     assert expected > one_handling_day
     assert f"arrives {date_format(one_handling_day, 'D d/m')}" not in screen
+
+
+def test_order_page_names_the_payment_method_and_shows_the_whole_address(role_client, place, world):
+    client = role_client("agent")
+    order = place(client.user)
+    page = client.get(reverse("orders:order_detail", args=[order.pk])).content.decode()
+    assert "<dd>Invoice on terms</dd>" in page  # the method's label, not its code "invoice"
+    address = order.shipping_address
+    assert f"<bdi>{order.shipping_address_line}</bdi>" in page
+    assert address["street"] in order.shipping_address_line and address["postal_code"] in order.shipping_address_line
