@@ -6,9 +6,11 @@ signature (``X-Signature: sha256=<hex of HMAC-SHA256(body)>``). Errors are ``{co
 """
 
 from decimal import Decimal
+from functools import wraps
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseNotAllowed, JsonResponse
+from django.urls import URLPattern
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
@@ -18,7 +20,7 @@ from pydantic import field_validator
 
 from orders.channels import selectors, services
 from orders.channels.errors import ChannelError, MalformedJson, PayloadTooLarge, Unauthorized
-from orders.channels.schemas import ChannelOrderIn, error_field, storable_text
+from orders.channels.schemas import ChannelOrderIn, describe_error, error_field, storable_text
 from orders.errors import OrderError, PlacementInProgress
 from orders.models import Order
 
@@ -93,8 +95,7 @@ def _validation_error(request, exc: NinjaValidationError):
     if first.get("type") in ("json_invalid", "json_type") or "JSON" in str(first.get("msg", "")):
         return _error(request, 400, MalformedJson.code, MalformedJson.default_message)
     field = error_field(tuple(first.get("loc", ())))
-    return _error(request, 422, "invalid", f"{field}: {first.get('msg', '')}" if field else first.get("msg", ""),
-                  field)
+    return _error(request, 422, "invalid", describe_error(first), field)
 
 
 @api.exception_handler(HttpError)
@@ -272,3 +273,29 @@ def shipment_event(request, shipment_id: int, payload: ShipmentEventIn):
 
 
 api.add_router("/", router)
+
+
+def _error_body_when_not_allowed(view):
+    """ninja answers a method an address does not take with a plain-text 405; the API's clients get its error body."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            allowed = response["Allow"]
+            response = JsonResponse({"code": "method_not_allowed", "field": "", "message": _(
+                "This address does not take %(method)s; use %(allowed)s.") % {
+                "method": request.method, "allowed": allowed}}, status=405)
+            response["Allow"] = allowed
+        return response
+
+    return wrapper
+
+
+def api_urls():
+    """``api.urls`` with every operation answering 405 as ``{code, message, field}`` (call once, in urls.py)."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        if isinstance(pattern, URLPattern):
+            pattern.callback = _error_body_when_not_allowed(pattern.callback)
+    return patterns, app_name, namespace

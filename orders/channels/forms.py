@@ -1,8 +1,7 @@
-import json
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from orders.channels.jsondata import JsonTextError, load_json
 from orders.channels.models import ChannelIntegration, ImportFormat, StatusMapping, WebhookEndpoint
 from orders.models import Channel
 
@@ -39,6 +38,7 @@ class ChannelForm(forms.ModelForm):
 
 class IntegrationForm(forms.ModelForm):
     pull_url = forms.URLField(label=_("Pull URL"), required=False, assume_scheme="https",
+                              max_length=ChannelIntegration._meta.get_field("pull_url").max_length,
                               help_text=_("Order export fetched on a schedule."))
 
     class Meta:
@@ -84,7 +84,8 @@ class StatusMappingForm(forms.Form):
 
 
 class WebhookForm(forms.Form):
-    url = forms.URLField(label=_("URL"), assume_scheme="https")
+    url = forms.URLField(label=_("URL"), assume_scheme="https",
+                         max_length=WebhookEndpoint._meta.get_field("url").max_length)
     events = forms.MultipleChoiceField(label=_("Events"), choices=WebhookEndpoint.Event.choices,
                                        widget=forms.CheckboxSelectMultiple)
 
@@ -100,9 +101,9 @@ class FixRowForm(forms.Form):
 
     def clean_data(self):
         try:
-            value = json.loads(self.cleaned_data["data"])
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(_("Not valid JSON: %(error)s") % {"error": exc}) from None
+            value = load_json(self.cleaned_data["data"])
+        except JsonTextError as exc:
+            raise forms.ValidationError(exc.message) from None
         if not isinstance(value, dict):
             raise forms.ValidationError(_("Give one order as a JSON object."))
         return value

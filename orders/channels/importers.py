@@ -6,14 +6,20 @@ its cursor. ``data`` has the shape of ``schemas.ChannelOrderIn`` and is validate
 
 import csv
 import io
-import json
+import logging
+import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from functools import partial
 
 from django.utils.translation import gettext as _
 
+from oms.numbers import INT_MAX, NumberError, parse_amount, parse_whole
 from orders.channels.errors import ImportFileError
+from orders.channels.jsondata import JsonTextError, load_json
 from orders.channels.models import ImportFormat
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -25,36 +31,42 @@ class ParsedOrder:
     error: str = ""
 
 
+class RowError(ValueError):
+    """An order of the file that cannot be read; ``message`` is for the person fixing it."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
 def _text(content: bytes) -> str:
     try:
-        return content.decode("utf-8-sig")
+        text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return content.decode("latin-1")
+        text = content.decode("latin-1")
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ImportFileError(_("The file holds a NUL character on line %(line)s: it is not a text file in this "
+                                "format.") % {"line": line})
+    return text
 
 
-def _money(value, *, row: int, column: str) -> Decimal:
-    text = str(value if value is not None else "").strip().replace("R$", "").replace(" ", "")
+def _money(value, *, column: str) -> Decimal:
+    """An amount of the file (``R$ 1.234,56``, ``1234.56``; empty is zero) that the order's columns can hold."""
+    text = str(value if value is not None else "").replace("R$", "").strip()
     if not text:
         return Decimal(0)
-    if "," in text and "." not in text:
-        text = text.replace(",", ".")
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise ValueError(_("row %(row)s: “%(value)s” in %(column)s is not an amount") % {
-            "row": row, "value": value, "column": column}) from None
+    return parse_amount(text, max_digits=14, decimal_places=4, minimum=None, name=column)
 
 
-def _int(value, *, row: int, column: str) -> int:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        raise ValueError(_("row %(row)s: “%(value)s” in %(column)s is not a whole number") % {
-            "row": row, "value": value, "column": column}) from None
+def _int(value, *, column: str) -> int:
+    return parse_whole(value, minimum=0, maximum=INT_MAX, name=column)
 
 
 def _rows(content: bytes, delimiter: str, required: list[str]) -> list[tuple[int, dict]]:
-    reader = csv.DictReader(io.StringIO(_text(content)), delimiter=delimiter)
+    """The file's rows as ``(line, {column: text})``: every column of the header is there (empty when the row
+    is short) and cells beyond the header are dropped, so a builder only ever sees text."""
+    reader = csv.DictReader(io.StringIO(_text(content)), delimiter=delimiter, restval="")
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in required if c not in header]
     if missing:
@@ -62,9 +74,10 @@ def _rows(content: bytes, delimiter: str, required: list[str]) -> list[tuple[int
     reader.fieldnames = header
     out = []
     for record in reader:
-        if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
+        cells = {k: v.strip() for k, v in record.items() if k is not None and isinstance(v, str)}
+        if not any(cells.values()):
             continue
-        out.append((reader.line_num, {k: (v or "").strip() if isinstance(v, str) else v for k, v in record.items()}))
+        out.append((reader.line_num, cells))
     return out
 
 
@@ -84,16 +97,23 @@ def _split_street(address1: str) -> tuple[str, str]:
     return address1.strip(), ""
 
 
-def _parse_each(groups, build) -> list[ParsedOrder]:
-    orders = []
-    for row_number, records in groups:
-        raw = {"rows": records}
-        try:
-            external_id, data = build(row_number, records)
-            orders.append(ParsedOrder(row_number, external_id, raw, data))
-        except (ValueError, KeyError) as exc:
-            orders.append(ParsedOrder(row_number, "", raw, {}, str(exc)))
-    return orders
+def _parse_each(groups, build, key: str) -> list[ParsedOrder]:
+    """One order per group of rows; ``key`` is the column of the channel's order id (shown for a rejected one)."""
+    return [_build_one(row_number, {"rows": records}, partial(build, row_number, records),
+                       external_id=records[0].get(key, "").lstrip("#")[:80])
+            for row_number, records in groups]
+
+
+def _build_one(row_number: int, raw: dict, build, external_id: str = "") -> ParsedOrder:
+    """One order read by ``build() -> (external_id, data)``; what cannot be read becomes the row's error."""
+    try:
+        external_id, data = build()
+    except (RowError, NumberError) as exc:
+        return ParsedOrder(row_number, external_id, raw, {}, exc.message)
+    except (ValueError, KeyError, TypeError, ArithmeticError):
+        logger.exception("Import row %s could not be read", row_number)
+        return ParsedOrder(row_number, external_id, raw, {}, _("This order could not be read from the file."))
+    return ParsedOrder(row_number, external_id, raw, data)
 
 
 # --- Shopify: orders CSV export, one row per line item; order fields filled on the first row ------
@@ -120,14 +140,14 @@ def parse_shopify_csv(content: bytes) -> list[ParsedOrder]:
                                  "country": first.get("Shipping Country", "") or "BR",
                                  "phone": first.get("Shipping Phone", "")},
             "lines": [{"sku": r["Lineitem sku"], "name": r.get("Lineitem name", ""),
-                       "quantity": _int(r["Lineitem quantity"], row=row, column="Lineitem quantity"),
-                       "unit_price": str(_money(r["Lineitem price"], row=row, column="Lineitem price"))}
+                       "quantity": _int(r["Lineitem quantity"], column="Lineitem quantity"),
+                       "unit_price": str(_money(r["Lineitem price"], column="Lineitem price"))}
                       for r in records],
             "shipping_method": first.get("Shipping Method", ""),
-            "shipping_total": str(_money(first.get("Shipping"), row=row, column="Shipping")),
-            "discount_total": str(_money(first.get("Discount Amount"), row=row, column="Discount Amount")),
-            "tax_total": str(_money(first.get("Taxes"), row=row, column="Taxes")),
-            "total": str(_money(first.get("Total"), row=row, column="Total")),
+            "shipping_total": str(_money(first.get("Shipping"), column="Shipping")),
+            "discount_total": str(_money(first.get("Discount Amount"), column="Discount Amount")),
+            "tax_total": str(_money(first.get("Taxes"), column="Taxes")),
+            "total": str(_money(first.get("Total"), column="Total")),
             "notes": first.get("Notes", ""),
         }
         if first.get("Payment Method"):
@@ -135,61 +155,123 @@ def parse_shopify_csv(content: bytes) -> list[ParsedOrder]:
                                  "reference": first.get("Payment Reference", "")}]
         return data["external_id"], data
 
-    return _parse_each(groups, build)
+    return _parse_each(groups, build, "Name")
 
 
 # --- WooCommerce: REST API orders JSON (a list, or {"orders": [...]}) ----------------------------
 
+# The parts of a WooCommerce order we read, and the JSON type each must have: TEXT is text or a number (ids and
+# postcodes come as either; absent or null reads as ""), a dict is an object, a one-item list a list of such.
+# ``_conform`` checks a whole order against it once, so the builder below only sees the types it expects.
+TEXT, ANY = "text", "any"
+WOO_ADDRESS = dict.fromkeys(("first_name", "last_name", "address_1", "address_2", "number", "neighborhood", "city",
+                             "state", "postcode", "country", "email", "phone"), TEXT)
+WOO_ORDER = {
+    "id": TEXT, "number": TEXT, "status": TEXT, "currency": TEXT, "billing": WOO_ADDRESS, "shipping": WOO_ADDRESS,
+    "line_items": [{"sku": TEXT, "name": TEXT, "quantity": TEXT, "subtotal": TEXT}],
+    "shipping_lines": [{"method_id": TEXT}],
+    "meta_data": [{"key": TEXT, "value": ANY}],  # plugins keep any JSON here; only text values are read
+    "shipping_total": TEXT, "discount_total": TEXT, "total_tax": TEXT, "total": TEXT,
+    "payment_method": TEXT, "transaction_id": TEXT, "customer_note": TEXT,
+}
+
+
+def _found(value) -> str:
+    if isinstance(value, str):
+        return _("the text “%(value)s”") % {"value": value if len(value) <= 30 else value[:29] + "…"}
+    if isinstance(value, bool):
+        return _("true/false")
+    if isinstance(value, (int, float)):
+        return _("the number %(value)s") % {"value": value}
+    if isinstance(value, list):
+        return _("a list")
+    return _("an object")
+
+
+def _conform(value, shape, path: str):
+    """``value`` with the JSON types ``shape`` describes, or ``RowError`` naming the first field that differs."""
+    if shape == ANY:
+        return value
+    if isinstance(shape, dict):
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            raise RowError(_("“%(field)s” should be an object ({…}), but the file has %(found)s.")
+                           % {"field": path, "found": _found(value)})
+        return {key: _conform(value.get(key), part, f"{path}.{key}" if path else key) for key, part in shape.items()}
+    if isinstance(shape, list):
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise RowError(_("“%(field)s” should be a list ([…]), but the file has %(found)s.")
+                           % {"field": path, "found": _found(value)})
+        return [_conform(item, shape[0], f"{path}[{index}]") for index, item in enumerate(value)]
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise RowError(_("“%(field)s” should be text or a number, but the file has %(found)s.")
+                       % {"field": path, "found": _found(value)})
+    return str(value)
+
 
 def _woo_address(part: dict) -> dict:
-    street, number = _split_street(part.get("address_1", ""))
-    return {"recipient": f"{part.get('first_name', '')} {part.get('last_name', '')}".strip(),
-            "street": street, "number": part.get("number", "") or number, "complement": part.get("address_2", ""),
-            "district": part.get("neighborhood", ""), "city": part.get("city", ""), "state": part.get("state", ""),
-            "postal_code": part.get("postcode", ""), "country": part.get("country", "") or "BR",
-            "phone": part.get("phone", "")}
+    street, number = _split_street(part["address_1"])
+    return {"recipient": f"{part['first_name']} {part['last_name']}".strip(),
+            "street": street, "number": part["number"] or number, "complement": part["address_2"],
+            "district": part["neighborhood"], "city": part["city"], "state": part["state"],
+            "postal_code": part["postcode"], "country": part["country"] or "BR", "phone": part["phone"]}
 
 
-def _woo_order(row: int, order: dict) -> dict:
-    billing, shipping = order.get("billing") or {}, order.get("shipping") or {}
-    meta = {m.get("key"): m.get("value") for m in order.get("meta_data") or [] if isinstance(m, dict)}
+def _woo_order(order: dict) -> dict:
+    order = _conform(order, WOO_ORDER, "")
+    billing, shipping = order["billing"], order["shipping"]
+    meta = {m["key"]: m["value"] for m in order["meta_data"] if isinstance(m["value"], str)}
     lines = []
-    for item in order.get("line_items") or []:
-        quantity = _int(item.get("quantity"), row=row, column="line_items.quantity")
-        subtotal = _money(item.get("subtotal"), row=row, column="line_items.subtotal")
-        lines.append({"sku": item.get("sku") or "", "name": item.get("name", ""), "quantity": quantity,
+    for index, item in enumerate(order["line_items"]):
+        quantity = _int(item["quantity"], column=f"line_items[{index}].quantity")
+        subtotal = _money(item["subtotal"], column=f"line_items[{index}].subtotal")
+        lines.append({"sku": item["sku"], "name": item["name"], "quantity": quantity,
                       "unit_price": str((subtotal / quantity).quantize(Decimal("0.0001")) if quantity else subtotal)})
-    shipping_lines = order.get("shipping_lines") or [{}]
+    shipping_lines = order["shipping_lines"]
     data = {
-        "external_id": str(order.get("number") or order.get("id") or ""),
-        "currency": order.get("currency", ""),
-        "channel_status": str(order.get("status", "")).lower(),
-        "customer": {"name": f"{billing.get('first_name', '')} {billing.get('last_name', '')}".strip(),
-                     "email": billing.get("email", ""), "phone": billing.get("phone", ""),
+        "external_id": order["number"] or order["id"],
+        "currency": order["currency"],
+        "channel_status": order["status"].lower(),
+        "customer": {"name": f"{billing['first_name']} {billing['last_name']}".strip(),
+                     "email": billing["email"], "phone": billing["phone"],
                      "tax_id": meta.get("_billing_cpf") or meta.get("_billing_cnpj") or ""},
-        "shipping_address": _woo_address(shipping if shipping.get("address_1") else billing),
-        "billing_address": _woo_address(billing) if billing.get("address_1") else None,
+        "shipping_address": _woo_address(shipping if shipping["address_1"] else billing),
         "lines": lines,
-        "shipping_method": shipping_lines[0].get("method_id", "") if shipping_lines else "",
-        "shipping_total": str(_money(order.get("shipping_total"), row=row, column="shipping_total")),
-        "discount_total": str(_money(order.get("discount_total"), row=row, column="discount_total")),
-        "tax_total": str(_money(order.get("total_tax"), row=row, column="total_tax")),
-        "total": str(_money(order.get("total"), row=row, column="total")),
-        "notes": order.get("customer_note", ""),
+        "shipping_method": shipping_lines[0]["method_id"] if shipping_lines else "",
+        "shipping_total": str(_money(order["shipping_total"], column="shipping_total")),
+        "discount_total": str(_money(order["discount_total"], column="discount_total")),
+        "tax_total": str(_money(order["total_tax"], column="total_tax")),
+        "total": str(_money(order["total"], column="total")),
+        "notes": order["customer_note"],
     }
-    if order.get("payment_method"):
+    if billing["address_1"]:
+        data["billing_address"] = _woo_address(billing)
+    if order["payment_method"]:
         data["payments"] = [{"method": order["payment_method"], "amount": data["total"],
-                             "reference": order.get("transaction_id", "")}]
-    if data["billing_address"] is None:
-        del data["billing_address"]
+                             "reference": order["transaction_id"]}]
     return data
+
+
+def _woo_build(order: dict) -> tuple[str, dict]:
+    data = _woo_order(order)
+    return data["external_id"], data
+
+
+def _woo_id(order: dict) -> str:
+    value = order.get("number") or order.get("id") or ""
+    return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
 
 
 def parse_woocommerce_json(content: bytes) -> list[ParsedOrder]:
     try:
-        document = json.loads(_text(content))
-    except json.JSONDecodeError as exc:
-        raise ImportFileError(_("Not valid JSON: %(error)s") % {"error": exc}) from None
+        document = load_json(_text(content))
+    except JsonTextError as exc:
+        raise ImportFileError(exc.message) from None
     if isinstance(document, dict):
         document = document.get("orders", [document])
     if not isinstance(document, list):
@@ -197,20 +279,17 @@ def parse_woocommerce_json(content: bytes) -> list[ParsedOrder]:
     orders = []
     for index, order in enumerate(document, start=1):
         if not isinstance(order, dict):
-            orders.append(ParsedOrder(index, "", {"order": order}, {}, _("entry %(n)s is not an order") % {"n": index}))
+            orders.append(ParsedOrder(index, "", {"order": order}, {},
+                                      _("Entry %(n)s is not an order (a JSON object).") % {"n": index}))
             continue
-        try:
-            data = _woo_order(index, order)
-            orders.append(ParsedOrder(index, data["external_id"], {"order": order}, data))
-        except (ValueError, KeyError, TypeError) as exc:
-            orders.append(ParsedOrder(index, str(order.get("number") or order.get("id") or ""), {"order": order}, {},
-                                      str(exc)))
+        orders.append(_build_one(index, {"order": order}, partial(_woo_build, order), external_id=_woo_id(order)))
     return orders
 
 
 # --- WooCommerce: orders CSV export (one row per order, line_item_N columns) -----------------------
 
 WOO_CSV_REQUIRED = ["order_number", "status", "order_total", "billing_email", "line_item_1"]
+LINE_ITEM_COLUMN = re.compile(r"line_item_[0-9]{1,4}")
 
 
 def _woo_item(text: str) -> dict:
@@ -223,7 +302,7 @@ def parse_woocommerce_csv(content: bytes) -> list[ParsedOrder]:
 
     def build(row, records):
         r = records[0]
-        items = [_woo_item(r[k]) for k in sorted((k for k in r if k.startswith("line_item_") and r[k]),
+        items = [_woo_item(r[k]) for k in sorted((k for k in r if LINE_ITEM_COLUMN.fullmatch(k) and r[k]),
                                                  key=lambda k: int(k.rsplit("_", 1)[1]))]
         order = {
             "number": r["order_number"], "status": r["status"], "currency": r.get("order_currency", ""),
@@ -238,10 +317,9 @@ def parse_woocommerce_csv(content: bytes) -> list[ParsedOrder]:
             "transaction_id": r.get("transaction_id", ""), "customer_note": r.get("customer_note", ""),
             "meta_data": [{"key": "_billing_cpf", "value": r.get("billing_cpf", "")}],
         }
-        data = _woo_order(row, order)
-        return data["external_id"], data
+        return _woo_build(order)
 
-    return _parse_each([(line, [record]) for line, record in rows], build)
+    return _parse_each([(line, [record]) for line, record in rows], build, "order_number")
 
 
 # --- Amazon Seller Central: order report (tab-separated, one row per order item) ------------------
@@ -256,15 +334,15 @@ def parse_amazon_tsv(content: bytes) -> list[ParsedOrder]:
         first = records[0]
         lines, shipping, tax, discount = [], Decimal(0), Decimal(0), Decimal(0)
         for r in records:
-            quantity = _int(r["quantity-purchased"], row=row, column="quantity-purchased")
-            price = _money(r["item-price"], row=row, column="item-price")  # for all units of the item
+            quantity = _int(r["quantity-purchased"], column="quantity-purchased")
+            price = _money(r["item-price"], column="item-price")  # for all units of the item
             lines.append({"sku": r["sku"], "name": r.get("product-name", ""), "quantity": quantity,
                           "unit_price": str((price / quantity).quantize(Decimal("0.0001")) if quantity else price)})
-            shipping += _money(r.get("shipping-price"), row=row, column="shipping-price")
-            tax += _money(r.get("item-tax"), row=row, column="item-tax")
-            tax += _money(r.get("shipping-tax"), row=row, column="shipping-tax")
-            discount += abs(_money(r.get("item-promotion-discount"), row=row, column="item-promotion-discount"))
-            discount += abs(_money(r.get("ship-promotion-discount"), row=row, column="ship-promotion-discount"))
+            shipping += _money(r.get("shipping-price"), column="shipping-price")
+            tax += _money(r.get("item-tax"), column="item-tax")
+            tax += _money(r.get("shipping-tax"), column="shipping-tax")
+            discount += abs(_money(r.get("item-promotion-discount"), column="item-promotion-discount"))
+            discount += abs(_money(r.get("ship-promotion-discount"), column="ship-promotion-discount"))
         street, number = _split_street(first.get("ship-address-1", ""))
         data = {
             "external_id": first["order-id"], "currency": first.get("currency", ""),
@@ -286,7 +364,7 @@ def parse_amazon_tsv(content: bytes) -> list[ParsedOrder]:
         }
         return data["external_id"], data
 
-    return _parse_each(groups, build)
+    return _parse_each(groups, build, "order-id")
 
 
 # --- our generic CSV (docs/channels.md) -------------------------------------------------------------
@@ -308,23 +386,23 @@ def parse_generic_csv(content: bytes) -> list[ParsedOrder]:
             "shipping_address": {k.removeprefix("ship_"): first.get(k, "") for k in (
                 "ship_street", "ship_number", "ship_complement", "ship_district", "ship_city", "ship_state",
                 "ship_postal_code")} | {"country": first.get("ship_country", "") or "BR"},
-            "lines": [{"sku": r["sku"], "quantity": _int(r["quantity"], row=row, column="quantity"),
-                       "unit_price": str(_money(r["unit_price"], row=row, column="unit_price"))} for r in records],
+            "lines": [{"sku": r["sku"], "quantity": _int(r["quantity"], column="quantity"),
+                       "unit_price": str(_money(r["unit_price"], column="unit_price"))} for r in records],
             "shipping_method": first.get("shipping_method", ""),
-            "shipping_total": str(_money(first.get("shipping_total"), row=row, column="shipping_total")),
-            "discount_total": str(_money(first.get("discount_total"), row=row, column="discount_total")),
-            "tax_total": str(_money(first.get("tax_total"), row=row, column="tax_total")),
+            "shipping_total": str(_money(first.get("shipping_total"), column="shipping_total")),
+            "discount_total": str(_money(first.get("discount_total"), column="discount_total")),
+            "tax_total": str(_money(first.get("tax_total"), column="tax_total")),
             "source_code": first.get("source_code", ""),
         }
         if first.get("order_total"):
-            data["total"] = str(_money(first["order_total"], row=row, column="order_total"))
+            data["total"] = str(_money(first["order_total"], column="order_total"))
         if first.get("payment_method"):
             data["payments"] = [{"method": first["payment_method"],
-                                 "amount": str(_money(first.get("payment_amount"), row=row, column="payment_amount")),
+                                 "amount": str(_money(first.get("payment_amount"), column="payment_amount")),
                                  "reference": first.get("payment_reference", "")}]
         return data["external_id"], data
 
-    return _parse_each(groups, build)
+    return _parse_each(groups, build, "order_id")
 
 
 PARSERS = {
@@ -341,5 +419,6 @@ def parse(fmt: str, content: bytes) -> list[ParsedOrder]:
         raise ImportFileError(_("Unknown format %(format)s.") % {"format": fmt})
     try:
         return PARSERS[fmt](content)
-    except csv.Error as exc:
-        raise ImportFileError(_("The file is not valid CSV: %(error)s") % {"error": exc}) from None
+    except csv.Error:
+        raise ImportFileError(_("The file is not valid CSV: look for a cell with an unclosed quote or a very long "
+                                "cell.")) from None

@@ -25,7 +25,7 @@ from oms.models import AuditEntry
 from orders.channels import importers
 from orders.channels.errors import ChannelError, ImportFileError
 from orders.channels.models import ChannelOrder, ImportJob, ImportRow, StatusMapping
-from orders.channels.schemas import ChannelOrderIn, error_field
+from orders.channels.schemas import ChannelOrderIn, describe_errors
 
 CHUNK_SIZE = 25
 SKIPPED_BY_DEFAULT = {"cancelled", "canceled", "refunded", "voided", "failed", "trash", "pending"}
@@ -167,14 +167,17 @@ def _import_one(job: ImportJob, parsed: importers.ParsedOrder, *, acting_user, d
         if data is None and existing is not None:
             return existing  # done before the worker stopped (rejected rows are retried from the queue)
     data = data if data is not None else parsed.data
-    base = {"external_id": (data or {}).get("external_id", parsed.external_id)[:80], "raw": parsed.raw}
+    external_id = (data or {}).get("external_id", parsed.external_id)
+    if not isinstance(external_id, str):  # a corrected order may give anything; the schema names the problem
+        external_id = parsed.external_id
+    base = {"external_id": external_id[:80], "raw": parsed.raw}
     if parsed.error and not data:
         return import_row_transition(job_id=job.pk, row_number=parsed.row_number, new=new, to=R.REJECTED,
                                      error=parsed.error, **base)
     try:
         order_in = ChannelOrderIn.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{error_field(e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+        problems = describe_errors(exc.errors())
         return import_row_transition(job_id=job.pk, row_number=parsed.row_number, new=new, to=R.REJECTED,
                                      error=problems, **base)
     action = _status_action(job.channel_id, order_in.channel_status, actions)

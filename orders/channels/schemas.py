@@ -5,18 +5,21 @@ from decimal import Decimal
 from typing import Literal
 
 from django.conf import settings
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic_core import PydanticCustomError
 
 
 def storable_text(value):
     """Refuses text PostgreSQL cannot store: NUL characters and lone UTF-16 surrogates (``"\\ud800"`` in JSON)."""
     if isinstance(value, str):
         if "\x00" in value:
-            raise ValueError("must not contain NUL (\\u0000) characters")
+            raise PydanticCustomError("text_nul", "must not contain NUL (\\u0000) characters")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+            raise PydanticCustomError("text_surrogate", "must be valid Unicode text (no lone surrogates)") from None
     return value
 
 
@@ -62,7 +65,7 @@ class AddressIn(_Strict):
 
 class LineIn(_Strict):
     sku: str = Field(min_length=1, max_length=100, description="Our SKU or the channel's SKU (mapped).")
-    quantity: int = Field(gt=0, le=10000)
+    quantity: StrictInt = Field(gt=0, le=10000)  # true is not 1, nor "2" or 2.0 a quantity
     unit_price: Decimal = Field(ge=0, max_digits=14, decimal_places=4, description="Price paid per unit.")
     name: str = Field(default="", max_length=200)
 
@@ -110,3 +113,64 @@ class ChannelOrderIn(_Strict):
 def error_field(loc: tuple) -> str:
     """Pydantic's error location as a dotted path (``lines.0.quantity``)."""
     return ".".join(str(part) for part in loc if part not in ("body", "payload"))
+
+
+def _limit(ctx: dict, *names: str):
+    return next((ctx[name] for name in names if name in ctx), "")
+
+
+def describe_error(error: dict) -> str:
+    """One pydantic error as a sentence for the reader (in the active language), naming the field."""
+    field = error_field(tuple(error.get("loc", ()))) or _("The order")
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    params = {"field": field, "limit": _limit(ctx, "gt", "ge", "lt", "le", "min_length", "max_length",
+                                                    "max_digits", "decimal_places", "whole_digits")}
+    if kind == "missing":
+        return _("%(field)s is missing.") % params
+    if kind == "string_too_short":
+        if ctx.get("min_length") == 1:
+            return _("%(field)s is empty.") % params
+        return _("%(field)s must have at least %(limit)s characters.") % params
+    if kind == "string_too_long":
+        return _("%(field)s is too long: at most %(limit)s characters.") % params
+    if kind == "string_type":
+        return _("%(field)s should be text.") % params
+    if kind.startswith("int_"):
+        return _("%(field)s should be a whole number (such as 2).") % params
+    if kind.startswith("decimal_parsing") or kind in ("decimal_type", "finite_number", "float_parsing", "float_type"):
+        return _("%(field)s should be an amount (such as 12.50).") % params
+    if kind in ("decimal_max_digits", "decimal_whole_digits"):
+        return _("%(field)s is too large.") % params
+    if kind == "decimal_max_places":
+        return _("%(field)s has more than %(limit)s decimal places.") % params
+    if kind == "greater_than":
+        return _("%(field)s must be more than %(limit)s.") % params
+    if kind == "greater_than_equal":
+        return _("%(field)s must be at least %(limit)s.") % params
+    if kind in ("less_than_equal", "less_than"):
+        return _("%(field)s must be at most %(limit)s.") % params
+    if kind == "too_short":
+        return ngettext("%(field)s needs at least %(limit)s item.", "%(field)s needs at least %(limit)s items.",
+                        int(params["limit"] or 0)) % params
+    if kind == "too_long":
+        return ngettext("%(field)s can have at most %(limit)s item.", "%(field)s can have at most %(limit)s items.",
+                        int(params["limit"] or 0)) % params
+    if kind == "list_type":
+        return _("%(field)s should be a list ([…]).") % params
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return _("%(field)s should be an object ({…}).") % params
+    if kind == "extra_forbidden":
+        return _("%(field)s is not a field of a channel order: remove it.") % params
+    if kind == "literal_error":
+        return _("%(field)s must be one of: %(choices)s.") % {**params, "choices": ctx.get("expected", "")}
+    if kind.startswith(("datetime_", "date_")):
+        return _("%(field)s should be a date and time (such as 2026-03-01T14:30:00-03:00).") % params
+    if kind == "text_nul":
+        return _("%(field)s contains a NUL character (\\u0000).") % params
+    if kind == "text_surrogate":
+        return _("%(field)s is not valid Unicode text.") % params
+    return _("%(field)s is not valid.") % params
+
+
+def describe_errors(errors: list[dict], limit: int = 5) -> str:
+    return " ".join(describe_error(error) for error in errors[:limit])

@@ -207,13 +207,16 @@ def status_mapping_add(*, channel_id: int, channel_status: str, action: str, act
 MAPPING_MODELS = {"sku": SkuMapping, "shipping": ShippingMapping, "status": StatusMapping}
 
 
-def mapping_delete(*, kind: str, mapping_id: int, channel_id: int, acting_user) -> None:
+def mapping_delete(*, kind: str, mapping_id: int, channel_id: int, acting_user) -> bool:
+    """Removes the channel's mapping; False when it has no such mapping (nothing is done)."""
     model = MAPPING_MODELS[kind]
     with transaction.atomic(durable=True):
-        mapping = model.objects.filter(pk=mapping_id, channel_id=channel_id).first()
-        if mapping is not None:
-            audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=mapping, verb=f"{kind}_mapping_delete")
-            mapping.delete()
+        mapping = model.objects.select_for_update().filter(pk=mapping_id, channel_id=channel_id).first()
+        if mapping is None:
+            return False
+        audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=mapping, verb=f"{kind}_mapping_delete")
+        mapping.delete()
+    return True
 
 
 def webhook_endpoint_create(*, channel_id: int, url: str, events: list[str], acting_user) -> WebhookEndpoint:

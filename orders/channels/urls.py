@@ -1,10 +1,10 @@
 from django.urls import path
 
 from orders.channels import views
-from orders.channels.api import api
+from orders.channels.api import api_urls
 
 urlpatterns = [
-    path("api/v1/", api.urls),
+    path("api/v1/", api_urls()),
     path("channels/", views.channel_list, name="channel_list"),
     path("channels/new/", views.channel_create, name="channel_create"),
     path("channels/<int:pk>/", views.channel_detail, name="channel_detail"),

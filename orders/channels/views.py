@@ -6,7 +6,7 @@ Views validate input and call ``orders.channels.services``/``imports``; domain e
 import json
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -140,7 +140,7 @@ MAPPING_FORMS = {"sku": SkuMappingForm, "shipping": ShippingMappingForm, "status
 def mapping_add(request, pk: int, kind: str):
     channel = get_object_or_404(Channel, pk=pk)
     if kind not in MAPPING_FORMS:
-        return HttpResponse(status=404)
+        raise Http404
     form = MAPPING_FORMS[kind](request.POST)
     if not form.is_valid():
         return render(request, "orders/channels/channel_detail.html",
@@ -161,9 +161,11 @@ def mapping_add(request, pk: int, kind: str):
 
 @require_POST
 def mapping_delete(request, pk: int, kind: str, mapping_id: int):
+    channel = get_object_or_404(Channel, pk=pk)
     if kind not in MAPPING_FORMS:
-        return HttpResponse(status=404)
-    services.mapping_delete(kind=kind, mapping_id=mapping_id, channel_id=pk, acting_user=request.user)
+        raise Http404
+    if not services.mapping_delete(kind=kind, mapping_id=mapping_id, channel_id=channel.pk, acting_user=request.user):
+        raise Http404(_("No such mapping on this channel."))
     messages.success(request, _("Mapping removed."))
     return _back(pk, "mappings")
 
@@ -237,7 +239,12 @@ def import_row(request, row_id: int):
     if request.method == "POST":
         form = FixRowForm(request.POST)
         if form.is_valid():
-            result = imports.import_row_retry(row_id=row.pk, fixed=form.cleaned_data["data"], acting_user=request.user)
+            try:
+                result = imports.import_row_retry(row_id=row.pk, fixed=form.cleaned_data["data"],
+                                                  acting_user=request.user)
+            except ChannelError as exc:
+                messages.error(request, exc.message)
+                return redirect("orders:channel_import", job_id=row.job_id)
             if result.status == ImportRow.Status.REJECTED:
                 form.add_error("data", result.error)
             else:
@@ -246,7 +253,8 @@ def import_row(request, row_id: int):
         row.refresh_from_db()
     else:
         form = FixRowForm(initial={"data": json.dumps(imports.editable_data(row), indent=2, ensure_ascii=False)})
-    return render(request, "orders/channels/import_row.html", {"row": row, "form": form},
+    raw = json.dumps(row.raw, indent=2, ensure_ascii=False)
+    return render(request, "orders/channels/import_row.html", {"row": row, "form": form, "raw": raw},
                   status=422 if form.errors else 200)
 
 
