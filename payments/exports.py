@@ -17,6 +17,8 @@ from datetime import date
 
 from payments.models import JournalEntry, JournalLine
 
+ISOLATES = str.maketrans("", "", "\u2066\u2067\u2068\u2069")
+
 LAYOUTS = {
     "generic": ["entry", "date", "reference", "memo", "currency", "account", "account_name", "debit", "credit",
                 "description"],
@@ -38,6 +40,11 @@ def _amount(value) -> str:
     return f"{value:.2f}"
 
 
+def _plain(text: str) -> str:
+    """A memo or description for another program: without the direction marks kept for Arabic pages."""
+    return text.translate(ISOLATES)
+
+
 def export_rows(*, layout: str, since: date, until: date) -> Iterator[list[str]]:
     if layout not in LAYOUTS:
         raise ValueError(f"Unknown export layout {layout!r}")
@@ -49,12 +56,13 @@ def export_rows(*, layout: str, since: date, until: date) -> Iterator[list[str]]
     batch = f"OMS{since:%y%m%d}-{until:%m%d}"[:15]
     for line in lines:
         entry: JournalEntry = line.entry
-        text = (line.description or entry.memo)
+        memo, description = _plain(entry.memo_text), _plain(line.description_text)
+        text = (description or memo)
         if layout == "generic":
-            yield [str(entry.pk), entry.posted_on.isoformat(), entry.reference, entry.memo, entry.currency,
-                   line.account.code, line.account.name, _amount(line.debit), _amount(line.credit), line.description]
+            yield [str(entry.pk), entry.posted_on.isoformat(), entry.reference, memo, entry.currency,
+                   line.account.code, line.account.name, _amount(line.debit), _amount(line.credit), description]
         elif layout == "dynamics_gp":
-            yield [batch, str(entry.pk), f"{entry.posted_on:%m/%d/%Y}", (entry.reference or entry.memo)[:30],
+            yield [batch, str(entry.pk), f"{entry.posted_on:%m/%d/%Y}", (entry.reference or memo)[:30],
                    entry.currency, line.account.code[:75], _amount(line.debit), _amount(line.credit), text[:30]]
         else:
             yield [f"{entry.posted_on:%m/%d/%y}", f"JE-{entry.pk}",

@@ -1,19 +1,55 @@
 from decimal import Decimal
 
 from django import forms
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from oms.money import CURRENCY_CHOICES, default_currency
-from payments.models import GiftCard, Payment
+from oms.money import CURRENCY_CHOICES, default_currency, exponent, quantize
+from oms.numbers import NumberError, parse_amount
+from payments.models import GIFT_CARD_SOURCES, GiftCard, Payment
+
+
+def amount_text(value, currency: str | None = None) -> str:
+    """An amount as typed in the reader's language (``5011,46`` in pt-BR, ``5011.46`` in English: no grouping, so
+    that ``parse_amount`` reads it back whatever the language)."""
+    if value is None or value == "":
+        return ""
+    currency = currency or default_currency()
+    return number_format(quantize(Decimal(value), currency), decimal_pos=exponent(currency), use_l10n=True)
+
+
+class AmountField(forms.Field):
+    """Money typed by a person: ``1.234,56``, ``1234,56`` or ``1234.56`` (``oms.numbers.parse_amount``), at least
+    0.01 and within the money columns; shown in the reader's number format."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "size": 12})
+
+    def __init__(self, *, max_digits: int = 14, decimal_places: int = 2, **kwargs):
+        kwargs.setdefault("error_messages", {"required": _("Enter the amount.")})
+        super().__init__(**kwargs)
+        self.max_digits, self.decimal_places = max_digits, decimal_places
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal):
+            return amount_text(value)
+        return value
+
+    def to_python(self, value):
+        text = "" if value is None else str(value).strip()
+        if not text:
+            return None
+        try:
+            return parse_amount(text, max_digits=self.max_digits, decimal_places=self.decimal_places,
+                                minimum=Decimal("0.01"), name=str(self.label or _("The amount")))
+        except NumberError as exc:
+            raise forms.ValidationError(exc.message, code="invalid") from exc
 
 
 class GiftCardIssueForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=GiftCard.Kind.choices)
     amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
     currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES, initial=default_currency)
-    source = forms.ChoiceField(label=_("Reason"), choices=[("goodwill", _("Goodwill")), ("promotion", _("Promotion")),
-                                                           ("refund", _("Refund as store credit")),
-                                                           ("sale", _("Sold"))])
+    source = forms.ChoiceField(label=_("Reason"), choices=GIFT_CARD_SOURCES)
     expires_on = forms.DateField(label=_("Expires on"), required=False,
                                  widget=forms.DateInput(attrs={"type": "date"}))
     reference = forms.CharField(label=_("Reference"), max_length=60, required=False)
@@ -47,7 +83,7 @@ class SettlementUploadForm(forms.Form):
 
 class PaymentAddForm(forms.Form):
     method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
-    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
+    amount = AmountField(label=_("Amount"))
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
     card_token = forms.CharField(required=False, widget=forms.HiddenInput, max_length=120)
     saved_card = forms.TypedChoiceField(label=_("Saved card"), required=False, coerce=int, empty_value=None,
@@ -76,6 +112,12 @@ class PaymentAddForm(forms.Form):
 
 
 class AmountForm(forms.Form):
-    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
+    amount = AmountField(label=_("Amount"))
     reason = forms.CharField(label=_("Reason"), required=False, max_length=200)
     reference = forms.CharField(label=_("Reference"), required=False, max_length=60)
+
+    def first_error(self) -> str:
+        """The first problem, for the one-line message of the payment panel and the invoice list."""
+        for errors in self.errors.values():
+            return str(errors[0])
+        return ""

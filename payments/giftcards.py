@@ -16,13 +16,15 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from oms.audit import audit_record
+from oms.i18n import StoredText, split, stored_text
 from oms.models import AuditEntry
 from oms.money import default_currency, quantize
 from payments.errors import AmountError, GiftCardError
 from payments.ledger import Acct, cr, dr, journal_post
-from payments.models import GiftCard, GiftCardTransaction
+from payments.models import GiftCard, GiftCardTransaction, masked
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 LIABILITY = {GiftCard.Kind.GIFT_CARD: Acct.GIFT_CARDS, GiftCard.Kind.STORE_CREDIT: Acct.STORE_CREDIT}
@@ -42,6 +44,17 @@ def code_hash(code: str) -> str:
 def new_code() -> str:
     raw = "".join(secrets.choice(CODE_ALPHABET) for _i in range(16))
     return "-".join(raw[i:i + 4] for i in range(0, 16, 4))
+
+
+def _card_text(msgid: str, card: GiftCard) -> StoredText:
+    """A journal memo naming ``card`` ("Gift card issued ••••0250"), read in each reader's language."""
+    return stored_text(msgid, kind=GiftCard.Kind(card.kind).label, card=masked(card.last4))
+
+
+def _reference(msgid: str, card: GiftCard) -> dict:
+    """The ``reference`` and ``reference_params`` of a card movement naming another card ("replaced by ••••C3YE")."""
+    text, params = split(stored_text(msgid, card=masked(card.last4)))
+    return {"reference": text, "reference_params": params}
 
 
 def _positive(amount, currency: str) -> Decimal:
@@ -80,7 +93,8 @@ def giftcard_issue(*, amount, currency: str | None = None, kind: str = GiftCard.
                                        reference=reference[:60], order_id=order_id, issued_by=_user(acting_user))
         entry = journal_post(
             lines=[dr(SOURCE_DEBIT[source], amount), cr(LIABILITY[card.kind], amount)],
-            memo=f"{card.get_kind_display()} issued ••••{card.last4}", reference=reference or f"giftcard:{card.pk}",
+            memo=_card_text(gettext_noop("%(kind)s issued %(card)s"), card),
+            reference=reference or f"giftcard:{card.pk}",
             currency=currency, acting_user=acting_user,
         )
         GiftCardTransaction.objects.create(card=card, kind=GiftCardTransaction.Kind.ISSUE, amount=amount,
@@ -120,7 +134,7 @@ def giftcard_void(*, card_id: int, reason: str, reference: str, acting_user, rem
         amount = card.balance
         GiftCard.objects.filter(pk=card.pk, balance=amount).update(balance=0)  # locked: it cannot have moved
         entry = journal_post(lines=[dr(debit_account or LIABILITY[card.kind], amount), cr(credit_account, amount)],
-                             memo=f"{card.get_kind_display()} voided ••••{card.last4}", reference=reference,
+                             memo=_card_text(gettext_noop("%(kind)s voided %(card)s"), card), reference=reference,
                              currency=card.currency, acting_user=acting_user)
         GiftCardTransaction.objects.create(card=card, kind=GiftCardTransaction.Kind.VOID, amount=-amount,
                                            balance_after=0, reference=reference[:60], journal_entry=entry,
@@ -164,14 +178,15 @@ def giftcard_replace(*, card_id: int, reason: str, acting_user) -> tuple[GiftCar
         GiftCard.objects.filter(pk=old.pk, balance=amount).update(balance=0, replaced_by=new)
         liability = LIABILITY[old.kind]
         entry = journal_post(
-            lines=[dr(liability, amount, f"••••{old.last4}"), cr(liability, amount, f"••••{new.last4}")],
-            memo=f"{old.get_kind_display()} ••••{old.last4} replaced by ••••{new.last4}",
+            lines=[dr(liability, amount, masked(old.last4)), cr(liability, amount, masked(new.last4))],
+            memo=stored_text(gettext_noop("%(kind)s %(old)s replaced by %(new)s"), kind=GiftCard.Kind(old.kind).label,
+                             old=masked(old.last4), new=masked(new.last4)),
             reference=f"giftcard:{old.pk}:replace", currency=old.currency, acting_user=acting_user)
         GiftCardTransaction.objects.create(card=old, kind=GiftCardTransaction.Kind.REPLACE, amount=-amount,
-                                           balance_after=0, reference=f"replaced by ••••{new.last4}",
+                                           balance_after=0, **_reference(gettext_noop("replaced by %(card)s"), new),
                                            journal_entry=entry, created_by=_user(acting_user))
         GiftCardTransaction.objects.create(card=new, kind=GiftCardTransaction.Kind.ISSUE, amount=amount,
-                                           balance_after=amount, reference=f"replaces ••••{old.last4}",
+                                           balance_after=amount, **_reference(gettext_noop("replaces %(card)s"), old),
                                            journal_entry=entry, created_by=_user(acting_user))
         old.balance, old.replaced_by = 0, new
         previous = old.status
@@ -214,7 +229,7 @@ def giftcard_redeem(*, amount, reference: str, acting_user, code: str = "", card
         if spent:
             balance = GiftCard.objects.values_list("balance", flat=True).get(pk=card.pk)
             entry = journal_post(lines=[dr(LIABILITY[card.kind], amount), cr(credit_account, amount)],
-                                 memo=f"{card.get_kind_display()} redeemed ••••{card.last4}", reference=reference,
+                                 memo=_card_text(gettext_noop("%(kind)s redeemed %(card)s"), card), reference=reference,
                                  currency=card.currency, acting_user=acting_user)
             return GiftCardTransaction.objects.create(
                 card=card, kind=GiftCardTransaction.Kind.REDEEM, amount=-amount, balance_after=balance,
@@ -238,7 +253,8 @@ def giftcard_reload(*, card_id: int, amount, reference: str, acting_user,
         GiftCard.objects.filter(pk=card.pk).update(balance=F("balance") + amount)
         balance = GiftCard.objects.values_list("balance", flat=True).get(pk=card.pk)
         entry = journal_post(lines=[dr(debit_account, amount), cr(LIABILITY[card.kind], amount)],
-                             memo=f"{card.get_kind_display()} credited back ••••{card.last4}", reference=reference,
+                             memo=_card_text(gettext_noop("%(kind)s credited back %(card)s"), card),
+                             reference=reference,
                              currency=card.currency, acting_user=acting_user)
         return GiftCardTransaction.objects.create(card=card, kind=GiftCardTransaction.Kind.RELOAD, amount=amount,
                                                   balance_after=balance, reference=reference[:60],
@@ -254,7 +270,8 @@ def giftcard_disable(*, card_id: int, reason: str, acting_user) -> GiftCard:
     with transaction.atomic(durable=True):
         card = GiftCard.objects.select_for_update().get(pk=card_id)
         if card.status == GiftCard.Status.DISABLED:
-            return card
+            raise GiftCardError(_("Card %(card)s is already disabled.") % {"card": masked(card.last4)},
+                                code="already_disabled")
         _giftcard_transition(card, to=GiftCard.Status.DISABLED)
         audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=card, verb="giftcard_disable",
                      changes={"status": ["active", "disabled"]}, reason=reason)

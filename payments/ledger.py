@@ -17,8 +17,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from oms.i18n import StoredText, as_stored, split
 from oms.money import ZERO, default_currency, quantize
 from payments.errors import UnbalancedEntry, UnknownAccount
 from payments.models import Account, GiftCard, JournalEntry, JournalLine
@@ -110,15 +112,22 @@ class LedgerLine:
     account: str
     debit: Decimal = ZERO
     credit: Decimal = ZERO
-    description: str = ""
+    description: "str | StoredText" = ""  # a stored text is read in each reader's language (``oms.i18n``)
 
 
-def dr(account: str, amount: Decimal, description: str = "") -> LedgerLine:
+def dr(account: str, amount: Decimal, description: "str | StoredText" = "") -> LedgerLine:
     return LedgerLine(account, debit=Decimal(amount), description=description)
 
 
-def cr(account: str, amount: Decimal, description: str = "") -> LedgerLine:
+def cr(account: str, amount: Decimal, description: "str | StoredText" = "") -> LedgerLine:
     return LedgerLine(account, credit=Decimal(amount), description=description)
+
+
+def _stored(text: "str | StoredText") -> tuple[str, dict | None]:
+    """What the text columns keep: a stored text as its message id and parameters, a plain text (a person's, or an
+    older caller's) as typed, cut to the column's 200 characters."""
+    text, params = split(as_stored(text) if isinstance(text, Promise) else text)
+    return text[:200], params
 
 
 def _normalise(lines: Iterable, currency: str) -> list[LedgerLine]:
@@ -131,13 +140,17 @@ def _normalise(lines: Iterable, currency: str) -> list[LedgerLine]:
         if net == 0:
             continue
         result.append(LedgerLine(str(line.account), debit=max(net, ZERO), credit=max(-net, ZERO),
-                                 description=line.description[:200]))
+                                 description=line.description or ""))
     return result
 
 
-def journal_post(*, lines: Sequence, memo: str, reference: str, acting_user, currency: str | None = None,
-                 posted_on: date | None = None) -> JournalEntry:
+def journal_post(*, lines: Sequence, memo: "str | StoredText", reference: str, acting_user,
+                 currency: str | None = None, posted_on: date | None = None) -> JournalEntry:
     """Posts one balanced entry; ``lines`` are ``LedgerLine``s (or ``(account, debit, credit)`` tuples).
+
+    ``memo`` and the lines' descriptions: ``stored_text(gettext_noop("..."), **params)`` for a system text, read
+    later in each reader's language (``JournalEntry.memo_text``, ``JournalLine.description_text``); a plain string
+    is kept and shown as it is.
 
     Composes inside the caller's transaction. Zero lines are dropped, a line with both sides is
     netted, and an entry whose debits and credits differ raises ``UnbalancedEntry`` (and the
@@ -157,14 +170,15 @@ def journal_post(*, lines: Sequence, memo: str, reference: str, acting_user, cur
         accounts = {a.code: a for a in Account.objects.filter(code__in=codes, is_active=True)}
     if missing := sorted(codes - set(accounts)):
         raise UnknownAccount(_("Unknown or inactive account(s): %(codes)s") % {"codes": ", ".join(missing)})
+    memo_msgid, memo_params = _stored(memo)
     with transaction.atomic(savepoint=False):
         entry = JournalEntry.objects.create(
-            posted_on=posted_on or timezone.localdate(), currency=currency, memo=memo[:200],
+            posted_on=posted_on or timezone.localdate(), currency=currency, memo=memo_msgid, memo_params=memo_params,
             reference=reference[:60], created_by=acting_user if getattr(acting_user, "pk", None) else None,
         )
         JournalLine.objects.bulk_create(
             JournalLine(entry=entry, account=accounts[line.account], debit=line.debit, credit=line.credit,
-                        description=line.description)
+                        **dict(zip(("description", "description_params"), _stored(line.description), strict=True)))
             for line in normal
         )
     return entry

@@ -13,6 +13,12 @@ from oms.i18n import StoredText, stored_value, text_property
 from oms.money import currency_field, money_field
 
 
+def masked(last4: str) -> str:
+    """``••••0030`` for a sentence (a message, a stored text): isolated (U+2066 … U+2069) so that it stays in this
+    order inside an Arabic sentence; templates use ``{{ card.masked_number|ltr }}`` instead."""
+    return f"\u2066••••{last4}\u2069"
+
+
 class Account(models.Model):
     """One account of the chart of accounts, keyed by its code (e.g. ``1010``)."""
 
@@ -52,6 +58,7 @@ class JournalEntry(models.Model):
     posted_on = models.DateField(db_index=True)
     currency = currency_field()
     memo = models.CharField(max_length=200)
+    memo_params = models.JSONField(null=True, blank=True, editable=False)  # see ``memo_text``
     reference = models.CharField(max_length=60, blank=True, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -63,7 +70,9 @@ class JournalEntry(models.Model):
         verbose_name_plural = "journal entries"
 
     def __str__(self) -> str:
-        return f"JE-{self.pk} {self.posted_on} {self.memo}"
+        return f"JE-{self.pk} {self.posted_on} {self.memo_text}"
+
+    memo_text = text_property("memo")  # entries posted before ``memo_params`` existed read as stored
 
 
 class JournalLine(models.Model):
@@ -72,6 +81,9 @@ class JournalLine(models.Model):
     debit = money_field()
     credit = money_field()
     description = models.CharField(max_length=200, blank=True)
+    description_params = models.JSONField(null=True, blank=True, editable=False)  # see ``description_text``
+
+    description_text = text_property("description")
 
     class Meta:
         ordering = ["id"]
@@ -84,6 +96,10 @@ class JournalLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} Dr {self.debit} Cr {self.credit}"
+
+
+GIFT_CARD_SOURCES = [("goodwill", _("Goodwill")), ("promotion", _("Promotion")),
+                     ("refund", _("Refund as store credit")), ("sale", _("Sold"))]
 
 
 class GiftCard(models.Model):
@@ -127,6 +143,15 @@ class GiftCard(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ••••{self.last4}"
 
+    @property
+    def masked_number(self) -> str:
+        return f"••••{self.last4}"
+
+    @property
+    def source_label(self) -> str:
+        """Why it was issued, in the reader's language (a source unknown to this version as stored)."""
+        return str(dict(GIFT_CARD_SOURCES).get(self.source, self.source))
+
 
 class GiftCardTransaction(models.Model):
     class Kind(models.TextChoices):
@@ -142,6 +167,7 @@ class GiftCardTransaction(models.Model):
     amount = money_field(help_text="Signed: positive adds to the balance, negative spends it.")
     balance_after = money_field()
     reference = models.CharField(max_length=60, blank=True)
+    reference_params = models.JSONField(null=True, blank=True, editable=False)  # see ``reference_text``
     journal_entry = models.ForeignKey(JournalEntry, null=True, blank=True, on_delete=models.PROTECT,
                                       related_name="+")
     created_by = models.ForeignKey(
@@ -154,6 +180,9 @@ class GiftCardTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} on card {self.card_id}"
+
+    # A system text ("replaced by ••••C3YE") read in the reader's language; an order or payment reference as stored.
+    reference_text = text_property("reference")
 
 
 class Payment(models.Model):
@@ -226,6 +255,13 @@ class Payment(models.Model):
         elif self.gift_card_id:
             label += f" ••••{self.gift_card.last4}"
         return label
+
+    @property
+    def masked_number(self) -> str:
+        """``••••1111`` for a card or gift card (templates: ``{{ p.masked_number|ltr }}``), else empty."""
+        if self.card_last4:
+            return f"••••{self.card_last4}"
+        return f"••••{self.gift_card.last4}" if self.gift_card_id else ""
 
     decline_text = text_property("decline_message")
 

@@ -128,10 +128,17 @@ def supplier_invoice_approve(*, invoice_id: int, reason: str, acting_user) -> Su
     if not reason.strip():
         raise PaymentError(_("Say why the differences are accepted."), code="reason_required", field="reason")
     with transaction.atomic(durable=True):
-        invoice = SupplierInvoice.objects.select_for_update().get(pk=invoice_id)
-        if invoice.status == SupplierInvoice.Status.DIFFERENCES:
-            _supplier_invoice_transition(invoice, to=SupplierInvoice.Status.APPROVED)
-            audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=invoice,
-                         verb="supplier_invoice_approve", changes={"status": ["differences", "approved"]},
-                         reason=reason)
+        invoice = SupplierInvoice.objects.select_for_update().filter(pk=invoice_id).first()
+        if invoice is None:
+            raise PaymentError(_("No such supplier invoice."), code="unknown_invoice")
+        if invoice.status == SupplierInvoice.Status.APPROVED:
+            raise PaymentError(_("Invoice %(number)s is already approved.") % {"number": invoice.number},
+                               code="already_approved")
+        if invoice.status != SupplierInvoice.Status.DIFFERENCES:
+            raise PaymentError(_("Invoice %(number)s matches the purchase order: there is nothing to approve.")
+                               % {"number": invoice.number}, code="nothing_to_approve")
+        _supplier_invoice_transition(invoice, to=SupplierInvoice.Status.APPROVED)
+        audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=invoice,
+                     verb="supplier_invoice_approve", changes={"status": ["differences", "approved"]},
+                     reason=reason)
     return invoice

@@ -9,15 +9,18 @@ Matched captures post Dr bank (net) + Dr fees / Cr clearing; matched refunds the
 import csv
 import io
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from oms.audit import audit_record
+from oms.i18n import stored_text
 from oms.models import AuditEntry
-from oms.money import ZERO
+from oms.money import CURRENCY_EXPONENTS, ZERO
+from oms.numbers import NumberError, parse_amount
 from oms.query import to_date
 from payments.errors import SettlementFileError
 from payments.ledger import Acct, LedgerLine, journal_post
@@ -36,23 +39,31 @@ def _parse(content: str) -> list[dict]:
             "cols": ", ".join(missing), "all": ",".join(COLUMNS)})
     rows, problems = [], []
     for number, raw in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        if raw.get(None):  # cells beyond the header's columns (csv.DictReader keeps them under None)
+            problems.append(_("row %(n)s: %(count)s more cell(s) than the %(columns)s columns of the header")
+                            % {"n": number, "count": len(raw[None]), "columns": len(header)})
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if isinstance(k, str)}
+        if any("\x00" in value for value in row.values()):
+            problems.append(_("row %(n)s: a cell contains a NUL character") % {"n": number})
+            row = {k: v.replace("\x00", "") for k, v in row.items()}
         settled_on = to_date(row["date"])
         kind = row["type"].lower()
-        try:
-            amount, fee = Decimal(row["amount"]), Decimal(row["fee"] or "0")
-        except InvalidOperation:
-            amount = fee = None
+        currency = row["currency"].upper()
         if settled_on is None:
-            problems.append(_("row %(n)s: date “%(v)s” is not YYYY-MM-DD") % {"n": number, "v": row["date"]})
+            problems.append(_("row %(n)s: date “%(v)s” is not YYYY-MM-DD") % {"n": number, "v": row["date"][:40]})
         if kind not in SettlementLine.Kind.values:
             problems.append(_("row %(n)s: type must be capture or refund") % {"n": number})
         if not row["reference"]:
             problems.append(_("row %(n)s: reference is empty") % {"n": number})
-        if amount is None or amount <= 0 or fee < 0:
-            problems.append(_("row %(n)s: amount and fee must be numbers (amount > 0)") % {"n": number})
+        elif len(row["reference"]) > 80:
+            problems.append(_("row %(n)s: reference is longer than 80 characters") % {"n": number})
+        amount = _money(row["amount"], number, _("amount"), problems, minimum=Decimal("0.01"))
+        fee = _money(row["fee"] or "0", number, _("fee"), problems, minimum=ZERO)
+        if currency and currency not in CURRENCY_EXPONENTS:
+            problems.append(_("row %(n)s: currency “%(v)s” is not one of %(known)s")
+                            % {"n": number, "v": currency[:40], "known": ", ".join(sorted(CURRENCY_EXPONENTS))})
         rows.append({"row_number": number, "settled_on": settled_on, "kind": kind, "gateway_reference":
-                     row["reference"][:80], "amount": amount, "fee": fee, "currency": row["currency"].upper()})
+                     row["reference"][:80], "amount": amount, "fee": fee, "currency": currency})
         if len(rows) > MAX_ROWS:
             raise SettlementFileError(_("The file has more than %(n)s rows.") % {"n": MAX_ROWS})
     if not rows:
@@ -64,6 +75,15 @@ def _parse(content: str) -> list[dict]:
     return rows
 
 
+def _money(text: str, number: int, name: str, problems: list, *, minimum: Decimal) -> Decimal | None:
+    """A settlement amount (column money: 18 digits, 4 decimals); a problem naming the row when it is not one."""
+    try:
+        return parse_amount(text, minimum=minimum, name=name)
+    except NumberError as exc:
+        problems.append(_("row %(n)s: %(problem)s") % {"n": number, "problem": exc.message})
+        return None
+
+
 def settlement_import(*, file_name: str, content: bytes | str, acting_user,
                       gateway: str = "sandbox") -> SettlementBatch:
     if isinstance(content, bytes):
@@ -72,6 +92,7 @@ def settlement_import(*, file_name: str, content: bytes | str, acting_user,
         except UnicodeDecodeError:
             raise SettlementFileError(_("The file is not UTF-8 text."))
     rows = _parse(content)
+    file_name = file_name.replace("\x00", "")
     refs = {r["gateway_reference"] for r in rows}
     txns = {
         (t.kind, t.gateway_reference): t
@@ -110,7 +131,8 @@ def settlement_import(*, file_name: str, content: bytes | str, acting_user,
                                         **{k: v for k, v in r.items() if k != "currency"}))
         SettlementLine.objects.bulk_create(lines)
         if postings:
-            batch.journal_entry = journal_post(lines=_net(postings), memo=f"Settlement {file_name}"[:200],
+            memo = stored_text(gettext_noop("Settlement file %(file)s"), file=file_name[:150])
+            batch.journal_entry = journal_post(lines=_net(postings), memo=memo,
                                                reference=f"settlement:{batch.pk}", currency=batch.currency,
                                                acting_user=acting_user, posted_on=max(r["settled_on"] for r in rows))
             batch.save(update_fields=["journal_entry"])

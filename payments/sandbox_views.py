@@ -29,7 +29,7 @@ def hosted_field(request):
 
 def _month_year(expiry: str) -> tuple[int, int]:
     month, _sep, year = expiry.replace(" ", "").partition("/")
-    if not (month.isdigit() and year.isdigit()):
+    if not (month.isascii() and month.isdigit() and year.isascii() and year.isdigit()) or len(year) > 4:
         raise GatewayError("Enter the expiry as MM/YY.", code="invalid_expiry")
     year_number = int(year)
     return int(month), year_number + 2000 if year_number < 100 else year_number

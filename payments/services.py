@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from oms.audit import audit_record
-from oms.i18n import StoredMoney, as_stored, split, stored_text
+from oms.i18n import StoredMoney, StoredText, as_stored, split, stored_text
 from oms.models import AuditEntry
 from oms.money import ZERO, quantize
+from oms.templatetags.oms_tags import money
 from payments import pix
 from payments.errors import AmountError, IdempotencyConflict, InvalidPaymentState, PaymentDeclined, PaymentError
 from payments.events import payment_changed
@@ -40,7 +41,7 @@ from payments.giftcards import (  # noqa: F401 - re-exported: the gift-card serv
     giftcard_void,
 )
 from payments.ledger import Acct, cr, dr, journal_post
-from payments.models import GiftCard, Invoice, Payment, PaymentTransaction, SavedCard
+from payments.models import GiftCard, Invoice, Payment, PaymentTransaction, SavedCard, masked
 
 M = Payment.Method
 S = Payment.Status
@@ -381,8 +382,9 @@ def payment_capture(*, payment_id: int, amount, reference: str, acting_user) -> 
                                           % {"status": payment.get_status_display()})
             available = payment.amount - payment.captured_amount - _pending_sum(payment, K.CAPTURE)
             if amount <= 0 or amount > available:
-                raise AmountError(_("You can capture between 0.01 and %(available)s.") % {"available": available},
-                                  field="amount")
+                raise AmountError(_("You can capture between %(min)s and %(available)s.")
+                                  % {"min": money("0.01", payment.currency),
+                                     "available": money(max(available, ZERO), payment.currency)}, field="amount")
             earlier = PaymentTransaction.objects.create(payment=payment, kind=K.CAPTURE, amount=amount,
                                                         idempotency_key=key, reference=reference[:60],
                                                         created_by=_user(acting_user))
@@ -402,7 +404,8 @@ def payment_capture(*, payment_id: int, amount, reference: str, acting_user) -> 
         else:
             entry = journal_post(lines=[dr(CLEARING[payment.method], txn.amount),
                                         cr(Acct.CUSTOMER_BALANCES, txn.amount)],
-                                 memo=f"{payment} captured", reference=reference or f"payment:{payment.pk}",
+                                 memo=stored_text(gettext_noop("%(payment)s captured"), payment=_payment_text(payment)),
+                                 reference=reference or f"payment:{payment.pk}",
                                  currency=payment.currency, acting_user=acting_user)
             PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.SUCCESS, code=result.code,
                                                                 gateway_reference=result.reference, journal_entry=entry)
@@ -412,6 +415,21 @@ def payment_capture(*, payment_id: int, amount, reference: str, acting_user) -> 
     if not result.approved:
         raise PaymentDeclined(result.message, code=result.code, payment_id=payment.pk)
     return txn
+
+
+def _payment_text(payment: Payment) -> StoredText:
+    """The payment as a journal memo names it ("Credit/debit card visa ••••1111"), in each reader's language."""
+    method = Payment.Method(payment.method).label
+    if payment.card_last4:
+        return stored_text(gettext_noop("%(method)s %(brand)s %(card)s"), method=method, brand=payment.card_brand,
+                           card=masked(payment.card_last4))
+    if payment.gift_card_id:
+        return stored_text(gettext_noop("%(method)s %(card)s"), method=method, card=masked(payment.gift_card.last4))
+    return as_stored(method)
+
+
+def _method_text(msgid: str, payment: Payment) -> StoredText:
+    return stored_text(msgid, method=Payment.Method(payment.method).label)
 
 
 def _invoice_number() -> str:
@@ -427,7 +445,8 @@ def _capture_invoice(payment: Payment, txn: PaymentTransaction, acting_user) -> 
         customer_name=payment.instructions.get("customer_name", ""), currency=payment.currency, amount=txn.amount,
         issued_on=today, due_on=today + timedelta(days=terms))
     entry = journal_post(lines=[dr(Acct.RECEIVABLE, txn.amount), cr(Acct.CUSTOMER_BALANCES, txn.amount)],
-                         memo=f"Invoice {invoice.number}", reference=f"invoice:{invoice.pk}", currency=payment.currency,
+                         memo=stored_text(gettext_noop("Invoice %(number)s"), number=invoice.number),
+                         reference=f"invoice:{invoice.pk}", currency=payment.currency,
                          acting_user=acting_user)
     PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.SUCCESS, code="invoiced", journal_entry=entry,
                                                         gateway_reference=invoice.number)
@@ -462,7 +481,8 @@ def payment_confirm(*, payment_id: int, acting_user, amount=None, reference: str
                                                                                    "expected": payment.amount},
                               field="amount")
         entry = journal_post(lines=[dr(CLEARING[payment.method], amount), cr(Acct.CUSTOMER_BALANCES, amount)],
-                             memo=f"{payment.get_method_display()} received", reference=f"order:{payment.order_id}",
+                             memo=_method_text(gettext_noop("%(method)s received"), payment),
+                             reference=f"order:{payment.order_id}",
                              currency=payment.currency, acting_user=acting_user)
         txn = PaymentTransaction.objects.create(payment=payment, kind=K.CONFIRM, result=R.SUCCESS, amount=amount,
                                                 idempotency_key=f"{payment.pk}:confirm", reference=reference[:60],
@@ -542,10 +562,19 @@ def payment_refund(*, payment_id: int, amount, reason: str, acting_user, referen
         if earlier and earlier.result == R.SUCCESS:
             return earlier
         if earlier is None:
+            if payment.captured_amount <= 0:
+                raise InvalidPaymentState(
+                    _("This payment cannot be refunded: no money has been received on it yet (its status is "
+                      "“%(status)s”). A payment not yet received is voided instead.")
+                    % {"status": payment.get_status_display()}, code="not_refundable")
             available = payment.captured_amount - payment.refunded_amount - _pending_sum(payment, K.REFUND)
+            if available <= 0:
+                raise InvalidPaymentState(_("Everything received on this payment has already been refunded."),
+                                          code="fully_refunded")
             if amount <= 0 or amount > available:
-                raise AmountError(_("You can refund between 0.01 and %(available)s.") % {"available": available},
-                                  field="amount")
+                raise AmountError(_("You can refund between %(min)s and %(available)s.")
+                                  % {"min": money("0.01", payment.currency),
+                                     "available": money(available, payment.currency)}, field="amount")
             earlier = PaymentTransaction.objects.create(payment=payment, kind=K.REFUND, amount=amount,
                                                         idempotency_key=key, reference=reference[:60],
                                                         reason=reason[:200], created_by=_user(acting_user))
@@ -564,7 +593,8 @@ def payment_refund(*, payment_id: int, amount, reason: str, acting_user, referen
         else:
             entry = journal_post(lines=[dr(Acct.CUSTOMER_BALANCES, txn.amount), cr(CLEARING[payment.method],
                                                                                    txn.amount)],
-                                 memo=f"{payment} refunded", reference=reference or f"payment:{payment.pk}",
+                                 memo=stored_text(gettext_noop("%(payment)s refunded"), payment=_payment_text(payment)),
+                                 reference=reference or f"payment:{payment.pk}",
                                  currency=payment.currency, acting_user=acting_user)
             PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.SUCCESS, code=result.code,
                                                                 gateway_reference=result.reference, journal_entry=entry)
@@ -596,14 +626,16 @@ def _refund_offline(payment: Payment, txn: PaymentTransaction, acting_user) -> N
                 _invoice_transition(invoice, credited_amount=invoice.credited_amount + credit)
                 left -= credit
         if txn.amount - left:
-            lines.append(cr(Acct.RECEIVABLE, txn.amount - left, "credit note"))
+            lines.append(cr(Acct.RECEIVABLE, txn.amount - left, stored_text(gettext_noop("credit note"))))
         if left:
-            lines.append(cr(Acct.BANK, left, "paid back"))
-        entry = journal_post(lines=lines, memo=f"{payment} credited", reference=f"payment:{payment.pk}",
+            lines.append(cr(Acct.BANK, left, stored_text(gettext_noop("paid back"))))
+        entry = journal_post(lines=lines, reference=f"payment:{payment.pk}",
+                             memo=stored_text(gettext_noop("%(payment)s credited"), payment=_payment_text(payment)),
                              currency=payment.currency, acting_user=acting_user)
     else:
         entry = journal_post(lines=[dr(Acct.CUSTOMER_BALANCES, txn.amount), cr(Acct.BANK, txn.amount)],
-                             memo=f"{payment.get_method_display()} paid back", reference=f"payment:{payment.pk}",
+                             memo=_method_text(gettext_noop("%(method)s paid back"), payment),
+                             reference=f"payment:{payment.pk}",
                              currency=payment.currency, acting_user=acting_user)
     PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.SUCCESS, journal_entry=entry)
     _record_refund(payment, txn, acting_user)
@@ -626,10 +658,12 @@ def invoice_record_payment(*, invoice_id: int, amount, reference: str, acting_us
         invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
         amount = quantize(Decimal(amount), invoice.currency)
         if amount <= 0 or amount > invoice.open_amount:
-            raise AmountError(_("You can record between 0.01 and %(open)s.") % {"open": invoice.open_amount},
-                              field="amount")
+            raise AmountError(_("You can record between %(min)s and %(open)s.")
+                              % {"min": money("0.01", invoice.currency),
+                                 "open": money(max(invoice.open_amount, ZERO), invoice.currency)}, field="amount")
         journal_post(lines=[dr(Acct.BANK, amount), cr(Acct.RECEIVABLE, amount)],
-                     memo=f"Invoice {invoice.number} payment", reference=reference or f"invoice:{invoice.pk}",
+                     memo=stored_text(gettext_noop("Invoice %(number)s payment"), number=invoice.number),
+                     reference=reference or f"invoice:{invoice.pk}",
                      currency=invoice.currency, acting_user=acting_user)
         _invoice_transition(invoice, paid_amount=invoice.paid_amount + amount)
         audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=invoice, verb="invoice_payment",

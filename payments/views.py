@@ -2,7 +2,6 @@ import hashlib
 import hmac
 import json
 import uuid
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,7 +17,8 @@ from django.views.decorators.http import require_POST
 from oms.access import has_permission
 from oms.audit import audit_access, client_ip
 from oms.listing import paginate, sort_queryset
-from oms.money import CURRENCY_CHOICES, ZERO, quantize
+from oms.money import CURRENCY_CHOICES, ZERO
+from oms.numbers import NumberError, parse_amount, parse_id, parse_whole
 from oms.query import query_date, to_date
 from payments import pix
 from payments.errors import AmountError, PaymentError
@@ -30,6 +30,7 @@ from payments.forms import (
     JournalExportForm,
     PaymentAddForm,
     SettlementUploadForm,
+    amount_text,
 )
 from payments.giftcards import giftcard_disable, giftcard_issue, giftcard_lookup, giftcard_replace
 from payments.ledger import trial_balance
@@ -42,6 +43,7 @@ from payments.models import (
     SettlementBatch,
     SettlementLine,
     SupplierInvoice,
+    masked,
 )
 from payments.purchasing import (
     SupplierLineInput,
@@ -71,7 +73,8 @@ def journal_list(request):
     params = request.GET
     entries = JournalEntry.objects.select_related("created_by").annotate(total=Sum("lines__debit"))
     if q := params.get("q", "").strip():
-        entries = entries.filter(Q(reference__icontains=q) | Q(memo__icontains=q))
+        # A memo written as a stored text keeps its English message and its values (an invoice number, ••••0250).
+        entries = entries.filter(Q(reference__icontains=q) | Q(memo__icontains=q) | Q(memo_params__icontains=q))
     if account := params.get("account", "").strip():
         entries = entries.filter(lines__account__code=account).distinct()
     if since := query_date(params, "since"):
@@ -201,11 +204,13 @@ def giftcard_lookup_view(request):
 @require_POST
 def giftcard_disable_view(request, pk: int):
     card = get_object_or_404(GiftCard, pk=pk)
-    giftcard_disable(card_id=card.pk, reason=request.POST.get("reason", "")[:500], acting_user=request.user)
-    messages.success(request, _("Card ••••%(last4)s disabled.") % {"last4": card.last4})
+    try:
+        giftcard_disable(card_id=card.pk, reason=request.POST.get("reason", "")[:500], acting_user=request.user)
+    except PaymentError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Card %(card)s disabled.") % {"card": masked(card.last4)})
     return redirect("payments:giftcard_detail", pk=card.pk)
-
-
 
 
 # --- Payments on an order -------------------------------------------------------------------
@@ -236,7 +241,7 @@ def _panel(request, order, *, form=None, error: str = "", status: int = 200):
     summary = context["summary"]
     context["due"] = max((order.total or ZERO) - summary["covered"], ZERO)
     if form is None:
-        context["form"].initial["amount"] = quantize(context["due"], order.currency) if context["due"] else None
+        context["form"].initial["amount"] = amount_text(context["due"], order.currency) if context["due"] else ""
     template = "payments/order_payments.html#panel" if request.htmx else "payments/order_payments.html"
     return render(request, template, context, status=status)
 
@@ -291,7 +296,8 @@ def payment_add(request, order_id: int):
                           acting_user=request.user, **credit)
     except PaymentError as exc:
         # The retry needs a fresh key: the declined attempt keeps its own.
-        retry = PaymentAddForm(initial={**data, "idempotency_key": uuid.uuid4().hex, "card_token": ""},
+        retry = PaymentAddForm(initial={**data, "amount": amount_text(data["amount"], order.currency),
+                                        "idempotency_key": uuid.uuid4().hex, "card_token": ""},
                                saved_cards=saved_cards)
         return _panel(request, order, form=retry, error=_("%(message)s (code: %(code)s)") % {
             "message": exc.message, "code": exc.code}, status=422)
@@ -331,7 +337,7 @@ def payment_capture_view(request, pk: int):
     def act(payment):
         form = AmountForm(request.POST)
         if not form.is_valid():
-            raise AmountError(_("Enter an amount greater than zero."))
+            raise AmountError(form.first_error(), field="amount")
         payment_capture(payment_id=payment.pk, amount=form.cleaned_data["amount"],
                         reference=form.cleaned_data["reference"] or f"manual:{uuid.uuid4().hex[:12]}",
                         acting_user=request.user)
@@ -354,7 +360,7 @@ def payment_refund_view(request, pk: int):
     def act(payment):
         form = AmountForm(request.POST)
         if not form.is_valid():
-            raise AmountError(_("Enter an amount greater than zero."))
+            raise AmountError(form.first_error(), field="amount")
         if not form.cleaned_data["reason"].strip():
             raise PaymentError(_("Give a reason for the refund."), code="reason_required", field="reason")
         payment_refund(payment_id=payment.pk, amount=form.cleaned_data["amount"], reason=form.cleaned_data["reason"],
@@ -448,7 +454,7 @@ def invoice_payment_view(request, pk: int):
     form = AmountForm(request.POST)
     try:
         if not form.is_valid():
-            raise AmountError(_("Enter an amount greater than zero."))
+            raise AmountError(form.first_error(), field="amount")
         invoice_record_payment(invoice_id=invoice.pk, amount=form.cleaned_data["amount"],
                                reference=form.cleaned_data["reference"], acting_user=request.user)
     except PaymentError as exc:
@@ -518,8 +524,11 @@ def supplier_invoice_list(request):
 
 
 def _parse_po(value: str) -> int | None:
-    digits = "".join(ch for ch in value if ch.isdigit())
-    return int(digits) if digits else None
+    """A purchase order's id from its number as shown (``PO-000123``) or the bare id."""
+    value = value.strip()
+    if value[:3].upper() == "PO-":
+        value = value[3:]
+    return parse_id(value)
 
 
 def supplier_invoice_new(request):
@@ -534,16 +543,19 @@ def supplier_invoice_new(request):
         error = _("“%(value)s” is not a date: use YYYY-MM-DD, e.g. 2026-11-24.") % {"value": typed_date[:40]}
     elif request.method == "POST" and po:
         try:
-            inputs = [SupplierLineInput(variant_id=line.variant_id,
-                                        quantity=int(request.POST.get(f"qty-{line.pk}") or 0),
-                                        unit_cost=Decimal(request.POST.get(f"cost-{line.pk}") or "0"))
-                      for line in lines]
+            inputs = [SupplierLineInput(
+                variant_id=line.variant_id,
+                quantity=parse_whole(request.POST.get(f"qty-{line.pk}") or "0",
+                                     name=_("The quantity of %(sku)s") % {"sku": line.variant.sku}),
+                unit_cost=parse_amount(request.POST.get(f"cost-{line.pk}") or "0",
+                                       name=_("The unit cost of %(sku)s") % {"sku": line.variant.sku}))
+                for line in lines]
             invoice = supplier_invoice_record(
                 purchase_order_id=po.pk, number=request.POST.get("number", ""),
                 invoice_date=invoice_date or timezone.localdate(),
                 lines=inputs, acting_user=request.user)
-        except (ValueError, ArithmeticError):
-            error = _("Quantities must be whole numbers and prices numbers.")
+        except NumberError as exc:
+            error = exc.message
         except PaymentError as exc:
             error = exc.message
         else:
@@ -563,8 +575,13 @@ def supplier_invoice_detail(request, pk: int):
 
 @require_POST
 def supplier_invoice_approve_view(request, pk: int):
+    invoice = get_object_or_404(SupplierInvoice, pk=pk)
     try:
-        supplier_invoice_approve(invoice_id=pk, reason=request.POST.get("reason", "")[:500], acting_user=request.user)
+        supplier_invoice_approve(invoice_id=invoice.pk, reason=request.POST.get("reason", "")[:500],
+                                 acting_user=request.user)
     except PaymentError as exc:
         messages.error(request, exc.message)
-    return redirect("payments:supplier_invoice_detail", pk=pk)
+    else:
+        messages.success(request, _("Invoice %(number)s approved despite its differences.")
+                         % {"number": invoice.number})
+    return redirect("payments:supplier_invoice_detail", pk=invoice.pk)

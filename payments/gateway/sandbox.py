@@ -57,7 +57,7 @@ PREFIX = "sandbox-gw"
 
 @sensitive_variables("number", "char", "digit")
 def luhn_valid(number: str) -> bool:
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()):
         return False
     total = 0
     for index, char in enumerate(reversed(number)):
@@ -100,12 +100,12 @@ class SandboxGateway(PaymentGateway):
     # -- cards -------------------------------------------------------------------------------
     @sensitive_variables("number", "digits", "cvc")
     def tokenize(self, *, number: str, exp_month: int, exp_year: int, cvc: str) -> CardToken:
-        digits = "".join(ch for ch in number if ch.isdigit())
+        digits = "".join(ch for ch in number if ch in "0123456789")
         if not 13 <= len(digits) <= 19 or not luhn_valid(digits):
             raise GatewayError("The card number is not valid.", code="invalid_number")
         if not 1 <= exp_month <= 12 or not 2000 <= exp_year <= 2100:
             raise GatewayError("The expiry date is not valid.", code="invalid_expiry")
-        if not (cvc.isdigit() and 3 <= len(cvc) <= 4):
+        if not (cvc.isascii() and cvc.isdigit() and 3 <= len(cvc) <= 4):
             raise GatewayError("The security code is not valid.", code="invalid_cvc")
         outcome = TEST_CARDS.get(digits, "approve")
         token = CardToken(token="tok_" + secrets.token_urlsafe(18), brand=card_brand(digits), last4=digits[-4:],
