@@ -110,3 +110,19 @@ def from_to(start, end) -> str:
 def arrow(start, end) -> str:
     """``{% arrow transfer.from_location transfer.to_location %}``: see ``from_to``."""
     return from_to(start, end)
+
+
+@register.simple_tag
+def back_arrow() -> str:
+    """``<a href="…">{% back_arrow %} Promotions</a>``: a link back points to where lines start (→ in Arabic)."""
+    from django.utils.translation import get_language_bidi
+
+    return "→" if get_language_bidi() else "←"
+
+
+@register.simple_tag
+def forward_arrow() -> str:
+    """A link onwards ("Price check →") points to where lines end (← in Arabic)."""
+    from django.utils.translation import get_language_bidi
+
+    return "←" if get_language_bidi() else "→"

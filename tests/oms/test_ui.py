@@ -195,3 +195,13 @@ def test_moves_and_ranges_point_the_way_the_text_reads_with_each_side_isolated()
     assert from_to("Fornecedor <X>", "CD Cajamar") == "<bdi>Fornecedor &lt;X&gt;</bdi> → <bdi>CD Cajamar</bdi>"
     with translation.override("ar"):
         assert from_to("2026-10-25", "2027-03-24") == "<bdi>2026-10-25</bdi> ← <bdi>2027-03-24</bdi>"
+
+
+def test_back_links_point_where_lines_start():
+    from django.utils import translation
+
+    from oms.templatetags.oms_tags import back_arrow, forward_arrow
+
+    assert (back_arrow(), forward_arrow()) == ("←", "→")
+    with translation.override("ar"):
+        assert (back_arrow(), forward_arrow()) == ("→", "←")
