@@ -44,9 +44,14 @@ def http_post(url: str, body: bytes, headers: dict, timeout: float = TIMEOUT_SEC
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310 - checked above
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - configured URLs
-            return HttpResult(response.status, response.read(2000).decode("utf-8", "replace"))
+            return HttpResult(response.status, _storable(response.read(2000)))
     except urllib.error.HTTPError as exc:
-        return HttpResult(exc.code, exc.read(2000).decode("utf-8", "replace"))
+        return HttpResult(exc.code, _storable(exc.read(2000)))
+
+
+def _storable(body: bytes) -> str:
+    """A receiver's answer as text PostgreSQL can keep in ``last_error`` (no NUL; bad UTF-8 replaced)."""
+    return body.decode("utf-8", "replace").replace("\x00", "")
 
 
 def _tracking(order: Order) -> list[dict]:

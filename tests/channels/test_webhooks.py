@@ -28,13 +28,13 @@ def receiver():
             code = server.answers.pop(0) if server.answers else 200
             self.send_response(code)
             self.end_headers()
-            self.wfile.write(b"ok" if code < 300 else b"try later")
+            self.wfile.write(server.bodies.pop(0) if server.bodies else b"ok" if code < 300 else b"try later")
 
         def log_message(self, *args):
             pass
 
     server = HTTPServer(("127.0.0.1", 0), Handler)
-    server.received, server.answers = [], []
+    server.received, server.answers, server.bodies = [], [], []
     server.url = f"http://127.0.0.1:{server.server_port}/hook"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -78,6 +78,18 @@ def test_cancel_sends_a_signed_update_retried_until_the_receiver_answers(api, sh
     message = OutboxMessage.objects.get(topic="orders.channel_status")
     assert status_changed(order_id=delivery.order_id, status="cancelled", message_id=message.pk) == 0
     assert WebhookDelivery.objects.count() == 1
+
+
+def test_a_receivers_answer_with_a_nul_is_kept_as_the_error(api, shop, receiver):
+    webhook_endpoint_create(channel_id=shop["channel"].pk, url=receiver.url, events=["order_status"],
+                            acting_user=None)
+    number = api.post("/orders", order_payload()).json()["number"]
+    api.post(f"/orders/{number}/cancel", {"reason": "x"})
+    deliver_pending("orders.channel_status")
+    receiver.answers, receiver.bodies = [500], [b"broken\x00answer \xed\xa0\x80"]
+    assert deliver_pending("channels.webhook") == ["retry"]
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.last_status_code, delivery.last_error) == (500, "brokenanswer \ufffd\ufffd\ufffd")
 
 
 def test_receiver_down_keeps_the_update_pending(api, shop):
