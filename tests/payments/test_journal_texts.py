@@ -105,3 +105,12 @@ def test_the_accounting_export_has_readable_memos_without_direction_marks(role_c
         rows = list(export_rows(layout="generic", since=today, until=today))
     memos = {row[3] for row in rows[1:]}
     assert memos == {f"Gift card issued ••••{card.last4}"}
+
+
+def test_the_replacement_page_names_the_blocked_card_left_to_right(role_client):
+    card, _code = issue_card("20.00")
+    client = role_client("finance")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ar"
+    response = client.post(reverse("payments:giftcard_replace", args=[card.pk]), {"reason": "lost"})
+    page = html.unescape(response.content.decode())
+    assert f'بطاقة هدية <bdi dir="ltr">••••{card.last4}</bdi> محظورة' in page
