@@ -111,3 +111,10 @@ def test_to_is_a_destination_on_transfers_and_the_end_of_a_date_range_on_movemen
     assert ">Para </a></th>" in html
     html = _page(client, reverse("inventory:product_detail", args=[product_with_stock.pk]), "pt-br")
     assert 'Até <input type="date" name="until"' in html
+
+
+def test_movement_deltas_keep_their_sign_in_front_in_arabic(role_client, product_with_stock):
+    html = _page(role_client("admin"), reverse("inventory:product_detail", args=[product_with_stock.pk]), "ar")
+    movements = html[html.index('<div id="movements">'):]
+    assert '<td class="num"><bdi dir="ltr">+5</bdi></td>' in movements
+    assert '<td><bdi dir="ltr">CAS003-UN</bdi></td><td><bdi dir="ltr">DC-SP</bdi></td>' in movements
