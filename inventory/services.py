@@ -919,6 +919,11 @@ def _business_rules(obj) -> dict[str, list[str]]:
 
     errors: dict[str, list[str]] = defaultdict(list)
     if isinstance(obj, Variant):
+        # SKUs are looked up in any case (forms, line lists, imports): two that differ only in case are one.
+        same = Variant.objects.filter(sku__iexact=obj.sku).exclude(pk=obj.pk).exclude(sku=obj.sku)
+        if obj.sku and (taken := same.values_list("sku", flat=True).first()):
+            errors["sku"].append(_("SKU %(sku)s already exists; SKUs that differ only in upper and lower case are the "
+                                   "same SKU.") % {"sku": taken})
         if obj.barcode and Variant.objects.filter(barcode=obj.barcode).exclude(pk=obj.pk).exists():
             errors["barcode"].append(_("Barcode %(value)s is already used by another SKU.") % {"value": obj.barcode})
         for name in ("cost", "base_price"):

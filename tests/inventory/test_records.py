@@ -124,6 +124,17 @@ def test_duplicate_barcode_is_refused_on_the_barcode_field(role_client):
     assert Variant.objects.count() == 1
 
 
+def test_a_sku_differing_from_another_only_in_case_is_refused_on_the_sku_field(role_client):
+    client = role_client("admin")
+    other = VariantFactory(sku="TEE-RED-M", barcode="7890000000024")
+    response = client.post(reverse("inventory:variants_create") + f"?product={other.product_id}",
+                           {**VARIANT_POST, "sku": "tee-red-m"})
+    assert response.status_code == 422
+    assert (b"SKU: SKU TEE-RED-M already exists; SKUs that differ only in upper and lower case are the same SKU."
+            in response.content)
+    assert Variant.objects.count() == 1
+
+
 def test_missing_or_unknown_parent_is_404(role_client):
     client = role_client("admin")
     assert client.get(reverse("inventory:variants_create")).status_code == 404
