@@ -86,6 +86,22 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type}#{self.object_id}"
 
+    @property
+    def verb_label(self) -> str:
+        from oms.audit_verbs import VERB_LABELS
+
+        return str(VERB_LABELS.get(self.verb, self.verb))
+
+    @property
+    def object_type_label(self) -> str:
+        """The kind of record in the reader's language ("gift card" for ``payments.giftcard``)."""
+        from django.apps import apps
+
+        try:
+            return str(apps.get_model(self.object_type)._meta.verbose_name)
+        except (LookupError, ValueError):
+            return self.object_type
+
 
 class OutboxMessage(models.Model):
     """Background work recorded in the same transaction as its cause (see ``oms.outbox``)."""

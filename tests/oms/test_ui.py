@@ -82,7 +82,29 @@ def test_audit_page_searches_entries_and_shows_changes(role_client, make_user):
     assert "on_hand: [&#x27;5&#x27;, &#x27;3&#x27;]" in html or "on_hand: [5, 3]" in html
     assert "order_cancel" not in html
     html = client.get("/audit/", {"actor": "wagner", "type": "orders.order"}).content.decode()
-    assert "order_cancel" in html
+    assert "order_cancel" in html  # the stored verb stays findable (title) while the label says what happened
+    assert '<span title="order_cancel">Order cancelled</span>' in html
+    assert '<span title="orders.order">Order</span>' in html
+    client.cookies["django_language"] = "pt-br"
+    html = client.get("/audit/", {"q": "transit"}).content.decode()
+    assert "Estoque ajustado" in html and "stock_adjust</" not in html
+
+
+def test_every_audit_verb_the_code_writes_has_a_label():
+    """A new verb shows as its code on the audit page until it is named in ``oms.audit_verbs``."""
+    import re
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from oms.audit_verbs import VERB_LABELS
+
+    written = set()
+    for path in Path(settings.BASE_DIR).glob("*/**/*.py"):
+        if ".venv" in path.parts or "tests" in path.parts:
+            continue
+        written |= set(re.findall(r'verb="([a-z_]+)"', path.read_text()))
+    assert written and written - set(VERB_LABELS) == set()
 
 
 def test_diff_lists_only_changed_fields():
