@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from oms.i18n import supported_language, text_property
 from oms.models import TranslatedReason, language_field
@@ -188,7 +189,7 @@ class Order(models.Model):
 
     class Priority(models.IntegerChoices):
         LOW = 0, _("Low")
-        STANDARD = 1, _("Standard")
+        STANDARD = 1, pgettext_lazy("order priority", "Standard")
         HIGH = 2, _("High")
         URGENT = 3, _("Urgent")
 
