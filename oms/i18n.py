@@ -169,6 +169,15 @@ def _rendered(value):
     return value
 
 
+_ISOLATES = str.maketrans("", "", "\u2066\u2067\u2068\u2069")
+
+
+def without_isolates(text: str) -> str:
+    """``text`` for another program (a spreadsheet, an accounting system): without the direction isolates kept
+    around codes and masked numbers for Arabic pages."""
+    return text.translate(_ISOLATES)
+
+
 def text_property(field_name: str) -> property:
     """A model property giving the stored text in ``field_name`` (its parameters in ``<field_name>_params``) in
     the active language: ``reason_text = text_property("reason")``."""

@@ -15,9 +15,8 @@ import io
 from collections.abc import Iterator
 from datetime import date
 
+from oms.i18n import without_isolates
 from payments.models import JournalEntry, JournalLine
-
-ISOLATES = str.maketrans("", "", "\u2066\u2067\u2068\u2069")
 
 LAYOUTS = {
     "generic": ["entry", "date", "reference", "memo", "currency", "account", "account_name", "debit", "credit",
@@ -42,7 +41,7 @@ def _amount(value) -> str:
 
 def _plain(text: str) -> str:
     """A memo or description for another program: without the direction marks kept for Arabic pages."""
-    return text.translate(ISOLATES)
+    return without_isolates(text)
 
 
 def export_rows(*, layout: str, since: date, until: date) -> Iterator[list[str]]:

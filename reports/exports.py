@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext as _
 
+from oms.i18n import render, without_isolates
 from oms.spreadsheets import neutralize
 
 CHUNK = 2000
@@ -174,11 +175,18 @@ def _journal(parameters: dict) -> Source:
         raise ReportError(_("The journal is not available yet."))
     qs = line.objects.filter(entry__posted_on__gte=parameters["start"], entry__posted_on__lte=parameters["end"])
     qs = qs.order_by("entry__posted_on", "entry_id", "id")
-    fields = ["entry__posted_on", "entry_id", "entry__reference", "entry__memo", "account__code", "account__name",
-              "debit", "credit", "description"]
+    fields = ["entry__posted_on", "entry_id", "entry__reference", "entry__memo", "entry__memo_params", "account__code",
+              "account__name", "debit", "credit", "description", "description_params"]
     header = [_("Date"), _("Entry"), _("Reference"), _("Memo"), _("Account"), _("Account name"), _("Debit"),
               _("Credit"), _("Description")]
-    return Source(_("Journal entries"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK))
+
+    def rows():  # memos and descriptions are stored texts: read in the language the report was asked in
+        for day, entry, reference, memo, memo_params, code, name, debit, credit, text, text_params in (
+                qs.values_list(*fields).iterator(chunk_size=CHUNK)):
+            yield (day, entry, reference, without_isolates(render(memo, memo_params)), code, name, debit, credit,
+                   without_isolates(render(text, text_params)))
+
+    return Source(_("Journal entries"), header, qs.count, rows)
 
 
 def _top(parameters: dict) -> Source:

@@ -17,6 +17,9 @@ exactly; sales (or sales returns) take whatever rounding is left, so every entry
 from collections import defaultdict
 from decimal import Decimal
 
+from django.utils.translation import gettext_noop
+
+from oms.i18n import StoredText, stored_text
 from oms.money import ZERO, quantize
 from payments.ledger import Acct, LedgerLine, cr, dr, journal_post
 from payments.models import JournalEntry
@@ -51,7 +54,7 @@ def unit_costs(variants) -> dict[int, tuple[Decimal, str]]:
     return result
 
 
-def _cost_lines(items: list[tuple[object, int]], *, debit: str, credit: str, label: str
+def _cost_lines(items: list[tuple[object, int]], *, debit: str, credit: str, label: "str | StoredText"
                 ) -> dict[str, list[LedgerLine]]:
     """``[(variant, units)]`` at cost, as balanced debit/credit pairs grouped by the cost's currency."""
     costs = unit_costs({variant.pk: variant for variant, _units in items}.values())
@@ -92,16 +95,18 @@ def post_shipment_revenue(*, shipment, acting_user) -> JournalEntry | None:
     shipping = quantize(order.shipping_total, currency) if not posted else ZERO
     owed += shipping
     sales = owed + discount - tax - shipping  # the rounding remainder, if any, lands here
-    label = f"Order {order.number}"
+    label = stored_text(gettext_noop("Order %(number)s"), number=order.number)
     entry_lines = [dr(Acct.CUSTOMER_BALANCES, owed, label), dr(Acct.DISCOUNTS, discount, label),
                    cr(Acct.SALES, sales, label), cr(Acct.SHIPPING_REVENUE, shipping, label),
                    cr(Acct.SALES_TAX, tax, label)]
     cogs = _cost_lines([(sl.order_line.variant, sl.quantity) for sl in lines], debit=Acct.COST_OF_GOODS,
                        credit=Acct.INVENTORY, label=label)
     entry_lines += cogs.pop(currency, [])
-    memo = f"Shipment {shipment.pk} of order {order.number}"
+    memo = stored_text(gettext_noop("Shipment %(shipment)s of order %(number)s"), shipment=shipment.pk,
+                       number=order.number)
     for other_currency, pair in sorted(cogs.items()):  # goods costed in another currency: their own entry
-        journal_post(lines=pair, memo=f"{memo}: cost of goods", reference=f"{reference}:cogs",
+        journal_post(lines=pair, memo=stored_text(gettext_noop("%(memo)s: cost of goods"), memo=memo),
+                     reference=f"{reference}:cogs",
                      currency=other_currency, acting_user=acting_user)
     if not any(line.debit or line.credit for line in entry_lines):
         return None
@@ -119,7 +124,8 @@ def post_return_restock(*, rma, acting_user) -> JournalEntry | None:
     entries = None
     for currency, pair in sorted(_cost_lines(items, debit=Acct.INVENTORY, credit=Acct.COST_OF_GOODS,
                                              label=str(rma)).items()):
-        entries = journal_post(lines=pair, memo=f"{rma} restocked", reference=reference, currency=currency,
+        entries = journal_post(lines=pair, memo=stored_text(gettext_noop("%(rma)s restocked"), rma=str(rma)),
+                               reference=reference, currency=currency,
                                acting_user=acting_user)
     return entries
 
@@ -140,7 +146,8 @@ def post_return(*, rma, acting_user, amount: Decimal | None = None) -> JournalEn
     if not owed:
         return None
     tax = min(tax, owed)
-    label = f"{rma} of order {rma.order.number}"
+    label = stored_text(gettext_noop("%(rma)s of order %(number)s"), rma=str(rma), number=rma.order.number)
     return journal_post(lines=[dr(Acct.RETURNS, owed - tax, label), dr(Acct.SALES_TAX, tax, label),
                                cr(Acct.CUSTOMER_BALANCES, owed, label)],
-                        memo=f"{rma} refunded", reference=reference, currency=currency, acting_user=acting_user)
+                        memo=stored_text(gettext_noop("%(rma)s refunded"), rma=str(rma)), reference=reference,
+                        currency=currency, acting_user=acting_user)

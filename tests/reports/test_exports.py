@@ -250,3 +250,22 @@ def test_a_job_whose_worker_died_is_failed_by_the_cleanup(make_user, world):
     services.report_jobs_expire()
     assert ReportJob.objects.get(pk=job.pk).status == "failed"
     assert ReportJob.objects.get(pk=fresh.pk).status == "running"
+
+
+def test_journal_export_reads_system_memos_in_the_language_it_was_asked_in(make_user, world):
+    from django.utils import translation
+    from django.utils.translation import gettext_noop
+
+    from oms.i18n import stored_text
+    from payments.ledger import Acct, cr, dr, journal_post
+
+    memo = stored_text(gettext_noop("Shipment %(shipment)s of order %(number)s"), shipment=7, number="WEB-000001")
+    label = stored_text(gettext_noop("Order %(number)s"), number="WEB-000001")
+    journal_post(lines=[dr(Acct.CUSTOMER_BALANCES, "10.00", label), cr(Acct.SALES, "10.00", label)], memo=memo,
+                 reference="shipment:7", acting_user=None)
+    with translation.override("pt-br"):
+        job = _run("journal", "csv", make_user("finance"))
+    with job.file.open("rb") as fh:
+        rows = list(csv.reader(io.StringIO(fh.read().decode("utf-8-sig"))))
+    assert {r[3] for r in rows[1:]} == {"Remessa 7 do pedido WEB-000001"}
+    assert {r[8] for r in rows[1:]} == {"Pedido WEB-000001"}
