@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from oms.access import PUBLIC, NavItem
 
 API_URL_NAMES = ["api-root", "openapi-json", "openapi-view", "order_create", "order_detail", "order_cancel",
-                 "availability", "feed_json", "feed_csv", "shipment_event"]
+                 "availability", "feed_json", "feed_csv", "shipment_event", "not_found"]
 
 RULES: dict[str, str] = {
     **{f"orders:channels_api:{name}": PUBLIC for name in API_URL_NAMES},

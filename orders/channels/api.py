@@ -10,8 +10,9 @@ from functools import wraps
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseNotAllowed, JsonResponse
-from django.urls import URLPattern
+from django.urls import URLPattern, re_path
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -292,10 +293,18 @@ def _error_body_when_not_allowed(view):
     return wrapper
 
 
+@csrf_exempt
+def not_found(request):
+    """Any other address under the API: the error body, not the back office's HTML page."""
+    return JsonResponse({"code": "not_found", "field": "", "message": _(
+        "There is no API address %(path)s.") % {"path": request.path.replace("\x00", "")}}, status=404)
+
+
 def api_urls():
-    """``api.urls`` with every operation answering 405 as ``{code, message, field}`` (call once, in urls.py)."""
+    """``api.urls`` with every operation answering 405 as ``{code, message, field}``, and the same body for an
+    address the API does not have (call once, in urls.py)."""
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
         if isinstance(pattern, URLPattern):
             pattern.callback = _error_body_when_not_allowed(pattern.callback)
-    return patterns, app_name, namespace
+    return [*patterns, re_path(r"^.*$", not_found, name="not_found")], app_name, namespace

@@ -303,6 +303,17 @@ def test_a_method_the_api_does_not_take_gets_its_error_body(shop, method, path, 
                                "message": f"This address does not take {method.upper()}; use {allowed}."}
 
 
+@pytest.mark.parametrize("path", ["/nope", "/orders/", "/orders/WS-1/nothing"])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_an_address_the_api_does_not_have_gets_its_error_body(shop, path, method):
+    from django.test import Client
+
+    response = getattr(Client(enforce_csrf_checks=True), method)(f"/api/v1{path}")
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "field": "",
+                               "message": f"There is no API address /api/v1{path}."}
+
+
 @pytest.mark.parametrize("quantity", [True, False, "2", 2.0, 1.5])
 def test_a_quantity_must_be_a_json_whole_number(api, quantity):
     body = order_payload(lines=[{"sku": "MUG-WHT", "quantity": quantity, "unit_price": "45.50"}], total=None)
