@@ -53,6 +53,22 @@ def parse_whole(text, *, minimum: int = 0, maximum: int = INT_MAX, name: str = "
     return value
 
 
+def _point_decimal(raw: str) -> str | None:
+    """``raw`` with a point as its decimal separator: with both separators the last one is the decimal one and the
+    other must group thousands ("1.234,56" and "1,234.56"); a lone comma is decimal ("12,5"). None: neither."""
+    if "," in raw and "." in raw:
+        point = "," if raw.rfind(",") > raw.rfind(".") else "."
+        grouping = "." if point == "," else ","
+        whole, _sep, fraction = raw.rpartition(point)
+        groups = whole.lstrip("+-").split(grouping)
+        if not (1 <= len(groups[0]) <= 3 and all(len(group) == 3 for group in groups[1:])):
+            return None
+        return f"{whole.replace(grouping, '')}.{fraction}"
+    if "," in raw:
+        return raw.replace(",", ".") if raw.count(",") == 1 else None
+    return raw
+
+
 def parse_amount(text, *, max_digits: int = 18, decimal_places: int = 4, minimum: Decimal | None = Decimal(0),
                  name: str = "") -> Decimal:
     """A finite decimal that fits ``max_digits``/``decimal_places`` (the column's; money by default) and is at
@@ -61,9 +77,9 @@ def parse_amount(text, *, max_digits: int = 18, decimal_places: int = 4, minimum
     subject = name or _("The amount")
     if not raw:
         raise NumberError(_("%(name)s is empty.") % {"name": subject})
-    normal = raw.replace(".", "").replace(",", ".") if "," in raw else raw
+    normal = _point_decimal(raw)
     try:
-        value = Decimal(normal)
+        value = Decimal(normal) if normal is not None else None
     except InvalidOperation:
         value = None
     if value is None or not value.is_finite() or not normal.isascii() or "e" in normal.lower():

@@ -28,7 +28,9 @@ def test_parse_amount_reads_both_separators_and_refuses_what_no_column_holds():
     assert parse_amount("1234.56") == Decimal("1234.56")
     assert parse_amount("12,5") == Decimal("12.5")
     assert parse_amount("-2", minimum=None) == Decimal("-2")
-    for bad in ("NaN", "sNaN", "Infinity", "-inf", "1e20", "1e30", "abc", "", "٣"):
+    assert parse_amount("1,234.56") == parse_amount("1.234,56") == Decimal("1234.56")  # US and Brazilian grouping
+    assert parse_amount("1,234,567.8") == parse_amount("1.234.567,8") == Decimal("1234567.8")
+    for bad in ("NaN", "sNaN", "Infinity", "-inf", "1e20", "1e30", "abc", "", "٣", "1,23.4", "12.34,5,6", "1,2,3"):
         with pytest.raises(NumberError):
             parse_amount(bad)
     with pytest.raises(NumberError, match="too large"):
