@@ -84,12 +84,13 @@ def clean_parameters(*, kind: str, parameters: dict, acting_user) -> dict:
         if (end - start).days > MAX_RANGE_DAYS:
             raise InvalidReportParameters(_("The period is longer than ten years."), field="start")
         out.update(start=start.isoformat(), end=end.isoformat())
-    for key in ("channel_id", "location_id"):
+    for key, refusal in (("channel_id", _("Choose a channel from the list.")),
+                         ("location_id", _("Choose a location from the list."))):
         value = parameters.get(key)
         if value not in (None, ""):
             out[key] = parse_id(value)
             if out[key] is None:
-                raise InvalidReportParameters(_("%(field)s is not a number.") % {"field": key}, field=key)
+                raise InvalidReportParameters(refusal, field=key)
     if kind == ReportJob.Kind.TOP:
         if parameters.get("dimension") not in DIMENSIONS:
             raise InvalidReportParameters(_("Unknown report dimension."), field="dimension")

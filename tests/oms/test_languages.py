@@ -89,3 +89,29 @@ def test_arabic_examples_of_dates_postal_codes_and_phones_keep_their_order():
     assert not unisolated
     with translation.override("ar"):
         assert "\u206611 98765-4321\u2069" in translation.gettext("e.g. 11 98765-4321")
+
+
+def test_arrows_point_the_way_the_line_reads():
+    """A bare → in a template points backwards in Arabic. Templates write arrows through {% arrow a b %},
+    {% back_arrow %} or {% forward_arrow %}, or inside a translated text whose Arabic translation uses ←."""
+    import re
+    from pathlib import Path
+
+    import polib
+    from django.conf import settings
+
+    root = Path(settings.BASE_DIR)
+    translated = re.compile(r"\{% (?:translate|blocktranslate)\b.*?%\}(?:.*?\{% endblocktranslate %\})?", re.S)
+    bare = []
+    for template in [*root.glob("templates/**/*.html"), *root.glob("*/templates/**/*.html"),
+                     *root.glob("*/*/templates/**/*.html")]:
+        if ".venv" in template.parts:
+            continue
+        text = translated.sub("", template.read_text())
+        bare += [f"{template.relative_to(root)}: {line.strip()[:80]}" for line in text.splitlines()
+                 if "→" in line or "←" in line]
+    assert bare == []
+    backwards = [entry.msgid for locale in [root / "locale", *root.glob("*/locale")]
+                 for entry in polib.pofile(str(locale / "ar" / "LC_MESSAGES" / "django.po"))
+                 if "→" in entry.msgid and entry.msgstr and "→" in entry.msgstr]
+    assert backwards == []

@@ -53,6 +53,10 @@ def test_bad_parameters_create_nothing(make_user, world):
         services.report_job_create(kind="orders", format="doc", parameters=_period(), acting_user=user)
     with pytest.raises(InvalidReportParameters):
         services.report_job_create(kind="orders", format="csv", parameters={"start": "soon"}, acting_user=user)
+    with pytest.raises(InvalidReportParameters) as exc:
+        services.report_job_create(kind="orders", format="csv", parameters={**_period(), "channel_id": "²"},
+                                   acting_user=user)
+    assert (exc.value.field, exc.value.message) == ("channel_id", "Choose a channel from the list.")
     assert ReportJob.objects.count() == 0 and OutboxMessage.objects.count() == 0
 
 
