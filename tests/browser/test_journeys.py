@@ -364,7 +364,7 @@ def stock_on_screen(page, variant, location) -> str:
     page.goto(f"/inventory/products/{variant.product_id}/")
     headers = [h.split("\n")[0].strip() for h in page.locator("table.data thead th").all_inner_texts()]
     row = page.locator("table.data tbody tr", has_text=variant.sku)
-    return row.locator("td").nth(headers.index(location.code)).inner_text()
+    return row.locator("th, td").nth(headers.index(location.code)).inner_text()  # the SKU is the row's header
 
 
 def mug_comes_back(agent, manager, warehouse, order, shop) -> None:
