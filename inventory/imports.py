@@ -98,19 +98,19 @@ def read_rows(data: bytes, filename: str) -> list[dict[str, str]]:
     if filename.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
 
-        try:
+        try:  # read-only workbooks parse lazily: a damaged sheet fails while its rows are read, not when opened
             sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+            rows = sheet.iter_rows(values_only=True)
+            header = next(rows, None)
+            if header is None:
+                return []
+            keys = [str(h or "").strip().lower() for h in header]
+            return [
+                {k: ("" if v is None else str(v).strip()) for k, v in zip(keys, row, strict=False) if k}
+                for row in rows if any(v not in (None, "") for v in row)
+            ]
         except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
             raise ImportFailed(_("The file is not a readable XLSX workbook (%(error)s).") % {"error": exc})
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            return []
-        keys = [str(h or "").strip().lower() for h in header]
-        return [
-            {k: ("" if v is None else str(v).strip()) for k, v in zip(keys, row, strict=False) if k}
-            for row in rows if any(v not in (None, "") for v in row)
-        ]
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

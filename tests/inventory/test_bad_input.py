@@ -192,3 +192,31 @@ def test_po_receive_with_a_huge_quantity_names_the_open_quantity(role_client, wo
                                              {f"line-{line.pk}": "99999999999999999999"})
     assert response.status_code == 422
     assert "VST001-AZL-G: 99999999999999999999 received but only 5 still expected." in response.content.decode()
+
+
+def _damaged_xlsx(replace: tuple[bytes, bytes]) -> bytes:
+    """A workbook that opens, whose sheet fails while its rows are read."""
+    import io
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["sku", "location", "on_hand"])
+    book.active.append(["X-1", "DC", 5])
+    raw = io.BytesIO()
+    book.save(raw)
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            target.writestr(item, data.replace(*replace) if item.filename.endswith("sheet1.xml") else data)
+    return damaged.getvalue()
+
+
+@pytest.mark.parametrize("replace", [(b'r="A2"', b'r="ZZZZZ2"'), (b'r="A2"', b'r="A"')])
+def test_a_workbook_that_fails_while_its_rows_are_read_is_refused_as_a_file(replace):
+    from inventory.imports import ImportFailed, read_rows
+
+    with pytest.raises(ImportFailed, match="not a readable XLSX"):
+        read_rows(_damaged_xlsx(replace), "stock.xlsx")
