@@ -401,6 +401,7 @@ class SettlementLine(models.Model):
         MATCHED = "matched", _("Matched")
         AMOUNT_DIFFERS = "amount_differs", _("Amount differs")
         UNMATCHED = "unmatched", _("Not found in the OMS")
+        ALREADY_SETTLED = "already_settled", _("Already settled")
 
     batch = models.ForeignKey(SettlementBatch, on_delete=models.CASCADE, related_name="lines")
     row_number = models.PositiveIntegerField()
@@ -415,6 +416,10 @@ class SettlementLine(models.Model):
 
     class Meta:
         ordering = ["batch", "row_number"]
+        constraints = [  # a processor's transaction is settled (and posted to the ledger) once
+            models.UniqueConstraint(fields=["transaction"], condition=models.Q(match="matched"),
+                                    name="payments_settlement_matched_once"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.gateway_reference} {self.amount}"

@@ -98,10 +98,14 @@ def settlement_import(*, file_name: str, content: bytes | str, acting_user,
         (t.kind, t.gateway_reference): t
         for t in PaymentTransaction.objects.filter(gateway_reference__in=refs, result=PaymentTransaction.Result.SUCCESS,
                                                    kind__in=[PaymentTransaction.Kind.CAPTURE,
-                                                             PaymentTransaction.Kind.REFUND])
+                                                             PaymentTransaction.Kind.REFUND],
+                                                   payment__method__in=list(CLEARING))  # a processor's own
         .select_related("payment")
     }
     with transaction.atomic(durable=True):
+        # Two files settling the same transaction at once: the second waits here, then sees the first's matches.
+        list(PaymentTransaction.objects.select_for_update().filter(pk__in=[t.pk for t in txns.values()])
+             .order_by("pk").values_list("pk", flat=True))
         batch = SettlementBatch.objects.create(file_name=file_name[:200], gateway=gateway, row_count=len(rows),
                                                currency=rows[0]["currency"] or "BRL", imported_by=acting_user,
                                                gross=sum((r["amount"] for r in rows), ZERO),
@@ -112,13 +116,16 @@ def settlement_import(*, file_name: str, content: bytes | str, acting_user,
         lines, postings = [], []
         for r in rows:
             txn = txns.get((r["kind"], r["gateway_reference"]))
-            if txn is None or txn.pk in already:
-                match, txn = SettlementLine.Match.UNMATCHED, None
+            if txn is None:
+                match = SettlementLine.Match.UNMATCHED
+            elif txn.pk in already:  # an earlier file, or an earlier line of this one, settled it
+                match = SettlementLine.Match.ALREADY_SETTLED
             elif txn.amount != r["amount"]:
                 match = SettlementLine.Match.AMOUNT_DIFFERS
             else:
                 match = SettlementLine.Match.MATCHED
-                clearing = CLEARING.get(txn.payment.method, Acct.CARD_CLEARING)
+                already.add(txn.pk)
+                clearing = CLEARING[txn.payment.method]
                 if r["kind"] == SettlementLine.Kind.CAPTURE:
                     postings += [LedgerLine(Acct.BANK, debit=r["amount"] - r["fee"]),
                                  LedgerLine(Acct.PROCESSING_FEES, debit=r["fee"]),

@@ -32,9 +32,34 @@ def test_captures_and_refunds_are_matched_and_the_deposit_posted(card_token):
     balances = {r["account"].code: r["balance"] for r in trial_balance()}
     assert balances == {"1000": D("67"), "1010": D("0"), "2000": D("-70"), "5100": D("3")}
     again = settlement_import(file_name="day.csv", content=content, acting_user=None)
-    assert list(again.lines.values_list("match", flat=True)) == ["unmatched", "unmatched"]  # settled once only
+    assert list(again.lines.values_list("match", flat=True)) == ["already_settled", "already_settled"]  # once only
     assert again.journal_entry is None
     assert verify_journal() == []
+
+
+def test_a_capture_twice_in_one_file_is_settled_once(card_token):
+    order = make_order("100.00")
+    payment = payment_authorize(order_id=order.pk, method="card", amount=D("100"), currency="BRL",
+                                token=card_token(), idempotency_key="rc2", acting_user=None)
+    capture = payment_capture(payment_id=payment.pk, amount=D("100"), reference="shipment:1", acting_user=None)
+    row = f"{timezone.localdate().isoformat()},capture,{capture.gateway_reference},100.00,0.00,BRL\r\n"
+    batch = settlement_import(file_name="day.csv", content="date,type,reference,amount,fee,currency\r\n" + row * 2,
+                              acting_user=None)
+    assert list(batch.lines.values_list("match", flat=True)) == ["matched", "already_settled"]
+    assert {r["account"].code: r["balance"] for r in trial_balance()}["1000"] == D("100")  # the bank once
+
+
+def test_a_settlement_row_for_a_payment_no_processor_took_is_not_matched():
+    """An invoice paid on terms has a capture too; a processor's file naming its reference does not settle it."""
+    order = make_order("50.00")
+    payment = payment_authorize(order_id=order.pk, method="invoice", amount=D("50"), currency="BRL", token="",
+                                idempotency_key="rc3", acting_user=None)
+    capture = payment_capture(payment_id=payment.pk, amount=D("50"), reference="shipment:2", acting_user=None)
+    assert capture.gateway_reference
+    row = f"{timezone.localdate().isoformat()},capture,{capture.gateway_reference},50.00,0.00,BRL\r\n"
+    batch = settlement_import(file_name="day.csv", content="date,type,reference,amount,fee,currency\r\n" + row,
+                              acting_user=None)
+    assert list(batch.lines.values_list("match", flat=True)) == ["unmatched"] and batch.journal_entry is None
 
 
 @pytest.mark.parametrize(("content", "message"), [
