@@ -282,6 +282,12 @@ class Order(models.Model):
         return str(dict(Payment.Method.choices).get(self.payment_method, self.payment_method))
 
     @property
+    def shipping_service_name(self) -> str:
+        """The chosen shipping option as the screen offered it ("SEDEX"), else its code."""
+        return next((str(option.get("name") or self.shipping_service) for option in self.shipping_options or []
+                     if option.get("code") == self.shipping_service), self.shipping_service)
+
+    @property
     def shipping_address_line(self) -> str:
         return format_address(self.shipping_address)
 

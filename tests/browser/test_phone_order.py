@@ -167,6 +167,10 @@ def test_agent_pays_by_card_in_the_hosted_field(page, login, shop):
     page.keyboard.press("Enter")
     page.locator("table.lines code", has_text="MUG-WHITE").wait_for()
     settled(page)
+    page.locator("input[name=shipping_service]").first.focus()  # placing needs a shipping option
+    page.keyboard.press("Space")
+    page.wait_for_function("document.querySelector('input[name=shipping_service]:checked') !== null")
+    settled(page)
     pay_by_sandbox_card(page)
     settled(page)
     # The card survives a later change of the screen (hx-preserve), so the agent may still edit notes.

@@ -95,6 +95,11 @@ def test_return_from_the_order_page_to_refund(make_user, role_client, net, place
     role_client("manager").post(reverse("orders:fulfilment_return_approve", args=[rma.pk]), {"decision": "approve"})
     warehouse = role_client("warehouse")
     warehouse.post(reverse("orders:fulfilment_return_receive", args=[rma.pk]), {"location": net["dc"].pk})
+    page = warehouse.get(reverse("orders:fulfilment_return", args=[rma.pk])).content.decode()
+    assert 'required autofocus><option value="">Choose…</option>' in page  # no condition chosen for the inspector
+    unchosen = warehouse.post(reverse("orders:fulfilment_return_inspect", args=[rma.pk]),
+                              {f"condition_{rma.lines.get().pk}": ""}, follow=True)
+    assert "Give the condition of every item." in unchosen.content.decode()
     warehouse.post(reverse("orders:fulfilment_return_inspect", args=[rma.pk]),
                    {f"condition_{rma.lines.get().pk}": "resell"})
     role_client("manager").post(reverse("orders:fulfilment_return_refund", args=[rma.pk]), {"method": "original"})

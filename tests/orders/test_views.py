@@ -176,6 +176,9 @@ def test_manager_approves_from_queue(role_client, make_user, make_draft, setting
     client = role_client("manager")
     queue = client.get(reverse("orders:approval_list"))
     assert order.number in queue.content.decode()
+    # Enter in the reason box submits nothing: the form's first (default) button is a disabled one.
+    form = queue.content.decode().split('name="reason"', 1)[1]
+    assert form.index('type="submit" disabled hidden') < form.index('value="approve"')
     hold = OrderHold.objects.get(order=order)
     elsewhere = client.post(reverse("orders:approval_decide", args=[hold.pk]),
                             {"decision": "approve", "reason": "VIP", "next": "https://evil.example/"})
@@ -301,6 +304,18 @@ def test_phone_place_with_backorder_checkbox(role_client, make_draft, world):
     assert Order.objects.get(pk=draft.pk).status == S.BACKORDERED
 
 
+def test_phone_place_needs_a_shipping_option_when_options_are_offered(role_client, make_draft, world):
+    client = role_client("agent")
+    draft = make_draft(client.user, shipping_service="")
+    assert Order.objects.get(pk=draft.pk).shipping_options  # the screen offers options; none is chosen
+    url = reverse("orders:phone_place", args=[draft.pk])
+    refused = client.post(url, {"idempotency_key": "a"}, HTTP_HX_REQUEST="true")
+    assert "Choose a shipping option before placing the order." in refused.content.decode()
+    assert Order.objects.get(pk=draft.pk).status == S.DRAFT
+    placed = client.post(url, {"idempotency_key": "b", "shipping_service": world["service"]}, HTTP_HX_REQUEST="true")
+    assert placed.status_code == 204 and Order.objects.get(pk=draft.pk).status == S.CONFIRMED
+
+
 def test_order_detail_and_customer_360_queries_do_not_grow(role_client, place, world):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -390,6 +405,7 @@ def test_order_page_names_the_payment_method_and_shows_the_whole_address(role_cl
     order = place(client.user)
     page = client.get(reverse("orders:order_detail", args=[order.pk])).content.decode()
     assert "<dd>Invoice on terms</dd>" in page  # the method's label, not its code "invoice"
+    assert f" · {order.shipping_options[0]['name']}</dd>" in page  # the shipping option's name, not its code
     address = order.shipping_address
     assert f"<bdi>{order.shipping_address_line}</bdi>" in page
     assert address["street"] in order.shipping_address_line and address["postal_code"] in order.shipping_address_line
