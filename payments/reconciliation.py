@@ -32,7 +32,14 @@ CLEARING = {Payment.Method.CARD: Acct.CARD_CLEARING, Payment.Method.PAYPAL: Acct
 
 
 def _parse(content: str) -> list[dict]:
-    reader = csv.DictReader(io.StringIO(content))
+    try:
+        return _parse_rows(csv.DictReader(io.StringIO(content)))
+    except csv.Error as exc:  # a cell over the csv module's limit (128 KiB), a broken quote
+        raise SettlementFileError(_("Nothing was imported: the file is not a readable CSV file (%(error)s).")
+                                  % {"error": exc}) from exc
+
+
+def _parse_rows(reader: csv.DictReader) -> list[dict]:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if missing := [c for c in COLUMNS if c not in header]:
         raise SettlementFileError(_("Missing column(s): %(cols)s. Expected: %(all)s.") % {

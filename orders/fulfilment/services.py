@@ -1163,22 +1163,32 @@ def carrier_update_csv(*, content: str, acting_user) -> int:
         message = _("The file contains NUL characters: it is not a CSV text file.")
         raise CarrierFileError(message, rows=[(1, message)])
     reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")))
-    missing = [c for c in CARRIER_COLUMNS[:2] if c not in (reader.fieldnames or [])]
+    try:
+        missing = [c for c in CARRIER_COLUMNS[:2] if c not in (reader.fieldnames or [])]
+        rows = list(reader)
+    except csv.Error as exc:  # a cell over the csv module's limit (128 KiB), a broken quote
+        message = _("The file is not a readable CSV file (line %(line)s).") % {"line": reader.line_num}
+        raise CarrierFileError(message, rows=[(reader.line_num, message)]) from exc
     if missing:
         raise CarrierFileError(_("Missing columns: %(cols)s.") % {"cols": ", ".join(missing)},
                                rows=[(1, _("Missing columns: %(cols)s.") % {"cols": ", ".join(missing)})])
-    rows = list(reader)
     if not rows:
         raise CarrierFileError(_("The file has no rows."), rows=[(1, _("The file has no rows."))])
     problems: list[tuple[int, str]] = []
     parsed: list[tuple[int, str, str]] = []
     numbers = [(r.get("tracking_number") or "").strip() for r in rows]
     shipments = {s.tracking_number: s for s in Shipment.objects.filter(tracking_number__in=numbers)}
+    first_row: dict[str, int] = {}
     for number, row in enumerate(rows, start=2):
         tracking = (row.get("tracking_number") or "").strip()
         status = (row.get("status") or "").strip().lower()
         reason = (row.get("reason") or "").strip()
         shipment = shipments.get(tracking)
+        if tracking in first_row:
+            problems.append((number, _("%(t)s is already on row %(row)s: one row per shipment.")
+                             % {"t": tracking, "row": first_row[tracking]}))
+            continue
+        first_row[tracking] = number
         if shipment is None:
             problems.append((number, _("Unknown tracking number “%(t)s”.") % {"t": tracking}))
         elif status not in ("delivered", "failed"):
@@ -1190,16 +1200,19 @@ def carrier_update_csv(*, content: str, acting_user) -> int:
             problems.append((number, _("Shipment with %(t)s is %(s)s.") % {"t": tracking,
                                                                            "s": shipment.get_status_display()}))
         else:
-            parsed.append((shipment.pk, status, reason))
+            parsed.append((shipment.pk, status, reason, number))
     if problems:
         raise CarrierFileError(rows=problems)
     with transaction.atomic(durable=True):
-        for shipment_id, status, reason in sorted(parsed):
+        for shipment_id, status, reason, number in sorted(parsed):
             order, shipment = _order_and_shipment(shipment_id)
-            if status == "delivered":
-                _deliver(order, shipment, actor=acting_user, when=timezone.now())
-            else:
-                _fail(order, shipment, reason=reason, actor=acting_user)
+            try:
+                if status == "delivered":
+                    _deliver(order, shipment, actor=acting_user, when=timezone.now())
+                else:
+                    _fail(order, shipment, reason=reason, actor=acting_user)
+            except InvalidShipmentTransition as exc:  # changed meanwhile (another file, a person): nothing applied
+                raise CarrierFileError(rows=[(number, exc.message)]) from exc
     return len(parsed)
 
 

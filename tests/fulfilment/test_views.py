@@ -64,6 +64,56 @@ def test_carrier_file_errors_are_listed_per_row(role_client):
     response = role_client("warehouse").post(reverse("orders:fulfilment_carrier_upload"), {"file": upload})
     assert response.status_code == 400
     assert "Row 2" in response.content.decode() and "Unknown tracking number" in response.content.decode()
+    huge = SimpleUploadedFile("c.csv", b"tracking_number,status\n" + b"X" * 200_000 + b",delivered\n", "text/csv")
+    response = role_client("warehouse").post(reverse("orders:fulfilment_carrier_upload"), {"file": huge})
+    assert response.status_code == 400 and "not a readable CSV file" in response.content.decode()
+
+
+def test_a_shipment_twice_in_a_carrier_file_is_refused_whole(make_user, role_client, net, place_order):
+    admin = make_user("admin")
+    order = place_order(admin, [(net["mug"], 1)])
+    ful.order_allocate(order_id=order.pk, acting_user=admin)
+    shipment = order.shipments.get()
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=admin)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T9", acting_user=admin)
+    for rows in (b"T9,delivered,\nT9,delivered,\n", b"T9,delivered,\nT9,failed,lost\n"):
+        upload = SimpleUploadedFile("c.csv", b"tracking_number,status,reason\n" + rows, "text/csv")
+        response = role_client("warehouse").post(reverse("orders:fulfilment_carrier_upload"), {"file": upload})
+        assert response.status_code == 400 and "T9 is already on row 2" in response.content.decode()
+        shipment.refresh_from_db()
+        assert shipment.status == Shipment.Status.SHIPPED
+
+
+def test_a_carrier_file_meeting_a_shipment_changed_meanwhile_applies_nothing(make_user, net, place_order,
+                                                                              monkeypatch):
+    from orders.fulfilment.errors import CarrierFileError
+
+    admin = make_user("admin")
+    shipments = []
+    for tracking in ("T1", "T2"):
+        order = place_order(admin, [(net["mug"], 1)])
+        ful.order_allocate(order_id=order.pk, acting_user=admin)
+        shipment = order.shipments.get()
+        ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=admin)
+        ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number=tracking, acting_user=admin)
+        shipments.append(shipment)
+    checked = ful.Shipment.objects.filter
+
+    def delivered_by_someone_else_after_the_check(*args, **kwargs):  # the race: between reading and applying
+        if not kwargs.get("tracking_number__in"):
+            return checked(*args, **kwargs)
+        found = list(checked(*args, **kwargs))  # read as shipped...
+        checked(pk=shipments[1].pk).update(status=Shipment.Status.DELIVERED)  # ...then delivered by someone else
+        return found
+
+    monkeypatch.setattr(ful.Shipment.objects, "filter", delivered_by_someone_else_after_the_check)
+    with pytest.raises(CarrierFileError) as refused:
+        ful.carrier_update_csv(content="tracking_number,status,reason\nT1,delivered,\nT2,delivered,\n",
+                               acting_user=admin)
+    monkeypatch.undo()
+    assert refused.value.rows[0][0] == 3
+    shipments[0].refresh_from_db()
+    assert shipments[0].status == Shipment.Status.SHIPPED  # nothing applied
 
 
 def test_return_from_the_order_page_to_refund(make_user, role_client, net, place_order):

@@ -67,6 +67,8 @@ def test_a_settlement_row_for_a_payment_no_processor_took_is_not_matched():
     (b"date,type,reference,amount,fee,currency\n", "the file has no rows"),
     (b"date,type,reference,amount,fee,currency\n2026-01-01,chargeback,x,1,0,BRL\n", "row 2: type must be"),
     (b"\xff\xfe", "The file is not UTF-8 text."),
+    (b"date,type,reference,amount,fee,currency\n2026-01-01,capture," + b"x" * 200_000 + b",1,0,BRL\n",
+     "not a readable CSV file"),
     (b"date,type,reference,amount,fee,currency\n2026-13-45,capture,x,1,0,BRL\n",
      "row 2: date \u201c2026-13-45\u201d is not YYYY-MM-DD"),  # well formed but impossible (was a server error)
 ])
