@@ -194,6 +194,14 @@ def test_dates_and_times_read_day_first_in_arabic_and_portuguese():
         assert date_filter(moment, "SHORT_DATETIME_FORMAT") == "24/11/2026 13:05"
     with translation.override("en"):
         assert date_filter(moment, "SHORT_DATETIME_FORMAT").startswith("11/24/2026")
+    from datetime import date
+
+    from django import forms
+
+    for language in ("ar", "pt-br"):  # typed as shown: day first (Arabic read 01/02/2027 as 2 January)
+        with translation.override(language):
+            assert forms.DateField().clean("01/02/2027") == date(2027, 2, 1)
+            assert forms.DateField().clean("2027-02-01") == date(2027, 2, 1)
 
 
 def test_signed_amounts_keep_their_sign_beside_the_amount_in_arabic():
