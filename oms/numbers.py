@@ -12,6 +12,7 @@ superscript ``²`` that ``str.isdigit`` accepts) is refused with a message namin
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 
 INT_MAX = 2_147_483_647  # IntegerField / PositiveIntegerField
@@ -55,7 +56,14 @@ def parse_whole(text, *, minimum: int = 0, maximum: int = INT_MAX, name: str = "
 
 def _point_decimal(raw: str) -> str | None:
     """``raw`` with a point as its decimal separator: with both separators the last one is the decimal one and the
-    other must group thousands ("1.234,56" and "1,234.56"); a lone comma is decimal ("12,5"). None: neither."""
+    other must group thousands ("1.234,56" and "1,234.56"). With one kind only, thousands grouped as the reader
+    groups them ("1,234" in English, "1.234" in Portuguese and Arabic) are a whole number; otherwise the separator
+    is the decimal one ("12,5", "12.50"). None: not a number."""
+    grouping = get_format("THOUSAND_SEPARATOR")
+    if grouping in ",." and raw.count(grouping) >= 1 and ("," in raw) != ("." in raw):
+        groups = raw.lstrip("+-").split(grouping)
+        if 1 <= len(groups[0]) <= 3 and not groups[0].startswith("0") and all(len(g) == 3 for g in groups[1:]):
+            return raw.replace(grouping, "")
     if "," in raw and "." in raw:
         point = "," if raw.rfind(",") > raw.rfind(".") else "."
         grouping = "." if point == "," else ","

@@ -37,3 +37,13 @@ def test_parse_amount_reads_both_separators_and_refuses_what_no_column_holds():
         parse_amount("100000000000000")  # money: 18 digits, 4 of them decimals, so 14 before the point
     with pytest.raises(NumberError, match="at least"):
         parse_amount("-1")
+
+
+def test_thousands_grouped_as_the_reader_groups_them_are_whole_numbers():
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert parse_amount("1,234") == Decimal("1234") and parse_amount("1.234") == Decimal("1.234")
+    with translation.override("pt-br"):
+        assert parse_amount("1.234") == Decimal("1234") and parse_amount("1,234") == Decimal("1.234")
+        assert parse_amount("0.125") == Decimal("0.125") and parse_amount("11.90") == Decimal("11.90")
