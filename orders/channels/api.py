@@ -20,7 +20,7 @@ from ninja.security import HttpBearer
 from pydantic import field_validator
 
 from orders.channels import selectors, services
-from orders.channels.errors import ChannelError, MalformedJson, PayloadTooLarge, Unauthorized
+from orders.channels.errors import ChannelError, InvalidPayload, MalformedJson, PayloadTooLarge, Unauthorized
 from orders.channels.schemas import ChannelOrderIn, describe_error, error_field, storable_text
 from orders.errors import OrderError, PlacementInProgress
 from orders.models import Order
@@ -158,6 +158,9 @@ def order_body(order: Order) -> dict:
 router = Router(tags=["orders"])
 
 
+IDEMPOTENCY_KEY_LENGTH = 120  # IdempotencyRecord.key
+
+
 @router.post("/orders", response={200: OrderOut, 201: OrderOut, 409: ErrorOut, **WITH_BODY}, url_name="order_create")
 def order_create(request, payload: ChannelOrderIn):
     """Creates (places) a channel order. Idempotent by ``Idempotency-Key`` and by (channel, ``external_id``)."""
@@ -168,7 +171,10 @@ def order_create(request, payload: ChannelOrderIn):
         order, created = services.channel_order_create(channel_id=channel_id, data=payload, acting_user=None)
         return (201 if created else 200), order_body(Order.objects.get(pk=order.pk))
 
-    idem = request.headers.get("Idempotency-Key", "").strip()[:120]
+    idem = request.headers.get("Idempotency-Key", "").strip()
+    if len(idem) > IDEMPOTENCY_KEY_LENGTH:  # cut, two keys sharing their start would be taken for one
+        raise InvalidPayload(_("The Idempotency-Key header is longer than %(n)s characters.")
+                             % {"n": IDEMPOTENCY_KEY_LENGTH}, field="Idempotency-Key")
     if idem:
         status, body, _replayed = services.idempotent_call(
             channel_id=channel_id, key=idem, body_hash=services.request_hash(payload.model_dump(mode="json")), run=run)

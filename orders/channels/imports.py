@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from oms.audit import audit_record
 from oms.i18n import stored_text
 from oms.models import AuditEntry
+from oms.spreadsheets import neutralize
 from orders.channels import importers
 from orders.channels.errors import ChannelError, ImportFileError
 from orders.channels.models import ChannelOrder, ImportJob, ImportRow, StatusMapping
@@ -231,7 +232,7 @@ def error_report_csv(job: ImportJob) -> str:
     writer = csv.writer(out)
     writer.writerow(["row", "external_id", "status", "reason"])
     for row in job.rows.filter(status__in=[R.REJECTED, R.DISCARDED]).order_by("row_number"):
-        writer.writerow([row.row_number, row.external_id, row.status, row.error])
+        writer.writerow([neutralize(value) for value in (row.row_number, row.external_id, row.status, row.error)])
     return out.getvalue()
 
 

@@ -50,6 +50,9 @@ def test_idempotency_key_replays_and_refuses_a_different_body(api):
     assert other.json()["code"] == "idempotency_key_reused"
     assert Order.objects.exclude(number="").count() == 1
     assert IdempotencyRecord.objects.count() == 1
+    too_long = api.post("/orders", order_payload("1003"), HTTP_IDEMPOTENCY_KEY="Z" * 121)
+    assert (too_long.status_code, too_long.json()["field"]) == (422, "Idempotency-Key")
+    assert not Order.objects.filter(external_ref="1003").exists()
 
 
 @pytest.mark.parametrize(("body", "status", "code", "field"), [

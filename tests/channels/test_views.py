@@ -70,6 +70,9 @@ def test_upload_progress_error_report_and_fix(role_client, shop):
     assert b'hx-trigger="every 1s"' not in done.content
     report = client.get(reverse("orders:channel_import_errors", args=[job.pk]))
     assert report.content.decode().splitlines()[1].startswith("4,G-5002,rejected,total: The total 59.90")
+    ImportRow.objects.filter(status="rejected").update(external_id='=HYPERLINK("http://evil.example","x")')
+    report = client.get(reverse("orders:channel_import_errors", args=[job.pk])).content.decode()
+    assert "'=HYPERLINK" in report  # a spreadsheet shows it as text, never as a formula
     row = ImportRow.objects.get(status="rejected")
     form = client.get(reverse("orders:channel_import_row", args=[row.pk]))
     assert b"G-5002" in form.content
