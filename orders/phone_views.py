@@ -119,6 +119,9 @@ def _screen_context(order: Order, **extra) -> dict:
 def _render(request, order_id: int, status: int = 200, **extra):
     order = _draft(order_id)
     if order.status != Order.Status.DRAFT:
+        # Placed, or discarded, meanwhile (another tab, another agent): its page says which; the refusal goes along.
+        if extra.get("error"):
+            messages.error(request, extra["error"])
         if request.htmx:
             response = HttpResponse(status=204)
             response["HX-Redirect"] = reverse("orders:order_detail", args=[order.pk])

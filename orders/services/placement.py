@@ -414,6 +414,8 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
         if order.status != S.DRAFT:
             if order.idempotency_key == idempotency_key:
                 return order
+            if order.status == S.CANCELLED and not order.placed_at:
+                raise InvalidTransition(_("%(number)s was discarded: it cannot be placed.") % {"number": order})
             raise InvalidTransition(_("Order %(number)s is already placed.") % {"number": order})
         if order.placing_started_at and order.placing_started_at > timezone.now() - PLACING_TIMEOUT:
             raise PlacementInProgress()

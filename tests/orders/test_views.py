@@ -291,6 +291,10 @@ def test_phone_discard_releases_and_cancels_draft(role_client, make_draft):
     response = client.post(reverse("orders:phone_discard", args=[draft.pk]), HTTP_HX_REQUEST="true")
     assert response["HX-Redirect"] == reverse("orders:phone_start")
     assert Order.objects.get(pk=draft.pk).status == S.CANCELLED
+    # Placing it from a tab still open on it: the order's page, with the reason it was not placed.
+    late = client.post(reverse("orders:phone_place", args=[draft.pk]), {"idempotency_key": "late"}, follow=True)
+    assert late.redirect_chain[-1][0] == reverse("orders:order_detail", args=[draft.pk])
+    assert f"Draft {draft.pk} was discarded: it cannot be placed." in [str(m) for m in late.context["messages"]]
 
 
 def test_phone_place_with_backorder_checkbox(role_client, make_draft, world):
