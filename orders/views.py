@@ -29,6 +29,7 @@ from orders.forms import (
     DecisionForm,
     ErasureForm,
     TransitionForm,
+    form_error_message,
     refuse_control_characters,
 )
 from orders.models import Channel, Customer, Order, OrderHold
@@ -216,7 +217,7 @@ def approval_decide(request, pk: int):
     hold = get_object_or_404(OrderHold, pk=pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose approve or reject and give a reason."))
+        messages.error(request, form_error_message(form))  # which of the two, and why (a reason too long...)
         return redirect("orders:approval_list")
     try:
         if form.cleaned_data["decision"] == "approve":

@@ -376,6 +376,7 @@ def channel_order_create(*, channel_id: int, data: ChannelOrderIn, acting_user, 
 def _place(channel: Channel, data: ChannelOrderIn, variants: dict[str, int], *, link, acting_user, source,
            import_job_id) -> Order:
     from orders.services import draft_create, draft_line_remove, draft_update, order_add_note, order_place
+    from orders.services.lifecycle import NOTE_LENGTH
     from orders.services.placement import DraftLine, draft_lines_add
 
     customer_id = _find_or_create_customer(data, currency=channel.currency, acting_user=acting_user)
@@ -415,7 +416,7 @@ def _place(channel: Channel, data: ChannelOrderIn, variants: dict[str, int], *, 
         notes.append(_("%(channel)s charged %(declared)s; the OMS prices this order at %(ours)s.") % {
             "channel": channel.name, "declared": data.total, "ours": order.total.quantize(Decimal("0.01"))})
     if notes:
-        order_add_note(order_id=order.pk, acting_user=acting_user, text=" ".join(notes))
+        order_add_note(order_id=order.pk, acting_user=acting_user, text=" ".join(notes)[:NOTE_LENGTH])
     return order
 
 

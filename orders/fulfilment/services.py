@@ -65,6 +65,7 @@ from orders.services.core import (
     set_line_allocations,
     source_first_available,
 )
+from orders.services.lifecycle import NOTE_LENGTH
 
 SS = Shipment.Status
 RS = Return.Status
@@ -1240,6 +1241,9 @@ def return_request(*, order_id: int, lines: list[tuple[int, int, str]], acting_u
     lines = [(lid, qty, reason) for lid, qty, reason in lines if qty]
     if not lines:
         raise InvalidReturn(_("Choose at least one item to return."), field="lines")
+    if len(note or "") > NOTE_LENGTH:
+        raise InvalidReturn(_("The note has %(n)s characters; at most %(max)s fit.")
+                            % {"n": len(note), "max": NOTE_LENGTH}, field="note")
     with transaction.atomic(durable=True):
         order = lock_order(order_id)
         if order.status not in RETURNABLE:
@@ -1255,7 +1259,7 @@ def return_request(*, order_id: int, lines: list[tuple[int, int, str]], acting_u
                                     field="lines")
             if reason not in ReturnLine.Reason.values:
                 raise InvalidReturn(_("Choose a reason for each item."), field="lines")
-        rma = Return.objects.create(order=order, note=(note or "")[:2000], requested_by=_user(acting_user))
+        rma = Return.objects.create(order=order, note=note or "", requested_by=_user(acting_user))
         ReturnLine.objects.bulk_create([ReturnLine(rma=rma, order_line_id=lid, quantity=qty, reason=reason)
                                         for lid, qty, reason in lines])
         order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.NOTE,

@@ -283,15 +283,21 @@ def _hold_decide(*, hold_id: int, approve: bool, reason: str, acting_user) -> Or
     return order
 
 
+NOTE_LENGTH = 2000
+
+
 def order_add_note(*, order_id: int, text: str, acting_user) -> None:
     text = (text or "").strip()
     if not text:
         raise OrderError(_("The note is empty."), field="text")
+    if len(text) > NOTE_LENGTH:
+        raise OrderError(_("The note has %(n)s characters; at most %(max)s fit.")
+                         % {"n": len(text), "max": NOTE_LENGTH}, field="text")
     if "\x00" in text:
         raise OrderError(_("Remove the control characters (such as NUL) from this text."), field="text")
     with transaction.atomic(durable=True):
         order = lock_order(order_id)
-        order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.NOTE, reason=text[:2000])
+        order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.NOTE, reason=text)
 
 
 # --- money ------------------------------------------------------------------------------------------

@@ -180,6 +180,9 @@ def test_manager_approves_from_queue(role_client, make_user, make_draft, setting
     form = queue.content.decode().split('name="reason"', 1)[1]
     assert form.index('type="submit" disabled hidden') < form.index('value="approve"')
     hold = OrderHold.objects.get(order=order)
+    too_long = client.post(reverse("orders:approval_decide", args=[hold.pk]),
+                           {"decision": "reject", "reason": "x" * 10_000}, follow=True)
+    assert "Reason: Ensure this value has at most 500 characters" in too_long.content.decode()
     elsewhere = client.post(reverse("orders:approval_decide", args=[hold.pk]),
                             {"decision": "approve", "reason": "VIP", "next": "https://evil.example/"})
     assert elsewhere.url == reverse("orders:approval_list")  # never sent off this site
@@ -413,3 +416,13 @@ def test_order_page_names_the_payment_method_and_shows_the_whole_address(role_cl
     address = order.shipping_address
     assert f"<bdi>{order.shipping_address_line}</bdi>" in page
     assert address["street"] in order.shipping_address_line and address["postal_code"] in order.shipping_address_line
+
+
+def test_a_note_longer_than_it_can_be_kept_is_refused_not_cut(role_client, place, world):
+    client = role_client("agent")
+    order = place(client.user)
+    url = reverse("orders:order_note", args=[order.pk])
+    refused = client.post(url, {"text": "n" * 2001}, follow=True).content.decode()
+    assert "The note has 2001 characters; at most 2000 fit." in refused
+    client.post(url, {"text": "n" * 2000})
+    assert order.events.filter(kind="note").latest("pk").reason == "n" * 2000
