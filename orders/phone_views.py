@@ -327,12 +327,6 @@ def place(request, pk: int):
             return _render(request, pk, error=exc.message)
     else:
         order = _draft(pk)
-    from orders.giftcards import needs_shipping
-
-    if (order.delivery_method == Order.Delivery.SHIP and order.shipping_options and not order.shipping_service
-            and needs_shipping(list(order.lines.all()))):
-        # Channels bring their own shipping; on the phone the agent chooses (and the customer pays) an option.
-        return _render(request, pk, error=_("Choose a shipping option before placing the order."))
     method = order.payment_method
     if method in ("gift_card", "store_credit"):
         # The code goes only into the payment request's details: never saved on the draft, never echoed back.
@@ -350,7 +344,7 @@ def place(request, pk: int):
         payment = _card_or_method(post, method)
     try:
         order = services.order_place(order_id=pk, idempotency_key=key, acting_user=request.user, payment=payment,
-                                     accept_backorder=bool(post.get("accept_backorder")))
+                                     accept_backorder=bool(post.get("accept_backorder")), shipping_chosen=True)
     except StockUnavailable as exc:
         return _render(request, pk, error=exc.message, shortages=exc.shortages)
     except OrderError as exc:

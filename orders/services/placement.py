@@ -363,7 +363,9 @@ def release_expired_holds(*, now=None, limit: int = 200) -> int:
 # --- placing ----------------------------------------------------------------------------------------
 
 
-def _check_complete(order: Order, lines: list[OrderLine]) -> None:
+def _check_complete(order: Order, lines: list[OrderLine], *, shipping_chosen: bool = False) -> None:
+    """What is missing before ``order`` can be placed, all of it in one refusal. ``shipping_chosen``: a shipped order
+    needs one of the shipping options it was offered (the phone screen; channels bring their own shipping)."""
     problems = []
     if not order.customer_id:
         problems.append(_("choose or create a customer"))
@@ -376,6 +378,9 @@ def _check_complete(order: Order, lines: list[OrderLine]) -> None:
         problems.append(_("give a shipping address"))
     if ships and order.delivery_method == Order.Delivery.PICKUP and not order.pickup_location_id:
         problems.append(_("choose the pick-up store"))
+    if (shipping_chosen and ships and order.delivery_method == Order.Delivery.SHIP and order.shipping_options
+            and not order.shipping_service):
+        problems.append(_("choose a shipping option"))
     if not order.payment_method:
         problems.append(_("choose a payment method"))
     problems += _missing_personalization(lines)
@@ -398,12 +403,13 @@ def _missing_personalization(lines: list[OrderLine]) -> list[str]:
 
 
 def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: PaymentRequest | None = None,
-                accept_backorder: bool = False) -> Order:
+                accept_backorder: bool = False, shipping_chosen: bool = False) -> Order:
     """Places a draft: reserve stock (all-or-nothing), authorize payment, redeem promotions, number it, hold or confirm.
 
     A second call with the same ``idempotency_key`` (double submit) returns the same order and does nothing.
     ``accept_backorder``: the customer agreed to wait, so lines without stock are backordered (nothing is
     oversold: they reserve nothing) instead of refusing the order; channels that allow overselling always do.
+    ``shipping_chosen``: the order must have one of its shipping options chosen (see ``_check_complete``).
     """
     if not idempotency_key:
         raise ValueError("idempotency_key is required")
@@ -424,7 +430,7 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
         else:
             payment = PaymentRequest(method=order.payment_method)
         lines = lock_lines(order)
-        _check_complete(order, lines)
+        _check_complete(order, lines, shipping_chosen=shipping_chosen)
         from orders.fulfilment.services import promised_date_for
 
         promised = promised_date_for(order, lines)  # exactly what the phone screen showed for this option

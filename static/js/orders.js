@@ -33,9 +33,10 @@
     var sibling = event.key === "ArrowDown" ? pick.nextElementSibling : pick.previousElementSibling;
     if (sibling) { event.preventDefault(); sibling.querySelector("[data-pick]").focus(); }
   });
-  // Alt+P places the order from anywhere on the screen (the button's accesskey is not reliable everywhere).
+  // Alt+P places the order from anywhere on the screen (the button's accesskey is not reliable everywhere). The P key
+  // by its place too: on an Arabic keyboard it types "ح".
   document.addEventListener("keydown", function (event) {
-    if (!event.altKey || event.key.toLowerCase() !== "p") return;
+    if (!event.altKey || (event.key.toLowerCase() !== "p" && event.code !== "KeyP")) return;
     var button = document.getElementById("place-button");
     if (button && !button.disabled) { event.preventDefault(); button.click(); }
   });
@@ -45,13 +46,24 @@
     var button = document.getElementById("place-button");
     if (button) { button.focus(); }
   });
-  // After any swap of the screen, put the cursor where the agent continues.
+  // After any swap of the screen, put the cursor where the agent continues: the SKU box after a customer or a new
+  // line, the message after a refusal, else back on the field or button that was used (same id), and the SKU box
+  // when that is gone (a removed line's button) rather than the top of the page.
+  var focusedId = null;
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target.id !== "screen") return;
+    var active = document.activeElement;
+    focusedId = active && active.id && event.detail.target.contains(active) ? active.id : null;
+  });
   document.body.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target.id !== "screen") return;
     var path = (event.detail.requestConfig && event.detail.requestConfig.path) || "";
     var target = null;
     if (/\/customer\//.test(path) || /\/lines\/$/.test(path)) target = document.getElementById("sku-q");
     if (document.getElementById("screen-error")) target = target || document.getElementById("screen-error");
+    if (!target && (document.activeElement === document.body || !document.activeElement)) {
+      target = (focusedId && document.getElementById(focusedId)) || document.getElementById("sku-q");
+    }
     if (target) { target.focus(); }
   });
 })();

@@ -80,6 +80,7 @@ def test_delivered_by_carrier_file_then_returned_and_refunded(page, login, make_
     page.get_by_role("button", name="Approve").click()
     page.select_option("#rma-location", str(net["dc"].pk))
     page.get_by_role("button", name="Receive").click()
+    page.select_option("select[name^=condition_]", "resell")  # the inspector says which: there is no default
     page.get_by_role("button", name="Record inspection (restock resellable items)").click()
     page.get_by_role("button", name="Refund").click()
     assert page.locator("#return-status").inner_text() == "Refunded"

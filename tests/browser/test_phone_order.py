@@ -188,3 +188,23 @@ def test_agent_pays_by_card_in_the_hosted_field(page, login, shop):
     assert (payment.method, payment.status, payment.card_last4) == ("card", Payment.Status.AUTHORIZED, "4242")
     assert Order.objects.get().notes == "Leave at the door"
     page.locator("#order-payments", has_text="4242").wait_for()
+
+
+def test_removing_a_line_by_keyboard_leaves_the_cursor_in_the_sku_box(page, login, shop):
+    """The removed line's button is gone after the screen is redrawn: the cursor went to the top of the page, 17 Tabs
+    away from the SKU box."""
+    login("agent")
+    page.goto("/phone/")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/phone/\d+/$"))
+    page.keyboard.type("98765")
+    page.locator("#customer-results [data-pick]").first.wait_for()
+    page.keyboard.press("Enter")
+    wait_focus(page, "sku-q")
+    settled(page)
+    add_lines_by_keyboard(page, ("TSHIRT-BLUE-M", "MUG-WHITE"))
+    mug_row = page.locator("table.lines tbody tr", has=page.locator("code", has_text="MUG-WHITE"))
+    mug_row.locator("button.link").focus()
+    page.keyboard.press("Enter")
+    page.locator("table.lines code", has_text="MUG-WHITE").wait_for(state="detached")
+    wait_focus(page, "sku-q")

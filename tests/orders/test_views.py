@@ -317,7 +317,7 @@ def test_phone_place_needs_a_shipping_option_when_options_are_offered(role_clien
     assert Order.objects.get(pk=draft.pk).shipping_options  # the screen offers options; none is chosen
     url = reverse("orders:phone_place", args=[draft.pk])
     refused = client.post(url, {"idempotency_key": "a"}, HTTP_HX_REQUEST="true")
-    assert "Choose a shipping option before placing the order." in refused.content.decode()
+    assert "To place the order: choose a shipping option." in refused.content.decode()
     assert Order.objects.get(pk=draft.pk).status == S.DRAFT
     placed = client.post(url, {"idempotency_key": "b", "shipping_service": world["service"]}, HTTP_HX_REQUEST="true")
     assert placed.status_code == 204 and Order.objects.get(pk=draft.pk).status == S.CONFIRMED
