@@ -41,6 +41,8 @@ def crawl(client: Client, on_page=None) -> tuple[int, list[tuple[int, str, str]]
         seen.add(url)
         per_kind[page_kind(url)] += 1
         response = client.get(url)
+        if response.streaming:  # read to the end, as a browser downloads it: a file left half-read keeps its
+            b"".join(response.streaming_content)  # server-side cursor open until garbage collection closes it
         fetched += 1
         if response.status_code >= 500 or response.status_code in (403, 404):
             bad.append((response.status_code, url, referrer))
