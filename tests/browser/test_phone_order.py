@@ -149,10 +149,8 @@ def test_phone_screen_in_arabic_is_right_to_left_without_overflow(page, login, s
     page.screenshot(path=str(ARTIFACTS / "phone-order-ar.png"), full_page=True)
 
 
-def test_agent_pays_by_card_in_the_hosted_field(page, login, shop):
-    from payments.models import Payment
-
-    login("agent")
+def start_for_the_customer_by_keyboard(page) -> None:
+    """A new phone order for the shop's customer, found by part of her phone; the cursor ends in the SKU box."""
     page.goto("/phone/")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/phone/\d+/$"))
@@ -162,6 +160,13 @@ def test_agent_pays_by_card_in_the_hosted_field(page, login, shop):
     page.locator("#customer-name").wait_for()
     wait_focus(page, "sku-q")
     settled(page)
+
+
+def test_agent_pays_by_card_in_the_hosted_field(page, login, shop):
+    from payments.models import Payment
+
+    login("agent")
+    start_for_the_customer_by_keyboard(page)
     page.keyboard.type("MUG-WHITE")
     page.locator("#sku-results [data-pick]").first.wait_for()
     page.keyboard.press("Enter")
@@ -194,14 +199,7 @@ def test_removing_a_line_by_keyboard_leaves_the_cursor_in_the_sku_box(page, logi
     """The removed line's button is gone after the screen is redrawn: the cursor went to the top of the page, 17 Tabs
     away from the SKU box."""
     login("agent")
-    page.goto("/phone/")
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/phone/\d+/$"))
-    page.keyboard.type("98765")
-    page.locator("#customer-results [data-pick]").first.wait_for()
-    page.keyboard.press("Enter")
-    wait_focus(page, "sku-q")
-    settled(page)
+    start_for_the_customer_by_keyboard(page)
     add_lines_by_keyboard(page, ("TSHIRT-BLUE-M", "MUG-WHITE"))
     mug_row = page.locator("table.lines tbody tr", has=page.locator("code", has_text="MUG-WHITE"))
     mug_row.locator("button.link").focus()
