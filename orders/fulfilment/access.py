@@ -1,5 +1,6 @@
 """Who may open each fulfilment URL: the warehouse works shipments and receives returns (``fulfil_orders``),
-agents open returns, managers approve and refund them and watch the at-risk queue and the simulation."""
+agents open returns, whoever may open a return finds it in the returns list, managers approve and refund them and
+watch the at-risk queue and the simulation."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -19,7 +20,7 @@ RULES: dict[str, str] = {
     "orders:fulfilment_simulation": "manage_orders",
     "orders:fulfilment_routes": "manage_stock",
     "orders:fulfilment_route_delete": "manage_stock",
-    "orders:fulfilment_return_list": "fulfil_orders",
+    "orders:fulfilment_return_list": "view_orders",  # whoever may open a return may find it
     "orders:fulfilment_return": "view_orders",
     "orders:fulfilment_return_approve": "approve_orders",
     "orders:fulfilment_return_receive": "fulfil_orders",
@@ -34,7 +35,7 @@ NAV = [
     NavItem(_("Shipments"), "orders:fulfilment_queue", "fulfil_orders", section=_("Fulfilment")),
     NavItem(_("Pick list"), "orders:fulfilment_pick_list", "fulfil_orders", section=_("Fulfilment")),
     NavItem(_("Carrier updates"), "orders:fulfilment_carrier_upload", "fulfil_orders", section=_("Fulfilment")),
-    NavItem(_("Returns"), "orders:fulfilment_return_list", "fulfil_orders", section=_("Fulfilment")),
+    NavItem(_("Returns"), "orders:fulfilment_return_list", "view_orders", section=_("Fulfilment")),
     NavItem(_("Available to promise"), "orders:fulfilment_atp", "view_catalogue", section=_("Fulfilment")),
     NavItem(_("At-risk orders"), "orders:fulfilment_at_risk", "manage_orders", section=_("Fulfilment")),
     NavItem(_("Sourcing simulation"), "orders:fulfilment_simulation", "manage_orders", section=_("Fulfilment")),

@@ -200,3 +200,11 @@ def test_available_to_promise_page_shows_locations_and_a_date(role_client, net):
     body = page.content.decode()
     assert page.status_code == 200
     assert "Available now: 23" in body and "DC Cajamar" in body and "2 can be promised for" in body
+
+
+@pytest.mark.parametrize("role", ["manager", "agent", "warehouse"])
+def test_whoever_may_open_a_return_finds_it_in_the_returns_list(role_client, role):
+    """Managers approve returns; the list was the warehouse's alone, so they reached a return only through its order."""
+    client = role_client(role)
+    assert client.get(reverse("orders:fulfilment_return_list")).status_code == 200
+    assert reverse("orders:fulfilment_return_list") in client.get("/").content.decode()
