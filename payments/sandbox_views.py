@@ -14,14 +14,14 @@ from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from payments.gateway import GatewayError, get_gateway
 
 logger = logging.getLogger(__name__)
 
 
-@require_GET
+@require_safe
 @xframe_options_sameorigin
 def hosted_field(request):
     return render(request, "payments/sandbox/hosted_field.html", {"parent_origin": request.GET.get("origin", "")})

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from oms.access import has_permission, url_for
 from oms.audit import audit_access
@@ -80,7 +80,7 @@ def _day(value: date) -> str:
     return date_format(value, "SHORT_DATE_FORMAT")
 
 
-@require_GET
+@require_safe
 def dashboard(request):
     filters, custom, errors = parse_filters(request)
     channels, locations = _choices()
@@ -121,7 +121,7 @@ def dashboard(request):
     return render(request, "reports/dashboard.html", context)
 
 
-@require_GET
+@require_safe
 def top(request):
     filters, custom, errors = parse_filters(request)
     dim = request.GET.get("dim") if request.GET.get("dim") in selectors.DIMENSIONS else "products"
@@ -146,7 +146,7 @@ def top(request):
     return render(request, "reports/top.html", context)
 
 
-@require_GET
+@require_safe
 def kpis(request):
     filters, _custom, errors = parse_filters(request)
     channels, _locations = _choices()
@@ -162,7 +162,7 @@ def _job_queryset(user):
     return jobs if services.can_download_any(user) else jobs.filter(requested_by=user)
 
 
-@require_GET
+@require_safe
 def job_list(request):
     page = paginate(request, _job_queryset(request.user).order_by("-created_at", "-id"), per_page=25)
     today = timezone.localdate()
@@ -205,13 +205,13 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
-@require_GET
+@require_safe
 def job_status(request, pk: int):
     job = get_object_or_404(_job_queryset(request.user), pk=pk)
     return render(request, "reports/jobs.html#job_row", {"job": job})
 
 
-@require_GET
+@require_safe
 def job_download(request, pk: int):
     job = get_object_or_404(ReportJob.objects.select_related("requested_by"), pk=pk)
     try:
@@ -226,7 +226,7 @@ def job_download(request, pk: int):
                         content_type=CONTENT_TYPES[job.format])
 
 
-@require_GET
+@require_safe
 def forecast(request):
     from inventory.models import Variant
     from reports.forecast import forecast_variant

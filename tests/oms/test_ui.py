@@ -235,3 +235,10 @@ def test_back_links_point_where_lines_start():
     assert (back_arrow(), forward_arrow()) == ("←", "→")
     with translation.override("ar"):
         assert (back_arrow(), forward_arrow()) == ("→", "←")
+
+
+@pytest.mark.django_db
+def test_pages_that_answer_get_answer_head_too(client, role_client):
+    """Monitors and link checkers ask with HEAD; the GET-only views answered 405."""
+    assert client.head("/healthz").status_code == 200
+    assert role_client("manager").head("/reports/").status_code == 200
