@@ -240,5 +240,5 @@ def test_back_links_point_where_lines_start():
 @pytest.mark.django_db
 def test_pages_that_answer_get_answer_head_too(client, role_client):
     """Monitors and link checkers ask with HEAD; the GET-only views answered 405."""
-    assert client.head("/healthz").status_code == 200
+    assert client.head("/healthz").status_code == client.get("/healthz").status_code != 405  # 503: no worker here
     assert role_client("manager").head("/reports/").status_code == 200
