@@ -14,6 +14,9 @@
   }
   setInterval(tick, 1000);
 
+  // Enter typed before the results arrive (a scanner, a fast agent) searches at once and picks the first result
+  // when it comes, instead of doing nothing.
+  var pickWhenShown = null;
   document.addEventListener("keydown", function (event) {
     var box = event.target;
     if (!box.matches || !box.matches("#customer-q, #sku-q")) return;
@@ -21,7 +24,9 @@
     var first = results && results.querySelector("[data-pick]:not([disabled])");
     if (event.key === "Enter") {
       event.preventDefault();
-      if (first) { first.click(); }
+      var shownFor = results && results.dataset.shownFor;
+      if (first && shownFor === box.value) { first.click(); }
+      else if (box.value.trim() && window.htmx) { pickWhenShown = results.id; htmx.trigger(box, "search"); }
     } else if (event.key === "ArrowDown" && first) {
       event.preventDefault();
       first.focus();
@@ -45,6 +50,16 @@
   document.addEventListener("oms:card-token", function () {
     var button = document.getElementById("place-button");
     if (button) { button.focus(); }
+  });
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var results = event.detail.target;
+    if (results.id !== "sku-results" && results.id !== "customer-results") return;
+    var box = document.getElementById(results.id === "sku-results" ? "sku-q" : "customer-q");
+    results.dataset.shownFor = box ? box.value : "";
+    if (pickWhenShown !== results.id) return;
+    pickWhenShown = null;
+    var first = results.querySelector("[data-pick]:not([disabled])");
+    if (first) { first.click(); }
   });
   // After any swap of the screen, put the cursor where the agent continues: the SKU box after a customer or a new
   // line, the message after a refusal, else back on the field or button that was used (same id), and the SKU box

@@ -206,3 +206,13 @@ def test_removing_a_line_by_keyboard_leaves_the_cursor_in_the_sku_box(page, logi
     page.keyboard.press("Enter")
     page.locator("table.lines code", has_text="MUG-WHITE").wait_for(state="detached")
     wait_focus(page, "sku-q")
+
+
+def test_enter_typed_before_the_results_arrive_still_adds_the_sku(page, login, shop):
+    """A scanner types the code and Enter at once: Enter came before the search answered, and nothing happened."""
+    login("agent")
+    start_for_the_customer_by_keyboard(page)
+    page.keyboard.type("MUG-WHITE")
+    page.keyboard.press("Enter")  # no wait for the results
+    page.locator("table.lines code", has_text="MUG-WHITE").wait_for()
+    wait_focus(page, "sku-q")
