@@ -6,7 +6,7 @@ Views validate input and call ``orders.fulfilment.services``; domain errors beco
 
 
 from django.contrib import messages
-from django.db.models import Count, Prefetch, Sum
+from django.db.models import Count, Prefetch, Q, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from oms.listing import paginate, sort_queryset
-from oms.numbers import INT_MAX, NumberError, parse_amount, parse_whole
+from oms.numbers import INT_MAX, NumberError, parse_amount, parse_id, parse_whole
 from oms.query import missing_is_404
 from orders.errors import OrderError
 from orders.fulfilment import selectors, services, sourcing
@@ -51,8 +51,17 @@ def _int(value) -> int | None:
 def shipment_queue(request):
     location_id = _int(request.GET.get("location"))
     status = request.GET.get("status", "open")
+    found = request.GET.get("find", "").strip()
     shipments = (Shipment.objects.select_related("order", "location")
                  .annotate(units=Sum("lines__quantity"), packed=Sum("lines__packed_quantity")))
+    if found:  # a scanned or typed order number, tracking number or shipment (S81): straight to it when it is one
+        shipment_id = parse_id(found[1:] if found[:1] in "sS" else found)
+        shipments = shipments.filter(Q(order__number__iexact=found) | Q(order__external_ref__iexact=found)
+                                     | Q(tracking_number__iexact=found) | Q(pk=shipment_id or 0))
+        matches = list(shipments.values_list("pk", flat=True)[:2])
+        if len(matches) == 1 and not request.htmx:
+            return redirect("orders:fulfilment_shipment", pk=matches[0])
+        status = "all"
     if location_id:
         shipments = shipments.filter(location_id=location_id)
     if status == "open":
@@ -62,7 +71,7 @@ def shipment_queue(request):
     page = paginate(request, sort_queryset(shipments, request.GET.get("sort"), SHIPMENT_SORTS, "ships_on"))
     waiting = (Order.objects.filter(status=Order.Status.CONFIRMED).select_related("customer", "channel")
                .order_by("placed_at")[:50])
-    context = {"page": page, "locations": _locations(), "location_id": location_id, "status": status,
+    context = {"page": page, "locations": _locations(), "location_id": location_id, "status": status, "find": found,
                "statuses": Shipment.Status.choices, "waiting": waiting,
                "waves": sorted(set(Shipment.objects.filter(status__in=OPEN).values_list("wave", flat=True)))}
     template = "orders/fulfilment/queue.html#table" if request.htmx else "orders/fulfilment/queue.html"

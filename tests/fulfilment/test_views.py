@@ -208,3 +208,17 @@ def test_whoever_may_open_a_return_finds_it_in_the_returns_list(role_client, rol
     client = role_client(role)
     assert client.get(reverse("orders:fulfilment_return_list")).status_code == 200
     assert reverse("orders:fulfilment_return_list") in client.get("/").content.decode()
+
+
+def test_a_scanned_order_or_shipment_number_opens_the_shipment(make_user, role_client, net, place_order):
+    admin = make_user("admin")
+    order = place_order(admin, [(net["mug"], 1)])
+    ful.order_allocate(order_id=order.pk, acting_user=admin)
+    shipment = order.shipments.get()
+    client = role_client("warehouse")
+    url = reverse("orders:fulfilment_queue")
+    for code in (order.number, order.number.lower(), f"S{shipment.pk}", str(shipment.pk)):
+        assert client.get(url, {"find": code})["Location"] == reverse("orders:fulfilment_shipment", args=[shipment.pk])
+    nothing = client.get(url, {"find": "NO-SUCH-1"})
+    assert nothing.status_code == 200 and order.number not in nothing.content.decode()
+    assert client.get(url, {"find": "S²"}).status_code == 200
