@@ -2,6 +2,17 @@
 
 from django.db import migrations, models
 
+# Lines a processor's transaction was matched to more than once (the bug this constraint closes): the first match
+# stays, the later ones become "already settled" so the constraint can be created. Their deposits were posted to
+# the ledger twice; that is for the accountant to reverse, and the reconciliation page lists them as not matched.
+KEEP_FIRST_MATCH = """
+UPDATE payments_settlementline SET match = 'already_settled'
+WHERE id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY transaction_id ORDER BY id) AS n
+                             FROM payments_settlementline
+                             WHERE match = 'matched' AND transaction_id IS NOT NULL) ranked
+             WHERE n > 1)
+"""
+
 
 class Migration(migrations.Migration):
 
@@ -15,6 +26,7 @@ class Migration(migrations.Migration):
             name='match',
             field=models.CharField(choices=[('matched', 'Matched'), ('amount_differs', 'Amount differs'), ('unmatched', 'Not found in the OMS'), ('already_settled', 'Already settled')], max_length=16),
         ),
+        migrations.RunSQL(KEEP_FIRST_MATCH, migrations.RunSQL.noop),
         migrations.AddConstraint(
             model_name='settlementline',
             constraint=models.UniqueConstraint(condition=models.Q(('match', 'matched')), fields=('transaction',), name='payments_settlement_matched_once'),
