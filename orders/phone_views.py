@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from oms.query import missing_is_404
 from orders import selectors, services
-from orders.errors import DuplicateCustomer, OrderError, StockUnavailable
+from orders.errors import DuplicateCustomer, OrderError, PaymentFailed, StockUnavailable
 from orders.forms import (
     CustomerChoiceForm,
     DraftHeaderForm,
@@ -347,6 +347,11 @@ def place(request, pk: int):
                                      accept_backorder=bool(post.get("accept_backorder")), shipping_chosen=True)
     except StockUnavailable as exc:
         return _render(request, pk, error=exc.message, shortages=exc.shortages)
+    except PaymentFailed as exc:
+        if payment.method == "card":  # what the agent says next to the caller
+            return _render(request, pk, error=_("%(reason)s Ask for another card (Change card in the card field) or "
+                                                "another way to pay.") % {"reason": exc.message})
+        return _render(request, pk, error=exc.message)
     except OrderError as exc:
         return _render(request, pk, error=exc.message)
     if issued := _issue_gift_cards(request, order):  # codes shown once, right here

@@ -184,3 +184,16 @@ def test_a_card_declined_while_the_agent_works_in_portuguese_reads_in_arabic_in_
         assert "البطاقة لا تحتوي على رصيد كافٍ" in page
         assert "saldo suficiente" not in page and "insufficient funds" not in page
 
+
+
+def test_the_phone_screen_says_what_to_do_after_a_declined_card(role_client, world, make_draft):
+    from django.urls import reverse
+
+    client = role_client("agent")
+    draft = make_draft(client.user, payment_method="card")
+    declined = card("4000000000000002")
+    response = client.post(reverse("orders:phone_place", args=[draft.pk]), {
+        "idempotency_key": "d-1", "payment_method": "card", "card_token": declined.token,
+        "card_brand": declined.details["brand"], "card_last4": declined.details["last4"]}, HTTP_HX_REQUEST="true")
+    page = response.content.decode()
+    assert "declined" in page and "Ask for another card (Change card in the card field) or another way to pay." in page
