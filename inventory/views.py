@@ -5,7 +5,6 @@ from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -30,7 +29,7 @@ from oms.access import has_permission
 from oms.forms import add_refusal
 from oms.listing import paginate, sort_queryset
 from oms.numbers import parse_id, parse_whole
-from oms.query import query_date
+from oms.query import next_address, query_date
 
 
 def _render(request, template: str, partial: str, context: dict):
@@ -163,9 +162,7 @@ def safety_stock(request):
         initial["safety_stock"] = StockLevel.objects.filter(
             variant__sku=initial["sku"], location_id=initial["location"]).values_list("safety_stock", flat=True).first()
     form = SafetyStockForm(request.POST or None, initial=initial)
-    back = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        back = ""
+    back = next_address(request, "")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

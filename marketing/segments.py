@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from marketing.errors import InvalidConfiguration
 from oms.numbers import INT_MAX, NumberError, parse_amount, parse_whole
+from oms.query import quoted
 
 # field -> (kind, allowed operators)
 SEGMENT_FIELDS: dict[str, tuple[str, set[str]]] = {
@@ -72,8 +73,7 @@ def shown_value(value) -> str:
             text = json.dumps(value, ensure_ascii=False)
         except (TypeError, ValueError, RecursionError):
             text = "…"
-    text = "".join(ch if ch.isprintable() else "\ufffd" for ch in text[:60])
-    return text if len(text) <= 40 else text[:39] + "…"
+    return quoted("".join(ch if ch.isprintable() else "\ufffd" for ch in text[:60]))
 
 
 class _BadValue(ValueError):

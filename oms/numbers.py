@@ -15,6 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 
+from oms.query import quoted
+
 INT_MAX = 2_147_483_647  # IntegerField / PositiveIntegerField
 BIGINT_MAX = 9_223_372_036_854_775_807  # BigAutoField ids
 
@@ -23,10 +25,6 @@ class NumberError(ValueError):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
-
-
-def _shown(text: str) -> str:
-    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def parse_id(text) -> int | None:
@@ -44,7 +42,7 @@ def parse_whole(text, *, minimum: int = 0, maximum: int = INT_MAX, name: str = "
     subject = name or _("The number")
     candidate = raw[1:] if raw[:1] in "+-" else raw
     if not (candidate.isascii() and candidate.isdigit()):
-        raise NumberError(_("%(name)s “%(value)s” is not a whole number.") % {"name": subject, "value": _shown(raw)}
+        raise NumberError(_("%(name)s “%(value)s” is not a whole number.") % {"name": subject, "value": quoted(raw)}
                           if raw else _("%(name)s is empty.") % {"name": subject})
     value = int(raw)
     if value < minimum:
@@ -91,12 +89,12 @@ def parse_amount(text, *, max_digits: int = 18, decimal_places: int = 4, minimum
     except InvalidOperation:
         value = None
     if value is None or not value.is_finite() or not normal.isascii() or "e" in normal.lower():
-        raise NumberError(_("%(name)s “%(value)s” is not a number.") % {"name": subject, "value": _shown(raw)})
+        raise NumberError(_("%(name)s “%(value)s” is not a number.") % {"name": subject, "value": quoted(raw)})
     if minimum is not None and value < minimum:
         raise NumberError(_("%(name)s must be at least %(min)s.") % {"name": subject, "min": minimum})
     whole_digits = max_digits - decimal_places
     limit = Decimal(10) ** whole_digits
     if abs(value).quantize(Decimal(1).scaleb(-decimal_places), rounding=ROUND_HALF_UP) >= limit:
         raise NumberError(_("%(name)s “%(value)s” is too large: at most %(digits)s digits before the decimal point.")
-                          % {"name": subject, "value": _shown(raw), "digits": whole_digits})
+                          % {"name": subject, "value": quoted(raw), "digits": whole_digits})
     return value

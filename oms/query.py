@@ -24,6 +24,11 @@ class BadQuery(Exception):
         self.message = message
 
 
+def quoted(text: str) -> str:
+    """A value as a refusal quotes it: whole up to 40 characters, else its start and "…"."""
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 def to_date(value: str | None) -> date | None:
     """An ISO date (YYYY-MM-DD), or None when empty, malformed or impossible (2026-13-45)."""
     try:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from oms.query import to_date
+from oms.query import quoted, to_date
 
 EARLIEST = date(2000, 1, 1)
 YEARS_AHEAD = 5
@@ -34,10 +34,6 @@ def _shown(value: date) -> str:
     return date_format(value, "SHORT_DATE_FORMAT")
 
 
-def _typed(text: str) -> str:
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
 def read_date(text, *, label: str) -> date | None:
     """The date typed for ``label`` ("From", "To"), None when empty; raises ``PeriodError`` naming the value
     when it is not a date (YYYY-MM-DD) or lies outside the dates reports cover."""
@@ -47,7 +43,7 @@ def read_date(text, *, label: str) -> date | None:
     value = to_date(raw)
     if value is None:
         raise PeriodError(_("%(field)s: “%(value)s” is not a date. Use YYYY-MM-DD, e.g. 2026-01-31.")
-                          % {"field": label, "value": _typed(raw)})
+                          % {"field": label, "value": quoted(raw)})
     if not EARLIEST <= value <= latest():
         raise PeriodError(_("%(field)s: %(value)s is outside the dates reports cover, from %(first)s to %(last)s.")
                           % {"field": label, "value": _shown(value), "first": _shown(EARLIEST),
