@@ -17,6 +17,13 @@
   // Enter typed before the results arrive (a scanner, a fast agent) searches at once and picks the first result
   // when it comes, instead of doing nothing.
   var pickWhenShown = null;
+  function pick(results) {
+    var first = results.querySelector("[data-pick]:not([disabled])");
+    if (!first) return;
+    // htmx wires swapped-in results only when they settle: unwired, the pick would post the whole page.
+    if (window.htmx) htmx.process(results);
+    first.click();
+  }
   document.addEventListener("keydown", function (event) {
     var box = event.target;
     if (!box.matches || !box.matches("#customer-q, #sku-q")) return;
@@ -25,7 +32,7 @@
     if (event.key === "Enter") {
       event.preventDefault();
       var shownFor = results && results.dataset.shownFor;
-      if (first && shownFor === box.value) { first.click(); }
+      if (first && shownFor === box.value) { pick(results); }
       else if (box.value.trim() && window.htmx) { pickWhenShown = results.id; htmx.trigger(box, "search"); }
     } else if (event.key === "ArrowDown" && first) {
       event.preventDefault();
@@ -58,27 +65,93 @@
     results.dataset.shownFor = box ? box.value : "";
     if (pickWhenShown !== results.id) return;
     pickWhenShown = null;
-    var first = results.querySelector("[data-pick]:not([disabled])");
-    if (first) { first.click(); }
+    pick(results);
   });
+  // The screen is redrawn whole after each step, and the agent (or a scanner) keeps typing meanwhile. What was typed
+  // into a field while the step was on its way is put back into the redrawn field, and an Enter typed in a search box
+  // meanwhile searches and picks once the screen is back, so a second scan right after the first is not lost.
+  var sentValues = null, screenPending = false, enterAfterSwap = null;
+  function typedFields(root) {
+    return root.querySelectorAll("input[id]:not([type=hidden]):not([type=checkbox]):not([type=radio]), textarea[id]");
+  }
+  var pickedFrom = null;
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.target.id !== "screen") return;
+    screenPending = true;
+    // A picked result takes the search box's text with it, so the next code typed starts in an empty box.
+    var results = event.detail.elt.closest && event.detail.elt.closest("#sku-results, #customer-results");
+    var box = results && document.getElementById(results.id === "sku-results" ? "sku-q" : "customer-q");
+    pickedFrom = box ? {box: box, value: box.value} : null;
+    if (box) box.value = "";
+    sentValues = {};
+    typedFields(event.detail.target).forEach(function (field) { sentValues[field.id] = field.value; });
+  });
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "screen") return;
+    screenPending = false;
+    // Refused (the screen stays as it was): the picked text comes back unless something was typed since.
+    if (!event.detail.successful && pickedFrom && !pickedFrom.box.value) pickedFrom.box.value = pickedFrom.value;
+    pickedFrom = null;
+  });
+  document.addEventListener("keydown", function (event) {
+    if (!screenPending || event.key !== "Enter" || !event.target.matches("#customer-q, #sku-q")) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    enterAfterSwap = event.target.id;
+  }, true);
   // After any swap of the screen, put the cursor where the agent continues: the SKU box after a customer or a new
   // line, the message after a refusal, else back on the field or button that was used (same id), and the SKU box
-  // when that is gone (a removed line's button) rather than the top of the page.
-  var focusedId = null;
+  // when that is gone (a removed line's button) rather than the top of the page. A field typed into meanwhile keeps
+  // the cursor.
+  var focusedId = null, typedMeanwhile = {};
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     if (event.detail.target.id !== "screen") return;
     var active = document.activeElement;
     focusedId = active && active.id && event.detail.target.contains(active) ? active.id : null;
+    typedMeanwhile = {};
+    typedFields(event.detail.target).forEach(function (field) {
+      if (sentValues && field.id in sentValues && sentValues[field.id] !== field.value) typedMeanwhile[field.id] = field.value;
+    });
   });
   document.body.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target.id !== "screen") return;
     var path = (event.detail.requestConfig && event.detail.requestConfig.path) || "";
     var target = null;
-    if (/\/customer\//.test(path) || /\/lines\/$/.test(path)) target = document.getElementById("sku-q");
+    Object.keys(typedMeanwhile).forEach(function (id) {
+      var field = document.getElementById(id);
+      if (!field || field.disabled || field.readOnly) return;
+      field.value = typedMeanwhile[id];
+      htmx.process(field);
+      if (id === focusedId) target = field;
+      if (id === "sku-q" || id === "customer-q") {
+        if (enterAfterSwap !== id) field.dispatchEvent(new Event("input", {bubbles: true}));
+      } else {
+        // Saved as if typed now: the change is sent when the agent leaves the field.
+        field.addEventListener("blur", function () {
+          if (field.value !== field.defaultValue) field.dispatchEvent(new Event("change", {bubbles: true}));
+        }, {once: true});
+      }
+    });
+    typedMeanwhile = {};
+    if (enterAfterSwap) {
+      var box = document.getElementById(enterAfterSwap);
+      enterAfterSwap = null;
+      if (box && box.value.trim() && window.htmx) {
+        pickWhenShown = box.id === "sku-q" ? "sku-results" : "customer-results";
+        htmx.trigger(box, "search");
+        target = target || box;
+      }
+    }
+    if (!target && (/\/customer\//.test(path) || /\/lines\/$/.test(path))) target = document.getElementById("sku-q");
     if (document.getElementById("screen-error")) target = target || document.getElementById("screen-error");
     if (!target && (document.activeElement === document.body || !document.activeElement)) {
       target = (focusedId && document.getElementById(focusedId)) || document.getElementById("sku-q");
     }
-    if (target) { target.focus(); }
+    if (target) {
+      target.focus();
+      if (target.value && target.setSelectionRange && /^(search|text)$/.test(target.type)) {
+        target.setSelectionRange(target.value.length, target.value.length);
+      }
+    }
   });
 })();

@@ -2,10 +2,12 @@
 
 import os
 import re
+import time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from inventory.services import StockLine, stock_receive
 from orders.models import Order
@@ -149,17 +151,20 @@ def test_phone_screen_in_arabic_is_right_to_left_without_overflow(page, login, s
     page.screenshot(path=str(ARTIFACTS / "phone-order-ar.png"), full_page=True)
 
 
-def start_for_the_customer_by_keyboard(page) -> None:
-    """A new phone order for the shop's customer, found by part of her phone; the cursor ends in the SKU box."""
+def start_for_the_customer_by_keyboard(page) -> int:
+    """A new phone order for the shop's customer, found by part of her phone; the cursor ends in the SKU box.
+    Returns the draft's id."""
     page.goto("/phone/")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/phone/\d+/$"))
+    order_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
     page.keyboard.type("98765")
     page.locator("#customer-results [data-pick]").first.wait_for()
     page.keyboard.press("Enter")
     page.locator("#customer-name").wait_for()
     wait_focus(page, "sku-q")
     settled(page)
+    return order_id
 
 
 def test_agent_pays_by_card_in_the_hosted_field(page, login, shop):
@@ -216,3 +221,64 @@ def test_enter_typed_before_the_results_arrive_still_adds_the_sku(page, login, s
     page.keyboard.press("Enter")  # no wait for the results
     page.locator("table.lines code", has_text="MUG-WHITE").wait_for()
     wait_focus(page, "sku-q")
+
+
+@pytest.fixture
+def slow_screen(monkeypatch):
+    """Makes the named phone-screen step take long enough for the agent to type on while it is on its way."""
+    from orders import services
+
+    def slow(name):
+        step = getattr(services, name)
+
+        def slowed(*args, **kwargs):
+            time.sleep(0.8)
+            return step(*args, **kwargs)
+
+        monkeypatch.setattr(services, name, slowed)
+
+    return slow
+
+
+def test_a_second_scan_while_the_first_is_being_added_is_not_lost(page, login, shop, slow_screen):
+    """A scanner reads two codes in a row: the second was typed while the screen was being redrawn for the first,
+    and the redraw wiped it (and its Enter) out."""
+    login("agent")
+    start_for_the_customer_by_keyboard(page)
+    slow_screen("draft_line_add")
+    page.keyboard.type("TSHIRT-BLUE-M")
+    page.locator("#sku-results [data-pick]", has_text="TSHIRT-BLUE-M").wait_for()
+    page.keyboard.press("Enter")
+    page.keyboard.type("MUG-WHITE")  # the first line is still on its way
+    page.keyboard.press("Enter")
+    page.locator("table.lines code", has_text="MUG-WHITE").wait_for()
+    assert page.locator("table.lines code", has_text="TSHIRT-BLUE-M").count() == 1
+    wait_focus(page, "sku-q")
+    expect(page.locator("#sku-q")).to_have_value("")
+
+
+def test_typing_in_the_next_field_while_the_screen_is_redrawn_is_kept_and_saved(page, login, shop, slow_screen):
+    login("agent")
+    order_id = start_for_the_customer_by_keyboard(page)
+    add_lines_by_keyboard(page, ("MUG-WHITE",))
+    slow_screen("draft_update")
+    page.locator("#priority").focus()
+    page.keyboard.press("ArrowDown")  # a new priority: the header is saved and the screen redrawn
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    wait_focus(page, "notes")
+    page.locator("#header-form.htmx-request").wait_for(state="attached")
+    page.keyboard.type("Gate code 42")  # while the priority is on its way
+    page.locator(".htmx-request").wait_for(state="detached")
+    expect(page.locator("#notes")).to_have_value("Gate code 42")
+    wait_focus(page, "notes")
+    page.keyboard.type(", ring twice")
+    page.keyboard.press("Shift+Tab")  # leaving the field saves it
+    expect(page.locator("#notes")).to_have_value("Gate code 42, ring twice")
+    for _ in range(50):
+        order = Order.objects.get(pk=order_id)
+        if order.notes:
+            break
+        time.sleep(0.1)
+    assert order.notes == "Gate code 42, ring twice"
+    assert order.priority != Order.Priority.STANDARD
