@@ -94,6 +94,11 @@ class Shipment(models.Model):
     def is_open(self) -> bool:
         return self.status in (self.Status.WAITING, self.Status.PENDING, self.Status.PICKING, self.Status.PACKED)
 
+    @property
+    def is_packing(self) -> bool:
+        """Scans pack units (picking starts with the first scan)."""
+        return self.status in (self.Status.PENDING, self.Status.PICKING)
+
     def inbound_transfers(self) -> list:
         """Inventory transfers bringing items to this shipment, each with ``units``, ``waiting`` (not yet
         received for it) and its locations; oldest first."""

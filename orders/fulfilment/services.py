@@ -839,7 +839,8 @@ def shipment_start_picking(*, shipment_id: int, acting_user) -> Shipment:
 
 
 def shipment_scan(*, shipment_id: int, code: str, acting_user) -> ShipmentLine:
-    """Packs one unit of the item whose SKU or barcode was scanned; the shipment is packed when complete."""
+    """Packs one unit of the item whose SKU or barcode was scanned; the shipment is packed when complete. A scan
+    on a packed shipment packs nothing and says whether the unit is one too many or not in the shipment at all."""
     code = (code or "").strip()
     if not code:
         raise WrongItemScanned(_("Scan a SKU or barcode."))
@@ -850,7 +851,7 @@ def shipment_scan(*, shipment_id: int, code: str, acting_user) -> ShipmentLine:
             raise _waiting_error(shipment)
         if shipment.status == SS.PENDING:
             shipment_transition(shipment, to=SS.PICKING, actor=acting_user)
-        if shipment.status != SS.PICKING:
+        if shipment.status not in (SS.PICKING, SS.PACKED):
             raise InvalidShipmentTransition(_("Shipment %(id)s is %(status)s: nothing to pack.")
                                             % {"id": shipment, "status": shipment.get_status_display()})
         lines = list(shipment.lines.select_for_update().select_related("order_line__variant").order_by("pk"))

@@ -8,7 +8,13 @@ from django.utils import translation
 
 from inventory.models import StockLevel, StockMovement
 from orders.fulfilment import services as ful
-from orders.fulfilment.errors import AlreadyPacked, CarrierFileError, InvalidReturn, WrongItemScanned
+from orders.fulfilment.errors import (
+    AlreadyPacked,
+    CarrierFileError,
+    InvalidReturn,
+    InvalidShipmentTransition,
+    WrongItemScanned,
+)
 from orders.fulfilment.models import AllocationRule, AtRiskFlag, Return, Shipment, SourcingDecision
 from orders.models import Order, OrderLine
 from orders.services import order_edit
@@ -92,12 +98,20 @@ def test_full_ship_and_return_flow_with_stock_ledger_and_money(make_user, net, p
     ful.shipment_scan(shipment_id=shipment.pk, code=net["shirt"].sku, acting_user=picker)
     shipment.refresh_from_db()
     assert shipment.status == Shipment.Status.PACKED
+    # A scan after the last unit packs nothing: one too many, or not in the shipment at all.
+    with pytest.raises(AlreadyPacked, match=r"All 2 × .* are already packed"):
+        ful.shipment_scan(shipment_id=shipment.pk, code=net["shirt"].sku, acting_user=picker)
+    with pytest.raises(WrongItemScanned):
+        ful.shipment_scan(shipment_id=shipment.pk, code="NOPE", acting_user=picker)
+    assert sorted(shipment.lines.values_list("packed_quantity", flat=True)) == [1, 2]
     ful.shipment_ship(shipment_id=shipment.pk, carrier="Correios", service="sedex", tracking_number="BR123",
                       cost=Decimal("12.50"), acting_user=picker)
     order.refresh_from_db()
     shipment.refresh_from_db()
     payment.refresh_from_db()
     assert order.status == Order.Status.SHIPPED
+    with pytest.raises(InvalidShipmentTransition):
+        ful.shipment_scan(shipment_id=shipment.pk, code=net["shirt"].sku, acting_user=picker)
     assert level(net["shirt"], net["store"]) == (1, 0)
     assert level(net["mug"], net["store"]) == (2, 0)
     assert StockMovement.objects.filter(reference=f"shipment:{shipment.pk}").count() == 2
