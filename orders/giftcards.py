@@ -110,7 +110,7 @@ def set_line_details(line: OrderLine, values: dict) -> None:
     line.personalization = clean
     line.extra_unit_price = ZERO
     line.override_unit_price = amount
-    line.override_reason = _("Gift card value")
+    line.override_reason, line.override_reason_params = gettext_noop("Gift card value"), {}
 
 
 def needs_shipping(lines: list[OrderLine]) -> bool:

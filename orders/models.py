@@ -320,6 +320,8 @@ class OrderLine(models.Model):
     unit_price = money_field()
     override_unit_price = money_field(null=True, blank=True, default=None)
     override_reason = models.CharField(max_length=200, blank=True)
+    override_reason_params = models.JSONField(null=True, blank=True, editable=False)
+    override_reason_text = text_property("override_reason")
     extra_unit_price = money_field(help_text=_("Personalization surcharge per unit."))
     discount_total = money_field()
     discounts = models.JSONField(default=list, blank=True)

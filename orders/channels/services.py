@@ -385,7 +385,7 @@ def _place(channel: Channel, data: ChannelOrderIn, variants: dict[str, int], *, 
     header = {"external_ref": data.external_id, "shipping_address": shipping, "billing_address": billing,
               "payment_method": CHANNEL_PAYMENT_METHOD, "source_code": data.source_code, "notes": data.notes,
               "shipping_service": shipping_service_for(channel_id=channel.pk, method=data.shipping_method)}
-    reason = _("Price paid on %(channel)s") % {"channel": channel.name}
+    reason = stored_text(gettext_noop("Price paid on %(channel)s"), channel=channel.name)
     lines = [DraftLine(variant_id=variants[line.sku], quantity=line.quantity, override_unit_price=line.unit_price,
                        override_reason=reason) for line in data.lines]
     if link is None:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from oms.i18n import StoredMoney, StoredNumber, StoredText, split, stored_join, stored_text
+from oms.i18n import StoredMoney, StoredNumber, StoredText, split, stored_join, stored_text, stored_value
 from orders.errors import (
     IncompleteOrder,
     InvalidTransition,
@@ -181,7 +181,8 @@ def _reprice(order: Order, lines: list[OrderLine]) -> None:
 
 
 def draft_line_add(*, order_id: int, variant_id: int, quantity: int = 1, personalization: dict | None = None,
-                   acting_user, override_unit_price: Decimal | None = None, override_reason: str = "") -> OrderLine:
+                   acting_user, override_unit_price: Decimal | None = None,
+                   override_reason: "str | StoredText" = "") -> OrderLine:
     """Adds a line; with ``override_unit_price`` (and its reason) the line is priced at it from the start, one
     repricing instead of two (channel intake adds every line at the price the channel charged)."""
     with transaction.atomic(durable=True):
@@ -199,11 +200,17 @@ def draft_line_add(*, order_id: int, variant_id: int, quantity: int = 1, persona
     return line
 
 
-def _check_override(price: Decimal, reason: str) -> None:
+def _set_override(line: OrderLine, price: Decimal, reason: "str | StoredText") -> None:
+    """Prices ``line`` at ``price`` for ``reason``: typed by the agent, or a system's (a ``StoredText``, read in
+    the reader's language)."""
+    text, params = split(reason)
     if price < 0:
         raise OrderError(_("The price cannot be negative."), field="override_unit_price")
-    if not reason.strip():
+    if not text.strip():
         raise OrderError(_("Give a reason for the price override."), field="override_reason")
+    line.override_unit_price = price
+    line.override_reason = text.strip()[:200] if params is None else text
+    line.override_reason_params = params
 
 
 def _set_personalization(line: OrderLine, values: dict, fields: list | None = None) -> None:
@@ -252,13 +259,11 @@ def draft_line_update(*, order_id: int, line_id: int, acting_user, quantity: int
             _set_personalization(line, personalization)
         if clear_override:
             line.override_unit_price = None
-            line.override_reason = ""
+            line.override_reason, line.override_reason_params = "", None
         elif override_unit_price is not None:
-            _check_override(override_unit_price, override_reason)
-            line.override_unit_price = override_unit_price
-            line.override_reason = override_reason.strip()[:200]
+            _set_override(line, override_unit_price, override_reason)
         line.save(update_fields=["quantity", "personalization", "extra_unit_price", "override_unit_price",
-                                 "override_reason"])
+                                 "override_reason", "override_reason_params"])
         if order.stock_held_until:
             _rehold(order, lines, actor=acting_user)
         _reprice(order, lines)
@@ -616,7 +621,9 @@ def evaluate_hold_rules(order: Order, lines: list[OrderLine]) -> list[tuple[str,
         off = (line.list_price - line.override_unit_price) / line.list_price * 100
         if off > override_limit:
             holds.append((R.PRICE_OVERRIDE, hold_detail(R.PRICE_OVERRIDE, sku=line.sku, off=StoredNumber(off, 1),
-                                                        limit=override_limit, why=line.override_reason)))
+                                                        limit=override_limit,
+                                                        why=stored_value(line.override_reason,
+                                                                         line.override_reason_params))))
     value_limit = Decimal(str(_setting("ORDERS_HOLD_ABOVE", 10000)))
     if order.total > value_limit:
         holds.append((R.HIGH_VALUE, hold_detail(R.HIGH_VALUE, total=StoredMoney(order.total, order.currency),
@@ -672,7 +679,7 @@ class DraftLine:
     quantity: int = 1
     personalization: dict | None = None
     override_unit_price: Decimal | None = None
-    override_reason: str = ""
+    override_reason: "str | StoredText" = ""  # typed by a person, or a system's stored text
 
 
 def draft_lines_add(*, order_id: int, lines: list[DraftLine], acting_user) -> list[OrderLine]:
@@ -716,9 +723,7 @@ def _new_lines(order: Order, specs: "Sequence[DraftLine]", *, after_position: in
         line = OrderLine(order=order, position=position, variant=variant, sku=variant.sku, name=variant.name,
                          quantity=spec.quantity, list_price=variant.base_price, unit_price=variant.base_price)
         if spec.override_unit_price is not None:
-            _check_override(spec.override_unit_price, spec.override_reason)
-            line.override_unit_price = spec.override_unit_price
-            line.override_reason = spec.override_reason.strip()[:200]
+            _set_override(line, spec.override_unit_price, spec.override_reason)
         _set_personalization(line, spec.personalization or {}, fields.get(variant.product_id, []))
         added.append(line)
     return added

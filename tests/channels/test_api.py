@@ -29,6 +29,53 @@ def test_post_order_places_it_with_channel_prices_and_customer(api, shop):
     assert body["lines"][0]["sku"] == "TSHIRT-BLK-M"
 
 
+def test_the_channel_price_reason_reads_in_the_readers_language(api, shop):
+    """Written by the intake in the worker's language (English), it used to read "Price paid on Web shop" to a
+    Brazilian or Arabic-speaking manager."""
+    from django.utils import translation
+
+    response = api.post("/orders", order_payload())
+    line = Order.objects.get(number=response.json()["number"]).lines.order_by("position").first()
+    assert (line.override_reason, line.override_reason_params) == ("Price paid on %(channel)s", {"channel": "Web shop"})
+    with translation.override("en"):
+        assert line.override_reason_text == "Price paid on Web shop"
+    with translation.override("pt-br"):
+        assert line.override_reason_text == "Preço pago em Web shop"
+    with translation.override("ar"):
+        assert "Web shop" in line.override_reason_text and "Price" not in line.override_reason_text
+
+
+def test_the_migration_makes_the_system_reasons_of_old_lines_stored_texts(api, shop):
+    """Lines written before the reasons were stored texts: a channel's English reason and a gift card's become
+    stored texts; the same words typed by an agent on a phone order stay as typed."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from orders.services import draft_create
+    from orders.services.placement import DraftLine
+
+    migration = import_module("orders.migrations.0017_orderline_override_reason_params")
+    response = api.post("/orders", order_payload())
+    channel_line = Order.objects.get(number=response.json()["number"]).lines.order_by("position").first()
+    draft = draft_create(channel_id=shop["channel"].pk, acting_user=None, lines=[
+        DraftLine(variant_id=v.pk, override_unit_price=Decimal("10"), override_reason="Price paid on the web shop")
+        for v in shop["variants"][:2]])
+    typed, gift_line = draft.lines.order_by("position")
+    type(typed).objects.filter(pk=gift_line.pk).update(override_reason="Gift card value")
+    type(typed).objects.filter(pk=channel_line.pk).update(override_reason="Price paid on Web shop",
+                                                          override_reason_params=None)
+
+    migration.store_system_reasons(apps, None)
+    channel_line.refresh_from_db()
+    typed.refresh_from_db()
+    gift_line.refresh_from_db()
+    assert (channel_line.override_reason, channel_line.override_reason_params) == (
+        "Price paid on %(channel)s", {"channel": "Web shop"})
+    assert (typed.override_reason, typed.override_reason_params) == ("Price paid on the web shop", None)
+    assert (gift_line.override_reason, gift_line.override_reason_params) == ("Gift card value", {})
+
+
 def test_same_external_id_returns_the_first_order(api):
     first = api.post("/orders", order_payload())
     second = api.post("/orders", order_payload())

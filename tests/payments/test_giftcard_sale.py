@@ -76,6 +76,8 @@ def test_a_gift_card_line_is_priced_at_its_value_without_tax_or_promotions(make_
         Decimal("150.00"), Decimal("150.00"), Decimal("0.00"), Decimal("0.00"), Decimal("300.00"))
     assert card.personalization == {"recipient_name": "Ana"}
     assert from_json(card.explanation[0]) == "Gift card value: R$\xa0150.00"
+    with translation.override("pt-br"):  # the reason is the system's, read in the reader's language
+        assert card.override_reason_text == "Valor do cartão-presente"
     # The shirt alone gets the 10% and the 18% tax.
     assert (shirt.discount_total, shirt.tax_amount, shirt.line_total) == (
         Decimal("10.00"), Decimal("16.20"), Decimal("106.20"))
