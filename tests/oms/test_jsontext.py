@@ -5,6 +5,7 @@ import time
 import pytest
 from django import forms
 from django.forms.fields import InvalidJSONInput, JSONString
+from django.utils import translation
 from django.utils.html import escape
 
 from oms.errors import Refusal
@@ -144,3 +145,12 @@ def test_the_field_refuses_with_the_message_and_shows_the_typed_text_back(typed,
     assert isinstance(form["tiers"].data, str)
     assert form["tiers"].value() == InvalidJSONInput(typed)
     assert escape(typed) in form["tiers"].as_widget()
+
+
+def test_refusals_are_in_the_readers_language():
+    with translation.override("pt-br"):
+        assert refusal(nested(33)) == "O JSON tem mais de 32 níveis de aninhamento."
+        assert refusal('{"total": NaN}') == "NaN não é um número que possa ser gravado: escreva o próprio valor."
+    with translation.override("ar"):
+        assert refusal("[1,]") == ("هذا ليس JSON صالحًا: انظر السطر 1، العمود 4 (هل تنقص فاصلة أو علامة تنصيص أو "
+                                   "قوس؟).")
