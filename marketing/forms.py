@@ -2,11 +2,11 @@
 
 import re
 from decimal import Decimal
+from functools import partial
 
 from django import forms
 from django.contrib.postgres.forms import SimpleArrayField
 from django.core.exceptions import ValidationError
-from django.forms.fields import InvalidJSONInput
 from django.urls import reverse_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -24,43 +24,13 @@ from marketing.models import (
     SourceCode,
     TaxRate,
 )
-from marketing.segments import MAX_JSON_DEPTH, json_too_deep, shown_value
+from marketing.segments import MAX_JSON_DEPTH, shown_value
+from oms.forms import JsonTextField
 from oms.numbers import BIGINT_MAX, INT_MAX, NumberError, parse_whole
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-
-
-def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-class SafeJSONField(forms.JSONField):
-    """JSON typed by people: refused with a message, never a server error, when it nests deeper than any of our
-    JSON columns needs (Python's parser would exhaust its recursion limit) or holds a NUL character (\\u0000,
-    which PostgreSQL's jsonb cannot store)."""
-
-    def to_python(self, value):
-        if isinstance(value, str) and value not in self.empty_values and json_too_deep(value):
-            raise ValidationError(_("This JSON is nested more than %(max)s levels deep.") % {"max": MAX_JSON_DEPTH},
-                                  code="too_deep")
-        converted = super().to_python(value)
-        if _has_nul(converted):
-            raise ValidationError(_("This JSON holds a NUL character (\\u0000), which cannot be stored."),
-                                  code="nul")
-        return converted
-
-    def bound_data(self, data, initial):
-        if isinstance(data, str) and json_too_deep(data):
-            return InvalidJSONInput(data)
-        return super().bound_data(data, initial)
 
 
 class WeekdaysField(SimpleArrayField):
@@ -189,7 +159,7 @@ class SegmentForm(forms.ModelForm):
         model = Segment
         fields = ["code", "name", "description", "rules"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2}), "rules": forms.Textarea(attrs={"rows": 6})}
-        field_classes = {"rules": SafeJSONField}
+        field_classes = {"rules": partial(JsonTextField, max_depth=MAX_JSON_DEPTH)}
         help_texts = {"rules": _('A list of rules, all of which must hold, e.g. [{"field": "total_spent", "op": '
                                  '"gte", "value": "1000"}, {"field": "region", "op": "in", "value": ["SP", "RJ"]}]')}
 
@@ -216,7 +186,7 @@ class PromotionForm(forms.ModelForm):
                   "usage_limit_per_customer"]
         widgets = {"starts_at": DATETIME, "ends_at": DATETIME, "daily_start": TIME, "daily_end": TIME,
                    "tiers": forms.Textarea(attrs={"rows": 2})}
-        field_classes = {"tiers": SafeJSONField, "weekdays": WeekdaysField}
+        field_classes = {"tiers": partial(JsonTextField, max_depth=MAX_JSON_DEPTH), "weekdays": WeekdaysField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -19,6 +19,7 @@ from typing import Protocol
 from django.utils.translation import gettext as _
 
 from marketing.errors import InvalidConfiguration
+from oms.errors import Refusal
 from oms.numbers import INT_MAX, NumberError, parse_amount, parse_whole
 from oms.query import quoted
 
@@ -37,31 +38,7 @@ MAX_RULES = 50
 MAX_CODES = 500  # codes in one "in" / "not_in" list
 MAX_CODE_LENGTH = 40  # the longest code column (channels, customer groups)
 MAX_DAYS = 36_500  # "within the last N days": a hundred years back is still a date the database can hold
-MAX_JSON_DEPTH = 10  # a rule list is three levels deep; deeper JSON is refused before it is parsed
-
-
-def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether JSON text nests arrays/objects more than ``limit`` levels (checked without parsing it, so a
-    pathological 3,000-level document is refused instead of exhausting Python's recursion limit)."""
-    depth = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif char in "]}":
-            depth -= 1
-    return False
+MAX_JSON_DEPTH = 10  # a rule list is three levels deep; deeper JSON is refused before it is parsed (oms.jsontext)
 
 
 def shown_value(value) -> str:
@@ -76,10 +53,8 @@ def shown_value(value) -> str:
     return quoted("".join(ch if ch.isprintable() else "\ufffd" for ch in text[:60]))
 
 
-class _BadValue(ValueError):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class _BadValue(Refusal):
+    pass
 
 
 def _whole(value, *, maximum: int, name: str) -> int:

@@ -1,7 +1,10 @@
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.forms.fields import InvalidJSONInput, JSONString
 from django.utils.translation import gettext_lazy as _
 
+from oms.jsontext import MAX_DEPTH, JsonTextError, load_json
 from oms.permissions import ROLE_LABELS, ROLES
 
 
@@ -9,6 +12,39 @@ def add_refusal(form: forms.Form, exc) -> None:
     """Shows a service's refusal (any domain error: ``message`` and the ``field`` it names) on that field of the
     form, or above the form when the form has no such field."""
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+class JsonTextField(forms.JSONField):
+    """JSON typed by people, read by ``oms.jsontext.load_json``: what it refuses (too deep, NaN, a NUL character, a
+    syntax error...) is a message on the field, never a server error, and the typed text is shown back for
+    correcting. ``max_depth``: how deep arrays and objects may nest (the top one counts as 1)."""
+
+    def __init__(self, *, max_depth: int = MAX_DEPTH, **kwargs):
+        self.max_depth = max_depth
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if self.disabled:
+            return value
+        if value in self.empty_values:
+            return None
+        if isinstance(value, (list, dict, int, float, JSONString)):
+            return value
+        try:
+            converted = load_json(value, max_depth=self.max_depth)
+        except JsonTextError as exc:
+            raise ValidationError(exc.message, code="invalid") from None
+        return JSONString(converted) if isinstance(converted, str) else converted
+
+    def bound_data(self, data, initial):
+        if self.disabled:
+            return initial
+        if data is None:
+            return None
+        try:
+            return load_json(data, max_depth=self.max_depth)
+        except JsonTextError:
+            return InvalidJSONInput(data)
 
 
 class StaffForm(forms.Form):

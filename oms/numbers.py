@@ -15,16 +15,15 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 
+from oms.errors import Refusal
 from oms.query import quoted
 
 INT_MAX = 2_147_483_647  # IntegerField / PositiveIntegerField
 BIGINT_MAX = 9_223_372_036_854_775_807  # BigAutoField ids
 
 
-class NumberError(ValueError):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class NumberError(Refusal):
+    """A number typed or read from a file is refused; ``message`` names it."""
 
 
 def parse_id(text) -> int | None:

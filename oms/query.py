@@ -15,13 +15,13 @@ from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from oms.errors import Refusal
+
 API_PREFIX = "/api/"
 
 
-class BadQuery(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class BadQuery(Refusal):
+    """A query-string value is refused; the middleware answers 400 with ``message``."""
 
 
 def quoted(text: str) -> str:

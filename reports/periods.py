@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from oms.errors import Refusal
 from oms.query import quoted, to_date
 
 EARLIEST = date(2000, 1, 1)
@@ -19,10 +20,8 @@ YEARS_AHEAD = 5
 MAX_DAYS = 3660  # ten years
 
 
-class PeriodError(ValueError):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class PeriodError(Refusal):
+    """A report date is refused; ``message`` names it."""
 
 
 def latest(today: date | None = None) -> date:

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from orders.channels.jsondata import JsonTextError, load_json
+from oms.jsontext import JsonTextError, load_json
 from orders.channels.models import ChannelIntegration, ImportFormat, StatusMapping, WebhookEndpoint
 from orders.models import Channel
 

@@ -14,9 +14,10 @@ from functools import partial
 
 from django.utils.translation import gettext as _
 
+from oms.errors import Refusal
+from oms.jsontext import JsonTextError, load_json
 from oms.numbers import INT_MAX, NumberError, parse_amount, parse_whole
 from orders.channels.errors import ImportFileError
-from orders.channels.jsondata import JsonTextError, load_json
 from orders.channels.models import ImportFormat
 
 logger = logging.getLogger(__name__)
@@ -31,12 +32,8 @@ class ParsedOrder:
     error: str = ""
 
 
-class RowError(ValueError):
+class RowError(Refusal):
     """An order of the file that cannot be read; ``message`` is for the person fixing it."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 def _text(content: bytes) -> str:

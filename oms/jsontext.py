@@ -1,28 +1,64 @@
-"""JSON written by people (an uploaded export, the error queue's corrected order), read once for every caller.
+"""JSON written by people (an uploaded export, a corrected order, a promotion's tiers, a segment's rules), read by
+one function for every caller.
 
 Python's ``json`` accepts what PostgreSQL's ``jsonb`` cannot store (``NaN``, ``Infinity``, ``"\\u0000"``, a lone
 ``"\\ud800"``) and gives up with a ``RecursionError`` on deep nesting; ``load_json`` refuses all of these with a
-message for the reader (``JsonTextError.message``), so what it returns can be stored and walked safely.
+message for the reader (``JsonTextError.message``), so what it returns can be stored and walked safely. The depth is
+measured on the text before it is parsed (brackets outside strings), so ``[[[[...`` a hundred thousand deep is
+refused at once and Python's parser never recurses further than ``max_depth``.
 """
 
 import json
 import math
+import re
 
 from django.utils.translation import gettext as _
+
+from oms.errors import Refusal
 
 MAX_DEPTH = 32  # an order is 4 levels deep; real exports stay well under this
 MAX_NUMBER_CHARS = 40
 
+_SPECIAL = re.compile(r'["\[\]{}]')
+_STRING_REST = re.compile(r'[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)  # after the opening quote; linear time
 
-class JsonTextError(ValueError):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+
+class JsonTextError(Refusal):
+    """JSON text that is refused; ``message`` names what is wrong and where."""
 
 
 class _Refused(Exception):
     def __init__(self, message: str):
         self.message = message
+
+
+def _too_deep_message(max_depth: int) -> str:
+    return _("The JSON is nested more than %(n)s levels deep.") % {"n": max_depth}
+
+
+def nests_deeper_than(text: str, limit: int) -> bool:
+    """Whether ``text`` opens more than ``limit`` arrays/objects inside one another, counting the brackets outside
+    strings without parsing (linear time, no recursion). An unterminated string ends the count: the parser then
+    stops at it with a syntax error, so nothing after it is nested."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    position = 0
+    while found := _SPECIAL.search(text, position):
+        char = found.group()
+        position = found.end()
+        if char == '"':
+            closed = _STRING_REST.match(text, position)
+            if closed is None:
+                return False
+            position = closed.end()
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
 
 
 def _constant(name: str):
@@ -46,14 +82,12 @@ def _where(path: str) -> str:
     return path or _("the top level")
 
 
-def _check(document) -> None:
-    """Depth, NUL characters and lone surrogates, in keys and values (without recursion)."""
-    stack = [(document, "", 1)]
+def _check_texts(document) -> None:
+    """NUL characters and lone surrogates, in keys and values, named by their path (without recursion)."""
+    stack = [(document, "")]
     while stack:
-        value, path, depth = stack.pop()
+        value, path = stack.pop()
         if isinstance(value, (dict, list)):
-            if depth > MAX_DEPTH:
-                raise JsonTextError(_("The JSON is nested more than %(n)s levels deep.") % {"n": MAX_DEPTH})
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in items:
                 if isinstance(key, str):
@@ -61,7 +95,7 @@ def _check(document) -> None:
                     child = f"{path}.{key}" if path else key
                 else:
                     child = f"{path}[{key}]"
-                stack.append((item, child, depth + 1))
+                stack.append((item, child))
         elif isinstance(value, str):
             _check_text(value, path)
 
@@ -77,10 +111,13 @@ def _check_text(text: str, path: str) -> None:
                             % {"field": _where(path)}) from None
 
 
-def load_json(text: str):
-    """The value of ``text``, or ``JsonTextError`` naming what is wrong and where."""
+def load_json(text: str, *, max_depth: int = MAX_DEPTH):
+    """The value of ``text``, or ``JsonTextError`` naming what is wrong and where. Arrays and objects may nest
+    ``max_depth`` levels (the top one counts as 1)."""
     if "\x00" in text:
         raise JsonTextError(_("The JSON holds a NUL character: remove it."))
+    if nests_deeper_than(text, max_depth):
+        raise JsonTextError(_too_deep_message(max_depth))
     try:
         document = json.loads(text, parse_constant=_constant, parse_int=_int, parse_float=_float)
     except _Refused as exc:
@@ -88,9 +125,7 @@ def load_json(text: str):
     except json.JSONDecodeError as exc:
         raise JsonTextError(_("This is not valid JSON: look at line %(line)s, column %(column)s (a missing comma, "
                               "quote or bracket?).") % {"line": exc.lineno, "column": exc.colno}) from None
-    except RecursionError:
-        raise JsonTextError(_("The JSON is nested more than %(n)s levels deep.") % {"n": MAX_DEPTH}) from None
-    except ValueError:  # e.g. an integer over Python's digit limit
-        raise JsonTextError(_("The JSON holds a number that is too long.")) from None
-    _check(document)
+    except RecursionError:  # only with a max_depth beyond what Python's parser can nest
+        raise JsonTextError(_too_deep_message(max_depth)) from None
+    _check_texts(document)
     return document
