@@ -1,0 +1,120 @@
+"""The main pages of each role, on the ``make run`` demo data, checked by axe-core (the engine behind most
+accessibility audits) in a real browser in English, Portuguese and Arabic (right to left), against the WCAG 2.1
+A and AA rules. Call-center agents work by keyboard and some with a screen reader: a field without a name, a
+button read as "✕", a table without headers or text too pale to read fails here, naming the rule, the page and
+the element.
+
+One world for the whole module: the demo data is loaded once and each role logs in once; the language is switched
+by its cookie between passes. Violations of impact "serious" or "critical" fail; the others are listed when
+``AXE_REPORT`` names a file (the audit's full list, for the lead reading it).
+"""
+
+import io
+import json
+import os
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.core.management import call_command
+
+from inventory.models import StockLevel
+from orders.fulfilment.models import Shipment
+from orders.models import Channel, Customer, Order
+from orders.services import draft_create
+from orders.services.placement import DraftLine
+from tests.browser.steps import demo_login, settled
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("role_groups")]
+
+LANGUAGES = ["en", "pt-br", "ar"]
+FAILING_IMPACTS = {"serious", "critical"}
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+               "resultTypes": ["violations"]}
+
+
+def _world() -> dict:
+    """What the pages show: an agent's phone order with a customer and two lines, and the demo's orders, shipments,
+    channels and promotions."""
+    from django.contrib.auth import get_user_model
+
+    agent = get_user_model().objects.get(username="agent")
+    customer = Customer.objects.filter(addresses__isnull=False).order_by("pk").first()
+    skus = (StockLevel.objects.filter(on_hand__gt=5, variant__is_active=True).order_by("variant_id")
+            .values_list("variant_id", flat=True).distinct()[:2])
+    draft = draft_create(channel_id=Channel.objects.filter(kind=Channel.Kind.PHONE).order_by("pk").first().pk,
+                         acting_user=agent, customer_id=customer.pk,
+                         lines=[DraftLine(variant_id=sku, quantity=1) for sku in skus])
+    placed = Order.objects.exclude(status=Order.Status.DRAFT).filter(lines__isnull=False).order_by("-pk").first()
+    return {
+        "draft": draft.pk,
+        "sku": draft.lines.order_by("pk").first().sku,
+        "order": placed.pk,
+        "shipment": Shipment.objects.filter(status__in=[Shipment.Status.PICKING, Shipment.Status.PENDING])
+                    .order_by("-status", "pk").first().pk,
+        "channel": Channel.objects.order_by("pk").first().pk,
+    }
+
+
+def _search_skus(page, world) -> None:
+    """The phone screen while the agent searches: the results list under the SKU box."""
+    page.fill("#sku-q", world["sku"][:4])
+    page.locator("#sku-results [data-pick]").first.wait_for()
+
+
+def _scan_unknown_code(page, world) -> None:
+    """A shipment after a scan it refused: the message naming the code."""
+    page.fill("#scan-code", "NOT-IN-THIS-BOX")
+    page.keyboard.press("Enter")
+    page.locator("#shipment-work .msg-error").wait_for()
+
+
+def _pages(world: dict) -> dict[str, list]:
+    """The pages each role works in all day; a page with a step is checked again after the step."""
+    return {
+        "agent": ["/phone/", (f"/phone/{world['draft']}/", _search_skus), "/orders/", f"/orders/{world['order']}/",
+                  "/customers/"],
+        "warehouse": ["/fulfilment/", (f"/fulfilment/shipments/{world['shipment']}/", _scan_unknown_code),
+                      "/inventory/stock/adjust/"],
+        "manager": ["/reports/", "/orders/approvals/", "/reports/top/", "/reports/kpis/"],
+        "admin": ["/marketing/promotions/", "/marketing/promotions/new/", "/marketing/pricelists/new/",
+                  "/inventory/products/", f"/channels/{world['channel']}/edit/", "/channels/", "/users/",
+                  "/users/new/"],
+    }
+
+
+def _violations(axe, page, *, url: str, language: str, role: str) -> list[dict]:
+    settled(page)
+    results = axe.run(page, options=AXE_OPTIONS).response
+    return [{"rule": violation["id"], "impact": violation["impact"], "page": url, "language": language, "role": role,
+             "targets": [" ".join(node["target"]) for node in violation["nodes"]], "help": violation["help"]}
+            for violation in results["violations"]]
+
+
+def test_main_pages_have_no_serious_accessibility_violation(page, settings):
+    # The production password hasher's cost is not what this measures (the live server runs in this process).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("seed_demo", stdout=io.StringIO())
+    world = _world()
+    pages = _pages(world)
+    axe = Axe()
+    found = []
+    for role, urls in pages.items():
+        page.context.clear_cookies()
+        demo_login(page, role)
+        for language in LANGUAGES:
+            page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base_url}])
+            for entry in urls:
+                url, step = entry if isinstance(entry, tuple) else (entry, None)
+                page.goto(url)
+                found += _violations(axe, page, url=url, language=language, role=role)
+                if step:
+                    step(page, world)
+                    found += _violations(axe, page, url=f"{url} ({step.__doc__.split(':')[0]})", language=language,
+                                         role=role)
+    if os.environ.get("AXE_REPORT"):
+        with open(os.environ["AXE_REPORT"], "w") as report:
+            json.dump(found, report, indent=1, ensure_ascii=False)
+    failing = [v for v in found if v["impact"] in FAILING_IMPACTS]
+    assert failing == [], "\n".join(
+        f"{v['rule']} ({v['impact']}) on {v['page']} [{v['language']}, {v['role']}]: {v['help']}; "
+        f"{', '.join(v['targets'][:5])}" for v in failing)
