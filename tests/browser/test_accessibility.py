@@ -61,6 +61,12 @@ def _search_skus(page, world) -> None:
     page.locator("#sku-results [data-pick]").first.wait_for()
 
 
+def _choose_card(page, world) -> None:
+    """The phone screen paying by card: the processor's card field in its frame."""
+    page.locator("#payment-method").select_option("card")
+    page.frame_locator("iframe[data-hosted-field]").locator("#number").wait_for()
+
+
 def _scan_unknown_code(page, world) -> None:
     """A shipment after a scan it refused: the message naming the code."""
     page.fill("#scan-code", "NOT-IN-THIS-BOX")
@@ -69,10 +75,10 @@ def _scan_unknown_code(page, world) -> None:
 
 
 def _pages(world: dict) -> dict[str, list]:
-    """The pages each role works in all day; a page with a step is checked again after the step."""
+    """The pages each role works in all day; a page with steps is checked again after each step."""
     return {
-        "agent": ["/phone/", (f"/phone/{world['draft']}/", _search_skus), "/orders/", f"/orders/{world['order']}/",
-                  "/customers/"],
+        "agent": ["/phone/", (f"/phone/{world['draft']}/", _search_skus, _choose_card), "/orders/",
+                  f"/orders/{world['order']}/", "/customers/"],
         "warehouse": ["/fulfilment/", (f"/fulfilment/shipments/{world['shipment']}/", _scan_unknown_code),
                       "/inventory/stock/adjust/"],
         "manager": ["/reports/", "/orders/approvals/", "/reports/top/", "/reports/kpis/"],
@@ -82,9 +88,9 @@ def _pages(world: dict) -> dict[str, list]:
     }
 
 
-def _violations(axe, page, *, url: str, language: str, role: str) -> list[dict]:
+def _violations(page, *, url: str, language: str, role: str) -> list[dict]:
     settled(page)
-    results = axe.run(page, options=AXE_OPTIONS).response
+    results = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
     return [{"rule": violation["id"], "impact": violation["impact"], "page": url, "language": language, "role": role,
              "targets": [" ".join(node["target"]) for node in violation["nodes"]], "help": violation["help"]}
             for violation in results["violations"]]
@@ -96,7 +102,9 @@ def test_main_pages_have_no_serious_accessibility_violation(page, settings):
     call_command("seed_demo", stdout=io.StringIO())
     world = _world()
     pages = _pages(world)
-    axe = Axe()
+    # In every document and frame before its own scripts: axe checks a frame's content (the card field) only when
+    # the frame has axe too.
+    page.context.add_init_script(script=Axe().axe_script)
     found = []
     for role, urls in pages.items():
         page.context.clear_cookies()
@@ -104,12 +112,12 @@ def test_main_pages_have_no_serious_accessibility_violation(page, settings):
         for language in LANGUAGES:
             page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base_url}])
             for entry in urls:
-                url, step = entry if isinstance(entry, tuple) else (entry, None)
+                url, *steps = entry if isinstance(entry, tuple) else (entry,)
                 page.goto(url)
-                found += _violations(axe, page, url=url, language=language, role=role)
-                if step:
+                found += _violations(page, url=url, language=language, role=role)
+                for step in steps:
                     step(page, world)
-                    found += _violations(axe, page, url=f"{url} ({step.__doc__.split(':')[0]})", language=language,
+                    found += _violations(page, url=f"{url} ({step.__doc__.split(':')[0]})", language=language,
                                          role=role)
     if os.environ.get("AXE_REPORT"):
         with open(os.environ["AXE_REPORT"], "w") as report:
