@@ -30,6 +30,9 @@ LANGUAGES = ["en", "pt-br", "ar"]
 FAILING_IMPACTS = {"serious", "critical"}
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
                "resultTypes": ["violations"]}
+DUPLICATE_IDS = """() => { const seen = new Set(), repeated = new Set();
+  document.querySelectorAll("[id]").forEach(e => (seen.has(e.id) ? repeated : seen).add(e.id));
+  return [...repeated]; }"""
 
 
 def _world() -> dict:
@@ -91,6 +94,13 @@ def _pages(world: dict) -> dict[str, list]:
 def _violations(page, *, url: str, language: str, role: str) -> list[dict]:
     settled(page)
     results = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
+    # axe turned its duplicate-id rules off when WCAG 2.2 dropped 4.1.1 (an id a label or aria-* points at it only
+    # lists "to review"), yet a repeated id still makes a label, aria-describedby or htmx target find the wrong
+    # element: counted here.
+    repeated = page.evaluate(DUPLICATE_IDS)
+    if repeated:
+        results["violations"].append({"id": "duplicate-id", "impact": "serious", "help": "IDs must be unique",
+                                      "nodes": [{"target": [f"#{element_id}"]} for element_id in repeated]})
     return [{"rule": violation["id"], "impact": violation["impact"], "page": url, "language": language, "role": role,
              "targets": [" ".join(node["target"]) for node in violation["nodes"]], "help": violation["help"]}
             for violation in results["violations"]]
