@@ -33,6 +33,13 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag2
 DUPLICATE_IDS = """() => { const seen = new Set(), repeated = new Set();
   document.querySelectorAll("[id]").forEach(e => (seen.has(e.id) ? repeated : seen).add(e.id));
   return [...repeated]; }"""
+# A label, description or controlled element named by an id that is not on the page (axe lists these only "to
+# review"): Django points a field's aria-describedby at "<id>_helptext" and "<id>_error" whatever the template shows.
+BROKEN_REFERENCES = """() => [...document.querySelectorAll("[aria-describedby], [aria-labelledby], [aria-controls]")]
+  .flatMap(e => ["aria-describedby", "aria-labelledby", "aria-controls"]
+    .flatMap(name => (e.getAttribute(name) || "").split(/\\s+/).filter(Boolean)
+      .filter(id => !document.getElementById(id))
+      .map(id => `${e.id ? "#" + e.id : e.tagName.toLowerCase()}[${name}=${id}]`)))"""
 
 
 def _world() -> dict:
@@ -70,6 +77,12 @@ def _choose_card(page, world) -> None:
     page.frame_locator("iframe[data-hosted-field]").locator("#number").wait_for()
 
 
+def _save_empty(page, world) -> None:
+    """The form refused empty: its errors beside the fields."""
+    page.locator("main form.panel button[type=submit], main form button.primary").first.click()
+    page.locator(".errorlist").first.wait_for()
+
+
 def _scan_unknown_code(page, world) -> None:
     """A shipment after a scan it refused: the message naming the code."""
     page.fill("#scan-code", "NOT-IN-THIS-BOX")
@@ -85,7 +98,7 @@ def _pages(world: dict) -> dict[str, list]:
         "warehouse": ["/fulfilment/", (f"/fulfilment/shipments/{world['shipment']}/", _scan_unknown_code),
                       "/inventory/stock/adjust/"],
         "manager": ["/reports/", "/orders/approvals/", "/reports/top/", "/reports/kpis/"],
-        "admin": ["/marketing/promotions/", "/marketing/promotions/new/", "/marketing/pricelists/new/",
+        "admin": ["/marketing/promotions/", ("/marketing/promotions/new/", _save_empty), "/marketing/pricelists/new/",
                   "/inventory/products/", f"/channels/{world['channel']}/edit/", "/channels/", "/users/",
                   "/users/new/"],
     }
@@ -101,6 +114,11 @@ def _violations(page, *, url: str, language: str, role: str) -> list[dict]:
     if repeated:
         results["violations"].append({"id": "duplicate-id", "impact": "serious", "help": "IDs must be unique",
                                       "nodes": [{"target": [f"#{element_id}"]} for element_id in repeated]})
+    broken = page.evaluate(BROKEN_REFERENCES)
+    if broken:
+        results["violations"].append({"id": "broken-id-reference", "impact": "serious",
+                                      "help": "ARIA references must name an element on the page",
+                                      "nodes": [{"target": [reference]} for reference in broken]})
     return [{"rule": violation["id"], "impact": violation["impact"], "page": url, "language": language, "role": role,
              "targets": [" ".join(node["target"]) for node in violation["nodes"]], "help": violation["help"]}
             for violation in results["violations"]]
