@@ -33,13 +33,16 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag2
 DUPLICATE_IDS = """() => { const seen = new Set(), repeated = new Set();
   document.querySelectorAll("[id]").forEach(e => (seen.has(e.id) ? repeated : seen).add(e.id));
   return [...repeated]; }"""
-# A label, description or controlled element named by an id that is not on the page (axe lists these only "to
-# review"): Django points a field's aria-describedby at "<id>_helptext" and "<id>_error" whatever the template shows.
+# A description, label or controlled element named by an id that is not on the page (axe lists these only "to
+# review"): Django points a field's aria-describedby at "<id>_helptext" and "<id>_error" whatever the template shows,
+# and a group of checkboxes has no id for a <label for> to name.
 BROKEN_REFERENCES = """() => [...document.querySelectorAll("[aria-describedby], [aria-labelledby], [aria-controls]")]
   .flatMap(e => ["aria-describedby", "aria-labelledby", "aria-controls"]
     .flatMap(name => (e.getAttribute(name) || "").split(/\\s+/).filter(Boolean)
       .filter(id => !document.getElementById(id))
-      .map(id => `${e.id ? "#" + e.id : e.tagName.toLowerCase()}[${name}=${id}]`)))"""
+      .map(id => `${e.id ? "#" + e.id : e.tagName.toLowerCase()}[${name}=${id}]`)))
+  .concat([...document.querySelectorAll("label[for]")].filter(label => !document.getElementById(label.htmlFor))
+    .map(label => `label[for="${label.htmlFor}"] (${label.textContent.trim()})`))"""
 
 
 def _world() -> dict:
@@ -117,7 +120,7 @@ def _violations(page, *, url: str, language: str, role: str) -> list[dict]:
     broken = page.evaluate(BROKEN_REFERENCES)
     if broken:
         results["violations"].append({"id": "broken-id-reference", "impact": "serious",
-                                      "help": "ARIA references must name an element on the page",
+                                      "help": "aria-* references and <label for> must name an element on the page",
                                       "nodes": [{"target": [reference]} for reference in broken]})
     return [{"rule": violation["id"], "impact": violation["impact"], "page": url, "language": language, "role": role,
              "targets": [" ".join(node["target"]) for node in violation["nodes"]], "help": violation["help"]}
