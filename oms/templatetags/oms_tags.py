@@ -86,6 +86,8 @@ def sort_th(context, field: str, label: str) -> str:
     arrow = "▲" if current == field else "▼" if descending else ""
     aria = "ascending" if current == field else "descending" if descending else "none"
     href = query_replace(context, sort=target, page=None)
+    # The arrow is for the eye: aria-sort already tells a screen reader, which would read "black up-pointing triangle".
+    arrow = format_html('<span aria-hidden="true">{}</span>', arrow) if arrow else ""
     return format_html('<th aria-sort="{}"><a href="{}">{} {}</a></th>', aria, href, label, arrow)
 
 

@@ -79,3 +79,15 @@ def wait_for_order_page(page) -> None:
     navigation for a second one to the same page (waiting for that navigation then fails)."""
     expect(page).to_have_url(re.compile(r"/orders/\d+/$"))
     page.locator("#order-status").wait_for()
+
+
+def demo_login(page, role: str, language: str = "en") -> None:
+    """Logs the ``make run`` demo user of that role (``seed_demo``) in through the login form, in that language."""
+    from oms.demo import demo_password
+
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base_url}])
+    page.goto("/accounts/login/")
+    page.fill("#id_username", role)
+    page.fill("#id_password", demo_password(role))
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{page.base_url}/")

@@ -12,7 +12,7 @@ from collections import deque
 import pytest
 from django.core.management import call_command
 
-from oms.demo import demo_password
+from tests.browser.steps import demo_login
 from tests.walk import DOWNLOADS, page_kind, same_site_links
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("role_groups")]
@@ -28,12 +28,7 @@ SIDEWAYS = """() => ({scroll: document.documentElement.scrollWidth - document.do
 def test_every_page_fits_a_phone_in_portuguese_and_arabic(page, language):
     call_command("seed_demo", stdout=io.StringIO())
     page.set_viewport_size(PHONE)
-    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base_url}])
-    page.goto("/accounts/login/")
-    page.fill("#id_username", "admin")
-    page.fill("#id_password", demo_password("admin"))
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{page.base_url}/")
+    demo_login(page, "admin", language)
     host = page.base_url.split("//", 1)[1]
     queue, kinds, sideways, broken = deque(["/"]), set(), [], []
     while queue:
