@@ -3,10 +3,11 @@
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from orders.fulfilment.models import Shipment
 from orders.models import Order
-from tests.browser.steps import scan, settled, ship_by_keyboard
+from tests.browser.steps import scan, settled, ship_by_keyboard, wait_focus
 from tests.conftest import assert_no_horizontal_overflow
 from tests.fulfilment.conftest import net, place_order, stock  # noqa: F401 - fixtures shared with the service tests
 
@@ -76,11 +77,11 @@ def test_delivered_by_carrier_file_then_returned_and_refunded(page, login, make_
     page.goto("/fulfilment/carrier-updates/")
     page.set_input_files("#carrier-file", str(csv))
     page.get_by_role("button", name="Apply").click()
-    assert page.get_by_text("1 shipment(s) updated.").is_visible()
+    expect(page.get_by_text("1 shipment(s) updated.")).to_be_visible()
     page.goto(f"/orders/{order.pk}/")
     page.get_by_role("link", name="Request a return…").click()
     line = order.lines.get()
-    assert page.evaluate("document.activeElement.id") == f"qty-{line.pk}"
+    wait_focus(page, f"qty-{line.pk}")  # the return form opens on the first quantity (autofocus, once loaded)
     page.fill(f"#qty-{line.pk}", "1")
     page.select_option(f"#reason-{line.pk}", "defective")
     page.get_by_role("button", name="Request return").click()
