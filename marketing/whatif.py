@@ -3,7 +3,7 @@
 Marketing cannot read orders, so the orders app registers a history provider at start-up::
 
     from marketing.whatif import register_order_history
-    register_order_history(recent_orders_for_what_if)   # (*, since, until) -> Iterable[HistoricOrder]
+    register_order_history(recent_orders_for_what_if)   # (*, since, until, latest=None) -> Iterable[HistoricOrder]
 
 ``what_if`` itself is pure: it re-prices each historic order with and without the promotion (or list).
 """

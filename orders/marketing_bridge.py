@@ -90,12 +90,13 @@ class OrdersSegmentEvaluator:
             )
 
 
-def order_history(*, since: datetime, until: datetime) -> Iterator[HistoricOrder]:
-    """Orders placed in ``[since, until)`` as marketing's what-if re-prices them."""
+def order_history(*, since: datetime, until: datetime, latest: int | None = None) -> Iterator[HistoricOrder]:
+    """Orders placed in ``[since, until)`` as marketing's what-if re-prices them, oldest first; with ``latest``,
+    only the last ``latest`` of them (newest first)."""
     live_lines = OrderLine.objects.exclude(status=OrderLine.Status.CANCELLED).order_by("position", "pk")
     orders = (_counted_orders().filter(placed_at__gte=since, placed_at__lt=until)
-              .select_related("channel", "customer").prefetch_related(Prefetch("lines", queryset=live_lines))
-              .order_by("placed_at", "pk"))
+              .select_related("channel", "customer").prefetch_related(Prefetch("lines", queryset=live_lines)))
+    orders = orders.order_by("placed_at", "pk") if latest is None else orders.order_by("-placed_at", "-pk")[:latest]
     for order in orders.iterator(chunk_size=500):
         lines = [PriceLineInput(variant_id=line.variant_id, quantity=line.quantity) for line in order.lines.all()]
         yield HistoricOrder(

@@ -81,3 +81,28 @@ def test_order_history_lists_counted_orders_in_the_window_with_their_lines(histo
     assert [(o.customer_id, o.source_code) for o in orders] == expected
     assert [(line.variant_id, line.quantity) for line in orders[1].lines] == [(history["variant"].pk, 2)]
     assert orders[1].ship_to_region == "SP"
+
+
+def test_order_history_gives_only_the_latest_orders_when_asked(history):
+    now = timezone.now()
+    orders = list(order_history()(since=now - timedelta(days=50), until=now, latest=1))
+    assert [(o.customer_id, o.source_code) for o in orders] == [(history["ana"].pk, "CAT26A")]
+
+
+def test_what_if_page_samples_a_busy_month_by_its_latest_orders_and_says_so(history, role_client, settings):
+    """Each order is priced twice while the manager waits: a month of a busy store would time the page out."""
+    from django.urls import reverse
+
+    from tests.marketing.factories import PromotionFactory
+
+    _order(history["bruno"], total="80.00", days_ago=1, variant=history["variant"])
+    url = reverse("marketing:promotion_what_if", args=[PromotionFactory(currency="BRL").pk])
+    client = role_client("manager")
+    settings.MARKETING_WHAT_IF_MAX_ORDERS = 1
+    page = client.get(url, {"run": "1"})
+    assert page.context["report"].orders_seen == 1
+    assert "Based on the latest order of the last 30 days: there were more." in page.content.decode()
+    settings.MARKETING_WHAT_IF_MAX_ORDERS = 2
+    page = client.get(url, {"run": "1"})
+    assert page.context["report"].orders_seen == 2  # the two orders of the last 30 days that count
+    assert "there were more" not in page.content.decode()
