@@ -1,0 +1,690 @@
+"""No page's query count grows with the number of rows it shows.
+
+Each entry of ``PAGES`` names a page (its URL name: the role that opens it is the first role holding the permission
+its ``access.py`` rule asks for), how to build its address, and how to add ``n`` rows of what it lists (orders, lines,
+payments, shipments, returns, stock levels, promotions...). The test adds 2 rows and renders the page, adds 10 more
+and renders it again: the second render makes exactly as many queries as the first. A template that reads
+``line.variant.product`` or ``order.payments.all`` per row, or a view that looks something up per row, adds queries
+with the rows and fails here (the message lists the statements that were repeated). Lists paginate at 50 rows, so
+12 rows stay on one page.
+"""
+
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from oms.access import rule_for
+from oms.audit import audit_record
+from oms.outbox import outbox_enqueue, registered_topics
+from oms.permissions import ROLE_PERMISSIONS
+from tests.factories import UserFactory
+from tests.inventory.factories import (
+    BrandFactory,
+    CategoryFactory,
+    LocationFactory,
+    ProductFactory,
+    ReorderRuleFactory,
+    SupplierFactory,
+    SupplierItemFactory,
+    VariantFactory,
+)
+from tests.marketing.factories import (
+    CampaignFactory,
+    CarrierServiceFactory,
+    CouponFactory,
+    PriceListFactory,
+    PriceListItemFactory,
+    PromotionFactory,
+    ShippingRateFactory,
+    ShippingZoneFactory,
+    SourceCodeFactory,
+    TaxRateFactory,
+)
+from tests.orders.factories import AddressFactory, ChannelFactory, CustomerFactory
+from tests.payments.factories import issue_card
+from tests.proof.conftest import make_draft, new_sku, place, receive
+
+pytestmark = pytest.mark.django_db
+
+SMALL, MORE = 2, 10
+
+
+class World:
+    """The selling network of ``tests/proof/conftest.py`` plus whatever a page's rows need; ``target`` is the record
+    a detail page shows (rebuilt larger by each call of the page's ``grow``)."""
+
+    def __init__(self, network, user):
+        self.network = network
+        self.user = user
+        self.location = network["locations"][0]
+        self.target = None
+
+    def sku(self, stock: int = 50):
+        variant = new_sku()
+        receive(variant, self.location, stock)
+        return variant
+
+    def draft(self, lines: int):
+        return make_draft(self.network, self.user, [(self.sku(), 1) for _ in range(lines)])
+
+    def order(self, lines: int = 2):
+        return place(self.draft(lines).pk, self.user)
+
+    def allocated(self, lines: int = 2):
+        from orders.fulfilment.services import order_allocate
+
+        order = self.order(lines)
+        order_allocate(order_id=order.pk, acting_user=self.user)
+        return order
+
+    def shipment(self, lines: int = 2):
+        from orders.models import Shipment
+
+        return Shipment.objects.filter(order=self.allocated(lines)).order_by("pk").first()
+
+
+def _status(model, pk, status):
+    """Test data only: puts a row in a status without walking it through its transitions."""
+    model.objects.filter(pk=pk).update(status=status)
+
+
+# --- row builders: each adds ``n`` rows of what a page lists ---------------------------------------------------------
+
+def orders(world, n):
+    for _ in range(n):
+        world.order(2)
+
+
+def order_with_everything(world, n):
+    """An order with ``n`` lines, shipments, notes and payments."""
+    from orders.services import order_add_note
+    from payments.services import payment_authorize
+
+    order = world.allocated(n)
+    for i in range(n):
+        order_add_note(order_id=order.pk, text=f"Note {i}", acting_user=world.user)
+        payment_authorize(order_id=order.pk, method="pix", amount=Decimal("1.00"), currency="BRL",
+                          idempotency_key=uuid.uuid4().hex, acting_user=world.user)
+    world.target = order
+
+
+def draft_with_lines(world, n):
+    world.target = world.draft(n)
+
+
+def customers(world, n):
+    for _ in range(n):
+        AddressFactory()
+
+
+def customer_with_history(world, n):
+    customer = world.network["customer"]
+    for _ in range(n):
+        AddressFactory(customer=customer, is_default=False)
+        world.order(1)
+    world.target = customer
+
+
+def holds(world, n):
+    from orders.models import Order, OrderHold
+
+    for _ in range(n):
+        order = world.order(1)
+        _status(Order, order.pk, Order.Status.ON_HOLD)
+        OrderHold.objects.create(order=order, rule="credit_limit")
+
+
+def shipments(world, n):
+    for _ in range(n):
+        world.allocated(2)
+
+
+def shipment_with_lines(world, n):
+    world.target = world.shipment(n)
+
+
+def at_risk_flags(world, n):
+    from orders.models import AtRiskFlag
+
+    for _ in range(n):
+        AtRiskFlag.objects.create(order=world.allocated(1), reason="late")
+
+
+def _return(order, lines):
+    from orders.models import Return, ReturnLine
+
+    rma = Return.objects.create(order=order)
+    for line in list(order.lines.all())[:lines]:
+        ReturnLine.objects.create(rma=rma, order_line=line, quantity=1, reason="damaged")
+    return rma
+
+
+def returns(world, n):
+    for _ in range(n):
+        _return(world.order(2), 2)
+
+
+def return_with_lines(world, n):
+    world.target = _return(world.order(n), n)
+
+
+def routes(world, n):
+    from orders.models import ConsolidationRoute
+
+    for _ in range(n):
+        ConsolidationRoute.objects.create(from_location=LocationFactory(), to_location=world.location)
+
+
+def products(world, n):
+    for _ in range(n):
+        product = ProductFactory(brand=BrandFactory(), category=CategoryFactory())
+        VariantFactory(product=product)
+        VariantFactory(product=product)
+
+
+def product_with_variants(world, n):
+    product = ProductFactory(brand=BrandFactory(), category=CategoryFactory())
+    for _ in range(n):
+        receive(VariantFactory(product=product), world.location, 5)
+    world.target = product
+
+
+def locations(world, n):
+    for _ in range(n):
+        LocationFactory()
+
+
+def location_with_stock(world, n):
+    location = LocationFactory()
+    for _ in range(n):
+        receive(world.sku(), location, 3)
+    world.target = location
+
+
+def transfers(world, n):
+    from inventory.services import transfer_create
+
+    for _ in range(n):
+        world.target = transfer_create(
+            from_location_id=world.location.pk, to_location_id=world.network["locations"][1].pk,
+            lines=[(world.sku().pk, 1), (world.sku().pk, 1)], acting_user=world.user)
+
+
+def transfer_with_lines(world, n):
+    from inventory.services import transfer_create
+
+    world.target = transfer_create(
+        from_location_id=world.location.pk, to_location_id=world.network["locations"][1].pk,
+        lines=[(world.sku().pk, 1) for _ in range(n)], acting_user=world.user)
+
+
+def suppliers(world, n):
+    for _ in range(n):
+        SupplierItemFactory(supplier=SupplierFactory(), variant=world.sku())
+
+
+def supplier_with_items(world, n):
+    supplier = SupplierFactory()
+    for _ in range(n):
+        SupplierItemFactory(supplier=supplier, variant=world.sku())
+    world.target = supplier
+
+
+def _po(world, lines):
+    from inventory.services import po_create
+
+    supplier = SupplierFactory()
+    return po_create(supplier_id=supplier.pk, location_id=world.location.pk,
+                     lines=[(world.sku().pk, 5, Decimal("10.00")) for _ in range(lines)], acting_user=world.user)
+
+
+def purchase_orders(world, n):
+    for _ in range(n):
+        _po(world, 2)
+
+
+def po_with_lines(world, n):
+    world.target = _po(world, n)
+
+
+def reorder_rules(world, n):
+    for _ in range(n):
+        ReorderRuleFactory(variant=world.sku(stock=1), location=world.location, reorder_point=5, order_up_to=20)
+
+
+def reorder_alerts(world, n):
+    from inventory.services import reorder_scan
+
+    reorder_rules(world, n)
+    reorder_scan(acting_user=world.user, draft=False)
+
+
+def stock_levels(world, n):
+    for _ in range(n):
+        world.sku(stock=500)
+
+
+def brands(world, n):
+    for _ in range(n):
+        ProductFactory(brand=BrandFactory())
+
+
+def categories(world, n):
+    for _ in range(n):
+        ProductFactory(category=CategoryFactory())
+
+
+def price_lists(world, n):
+    for _ in range(n):
+        PriceListItemFactory(price_list=PriceListFactory(), variant=world.sku())
+
+
+def price_list_with_items(world, n):
+    price_list = PriceListFactory()
+    for _ in range(n):
+        PriceListItemFactory(price_list=price_list, variant=world.sku())
+    world.target = price_list
+
+
+def tax_rates(world, n):
+    for i in range(n):
+        TaxRateFactory(region=f"R{i}{uuid.uuid4().hex[:2]}")
+
+
+def channel_taxes(world, n):
+    from marketing.models import ChannelTaxSetting
+
+    for _ in range(n):
+        ChannelTaxSetting.objects.create(channel_code=new_channel().code)
+
+
+def zones(world, n):
+    for _ in range(n):
+        ShippingZoneFactory()
+
+
+def carriers(world, n):
+    for _ in range(n):
+        CarrierServiceFactory()
+
+
+def shipping_rates(world, n):
+    for _ in range(n):
+        ShippingRateFactory(service=CarrierServiceFactory(), zone=ShippingZoneFactory())
+
+
+def campaigns(world, n):
+    for _ in range(n):
+        SourceCodeFactory(campaign=CampaignFactory())
+
+
+def campaign_with_codes(world, n):
+    campaign = CampaignFactory()
+    for _ in range(n):
+        SourceCodeFactory(campaign=campaign)
+    world.target = campaign
+
+
+def source_codes(world, n):
+    for _ in range(n):
+        SourceCodeFactory(campaign=CampaignFactory())
+
+
+def promotions(world, n):
+    for _ in range(n):
+        CouponFactory(promotion=PromotionFactory())
+
+
+def promotion_with_coupons(world, n):
+    promotion = PromotionFactory()
+    for _ in range(n):
+        CouponFactory(promotion=promotion)
+    world.target = promotion
+
+
+def segments(world, n):
+    from marketing.models import Segment, SegmentMember
+
+    for _ in range(n):
+        segment = Segment.objects.create(code=f"S{uuid.uuid4().hex[:6]}", name="Segment")
+        SegmentMember.objects.create(segment=segment, customer_id=CustomerFactory().pk)
+
+
+def segment_with_members(world, n):
+    from marketing.models import Segment, SegmentMember
+
+    segment = Segment.objects.create(code=f"S{uuid.uuid4().hex[:6]}", name="Segment")
+    for _ in range(n):
+        SegmentMember.objects.create(segment=segment, customer_id=CustomerFactory().pk)
+    world.target = segment
+
+
+def payments(world, n):
+    from payments.services import payment_authorize
+
+    for _ in range(n):
+        order = world.order(1)
+        payment_authorize(order_id=order.pk, method="pix", amount=Decimal("1.00"), currency="BRL",
+                          idempotency_key=uuid.uuid4().hex, acting_user=world.user)
+
+
+def invoices(world, n):
+    from payments.services import invoice_issue
+
+    for i in range(n):
+        order = world.order(1)
+        invoice_issue(order_id=order.pk, amount=Decimal("10.00"), currency="BRL", terms_days=30,
+                      acting_user=world.user, reference=f"inv-{uuid.uuid4().hex[:8]}")
+
+
+def journal_entries(world, n):
+    from payments.ledger import cr, dr, journal_post
+
+    for i in range(n):
+        journal_post(lines=[dr("1100", Decimal("10.00"), "debit"), cr("4000", Decimal("10.00"), "credit")],
+                     memo=f"Entry {i}", reference=f"ref-{i}", acting_user=world.user)
+
+
+def journal_entry_with_lines(world, n):
+    from payments.ledger import cr, dr, journal_post
+
+    lines = [dr("1100", Decimal("1.00"), f"debit {i}") for i in range(n)]
+    world.target = journal_post(lines=[*lines, cr("4000", Decimal(n), "credit")], memo="Entry",
+                                reference="ref", acting_user=world.user)
+
+
+def gift_cards(world, n):
+    for _ in range(n):
+        issue_card("50.00")
+
+
+def gift_card_with_history(world, n):
+    from payments.giftcards import giftcard_redeem
+
+    card, code = issue_card("500.00")
+    for _ in range(n):
+        giftcard_redeem(code=code, amount=Decimal("1.00"), reference=uuid.uuid4().hex, acting_user=world.user)
+    world.target = card
+
+
+def settlements(world, n):
+    for _ in range(n):
+        settlement_with_lines(world, 2)
+
+
+def settlement_with_lines(world, n):
+    from payments.reconciliation import settlement_import
+
+    rows = "\n".join(f"2026-01-05,capture,ref-{uuid.uuid4().hex[:8]},10.00,0.50,BRL" for _ in range(n))
+    world.target = settlement_import(file_name=f"{uuid.uuid4().hex[:6]}.csv", acting_user=world.user,
+                                     content="date,type,reference,amount,fee,currency\n" + rows)
+
+
+def supplier_invoices(world, n):
+    for _ in range(n):
+        supplier_invoice_with_lines(world, 2)
+
+
+def supplier_invoice_with_lines(world, n):
+    from payments.purchasing import SupplierLineInput, supplier_invoice_record
+
+    po = _po(world, n)
+    world.target = supplier_invoice_record(
+        purchase_order_id=po.pk, number=uuid.uuid4().hex[:8], invoice_date=date(2026, 1, 5),
+        lines=[SupplierLineInput(line.variant_id, line.quantity_ordered, Decimal("10.00")) for line in po.lines.all()],
+        acting_user=world.user)
+
+
+def report_jobs(world, n):
+    from reports.models import ReportJob
+
+    for _ in range(n):
+        world.target = ReportJob.objects.create(kind="sales", requested_by=world.user, file="")
+
+
+def audit_entries(world, n):
+    for i in range(n):
+        audit_record(actor=world.user, action="update", obj=world.sku(), verb="stock_adjust", reason=f"r{i}")
+
+
+def outbox_messages(world, n):
+    for _ in range(n):
+        outbox_enqueue(topic=registered_topics()[0], payload={})
+
+
+def staff(world, n):
+    for _ in range(n):
+        user = UserFactory()
+        user.groups.add(Group.objects.get(name="agent"))
+        world.target = user
+
+
+def new_channel():
+    code = f"c{uuid.uuid4().hex[:5]}"
+    return ChannelFactory(code=code, order_prefix=code.upper())
+
+
+def channels(world, n):
+    for _ in range(n):
+        new_channel()
+
+
+def channel_with_setup(world, n):
+    from orders.channels.services import api_key_create, sku_mapping_add, webhook_endpoint_create
+
+    channel = new_channel()
+    for i in range(n):
+        api_key_create(channel_id=channel.pk, name=f"key {i}", acting_user=world.user)
+        sku_mapping_add(channel_id=channel.pk, channel_sku=f"X{i}", variant_id=world.sku().pk, acting_user=world.user)
+        webhook_endpoint_create(channel_id=channel.pk, url=f"https://example.com/{i}", events=["order.shipped"],
+                                acting_user=world.user)
+        _import_job(channel, 1)
+    world.target = channel
+
+
+def _import_job(channel, rows):
+    from orders.models import ImportJob, ImportRow
+
+    job = ImportJob.objects.create(channel=channel, format="csv", file="x.csv", file_sha256=uuid.uuid4().hex)
+    for i in range(rows):
+        ImportRow.objects.create(job=job, row_number=i + 1, external_id=f"E{i}", status="rejected", error="bad")
+    return job
+
+
+def import_job_with_rows(world, n):
+    world.target = _import_job(world.network["channel"], n)
+
+
+def deliveries(world, n):
+    from orders.models import WebhookDelivery, WebhookEndpoint
+
+    channel = world.network["channel"]
+    endpoint = WebhookEndpoint.objects.create(channel=channel, url="https://example.com/h", secret="s")
+    for _ in range(n):
+        WebhookDelivery.objects.create(endpoint=endpoint, event="order.shipped", source_key=uuid.uuid4().hex)
+    world.target = channel
+
+
+def report_orders(world, n):
+    orders(world, n)
+
+
+# --- the pages -----------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Page:
+    view: str
+    grow: Callable
+    url: Callable = None  # the address given the world; default: the view's own address without arguments
+    query: str = ""
+
+    def address(self, world) -> str:
+        address = self.url(world) if self.url else reverse(self.view)
+        return f"{address}?{self.query}" if self.query else address
+
+    def __str__(self):
+        return self.view + (f"?{self.query}" if self.query else "")
+
+
+def target(view):
+    """The address of ``view`` for the world's target record."""
+    return lambda world: reverse(view, args=[world.target.pk])
+
+
+PAGES = [
+    # oms
+    Page("home", orders),
+    Page("audit_list", audit_entries),
+    Page("outbox_list", outbox_messages),
+    Page("staff_list", staff),
+    Page("staff_edit", staff, target("staff_edit")),
+    Page("search", customers, query="q=Customer"),
+    # orders
+    Page("orders:order_list", orders),
+    Page("orders:order_detail", order_with_everything, target("orders:order_detail")),
+    Page("orders:approval_list", holds),
+    Page("orders:customer_list", customers),
+    Page("orders:customer_detail", customer_with_history, target("orders:customer_detail")),
+    Page("orders:phone_order", draft_with_lines, target("orders:phone_order")),
+    Page("orders:tracking", order_with_everything,
+         lambda world: reverse("orders:tracking", args=[world.target.tracking_token])),
+    Page("payments:order_payments", order_with_everything,
+         lambda world: reverse("payments:order_payments", args=[world.target.pk])),
+    # fulfilment
+    Page("orders:fulfilment_queue", shipments),
+    Page("orders:fulfilment_shipment", shipment_with_lines, target("orders:fulfilment_shipment")),
+    Page("orders:fulfilment_pick_list", shipments,
+         lambda world: reverse("orders:fulfilment_pick_list") + f"?location={world.location.pk}"),
+    Page("orders:fulfilment_at_risk", at_risk_flags),
+    Page("orders:fulfilment_return_list", returns),
+    Page("orders:fulfilment_return", return_with_lines, target("orders:fulfilment_return")),
+    Page("orders:fulfilment_order_panel", order_with_everything, target("orders:fulfilment_order_panel")),
+    Page("orders:fulfilment_routes", routes),
+    Page("orders:fulfilment_atp", stock_levels),
+    # channels
+    Page("orders:channel_list", channels),
+    Page("orders:channel_detail", channel_with_setup, target("orders:channel_detail")),
+    Page("orders:channel_deliveries", deliveries, target("orders:channel_deliveries")),
+    Page("orders:channel_import", import_job_with_rows, target("orders:channel_import")),
+    # inventory
+    Page("inventory:product_list", products),
+    Page("inventory:product_detail", product_with_variants, target("inventory:product_detail")),
+    Page("inventory:location_list", locations),
+    Page("inventory:location_detail", location_with_stock, target("inventory:location_detail")),
+    Page("inventory:transfer_list", transfers),
+    Page("inventory:transfer_detail", transfer_with_lines, target("inventory:transfer_detail")),
+    Page("inventory:supplier_list", suppliers),
+    Page("inventory:supplier_detail", supplier_with_items, target("inventory:supplier_detail")),
+    Page("inventory:po_list", purchase_orders),
+    Page("inventory:po_detail", po_with_lines, target("inventory:po_detail")),
+    Page("inventory:reorder_rules", reorder_rules),
+    Page("inventory:reorder_alerts", reorder_alerts),
+    Page("inventory:overstock", stock_levels),
+    Page("inventory:safety_stock", stock_levels),
+    Page("inventory:stock_count", stock_levels, query=""),
+    Page("inventory:brands_list", brands),
+    Page("inventory:categories_list", categories),
+    # marketing
+    Page("marketing:home", shipping_rates),
+    Page("marketing:pricelists_list", price_lists),
+    Page("marketing:pricelist_items", price_list_with_items, target("marketing:pricelist_items")),
+    Page("marketing:taxrates_list", tax_rates),
+    Page("marketing:channeltax_list", channel_taxes),
+    Page("marketing:zones_list", zones),
+    Page("marketing:carriers_list", carriers),
+    Page("marketing:shippingrates_list", shipping_rates),
+    Page("marketing:campaigns_list", campaigns),
+    Page("marketing:campaigns_edit", campaign_with_codes, target("marketing:campaigns_edit")),
+    Page("marketing:sourcecodes_list", source_codes),
+    Page("marketing:promotions_list", promotions),
+    Page("marketing:promotion_detail", promotion_with_coupons, target("marketing:promotion_detail")),
+    Page("marketing:segments_list", segments),
+    Page("marketing:segment_detail", segment_with_members, target("marketing:segment_detail")),
+    # payments
+    Page("payments:payment_list", payments),
+    Page("payments:invoice_list", invoices),
+    Page("payments:ar_aging", invoices),
+    Page("payments:journal_list", journal_entries),
+    Page("payments:journal_export", journal_entries),
+    Page("payments:journal_detail", journal_entry_with_lines, target("payments:journal_detail")),
+    Page("payments:trial_balance", journal_entries),
+    Page("payments:giftcard_list", gift_cards),
+    Page("payments:giftcard_detail", gift_card_with_history, target("payments:giftcard_detail")),
+    Page("payments:reconciliation", settlements),
+    Page("payments:settlement_detail", settlement_with_lines, target("payments:settlement_detail")),
+    Page("payments:supplier_invoice_list", supplier_invoices),
+    Page("payments:supplier_invoice_detail", supplier_invoice_with_lines, target("payments:supplier_invoice_detail")),
+    # reports
+    Page("reports:dashboard", report_orders),
+    Page("reports:kpis", report_orders),
+    Page("reports:top", report_orders),
+    Page("reports:forecast", report_orders),
+    Page("reports:job_list", report_jobs),
+    Page("reports:job_status", report_jobs, target("reports:job_status")),
+]
+
+
+def role_for(view: str) -> str:
+    """The first role holding the permission the view's access rule asks for (``oms.permissions`` order)."""
+    permission = rule_for(view)
+    return next(role for role, held in ROLE_PERMISSIONS.items() if permission in held)
+
+
+def _statement(sql: str) -> str:
+    import re
+
+    return re.sub(r"\b\d+\b", "N", re.sub(r"'[^']*'", "?", sql))[:300]
+
+
+def queries(client, url: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    if response.streaming:
+        b"".join(response.streaming_content)
+    return [_statement(query["sql"]) for query in captured.captured_queries]
+
+
+@pytest.fixture
+def world(network, make_user):
+    return World(network, make_user("admin"))
+
+
+@pytest.mark.parametrize("page", PAGES, ids=str)
+def test_query_count_does_not_grow_with_rows(page, world, make_user):
+    client = Client()
+    if rule_for(page.view) != "__public__":
+        client.force_login(make_user(role_for(page.view)))
+    page.grow(world, SMALL)
+    address = page.address(world)
+    # Each address is asked twice and the second answer counted: a first visit may set up a record once (a
+    # session's preferences, a channel's integration settings).
+    queries(client, address)
+    few = queries(client, address)
+    page.grow(world, MORE)
+    address = page.address(world)
+    queries(client, address)
+    many = queries(client, address)
+    grown = Counter(many) - Counter(few)
+    assert len(many) == len(few), f"{len(few)} -> {len(many)} queries; repeated: {dict(grown)}"
+
+
+def test_every_list_page_in_the_navigation_is_covered():
+    from oms.access import nav_items
+
+    covered = {page.view for page in PAGES}
+    forms = {"orders:phone_start", "marketing:price_check", "inventory:stock_adjust", "inventory:import_stock",
+             "inventory:import_products", "inventory:import_suppliers", "orders:fulfilment_carrier_upload",
+             "orders:fulfilment_simulation", "payments:giftcard_lookup"}  # forms, not lists of rows
+    assert {item.url_name for item in nav_items()} - covered - forms == set()
+
