@@ -118,6 +118,46 @@ def order_with_everything(world, n):
     world.target = order
 
 
+def shipped_order(world, n):
+    """An order with ``n`` lines, picked, packed and shipped (its lines can be returned)."""
+    from orders.fulfilment.services import shipment_scan, shipment_ship, shipment_start_picking
+    from orders.models import Shipment
+
+    order = world.allocated(n)
+    for shipment in Shipment.objects.filter(order=order).prefetch_related("lines__order_line"):
+        shipment_start_picking(shipment_id=shipment.pk, acting_user=world.user)
+        for line in shipment.lines.all():
+            for _ in range(line.quantity):
+                shipment_scan(shipment_id=shipment.pk, code=line.order_line.sku, acting_user=world.user)
+        shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number=uuid.uuid4().hex[:10],
+                      acting_user=world.user)
+    world.target = order
+
+
+def full_order(world, n):
+    """A shipped order with ``n`` lines, notes and payments, and a received return of its ``n`` lines."""
+    from orders.services import order_add_note
+    from payments.services import payment_authorize
+
+    shipped_order(world, n)
+    order = world.target
+    for i in range(n):
+        order_add_note(order_id=order.pk, text=f"Note {i}", acting_user=world.user)
+        payment_authorize(order_id=order.pk, method="pix", amount=Decimal("1.00"), currency="BRL",
+                          idempotency_key=uuid.uuid4().hex, acting_user=world.user)
+    _requested_return(world, order)
+
+
+def _requested_return(world, order):
+    from orders.fulfilment.services import return_approve, return_receive, return_request
+
+    rma = return_request(order_id=order.pk, lines=[(line.pk, 1, "damaged") for line in order.lines.all()],
+                         acting_user=world.user)
+    return_approve(return_id=rma.pk, acting_user=world.user)
+    return_receive(return_id=rma.pk, location_id=world.location.pk, acting_user=world.user)
+    return rma
+
+
 def draft_with_lines(world, n):
     world.target = world.draft(n)
 
@@ -128,10 +168,14 @@ def customers(world, n):
 
 
 def customer_with_history(world, n):
+    """The network's customer with ``n`` more addresses, orders (with a note each) and a shipped, returned order."""
+    from orders.services import order_add_note
+
     customer = world.network["customer"]
-    for _ in range(n):
+    for i in range(n):
         AddressFactory(customer=customer, is_default=False)
-        world.order(1)
+        order_add_note(order_id=world.order(1).pk, text=f"Note {i}", acting_user=world.user)
+    full_order(world, 1)
     world.target = customer
 
 
@@ -145,8 +189,13 @@ def holds(world, n):
 
 
 def shipments(world, n):
-    for _ in range(n):
-        world.allocated(2)
+    """``n`` orders waiting in the warehouse, every other one being picked."""
+    from orders.fulfilment.services import shipment_start_picking
+
+    for i in range(n):
+        shipment = world.shipment(2)
+        if i % 2:
+            shipment_start_picking(shipment_id=shipment.pk, acting_user=world.user)
 
 
 def shipment_with_lines(world, n):
@@ -171,11 +220,13 @@ def _return(order, lines):
 
 def returns(world, n):
     for _ in range(n):
-        _return(world.order(2), 2)
+        shipped_order(world, 2)
+        _requested_return(world, world.target)
 
 
 def return_with_lines(world, n):
-    world.target = _return(world.order(n), n)
+    shipped_order(world, n)
+    world.target = _requested_return(world, world.target)
 
 
 def routes(world, n):
@@ -370,21 +421,20 @@ def segment_with_members(world, n):
 
 
 def payments(world, n):
+    """Orders paid by invoice and shipped (captured, invoiced) and pending pix payments."""
     from payments.services import payment_authorize
 
     for _ in range(n):
+        shipped_order(world, 1)
         order = world.order(1)
         payment_authorize(order_id=order.pk, method="pix", amount=Decimal("1.00"), currency="BRL",
                           idempotency_key=uuid.uuid4().hex, acting_user=world.user)
 
 
 def invoices(world, n):
-    from payments.services import invoice_issue
-
-    for i in range(n):
-        order = world.order(1)
-        invoice_issue(order_id=order.pk, amount=Decimal("10.00"), currency="BRL", terms_days=30,
-                      acting_user=world.user, reference=f"inv-{uuid.uuid4().hex[:8]}")
+    """Orders paid by invoice and shipped: capturing an invoice payment issues the invoice."""
+    for _ in range(n):
+        shipped_order(world, 1)
 
 
 def journal_entries(world, n):
@@ -453,8 +503,10 @@ def report_jobs(world, n):
 
 
 def audit_entries(world, n):
+    """Audit rows about SKUs, customers and orders, by different users."""
     for i in range(n):
-        audit_record(actor=world.user, action="update", obj=world.sku(), verb="stock_adjust", reason=f"r{i}")
+        obj = [world.sku, CustomerFactory, lambda: world.order(1)][i % 3]()
+        audit_record(actor=UserFactory(), action="update", obj=obj, verb="stock_adjust", reason=f"r{i}")
 
 
 def outbox_messages(world, n):
@@ -505,6 +557,10 @@ def import_job_with_rows(world, n):
     world.target = _import_job(world.network["channel"], n)
 
 
+def import_row(world, n):
+    world.target = _import_job(world.network["channel"], n).rows.first()
+
+
 def deliveries(world, n):
     from orders.models import WebhookDelivery, WebhookEndpoint
 
@@ -549,16 +605,26 @@ PAGES = [
     Page("staff_list", staff),
     Page("staff_edit", staff, target("staff_edit")),
     Page("search", customers, query="q=Customer"),
+    Page("search", stock_levels, query="q=SKU"),
     # orders
     Page("orders:order_list", orders),
-    Page("orders:order_detail", order_with_everything, target("orders:order_detail")),
+    Page("orders:order_detail", full_order, target("orders:order_detail")),
     Page("orders:approval_list", holds),
     Page("orders:customer_list", customers),
     Page("orders:customer_detail", customer_with_history, target("orders:customer_detail")),
     Page("orders:phone_order", draft_with_lines, target("orders:phone_order")),
-    Page("orders:tracking", order_with_everything,
+    Page("orders:tracking", full_order,
          lambda world: reverse("orders:tracking", args=[world.target.tracking_token])),
-    Page("payments:order_payments", order_with_everything,
+    Page("orders:order_edit", order_with_everything, target("orders:order_edit")),
+    Page("orders:order_cancel", order_with_everything, target("orders:order_cancel")),
+    Page("orders:order_invoice_pdf", full_order, target("orders:order_invoice_pdf")),
+    Page("orders:order_packing_slip_pdf", full_order, target("orders:order_packing_slip_pdf")),
+    Page("orders:customer_data_export", customer_with_history, target("orders:customer_data_export")),
+    Page("orders:phone_customer_search", customers,
+         lambda world: reverse("orders:phone_customer_search", args=[world.draft(1).pk]), query="q=Customer"),
+    Page("orders:phone_sku_search", stock_levels,
+         lambda world: reverse("orders:phone_sku_search", args=[world.draft(1).pk]), query="sku=SKU"),
+    Page("payments:order_payments", full_order,
          lambda world: reverse("payments:order_payments", args=[world.target.pk])),
     # fulfilment
     Page("orders:fulfilment_queue", shipments),
@@ -568,14 +634,22 @@ PAGES = [
     Page("orders:fulfilment_at_risk", at_risk_flags),
     Page("orders:fulfilment_return_list", returns),
     Page("orders:fulfilment_return", return_with_lines, target("orders:fulfilment_return")),
-    Page("orders:fulfilment_order_panel", order_with_everything, target("orders:fulfilment_order_panel")),
+    Page("orders:fulfilment_order_panel", full_order, target("orders:fulfilment_order_panel")),
     Page("orders:fulfilment_routes", routes),
+    Page("orders:fulfilment_return_new", shipped_order, target("orders:fulfilment_return_new")),
+    Page("orders:fulfilment_shipment_pdf", shipment_with_lines,
+         lambda world: reverse("orders:fulfilment_shipment_pdf", args=[world.target.pk, "slip"])),
+    Page("orders:fulfilment_shipment_pdf", shipment_with_lines,
+         lambda world: reverse("orders:fulfilment_shipment_pdf", args=[world.target.pk, "label"])),
     Page("orders:fulfilment_atp", stock_levels),
     # channels
     Page("orders:channel_list", channels),
     Page("orders:channel_detail", channel_with_setup, target("orders:channel_detail")),
     Page("orders:channel_deliveries", deliveries, target("orders:channel_deliveries")),
     Page("orders:channel_import", import_job_with_rows, target("orders:channel_import")),
+    Page("orders:channel_import_errors", import_job_with_rows, target("orders:channel_import_errors")),
+    Page("orders:channel_import_row", import_row, target("orders:channel_import_row")),
+    Page("orders:channel_edit", channel_with_setup, target("orders:channel_edit")),
     # inventory
     Page("inventory:product_list", products),
     Page("inventory:product_detail", product_with_variants, target("inventory:product_detail")),
@@ -587,6 +661,15 @@ PAGES = [
     Page("inventory:supplier_detail", supplier_with_items, target("inventory:supplier_detail")),
     Page("inventory:po_list", purchase_orders),
     Page("inventory:po_detail", po_with_lines, target("inventory:po_detail")),
+    Page("inventory:po_receive", po_with_lines, target("inventory:po_receive")),
+    Page("inventory:po_pdf", po_with_lines, target("inventory:po_pdf")),
+    Page("inventory:products_edit", product_with_variants, target("inventory:products_edit")),
+    Page("inventory:suppliers_edit", supplier_with_items, target("inventory:suppliers_edit")),
+    Page("inventory:export_products", products),
+    Page("inventory:export_stock", stock_levels),
+    Page("inventory:export_suppliers", suppliers),
+    Page("inventory:export_supplier_items", suppliers),
+    Page("inventory:export_reorder_rules", reorder_rules),
     Page("inventory:reorder_rules", reorder_rules),
     Page("inventory:reorder_alerts", reorder_alerts),
     Page("inventory:overstock", stock_levels),
@@ -598,6 +681,10 @@ PAGES = [
     Page("marketing:home", shipping_rates),
     Page("marketing:pricelists_list", price_lists),
     Page("marketing:pricelist_items", price_list_with_items, target("marketing:pricelist_items")),
+    Page("marketing:pricelists_edit", price_list_with_items, target("marketing:pricelists_edit")),
+    Page("marketing:pricelist_export", price_list_with_items, target("marketing:pricelist_export")),
+    Page("marketing:pricelist_what_if", price_list_with_items, target("marketing:pricelist_what_if")),
+    Page("marketing:sku_suggest", stock_levels, query="sku=SKU"),
     Page("marketing:taxrates_list", tax_rates),
     Page("marketing:channeltax_list", channel_taxes),
     Page("marketing:zones_list", zones),
@@ -608,8 +695,12 @@ PAGES = [
     Page("marketing:sourcecodes_list", source_codes),
     Page("marketing:promotions_list", promotions),
     Page("marketing:promotion_detail", promotion_with_coupons, target("marketing:promotion_detail")),
+    Page("marketing:promotions_edit", promotion_with_coupons, target("marketing:promotions_edit")),
+    Page("marketing:promotion_what_if", promotion_with_coupons, target("marketing:promotion_what_if")),
     Page("marketing:segments_list", segments),
     Page("marketing:segment_detail", segment_with_members, target("marketing:segment_detail")),
+    Page("marketing:segments_edit", segment_with_members, target("marketing:segments_edit")),
+    Page("marketing:segment_export", segment_with_members, target("marketing:segment_export")),
     # payments
     Page("payments:payment_list", payments),
     Page("payments:invoice_list", invoices),
