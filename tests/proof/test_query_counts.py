@@ -345,6 +345,7 @@ def price_list_with_items(world, n):
     for _ in range(n):
         PriceListItemFactory(price_list=price_list, variant=world.sku())
     world.target = price_list
+    return price_list
 
 
 def tax_rates(world, n):
@@ -401,6 +402,13 @@ def promotion_with_coupons(world, n):
     for _ in range(n):
         CouponFactory(promotion=promotion)
     world.target = promotion
+
+
+def recent_orders_and_a_promotion(world, n):
+    """``n`` orders placed now (what-if re-prices the last 30 days) and a promotion and price list to try."""
+    orders(world, n)
+    if world.target is None:
+        world.target = {"promotion": PromotionFactory(), "price_list": price_list_with_items(world, 2)}
 
 
 def segments(world, n):
@@ -584,6 +592,7 @@ class Page:
     url: Callable = None  # the address given the world; default: the view's own address without arguments
     query: str = ""
     api: bool = False  # a channel API call, made with an API key of the world's channel
+    known: str = ""  # an N+1 not fixed yet (a redesign): the test is expected to fail until it is
 
     def address(self, world) -> str:
         address = self.url(world) if self.url else reverse(self.view)
@@ -591,6 +600,11 @@ class Page:
 
     def __str__(self):
         return self.view + (f"?{self.query}" if self.query else "")
+
+
+WHAT_IF = ("What-if re-prices every order of the last 30 days through price_order, which loads its price lists, "
+           "promotions, coupons, shipping and tax on each call (about 17 queries per order): batching the engine's "
+           "lookups across orders is a redesign of marketing.pricing")
 
 
 def target(view):
@@ -642,7 +656,8 @@ PAGES = [
          lambda world: reverse("orders:fulfilment_shipment_pdf", args=[world.target.pk, "slip"])),
     Page("orders:fulfilment_shipment_pdf", shipment_with_lines,
          lambda world: reverse("orders:fulfilment_shipment_pdf", args=[world.target.pk, "label"])),
-    Page("orders:fulfilment_atp", stock_levels),
+    Page("orders:fulfilment_atp", stock_levels, query="q=SKU"),
+    Page("orders:fulfilment_simulation", orders, query="run=1&days=7"),
     # channels
     Page("orders:channel_list", channels),
     Page("orders:channel_detail", channel_with_setup, target("orders:channel_detail")),
@@ -698,8 +713,13 @@ PAGES = [
     Page("marketing:promotion_detail", promotion_with_coupons, target("marketing:promotion_detail")),
     Page("marketing:promotions_edit", promotion_with_coupons, target("marketing:promotions_edit")),
     Page("marketing:promotion_what_if", promotion_with_coupons, target("marketing:promotion_what_if")),
+    Page("marketing:promotion_what_if", recent_orders_and_a_promotion, query="run=1", known=WHAT_IF,
+         url=lambda world: reverse("marketing:promotion_what_if", args=[world.target["promotion"].pk])),
+    Page("marketing:pricelist_what_if", recent_orders_and_a_promotion, query="run=1", known=WHAT_IF,
+         url=lambda world: reverse("marketing:pricelist_what_if", args=[world.target["price_list"].pk])),
     Page("marketing:segments_list", segments),
     Page("marketing:segment_detail", segment_with_members, target("marketing:segment_detail")),
+    Page("marketing:segment_detail", segment_with_members, target("marketing:segment_detail"), query="count=1"),
     Page("marketing:segments_edit", segment_with_members, target("marketing:segments_edit")),
     Page("marketing:segment_export", segment_with_members, target("marketing:segment_export")),
     # payments
@@ -741,8 +761,9 @@ def roles_for(page: Page) -> list[str | None]:
     return list(dict.fromkeys([first, "admin"]))
 
 
-CASES = [pytest.param(page, role, id=f"{page}-{role}" if role else str(page)) for page in PAGES
-         for role in roles_for(page)]
+CASES = [pytest.param(page, role, id=f"{page}-{role}" if role else str(page),
+                      marks=[pytest.mark.xfail(strict=True, reason=page.known)] if page.known else [])
+         for page in PAGES for role in roles_for(page)]
 
 
 def _statement(sql: str) -> str:
