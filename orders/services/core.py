@@ -238,10 +238,27 @@ def promise_date(transit_days: int):
 
 
 def save_line_fields(lines: list[OrderLine], fields: list[str]) -> None:
-    """Saves ``fields`` of each line, one UPDATE a line. An order has few lines, and ``bulk_update`` builds a
-    CASE per field and line: for three lines' prices it cost five times the CPU of three plain UPDATEs."""
-    for line in lines:
-        line.save(update_fields=fields)
+    """Saves ``fields`` of the lines in one UPDATE joined from ``unnest()`` of one array per field (as the stock
+    levels' deltas are): one statement however many lines the order has. ``bulk_update`` would build a CASE per
+    field and line (five times the CPU of plain UPDATEs for three lines' prices); one UPDATE a line cost a round
+    trip per line on every repricing. Values go through each field's own ``get_db_prep_save``, as ``save()``."""
+    if len(lines) == 1:
+        lines[0].save(update_fields=fields)
+        return
+    if not lines:
+        return
+    quote = connection.ops.quote_name
+    columns = [OrderLine._meta.get_field(name) for name in fields]
+    names = ", ".join(quote(field.column) for field in columns)
+    sql = (f"UPDATE {quote(OrderLine._meta.db_table)} AS line SET "
+           + ", ".join(f"{quote(field.column)} = new.{quote(field.column)}" for field in columns)
+           + " FROM unnest(%s::bigint[], " + ", ".join(f"%s::{field.db_type(connection)}[]" for field in columns)
+           + f") AS new (id, {names}) WHERE line.id = new.id")
+    params = [[line.pk for line in lines]]
+    params += [[field.get_db_prep_save(getattr(line, field.attname), connection) for line in lines]
+               for field in columns]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def save_prices(order: Order, lines: list[OrderLine], *, also: tuple[str, ...] = ()) -> None:

@@ -27,6 +27,7 @@ from oms.access import PUBLIC, rule_for
 from oms.audit import audit_record
 from oms.outbox import outbox_enqueue, registered_topics
 from oms.permissions import ROLE_PERMISSIONS
+from reports.selectors import DIMENSIONS
 from tests.factories import UserFactory
 from tests.inventory.factories import (
     BrandFactory,
@@ -580,7 +581,17 @@ def deliveries(world, n):
 
 
 def report_orders(world, n):
-    orders(world, n)
+    """Orders written as rows (reports only read them), each by its own customer, agent, SKU (own brand and
+    category), campaign source code and state, so every dimension of the reports has ``n`` more rows."""
+    from reports.models import RollupState  # noqa: F401 - reports read today's orders live
+    from tests.reports.factories import make_order
+
+    for i in range(n):
+        campaign = SourceCodeFactory(campaign=CampaignFactory())
+        variant = VariantFactory(product=ProductFactory(brand=BrandFactory(), category=CategoryFactory()))
+        make_order(channel=world.network["channel"], lines=[(variant, 1, "10.00")], customer=CustomerFactory(),
+                   agent=UserFactory(), state=["SP", "RJ", "MG", "PR"][i % 4], source_code=campaign.code,
+                   number=f"R-{uuid.uuid4().hex[:8]}")
 
 
 # --- the pages -----------------------------------------------------------------------------------------------------
@@ -745,6 +756,7 @@ PAGES = [
     Page("reports:dashboard", report_orders),
     Page("reports:kpis", report_orders),
     Page("reports:top", report_orders),
+    *(Page("reports:top", report_orders, query=f"dim={dimension}") for dimension in DIMENSIONS),
     Page("reports:forecast", report_orders),
     Page("reports:job_list", report_jobs),
     Page("reports:job_status", report_jobs, target("reports:job_status")),
@@ -769,7 +781,8 @@ CASES = [pytest.param(page, role, id=f"{page}-{role}" if role else str(page),
 def _statement(sql: str) -> str:
     import re
 
-    return re.sub(r"\b\d+\b", "N", re.sub(r"'[^']*'", "?", sql))[:300]
+    statement = re.sub(r"\b\d+\b", "N", re.sub(r"'[^']*'", "?", sql))
+    return re.sub(r"\((?:N, )+N\)", "(N, ...)", statement)[:300]  # a list of ids is one statement however long
 
 
 def queries(client, url: str, **headers) -> list[str]:
@@ -820,3 +833,99 @@ def test_every_list_page_in_the_navigation_is_covered():
              "orders:fulfilment_simulation", "payments:giftcard_lookup"}  # forms, not lists of rows
     assert {item.url_name for item in nav_items()} - covered - forms == set()
 
+
+
+# --- actions: a step that re-renders what it changed costs the same for a draft of 2 lines as for one of 12 ----------
+
+@dataclass(frozen=True)
+class Action:
+    view: str
+    grow: Callable
+    url: Callable
+    data: Callable  # the form posted, given the world
+
+    def __str__(self):
+        return self.view
+
+
+def _first_line(world):
+    return world.target.lines.order_by("pk").first()
+
+
+def _next_scan(world):
+    """The SKU of a shipment line still to pack."""
+    line = world.target.lines.select_related("order_line").filter(packed_quantity=0).order_by("pk").first()
+    return {"code": line.order_line.sku}
+
+
+ACTIONS = [
+    Action("orders:phone_add_line", draft_with_lines, target("orders:phone_add_line"),
+           lambda world: {"variant_id": world.sku().pk, "quantity": "1"}),
+    Action("orders:phone_update_line", draft_with_lines,
+           lambda world: reverse("orders:phone_update_line", args=[world.target.pk, _first_line(world).pk]),
+           lambda world: {"quantity": str(_first_line(world).quantity + 1)}),
+    Action("orders:phone_hold_stock", draft_with_lines, target("orders:phone_hold_stock"), lambda world: {}),
+    Action("orders:fulfilment_scan", shipment_with_lines, target("orders:fulfilment_scan"), _next_scan),
+]
+
+
+@pytest.mark.parametrize("action", ACTIONS, ids=str)
+def test_query_count_of_a_step_does_not_grow_with_rows(action, world, make_user):
+    client = Client()
+    client.force_login(make_user("admin"))
+
+    def post() -> list[str]:
+        url, data = action.url(world), action.data(world)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(url, data, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200, (url, response.status_code, response.content[:500])
+        return [_statement(query["sql"]) for query in captured.captured_queries]
+
+    action.grow(world, SMALL + 1)
+    post()  # the first step of a session may set things up once
+    few = post()
+    action.grow(world, MORE + 2)
+    post()
+    many = post()
+    grown = Counter(many) - Counter(few)
+    assert len(many) == len(few), f"{len(few)} -> {len(many)} queries; repeated: {dict(grown)}"
+
+
+# --- the services behind those steps: placing, allocating and shipping an order of 12 lines costs what 2 lines do -----
+
+def _placing(world, n):
+    draft = world.draft(n)
+    return lambda: place(draft.pk, world.user)
+
+
+def _allocating(world, n):
+    from orders.fulfilment.services import order_allocate
+
+    order = world.order(n)
+    return lambda: order_allocate(order_id=order.pk, acting_user=world.user)
+
+
+def _shipping(world, n):
+    from orders.fulfilment.services import shipment_scan, shipment_ship, shipment_start_picking
+
+    shipment = world.shipment(n)
+    shipment_start_picking(shipment_id=shipment.pk, acting_user=world.user)
+    for line in shipment.lines.select_related("order_line"):
+        shipment_scan(shipment_id=shipment.pk, code=line.order_line.sku, acting_user=world.user)
+    return lambda: shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number="BR1",
+                                 acting_user=world.user)
+
+
+@pytest.mark.parametrize("prepare", [_placing, _allocating, _shipping], ids=lambda f: f.__name__.strip("_"))
+def test_query_count_of_a_service_does_not_grow_with_lines(prepare, world):
+    def measure(lines: int) -> list[str]:
+        run = prepare(world, lines)
+        with CaptureQueriesContext(connection) as captured:
+            run()
+        return [_statement(query["sql"]) for query in captured.captured_queries]
+
+    measure(SMALL)  # the first of its kind may set things up once
+    few = measure(SMALL)
+    many = measure(SMALL + MORE)
+    grown = Counter(many) - Counter(few)
+    assert len(many) == len(few), f"{len(few)} -> {len(many)} queries; repeated: {dict(grown)}"
