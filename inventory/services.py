@@ -595,6 +595,15 @@ def po_cancel(*, po_id: int, acting_user) -> PurchaseOrder:
         return po
 
 
+# A receipt's lines in one statement, however many lines the purchase order has (as the stock levels' deltas).
+RECEIVE_SQL = """
+    UPDATE inventory_purchaseorderline AS line
+       SET quantity_received = line.quantity_received + receipt.quantity
+      FROM unnest(%s::bigint[], %s::integer[]) AS receipt (id, quantity)
+     WHERE line.id = receipt.id
+"""
+
+
 def po_receive(*, po_id: int, quantities: dict[int, int], acting_user) -> PurchaseOrder:
     """Receives ``{line_id: quantity}`` into the PO's location; partial receipts are allowed."""
     with transaction.atomic():
@@ -619,8 +628,9 @@ def po_receive(*, po_id: int, quantities: dict[int, int], acting_user) -> Purcha
             receipts.append((line, quantity))
         if not receipts:
             raise InvalidQuantity(_("Enter at least one received quantity."))
+        with connection.cursor() as cursor:  # one UPDATE for every received line (locked above)
+            cursor.execute(RECEIVE_SQL, [[line.pk for line, _q in receipts], [quantity for _line, quantity in receipts]])
         for line, quantity in receipts:
-            PurchaseOrderLine.objects.filter(pk=line.pk).update(quantity_received=F("quantity_received") + quantity)
             line.quantity_received += quantity
         stock_receive(lines=[StockLine(line.variant_id, po.location_id, q) for line, q in receipts],
                       reference=f"po:{po.pk}", acting_user=acting_user)

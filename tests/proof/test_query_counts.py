@@ -916,7 +916,65 @@ def _shipping(world, n):
                                  acting_user=world.user)
 
 
-@pytest.mark.parametrize("prepare", [_placing, _allocating, _shipping], ids=lambda f: f.__name__.strip("_"))
+def _receiving(world, n):
+    from inventory.services import po_receive, po_send
+
+    po = _po(world, n)
+    po_send(po_id=po.pk, acting_user=world.user)
+    quantities = {line.pk: line.quantity_ordered for line in po.lines.all()}
+    return lambda: po_receive(po_id=po.pk, quantities=quantities, acting_user=world.user)
+
+
+def _cancelling(world, n):
+    from orders.services import order_cancel
+
+    order = world.allocated(n)
+    return lambda: order_cancel(order_id=order.pk, reason="test", acting_user=world.user)
+
+
+def _editing(world, n):
+    from orders.services import order_edit
+
+    order = world.order(n)
+    quantities = {line.pk: 2 for line in order.lines.all()}
+    return lambda: order_edit(order_id=order.pk, acting_user=world.user, reason="more", quantities=quantities)
+
+
+def _returning(world, n):
+    """Requesting, approving, receiving and inspecting a return of ``n`` lines."""
+    from orders.fulfilment.services import return_approve, return_inspect, return_receive, return_request
+
+    shipped_order(world, n)
+    order = world.target
+
+    def run():
+        rma = return_request(order_id=order.pk, lines=[(line.pk, 1, "damaged") for line in order.lines.all()],
+                             acting_user=world.user)
+        return_approve(return_id=rma.pk, acting_user=world.user)
+        return_receive(return_id=rma.pk, location_id=world.location.pk, acting_user=world.user)
+        return_inspect(return_id=rma.pk, conditions={line.pk: "resell" for line in rma.lines.all()},
+                       acting_user=world.user)
+
+    return run
+
+
+def _transferring(world, n):
+    """Creating, shipping and receiving a transfer of ``n`` SKUs."""
+    from inventory.services import transfer_create, transfer_receive, transfer_ship
+
+    skus = [world.sku() for _ in range(n)]
+
+    def run():
+        transfer = transfer_create(from_location_id=world.location.pk, to_location_id=world.network["locations"][1].pk,
+                                   lines=[(sku.pk, 1) for sku in skus], acting_user=world.user)
+        transfer_ship(transfer_id=transfer.pk, acting_user=world.user)
+        transfer_receive(transfer_id=transfer.pk, acting_user=world.user)
+
+    return run
+
+
+@pytest.mark.parametrize("prepare", [_placing, _allocating, _shipping, _receiving, _cancelling, _editing, _returning,
+                                     _transferring], ids=lambda f: f.__name__.strip("_"))
 def test_query_count_of_a_service_does_not_grow_with_lines(prepare, world):
     def measure(lines: int) -> list[str]:
         run = prepare(world, lines)
