@@ -973,8 +973,43 @@ def _transferring(world, n):
     return run
 
 
-@pytest.mark.parametrize("prepare", [_placing, _allocating, _shipping, _receiving, _cancelling, _editing, _returning,
-                                     _transferring], ids=lambda f: f.__name__.strip("_"))
+def _adding_lines(world, n):
+    from orders.services.placement import DraftLine, draft_lines_add
+
+    draft = world.draft(1)
+    lines = [DraftLine(variant_id=world.sku().pk) for _ in range(n)]
+    return lambda: draft_lines_add(order_id=draft.pk, lines=lines, acting_user=world.user)
+
+
+def _settling(world, n):
+    from payments.reconciliation import settlement_import
+
+    rows = "".join(f"2026-01-05,capture,ref-{uuid.uuid4().hex[:8]},10.00,0.50,BRL\n" for _ in range(n))
+    return lambda: settlement_import(file_name=f"{uuid.uuid4().hex[:6]}.csv", acting_user=world.user,
+                                     content="date,type,reference,amount,fee,currency\n" + rows)
+
+
+def _billing(world, n):
+    from payments.purchasing import SupplierLineInput, supplier_invoice_record
+
+    po = _po(world, n)
+    lines = [SupplierLineInput(line.variant_id, line.quantity_ordered, Decimal("10.00")) for line in po.lines.all()]
+    return lambda: supplier_invoice_record(purchase_order_id=po.pk, number=uuid.uuid4().hex[:8],
+                                           invoice_date=date(2026, 1, 5), lines=lines, acting_user=world.user)
+
+
+def _posting(world, n):
+    from payments.ledger import cr, dr, journal_post
+
+    lines = [*(dr("1100", Decimal("1.00"), f"debit {i}") for i in range(n)), cr("4000", Decimal(n), "credit")]
+    return lambda: journal_post(lines=lines, memo="Entry", reference="ref", acting_user=world.user)
+
+
+SERVICES = [_placing, _allocating, _shipping, _receiving, _cancelling, _editing, _returning, _transferring,
+            _adding_lines, _settling, _billing, _posting]
+
+
+@pytest.mark.parametrize("prepare", SERVICES, ids=lambda f: f.__name__.strip("_"))
 def test_query_count_of_a_service_does_not_grow_with_lines(prepare, world):
     def measure(lines: int) -> list[str]:
         run = prepare(world, lines)
