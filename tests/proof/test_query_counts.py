@@ -418,6 +418,36 @@ def gift_card_with_history(world, n):
     world.target = card
 
 
+def card_captures(world, n):
+    """``n`` orders paid by card and captured (rows as the processor's answers leave them: the processor is only
+    called outside a transaction, and this test runs in one): what a settlement file matches."""
+    from payments.models import Payment, PaymentTransaction
+
+    captures = []
+    for _ in range(n):
+        reference = f"ch_{uuid.uuid4().hex[:12]}"
+        payment = Payment.objects.create(order=world.order(1), method="card", status="captured",
+                                         amount=Decimal("10.00"), captured_amount=Decimal("10.00"), currency="BRL",
+                                         idempotency_key=uuid.uuid4().hex, gateway="sandbox", card_brand="visa",
+                                         card_last4="1111", gateway_reference=reference)
+        captures.append(PaymentTransaction.objects.create(
+            payment=payment, kind="capture", result="success", amount=Decimal("10.00"),
+            idempotency_key=uuid.uuid4().hex, gateway_reference=reference, created_by=world.user))
+    return captures
+
+
+def matched_settlement(world, n):
+    """A settlement file matching ``n`` card captures, and ``n`` captures no file has matched yet."""
+    from payments.reconciliation import settlement_import
+
+    rows = "".join(f"2026-01-05,capture,{capture.gateway_reference},10.00,0.50,BRL\n"
+                   for capture in card_captures(world, n))
+    card_captures(world, n)
+    world.target = settlement_import(file_name=f"{uuid.uuid4().hex[:6]}.csv", acting_user=world.user,
+                                     content="date,type,reference,amount,fee,currency\n" + rows)
+    assert world.target.lines.filter(match="matched").count() == n
+
+
 def settlements(world, n):
     for _ in range(n):
         settlement_with_lines(world, 2)
@@ -686,6 +716,8 @@ PAGES = [
     Detail("payments:giftcard_detail", gift_card_with_history),
     Page("payments:reconciliation", settlements),
     Detail("payments:settlement_detail", settlement_with_lines),
+    Detail("payments:settlement_detail", matched_settlement),
+    Page("payments:reconciliation", matched_settlement),
     Page("payments:supplier_invoice_list", supplier_invoices),
     Detail("payments:supplier_invoice_detail", supplier_invoice_with_lines),
     # the channel API
