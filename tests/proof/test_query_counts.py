@@ -772,6 +772,7 @@ def _statement(sql: str) -> str:
     import re
 
     statement = re.sub(r"\b\d+\b", "N", re.sub(r"'[^']*'", "?", sql))
+    statement = re.sub(r'"s\w+_x\w+"', '"savepoint"', statement)  # savepoints are named by thread and count
     return re.sub(r"\((?:N, )+N\)", "(N, ...)", statement)[:300]  # a list of ids is one statement however long
 
 
@@ -999,8 +1000,34 @@ def _posting(world, n):
     return lambda: journal_post(lines=lines, memo="Entry", reference="ref", acting_user=world.user)
 
 
-SERVICES = [_placing, _allocating, _shipping, _receiving, _cancelling, _editing, _returning, _transferring,
-            _adding_lines, _settling, _billing, _posting]
+def _reorder_scanning(world, n):
+    """The reorder scan over ``n`` rules that fell to their reorder point, drafting purchase orders for them."""
+    from inventory.services import reorder_scan
+
+    supplier = SupplierFactory()
+    for _ in range(n):
+        rule = ReorderRuleFactory(variant=world.sku(stock=1), location=world.location, reorder_point=5, order_up_to=20)
+        SupplierItemFactory(supplier=supplier, variant=rule.variant)
+    return lambda: reorder_scan(acting_user=world.user, draft=True)
+
+
+def _purchasing(world, n):
+    """A purchase order of ``n`` lines, then ``n`` more units of each line and ``n`` new lines."""
+    from inventory.services import po_add_lines, po_create
+
+    supplier = SupplierFactory()
+    skus = [world.sku() for _ in range(2 * n)]
+
+    def run():
+        po = po_create(supplier_id=supplier.pk, location_id=world.location.pk,
+                       lines=[(sku.pk, 1, Decimal("10.00")) for sku in skus[:n]], acting_user=world.user)
+        po_add_lines(po_id=po.pk, lines=[(sku.pk, 1, None) for sku in skus], acting_user=world.user)
+
+    return run
+
+
+SERVICES = [_placing, _allocating, _shipping, _cancelling, _editing, _returning, _transferring, _adding_lines,
+            _purchasing, _receiving, _reorder_scanning, _settling, _billing, _posting]
 
 
 @pytest.mark.parametrize("prepare", SERVICES, ids=lambda f: f.__name__.strip("_"))
