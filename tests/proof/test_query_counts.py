@@ -29,28 +29,8 @@ from oms.outbox import outbox_enqueue, registered_topics
 from oms.permissions import ROLE_PERMISSIONS
 from reports.selectors import DIMENSIONS
 from tests.factories import UserFactory
-from tests.inventory.factories import (
-    BrandFactory,
-    CategoryFactory,
-    LocationFactory,
-    ProductFactory,
-    ReorderRuleFactory,
-    SupplierFactory,
-    SupplierItemFactory,
-    VariantFactory,
-)
-from tests.marketing.factories import (
-    CampaignFactory,
-    CarrierServiceFactory,
-    CouponFactory,
-    PriceListFactory,
-    PriceListItemFactory,
-    PromotionFactory,
-    ShippingRateFactory,
-    ShippingZoneFactory,
-    SourceCodeFactory,
-    TaxRateFactory,
-)
+from tests.inventory import factories as inventory
+from tests.marketing import factories as marketing
 from tests.orders.factories import AddressFactory, ChannelFactory, CustomerFactory
 from tests.payments.factories import issue_card
 from tests.proof.conftest import make_draft, new_sku, place, receive
@@ -101,22 +81,33 @@ def _status(model, pk, status):
 
 # --- row builders: each adds ``n`` rows of what a page lists ---------------------------------------------------------
 
+
 def rows_of(make):
     """A row builder that calls ``make(world)`` ``n`` times (each call adds one row of what a list shows)."""
+
     def grow(world, n):
         for _ in range(n):
             make(world)
+
     return grow
 
 
 def one_with(make, add):
     """A row builder for a detail page: a new record ``make()`` with ``n`` rows ``add(world, record)``."""
+
     def grow(world, n):
         world.target = make()
         for _ in range(n):
             add(world, world.target)
         return world.target
+
     return grow
+
+
+def lists_and_one(make, add):
+    """The builders of a list page (``n`` records ``make()`` with one row ``add(world, record)`` each) and of the
+    detail page of one record (one record with ``n`` rows)."""
+    return rows_of(lambda world: add(world, make())), one_with(make, add)
 
 
 def orders(world, n):
@@ -124,17 +115,32 @@ def orders(world, n):
         world.order(2)
 
 
-def order_with_everything(world, n):
-    """An order with ``n`` lines, shipments, notes and payments."""
-    from orders.services import order_add_note
+def pix_payment(world, order):
+    """A pending pix payment of R$ 1 on the order."""
     from payments.services import payment_authorize
 
-    order = world.allocated(n)
+    payment_authorize(
+        order_id=order.pk,
+        method="pix",
+        amount=Decimal("1.00"),
+        currency="BRL",
+        idempotency_key=uuid.uuid4().hex,
+        acting_user=world.user,
+    )
+
+
+def notes_and_payments(world, order, n):
+    from orders.services import order_add_note
+
     for i in range(n):
         order_add_note(order_id=order.pk, text=f"Note {i}", acting_user=world.user)
-        payment_authorize(order_id=order.pk, method="pix", amount=Decimal("1.00"), currency="BRL",
-                          idempotency_key=uuid.uuid4().hex, acting_user=world.user)
-    world.target = order
+        pix_payment(world, order)
+
+
+def order_with_everything(world, n):
+    """An order with ``n`` lines, shipments, notes and payments."""
+    world.target = world.allocated(n)
+    notes_and_payments(world, world.target, n)
 
 
 def shipped_order(world, n):
@@ -148,30 +154,26 @@ def shipped_order(world, n):
         for line in shipment.lines.all():
             for _ in range(line.quantity):
                 shipment_scan(shipment_id=shipment.pk, code=line.order_line.sku, acting_user=world.user)
-        shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number=uuid.uuid4().hex[:10],
-                      acting_user=world.user)
+        shipment_ship(
+            shipment_id=shipment.pk, carrier="Correios", tracking_number=uuid.uuid4().hex[:10], acting_user=world.user
+        )
     world.target = order
 
 
 def full_order(world, n):
     """A shipped order with ``n`` lines, notes and payments, and a received return of its ``n`` lines."""
-    from orders.services import order_add_note
-    from payments.services import payment_authorize
-
     shipped_order(world, n)
     order = world.target
-    for i in range(n):
-        order_add_note(order_id=order.pk, text=f"Note {i}", acting_user=world.user)
-        payment_authorize(order_id=order.pk, method="pix", amount=Decimal("1.00"), currency="BRL",
-                          idempotency_key=uuid.uuid4().hex, acting_user=world.user)
+    notes_and_payments(world, order, n)
     _requested_return(world, order)
 
 
 def _requested_return(world, order):
     from orders.fulfilment.services import return_approve, return_receive, return_request
 
-    rma = return_request(order_id=order.pk, lines=[(line.pk, 1, "damaged") for line in order.lines.all()],
-                         acting_user=world.user)
+    rma = return_request(
+        order_id=order.pk, lines=[(line.pk, 1, "damaged") for line in order.lines.all()], acting_user=world.user
+    )
     return_approve(return_id=rma.pk, acting_user=world.user)
     return_receive(return_id=rma.pk, location_id=world.location.pk, acting_user=world.user)
     return rma
@@ -182,6 +184,7 @@ def draft_with_lines(world, n):
 
 
 customers = rows_of(lambda world: AddressFactory())
+
 
 def customer_with_history(world, n):
     """The network's customer with ``n`` more addresses, orders (with a note each) and a shipped, returned order."""
@@ -225,15 +228,6 @@ def at_risk_flags(world, n):
         AtRiskFlag.objects.create(order=world.allocated(1), reason="late")
 
 
-def _return(order, lines):
-    from orders.models import Return, ReturnLine
-
-    rma = Return.objects.create(order=order)
-    for line in list(order.lines.all())[:lines]:
-        ReturnLine.objects.create(rma=rma, order_line=line, quantity=1, reason="damaged")
-    return rma
-
-
 def returns(world, n):
     for _ in range(n):
         shipped_order(world, 2)
@@ -249,47 +243,64 @@ def routes(world, n):
     from orders.models import ConsolidationRoute
 
     for _ in range(n):
-        ConsolidationRoute.objects.create(from_location=LocationFactory(), to_location=world.location)
+        ConsolidationRoute.objects.create(from_location=inventory.LocationFactory(), to_location=world.location)
 
 
-products = rows_of(lambda world: VariantFactory.create_batch(
-    2, product=ProductFactory(brand=BrandFactory(), category=CategoryFactory())))
+products = rows_of(
+    lambda world: inventory.VariantFactory.create_batch(
+        2, product=inventory.ProductFactory(brand=inventory.BrandFactory(), category=inventory.CategoryFactory())
+    )
+)
 
-product_with_variants = one_with(lambda: ProductFactory(brand=BrandFactory(), category=CategoryFactory()),
-                                 lambda world, product: receive(VariantFactory(product=product), world.location, 5))
+product_with_variants = one_with(
+    lambda: inventory.ProductFactory(brand=inventory.BrandFactory(), category=inventory.CategoryFactory()),
+    lambda world, product: receive(inventory.VariantFactory(product=product), world.location, 5),
+)
 
-locations = rows_of(lambda world: LocationFactory())
+locations = rows_of(lambda world: inventory.LocationFactory())
 
-location_with_stock = one_with(LocationFactory, lambda world, location: receive(world.sku(), location, 3))
+location_with_stock = one_with(inventory.LocationFactory, lambda world, location: receive(world.sku(), location, 3))
+
 
 def transfers(world, n):
     from inventory.services import transfer_create
 
     for _ in range(n):
         world.target = transfer_create(
-            from_location_id=world.location.pk, to_location_id=world.network["locations"][1].pk,
-            lines=[(world.sku().pk, 1), (world.sku().pk, 1)], acting_user=world.user)
+            from_location_id=world.location.pk,
+            to_location_id=world.network["locations"][1].pk,
+            lines=[(world.sku().pk, 1), (world.sku().pk, 1)],
+            acting_user=world.user,
+        )
 
 
 def transfer_with_lines(world, n):
     from inventory.services import transfer_create
 
     world.target = transfer_create(
-        from_location_id=world.location.pk, to_location_id=world.network["locations"][1].pk,
-        lines=[(world.sku().pk, 1) for _ in range(n)], acting_user=world.user)
+        from_location_id=world.location.pk,
+        to_location_id=world.network["locations"][1].pk,
+        lines=[(world.sku().pk, 1) for _ in range(n)],
+        acting_user=world.user,
+    )
 
 
-suppliers = rows_of(lambda world: SupplierItemFactory(supplier=SupplierFactory(), variant=world.sku()))
+suppliers, supplier_with_items = lists_and_one(
+    inventory.SupplierFactory,
+    lambda world, supplier: inventory.SupplierItemFactory(supplier=supplier, variant=world.sku()),
+)
 
-supplier_with_items = one_with(
-    SupplierFactory, lambda world, supplier: SupplierItemFactory(supplier=supplier, variant=world.sku()))
 
 def _po(world, lines):
     from inventory.services import po_create
 
-    supplier = SupplierFactory()
-    return po_create(supplier_id=supplier.pk, location_id=world.location.pk,
-                     lines=[(world.sku().pk, 5, Decimal("10.00")) for _ in range(lines)], acting_user=world.user)
+    supplier = inventory.SupplierFactory()
+    return po_create(
+        supplier_id=supplier.pk,
+        location_id=world.location.pk,
+        lines=[(world.sku().pk, 5, Decimal("10.00")) for _ in range(lines)],
+        acting_user=world.user,
+    )
 
 
 def purchase_orders(world, n):
@@ -303,7 +314,9 @@ def po_with_lines(world, n):
 
 def reorder_rules(world, n):
     for _ in range(n):
-        ReorderRuleFactory(variant=world.sku(stock=1), location=world.location, reorder_point=5, order_up_to=20)
+        inventory.ReorderRuleFactory(
+            variant=world.sku(stock=1), location=world.location, reorder_point=5, order_up_to=20
+        )
 
 
 def reorder_alerts(world, n):
@@ -315,18 +328,19 @@ def reorder_alerts(world, n):
 
 stock_levels = rows_of(lambda world: world.sku(stock=500))
 
-brands = rows_of(lambda world: ProductFactory(brand=BrandFactory()))
+brands = rows_of(lambda world: inventory.ProductFactory(brand=inventory.BrandFactory()))
 
-categories = rows_of(lambda world: ProductFactory(category=CategoryFactory()))
+categories = rows_of(lambda world: inventory.ProductFactory(category=inventory.CategoryFactory()))
 
-price_lists = rows_of(lambda world: PriceListItemFactory(price_list=PriceListFactory(), variant=world.sku()))
+price_lists, price_list_with_items = lists_and_one(
+    marketing.PriceListFactory,
+    lambda world, price_list: marketing.PriceListItemFactory(price_list=price_list, variant=world.sku()),
+)
 
-price_list_with_items = one_with(
-    PriceListFactory, lambda world, price_list: PriceListItemFactory(price_list=price_list, variant=world.sku()))
 
 def tax_rates(world, n):
     for i in range(n):
-        TaxRateFactory(region=f"R{i}{uuid.uuid4().hex[:2]}")
+        marketing.TaxRateFactory(region=f"R{i}{uuid.uuid4().hex[:2]}")
 
 
 def channel_taxes(world, n):
@@ -336,26 +350,31 @@ def channel_taxes(world, n):
         ChannelTaxSetting.objects.create(channel_code=new_channel().code)
 
 
-zones = rows_of(lambda world: ShippingZoneFactory())
+zones = rows_of(lambda world: marketing.ShippingZoneFactory())
 
-carriers = rows_of(lambda world: CarrierServiceFactory())
+carriers = rows_of(lambda world: marketing.CarrierServiceFactory())
 
 shipping_rates = rows_of(
-    lambda world: ShippingRateFactory(service=CarrierServiceFactory(), zone=ShippingZoneFactory()))
+    lambda world: marketing.ShippingRateFactory(
+        service=marketing.CarrierServiceFactory(), zone=marketing.ShippingZoneFactory()
+    )
+)
 
-campaigns = source_codes = rows_of(lambda world: SourceCodeFactory(campaign=CampaignFactory()))
+campaigns, campaign_with_codes = lists_and_one(
+    marketing.CampaignFactory, lambda world, campaign: marketing.SourceCodeFactory(campaign=campaign)
+)
+source_codes = campaigns
 
-campaign_with_codes = one_with(CampaignFactory, lambda world, campaign: SourceCodeFactory(campaign=campaign))
+promotions, promotion_with_coupons = lists_and_one(
+    marketing.PromotionFactory, lambda world, promotion: marketing.CouponFactory(promotion=promotion)
+)
 
-promotions = rows_of(lambda world: CouponFactory(promotion=PromotionFactory()))
-
-promotion_with_coupons = one_with(PromotionFactory, lambda world, promotion: CouponFactory(promotion=promotion))
 
 def recent_orders_and_a_promotion(world, n):
     """``n`` orders placed now (what-if re-prices the last 30 days) and a promotion and price list to try."""
     orders(world, n)
     if world.target is None:
-        world.target = {"promotion": PromotionFactory(), "price_list": price_list_with_items(world, 2)}
+        world.target = {"promotion": marketing.PromotionFactory(), "price_list": price_list_with_items(world, 2)}
 
 
 def _segment():
@@ -370,19 +389,14 @@ def _member(world, segment):
     SegmentMember.objects.create(segment=segment, customer_id=CustomerFactory().pk)
 
 
-segments = rows_of(lambda world: _member(world, _segment()))
+segments, segment_with_members = lists_and_one(_segment, _member)
 
-segment_with_members = one_with(_segment, _member)
 
 def payments(world, n):
     """Orders paid by invoice and shipped (captured, invoiced) and pending pix payments."""
-    from payments.services import payment_authorize
-
     for _ in range(n):
         shipped_order(world, 1)
-        order = world.order(1)
-        payment_authorize(order_id=order.pk, method="pix", amount=Decimal("1.00"), currency="BRL",
-                          idempotency_key=uuid.uuid4().hex, acting_user=world.user)
+        pix_payment(world, world.order(1))
 
 
 def invoices(world, n):
@@ -395,19 +409,25 @@ def journal_entries(world, n):
     from payments.ledger import cr, dr, journal_post
 
     for i in range(n):
-        journal_post(lines=[dr("1100", Decimal("10.00"), "debit"), cr("4000", Decimal("10.00"), "credit")],
-                     memo=f"Entry {i}", reference=f"ref-{i}", acting_user=world.user)
+        journal_post(
+            lines=[dr("1100", Decimal("10.00"), "debit"), cr("4000", Decimal("10.00"), "credit")],
+            memo=f"Entry {i}",
+            reference=f"ref-{i}",
+            acting_user=world.user,
+        )
 
 
 def journal_entry_with_lines(world, n):
     from payments.ledger import cr, dr, journal_post
 
     lines = [dr("1100", Decimal("1.00"), f"debit {i}") for i in range(n)]
-    world.target = journal_post(lines=[*lines, cr("4000", Decimal(n), "credit")], memo="Entry",
-                                reference="ref", acting_user=world.user)
+    world.target = journal_post(
+        lines=[*lines, cr("4000", Decimal(n), "credit")], memo="Entry", reference="ref", acting_user=world.user
+    )
 
 
 gift_cards = rows_of(lambda world: issue_card("50.00"))
+
 
 def gift_card_with_history(world, n):
     from payments.giftcards import giftcard_redeem
@@ -426,13 +446,30 @@ def card_captures(world, n):
     captures = []
     for _ in range(n):
         reference = f"ch_{uuid.uuid4().hex[:12]}"
-        payment = Payment.objects.create(order=world.order(1), method="card", status="captured",
-                                         amount=Decimal("10.00"), captured_amount=Decimal("10.00"), currency="BRL",
-                                         idempotency_key=uuid.uuid4().hex, gateway="sandbox", card_brand="visa",
-                                         card_last4="1111", gateway_reference=reference)
-        captures.append(PaymentTransaction.objects.create(
-            payment=payment, kind="capture", result="success", amount=Decimal("10.00"),
-            idempotency_key=uuid.uuid4().hex, gateway_reference=reference, created_by=world.user))
+        payment = Payment.objects.create(
+            order=world.order(1),
+            method="card",
+            status="captured",
+            amount=Decimal("10.00"),
+            captured_amount=Decimal("10.00"),
+            currency="BRL",
+            idempotency_key=uuid.uuid4().hex,
+            gateway="sandbox",
+            card_brand="visa",
+            card_last4="1111",
+            gateway_reference=reference,
+        )
+        captures.append(
+            PaymentTransaction.objects.create(
+                payment=payment,
+                kind="capture",
+                result="success",
+                amount=Decimal("10.00"),
+                idempotency_key=uuid.uuid4().hex,
+                gateway_reference=reference,
+                created_by=world.user,
+            )
+        )
     return captures
 
 
@@ -440,11 +477,15 @@ def matched_settlement(world, n):
     """A settlement file matching ``n`` card captures, and ``n`` captures no file has matched yet."""
     from payments.reconciliation import settlement_import
 
-    rows = "".join(f"2026-01-05,capture,{capture.gateway_reference},10.00,0.50,BRL\n"
-                   for capture in card_captures(world, n))
+    rows = "".join(
+        f"2026-01-05,capture,{capture.gateway_reference},10.00,0.50,BRL\n" for capture in card_captures(world, n)
+    )
     card_captures(world, n)
-    world.target = settlement_import(file_name=f"{uuid.uuid4().hex[:6]}.csv", acting_user=world.user,
-                                     content="date,type,reference,amount,fee,currency\n" + rows)
+    world.target = settlement_import(
+        file_name=f"{uuid.uuid4().hex[:6]}.csv",
+        acting_user=world.user,
+        content="date,type,reference,amount,fee,currency\n" + rows,
+    )
     assert world.target.lines.filter(match="matched").count() == n
 
 
@@ -457,8 +498,11 @@ def settlement_with_lines(world, n):
     from payments.reconciliation import settlement_import
 
     rows = "\n".join(f"2026-01-05,capture,ref-{uuid.uuid4().hex[:8]},10.00,0.50,BRL" for _ in range(n))
-    world.target = settlement_import(file_name=f"{uuid.uuid4().hex[:6]}.csv", acting_user=world.user,
-                                     content="date,type,reference,amount,fee,currency\n" + rows)
+    world.target = settlement_import(
+        file_name=f"{uuid.uuid4().hex[:6]}.csv",
+        acting_user=world.user,
+        content="date,type,reference,amount,fee,currency\n" + rows,
+    )
 
 
 def supplier_invoices(world, n):
@@ -471,9 +515,12 @@ def supplier_invoice_with_lines(world, n):
 
     po = _po(world, n)
     world.target = supplier_invoice_record(
-        purchase_order_id=po.pk, number=uuid.uuid4().hex[:8], invoice_date=date(2026, 1, 5),
+        purchase_order_id=po.pk,
+        number=uuid.uuid4().hex[:8],
+        invoice_date=date(2026, 1, 5),
         lines=[SupplierLineInput(line.variant_id, line.quantity_ordered, Decimal("10.00")) for line in po.lines.all()],
-        acting_user=world.user)
+        acting_user=world.user,
+    )
 
 
 def report_jobs(world, n):
@@ -492,6 +539,7 @@ def audit_entries(world, n):
 
 outbox_messages = rows_of(lambda world: outbox_enqueue(topic=registered_topics()[0], payload={}))
 
+
 def staff(world, n):
     for _ in range(n):
         user = UserFactory()
@@ -506,6 +554,7 @@ def new_channel():
 
 channels = rows_of(lambda world: new_channel())
 
+
 def channel_with_setup(world, n):
     from orders.channels.services import api_key_create, sku_mapping_add, webhook_endpoint_create
 
@@ -513,8 +562,9 @@ def channel_with_setup(world, n):
     for i in range(n):
         api_key_create(channel_id=channel.pk, name=f"key {i}", acting_user=world.user)
         sku_mapping_add(channel_id=channel.pk, channel_sku=f"X{i}", variant_id=world.sku().pk, acting_user=world.user)
-        webhook_endpoint_create(channel_id=channel.pk, url=f"https://example.com/{i}", events=["order.shipped"],
-                                acting_user=world.user)
+        webhook_endpoint_create(
+            channel_id=channel.pk, url=f"https://example.com/{i}", events=["order.shipped"], acting_user=world.user
+        )
         _import_job(channel, 1)
     world.target = channel
 
@@ -553,14 +603,23 @@ def report_orders(world, n):
     from tests.reports.factories import make_order
 
     for i in range(n):
-        campaign = SourceCodeFactory(campaign=CampaignFactory())
-        variant = VariantFactory(product=ProductFactory(brand=BrandFactory(), category=CategoryFactory()))
-        make_order(channel=world.network["channel"], lines=[(variant, 1, "10.00")], customer=CustomerFactory(),
-                   agent=UserFactory(), state=["SP", "RJ", "MG", "PR"][i % 4], source_code=campaign.code,
-                   number=f"R-{uuid.uuid4().hex[:8]}")
+        campaign = marketing.SourceCodeFactory(campaign=marketing.CampaignFactory())
+        variant = inventory.VariantFactory(
+            product=inventory.ProductFactory(brand=inventory.BrandFactory(), category=inventory.CategoryFactory())
+        )
+        make_order(
+            channel=world.network["channel"],
+            lines=[(variant, 1, "10.00")],
+            customer=CustomerFactory(),
+            agent=UserFactory(),
+            state=["SP", "RJ", "MG", "PR"][i % 4],
+            source_code=campaign.code,
+            number=f"R-{uuid.uuid4().hex[:8]}",
+        )
 
 
 # --- the pages -----------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Page:
@@ -578,13 +637,19 @@ class Page:
         return f"{address}?{self.query}" if self.query else address
 
     def __str__(self):
-        return (self.view + (f"?{self.query}" if self.query else "") + (" (htmx)" if self.htmx else "")
-                + (f" ({self.language})" if self.language else ""))
+        return (
+            self.view
+            + (f"?{self.query}" if self.query else "")
+            + (" (htmx)" if self.htmx else "")
+            + (f" ({self.language})" if self.language else "")
+        )
 
 
-WHAT_IF = ("What-if re-prices every order of the last 30 days through price_order, which loads its price lists, "
-           "promotions, coupons, shipping and tax on each call (about 17 queries per order): batching the engine's "
-           "lookups across orders is a redesign of marketing.pricing")
+WHAT_IF = (
+    "What-if re-prices every order of the last 30 days through price_order, which loads its price lists, "
+    "promotions, coupons, shipping and tax on each call (about 17 queries per order): batching the engine's "
+    "lookups across orders is a redesign of marketing.pricing"
+)
 
 
 def target(view):
@@ -613,34 +678,49 @@ PAGES = [
     Page("orders:customer_list", customers),
     Detail("orders:customer_detail", customer_with_history),
     Detail("orders:phone_order", draft_with_lines),
-    Page("orders:tracking", full_order,
-         lambda world: reverse("orders:tracking", args=[world.target.tracking_token])),
+    Page("orders:tracking", full_order, lambda world: reverse("orders:tracking", args=[world.target.tracking_token])),
     Detail("orders:order_edit", order_with_everything),
     Detail("orders:order_cancel", order_with_everything),
     Detail("orders:order_invoice_pdf", full_order),
     Detail("orders:order_packing_slip_pdf", full_order),
     Detail("orders:customer_data_export", customer_with_history),
-    Page("orders:phone_customer_search", customers,
-         lambda world: reverse("orders:phone_customer_search", args=[world.draft(1).pk]), query="q=Customer"),
-    Page("orders:phone_sku_search", stock_levels,
-         lambda world: reverse("orders:phone_sku_search", args=[world.draft(1).pk]), query="sku=SKU"),
-    Page("payments:order_payments", full_order,
-         lambda world: reverse("payments:order_payments", args=[world.target.pk])),
+    Page(
+        "orders:phone_customer_search",
+        customers,
+        lambda world: reverse("orders:phone_customer_search", args=[world.draft(1).pk]),
+        query="q=Customer",
+    ),
+    Page(
+        "orders:phone_sku_search",
+        stock_levels,
+        lambda world: reverse("orders:phone_sku_search", args=[world.draft(1).pk]),
+        query="sku=SKU",
+    ),
+    Detail("payments:order_payments", full_order),
     # fulfilment
     Page("orders:fulfilment_queue", shipments),
     Detail("orders:fulfilment_shipment", shipment_with_lines),
-    Page("orders:fulfilment_pick_list", shipments,
-         lambda world: reverse("orders:fulfilment_pick_list") + f"?location={world.location.pk}"),
+    Page(
+        "orders:fulfilment_pick_list",
+        shipments,
+        lambda world: reverse("orders:fulfilment_pick_list") + f"?location={world.location.pk}",
+    ),
     Page("orders:fulfilment_at_risk", at_risk_flags),
     Page("orders:fulfilment_return_list", returns),
     Detail("orders:fulfilment_return", return_with_lines),
     Detail("orders:fulfilment_order_panel", full_order),
     Page("orders:fulfilment_routes", routes),
     Detail("orders:fulfilment_return_new", shipped_order),
-    Page("orders:fulfilment_shipment_pdf", shipment_with_lines,
-         lambda world: reverse("orders:fulfilment_shipment_pdf", args=[world.target.pk, "slip"])),
-    Page("orders:fulfilment_shipment_pdf", shipment_with_lines,
-         lambda world: reverse("orders:fulfilment_shipment_pdf", args=[world.target.pk, "label"])),
+    Page(
+        "orders:fulfilment_shipment_pdf",
+        shipment_with_lines,
+        lambda world: reverse("orders:fulfilment_shipment_pdf", args=[world.target.pk, "slip"]),
+    ),
+    Page(
+        "orders:fulfilment_shipment_pdf",
+        shipment_with_lines,
+        lambda world: reverse("orders:fulfilment_shipment_pdf", args=[world.target.pk, "label"]),
+    ),
     Page("orders:fulfilment_atp", stock_levels, query="q=SKU"),
     Page("orders:fulfilment_simulation", orders, query="run=1&days=7"),
     # channels
@@ -698,10 +778,20 @@ PAGES = [
     Detail("marketing:promotion_detail", promotion_with_coupons),
     Detail("marketing:promotions_edit", promotion_with_coupons),
     Detail("marketing:promotion_what_if", promotion_with_coupons),
-    Page("marketing:promotion_what_if", recent_orders_and_a_promotion, query="run=1", known=WHAT_IF,
-         url=lambda world: reverse("marketing:promotion_what_if", args=[world.target["promotion"].pk])),
-    Page("marketing:pricelist_what_if", recent_orders_and_a_promotion, query="run=1", known=WHAT_IF,
-         url=lambda world: reverse("marketing:pricelist_what_if", args=[world.target["price_list"].pk])),
+    Page(
+        "marketing:promotion_what_if",
+        recent_orders_and_a_promotion,
+        query="run=1",
+        known=WHAT_IF,
+        url=lambda world: reverse("marketing:promotion_what_if", args=[world.target["promotion"].pk]),
+    ),
+    Page(
+        "marketing:pricelist_what_if",
+        recent_orders_and_a_promotion,
+        query="run=1",
+        known=WHAT_IF,
+        url=lambda world: reverse("marketing:pricelist_what_if", args=[world.target["price_list"].pk]),
+    ),
     Page("marketing:segments_list", segments),
     Detail("marketing:segment_detail", segment_with_members),
     Detail("marketing:segment_detail", segment_with_members, query="count=1"),
@@ -724,8 +814,12 @@ PAGES = [
     Page("payments:supplier_invoice_list", supplier_invoices),
     Detail("payments:supplier_invoice_detail", supplier_invoice_with_lines),
     # the channel API
-    Page("orders:channels_api:order_detail", full_order, api=True,
-         url=lambda world: reverse("orders:channels_api:order_detail", args=[world.target.number])),
+    Page(
+        "orders:channels_api:order_detail",
+        full_order,
+        api=True,
+        url=lambda world: reverse("orders:channels_api:order_detail", args=[world.target.number]),
+    ),
     Page("orders:channels_api:feed_json", stock_levels, api=True),
     Page("orders:channels_api:feed_csv", stock_levels, api=True),
     # reports
@@ -740,16 +834,43 @@ PAGES = [
 
 
 # The pages whose tables and panels htmx swaps on their own (`hx-get` on their filters, sorts and pages).
-PARTIALS = {"audit_list", "staff_list", "orders:order_list", "orders:customer_list", "orders:fulfilment_queue",
-            "orders:channel_import", "inventory:product_list", "inventory:product_detail", "inventory:location_list",
-            "inventory:location_detail", "inventory:transfer_list", "inventory:supplier_list",
-            "inventory:supplier_detail", "inventory:po_list", "inventory:reorder_rules", "inventory:reorder_alerts",
-            "payments:payment_list", "payments:invoice_list", "payments:journal_list", "payments:giftcard_list",
-            "marketing:segment_detail", "orders:fulfilment_order_panel", "payments:order_payments"}
+PARTIALS = {
+    "audit_list",
+    "staff_list",
+    "orders:order_list",
+    "orders:customer_list",
+    "orders:fulfilment_queue",
+    "orders:channel_import",
+    "inventory:product_list",
+    "inventory:product_detail",
+    "inventory:location_list",
+    "inventory:location_detail",
+    "inventory:transfer_list",
+    "inventory:supplier_list",
+    "inventory:supplier_detail",
+    "inventory:po_list",
+    "inventory:reorder_rules",
+    "inventory:reorder_alerts",
+    "payments:payment_list",
+    "payments:invoice_list",
+    "payments:journal_list",
+    "payments:giftcard_list",
+    "marketing:segment_detail",
+    "orders:fulfilment_order_panel",
+    "payments:order_payments",
+}
 PAGES += [replace(page, htmx=True) for page in PAGES if page.view in PARTIALS]
 # The pages that show stored texts (history, journal memos, audit reasons) in Arabic as well.
-STORED_TEXTS = {"audit_list", "orders:order_detail", "orders:customer_detail", "orders:fulfilment_shipment",
-                "orders:fulfilment_return", "payments:journal_list", "payments:giftcard_detail", "orders:tracking"}
+STORED_TEXTS = {
+    "audit_list",
+    "orders:order_detail",
+    "orders:customer_detail",
+    "orders:fulfilment_shipment",
+    "orders:fulfilment_return",
+    "payments:journal_list",
+    "payments:giftcard_detail",
+    "orders:tracking",
+}
 PAGES += [replace(page, language="ar") for page in PAGES if page.view in STORED_TEXTS and not page.htmx]
 
 
@@ -763,9 +884,16 @@ def roles_for(page: Page) -> list[str | None]:
     return list(dict.fromkeys([first, "admin"]))
 
 
-CASES = [pytest.param(page, role, id=f"{page}-{role}" if role else str(page),
-                      marks=[pytest.mark.xfail(strict=True, reason=page.known)] if page.known else [])
-         for page in PAGES for role in roles_for(page)]
+CASES = [
+    pytest.param(
+        page,
+        role,
+        id=f"{page}-{role}" if role else str(page),
+        marks=[pytest.mark.xfail(strict=True, reason=page.known)] if page.known else [],
+    )
+    for page in PAGES
+    for role in roles_for(page)
+]
 
 
 def _statement(sql: str) -> str:
@@ -823,14 +951,22 @@ def test_every_list_page_in_the_navigation_is_covered():
     from oms.access import nav_items
 
     covered = {page.view for page in PAGES}
-    forms = {"orders:phone_start", "marketing:price_check", "inventory:stock_adjust", "inventory:import_stock",
-             "inventory:import_products", "inventory:import_suppliers", "orders:fulfilment_carrier_upload",
-             "orders:fulfilment_simulation", "payments:giftcard_lookup"}  # forms, not lists of rows
+    forms = {
+        "orders:phone_start",
+        "marketing:price_check",
+        "inventory:stock_adjust",
+        "inventory:import_stock",
+        "inventory:import_products",
+        "inventory:import_suppliers",
+        "orders:fulfilment_carrier_upload",
+        "orders:fulfilment_simulation",
+        "payments:giftcard_lookup",
+    }  # forms, not lists of rows
     assert {item.url_name for item in nav_items()} - covered - forms == set()
 
 
-
 # --- actions: a step that re-renders what it changed costs the same for a draft of 2 lines as for one of 12 ----------
+
 
 @dataclass(frozen=True)
 class Action:
@@ -854,11 +990,18 @@ def _next_scan(world):
 
 
 ACTIONS = [
-    Action("orders:phone_add_line", draft_with_lines, target("orders:phone_add_line"),
-           lambda world: {"variant_id": world.sku().pk, "quantity": "1"}),
-    Action("orders:phone_update_line", draft_with_lines,
-           lambda world: reverse("orders:phone_update_line", args=[world.target.pk, _first_line(world).pk]),
-           lambda world: {"quantity": str(_first_line(world).quantity + 1)}),
+    Action(
+        "orders:phone_add_line",
+        draft_with_lines,
+        target("orders:phone_add_line"),
+        lambda world: {"variant_id": world.sku().pk, "quantity": "1"},
+    ),
+    Action(
+        "orders:phone_update_line",
+        draft_with_lines,
+        lambda world: reverse("orders:phone_update_line", args=[world.target.pk, _first_line(world).pk]),
+        lambda world: {"quantity": str(_first_line(world).quantity + 1)},
+    ),
     Action("orders:phone_hold_stock", draft_with_lines, target("orders:phone_hold_stock"), lambda world: {}),
     Action("orders:fulfilment_scan", shipment_with_lines, target("orders:fulfilment_scan"), _next_scan),
 ]
@@ -888,6 +1031,7 @@ def test_query_count_of_a_step_does_not_grow_with_rows(action, world, make_user)
 
 # --- the services behind those steps: placing, allocating and shipping an order of 12 lines costs what 2 lines do -----
 
+
 def _placing(world, n):
     draft = world.draft(n)
     return lambda: place(draft.pk, world.user)
@@ -907,8 +1051,9 @@ def _shipping(world, n):
     shipment_start_picking(shipment_id=shipment.pk, acting_user=world.user)
     for line in shipment.lines.select_related("order_line"):
         shipment_scan(shipment_id=shipment.pk, code=line.order_line.sku, acting_user=world.user)
-    return lambda: shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number="BR1",
-                                 acting_user=world.user)
+    return lambda: shipment_ship(
+        shipment_id=shipment.pk, carrier="Correios", tracking_number="BR1", acting_user=world.user
+    )
 
 
 def _receiving(world, n):
@@ -943,12 +1088,14 @@ def _returning(world, n):
     order = world.target
 
     def run():
-        rma = return_request(order_id=order.pk, lines=[(line.pk, 1, "damaged") for line in order.lines.all()],
-                             acting_user=world.user)
+        rma = return_request(
+            order_id=order.pk, lines=[(line.pk, 1, "damaged") for line in order.lines.all()], acting_user=world.user
+        )
         return_approve(return_id=rma.pk, acting_user=world.user)
         return_receive(return_id=rma.pk, location_id=world.location.pk, acting_user=world.user)
-        return_inspect(return_id=rma.pk, conditions={line.pk: "resell" for line in rma.lines.all()},
-                       acting_user=world.user)
+        return_inspect(
+            return_id=rma.pk, conditions={line.pk: "resell" for line in rma.lines.all()}, acting_user=world.user
+        )
 
     return run
 
@@ -960,8 +1107,12 @@ def _transferring(world, n):
     skus = [world.sku() for _ in range(n)]
 
     def run():
-        transfer = transfer_create(from_location_id=world.location.pk, to_location_id=world.network["locations"][1].pk,
-                                   lines=[(sku.pk, 1) for sku in skus], acting_user=world.user)
+        transfer = transfer_create(
+            from_location_id=world.location.pk,
+            to_location_id=world.network["locations"][1].pk,
+            lines=[(sku.pk, 1) for sku in skus],
+            acting_user=world.user,
+        )
         transfer_ship(transfer_id=transfer.pk, acting_user=world.user)
         transfer_receive(transfer_id=transfer.pk, acting_user=world.user)
 
@@ -980,8 +1131,11 @@ def _settling(world, n):
     from payments.reconciliation import settlement_import
 
     rows = "".join(f"2026-01-05,capture,ref-{uuid.uuid4().hex[:8]},10.00,0.50,BRL\n" for _ in range(n))
-    return lambda: settlement_import(file_name=f"{uuid.uuid4().hex[:6]}.csv", acting_user=world.user,
-                                     content="date,type,reference,amount,fee,currency\n" + rows)
+    return lambda: settlement_import(
+        file_name=f"{uuid.uuid4().hex[:6]}.csv",
+        acting_user=world.user,
+        content="date,type,reference,amount,fee,currency\n" + rows,
+    )
 
 
 def _billing(world, n):
@@ -989,8 +1143,13 @@ def _billing(world, n):
 
     po = _po(world, n)
     lines = [SupplierLineInput(line.variant_id, line.quantity_ordered, Decimal("10.00")) for line in po.lines.all()]
-    return lambda: supplier_invoice_record(purchase_order_id=po.pk, number=uuid.uuid4().hex[:8],
-                                           invoice_date=date(2026, 1, 5), lines=lines, acting_user=world.user)
+    return lambda: supplier_invoice_record(
+        purchase_order_id=po.pk,
+        number=uuid.uuid4().hex[:8],
+        invoice_date=date(2026, 1, 5),
+        lines=lines,
+        acting_user=world.user,
+    )
 
 
 def _posting(world, n):
@@ -1004,10 +1163,12 @@ def _reorder_scanning(world, n):
     """The reorder scan over ``n`` rules that fell to their reorder point, drafting purchase orders for them."""
     from inventory.services import reorder_scan
 
-    supplier = SupplierFactory()
+    supplier = inventory.SupplierFactory()
     for _ in range(n):
-        rule = ReorderRuleFactory(variant=world.sku(stock=1), location=world.location, reorder_point=5, order_up_to=20)
-        SupplierItemFactory(supplier=supplier, variant=rule.variant)
+        rule = inventory.ReorderRuleFactory(
+            variant=world.sku(stock=1), location=world.location, reorder_point=5, order_up_to=20
+        )
+        inventory.SupplierItemFactory(supplier=supplier, variant=rule.variant)
     return lambda: reorder_scan(acting_user=world.user, draft=True)
 
 
@@ -1015,19 +1176,37 @@ def _purchasing(world, n):
     """A purchase order of ``n`` lines, then ``n`` more units of each line and ``n`` new lines."""
     from inventory.services import po_add_lines, po_create
 
-    supplier = SupplierFactory()
+    supplier = inventory.SupplierFactory()
     skus = [world.sku() for _ in range(2 * n)]
 
     def run():
-        po = po_create(supplier_id=supplier.pk, location_id=world.location.pk,
-                       lines=[(sku.pk, 1, Decimal("10.00")) for sku in skus[:n]], acting_user=world.user)
+        po = po_create(
+            supplier_id=supplier.pk,
+            location_id=world.location.pk,
+            lines=[(sku.pk, 1, Decimal("10.00")) for sku in skus[:n]],
+            acting_user=world.user,
+        )
         po_add_lines(po_id=po.pk, lines=[(sku.pk, 1, None) for sku in skus], acting_user=world.user)
 
     return run
 
 
-SERVICES = [_placing, _allocating, _shipping, _cancelling, _editing, _returning, _transferring, _adding_lines,
-            _purchasing, _receiving, _reorder_scanning, _settling, _billing, _posting]
+SERVICES = [
+    _placing,
+    _allocating,
+    _shipping,
+    _cancelling,
+    _editing,
+    _returning,
+    _transferring,
+    _adding_lines,
+    _purchasing,
+    _receiving,
+    _reorder_scanning,
+    _settling,
+    _billing,
+    _posting,
+]
 
 
 @pytest.mark.parametrize("prepare", SERVICES, ids=lambda f: f.__name__.strip("_"))
