@@ -1077,7 +1077,8 @@ def _editing(world, n):
 
     order = world.order(n)
     quantities = {line.pk: 2 for line in order.lines.all()}
-    return lambda: order_edit(order_id=order.pk, acting_user=world.user, reason="more", quantities=quantities)
+    add = [(world.sku().pk, 1) for _ in range(n)]
+    return lambda: order_edit(order_id=order.pk, acting_user=world.user, reason="more", quantities=quantities, add=add)
 
 
 def _returning(world, n):
