@@ -238,25 +238,26 @@ def promise_date(transit_days: int):
 
 
 def save_line_fields(lines: list[OrderLine], fields: list[str]) -> None:
-    """Saves ``fields`` of the lines in one UPDATE joined from ``unnest()`` of one array per field (as the stock
-    levels' deltas are): one statement however many lines the order has. ``bulk_update`` would build a CASE per
-    field and line (five times the CPU of plain UPDATEs for three lines' prices); one UPDATE a line cost a round
-    trip per line on every repricing. Values go through each field's own ``get_db_prep_save``, as ``save()``."""
-    if len(lines) == 1:
-        lines[0].save(update_fields=fields)
-        return
-    if not lines:
+    """Saves ``fields`` of the lines in one statement (see ``save_rows``)."""
+    save_rows(OrderLine, lines, fields)
+
+
+def save_rows(model, rows: list, fields: list[str]) -> None:
+    """Saves ``fields`` of ``rows`` (instances of ``model``) in one UPDATE joined from ``unnest()`` of one array per
+    field (as the stock levels' deltas are): one statement however many rows. ``bulk_update`` would build a CASE
+    per field and row (five times the CPU of plain UPDATEs for three lines' prices); one UPDATE a row costs a round
+    trip per row. Values go through each field's own ``get_db_prep_save``, as ``save()`` does."""
+    if not rows:
         return
     quote = connection.ops.quote_name
-    columns = [OrderLine._meta.get_field(name) for name in fields]
+    columns = [model._meta.get_field(name) for name in fields]
     names = ", ".join(quote(field.column) for field in columns)
-    sql = (f"UPDATE {quote(OrderLine._meta.db_table)} AS line SET "
+    sql = (f"UPDATE {quote(model._meta.db_table)} AS old SET "
            + ", ".join(f"{quote(field.column)} = new.{quote(field.column)}" for field in columns)
            + " FROM unnest(%s::bigint[], " + ", ".join(f"%s::{field.db_type(connection)}[]" for field in columns)
-           + f") AS new (id, {names}) WHERE line.id = new.id")
-    params = [[line.pk for line in lines]]
-    params += [[field.get_db_prep_save(getattr(line, field.attname), connection) for line in lines]
-               for field in columns]
+           + f") AS new (pk, {names}) WHERE old.{quote(model._meta.pk.column)} = new.pk")
+    params = [[row.pk for row in rows]]
+    params += [[field.get_db_prep_save(getattr(row, field.attname), connection) for row in rows] for field in columns]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 

@@ -1192,6 +1192,23 @@ def _purchasing(world, n):
     return run
 
 
+def _erasing(world, n):
+    """Erasing a customer (LGPD) with ``n`` finished orders, each with a note."""
+    from orders.models import Order
+    from orders.services import customer_erase, order_add_note
+    from payments.models import Payment
+
+    customer = AddressFactory().customer
+    world.network["customer"], before = customer, world.network["customer"]
+    for _ in range(n):
+        order = world.order(1)
+        order_add_note(order_id=order.pk, text=f"Call {customer.phone}", acting_user=world.user)
+        _status(Order, order.pk, Order.Status.COMPLETED)
+        _status(Payment, order.payments.get().pk, Payment.Status.VOIDED)  # nothing owed
+    world.network["customer"] = before
+    return lambda: customer_erase(customer_id=customer.pk, reason="asked", acting_user=world.user)
+
+
 SERVICES = [
     _placing,
     _allocating,
@@ -1207,6 +1224,7 @@ SERVICES = [
     _settling,
     _billing,
     _posting,
+    _erasing,
 ]
 
 
