@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -539,6 +539,14 @@ def po_create(*, supplier_id: int, location_id: int, lines: list[tuple[int, int,
         return po
 
 
+GROW_PO_LINES_SQL = """
+    UPDATE inventory_purchaseorderline AS line
+       SET quantity_ordered = line.quantity_ordered + grow.quantity, unit_cost = grow.unit_cost
+      FROM unnest(%s::bigint[], %s::integer[], %s::numeric[]) AS grow (id, quantity, unit_cost)
+     WHERE line.id = grow.id
+"""
+
+
 def po_add_lines(*, po_id: int, lines: list[tuple[int, int, Decimal | None]], acting_user) -> PurchaseOrder:
     """Adds quantities to a draft (an existing line of the same SKU grows)."""
     with transaction.atomic():
@@ -548,6 +556,8 @@ def po_add_lines(*, po_id: int, lines: list[tuple[int, int, Decimal | None]], ac
         costs = dict(po.supplier.items.values_list("variant_id", "cost"))
         fallback = dict(Variant.objects.filter(pk__in=[v for v, _q, _c in lines]).values_list("pk", "cost"))
         existing = {line.variant_id: line for line in po.lines.all()}
+        new: dict[int, PurchaseOrderLine] = {}
+        added: dict[int, int] = {}  # variant id -> units added to its existing line
         for variant_id, quantity, unit_cost in lines:
             if not isinstance(quantity, int) or quantity <= 0:
                 raise InvalidQuantity(_("Quantity must be a whole number above zero."))
@@ -557,16 +567,23 @@ def po_add_lines(*, po_id: int, lines: list[tuple[int, int, Decimal | None]], ac
             if not Decimal(cost).is_finite() or cost < 0 or cost >= UNIT_COST_LIMIT:
                 raise InvalidQuantity(_("A unit cost must be a number from 0 to less than %(limit)s.")
                                       % {"limit": UNIT_COST_LIMIT})
-            ordered = quantity + (existing[variant_id].quantity_ordered if variant_id in existing else 0)
+            line = existing.get(variant_id) or new.get(variant_id)
+            ordered = quantity + (line.quantity_ordered if line else 0)
             if ordered > INT_MAX:
                 raise InvalidQuantity(_("A quantity can be at most %(max)s.") % {"max": INT_MAX})
+            if line is None:
+                new[variant_id] = PurchaseOrderLine(purchase_order=po, variant_id=variant_id,
+                                                    quantity_ordered=quantity, unit_cost=cost)
+                continue
+            line.quantity_ordered, line.unit_cost = ordered, cost
             if variant_id in existing:
-                PurchaseOrderLine.objects.filter(pk=existing[variant_id].pk).update(
-                    quantity_ordered=F("quantity_ordered") + quantity, unit_cost=cost)
-                existing[variant_id].quantity_ordered = ordered
-            else:
-                existing[variant_id] = PurchaseOrderLine.objects.create(
-                    purchase_order=po, variant_id=variant_id, quantity_ordered=quantity, unit_cost=cost)
+                added[variant_id] = added.get(variant_id, 0) + quantity
+        # One INSERT for the new lines and one UPDATE for the lines that grew, however many lines are added.
+        PurchaseOrderLine.objects.bulk_create(new.values())
+        if added:
+            with connection.cursor() as cursor:
+                cursor.execute(GROW_PO_LINES_SQL, [[existing[v].pk for v in added], list(added.values()),
+                                                   [existing[v].unit_cost for v in added]])
         po.save(update_fields=["updated_at"])
         return po
 
@@ -595,6 +612,15 @@ def po_cancel(*, po_id: int, acting_user) -> PurchaseOrder:
         return po
 
 
+# A receipt's lines in one statement, however many lines the purchase order has (as the stock levels' deltas).
+RECEIVE_SQL = """
+    UPDATE inventory_purchaseorderline AS line
+       SET quantity_received = line.quantity_received + receipt.quantity
+      FROM unnest(%s::bigint[], %s::integer[]) AS receipt (id, quantity)
+     WHERE line.id = receipt.id
+"""
+
+
 def po_receive(*, po_id: int, quantities: dict[int, int], acting_user) -> PurchaseOrder:
     """Receives ``{line_id: quantity}`` into the PO's location; partial receipts are allowed."""
     with transaction.atomic():
@@ -619,8 +645,9 @@ def po_receive(*, po_id: int, quantities: dict[int, int], acting_user) -> Purcha
             receipts.append((line, quantity))
         if not receipts:
             raise InvalidQuantity(_("Enter at least one received quantity."))
+        with connection.cursor() as cursor:  # one UPDATE for every received line (locked above)
+            cursor.execute(RECEIVE_SQL, [[line.pk for line, _q in receipts], [q for _line, q in receipts]])
         for line, quantity in receipts:
-            PurchaseOrderLine.objects.filter(pk=line.pk).update(quantity_received=F("quantity_received") + quantity)
             line.quantity_received += quantity
         stock_receive(lines=[StockLine(line.variant_id, po.location_id, q) for line, q in receipts],
                       reference=f"po:{po.pk}", acting_user=acting_user)

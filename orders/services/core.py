@@ -238,10 +238,28 @@ def promise_date(transit_days: int):
 
 
 def save_line_fields(lines: list[OrderLine], fields: list[str]) -> None:
-    """Saves ``fields`` of each line, one UPDATE a line. An order has few lines, and ``bulk_update`` builds a
-    CASE per field and line: for three lines' prices it cost five times the CPU of three plain UPDATEs."""
-    for line in lines:
-        line.save(update_fields=fields)
+    """Saves ``fields`` of the lines in one statement (see ``save_rows``)."""
+    save_rows(OrderLine, lines, fields)
+
+
+def save_rows(model, rows: list, fields: list[str]) -> None:
+    """Saves ``fields`` of ``rows`` (instances of ``model``) in one UPDATE joined from ``unnest()`` of one array per
+    field (as the stock levels' deltas are): one statement however many rows. ``bulk_update`` would build a CASE
+    per field and row (five times the CPU of plain UPDATEs for three lines' prices); one UPDATE a row costs a round
+    trip per row. Values go through each field's own ``get_db_prep_save``, as ``save()`` does."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    columns = [model._meta.get_field(name) for name in fields]
+    names = ", ".join(quote(field.column) for field in columns)
+    sql = (f"UPDATE {quote(model._meta.db_table)} AS old SET "
+           + ", ".join(f"{quote(field.column)} = new.{quote(field.column)}" for field in columns)
+           + " FROM unnest(%s::bigint[], " + ", ".join(f"%s::{field.db_type(connection)}[]" for field in columns)
+           + f") AS new (pk, {names}) WHERE old.{quote(model._meta.pk.column)} = new.pk")
+    params = [[row.pk for row in rows]]
+    params += [[field.get_db_prep_save(getattr(row, field.attname), connection) for row in rows] for field in columns]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def save_prices(order: Order, lines: list[OrderLine], *, also: tuple[str, ...] = ()) -> None:

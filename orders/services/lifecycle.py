@@ -162,15 +162,17 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
         save_line_fields(kept, ["quantity"])
         position = max((line.position for line in lines), default=0)
         variants = Variant.objects.in_bulk([variant_id for variant_id, _q in add])
+        added = []
         for variant_id, qty in add:
             variant = variants.get(variant_id)
             if variant is None or not variant.is_active or qty < 1:
                 raise OrderError(_("SKU #%(id)s cannot be added.") % {"id": variant_id})
             position += 1
-            line = OrderLine.objects.create(order=order, position=position, variant=variant, sku=variant.sku,
-                                            name=variant.name, quantity=qty)
-            kept.append(line)
-            lines.append(line)
+            added.append(OrderLine(order=order, position=position, variant=variant, sku=variant.sku,
+                                   name=variant.name, quantity=qty))
+        OrderLine.objects.bulk_create(added)  # one INSERT however many lines the edit adds
+        kept.extend(added)
+        lines.extend(added)
         if not kept and not issued:
             raise OrderError(_("An order needs at least one line; cancel the order instead."))
         if shipping_address is not None:

@@ -21,6 +21,7 @@ from oms.models import AuditEntry
 from oms.templatetags.oms_tags import money
 from orders.errors import OrderError
 from orders.models import Address, Customer, Order, OrderEvent, OrderLine, new_tracking_token
+from orders.services.core import save_rows
 from orders.validators import format_phone, format_tax_id
 
 S = Order.Status
@@ -114,11 +115,13 @@ def customer_erase(*, customer_id: int, reason: str, acting_user) -> Customer:
         orders = Order.objects.filter(customer=customer)
         order_ids = list(orders.values_list("pk", flat=True))
         addresses = {customer.email, *orders.values_list("email", flat=True)} - {""}
-        for order in orders.only("pk", "shipping_address", "billing_address"):
-            Order.objects.filter(pk=order.pk).update(
-                email="", phone="", notes="", tracking_token=new_tracking_token(),
-                shipping_address=_region_only(order.shipping_address),
-                billing_address=_region_only(order.billing_address))
+        scrubbed = list(orders.only("pk", "shipping_address", "billing_address"))
+        for order in scrubbed:
+            order.email = order.phone = order.notes = ""
+            order.tracking_token = new_tracking_token()
+            order.shipping_address = _region_only(order.shipping_address)
+            order.billing_address = _region_only(order.billing_address)
+        save_rows(Order, scrubbed, ["email", "phone", "notes", "tracking_token", "shipping_address", "billing_address"])
         OrderLine.objects.filter(order_id__in=order_ids).exclude(personalization={}).update(personalization={})
         _scrub_rows(OrderEvent.objects.filter(order_id__in=order_ids), ["reason", "reason_params", "data"], quoted)
         _scrub_rows(ImportRow.objects.filter(order_id__in=order_ids), ["raw", "fixed", "error"], quoted)
@@ -128,9 +131,11 @@ def customer_erase(*, customer_id: int, reason: str, acting_user) -> Customer:
                                                              customer.addresses.values_list("pk", flat=True)])
             | Q(object_type="orders.order", object_id__in=[str(pk) for pk in order_ids])),
             ["object_repr", "changes", "reason"], quoted)
-        for payment in Payment.objects.filter(order_id__in=order_ids, instructions__has_key="customer_name"):
-            Payment.objects.filter(pk=payment.pk).update(
-                instructions={**payment.instructions, "customer_name": ERASED})
+        payments = list(Payment.objects.filter(order_id__in=order_ids, instructions__has_key="customer_name")
+                        .only("pk", "instructions"))
+        for payment in payments:
+            payment.instructions = {**payment.instructions, "customer_name": ERASED}
+        save_rows(Payment, payments, ["instructions"])
         for address in addresses:  # e-mails queued to the customer or to an order's own address
             OutboxMessage.objects.filter(topic=EMAIL_TOPIC, payload__to__contains=[address]).delete()
         SavedCard.objects.filter(customer=customer).delete()
@@ -187,8 +192,14 @@ def _scrub_rows(rows, fields: list[str], quoted: list[str]) -> None:
     if not quoted:
         return
     pattern = re.compile("|".join(re.escape(v) for v in quoted), re.IGNORECASE)
+    changed_rows = []
     for row in rows.only("pk", *fields):
-        changed = {name: _scrub(getattr(row, name), pattern) for name in fields}
-        changed = {name: value for name, value in changed.items() if value != getattr(row, name)}
+        changed = False
+        for name in fields:
+            value = _scrub(getattr(row, name), pattern)
+            if value != getattr(row, name):
+                setattr(row, name, value)
+                changed = True
         if changed:
-            type(row).objects.filter(pk=row.pk).update(**changed)
+            changed_rows.append(row)
+    save_rows(rows.model, changed_rows, fields)  # one UPDATE for every row that quoted the customer
