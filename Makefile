@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
+PYTEST_ARGS ?= --durations=15  # the slowest tests end the log, to keep the suite's time in view
 
 .PHONY: run test bench stop services venv messages check lint browser-deps clean
 
