@@ -462,3 +462,20 @@ def test_order_list_each_filter_and_sort_gives_exactly_the_matching_orders(role_
     assert numbers(sort="total") == [small.number, by_bruno.number, big.number]
     assert numbers(sort="-total") == [big.number, by_bruno.number, small.number]
     assert numbers(at_risk="1") == [small.number]  # open for more than 3 days
+
+
+def test_customer_lookup_puts_the_exact_e_mail_first_even_past_the_limit(role_client, world):
+    """The lookup said "exact contact matches first" but sorted by name only: with enough look-alike e-mails the
+    customer whose e-mail was typed in full fell off the short list."""
+    from orders.selectors import customer_search
+    from tests.orders.factories import CustomerFactory
+
+    for n in range(9):
+        CustomerFactory(name=f"Bia {n}", email=f"{n}ana@example.com", phone=f"+551190000000{n}")
+    exact = CustomerFactory(name="Zuleica", email="ana@example.com", phone="+5511987654321")
+    found = customer_search(query="ANA@example.com", limit=8)
+    assert (len(found), found[0]) == (8, exact)
+    assert [c.name for c in found[1:]] == [f"Bia {n}" for n in range(7)]
+    assert customer_search(query="(11) 98765-4321", limit=1) == [exact]
+    html = role_client("agent").get(reverse("orders:customer_list"), {"q": "ana@example.com"}).content.decode()
+    assert "Zuleica" in html
