@@ -1,4 +1,4 @@
-"""The overstock page's numbers: units sold in the window, days of cover, and the window and cover options."""
+"""Stock numbers on the pages: overstock (units sold, days of cover, its options) and a location's stock filters."""
 
 from datetime import timedelta
 
@@ -47,3 +47,23 @@ def test_overstock_cover_and_window_options_change_the_result(role_client, world
     assert rows(client, cover=301) == [("IDLE", 0, None)]
     # 60 days: SLOW sold 30 (100 * 60 / 30 = 200 days), FAST 60 (100 days)
     assert rows(client, window=60) == [("IDLE", 0, None), ("SLOW", 30, 200), ("FAST", 60, 100)]
+
+
+def test_location_stock_search_and_nothing_available_filter(role_client, world):
+    from inventory.models import StockLevel
+    from inventory.services import stock_set_safety
+
+    empty = VariantFactory(sku="EMPTY")
+    StockLevel.objects.create(variant=empty, location=world, on_hand=0)
+    fast = StockLevel.objects.get(variant__sku="FAST", location=world)
+    stock_set_safety(variant_id=fast.variant_id, location_id=world.pk, safety_stock=100, acting_user=None)
+    client = role_client("manager")
+    url = reverse("inventory:location_detail", args=[world.pk])
+
+    def skus(**params):
+        return [(lv.variant.sku, lv.free) for lv in client.get(url, params).context["page"]]
+
+    assert skus() == [("EMPTY", 0), ("FAST", 0), ("IDLE", 100), ("SLOW", 100)]
+    assert skus(low="1") == [("EMPTY", 0), ("FAST", 0)]  # nothing free once the safety stock is kept back
+    assert skus(q="slo") == [("SLOW", 100)]
+    assert skus(sort="-available") == [("SLOW", 100), ("IDLE", 100), ("FAST", 0), ("EMPTY", 0)]  # ties by row
