@@ -4,7 +4,7 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models import Case, Count, IntegerField, Max, Prefetch, Q, QuerySet, Sum, When
 from django.utils import timezone
 
 from oms.numbers import parse_id
@@ -96,12 +96,16 @@ def customer_search(*, query: str, limit: int = 10) -> list[Customer]:
         return []
     number = digits(query)
     condition = Q(name__icontains=query) | Q(email__iexact=query)
+    exact = Q(email__iexact=query)
     if "@" in query:
         condition |= Q(email__icontains=query)
     if len(number) >= 4 and PHONE_LIKE.match(query):
         condition |= Q(phone__contains=number) | Q(phone_alt__contains=number) | Q(tax_id__startswith=number)
+        exact |= Q(phone__endswith=number) | Q(phone_alt__endswith=number) | Q(tax_id=number)
     # An erased customer only keeps past orders: a new order needs a new customer.
-    return list(Customer.objects.filter(condition, erased_at__isnull=True).order_by("name", "pk")[:limit])
+    return list(Customer.objects.filter(condition, erased_at__isnull=True)
+                .annotate(contact_rank=Case(When(exact, then=0), default=1, output_field=IntegerField()))
+                .order_by("contact_rank", "name", "pk")[:limit])
 
 
 def customer_360(*, customer: Customer) -> dict:

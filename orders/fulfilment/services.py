@@ -744,11 +744,11 @@ def _waiting_error(shipment: Shipment) -> FulfilmentError:
 
 
 def allocate_confirmed(*, limit: int = 200) -> int:
-    """Beat job: releases confirmed orders (with every line reserved) to the warehouses."""
+    """Beat job: releases confirmed orders (with every line reserved) to the warehouses, most urgent first."""
     from orders.giftcards import ships_something  # gift cards only (e.g. waiting for a PIX): nothing to release
 
     due = list(Order.objects.filter(ships_something(), status=S.CONFIRMED).exclude(lines__status=L.BACKORDERED)
-               .order_by("placed_at", "pk").values_list("pk", flat=True).distinct()[:limit])
+               .order_by("-priority", "placed_at", "pk").values_list("pk", flat=True).distinct()[:limit])
     done = 0
     for order_id in due:
         try:
@@ -761,11 +761,12 @@ def allocate_confirmed(*, limit: int = 200) -> int:
 
 def backorders_retry(*, limit: int = 100) -> int:
     """Beat job: sources backordered lines again (stock may have arrived); an order whose lines are all
-    reserved goes back to confirmed, and from there to the warehouse. Returns how many orders were freed."""
+    reserved goes back to confirmed, and from there to the warehouse. Returns how many orders were freed.
+    Urgent orders first, then by placing time: scarce stock goes to the order the agent marked as most pressing."""
     from orders.services.core import reserve_lines
 
-    due = list(Order.objects.filter(status=S.BACKORDERED).order_by("placed_at", "pk").values_list("pk", flat=True)
-               [:limit])
+    due = list(Order.objects.filter(status=S.BACKORDERED).order_by("-priority", "placed_at", "pk")
+               .values_list("pk", flat=True)[:limit])
     freed = 0
     for order_id in due:
         with transaction.atomic(durable=True):

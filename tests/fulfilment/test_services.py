@@ -504,3 +504,33 @@ def test_customer_and_manager_emails_are_written_in_each_readers_language(make_u
     late.refresh_from_db()
     assert f"{late.number}: " in alerts[("raees@example.com",)]["body"]
     assert "/fulfilment/at-risk/" in alerts[("raees@example.com",)]["body"]
+
+
+def test_stock_arriving_for_backorders_goes_to_the_urgent_order_first(make_user, net, stock):
+    """The phone screen's priority decides who gets scarce stock: an urgent order placed later is freed before a
+    standard one placed earlier (it used to be first come, first served whatever the priority)."""
+    import uuid
+
+    from orders.services import PaymentRequest, draft_create, draft_line_add, draft_update, order_place
+
+    user = make_user("admin")
+
+    def backordered(priority):
+        draft = draft_create(channel_id=net["channel"].pk, acting_user=user, customer_id=net["customer"].pk)
+        draft_line_add(order_id=draft.pk, variant_id=net["mug"].pk, quantity=30, acting_user=user)
+        draft_update(order_id=draft.pk, acting_user=user, payment_method="invoice", shipping_service=net["service"],
+                     priority=priority)
+        return order_place(order_id=draft.pk, idempotency_key=uuid.uuid4().hex, acting_user=user,
+                           payment=PaymentRequest("invoice"), accept_backorder=True)
+
+    standard = backordered(Order.Priority.STANDARD)
+    urgent = backordered(Order.Priority.URGENT)
+    assert (standard.status, urgent.status, standard.placed_at < urgent.placed_at) == (
+        "backordered", "backordered", True)
+    stock(net["mug"], net["dc"], 15)  # enough for one of them
+    assert ful.backorders_retry() == 1
+    standard.refresh_from_db()
+    urgent.refresh_from_db()
+    assert (urgent.status, urgent.priority, standard.status) == ("confirmed", Order.Priority.URGENT, "backordered")
+    assert list(urgent.lines.get().allocations.values_list("location_id", "quantity")) == [(net["dc"].pk, 30)]
+    assert standard.lines.get().status == "backordered"

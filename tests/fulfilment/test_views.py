@@ -222,3 +222,27 @@ def test_a_scanned_order_or_shipment_number_opens_the_shipment(make_user, role_c
     nothing = client.get(url, {"find": "NO-SUCH-1"})
     assert nothing.status_code == 200 and order.number not in nothing.content.decode()
     assert client.get(url, {"find": "S²"}).status_code == 200
+
+
+def test_pick_list_wave_filter_and_queue_waiting_list_by_priority(make_user, role_client, net, place_order):
+    """The pick list adds up only the chosen wave's units; the queue lists urgent waiting orders first."""
+    from orders.models import Order
+
+    admin = make_user("admin")
+    morning = place_order(admin, [(net["shirt"], 2)])
+    evening = place_order(admin, [(net["shirt"], 1)])
+    ful.order_allocate(order_id=morning.pk, acting_user=admin, wave="W-AM")
+    ful.order_allocate(order_id=evening.pk, acting_user=admin, wave="W-PM")
+    client = role_client("warehouse")
+    url = reverse("orders:fulfilment_pick_list")
+    both = client.get(url, {"location": net["store"].pk}).context["rows"]
+    assert [(r["sku"], r["quantity"]) for r in both] == [(net["shirt"].sku, 3)]
+    am = client.get(url, {"location": net["store"].pk, "wave": "W-AM"})
+    assert [(r["sku"], r["quantity"], len(r["shipments"])) for r in am.context["rows"]] == [(net["shirt"].sku, 2, 1)]
+    assert am.context["waves"] == ["W-AM", "W-PM"]
+    assert client.get(url, {"location": net["store"].pk, "wave": "W-NONE"}).context["rows"] == []
+
+    standard = place_order(admin, [(net["mug"], 1)])
+    urgent = place_order(admin, [(net["mug"], 1)], priority=Order.Priority.URGENT)
+    waiting = list(client.get(reverse("orders:fulfilment_queue")).context["waiting"])
+    assert waiting == [urgent, standard]

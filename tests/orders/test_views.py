@@ -426,3 +426,56 @@ def test_a_note_longer_than_it_can_be_kept_is_refused_not_cut(role_client, place
     assert "The note has 2001 characters; at most 2000 fit." in refused
     client.post(url, {"text": "n" * 2000})
     assert order.events.filter(kind="note").latest("pk").reason == "n" * 2000
+
+
+def test_order_list_each_filter_and_sort_gives_exactly_the_matching_orders(role_client, make_user, place, world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders.models import Order
+    from tests.orders.factories import CustomerFactory
+
+    client = role_client("manager")
+    other_agent = make_user("agent", username="bruno")
+    small = place(client.user, [(world["variants"][2], 1)])
+    big = place(client.user, [(world["variants"][0], 2)])
+    other = CustomerFactory(name="Zélia Prado")
+    by_bruno = place(other_agent, [(world["variants"][1], 1)])
+    Order.objects.filter(pk=by_bruno.pk).update(customer=other)
+    Order.objects.filter(pk=small.pk).update(placed_at=timezone.now() - timedelta(days=10))
+    url = reverse("orders:order_list")
+
+    def numbers(**params):
+        response = client.get(url, params)
+        assert response.status_code == 200
+        return [o.number for o in response.context["page"]]
+
+    assert numbers() == [by_bruno.number, big.number, small.number]  # newest first
+    assert numbers(q=big.number.lower()) == [big.number]
+    assert numbers(agent="BRUNO") == [by_bruno.number]
+    assert numbers(customer=str(other.pk)) == [by_bruno.number]
+    assert numbers(customer="zélia") == [by_bruno.number]
+    week_ago = (timezone.localdate() - timedelta(days=7)).isoformat()
+    assert numbers(since=week_ago) == [by_bruno.number, big.number]
+    assert numbers(until=week_ago) == [small.number]
+    assert numbers(sort="total") == [small.number, by_bruno.number, big.number]
+    assert numbers(sort="-total") == [big.number, by_bruno.number, small.number]
+    assert numbers(at_risk="1") == [small.number]  # open for more than 3 days
+
+
+def test_customer_lookup_puts_the_exact_e_mail_first_even_past_the_limit(role_client, world):
+    """The lookup said "exact contact matches first" but sorted by name only: with enough look-alike e-mails the
+    customer whose e-mail was typed in full fell off the short list."""
+    from orders.selectors import customer_search
+    from tests.orders.factories import CustomerFactory
+
+    for n in range(9):
+        CustomerFactory(name=f"Bia {n}", email=f"{n}ana@example.com", phone=f"+551190000000{n}")
+    exact = CustomerFactory(name="Zuleica", email="ana@example.com", phone="+5511987654321")
+    found = customer_search(query="ANA@example.com", limit=8)
+    assert (len(found), found[0]) == (8, exact)
+    assert [c.name for c in found[1:]] == [f"Bia {n}" for n in range(7)]
+    assert customer_search(query="(11) 98765-4321", limit=1) == [exact]
+    html = role_client("agent").get(reverse("orders:customer_list"), {"q": "ana@example.com"}).content.decode()
+    assert "Zuleica" in html
