@@ -65,6 +65,13 @@ def _orders(parameters: dict) -> Source:
     qs = Order.objects.filter(placed_at__gte=start, placed_at__lt=end).exclude(status=Order.Status.DRAFT)
     if parameters.get("channel_id"):
         qs = qs.filter(channel_id=parameters["channel_id"])
+    if parameters.get("location_id"):  # orders with a line held at the location (as the dashboard counts them)
+        from django.db.models import Exists, OuterRef
+
+        from orders.models import OrderLineAllocation
+
+        qs = qs.filter(Exists(OrderLineAllocation.objects.filter(line__order=OuterRef("pk"),
+                                                                 location_id=parameters["location_id"])))
     qs = qs.order_by("placed_at", "id")
     fields = ["number", "placed_at", "channel__code", "status", "customer__name", "email", "shipping_address__state",
               "source_code", "currency", "subtotal", "discount_total", "shipping_total", "tax_total", "total",
@@ -77,7 +84,7 @@ def _orders(parameters: dict) -> Source:
 
 def _order_lines(parameters: dict) -> Source:
     from django.contrib.postgres.aggregates import StringAgg
-    from django.db.models import Case, CharField, OuterRef, Subquery, Value, When
+    from django.db.models import Case, CharField, Exists, OuterRef, Subquery, Value, When
     from django.db.models.functions import Cast, Concat
 
     from orders.models import OrderLine, OrderLineAllocation
@@ -93,6 +100,9 @@ def _order_lines(parameters: dict) -> Source:
         order__status="draft").annotate(locations=locations)
     if parameters.get("channel_id"):
         qs = qs.filter(order__channel_id=parameters["channel_id"])
+    if parameters.get("location_id"):  # lines with units held at the location
+        qs = qs.filter(Exists(OrderLineAllocation.objects.filter(line=OuterRef("pk"),
+                                                                 location_id=parameters["location_id"])))
     qs = qs.order_by("order__placed_at", "order_id", "position", "id")
     fields = ["order__number", "order__placed_at", "order__channel__code", "position", "sku", "name", "quantity",
               "unit_price", "discount_total", "tax_amount", "line_total", "status", "locations"]

@@ -273,3 +273,31 @@ def test_journal_export_reads_system_memos_in_the_language_it_was_asked_in(make_
         rows = list(csv.reader(io.StringIO(fh.read().decode("utf-8-sig"))))
     assert {r[3] for r in rows[1:]} == {"Remessa 7 do pedido WEB-000001"}
     assert {r[8] for r in rows[1:]} == {"Pedido WEB-000001"}
+
+
+def test_orders_and_order_lines_exports_keep_to_the_chosen_location(make_user, world):
+    """The report files form offers a location; the order exports used to ignore it and list every order."""
+    from orders.models import OrderLineAllocation
+    from tests.reports.factories import LocationFactory
+
+    store, dc = LocationFactory(code="RST1"), LocationFactory(code="RDC1")
+    at_store = make_order(channel=world["web"], placed_at=days_ago(2), number="W-ST",
+                          lines=[(world["shirt"], 2, "25.00"), (world["mug"], 1, "12.00")])
+    at_dc = make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["mug"], 3, "12.00")], number="W-DC")
+    shirt_line, mug_line = at_store.lines.order_by("position")
+    OrderLineAllocation.objects.bulk_create([
+        OrderLineAllocation(line=shirt_line, location=store, quantity=2),
+        OrderLineAllocation(line=mug_line, location=dc, quantity=1),
+        OrderLineAllocation(line=at_dc.lines.get(), location=dc, quantity=3),
+    ])
+    user = make_user("manager")
+
+    def rows(kind, location):
+        job = _run(kind, "csv", user, location_id=str(location.pk))
+        with job.file.open("rb") as fh:
+            return [r[:6] for r in csv.reader(io.StringIO(fh.read().decode("utf-8-sig")))][1:]
+
+    assert [r[0] for r in rows("orders", store)] == ["W-ST"]
+    assert [r[0] for r in rows("orders", dc)] == ["W-ST", "W-DC"]
+    assert [(r[0], r[4]) for r in rows("order_lines", store)] == [("W-ST", "R-SHIRT")]
+    assert [(r[0], r[4]) for r in rows("order_lines", dc)] == [("W-ST", "R-MUG"), ("W-DC", "R-MUG")]
