@@ -11,12 +11,13 @@ from oms.pdf import cell_width, new_document, para, styles, table
 
 
 def purchase_order_pdf(po: PurchaseOrder) -> bytes:
-    buffer, doc = new_document(po.number)
+    title = _("Purchase order %(number)s") % {"number": po.number}
+    buffer, doc = new_document(title)
     style = styles()
     normal, heading, cell, width = style["normal"], style["heading"], style["cell"], doc.width
     supplier, location = po.supplier, po.location
     story = [
-        para(_("Purchase order %(number)s") % {"number": po.number}, style["title"], width),
+        para(title, style["title"], width),
         para(_("Date: %(date)s") % {"date": (po.sent_at or po.created_at or timezone.now()).date()}, normal, width),
         Spacer(1, 4 * mm),
         para(_("Supplier"), heading, width),

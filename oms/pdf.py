@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape
 
 import arabic_reshaper
 from bidi.algorithm import get_display  # the full algorithm, with mirrored brackets (its v2 API omits them)
-from django.utils.translation import get_language_bidi
+from django.utils.translation import get_language, get_language_bidi, to_locale
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -29,6 +29,7 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph as _Paragraph
 from reportlab.platypus import SimpleDocTemplate, Table, TableStyle
 from reportlab.platypus.paraparser import ParaFrag
@@ -100,13 +101,28 @@ def para(value, style: ParagraphStyle, width: float) -> "Paragraph":
     return Paragraph(text(value), style)
 
 
+def language_tag() -> str:
+    """The active language as the PDF's ``/Lang`` wants it (BCP 47: "pt-BR", "ar"), so a screen reader reads
+    the document in its language."""
+    return to_locale(get_language() or "en").replace("_", "-")
+
+
 def new_document(title: str, pagesize=A4, margin: float = 15 * mm) -> tuple[BytesIO, SimpleDocTemplate]:
     """An empty document in memory: ``doc.build(story)``, then ``buffer.getvalue()`` is the PDF."""
     _register_fonts()
     buffer = BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=pagesize, leftMargin=margin, rightMargin=margin, topMargin=margin,
-                            bottomMargin=margin, title=title)
+                            bottomMargin=margin, title=title, lang=language_tag(), displayDocTitle=True)
     return buffer, doc
+
+
+def new_canvas(path: str, title: str, **options) -> Canvas:
+    """A canvas to draw a document on directly, declaring what ``new_document`` declares: its title (shown by the
+    viewer instead of the file name) and its language."""
+    canvas = Canvas(path, lang=language_tag(), **options)
+    canvas.setTitle(title)
+    canvas.setViewerPreference("DisplayDocTitle", "true")
+    return canvas
 
 
 def cell_width(width: float) -> float:

@@ -13,7 +13,7 @@ from orders.models import Order, format_address
 def _header(order: Order, title: str, width: float, style: dict) -> list:
     customer = order.customer
     return [
-        para(f"{title} {order.number}", style["title"], width),
+        para(title, style["title"], width),
         para(_("Placed: %(when)s · Channel: %(channel)s") % {
             "when": timezone.localtime(order.placed_at).strftime("%Y-%m-%d %H:%M") if order.placed_at else "-",
             "channel": order.channel.name}, style["normal"], width),
@@ -28,9 +28,11 @@ def _header(order: Order, title: str, width: float, style: dict) -> list:
 
 
 def invoice_pdf(order: Order) -> bytes:
-    buffer, doc = new_document(f"Invoice {order.number}")
+    heading = _("Invoice")  # makemessages reads no call inside an f-string
+    title = f"{heading} {order.number}"
+    buffer, doc = new_document(title)
     style = styles()
-    story = _header(order, _("Invoice"), doc.width, style)
+    story = _header(order, title, doc.width, style)
     cell = style["cell"]
     widths = [26 * mm, 56 * mm, 12 * mm, 22 * mm, 20 * mm, 20 * mm, 24 * mm]
     rows = [[_("SKU"), _("Item"), _("Qty"), _("Unit price"), _("Discount"), _("Tax"), _("Total")]]
@@ -49,9 +51,11 @@ def invoice_pdf(order: Order) -> bytes:
 
 
 def packing_slip_pdf(order: Order) -> bytes:
-    buffer, doc = new_document(f"Packing slip {order.number}")
+    heading = _("Packing slip")
+    title = f"{heading} {order.number}"
+    buffer, doc = new_document(title)
     style = styles()
-    story = _header(order, _("Packing slip"), doc.width, style)
+    story = _header(order, title, doc.width, style)
     normal, cell = style["normal"], style["cell"]
     widths = [30 * mm, 70 * mm, 14 * mm, 20 * mm, 46 * mm]
     rows = [[_("SKU"), _("Item"), _("Qty"), _("From"), _("Personalization")]]

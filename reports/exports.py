@@ -279,15 +279,14 @@ def write_pdf(path: str, source: Source, progress: Progress) -> None:
     the right and text aligns right; numbers align to the end of the line, as in the other documents."""
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.pdfbase.pdfmetrics import stringWidth
-    from reportlab.pdfgen.canvas import Canvas
 
-    from oms.pdf import fonts, right_to_left, visual
+    from oms.pdf import fonts, new_canvas, right_to_left, visual
 
     regular, bold = fonts()
     rtl = right_to_left()
     width, height = landscape(A4)
     margin, line_h, size, pad = 28, 11, 7, 4
-    canvas = Canvas(path, pagesize=(width, height), initialFontName=regular, initialFontSize=size)
+    canvas = new_canvas(path, source.title, pagesize=(width, height), initialFontName=regular, initialFontSize=size)
     ncols = max(len(source.header), 1)
     col_w = (width - 2 * margin) / ncols
 

@@ -24,3 +24,12 @@ def shaped(text: str) -> str:
     """Arabic ``text`` with its letters joined (presentation forms), in reading order: how a PDF viewer extracts a
     line that was drawn right to left."""
     return arabic_reshaper.reshape(text)
+
+
+def pdf_declared(data: bytes) -> tuple[str, str, bool]:
+    """What the PDF says of itself: its title, its language (``/Lang``) and whether a viewer shows the title."""
+    reader = PdfReader(BytesIO(data))
+    root = reader.trailer["/Root"]
+    preferences = root.get("/ViewerPreferences") or {}
+    return (reader.metadata.title if reader.metadata else "", str(root.get("/Lang", "")),
+            bool(preferences.get("/DisplayDocTitle", False)))

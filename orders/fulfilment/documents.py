@@ -16,8 +16,10 @@ def pick_list_pdf(*, location, wave: str, rows: list[dict]) -> bytes:
     """``rows``: dicts with sku, name, barcode, quantity, shipments (labels)."""
     style = styles()
     cell = style["cell"]
-    buffer, doc = new_document(f"Pick list {location.code} {wave}")
-    story = [para(f"{_('Pick list')} {location.code} · {location.name}", style["title"], doc.width),
+    heading = _("Pick list")  # makemessages reads no call inside an f-string
+    title = f"{heading} {location.code} · {location.name}"
+    buffer, doc = new_document(title)
+    story = [para(title, style["title"], doc.width),
              para(_("Wave: %(wave)s") % {"wave": wave or _("all")}, style["normal"], doc.width), Spacer(1, 5 * mm)]
     widths = [30 * mm, 60 * mm, 12 * mm, 32 * mm, 46 * mm]
     cells = [[_("SKU"), _("Item"), _("Qty"), _("Barcode"), _("Shipments")]]
@@ -33,8 +35,10 @@ def packing_slip_pdf(shipment) -> bytes:
     style = styles()
     cell = style["cell"]
     order = shipment.order
-    buffer, doc = new_document(f"Packing slip {shipment}")
-    story = [para(f"{_('Packing slip')} {order.number} · {shipment}", style["title"], doc.width),
+    heading = _("Packing slip")
+    title = f"{heading} {order.number} · {shipment}"
+    buffer, doc = new_document(title)
+    story = [para(title, style["title"], doc.width),
              para(_("From: %(loc)s") % {"loc": shipment.location.name}, style["normal"], doc.width),
              para(_("Ship to: %(address)s") % {"address": format_address(order.shipping_address) or "-"},
                   style["normal"], doc.width), Spacer(1, 5 * mm)]
@@ -57,9 +61,11 @@ def label_pdf(shipment) -> bytes:
         store = order.pickup_location
         address = {"recipient": store.name, "street": store.address_line1, "number": "", "city": store.city,
                    "state": store.state, "postal_code": store.postal_code}
-    buffer, doc = new_document(f"Label {shipment}", pagesize=A6, margin=8 * mm)
+    buffer, doc = new_document(_("Shipping label %(shipment)s") % {"shipment": shipment}, pagesize=A6,
+                               margin=8 * mm)
     width = doc.width
-    story = [para(f"{shipment.carrier or _('Carrier')} {shipment.service}", style["heading"], width),
+    carrier = shipment.carrier or _("Carrier")
+    story = [para(f"{carrier} {shipment.service}", style["heading"], width),
              para(_("Tracking: %(t)s") % {"t": shipment.tracking_number or "-"}, style["normal"], width),
              Spacer(1, 4 * mm),
              para(address.get("recipient", ""), style["heading"], width),

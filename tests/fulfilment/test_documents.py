@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from orders.fulfilment.models import Shipment
 from orders.models import Order
-from tests.pdf import pdf_fonts, pdf_text, shaped
+from tests.pdf import pdf_declared, pdf_fonts, pdf_text, shaped
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +58,9 @@ def test_warehouse_pdfs_in_arabic_use_a_font_with_arabic_letters_and_join_them(r
         text = pdf_text(data)
         assert shaped(titles[name].strip(" :")) in text, name
         assert titles[name].strip(" :") not in text, name  # unjoined letters would be the logical ones
+    with translation.override("ar"):
+        headings = {"pick list": _("Pick list"), "slip": _("Packing slip"), "label": _("Shipping label %(shipment)s")
+                    % {"shipment": ""}}
+    for name, data in pdfs.items():
+        title, language, shows_title = pdf_declared(data)  # what a screen reader and the viewer's window read
+        assert language == "ar" and shows_title and title.startswith(headings[name].strip()), (name, title)

@@ -41,3 +41,17 @@ def test_an_invoice_in_arabic_is_drawn_in_a_font_with_arabic_letters_joined(role
     for label in labels:
         assert shaped(label) in text and label not in text  # joined letters, not the unjoined logical ones
     assert order.number in text
+
+
+def test_a_document_declares_its_title_and_the_readers_language(role_client, place):
+    """A screen reader reads a PDF in the language it declares, and a viewer's window shows its title rather than
+    "invoice.pdf": the invoice says both, in the language it was asked in."""
+    from tests.pdf import pdf_declared
+
+    client = role_client("manager")
+    order = place(client.user)
+    client.cookies["django_language"] = "pt-br"
+    invoice = client.get(reverse("orders:order_invoice_pdf", args=[order.pk])).content
+    title, language, shows_title = pdf_declared(invoice)
+    assert language == "pt-BR" and shows_title
+    assert title == f"Fatura {order.number}"  # the heading printed on it, in the language asked

@@ -121,7 +121,7 @@ def test_a_pdf_report_asked_in_arabic_prints_arabic_right_to_left(make_user, wor
     report printed its title, headers and customers' Arabic names as empty boxes."""
     from django.utils import translation
 
-    from tests.pdf import pdf_fonts, pdf_text, shaped
+    from tests.pdf import pdf_declared, pdf_fonts, pdf_text, shaped
 
     world["ana"].name = "محمد العلي"
     world["ana"].save()
@@ -137,6 +137,8 @@ def test_a_pdf_report_asked_in_arabic_prints_arabic_right_to_left(make_user, wor
     assert shaped("محمد العلي") in text and shaped("العملاء") in text  # a name, and the title "Customers"
     english = pdf_text(report("en"))
     assert "Customers" in english and "Marketing consent" in english
+    assert pdf_declared(arabic) == ("العملاء", "ar", True)  # a screen reader reads it in Arabic
+    assert pdf_declared(report("en")) == ("Customers", "en", True)
 
 
 def test_top_report_export(make_user, world):
