@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -38,6 +38,7 @@ from payments.models import (
     GiftCard,
     Invoice,
     JournalEntry,
+    JournalLine,
     Payment,
     SavedCard,
     SettlementBatch,
@@ -76,7 +77,8 @@ def journal_list(request):
         # A memo written as a stored text keeps its English message and its values (an invoice number, ••••0250).
         entries = entries.filter(Q(reference__icontains=q) | Q(memo__icontains=q) | Q(memo_params__icontains=q))
     if account := params.get("account", "").strip():
-        entries = entries.filter(lines__account__code=account).distinct()
+        # A subquery, not a join on the lines: a join repeats the entry's lines and multiplies its total.
+        entries = entries.filter(Exists(JournalLine.objects.filter(entry=OuterRef("pk"), account__code=account)))
     if since := query_date(params, "since"):
         entries = entries.filter(posted_on__gte=since)
     if until := query_date(params, "until"):

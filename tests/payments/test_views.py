@@ -287,3 +287,23 @@ def test_invoice_from_the_panel_respects_the_customers_credit_limit(role_client)
                           headers={"HX-Request": "true"})
     assert refused.status_code == 422 and b"credit_limit_exceeded" in refused.content
     assert Payment.objects.get(idempotency_key="panel:iv2").status == "declined"
+
+
+@pytest.mark.django_db
+def test_journal_filtered_by_account_shows_each_entry_with_its_own_total(role_client):
+    """An entry with two lines on the account asked for is listed once, for what it moved (it showed twice that)."""
+    from payments.ledger import Acct, cr, dr, journal_post
+
+    today = timezone.localdate()
+    two_deposits = journal_post(lines=[dr(Acct.BANK, 10), dr(Acct.BANK, 5), cr(Acct.CARD_CLEARING, 15)],
+                                memo="Two deposits", reference="d1", acting_user=None)
+    one_deposit = journal_post(lines=[dr(Acct.BANK, 20), cr(Acct.CARD_CLEARING, 20)], memo="Deposit",
+                               reference="d2", acting_user=None)
+    journal_post(lines=[dr(Acct.CARD_CLEARING, 7), cr(Acct.CUSTOMER_BALANCES, 7)], memo="Capture",
+                 reference="c1", acting_user=None)
+    journal_post(lines=[dr(Acct.BANK, 3), cr(Acct.CARD_CLEARING, 3)], memo="Last month", reference="d0",
+                 acting_user=None, posted_on=today - timedelta(days=40))
+    client = role_client("finance")
+    page = client.get(reverse("payments:journal_list"), {"account": Acct.BANK, "since": today.isoformat(),
+                                                         "sort": "total"}).context["page"]
+    assert [(e.pk, e.total) for e in page] == [(two_deposits.pk, D("15")), (one_deposit.pk, D("20"))]
