@@ -41,7 +41,7 @@ from payments.giftcards import (  # noqa: F401 - re-exported: the gift-card serv
     giftcard_void,
 )
 from payments.ledger import Acct, cr, dr, journal_post
-from payments.models import GiftCard, Invoice, Payment, PaymentTransaction, SavedCard, masked
+from payments.models import OPEN_AUTHORIZATION, GiftCard, Invoice, Payment, PaymentTransaction, SavedCard, masked
 
 M = Payment.Method
 S = Payment.Status
@@ -340,8 +340,8 @@ def payments_capture_up_to(*, order_id: int, amount: Decimal, reference_for, act
     what was captured and the refusal that stopped it, if any (what was captured before it stays captured).
     """
     captured = ZERO
-    open_payments = Payment.objects.filter(order_id=order_id, method__in=[M.CARD, M.PAYPAL, M.INVOICE], status__in=[
-        Payment.Status.AUTHORIZED, Payment.Status.PARTIALLY_CAPTURED]).order_by("pk")
+    open_payments = Payment.objects.filter(order_id=order_id, method__in=[M.CARD, M.PAYPAL, M.INVOICE],
+                                           status__in=OPEN_AUTHORIZATION).order_by("pk")
     for payment in open_payments:
         if captured >= amount:
             break
@@ -377,7 +377,7 @@ def payment_capture(*, payment_id: int, amount, reference: str, acting_user) -> 
         if earlier and earlier.result == R.SUCCESS:
             return earlier
         if earlier is None:
-            if payment.status not in (S.AUTHORIZED, S.PARTIALLY_CAPTURED):
+            if payment.capturable <= 0:
                 raise InvalidPaymentState(_("Only an authorized payment can be captured (this one is %(status)s).")
                                           % {"status": payment.get_status_display()})
             available = payment.amount - payment.captured_amount - _pending_sum(payment, K.CAPTURE)
@@ -517,7 +517,7 @@ def payment_void(*, payment_id: int, acting_user) -> Payment:
             payment_refund(payment_id=payment.pk, amount=payment.refundable, reason="void", acting_user=acting_user,
                            reference=f"{payment.pk}:void")
         return Payment.objects.get(pk=payment_id)
-    if payment.status not in (S.PENDING, S.FAILED, S.AUTHORIZED, S.PARTIALLY_CAPTURED):
+    if not payment.voidable:
         raise InvalidPaymentState(_("This payment was already received; refund it instead."), code="not_voidable")
     result = None
     if payment.method in GATEWAY_METHODS and payment.gateway_reference:
@@ -530,15 +530,16 @@ def payment_void(*, payment_id: int, acting_user) -> Payment:
                                   payment_id=payment.pk)
     with transaction.atomic():
         payment = _lock(payment_id)
-        if payment.status in (S.VOIDED, S.CAPTURED):
+        if not payment.voidable:  # voided meanwhile
             return payment
         PaymentTransaction.objects.get_or_create(
             idempotency_key=f"{payment.pk}:void",
             defaults={"payment": payment, "kind": K.VOID, "result": R.SUCCESS,
                       "amount": payment.amount - payment.captured_amount, "created_by": _user(acting_user),
                       "gateway_reference": result.reference if result else ""})
-        if payment.captured_amount > 0:
-            _payment_transition(payment, to=S.CAPTURED, amount=payment.captured_amount)
+        if payment.captured_amount > 0:  # paid (or refunded) for what was captured
+            payment.amount = payment.captured_amount
+            _payment_transition(payment, to=_money_status(payment), amount=payment.amount)
         else:
             _payment_transition(payment, to=S.VOIDED)
     return payment
@@ -688,7 +689,7 @@ def settle_to_amount(*, order_id: int, amount, reason: str, acting_user) -> dict
     captured = sum((p.net_paid for p in payments), ZERO)
     if target == 0:
         for p in payments:
-            if p.status in (S.PENDING, S.AUTHORIZED, S.PARTIALLY_CAPTURED) and p.method not in STORED_VALUE_METHODS:
+            if p.voidable:
                 payment_void(payment_id=p.pk, acting_user=acting_user)
                 done["voided"].append(p.pk)
         payments = list(Payment.objects.filter(pk__in=[p.pk for p in payments]))
