@@ -3,15 +3,27 @@
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from oms.money import ZERO
-from payments.models import Invoice, Payment
+from payments.models import Invoice, Payment, PaymentTransaction
 from payments.services import settle_to_amount  # noqa: F401 - the orders app looks for it here too
 
 LIVE = [Payment.Status.PENDING, Payment.Status.AUTHORIZED, Payment.Status.PARTIALLY_CAPTURED,
         Payment.Status.CAPTURED, Payment.Status.PARTIALLY_REFUNDED, Payment.Status.REFUNDED]
+
+
+def payment_search(text: str) -> Q:
+    """What the payment list's search box finds: the order number, a processor reference (the authorization's, or
+    a capture's or refund's as a settlement file names it), or the last four of the card or gift card."""
+    text = text.strip()
+    found = (Q(order__number__iexact=text) | Q(gateway_reference=text)
+             | Q(pk__in=PaymentTransaction.objects.filter(gateway_reference=text).values("payment_id")))
+    last4 = text.lstrip("•*· ")
+    if len(last4) == 4:  # not the end of an order number or reference
+        found |= Q(card_last4__iexact=last4) | Q(gift_card__last4__iexact=last4)
+    return found
 
 
 def order_payments(*, order_id: int):

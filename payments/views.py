@@ -53,7 +53,13 @@ from payments.purchasing import (
     three_way_match,
 )
 from payments.reconciliation import settlement_import, unsettled_transactions
-from payments.selectors import ar_aging, customer_open_invoices, order_payment_summary, order_payments
+from payments.selectors import (
+    ar_aging,
+    customer_open_invoices,
+    order_payment_summary,
+    order_payments,
+    payment_search,
+)
 from payments.services import (
     card_save,
     invoice_record_payment,
@@ -422,7 +428,7 @@ def payment_list(request):
     if status := params.get("status"):
         rows = rows.filter(status=status)
     if q := params.get("q", "").strip():
-        rows = rows.filter(Q(order__number__iexact=q) | Q(gateway_reference=q) | Q(card_last4=q[-4:]))
+        rows = rows.filter(payment_search(q))
     rows = sort_queryset(rows, params.get("sort"), PAYMENT_SORTS, "-created_at")
     page = paginate(request, rows)
     template = "payments/payment_list.html#table" if request.htmx else "payments/payment_list.html"

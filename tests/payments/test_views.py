@@ -16,7 +16,7 @@ from django.utils import timezone
 from oms.models import AuditEntry
 from payments.models import Invoice, JournalEntry, Payment, SettlementBatch, SettlementLine
 from payments.selectors import ar_aging
-from payments.services import invoice_issue, payment_authorize, payment_capture
+from payments.services import invoice_issue, payment_authorize, payment_capture, payment_refund
 from tests.payments.factories import issue_card, make_order
 
 D = Decimal
@@ -307,3 +307,33 @@ def test_journal_filtered_by_account_shows_each_entry_with_its_own_total(role_cl
     page = client.get(reverse("payments:journal_list"), {"account": Acct.BANK, "since": today.isoformat(),
                                                          "sort": "total"}).context["page"]
     assert [(e.pk, e.total) for e in page] == [(two_deposits.pk, D("15")), (one_deposit.pk, D("20"))]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_payment_list_search_finds_what_its_box_promises(role_client, card_token):
+    """Order number, processor reference (a capture's or refund's too, as a settlement file names them) and the
+    last four of a card or gift card; an order number ending in a card's last four lists that order only."""
+    card_order = make_order("100.00", number="PT-000001")
+    other_order = make_order("50.00", number="PT-001111")
+    card = payment_authorize(order_id=card_order.pk, method="card", amount=D("100"), currency="BRL",
+                             token=card_token(), idempotency_key="list-1", acting_user=None)
+    capture = payment_capture(payment_id=card.pk, amount=D("100"), reference="shipment:1", acting_user=None)
+    refund = payment_refund(payment_id=card.pk, amount=D("5"), reason="damaged", reference="return:1",
+                            acting_user=None)
+    pix = payment_authorize(order_id=other_order.pk, method="pix", amount=D("40"), currency="BRL",
+                            idempotency_key="list-2", acting_user=None)
+    gift, code = issue_card("30.00", source="goodwill")
+    by_gift = payment_authorize(order_id=other_order.pk, method="gift_card", amount=D("10"), currency="BRL",
+                                details={"code": code}, idempotency_key="list-3", acting_user=None)
+    client = role_client("finance")
+
+    def found(**params):
+        return sorted(p.pk for p in client.get(reverse("payments:payment_list"), params).context["page"])
+
+    assert found(q="pt-001111") == [pix.pk, by_gift.pk]
+    assert found(q=card.gateway_reference) == found(q=capture.gateway_reference) == [card.pk]
+    assert found(q=refund.gateway_reference) == [card.pk]
+    assert found(q="1111") == found(q="••••1111") == [card.pk]
+    assert found(q=gift.last4) == [by_gift.pk]
+    assert found(q="PT-001111", method="pix") == [pix.pk]
+    assert found(status="partially_refunded") == [card.pk]
