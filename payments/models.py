@@ -374,6 +374,30 @@ class Invoice(models.Model):
         return self.amount - self.paid_amount - self.credited_amount
 
 
+class InvoiceMovement(models.Model):
+    """What lowered an invoice's open amount, and on which day: a payment received or a credit note. The aging as of
+    a past day adds back what came after it."""
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", _("Payment received")
+        CREDIT = "credit", _("Credit note")
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="movements")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    amount = money_field()
+    on = models.DateField()
+    journal_entry = models.ForeignKey(JournalEntry, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["invoice", "on", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_movement_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} on {self.on}"
+
+
 class SettlementBatch(models.Model):
     """A processor settlement file as imported."""
 

@@ -41,7 +41,16 @@ from payments.giftcards import (  # noqa: F401 - re-exported: the gift-card serv
     giftcard_void,
 )
 from payments.ledger import Acct, cr, dr, journal_post
-from payments.models import OPEN_AUTHORIZATION, GiftCard, Invoice, Payment, PaymentTransaction, SavedCard, masked
+from payments.models import (
+    OPEN_AUTHORIZATION,
+    GiftCard,
+    Invoice,
+    InvoiceMovement,
+    Payment,
+    PaymentTransaction,
+    SavedCard,
+    masked,
+)
 
 M = Payment.Method
 S = Payment.Status
@@ -620,11 +629,12 @@ def _refund_offline(payment: Payment, txn: PaymentTransaction, acting_user) -> N
                                    acting_user=acting_user)
         entry = card_txn.journal_entry
     elif payment.method == M.INVOICE:
-        lines, left = [dr(Acct.CUSTOMER_BALANCES, txn.amount)], txn.amount
+        lines, left, credits = [dr(Acct.CUSTOMER_BALANCES, txn.amount)], txn.amount, []
         for invoice in Invoice.objects.select_for_update().filter(payment=payment, status=Invoice.Status.OPEN):
             credit = min(left, invoice.open_amount)
             if credit > 0:
                 _invoice_transition(invoice, credited_amount=invoice.credited_amount + credit)
+                credits.append(InvoiceMovement(invoice=invoice, kind=InvoiceMovement.Kind.CREDIT, amount=credit))
                 left -= credit
         if txn.amount - left:
             lines.append(cr(Acct.RECEIVABLE, txn.amount - left, stored_text(gettext_noop("credit note"))))
@@ -633,6 +643,9 @@ def _refund_offline(payment: Payment, txn: PaymentTransaction, acting_user) -> N
         entry = journal_post(lines=lines, reference=f"payment:{payment.pk}",
                              memo=stored_text(gettext_noop("%(payment)s credited"), payment=_payment_text(payment)),
                              currency=payment.currency, acting_user=acting_user)
+        for credit in credits:
+            credit.on, credit.journal_entry = entry.posted_on, entry
+        InvoiceMovement.objects.bulk_create(credits)
     else:
         entry = journal_post(lines=[dr(Acct.CUSTOMER_BALANCES, txn.amount), cr(Acct.BANK, txn.amount)],
                              memo=_method_text(gettext_noop("%(method)s paid back"), payment),
@@ -662,10 +675,12 @@ def invoice_record_payment(*, invoice_id: int, amount, reference: str, acting_us
             raise AmountError(_("You can record between %(min)s and %(open)s.")
                               % {"min": money("0.01", invoice.currency),
                                  "open": money(max(invoice.open_amount, ZERO), invoice.currency)}, field="amount")
-        journal_post(lines=[dr(Acct.BANK, amount), cr(Acct.RECEIVABLE, amount)],
-                     memo=stored_text(gettext_noop("Invoice %(number)s payment"), number=invoice.number),
-                     reference=reference or f"invoice:{invoice.pk}",
-                     currency=invoice.currency, acting_user=acting_user)
+        entry = journal_post(lines=[dr(Acct.BANK, amount), cr(Acct.RECEIVABLE, amount)],
+                             memo=stored_text(gettext_noop("Invoice %(number)s payment"), number=invoice.number),
+                             reference=reference or f"invoice:{invoice.pk}",
+                             currency=invoice.currency, acting_user=acting_user)
+        InvoiceMovement.objects.create(invoice=invoice, kind=InvoiceMovement.Kind.PAYMENT, amount=amount,
+                                       on=entry.posted_on, journal_entry=entry)
         _invoice_transition(invoice, paid_amount=invoice.paid_amount + amount)
         audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=invoice, verb="invoice_payment",
                      changes={"paid_amount": [str(invoice.paid_amount - amount), str(invoice.paid_amount)]},

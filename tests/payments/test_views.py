@@ -337,3 +337,60 @@ def test_payment_list_search_finds_what_its_box_promises(role_client, card_token
     assert found(q=gift.last4) == [by_gift.pk]
     assert found(q="PT-001111", method="pix") == [pix.pk]
     assert found(status="partially_refunded") == [card.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ar_aging_as_of_a_past_day_shows_what_was_owed_then(role_client):
+    """Month-end aging run later: an invoice paid or credited since still shows what it owed on that day (it
+    vanished, and a partial payment made later lowered it)."""
+    from payments.models import InvoiceMovement
+
+    today = timezone.localdate()
+    yesterday, last_week = today - timedelta(days=1), today - timedelta(days=7)
+    paid_since = invoice_issue(order_id=make_order("500.00").pk, amount=D("500"), currency="BRL", terms_days=30,
+                               acting_user=None, reference="ship:1", customer_name="ACME")
+    paid_before = invoice_issue(order_id=make_order("300.00").pk, amount=D("300"), currency="BRL", terms_days=30,
+                                acting_user=None, reference="ship:2", customer_name="Beta")
+    Invoice.objects.filter(pk__in=[paid_since.pk, paid_before.pk]).update(issued_on=today - timedelta(days=60),
+                                                                           due_on=today - timedelta(days=30))
+    client = role_client("finance")
+    pay = reverse("payments:invoice_payment", args=[paid_since.pk])
+    client.post(pay, {"amount": "200", "reference": "bank-1"})
+    payment_refund(payment_id=paid_since.payment_id, amount=D("50"), reason="damaged", reference="return:1",
+                   acting_user=None)  # a credit note of 50
+    client.post(pay, {"amount": "250", "reference": "bank-2"})
+    client.post(reverse("payments:invoice_payment", args=[paid_before.pk]), {"amount": "100"})
+    InvoiceMovement.objects.filter(invoice=paid_before).update(on=last_week)  # received a week ago
+    paid_since.refresh_from_db()
+    assert (paid_since.status, paid_since.open_amount) == ("paid", D("0"))
+    assert list(paid_since.movements.values_list("kind", "amount", "on")) == [
+        ("payment", D("200"), today), ("credit", D("50"), today), ("payment", D("250"), today)]
+
+    then = client.get(reverse("payments:ar_aging"), {"as_of": yesterday.isoformat()}).context["aging"]
+    assert {r["customer"]: (r["1_30"], r["total"]) for r in then["rows"]} == {"ACME": (D("500"), D("500")),
+                                                                              "Beta": (D("200"), D("200"))}
+    assert then["totals"]["total"] == D("700")
+    now = client.get(reverse("payments:ar_aging")).context["aging"]
+    assert [(r["customer"], r["1_30"]) for r in now["rows"]] == [("Beta", D("200"))]
+    assert client.get(reverse("payments:ar_aging"), {"as_of": (today - timedelta(days=61)).isoformat()}).context[
+        "aging"]["rows"] == []  # not issued yet
+
+
+@pytest.mark.django_db(transaction=True)
+def test_invoices_paid_before_movements_were_kept_get_them_from_the_audit_trail():
+    import importlib
+
+    from django.apps import apps
+
+    from payments.models import InvoiceMovement
+
+    invoice = invoice_issue(order_id=make_order("300.00").pk, amount=D("300"), currency="BRL", terms_days=30,
+                            acting_user=None, reference="ship:1", customer_name="ACME")
+    AuditEntry.objects.create(action="update", verb="invoice_payment", object_type="payments.invoice",
+                              object_id=str(invoice.pk), changes={"paid_amount": ["0.0000", "120.0000"]})
+    Invoice.objects.filter(pk=invoice.pk).update(paid_amount=D("150"), credited_amount=D("30"))
+    importlib.import_module("payments.migrations.0011_invoice_movements").backfill(apps, None)
+    audit_day = AuditEntry.objects.get(verb="invoice_payment").created_at
+    assert list(InvoiceMovement.objects.order_by("id").values_list("kind", "amount", "on")) == [
+        ("payment", D("120"), timezone.localdate(audit_day)), ("payment", D("30"), invoice.issued_on),
+        ("credit", D("30"), invoice.issued_on)]
