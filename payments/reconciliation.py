@@ -117,7 +117,7 @@ def settlement_import(*, file_name: str, content: bytes | str, acting_user,
         currency = rows[0]["currency"] or default_currency()
         batch = SettlementBatch.objects.create(file_name=file_name[:200], gateway=gateway, row_count=len(rows),
                                                currency=currency, imported_by=acting_user,
-                                               gross=sum((r["amount"] for r in rows), ZERO),
+                                               gross=sum((_signed(r) for r in rows), ZERO),
                                                fees=sum((r["fee"] for r in rows), ZERO))
         already = set(SettlementLine.objects.filter(transaction__in=[t.pk for t in txns.values()],
                                                     match=SettlementLine.Match.MATCHED)
@@ -155,6 +155,12 @@ def settlement_import(*, file_name: str, content: bytes | str, acting_user,
         audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=batch, verb="settlement_import",
                      changes={"rows": len(rows), "matched": sum(1 for x in lines if x.match == "matched")})
     return batch
+
+
+def _signed(row: dict) -> Decimal:
+    """What a row adds to the file's gross: a capture its amount, a refund minus its amount (gross less fees is what
+    the processor deposits)."""
+    return row["amount"] if row["kind"] == SettlementLine.Kind.CAPTURE else -row["amount"]
 
 
 def _net(postings: list[LedgerLine]) -> list[LedgerLine]:

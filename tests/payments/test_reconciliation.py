@@ -32,6 +32,7 @@ def test_captures_and_refunds_are_matched_and_the_deposit_posted(card_token):
     assert list(unsettled_transactions()) == []
     balances = {r["account"].code: r["balance"] for r in trial_balance()}
     assert balances == {"1000": D("67"), "1010": D("0"), "2000": D("-70"), "5100": D("3")}
+    assert (batch.gross, batch.fees) == (D("70"), D("3"))  # the refund is taken off: 70 - 3 is the deposit (was 130)
     again = settlement_import(file_name="day.csv", content=content, acting_user=None)
     assert list(again.lines.values_list("match", flat=True)) == ["already_settled", "already_settled"]  # once only
     assert again.journal_entry is None
