@@ -88,7 +88,7 @@ def _money(text: str, number: int, name: str, problems: list, *, minimum: Decima
     try:
         return parse_amount(text, minimum=minimum, name=name)
     except NumberError as exc:
-        problems.append(_("row %(n)s: %(problem)s") % {"n": number, "problem": exc.message})
+        problems.append(_("row %(n)s: %(problem)s") % {"n": number, "problem": exc.message.rstrip(".")})
         return None
 
 

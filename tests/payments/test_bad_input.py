@@ -45,6 +45,7 @@ def test_a_bad_settlement_row_is_named_and_nothing_is_imported(role_client, row,
     response, messages = _upload(client, body)
     assert response.status_code == 302 and response["Location"] == reverse("payments:reconciliation")
     assert len(messages) == 1 and messages[0].startswith("Nothing was imported: ") and says in messages[0]
+    assert ".." not in messages[0] and ".;" not in messages[0]  # each problem's own full stop is dropped
     assert not SettlementBatch.objects.exists()
 
 
