@@ -394,3 +394,17 @@ def test_invoices_paid_before_movements_were_kept_get_them_from_the_audit_trail(
     assert list(InvoiceMovement.objects.order_by("id").values_list("kind", "amount", "on")) == [
         ("payment", D("120"), timezone.localdate(audit_day)), ("payment", D("30"), invoice.issued_on),
         ("credit", D("30"), invoice.issued_on)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("days_late", "bucket"), [(-1, "current"), (0, "current"), (1, "1_30"), (29, "1_30"),
+                                                   (30, "1_30"), (31, "31_60"), (60, "31_60"), (61, "61_90"),
+                                                   (90, "61_90"), (91, "90_plus")])
+def test_ar_aging_bucket_edges_and_partial_payments(order, days_late, bucket):
+    today = timezone.localdate()
+    payment = Payment.objects.create(order=order, method="invoice", amount=D("100"), idempotency_key="edge")
+    Invoice.objects.create(number="INV-EDGE", order=order, customer_name="ACME", payment=payment, amount=D("100"),
+                           paid_amount=D("30"), credited_amount=D("5"), issued_on=today - timedelta(days=120),
+                           due_on=today - timedelta(days=days_late))
+    totals = ar_aging(as_of=today)["totals"]
+    assert {name: amount for name, amount in totals.items() if amount} == {bucket: D("65"), "total": D("65")}
