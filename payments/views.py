@@ -199,9 +199,8 @@ def giftcard_replace_view(request, pk: int):
 def giftcard_lookup_view(request):
     form = GiftCardLookupForm(request.POST or None)
     card = None
-    searched = False
-    if request.method == "POST" and form.is_valid():
-        searched = True
+    searched = request.method == "POST"  # a code no card can have (empty, over 40 characters) is not found either
+    if searched and form.is_valid():
         card = giftcard_lookup(code=form.cleaned_data["code"], acting_user=request.user,
                                ip_address=client_ip(request))
     context = {"form": GiftCardLookupForm(), "card": card, "searched": searched, "today": timezone.localdate()}

@@ -408,3 +408,12 @@ def test_ar_aging_bucket_edges_and_partial_payments(order, days_late, bucket):
                            due_on=today - timedelta(days=days_late))
     totals = ar_aging(as_of=today)["totals"]
     assert {name: amount for name, amount in totals.items() if amount} == {bucket: D("65"), "total": D("65")}
+
+
+@pytest.mark.django_db
+def test_gift_card_lookup_of_a_code_no_card_can_have_says_not_found(role_client):
+    """A code longer than any card's (41 characters) showed nothing at all, as if the button did nothing."""
+    client = role_client("agent")
+    for code in ("X" * 41, "   "):
+        response = client.post(reverse("payments:giftcard_lookup"), {"code": code}, headers={"HX-Request": "true"})
+        assert response.status_code == 200 and "No gift card with that code." in response.content.decode()
