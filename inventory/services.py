@@ -48,6 +48,7 @@ from oms.audit import audit_record
 from oms.i18n import stored_join, stored_text
 from oms.models import AuditEntry
 from oms.numbers import INT_MAX
+from oms.outbox import outbox_enqueue
 
 Reason = StockMovement.Reason
 EXPECTED_WITHIN_DAYS = 730  # a purchase order is expected from today to two years ahead
@@ -654,6 +655,8 @@ def po_receive(*, po_id: int, quantities: dict[int, int], acting_user) -> Purcha
         complete = all(line.quantity_open == 0 for line in lines.values())
         _po_transition(po, to=PurchaseOrder.Status.RECEIVED if complete else PurchaseOrder.Status.PARTIALLY_RECEIVED,
                        acting_user=acting_user)
+        # News for the supplier invoices waiting for these goods (payments matches them again).
+        outbox_enqueue(topic="inventory.po_received", payload={"po_id": po.pk})
         return po
 
 

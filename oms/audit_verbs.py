@@ -70,6 +70,7 @@ VERB_LABELS = {
     "stock_set_safety": pgettext_lazy("audit trail", "Safety stock set"),
     "supplier_invoice": pgettext_lazy("audit trail", "Supplier invoice recorded"),
     "supplier_invoice_approve": pgettext_lazy("audit trail", "Supplier invoice approved"),
+    "supplier_invoice_rematch": pgettext_lazy("audit trail", "Supplier invoice matched after receipt"),
     "supplier_item_import": pgettext_lazy("audit trail", "Supplier items imported"),
     "transfer_create": pgettext_lazy("audit trail", "Transfer requested"),
     "transfer_in_transit": pgettext_lazy("audit trail", "Transfer shipped"),

@@ -93,7 +93,8 @@ def parse_amount(text, *, max_digits: int = 18, decimal_places: int = 4, minimum
         raise NumberError(_("%(name)s must be at least %(min)s.") % {"name": subject, "min": minimum})
     whole_digits = max_digits - decimal_places
     limit = Decimal(10) ** whole_digits
-    if abs(value).quantize(Decimal(1).scaleb(-decimal_places), rounding=ROUND_HALF_UP) >= limit:
+    # Compared before rounding too: rounding a number of more than 28 digits is itself an error (InvalidOperation).
+    if abs(value) >= limit or abs(value).quantize(Decimal(1).scaleb(-decimal_places), rounding=ROUND_HALF_UP) >= limit:
         raise NumberError(_("%(name)s “%(value)s” is too large: at most %(digits)s digits before the decimal point.")
                           % {"name": subject, "value": quoted(raw), "digits": whole_digits})
     return value

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -246,11 +247,20 @@ def giftcard_redeem(*, amount, reference: str, acting_user, code: str = "", card
 
 def giftcard_reload(*, card_id: int, amount, reference: str, acting_user,
                     debit_account: str = Acct.CUSTOMER_BALANCES) -> GiftCardTransaction:
-    """Puts money back on a card (a refund or void of a gift-card payment)."""
+    """Puts money back on a card (a refund or void of a gift-card payment).
+
+    A card replaced since (its code was lost) gets nothing: the money goes on the card that replaced it, whose
+    code the customer holds, and that card's initial amount grows with it (it stands for the old card's).
+    """
     card = GiftCard.objects.get(pk=card_id)
     amount = _positive(amount, card.currency)
     with transaction.atomic(savepoint=False):
-        GiftCard.objects.filter(pk=card.pk).update(balance=F("balance") + amount)
+        card = GiftCard.objects.select_for_update().get(pk=card_id)  # waits for a replacement under way
+        moved = bool(card.replaced_by_id)
+        while card.replaced_by_id:
+            card = GiftCard.objects.select_for_update().get(pk=card.replaced_by_id)
+        loaded = Greatest(F("initial_amount"), F("balance") + amount) if moved else F("initial_amount")
+        GiftCard.objects.filter(pk=card.pk).update(balance=F("balance") + amount, initial_amount=loaded)
         balance = GiftCard.objects.values_list("balance", flat=True).get(pk=card.pk)
         entry = journal_post(lines=[dr(debit_account, amount), cr(LIABILITY[card.kind], amount)],
                              memo=_card_text(gettext_noop("%(kind)s credited back %(card)s"), card),

@@ -276,7 +276,9 @@ class Payment(models.Model):
 
     @property
     def capturable(self):
-        if self.status in (self.Status.AUTHORIZED, self.Status.PARTIALLY_CAPTURED):
+        """What is authorized and not yet captured. A refund of what was captured leaves the rest of the
+        authorization to capture (a void sets the amount to what was captured, so nothing is left after it)."""
+        if self.status in OPEN_AUTHORIZATION:
             return self.amount - self.captured_amount
         return 0
 
@@ -286,9 +288,13 @@ class Payment(models.Model):
 
     @property
     def voidable(self) -> bool:
-        return (self.status in (self.Status.PENDING, self.Status.AUTHORIZED, self.Status.PARTIALLY_CAPTURED,
-                                self.Status.FAILED)
+        """Something not yet received can be released: a pending or failed payment, or an authorization's rest."""
+        return ((self.status in (self.Status.PENDING, self.Status.FAILED) or self.capturable > 0)
                 and self.method not in (self.Method.GIFT_CARD, self.Method.STORE_CREDIT))
+
+
+# Statuses in which part of an authorization may still be uncaptured (``Payment.capturable``).
+OPEN_AUTHORIZATION = (Payment.Status.AUTHORIZED, Payment.Status.PARTIALLY_CAPTURED, Payment.Status.PARTIALLY_REFUNDED)
 
 
 class PaymentTransaction(models.Model):
@@ -366,6 +372,30 @@ class Invoice(models.Model):
     @property
     def open_amount(self):
         return self.amount - self.paid_amount - self.credited_amount
+
+
+class InvoiceMovement(models.Model):
+    """What lowered an invoice's open amount, and on which day: a payment received or a credit note. The aging as of
+    a past day adds back what came after it."""
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", _("Payment received")
+        CREDIT = "credit", _("Credit note")
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="movements")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    amount = money_field()
+    on = models.DateField()
+    journal_entry = models.ForeignKey(JournalEntry, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["invoice", "on", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_movement_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} on {self.on}"
 
 
 class SettlementBatch(models.Model):

@@ -123,6 +123,25 @@ def _supplier_invoice_transition(invoice: SupplierInvoice, *, to: str) -> None:
     invoice.save(update_fields=["status"])
 
 
+def supplier_invoices_rematch(*, purchase_order_id: int, acting_user=None) -> int:
+    """Goods received after the supplier's invoice: an invoice held for billing more than had arrived matches once
+    the receipts cover it (called when the purchase order is received). Only invoices with differences are looked
+    at; a matched or approved one stays as it is. Returns how many now match."""
+    matched = 0
+    with transaction.atomic(durable=True):
+        invoices = (SupplierInvoice.objects.select_for_update().select_related("purchase_order")
+                    .filter(purchase_order_id=purchase_order_id, status=SupplierInvoice.Status.DIFFERENCES)
+                    .order_by("pk"))
+        for invoice in invoices:
+            if any(row.flags for row in three_way_match(invoice=invoice)):
+                continue
+            _supplier_invoice_transition(invoice, to=SupplierInvoice.Status.MATCHED)
+            audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=invoice,
+                         verb="supplier_invoice_rematch", changes={"status": ["differences", "matched"]})
+            matched += 1
+    return matched
+
+
 def supplier_invoice_approve(*, invoice_id: int, reason: str, acting_user) -> SupplierInvoice:
     """Accepts an invoice with differences (e.g. a price rise agreed by phone); audited with the reason."""
     if not reason.strip():

@@ -2,7 +2,8 @@
 
 The file is CSV with a header row: ``date,type,reference,amount,fee,currency`` (``type`` is
 ``capture`` or ``refund``, ``reference`` the processor's capture/refund reference, ``date``
-YYYY-MM-DD, amounts with a dot). A file with any bad row is refused whole, naming each problem.
+YYYY-MM-DD, amounts with a dot; a blank currency is the shop's default). A file with any bad row is refused
+whole, naming each problem. A row matches a transaction of the same reference, kind, amount and currency.
 Matched captures post Dr bank (net) + Dr fees / Cr clearing; matched refunds the reverse.
 """
 
@@ -19,7 +20,7 @@ from django.utils.translation import gettext_noop
 from oms.audit import audit_record
 from oms.i18n import stored_text
 from oms.models import AuditEntry
-from oms.money import CURRENCY_EXPONENTS, ZERO
+from oms.money import CURRENCY_EXPONENTS, ZERO, default_currency
 from oms.numbers import NumberError, parse_amount
 from oms.query import to_date
 from payments.errors import SettlementFileError
@@ -87,7 +88,7 @@ def _money(text: str, number: int, name: str, problems: list, *, minimum: Decima
     try:
         return parse_amount(text, minimum=minimum, name=name)
     except NumberError as exc:
-        problems.append(_("row %(n)s: %(problem)s") % {"n": number, "problem": exc.message})
+        problems.append(_("row %(n)s: %(problem)s") % {"n": number, "problem": exc.message.rstrip(".")})
         return None
 
 
@@ -113,9 +114,10 @@ def settlement_import(*, file_name: str, content: bytes | str, acting_user,
         # Two files settling the same transaction at once: the second waits here, then sees the first's matches.
         list(PaymentTransaction.objects.select_for_update().filter(pk__in=[t.pk for t in txns.values()])
              .order_by("pk").values_list("pk", flat=True))
+        currency = rows[0]["currency"] or default_currency()
         batch = SettlementBatch.objects.create(file_name=file_name[:200], gateway=gateway, row_count=len(rows),
-                                               currency=rows[0]["currency"] or "BRL", imported_by=acting_user,
-                                               gross=sum((r["amount"] for r in rows), ZERO),
+                                               currency=currency, imported_by=acting_user,
+                                               gross=sum((_signed(r) for r in rows), ZERO),
                                                fees=sum((r["fee"] for r in rows), ZERO))
         already = set(SettlementLine.objects.filter(transaction__in=[t.pk for t in txns.values()],
                                                     match=SettlementLine.Match.MATCHED)
@@ -127,7 +129,7 @@ def settlement_import(*, file_name: str, content: bytes | str, acting_user,
                 match = SettlementLine.Match.UNMATCHED
             elif txn.pk in already:  # an earlier file, or an earlier line of this one, settled it
                 match = SettlementLine.Match.ALREADY_SETTLED
-            elif txn.amount != r["amount"]:
+            elif txn.amount != r["amount"] or txn.payment.currency != currency:  # 100 USD is not 100 BRL
                 match = SettlementLine.Match.AMOUNT_DIFFERS
             else:
                 match = SettlementLine.Match.MATCHED
@@ -153,6 +155,12 @@ def settlement_import(*, file_name: str, content: bytes | str, acting_user,
         audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=batch, verb="settlement_import",
                      changes={"rows": len(rows), "matched": sum(1 for x in lines if x.match == "matched")})
     return batch
+
+
+def _signed(row: dict) -> Decimal:
+    """What a row adds to the file's gross: a capture its amount, a refund minus its amount (gross less fees is what
+    the processor deposits)."""
+    return row["amount"] if row["kind"] == SettlementLine.Kind.CAPTURE else -row["amount"]
 
 
 def _net(postings: list[LedgerLine]) -> list[LedgerLine]:

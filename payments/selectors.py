@@ -3,15 +3,28 @@
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from oms.money import ZERO
-from payments.models import Invoice, Payment
+from payments.models import Invoice, InvoiceMovement, Payment, PaymentTransaction
 from payments.services import settle_to_amount  # noqa: F401 - the orders app looks for it here too
 
 LIVE = [Payment.Status.PENDING, Payment.Status.AUTHORIZED, Payment.Status.PARTIALLY_CAPTURED,
         Payment.Status.CAPTURED, Payment.Status.PARTIALLY_REFUNDED, Payment.Status.REFUNDED]
+
+
+def payment_search(text: str) -> Q:
+    """What the payment list's search box finds: the order number, a processor reference (the authorization's, or
+    a capture's or refund's as a settlement file names it), or the last four of the card or gift card."""
+    text = text.strip()
+    found = (Q(order__number__iexact=text) | Q(gateway_reference=text)
+             | Q(pk__in=PaymentTransaction.objects.filter(gateway_reference=text).values("payment_id")))
+    last4 = text.lstrip("•*· ")
+    if len(last4) == 4:  # not the end of an order number or reference
+        found |= Q(card_last4__iexact=last4) | Q(gift_card__last4__iexact=last4)
+    return found
 
 
 def order_payments(*, order_id: int):
@@ -54,23 +67,36 @@ AGING_BUCKETS = [("current", None, 0), ("1_30", 1, 30), ("31_60", 31, 60), ("61_
 
 
 def ar_aging(*, as_of: date | None = None, currency: str | None = None) -> dict:
-    """Open invoices by days past due: current, 1-30, 31-60, 61-90, 90+; per customer and in total."""
+    """Invoices open on ``as_of`` by days past due: current, 1-30, 31-60, 61-90, 90+; per customer and in total.
+
+    As of a past day an invoice owes what it owed then: the payments and credit notes after that day are added
+    back, and an invoice paid since is still listed.
+    """
     as_of = as_of or timezone.localdate()
-    invoices = Invoice.objects.filter(status=Invoice.Status.OPEN, issued_on__lte=as_of).order_by("due_on", "id")
+    later = InvoiceMovement.objects.filter(invoice=OuterRef("pk"), on__gt=as_of)
+    invoices = (
+        Invoice.objects.filter(Q(status=Invoice.Status.OPEN) | Exists(later), issued_on__lte=as_of)
+        .exclude(status=Invoice.Status.VOID)
+        .annotate(later=Coalesce(Subquery(later.values("invoice").annotate(s=Sum("amount")).values("s")), ZERO))
+        .order_by("due_on", "id")
+    )
     if currency:
         invoices = invoices.filter(currency=currency)
     rows: dict[str, dict] = {}
     totals = dict.fromkeys([b[0] for b in AGING_BUCKETS], ZERO) | {"total": ZERO}
     for invoice in invoices.only("customer_name", "amount", "paid_amount", "credited_amount", "due_on", "currency"):
+        owed = invoice.open_amount + invoice.later
+        if owed <= 0:
+            continue
         late = (as_of - invoice.due_on).days
         bucket = next(name for name, low, high in AGING_BUCKETS
                       if (low is None and late <= 0)
                       or (low is not None and late >= low and (high is None or late <= high)))
         key = invoice.customer_name or "—"
         row = rows.setdefault(key, dict.fromkeys(totals, ZERO) | {"customer": key})
-        row[bucket] += invoice.open_amount
-        row["total"] += invoice.open_amount
-        totals[bucket] += invoice.open_amount
-        totals["total"] += invoice.open_amount
+        row[bucket] += owed
+        row["total"] += owed
+        totals[bucket] += owed
+        totals["total"] += owed
     return {"as_of": as_of, "rows": sorted(rows.values(), key=lambda r: -r["total"]), "totals": totals,
             "buckets": [b[0] for b in AGING_BUCKETS]}

@@ -41,7 +41,16 @@ from payments.giftcards import (  # noqa: F401 - re-exported: the gift-card serv
     giftcard_void,
 )
 from payments.ledger import Acct, cr, dr, journal_post
-from payments.models import GiftCard, Invoice, Payment, PaymentTransaction, SavedCard, masked
+from payments.models import (
+    OPEN_AUTHORIZATION,
+    GiftCard,
+    Invoice,
+    InvoiceMovement,
+    Payment,
+    PaymentTransaction,
+    SavedCard,
+    masked,
+)
 
 M = Payment.Method
 S = Payment.Status
@@ -340,8 +349,8 @@ def payments_capture_up_to(*, order_id: int, amount: Decimal, reference_for, act
     what was captured and the refusal that stopped it, if any (what was captured before it stays captured).
     """
     captured = ZERO
-    open_payments = Payment.objects.filter(order_id=order_id, method__in=[M.CARD, M.PAYPAL, M.INVOICE], status__in=[
-        Payment.Status.AUTHORIZED, Payment.Status.PARTIALLY_CAPTURED]).order_by("pk")
+    open_payments = Payment.objects.filter(order_id=order_id, method__in=[M.CARD, M.PAYPAL, M.INVOICE],
+                                           status__in=OPEN_AUTHORIZATION).order_by("pk")
     for payment in open_payments:
         if captured >= amount:
             break
@@ -377,7 +386,7 @@ def payment_capture(*, payment_id: int, amount, reference: str, acting_user) -> 
         if earlier and earlier.result == R.SUCCESS:
             return earlier
         if earlier is None:
-            if payment.status not in (S.AUTHORIZED, S.PARTIALLY_CAPTURED):
+            if payment.capturable <= 0:
                 raise InvalidPaymentState(_("Only an authorized payment can be captured (this one is %(status)s).")
                                           % {"status": payment.get_status_display()})
             available = payment.amount - payment.captured_amount - _pending_sum(payment, K.CAPTURE)
@@ -517,7 +526,7 @@ def payment_void(*, payment_id: int, acting_user) -> Payment:
             payment_refund(payment_id=payment.pk, amount=payment.refundable, reason="void", acting_user=acting_user,
                            reference=f"{payment.pk}:void")
         return Payment.objects.get(pk=payment_id)
-    if payment.status not in (S.PENDING, S.FAILED, S.AUTHORIZED, S.PARTIALLY_CAPTURED):
+    if not payment.voidable:
         raise InvalidPaymentState(_("This payment was already received; refund it instead."), code="not_voidable")
     result = None
     if payment.method in GATEWAY_METHODS and payment.gateway_reference:
@@ -530,15 +539,16 @@ def payment_void(*, payment_id: int, acting_user) -> Payment:
                                   payment_id=payment.pk)
     with transaction.atomic():
         payment = _lock(payment_id)
-        if payment.status in (S.VOIDED, S.CAPTURED):
+        if not payment.voidable:  # voided meanwhile
             return payment
         PaymentTransaction.objects.get_or_create(
             idempotency_key=f"{payment.pk}:void",
             defaults={"payment": payment, "kind": K.VOID, "result": R.SUCCESS,
                       "amount": payment.amount - payment.captured_amount, "created_by": _user(acting_user),
                       "gateway_reference": result.reference if result else ""})
-        if payment.captured_amount > 0:
-            _payment_transition(payment, to=S.CAPTURED, amount=payment.captured_amount)
+        if payment.captured_amount > 0:  # paid (or refunded) for what was captured
+            payment.amount = payment.captured_amount
+            _payment_transition(payment, to=_money_status(payment), amount=payment.amount)
         else:
             _payment_transition(payment, to=S.VOIDED)
     return payment
@@ -619,11 +629,12 @@ def _refund_offline(payment: Payment, txn: PaymentTransaction, acting_user) -> N
                                    acting_user=acting_user)
         entry = card_txn.journal_entry
     elif payment.method == M.INVOICE:
-        lines, left = [dr(Acct.CUSTOMER_BALANCES, txn.amount)], txn.amount
+        lines, left, credits = [dr(Acct.CUSTOMER_BALANCES, txn.amount)], txn.amount, []
         for invoice in Invoice.objects.select_for_update().filter(payment=payment, status=Invoice.Status.OPEN):
             credit = min(left, invoice.open_amount)
             if credit > 0:
                 _invoice_transition(invoice, credited_amount=invoice.credited_amount + credit)
+                credits.append(InvoiceMovement(invoice=invoice, kind=InvoiceMovement.Kind.CREDIT, amount=credit))
                 left -= credit
         if txn.amount - left:
             lines.append(cr(Acct.RECEIVABLE, txn.amount - left, stored_text(gettext_noop("credit note"))))
@@ -632,6 +643,9 @@ def _refund_offline(payment: Payment, txn: PaymentTransaction, acting_user) -> N
         entry = journal_post(lines=lines, reference=f"payment:{payment.pk}",
                              memo=stored_text(gettext_noop("%(payment)s credited"), payment=_payment_text(payment)),
                              currency=payment.currency, acting_user=acting_user)
+        for credit in credits:
+            credit.on, credit.journal_entry = entry.posted_on, entry
+        InvoiceMovement.objects.bulk_create(credits)
     else:
         entry = journal_post(lines=[dr(Acct.CUSTOMER_BALANCES, txn.amount), cr(Acct.BANK, txn.amount)],
                              memo=_method_text(gettext_noop("%(method)s paid back"), payment),
@@ -661,10 +675,12 @@ def invoice_record_payment(*, invoice_id: int, amount, reference: str, acting_us
             raise AmountError(_("You can record between %(min)s and %(open)s.")
                               % {"min": money("0.01", invoice.currency),
                                  "open": money(max(invoice.open_amount, ZERO), invoice.currency)}, field="amount")
-        journal_post(lines=[dr(Acct.BANK, amount), cr(Acct.RECEIVABLE, amount)],
-                     memo=stored_text(gettext_noop("Invoice %(number)s payment"), number=invoice.number),
-                     reference=reference or f"invoice:{invoice.pk}",
-                     currency=invoice.currency, acting_user=acting_user)
+        entry = journal_post(lines=[dr(Acct.BANK, amount), cr(Acct.RECEIVABLE, amount)],
+                             memo=stored_text(gettext_noop("Invoice %(number)s payment"), number=invoice.number),
+                             reference=reference or f"invoice:{invoice.pk}",
+                             currency=invoice.currency, acting_user=acting_user)
+        InvoiceMovement.objects.create(invoice=invoice, kind=InvoiceMovement.Kind.PAYMENT, amount=amount,
+                                       on=entry.posted_on, journal_entry=entry)
         _invoice_transition(invoice, paid_amount=invoice.paid_amount + amount)
         audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=invoice, verb="invoice_payment",
                      changes={"paid_amount": [str(invoice.paid_amount - amount), str(invoice.paid_amount)]},
@@ -688,7 +704,7 @@ def settle_to_amount(*, order_id: int, amount, reason: str, acting_user) -> dict
     captured = sum((p.net_paid for p in payments), ZERO)
     if target == 0:
         for p in payments:
-            if p.status in (S.PENDING, S.AUTHORIZED, S.PARTIALLY_CAPTURED) and p.method not in STORED_VALUE_METHODS:
+            if p.voidable:
                 payment_void(payment_id=p.pk, acting_user=acting_user)
                 done["voided"].append(p.pk)
         payments = list(Payment.objects.filter(pk__in=[p.pk for p in payments]))

@@ -21,3 +21,11 @@ def payment_changed_handler(message) -> None:
     from payments.events import deliver
 
     deliver(message.payload)
+
+
+@outbox_handler("inventory.po_received")
+def po_received_handler(message) -> None:
+    """Goods received on a purchase order: its supplier invoices held for differences are matched again."""
+    from payments.purchasing import supplier_invoices_rematch
+
+    supplier_invoices_rematch(purchase_order_id=message.payload["po_id"])

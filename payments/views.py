@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -38,6 +38,7 @@ from payments.models import (
     GiftCard,
     Invoice,
     JournalEntry,
+    JournalLine,
     Payment,
     SavedCard,
     SettlementBatch,
@@ -52,7 +53,13 @@ from payments.purchasing import (
     three_way_match,
 )
 from payments.reconciliation import settlement_import, unsettled_transactions
-from payments.selectors import ar_aging, customer_open_invoices, order_payment_summary, order_payments
+from payments.selectors import (
+    ar_aging,
+    customer_open_invoices,
+    order_payment_summary,
+    order_payments,
+    payment_search,
+)
 from payments.services import (
     card_save,
     invoice_record_payment,
@@ -76,7 +83,8 @@ def journal_list(request):
         # A memo written as a stored text keeps its English message and its values (an invoice number, ••••0250).
         entries = entries.filter(Q(reference__icontains=q) | Q(memo__icontains=q) | Q(memo_params__icontains=q))
     if account := params.get("account", "").strip():
-        entries = entries.filter(lines__account__code=account).distinct()
+        # A subquery, not a join on the lines: a join repeats the entry's lines and multiplies its total.
+        entries = entries.filter(Exists(JournalLine.objects.filter(entry=OuterRef("pk"), account__code=account)))
     if since := query_date(params, "since"):
         entries = entries.filter(posted_on__gte=since)
     if until := query_date(params, "until"):
@@ -191,9 +199,8 @@ def giftcard_replace_view(request, pk: int):
 def giftcard_lookup_view(request):
     form = GiftCardLookupForm(request.POST or None)
     card = None
-    searched = False
-    if request.method == "POST" and form.is_valid():
-        searched = True
+    searched = request.method == "POST"  # a code no card can have (empty, over 40 characters) is not found either
+    if searched and form.is_valid():
         card = giftcard_lookup(code=form.cleaned_data["code"], acting_user=request.user,
                                ip_address=client_ip(request))
     context = {"form": GiftCardLookupForm(), "card": card, "searched": searched, "today": timezone.localdate()}
@@ -420,7 +427,7 @@ def payment_list(request):
     if status := params.get("status"):
         rows = rows.filter(status=status)
     if q := params.get("q", "").strip():
-        rows = rows.filter(Q(order__number__iexact=q) | Q(gateway_reference=q) | Q(card_last4=q[-4:]))
+        rows = rows.filter(payment_search(q))
     rows = sort_queryset(rows, params.get("sort"), PAYMENT_SORTS, "-created_at")
     page = paginate(request, rows)
     template = "payments/payment_list.html#table" if request.htmx else "payments/payment_list.html"

@@ -35,6 +35,9 @@ def test_parse_amount_reads_both_separators_and_refuses_what_no_column_holds():
             parse_amount(bad)
     with pytest.raises(NumberError, match="too large"):
         parse_amount("100000000000000")  # money: 18 digits, 4 of them decimals, so 14 before the point
+    for huge in ("9" * 30, "1" + "0" * 40 + ",5", "99999999999999.99995"):  # past the 28 digits Decimal rounds
+        with pytest.raises(NumberError, match="too large"):
+            parse_amount(huge)
     with pytest.raises(NumberError, match="at least"):
         parse_amount("-1")
 

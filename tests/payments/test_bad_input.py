@@ -30,6 +30,10 @@ def _upload(client, body: str):
     ("{day},capture,cap_1,Infinity,0,BRL", "row 2: amount “Infinity” is not a number"),
     ("{day},capture,cap_1,1e30,0,BRL", "row 2: amount “1e30” is not a number"),
     ("{day},capture,cap_1,100000000000000000000,0,BRL", "row 2: amount “100000000000000000000” is too large"),
+    ("{day},capture,cap_1,999999999999999999999999999999,0,BRL",  # more digits than Decimal rounds
+     "row 2: amount “999999999999999999999999999999” is too large"),
+    ("{day},capture,cap_1,10.00,1000000000000000000000000000000.5,BRL",
+     "row 2: fee “1000000000000000000000000000000.5” is too large"),
     ("{day},capture,cap_1,10.00,NaN,BRL", "row 2: fee “NaN” is not a number"),
     ("{day},capture,cap\x00x,10.00,0,BRL", "row 2: a cell contains a NUL character"),
     ("{day},capture,cap_1,10.00,0,BRL,extra", "row 2: 1 more cell(s) than the 6 columns of the header"),
@@ -41,6 +45,7 @@ def test_a_bad_settlement_row_is_named_and_nothing_is_imported(role_client, row,
     response, messages = _upload(client, body)
     assert response.status_code == 302 and response["Location"] == reverse("payments:reconciliation")
     assert len(messages) == 1 and messages[0].startswith("Nothing was imported: ") and says in messages[0]
+    assert ".." not in messages[0] and ".;" not in messages[0]  # each problem's own full stop is dropped
     assert not SettlementBatch.objects.exists()
 
 
@@ -187,6 +192,9 @@ def test_invoice_payment_takes_comma_decimals_and_names_bad_amounts(role_client)
     url = reverse("payments:invoice_payment", args=[invoice.pk])
     bad = client.post(url, {"amount": "NaN"}, follow=True)
     assert "Amount “NaN” is not a number." in [str(m) for m in bad.context["messages"]]
+    huge = client.post(url, {"amount": "9" * 30}, follow=True)
+    assert huge.status_code == 200 and [str(m) for m in huge.context["messages"]] == [
+        f"Amount “{'9' * 30}” is too large: at most 12 digits before the decimal point."]
     client.post(url, {"amount": "1.234,56"})
     invoice.refresh_from_db()
     assert invoice.paid_amount == D("0")  # 1234.56 is more than is open: refused whole

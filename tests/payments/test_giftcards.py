@@ -123,3 +123,26 @@ def test_a_gift_card_payment_without_a_code_is_declined_not_left_pending(order):
         payment_authorize(order_id=order.pk, method="gift_card", amount=Decimal("10.00"), currency="BRL",
                           details={}, idempotency_key="gc-empty", acting_user=None)
     assert list(Payment.objects.values_list("status", flat=True)) == ["declined"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["gift_card", "store_credit"])
+def test_a_payment_refunded_after_its_card_was_replaced_goes_on_the_replacement(order, kind):
+    """The customer lost the code after paying 60 of 100: the refund goes on the new card they hold, not back on
+    the disabled card (it went there, out of the customer's reach)."""
+    from payments.giftcards import giftcard_find, giftcard_replace
+    from payments.services import payment_authorize, payment_refund
+
+    card, code = issue_card("100.00", kind=kind, source="goodwill")
+    payment = payment_authorize(order_id=order.pk, method=kind, amount=D("60"), currency="BRL",
+                                details={"code": code}, idempotency_key="gc-replaced", acting_user=None)
+    new, new_code = giftcard_replace(card_id=card.pk, reason="lost", acting_user=None)
+    payment_refund(payment_id=payment.pk, amount=D("60"), reason="returned", reference="return:1", acting_user=None)
+    card.refresh_from_db()
+    assert (card.status, card.balance) == ("disabled", D("0"))
+    found = giftcard_find(code=new_code)
+    assert (found.pk, found.status, found.balance, found.initial_amount) == (new.pk, "active", D("100"), D("100"))
+    assert list(found.transactions.values_list("kind", "amount", "balance_after")) == [
+        ("issue", D("40"), D("40")), ("reload", D("60"), D("100"))]
+    giftcard_redeem(code=new_code, amount=D("100"), reference="order:2", acting_user=None)  # all of it spendable
+    assert verify_journal() == []

@@ -93,3 +93,25 @@ def test_supplier_invoice_screens(po, role_client):
     assert impossible.status_code == 400
     assert "“2026-02-30” is not a date" in impossible.content.decode()
     assert SupplierInvoice.objects.count() == 1
+
+
+def test_an_invoice_billed_before_the_goods_arrived_matches_once_they_are_received(po, make_user):
+    """It stayed 'differences' for good, its page showing every line OK beside an 'approve despite differences'."""
+    from inventory.services import po_receive
+    from oms.models import OutboxMessage
+    from oms.outbox import outbox_deliver_message
+
+    early = supplier_invoice_record(purchase_order_id=po.pk, number="NF-1", invoice_date=date(2026, 5, 1),
+                                    lines=[SupplierLineInput(po.mug.pk, 5, D("8.00"))], acting_user=None)
+    dearer = supplier_invoice_record(purchase_order_id=po.pk, number="NF-2", invoice_date=date(2026, 5, 1),
+                                     lines=[SupplierLineInput(po.shirt.pk, 10, D("21.00"))], acting_user=None)
+    assert [row.flags for row in three_way_match(invoice=early) if row.billed_here] == [["over_received"]]
+    assert (early.status, dearer.status) == ("differences", "differences")
+    mugs = po.lines.get(variant=po.mug)
+    po_receive(po_id=po.pk, quantities={mugs.pk: 2}, acting_user=make_user("warehouse"))
+    message = OutboxMessage.objects.get(topic="inventory.po_received")
+    assert outbox_deliver_message(message_id=message.pk) == "done"
+    early.refresh_from_db()
+    dearer.refresh_from_db()
+    assert (early.status, dearer.status) == ("matched", "differences")  # a price difference still needs approval
+    assert AuditEntry.objects.get(verb="supplier_invoice_rematch").object_id == str(early.pk)

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from payments.errors import SettlementFileError
@@ -31,6 +32,7 @@ def test_captures_and_refunds_are_matched_and_the_deposit_posted(card_token):
     assert list(unsettled_transactions()) == []
     balances = {r["account"].code: r["balance"] for r in trial_balance()}
     assert balances == {"1000": D("67"), "1010": D("0"), "2000": D("-70"), "5100": D("3")}
+    assert (batch.gross, batch.fees) == (D("70"), D("3"))  # the refund is taken off: 70 - 3 is the deposit (was 130)
     again = settlement_import(file_name="day.csv", content=content, acting_user=None)
     assert list(again.lines.values_list("match", flat=True)) == ["already_settled", "already_settled"]  # once only
     assert again.journal_entry is None
@@ -77,3 +79,35 @@ def test_bad_files_are_refused_whole(content, message):
         settlement_import(file_name="bad.csv", content=content, acting_user=None)
     assert message in caught.value.message
     assert SettlementBatch.objects.count() == 0
+
+
+def test_a_row_in_another_currency_than_the_payment_is_not_settled(role_client, card_token, settings):
+    """100 USD in the processor's file does not settle a capture of R$ 100: nothing is posted, the page says the
+    amount differs and shows the capture in its own currency."""
+    order = make_order("100.00")
+    payment = payment_authorize(order_id=order.pk, method="card", amount=D("100"), currency="BRL",
+                                token=card_token(), idempotency_key="rc4", acting_user=None)
+    capture = payment_capture(payment_id=payment.pk, amount=D("100"), reference="shipment:1", acting_user=None)
+    row = f"{timezone.localdate().isoformat()},capture,{capture.gateway_reference},100.00,1.00,USD\r\n"
+    batch = settlement_import(file_name="usd.csv", content="date,type,reference,amount,fee,currency\r\n" + row,
+                              acting_user=None)
+    assert list(batch.lines.values_list("match", flat=True)) == ["amount_differs"]
+    assert batch.journal_entry is None and list(unsettled_transactions()) == [capture]
+    assert {r["account"].code: r["balance"] for r in trial_balance()} == {"1010": D("100"), "2000": D("-100")}
+    page = role_client("finance").get(reverse("payments:settlement_detail", args=[batch.pk])).content.decode()
+    assert "Amount differs" in page and "US$\xa0100.00" in page and "R$\xa0100.00" in page
+
+
+def test_a_blank_currency_is_the_shops_default(card_token, settings):
+    settings.DEFAULT_CURRENCY = "USD"
+    order = make_order("80.00", currency="USD")
+    payment = payment_authorize(order_id=order.pk, method="card", amount=D("80"), currency="USD",
+                                token=card_token(), idempotency_key="rc5", acting_user=None)
+    capture = payment_capture(payment_id=payment.pk, amount=D("80"), reference="shipment:1", acting_user=None)
+    row = f"{timezone.localdate().isoformat()},capture,{capture.gateway_reference},80.00,2.00,\r\n"
+    batch = settlement_import(file_name="usd.csv", content="date,type,reference,amount,fee,currency\r\n" + row,
+                              acting_user=None)
+    assert (batch.currency, list(batch.lines.values_list("match", flat=True))) == ("USD", ["matched"])
+    assert batch.journal_entry.currency == "USD"
+    assert {r["account"].code: r["balance"] for r in trial_balance(currency="USD")} == {
+        "1000": D("78"), "1010": D("0"), "2000": D("-80"), "5100": D("2")}

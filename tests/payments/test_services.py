@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from oms.models import AuditEntry
 from payments.errors import AmountError, IdempotencyConflict, InvalidPaymentState, PaymentDeclined, PaymentError
@@ -109,6 +110,38 @@ def test_void_on_cancel_and_after_partial_capture(order, card_token):
     payment_capture(payment_id=other.pk, amount=D("30"), reference="shipment:1", acting_user=None)
     other = payment_void(payment_id=other.pk, acting_user=None)
     assert (other.status, other.amount, other.captured_amount) == ("captured", D("30"), D("30"))
+
+
+def test_a_refund_after_a_partial_capture_leaves_the_rest_of_the_authorization(order, card_token, role_client):
+    """First parcel shipped (60 of 100 captured), 10 of it refunded: the second parcel can still be captured, or the
+    rest released; the refund used to strand the 40 (neither capturable nor voidable, yet counted as covered)."""
+    from payments.selectors import order_payment_summary
+    from payments.services import payments_capture_up_to
+
+    payment = authorize_card(order, card_token())
+    payment_capture(payment_id=payment.pk, amount=D("60"), reference="shipment:1", acting_user=None)
+    payment_refund(payment_id=payment.pk, amount=D("10"), reason="damaged", reference="return:1", acting_user=None)
+    payment.refresh_from_db()
+    assert (payment.status, payment.capturable, payment.voidable) == ("partially_refunded", D("40"), True)
+    assert order_payment_summary(order_id=order.pk)["capturable"] == D("40")
+    page = role_client("finance").get(reverse("payments:order_payments", args=[order.pk])).content.decode()
+    assert reverse("payments:payment_capture", args=[payment.pk]) in page
+    assert payments_capture_up_to(order_id=order.pk, amount=D("40"), reference_for=lambda pk: "shipment:2",
+                                  acting_user=None) == (D("40"), None)
+    payment.refresh_from_db()
+    assert (payment.status, payment.captured_amount, payment.refunded_amount, payment.capturable) == (
+        "partially_refunded", D("100"), D("10"), 0)
+    assert balances() == {"1010": D("90"), "2000": D("-90")}
+
+    other = authorize_card(order, card_token(), key="k2")
+    payment_capture(payment_id=other.pk, amount=D("60"), reference="shipment:3", acting_user=None)
+    payment_refund(payment_id=other.pk, amount=D("60"), reason="returned", reference="return:2", acting_user=None)
+    other = payment_void(payment_id=other.pk, acting_user=None)
+    assert (other.status, other.amount, other.captured_amount, other.refunded_amount) == (
+        "refunded", D("60"), D("60"), D("60"))
+    with pytest.raises(InvalidPaymentState):
+        payment_capture(payment_id=other.pk, amount=D("1"), reference="shipment:4", acting_user=None)
+    assert verify_journal() == []
 
 
 def test_card_services_refuse_to_run_inside_a_transaction(order, card_token):

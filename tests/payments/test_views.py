@@ -16,7 +16,7 @@ from django.utils import timezone
 from oms.models import AuditEntry
 from payments.models import Invoice, JournalEntry, Payment, SettlementBatch, SettlementLine
 from payments.selectors import ar_aging
-from payments.services import invoice_issue, payment_authorize, payment_capture
+from payments.services import invoice_issue, payment_authorize, payment_capture, payment_refund
 from tests.payments.factories import issue_card, make_order
 
 D = Decimal
@@ -287,3 +287,133 @@ def test_invoice_from_the_panel_respects_the_customers_credit_limit(role_client)
                           headers={"HX-Request": "true"})
     assert refused.status_code == 422 and b"credit_limit_exceeded" in refused.content
     assert Payment.objects.get(idempotency_key="panel:iv2").status == "declined"
+
+
+@pytest.mark.django_db
+def test_journal_filtered_by_account_shows_each_entry_with_its_own_total(role_client):
+    """An entry with two lines on the account asked for is listed once, for what it moved (it showed twice that)."""
+    from payments.ledger import Acct, cr, dr, journal_post
+
+    today = timezone.localdate()
+    two_deposits = journal_post(lines=[dr(Acct.BANK, 10), dr(Acct.BANK, 5), cr(Acct.CARD_CLEARING, 15)],
+                                memo="Two deposits", reference="d1", acting_user=None)
+    one_deposit = journal_post(lines=[dr(Acct.BANK, 20), cr(Acct.CARD_CLEARING, 20)], memo="Deposit",
+                               reference="d2", acting_user=None)
+    journal_post(lines=[dr(Acct.CARD_CLEARING, 7), cr(Acct.CUSTOMER_BALANCES, 7)], memo="Capture",
+                 reference="c1", acting_user=None)
+    journal_post(lines=[dr(Acct.BANK, 3), cr(Acct.CARD_CLEARING, 3)], memo="Last month", reference="d0",
+                 acting_user=None, posted_on=today - timedelta(days=40))
+    client = role_client("finance")
+    page = client.get(reverse("payments:journal_list"), {"account": Acct.BANK, "since": today.isoformat(),
+                                                         "sort": "total"}).context["page"]
+    assert [(e.pk, e.total) for e in page] == [(two_deposits.pk, D("15")), (one_deposit.pk, D("20"))]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_payment_list_search_finds_what_its_box_promises(role_client, card_token):
+    """Order number, processor reference (a capture's or refund's too, as a settlement file names them) and the
+    last four of a card or gift card; an order number ending in a card's last four lists that order only."""
+    card_order = make_order("100.00", number="PT-000001")
+    other_order = make_order("50.00", number="PT-001111")
+    card = payment_authorize(order_id=card_order.pk, method="card", amount=D("100"), currency="BRL",
+                             token=card_token(), idempotency_key="list-1", acting_user=None)
+    capture = payment_capture(payment_id=card.pk, amount=D("100"), reference="shipment:1", acting_user=None)
+    refund = payment_refund(payment_id=card.pk, amount=D("5"), reason="damaged", reference="return:1",
+                            acting_user=None)
+    pix = payment_authorize(order_id=other_order.pk, method="pix", amount=D("40"), currency="BRL",
+                            idempotency_key="list-2", acting_user=None)
+    gift, code = issue_card("30.00", source="goodwill")
+    by_gift = payment_authorize(order_id=other_order.pk, method="gift_card", amount=D("10"), currency="BRL",
+                                details={"code": code}, idempotency_key="list-3", acting_user=None)
+    client = role_client("finance")
+
+    def found(**params):
+        return sorted(p.pk for p in client.get(reverse("payments:payment_list"), params).context["page"])
+
+    assert found(q="pt-001111") == [pix.pk, by_gift.pk]
+    assert found(q=card.gateway_reference) == found(q=capture.gateway_reference) == [card.pk]
+    assert found(q=refund.gateway_reference) == [card.pk]
+    assert found(q="1111") == found(q="••••1111") == [card.pk]
+    assert found(q=gift.last4) == [by_gift.pk]
+    assert found(q="PT-001111", method="pix") == [pix.pk]
+    assert found(status="partially_refunded") == [card.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ar_aging_as_of_a_past_day_shows_what_was_owed_then(role_client):
+    """Month-end aging run later: an invoice paid or credited since still shows what it owed on that day (it
+    vanished, and a partial payment made later lowered it)."""
+    from payments.models import InvoiceMovement
+
+    today = timezone.localdate()
+    yesterday, last_week = today - timedelta(days=1), today - timedelta(days=7)
+    paid_since = invoice_issue(order_id=make_order("500.00").pk, amount=D("500"), currency="BRL", terms_days=30,
+                               acting_user=None, reference="ship:1", customer_name="ACME")
+    paid_before = invoice_issue(order_id=make_order("300.00").pk, amount=D("300"), currency="BRL", terms_days=30,
+                                acting_user=None, reference="ship:2", customer_name="Beta")
+    Invoice.objects.filter(pk__in=[paid_since.pk, paid_before.pk]).update(issued_on=today - timedelta(days=60),
+                                                                           due_on=today - timedelta(days=30))
+    client = role_client("finance")
+    pay = reverse("payments:invoice_payment", args=[paid_since.pk])
+    client.post(pay, {"amount": "200", "reference": "bank-1"})
+    payment_refund(payment_id=paid_since.payment_id, amount=D("50"), reason="damaged", reference="return:1",
+                   acting_user=None)  # a credit note of 50
+    client.post(pay, {"amount": "250", "reference": "bank-2"})
+    client.post(reverse("payments:invoice_payment", args=[paid_before.pk]), {"amount": "100"})
+    InvoiceMovement.objects.filter(invoice=paid_before).update(on=last_week)  # received a week ago
+    paid_since.refresh_from_db()
+    assert (paid_since.status, paid_since.open_amount) == ("paid", D("0"))
+    assert list(paid_since.movements.values_list("kind", "amount", "on")) == [
+        ("payment", D("200"), today), ("credit", D("50"), today), ("payment", D("250"), today)]
+
+    then = client.get(reverse("payments:ar_aging"), {"as_of": yesterday.isoformat()}).context["aging"]
+    assert {r["customer"]: (r["1_30"], r["total"]) for r in then["rows"]} == {"ACME": (D("500"), D("500")),
+                                                                              "Beta": (D("200"), D("200"))}
+    assert then["totals"]["total"] == D("700")
+    now = client.get(reverse("payments:ar_aging")).context["aging"]
+    assert [(r["customer"], r["1_30"]) for r in now["rows"]] == [("Beta", D("200"))]
+    assert client.get(reverse("payments:ar_aging"), {"as_of": (today - timedelta(days=61)).isoformat()}).context[
+        "aging"]["rows"] == []  # not issued yet
+
+
+@pytest.mark.django_db(transaction=True)
+def test_invoices_paid_before_movements_were_kept_get_them_from_the_audit_trail():
+    import importlib
+
+    from django.apps import apps
+
+    from payments.models import InvoiceMovement
+
+    invoice = invoice_issue(order_id=make_order("300.00").pk, amount=D("300"), currency="BRL", terms_days=30,
+                            acting_user=None, reference="ship:1", customer_name="ACME")
+    AuditEntry.objects.create(action="update", verb="invoice_payment", object_type="payments.invoice",
+                              object_id=str(invoice.pk), changes={"paid_amount": ["0.0000", "120.0000"]})
+    Invoice.objects.filter(pk=invoice.pk).update(paid_amount=D("150"), credited_amount=D("30"))
+    importlib.import_module("payments.migrations.0011_invoice_movements").backfill(apps, None)
+    audit_day = AuditEntry.objects.get(verb="invoice_payment").created_at
+    assert list(InvoiceMovement.objects.order_by("id").values_list("kind", "amount", "on")) == [
+        ("payment", D("120"), timezone.localdate(audit_day)), ("payment", D("30"), invoice.issued_on),
+        ("credit", D("30"), invoice.issued_on)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("days_late", "bucket"), [(-1, "current"), (0, "current"), (1, "1_30"), (29, "1_30"),
+                                                   (30, "1_30"), (31, "31_60"), (60, "31_60"), (61, "61_90"),
+                                                   (90, "61_90"), (91, "90_plus")])
+def test_ar_aging_bucket_edges_and_partial_payments(order, days_late, bucket):
+    today = timezone.localdate()
+    payment = Payment.objects.create(order=order, method="invoice", amount=D("100"), idempotency_key="edge")
+    Invoice.objects.create(number="INV-EDGE", order=order, customer_name="ACME", payment=payment, amount=D("100"),
+                           paid_amount=D("30"), credited_amount=D("5"), issued_on=today - timedelta(days=120),
+                           due_on=today - timedelta(days=days_late))
+    totals = ar_aging(as_of=today)["totals"]
+    assert {name: amount for name, amount in totals.items() if amount} == {bucket: D("65"), "total": D("65")}
+
+
+@pytest.mark.django_db
+def test_gift_card_lookup_of_a_code_no_card_can_have_says_not_found(role_client):
+    """A code longer than any card's (41 characters) showed nothing at all, as if the button did nothing."""
+    client = role_client("agent")
+    for code in ("X" * 41, "   "):
+        response = client.post(reverse("payments:giftcard_lookup"), {"code": code}, headers={"HX-Request": "true"})
+        assert response.status_code == 200 and "No gift card with that code." in response.content.decode()
