@@ -80,3 +80,58 @@ def test_orders_by_status_at_a_location_counts_each_order_once(shop):
     expected = sorted(Counter(held_here.values()).items())
     assert sorted((status, n) for status, _label, n in board.by_status) == expected
     assert sum(n for _s, _l, n in board.by_status) == board.periods[0].current.orders == 2
+
+
+def test_rollups_follow_a_cancellation_and_an_edit_weeks_after_the_order(shop):
+    """Orders placed 12 and 20 days ago, rolled up, then one cancelled and one edited (a quantity changed, a line
+    removed, a line added): the next scheduled refresh recomputes their days, so the dashboard, the KPIs and the
+    top SKUs equal a direct count again. Those days are outside the refresh's 7-day window and used to keep the
+    figures of the orders as first placed."""
+    from orders.services import order_cancel, order_edit
+
+    place = shop["place"]
+    kept = place([(shop["shirt"], 1)], days=20)
+    cancelled = place([(shop["mug"], 3)], days=12)
+    edited = place([(shop["shirt"], 1), (shop["mug"], 2)], days=12)
+    today = timezone.localdate()
+    month = ReportFilter(today - timedelta(days=29), today)
+    rollups.refresh_rollups(days=None)
+    before = direct_count(month.start, month.end)
+    assert report_totals(month) == before
+
+    order_cancel(order_id=cancelled.pk, reason="Customer changed their mind", acting_user=shop["agent"])
+    shirt_line, mug_line = edited.lines.order_by("position")
+    order_edit(order_id=edited.pk, acting_user=shop["agent"], reason="By phone",
+               quantities={shirt_line.pk: 3, mug_line.pk: 0}, add=[(shop["shirt_big"].pk, 1)])
+    rollups.refresh_rollups()  # what the beat runs every 10 minutes
+
+    after = direct_count(month.start, month.end)
+    assert after != before and after["cancelled"] == 1 and after["units"] == 1 + 3 + 1
+    assert report_totals(month) == after
+    assert selectors.kpis(month)["revenue"] == after["revenue"]
+    board = selectors.dashboard(month, custom_range=True, channels={})
+    assert (board.periods[0].current.orders, board.periods[0].current.revenue) == (after["orders"], after["revenue"])
+    units = {r.key: r.units for r in selectors.top("products", month)}
+    assert units == {shop["shirt"].pk: 1 + 3, shop["shirt_big"].pk: 1}
+    assert Order.objects.get(pk=kept.pk).status != "cancelled"
+
+
+def test_an_order_placed_just_before_midnight_counts_on_its_local_day(shop):
+    """23:50 in São Paulo is 02:50 UTC the next day: the order belongs to the local day, live and rolled up."""
+    from zoneinfo import ZoneInfo
+
+    day = timezone.localdate() - timedelta(days=3)
+    late = timezone.datetime.combine(day, timezone.datetime.min.time(), tzinfo=ZoneInfo("America/Sao_Paulo"))
+    shop["place"]([(shop["mug"], 1)], at=late + timedelta(hours=23, minutes=50))
+    shop["place"]([(shop["mug"], 2)], at=late + timedelta(days=1, minutes=5))
+    f = ReportFilter(day - timedelta(days=1), day + timedelta(days=2))
+
+    def per_day():
+        board = selectors.dashboard(f, custom_range=True, channels={})
+        return {d: n for d, n, _revenue in board.by_day if n}
+
+    live = per_day()
+    rollups.refresh_rollups(days=None)
+    assert per_day() == live == {day: 1, day + timedelta(days=1): 1}
+    assert {r.key: r.orders for r in selectors.top("weekdays", f)} == {
+        day.isoweekday(): 1, (day + timedelta(days=1)).isoweekday(): 1}
