@@ -29,12 +29,13 @@ def day_start(day: date) -> datetime:
 
 
 def _tables() -> dict[str, str]:
-    from inventory.models import Variant
+    from inventory.models import Product, Variant
     from orders.models import Order, OrderLine, OrderLineAllocation
 
     return {"order": Order._meta.db_table, "line": OrderLine._meta.db_table, "variant": Variant._meta.db_table,
+            "product": Product._meta.db_table,
             "allocation": OrderLineAllocation._meta.db_table,
-            "sales": DailySales._meta.db_table, "product": DailyProductSales._meta.db_table,
+            "sales": DailySales._meta.db_table, "product_sales": DailyProductSales._meta.db_table,
             "dimension": DailyDimensionSales._meta.db_table}
 
 
@@ -78,6 +79,30 @@ def dimension_select_sql() -> str:
             WHERE o.placed_at >= %(start)s AND o.placed_at < %(end)s AND o.status NOT IN ('draft', 'cancelled')
         )
         {selects}"""
+
+
+# Product attributes rolled up per day x channel: an order with two SKUs of one brand is one order of the brand,
+# which adding up the SKUs' rows of ``DailyProductSales`` would count twice.
+LINE_DIMENSION_KEYS = {
+    "brands": "COALESCE(p.brand_id::text, '')",
+    "categories": "COALESCE(p.category_id::text, '')",
+}
+
+
+def line_dimension_select_sql() -> str:
+    """SELECT day, channel_id, dimension, key, orders, units, revenue, line_revenue, cost for every dimension of
+    ``LINE_DIMENSION_KEYS`` (live orders, merchandise lines: revenue is the lines' revenue, as the live reads)."""
+    t = _tables()
+    return " UNION ALL ".join(f"""
+        SELECT (o.placed_at AT TIME ZONE %(tz)s)::date, o.channel_id, '{name}', {expr}, COUNT(DISTINCT o.id),
+               SUM(l.quantity), SUM(l.line_total), SUM(l.line_total), SUM(l.quantity * v.cost)
+        FROM {t['line']} l
+        JOIN {t['order']} o ON o.id = l.order_id
+        JOIN {t['variant']} v ON v.id = l.variant_id
+        JOIN {t['product']} p ON p.id = v.product_id
+        WHERE o.placed_at >= %(start)s AND o.placed_at < %(end)s
+          AND o.status NOT IN ('draft', 'cancelled') AND l.status <> 'cancelled' AND NOT v.is_gift_card
+        GROUP BY 1, 2, 4""" for name, expr in LINE_DIMENSION_KEYS.items())
 
 
 def sales_select_sql(*, channel_id: int | None = None, location_id: int | None = None) -> tuple[str, dict]:
@@ -186,12 +211,16 @@ def _rebuild(start: date, end: date, result: dict) -> None:
             f" shipping, cancelled, gift_cards, gift_card_value) {sales_sql}", {**extra, **params})
         result["sales_rows"] += cursor.rowcount
         cursor.execute(
-            f"INSERT INTO {t['product']} (day, channel_id, variant_id, orders, units, revenue, cost)"
+            f"INSERT INTO {t['product_sales']} (day, channel_id, variant_id, orders, units, revenue, cost)"
             f" {product_select_sql()}", params)
         result["product_rows"] += cursor.rowcount
         cursor.execute(
             f"INSERT INTO {t['dimension']} (day, channel_id, dimension, key, orders, units, revenue,"
             f" line_revenue, cost) {dimension_select_sql()}", params)
+        result["dimension_rows"] += cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {t['dimension']} (day, channel_id, dimension, key, orders, units, revenue,"
+            f" line_revenue, cost) {line_dimension_select_sql()}", params)
         result["dimension_rows"] += cursor.rowcount
 
 

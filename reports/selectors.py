@@ -293,9 +293,8 @@ class Dimension:
 DIMENSIONS = {
     d.code: d for d in [
         Dimension("products", _("Products"), None, "variant_id", "variant_id"),
-        Dimension("brands", _("Brands"), None, "variant__product__brand_id", "variant__product__brand_id"),
-        Dimension("categories", _("Categories"), None, "variant__product__category_id",
-                  "variant__product__category_id"),
+        Dimension("brands", _("Brands"), None, "variant__product__brand_id", "key", source="dimension"),
+        Dimension("categories", _("Categories"), None, "variant__product__category_id", "key", source="dimension"),
         Dimension("channels", _("Channels"), "channel_id", "order__channel_id", "channel_id", source="sales"),
         Dimension("weekdays", _("Days of the week"), "weekday", "weekday", "weekday", source="sales", weekday=True),
         Dimension("customers", _("Customers"), "customer_id", "order__customer_id", source="live"),
@@ -507,7 +506,7 @@ def _labels(dim: Dimension, keys: list) -> dict:
     from orders.models import Channel, Customer, Order
 
     keys = [k for k in keys if k not in (None, "")]
-    if dim.code in ("agents", "campaigns"):  # text keys from the dimension rollup
+    if dim.code in ("agents", "campaigns", "brands", "categories"):  # text keys from the dimension rollup
         ints = {int(k): k for k in keys if str(k).isdigit()}
         inner = _labels(Dimension(dim.code + "_by_id", "", None, ""), list(ints))
         return {ints[pk]: label for pk, label in inner.items()}
@@ -532,7 +531,7 @@ def _labels(dim: Dimension, keys: list) -> dict:
                 User.objects.filter(pk__in=keys).values_list("pk", "username", "first_name", "last_name")}
     if dim.code == "orders":
         return {pk: number or f"#{pk}" for pk, number in Order.objects.filter(pk__in=keys).values_list("pk", "number")}
-    model = {"brands": Brand, "categories": Category, "channels": Channel, "customers": Customer}[dim.code]
+    model = {"brands_by_id": Brand, "categories_by_id": Category, "channels": Channel, "customers": Customer}[dim.code]
     return {pk: str(name) for pk, name in model.objects.filter(pk__in=keys).values_list("pk", "name")}
 
 

@@ -135,3 +135,28 @@ def test_an_order_placed_just_before_midnight_counts_on_its_local_day(shop):
     assert per_day() == live == {day: 1, day + timedelta(days=1): 1}
     assert {r.key: r.orders for r in selectors.top("weekdays", f)} == {
         day.isoweekday(): 1, (day + timedelta(days=1)).isoweekday(): 1}
+
+
+@pytest.mark.parametrize("dim", ["brands", "categories"])
+def test_brand_and_category_orders_count_an_order_once_when_rolled_up(shop, dim):
+    """Two sizes of one shirt in one order are one order for the shirt's brand and category. Rolled-up days added
+    up the per-SKU order counts (two); live days counted the order once, so the figure changed overnight."""
+    shop["place"]([(shop["shirt"], 1), (shop["shirt_big"], 2), (shop["mug"], 1)], days=3)
+    shop["place"]([(shop["shirt"], 1)], days=0)
+    product = shop["shirt"].product
+    key = product.brand_id if dim == "brands" else product.category_id
+    assert key != (shop["mug"].product.brand_id if dim == "brands" else shop["mug"].product.category_id)
+    today = timezone.localdate()
+    f = ReportFilter(today - timedelta(days=6), today)
+
+    def shirt_row():
+        row = next(r for r in selectors.top(dim, f) if str(r.key) == str(key))
+        return row.label, row.orders, row.units, row.revenue, row.cost
+
+    live = shirt_row()
+    rollups.refresh_rollups(days=None)
+    assert shirt_row() == live
+    lines = OrderLine.objects.filter(variant__product=product)
+    assert live[1:] == (lines.values("order").distinct().count(), 4, lines.aggregate(s=Sum("line_total"))["s"],
+                        Decimal("40.00") * 2 + Decimal("44.00") * 2)
+    assert live[1] == 2
