@@ -160,3 +160,28 @@ def test_brand_and_category_orders_count_an_order_once_when_rolled_up(shop, dim)
     assert live[1:] == (lines.values("order").distinct().count(), 4, lines.aggregate(s=Sum("line_total"))["s"],
                         Decimal("40.00") * 2 + Decimal("44.00") * 2)
     assert live[1] == 2
+
+
+def test_forecast_reads_the_days_not_rolled_up_yet_live(shop):
+    """Days after the rollups (none yet, or the beat job behind) were read as days with no sales: a SKU selling
+    every day was forecast to sell nothing. They are read live, as on the other report pages."""
+    from reports.forecast import forecast_variant
+
+    for days in range(1, 6):
+        shop["place"]([(shop["mug"], 2)], days=days)
+    live = forecast_variant(variant_id=shop["mug"].pk, history_days=10)
+    assert live.history[-5:] == [2.0] * 5 and sum(live.history) == 10
+    assert live.per_day > 0
+    rollups.refresh_rollups(days=None)
+    assert forecast_variant(variant_id=shop["mug"].pk, history_days=10).history == live.history
+
+
+def test_forecast_of_a_sku_with_no_history_or_a_single_day(shop):
+    from reports.forecast import forecast_variant
+
+    none = forecast_variant(variant_id=shop["shirt_big"].pk)
+    assert none.total == 0 and none.backtest_wape is None and len(none.history) == 120
+    shop["place"]([(shop["shirt"], 3)], days=1)
+    rollups.refresh_rollups(days=None)
+    one = forecast_variant(variant_id=shop["shirt"].pk)
+    assert one.history[-1] == 3.0 and sum(one.history) == 3.0 and one.total >= 0
