@@ -1,5 +1,6 @@
 from datetime import date, timedelta
 from decimal import Decimal
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
@@ -58,12 +59,14 @@ def parse_filters(request, *, default_days: int = 30) -> tuple[selectors.ReportF
 
 
 def _choices():
+    """(channel id -> name, location id -> name, channel id -> code: what the order list filters channels by)."""
     from inventory.models import Location
     from orders.models import Channel
 
-    channels = dict(Channel.objects.order_by("name").values_list("pk", "name"))
+    rows = Channel.objects.order_by("name").values_list("pk", "name", "code")
+    channels, codes = {pk: name for pk, name, _code in rows}, {pk: code for pk, _name, code in rows}
     locations = dict(Location.objects.filter(is_active=True).order_by("name").values_list("pk", "name"))
-    return channels, locations
+    return channels, locations, codes
 
 
 def _money(value) -> str:
@@ -83,9 +86,9 @@ def _day(value: date) -> str:
 @require_safe
 def dashboard(request):
     filters, custom, errors = parse_filters(request)
-    channels, locations = _choices()
+    channels, locations, codes = _choices()
     board = selectors.dashboard(filters, custom_range=custom, channels=channels)
-    channel_q = f"&channel={filters.channel_id}" if filters.channel_id else ""
+    channel_q = f"&channel={quote(codes[filters.channel_id])}" if filters.channel_id in codes else ""
     user = request.user
     links = {
         "orders": url_for(user, "orders:order_list", query=channel_q.lstrip("&")),
@@ -132,7 +135,7 @@ def top(request):
         sort = "-revenue"
     compare = "year" if request.GET.get("compare") == "year" else "previous"
     rows = selectors.top(dim, filters, sort=sort, limit=limit, compare=compare)
-    channels, _locations = _choices()
+    channels, _locations, _codes = _choices()
     audit_access(request, object_type="reports.top", object_id=dim, verb="report_view")
     chart = charts.bar_chart([(r.label, float(r.revenue)) for r in rows[:15]],
                              title=_("Revenue"), value_format=_money)
@@ -149,7 +152,7 @@ def top(request):
 @require_safe
 def kpis(request):
     filters, _custom, errors = parse_filters(request)
-    channels, _locations = _choices()
+    channels, _locations, _codes = _choices()
     data = selectors.kpis(filters)
     audit_access(request, object_type="reports.kpis", verb="report_view")
     return render(request, "reports/kpis.html",
@@ -166,7 +169,7 @@ def _job_queryset(user):
 def job_list(request):
     page = paginate(request, _job_queryset(request.user).order_by("-created_at", "-id"), per_page=25)
     today = timezone.localdate()
-    channels, locations = _choices()
+    channels, locations, _codes = _choices()
     schedules = ReportSchedule.objects.filter(is_active=True).select_related("owner")
     if not services.can_download_any(request.user):
         schedules = schedules.filter(owner=request.user)

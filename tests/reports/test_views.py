@@ -234,7 +234,7 @@ def test_dashboard_tiles_link_to_the_lists_behind_them(role_client, world):
     html = response.content.decode()
     today = timezone.localdate().isoformat()
     orders = reverse("orders:order_list")
-    assert f'href="{orders}?since={today}&amp;until={today}&amp;channel={world["web"].pk}"' in html
+    assert f'href="{orders}?since={today}&amp;until={today}&amp;channel={world["web"].code}"' in html
     assert f'href="{reverse("orders:approval_list")}"' in html
     assert f'href="{reverse("inventory:reorder_alerts")}"' in html
 
@@ -265,3 +265,17 @@ def test_agent_productivity_per_active_hour(role_client, make_user, world):
     assert (row.orders, row.active_hours, row.revenue) == (5, 4, Decimal("60.0000"))
     assert row.orders_per_hour == pytest.approx(1.25)
     assert row.revenue_per_hour == Decimal("15")
+
+
+def test_dashboard_links_keep_the_chosen_channel(role_client, world):
+    """The order list filters channels by code; the dashboard's tiles passed the channel's id, so with a channel
+    chosen the 'Today · orders' tile and the open orders tile led to an empty list."""
+    phone = make_order(channel=world["phone"], lines=[(world["shirt"], 1, "25.00")])
+    make_order(channel=world["web"], lines=[(world["mug"], 1, "12.00")])
+    client = role_client("manager")
+    response = client.get(reverse("reports:dashboard") + f"?channel={world['phone'].pk}")
+    (today, link), *_rest = response.context["periods"]
+    assert today.current.orders == 1
+    for url in (link, response.context["links"]["orders"]):
+        listed = [order.pk for order in client.get(url).context["page"]]
+        assert listed == [phone.pk], url
