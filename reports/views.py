@@ -15,6 +15,7 @@ from oms.access import has_permission, url_for
 from oms.audit import audit_access
 from oms.listing import paginate
 from oms.numbers import parse_id
+from oms.query import quoted
 from reports import charts, periods, selectors, services
 from reports.errors import ReportError
 from reports.models import ReportJob, ReportSchedule
@@ -35,11 +36,25 @@ def _date(request, name: str, label: str, errors: list[str]) -> date | None:
         return None
 
 
-def parse_filters(request, *, default_days: int = 30) -> tuple[selectors.ReportFilter, bool, list[str]]:
+def _choice(request, name: str, known: dict, refusal: str, errors: list[str]) -> int | None:
+    """The id chosen for ``name`` among ``known``; anything else is named in a message and left out."""
+    raw = str(request.GET.get(name) or "").strip()
+    if not raw:
+        return None
+    pk = parse_id(raw)
+    if pk not in known:
+        errors.append(refusal % {"value": quoted(raw)})
+        return None
+    return pk
+
+
+def parse_filters(request, *, channels: dict, locations: dict | None = None,
+                  default_days: int = 30) -> tuple[selectors.ReportFilter, bool, list[str]]:
     """Filters from the query string; returns (filters, whether a range was given, error messages).
 
-    A date that is not one, or that reports cannot cover (``reports.periods``), is named in a message and left
-    out, as if it had not been given."""
+    A date that is not one, or that reports cannot cover (``reports.periods``), and a channel or location not
+    among ``channels`` / ``locations`` (``_choices``) are named in a message and left out, as if they had not
+    been given; ``locations`` None: the page has no location filter."""
     today = timezone.localdate()
     errors: list[str] = []
     start, end = _date(request, "start", _("From"), errors), _date(request, "end", _("To"), errors)
@@ -53,9 +68,12 @@ def parse_filters(request, *, default_days: int = 30) -> tuple[selectors.ReportF
     if (end - start).days > periods.MAX_DAYS:
         errors.append(_("The period is limited to ten years."))
         start = end - timedelta(days=periods.MAX_DAYS)
-    return (selectors.ReportFilter(start, end, parse_id(request.GET.get("channel")),
-                                   parse_id(request.GET.get("location"))),
-            custom, errors)
+    channel = _choice(request, "channel", channels,
+                      _("Channel: there is no channel “%(value)s”; showing all channels."), errors)
+    location = None if locations is None else _choice(
+        request, "location", locations, _("Location: there is no location “%(value)s”; showing all locations."),
+        errors)
+    return selectors.ReportFilter(start, end, channel, location), custom, errors
 
 
 def _choices():
@@ -85,8 +103,8 @@ def _day(value: date) -> str:
 
 @require_safe
 def dashboard(request):
-    filters, custom, errors = parse_filters(request)
     channels, locations, codes = _choices()
+    filters, custom, errors = parse_filters(request, channels=channels, locations=locations)
     board = selectors.dashboard(filters, custom_range=custom, channels=channels)
     channel_q = f"&channel={quote(codes[filters.channel_id])}" if filters.channel_id in codes else ""
     user = request.user
@@ -126,8 +144,13 @@ def dashboard(request):
 
 @require_safe
 def top(request):
-    filters, custom, errors = parse_filters(request)
-    dim = request.GET.get("dim") if request.GET.get("dim") in selectors.DIMENSIONS else "products"
+    channels, _locations, _codes = _choices()
+    filters, custom, errors = parse_filters(request, channels=channels)
+    dim = request.GET.get("dim") or "products"
+    if dim not in selectors.DIMENSIONS:
+        errors.append(_("There is no report “%(value)s”; showing %(report)s.")
+                      % {"value": quoted(dim), "report": selectors.DIMENSIONS["products"].label})
+        dim = "products"
     sort = request.GET.get("sort") or "-revenue"
     limit = min(max(_int(request.GET.get("limit")) or 20, 1), 200)
     show_cost = has_permission(request.user, "view_cost")
@@ -135,7 +158,6 @@ def top(request):
         sort = "-revenue"
     compare = "year" if request.GET.get("compare") == "year" else "previous"
     rows = selectors.top(dim, filters, sort=sort, limit=limit, compare=compare)
-    channels, _locations, _codes = _choices()
     audit_access(request, object_type="reports.top", object_id=dim, verb="report_view")
     chart = charts.bar_chart([(r.label, float(r.revenue)) for r in rows[:15]],
                              title=_("Revenue"), value_format=_money)
@@ -151,8 +173,8 @@ def top(request):
 
 @require_safe
 def kpis(request):
-    filters, _custom, errors = parse_filters(request)
     channels, _locations, _codes = _choices()
+    filters, _custom, errors = parse_filters(request, channels=channels)
     data = selectors.kpis(filters)
     audit_access(request, object_type="reports.kpis", verb="report_view")
     return render(request, "reports/kpis.html",

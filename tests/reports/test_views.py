@@ -70,10 +70,10 @@ def test_dashboard_moves_when_an_order_is_placed(role_client, world):
 
 
 @pytest.mark.parametrize(("query", "base"), [("", 15), ("?start=2020-01-01&end=2020-02-01", 14),
-                                             ("?location=1&channel=1", 14)])
+                                             ("?location={location}&channel={channel}", 14)])
 def test_dashboard_query_count_does_not_grow_with_orders(role_client, world, django_assert_num_queries, query,
                                                          base):
-    LocationFactory()
+    query = query.format(location=LocationFactory().pk, channel=world["phone"].pk)
     client = role_client("manager")
     client.get(reverse("reports:dashboard"))  # warm the session
     _orders(world, 3)
@@ -279,3 +279,27 @@ def test_dashboard_links_keep_the_chosen_channel(role_client, world):
     for url in (link, response.context["links"]["orders"]):
         listed = [order.pk for order in client.get(url).context["page"]]
         assert listed == [phone.pk], url
+
+
+@pytest.mark.parametrize("page", ["reports:dashboard", "reports:top", "reports:kpis"])
+@pytest.mark.parametrize("channel", ["999999", "abc"])
+def test_an_unknown_channel_is_named_and_all_channels_shown(role_client, world, page, channel):
+    """The channel list then reads 'All channels': the figures were those of no channel at all (zero) for an id
+    no channel has, and all channels without a word for text."""
+    make_order(channel=world["phone"], lines=[(world["shirt"], 1, "25.00")])
+    response = role_client("manager").get(reverse(page) + f"?channel={channel}")
+    assert response.status_code == 200
+    assert response.context["errors"] == [f"Channel: there is no channel “{channel}”; showing all channels."]
+    if page == "reports:dashboard":
+        assert response.context["board"].filters.channel_id is None
+        assert response.context["board"].periods[0].current.orders == 1
+    else:
+        assert response.context["filters"].channel_id is None
+
+
+def test_an_unknown_top_n_dimension_is_named(role_client, world):
+    make_order(channel=world["phone"], lines=[(world["shirt"], 1, "25.00")])
+    response = role_client("manager").get(reverse("reports:top") + "?dim=bogus")
+    assert response.status_code == 200
+    assert response.context["errors"] == ["There is no report “bogus”; showing Products."]
+    assert response.context["dim"] == "products" and len(response.context["rows"]) == 1
