@@ -229,6 +229,13 @@ SOURCES: dict[str, Callable[[dict], Source]] = {
     "top": _top,
 }
 
+# The filters each source keeps to (``clean_parameters`` refuses the others rather than let a file ignore them).
+FILTERS: dict[str, set[str]] = {
+    "orders": {"channel_id", "location_id"}, "order_lines": {"channel_id", "location_id"},
+    "inventory": {"location_id"}, "movements": {"location_id"}, "customers": set(), "payments": {"channel_id"},
+    "journal": set(), "top": {"channel_id"},
+}
+
 Progress = Callable[[int], None]
 
 

@@ -84,10 +84,15 @@ def clean_parameters(*, kind: str, parameters: dict, acting_user) -> dict:
         if (end - start).days > MAX_RANGE_DAYS:
             raise InvalidReportParameters(_("The period is longer than ten years."), field="start")
         out.update(start=start.isoformat(), end=end.isoformat())
-    for key, refusal in (("channel_id", _("Choose a channel from the list.")),
-                         ("location_id", _("Choose a location from the list."))):
+    for key, refusal, unused in (
+            ("channel_id", _("Choose a channel from the list."),
+             _("The file “%(report)s” cannot be limited to one channel: choose “All channels”.")),
+            ("location_id", _("Choose a location from the list."),
+             _("The file “%(report)s” cannot be limited to one location: choose “All locations”."))):
         value = parameters.get(key)
         if value not in (None, ""):
+            if key not in exports.FILTERS[kind]:
+                raise InvalidReportParameters(unused % {"report": ReportJob.Kind(kind).label}, field=key)
             out[key] = parse_id(value)
             if out[key] is None:
                 raise InvalidReportParameters(refusal, field=key)

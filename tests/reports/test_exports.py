@@ -303,3 +303,34 @@ def test_orders_and_order_lines_exports_keep_to_the_chosen_location(make_user, w
     assert [r[0] for r in rows("orders", dc)] == ["W-ST", "W-DC"]
     assert [(r[0], r[4]) for r in rows("order_lines", store)] == [("W-ST", "R-SHIRT")]
     assert [(r[0], r[4]) for r in rows("order_lines", dc)] == [("W-ST", "R-MUG"), ("W-DC", "R-MUG")]
+
+
+@pytest.mark.parametrize(("kind", "field"), [("payments", "location_id"), ("journal", "channel_id"),
+                                             ("journal", "location_id"), ("movements", "channel_id"),
+                                             ("inventory", "channel_id"), ("customers", "channel_id"),
+                                             ("customers", "location_id")])
+def test_a_filter_the_file_cannot_apply_is_refused_not_ignored(role_client, world, kind, field):
+    """The report files form offers a channel and a location for every kind; the kinds that cannot keep to one
+    wrote every row as if none had been chosen. Now the form says so and queues nothing."""
+    from tests.reports.factories import LocationFactory
+
+    value = world["phone"].pk if field == "channel_id" else LocationFactory().pk
+    client = role_client("admin")
+    response = client.post(reverse("reports:job_create"), {"kind": kind, "format": "csv", **_period(), field: value},
+                           follow=True)
+    assert not ReportJob.objects.exists()
+    label = "channel" if field == "channel_id" else "location"
+    assert f"cannot be limited to one {label}" in response.content.decode()
+
+
+def test_the_filters_a_file_applies_are_accepted(role_client, world):
+    from tests.reports.factories import LocationFactory
+
+    client = role_client("admin")
+    location, channel = LocationFactory().pk, world["phone"].pk
+    for kind, params in [("orders", {"channel_id": channel, "location_id": location}),
+                         ("order_lines", {"channel_id": channel, "location_id": location}),
+                         ("inventory", {"location_id": location}), ("movements", {"location_id": location}),
+                         ("payments", {"channel_id": channel}), ("journal", {}), ("customers", {})]:
+        client.post(reverse("reports:job_create"), {"kind": kind, "format": "csv", **_period(), **params})
+    assert ReportJob.objects.count() == 7
