@@ -300,7 +300,8 @@ def report_schedules_run(*, today=None) -> int:
                 report_job_create(kind=schedule.kind, format=schedule.format, parameters=parameters,
                                   acting_user=schedule.owner)
             queued += 1
-        except ReportNotAllowed:  # the owner lost the permission: stop sending
+        except ReportError as exc:  # the owner lost the permission, or the saved filters no longer apply: stop
+            logger.warning("Report schedule %s stopped: %s", schedule.pk, exc.message)
             ReportSchedule.objects.filter(pk=schedule.pk).update(is_active=False)
     return queued
 
