@@ -309,6 +309,14 @@ DIMENSIONS = {
     ]
 }
 SORT_KEYS = ["label", "orders", "units", "revenue", "cost", "margin", "previous_revenue", "change"]
+COST_SORT_KEYS = {"cost", "margin"}
+
+
+def sort_for(sort: str, *, show_cost: bool) -> str:
+    """The top-N sort a reader gets: by revenue when they asked for cost or margin without seeing costs (a list
+    ranked by a hidden cost still tells it), for the page and for the file made from it alike."""
+    sort = str(sort or "-revenue")[:30]
+    return "-revenue" if not show_cost and sort.lstrip("-") in COST_SORT_KEYS else sort
 
 
 @dataclass

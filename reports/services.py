@@ -65,7 +65,7 @@ def can_download(user, job: ReportJob) -> bool:
 
 def clean_parameters(*, kind: str, parameters: dict, acting_user) -> dict:
     """Validated, normalized parameters; raises ``InvalidReportParameters`` naming the bad one."""
-    from reports.selectors import DIMENSIONS
+    from reports.selectors import DIMENSIONS, sort_for
 
     out: dict = {}
     if kind in DATED_KINDS:
@@ -96,17 +96,18 @@ def clean_parameters(*, kind: str, parameters: dict, acting_user) -> dict:
             out[key] = parse_id(value)
             if out[key] is None:
                 raise InvalidReportParameters(refusal, field=key)
+    include_cost = has_permission(acting_user, "view_cost")
     if kind == ReportJob.Kind.TOP:
         if parameters.get("dimension") not in DIMENSIONS:
             raise InvalidReportParameters(_("Unknown report dimension."), field="dimension")
         out["dimension"] = parameters["dimension"]
-        out["sort"] = str(parameters.get("sort") or "-revenue")[:30]
+        out["sort"] = sort_for(parameters.get("sort"), show_cost=include_cost)
         out["compare"] = "year" if parameters.get("compare") == "year" else "previous"
         try:
             out["limit"] = max(1, min(int(parameters.get("limit") or 100), 1000))
         except (TypeError, ValueError):
             raise InvalidReportParameters(_("The number of rows is not a number."), field="limit") from None
-    out["include_cost"] = has_permission(acting_user, "view_cost")
+    out["include_cost"] = include_cost
     if parameters.get("email_to"):
         out["email_to"] = clean_recipients(parameters["email_to"])
     if parameters.get("schedule_id"):

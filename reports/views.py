@@ -151,11 +151,9 @@ def top(request):
         errors.append(_("There is no report “%(value)s”; showing %(report)s.")
                       % {"value": quoted(dim), "report": selectors.DIMENSIONS["products"].label})
         dim = "products"
-    sort = request.GET.get("sort") or "-revenue"
     limit = min(max(_int(request.GET.get("limit")) or 20, 1), 200)
     show_cost = has_permission(request.user, "view_cost")
-    if not show_cost and sort.lstrip("-") in ("cost", "margin"):
-        sort = "-revenue"
+    sort = selectors.sort_for(request.GET.get("sort"), show_cost=show_cost)
     compare = "year" if request.GET.get("compare") == "year" else "previous"
     rows = selectors.top(dim, filters, sort=sort, limit=limit, compare=compare)
     audit_access(request, object_type="reports.top", object_id=dim, verb="report_view")
@@ -165,7 +163,7 @@ def top(request):
                "dimensions": selectors.DIMENSIONS, "filters": filters,
                "previous": filters.comparison(compare),
                "compare": compare, "show_cost": show_cost, "chart": chart, "channels": channels,
-               "errors": errors, "limit": limit, "formats": ReportJob.Format.choices}
+               "errors": errors, "limit": limit, "sort": sort, "formats": ReportJob.Format.choices}
     if request.htmx:
         return render(request, "reports/top.html#results", context)
     return render(request, "reports/top.html", context)

@@ -334,3 +334,27 @@ def test_the_filters_a_file_applies_are_accepted(role_client, world):
                          ("payments", {"channel_id": channel}), ("journal", {}), ("customers", {})]:
         client.post(reverse("reports:job_create"), {"kind": kind, "format": "csv", **_period(), **params})
     assert ReportJob.objects.count() == 7
+
+
+def test_a_top_n_file_is_not_ranked_by_cost_for_someone_who_may_not_see_cost(client, make_user, world):
+    """The page falls back to revenue when someone without 'view_cost' asks for ?sort=-cost, but its export form
+    passed the asked sort on: the file then listed the SKUs with the highest cost (column hidden) first."""
+    from django.contrib.auth.models import Permission
+
+    user = make_user()
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["use_back_office", "view_reports"],
+                                                         content_type__app_label="oms"))
+    client.force_login(user)
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 3, "11.00")])  # cost 30
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["mug"], 2, "50.00")])  # cost 8
+    page = client.get(reverse("reports:top") + "?dim=products&sort=-cost&limit=1")
+    assert [r.label.split(" · ")[0] for r in page.context["rows"]] == ["R-MUG"]
+    assert 'name="sort" value="-revenue"' in page.content.decode()
+    client.post(reverse("reports:job_create"), {"kind": "top", "format": "csv", "dimension": "products",
+                                                "sort": "-cost", "limit": "1", **_period()})
+    job = ReportJob.objects.get()
+    assert job.parameters["sort"] == "-revenue"
+    assert services.report_job_run(job_id=job.pk) == "done"
+    job.refresh_from_db()
+    rows = list(csv.reader(io.StringIO(job.file.open("rb").read().decode("utf-8-sig"))))
+    assert [row[0].split(" · ")[0] for row in rows[1:]] == ["R-MUG"]
