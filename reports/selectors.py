@@ -693,7 +693,7 @@ def kpis(filters: ReportFilter) -> dict:
     # Fulfilment's own records: fill rate, return reasons and open at-risk flags.
     from orders.fulfilment import selectors as fulfilment
 
-    result["fill"] = fulfilment.fill_rate(since=start, until=end)
-    result["return_reasons"] = fulfilment.return_reasons(since=start, until=end)[:5]
-    result["at_risk_open"] = fulfilment.at_risk_count()
+    result["fill"] = fulfilment.fill_rate(since=start, until=end, channel_id=filters.channel_id)
+    result["return_reasons"] = fulfilment.return_reasons(since=start, until=end, channel_id=filters.channel_id)[:5]
+    result["at_risk_open"] = fulfilment.at_risk_count(channel_id=filters.channel_id)
     return result
