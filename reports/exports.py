@@ -66,12 +66,9 @@ def _orders(parameters: dict) -> Source:
     if parameters.get("channel_id"):
         qs = qs.filter(channel_id=parameters["channel_id"])
     if parameters.get("location_id"):  # orders with a line held at the location (as the dashboard counts them)
-        from django.db.models import Exists, OuterRef
+        from reports.selectors import held_at
 
-        from orders.models import OrderLineAllocation
-
-        qs = qs.filter(Exists(OrderLineAllocation.objects.filter(line__order=OuterRef("pk"),
-                                                                 location_id=parameters["location_id"])))
+        qs = qs.filter(held_at(parameters["location_id"]))
     qs = qs.order_by("placed_at", "id")
     fields = ["number", "placed_at", "channel__code", "status", "customer__name", "email", "shipping_address__state",
               "source_code", "currency", "subtotal", "discount_total", "shipping_total", "tax_total", "total",
@@ -230,6 +227,13 @@ SOURCES: dict[str, Callable[[dict], Source]] = {
     "orders": _orders, "order_lines": _order_lines, "inventory": _inventory, "movements": _movements,
     "customers": _customers, "payments": _payments, "journal": _journal,
     "top": _top,
+}
+
+# The filters each source keeps to (``clean_parameters`` refuses the others rather than let a file ignore them).
+FILTERS: dict[str, set[str]] = {
+    "orders": {"channel_id", "location_id"}, "order_lines": {"channel_id", "location_id"},
+    "inventory": {"location_id"}, "movements": {"location_id"}, "customers": set(), "payments": {"channel_id"},
+    "journal": set(), "top": {"channel_id"},
 }
 
 Progress = Callable[[int], None]

@@ -151,7 +151,8 @@ class ReportJob(RequestedInLanguage):
 
 class DailyDimensionSales(models.Model):
     """Orders, units, revenue and cost of one local day x channel x value of a low-cardinality dimension
-    (ship-to state, agent, source code, campaign), so the yearly top-N of those does not read every order."""
+    (ship-to state, agent, source code, campaign; brand and category of the lines sold), so the yearly top-N of
+    those does not read every order."""
 
     day = models.DateField()
     channel = models.ForeignKey("orders.Channel", on_delete=models.CASCADE, related_name="+")

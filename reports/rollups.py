@@ -29,12 +29,13 @@ def day_start(day: date) -> datetime:
 
 
 def _tables() -> dict[str, str]:
-    from inventory.models import Variant
+    from inventory.models import Product, Variant
     from orders.models import Order, OrderLine, OrderLineAllocation
 
     return {"order": Order._meta.db_table, "line": OrderLine._meta.db_table, "variant": Variant._meta.db_table,
+            "product": Product._meta.db_table,
             "allocation": OrderLineAllocation._meta.db_table,
-            "sales": DailySales._meta.db_table, "product": DailyProductSales._meta.db_table,
+            "sales": DailySales._meta.db_table, "product_sales": DailyProductSales._meta.db_table,
             "dimension": DailyDimensionSales._meta.db_table}
 
 
@@ -78,6 +79,30 @@ def dimension_select_sql() -> str:
             WHERE o.placed_at >= %(start)s AND o.placed_at < %(end)s AND o.status NOT IN ('draft', 'cancelled')
         )
         {selects}"""
+
+
+# Product attributes rolled up per day x channel: an order with two SKUs of one brand is one order of the brand,
+# which adding up the SKUs' rows of ``DailyProductSales`` would count twice.
+LINE_DIMENSION_KEYS = {
+    "brands": "COALESCE(p.brand_id::text, '')",
+    "categories": "COALESCE(p.category_id::text, '')",
+}
+
+
+def line_dimension_select_sql() -> str:
+    """SELECT day, channel_id, dimension, key, orders, units, revenue, line_revenue, cost for every dimension of
+    ``LINE_DIMENSION_KEYS`` (live orders, merchandise lines: revenue is the lines' revenue, as the live reads)."""
+    t = _tables()
+    return " UNION ALL ".join(f"""
+        SELECT (o.placed_at AT TIME ZONE %(tz)s)::date, o.channel_id, '{name}', {expr}, COUNT(DISTINCT o.id),
+               SUM(l.quantity), SUM(l.line_total), SUM(l.line_total), SUM(l.quantity * v.cost)
+        FROM {t['line']} l
+        JOIN {t['order']} o ON o.id = l.order_id
+        JOIN {t['variant']} v ON v.id = l.variant_id
+        JOIN {t['product']} p ON p.id = v.product_id
+        WHERE o.placed_at >= %(start)s AND o.placed_at < %(end)s
+          AND o.status NOT IN ('draft', 'cancelled') AND l.status <> 'cancelled' AND NOT v.is_gift_card
+        GROUP BY 1, 2, 4""" for name, expr in LINE_DIMENSION_KEYS.items())
 
 
 def sales_select_sql(*, channel_id: int | None = None, location_id: int | None = None) -> tuple[str, dict]:
@@ -144,12 +169,68 @@ def first_sales_day() -> date | None:
     return timezone.localtime(first, local_tz()).date() if first else None
 
 
+# Orders changed in transactions that began this long before a refresh started may commit after it read them.
+CHANGE_MARGIN = timedelta(minutes=30)
+
+
+def changed_days(*, since: datetime, before: date) -> list[date]:
+    """Local days before ``before`` holding an order with an event (status change, edit, cancellation...) since
+    ``since``: days already rolled up whose figures that change may have moved. One query on the events' index."""
+    from django.db.models.functions import TruncDate
+
+    from orders.models import OrderEvent
+
+    days = (OrderEvent.objects.filter(created_at__gte=since, order__placed_at__lt=day_start(before))
+            .annotate(day=TruncDate("order__placed_at", tzinfo=local_tz())).order_by("day")
+            .values_list("day", flat=True).distinct())
+    return list(days)
+
+
+def _runs(days: list[date]) -> list[tuple[date, date]]:
+    """Sorted days as runs of consecutive days: [(first, last), ...]."""
+    runs: list[list[date]] = []
+    for day in days:
+        if runs and day == runs[-1][1] + timedelta(days=1):
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return [(first, last) for first, last in runs]
+
+
+def _rebuild(start: date, end: date, result: dict) -> None:
+    """Deletes and re-inserts the rollups of the local days ``start``..``end``."""
+    t = _tables()
+    params = {"start": day_start(start), "end": day_start(end + timedelta(days=1)), "tz": settings.TIME_ZONE}
+    DailySales.objects.filter(day__gte=start, day__lte=end).delete()
+    DailyProductSales.objects.filter(day__gte=start, day__lte=end).delete()
+    DailyDimensionSales.objects.filter(day__gte=start, day__lte=end).delete()
+    sales_sql, extra = sales_select_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {t['sales']} (day, channel_id, currency, orders, units, revenue, discount, tax,"
+            f" shipping, cancelled, gift_cards, gift_card_value) {sales_sql}", {**extra, **params})
+        result["sales_rows"] += cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {t['product_sales']} (day, channel_id, variant_id, orders, units, revenue, cost)"
+            f" {product_select_sql()}", params)
+        result["product_rows"] += cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {t['dimension']} (day, channel_id, dimension, key, orders, units, revenue,"
+            f" line_revenue, cost) {dimension_select_sql()}", params)
+        result["dimension_rows"] += cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {t['dimension']} (day, channel_id, dimension, key, orders, units, revenue,"
+            f" line_revenue, cost) {line_dimension_select_sql()}", params)
+        result["dimension_rows"] += cursor.rowcount
+
+
 def refresh_rollups(*, days: int | None = DEFAULT_REFRESH_DAYS, full: bool = False, durable: bool = True) -> dict:
-    """Recomputes the rollups of the last ``days`` complete days (all history when ``full`` or never run).
+    """Recomputes the rollups of the last ``days`` complete days (all history when ``full`` or never run), and of
+    every older day holding an order changed since the previous refresh (a cancellation or an edit weeks later).
 
     Idempotent: each run deletes and re-inserts its days in one transaction, under an advisory lock.
     ``durable=False`` only for callers that already run in a transaction (the demo seed).
-    Returns what it did: ``{"start", "end", "sales_rows", "product_rows", "dimension_rows"}``.
+    Returns what it did: ``{"start", "end", "changed_days", "sales_rows", "product_rows", "dimension_rows"}``.
     """
     today = timezone.localdate()
     end = today - timedelta(days=1)
@@ -158,33 +239,23 @@ def refresh_rollups(*, days: int | None = DEFAULT_REFRESH_DAYS, full: bool = Fal
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
             cursor.execute("SET LOCAL jit = off")  # compiling costs more than these scans save
         state, _created = RollupState.objects.select_for_update().get_or_create(name="sales")
+        started = timezone.now()
         if full or state.complete_through is None or days is None:
             start = first_sales_day() or today
         else:
             start = min(today - timedelta(days=days), state.complete_through + timedelta(days=1))
-        result = {"start": start, "end": end, "sales_rows": 0, "product_rows": 0}
+        older: list[date] = []
+        if state.refreshed_at is not None and state.complete_through is not None:
+            older = [d for d in changed_days(since=state.refreshed_at - CHANGE_MARGIN, before=min(start, today))
+                     if d <= state.complete_through]
+        result = {"start": start, "end": end, "changed_days": len(older), "sales_rows": 0, "product_rows": 0,
+                  "dimension_rows": 0}
+        for first, last in _runs(older):
+            _rebuild(first, last, result)
         if start <= end:
-            t = _tables()
-            params = {"start": day_start(start), "end": day_start(end + timedelta(days=1)), "tz": settings.TIME_ZONE}
-            DailySales.objects.filter(day__gte=start, day__lte=end).delete()
-            DailyProductSales.objects.filter(day__gte=start, day__lte=end).delete()
-            DailyDimensionSales.objects.filter(day__gte=start, day__lte=end).delete()
-            sales_sql, extra = sales_select_sql()
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {t['sales']} (day, channel_id, currency, orders, units, revenue, discount, tax,"
-                    f" shipping, cancelled, gift_cards, gift_card_value) {sales_sql}", {**extra, **params})
-                result["sales_rows"] = cursor.rowcount
-                cursor.execute(
-                    f"INSERT INTO {t['product']} (day, channel_id, variant_id, orders, units, revenue, cost)"
-                    f" {product_select_sql()}", params)
-                result["product_rows"] = cursor.rowcount
-                cursor.execute(
-                    f"INSERT INTO {t['dimension']} (day, channel_id, dimension, key, orders, units, revenue,"
-                    f" line_revenue, cost) {dimension_select_sql()}", params)
-                result["dimension_rows"] = cursor.rowcount
+            _rebuild(start, end, result)
         state.complete_through = max(end, state.complete_through or end)
-        state.refreshed_at = timezone.now()
+        state.refreshed_at = started  # the next refresh looks for changes from here (less ``CHANGE_MARGIN``)
         state.save(update_fields=["complete_through", "refreshed_at"])
     return result
 

@@ -160,6 +160,16 @@ def _field_names(model) -> set[str]:
     return {f.name for f in model._meta.get_fields()}
 
 
+def held_at(location_id: int):
+    """Orders with a line held at the location, each order once (an EXISTS, not a join: a join repeats an order
+    per line held there, and counts grouped over it count the order that many times)."""
+    from django.db.models import Exists, OuterRef
+
+    from orders.models import OrderLineAllocation
+
+    return Exists(OrderLineAllocation.objects.filter(line__order=OuterRef("pk"), location_id=location_id))
+
+
 @dataclass
 class Dashboard:
     filters: ReportFilter
@@ -219,7 +229,7 @@ def dashboard(filters: ReportFilter, *, custom_range: bool, channels: dict[int, 
     if filters.channel_id:
         orders = orders.filter(channel_id=filters.channel_id)
     if filters.location_id:
-        orders = orders.filter(lines__allocations__location_id=filters.location_id).distinct()
+        orders = orders.filter(held_at(filters.location_id))
     status_labels = dict(Order.Status.choices)
     in_range = orders.filter(placed_at__gte=rollups.day_start(main.start),
                              placed_at__lt=rollups.day_start(main.end + timedelta(days=1)))
@@ -283,9 +293,8 @@ class Dimension:
 DIMENSIONS = {
     d.code: d for d in [
         Dimension("products", _("Products"), None, "variant_id", "variant_id"),
-        Dimension("brands", _("Brands"), None, "variant__product__brand_id", "variant__product__brand_id"),
-        Dimension("categories", _("Categories"), None, "variant__product__category_id",
-                  "variant__product__category_id"),
+        Dimension("brands", _("Brands"), None, "variant__product__brand_id", "key", source="dimension"),
+        Dimension("categories", _("Categories"), None, "variant__product__category_id", "key", source="dimension"),
         Dimension("channels", _("Channels"), "channel_id", "order__channel_id", "channel_id", source="sales"),
         Dimension("weekdays", _("Days of the week"), "weekday", "weekday", "weekday", source="sales", weekday=True),
         Dimension("customers", _("Customers"), "customer_id", "order__customer_id", source="live"),
@@ -300,6 +309,14 @@ DIMENSIONS = {
     ]
 }
 SORT_KEYS = ["label", "orders", "units", "revenue", "cost", "margin", "previous_revenue", "change"]
+COST_SORT_KEYS = {"cost", "margin"}
+
+
+def sort_for(sort: str, *, show_cost: bool) -> str:
+    """The top-N sort a reader gets: by revenue when they asked for cost or margin without seeing costs (a list
+    ranked by a hidden cost still tells it), for the page and for the file made from it alike."""
+    sort = str(sort or "-revenue")[:30]
+    return "-revenue" if not show_cost and sort.lstrip("-") in COST_SORT_KEYS else sort
 
 
 @dataclass
@@ -497,7 +514,7 @@ def _labels(dim: Dimension, keys: list) -> dict:
     from orders.models import Channel, Customer, Order
 
     keys = [k for k in keys if k not in (None, "")]
-    if dim.code in ("agents", "campaigns"):  # text keys from the dimension rollup
+    if dim.code in ("agents", "campaigns", "brands", "categories"):  # text keys from the dimension rollup
         ints = {int(k): k for k in keys if str(k).isdigit()}
         inner = _labels(Dimension(dim.code + "_by_id", "", None, ""), list(ints))
         return {ints[pk]: label for pk, label in inner.items()}
@@ -522,7 +539,7 @@ def _labels(dim: Dimension, keys: list) -> dict:
                 User.objects.filter(pk__in=keys).values_list("pk", "username", "first_name", "last_name")}
     if dim.code == "orders":
         return {pk: number or f"#{pk}" for pk, number in Order.objects.filter(pk__in=keys).values_list("pk", "number")}
-    model = {"brands": Brand, "categories": Category, "channels": Channel, "customers": Customer}[dim.code]
+    model = {"brands_by_id": Brand, "categories_by_id": Category, "channels": Channel, "customers": Customer}[dim.code]
     return {pk: str(name) for pk, name in model.objects.filter(pk__in=keys).values_list("pk", "name")}
 
 
@@ -676,7 +693,7 @@ def kpis(filters: ReportFilter) -> dict:
     # Fulfilment's own records: fill rate, return reasons and open at-risk flags.
     from orders.fulfilment import selectors as fulfilment
 
-    result["fill"] = fulfilment.fill_rate(since=start, until=end)
-    result["return_reasons"] = fulfilment.return_reasons(since=start, until=end)[:5]
-    result["at_risk_open"] = fulfilment.at_risk_count()
+    result["fill"] = fulfilment.fill_rate(since=start, until=end, channel_id=filters.channel_id)
+    result["return_reasons"] = fulfilment.return_reasons(since=start, until=end, channel_id=filters.channel_id)[:5]
+    result["at_risk_open"] = fulfilment.at_risk_count(channel_id=filters.channel_id)
     return result

@@ -65,7 +65,7 @@ def can_download(user, job: ReportJob) -> bool:
 
 def clean_parameters(*, kind: str, parameters: dict, acting_user) -> dict:
     """Validated, normalized parameters; raises ``InvalidReportParameters`` naming the bad one."""
-    from reports.selectors import DIMENSIONS
+    from reports.selectors import DIMENSIONS, sort_for
 
     out: dict = {}
     if kind in DATED_KINDS:
@@ -84,24 +84,30 @@ def clean_parameters(*, kind: str, parameters: dict, acting_user) -> dict:
         if (end - start).days > MAX_RANGE_DAYS:
             raise InvalidReportParameters(_("The period is longer than ten years."), field="start")
         out.update(start=start.isoformat(), end=end.isoformat())
-    for key, refusal in (("channel_id", _("Choose a channel from the list.")),
-                         ("location_id", _("Choose a location from the list."))):
+    for key, refusal, unused in (
+            ("channel_id", _("Choose a channel from the list."),
+             _("The file “%(report)s” cannot be limited to one channel: choose “All channels”.")),
+            ("location_id", _("Choose a location from the list."),
+             _("The file “%(report)s” cannot be limited to one location: choose “All locations”."))):
         value = parameters.get(key)
         if value not in (None, ""):
+            if key not in exports.FILTERS[kind]:
+                raise InvalidReportParameters(unused % {"report": ReportJob.Kind(kind).label}, field=key)
             out[key] = parse_id(value)
             if out[key] is None:
                 raise InvalidReportParameters(refusal, field=key)
+    include_cost = has_permission(acting_user, "view_cost")
     if kind == ReportJob.Kind.TOP:
         if parameters.get("dimension") not in DIMENSIONS:
             raise InvalidReportParameters(_("Unknown report dimension."), field="dimension")
         out["dimension"] = parameters["dimension"]
-        out["sort"] = str(parameters.get("sort") or "-revenue")[:30]
+        out["sort"] = sort_for(parameters.get("sort"), show_cost=include_cost)
         out["compare"] = "year" if parameters.get("compare") == "year" else "previous"
         try:
             out["limit"] = max(1, min(int(parameters.get("limit") or 100), 1000))
         except (TypeError, ValueError):
             raise InvalidReportParameters(_("The number of rows is not a number."), field="limit") from None
-    out["include_cost"] = has_permission(acting_user, "view_cost")
+    out["include_cost"] = include_cost
     if parameters.get("email_to"):
         out["email_to"] = clean_recipients(parameters["email_to"])
     if parameters.get("schedule_id"):
@@ -295,7 +301,8 @@ def report_schedules_run(*, today=None) -> int:
                 report_job_create(kind=schedule.kind, format=schedule.format, parameters=parameters,
                                   acting_user=schedule.owner)
             queued += 1
-        except ReportNotAllowed:  # the owner lost the permission: stop sending
+        except ReportError as exc:  # the owner lost the permission, or the saved filters no longer apply: stop
+            logger.warning("Report schedule %s stopped: %s", schedule.pk, exc.message)
             ReportSchedule.objects.filter(pk=schedule.pk).update(is_active=False)
     return queued
 

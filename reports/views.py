@@ -1,5 +1,6 @@
 from datetime import date, timedelta
 from decimal import Decimal
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
@@ -14,6 +15,7 @@ from oms.access import has_permission, url_for
 from oms.audit import audit_access
 from oms.listing import paginate
 from oms.numbers import parse_id
+from oms.query import quoted
 from reports import charts, periods, selectors, services
 from reports.errors import ReportError
 from reports.models import ReportJob, ReportSchedule
@@ -34,11 +36,25 @@ def _date(request, name: str, label: str, errors: list[str]) -> date | None:
         return None
 
 
-def parse_filters(request, *, default_days: int = 30) -> tuple[selectors.ReportFilter, bool, list[str]]:
+def _choice(request, name: str, known: dict, refusal: str, errors: list[str]) -> int | None:
+    """The id chosen for ``name`` among ``known``; anything else is named in a message and left out."""
+    raw = str(request.GET.get(name) or "").strip()
+    if not raw:
+        return None
+    pk = parse_id(raw)
+    if pk not in known:
+        errors.append(refusal % {"value": quoted(raw)})
+        return None
+    return pk
+
+
+def parse_filters(request, *, channels: dict, locations: dict | None = None,
+                  default_days: int = 30) -> tuple[selectors.ReportFilter, bool, list[str]]:
     """Filters from the query string; returns (filters, whether a range was given, error messages).
 
-    A date that is not one, or that reports cannot cover (``reports.periods``), is named in a message and left
-    out, as if it had not been given."""
+    A date that is not one, or that reports cannot cover (``reports.periods``), and a channel or location not
+    among ``channels`` / ``locations`` (``_choices``) are named in a message and left out, as if they had not
+    been given; ``locations`` None: the page has no location filter."""
     today = timezone.localdate()
     errors: list[str] = []
     start, end = _date(request, "start", _("From"), errors), _date(request, "end", _("To"), errors)
@@ -52,18 +68,23 @@ def parse_filters(request, *, default_days: int = 30) -> tuple[selectors.ReportF
     if (end - start).days > periods.MAX_DAYS:
         errors.append(_("The period is limited to ten years."))
         start = end - timedelta(days=periods.MAX_DAYS)
-    return (selectors.ReportFilter(start, end, parse_id(request.GET.get("channel")),
-                                   parse_id(request.GET.get("location"))),
-            custom, errors)
+    channel = _choice(request, "channel", channels,
+                      _("Channel: there is no channel “%(value)s”; showing all channels."), errors)
+    location = None if locations is None else _choice(
+        request, "location", locations, _("Location: there is no location “%(value)s”; showing all locations."),
+        errors)
+    return selectors.ReportFilter(start, end, channel, location), custom, errors
 
 
 def _choices():
+    """(channel id -> name, location id -> name, channel id -> code: what the order list filters channels by)."""
     from inventory.models import Location
     from orders.models import Channel
 
-    channels = dict(Channel.objects.order_by("name").values_list("pk", "name"))
+    rows = Channel.objects.order_by("name").values_list("pk", "name", "code")
+    channels, codes = {pk: name for pk, name, _code in rows}, {pk: code for pk, _name, code in rows}
     locations = dict(Location.objects.filter(is_active=True).order_by("name").values_list("pk", "name"))
-    return channels, locations
+    return channels, locations, codes
 
 
 def _money(value) -> str:
@@ -82,10 +103,10 @@ def _day(value: date) -> str:
 
 @require_safe
 def dashboard(request):
-    filters, custom, errors = parse_filters(request)
-    channels, locations = _choices()
+    channels, locations, codes = _choices()
+    filters, custom, errors = parse_filters(request, channels=channels, locations=locations)
     board = selectors.dashboard(filters, custom_range=custom, channels=channels)
-    channel_q = f"&channel={filters.channel_id}" if filters.channel_id else ""
+    channel_q = f"&channel={quote(codes[filters.channel_id])}" if filters.channel_id in codes else ""
     user = request.user
     links = {
         "orders": url_for(user, "orders:order_list", query=channel_q.lstrip("&")),
@@ -123,16 +144,18 @@ def dashboard(request):
 
 @require_safe
 def top(request):
-    filters, custom, errors = parse_filters(request)
-    dim = request.GET.get("dim") if request.GET.get("dim") in selectors.DIMENSIONS else "products"
-    sort = request.GET.get("sort") or "-revenue"
+    channels, _locations, _codes = _choices()
+    filters, custom, errors = parse_filters(request, channels=channels)
+    dim = request.GET.get("dim") or "products"
+    if dim not in selectors.DIMENSIONS:
+        errors.append(_("There is no report “%(value)s”; showing %(report)s.")
+                      % {"value": quoted(dim), "report": selectors.DIMENSIONS["products"].label})
+        dim = "products"
     limit = min(max(_int(request.GET.get("limit")) or 20, 1), 200)
     show_cost = has_permission(request.user, "view_cost")
-    if not show_cost and sort.lstrip("-") in ("cost", "margin"):
-        sort = "-revenue"
+    sort = selectors.sort_for(request.GET.get("sort"), show_cost=show_cost)
     compare = "year" if request.GET.get("compare") == "year" else "previous"
     rows = selectors.top(dim, filters, sort=sort, limit=limit, compare=compare)
-    channels, _locations = _choices()
     audit_access(request, object_type="reports.top", object_id=dim, verb="report_view")
     chart = charts.bar_chart([(r.label, float(r.revenue)) for r in rows[:15]],
                              title=_("Revenue"), value_format=_money)
@@ -140,7 +163,7 @@ def top(request):
                "dimensions": selectors.DIMENSIONS, "filters": filters,
                "previous": filters.comparison(compare),
                "compare": compare, "show_cost": show_cost, "chart": chart, "channels": channels,
-               "errors": errors, "limit": limit, "formats": ReportJob.Format.choices}
+               "errors": errors, "limit": limit, "sort": sort, "formats": ReportJob.Format.choices}
     if request.htmx:
         return render(request, "reports/top.html#results", context)
     return render(request, "reports/top.html", context)
@@ -148,8 +171,8 @@ def top(request):
 
 @require_safe
 def kpis(request):
-    filters, _custom, errors = parse_filters(request)
-    channels, _locations = _choices()
+    channels, _locations, _codes = _choices()
+    filters, _custom, errors = parse_filters(request, channels=channels)
     data = selectors.kpis(filters)
     audit_access(request, object_type="reports.kpis", verb="report_view")
     return render(request, "reports/kpis.html",
@@ -166,7 +189,7 @@ def _job_queryset(user):
 def job_list(request):
     page = paginate(request, _job_queryset(request.user).order_by("-created_at", "-id"), per_page=25)
     today = timezone.localdate()
-    channels, locations = _choices()
+    channels, locations, _codes = _choices()
     schedules = ReportSchedule.objects.filter(is_active=True).select_related("owner")
     if not services.can_download_any(request.user):
         schedules = schedules.filter(owner=request.user)

@@ -10,14 +10,21 @@ from orders.models import OrderLine
 SHIPPED_STATUSES = [Shipment.Status.SHIPPED, Shipment.Status.DELIVERED, Shipment.Status.FAILED_DELIVERY]
 
 
-def at_risk_count() -> int:
-    """Orders with at least one open at-risk flag (the dashboard tile)."""
-    return AtRiskFlag.objects.filter(cleared_at__isnull=True).values("order_id").distinct().count()
+def at_risk_count(*, channel_id: int | None = None) -> int:
+    """Orders with at least one open at-risk flag (the KPIs tile; of one channel when given)."""
+    flags = AtRiskFlag.objects.filter(cleared_at__isnull=True)
+    if channel_id:
+        flags = flags.filter(order__channel_id=channel_id)
+    return flags.values("order_id").distinct().count()
 
 
-def return_reasons(*, since: datetime | None = None, until: datetime | None = None) -> list[dict]:
-    """Returned units per reason code (returns not rejected), most frequent first."""
+def return_reasons(*, since: datetime | None = None, until: datetime | None = None,
+                   channel_id: int | None = None) -> list[dict]:
+    """Returned units per reason code (returns not rejected; of one channel's orders when given), most frequent
+    first."""
     rows = ReturnLine.objects.exclude(rma__status="rejected")
+    if channel_id:
+        rows = rows.filter(rma__order__channel_id=channel_id)
     if since:
         rows = rows.filter(rma__created_at__gte=since)
     if until:
@@ -66,10 +73,11 @@ def step_durations(*, since: datetime | None = None) -> dict[str, float | None]:
     return {k: (v.total_seconds() / 3600 if v is not None else None) for k, v in result.items()}
 
 
-def fill_rate(*, since: datetime | None = None, until: datetime | None = None) -> dict:
+def fill_rate(*, since: datetime | None = None, until: datetime | None = None,
+              channel_id: int | None = None) -> dict:
     """Order lines shipped complete as they were sourced (one shipment from each location reserved for them: a
     line split 6 + 4 across two locations counts once both parcels left), out of all order lines that shipped
-    (lines placed in ``[since, until)``)."""
+    (lines placed in ``[since, until)``, of one channel's orders when given)."""
     from django.db.models import Exists, F, IntegerField, OuterRef, Subquery
 
     from orders.models import OrderLineAllocation
@@ -85,6 +93,8 @@ def fill_rate(*, since: datetime | None = None, until: datetime | None = None) -
         lines = lines.filter(order__placed_at__gte=since)
     if until:
         lines = lines.filter(order__placed_at__lt=until)
+    if channel_id:
+        lines = lines.filter(order__channel_id=channel_id)
     total = lines.count()
     complete = lines.annotate(
         shipments=per_line(sent, "order_line", Count("shipment", distinct=True)),

@@ -32,3 +32,31 @@ def test_return_reasons_count_units_and_returns(make_user, net, place_order):
     ful.return_request(order_id=order.pk, lines=[(shirt.pk, 2, "size"), (mug.pk, 1, "damaged")], acting_user=agent)
     assert selectors.return_reasons() == [
         {"reason": "size", "units": 2, "returns": 1}, {"reason": "damaged", "units": 1, "returns": 1}]
+
+
+def test_the_kpis_fulfilment_figures_keep_to_the_chosen_channel(make_user, net, place_order):
+    """With a channel chosen, the KPIs page filtered its sales tiles but showed the fill rate, the return reasons
+    and the orders at risk of every channel."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reports.selectors import ReportFilter, kpis
+    from tests.orders.factories import ChannelFactory
+
+    agent, picker = make_user("agent"), make_user("warehouse")
+    order = place_order(agent, [(net["shirt"], 1)])
+    _ship(order, picker)
+    ful.carrier_update_csv(content=f"tracking_number,status,reason\nBR{order.shipments.get().pk},delivered,\n",
+                           acting_user=picker)
+    ful.return_request(order_id=order.pk, lines=[(order.lines.get().pk, 1, "size")], acting_user=agent)
+    from orders.models import AtRiskFlag
+
+    AtRiskFlag.objects.create(order=place_order(agent, [(net["mug"], 1)]), reason="not_allocated")
+    other = ChannelFactory(code="phone2", kind="phone")
+    today = timezone.localdate()
+    web = kpis(ReportFilter(today - timedelta(days=1), today, channel_id=net["channel"].pk))
+    phone = kpis(ReportFilter(today - timedelta(days=1), today, channel_id=other.pk))
+    assert (web["fill"]["lines"], [r["reason"] for r in web["return_reasons"]], web["at_risk_open"]) == (
+        1, ["size"], 1)
+    assert (phone["orders"], phone["fill"]["lines"], phone["return_reasons"], phone["at_risk_open"]) == (0, 0, [], 0)

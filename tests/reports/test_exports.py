@@ -303,3 +303,58 @@ def test_orders_and_order_lines_exports_keep_to_the_chosen_location(make_user, w
     assert [r[0] for r in rows("orders", dc)] == ["W-ST", "W-DC"]
     assert [(r[0], r[4]) for r in rows("order_lines", store)] == [("W-ST", "R-SHIRT")]
     assert [(r[0], r[4]) for r in rows("order_lines", dc)] == [("W-ST", "R-MUG"), ("W-DC", "R-MUG")]
+
+
+@pytest.mark.parametrize(("kind", "field"), [("payments", "location_id"), ("journal", "channel_id"),
+                                             ("journal", "location_id"), ("movements", "channel_id"),
+                                             ("inventory", "channel_id"), ("customers", "channel_id"),
+                                             ("customers", "location_id")])
+def test_a_filter_the_file_cannot_apply_is_refused_not_ignored(role_client, world, kind, field):
+    """The report files form offers a channel and a location for every kind; the kinds that cannot keep to one
+    wrote every row as if none had been chosen. Now the form says so and queues nothing."""
+    from tests.reports.factories import LocationFactory
+
+    value = world["phone"].pk if field == "channel_id" else LocationFactory().pk
+    client = role_client("admin")
+    response = client.post(reverse("reports:job_create"), {"kind": kind, "format": "csv", **_period(), field: value},
+                           follow=True)
+    assert not ReportJob.objects.exists()
+    label = "channel" if field == "channel_id" else "location"
+    assert f"cannot be limited to one {label}" in response.content.decode()
+
+
+def test_the_filters_a_file_applies_are_accepted(role_client, world):
+    from tests.reports.factories import LocationFactory
+
+    client = role_client("admin")
+    location, channel = LocationFactory().pk, world["phone"].pk
+    for kind, params in [("orders", {"channel_id": channel, "location_id": location}),
+                         ("order_lines", {"channel_id": channel, "location_id": location}),
+                         ("inventory", {"location_id": location}), ("movements", {"location_id": location}),
+                         ("payments", {"channel_id": channel}), ("journal", {}), ("customers", {})]:
+        client.post(reverse("reports:job_create"), {"kind": kind, "format": "csv", **_period(), **params})
+    assert ReportJob.objects.count() == 7
+
+
+def test_a_top_n_file_is_not_ranked_by_cost_for_someone_who_may_not_see_cost(client, make_user, world):
+    """The page falls back to revenue when someone without 'view_cost' asks for ?sort=-cost, but its export form
+    passed the asked sort on: the file then listed the SKUs with the highest cost (column hidden) first."""
+    from django.contrib.auth.models import Permission
+
+    user = make_user()
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["use_back_office", "view_reports"],
+                                                         content_type__app_label="oms"))
+    client.force_login(user)
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 3, "11.00")])  # cost 30
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["mug"], 2, "50.00")])  # cost 8
+    page = client.get(reverse("reports:top") + "?dim=products&sort=-cost&limit=1")
+    assert [r.label.split(" · ")[0] for r in page.context["rows"]] == ["R-MUG"]
+    assert 'name="sort" value="-revenue"' in page.content.decode()
+    client.post(reverse("reports:job_create"), {"kind": "top", "format": "csv", "dimension": "products",
+                                                "sort": "-cost", "limit": "1", **_period()})
+    job = ReportJob.objects.get()
+    assert job.parameters["sort"] == "-revenue"
+    assert services.report_job_run(job_id=job.pk) == "done"
+    job.refresh_from_db()
+    rows = list(csv.reader(io.StringIO(job.file.open("rb").read().decode("utf-8-sig"))))
+    assert [row[0].split(" · ")[0] for row in rows[1:]] == ["R-MUG"]

@@ -112,3 +112,17 @@ def test_a_schedule_runs_and_mails_in_the_language_its_owner_created_it_in(make_
     assert header.startswith("Id,Nome,"), header
     outbox_deliver_message(message_id=OutboxMessage.objects.get(topic=services.EMAIL_TOPIC).pk)
     assert mail.outbox[0].subject.startswith("Relatório: ")
+
+
+def test_a_schedule_whose_saved_filters_no_longer_apply_stops_and_the_others_still_run(make_user, world):
+    """A schedule saved with a filter its file cannot keep to (payments by location) is refused when it runs: it
+    is stopped, and the schedules after it are still queued (the refusal used to escape the loop)."""
+    user = make_user("manager")
+    stale = _schedule(user, kind="payments")
+    ReportSchedule.objects.filter(pk=stale.pk).update(parameters={"location_id": 5})
+    fine = _schedule(user, kind="orders")
+    ReportSchedule.objects.filter(pk=fine.pk).update(created_at=stale.created_at.replace(year=2020))
+    assert services.report_schedules_run(today=TUESDAY) == 1
+    assert ReportJob.objects.get().parameters["schedule_id"] == fine.pk
+    stale.refresh_from_db()
+    assert stale.is_active is False
