@@ -1024,6 +1024,18 @@ def _after_save(obj) -> None:
         variant_refresh_search_text(variant_ids=[obj.pk])
 
 
+def _kit_hooks(kit_id: int) -> None:
+    """Lets an app that holds stock for kits refuse a change of a kit's components (``settings.INVENTORY_KIT_HOOKS``:
+    dotted paths of ``f(*, kit_id)`` raising an ``InventoryError``). A kit is reserved as the components its recipe
+    names then, and released or shipped by expanding it again: a recipe changed in between would leave the old
+    components reserved and refuse the release. Orders refuse while a line of the kit holds stock."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    for path in getattr(settings, "INVENTORY_KIT_HOOKS", ()):
+        import_string(path)(kit_id=kit_id)
+
+
 def catalogue_object_save(*, obj, acting_user, reason: str = ""):
     """Validates and saves one catalogue, location or purchasing record (brand, category, product, SKU,
     kit component, personalization field, location, supplier, supplier item, reorder rule), with an audit
@@ -1058,6 +1070,9 @@ def catalogue_object_save(*, obj, acting_user, reason: str = ""):
                     del errors["__all__"]
             raise CatalogueInvalid(errors)
         creating = obj.pk is None
+        if isinstance(obj, KitComponent) and (creating or diff(before, snapshot(obj, _record_fields(obj)))):
+            for kit_id in sorted({obj.kit_id, before.get("kit", obj.kit_id)}):
+                _kit_hooks(kit_id)
         try:
             with transaction.atomic():
                 obj.save()
@@ -1081,6 +1096,8 @@ def catalogue_object_delete(*, obj, acting_user) -> None:
     from oms.audit import snapshot
 
     with transaction.atomic(durable=True):
+        if isinstance(obj, KitComponent):
+            _kit_hooks(obj.kit_id)
         audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=obj, verb="catalogue_delete",
                      changes=snapshot(obj, _record_fields(obj)))
         try:
