@@ -483,8 +483,9 @@ PO_TRANSITIONS = {
     PurchaseOrder.Status.DRAFT: {PurchaseOrder.Status.SENT, PurchaseOrder.Status.CANCELLED},
     PurchaseOrder.Status.SENT: {PurchaseOrder.Status.PARTIALLY_RECEIVED, PurchaseOrder.Status.RECEIVED,
                                 PurchaseOrder.Status.CANCELLED},
+    # A supplier that delivers short: the rest is cancelled, what came stays received.
     PurchaseOrder.Status.PARTIALLY_RECEIVED: {PurchaseOrder.Status.PARTIALLY_RECEIVED,
-                                              PurchaseOrder.Status.RECEIVED},
+                                              PurchaseOrder.Status.RECEIVED, PurchaseOrder.Status.CANCELLED},
     PurchaseOrder.Status.RECEIVED: set(),
     PurchaseOrder.Status.CANCELLED: set(),
 }
@@ -606,6 +607,8 @@ def po_send(*, po_id: int, acting_user) -> PurchaseOrder:
 
 
 def po_cancel(*, po_id: int, acting_user) -> PurchaseOrder:
+    """Cancels what is still expected: a draft or sent order whole, a partly received one for the rest (the units
+    received stay on hand); either way nothing of it counts as on order any more."""
     with transaction.atomic():
         po = _lock_po(po_id)
         _po_transition(po, to=PurchaseOrder.Status.CANCELLED, acting_user=acting_user)
