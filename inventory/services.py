@@ -175,6 +175,18 @@ def _apply(levels: dict[Key, StockLevel], changes: dict[Key, tuple[int, int]], *
     return StockMovement.objects.bulk_create(movements)
 
 
+def _names(keys: Iterable[Key]) -> dict[Key, tuple[str, str]]:
+    """The (SKU, location code) of each (variant, location): refusals name what a person knows, not row ids."""
+    keys = list(keys)
+    skus = dict(Variant.objects.filter(pk__in={v for v, _loc in keys}).values_list("pk", "sku"))
+    codes = dict(Location.objects.filter(pk__in={loc for _v, loc in keys}).values_list("pk", "code"))
+    return {(v, loc): (skus.get(v, f"#{v}"), codes.get(loc, f"#{loc}")) for v, loc in keys}
+
+
+def _out_of_stock(shortages: list[tuple[int, int, int, int]]) -> OutOfStock:
+    return OutOfStock(shortages, names=_names((v, loc) for v, loc, _r, _a in shortages))
+
+
 def _free(level: StockLevel | None, *, respect_safety_stock: bool) -> int:
     if level is None:
         return 0
@@ -196,7 +208,7 @@ def stock_reserve(*, lines: list[StockLine], reference: str, acting_user, respec
             if free < quantity:
                 shortages.append((variant_id, location_id, quantity, free))
         if shortages:
-            raise OutOfStock(shortages)
+            raise _out_of_stock(shortages)
         _apply(levels, {key: (0, qty) for key, qty in wanted.items()}, reason=Reason.RESERVATION,
                reference=reference, acting_user=acting_user)
 
@@ -205,8 +217,10 @@ def _take_reserved(wanted: dict[Key, int], levels: dict[Key, StockLevel]) -> Non
     short = [(k, q, levels[k].reserved if k in levels else 0) for k, q in sorted(wanted.items())
              if k not in levels or levels[k].reserved < q]
     if short:
+        names = _names(k for k, _q, _r in short)
         details = "; ".join(
-            _("SKU #%(v)s at location #%(l)s: %(q)s asked, %(r)s reserved") % {"v": k[0], "l": k[1], "q": q, "r": r}
+            _("%(sku)s at %(location)s: %(q)s asked, %(r)s reserved")
+            % {"sku": names[k][0], "location": names[k][1], "q": q, "r": r}
             for k, q, r in short
         )
         raise InsufficientReserved(_("Not enough reserved stock. %(details)s") % {"details": details})
@@ -240,7 +254,7 @@ def stock_sell(*, lines: list[StockLine], reference: str, acting_user) -> None:
         shortages = [(k[0], k[1], q, _free(levels.get(k), respect_safety_stock=False))
                      for k, q in sorted(wanted.items()) if _free(levels.get(k), respect_safety_stock=False) < q]
         if shortages:
-            raise OutOfStock(shortages)
+            raise _out_of_stock(shortages)
         _apply(levels, {key: (-qty, 0) for key, qty in wanted.items()}, reason=Reason.SALE,
                reference=reference, acting_user=acting_user)
 
