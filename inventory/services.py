@@ -762,6 +762,10 @@ def reorder_scan(*, acting_user, draft: bool = True) -> ReorderScanResult:
         moqs = {(i.supplier_id, i.variant_id): i.min_order_quantity
                 for i in SupplierItem.objects.filter(variant_id__in={v for v, _l in keys})}
         cheapest = _cheapest_suppliers({v for v, _l in keys})
+        # A preferred supplier no longer active is passed over, as the purchase order form passes it over.
+        active_suppliers = set(Supplier.objects.filter(
+            pk__in={r.preferred_supplier_id for r in rules if r.preferred_supplier_id}, is_active=True,
+        ).values_list("pk", flat=True))
         resolved, new_alerts = [], []
         for rule in rules:
             key = (rule.variant_id, rule.location_id)
@@ -784,7 +788,8 @@ def reorder_scan(*, acting_user, draft: bool = True) -> ReorderScanResult:
                     continue
             if position > rule.reorder_point:
                 continue
-            supplier_id = rule.preferred_supplier_id or cheapest.get(rule.variant_id, (None, 1))[0]
+            supplier_id = (rule.preferred_supplier_id if rule.preferred_supplier_id in active_suppliers
+                           else cheapest.get(rule.variant_id, (None, 1))[0])
             moq = moqs.get((supplier_id, rule.variant_id), 1)
             need = rule.order_up_to - position
             quantity = max(need, moq)

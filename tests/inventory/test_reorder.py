@@ -111,3 +111,19 @@ def test_a_purchase_order_page_says_how_many_reorder_alerts_drafted_it_in_the_re
     url = reverse("inventory:po_detail", args=[PurchaseOrder.objects.get().pk])
     assert "Drafted from 1 reorder alert." in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Drafted from" not in client.get(url, HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+
+
+def test_a_preferred_supplier_no_longer_active_is_passed_over(location, stock):
+    """Suppliers stopped with are made inactive (the purchase order form no longer offers them); the scan still
+    drafted every need of a rule naming one as preferred to it, instead of the cheapest active supplier."""
+    variant = VariantFactory()
+    stopped, current = SupplierFactory(is_active=False), SupplierFactory()
+    SupplierItemFactory(supplier=stopped, variant=variant, cost="5.00")
+    SupplierItemFactory(supplier=current, variant=variant, cost="9.00", min_order_quantity=30)
+    ReorderRuleFactory(variant=variant, location=location, reorder_point=5, order_up_to=20, preferred_supplier=stopped)
+    stock(variant, location, 2)
+    reorder_scan(acting_user=None)
+    alert = ReorderAlert.objects.get()
+    assert (alert.supplier, alert.suggested_quantity) == (current, 30)
+    po = PurchaseOrder.objects.get()
+    assert (po.supplier, list(po.lines.values_list("quantity_ordered", flat=True))) == (current, [30])
