@@ -127,3 +127,30 @@ def test_a_preferred_supplier_no_longer_active_is_passed_over(location, stock):
     assert (alert.supplier, alert.suggested_quantity) == (current, 30)
     po = PurchaseOrder.objects.get()
     assert (po.supplier, list(po.lines.values_list("quantity_ordered", flat=True))) == (current, [30])
+
+
+def test_the_alert_page_actions_draft_and_dismiss_and_say_what_they_did(location, stock, role_client):
+    """"Draft PO" on one alert gave no word of what it did, nor where the purchase order is."""
+    client = role_client("manager")
+    drafted, dismissed = VariantFactory(), VariantFactory()
+    SupplierItemFactory(variant=drafted)
+    for variant in (drafted, dismissed):
+        ReorderRuleFactory(variant=variant, location=location, reorder_point=5, order_up_to=20)
+    ran = [str(m) for url in [reverse("inventory:reorder_run")] * 2
+           for m in client.post(url, follow=True).context["messages"]]
+    assert ran == ["2 new alert(s), 0 resolved, 0 drafted.", "0 new alert(s), 0 resolved, 0 drafted."]
+    alerts = {a.variant_id: a for a in ReorderAlert.objects.all()}
+    assert [alerts[v.pk].status for v in (drafted, dismissed)] == ["open", "open"]
+
+    def act(variant, action):
+        url = reverse("inventory:reorder_alert_action", args=[alerts[variant.pk].pk, action])
+        return [str(m) for m in client.post(url, follow=True).context["messages"]]
+
+    assert act(drafted, "draft") == [f"Drafted on purchase order {(po := PurchaseOrder.objects.get()).number}."]
+    assert list(po.lines.values_list("variant_id", "quantity_ordered")) == [(drafted.pk, 20)]
+    assert act(dismissed, "draft") == ["This alert has no supplier or is no longer open."]
+    assert act(dismissed, "dismiss") == []
+    assert act(dismissed, "dismiss") == ["Only open alerts can be dismissed."]
+    assert sorted(ReorderAlert.objects.values_list("status", flat=True)) == ["dismissed", "drafted"]
+    client.post(reverse("inventory:reorder_run"), {"draft": "1"})
+    assert ReorderAlert.objects.count() == 2 and PurchaseOrder.objects.count() == 1
