@@ -3,7 +3,9 @@
 import pytest
 from django.urls import reverse
 
+from orders.errors import DuplicateCustomer
 from orders.selectors import customer_search
+from orders.services import customer_create
 from tests.orders.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,3 +44,11 @@ def test_a_customer_is_found_by_the_tax_id_typed_with_its_punctuation(role_clien
     customer = CustomerFactory(name="Davi", tax_id="52998224725")
     response = role_client("agent").get("/search/", {"q": "529.982.247-25"})
     assert response["Location"] == reverse("orders:customer_detail", args=[customer.pk])
+
+
+def test_a_new_customer_with_a_known_phone_written_another_way_is_flagged_as_a_duplicate(role_client):
+    """The duplicate check compared the phone as kept: "+55 (11) 98765-4321" did not match "11987654321"."""
+    known = CustomerFactory(name="Zuleica Prado", phone="11987654321")
+    with pytest.raises(DuplicateCustomer) as info:
+        customer_create(data={"name": "Zuleica P.", "phone": "+55 (11) 98765-4321"}, acting_user=None)
+    assert info.value.matches == [known]
