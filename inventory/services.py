@@ -766,7 +766,10 @@ def reorder_scan(*, acting_user, draft: bool = True) -> ReorderScanResult:
         active_suppliers = set(Supplier.objects.filter(
             pk__in={r.preferred_supplier_id for r in rules if r.preferred_supplier_id}, is_active=True,
         ).values_list("pk", flat=True))
-        resolved, new_alerts = [], []
+        # The need of a rule turned off (or of a SKU or location no longer active) is gone: its alert is closed, so
+        # the drafting below (which takes every open alert) does not order it.
+        ruled = {rule.pk for rule in rules}
+        resolved, new_alerts = [alert.pk for rule_id, alert in live.items() if rule_id not in ruled], []
         for rule in rules:
             key = (rule.variant_id, rule.location_id)
             available = levels.get(key, 0)

@@ -154,3 +154,22 @@ def test_the_alert_page_actions_draft_and_dismiss_and_say_what_they_did(location
     assert sorted(ReorderAlert.objects.values_list("status", flat=True)) == ["dismissed", "drafted"]
     client.post(reverse("inventory:reorder_run"), {"draft": "1"})
     assert ReorderAlert.objects.count() == 2 and PurchaseOrder.objects.count() == 1
+
+
+def test_a_rule_turned_off_stops_its_alert_from_being_drafted(location, stock, role_client):
+    """Turning a rule off (or its SKU or location) left its open alert open for good, and "Scan and draft" still
+    ordered it: the scan only looked at active rules, the drafting at every open alert."""
+    client = role_client("manager")
+    variant = VariantFactory()
+    SupplierItemFactory(variant=variant)
+    rule = ReorderRuleFactory(variant=variant, location=location, reorder_point=5, order_up_to=20)
+    client.post(reverse("inventory:reorder_run"))
+    assert ReorderAlert.objects.get().status == "open"
+    response = client.post(reverse("inventory:reorder_rules_edit", args=[rule.pk]), {
+        "variant": variant.sku, "location": location.pk, "reorder_point": "5", "order_up_to": "20"})
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert not rule.is_active
+    client.post(reverse("inventory:reorder_run"), {"draft": "1"})
+    assert not PurchaseOrder.objects.exists()
+    assert ReorderAlert.objects.get().status == "resolved"
