@@ -13,18 +13,21 @@ class InventoryError(Exception):
 
 
 class OutOfStock(InventoryError):
-    """Not enough available stock; ``shortages`` lists ``(variant_id, location_id, requested, available)``."""
+    """Not enough available stock; ``shortages`` lists ``(variant_id, location_id, requested, available)``;
+    ``names`` gives the ``(SKU, location code)`` of each ``(variant_id, location_id)`` the message names."""
 
     code = "out_of_stock"
 
-    def __init__(self, shortages: list[tuple[int, int, int, int]], message: str = ""):
+    def __init__(self, shortages: list[tuple[int, int, int, int]], message: str = "", *,
+                 names: dict[tuple[int, int], tuple[str, str]] | None = None):
         self.shortages = shortages
         if not message:
-            parts = [
-                _("SKU #%(variant)s at location #%(location)s: requested %(requested)s, available %(available)s")
-                % {"variant": v, "location": loc, "requested": r, "available": a}
-                for v, loc, r, a in shortages
-            ]
+            names = names or {}
+            parts = []
+            for v, loc, r, a in shortages:
+                sku, location = names.get((v, loc), (f"#{v}", f"#{loc}"))
+                parts.append(_("%(sku)s at %(location)s: requested %(requested)s, available %(available)s")
+                             % {"sku": sku, "location": location, "requested": r, "available": a})
             message = _("Not enough stock. %(details)s") % {"details": "; ".join(parts)}
         super().__init__(message)
 

@@ -153,7 +153,7 @@ class KitComponent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kit_id} <- {self.quantity} x {self.component_id}"
+        return f"{self.kit.sku}: {self.quantity} × {self.component.sku}"
 
 
 class PersonalizationField(models.Model):
@@ -227,7 +227,7 @@ class SupplierItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.supplier_id}:{self.supplier_sku or self.variant_id}"
+        return f"{self.supplier.code}: {self.variant.sku}"
 
 
 class Location(models.Model):
@@ -503,7 +503,7 @@ class ReorderRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.variant_id}@{self.location_id} {self.reorder_point}->{self.order_up_to}"
+        return f"{self.variant.sku} @ {self.location.code}"
 
 
 class ReorderAlert(models.Model):

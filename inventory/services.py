@@ -176,6 +176,18 @@ def _apply(levels: dict[Key, StockLevel], changes: dict[Key, tuple[int, int]], *
     return StockMovement.objects.bulk_create(movements)
 
 
+def _names(keys: Iterable[Key]) -> dict[Key, tuple[str, str]]:
+    """The (SKU, location code) of each (variant, location): refusals name what a person knows, not row ids."""
+    keys = list(keys)
+    skus = dict(Variant.objects.filter(pk__in={v for v, _loc in keys}).values_list("pk", "sku"))
+    codes = dict(Location.objects.filter(pk__in={loc for _v, loc in keys}).values_list("pk", "code"))
+    return {(v, loc): (skus.get(v, f"#{v}"), codes.get(loc, f"#{loc}")) for v, loc in keys}
+
+
+def _out_of_stock(shortages: list[tuple[int, int, int, int]]) -> OutOfStock:
+    return OutOfStock(shortages, names=_names((v, loc) for v, loc, _r, _a in shortages))
+
+
 def _free(level: StockLevel | None, *, respect_safety_stock: bool) -> int:
     if level is None:
         return 0
@@ -197,7 +209,7 @@ def stock_reserve(*, lines: list[StockLine], reference: str, acting_user, respec
             if free < quantity:
                 shortages.append((variant_id, location_id, quantity, free))
         if shortages:
-            raise OutOfStock(shortages)
+            raise _out_of_stock(shortages)
         _apply(levels, {key: (0, qty) for key, qty in wanted.items()}, reason=Reason.RESERVATION,
                reference=reference, acting_user=acting_user)
 
@@ -206,8 +218,10 @@ def _take_reserved(wanted: dict[Key, int], levels: dict[Key, StockLevel]) -> Non
     short = [(k, q, levels[k].reserved if k in levels else 0) for k, q in sorted(wanted.items())
              if k not in levels or levels[k].reserved < q]
     if short:
+        names = _names(k for k, _q, _r in short)
         details = "; ".join(
-            _("SKU #%(v)s at location #%(l)s: %(q)s asked, %(r)s reserved") % {"v": k[0], "l": k[1], "q": q, "r": r}
+            _("%(sku)s at %(location)s: %(q)s asked, %(r)s reserved")
+            % {"sku": names[k][0], "location": names[k][1], "q": q, "r": r}
             for k, q, r in short
         )
         raise InsufficientReserved(_("Not enough reserved stock. %(details)s") % {"details": details})
@@ -241,7 +255,7 @@ def stock_sell(*, lines: list[StockLine], reference: str, acting_user) -> None:
         shortages = [(k[0], k[1], q, _free(levels.get(k), respect_safety_stock=False))
                      for k, q in sorted(wanted.items()) if _free(levels.get(k), respect_safety_stock=False) < q]
         if shortages:
-            raise OutOfStock(shortages)
+            raise _out_of_stock(shortages)
         _apply(levels, {key: (-qty, 0) for key, qty in wanted.items()}, reason=Reason.SALE,
                reference=reference, acting_user=acting_user)
 
@@ -484,8 +498,9 @@ PO_TRANSITIONS = {
     PurchaseOrder.Status.DRAFT: {PurchaseOrder.Status.SENT, PurchaseOrder.Status.CANCELLED},
     PurchaseOrder.Status.SENT: {PurchaseOrder.Status.PARTIALLY_RECEIVED, PurchaseOrder.Status.RECEIVED,
                                 PurchaseOrder.Status.CANCELLED},
+    # A supplier that delivers short: the rest is cancelled, what came stays received.
     PurchaseOrder.Status.PARTIALLY_RECEIVED: {PurchaseOrder.Status.PARTIALLY_RECEIVED,
-                                              PurchaseOrder.Status.RECEIVED},
+                                              PurchaseOrder.Status.RECEIVED, PurchaseOrder.Status.CANCELLED},
     PurchaseOrder.Status.RECEIVED: set(),
     PurchaseOrder.Status.CANCELLED: set(),
 }
@@ -607,6 +622,8 @@ def po_send(*, po_id: int, acting_user) -> PurchaseOrder:
 
 
 def po_cancel(*, po_id: int, acting_user) -> PurchaseOrder:
+    """Cancels what is still expected: a draft or sent order whole, a partly received one for the rest (the units
+    received stay on hand); either way nothing of it counts as on order any more."""
     with transaction.atomic():
         po = _lock_po(po_id)
         _po_transition(po, to=PurchaseOrder.Status.CANCELLED, acting_user=acting_user)
@@ -748,7 +765,14 @@ def reorder_scan(*, acting_user, draft: bool = True) -> ReorderScanResult:
         moqs = {(i.supplier_id, i.variant_id): i.min_order_quantity
                 for i in SupplierItem.objects.filter(variant_id__in={v for v, _l in keys})}
         cheapest = _cheapest_suppliers({v for v, _l in keys})
-        resolved, new_alerts = [], []
+        # A preferred supplier no longer active is passed over, as the purchase order form passes it over.
+        active_suppliers = set(Supplier.objects.filter(
+            pk__in={r.preferred_supplier_id for r in rules if r.preferred_supplier_id}, is_active=True,
+        ).values_list("pk", flat=True))
+        # The need of a rule turned off (or of a SKU or location no longer active) is gone: its alert is closed, so
+        # the drafting below (which takes every open alert) does not order it.
+        ruled = {rule.pk for rule in rules}
+        resolved, new_alerts = [alert.pk for rule_id, alert in live.items() if rule_id not in ruled], []
         for rule in rules:
             key = (rule.variant_id, rule.location_id)
             available = levels.get(key, 0)
@@ -770,7 +794,8 @@ def reorder_scan(*, acting_user, draft: bool = True) -> ReorderScanResult:
                     continue
             if position > rule.reorder_point:
                 continue
-            supplier_id = rule.preferred_supplier_id or cheapest.get(rule.variant_id, (None, 1))[0]
+            supplier_id = (rule.preferred_supplier_id if rule.preferred_supplier_id in active_suppliers
+                           else cheapest.get(rule.variant_id, (None, 1))[0])
             moq = moqs.get((supplier_id, rule.variant_id), 1)
             need = rule.order_up_to - position
             quantity = max(need, moq)
@@ -1027,6 +1052,18 @@ def _after_save(obj) -> None:
         variant_refresh_search_text(variant_ids=[obj.pk])
 
 
+def _kit_hooks(kit_id: int) -> None:
+    """Lets an app that holds stock for kits refuse a change of a kit's components (``settings.INVENTORY_KIT_HOOKS``:
+    dotted paths of ``f(*, kit_id)`` raising an ``InventoryError``). A kit is reserved as the components its recipe
+    names then, and released or shipped by expanding it again: a recipe changed in between would leave the old
+    components reserved and refuse the release. Orders refuse while a line of the kit holds stock."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    for path in getattr(settings, "INVENTORY_KIT_HOOKS", ()):
+        import_string(path)(kit_id=kit_id)
+
+
 def catalogue_object_save(*, obj, acting_user, reason: str = ""):
     """Validates and saves one catalogue, location or purchasing record (brand, category, product, SKU,
     kit component, personalization field, location, supplier, supplier item, reorder rule), with an audit
@@ -1061,6 +1098,9 @@ def catalogue_object_save(*, obj, acting_user, reason: str = ""):
                     del errors["__all__"]
             raise CatalogueInvalid(errors)
         creating = obj.pk is None
+        if isinstance(obj, KitComponent) and (creating or diff(before, snapshot(obj, _record_fields(obj)))):
+            for kit_id in sorted({obj.kit_id, before.get("kit", obj.kit_id)}):
+                _kit_hooks(kit_id)
         try:
             with transaction.atomic():
                 obj.save()
@@ -1084,6 +1124,8 @@ def catalogue_object_delete(*, obj, acting_user) -> None:
     from oms.audit import snapshot
 
     with transaction.atomic(durable=True):
+        if isinstance(obj, KitComponent):
+            _kit_hooks(obj.kit_id)
         audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=obj, verb="catalogue_delete",
                      changes=snapshot(obj, _record_fields(obj)))
         try:

@@ -403,9 +403,12 @@ def reorder_alert_action(request, pk: int, action: str):
             if action == "dismiss":
                 services.reorder_alert_dismiss(alert_id=pk, acting_user=request.user)
             elif action == "draft":
-                count, _pos = services.reorder_draft_purchase_orders(acting_user=request.user, alert_ids=[pk])
+                count, po_ids = services.reorder_draft_purchase_orders(acting_user=request.user, alert_ids=[pk])
                 if not count:
                     messages.error(request, _("This alert has no supplier or is no longer open."))
+                else:
+                    messages.success(request, _("Drafted on purchase order %(number)s.") % {
+                        "number": PurchaseOrder.objects.get(pk=po_ids[0]).number})
     except InventoryError as exc:
         messages.error(request, exc.message)
     return redirect("inventory:reorder_alerts")

@@ -22,7 +22,7 @@ def search(*, query: str, user, limit: int = 10) -> list[SearchResult]:
             ))
     if has_permission(user, "take_orders"):
         for customer in selectors.customer_search(query=query, limit=limit):
-            exact = query.lower() in {customer.email.lower(), customer.phone, customer.tax_id}
+            exact = customer.contact_rank == 0  # the e-mail, whole phone or tax id, however it was typed
             results.append(SearchResult(
                 kind=_("Customer"), label=customer.name, url=reverse("orders:customer_detail", args=[customer.pk]),
                 detail=" · ".join(x for x in (customer.phone_display, customer.email) if x), exact=exact,

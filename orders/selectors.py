@@ -10,7 +10,7 @@ from django.utils import timezone
 from oms.numbers import parse_id
 from oms.query import query_date
 from orders.models import Customer, Order, OrderEvent, OrderHold, OrderLine, OrderLineAllocation
-from orders.validators import digits
+from orders.validators import digits, phone_forms
 
 S = Order.Status
 PHONE_LIKE = re.compile(r"^[\d\s()+./-]+$")
@@ -90,7 +90,7 @@ def approval_queue() -> QuerySet[OrderHold]:
 
 
 def customer_search(*, query: str, limit: int = 10) -> list[Customer]:
-    """Customers by phone, e-mail, tax id or name (exact contact matches first)."""
+    """Customers by phone, e-mail, tax id or name; exact contact matches first, marked ``contact_rank`` 0."""
     query = (query or "").strip()
     if len(query) < 2:
         return []
@@ -100,8 +100,11 @@ def customer_search(*, query: str, limit: int = 10) -> list[Customer]:
     if "@" in query:
         condition |= Q(email__icontains=query)
     if len(number) >= 4 and PHONE_LIKE.match(query):
-        condition |= Q(phone__contains=number) | Q(phone_alt__contains=number) | Q(tax_id__startswith=number)
-        exact |= Q(phone__endswith=number) | Q(phone_alt__endswith=number) | Q(tax_id=number)
+        # A phone typed with or without +55 (and with any punctuation) finds it kept either way; it is an exact
+        # match when it is the whole number, not only its end.
+        needle, forms = phone_forms(query)
+        condition |= Q(phone__contains=needle) | Q(phone_alt__contains=needle) | Q(tax_id__startswith=number)
+        exact |= Q(phone__in=forms) | Q(phone_alt__in=forms) | Q(tax_id=number)
     # An erased customer only keeps past orders: a new order needs a new customer.
     return list(Customer.objects.filter(condition, erased_at__isnull=True)
                 .annotate(contact_rank=Case(When(exact, then=0), default=1, output_field=IntegerField()))

@@ -91,3 +91,22 @@ def normalize_phone(value: str) -> str:
     """Digits only, with a leading + kept (so '+55 (11) 98765-4321' -> '+5511987654321')."""
     value = (value or "").strip()
     return ("+" if value.startswith("+") else "") + digits(value)
+
+
+def phone_forms(value: str) -> tuple[str, list[str]]:
+    """A typed phone number as the search needs it: (the digits a stored phone holding it contains, every form
+    ``normalize_phone`` may have kept it in). Phones are kept as typed, so a Brazilian number is "+5511987654321"
+    or "11987654321": typed either way ("+55 (11) 98765-4321", "011 98765-4321", "(11) 98765-4321") it finds
+    both. A number of another country keeps its own digits."""
+    value = (value or "").strip()
+    number = digits(value)
+    national = number
+    if number.startswith("55") and len(number) in (12, 13):
+        national = number[2:]
+    elif value.startswith("+"):
+        return number, ["+" + number]
+    elif number.startswith("0") and len(number) in (11, 12):
+        national = number[1:]  # the trunk prefix of a call between area codes
+    if len(national) in (10, 11):
+        return national, [national, "+55" + national, "55" + national]
+    return number, [number]

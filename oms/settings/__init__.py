@@ -203,6 +203,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "oms@localhost")
 
 # Apps reacting to inventory transfers in the same transaction (orders: transfers feeding a shipment).
 INVENTORY_TRANSFER_HOOKS = ["orders.fulfilment.services.transfer_hook"]
+# Apps refusing a change of a kit's components while they hold stock for it (orders: lines reserved or allocated).
+INVENTORY_KIT_HOOKS = ["orders.services.core.kit_hook"]
 
 # --- Money and payments
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "BRL")

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from oms.i18n import to_json
 from oms.money import quantize
@@ -406,6 +407,24 @@ def _shipped_parts(lines: list[OrderLine]) -> dict[tuple[int, int], int]:
     ).values_list("order_line_id", "shipment__location_id", "quantity"):
         shipped[(line_id, location_id)] = shipped.get((line_id, location_id), 0) + quantity
     return shipped
+
+
+def kit_hook(*, kit_id: int) -> None:
+    """Called by ``inventory.services`` before a kit's components change (``INVENTORY_KIT_HOOKS``): refused while a
+    line of the kit holds stock (reserved or allocated, drafts holding stock included), as its release or shipment
+    expands the kit into the components it was reserved as."""
+    from inventory.errors import InUse
+
+    orders = list(Order.objects.filter(lines__variant_id=kit_id, lines__status__in=[L.RESERVED, L.ALLOCATED])
+                  .distinct().order_by("pk")[:6])
+    if not orders:
+        return
+    sku = OrderLine.objects.filter(variant_id=kit_id).values_list("variant__sku", flat=True).first()
+    names = ", ".join(str(order) for order in orders[:5]) + (", …" if len(orders) > 5 else "")
+    raise InUse(ngettext("%(sku)s is held for order %(orders)s: its components can change once it ships or is "
+                         "cancelled.",
+                         "%(sku)s is held for orders %(orders)s: its components can change once they ship or are "
+                         "cancelled.", len(orders)) % {"sku": sku, "orders": names})
 
 
 def stock_lines(lines: list[OrderLine], parts: dict[int, Parts] | None = None):

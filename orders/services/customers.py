@@ -12,7 +12,7 @@ from oms.i18n import is_language
 from oms.models import AuditEntry
 from orders.errors import CustomerErased, DuplicateCustomer, InvalidCustomer
 from orders.models import Address, Customer
-from orders.validators import normalize_phone, validate_cep, validate_tax_id
+from orders.validators import normalize_phone, phone_forms, validate_cep, validate_tax_id
 
 CUSTOMER_FIELDS = ["kind", "name", "email", "phone", "phone_alt", "tax_country", "tax_id", "group_code",
                    "payment_terms_days", "credit_limit", "currency", "language", "marketing_consent", "notes"]
@@ -59,9 +59,9 @@ def customer_duplicates(*, email: str = "", phone: str = "", tax_id: str = "", e
     query = Q()
     if email:
         query |= Q(email__iexact=email)
-    phone = normalize_phone(phone)
-    if phone:
-        query |= Q(phone=phone) | Q(phone_alt=phone)
+    if normalize_phone(phone):
+        _digits, forms = phone_forms(phone)  # "+5511987654321" and "11987654321" are one number
+        query |= Q(phone__in=forms) | Q(phone_alt__in=forms)
     if tax_id:
         query |= Q(tax_id=tax_id)
     if not query:

@@ -27,6 +27,7 @@ from tests.inventory.factories import (
     ProductFactory,
     ReorderRuleFactory,
     SupplierFactory,
+    SupplierItemFactory,
     VariantFactory,
 )
 
@@ -297,3 +298,20 @@ def test_category_list_query_count_does_not_grow(role_client, django_assert_max_
         response = client.get(reverse("inventory:categories_list"), {"sort": "-products"}, HTTP_HX_REQUEST="true")
     assert response.content.count(b"/edit/") == n + 1
     assert b"<html" not in response.content
+
+
+def test_record_pages_name_kit_components_supplier_items_and_rules_by_their_codes(role_client):
+    """Their pages and messages named them by row ids ("Edit reorder rule: 8@7 5->20", "4 <- 1 x 1 deleted.")."""
+    client = role_client("admin")
+    kit, part = VariantFactory(sku="BOX-GIFT", is_kit=True), VariantFactory(sku="MUG-WHT")
+    component = KitComponent.objects.create(kit=kit, component=part, quantity=2)
+    rule = ReorderRuleFactory(variant=part, location=LocationFactory(code="DC1"))
+    item = SupplierItemFactory(supplier=SupplierFactory(code="ACME"), variant=part)
+    page = client.get(reverse("inventory:reorder_rules_edit", args=[rule.pk])).content.decode()
+    assert "MUG-WHT @ DC1" in page
+    for name, obj, shown in [("kit_components", component, "BOX-GIFT: 2 × MUG-WHT"),
+                             ("supplier_items", item, "ACME: MUG-WHT"), ("reorder_rules", rule, "MUG-WHT @ DC1")]:
+        response = client.post(reverse(f"inventory:{name}_delete", args=[obj.pk]), follow=True)
+        assert [str(m) for m in response.context["messages"]] == [f"{shown} deleted."]
+    assert list(AuditEntry.objects.filter(action=AuditEntry.Action.DELETE).order_by("pk").values_list(
+        "object_repr", flat=True)) == ["BOX-GIFT: 2 × MUG-WHT", "ACME: MUG-WHT", "MUG-WHT @ DC1"]

@@ -111,3 +111,65 @@ def test_a_purchase_order_page_says_how_many_reorder_alerts_drafted_it_in_the_re
     url = reverse("inventory:po_detail", args=[PurchaseOrder.objects.get().pk])
     assert "Drafted from 1 reorder alert." in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Drafted from" not in client.get(url, HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+
+
+def test_a_preferred_supplier_no_longer_active_is_passed_over(location, stock):
+    """Suppliers stopped with are made inactive (the purchase order form no longer offers them); the scan still
+    drafted every need of a rule naming one as preferred to it, instead of the cheapest active supplier."""
+    variant = VariantFactory()
+    stopped, current = SupplierFactory(is_active=False), SupplierFactory()
+    SupplierItemFactory(supplier=stopped, variant=variant, cost="5.00")
+    SupplierItemFactory(supplier=current, variant=variant, cost="9.00", min_order_quantity=30)
+    ReorderRuleFactory(variant=variant, location=location, reorder_point=5, order_up_to=20, preferred_supplier=stopped)
+    stock(variant, location, 2)
+    reorder_scan(acting_user=None)
+    alert = ReorderAlert.objects.get()
+    assert (alert.supplier, alert.suggested_quantity) == (current, 30)
+    po = PurchaseOrder.objects.get()
+    assert (po.supplier, list(po.lines.values_list("quantity_ordered", flat=True))) == (current, [30])
+
+
+def test_the_alert_page_actions_draft_and_dismiss_and_say_what_they_did(location, stock, role_client):
+    """"Draft PO" on one alert gave no word of what it did, nor where the purchase order is."""
+    client = role_client("manager")
+    drafted, dismissed = VariantFactory(), VariantFactory()
+    SupplierItemFactory(variant=drafted)
+    for variant in (drafted, dismissed):
+        ReorderRuleFactory(variant=variant, location=location, reorder_point=5, order_up_to=20)
+    ran = [str(m) for url in [reverse("inventory:reorder_run")] * 2
+           for m in client.post(url, follow=True).context["messages"]]
+    assert ran == ["2 new alert(s), 0 resolved, 0 drafted.", "0 new alert(s), 0 resolved, 0 drafted."]
+    alerts = {a.variant_id: a for a in ReorderAlert.objects.all()}
+    assert [alerts[v.pk].status for v in (drafted, dismissed)] == ["open", "open"]
+
+    def act(variant, action):
+        url = reverse("inventory:reorder_alert_action", args=[alerts[variant.pk].pk, action])
+        return [str(m) for m in client.post(url, follow=True).context["messages"]]
+
+    assert act(drafted, "draft") == [f"Drafted on purchase order {(po := PurchaseOrder.objects.get()).number}."]
+    assert list(po.lines.values_list("variant_id", "quantity_ordered")) == [(drafted.pk, 20)]
+    assert act(dismissed, "draft") == ["This alert has no supplier or is no longer open."]
+    assert act(dismissed, "dismiss") == []
+    assert act(dismissed, "dismiss") == ["Only open alerts can be dismissed."]
+    assert sorted(ReorderAlert.objects.values_list("status", flat=True)) == ["dismissed", "drafted"]
+    client.post(reverse("inventory:reorder_run"), {"draft": "1"})
+    assert ReorderAlert.objects.count() == 2 and PurchaseOrder.objects.count() == 1
+
+
+def test_a_rule_turned_off_stops_its_alert_from_being_drafted(location, stock, role_client):
+    """Turning a rule off (or its SKU or location) left its open alert open for good, and "Scan and draft" still
+    ordered it: the scan only looked at active rules, the drafting at every open alert."""
+    client = role_client("manager")
+    variant = VariantFactory()
+    SupplierItemFactory(variant=variant)
+    rule = ReorderRuleFactory(variant=variant, location=location, reorder_point=5, order_up_to=20)
+    client.post(reverse("inventory:reorder_run"))
+    assert ReorderAlert.objects.get().status == "open"
+    response = client.post(reverse("inventory:reorder_rules_edit", args=[rule.pk]), {
+        "variant": variant.sku, "location": location.pk, "reorder_point": "5", "order_up_to": "20"})
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert not rule.is_active
+    client.post(reverse("inventory:reorder_run"), {"draft": "1"})
+    assert not PurchaseOrder.objects.exists()
+    assert ReorderAlert.objects.get().status == "resolved"

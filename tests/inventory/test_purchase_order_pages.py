@@ -1,0 +1,57 @@
+"""Purchase orders through their pages, as a buyer and the warehouse use them."""
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from inventory.models import PurchaseOrder, ReorderAlert, StockLevel, StockMovement
+from inventory.selectors import on_order
+from inventory.services import reorder_scan
+from tests.inventory.factories import ReorderRuleFactory, SupplierItemFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_purchase_order_the_supplier_delivers_short_can_be_closed_for_the_rest(role_client, location, stock):
+    """Received twice, short of what was ordered: the rest can be cancelled. It could not (a partly received order
+    only went on to received), so its missing units counted as on order for good: the reorder alert stayed
+    drafted on it and the SKU was never reordered, and promises counted on units that would never come."""
+    item = SupplierItemFactory()
+    variant, supplier = item.variant, item.supplier
+    ReorderRuleFactory(variant=variant, location=location, reorder_point=5, order_up_to=20)
+    stock(variant, location, 2)
+    reorder_scan(acting_user=None)
+    po = PurchaseOrder.objects.get()
+    line = po.lines.get()
+    assert (line.quantity_ordered, ReorderAlert.objects.get().status) == (18, "drafted")
+    client = role_client("admin")
+    client.post(reverse("inventory:po_action", args=[po.pk, "send"]))
+    for quantity in ("6", "5"):
+        response = client.post(reverse("inventory:po_receive", args=[po.pk]), {f"line-{line.pk}": quantity})
+        assert response.status_code == 302
+    over = client.post(reverse("inventory:po_receive", args=[po.pk]), {f"line-{line.pk}": "8"})
+    assert over.context["errors"] == [f"{variant.sku}: 8 received but only 7 still expected."]
+    po.refresh_from_db()
+    assert po.status == "partially_received"
+    assert on_order(keys=[(variant.pk, location.pk)]) == {(variant.pk, location.pk): 7}
+
+    page = client.get(reverse("inventory:po_detail", args=[po.pk])).content.decode()
+    assert reverse("inventory:po_action", args=[po.pk, "cancel"]) in page
+    assert "Cancel what is still expected" in page
+    response = client.post(reverse("inventory:po_action", args=[po.pk, "cancel"]), follow=True)
+    assert [str(m) for m in response.context["messages"]] == [f"Purchase order {po.number}: Cancelled."]
+    po.refresh_from_db()
+    line.refresh_from_db()
+    assert (po.status, line.quantity_received) == ("cancelled", 11)
+    level = StockLevel.objects.get(variant=variant, location=location)
+    assert (level.on_hand, level.reserved) == (13, 0)  # what came stays on hand
+    assert sorted(StockMovement.objects.filter(reference=f"po:{po.pk}").values_list("on_hand_delta", flat=True)) == [
+        5, 6]
+    assert on_order(keys=[(variant.pk, location.pk)]) == {}
+    call_command("verify_ledgers")
+    # The need is no longer held by the closed order: the drafted alert is resolved; with 13 on hand, above the
+    # point, no new one is raised.
+    result = reorder_scan(acting_user=None)
+    assert (result.resolved, result.raised) == (1, 0)
+    assert not ReorderAlert.objects.filter(status__in=["open", "drafted"]).exists()
+    assert supplier.purchase_orders.count() == 1
