@@ -1008,11 +1008,19 @@ def shipment_deliver(*, shipment_id: int, acting_user, when: datetime | None = N
     return shipment
 
 
+def _back_on_the_road(order: Order, shipment: Shipment, *, actor, reason: StoredText) -> None:
+    """A failed delivery is out with the carrier again; the order leaves “delivery failed” once none of its
+    shipments is still failed (an order partially shipped never entered it)."""
+    shipment_transition(shipment, to=SS.SHIPPED, actor=actor, reason=reason)
+    if order.status == S.DELIVERY_FAILED and not Shipment.objects.filter(
+            order=order, status=SS.FAILED_DELIVERY).exists():
+        _order_transition(order, to=S.SHIPPED, actor=actor, reason=reason)
+
+
 def _deliver(order: Order, shipment: Shipment, *, actor, when: datetime) -> None:
-    if order.status == S.DELIVERY_FAILED and shipment.status == SS.FAILED_DELIVERY:
-        shipment_transition(shipment, to=SS.SHIPPED, actor=actor,
-                            reason=stored_text(gettext_noop("Delivered on a later attempt")))
-        _order_transition(order, to=S.SHIPPED, actor=actor)
+    if shipment.status == SS.FAILED_DELIVERY:
+        _back_on_the_road(order, shipment, actor=actor,
+                          reason=stored_text(gettext_noop("Delivered on a later attempt")))
     shipment_transition(shipment, to=SS.DELIVERED, actor=actor, delivered_at=when)
     _lines_after_delivery([sl.order_line for sl in shipment.lines.select_related("order_line")])
     undelivered = Shipment.objects.filter(order=order).exclude(status__in=[SS.DELIVERED, SS.CANCELLED]).exists()
@@ -1042,11 +1050,10 @@ def shipment_retry(*, shipment_id: int, acting_user) -> Shipment:
     """Sends a failed delivery out again (the carrier tries once more)."""
     with transaction.atomic(durable=True):
         order, shipment = _order_and_shipment(shipment_id)
-        shipment_transition(shipment, to=SS.SHIPPED, actor=acting_user,
-                            reason=stored_text(gettext_noop("Delivery retried")))
-        if order.status == S.DELIVERY_FAILED:
-            _order_transition(order, to=S.SHIPPED, actor=acting_user,
-                              reason=stored_text(gettext_noop("Delivery retried")))
+        if shipment.status != SS.FAILED_DELIVERY:
+            raise InvalidShipmentTransition(_("Shipment %(id)s is %(status)s: only a failed delivery is retried.")
+                                            % {"id": shipment, "status": shipment.get_status_display()})
+        _back_on_the_road(order, shipment, actor=acting_user, reason=stored_text(gettext_noop("Delivery retried")))
     return shipment
 
 

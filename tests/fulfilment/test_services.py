@@ -205,6 +205,76 @@ def test_failed_delivery_then_retry_and_bad_carrier_file_changes_nothing(make_us
     assert order.status == Order.Status.DELIVERED
 
 
+def _split_order(user, net, place_order, stock):
+    """An order shipped from two places: 5 shirts from the DC, a cap from the store."""
+    from tests.inventory.factories import VariantFactory
+
+    cap = VariantFactory(base_price=Decimal("30.00"))
+    stock(cap, net["store"], 2)
+    order = place_order(user, [(net["shirt"], 5), (cap, 1)])
+    first, second = ful.order_allocate(order_id=order.pk, acting_user=user)
+    return order, first, second
+
+
+def ship_one(shipment, user, tracking):
+    for sl in shipment.lines.select_related("order_line"):
+        for _unit in range(sl.quantity):
+            ful.shipment_scan(shipment_id=shipment.pk, code=sl.order_line.sku, acting_user=user)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number=tracking, acting_user=user)
+
+
+def test_a_carrier_delivers_a_failed_parcel_of_a_partially_shipped_order(make_user, net, place_order, stock):
+    """The order never entered "delivery failed" (another parcel was still in the warehouse), so its failed
+    parcel reported delivered later must still move to delivered, and the order on once everything arrived."""
+    user = make_user("admin")
+    order, first, second = _split_order(user, net, place_order, stock)
+    ship_one(first, user, "TA")
+    ful.carrier_update_csv(content="tracking_number,status,reason\nTA,failed,nobody home\n", acting_user=user)
+    order.refresh_from_db()
+    assert (order.status, Shipment.objects.get(pk=first.pk).status) == ("partially_shipped", "failed_delivery")
+    assert ful.carrier_update_csv(content="tracking_number,status,reason\nTA,delivered,\n", acting_user=user) == 1
+    first.refresh_from_db()
+    order.refresh_from_db()
+    assert (order.status, first.status) == ("partially_shipped", "delivered")
+    ship_one(second, user, "TB")
+    ful.carrier_update_csv(content="tracking_number,status,reason\nTB,delivered,\n", acting_user=user)
+    order.refresh_from_db()
+    assert order.status == Order.Status.DELIVERED
+    assert set(order.lines.values_list("status", flat=True)) == {"delivered"}
+
+
+def test_two_failed_parcels_delivered_in_one_carrier_file(make_user, net, place_order, stock):
+    user = make_user("admin")
+    order, first, second = _split_order(user, net, place_order, stock)
+    ship_one(first, user, "TA")
+    ship_one(second, user, "TB")
+    ful.carrier_update_csv(content="tracking_number,status,reason\nTA,failed,closed\nTB,failed,closed\n",
+                           acting_user=user)
+    order.refresh_from_db()
+    assert order.status == Order.Status.DELIVERY_FAILED
+    ful.shipment_retry(shipment_id=first.pk, acting_user=user)
+    order.refresh_from_db()
+    assert order.status == Order.Status.DELIVERY_FAILED  # the other parcel is still failed
+    assert ful.carrier_update_csv(content="tracking_number,status,reason\nTA,delivered,\nTB,delivered,\n",
+                                  acting_user=user) == 2
+    order.refresh_from_db()
+    assert order.status == Order.Status.DELIVERED
+    assert set(order.shipments.values_list("status", flat=True)) == {"delivered"}
+
+
+def test_retry_only_sends_out_a_failed_delivery(make_user, net, place_order):
+    """A packed parcel "retried" would be shipped without its stock consumed or its payment captured."""
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
+    with pytest.raises(InvalidShipmentTransition):
+        ful.shipment_retry(shipment_id=shipment.pk, acting_user=user)
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.PACKED
+    assert level(net["mug"], net["store"]) == (3, 1)
+
+
 def test_store_pickup_ready_collected_and_expiry_back_to_stock(make_user, net, place_order):
     from datetime import timedelta
 
