@@ -383,11 +383,19 @@ def _candidates_for_order(order: Order, lines: list[OrderLine]) -> list[sourcing
     variant_ids = sorted({line.variant_id for line in lines})
     candidates = candidates_for(variant_ids=variant_ids, channel_code=order.channel.code,
                                 customer_group=customer.group_code if customer else "")
-    own: dict[tuple[int, int], int] = {}
     held = [line for line in lines if line.status == L.RESERVED]
-    parts = line_parts(held) if held else {}
-    for line in held:
-        for location_id, quantity in parts[line.pk]:
+    return _plus_own_stock(candidates, held, line_parts(held) if held else {})
+
+
+def _plus_own_stock(candidates: list[sourcing.Candidate], lines: list[OrderLine],
+                    parts: dict[int, list[tuple[int, int]]]) -> list[sourcing.Candidate]:
+    """``candidates`` as the order of ``lines`` sees them: the units its reserved lines hold at each location
+    (``parts``, from ``line_parts``) are available to it."""
+    own: dict[tuple[int, int], int] = {}
+    for line in lines:
+        if line.status != L.RESERVED:
+            continue
+        for location_id, quantity in parts.get(line.pk, ()):
             key = (location_id, line.variant_id)
             own[key] = own.get(key, 0) + quantity
     if not own:
@@ -1534,8 +1542,9 @@ class SimulationRow:
 def simulate(*, days: int, strategy: str, switched_off: list[int] | None = None, limit: int = 500,
              consolidation: bool = True) -> dict:
     """Re-runs the last ``days`` of orders through ``decide`` with ``strategy`` (and locations switched off,
-    with or without the consolidation routes) against today's stock, and compares with what was decided.
-    Writes nothing."""
+    with or without the consolidation routes) against today's stock, and compares with what was decided. Each
+    order sees the stock as its own sourcing would: what it still holds counts as available to it, and allocation
+    rules apply for its channel and customer group. Writes nothing."""
     if strategy not in sourcing.STRATEGIES:
         raise FulfilmentError(_("Unknown strategy."), field="strategy")
     since = timezone.now() - timedelta(days=days)
@@ -1548,7 +1557,9 @@ def simulate(*, days: int, strategy: str, switched_off: list[int] | None = None,
     for d in SourcingDecision.objects.filter(order__in=orders).order_by("order_id", "-created_at", "-id"):
         decided.setdefault(d.order_id, d)
     variant_ids = sorted({line.variant_id for lines in lines_by_order.values() for line in lines})
-    base = candidates_for(variant_ids=variant_ids, exclude_location_ids=switched_off or [])
+    bases: dict[tuple[str, str], list[sourcing.Candidate]] = {}  # per demand class, as allocation rules see it
+    reserved = [line for lines in lines_by_order.values() for line in lines if line.status == L.RESERVED]
+    held = line_parts(reserved) if reserved else {}
     routes = network_routes() if consolidation else []
     rows = []
     totals = {"decided_cost": Decimal(0), "simulated_cost": Decimal(0), "decided_splits": 0, "simulated_splits": 0,
@@ -1563,7 +1574,12 @@ def simulate(*, days: int, strategy: str, switched_off: list[int] | None = None,
             strategy=strategy, promised_by=order.promised_date,
             pickup_location_id=order.pickup_location_id if order.delivery_method == Order.Delivery.PICKUP else None,
             currency=order.currency)
-        decision = sourcing.decide(request, base, routes=routes)
+        demand = (order.channel.code, order.customer.group_code if order.customer else "")
+        if demand not in bases:
+            bases[demand] = candidates_for(variant_ids=variant_ids, channel_code=demand[0], customer_group=demand[1],
+                                           exclude_location_ids=switched_off or [])
+        # An order still holding its stock is re-run with that stock, as it was when it was sourced.
+        decision = sourcing.decide(request, _plus_own_stock(bases[demand], lines, held), routes=routes)
         was = decided.get(order.pk)
         was_plan = (was.plan if was else {}) or {}
         was_cost = Decimal(was_plan["cost"]) if was_plan.get("cost") else None

@@ -391,6 +391,29 @@ def test_simulation_writes_nothing(make_user, net, place_order):
     assert (SourcingDecision.objects.count(), StockMovement.objects.count()) == before
 
 
+def test_simulation_reruns_an_order_with_the_stock_it_holds(make_user, net, place_order):
+    """The order took the store's last 3 mugs: re-run with the same strategy it must come out the same, not
+    "DC Cajamar: the only location that can ship everything" because its own reservation hid the store's."""
+    order = place_order(make_user("admin"), [(net["mug"], 3)])
+    decided = order.sourcing_decisions.first().plan
+    assert decided["shipments"][0]["location_id"] == net["store"].pk
+    result = ful.simulate(days=7, strategy="nearest")
+    [row] = result["rows"]
+    assert [s.location_id for s in row.simulated.shipments] == [net["store"].pk]
+    assert row.simulated.cost == row.decided_cost == Decimal(decided["cost"])
+    assert result["totals"]["simulated_cost"] == result["totals"]["decided_cost"]
+    assert level(net["mug"], net["store"]) == (3, 3)  # still the order's
+
+
+def test_simulation_applies_allocation_rules_as_the_orders_channel_sees_them(make_user, net, place_order):
+    AllocationRule.objects.create(name="Store shirts for the web", variant=net["shirt"], location=net["store"],
+                                  reserve_units=3, for_channel_code="web")
+    order = place_order(make_user("admin"), [(net["shirt"], 1)])
+    assert parts(order.lines.get()) == [(net["store"].pk, 1)]  # the web order may use them
+    [row] = ful.simulate(days=7, strategy="nearest")["rows"]
+    assert [s.location_id for s in row.simulated.shipments] == [net["store"].pk]
+
+
 def test_return_reasons_and_rates_for_reports(make_user, net, place_order):
     from orders.fulfilment import selectors
 
