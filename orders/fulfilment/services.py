@@ -253,6 +253,14 @@ def destination_for(order: Order) -> Point | None:
     return point_for_postal_code(address.get("postal_code", ""), address.get("country", "BR") or "BR")
 
 
+def chosen_transit_days(order: Order) -> int | None:
+    """Transit days of the shipping option the order chose (None: a pick-up, or no option chosen)."""
+    if order.delivery_method == Order.Delivery.PICKUP:
+        return None
+    option = next((o for o in order.shipping_options or [] if o.get("code") == order.shipping_service), None)
+    return int(option.get("transit_days") or 0) if option else None
+
+
 def request_for(order: Order, lines: list[OrderLine], *, strategy: str, now: datetime | None = None
                 ) -> sourcing.Request:
     pickup = order.pickup_location_id if order.delivery_method == Order.Delivery.PICKUP else None
@@ -260,7 +268,7 @@ def request_for(order: Order, lines: list[OrderLine], *, strategy: str, now: dat
         lines=tuple(sourcing.Line(line.variant_id, line.quantity, line.variant.weight_grams or 500) for line in lines),
         destination=destination_for(order), now=timezone.localtime(now or timezone.now()).replace(tzinfo=None),
         strategy=strategy, promised_by=order.promised_date if order.status != S.DRAFT else None,
-        pickup_location_id=pickup, currency=order.currency)
+        pickup_location_id=pickup, currency=order.currency, transit_days=chosen_transit_days(order))
 
 
 def parts_from_plan(plan: sourcing.Plan, lines: list[OrderLine]) -> dict[int, list[tuple[int, int]]]:
@@ -1573,7 +1581,7 @@ def simulate(*, days: int, strategy: str, switched_off: list[int] | None = None,
             destination=destination_for(order), now=timezone.localtime(order.placed_at).replace(tzinfo=None),
             strategy=strategy, promised_by=order.promised_date,
             pickup_location_id=order.pickup_location_id if order.delivery_method == Order.Delivery.PICKUP else None,
-            currency=order.currency)
+            currency=order.currency, transit_days=chosen_transit_days(order))
         demand = (order.channel.code, order.customer.group_code if order.customer else "")
         if demand not in bases:
             bases[demand] = candidates_for(variant_ids=variant_ids, channel_code=demand[0], customer_group=demand[1],

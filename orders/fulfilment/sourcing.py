@@ -90,6 +90,7 @@ class Request:
     promised_by: date | None = None
     pickup_location_id: int | None = None
     currency: str = "BRL"
+    transit_days: int | None = None  # the carrier service the customer chose; None: estimated from the distance
 
 
 @dataclass
@@ -163,16 +164,24 @@ class Decision:
     shortages: dict[int, int] = field(default_factory=dict)  # variant id -> units no location can promise
 
 
+def _transit_days(request: Request, rate: RateCard, *, km: float, transfer: bool) -> int:
+    """Working days on the road: a parcel to the customer takes the chosen service's transit days (what the promise
+    counts), a transfer between locations or a parcel with no service chosen the rate card's estimate."""
+    if request.transit_days is not None and not transfer:
+        return request.transit_days
+    return rate.transit_days(km=km)
+
+
 def _shipment(request: Request, rate: RateCard, candidate: Candidate, items: dict[int, int],
               weights: dict[int, int], *, to: Point | None, transfer_to: int | None = None) -> Shipment:
     km = distance_km(candidate.point, to) if candidate.point and to else 0.0
     weight = sum(weights[v] * q for v, q in items.items())
     ships_on = ship_date(now=request.now, cutoff=candidate.cutoff, handling_days=candidate.handling_days)
+    transit = _transit_days(request, rate, km=km, transfer=transfer_to is not None)
     return Shipment(
         location_id=candidate.location_id, location_name=candidate.name, items=dict(items), km=km,
         cost=rate.cost(weight_grams=weight, km=km), ships_on=ships_on,
-        arrives_on=arrival_date(shipped_on=ships_on, transit_days=rate.transit_days(km=km)),
-        transfer_to=transfer_to,
+        arrives_on=arrival_date(shipped_on=ships_on, transit_days=transit), transfer_to=transfer_to,
     )
 
 
@@ -243,7 +252,7 @@ def _consolidations(request: Request, candidates: list[Candidate], rate: RateCar
         parcel = _shipment(request, rate, hub, needed, weights, to=request.destination)
         ready = add_working_days(max(leg.arrives_on for leg in legs), hub.handling_days)
         if ready > parcel.ships_on:
-            transit = (rate.transit_days(km=parcel.km))
+            transit = _transit_days(request, rate, km=parcel.km, transfer=False)
             parcel.ships_on, parcel.arrives_on = ready, arrival_date(shipped_on=ready, transit_days=transit)
         parcel.items = own  # the forwarded units are reserved where they are now
         found.append(([*legs, parcel], hub_id))
