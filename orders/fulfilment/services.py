@@ -1178,9 +1178,13 @@ CARRIER_COLUMNS = ("tracking_number", "status", "reason")
 
 
 def carrier_update_csv(*, content: str, acting_user) -> int:
-    """Applies a carrier status file (``tracking_number,status,reason``; status delivered or failed).
+    """Applies a carrier status file (``tracking_number,status,reason``; status delivered or failed); returns how
+    many shipments changed.
 
-    All-or-nothing: any bad row raises ``CarrierFileError`` listing every problem, and nothing is applied.
+    All-or-nothing: any bad row raises ``CarrierFileError`` listing every problem, and nothing is applied. A row
+    the shipment already shows (delivered, or failed and not yet sent out again) changes nothing, so the same file
+    twice, or a carrier's file repeating yesterday's rows, is harmless. A tracking number on more than one
+    shipment out with the carrier is refused: which order arrived cannot be told from the file.
     """
     import csv
     import io
@@ -1203,13 +1207,18 @@ def carrier_update_csv(*, content: str, acting_user) -> int:
     problems: list[tuple[int, str]] = []
     parsed: list[tuple[int, str, str]] = []
     numbers = [(r.get("tracking_number") or "").strip() for r in rows]
-    shipments = {s.tracking_number: s for s in Shipment.objects.filter(tracking_number__in=numbers)}
+    by_number: dict[str, list[Shipment]] = {}
+    for found in sorted(Shipment.objects.filter(tracking_number__in=numbers), key=lambda x: -x.pk):  # latest first
+        by_number.setdefault(found.tracking_number, []).append(found)
+    out = (SS.SHIPPED, SS.FAILED_DELIVERY)
     first_row: dict[str, int] = {}
     for number, row in enumerate(rows, start=2):
         tracking = (row.get("tracking_number") or "").strip()
         status = (row.get("status") or "").strip().lower()
         reason = (row.get("reason") or "").strip()
-        shipment = shipments.get(tracking)
+        matches = by_number.get(tracking, [])
+        on_the_road = [found for found in matches if found.status in out]
+        shipment = on_the_road[0] if on_the_road else (matches[0] if matches else None)  # else the latest
         if tracking in first_row:
             problems.append((number, _("%(t)s is already on row %(row)s: one row per shipment.")
                              % {"t": tracking, "row": first_row[tracking]}))
@@ -1221,8 +1230,12 @@ def carrier_update_csv(*, content: str, acting_user) -> int:
             problems.append((number, _("Status must be delivered or failed, not “%(s)s”.") % {"s": status}))
         elif status == "failed" and not reason:
             problems.append((number, _("A failed delivery needs a reason.")))
-        elif shipment.status not in (SS.SHIPPED, SS.FAILED_DELIVERY) or (
-                status == "failed" and shipment.status != SS.SHIPPED):
+        elif len(on_the_road) > 1:
+            problems.append((number, _("%(t)s is the tracking number of shipments %(ids)s: update each on its page.")
+                             % {"t": tracking, "ids": ", ".join(str(found) for found in reversed(on_the_road))}))
+        elif (status, shipment.status) in (("delivered", SS.DELIVERED), ("failed", SS.FAILED_DELIVERY)):
+            continue  # already shows it (the file was applied before)
+        elif shipment.status not in out or (status == "failed" and shipment.status != SS.SHIPPED):
             problems.append((number, _("Shipment with %(t)s is %(s)s.") % {"t": tracking,
                                                                            "s": shipment.get_status_display()}))
         else:

@@ -262,6 +262,51 @@ def test_two_failed_parcels_delivered_in_one_carrier_file(make_user, net, place_
     assert set(order.shipments.values_list("status", flat=True)) == {"delivered"}
 
 
+def test_the_same_carrier_file_twice_changes_nothing_the_second_time(make_user, net, place_order):
+    """Carriers send cumulative files: rows already applied are skipped, not a reason to refuse the new ones."""
+    from orders.fulfilment.models import ShipmentEvent
+    from orders.models import OrderEvent
+
+    user = make_user("admin")
+    first, second, third = (place_order(user, [(net["mug"], 1)]) for _n in range(3))
+    for order, tracking in ((first, "T1"), (second, "T2"), (third, "T3")):
+        [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+        ship_one(shipment, user, tracking)
+    content = "tracking_number,status,reason\nT1,delivered,\nT2,failed,nobody home\n"
+    assert ful.carrier_update_csv(content=content, acting_user=user) == 2
+    history = (ShipmentEvent.objects.count(), OrderEvent.objects.count())
+    assert ful.carrier_update_csv(content=content, acting_user=user) == 0
+    assert (ShipmentEvent.objects.count(), OrderEvent.objects.count()) == history
+    t2 = Shipment.objects.get(tracking_number="T2")
+    assert (t2.status, t2.attempts) == ("failed_delivery", 1)
+    assert ful.carrier_update_csv(content=content + "T3,delivered,\n", acting_user=user) == 1
+    third.refresh_from_db()
+    assert third.status == Order.Status.DELIVERED
+
+
+def test_a_tracking_number_on_two_parcels_is_refused_not_guessed(make_user, net, place_order):
+    user = make_user("admin")
+    first, second = (place_order(user, [(net["mug"], 1)]) for _n in range(2))
+    for order in (first, second):
+        [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+        ship_one(shipment, user, "BR-SAME")  # typed twice by mistake
+    with pytest.raises(CarrierFileError) as refused:
+        ful.carrier_update_csv(content="tracking_number,status,reason\nBR-SAME,delivered,\n", acting_user=user)
+    [(row, message)] = refused.value.rows
+    ids = [str(s) for s in Shipment.objects.filter(tracking_number="BR-SAME").order_by("pk")]
+    assert row == 2 and f"shipments {ids[0]}, {ids[1]}" in message
+    assert set(Shipment.objects.values_list("status", flat=True)) == {"shipped"}
+    [old] = ful.order_allocate(order_id=place_order(user, [(net["mug"], 1)]).pk, acting_user=user)
+    ship_one(old, user, "BR-OLD")
+    ful.shipment_deliver(shipment_id=old.pk, acting_user=user)
+    [new] = ful.order_allocate(order_id=place_order(user, [(net["shirt"], 1)]).pk, acting_user=user)
+    ship_one(new, user, "BR-OLD")  # a carrier reusing a number: the parcel on the road is the one meant
+    assert ful.carrier_update_csv(content="tracking_number,status,reason\nBR-OLD,failed,closed\n",
+                                  acting_user=user) == 1
+    new.refresh_from_db()
+    assert new.status == Shipment.Status.FAILED_DELIVERY
+
+
 def test_retry_only_sends_out_a_failed_delivery(make_user, net, place_order):
     """A packed parcel "retried" would be shipped without its stock consumed or its payment captured."""
     user = make_user("admin")
