@@ -672,3 +672,22 @@ def test_stock_arriving_for_backorders_goes_to_the_urgent_order_first(make_user,
     assert (urgent.status, urgent.priority, standard.status) == ("confirmed", Order.Priority.URGENT, "backordered")
     assert list(urgent.lines.get().allocations.values_list("location_id", "quantity")) == [(net["dc"].pk, 30)]
     assert standard.lines.get().status == "backordered"
+
+
+@pytest.mark.parametrize("strategy", ["first_available", "nearest"])
+def test_a_pickup_is_placed_only_at_an_active_store_offering_pickup(make_user, net, place_order, strategy):
+    """The DC never offered pick-up (it was accepted, with its stock reserved); a store closed after the agent chose
+    it had its stock reserved by the first-available rule, and "out of stock" was the reason given by the others."""
+    from inventory.models import Location
+    from orders.errors import IncompleteOrder
+
+    user = make_user("admin")
+    net["channel"].sourcing_strategy = strategy
+    net["channel"].save(update_fields=["sourcing_strategy"])
+    with pytest.raises(IncompleteOrder, match="choose another pick-up store \\(DC Cajamar does not offer pick-up\\)"):
+        place_order(user, [(net["mug"], 1)], delivery_method="pickup", pickup_location_id=net["dc"].pk)
+    Location.objects.filter(pk=net["store"].pk).update(is_active=False)
+    with pytest.raises(IncompleteOrder, match="Store Pinheiros does not offer pick-up"):
+        place_order(user, [(net["mug"], 1)], delivery_method="pickup", pickup_location_id=net["store"].pk)
+    assert (level(net["mug"], net["dc"]), level(net["mug"], net["store"])) == ((20, 0), (3, 0))
+    assert not Order.objects.exclude(status__in=[Order.Status.DRAFT, Order.Status.CANCELLED]).exists()
