@@ -534,7 +534,12 @@ def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
     if order.status != S.CONFIRMED:
         raise FulfilmentError(_("Order %(number)s is %(status)s: only confirmed orders go to the warehouse.")
                               % {"number": order, "status": order.get_status_display()})
-    lines = [line for line in lock_lines(order) if line.status == L.RESERVED]
+    all_lines = lock_lines(order)
+    short = next((line for line in all_lines if line.status == L.BACKORDERED), None)
+    if short is not None:  # released now, the line would be left behind for good: it goes out once in stock
+        raise FulfilmentError(_("Order %(number)s waits for stock of %(sku)s: it is released once every item is "
+                                "reserved.") % {"number": order, "sku": short.sku})
+    lines = [line for line in all_lines if line.status == L.RESERVED]
     travelling = set(InboundTransfer.objects.filter(order_line__in=[line.pk for line in lines],
                                                     settled_at__isnull=True).values_list("order_line_id", flat=True))
     if travelling:
@@ -759,12 +764,18 @@ def _waiting_error(shipment: Shipment) -> FulfilmentError:
         % {"id": shipment, "transfers": ", ".join(numbers)})
 
 
+def releasable_orders():
+    """Confirmed orders the warehouse can take, most urgent first: something to ship (not gift cards only, e.g.
+    waiting for a PIX) and no line waiting for stock. The beat job releases them; the queue lists them."""
+    from orders.giftcards import ships_something
+
+    return (Order.objects.filter(ships_something(), status=S.CONFIRMED).exclude(lines__status=L.BACKORDERED)
+            .order_by("-priority", "placed_at", "pk"))
+
+
 def allocate_confirmed(*, limit: int = 200) -> int:
     """Beat job: releases confirmed orders (with every line reserved) to the warehouses, most urgent first."""
-    from orders.giftcards import ships_something  # gift cards only (e.g. waiting for a PIX): nothing to release
-
-    due = list(Order.objects.filter(ships_something(), status=S.CONFIRMED).exclude(lines__status=L.BACKORDERED)
-               .order_by("-priority", "placed_at", "pk").values_list("pk", flat=True).distinct()[:limit])
+    due = list(releasable_orders().values_list("pk", flat=True)[:limit])
     done = 0
     for order_id in due:
         try:

@@ -691,3 +691,28 @@ def test_a_pickup_is_placed_only_at_an_active_store_offering_pickup(make_user, n
         place_order(user, [(net["mug"], 1)], delivery_method="pickup", pickup_location_id=net["store"].pk)
     assert (level(net["mug"], net["dc"]), level(net["mug"], net["store"])) == ((20, 0), (3, 0))
     assert not Order.objects.exclude(status__in=[Order.Status.DRAFT, Order.Status.CANCELLED]).exists()
+
+
+def test_an_order_with_a_line_waiting_for_stock_is_neither_listed_nor_released(make_user, role_client, net,
+                                                                                place_order):
+    """The beat job skipped it, but the queue listed it under "a background job releases them" and its button
+    released the reserved lines alone: the order went on to shipped with the backordered line left behind."""
+    from django.urls import reverse
+
+    from orders.fulfilment.errors import FulfilmentError
+
+    user = make_user("admin")
+    net["channel"].allow_oversell = True
+    net["channel"].save(update_fields=["allow_oversell"])
+    order = place_order(user, [(net["mug"], 1)])
+    order_edit(order_id=order.pk, acting_user=user, add=[(net["shirt"].pk, 30)])  # 23 shirts in stock
+    shirt = order.lines.get(variant=net["shirt"])
+    assert shirt.status == OrderLine.Status.BACKORDERED
+    ready = place_order(user, [(net["mug"], 1)])
+    waiting = list(role_client("warehouse").get(reverse("orders:fulfilment_queue")).context["waiting"])
+    assert waiting == [ready]
+    with pytest.raises(FulfilmentError, match=f"waits for stock of {net['shirt'].sku}"):
+        ful.order_allocate(order_id=order.pk, acting_user=user)
+    assert not order.shipments.exists()
+    assert ful.allocate_confirmed() == 1
+    assert not order.shipments.exists() and ready.shipments.count() == 1
