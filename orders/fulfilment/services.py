@@ -1529,7 +1529,8 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
     ).values_list("order_id", "created_at"):
         wanted[(order_id, AtRiskFlag.Reason.AUTH_EXPIRING)] = (
             gettext_noop("Authorization from %(day)s expires %(exp)s"),
-            {"day": created.date().isoformat(), "exp": (created + timedelta(days=auth_days)).date().isoformat()})
+            {"day": timezone.localdate(created).isoformat(),
+             "exp": timezone.localdate(created + timedelta(days=auth_days)).isoformat()})
     open_flags = {(f.order_id, f.reason): f for f in AtRiskFlag.objects.filter(cleared_at__isnull=True)}
     new = [AtRiskFlag(order_id=o, reason=r, detail=message, detail_params=params)
            for (o, r), (message, params) in wanted.items()

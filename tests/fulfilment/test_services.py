@@ -393,7 +393,7 @@ def test_an_at_risk_flag_reads_in_the_readers_language_with_its_values(make_user
     flags = {f.reason: f for f in AtRiskFlag.objects.filter(order=order)}
     expiring = flags[AtRiskFlag.Reason.AUTH_EXPIRING]
     assert expiring.detail == "Authorization from %(day)s expires %(exp)s"  # stored in English, not pt-BR
-    day = (timezone.now() - timedelta(days=6)).date()
+    day = timezone.localdate(timezone.now() - timedelta(days=6))
     with translation.override("en"):
         assert expiring.detail_text == f"Authorization from {day.isoformat()} expires {(day + timedelta(days=7))}"
     with translation.override("pt-br"):
@@ -716,3 +716,21 @@ def test_an_order_with_a_line_waiting_for_stock_is_neither_listed_nor_released(m
     assert not order.shipments.exists()
     assert ful.allocate_confirmed() == 1
     assert not order.shipments.exists() and ready.shipments.count() == 1
+
+
+def test_an_expiring_authorization_is_dated_in_the_store_time_zone(make_user, net, place_order):
+    """Authorized at 22:30 in São Paulo (01:30 the next day in UTC): the flag says the day it was in the store."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    order = place_order(make_user("admin"), [(net["mug"], 1)])
+    authorized = datetime(2026, 11, 20, 22, 30, tzinfo=ZoneInfo("America/Sao_Paulo"))
+    Payment.objects.create(order=order, method="card", status=Payment.Status.AUTHORIZED, amount=order.total,
+                           currency="BRL", idempotency_key="late-night")
+    Payment.objects.filter(idempotency_key="late-night").update(created_at=authorized)
+    ful.at_risk_scan(now=authorized + timedelta(days=6))
+    flag = AtRiskFlag.objects.get(order=order, reason=AtRiskFlag.Reason.AUTH_EXPIRING)
+    assert flag.detail_params == {"day": "2026-11-20", "exp": "2026-11-27"}
+    assert timezone.get_current_timezone_name() == "America/Sao_Paulo"
