@@ -331,7 +331,9 @@ def source_lines(order: Order, lines: list[OrderLine], *, actor=None
     variant_ids = sorted({line.variant_id for line in lines})
     candidates = candidates_for(variant_ids=variant_ids, channel_code=order.channel.code,
                                 customer_group=customer.group_code if customer else "")
-    totals = {v: sum(c.available.get(v, 0) for c in candidates if c.can_ship or c.can_pickup) for v in variant_ids}
+    routes = network_routes()
+    reach = _reaching(order, candidates, routes)
+    totals = {v: sum(c.available.get(v, 0) for c in candidates if c.location_id in reach) for v in variant_ids}
     # Lines no combination of locations can cover are shortages; the rest are sourced together.
     needed: dict[int, int] = {}
     coverable, short_lines = [], []
@@ -345,7 +347,6 @@ def source_lines(order: Order, lines: list[OrderLine], *, actor=None
     decision = None
     if coverable:
         request = request_for(order, coverable, strategy=strategy)
-        routes = network_routes()
         decision = sourcing.decide(request, candidates, routes=routes)
         store = request.pickup_location_id
         if decision.plan and store and _split_at(parts_from_plan(decision.plan, coverable), store):
@@ -370,6 +371,15 @@ def source_lines(order: Order, lines: list[OrderLine], *, actor=None
             shortages={s.sku: s.requested for s in shortages},
             reason=decision.reason if decision and plan else sourcing.NO_PLAN, actor=actor)
     return plan, shortages
+
+
+def _reaching(order: Order, candidates: list[sourcing.Candidate], routes: list[sourcing.Route]) -> set[int]:
+    """Locations whose stock can reach this order as ``sourcing.build_plans`` plans it: those that ship, the
+    pick-up store, and (shipping to an address) those with a route to a location that ships."""
+    shipping = {c.location_id for c in candidates if c.can_ship}
+    if order.delivery_method == Order.Delivery.PICKUP and order.pickup_location_id:
+        return shipping | {order.pickup_location_id}
+    return shipping | {r.from_id for r in routes if r.to_id in shipping}
 
 
 def _record(order: Order, *, strategy, plan, alternatives, shortages, reason: StoredText | str,

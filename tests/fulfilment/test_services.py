@@ -734,3 +734,28 @@ def test_an_expiring_authorization_is_dated_in_the_store_time_zone(make_user, ne
     flag = AtRiskFlag.objects.get(order=order, reason=AtRiskFlag.Reason.AUTH_EXPIRING)
     assert flag.detail_params == {"day": "2026-11-20", "exp": "2026-11-27"}
     assert timezone.get_current_timezone_name() == "America/Sao_Paulo"
+
+
+def test_stock_at_a_location_that_does_not_ship_does_not_make_the_whole_order_short(make_user, net, place_order,
+                                                                                    stock):
+    """A pick-up kiosk (it ships nothing) holds the only caps: the cap is short, the shirt is still sourced; its
+    units were counted as coverable, no plan could use them, and every line, the shirt too, was reported short."""
+    from orders.errors import StockUnavailable
+    from tests.inventory.factories import LocationFactory, VariantFactory
+
+    kiosk = LocationFactory(code="KIOSK", name="Kiosk", can_ship=False, can_pickup=True,
+                            latitude=Decimal("-23.5600"), longitude=Decimal("-46.6900"))
+    cap = VariantFactory(base_price=Decimal("30.00"))
+    stock(cap, kiosk, 5)
+    user = make_user("admin")
+    with pytest.raises(StockUnavailable) as refused:
+        place_order(user, [(net["shirt"], 1), (cap, 1)])
+    assert [(s["sku"], s["available"]) for s in refused.value.shortages] == [(cap.sku, 0)]
+    net["channel"].allow_oversell = True
+    net["channel"].save(update_fields=["allow_oversell"])
+    order = place_order(user, [(net["shirt"], 1), (cap, 1)])
+    assert order.status == Order.Status.BACKORDERED
+    shirt_line, cap_line = order.lines.order_by("position")
+    assert (shirt_line.status, parts(shirt_line)) == (OrderLine.Status.RESERVED, [(net["store"].pk, 1)])
+    assert cap_line.status == OrderLine.Status.BACKORDERED
+    assert level(cap, kiosk) == (5, 0)
