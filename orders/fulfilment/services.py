@@ -253,6 +253,14 @@ def destination_for(order: Order) -> Point | None:
     return point_for_postal_code(address.get("postal_code", ""), address.get("country", "BR") or "BR")
 
 
+def chosen_transit_days(order: Order) -> int | None:
+    """Transit days of the shipping option the order chose (None: a pick-up, or no option chosen)."""
+    if order.delivery_method == Order.Delivery.PICKUP:
+        return None
+    option = next((o for o in order.shipping_options or [] if o.get("code") == order.shipping_service), None)
+    return int(option.get("transit_days") or 0) if option else None
+
+
 def request_for(order: Order, lines: list[OrderLine], *, strategy: str, now: datetime | None = None
                 ) -> sourcing.Request:
     pickup = order.pickup_location_id if order.delivery_method == Order.Delivery.PICKUP else None
@@ -260,7 +268,7 @@ def request_for(order: Order, lines: list[OrderLine], *, strategy: str, now: dat
         lines=tuple(sourcing.Line(line.variant_id, line.quantity, line.variant.weight_grams or 500) for line in lines),
         destination=destination_for(order), now=timezone.localtime(now or timezone.now()).replace(tzinfo=None),
         strategy=strategy, promised_by=order.promised_date if order.status != S.DRAFT else None,
-        pickup_location_id=pickup, currency=order.currency)
+        pickup_location_id=pickup, currency=order.currency, transit_days=chosen_transit_days(order))
 
 
 def parts_from_plan(plan: sourcing.Plan, lines: list[OrderLine]) -> dict[int, list[tuple[int, int]]]:
@@ -323,7 +331,9 @@ def source_lines(order: Order, lines: list[OrderLine], *, actor=None
     variant_ids = sorted({line.variant_id for line in lines})
     candidates = candidates_for(variant_ids=variant_ids, channel_code=order.channel.code,
                                 customer_group=customer.group_code if customer else "")
-    totals = {v: sum(c.available.get(v, 0) for c in candidates if c.can_ship or c.can_pickup) for v in variant_ids}
+    routes = network_routes()
+    reach = _reaching(order, candidates, routes)
+    totals = {v: sum(c.available.get(v, 0) for c in candidates if c.location_id in reach) for v in variant_ids}
     # Lines no combination of locations can cover are shortages; the rest are sourced together.
     needed: dict[int, int] = {}
     coverable, short_lines = [], []
@@ -337,7 +347,6 @@ def source_lines(order: Order, lines: list[OrderLine], *, actor=None
     decision = None
     if coverable:
         request = request_for(order, coverable, strategy=strategy)
-        routes = network_routes()
         decision = sourcing.decide(request, candidates, routes=routes)
         store = request.pickup_location_id
         if decision.plan and store and _split_at(parts_from_plan(decision.plan, coverable), store):
@@ -364,6 +373,15 @@ def source_lines(order: Order, lines: list[OrderLine], *, actor=None
     return plan, shortages
 
 
+def _reaching(order: Order, candidates: list[sourcing.Candidate], routes: list[sourcing.Route]) -> set[int]:
+    """Locations whose stock can reach this order as ``sourcing.build_plans`` plans it: those that ship, the
+    pick-up store, and (shipping to an address) those with a route to a location that ships."""
+    shipping = {c.location_id for c in candidates if c.can_ship}
+    if order.delivery_method == Order.Delivery.PICKUP and order.pickup_location_id:
+        return shipping | {order.pickup_location_id}
+    return shipping | {r.from_id for r in routes if r.to_id in shipping}
+
+
 def _record(order: Order, *, strategy, plan, alternatives, shortages, reason: StoredText | str,
             actor) -> SourcingDecision:
     trigger = "placement" if order.status == S.DRAFT else "edit"
@@ -383,11 +401,19 @@ def _candidates_for_order(order: Order, lines: list[OrderLine]) -> list[sourcing
     variant_ids = sorted({line.variant_id for line in lines})
     candidates = candidates_for(variant_ids=variant_ids, channel_code=order.channel.code,
                                 customer_group=customer.group_code if customer else "")
-    own: dict[tuple[int, int], int] = {}
     held = [line for line in lines if line.status == L.RESERVED]
-    parts = line_parts(held) if held else {}
-    for line in held:
-        for location_id, quantity in parts[line.pk]:
+    return _plus_own_stock(candidates, held, line_parts(held) if held else {})
+
+
+def _plus_own_stock(candidates: list[sourcing.Candidate], lines: list[OrderLine],
+                    parts: dict[int, list[tuple[int, int]]]) -> list[sourcing.Candidate]:
+    """``candidates`` as the order of ``lines`` sees them: the units its reserved lines hold at each location
+    (``parts``, from ``line_parts``) are available to it."""
+    own: dict[tuple[int, int], int] = {}
+    for line in lines:
+        if line.status != L.RESERVED:
+            continue
+        for location_id, quantity in parts.get(line.pk, ()):
             key = (location_id, line.variant_id)
             own[key] = own.get(key, 0) + quantity
     if not own:
@@ -518,7 +544,12 @@ def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
     if order.status != S.CONFIRMED:
         raise FulfilmentError(_("Order %(number)s is %(status)s: only confirmed orders go to the warehouse.")
                               % {"number": order, "status": order.get_status_display()})
-    lines = [line for line in lock_lines(order) if line.status == L.RESERVED]
+    all_lines = lock_lines(order)
+    short = next((line for line in all_lines if line.status == L.BACKORDERED), None)
+    if short is not None:  # released now, the line would be left behind for good: it goes out once in stock
+        raise FulfilmentError(_("Order %(number)s waits for stock of %(sku)s: it is released once every item is "
+                                "reserved.") % {"number": order, "sku": short.sku})
+    lines = [line for line in all_lines if line.status == L.RESERVED]
     travelling = set(InboundTransfer.objects.filter(order_line__in=[line.pk for line in lines],
                                                     settled_at__isnull=True).values_list("order_line_id", flat=True))
     if travelling:
@@ -743,12 +774,18 @@ def _waiting_error(shipment: Shipment) -> FulfilmentError:
         % {"id": shipment, "transfers": ", ".join(numbers)})
 
 
+def releasable_orders():
+    """Confirmed orders the warehouse can take, most urgent first: something to ship (not gift cards only, e.g.
+    waiting for a PIX) and no line waiting for stock. The beat job releases them; the queue lists them."""
+    from orders.giftcards import ships_something
+
+    return (Order.objects.filter(ships_something(), status=S.CONFIRMED).exclude(lines__status=L.BACKORDERED)
+            .order_by("-priority", "placed_at", "pk"))
+
+
 def allocate_confirmed(*, limit: int = 200) -> int:
     """Beat job: releases confirmed orders (with every line reserved) to the warehouses, most urgent first."""
-    from orders.giftcards import ships_something  # gift cards only (e.g. waiting for a PIX): nothing to release
-
-    due = list(Order.objects.filter(ships_something(), status=S.CONFIRMED).exclude(lines__status=L.BACKORDERED)
-               .order_by("-priority", "placed_at", "pk").values_list("pk", flat=True).distinct()[:limit])
+    due = list(releasable_orders().values_list("pk", flat=True)[:limit])
     done = 0
     for order_id in due:
         try:
@@ -1008,11 +1045,19 @@ def shipment_deliver(*, shipment_id: int, acting_user, when: datetime | None = N
     return shipment
 
 
+def _back_on_the_road(order: Order, shipment: Shipment, *, actor, reason: StoredText) -> None:
+    """A failed delivery is out with the carrier again; the order leaves “delivery failed” once none of its
+    shipments is still failed (an order partially shipped never entered it)."""
+    shipment_transition(shipment, to=SS.SHIPPED, actor=actor, reason=reason)
+    if order.status == S.DELIVERY_FAILED and not Shipment.objects.filter(
+            order=order, status=SS.FAILED_DELIVERY).exists():
+        _order_transition(order, to=S.SHIPPED, actor=actor, reason=reason)
+
+
 def _deliver(order: Order, shipment: Shipment, *, actor, when: datetime) -> None:
-    if order.status == S.DELIVERY_FAILED and shipment.status == SS.FAILED_DELIVERY:
-        shipment_transition(shipment, to=SS.SHIPPED, actor=actor,
-                            reason=stored_text(gettext_noop("Delivered on a later attempt")))
-        _order_transition(order, to=S.SHIPPED, actor=actor)
+    if shipment.status == SS.FAILED_DELIVERY:
+        _back_on_the_road(order, shipment, actor=actor,
+                          reason=stored_text(gettext_noop("Delivered on a later attempt")))
     shipment_transition(shipment, to=SS.DELIVERED, actor=actor, delivered_at=when)
     _lines_after_delivery([sl.order_line for sl in shipment.lines.select_related("order_line")])
     undelivered = Shipment.objects.filter(order=order).exclude(status__in=[SS.DELIVERED, SS.CANCELLED]).exists()
@@ -1042,11 +1087,10 @@ def shipment_retry(*, shipment_id: int, acting_user) -> Shipment:
     """Sends a failed delivery out again (the carrier tries once more)."""
     with transaction.atomic(durable=True):
         order, shipment = _order_and_shipment(shipment_id)
-        shipment_transition(shipment, to=SS.SHIPPED, actor=acting_user,
-                            reason=stored_text(gettext_noop("Delivery retried")))
-        if order.status == S.DELIVERY_FAILED:
-            _order_transition(order, to=S.SHIPPED, actor=acting_user,
-                              reason=stored_text(gettext_noop("Delivery retried")))
+        if shipment.status != SS.FAILED_DELIVERY:
+            raise InvalidShipmentTransition(_("Shipment %(id)s is %(status)s: only a failed delivery is retried.")
+                                            % {"id": shipment, "status": shipment.get_status_display()})
+        _back_on_the_road(order, shipment, actor=acting_user, reason=stored_text(gettext_noop("Delivery retried")))
     return shipment
 
 
@@ -1155,9 +1199,13 @@ CARRIER_COLUMNS = ("tracking_number", "status", "reason")
 
 
 def carrier_update_csv(*, content: str, acting_user) -> int:
-    """Applies a carrier status file (``tracking_number,status,reason``; status delivered or failed).
+    """Applies a carrier status file (``tracking_number,status,reason``; status delivered or failed); returns how
+    many shipments changed.
 
-    All-or-nothing: any bad row raises ``CarrierFileError`` listing every problem, and nothing is applied.
+    All-or-nothing: any bad row raises ``CarrierFileError`` listing every problem, and nothing is applied. A row
+    the shipment already shows (delivered, or failed and not yet sent out again) changes nothing, so the same file
+    twice, or a carrier's file repeating yesterday's rows, is harmless. A tracking number on more than one
+    shipment out with the carrier is refused: which order arrived cannot be told from the file.
     """
     import csv
     import io
@@ -1180,13 +1228,18 @@ def carrier_update_csv(*, content: str, acting_user) -> int:
     problems: list[tuple[int, str]] = []
     parsed: list[tuple[int, str, str]] = []
     numbers = [(r.get("tracking_number") or "").strip() for r in rows]
-    shipments = {s.tracking_number: s for s in Shipment.objects.filter(tracking_number__in=numbers)}
+    by_number: dict[str, list[Shipment]] = {}
+    for found in sorted(Shipment.objects.filter(tracking_number__in=numbers), key=lambda x: -x.pk):  # latest first
+        by_number.setdefault(found.tracking_number, []).append(found)
+    out = (SS.SHIPPED, SS.FAILED_DELIVERY)
     first_row: dict[str, int] = {}
     for number, row in enumerate(rows, start=2):
         tracking = (row.get("tracking_number") or "").strip()
         status = (row.get("status") or "").strip().lower()
         reason = (row.get("reason") or "").strip()
-        shipment = shipments.get(tracking)
+        matches = by_number.get(tracking, [])
+        on_the_road = [found for found in matches if found.status in out]
+        shipment = on_the_road[0] if on_the_road else (matches[0] if matches else None)  # else the latest
         if tracking in first_row:
             problems.append((number, _("%(t)s is already on row %(row)s: one row per shipment.")
                              % {"t": tracking, "row": first_row[tracking]}))
@@ -1198,8 +1251,12 @@ def carrier_update_csv(*, content: str, acting_user) -> int:
             problems.append((number, _("Status must be delivered or failed, not “%(s)s”.") % {"s": status}))
         elif status == "failed" and not reason:
             problems.append((number, _("A failed delivery needs a reason.")))
-        elif shipment.status not in (SS.SHIPPED, SS.FAILED_DELIVERY) or (
-                status == "failed" and shipment.status != SS.SHIPPED):
+        elif len(on_the_road) > 1:
+            problems.append((number, _("%(t)s is the tracking number of shipments %(ids)s: update each on its page.")
+                             % {"t": tracking, "ids": ", ".join(str(found) for found in reversed(on_the_road))}))
+        elif (status, shipment.status) in (("delivered", SS.DELIVERED), ("failed", SS.FAILED_DELIVERY)):
+            continue  # already shows it (the file was applied before)
+        elif shipment.status not in out or (status == "failed" and shipment.status != SS.SHIPPED):
             problems.append((number, _("Shipment with %(t)s is %(s)s.") % {"t": tracking,
                                                                            "s": shipment.get_status_display()}))
         else:
@@ -1482,7 +1539,8 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
     ).values_list("order_id", "created_at"):
         wanted[(order_id, AtRiskFlag.Reason.AUTH_EXPIRING)] = (
             gettext_noop("Authorization from %(day)s expires %(exp)s"),
-            {"day": created.date().isoformat(), "exp": (created + timedelta(days=auth_days)).date().isoformat()})
+            {"day": timezone.localdate(created).isoformat(),
+             "exp": timezone.localdate(created + timedelta(days=auth_days)).isoformat()})
     open_flags = {(f.order_id, f.reason): f for f in AtRiskFlag.objects.filter(cleared_at__isnull=True)}
     new = [AtRiskFlag(order_id=o, reason=r, detail=message, detail_params=params)
            for (o, r), (message, params) in wanted.items()
@@ -1527,8 +1585,9 @@ class SimulationRow:
 def simulate(*, days: int, strategy: str, switched_off: list[int] | None = None, limit: int = 500,
              consolidation: bool = True) -> dict:
     """Re-runs the last ``days`` of orders through ``decide`` with ``strategy`` (and locations switched off,
-    with or without the consolidation routes) against today's stock, and compares with what was decided.
-    Writes nothing."""
+    with or without the consolidation routes) against today's stock, and compares with what was decided. Each
+    order sees the stock as its own sourcing would: what it still holds counts as available to it, and allocation
+    rules apply for its channel and customer group. Writes nothing."""
     if strategy not in sourcing.STRATEGIES:
         raise FulfilmentError(_("Unknown strategy."), field="strategy")
     since = timezone.now() - timedelta(days=days)
@@ -1541,7 +1600,9 @@ def simulate(*, days: int, strategy: str, switched_off: list[int] | None = None,
     for d in SourcingDecision.objects.filter(order__in=orders).order_by("order_id", "-created_at", "-id"):
         decided.setdefault(d.order_id, d)
     variant_ids = sorted({line.variant_id for lines in lines_by_order.values() for line in lines})
-    base = candidates_for(variant_ids=variant_ids, exclude_location_ids=switched_off or [])
+    bases: dict[tuple[str, str], list[sourcing.Candidate]] = {}  # per demand class, as allocation rules see it
+    reserved = [line for lines in lines_by_order.values() for line in lines if line.status == L.RESERVED]
+    held = line_parts(reserved) if reserved else {}
     routes = network_routes() if consolidation else []
     rows = []
     totals = {"decided_cost": Decimal(0), "simulated_cost": Decimal(0), "decided_splits": 0, "simulated_splits": 0,
@@ -1555,8 +1616,13 @@ def simulate(*, days: int, strategy: str, switched_off: list[int] | None = None,
             destination=destination_for(order), now=timezone.localtime(order.placed_at).replace(tzinfo=None),
             strategy=strategy, promised_by=order.promised_date,
             pickup_location_id=order.pickup_location_id if order.delivery_method == Order.Delivery.PICKUP else None,
-            currency=order.currency)
-        decision = sourcing.decide(request, base, routes=routes)
+            currency=order.currency, transit_days=chosen_transit_days(order))
+        demand = (order.channel.code, order.customer.group_code if order.customer else "")
+        if demand not in bases:
+            bases[demand] = candidates_for(variant_ids=variant_ids, channel_code=demand[0], customer_group=demand[1],
+                                           exclude_location_ids=switched_off or [])
+        # An order still holding its stock is re-run with that stock, as it was when it was sourced.
+        decision = sourcing.decide(request, _plus_own_stock(bases[demand], lines, held), routes=routes)
         was = decided.get(order.pk)
         was_plan = (was.plan if was else {}) or {}
         was_cost = Decimal(was_plan["cost"]) if was_plan.get("cost") else None

@@ -90,6 +90,7 @@ class Request:
     promised_by: date | None = None
     pickup_location_id: int | None = None
     currency: str = "BRL"
+    transit_days: int | None = None  # the carrier service the customer chose; None: estimated from the distance
 
 
 @dataclass
@@ -163,16 +164,24 @@ class Decision:
     shortages: dict[int, int] = field(default_factory=dict)  # variant id -> units no location can promise
 
 
+def _transit_days(request: Request, rate: RateCard, *, km: float, transfer: bool) -> int:
+    """Working days on the road: a parcel to the customer takes the chosen service's transit days (what the promise
+    counts), a transfer between locations or a parcel with no service chosen the rate card's estimate."""
+    if request.transit_days is not None and not transfer:
+        return request.transit_days
+    return rate.transit_days(km=km)
+
+
 def _shipment(request: Request, rate: RateCard, candidate: Candidate, items: dict[int, int],
               weights: dict[int, int], *, to: Point | None, transfer_to: int | None = None) -> Shipment:
     km = distance_km(candidate.point, to) if candidate.point and to else 0.0
     weight = sum(weights[v] * q for v, q in items.items())
     ships_on = ship_date(now=request.now, cutoff=candidate.cutoff, handling_days=candidate.handling_days)
+    transit = _transit_days(request, rate, km=km, transfer=transfer_to is not None)
     return Shipment(
         location_id=candidate.location_id, location_name=candidate.name, items=dict(items), km=km,
         cost=rate.cost(weight_grams=weight, km=km), ships_on=ships_on,
-        arrives_on=arrival_date(shipped_on=ships_on, transit_days=rate.transit_days(km=km)),
-        transfer_to=transfer_to,
+        arrives_on=arrival_date(shipped_on=ships_on, transit_days=transit), transfer_to=transfer_to,
     )
 
 
@@ -243,7 +252,7 @@ def _consolidations(request: Request, candidates: list[Candidate], rate: RateCar
         parcel = _shipment(request, rate, hub, needed, weights, to=request.destination)
         ready = add_working_days(max(leg.arrives_on for leg in legs), hub.handling_days)
         if ready > parcel.ships_on:
-            transit = (rate.transit_days(km=parcel.km))
+            transit = _transit_days(request, rate, km=parcel.km, transfer=False)
             parcel.ships_on, parcel.arrives_on = ready, arrival_date(shipped_on=ready, transit_days=transit)
         parcel.items = own  # the forwarded units are reserved where they are now
         found.append(([*legs, parcel], hub_id))
@@ -345,8 +354,8 @@ def _sort_key(plan: Plan) -> tuple:
     return (plan.late, plan.score, plan.packages, plan.cost, -plan.stock_left, plan.signature())
 
 
-def explain(winner: Plan, runner_up: Plan | None, currency: str) -> StoredText:
-    """Why ``winner`` beat ``runner_up``, as a stored text (read in the reader's language)."""
+def explain(winner: Plan, runner_up: Plan | None, currency: str, strategy: str = WEIGHTED) -> StoredText:
+    """Why ``winner`` beat ``runner_up`` under ``strategy``, as a stored text (read in the reader's language)."""
     day = StoredDate(winner.arrives_on, "D")
     names = ", ".join(s.location_name for s in winner.shipments)
     if winner.kind == "consolidate":
@@ -381,25 +390,36 @@ def explain(winner: Plan, runner_up: Plan | None, currency: str) -> StoredText:
         head = stored_text(gettext_noop("%(name)s: %(km).1f km, arrives %(day)s"), name=names, km=winner.km, day=day)
     if runner_up is None:
         return stored_join(": ", [head, stored_text(gettext_noop("the only location that can ship everything"))])
-    return stored_join(", ", [head, _why(winner, runner_up, currency)])
+    return stored_join(", ", [head, _why(winner, runner_up, currency, strategy)])
 
 
-def _why(winner: Plan, runner_up: Plan, currency: str) -> StoredText:
+# What each strategy ranks by, in the order it does (``_score`` and ``_sort_key``): the reason names the first
+# that tells the winner from the runner-up, so a nearest-first channel reads "closer", not "cheaper".
+WHY_ORDER = {
+    NEAREST: ("closer", "fewer", "cheaper", "sooner"),
+    LOWEST_COST: ("cheaper", "fewer", "sooner", "closer"),
+    FEWEST_SHIPMENTS: ("fewer", "cheaper", "sooner", "closer"),
+    WEIGHTED: ("cheaper", "sooner", "closer", "fewer"),
+}
+
+
+def _why(winner: Plan, runner_up: Plan, currency: str, strategy: str = WEIGHTED) -> StoredText:
     other = ", ".join(s.location_name for s in runner_up.shipments)
     if runner_up.late and not winner.late:
         return stored_text(gettext_noop("on time, where %(other)s would be late"), other=other)
-    if runner_up.cost > winner.cost:
-        return stored_text(gettext_noop("%(amount)s cheaper than %(other)s"),
-                           amount=StoredMoney(runner_up.cost - winner.cost, currency), other=other)
-    if runner_up.arrives_on > winner.arrives_on:
-        days = (runner_up.arrives_on - winner.arrives_on).days
-        return stored_plural("%(n)d day sooner than %(other)s", "%(n)d days sooner than %(other)s", days,
-                             n=days, other=other)
-    if runner_up.km > winner.km:
-        return stored_text(gettext_noop("%(km).1f km closer than %(other)s"), km=runner_up.km - winner.km,
-                           other=other)
-    if runner_up.packages > winner.packages:
-        return stored_text(gettext_noop("fewer parcels than %(other)s"), other=other)
+    for criterion in WHY_ORDER.get(strategy, WHY_ORDER[WEIGHTED]):
+        if criterion == "cheaper" and runner_up.cost > winner.cost:
+            return stored_text(gettext_noop("%(amount)s cheaper than %(other)s"),
+                               amount=StoredMoney(runner_up.cost - winner.cost, currency), other=other)
+        if criterion == "sooner" and runner_up.arrives_on > winner.arrives_on:
+            days = (runner_up.arrives_on - winner.arrives_on).days
+            return stored_plural("%(n)d day sooner than %(other)s", "%(n)d days sooner than %(other)s", days,
+                                 n=days, other=other)
+        if criterion == "closer" and runner_up.km > winner.km:
+            return stored_text(gettext_noop("%(km).1f km closer than %(other)s"), km=runner_up.km - winner.km,
+                               other=other)
+        if criterion == "fewer" and runner_up.packages > winner.packages:
+            return stored_text(gettext_noop("fewer parcels than %(other)s"), other=other)
     return stored_text(gettext_noop("keeps more stock than %(other)s"), other=other)
 
 
@@ -417,4 +437,5 @@ def decide(request: Request, candidates: list[Candidate], rate: RateCard | None 
     plans.sort(key=_sort_key)
     winner, alternatives = plans[0], plans[1:]
     return Decision(plan=winner, alternatives=alternatives,
-                    reason=explain(winner, alternatives[0] if alternatives else None, request.currency))
+                    reason=explain(winner, alternatives[0] if alternatives else None, request.currency,
+                                   request.strategy))

@@ -69,8 +69,7 @@ def shipment_queue(request):
     elif status in Shipment.Status.values:
         shipments = shipments.filter(status=status)
     page = paginate(request, sort_queryset(shipments, request.GET.get("sort"), SHIPMENT_SORTS, "ships_on"))
-    waiting = (Order.objects.filter(status=Order.Status.CONFIRMED).select_related("customer", "channel")
-               .order_by("-priority", "placed_at", "pk")[:50])
+    waiting = services.releasable_orders().select_related("customer", "channel")[:50]
     context = {"page": page, "locations": _locations(), "location_id": location_id, "status": status, "find": found,
                "statuses": Shipment.Status.choices, "waiting": waiting,
                "waves": sorted(set(Shipment.objects.filter(status__in=OPEN).values_list("wave", flat=True)))}

@@ -383,6 +383,11 @@ def _check_complete(order: Order, lines: list[OrderLine], *, shipping_chosen: bo
         problems.append(_("give a shipping address"))
     if ships and order.delivery_method == Order.Delivery.PICKUP and not order.pickup_location_id:
         problems.append(_("choose the pick-up store"))
+    elif ships and order.delivery_method == Order.Delivery.PICKUP and not (
+            order.pickup_location.is_active and order.pickup_location.can_pickup):
+        # A store closed since it was chosen, or a location that never offered pick-up (nothing is reserved there).
+        problems.append(_("choose another pick-up store (%(store)s does not offer pick-up)")
+                        % {"store": order.pickup_location.name})
     if (shipping_chosen and ships and order.delivery_method == Order.Delivery.SHIP and order.shipping_options
             and not order.shipping_service):
         problems.append(_("choose a shipping option"))

@@ -79,3 +79,34 @@ def test_pickup_stores_the_store_ready_date_shown_on_the_screen(make_user, role_
     # the shirts come from the DC: its handling day plus the transfer's transit, later than the store alone
     today = ful.request_for(order, [], strategy="nearest").now.date()
     assert order.promised_date > add_working_days(today, 0)
+
+
+def test_the_sourcing_reason_and_the_shipment_arrive_on_the_promised_date(make_user, net, place_order):
+    """The customer chose a 3-day service: the agent's reason, the decision and the shipment's planned arrival say
+    the promised date, not the one-day guess from the distance (which put "arrives" two days before the promise)."""
+    from datetime import date, datetime, time, timedelta
+
+    from django.utils import timezone
+
+    from orders.fulfilment.models import AtRiskFlag
+
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)])  # the store, 0.9 km away: ships today
+    order.refresh_from_db()
+    transit = next(o["transit_days"] for o in order.shipping_options if o["code"] == net["service"])
+    assert transit == 3
+    decision = order.sourcing_decisions.first()
+    assert date.fromisoformat(decision.plan["arrives_on"]) == order.promised_date
+    assert f"arrives {date_format(order.promised_date, 'D')}" in decision.reason_text
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    assert shipment.arrives_on == order.promised_date
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number="BR1", acting_user=user)
+
+    def noon(day):
+        return timezone.make_aware(datetime.combine(day, time(12, 0)))
+
+    ful.at_risk_scan(now=noon(order.promised_date))  # on its way, due today: not late yet
+    assert not AtRiskFlag.objects.filter(order=order).exists()
+    ful.at_risk_scan(now=noon(order.promised_date + timedelta(days=1)))
+    assert AtRiskFlag.objects.get(order=order).reason == AtRiskFlag.Reason.SHIPMENT_LATE

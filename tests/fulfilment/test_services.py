@@ -57,7 +57,8 @@ def test_placement_sources_to_the_nearest_store_and_records_why(make_user, net, 
     assert level(net["shirt"], net["dc"]) == (20, 0)
     decision = SourcingDecision.objects.filter(order=order).first()
     assert decision.strategy == "nearest"
-    assert decision.reason_text.startswith("Store Pinheiros: 0.") and "cheaper than DC Cajamar" in decision.reason_text
+    assert decision.reason_text.startswith("Store Pinheiros: 0.")
+    assert "km closer than DC Cajamar" in decision.reason_text
     assert decision.alternatives[0]["shipments"][0]["location"] == "DC Cajamar"
 
 
@@ -205,6 +206,121 @@ def test_failed_delivery_then_retry_and_bad_carrier_file_changes_nothing(make_us
     assert order.status == Order.Status.DELIVERED
 
 
+def _split_order(user, net, place_order, stock):
+    """An order shipped from two places: 5 shirts from the DC, a cap from the store."""
+    from tests.inventory.factories import VariantFactory
+
+    cap = VariantFactory(base_price=Decimal("30.00"))
+    stock(cap, net["store"], 2)
+    order = place_order(user, [(net["shirt"], 5), (cap, 1)])
+    first, second = ful.order_allocate(order_id=order.pk, acting_user=user)
+    return order, first, second
+
+
+def ship_one(shipment, user, tracking):
+    for sl in shipment.lines.select_related("order_line"):
+        for _unit in range(sl.quantity):
+            ful.shipment_scan(shipment_id=shipment.pk, code=sl.order_line.sku, acting_user=user)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number=tracking, acting_user=user)
+
+
+def test_a_carrier_delivers_a_failed_parcel_of_a_partially_shipped_order(make_user, net, place_order, stock):
+    """The order never entered "delivery failed" (another parcel was still in the warehouse), so its failed
+    parcel reported delivered later must still move to delivered, and the order on once everything arrived."""
+    user = make_user("admin")
+    order, first, second = _split_order(user, net, place_order, stock)
+    ship_one(first, user, "TA")
+    ful.carrier_update_csv(content="tracking_number,status,reason\nTA,failed,nobody home\n", acting_user=user)
+    order.refresh_from_db()
+    assert (order.status, Shipment.objects.get(pk=first.pk).status) == ("partially_shipped", "failed_delivery")
+    assert ful.carrier_update_csv(content="tracking_number,status,reason\nTA,delivered,\n", acting_user=user) == 1
+    first.refresh_from_db()
+    order.refresh_from_db()
+    assert (order.status, first.status) == ("partially_shipped", "delivered")
+    ship_one(second, user, "TB")
+    ful.carrier_update_csv(content="tracking_number,status,reason\nTB,delivered,\n", acting_user=user)
+    order.refresh_from_db()
+    assert order.status == Order.Status.DELIVERED
+    assert set(order.lines.values_list("status", flat=True)) == {"delivered"}
+
+
+def test_two_failed_parcels_delivered_in_one_carrier_file(make_user, net, place_order, stock):
+    user = make_user("admin")
+    order, first, second = _split_order(user, net, place_order, stock)
+    ship_one(first, user, "TA")
+    ship_one(second, user, "TB")
+    ful.carrier_update_csv(content="tracking_number,status,reason\nTA,failed,closed\nTB,failed,closed\n",
+                           acting_user=user)
+    order.refresh_from_db()
+    assert order.status == Order.Status.DELIVERY_FAILED
+    ful.shipment_retry(shipment_id=first.pk, acting_user=user)
+    order.refresh_from_db()
+    assert order.status == Order.Status.DELIVERY_FAILED  # the other parcel is still failed
+    assert ful.carrier_update_csv(content="tracking_number,status,reason\nTA,delivered,\nTB,delivered,\n",
+                                  acting_user=user) == 2
+    order.refresh_from_db()
+    assert order.status == Order.Status.DELIVERED
+    assert set(order.shipments.values_list("status", flat=True)) == {"delivered"}
+
+
+def test_the_same_carrier_file_twice_changes_nothing_the_second_time(make_user, net, place_order):
+    """Carriers send cumulative files: rows already applied are skipped, not a reason to refuse the new ones."""
+    from orders.fulfilment.models import ShipmentEvent
+    from orders.models import OrderEvent
+
+    user = make_user("admin")
+    first, second, third = (place_order(user, [(net["mug"], 1)]) for _n in range(3))
+    for order, tracking in ((first, "T1"), (second, "T2"), (third, "T3")):
+        [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+        ship_one(shipment, user, tracking)
+    content = "tracking_number,status,reason\nT1,delivered,\nT2,failed,nobody home\n"
+    assert ful.carrier_update_csv(content=content, acting_user=user) == 2
+    history = (ShipmentEvent.objects.count(), OrderEvent.objects.count())
+    assert ful.carrier_update_csv(content=content, acting_user=user) == 0
+    assert (ShipmentEvent.objects.count(), OrderEvent.objects.count()) == history
+    t2 = Shipment.objects.get(tracking_number="T2")
+    assert (t2.status, t2.attempts) == ("failed_delivery", 1)
+    assert ful.carrier_update_csv(content=content + "T3,delivered,\n", acting_user=user) == 1
+    third.refresh_from_db()
+    assert third.status == Order.Status.DELIVERED
+
+
+def test_a_tracking_number_on_two_parcels_is_refused_not_guessed(make_user, net, place_order):
+    user = make_user("admin")
+    first, second = (place_order(user, [(net["mug"], 1)]) for _n in range(2))
+    for order in (first, second):
+        [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+        ship_one(shipment, user, "BR-SAME")  # typed twice by mistake
+    with pytest.raises(CarrierFileError) as refused:
+        ful.carrier_update_csv(content="tracking_number,status,reason\nBR-SAME,delivered,\n", acting_user=user)
+    [(row, message)] = refused.value.rows
+    ids = [str(s) for s in Shipment.objects.filter(tracking_number="BR-SAME").order_by("pk")]
+    assert row == 2 and f"shipments {ids[0]}, {ids[1]}" in message
+    assert set(Shipment.objects.values_list("status", flat=True)) == {"shipped"}
+    [old] = ful.order_allocate(order_id=place_order(user, [(net["mug"], 1)]).pk, acting_user=user)
+    ship_one(old, user, "BR-OLD")
+    ful.shipment_deliver(shipment_id=old.pk, acting_user=user)
+    [new] = ful.order_allocate(order_id=place_order(user, [(net["shirt"], 1)]).pk, acting_user=user)
+    ship_one(new, user, "BR-OLD")  # a carrier reusing a number: the parcel on the road is the one meant
+    assert ful.carrier_update_csv(content="tracking_number,status,reason\nBR-OLD,failed,closed\n",
+                                  acting_user=user) == 1
+    new.refresh_from_db()
+    assert new.status == Shipment.Status.FAILED_DELIVERY
+
+
+def test_retry_only_sends_out_a_failed_delivery(make_user, net, place_order):
+    """A packed parcel "retried" would be shipped without its stock consumed or its payment captured."""
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
+    with pytest.raises(InvalidShipmentTransition):
+        ful.shipment_retry(shipment_id=shipment.pk, acting_user=user)
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.PACKED
+    assert level(net["mug"], net["store"]) == (3, 1)
+
+
 def test_store_pickup_ready_collected_and_expiry_back_to_stock(make_user, net, place_order):
     from datetime import timedelta
 
@@ -278,7 +394,7 @@ def test_an_at_risk_flag_reads_in_the_readers_language_with_its_values(make_user
     flags = {f.reason: f for f in AtRiskFlag.objects.filter(order=order)}
     expiring = flags[AtRiskFlag.Reason.AUTH_EXPIRING]
     assert expiring.detail == "Authorization from %(day)s expires %(exp)s"  # stored in English, not pt-BR
-    day = (timezone.now() - timedelta(days=6)).date()
+    day = timezone.localdate(timezone.now() - timedelta(days=6))
     with translation.override("en"):
         assert expiring.detail_text == f"Authorization from {day.isoformat()} expires {(day + timedelta(days=7))}"
     with translation.override("pt-br"):
@@ -319,6 +435,29 @@ def test_simulation_writes_nothing(make_user, net, place_order):
     assert result["count"] == 1
     assert result["rows"][0].simulated.shipments[0].location_name == "DC Cajamar"
     assert (SourcingDecision.objects.count(), StockMovement.objects.count()) == before
+
+
+def test_simulation_reruns_an_order_with_the_stock_it_holds(make_user, net, place_order):
+    """The order took the store's last 3 mugs: re-run with the same strategy it must come out the same, not
+    "DC Cajamar: the only location that can ship everything" because its own reservation hid the store's."""
+    order = place_order(make_user("admin"), [(net["mug"], 3)])
+    decided = order.sourcing_decisions.first().plan
+    assert decided["shipments"][0]["location_id"] == net["store"].pk
+    result = ful.simulate(days=7, strategy="nearest")
+    [row] = result["rows"]
+    assert [s.location_id for s in row.simulated.shipments] == [net["store"].pk]
+    assert row.simulated.cost == row.decided_cost == Decimal(decided["cost"])
+    assert result["totals"]["simulated_cost"] == result["totals"]["decided_cost"]
+    assert level(net["mug"], net["store"]) == (3, 3)  # still the order's
+
+
+def test_simulation_applies_allocation_rules_as_the_orders_channel_sees_them(make_user, net, place_order):
+    AllocationRule.objects.create(name="Store shirts for the web", variant=net["shirt"], location=net["store"],
+                                  reserve_units=3, for_channel_code="web")
+    order = place_order(make_user("admin"), [(net["shirt"], 1)])
+    assert parts(order.lines.get()) == [(net["store"].pk, 1)]  # the web order may use them
+    [row] = ful.simulate(days=7, strategy="nearest")["rows"]
+    assert [s.location_id for s in row.simulated.shipments] == [net["store"].pk]
 
 
 def test_return_reasons_and_rates_for_reports(make_user, net, place_order):
@@ -534,3 +673,90 @@ def test_stock_arriving_for_backorders_goes_to_the_urgent_order_first(make_user,
     assert (urgent.status, urgent.priority, standard.status) == ("confirmed", Order.Priority.URGENT, "backordered")
     assert list(urgent.lines.get().allocations.values_list("location_id", "quantity")) == [(net["dc"].pk, 30)]
     assert standard.lines.get().status == "backordered"
+
+
+@pytest.mark.parametrize("strategy", ["first_available", "nearest"])
+def test_a_pickup_is_placed_only_at_an_active_store_offering_pickup(make_user, net, place_order, strategy):
+    """The DC never offered pick-up (it was accepted, with its stock reserved); a store closed after the agent chose
+    it had its stock reserved by the first-available rule, and "out of stock" was the reason given by the others."""
+    from inventory.models import Location
+    from orders.errors import IncompleteOrder
+
+    user = make_user("admin")
+    net["channel"].sourcing_strategy = strategy
+    net["channel"].save(update_fields=["sourcing_strategy"])
+    with pytest.raises(IncompleteOrder, match="choose another pick-up store \\(DC Cajamar does not offer pick-up\\)"):
+        place_order(user, [(net["mug"], 1)], delivery_method="pickup", pickup_location_id=net["dc"].pk)
+    Location.objects.filter(pk=net["store"].pk).update(is_active=False)
+    with pytest.raises(IncompleteOrder, match="Store Pinheiros does not offer pick-up"):
+        place_order(user, [(net["mug"], 1)], delivery_method="pickup", pickup_location_id=net["store"].pk)
+    assert (level(net["mug"], net["dc"]), level(net["mug"], net["store"])) == ((20, 0), (3, 0))
+    assert not Order.objects.exclude(status__in=[Order.Status.DRAFT, Order.Status.CANCELLED]).exists()
+
+
+def test_an_order_with_a_line_waiting_for_stock_is_neither_listed_nor_released(make_user, role_client, net,
+                                                                                place_order):
+    """The beat job skipped it, but the queue listed it under "a background job releases them" and its button
+    released the reserved lines alone: the order went on to shipped with the backordered line left behind."""
+    from django.urls import reverse
+
+    from orders.fulfilment.errors import FulfilmentError
+
+    user = make_user("admin")
+    net["channel"].allow_oversell = True
+    net["channel"].save(update_fields=["allow_oversell"])
+    order = place_order(user, [(net["mug"], 1)])
+    order_edit(order_id=order.pk, acting_user=user, add=[(net["shirt"].pk, 30)])  # 23 shirts in stock
+    shirt = order.lines.get(variant=net["shirt"])
+    assert shirt.status == OrderLine.Status.BACKORDERED
+    ready = place_order(user, [(net["mug"], 1)])
+    waiting = list(role_client("warehouse").get(reverse("orders:fulfilment_queue")).context["waiting"])
+    assert waiting == [ready]
+    with pytest.raises(FulfilmentError, match=f"waits for stock of {net['shirt'].sku}"):
+        ful.order_allocate(order_id=order.pk, acting_user=user)
+    assert not order.shipments.exists()
+    assert ful.allocate_confirmed() == 1
+    assert not order.shipments.exists() and ready.shipments.count() == 1
+
+
+def test_an_expiring_authorization_is_dated_in_the_store_time_zone(make_user, net, place_order):
+    """Authorized at 22:30 in São Paulo (01:30 the next day in UTC): the flag says the day it was in the store."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    order = place_order(make_user("admin"), [(net["mug"], 1)])
+    authorized = datetime(2026, 11, 20, 22, 30, tzinfo=ZoneInfo("America/Sao_Paulo"))
+    Payment.objects.create(order=order, method="card", status=Payment.Status.AUTHORIZED, amount=order.total,
+                           currency="BRL", idempotency_key="late-night")
+    Payment.objects.filter(idempotency_key="late-night").update(created_at=authorized)
+    ful.at_risk_scan(now=authorized + timedelta(days=6))
+    flag = AtRiskFlag.objects.get(order=order, reason=AtRiskFlag.Reason.AUTH_EXPIRING)
+    assert flag.detail_params == {"day": "2026-11-20", "exp": "2026-11-27"}
+    assert timezone.get_current_timezone_name() == "America/Sao_Paulo"
+
+
+def test_stock_at_a_location_that_does_not_ship_does_not_make_the_whole_order_short(make_user, net, place_order,
+                                                                                    stock):
+    """A pick-up kiosk (it ships nothing) holds the only caps: the cap is short, the shirt is still sourced; its
+    units were counted as coverable, no plan could use them, and every line, the shirt too, was reported short."""
+    from orders.errors import StockUnavailable
+    from tests.inventory.factories import LocationFactory, VariantFactory
+
+    kiosk = LocationFactory(code="KIOSK", name="Kiosk", can_ship=False, can_pickup=True,
+                            latitude=Decimal("-23.5600"), longitude=Decimal("-46.6900"))
+    cap = VariantFactory(base_price=Decimal("30.00"))
+    stock(cap, kiosk, 5)
+    user = make_user("admin")
+    with pytest.raises(StockUnavailable) as refused:
+        place_order(user, [(net["shirt"], 1), (cap, 1)])
+    assert [(s["sku"], s["available"]) for s in refused.value.shortages] == [(cap.sku, 0)]
+    net["channel"].allow_oversell = True
+    net["channel"].save(update_fields=["allow_oversell"])
+    order = place_order(user, [(net["shirt"], 1), (cap, 1)])
+    assert order.status == Order.Status.BACKORDERED
+    shirt_line, cap_line = order.lines.order_by("position")
+    assert (shirt_line.status, parts(shirt_line)) == (OrderLine.Status.RESERVED, [(net["store"].pk, 1)])
+    assert cap_line.status == OrderLine.Status.BACKORDERED
+    assert level(cap, kiosk) == (5, 0)

@@ -67,7 +67,21 @@ def test_nearest_store_with_everything_wins_and_says_why():
     assert plan.arrives_on == date(2026, 11, 24)
     dc_plan = next(p for p in decision.alternatives if p.shipments[0].location_name == "DC Cajamar")
     assert dc_plan.cost == Decimal("15.09")  # 29.5 km
-    assert decision.reason_text == "Store Pinheiros: 0.9 km, arrives Tue, R$\xa00.57 cheaper than DC Cajamar"
+    assert decision.reason_text == "Store Pinheiros: 0.9 km, arrives Tue, 28.6 km closer than DC Cajamar"
+
+
+def test_the_reason_names_what_the_strategy_chose_by():
+    """The same winner, explained by the channel's own rule: a nearest-first channel read "R$ 0.57 cheaper than DC
+    Cajamar" (true, but not why it won), and fewest-shipments said "cheaper" where it chose one parcel."""
+    network = [dc(), pinheiros(), rio()]
+    assert decide(request(LOWEST_COST), network).reason_text == (
+        "Store Pinheiros: 0.9 km, arrives Tue, R$\xa00.57 cheaper than DC Cajamar")
+    assert decide(request(NEAREST), network).reason_text.endswith("28.6 km closer than DC Cajamar")
+    lines = (Line(SHIRT, 8, 300), Line(MUG, 1, 400))
+    fewest = decide(request(FEWEST_SHIPMENTS, lines=lines), [dc(), pinheiros()])
+    assert fewest.plan.shipments[0].location_name == "DC Cajamar"
+    assert fewest.alternatives[0].packages == 2 and fewest.alternatives[0].cost > fewest.plan.cost
+    assert fewest.reason_text.endswith("fewer parcels than Store Pinheiros, DC Cajamar")
 
 
 def test_lowest_cost_prefers_one_parcel_from_the_dc_over_a_split():
@@ -100,8 +114,8 @@ def test_the_reason_is_decided_once_and_read_in_each_readers_language():
     for language in ("en", "pt-br", "ar"):
         with translation.override(language):
             readings[language] = (render(*single), render(*shipments))
-    assert readings["en"][0] == "Store Pinheiros: 0.9 km, arrives Tue, R$\xa00.57 cheaper than DC Cajamar"
-    assert readings["pt-br"][0] == "Store Pinheiros: 0.9 km, chega Ter, R$\xa00,57 mais barato que DC Cajamar"
+    assert readings["en"][0] == "Store Pinheiros: 0.9 km, arrives Tue, 28.6 km closer than DC Cajamar"
+    assert readings["pt-br"][0] == "Store Pinheiros: 0.9 km, chega Ter, 28.6 km mais perto que DC Cajamar"
     assert readings["pt-br"][1].startswith("2 envios (Store Pinheiros, Store Rio), chega ")
     arabic_single, arabic_split = readings["ar"]
     assert "DC Cajamar" in arabic_single and "Tue" not in arabic_single and "chega" not in arabic_single

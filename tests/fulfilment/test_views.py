@@ -182,7 +182,7 @@ def test_at_risk_and_simulation_pages(make_user, role_client, net, place_order):
 
 
 @pytest.mark.parametrize(("language", "heading", "reason"), [
-    ("pt-br", "Remessas a trabalhar", "R$\xa00,57 mais barato"),
+    ("pt-br", "Remessas a trabalhar", "km mais perto que DC Cajamar"),
     ("ar", "الشحنات قيد العمل", "يصل"),
 ])
 def test_screens_and_sourcing_reason_are_translated(make_user, role_client, net, place_order, language, heading,
