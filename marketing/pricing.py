@@ -152,8 +152,9 @@ def price_order(
     """Prices an order; pure (no writes) and deterministic (same inputs and data, same result).
 
     ``promotion_overrides`` is for the what-if report only: ``{id: True}`` treats a promotion as active
-    whatever its status and dates, ``{id: False}`` leaves it out. ``price_list_code`` (the channel's default
-    list) makes that list eligible whatever channel it names; priority still decides between lists.
+    whatever its status and dates, ``{id: False}`` leaves it out. The price list the channel's settings name
+    (``Channel.price_list_code``, read in the price list query) is eligible whatever channel the list names, and
+    so is ``price_list_code`` when given; priority still decides between lists.
     ``price_list_overrides`` does for price lists what ``promotion_overrides`` does for promotions.
     """
     messages: list[StoredText] = []
@@ -326,6 +327,7 @@ def _resolve_source_code(code: str, channel_code: str, local: datetime, messages
 def _base_prices(lines, channel_code, customer_group, currency, when, price_list_code="", overrides=None
                  ) -> list[PricedLine]:
     from inventory.models import Variant
+    from marketing.channels import channel_price_list
     from marketing.models import PriceList, PriceListItem
 
     variant_ids = sorted({line.variant_id for line in lines})
@@ -342,6 +344,8 @@ def _base_prices(lines, channel_code, customer_group, currency, when, price_list
     channel_match = Q(channel_code=channel_code) | Q(channel_code="")
     if price_list_code:
         channel_match |= Q(code=price_list_code)
+    if (chosen := channel_price_list(channel_code)) is not None:
+        channel_match |= Q(code=chosen)  # the list the channel's settings name, whatever channel the list names
     overrides = overrides or {}
     current = (Q(is_active=True) & (Q(valid_from__isnull=True) | Q(valid_from__lte=when))
                & (Q(valid_until__isnull=True) | Q(valid_until__gt=when)))

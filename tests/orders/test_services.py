@@ -363,3 +363,29 @@ def test_draft_line_add_with_a_price_override_prices_the_line_at_it_and_checks_i
                            override_unit_price=price, override_reason=reason)
         assert refused.value.field == field
     assert list(OrderLine.objects.filter(order=draft).values_list("pk", flat=True)) == [line.pk]
+
+
+def test_a_draft_is_priced_from_the_price_list_its_channel_settings_name(make_user, world, make_draft, role_client):
+    """The channel form's "Price list" choice prices the channel's orders, whatever channel the list itself names;
+    "Base prices" (no list chosen) brings no other channel's list in. The price check page reads it too."""
+    from django.urls import reverse
+
+    from tests.marketing.factories import PriceListFactory, PriceListItemFactory
+
+    agent = make_user("agent")
+    v1, v2, _v3 = world["variants"]
+    wholesale = PriceListFactory(code="wholesale", channel_code="b2b")
+    PriceListItemFactory(price_list=wholesale, variant=v1, unit_price=Decimal("70.00"))
+    PriceListItemFactory(price_list=wholesale, variant=v2, min_quantity=3, unit_price=Decimal("40.00"))
+    base = make_draft(agent, [(v1, 1), (v2, 3)])
+    assert sorted(base.lines.values_list("unit_price", flat=True)) == [Decimal("50.0000"), Decimal("100.0000")]
+    channel = world["channel"]
+    channel.price_list_code = "wholesale"
+    channel.save(update_fields=["price_list_code"])
+    draft = make_draft(agent, [(v1, 1), (v2, 3)])
+    assert {line.variant_id: line.unit_price for line in draft.lines.all()} == {
+        v1.pk: Decimal("70.0000"), v2.pk: Decimal("40.0000")}
+    assert draft.subtotal == Decimal("190.00")
+    check = role_client("manager").get(reverse("marketing:price_check"), {
+        "lines": f"{v1.sku} 1", "channel_code": channel.code, "ship_to_region": "SP", "currency": "BRL"})
+    assert check.context["result"].lines[0].unit_price == Decimal("70.00")
