@@ -98,7 +98,16 @@ def _order_transition(order: Order, *, to: str, actor, reason: str = "", data: d
         from orders.giftcards import enqueue_issue  # gift cards sold on the order are issued once it is paid
 
         enqueue_issue(order, lines=lines)
+    if to == S.CANCELLED:
+        from marketing.services import promotion_release  # the coupons and promotion uses it took come back
+
+        promotion_release(order_reference=redemption_reference(order), acting_user=actor)
     return event
+
+
+def redemption_reference(order: Order) -> str:
+    """How marketing's redemption rows name the order whose promotion and coupon uses they count."""
+    return f"order:{order.pk}"
 
 
 def _line_transition(lines: list[OrderLine], *, to: str, fields: list[str] | None = None) -> None:

@@ -389,3 +389,36 @@ def test_a_draft_is_priced_from_the_price_list_its_channel_settings_name(make_us
     check = role_client("manager").get(reverse("marketing:price_check"), {
         "lines": f"{v1.sku} 1", "channel_code": channel.code, "ship_to_region": "SP", "currency": "BRL"})
     assert check.context["result"].lines[0].unit_price == Decimal("70.00")
+
+
+def test_cancelling_an_order_gives_back_its_single_use_coupon_and_promotion_uses(make_user, world, place, settings):
+    """A batch code is single-use and the promotion is limited to one use per customer; cancelling the order that
+    used them (by an agent, or by a manager rejecting its hold) gives both back, so the customer can order again
+    with the same code. Cancelling only some lines keeps them used: the order still had the discount."""
+    from marketing.models import Coupon, Promotion, PromotionRedemption
+    from marketing.services import coupon_batch_generate
+    from tests.marketing.factories import PromotionFactory
+
+    agent = make_user("agent")
+    promotion = PromotionFactory(name="Welcome 10%", requires_coupon=True, usage_limit_per_customer=1)
+    batch = coupon_batch_generate(promotion_id=promotion.pk, quantity=1, prefix="WELCOME", acting_user=agent)
+    code = batch.coupons.get().code
+    v1, v2, _v3 = world["variants"]
+    first = place(agent, [(v1, 1), (v2, 1)], coupons=[code.lower()])
+    assert first.discount_total == Decimal("15.00")
+    order_cancel(order_id=first.pk, reason="Second line not wanted", acting_user=agent,
+                 line_ids=[first.lines.get(variant=v2).pk])
+    assert (Coupon.objects.get(code=code).times_used, Promotion.objects.get(pk=promotion.pk).times_used) == (1, 1)
+    order_cancel(order_id=first.pk, reason="Customer changed their mind", acting_user=agent)
+    assert (Coupon.objects.get(code=code).times_used, Promotion.objects.get(pk=promotion.pk).times_used) == (0, 0)
+    assert not PromotionRedemption.objects.exists()
+    second = place(agent, [(v1, 1)], coupons=[code])
+    assert second.status == S.CONFIRMED
+    assert (second.discount_total, Coupon.objects.get(code=code).times_used) == (Decimal("10.00"), 1)
+    assert PromotionRedemption.objects.get().order_reference == f"order:{second.pk}"
+    settings.ORDERS_HOLD_ABOVE = 50
+    order_cancel(order_id=second.pk, reason="Wrong address", acting_user=agent)
+    held = place(agent, [(v1, 1)], coupons=[code])
+    assert (held.status, Coupon.objects.get(code=code).times_used) == (S.ON_HOLD, 1)
+    hold_reject(hold_id=held.holds.get().pk, reason="Fraud pattern", acting_user=make_user("manager"))
+    assert (Coupon.objects.get(code=code).times_used, Promotion.objects.get(pk=promotion.pk).times_used) == (0, 0)
