@@ -106,3 +106,25 @@ def test_what_if_page_samples_a_busy_month_by_its_latest_orders_and_says_so(hist
     page = client.get(url, {"run": "1"})
     assert page.context["report"].orders_seen == 2  # the two orders of the last 30 days that count
     assert "there were more" not in page.content.decode()
+
+
+def test_what_if_re_prices_history_with_the_agents_prices_and_personalisation_kept(history):
+    """A line the agent priced by hand takes no item promotion, so a SKU promotion would have changed nothing on it;
+    a personalised line is worth its surcharge too. What-if re-prices each order with the lines as they were."""
+    from marketing.whatif import what_if
+    from tests.marketing.factories import PromotionFactory
+
+    variant = history["variant"]
+    order = _order(history["bruno"], total="160.00", days_ago=1, channel=ChannelFactory(code="phone"))
+    OrderLine.objects.create(order=order, variant=variant, sku=variant.sku, name=variant.name, quantity=2,
+                             override_unit_price=Decimal("80.00"), extra_unit_price=Decimal("5.00"))
+    promotion = PromotionFactory(kind="item_percent", percent=Decimal("10"), is_active=False)
+    promotion.variants.set([variant])
+    now = timezone.now()
+    [historic] = [o for o in order_history()(since=now - timedelta(days=3), until=now) if o.reference.endswith(
+        str(order.pk))]
+    report = what_if(orders=[historic], currency="BRL", promotion_id=promotion.pk)
+    assert (report.orders_seen, report.orders_affected, report.discount_given) == (1, 0, Decimal("0"))
+    assert report.revenue_before == Decimal("170.00")  # (80 + 5) x 2, as charged
+    assert [(x.override_unit_price, x.extra_unit_price) for x in historic.lines] == [(Decimal("80.00"),
+                                                                                      Decimal("5.00"))]
