@@ -121,6 +121,33 @@ def test_price_list_import_with_bad_rows_changes_nothing(role_client):
     assert PriceListItem.objects.get().unit_price == D("10")
 
 
+def test_price_list_import_names_the_row_of_a_repeated_tier_and_of_a_tier_priced_above_the_one_below(role_client):
+    """A second price for the same SKU and quantity would silently replace the first, and a tier conflict used to be
+    reported without row or SKU; both are refused with the row and SKU named, and nothing is changed."""
+    client = role_client("manager")
+    price_list = PriceListFactory()
+    a1 = VariantFactory(sku="A1")
+    VariantFactory(sku="B2")
+    PriceListItemFactory(price_list=price_list, variant=a1, min_quantity=1, unit_price=D("10"))
+    url = reverse("marketing:pricelist_import", args=[price_list.pk])
+    twice = io.BytesIO(b"sku,min_quantity,unit_price\nB2,1,5\nB2,5,4\nB2,,6\n")
+    twice.name = "prices.csv"
+    preview = client.post(url, {"file": twice})
+    assert preview.status_code == 400
+    assert preview.context["report"].problems == [
+        (3, "SKU B2 from 1 units is already priced on row 1; give each SKU and quantity once.")]
+    above = io.BytesIO(b"sku,min_quantity,unit_price\nB2,1,5\nA1,5,9\nA1,10,11\n")
+    above.name = "prices.csv"
+    preview = client.post(url, {"file": above})
+    assert preview.status_code == 400
+    assert preview.context["report"].problems == [
+        (3, "SKU A1: the price from 10 units (11.0000) is above the price from 5 units (9.0000).")]
+    done = client.post(url, {"payload": preview.context["payload"], "filename": "prices.csv"}, follow=True)
+    assert "nothing was imported" in done.content.decode()
+    assert list(PriceListItem.objects.values_list("variant__sku", "min_quantity", "unit_price")) == [
+        ("A1", 1, D("10.0000"))]
+
+
 def test_price_list_import_xlsx_and_missing_column(role_client):
     client = role_client("manager")
     price_list = PriceListFactory()
