@@ -30,6 +30,7 @@ from marketing.pricing import PriceLineInput
 from marketing.segments import SegmentCustomer
 from marketing.whatif import HistoricOrder
 from orders.models import Address, Customer, Order, OrderLine
+from orders.services.core import redemption_reference
 
 COUNTED = Q(orders__placed_at__isnull=False) & ~Q(orders__status=Order.Status.CANCELLED)
 NUMBER_OPS = {"gte": "gte", "lte": "lte", "gt": "gt", "lt": "lt", "eq": "exact"}
@@ -111,4 +112,5 @@ def order_history(*, since: datetime, until: datetime, latest: int | None = None
             customer_group=order.customer.group_code if order.customer else "", source_code=order.source_code,
             ship_to_region=(order.shipping_address or {}).get("state", ""), currency=order.currency, lines=lines,
             coupons=list(order.coupons or []), shipping_service=order.shipping_service or None,
+            order_reference=redemption_reference(order),
         )

@@ -128,3 +128,21 @@ def test_what_if_re_prices_history_with_the_agents_prices_and_personalisation_ke
     assert report.revenue_before == Decimal("170.00")  # (80 + 5) x 2, as charged
     assert [(x.override_unit_price, x.extra_unit_price) for x in historic.lines] == [(Decimal("80.00"),
                                                                                       Decimal("5.00"))]
+
+
+def test_what_if_of_a_coupon_promotion_counts_the_orders_that_used_its_single_use_codes(make_user, world, place):
+    """Each past order is re-priced with its own coupons; the use it took of a single-use code is its own, so the
+    code is not "already used" when that order is re-priced, and the coupon's promotion shows its effect."""
+    from marketing.services import coupon_batch_generate
+    from marketing.whatif import what_if
+    from tests.marketing.factories import PromotionFactory
+
+    agent = make_user("agent")
+    promotion = PromotionFactory(name="Mailing 10%", requires_coupon=True)
+    code = coupon_batch_generate(promotion_id=promotion.pk, quantity=1, prefix="", acting_user=agent).coupons.get().code
+    order = place(agent, [(world["variants"][0], 1)], coupons=[code])
+    assert order.discount_total == Decimal("10.00")
+    now = timezone.now()
+    history = list(order_history()(since=now - timedelta(days=1), until=now + timedelta(minutes=1)))
+    report = what_if(orders=history, currency="BRL", promotion_id=promotion.pk)
+    assert (report.orders_seen, report.orders_affected, report.discount_given) == (1, 1, Decimal("10.00"))
