@@ -146,3 +146,24 @@ def test_what_if_of_a_coupon_promotion_counts_the_orders_that_used_its_single_us
     history = list(order_history()(since=now - timedelta(days=1), until=now + timedelta(minutes=1)))
     report = what_if(orders=history, currency="BRL", promotion_id=promotion.pk)
     assert (report.orders_seen, report.orders_affected, report.discount_given) == (1, 1, Decimal("10.00"))
+
+
+def test_segment_rules_match_regions_and_source_codes_typed_in_small_letters(history, role_client):
+    """States and source codes are stored in capitals; a rule typed as "sp" or "cat26a" selected nobody."""
+    from django.urls import reverse
+
+    from marketing.models import Segment
+    from marketing.services import segment_count
+
+    response = role_client("manager").post(reverse("marketing:segments_create"), {
+        "code": "sp-catalogue", "name": "SP catalogue buyers",
+        "rules": '[{"field": "region", "op": "in", "value": ["sp"]}, '
+                 '{"field": "source_code", "op": "in", "value": [" cat26a"]}]'})
+    assert response.status_code == 302
+    segment = Segment.objects.get(code="sp-catalogue")
+    assert [rule["value"] for rule in segment.rules] == [["SP"], ["CAT26A"]]
+    assert segment_count(segment=segment) == 1
+    assert [c.name for c in OrdersSegmentEvaluator().customers(rules=segment.rules)] == ["Ana"]
+    Segment.objects.filter(pk=segment.pk).update(rules=[{"field": "region", "op": "not_in", "value": ["rj"]}])
+    segment.refresh_from_db()
+    assert segment_count(segment=segment) == 1  # saved before rules were put in capitals: read the same way
