@@ -391,3 +391,26 @@ def test_price_check_with_a_customer_in_a_segment(role_client):
     assert client.get(reverse("marketing:price_check"), query).context["result"].discount_total == D("0")
     with_customer = client.get(reverse("marketing:price_check"), {**query, "customer_id": "77"})
     assert with_customer.context["result"].discount_total == D("5.00")
+
+
+def test_promotion_page_shows_every_limit_the_form_sets(role_client):
+    """Weekdays, hours, categories, brands, source codes and shipping services limit a promotion as much as its
+    channels do; the page listed only SKUs, channels, groups, segment, campaign and dates."""
+    from datetime import time
+
+    from tests.marketing.factories import BrandFactory, CategoryFactory, SourceCodeFactory
+
+    promotion = PromotionFactory(name="Weekday mornings", weekdays=[5, 1], daily_start=time(9), daily_end=time(12),
+                                 shipping_services=["pac"])
+    promotion.categories.set([CategoryFactory(name="Shoes")])
+    promotion.brands.set([BrandFactory(name="Acme")])
+    promotion.source_codes.set([SourceCodeFactory(code="CAT77")])
+    client = role_client("manager")
+    text = client.get(reverse("marketing:promotion_detail", args=[promotion.pk])).content.decode()
+    for shown in ("<dt>Weekdays</dt><dd>Monday, Friday</dd>", "<bdi>09:00</bdi> → <bdi>12:00</bdi>",
+                  "<dt>Categories</dt><dd>Shoes</dd>", "<dt>Brands</dt><dd>Acme</dd>",
+                  "<dt>Source codes</dt><dd>CAT77</dd>", "<dt>Shipping services</dt><dd>pac</dd>"):
+        assert shown in text
+    client.cookies["django_language"] = "pt-br"
+    assert "Segunda-feira, Sexta-feira" in client.get(
+        reverse("marketing:promotion_detail", args=[promotion.pk])).content.decode()
