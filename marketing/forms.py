@@ -224,6 +224,17 @@ class PromotionForm(forms.ModelForm):
         self.variant_ids = sorted(found.values())
         return codes
 
+    def clean(self):
+        data = super().clean()
+        # The page hides the fields a kind does not use but keeps their values (switching back loses nothing);
+        # they are not saved with a kind that ignores them, where they would read as limits that never apply.
+        kind = data.get("kind")
+        if kind and kind not in Promotion.ITEM_KINDS:
+            data["skus"], data["categories"], data["brands"], self.variant_ids = [], [], [], []
+        if kind and kind != Promotion.Kind.FREE_SHIPPING:
+            data["shipping_services"] = []
+        return data
+
     def m2m(self) -> dict:
         return {
             "variants": getattr(self, "variant_ids", []),

@@ -414,3 +414,23 @@ def test_promotion_page_shows_every_limit_the_form_sets(role_client):
     client.cookies["django_language"] = "pt-br"
     assert "Segunda-feira, Sexta-feira" in client.get(
         reverse("marketing:promotion_detail", args=[promotion.pk])).content.decode()
+
+
+def test_an_order_promotion_does_not_keep_item_limits_it_ignores(role_client):
+    """The form hides SKUs, categories and brands for order-level kinds (and shipping services for all but free
+    shipping) yet posts what they held; saved, they read as limits on the promotion page that never apply."""
+    from tests.marketing.factories import BrandFactory
+
+    client = role_client("manager")
+    VariantFactory(sku="S1")
+    brand = BrandFactory(name="Acme")
+    data = {"name": "Order 10%", "kind": "order_percent", "currency": "BRL", "percent": "10", "priority": "0",
+            "skus": "S1", "brands": [brand.pk], "shipping_services": "pac", "weekdays": "", "tiers": ""}
+    assert client.post(reverse("marketing:promotions_create"), data).status_code == 302
+    promotion = Promotion.objects.get(name="Order 10%")
+    assert (list(promotion.variants.all()), list(promotion.brands.all()), promotion.shipping_services) == ([], [], [])
+    edit = client.post(reverse("marketing:promotions_edit", args=[promotion.pk]), {**data, "kind": "item_percent"})
+    assert edit.status_code == 302
+    promotion.refresh_from_db()
+    assert ([v.sku for v in promotion.variants.all()], list(promotion.brands.all()), promotion.shipping_services) == (
+        ["S1"], [brand], [])
