@@ -429,27 +429,31 @@ def test_a_placed_order_re_priced_by_an_edit_keeps_its_coupon_and_the_promotions
     """Cancelling a line or changing a quantity re-prices the order. Its own use of a single-use coupon (and of a
     once-per-customer promotion) used to read as "already used", and a promotion that has ended since no longer
     applied: the customer lost the discount on the lines kept. Now the order is priced as when it was placed."""
-    from marketing.models import Promotion
+    from marketing.models import Campaign, Promotion
     from marketing.services import coupon_batch_generate
-    from tests.marketing.factories import PromotionFactory
+    from tests.marketing.factories import PromotionFactory, SourceCodeFactory
 
     agent = make_user("agent")
     now = timezone.now()
     welcome = PromotionFactory(name="Welcome 10%", requires_coupon=True, usage_limit_per_customer=1, usage_limit=1)
     code = coupon_batch_generate(promotion_id=welcome.pk, quantity=1, prefix="", acting_user=agent).coupons.get().code
     launch = PromotionFactory(name="Launch week 5%", percent=Decimal("5"), starts_at=now - timedelta(days=3))
+    source = SourceCodeFactory(code="TV3", campaign__starts_on=(now - timedelta(days=3)).date())
     v1, v2, v3 = world["variants"]
-    order = place(agent, [(v1, 1), (v2, 1), (v3, 1)], coupons=[code])
+    order = place(agent, [(v1, 1), (v2, 1), (v3, 1)], coupons=[code], source_code="tv3")
+    assert (order.source_code, order.campaign_id) == ("TV3", source.campaign_id)
     assert [(d["name"], d["amount"]) for d in order.order_discounts] == [
         ("Welcome 10%", "17.00"), ("Launch week 5%", "7.65")]
     Order.objects.filter(pk=order.pk).update(placed_at=now - timedelta(days=2))
     Promotion.objects.filter(pk=launch.pk).update(ends_at=now - timedelta(days=1))  # it has ended since
+    Campaign.objects.filter(pk=source.campaign_id).update(ends_on=(now - timedelta(days=1)).date())  # so has this
     order_cancel(order_id=order.pk, reason="Not wanted", acting_user=agent, line_ids=[order.lines.get(variant=v2).pk])
     order.refresh_from_db()
     assert [(d["name"], d["amount"]) for d in order.order_discounts] == [
         ("Welcome 10%", "12.00"), ("Launch week 5%", "5.40")]
     assert (order.subtotal, order.discount_total, order.pricing_messages) == (
         Decimal("120.00"), Decimal("17.40"), [])
+    assert (order.source_code, order.campaign_id) == ("TV3", source.campaign_id)  # still attributed
     order_edit(order_id=order.pk, acting_user=agent, reason="One more", quantities={order.lines.get(variant=v1).pk: 2})
     order.refresh_from_db()
     assert (order.subtotal, order.discount_total) == (Decimal("220.00"), Decimal("31.90"))
