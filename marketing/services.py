@@ -179,6 +179,10 @@ def validate_promotion(promotion: Promotion) -> None:
         errors["ends_at"] = _("The end must be after the start.")
     if any(not isinstance(d, int) or d < 1 or d > 7 for d in promotion.weekdays or []):
         errors["weekdays"] = _("Weekdays go from 1 (Monday) to 7 (Sunday).")
+    if promotion.daily_start is not None and promotion.daily_start == promotion.daily_end:
+        # The window runs from the start up to (not including) the end: equal times would never apply.
+        errors["daily_end"] = _("The daily window ends when it starts, so it would never apply; leave both "
+                                "empty for the whole day.")
     if errors:
         raise ValidationError(errors)
 

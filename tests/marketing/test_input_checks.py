@@ -350,3 +350,13 @@ def test_channels_show_by_name_and_every_channel_reads_as_such(role_client):
         assert f"<td>{every}</td>" in campaigns, language
         lists = client.get(reverse("marketing:pricelists_list"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
         assert "<td>Televendas</td>" in lists, language
+
+
+def test_a_daily_window_ending_when_it_starts_is_refused(role_client):
+    """From 09:00 until 09:00 is an empty window: the promotion was saved and then never applied."""
+    response = _create_promotion(role_client("manager"), daily_start="09:00", daily_end="09:00")
+    assert response.status_code == 400
+    assert response.context["form"].errors["daily_end"] == [
+        "The daily window ends when it starts, so it would never apply; leave both empty for the whole day."]
+    assert not Promotion.objects.exists()
+    assert _create_promotion(role_client("manager"), daily_start="22:00", daily_end="02:00").status_code == 302
