@@ -238,7 +238,8 @@ def validate_tiers(price_list_id: int, rows: Iterable[tuple[int, int, Decimal]],
         "variant_id", "min_quantity", "unit_price")}
     for variant_id, quantity, price in rows:
         merged[(variant_id, quantity)] = Decimal(price)
-    for _variant_id, q1, p1, q2, p2 in tier_conflicts(merged):
+    if conflicts := tier_conflicts(merged):
+        _variant_id, q1, p1, q2, p2 = conflicts[0]
         raise ValidationError({"unit_price": _("The price from %(q2)s units (%(p2)s) is above the price from "
                                               "%(q1)s units (%(p1)s).") % {"q1": q1, "p1": p1, "q2": q2, "p2": p2}})
 
