@@ -5,6 +5,7 @@ registry, and a code no channel has (or no orders app at all) shows as the code 
 """
 
 from django.apps import apps
+from django.db.models import Subquery
 
 
 def channel_names() -> dict[str, str]:
@@ -22,3 +23,13 @@ def channel_name(code: str, names: dict[str, str] | None = None) -> str:
         return ""
     names = channel_names() if names is None else names
     return names.get(code, code)
+
+
+def channel_price_list(code: str):
+    """The code of the price list the channel with this code was given (its "Price list" setting), as a subquery
+    to filter price lists by in the same query; None without an orders app."""
+    try:
+        channel = apps.get_model("orders", "Channel")
+    except LookupError:
+        return None
+    return Subquery(channel.objects.filter(code=code).exclude(price_list_code="").values("price_list_code")[:1])

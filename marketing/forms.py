@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.postgres.forms import SimpleArrayField
 from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from marketing.models import (
@@ -198,6 +198,15 @@ class PromotionForm(forms.ModelForm):
     def clean_tiers(self):
         return self.cleaned_data["tiers"] or []  # left empty: no tiers (the column holds a list, never null)
 
+    def clean_usage_limit(self):
+        limit = self.cleaned_data["usage_limit"]
+        used = self.instance.times_used if self.instance.pk else 0
+        if limit is not None and limit < used:  # the table refuses it too, with a message naming only its rule
+            raise forms.ValidationError(ngettext(
+                "The promotion has already been used %(n)s time; the total uses cannot be fewer.",
+                "The promotion has already been used %(n)s times; the total uses cannot be fewer.", used) % {"n": used})
+        return limit
+
     def clean_channel_codes(self):
         return [c.strip() for c in self.cleaned_data["channel_codes"] or [] if c.strip()]
 
@@ -214,6 +223,17 @@ class PromotionForm(forms.ModelForm):
             raise forms.ValidationError(_("Unknown SKU(s): %(skus)s") % {"skus": ", ".join(missing)})
         self.variant_ids = sorted(found.values())
         return codes
+
+    def clean(self):
+        data = super().clean()
+        # The page hides the fields a kind does not use but keeps their values (switching back loses nothing);
+        # they are not saved with a kind that ignores them, where they would read as limits that never apply.
+        kind = data.get("kind")
+        if kind and kind not in Promotion.ITEM_KINDS:
+            data["skus"], data["categories"], data["brands"], self.variant_ids = [], [], [], []
+        if kind and kind != Promotion.Kind.FREE_SHIPPING:
+            data["shipping_services"] = []
+        return data
 
     def m2m(self) -> dict:
         return {

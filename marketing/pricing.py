@@ -148,13 +148,17 @@ def price_order(
     promotion_overrides: dict[int, bool] | None = None,
     price_list_code: str = "",
     price_list_overrides: dict[int, bool] | None = None,
+    order_reference: str = "",
 ) -> PricedOrder:
     """Prices an order; pure (no writes) and deterministic (same inputs and data, same result).
 
     ``promotion_overrides`` is for the what-if report only: ``{id: True}`` treats a promotion as active
-    whatever its status and dates, ``{id: False}`` leaves it out. ``price_list_code`` (the channel's default
-    list) makes that list eligible whatever channel it names; priority still decides between lists.
+    whatever its status and dates, ``{id: False}`` leaves it out. The price list the channel's settings name
+    (``Channel.price_list_code``, read in the price list query) is eligible whatever channel the list names, and
+    so is ``price_list_code`` when given; priority still decides between lists.
     ``price_list_overrides`` does for price lists what ``promotion_overrides`` does for promotions.
+    ``order_reference`` names a placed order being re-priced (an edit, a line cancelled): the promotion and
+    coupon uses it took when placed (``PromotionRedemption``) are its own, so they do not count against it.
     """
     messages: list[StoredText] = []
     for line in lines:
@@ -172,7 +176,7 @@ def price_order(
                           price_list_overrides or {})
     context = _Context(
         channel_code=channel_code, customer_id=customer_id, customer_group=customer_group, currency=currency,
-        local=local, source=source, campaign=campaign, lines=priced,
+        local=local, source=source, campaign=campaign, lines=priced, order_reference=order_reference,
     )
     eligible, coupon_codes = _eligible_promotions(context, coupons, messages, promotion_overrides or {})
     shipping = _ShippingTable.load(ship_to_region, currency, sum(p.weight_grams * p.quantity for p in priced))
@@ -291,6 +295,8 @@ class _Context:
     source: object | None
     campaign: object | None
     lines: list[PricedLine]
+    order_reference: str = ""  # a placed order re-priced: its own uses do not count against its limits
+    own_uses: dict[int, int | None] = field(default_factory=dict)  # promotion id -> coupon id this order took
     category_chains: dict[int, list[int]] = field(default_factory=dict)  # line index -> category + ancestors
     brands: dict[int, int | None] = field(default_factory=dict)
 
@@ -326,6 +332,7 @@ def _resolve_source_code(code: str, channel_code: str, local: datetime, messages
 def _base_prices(lines, channel_code, customer_group, currency, when, price_list_code="", overrides=None
                  ) -> list[PricedLine]:
     from inventory.models import Variant
+    from marketing.channels import channel_price_list
     from marketing.models import PriceList, PriceListItem
 
     variant_ids = sorted({line.variant_id for line in lines})
@@ -342,6 +349,8 @@ def _base_prices(lines, channel_code, customer_group, currency, when, price_list
     channel_match = Q(channel_code=channel_code) | Q(channel_code="")
     if price_list_code:
         channel_match |= Q(code=price_list_code)
+    if (chosen := channel_price_list(channel_code)) is not None:
+        channel_match |= Q(code=chosen)  # the list the channel's settings name, whatever channel the list names
     overrides = overrides or {}
     current = (Q(is_active=True) & (Q(valid_from__isnull=True) | Q(valid_from__lte=when))
                & (Q(valid_until__isnull=True) | Q(valid_until__gt=when)))
@@ -497,7 +506,8 @@ def _targeting_problem(promotion, context: _Context, segment_ids: set[int],
     counts_money = promotion.kind in ("order_fixed", "item_fixed", "tiered_spend") or promotion.min_subtotal is not None
     if counts_money and promotion.currency != context.currency:
         return stored_text(gettext_noop("not valid in this currency"))
-    if promotion.usage_limit is not None and promotion.times_used >= promotion.usage_limit:
+    if promotion.usage_limit is not None and promotion.times_used - (
+            promotion.id in context.own_uses) >= promotion.usage_limit:
         return stored_text(gettext_noop("usage limit reached"))
     if promotion.usage_limit_per_customer is not None:
         if context.customer_id is None:
@@ -527,6 +537,9 @@ def _eligible_promotions(context: _Context, coupons: list[str], messages: list[S
         coupon_rows = {c.code: c for c in Coupon.objects.filter(code__in=codes).select_related("promotion")}
     segment_ids: set[int] = set()
     used_by_customer: dict[int, int] = {}
+    if context.order_reference:
+        context.own_uses = dict(PromotionRedemption.objects.filter(order_reference=context.order_reference)
+                                .values_list("promotion_id", "coupon_id"))
     if context.customer_id is not None:
         if any(p.segment_id for p in promotions):
             segment_ids = set(SegmentMember.objects.filter(customer_id=context.customer_id)
@@ -536,6 +549,7 @@ def _eligible_promotions(context: _Context, coupons: list[str], messages: list[S
         if limited:
             used_by_customer = dict(
                 PromotionRedemption.objects.filter(customer_id=context.customer_id, promotion_id__in=limited)
+                .exclude(order_reference=context.order_reference)
                 .values("promotion_id").annotate(n=Count("id")).values_list("promotion_id", "n")
             )
     by_id = {p.id: p for p in promotions}
@@ -548,7 +562,8 @@ def _eligible_promotions(context: _Context, coupons: list[str], messages: list[S
         promotion = coupon.promotion
         if not coupon.is_active or not promotion.is_active:
             messages.append(stored_text(gettext_noop("Coupon %(code)s is not active."), code=code))
-        elif coupon.usage_limit is not None and coupon.times_used >= coupon.usage_limit:
+        elif coupon.usage_limit is not None and coupon.times_used - (
+                context.own_uses.get(promotion.id) == coupon.id) >= coupon.usage_limit:
             messages.append(stored_text(gettext_noop("Coupon %(code)s has already been used."), code=code))
         elif promotion.ends_at and promotion.ends_at <= when:
             messages.append(stored_text(gettext_noop("Coupon %(code)s expired."), code=code))

@@ -1,5 +1,7 @@
 """Import and export of price list items (django-import-export): columns ``sku, min_quantity, unit_price``."""
 
+from decimal import Decimal
+
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
@@ -46,9 +48,22 @@ class PriceListItemResource(resources.ModelResource):
     def init_instance(self, row=None):
         return PriceListItem(price_list=self.price_list)
 
+    def before_import(self, dataset, **kwargs):
+        self.row_numbers: dict[tuple[str, int], int] = {}  # (SKU, from quantity) -> the file row giving it
+
     def before_import_row(self, row, **kwargs):
         if row.get("min_quantity") in (None, ""):
             row["min_quantity"] = 1
         for name in ("unit_price", "min_quantity"):
             if isinstance(row.get(name), str):
                 row[name] = row[name].strip().replace(",", ".") if name == "unit_price" else row[name].strip()
+        sku = str(row.get("sku") or "").strip()
+        try:
+            quantity = int(Decimal(str(row["min_quantity"])))
+        except (ArithmeticError, ValueError):
+            return  # the quantity column reports it
+        key, number = (sku, quantity), kwargs.get("row_number")
+        if key in self.row_numbers:  # a second price for the same tier would silently replace the first
+            raise ValueError(_("SKU %(sku)s from %(qty)s units is already priced on row %(row)s; give each SKU "
+                               "and quantity once.") % {"sku": sku, "qty": quantity, "row": self.row_numbers[key]})
+        self.row_numbers[key] = number

@@ -34,6 +34,9 @@ SEGMENT_FIELDS: dict[str, tuple[str, set[str]]] = {
     "source_code": ("codes", {"in", "not_in"}),
     "group": ("codes", {"in", "not_in"}),
 }
+# Codes kept in capitals wherever they are stored (address states, source codes): a rule's codes are too, so
+# "sp" or "cat26" select the customers they name rather than nobody.
+CAPITAL_CODE_FIELDS = {"region", "source_code"}
 MAX_RULES = 50
 MAX_CODES = 500  # codes in one "in" / "not_in" list
 MAX_CODE_LENGTH = 40  # the longest code column (channels, customer groups)
@@ -133,6 +136,8 @@ def clean_rules(rules) -> tuple[list[dict], list[str]]:
             problems.append(_("Rule %(n)s (%(field)s %(op)s): %(problem)s") % {
                 "n": number, "field": field_name, "op": op, "problem": error.message})
             continue
+        if field_name in CAPITAL_CODE_FIELDS and op in ("in", "not_in"):
+            value = [code.upper() for code in value]
         cleaned.append({"field": field_name, "op": op, "value": value})
     return (cleaned if not problems else []), problems
 

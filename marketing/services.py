@@ -179,6 +179,10 @@ def validate_promotion(promotion: Promotion) -> None:
         errors["ends_at"] = _("The end must be after the start.")
     if any(not isinstance(d, int) or d < 1 or d > 7 for d in promotion.weekdays or []):
         errors["weekdays"] = _("Weekdays go from 1 (Monday) to 7 (Sunday).")
+    if promotion.daily_start is not None and promotion.daily_start == promotion.daily_end:
+        # The window runs from the start up to (not including) the end: equal times would never apply.
+        errors["daily_end"] = _("The daily window ends when it starts, so it would never apply; leave both "
+                                "empty for the whole day.")
     if errors:
         raise ValidationError(errors)
 
@@ -234,16 +238,24 @@ def validate_tiers(price_list_id: int, rows: Iterable[tuple[int, int, Decimal]],
         "variant_id", "min_quantity", "unit_price")}
     for variant_id, quantity, price in rows:
         merged[(variant_id, quantity)] = Decimal(price)
+    if conflicts := tier_conflicts(merged):
+        _variant_id, q1, p1, q2, p2 = conflicts[0]
+        raise ValidationError({"unit_price": _("The price from %(q2)s units (%(p2)s) is above the price from "
+                                              "%(q1)s units (%(p1)s).") % {"q1": q1, "p1": p1, "q2": q2, "p2": p2}})
+
+
+def tier_conflicts(prices: dict[tuple[int, int], Decimal]) -> list[tuple[int, int, Decimal, int, Decimal]]:
+    """Every (variant, lower quantity, its price, next quantity, its higher price) where a larger quantity tier
+    costs more per unit than the tier below it; ``prices`` maps (variant id, from quantity) to the unit price."""
     by_variant: dict[int, list[tuple[int, Decimal]]] = {}
-    for (variant_id, quantity), price in merged.items():
+    for (variant_id, quantity), price in prices.items():
         by_variant.setdefault(variant_id, []).append((quantity, price))
-    for tiers in by_variant.values():
-        tiers.sort()
-        for (q1, p1), (q2, p2) in zip(tiers, tiers[1:], strict=False):
-            if p2 > p1:
-                raise ValidationError({"unit_price": _("The price from %(q2)s units (%(p2)s) is above the price from "
-                                                      "%(q1)s units (%(p1)s).") % {"q1": q1, "p1": p1, "q2": q2,
-                                                                                  "p2": p2}})
+    found = []
+    for variant_id in sorted(by_variant):
+        tiers = sorted(by_variant[variant_id])
+        found += [(variant_id, q1, p1, q2, p2) for (q1, p1), (q2, p2) in zip(tiers, tiers[1:], strict=False)
+                  if p2 > p1]
+    return found
 
 
 def marketing_object_save(*, obj, acting_user, m2m: dict | None = None, reason: str = ""):
@@ -396,8 +408,8 @@ def _run_import(price_list: PriceList, dataset, replace: bool) -> ImportReport:
     deleted = 0
     if replace:
         deleted, _detail = PriceListItem.objects.filter(price_list=price_list).delete()
-    result = PriceListItemResource(price_list).import_data(dataset, dry_run=False, raise_errors=False,
-                                                            use_transactions=False)
+    resource = PriceListItemResource(price_list)
+    result = resource.import_data(dataset, dry_run=False, raise_errors=False, use_transactions=False)
     problems: list[tuple[int, str]] = []
     for number, errors in result.row_errors():
         problems.extend((number, str(e.error)) for e in errors)
@@ -405,13 +417,16 @@ def _run_import(price_list: PriceList, dataset, replace: bool) -> ImportReport:
         for name, texts in invalid.field_specific_errors.items():
             problems.extend((invalid.number, f"{name}: {text}") for text in texts)
         problems.extend((invalid.number, str(text)) for text in invalid.non_field_specific_errors)
-    if not problems:
-        try:
-            rows = PriceListItem.objects.filter(price_list=price_list).values_list("variant_id", "min_quantity",
-                                                                                  "unit_price")
-            validate_tiers(price_list.pk, list(rows))
-        except ValidationError as error:
-            problems.append((0, "; ".join(error.messages)))
+    if not problems:  # the tiers as the list would hold them, each conflict named by SKU and by its file row
+        rows = PriceListItem.objects.filter(price_list=price_list).values_list("variant_id", "variant__sku",
+                                                                              "min_quantity", "unit_price")
+        skus = {variant_id: sku for variant_id, sku, _q, _p in rows}
+        for variant_id, q1, p1, q2, p2 in tier_conflicts({(v, q): p for v, _sku, q, p in rows}):
+            sku = skus[variant_id]
+            number = resource.row_numbers.get((sku, q2)) or resource.row_numbers.get((sku, q1)) or 0
+            problems.append((number, _("SKU %(sku)s: the price from %(q2)s units (%(p2)s) is above the price from "
+                                       "%(q1)s units (%(p1)s).") % {"sku": sku, "q1": q1, "p1": p1, "q2": q2,
+                                                                     "p2": p2}))
     actions = []
     for number, row in enumerate(result.rows, start=1):
         if row.import_type in ("new", "update", "skip"):

@@ -13,6 +13,8 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -348,6 +350,14 @@ def promotion_detail(request, pk: int):
         "redemptions": promotion.redemptions.order_by("-created_at")[:20],
         "channels": [channel_name(code, names) for code in promotion.channel_codes],
         "tiers": parse_tiers(promotion.tiers),
+        # The rest of what limits it, as the form sets it: a Monday-only or brand-only promotion says so here.
+        "categories": list(promotion.categories.order_by("name").values_list("name", flat=True)),
+        "brands": list(promotion.brands.order_by("name").values_list("name", flat=True)),
+        "source_codes": list(promotion.source_codes.order_by("code").values_list("code", flat=True)),
+        "weekdays": [WEEKDAYS[day - 1] for day in sorted(promotion.weekdays or [])],
+        "labels": {name: capfirst(Promotion._meta.get_field(name).verbose_name)
+                   for name in ("categories", "brands", "source_codes", "weekdays", "daily_start", "daily_end",
+                                "shipping_services")},
     }
     return render(request, "marketing/promotion_detail.html", context)
 

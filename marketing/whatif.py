@@ -31,6 +31,7 @@ class HistoricOrder:
     lines: list[PriceLineInput]
     coupons: list[str] = field(default_factory=list)
     shipping_service: str | None = None
+    order_reference: str = ""  # its name in redemption rows: the coupon and promotion uses it took are its own
 
 
 @dataclass
@@ -76,7 +77,7 @@ def what_if(*, orders: Iterable[HistoricOrder], currency: str, promotion_id: int
         args = {"lines": order.lines, "channel_code": order.channel_code, "customer_id": order.customer_id,
                 "customer_group": order.customer_group, "source_code": order.source_code, "coupons": order.coupons,
                 "ship_to_region": order.ship_to_region, "shipping_service": order.shipping_service,
-                "currency": order.currency, "when": order.placed_at}
+                "currency": order.currency, "when": order.placed_at, "order_reference": order.order_reference}
         try:
             before = price_order(**args, **{key: {subject: False}})
             after = price_order(**args, **{key: {subject: True}})

@@ -6,6 +6,7 @@ providers read customers and orders for it: the segment evaluator and the order 
 
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import (
@@ -29,6 +30,7 @@ from marketing.pricing import PriceLineInput
 from marketing.segments import SegmentCustomer
 from marketing.whatif import HistoricOrder
 from orders.models import Address, Customer, Order, OrderLine
+from orders.services.core import redemption_reference
 
 COUNTED = Q(orders__placed_at__isnull=False) & ~Q(orders__status=Order.Status.CANCELLED)
 NUMBER_OPS = {"gte": "gte", "lte": "lte", "gt": "gt", "lt": "lt", "eq": "exact"}
@@ -98,11 +100,17 @@ def order_history(*, since: datetime, until: datetime, latest: int | None = None
               .select_related("channel", "customer").prefetch_related(Prefetch("lines", queryset=live_lines)))
     orders = orders.order_by("placed_at", "pk") if latest is None else orders.order_by("-placed_at", "-pk")[:latest]
     for order in orders.iterator(chunk_size=500):
-        lines = [PriceLineInput(variant_id=line.variant_id, quantity=line.quantity) for line in order.lines.all()]
+        # The lines as priced: a price the agent set stays final (no item promotion reaches it) and a
+        # personalisation surcharge stays part of the unit price.
+        lines = [PriceLineInput(variant_id=line.variant_id, quantity=line.quantity,
+                                override_unit_price=line.override_unit_price,
+                                extra_unit_price=line.extra_unit_price or Decimal(0))
+                 for line in order.lines.all()]
         yield HistoricOrder(
             reference=order.number or f"order:{order.pk}", placed_at=order.placed_at,
             channel_code=order.channel.code, customer_id=order.customer_id,
             customer_group=order.customer.group_code if order.customer else "", source_code=order.source_code,
             ship_to_region=(order.shipping_address or {}).get("state", ""), currency=order.currency, lines=lines,
             coupons=list(order.coupons or []), shipping_service=order.shipping_service or None,
+            order_reference=redemption_reference(order),
         )

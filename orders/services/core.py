@@ -99,7 +99,16 @@ def _order_transition(order: Order, *, to: str, actor, reason: str = "", data: d
         from orders.giftcards import enqueue_issue  # gift cards sold on the order are issued once it is paid
 
         enqueue_issue(order, lines=lines)
+    if to == S.CANCELLED:
+        from marketing.services import promotion_release  # the coupons and promotion uses it took come back
+
+        promotion_release(order_reference=redemption_reference(order), acting_user=actor)
     return event
+
+
+def redemption_reference(order: Order) -> str:
+    """How marketing's redemption rows name the order whose promotion and coupon uses they count."""
+    return f"order:{order.pk}"
 
 
 def _line_transition(lines: list[OrderLine], *, to: str, fields: list[str] | None = None) -> None:
@@ -162,7 +171,8 @@ def ship_to_region(order: Order) -> str:
 
 
 def price_lines(order: Order, lines: list[OrderLine], *, when=None):
-    """Prices the active lines through ``marketing.pricing.price_order`` and copies the result onto them."""
+    """Prices the active lines through ``marketing.pricing.price_order`` and copies the result onto them (a placed
+    order at the time it was placed, with the promotion and coupon uses it took counted as its own)."""
     from marketing.pricing import PriceLineInput, price_order
 
     active = [line for line in lines if line.status != L.CANCELLED]
@@ -183,7 +193,10 @@ def price_lines(order: Order, lines: list[OrderLine], *, when=None):
         ship_to_region=ship_to_region(order),
         shipping_service=order.shipping_service or None,
         currency=order.currency,
-        when=when or timezone.now(),
+        # A placed order re-priced (an edit, a line cancelled) is priced as when it was placed: the price lists,
+        # dated and weekday promotions and coupons the customer was given then, and the uses it took are its own.
+        when=when or order.placed_at or timezone.now(),
+        order_reference=redemption_reference(order) if order.placed_at else "",
     )
     for line, result in zip(active, priced.lines, strict=True):
         line.list_price = result.list_price

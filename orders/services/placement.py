@@ -35,6 +35,7 @@ from orders.services.core import (
     lock_order,
     next_order_number,
     price_lines,
+    redemption_reference,
     release_lines,
     reserve_lines,
     save_prices,
@@ -589,7 +590,7 @@ def _redeem_promotions(order: Order, priced, *, actor) -> None:
     from marketing.services import promotion_redeem
 
     try:
-        promotion_redeem(priced=priced, order_reference=f"order:{order.pk}", customer_id=order.customer_id,
+        promotion_redeem(priced=priced, order_reference=redemption_reference(order), customer_id=order.customer_id,
                          acting_user=actor)
     except PromotionUnavailable as exc:
         raise OrderError(exc.message, field="coupons")

@@ -191,6 +191,23 @@ def _create_promotion(client, **fields):
     return client.post(reverse("marketing:promotions_create"), data)
 
 
+def test_total_uses_below_the_uses_already_made_is_refused_with_the_count(role_client):
+    """The table refuses it too, but with "Constraint promotion_usage_within_limit is violated." as the message."""
+    client = role_client("manager")
+    promotion = PromotionFactory(name="Used", usage_limit=10)
+    Promotion.objects.filter(pk=promotion.pk).update(times_used=5)
+    data = {"name": "Used", "kind": "order_percent", "currency": "BRL", "percent": "10", "priority": "0",
+            "weekdays": "", "tiers": ""}
+    response = client.post(reverse("marketing:promotions_edit", args=[promotion.pk]), {**data, "usage_limit": "3"})
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "usage_limit": ["The promotion has already been used 5 times; the total uses cannot be fewer."]}
+    assert Promotion.objects.get(pk=promotion.pk).usage_limit == 10
+    assert client.post(reverse("marketing:promotions_edit", args=[promotion.pk]),
+                       {**data, "usage_limit": "5"}).status_code == 302
+    assert Promotion.objects.get(pk=promotion.pk).usage_limit == 5
+
+
 @pytest.mark.parametrize(("tiers", "expected"), [
     ([{"threshold": "NaN", "percent": "10"}], "Tier 1: the threshold “NaN” is not a number."),
     ([{"threshold": "300", "percent": "Infinity"}], "Tier 1: the percent “Infinity” is not a number."),
@@ -333,3 +350,13 @@ def test_channels_show_by_name_and_every_channel_reads_as_such(role_client):
         assert f"<td>{every}</td>" in campaigns, language
         lists = client.get(reverse("marketing:pricelists_list"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
         assert "<td>Televendas</td>" in lists, language
+
+
+def test_a_daily_window_ending_when_it_starts_is_refused(role_client):
+    """From 09:00 until 09:00 is an empty window: the promotion was saved and then never applied."""
+    response = _create_promotion(role_client("manager"), daily_start="09:00", daily_end="09:00")
+    assert response.status_code == 400
+    assert response.context["form"].errors["daily_end"] == [
+        "The daily window ends when it starts, so it would never apply; leave both empty for the whole day."]
+    assert not Promotion.objects.exists()
+    assert _create_promotion(role_client("manager"), daily_start="22:00", daily_end="02:00").status_code == 302

@@ -121,6 +121,33 @@ def test_price_list_import_with_bad_rows_changes_nothing(role_client):
     assert PriceListItem.objects.get().unit_price == D("10")
 
 
+def test_price_list_import_names_the_row_of_a_repeated_tier_and_of_a_tier_priced_above_the_one_below(role_client):
+    """A second price for the same SKU and quantity would silently replace the first, and a tier conflict used to be
+    reported without row or SKU; both are refused with the row and SKU named, and nothing is changed."""
+    client = role_client("manager")
+    price_list = PriceListFactory()
+    a1 = VariantFactory(sku="A1")
+    VariantFactory(sku="B2")
+    PriceListItemFactory(price_list=price_list, variant=a1, min_quantity=1, unit_price=D("10"))
+    url = reverse("marketing:pricelist_import", args=[price_list.pk])
+    twice = io.BytesIO(b"sku,min_quantity,unit_price\nB2,1,5\nB2,5,4\nB2,,6\n")
+    twice.name = "prices.csv"
+    preview = client.post(url, {"file": twice})
+    assert preview.status_code == 400
+    assert preview.context["report"].problems == [
+        (3, "SKU B2 from 1 units is already priced on row 1; give each SKU and quantity once.")]
+    above = io.BytesIO(b"sku,min_quantity,unit_price\nB2,1,5\nA1,5,9\nA1,10,11\n")
+    above.name = "prices.csv"
+    preview = client.post(url, {"file": above})
+    assert preview.status_code == 400
+    assert preview.context["report"].problems == [
+        (3, "SKU A1: the price from 10 units (11.0000) is above the price from 5 units (9.0000).")]
+    done = client.post(url, {"payload": preview.context["payload"], "filename": "prices.csv"}, follow=True)
+    assert "nothing was imported" in done.content.decode()
+    assert list(PriceListItem.objects.values_list("variant__sku", "min_quantity", "unit_price")) == [
+        ("A1", 1, D("10.0000"))]
+
+
 def test_price_list_import_xlsx_and_missing_column(role_client):
     client = role_client("manager")
     price_list = PriceListFactory()
@@ -364,3 +391,46 @@ def test_price_check_with_a_customer_in_a_segment(role_client):
     assert client.get(reverse("marketing:price_check"), query).context["result"].discount_total == D("0")
     with_customer = client.get(reverse("marketing:price_check"), {**query, "customer_id": "77"})
     assert with_customer.context["result"].discount_total == D("5.00")
+
+
+def test_promotion_page_shows_every_limit_the_form_sets(role_client):
+    """Weekdays, hours, categories, brands, source codes and shipping services limit a promotion as much as its
+    channels do; the page listed only SKUs, channels, groups, segment, campaign and dates."""
+    from datetime import time
+
+    from tests.marketing.factories import BrandFactory, CategoryFactory, SourceCodeFactory
+
+    promotion = PromotionFactory(name="Weekday mornings", weekdays=[5, 1], daily_start=time(9), daily_end=time(12),
+                                 shipping_services=["pac"])
+    promotion.categories.set([CategoryFactory(name="Shoes")])
+    promotion.brands.set([BrandFactory(name="Acme")])
+    promotion.source_codes.set([SourceCodeFactory(code="CAT77")])
+    client = role_client("manager")
+    text = client.get(reverse("marketing:promotion_detail", args=[promotion.pk])).content.decode()
+    for shown in ("<dt>Weekdays</dt><dd>Monday, Friday</dd>", "<bdi>09:00</bdi> → <bdi>12:00</bdi>",
+                  "<dt>Categories</dt><dd>Shoes</dd>", "<dt>Brands</dt><dd>Acme</dd>",
+                  "<dt>Source codes</dt><dd>CAT77</dd>", "<dt>Shipping services</dt><dd>pac</dd>"):
+        assert shown in text
+    client.cookies["django_language"] = "pt-br"
+    assert "Segunda-feira, Sexta-feira" in client.get(
+        reverse("marketing:promotion_detail", args=[promotion.pk])).content.decode()
+
+
+def test_an_order_promotion_does_not_keep_item_limits_it_ignores(role_client):
+    """The form hides SKUs, categories and brands for order-level kinds (and shipping services for all but free
+    shipping) yet posts what they held; saved, they read as limits on the promotion page that never apply."""
+    from tests.marketing.factories import BrandFactory
+
+    client = role_client("manager")
+    VariantFactory(sku="S1")
+    brand = BrandFactory(name="Acme")
+    data = {"name": "Order 10%", "kind": "order_percent", "currency": "BRL", "percent": "10", "priority": "0",
+            "skus": "S1", "brands": [brand.pk], "shipping_services": "pac", "weekdays": "", "tiers": ""}
+    assert client.post(reverse("marketing:promotions_create"), data).status_code == 302
+    promotion = Promotion.objects.get(name="Order 10%")
+    assert (list(promotion.variants.all()), list(promotion.brands.all()), promotion.shipping_services) == ([], [], [])
+    edit = client.post(reverse("marketing:promotions_edit", args=[promotion.pk]), {**data, "kind": "item_percent"})
+    assert edit.status_code == 302
+    promotion.refresh_from_db()
+    assert ([v.sku for v in promotion.variants.all()], list(promotion.brands.all()), promotion.shipping_services) == (
+        ["S1"], [brand], [])

@@ -106,3 +106,64 @@ def test_what_if_page_samples_a_busy_month_by_its_latest_orders_and_says_so(hist
     page = client.get(url, {"run": "1"})
     assert page.context["report"].orders_seen == 2  # the two orders of the last 30 days that count
     assert "there were more" not in page.content.decode()
+
+
+def test_what_if_re_prices_history_with_the_agents_prices_and_personalisation_kept(history):
+    """A line the agent priced by hand takes no item promotion, so a SKU promotion would have changed nothing on it;
+    a personalised line is worth its surcharge too. What-if re-prices each order with the lines as they were."""
+    from marketing.whatif import what_if
+    from tests.marketing.factories import PromotionFactory
+
+    variant = history["variant"]
+    order = _order(history["bruno"], total="160.00", days_ago=1, channel=ChannelFactory(code="phone"))
+    OrderLine.objects.create(order=order, variant=variant, sku=variant.sku, name=variant.name, quantity=2,
+                             override_unit_price=Decimal("80.00"), extra_unit_price=Decimal("5.00"))
+    promotion = PromotionFactory(kind="item_percent", percent=Decimal("10"), is_active=False)
+    promotion.variants.set([variant])
+    now = timezone.now()
+    [historic] = [o for o in order_history()(since=now - timedelta(days=3), until=now) if o.reference.endswith(
+        str(order.pk))]
+    report = what_if(orders=[historic], currency="BRL", promotion_id=promotion.pk)
+    assert (report.orders_seen, report.orders_affected, report.discount_given) == (1, 0, Decimal("0"))
+    assert report.revenue_before == Decimal("170.00")  # (80 + 5) x 2, as charged
+    assert [(x.override_unit_price, x.extra_unit_price) for x in historic.lines] == [(Decimal("80.00"),
+                                                                                      Decimal("5.00"))]
+
+
+def test_what_if_of_a_coupon_promotion_counts_the_orders_that_used_its_single_use_codes(make_user, world, place):
+    """Each past order is re-priced with its own coupons; the use it took of a single-use code is its own, so the
+    code is not "already used" when that order is re-priced, and the coupon's promotion shows its effect."""
+    from marketing.services import coupon_batch_generate
+    from marketing.whatif import what_if
+    from tests.marketing.factories import PromotionFactory
+
+    agent = make_user("agent")
+    promotion = PromotionFactory(name="Mailing 10%", requires_coupon=True)
+    code = coupon_batch_generate(promotion_id=promotion.pk, quantity=1, prefix="", acting_user=agent).coupons.get().code
+    order = place(agent, [(world["variants"][0], 1)], coupons=[code])
+    assert order.discount_total == Decimal("10.00")
+    now = timezone.now()
+    history = list(order_history()(since=now - timedelta(days=1), until=now + timedelta(minutes=1)))
+    report = what_if(orders=history, currency="BRL", promotion_id=promotion.pk)
+    assert (report.orders_seen, report.orders_affected, report.discount_given) == (1, 1, Decimal("10.00"))
+
+
+def test_segment_rules_match_regions_and_source_codes_typed_in_small_letters(history, role_client):
+    """States and source codes are stored in capitals; a rule typed as "sp" or "cat26a" selected nobody."""
+    from django.urls import reverse
+
+    from marketing.models import Segment
+    from marketing.services import segment_count
+
+    response = role_client("manager").post(reverse("marketing:segments_create"), {
+        "code": "sp-catalogue", "name": "SP catalogue buyers",
+        "rules": '[{"field": "region", "op": "in", "value": ["sp"]}, '
+                 '{"field": "source_code", "op": "in", "value": [" cat26a"]}]'})
+    assert response.status_code == 302
+    segment = Segment.objects.get(code="sp-catalogue")
+    assert [rule["value"] for rule in segment.rules] == [["SP"], ["CAT26A"]]
+    assert segment_count(segment=segment) == 1
+    assert [c.name for c in OrdersSegmentEvaluator().customers(rules=segment.rules)] == ["Ana"]
+    Segment.objects.filter(pk=segment.pk).update(rules=[{"field": "region", "op": "not_in", "value": ["rj"]}])
+    segment.refresh_from_db()
+    assert segment_count(segment=segment) == 1  # saved before rules were put in capitals: read the same way

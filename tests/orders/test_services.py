@@ -363,3 +363,98 @@ def test_draft_line_add_with_a_price_override_prices_the_line_at_it_and_checks_i
                            override_unit_price=price, override_reason=reason)
         assert refused.value.field == field
     assert list(OrderLine.objects.filter(order=draft).values_list("pk", flat=True)) == [line.pk]
+
+
+def test_a_draft_is_priced_from_the_price_list_its_channel_settings_name(make_user, world, make_draft, role_client):
+    """The channel form's "Price list" choice prices the channel's orders, whatever channel the list itself names;
+    "Base prices" (no list chosen) brings no other channel's list in. The price check page reads it too."""
+    from django.urls import reverse
+
+    from tests.marketing.factories import PriceListFactory, PriceListItemFactory
+
+    agent = make_user("agent")
+    v1, v2, _v3 = world["variants"]
+    wholesale = PriceListFactory(code="wholesale", channel_code="b2b")
+    PriceListItemFactory(price_list=wholesale, variant=v1, unit_price=Decimal("70.00"))
+    PriceListItemFactory(price_list=wholesale, variant=v2, min_quantity=3, unit_price=Decimal("40.00"))
+    base = make_draft(agent, [(v1, 1), (v2, 3)])
+    assert sorted(base.lines.values_list("unit_price", flat=True)) == [Decimal("50.0000"), Decimal("100.0000")]
+    channel = world["channel"]
+    channel.price_list_code = "wholesale"
+    channel.save(update_fields=["price_list_code"])
+    draft = make_draft(agent, [(v1, 1), (v2, 3)])
+    assert {line.variant_id: line.unit_price for line in draft.lines.all()} == {
+        v1.pk: Decimal("70.0000"), v2.pk: Decimal("40.0000")}
+    assert draft.subtotal == Decimal("190.00")
+    check = role_client("manager").get(reverse("marketing:price_check"), {
+        "lines": f"{v1.sku} 1", "channel_code": channel.code, "ship_to_region": "SP", "currency": "BRL"})
+    assert check.context["result"].lines[0].unit_price == Decimal("70.00")
+
+
+def test_cancelling_an_order_gives_back_its_single_use_coupon_and_promotion_uses(make_user, world, place, settings):
+    """A batch code is single-use and the promotion is limited to one use per customer; cancelling the order that
+    used them (by an agent, or by a manager rejecting its hold) gives both back, so the customer can order again
+    with the same code. Cancelling only some lines keeps them used: the order still had the discount."""
+    from marketing.models import Coupon, Promotion, PromotionRedemption
+    from marketing.services import coupon_batch_generate
+    from tests.marketing.factories import PromotionFactory
+
+    agent = make_user("agent")
+    promotion = PromotionFactory(name="Welcome 10%", requires_coupon=True, usage_limit_per_customer=1)
+    batch = coupon_batch_generate(promotion_id=promotion.pk, quantity=1, prefix="WELCOME", acting_user=agent)
+    code = batch.coupons.get().code
+    v1, v2, _v3 = world["variants"]
+    first = place(agent, [(v1, 1), (v2, 1)], coupons=[code.lower()])
+    assert first.discount_total == Decimal("15.00")
+    order_cancel(order_id=first.pk, reason="Second line not wanted", acting_user=agent,
+                 line_ids=[first.lines.get(variant=v2).pk])
+    assert (Coupon.objects.get(code=code).times_used, Promotion.objects.get(pk=promotion.pk).times_used) == (1, 1)
+    order_cancel(order_id=first.pk, reason="Customer changed their mind", acting_user=agent)
+    assert (Coupon.objects.get(code=code).times_used, Promotion.objects.get(pk=promotion.pk).times_used) == (0, 0)
+    assert not PromotionRedemption.objects.exists()
+    second = place(agent, [(v1, 1)], coupons=[code])
+    assert second.status == S.CONFIRMED
+    assert (second.discount_total, Coupon.objects.get(code=code).times_used) == (Decimal("10.00"), 1)
+    assert PromotionRedemption.objects.get().order_reference == f"order:{second.pk}"
+    settings.ORDERS_HOLD_ABOVE = 50
+    order_cancel(order_id=second.pk, reason="Wrong address", acting_user=agent)
+    held = place(agent, [(v1, 1)], coupons=[code])
+    assert (held.status, Coupon.objects.get(code=code).times_used) == (S.ON_HOLD, 1)
+    hold_reject(hold_id=held.holds.get().pk, reason="Fraud pattern", acting_user=make_user("manager"))
+    assert (Coupon.objects.get(code=code).times_used, Promotion.objects.get(pk=promotion.pk).times_used) == (0, 0)
+
+
+def test_a_placed_order_re_priced_by_an_edit_keeps_its_coupon_and_the_promotions_of_its_placing_time(
+        make_user, world, place):
+    """Cancelling a line or changing a quantity re-prices the order. Its own use of a single-use coupon (and of a
+    once-per-customer promotion) used to read as "already used", and a promotion that has ended since no longer
+    applied: the customer lost the discount on the lines kept. Now the order is priced as when it was placed."""
+    from marketing.models import Campaign, Promotion
+    from marketing.services import coupon_batch_generate
+    from tests.marketing.factories import PromotionFactory, SourceCodeFactory
+
+    agent = make_user("agent")
+    now = timezone.now()
+    welcome = PromotionFactory(name="Welcome 10%", requires_coupon=True, usage_limit_per_customer=1, usage_limit=1)
+    code = coupon_batch_generate(promotion_id=welcome.pk, quantity=1, prefix="", acting_user=agent).coupons.get().code
+    launch = PromotionFactory(name="Launch week 5%", percent=Decimal("5"), starts_at=now - timedelta(days=3))
+    source = SourceCodeFactory(code="TV3", campaign__starts_on=(now - timedelta(days=3)).date())
+    v1, v2, v3 = world["variants"]
+    order = place(agent, [(v1, 1), (v2, 1), (v3, 1)], coupons=[code], source_code="tv3")
+    assert (order.source_code, order.campaign_id) == ("TV3", source.campaign_id)
+    assert [(d["name"], d["amount"]) for d in order.order_discounts] == [
+        ("Welcome 10%", "17.00"), ("Launch week 5%", "7.65")]
+    Order.objects.filter(pk=order.pk).update(placed_at=now - timedelta(days=2))
+    Promotion.objects.filter(pk=launch.pk).update(ends_at=now - timedelta(days=1))  # it has ended since
+    Campaign.objects.filter(pk=source.campaign_id).update(ends_on=(now - timedelta(days=1)).date())  # so has this
+    order_cancel(order_id=order.pk, reason="Not wanted", acting_user=agent, line_ids=[order.lines.get(variant=v2).pk])
+    order.refresh_from_db()
+    assert [(d["name"], d["amount"]) for d in order.order_discounts] == [
+        ("Welcome 10%", "12.00"), ("Launch week 5%", "5.40")]
+    assert (order.subtotal, order.discount_total, order.pricing_messages) == (
+        Decimal("120.00"), Decimal("17.40"), [])
+    assert (order.source_code, order.campaign_id) == ("TV3", source.campaign_id)  # still attributed
+    order_edit(order_id=order.pk, acting_user=agent, reason="One more", quantities={order.lines.get(variant=v1).pk: 2})
+    order.refresh_from_db()
+    assert (order.subtotal, order.discount_total) == (Decimal("220.00"), Decimal("31.90"))
+    assert Promotion.objects.get(pk=welcome.pk).times_used == 1
