@@ -65,7 +65,7 @@ def order_detail(request, pk: int):
     context = {
         "order": order,
         "payments": selectors.order_payments(order),
-        "targets": sorted(services.allowed_targets(order.status)),
+        "targets": sorted(services.manual_targets(order)),
         "editable": order.status in EDITABLE,
         "transition_form": TransitionForm(),
         "status_labels": dict(Order.Status.choices),

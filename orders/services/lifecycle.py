@@ -17,7 +17,7 @@ from oms.i18n import StoredMoney, StoredText, split, stored_text
 from oms.mail import email_enqueue, staff_recipients
 from oms.models import AuditEntry
 from oms.outbox import outbox_enqueue
-from orders.errors import HoldNotOpen, OrderError, OrderNotEditable
+from orders.errors import HoldNotOpen, InvalidTransition, OrderError, OrderNotEditable
 from orders.events import order_event
 from orders.models import Order, OrderEvent, OrderHold, OrderLine
 from orders.services.core import (
@@ -25,6 +25,7 @@ from orders.services.core import (
     L,
     S,
     _order_transition,
+    allowed_targets,
     lock_lines,
     lock_order,
     price_lines,
@@ -36,11 +37,29 @@ from orders.services.core import (
 
 
 def order_transition(*, order_id: int, to_status: str, acting_user, reason: str = "") -> Order:
-    """A plain status change checked against the table (e.g. delivered, completed)."""
+    """A status change by hand, checked against the table (e.g. delivered, completed).
+
+    "Cancelled" is the cancellation itself (``order_cancel``: stock released, payment voided or refunded), never a
+    bare status; an order on hold leaves it for confirmed/backordered only once its holds were decided.
+    """
+    if to_status == S.CANCELLED:
+        return order_cancel(order_id=order_id, reason=reason, acting_user=acting_user)
     with transaction.atomic(durable=True):
         order = lock_order(order_id)
+        if to_status in allowed_targets(order.status) and to_status not in manual_targets(order):
+            raise InvalidTransition(
+                _("Order %(number)s waits for a decision on its holds: approve or reject them first.")
+                % {"number": order})
         _order_transition(order, to=to_status, actor=acting_user, reason=reason)
     return order
+
+
+def manual_targets(order: Order) -> set[str]:
+    """The statuses a manager may choose for the order by hand (the page offers exactly these)."""
+    targets = set(allowed_targets(order.status))
+    if order.status == S.ON_HOLD and any(hold.status == OrderHold.Status.OPEN for hold in order.holds.all()):
+        targets -= {S.CONFIRMED, S.BACKORDERED}  # released by the approval of its holds
+    return targets
 
 
 def _enqueue_payment_adjust(order: Order, reason: "str | StoredText") -> None:

@@ -479,3 +479,47 @@ def test_customer_lookup_puts_the_exact_e_mail_first_even_past_the_limit(role_cl
     assert customer_search(query="(11) 98765-4321", limit=1) == [exact]
     html = role_client("agent").get(reverse("orders:customer_list"), {"q": "ana@example.com"}).content.decode()
     assert "Zuleica" in html
+
+
+def test_cancelled_chosen_in_the_status_box_is_the_real_cancellation(role_client, place, world):
+    """"Cancelled" in the manager's status box only set the status: the order's stock stayed reserved for ever,
+    its lines stayed reserved and the payment was never voided or refunded."""
+    from inventory.models import StockLevel
+    from oms.models import OutboxMessage
+
+    client = role_client("manager")
+    v1 = world["variants"][0]
+    order = place(client.user, [(v1, 3)])
+    url = reverse("orders:order_transition", args=[order.pk])
+    refused = client.post(url, {"to_status": "cancelled", "reason": ""}, follow=True).content.decode()
+    assert "Give a reason for the cancellation." in refused
+    assert Order.objects.get(pk=order.pk).status == S.CONFIRMED
+    client.post(url, {"to_status": "cancelled", "reason": "Customer called"})
+    order.refresh_from_db()
+    assert (order.status, order.cancel_reason) == (S.CANCELLED, "Customer called")
+    assert StockLevel.objects.get(variant=v1, location=world["dc"]).reserved == 0
+    assert list(order.lines.values_list("status", flat=True)) == [OrderLine.Status.CANCELLED]
+    assert OutboxMessage.objects.filter(topic="orders.payment_adjust", payload__order_id=order.pk).count() == 1
+
+
+def test_an_order_on_hold_leaves_it_by_the_decision_on_its_holds_not_by_the_status_box(role_client, make_user,
+                                                                                       make_draft, settings):
+    """The status box offered "Confirmed" for an order waiting for approval: the order went to the warehouse with
+    its hold still open (no decision, no reason, nobody named), and it stayed in no queue."""
+    from orders.services import PaymentRequest, order_place
+
+    settings.ORDERS_HOLD_ABOVE = 50
+    agent = make_user("agent")
+    order = order_place(order_id=make_draft(agent).pk, idempotency_key="h", acting_user=agent,
+                        payment=PaymentRequest("invoice"))
+    client = role_client("manager")
+    page = client.get(reverse("orders:order_detail", args=[order.pk]))
+    assert page.context["targets"] == [S.CANCELLED]
+    refused = client.post(reverse("orders:order_transition", args=[order.pk]),
+                          {"to_status": "confirmed", "reason": "looks fine"}, follow=True).content.decode()
+    assert f"Order {order.number} waits for a decision on its holds: approve or reject them first." in refused
+    assert Order.objects.get(pk=order.pk).status == S.ON_HOLD
+    hold = OrderHold.objects.get(order=order)
+    assert hold.status == OrderHold.Status.OPEN
+    client.post(reverse("orders:approval_decide", args=[hold.pk]), {"decision": "approve", "reason": "VIP"})
+    assert Order.objects.get(pk=order.pk).status == S.CONFIRMED
