@@ -164,6 +164,7 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
         issued = issued_lines(list(by_id.values()))
         before = {"total": str(order.total), "lines": {line.sku: line.quantity for line in by_id.values()},
                   "address": order.shipping_address}
+        waiting = {line.pk for line in by_id.values() if line.status == L.BACKORDERED}  # the customer agreed to wait
         active = [line for line in by_id.values() if line not in issued]
         # Open shipments first: giving up their requested transfers hands the transfers' units back to the lines
         # (reserved at the source again), so the release below frees them and sourcing counts them as available.
@@ -197,12 +198,11 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
         if shipping_address is not None:
             order.shipping_address = shipping_address
             order.save(update_fields=["shipping_address", "updated_at"])
-        reserve_lines(order, kept, actor=acting_user, allow_backorder=order.channel.allow_oversell)
+        reserve_lines(order, kept, actor=acting_user, allow_backorder=order.channel.allow_oversell,
+                      backorder_ok=waiting)
         price_lines(order, lines)
         save_prices(order, lines)
-        if order.status == S.ALLOCATED:
-            _order_transition(order, to=S.CONFIRMED, actor=acting_user,
-                              reason=stored_text(gettext_noop("Edited: to be sourced again")))
+        _status_after_edit(order, kept, actor=acting_user)
         _hold_if_rules_now_fail(order, lines, actor=acting_user)
         if issued and not kept:  # only issued gift cards left: nothing to ship
             from orders.giftcards import deliver_if_only_cards
@@ -216,6 +216,23 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
                      changes={"before": before, "after": after}, reason=reason)
         _enqueue_payment_adjust(order, reason or "edit")
     return order
+
+
+def _status_after_edit(order: Order, lines: list[OrderLine], *, actor) -> None:
+    """An allocated order is sourced again; an order with a line now backordered waits for stock (the job that
+    retries backorders looks at backordered orders only), one with every line in stock goes on to the warehouse."""
+    if order.status not in (S.ALLOCATED, S.CONFIRMED, S.BACKORDERED):
+        return  # placed or on hold: the approval looks at the lines when it confirms
+    backordered = any(line.status == L.BACKORDERED for line in lines)
+    if order.status == S.ALLOCATED:
+        _order_transition(order, to=S.CONFIRMED, actor=actor,
+                          reason=stored_text(gettext_noop("Edited: to be sourced again")))
+    if backordered and order.status == S.CONFIRMED:
+        _order_transition(order, to=S.BACKORDERED, actor=actor,
+                          reason=stored_text(gettext_noop("Edited: waiting for stock")))
+    elif not backordered and order.status == S.BACKORDERED:
+        _order_transition(order, to=S.CONFIRMED, actor=actor,
+                          reason=stored_text(gettext_noop("Backordered items now in stock")))
 
 
 def _hold_if_rules_now_fail(order: Order, lines: list[OrderLine], *, actor) -> None:

@@ -363,3 +363,52 @@ def test_draft_line_add_with_a_price_override_prices_the_line_at_it_and_checks_i
                            override_unit_price=price, override_reason=reason)
         assert refused.value.field == field
     assert list(OrderLine.objects.filter(order=draft).values_list("pk", flat=True)) == [line.pk]
+
+
+def test_an_order_placed_with_a_backorder_can_still_be_edited(role_client, make_draft, world):
+    """An order placed with "the customer agrees to wait" could not be edited at all: the edit re-reserved every
+    line with the channel's own rule (no overselling), so the line already accepted as a backorder refused any
+    change, even one more unit of an item in stock. A new shortage is still refused."""
+    from django.urls import reverse
+
+    client = role_client("agent")
+    v1, v2, v3 = world["variants"]
+    draft = make_draft(client.user, [(v1, 13), (v2, 1)])
+    order = order_place(order_id=draft.pk, idempotency_key="bo", acting_user=client.user,
+                        payment=PaymentRequest("invoice"), accept_backorder=True)
+    assert order.status == S.BACKORDERED
+    waiting, in_stock = order.lines.get(variant=v1), order.lines.get(variant=v2)
+    url = reverse("orders:order_edit", args=[order.pk])
+    response = client.post(url, {f"qty_{in_stock.pk}": "2", "reason": "one more mug"})
+    assert response.status_code == 302
+    assert dict(order.lines.values_list("variant_id", "quantity")) == {v1.pk: 13, v2.pk: 2}
+    assert OrderLine.objects.get(pk=waiting.pk).status == OrderLine.Status.BACKORDERED
+    assert (reserved(v1, world["dc"]), reserved(v2, world["dc"])) == (0, 2)
+    refused = client.post(url, {"add_sku": v3.sku, "add_qty": "13", "reason": "too many"})
+    assert "Some lines are out of stock." in refused.content.decode()
+    assert order.lines.count() == 2
+    assert reserved(v2, world["dc"]) == 2
+
+
+def test_an_edit_that_backorders_a_line_puts_the_order_where_the_backorder_job_finds_it(make_user, world, place):
+    """On a channel that sells beyond stock, an edit that left a line without stock kept the order "confirmed":
+    the warehouse job skips orders with backordered lines and the backorder job reads backordered orders only,
+    so the order waited for ever, even after the stock arrived."""
+    from inventory.services import StockLine, stock_receive
+    from orders.fulfilment.services import allocate_confirmed, backorders_retry
+
+    world["channel"].allow_oversell = True
+    world["channel"].save()
+    agent = make_user("agent")
+    v1 = world["variants"][0]
+    order = place(agent, [(v1, 1)])
+    line = order.lines.get()
+    order_edit(order_id=order.pk, acting_user=agent, quantities={line.pk: 20}, reason="a whole box")
+    order.refresh_from_db()
+    assert (order.status, OrderLine.objects.get(pk=line.pk).status) == (S.BACKORDERED, OrderLine.Status.BACKORDERED)
+    stock_receive(lines=[StockLine(v1.pk, world["dc"].pk, 50)], reference="po", acting_user=None)
+    assert backorders_retry() == 1
+    assert allocate_confirmed() == 1
+    assert Order.objects.get(pk=order.pk).status == S.ALLOCATED
+    order_edit(order_id=order.pk, acting_user=agent, quantities={line.pk: 2}, reason="fewer")
+    assert Order.objects.get(pk=order.pk).status == S.CONFIRMED
