@@ -3,8 +3,9 @@
 Erasure anonymizes instead of deleting: orders, payments and stock movements stay for the accounts (their
 amounts, SKUs, dates and regions), while what identifies the person goes from every place this system copies
 it to: the customer record and addresses, the orders' contact details, address snapshots, notes and
-personalizations, the history and audit texts that quote them, channel import rows, saved cards, segment lists
-and queued e-mails. Issued invoices keep the buyer's name: they are fiscal records the law requires us to keep.
+personalizations, the history and audit texts that quote them, returns' notes and delivery reports, channel import
+rows, saved cards, segment lists and queued e-mails. Issued invoices keep the buyer's name: they are fiscal
+records the law requires us to keep.
 """
 
 import re
@@ -87,6 +88,7 @@ def customer_erase(*, customer_id: int, reason: str, acting_user) -> Customer:
     from marketing.models import SegmentMember
     from oms.models import OutboxMessage
     from orders.channels.models import ImportRow
+    from orders.fulfilment.models import Return, Shipment, ShipmentEvent
     from payments.models import Payment, SavedCard
     from payments.selectors import customer_open_invoices
 
@@ -125,6 +127,10 @@ def customer_erase(*, customer_id: int, reason: str, acting_user) -> Customer:
         OrderLine.objects.filter(order_id__in=order_ids).exclude(personalization={}).update(personalization={})
         _scrub_rows(OrderEvent.objects.filter(order_id__in=order_ids), ["reason", "reason_params", "data"], quoted)
         _scrub_rows(ImportRow.objects.filter(order_id__in=order_ids), ["raw", "fixed", "error"], quoted)
+        _scrub_rows(Return.objects.filter(order_id__in=order_ids), ["note"], quoted)
+        _scrub_rows(Shipment.objects.filter(order_id__in=order_ids), ["failure_reason"], quoted)
+        _scrub_rows(ShipmentEvent.objects.filter(shipment__order_id__in=order_ids), ["reason", "reason_params", "data"],
+                    quoted)
         _scrub_rows(AuditEntry.objects.filter(
             Q(object_type="orders.customer", object_id=str(customer.pk))
             | Q(object_type="orders.address", object_id__in=[str(a) for a in
