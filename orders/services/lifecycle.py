@@ -37,26 +37,45 @@ from orders.services.core import (
 
 
 def order_transition(*, order_id: int, to_status: str, acting_user, reason: str = "") -> Order:
-    """A status change by hand, checked against the table (e.g. delivered, completed).
+    """A status change by hand (the manager's status box), limited to ``manual_targets``.
 
-    "Cancelled" is the cancellation itself (``order_cancel``: stock released, payment voided or refunded), never a
-    bare status; an order on hold leaves it for confirmed/backordered only once its holds were decided.
+    "Cancelled" is the cancellation itself (``order_cancel``: stock released, payment voided or refunded) and
+    "Allocated" the release to the warehouse (``order_allocate``: its shipments), never a bare status.
     """
     if to_status == S.CANCELLED:
         return order_cancel(order_id=order_id, reason=reason, acting_user=acting_user)
+    if to_status == S.ALLOCATED:
+        from orders.fulfilment.services import order_allocate  # the shipments the warehouse works from
+
+        order_allocate(order_id=order_id, acting_user=acting_user)
+        return Order.objects.get(pk=order_id)
     with transaction.atomic(durable=True):
         order = lock_order(order_id)
         if to_status in allowed_targets(order.status) and to_status not in manual_targets(order):
+            if order.status == S.ON_HOLD:
+                raise InvalidTransition(
+                    _("Order %(number)s waits for a decision on its holds: approve or reject them first.")
+                    % {"number": order})
             raise InvalidTransition(
-                _("Order %(number)s waits for a decision on its holds: approve or reject them first.")
-                % {"number": order})
+                _("Order %(number)s cannot be set to “%(status)s” by hand: that follows from its shipments, returns "
+                  "or edits.") % {"number": order, "status": S(to_status).label})
         _order_transition(order, to=to_status, actor=acting_user, reason=reason)
     return order
 
 
+# What the status box may choose: a status alone (a pause, its release, a delivery the carrier never reported,
+# completing) or a step with its own service (cancelling, releasing to the warehouse). Shipping, failed deliveries
+# and returns happen on the shipments and returns, which move the stock and the money with them.
+MANUAL_TARGETS = {S.ON_HOLD, S.CONFIRMED, S.BACKORDERED, S.ALLOCATED, S.DELIVERED, S.COMPLETED, S.CANCELLED}
+
+
 def manual_targets(order: Order) -> set[str]:
     """The statuses a manager may choose for the order by hand (the page offers exactly these)."""
-    targets = set(allowed_targets(order.status))
+    targets = allowed_targets(order.status) & MANUAL_TARGETS
+    if order.status != S.CONFIRMED:
+        targets.discard(S.ALLOCATED)  # only a confirmed order goes to the warehouse
+    if order.status == S.ALLOCATED:
+        targets -= {S.CONFIRMED, S.BACKORDERED}  # its shipments are in the warehouse: edit or cancel the order
     if order.status == S.ON_HOLD and any(hold.status == OrderHold.Status.OPEN for hold in order.holds.all()):
         targets -= {S.CONFIRMED, S.BACKORDERED}  # released by the approval of its holds
     return targets

@@ -3,6 +3,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from inventory.models import StockLevel
@@ -87,15 +88,59 @@ def test_place_incomplete_draft_is_refused(make_user, world):
     assert Order.objects.get(pk=draft.pk).status == S.DRAFT
 
 
+def force_status(order, *targets, actor=None):
+    """Moves the order through ``targets`` by the transition table alone (the shipments' and returns' services do
+    it in real life), for tests about what happens once the order is there."""
+    from django.db import transaction
+
+    from orders.services.core import _order_transition, lock_order
+
+    for target in targets:
+        with transaction.atomic():
+            _order_transition(lock_order(order.pk), to=target, actor=actor)
+    return Order.objects.get(pk=order.pk)
+
+
 def test_every_allowed_transition_writes_an_event(make_user, world, place):
     manager = make_user("manager")
     order = place(manager)
     for target in [S.ALLOCATED, S.SHIPPED, S.DELIVERED, S.COMPLETED, S.RETURNED]:
         assert target in ALLOWED_TRANSITIONS[order.status]
-        order = order_transition(order_id=order.pk, to_status=target, acting_user=manager)
-        assert Order.objects.get(pk=order.pk).status == target
+        order = force_status(order, target, actor=manager)
+        assert order.status == target
         assert order.events.filter(to_status=target).count() == 1
     assert OutboxMessage.objects.filter(topic="orders.channel_status").count() == 6
+
+
+def test_the_status_box_sets_only_what_needs_no_other_step(role_client, place, world):
+    """The manager's status box offered "Allocated" (no shipment was made: the warehouse never saw the order),
+    "Shipped" (no stock left the shelves, nothing was captured) and "Returned" (nothing restocked or refunded), and
+    from "Allocated" back to "Confirmed" (the warehouse job then made a second set of shipments for the same
+    units). "Allocated" now releases the order to the warehouse; the others are refused by name."""
+    from orders.fulfilment.models import Shipment
+
+    client = role_client("manager")
+    order = place(client.user, [(world["variants"][0], 2)])
+    url = reverse("orders:order_transition", args=[order.pk])
+    assert client.get(reverse("orders:order_detail", args=[order.pk])).context["targets"] == [
+        S.ALLOCATED, S.BACKORDERED, S.CANCELLED, S.ON_HOLD]
+    client.post(url, {"to_status": "allocated"})
+    assert Order.objects.get(pk=order.pk).status == S.ALLOCATED
+    assert Shipment.objects.filter(order=order, status="pending").count() == 1
+    assert client.get(reverse("orders:order_detail", args=[order.pk])).context["targets"] == [
+        S.CANCELLED, S.ON_HOLD]
+    for refused in ("shipped", "confirmed"):
+        page = client.post(url, {"to_status": refused}, follow=True).content.decode()
+        label = S(refused).label
+        assert f"Order {order.number} cannot be set to “{label}” by hand" in page
+    assert Order.objects.get(pk=order.pk).status == S.ALLOCATED
+    assert Shipment.objects.filter(order=order).count() == 1
+    shipped = force_status(order, S.SHIPPED)
+    assert client.get(reverse("orders:order_detail", args=[order.pk])).context["targets"] == [S.DELIVERED]
+    client.post(url, {"to_status": "returned"})
+    assert Order.objects.get(pk=shipped.pk).status == S.SHIPPED
+    client.post(url, {"to_status": "delivered", "reason": "the customer called: it arrived"})
+    assert Order.objects.get(pk=order.pk).status == S.DELIVERED
 
 
 def test_illegal_transition_raises_and_changes_nothing(make_user, place):
@@ -137,9 +182,7 @@ def test_cancel_one_line_reprices_and_keeps_the_rest(make_user, world, place):
 
 def test_cancel_shipped_order_is_refused(make_user, place):
     manager = make_user("manager")
-    order = place(manager)
-    order_transition(order_id=order.pk, to_status=S.ALLOCATED, acting_user=manager)
-    order_transition(order_id=order.pk, to_status=S.SHIPPED, acting_user=manager)
+    order = force_status(place(manager), S.ALLOCATED, S.SHIPPED)
     with pytest.raises(OrderNotEditable):
         order_cancel(order_id=order.pk, reason="late", acting_user=manager)
     assert Order.objects.get(pk=order.pk).status == S.SHIPPED
@@ -369,8 +412,6 @@ def test_an_order_placed_with_a_backorder_can_still_be_edited(role_client, make_
     """An order placed with "the customer agrees to wait" could not be edited at all: the edit re-reserved every
     line with the channel's own rule (no overselling), so the line already accepted as a backorder refused any
     change, even one more unit of an item in stock. A new shortage is still refused."""
-    from django.urls import reverse
-
     client = role_client("agent")
     v1, v2, v3 = world["variants"]
     draft = make_draft(client.user, [(v1, 13), (v2, 1)])
