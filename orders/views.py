@@ -342,20 +342,32 @@ def customer_erase_view(request, pk: int):
 # --- public tracking ---------------------------------------------------------------------------------
 
 
+# The customer's four steps, and the step each status of the order is at (none for a cancelled order).
+TRACKING_STEPS = [Order.Status.PLACED, Order.Status.CONFIRMED, Order.Status.SHIPPED, Order.Status.DELIVERED]
+TRACKING_STEP_OF = {
+    Order.Status.PLACED: Order.Status.PLACED, Order.Status.ON_HOLD: Order.Status.PLACED,
+    Order.Status.CONFIRMED: Order.Status.CONFIRMED, Order.Status.BACKORDERED: Order.Status.CONFIRMED,
+    Order.Status.ALLOCATED: Order.Status.CONFIRMED,
+    Order.Status.PARTIALLY_SHIPPED: Order.Status.SHIPPED, Order.Status.SHIPPED: Order.Status.SHIPPED,
+    Order.Status.DELIVERY_FAILED: Order.Status.SHIPPED,
+    Order.Status.DELIVERED: Order.Status.DELIVERED, Order.Status.COMPLETED: Order.Status.DELIVERED,
+    Order.Status.PARTIALLY_RETURNED: Order.Status.DELIVERED, Order.Status.RETURNED: Order.Status.DELIVERED,
+}
+
+
 def tracking(request, token: str):
     """Public, unguessable page: status and shipments only, nothing else about the customer."""
+    from orders.fulfilment.models import Shipment
+
     order = Order.objects.filter(tracking_token=token).exclude(status=Order.Status.DRAFT).first()
     if order is None:
         raise Http404
-    shipments = []
-    if hasattr(order, "shipments"):
-        try:
-            shipments = list(order.shipments.all())
-        except Exception:  # noqa: BLE001 - the fulfilment app may not be migrated yet
-            shipments = []
-    steps = [Order.Status.PLACED, Order.Status.CONFIRMED, Order.Status.SHIPPED, Order.Status.DELIVERED]
+    # The parcels coming to the customer: not a cancelled one, nor a transfer between our own locations.
+    shipments = list(order.shipments.exclude(status=Shipment.Status.CANCELLED)
+                     .exclude(kind=Shipment.Kind.TRANSFER).order_by("pk"))
     return render(request, "orders/tracking.html", {
-        "order": order, "shipments": shipments, "steps": [(s, Order.Status(s).label) for s in steps],
+        "order": order, "shipments": shipments, "current": TRACKING_STEP_OF.get(order.status),
+        "steps": [(s, Order.Status(s).label) for s in TRACKING_STEPS],
     })
 
 

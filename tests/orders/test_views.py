@@ -523,3 +523,37 @@ def test_an_order_on_hold_leaves_it_by_the_decision_on_its_holds_not_by_the_stat
     assert hold.status == OrderHold.Status.OPEN
     client.post(reverse("orders:approval_decide", args=[hold.pk]), {"decision": "approve", "reason": "VIP"})
     assert Order.objects.get(pk=order.pk).status == S.CONFIRMED
+
+
+def test_tracking_page_marks_the_step_the_order_is_at_and_lists_only_live_parcels(client, place, make_user, world):
+    """The customer's tracking page marked a step only when the order's status was one of the four steps' own, so an
+    order allocated, partially shipped or completed showed no step at all; and it listed every shipment, also the
+    one cancelled when the order was changed during fulfilment."""
+    import re
+
+    from orders.fulfilment.services import order_allocate
+    from orders.services import order_edit
+    from tests.orders.test_services import force_status
+
+    agent = make_user("manager")
+    order = place(agent, [(world["variants"][0], 1)])
+    url = reverse("orders:tracking", args=[order.tracking_token])
+
+    def current_step():
+        found = re.findall(r'<li aria-current="step" class="current">([^<]+)</li>', client.get(url).content.decode())
+        return found[0] if found else None
+
+    order_allocate(order_id=order.pk, acting_user=agent)
+    order_edit(order_id=order.pk, acting_user=agent, quantities={order.lines.get().pk: 2}, reason="one more")
+    order_allocate(order_id=order.pk, acting_user=agent)
+    assert current_step() == "Confirmed"
+    response = client.get(url)
+    assert [s.status for s in response.context["shipments"]] == ["pending"]
+    assert "Cancelled" not in response.content.decode()
+    force_status(order, S.SHIPPED, S.DELIVERED, S.COMPLETED)
+    assert current_step() == "Delivered"
+    cancelled = place(agent, [(world["variants"][1], 1)])
+    from orders.services import order_cancel
+
+    order_cancel(order_id=cancelled.pk, reason="changed mind", acting_user=agent)
+    assert client.get(reverse("orders:tracking", args=[cancelled.tracking_token])).context["current"] is None
