@@ -44,6 +44,7 @@ class ErasureRefused(OrderError):
 def customer_personal_data(*, customer_id: int, acting_user) -> dict[str, Any]:
     """Everything this system keeps about the customer as a person, for the customer (JSON-ready)."""
     from marketing.models import Segment
+    from orders.fulfilment.models import Return
     from payments.models import Payment, SavedCard
 
     customer = Customer.objects.get(pk=customer_id)
@@ -74,6 +75,16 @@ def customer_personal_data(*, customer_id: int, acting_user) -> dict[str, Any]:
             "order": p.order.number, "method": p.method, "status": p.status, "amount": str(p.amount),
             "currency": p.currency, "card": f"{p.card_brand} {p.card_last4}".strip(),
         } for p in Payment.objects.filter(order__customer=customer).select_related("order").order_by("pk")],
+        # What people wrote about them: notes on their orders' timelines and on their returns.
+        "order_notes": [{
+            "order": e.order.number, "at": e.created_at.isoformat(), "text": e.reason,
+        } for e in OrderEvent.objects.filter(order__in=orders, kind=OrderEvent.Kind.NOTE, reason_params__isnull=True)
+            .exclude(reason="").select_related("order").order_by("created_at", "pk")],
+        "returns": [{
+            "return": str(rma), "order": rma.order.number, "status": rma.status,
+            "requested_at": rma.created_at.isoformat(), "note": rma.note,
+            "refund_amount": str(rma.refund_amount), "refund_method": rma.refund_method,
+        } for rma in Return.objects.filter(order__in=orders).select_related("order").order_by("created_at", "pk")],
         "saved_cards": [str(card) for card in SavedCard.objects.filter(customer=customer, is_active=True)],
         "segments": sorted(Segment.objects.filter(members__customer_id=customer.pk).values_list("name", flat=True)),
     }

@@ -218,3 +218,22 @@ def test_erasure_also_takes_the_person_out_of_returns_and_delivery_reports(role_
     for personal in (PHONE, "98765-4321", "Maria Souza", "Rua das Palmeiras"):
         assert personal not in kept
     assert Return.objects.get(pk=rma.pk).note == "— called from —: the box arrived crushed"
+
+
+def test_the_personal_data_copy_holds_what_people_wrote_about_the_customer(role_client, maria, world):
+    """The copy for the customer left out the notes agents wrote on their orders and their returns (with the
+    notes on them), though the erasure treats both as their personal data."""
+    from orders.fulfilment.models import Return
+
+    order = maria["order"]
+    rma = Return.objects.create(order=order, note="Box arrived crushed, customer sent photos")
+    response = role_client("admin").get(reverse("orders:customer_data_export", args=[maria["customer"].pk]))
+    data = json.loads(response.content)
+    assert [n["text"] for n in data["order_notes"]] == [
+        f"Customer asked to be called back on {PHONE} or {ORDER_EMAIL}",
+        "Confirmed by phone, +55 11 98765-4321 as on her page"]
+    assert all(n["order"] == order.number for n in data["order_notes"])
+    assert data["returns"] == [{"return": str(rma), "order": order.number, "status": "requested",
+                                "requested_at": rma.created_at.isoformat(),
+                                "note": "Box arrived crushed, customer sent photos", "refund_amount": "0.0000",
+                                "refund_method": ""}]
