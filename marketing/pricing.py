@@ -148,8 +148,12 @@ def price_order(
     promotion_overrides: dict[int, bool] | None = None,
     price_list_code: str = "",
     price_list_overrides: dict[int, bool] | None = None,
+    redeemed_by: str = "",
 ) -> PricedOrder:
     """Prices an order; pure (no writes) and deterministic (same inputs and data, same result).
+
+    ``redeemed_by``: the reference of a placed order priced again (an edit, a cancelled line); the promotions and
+    coupons it redeemed when placed still apply to it, its own use not counting against their limits.
 
     ``promotion_overrides`` is for the what-if report only: ``{id: True}`` treats a promotion as active
     whatever its status and dates, ``{id: False}`` leaves it out. ``price_list_code`` (the channel's default
@@ -174,7 +178,8 @@ def price_order(
         channel_code=channel_code, customer_id=customer_id, customer_group=customer_group, currency=currency,
         local=local, source=source, campaign=campaign, lines=priced,
     )
-    eligible, coupon_codes = _eligible_promotions(context, coupons, messages, promotion_overrides or {})
+    eligible, coupon_codes = _eligible_promotions(context, coupons, messages, promotion_overrides or {},
+                                                  redeemed_by=redeemed_by)
     shipping = _ShippingTable.load(ship_to_region, currency, sum(p.weight_grams * p.quantity for p in priced))
 
     candidates: list[list] = []
@@ -478,7 +483,7 @@ def _time_window_ok(promotion, local: datetime) -> bool:
 
 
 def _targeting_problem(promotion, context: _Context, segment_ids: set[int],
-                       used_by_customer: dict[int, int]) -> StoredText | None:
+                       used_by_customer: dict[int, int], own_promotions: set[int] = frozenset()) -> StoredText | None:
     """Why the promotion does not apply to this order (None if it does)."""
     if promotion.channel_codes and context.channel_code not in promotion.channel_codes:
         return stored_text(gettext_noop("not valid on this channel"))
@@ -497,7 +502,8 @@ def _targeting_problem(promotion, context: _Context, segment_ids: set[int],
     counts_money = promotion.kind in ("order_fixed", "item_fixed", "tiered_spend") or promotion.min_subtotal is not None
     if counts_money and promotion.currency != context.currency:
         return stored_text(gettext_noop("not valid in this currency"))
-    if promotion.usage_limit is not None and promotion.times_used >= promotion.usage_limit:
+    if promotion.usage_limit is not None and (
+            promotion.times_used - (promotion.id in own_promotions) >= promotion.usage_limit):
         return stored_text(gettext_noop("usage limit reached"))
     if promotion.usage_limit_per_customer is not None:
         if context.customer_id is None:
@@ -507,8 +513,15 @@ def _targeting_problem(promotion, context: _Context, segment_ids: set[int],
     return None
 
 
-def _eligible_promotions(context: _Context, coupons: list[str], messages: list[StoredText], overrides: dict[int, bool]):
+def _eligible_promotions(context: _Context, coupons: list[str], messages: list[StoredText], overrides: dict[int, bool],
+                         *, redeemed_by: str = ""):
     from marketing.models import Coupon, Promotion, PromotionRedemption, SegmentMember
+
+    # What the order being priced again redeemed when placed: its own use leaves room under every limit.
+    own = list(PromotionRedemption.objects.filter(order_reference=redeemed_by).values_list(
+        "promotion_id", "coupon_id")) if redeemed_by else []
+    own_promotions = {promotion_id for promotion_id, _coupon in own}
+    own_coupons = {coupon_id for _promotion, coupon_id in own if coupon_id}
 
     when = context.local
     current = (Q(is_active=True) & (Q(starts_at__isnull=True) | Q(starts_at__lte=when))
@@ -534,10 +547,11 @@ def _eligible_promotions(context: _Context, coupons: list[str], messages: list[S
         limited = [p.id for p in promotions if p.usage_limit_per_customer is not None]
         limited += [c.promotion_id for c in coupon_rows.values() if c.promotion.usage_limit_per_customer is not None]
         if limited:
-            used_by_customer = dict(
-                PromotionRedemption.objects.filter(customer_id=context.customer_id, promotion_id__in=limited)
-                .values("promotion_id").annotate(n=Count("id")).values_list("promotion_id", "n")
-            )
+            used = PromotionRedemption.objects.filter(customer_id=context.customer_id, promotion_id__in=limited)
+            if redeemed_by:
+                used = used.exclude(order_reference=redeemed_by)
+            used_by_customer = dict(used.values("promotion_id").annotate(n=Count("id"))
+                                    .values_list("promotion_id", "n"))
     by_id = {p.id: p for p in promotions}
     coupon_for: dict[int, str] = {}
     for code in codes:
@@ -548,7 +562,7 @@ def _eligible_promotions(context: _Context, coupons: list[str], messages: list[S
         promotion = coupon.promotion
         if not coupon.is_active or not promotion.is_active:
             messages.append(stored_text(gettext_noop("Coupon %(code)s is not active."), code=code))
-        elif coupon.usage_limit is not None and coupon.times_used >= coupon.usage_limit:
+        elif coupon.usage_limit is not None and coupon.times_used - (coupon.pk in own_coupons) >= coupon.usage_limit:
             messages.append(stored_text(gettext_noop("Coupon %(code)s has already been used."), code=code))
         elif promotion.ends_at and promotion.ends_at <= when:
             messages.append(stored_text(gettext_noop("Coupon %(code)s expired."), code=code))
@@ -558,7 +572,8 @@ def _eligible_promotions(context: _Context, coupons: list[str], messages: list[S
             messages.append(stored_text(gettext_noop("Coupon %(code)s is not active."), code=code))
         elif promotion.id in coupon_for:
             messages.append(stored_text(gettext_noop("Coupon %(code)s: only one coupon per promotion."), code=code))
-        elif problem := _targeting_problem(by_id[promotion.id], context, segment_ids, used_by_customer):
+        elif problem := _targeting_problem(by_id[promotion.id], context, segment_ids, used_by_customer,
+                                           own_promotions):
             messages.append(stored_text(gettext_noop("Coupon %(code)s does not apply: %(reason)s."), code=code,
                                         reason=problem))
         else:
@@ -571,7 +586,8 @@ def _eligible_promotions(context: _Context, coupons: list[str], messages: list[S
     for promotion in promotions:
         if promotion.requires_coupon and promotion.id not in coupon_for:
             continue
-        if not promotion.requires_coupon and _targeting_problem(promotion, context, segment_ids, used_by_customer):
+        if not promotion.requires_coupon and _targeting_problem(promotion, context, segment_ids, used_by_customer,
+                                                                own_promotions):
             continue
         eligible.append(_Promo(
             id=promotion.id, name=promotion.name, kind=promotion.kind, currency=promotion.currency,

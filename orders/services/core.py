@@ -161,10 +161,14 @@ def ship_to_region(order: Order) -> str:
 
 
 def price_lines(order: Order, lines: list[OrderLine], *, when=None):
-    """Prices the active lines through ``marketing.pricing.price_order`` and copies the result onto them."""
+    """Prices the active lines through ``marketing.pricing.price_order`` and copies the result onto them.
+
+    A placed order changed later (an edit, a cancelled line) is priced as when it was placed, with the promotions
+    and coupons it redeemed then: the customer keeps the prices and discounts agreed on the phone."""
     from marketing.pricing import PriceLineInput, price_order
 
     active = [line for line in lines if line.status != L.CANCELLED]
+    placed = order.status != S.DRAFT and order.placed_at is not None
     customer = order.customer
     priced = price_order(
         lines=[
@@ -182,7 +186,8 @@ def price_lines(order: Order, lines: list[OrderLine], *, when=None):
         ship_to_region=ship_to_region(order),
         shipping_service=order.shipping_service or None,
         currency=order.currency,
-        when=when or timezone.now(),
+        when=when or (order.placed_at if placed else timezone.now()),
+        redeemed_by=f"order:{order.pk}" if placed else "",
     )
     for line, result in zip(active, priced.lines, strict=True):
         line.list_price = result.list_price

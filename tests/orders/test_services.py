@@ -453,3 +453,30 @@ def test_an_edit_that_backorders_a_line_puts_the_order_where_the_backorder_job_f
     assert Order.objects.get(pk=order.pk).status == S.ALLOCATED
     order_edit(order_id=order.pk, acting_user=agent, quantities={line.pk: 2}, reason="fewer")
     assert Order.objects.get(pk=order.pk).status == S.CONFIRMED
+
+
+def test_a_changed_order_keeps_the_coupon_it_was_placed_with(make_user, world, place):
+    """Cancelling a line or editing a placed order priced it again as a new order: its single-use coupon counted
+    its own use ("already used") and a promotion ended since then no longer applied, so the rest of the order lost
+    its discount and the customer was charged more for keeping less."""
+    from django.utils import timezone
+
+    from tests.marketing.factories import CouponFactory
+
+    agent = make_user("agent")
+    v1, v2, _v3 = world["variants"]
+    coupon = CouponFactory(code="TENOFF")  # 10% off the order, one use
+    order = place(agent, [(v1, 1), (v2, 1)], coupons=["TENOFF"])
+    assert (order.discount_total, order.total) == (Decimal("15.00"), Decimal("174.30"))
+    order_cancel(order_id=order.pk, reason="out of colour", acting_user=agent,
+                 line_ids=[order.lines.get(variant=v2).pk])
+    order.refresh_from_db()
+    assert (order.discount_total, order.total) == (Decimal("10.00"), Decimal("121.20"))  # 90 + 18% + 15
+    assert order.pricing_messages == []
+    type(coupon.promotion).objects.filter(pk=coupon.promotion_id).update(ends_at=timezone.now())
+    order_edit(order_id=order.pk, acting_user=agent, quantities={order.lines.get(variant=v1).pk: 2}, reason="two")
+    order.refresh_from_db()
+    assert (order.discount_total, order.total) == (Decimal("20.00"), Decimal("227.40"))  # 180 + 18% + 15
+    # A new order cannot use the coupon again.
+    other = place(agent, [(v1, 1)], coupons=["TENOFF"])
+    assert other.discount_total == 0
