@@ -28,6 +28,7 @@ from orders.forms import (
     CustomerForm,
     DecisionForm,
     ErasureForm,
+    OrderAddressForm,
     TransitionForm,
     form_error_message,
     refuse_control_characters,
@@ -156,9 +157,9 @@ def order_edit_view(request, pk: int):
                 add.append((variant.pk, add_qty))
         address = None
         if request.POST.get("change_address") and not error:
-            form = AddressForm(request.POST, prefix="addr")
+            form = OrderAddressForm(request.POST, prefix="addr")
             if form.is_valid():
-                address = {k: v for k, v in form.cleaned_data.items() if k not in ("kind", "is_default")}
+                address = form.cleaned_data
             else:
                 error = _("Check the address: %(errors)s") % {"errors": "; ".join(
                     f"{k}: {v[0]}" for k, v in form.errors.items())}
@@ -178,7 +179,7 @@ def order_edit_view(request, pk: int):
             else:
                 messages.success(request, _("Order %(number)s updated.") % {"number": order.number})
                 return redirect("orders:order_detail", pk=order.pk)
-    address_form = AddressForm(prefix="addr", initial=order.shipping_address)
+    address_form = OrderAddressForm(prefix="addr", initial=order.shipping_address)
     return render(request, "orders/order_edit.html", {"order": order, "error": error, "shortages": shortages,
                                                       "address_form": address_form})
 

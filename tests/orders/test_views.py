@@ -557,3 +557,22 @@ def test_tracking_page_marks_the_step_the_order_is_at_and_lists_only_live_parcel
 
     order_cancel(order_id=cancelled.pk, reason="changed mind", acting_user=agent)
     assert client.get(reverse("orders:tracking", args=[cancelled.tracking_token])).context["current"] is None
+
+
+def test_the_edit_page_changes_the_shipping_address(role_client, place, world):
+    """"Change the shipping address" on the order's edit page never worked: the page leaves out the address's use
+    (it is not kept on the customer) but the form required it, so every change came back with "kind: This field is
+    required."."""
+    client = role_client("agent")
+    order = place(client.user, [(world["variants"][0], 1)])
+    response = client.post(reverse("orders:order_edit", args=[order.pk]), {
+        "addr-postal_code": "04538-132", "addr-street": "Avenida Faria Lima", "addr-number": "3500",
+        "addr-city": "São Paulo", "addr-state": "SP", "addr-country": "BR", "change_address": "1",
+        "reason": "delivers to the office"})
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert (order.shipping_address["street"], order.shipping_address["number"]) == ("Avenida Faria Lima", "3500")
+    assert "kind" not in order.shipping_address and "is_default" not in order.shipping_address
+    assert order.total == Decimal("133.00")
+    assert order.events.get(kind="edit").data["after"]["address"]["street"] == "Avenida Faria Lima"
+
