@@ -33,6 +33,7 @@ from orders.services.core import (
     reserve_lines,
     save_line_fields,
     save_prices,
+    ship_to_region,
 )
 
 
@@ -214,12 +215,19 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
         lines.extend(added)
         if not kept and not issued:
             raise OrderError(_("An order needs at least one line; cancel the order instead."))
+        service_name = order.shipping_service_name
+        offered = _offers_service(order)
         if shipping_address is not None:
             order.shipping_address = shipping_address
             order.save(update_fields=["shipping_address", "updated_at"])
         reserve_lines(order, kept, actor=acting_user, allow_backorder=order.channel.allow_oversell,
                       backorder_ok=waiting)
         price_lines(order, lines)
+        if offered and not _offers_service(order):  # shipping would silently become free
+            raise OrderError(_("%(service)s does not deliver to the new address (%(region)s): keep the address, or "
+                               "cancel the order and place it again with another shipping option.")
+                             % {"service": service_name, "region": ship_to_region(order) or "—"},
+                             field="shipping_address")
         save_prices(order, lines)
         _status_after_edit(order, kept, actor=acting_user)
         _hold_if_rules_now_fail(order, lines, actor=acting_user)
@@ -235,6 +243,12 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
                      changes={"before": before, "after": after}, reason=reason)
         _enqueue_payment_adjust(order, reason or "edit")
     return order
+
+
+def _offers_service(order: Order) -> bool:
+    """The order's shipping service is among the options its last pricing quoted (it is charged)."""
+    return bool(order.shipping_service) and any(
+        option.get("code") == order.shipping_service for option in order.shipping_options or [])
 
 
 def _status_after_edit(order: Order, lines: list[OrderLine], *, actor) -> None:

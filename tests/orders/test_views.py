@@ -576,3 +576,22 @@ def test_the_edit_page_changes_the_shipping_address(role_client, place, world):
     assert order.total == Decimal("133.00")
     assert order.events.get(kind="edit").data["after"]["address"]["street"] == "Avenida Faria Lima"
 
+
+def test_an_edit_to_an_address_the_shipping_does_not_reach_is_refused_not_shipped_free(role_client, place, world):
+    """Changing a placed order's address to a region its shipping service does not serve priced the order again
+    with no shipping at all: the order became free to ship and the payment was adjusted down, without a word."""
+    from inventory.models import StockLevel
+
+    client = role_client("agent")
+    order = place(client.user, [(world["variants"][0], 1)])
+    assert order.shipping_total == Decimal("15.00")
+    refused = client.post(reverse("orders:order_edit", args=[order.pk]), {
+        "addr-postal_code": "69005-010", "addr-street": "Rua Barroso", "addr-number": "10", "addr-city": "Manaus",
+        "addr-state": "AM", "addr-country": "BR", "change_address": "1", "reason": "moved"})
+    assert refused.status_code == 200
+    assert "does not deliver to the new address (AM)" in refused.content.decode()
+    order.refresh_from_db()
+    assert (order.shipping_address["state"], order.shipping_total, order.total) == (
+        "SP", Decimal("15.00"), Decimal("133.00"))
+    assert StockLevel.objects.get(variant=world["variants"][0], location=world["dc"]).reserved == 1
+    assert not order.events.filter(kind="edit").exists()
