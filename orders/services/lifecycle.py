@@ -53,6 +53,10 @@ def order_transition(*, order_id: int, to_status: str, acting_user, reason: str 
     with transaction.atomic(durable=True):
         order = lock_order(order_id)
         if to_status in allowed_targets(order.status) and to_status not in manual_targets(order):
+            if to_status == S.CONFIRMED and _has_backorders(order):
+                raise InvalidTransition(
+                    _("Order %(number)s has backordered lines: it is confirmed when their stock arrives.")
+                    % {"number": order})
             if order.status == S.ON_HOLD:
                 raise InvalidTransition(
                     _("Order %(number)s waits for a decision on its holds: approve or reject them first.")
@@ -79,7 +83,13 @@ def manual_targets(order: Order) -> set[str]:
         targets -= {S.CONFIRMED, S.BACKORDERED}  # its shipments are in the warehouse: edit or cancel the order
     if order.status == S.ON_HOLD and any(hold.status == OrderHold.Status.OPEN for hold in order.holds.all()):
         targets -= {S.CONFIRMED, S.BACKORDERED}  # released by the approval of its holds
+    if S.CONFIRMED in targets and _has_backorders(order):
+        targets.discard(S.CONFIRMED)  # confirmed once their stock arrives (the backorder job), never before
     return targets
+
+
+def _has_backorders(order: Order) -> bool:
+    return any(line.status == L.BACKORDERED for line in order.lines.all())
 
 
 def _enqueue_payment_adjust(order: Order, reason: "str | StoredText") -> None:

@@ -595,3 +595,23 @@ def test_an_edit_to_an_address_the_shipping_does_not_reach_is_refused_not_shippe
         "SP", Decimal("15.00"), Decimal("133.00"))
     assert StockLevel.objects.get(variant=world["variants"][0], location=world["dc"]).reserved == 1
     assert not order.events.filter(kind="edit").exists()
+
+
+def test_the_status_box_does_not_confirm_an_order_still_waiting_for_stock(role_client, make_draft, world):
+    """A backordered order set to "Confirmed" by hand kept its backordered line: the warehouse job skips orders
+    with backordered lines and the backorder job reads backordered orders only, so it waited for ever."""
+    from orders.services import PaymentRequest, order_place
+
+    client = role_client("manager")
+    order = order_place(order_id=make_draft(client.user, [(world["variants"][0], 13)]).pk, idempotency_key="w",
+                        acting_user=client.user, payment=PaymentRequest("invoice"), accept_backorder=True)
+    assert order.status == S.BACKORDERED
+    assert client.get(reverse("orders:order_detail", args=[order.pk])).context["targets"] == [
+        S.CANCELLED, S.ON_HOLD]
+    refused = client.post(reverse("orders:order_transition", args=[order.pk]), {"to_status": "confirmed"},
+                          follow=True).content.decode()
+    assert f"Order {order.number} has backordered lines: it is confirmed when their stock arrives." in refused
+    assert Order.objects.get(pk=order.pk).status == S.BACKORDERED
+    client.post(reverse("orders:order_transition", args=[order.pk]), {"to_status": "on_hold", "reason": "check"})
+    assert client.get(reverse("orders:order_detail", args=[order.pk])).context["targets"] == [
+        S.BACKORDERED, S.CANCELLED]
