@@ -25,6 +25,7 @@ from oms.i18n import StoredDate, StoredText, split, stored_join, stored_plural, 
 from oms.mail import absolute_url, email_enqueue, email_send_now, recipient, staff_recipients
 from oms.models import AuditEntry
 from oms.money import quantize
+from oms.templatetags.oms_tags import money
 from orders.events import order_event, shipment_event
 from orders.fulfilment import sourcing
 from orders.fulfilment.accounting import post_return, post_return_restock, post_shipment_revenue
@@ -1400,7 +1401,7 @@ def return_refund(*, return_id: int, acting_user, method: str = "original") -> R
         remaining -= take
     if remaining > 0:
         raise InvalidReturn(_("Only %(paid)s was paid on this order; refund the rest as store credit.")
-                            % {"paid": amount - remaining})
+                            % {"paid": money(amount - remaining, rma.order.currency)})
     with transaction.atomic(durable=True):
         _order, rma = _lock_return(return_id)
         if rma.status not in (RS.REFUNDED, RS.EXCHANGED):
