@@ -226,14 +226,15 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
         if not kept and not issued:
             raise OrderError(_("An order needs at least one line; cancel the order instead."))
         service_name = order.shipping_service_name
-        offered = _offers_service(order)
+        offered = shipping_address is not None and order.delivery_method == Order.Delivery.SHIP and _offers_service(
+            order)
         if shipping_address is not None:
             order.shipping_address = shipping_address
             order.save(update_fields=["shipping_address", "updated_at"])
         reserve_lines(order, kept, actor=acting_user, allow_backorder=order.channel.allow_oversell,
                       backorder_ok=waiting)
         price_lines(order, lines)
-        if offered and not _offers_service(order):  # shipping would silently become free
+        if offered and not _offers_service(order):  # shipping to the new address would silently become free
             raise OrderError(_("%(service)s does not deliver to the new address (%(region)s): keep the address, or "
                                "cancel the order and place it again with another shipping option.")
                              % {"service": service_name, "region": ship_to_region(order) or "—"},
