@@ -42,6 +42,15 @@ class AddressForm(forms.Form):
     is_default = forms.BooleanField(label=_("Default address"), required=False)
 
 
+class OrderAddressForm(AddressForm):
+    """A new shipping address typed for one placed order: it is not kept on the customer, so it has no use and is
+    nobody's default."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["kind"], self.fields["is_default"]
+
+
 class QuickCustomerForm(forms.Form):
     """The phone screen's inline "new customer": contact plus one address."""
 

@@ -122,23 +122,18 @@ def customer_360(*, customer: Customer) -> dict:
     notes = list(OrderEvent.objects.filter(order__customer=customer, kind=OrderEvent.Kind.NOTE)
                  .exclude(reason__in=["Draft started"]).select_related("order", "actor")
                  .order_by("-created_at")[:10])
-    payments = []
-    giftcards = []
-    try:
-        from payments.models import Payment
+    from orders.fulfilment.models import Return
+    from payments.models import GiftCard, Payment
 
-        payments = list(Payment.objects.filter(order__customer=customer).select_related("order")
-                        .order_by("-pk")[:20])
-    except ImportError:  # pragma: no cover - payments always installed
-        pass
-    try:
-        from payments.models import GiftCard
-
-        if hasattr(GiftCard, "customer_id"):
-            giftcards = list(GiftCard.objects.filter(customer_id=customer.pk)[:10])
-    except ImportError:  # pragma: no cover
-        pass
-    returns = [o for o in orders if o.status in (S.RETURNED, S.PARTIALLY_RETURNED)]
+    payments = list(Payment.objects.filter(order__customer=customer).select_related("order").order_by("-pk")[:20])
+    # Every return of theirs, open or closed (what the customer calls about), newest first.
+    returns = list(Return.objects.filter(order__customer=customer).select_related("order")
+                   .order_by("-created_at", "-pk")[:10])
+    # Gift cards sold on their orders and the store credit their returns were refunded with.
+    giftcards = list(GiftCard.objects.filter(
+        Q(order__customer=customer)
+        | Q(reference__in=[f"return:{pk}" for pk in Return.objects.filter(order__customer=customer)
+                           .values_list("pk", flat=True)])).order_by("-created_at", "-pk")[:10])
     return {
         "orders": orders,
         "lifetime_value": stats["lifetime"] or Decimal(0),

@@ -28,6 +28,7 @@ from orders.forms import (
     CustomerForm,
     DecisionForm,
     ErasureForm,
+    OrderAddressForm,
     TransitionForm,
     form_error_message,
     refuse_control_characters,
@@ -65,7 +66,7 @@ def order_detail(request, pk: int):
     context = {
         "order": order,
         "payments": selectors.order_payments(order),
-        "targets": sorted(services.allowed_targets(order.status)),
+        "targets": sorted(services.manual_targets(order)),
         "editable": order.status in EDITABLE,
         "transition_form": TransitionForm(),
         "status_labels": dict(Order.Status.choices),
@@ -156,9 +157,9 @@ def order_edit_view(request, pk: int):
                 add.append((variant.pk, add_qty))
         address = None
         if request.POST.get("change_address") and not error:
-            form = AddressForm(request.POST, prefix="addr")
+            form = OrderAddressForm(request.POST, prefix="addr")
             if form.is_valid():
-                address = {k: v for k, v in form.cleaned_data.items() if k not in ("kind", "is_default")}
+                address = form.cleaned_data
             else:
                 error = _("Check the address: %(errors)s") % {"errors": "; ".join(
                     f"{k}: {v[0]}" for k, v in form.errors.items())}
@@ -178,7 +179,7 @@ def order_edit_view(request, pk: int):
             else:
                 messages.success(request, _("Order %(number)s updated.") % {"number": order.number})
                 return redirect("orders:order_detail", pk=order.pk)
-    address_form = AddressForm(prefix="addr", initial=order.shipping_address)
+    address_form = OrderAddressForm(prefix="addr", initial=order.shipping_address)
     return render(request, "orders/order_edit.html", {"order": order, "error": error, "shortages": shortages,
                                                       "address_form": address_form})
 
@@ -342,20 +343,32 @@ def customer_erase_view(request, pk: int):
 # --- public tracking ---------------------------------------------------------------------------------
 
 
+# The customer's four steps, and the step each status of the order is at (none for a cancelled order).
+TRACKING_STEPS = [Order.Status.PLACED, Order.Status.CONFIRMED, Order.Status.SHIPPED, Order.Status.DELIVERED]
+TRACKING_STEP_OF = {
+    Order.Status.PLACED: Order.Status.PLACED, Order.Status.ON_HOLD: Order.Status.PLACED,
+    Order.Status.CONFIRMED: Order.Status.CONFIRMED, Order.Status.BACKORDERED: Order.Status.CONFIRMED,
+    Order.Status.ALLOCATED: Order.Status.CONFIRMED,
+    Order.Status.PARTIALLY_SHIPPED: Order.Status.SHIPPED, Order.Status.SHIPPED: Order.Status.SHIPPED,
+    Order.Status.DELIVERY_FAILED: Order.Status.SHIPPED,
+    Order.Status.DELIVERED: Order.Status.DELIVERED, Order.Status.COMPLETED: Order.Status.DELIVERED,
+    Order.Status.PARTIALLY_RETURNED: Order.Status.DELIVERED, Order.Status.RETURNED: Order.Status.DELIVERED,
+}
+
+
 def tracking(request, token: str):
     """Public, unguessable page: status and shipments only, nothing else about the customer."""
+    from orders.fulfilment.models import Shipment
+
     order = Order.objects.filter(tracking_token=token).exclude(status=Order.Status.DRAFT).first()
     if order is None:
         raise Http404
-    shipments = []
-    if hasattr(order, "shipments"):
-        try:
-            shipments = list(order.shipments.all())
-        except Exception:  # noqa: BLE001 - the fulfilment app may not be migrated yet
-            shipments = []
-    steps = [Order.Status.PLACED, Order.Status.CONFIRMED, Order.Status.SHIPPED, Order.Status.DELIVERED]
+    # The parcels coming to the customer: not a cancelled one, nor a transfer between our own locations.
+    shipments = list(order.shipments.exclude(status=Shipment.Status.CANCELLED)
+                     .exclude(kind=Shipment.Kind.TRANSFER).order_by("pk"))
     return render(request, "orders/tracking.html", {
-        "order": order, "shipments": shipments, "steps": [(s, Order.Status(s).label) for s in steps],
+        "order": order, "shipments": shipments, "current": TRACKING_STEP_OF.get(order.status),
+        "steps": [(s, Order.Status(s).label) for s in TRACKING_STEPS],
     })
 
 

@@ -25,6 +25,7 @@ from oms.i18n import StoredDate, StoredText, split, stored_join, stored_plural, 
 from oms.mail import absolute_url, email_enqueue, email_send_now, recipient, staff_recipients
 from oms.models import AuditEntry
 from oms.money import quantize
+from oms.templatetags.oms_tags import money
 from orders.events import order_event, shipment_event
 from orders.fulfilment import sourcing
 from orders.fulfilment.accounting import post_return, post_return_restock, post_shipment_revenue
@@ -1392,8 +1393,24 @@ def return_value(rma: Return) -> Decimal:
     return quantize(total, rma.order.currency)
 
 
+def _refunded_to_payments(rma: Return) -> dict[int, Decimal]:
+    """What earlier attempts to refund this return already gave back, per payment (``return:<id>:<payment>``)."""
+    from payments.models import PaymentTransaction
+
+    done: dict[int, Decimal] = {}
+    for payment_id, amount in PaymentTransaction.objects.filter(
+            kind=PaymentTransaction.Kind.REFUND, result=PaymentTransaction.Result.SUCCESS,
+            reference__startswith=f"return:{rma.pk}:").values_list("payment_id", "amount"):
+        done[payment_id] = done.get(payment_id, Decimal(0)) + amount
+    return done
+
+
 def return_refund(*, return_id: int, acting_user, method: str = "original") -> Return:
-    """Refunds the returned value: to the original payments (``original``) or as store credit."""
+    """Refunds the returned value: to the original payments (``original``) or as store credit.
+
+    When the payments hold less than the value, what they held goes back to them and the refusal asks for the rest
+    as store credit: the store credit is then the value less what the payments already gave back.
+    """
     from payments.errors import PaymentError
     from payments.models import GiftCard, Payment
     from payments.services import giftcard_issue, payment_refund
@@ -1405,12 +1422,14 @@ def return_refund(*, return_id: int, acting_user, method: str = "original") -> R
         raise InvalidReturn(_("%(rma)s is %(status)s: inspect it before refunding.")
                             % {"rma": rma, "status": rma.get_status_display()})
     amount = return_value(rma)
-    if method == "store_credit":
+    done = _refunded_to_payments(rma)
+    if method == "store_credit" and sum(done.values(), Decimal(0)) < amount:
         with transaction.atomic(durable=True):
             _order, rma = _lock_return(return_id)
             if rma.status in (RS.REFUNDED, RS.EXCHANGED):
                 return rma
-            card, code = giftcard_issue(amount=amount, currency=rma.order.currency, kind=GiftCard.Kind.STORE_CREDIT,
+            credit = amount - sum(done.values(), Decimal(0))
+            card, code = giftcard_issue(amount=credit, currency=rma.order.currency, kind=GiftCard.Kind.STORE_CREDIT,
                                         source="refund", reference=f"return:{rma.pk}", acting_user=acting_user)
             _close_refund(rma, amount=amount, method="store_credit", actor=acting_user,
                           note=stored_text(gettext_noop("Store credit ••••%(last4)s"), last4=card.last4))
@@ -1420,11 +1439,13 @@ def return_refund(*, return_id: int, acting_user, method: str = "original") -> R
                     email_send_now, to=to, subject=stored_text(gettext_noop("Store credit for %(rma)s"), rma=str(rma)),
                     body=stored_text(gettext_noop("Your store credit code is %(code)s."), code=code)), robust=True)
         return rma
-    remaining = amount
+    remaining = amount - sum(done.values(), Decimal(0))
     payments = Payment.objects.filter(order_id=rma.order_id).order_by("pk")
     for payment in payments:
         if remaining <= 0:
             break
+        if payment.pk in done:
+            continue  # this return's refund on it went through on an earlier attempt
         refundable = payment.captured_amount - payment.refunded_amount
         take = min(refundable, remaining)
         if take <= 0:
@@ -1437,7 +1458,7 @@ def return_refund(*, return_id: int, acting_user, method: str = "original") -> R
         remaining -= take
     if remaining > 0:
         raise InvalidReturn(_("Only %(paid)s was paid on this order; refund the rest as store credit.")
-                            % {"paid": amount - remaining})
+                            % {"paid": money(amount - remaining, rma.order.currency)})
     with transaction.atomic(durable=True):
         _order, rma = _lock_return(return_id)
         if rma.status not in (RS.REFUNDED, RS.EXCHANGED):

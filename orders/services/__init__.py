@@ -5,6 +5,7 @@ from orders.services.customers import address_add, customer_create, customer_dup
 from orders.services.lifecycle import (
     hold_approve,
     hold_reject,
+    manual_targets,
     order_add_note,
     order_cancel,
     order_edit,
@@ -32,6 +33,6 @@ __all__ = [
     "customer_create", "customer_duplicates", "customer_erase",
     "customer_personal_data", "customer_update", "draft_create", "draft_discard",
     "draft_hold_stock", "draft_line_add", "draft_line_remove", "draft_line_update", "draft_release_stock",
-    "draft_update", "evaluate_hold_rules", "hold_approve", "hold_reject", "order_add_note", "order_cancel",
-    "order_edit", "order_place", "order_transition", "payment_adjust", "release_expired_holds",
+    "draft_update", "evaluate_hold_rules", "hold_approve", "hold_reject", "manual_targets", "order_add_note",
+    "order_cancel", "order_edit", "order_place", "order_transition", "payment_adjust", "release_expired_holds",
 ]

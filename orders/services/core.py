@@ -452,8 +452,12 @@ def stock_lines(lines: list[OrderLine], parts: dict[int, Parts] | None = None):
 RESERVE_ATTEMPTS = 3  # sourcing reads availability without locks: re-source this many times when beaten to it
 
 
-def reserve_lines(order: Order, lines: list[OrderLine], *, actor, allow_backorder: bool = False) -> list[OrderLine]:
+def reserve_lines(order: Order, lines: list[OrderLine], *, actor, allow_backorder: bool = False,
+                  backorder_ok: "set[int] | frozenset[int]" = frozenset()) -> list[OrderLine]:
     """Sources and reserves ``lines`` all-or-nothing; returns the lines left backordered (oversell channels).
+
+    ``backorder_ok``: ids of lines that may be backordered even without ``allow_backorder`` (the customer already
+    agreed to wait for them); a shortage on any other line refuses the whole reservation.
 
     Sourcing reads availability without locks, so a concurrent order may empty a chosen location before
     ``stock_reserve`` locks it; that attempt (its recorded sourcing decision included) is undone and the lines
@@ -472,8 +476,9 @@ def reserve_lines(order: Order, lines: list[OrderLine], *, actor, allow_backorde
     for attempt in range(1, RESERVE_ATTEMPTS + 1):
         try:
             with transaction.atomic():  # savepoint: a lost race leaves neither reservation nor sourcing record
-                shortages, to_reserve, backordered = _source_and_reserve(order, lines, actor=actor,
-                                                                         allow_backorder=allow_backorder)
+                refused, to_reserve, backordered = _source_and_reserve(order, lines, actor=actor,
+                                                                       allow_backorder=allow_backorder,
+                                                                       backorder_ok=backorder_ok)
         except OutOfStock as exc:
             if attempt < RESERVE_ATTEMPTS:
                 continue
@@ -485,8 +490,8 @@ def reserve_lines(order: Order, lines: list[OrderLine], *, actor, allow_backorde
                 for v, _loc, r, a in exc.shortages
             ]) from exc
         break
-    if shortages and not allow_backorder:
-        raise StockUnavailable(shortages=[s.as_dict() for s in shortages])
+    if refused:
+        raise StockUnavailable(shortages=[s.as_dict() for s in refused])
     if to_reserve:
         _line_transition(to_reserve, to=L.RESERVED)
     if backordered:
@@ -500,17 +505,19 @@ def reserve_lines(order: Order, lines: list[OrderLine], *, actor, allow_backorde
     return backordered
 
 
-def _source_and_reserve(order: Order, lines: list[OrderLine], *, actor, allow_backorder: bool):
+def _source_and_reserve(order: Order, lines: list[OrderLine], *, actor, allow_backorder: bool,
+                        backorder_ok: "set[int] | frozenset[int]" = frozenset()):
     """One attempt: source by the channel's strategy, then reserve what was sourced (raises ``OutOfStock``).
 
-    Returns ``(shortages, reserved lines, backordered lines)``; with shortages and no backorder nothing is reserved.
+    Returns ``(refused shortages, reserved lines, backordered lines)``; with a refused shortage nothing is reserved.
     """
     from inventory.services import stock_reserve
     from orders.fulfilment.services import source_lines  # sourcing by the channel's strategy
 
     plan, shortages = source_lines(order, lines, actor=actor)
-    if shortages and not allow_backorder:
-        return shortages, [], []
+    refused = [] if allow_backorder else [s for s in shortages if s.line_id not in backorder_ok]
+    if refused:
+        return refused, [], []
     short_ids = {s.line_id for s in shortages}
     backordered = [line for line in lines if line.pk in short_ids]
     to_reserve = [line for line in lines if line.pk in plan]
@@ -518,7 +525,7 @@ def _source_and_reserve(order: Order, lines: list[OrderLine], *, actor, allow_ba
         parts = {line.pk: plan[line.pk] for line in to_reserve}
         set_line_allocations(parts, replace=False)  # reserve_lines only gets lines holding nothing
         stock_reserve(lines=stock_lines(to_reserve, parts), reference=f"order:{order.pk}", acting_user=actor)
-    return shortages, to_reserve, backordered
+    return [], to_reserve, backordered
 
 
 def release_lines(order: Order, lines: list[OrderLine], *, actor, to: str = L.OPEN) -> None:

@@ -17,7 +17,7 @@ from oms.i18n import StoredMoney, StoredText, split, stored_text
 from oms.mail import email_enqueue, staff_recipients
 from oms.models import AuditEntry
 from oms.outbox import outbox_enqueue
-from orders.errors import HoldNotOpen, OrderError, OrderNotEditable
+from orders.errors import HoldNotOpen, InvalidTransition, OrderError, OrderNotEditable
 from orders.events import order_event
 from orders.models import Order, OrderEvent, OrderHold, OrderLine
 from orders.services.core import (
@@ -25,6 +25,7 @@ from orders.services.core import (
     L,
     S,
     _order_transition,
+    allowed_targets,
     lock_lines,
     lock_order,
     price_lines,
@@ -32,15 +33,63 @@ from orders.services.core import (
     reserve_lines,
     save_line_fields,
     save_prices,
+    ship_to_region,
 )
 
 
 def order_transition(*, order_id: int, to_status: str, acting_user, reason: str = "") -> Order:
-    """A plain status change checked against the table (e.g. delivered, completed)."""
+    """A status change by hand (the manager's status box), limited to ``manual_targets``.
+
+    "Cancelled" is the cancellation itself (``order_cancel``: stock released, payment voided or refunded) and
+    "Allocated" the release to the warehouse (``order_allocate``: its shipments), never a bare status.
+    """
+    if to_status == S.CANCELLED:
+        return order_cancel(order_id=order_id, reason=reason, acting_user=acting_user)
+    if to_status == S.ALLOCATED:
+        from orders.fulfilment.services import order_allocate  # the shipments the warehouse works from
+
+        order_allocate(order_id=order_id, acting_user=acting_user)
+        return Order.objects.get(pk=order_id)
     with transaction.atomic(durable=True):
         order = lock_order(order_id)
+        if to_status in allowed_targets(order.status) and to_status not in manual_targets(order):
+            if to_status == S.CONFIRMED and _has_backorders(order):
+                raise InvalidTransition(
+                    _("Order %(number)s has backordered lines: it is confirmed when their stock arrives.")
+                    % {"number": order})
+            if order.status == S.ON_HOLD:
+                raise InvalidTransition(
+                    _("Order %(number)s waits for a decision on its holds: approve or reject them first.")
+                    % {"number": order})
+            raise InvalidTransition(
+                _("Order %(number)s cannot be set to “%(status)s” by hand: that follows from its shipments, returns "
+                  "or edits.") % {"number": order, "status": S(to_status).label})
         _order_transition(order, to=to_status, actor=acting_user, reason=reason)
     return order
+
+
+# What the status box may choose: a status alone (a pause, its release, a delivery the carrier never reported,
+# completing) or a step with its own service (cancelling, releasing to the warehouse). Shipping, failed deliveries
+# and returns happen on the shipments and returns, which move the stock and the money with them.
+MANUAL_TARGETS = {S.ON_HOLD, S.CONFIRMED, S.BACKORDERED, S.ALLOCATED, S.DELIVERED, S.COMPLETED, S.CANCELLED}
+
+
+def manual_targets(order: Order) -> set[str]:
+    """The statuses a manager may choose for the order by hand (the page offers exactly these)."""
+    targets = allowed_targets(order.status) & MANUAL_TARGETS
+    if order.status != S.CONFIRMED:
+        targets.discard(S.ALLOCATED)  # only a confirmed order goes to the warehouse
+    if order.status == S.ALLOCATED:
+        targets -= {S.CONFIRMED, S.BACKORDERED}  # its shipments are in the warehouse: edit or cancel the order
+    if order.status == S.ON_HOLD and any(hold.status == OrderHold.Status.OPEN for hold in order.holds.all()):
+        targets -= {S.CONFIRMED, S.BACKORDERED}  # released by the approval of its holds
+    if S.CONFIRMED in targets and _has_backorders(order):
+        targets.discard(S.CONFIRMED)  # confirmed once their stock arrives (the backorder job), never before
+    return targets
+
+
+def _has_backorders(order: Order) -> bool:
+    return any(line.status == L.BACKORDERED for line in order.lines.all())
 
 
 def _enqueue_payment_adjust(order: Order, reason: "str | StoredText") -> None:
@@ -145,6 +194,7 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
         issued = issued_lines(list(by_id.values()))
         before = {"total": str(order.total), "lines": {line.sku: line.quantity for line in by_id.values()},
                   "address": order.shipping_address}
+        waiting = {line.pk for line in by_id.values() if line.status == L.BACKORDERED}  # the customer agreed to wait
         active = [line for line in by_id.values() if line not in issued]
         # Open shipments first: giving up their requested transfers hands the transfers' units back to the lines
         # (reserved at the source again), so the release below frees them and sourcing counts them as available.
@@ -175,15 +225,22 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
         lines.extend(added)
         if not kept and not issued:
             raise OrderError(_("An order needs at least one line; cancel the order instead."))
+        service_name = order.shipping_service_name
+        offered = shipping_address is not None and order.delivery_method == Order.Delivery.SHIP and _offers_service(
+            order)
         if shipping_address is not None:
             order.shipping_address = shipping_address
             order.save(update_fields=["shipping_address", "updated_at"])
-        reserve_lines(order, kept, actor=acting_user, allow_backorder=order.channel.allow_oversell)
+        reserve_lines(order, kept, actor=acting_user, allow_backorder=order.channel.allow_oversell,
+                      backorder_ok=waiting)
         price_lines(order, lines)
+        if offered and not _offers_service(order):  # shipping to the new address would silently become free
+            raise OrderError(_("%(service)s does not deliver to the new address (%(region)s): keep the address, or "
+                               "cancel the order and place it again with another shipping option.")
+                             % {"service": service_name, "region": ship_to_region(order) or "—"},
+                             field="shipping_address")
         save_prices(order, lines)
-        if order.status == S.ALLOCATED:
-            _order_transition(order, to=S.CONFIRMED, actor=acting_user,
-                              reason=stored_text(gettext_noop("Edited: to be sourced again")))
+        _status_after_edit(order, kept, actor=acting_user)
         _hold_if_rules_now_fail(order, lines, actor=acting_user)
         if issued and not kept:  # only issued gift cards left: nothing to ship
             from orders.giftcards import deliver_if_only_cards
@@ -197,6 +254,29 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
                      changes={"before": before, "after": after}, reason=reason)
         _enqueue_payment_adjust(order, reason or "edit")
     return order
+
+
+def _offers_service(order: Order) -> bool:
+    """The order's shipping service is among the options its last pricing quoted (it is charged)."""
+    return bool(order.shipping_service) and any(
+        option.get("code") == order.shipping_service for option in order.shipping_options or [])
+
+
+def _status_after_edit(order: Order, lines: list[OrderLine], *, actor) -> None:
+    """An allocated order is sourced again; an order with a line now backordered waits for stock (the job that
+    retries backorders looks at backordered orders only), one with every line in stock goes on to the warehouse."""
+    if order.status not in (S.ALLOCATED, S.CONFIRMED, S.BACKORDERED):
+        return  # placed or on hold: the approval looks at the lines when it confirms
+    backordered = any(line.status == L.BACKORDERED for line in lines)
+    if order.status == S.ALLOCATED:
+        _order_transition(order, to=S.CONFIRMED, actor=actor,
+                          reason=stored_text(gettext_noop("Edited: to be sourced again")))
+    if backordered and order.status == S.CONFIRMED:
+        _order_transition(order, to=S.BACKORDERED, actor=actor,
+                          reason=stored_text(gettext_noop("Edited: waiting for stock")))
+    elif not backordered and order.status == S.BACKORDERED:
+        _order_transition(order, to=S.CONFIRMED, actor=actor,
+                          reason=stored_text(gettext_noop("Backordered items now in stock")))
 
 
 def _hold_if_rules_now_fail(order: Order, lines: list[OrderLine], *, actor) -> None:

@@ -3,8 +3,9 @@
 Erasure anonymizes instead of deleting: orders, payments and stock movements stay for the accounts (their
 amounts, SKUs, dates and regions), while what identifies the person goes from every place this system copies
 it to: the customer record and addresses, the orders' contact details, address snapshots, notes and
-personalizations, the history and audit texts that quote them, channel import rows, saved cards, segment lists
-and queued e-mails. Issued invoices keep the buyer's name: they are fiscal records the law requires us to keep.
+personalizations, the history and audit texts that quote them, returns' notes and delivery reports, channel import
+rows, saved cards, segment lists and queued e-mails. Issued invoices keep the buyer's name: they are fiscal
+records the law requires us to keep.
 """
 
 import re
@@ -43,6 +44,7 @@ class ErasureRefused(OrderError):
 def customer_personal_data(*, customer_id: int, acting_user) -> dict[str, Any]:
     """Everything this system keeps about the customer as a person, for the customer (JSON-ready)."""
     from marketing.models import Segment
+    from orders.fulfilment.models import Return
     from payments.models import Payment, SavedCard
 
     customer = Customer.objects.get(pk=customer_id)
@@ -73,6 +75,16 @@ def customer_personal_data(*, customer_id: int, acting_user) -> dict[str, Any]:
             "order": p.order.number, "method": p.method, "status": p.status, "amount": str(p.amount),
             "currency": p.currency, "card": f"{p.card_brand} {p.card_last4}".strip(),
         } for p in Payment.objects.filter(order__customer=customer).select_related("order").order_by("pk")],
+        # What people wrote about them: notes on their orders' timelines and on their returns.
+        "order_notes": [{
+            "order": e.order.number, "at": e.created_at.isoformat(), "text": e.reason,
+        } for e in OrderEvent.objects.filter(order__in=orders, kind=OrderEvent.Kind.NOTE, reason_params__isnull=True)
+            .exclude(reason="").select_related("order").order_by("created_at", "pk")],
+        "returns": [{
+            "return": str(rma), "order": rma.order.number, "status": rma.status,
+            "requested_at": rma.created_at.isoformat(), "note": rma.note,
+            "refund_amount": str(rma.refund_amount), "refund_method": rma.refund_method,
+        } for rma in Return.objects.filter(order__in=orders).select_related("order").order_by("created_at", "pk")],
         "saved_cards": [str(card) for card in SavedCard.objects.filter(customer=customer, is_active=True)],
         "segments": sorted(Segment.objects.filter(members__customer_id=customer.pk).values_list("name", flat=True)),
     }
@@ -87,6 +99,7 @@ def customer_erase(*, customer_id: int, reason: str, acting_user) -> Customer:
     from marketing.models import SegmentMember
     from oms.models import OutboxMessage
     from orders.channels.models import ImportRow
+    from orders.fulfilment.models import Return, Shipment, ShipmentEvent
     from payments.models import Payment, SavedCard
     from payments.selectors import customer_open_invoices
 
@@ -125,6 +138,10 @@ def customer_erase(*, customer_id: int, reason: str, acting_user) -> Customer:
         OrderLine.objects.filter(order_id__in=order_ids).exclude(personalization={}).update(personalization={})
         _scrub_rows(OrderEvent.objects.filter(order_id__in=order_ids), ["reason", "reason_params", "data"], quoted)
         _scrub_rows(ImportRow.objects.filter(order_id__in=order_ids), ["raw", "fixed", "error"], quoted)
+        _scrub_rows(Return.objects.filter(order_id__in=order_ids), ["note"], quoted)
+        _scrub_rows(Shipment.objects.filter(order_id__in=order_ids), ["failure_reason"], quoted)
+        _scrub_rows(ShipmentEvent.objects.filter(shipment__order_id__in=order_ids), ["reason", "reason_params", "data"],
+                    quoted)
         _scrub_rows(AuditEntry.objects.filter(
             Q(object_type="orders.customer", object_id=str(customer.pk))
             | Q(object_type="orders.address", object_id__in=[str(a) for a in

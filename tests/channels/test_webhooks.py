@@ -13,8 +13,8 @@ from orders.channels.models import WebhookDelivery
 from orders.channels.services import webhook_endpoint_create
 from orders.channels.webhooks import availability_push, status_changed
 from orders.models import Order
-from orders.services import order_transition
 from tests.channels.conftest import order_payload
+from tests.orders.test_services import force_status
 
 
 @pytest.fixture
@@ -115,8 +115,7 @@ def test_shipped_update_carries_tracking(api, shop, receiver):
         pytest.skip("held by a rule")
     Shipment.objects.create(order=order, location=shop["dc"], carrier="Correios", service="sedex",
                             tracking_number="BR123456789BR", status="shipped")
-    order_transition(order_id=order.pk, to_status=Order.Status.ALLOCATED, acting_user=None)
-    order_transition(order_id=order.pk, to_status=Order.Status.SHIPPED, acting_user=None)
+    force_status(order, Order.Status.ALLOCATED, Order.Status.SHIPPED)
     deliver_pending("orders.channel_status")
     assert "done" in deliver_pending("channels.webhook")
     shipped = [json.loads(r["body"]) for r in receiver.received if b"order.shipped" in r["body"]]

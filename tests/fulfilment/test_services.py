@@ -760,3 +760,36 @@ def test_stock_at_a_location_that_does_not_ship_does_not_make_the_whole_order_sh
     assert (shirt_line.status, parts(shirt_line)) == (OrderLine.Status.RESERVED, [(net["store"].pk, 1)])
     assert cap_line.status == OrderLine.Status.BACKORDERED
     assert level(cap, kiosk) == (5, 0)
+
+
+def test_a_refund_partly_to_the_payment_and_the_rest_as_store_credit_gives_back_the_returns_value_once(
+        make_user, net, place_order):
+    """When the order's payments held less than the return's value (part of it already refunded as a goodwill
+    gesture), the refund to the original payment gave back what it could and asked for "the rest as store credit";
+    the store credit then issued the return's whole value again, so the customer got the refunded part twice."""
+    from payments.models import GiftCard
+    from payments.services import payment_refund
+
+    agent, manager = make_user("agent"), make_user("manager")
+    order = place_order(agent, [(net["shirt"], 2), (net["mug"], 1)])
+    ful.order_allocate(order_id=order.pk, acting_user=manager)
+    ship_all(order, manager)
+    payment = Payment.objects.get(order=order)
+    assert payment.captured_amount == Decimal("265.00")
+    payment_refund(payment_id=payment.pk, amount=Decimal("100.00"), reason="late delivery", acting_user=manager,
+                   reference="goodwill:1")
+    shirt = order.lines.get(variant=net["shirt"])
+    rma = ful.return_request(order_id=order.pk, lines=[(shirt.pk, 2, "size")], acting_user=agent)
+    ful.return_approve(return_id=rma.pk, acting_user=manager)
+    ful.return_receive(return_id=rma.pk, location_id=net["dc"].pk, acting_user=manager)
+    ful.return_inspect(return_id=rma.pk, conditions={rma.lines.get().pk: "resell"}, acting_user=manager)
+    with pytest.raises(InvalidReturn, match=r"Only R\$\xa0165\.00 was paid on this order; refund the rest as store"):
+        ful.return_refund(return_id=rma.pk, acting_user=manager)
+    payment.refresh_from_db()
+    assert payment.refunded_amount == Decimal("265.00")  # 100 goodwill + 165 of the return
+    ful.return_refund(return_id=rma.pk, method="store_credit", acting_user=manager)
+    rma.refresh_from_db()
+    credit = GiftCard.objects.get(reference=f"return:{rma.pk}")
+    assert credit.initial_amount == Decimal("35.00")  # 200 returned - 165 already back on the payment
+    assert (rma.status, rma.refund_amount) == (Return.Status.REFUNDED, Decimal("200.00"))
+    call_command("verify_ledgers")

@@ -246,3 +246,38 @@ def test_pick_list_wave_filter_and_queue_waiting_list_by_priority(make_user, rol
     urgent = place_order(admin, [(net["mug"], 1)], priority=Order.Priority.URGENT)
     waiting = list(client.get(reverse("orders:fulfilment_queue")).context["waiting"])
     assert waiting == [urgent, standard]
+
+
+def test_the_customer_page_lists_their_returns_and_gift_cards(make_user, role_client, net, place_order):
+    """The customer page's "Returns" listed only orders whose status had become returned, so a return waiting to
+    be received (what the customer calls about) showed "No returns"; its "Gift cards" looked for a customer field
+    gift cards do not have, so the section never appeared, not for cards sold on their orders nor for the store
+    credit a return was refunded with."""
+    from payments.models import GiftCard
+    from tests.payments.factories import issue_card
+
+    manager = make_user("admin")
+    order = place_order(manager, [(net["shirt"], 1), (net["mug"], 1)])
+    ful.order_allocate(order_id=order.pk, acting_user=manager)
+    [shipment] = Shipment.objects.filter(order=order)
+    for line in order.lines.all():
+        ful.shipment_scan(shipment_id=shipment.pk, code=line.sku, acting_user=manager)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number="BR1", acting_user=manager)
+    shirt, mug = order.lines.get(variant=net["shirt"]), order.lines.get(variant=net["mug"])
+    waiting = ful.return_request(order_id=order.pk, lines=[(shirt.pk, 1, "size")], acting_user=manager)
+    refunded = ful.return_request(order_id=order.pk, lines=[(mug.pk, 1, "damaged")], acting_user=manager)
+    ful.return_approve(return_id=refunded.pk, acting_user=manager)
+    ful.return_receive(return_id=refunded.pk, location_id=net["dc"].pk, acting_user=manager)
+    ful.return_inspect(return_id=refunded.pk, conditions={refunded.lines.get().pk: "damaged"}, acting_user=manager)
+    ful.return_refund(return_id=refunded.pk, method="store_credit", acting_user=manager)
+    credit = GiftCard.objects.get(reference=f"return:{refunded.pk}")
+    sold, _code = issue_card("80.00", order_id=order.pk, source="sale", reference=f"order:{order.pk}:line:0")
+    issue_card("30.00")  # somebody else's
+
+    client = role_client("agent")
+    response = client.get(reverse("orders:customer_detail", args=[net["customer"].pk]))
+    assert [r.pk for r in response.context["returns"]] == [refunded.pk, waiting.pk]
+    page = response.content.decode()
+    assert reverse("orders:fulfilment_return", args=[waiting.pk]) in page and "Requested" in page
+    assert sorted(g.pk for g in response.context["giftcards"]) == sorted([credit.pk, sold.pk])
+    assert f"{credit} · Active · R$" in page and str(sold) in page

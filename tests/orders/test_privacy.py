@@ -194,3 +194,46 @@ def test_a_refusal_names_the_first_ten_open_orders_and_counts_the_rest(make_user
         customer_erase(customer_id=customer.pk, reason="Request by phone", acting_user=agent)
     assert refused.value.message.count("draft (Draft)") == 10
     assert refused.value.message.endswith("and 2 more.")
+
+
+def test_erasure_also_takes_the_person_out_of_returns_and_delivery_reports(role_client, maria, world):
+    """A return's note and a failed delivery's report (the shipment's reason and its history) kept the customer's
+    name, phone and street after the erasure, and the return and shipment pages still showed them."""
+    from orders.fulfilment.models import Return, Shipment, ShipmentEvent
+
+    customer, order = maria["customer"], maria["order"]
+    finish(order, maria["agent"])
+    rma = Return.objects.create(order=order, note=f"Maria Souza called from {PHONE}: the box arrived crushed")
+    shipment = Shipment.objects.create(order=order, location=world["dc"],
+                                       failure_reason="Nobody at Rua das Palmeiras 120")
+    ShipmentEvent.objects.create(shipment=shipment, from_status="shipped", to_status="failed_delivery",
+                                 reason="Nobody at Rua das Palmeiras 120, Maria Souza not answering",
+                                 data={"carrier_note": "call +55 11 98765-4321"})
+    response = role_client("admin").post(reverse("orders:customer_erase", args=[customer.pk]),
+                                         {"reason": "Request by e-mail, 2026-11-20", "confirm": "on"})
+    assert response.status_code == 302
+    kept = json.dumps([Return.objects.get(pk=rma.pk).note, Shipment.objects.get(pk=shipment.pk).failure_reason,
+                       list(ShipmentEvent.objects.filter(shipment=shipment).values_list("reason", "data"))],
+                      ensure_ascii=False)
+    for personal in (PHONE, "98765-4321", "Maria Souza", "Rua das Palmeiras"):
+        assert personal not in kept
+    assert Return.objects.get(pk=rma.pk).note == "— called from —: the box arrived crushed"
+
+
+def test_the_personal_data_copy_holds_what_people_wrote_about_the_customer(role_client, maria, world):
+    """The copy for the customer left out the notes agents wrote on their orders and their returns (with the
+    notes on them), though the erasure treats both as their personal data."""
+    from orders.fulfilment.models import Return
+
+    order = maria["order"]
+    rma = Return.objects.create(order=order, note="Box arrived crushed, customer sent photos")
+    response = role_client("admin").get(reverse("orders:customer_data_export", args=[maria["customer"].pk]))
+    data = json.loads(response.content)
+    assert [n["text"] for n in data["order_notes"]] == [
+        f"Customer asked to be called back on {PHONE} or {ORDER_EMAIL}",
+        "Confirmed by phone, +55 11 98765-4321 as on her page"]
+    assert all(n["order"] == order.number for n in data["order_notes"])
+    assert data["returns"] == [{"return": str(rma), "order": order.number, "status": "requested",
+                                "requested_at": rma.created_at.isoformat(),
+                                "note": "Box arrived crushed, customer sent photos", "refund_amount": "0.0000",
+                                "refund_method": ""}]

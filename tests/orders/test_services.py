@@ -3,6 +3,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from inventory.models import StockLevel
@@ -87,15 +88,59 @@ def test_place_incomplete_draft_is_refused(make_user, world):
     assert Order.objects.get(pk=draft.pk).status == S.DRAFT
 
 
+def force_status(order, *targets, actor=None):
+    """Moves the order through ``targets`` by the transition table alone (the shipments' and returns' services do
+    it in real life), for tests about what happens once the order is there."""
+    from django.db import transaction
+
+    from orders.services.core import _order_transition, lock_order
+
+    for target in targets:
+        with transaction.atomic():
+            _order_transition(lock_order(order.pk), to=target, actor=actor)
+    return Order.objects.get(pk=order.pk)
+
+
 def test_every_allowed_transition_writes_an_event(make_user, world, place):
     manager = make_user("manager")
     order = place(manager)
     for target in [S.ALLOCATED, S.SHIPPED, S.DELIVERED, S.COMPLETED, S.RETURNED]:
         assert target in ALLOWED_TRANSITIONS[order.status]
-        order = order_transition(order_id=order.pk, to_status=target, acting_user=manager)
-        assert Order.objects.get(pk=order.pk).status == target
+        order = force_status(order, target, actor=manager)
+        assert order.status == target
         assert order.events.filter(to_status=target).count() == 1
     assert OutboxMessage.objects.filter(topic="orders.channel_status").count() == 6
+
+
+def test_the_status_box_sets_only_what_needs_no_other_step(role_client, place, world):
+    """The manager's status box offered "Allocated" (no shipment was made: the warehouse never saw the order),
+    "Shipped" (no stock left the shelves, nothing was captured) and "Returned" (nothing restocked or refunded), and
+    from "Allocated" back to "Confirmed" (the warehouse job then made a second set of shipments for the same
+    units). "Allocated" now releases the order to the warehouse; the others are refused by name."""
+    from orders.fulfilment.models import Shipment
+
+    client = role_client("manager")
+    order = place(client.user, [(world["variants"][0], 2)])
+    url = reverse("orders:order_transition", args=[order.pk])
+    assert client.get(reverse("orders:order_detail", args=[order.pk])).context["targets"] == [
+        S.ALLOCATED, S.BACKORDERED, S.CANCELLED, S.ON_HOLD]
+    client.post(url, {"to_status": "allocated"})
+    assert Order.objects.get(pk=order.pk).status == S.ALLOCATED
+    assert Shipment.objects.filter(order=order, status="pending").count() == 1
+    assert client.get(reverse("orders:order_detail", args=[order.pk])).context["targets"] == [
+        S.CANCELLED, S.ON_HOLD]
+    for refused in ("shipped", "confirmed"):
+        page = client.post(url, {"to_status": refused}, follow=True).content.decode()
+        label = S(refused).label
+        assert f"Order {order.number} cannot be set to “{label}” by hand" in page
+    assert Order.objects.get(pk=order.pk).status == S.ALLOCATED
+    assert Shipment.objects.filter(order=order).count() == 1
+    shipped = force_status(order, S.SHIPPED)
+    assert client.get(reverse("orders:order_detail", args=[order.pk])).context["targets"] == [S.DELIVERED]
+    client.post(url, {"to_status": "returned"})
+    assert Order.objects.get(pk=shipped.pk).status == S.SHIPPED
+    client.post(url, {"to_status": "delivered", "reason": "the customer called: it arrived"})
+    assert Order.objects.get(pk=order.pk).status == S.DELIVERED
 
 
 def test_illegal_transition_raises_and_changes_nothing(make_user, place):
@@ -137,9 +182,7 @@ def test_cancel_one_line_reprices_and_keeps_the_rest(make_user, world, place):
 
 def test_cancel_shipped_order_is_refused(make_user, place):
     manager = make_user("manager")
-    order = place(manager)
-    order_transition(order_id=order.pk, to_status=S.ALLOCATED, acting_user=manager)
-    order_transition(order_id=order.pk, to_status=S.SHIPPED, acting_user=manager)
+    order = force_status(place(manager), S.ALLOCATED, S.SHIPPED)
     with pytest.raises(OrderNotEditable):
         order_cancel(order_id=order.pk, reason="late", acting_user=manager)
     assert Order.objects.get(pk=order.pk).status == S.SHIPPED
@@ -458,3 +501,77 @@ def test_a_placed_order_re_priced_by_an_edit_keeps_its_coupon_and_the_promotions
     order.refresh_from_db()
     assert (order.subtotal, order.discount_total) == (Decimal("220.00"), Decimal("31.90"))
     assert Promotion.objects.get(pk=welcome.pk).times_used == 1
+
+
+def test_an_order_placed_with_a_backorder_can_still_be_edited(role_client, make_draft, world):
+    """An order placed with "the customer agrees to wait" could not be edited at all: the edit re-reserved every
+    line with the channel's own rule (no overselling), so the line already accepted as a backorder refused any
+    change, even one more unit of an item in stock. A new shortage is still refused."""
+    client = role_client("agent")
+    v1, v2, v3 = world["variants"]
+    draft = make_draft(client.user, [(v1, 13), (v2, 1)])
+    order = order_place(order_id=draft.pk, idempotency_key="bo", acting_user=client.user,
+                        payment=PaymentRequest("invoice"), accept_backorder=True)
+    assert order.status == S.BACKORDERED
+    waiting, in_stock = order.lines.get(variant=v1), order.lines.get(variant=v2)
+    url = reverse("orders:order_edit", args=[order.pk])
+    response = client.post(url, {f"qty_{in_stock.pk}": "2", "reason": "one more mug"})
+    assert response.status_code == 302
+    assert dict(order.lines.values_list("variant_id", "quantity")) == {v1.pk: 13, v2.pk: 2}
+    assert OrderLine.objects.get(pk=waiting.pk).status == OrderLine.Status.BACKORDERED
+    assert (reserved(v1, world["dc"]), reserved(v2, world["dc"])) == (0, 2)
+    refused = client.post(url, {"add_sku": v3.sku, "add_qty": "13", "reason": "too many"})
+    assert "Some lines are out of stock." in refused.content.decode()
+    assert order.lines.count() == 2
+    assert reserved(v2, world["dc"]) == 2
+
+
+def test_an_edit_that_backorders_a_line_puts_the_order_where_the_backorder_job_finds_it(make_user, world, place):
+    """On a channel that sells beyond stock, an edit that left a line without stock kept the order "confirmed":
+    the warehouse job skips orders with backordered lines and the backorder job reads backordered orders only,
+    so the order waited for ever, even after the stock arrived."""
+    from inventory.services import StockLine, stock_receive
+    from orders.fulfilment.services import allocate_confirmed, backorders_retry
+
+    world["channel"].allow_oversell = True
+    world["channel"].save()
+    agent = make_user("agent")
+    v1 = world["variants"][0]
+    order = place(agent, [(v1, 1)])
+    line = order.lines.get()
+    order_edit(order_id=order.pk, acting_user=agent, quantities={line.pk: 20}, reason="a whole box")
+    order.refresh_from_db()
+    assert (order.status, OrderLine.objects.get(pk=line.pk).status) == (S.BACKORDERED, OrderLine.Status.BACKORDERED)
+    stock_receive(lines=[StockLine(v1.pk, world["dc"].pk, 50)], reference="po", acting_user=None)
+    assert backorders_retry() == 1
+    assert allocate_confirmed() == 1
+    assert Order.objects.get(pk=order.pk).status == S.ALLOCATED
+    order_edit(order_id=order.pk, acting_user=agent, quantities={line.pk: 2}, reason="fewer")
+    assert Order.objects.get(pk=order.pk).status == S.CONFIRMED
+
+
+def test_a_changed_order_keeps_the_coupon_it_was_placed_with(make_user, world, place):
+    """Cancelling a line or editing a placed order priced it again as a new order: its single-use coupon counted
+    its own use ("already used") and a promotion ended since then no longer applied, so the rest of the order lost
+    its discount and the customer was charged more for keeping less."""
+    from django.utils import timezone
+
+    from tests.marketing.factories import CouponFactory
+
+    agent = make_user("agent")
+    v1, v2, _v3 = world["variants"]
+    coupon = CouponFactory(code="TENOFF")  # 10% off the order, one use
+    order = place(agent, [(v1, 1), (v2, 1)], coupons=["TENOFF"])
+    assert (order.discount_total, order.total) == (Decimal("15.00"), Decimal("174.30"))
+    order_cancel(order_id=order.pk, reason="out of colour", acting_user=agent,
+                 line_ids=[order.lines.get(variant=v2).pk])
+    order.refresh_from_db()
+    assert (order.discount_total, order.total) == (Decimal("10.00"), Decimal("121.20"))  # 90 + 18% + 15
+    assert order.pricing_messages == []
+    type(coupon.promotion).objects.filter(pk=coupon.promotion_id).update(ends_at=timezone.now())
+    order_edit(order_id=order.pk, acting_user=agent, quantities={order.lines.get(variant=v1).pk: 2}, reason="two")
+    order.refresh_from_db()
+    assert (order.discount_total, order.total) == (Decimal("20.00"), Decimal("227.40"))  # 180 + 18% + 15
+    # A new order cannot use the coupon again.
+    other = place(agent, [(v1, 1)], coupons=["TENOFF"])
+    assert other.discount_total == 0

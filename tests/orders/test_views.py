@@ -479,3 +479,139 @@ def test_customer_lookup_puts_the_exact_e_mail_first_even_past_the_limit(role_cl
     assert customer_search(query="(11) 98765-4321", limit=1) == [exact]
     html = role_client("agent").get(reverse("orders:customer_list"), {"q": "ana@example.com"}).content.decode()
     assert "Zuleica" in html
+
+
+def test_cancelled_chosen_in_the_status_box_is_the_real_cancellation(role_client, place, world):
+    """"Cancelled" in the manager's status box only set the status: the order's stock stayed reserved for ever,
+    its lines stayed reserved and the payment was never voided or refunded."""
+    from inventory.models import StockLevel
+    from oms.models import OutboxMessage
+
+    client = role_client("manager")
+    v1 = world["variants"][0]
+    order = place(client.user, [(v1, 3)])
+    url = reverse("orders:order_transition", args=[order.pk])
+    refused = client.post(url, {"to_status": "cancelled", "reason": ""}, follow=True).content.decode()
+    assert "Give a reason for the cancellation." in refused
+    assert Order.objects.get(pk=order.pk).status == S.CONFIRMED
+    client.post(url, {"to_status": "cancelled", "reason": "Customer called"})
+    order.refresh_from_db()
+    assert (order.status, order.cancel_reason) == (S.CANCELLED, "Customer called")
+    assert StockLevel.objects.get(variant=v1, location=world["dc"]).reserved == 0
+    assert list(order.lines.values_list("status", flat=True)) == [OrderLine.Status.CANCELLED]
+    assert OutboxMessage.objects.filter(topic="orders.payment_adjust", payload__order_id=order.pk).count() == 1
+
+
+def test_an_order_on_hold_leaves_it_by_the_decision_on_its_holds_not_by_the_status_box(role_client, make_user,
+                                                                                       make_draft, settings):
+    """The status box offered "Confirmed" for an order waiting for approval: the order went to the warehouse with
+    its hold still open (no decision, no reason, nobody named), and it stayed in no queue."""
+    from orders.services import PaymentRequest, order_place
+
+    settings.ORDERS_HOLD_ABOVE = 50
+    agent = make_user("agent")
+    order = order_place(order_id=make_draft(agent).pk, idempotency_key="h", acting_user=agent,
+                        payment=PaymentRequest("invoice"))
+    client = role_client("manager")
+    page = client.get(reverse("orders:order_detail", args=[order.pk]))
+    assert page.context["targets"] == [S.CANCELLED]
+    refused = client.post(reverse("orders:order_transition", args=[order.pk]),
+                          {"to_status": "confirmed", "reason": "looks fine"}, follow=True).content.decode()
+    assert f"Order {order.number} waits for a decision on its holds: approve or reject them first." in refused
+    assert Order.objects.get(pk=order.pk).status == S.ON_HOLD
+    hold = OrderHold.objects.get(order=order)
+    assert hold.status == OrderHold.Status.OPEN
+    client.post(reverse("orders:approval_decide", args=[hold.pk]), {"decision": "approve", "reason": "VIP"})
+    assert Order.objects.get(pk=order.pk).status == S.CONFIRMED
+
+
+def test_tracking_page_marks_the_step_the_order_is_at_and_lists_only_live_parcels(client, place, make_user, world):
+    """The customer's tracking page marked a step only when the order's status was one of the four steps' own, so an
+    order allocated, partially shipped or completed showed no step at all; and it listed every shipment, also the
+    one cancelled when the order was changed during fulfilment."""
+    import re
+
+    from orders.fulfilment.services import order_allocate
+    from orders.services import order_edit
+    from tests.orders.test_services import force_status
+
+    agent = make_user("manager")
+    order = place(agent, [(world["variants"][0], 1)])
+    url = reverse("orders:tracking", args=[order.tracking_token])
+
+    def current_step():
+        found = re.findall(r'<li aria-current="step" class="current">([^<]+)</li>', client.get(url).content.decode())
+        return found[0] if found else None
+
+    order_allocate(order_id=order.pk, acting_user=agent)
+    order_edit(order_id=order.pk, acting_user=agent, quantities={order.lines.get().pk: 2}, reason="one more")
+    order_allocate(order_id=order.pk, acting_user=agent)
+    assert current_step() == "Confirmed"
+    response = client.get(url)
+    assert [s.status for s in response.context["shipments"]] == ["pending"]
+    assert "Cancelled" not in response.content.decode()
+    force_status(order, S.SHIPPED, S.DELIVERED, S.COMPLETED)
+    assert current_step() == "Delivered"
+    cancelled = place(agent, [(world["variants"][1], 1)])
+    from orders.services import order_cancel
+
+    order_cancel(order_id=cancelled.pk, reason="changed mind", acting_user=agent)
+    assert client.get(reverse("orders:tracking", args=[cancelled.tracking_token])).context["current"] is None
+
+
+def test_the_edit_page_changes_the_shipping_address(role_client, place, world):
+    """"Change the shipping address" on the order's edit page never worked: the page leaves out the address's use
+    (it is not kept on the customer) but the form required it, so every change came back with "kind: This field is
+    required."."""
+    client = role_client("agent")
+    order = place(client.user, [(world["variants"][0], 1)])
+    response = client.post(reverse("orders:order_edit", args=[order.pk]), {
+        "addr-postal_code": "04538-132", "addr-street": "Avenida Faria Lima", "addr-number": "3500",
+        "addr-city": "São Paulo", "addr-state": "SP", "addr-country": "BR", "change_address": "1",
+        "reason": "delivers to the office"})
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert (order.shipping_address["street"], order.shipping_address["number"]) == ("Avenida Faria Lima", "3500")
+    assert "kind" not in order.shipping_address and "is_default" not in order.shipping_address
+    assert order.total == Decimal("133.00")
+    assert order.events.get(kind="edit").data["after"]["address"]["street"] == "Avenida Faria Lima"
+
+
+def test_an_edit_to_an_address_the_shipping_does_not_reach_is_refused_not_shipped_free(role_client, place, world):
+    """Changing a placed order's address to a region its shipping service does not serve priced the order again
+    with no shipping at all: the order became free to ship and the payment was adjusted down, without a word."""
+    from inventory.models import StockLevel
+
+    client = role_client("agent")
+    order = place(client.user, [(world["variants"][0], 1)])
+    assert order.shipping_total == Decimal("15.00")
+    refused = client.post(reverse("orders:order_edit", args=[order.pk]), {
+        "addr-postal_code": "69005-010", "addr-street": "Rua Barroso", "addr-number": "10", "addr-city": "Manaus",
+        "addr-state": "AM", "addr-country": "BR", "change_address": "1", "reason": "moved"})
+    assert refused.status_code == 200
+    assert "does not deliver to the new address (AM)" in refused.content.decode()
+    order.refresh_from_db()
+    assert (order.shipping_address["state"], order.shipping_total, order.total) == (
+        "SP", Decimal("15.00"), Decimal("133.00"))
+    assert StockLevel.objects.get(variant=world["variants"][0], location=world["dc"]).reserved == 1
+    assert not order.events.filter(kind="edit").exists()
+
+
+def test_the_status_box_does_not_confirm_an_order_still_waiting_for_stock(role_client, make_draft, world):
+    """A backordered order set to "Confirmed" by hand kept its backordered line: the warehouse job skips orders
+    with backordered lines and the backorder job reads backordered orders only, so it waited for ever."""
+    from orders.services import PaymentRequest, order_place
+
+    client = role_client("manager")
+    order = order_place(order_id=make_draft(client.user, [(world["variants"][0], 13)]).pk, idempotency_key="w",
+                        acting_user=client.user, payment=PaymentRequest("invoice"), accept_backorder=True)
+    assert order.status == S.BACKORDERED
+    assert client.get(reverse("orders:order_detail", args=[order.pk])).context["targets"] == [
+        S.CANCELLED, S.ON_HOLD]
+    refused = client.post(reverse("orders:order_transition", args=[order.pk]), {"to_status": "confirmed"},
+                          follow=True).content.decode()
+    assert f"Order {order.number} has backordered lines: it is confirmed when their stock arrives." in refused
+    assert Order.objects.get(pk=order.pk).status == S.BACKORDERED
+    client.post(reverse("orders:order_transition", args=[order.pk]), {"to_status": "on_hold", "reason": "check"})
+    assert client.get(reverse("orders:order_detail", args=[order.pk])).context["targets"] == [
+        S.BACKORDERED, S.CANCELLED]
