@@ -59,8 +59,8 @@ def packing_slip_pdf(order: Order) -> bytes:
     normal, cell = style["normal"], style["cell"]
     widths = [30 * mm, 70 * mm, 14 * mm, 20 * mm, 46 * mm]
     rows = [[_("SKU"), _("Item"), _("Qty"), _("From"), _("Personalization")]]
-    for line in order.lines.prefetch_related("allocations__location"):
-        if line.status == line.Status.CANCELLED:
+    for line in order.lines.select_related("variant").prefetch_related("allocations__location"):
+        if line.status == line.Status.CANCELLED or line.variant.is_gift_card:  # a gift card is issued, not packed
             continue
         personalization = "; ".join(f"{k}: {v}" for k, v in (line.personalization or {}).items())
         parts = list(line.allocations.all())

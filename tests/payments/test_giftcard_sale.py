@@ -12,6 +12,7 @@ from django.utils import translation
 from marketing.models import TaxRate
 from oms.i18n import from_json
 from oms.models import AuditEntry, OutboxMessage
+from orders.documents import packing_slip_pdf
 from orders.errors import OrderError
 from orders.fulfilment import services as ful
 from orders.fulfilment.models import Shipment, ShipmentLine
@@ -34,6 +35,7 @@ from payments.models import GiftCard, GiftCardTransaction, JournalEntry, Payment
 from payments.services import giftcard_redeem, payment_confirm
 from tests.fulfilment.conftest import net, place_order, stock  # noqa: F401 - fixtures
 from tests.marketing.factories import PromotionFactory
+from tests.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -251,6 +253,8 @@ def test_a_mixed_order_ships_the_shirt_issues_the_card_and_completes(make_user, 
     [shipment] = ful.order_allocate(order_id=order.pk, acting_user=warehouse)
     assert list(ShipmentLine.objects.filter(shipment=shipment).values_list("order_line__sku", flat=True)) == [
         net["shirt"].sku]
+    slip = pdf_text(packing_slip_pdf(order))  # the warehouse packs the shirt; the card was issued, not packed
+    assert net["shirt"].sku in slip and gift_sku.sku not in slip
     ful.shipment_scan(shipment_id=shipment.pk, code=net["shirt"].sku, acting_user=warehouse)
     ful.shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number="BR1X", acting_user=warehouse)
     ful.shipment_deliver(shipment_id=shipment.pk, acting_user=warehouse)
