@@ -1522,7 +1522,7 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
 
     Returns ``{"raised": n, "cleared": n}``; managers get an e-mail (outbox) when new flags appear.
     """
-    from payments.models import Payment
+    from payments.models import OPEN_AUTHORIZATION, Payment
 
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -1551,10 +1551,11 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
         wanted[(shipment.order_id, AtRiskFlag.Reason.SHIPMENT_LATE)] = (
             gettext_noop("%(s)s due %(day)s, not delivered"),
             {"s": str(shipment), "day": shipment.arrives_on.isoformat()})
-    # Card authorizations older than the processor keeps them, with something still to capture.
+    # Card authorizations older than the processor keeps them, with something still to capture (a refund of the
+    # captured part leaves the rest of the authorization open: ``Payment.capturable``).
     auth_days = getattr(settings, "FULFILMENT_AUTH_VALID_DAYS", 7)
     for order_id, created in Payment.objects.filter(
-            method__in=["card", "paypal"], status__in=[Payment.Status.AUTHORIZED, Payment.Status.PARTIALLY_CAPTURED],
+            method__in=["card", "paypal"], status__in=OPEN_AUTHORIZATION, captured_amount__lt=F("amount"),
             created_at__lt=now - timedelta(days=auth_days - 2),
             order__status__in=[S.CONFIRMED, S.ALLOCATED, S.PARTIALLY_SHIPPED, S.BACKORDERED, S.ON_HOLD],
     ).values_list("order_id", "created_at"):

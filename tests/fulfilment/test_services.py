@@ -737,6 +737,27 @@ def test_an_expiring_authorization_is_dated_in_the_store_time_zone(make_user, ne
     assert timezone.get_current_timezone_name() == "America/Sao_Paulo"
 
 
+def test_an_authorization_with_a_rest_to_capture_after_a_refund_is_flagged_as_expiring(make_user, net, place_order):
+    """Captured in part, that part refunded: the rest of the authorization can still be captured (and lapses with
+    it), but the payment reads "partially refunded" and the scan looked at authorized and partially captured ones
+    only. A payment captured whole and then refunded in part has nothing left to lapse."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    user = make_user("admin")
+    rest, whole = (place_order(user, [(net["mug"], 1)]) for _ in range(2))
+    week_ago = timezone.now() - timedelta(days=6)
+    for order, captured in ((rest, Decimal("10.00")), (whole, None)):
+        Payment.objects.create(order=order, method="card", status=Payment.Status.PARTIALLY_REFUNDED,
+                               amount=order.total, captured_amount=captured or order.total,
+                               refunded_amount=Decimal("5.00"), currency="BRL", idempotency_key=f"r{order.pk}")
+    Payment.objects.filter(order__in=[rest, whole]).update(created_at=week_ago)
+    ful.at_risk_scan()
+    flagged = set(AtRiskFlag.objects.filter(reason=AtRiskFlag.Reason.AUTH_EXPIRING).values_list("order", flat=True))
+    assert flagged == {rest.pk}
+
+
 def test_stock_at_a_location_that_does_not_ship_does_not_make_the_whole_order_short(make_user, net, place_order,
                                                                                     stock):
     """A pick-up kiosk (it ships nothing) holds the only caps: the cap is short, the shirt is still sourced; its
