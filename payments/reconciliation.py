@@ -67,6 +67,10 @@ def _parse_rows(reader: csv.DictReader) -> list[dict]:
             problems.append(_("row %(n)s: reference is longer than 80 characters") % {"n": number})
         amount = _money(row["amount"], number, _("amount"), problems, minimum=Decimal("0.01"))
         fee = _money(row["fee"] or "0", number, _("fee"), problems, minimum=ZERO)
+        if kind == SettlementLine.Kind.CAPTURE and amount is not None and fee is not None and fee > amount:
+            # the deposit would be negative: a processor takes its fee out of what it pays, never more
+            problems.append(_("row %(n)s: the fee %(fee)s is more than the amount %(amount)s")
+                            % {"n": number, "fee": fee, "amount": amount})
         if currency and currency not in CURRENCY_EXPONENTS:
             problems.append(_("row %(n)s: currency “%(v)s” is not one of %(known)s")
                             % {"n": number, "v": currency[:40], "known": ", ".join(sorted(CURRENCY_EXPONENTS))})

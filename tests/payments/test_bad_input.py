@@ -35,6 +35,7 @@ def _upload(client, body: str):
     ("{day},capture,cap_1,10.00,1000000000000000000000000000000.5,BRL",
      "row 2: fee “1000000000000000000000000000000.5” is too large"),
     ("{day},capture,cap_1,10.00,NaN,BRL", "row 2: fee “NaN” is not a number"),
+    ("{day},capture,cap_1,10.00,10.01,BRL", "row 2: the fee 10.01 is more than the amount 10.00"),
     ("{day},capture,cap\x00x,10.00,0,BRL", "row 2: a cell contains a NUL character"),
     ("{day},capture,cap_1,10.00,0,BRL,extra", "row 2: 1 more cell(s) than the 6 columns of the header"),
     ("{day},capture,cap_1,10.00,0,BRLX", "row 2: currency “BRLX” is not one of"),
