@@ -98,7 +98,7 @@ def customer_erase(*, customer_id: int, reason: str, acting_user) -> Customer:
     or an invoice is unpaid. All or nothing."""
     from marketing.models import SegmentMember
     from oms.models import OutboxMessage
-    from orders.channels.models import ImportRow
+    from orders.channels.models import IdempotencyRecord, ImportRow
     from orders.fulfilment.models import Return, Shipment, ShipmentEvent
     from payments.models import Payment, SavedCard
     from payments.selectors import customer_open_invoices
@@ -141,6 +141,9 @@ def customer_erase(*, customer_id: int, reason: str, acting_user) -> Customer:
         _scrub_rows(Return.objects.filter(order_id__in=order_ids), ["note"], quoted)
         _scrub_rows(Shipment.objects.filter(order_id__in=order_ids), ["failure_reason"], quoted)
         _scrub_rows(ShipmentEvent.objects.filter(shipment__order_id__in=order_ids), ["reason", "reason_params", "data"],
+                    quoted)
+        # the intake API's stored first answers (replayed on a retried key) hold the customer's name and e-mail
+        _scrub_rows(IdempotencyRecord.objects.filter(response_body__customer__id=customer.pk), ["response_body"],
                     quoted)
         _scrub_rows(AuditEntry.objects.filter(
             Q(object_type="orders.customer", object_id=str(customer.pk))

@@ -220,6 +220,25 @@ def test_erasure_also_takes_the_person_out_of_returns_and_delivery_reports(role_
     assert Return.objects.get(pk=rma.pk).note == "— called from —: the box arrived crushed"
 
 
+def test_erasure_also_takes_the_person_out_of_the_apis_stored_answers(role_client, maria):
+    """A channel's order post is answered once and the answer kept for a retry of the same key: it held the
+    customer's name and e-mail for the days it is kept, after the erasure too."""
+    from orders.channels.api import order_body
+    from orders.channels.models import IdempotencyRecord
+
+    customer, order = maria["customer"], maria["order"]
+    finish(order, maria["agent"])
+    record = IdempotencyRecord.objects.create(channel=order.channel, key="k-1", request_hash="h", response_status=201,
+                                              response_body=order_body(order))
+    assert customer.name in json.dumps(record.response_body, ensure_ascii=False)
+    response = role_client("admin").post(reverse("orders:customer_erase", args=[customer.pk]),
+                                         {"reason": "Request by e-mail, 2026-11-20", "confirm": "on"})
+    assert response.status_code == 302
+    body = IdempotencyRecord.objects.get(pk=record.pk).response_body
+    assert customer.name not in json.dumps(body, ensure_ascii=False) and customer.email not in json.dumps(body)
+    assert body["number"] == order.number and body["customer"]["id"] == customer.pk  # the answer itself is kept
+
+
 def test_the_personal_data_copy_holds_what_people_wrote_about_the_customer(role_client, maria, world):
     """The copy for the customer left out the notes agents wrote on their orders and their returns (with the
     notes on them), though the erasure treats both as their personal data."""
