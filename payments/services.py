@@ -77,6 +77,9 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
+MONEY_MOVED = {"captured_amount", "refunded_amount"}  # a change of these is news even when the status stays
+
+
 def _payment_transition(payment: Payment, *, to: str, **fields) -> None:
     """The one place a payment's status changes; ``fields`` are saved with it."""
     if to != payment.status and to not in ALLOWED_TRANSITIONS[payment.status]:
@@ -87,7 +90,7 @@ def _payment_transition(payment: Payment, *, to: str, **fields) -> None:
     for name, value in fields.items():
         setattr(payment, name, value)
     payment.save(update_fields=["status", "updated_at", *fields])
-    if to != previous:
+    if to != previous or MONEY_MOVED & fields.keys():  # a second partial refund keeps its status, not its amount
         payment_changed(payment=payment, previous=previous)
 
 

@@ -184,3 +184,8 @@ def test_refund_sends_a_refunded_update(api, shop, receiver):
     body = json.loads(receiver.received[-1]["body"])
     assert (body["event"], body["order"]["number"], body["refund"]) == (
         "order.refunded", order.number, {"amount": "10.0000", "method": "bank_transfer"})
+    # A second partial refund leaves the payment "partially refunded": the channel still hears of it.
+    payment_refund(payment_id=payment.pk, amount=Decimal("5.00"), reason="Late delivery", acting_user=None)
+    deliver_pending("payments.changed")
+    assert deliver_pending("channels.webhook") == ["done"]
+    assert json.loads(receiver.received[-1]["body"])["refund"] == {"amount": "15.0000", "method": "bank_transfer"}
