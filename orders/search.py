@@ -1,6 +1,5 @@
 """Global search: orders by number/external reference, customers by phone, e-mail, name or tax id."""
 
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -13,8 +12,7 @@ from orders.models import Order
 def search(*, query: str, user, limit: int = 10) -> list[SearchResult]:
     results: list[SearchResult] = []
     if has_permission(user, "view_orders"):
-        orders = Order.objects.exclude(status=Order.Status.DRAFT).filter(
-            Q(number__iexact=query) | Q(external_ref__iexact=query))
+        orders = Order.objects.exclude(status=Order.Status.DRAFT).filter(selectors.order_number_match(query))
         for order in orders.select_related("customer")[:limit]:
             results.append(SearchResult(
                 kind=_("Order"), label=order.number or str(order), url=reverse("orders:order_detail", args=[order.pk]),

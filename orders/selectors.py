@@ -19,12 +19,24 @@ ORDER_SORTS = {"number": "number", "placed": "placed_at", "total": "total", "sta
                "customer": "customer__name", "channel": "channel__name", "promised": "promised_date"}
 
 
+ORDER_NUMBER_LIKE = re.compile(r"^(?P<prefix>[A-Z0-9]*[A-Z][A-Z0-9]*?)[\s-]*(?P<number>\d{1,12})$")
+
+
+def order_number_match(query: str) -> Q:
+    """Orders whose number or channel reference is ``query``, the number also as people shorten or space it:
+    "ph-1", "PH 000001" and "PH1" find PH-000001 (numbers are the channel's prefix and six digits at least)."""
+    query = query.strip()
+    match = Q(number__iexact=query) | Q(external_ref__iexact=query)
+    if shortened := ORDER_NUMBER_LIKE.match(query.upper()):
+        match |= Q(number=f"{shortened['prefix']}-{int(shortened['number']):06d}")
+    return match
+
+
 def order_list(*, params) -> QuerySet[Order]:
     """Placed orders filtered by the list page's parameters (status, channel, dates, customer, agent, at-risk)."""
     orders = Order.objects.exclude(status=S.DRAFT).select_related("channel", "customer", "placed_by")
     if q := (params.get("q") or "").strip():
-        orders = orders.filter(Q(number__iexact=q) | Q(external_ref__iexact=q) | Q(customer__name__icontains=q)
-                               | Q(email__iexact=q))
+        orders = orders.filter(order_number_match(q) | Q(customer__name__icontains=q) | Q(email__iexact=q))
     if status := params.get("status"):
         orders = orders.filter(status=status)
     if channel := params.get("channel"):

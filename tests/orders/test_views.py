@@ -239,6 +239,21 @@ def test_global_search_finds_order_and_customer(role_client, place, world):
     assert [r.kind for r in search(query=world["customer"].phone, user=warehouse)] == []
 
 
+def test_an_order_number_is_found_as_people_shorten_it(role_client, place):
+    """Agents read numbers out without the zeros ("order P H one"): only the whole "PH-000001" was found."""
+    from orders.search import search
+
+    client = role_client("agent")
+    order = place(client.user)
+    prefix, digits = order.number.split("-")
+    short = str(int(digits))
+    for typed in (f"{prefix.lower()}-{short}", f"{prefix} {digits}", f"{prefix}{short}", f" {order.number} "):
+        assert [(r.label, r.exact) for r in search(query=typed, user=client.user)] == [(order.number, True)], typed
+        listed = client.get(reverse("orders:order_list"), {"q": typed}).context["page"].object_list
+        assert [o.pk for o in listed] == [order.pk], typed
+    assert search(query=f"{prefix}-{int(short) + 1}", user=client.user) == []  # another number finds nothing
+
+
 def test_top_bar_search_opens_the_order_or_lists_what_it_found(role_client, place, world):
     """The search box in the top bar, end to end: an exact order number opens the order, a phone number lists the
     customer (the page used to fail for any query: it called a finder on the module that gathers them)."""
