@@ -226,19 +226,22 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
         if not kept and not issued:
             raise OrderError(_("An order needs at least one line; cancel the order instead."))
         service_name = order.shipping_service_name
-        offered = shipping_address is not None and order.delivery_method == Order.Delivery.SHIP and _offers_service(
-            order)
+        offered = order.delivery_method == Order.Delivery.SHIP and _offers_service(order)
         if shipping_address is not None:
             order.shipping_address = shipping_address
             order.save(update_fields=["shipping_address", "updated_at"])
         reserve_lines(order, kept, actor=acting_user, allow_backorder=order.channel.allow_oversell,
                       backorder_ok=waiting)
         price_lines(order, lines)
-        if offered and not _offers_service(order):  # shipping to the new address would silently become free
-            raise OrderError(_("%(service)s does not deliver to the new address (%(region)s): keep the address, or "
-                               "cancel the order and place it again with another shipping option.")
-                             % {"service": service_name, "region": ship_to_region(order) or "—"},
-                             field="shipping_address")
+        if offered and not _offers_service(order):  # the order's shipping would silently become free
+            if shipping_address is not None:
+                raise OrderError(_("%(service)s does not deliver to the new address (%(region)s): keep the address, "
+                                   "or cancel the order and place it again with another shipping option.")
+                                 % {"service": service_name, "region": ship_to_region(order) or "—"},
+                                 field="shipping_address")
+            raise OrderError(_("%(service)s has no rate for the order as changed (a parcel heavier than its rates "
+                               "carry, or the service is no longer offered): change less, or cancel the order and "
+                               "place it again with another shipping option.") % {"service": service_name})
         save_prices(order, lines)
         _status_after_edit(order, kept, actor=acting_user)
         _hold_if_rules_now_fail(order, lines, actor=acting_user)

@@ -612,6 +612,28 @@ def test_an_edit_to_an_address_the_shipping_does_not_reach_is_refused_not_shippe
     assert not order.events.filter(kind="edit").exists()
 
 
+def test_an_edit_making_the_parcel_heavier_than_the_rates_carry_is_refused_not_shipped_free(role_client, place,
+                                                                                              world):
+    """More units than the service's heaviest rate carries priced the order again with no shipping: it became free to
+    ship and the payment was adjusted down without a word (as a new address out of the service's reach did)."""
+    from inventory.models import StockLevel, Variant
+
+    client = role_client("agent")
+    variant = world["variants"][0]
+    Variant.objects.filter(pk=variant.pk).update(weight_grams=2000)  # the rate carries up to 5 kg
+    order = place(client.user, [(variant, 1)])
+    assert order.shipping_total == Decimal("15.00")
+    line = order.lines.get()
+    refused = client.post(reverse("orders:order_edit", args=[order.pk]), {f"qty_{line.pk}": "3", "reason": "more"})
+    assert refused.status_code == 200
+    assert "has no rate for the order as changed" in refused.content.decode()
+    order.refresh_from_db()
+    assert (order.lines.get().quantity, order.shipping_total, order.total) == (1, Decimal("15.00"), Decimal("133.00"))
+    assert StockLevel.objects.get(variant=variant, location=world["dc"]).reserved == 1
+    client.post(reverse("orders:order_edit", args=[order.pk]), {f"qty_{line.pk}": "2", "reason": "one more"})
+    assert Order.objects.get(pk=order.pk).lines.get().quantity == 2  # 4 kg still ships
+
+
 def test_the_status_box_does_not_confirm_an_order_still_waiting_for_stock(role_client, make_draft, world):
     """A backordered order set to "Confirmed" by hand kept its backordered line: the warehouse job skips orders
     with backordered lines and the backorder job reads backordered orders only, so it waited for ever."""
