@@ -233,7 +233,7 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
         reserve_lines(order, kept, actor=acting_user, allow_backorder=order.channel.allow_oversell,
                       backorder_ok=waiting)
         price_lines(order, lines)
-        if offered and not _offers_service(order):  # the order's shipping would silently become free
+        if offered and kept and not _offers_service(order):  # what still ships would silently ship free
             if shipping_address is not None:
                 raise OrderError(_("%(service)s does not deliver to the new address (%(region)s): keep the address, "
                                    "or cancel the order and place it again with another shipping option.")
