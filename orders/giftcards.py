@@ -34,6 +34,7 @@ from oms.i18n import StoredMoney, stored_text
 from oms.mail import Recipient, email_send_now
 from oms.models import AuditEntry
 from oms.money import ZERO, quantize
+from oms.templatetags.oms_tags import money
 from orders.errors import OrderError
 from orders.events import order_event
 from orders.models import Order, OrderEvent, OrderLine
@@ -355,12 +356,18 @@ def order_giftcard_refund(*, order_id: int, line_id: int, reason: str, acting_us
                         data={"giftcards": "voided", **data})
             audit_record(actor=acting_user, action=AuditEntry.Action.ACTION, obj=order, verb="giftcard_refund",
                          changes={"line": line.sku, **data}, reason=reason)
-    _refund_money(order, amount, reference=f"giftcard:line:{line.pk}", reason=reason, actor=acting_user)
+    short = _refund_money(order, amount, reference=f"giftcard:line:{line.pk}", reason=reason, actor=acting_user)
+    if short > 0:  # the cards stay voided; a retry asks again for the money only, and says the same
+        raise OrderError(_("The gift cards were voided (%(voided)s) but the order's payments hold only %(paid)s to "
+                           "pay back: pay the other %(short)s back another way (store credit or a bank transfer).")
+                         % {"voided": money(amount, order.currency), "paid": money(amount - short, order.currency),
+                            "short": money(short, order.currency)})
     return amount
 
 
-def _refund_money(order: Order, amount: Decimal, *, reference: str, reason: str, actor) -> None:
-    """Pays ``amount`` back over the order's payments (card and other money first, gift cards last)."""
+def _refund_money(order: Order, amount: Decimal, *, reference: str, reason: str, actor) -> Decimal:
+    """Pays ``amount`` back over the order's payments (card and other money first, gift cards last); returns what
+    they could not take (their captured money already refunded)."""
     from payments.errors import PaymentError
     from payments.models import Payment, PaymentTransaction
     from payments.services import payment_refund
@@ -383,3 +390,4 @@ def _refund_money(order: Order, amount: Decimal, *, reference: str, reason: str,
             raise OrderError(_("The cards were voided but the refund failed: %(why)s Try again.")
                              % {"why": exc.message})
         left -= give
+    return max(left, ZERO)

@@ -224,6 +224,25 @@ def test_refunding_an_unused_card_voids_it_and_pays_back(make_user, net, gift_sk
         giftcard_redeem(amount="1", reference="x", acting_user=agent, card_id=card.pk)
 
 
+def test_a_card_refund_the_payments_cannot_take_whole_says_what_is_left_to_pay_back(make_user, net, gift_sku):
+    """Part of the order's money was already given back (a goodwill refund): voiding the card paid back what the
+    payment still held and said "Gift card voided and R$ 150.00 refunded" for money that never went back."""
+    from payments.services import payment_refund
+
+    agent = make_user("agent")
+    order = place(draft_with(agent, net, [(gift_sku, 1, {"amount": "150"})]), agent)
+    order_giftcards_issue(order_id=order.pk, acting_user=agent)
+    payment = Payment.objects.get(order=order)
+    payment_refund(payment_id=payment.pk, amount=Decimal("100.00"), reason="goodwill", acting_user=agent)
+    line = order.lines.get()
+    for reason in ("not wanted", "again"):  # a retry pays nothing twice and says the same
+        with pytest.raises(OrderError, match=r"hold only R\$\xa050.00 to pay back: pay the other R\$\xa0100.00"):
+            order_giftcard_refund(order_id=order.pk, line_id=line.pk, reason=reason, acting_user=agent)
+    assert GiftCard.objects.get(order=order).status == GiftCard.Status.DISABLED
+    payment.refresh_from_db()
+    assert payment.refunded_amount == Decimal("150.00") and verify_journal() == []
+
+
 def test_a_used_card_is_not_refunded(make_user, net, gift_sku):
     agent = make_user("agent")
     order = place(draft_with(agent, net, [(gift_sku, 1, {"amount": "150"})]), agent)
