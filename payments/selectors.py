@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -82,8 +82,9 @@ def ar_aging(*, as_of: date | None = None, currency: str | None = None) -> dict:
     )
     if currency:
         invoices = invoices.filter(currency=currency)
-    rows: dict[str, dict] = {}
+    rows: dict[tuple, dict] = {}
     totals = dict.fromkeys([b[0] for b in AGING_BUCKETS], ZERO) | {"total": ZERO}
+    invoices = invoices.annotate(customer_id=F("order__customer_id"))
     for invoice in invoices.only("customer_name", "amount", "paid_amount", "credited_amount", "due_on", "currency"):
         owed = invoice.open_amount + invoice.later
         if owed <= 0:
@@ -92,8 +93,10 @@ def ar_aging(*, as_of: date | None = None, currency: str | None = None) -> dict:
         bucket = next(name for name, low, high in AGING_BUCKETS
                       if (low is None and late <= 0)
                       or (low is not None and late >= low and (high is None or late <= high)))
-        key = invoice.customer_name or "—"
-        row = rows.setdefault(key, dict.fromkeys(totals, ZERO) | {"customer": key})
+        # one row a customer (two of the same name are two rows); an order without a customer, one row a name
+        key = (invoice.customer_id, "" if invoice.customer_id else invoice.customer_name)
+        row = rows.setdefault(key, dict.fromkeys(totals, ZERO) | {"customer": invoice.customer_name or "—",
+                                                                  "customer_id": invoice.customer_id})
         row[bucket] += owed
         row["total"] += owed
         totals[bucket] += owed

@@ -448,6 +448,8 @@ def invoice_list(request):
         rows = rows.filter(status=Invoice.Status.OPEN, due_on__lt=timezone.localdate())
     if q := params.get("q", "").strip():
         rows = rows.filter(Q(number__iexact=q) | Q(customer_name__icontains=q) | Q(order__number__iexact=q))
+    if customer_id := parse_id(params.get("customer")):  # the AR aging's rows link here, a customer each
+        rows = rows.filter(order__customer_id=customer_id)
     rows = sort_queryset(rows, params.get("sort"), INVOICE_SORTS, "due_on")
     page = paginate(request, rows)
     template = "payments/invoice_list.html#table" if request.htmx else "payments/invoice_list.html"

@@ -205,6 +205,31 @@ def test_ar_aging_buckets(order):
     assert [r["customer"] for r in aging["rows"]] == ["ACME"]
 
 
+@pytest.mark.django_db
+def test_two_customers_of_the_same_name_are_two_aging_rows_each_linking_to_their_invoices(role_client):
+    """Rows were keyed by the name on the invoice: two customers called Maria Silva were added into one row, and
+    its link listed both customers' invoices."""
+    from tests.orders.factories import CustomerFactory
+
+    today = timezone.localdate()
+    marias = [CustomerFactory(name="Maria Silva") for _ in range(2)]
+    for index, (customer, amount) in enumerate(zip(marias, ("100", "250"), strict=True)):
+        order = make_order(number=f"PT-00000{index}")
+        type(order).objects.filter(pk=order.pk).update(customer=customer)
+        Invoice.objects.create(number=f"INV-M{index}", order=order, customer_name="Maria Silva",
+                               payment=Payment.objects.create(order=order, method="invoice", amount=D(amount),
+                                                              idempotency_key=f"m{index}"),
+                               amount=D(amount), issued_on=today - timedelta(days=40),
+                               due_on=today - timedelta(days=10))
+    page = role_client("finance").get(reverse("payments:ar_aging"))
+    rows = page.context["aging"]["rows"]
+    assert [(r["customer"], r["customer_id"], r["total"]) for r in rows] == [
+        ("Maria Silva", marias[1].pk, D("250")), ("Maria Silva", marias[0].pk, D("100"))]
+    listed = role_client("finance").get(reverse("payments:invoice_list"), {"customer": marias[0].pk, "status": "open"})
+    assert [i.number for i in listed.context["page"].object_list] == ["INV-M0"]
+    assert f'?customer={marias[0].pk}&amp;status=open"' in page.content.decode()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_list_pages_cost_the_same_queries_for_more_rows(role_client):
     client = role_client("finance")
