@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 
 from orders.fulfilment.models import AtRiskFlag, ReturnLine, Shipment, ShipmentLine
 from orders.models import OrderLine
@@ -120,3 +120,21 @@ def order_transfers(order) -> list:
     for transfer in transfers:
         transfer.shipment_id = shipment_of[transfer.pk]
     return transfers
+
+
+def pick_rows(*, location_id: int, wave: str = "") -> list[dict]:
+    """What is still to pick at a location (of the chosen wave), a row a SKU: the units not yet packed, and the
+    shipments they go to with each one's units still to pick."""
+    lines = (ShipmentLine.objects.filter(shipment__location_id=location_id, packed_quantity__lt=F("quantity"),
+                                         shipment__status__in=[Shipment.Status.PENDING, Shipment.Status.PICKING])
+             .select_related("order_line__variant", "shipment"))
+    if wave:
+        lines = lines.filter(shipment__wave=wave)
+    rows: dict[str, dict] = {}
+    for sl in lines.order_by("order_line__sku", "shipment_id"):
+        line = sl.order_line
+        row = rows.setdefault(line.sku, {"sku": line.sku, "name": line.name, "barcode": line.variant.barcode,
+                                         "quantity": 0, "shipments": []})
+        row["quantity"] += sl.quantity - sl.packed_quantity
+        row["shipments"].append(f"{sl.shipment} ({sl.quantity - sl.packed_quantity})")
+    return list(rows.values())

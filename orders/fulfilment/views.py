@@ -88,28 +88,12 @@ def order_release(request, pk: int):
     return redirect("orders:fulfilment_queue")
 
 
-def _pick_rows(location_id: int, wave: str) -> list[dict]:
-    lines = (ShipmentLine.objects.filter(shipment__location_id=location_id,
-                                         shipment__status__in=[Shipment.Status.PENDING, Shipment.Status.PICKING])
-             .select_related("order_line__variant", "shipment"))
-    if wave:
-        lines = lines.filter(shipment__wave=wave)
-    rows: dict[str, dict] = {}
-    for sl in lines.order_by("order_line__sku", "shipment_id"):
-        line = sl.order_line
-        row = rows.setdefault(line.sku, {"sku": line.sku, "name": line.name, "barcode": line.variant.barcode,
-                                         "quantity": 0, "shipments": []})
-        row["quantity"] += sl.quantity - sl.packed_quantity
-        row["shipments"].append(f"{sl.shipment} ({sl.quantity})")
-    return list(rows.values())
-
-
 def pick_list(request):
     locations = _locations()
     location_id = _int(request.GET.get("location")) or (locations[0].pk if locations else None)
     wave = request.GET.get("wave", "")
     location = next((loc for loc in locations if loc.pk == location_id), None)
-    rows = _pick_rows(location_id, wave) if location else []
+    rows = selectors.pick_rows(location_id=location_id, wave=wave) if location else []
     if request.GET.get("format") == "pdf" and location:
         from orders.fulfilment.documents import pick_list_pdf
 

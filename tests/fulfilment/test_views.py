@@ -241,6 +241,14 @@ def test_pick_list_wave_filter_and_queue_waiting_list_by_priority(make_user, rol
     assert [(r["sku"], r["quantity"], len(r["shipments"])) for r in am.context["rows"]] == [(net["shirt"].sku, 2, 1)]
     assert am.context["waves"] == ["W-AM", "W-PM"]
     assert client.get(url, {"location": net["store"].pk, "wave": "W-NONE"}).context["rows"] == []
+    # Picking has begun: one shirt of the morning's two is packed. The list shows what is left, per shipment too,
+    # and a line packed whole is no longer listed (it was a row of 0 to pick, its shipment still saying 2).
+    morning_shipment = Shipment.objects.get(order=morning)
+    ful.shipment_scan(shipment_id=morning_shipment.pk, code=net["shirt"].sku, acting_user=admin)
+    am = client.get(url, {"location": net["store"].pk, "wave": "W-AM"}).context["rows"]
+    assert [(r["quantity"], r["shipments"]) for r in am] == [(1, [f"{morning_shipment} (1)"])]
+    ful.shipment_scan(shipment_id=morning_shipment.pk, code=net["shirt"].sku, acting_user=admin)
+    assert client.get(url, {"location": net["store"].pk, "wave": "W-AM"}).context["rows"] == []
 
     standard = place_order(admin, [(net["mug"], 1)])
     urgent = place_order(admin, [(net["mug"], 1)], priority=Order.Priority.URGENT)
