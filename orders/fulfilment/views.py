@@ -64,6 +64,8 @@ def shipment_queue(request):
         status = "all"
     if location_id:
         shipments = shipments.filter(location_id=location_id)
+    if wave := request.GET.get("wave", "").strip():
+        shipments = shipments.filter(wave=wave)
     if status == "open":
         shipments = shipments.filter(status__in=OPEN)
     elif status in Shipment.Status.values:
@@ -71,7 +73,7 @@ def shipment_queue(request):
     page = paginate(request, sort_queryset(shipments, request.GET.get("sort"), SHIPMENT_SORTS, "ships_on"))
     waiting = services.releasable_orders().select_related("customer", "channel")[:50]
     context = {"page": page, "locations": _locations(), "location_id": location_id, "status": status, "find": found,
-               "statuses": Shipment.Status.choices, "waiting": waiting,
+               "statuses": Shipment.Status.choices, "waiting": waiting, "wave": wave,
                "waves": sorted(set(Shipment.objects.filter(status__in=OPEN).values_list("wave", flat=True)))}
     template = "orders/fulfilment/queue.html#table" if request.htmx else "orders/fulfilment/queue.html"
     return render(request, template, context)

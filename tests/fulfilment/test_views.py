@@ -241,6 +241,9 @@ def test_pick_list_wave_filter_and_queue_waiting_list_by_priority(make_user, rol
     assert [(r["sku"], r["quantity"], len(r["shipments"])) for r in am.context["rows"]] == [(net["shirt"].sku, 2, 1)]
     assert am.context["waves"] == ["W-AM", "W-PM"]
     assert client.get(url, {"location": net["store"].pk, "wave": "W-NONE"}).context["rows"] == []
+    queue = client.get(reverse("orders:fulfilment_queue"), {"wave": "W-PM"})  # the queue filters by wave too
+    assert [s.order_id for s in queue.context["page"]] == [evening.pk]
+    assert '?location=&amp;wave=W-PM"' in queue.content.decode()  # its pick list link keeps the wave
     # Picking has begun: one shirt of the morning's two is packed. The list shows what is left, per shipment too,
     # and a line packed whole is no longer listed (it was a row of 0 to pick, its shipment still saying 2).
     morning_shipment = Shipment.objects.get(order=morning)
