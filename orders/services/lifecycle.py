@@ -80,7 +80,9 @@ def manual_targets(order: Order) -> set[str]:
     if order.status != S.CONFIRMED:
         targets.discard(S.ALLOCATED)  # only a confirmed order goes to the warehouse
     if order.status == S.ALLOCATED:
-        targets -= {S.CONFIRMED, S.BACKORDERED}  # its shipments are in the warehouse: edit or cancel the order
+        # its shipments are in the warehouse: edit or cancel the order. Not on hold either: the warehouse would go on
+        # picking a parcel it may not ship, and the release (to confirmed) would send the order out a second time.
+        targets -= {S.CONFIRMED, S.BACKORDERED, S.ON_HOLD}
     if order.status == S.ON_HOLD and any(hold.status == OrderHold.Status.OPEN for hold in order.holds.all()):
         targets -= {S.CONFIRMED, S.BACKORDERED}  # released by the approval of its holds
     if S.CONFIRMED in targets and _has_backorders(order):

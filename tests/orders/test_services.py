@@ -127,9 +127,8 @@ def test_the_status_box_sets_only_what_needs_no_other_step(role_client, place, w
     client.post(url, {"to_status": "allocated"})
     assert Order.objects.get(pk=order.pk).status == S.ALLOCATED
     assert Shipment.objects.filter(order=order, status="pending").count() == 1
-    assert client.get(reverse("orders:order_detail", args=[order.pk])).context["targets"] == [
-        S.CANCELLED, S.ON_HOLD]
-    for refused in ("shipped", "confirmed"):
+    assert client.get(reverse("orders:order_detail", args=[order.pk])).context["targets"] == [S.CANCELLED]
+    for refused in ("shipped", "confirmed", "on_hold"):
         page = client.post(url, {"to_status": refused}, follow=True).content.decode()
         label = S(refused).label
         assert f"Order {order.number} cannot be set to “{label}” by hand" in page
