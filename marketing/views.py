@@ -553,7 +553,7 @@ def _what_if_page(request, subject, **which):
     history = order_history()
     report, sampled = None, False
     # Each order is priced twice while the manager waits: a busy store's month is sampled by its latest orders.
-    latest = getattr(settings, "MARKETING_WHAT_IF_MAX_ORDERS", 500)
+    latest = getattr(settings, "MARKETING_WHAT_IF_MAX_ORDERS", 250)
     if history is not None and request.GET.get("run"):
         until = timezone.now()
         orders = list(history(since=until - timedelta(days=30), until=until, latest=latest + 1))
