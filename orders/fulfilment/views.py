@@ -453,6 +453,7 @@ def holidays(request):
             return redirect("orders:fulfilment_holidays")
     rows = Holiday.objects.select_related("location").order_by("date", "location__code")
     year = _int(request.GET.get("year"))
+    year = year if year and 1 <= year <= 9999 else None  # a year a date can have; anything else: every year
     if year:
         rows = rows.filter(date__year=year)
     page = paginate(request, rows, per_page=100)

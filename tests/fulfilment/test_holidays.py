@@ -142,6 +142,9 @@ def test_holidays_page_creates_edits_refuses_and_deletes(role_client, net):
     assert Holiday.objects.count() == 2
     assert AuditEntry.objects.filter(verb="holiday_save").count() == 3
     assert client.get(url, {"edit": "abc"}).status_code == 404
+    assert "Véspera de Natal" in client.get(url, {"year": "2026"}).content.decode()
+    assert "Véspera de Natal" not in client.get(url, {"year": "2027"}).content.decode()
+    assert client.get(url, {"year": "99999"}).status_code == 200
     client.post(reverse("orders:fulfilment_holiday_delete", args=[national.pk]))
     assert not Holiday.objects.filter(pk=national.pk).exists()
     assert AuditEntry.objects.filter(verb="holiday_delete").count() == 1
