@@ -20,6 +20,8 @@ RULES: dict[str, str] = {
     "orders:fulfilment_simulation": "manage_orders",
     "orders:fulfilment_routes": "manage_stock",
     "orders:fulfilment_route_delete": "manage_stock",
+    "orders:fulfilment_holidays": "manage_stock",
+    "orders:fulfilment_holiday_delete": "manage_stock",
     "orders:fulfilment_return_list": "view_orders",  # whoever may open a return may find it
     "orders:fulfilment_return": "view_orders",
     "orders:fulfilment_return_approve": "approve_orders",
@@ -40,4 +42,5 @@ NAV = [
     NavItem(_("At-risk orders"), "orders:fulfilment_at_risk", "manage_orders", section=_("Fulfilment")),
     NavItem(_("Sourcing simulation"), "orders:fulfilment_simulation", "manage_orders", section=_("Fulfilment")),
     NavItem(_("Consolidation routes"), "orders:fulfilment_routes", "manage_stock", section=_("Fulfilment")),
+    NavItem(_("Holidays"), "orders:fulfilment_holidays", "manage_stock", section=_("Fulfilment")),
 ]

@@ -5,14 +5,19 @@ it does nothing when shipments already exist. Everything goes through the fulfil
 shipments of orders the orders seed left "allocated" without any, which are created in bulk.
 """
 
+from datetime import date, timedelta
+
 from orders.errors import OrderError
-from orders.fulfilment.models import Shipment, ShipmentEvent, ShipmentLine
+from orders.fulfilment.models import Holiday, Shipment, ShipmentEvent, ShipmentLine
 from orders.models import Channel, Order, OrderLine
 
 
 def seed(*, stdout) -> None:
     from orders.fulfilment import services
 
+    added = seed_holidays()
+    if added:
+        stdout.write(f"Fulfilment: {added} national holidays in the shipping calendar.")
     if Shipment.objects.exists():
         stdout.write("Fulfilment demo data already present.")
         return
@@ -77,3 +82,44 @@ def _routes() -> None:
             "pk", flat=True):
         services.consolidation_route_save(from_location_id=store_id, to_location_id=hub.pk, transfer_days=1,
                                           cost=Decimal("6.00"), acting_user=None)
+
+
+HOLIDAY_YEARS = (2026, 2027)
+FIXED_HOLIDAYS = [((1, 1), "Confraternização Universal"), ((4, 21), "Tiradentes"), ((5, 1), "Dia do Trabalho"),
+                  ((9, 7), "Independência do Brasil"), ((10, 12), "Nossa Senhora Aparecida"), ((11, 2), "Finados"),
+                  ((11, 15), "Proclamação da República"), ((11, 20), "Dia Nacional de Zumbi e da Consciência Negra"),
+                  ((12, 25), "Natal")]
+EASTER_HOLIDAYS = [(-48, "Carnaval (segunda-feira)"), (-47, "Carnaval (terça-feira)"), (-2, "Sexta-feira Santa"),
+                   (60, "Corpus Christi")]  # days from Easter Sunday
+
+
+def easter(year: int) -> date:
+    """Easter Sunday of ``year`` (Gregorian calendar, the anonymous algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    ell = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * ell) // 451
+    month, day = divmod(h + ell - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+def national_holidays(year: int) -> list[tuple[date, str]]:
+    """Brazil's national holidays of ``year``, with Carnival Monday and Tuesday and Corpus Christi (optional
+    points that retailers and carriers close on)."""
+    sunday = easter(year)
+    days = [(date(year, month, day), name) for (month, day), name in FIXED_HOLIDAYS]
+    days += [(sunday + timedelta(days=offset), name) for offset, name in EASTER_HOLIDAYS]
+    return sorted(days)
+
+
+def seed_holidays() -> int:
+    """The national holidays of ``HOLIDAY_YEARS`` that are not in the calendar yet; returns how many were added."""
+    known = set(Holiday.objects.filter(location__isnull=True, date__year__in=HOLIDAY_YEARS)
+                .values_list("date", flat=True))
+    new = [Holiday(date=day, name=name) for year in HOLIDAY_YEARS for day, name in national_holidays(year)
+           if day not in known]
+    Holiday.objects.bulk_create(new)
+    return len(new)

@@ -15,7 +15,7 @@ from oms.models import TranslatedReason
 from oms.money import currency_field, money_field
 
 __all__ = [
-    "AllocationRule", "AtRiskFlag", "ConsolidationRoute", "InboundTransfer", "OrderMilestones", "Return",
+    "AllocationRule", "AtRiskFlag", "ConsolidationRoute", "Holiday", "InboundTransfer", "OrderMilestones", "Return",
     "ReturnLine", "Shipment", "ShipmentEvent", "ShipmentLine", "SourcingDecision",
 ]
 
@@ -354,3 +354,27 @@ class OrderMilestones(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}"
+
+
+class Holiday(models.Model):
+    """A day nothing is handed over: without a location a national holiday (every location closed, carriers do
+    not count it as a transit day), with one that location's own closure (only its handling waits)."""
+
+    date = models.DateField(_("date"))
+    name = models.CharField(_("name"), max_length=100)
+    location = models.ForeignKey("inventory.Location", on_delete=models.CASCADE, null=True, blank=True,
+                                 related_name="+", verbose_name=_("location"),
+                                 help_text=_("Blank: a national holiday, every location is closed."))
+
+    class Meta:
+        app_label = "orders"
+        ordering = ["date", "location_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["date"], condition=Q(location__isnull=True),
+                                    name="holiday_national_unique"),
+            models.UniqueConstraint(fields=["date", "location"], condition=Q(location__isnull=False),
+                                    name="holiday_local_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {self.name}"

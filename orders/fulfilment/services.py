@@ -29,6 +29,7 @@ from oms.templatetags.oms_tags import money
 from orders.events import order_event, shipment_event
 from orders.fulfilment import sourcing
 from orders.fulfilment.accounting import post_return, post_return_restock, post_shipment_revenue
+from orders.fulfilment.calendar import ClosedDays
 from orders.fulfilment.errors import (
     AlreadyPacked,
     CarrierFileError,
@@ -42,6 +43,7 @@ from orders.fulfilment.models import (
     AllocationRule,
     AtRiskFlag,
     ConsolidationRoute,
+    Holiday,
     InboundTransfer,
     OrderMilestones,
     Return,
@@ -249,6 +251,67 @@ def consolidation_route_delete(*, route_id: int, acting_user) -> None:
         route.delete()
 
 
+# --- holidays (shipping calendar) ------------------------------------------------------------------------
+
+HOLIDAY_HORIZON_DAYS = 400  # how far ahead of a decision its holidays are read: past any handling plus transit
+
+
+def closed_days(start: date, end: date | None = None) -> ClosedDays:
+    """The holidays from ``start`` to ``end`` (default: the horizon after ``start``), read in one query, for the
+    shipping calendar of one decision (or of a run of decisions over that range)."""
+    national: set[date] = set()
+    local: dict[int, set[date]] = {}
+    for day, location_id in Holiday.objects.filter(
+            date__gte=start, date__lte=end or start + timedelta(days=HOLIDAY_HORIZON_DAYS)
+    ).values_list("date", "location_id"):
+        (national if location_id is None else local.setdefault(location_id, set())).add(day)
+    return ClosedDays(frozenset(national), {loc: frozenset(days) for loc, days in local.items()})
+
+
+def holiday_save(*, holiday_id: int | None = None, day: date | None, name: str, location_id: int | None,
+                 acting_user) -> Holiday:
+    """Creates a holiday (``holiday_id`` None) or changes one: a national one without ``location_id``."""
+    from inventory.models import Location
+
+    name = (name or "").strip()
+    if day is None:
+        raise FulfilmentError(_("Give the date as YYYY-MM-DD, e.g. 2026-12-25."), field="date")
+    if not name:
+        raise FulfilmentError(_("Give the holiday a name."), field="name")
+    if len(name) > 100:
+        raise FulfilmentError(_("The name can have at most 100 characters."), field="name")
+    with transaction.atomic(durable=True):
+        if location_id is not None and not Location.objects.filter(pk=location_id).exists():
+            raise FulfilmentError(_("Choose a location, or none for a national holiday."), field="location")
+        clash = Holiday.objects.filter(date=day, location_id=location_id)
+        if holiday_id is not None:
+            holiday = Holiday.objects.select_for_update().filter(pk=holiday_id).first()
+            if holiday is None:
+                raise FulfilmentError(_("That holiday no longer exists."))
+            clash = clash.exclude(pk=holiday_id)
+        else:
+            holiday = Holiday()
+        if clash.exists():
+            raise FulfilmentError(_("%(date)s is already a holiday there.") % {"date": day.isoformat()}, field="date")
+        created = holiday.pk is None
+        holiday.date, holiday.name, holiday.location_id = day, name, location_id
+        holiday.save()
+        audit_record(actor=acting_user, action=AuditEntry.Action.CREATE if created else AuditEntry.Action.UPDATE,
+                     obj=holiday, verb="holiday_save",
+                     changes={"date": day.isoformat(), "name": name, "location": location_id})
+    return holiday
+
+
+def holiday_delete(*, holiday_id: int, acting_user) -> None:
+    with transaction.atomic(durable=True):
+        holiday = Holiday.objects.select_for_update().filter(pk=holiday_id).first()
+        if holiday is None:
+            raise FulfilmentError(_("That holiday no longer exists."))
+        audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=holiday, verb="holiday_delete",
+                     changes={"date": holiday.date.isoformat(), "location": holiday.location_id})
+        holiday.delete()
+
+
 def destination_for(order: Order) -> Point | None:
     address = order.shipping_address or {}
     return point_for_postal_code(address.get("postal_code", ""), address.get("country", "BR") or "BR")
@@ -265,11 +328,13 @@ def chosen_transit_days(order: Order) -> int | None:
 def request_for(order: Order, lines: list[OrderLine], *, strategy: str, now: datetime | None = None
                 ) -> sourcing.Request:
     pickup = order.pickup_location_id if order.delivery_method == Order.Delivery.PICKUP else None
+    local_now = timezone.localtime(now or timezone.now()).replace(tzinfo=None)
     return sourcing.Request(
         lines=tuple(sourcing.Line(line.variant_id, line.quantity, line.variant.weight_grams or 500) for line in lines),
-        destination=destination_for(order), now=timezone.localtime(now or timezone.now()).replace(tzinfo=None),
+        destination=destination_for(order), now=local_now,
         strategy=strategy, promised_by=order.promised_date if order.status != S.DRAFT else None,
-        pickup_location_id=pickup, currency=order.currency, transit_days=chosen_transit_days(order))
+        pickup_location_id=pickup, currency=order.currency, transit_days=chosen_transit_days(order),
+        closed=closed_days(local_now.date()))
 
 
 def parts_from_plan(plan: sourcing.Plan, lines: list[OrderLine]) -> dict[int, list[tuple[int, int]]]:
@@ -445,7 +510,8 @@ def promise_for_options(order: Order, lines: list[OrderLine], *, now: datetime |
         ready = decision.plan.arrives_on
         return {PICKUP_PROMISE: ready, **{opt["code"]: ready for opt in (order.shipping_options or [])}}
     ships_on = max(s.ships_on for s in decision.plan.shipments)
-    return {opt["code"]: arrival_date(shipped_on=ships_on, transit_days=int(opt.get("transit_days") or 0))
+    return {opt["code"]: arrival_date(shipped_on=ships_on, transit_days=int(opt.get("transit_days") or 0),
+                                      closed=request.closed.national)
             for opt in (order.shipping_options or [])}
 
 
@@ -1626,6 +1692,7 @@ def simulate(*, days: int, strategy: str, switched_off: list[int] | None = None,
     reserved = [line for lines in lines_by_order.values() for line in lines if line.status == L.RESERVED]
     held = line_parts(reserved) if reserved else {}
     routes = network_routes() if consolidation else []
+    closed = closed_days(timezone.localdate(since), timezone.localdate() + timedelta(days=HOLIDAY_HORIZON_DAYS))
     rows = []
     totals = {"decided_cost": Decimal(0), "simulated_cost": Decimal(0), "decided_splits": 0, "simulated_splits": 0,
               "simulated_late": 0, "decided_late": 0, "unsourced": 0}
@@ -1638,7 +1705,7 @@ def simulate(*, days: int, strategy: str, switched_off: list[int] | None = None,
             destination=destination_for(order), now=timezone.localtime(order.placed_at).replace(tzinfo=None),
             strategy=strategy, promised_by=order.promised_date,
             pickup_location_id=order.pickup_location_id if order.delivery_method == Order.Delivery.PICKUP else None,
-            currency=order.currency, transit_days=chosen_transit_days(order))
+            currency=order.currency, transit_days=chosen_transit_days(order), closed=closed)
         demand = (order.channel.code, order.customer.group_code if order.customer else "")
         if demand not in bases:
             bases[demand] = candidates_for(variant_ids=variant_ids, channel_code=demand[0], customer_group=demand[1],

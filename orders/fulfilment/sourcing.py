@@ -21,7 +21,7 @@ from django.utils.translation import gettext_noop
 
 from oms.i18n import StoredDate, StoredMoney, StoredText, stored_join, stored_plural, stored_text
 from oms.money import quantize
-from orders.fulfilment.calendar import add_working_days, arrival_date, ship_date
+from orders.fulfilment.calendar import ClosedDays, add_working_days, arrival_date, ship_date
 from orders.fulfilment.geo import Point, distance_km
 
 NEAREST = "nearest"
@@ -91,6 +91,7 @@ class Request:
     pickup_location_id: int | None = None
     currency: str = "BRL"
     transit_days: int | None = None  # the carrier service the customer chose; None: estimated from the distance
+    closed: ClosedDays = field(default_factory=ClosedDays)  # the holidays around ``now``
 
 
 @dataclass
@@ -176,12 +177,14 @@ def _shipment(request: Request, rate: RateCard, candidate: Candidate, items: dic
               weights: dict[int, int], *, to: Point | None, transfer_to: int | None = None) -> Shipment:
     km = distance_km(candidate.point, to) if candidate.point and to else 0.0
     weight = sum(weights[v] * q for v, q in items.items())
-    ships_on = ship_date(now=request.now, cutoff=candidate.cutoff, handling_days=candidate.handling_days)
+    ships_on = ship_date(now=request.now, cutoff=candidate.cutoff, handling_days=candidate.handling_days,
+                         closed=request.closed.at(candidate.location_id))
     transit = _transit_days(request, rate, km=km, transfer=transfer_to is not None)
     return Shipment(
         location_id=candidate.location_id, location_name=candidate.name, items=dict(items), km=km,
         cost=rate.cost(weight_grams=weight, km=km), ships_on=ships_on,
-        arrives_on=arrival_date(shipped_on=ships_on, transit_days=transit), transfer_to=transfer_to,
+        arrives_on=arrival_date(shipped_on=ships_on, transit_days=transit, closed=request.closed.national),
+        transfer_to=transfer_to,
     )
 
 
@@ -243,17 +246,20 @@ def _consolidations(request: Request, candidates: list[Candidate], rate: RateCar
         legs = []
         for source, items in taken:
             route = route_of[source.location_id]
-            ships_on = ship_date(now=request.now, cutoff=source.cutoff, handling_days=source.handling_days)
+            ships_on = ship_date(now=request.now, cutoff=source.cutoff, handling_days=source.handling_days,
+                                 closed=request.closed.at(source.location_id))
             legs.append(Shipment(
                 location_id=source.location_id, location_name=source.name, items=dict(items),
                 km=distance_km(source.point, hub.point) if source.point and hub.point else 0.0,
-                cost=quantize(route.cost), ships_on=ships_on, arrives_on=add_working_days(ships_on, route.days),
+                cost=quantize(route.cost), ships_on=ships_on,
+                arrives_on=add_working_days(ships_on, route.days, request.closed.national),
                 transfer_to=hub_id))
         parcel = _shipment(request, rate, hub, needed, weights, to=request.destination)
-        ready = add_working_days(max(leg.arrives_on for leg in legs), hub.handling_days)
+        ready = add_working_days(max(leg.arrives_on for leg in legs), hub.handling_days, request.closed.at(hub_id))
         if ready > parcel.ships_on:
             transit = _transit_days(request, rate, km=parcel.km, transfer=False)
-            parcel.ships_on, parcel.arrives_on = ready, arrival_date(shipped_on=ready, transit_days=transit)
+            parcel.ships_on, parcel.arrives_on = ready, arrival_date(shipped_on=ready, transit_days=transit,
+                                                                      closed=request.closed.national)
         parcel.items = own  # the forwarded units are reserved where they are now
         found.append(([*legs, parcel], hub_id))
     return found
@@ -282,7 +288,8 @@ def build_plans(request: Request, candidates: list[Candidate], rate: RateCard, r
         own = {v: min(q, store.available.get(v, 0)) for v, q in needed.items()}
         own = {v: q for v, q in own.items() if q > 0}
         missing = {v: q - own.get(v, 0) for v, q in needed.items() if q - own.get(v, 0) > 0}
-        pickup_ready = ship_date(now=request.now, cutoff=store.cutoff, handling_days=0)
+        pickup_ready = ship_date(now=request.now, cutoff=store.cutoff, handling_days=0,
+                                 closed=request.closed.at(store.location_id))
         shipments = []
         if own:
             shipments.append(Shipment(store.location_id, store.name, own, 0.0, Decimal("0.00"), pickup_ready,
@@ -329,11 +336,11 @@ def build_plans(request: Request, candidates: list[Candidate], rate: RateCard, r
     return plans, ({} if plans else shortages or needed)
 
 
-def _score(plans: list[Plan], strategy: str, promised_by: date | None) -> None:
+def _score(plans: list[Plan], strategy: str, promised_by: date | None, closed: ClosedDays) -> None:
     max_cost = max((float(p.cost) for p in plans), default=1.0) or 1.0
     max_km = max((p.km for p in plans), default=1.0) or 1.0
     fastest = min((p.arrives_on for p in plans if p.kind != "consolidate"), default=None)
-    slack = add_working_days(fastest, CONSOLIDATION_SLACK_DAYS) if fastest else None
+    slack = add_working_days(fastest, CONSOLIDATION_SLACK_DAYS, closed.national) if fastest else None
     for plan in plans:
         plan.late = promised_by is not None and plan.arrives_on > promised_by
         if plan.kind == "consolidate" and promised_by is None and slack is not None:
@@ -433,7 +440,7 @@ def decide(request: Request, candidates: list[Candidate], rate: RateCard | None 
     plans, shortages = build_plans(request, candidates, rate or RateCard(), routes)
     if not plans:
         return Decision(plan=None, shortages=shortages, reason=NO_PLAN)
-    _score(plans, request.strategy, request.promised_by)
+    _score(plans, request.strategy, request.promised_by, request.closed)
     plans.sort(key=_sort_key)
     winner, alternatives = plans[0], plans[1:]
     return Decision(plan=winner, alternatives=alternatives,

@@ -4,6 +4,7 @@ returns, the at-risk queue, the sourcing simulation and the order page's fulfilm
 Views validate input and call ``orders.fulfilment.services``; domain errors become messages.
 """
 
+from datetime import date
 
 from django.contrib import messages
 from django.db.models import Count, Prefetch, Q, Sum
@@ -404,6 +405,61 @@ def consolidation_route_delete(request, pk: int):
     else:
         messages.success(request, _("Route removed."))
     return redirect("orders:fulfilment_routes")
+
+
+# --- holidays (shipping calendar) --------------------------------------------------------------------
+
+
+def holidays(request):
+    """National holidays and locations' own closure days: the list, a form to add one, and ``?edit=<id>`` to
+    change one."""
+    from inventory.models import Location
+    from orders.fulfilment.models import Holiday
+
+    error, field, status = "", "", 200
+    editing = None
+    if request.GET.get("edit"):
+        editing = get_object_or_404(Holiday, pk=parse_id(request.GET["edit"]))
+    if request.method == "POST":
+        # Posted but not an id: 0, which the service refuses by name (an unknown holiday or location).
+        holiday_id = (parse_id(request.POST["holiday"]) or 0) if request.POST.get("holiday") else None
+        location_id = (parse_id(request.POST["location"]) or 0) if request.POST.get("location") else None
+        raw = (request.POST.get("date") or "").strip()
+        try:
+            day = date.fromisoformat(raw) if len(raw) == 10 else None
+        except ValueError:
+            day = None
+        try:
+            services.holiday_save(holiday_id=holiday_id, day=day, name=request.POST.get("name", ""),
+                                  location_id=location_id, acting_user=request.user)
+        except OrderError as exc:
+            error, field, status = exc.message, getattr(exc, "field", ""), 400
+        else:
+            messages.success(request, _("Holiday saved."))
+            return redirect("orders:fulfilment_holidays")
+    rows = Holiday.objects.select_related("location").order_by("date", "location__code")
+    year = _int(request.GET.get("year"))
+    year = year if year and 1 <= year <= 9999 else None  # a year a date can have; anything else: every year
+    if year:
+        rows = rows.filter(date__year=year)
+    page = paginate(request, rows, per_page=100)
+    posted = request.POST if request.method == "POST" else (
+        {"holiday": str(editing.pk), "date": editing.date.isoformat(), "name": editing.name,
+         "location": str(editing.location_id or "")} if editing else {})
+    return render(request, "orders/fulfilment/holidays.html", {
+        "page": page, "locations": list(Location.objects.order_by("code")), "error": error, "field": field,
+        "posted": posted, "editing": editing or posted.get("holiday"), "year": year or ""}, status=status)
+
+
+@require_POST
+def holiday_delete(request, pk: int):
+    try:
+        services.holiday_delete(holiday_id=pk, acting_user=request.user)
+    except OrderError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Holiday removed."))
+    return redirect("orders:fulfilment_holidays")
 
 
 # --- available to promise ----------------------------------------------------------------------------

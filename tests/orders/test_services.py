@@ -309,9 +309,9 @@ def test_place_three_lines_query_budget(make_user, world, make_draft, django_ass
     # looked up in the lines already loaded.
     ours = [q for q in real if '"payments_' not in q["sql"] and "'payments." not in q["sql"]]
     # The reservation's parts are one INSERT of OrderLineAllocation rows. The stored promise (the phone screen's
-    # computation) adds a fixed five: locations, stock, allocation rules, consolidation routes, postal code.
-    # The lines' prices are one UPDATE for all lines (orders.services.core.save_line_fields).
-    assert len(ours) == 34
+    # computation) adds a fixed six: locations, stock, allocation rules, consolidation routes, postal code, and the
+    # holidays of its range. The lines' prices are one UPDATE for all lines (orders.services.core.save_line_fields).
+    assert len(ours) == 35
     assert len(real) <= 40
 
 

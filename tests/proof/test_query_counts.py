@@ -246,6 +246,17 @@ def routes(world, n):
         ConsolidationRoute.objects.create(from_location=inventory.LocationFactory(), to_location=world.location)
 
 
+def holidays(world, n):
+    from datetime import timedelta
+
+    from orders.models import Holiday
+
+    start = Holiday.objects.order_by("-date").values_list("date", flat=True).first() or date(2026, 1, 1)
+    for i in range(1, n + 1):
+        Holiday.objects.create(date=start + timedelta(days=i), name=f"Holiday {i}",
+                               location=inventory.LocationFactory())
+
+
 products = rows_of(
     lambda world: inventory.VariantFactory.create_batch(
         2, product=inventory.ProductFactory(brand=inventory.BrandFactory(), category=inventory.CategoryFactory())
@@ -710,6 +721,7 @@ PAGES = [
     Detail("orders:fulfilment_return", return_with_lines),
     Detail("orders:fulfilment_order_panel", full_order),
     Page("orders:fulfilment_routes", routes),
+    Page("orders:fulfilment_holidays", holidays),
     Detail("orders:fulfilment_return_new", shipped_order),
     Page(
         "orders:fulfilment_shipment_pdf",
