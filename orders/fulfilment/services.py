@@ -29,7 +29,7 @@ from oms.templatetags.oms_tags import money
 from orders.events import order_event, shipment_event
 from orders.fulfilment import sourcing
 from orders.fulfilment.accounting import post_return, post_return_restock, post_shipment_revenue
-from orders.fulfilment.calendar import ClosedDays
+from orders.fulfilment.calendar import ClosedDays, add_working_days
 from orders.fulfilment.errors import (
     AlreadyPacked,
     CarrierFileError,
@@ -1596,10 +1596,13 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
     # Not allocated a working day after placing (orders of gift cards only are never allocated).
     from orders.giftcards import ships_something
 
-    for order_id in Order.objects.filter(
-            ships_something(), status__in=[S.CONFIRMED, S.BACKORDERED, S.ON_HOLD],
-            placed_at__lt=now - timedelta(days=1)
-    ).values_list("pk", flat=True):
+    waiting = list(Order.objects.filter(ships_something(), status__in=[S.CONFIRMED, S.BACKORDERED, S.ON_HOLD],
+                                        placed_at__lt=now - timedelta(days=1)).values_list("pk", "placed_at"))
+    placed_on = {order_id: timezone.localdate(placed_at) for order_id, placed_at in waiting}
+    holidays = closed_days(min(placed_on.values()), today).national if placed_on else frozenset()
+    for order_id, day in placed_on.items():
+        if add_working_days(day, 1, holidays) > today:  # placed before a weekend or a holiday: not late yet
+            continue
         wanted[(order_id, AtRiskFlag.Reason.NOT_ALLOCATED)] = (
             gettext_noop("Placed more than a day ago, not yet allocated"), {})
     # Open shipments past their planned hand-over day (or past today's cut-off on it).

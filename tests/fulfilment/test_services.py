@@ -361,7 +361,7 @@ def test_at_risk_scan_flags_and_clears(make_user, net, place_order):
     user = make_user("admin")
     manager = make_user("manager", email="boss@example.com")
     order = place_order(user, [(net["mug"], 1)])
-    later = timezone.now() + timedelta(days=2)
+    later = timezone.now() + timedelta(days=4)  # a working day has gone by whatever today is
     assert ful.at_risk_scan(now=later) == {"raised": 1, "cleared": 0}
     alert = OutboxMessage.objects.get(topic="oms.email", payload__subject__icontains="at risk")
     assert manager.email in alert.payload["to"]
@@ -390,7 +390,7 @@ def test_an_at_risk_flag_reads_in_the_readers_language_with_its_values(make_user
                            currency="BRL", idempotency_key="risk-lang", created_at=timezone.now())
     Payment.objects.filter(idempotency_key="risk-lang").update(created_at=timezone.now() - timedelta(days=6))
     with translation.override("pt-br"):
-        ful.at_risk_scan(now=timezone.now() + timedelta(days=2))
+        ful.at_risk_scan(now=timezone.now() + timedelta(days=4))
     flags = {f.reason: f for f in AtRiskFlag.objects.filter(order=order)}
     expiring = flags[AtRiskFlag.Reason.AUTH_EXPIRING]
     assert expiring.detail == "Authorization from %(day)s expires %(exp)s"  # stored in English, not pt-BR
@@ -634,7 +634,7 @@ def test_customer_and_manager_emails_are_written_in_each_readers_language(make_u
     assert ready_notice(second)["subject"] == f"الطلب {second.number} جاهز للاستلام"
 
     late = place_order(user, [(net["shirt"], 1)])
-    ful.at_risk_scan(now=timezone.now() + timedelta(days=2))
+    ful.at_risk_scan(now=timezone.now() + timedelta(days=4))
     alerts = {tuple(m.payload["to"]): m.payload for m in OutboxMessage.objects.filter(topic="oms.email")
               if "chefe@example.com" in m.payload["to"] or "raees@example.com" in m.payload["to"]}
     assert set(alerts) == {("chefe@example.com",), ("raees@example.com",)}
@@ -739,6 +739,27 @@ def test_an_expiring_authorization_is_dated_in_the_store_time_zone(make_user, ne
     flag = AtRiskFlag.objects.get(order=order, reason=AtRiskFlag.Reason.AUTH_EXPIRING)
     assert flag.detail_params == {"day": "2026-11-20", "exp": "2026-11-27"}
     assert timezone.get_current_timezone_name() == "America/Sao_Paulo"
+
+
+def test_not_allocated_counts_a_working_day_not_24_hours(make_user, net, place_order):
+    """An order placed on Friday evening was flagged "not allocated" on Saturday evening, before the warehouse had a
+    working day for it; a holiday on Monday moves the flag to Tuesday."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from orders.fulfilment.models import Holiday
+
+    order = place_order(make_user("admin"), [(net["mug"], 1)])
+    local = ZoneInfo("America/Sao_Paulo")
+    Order.objects.filter(pk=order.pk).update(placed_at=datetime(2026, 11, 20, 18, 0, tzinfo=local))  # a Friday
+
+    def flagged(day: int) -> bool:
+        ful.at_risk_scan(now=datetime(2026, 11, day, 19, 0, tzinfo=local))
+        return AtRiskFlag.objects.filter(order=order, reason=AtRiskFlag.Reason.NOT_ALLOCATED,
+                                         cleared_at__isnull=True).exists()
+
+    Holiday.objects.create(date=datetime(2026, 11, 23).date(), name="Local feast")
+    assert (flagged(21), flagged(23), flagged(24)) == (False, False, True)  # Saturday, the holiday, Tuesday
 
 
 def test_an_authorization_with_a_rest_to_capture_after_a_refund_is_flagged_as_expiring(make_user, net, place_order):
