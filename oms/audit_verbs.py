@@ -33,6 +33,8 @@ VERB_LABELS = {
     "giftcard_replace": pgettext_lazy("audit trail", "Gift card replaced"),
     "giftcard_void": pgettext_lazy("audit trail", "Gift card voided"),
     "hold_approve": pgettext_lazy("audit trail", "Hold approved"),
+    "holiday_delete": pgettext_lazy("audit trail", "Holiday removed"),
+    "holiday_save": pgettext_lazy("audit trail", "Holiday saved"),
     "invoice_payment": pgettext_lazy("audit trail", "Invoice payment recorded"),
     "invoice_pdf": pgettext_lazy("audit trail", "Invoice printed"),
     "order_cancel": pgettext_lazy("audit trail", "Order cancelled"),
