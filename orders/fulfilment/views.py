@@ -4,8 +4,6 @@ returns, the at-risk queue, the sourcing simulation and the order page's fulfilm
 Views validate input and call ``orders.fulfilment.services``; domain errors become messages.
 """
 
-from datetime import date
-
 from django.contrib import messages
 from django.db.models import Count, Prefetch, Q, Sum
 from django.http import Http404, HttpResponse
@@ -16,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from oms.listing import paginate, sort_queryset
 from oms.numbers import INT_MAX, NumberError, parse_amount, parse_id, parse_whole
-from oms.query import missing_is_404
+from oms.query import missing_is_404, to_date
 from orders.errors import OrderError
 from orders.fulfilment import selectors, services, sourcing
 from orders.fulfilment.models import AtRiskFlag, Return, ReturnLine, Shipment, ShipmentLine
@@ -424,14 +422,10 @@ def holidays(request):
         # Posted but not an id: 0, which the service refuses by name (an unknown holiday or location).
         holiday_id = (parse_id(request.POST["holiday"]) or 0) if request.POST.get("holiday") else None
         location_id = (parse_id(request.POST["location"]) or 0) if request.POST.get("location") else None
-        raw = (request.POST.get("date") or "").strip()
         try:
-            day = date.fromisoformat(raw) if len(raw) == 10 else None
-        except ValueError:
-            day = None
-        try:
-            services.holiday_save(holiday_id=holiday_id, day=day, name=request.POST.get("name", ""),
-                                  location_id=location_id, acting_user=request.user)
+            services.holiday_save(holiday_id=holiday_id, day=to_date(request.POST.get("date")),
+                                  name=request.POST.get("name", ""), location_id=location_id,
+                                  acting_user=request.user)
         except OrderError as exc:
             error, field, status = exc.message, getattr(exc, "field", ""), 400
         else:
