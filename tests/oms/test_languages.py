@@ -115,3 +115,26 @@ def test_arrows_point_the_way_the_line_reads():
                  for entry in polib.pofile(str(locale / "ar" / "LC_MESSAGES" / "django.po"))
                  if "→" in entry.msgid and entry.msgstr and "→" in entry.msgstr]
     assert backwards == []
+
+
+def test_every_translation_in_our_catalogues_is_the_one_pages_show():
+    """Django merges all catalogues and the first translation of a message wins everywhere, so a second app's
+    different wording was never seen (an order line "Open" translated as the verb "Abrir", a date column
+    "Requested" as مطلوب, "required"). A message that means something else gets a context; two words for one thing
+    are aligned (scripts/po_served.py)."""
+    from oms.vocabulary import LANGUAGES, served_differently
+
+    unseen = [f"{path.parent.parent.parent.parent.name}/{language}: {entry.msgid!r} {entry.msgstr!r} -> {served!r}"
+              for language in LANGUAGES for path, entry, served in served_differently(language)]
+    assert not unseen
+
+
+def test_project_wording_wins_over_the_admins_and_import_exports():
+    from django.utils import translation
+
+    with translation.override("ar"):
+        assert translation.gettext("Import") == "استيراد"
+        assert translation.gettext("History") == "السجل"
+    with translation.override("pt-br"):
+        assert translation.gettext("Skipped") == "Ignorados"
+        assert translation.pgettext("import page title", "Import") == "Importação"
