@@ -31,51 +31,113 @@ from marketing.models import (
 from marketing.pricing import PricedOrder, normalise_code
 from oms.audit import audit_record, diff, snapshot
 from oms.models import AuditEntry
+from oms.money import quantize
 from oms.numbers import NumberError, parse_amount
 
 logger = logging.getLogger(__name__)
 
-# ----------------------------------------------------------------------------- redemption (order placing)
+# ----------------------------------------------------------------------------- redemption (an order's promotion uses)
+
+
+@dataclass
+class Reconciled:
+    """What ``promotion_reconcile`` did to an order's redemptions."""
+
+    created: list[PromotionRedemption]
+    changed: list[PromotionRedemption]  # the amount (or the coupon) is now what the pricing applies
+    released: list[PromotionRedemption]  # deleted: their uses were given back
+
+
+def _applied(priced: PricedOrder | None) -> dict[int, tuple[Decimal, str]]:
+    """``{promotion id: (amount, coupon code)}`` of every discount the priced order applies."""
+    applied: dict[int, tuple[Decimal, str]] = {}
+    for discount in priced.applied_discounts() if priced is not None else []:
+        amount, code = applied.get(discount.promotion_id, (Decimal(0), ""))
+        applied[discount.promotion_id] = (amount + discount.amount, code or discount.coupon_code)
+    return applied
+
+
+def promotion_reconcile(*, priced: PricedOrder | None, order_reference: str, customer_id: int | None, acting_user,
+                        when: datetime | None = None, audited: bool = True) -> Reconciled:
+    """Makes the order's redemptions what its pricing applies: the one place an order's promotion and coupon uses
+    are taken, changed or given back. Placing (``promotion_redeem``), an edit or a line cancelled (the order
+    re-priced) and cancelling the whole order (``priced`` None: nothing applies) all come here.
+
+    A promotion newly applied takes a use, one no longer applied gives its use back (and its coupon's), and one
+    still applied keeps its use with the amount the pricing now gives. Each counter moves with a conditional
+    ``UPDATE ... WHERE times_used < usage_limit`` whose row count is checked, so 50 orders racing for a single-use
+    coupon give exactly one success; the others raise ``PromotionUnavailable`` and the caller's transaction rolls
+    back. The row lock that UPDATE takes also serialises the per-customer check that follows it. Counters are
+    taken in promotion id order. ``when``: the time the order was priced at (its ``placed_at`` when re-priced),
+    which a promotion's end must be after, as pricing checked it; now by default. Calling it again with the same
+    pricing changes nothing.
+    """
+    applied = _applied(priced)
+    with transaction.atomic(savepoint=False):
+        rows = {row.promotion_id: row for row in PromotionRedemption.objects.select_for_update(of=("self",))
+                .select_related("coupon").filter(order_reference=order_reference).order_by("pk")}
+        done = Reconciled([], [], [])
+        for promotion_id in sorted(set(rows) | set(applied)):
+            row = rows.get(promotion_id)
+            if promotion_id not in applied:
+                _give_back(row, promotion=True)
+                if audited:
+                    audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=row,
+                                 verb="redemption_release", changes={"amount": _money(row)})
+                row.delete()
+                done.released.append(row)
+                continue
+            amount, coupon_code = applied[promotion_id]
+            if row is None:
+                promotion = _use_promotion(promotion_id, customer_id, when)
+                coupon = _use_coupon(coupon_code, promotion) if coupon_code else None
+                row = PromotionRedemption.objects.create(
+                    promotion=promotion, coupon=coupon, order_reference=order_reference, customer_id=customer_id,
+                    amount=amount, currency=priced.currency, source_code=priced.source_code,
+                    campaign_id=priced.campaign_id,
+                )
+                if audited:
+                    audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=row, verb="redemption_add",
+                                 changes={"amount": _money(row), "coupon": coupon_code})
+                done.created.append(row)
+                continue
+            before = {"amount": _money(row), "coupon": row.coupon.code if row.coupon else ""}
+            if before["coupon"] != coupon_code:  # the order's coupon for this promotion changed
+                _give_back(row, promotion=False)
+                row.coupon = _use_coupon(coupon_code, row.promotion) if coupon_code else None
+            if row.amount != amount or before["coupon"] != coupon_code:
+                row.amount = amount
+                row.save(update_fields=["amount", "coupon"])
+                if audited:
+                    audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=row,
+                                 verb="redemption_change", changes=diff(before, {"amount": _money(row),
+                                                                                 "coupon": coupon_code}))
+                done.changed.append(row)
+        return done
 
 
 def promotion_redeem(*, priced: PricedOrder, order_reference: str, customer_id: int | None, acting_user) -> list[
         PromotionRedemption]:
-    """Counts the uses of every promotion and coupon the priced order applied, inside the placing transaction.
-
-    Each counter moves with a conditional ``UPDATE ... WHERE times_used < usage_limit`` whose row count is
-    checked, so 50 orders racing for a single-use coupon give exactly one success; the others raise
-    ``PromotionUnavailable`` and the caller's transaction rolls back. The row lock that UPDATE takes also
-    serialises the per-customer check that follows it. Calling it again for the same order does nothing.
-    """
-    applied: dict[int, tuple[Decimal, str]] = {}
-    for discount in priced.applied_discounts():
-        amount, code = applied.get(discount.promotion_id, (Decimal(0), ""))
-        applied[discount.promotion_id] = (amount + discount.amount, code or discount.coupon_code)
-    if not applied:
-        return []
-    with transaction.atomic(savepoint=False):
-        already = set(PromotionRedemption.objects.filter(order_reference=order_reference)
-                      .values_list("promotion_id", flat=True))
-        created = []
-        for promotion_id in sorted(applied):
-            if promotion_id in already:
-                continue
-            amount, coupon_code = applied[promotion_id]
-            promotion = _use_promotion(promotion_id, customer_id)
-            coupon = _use_coupon(coupon_code, promotion) if coupon_code else None
-            created.append(PromotionRedemption.objects.create(
-                promotion=promotion, coupon=coupon, order_reference=order_reference, customer_id=customer_id,
-                amount=amount, currency=priced.currency, source_code=priced.source_code,
-                campaign_id=priced.campaign_id,
-            ))
-        return created
+    """Counts the uses of every promotion and coupon the priced order applied, inside the placing transaction
+    (``promotion_reconcile`` of an order that has none yet); returns the redemptions it created."""
+    if not priced.applied_discounts():
+        return []  # nothing to count, and no query: placing is the path every order takes
+    return promotion_reconcile(priced=priced, order_reference=order_reference, customer_id=customer_id,
+                               acting_user=acting_user, audited=False).created
 
 
-def _use_promotion(promotion_id: int, customer_id: int | None) -> Promotion:
-    now = timezone.now()
+def promotion_release(*, order_reference: str, acting_user) -> int:
+    """Gives back the uses an order took (order cancelled before shipping); returns how many were released."""
+    released = promotion_reconcile(priced=None, order_reference=order_reference, customer_id=None,
+                                   acting_user=acting_user).released
+    return len(released)
+
+
+def _use_promotion(promotion_id: int, customer_id: int | None, when: datetime | None = None) -> Promotion:
+    when = when or timezone.now()
     used = Promotion.objects.filter(
         Q(usage_limit__isnull=True) | Q(times_used__lt=F("usage_limit")),
-        Q(ends_at__isnull=True) | Q(ends_at__gt=now),
+        Q(ends_at__isnull=True) | Q(ends_at__gt=when),
         pk=promotion_id, is_active=True,
     ).update(times_used=F("times_used") + 1)
     promotion = Promotion.objects.filter(pk=promotion_id).first()
@@ -102,19 +164,16 @@ def _use_coupon(code: str, promotion: Promotion) -> Coupon:
     return Coupon.objects.get(code=code)
 
 
-def promotion_release(*, order_reference: str, acting_user) -> int:
-    """Gives back the uses an order took (order cancelled before shipping); returns how many were released."""
-    with transaction.atomic(savepoint=False):
-        rows = list(PromotionRedemption.objects.select_for_update(of=("self",))
-                    .filter(order_reference=order_reference).order_by("pk"))
-        for row in rows:
-            Promotion.objects.filter(pk=row.promotion_id, times_used__gt=0).update(times_used=F("times_used") - 1)
-            if row.coupon_id:
-                Coupon.objects.filter(pk=row.coupon_id, times_used__gt=0).update(times_used=F("times_used") - 1)
-            audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=row, verb="release",
-                         changes={"amount": str(row.amount)})
-            row.delete()
-        return len(rows)
+def _money(row: PromotionRedemption) -> str:
+    return str(quantize(row.amount, row.currency))
+
+
+def _give_back(row: PromotionRedemption, *, promotion: bool) -> None:
+    """Gives back the coupon use a redemption holds, and its promotion use when ``promotion``."""
+    if promotion:
+        Promotion.objects.filter(pk=row.promotion_id, times_used__gt=0).update(times_used=F("times_used") - 1)
+    if row.coupon_id:
+        Coupon.objects.filter(pk=row.coupon_id, times_used__gt=0).update(times_used=F("times_used") - 1)
 
 
 # ----------------------------------------------------------------------------- configuration (admin screens)

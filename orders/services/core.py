@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 from oms.i18n import to_json
 from oms.money import quantize
 from oms.outbox import outbox_enqueue
-from orders.errors import InvalidTransition, StockUnavailable
+from orders.errors import InvalidTransition, OrderError, StockUnavailable
 from orders.events import order_event
 from orders.models import Channel, Order, OrderEvent, OrderLine, OrderLineAllocation
 
@@ -109,6 +109,25 @@ def _order_transition(order: Order, *, to: str, actor, reason: str = "", data: d
 def redemption_reference(order: Order) -> str:
     """How marketing's redemption rows name the order whose promotion and coupon uses they count."""
     return f"order:{order.pk}"
+
+
+def promotions_reconcile(order: Order, priced, *, actor) -> None:
+    """After a placed order is re-priced (an edit, a line cancelled): its promotion and coupon uses become what
+    ``priced`` applies (``marketing.services.promotion_reconcile``): a promotion it newly gets takes a use, one it no
+    longer gets gives its use back, the discount recorded is the one it now gets. Call it with the order locked,
+    inside the transaction of the change, once nothing else can refuse it (the counters are contended rows).
+
+    A promotion or coupon used up by another order since this one was priced refuses the change (``OrderError``):
+    saved again, the order is priced without it."""
+    from marketing.errors import PromotionUnavailable
+    from marketing.services import promotion_reconcile
+
+    try:
+        promotion_reconcile(priced=priced, order_reference=redemption_reference(order), customer_id=order.customer_id,
+                            acting_user=actor, when=order.placed_at)
+    except PromotionUnavailable as exc:
+        raise OrderError(_("%(reason)s Order %(number)s was not changed; save the change again to price it without "
+                           "that discount.") % {"reason": exc.message, "number": order}) from exc
 
 
 def _line_transition(lines: list[OrderLine], *, to: str, fields: list[str] | None = None) -> None:

@@ -29,6 +29,7 @@ from orders.services.core import (
     lock_lines,
     lock_order,
     price_lines,
+    promotions_reconcile,
     release_lines,
     reserve_lines,
     save_line_fields,
@@ -148,7 +149,8 @@ def order_cancel(*, order_id: int, reason: "str | StoredText", acting_user,
         data = {"lines": [{"sku": line.sku, "quantity": line.quantity} for line in targets],
                 "total_before": str(order.total)}
         if remaining:
-            price_lines(order, lines)
+            priced = price_lines(order, lines)
+            promotions_reconcile(order, priced, actor=acting_user)  # a smaller discount, or none any more
             save_prices(order, lines)
             from orders.giftcards import deliver_if_only_cards  # only issued gift cards left: nothing to ship
 
@@ -234,7 +236,7 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
             order.save(update_fields=["shipping_address", "updated_at"])
         reserve_lines(order, kept, actor=acting_user, allow_backorder=order.channel.allow_oversell,
                       backorder_ok=waiting)
-        price_lines(order, lines)
+        priced = price_lines(order, lines)
         if offered and kept and not _offers_service(order):  # what still ships would silently ship free
             if shipping_address is not None:
                 raise OrderError(_("%(service)s does not deliver to the new address (%(region)s): keep the address, "
@@ -244,6 +246,7 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
             raise OrderError(_("%(service)s has no rate for the order as changed (a parcel heavier than its rates "
                                "carry, or the service is no longer offered): change less, or cancel the order and "
                                "place it again with another shipping option.") % {"service": service_name})
+        promotions_reconcile(order, priced, actor=acting_user)
         save_prices(order, lines)
         _status_after_edit(order, kept, actor=acting_user)
         _hold_if_rules_now_fail(order, lines, actor=acting_user)

@@ -6,7 +6,9 @@ from django.db import transaction
 from marketing.errors import PromotionUnavailable
 from marketing.models import Coupon, Promotion, PromotionRedemption
 from marketing.pricing import PriceLineInput
-from marketing.services import promotion_redeem, promotion_release
+from marketing.services import promotion_reconcile, promotion_redeem, promotion_release
+from oms.models import AuditEntry
+from tests.marketing.conftest import WHEN
 from tests.marketing.factories import CouponFactory, PromotionFactory, SourceCodeFactory, VariantFactory
 from tests.threads import run_together
 
@@ -95,3 +97,65 @@ def test_simultaneous_orders_of_one_customer_respect_the_per_customer_limit(pric
     assert outcomes == ["ok"] + ["refused"] * 9
     assert Promotion.objects.get(pk=promo.pk).times_used == 1
     assert PromotionRedemption.objects.filter(customer_id=42).count() == 1
+
+
+def reconcile(priced, reference, customer_id=None):
+    with transaction.atomic(durable=True):
+        return promotion_reconcile(priced=priced, order_reference=reference, customer_id=customer_id,
+                                   acting_user=None, when=WHEN)
+
+
+def uses(*objects) -> list[int]:
+    return [type(o).objects.get(pk=o.pk).times_used for o in objects]
+
+
+@pytest.mark.django_db
+def test_reconcile_makes_an_orders_redemptions_what_its_pricing_now_applies(price):
+    """A placed order re-priced: a promotion newly applied takes one use, one still applied keeps its use with the
+    amount it now gives, one no longer applied gives its use (and its coupon's) back."""
+    v = VariantFactory(base_price=D("100"))
+    big = PromotionFactory(name="Spend 300", percent=D("5"), min_subtotal=D("300"), usage_limit=3)
+    coupon = CouponFactory(code="TEN", promotion=PromotionFactory(name="Coupon 10", requires_coupon=True,
+                                                                  min_subtotal=D("150")))
+    place(price(lines=[PriceLineInput(v.pk, 2)], coupons=["TEN"], customer_id=7), "order:1", customer_id=7)
+    assert uses(big, coupon, coupon.promotion) == [0, 1, 1]
+    grown = price(lines=[PriceLineInput(v.pk, 4)], coupons=["TEN"], customer_id=7, order_reference="order:1")
+    done = reconcile(grown, "order:1", customer_id=7)
+    assert ([r.promotion_id for r in done.created], [(r.promotion_id, r.amount) for r in done.changed],
+            done.released) == ([big.pk], [(coupon.promotion_id, D("38.00"))], [])
+    assert dict(PromotionRedemption.objects.values_list("promotion_id", "amount")) == {
+        big.pk: D("20.00"), coupon.promotion_id: D("38.00")}  # 10 % of what is left after the 5 % (first by id)
+    assert uses(big, coupon, coupon.promotion) == [1, 1, 1]
+    assert reconcile(grown, "order:1", customer_id=7) == type(done)([], [], [])  # a retry changes nothing
+    assert uses(big, coupon, coupon.promotion) == [1, 1, 1]
+    shrunk = price(lines=[PriceLineInput(v.pk, 1)], coupons=["TEN"], customer_id=7, order_reference="order:1")
+    done = reconcile(shrunk, "order:1", customer_id=7)
+    assert sorted(r.promotion_id for r in done.released) == sorted([big.pk, coupon.promotion_id])
+    assert not PromotionRedemption.objects.exists()
+    assert uses(big, coupon, coupon.promotion) == [0, 0, 0]
+    assert list(AuditEntry.objects.order_by("pk").values_list("verb", flat=True)) == [
+        "redemption_add", "redemption_change", "redemption_release", "redemption_release"]
+
+
+@pytest.mark.django_db
+def test_reconcile_refuses_a_promotion_used_up_since_the_order_was_priced_and_changes_nothing(price):
+    v = VariantFactory(base_price=D("100"))
+    kept = PromotionFactory(name="Always 5", percent=D("5"))
+    scarce = PromotionFactory(name="Last one", percent=D("10"), min_subtotal=D("200"), usage_limit=1)
+    place(price(lines=[PriceLineInput(v.pk, 1)]), "order:1")
+    assert dict(PromotionRedemption.objects.values_list("promotion_id", "amount")) == {kept.pk: D("5.00")}
+    grown = price(lines=[PriceLineInput(v.pk, 3)])
+    assert {d.promotion_id for d in grown.applied_discounts()} == {kept.pk, scarce.pk}
+    place(price(lines=[PriceLineInput(v.pk, 3)]), "order:2")  # another order takes the last use meanwhile
+    with pytest.raises(PromotionUnavailable) as refused:
+        reconcile(grown, "order:1")
+    assert refused.value.message == "Promotion Last one is no longer available."
+    assert dict(PromotionRedemption.objects.filter(order_reference="order:1").values_list(
+        "promotion_id", "amount")) == {kept.pk: D("5.00")}  # the amount change before it was rolled back too
+    assert uses(kept, scarce) == [2, 1]
+    # Priced again, the used-up promotion no longer applies to this order and nothing is over-redeemed.
+    again = price(lines=[PriceLineInput(v.pk, 3)], order_reference="order:1")
+    assert {d.promotion_id for d in again.applied_discounts()} == {kept.pk}
+    reconcile(again, "order:1")
+    assert uses(kept, scarce) == [2, 1]
+    assert PromotionRedemption.objects.get(order_reference="order:1").amount == D("15.00")
