@@ -424,6 +424,7 @@ class OrderEvent(TranslatedReason):
         PAYMENT = "payment", _("Payment")
         STOCK = "stock", _("Stock")
         NOTE = "note", _("Note")
+        DATES = "dates", _("Planned dates")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.STATUS)

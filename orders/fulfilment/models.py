@@ -316,6 +316,7 @@ class AtRiskFlag(models.Model):
         NOT_PICKED = "not_picked", _("Not picked before cut-off")
         SHIPMENT_LATE = "shipment_late", _("Shipment late for its transit time")
         AUTH_EXPIRING = "auth_expiring", _("Authorization expires before capture")
+        PLAN_LATE = "plan_late", _("Planned to arrive after the promised date")
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="risk_flags")
     reason = models.CharField(max_length=20, choices=Reason.choices)

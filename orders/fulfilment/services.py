@@ -14,8 +14,8 @@ from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -29,7 +29,7 @@ from oms.templatetags.oms_tags import money
 from orders.events import order_event, shipment_event
 from orders.fulfilment import sourcing
 from orders.fulfilment.accounting import post_return, post_return_restock, post_shipment_revenue
-from orders.fulfilment.calendar import ClosedDays, add_working_days
+from orders.fulfilment.calendar import ClosedDays, add_working_days, replanned
 from orders.fulfilment.errors import (
     AlreadyPacked,
     CarrierFileError,
@@ -49,6 +49,7 @@ from orders.fulfilment.models import (
     Return,
     ReturnLine,
     Shipment,
+    ShipmentEvent,
     ShipmentLine,
     SourcingDecision,
 )
@@ -268,9 +269,35 @@ def closed_days(start: date, end: date | None = None) -> ClosedDays:
     return ClosedDays(frozenset(national), {loc: frozenset(days) for loc, days in local.items()})
 
 
+HOLIDAY_LOCK = 7_301_002  # pg advisory lock key: one change of the shipping calendar at a time
+OPEN_SHIPMENT = (SS.WAITING, SS.PENDING, SS.PICKING, SS.PACKED)  # not handed over yet (a ready pick-up is at the store)
+REDATE_SQL = """
+    UPDATE {table} AS s SET ships_on = d.ships_on, arrives_on = d.arrives_on
+      FROM unnest(%s::bigint[], %s::date[], %s::date[]) AS d (id, ships_on, arrives_on)
+     WHERE s.id = d.id
+"""
+
+
+@dataclass
+class CalendarChange:
+    """What saving or removing a holiday did: the holiday (None once removed), how many open shipments and
+    orders had their planned dates moved, and how many of those orders are now planned to arrive after the date
+    promised to the customer (flagged at risk)."""
+
+    holiday: Holiday | None
+    shipments: int = 0
+    orders: int = 0
+    late_orders: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {"shipments_replanned": self.shipments, "orders_replanned": self.orders,
+                "orders_late": self.late_orders}
+
+
 def holiday_save(*, holiday_id: int | None = None, day: date | None, name: str, location_id: int | None,
-                 acting_user) -> Holiday:
-    """Creates a holiday (``holiday_id`` None) or changes one: a national one without ``location_id``."""
+                 acting_user) -> CalendarChange:
+    """Creates a holiday (``holiday_id`` None) or changes one: a national one without ``location_id``. Open
+    shipments planned across the changed days are planned again (``_shipments_replan``) in the same transaction."""
     from inventory.models import Location
 
     name = (name or "").strip()
@@ -281,6 +308,7 @@ def holiday_save(*, holiday_id: int | None = None, day: date | None, name: str, 
     if len(name) > 100:
         raise FulfilmentError(_("The name can have at most 100 characters."), field="name")
     with transaction.atomic(durable=True):
+        _calendar_lock()
         if location_id is not None and not Location.objects.filter(pk=location_id).exists():
             raise FulfilmentError(_("Choose a location, or none for a national holiday."), field="location")
         clash = Holiday.objects.filter(date=day, location_id=location_id)
@@ -294,22 +322,127 @@ def holiday_save(*, holiday_id: int | None = None, day: date | None, name: str, 
         if clash.exists():
             raise FulfilmentError(_("%(date)s is already a holiday there.") % {"date": day.isoformat()}, field="date")
         created = holiday.pk is None
+        moves = created or (holiday.date, holiday.location_id) != (day, location_id)  # not a mere rename
+        before = _calendar_before([(day, location_id)] + ([] if created else [(holiday.date, holiday.location_id)])
+                                  ) if moves else None
         holiday.date, holiday.name, holiday.location_id = day, name, location_id
         holiday.save()
+        change = _shipments_replan(before, holiday=holiday, actor=acting_user, why=stored_text(
+            gettext_noop("Planned again for the holiday %(name)s on %(day)s"), name=name,
+            day=StoredDate(day, "SHORT_DATE_FORMAT")))
         audit_record(actor=acting_user, action=AuditEntry.Action.CREATE if created else AuditEntry.Action.UPDATE,
                      obj=holiday, verb="holiday_save",
-                     changes={"date": day.isoformat(), "name": name, "location": location_id})
-    return holiday
+                     changes={"date": day.isoformat(), "name": name, "location": location_id, **change.counts()})
+    return change
 
 
-def holiday_delete(*, holiday_id: int, acting_user) -> None:
+def holiday_delete(*, holiday_id: int, acting_user) -> CalendarChange:
     with transaction.atomic(durable=True):
+        _calendar_lock()
         holiday = Holiday.objects.select_for_update().filter(pk=holiday_id).first()
         if holiday is None:
             raise FulfilmentError(_("That holiday no longer exists."))
-        audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=holiday, verb="holiday_delete",
-                     changes={"date": holiday.date.isoformat(), "location": holiday.location_id})
+        before = _calendar_before([(holiday.date, holiday.location_id)])
+        holiday_pk = holiday.pk
         holiday.delete()
+        change = _shipments_replan(before, holiday=None, actor=acting_user, why=stored_text(
+            gettext_noop("Planned again: the holiday %(name)s on %(day)s was removed"), name=holiday.name,
+            day=StoredDate(holiday.date, "SHORT_DATE_FORMAT")))
+        holiday.pk = holiday_pk  # for the audit trail's object id
+        audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=holiday, verb="holiday_delete",
+                     changes={"date": holiday.date.isoformat(), "location": holiday.location_id, **change.counts()})
+    return change
+
+
+def _calendar_lock() -> None:
+    """Calendar changes one at a time: each plans shipments again from the calendar the previous one left."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [HOLIDAY_LOCK])
+
+
+@dataclass(frozen=True)
+class _Before:
+    since: date  # the first changed day still ahead (today when a changed day is past): nothing earlier moves
+    closed: ClosedDays  # the calendar from ``since`` before the change
+    location_ids: frozenset[int] | None  # the locations whose plans may move (None: every one, a national day)
+
+
+def _calendar_before(changed: list[tuple[date, int | None]]) -> _Before | None:
+    """Read before a change of ``changed`` (day, location or None) days: None when every day is past (a
+    shipment planned on a past day is late already; moving it would hide that)."""
+    today = timezone.localdate()
+    if max(day for day, _loc in changed) < today:
+        return None
+    since = max(min(day for day, _loc in changed), today)
+    locations = {loc for _day, loc in changed}
+    return _Before(since, closed_days(since), None if None in locations else frozenset(locations))
+
+
+def _shipments_replan(before: _Before | None, *, holiday: Holiday | None, actor, why: StoredText) -> CalendarChange:
+    """Plans again the open shipments (not yet handed over) of the changed locations whose planned dates fall on
+    or after the first changed day, through the calendar's rule (``calendar.replanned``: the working days each
+    plan counted, counted again), and writes a history row per shipment and per order. The customer's promised
+    date stays; an order now planned to arrive after it is flagged at risk (``_late_plans``). Set-based: one
+    read, one update, one insert per history table, whatever the number of shipments."""
+    change = CalendarChange(holiday)
+    if before is None:
+        return change
+    since, was = before.since, before.closed
+    closed = closed_days(since)
+    rows = Shipment.objects.filter(status__in=OPEN_SHIPMENT, ships_on__isnull=False).filter(
+        Q(ships_on__gte=since) | Q(arrives_on__gte=since))
+    if before.location_ids is not None:
+        rows = rows.filter(location_id__in=before.location_ids)
+    plans: dict[tuple, tuple[date, date | None]] = {}  # shipments share few (location, dates): each counted once
+    moved = []
+    for pk, order_id, location_id, ships_on, arrives_on in rows.select_for_update(of=("self",)).order_by(
+            "pk").values_list("pk", "order_id", "location_id", "ships_on", "arrives_on"):
+        key = (location_id, ships_on, arrives_on)
+        if key not in plans:
+            plans[key] = replanned(ships_on=ships_on, arrives_on=arrives_on, since=since,
+                                   closed_was=was.at(location_id), closed=closed.at(location_id),
+                                   national_was=was.national, national=closed.national)
+        if plans[key] != (ships_on, arrives_on):
+            moved.append((pk, order_id, (ships_on, arrives_on), plans[key]))
+    if not moved:
+        return change
+    with connection.cursor() as cursor:
+        cursor.execute(REDATE_SQL.format(table=Shipment._meta.db_table),
+                       [[pk for pk, *_rest in moved], [new[0] for *_rest, new in moved],
+                        [new[1] for *_rest, new in moved]])
+    person = _user(actor)
+    events, by_order = [], {}
+    for pk, order_id, old, new in moved:
+        text, params = split(stored_join(": ", [why, _new_dates(new)]))
+        events.append(ShipmentEvent(shipment_id=pk, actor=person, reason=text, reason_params=params, data={
+            "ships_on": [_iso(old[0]), _iso(new[0])], "arrives_on": [_iso(old[1]), _iso(new[1])],
+            "holiday": holiday.pk if holiday else None}))
+        by_order.setdefault(order_id, []).append(stored_join(" ", [f"S{pk}", _new_dates(new)]))
+    ShipmentEvent.objects.bulk_create(events, batch_size=1000)
+    order_events = []
+    for order_id, parts in by_order.items():
+        text, params = split(stored_join(": ", [why, stored_join("; ", parts)]))
+        order_events.append(OrderEvent(order_id=order_id, kind=OrderEvent.Kind.DATES, actor=person, reason=text,
+                                       reason_params=params))
+    OrderEvent.objects.bulk_create(order_events, batch_size=1000)
+    late = _late_plans(order_ids=list(by_order))
+    _flags_apply(late, AtRiskFlag.objects.filter(order_id__in=list(by_order), reason=AtRiskFlag.Reason.PLAN_LATE,
+                                                 cleared_at__isnull=True), now=timezone.now())
+    change.shipments, change.orders, change.late_orders = len(moved), len(by_order), len(late)
+    return change
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _new_dates(dates: tuple[date, date | None]) -> StoredText:
+    ships_on, arrives_on = dates
+    if arrives_on is None:
+        return stored_text(gettext_noop("hands over on %(ships)s"), ships=StoredDate(ships_on, "SHORT_DATE_FORMAT"))
+    return stored_text(gettext_noop("hands over on %(ships)s, arrives on %(arrives)s"),
+                       ships=StoredDate(ships_on, "SHORT_DATE_FORMAT"),
+                       arrives=StoredDate(arrives_on, "SHORT_DATE_FORMAT"))
 
 
 def destination_for(order: Order) -> Point | None:
@@ -1632,25 +1765,50 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
             gettext_noop("Authorization from %(day)s expires %(exp)s"),
             {"day": timezone.localdate(created).isoformat(),
              "exp": timezone.localdate(created + timedelta(days=auth_days)).isoformat()})
-    open_flags = {(f.order_id, f.reason): f for f in AtRiskFlag.objects.filter(cleared_at__isnull=True)}
+    wanted.update(_late_plans())
+    with transaction.atomic(durable=True):
+        new, stale = _flags_apply(wanted, AtRiskFlag.objects.filter(cleared_at__isnull=True), now=now)
+    return {"raised": new, "cleared": stale}
+
+
+def _late_plans(*, order_ids: list[int] | None = None) -> dict[tuple[int, str], tuple[str, dict]]:
+    """Orders (of ``order_ids``, or all) with a shipment not handed over yet planned to arrive after the date
+    promised to the customer: a holiday added after planning, or a plan that was late from the start. The
+    promise stays what the customer was told; the flag asks someone to expedite or to tell the customer."""
+    rows = Shipment.objects.filter(status__in=OPEN_SHIPMENT, arrives_on__gt=F("order__promised_date"))
+    if order_ids is not None:
+        rows = rows.filter(order_id__in=order_ids)
+    wanted: dict[tuple[int, str], tuple[str, dict]] = {}
+    for order_id, pk, arrives_on, promised in rows.order_by("order_id", "-arrives_on", "pk").values_list(
+            "order_id", "pk", "arrives_on", "order__promised_date"):
+        wanted.setdefault((order_id, AtRiskFlag.Reason.PLAN_LATE), (
+            gettext_noop("%(s)s planned to arrive %(day)s, after the promised %(promised)s"),
+            {"s": f"S{pk}", "day": arrives_on.isoformat(), "promised": promised.isoformat()}))
+    return wanted
+
+
+def _flags_apply(wanted: dict[tuple[int, str], tuple[str, dict]], open_flags, *, now: datetime) -> tuple[int, int]:
+    """Raises the ``wanted`` flags not open yet and clears the ``open_flags`` (a queryset of the flags the
+    caller looked at) no longer wanted; managers are told of new ones by e-mail (outbox). Call inside the
+    caller's transaction. Returns (raised, cleared)."""
+    open_flags = {(f.order_id, f.reason): f for f in open_flags}
     new = [AtRiskFlag(order_id=o, reason=r, detail=message, detail_params=params)
            for (o, r), (message, params) in wanted.items()
            if (o, r) not in open_flags]
     stale = [f.pk for key, f in open_flags.items() if key not in wanted]
-    with transaction.atomic(durable=True):
-        AtRiskFlag.objects.bulk_create(new, ignore_conflicts=True)
-        if stale:
-            AtRiskFlag.objects.filter(pk__in=stale).update(cleared_at=now)
-        if new:
-            numbers = dict(Order.objects.filter(pk__in={f.order_id for f in new[:50]}).values_list("pk", "number"))
-            listed = [stored_join(": ", [numbers.get(f.order_id) or f"#{f.order_id}",
-                                         stored_value(f.detail, f.detail_params)]) for f in new[:50]]
-            email_enqueue(
-                to=staff_recipients(_managers()),
-                subject=stored_text(gettext_noop("%(n)s order(s) at risk of missing their promised date"), n=len(new)),
-                body=stored_join("\n\n", [stored_join("\n", listed), stored_text(
-                    gettext_noop("All of them: %(url)s"), url=absolute_url("orders:fulfilment_at_risk"))]))
-    return {"raised": len(new), "cleared": len(stale)}
+    AtRiskFlag.objects.bulk_create(new, ignore_conflicts=True)
+    if stale:
+        AtRiskFlag.objects.filter(pk__in=stale).update(cleared_at=now)
+    if new:
+        numbers = dict(Order.objects.filter(pk__in={f.order_id for f in new[:50]}).values_list("pk", "number"))
+        listed = [stored_join(": ", [numbers.get(f.order_id) or f"#{f.order_id}",
+                                     stored_value(f.detail, f.detail_params)]) for f in new[:50]]
+        email_enqueue(
+            to=staff_recipients(_managers()),
+            subject=stored_text(gettext_noop("%(n)s order(s) at risk of missing their promised date"), n=len(new)),
+            body=stored_join("\n\n", [stored_join("\n", listed), stored_text(
+                gettext_noop("All of them: %(url)s"), url=absolute_url("orders:fulfilment_at_risk"))]))
+    return len(new), len(stale)
 
 
 def _managers():

@@ -9,7 +9,7 @@ from django.db.models import Count, Prefetch, Q, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from oms.listing import paginate, sort_queryset
@@ -423,13 +423,13 @@ def holidays(request):
         holiday_id = (parse_id(request.POST["holiday"]) or 0) if request.POST.get("holiday") else None
         location_id = (parse_id(request.POST["location"]) or 0) if request.POST.get("location") else None
         try:
-            services.holiday_save(holiday_id=holiday_id, day=to_date(request.POST.get("date")),
-                                  name=request.POST.get("name", ""), location_id=location_id,
-                                  acting_user=request.user)
+            change = services.holiday_save(holiday_id=holiday_id, day=to_date(request.POST.get("date")),
+                                           name=request.POST.get("name", ""), location_id=location_id,
+                                           acting_user=request.user)
         except OrderError as exc:
             error, field, status = exc.message, getattr(exc, "field", ""), 400
         else:
-            messages.success(request, _("Holiday saved."))
+            _calendar_changed(request, _("Holiday saved."), change)
             return redirect("orders:fulfilment_holidays")
     rows = Holiday.objects.select_related("location").order_by("date", "location__code")
     year = _int(request.GET.get("year"))
@@ -448,12 +448,30 @@ def holidays(request):
 @require_POST
 def holiday_delete(request, pk: int):
     try:
-        services.holiday_delete(holiday_id=pk, acting_user=request.user)
+        change = services.holiday_delete(holiday_id=pk, acting_user=request.user)
     except OrderError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Holiday removed."))
+        _calendar_changed(request, _("Holiday removed."), change)
     return redirect("orders:fulfilment_holidays")
+
+
+def _calendar_changed(request, done: str, change) -> None:
+    """``done``, and what the change did to the plans: shipments and orders planned again, and the orders now
+    planned to arrive after their promised date (a warning: someone has to act on them)."""
+    if not change.shipments:
+        messages.success(request, " ".join([done, _("No open shipment had to be planned again.")]))
+        return
+    orders = ngettext("%(n)d order", "%(n)d orders", change.orders) % {"n": change.orders}
+    messages.success(request, " ".join([done, ngettext(
+        "%(n)d open shipment (%(orders)s) planned again: new hand-over and arrival dates.",
+        "%(n)d open shipments (%(orders)s) planned again: new hand-over and arrival dates.",
+        change.shipments) % {"n": change.shipments, "orders": orders}]))
+    if change.late_orders:
+        messages.warning(request, ngettext(
+            "%(n)d order is now planned to arrive after the date promised to the customer: it is flagged at risk.",
+            "%(n)d orders are now planned to arrive after the date promised to the customer: they are flagged at "
+            "risk.", change.late_orders) % {"n": change.late_orders})
 
 
 # --- available to promise ----------------------------------------------------------------------------
