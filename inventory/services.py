@@ -1052,11 +1052,13 @@ def _after_save(obj) -> None:
         variant_refresh_search_text(variant_ids=[obj.pk])
 
 
-def _kit_hooks(kit_id: int) -> None:
-    """Lets an app that holds stock for kits refuse a change of a kit's components (``settings.INVENTORY_KIT_HOOKS``:
-    dotted paths of ``f(*, kit_id)`` raising an ``InventoryError``). A kit is reserved as the components its recipe
-    names then, and released or shipped by expanding it again: a recipe changed in between would leave the old
-    components reserved and refuse the release. Orders refuse while a line of the kit holds stock."""
+def kit_change_check(*, kit_id: int) -> None:
+    """Raises an ``InventoryError`` (``InUse``) while a kit's components may not change: the one rule for every
+    way of editing them (the kit's pages, the Django admin). Apps that hold stock for kits refuse through
+    ``settings.INVENTORY_KIT_HOOKS`` (dotted paths of ``f(*, kit_id)`` raising an ``InventoryError``). A kit is
+    reserved as the components its recipe names then, and released or shipped by expanding it again: a recipe
+    changed in between would leave the old components reserved and refuse the release. Orders refuse while a
+    line of the kit holds stock."""
     from django.conf import settings
     from django.utils.module_loading import import_string
 
@@ -1100,7 +1102,7 @@ def catalogue_object_save(*, obj, acting_user, reason: str = ""):
         creating = obj.pk is None
         if isinstance(obj, KitComponent) and (creating or diff(before, snapshot(obj, _record_fields(obj)))):
             for kit_id in sorted({obj.kit_id, before.get("kit", obj.kit_id)}):
-                _kit_hooks(kit_id)
+                kit_change_check(kit_id=kit_id)
         try:
             with transaction.atomic():
                 obj.save()
@@ -1125,7 +1127,7 @@ def catalogue_object_delete(*, obj, acting_user) -> None:
 
     with transaction.atomic(durable=True):
         if isinstance(obj, KitComponent):
-            _kit_hooks(obj.kit_id)
+            kit_change_check(kit_id=obj.kit_id)
         audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=obj, verb="catalogue_delete",
                      changes=snapshot(obj, _record_fields(obj)))
         try:
