@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
@@ -18,6 +19,15 @@ from inventory.models import (
     SupplierItem,
     Variant,
 )
+
+
+class RecordRulesForm(forms.ModelForm):
+    """An admin form checked by the rules the app's pages apply to the record (``services.catalogue_rules``)."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        for name, messages in services.catalogue_rules(self.instance).items():
+            self.add_error(name if name in self.fields else None, messages)
 
 
 @admin.register(Brand)
@@ -111,6 +121,7 @@ class SupplierItemAdmin(ImportExportModelAdmin):
 
 @admin.register(ReorderRule)
 class ReorderRuleAdmin(ImportExportModelAdmin):
+    form = RecordRulesForm
     resource_classes = [resources.ReorderRuleResource]
     list_display = ["variant", "location", "reorder_point", "order_up_to", "preferred_supplier", "is_active"]
     raw_id_fields = ["variant"]

@@ -431,7 +431,7 @@ def validate(kind: Kind, rows: list[dict[str, str]], *, mode: str = "set", progr
             if variant_id is None:
                 checked.error(number, _("Unknown SKU %(value)s.") % {"value": raw["sku"]})
             elif kit:
-                checked.error(number, _("%(value)s is a kit; it holds no stock of its own.") % {"value": sku})
+                checked.error(number, _(services.KIT_HOLDS_NO_STOCK) % {"value": sku})
             row["variant_id"] = variant_id
             row["sku"] = sku
             if "location" in kind.required:

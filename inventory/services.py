@@ -968,6 +968,16 @@ def _category_descendants(category_id: int) -> list[int]:
     return found
 
 
+# A SKU refused where stock is counted, imported or planned (stock, supplier items, reorder rules).
+KIT_HOLDS_NO_STOCK = gettext_noop("%(value)s is a kit; it holds no stock of its own.")
+
+
+def catalogue_rules(obj) -> dict[str, list[str]]:
+    """``{field: [messages]}`` for the rules a catalogue, location or purchasing record breaks beyond its own
+    fields (``catalogue_object_save`` applies them; so do the Django admin's forms and import resources)."""
+    return _business_rules(obj)
+
+
 def _business_rules(obj) -> dict[str, list[str]]:
     """Rules that span rows or that the database would only report as a bare constraint name."""
     from inventory.models import Category, KitComponent, PersonalizationField, ReorderRule, SupplierItem
@@ -1021,9 +1031,14 @@ def _business_rules(obj) -> dict[str, list[str]]:
             errors["cost"].append(_("Cannot be negative."))
         if obj.min_order_quantity is not None and obj.min_order_quantity <= 0:
             errors["min_order_quantity"].append(_("Must be at least 1."))
-    elif (isinstance(obj, ReorderRule) and None not in (obj.reorder_point, obj.order_up_to)
-          and obj.order_up_to <= obj.reorder_point):
-        errors["order_up_to"].append(_("Must be above the reorder point (%(point)s).") % {"point": obj.reorder_point})
+    elif isinstance(obj, ReorderRule):
+        kit_sku = (Variant.objects.filter(pk=obj.variant_id, is_kit=True).values_list("sku", flat=True).first()
+                   if obj.variant_id else None)
+        if kit_sku is not None:  # a kit is stocked (and reordered) as its components
+            errors["variant"].append(_(KIT_HOLDS_NO_STOCK) % {"value": kit_sku})
+        if None not in (obj.reorder_point, obj.order_up_to) and obj.order_up_to <= obj.reorder_point:
+            errors["order_up_to"].append(_("Must be above the reorder point (%(point)s).")
+                                         % {"point": obj.reorder_point})
     return {k: v for k, v in errors.items() if v}
 
 
