@@ -1,7 +1,11 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 
-from inventory import resources
+from inventory import resources, services
+from inventory.errors import InventoryError
 from inventory.models import (
     Brand,
     Category,
@@ -15,6 +19,15 @@ from inventory.models import (
     SupplierItem,
     Variant,
 )
+
+
+class RecordRulesForm(forms.ModelForm):
+    """An admin form checked by the rules the app's pages apply to the record (``services.catalogue_rules``)."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        for name, messages in services.catalogue_rules(self.instance).items():
+            self.add_error(name if name in self.fields else None, messages)
 
 
 @admin.register(Brand)
@@ -49,8 +62,30 @@ class ProductAdmin(admin.ModelAdmin):
     inlines = [VariantInline, PersonalizationInline]
 
 
+class KitComponentFormSet(BaseInlineFormSet):
+    """A kit's components edited in the admin obey the kit's own pages' rule (``services.kit_change_check``):
+    while orders hold stock for the kit, adding, changing or removing a component is refused and nothing is
+    saved."""
+
+    def clean(self):
+        super().clean()
+        if self.instance.pk is None:  # a kit being created: no order can hold it yet
+            return
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data"):
+                continue
+            deleting = self.can_delete and self._should_delete_form(form)
+            if (form.instance.pk is not None) if deleting else form.has_changed():
+                try:
+                    services.kit_change_check(kit_id=self.instance.pk)
+                except InventoryError as exc:
+                    raise ValidationError(exc.message) from exc
+                return
+
+
 class KitComponentInline(admin.TabularInline):
     model = KitComponent
+    formset = KitComponentFormSet
     fk_name = "kit"
     raw_id_fields = ["component"]
     extra = 0
@@ -86,6 +121,7 @@ class SupplierItemAdmin(ImportExportModelAdmin):
 
 @admin.register(ReorderRule)
 class ReorderRuleAdmin(ImportExportModelAdmin):
+    form = RecordRulesForm
     resource_classes = [resources.ReorderRuleResource]
     list_display = ["variant", "location", "reorder_point", "order_up_to", "preferred_supplier", "is_active"]
     raw_id_fields = ["variant"]

@@ -10,6 +10,7 @@ Stock rows go through ``services.stock_import_levels`` (COPY + set-based SQL, le
 import io
 import logging
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -431,7 +432,7 @@ def validate(kind: Kind, rows: list[dict[str, str]], *, mode: str = "set", progr
             if variant_id is None:
                 checked.error(number, _("Unknown SKU %(value)s.") % {"value": raw["sku"]})
             elif kit:
-                checked.error(number, _("%(value)s is a kit; it holds no stock of its own.") % {"value": sku})
+                checked.error(number, _(services.KIT_HOLDS_NO_STOCK) % {"value": sku})
             row["variant_id"] = variant_id
             row["sku"] = sku
             if "location" in kind.required:
@@ -602,14 +603,55 @@ def apply(kind: Kind, rows: list[dict], *, acting_user, reference: str, mode: st
 # --- jobs ---------------------------------------------------------------------------------------
 
 
-def _import_job_transition(job_id: int, *, to: str, **fields) -> None:
-    """The one place an import job changes status."""
+RUNNING = (ImportJob.Status.VALIDATING, ImportJob.Status.APPLYING)
+
+
+def _import_job_transition(job_id: int, *, to: str, only_from: Iterable[str] | None = None, **fields) -> bool:
+    """The one place an import job changes status; with ``only_from``, only a job in one of those statuses
+    moves (a job the stale sweep failed is not brought back by its worker). Returns whether it moved."""
+    now = timezone.now()
     if to in (ImportJob.Status.DONE, ImportJob.Status.FAILED, ImportJob.Status.INVALID, ImportJob.Status.READY):
-        fields.setdefault("finished_at", timezone.now())
+        fields.setdefault("finished_at", now)
     for name in ("errors", "preview", "message"):
         if name in fields:
             fields[name] = _json_safe(fields[name])
-    ImportJob.objects.filter(pk=job_id).update(status=to, **fields)
+    jobs = ImportJob.objects.filter(pk=job_id)
+    if only_from is not None:
+        jobs = jobs.filter(status__in=list(only_from))
+    return bool(jobs.update(status=to, status_since=now, **fields))
+
+
+STOPPED_MESSAGE = gettext_lazy("This import stopped before it finished (its background worker stopped, or never "
+                               "started it); nothing was applied. Upload the file again.")
+
+
+def import_jobs_fail_stale(*, now=None) -> int:
+    """Marks failed the jobs validating or applying for longer than ``settings.INVENTORY_IMPORT_STALE_MINUTES``
+    (beyond the Celery task limit: their worker died or never picked them up); returns how many.
+
+    Honest by construction: a job is applied in one transaction with its move to done, so one still applying
+    had its transaction rolled back. A job whose row is locked is being applied right now and is left alone.
+    """
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.INVENTORY_IMPORT_STALE_MINUTES)
+    failed = 0
+    with transaction.atomic():
+        stale = list(ImportJob.objects.select_for_update(skip_locked=True).filter(
+            status__in=RUNNING, status_since__lt=cutoff).only("pk", "status", "status_since", "language")
+            .order_by("pk"))
+        for job in stale:
+            logger.warning("Import job %s was still %s since %s; marked failed", job.pk, job.status,
+                           job.status_since.isoformat())
+            with job.in_language():  # the message as the person who uploaded the file reads
+                failed += _import_job_transition(job.pk, to=ImportJob.Status.FAILED, only_from=[job.status],
+                                                 message=str(STOPPED_MESSAGE), rows_done=0)
+    for job in stale:
+        cache.delete(_progress_key(job.pk))
+    return failed
 
 
 def import_job_validate(*, job_id: int) -> None:
@@ -618,19 +660,22 @@ def import_job_validate(*, job_id: int) -> None:
     try:
         rows = read_rows(bytes(job.data), job.filename)
     except ImportFailed as exc:
-        _import_job_transition(job.pk, to=ImportJob.Status.INVALID, errors=[[0, exc.message]])
+        _import_job_transition(job.pk, to=ImportJob.Status.INVALID, only_from=[ImportJob.Status.VALIDATING],
+                               errors=[[0, exc.message]])
         return
     ImportJob.objects.filter(pk=job.pk).update(rows_total=len(rows))
     try:
         checked = validate(kind, rows, mode=job.mode, progress=lambda done: report_progress(job.pk, done))
     except Exception as exc:  # noqa: BLE001 - the job must not stay "validating"; the cause goes to the log
         logger.exception("Import job %s could not be checked", job.pk)
-        _import_job_transition(job.pk, to=ImportJob.Status.FAILED, message=_failure_message(exc))
+        _import_job_transition(job.pk, to=ImportJob.Status.FAILED, only_from=[ImportJob.Status.VALIDATING],
+                               message=_failure_message(exc))
         cache.delete(_progress_key(job.pk))
         return
     preview = [{k: str(v) for k, v in row.items() if not k.endswith("_id")} for row in checked.rows[:PREVIEW_ROWS]]
     _import_job_transition(
         job.pk, to=ImportJob.Status.INVALID if checked.errors else ImportJob.Status.READY,
+        only_from=[ImportJob.Status.VALIDATING],
         errors=[list(e) for e in checked.errors], preview=preview, rows_done=len(rows),
     )
     cache.delete(_progress_key(job.pk))
@@ -668,7 +713,8 @@ def import_job_apply(*, job_id: int, acting_user) -> None:
         rows = read_rows(bytes(job.data), job.filename)
         checked = validate(kind, rows, mode=job.mode)
         if checked.errors:
-            _import_job_transition(job.pk, to=ImportJob.Status.INVALID, errors=[list(e) for e in checked.errors])
+            _import_job_transition(job.pk, to=ImportJob.Status.INVALID, only_from=[ImportJob.Status.APPLYING],
+                                   errors=[list(e) for e in checked.errors])
             return
         report_progress(job.pk, 0)
         with transaction.atomic():
@@ -681,7 +727,8 @@ def import_job_apply(*, job_id: int, acting_user) -> None:
     except Exception as exc:  # noqa: BLE001 - the job must not stay "applying"; the cause goes to the log
         if not isinstance(exc, InventoryError | DataError | IntegrityError):
             logger.exception("Import job %s failed", job.pk)
-        _import_job_transition(job.pk, to=ImportJob.Status.FAILED, message=_failure_message(exc))
+        _import_job_transition(job.pk, to=ImportJob.Status.FAILED, only_from=[ImportJob.Status.APPLYING],
+                               message=_failure_message(exc))
     finally:
         cache.delete(_progress_key(job.pk))
 
@@ -724,13 +771,14 @@ def import_job_status(request, pk: int):
     if not has_permission(request.user, kind.permission):
         raise Http404
     if request.method == "POST" and request.POST.get("confirm") == "1":
-        if job.status != ImportJob.Status.READY:
-            messages.error(request, _("This import cannot be applied (status: %(status)s).")
-                           % {"status": job.get_status_display()})
-        else:
-            _import_job_transition(job.pk, to=ImportJob.Status.APPLYING, rows_done=0, finished_at=None)
+        if _import_job_transition(job.pk, to=ImportJob.Status.APPLYING, only_from=[ImportJob.Status.READY],
+                                  rows_done=0, finished_at=None):
             job.refresh_from_db()
             _start(job, step="apply", acting_user=request.user)
+        else:  # already confirmed (a second click, another tab), or not ready
+            job.refresh_from_db(fields=["status"])
+            messages.error(request, _("This import cannot be applied (status: %(status)s).")
+                           % {"status": job.get_status_display()})
         return redirect("inventory:import_job", pk=job.pk)
     job.refresh_from_db(fields=["status", "rows_done", "rows_total", "errors", "preview", "message"])
     running = job.status in (ImportJob.Status.VALIDATING, ImportJob.Status.APPLYING)

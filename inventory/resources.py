@@ -7,6 +7,7 @@ imports go through ``inventory.imports`` (screen and ``manage.py inventory_impor
 from import_export import fields, resources
 from import_export.widgets import ForeignKeyWidget
 
+from inventory import services
 from inventory.models import Location, ReorderRule, StockLevel, Supplier, SupplierItem, Variant
 from oms.spreadsheets import neutralize
 
@@ -38,7 +39,26 @@ class SupplierItemResource(NeutralizedResource):
         use_bulk = True
 
 
-class ReorderRuleResource(NeutralizedResource):
+class RecordResource(NeutralizedResource):
+    """An imported record is checked by the rules the app's pages apply (``services.catalogue_rules``), each
+    message under the file's column; a file with any refused row changes nothing, even if a row turns bad
+    between the preview and the confirmation."""
+
+    columns: dict[str, str] = {}  # model field -> the file's column, where they differ
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        errors = {name: list(messages) for name, messages in (import_validation_errors or {}).items()}
+        for name, messages in services.catalogue_rules(instance).items():
+            errors.setdefault(self.columns.get(name, name), []).extend(messages)
+        super().validate_instance(instance, errors, validate_unique)
+
+    def import_data(self, dataset, **kwargs):
+        kwargs["rollback_on_validation_errors"] = True
+        return super().import_data(dataset, **kwargs)
+
+
+class ReorderRuleResource(RecordResource):
+    columns = {"variant": "sku", "preferred_supplier": "supplier"}
     sku = fields.Field(attribute="variant", column_name="sku", widget=ForeignKeyWidget(Variant, "sku"))
     location = fields.Field(attribute="location", column_name="location", widget=ForeignKeyWidget(Location, "code"))
     supplier = fields.Field(attribute="preferred_supplier", column_name="supplier",

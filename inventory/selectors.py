@@ -52,6 +52,17 @@ def availability(*, variant_ids: Iterable[int], location_ids: Iterable[int] | No
     return result
 
 
+def variant_by_sku(sku: str) -> Variant | None:
+    """The SKU a person or a file names, matched in any case as everywhere SKUs are typed (forms, line lists,
+    imports): SKUs that differ only in upper and lower case are one SKU (``services.catalogue_rules``). Should
+    older data hold both spellings, the one written exactly wins, else the older SKU."""
+    sku = (sku or "").strip()
+    if not sku:
+        return None
+    exact = Case(When(sku=sku, then=Value(True)), default=Value(False), output_field=BooleanField())
+    return Variant.objects.filter(sku__iexact=sku).annotate(exact=exact).order_by("-exact", "pk").first()
+
+
 def variant_search(*, query: str, limit: int = 20) -> list[Variant]:
     """SKUs matching every word of ``query`` in SKU, barcode, name, brand or category; exact SKU/barcode first.
 

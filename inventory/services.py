@@ -968,6 +968,16 @@ def _category_descendants(category_id: int) -> list[int]:
     return found
 
 
+# A SKU refused where stock is counted, imported or planned (stock, supplier items, reorder rules).
+KIT_HOLDS_NO_STOCK = gettext_noop("%(value)s is a kit; it holds no stock of its own.")
+
+
+def catalogue_rules(obj) -> dict[str, list[str]]:
+    """``{field: [messages]}`` for the rules a catalogue, location or purchasing record breaks beyond its own
+    fields (``catalogue_object_save`` applies them; so do the Django admin's forms and import resources)."""
+    return _business_rules(obj)
+
+
 def _business_rules(obj) -> dict[str, list[str]]:
     """Rules that span rows or that the database would only report as a bare constraint name."""
     from inventory.models import Category, KitComponent, PersonalizationField, ReorderRule, SupplierItem
@@ -1021,9 +1031,14 @@ def _business_rules(obj) -> dict[str, list[str]]:
             errors["cost"].append(_("Cannot be negative."))
         if obj.min_order_quantity is not None and obj.min_order_quantity <= 0:
             errors["min_order_quantity"].append(_("Must be at least 1."))
-    elif (isinstance(obj, ReorderRule) and None not in (obj.reorder_point, obj.order_up_to)
-          and obj.order_up_to <= obj.reorder_point):
-        errors["order_up_to"].append(_("Must be above the reorder point (%(point)s).") % {"point": obj.reorder_point})
+    elif isinstance(obj, ReorderRule):
+        kit_sku = (Variant.objects.filter(pk=obj.variant_id, is_kit=True).values_list("sku", flat=True).first()
+                   if obj.variant_id else None)
+        if kit_sku is not None:  # a kit is stocked (and reordered) as its components
+            errors["variant"].append(_(KIT_HOLDS_NO_STOCK) % {"value": kit_sku})
+        if None not in (obj.reorder_point, obj.order_up_to) and obj.order_up_to <= obj.reorder_point:
+            errors["order_up_to"].append(_("Must be above the reorder point (%(point)s).")
+                                         % {"point": obj.reorder_point})
     return {k: v for k, v in errors.items() if v}
 
 
@@ -1052,11 +1067,13 @@ def _after_save(obj) -> None:
         variant_refresh_search_text(variant_ids=[obj.pk])
 
 
-def _kit_hooks(kit_id: int) -> None:
-    """Lets an app that holds stock for kits refuse a change of a kit's components (``settings.INVENTORY_KIT_HOOKS``:
-    dotted paths of ``f(*, kit_id)`` raising an ``InventoryError``). A kit is reserved as the components its recipe
-    names then, and released or shipped by expanding it again: a recipe changed in between would leave the old
-    components reserved and refuse the release. Orders refuse while a line of the kit holds stock."""
+def kit_change_check(*, kit_id: int) -> None:
+    """Raises an ``InventoryError`` (``InUse``) while a kit's components may not change: the one rule for every
+    way of editing them (the kit's pages, the Django admin). Apps that hold stock for kits refuse through
+    ``settings.INVENTORY_KIT_HOOKS`` (dotted paths of ``f(*, kit_id)`` raising an ``InventoryError``). A kit is
+    reserved as the components its recipe names then, and released or shipped by expanding it again: a recipe
+    changed in between would leave the old components reserved and refuse the release. Orders refuse while a
+    line of the kit holds stock."""
     from django.conf import settings
     from django.utils.module_loading import import_string
 
@@ -1100,7 +1117,7 @@ def catalogue_object_save(*, obj, acting_user, reason: str = ""):
         creating = obj.pk is None
         if isinstance(obj, KitComponent) and (creating or diff(before, snapshot(obj, _record_fields(obj)))):
             for kit_id in sorted({obj.kit_id, before.get("kit", obj.kit_id)}):
-                _kit_hooks(kit_id)
+                kit_change_check(kit_id=kit_id)
         try:
             with transaction.atomic():
                 obj.save()
@@ -1125,7 +1142,7 @@ def catalogue_object_delete(*, obj, acting_user) -> None:
 
     with transaction.atomic(durable=True):
         if isinstance(obj, KitComponent):
-            _kit_hooks(obj.kit_id)
+            kit_change_check(kit_id=obj.kit_id)
         audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=obj, verb="catalogue_delete",
                      changes=snapshot(obj, _record_fields(obj)))
         try:

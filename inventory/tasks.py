@@ -1,4 +1,4 @@
-"""Inventory background jobs: the reorder scan (beat) and big imports."""
+"""Inventory background jobs: the reorder scan (beat), big imports and the sweep of imports whose worker died."""
 
 from celery import shared_task
 
@@ -34,3 +34,14 @@ def import_job_task(job_id: int, step: str, user_id: int | None) -> None:
         elif step == "apply" and job.status == ImportJob.Status.APPLYING:
             user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
             import_job_apply(job_id=job_id, acting_user=user)
+
+
+@shared_task(name="inventory.import_jobs_fail_stale")
+def import_jobs_fail_stale_task() -> int:
+    """Marks failed the import jobs left validating or applying by a worker that died (nothing was applied)."""
+    from inventory.imports import import_jobs_fail_stale
+
+    return import_jobs_fail_stale()
+
+
+register_beat("inventory-import-jobs-fail-stale", "inventory.import_jobs_fail_stale", 5 * 60.0)

@@ -80,10 +80,10 @@ class PriceListItemForm(forms.ModelForm):
         fields = ["min_quantity", "unit_price"]
 
     def clean_sku(self):
-        from inventory.models import Variant
+        from inventory.selectors import variant_by_sku
 
         sku = self.cleaned_data["sku"].strip()
-        variant = Variant.objects.filter(sku__iexact=sku).first()
+        variant = variant_by_sku(sku)
         if variant is None:
             raise forms.ValidationError(_("No SKU %(sku)s.") % {"sku": sku})
         self.instance.variant = variant

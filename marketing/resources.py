@@ -9,19 +9,32 @@ from marketing.models import PriceList, PriceListItem
 
 
 class SkuWidget(widgets.ForeignKeyWidget):
+    """A SKU of the file, matched as the price form matches a typed one (``inventory.selectors.variant_by_sku``:
+    in any case); each SKU written is looked up once per import."""
+
     def __init__(self):
         from inventory.models import Variant
 
         super().__init__(Variant, field="sku")
+        self.found: dict[str, object] = {}
+
+    def variant(self, value):
+        """The SKU ``value`` names, or None."""
+        from inventory.selectors import variant_by_sku
+
+        value = str(value).strip() if value is not None else ""
+        if value not in self.found:
+            self.found[value] = variant_by_sku(value)
+        return self.found[value]
 
     def clean(self, value, row=None, **kwargs):
         value = (str(value).strip() if value is not None else "")
         if not value:
             raise ValueError(_("The SKU is missing."))
-        try:
-            return self.model.objects.get(sku=value)
-        except self.model.DoesNotExist:
+        variant = self.variant(value)
+        if variant is None:
             raise ValueError(_("No SKU %(sku)s.") % {"sku": value})
+        return variant
 
 
 class PriceListItemResource(resources.ModelResource):
@@ -49,7 +62,8 @@ class PriceListItemResource(resources.ModelResource):
         return PriceListItem(price_list=self.price_list)
 
     def before_import(self, dataset, **kwargs):
-        self.row_numbers: dict[tuple[str, int], int] = {}  # (SKU, from quantity) -> the file row giving it
+        self.row_numbers: dict[tuple[str, int], int] = {}  # (SKU as stored, from quantity) -> the file row giving it
+        self.fields["sku"].widget.found = {}
 
     def before_import_row(self, row, **kwargs):
         if row.get("min_quantity") in (None, ""):
@@ -62,7 +76,9 @@ class PriceListItemResource(resources.ModelResource):
             quantity = int(Decimal(str(row["min_quantity"])))
         except (ArithmeticError, ValueError):
             return  # the quantity column reports it
-        key, number = (sku, quantity), kwargs.get("row_number")
+        variant = self.fields["sku"].widget.variant(sku)
+        # One SKU written in two cases is one SKU: its tiers are keyed by the SKU as stored.
+        key, number = (variant.sku if variant is not None else sku, quantity), kwargs.get("row_number")
         if key in self.row_numbers:  # a second price for the same tier would silently replace the first
             raise ValueError(_("SKU %(sku)s from %(qty)s units is already priced on row %(row)s; give each SKU "
                                "and quantity once.") % {"sku": sku, "qty": quantity, "row": self.row_numbers[key]})

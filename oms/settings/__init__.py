@@ -205,6 +205,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "oms@localhost")
 INVENTORY_TRANSFER_HOOKS = ["orders.fulfilment.services.transfer_hook"]
 # Apps refusing a change of a kit's components while they hold stock for it (orders: lines reserved or allocated).
 INVENTORY_KIT_HOOKS = ["orders.services.core.kit_hook"]
+# An import job still validating or applying this long after it got there lost its worker (the Celery task limit is
+# 30 minutes); the periodic sweep marks it failed (its transaction was rolled back: nothing was applied).
+INVENTORY_IMPORT_STALE_MINUTES = int(env("INVENTORY_IMPORT_STALE_MINUTES", "35"))
 
 # --- Money and payments
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "BRL")

@@ -54,3 +54,14 @@ def test_on_order_counts_open_purchase_orders(variant, location):
     supplier = SupplierFactory()
     po_create(supplier_id=supplier.pk, location_id=location.pk, lines=[(variant.pk, 6, None)], acting_user=None)
     assert on_order(keys=[(variant.pk, location.pk)]) == {(variant.pk, location.pk): 6}
+
+
+def test_variant_by_sku_matches_in_any_case_and_prefers_the_exact_spelling(db):
+    from inventory.selectors import variant_by_sku
+
+    upper = VariantFactory(sku="CAP-RED")
+    assert variant_by_sku(" cap-red ") == upper
+    assert variant_by_sku("CAP-BLUE") is None
+    assert variant_by_sku("") is None
+    lower = VariantFactory(sku="cap-red")  # older data may hold both spellings
+    assert (variant_by_sku("cap-red"), variant_by_sku("CAP-RED"), variant_by_sku("Cap-Red")) == (lower, upper, upper)

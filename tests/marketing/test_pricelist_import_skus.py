@@ -1,0 +1,52 @@
+"""Price list imports match SKUs as the single-price form does: in any case."""
+
+import io
+from decimal import Decimal as D
+
+import pytest
+from django.urls import reverse
+
+from marketing.models import PriceListItem
+from tests.marketing.factories import PriceListFactory, PriceListItemFactory, VariantFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _preview(client, price_list, text: str):
+    upload = io.BytesIO(text.encode())
+    upload.name = "prices.csv"
+    return client.post(reverse("marketing:pricelist_import", args=[price_list.pk]), {"file": upload})
+
+
+def test_a_sku_written_in_another_case_is_that_sku_as_in_the_price_form(role_client):
+    client = role_client("manager")
+    price_list = PriceListFactory()
+    tee = VariantFactory(sku="TEE-Blue-M")
+    PriceListItemFactory(price_list=price_list, variant=tee, min_quantity=1, unit_price=D("10"))
+    # The single-price form takes the SKU in any case...
+    form = client.post(reverse("marketing:pricelist_items", args=[price_list.pk]),
+                       {"sku": "tee-blue-m", "min_quantity": "5", "unit_price": "9"})
+    assert form.status_code == 302
+    # ... and so does the import: it updates the SKU's tier instead of refusing "No SKU tee-blue-m."
+    preview = _preview(client, price_list, "sku,min_quantity,unit_price\ntee-blue-m,1,12\nTEE-BLUE-M,10,8\n")
+    report = preview.context["report"]
+    assert report.problems == []
+    assert (report.new, report.updated) == (1, 1)
+    client.post(reverse("marketing:pricelist_import", args=[price_list.pk]),
+                {"payload": preview.context["payload"], "filename": "prices.csv"})
+    assert sorted(PriceListItem.objects.values_list("variant__sku", "min_quantity", "unit_price")) == [
+        ("TEE-Blue-M", 1, D("12.0000")), ("TEE-Blue-M", 5, D("9.0000")), ("TEE-Blue-M", 10, D("8.0000"))]
+
+
+def test_one_sku_in_two_cases_for_the_same_quantity_is_a_duplicate_row(role_client):
+    client = role_client("manager")
+    price_list = PriceListFactory()
+    VariantFactory(sku="MUG-1")
+    preview = _preview(client, price_list, "sku,min_quantity,unit_price\nMUG-1,1,5\nmug-1,5,4\nmug-1,,6\n")
+    assert preview.status_code == 400
+    assert preview.context["report"].problems == [
+        (3, "SKU mug-1 from 1 units is already priced on row 1; give each SKU and quantity once.")]
+    done = client.post(reverse("marketing:pricelist_import", args=[price_list.pk]),
+                       {"payload": preview.context["payload"], "filename": "prices.csv"}, follow=True)
+    assert "nothing was imported" in done.content.decode()
+    assert not PriceListItem.objects.exists()
