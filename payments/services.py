@@ -328,6 +328,23 @@ def _txn_key(payment: Payment, kind: str, reference: str) -> str:
     return f"{payment.pk}:{kind}:{reference}" if reference else f"{payment.pk}:{kind}:{uuid.uuid4().hex}"
 
 
+def _same_request(earlier: PaymentTransaction, *, amount: Decimal, reference: str) -> None:
+    """A reference names one capture (or refund) of a payment: asked again for the same amount it is a retry and
+    gets the first answer; asked for another amount it is another request that reused the reference, refused
+    before anything is written (returning the first one would report money that did not move)."""
+    if earlier.amount == amount:
+        return
+    currency = earlier.payment.currency
+    params = {"reference": reference, "earlier": money(earlier.amount, currency), "amount": money(amount, currency)}
+    if earlier.kind == K.REFUND:
+        message = _("The reference “%(reference)s” was already used for a refund of %(earlier)s on this payment; "
+                    "this refund is of %(amount)s. Give the new refund its own reference.") % params
+    else:
+        message = _("The reference “%(reference)s” was already used for a capture of %(earlier)s on this payment; "
+                    "this capture is of %(amount)s. Give the new capture its own reference.") % params
+    raise IdempotencyConflict(message, field="reference")
+
+
 def _pending_sum(payment: Payment, kind: str) -> Decimal:
     return payment.transactions.filter(kind=kind, result=R.PENDING).aggregate(s=Sum("amount"))["s"] or ZERO
 
@@ -372,7 +389,8 @@ def payments_capture_up_to(*, order_id: int, amount: Decimal, reference_for, act
 def payment_capture(*, payment_id: int, amount, reference: str, acting_user) -> PaymentTransaction:
     """Captures ``amount`` of an authorization (per shipment: pass ``reference="shipment:<id>"``).
 
-    Idempotent per ``reference``: capturing the same shipment twice returns the first capture.
+    Idempotent per ``reference``: capturing the same shipment twice returns the first capture; the same reference
+    with another amount is another capture and is refused (``IdempotencyConflict``), nothing written.
     A card/PayPal capture calls the processor with no lock held; an invoice capture issues the invoice.
     """
     payment = Payment.objects.get(pk=payment_id)
@@ -386,6 +404,8 @@ def payment_capture(*, payment_id: int, amount, reference: str, acting_user) -> 
     with transaction.atomic():
         payment = _lock(payment_id)
         earlier = payment.transactions.filter(idempotency_key=key).first()
+        if earlier is not None:
+            _same_request(earlier, amount=amount, reference=reference)
         if earlier and earlier.result == R.SUCCESS:
             return earlier
         if earlier is None:
@@ -562,7 +582,8 @@ def payment_refund(*, payment_id: int, amount, reason: str, acting_user, referen
 
     Card/PayPal: refunded at the processor (no lock held). Gift card/store credit: back on the card.
     Invoice: a credit note against what is still open, the rest paid back. Others: paid back by bank.
-    ``reference`` (e.g. ``"return:7"``) makes it idempotent.
+    ``reference`` (e.g. ``"return:7"``) makes it idempotent: a retry for the same amount returns the first
+    refund; the same reference with another amount is refused (``IdempotencyConflict``), nothing written.
     """
     payment = Payment.objects.get(pk=payment_id)
     amount = quantize(Decimal(amount), payment.currency)
@@ -572,6 +593,8 @@ def payment_refund(*, payment_id: int, amount, reason: str, acting_user, referen
     with transaction.atomic():
         payment = _lock(payment_id)
         earlier = payment.transactions.filter(idempotency_key=key).first()
+        if earlier is not None:
+            _same_request(earlier, amount=amount, reference=reference)
         if earlier and earlier.result == R.SUCCESS:
             return earlier
         if earlier is None:

@@ -1,0 +1,124 @@
+"""A capture or refund reference names one request: asked again for the same amount it is a retry (the first
+answer, nothing new written); asked for another amount it is refused, naming the reference and both amounts,
+with nothing written."""
+
+from decimal import Decimal
+
+import pytest
+from django.utils import translation
+
+from oms.models import AuditEntry
+from payments.errors import IdempotencyConflict
+from payments.ledger import verify_journal
+from payments.models import JournalEntry, PaymentTransaction
+from payments.services import payment_authorize, payment_capture, payment_refund
+
+D = Decimal
+NBSP = "\xa0"
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
+
+
+def authorized(order, token, amount="100.00", key="k1"):
+    return payment_authorize(order_id=order.pk, method="card", amount=D(amount), currency="BRL", token=token,
+                             idempotency_key=key, acting_user=None)
+
+
+def written():
+    """Everything a capture or refund writes: its transaction, its journal entry, its audit entry."""
+    return (PaymentTransaction.objects.count(), JournalEntry.objects.count(), AuditEntry.objects.count())
+
+
+def state(payment):
+    payment.refresh_from_db()
+    return payment.status, payment.captured_amount, payment.refunded_amount
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_capture_retried_with_its_amount_returns_the_first_and_writes_nothing(order, card_token):
+    payment = authorized(order, card_token())
+    first = payment_capture(payment_id=payment.pk, amount=D("60"), reference="shipment:1", acting_user=None)
+    before, paid = written(), state(payment)
+
+    again = payment_capture(payment_id=payment.pk, amount="60.00", reference="shipment:1", acting_user=None)
+
+    assert again.pk == first.pk and again.result == "success"
+    assert written() == before and state(payment) == paid == ("partially_captured", D("60"), D("0"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_capture_reference_reused_for_another_amount_is_refused_and_writes_nothing(order, card_token):
+    payment = authorized(order, card_token())
+    first = payment_capture(payment_id=payment.pk, amount=D("60"), reference="shipment:1", acting_user=None)
+    before, paid = written(), state(payment)
+
+    with pytest.raises(IdempotencyConflict) as caught:
+        payment_capture(payment_id=payment.pk, amount=D("40"), reference="shipment:1", acting_user=None)
+
+    assert caught.value.message == (
+        f"The reference “shipment:1” was already used for a capture of R${NBSP}60.00 on this payment; this capture "
+        f"is of R${NBSP}40.00. Give the new capture its own reference.")
+    assert (caught.value.code, caught.value.field) == ("idempotency_conflict", "reference")
+    assert written() == before and state(payment) == paid
+    first.refresh_from_db()
+    assert (first.amount, first.result) == (D("60"), "success")
+    # The 40 is still there to capture under its own reference.
+    payment_capture(payment_id=payment.pk, amount=D("40"), reference="shipment:2", acting_user=None)
+    assert state(payment) == ("captured", D("100"), D("0"))
+    assert verify_journal() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unfinished_capture_is_not_finished_for_another_amount(order, card_token):
+    """A capture left pending (a crash after asking the processor) is finished by a retry for its amount; a request
+    for another amount under its reference used to push the first amount through and report it as the new one."""
+    payment = authorized(order, card_token())
+    pending = PaymentTransaction.objects.create(payment=payment, kind="capture", amount=D("40"),
+                                                idempotency_key=f"{payment.pk}:capture:shipment:7",
+                                                reference="shipment:7")
+    before = written()
+    with pytest.raises(IdempotencyConflict, match=f"capture of R\\${NBSP}40.00 .* is of R\\${NBSP}55.00"):
+        payment_capture(payment_id=payment.pk, amount=D("55"), reference="shipment:7", acting_user=None)
+    assert written() == before and state(payment) == ("authorized", D("0"), D("0"))
+    pending.refresh_from_db()
+    assert (pending.result, pending.amount) == ("pending", D("40"))
+
+    done = payment_capture(payment_id=payment.pk, amount=D("40"), reference="shipment:7", acting_user=None)
+    assert (done.pk, done.result) == (pending.pk, "success")
+    assert state(payment) == ("partially_captured", D("40"), D("0"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refund_retried_with_its_amount_returns_the_first_and_another_amount_is_refused(order, card_token):
+    payment = authorized(order, card_token())
+    payment_capture(payment_id=payment.pk, amount=D("100"), reference="shipment:1", acting_user=None)
+    first = payment_refund(payment_id=payment.pk, amount=D("25.50"), reason="return", reference="return:7",
+                           acting_user=None)
+    before, paid = written(), state(payment)
+
+    again = payment_refund(payment_id=payment.pk, amount=D("25.5"), reason="return", reference="return:7",
+                           acting_user=None)
+    assert again.pk == first.pk and written() == before and state(payment) == paid
+
+    with pytest.raises(IdempotencyConflict) as caught:
+        payment_refund(payment_id=payment.pk, amount=D("30"), reason="return", reference="return:7",
+                       acting_user=None)
+    assert caught.value.message == (
+        f"The reference “return:7” was already used for a refund of R${NBSP}25.50 on this payment; this refund is "
+        f"of R${NBSP}30.00. Give the new refund its own reference.")
+    assert written() == before and state(payment) == paid == ("partially_refunded", D("100"), D("25.50"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_reference_on_another_payment_is_that_payments_own_capture(order, card_token):
+    """A shipment paid from two authorizations captures from each under the shipment's reference."""
+    one = authorized(order, card_token(), amount="30", key="a")
+    two = authorized(order, card_token(), amount="70", key="b")
+    first = payment_capture(payment_id=one.pk, amount=D("30"), reference="shipment:1", acting_user=None)
+    second = payment_capture(payment_id=two.pk, amount=D("50"), reference="shipment:1", acting_user=None)
+    assert first.pk != second.pk
+    assert state(one)[1:] == (D("30"), D("0")) and state(two)[1:] == (D("50"), D("0"))
