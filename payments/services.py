@@ -736,6 +736,10 @@ def settle_to_amount(*, order_id: int, amount, reason: str, acting_user) -> dict
         payments = list(Payment.objects.filter(pk__in=[p.pk for p in payments]))
         captured = sum((p.net_paid for p in payments), ZERO)
     excess = captured - target
+    # Each refund is named by what its payment had refunded when this settlement read it (with the excess): a retry,
+    # or a concurrent run that read the same, names it alike and collapses onto it; a later settlement (a second
+    # edit taking off the same amount) reads a new refunded amount and makes a refund of its own.
+    refunded_before = {p.pk: p.refunded_amount for p in payments}
     order = sorted(payments, key=lambda p: (p.method in STORED_VALUE_METHODS, -p.pk))
     for p in order:
         if excess <= 0:
@@ -744,7 +748,7 @@ def settle_to_amount(*, order_id: int, amount, reason: str, acting_user) -> dict
         give = min(excess, p.refundable)
         if give > 0:
             payment_refund(payment_id=p.pk, amount=give, reason=reason, acting_user=acting_user,
-                           reference=f"settle:{reason}:{give}")
+                           reference=f"settle:{reason}:{refunded_before[p.pk]:f}:{give:f}")
             done["refunded"].append([p.pk, str(give)])
             excess -= give
     covered = sum((p.amount - p.refunded_amount for p in Payment.objects.filter(pk__in=[p.pk for p in payments])

@@ -1,6 +1,7 @@
+# ruff: noqa: F811 - the fulfilment network fixtures are imported, then requested by name
 """A capture or refund reference names one request: asked again for the same amount it is a retry (the first
 answer, nothing new written); asked for another amount it is refused, naming the reference and both amounts,
-with nothing written."""
+with nothing written. The order flows that capture or refund more than once name each real request apart."""
 
 from decimal import Decimal
 
@@ -10,8 +11,9 @@ from django.utils import translation
 from oms.models import AuditEntry
 from payments.errors import IdempotencyConflict
 from payments.ledger import verify_journal
-from payments.models import JournalEntry, PaymentTransaction
-from payments.services import payment_authorize, payment_capture, payment_refund
+from payments.models import JournalEntry, Payment, PaymentTransaction
+from payments.services import payment_authorize, payment_capture, payment_refund, settle_to_amount
+from tests.fulfilment.conftest import net, stock  # noqa: F401 - fixtures
 
 D = Decimal
 NBSP = "\xa0"
@@ -122,3 +124,52 @@ def test_the_same_reference_on_another_payment_is_that_payments_own_capture(orde
     second = payment_capture(payment_id=two.pk, amount=D("50"), reference="shipment:1", acting_user=None)
     assert first.pk != second.pk
     assert state(one)[1:] == (D("30"), D("0")) and state(two)[1:] == (D("50"), D("0"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_edits_taking_off_the_same_amount_refund_twice_and_a_rerun_refunds_nothing(order, card_token):
+    """The settlement named its refunds by amount only: the second edit taking off 10 got the first edit's refund
+    back and the customer was 10 short."""
+    payment = authorized(order, card_token())
+    payment_capture(payment_id=payment.pk, amount=D("100"), reference="shipment:1", acting_user=None)
+
+    assert settle_to_amount(order_id=order.pk, amount=D("90"), reason="order:7", acting_user=None)["refunded"] == [
+        [payment.pk, "10.0000"]]
+    assert settle_to_amount(order_id=order.pk, amount=D("90"), reason="order:7", acting_user=None)["refunded"] == []
+    assert settle_to_amount(order_id=order.pk, amount=D("80"), reason="order:7", acting_user=None)["refunded"] == [
+        [payment.pk, "10.0000"]]
+
+    assert state(payment) == ("partially_refunded", D("100"), D("20"))
+    assert payment.transactions.filter(kind="refund", result="success").count() == 2
+    assert verify_journal() == []
+
+
+@pytest.mark.django_db
+def test_a_gift_card_added_by_an_edit_is_captured_apart_from_the_first(make_user, net, gift_sku):
+    """The gift-card capture was named after the order only: once an edit added a second card, its capture got the
+    first card's back and the card waited for a payment forever."""
+    from orders.giftcards import order_giftcards_issue
+    from orders.models import OrderLine
+    from orders.services import order_edit, payment_adjust
+    from tests.payments.test_giftcard_sale import draft_with, place
+
+    agent = make_user("agent")
+    order = place(draft_with(agent, net, [(net["shirt"], 1, {}), (gift_sku, 1, {"amount": "200"})]), agent)
+    payment = Payment.objects.get(order=order)
+    assert (payment.method, payment.amount) == ("invoice", D("315.00"))
+    [first] = order_giftcards_issue(order_id=order.pk, acting_user=agent)
+    assert state(payment)[1] == D("200")
+    assert order_giftcards_issue(order_id=order.pk, acting_user=agent) == []  # nothing more to issue or capture
+
+    order_edit(order_id=order.pk, acting_user=agent, add=[(gift_sku.pk, 1)], reason="a second card")
+    payment_adjust(order_id=order.pk, acting_user=agent)
+    second_line = order.lines.get(variant=gift_sku, status=OrderLine.Status.OPEN)
+
+    [second] = order_giftcards_issue(order_id=order.pk, acting_user=agent)
+
+    assert (second.line_id, second.amount) == (second_line.pk, second_line.line_total)
+    assert state(payment)[1] == D("200") + second_line.line_total
+    captures = payment.transactions.filter(kind="capture", result="success").order_by("pk")
+    assert [c.amount for c in captures] == [D("200"), second_line.line_total]
+    assert first.card_id != second.card_id
+    assert verify_journal() == []
