@@ -173,3 +173,30 @@ def test_a_gift_card_added_by_an_edit_is_captured_apart_from_the_first(make_user
     assert [c.amount for c in captures] == [D("200"), second_line.line_total]
     assert first.card_id != second.card_id
     assert verify_journal() == []
+
+
+@pytest.mark.django_db
+def test_the_payments_panel_shows_the_refusal_of_a_reused_refund_reference(make_user, client):
+    from django.urls import reverse
+
+    from tests.payments.factories import issue_card, make_order
+
+    _card, code = issue_card("25.00")
+    order = make_order("25.00")
+    gift = payment_authorize(order_id=order.pk, method="gift_card", amount=D("25"), currency="BRL",
+                             details={"code": code}, idempotency_key="g1", acting_user=None)
+    client.force_login(make_user("finance"))
+    url = reverse("payments:payment_refund", args=[gift.pk])
+    htmx = {"HX-Request": "true"}
+    assert client.post(url, {"amount": "5", "reason": "damaged", "reference": "RMA-1"}, headers=htmx).status_code == 200
+    before, paid = written(), state(gift)
+    retry = client.post(url, {"amount": "5,00", "reason": "damaged", "reference": "RMA-1"}, headers=htmx)
+    assert retry.status_code == 200 and written() == before and state(gift) == paid
+
+    reused = client.post(url, {"amount": "7", "reason": "damaged", "reference": "RMA-1"}, headers=htmx)
+
+    assert reused.status_code == 422
+    assert (f"The reference “RMA-1” was already used for a refund of R${NBSP}5.00 on this payment; this refund is of "
+            f"R${NBSP}7.00.") in reused.content.decode()
+    assert written() == before and state(gift) == paid == ("partially_refunded", D("25"), D("5"))
+
