@@ -430,6 +430,8 @@ def payment_capture(*, payment_id: int, amount, reference: str, acting_user) -> 
     with transaction.atomic():
         payment = _lock(payment_id)
         txn.refresh_from_db()
+        if txn.result == R.SUCCESS:  # a retry that reached the processor meanwhile recorded this same answer
+            return txn
         if not result.approved:
             PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.DECLINED, code=result.code,
                                                                 message=result.message[:200])
@@ -623,6 +625,9 @@ def payment_refund(*, payment_id: int, amount, reason: str, acting_user, referen
                            failure=_("The processor did not confirm the refund; try again."))
     with transaction.atomic():
         payment = _lock(payment_id)
+        txn.refresh_from_db()
+        if txn.result == R.SUCCESS:  # a retry that reached the processor meanwhile recorded this same answer
+            return txn
         if not result.approved:
             PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.DECLINED, code=result.code,
                                                                 message=result.message[:200])

@@ -200,3 +200,41 @@ def test_the_payments_panel_shows_the_refusal_of_a_reused_refund_reference(make_
             f"R${NBSP}7.00.") in reused.content.decode()
     assert written() == before and state(gift) == paid == ("partially_refunded", D("25"), D("5"))
 
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("operation", ["capture", "refund"])
+def test_a_retry_arriving_while_the_first_waits_for_the_processor_is_recorded_once(order, card_token, monkeypatch,
+                                                                                   operation):
+    """Both runs ask the processor with the same key and get the same answer; the one that records second used to
+    record the money again (two journal entries, the amount counted twice)."""
+    from payments.gateway.sandbox import SandboxGateway
+
+    payment = authorized(order, card_token())
+    if operation == "refund":
+        payment_capture(payment_id=payment.pk, amount=D("100"), reference="shipment:1", acting_user=None)
+
+    def run():
+        if operation == "capture":
+            return payment_capture(payment_id=payment.pk, amount=D("40"), reference="shipment:2", acting_user=None)
+        return payment_refund(payment_id=payment.pk, amount=D("40"), reason="return", reference="return:2",
+                              acting_user=None)
+
+    real = getattr(SandboxGateway, operation)
+    calls = []
+
+    def at_the_processor(self, **kwargs):
+        calls.append(kwargs["idempotency_key"])
+        if len(calls) == 1:  # the same request comes again (a double click, a worker retry) while this one waits
+            run()
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(SandboxGateway, operation, at_the_processor)
+    before = JournalEntry.objects.count()
+
+    txn = run()
+
+    assert len(calls) == 2 and calls[0] == calls[1]
+    assert txn.result == "success" and payment.transactions.filter(kind=operation).count() == 1
+    assert JournalEntry.objects.count() == before + 1
+    assert state(payment)[1:] == ((D("40"), D("0")) if operation == "capture" else (D("100"), D("40")))
+    assert verify_journal() == []
