@@ -186,19 +186,32 @@ def enqueue_issue(order: Order, *, lines: list[OrderLine] | None = None,
         outbox_enqueue(topic=TOPIC, payload={"order_id": order.pk}, delay_seconds=delay_seconds)
 
 
-def _paid(order_id: int) -> Decimal:
+def _payments(order_id: int) -> list:
     from payments.models import Payment
 
-    rows = Payment.objects.filter(order_id=order_id).exclude(status__in=["declined", "voided", "failed"])
-    return sum((p.captured_amount - p.refunded_amount for p in rows), ZERO)
+    return list(Payment.objects.filter(order_id=order_id).exclude(status__in=["declined", "voided", "failed"]))
 
 
-def _capture_for_cards(order: Order, needed: Decimal, *, actor) -> str:
-    """Captures up to ``needed`` more from the order's open authorizations; returns an error message or ''."""
+def _paid(payments: list) -> Decimal:
+    return sum((p.captured_amount - p.refunded_amount for p in payments), ZERO)
+
+
+def _capture_for_cards(order: Order, needed: Decimal, payments: list, *, actor) -> str:
+    """Captures ``needed`` more from the order's open authorizations (``payments``: those ``needed`` was counted
+    from); returns an error message or ''.
+
+    Each capture is named by what its payment had captured when it was counted: a retry, or the background job
+    issuing the same cards at the same moment, counts the same and collapses onto that capture; a later capture
+    for another card of the order (added by an edit) counts more captured and is a capture of its own."""
     from payments.services import payments_capture_up_to
 
+    captured_before = {p.pk: p.captured_amount for p in payments}
+
+    def reference_for(payment_id: int) -> str:
+        return f"giftcards:order:{order.pk}:{captured_before.get(payment_id, ZERO):f}"
+
     _captured, refused = payments_capture_up_to(order_id=order.pk, amount=needed, acting_user=actor,
-                                                reference_for=lambda _payment_id: f"giftcards:order:{order.pk}")
+                                                reference_for=reference_for)
     return refused.message if refused else ""
 
 
@@ -220,9 +233,11 @@ def order_giftcards_issue(*, order_id: int, acting_user, email_all: bool = False
         order=order, status=L.DELIVERED, variant__is_gift_card=True)), ZERO)
     needed = issued_value + sum((line.line_total for line in pending), ZERO)
     problem = ""
-    if _paid(order.pk) < needed:
-        problem = _capture_for_cards(order, needed - _paid(order.pk), actor=acting_user)
-    if not problem and _paid(order.pk) < needed:
+    payments = _payments(order.pk)
+    paid = _paid(payments)
+    if paid < needed:
+        problem = _capture_for_cards(order, needed - paid, payments, actor=acting_user)
+    if not problem and _paid(_payments(order.pk)) < needed:
         problem = _("waiting for the payment")
     if problem:
         with transaction.atomic(durable=True):

@@ -328,6 +328,23 @@ def _txn_key(payment: Payment, kind: str, reference: str) -> str:
     return f"{payment.pk}:{kind}:{reference}" if reference else f"{payment.pk}:{kind}:{uuid.uuid4().hex}"
 
 
+def _same_request(earlier: PaymentTransaction, *, amount: Decimal, reference: str) -> None:
+    """A reference names one capture (or refund) of a payment: asked again for the same amount it is a retry and
+    gets the first answer; asked for another amount it is another request that reused the reference, refused
+    before anything is written (returning the first one would report money that did not move)."""
+    if earlier.amount == amount:
+        return
+    currency = earlier.payment.currency
+    params = {"reference": reference, "earlier": money(earlier.amount, currency), "amount": money(amount, currency)}
+    if earlier.kind == K.REFUND:
+        message = _("The reference “%(reference)s” was already used for a refund of %(earlier)s on this payment; "
+                    "this refund is of %(amount)s. Give the new refund its own reference.") % params
+    else:
+        message = _("The reference “%(reference)s” was already used for a capture of %(earlier)s on this payment; "
+                    "this capture is of %(amount)s. Give the new capture its own reference.") % params
+    raise IdempotencyConflict(message, field="reference")
+
+
 def _pending_sum(payment: Payment, kind: str) -> Decimal:
     return payment.transactions.filter(kind=kind, result=R.PENDING).aggregate(s=Sum("amount"))["s"] or ZERO
 
@@ -372,7 +389,8 @@ def payments_capture_up_to(*, order_id: int, amount: Decimal, reference_for, act
 def payment_capture(*, payment_id: int, amount, reference: str, acting_user) -> PaymentTransaction:
     """Captures ``amount`` of an authorization (per shipment: pass ``reference="shipment:<id>"``).
 
-    Idempotent per ``reference``: capturing the same shipment twice returns the first capture.
+    Idempotent per ``reference``: capturing the same shipment twice returns the first capture; the same reference
+    with another amount is another capture and is refused (``IdempotencyConflict``), nothing written.
     A card/PayPal capture calls the processor with no lock held; an invoice capture issues the invoice.
     """
     payment = Payment.objects.get(pk=payment_id)
@@ -386,6 +404,8 @@ def payment_capture(*, payment_id: int, amount, reference: str, acting_user) -> 
     with transaction.atomic():
         payment = _lock(payment_id)
         earlier = payment.transactions.filter(idempotency_key=key).first()
+        if earlier is not None:
+            _same_request(earlier, amount=amount, reference=reference)
         if earlier and earlier.result == R.SUCCESS:
             return earlier
         if earlier is None:
@@ -410,6 +430,8 @@ def payment_capture(*, payment_id: int, amount, reference: str, acting_user) -> 
     with transaction.atomic():
         payment = _lock(payment_id)
         txn.refresh_from_db()
+        if txn.result == R.SUCCESS:  # a retry that reached the processor meanwhile recorded this same answer
+            return txn
         if not result.approved:
             PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.DECLINED, code=result.code,
                                                                 message=result.message[:200])
@@ -562,7 +584,8 @@ def payment_refund(*, payment_id: int, amount, reason: str, acting_user, referen
 
     Card/PayPal: refunded at the processor (no lock held). Gift card/store credit: back on the card.
     Invoice: a credit note against what is still open, the rest paid back. Others: paid back by bank.
-    ``reference`` (e.g. ``"return:7"``) makes it idempotent.
+    ``reference`` (e.g. ``"return:7"``) makes it idempotent: a retry for the same amount returns the first
+    refund; the same reference with another amount is refused (``IdempotencyConflict``), nothing written.
     """
     payment = Payment.objects.get(pk=payment_id)
     amount = quantize(Decimal(amount), payment.currency)
@@ -572,6 +595,8 @@ def payment_refund(*, payment_id: int, amount, reason: str, acting_user, referen
     with transaction.atomic():
         payment = _lock(payment_id)
         earlier = payment.transactions.filter(idempotency_key=key).first()
+        if earlier is not None:
+            _same_request(earlier, amount=amount, reference=reference)
         if earlier and earlier.result == R.SUCCESS:
             return earlier
         if earlier is None:
@@ -600,6 +625,9 @@ def payment_refund(*, payment_id: int, amount, reason: str, acting_user, referen
                            failure=_("The processor did not confirm the refund; try again."))
     with transaction.atomic():
         payment = _lock(payment_id)
+        txn.refresh_from_db()
+        if txn.result == R.SUCCESS:  # a retry that reached the processor meanwhile recorded this same answer
+            return txn
         if not result.approved:
             PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.DECLINED, code=result.code,
                                                                 message=result.message[:200])
@@ -713,6 +741,10 @@ def settle_to_amount(*, order_id: int, amount, reason: str, acting_user) -> dict
         payments = list(Payment.objects.filter(pk__in=[p.pk for p in payments]))
         captured = sum((p.net_paid for p in payments), ZERO)
     excess = captured - target
+    # Each refund is named by what its payment had refunded when this settlement read it (with the excess): a retry,
+    # or a concurrent run that read the same, names it alike and collapses onto it; a later settlement (a second
+    # edit taking off the same amount) reads a new refunded amount and makes a refund of its own.
+    refunded_before = {p.pk: p.refunded_amount for p in payments}
     order = sorted(payments, key=lambda p: (p.method in STORED_VALUE_METHODS, -p.pk))
     for p in order:
         if excess <= 0:
@@ -721,7 +753,7 @@ def settle_to_amount(*, order_id: int, amount, reason: str, acting_user) -> dict
         give = min(excess, p.refundable)
         if give > 0:
             payment_refund(payment_id=p.pk, amount=give, reason=reason, acting_user=acting_user,
-                           reference=f"settle:{reason}:{give}")
+                           reference=f"settle:{reason}:{refunded_before[p.pk]:f}:{give:f}")
             done["refunded"].append([p.pk, str(give)])
             excess -= give
     covered = sum((p.amount - p.refunded_amount for p in Payment.objects.filter(pk__in=[p.pk for p in payments])
