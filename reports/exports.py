@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import get_language_bidi
+from django.utils.translation import get_language_bidi, pgettext
 from django.utils.translation import gettext as _
 
 from oms.i18n import render, without_isolates
@@ -200,10 +200,12 @@ def _top(parameters: dict) -> Source:
     from reports.selectors import DIMENSIONS, ReportFilter, top
 
     f = ReportFilter(date.fromisoformat(parameters["start"]), date.fromisoformat(parameters["end"]),
-                     parameters.get("channel_id"))
+                     parameters.get("channel_id"), currency=parameters.get("currency") or None)
+    currency = f.money_currency  # one currency per file, as on the page: its money is never added across them
     dim = DIMENSIONS[parameters["dimension"]]
     cost = bool(parameters.get("include_cost"))
-    header = [str(dim.label), _("Orders"), _("Units"), _("Revenue"), _("Previous period"), _("Change %")]
+    header = [str(dim.label), _("Currency"), _("Orders"), _("Units"), _("Revenue"), _("Previous period"),
+              _("Change %")]
     if cost:
         header += [_("Cost"), _("Margin"), _("Margin %")]
     rows: list[tuple] = []
@@ -212,7 +214,7 @@ def _top(parameters: dict) -> Source:
         rows.clear()
         for r in top(dim.code, f, sort=parameters.get("sort", "-revenue"), limit=int(parameters.get("limit", 100)),
                      compare=parameters.get("compare", "previous")):
-            row = [r.label, r.orders, r.units, r.revenue, r.previous_revenue,
+            row = [r.label, currency, r.orders, r.units, r.revenue, r.previous_revenue,
                    round(r.change, 1) if r.change is not None else None]
             if cost:
                 row += [r.cost, r.margin, round(r.margin_pct, 1) if r.margin_pct is not None else None]
@@ -223,17 +225,51 @@ def _top(parameters: dict) -> Source:
                   lambda: len(produce()), lambda: list(rows))
 
 
+def _sales(parameters: dict) -> Source:
+    """One row per day x channel x currency: gross revenue of the orders placed that day, the returns refunded that
+    day and the net, from the rollups (``selectors.daily_sales``); money stays in its own currency's rows."""
+    from oms.money import quantize
+    from orders.models import Channel
+    from reports import rollups
+    from reports.selectors import ReportFilter, daily_sales
+
+    f = ReportFilter(date.fromisoformat(parameters["start"]), date.fromisoformat(parameters["end"]),
+                     parameters.get("channel_id"), parameters.get("location_id"))
+    header = [_("Date"), _("Channel"), _("Currency"), _("Orders"), _("Units"),
+              pgettext("number of orders cancelled", "Cancelled"), _("Gross revenue"),
+              _("Discount"), _("Tax"), _("Returns refunded"), _("Refunded"), _("Net revenue")]
+    rows: list[tuple] = []
+
+    def produce():
+        codes = dict(Channel.objects.values_list("pk", "code"))
+        rows.clear()
+        for r in sorted(daily_sales(f, covered=rollups.complete_through()),
+                        key=lambda r: (r.day, codes.get(r.channel_id, ""), r.currency)):
+            if r.day < f.start or r.day > f.end:
+                continue
+
+            def money(value, currency=r.currency):
+                return quantize(value, currency)
+
+            rows.append((r.day, codes.get(r.channel_id, r.channel_id), r.currency, r.orders, r.units, r.cancelled,
+                         money(r.revenue), money(r.discount), money(r.tax), r.returns, money(r.refunded),
+                         money(r.revenue - r.refunded)))
+        return rows
+
+    return Source(_("Daily sales and returns"), header, lambda: len(produce()), lambda: list(rows))
+
+
 SOURCES: dict[str, Callable[[dict], Source]] = {
     "orders": _orders, "order_lines": _order_lines, "inventory": _inventory, "movements": _movements,
     "customers": _customers, "payments": _payments, "journal": _journal,
-    "top": _top,
+    "top": _top, "sales": _sales,
 }
 
 # The filters each source keeps to (``clean_parameters`` refuses the others rather than let a file ignore them).
 FILTERS: dict[str, set[str]] = {
     "orders": {"channel_id", "location_id"}, "order_lines": {"channel_id", "location_id"},
     "inventory": {"location_id"}, "movements": {"location_id"}, "customers": set(), "payments": {"channel_id"},
-    "journal": set(), "top": {"channel_id"},
+    "journal": set(), "top": {"channel_id"}, "sales": {"channel_id", "location_id"},
 }
 
 Progress = Callable[[int], None]

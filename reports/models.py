@@ -17,7 +17,8 @@ from oms.money import currency_field, money_field
 
 
 class DailySales(models.Model):
-    """Orders placed on one local day through one channel (cancelled orders counted apart)."""
+    """Orders placed on one local day through one channel in one currency (cancelled orders counted apart), and
+    the returns refunded that day on the channel's orders in that currency."""
 
     day = models.DateField()
     channel = models.ForeignKey("orders.Channel", on_delete=models.CASCADE, related_name="+")
@@ -32,6 +33,10 @@ class DailySales(models.Model):
     # Gift cards sold as a product: in ``revenue`` (the orders' totals) but not in ``units``.
     gift_cards = models.PositiveIntegerField(default=0)
     gift_card_value = money_field()
+    # Returns refunded on this day (``Return.closed_at``), whatever day their orders were placed: their number and
+    # the value given back (``Return.refund_amount``, to the payments or as store credit).
+    returns = models.PositiveIntegerField(default=0)
+    refunded = money_field()
 
     class Meta:
         constraints = [
@@ -43,10 +48,11 @@ class DailySales(models.Model):
 
 
 class DailyProductSales(models.Model):
-    """Units, revenue and cost of one SKU on one local day through one channel."""
+    """Units, revenue and cost of one SKU on one local day through one channel in one currency."""
 
     day = models.DateField()
     channel = models.ForeignKey("orders.Channel", on_delete=models.CASCADE, related_name="+")
+    currency = currency_field()
     variant = models.ForeignKey("inventory.Variant", on_delete=models.CASCADE, related_name="+")
     orders = models.PositiveIntegerField(default=0)
     units = models.PositiveIntegerField(default=0)
@@ -55,7 +61,8 @@ class DailyProductSales(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["day", "channel", "variant"], name="reports_dailyproductsales_unique"),
+            models.UniqueConstraint(fields=["day", "channel", "currency", "variant"],
+                                    name="reports_dailyproductsales_unique"),
         ]
         indexes = [models.Index(fields=["variant", "day"])]
 
@@ -88,6 +95,7 @@ class ReportJob(RequestedInLanguage):
         PAYMENTS = "payments", _("Payments and refunds")
         JOURNAL = "journal", _("Journal entries")
         TOP = "top", _("Top-N report")
+        SALES = "sales", _("Daily sales and returns")
 
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
@@ -150,12 +158,13 @@ class ReportJob(RequestedInLanguage):
 
 
 class DailyDimensionSales(models.Model):
-    """Orders, units, revenue and cost of one local day x channel x value of a low-cardinality dimension
-    (ship-to state, agent, source code, campaign; brand and category of the lines sold), so the yearly top-N of
-    those does not read every order."""
+    """Orders, units, revenue and cost of one local day x channel x currency x value of a low-cardinality
+    dimension (ship-to state, agent, source code, campaign; brand and category of the lines sold), so the yearly
+    top-N of those does not read every order."""
 
     day = models.DateField()
     channel = models.ForeignKey("orders.Channel", on_delete=models.CASCADE, related_name="+")
+    currency = currency_field()
     dimension = models.CharField(max_length=20)
     key = models.CharField(max_length=64, blank=True)
     orders = models.PositiveIntegerField(default=0)
@@ -166,7 +175,7 @@ class DailyDimensionSales(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["dimension", "day", "channel", "key"],
+            models.UniqueConstraint(fields=["dimension", "day", "channel", "currency", "key"],
                                     name="reports_dailydimensionsales_unique"),
         ]
 

@@ -30,10 +30,10 @@ def day_start(day: date) -> datetime:
 
 def _tables() -> dict[str, str]:
     from inventory.models import Product, Variant
-    from orders.models import Order, OrderLine, OrderLineAllocation
+    from orders.models import Order, OrderLine, OrderLineAllocation, Return
 
     return {"order": Order._meta.db_table, "line": OrderLine._meta.db_table, "variant": Variant._meta.db_table,
-            "product": Product._meta.db_table,
+            "product": Product._meta.db_table, "return": Return._meta.db_table,
             "allocation": OrderLineAllocation._meta.db_table,
             "sales": DailySales._meta.db_table, "product_sales": DailyProductSales._meta.db_table,
             "dimension": DailyDimensionSales._meta.db_table}
@@ -53,21 +53,21 @@ DIMENSION_KEYS = {
 
 
 def dimension_select_sql() -> str:
-    """SELECT day, channel_id, dimension, key, orders, units, revenue, line_revenue, cost for every dimension
-    of ``DIMENSION_KEYS`` in one statement (live orders only; line totals aggregated once per order, merchandise
-    lines only: gift cards are in the order's revenue but not in units, line revenue or margin)."""
+    """SELECT day, channel_id, currency, dimension, key, orders, units, revenue, line_revenue, cost for every
+    dimension of ``DIMENSION_KEYS`` in one statement (live orders only; line totals aggregated once per order,
+    merchandise lines only: gift cards are in the order's revenue but not in units, line revenue or margin)."""
     t = _tables()
     keys = ", ".join(f"{expr} AS k_{name}" for name, expr in DIMENSION_KEYS.items())
     selects = " UNION ALL ".join(
-        f"SELECT day, channel_id, '{name}', LEFT(k_{name}, 64), COUNT(*), SUM(units), SUM(total), SUM(revenue),"
-        f" SUM(cost) FROM base GROUP BY day, channel_id, LEFT(k_{name}, 64)"
+        f"SELECT day, channel_id, currency, '{name}', LEFT(k_{name}, 64), COUNT(*), SUM(units), SUM(total),"
+        f" SUM(revenue), SUM(cost) FROM base GROUP BY day, channel_id, currency, LEFT(k_{name}, 64)"
         for name in DIMENSION_KEYS)
     # Each order's line totals come from a LATERAL lookup on its own lines, as in ``sales_select_sql``: a
     # joined aggregate of all lines was planned as a nested loop re-aggregating every line per order whenever
     # the statistics said the day range held one order (stale after a bulk load), which made a refresh quadratic.
     return f"""
         WITH base AS MATERIALIZED (
-            SELECT (o.placed_at AT TIME ZONE %(tz)s)::date AS day, o.channel_id, o.total,
+            SELECT (o.placed_at AT TIME ZONE %(tz)s)::date AS day, o.channel_id, o.currency, o.total,
                    COALESCE(l.units, 0) AS units, COALESCE(l.revenue, 0) AS revenue, COALESCE(l.cost, 0) AS cost,
                    {keys}
             FROM {t['order']} o
@@ -90,75 +90,97 @@ LINE_DIMENSION_KEYS = {
 
 
 def line_dimension_select_sql() -> str:
-    """SELECT day, channel_id, dimension, key, orders, units, revenue, line_revenue, cost for every dimension of
-    ``LINE_DIMENSION_KEYS`` (live orders, merchandise lines: revenue is the lines' revenue, as the live reads)."""
+    """SELECT day, channel_id, currency, dimension, key, orders, units, revenue, line_revenue, cost for every
+    dimension of ``LINE_DIMENSION_KEYS`` (live orders, merchandise lines: revenue is the lines' revenue, as the live
+    reads)."""
     t = _tables()
     return " UNION ALL ".join(f"""
-        SELECT (o.placed_at AT TIME ZONE %(tz)s)::date, o.channel_id, '{name}', {expr}, COUNT(DISTINCT o.id),
-               SUM(l.quantity), SUM(l.line_total), SUM(l.line_total), SUM(l.quantity * v.cost)
+        SELECT (o.placed_at AT TIME ZONE %(tz)s)::date, o.channel_id, o.currency, '{name}', {expr},
+               COUNT(DISTINCT o.id), SUM(l.quantity), SUM(l.line_total), SUM(l.line_total), SUM(l.quantity * v.cost)
         FROM {t['line']} l
         JOIN {t['order']} o ON o.id = l.order_id
         JOIN {t['variant']} v ON v.id = l.variant_id
         JOIN {t['product']} p ON p.id = v.product_id
         WHERE o.placed_at >= %(start)s AND o.placed_at < %(end)s
           AND o.status NOT IN ('draft', 'cancelled') AND l.status <> 'cancelled' AND NOT v.is_gift_card
-        GROUP BY 1, 2, 4""" for name, expr in LINE_DIMENSION_KEYS.items())
+        GROUP BY 1, 2, 3, 5""" for name, expr in LINE_DIMENSION_KEYS.items())
 
 
 def sales_select_sql(*, channel_id: int | None = None, location_id: int | None = None) -> tuple[str, dict]:
     """SELECT day, channel_id, currency, orders, units, revenue, discount, tax, shipping, cancelled,
-    gift_cards, gift_card_value.
+    gift_cards, gift_card_value, returns, refunded.
 
     Units are merchandise only: gift cards sold as a product (a liability, not a sale of goods) are counted
-    apart in ``gift_cards`` (cards) and ``gift_card_value``; an order's revenue is still its total."""
+    apart in ``gift_cards`` (cards) and ``gift_card_value``; an order's revenue is still its total.
+
+    Returns count on the day they were refunded (``Return.closed_at``), under their order's channel and currency,
+    whatever day the order was placed: ``returns`` refunded returns and ``refunded`` the value given back
+    (``Return.refund_amount``, to the payments or as store credit). A day x channel x currency with returns and no
+    orders is a row with no orders."""
     t = _tables()
     where = ["o.placed_at >= %(start)s", "o.placed_at < %(end)s", "o.status <> 'draft'"]
+    returned = ["r.status = 'refunded'", "r.closed_at >= %(start)s", "r.closed_at < %(end)s"]
     params: dict = {"tz": settings.TIME_ZONE}
     if channel_id:
         where.append("o.channel_id = %(channel_id)s")
+        returned.append("o.channel_id = %(channel_id)s")
         params["channel_id"] = channel_id
     if location_id:
-        where.append(f"EXISTS (SELECT 1 FROM {t['line']} x JOIN {t['allocation']} a ON a.line_id = x.id"
-                     " WHERE x.order_id = o.id AND a.location_id = %(location_id)s)")
+        held = (f"EXISTS (SELECT 1 FROM {t['line']} x JOIN {t['allocation']} a ON a.line_id = x.id"
+                " WHERE x.order_id = o.id AND a.location_id = %(location_id)s)")
+        where.append(held)
+        returned.append(held)
         params["location_id"] = location_id
     live = "o.status <> 'cancelled'"
     sql = f"""
-        SELECT (o.placed_at AT TIME ZONE %(tz)s)::date AS day, o.channel_id, o.currency,
-               COUNT(*) FILTER (WHERE {live}),
-               COALESCE(SUM(l.units) FILTER (WHERE {live}), 0),
-               COALESCE(SUM(o.total) FILTER (WHERE {live}), 0),
-               COALESCE(SUM(o.discount_total) FILTER (WHERE {live}), 0),
-               COALESCE(SUM(o.tax_total) FILTER (WHERE {live}), 0),
-               COALESCE(SUM(o.shipping_total) FILTER (WHERE {live}), 0),
-               COUNT(*) FILTER (WHERE o.status = 'cancelled'),
-               COALESCE(SUM(l.cards) FILTER (WHERE {live}), 0),
-               COALESCE(SUM(l.card_value) FILTER (WHERE {live}), 0)
-        FROM {t['order']} o
-        LEFT JOIN LATERAL (
-            SELECT SUM(ol.quantity) FILTER (WHERE NOT v.is_gift_card) AS units,
-                   SUM(ol.quantity) FILTER (WHERE v.is_gift_card) AS cards,
-                   SUM(ol.line_total) FILTER (WHERE v.is_gift_card) AS card_value
-            FROM {t['line']} ol JOIN {t['variant']} v ON v.id = ol.variant_id
-            WHERE ol.order_id = o.id AND ol.status <> 'cancelled'
-        ) l ON TRUE
-        WHERE {' AND '.join(where)}
+        SELECT day, channel_id, currency, SUM(orders), SUM(units), SUM(revenue), SUM(discount), SUM(tax),
+               SUM(shipping), SUM(cancelled), SUM(cards), SUM(card_value), SUM(returns), SUM(refunded)
+        FROM (
+            SELECT (o.placed_at AT TIME ZONE %(tz)s)::date AS day, o.channel_id, o.currency,
+                   COUNT(*) FILTER (WHERE {live}) AS orders,
+                   COALESCE(SUM(l.units) FILTER (WHERE {live}), 0) AS units,
+                   COALESCE(SUM(o.total) FILTER (WHERE {live}), 0) AS revenue,
+                   COALESCE(SUM(o.discount_total) FILTER (WHERE {live}), 0) AS discount,
+                   COALESCE(SUM(o.tax_total) FILTER (WHERE {live}), 0) AS tax,
+                   COALESCE(SUM(o.shipping_total) FILTER (WHERE {live}), 0) AS shipping,
+                   COUNT(*) FILTER (WHERE o.status = 'cancelled') AS cancelled,
+                   COALESCE(SUM(l.cards) FILTER (WHERE {live}), 0) AS cards,
+                   COALESCE(SUM(l.card_value) FILTER (WHERE {live}), 0) AS card_value,
+                   0 AS returns, 0 AS refunded
+            FROM {t['order']} o
+            LEFT JOIN LATERAL (
+                SELECT SUM(ol.quantity) FILTER (WHERE NOT v.is_gift_card) AS units,
+                       SUM(ol.quantity) FILTER (WHERE v.is_gift_card) AS cards,
+                       SUM(ol.line_total) FILTER (WHERE v.is_gift_card) AS card_value
+                FROM {t['line']} ol JOIN {t['variant']} v ON v.id = ol.variant_id
+                WHERE ol.order_id = o.id AND ol.status <> 'cancelled'
+            ) l ON TRUE
+            WHERE {' AND '.join(where)}
+            GROUP BY 1, 2, 3
+            UNION ALL
+            SELECT (r.closed_at AT TIME ZONE %(tz)s)::date, o.channel_id, o.currency,
+                   0, 0, 0, 0, 0, 0, 0, 0, 0, COUNT(*), SUM(r.refund_amount)
+            FROM {t['return']} r JOIN {t['order']} o ON o.id = r.order_id
+            WHERE {' AND '.join(returned)}
+            GROUP BY 1, 2, 3
+        ) s
         GROUP BY 1, 2, 3"""
     return sql, params
 
 
 def product_select_sql() -> str:
-    """SELECT day, channel_id, variant_id, orders, units, revenue, cost (live orders and merchandise lines only:
-    gift cards sold as a product are not products sold)."""
+    """SELECT day, channel_id, currency, variant_id, orders, units, revenue, cost (live orders and merchandise lines
+    only: gift cards sold as a product are not products sold)."""
     t = _tables()
     return f"""
-        SELECT (o.placed_at AT TIME ZONE %(tz)s)::date AS day, o.channel_id, l.variant_id,
+        SELECT (o.placed_at AT TIME ZONE %(tz)s)::date AS day, o.channel_id, o.currency, l.variant_id,
                COUNT(DISTINCT o.id), SUM(l.quantity), SUM(l.line_total), SUM(l.quantity * v.cost)
         FROM {t['line']} l
         JOIN {t['order']} o ON o.id = l.order_id
         JOIN {t['variant']} v ON v.id = l.variant_id
         WHERE o.placed_at >= %(start)s AND o.placed_at < %(end)s
           AND o.status NOT IN ('draft', 'cancelled') AND l.status <> 'cancelled' AND NOT v.is_gift_card
-        GROUP BY 1, 2, 3"""
+        GROUP BY 1, 2, 3, 4"""
 
 
 def first_sales_day() -> date | None:
@@ -208,18 +230,18 @@ def _rebuild(start: date, end: date, result: dict) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {t['sales']} (day, channel_id, currency, orders, units, revenue, discount, tax,"
-            f" shipping, cancelled, gift_cards, gift_card_value) {sales_sql}", {**extra, **params})
+            f" shipping, cancelled, gift_cards, gift_card_value, returns, refunded) {sales_sql}", {**extra, **params})
         result["sales_rows"] += cursor.rowcount
         cursor.execute(
-            f"INSERT INTO {t['product_sales']} (day, channel_id, variant_id, orders, units, revenue, cost)"
+            f"INSERT INTO {t['product_sales']} (day, channel_id, currency, variant_id, orders, units, revenue, cost)"
             f" {product_select_sql()}", params)
         result["product_rows"] += cursor.rowcount
         cursor.execute(
-            f"INSERT INTO {t['dimension']} (day, channel_id, dimension, key, orders, units, revenue,"
+            f"INSERT INTO {t['dimension']} (day, channel_id, currency, dimension, key, orders, units, revenue,"
             f" line_revenue, cost) {dimension_select_sql()}", params)
         result["dimension_rows"] += cursor.rowcount
         cursor.execute(
-            f"INSERT INTO {t['dimension']} (day, channel_id, dimension, key, orders, units, revenue,"
+            f"INSERT INTO {t['dimension']} (day, channel_id, currency, dimension, key, orders, units, revenue,"
             f" line_revenue, cost) {line_dimension_select_sql()}", params)
         result["dimension_rows"] += cursor.rowcount
 

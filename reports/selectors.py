@@ -5,7 +5,7 @@ from the daily rollups, the days after them (normally only today) from the same 
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -16,6 +16,7 @@ from django.db.models.functions import ExtractIsoWeekDay
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from oms.money import default_currency
 from reports import rollups
 from reports.models import DailyDimensionSales, DailyProductSales, DailySales
 
@@ -29,20 +30,24 @@ class ReportFilter:
     end: date  # inclusive
     channel_id: int | None = None
     location_id: int | None = None
+    # Money is read in one currency at a time (``Totals``, ``top``); None: the store's base currency.
+    currency: str | None = None
 
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
+    @property
+    def money_currency(self) -> str:
+        return self.currency or default_currency()
+
     def previous(self) -> "ReportFilter":
         """The period of the same length just before this one."""
-        return ReportFilter(self.start - timedelta(days=self.days), self.start - timedelta(days=1),
-                            self.channel_id, self.location_id)
+        return replace(self, start=self.start - timedelta(days=self.days), end=self.start - timedelta(days=1))
 
     def year_before(self) -> "ReportFilter":
         """The same dates one year earlier (52 weeks, so weekdays line up)."""
-        return ReportFilter(self.start - timedelta(weeks=52), self.end - timedelta(weeks=52), self.channel_id,
-                            self.location_id)
+        return replace(self, start=self.start - timedelta(weeks=52), end=self.end - timedelta(weeks=52))
 
     def comparison(self, compare: str) -> "ReportFilter":
         return self.year_before() if compare == "year" else self.previous()
@@ -52,6 +57,7 @@ class ReportFilter:
 class SalesRow:
     day: date
     channel_id: int
+    currency: str
     orders: int = 0
     units: int = 0
     revenue: Decimal = ZERO
@@ -60,10 +66,17 @@ class SalesRow:
     cancelled: int = 0
     gift_cards: int = 0  # gift cards sold as a product: in revenue, not in units
     gift_card_value: Decimal = ZERO
+    returns: int = 0  # returns refunded on this day (whatever day their orders were placed)
+    refunded: Decimal = ZERO
+
+
+SALES_FIELDS = ("day", "channel_id", "currency", "orders", "units", "revenue", "discount", "tax", "cancelled",
+                "gift_cards", "gift_card_value", "returns", "refunded")
 
 
 def daily_sales(filters: ReportFilter, *, covered: date | None) -> list[SalesRow]:
-    """Per day x channel sales for the filter's range: rollups up to ``covered``, live after. Two queries."""
+    """Per day x channel x currency sales for the filter's range (every currency: ``Totals`` keeps money apart):
+    rollups up to ``covered``, live after. Two queries."""
     rows: list[SalesRow] = []
     split = filters.start - timedelta(days=1)
     if covered is not None and not filters.location_id:
@@ -72,48 +85,70 @@ def daily_sales(filters: ReportFilter, *, covered: date | None) -> list[SalesRow
         rollup_qs = DailySales.objects.filter(day__gte=filters.start, day__lte=split)
         if filters.channel_id:
             rollup_qs = rollup_qs.filter(channel_id=filters.channel_id)
-        fields = ("day", "channel_id", "orders", "units", "revenue", "discount", "tax", "cancelled", "gift_cards",
-                  "gift_card_value")
-        rows.extend(SalesRow(*r) for r in rollup_qs.values_list(*fields))
+        rows.extend(SalesRow(*r) for r in rollup_qs.values_list(*SALES_FIELDS))
     live_start = split + timedelta(days=1)
     if live_start <= filters.end:
         sql, params = rollups.sales_select_sql(channel_id=filters.channel_id, location_id=filters.location_id)
         params.update(start=rollups.day_start(live_start), end=rollups.day_start(filters.end + timedelta(days=1)))
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            for (day, channel_id, _cur, orders, units, revenue, discount, tax, _ship, cancelled, cards,
-                 card_value) in cursor.fetchall():
-                rows.append(SalesRow(day, channel_id, orders, int(units), revenue, discount, tax, cancelled,
-                                     int(cards), card_value))
+            for (day, channel_id, currency, orders, units, revenue, discount, tax, _ship, cancelled, cards,
+                 card_value, returns, refunded) in cursor.fetchall():
+                rows.append(SalesRow(day, channel_id, currency, int(orders), int(units), revenue, discount, tax,
+                                     int(cancelled), int(cards), card_value, int(returns), refunded))
     return rows
 
 
 @dataclass
 class Totals:
+    """Sales of a period. Money is never added across currencies: ``revenue``, ``discount``, ``gift_card_value``
+    and ``refunded`` (and the counts shown with them: ``gift_cards``, ``returns``) are those of ``currency``'s
+    orders; ``orders``, ``units`` and ``cancelled`` count every currency (the work done), and ``currency_orders``
+    the orders in ``currency`` (the average order value divides by these)."""
+
+    currency: str = ""
     orders: int = 0
     units: int = 0
+    cancelled: int = 0
+    currency_orders: int = 0
     revenue: Decimal = ZERO
     discount: Decimal = ZERO
-    cancelled: int = 0
     gift_cards: int = 0
     gift_card_value: Decimal = ZERO
+    returns: int = 0
+    refunded: Decimal = ZERO
+    # Orders in the other currencies: {currency: orders} (what the page says is left out of its money).
+    other_currencies: dict = field(default_factory=dict)
 
     def add(self, row: SalesRow) -> None:
         self.orders += row.orders
         self.units += row.units
+        self.cancelled += row.cancelled
+        if row.currency != self.currency:
+            if row.orders or row.returns:
+                self.other_currencies[row.currency] = self.other_currencies.get(row.currency, 0) + row.orders
+            return
+        self.currency_orders += row.orders
         self.revenue += row.revenue
         self.discount += row.discount
-        self.cancelled += row.cancelled
         self.gift_cards += row.gift_cards
         self.gift_card_value += row.gift_card_value
+        self.returns += row.returns
+        self.refunded += row.refunded
+
+    @property
+    def net_revenue(self) -> Decimal:
+        """Revenue less the value refunded on returns in the same period."""
+        return self.revenue - self.refunded
 
     @property
     def aov(self) -> Decimal:
-        return (self.revenue / self.orders) if self.orders else ZERO
+        return (self.revenue / self.currency_orders) if self.currency_orders else ZERO
 
 
-def totals(rows: list[SalesRow], start: date, end: date) -> Totals:
-    out = Totals()
+def totals(rows: list[SalesRow], start: date, end: date, currency: str | None = None) -> Totals:
+    """The rows' totals from ``start`` to ``end``, money in ``currency`` (default: the base currency)."""
+    out = Totals(currency or default_currency())
     for row in rows:
         if start <= row.day <= end:
             out.add(row)
@@ -185,6 +220,8 @@ class Dashboard:
     returns_open: int | None = None
     covered: date | None = None
     extras: dict = field(default_factory=dict)
+    # Orders of the shown range in currencies other than the page's: {currency: orders}.
+    other_currencies: dict = field(default_factory=dict)
 
 
 def dashboard(filters: ReportFilter, *, custom_range: bool, channels: dict[int, str]) -> Dashboard:
@@ -194,33 +231,37 @@ def dashboard(filters: ReportFilter, *, custom_range: bool, channels: dict[int, 
 
     today = timezone.localdate()
     covered = rollups.complete_through()
+    currency = filters.money_currency
     if custom_range:
         main = filters
-        span = ReportFilter(filters.previous().start, filters.end, filters.channel_id, filters.location_id)
+        span = replace(filters, start=filters.previous().start)
     else:
-        main = ReportFilter(today - timedelta(days=29), today, filters.channel_id, filters.location_id)
-        span = ReportFilter(today - timedelta(days=59), today, filters.channel_id, filters.location_id)
+        main = replace(filters, start=today - timedelta(days=29), end=today)
+        span = replace(filters, start=today - timedelta(days=59), end=today)
     rows = daily_sales(span, covered=covered)
 
     if custom_range:
         prev = main.previous()
-        periods = [Period(_("Selected period"), totals(rows, main.start, main.end),
-                          totals(rows, prev.start, prev.end), main.start, main.end)]
+        periods = [Period(_("Selected period"), totals(rows, main.start, main.end, currency),
+                          totals(rows, prev.start, prev.end, currency), main.start, main.end)]
     else:
         periods = []
         for label, n in ((_("Today"), 1), (_("Last 7 days"), 7), (_("Last 30 days"), 30)):
             start = today - timedelta(days=n - 1)
-            periods.append(Period(label, totals(rows, start, today),
-                                  totals(rows, start - timedelta(days=n), start - timedelta(days=1)), start, today))
+            periods.append(Period(label, totals(rows, start, today, currency),
+                                  totals(rows, start - timedelta(days=n), start - timedelta(days=1), currency),
+                                  start, today))
 
+    # Revenue per channel and per day in the page's currency; orders per day of every currency.
     per_channel: dict[int, list] = defaultdict(lambda: [0, ZERO])
     per_day: dict[date, list] = {main.start + timedelta(days=i): [0, ZERO] for i in range(main.days)}
     for row in rows:
         if main.start <= row.day <= main.end:
-            per_channel[row.channel_id][0] += row.orders
-            per_channel[row.channel_id][1] += row.revenue
             per_day[row.day][0] += row.orders
-            per_day[row.day][1] += row.revenue
+            if row.currency == currency:
+                per_channel[row.channel_id][0] += row.orders
+                per_channel[row.channel_id][1] += row.revenue
+                per_day[row.day][1] += row.revenue
     by_channel = sorted(((channels.get(cid, str(cid)), v[0], v[1]) for cid, v in per_channel.items()),
                         key=lambda t: (-t[2], t[0]))
     by_day = [(d, v[0], v[1]) for d, v in sorted(per_day.items())]
@@ -253,7 +294,8 @@ def dashboard(filters: ReportFilter, *, custom_range: bool, channels: dict[int, 
 
     board = Dashboard(filters=main, custom_range=custom_range, periods=periods, by_channel=by_channel,
                       by_status=by_status, by_day=by_day, open_orders=open_orders, low_stock=low_stock,
-                      reorder_alerts=reorder_alerts, covered=covered)
+                      reorder_alerts=reorder_alerts, covered=covered,
+                      other_currencies=totals(rows, main.start, main.end, currency).other_currencies)
 
     payment = optional_model("payments", "Payment")
     if payment is not None and {"status", "created_at"} <= _field_names(payment):
@@ -365,6 +407,8 @@ def _live_orders(f: ReportFilter, start: date):
     qs = qs.exclude(status__in=[Order.Status.DRAFT, Order.Status.CANCELLED])
     if f.channel_id:
         qs = qs.filter(channel_id=f.channel_id)
+    if f.currency:
+        qs = qs.filter(currency=f.currency)
     return qs.order_by()
 
 
@@ -377,6 +421,8 @@ def _live_lines(f: ReportFilter, start: date):
     qs = qs.exclude(variant__is_gift_card=True)  # gift cards sold are not merchandise (see ``rollups``)
     if f.channel_id:
         qs = qs.filter(order__channel_id=f.channel_id)
+    if f.currency:
+        qs = qs.filter(order__currency=f.currency)
     return qs.order_by()
 
 
@@ -424,6 +470,10 @@ def _collect(dim: Dimension, f: ReportFilter, covered: date | None) -> dict:
             products = products.filter(channel_id=f.channel_id)
             sales = sales.filter(channel_id=f.channel_id)
             dims = dims.filter(channel_id=f.channel_id)
+        if f.currency:
+            products = products.filter(currency=f.currency)
+            sales = sales.filter(currency=f.currency)
+            dims = dims.filter(currency=f.currency)
         if dim.weekday:
             products = products.annotate(weekday=ExtractIsoWeekDay("day"))
             sales = sales.annotate(weekday=ExtractIsoWeekDay("day"))
@@ -547,10 +597,13 @@ def top(dim_code: str, filters: ReportFilter, *, sort: str = "-revenue", limit: 
         compare: str = "previous") -> list[TopRow]:
     """The top ``limit`` rows of a dimension for the period, with the previous period's revenue.
 
+    One currency at a time (``filters.currency``, else the store's base currency): a row's orders, units and money
+    are those of its orders in that currency, so it is ranked within the currency.
     For customers and orders the database picks the top ``limit`` by revenue (or by orders when sorted by
     orders) and the page then orders those rows by the chosen column.
     """
     dim = DIMENSIONS[dim_code]
+    filters = replace(filters, currency=filters.money_currency)
     key = sort.lstrip("-") if sort.lstrip("-") in SORT_KEYS else "revenue"
     descending = sort.startswith("-") or sort.lstrip("-") not in SORT_KEYS
     covered = None
@@ -588,6 +641,15 @@ def top(dim_code: str, filters: ReportFilter, *, sort: str = "-revenue", limit: 
     return chosen
 
 
+def currencies_sold(filters: ReportFilter) -> dict[str, int]:
+    """{currency: orders} of the period in every currency (three queries: the rollup state and ``daily_sales``)."""
+    sold: dict[str, int] = defaultdict(int)
+    for row in daily_sales(replace(filters, location_id=None), covered=rollups.complete_through()):
+        if row.orders:
+            sold[row.currency] += row.orders
+    return dict(sold)
+
+
 def agent_active_hours(f: ReportFilter, covered: date | None) -> dict[str, int]:
     """Agent id (as text) -> distinct local clock hours with at least one order placed. Two queries."""
     from django.db.models import CharField, Value
@@ -609,7 +671,8 @@ def agent_active_hours(f: ReportFilter, covered: date | None) -> dict[str, int]:
                 n=Count(slot, distinct=True)):
             hours[key] += n
     if split + timedelta(days=1) <= f.end:
-        live = _live_orders(f, split + timedelta(days=1)).exclude(placed_by__isnull=True)
+        # Hours worked, whatever currency the orders were in (the rollup part is not kept to one either).
+        live = _live_orders(replace(f, currency=None), split + timedelta(days=1)).exclude(placed_by__isnull=True)
         for agent_id, n in live.values_list("placed_by_id").annotate(
                 n=Count(TruncHour("placed_at", tzinfo=local_tz()), distinct=True)):
             hours[str(agent_id)] += n
@@ -619,14 +682,17 @@ def agent_active_hours(f: ReportFilter, covered: date | None) -> dict[str, int]:
 # ----------------------------------------------------------------------------------------------- KPIs
 
 def kpis(filters: ReportFilter) -> dict:
-    """Headline KPIs for the period (three queries)."""
+    """Headline KPIs for the period (three queries). Money in ``filters.currency`` (else the base currency),
+    counts of every currency (``Totals``)."""
     from orders.models import Order, OrderEvent
 
     rows = daily_sales(filters, covered=rollups.complete_through())
-    t = totals(rows, filters.start, filters.end)
+    t = totals(rows, filters.start, filters.end, filters.money_currency)
     placed = t.orders + t.cancelled
     result = {
+        "currency": t.currency, "other_currencies": t.other_currencies,
         "orders": t.orders, "units": t.units, "revenue": t.revenue, "aov": t.aov, "discount": t.discount,
+        "returns": t.returns, "refunded": t.refunded, "net_revenue": t.net_revenue,
         "orders_per_day": t.orders / filters.days, "cancelled": t.cancelled,
         "cancellation_rate": (t.cancelled / placed * 100) if placed else None,
         "gift_cards": t.gift_cards, "gift_card_value": t.gift_card_value,

@@ -16,8 +16,10 @@ from oms.access import has_permission
 from oms.audit import audit_record
 from oms.i18n import split, stored_text
 from oms.models import AuditEntry
+from oms.money import CURRENCY_EXPONENTS, default_currency
 from oms.numbers import parse_id
 from oms.outbox import outbox_enqueue
+from oms.query import quoted
 from reports import exports, periods
 from reports.errors import InvalidReportParameters, JobNotReady, ReportError, ReportNotAllowed
 from reports.models import ReportJob, ReportSchedule
@@ -39,9 +41,10 @@ KIND_PERMISSIONS = {
     ReportJob.Kind.PAYMENTS: "view_finance",
     ReportJob.Kind.JOURNAL: "view_finance",
     ReportJob.Kind.TOP: "view_reports",
+    ReportJob.Kind.SALES: "view_reports",
 }
 DATED_KINDS = {ReportJob.Kind.ORDERS, ReportJob.Kind.ORDER_LINES, ReportJob.Kind.MOVEMENTS, ReportJob.Kind.PAYMENTS,
-               ReportJob.Kind.JOURNAL, ReportJob.Kind.TOP}
+               ReportJob.Kind.JOURNAL, ReportJob.Kind.TOP, ReportJob.Kind.SALES}
 # Why a job failed, as its requester and managers read it (``ReportJob.error_text``), in their own language.
 FAILED_MESSAGE = gettext_noop("The file could not be made because of an unexpected error. Try again; if it fails "
                               "again, tell an administrator the report number (#%(job)s).")
@@ -107,6 +110,11 @@ def clean_parameters(*, kind: str, parameters: dict, acting_user) -> dict:
             out["limit"] = max(1, min(int(parameters.get("limit") or 100), 1000))
         except (TypeError, ValueError):
             raise InvalidReportParameters(_("The number of rows is not a number."), field="limit") from None
+        currency = str(parameters.get("currency") or "").strip().upper()
+        if currency and currency not in CURRENCY_EXPONENTS:
+            raise InvalidReportParameters(_("Unknown currency: %(value)s.") % {"value": quoted(currency)},
+                                          field="currency")
+        out["currency"] = currency or default_currency()
     out["include_cost"] = include_cost
     if parameters.get("email_to"):
         out["email_to"] = clean_recipients(parameters["email_to"])

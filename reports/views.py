@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 from oms.access import has_permission, url_for
 from oms.audit import audit_access
 from oms.listing import paginate
+from oms.money import CURRENCY_EXPONENTS, default_currency
 from oms.numbers import parse_id
 from oms.query import quoted
 from reports import charts, periods, selectors, services
@@ -73,7 +74,24 @@ def parse_filters(request, *, channels: dict, locations: dict | None = None,
     location = None if locations is None else _choice(
         request, "location", locations, _("Location: there is no location “%(value)s”; showing all locations."),
         errors)
-    return selectors.ReportFilter(start, end, channel, location), custom, errors
+    return selectors.ReportFilter(start, end, channel, location, _currency(request, errors)), custom, errors
+
+
+def _currency(request, errors: list[str]) -> str:
+    """The currency the page's money is shown in: the one asked for, else the store's base currency."""
+    raw = str(request.GET.get("currency") or "").strip()
+    code = raw.upper()
+    if code in CURRENCY_EXPONENTS:
+        return code
+    if raw:
+        errors.append(_("Currency: there is no currency “%(value)s”; showing %(currency)s.")
+                      % {"value": quoted(raw), "currency": default_currency()})
+    return default_currency()
+
+
+def _currencies(chosen: str, others: dict) -> list[str]:
+    """The currencies to choose from: the base currency, the one shown and those sold in the period."""
+    return sorted({default_currency(), chosen, *others})
 
 
 def _choices():
@@ -118,22 +136,27 @@ def dashboard(request):
         "reorder": url_for(user, "inventory:reorder_alerts"),
         "payments": url_for(user, "payments:payment_list", query="status=failed"),
         "returns": url_for(user, "orders:fulfilment_return_list"),
-        "top_channels": reverse("reports:top") + "?dim=channels",
+        "top_channels": reverse("reports:top") + f"?dim=channels&currency={board.filters.money_currency}",
     }
     order_list = url_for(user, "orders:order_list")
     period_links = [
         f"{order_list}?since={p.start.isoformat()}&until={p.end.isoformat()}{channel_q}" if order_list and p.start
         else "" for p in board.periods
     ]
+    currency = board.filters.money_currency
     context = {
         "board": board, "channels": channels, "locations": locations, "errors": errors, "links": links,
+        "currency": currency, "currencies": _currencies(currency, board.other_currencies),
+        "other_currencies": sorted(board.other_currencies.items()),
         "periods": list(zip(board.periods, period_links, strict=True)),
         "channel_chart": charts.bar_chart([(name, float(rev)) for name, _n, rev in board.by_channel],
-                                          title=_("Revenue by channel"), value_format=_money),
+                                          title=_("Revenue by channel (%(currency)s)") % {"currency": currency},
+                                          value_format=_money),
         "status_chart": charts.bar_chart([(label, n) for _s, label, n in board.by_status],
                                          title=_("Orders by status"), value_format=_count),
         "day_chart": charts.column_chart([(_day(d), float(rev)) for d, _n, rev in board.by_day],
-                                         title=_("Revenue per day"), value_format=_money),
+                                         title=_("Revenue per day (%(currency)s)") % {"currency": currency},
+                                         value_format=_money),
         "now": timezone.localtime(),
     }
     if request.htmx:
@@ -156,14 +179,18 @@ def top(request):
     sort = selectors.sort_for(request.GET.get("sort"), show_cost=show_cost)
     compare = "year" if request.GET.get("compare") == "year" else "previous"
     rows = selectors.top(dim, filters, sort=sort, limit=limit, compare=compare)
+    currency = filters.money_currency
+    others = {code: n for code, n in selectors.currencies_sold(filters).items() if code != currency}
     audit_access(request, object_type="reports.top", object_id=dim, verb="report_view")
     chart = charts.bar_chart([(r.label, float(r.revenue)) for r in rows[:15]],
-                             title=_("Revenue"), value_format=_money)
+                             title=_("Revenue (%(currency)s)") % {"currency": currency}, value_format=_money)
     context = {"rows": rows, "dim": dim, "dim_label": selectors.DIMENSIONS[dim].label,
                "dimensions": selectors.DIMENSIONS, "filters": filters,
                "previous": filters.comparison(compare),
                "compare": compare, "show_cost": show_cost, "chart": chart, "channels": channels,
-               "errors": errors, "limit": limit, "sort": sort, "formats": ReportJob.Format.choices}
+               "errors": errors, "limit": limit, "sort": sort, "formats": ReportJob.Format.choices,
+               "currency": currency, "currencies": _currencies(currency, others),
+               "other_currencies": sorted(others.items())}
     if request.htmx:
         return render(request, "reports/top.html#results", context)
     return render(request, "reports/top.html", context)
@@ -177,6 +204,8 @@ def kpis(request):
     audit_access(request, object_type="reports.kpis", verb="report_view")
     return render(request, "reports/kpis.html",
                   {"k": data, "filters": filters, "channels": channels, "errors": errors,
+                   "currency": data["currency"], "currencies": _currencies(data["currency"], data["other_currencies"]),
+                   "other_currencies": sorted(data["other_currencies"].items()),
                    "at_risk_url": url_for(request.user, "orders:fulfilment_at_risk")})
 
 
@@ -205,7 +234,7 @@ def job_list(request):
 @require_POST
 def job_create(request):
     params = {k: request.POST.get(k, "") for k in ("start", "end", "channel_id", "location_id", "dimension", "sort",
-                                                   "limit", "compare")}
+                                                   "limit", "compare", "currency")}
     try:
         job = services.report_job_create(kind=request.POST.get("kind", ""), format=request.POST.get("format", ""),
                                          parameters=params, acting_user=request.user)

@@ -185,3 +185,33 @@ def test_forecast_of_a_sku_with_no_history_or_a_single_day(shop):
     rollups.refresh_rollups(days=None)
     one = forecast_variant(variant_id=shop["shirt"].pk)
     assert one.history[-1] == 3.0 and sum(one.history) == 3.0 and one.total >= 0
+
+
+def test_a_return_refunded_through_the_return_flow_lowers_net_revenue(shop, make_user):
+    """Net revenue reads what the return flow records as given back (``Return.refund_amount`` once refunded),
+    here as store credit, on the day of the refund."""
+    from orders.fulfilment import services as ful
+
+    order = shop["place"]([(shop["shirt"], 2)], days=3)
+    user = make_user("admin")
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    for sl in shipment.lines.select_related("order_line"):
+        for _unit in range(sl.quantity):
+            ful.shipment_scan(shipment_id=shipment.pk, code=sl.order_line.sku, acting_user=user)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number="BR1X", acting_user=user)
+    line = order.lines.get()
+    rma = ful.return_request(order_id=order.pk, lines=[(line.pk, 1, "size")], acting_user=user)
+    ful.return_approve(return_id=rma.pk, acting_user=user)
+    ful.return_receive(return_id=rma.pk, location_id=shop["dc"].pk, acting_user=user)
+    ful.return_inspect(return_id=rma.pk, conditions={rma.lines.get().pk: "resell"}, acting_user=user)
+    rollups.refresh_rollups(days=None)
+    today = timezone.localdate()
+    week = ReportFilter(today - timedelta(days=6), today)
+    before = selectors.kpis(week)
+    assert (before["refunded"], before["net_revenue"]) == (Decimal("0"), before["revenue"])
+    ful.return_refund(return_id=rma.pk, method="store_credit", acting_user=user)
+    rma.refresh_from_db()
+    assert rma.refund_amount == line.line_total / 2
+    after = selectors.kpis(week)
+    assert (after["revenue"], after["returns"], after["refunded"]) == (before["revenue"], 1, rma.refund_amount)
+    assert after["net_revenue"] == before["revenue"] - rma.refund_amount
