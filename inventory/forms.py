@@ -19,6 +19,7 @@ from inventory.models import (
     TaxClass,
     Variant,
 )
+from inventory.selectors import variant_by_sku
 from oms.numbers import INT_MAX, NumberError, parse_amount, parse_whole
 
 
@@ -35,7 +36,7 @@ class SkuField(forms.CharField):
         value = super().clean(value).strip()
         if not value:
             return None
-        variant = Variant.objects.filter(sku__iexact=value).first() or Variant.objects.filter(barcode=value).first()
+        variant = variant_by_sku(value) or Variant.objects.filter(barcode=value).first()
         if variant is None:
             raise forms.ValidationError(_("Unknown SKU or barcode: %(value)s") % {"value": value})
         if variant.is_kit and not self.allow_kits:

@@ -140,9 +140,9 @@ def order_edit_view(request, pk: int):
         add = []
         sku = request.POST.get("add_sku", "").strip()
         if sku and not error:
-            from inventory.models import Variant
+            from inventory.selectors import variant_by_sku
 
-            variant = Variant.objects.filter(sku__iexact=sku).first()
+            variant = variant_by_sku(sku)
             try:
                 add_qty = int(request.POST.get("add_qty") or 1)
             except ValueError:

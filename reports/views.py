@@ -280,11 +280,11 @@ def job_download(request, pk: int):
 
 @require_safe
 def forecast(request):
-    from inventory.models import Variant
+    from inventory.selectors import variant_by_sku
     from reports.forecast import forecast_variant
 
     sku = (request.GET.get("sku") or "").strip()
-    variant = Variant.objects.filter(sku__iexact=sku).first() if sku else None
+    variant = variant_by_sku(sku)
     result = chart = None
     error = ""
     if sku and variant is None:
