@@ -38,12 +38,14 @@ class BrandAdmin(admin.ModelAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
+    form = RecordRulesForm
     list_display = ["path", "slug"]
     search_fields = ["name", "path"]
 
 
 class VariantInline(admin.TabularInline):
     model = Variant
+    form = RecordRulesForm
     fields = ["sku", "name", "barcode", "base_price", "cost", "is_active"]
     extra = 0
     show_change_link = True
@@ -51,6 +53,7 @@ class VariantInline(admin.TabularInline):
 
 class PersonalizationInline(admin.TabularInline):
     model = PersonalizationField
+    form = RecordRulesForm
     extra = 0
 
 
@@ -85,6 +88,7 @@ class KitComponentFormSet(BaseInlineFormSet):
 
 class KitComponentInline(admin.TabularInline):
     model = KitComponent
+    form = RecordRulesForm
     formset = KitComponentFormSet
     fk_name = "kit"
     raw_id_fields = ["component"]
@@ -93,6 +97,7 @@ class KitComponentInline(admin.TabularInline):
 
 @admin.register(Variant)
 class VariantAdmin(admin.ModelAdmin):
+    form = RecordRulesForm
     list_display = ["sku", "name", "barcode", "base_price", "is_active", "is_kit"]
     search_fields = ["sku", "barcode", "name"]
     raw_id_fields = ["product"]
@@ -102,6 +107,7 @@ class VariantAdmin(admin.ModelAdmin):
 
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
+    form = RecordRulesForm
     list_display = ["code", "name", "kind", "city", "state", "can_ship", "can_pickup", "is_active"]
 
 
@@ -114,6 +120,7 @@ class SupplierAdmin(ImportExportModelAdmin):
 
 @admin.register(SupplierItem)
 class SupplierItemAdmin(ImportExportModelAdmin):
+    form = RecordRulesForm
     resource_classes = [resources.SupplierItemResource]
     list_display = ["supplier", "variant", "supplier_sku", "cost", "min_order_quantity"]
     raw_id_fields = ["variant"]

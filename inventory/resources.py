@@ -4,11 +4,13 @@ Stock levels are deliberately export-only there: stock changes must write ledger
 imports go through ``inventory.imports`` (screen and ``manage.py inventory_import``).
 """
 
+from django.utils.translation import gettext as _
 from import_export import fields, resources
 from import_export.widgets import ForeignKeyWidget
 
 from inventory import services
 from inventory.models import Location, ReorderRule, StockLevel, Supplier, SupplierItem, Variant
+from inventory.selectors import variant_by_sku
 from oms.spreadsheets import neutralize
 
 
@@ -26,17 +28,6 @@ class SupplierResource(NeutralizedResource):
         fields = ["code", "name", "email", "phone", "contact_name", "currency", "lead_time_days", "is_active"]
         use_bulk = True
         skip_unchanged = True
-
-
-class SupplierItemResource(NeutralizedResource):
-    supplier = fields.Field(attribute="supplier", column_name="supplier", widget=ForeignKeyWidget(Supplier, "code"))
-    sku = fields.Field(attribute="variant", column_name="sku", widget=ForeignKeyWidget(Variant, "sku"))
-
-    class Meta:
-        model = SupplierItem
-        import_id_fields = ["supplier", "sku"]
-        fields = ["supplier", "sku", "supplier_sku", "cost", "min_order_quantity", "lead_time_days"]
-        use_bulk = True
 
 
 class RecordResource(NeutralizedResource):
@@ -57,9 +48,38 @@ class RecordResource(NeutralizedResource):
         return super().import_data(dataset, **kwargs)
 
 
+class SkuWidget(ForeignKeyWidget):
+    """A file's SKU column read as SKUs are read everywhere (``selectors.variant_by_sku``: in any case, the exact
+    spelling first), with a message naming the SKU when there is none."""
+
+    def __init__(self):
+        super().__init__(Variant, "sku")
+
+    def clean(self, value, row=None, **kwargs):
+        sku = str(value or "").strip()
+        if not sku:
+            return None
+        variant = variant_by_sku(sku)
+        if variant is None:
+            raise ValueError(_("Unknown SKU %(value)s.") % {"value": sku})
+        return variant
+
+
+class SupplierItemResource(RecordResource):
+    columns = {"variant": "sku"}
+    supplier = fields.Field(attribute="supplier", column_name="supplier", widget=ForeignKeyWidget(Supplier, "code"))
+    sku = fields.Field(attribute="variant", column_name="sku", widget=SkuWidget())
+
+    class Meta:
+        model = SupplierItem
+        import_id_fields = ["supplier", "sku"]
+        fields = ["supplier", "sku", "supplier_sku", "cost", "min_order_quantity", "lead_time_days"]
+        use_bulk = True
+
+
 class ReorderRuleResource(RecordResource):
     columns = {"variant": "sku", "preferred_supplier": "supplier"}
-    sku = fields.Field(attribute="variant", column_name="sku", widget=ForeignKeyWidget(Variant, "sku"))
+    sku = fields.Field(attribute="variant", column_name="sku", widget=SkuWidget())
     location = fields.Field(attribute="location", column_name="location", widget=ForeignKeyWidget(Location, "code"))
     supplier = fields.Field(attribute="preferred_supplier", column_name="supplier",
                             widget=ForeignKeyWidget(Supplier, "code"))

@@ -1,13 +1,14 @@
-"""The Django admin keeps the inventory's rules: a held kit's components, and no reorder rules for kits."""
+"""The Django admin keeps the inventory's rules: a held kit's components, no reorder rules for kits, the rules every
+record form applies (``services.catalogue_rules``), and SKUs read in any case by its imports."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from inventory.errors import CatalogueInvalid, InUse
-from inventory.models import KitComponent, ReorderRule, Variant
+from inventory.models import KitComponent, ReorderRule, SupplierItem, Variant
 from inventory.services import catalogue_object_save
-from tests.inventory.factories import KitComponentFactory, LocationFactory, VariantFactory
+from tests.inventory.factories import KitComponentFactory, LocationFactory, SupplierFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -77,9 +78,9 @@ def test_admin_refuses_to_change_a_held_kits_components(held_kit, admin_client):
     assert KitComponent.objects.get().quantity == 3
 
 
-def _admin_import(admin_client, text: str):
-    return admin_client.post(reverse("admin:inventory_reorderrule_import"),
-                             {"format": "0", "import_file": SimpleUploadedFile("rules.csv", text.encode())})
+def _admin_import(admin_client, text: str, model: str = "reorderrule"):
+    return admin_client.post(reverse(f"admin:inventory_{model}_import"),
+                             {"format": "0", "import_file": SimpleUploadedFile("rows.csv", text.encode())})
 
 
 def test_admin_import_refuses_a_reorder_rule_for_a_kit_naming_the_row_and_sku(admin_client):
@@ -122,3 +123,48 @@ def test_reorder_rule_for_a_kit_is_refused_by_the_service_and_the_admin_form(adm
     assert response.status_code == 200
     assert "BOX-1 is a kit; it holds no stock of its own." in response.content.decode()
     assert not ReorderRule.objects.exists()
+
+
+def test_admin_kit_components_keep_the_kit_rules(admin_client):
+    """The admin's kit inline skipped the rules the kit's pages apply: a kit inside a kit, or a kit inside itself."""
+    kit, other_kit = VariantFactory(sku="BOX-1", is_kit=True), VariantFactory(sku="BOX-2", is_kit=True)
+    url = reverse("admin:inventory_variant_change", args=[kit.pk])
+    data = _change_form_data(admin_client.get(url))
+    for component, message in ((other_kit, "A kit cannot be a component of another kit."),
+                               (kit, "A kit cannot contain itself.")):
+        response = admin_client.post(url, {**data, "components-TOTAL_FORMS": "1",
+                                           "components-0-component": component.pk, "components-0-quantity": "1"})
+        assert response.status_code == 200
+        assert message in response.content.decode()
+    assert not KitComponent.objects.exists()
+
+
+def test_admin_variant_form_refuses_a_sku_that_differs_only_in_case(admin_client):
+    VariantFactory(sku="TEE-BLUE-M")
+    variant = VariantFactory(sku="CAP-1")
+    url = reverse("admin:inventory_variant_change", args=[variant.pk])
+    data = _change_form_data(admin_client.get(url))
+    response = admin_client.post(url, {**data, "sku": "tee-blue-m"})
+    assert response.status_code == 200
+    assert "SKU TEE-BLUE-M already exists" in response.content.decode()
+    assert Variant.objects.get(pk=variant.pk).sku == "CAP-1"
+
+
+def test_admin_supplier_item_import_reads_skus_in_any_case_and_keeps_the_record_rules(admin_client):
+    tee = VariantFactory(sku="TEE-BLUE-M")
+    SupplierFactory(code="ACME")
+    refused = _admin_import(admin_client, "supplier,sku,supplier_sku,cost,min_order_quantity\n"
+                                          "ACME,tee-blue-m,A1,10.00,1\nACME,NOPE-1,A2,5.00,1\n", "supplieritem")
+    assert "Unknown SKU NOPE-1." in refused.content.decode()
+    assert refused.context.get("confirm_form") is None
+    negative = _admin_import(admin_client, "supplier,sku,supplier_sku,cost,min_order_quantity\n"
+                                           "ACME,tee-blue-m,A1,-1.00,1\n", "supplieritem")
+    assert [row.field_specific_errors for row in negative.context["result"].invalid_rows] == [
+        {"cost": ["Cannot be negative."]}]
+    preview = _admin_import(admin_client, "supplier,sku,supplier_sku,cost,min_order_quantity\n"
+                                          "ACME,tee-blue-m,A1,10.00,1\n", "supplieritem")
+    confirm = preview.context["confirm_form"]
+    admin_client.post(reverse("admin:inventory_supplieritem_process_import"),
+                      {name: confirm[name].value() or "" for name in confirm.fields})
+    assert list(SupplierItem.objects.values_list("variant_id", "supplier_sku")) == [(tee.pk, "A1")]
+    assert not SupplierItem.objects.filter(supplier_sku="A2").exists()
