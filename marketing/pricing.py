@@ -24,13 +24,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import CharField, Count, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from marketing.errors import NoPrice, PricingError
-from marketing.tax import get_tax_provider
+from marketing.lookups import PricingLookups
 from oms.i18n import StoredMoney, StoredText, stored_join, stored_text
 from oms.money import ZERO, exponent, quantize
 
@@ -149,6 +148,7 @@ def price_order(
     price_list_code: str = "",
     price_list_overrides: dict[int, bool] | None = None,
     order_reference: str = "",
+    lookups: PricingLookups | None = None,
 ) -> PricedOrder:
     """Prices an order; pure (no writes) and deterministic (same inputs and data, same result).
 
@@ -159,7 +159,10 @@ def price_order(
     ``price_list_overrides`` does for price lists what ``promotion_overrides`` does for promotions.
     ``order_reference`` names a placed order being re-priced (an edit, a line cancelled): the promotion and
     coupon uses it took when placed (``PromotionRedemption``) are its own, so they do not count against it.
+    ``lookups`` answers the engine's reads (``marketing.lookups``): by default a fresh ``PricingLookups``, which
+    queries each when asked; a run pricing many orders (what-if) shares one ``SharedLookups``, with the same result.
     """
+    lookups = lookups or PricingLookups()
     messages: list[StoredText] = []
     for line in lines:
         if line.quantity < 1:
@@ -171,15 +174,16 @@ def price_order(
     local = timezone.localtime(when) if timezone.is_aware(when) else when
     ship_to_region = (ship_to_region or "").strip().upper()
 
-    source, campaign = _resolve_source_code(source_code, channel_code, local, messages)
+    source, campaign = _resolve_source_code(source_code, channel_code, local, messages, lookups)
     priced = _base_prices(lines, channel_code, customer_group, currency, when, price_list_code,
-                          price_list_overrides or {})
+                          price_list_overrides or {}, lookups)
     context = _Context(
         channel_code=channel_code, customer_id=customer_id, customer_group=customer_group, currency=currency,
         local=local, source=source, campaign=campaign, lines=priced, order_reference=order_reference,
     )
-    eligible, coupon_codes = _eligible_promotions(context, coupons, messages, promotion_overrides or {})
-    shipping = _ShippingTable.load(ship_to_region, currency, sum(p.weight_grams * p.quantity for p in priced))
+    eligible, coupon_codes = _eligible_promotions(context, coupons, messages, promotion_overrides or {}, lookups)
+    shipping = _ShippingTable.load(ship_to_region, currency, sum(p.weight_grams * p.quantity for p in priced),
+                                   lookups)
 
     candidates: list[list] = []
     combinable = [p for p in eligible if not p.exclusive]
@@ -206,9 +210,9 @@ def price_order(
             gettext_noop("Shipping service %(service)s is not available for this destination and weight."),
             service=shipping_service))
 
-    include_tax = _prices_include_tax(channel_code)
-    tax_quotes = get_tax_provider().rates(region=ship_to_region, tax_classes={p.tax_class for p in priced},
-                                          on=local.date()) if priced else {}
+    include_tax = lookups.prices_include_tax(channel_code)
+    tax_quotes = lookups.tax_rates(region=ship_to_region, tax_classes={p.tax_class for p in priced},
+                                   on=local.date()) if priced else {}
     for index, line in enumerate(priced):
         line_discounts = best.line_discounts[index]
         share = best.order_shares[index]
@@ -305,13 +309,12 @@ def normalise_code(code: str) -> str:
     return (code or "").strip().upper()
 
 
-def _resolve_source_code(code: str, channel_code: str, local: datetime, messages: list[StoredText]):
-    from marketing.models import SourceCode
-
+def _resolve_source_code(code: str, channel_code: str, local: datetime, messages: list[StoredText],
+                         lookups: PricingLookups):
     code = normalise_code(code)
     if not code:
         return None, None
-    source = SourceCode.objects.select_related("campaign").filter(code=code).first()
+    source = lookups.source_code(code)
     if source is None:
         messages.append(stored_text(gettext_noop("Source code %(code)s does not exist."), code=code))
         return None, None
@@ -329,46 +332,21 @@ def _resolve_source_code(code: str, channel_code: str, local: datetime, messages
     return source, campaign
 
 
-def _base_prices(lines, channel_code, customer_group, currency, when, price_list_code="", overrides=None
-                 ) -> list[PricedLine]:
-    from inventory.models import Variant
-    from marketing.channels import channel_price_list
-    from marketing.models import PriceList, PriceListItem
-
+def _base_prices(lines, channel_code, customer_group, currency, when, price_list_code, overrides,
+                 lookups: PricingLookups) -> list[PricedLine]:
     variant_ids = sorted({line.variant_id for line in lines})
-    variants = {
-        v["id"]: v
-        for v in Variant.objects.filter(pk__in=variant_ids).values(
-            "id", "sku", "base_price", "currency", "tax_class", "weight_grams", "is_active",
-            "product__category_id", "product__brand_id", "is_gift_card",
-        )
-    }
+    variants = lookups.variants(variant_ids)
     missing = [vid for vid in variant_ids if vid not in variants]
     if missing:
         raise PricingError(_("Unknown SKU id(s): %(ids)s") % {"ids": ", ".join(map(str, missing))}, field="lines")
-    channel_match = Q(channel_code=channel_code) | Q(channel_code="")
-    if price_list_code:
-        channel_match |= Q(code=price_list_code)
-    if (chosen := channel_price_list(channel_code)) is not None:
-        channel_match |= Q(code=chosen)  # the list the channel's settings name, whatever channel the list names
-    overrides = overrides or {}
-    current = (Q(is_active=True) & (Q(valid_from__isnull=True) | Q(valid_from__lte=when))
-               & (Q(valid_until__isnull=True) | Q(valid_until__gt=when)))
-    forced = [pk for pk, on in overrides.items() if on]
-    lists = list(
-        PriceList.objects.filter(currency=currency)
-        .filter(channel_match)
-        .filter(Q(customer_group=customer_group) | Q(customer_group=""))
-        .filter(current | Q(pk__in=forced))
-        .exclude(pk__in=[pk for pk, on in overrides.items() if not on])
-        .values("id", "code", "name", "priority", "channel_code", "customer_group")
+    lists = lookups.price_lists(
+        currency=currency, channel_code=channel_code, customer_group=customer_group, when=when,
+        price_list_code=price_list_code, overrides=overrides or {},
     ) if variant_ids else []
     lists.sort(key=lambda pl: (-pl["priority"], -(bool(pl["channel_code"]) + bool(pl["customer_group"])), pl["code"]))
     items: dict[tuple[int, int], list[tuple[int, Decimal]]] = defaultdict(list)
     if lists:
-        for row in PriceListItem.objects.filter(price_list__in=[pl["id"] for pl in lists],
-                                                variant_id__in=variant_ids).values_list(
-                "price_list_id", "variant_id", "min_quantity", "unit_price"):
+        for row in lookups.price_list_items([pl["id"] for pl in lists], variant_ids):
             items[(row[0], row[1])].append((row[2], row[3]))
 
     priced = []
@@ -438,12 +416,6 @@ def _base_prices(lines, channel_code, customer_group, currency, when, price_list
             is_gift_card=gift_card,
         ))
     return priced
-
-
-def _prices_include_tax(channel_code: str) -> bool:
-    from marketing.models import ChannelTaxSetting
-
-    return bool(ChannelTaxSetting.objects.filter(channel_code=channel_code, prices_include_tax=True).exists())
 
 
 # ----------------------------------------------------------------------------- step 1: eligible promotions
@@ -517,41 +489,23 @@ def _targeting_problem(promotion, context: _Context, segment_ids: set[int],
     return None
 
 
-def _eligible_promotions(context: _Context, coupons: list[str], messages: list[StoredText], overrides: dict[int, bool]):
-    from marketing.models import Coupon, Promotion, PromotionRedemption, SegmentMember
-
+def _eligible_promotions(context: _Context, coupons: list[str], messages: list[StoredText],
+                         overrides: dict[int, bool], lookups: PricingLookups):
     when = context.local
-    current = (Q(is_active=True) & (Q(starts_at__isnull=True) | Q(starts_at__lte=when))
-               & (Q(ends_at__isnull=True) | Q(ends_at__gt=when)))
-    forced = [pk for pk, on in overrides.items() if on]
-    left_out = [pk for pk, on in overrides.items() if not on]
-    promotions = list(
-        Promotion.objects.filter(current | Q(pk__in=forced)).exclude(pk__in=left_out)
-        .select_related("segment")
-        .order_by("-priority", "id")
-    )
-    _load_targets(promotions)
+    promotions = lookups.promotions(when=when, overrides=overrides)
     codes = list(dict.fromkeys(normalise_code(c) for c in coupons if normalise_code(c)))
-    coupon_rows = {}
-    if codes:
-        coupon_rows = {c.code: c for c in Coupon.objects.filter(code__in=codes).select_related("promotion")}
+    coupon_rows = lookups.coupons(codes) if codes else {}
     segment_ids: set[int] = set()
     used_by_customer: dict[int, int] = {}
     if context.order_reference:
-        context.own_uses = dict(PromotionRedemption.objects.filter(order_reference=context.order_reference)
-                                .values_list("promotion_id", "coupon_id"))
+        context.own_uses = lookups.own_uses(context.order_reference)
     if context.customer_id is not None:
         if any(p.segment_id for p in promotions):
-            segment_ids = set(SegmentMember.objects.filter(customer_id=context.customer_id)
-                              .values_list("segment_id", flat=True))
+            segment_ids = lookups.segment_ids(context.customer_id)
         limited = [p.id for p in promotions if p.usage_limit_per_customer is not None]
         limited += [c.promotion_id for c in coupon_rows.values() if c.promotion.usage_limit_per_customer is not None]
         if limited:
-            used_by_customer = dict(
-                PromotionRedemption.objects.filter(customer_id=context.customer_id, promotion_id__in=limited)
-                .exclude(order_reference=context.order_reference)
-                .values("promotion_id").annotate(n=Count("id")).values_list("promotion_id", "n")
-            )
+            used_by_customer = lookups.uses_by_customer(context.customer_id, limited, context.order_reference)
     by_id = {p.id: p for p in promotions}
     coupon_for: dict[int, str] = {}
     for code in codes:
@@ -581,7 +535,7 @@ def _eligible_promotions(context: _Context, coupons: list[str], messages: list[S
 
     needs_categories = any(p.targets["categories"] for p in promotions)
     if needs_categories:
-        _load_category_chains(context)
+        _load_category_chains(context, lookups)
     eligible = []
     for promotion in promotions:
         if promotion.requires_coupon and promotion.id not in coupon_for:
@@ -603,33 +557,8 @@ def _eligible_promotions(context: _Context, coupons: list[str], messages: list[S
     return eligible, coupon_for
 
 
-TARGETS = {"variants": "variant_id", "categories": "category_id", "brands": "brand_id", "source_codes": "sourcecode_id"}
-
-
-def _load_targets(promotions: list) -> None:
-    """Sets ``promotion.targets``: ``{relation: {ids}}`` for the SKUs, categories, brands and source codes a
-    promotion is limited to, read from the four link tables in one query (ids only, no model rows)."""
-    from marketing.models import Promotion
-
-    for promotion in promotions:
-        promotion.targets = {name: set() for name in TARGETS}
-    if not promotions:
-        return
-    ids = [p.id for p in promotions]
-    parts = [
-        getattr(Promotion, name).through.objects.filter(promotion_id__in=ids)
-        .values_list("promotion_id", column, Value(name, output_field=CharField()))
-        for name, column in TARGETS.items()
-    ]
-    by_id = {p.id: p for p in promotions}
-    for promotion_id, target_id, name in parts[0].union(*parts[1:], all=True):
-        by_id[promotion_id].targets[name].add(target_id)
-
-
-def _load_category_chains(context: _Context) -> None:
-    from inventory.models import Category
-
-    parents = dict(Category.objects.values_list("id", "parent_id"))
+def _load_category_chains(context: _Context, lookups: PricingLookups) -> None:
+    parents = lookups.category_parents()
     for index, line in enumerate(context.lines):
         chain, current, seen = [], line.category_id, set()
         while current is not None and current not in seen:
@@ -813,19 +742,14 @@ class _ShippingTable:
     currency: str
 
     @classmethod
-    def load(cls, region: str, currency: str, weight_grams: int) -> "_ShippingTable":
-        from marketing.models import ShippingRate, ShippingZone
-
+    def load(cls, region: str, currency: str, weight_grams: int, lookups: PricingLookups) -> "_ShippingTable":
         if not region:
             return cls(None, [], currency)
-        zone = ShippingZone.objects.filter(regions__contains=[region]).order_by("code").first()
+        zone = lookups.shipping_zone(region)
         if zone is None:
             return cls(None, [], currency)
         rates: dict[str, _Rate] = {}
-        rows = (ShippingRate.objects.filter(zone=zone, service__is_active=True, service__currency=currency,
-                                            max_weight_grams__gte=weight_grams)
-                .select_related("service").order_by("service__code", "max_weight_grams"))
-        for row in rows:
+        for row in lookups.shipping_rates(zone, currency, weight_grams):
             service = row.service
             if service.code not in rates:
                 rates[service.code] = _Rate(service.code, service.name, quantize(row.price, currency),

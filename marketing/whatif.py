@@ -5,7 +5,11 @@ Marketing cannot read orders, so the orders app registers a history provider at 
     from marketing.whatif import register_order_history
     register_order_history(recent_orders_for_what_if)   # (*, since, until, latest=None) -> Iterable[HistoricOrder]
 
-``what_if`` itself is pure: it re-prices each historic order with and without the promotion (or list).
+``what_if`` itself is pure: it re-prices each historic order with and without the promotion (or list). The
+pricings of a run share one ``marketing.lookups.SharedLookups``: the configuration tables are read once for the
+run (each order still priced with what was valid at its own ``placed_at``), and its customers' segments and
+redemptions and its orders' own redemptions in one query each, so a run makes as many queries for 1,000 orders as
+for 10.
 """
 
 from collections.abc import Callable, Iterable
@@ -14,7 +18,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from marketing.errors import PricingError
-from marketing.pricing import PriceLineInput, price_order
+from marketing.lookups import SharedLookups
+from marketing.pricing import PriceLineInput, normalise_code, price_order
 from oms.money import ZERO
 
 
@@ -62,6 +67,20 @@ def order_history() -> OrderHistory | None:
     return _history
 
 
+def shared_lookups(orders: list[HistoricOrder], promotion_ids: Iterable[int] = ()) -> SharedLookups | None:
+    """The lookups the pricings of these orders share (None without orders)."""
+    if not orders:
+        return None
+    return SharedLookups(
+        since=min(o.placed_at for o in orders), until=max(o.placed_at for o in orders),
+        variant_ids={line.variant_id for o in orders for line in o.lines},
+        source_codes={normalise_code(o.source_code) for o in orders} - {""},
+        coupon_codes={normalise_code(c) for o in orders for c in o.coupons} - {""},
+        customer_ids={o.customer_id for o in orders}, order_references={o.order_reference for o in orders},
+        promotion_ids=promotion_ids,
+    )
+
+
 def what_if(*, orders: Iterable[HistoricOrder], currency: str, promotion_id: int | None = None,
             price_list_id: int | None = None) -> WhatIfReport:
     """Re-prices every order (in ``currency``) at its own date without and with the promotion or price list."""
@@ -70,14 +89,15 @@ def what_if(*, orders: Iterable[HistoricOrder], currency: str, promotion_id: int
     key = "promotion_overrides" if promotion_id is not None else "price_list_overrides"
     subject = promotion_id if promotion_id is not None else price_list_id
     report = WhatIfReport()
+    orders = [order for order in orders if order.currency == currency]
+    lookups = shared_lookups(orders, [promotion_id] if promotion_id is not None else [])
     for order in orders:
-        if order.currency != currency:
-            continue
         report.orders_seen += 1
         args = {"lines": order.lines, "channel_code": order.channel_code, "customer_id": order.customer_id,
                 "customer_group": order.customer_group, "source_code": order.source_code, "coupons": order.coupons,
                 "ship_to_region": order.ship_to_region, "shipping_service": order.shipping_service,
-                "currency": order.currency, "when": order.placed_at, "order_reference": order.order_reference}
+                "currency": order.currency, "when": order.placed_at, "order_reference": order.order_reference,
+                "lookups": lookups}
         try:
             before = price_order(**args, **{key: {subject: False}})
             after = price_order(**args, **{key: {subject: True}})
