@@ -1,14 +1,18 @@
-"""Fulfilment demo data: shipments for the demo's open orders, a few packed and shipped, and at-risk flags.
+"""Fulfilment demo data: shipments for the demo's open orders, a few packed and shipped, at-risk flags, the
+national holidays, and the refunded returns of the orders the orders seed wrote as returned.
 
 Run after ``orders.demo.seed`` (the orders seed calls it, or ``seed_demo`` lists it after orders). Idempotent:
 it does nothing when shipments already exist. Everything goes through the fulfilment services except the
 shipments of orders the orders seed left "allocated" without any, which are created in bulk.
 """
 
+import random
 from datetime import date, timedelta
 
+from django.utils import timezone
+
 from orders.errors import OrderError
-from orders.fulfilment.models import Holiday, Shipment, ShipmentEvent, ShipmentLine
+from orders.fulfilment.models import Holiday, Return, ReturnLine, Shipment, ShipmentEvent, ShipmentLine
 from orders.models import Channel, Order, OrderLine
 
 
@@ -18,6 +22,9 @@ def seed(*, stdout) -> None:
     added = seed_holidays()
     if added:
         stdout.write(f"Fulfilment: {added} national holidays in the shipping calendar.")
+    returns = seed_returns()
+    if returns:
+        stdout.write(f"Fulfilment: {returns} refunded returns for the returned orders.")
     if Shipment.objects.exists():
         stdout.write("Fulfilment demo data already present.")
         return
@@ -123,3 +130,38 @@ def seed_holidays() -> int:
            if day not in known]
     Holiday.objects.bulk_create(new)
     return len(new)
+
+
+def seed_returns() -> int:
+    """A refunded return for each demo order written as returned (all its lines) or partly returned (the lines
+    marked returned) that has none, refunded within 20 days of the order and before now, so the returns list,
+    the order pages and net revenue show them. Like the orders themselves, they are history written as rows, not
+    through the return services (the demo's delivered orders have no shipments to receive against). Returns how
+    many."""
+    rng = random.Random(5005)  # noqa: S311 - demo data only
+    now = timezone.now()
+    orders = (Order.objects.filter(status__in=[Order.Status.RETURNED, Order.Status.PARTIALLY_RETURNED],
+                                   returns__isnull=True)
+              .order_by("placed_at").prefetch_related("lines"))
+    made = []
+    for order in orders:
+        returned = [line for line in order.lines.all() if line.status == OrderLine.Status.RETURNED]
+        if not returned:
+            continue
+        closed = order.placed_at + min(timedelta(days=20), now - order.placed_at) * rng.uniform(0.4, 0.95)
+        made.append((Return(order=order, status=Return.Status.REFUNDED, location_id=None,
+                            refund_amount=sum(line.line_total for line in returned),
+                            refund_method=rng.choice(["original", "original", "store_credit"]),
+                            approved_at=closed - (closed - order.placed_at) * 0.6,
+                            received_at=closed - (closed - order.placed_at) * 0.3,
+                            inspected_at=closed - (closed - order.placed_at) * 0.1, closed_at=closed), returned))
+    rmas = Return.objects.bulk_create([rma for rma, _lines in made])
+    for rma in rmas:
+        rma.created_at = rma.approved_at - (rma.approved_at - rma.order.placed_at) * 0.5
+    Return.objects.bulk_update(rmas, ["created_at"])
+    reasons = [choice for choice, _label in ReturnLine.Reason.choices]
+    ReturnLine.objects.bulk_create([
+        ReturnLine(rma=rma, order_line=line, quantity=line.quantity, reason=rng.choice(reasons),
+                   condition=ReturnLine.Condition.RESELL, restocked_quantity=line.quantity)
+        for rma, lines in made for line in lines])
+    return len(rmas)
