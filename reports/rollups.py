@@ -148,13 +148,16 @@ def sales_select_sql(*, channel_id: int | None = None, location_id: int | None =
                    COALESCE(SUM(l.card_value) FILTER (WHERE {live}), 0) AS card_value,
                    0 AS returns, 0 AS refunded
             FROM {t['order']} o
-            LEFT JOIN LATERAL (
-                SELECT SUM(ol.quantity) FILTER (WHERE NOT v.is_gift_card) AS units,
+            LEFT JOIN (
+                SELECT ol.order_id, SUM(ol.quantity) FILTER (WHERE NOT v.is_gift_card) AS units,
                        SUM(ol.quantity) FILTER (WHERE v.is_gift_card) AS cards,
                        SUM(ol.line_total) FILTER (WHERE v.is_gift_card) AS card_value
-                FROM {t['line']} ol JOIN {t['variant']} v ON v.id = ol.variant_id
-                WHERE ol.order_id = o.id AND ol.status <> 'cancelled'
-            ) l ON TRUE
+                FROM {t['line']} ol
+                JOIN {t['order']} lo ON lo.id = ol.order_id
+                JOIN {t['variant']} v ON v.id = ol.variant_id
+                WHERE lo.placed_at >= %(start)s AND lo.placed_at < %(end)s AND ol.status <> 'cancelled'
+                GROUP BY ol.order_id
+            ) l ON l.order_id = o.id
             WHERE {' AND '.join(where)}
             GROUP BY 1, 2, 3
             UNION ALL

@@ -78,9 +78,7 @@ def daily_sales(filters: ReportFilter, *, covered: date | None) -> list[SalesRow
     """Per day x channel x currency sales for the filter's range (every currency: ``Totals`` keeps money apart):
     rollups up to ``covered``, live after. Two queries."""
     rows: list[SalesRow] = []
-    split = filters.start - timedelta(days=1)
-    if covered is not None and not filters.location_id:
-        split = min(max(covered, split), filters.end)
+    split = _last_rolled_up_day(filters, covered)
     if split >= filters.start:
         rollup_qs = DailySales.objects.filter(day__gte=filters.start, day__lte=split)
         if filters.channel_id:
@@ -97,6 +95,15 @@ def daily_sales(filters: ReportFilter, *, covered: date | None) -> list[SalesRow
                 rows.append(SalesRow(day, channel_id, currency, int(orders), int(units), revenue, discount, tax,
                                      int(cancelled), int(cards), card_value, int(returns), refunded))
     return rows
+
+
+def _last_rolled_up_day(filters: ReportFilter, covered: date | None) -> date:
+    """The last day of the filter's range read from the rollups (the day before the range when none is): those up
+    to ``covered``, none for a location (rollups are not kept per location)."""
+    split = filters.start - timedelta(days=1)
+    if covered is not None and not filters.location_id:
+        split = min(max(covered, split), filters.end)
+    return split
 
 
 @dataclass
@@ -642,12 +649,23 @@ def top(dim_code: str, filters: ReportFilter, *, sort: str = "-revenue", limit: 
 
 
 def currencies_sold(filters: ReportFilter) -> dict[str, int]:
-    """{currency: orders} of the period in every currency (three queries: the rollup state and ``daily_sales``)."""
+    """{currency: orders} of the period in every currency. Three queries: the rollup state, the rolled-up days'
+    order counts and the later days' orders (counted from the orders alone: ``daily_sales`` would sum their lines
+    too, 60 ms for a day of 5,000 orders where this takes a few)."""
+    filters = replace(filters, location_id=None, currency=None)
+    split = _last_rolled_up_day(filters, rollups.complete_through())
     sold: dict[str, int] = defaultdict(int)
-    for row in daily_sales(replace(filters, location_id=None), covered=rollups.complete_through()):
-        if row.orders:
-            sold[row.currency] += row.orders
-    return dict(sold)
+    if split >= filters.start:
+        rolled = DailySales.objects.filter(day__gte=filters.start, day__lte=split)
+        if filters.channel_id:
+            rolled = rolled.filter(channel_id=filters.channel_id)
+        for currency, orders in rolled.order_by().values_list("currency").annotate(n=Sum("orders")):
+            sold[currency] += orders or 0
+    if split < filters.end:
+        live = _live_orders(filters, split + timedelta(days=1))
+        for currency, orders in live.values_list("currency").annotate(n=Count("id")):
+            sold[currency] += orders
+    return {currency: orders for currency, orders in sold.items() if orders}
 
 
 def agent_active_hours(f: ReportFilter, covered: date | None) -> dict[str, int]:
