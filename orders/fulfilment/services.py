@@ -66,6 +66,7 @@ from orders.services.core import (
     line_parts,
     lock_lines,
     lock_order,
+    save_rows,
     set_line_allocations,
     source_first_available,
 )
@@ -271,11 +272,6 @@ def closed_days(start: date, end: date | None = None) -> ClosedDays:
 
 HOLIDAY_LOCK = 7_301_002  # pg advisory lock key: one change of the shipping calendar at a time
 OPEN_SHIPMENT = (SS.WAITING, SS.PENDING, SS.PICKING, SS.PACKED)  # not handed over yet (a ready pick-up is at the store)
-REDATE_SQL = """
-    UPDATE {table} AS s SET ships_on = d.ships_on, arrives_on = d.arrives_on
-      FROM unnest(%s::bigint[], %s::date[], %s::date[]) AS d (id, ships_on, arrives_on)
-     WHERE s.id = d.id
-"""
 
 
 @dataclass
@@ -406,10 +402,8 @@ def _shipments_replan(before: _Before | None, *, holiday: Holiday | None, actor,
             moved.append((pk, order_id, (ships_on, arrives_on), plans[key]))
     if not moved:
         return change
-    with connection.cursor() as cursor:
-        cursor.execute(REDATE_SQL.format(table=Shipment._meta.db_table),
-                       [[pk for pk, *_rest in moved], [new[0] for *_rest, new in moved],
-                        [new[1] for *_rest, new in moved]])
+    save_rows(Shipment, [Shipment(pk=pk, ships_on=new[0], arrives_on=new[1]) for pk, _order, _old, new in moved],
+              ["ships_on", "arrives_on"])
     person = _user(actor)
     events, by_order = [], {}
     for pk, order_id, old, new in moved:
