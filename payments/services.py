@@ -424,31 +424,47 @@ def payment_capture(*, payment_id: int, amount, reference: str, acting_user) -> 
             PaymentTransaction.objects.filter(pk=earlier.pk).update(result=R.PENDING)
         if payment.method == M.INVOICE:
             return _capture_invoice(payment, earlier, acting_user)
-    txn = earlier
-    result = _gateway_call(payment, txn, operation="capture", idempotency_key=key,
-                           failure=_("The processor did not confirm the capture; try again."))
+    return _settle_at_processor(
+        payment, earlier, operation="capture", idempotency_key=key, reference=reference, acting_user=acting_user,
+        failure=_("The processor did not confirm the capture; try again."),
+        journal_lines=[dr(CLEARING[payment.method], earlier.amount), cr(Acct.CUSTOMER_BALANCES, earlier.amount)],
+        memo=stored_text(gettext_noop("%(payment)s captured"), payment=_payment_text(payment)),
+        record=_record_capture)
+
+
+def _settle_at_processor(payment: Payment, txn: PaymentTransaction, *, operation: str, idempotency_key: str,
+                         reference: str, acting_user, failure: str, journal_lines, memo: StoredText,
+                         record) -> PaymentTransaction:
+    """Asks the processor for a pending capture or refund with no lock held, then records its answer.
+
+    Under the payment's lock: a retry that reached the processor meanwhile already recorded this same answer and is
+    returned as it is; a decline is written on the transaction and raised (``PaymentDeclined``); an approval posts
+    ``journal_lines`` and lets ``record(payment, txn, acting_user)`` move the payment's amounts and status.
+    """
+    result = _gateway_call(payment, txn, operation=operation, idempotency_key=idempotency_key, failure=failure)
     with transaction.atomic():
-        payment = _lock(payment_id)
+        payment = _lock(payment.pk)
         txn.refresh_from_db()
-        if txn.result == R.SUCCESS:  # a retry that reached the processor meanwhile recorded this same answer
+        if txn.result == R.SUCCESS:
             return txn
         if not result.approved:
             PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.DECLINED, code=result.code,
                                                                 message=result.message[:200])
         else:
-            entry = journal_post(lines=[dr(CLEARING[payment.method], txn.amount),
-                                        cr(Acct.CUSTOMER_BALANCES, txn.amount)],
-                                 memo=stored_text(gettext_noop("%(payment)s captured"), payment=_payment_text(payment)),
-                                 reference=reference or f"payment:{payment.pk}",
+            entry = journal_post(lines=journal_lines, memo=memo, reference=reference or f"payment:{payment.pk}",
                                  currency=payment.currency, acting_user=acting_user)
             PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.SUCCESS, code=result.code,
                                                                 gateway_reference=result.reference, journal_entry=entry)
-            payment.captured_amount += txn.amount
-            _payment_transition(payment, to=_money_status(payment), captured_amount=payment.captured_amount)
+            record(payment, txn, acting_user)
     txn.refresh_from_db()
     if not result.approved:
         raise PaymentDeclined(result.message, code=result.code, payment_id=payment.pk)
     return txn
+
+
+def _record_capture(payment: Payment, txn: PaymentTransaction, acting_user) -> None:
+    payment.captured_amount += txn.amount
+    _payment_transition(payment, to=_money_status(payment), captured_amount=payment.captured_amount)
 
 
 def _payment_text(payment: Payment) -> StoredText:
@@ -620,30 +636,12 @@ def payment_refund(*, payment_id: int, amount, reason: str, acting_user, referen
             _refund_offline(payment, earlier, acting_user)
             earlier.refresh_from_db()
             return earlier
-    txn = earlier
-    result = _gateway_call(payment, txn, operation="refund", idempotency_key=key,
-                           failure=_("The processor did not confirm the refund; try again."))
-    with transaction.atomic():
-        payment = _lock(payment_id)
-        txn.refresh_from_db()
-        if txn.result == R.SUCCESS:  # a retry that reached the processor meanwhile recorded this same answer
-            return txn
-        if not result.approved:
-            PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.DECLINED, code=result.code,
-                                                                message=result.message[:200])
-        else:
-            entry = journal_post(lines=[dr(Acct.CUSTOMER_BALANCES, txn.amount), cr(CLEARING[payment.method],
-                                                                                   txn.amount)],
-                                 memo=stored_text(gettext_noop("%(payment)s refunded"), payment=_payment_text(payment)),
-                                 reference=reference or f"payment:{payment.pk}",
-                                 currency=payment.currency, acting_user=acting_user)
-            PaymentTransaction.objects.filter(pk=txn.pk).update(result=R.SUCCESS, code=result.code,
-                                                                gateway_reference=result.reference, journal_entry=entry)
-            _record_refund(payment, txn, acting_user)
-    txn.refresh_from_db()
-    if not result.approved:
-        raise PaymentDeclined(result.message, code=result.code, payment_id=payment.pk)
-    return txn
+    return _settle_at_processor(
+        payment, earlier, operation="refund", idempotency_key=key, reference=reference, acting_user=acting_user,
+        failure=_("The processor did not confirm the refund; try again."),
+        journal_lines=[dr(Acct.CUSTOMER_BALANCES, earlier.amount), cr(CLEARING[payment.method], earlier.amount)],
+        memo=stored_text(gettext_noop("%(payment)s refunded"), payment=_payment_text(payment)),
+        record=_record_refund)
 
 
 def _record_refund(payment: Payment, txn: PaymentTransaction, acting_user) -> None:
