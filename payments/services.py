@@ -328,12 +328,15 @@ def _txn_key(payment: Payment, kind: str, reference: str) -> str:
     return f"{payment.pk}:{kind}:{reference}" if reference else f"{payment.pk}:{kind}:{uuid.uuid4().hex}"
 
 
-def _same_request(earlier: PaymentTransaction, *, amount: Decimal, reference: str) -> None:
-    """A reference names one capture (or refund) of a payment: asked again for the same amount it is a retry and
+def _earlier_request(payment: Payment, key: str, *, amount: Decimal, reference: str) -> PaymentTransaction | None:
+    """The transaction an earlier call with this reference made (None for a first call).
+
+    A reference names one capture (or refund) of a payment: asked again for the same amount it is a retry and
     gets the first answer; asked for another amount it is another request that reused the reference, refused
     before anything is written (returning the first one would report money that did not move)."""
-    if earlier.amount == amount:
-        return
+    earlier = payment.transactions.filter(idempotency_key=key).first()
+    if earlier is None or earlier.amount == amount:
+        return earlier
     currency = earlier.payment.currency
     params = {"reference": reference, "earlier": money(earlier.amount, currency), "amount": money(amount, currency)}
     if earlier.kind == K.REFUND:
@@ -403,9 +406,7 @@ def payment_capture(*, payment_id: int, amount, reference: str, acting_user) -> 
     key = _txn_key(payment, K.CAPTURE, reference)
     with transaction.atomic():
         payment = _lock(payment_id)
-        earlier = payment.transactions.filter(idempotency_key=key).first()
-        if earlier is not None:
-            _same_request(earlier, amount=amount, reference=reference)
+        earlier = _earlier_request(payment, key, amount=amount, reference=reference)
         if earlier and earlier.result == R.SUCCESS:
             return earlier
         if earlier is None:
@@ -610,9 +611,7 @@ def payment_refund(*, payment_id: int, amount, reason: str, acting_user, referen
     key = _txn_key(payment, K.REFUND, reference)
     with transaction.atomic():
         payment = _lock(payment_id)
-        earlier = payment.transactions.filter(idempotency_key=key).first()
-        if earlier is not None:
-            _same_request(earlier, amount=amount, reference=reference)
+        earlier = _earlier_request(payment, key, amount=amount, reference=reference)
         if earlier and earlier.result == R.SUCCESS:
             return earlier
         if earlier is None:
