@@ -2,6 +2,7 @@
 
 import threading
 import uuid
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -168,3 +169,52 @@ def test_a_receipt_locks_the_order_before_the_stores_stock(make_user, net, place
     assert Transfer.objects.get(pk=transfer.pk).status == Transfer.Status.RECEIVED
     shirts = StockLevel.objects.get(variant=net["shirt"], location=net["store"])
     assert (shirts.on_hand, shirts.reserved) == (8, 5)  # 3 on the shelf + 5 arrived, all 5 reserved for the order
+
+
+def test_a_release_waits_for_a_holiday_being_saved_and_copies_the_plan_it_moved(make_user, net, place_order):
+    """The release copies the sourcing plan onto the shipments while a holiday on its hand-over day is being saved
+    (the plan moved, not yet committed): it waits for the calendar change and leaves with the new dates, instead of
+    copying the old ones the change no longer sees (neither as a plan nor as a shipment)."""
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from oms.i18n import stored_text
+    from orders.fulfilment.models import Holiday
+
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)])
+    decision = order.sourcing_decisions.first()
+    [planned] = decision.plan["shipments"]
+    hands_over = date.fromisoformat(planned["ships_on"])
+    today = timezone.localdate()
+    assert hands_over >= today  # sourced a moment ago: handed over today or on the next working day
+    release_pid: list[int] = []
+    replanned = threading.Event()
+
+    def save_holiday() -> None:
+        with transaction.atomic(durable=True):
+            ful._calendar_lock()
+            before = ful._calendar_before([(hands_over, net["store"].pk)])
+            Holiday.objects.create(date=hands_over, name="Fechada", location_id=net["store"].pk)
+            change = ful._plans_replan(before, holiday=None, actor=user, why=stored_text("Closed"))
+            assert change.unreleased == 1
+            replanned.set()
+            while not release_pid:
+                threading.Event().wait(0.01)
+            _wait_until_blocked(release_pid[0])
+
+    def release() -> Shipment:
+        replanned.wait(10)
+        connection.ensure_connection()
+        release_pid.append(connection.connection.info.backend_pid)
+        [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+        return shipment
+
+    outcome, shipment = run_together([save_holiday, release])
+    assert outcome is None, outcome
+    assert isinstance(shipment, Shipment), shipment
+    assert shipment.ships_on > hands_over and shipment.ships_on - hands_over <= timedelta(days=3)
+    decision.refresh_from_db()
+    assert shipment.ships_on.isoformat() == decision.plan["shipments"][0]["ships_on"]
