@@ -384,3 +384,40 @@ def test_the_holidays_page_says_how_many_orders_not_yet_released_were_planned_ag
     assert "now planned to arrive after the date promised" not in page
     assert f"Not yet released to the warehouse: planned to arrive on {FRI:%m/%d/%Y}." in client.get(
         panel).content.decode()
+
+
+def test_a_draft_holding_stock_is_placed_with_its_plan_moved_and_is_not_flagged(make_user, net, place_order):
+    """A draft holding stock is placed with the sourcing decision of its hold (not sourced again): the holiday moves
+    that plan, and the placed order is released with it. A draft is nobody's promise yet: no at-risk flag."""
+    import uuid
+
+    from orders.services import (
+        PaymentRequest,
+        draft_create,
+        draft_hold_stock,
+        draft_line_add,
+        draft_update,
+        order_place,
+    )
+
+    user = make_user("admin")
+    draft = draft_create(channel_id=net["channel"].pk, acting_user=user, customer_id=net["customer"].pk)
+    draft_line_add(order_id=draft.pk, variant_id=net["mug"].pk, quantity=1, acting_user=user)
+    draft_update(order_id=draft.pk, acting_user=user, payment_method="invoice", shipping_service=net["service"])
+    draft_hold_stock(order_id=draft.pk, acting_user=user)
+    decision = draft.sourcing_decisions.get()
+    plan = {**decision.plan, "arrives_on": THU.isoformat(), "shipments": [
+        {**s, "ships_on": TUE.isoformat(), "arrives_on": THU.isoformat()} for s in decision.plan["shipments"]]}
+    SourcingDecision.objects.filter(pk=decision.pk).update(plan=plan)
+    Order.objects.filter(pk=draft.pk).update(promised_date=WED)
+
+    change = ful.holiday_save(day=TUE, name="Aniversário da loja", location_id=net["store"].pk, acting_user=user)
+
+    assert (change.unreleased, change.late_orders) == (1, 0)
+    assert _plan_dates(decision) == [(net["store"].pk, WED, FRI)]
+    assert not AtRiskFlag.objects.filter(order=draft).exists()
+    order = order_place(order_id=draft.pk, idempotency_key=uuid.uuid4().hex, acting_user=user,
+                        payment=PaymentRequest(method="invoice"))
+    assert order.sourcing_decisions.get() == decision  # placed with the stock it held: not sourced again
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    assert (shipment.ships_on, shipment.arrives_on) == (WED, FRI)
