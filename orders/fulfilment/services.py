@@ -15,7 +15,9 @@ from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import DateField, Exists, F, OuterRef, Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -277,23 +279,26 @@ OPEN_SHIPMENT = (SS.WAITING, SS.PENDING, SS.PICKING, SS.PACKED)  # not handed ov
 @dataclass
 class CalendarChange:
     """What saving or removing a holiday did: the holiday (None once removed), how many open shipments and
-    orders had their planned dates moved, and how many of those orders are now planned to arrive after the date
-    promised to the customer (flagged at risk)."""
+    orders had their planned dates moved, how many orders sourced but not yet released to the warehouse had the
+    plan of their sourcing decision moved (``unreleased``), and how many orders of either kind are now planned to
+    arrive after the date promised to the customer (flagged at risk)."""
 
     holiday: Holiday | None
     shipments: int = 0
     orders: int = 0
+    unreleased: int = 0
     late_orders: int = 0
 
     def counts(self) -> dict[str, int]:
         return {"shipments_replanned": self.shipments, "orders_replanned": self.orders,
-                "orders_late": self.late_orders}
+                "unreleased_replanned": self.unreleased, "orders_late": self.late_orders}
 
 
 def holiday_save(*, holiday_id: int | None = None, day: date | None, name: str, location_id: int | None,
                  acting_user) -> CalendarChange:
     """Creates a holiday (``holiday_id`` None) or changes one: a national one without ``location_id``. Open
-    shipments planned across the changed days are planned again (``_shipments_replan``) in the same transaction."""
+    shipments and the plans of orders not yet released planned across the changed days are planned again
+    (``_plans_replan``) in the same transaction."""
     from inventory.models import Location
 
     name = (name or "").strip()
@@ -323,7 +328,7 @@ def holiday_save(*, holiday_id: int | None = None, day: date | None, name: str, 
                                   ) if moves else None
         holiday.date, holiday.name, holiday.location_id = day, name, location_id
         holiday.save()
-        change = _shipments_replan(before, holiday=holiday, actor=acting_user, why=stored_text(
+        change = _plans_replan(before, holiday=holiday, actor=acting_user, why=stored_text(
             gettext_noop("Planned again for the holiday %(name)s on %(day)s"), name=name,
             day=StoredDate(day, "SHORT_DATE_FORMAT")))
         audit_record(actor=acting_user, action=AuditEntry.Action.CREATE if created else AuditEntry.Action.UPDATE,
@@ -341,7 +346,7 @@ def holiday_delete(*, holiday_id: int, acting_user) -> CalendarChange:
         before = _calendar_before([(holiday.date, holiday.location_id)])
         holiday_pk = holiday.pk
         holiday.delete()
-        change = _shipments_replan(before, holiday=None, actor=acting_user, why=stored_text(
+        change = _plans_replan(before, holiday=None, actor=acting_user, why=stored_text(
             gettext_noop("Planned again: the holiday %(name)s on %(day)s was removed"), name=holiday.name,
             day=StoredDate(holiday.date, "SHORT_DATE_FORMAT")))
         holiday.pk = holiday_pk  # for the audit trail's object id
@@ -374,38 +379,137 @@ def _calendar_before(changed: list[tuple[date, int | None]]) -> _Before | None:
     return _Before(since, closed_days(since), None if None in locations else frozenset(locations))
 
 
-def _shipments_replan(before: _Before | None, *, holiday: Holiday | None, actor, why: StoredText) -> CalendarChange:
-    """Plans again the open shipments (not yet handed over) of the changed locations whose planned dates fall on
-    or after the first changed day, through the calendar's rule (``calendar.replanned``: the working days each
-    plan counted, counted again), and writes a history row per shipment and per order. The customer's promised
-    date stays; an order now planned to arrive after it is flagged at risk (``_late_plans``). Set-based: one
-    read, one update, one insert per history table, whatever the number of shipments."""
+def _plans_replan(before: _Before | None, *, holiday: Holiday | None, actor, why: StoredText) -> CalendarChange:
+    """Plans again, through the calendar's rule (``calendar.replanned``: the working days each plan counted,
+    counted again), what is planned at the changed locations on or after the first changed day: the plans of
+    orders sourced but not yet released (``_unreleased_decisions``: the release copies them onto the shipments)
+    and the open shipments (not yet handed over). Writes a history row per shipment and one per order. The
+    customer's promised date stays; an order now planned to arrive after it is flagged at risk (``_late_plans``).
+    Set-based: one locked read, one update and one insert of history rows for each, whatever their number.
+
+    The orders are locked first (in id order), as every order's service does before its lines, decision and
+    shipments: a release waiting for one copies the new plan onto its shipments, one that committed before has its
+    shipments read by the shipments' query, and the history rows' keys never wait for an order a service holds
+    while it waits for a row locked here (a deadlock)."""
     change = CalendarChange(holiday)
     if before is None:
         return change
     since, was = before.since, before.closed
     closed = closed_days(since)
-    rows = Shipment.objects.filter(status__in=OPEN_SHIPMENT, ships_on__isnull=False).filter(
-        Q(ships_on__gte=since) | Q(arrives_on__gte=since))
-    if before.location_ids is not None:
-        rows = rows.filter(location_id__in=before.location_ids)
-    plans: dict[tuple, tuple[date, date | None]] = {}  # shipments share few (location, dates): each counted once
-    moved = []
-    for pk, order_id, location_id, ships_on, arrives_on in rows.select_for_update(of=("self",)).order_by(
-            "pk").values_list("pk", "order_id", "location_id", "ships_on", "arrives_on"):
+    plans: dict[tuple, tuple[date, date | None]] = {}  # plans share few (location, dates): each counted once
+
+    def plan_of(location_id: int, ships_on: date, arrives_on: date | None) -> tuple[date, date | None]:
         key = (location_id, ships_on, arrives_on)
         if key not in plans:
             plans[key] = replanned(ships_on=ships_on, arrives_on=arrives_on, since=since,
                                    closed_was=was.at(location_id), closed=closed.at(location_id),
                                    national_was=was.national, national=closed.national)
-        if plans[key] != (ships_on, arrives_on):
-            moved.append((pk, order_id, (ships_on, arrives_on), plans[key]))
-    if not moved:
+        return plans[key]
+
+    list(Order.objects.select_for_update(of=("self",)).filter(
+        Q(pk__in=_decisions_planned(before).values("order_id")) | Q(pk__in=_shipments_planned(before).values(
+            "order_id"))).order_by("pk").values_list("pk", flat=True))
+    by_order: dict[int, list[StoredText]] = {}
+    unreleased = _decisions_replan(before, plan_of, by_order)  # order id -> the plan's moves
+    shipments = _shipments_replan(before, plan_of, by_order, actor=actor, why=why, holiday=holiday)
+    if not by_order:
         return change
+    person = _user(actor)
+    order_events = []
+    for order_id, parts in by_order.items():
+        text, params = split(stored_join(": ", [why, stored_join("; ", parts)]))
+        order_events.append(OrderEvent(order_id=order_id, kind=OrderEvent.Kind.DATES, actor=person, reason=text,
+                                       reason_params=params, data={"holiday": holiday.pk if holiday else None,
+                                                                   **({"plan": unreleased[order_id]}
+                                                                      if order_id in unreleased else {})}))
+    OrderEvent.objects.bulk_create(order_events, batch_size=1000)
+    late = _late_plans(order_ids=list(by_order))
+    _flags_apply(late, AtRiskFlag.objects.filter(order_id__in=list(by_order), reason=AtRiskFlag.Reason.PLAN_LATE,
+                                                 cleared_at__isnull=True), now=timezone.now())
+    change.shipments, change.orders = len(shipments), len({order_id for _pk, order_id in shipments})
+    change.unreleased, change.late_orders = len(unreleased), len(late)
+    return change
+
+
+# Orders sourced but not yet released to the warehouse: the release copies the plan of their latest sourcing
+# decision onto the shipments (``_allocate``). A draft holding stock is placed with the decision of its hold.
+UNRELEASED = (S.PLACED, S.ON_HOLD, S.CONFIRMED, S.BACKORDERED)
+
+
+def _unreleased_decisions(*, with_drafts: bool = False):
+    """The latest sourcing decision of each order not yet released (``with_drafts``: and of drafts holding stock)."""
+    waiting = Q(order__status__in=UNRELEASED)
+    if with_drafts:
+        waiting |= Q(order__status=S.DRAFT, order__stock_held_until__isnull=False)
+    latest = (SourcingDecision.objects.filter(waiting).order_by("order_id", "-created_at", "-id")
+              .distinct("order_id").values("pk"))
+    return SourcingDecision.objects.filter(pk__in=latest).annotate(
+        plan_arrives=Cast(KeyTextTransform("arrives_on", "plan"), DateField()))
+
+
+def _decisions_planned(before: _Before):
+    """The latest decisions of the orders not yet released (and drafts holding stock) planned to arrive on or after
+    ``before.since``: those a change from that day may move."""
+    return _unreleased_decisions(with_drafts=True).filter(plan_arrives__gte=before.since)
+
+
+def _shipments_planned(before: _Before):
+    """The open shipments of the changed locations planned to hand over or arrive on or after ``before.since``."""
+    rows = Shipment.objects.filter(status__in=OPEN_SHIPMENT, ships_on__isnull=False).filter(
+        Q(ships_on__gte=before.since) | Q(arrives_on__gte=before.since))
+    if before.location_ids is not None:
+        rows = rows.filter(location_id__in=before.location_ids)
+    return rows
+
+
+def _decisions_replan(before: _Before, plan_of, by_order: dict[int, list[StoredText]]) -> dict[int, list[dict]]:
+    """The sourcing plans of orders not yet released, planned again by ``plan_of`` (each of their shipments and
+    transfer legs at a changed location); adds a part to ``by_order`` for each order whose plan moved. Returns
+    ``{order id: [{location_id, ships_on: [old, new], arrives_on: [old, new]}, ...]}`` of the plans moved."""
+    moved, orders = [], {}
+    rows = _decisions_planned(before).select_for_update().order_by("pk")
+    for pk, order_id, plan in rows.values_list("pk", "order_id", "plan"):
+        shipments, parts, changes = [], [], []
+        for planned in plan.get("shipments", []):
+            ships_on, arrives_on = date.fromisoformat(planned["ships_on"]), date.fromisoformat(planned["arrives_on"])
+            new = (ships_on, arrives_on)
+            if before.location_ids is None or planned["location_id"] in before.location_ids:
+                new = plan_of(planned["location_id"], ships_on, arrives_on)
+            if new != (ships_on, arrives_on):
+                parts.append(stored_join(" ", [planned.get("location") or f"#{planned['location_id']}",
+                                               _new_dates(new)]))
+                changes.append({"location_id": planned["location_id"], "ships_on": [_iso(ships_on), _iso(new[0])],
+                                "arrives_on": [_iso(arrives_on), _iso(new[1])]})
+            shipments.append({**planned, "ships_on": new[0].isoformat(), "arrives_on": new[1].isoformat()})
+        if not parts:
+            continue
+        new_plan = {**plan, "shipments": shipments, "arrives_on": max(s["arrives_on"] for s in shipments)}
+        moved.append(SourcingDecision(pk=pk, plan=new_plan))
+        orders[order_id] = changes
+        by_order.setdefault(order_id, []).append(stored_text(gettext_noop("plan for the release: %(plan)s"),
+                                                             plan=stored_join("; ", parts)))
+    save_rows(SourcingDecision, moved, ["plan"])
+    return orders
+
+
+def _shipments_replan(before: _Before, plan_of, by_order: dict[int, list[StoredText]], *, actor, why: StoredText,
+                      holiday: Holiday | None) -> list[tuple[int, int]]:
+    """The open shipments of the changed locations planned on or after ``before.since``, planned again by
+    ``plan_of``, each with a history row; adds a part to ``by_order`` per shipment moved. Returns the (shipment,
+    order) ids moved."""
+    moved = []
+    rows = _shipments_planned(before).select_for_update(of=("self",)).order_by("pk")
+    for pk, order_id, location_id, ships_on, arrives_on in rows.values_list(
+            "pk", "order_id", "location_id", "ships_on", "arrives_on"):
+        new = plan_of(location_id, ships_on, arrives_on)
+        if new != (ships_on, arrives_on):
+            moved.append((pk, order_id, (ships_on, arrives_on), new))
+    if not moved:
+        return []
     save_rows(Shipment, [Shipment(pk=pk, ships_on=new[0], arrives_on=new[1]) for pk, _order, _old, new in moved],
               ["ships_on", "arrives_on"])
     person = _user(actor)
-    events, by_order = [], {}
+    events = []
     for pk, order_id, old, new in moved:
         text, params = split(stored_join(": ", [why, _new_dates(new)]))
         events.append(ShipmentEvent(shipment_id=pk, actor=person, reason=text, reason_params=params, data={
@@ -413,17 +517,7 @@ def _shipments_replan(before: _Before | None, *, holiday: Holiday | None, actor,
             "holiday": holiday.pk if holiday else None}))
         by_order.setdefault(order_id, []).append(stored_join(" ", [f"S{pk}", _new_dates(new)]))
     ShipmentEvent.objects.bulk_create(events, batch_size=1000)
-    order_events = []
-    for order_id, parts in by_order.items():
-        text, params = split(stored_join(": ", [why, stored_join("; ", parts)]))
-        order_events.append(OrderEvent(order_id=order_id, kind=OrderEvent.Kind.DATES, actor=person, reason=text,
-                                       reason_params=params))
-    OrderEvent.objects.bulk_create(order_events, batch_size=1000)
-    late = _late_plans(order_ids=list(by_order))
-    _flags_apply(late, AtRiskFlag.objects.filter(order_id__in=list(by_order), reason=AtRiskFlag.Reason.PLAN_LATE,
-                                                 cleared_at__isnull=True), now=timezone.now())
-    change.shipments, change.orders, change.late_orders = len(moved), len(by_order), len(late)
-    return change
+    return [(pk, order_id) for pk, order_id, _old, _new in moved]
 
 
 def _iso(day: date | None) -> str | None:
@@ -1766,18 +1860,25 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def _late_plans(*, order_ids: list[int] | None = None) -> dict[tuple[int, str], tuple[str, dict]]:
-    """Orders (of ``order_ids``, or all) with a shipment not handed over yet planned to arrive after the date
-    promised to the customer: a holiday added after planning, or a plan that was late from the start. The
-    promise stays what the customer was told; the flag asks someone to expedite or to tell the customer."""
+    """Orders (of ``order_ids``, or all) planned to arrive after the date promised to the customer: by a shipment
+    not handed over yet or, not yet released to the warehouse, by the plan of their sourcing decision (which the
+    release copies onto the shipments); a holiday added after planning, or a plan that was late from the start.
+    The promise stays what the customer was told; the flag asks someone to expedite or to tell the customer."""
     rows = Shipment.objects.filter(status__in=OPEN_SHIPMENT, arrives_on__gt=F("order__promised_date"))
+    decisions = _unreleased_decisions().filter(plan_arrives__gt=F("order__promised_date")).exclude(
+        Exists(Shipment.objects.filter(order_id=OuterRef("order_id"), status__in=OPEN_SHIPMENT)))  # judged by those
     if order_ids is not None:
-        rows = rows.filter(order_id__in=order_ids)
+        rows, decisions = rows.filter(order_id__in=order_ids), decisions.filter(order_id__in=order_ids)
     wanted: dict[tuple[int, str], tuple[str, dict]] = {}
     for order_id, pk, arrives_on, promised in rows.order_by("order_id", "-arrives_on", "pk").values_list(
             "order_id", "pk", "arrives_on", "order__promised_date"):
         wanted.setdefault((order_id, AtRiskFlag.Reason.PLAN_LATE), (
             gettext_noop("%(s)s planned to arrive %(day)s, after the promised %(promised)s"),
             {"s": f"S{pk}", "day": arrives_on.isoformat(), "promised": promised.isoformat()}))
+    for order_id, arrives_on, promised in decisions.values_list("order_id", "plan_arrives", "order__promised_date"):
+        wanted[(order_id, AtRiskFlag.Reason.PLAN_LATE)] = (
+            gettext_noop("Not yet released, planned to arrive %(day)s, after the promised %(promised)s"),
+            {"day": arrives_on.isoformat(), "promised": promised.isoformat()})
     return wanted
 
 

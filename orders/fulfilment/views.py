@@ -4,6 +4,8 @@ returns, the at-risk queue, the sourcing simulation and the order page's fulfilm
 Views validate input and call ``orders.fulfilment.services``; domain errors become messages.
 """
 
+from datetime import date
+
 from django.contrib import messages
 from django.db.models import Count, Prefetch, Q, Sum
 from django.http import Http404, HttpResponse
@@ -225,9 +227,14 @@ def carrier_upload(request):
 
 def order_panel(request, pk: int):
     order = get_object_or_404(Order.objects.select_related("channel"), pk=pk)
+    decision = order.sourcing_decisions.first()
+    planned = (decision.plan or {}).get("arrives_on") if decision and order.status in services.UNRELEASED else None
     context = {
         "order": order,
-        "decision": order.sourcing_decisions.first(),
+        "decision": decision,
+        # Not released yet: the arrival its plan has now (holidays saved since sourcing move it; the reason keeps
+        # the sentence of the decision).
+        "planned": date.fromisoformat(planned) if planned else None,
         "shipments": list(order.shipments.select_related("location").annotate(units=Sum("lines__quantity"))),
         "transfers": selectors.order_transfers(order),
         "returns": list(order.returns.select_related("location").annotate(units=Sum("lines__quantity"))),
@@ -457,16 +464,26 @@ def holiday_delete(request, pk: int):
 
 
 def _calendar_changed(request, done: str, change) -> None:
-    """``done``, and what the change did to the plans: shipments and orders planned again, and the orders now
-    planned to arrive after their promised date (a warning: someone has to act on them)."""
-    if not change.shipments:
-        messages.success(request, " ".join([done, _("No open shipment had to be planned again.")]))
+    """``done``, and what the change did to the plans: shipments and orders planned again, orders not yet released
+    whose sourcing plan was planned again, and the orders now planned to arrive after their promised date (a
+    warning: someone has to act on them)."""
+    if not change.shipments and not change.unreleased:
+        messages.success(request, " ".join([done, _("No open shipment or order waiting for release had to be planned "
+                                                    "again.")]))
         return
-    orders = ngettext("%(n)d order", "%(n)d orders", change.orders) % {"n": change.orders}
-    messages.success(request, " ".join([done, ngettext(
-        "%(n)d open shipment (%(orders)s) planned again: new hand-over and arrival dates.",
-        "%(n)d open shipments (%(orders)s) planned again: new hand-over and arrival dates.",
-        change.shipments) % {"n": change.shipments, "orders": orders}]))
+    said = [done]
+    if change.shipments:
+        orders = ngettext("%(n)d order", "%(n)d orders", change.orders) % {"n": change.orders}
+        said.append(ngettext(
+            "%(n)d open shipment (%(orders)s) planned again: new hand-over and arrival dates.",
+            "%(n)d open shipments (%(orders)s) planned again: new hand-over and arrival dates.",
+            change.shipments) % {"n": change.shipments, "orders": orders})
+    if change.unreleased:
+        said.append(ngettext(
+            "%(n)d order not yet released to the warehouse planned again: it will be released with the new dates.",
+            "%(n)d orders not yet released to the warehouse planned again: they will be released with the new "
+            "dates.", change.unreleased) % {"n": change.unreleased})
+    messages.success(request, " ".join(said))
     if change.late_orders:
         messages.warning(request, ngettext(
             "%(n)d order is now planned to arrive after the date promised to the customer: it is flagged at risk.",

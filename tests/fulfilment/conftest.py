@@ -44,15 +44,16 @@ def net(db, stock):
 
 @pytest.fixture
 def place_order(net):
-    """``place_order(user, [(variant, qty)], **draft_changes)`` -> a placed order paid by invoice."""
+    """``place_order(user, [(variant, qty)], **draft_changes)`` -> a placed order paid by invoice
+    (``accept_backorder``: lines without stock wait for it)."""
 
-    def make(user, lines, payment="invoice", **changes):
+    def make(user, lines, payment="invoice", accept_backorder=False, **changes):
         order = draft_create(channel_id=net["channel"].pk, acting_user=user, customer_id=net["customer"].pk)
         for variant, qty in lines:
             draft_line_add(order_id=order.pk, variant_id=variant.pk, quantity=qty, acting_user=user)
         draft_update(order_id=order.pk, acting_user=user,
                      **{"payment_method": payment, "shipping_service": net["service"], **changes})
         return order_place(order_id=order.pk, idempotency_key=uuid.uuid4().hex, acting_user=user,
-                           payment=PaymentRequest(method=payment))
+                           payment=PaymentRequest(method=payment), accept_backorder=accept_backorder)
 
     return make

@@ -2,6 +2,7 @@
 
 import threading
 import uuid
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -168,3 +169,79 @@ def test_a_receipt_locks_the_order_before_the_stores_stock(make_user, net, place
     assert Transfer.objects.get(pk=transfer.pk).status == Transfer.Status.RECEIVED
     shirts = StockLevel.objects.get(variant=net["shirt"], location=net["store"])
     assert (shirts.on_hand, shirts.reserved) == (8, 5)  # 3 on the shelf + 5 arrived, all 5 reserved for the order
+
+
+def _while_a_holiday_is_saved(user, day, location_id, step) -> list[object]:
+    """Runs ``step`` (in a thread of its own) while a holiday on ``day`` is being saved and has planned things
+    again: the change commits once ``step`` waits for a lock. Returns [the change's outcome, ``step``'s]."""
+    from django.db import transaction
+
+    from oms.i18n import stored_text
+    from orders.fulfilment.models import Holiday
+
+    step_pid: list[int] = []
+    replanned = threading.Event()
+
+    def save_holiday():
+        with transaction.atomic(durable=True):
+            ful._calendar_lock()
+            before = ful._calendar_before([(day, location_id)])
+            Holiday.objects.create(date=day, name="Fechada", location_id=location_id)
+            change = ful._plans_replan(before, holiday=None, actor=user, why=stored_text("Closed"))
+            replanned.set()
+            while not step_pid:
+                threading.Event().wait(0.01)
+            _wait_until_blocked(step_pid[0])
+        return change
+
+    def run_step():
+        replanned.wait(10)
+        connection.ensure_connection()
+        step_pid.append(connection.connection.info.backend_pid)
+        return step()
+
+    return run_together([save_holiday, run_step])
+
+
+def test_a_release_waits_for_a_holiday_being_saved_and_copies_the_plan_it_moved(make_user, net, place_order):
+    """The release copies the sourcing plan onto the shipments while a holiday on its hand-over day is being saved
+    (the plan moved, not yet committed): it waits for the calendar change and leaves with the new dates, instead of
+    copying the old ones the change no longer sees (neither as a plan nor as a shipment)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)])
+    decision = order.sourcing_decisions.first()
+    [planned] = decision.plan["shipments"]
+    hands_over = date.fromisoformat(planned["ships_on"])
+    assert hands_over >= timezone.localdate()  # sourced a moment ago: handed over today or on the next working day
+
+    change, shipments = _while_a_holiday_is_saved(
+        user, hands_over, net["store"].pk, lambda: ful.order_allocate(order_id=order.pk, acting_user=user))
+
+    assert change.unreleased == 1, change
+    [shipment] = shipments
+    assert shipment.ships_on > hands_over and shipment.ships_on - hands_over <= timedelta(days=3)
+    decision.refresh_from_db()
+    assert shipment.ships_on.isoformat() == decision.plan["shipments"][0]["ships_on"]
+
+
+def test_a_warehouse_step_on_a_shipment_the_holiday_moves_waits_without_a_deadlock(make_user, net, place_order):
+    """Picking starts (order locked, then the shipment) on a shipment a holiday being saved has planned again: the
+    change had locked the shipment but not its order, whose key the history row checks at commit, so the two waited
+    for each other and one of them failed. The change locks the orders first: picking waits, then starts."""
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    hands_over = shipment.ships_on
+
+    change, picking = _while_a_holiday_is_saved(
+        user, hands_over, net["store"].pk,
+        lambda: ful.shipment_start_picking(shipment_id=shipment.pk, acting_user=user))
+
+    assert change.shipments == 1, change
+    assert isinstance(picking, Shipment), picking
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.PICKING and shipment.ships_on > hands_over
