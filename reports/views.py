@@ -176,7 +176,11 @@ def top(request):
         dim = "products"
     limit = min(max(_int(request.GET.get("limit")) or 20, 1), 200)
     show_cost = has_permission(request.user, "view_cost")
-    sort = selectors.sort_for(request.GET.get("sort"), show_cost=show_cost)
+    raw_sort = str(request.GET.get("sort") or "").strip()
+    if not selectors.sort_known(raw_sort):
+        errors.append(_("Sort: there is no column “%(value)s”; ranking by gross revenue.")
+                      % {"value": quoted(raw_sort)})
+    sort = selectors.sort_for(raw_sort, show_cost=show_cost)
     compare = "year" if request.GET.get("compare") == "year" else "previous"
     rows = selectors.top(dim, filters, sort=sort, limit=limit, compare=compare)
     currency = filters.money_currency
