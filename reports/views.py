@@ -186,8 +186,16 @@ def top(request):
     currency = filters.money_currency
     others = {code: n for code, n in selectors.currencies_sold(filters).items() if code != currency}
     audit_access(request, object_type="reports.top", object_id=dim, verb="report_view")
-    chart = charts.bar_chart([(r.label, float(r.revenue)) for r in rows[:15]],
-                             title=_("Revenue (%(currency)s)") % {"currency": currency}, value_format=_money)
+    # The chart shows the figure the list is ranked by when it is money other than gross revenue.
+    ranked_by = sort.lstrip("-")
+    if ranked_by == "net_revenue":
+        figure, title = "net_revenue", _("Net revenue (%(currency)s)")
+    elif ranked_by == "refunded":
+        figure, title = "refunded", _("Returns refunded (%(currency)s)")
+    else:
+        figure, title = "revenue", _("Revenue (%(currency)s)")
+    chart = charts.bar_chart([(r.label, float(getattr(r, figure))) for r in rows[:15]],
+                             title=title % {"currency": currency}, value_format=_money)
     context = {"rows": rows, "dim": dim, "dim_label": selectors.DIMENSIONS[dim].label,
                "dimensions": selectors.DIMENSIONS, "filters": filters,
                "previous": filters.comparison(compare),

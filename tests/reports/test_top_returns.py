@@ -159,6 +159,7 @@ def test_page_shows_and_sorts_by_net_and_names_a_bad_sort(role_client, sold):
     assert [r.label for r in response.context["rows"]] == ["Phone", "Web"]
     html = response.content.decode()
     assert "Returns (refunded)" in html and "Net revenue" in html and "R$\u00a040.00" in html
+    assert "Net revenue (BRL)" in str(response.context["chart"])  # the chart shows what the list is ranked by
     response = client.get(reverse("reports:top") + "?dim=channels&sort=-nett")
     assert response.status_code == 200
     assert "Sort: there is no column “-nett”; ranking by gross revenue." in response.content.decode()
