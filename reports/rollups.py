@@ -60,13 +60,18 @@ def refunds_select_sql(where: str = "") -> str:
     """SELECT day, channel_id, currency, key columns ``k_<dimension>`` and ``refund_amount`` of each return refunded
     from %(start)s to %(end)s (``Return.closed_at``, as ``DailySales.refunded``): the day is the refund's, the keys
     are those of its order (the hour and weekday it was placed, its agent, state...). ``where``: more conditions on
-    the order ``o``."""
+    the order ``o``.
+
+    Each return looks its order up by id (``OFFSET 0`` keeps the lookup from being flattened into a join): with a
+    year of returns the planner otherwise hashed them against a scan of every order (a year's net ranking of
+    customers at 100,000 orders: 79 ms, 56 ms with the lookups)."""
     t = _tables()
     keys = ", ".join(f"{DIMENSION_KEYS[name]} AS k_{name}" for name in REFUNDED_DIMENSIONS)
     return f"""
         SELECT (r.closed_at AT TIME ZONE %(tz)s)::date AS day, o.channel_id, o.currency, r.refund_amount,
                o.customer_id, o.id AS order_id, {keys}
-        FROM {t['return']} r JOIN {t['order']} o ON o.id = r.order_id
+        FROM {t['return']} r
+        CROSS JOIN LATERAL (SELECT * FROM {t['order']} x WHERE x.id = r.order_id OFFSET 0) o
         WHERE r.status = 'refunded' AND r.closed_at >= %(start)s AND r.closed_at < %(end)s {where}"""
 
 
@@ -187,11 +192,12 @@ ORDER_REFUND_KEYS = {"channels": "channel_id", "customers": "customer_id", "orde
 LINE_REFUND_KEYS = {"products": "rl.variant_id", **LINE_DIMENSION_KEYS}
 
 
-def refunds_by_key_sql(dimension: str, *, channel_id: int | None, currency: str | None) -> tuple[str, dict]:
+def refunds_by_key_sql(dimension: str, *, channel_id: int | None, currency: str | None,
+                       where: str = "") -> tuple[str, dict]:
     """SELECT key, refunded: the returns refunded from %(start)s to %(end)s per key of a top-N dimension, with the
     same SQL the rollups use (the keys of order-level dimensions as text, as rolled up; channels, customers and
-    orders as ids)."""
-    where, params = "", {"tz": settings.TIME_ZONE}
+    orders as ids). ``where``: more conditions on the order ``o``."""
+    params = {"tz": settings.TIME_ZONE}
     if channel_id:
         where += " AND o.channel_id = %(channel_id)s"
         params["channel_id"] = channel_id

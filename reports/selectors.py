@@ -579,36 +579,62 @@ def _live_refunds(dim: Dimension, f: ReportFilter, start: date) -> list[tuple]:
 def _top_live(dim: Dimension, f: ReportFilter, *, rank_by: str, limit: int, compare: str = "previous") -> dict:
     """High-cardinality dimensions (customers, orders): PostgreSQL ranks and cuts to ``limit`` rows (by orders,
     gross revenue, returns refunded or net revenue), then the line metrics and the previous period are read for
-    those keys only. Four queries.
+    those keys only. Four queries (five ranked by orders or gross: the listed keys' returns).
 
-    The ranking joins each key's orders placed in the period to the returns refunded in it (``rollups``'s SQL):
-    a key with a refund and no order in the period is a row too, with a negative net, as on the dashboard."""
+    A key with a refund in the period and no order placed in it is a row too (no orders, no gross, a negative
+    net), as on the dashboard. Ranked by orders or gross revenue, the keys with sales come first and such keys fill
+    the list after them (by key); the returns are then read for the listed keys only (an index lookup, not the
+    period's returns). Ranked by returns or net revenue, the orders placed in the period grouped by key are joined
+    to the refunds made in it, grouped by key, and ranked together."""
     t = rollups._tables()
-    column = {"customers": "o.customer_id", "orders": "o.id"}[dim.code]
-    refunds, params = rollups.refunds_by_key_sql(dim.code, channel_id=f.channel_id, currency=f.currency)
+    column = {"customers": "customer_id", "orders": "id"}[dim.code]
+    by_money = rank_by in ("refunded", "net_revenue")
     where = "AND o.channel_id = %(channel_id)s " if f.channel_id else ""
     where += "AND o.currency = %(currency)s" if f.currency else ""
-    metric = {"orders": "orders", "refunded": "refunded", "net_revenue": "revenue - refunded"}.get(rank_by, "revenue")
-    params.update(start=rollups.day_start(f.start), end=rollups.day_start(f.end + timedelta(days=1)), limit=limit)
-    sql = f"""
-        SELECT key, orders, revenue, refunded FROM (
-            SELECT COALESCE(s.key, r.key) AS key, COALESCE(s.orders, 0) AS orders,
-                   COALESCE(s.revenue, 0) AS revenue, COALESCE(r.refunded, 0) AS refunded
-            FROM (
-                SELECT {column} AS key, COUNT(*) AS orders, SUM(o.total) AS revenue
-                FROM {t['order']} o
-                WHERE o.placed_at >= %(start)s AND o.placed_at < %(end)s AND o.status NOT IN ('draft', 'cancelled')
-                  AND {column} IS NOT NULL {where}
-                GROUP BY 1
-            ) s
-            FULL JOIN ({refunds}) r (key, refunded) ON r.key = s.key
-            WHERE COALESCE(s.key, r.key) IS NOT NULL
-        ) ranked
-        ORDER BY {metric} DESC, key LIMIT %(limit)s"""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = {key: TopRow(key, orders=orders, revenue=revenue or ZERO, refunded=refunded or ZERO)
-                for key, orders, revenue, refunded in cursor.fetchall()}
+    period = {"start": rollups.day_start(f.start), "end": rollups.day_start(f.end + timedelta(days=1)),
+              "limit": limit}
+    if by_money:
+        metric = "refunded" if rank_by == "refunded" else "revenue - refunded"
+        refunds, params = rollups.refunds_by_key_sql(dim.code, channel_id=f.channel_id, currency=f.currency)
+        sql = f"""
+            SELECT key, orders, revenue, refunded FROM (
+                SELECT COALESCE(s.key, r.key) AS key, COALESCE(s.orders, 0) AS orders,
+                       COALESCE(s.revenue, 0) AS revenue, COALESCE(r.refunded, 0) AS refunded
+                FROM (
+                    SELECT o.{column} AS key, COUNT(*) AS orders, SUM(o.total) AS revenue
+                    FROM {t['order']} o
+                    WHERE o.placed_at >= %(start)s AND o.placed_at < %(end)s
+                      AND o.status NOT IN ('draft', 'cancelled') AND o.{column} IS NOT NULL {where}
+                    GROUP BY 1
+                ) s
+                FULL JOIN ({refunds}) r (key, refunded) ON r.key = s.key
+                WHERE COALESCE(s.key, r.key) IS NOT NULL
+            ) ranked
+            ORDER BY {metric} DESC, key LIMIT %(limit)s"""
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {**params, **period})
+            rows = {key: TopRow(key, orders=orders, revenue=revenue or ZERO, refunded=refunded or ZERO)
+                    for key, orders, revenue, refunded in cursor.fetchall()}
+    else:
+        ranked = _live_orders(f, f.start).exclude(**{f"{dim.order_path}__isnull": True}).values_list(
+            dim.order_path).annotate(n_orders=Count("id"), s_revenue=Sum("total"))
+        ranked = ranked.order_by("-n_orders" if rank_by == "orders" else "-s_revenue", dim.order_path)[:limit]
+        rows = {key: TopRow(key, orders=orders, revenue=revenue or ZERO) for key, orders, revenue in ranked}
+        # The listed keys' refunds, and while the list has room, those of keys with a refund and no sale.
+        room = limit - len(rows)
+        listed = ("r.order_id = ANY(%(keys)s)" if dim.code == "orders" else  # the returns' order_id index
+                  f"r.order_id IN (SELECT c.id FROM {t['order']} c WHERE c.customer_id = ANY(%(keys)s))")
+        refunds, params = rollups.refunds_by_key_sql(dim.code, channel_id=f.channel_id, currency=f.currency,
+                                                     where=f"AND ({listed}{' OR TRUE' if room else ''})")
+        with connection.cursor() as cursor:
+            cursor.execute(refunds, {**params, **period, "keys": list(rows)})
+            found = cursor.fetchall()
+        for key, refunded in sorted(found, key=lambda kr: (kr[0] not in rows, kr[0] if kr[0] is not None else 0)):
+            if key in rows:
+                rows[key].refunded = refunded or ZERO
+            elif key is not None and room > 0:
+                rows[key] = TopRow(key, refunded=refunded or ZERO)
+                room -= 1
     keys = list(rows)
     lines = _live_lines(f, f.start).filter(**{f"{dim.line_path}__in": keys})
     for key, _orders, units, revenue, cost in _line_metrics(lines, dim.line_path):

@@ -227,3 +227,16 @@ def test_agents_file_carries_the_per_hour_figures(make_user, world):
     rows = _csv(job)
     assert rows[0][9:12] == ["Active hours", "Orders per hour", "Revenue per hour"]
     assert rows[1][0] == "Eva Souza" and rows[1][9:12] == ["2", "1.5", "15.00"]
+
+
+@pytest.mark.parametrize("dim", ["customers", "orders"])
+def test_a_full_list_of_customers_or_orders_reads_the_returns_of_its_own_rows(sold, dim):
+    """With the list full (limit 1), the returns are read for the listed key only, by its orders."""
+    make_order(channel=sold["web"], placed_at=days_ago(3), lines=[(sold["mug"], 1, "5.00")],
+               customer=sold["bruno"], number="R-SMALL")
+    ana, bruno = labels(sold, dim)
+    assert [(r.label, r.refunded) for r in top(dim, week(), limit=1)] == [(ana, Decimal("60"))]
+    assert [(r.label, r.refunded) for r in top(dim, week(), sort="-orders", limit=1)] == [
+        ("Bruno" if dim == "customers" else ana, Decimal("0") if dim == "customers" else Decimal("60"))]
+    assert [(r.label, r.net_revenue) for r in top(dim, week(), sort="-net_revenue", limit=1)] == [
+        (bruno, Decimal("55") if dim == "customers" else Decimal("50"))]
