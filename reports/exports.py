@@ -204,8 +204,11 @@ def _top(parameters: dict) -> Source:
     currency = f.money_currency  # one currency per file, as on the page: its money is never added across them
     dim = DIMENSIONS[parameters["dimension"]]
     cost = bool(parameters.get("include_cost"))
-    header = [str(dim.label), _("Currency"), _("Orders"), _("Units"), _("Revenue"), _("Previous period"),
-              _("Change %")]
+    header = [str(dim.label), _("Currency"), _("Orders"), _("Units"), _("Gross revenue"), _("Returns (refunded)"),
+              _("Net revenue"), _("Previous period"), _("Change %")]
+    agents = dim.code == "agents"
+    if agents:
+        header += [_("Active hours"), _("Orders per hour"), _("Revenue per hour")]
     if cost:
         header += [_("Cost"), _("Margin"), _("Margin %")]
     rows: list[tuple] = []
@@ -214,8 +217,11 @@ def _top(parameters: dict) -> Source:
         rows.clear()
         for r in top(dim.code, f, sort=parameters.get("sort", "-revenue"), limit=int(parameters.get("limit", 100)),
                      compare=parameters.get("compare", "previous")):
-            row = [r.label, currency, r.orders, r.units, r.revenue, r.previous_revenue,
+            row = [r.label, currency, r.orders, r.units, r.revenue, r.refunded, r.net_revenue, r.previous_revenue,
                    round(r.change, 1) if r.change is not None else None]
+            if agents:
+                row += [r.active_hours, round(r.orders_per_hour, 2) if r.orders_per_hour is not None else None,
+                        round(r.revenue_per_hour, 2) if r.revenue_per_hour is not None else None]
             if cost:
                 row += [r.cost, r.margin, round(r.margin_pct, 1) if r.margin_pct is not None else None]
             rows.append(tuple(row))

@@ -48,7 +48,7 @@ class DailySales(models.Model):
 
 
 class DailyProductSales(models.Model):
-    """Units, revenue and cost of one SKU on one local day through one channel in one currency."""
+    """Units, revenue, cost and refunds of one SKU on one local day through one channel in one currency."""
 
     day = models.DateField()
     channel = models.ForeignKey("orders.Channel", on_delete=models.CASCADE, related_name="+")
@@ -58,6 +58,9 @@ class DailyProductSales(models.Model):
     units = models.PositiveIntegerField(default=0)
     revenue = money_field()
     cost = money_field()
+    # The SKU's share of the returns refunded this day (``Return.closed_at``) on the channel's orders in that
+    # currency, whatever day they were sold: its returned lines' part of each refund (``rollups.refunded_lines_sql``).
+    refunded = money_field()
 
     class Meta:
         constraints = [
@@ -159,8 +162,8 @@ class ReportJob(RequestedInLanguage):
 
 class DailyDimensionSales(models.Model):
     """Orders, units, revenue and cost of one local day x channel x currency x value of a low-cardinality
-    dimension (ship-to state, agent, source code, campaign; brand and category of the lines sold), so the yearly
-    top-N of those does not read every order."""
+    dimension (ship-to state, agent, source code, campaign, hour and weekday placed; brand and category of the
+    lines sold), so the yearly top-N of those does not read every order."""
 
     day = models.DateField()
     channel = models.ForeignKey("orders.Channel", on_delete=models.CASCADE, related_name="+")
@@ -172,6 +175,9 @@ class DailyDimensionSales(models.Model):
     revenue = money_field()
     line_revenue = money_field()
     cost = money_field()
+    # Returns refunded this day on the key's orders (brand, category: its returned lines' part of each refund),
+    # whatever day they were placed, keyed by the order's state, agent, hour, weekday... (none for agent hours).
+    refunded = money_field()
 
     class Meta:
         constraints = [

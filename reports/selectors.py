@@ -345,7 +345,7 @@ DIMENSIONS = {
         Dimension("brands", _("Brands"), None, "variant__product__brand_id", "key", source="dimension"),
         Dimension("categories", _("Categories"), None, "variant__product__category_id", "key", source="dimension"),
         Dimension("channels", _("Channels"), "channel_id", "order__channel_id", "channel_id", source="sales"),
-        Dimension("weekdays", _("Days of the week"), "weekday", "weekday", "weekday", source="sales", weekday=True),
+        Dimension("weekdays", _("Days of the week"), "weekday", "weekday", "key", source="dimension", weekday=True),
         Dimension("customers", _("Customers"), "customer_id", "order__customer_id", source="live"),
         Dimension("orders", _("Orders"), "id", "order_id", source="live"),
         Dimension("states", _("States"), "shipping_address__state", "order__shipping_address__state", "key",
@@ -357,14 +357,23 @@ DIMENSIONS = {
         Dimension("hours", _("Hours of the day"), "hour", "hour", "key", source="dimension"),
     ]
 }
-SORT_KEYS = ["label", "orders", "units", "revenue", "cost", "margin", "previous_revenue", "change"]
+SORT_KEYS = ["label", "orders", "units", "revenue", "refunded", "net_revenue", "cost", "margin", "previous_revenue",
+             "change"]
 COST_SORT_KEYS = {"cost", "margin"}
+
+
+def sort_known(sort) -> bool:
+    """Whether ``sort`` names a top-N column (``-`` before it: descending); empty is the default sort."""
+    return not sort or str(sort).removeprefix("-") in SORT_KEYS
 
 
 def sort_for(sort: str, *, show_cost: bool) -> str:
     """The top-N sort a reader gets: by revenue when they asked for cost or margin without seeing costs (a list
-    ranked by a hidden cost still tells it), for the page and for the file made from it alike."""
+    ranked by a hidden cost still tells it), for the page and for the file made from it alike, or for a column
+    there is not (``sort_known``: the page and the file refuse those with a message first)."""
     sort = str(sort or "-revenue")[:30]
+    if not sort_known(sort):
+        return "-revenue"
     return "-revenue" if not show_cost and sort.lstrip("-") in COST_SORT_KEYS else sort
 
 
@@ -374,19 +383,32 @@ class TopRow:
     label: str = ""
     orders: int = 0
     units: int = 0
-    revenue: Decimal = ZERO
+    revenue: Decimal = ZERO  # gross
+    # Returns refunded in the period on the row's orders (products, brands, categories: its returned lines' share)
+    # in the same currency, whatever day they were sold, as the dashboard's returns (``rollups.refunds_select_sql``).
+    refunded: Decimal = ZERO
     line_revenue: Decimal = ZERO
     cost: Decimal = ZERO
     previous_revenue: Decimal = ZERO
     previous_orders: int = 0
-    active_hours: int | None = None  # agents only: clock hours in which they placed at least one order
+    # Agents only: the clock hours in which they placed at least one order, and the orders they placed, in every
+    # currency (the hours worked cannot be split between currencies; orders per hour is the agent's pace).
+    active_hours: int | None = None
+    agent_orders: int | None = None
+
+    @property
+    def net_revenue(self) -> Decimal:
+        """Gross revenue less the returns refunded in the period (as the dashboard's net revenue)."""
+        return self.revenue - self.refunded
 
     @property
     def orders_per_hour(self) -> float | None:
-        return self.orders / self.active_hours if self.active_hours else None
+        """The agent's orders in every currency per active hour (both counted over the same orders)."""
+        return self.agent_orders / self.active_hours if self.active_hours else None
 
     @property
     def revenue_per_hour(self) -> Decimal | None:
+        """The row's gross revenue (in the page's currency) per active hour of the agent's (every currency)."""
         return self.revenue / self.active_hours if self.active_hours else None
 
     @property
@@ -454,8 +476,9 @@ def _line_metrics(qs, path: str):
                                          s_revenue=Sum("line_total"), s_cost=Sum(_line_cost()))
 
 
-def _collect(dim: Dimension, f: ReportFilter, covered: date | None) -> dict:
-    """key -> TopRow for one period: rollups for complete days, live queries for the rest (2-4 queries)."""
+def _collect(dim: Dimension, f: ReportFilter, covered: date | None, *, refunds: bool = True) -> dict:
+    """key -> TopRow for one period: rollups for complete days, live queries for the rest (2-5 queries; the
+    returns refunded on the days after the rollups are one of them, not read when ``refunds`` is False)."""
     rows: dict = {}
     text_keys = dim.source == "dimension"
 
@@ -481,12 +504,10 @@ def _collect(dim: Dimension, f: ReportFilter, covered: date | None) -> dict:
             products = products.filter(currency=f.currency)
             sales = sales.filter(currency=f.currency)
             dims = dims.filter(currency=f.currency)
-        if dim.weekday:
-            products = products.annotate(weekday=ExtractIsoWeekDay("day"))
-            sales = sales.annotate(weekday=ExtractIsoWeekDay("day"))
         if dim.source in ("product", "sales"):
-            for key, orders, units, revenue, cost in products.order_by().values_list(dim.rollup_path).annotate(
-                    n_orders=Sum("orders"), n_units=Sum("units"), s_revenue=Sum("revenue"), s_cost=Sum("cost")):
+            for key, orders, units, revenue, cost, refunded in products.order_by().values_list(
+                    dim.rollup_path).annotate(n_orders=Sum("orders"), n_units=Sum("units"), s_revenue=Sum("revenue"),
+                                              s_cost=Sum("cost"), s_refunded=Sum("refunded")):
                 r = row(key)
                 r.units += units or 0
                 r.line_revenue += revenue or ZERO
@@ -494,22 +515,25 @@ def _collect(dim: Dimension, f: ReportFilter, covered: date | None) -> dict:
                 if dim.source == "product":
                     r.orders += orders or 0
                     r.revenue += revenue or ZERO
+                    r.refunded += refunded or ZERO
         if dim.source == "sales":
-            for key, orders, revenue in sales.order_by().values_list(dim.rollup_path).annotate(
-                    n_orders=Sum("orders"), s_revenue=Sum("revenue")):
+            for key, orders, revenue, refunded in sales.order_by().values_list(dim.rollup_path).annotate(
+                    n_orders=Sum("orders"), s_revenue=Sum("revenue"), s_refunded=Sum("refunded")):
                 r = row(key)
                 r.orders += orders or 0
                 r.revenue += revenue or ZERO
+                r.refunded += refunded or ZERO
         if dim.source == "dimension":
-            for key, orders, units, revenue, line_revenue, cost in dims.order_by().values_list("key").annotate(
-                    n_orders=Sum("orders"), n_units=Sum("units"), s_revenue=Sum("revenue"),
-                    s_line=Sum("line_revenue"), s_cost=Sum("cost")):
+            for key, orders, units, revenue, line_revenue, cost, refunded in dims.order_by().values_list(
+                    "key").annotate(n_orders=Sum("orders"), n_units=Sum("units"), s_revenue=Sum("revenue"),
+                                    s_line=Sum("line_revenue"), s_cost=Sum("cost"), s_refunded=Sum("refunded")):
                 r = row(key)
                 r.orders += orders or 0
                 r.units += units or 0
                 r.revenue += revenue or ZERO
                 r.line_revenue += line_revenue or ZERO
                 r.cost += cost or ZERO
+                r.refunded += refunded or ZERO
     live_start = split + timedelta(days=1)
     if live_start > f.end:
         return rows
@@ -537,16 +561,80 @@ def _collect(dim: Dimension, f: ReportFilter, covered: date | None) -> dict:
             r = row(key)
             r.orders += orders or 0
             r.revenue += revenue or ZERO
+    if refunds:
+        for key, refunded in _live_refunds(dim, f, live_start):
+            row(key).refunded += refunded or ZERO
     return rows
 
 
+def _live_refunds(dim: Dimension, f: ReportFilter, start: date) -> list[tuple]:
+    """[(key, refunded)] of the returns refunded from ``start`` to the filter's end (one query)."""
+    sql, params = rollups.refunds_by_key_sql(dim.code, channel_id=f.channel_id, currency=f.currency)
+    params.update(start=rollups.day_start(start), end=rollups.day_start(f.end + timedelta(days=1)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _top_live(dim: Dimension, f: ReportFilter, *, rank_by: str, limit: int, compare: str = "previous") -> dict:
-    """High-cardinality dimensions (customers, orders): PostgreSQL ranks and cuts to ``limit`` rows, then the
-    line metrics and the previous period are read for those keys only. Four queries."""
-    ranked = _live_orders(f, f.start).exclude(**{f"{dim.order_path}__isnull": True}).values_list(
-        dim.order_path).annotate(n_orders=Count("id"), s_revenue=Sum("total"))
-    ranked = ranked.order_by("-n_orders" if rank_by == "orders" else "-s_revenue", dim.order_path)[:limit]
-    rows = {key: TopRow(key, orders=orders, revenue=revenue or ZERO) for key, orders, revenue in ranked}
+    """High-cardinality dimensions (customers, orders): PostgreSQL ranks and cuts to ``limit`` rows (by orders,
+    gross revenue, returns refunded or net revenue), then the line metrics and the previous period are read for
+    those keys only. Four queries (five ranked by orders or gross: the listed keys' returns).
+
+    A key with a refund in the period and no order placed in it is a row too (no orders, no gross, a negative
+    net), as on the dashboard. Ranked by orders or gross revenue, the keys with sales come first and such keys fill
+    the list after them (by key); the returns are then read for the listed keys only (an index lookup, not the
+    period's returns). Ranked by returns or net revenue, the orders placed in the period grouped by key are joined
+    to the refunds made in it, grouped by key, and ranked together."""
+    t = rollups._tables()
+    column = {"customers": "customer_id", "orders": "id"}[dim.code]
+    by_money = rank_by in ("refunded", "net_revenue")
+    where = "AND o.channel_id = %(channel_id)s " if f.channel_id else ""
+    where += "AND o.currency = %(currency)s" if f.currency else ""
+    period = {"start": rollups.day_start(f.start), "end": rollups.day_start(f.end + timedelta(days=1)),
+              "limit": limit}
+    if by_money:
+        metric = "refunded" if rank_by == "refunded" else "revenue - refunded"
+        refunds, params = rollups.refunds_by_key_sql(dim.code, channel_id=f.channel_id, currency=f.currency)
+        sql = f"""
+            SELECT key, orders, revenue, refunded FROM (
+                SELECT COALESCE(s.key, r.key) AS key, COALESCE(s.orders, 0) AS orders,
+                       COALESCE(s.revenue, 0) AS revenue, COALESCE(r.refunded, 0) AS refunded
+                FROM (
+                    SELECT o.{column} AS key, COUNT(*) AS orders, SUM(o.total) AS revenue
+                    FROM {t['order']} o
+                    WHERE o.placed_at >= %(start)s AND o.placed_at < %(end)s
+                      AND o.status NOT IN ('draft', 'cancelled') AND o.{column} IS NOT NULL {where}
+                    GROUP BY 1
+                ) s
+                FULL JOIN ({refunds}) r (key, refunded) ON r.key = s.key
+                WHERE COALESCE(s.key, r.key) IS NOT NULL
+            ) ranked
+            ORDER BY {metric} DESC, key LIMIT %(limit)s"""
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {**params, **period})
+            rows = {key: TopRow(key, orders=orders, revenue=revenue or ZERO, refunded=refunded or ZERO)
+                    for key, orders, revenue, refunded in cursor.fetchall()}
+    else:
+        ranked = _live_orders(f, f.start).exclude(**{f"{dim.order_path}__isnull": True}).values_list(
+            dim.order_path).annotate(n_orders=Count("id"), s_revenue=Sum("total"))
+        ranked = ranked.order_by("-n_orders" if rank_by == "orders" else "-s_revenue", dim.order_path)[:limit]
+        rows = {key: TopRow(key, orders=orders, revenue=revenue or ZERO) for key, orders, revenue in ranked}
+        # The listed keys' refunds, and while the list has room, those of keys with a refund and no sale.
+        room = limit - len(rows)
+        listed = ("r.order_id = ANY(%(keys)s)" if dim.code == "orders" else  # the returns' order_id index
+                  f"r.order_id IN (SELECT c.id FROM {t['order']} c WHERE c.customer_id = ANY(%(keys)s))")
+        refunds, params = rollups.refunds_by_key_sql(dim.code, channel_id=f.channel_id, currency=f.currency,
+                                                     where=f"AND ({listed}{' OR TRUE' if room else ''})")
+        with connection.cursor() as cursor:
+            cursor.execute(refunds, {**params, **period, "keys": list(rows)})
+            found = cursor.fetchall()
+        for key, refunded in sorted(found, key=lambda kr: (kr[0] not in rows, kr[0] if kr[0] is not None else 0)):
+            if key in rows:
+                rows[key].refunded = refunded or ZERO
+            elif key is not None and room > 0:
+                rows[key] = TopRow(key, refunded=refunded or ZERO)
+                room -= 1
     keys = list(rows)
     lines = _live_lines(f, f.start).filter(**{f"{dim.line_path}__in": keys})
     for key, _orders, units, revenue, cost in _line_metrics(lines, dim.line_path):
@@ -577,8 +665,8 @@ def _labels(dim: Dimension, keys: list) -> dict:
         return {ints[pk]: label for pk, label in inner.items()}
     if dim.code == "hours":
         return {k: f"{int(k):02d}:00" for k in keys if str(k).isdigit()}
-    if dim.code == "weekdays":
-        return {k: str(WEEKDAYS.get(k, k)) for k in keys}
+    if dim.code == "weekdays":  # ISO weekday numbers as text, from the dimension rollup
+        return {k: str(WEEKDAYS.get(int(k), k)) for k in keys if str(k).isdigit()}
     if dim.code in ("states", "source_codes"):
         return {k: str(k) for k in keys}
     if dim.code == "campaigns_by_id":
@@ -605,9 +693,11 @@ def top(dim_code: str, filters: ReportFilter, *, sort: str = "-revenue", limit: 
     """The top ``limit`` rows of a dimension for the period, with the previous period's revenue.
 
     One currency at a time (``filters.currency``, else the store's base currency): a row's orders, units and money
-    are those of its orders in that currency, so it is ranked within the currency.
-    For customers and orders the database picks the top ``limit`` by revenue (or by orders when sorted by
-    orders) and the page then orders those rows by the chosen column.
+    are those of its orders in that currency, so it is ranked within the currency. Revenue is gross; ``refunded``
+    the returns refunded in the period on the row's orders or, for products, brands and categories, its returned
+    lines' share of them (the dashboard's returns, per key), and ``net_revenue`` the difference.
+    For customers and orders the database picks the top ``limit`` by revenue (or by orders, returns or net revenue
+    when sorted by them) and the page then orders those rows by the chosen column.
     """
     dim = DIMENSIONS[dim_code]
     filters = replace(filters, currency=filters.money_currency)
@@ -615,12 +705,12 @@ def top(dim_code: str, filters: ReportFilter, *, sort: str = "-revenue", limit: 
     descending = sort.startswith("-") or sort.lstrip("-") not in SORT_KEYS
     covered = None
     if dim.source == "live":
-        current = _top_live(dim, filters, rank_by="orders" if key == "orders" else "revenue", limit=limit,
-                            compare=compare)
+        current = _top_live(dim, filters, rank_by=key if key in ("orders", "refunded", "net_revenue") else "revenue",
+                            limit=limit, compare=compare)
     else:
         covered = rollups.complete_through()
         current = _collect(dim, filters, covered)
-        previous = _collect(dim, filters.comparison(compare), covered)
+        previous = _collect(dim, filters.comparison(compare), covered, refunds=False)
         for k, prev in previous.items():
             if k in current:
                 current[k].previous_revenue = prev.revenue
@@ -636,7 +726,7 @@ def top(dim_code: str, filters: ReportFilter, *, sort: str = "-revenue", limit: 
     if dim.code == "agents":
         hours = agent_active_hours(filters, covered)
         for r in chosen:
-            r.active_hours = hours.get(r.key, 0)
+            r.active_hours, r.agent_orders = hours.get(r.key, (None, None))
     labels = _labels(dim, [r.key for r in chosen])
     for r in chosen:
         r.label = labels.get(r.key, str(_("(none)")) if r.key in (None, "") else str(r.key))
@@ -668,33 +758,37 @@ def currencies_sold(filters: ReportFilter) -> dict[str, int]:
     return {currency: orders for currency, orders in sold.items() if orders}
 
 
-def agent_active_hours(f: ReportFilter, covered: date | None) -> dict[str, int]:
-    """Agent id (as text) -> distinct local clock hours with at least one order placed. Two queries."""
+def agent_active_hours(f: ReportFilter, covered: date | None) -> dict[str, tuple[int, int]]:
+    """Agent id (as text) -> (distinct local clock hours with at least one order placed, orders placed), both in
+    every currency: the hours are the agent's whatever the currency sold in, and the orders those hours hold.
+    Orders placed by no agent (web, marketplaces) have no hours. Two queries."""
     from django.db.models import CharField, Value
     from django.db.models.functions import Cast, Concat, TruncHour
 
     from reports.rollups import local_tz
 
-    hours: dict[str, int] = defaultdict(int)
+    hours: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     split = f.start - timedelta(days=1)
     if covered is not None:
         split = min(max(covered, split), f.end)
     if split >= f.start:
         rolled = DailyDimensionSales.objects.filter(dimension="agent_hours", day__gte=f.start, day__lte=split)
+        rolled = rolled.exclude(key__startswith=":")  # ":<hour>": orders of no agent, as the live part leaves out
         if f.channel_id:
             rolled = rolled.filter(channel_id=f.channel_id)
         agent = Func(F("key"), Value(":"), Value(1), function="split_part", output_field=CharField())
         slot = Concat(Cast("day", CharField()), F("key"), output_field=CharField())
-        for key, n in rolled.order_by().annotate(agent=agent).values_list("agent").annotate(
-                n=Count(slot, distinct=True)):
-            hours[key] += n
+        for key, n, orders in rolled.order_by().annotate(agent=agent).values_list("agent").annotate(
+                n=Count(slot, distinct=True), n_orders=Sum("orders")):
+            hours[key][0] += n
+            hours[key][1] += orders or 0
     if split + timedelta(days=1) <= f.end:
-        # Hours worked, whatever currency the orders were in (the rollup part is not kept to one either).
         live = _live_orders(replace(f, currency=None), split + timedelta(days=1)).exclude(placed_by__isnull=True)
-        for agent_id, n in live.values_list("placed_by_id").annotate(
-                n=Count(TruncHour("placed_at", tzinfo=local_tz()), distinct=True)):
-            hours[str(agent_id)] += n
-    return hours
+        for agent_id, n, orders in live.values_list("placed_by_id").annotate(
+                n=Count(TruncHour("placed_at", tzinfo=local_tz()), distinct=True), n_orders=Count("id")):
+            hours[str(agent_id)][0] += n
+            hours[str(agent_id)][1] += orders
+    return {key: (n, orders) for key, (n, orders) in hours.items()}
 
 
 # ----------------------------------------------------------------------------------------------- KPIs

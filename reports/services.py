@@ -68,7 +68,7 @@ def can_download(user, job: ReportJob) -> bool:
 
 def clean_parameters(*, kind: str, parameters: dict, acting_user) -> dict:
     """Validated, normalized parameters; raises ``InvalidReportParameters`` naming the bad one."""
-    from reports.selectors import DIMENSIONS, sort_for
+    from reports.selectors import DIMENSIONS, sort_for, sort_known
 
     out: dict = {}
     if kind in DATED_KINDS:
@@ -104,7 +104,10 @@ def clean_parameters(*, kind: str, parameters: dict, acting_user) -> dict:
         if parameters.get("dimension") not in DIMENSIONS:
             raise InvalidReportParameters(_("Unknown report dimension."), field="dimension")
         out["dimension"] = parameters["dimension"]
-        out["sort"] = sort_for(parameters.get("sort"), show_cost=include_cost)
+        if not sort_known(str(parameters.get("sort") or "").strip()):
+            raise InvalidReportParameters(_("Sort: there is no column “%(value)s”.")
+                                          % {"value": quoted(str(parameters.get("sort")))}, field="sort")
+        out["sort"] = sort_for(str(parameters.get("sort") or "").strip(), show_cost=include_cost)
         out["compare"] = "year" if parameters.get("compare") == "year" else "previous"
         try:
             out["limit"] = max(1, min(int(parameters.get("limit") or 100), 1000))

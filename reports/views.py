@@ -176,14 +176,26 @@ def top(request):
         dim = "products"
     limit = min(max(_int(request.GET.get("limit")) or 20, 1), 200)
     show_cost = has_permission(request.user, "view_cost")
-    sort = selectors.sort_for(request.GET.get("sort"), show_cost=show_cost)
+    raw_sort = str(request.GET.get("sort") or "").strip()
+    if not selectors.sort_known(raw_sort):
+        errors.append(_("Sort: there is no column “%(value)s”; ranking by gross revenue.")
+                      % {"value": quoted(raw_sort)})
+    sort = selectors.sort_for(raw_sort, show_cost=show_cost)
     compare = "year" if request.GET.get("compare") == "year" else "previous"
     rows = selectors.top(dim, filters, sort=sort, limit=limit, compare=compare)
     currency = filters.money_currency
     others = {code: n for code, n in selectors.currencies_sold(filters).items() if code != currency}
     audit_access(request, object_type="reports.top", object_id=dim, verb="report_view")
-    chart = charts.bar_chart([(r.label, float(r.revenue)) for r in rows[:15]],
-                             title=_("Revenue (%(currency)s)") % {"currency": currency}, value_format=_money)
+    # The chart shows the figure the list is ranked by when it is money other than gross revenue.
+    ranked_by = sort.lstrip("-")
+    if ranked_by == "net_revenue":
+        figure, title = "net_revenue", _("Net revenue (%(currency)s)")
+    elif ranked_by == "refunded":
+        figure, title = "refunded", _("Returns refunded (%(currency)s)")
+    else:
+        figure, title = "revenue", _("Revenue (%(currency)s)")
+    chart = charts.bar_chart([(r.label, float(getattr(r, figure))) for r in rows[:15]],
+                             title=title % {"currency": currency}, value_format=_money)
     context = {"rows": rows, "dim": dim, "dim_label": selectors.DIMENSIONS[dim].label,
                "dimensions": selectors.DIMENSIONS, "filters": filters,
                "previous": filters.comparison(compare),

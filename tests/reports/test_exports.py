@@ -145,7 +145,8 @@ def test_top_report_export(make_user, world):
     make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 2, "25.00")])
     job = _run("top", "xlsx", make_user("finance"), dimension="products")
     rows = list(load_workbook(job.file.path, read_only=True).active.iter_rows(values_only=True))
-    assert rows[0][:5] == ("Products", "Currency", "Orders", "Units", "Revenue")
+    assert rows[0][:7] == ("Products", "Currency", "Orders", "Units", "Gross revenue", "Returns (refunded)",
+                           "Net revenue")
     assert rows[1][0].startswith("R-SHIRT") and rows[1][1:4] == ("BRL", 1, 2)
 
 
