@@ -150,3 +150,12 @@ def test_holidays_page_creates_edits_refuses_and_deletes(role_client, net):
     assert AuditEntry.objects.filter(verb="holiday_delete").count() == 1
     assert role_client("agent").get(url).status_code == 403
     assert role_client("agent").post(reverse("orders:fulfilment_holiday_delete", args=[1])).status_code == 403
+
+
+@pytest.mark.django_db
+def test_removing_a_holiday_asks_first(role_client):
+    """The Remove button submitted at once, though removing a holiday plans every open shipment again."""
+    Holiday.objects.create(date=CHRISTMAS, name="Natal")
+    page = role_client("admin").get(reverse("orders:fulfilment_holidays")).content.decode()
+    assert ('data-confirm="Remove this holiday? Open shipments are planned again without it.">Remove</button>'
+            in page)

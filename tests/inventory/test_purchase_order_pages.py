@@ -55,3 +55,21 @@ def test_a_purchase_order_the_supplier_delivers_short_can_be_closed_for_the_rest
     assert (result.resolved, result.raised) == (1, 0)
     assert not ReorderAlert.objects.filter(status__in=["open", "drafted"]).exists()
     assert supplier.purchase_orders.count() == 1
+
+
+def test_cancelling_a_purchase_order_and_deleting_a_record_ask_first(role_client):
+    """Cancel sat next to the focused "Mark as sent", and Delete on a record form, and both submitted at once."""
+    from decimal import Decimal
+
+    from inventory.services import po_create as create_po
+    from tests.inventory.factories import LocationFactory, SupplierFactory, VariantFactory
+
+    client = role_client("admin")
+    variant = VariantFactory()
+    po = create_po(supplier_id=SupplierFactory().pk, location_id=LocationFactory().pk,
+                   lines=[(variant.pk, 3, Decimal("4.00"))], acting_user=None)
+    page = client.get(reverse("inventory:po_detail", args=[po.pk])).content.decode()
+    assert 'data-confirm="Cancel this purchase order?">Cancel</button>' in page
+    rule = ReorderRuleFactory(variant=variant)
+    page = client.get(reverse("inventory:reorder_rules_edit", args=[rule.pk])).content.decode()
+    assert 'data-confirm="Delete this record?">Delete</button>' in page
