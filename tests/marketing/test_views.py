@@ -435,3 +435,12 @@ def test_an_order_promotion_does_not_keep_item_limits_it_ignores(role_client):
     promotion.refresh_from_db()
     assert ([v.sku for v in promotion.variants.all()], list(promotion.brands.all()), promotion.shipping_services) == (
         ["S1"], [brand], [])
+
+
+def test_what_if_title_in_portuguese(role_client):
+    """The title read "E se “…” tivesse valido nos últimos 30 dias?" ("had been worth", without its accent)."""
+    client = role_client("manager")
+    client.cookies["django_language"] = "pt-br"
+    promotion = PromotionFactory(name="Inverno 10%")
+    page = client.get(reverse("marketing:promotion_what_if", args=[promotion.pk])).content.decode()
+    assert "E se “Inverno 10%” estivesse em vigor nos últimos 30 dias?" in page
