@@ -9,6 +9,7 @@ Stock rows go through ``services.stock_import_levels`` (COPY + set-based SQL, le
 
 import io
 import logging
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -249,12 +250,20 @@ def _barcode_owners(barcodes: set[str]) -> dict[str, str]:
         return dict(cursor.fetchall())
 
 
+GROUPED_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:[.,]\d{3})+")
+
+
 def _int(value: str, *, name: str, number: int, checked: Checked, field, minimum: int = 0, default=None):
     """A whole number within ``minimum`` and the database range of the model ``field`` it is written to."""
     if value == "":
         if default is not None:
             return default
         checked.error(number, _("%(column)s is empty.") % {"column": name})
+        return None
+    if GROUPED_THOUSANDS.fullmatch(value):
+        # "1.000" is a thousand in Portuguese and 1 written with decimals in English: neither is guessed.
+        checked.error(number, _("%(column)s: %(value)s could be read two ways; write whole numbers without a "
+                                "thousands separator (1000, not 1.000).") % {"column": name, "value": _shown(value)})
         return None
     maximum = _integer_maximum(field.get_internal_type())
     if value.isascii() and value.isdigit():  # the common case, without the Decimal round trip
