@@ -60,6 +60,12 @@ class ReceiptTooLarge(InventoryError):
     code = "receipt_too_large"
 
 
+class ReceiptOutdated(InventoryError):
+    """The receipt was entered on a page that no longer shows what is received (a second click, or a colleague)."""
+
+    code = "receipt_outdated"
+
+
 class ImportFailed(InventoryError):
     code = "import_failed"
 

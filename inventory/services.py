@@ -28,6 +28,7 @@ from inventory.errors import (
     InvalidTransition,
     InventoryError,
     OutOfStock,
+    ReceiptOutdated,
     ReceiptTooLarge,
     UnknownLocation,
     UnknownVariant,
@@ -639,13 +640,25 @@ RECEIVE_SQL = """
 """
 
 
-def po_receive(*, po_id: int, quantities: dict[int, int], acting_user) -> PurchaseOrder:
-    """Receives ``{line_id: quantity}`` into the PO's location; partial receipts are allowed."""
+def po_receive(*, po_id: int, quantities: dict[int, int], acting_user,
+               received_before: dict[int, int] | None = None) -> PurchaseOrder:
+    """Receives ``{line_id: quantity}`` into the PO's location; partial receipts are allowed.
+
+    ``received_before`` (``{line_id: quantity received}`` as the receiving page showed it) makes the receipt
+    count once: if a line has received more since, the page was sent twice (a double click) or a colleague
+    recorded the same delivery, and nothing is recorded."""
     with transaction.atomic():
         po = _lock_po(po_id)
         if po.status not in (PurchaseOrder.Status.SENT, PurchaseOrder.Status.PARTIALLY_RECEIVED):
             raise InvalidTransition(_("Only sent purchase orders can be received."))
         lines = {line.pk: line for line in po.lines.select_for_update(of=("self",)).order_by("pk")}
+        for line_id, seen in sorted((received_before or {}).items()):
+            line = lines.get(line_id)
+            if line is not None and line.quantity_received != seen:
+                raise ReceiptOutdated(
+                    _("%(sku)s: %(received)s received now, %(seen)s when this page was opened (sent twice, or "
+                      "someone else recorded a receipt). Nothing was recorded: check the quantities and record "
+                      "again.") % {"sku": line.variant.sku, "received": line.quantity_received, "seen": seen})
         receipts = []
         for line_id, quantity in sorted(quantities.items()):
             if quantity == 0:
