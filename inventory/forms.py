@@ -1,5 +1,7 @@
 """Forms validate input only; views hand the cleaned values to ``inventory.services``."""
 
+import uuid
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,6 +56,16 @@ class AdjustForm(forms.Form):
     delta = forms.IntegerField(label=gettext_lazy("Change (+/-)"), min_value=-INT_MAX, max_value=INT_MAX,
                                help_text=gettext_lazy("Positive adds units, negative removes."))
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200)
+    # Names this copy of the form, so that the same form sent twice (a double click) adjusts once.
+    once = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["once"].initial = uuid.uuid4().hex[:16]
+
+    def clean_once(self):
+        token = self.cleaned_data["once"]
+        return token if token.isascii() and token.isalnum() else ""
 
     def clean_delta(self):
         delta = self.cleaned_data["delta"]

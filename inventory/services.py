@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from inventory.errors import (
+    AlreadyRecorded,
     CountBelowReserved,
     InsufficientReserved,
     InvalidQuantity,
@@ -291,6 +292,12 @@ def stock_adjust(*, variant_id: int, location_id: int, delta: int, reason: str, 
         _check_single(variant_id, location_id)
         levels = _lock_levels([(variant_id, location_id)], create=True)
         level = levels[(variant_id, location_id)]
+        if reference and StockMovement.objects.filter(variant_id=variant_id, location_id=location_id,
+                                                      reason=Reason.ADJUSTMENT, reference=reference).exists():
+            # The same form sent twice (a double click): its first copy, committed before this lock was
+            # granted, already made the adjustment.
+            raise AlreadyRecorded(_("This adjustment is already recorded (the form was sent twice); on hand is "
+                                    "%(on_hand)s.") % {"on_hand": level.on_hand})
         before = level.on_hand
         if level.on_hand + delta < level.reserved:
             raise InvalidQuantity(

@@ -146,7 +146,7 @@ def _stock_form(request, form_class, template: str, call):
 def stock_adjust(request):
     return _stock_form(request, AdjustForm, "inventory/stock_adjust.html", lambda d: services.stock_adjust(
         variant_id=d["sku"].pk, location_id=d["location"].pk, delta=d["delta"], reason=d["reason"],
-        acting_user=request.user))
+        reference=f"adjust:{d['once']}" if d["once"] else "", acting_user=request.user))
 
 
 def stock_count(request):
