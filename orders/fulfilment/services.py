@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -316,7 +317,8 @@ def holiday_save(*, holiday_id: int | None = None, day: date | None, name: str, 
         else:
             holiday = Holiday()
         if clash.exists():
-            raise FulfilmentError(_("%(date)s is already a holiday there.") % {"date": day.isoformat()}, field="date")
+            raise FulfilmentError(_("%(date)s is already a holiday there.")
+                                  % {"date": date_format(day, "SHORT_DATE_FORMAT")}, field="date")
         created = holiday.pk is None
         moves = created or (holiday.date, holiday.location_id) != (day, location_id)  # not a mere rename
         before = _calendar_before([(day, location_id)] + ([] if created else [(holiday.date, holiday.location_id)])
