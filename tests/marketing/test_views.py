@@ -444,3 +444,14 @@ def test_what_if_title_in_portuguese(role_client):
     promotion = PromotionFactory(name="Inverno 10%")
     page = client.get(reverse("marketing:promotion_what_if", args=[promotion.pk])).content.decode()
     assert "E se “Inverno 10%” estivesse em vigor nos últimos 30 dias?" in page
+
+
+def test_price_check_says_one_day_not_one_days(role_client):
+    from tests.marketing.factories import ShippingRateFactory
+
+    ShippingRateFactory(transit_days=1, service__name="Expresso")
+    VariantFactory(sku="PC1", base_price=D("100"))
+    response = role_client("manager").get(reverse("marketing:price_check"), {
+        "lines": "PC1 1", "channel_code": "phone", "ship_to_region": "SP", "currency": "BRL"})
+    page = response.content.decode()
+    assert ", 1 day" in page and "1 days" not in page
