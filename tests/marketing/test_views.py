@@ -455,3 +455,13 @@ def test_price_check_says_one_day_not_one_days(role_client):
         "lines": "PC1 1", "channel_code": "phone", "ship_to_region": "SP", "currency": "BRL"})
     page = response.content.decode()
     assert ", 1 day" in page and "1 days" not in page
+
+
+def test_one_segment_member_is_not_one_members(role_client, settings):
+    from django.utils import timezone
+
+    from marketing.models import Segment
+
+    segment = Segment.objects.create(code="VIP", name="VIP", rules=[], member_count=1, refreshed_at=timezone.now())
+    page = role_client("manager").get(reverse("marketing:segment_detail", args=[segment.pk])).content.decode()
+    assert "1 member at the last refresh" in page
