@@ -434,9 +434,21 @@ def _transfer_lines(transfer: Transfer, location_id: int) -> list[StockLine]:
     return [StockLine(line.variant_id, location_id, line.quantity) for line in transfer.lines.all()]
 
 
+def _created_by_request(model, request_key: str | None):
+    """The document a form copy named ``request_key`` already created, or None. Holds a transaction-level lock
+    on the key: a second copy sent while the first is being saved waits for it, then finds its document."""
+    if not request_key:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{model._meta.label_lower}:{request_key}"])
+    return model.objects.filter(request_key=request_key).first()
+
+
 def transfer_create(*, from_location_id: int, to_location_id: int, lines: list[tuple[int, int]], acting_user,
-                    reference: str = "", notes: str = "") -> Transfer:
-    """Requests a transfer and reserves its stock at the source (``lines``: (variant_id, quantity))."""
+                    reference: str = "", notes: str = "", request_key: str | None = None) -> Transfer:
+    """Requests a transfer and reserves its stock at the source (``lines``: (variant_id, quantity)).
+
+    ``request_key`` names the form copy it comes from: the same copy sent twice returns the first transfer."""
     if from_location_id == to_location_id:
         raise InvalidQuantity(_("Choose two different locations."), field="to_location")
     merged: dict[int, int] = defaultdict(int)
@@ -449,10 +461,13 @@ def transfer_create(*, from_location_id: int, to_location_id: int, lines: list[t
     if not merged:
         raise InvalidQuantity(_("Add at least one line."))
     with transaction.atomic():
+        if (sent_before := _created_by_request(Transfer, request_key)) is not None:
+            return sent_before
         if Variant.objects.filter(pk__in=merged, is_kit=True).exists():
             raise InvalidQuantity(_("Kits cannot be transferred; transfer their components."))
         transfer = Transfer.objects.create(from_location_id=from_location_id, to_location_id=to_location_id,
-                                           reference=reference, notes=notes, created_by=_user(acting_user))
+                                           reference=reference, notes=notes, created_by=_user(acting_user),
+                                           request_key=request_key or None)
         TransferLine.objects.bulk_create(
             [TransferLine(transfer=transfer, variant_id=v, quantity=q) for v, q in sorted(merged.items())]
         )
@@ -544,10 +559,11 @@ def _lock_po(po_id: int) -> PurchaseOrder:
 
 
 def po_create(*, supplier_id: int, location_id: int, lines: list[tuple[int, int, Decimal | None]], acting_user,
-              expected_on: date | None = None, notes: str = "") -> PurchaseOrder:
+              expected_on: date | None = None, notes: str = "", request_key: str | None = None) -> PurchaseOrder:
     """Drafts a purchase order; ``lines`` are (variant_id, quantity, unit_cost or None for the supplier's).
 
-    ``expected_on``, when given, is from today to ``EXPECTED_WITHIN_DAYS`` ahead."""
+    ``expected_on``, when given, is from today to ``EXPECTED_WITHIN_DAYS`` ahead. ``request_key`` names the form
+    copy it comes from: the same copy sent twice returns the first purchase order."""
     if expected_on is not None:
         today = timezone.localdate()
         if expected_on < today:
@@ -555,9 +571,12 @@ def po_create(*, supplier_id: int, location_id: int, lines: list[tuple[int, int,
         if (expected_on - today).days > EXPECTED_WITHIN_DAYS:
             raise InventoryError(_("The expected date can be at most two years ahead."), field="expected_on")
     with transaction.atomic():
+        if (sent_before := _created_by_request(PurchaseOrder, request_key)) is not None:
+            return sent_before
         supplier = Supplier.objects.get(pk=supplier_id)
         po = PurchaseOrder.objects.create(supplier=supplier, location_id=location_id, currency=supplier.currency,
-                                          expected_on=expected_on, notes=notes, created_by=_user(acting_user))
+                                          expected_on=expected_on, notes=notes, created_by=_user(acting_user),
+                                          request_key=request_key or None)
         po_add_lines(po_id=po.pk, lines=lines, acting_user=acting_user)
         audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=po, verb="po_create")
         return po

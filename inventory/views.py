@@ -216,7 +216,7 @@ def transfer_create(request):
     return _document_form(
         request, TransferForm, "inventory/transfer_form.html", lambda data: services.transfer_create(
             from_location_id=data["from_location"].pk, to_location_id=data["to_location"].pk,
-            lines=data["parsed"], notes=data["notes"], acting_user=request.user),
+            lines=data["parsed"], notes=data["notes"], request_key=data["once"], acting_user=request.user),
         success=_("Transfer %(number)s requested."), detail="inventory:transfer_detail")
 
 
@@ -292,7 +292,7 @@ def po_create(request):
     return _document_form(
         request, PurchaseOrderForm, "inventory/po_form.html", lambda data: services.po_create(
             supplier_id=data["supplier"].pk, location_id=data["location"].pk, lines=data["parsed"],
-            expected_on=data["expected_on"], notes=data["notes"], acting_user=request.user),
+            expected_on=data["expected_on"], notes=data["notes"], request_key=data["once"], acting_user=request.user),
         success=_("Purchase order %(number)s drafted."), detail="inventory:po_detail")
 
 
