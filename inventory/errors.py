@@ -60,6 +60,18 @@ class ReceiptTooLarge(InventoryError):
     code = "receipt_too_large"
 
 
+class AlreadyRecorded(InventoryError):
+    """The same form came twice (a double click); the first copy did the work."""
+
+    code = "already_recorded"
+
+
+class ReceiptOutdated(InventoryError):
+    """The receipt was entered on a page that no longer shows what is received (a second click, or a colleague)."""
+
+    code = "receipt_outdated"
+
+
 class ImportFailed(InventoryError):
     code = "import_failed"
 

@@ -1,5 +1,7 @@
 """Forms validate input only; views hand the cleaned values to ``inventory.services``."""
 
+import uuid
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,7 +50,22 @@ def location_field(**kwargs) -> forms.ModelChoiceField:
     return forms.ModelChoiceField(queryset=Location.objects.filter(is_active=True).order_by("code"), **kwargs)
 
 
-class AdjustForm(forms.Form):
+class SentOnceForm(forms.Form):
+    """A form whose every copy carries a one-off token (hidden), so that the same copy sent twice (a double
+    click) does its work once: the service is handed the token and recognises a second copy."""
+
+    once = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["once"].initial = uuid.uuid4().hex[:16]
+
+    def clean_once(self):
+        token = self.cleaned_data["once"]
+        return token if token.isascii() and token.isalnum() else ""
+
+
+class AdjustForm(SentOnceForm):
     sku = SkuField(widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}))
     location = location_field(label=gettext_lazy("Location"))
     delta = forms.IntegerField(label=gettext_lazy("Change (+/-)"), min_value=-INT_MAX, max_value=INT_MAX,
@@ -137,7 +154,7 @@ def parse_lines(text: str, *, with_cost: bool = False) -> tuple[list[tuple], lis
 LINES_HELP = gettext_lazy("One line per SKU: code and quantity, e.g. TEE-BLU-M 12")
 
 
-class TransferForm(forms.Form):
+class TransferForm(SentOnceForm):
     from_location = location_field(label=gettext_lazy("From"))
     to_location = location_field(label=pgettext_lazy("transfer destination", "To"))
     lines = forms.CharField(label=gettext_lazy("Lines"), widget=forms.Textarea(attrs={"rows": 6}), help_text=LINES_HELP)
@@ -155,7 +172,7 @@ class TransferForm(forms.Form):
         return data
 
 
-class PurchaseOrderForm(forms.Form):
+class PurchaseOrderForm(SentOnceForm):
     supplier = forms.ModelChoiceField(queryset=Supplier.objects.filter(is_active=True), label=gettext_lazy("Supplier"))
     location = location_field(label=gettext_lazy("Deliver to"))
     expected_on = forms.DateField(label=gettext_lazy("Expected on"), required=False,

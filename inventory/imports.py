@@ -9,6 +9,7 @@ Stock rows go through ``services.stock_import_levels`` (COPY + set-based SQL, le
 
 import io
 import logging
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -249,12 +250,20 @@ def _barcode_owners(barcodes: set[str]) -> dict[str, str]:
         return dict(cursor.fetchall())
 
 
+GROUPED_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:[.,]\d{3})+")
+
+
 def _int(value: str, *, name: str, number: int, checked: Checked, field, minimum: int = 0, default=None):
     """A whole number within ``minimum`` and the database range of the model ``field`` it is written to."""
     if value == "":
         if default is not None:
             return default
         checked.error(number, _("%(column)s is empty.") % {"column": name})
+        return None
+    if GROUPED_THOUSANDS.fullmatch(value):
+        # "1.000" is a thousand in Portuguese and 1 written with decimals in English: neither is guessed.
+        checked.error(number, _("%(column)s: %(value)s could be read two ways; write whole numbers without a "
+                                "thousands separator (1000, not 1.000).") % {"column": name, "value": _shown(value)})
         return None
     maximum = _integer_maximum(field.get_internal_type())
     if value.isascii() and value.isdigit():  # the common case, without the Decimal round trip
@@ -310,8 +319,36 @@ def _decimal(value: str, *, name: str, number: int, checked: Checked, field, def
     return result
 
 
-def _bool(value: str) -> bool:
-    return value.strip().lower() not in {"0", "false", "no", "n", "não", "nao", "inactive"}
+TRUE_WORDS = {"1", "true", "yes", "y", "active", "sim", "s", "verdadeiro", "ativo"}
+FALSE_WORDS = {"0", "false", "no", "n", "inactive", "não", "nao", "falso", "inativo"}
+
+
+def _bool(value: str, *, name: str, number: int, checked: Checked) -> bool | None:
+    """Yes or no, in English or Portuguese; anything else is refused rather than read as yes (a file saying
+    "inativo" or "maybe" must not switch a SKU on)."""
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    checked.error(number, _("%(column)s: %(value)s is neither yes nor no (write 1 or 0).")
+                  % {"column": name, "value": _shown(value)})
+    return None
+
+
+# Columns a file may leave out: an existing record keeps what it has for them (a file of SKU and cost only
+# changes costs), a new one gets the default. Keyed by import kind: column -> key of the validated row.
+OPTIONAL_COLUMNS = {
+    "products": {"name": "name", "product_name": "product_name", "brand": "brand", "category": "category",
+                 "barcode": "barcode", "size": "size", "colour": "colour", "weight_grams": "weight_grams",
+                 "cost": "cost", "base_price": "base_price", "currency": "currency", "tax_class": "tax_class",
+                 "is_active": "is_active"},
+    "suppliers": {"email": "email", "phone": "phone", "contact_name": "contact_name", "currency": "currency",
+                  "lead_time_days": "lead_time_days"},
+    "supplier_items": {"supplier_sku": "supplier_sku", "min_order_quantity": "min_order_quantity",
+                       "lead_time_days": "lead_time_days"},
+    "reorder_rules": {"supplier": "supplier_id"},
+}
 
 
 def columns_for(kind: Kind, mode: str = "set") -> tuple[list[str], list[str]]:
@@ -356,6 +393,7 @@ def validate(kind: Kind, rows: list[dict[str, str]], *, mode: str = "set", progr
     locations = {c.upper(): pk for c, pk in Location.objects.values_list("code", "pk")}
     suppliers = {c.upper(): pk for c, pk in Supplier.objects.values_list("code", "pk")}
     seen: dict[tuple, int] = {}
+    absent = [key for column, key in OPTIONAL_COLUMNS.get(kind.slug, {}).items() if column not in rows[0]]
     for number, raw in enumerate(rows, start=2):
         if progress is not None and (number - 2) % PROGRESS_CHUNK == 0:
             progress(number - 2)  # rows checked so far
@@ -402,7 +440,7 @@ def validate(kind: Kind, rows: list[dict[str, str]], *, mode: str = "set", progr
             row["tax_class"] = raw.get("tax_class") or TaxClass.STANDARD
             if row["tax_class"] not in TaxClass.values:
                 checked.error(number, _("Unknown tax class %(value)s.") % {"value": row["tax_class"]})
-            row["is_active"] = _bool(raw.get("is_active", "1") or "1")
+            row["is_active"] = _bool(raw.get("is_active") or "1", name="is_active", number=number, checked=checked)
             key = ("sku", row["sku"].upper())
             if row["barcode"]:
                 owner = barcode_owners.get(row["barcode"])
@@ -484,6 +522,8 @@ def validate(kind: Kind, rows: list[dict[str, str]], *, mode: str = "set", progr
             checked.error(number, _("Duplicate of row %(row)s.") % {"row": seen[key]})
         seen.setdefault(key, number)
         if len(checked.errors) == before:
+            for column in absent:
+                row.pop(column, None)
             checked.rows.append(row)
         if len(checked.errors) >= MAX_ERRORS:
             checked.error(number, _("Too many errors; validation stopped here."))
@@ -495,39 +535,58 @@ def validate(kind: Kind, rows: list[dict[str, str]], *, mode: str = "set", progr
 
 
 def _apply_products(rows: list[dict], acting_user, *, reference: str, progress=None) -> int:
+    """Creates or updates styles and SKUs. A column the file leaves out (see ``OPTIONAL_COLUMNS``) keeps the
+    existing record's value and gives a new one its default; all rows of a file have the same columns."""
     brands = {}
-    for name in sorted({r["brand"] for r in rows if r["brand"]}):
+    for name in sorted({r["brand"] for r in rows if r.get("brand")}):
         brand = Brand.objects.filter(name__iexact=name).first()
         if brand is None:
             brand = Brand.objects.create(name=name, slug=_unique_slug(Brand, name))
         brands[name] = brand.pk
     categories = {}
-    for name in sorted({r["category"] for r in rows if r["category"]}):
+    for name in sorted({r["category"] for r in rows if r.get("category")}):
         category = Category.objects.filter(path__iexact=name).first()
         if category is None:
             category = Category.objects.create(name=name[:120], path=name, slug=_unique_slug(Category, name))
         categories[name] = category.pk
+    columns = rows[0].keys() if rows else set()
+    existing_products = {p.code: p for p in Product.objects.filter(code__in={r["product_code"] for r in rows})}
     products = {}
     for row in rows:
         if row["product_code"] in products:
             continue
+        old = existing_products.get(row["product_code"])
+        name = row.get("product_name") or (old.name if old and "product_name" not in columns else "")
         products[row["product_code"]] = Product(
-            code=row["product_code"], name=row["product_name"] or row["name"] or row["product_code"],
-            brand_id=brands.get(row["brand"]), category_id=categories.get(row["category"]))
+            code=row["product_code"], name=name or row.get("name") or row["product_code"],
+            brand_id=brands.get(row["brand"]) if "brand" in columns else (old.brand_id if old else None),
+            category_id=(categories.get(row["category"]) if "category" in columns
+                         else (old.category_id if old else None)))
     Product.objects.bulk_create(list(products.values()), update_conflicts=True, unique_fields=["code"],
                                 update_fields=["name", "brand", "category"], batch_size=2000)
     product_ids = dict(Product.objects.filter(code__in=products).values_list("code", "pk"))
-    before = {sku: (cost, price) for sku, cost, price in Variant.objects.filter(
-        sku__in=[r["sku"] for r in rows]).values_list("sku", "cost", "base_price")}
+    current = {v.sku: v for v in Variant.objects.filter(sku__in=[r["sku"] for r in rows]).only(
+        "sku", "name", "barcode", "attributes", "weight_grams", "cost", "base_price", "currency", "tax_class",
+        "is_active")}
+    before = {sku: (v.cost, v.base_price) for sku, v in current.items()}
+    defaults = {"barcode": "", "weight_grams": 0, "cost": Decimal("0"), "base_price": Decimal("0"),
+                "currency": "BRL", "tax_class": TaxClass.STANDARD, "is_active": True}
     variants = []
     for row in rows:
-        attributes = {k: row[k] for k in ("size", "colour") if row[k]}
-        name = row["name"] or " ".join([products[row["product_code"]].name, *attributes.values()])
-        variants.append(Variant(
-            product_id=product_ids[row["product_code"]], sku=row["sku"], name=name[:255], barcode=row["barcode"],
-            attributes=attributes, weight_grams=row["weight_grams"], cost=row["cost"],
-            base_price=row["base_price"], currency=row["currency"], tax_class=row["tax_class"],
-            is_active=row["is_active"]))
+        old = current.get(row["sku"])
+        values = {name: row[name] if name in columns else (getattr(old, name) if old else default)
+                  for name, default in defaults.items()}
+        attributes = dict(old.attributes) if old else {}
+        for key in ("size", "colour"):
+            if key in columns:
+                attributes.pop(key, None)
+                if row[key]:
+                    attributes[key] = row[key]
+        name = row.get("name") or (old.name if old and "name" not in columns else "")
+        name = name or " ".join([products[row["product_code"]].name,
+                                 *(attributes[k] for k in ("size", "colour") if attributes.get(k))])
+        variants.append(Variant(product_id=product_ids[row["product_code"]], sku=row["sku"], name=name[:255],
+                                attributes=attributes, **values))
     for start in range(0, len(variants), PROGRESS_CHUNK):
         Variant.objects.bulk_create(
             variants[start:start + PROGRESS_CHUNK], update_conflicts=True, unique_fields=["sku"],
@@ -573,28 +632,32 @@ def apply(kind: Kind, rows: list[dict], *, acting_user, reference: str, mode: st
                 rows=[(r["variant_id"], r["location_id"], r["quantity"], r["safety_stock"]) for r in rows],
                 reference=reference, acting_user=acting_user, mode=mode, progress=progress)
             return len(rows)
+        # A column the file leaves out is neither written to existing records nor given to new ones (which get
+        # the model's default): all rows of a file have the same columns.
         if kind.slug == "suppliers":
+            fields = [f for f in ("name", "email", "phone", "contact_name", "currency", "lead_time_days")
+                      if rows and f in rows[0]]
             Supplier.objects.bulk_create(
-                [Supplier(**{k: r[k] for k in ("code", "name", "email", "phone", "contact_name", "currency",
-                                               "lead_time_days")}) for r in rows],
-                update_conflicts=True, unique_fields=["code"],
-                update_fields=["name", "email", "phone", "contact_name", "currency", "lead_time_days"])
+                [Supplier(code=r["code"], **{f: r[f] for f in fields}) for r in rows],
+                update_conflicts=True, unique_fields=["code"], update_fields=fields)
             return len(rows)
         if kind.slug == "supplier_items":
+            fields = [f for f in ("supplier_sku", "cost", "min_order_quantity", "lead_time_days")
+                      if rows and f in rows[0]]
             SupplierItem.objects.bulk_create(
-                [SupplierItem(supplier_id=r["supplier_id"], variant_id=r["variant_id"], supplier_sku=r["supplier_sku"],
-                              cost=r["cost"], min_order_quantity=r["min_order_quantity"],
-                              lead_time_days=r["lead_time_days"]) for r in rows],
-                update_conflicts=True, unique_fields=["supplier", "variant"],
-                update_fields=["supplier_sku", "cost", "min_order_quantity", "lead_time_days"], batch_size=2000)
+                [SupplierItem(supplier_id=r["supplier_id"], variant_id=r["variant_id"], **{f: r[f] for f in fields})
+                 for r in rows],
+                update_conflicts=True, unique_fields=["supplier", "variant"], update_fields=fields, batch_size=2000)
             audit_record(actor=acting_user, action=AuditEntry.Action.ACTION, object_type="inventory.supplieritem",
                          verb="supplier_item_import", reason=reference, changes={"rows": len(rows)})
             return len(rows)
+        with_supplier = bool(rows) and "supplier_id" in rows[0]
         ReorderRule.objects.bulk_create(
             [ReorderRule(variant_id=r["variant_id"], location_id=r["location_id"], reorder_point=r["reorder_point"],
-                         order_up_to=r["order_up_to"], preferred_supplier_id=r["supplier_id"]) for r in rows],
+                         order_up_to=r["order_up_to"], preferred_supplier_id=r.get("supplier_id")) for r in rows],
             update_conflicts=True, unique_fields=["variant", "location"],
-            update_fields=["reorder_point", "order_up_to", "preferred_supplier"], batch_size=2000)
+            update_fields=["reorder_point", "order_up_to", *(["preferred_supplier"] if with_supplier else [])],
+            batch_size=2000)
         audit_record(actor=acting_user, action=AuditEntry.Action.ACTION, object_type="inventory.reorderrule",
                      verb="reorder_rule_import", reason=reference, changes={"rows": len(rows)})
         return len(rows)

@@ -146,6 +146,8 @@ class KitComponent(models.Model):
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
 
     class Meta:
+        verbose_name = _("kit component")
+        verbose_name_plural = _("kit components")
         ordering = ["kit", "component"]
         constraints = [
             models.UniqueConstraint(fields=["kit", "component"], name="inventory_kitcomponent_unique"),
@@ -174,6 +176,8 @@ class PersonalizationField(models.Model):
     position = models.PositiveIntegerField(_("position"), default=0)
 
     class Meta:
+        verbose_name = _("personalization field")
+        verbose_name_plural = _("personalization fields")
         ordering = ["product", "position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["product", "code"], name="inventory_personalization_unique_code"),
@@ -220,6 +224,8 @@ class SupplierItem(models.Model):
     lead_time_days = models.PositiveIntegerField(_("lead time (days)"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("supplier item")
+        verbose_name_plural = _("supplier items")
         ordering = ["supplier", "variant"]
         constraints = [
             models.UniqueConstraint(fields=["supplier", "variant"], name="inventory_supplieritem_unique"),
@@ -289,6 +295,8 @@ class StockLevel(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
         ordering = ["variant", "location"]
         indexes = [models.Index(fields=["location", "variant"])]
         constraints = [
@@ -338,6 +346,8 @@ class StockMovement(models.Model):
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["variant", "location", "-created_at"]),
@@ -373,6 +383,8 @@ class PurchaseOrder(models.Model):
     currency = currency_field(verbose_name=_("currency"))
     expected_on = models.DateField(_("expected on"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # The form copy that created it (see inventory.forms.SentOnceForm): a second copy finds it instead.
+    request_key = models.CharField(max_length=32, null=True, blank=True, unique=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -404,6 +416,8 @@ class PurchaseOrderLine(models.Model):
     unit_cost = money_field(verbose_name=_("unit cost"))
 
     class Meta:
+        verbose_name = _("purchase order line")
+        verbose_name_plural = _("purchase order lines")
         ordering = ["purchase_order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["purchase_order", "variant"], name="inventory_poline_unique_variant"),
@@ -438,6 +452,8 @@ class Transfer(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REQUESTED)
     reference = models.CharField(_("reference"), max_length=64, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # The form copy that created it (see inventory.forms.SentOnceForm): a second copy finds it instead.
+    request_key = models.CharField(max_length=32, null=True, blank=True, unique=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -469,6 +485,8 @@ class TransferLine(models.Model):
     quantity = models.PositiveIntegerField(_("quantity"))
 
     class Meta:
+        verbose_name = _("transfer line")
+        verbose_name_plural = _("transfer lines")
         ordering = ["transfer", "id"]
         constraints = [
             models.UniqueConstraint(fields=["transfer", "variant"], name="inventory_transferline_unique_variant"),
@@ -496,6 +514,8 @@ class ReorderRule(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
+        verbose_name = _("reorder rule")
+        verbose_name_plural = _("reorder rules")
         ordering = ["variant", "location"]
         constraints = [
             models.UniqueConstraint(fields=["variant", "location"], name="inventory_reorderrule_unique"),
@@ -528,6 +548,8 @@ class ReorderAlert(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("reorder alert")
+        verbose_name_plural = _("reorder alerts")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "-created_at"])]
         constraints = [
@@ -575,6 +597,8 @@ class ImportJob(RequestedInLanguage):
     status_since = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

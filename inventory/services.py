@@ -22,12 +22,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from inventory.errors import (
+    AlreadyRecorded,
     CountBelowReserved,
     InsufficientReserved,
     InvalidQuantity,
     InvalidTransition,
     InventoryError,
     OutOfStock,
+    ReceiptOutdated,
     ReceiptTooLarge,
     UnknownLocation,
     UnknownVariant,
@@ -290,6 +292,12 @@ def stock_adjust(*, variant_id: int, location_id: int, delta: int, reason: str, 
         _check_single(variant_id, location_id)
         levels = _lock_levels([(variant_id, location_id)], create=True)
         level = levels[(variant_id, location_id)]
+        if reference and StockMovement.objects.filter(variant_id=variant_id, location_id=location_id,
+                                                      reason=Reason.ADJUSTMENT, reference=reference).exists():
+            # The same form sent twice (a double click): its first copy, committed before this lock was
+            # granted, already made the adjustment.
+            raise AlreadyRecorded(_("This adjustment is already recorded (the form was sent twice); on hand is "
+                                    "%(on_hand)s.") % {"on_hand": level.on_hand})
         before = level.on_hand
         if level.on_hand + delta < level.reserved:
             raise InvalidQuantity(
@@ -426,9 +434,21 @@ def _transfer_lines(transfer: Transfer, location_id: int) -> list[StockLine]:
     return [StockLine(line.variant_id, location_id, line.quantity) for line in transfer.lines.all()]
 
 
+def _created_by_request(model, request_key: str | None):
+    """The document a form copy named ``request_key`` already created, or None. Holds a transaction-level lock
+    on the key: a second copy sent while the first is being saved waits for it, then finds its document."""
+    if not request_key:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{model._meta.label_lower}:{request_key}"])
+    return model.objects.filter(request_key=request_key).first()
+
+
 def transfer_create(*, from_location_id: int, to_location_id: int, lines: list[tuple[int, int]], acting_user,
-                    reference: str = "", notes: str = "") -> Transfer:
-    """Requests a transfer and reserves its stock at the source (``lines``: (variant_id, quantity))."""
+                    reference: str = "", notes: str = "", request_key: str | None = None) -> Transfer:
+    """Requests a transfer and reserves its stock at the source (``lines``: (variant_id, quantity)).
+
+    ``request_key`` names the form copy it comes from: the same copy sent twice returns the first transfer."""
     if from_location_id == to_location_id:
         raise InvalidQuantity(_("Choose two different locations."), field="to_location")
     merged: dict[int, int] = defaultdict(int)
@@ -441,10 +461,13 @@ def transfer_create(*, from_location_id: int, to_location_id: int, lines: list[t
     if not merged:
         raise InvalidQuantity(_("Add at least one line."))
     with transaction.atomic():
+        if (sent_before := _created_by_request(Transfer, request_key)) is not None:
+            return sent_before
         if Variant.objects.filter(pk__in=merged, is_kit=True).exists():
             raise InvalidQuantity(_("Kits cannot be transferred; transfer their components."))
         transfer = Transfer.objects.create(from_location_id=from_location_id, to_location_id=to_location_id,
-                                           reference=reference, notes=notes, created_by=_user(acting_user))
+                                           reference=reference, notes=notes, created_by=_user(acting_user),
+                                           request_key=request_key or None)
         TransferLine.objects.bulk_create(
             [TransferLine(transfer=transfer, variant_id=v, quantity=q) for v, q in sorted(merged.items())]
         )
@@ -536,10 +559,11 @@ def _lock_po(po_id: int) -> PurchaseOrder:
 
 
 def po_create(*, supplier_id: int, location_id: int, lines: list[tuple[int, int, Decimal | None]], acting_user,
-              expected_on: date | None = None, notes: str = "") -> PurchaseOrder:
+              expected_on: date | None = None, notes: str = "", request_key: str | None = None) -> PurchaseOrder:
     """Drafts a purchase order; ``lines`` are (variant_id, quantity, unit_cost or None for the supplier's).
 
-    ``expected_on``, when given, is from today to ``EXPECTED_WITHIN_DAYS`` ahead."""
+    ``expected_on``, when given, is from today to ``EXPECTED_WITHIN_DAYS`` ahead. ``request_key`` names the form
+    copy it comes from: the same copy sent twice returns the first purchase order."""
     if expected_on is not None:
         today = timezone.localdate()
         if expected_on < today:
@@ -547,9 +571,12 @@ def po_create(*, supplier_id: int, location_id: int, lines: list[tuple[int, int,
         if (expected_on - today).days > EXPECTED_WITHIN_DAYS:
             raise InventoryError(_("The expected date can be at most two years ahead."), field="expected_on")
     with transaction.atomic():
+        if (sent_before := _created_by_request(PurchaseOrder, request_key)) is not None:
+            return sent_before
         supplier = Supplier.objects.get(pk=supplier_id)
         po = PurchaseOrder.objects.create(supplier=supplier, location_id=location_id, currency=supplier.currency,
-                                          expected_on=expected_on, notes=notes, created_by=_user(acting_user))
+                                          expected_on=expected_on, notes=notes, created_by=_user(acting_user),
+                                          request_key=request_key or None)
         po_add_lines(po_id=po.pk, lines=lines, acting_user=acting_user)
         audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=po, verb="po_create")
         return po
@@ -639,13 +666,25 @@ RECEIVE_SQL = """
 """
 
 
-def po_receive(*, po_id: int, quantities: dict[int, int], acting_user) -> PurchaseOrder:
-    """Receives ``{line_id: quantity}`` into the PO's location; partial receipts are allowed."""
+def po_receive(*, po_id: int, quantities: dict[int, int], acting_user,
+               received_before: dict[int, int] | None = None) -> PurchaseOrder:
+    """Receives ``{line_id: quantity}`` into the PO's location; partial receipts are allowed.
+
+    ``received_before`` (``{line_id: quantity received}`` as the receiving page showed it) makes the receipt
+    count once: if a line has received more since, the page was sent twice (a double click) or a colleague
+    recorded the same delivery, and nothing is recorded."""
     with transaction.atomic():
         po = _lock_po(po_id)
         if po.status not in (PurchaseOrder.Status.SENT, PurchaseOrder.Status.PARTIALLY_RECEIVED):
             raise InvalidTransition(_("Only sent purchase orders can be received."))
         lines = {line.pk: line for line in po.lines.select_for_update(of=("self",)).order_by("pk")}
+        for line_id, seen in sorted((received_before or {}).items()):
+            line = lines.get(line_id)
+            if line is not None and line.quantity_received != seen:
+                raise ReceiptOutdated(
+                    _("%(sku)s: %(received)s received now, %(seen)s when this page was opened (sent twice, or "
+                      "someone else recorded a receipt). Nothing was recorded: check the quantities and record "
+                      "again.") % {"sku": line.variant.sku, "received": line.quantity_received, "seen": seen})
         receipts = []
         for line_id, quantity in sorted(quantities.items()):
             if quantity == 0:

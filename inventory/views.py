@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from inventory import selectors, services
-from inventory.errors import InventoryError
+from inventory.errors import InventoryError, ReceiptOutdated
 from inventory.forms import AdjustForm, CountForm, PurchaseOrderForm, SafetyStockForm, TransferForm
 from inventory.models import (
     Brand,
@@ -146,7 +146,7 @@ def _stock_form(request, form_class, template: str, call):
 def stock_adjust(request):
     return _stock_form(request, AdjustForm, "inventory/stock_adjust.html", lambda d: services.stock_adjust(
         variant_id=d["sku"].pk, location_id=d["location"].pk, delta=d["delta"], reason=d["reason"],
-        acting_user=request.user))
+        reference=f"adjust:{d['once']}" if d["once"] else "", acting_user=request.user))
 
 
 def stock_count(request):
@@ -216,7 +216,7 @@ def transfer_create(request):
     return _document_form(
         request, TransferForm, "inventory/transfer_form.html", lambda data: services.transfer_create(
             from_location_id=data["from_location"].pk, to_location_id=data["to_location"].pk,
-            lines=data["parsed"], notes=data["notes"], acting_user=request.user),
+            lines=data["parsed"], notes=data["notes"], request_key=data["once"], acting_user=request.user),
         success=_("Transfer %(number)s requested."), detail="inventory:transfer_detail")
 
 
@@ -292,7 +292,7 @@ def po_create(request):
     return _document_form(
         request, PurchaseOrderForm, "inventory/po_form.html", lambda data: services.po_create(
             supplier_id=data["supplier"].pk, location_id=data["location"].pk, lines=data["parsed"],
-            expected_on=data["expected_on"], notes=data["notes"], acting_user=request.user),
+            expected_on=data["expected_on"], notes=data["notes"], request_key=data["once"], acting_user=request.user),
         success=_("Purchase order %(number)s drafted."), detail="inventory:po_detail")
 
 
@@ -333,9 +333,13 @@ def po_receive(request, pk: int):
     context = _po_context(request, po)
     errors = []
     if request.method == "POST":
-        quantities = {}
+        quantities, received_before = {}, {}
         for line in context["lines"]:
-            raw = request.POST.get(f"line-{line.pk}", "").strip() or "0"
+            seen = request.POST.get(f"received-{line.pk}", "")
+            if seen.isascii() and seen.isdigit():  # as the page showed it: a second click records nothing
+                received_before[line.pk] = int(seen)
+            line.entered = request.POST.get(f"line-{line.pk}", "").strip()  # shown again if refused
+            raw = line.entered or "0"
             try:  # the service refuses more than the open quantity, by name
                 quantities[line.pk] = parse_whole(raw)
             except ValueError:
@@ -348,7 +352,11 @@ def po_receive(request, pk: int):
         if not errors:
             try:
                 with transaction.atomic(durable=True):
-                    services.po_receive(po_id=po.pk, quantities=quantities, acting_user=request.user)
+                    services.po_receive(po_id=po.pk, quantities=quantities, acting_user=request.user,
+                                        received_before=received_before)
+            except ReceiptOutdated as exc:
+                errors.append(exc.message)
+                context = _po_context(request, po)  # what is received now, and nothing typed to send twice
             except InventoryError as exc:
                 errors.append(exc.message)
             else:

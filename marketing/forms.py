@@ -158,7 +158,9 @@ class SegmentForm(forms.ModelForm):
     class Meta:
         model = Segment
         fields = ["code", "name", "description", "rules"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 2}), "rules": forms.Textarea(attrs={"rows": 6})}
+        # JSON reads left to right in an Arabic page too (its brackets and quotes are laid out by direction).
+        widgets = {"description": forms.Textarea(attrs={"rows": 2}),
+                   "rules": forms.Textarea(attrs={"rows": 6, "dir": "ltr"})}
         field_classes = {"rules": partial(JsonTextField, max_depth=MAX_JSON_DEPTH)}
         help_texts = {"rules": _('A list of rules, all of which must hold, e.g. [{"field": "total_spent", "op": '
                                  '"gte", "value": "1000"}, {"field": "region", "op": "in", "value": ["SP", "RJ"]}]')}
@@ -185,7 +187,7 @@ class PromotionForm(forms.ModelForm):
                   "ends_at", "weekdays", "daily_start", "daily_end", "priority", "exclusive", "usage_limit",
                   "usage_limit_per_customer"]
         widgets = {"starts_at": DATETIME, "ends_at": DATETIME, "daily_start": TIME, "daily_end": TIME,
-                   "tiers": forms.Textarea(attrs={"rows": 2})}
+                   "tiers": forms.Textarea(attrs={"rows": 2, "dir": "ltr"})}
         field_classes = {"tiers": partial(JsonTextField, max_depth=MAX_JSON_DEPTH), "weekdays": WeekdaysField}
 
     def __init__(self, *args, **kwargs):

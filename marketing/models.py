@@ -41,6 +41,8 @@ class PriceList(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("price list")
+        verbose_name_plural = _("price lists")
         ordering = ["-priority", "code"]
         constraints = [
             models.CheckConstraint(
@@ -63,6 +65,8 @@ class PriceListItem(models.Model):
     unit_price = money_field(verbose_name=_("unit price"), validators=[MinValueValidator(0)])
 
     class Meta:
+        verbose_name = _("price list price")
+        verbose_name_plural = _("price list prices")
         ordering = ["price_list", "variant", "min_quantity"]
         constraints = [
             models.UniqueConstraint(fields=["price_list", "variant", "min_quantity"], name="pricelistitem_unique_tier"),
@@ -80,6 +84,10 @@ class ChannelTaxSetting(models.Model):
     channel_code = models.CharField(_("channel"), max_length=40, unique=True)
     prices_include_tax = models.BooleanField(_("prices include tax"), default=False)
 
+    class Meta:
+        verbose_name = _("channel tax setting")
+        verbose_name_plural = _("channel tax settings")
+
     def __str__(self):
         return self.channel_code
 
@@ -96,6 +104,8 @@ class TaxRate(models.Model):
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("tax rate")
+        verbose_name_plural = _("tax rates")
         ordering = ["region", "tax_class", "-valid_from"]
         indexes = [models.Index(fields=["region", "tax_class"])]
         constraints = [
@@ -114,6 +124,8 @@ class ShippingZone(models.Model):
     regions = code_list_field(verbose_name=_("regions"))
 
     class Meta:
+        verbose_name = _("shipping zone")
+        verbose_name_plural = _("shipping zones")
         ordering = ["code"]
 
     def __str__(self):
@@ -131,6 +143,8 @@ class CarrierService(models.Model):
     sort_order = models.IntegerField(_("order"), default=0)
 
     class Meta:
+        verbose_name = _("carrier service")
+        verbose_name_plural = _("carrier services")
         ordering = ["sort_order", "code"]
 
     def __str__(self):
@@ -148,6 +162,8 @@ class ShippingRate(models.Model):
     transit_days = models.PositiveIntegerField(_("transit days"), default=3)
 
     class Meta:
+        verbose_name = _("shipping rate")
+        verbose_name_plural = _("shipping rates")
         ordering = ["service", "zone", "max_weight_grams"]
         constraints = [
             models.UniqueConstraint(fields=["service", "zone", "max_weight_grams"], name="shippingrate_unique_bracket"),
@@ -170,6 +186,8 @@ class Campaign(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
         ordering = ["-starts_on", "code"]
         constraints = [
             models.CheckConstraint(condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
@@ -197,6 +215,8 @@ class SourceCode(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
+        verbose_name = _("source code")
+        verbose_name_plural = _("source codes")
         ordering = ["code"]
 
     def __str__(self):
@@ -214,6 +234,8 @@ class Segment(models.Model):
     refreshed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
+        verbose_name = _("customer segment")
+        verbose_name_plural = _("customer segments")
         ordering = ["code"]
 
     def __str__(self):
@@ -227,6 +249,8 @@ class SegmentMember(models.Model):
     customer_id = models.BigIntegerField()
 
     class Meta:
+        verbose_name = _("segment member")
+        verbose_name_plural = _("segment members")
         constraints = [models.UniqueConstraint(fields=["segment", "customer_id"], name="segmentmember_unique")]
 
     def __str__(self):
@@ -293,6 +317,8 @@ class Promotion(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("promotion")
+        verbose_name_plural = _("promotions")
         ordering = ["-priority", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__isnull=True) | Q(starts_at__isnull=True)
@@ -314,6 +340,8 @@ class CouponBatch(models.Model):
     created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
+        verbose_name = _("coupon batch")
+        verbose_name_plural = _("coupon batches")
         ordering = ["-created_at"]
 
     def __str__(self):
@@ -331,6 +359,8 @@ class Coupon(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("coupon")
+        verbose_name_plural = _("coupons")
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(condition=Q(usage_limit__isnull=True) | Q(times_used__lte=models.F("usage_limit")),
@@ -353,6 +383,8 @@ class PromotionRedemption(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("promotion redemption")
+        verbose_name_plural = _("promotion redemptions")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["promotion", "customer_id"]), models.Index(fields=["order_reference"])]
         constraints = [
@@ -386,6 +418,8 @@ class SegmentExport(RequestedInLanguage):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("segment export")
+        verbose_name_plural = _("segment exports")
         ordering = ["-created_at"]
 
     def __str__(self):

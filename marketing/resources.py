@@ -1,11 +1,48 @@
 """Import and export of price list items (django-import-export): columns ``sku, min_quantity, unit_price``."""
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from marketing.models import PriceList, PriceListItem
+from oms.numbers import NumberError, parse_whole
+from oms.query import quoted
+
+
+def file_line(row_number: int) -> int:
+    """The line of the file a data row is on, as a spreadsheet shows it (the header is line 1): what every import
+    of the back office calls a row."""
+    return row_number + 1
+
+
+class QuantityWidget(widgets.IntegerWidget):
+    """A whole number of units, at least 1: import-export's own widget truncates "1.5" to 1 and answers "abc"
+    with the text of a decimal exception."""
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return parse_whole(value, minimum=1, name=_("The quantity"))
+        except NumberError as error:
+            raise ValueError(error.message) from None
+
+
+class PriceWidget(widgets.DecimalWidget):
+    """A finite amount written with a point for decimals (the import has already turned a decimal comma into a
+    point); empty is left to the required-field check."""
+
+    def clean(self, value, row=None, **kwargs):
+        text = str(value).strip() if value is not None else ""
+        if not text:
+            return None
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            amount = None
+        if amount is None or not amount.is_finite() or "e" in text.lower():
+            raise ValueError(_("%(name)s “%(value)s” is not a number.") % {"name": _("The price"),
+                                                                         "value": quoted(text)})
+        return amount
 
 
 class SkuWidget(widgets.ForeignKeyWidget):
@@ -39,9 +76,9 @@ class SkuWidget(widgets.ForeignKeyWidget):
 
 class PriceListItemResource(resources.ModelResource):
     sku = fields.Field(attribute="variant", column_name="sku", widget=SkuWidget())
-    min_quantity = fields.Field(attribute="min_quantity", column_name="min_quantity", widget=widgets.IntegerWidget(),
+    min_quantity = fields.Field(attribute="min_quantity", column_name="min_quantity", widget=QuantityWidget(),
                                 default=1)
-    unit_price = fields.Field(attribute="unit_price", column_name="unit_price", widget=widgets.DecimalWidget())
+    unit_price = fields.Field(attribute="unit_price", column_name="unit_price", widget=PriceWidget())
 
     class Meta:
         model = PriceListItem
@@ -78,7 +115,7 @@ class PriceListItemResource(resources.ModelResource):
             return  # the quantity column reports it
         variant = self.fields["sku"].widget.variant(sku)
         # One SKU written in two cases is one SKU: its tiers are keyed by the SKU as stored.
-        key, number = (variant.sku if variant is not None else sku, quantity), kwargs.get("row_number")
+        key, number = (variant.sku if variant is not None else sku, quantity), file_line(kwargs.get("row_number") or 0)
         if key in self.row_numbers:  # a second price for the same tier would silently replace the first
             raise ValueError(_("SKU %(sku)s from %(qty)s units is already priced on row %(row)s; give each SKU "
                                "and quantity once.") % {"sku": sku, "qty": quantity, "row": self.row_numbers[key]})

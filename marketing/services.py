@@ -458,7 +458,7 @@ REQUIRED_COLUMNS = {"sku", "unit_price"}
 
 
 def _run_import(price_list: PriceList, dataset, replace: bool) -> ImportReport:
-    from marketing.resources import PriceListItemResource
+    from marketing.resources import PriceListItemResource, file_line
 
     headers = {str(h).strip().lower() for h in (dataset.headers or [])}
     if missing := sorted(REQUIRED_COLUMNS - headers):
@@ -471,11 +471,11 @@ def _run_import(price_list: PriceList, dataset, replace: bool) -> ImportReport:
     result = resource.import_data(dataset, dry_run=False, raise_errors=False, use_transactions=False)
     problems: list[tuple[int, str]] = []
     for number, errors in result.row_errors():
-        problems.extend((number, str(e.error)) for e in errors)
+        problems.extend((file_line(number), str(e.error)) for e in errors)
     for invalid in result.invalid_rows:
         for name, texts in invalid.field_specific_errors.items():
-            problems.extend((invalid.number, f"{name}: {text}") for text in texts)
-        problems.extend((invalid.number, str(text)) for text in invalid.non_field_specific_errors)
+            problems.extend((file_line(invalid.number), f"{name}: {text}") for text in texts)
+        problems.extend((file_line(invalid.number), str(text)) for text in invalid.non_field_specific_errors)
     if not problems:  # the tiers as the list would hold them, each conflict named by SKU and by its file row
         rows = PriceListItem.objects.filter(price_list=price_list).values_list("variant_id", "variant__sku",
                                                                               "min_quantity", "unit_price")
@@ -490,7 +490,7 @@ def _run_import(price_list: PriceList, dataset, replace: bool) -> ImportReport:
     for number, row in enumerate(result.rows, start=1):
         if row.import_type in ("new", "update", "skip"):
             values = dataset[number - 1]
-            actions.append({"number": number, "action": row.import_type,
+            actions.append({"number": file_line(number), "action": row.import_type,
                             **dict(zip(dataset.headers, values, strict=False))})
     totals = result.totals
     return ImportReport(totals.get("new", 0), totals.get("update", 0), totals.get("skip", 0), deleted,

@@ -19,6 +19,7 @@ from django.db.models import DateField, Exists, F, OuterRef, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -321,7 +322,8 @@ def holiday_save(*, holiday_id: int | None = None, day: date | None, name: str, 
         else:
             holiday = Holiday()
         if clash.exists():
-            raise FulfilmentError(_("%(date)s is already a holiday there.") % {"date": day.isoformat()}, field="date")
+            raise FulfilmentError(_("%(date)s is already a holiday there.")
+                                  % {"date": date_format(day, "SHORT_DATE_FORMAT")}, field="date")
         created = holiday.pk is None
         moves = created or (holiday.date, holiday.location_id) != (day, location_id)  # not a mere rename
         before = _calendar_before([(day, location_id)] + ([] if created else [(holiday.date, holiday.location_id)])

@@ -1,11 +1,5 @@
 // Marketing screens.
 
-// Ask before destructive buttons marked with data-confirm.
-document.addEventListener("click", (event) => {
-  const button = event.target.closest("[data-confirm]");
-  if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
-});
-
 // Promotion form: show only the fields the chosen kind uses (all stay in the form, so nothing is lost).
 const PROMOTION_FIELDS = {
   percent: ["order_percent", "item_percent", "buy_x_get_y"],

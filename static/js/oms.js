@@ -9,6 +9,11 @@ document.addEventListener("click", (event) => {
   const open = nav.classList.toggle("open");
   toggle.setAttribute("aria-expanded", String(open));
 });
+// Ask before destructive buttons marked with data-confirm (delete, cancel, revoke...), on every page.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-confirm]");
+  if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
+});
 // Escape closes the global search results; "/" focuses the search box when not typing.
 document.addEventListener("keydown", (event) => {
   const typing = /INPUT|TEXTAREA|SELECT/.test(document.activeElement?.tagName || "");

@@ -73,3 +73,29 @@ def test_product_list_in_arabic_has_no_horizontal_overflow(page, login):
     page.goto("/inventory/skus/new/?product=" + str(product.pk))
     assert_no_horizontal_overflow(page)
     page.screenshot(path=str(ARTIFACTS / "inventory-sku-form-ar.png"), full_page=True)
+
+
+def test_cancelling_a_transfer_asks_first_and_a_no_keeps_it(page, login):
+    """Destructive buttons outside marketing (cancel a transfer or a purchase order, delete a record, remove a
+    holiday or a price) submitted at once: a Tab from the focused "Ship" and Enter cancelled the transfer."""
+    from inventory.models import Transfer
+    from inventory.services import StockLine, stock_receive, transfer_create
+
+    source, target = LocationFactory(code="DC1"), LocationFactory(code="SP2")
+    variant = VariantFactory(sku="TEE-BLU-M")
+    stock_receive(lines=[StockLine(variant.pk, source.pk, 5)], reference="po:1", acting_user=None)
+    transfer = transfer_create(from_location_id=source.pk, to_location_id=target.pk, lines=[(variant.pk, 2)],
+                               acting_user=None)
+    login("warehouse", "pt-br")
+    page.goto(f"/inventory/transfers/{transfer.pk}/")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.keyboard.press("Tab")  # from "Ship" (focused) to "Cancel"
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    assert asked == ["Cancelar esta transferência?"]
+    assert Transfer.objects.get(pk=transfer.pk).status == Transfer.Status.REQUESTED
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert Transfer.objects.get(pk=transfer.pk).status == Transfer.Status.CANCELLED

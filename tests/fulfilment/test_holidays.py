@@ -128,7 +128,7 @@ def test_holidays_page_creates_edits_refuses_and_deletes(role_client, net):
     assert not Holiday.objects.exists()
     assert client.post(url, {"date": "2026-12-25", "name": "Natal"}).status_code == 302
     bad = client.post(url, {"date": "2026-12-25", "name": "Natal de novo"})
-    assert bad.status_code == 400 and "2026-12-25 is already a holiday there." in bad.content.decode()
+    assert bad.status_code == 400 and "12/25/2026 is already a holiday there." in bad.content.decode()
     assert client.post(url, {"date": "2026-12-25", "name": "Fechada", "location": net["store"].pk}).status_code == 302
     national = Holiday.objects.get(location__isnull=True)
     page = client.get(url).content.decode()
@@ -150,3 +150,24 @@ def test_holidays_page_creates_edits_refuses_and_deletes(role_client, net):
     assert AuditEntry.objects.filter(verb="holiday_delete").count() == 1
     assert role_client("agent").get(url).status_code == 403
     assert role_client("agent").post(reverse("orders:fulfilment_holiday_delete", args=[1])).status_code == 403
+
+
+@pytest.mark.django_db
+def test_removing_a_holiday_asks_first(role_client):
+    """The Remove button submitted at once, though removing a holiday plans every open shipment again."""
+    Holiday.objects.create(date=CHRISTMAS, name="Natal")
+    page = role_client("admin").get(reverse("orders:fulfilment_holidays")).content.decode()
+    assert ('data-confirm="Remove this holiday? Open shipments are planned again without it.">Remove</button>'
+            in page)
+
+
+@pytest.mark.django_db
+def test_holiday_dates_are_shown_in_the_readers_format(role_client):
+    """The list and the clash message wrote ISO dates ("2026-12-25") on Portuguese and Arabic pages."""
+    Holiday.objects.create(date=CHRISTMAS, name="Natal")
+    client = role_client("admin")
+    client.cookies["django_language"] = "pt-br"
+    url = reverse("orders:fulfilment_holidays")
+    assert "sex 25/12/2026</td>" in client.get(url).content.decode().lower()
+    clash = client.post(url, {"date": "2026-12-25", "name": "Natal de novo"})
+    assert "25/12/2026 já é feriado nesse local." in clash.content.decode()

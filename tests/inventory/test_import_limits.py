@@ -170,3 +170,20 @@ def test_one_bad_row_applies_nothing(role_client, stock_world):
     assert job.status == ImportJob.Status.INVALID
     assert job.errors == [[3, f"on_hand: 2147483648 is above the largest allowed value, {INT_MAX}."]]
     assert StockLevel.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["1.000", "2,500", "1.250.000"])
+def test_whole_numbers_with_a_thousands_separator_are_refused_not_guessed(stock_world, value):
+    """A count of "1.000" (a thousand, in Portuguese) was stored as 1 unit on hand."""
+    assert _stock(on_hand=value).errors == [
+        (2, f"on_hand: {value} could be read two ways; write whole numbers without a thousands separator (1000, "
+            "not 1.000).")]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value,expected", [("1000", 1000), ("12.0", 12), ("12.00", 12)])
+def test_plain_whole_numbers_and_spreadsheet_floats_are_read(stock_world, value, expected):
+    checked = _stock(on_hand=value)
+    assert checked.errors == []
+    assert checked.rows[0]["quantity"] == expected

@@ -185,3 +185,11 @@ def test_a_background_import_reports_in_the_uploaders_language(location):
     job.refresh_from_db()
     assert (job.language, job.status) == ("pt-br", "invalid")
     assert job.errors == [[2, "SKU desconhecido NOPE."]]
+
+
+def test_a_one_row_file_offers_to_apply_the_row_not_all_1_rows(role_client, variant, location):
+    client = role_client("admin")
+    _upload(client, "stock", f"sku,location,on_hand\n{variant.sku},{location.code},4\n")
+    job = ImportJob.objects.get()
+    page = client.get(reverse("inventory:import_job", args=[job.pk])).content.decode()
+    assert "Apply the 1 row" in page and "1 rows" not in page

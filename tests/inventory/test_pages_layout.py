@@ -13,6 +13,7 @@ from tests.inventory.factories import (
     LocationFactory,
     ProductFactory,
     ReorderRuleFactory,
+    SupplierFactory,
     SupplierItemFactory,
     VariantFactory,
 )
@@ -118,3 +119,23 @@ def test_movement_deltas_keep_their_sign_in_front_in_arabic(role_client, product
     movements = html[html.index('<div id="movements">'):]
     assert '<td class="num"><bdi dir="ltr">+5</bdi></td>' in movements
     assert '<td><bdi dir="ltr">CAS003-UN</bdi></td><td><bdi dir="ltr">DC-SP</bdi></td>' in movements
+
+
+@pytest.mark.django_db
+def test_supplier_names_are_isolated_so_a_final_period_stays_at_their_end(role_client):
+    """In an Arabic table "Têxtil Sul Ltda." showed as ".Têxtil Sul Ltda": the final period, neutral, took the
+    cell's right-to-left direction. Supplier names sit in <bdi> wherever the inventory pages list them."""
+    from decimal import Decimal
+
+    from inventory.services import po_create
+
+    supplier = SupplierFactory(name="Têxtil Sul Ltda.")
+    variant = VariantFactory()
+    ReorderRuleFactory(variant=variant, preferred_supplier=supplier)
+    po_create(supplier_id=supplier.pk, location_id=LocationFactory().pk, lines=[(variant.pk, 2, Decimal("5"))],
+              acting_user=None)
+    client = role_client("admin")
+    client.cookies["django_language"] = "ar"
+    for url in (reverse("inventory:supplier_list"), reverse("inventory:supplier_detail", args=[supplier.pk]),
+                reverse("inventory:po_list"), reverse("inventory:reorder_rules")):
+        assert "<bdi>Têxtil Sul Ltda.</bdi>" in client.get(url).content.decode(), url

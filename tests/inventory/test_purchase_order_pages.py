@@ -55,3 +55,58 @@ def test_a_purchase_order_the_supplier_delivers_short_can_be_closed_for_the_rest
     assert (result.resolved, result.raised) == (1, 0)
     assert not ReorderAlert.objects.filter(status__in=["open", "drafted"]).exists()
     assert supplier.purchase_orders.count() == 1
+
+
+def test_cancelling_a_purchase_order_and_deleting_a_record_ask_first(role_client):
+    """Cancel sat next to the focused "Mark as sent", and Delete on a record form, and both submitted at once."""
+    from decimal import Decimal
+
+    from inventory.services import po_create as create_po
+    from tests.inventory.factories import LocationFactory, SupplierFactory, VariantFactory
+
+    client = role_client("admin")
+    variant = VariantFactory()
+    po = create_po(supplier_id=SupplierFactory().pk, location_id=LocationFactory().pk,
+                   lines=[(variant.pk, 3, Decimal("4.00"))], acting_user=None)
+    page = client.get(reverse("inventory:po_detail", args=[po.pk])).content.decode()
+    assert 'data-confirm="Cancel this purchase order?">Cancel</button>' in page
+    rule = ReorderRuleFactory(variant=variant)
+    page = client.get(reverse("inventory:reorder_rules_edit", args=[rule.pk])).content.decode()
+    assert 'data-confirm="Delete this record?">Delete</button>' in page
+
+
+def test_a_receipt_sent_twice_is_recorded_once_and_a_refused_one_keeps_what_was_typed(role_client, location):
+    """A double click on "Record receipt" sent the form twice and both receipts were booked: 5 units delivered,
+    10 on hand. And any refusal gave back an empty form, every typed quantity lost."""
+    from decimal import Decimal
+
+    from inventory.services import po_create, po_send
+    from tests.inventory.factories import SupplierFactory, VariantFactory
+
+    shirt, cap = VariantFactory(sku="TEE-1"), VariantFactory(sku="CAP-1")
+    po = po_create(supplier_id=SupplierFactory().pk, location_id=location.pk,
+                   lines=[(shirt.pk, 10, Decimal("4")), (cap.pk, 3, Decimal("2"))], acting_user=None)
+    po_send(po_id=po.pk, acting_user=None)
+    tee, cap_line = po.lines.get(variant=shirt), po.lines.get(variant=cap)
+    client = role_client("warehouse")
+    url = reverse("inventory:po_receive", args=[po.pk])
+    page = client.get(url).content.decode()
+    assert f'name="received-{tee.pk}" value="0"' in page
+    form = {f"received-{tee.pk}": "0", f"line-{tee.pk}": "5", f"received-{cap_line.pk}": "0", f"line-{cap_line.pk}": ""}
+    assert client.post(url, form).status_code == 302
+    second = client.post(url, form)
+    assert second.status_code == 422
+    assert second.context["errors"] == ["TEE-1: 5 received now, 0 when this page was opened (sent twice, or someone "
+                                        "else recorded a receipt). Nothing was recorded: check the quantities and "
+                                        "record again."]
+    assert StockLevel.objects.get(variant=shirt, location=location).on_hand == 5
+    assert f'name="received-{tee.pk}" value="5"' in second.content.decode()  # the page now shows the receipt
+    assert f'name="line-{tee.pk}" aria-label' in second.content.decode()
+    assert 'value="5"' not in second.content.decode().split(f'name="line-{tee.pk}"')[1].split(">")[0]
+
+    refused = client.post(url, {f"received-{tee.pk}": "5", f"line-{tee.pk}": "3",
+                                f"received-{cap_line.pk}": "0", f"line-{cap_line.pk}": "9"})
+    assert refused.context["errors"] == ["CAP-1: 9 received but only 3 still expected."]
+    body = refused.content.decode()
+    assert 'value="3"' in body.split(f'name="line-{tee.pk}"')[1].split(">")[0]
+    assert 'value="9"' in body.split(f'name="line-{cap_line.pk}"')[1].split(">")[0]

@@ -54,3 +54,32 @@ def test_a_transfer_moves_exact_stock_and_refusals_name_the_sku_and_location(rol
         "location__code", "reason", "on_hand_delta", "reserved_delta")) == [
         ("DC1", "reservation", 0, 4), ("DC1", "transfer_out", -4, -4), ("ST1", "transfer_in", 4, 0)]
     call_command("verify_ledgers")
+
+
+def test_a_transfer_or_purchase_order_form_sent_twice_creates_one(role_client, stock):
+    """A double click on "Request transfer" made two transfers, reserving the stock twice; "Save draft" made two
+    purchase orders. The second copy of a form now lands on the document the first one created."""
+    from inventory.models import PurchaseOrder
+    from tests.inventory.factories import SupplierFactory
+
+    client = role_client("admin")
+    dc, store = LocationFactory(code="DC1"), LocationFactory(code="ST1")
+    shirt = VariantFactory(sku="TEE-BLU-M")
+    stock(shirt, dc, 10)
+    url = reverse("inventory:transfer_create")
+    once = client.get(url).context["form"]["once"].value()
+    form = {"from_location": dc.pk, "to_location": store.pk, "lines": "TEE-BLU-M 4", "once": once}
+    first, second = client.post(url, form), client.post(url, form)
+    transfer = Transfer.objects.get()
+    assert first["Location"] == second["Location"] == reverse("inventory:transfer_detail", args=[transfer.pk])
+    assert _levels(shirt) == {"DC1": (10, 4)}
+    assert client.post(url, dict(form, once=client.get(url).context["form"]["once"].value())).status_code == 302
+    assert Transfer.objects.count() == 2 and _levels(shirt) == {"DC1": (10, 8)}  # a new form is a new transfer
+
+    url = reverse("inventory:po_create")
+    form = {"supplier": SupplierFactory().pk, "location": dc.pk, "lines": "TEE-BLU-M 5 3.50",
+            "once": client.get(url).context["form"]["once"].value()}
+    first, second = client.post(url, form), client.post(url, form)
+    po = PurchaseOrder.objects.get()
+    assert first["Location"] == second["Location"] == reverse("inventory:po_detail", args=[po.pk])
+    assert po.lines.get().quantity_ordered == 5

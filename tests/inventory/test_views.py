@@ -169,3 +169,31 @@ def test_export_stock_csv(role_client, variant, location, stock):
     response = role_client("agent").get(reverse("inventory:export_stock"))
     assert response.content.decode().splitlines() == ["sku,location,on_hand,safety_stock",
                                                       f"{variant.sku},{location.code},3,0"]
+
+
+def test_an_adjustment_form_sent_twice_adjusts_once(role_client):
+    """A double click on the adjustment form removed the 3 damaged units twice (on hand 10 -> 4)."""
+    from inventory.models import StockLevel, StockMovement
+    from inventory.services import StockLine, stock_receive
+    from tests.inventory.factories import LocationFactory, VariantFactory
+
+    variant, location = VariantFactory(sku="TEE-1"), LocationFactory(code="SP2")
+    stock_receive(lines=[StockLine(variant.pk, location.pk, 10)], reference="po:1", acting_user=None)
+    client = role_client("warehouse")
+    url = reverse("inventory:stock_adjust")
+    page = client.get(url)
+    once = page.context["form"]["once"].value()
+    assert once and f'type="hidden" name="once" value="{once}"' in page.content.decode()
+    assert 'for="id_once"' not in page.content.decode()  # a hidden field, without a label
+    form = {"sku": "TEE-1", "location": location.pk, "delta": "-3", "reason": "Damaged", "once": once}
+    assert client.post(url, form).status_code == 302
+    again = client.post(url, form)
+    assert again.status_code == 422
+    assert "This adjustment is already recorded (the form was sent twice); on hand is 7." in again.content.decode()
+    assert StockLevel.objects.get(variant=variant, location=location).on_hand == 7
+    assert StockMovement.objects.filter(reason="adjustment").count() == 1
+    # A new form (after the redirect) is a new adjustment.
+    fresh = client.get(url).context["form"]["once"].value()
+    assert fresh != once
+    assert client.post(url, dict(form, once=fresh)).status_code == 302
+    assert StockLevel.objects.get(variant=variant, location=location).on_hand == 4

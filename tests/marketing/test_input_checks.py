@@ -2,6 +2,7 @@
 segment rows saved before their rules were fully checked fail clearly rather than with an empty file."""
 
 import json
+import re
 from decimal import Decimal as D
 
 import pytest
@@ -360,3 +361,13 @@ def test_a_daily_window_ending_when_it_starts_is_refused(role_client):
         "The daily window ends when it starts, so it would never apply; leave both empty for the whole day."]
     assert not Promotion.objects.exists()
     assert _create_promotion(role_client("manager"), daily_start="22:00", daily_end="02:00").status_code == 302
+
+
+@pytest.mark.parametrize("key,field", [("promotions", "tiers"), ("segments", "rules")])
+def test_json_boxes_read_left_to_right_on_an_arabic_page(role_client, key, field):
+    """Typed JSON in a right-to-left box put its brackets and quotes on the wrong side."""
+    client = role_client("manager")
+    client.cookies["django_language"] = "ar"
+    page = client.get(reverse(f"marketing:{key}_create")).content.decode()
+    assert 'dir="rtl"' in page
+    assert re.search(rf'<textarea name="{field}"[^>]* dir="ltr"', page)

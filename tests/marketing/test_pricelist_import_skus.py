@@ -45,8 +45,36 @@ def test_one_sku_in_two_cases_for_the_same_quantity_is_a_duplicate_row(role_clie
     preview = _preview(client, price_list, "sku,min_quantity,unit_price\nMUG-1,1,5\nmug-1,5,4\nmug-1,,6\n")
     assert preview.status_code == 400
     assert preview.context["report"].problems == [
-        (3, "SKU mug-1 from 1 units is already priced on row 1; give each SKU and quantity once.")]
+        (4, "SKU mug-1 from 1 units is already priced on row 2; give each SKU and quantity once.")]
     done = client.post(reverse("marketing:pricelist_import", args=[price_list.pk]),
                        {"payload": preview.context["payload"], "filename": "prices.csv"}, follow=True)
     assert "nothing was imported" in done.content.decode()
     assert not PriceListItem.objects.exists()
+
+
+def test_bad_numbers_are_named_and_a_fractional_quantity_is_not_truncated(role_client):
+    """import-export's widgets read "1.5" units as 1 (a tier from 1 unit replacing the base price) and answered
+    "abc" with "[<class 'decimal.ConversionSyntax'>]"; rows are numbered as the spreadsheet shows them."""
+    client = role_client("manager")
+    price_list = PriceListFactory()
+    VariantFactory(sku="MUG-1")
+    preview = _preview(client, price_list, "sku,min_quantity,unit_price\nMUG-1,1.5,5\nMUG-1,abc,4\nMUG-1,0,3\n"
+                                           "MUG-1,2,NaN\nMUG-1,3,abc\nMUG-1,4,1e3\n")
+    assert preview.status_code == 400
+    assert preview.context["report"].problems == [
+        (2, "The quantity “1.5” is not a whole number."),
+        (3, "The quantity “abc” is not a whole number."),
+        (4, "The quantity must be at least 1."),
+        (5, "unit_price: The price “NaN” is not a number."),
+        (6, "unit_price: The price “abc” is not a number."),
+        (7, "unit_price: The price “1e3” is not a number.")]
+    assert not PriceListItem.objects.exists()
+
+
+def test_price_preview_rows_are_the_files_lines(role_client):
+    client = role_client("manager")
+    price_list = PriceListFactory()
+    VariantFactory(sku="MUG-1")
+    preview = _preview(client, price_list, "sku,min_quantity,unit_price\nMUG-1,1,\"5,50\"\nMUG-1,5,5\n")
+    assert preview.status_code == 200
+    assert [(row["number"], row["min_quantity"]) for row in preview.context["report"].rows] == [(2, "1"), (3, "5")]

@@ -111,8 +111,9 @@ def test_price_list_import_with_bad_rows_changes_nothing(role_client):
     preview = client.post(reverse("marketing:pricelist_import", args=[price_list.pk]), {"file": upload})
     assert preview.status_code == 400
     problems = preview.context["report"].problems
-    assert [n for n, _msg in problems] == [2, 3, 4]
-    assert "No SKU NOPE." in problems[0][1]
+    # Rows are the file's lines as a spreadsheet shows them (the header is line 1), as in the other imports.
+    assert problems == [(3, "No SKU NOPE."), (4, "unit_price: Ensure this value is greater than or equal to 0."),
+                        (5, "unit_price: The price “abc” is not a number.")]
     assert PriceListItem.objects.get().unit_price == D("10")
     # Confirming a bad payload directly is refused as a whole too.
     done = client.post(reverse("marketing:pricelist_import", args=[price_list.pk]),
@@ -135,13 +136,13 @@ def test_price_list_import_names_the_row_of_a_repeated_tier_and_of_a_tier_priced
     preview = client.post(url, {"file": twice})
     assert preview.status_code == 400
     assert preview.context["report"].problems == [
-        (3, "SKU B2 from 1 units is already priced on row 1; give each SKU and quantity once.")]
+        (4, "SKU B2 from 1 units is already priced on row 2; give each SKU and quantity once.")]
     above = io.BytesIO(b"sku,min_quantity,unit_price\nB2,1,5\nA1,5,9\nA1,10,11\n")
     above.name = "prices.csv"
     preview = client.post(url, {"file": above})
     assert preview.status_code == 400
     assert preview.context["report"].problems == [
-        (3, "SKU A1: the price from 10 units (11.0000) is above the price from 5 units (9.0000).")]
+        (4, "SKU A1: the price from 10 units (11.0000) is above the price from 5 units (9.0000).")]
     done = client.post(url, {"payload": preview.context["payload"], "filename": "prices.csv"}, follow=True)
     assert "nothing was imported" in done.content.decode()
     assert list(PriceListItem.objects.values_list("variant__sku", "min_quantity", "unit_price")) == [
@@ -434,3 +435,33 @@ def test_an_order_promotion_does_not_keep_item_limits_it_ignores(role_client):
     promotion.refresh_from_db()
     assert ([v.sku for v in promotion.variants.all()], list(promotion.brands.all()), promotion.shipping_services) == (
         ["S1"], [brand], [])
+
+
+def test_what_if_title_in_portuguese(role_client):
+    """The title read "E se “…” tivesse valido nos últimos 30 dias?" ("had been worth", without its accent)."""
+    client = role_client("manager")
+    client.cookies["django_language"] = "pt-br"
+    promotion = PromotionFactory(name="Inverno 10%")
+    page = client.get(reverse("marketing:promotion_what_if", args=[promotion.pk])).content.decode()
+    assert "E se “Inverno 10%” estivesse em vigor nos últimos 30 dias?" in page
+
+
+def test_price_check_says_one_day_not_one_days(role_client):
+    from tests.marketing.factories import ShippingRateFactory
+
+    ShippingRateFactory(transit_days=1, service__name="Expresso")
+    VariantFactory(sku="PC1", base_price=D("100"))
+    response = role_client("manager").get(reverse("marketing:price_check"), {
+        "lines": "PC1 1", "channel_code": "phone", "ship_to_region": "SP", "currency": "BRL"})
+    page = response.content.decode()
+    assert ", 1 day" in page and "1 days" not in page
+
+
+def test_one_segment_member_is_not_one_members(role_client, settings):
+    from django.utils import timezone
+
+    from marketing.models import Segment
+
+    segment = Segment.objects.create(code="VIP", name="VIP", rules=[], member_count=1, refreshed_at=timezone.now())
+    page = role_client("manager").get(reverse("marketing:segment_detail", args=[segment.pk])).content.decode()
+    assert "1 member at the last refresh" in page

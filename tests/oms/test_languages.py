@@ -91,6 +91,26 @@ def test_arabic_examples_of_dates_postal_codes_and_phones_keep_their_order():
         assert "\u206611 98765-4321\u2069" in translation.gettext("e.g. 11 98765-4321")
 
 
+def test_arabic_examples_of_json_and_field_lists_are_isolated():
+    """A bracketed example after Arabic words is laid out right to left: the promotion form's help
+    '[{"threshold": "300", "percent": "10"}, ...]' showed as 'threshold": "300",[{"' on one line and the rest on
+    the next. Each bracketed or braced example in an Arabic translation is isolated left to right."""
+    import re
+    from pathlib import Path
+
+    import polib
+    from django.conf import settings
+
+    root = Path(settings.BASE_DIR)
+    unisolated = []
+    for locale in [root / "locale", *root.glob("*/locale")]:
+        for entry in polib.pofile(str(locale / "ar" / "LC_MESSAGES" / "django.po")):
+            outside = re.sub("\u2066[^\u2069]*\u2069", "", entry.msgstr)
+            if re.search("[\u0600-\u06ff]", entry.msgstr) and re.search(r"[\[{]", outside):
+                unisolated.append(f"{locale.parent.name}: {entry.msgstr}")
+    assert not unisolated
+
+
 def test_arrows_point_the_way_the_line_reads():
     """A bare → in a template points backwards in Arabic. Templates write arrows through {% arrow a b %},
     {% back_arrow %} or {% forward_arrow %}, or inside a translated text whose Arabic translation uses ←."""
