@@ -5,6 +5,7 @@ the release (an order released again after a partial cancellation is not planned
 from datetime import date, timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from orders.fulfilment import services as ful
@@ -51,7 +52,7 @@ def test_after_a_backorder_retry_every_shipment_gets_the_plan_of_the_decision_th
 
 
 def test_a_pickup_with_part_at_the_store_and_part_coming_is_ready_when_the_transfer_arrives(
-        make_user, net, place_order):
+        make_user, net, place_order, role_client):
     """A mug the store has, five shirts the DC sends (the store has only three). The customer collects once:
     the decision's store part, the shipment and the promise all say the day the transfer arrives."""
     user = make_user("admin")
@@ -70,6 +71,8 @@ def test_a_pickup_with_part_at_the_store_and_part_coming_is_ready_when_the_trans
     assert (shipment.ships_on, shipment.arrives_on) == (arrives, arrives)
     ful.at_risk_scan()
     assert not AtRiskFlag.objects.filter(order=order, cleared_at__isnull=True).exists()
+    panel = role_client("agent").get(reverse("orders:fulfilment_order_panel", args=[order.pk])).content.decode()
+    assert f"Ready for pick-up {arrives:%m/%d/%Y}" in panel
 
 
 def test_a_pickup_all_coming_by_transfer_is_ready_the_day_it_arrives_not_on_the_promise(
@@ -88,7 +91,7 @@ def test_a_pickup_all_coming_by_transfer_is_ready_the_day_it_arrives_not_on_the_
 
 
 def test_an_order_released_again_after_a_partial_cancellation_is_planned_from_the_release(
-        make_user, net, place_order):
+        make_user, net, place_order, role_client):
     """Sourced and released a week ago (its decision planned last week), a line is cancelled today: the order is
     released again, and its parcel is planned from today (the store hands over today or its next working day,
     with the service's transit days), not on last week's days, which the at-risk scan would call late at once."""
@@ -117,3 +120,6 @@ def test_an_order_released_again_after_a_partial_cancellation_is_planned_from_th
     ful.at_risk_scan()
     assert not AtRiskFlag.objects.filter(order=order, reason=AtRiskFlag.Reason.NOT_PICKED,
                                          cleared_at__isnull=True).exists()
+    panel = role_client("agent").get(reverse("orders:fulfilment_order_panel", args=[order.pk])).content.decode()
+    assert (f"hands over on {second.ships_on:%m/%d/%Y}, arrives on {second.arrives_on:%m/%d/%Y}" in panel
+            and f"{ships_on - timedelta(days=7):%m/%d/%Y}, arrives" in panel)  # the cancelled one keeps its plan
