@@ -882,7 +882,9 @@ def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
         pk__in={loc for dest, group in by_destination.items() for _l, source, _q in group for loc in (dest, source)}
     ).values_list("pk", "name", "cutoff_time", "handling_days")}
     names = {pk: name for pk, (name, _cutoff, _days) in sites.items()}
-    dates = partial(_release_dates, order, planned=planned, legs=legs, sites=sites, pickup=bool(pickup))
+    now = timezone.localtime().replace(tzinfo=None)
+    dates = partial(_release_dates, order, planned=planned, legs=legs, sites=sites, pickup=bool(pickup), now=now,
+                    closed=closed_days(now.date()) if planned or legs else ClosedDays())
     shipments = []
     for location_id, group in sorted(by_destination.items()):
         plan = planned.get(location_id, {})
@@ -920,19 +922,19 @@ def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
 
 
 def _release_dates(order: Order, location_id: int, *, sources: list[int], planned: dict[int, dict],
-                   legs: dict[int, dict], sites: dict[int, tuple], pickup: bool) -> tuple[date | None, date | None]:
+                   legs: dict[int, dict], sites: dict[int, tuple], pickup: bool, now: datetime, closed: ClosedDays,
+                   ) -> tuple[date | None, date | None]:
     """The planned hand-over and arrival (a pick-up: the day it is ready, both) of the shipment released now at
     ``location_id`` with the parts forwarded from ``sources``: the plan of the decisions that sourced them, counted
     by the sourcing rule from the release when that is later (an order released again after a partial cancellation,
     or long after it was sourced, is not planned on days already gone). Each leg keeps its working days on the road
     and the parcel its transit days; the shipment waits for its last transfer (a pick-up is collected once, when
-    everything is there). A location no decision planned (a channel on ``first_available``) has no hand-over day."""
+    everything is there). A location no decision planned (a channel on ``first_available``) has no hand-over day.
+    ``now``: the release's local time; ``closed``: the calendar from its day."""
     plan = planned.get(location_id)
     sources = [source for source in sources if source in legs]
     if plan is None and not sources:
         return None, order.promised_date
-    now = timezone.localtime().replace(tzinfo=None)
-    closed = closed_days(now.date())
 
     def from_release(site_id: int, handling_days: int | None = None) -> date:
         _name, cutoff, days = sites[site_id]
