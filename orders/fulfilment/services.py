@@ -32,7 +32,14 @@ from oms.templatetags.oms_tags import money
 from orders.events import order_event, shipment_event
 from orders.fulfilment import sourcing
 from orders.fulfilment.accounting import post_return, post_return_restock, post_shipment_revenue
-from orders.fulfilment.calendar import ClosedDays, add_working_days, replanned
+from orders.fulfilment.calendar import (
+    ClosedDays,
+    add_working_days,
+    arrival_date,
+    replanned,
+    ship_date,
+    working_days_to,
+)
 from orders.fulfilment.errors import (
     AlreadyPacked,
     CarrierFileError,
@@ -850,14 +857,18 @@ def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
     lines = [line for line in lines if parts[line.pk]]
     if not lines:
         raise FulfilmentError(_("Order %(number)s has no reserved lines.") % {"number": order})
-    decision = order.sourcing_decisions.first()
+    # A retry of backordered lines records a decision of those lines only: each location's part is planned by the
+    # latest decision that sourced it.
     planned, forward, legs = {}, {}, {}
-    for s in (decision.plan or {}).get("shipments", []) if decision else []:
-        if s.get("transfer_to"):
-            forward[s["location_id"]] = s["transfer_to"]
-            legs[s["location_id"]] = s
-        else:
-            planned[s["location_id"]] = s
+    for plan in order.sourcing_decisions.values_list("plan", flat=True):  # newest first
+        for s in (plan or {}).get("shipments", []):
+            if s["location_id"] in planned or s["location_id"] in legs:
+                continue
+            if s.get("transfer_to"):
+                forward[s["location_id"]] = s["transfer_to"]
+                legs[s["location_id"]] = s
+            else:
+                planned[s["location_id"]] = s
     wave = wave or timezone.localtime().strftime("%Y-%m-%d-%p")
     pickup = order.delivery_method == Order.Delivery.PICKUP and order.pickup_location_id
 
@@ -869,8 +880,13 @@ def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
     for line in lines:
         for location_id, quantity in parts[line.pk]:
             by_destination.setdefault(destination(location_id), []).append((line, location_id, quantity))
-    sources = {source for dest, group in by_destination.items() for _l, source, _q in group if source != dest}
-    names = dict(Location.objects.filter(pk__in=sources).values_list("pk", "name")) if sources else {}
+    sites = {pk: site for pk, *site in Location.objects.filter(
+        pk__in={loc for dest, group in by_destination.items() for _l, source, _q in group for loc in (dest, source)}
+    ).values_list("pk", "name", "cutoff_time", "handling_days")}
+    names = {pk: name for pk, (name, _cutoff, _days) in sites.items()}
+    now = timezone.localtime().replace(tzinfo=None)
+    dates = partial(_release_dates, order, planned=planned, legs=legs, sites=sites, pickup=bool(pickup), now=now,
+                    closed=closed_days(now.date()) if planned or legs else ClosedDays())
     shipments = []
     for location_id, group in sorted(by_destination.items()):
         plan = planned.get(location_id, {})
@@ -882,15 +898,12 @@ def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
                 incoming.setdefault(source, []).append((line, quantity))
         cost = Decimal(plan.get("cost", "0")) + sum((Decimal(legs[source]["cost"]) for source in incoming
                                                      if source in legs), Decimal(0))
-        last_leg = max((legs[source]["arrives_on"] for source in incoming if source in legs), default=None)
+        ships_on, arrives_on = dates(location_id, sources=list(incoming))
         shipment = Shipment.objects.create(
             order=order, location_id=location_id, currency=order.currency, wave=wave,
             kind=Shipment.Kind.PICKUP if pickup else Shipment.Kind.SHIP,
             status=SS.WAITING if incoming else SS.PENDING,
-            service=order.shipping_service, cost=cost,
-            ships_on=date.fromisoformat(plan.get("ships_on") or last_leg) if (plan.get("ships_on") or last_leg)
-            else None,
-            arrives_on=date.fromisoformat(plan["arrives_on"]) if plan.get("arrives_on") else order.promised_date)
+            service=order.shipping_service, cost=cost, ships_on=ships_on, arrives_on=arrives_on)
         ShipmentLine.objects.bulk_create([ShipmentLine(shipment=shipment, order_line=line, quantity=units[line.pk])
                                           for line in lines if line.pk in units])
         shipment_event(
@@ -908,6 +921,45 @@ def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
     AtRiskFlag.objects.filter(order=order, reason=AtRiskFlag.Reason.NOT_ALLOCATED, cleared_at__isnull=True).update(
         cleared_at=timezone.now())
     return shipments
+
+
+def _release_dates(order: Order, location_id: int, *, sources: list[int], planned: dict[int, dict],
+                   legs: dict[int, dict], sites: dict[int, tuple], pickup: bool, now: datetime, closed: ClosedDays,
+                   ) -> tuple[date | None, date | None]:
+    """The planned hand-over and arrival (a pick-up: the day it is ready, both) of the shipment released now at
+    ``location_id`` with the parts forwarded from ``sources``: the plan of the decisions that sourced them, counted
+    by the sourcing rule from the release when that is later (an order released again after a partial cancellation,
+    or long after it was sourced, is not planned on days already gone). Each leg keeps its working days on the road
+    and the parcel its transit days; the shipment waits for its last transfer (a pick-up is collected once, when
+    everything is there). A location no decision planned (a channel on ``first_available``) has no hand-over day.
+    ``now``: the release's local time; ``closed``: the calendar from its day."""
+    plan = planned.get(location_id)
+    sources = [source for source in sources if source in legs]
+    if plan is None and not sources:
+        return None, order.promised_date
+
+    def from_release(site_id: int, handling_days: int | None = None) -> date:
+        _name, cutoff, days = sites[site_id]
+        return ship_date(now=now, cutoff=cutoff, handling_days=days if handling_days is None else handling_days,
+                         closed=closed.at(site_id))
+
+    def kept(entry: dict, ships_on: date) -> date:
+        """The arrival ``entry`` planned, counted again from ``ships_on`` (the same working days on the road)."""
+        days = working_days_to(date.fromisoformat(entry["ships_on"]), date.fromisoformat(entry["arrives_on"]),
+                               closed.national)
+        return arrival_date(shipped_on=ships_on, transit_days=days, closed=closed.national)
+
+    arrivals = [kept(legs[source], max(date.fromisoformat(legs[source]["ships_on"]), from_release(source)))
+                for source in sources]
+    ships_on = from_release(location_id, 0 if pickup else None)
+    if plan is not None:
+        ships_on = max(ships_on, date.fromisoformat(plan["ships_on"]))
+    if arrivals:
+        ships_on = max(ships_on, sourcing.ready_after(arrivals, handling_days=0 if pickup else sites[location_id][2],
+                                                      closed=closed.at(location_id)))
+    if pickup:
+        return ships_on, ships_on
+    return ships_on, kept(plan, ships_on) if plan is not None else order.promised_date
 
 
 # --- transfers feeding a shipment (pick-up store, consolidation) -----------------------------------------

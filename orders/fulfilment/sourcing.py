@@ -12,7 +12,7 @@ one package, arrives Thu"). The forwarding leg adds its working days and cost to
 """
 
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -188,6 +188,13 @@ def _shipment(request: Request, rate: RateCard, candidate: Candidate, items: dic
     )
 
 
+def ready_after(arrivals: Iterable[date], *, handling_days: int, closed: Collection[date]) -> date:
+    """The day a location has what is forwarded to it (the last transfer's ``arrivals``) handled: a consolidating
+    location hands its parcel over then, a pick-up store (no handling days) has the order ready then. ``closed``:
+    that location's closed days."""
+    return add_working_days(max(arrivals), handling_days, closed)
+
+
 def _stock_left(candidates: dict[int, Candidate], shipments: Iterable[Shipment]) -> int:
     left = [candidates[s.location_id].available.get(v, 0) - q for s in shipments for v, q in s.items.items()]
     return min(left) if left else 0
@@ -255,7 +262,8 @@ def _consolidations(request: Request, candidates: list[Candidate], rate: RateCar
                 arrives_on=add_working_days(ships_on, route.days, request.closed.national),
                 transfer_to=hub_id))
         parcel = _shipment(request, rate, hub, needed, weights, to=request.destination)
-        ready = add_working_days(max(leg.arrives_on for leg in legs), hub.handling_days, request.closed.at(hub_id))
+        ready = ready_after([leg.arrives_on for leg in legs], handling_days=hub.handling_days,
+                            closed=request.closed.at(hub_id))
         if ready > parcel.ships_on:
             transit = _transit_days(request, rate, km=parcel.km, transfer=False)
             parcel.ships_on, parcel.arrives_on = ready, arrival_date(shipped_on=ready, transit_days=transit,
@@ -301,8 +309,13 @@ def build_plans(request: Request, candidates: list[Candidate], rate: RateCard, r
             taken, short = _greedy_split(missing, others)
             if short:
                 return [], short
-            shipments += [_shipment(request, rate, c, items, weights, to=store.point, transfer_to=store.location_id)
-                          for c, items in taken]
+            legs = [_shipment(request, rate, c, items, weights, to=store.point, transfer_to=store.location_id)
+                    for c, items in taken]
+            if own:  # collected once, when everything is there: the store's part is ready with the last transfer
+                own_part = shipments[0]
+                own_part.ships_on = own_part.arrives_on = max(pickup_ready, ready_after(
+                    [leg.arrives_on for leg in legs], handling_days=0, closed=request.closed.at(store.location_id)))
+            shipments += legs
         plan = plan_of("transfer" if missing else "pickup", shipments)
         plan.pickup_store = store.name
         return [plan], {}
