@@ -1,5 +1,6 @@
 """Resolves a merge conflict in a gettext catalogue: keeps our side, then takes from the other branch the
-translations of messages ours lacks.
+translations of messages ours lacks, and the translations the other branch changed since the two sides parted
+where ours still has the old one (a three-way merge per message).
 
     python scripts/po_merge.py <branch> <po file> [<po file> ...]
 
@@ -22,12 +23,18 @@ def merge(branch: str, path: str) -> int:
     theirs = polib.pofile(subprocess.run(["git", "show", f"{branch}:{path}"], capture_output=True, text=True,
                                          check=True).stdout)
     known = {(e.msgctxt, e.msgid): e for e in theirs.translated_entries()}
+    base = _catalogue_at(subprocess.run(["git", "merge-base", "HEAD", branch], capture_output=True, text=True,
+                                        check=True).stdout.strip(), path)
+    before = {(e.msgctxt, e.msgid): _translation(e) for e in base.translated_entries()} if base else {}
     taken = 0
     for entry in ours:
-        if entry.obsolete or (entry.translated() and "fuzzy" not in entry.flags):
+        key = (entry.msgctxt, entry.msgid)
+        other = known.get(key)
+        if entry.obsolete or other is None or other.msgid_plural != entry.msgid_plural:
             continue
-        other = known.get((entry.msgctxt, entry.msgid))
-        if other is None or other.msgid_plural != entry.msgid_plural:
+        ours_done = entry.translated() and "fuzzy" not in entry.flags
+        changed_only_there = before.get(key) == _translation(entry) != _translation(other)
+        if ours_done and not changed_only_there:
             continue
         entry.msgstr, entry.msgstr_plural = other.msgstr, dict(other.msgstr_plural)
         if "fuzzy" in entry.flags:
@@ -36,6 +43,15 @@ def merge(branch: str, path: str) -> int:
         taken += 1
     ours.save(path)
     return taken
+
+
+def _translation(entry: polib.POEntry) -> tuple:
+    return entry.msgstr, tuple(sorted(entry.msgstr_plural.items()))
+
+
+def _catalogue_at(revision: str, path: str) -> polib.POFile | None:
+    shown = subprocess.run(["git", "show", f"{revision}:{path}"], capture_output=True, text=True)
+    return polib.pofile(shown.stdout) if shown.returncode == 0 else None
 
 
 def main() -> int:
