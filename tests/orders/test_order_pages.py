@@ -1,0 +1,82 @@
+"""What an agent reads on an order's page and its documents after taking the order by phone."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from inventory.models import PersonalizationField
+from orders.documents import packing_slip_pdf
+from orders.models import Order, OrderLine
+from tests.pdf import pdf_text
+
+
+def _engraved(world):
+    """The first two SKUs take an engraving, labelled "Gravação" as the product's catalogue names it."""
+    for variant in world["variants"][:2]:
+        PersonalizationField.objects.create(product=variant.product, code="engraving", label="Gravação",
+                                            max_length=30, position=1)
+        PersonalizationField.objects.create(product=variant.product, code="font", label="Fonte", max_length=10,
+                                            position=0)
+
+
+def test_order_page_names_each_personalization_by_the_label_the_phone_screen_showed(role_client, place, world):
+    _engraved(world)
+    client = role_client("agent")
+    order = place(client.user, [(world["variants"][0], 1)])
+    OrderLine.objects.filter(order=order).update(personalization={"engraving": "Feliz aniversário", "font": "Serif"})
+    page = client.get(reverse("orders:order_detail", args=[order.pk])).content.decode()
+    # In the product's field order, by label; the code ("engraving") is what the page showed before.
+    assert "<bdi>Fonte</bdi>: “<bdi>Serif</bdi>”" in page
+    assert "<bdi>Gravação</bdi>: “<bdi>Feliz aniversário</bdi>”" in page
+    assert page.index("Fonte") < page.index("Gravação")
+    assert "engraving:" not in page
+
+
+def test_a_personalized_order_page_reads_the_labels_in_a_constant_number_of_queries(role_client, place, world):
+    _engraved(world)
+    client = role_client("agent")
+    small = place(client.user, [(world["variants"][0], 1)])
+    big = place(client.user, [(world["variants"][0], 1), (world["variants"][1], 2)])
+    OrderLine.objects.filter(order__in=[small, big]).update(personalization={"engraving": "A"})
+    client.get(reverse("orders:order_detail", args=[small.pk]))
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("orders:order_detail", args=[small.pk]))
+    with CaptureQueriesContext(connection) as two:
+        page = client.get(reverse("orders:order_detail", args=[big.pk])).content.decode()
+    assert page.count("<bdi>Gravação</bdi>") == 2
+    assert len(two.captured_queries) == len(one.captured_queries)
+
+
+def test_packing_slip_names_the_personalization_by_its_label(role_client, place, world):
+    _engraved(world)
+    client = role_client("agent")
+    order = place(client.user, [(world["variants"][0], 1)])
+    OrderLine.objects.filter(order=order).update(personalization={"engraving": "Ana", "retired": "X"})
+    slip = pdf_text(packing_slip_pdf(Order.objects.get(pk=order.pk)))
+    assert "Gravação: Ana" in slip
+    assert "retired: X" in slip  # a field the product no longer has: its code, rather than nothing
+    assert "engraving" not in slip
+
+
+def test_gift_card_details_on_the_order_page_read_as_the_phone_screen_names_them(role_client, place, world):
+    client = role_client("agent")
+    order = place(client.user, [(world["variants"][0], 1)])
+    world["variants"][0].__class__.objects.filter(pk=world["variants"][0].pk).update(is_gift_card=True)
+    OrderLine.objects.filter(order=order).update(personalization={"recipient_name": "Bia", "message": "Parabéns"})
+    client.cookies["django_language"] = "pt-br"
+    page = client.get(reverse("orders:order_detail", args=[order.pk])).content.decode()
+    assert "<bdi>Destinatário</bdi>: “<bdi>Bia</bdi>”" in page
+    assert "<bdi>Mensagem</bdi>: “<bdi>Parabéns</bdi>”" in page
+    assert "recipient_name" not in page
+
+
+def test_ship_to_gives_the_recipient_a_line_of_its_own_isolated_from_the_address(role_client, place, world):
+    """On an Arabic page a Latin name and a Latin address run together right to left ("Avenida Paulista Ana Lima
+    1000, ..."): each is isolated, and the address starts on its own line."""
+    client = role_client("agent")
+    order = place(client.user)
+    Order.objects.filter(pk=order.pk).update(shipping_address={**order.shipping_address, "recipient": "Ana Lima"})
+    client.cookies["django_language"] = "ar"
+    page = client.get(reverse("orders:order_detail", args=[order.pk])).content.decode()
+    line = Order.objects.get(pk=order.pk).shipping_address_line
+    assert f'<bdi id="ship-to-recipient">Ana Lima</bdi><br><bdi>{line}</bdi>' in page
