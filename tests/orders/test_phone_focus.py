@@ -1,0 +1,66 @@
+"""The phone screen is redrawn whole after each step; orders.js puts the cursor back on the control the agent was
+on by its id. A control without an id loses the cursor to the SKU box at the top of the page (an agent tabbing
+from an engraving to "Price override", or pressing "Hold stock", lands back in the SKU search)."""
+
+from collections import Counter
+from html.parser import HTMLParser
+
+from django.urls import reverse
+
+from inventory.models import PersonalizationField
+
+FOCUSABLE = {"button", "select", "textarea", "summary"}
+
+
+class _Controls(HTMLParser):
+    """The focusable controls of the screen, outside the search results (a pick moves the cursor on by itself)."""
+
+    def __init__(self):
+        super().__init__()
+        self.controls, self.depth_in_results, self.stack = [], 0, []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("br", "input", "img", "meta", "link", "hr"):
+            self._control(tag, attrs)
+            return
+        inside = bool(self.depth_in_results) or attrs.get("id") in ("sku-results", "customer-results")
+        self.stack.append(inside)
+        self.depth_in_results += inside
+        self._control(tag, attrs)
+
+    def handle_endtag(self, tag):
+        if tag in ("br", "input", "img", "meta", "link", "hr") or not self.stack:
+            return
+        self.depth_in_results -= self.stack.pop()
+
+    def _control(self, tag, attrs):
+        if self.depth_in_results:
+            return
+        hidden = tag == "input" and attrs.get("type") == "hidden"
+        if tag in FOCUSABLE or (tag == "input" and not hidden):
+            self.controls.append((tag, attrs.get("id"), attrs.get("name") or attrs.get("aria-label") or ""))
+
+
+def _controls(html: str):
+    parser = _Controls()
+    parser.feed(html)
+    return parser.controls
+
+
+def test_every_control_of_the_phone_screen_has_an_id_of_its_own_to_keep_the_cursor_after_a_redraw(
+        role_client, make_draft, world):
+    PersonalizationField.objects.create(product=world["variants"][0].product, code="engraving", label="Engraving")
+    client = role_client("agent")
+    draft = make_draft(client.user, [(world["variants"][0], 1), (world["variants"][1], 1)])
+    screens = [client.get(reverse("orders:phone_order", args=[draft.pk])).content.decode()]
+    hold = reverse("orders:phone_hold_stock", args=[draft.pk])
+    screens.append(client.post(hold, HTTP_HX_REQUEST="true").content.decode())  # held: "Release stock"
+    for html in screens:
+        screen = html[html.index('id="screen"'):] if 'id="screen"' in html else html  # an htmx step: the screen
+        controls = _controls(screen)
+        missing = [c for c in controls if not c[1]]
+        assert missing == [], missing
+        assert [i for i, n in Counter(c[1] for c in controls).items() if n > 1] == []
+    # The hold button keeps one id as it toggles, so the cursor stays on it (Hold -> Release -> Hold).
+    assert 'id="hold-button"' in screens[0] and 'id="hold-button"' in screens[1]
