@@ -80,3 +80,30 @@ def test_ship_to_gives_the_recipient_a_line_of_its_own_isolated_from_the_address
     page = client.get(reverse("orders:order_detail", args=[order.pk])).content.decode()
     line = Order.objects.get(pk=order.pk).shipping_address_line
     assert f'<bdi id="ship-to-recipient">Ana Lima</bdi><br><bdi>{line}</bdi>' in page
+
+
+def test_timeline_puts_the_reason_right_after_its_event_isolated(role_client, place, world):
+    """"Edit : more mugs" read with a space before the colon (a French one), and a Portuguese reason on an Arabic
+    page took the colon to its other side."""
+    client = role_client("agent")
+    order = place(client.user, [(world["variants"][0], 1)])
+    line = order.lines.get()
+    client.post(reverse("orders:order_edit", args=[order.pk]), {f"qty_{line.pk}": "2", "reason": "mais canecas"})
+    page = client.get(reverse("orders:order_detail", args=[order.pk])).content.decode()
+    assert '<strong>Edit</strong>: <bdi class="reason">mais canecas</bdi>' in page
+    assert "</strong>\n" not in page[page.index('class="timeline"'):]
+
+
+def test_edit_page_refusals_name_the_field_and_the_value(role_client, place, world):
+    client = role_client("agent")
+    order = place(client.user, [(world["variants"][0], 1)])
+    url = reverse("orders:order_edit", args=[order.pk])
+    sku = world["variants"][1].sku
+    page = client.post(url, {"add_sku": sku, "add_qty": "abc"}).content.decode()
+    assert f"Quantity for {sku} “abc” is not a whole number." in page  # was "Quantity must be at least 1."
+    page = client.post(url, {"add_sku": sku, "add_qty": "0"}).content.decode()
+    assert f"Quantity for {sku} must be at least 1." in page
+    page = client.post(url, {"change_address": "1", "addr-street": "Rua A", "addr-city": "São Paulo",
+                             "addr-state": "SP", "addr-country": "BR"}).content.decode()
+    assert "Check the address: CEP / postal code: This field is required." in page  # was "postal_code: ..."
+    assert order.lines.count() == 1
