@@ -107,3 +107,27 @@ def test_edit_page_refusals_name_the_field_and_the_value(role_client, place, wor
                              "addr-state": "SP", "addr-country": "BR"}).content.decode()
     assert "Check the address: CEP / postal code: This field is required." in page  # was "postal_code: ..."
     assert order.lines.count() == 1
+
+
+def test_cancel_page_loads_the_styles_that_put_each_line_on_a_row_of_its_own(role_client, place, world):
+    """Without orders.css the lines' checkboxes ran together in one paragraph ("☐ SKU-1 Mug × 1 · R$ 20 ☐ SKU-2 ..."),
+    so which box cancels which line was a guess, and on an Arabic page the pieces changed places."""
+    from django.contrib.staticfiles import finders
+
+    client = role_client("agent")
+    order = place(client.user, [(world["variants"][0], 1), (world["variants"][1], 1)])
+    page = client.get(reverse("orders:order_cancel", args=[order.pk])).content.decode()
+    assert page.count('<label class="block">') == 2
+    assert 'href="/static/css/orders.css"' in page
+    with open(finders.find("css/orders.css"), encoding="utf-8") as css:
+        assert "label.block { display: block" in css.read()
+
+
+def test_customer_page_shows_no_tax_country_beside_a_missing_tax_id(role_client, world):
+    from orders.models import Customer
+
+    customer = world["customer"]
+    Customer.objects.filter(pk=customer.pk).update(tax_id="", tax_country="BR")
+    response = role_client("agent").get(reverse("orders:customer_detail", args=[customer.pk]))
+    assert response.status_code == 200
+    assert "— (BR)" not in response.content.decode()
