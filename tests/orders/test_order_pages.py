@@ -1,5 +1,8 @@
 """What an agent reads on an order's page and its documents after taking the order by phone."""
 
+import re
+from pathlib import Path
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -121,6 +124,29 @@ def test_cancel_page_loads_the_styles_that_put_each_line_on_a_row_of_its_own(rol
     assert 'href="/static/css/orders.css"' in page
     with open(finders.find("css/orders.css"), encoding="utf-8") as css:
         assert "label.block { display: block" in css.read()
+
+
+def _css_classes(path: str) -> set:
+    with open(path, encoding="utf-8") as file:
+        css = re.sub(r"/\*.*?\*/", "", file.read(), flags=re.S)
+    return {name for selector in re.findall(r"([^{}]+)\{", css) for name in re.findall(r"\.([a-zA-Z][\w-]*)", selector)}
+
+
+def test_every_orders_page_using_an_orders_css_class_loads_orders_css():
+    """The cancel page's lines ran together because it used ``label.block`` without loading orders.css: the same
+    for every page of the app."""
+    from django.contrib.staticfiles import finders
+
+    only_here = _css_classes(finders.find("css/orders.css")) - _css_classes(finders.find("css/oms.css"))
+    missing = {}
+    for template in sorted((Path(__file__).parents[2] / "orders/templates/orders").glob("*.html")):
+        text = template.read_text(encoding="utf-8")
+        if 'extends "base.html"' not in text or "css/orders.css" in text:
+            continue
+        used = {name for attr in re.findall(r'class="([^"]*)"', text) for name in attr.split()} & only_here
+        if used:
+            missing[template.name] = sorted(used)
+    assert missing == {}
 
 
 def test_customer_page_shows_no_tax_country_beside_a_missing_tax_id(role_client, world):
