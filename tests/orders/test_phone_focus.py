@@ -64,3 +64,31 @@ def test_every_control_of_the_phone_screen_has_an_id_of_its_own_to_keep_the_curs
         assert [i for i, n in Counter(c[1] for c in controls).items() if n > 1] == []
     # The hold button keeps one id as it toggles, so the cursor stays on it (Hold -> Release -> Hold).
     assert 'id="hold-button"' in screens[0] and 'id="hold-button"' in screens[1]
+
+
+def test_place_refuses_when_the_total_moved_since_the_screen_showed_it(role_client, make_draft, world):
+    """The screen's place form carries the total it showed; a change saved meanwhile (a quantity saved by the very
+    click on "Place", a shipping choice still on its way) must not place an order at a total nobody told the
+    customer."""
+    from orders.models import Order, OrderLine
+
+    client = role_client("agent")
+    draft = make_draft(client.user, [(world["variants"][0], 1)])
+    screen = client.get(reverse("orders:phone_order", args=[draft.pk])).content.decode()
+    shown = str(draft.total)
+    assert f'name="shown_total" value="{shown}"' in screen
+    line = draft.lines.get()
+    client.post(reverse("orders:phone_update_line", args=[draft.pk, line.pk]), {"quantity": "3"},
+                HTTP_HX_REQUEST="true")
+    new_total = Order.objects.get(pk=draft.pk).total
+    assert new_total != draft.total
+    url = reverse("orders:phone_place", args=[draft.pk])
+    refused = client.post(url, {"idempotency_key": "a", "shown_total": shown}, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 200
+    page = refused.content.decode()
+    assert "The total is now R$\xa0" in page and "tell the customer and place the order again" in page
+    assert Order.objects.get(pk=draft.pk).status == Order.Status.DRAFT
+    assert f'name="shown_total" value="{new_total}"' in page  # the redrawn screen shows, and carries, the new one
+    placed = client.post(url, {"idempotency_key": "b", "shown_total": str(new_total)}, HTTP_HX_REQUEST="true")
+    assert placed.status_code == 204
+    assert OrderLine.objects.get(pk=line.pk).quantity == 3
