@@ -223,6 +223,32 @@ def test_enter_typed_before_the_results_arrive_still_adds_the_sku(page, login, s
     wait_focus(page, "sku-q")
 
 
+def test_alt_p_with_a_quantity_just_typed_saves_it_first_and_places_only_when_asked_again(page, login, shop):
+    """A quantity typed and Alt+P at once placed the order with the quantity saved before (its change is sent only
+    when the cursor leaves the field): the screen showed 3 mugs, the order had 1."""
+    login("agent")
+    start_for_the_customer_by_keyboard(page)
+    add_lines_by_keyboard(page, ("MUG-WHITE",))
+    page.locator("input[name=shipping_service]").first.focus()
+    page.keyboard.press("Space")
+    page.wait_for_function("document.querySelector('input[name=shipping_service]:checked') !== null")
+    settled(page)
+    page.locator("#payment-method").focus()
+    page.keyboard.press("i")  # "Invoice on terms (B2B)"
+    page.wait_for_function("document.querySelector('#payment-method option[selected][value=invoice]') !== null")
+    settled(page)
+    page.locator("table.lines input.qty").first.focus()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("3")
+    page.keyboard.press("Alt+p")
+    page.locator("#subtotal", has_text="90.00").wait_for()  # saved and repriced: 3 x 30.00
+    wait_focus(page, "place-button")  # the new total is on the screen; placing is one more Alt+P
+    assert Order.objects.get().status == Order.Status.DRAFT
+    page.keyboard.press("Alt+p")
+    wait_for_order_page(page)
+    assert Order.objects.get().lines.get().quantity == 3
+
+
 @pytest.fixture
 def slow_screen(monkeypatch):
     """Makes the named phone-screen step take long enough for the agent to type on while it is on its way."""
