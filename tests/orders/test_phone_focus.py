@@ -92,3 +92,13 @@ def test_place_refuses_when_the_total_moved_since_the_screen_showed_it(role_clie
     placed = client.post(url, {"idempotency_key": "b", "shown_total": str(new_total)}, HTTP_HX_REQUEST="true")
     assert placed.status_code == 204
     assert OrderLine.objects.get(pk=line.pk).quantity == 3
+
+
+def test_ship_to_choice_takes_the_direction_of_the_address_it_shows(role_client, make_draft, world):
+    """On an Arabic screen the address select ran right to left, so a Latin address longer than the box showed its
+    end ("acabana, Rio de Janeiro/RJ, 22041-782"), not the street."""
+    client = role_client("agent")
+    draft = make_draft(client.user)
+    client.cookies["django_language"] = "ar"
+    screen = client.get(reverse("orders:phone_order", args=[draft.pk])).content.decode()
+    assert '<select id="address" name="address_id" aria-describedby="address-full" dir="auto">' in screen
