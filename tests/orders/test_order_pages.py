@@ -157,3 +157,17 @@ def test_customer_page_shows_no_tax_country_beside_a_missing_tax_id(role_client,
     response = role_client("agent").get(reverse("orders:customer_detail", args=[customer.pk]))
     assert response.status_code == 200
     assert "— (BR)" not in response.content.decode()
+
+
+def test_edit_refuses_to_add_an_item_whose_required_personalization_it_cannot_take(role_client, place, world):
+    """The edit page has no personalization fields: a mug that must be engraved was added blank, though placing an
+    order refuses exactly that."""
+    variant = world["variants"][1]
+    PersonalizationField.objects.create(product=variant.product, code="engraving", label="Gravação", required=True)
+    client = role_client("agent")
+    order = place(client.user, [(world["variants"][0], 1)])
+    page = client.post(reverse("orders:order_edit", args=[order.pk]), {"add_sku": variant.sku, "add_qty": "1",
+                                                                       "reason": "one more"}).content.decode()
+    assert (f"This page takes no personalization, and the item needs it (fill in “Gravação” for {variant.sku}): "
+            "sell it on a new phone order.") in page
+    assert list(order.lines.values_list("variant_id", flat=True)) == [world["variants"][0].pk]
