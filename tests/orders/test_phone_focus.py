@@ -102,3 +102,17 @@ def test_ship_to_choice_takes_the_direction_of_the_address_it_shows(role_client,
     client.cookies["django_language"] = "ar"
     screen = client.get(reverse("orders:phone_order", args=[draft.pk])).content.decode()
     assert '<select id="address" name="address_id" aria-describedby="address-full" dir="auto">' in screen
+
+
+def test_each_lines_fields_are_named_with_their_sku_for_a_screen_reader(role_client, make_draft, world):
+    """Every line's fields were all called "Qty", "Engraving", "Unit price", "Reason": a screen reader could not tell
+    whose quantity the cursor was on. The visible label stays; the SKU is added for the reader."""
+    PersonalizationField.objects.create(product=world["variants"][0].product, code="engraving", label="Engraving")
+    client = role_client("agent")
+    draft = make_draft(client.user, [(world["variants"][0], 1), (world["variants"][1], 1)])
+    screen = client.get(reverse("orders:phone_order", args=[draft.pk])).content.decode()
+    for variant in world["variants"][:2]:
+        hint = f'<span class="sr-only"> {variant.sku}</span>'
+        for label in ("Qty", "Unit price", "Reason", "Price override"):
+            assert f"{label}{hint}" in screen, label
+    assert f'Engraving<span class="sr-only"> {world["variants"][0].sku}</span>' in screen
