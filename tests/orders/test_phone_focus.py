@@ -116,3 +116,14 @@ def test_each_lines_fields_are_named_with_their_sku_for_a_screen_reader(role_cli
         for label in ("Qty", "Unit price", "Reason", "Price override"):
             assert f"{label}{hint}" in screen, label
     assert f'Engraving<span class="sr-only"> {world["variants"][0].sku}</span>' in screen
+
+
+def test_a_gift_card_lines_fields_name_their_sku_for_a_screen_reader(role_client, make_draft, world):
+    from tests.inventory.factories import VariantFactory
+
+    card = VariantFactory(is_gift_card=True, sku="GIFT-50", base_price="50.00")
+    client = role_client("agent")
+    draft = make_draft(client.user, [(card, 1)])
+    screen = client.get(reverse("orders:phone_order", args=[draft.pk])).content.decode()
+    for label in ("Value", "Recipient", "Recipient e-mail", "Message"):
+        assert f'{label}<span class="sr-only"> GIFT-50</span>' in screen, label
