@@ -308,3 +308,20 @@ def test_typing_in_the_next_field_while_the_screen_is_redrawn_is_kept_and_saved(
         time.sleep(0.1)
     assert order.notes == "Gate code 42, ring twice"
     assert order.priority != Order.Priority.STANDARD
+
+
+def test_a_name_e_mail_and_street_typed_as_one_long_word_wrap_inside_their_panels(page, login, shop):
+    """A 200-letter name without a space (a paste gone wrong, a company's code) pushed the phone screen and the
+    customer's page 900 to 1,700 pixels sideways, over the items panel."""
+    from orders.models import Customer
+
+    long_word = AddressFactory(customer__name="Ñ" * 60 + "Z" * 140, customer__email="x" * 70 + "@example.com",
+                               customer__phone="+5511912340000", street="Comprida" * 20).customer
+    assert Customer.objects.filter(pk=long_word.pk).exists()
+    login("agent", "ar")
+    page.goto(f"/customers/{long_word.pk}/")
+    assert_no_horizontal_overflow(page)
+    page.locator("form[action='/phone/'] button").click()  # "New phone order" for this customer
+    page.wait_for_url(re.compile(r"/phone/\d+/$"))
+    page.locator("#customer-name").wait_for()
+    assert_no_horizontal_overflow(page)
