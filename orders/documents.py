@@ -59,10 +59,11 @@ def packing_slip_pdf(order: Order) -> bytes:
     normal, cell = style["normal"], style["cell"]
     widths = [30 * mm, 70 * mm, 14 * mm, 20 * mm, 46 * mm]
     rows = [[_("SKU"), _("Item"), _("Qty"), _("From"), _("Personalization")]]
-    for line in order.lines.select_related("variant").prefetch_related("allocations__location"):
+    for line in order.lines.select_related("variant__product").prefetch_related(
+            "allocations__location", "variant__product__personalization_fields"):
         if line.status == line.Status.CANCELLED or line.variant.is_gift_card:  # a gift card is issued, not packed
             continue
-        personalization = "; ".join(f"{k}: {v}" for k, v in (line.personalization or {}).items())
+        personalization = "; ".join(f"{label}: {value}" for label, value in line.personalization_items())
         parts = list(line.allocations.all())
         source = " + ".join(f"{p.location.code} × {p.quantity}" if len(parts) > 1 else p.location.code
                             for p in parts) or "-"

@@ -299,6 +299,11 @@ class Order(models.Model):
         return supported_language(chosen or self.channel.language)
 
 
+# The names the phone screen gives a gift card line's details (payments/partials/giftcard_line_fields.html).
+GIFT_CARD_DETAIL_LABELS = {"recipient_name": _("Recipient"), "recipient_email": _("Recipient e-mail"),
+                           "message": _("Message")}
+
+
 class OrderLine(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -346,6 +351,23 @@ class OrderLine(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status not in (self.Status.CANCELLED, self.Status.RETURNED)
+
+    def personalization_items(self) -> list[tuple[str, str]]:
+        """The personalization as (label, value) pairs in the reader's language, in the product's field order: the
+        label the phone screen showed for each field ("Engraving", not its code ``engraving``), the gift card's
+        details by their names; a field the product no longer has reads as its code. Reads the variant's product
+        and its fields: prefetch ``variant__product__personalization_fields`` for a list of lines."""
+        values = self.personalization or {}
+        if not values:
+            return []
+        if self.variant.is_gift_card:
+            labels = dict(GIFT_CARD_DETAIL_LABELS)
+        else:
+            labels = {f.code: f.label for f in self.variant.product.personalization_fields.all()}
+        known = [(str(label), str(values[code])) for code, label in labels.items()
+                 if values.get(code) not in (None, "")]
+        return known + [(code, str(value)) for code, value in values.items()
+                        if code not in labels and value not in (None, "")]
 
 
 class OrderLineAllocation(models.Model):

@@ -3,6 +3,7 @@ service and re-renders the screen (so the draft is always saved and always price
 """
 
 import uuid
+from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from oms.query import missing_is_404
+from oms.templatetags.oms_tags import money
 from orders import selectors, services
 from orders.errors import DuplicateCustomer, OrderError, PaymentFailed, StockUnavailable
 from orders.forms import (
@@ -299,6 +301,15 @@ def discard(request, pk: int):
     return redirect("orders:phone_start")
 
 
+def _total_moved(order: Order, shown: str) -> bool:
+    """Whether the draft's total is no longer the one its screen showed (``shown``: the place form's copy of it;
+    absent or unreadable, nothing to compare)."""
+    try:
+        return bool(shown.strip()) and Decimal(shown.strip()) != order.total
+    except InvalidOperation:
+        return False
+
+
 def _card_or_method(post, method: str) -> PaymentRequest:
     """A payment request for ``method``; for a card, the hosted field's token and what it showed (never a number)."""
     if method != "card":
@@ -327,6 +338,12 @@ def place(request, pk: int):
             return _render(request, pk, error=exc.message)
     else:
         order = _draft(pk)
+    if _total_moved(order, post.get("shown_total", "")):
+        # A change saved after the screen was drawn (a shipping choice still on its way, a quantity saved by the
+        # click on "Place"): the customer has not heard this total yet.
+        return _render(request, pk, error=_("The total is now %(total)s, not the %(shown)s the screen showed: tell "
+                                            "the customer and place the order again.") % {
+            "total": money(order.total, order.currency), "shown": money(post["shown_total"], order.currency)})
     method = order.payment_method
     if method in ("gift_card", "store_credit"):
         # The code goes only into the payment request's details: never saved on the draft, never echoed back.

@@ -68,8 +68,9 @@ def order_detail(*, pk: int) -> Order:
     return (
         Order.objects.select_related("channel", "customer", "placed_by", "pickup_location")
         .prefetch_related(
-            Prefetch("lines", queryset=OrderLine.objects.order_by("position", "pk").prefetch_related(
-                Prefetch("allocations", queryset=OrderLineAllocation.objects.select_related("location")))),
+            Prefetch("lines", queryset=OrderLine.objects.select_related("variant__product").order_by("position", "pk")
+                     .prefetch_related("variant__product__personalization_fields", Prefetch(
+                         "allocations", queryset=OrderLineAllocation.objects.select_related("location")))),
             Prefetch("events", queryset=OrderEvent.objects.select_related("actor").order_by("-created_at", "-pk")),
             Prefetch("holds", queryset=OrderHold.objects.select_related("decided_by")),
         )

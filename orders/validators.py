@@ -1,6 +1,7 @@
 """Brazilian tax ids (CPF for people, CNPJ for companies), postal codes (CEP) and phone numbers."""
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -9,7 +10,8 @@ _CEP = re.compile(r"^\d{5}-?\d{3}$")
 
 
 def digits(value: str) -> str:
-    return re.sub(r"\D", "", value or "")
+    """The decimal digits of ``value`` as ASCII: "٠١٣١٠-١٠٠" typed on an Arabic keyboard is "01310100"."""
+    return "".join(str(unicodedata.decimal(char)) for char in value or "" if char.isdecimal())
 
 
 def _check_digit(numbers: list[int], weights: list[int]) -> int:
@@ -85,6 +87,35 @@ def format_phone(value: str) -> str:
     if not value.startswith("+") and len(number) in (10, 11):
         return f"({number[:2]}) {number[2:-4]}-{number[-4:]}"
     return value
+
+
+# Brazil's states and the Federal District, by the two letters addresses and tax rates use.
+BR_STATES = {"AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA", "PB", "PR", "PE", "PI",
+             "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO"}
+# What people put around a phone's digits: "+55 (11) 98765-4321", "11.98765.4321", "11/98765-4321".
+_PHONE_PUNCTUATION = set("+-()./ \u00a0")
+
+
+def validate_phone(value: str) -> str:
+    """The phone as ``normalize_phone`` keeps it, or ``ValidationError`` for text that is not a phone number (letters,
+    too few or too many digits), instead of keeping whatever digits it had, or nothing."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    number = digits(value)
+    if any(not char.isdecimal() and char not in _PHONE_PUNCTUATION for char in value) or not 8 <= len(number) <= 15:
+        raise ValidationError(_("“%(value)s” is not a phone number: type its digits with the area code, "
+                                "e.g. (11) 98765-4321."), code="phone", params={"value": value})
+    return normalize_phone(value)
+
+
+def validate_state(value: str, country: str = "BR") -> str:
+    """A Brazilian address's state as its two capital letters; another country's as typed, upper-cased."""
+    state = (value or "").strip().upper()
+    if country == "BR" and state and state not in BR_STATES:
+        raise ValidationError(_("“%(value)s” is not a Brazilian state: use its two letters, e.g. SP or RJ."),
+                              code="state", params={"value": value})
+    return state
 
 
 def normalize_phone(value: str) -> str:

@@ -143,26 +143,23 @@ def order_edit_view(request, pk: int):
             from inventory.selectors import variant_by_sku
 
             variant = variant_by_sku(sku)
-            try:
-                add_qty = int(request.POST.get("add_qty") or 1)
-            except ValueError:
-                add_qty = 0
             if variant is None:
                 error = _("No SKU “%(sku)s”.") % {"sku": sku}
-            elif add_qty < 1:
-                error = _("Quantity must be at least 1.")
-            elif add_qty > MAX_LINE_QUANTITY:
-                error = _("Quantity can be at most %(limit_value)s per line.") % {"limit_value": MAX_LINE_QUANTITY}
             else:
-                add.append((variant.pk, add_qty))
+                try:
+                    add_qty = parse_whole(request.POST.get("add_qty") or "1", minimum=1, maximum=MAX_LINE_QUANTITY,
+                                          name=_("Quantity for %(sku)s") % {"sku": variant.sku})
+                except NumberError as exc:
+                    error = exc.message
+                else:
+                    add.append((variant.pk, add_qty))
         address = None
         if request.POST.get("change_address") and not error:
             form = OrderAddressForm(request.POST, prefix="addr")
             if form.is_valid():
                 address = form.cleaned_data
             else:
-                error = _("Check the address: %(errors)s") % {"errors": "; ".join(
-                    f"{k}: {v[0]}" for k, v in form.errors.items())}
+                error = _("Check the address: %(errors)s") % {"errors": form_error_message(form)}
         reason = request.POST.get("reason", "")
         if not error:
             try:

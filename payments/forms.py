@@ -87,7 +87,9 @@ class PaymentAddForm(forms.Form):
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
     card_token = forms.CharField(required=False, widget=forms.HiddenInput, max_length=120)
     saved_card = forms.TypedChoiceField(label=_("Saved card"), required=False, coerce=int, empty_value=None,
-                                        choices=[])
+                                        choices=[], error_messages={"invalid_choice": _(
+                                            "That card is not among the customer's saved cards; choose one from "
+                                            "the list or enter a new card.")})
     save_card = forms.BooleanField(label=_("Save this card for the customer"), required=False)
     gift_card_code = forms.CharField(label=_("Gift card code"), required=False, max_length=40,
                                      widget=forms.TextInput(attrs={"autocomplete": "off"}))

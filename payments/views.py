@@ -276,7 +276,9 @@ def payment_add(request, order_id: int):
     saved_cards = _saved_cards(order)
     form = PaymentAddForm(request.POST, saved_cards=saved_cards)
     if not form.is_valid():
-        return _panel(request, order, form=form, status=422)
+        # The key is a hidden field: its problem is said in words (a page from before a deploy, a form cut short).
+        expired = _("The form expired; reload the page and try again.") if "idempotency_key" in form.errors else ""
+        return _panel(request, order, form=form, error=expired, status=422)
     data = form.cleaned_data
     method = data["method"]
     token = data["card_token"]

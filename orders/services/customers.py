@@ -6,13 +6,21 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from oms.audit import audit_record, diff, snapshot
 from oms.i18n import is_language
 from oms.models import AuditEntry
 from orders.errors import CustomerErased, DuplicateCustomer, InvalidCustomer
 from orders.models import Address, Customer
-from orders.validators import normalize_phone, phone_forms, validate_cep, validate_tax_id
+from orders.validators import (
+    normalize_phone,
+    phone_forms,
+    validate_cep,
+    validate_phone,
+    validate_state,
+    validate_tax_id,
+)
 
 CUSTOMER_FIELDS = ["kind", "name", "email", "phone", "phone_alt", "tax_country", "tax_id", "group_code",
                    "payment_terms_days", "credit_limit", "currency", "language", "marketing_consent", "notes"]
@@ -43,7 +51,10 @@ def _clean_customer(data: dict) -> dict:
         errors["language"] = _("“%(value)s” is not a language of this system.") % {"value": data["language"]}
     for key in ("phone", "phone_alt"):
         if key in data:
-            data[key] = normalize_phone(data.get(key) or "")
+            try:
+                data[key] = validate_phone(data.get(key) or "")
+            except ValidationError as exc:
+                errors[key] = exc.messages[0]
     try:
         data["tax_id"] = validate_tax_id(data.get("tax_id") or "", country=data.get("tax_country") or "BR",
                                          kind=data.get("kind") or Customer.Kind.PERSON)
@@ -112,14 +123,22 @@ def customer_update(*, customer_id: int, data: dict, acting_user) -> Customer:
     return customer
 
 
+# An address's fields that must be there, by the names the forms give them.
+ADDRESS_REQUIRED = {"street": gettext_lazy("Street"), "city": gettext_lazy("City"), "state": gettext_lazy("State"),
+                    "postal_code": gettext_lazy("CEP / postal code")}
+
+
 def _clean_address(data: dict) -> dict:
     data = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items() if k in ADDRESS_FIELDS}
     errors = {}
-    for key in ("street", "city", "state", "postal_code"):
+    for key, label in ADDRESS_REQUIRED.items():
         if not data.get(key):
-            errors[key] = _("%(field)s is required.") % {"field": key.replace("_", " ").capitalize()}
+            errors[key] = _("%(field)s is required.") % {"field": label}
     data["country"] = (data.get("country") or "BR").upper()
-    data["state"] = (data.get("state") or "").upper()
+    try:
+        data["state"] = validate_state(data.get("state") or "", data["country"])
+    except ValidationError as exc:
+        errors["state"] = exc.messages[0]
     if data["country"] == "BR" and data.get("postal_code"):
         try:
             data["postal_code"] = validate_cep(data["postal_code"])

@@ -224,6 +224,12 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
             position += 1
             added.append(OrderLine(order=order, position=position, variant=variant, sku=variant.sku,
                                    name=variant.name, quantity=qty))
+        from orders.services.placement import missing_personalization
+
+        if missing := missing_personalization(added):
+            # This page takes no personalization: a line added without its required text would be packed blank.
+            raise OrderError(_("This page takes no personalization, and the item needs it (%(list)s): sell it on a new "
+                               "phone order.") % {"list": "; ".join(missing)}, field="add_sku")
         OrderLine.objects.bulk_create(added)  # one INSERT however many lines the edit adds
         kept.extend(added)
         lines.extend(added)

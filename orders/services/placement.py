@@ -394,12 +394,12 @@ def _check_complete(order: Order, lines: list[OrderLine], *, shipping_chosen: bo
         problems.append(_("choose a shipping option"))
     if not order.payment_method:
         problems.append(_("choose a payment method"))
-    problems += _missing_personalization(lines)
+    problems += missing_personalization(lines)
     if problems:
         raise IncompleteOrder(_("To place the order: %(list)s.") % {"list": "; ".join(problems)})
 
 
-def _missing_personalization(lines: list[OrderLine]) -> list[str]:
+def missing_personalization(lines: list[OrderLine]) -> list[str]:
     """"fill in “Engraving” for PEN-1" for each required personalization field left empty on a line (one query)."""
     from inventory.models import PersonalizationField
 

@@ -67,6 +67,32 @@
     pickWhenShown = null;
     pick(results);
   });
+  // "Place order" while a line's change is unsaved or on its way (a quantity typed and Alt+P at once, or the click on
+  // the button that takes the cursor out of the field) would place what was saved before it: the change is saved
+  // first, and the redrawn screen, with its new total, waits on "Place order" for the agent to place again.
+  var placeAfterSwap = false;
+  function unsavedLineField() {
+    var fields = document.querySelectorAll("#screen .line-form input:not([type=hidden]), #screen .line-form select");
+    return Array.prototype.find.call(fields, function (field) {
+      if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+      if (field.tagName === "SELECT") return Array.prototype.some.call(field.options, function (o) { return o.selected !== o.defaultSelected; });
+      return field.value !== field.defaultValue;
+    }) || null;
+  }
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    if (!event.detail.elt || event.detail.elt.id !== "place-form") return;
+    var field = unsavedLineField(), busy = document.querySelector("#screen .line-form.htmx-request");
+    if (!field && !busy) return;
+    event.preventDefault();
+    placeAfterSwap = true;
+    if (field && !field.form.classList.contains("htmx-request")) field.dispatchEvent(new Event("change", {bubbles: true}));
+  });
+  document.body.addEventListener("htmx:afterSettle", function (event) {
+    if (!placeAfterSwap || event.detail.target.id !== "screen") return;
+    placeAfterSwap = false;
+    var button = document.getElementById("place-button");
+    if (button && !document.getElementById("screen-error")) button.focus();
+  });
   // The screen is redrawn whole after each step, and the agent (or a scanner) keeps typing meanwhile. What was typed
   // into a field while the step was on its way is put back into the redrawn field, and an Enter typed in a search box
   // meanwhile searches and picks once the screen is back, so a second scan right after the first is not lost.

@@ -223,6 +223,32 @@ def test_enter_typed_before_the_results_arrive_still_adds_the_sku(page, login, s
     wait_focus(page, "sku-q")
 
 
+def test_alt_p_with_a_quantity_just_typed_saves_it_first_and_places_only_when_asked_again(page, login, shop):
+    """A quantity typed and Alt+P at once placed the order with the quantity saved before (its change is sent only
+    when the cursor leaves the field): the screen showed 3 mugs, the order had 1."""
+    login("agent")
+    start_for_the_customer_by_keyboard(page)
+    add_lines_by_keyboard(page, ("MUG-WHITE",))
+    page.locator("input[name=shipping_service]").first.focus()
+    page.keyboard.press("Space")
+    page.wait_for_function("document.querySelector('input[name=shipping_service]:checked') !== null")
+    settled(page)
+    page.locator("#payment-method").focus()
+    page.keyboard.press("i")  # "Invoice on terms (B2B)"
+    page.wait_for_function("document.querySelector('#payment-method option[selected][value=invoice]') !== null")
+    settled(page)
+    page.locator("table.lines input.qty").first.focus()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("3")
+    page.keyboard.press("Alt+p")
+    page.locator("#subtotal", has_text="90.00").wait_for()  # saved and repriced: 3 x 30.00
+    wait_focus(page, "place-button")  # the new total is on the screen; placing is one more Alt+P
+    assert Order.objects.get().status == Order.Status.DRAFT
+    page.keyboard.press("Alt+p")
+    wait_for_order_page(page)
+    assert Order.objects.get().lines.get().quantity == 3
+
+
 @pytest.fixture
 def slow_screen(monkeypatch):
     """Makes the named phone-screen step take long enough for the agent to type on while it is on its way."""
@@ -282,3 +308,20 @@ def test_typing_in_the_next_field_while_the_screen_is_redrawn_is_kept_and_saved(
         time.sleep(0.1)
     assert order.notes == "Gate code 42, ring twice"
     assert order.priority != Order.Priority.STANDARD
+
+
+def test_a_name_e_mail_and_street_typed_as_one_long_word_wrap_inside_their_panels(page, login, shop):
+    """A 200-letter name without a space (a paste gone wrong, a company's code) pushed the phone screen and the
+    customer's page 900 to 1,700 pixels sideways, over the items panel."""
+    from orders.models import Customer
+
+    long_word = AddressFactory(customer__name="Ñ" * 60 + "Z" * 140, customer__email="x" * 70 + "@example.com",
+                               customer__phone="+5511912340000", street="Comprida" * 20).customer
+    assert Customer.objects.filter(pk=long_word.pk).exists()
+    login("agent", "ar")
+    page.goto(f"/customers/{long_word.pk}/")
+    assert_no_horizontal_overflow(page)
+    page.locator("form[action='/phone/'] button").click()  # "New phone order" for this customer
+    page.wait_for_url(re.compile(r"/phone/\d+/$"))
+    page.locator("#customer-name").wait_for()
+    assert_no_horizontal_overflow(page)

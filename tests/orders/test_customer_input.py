@@ -1,0 +1,54 @@
+"""What an agent types for a new customer on the phone screen: refused with the reason when it cannot be right,
+kept in one form when it is (an Arabic keyboard's digits are digits)."""
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from orders.errors import InvalidCustomer
+from orders.models import Customer, Order
+from orders.services import address_add, customer_create
+
+BASE = {"new-name": "Joana Dias", "new-postal_code": "01310-100", "new-street": "Rua Augusta", "new-city": "São Paulo",
+        "new-state": "SP"}
+
+
+def _create(client, **data):
+    client.post(reverse("orders:phone_start"))
+    pk = Order.objects.get(status=Order.Status.DRAFT).pk
+    return client.post(reverse("orders:phone_create_customer", args=[pk]), {**BASE, **data},
+                       HTTP_HX_REQUEST="true").content.decode()
+
+
+@pytest.mark.parametrize("phone", ["call me", "123", "11 98765-4321 ramal 2"])
+def test_a_phone_that_is_no_phone_number_is_refused_not_dropped(role_client, world, phone):
+    """"call me" was kept as no phone at all, and "11 98765-4321 ramal 2" as 119876543212."""
+    page = _create(role_client("agent"), **{"new-phone": phone})
+    assert f"“{phone}” is not a phone number: type its digits with the area code" in page
+    assert not Customer.objects.filter(name="Joana Dias").exists()
+
+
+def test_a_state_brazil_does_not_have_is_refused(role_client, world):
+    """"XX" was kept, and the address then matched no tax rate nor shipping rate."""
+    page = _create(role_client("agent"), **{"new-state": "xx"})
+    assert "“xx” is not a Brazilian state: use its two letters, e.g. SP or RJ." in page
+    assert not Customer.objects.filter(name="Joana Dias").exists()
+
+
+def test_digits_typed_on_an_arabic_keyboard_are_kept_as_digits(role_client, world):
+    _create(role_client("agent"), **{"new-phone": "(٢١) ٩٨٧٦٥-٤٣٢١", "new-postal_code": "٠١٣١٠-١٠٠"})
+    customer = Customer.objects.get(name="Joana Dias")
+    assert customer.phone == "21987654321"
+    assert customer.addresses.get().postal_code == "01310-100"
+
+
+def test_a_missing_address_field_is_named_in_the_readers_language(db, make_user):
+    with translation.override("pt-br"), pytest.raises(InvalidCustomer) as refused:
+        customer_create(data={"name": "Ana"}, address={"street": "", "city": "Recife", "state": "PE",
+                                                       "postal_code": "50030-000"}, acting_user=make_user("agent"))
+    assert refused.value.message == "Logradouro é obrigatório."  # was "Street é obrigatório."
+    customer = customer_create(data={"name": "Ana"}, acting_user=None)
+    with translation.override("pt-br"), pytest.raises(InvalidCustomer) as refused:
+        address_add(customer_id=customer.pk, data={"street": "Rua A", "city": "Recife", "state": "PE"},
+                    acting_user=None)
+    assert refused.value.message.endswith("é obrigatório.") and "Postal code" not in refused.value.message
