@@ -51,6 +51,27 @@ def test_bench_data_generates_orders_and_rollups(world, make_user):
     assert Order.objects.filter(number__startswith="BN", placed_at__gt=timezone.now()).count() == 0
 
 
+def test_bench_data_refunds_its_returned_orders_once(world, make_user):
+    from django.db.models import Sum
+
+    from orders.fulfilment.models import Return, ReturnLine
+
+    make_user("agent")
+    call_command("bench_data", orders=300, days=30, refresh=True, stdout=io.StringIO())
+    returned = Order.objects.filter(number__startswith="BN", status="returned")
+    assert returned.exists()
+    returns = Return.objects.filter(order__in=returned, status="refunded")
+    assert returns.count() == returned.count()
+    assert all(r.refund_amount == r.order.total and r.closed_at <= timezone.now() for r in returns)
+    assert ReturnLine.objects.filter(rma__in=returns).count() == OrderLine.objects.filter(order__in=returned).count()
+    rolled_up = returns.filter(closed_at__date__lt=timezone.localdate())  # the rollups end yesterday
+    assert DailySales.objects.aggregate(total=Sum("refunded"))["total"] == rolled_up.aggregate(
+        total=Sum("refund_amount"))["total"]
+
+    call_command("bench_data", orders=0, days=30, stdout=io.StringIO())
+    assert Return.objects.filter(order__in=returned).count() == returned.count()
+
+
 def test_demo_seed_is_idempotent(world):
 
     make_order(channel=world["web"], placed_at=days_ago(3), lines=[(world["mug"], 1, "12.00")])

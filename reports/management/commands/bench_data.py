@@ -15,7 +15,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 BATCH = 5000
@@ -91,12 +91,37 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {done} orders, {made_lines} lines ({time.perf_counter() - started:.0f} s)")
         self.stdout.write(self.style.SUCCESS(
             f"Created {total} orders and {made_lines} lines in {time.perf_counter() - started:.1f} s"))
+        refunded = self._refunded_returns()
+        self.stdout.write(f"{refunded} bench orders have a refunded return")
         if options["refresh"]:
             from reports.rollups import refresh_rollups
 
             t0 = time.perf_counter()
             result = refresh_rollups(full=True)
             self.stdout.write(f"Rollups rebuilt in {time.perf_counter() - t0:.1f} s: {result}")
+
+    def _refunded_returns(self) -> int:
+        """A refunded return of every line for each returned bench order that has none, refunded 3 to 12 days after
+        it was placed (never in the future), so the reports' returns and net revenue read real rows at scale."""
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("""
+                WITH made AS (
+                    INSERT INTO orders_return (order_id, status, note, refund_amount, refund_method, created_at,
+                                               approved_at, received_at, inspected_at, closed_at)
+                    SELECT o.id, 'refunded', '', o.total, 'original', o.placed_at + interval '2 days',
+                           o.placed_at + interval '2 days', closed, closed, closed
+                    FROM orders_order o
+                    CROSS JOIN LATERAL (SELECT LEAST(now(), o.placed_at
+                                        + make_interval(days => 3 + (o.id % 10)::int)) AS closed) c
+                    WHERE left(o.number, 2) = 'BN' AND o.status = 'returned'
+                      AND NOT EXISTS (SELECT 1 FROM orders_return r WHERE r.order_id = o.id)
+                    RETURNING id, order_id)
+                INSERT INTO orders_returnline (rma_id, order_line_id, quantity, reason, condition, restocked_quantity)
+                SELECT made.id, l.id, l.quantity, 'changed_mind', 'resell', l.quantity
+                FROM made JOIN orders_orderline l ON l.order_id = made.order_id""")
+            cursor.execute("SELECT count(*) FROM orders_return r JOIN orders_order o ON o.id = r.order_id "
+                           "WHERE left(o.number, 2) = 'BN'")
+            return cursor.fetchone()[0]
 
     def _world(self, rng):
         """Ids of channels, (variant id, sku, price) triples, customers and agents, creating bench ones if few."""
