@@ -596,16 +596,21 @@ def _top_live(dim: Dimension, f: ReportFilter, *, rank_by: str, limit: int, comp
     if by_money:
         metric = "refunded" if rank_by == "refunded" else "revenue - refunded"
         refunds, params = rollups.refunds_by_key_sql(dim.code, channel_id=f.channel_id, currency=f.currency)
+        # An order is its own key: no grouping of a period's orders (at a million orders the grouping cost more
+        # than the rest of the statement).
+        per_key = ("1 AS orders, o.total AS revenue" if dim.code == "orders" else
+                   "COUNT(*) AS orders, SUM(o.total) AS revenue")
+        grouped = "" if dim.code == "orders" else "GROUP BY 1"
         sql = f"""
             SELECT key, orders, revenue, refunded FROM (
                 SELECT COALESCE(s.key, r.key) AS key, COALESCE(s.orders, 0) AS orders,
                        COALESCE(s.revenue, 0) AS revenue, COALESCE(r.refunded, 0) AS refunded
                 FROM (
-                    SELECT o.{column} AS key, COUNT(*) AS orders, SUM(o.total) AS revenue
+                    SELECT o.{column} AS key, {per_key}
                     FROM {t['order']} o
                     WHERE o.placed_at >= %(start)s AND o.placed_at < %(end)s
                       AND o.status NOT IN ('draft', 'cancelled') AND o.{column} IS NOT NULL {where}
-                    GROUP BY 1
+                    {grouped}
                 ) s
                 FULL JOIN ({refunds}) r (key, refunded) ON r.key = s.key
                 WHERE COALESCE(s.key, r.key) IS NOT NULL
