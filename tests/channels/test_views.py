@@ -180,3 +180,33 @@ def test_saving_a_channels_integration_settings_audits_what_changed_as_values(ro
     entry = AuditEntry.objects.get(verb="channel_integration_update")
     assert entry.changes == {"stock_buffer": [integration.stock_buffer, integration.stock_buffer + 3],
                              **({} if integration.require_signature else {"require_signature": [False, True]})}
+
+
+def test_sku_mappings_are_paged_and_searchable_with_flat_query_counts(role_client, shop,
+                                                                      django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = role_client("admin")
+    channel, mug = shop["channel"], shop["variants"][1]
+    url = reverse("orders:channel_detail", args=[channel.pk])
+    SkuMapping.objects.bulk_create([SkuMapping(channel=channel, channel_sku=f"AMZ-{i:03}", variant=mug)
+                                    for i in range(3)])
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    SkuMapping.objects.bulk_create([SkuMapping(channel=channel, channel_sku=f"AMZ-{i:03}", variant=mug)
+                                    for i in range(3, 120)])
+    with django_assert_max_num_queries(len(few)):
+        page = client.get(url).content.decode()
+    assert ("<code>AMZ-049</code>" in page, "<code>AMZ-050</code>" in page) == (True, False)
+    assert "Page 1 of 3" in page
+    last = client.get(url, {"page": 3}).content.decode()
+    assert ("<code>AMZ-099</code>" in last, "<code>AMZ-100</code>" in last, "<code>AMZ-119</code>" in last) == (
+        False, True, True)
+    found = client.get(url, {"q": "amz-07"}, HTTP_HX_REQUEST="true").content.decode()
+    assert found.count("<code>AMZ-07") == 10
+    assert "API keys" not in found  # only the mappings table is swapped in
+    by_ours = client.get(url, {"q": "mug-wht"}).content.decode()
+    assert "Page 1 of 3" in by_ours
+    none = client.get(url, {"q": "nothing-like-it"}).content.decode()
+    assert "No mapping matches this search." in none
