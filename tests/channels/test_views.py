@@ -210,3 +210,41 @@ def test_sku_mappings_are_paged_and_searchable_with_flat_query_counts(role_clien
     assert "Page 1 of 3" in by_ours
     none = client.get(url, {"q": "nothing-like-it"}).content.decode()
     assert "No mapping matches this search." in none
+
+
+def test_revoking_switching_off_removing_and_discarding_ask_first_naming_the_thing(role_client, shop):
+    from orders.channels import services
+
+    client = role_client("admin")
+    channel, key = shop["channel"], shop["key"]
+    services.sku_mapping_add(channel_id=channel.pk, channel_sku="AMZ-1", variant_id=shop["variants"][1].pk,
+                             acting_user=None)
+    services.shipping_mapping_add(channel_id=channel.pk, channel_method="Expressa", service_code="SEDEX",
+                                  acting_user=None)
+    services.status_mapping_add(channel_id=channel.pk, channel_status="on-hold", action="skip", acting_user=None)
+    services.webhook_endpoint_create(channel_id=channel.pk, url="https://shop.example.com/hooks",
+                                     events=["order_status"], acting_user=None)
+    page = client.get(reverse("orders:channel_detail", args=[channel.pk])).content.decode()
+    assert (f'data-confirm="Revoke the API key shop (oms_{key.prefix}.…)? Whatever uses it is refused from then on.">'
+            'Revoke</button>') in page
+    assert 'data-confirm="Remove the mapping of channel SKU AMZ-1 to our SKU MUG-WHT?">Remove</button>' in page
+    assert 'data-confirm="Remove the mapping of shipping method Expressa to our service SEDEX?">Remove' in page
+    assert 'data-confirm="Remove the mapping of channel status on-hold?">Remove</button>' in page
+    assert ('data-confirm="Switch off the webhook to https://shop.example.com/hooks? It gets no more events.">'
+            'Switch off</button>') in page
+    client.cookies["django_language"] = "pt-br"
+    page = client.get(reverse("orders:channel_detail", args=[channel.pk])).content.decode()
+    assert 'data-confirm="Remover o mapeamento do SKU do canal AMZ-1 para o nosso SKU MUG-WHT?"' in page
+    client.cookies["django_language"] = "en"
+
+    upload = SimpleUploadedFile("generic.csv", (SAMPLES / "generic_orders.csv").read_bytes(), "text/csv")
+    client.post(reverse("orders:channel_import_upload", args=[channel.pk]), {"format": "generic_csv", "file": upload})
+    job = ImportJob.objects.get()
+    import_job_run(job_id=job.pk)
+    row = ImportRow.objects.get(status="rejected")
+    page = client.get(reverse("orders:channel_import", args=[job.pk])).content.decode()
+    assert (f'data-confirm="Discard row {row.row_number} (order G-5002)? It is not imported.">Discard</button>'
+            in page)
+    ImportRow.objects.filter(pk=row.pk).update(external_id="")
+    page = client.get(reverse("orders:channel_import", args=[job.pk])).content.decode()
+    assert f'data-confirm="Discard row {row.row_number}? It is not imported.">Discard</button>' in page
