@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from marketing.errors import InvalidConfiguration
 from oms.errors import Refusal
 from oms.numbers import INT_MAX, NumberError, parse_amount, parse_whole
-from oms.query import quoted
+from oms.query import impossible_date, quoted
 
 # field -> (kind, allowed operators)
 SEGMENT_FIELDS: dict[str, tuple[str, set[str]]] = {
@@ -103,6 +103,9 @@ def _rule_value(kind: str, op: str, value):
             raise ValueError
         return date.fromisoformat(value).isoformat()
     except ValueError:
+        if isinstance(value, str) and (why := impossible_date(value)):
+            raise _BadValue(_("The date %(value)s does not exist: %(why)s.") % {
+                "value": shown_value(value), "why": why}) from None
         raise _BadValue(_("Give a date as YYYY-MM-DD, e.g. 2026-01-31, not %(value)s.") % {
             "value": shown_value(value)}) from None
 

@@ -12,6 +12,8 @@ class AccessArea(models.Model):  # noqa: DJ008 - never instantiated
     """Holds the back-office permissions; it has no rows (see ``oms.permissions``)."""
 
     class Meta:
+        verbose_name = _("access area")
+        verbose_name_plural = _("access areas")
         managed = False
         default_permissions = ()
         permissions = PERMISSIONS
@@ -54,6 +56,10 @@ class UserPreference(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
     language = language_field()
 
+    class Meta:
+        verbose_name = _("user preference")
+        verbose_name_plural = _("user preferences")
+
     def __str__(self) -> str:
         return f"{self.user} ({self.language})"
 
@@ -80,6 +86,8 @@ class AuditEntry(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id", "-created_at"])]
 
@@ -122,6 +130,8 @@ class OutboxMessage(models.Model):
     done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
         ordering = ["id"]
         indexes = [
             models.Index(

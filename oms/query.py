@@ -6,12 +6,15 @@ whole) and turns ``BadQuery`` raised by a view into the 400 page.
 htmx requests get the message alone, as text, which oms.js shows as a notice.
 """
 
+import calendar
 from datetime import date
 from functools import wraps
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils.dateparse import parse_date
+from django.utils.dateformat import format as format_date
+from django.utils.dateparse import date_re, parse_date
+from django.utils.formats import get_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
@@ -37,6 +40,39 @@ def to_date(value: str | None) -> date | None:
         return None
 
 
+def impossible_date(value: str | None) -> str | None:
+    """Why text written as YYYY-MM-DD names no day of the calendar ("February 2026 has 28 days"), or None when
+    it is a real day or not written that way."""
+    found = date_re.match((value or "").strip())
+    if not found:
+        return None
+    year, month, day = int(found["year"]), int(found["month"]), int(found["day"])
+    if year < 1:
+        return _("the years of a date start at 0001")
+    if not 1 <= month <= 12:
+        return _("a year has 12 months")
+    days = calendar.monthrange(year, month)[1]
+    if 1 <= day <= days:
+        return None
+    month_name = format_date(date(year, month, 1), get_format("YEAR_MONTH_FORMAT"))
+    return _("%(month)s has %(days)s days") % {"month": month_name, "days": days}
+
+
+def date_refusal(value: str | None, *, name: str = "") -> str:
+    """What to tell someone whose ``value`` is not a date: that the day does not exist when it is written
+    YYYY-MM-DD (2026-02-30), else the form to write it in. ``name`` names the field, for filters in the address."""
+    shown = quoted((value or "").strip())
+    if why := impossible_date(value):
+        if name:
+            return (_("The date “%(value)s” given for “%(name)s” does not exist: %(why)s.")
+                    % {"value": shown, "name": name, "why": why})
+        return _("The date “%(value)s” does not exist: %(why)s.") % {"value": shown, "why": why}
+    if name:
+        return (_("“%(value)s” is not a date for “%(name)s”: use YYYY-MM-DD, e.g. 2026-11-24.")
+                % {"value": shown, "name": name})
+    return _("“%(value)s” is not a date: use YYYY-MM-DD, e.g. 2026-11-24.") % {"value": shown}
+
+
 def query_date(params, name: str) -> date | None:
     """The optional date filter ``name``; raises ``BadQuery`` naming it when it is given but not a date."""
     value = (params.get(name) or "").strip()
@@ -44,8 +80,7 @@ def query_date(params, name: str) -> date | None:
         return None
     found = to_date(value)
     if found is None:
-        raise BadQuery(_("“%(value)s” is not a date for “%(name)s”: use YYYY-MM-DD, e.g. 2026-11-24.")
-                       % {"value": value[:40], "name": name})
+        raise BadQuery(date_refusal(value, name=name))
     return found
 
 

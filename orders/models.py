@@ -55,6 +55,8 @@ class Channel(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -91,6 +93,8 @@ class Customer(models.Model):
                                      help_text=_("When the personal data was erased at the customer's request."))
 
     class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         ordering = ["name", "id"]
         # The duplicate check and channel intake match e-mails case-insensitively (UPPER(email) = UPPER(%s)).
         indexes = [models.Index(fields=["name"]), models.Index(Upper("email"), name="customer_email_upper")]
@@ -138,8 +142,9 @@ class Address(models.Model):
     is_default = models.BooleanField(default=False)
 
     class Meta:
-        ordering = ["-is_default", "id"]
+        verbose_name = _("address")
         verbose_name_plural = _("addresses")
+        ordering = ["-is_default", "id"]
 
     def __str__(self) -> str:
         return self.one_line()
@@ -245,6 +250,8 @@ class Order(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = pgettext_lazy("sales order", "order")
+        verbose_name_plural = _("orders")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["number"], condition=~Q(number=""), name="order_number_unique"),
@@ -342,6 +349,8 @@ class OrderLine(models.Model):
     cancel_reason_text = text_property("cancel_reason")
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         ordering = ["order", "position", "id"]
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="orderline_quantity_positive")]
 
@@ -385,6 +394,8 @@ class OrderLineAllocation(models.Model):
     quantity = models.PositiveIntegerField()
 
     class Meta:
+        verbose_name = _("order line allocation")
+        verbose_name_plural = _("order line allocations")
         ordering = ["line_id", "-quantity", "location_id"]
         constraints = [
             models.UniqueConstraint(fields=["line", "location"], name="orderlineallocation_line_location_unique"),
@@ -425,6 +436,8 @@ class OrderHold(models.Model):
     decision_reason_params = models.JSONField(null=True, blank=True, editable=False)  # see ``decision_reason_text``
 
     class Meta:
+        verbose_name = _("order hold")
+        verbose_name_plural = _("order holds")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -460,6 +473,8 @@ class OrderEvent(TranslatedReason):
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["order", "created_at"])]
 

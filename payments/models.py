@@ -35,6 +35,8 @@ class Account(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = _("ledger account")
+        verbose_name_plural = _("ledger accounts")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -66,8 +68,9 @@ class JournalEntry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("journal entry")
+        verbose_name_plural = _("journal entries")
         ordering = ["-posted_on", "-id"]
-        verbose_name_plural = "journal entries"
 
     def __str__(self) -> str:
         return f"JE-{self.pk} {self.posted_on} {self.memo_text}"
@@ -86,6 +89,8 @@ class JournalLine(models.Model):
     description_text = text_property("description")
 
     class Meta:
+        verbose_name = _("journal line")
+        verbose_name_plural = _("journal lines")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
@@ -133,6 +138,8 @@ class GiftCard(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("gift card")
+        verbose_name_plural = _("gift cards")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(balance__gte=0), name="giftcard_balance_not_negative"),
@@ -176,6 +183,8 @@ class GiftCardTransaction(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("gift card transaction")
+        verbose_name_plural = _("gift card transactions")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -238,6 +247,8 @@ class Payment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_not_negative"),
@@ -331,6 +342,8 @@ class PaymentTransaction(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("payment transaction")
+        verbose_name_plural = _("payment transactions")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -359,6 +372,8 @@ class Invoice(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
         ordering = ["-issued_on", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(paid_amount__gte=0, credited_amount__gte=0)
@@ -391,6 +406,8 @@ class InvoiceMovement(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("invoice movement")
+        verbose_name_plural = _("invoice movements")
         ordering = ["invoice", "on", "id"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_movement_positive")]
 
@@ -415,8 +432,9 @@ class SettlementBatch(models.Model):
     imported_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("settlement batch")
+        verbose_name_plural = _("settlement batches")
         ordering = ["-imported_at", "-id"]
-        verbose_name_plural = "settlement batches"
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.imported_at:%Y-%m-%d})"
@@ -445,6 +463,8 @@ class SettlementLine(models.Model):
     match = models.CharField(max_length=16, choices=Match.choices)
 
     class Meta:
+        verbose_name = _("settlement line")
+        verbose_name_plural = _("settlement lines")
         ordering = ["batch", "row_number"]
         constraints = [  # a processor's transaction is settled (and posted to the ledger) once
             models.UniqueConstraint(fields=["transaction"], condition=models.Q(match="matched"),
@@ -476,6 +496,8 @@ class SupplierInvoice(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("supplier invoice")
+        verbose_name_plural = _("supplier invoices")
         ordering = ["-invoice_date", "-id"]
         constraints = [models.UniqueConstraint(fields=["purchase_order", "number"],
                                                name="supplier_invoice_unique_number")]
@@ -491,6 +513,8 @@ class SupplierInvoiceLine(models.Model):
     unit_cost = money_field()
 
     class Meta:
+        verbose_name = _("supplier invoice line")
+        verbose_name_plural = _("supplier invoice lines")
         ordering = ["invoice", "id"]
         constraints = [models.UniqueConstraint(fields=["invoice", "variant"], name="supplier_invoice_line_unique"),
                        models.CheckConstraint(condition=Q(unit_cost__gte=0), name="supplier_invoice_cost_ok")]
@@ -516,6 +540,8 @@ class SavedCard(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("saved card")
+        verbose_name_plural = _("saved cards")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

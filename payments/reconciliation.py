@@ -22,7 +22,7 @@ from oms.i18n import stored_text
 from oms.models import AuditEntry
 from oms.money import CURRENCY_EXPONENTS, ZERO, default_currency
 from oms.numbers import NumberError, parse_amount
-from oms.query import to_date
+from oms.query import impossible_date, to_date
 from payments.errors import SettlementFileError
 from payments.ledger import Acct, LedgerLine, journal_post
 from payments.models import Payment, PaymentTransaction, SettlementBatch, SettlementLine
@@ -57,7 +57,10 @@ def _parse_rows(reader: csv.DictReader) -> list[dict]:
         settled_on = to_date(row["date"])
         kind = row["type"].lower()
         currency = row["currency"].upper()
-        if settled_on is None:
+        if settled_on is None and (why := impossible_date(row["date"])):
+            problems.append(_("row %(n)s: the date “%(v)s” does not exist (%(why)s)")
+                            % {"n": number, "v": row["date"][:40], "why": why})
+        elif settled_on is None:
             problems.append(_("row %(n)s: date “%(v)s” is not YYYY-MM-DD") % {"n": number, "v": row["date"][:40]})
         if kind not in SettlementLine.Kind.values:
             problems.append(_("row %(n)s: type must be capture or refund") % {"n": number})

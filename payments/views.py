@@ -19,7 +19,7 @@ from oms.audit import audit_access, client_ip
 from oms.listing import paginate, sort_queryset
 from oms.money import CURRENCY_CHOICES, ZERO
 from oms.numbers import NumberError, parse_amount, parse_id, parse_whole
-from oms.query import query_date, to_date
+from oms.query import date_refusal, query_date, to_date
 from payments import pix
 from payments.errors import AmountError, PaymentError
 from payments.exports import export_csv
@@ -551,7 +551,7 @@ def supplier_invoice_new(request):
     typed_date = request.POST.get("invoice_date", "").strip()
     invoice_date = to_date(typed_date)
     if request.method == "POST" and po and typed_date and invoice_date is None:
-        error = _("“%(value)s” is not a date: use YYYY-MM-DD, e.g. 2026-11-24.") % {"value": typed_date[:40]}
+        error = date_refusal(typed_date)
     elif request.method == "POST" and po:
         try:
             inputs = [SupplierLineInput(

@@ -39,6 +39,8 @@ class DailySales(models.Model):
     refunded = money_field()
 
     class Meta:
+        verbose_name = _("daily sales total")
+        verbose_name_plural = _("daily sales totals")
         constraints = [
             models.UniqueConstraint(fields=["day", "channel", "currency"], name="reports_dailysales_unique"),
         ]
@@ -63,6 +65,8 @@ class DailyProductSales(models.Model):
     refunded = money_field()
 
     class Meta:
+        verbose_name = _("daily sales of a product")
+        verbose_name_plural = _("daily sales of products")
         constraints = [
             models.UniqueConstraint(fields=["day", "channel", "currency", "variant"],
                                     name="reports_dailyproductsales_unique"),
@@ -79,6 +83,10 @@ class RollupState(models.Model):
     name = models.CharField(max_length=30, unique=True, default="sales")
     complete_through = models.DateField(null=True, blank=True)
     refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sales rollup state")
+        verbose_name_plural = _("sales rollup states")
 
     def __str__(self) -> str:
         return f"{self.name}: {self.complete_through}"
@@ -132,6 +140,8 @@ class ReportJob(RequestedInLanguage):
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
+        verbose_name = _("report job")
+        verbose_name_plural = _("report jobs")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["requested_by", "-created_at"])]
 
@@ -180,6 +190,8 @@ class DailyDimensionSales(models.Model):
     refunded = money_field()
 
     class Meta:
+        verbose_name = _("daily sales by dimension")
+        verbose_name_plural = _("daily sales by dimensions")
         constraints = [
             models.UniqueConstraint(fields=["dimension", "day", "channel", "currency", "key"],
                                     name="reports_dailydimensionsales_unique"),
@@ -208,6 +220,8 @@ class ReportSchedule(RequestedInLanguage):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("report schedule")
+        verbose_name_plural = _("report schedules")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

@@ -13,7 +13,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from oms.errors import Refusal
-from oms.query import quoted, to_date
+from oms.query import impossible_date, quoted, to_date
 
 EARLIEST = date(2000, 1, 1)
 YEARS_AHEAD = 5
@@ -40,6 +40,9 @@ def read_date(text, *, label: str) -> date | None:
     if not raw:
         return None
     value = to_date(raw)
+    if value is None and (why := impossible_date(raw)):
+        raise PeriodError(_("%(field)s: the date “%(value)s” does not exist: %(why)s.")
+                          % {"field": label, "value": quoted(raw), "why": why})
     if value is None:
         raise PeriodError(_("%(field)s: “%(value)s” is not a date. Use YYYY-MM-DD, e.g. 2026-01-31.")
                           % {"field": label, "value": quoted(raw)})

@@ -43,6 +43,10 @@ class ChannelIntegration(models.Model):
     require_signature = models.BooleanField(_("require a signature"), default=False,
                                             help_text=_("Refuse API calls without a body signature."))
 
+    class Meta:
+        verbose_name = _("channel integration")
+        verbose_name_plural = _("channel integrations")
+
     def __str__(self) -> str:
         return str(self.channel)
 
@@ -65,6 +69,8 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
         ordering = ["-created_at", "id"]
 
     def __str__(self) -> str:
@@ -86,6 +92,8 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
         constraints = [models.UniqueConstraint(fields=["channel", "key"], name="channel_idempotency_unique")]
 
     def __str__(self) -> str:
@@ -115,6 +123,8 @@ class ChannelOrder(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("channel order")
+        verbose_name_plural = _("channel orders")
         constraints = [models.UniqueConstraint(fields=["channel", "external_id"], name="channel_order_unique")]
 
     def __str__(self) -> str:
@@ -127,6 +137,8 @@ class SkuMapping(models.Model):
     variant = models.ForeignKey("inventory.Variant", on_delete=models.CASCADE, related_name="+")
 
     class Meta:
+        verbose_name = _("SKU mapping")
+        verbose_name_plural = _("SKU mappings")
         ordering = ["channel_sku"]
         constraints = [models.UniqueConstraint(fields=["channel", "channel_sku"], name="sku_mapping_unique")]
 
@@ -140,6 +152,8 @@ class ShippingMapping(models.Model):
     service_code = models.CharField(max_length=40, help_text=_("Our carrier service code."))
 
     class Meta:
+        verbose_name = _("shipping method mapping")
+        verbose_name_plural = _("shipping method mappings")
         ordering = ["channel_method"]
         constraints = [models.UniqueConstraint(fields=["channel", "channel_method"], name="shipping_mapping_unique")]
 
@@ -158,6 +172,8 @@ class StatusMapping(models.Model):
     action = models.CharField(max_length=10, choices=Action.choices, default=Action.IMPORT)
 
     class Meta:
+        verbose_name = _("channel status mapping")
+        verbose_name_plural = _("channel status mappings")
         ordering = ["channel_status"]
         constraints = [models.UniqueConstraint(fields=["channel", "channel_status"], name="status_mapping_unique")]
 
@@ -197,6 +213,8 @@ class ImportJob(RequestedInLanguage):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("order import")
+        verbose_name_plural = _("order imports")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -227,6 +245,8 @@ class ImportRow(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("order import row")
+        verbose_name_plural = _("order import rows")
         ordering = ["job", "row_number"]
         constraints = [models.UniqueConstraint(fields=["job", "row_number"], name="import_row_unique")]
 
@@ -248,6 +268,8 @@ class WebhookEndpoint(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
         ordering = ["channel", "id"]
 
     def __str__(self) -> str:
@@ -270,6 +292,8 @@ class WebhookDelivery(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["endpoint", "source_key"], name="webhook_delivery_unique")]
 

@@ -69,6 +69,14 @@ def channel_list():
     ).order_by("name")
 
 
+def sku_mappings_for(channel: Channel, *, query: str = ""):
+    """The channel's SKU mappings by channel SKU; with ``query``, those whose channel SKU or ours contains it."""
+    rows = SkuMapping.objects.filter(channel=channel).select_related("variant").order_by("channel_sku", "pk")
+    if query := query.strip():
+        rows = rows.filter(Q(channel_sku__icontains=query) | Q(variant__sku__icontains=query))
+    return rows
+
+
 def deliveries_for(channel: Channel):
     return WebhookDelivery.objects.filter(endpoint__channel=channel).select_related("endpoint", "order")
 

@@ -63,7 +63,7 @@ def _channel_form(request, form: ChannelForm):
                   status=422 if form.errors else 200)
 
 
-def _detail_context(channel: Channel, **forms) -> dict:
+def _detail_context(request, channel: Channel, **forms) -> dict:
     integration = services.integration_for(channel)
     return {
         "channel": channel,
@@ -76,7 +76,7 @@ def _detail_context(channel: Channel, **forms) -> dict:
         "webhook_form": forms.get("webhook_form") or WebhookForm(),
         "upload_form": forms.get("upload_form") or UploadForm(initial={"format": integration.import_format}),
         "keys": channel.api_keys.all(),
-        "sku_mappings": channel.sku_mappings.select_related("variant"),
+        "sku_mappings": paginate(request, selectors.sku_mappings_for(channel, query=request.GET.get("q", ""))),
         "shipping_mappings": channel.shipping_mappings.all(),
         "status_mappings": channel.status_mappings.all(),
         "webhooks": channel.webhooks.all(),
@@ -85,9 +85,16 @@ def _detail_context(channel: Channel, **forms) -> dict:
     }
 
 
+def _refused(request, channel: Channel, **forms):
+    """The channel page again, with the form that was refused showing its errors."""
+    context = _detail_context(request, channel, **forms)
+    return render(request, "orders/channels/channel_detail.html", context, status=422)
+
+
 def channel_detail(request, pk: int):
     channel = get_object_or_404(Channel, pk=pk)
-    return render(request, "orders/channels/channel_detail.html", _detail_context(channel))
+    template = "orders/channels/channel_detail.html"
+    return render(request, f"{template}#sku_mappings" if request.htmx else template, _detail_context(request, channel))
 
 
 def _back(pk: int, anchor: str = ""):
@@ -101,8 +108,7 @@ def channel_settings(request, pk: int):
     channel = get_object_or_404(Channel, pk=pk)
     form = IntegrationForm(request.POST, instance=services.integration_for(channel))
     if not form.is_valid():
-        return render(request, "orders/channels/channel_detail.html", _detail_context(channel, settings_form=form),
-                      status=422)
+        return _refused(request, channel, settings_form=form)
     services.integration_update(channel_id=channel.pk, acting_user=request.user,
                                 **{name: form.cleaned_data[name] for name in IntegrationForm.Meta.fields})
     messages.success(request, _("Settings saved."))
@@ -114,11 +120,10 @@ def key_create(request, pk: int):
     channel = get_object_or_404(Channel, pk=pk)
     form = ApiKeyForm(request.POST)
     if not form.is_valid():
-        return render(request, "orders/channels/channel_detail.html", _detail_context(channel, key_form=form),
-                      status=422)
+        return _refused(request, channel, key_form=form)
     key, raw = services.api_key_create(channel_id=channel.pk, name=form.cleaned_data["name"],
                                        with_signature=form.cleaned_data["with_signature"], acting_user=request.user)
-    context = _detail_context(channel)
+    context = _detail_context(request, channel)
     context.update({"new_key": key, "new_secret": raw})
     response = render(request, "orders/channels/channel_detail.html", context)
     response["Cache-Control"] = "no-store"
@@ -143,8 +148,7 @@ def mapping_add(request, pk: int, kind: str):
         raise Http404
     form = MAPPING_FORMS[kind](request.POST)
     if not form.is_valid():
-        return render(request, "orders/channels/channel_detail.html",
-                      _detail_context(channel, **{f"{kind}_form": form}), status=422)
+        return _refused(request, channel, **{f"{kind}_form": form})
     data = form.cleaned_data
     if kind == "sku":
         services.sku_mapping_add(channel_id=pk, channel_sku=data["channel_sku"], variant_id=data["variant_id"],
@@ -175,8 +179,7 @@ def webhook_create(request, pk: int):
     channel = get_object_or_404(Channel, pk=pk)
     form = WebhookForm(request.POST)
     if not form.is_valid():
-        return render(request, "orders/channels/channel_detail.html", _detail_context(channel, webhook_form=form),
-                      status=422)
+        return _refused(request, channel, webhook_form=form)
     services.webhook_endpoint_create(channel_id=pk, url=form.cleaned_data["url"], events=form.cleaned_data["events"],
                                      acting_user=request.user)
     messages.success(request, _("Webhook added."))
@@ -205,16 +208,14 @@ def import_upload(request, pk: int):
     if form.is_valid() and form.cleaned_data["file"].size > MAX_UPLOAD_BYTES:
         form.add_error("file", _("The file is larger than 20 MB."))
     if not form.is_valid():
-        return render(request, "orders/channels/channel_detail.html", _detail_context(channel, upload_form=form),
-                      status=422)
+        return _refused(request, channel, upload_form=form)
     upload = form.cleaned_data["file"]
     try:
         job = imports.import_job_create(channel_id=pk, fmt=form.cleaned_data["format"], content=upload.read(),
                                         file_name=upload.name, acting_user=request.user)
     except ChannelError as exc:
         form.add_error("file", exc.message)
-        return render(request, "orders/channels/channel_detail.html", _detail_context(channel, upload_form=form),
-                      status=422)
+        return _refused(request, channel, upload_form=form)
     return redirect("orders:channel_import", job_id=job.pk)
 
 

@@ -35,6 +35,8 @@ class SourcingDecision(TranslatedReason):
                               related_name="+")
 
     class Meta:
+        verbose_name = _("sourcing decision")
+        verbose_name_plural = _("sourcing decisions")
         app_label = "orders"
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["order", "-created_at"])]
@@ -83,6 +85,8 @@ class Shipment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
         app_label = "orders"
         ordering = ["id"]
         indexes = [models.Index(fields=["location", "status"])]
@@ -130,6 +134,8 @@ class InboundTransfer(models.Model):
                                       help_text=_("Received and reserved for the order, or given up."))
 
     class Meta:
+        verbose_name = _("inbound transfer")
+        verbose_name_plural = _("inbound transfers")
         app_label = "orders"
         ordering = ["id"]
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="inboundtransfer_quantity_positive")]
@@ -145,6 +151,8 @@ class ShipmentLine(models.Model):
     packed_quantity = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("shipment line")
+        verbose_name_plural = _("shipment lines")
         app_label = "orders"
         ordering = ["id"]
         constraints = [
@@ -167,6 +175,8 @@ class ShipmentEvent(TranslatedReason):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("shipment event")
+        verbose_name_plural = _("shipment events")
         app_label = "orders"
         ordering = ["created_at", "id"]
 
@@ -214,6 +224,8 @@ class Return(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("return")
+        verbose_name_plural = _("returns")
         app_label = "orders"
         ordering = ["-id"]
 
@@ -244,6 +256,8 @@ class ReturnLine(models.Model):
     restocked_quantity = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("return line")
+        verbose_name_plural = _("return lines")
         app_label = "orders"
         ordering = ["id"]
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="returnline_quantity_positive")]
@@ -269,6 +283,8 @@ class AllocationRule(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = _("allocation rule")
+        verbose_name_plural = _("allocation rules")
         app_label = "orders"
         ordering = ["name", "id"]
         constraints = [
@@ -297,6 +313,8 @@ class ConsolidationRoute(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
+        verbose_name = _("consolidation route")
+        verbose_name_plural = _("consolidation routes")
         app_label = "orders"
         ordering = ["to_location", "from_location"]
         constraints = [
@@ -328,6 +346,8 @@ class AtRiskFlag(models.Model):
     cleared_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("at-risk flag")
+        verbose_name_plural = _("at-risk flags")
         app_label = "orders"
         ordering = ["-raised_at", "-id"]
         constraints = [
@@ -351,6 +371,8 @@ class OrderMilestones(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("order milestones")
+        verbose_name_plural = _("order milestones")
         app_label = "orders"
 
     def __str__(self) -> str:
@@ -368,6 +390,8 @@ class Holiday(models.Model):
                                  help_text=_("Blank: a national holiday, every location is closed."))
 
     class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
         app_label = "orders"
         ordering = ["date", "location_id"]
         constraints = [

@@ -1558,24 +1558,27 @@ def carrier_update_csv(*, content: str, acting_user) -> int:
     reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")))
     try:
         missing = [c for c in CARRIER_COLUMNS[:2] if c not in (reader.fieldnames or [])]
-        rows = list(reader)
+        # (line in the file, cells); a blank line, or a spreadsheet's empty row (",,"), is not a row
+        lines = [(reader.line_num, row) for row in reader
+                 if any(str(value or "").strip() for key, value in row.items() if key is not None)
+                 or any(str(value).strip() for value in row.get(None) or ())]
     except csv.Error as exc:  # a cell over the csv module's limit (128 KiB), a broken quote
         message = _("The file is not a readable CSV file (line %(line)s).") % {"line": reader.line_num}
         raise CarrierFileError(message, rows=[(reader.line_num, message)]) from exc
     if missing:
         raise CarrierFileError(_("Missing columns: %(cols)s.") % {"cols": ", ".join(missing)},
                                rows=[(1, _("Missing columns: %(cols)s.") % {"cols": ", ".join(missing)})])
-    if not rows:
+    if not lines:
         raise CarrierFileError(_("The file has no rows."), rows=[(1, _("The file has no rows."))])
     problems: list[tuple[int, str]] = []
     parsed: list[tuple[int, str, str]] = []
-    numbers = [(r.get("tracking_number") or "").strip() for r in rows]
+    numbers = [(r.get("tracking_number") or "").strip() for _line, r in lines]
     by_number: dict[str, list[Shipment]] = {}
     for found in sorted(Shipment.objects.filter(tracking_number__in=numbers), key=lambda x: -x.pk):  # latest first
         by_number.setdefault(found.tracking_number, []).append(found)
     out = (SS.SHIPPED, SS.FAILED_DELIVERY)
     first_row: dict[str, int] = {}
-    for number, row in enumerate(rows, start=2):
+    for number, row in lines:
         tracking = (row.get("tracking_number") or "").strip()
         status = (row.get("status") or "").strip().lower()
         reason = (row.get("reason") or "").strip()

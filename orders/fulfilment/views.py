@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from oms.listing import paginate, sort_queryset
 from oms.numbers import INT_MAX, NumberError, parse_amount, parse_id, parse_whole
-from oms.query import missing_is_404, to_date
+from oms.query import date_refusal, missing_is_404, to_date
 from orders.errors import OrderError
 from orders.fulfilment import selectors, services, sourcing
 from orders.fulfilment.models import AtRiskFlag, Return, ReturnLine, Shipment, ShipmentLine
@@ -429,8 +429,11 @@ def holidays(request):
         # Posted but not an id: 0, which the service refuses by name (an unknown holiday or location).
         holiday_id = (parse_id(request.POST["holiday"]) or 0) if request.POST.get("holiday") else None
         location_id = (parse_id(request.POST["location"]) or 0) if request.POST.get("location") else None
+        typed = (request.POST.get("date") or "").strip()
         try:
-            change = services.holiday_save(holiday_id=holiday_id, day=to_date(request.POST.get("date")),
+            if typed and to_date(typed) is None:  # empty: the service asks for the date
+                raise OrderError(date_refusal(typed), field="date")
+            change = services.holiday_save(holiday_id=holiday_id, day=to_date(typed),
                                            name=request.POST.get("name", ""), location_id=location_id,
                                            acting_user=request.user)
         except OrderError as exc:

@@ -48,7 +48,7 @@ def test_language_switch_changes_language(page, login):
     assert page.get_by_role("button", name="Sair").is_visible()
 
 
-@pytest.mark.parametrize(("language", "expected"), [("en", "is not a date"), ("ar", "ليس تاريخًا")])
+@pytest.mark.parametrize(("language", "expected"), [("en", "does not exist"), ("ar", "غير موجود")])
 def test_a_refused_htmx_request_says_why_instead_of_doing_nothing(page, login, language, expected):
     """htmx does not swap a 400: the page stays as it was, so the reason appears as a notice (role=alert)."""
     login("manager", language)

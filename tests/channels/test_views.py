@@ -180,3 +180,71 @@ def test_saving_a_channels_integration_settings_audits_what_changed_as_values(ro
     entry = AuditEntry.objects.get(verb="channel_integration_update")
     assert entry.changes == {"stock_buffer": [integration.stock_buffer, integration.stock_buffer + 3],
                              **({} if integration.require_signature else {"require_signature": [False, True]})}
+
+
+def test_sku_mappings_are_paged_and_searchable_with_flat_query_counts(role_client, shop,
+                                                                      django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = role_client("admin")
+    channel, mug = shop["channel"], shop["variants"][1]
+    url = reverse("orders:channel_detail", args=[channel.pk])
+    SkuMapping.objects.bulk_create([SkuMapping(channel=channel, channel_sku=f"AMZ-{i:03}", variant=mug)
+                                    for i in range(3)])
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    SkuMapping.objects.bulk_create([SkuMapping(channel=channel, channel_sku=f"AMZ-{i:03}", variant=mug)
+                                    for i in range(3, 120)])
+    with django_assert_max_num_queries(len(few)):
+        page = client.get(url).content.decode()
+    assert ("<code>AMZ-049</code>" in page, "<code>AMZ-050</code>" in page) == (True, False)
+    assert "Page 1 of 3" in page
+    last = client.get(url, {"page": 3}).content.decode()
+    assert ("<code>AMZ-099</code>" in last, "<code>AMZ-100</code>" in last, "<code>AMZ-119</code>" in last) == (
+        False, True, True)
+    found = client.get(url, {"q": "amz-07"}, HTTP_HX_REQUEST="true").content.decode()
+    assert found.count("<code>AMZ-07") == 10
+    assert "API keys" not in found  # only the mappings table is swapped in
+    by_ours = client.get(url, {"q": "mug-wht"}).content.decode()
+    assert "Page 1 of 3" in by_ours
+    none = client.get(url, {"q": "nothing-like-it"}).content.decode()
+    assert "No mapping matches this search." in none
+
+
+def test_revoking_switching_off_removing_and_discarding_ask_first_naming_the_thing(role_client, shop):
+    from orders.channels import services
+
+    client = role_client("admin")
+    channel, key = shop["channel"], shop["key"]
+    services.sku_mapping_add(channel_id=channel.pk, channel_sku="AMZ-1", variant_id=shop["variants"][1].pk,
+                             acting_user=None)
+    services.shipping_mapping_add(channel_id=channel.pk, channel_method="Expressa", service_code="SEDEX",
+                                  acting_user=None)
+    services.status_mapping_add(channel_id=channel.pk, channel_status="on-hold", action="skip", acting_user=None)
+    services.webhook_endpoint_create(channel_id=channel.pk, url="https://shop.example.com/hooks",
+                                     events=["order_status"], acting_user=None)
+    page = client.get(reverse("orders:channel_detail", args=[channel.pk])).content.decode()
+    assert (f'data-confirm="Revoke the API key shop (oms_{key.prefix}.…)? Whatever uses it is refused from then on.">'
+            'Revoke</button>') in page
+    assert 'data-confirm="Remove the mapping of channel SKU AMZ-1 to our SKU MUG-WHT?">Remove</button>' in page
+    assert 'data-confirm="Remove the mapping of shipping method Expressa to our service SEDEX?">Remove' in page
+    assert 'data-confirm="Remove the mapping of channel status on-hold?">Remove</button>' in page
+    assert ('data-confirm="Switch off the webhook to https://shop.example.com/hooks? It gets no more events.">'
+            'Switch off</button>') in page
+    client.cookies["django_language"] = "pt-br"
+    page = client.get(reverse("orders:channel_detail", args=[channel.pk])).content.decode()
+    assert 'data-confirm="Remover o mapeamento do SKU do canal AMZ-1 para o nosso SKU MUG-WHT?"' in page
+    client.cookies["django_language"] = "en"
+
+    upload = SimpleUploadedFile("generic.csv", (SAMPLES / "generic_orders.csv").read_bytes(), "text/csv")
+    client.post(reverse("orders:channel_import_upload", args=[channel.pk]), {"format": "generic_csv", "file": upload})
+    job = ImportJob.objects.get()
+    import_job_run(job_id=job.pk)
+    row = ImportRow.objects.get(status="rejected")
+    page = client.get(reverse("orders:channel_import", args=[job.pk])).content.decode()
+    assert (f'data-confirm="Discard row {row.row_number} (order G-5002)? It is not imported.">Discard</button>'
+            in page)
+    ImportRow.objects.filter(pk=row.pk).update(external_id="")
+    page = client.get(reverse("orders:channel_import", args=[job.pk])).content.decode()
+    assert f'data-confirm="Discard row {row.row_number}? It is not imported.">Discard</button>' in page

@@ -117,7 +117,8 @@ def test_holidays_page_creates_edits_refuses_and_deletes(role_client, net):
 
     client = role_client("admin")
     url = reverse("orders:fulfilment_holidays")
-    for day, says in (("2026-02-30", "Give the date as YYYY-MM-DD"), ("25/12/2026", "Give the date as YYYY-MM-DD"),
+    for day, says in (("2026-02-30", "The date “2026-02-30” does not exist: February 2026 has 28 days."),
+                      ("25/12/2026", "“25/12/2026” is not a date: use YYYY-MM-DD, e.g. 2026-11-24."),
                       ("", "Give the date as YYYY-MM-DD")):
         bad = client.post(url, {"date": day, "name": "Natal"})
         assert bad.status_code == 400 and says in bad.content.decode(), day

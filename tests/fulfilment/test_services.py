@@ -206,6 +206,25 @@ def test_failed_delivery_then_retry_and_bad_carrier_file_changes_nothing(make_us
     assert order.status == Order.Status.DELIVERED
 
 
+def test_blank_lines_of_a_carrier_file_are_skipped_and_rows_keep_their_line_numbers(make_user, net, place_order):
+    """A spreadsheet saves an empty row as ",," and people leave blank lines between blocks: neither is a row."""
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)])
+    ful.order_allocate(order_id=order.pk, acting_user=user)
+    ship_all(order, user)
+    tracking = order.shipments.get().tracking_number
+    with pytest.raises(CarrierFileError) as exc:
+        ful.carrier_update_csv(content=f"tracking_number,status,reason\n\n,,\n  \n{tracking},delivered,\nNOPE,lost,\n",
+                               acting_user=user)
+    assert [row for row, _msg in exc.value.rows] == [6]
+    with pytest.raises(CarrierFileError, match="The file has no rows."):
+        ful.carrier_update_csv(content="tracking_number,status,reason\n,,\n\n", acting_user=user)
+    assert order.shipments.get().status == Shipment.Status.SHIPPED
+    crlf = f"tracking_number,status,reason\r\n,,\r\n{tracking},delivered,\r\n ,, \r\n"
+    applied = ful.carrier_update_csv(content=crlf, acting_user=user)
+    assert (applied, order.shipments.get().status) == (1, Shipment.Status.DELIVERED)
+
+
 def _split_order(user, net, place_order, stock):
     """An order shipped from two places: 5 shirts from the DC, a cap from the store."""
     from tests.inventory.factories import VariantFactory

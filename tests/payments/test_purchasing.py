@@ -91,7 +91,7 @@ def test_supplier_invoice_screens(po, role_client):
         "po": po.pk, "number": "NF-79", "invoice_date": "2026-02-30", f"qty-{lines['SHIRT']}": "1",
         f"cost-{lines['SHIRT']}": "20.00"})
     assert impossible.status_code == 400
-    assert "“2026-02-30” is not a date" in impossible.content.decode()
+    assert "The date “2026-02-30” does not exist: February 2026 has 28 days." in impossible.content.decode()
     assert SupplierInvoice.objects.count() == 1
 
 

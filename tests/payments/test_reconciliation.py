@@ -72,7 +72,11 @@ def test_a_settlement_row_for_a_payment_no_processor_took_is_not_matched():
     (b"date,type,reference,amount,fee,currency\n2026-01-01,capture," + b"x" * 200_000 + b",1,0,BRL\n",
      "not a readable CSV file"),
     (b"date,type,reference,amount,fee,currency\n2026-13-45,capture,x,1,0,BRL\n",
-     "row 2: date \u201c2026-13-45\u201d is not YYYY-MM-DD"),  # well formed but impossible (was a server error)
+     "row 2: the date \u201c2026-13-45\u201d does not exist (a year has 12 months)"),  # was a server error
+    (b"date,type,reference,amount,fee,currency\n2026-02-29,capture,x,1,0,BRL\n",
+     "row 2: the date \u201c2026-02-29\u201d does not exist (February 2026 has 28 days)"),
+    (b"date,type,reference,amount,fee,currency\n29/02/2028,capture,x,1,0,BRL\n",
+     "row 2: date \u201c29/02/2028\u201d is not YYYY-MM-DD"),
 ])
 def test_bad_files_are_refused_whole(content, message):
     with pytest.raises(SettlementFileError) as caught:

@@ -173,7 +173,8 @@ def test_bad_query_strings_on_every_page_get_an_answer_not_a_server_error(demo):
     assert len(pages) > 100
     refused = client.get("/orders/?until=2026-13-45")
     assert refused.status_code == 400
-    assert "“2026-13-45” is not a date for “until”" in refused.content.decode()
+    assert "The date “2026-13-45” given for “until” does not exist: a year has 12 months." in refused.content.decode()
+    assert "“31/12/2026” is not a date for “until”" in client.get("/orders/?until=31/12/2026").content.decode()
     assert client.get("/orders/?q=a%00b").status_code == 400
 
 

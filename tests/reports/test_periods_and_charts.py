@@ -40,13 +40,13 @@ def test_the_message_names_the_field_and_reads_in_the_readers_language(role_clie
     page = client.get(reverse("reports:kpis") + "?start=0001-01-01&end=2026-02-30",
                       HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
     assert "De: 01/01/0001 está fora do período que os relatórios cobrem, de 01/01/2000 a" in page
-    assert "Até: “2026-02-30” não é uma data. Use AAAA-MM-DD" in page
+    assert "Até: a data “2026-02-30” não existe: Fevereiro de 2026 tem 28 dias." in page
 
 
 def test_bad_dates_are_each_named(role_client, world):
     page = role_client("manager").get(reverse("reports:dashboard") + "?start=bad&end=2026-13-01").content.decode()
     assert "From: “bad” is not a date. Use YYYY-MM-DD, e.g. 2026-01-31." in page
-    assert "To: “2026-13-01” is not a date." in page
+    assert "To: the date “2026-13-01” does not exist: a year has 12 months." in page
 
 
 def test_the_edges_of_the_span_are_accepted(role_client, world):
