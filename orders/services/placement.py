@@ -130,7 +130,22 @@ def _check_draft_fields(changes: dict) -> None:
         raise ValueError(f"Unknown draft fields: {sorted(unknown)}")
 
 
+def _check_header_values(changes: dict) -> None:
+    """Refuses a delivery or payment method the order cannot have, naming the field and the value given, before
+    anything is saved (a crafted value would otherwise wait on the draft until placing, or become "ship")."""
+    from payments.models import Payment
+
+    if "delivery_method" in changes and changes["delivery_method"] not in Order.Delivery.values:
+        raise OrderError(_("Unknown delivery method “%(value)s”: choose shipping or pick-up.")
+                         % {"value": changes["delivery_method"]}, field="delivery_method")
+    method = changes.get("payment_method")
+    if method and method not in Payment.Method.values:
+        raise OrderError(_("Unknown payment method “%(value)s”: choose one from the list.") % {"value": method},
+                         field="payment_method")
+
+
 def _apply_header(order: Order, changes: dict) -> None:
+    _check_header_values(changes)
     for name, value in changes.items():
         setattr(order, name, value)
     if "pickup_location_id" in changes:
