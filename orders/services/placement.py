@@ -492,11 +492,17 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
             # order locks until this commits. A promotion used up meanwhile still rolls the whole step back.
             holds = evaluate_hold_rules(order, lines)
             placed_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
+            not_applied = _codes_not_applied(order, priced)
             _order_transition(order, to=S.PLACED, actor=acting_user,
                               data={"payment_id": payment_id, "payment_ids": payment_ids}, fields={
                 "number": next_order_number(order.channel), "placed_at": timezone.now(), "placed_by": placed_by,
                 "placing_started_at": None, "stock_held_until": None,
+                # The placed order keeps only the codes pricing applied; the others are noted with its reasons.
+                "source_code": priced.source_code, "coupons": list(priced.coupons),
             })
+            if not_applied:
+                order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.NOTE, reason=stored_text(
+                    gettext_noop("Codes not applied: %(codes)s"), codes=", ".join(not_applied)))
             if holds:
                 hold_for_rules(order, holds, actor=acting_user)
             elif backordered or any(line.status == L.BACKORDERED for line in lines):
@@ -508,6 +514,16 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
         _undo_placing(order_id, payment_ids=payment_ids, actor=acting_user)
         raise
     return order
+
+
+def _codes_not_applied(order: Order, priced) -> list[str]:
+    """The source code and coupons typed on the draft that pricing did not accept (unknown, expired, not for this
+    customer or channel): the phone screen showed why (``pricing_messages``), the placed order does not keep them."""
+    from marketing.pricing import normalise_code
+
+    typed = [normalise_code(order.source_code)] + [normalise_code(code) for code in order.coupons or []]
+    accepted = {normalise_code(priced.source_code), *(normalise_code(code) for code in priced.coupons)}
+    return [code for code in dict.fromkeys(typed) if code and code not in accepted]
 
 
 def _split(order: Order, payment: PaymentRequest) -> list[tuple[PaymentRequest, Decimal]]:
