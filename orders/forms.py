@@ -232,8 +232,7 @@ class DraftHeaderForm(forms.Form):
         data, present = self.cleaned_data, set(self.data)
         changes = {}
         if "delivery_method" in present:
-            value = data["delivery_method"]
-            changes["delivery_method"] = value if value in Order.Delivery.values else Order.Delivery.SHIP
+            changes["delivery_method"] = data["delivery_method"]  # the service refuses an unknown one
         if "pickup_location" in present:
             changes["pickup_location_id"] = data["pickup_location"]
         for name in ("shipping_service", "notes", "payment_method"):

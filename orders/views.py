@@ -119,6 +119,18 @@ def order_cancel_view(request, pk: int):
     return render(request, "orders/order_cancel.html", {"order": order, "form": form, "selected": selected})
 
 
+def _gift_card_details(post, variant) -> list[dict]:
+    """The value, recipient and message typed for a gift card added on the edit page (``p_`` fields, as on the
+    phone screen); nothing for another SKU."""
+    if not variant.is_gift_card:
+        return []
+    details = {key[len("p_"):]: post.get(key, "").strip()
+               for key in ("p_amount", "p_recipient_name", "p_recipient_email", "p_message")}
+    for value in details.values():
+        refuse_control_characters(value)
+    return [details]
+
+
 def order_edit_view(request, pk: int):
     order = _order_or_404(pk)
     error = None
@@ -152,7 +164,16 @@ def order_edit_view(request, pk: int):
                 except NumberError as exc:
                     error = exc.message
                 else:
-                    add.append((variant.pk, add_qty))
+                    try:
+                        details = _gift_card_details(request.POST, variant)
+                    except ValidationError as exc:
+                        error = exc.messages[0]
+                    else:
+                        add.append((variant.pk, add_qty, *details))
+                    if not error and details and not details[0]["amount"]:
+                        # The phone screen asks for the value and the recipient; so does this page.
+                        error = _("%(sku)s is a gift card: give its value, and the recipient if it is a present, "
+                                  "in “New gift card”.") % {"sku": variant.sku}
         address = None
         if request.POST.get("change_address") and not error:
             form = OrderAddressForm(request.POST, prefix="addr")

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_noop
 
-from oms.i18n import StoredDate, StoredMoney, StoredText, stored_join, stored_plural, stored_text
+from oms.i18n import StoredDate, StoredMoney, StoredNumber, StoredText, stored_join, stored_plural, stored_text
 from oms.money import quantize
 from orders.fulfilment.calendar import ClosedDays, add_working_days, arrival_date, ship_date
 from orders.fulfilment.geo import Point, distance_km
@@ -407,10 +407,16 @@ def explain(winner: Plan, runner_up: Plan | None, currency: str, strategy: str =
         if runner_up is None or runner_up.kind == "split":
             return stored_join(": ", [head, stored_text(gettext_noop("no single location has every item"))])
     else:
-        head = stored_text(gettext_noop("%(name)s: %(km).1f km, arrives %(day)s"), name=names, km=winner.km, day=day)
+        head = stored_text(gettext_noop("%(name)s: %(km)s km, arrives %(day)s"), name=names, km=stored_km(winner.km),
+                           day=day)
     if runner_up is None:
         return stored_join(": ", [head, stored_text(gettext_noop("the only location that can ship everything"))])
     return stored_join(", ", [head, _why(winner, runner_up, currency, strategy)])
+
+
+def stored_km(km: float) -> StoredNumber:
+    """A distance for a stored reason: one decimal, in the reader's number format when read ("32,4" in pt-BR)."""
+    return StoredNumber(Decimal(str(round(km, 1))), 1)
 
 
 # What each strategy ranks by, in the order it does (``_score`` and ``_sort_key``): the reason names the first
@@ -436,8 +442,8 @@ def _why(winner: Plan, runner_up: Plan, currency: str, strategy: str = WEIGHTED)
             return stored_plural("%(n)d day sooner than %(other)s", "%(n)d days sooner than %(other)s", days,
                                  n=days, other=other)
         if criterion == "closer" and runner_up.km > winner.km:
-            return stored_text(gettext_noop("%(km).1f km closer than %(other)s"), km=runner_up.km - winner.km,
-                               other=other)
+            return stored_text(gettext_noop("%(km)s km closer than %(other)s"),
+                               km=stored_km(runner_up.km - winner.km), other=other)
         if criterion == "fewer" and runner_up.packages > winner.packages:
             return stored_text(gettext_noop("fewer parcels than %(other)s"), other=other)
     return stored_text(gettext_noop("keeps more stock than %(other)s"), other=other)

@@ -170,8 +170,11 @@ def order_cancel(*, order_id: int, reason: "str | StoredText", acting_user,
 
 
 def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict[int, int] | None = None,
-               add: list[tuple[int, int]] | None = None, shipping_address: dict | None = None) -> Order:
+               add: list[tuple] | None = None, shipping_address: dict | None = None) -> Order:
     """Changes a placed order: quantities (0 removes a line), new ``(variant_id, quantity)`` lines, address.
+
+    A new gift card line takes ``(variant_id, quantity, details)``: its value and recipient, checked by the same
+    rule as on the phone screen (``orders.giftcards.set_line_details``; an empty value is the SKU's base price).
 
     All stock is re-reserved (all-or-nothing: when anything is short nothing changes), totals are
     repriced, an allocated order goes back to confirmed to be sourced again, and the payment is adjusted.
@@ -215,15 +218,20 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
         kept = [line for line in active if line not in removed]
         save_line_fields(kept, ["quantity"])
         position = max((line.position for line in lines), default=0)
-        variants = Variant.objects.in_bulk([variant_id for variant_id, _q in add])
+        variants = Variant.objects.in_bulk([item[0] for item in add])
         added = []
-        for variant_id, qty in add:
+        for variant_id, qty, *details in add:
             variant = variants.get(variant_id)
             if variant is None or not variant.is_active or qty < 1:
                 raise OrderError(_("SKU #%(id)s cannot be added.") % {"id": variant_id})
             position += 1
-            added.append(OrderLine(order=order, position=position, variant=variant, sku=variant.sku,
-                                   name=variant.name, quantity=qty))
+            line = OrderLine(order=order, position=position, variant=variant, sku=variant.sku, name=variant.name,
+                             quantity=qty)
+            if variant.is_gift_card:
+                from orders.giftcards import set_line_details
+
+                set_line_details(line, details[0] if details else {})
+            added.append(line)
         from orders.services.placement import missing_personalization
 
         if missing := missing_personalization(added):

@@ -130,7 +130,22 @@ def _check_draft_fields(changes: dict) -> None:
         raise ValueError(f"Unknown draft fields: {sorted(unknown)}")
 
 
+def _check_header_values(changes: dict) -> None:
+    """Refuses a delivery or payment method the order cannot have, naming the field and the value given, before
+    anything is saved (a crafted value would otherwise wait on the draft until placing, or become "ship")."""
+    from payments.models import Payment
+
+    if "delivery_method" in changes and changes["delivery_method"] not in Order.Delivery.values:
+        raise OrderError(_("Unknown delivery method “%(value)s”: choose shipping or pick-up.")
+                         % {"value": changes["delivery_method"]}, field="delivery_method")
+    method = changes.get("payment_method")
+    if method and method not in Payment.Method.values:
+        raise OrderError(_("Unknown payment method “%(value)s”: choose one from the list.") % {"value": method},
+                         field="payment_method")
+
+
 def _apply_header(order: Order, changes: dict) -> None:
+    _check_header_values(changes)
     for name, value in changes.items():
         setattr(order, name, value)
     if "pickup_location_id" in changes:
@@ -477,11 +492,17 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
             # order locks until this commits. A promotion used up meanwhile still rolls the whole step back.
             holds = evaluate_hold_rules(order, lines)
             placed_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
+            not_applied = _codes_not_applied(order, priced)
             _order_transition(order, to=S.PLACED, actor=acting_user,
                               data={"payment_id": payment_id, "payment_ids": payment_ids}, fields={
                 "number": next_order_number(order.channel), "placed_at": timezone.now(), "placed_by": placed_by,
                 "placing_started_at": None, "stock_held_until": None,
+                # The placed order keeps only the codes pricing applied; the others are noted with its reasons.
+                "source_code": priced.source_code, "coupons": list(priced.coupons),
             })
+            if not_applied:
+                order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.NOTE, reason=stored_text(
+                    gettext_noop("Codes not applied: %(codes)s"), codes=", ".join(not_applied)))
             if holds:
                 hold_for_rules(order, holds, actor=acting_user)
             elif backordered or any(line.status == L.BACKORDERED for line in lines):
@@ -493,6 +514,16 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
         _undo_placing(order_id, payment_ids=payment_ids, actor=acting_user)
         raise
     return order
+
+
+def _codes_not_applied(order: Order, priced) -> list[str]:
+    """The source code and coupons typed on the draft that pricing did not accept (unknown, expired, not for this
+    customer or channel): the phone screen showed why (``pricing_messages``), the placed order does not keep them."""
+    from marketing.pricing import normalise_code
+
+    typed = [normalise_code(order.source_code)] + [normalise_code(code) for code in order.coupons or []]
+    accepted = {normalise_code(priced.source_code), *(normalise_code(code) for code in priced.coupons)}
+    return [code for code in dict.fromkeys(typed) if code and code not in accepted]
 
 
 def _split(order: Order, payment: PaymentRequest) -> list[tuple[PaymentRequest, Decimal]]:

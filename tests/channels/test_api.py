@@ -5,7 +5,7 @@ import pytest
 
 from orders.channels.models import ChannelOrder, IdempotencyRecord
 from orders.channels.services import api_key_revoke, signature_for
-from orders.models import Customer, Order
+from orders.models import Customer, Order, OrderEvent
 from tests.channels.conftest import order_payload
 from tests.threads import run_together
 
@@ -282,3 +282,18 @@ def test_the_customers_language_comes_with_the_order(api, shop):
     assert response.status_code == 201, response.content
     order = Order.objects.get(number=response.json()["number"])
     assert (order.customer.language, order.customer_language) == ("ar", "ar")
+
+
+def test_a_channel_order_with_an_unknown_source_code_or_a_coupon(api, shop):
+    """A marketplace order goes through the same placing: an unknown source code is not kept (noted instead); a
+    coupon list is not part of a channel order (the channel priced it) and is refused naming the field."""
+    response = api.post("/orders", order_payload(source_code="MKTPLACE-XYZ"))
+    assert response.status_code == 201, response.content
+    order = Order.objects.get(number=response.json()["number"])
+    assert (order.source_code, order.coupons) == ("", [])
+    assert OrderEvent.objects.filter(order=order, reason_params={"codes": "MKTPLACE-XYZ"}).exists()
+
+    refused = api.post("/orders", {**order_payload("1002"), "coupons": ["GHOST"]})
+    assert refused.status_code == 422, refused.content
+    assert refused.json()["field"] == "coupons"
+    assert not Order.objects.filter(external_ref="1002").exists()

@@ -115,7 +115,8 @@ def test_the_reason_is_decided_once_and_read_in_each_readers_language():
         with translation.override(language):
             readings[language] = (render(*single), render(*shipments))
     assert readings["en"][0] == "Store Pinheiros: 0.9 km, arrives Tue, 28.6 km closer than DC Cajamar"
-    assert readings["pt-br"][0] == "Store Pinheiros: 0.9 km, chega Ter, 28.6 km mais perto que DC Cajamar"
+    # Distances follow the reader's number format too (they read "0.9 km" in Portuguese before).
+    assert readings["pt-br"][0] == "Store Pinheiros: 0,9 km, chega Ter, 28,6 km mais perto que DC Cajamar"
     assert readings["pt-br"][1].startswith("2 envios (Store Pinheiros, Store Rio), chega ")
     arabic_single, arabic_split = readings["ar"]
     assert "DC Cajamar" in arabic_single and "Tue" not in arabic_single and "chega" not in arabic_single
@@ -192,3 +193,32 @@ def test_cep_lookup_takes_the_most_specific_area():
     assert point_for_postal_code("99999-999") is None
     assert point_for_postal_code("123") is None
     assert round(distance_km(CAJAMAR, PINHEIROS), 1) == 29.9
+
+
+def test_reasons_stored_with_the_old_distance_messages_read_in_the_readers_format(db):
+    """Reasons written before distances were localised ("%(km).1f km", a float) are rewritten by the migration to
+    the stored-number form, nested ones too, and then read "0,9 km" in Portuguese like new ones."""
+    import importlib
+
+    from django.apps import apps
+
+    from orders.fulfilment.models import SourcingDecision
+    from orders.models import Order
+    from tests.orders.factories import ChannelFactory
+
+    migration = importlib.import_module("orders.migrations.0021_sourcing_reason_distances_localised")
+    head = {"msgid": "%(name)s: %(km).1f km, arrives %(day)s",
+            "params": {"name": "Store Pinheiros", "km": 0.9234, "day": {"date": "2026-03-03", "format": "D"}}}
+    why = {"msgid": "%(km).1f km closer than %(other)s", "params": {"km": 28.64, "other": "DC Cajamar"}}
+    order = Order.objects.create(channel=ChannelFactory(), currency="BRL")
+    old = SourcingDecision.objects.create(order=order, strategy=NEAREST, reason="%(0)s, %(1)s",
+                                          reason_params={"0": head, "1": why})
+    typed = SourcingDecision.objects.create(order=order, strategy=NEAREST, reason="moved by hand")
+    migration.localise_distances(apps, None)
+    old.refresh_from_db()
+    typed.refresh_from_db()
+    with translation.override("pt-br"):
+        assert old.reason_text == "Store Pinheiros: 0,9 km, chega Ter, 28,6 km mais perto que DC Cajamar"
+    with translation.override("en"):
+        assert old.reason_text == "Store Pinheiros: 0.9 km, arrives Tue, 28.6 km closer than DC Cajamar"
+    assert (typed.reason, typed.reason_params) == ("moved by hand", None)

@@ -652,3 +652,41 @@ def test_the_status_box_does_not_confirm_an_order_still_waiting_for_stock(role_c
     client.post(reverse("orders:order_transition", args=[order.pk]), {"to_status": "on_hold", "reason": "check"})
     assert client.get(reverse("orders:order_detail", args=[order.pk])).context["targets"] == [
         S.BACKORDERED, S.CANCELLED]
+
+
+
+def test_a_gift_card_added_on_the_edit_page_takes_its_value_and_recipient_as_on_the_phone_screen(role_client, place,
+                                                                                                 world):
+    """A gift card added on a placed order's edit page became a line at the SKU's base price with no recipient,
+    where the phone screen asks for both. The page asks for them now and the phone screen's rule checks them."""
+    from tests.inventory.factories import VariantFactory
+
+    client = role_client("agent")
+    VariantFactory(is_gift_card=True, sku="GIFT-50", base_price=Decimal("50.00"))
+    order = place(client.user, [(world["variants"][0], 1)])
+    url = reverse("orders:order_edit", args=[order.pk])
+    total = order.total
+
+    page = client.get(url).content.decode()
+    assert 'id="new-gift-card"' in page and 'name="p_recipient_email"' in page
+    missing = client.post(url, {"add_sku": "GIFT-50", "add_qty": "1", "reason": "a present"})
+    assert "GIFT-50 is a gift card: give its value" in missing.content.decode()
+    assert 'value="GIFT-50"' in missing.content.decode()  # what the agent typed stays on the page
+    bad_email = client.post(url, {"add_sku": "GIFT-50", "add_qty": "1", "p_amount": "80",
+                                  "p_recipient_email": "not-an-email", "reason": "a present"})
+    assert "is not a valid e-mail address for the gift card" in bad_email.content.decode()
+    too_much = client.post(url, {"add_sku": "GIFT-50", "add_qty": "1", "p_amount": "999999", "reason": "a present"})
+    assert "A gift card&#x27;s value must be between" in too_much.content.decode()
+    order.refresh_from_db()
+    assert (order.total, order.lines.count()) == (total, 1)  # nothing half-applied
+
+    response = client.post(url, {"add_sku": "GIFT-50", "add_qty": "1", "p_amount": "80,00",
+                                 "p_recipient_name": "Bia", "p_recipient_email": "bia@example.com",
+                                 "p_message": "Parabéns!", "reason": "a present"})
+    assert response.status_code == 302
+    card = order.lines.get(sku="GIFT-50")
+    assert (card.unit_price, card.override_unit_price) == (Decimal("80.00"), Decimal("80.00"))
+    assert card.personalization == {"recipient_name": "Bia", "recipient_email": "bia@example.com",
+                                    "message": "Parabéns!"}
+    order.refresh_from_db()
+    assert order.total == total + Decimal("80.00")
