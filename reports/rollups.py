@@ -159,30 +159,37 @@ def line_dimension_select_sql() -> str:
     """SELECT day, channel_id, currency, dimension, key, orders, units, revenue, line_revenue, cost, refunded for
     every dimension of ``LINE_DIMENSION_KEYS`` (live orders, merchandise lines: revenue is the lines' revenue, as the
     live reads; ``refunded``: the returned lines' shares of the refunds made that day, ``refunded_lines_sql``)."""
-    t = _tables()
     return " UNION ALL ".join(f"""
         SELECT day, channel_id, currency, '{name}', k, SUM(n), SUM(units), SUM(revenue), SUM(revenue), SUM(cost),
                SUM(refunded)
-        FROM (
-            SELECT (o.placed_at AT TIME ZONE %(tz)s)::date AS day, o.channel_id, o.currency, {expr} AS k,
+        FROM ({_sold_and_refunded_sql(expr, with_product=True)}) s
+        GROUP BY 1, 2, 3, 5""" for name, expr in LINE_DIMENSION_KEYS.items())
+
+
+def _sold_and_refunded_sql(key: str, *, with_product: bool) -> str:
+    """Rows of day, channel_id, currency, k, n, units, revenue, cost, refunded: the merchandise lines of live orders
+    placed that day grouped by ``key`` (an expression on the SKU ``v``, or its product ``p`` ``with_product``),
+    then the returned lines' shares of the refunds made that day (``refunded_lines_sql``) under the same key."""
+    t = _tables()
+    product = f"JOIN {t['product']} p ON p.id = v.product_id" if with_product else ""
+    return f"""
+            SELECT (o.placed_at AT TIME ZONE %(tz)s)::date AS day, o.channel_id, o.currency, {key} AS k,
                    COUNT(DISTINCT o.id) AS n, SUM(l.quantity) AS units, SUM(l.line_total) AS revenue,
                    SUM(l.quantity * v.cost) AS cost, 0 AS refunded
             FROM {t['line']} l
             JOIN {t['order']} o ON o.id = l.order_id
             JOIN {t['variant']} v ON v.id = l.variant_id
-            JOIN {t['product']} p ON p.id = v.product_id
+            {product}
             WHERE o.placed_at >= %(start)s AND o.placed_at < %(end)s
               AND o.status NOT IN ('draft', 'cancelled') AND l.status <> 'cancelled' AND NOT v.is_gift_card
             GROUP BY 1, 2, 3, 4
             UNION ALL
-            SELECT rl.day, rl.channel_id, rl.currency, {expr}, 0, 0, 0, 0, SUM(rl.refunded)
+            SELECT rl.day, rl.channel_id, rl.currency, {key}, 0, 0, 0, 0, SUM(rl.refunded)
             FROM ({refunded_lines_sql()}) rl
             JOIN {t['variant']} v ON v.id = rl.variant_id
-            JOIN {t['product']} p ON p.id = v.product_id
+            {product}
             WHERE NOT v.is_gift_card
-            GROUP BY 1, 2, 3, 4
-        ) s
-        GROUP BY 1, 2, 3, 5""" for name, expr in LINE_DIMENSION_KEYS.items())
+            GROUP BY 1, 2, 3, 4"""
 
 
 # Where each top-N dimension's refunds are keyed: a column of ``refunds_select_sql`` (the refunded return's
@@ -286,25 +293,9 @@ def product_select_sql() -> str:
     """SELECT day, channel_id, currency, variant_id, orders, units, revenue, cost, refunded (live orders and
     merchandise lines only: gift cards sold as a product are not products sold; ``refunded``: the SKU's returned
     lines' shares of the refunds made that day, ``refunded_lines_sql``)."""
-    t = _tables()
     return f"""
-        SELECT day, channel_id, currency, variant_id, SUM(n), SUM(units), SUM(revenue), SUM(cost), SUM(refunded)
-        FROM (
-            SELECT (o.placed_at AT TIME ZONE %(tz)s)::date AS day, o.channel_id, o.currency, l.variant_id,
-                   COUNT(DISTINCT o.id) AS n, SUM(l.quantity) AS units, SUM(l.line_total) AS revenue,
-                   SUM(l.quantity * v.cost) AS cost, 0 AS refunded
-            FROM {t['line']} l
-            JOIN {t['order']} o ON o.id = l.order_id
-            JOIN {t['variant']} v ON v.id = l.variant_id
-            WHERE o.placed_at >= %(start)s AND o.placed_at < %(end)s
-              AND o.status NOT IN ('draft', 'cancelled') AND l.status <> 'cancelled' AND NOT v.is_gift_card
-            GROUP BY 1, 2, 3, 4
-            UNION ALL
-            SELECT rl.day, rl.channel_id, rl.currency, rl.variant_id, 0, 0, 0, 0, SUM(rl.refunded)
-            FROM ({refunded_lines_sql()}) rl JOIN {t['variant']} v ON v.id = rl.variant_id
-            WHERE NOT v.is_gift_card
-            GROUP BY 1, 2, 3, 4
-        ) s
+        SELECT day, channel_id, currency, k, SUM(n), SUM(units), SUM(revenue), SUM(cost), SUM(refunded)
+        FROM ({_sold_and_refunded_sql("v.id", with_product=False)}) s
         GROUP BY 1, 2, 3, 4"""
 
 
