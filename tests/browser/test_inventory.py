@@ -99,3 +99,26 @@ def test_cancelling_a_transfer_asks_first_and_a_no_keeps_it(page, login):
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert Transfer.objects.get(pk=transfer.pk).status == Transfer.Status.CANCELLED
+
+
+def test_a_filtered_list_keeps_its_filter_in_the_address_across_a_reload_and_back(page, login):
+    """List filters redrew the table in place without changing the address, so a reload, a shared link or the
+    back button lost what the manager had filtered (the order list already pushed its filters)."""
+    for name in ("Camiseta básica", "Caneca azul", "Camiseta listrada"):
+        VariantFactory(product=ProductFactory(name=name))
+    login("manager")
+    page.goto("/inventory/products/")
+    assert page.locator("#product-table tbody tr").count() == 3
+    page.locator("form.filters input[name=q]").press_sequentially("Camiseta")  # typed, as the filter listens to keys
+    page.wait_for_url("**/inventory/products/?*q=Camiseta*")
+    page.wait_for_function("document.querySelectorAll('#product-table tbody tr').length === 2")
+
+    page.reload()
+    assert page.locator("#product-table tbody tr").count() == 2
+    assert page.locator("form.filters input[name=q]").input_value() == "Camiseta"
+
+    page.goto("/inventory/locations/")
+    page.go_back()
+    page.wait_for_url("**/inventory/products/?*q=Camiseta*")
+    assert page.locator("header.topbar").count() == 1  # the whole page, not the table alone
+    assert page.locator("#product-table tbody tr").count() == 2
