@@ -1,6 +1,10 @@
 // Small behaviours shared by every page; no framework beyond htmx.
 document.addEventListener("change", (event) => {
-  if (event.target.matches("[data-autosubmit]")) event.target.form.submit();
+  if (!event.target.matches("[data-autosubmit]")) return;
+  const form = event.target.form;
+  // Filters change the address in place (hx-push-url): come back to the address the page has now.
+  if (form.hasAttribute("data-next-here")) form.elements.next.value = location.pathname + location.search;
+  form.submit();
 });
 document.addEventListener("click", (event) => {
   const toggle = event.target.closest("[data-nav-toggle]");

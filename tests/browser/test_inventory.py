@@ -102,8 +102,9 @@ def test_cancelling_a_transfer_asks_first_and_a_no_keeps_it(page, login):
 
 
 def test_a_filtered_list_keeps_its_filter_in_the_address_across_a_reload_and_back(page, login):
-    """List filters redrew the table in place without changing the address, so a reload, a shared link or the
-    back button lost what the manager had filtered (the order list already pushed its filters)."""
+    """List filters redrew the table in place without changing the address, so a reload, a shared link, the back
+    button or a change of language lost what the manager had filtered (the order list already pushed its filters,
+    and the language switch still went back to the address the page was first loaded at)."""
     for name in ("Camiseta básica", "Caneca azul", "Camiseta listrada"):
         VariantFactory(product=ProductFactory(name=name))
     login("manager")
@@ -122,3 +123,12 @@ def test_a_filtered_list_keeps_its_filter_in_the_address_across_a_reload_and_bac
     page.wait_for_url("**/inventory/products/?*q=Camiseta*")
     assert page.locator("header.topbar").count() == 1  # the whole page, not the table alone
     assert page.locator("#product-table tbody tr").count() == 2
+
+    page.locator("form.filters input[name=q]").press("End")
+    page.keyboard.type(" básica")
+    page.wait_for_url("**/inventory/products/?*q=Camiseta%20b*")
+    with page.expect_navigation():
+        page.select_option("#lang-select", "pt-br")  # the language switch comes back to the filtered list
+    assert page.locator("html").get_attribute("lang") == "pt-br"
+    assert page.locator("form.filters input[name=q]").input_value() == "Camiseta básica"
+    assert page.locator("#product-table tbody tr").count() == 1
