@@ -90,9 +90,14 @@ def test_cancelling_a_transfer_asks_first_and_a_no_keeps_it(page, login):
     page.goto(f"/inventory/transfers/{transfer.pk}/")
     asked = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
-    page.keyboard.press("Tab")  # from "Ship" (focused) to "Cancel"
+    page.wait_for_function("document.activeElement.textContent.trim() === 'Enviar'")  # "Ship" has the focus
+    page.keyboard.press("Tab")  # from "Ship" to "Cancel"
     page.keyboard.press("Enter")
-    page.wait_for_timeout(300)
+    page.wait_for_function("document.readyState === 'complete'")
+    for _wait in range(50):  # the question is asked at once; a loaded machine may take a moment to show it
+        if asked:
+            break
+        page.wait_for_timeout(100)
     assert asked == ["Cancelar esta transferência?"]
     assert Transfer.objects.get(pk=transfer.pk).status == Transfer.Status.REQUESTED
     page.once("dialog", lambda dialog: dialog.accept())
