@@ -668,9 +668,11 @@ def test_a_gift_card_added_on_the_edit_page_takes_its_value_and_recipient_as_on_
     total = order.total
 
     page = client.get(url).content.decode()
-    assert 'id="new-gift-card"' in page and 'name="p_recipient_email"' in page
+    assert '<details class="giftcard-line" id="new-gift-card">' in page  # closed: most edits add no gift card
+    assert 'name="p_recipient_email"' in page
     missing = client.post(url, {"add_sku": "GIFT-50", "add_qty": "1", "reason": "a present"})
     assert "GIFT-50 is a gift card: give its value" in missing.content.decode()
+    assert '<details class="giftcard-line" id="new-gift-card" open>' in missing.content.decode()
     assert 'value="GIFT-50"' in missing.content.decode()  # what the agent typed stays on the page
     bad_email = client.post(url, {"add_sku": "GIFT-50", "add_qty": "1", "p_amount": "80",
                                   "p_recipient_email": "not-an-email", "reason": "a present"})
