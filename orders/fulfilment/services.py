@@ -886,7 +886,7 @@ def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
     names = {pk: name for pk, (name, _cutoff, _days) in sites.items()}
     now = timezone.localtime().replace(tzinfo=None)
     dates = partial(_release_dates, order, planned=planned, legs=legs, sites=sites, pickup=bool(pickup), now=now,
-                    closed=closed_days(now.date()) if planned or legs else ClosedDays())
+                    closed=closed_days(now.date()))
     shipments = []
     for location_id, group in sorted(by_destination.items()):
         plan = planned.get(location_id, {})
@@ -931,12 +931,11 @@ def _release_dates(order: Order, location_id: int, *, sources: list[int], planne
     by the sourcing rule from the release when that is later (an order released again after a partial cancellation,
     or long after it was sourced, is not planned on days already gone). Each leg keeps its working days on the road
     and the parcel its transit days; the shipment waits for its last transfer (a pick-up is collected once, when
-    everything is there). A location no decision planned (a channel on ``first_available``) has no hand-over day.
+    everything is there). A location no decision planned (a channel on ``first_available``) hands over by its own
+    cut-off and handling days from the release, to arrive by the promise.
     ``now``: the release's local time; ``closed``: the calendar from its day."""
     plan = planned.get(location_id)
     sources = [source for source in sources if source in legs]
-    if plan is None and not sources:
-        return None, order.promised_date
 
     def from_release(site_id: int, handling_days: int | None = None) -> date:
         _name, cutoff, days = sites[site_id]
@@ -949,9 +948,11 @@ def _release_dates(order: Order, location_id: int, *, sources: list[int], planne
                                closed.national)
         return arrival_date(shipped_on=ships_on, transit_days=days, closed=closed.national)
 
+    ships_on = from_release(location_id, 0 if pickup else None)
+    if plan is None and not sources:
+        return ships_on, ships_on if pickup else order.promised_date
     arrivals = [kept(legs[source], max(date.fromisoformat(legs[source]["ships_on"]), from_release(source)))
                 for source in sources]
-    ships_on = from_release(location_id, 0 if pickup else None)
     if plan is not None:
         ships_on = max(ships_on, date.fromisoformat(plan["ships_on"]))
     if arrivals:

@@ -124,3 +124,21 @@ def test_an_order_released_again_after_a_partial_cancellation_is_planned_from_th
     panel = role_client("agent").get(reverse("orders:fulfilment_order_panel", args=[order.pk])).content.decode()
     assert (f"hands over on {second.ships_on:%m/%d/%Y}, arrives on {second.arrives_on:%m/%d/%Y}" in panel
             and f"{ships_on - timedelta(days=7):%m/%d/%Y}, arrives" in panel)  # the cancelled one keeps its plan
+
+
+def test_a_first_available_order_is_planned_by_its_location_from_the_release(make_user, net, place_order):
+    """A channel on first_available records no sourcing decision, and its shipments were released with no
+    hand-over day at all: the warehouse's queue and the at-risk scan had nothing to go by. The release now plans
+    the parcel by its location's cut-off and handling days from the release, to arrive by the promise."""
+    net["channel"].sourcing_strategy = "first_available"
+    net["channel"].save(update_fields=["sourcing_strategy"])
+    user = make_user("admin")
+    order = place_order(user, [(net["shirt"], 1)])
+    assert not order.sourcing_decisions.exists()
+
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+
+    assert shipment.ships_on == add_working_days(timezone.localdate(), shipment.location.handling_days)
+    assert shipment.arrives_on == order.promised_date
+    ful.at_risk_scan()
+    assert not AtRiskFlag.objects.filter(order=order, cleared_at__isnull=True).exists()
