@@ -121,13 +121,16 @@ def order_cancel_view(request, pk: int):
 
 def _gift_card_details(post, variant) -> list[dict]:
     """The value, recipient and message typed for a gift card added on the edit page (``p_`` fields, as on the
-    phone screen); nothing for another SKU."""
+    phone screen); nothing for another SKU. ``ValidationError`` for control characters or a missing value."""
     if not variant.is_gift_card:
         return []
     details = {key[len("p_"):]: post.get(key, "").strip()
                for key in ("p_amount", "p_recipient_name", "p_recipient_email", "p_message")}
     for value in details.values():
         refuse_control_characters(value)
+    if not details["amount"]:  # the phone screen asks for the value and the recipient; so does this page
+        raise ValidationError(_("%(sku)s is a gift card: give its value, and the recipient if it is a present, "
+                                "in “New gift card”.") % {"sku": variant.sku})
     return [details]
 
 
@@ -161,19 +164,11 @@ def order_edit_view(request, pk: int):
                 try:
                     add_qty = parse_whole(request.POST.get("add_qty") or "1", minimum=1, maximum=MAX_LINE_QUANTITY,
                                           name=_("Quantity for %(sku)s") % {"sku": variant.sku})
+                    add.append((variant.pk, add_qty, *_gift_card_details(request.POST, variant)))
                 except NumberError as exc:
                     error = exc.message
-                else:
-                    try:
-                        details = _gift_card_details(request.POST, variant)
-                    except ValidationError as exc:
-                        error = exc.messages[0]
-                    else:
-                        add.append((variant.pk, add_qty, *details))
-                    if not error and details and not details[0]["amount"]:
-                        # The phone screen asks for the value and the recipient; so does this page.
-                        error = _("%(sku)s is a gift card: give its value, and the recipient if it is a present, "
-                                  "in “New gift card”.") % {"sku": variant.sku}
+                except ValidationError as exc:
+                    error = exc.messages[0]
         address = None
         if request.POST.get("change_address") and not error:
             form = OrderAddressForm(request.POST, prefix="addr")

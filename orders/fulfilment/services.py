@@ -925,7 +925,7 @@ def _allocate(order: Order, *, actor, wave: str = "") -> list[Shipment]:
 
 def _release_dates(order: Order, location_id: int, *, sources: list[int], planned: dict[int, dict],
                    legs: dict[int, dict], sites: dict[int, tuple], pickup: bool, now: datetime, closed: ClosedDays,
-                   ) -> tuple[date | None, date | None]:
+                   ) -> tuple[date, date | None]:
     """The planned hand-over and arrival (a pick-up: the day it is ready, both) of the shipment released now at
     ``location_id`` with the parts forwarded from ``sources``: the plan of the decisions that sourced them, counted
     by the sourcing rule from the release when that is later (an order released again after a partial cancellation,
