@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import DateField, Exists, F, OuterRef, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
@@ -73,6 +73,7 @@ from orders.services.core import (
     _line_transition,
     _order_transition,
     allowed_targets,
+    calendar_change_lock,
     line_parts,
     lock_lines,
     lock_order,
@@ -280,7 +281,6 @@ def closed_days(start: date, end: date | None = None) -> ClosedDays:
     return ClosedDays(frozenset(national), {loc: frozenset(days) for loc, days in local.items()})
 
 
-HOLIDAY_LOCK = 7_301_002  # pg advisory lock key: one change of the shipping calendar at a time
 OPEN_SHIPMENT = (SS.WAITING, SS.PENDING, SS.PICKING, SS.PACKED)  # not handed over yet (a ready pick-up is at the store)
 
 
@@ -317,7 +317,7 @@ def holiday_save(*, holiday_id: int | None = None, day: date | None, name: str, 
     if len(name) > 100:
         raise FulfilmentError(_("The name can have at most 100 characters."), field="name")
     with transaction.atomic(durable=True):
-        _calendar_lock()
+        calendar_change_lock()
         if location_id is not None and not Location.objects.filter(pk=location_id).exists():
             raise FulfilmentError(_("Choose a location, or none for a national holiday."), field="location")
         clash = Holiday.objects.filter(date=day, location_id=location_id)
@@ -348,7 +348,7 @@ def holiday_save(*, holiday_id: int | None = None, day: date | None, name: str, 
 
 def holiday_delete(*, holiday_id: int, acting_user) -> CalendarChange:
     with transaction.atomic(durable=True):
-        _calendar_lock()
+        calendar_change_lock()
         holiday = Holiday.objects.select_for_update().filter(pk=holiday_id).first()
         if holiday is None:
             raise FulfilmentError(_("That holiday no longer exists."))
@@ -362,12 +362,6 @@ def holiday_delete(*, holiday_id: int, acting_user) -> CalendarChange:
         audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=holiday, verb="holiday_delete",
                      changes={"date": holiday.date.isoformat(), "location": holiday.location_id, **change.counts()})
     return change
-
-
-def _calendar_lock() -> None:
-    """Calendar changes one at a time: each plans shipments again from the calendar the previous one left."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [HOLIDAY_LOCK])
 
 
 @dataclass(frozen=True)
@@ -824,7 +818,7 @@ def backorder_date_for(line: OrderLine) -> date | None:
 def order_allocate(*, order_id: int, acting_user, wave: str = "") -> list[Shipment]:
     """Releases a confirmed order to the warehouses: one shipment per location holding its reserved lines."""
     with transaction.atomic(durable=True):
-        order = lock_order(order_id)
+        order = lock_order(order_id, plans=True)
         return _allocate(order, actor=acting_user, wave=wave)
 
 
@@ -1150,7 +1144,7 @@ def backorders_retry(*, limit: int = 100) -> int:
     freed = 0
     for order_id in due:
         with transaction.atomic(durable=True):
-            order = lock_order(order_id)
+            order = lock_order(order_id, plans=True)
             if order.status != S.BACKORDERED:
                 continue
             lines = lock_lines(order)

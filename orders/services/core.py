@@ -153,13 +153,36 @@ def _line_transition(lines: list[OrderLine], *, to: str, fields: list[str] | Non
 # --- locks -------------------------------------------------------------------------------------
 
 
-def lock_order(order_id: int) -> Order:
-    """The order row locked for this transaction, with its channel and customer."""
+CALENDAR_LOCK = 7_301_002  # pg advisory lock key of the shipping calendar (holidays)
+
+
+def lock_order(order_id: int, *, plans: bool = False) -> Order:
+    """The order row locked for this transaction, with its channel and customer. ``plans``: the transaction may
+    plan the order on the shipping calendar (source it, or release it to the warehouse): the calendar's read lock
+    is taken first (``calendar_read_lock``)."""
+    if plans:
+        calendar_read_lock()
     return (
         Order.objects.select_for_update(of=("self",))
         .select_related("channel", "customer", "pickup_location")
         .get(pk=order_id)
     )
+
+
+def calendar_read_lock() -> None:
+    """Taken for the rest of the transaction by one that plans orders on the shipping calendar, before it locks
+    them. A calendar change (``calendar_change_lock``, before it locks the orders it plans again) waits for the
+    plans being made to commit, then plans them again with the others; plans made while it runs wait for it and
+    read the new calendar. Shared: plans never wait for each other."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [CALENDAR_LOCK])
+
+
+def calendar_change_lock() -> None:
+    """Calendar changes one at a time (each plans again from the calendar the previous one left), and none while
+    an order is being planned (``calendar_read_lock``)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CALENDAR_LOCK])
 
 
 def lock_lines(order: Order) -> list[OrderLine]:

@@ -119,7 +119,7 @@ def order_cancel(*, order_id: int, reason: "str | StoredText", acting_user,
     if not reason:
         raise OrderError(_("Give a reason for the cancellation."), field="reason")
     with transaction.atomic(durable=True):
-        order = lock_order(order_id)
+        order = lock_order(order_id, plans=True)
         if order.status not in EDITABLE:
             raise OrderNotEditable(
                 _("Order %(number)s is %(status)s and cannot be cancelled.")
@@ -184,7 +184,7 @@ def order_edit(*, order_id: int, acting_user, reason: str = "", quantities: dict
     quantities = quantities or {}
     add = add or []
     with transaction.atomic(durable=True):
-        order = lock_order(order_id)
+        order = lock_order(order_id, plans=True)
         if order.status not in EDITABLE:
             raise OrderNotEditable(
                 _("Order %(number)s is %(status)s and can no longer be edited.")

@@ -159,7 +159,7 @@ def _apply_header(order: Order, changes: dict) -> None:
 
 
 def _draft_locked(order_id: int) -> Order:
-    order = lock_order(order_id)
+    order = lock_order(order_id, plans=True)  # a draft holding stock is sourced again by its changes
     if order.status != S.DRAFT:
         raise InvalidTransition(_("Order %(number)s is already placed.") % {"number": order})
     if order.placing_started_at and order.placing_started_at > timezone.now() - PLACING_TIMEOUT:
@@ -442,7 +442,7 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
     payment = payment or PaymentRequest(method="")
     # 1. Reserve and mark as being placed.
     with transaction.atomic(durable=True):
-        order = lock_order(order_id)
+        order = lock_order(order_id, plans=True)
         if order.status != S.DRAFT:
             if order.idempotency_key == idempotency_key:
                 return order

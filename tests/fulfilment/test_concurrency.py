@@ -184,7 +184,7 @@ def _while_a_holiday_is_saved(user, day, location_id, step) -> list[object]:
 
     def save_holiday():
         with transaction.atomic(durable=True):
-            ful._calendar_lock()
+            ful.calendar_change_lock()
             before = ful._calendar_before([(day, location_id)])
             Holiday.objects.create(date=day, name="Fechada", location_id=location_id)
             change = ful._plans_replan(before, holiday=None, actor=user, why=stored_text("Closed"))
@@ -245,3 +245,66 @@ def test_a_warehouse_step_on_a_shipment_the_holiday_moves_waits_without_a_deadlo
     assert isinstance(picking, Shipment), picking
     shipment.refresh_from_db()
     assert shipment.status == Shipment.Status.PICKING and shipment.ships_on > hands_over
+
+
+def test_an_order_sourced_while_a_holiday_is_saved_is_planned_again_by_the_change(make_user, net, place_order,
+                                                                                   monkeypatch):
+    """Placement reads the shipping calendar, then a holiday on the day it plans is saved before it commits: the
+    change waits for the placement (it would not see the decision being made, and the order would reach the
+    warehouse on the old calendar), then plans the decision again."""
+    import time
+
+    from orders.services import PaymentRequest, draft_create, draft_line_add, draft_update, order_place
+
+    user = make_user("admin")
+    earlier = place_order(user, [(net["mug"], 1)])  # the same rule plans the next order's hand-over on this day
+    hands_over = date.fromisoformat(earlier.sourcing_decisions.first().plan["shipments"][0]["ships_on"])
+    draft = draft_create(channel_id=net["channel"].pk, acting_user=user, customer_id=net["customer"].pk)
+    draft_line_add(order_id=draft.pk, variant_id=net["mug"].pk, quantity=1, acting_user=user)
+    draft_update(order_id=draft.pk, acting_user=user, payment_method="invoice", shipping_service=net["service"])
+
+    placing, calendar_read, go = [], threading.Event(), threading.Event()
+    change_pid, change_done = [], threading.Event()
+    read_calendar = ful.closed_days
+
+    def closed_days_then_wait(*args, **kwargs):
+        closed = read_calendar(*args, **kwargs)
+        if threading.get_ident() in placing and not calendar_read.is_set():
+            calendar_read.set()
+            go.wait(10)
+        return closed
+
+    monkeypatch.setattr(ful, "closed_days", closed_days_then_wait)
+
+    def place():
+        placing.append(threading.get_ident())
+        return order_place(order_id=draft.pk, idempotency_key=uuid.uuid4().hex, acting_user=user,
+                           payment=PaymentRequest(method="invoice"))
+
+    def save_holiday():
+        calendar_read.wait(10)
+        connection.ensure_connection()
+        change_pid.append(connection.connection.info.backend_pid)
+        try:
+            return ful.holiday_save(day=hands_over, name="Fechada", location_id=net["store"].pk, acting_user=user)
+        finally:
+            change_done.set()
+
+    def release_the_placement_once_the_change_waits_or_ends():
+        calendar_read.wait(10)
+        deadline = time.monotonic() + 10
+        with connection.cursor() as cursor:
+            while not change_done.is_set() and time.monotonic() < deadline:
+                if change_pid:
+                    cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", change_pid)
+                    if (cursor.fetchone() or [None])[0] == "Lock":
+                        break
+                time.sleep(0.02)
+        go.set()
+
+    placed, change, _ = run_together([place, save_holiday, release_the_placement_once_the_change_waits_or_ends])
+
+    assert getattr(placed, "status", None) == "confirmed", placed
+    assert getattr(change, "unreleased", None) == 2, change  # the earlier order's plan and the one being made
+    [planned] = placed.sourcing_decisions.first().plan["shipments"]
+    assert date.fromisoformat(planned["ships_on"]) > hands_over
