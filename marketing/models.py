@@ -49,6 +49,7 @@ class PriceList(models.Model):
                 condition=Q(valid_until__isnull=True) | Q(valid_from__isnull=True)
                 | Q(valid_until__gt=models.F("valid_from")),
                 name="pricelist_valid_range",
+                violation_error_message=_("The end must be after the start."),
             )
         ]
 
@@ -111,7 +112,8 @@ class TaxRate(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(rate__gte=0) & Q(rate__lte=100), name="taxrate_rate_range"),
             models.CheckConstraint(condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
-                                   name="taxrate_valid_range"),
+                                   name="taxrate_valid_range",
+                                   violation_error_message=_("The end cannot be before the start.")),
         ]
 
     def __str__(self):
@@ -191,7 +193,8 @@ class Campaign(models.Model):
         ordering = ["-starts_on", "code"]
         constraints = [
             models.CheckConstraint(condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
-                                   name="campaign_valid_range"),
+                                   name="campaign_valid_range",
+                                   violation_error_message=_("The end cannot be before the start.")),
         ]
 
     def __str__(self):
@@ -323,7 +326,8 @@ class Promotion(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__isnull=True) | Q(starts_at__isnull=True)
                                    | Q(ends_at__gt=models.F("starts_at")),
-                                   name="promotion_valid_range"),
+                                   name="promotion_valid_range",
+                                   violation_error_message=_("The end must be after the start.")),
             models.CheckConstraint(condition=Q(usage_limit__isnull=True) | Q(times_used__lte=models.F("usage_limit")),
                                    name="promotion_usage_within_limit"),
         ]
