@@ -43,3 +43,12 @@ def channel_price_lists() -> dict[str, str]:
     except LookupError:
         return {}
     return dict(channel.objects.exclude(price_list_code="").values_list("code", "price_list_code"))
+
+
+def channel_codes() -> set[str] | None:
+    """Every sales channel's code (one query); None without an orders app, where codes cannot be checked."""
+    try:
+        channel = apps.get_model("orders", "Channel")
+    except LookupError:
+        return None
+    return set(channel.objects.values_list("code", flat=True))

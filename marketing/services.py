@@ -15,8 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from marketing.channels import channel_codes
 from marketing.errors import ImportRejected, InvalidConfiguration, MarketingError, PromotionUnavailable
 from marketing.models import (
+    Campaign,
+    CarrierService,
+    ChannelTaxSetting,
     Coupon,
     CouponBatch,
     PriceList,
@@ -185,6 +189,52 @@ def _fields(obj) -> list[str]:
     return [f.name for f in obj._meta.concrete_fields if f.name not in AUDITED_FIELDS_EXCLUDE]
 
 
+def _known_codes(values: list[str], known: set[str], unknown: str, listed: str) -> list[str]:
+    """``values`` as the codes in ``known`` (one typed in another case, PHONE, becomes the code, phone); a
+    ``ValueError`` naming the first code not in ``known`` otherwise."""
+    by_case: dict[str, list[str]] = {}
+    for code in known:
+        by_case.setdefault(code.casefold(), []).append(code)
+    codes = []
+    for value in (v.strip() for v in values):
+        if value and value not in known:
+            matches = by_case.get(value.casefold(), [])
+            if len(matches) != 1:
+                message = unknown % {"code": value}
+                raise ValueError(f"{message} {listed % {'codes': ', '.join(sorted(known))}}" if known else message)
+            value = matches[0]
+        if value and value not in codes:
+            codes.append(value)
+    return codes
+
+
+def _resolve_codes(obj) -> None:
+    """The channel and carrier service codes of a price list, campaign, channel tax setting or promotion are
+    compared as they are with an order's when pricing it: a code no channel (service) has would never match, so it
+    is refused, naming the codes there are."""
+    errors = {}
+    channels = channel_codes() if isinstance(obj, PriceList | Campaign | ChannelTaxSetting | Promotion) else None
+    if channels is not None:
+        field = "channel_codes" if isinstance(obj, Promotion) else "channel_code"
+        value = getattr(obj, field)
+        try:
+            codes = _known_codes(value if isinstance(value, list) else [value], channels,
+                                 _("No sales channel has the code “%(code)s”."), _("The channels are: %(codes)s."))
+        except ValueError as error:
+            errors[field] = str(error)
+        else:
+            setattr(obj, field, codes if isinstance(value, list) else "".join(codes))
+    if isinstance(obj, Promotion) and obj.shipping_services:
+        try:
+            obj.shipping_services = _known_codes(
+                obj.shipping_services, set(CarrierService.objects.values_list("code", flat=True)),
+                _("No carrier service has the code “%(code)s”."), _("The services are: %(codes)s."))
+        except ValueError as error:
+            errors["shipping_services"] = str(error)
+    if errors:
+        raise ValidationError(errors)
+
+
 def _validate_business_rules(obj) -> None:
     """Rules a single row cannot express: overlapping validity, tiers and kinds."""
     if isinstance(obj, TaxRate):
@@ -324,6 +374,7 @@ def marketing_object_save(*, obj, acting_user, m2m: dict | None = None, reason: 
         if obj.pk:
             current = type(obj).objects.select_for_update().filter(pk=obj.pk).first()
             before = snapshot(current, _fields(current)) if current else {}
+        _resolve_codes(obj)
         obj.full_clean()
         _validate_business_rules(obj)
         creating = obj.pk is None

@@ -1,10 +1,13 @@
 """What an admin types on the marketing configuration screens: each mistake gets a message naming it (never the
 name of a database constraint), and a saved rule is one the pricing can apply."""
 
+from decimal import Decimal as D
+
 import pytest
 from django.urls import reverse
 
-from marketing.models import Campaign, PriceList, Promotion, TaxRate
+from marketing.models import Campaign, ChannelTaxSetting, PriceList, Promotion, TaxRate
+from oms.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +41,100 @@ def test_the_end_before_the_start_reads_in_portuguese(role_client):
         "code": "late", "name": "Late", "starts_on": "2026-05-01", "ends_on": "2026-04-01", "budget": "10",
         "currency": "BRL"}, HTTP_ACCEPT_LANGUAGE="pt-br")
     assert "O fim não pode ser antes do início." in _errors(response)
+
+
+# ----------------------------------------------------------------------------- channel and service codes
+
+
+@pytest.fixture
+def channels(db):
+    from tests.orders.factories import ChannelFactory
+
+    return [ChannelFactory(code="phone"), ChannelFactory(code="web")]
+
+
+def test_a_price_list_for_a_channel_typed_in_capitals_prices_that_channels_orders(role_client, channels, price):
+    from marketing.pricing import PriceLineInput
+    from tests.marketing.factories import VariantFactory
+
+    variant = VariantFactory(sku="PL1", base_price="100.00")
+    client = role_client("manager")
+    response = client.post(reverse("marketing:pricelists_create"), {
+        "code": "phone-26", "name": "Phone 26", "currency": "BRL", "channel_code": "PHONE", "priority": "5",
+        "is_active": "on"})
+    assert response.status_code == 302
+    price_list = PriceList.objects.get(code="phone-26")
+    assert price_list.channel_code == "phone"
+    client.post(reverse("marketing:pricelist_items", args=[price_list.pk]),
+                {"sku": "PL1", "min_quantity": "1", "unit_price": "80.00"})
+    priced = price(lines=[PriceLineInput(variant_id=variant.pk, quantity=1)], channel_code="phone")
+    assert priced.subtotal == D("80.00")
+
+
+@pytest.mark.parametrize(("key", "data", "field"), [
+    ("pricelists", {"code": "tv", "name": "TV", "currency": "BRL", "channel_code": "tv", "priority": "0"},
+     "channel_code"),
+    ("campaigns", {"code": "tv", "name": "TV", "channel_code": "tv", "starts_on": "2026-05-01", "budget": "10",
+                   "currency": "BRL"}, "channel_code"),
+    ("channeltax", {"channel_code": "tv", "prices_include_tax": "on"}, "channel_code"),
+    ("promotions", {"name": "TV", "kind": "order_percent", "currency": "BRL", "percent": "10", "priority": "0",
+                    "channel_codes": "phone, tv"}, "channel_codes"),
+])
+def test_a_channel_code_no_channel_has_is_refused_naming_the_channels(role_client, channels, key, data, field):
+    response = role_client("manager").post(reverse(f"marketing:{key}_create"), data)
+    assert response.status_code == 400
+    assert response.context["form"].errors[field] == [
+        "No sales channel has the code “tv”. The channels are: phone, web."]
+    assert not AuditEntry.objects.exists()
+
+
+def test_promotion_channels_in_another_case_are_the_channels_and_the_promotion_applies(role_client, channels, price):
+    from marketing.pricing import PriceLineInput
+    from tests.marketing.factories import VariantFactory
+
+    variant = VariantFactory(base_price="100.00")
+    response = role_client("manager").post(reverse("marketing:promotions_create"), {
+        "name": "Phone 10%", "kind": "order_percent", "currency": "BRL", "percent": "10", "priority": "0",
+        "channel_codes": "Phone, PHONE"})
+    assert response.status_code == 302
+    promotion = Promotion.objects.get(name="Phone 10%")
+    assert promotion.channel_codes == ["phone"]
+    Promotion.objects.filter(pk=promotion.pk).update(is_active=True)
+    priced = price(lines=[PriceLineInput(variant_id=variant.pk, quantity=1)], channel_code="phone")
+    assert priced.discount_total == D("10.00")
+
+
+def test_free_shipping_for_a_service_typed_in_capitals_frees_that_service(role_client, price):
+    from marketing.pricing import PriceLineInput
+    from tests.marketing.factories import (
+        CarrierServiceFactory,
+        ShippingRateFactory,
+        ShippingZoneFactory,
+        VariantFactory,
+    )
+
+    zone = ShippingZoneFactory(regions=["SP"])
+    ShippingRateFactory(service=CarrierServiceFactory(code="sedex"), zone=zone, price=D("30"))
+    ShippingRateFactory(service=CarrierServiceFactory(code="pac"), zone=zone, price=D("15"))
+    client = role_client("manager")
+    data = {"name": "Free SEDEX", "kind": "free_shipping", "currency": "BRL", "priority": "0"}
+    refused = client.post(reverse("marketing:promotions_create"), {**data, "shipping_services": "fedex"})
+    assert refused.context["form"].errors["shipping_services"] == [
+        "No carrier service has the code “fedex”. The services are: pac, sedex."]
+    assert client.post(reverse("marketing:promotions_create"), {**data, "shipping_services": "SEDEX"}).status_code == 302
+    promotion = Promotion.objects.get(name="Free SEDEX")
+    assert promotion.shipping_services == ["sedex"]
+    Promotion.objects.filter(pk=promotion.pk).update(is_active=True)
+    variant = VariantFactory(base_price="100.00")
+    priced = price(lines=[PriceLineInput(variant_id=variant.pk, quantity=1)], shipping_service="sedex")
+    assert priced.shipping_total == D("0")
+
+
+def test_a_channel_tax_setting_typed_in_capitals_is_the_channels_and_says_when_it_exists(role_client, channels):
+    client = role_client("manager")
+    assert client.post(reverse("marketing:channeltax_create"),
+                       {"channel_code": "WEB", "prices_include_tax": "on"}).status_code == 302
+    assert ChannelTaxSetting.objects.get().channel_code == "web"
+    again = client.post(reverse("marketing:channeltax_create"), {"channel_code": " Web ", "prices_include_tax": "on"})
+    assert again.status_code == 400
+    assert ChannelTaxSetting.objects.count() == 1
