@@ -140,6 +140,7 @@ class CarrierService(models.Model):
     carrier = models.CharField(_("carrier"), max_length=80)
     currency = currency_field(verbose_name=_("currency"))
     free_shipping_threshold = money_field(verbose_name=_("free above"), null=True, blank=True, default=None,
+                                          validators=[MinValueValidator(0)],
                                           help_text=_("Order value (after discounts) from which this service is free."))
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.IntegerField(_("order"), default=0)
@@ -285,7 +286,8 @@ class Promotion(models.Model):
     get_quantity = models.PositiveIntegerField(_("get quantity"), null=True, blank=True)
     tiers = models.JSONField(_("spend tiers"), default=list, blank=True,
                              help_text=_('For tiered spend: [{"threshold": "300", "percent": "10"}, ...]'))
-    min_subtotal = money_field(verbose_name=_("minimum order value"), null=True, blank=True, default=None)
+    min_subtotal = money_field(verbose_name=_("minimum order value"), null=True, blank=True, default=None,
+                               validators=[MinValueValidator(0)])
     # What the promotion applies to (item kinds); all empty = every item.
     variants = models.ManyToManyField("inventory.Variant", blank=True, related_name="+", verbose_name=_("SKUs"))
     categories = models.ManyToManyField("inventory.Category", blank=True, related_name="+",

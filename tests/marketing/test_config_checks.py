@@ -139,3 +139,25 @@ def test_a_channel_tax_setting_typed_in_capitals_is_the_channels_and_says_when_i
     again = client.post(reverse("marketing:channeltax_create"), {"channel_code": " Web ", "prices_include_tax": "on"})
     assert again.status_code == 400
     assert ChannelTaxSetting.objects.count() == 1
+
+
+# ----------------------------------------------------------------------------- amounts
+
+
+def test_a_negative_free_shipping_threshold_or_minimum_order_value_is_refused(role_client):
+    """Saved, "free above -1" made every order's shipping free."""
+    from marketing.models import CarrierService
+
+    client = role_client("manager")
+    carrier = client.post(reverse("marketing:carriers_create"), {
+        "code": "pac", "name": "PAC", "carrier": "Correios", "currency": "BRL", "sort_order": "0",
+        "free_shipping_threshold": "-1"})
+    assert carrier.status_code == 400
+    assert _errors(carrier) == ["Ensure this value is greater than or equal to 0."]
+    assert not CarrierService.objects.exists()
+    promotion = client.post(reverse("marketing:promotions_create"), {
+        "name": "Min", "kind": "order_percent", "currency": "BRL", "percent": "5", "priority": "0",
+        "min_subtotal": "-10"})
+    assert promotion.status_code == 400
+    assert _errors(promotion) == ["Ensure this value is greater than or equal to 0."]
+    assert not Promotion.objects.exists()
