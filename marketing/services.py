@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -243,8 +244,9 @@ def _validate_business_rules(obj) -> None:
         if obj.valid_until:
             overlapping = overlapping.filter(valid_from__lte=obj.valid_until)
         if other := overlapping.first():
+            start = date_format(other.valid_from, "SHORT_DATE_FORMAT")  # as the reader writes a date
             raise ValidationError({"valid_from": _("Overlaps the rate “%(name)s” from %(start)s for the same region "
-                                                  "and class.") % {"name": other.name, "start": other.valid_from}})
+                                                  "and class.") % {"name": other.name, "start": start}})
     if isinstance(obj, PriceList):
         if obj.valid_from and obj.valid_until and obj.valid_until <= obj.valid_from:
             raise ValidationError({"valid_until": _("The end must be after the start.")})

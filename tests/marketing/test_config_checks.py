@@ -161,3 +161,17 @@ def test_a_negative_free_shipping_threshold_or_minimum_order_value_is_refused(ro
     assert promotion.status_code == 400
     assert _errors(promotion) == ["Ensure this value is greater than or equal to 0."]
     assert not Promotion.objects.exists()
+
+
+def test_an_overlapping_tax_rate_names_the_other_rates_start_as_the_reader_writes_dates(role_client):
+    from tests.marketing.factories import TaxRateFactory
+
+    TaxRateFactory(name="ICMS SP", region="SP", tax_class="standard", valid_from="2026-01-01")
+    client = role_client("manager")
+    data = {"name": "ICMS SP 2", "region": "SP", "tax_class": "standard", "rate": "18", "valid_from": "2026-03-01"}
+    english = client.post(reverse("marketing:taxrates_create"), data)
+    assert english.context["form"].errors["valid_from"] == [
+        "Overlaps the rate “ICMS SP” from 01/01/2026 for the same region and class."]
+    portuguese = client.post(reverse("marketing:taxrates_create"), data, HTTP_ACCEPT_LANGUAGE="pt-br")
+    assert "01/01/2026" in portuguese.context["form"].errors["valid_from"][0]
+    assert TaxRate.objects.count() == 1
