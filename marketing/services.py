@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from marketing.channels import channel_codes
 from marketing.errors import ImportRejected, InvalidConfiguration, MarketingError, PromotionUnavailable
@@ -38,6 +38,7 @@ from oms.audit import audit_record, diff, snapshot
 from oms.models import AuditEntry
 from oms.money import quantize
 from oms.numbers import NumberError, parse_amount
+from oms.templatetags.oms_tags import money
 
 logger = logging.getLogger(__name__)
 
@@ -351,8 +352,11 @@ def validate_tiers(price_list_id: int, rows: Iterable[tuple[int, int, Decimal]],
         merged[(variant_id, quantity)] = Decimal(price)
     if conflicts := tier_conflicts(merged):
         _variant_id, q1, p1, q2, p2 = conflicts[0]
-        raise ValidationError({"unit_price": _("The price from %(q2)s units (%(p2)s) is above the price from "
-                                              "%(q1)s units (%(p1)s).") % {"q1": q1, "p1": p1, "q2": q2, "p2": p2}})
+        currency = PriceList.objects.filter(pk=price_list_id).values_list("currency", flat=True).first()
+        raise ValidationError({"unit_price": ngettext(
+            "The price from %(q2)s units (%(p2)s) is above the price from %(q1)s unit (%(p1)s).",
+            "The price from %(q2)s units (%(p2)s) is above the price from %(q1)s units (%(p1)s).", q1) % {
+            "q1": q1, "p1": money(p1, currency), "q2": q2, "p2": money(p2, currency)}})
 
 
 def tier_conflicts(prices: dict[tuple[int, int], Decimal]) -> list[tuple[int, int, Decimal, int, Decimal]]:
@@ -536,9 +540,12 @@ def _run_import(price_list: PriceList, dataset, replace: bool) -> ImportReport:
         for variant_id, q1, p1, q2, p2 in tier_conflicts({(v, q): p for v, _sku, q, p in rows}):
             sku = skus[variant_id]
             number = resource.row_numbers.get((sku, q2)) or resource.row_numbers.get((sku, q1)) or 0
-            problems.append((number, _("SKU %(sku)s: the price from %(q2)s units (%(p2)s) is above the price from "
-                                       "%(q1)s units (%(p1)s).") % {"sku": sku, "q1": q1, "p1": p1, "q2": q2,
-                                                                     "p2": p2}))
+            problems.append((number, ngettext(
+                "SKU %(sku)s: the price from %(q2)s units (%(p2)s) is above the price from %(q1)s unit (%(p1)s).",
+                "SKU %(sku)s: the price from %(q2)s units (%(p2)s) is above the price from %(q1)s units (%(p1)s).",
+                q1) % {
+                "sku": sku, "q1": q1, "p1": money(p1, price_list.currency), "q2": q2,
+                "p2": money(p2, price_list.currency)}))
     actions = []
     for number, row in enumerate(result.rows, start=1):
         if row.import_type in ("new", "update", "skip"):

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from marketing.models import Campaign, ChannelTaxSetting, PriceList, Promotion, TaxRate
+from tests.marketing.factories import PriceListFactory
 from oms.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -175,3 +176,18 @@ def test_an_overlapping_tax_rate_names_the_other_rates_start_as_the_reader_write
     portuguese = client.post(reverse("marketing:taxrates_create"), data, HTTP_ACCEPT_LANGUAGE="pt-br")
     assert "01/01/2026" in portuguese.context["form"].errors["valid_from"][0]
     assert TaxRate.objects.count() == 1
+
+
+def test_a_quantity_tier_priced_above_the_one_below_names_both_prices_as_money(role_client):
+    """The message read "(30.5) ... (20.9300)" where the table beside it shows R$ 20,93."""
+    from tests.marketing.factories import PriceListItemFactory, VariantFactory
+
+    price_list = PriceListFactory()
+    variant = VariantFactory(sku="MUG-1")
+    PriceListItemFactory(price_list=price_list, variant=variant, min_quantity=1, unit_price=D("20.93"))
+    response = role_client("manager").post(reverse("marketing:pricelist_items", args=[price_list.pk]),
+                                           {"sku": "MUG-1", "min_quantity": "100", "unit_price": "1030.5"},
+                                           HTTP_ACCEPT_LANGUAGE="pt-br")
+    assert response.status_code == 400
+    assert response.context["form"].errors["unit_price"] == [
+        "O preço a partir de 100 unidades (R$\xa01.030,50) está acima do preço a partir de 1 unidade (R$\xa020,93)."]

@@ -150,7 +150,7 @@ def test_price_list_import_names_the_row_of_a_repeated_tier_and_of_a_tier_priced
     preview = client.post(url, {"file": above})
     assert preview.status_code == 400
     assert preview.context["report"].problems == [
-        (4, "SKU A1: the price from 10 units (11.0000) is above the price from 5 units (9.0000).")]
+        (4, "SKU A1: the price from 10 units (R$\xa011.00) is above the price from 5 units (R$\xa09.00).")]
     done = client.post(url, {"payload": preview.context["payload"], "filename": "prices.csv"}, follow=True)
     assert "nothing was imported" in done.content.decode()
     assert list(PriceListItem.objects.values_list("variant__sku", "min_quantity", "unit_price")) == [
