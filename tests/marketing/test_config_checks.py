@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from marketing.models import Campaign, ChannelTaxSetting, PriceList, Promotion, TaxRate
-from tests.marketing.factories import PriceListFactory
 from oms.models import AuditEntry
+from tests.marketing.factories import PriceListFactory
 
 pytestmark = pytest.mark.django_db
 
