@@ -31,6 +31,7 @@ from marketing.models import (
     Segment,
     SegmentExport,
     SegmentMember,
+    SourceCode,
     TaxRate,
 )
 from marketing.pricing import PricedOrder, normalise_code
@@ -399,6 +400,13 @@ def marketing_object_save(*, obj, acting_user, m2m: dict | None = None, reason: 
 
 def marketing_object_delete(*, obj, acting_user) -> None:
     with transaction.atomic(durable=True):
+        # A promotion's source codes are a condition it sets; deleted, the last one would leave a promotion with no
+        # condition on the order's source, which then applies to every order.
+        if isinstance(obj, SourceCode) and (names := list(
+                obj.promotions.order_by("name").values_list("name", flat=True)[:5])):
+            raise InvalidConfiguration(_("The source code %(code)s is a condition of the promotion(s) %(names)s; "
+                                         "take it off them first.") % {"code": obj.code,
+                                                                       "names": ", ".join(names)})
         audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=obj,
                      changes=snapshot(obj, _fields(obj)))
         try:

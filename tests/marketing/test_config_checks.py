@@ -191,3 +191,27 @@ def test_a_quantity_tier_priced_above_the_one_below_names_both_prices_as_money(r
     assert response.status_code == 400
     assert response.context["form"].errors["unit_price"] == [
         "O preço a partir de 100 unidades (R$\xa01.030,50) está acima do preço a partir de 1 unidade (R$\xa020,93)."]
+
+
+# ----------------------------------------------------------------------------- deleting what is in use
+
+
+def test_a_source_code_a_promotion_is_limited_to_cannot_be_deleted(role_client, price):
+    """Deleted, it left the promotion with no condition on the source code: 10% off every order."""
+    from marketing.models import SourceCode
+    from marketing.pricing import PriceLineInput
+    from tests.marketing.factories import PromotionFactory, SourceCodeFactory, VariantFactory
+
+    code = SourceCodeFactory(code="CAT26")
+    promotion = PromotionFactory(name="Catalogue 10%", kind="order_percent", percent=D("10"), is_active=True)
+    promotion.source_codes.set([code])
+    variant = VariantFactory(base_price="100.00")
+    client = role_client("manager")
+    response = client.post(reverse("marketing:sourcecodes_delete", args=[code.pk]), follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "The source code CAT26 is a condition of the promotion(s) Catalogue 10%; take it off them first."]
+    assert SourceCode.objects.filter(pk=code.pk).exists()
+    assert price(lines=[PriceLineInput(variant_id=variant.pk, quantity=1)]).discount_total == D("0")
+    promotion.source_codes.clear()
+    client.post(reverse("marketing:sourcecodes_delete", args=[code.pk]))
+    assert not SourceCode.objects.filter(pk=code.pk).exists()
