@@ -52,3 +52,12 @@ def channel_codes() -> set[str] | None:
     except LookupError:
         return None
     return set(channel.objects.values_list("code", flat=True))
+
+
+def customer_group_codes() -> set[str]:
+    """The customer group codes customers have (one query); empty without an orders app."""
+    try:
+        customer = apps.get_model("orders", "Customer")
+    except LookupError:
+        return set()
+    return set(customer.objects.exclude(group_code="").values_list("group_code", flat=True).distinct())

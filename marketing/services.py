@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
-from marketing.channels import channel_codes
+from marketing.channels import channel_codes, customer_group_codes
 from marketing.errors import ImportRejected, InvalidConfiguration, MarketingError, PromotionUnavailable
 from marketing.models import (
     Campaign,
@@ -211,10 +211,28 @@ def _known_codes(values: list[str], known: set[str], unknown: str, listed: str) 
     return codes
 
 
+def _spelled_as_customers(groups: list[str]) -> list[str]:
+    """Customer groups as the customers' own codes spell them. A group is a code customers are given, with no list
+    of its own: one no customer has yet may be new, but "VIP" where customers have "vip" is theirs (compared as
+    written, it would match none of them)."""
+    by_case: dict[str, list[str]] = {}
+    for code in customer_group_codes():
+        by_case.setdefault(code.casefold(), []).append(code)
+    spelled = []
+    for group in (g.strip() for g in groups):
+        matches = by_case.get(group.casefold(), [])
+        if group not in matches and len(matches) == 1:
+            group = matches[0]
+        if group and group not in spelled:
+            spelled.append(group)
+    return spelled
+
+
 def _resolve_codes(obj) -> None:
-    """The channel and carrier service codes of a price list, campaign, channel tax setting or promotion are
-    compared as they are with an order's when pricing it: a code no channel (service) has would never match, so it
-    is refused, naming the codes there are."""
+    """The channel, customer group and carrier service codes of a price list, campaign, channel tax setting or
+    promotion are compared as they are with an order's when pricing it: a channel (service) code no channel
+    (service) has would never match, so it is refused, naming the codes there are; a group is spelled as the
+    customers' is."""
     errors = {}
     channels = channel_codes() if isinstance(obj, PriceList | Campaign | ChannelTaxSetting | Promotion) else None
     if channels is not None:
@@ -227,6 +245,10 @@ def _resolve_codes(obj) -> None:
             errors[field] = str(error)
         else:
             setattr(obj, field, codes if isinstance(value, list) else "".join(codes))
+    groups_field = {PriceList: "customer_group", Promotion: "customer_groups"}.get(type(obj))
+    if groups_field and (value := getattr(obj, groups_field)):
+        groups = _spelled_as_customers(value if isinstance(value, list) else [value])
+        setattr(obj, groups_field, groups if isinstance(value, list) else "".join(groups))
     if isinstance(obj, Promotion) and obj.shipping_services:
         try:
             obj.shipping_services = _known_codes(

@@ -215,3 +215,29 @@ def test_a_source_code_a_promotion_is_limited_to_cannot_be_deleted(role_client, 
     promotion.source_codes.clear()
     client.post(reverse("marketing:sourcecodes_delete", args=[code.pk]))
     assert not SourceCode.objects.filter(pk=code.pk).exists()
+
+
+def test_customer_groups_typed_in_another_case_are_the_customers_groups(role_client, channels, price):
+    """Customers of group "vip" got nothing from a price list or promotion saved for "VIP"."""
+    from marketing.pricing import PriceLineInput
+    from tests.marketing.factories import VariantFactory
+    from tests.orders.factories import CustomerFactory
+
+    CustomerFactory(group_code="vip")
+    variant = VariantFactory(sku="PL1", base_price="100.00")
+    client = role_client("manager")
+    assert client.post(reverse("marketing:pricelists_create"), {
+        "code": "vip", "name": "VIP", "currency": "BRL", "customer_group": " VIP ", "priority": "5",
+        "is_active": "on"}).status_code == 302
+    price_list = PriceList.objects.get(code="vip")
+    assert price_list.customer_group == "vip"
+    client.post(reverse("marketing:pricelist_items", args=[price_list.pk]),
+                {"sku": "PL1", "min_quantity": "1", "unit_price": "90.00"})
+    assert client.post(reverse("marketing:promotions_create"), {
+        "name": "VIP 10%", "kind": "order_percent", "currency": "BRL", "percent": "10", "priority": "0",
+        "customer_groups": "Vip, partners, VIP"}).status_code == 302
+    promotion = Promotion.objects.get(name="VIP 10%")
+    assert promotion.customer_groups == ["vip", "partners"]  # a group no customer has yet is kept as typed
+    Promotion.objects.filter(pk=promotion.pk).update(is_active=True)
+    priced = price(lines=[PriceLineInput(variant_id=variant.pk, quantity=1)], customer_group="vip")
+    assert (priced.subtotal, priced.discount_total) == (D("90.00"), D("9.00"))
