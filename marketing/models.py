@@ -76,7 +76,8 @@ class PriceListItem(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.variant_id} ×{self.min_quantity}: {self.unit_price}"
+        # The audit trail names the row by it: the list and the SKU by their codes, not their ids.
+        return f"{self.price_list.code}: {self.variant.sku} ×{self.min_quantity} = {self.unit_price}"
 
 
 class ChannelTaxSetting(models.Model):

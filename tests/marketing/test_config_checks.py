@@ -241,3 +241,18 @@ def test_customer_groups_typed_in_another_case_are_the_customers_groups(role_cli
     Promotion.objects.filter(pk=promotion.pk).update(is_active=True)
     priced = price(lines=[PriceLineInput(variant_id=variant.pk, quantity=1)], customer_group="vip")
     assert (priced.subtotal, priced.discount_total) == (D("90.00"), D("9.00"))
+
+
+def test_a_price_list_price_is_named_in_the_audit_trail_by_its_list_and_sku(role_client):
+    """The audit trail read "1 ×50: 99999": the SKU's id, and no list."""
+    from tests.marketing.factories import VariantFactory
+
+    price_list = PriceListFactory(code="b2b")
+    VariantFactory(sku="MUG-1")
+    client = role_client("manager")
+    client.post(reverse("marketing:pricelist_items", args=[price_list.pk]),
+                {"sku": "mug-1", "min_quantity": "50", "unit_price": "12.5"})
+    item = price_list.items.get()
+    client.post(reverse("marketing:pricelist_item_delete", args=[price_list.pk, item.pk]))
+    assert list(AuditEntry.objects.filter(object_type="marketing.pricelistitem").order_by("pk").values_list(
+        "action", "object_repr")) == [("create", "b2b: MUG-1 ×50 = 12.5"), ("delete", "b2b: MUG-1 ×50 = 12.5000")]
