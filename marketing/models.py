@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from oms.models import RequestedInLanguage
 from oms.money import currency_field, money_field
+from oms.numbers import percent_text
 
 BRAZIL_STATES = [
     "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA", "PB", "PR", "PE",
@@ -118,7 +119,7 @@ class TaxRate(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name}: {self.rate}%"
+        return f"{self.name}: {percent_text(self.rate)}"
 
 
 class ShippingZone(models.Model):

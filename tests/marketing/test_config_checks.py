@@ -256,3 +256,22 @@ def test_a_price_list_price_is_named_in_the_audit_trail_by_its_list_and_sku(role
     client.post(reverse("marketing:pricelist_item_delete", args=[price_list.pk, item.pk]))
     assert list(AuditEntry.objects.filter(object_type="marketing.pricelistitem").order_by("pk").values_list(
         "action", "object_repr")) == [("create", "b2b: MUG-1 ×50 = 12.5"), ("delete", "b2b: MUG-1 ×50 = 12.5000")]
+
+
+def test_rates_and_percents_read_in_the_readers_format(role_client):
+    """Saving a rate said "ICMS: 7.5000% saved." in Portuguese too, and the lists showed 7,5000 and 12.5%."""
+    from tests.marketing.factories import PromotionFactory, TaxRateFactory
+
+    rate = TaxRateFactory(name="ICMS", rate=D("7.5"))
+    PromotionFactory(name="Twelve and a half", percent=D("12.5"))
+    client = role_client("manager")
+    saved = client.post(reverse("marketing:taxrates_edit", args=[rate.pk]), {
+        "name": "ICMS", "region": "SP", "tax_class": "standard", "rate": "18", "valid_from": "2026-01-01"},
+        HTTP_ACCEPT_LANGUAGE="pt-br", follow=True)
+    assert [str(m) for m in saved.context["messages"]] == ["ICMS: 18% salvo."]
+    rate.rate = D("7.5")
+    rate.save()
+    rates = client.get(reverse("marketing:taxrates_list"), HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+    assert "7,5%" in rates and "7,5000" not in rates
+    promotions = client.get(reverse("marketing:promotions_list"), HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+    assert "12,5%" in promotions
