@@ -211,28 +211,27 @@ def _known_codes(values: list[str], known: set[str], unknown: str, listed: str) 
     return codes
 
 
-def _spelled_as_customers(groups: list[str]) -> list[str]:
-    """Customer groups as the customers' own codes spell them. A group is a code customers are given, with no list
-    of its own: one no customer has yet may be new, but "VIP" where customers have "vip" is theirs (compared as
-    written, it would match none of them)."""
+def _spelled_as(values: list[str], known: set[str]) -> list[str]:
+    """``values`` spelled as the one code of ``known`` each differs from only in case ("VIP" where customers have
+    "vip"); a value matching none is kept as typed (it may be new)."""
     by_case: dict[str, list[str]] = {}
-    for code in customer_group_codes():
+    for code in known:
         by_case.setdefault(code.casefold(), []).append(code)
     spelled = []
-    for group in (g.strip() for g in groups):
-        matches = by_case.get(group.casefold(), [])
-        if group not in matches and len(matches) == 1:
-            group = matches[0]
-        if group and group not in spelled:
-            spelled.append(group)
+    for value in (v.strip() for v in values):
+        matches = by_case.get(value.casefold(), [])
+        if value not in matches and len(matches) == 1:
+            value = matches[0]
+        if value and value not in spelled:
+            spelled.append(value)
     return spelled
 
 
 def _resolve_codes(obj) -> None:
-    """The channel, customer group and carrier service codes of a price list, campaign, channel tax setting or
-    promotion are compared as they are with an order's when pricing it: a channel (service) code no channel
-    (service) has would never match, so it is refused, naming the codes there are; a group is spelled as the
-    customers' is."""
+    """The channel, customer group, tax class and carrier service codes of a price list, campaign, channel tax
+    setting, tax rate or promotion are compared as they are with an order's when pricing it: a channel (service)
+    code no channel (service) has would never match, so it is refused, naming the codes there are; a group (tax
+    class) is spelled as the customers' (SKUs') is."""
     errors = {}
     channels = channel_codes() if isinstance(obj, PriceList | Campaign | ChannelTaxSetting | Promotion) else None
     if channels is not None:
@@ -245,10 +244,18 @@ def _resolve_codes(obj) -> None:
             errors[field] = str(error)
         else:
             setattr(obj, field, codes if isinstance(value, list) else "".join(codes))
+    # Customer groups and tax classes are codes customers and SKUs are given, with no list of their own: one no
+    # customer (SKU) has yet may be new, but "VIP" where customers have "vip" is theirs (compared as written, it
+    # would match none of them).
     groups_field = {PriceList: "customer_group", Promotion: "customer_groups"}.get(type(obj))
     if groups_field and (value := getattr(obj, groups_field)):
-        groups = _spelled_as_customers(value if isinstance(value, list) else [value])
+        groups = _spelled_as(value if isinstance(value, list) else [value], customer_group_codes())
         setattr(obj, groups_field, groups if isinstance(value, list) else "".join(groups))
+    if isinstance(obj, TaxRate) and obj.tax_class:
+        from inventory.models import Variant
+
+        obj.tax_class = "".join(_spelled_as(
+            [obj.tax_class], set(Variant.objects.exclude(tax_class="").values_list("tax_class", flat=True).distinct())))
     if isinstance(obj, Promotion) and obj.shipping_services:
         try:
             obj.shipping_services = _known_codes(

@@ -275,3 +275,24 @@ def test_rates_and_percents_read_in_the_readers_format(role_client):
     assert "7,5%" in rates and "7,5000" not in rates
     promotions = client.get(reverse("marketing:promotions_list"), HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
     assert "12,5%" in promotions
+
+
+def test_a_tax_class_typed_in_another_case_is_the_skus_class(role_client, price):
+    """A rate for "Standard" taxed no SKU of class "standard", and did not count as overlapping its rate."""
+    from marketing.pricing import PriceLineInput
+    from tests.marketing.factories import TaxRateFactory, VariantFactory
+
+    variant = VariantFactory(base_price="100.00", tax_class="standard")
+    client = role_client("manager")
+    data = {"name": "ICMS SP", "region": "sp", "tax_class": "Standard ", "rate": "18", "valid_from": "2026-01-01"}
+    assert client.post(reverse("marketing:taxrates_create"), data).status_code == 302
+    rate = TaxRate.objects.get()
+    assert (rate.region, rate.tax_class) == ("SP", "standard")
+    priced = price(lines=[PriceLineInput(variant_id=variant.pk, quantity=1)], ship_to_region="SP")
+    assert priced.tax_total == D("18.00")
+    again = client.post(reverse("marketing:taxrates_create"), {**data, "tax_class": "STANDARD"})
+    assert "valid_from" in again.context["form"].errors
+    TaxRateFactory(region="RJ", tax_class="Gourmet")  # a class no SKU has yet stays as typed
+    assert client.post(reverse("marketing:taxrates_create"), {**data, "region": "MG", "tax_class": "Gourmet"}
+                       ).status_code == 302
+    assert TaxRate.objects.filter(tax_class="Gourmet").count() == 2
