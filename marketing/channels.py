@@ -61,3 +61,12 @@ def customer_group_codes() -> set[str]:
     except LookupError:
         return set()
     return set(customer.objects.exclude(group_code="").values_list("group_code", flat=True).distinct())
+
+
+def channels_mapping_service(code: str) -> list[str]:
+    """The names of the channels whose shipping method mappings give the carrier service ``code``."""
+    try:
+        mapping = apps.get_model("orders", "ShippingMapping")
+    except LookupError:
+        return []
+    return sorted(set(mapping.objects.filter(service_code=code).values_list("channel__name", flat=True)))

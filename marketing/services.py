@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
-from marketing.channels import channel_codes, customer_group_codes
+from marketing.channels import channel_codes, channels_mapping_service, customer_group_codes
 from marketing.errors import ImportRejected, InvalidConfiguration, MarketingError, PromotionUnavailable
 from marketing.models import (
     Campaign,
@@ -427,6 +427,21 @@ def marketing_object_save(*, obj, acting_user, m2m: dict | None = None, reason: 
         return obj
 
 
+def _carrier_service_unused(service: CarrierService) -> None:
+    """Promotions and channels name a carrier service by its code: deleted, a channel's orders would be mapped to
+    a service with no rates, and a free-shipping promotion would name one that no longer exists."""
+    hint = _("Untick “active” to stop offering it instead.")
+    promotions = list(Promotion.objects.filter(shipping_services__contains=[service.code]).order_by("name")
+                      .values_list("name", flat=True)[:5])
+    if promotions:
+        raise InvalidConfiguration(_("The carrier service %(code)s is named by the promotion(s) %(names)s.") % {
+            "code": service.code, "names": ", ".join(promotions)} + " " + hint)
+    if channels := channels_mapping_service(service.code):
+        raise InvalidConfiguration(_("The shipping methods of the channel(s) %(names)s are mapped to the carrier "
+                                     "service %(code)s.") % {"code": service.code, "names": ", ".join(channels)}
+                                   + " " + hint)
+
+
 def marketing_object_delete(*, obj, acting_user) -> None:
     with transaction.atomic(durable=True):
         # A promotion's source codes are a condition it sets; deleted, the last one would leave a promotion with no
@@ -436,6 +451,8 @@ def marketing_object_delete(*, obj, acting_user) -> None:
             raise InvalidConfiguration(_("The source code %(code)s is a condition of the promotion(s) %(names)s; "
                                          "take it off them first.") % {"code": obj.code,
                                                                        "names": ", ".join(names)})
+        if isinstance(obj, CarrierService):
+            _carrier_service_unused(obj)
         audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=obj,
                      changes=snapshot(obj, _fields(obj)))
         try:

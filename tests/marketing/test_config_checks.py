@@ -296,3 +296,29 @@ def test_a_tax_class_typed_in_another_case_is_the_skus_class(role_client, price)
     assert client.post(reverse("marketing:taxrates_create"), {**data, "region": "MG", "tax_class": "Gourmet"}
                        ).status_code == 302
     assert TaxRate.objects.filter(tax_class="Gourmet").count() == 2
+
+
+def test_a_carrier_service_a_promotion_or_a_channel_names_cannot_be_deleted(role_client):
+    """Deleted (with its rates), the marketplace's "Expressa" orders were still mapped to a service with no rates."""
+    from marketing.models import CarrierService
+    from orders.channels.models import ShippingMapping
+    from tests.marketing.factories import CarrierServiceFactory, PromotionFactory
+    from tests.orders.factories import ChannelFactory
+
+    sedex = CarrierServiceFactory(code="sedex")
+    channel = ChannelFactory(code="marketplace", name="Mercado Livre")
+    mapping = ShippingMapping.objects.create(channel=channel, channel_method="Expressa", service_code="sedex")
+    promotion = PromotionFactory(name="Free SEDEX", kind="free_shipping", percent=None, shipping_services=["sedex"])
+    client = role_client("manager")
+    url = reverse("marketing:carriers_delete", args=[sedex.pk])
+    messages = [str(m) for m in client.post(url, follow=True).context["messages"]]
+    assert messages == ["The carrier service sedex is named by the promotion(s) Free SEDEX. Untick “active” to stop "
+                        "offering it instead."]
+    Promotion.objects.filter(pk=promotion.pk).update(shipping_services=[])
+    messages = [str(m) for m in client.post(url, follow=True).context["messages"]]
+    assert messages == ["The shipping methods of the channel(s) Mercado Livre are mapped to the carrier service sedex. "
+                        "Untick “active” to stop offering it instead."]
+    assert CarrierService.objects.filter(pk=sedex.pk).exists()
+    mapping.delete()
+    client.post(url)
+    assert not CarrierService.objects.filter(pk=sedex.pk).exists()
