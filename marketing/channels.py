@@ -70,3 +70,12 @@ def channels_mapping_service(code: str) -> list[str]:
     except LookupError:
         return []
     return sorted(set(mapping.objects.filter(service_code=code).values_list("channel__name", flat=True)))
+
+
+def channels_using_price_list(code: str) -> list[str]:
+    """The names of the channels whose "Price list" setting is the list with this code."""
+    try:
+        channel = apps.get_model("orders", "Channel")
+    except LookupError:
+        return []
+    return sorted(channel.objects.filter(price_list_code=code).values_list("name", flat=True))

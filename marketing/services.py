@@ -16,7 +16,12 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
-from marketing.channels import channel_codes, channels_mapping_service, customer_group_codes
+from marketing.channels import (
+    channel_codes,
+    channels_mapping_service,
+    channels_using_price_list,
+    customer_group_codes,
+)
 from marketing.errors import ImportRejected, InvalidConfiguration, MarketingError, PromotionUnavailable
 from marketing.models import (
     Campaign,
@@ -453,6 +458,11 @@ def marketing_object_delete(*, obj, acting_user) -> None:
                                                                        "names": ", ".join(names)})
         if isinstance(obj, CarrierService):
             _carrier_service_unused(obj)
+        if isinstance(obj, PriceList) and (channels := channels_using_price_list(obj.code)):
+            # Deleted, the channel would price its orders from other lists or base prices, saying nothing.
+            raise InvalidConfiguration(_("The price list %(code)s is the price list of the channel(s) %(names)s; "
+                                         "choose another one for them first.") % {
+                "code": obj.code, "names": ", ".join(channels)})
         audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=obj,
                      changes=snapshot(obj, _fields(obj)))
         try:

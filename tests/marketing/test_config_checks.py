@@ -322,3 +322,20 @@ def test_a_carrier_service_a_promotion_or_a_channel_names_cannot_be_deleted(role
     mapping.delete()
     client.post(url)
     assert not CarrierService.objects.filter(pk=sedex.pk).exists()
+
+
+def test_a_channels_price_list_cannot_be_deleted(role_client, price):
+    """Deleted, the phone channel's orders went back to base prices with nothing said."""
+    from marketing.pricing import PriceLineInput
+    from tests.marketing.factories import PriceListItemFactory, VariantFactory
+    from tests.orders.factories import ChannelFactory
+
+    price_list = PriceListFactory(code="phone-br", channel_code="")
+    variant = VariantFactory(base_price="100.00")
+    PriceListItemFactory(price_list=price_list, variant=variant, unit_price=D("80"))
+    ChannelFactory(code="phone", name="Televendas", price_list_code="phone-br")
+    client = role_client("manager")
+    response = client.post(reverse("marketing:pricelists_delete", args=[price_list.pk]), follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "The price list phone-br is the price list of the channel(s) Televendas; choose another one for them first."]
+    assert price(lines=[PriceLineInput(variant_id=variant.pk, quantity=1)], channel_code="phone").subtotal == D("80")
