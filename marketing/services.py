@@ -284,6 +284,12 @@ def _validate_business_rules(obj) -> None:
             raise ValidationError({"valid_from": _("Overlaps the rate “%(name)s” from %(start)s for the same region "
                                                   "and class.") % {"name": other.name, "start": start}})
     if isinstance(obj, PriceList):
+        was = PriceList.objects.filter(pk=obj.pk).values_list("code", flat=True).first() if obj.pk else None
+        if was and was != obj.code and (channels := channels_using_price_list(was)):
+            # Channels name their price list by its code: renamed, they would lose it, saying nothing.
+            raise ValidationError({"code": _("The channel(s) %(names)s use this price list by its code %(code)s; "
+                                             "choose another list for them first.") % {
+                "code": was, "names": ", ".join(channels)}})
         if obj.valid_from and obj.valid_until and obj.valid_until <= obj.valid_from:
             raise ValidationError({"valid_until": _("The end must be after the start.")})
         same = PriceList.objects.filter(currency=obj.currency, channel_code=obj.channel_code, is_active=True,

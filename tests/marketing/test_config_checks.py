@@ -339,3 +339,19 @@ def test_a_channels_price_list_cannot_be_deleted(role_client, price):
     assert [str(m) for m in response.context["messages"]] == [
         "The price list phone-br is the price list of the channel(s) Televendas; choose another one for them first."]
     assert price(lines=[PriceLineInput(variant_id=variant.pk, quantity=1)], channel_code="phone").subtotal == D("80")
+
+
+def test_a_channels_price_list_keeps_its_code(role_client):
+    from tests.orders.factories import ChannelFactory
+
+    price_list = PriceListFactory(code="phone-br", name="Phone", channel_code="")
+    ChannelFactory(code="phone", name="Televendas", price_list_code="phone-br")
+    client = role_client("manager")
+    data = {"code": "phone-2027", "name": "Phone", "currency": "BRL", "priority": "0", "is_active": "on"}
+    response = client.post(reverse("marketing:pricelists_edit", args=[price_list.pk]), data)
+    assert response.context["form"].errors["code"] == [
+        "The channel(s) Televendas use this price list by its code phone-br; choose another list for them first."]
+    assert client.post(reverse("marketing:pricelists_edit", args=[price_list.pk]),
+                       {**data, "code": "phone-br", "name": "Phone 2027"}).status_code == 302
+    price_list.refresh_from_db()
+    assert (price_list.code, price_list.name) == ("phone-br", "Phone 2027")
