@@ -391,7 +391,9 @@ def validate(kind: Kind, rows: list[dict[str, str]], *, mode: str = "set", progr
                                                   table="inventory_product", column="code")
     codes_in_file: dict[str, str] = {}  # product code upper-cased -> its first spelling in the file
     locations = {c.upper(): pk for c, pk in Location.objects.values_list("code", "pk")}
-    suppliers = {c.upper(): pk for c, pk in Supplier.objects.values_list("code", "pk")}
+    supplier_rows = list(Supplier.objects.values_list("code", "pk"))
+    suppliers = {c.upper(): pk for c, pk in supplier_rows}
+    supplier_codes = {c.upper(): c for c, _pk in supplier_rows}  # how each supplier's code is spelled
     seen: dict[tuple, int] = {}
     absent = [key for column, key in OPTIONAL_COLUMNS.get(kind.slug, {}).items() if column not in rows[0]]
     for number, raw in enumerate(rows, start=2):
@@ -453,7 +455,9 @@ def validate(kind: Kind, rows: list[dict[str, str]], *, mode: str = "set", progr
                                   % {"value": row["barcode"], "row": seen[barcode_key]})
                 seen.setdefault(barcode_key, number)
         elif kind.slug == "suppliers":
-            row.update(code=raw["code"], name=raw["name"], email=raw.get("email", ""), phone=raw.get("phone", ""),
+            # "acme" updates the supplier ACME, as the supplier column of the other files reads it.
+            row.update(code=supplier_codes.get(raw["code"].upper(), raw["code"]), name=raw["name"],
+                       email=raw.get("email", ""), phone=raw.get("phone", ""),
                        contact_name=raw.get("contact_name", ""), currency=(raw.get("currency") or "BRL").upper())
             row["lead_time_days"] = _int(raw.get("lead_time_days", ""), name="lead_time_days", number=number,
                                          checked=checked, field=_field(Supplier, "lead_time_days"), default=7)

@@ -1022,6 +1022,12 @@ def _business_rules(obj) -> dict[str, list[str]]:
     from inventory.models import Category, KitComponent, PersonalizationField, ReorderRule, SupplierItem
 
     errors: dict[str, list[str]] = defaultdict(list)
+    if isinstance(obj, Location | Supplier) and obj.code:
+        # Imports read location and supplier codes in any case: two that differ only in case would be one.
+        same = type(obj).objects.filter(code__iexact=obj.code).exclude(pk=obj.pk).exclude(code=obj.code)
+        if taken := same.values_list("code", flat=True).first():
+            errors["code"].append(_("%(code)s already exists; codes that differ only in upper and lower case are the "
+                                    "same code.") % {"code": taken})
     if isinstance(obj, Variant):
         # SKUs are looked up in any case (forms, line lists, imports): two that differ only in case are one.
         same = Variant.objects.filter(sku__iexact=obj.sku).exclude(pk=obj.pk).exclude(sku=obj.sku)

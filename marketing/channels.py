@@ -43,3 +43,39 @@ def channel_price_lists() -> dict[str, str]:
     except LookupError:
         return {}
     return dict(channel.objects.exclude(price_list_code="").values_list("code", "price_list_code"))
+
+
+def channel_codes() -> set[str] | None:
+    """Every sales channel's code (one query); None without an orders app, where codes cannot be checked."""
+    try:
+        channel = apps.get_model("orders", "Channel")
+    except LookupError:
+        return None
+    return set(channel.objects.values_list("code", flat=True))
+
+
+def customer_group_codes() -> set[str]:
+    """The customer group codes customers have (one query); empty without an orders app."""
+    try:
+        customer = apps.get_model("orders", "Customer")
+    except LookupError:
+        return set()
+    return set(customer.objects.exclude(group_code="").values_list("group_code", flat=True).distinct())
+
+
+def channels_mapping_service(code: str) -> list[str]:
+    """The names of the channels whose shipping method mappings give the carrier service ``code``."""
+    try:
+        mapping = apps.get_model("orders", "ShippingMapping")
+    except LookupError:
+        return []
+    return sorted(set(mapping.objects.filter(service_code=code).values_list("channel__name", flat=True)))
+
+
+def channels_using_price_list(code: str) -> list[str]:
+    """The names of the channels whose "Price list" setting is the list with this code."""
+    try:
+        channel = apps.get_model("orders", "Channel")
+    except LookupError:
+        return []
+    return sorted(channel.objects.filter(price_list_code=code).values_list("name", flat=True))

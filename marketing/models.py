@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from oms.models import RequestedInLanguage
 from oms.money import currency_field, money_field
+from oms.numbers import percent_text
 
 BRAZIL_STATES = [
     "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA", "PB", "PR", "PE",
@@ -49,6 +50,7 @@ class PriceList(models.Model):
                 condition=Q(valid_until__isnull=True) | Q(valid_from__isnull=True)
                 | Q(valid_until__gt=models.F("valid_from")),
                 name="pricelist_valid_range",
+                violation_error_message=_("The end must be after the start."),
             )
         ]
 
@@ -75,7 +77,8 @@ class PriceListItem(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.variant_id} ×{self.min_quantity}: {self.unit_price}"
+        # The audit trail names the row by it: the list and the SKU by their codes, not their ids.
+        return f"{self.price_list.code}: {self.variant.sku} ×{self.min_quantity} = {self.unit_price}"
 
 
 class ChannelTaxSetting(models.Model):
@@ -111,11 +114,12 @@ class TaxRate(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(rate__gte=0) & Q(rate__lte=100), name="taxrate_rate_range"),
             models.CheckConstraint(condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
-                                   name="taxrate_valid_range"),
+                                   name="taxrate_valid_range",
+                                   violation_error_message=_("The end cannot be before the start.")),
         ]
 
     def __str__(self):
-        return f"{self.name}: {self.rate}%"
+        return f"{self.name}: {percent_text(self.rate)}"
 
 
 class ShippingZone(models.Model):
@@ -138,6 +142,7 @@ class CarrierService(models.Model):
     carrier = models.CharField(_("carrier"), max_length=80)
     currency = currency_field(verbose_name=_("currency"))
     free_shipping_threshold = money_field(verbose_name=_("free above"), null=True, blank=True, default=None,
+                                          validators=[MinValueValidator(0)],
                                           help_text=_("Order value (after discounts) from which this service is free."))
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.IntegerField(_("order"), default=0)
@@ -191,7 +196,8 @@ class Campaign(models.Model):
         ordering = ["-starts_on", "code"]
         constraints = [
             models.CheckConstraint(condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
-                                   name="campaign_valid_range"),
+                                   name="campaign_valid_range",
+                                   violation_error_message=_("The end cannot be before the start.")),
         ]
 
     def __str__(self):
@@ -282,7 +288,8 @@ class Promotion(models.Model):
     get_quantity = models.PositiveIntegerField(_("get quantity"), null=True, blank=True)
     tiers = models.JSONField(_("spend tiers"), default=list, blank=True,
                              help_text=_('For tiered spend: [{"threshold": "300", "percent": "10"}, ...]'))
-    min_subtotal = money_field(verbose_name=_("minimum order value"), null=True, blank=True, default=None)
+    min_subtotal = money_field(verbose_name=_("minimum order value"), null=True, blank=True, default=None,
+                               validators=[MinValueValidator(0)])
     # What the promotion applies to (item kinds); all empty = every item.
     variants = models.ManyToManyField("inventory.Variant", blank=True, related_name="+", verbose_name=_("SKUs"))
     categories = models.ManyToManyField("inventory.Category", blank=True, related_name="+",
@@ -323,7 +330,8 @@ class Promotion(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__isnull=True) | Q(starts_at__isnull=True)
                                    | Q(ends_at__gt=models.F("starts_at")),
-                                   name="promotion_valid_range"),
+                                   name="promotion_valid_range",
+                                   violation_error_message=_("The end must be after the start.")),
             models.CheckConstraint(condition=Q(usage_limit__isnull=True) | Q(times_used__lte=models.F("usage_limit")),
                                    name="promotion_usage_within_limit"),
         ]

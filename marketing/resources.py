@@ -1,13 +1,12 @@
 """Import and export of price list items (django-import-export): columns ``sku, min_quantity, unit_price``."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from marketing.models import PriceList, PriceListItem
-from oms.numbers import NumberError, parse_whole
-from oms.query import quoted
+from oms.numbers import NumberError, parse_amount, parse_whole
 
 
 def file_line(row_number: int) -> int:
@@ -28,21 +27,22 @@ class QuantityWidget(widgets.IntegerWidget):
 
 
 class PriceWidget(widgets.DecimalWidget):
-    """A finite amount written with a point for decimals (the import has already turned a decimal comma into a
-    point); empty is left to the required-field check."""
+    """A finite amount: a spreadsheet's number as it is, a text as typed amounts are read everywhere
+    (``oms.numbers.parse_amount``: "1.234,56" and "1,234.56" are both 1234.56, "12,5" is 12.5); empty is left to the
+    required-field check."""
 
     def clean(self, value, row=None, **kwargs):
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            amount = Decimal(str(value))
+            if amount.is_finite():
+                return amount
         text = str(value).strip() if value is not None else ""
         if not text:
             return None
         try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            amount = None
-        if amount is None or not amount.is_finite() or "e" in text.lower():
-            raise ValueError(_("%(name)s “%(value)s” is not a number.") % {"name": _("The price"),
-                                                                         "value": quoted(text)})
-        return amount
+            return parse_amount(text, minimum=None, name=_("The price"))
+        except NumberError as error:
+            raise ValueError(error.message) from None
 
 
 class SkuWidget(widgets.ForeignKeyWidget):
@@ -107,7 +107,7 @@ class PriceListItemResource(resources.ModelResource):
             row["min_quantity"] = 1
         for name in ("unit_price", "min_quantity"):
             if isinstance(row.get(name), str):
-                row[name] = row[name].strip().replace(",", ".") if name == "unit_price" else row[name].strip()
+                row[name] = row[name].strip()
         sku = str(row.get("sku") or "").strip()
         try:
             quantity = int(Decimal(str(row["min_quantity"])))

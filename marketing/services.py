@@ -12,11 +12,21 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
+from marketing.channels import (
+    channel_codes,
+    channels_mapping_service,
+    channels_using_price_list,
+    customer_group_codes,
+)
 from marketing.errors import ImportRejected, InvalidConfiguration, MarketingError, PromotionUnavailable
 from marketing.models import (
+    Campaign,
+    CarrierService,
+    ChannelTaxSetting,
     Coupon,
     CouponBatch,
     PriceList,
@@ -26,6 +36,7 @@ from marketing.models import (
     Segment,
     SegmentExport,
     SegmentMember,
+    SourceCode,
     TaxRate,
 )
 from marketing.pricing import PricedOrder, normalise_code
@@ -33,6 +44,7 @@ from oms.audit import audit_record, diff, snapshot
 from oms.models import AuditEntry
 from oms.money import quantize
 from oms.numbers import NumberError, parse_amount
+from oms.templatetags.oms_tags import money
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +197,81 @@ def _fields(obj) -> list[str]:
     return [f.name for f in obj._meta.concrete_fields if f.name not in AUDITED_FIELDS_EXCLUDE]
 
 
+def _known_codes(values: list[str], known: set[str], unknown: str, listed: str) -> list[str]:
+    """``values`` as the codes in ``known`` (one typed in another case, PHONE, becomes the code, phone); a
+    ``ValueError`` naming the first code not in ``known`` otherwise."""
+    by_case: dict[str, list[str]] = {}
+    for code in known:
+        by_case.setdefault(code.casefold(), []).append(code)
+    codes = []
+    for value in (v.strip() for v in values):
+        if value and value not in known:
+            matches = by_case.get(value.casefold(), [])
+            if len(matches) != 1:
+                message = unknown % {"code": value}
+                raise ValueError(f"{message} {listed % {'codes': ', '.join(sorted(known))}}" if known else message)
+            value = matches[0]
+        if value and value not in codes:
+            codes.append(value)
+    return codes
+
+
+def _spelled_as(values: list[str], known: set[str]) -> list[str]:
+    """``values`` spelled as the one code of ``known`` each differs from only in case ("VIP" where customers have
+    "vip"); a value matching none is kept as typed (it may be new)."""
+    by_case: dict[str, list[str]] = {}
+    for code in known:
+        by_case.setdefault(code.casefold(), []).append(code)
+    spelled = []
+    for value in (v.strip() for v in values):
+        matches = by_case.get(value.casefold(), [])
+        if value not in matches and len(matches) == 1:
+            value = matches[0]
+        if value and value not in spelled:
+            spelled.append(value)
+    return spelled
+
+
+def _resolve_codes(obj) -> None:
+    """The channel, customer group, tax class and carrier service codes of a price list, campaign, channel tax
+    setting, tax rate or promotion are compared as they are with an order's when pricing it: a channel (service)
+    code no channel (service) has would never match, so it is refused, naming the codes there are; a group (tax
+    class) is spelled as the customers' (SKUs') is."""
+    errors = {}
+    channels = channel_codes() if isinstance(obj, PriceList | Campaign | ChannelTaxSetting | Promotion) else None
+    if channels is not None:
+        field = "channel_codes" if isinstance(obj, Promotion) else "channel_code"
+        value = getattr(obj, field)
+        try:
+            codes = _known_codes(value if isinstance(value, list) else [value], channels,
+                                 _("No sales channel has the code “%(code)s”."), _("The channels are: %(codes)s."))
+        except ValueError as error:
+            errors[field] = str(error)
+        else:
+            setattr(obj, field, codes if isinstance(value, list) else "".join(codes))
+    # Customer groups and tax classes are codes customers and SKUs are given, with no list of their own: one no
+    # customer (SKU) has yet may be new, but "VIP" where customers have "vip" is theirs (compared as written, it
+    # would match none of them).
+    groups_field = {PriceList: "customer_group", Promotion: "customer_groups"}.get(type(obj))
+    if groups_field and (value := getattr(obj, groups_field)):
+        groups = _spelled_as(value if isinstance(value, list) else [value], customer_group_codes())
+        setattr(obj, groups_field, groups if isinstance(value, list) else "".join(groups))
+    if isinstance(obj, TaxRate) and obj.tax_class:
+        from inventory.models import Variant
+
+        obj.tax_class = "".join(_spelled_as(
+            [obj.tax_class], set(Variant.objects.exclude(tax_class="").values_list("tax_class", flat=True).distinct())))
+    if isinstance(obj, Promotion) and obj.shipping_services:
+        try:
+            obj.shipping_services = _known_codes(
+                obj.shipping_services, set(CarrierService.objects.values_list("code", flat=True)),
+                _("No carrier service has the code “%(code)s”."), _("The services are: %(codes)s."))
+        except ValueError as error:
+            errors["shipping_services"] = str(error)
+    if errors:
+        raise ValidationError(errors)
+
+
 def _validate_business_rules(obj) -> None:
     """Rules a single row cannot express: overlapping validity, tiers and kinds."""
     if isinstance(obj, TaxRate):
@@ -193,9 +280,16 @@ def _validate_business_rules(obj) -> None:
         if obj.valid_until:
             overlapping = overlapping.filter(valid_from__lte=obj.valid_until)
         if other := overlapping.first():
+            start = date_format(other.valid_from, "SHORT_DATE_FORMAT")  # as the reader writes a date
             raise ValidationError({"valid_from": _("Overlaps the rate “%(name)s” from %(start)s for the same region "
-                                                  "and class.") % {"name": other.name, "start": other.valid_from}})
+                                                  "and class.") % {"name": other.name, "start": start}})
     if isinstance(obj, PriceList):
+        was = PriceList.objects.filter(pk=obj.pk).values_list("code", flat=True).first() if obj.pk else None
+        if was and was != obj.code and (channels := channels_using_price_list(was)):
+            # Channels name their price list by its code: renamed, they would lose it, saying nothing.
+            raise ValidationError({"code": _("The channel(s) %(names)s use this price list by its code %(code)s; "
+                                             "choose another list for them first.") % {
+                "code": was, "names": ", ".join(channels)}})
         if obj.valid_from and obj.valid_until and obj.valid_until <= obj.valid_from:
             raise ValidationError({"valid_until": _("The end must be after the start.")})
         same = PriceList.objects.filter(currency=obj.currency, channel_code=obj.channel_code, is_active=True,
@@ -299,8 +393,11 @@ def validate_tiers(price_list_id: int, rows: Iterable[tuple[int, int, Decimal]],
         merged[(variant_id, quantity)] = Decimal(price)
     if conflicts := tier_conflicts(merged):
         _variant_id, q1, p1, q2, p2 = conflicts[0]
-        raise ValidationError({"unit_price": _("The price from %(q2)s units (%(p2)s) is above the price from "
-                                              "%(q1)s units (%(p1)s).") % {"q1": q1, "p1": p1, "q2": q2, "p2": p2}})
+        currency = PriceList.objects.filter(pk=price_list_id).values_list("currency", flat=True).first()
+        raise ValidationError({"unit_price": ngettext(
+            "The price from %(q2)s units (%(p2)s) is above the price from %(q1)s unit (%(p1)s).",
+            "The price from %(q2)s units (%(p2)s) is above the price from %(q1)s units (%(p1)s).", q1) % {
+            "q1": q1, "p1": money(p1, currency), "q2": q2, "p2": money(p2, currency)}})
 
 
 def tier_conflicts(prices: dict[tuple[int, int], Decimal]) -> list[tuple[int, int, Decimal, int, Decimal]]:
@@ -324,6 +421,7 @@ def marketing_object_save(*, obj, acting_user, m2m: dict | None = None, reason: 
         if obj.pk:
             current = type(obj).objects.select_for_update().filter(pk=obj.pk).first()
             before = snapshot(current, _fields(current)) if current else {}
+        _resolve_codes(obj)
         obj.full_clean()
         _validate_business_rules(obj)
         creating = obj.pk is None
@@ -340,8 +438,37 @@ def marketing_object_save(*, obj, acting_user, m2m: dict | None = None, reason: 
         return obj
 
 
+def _carrier_service_unused(service: CarrierService) -> None:
+    """Promotions and channels name a carrier service by its code: deleted, a channel's orders would be mapped to
+    a service with no rates, and a free-shipping promotion would name one that no longer exists."""
+    hint = _("Untick “active” to stop offering it instead.")
+    promotions = list(Promotion.objects.filter(shipping_services__contains=[service.code]).order_by("name")
+                      .values_list("name", flat=True)[:5])
+    if promotions:
+        raise InvalidConfiguration(_("The carrier service %(code)s is named by the promotion(s) %(names)s.") % {
+            "code": service.code, "names": ", ".join(promotions)} + " " + hint)
+    if channels := channels_mapping_service(service.code):
+        raise InvalidConfiguration(_("The shipping methods of the channel(s) %(names)s are mapped to the carrier "
+                                     "service %(code)s.") % {"code": service.code, "names": ", ".join(channels)}
+                                   + " " + hint)
+
+
 def marketing_object_delete(*, obj, acting_user) -> None:
     with transaction.atomic(durable=True):
+        # A promotion's source codes are a condition it sets; deleted, the last one would leave a promotion with no
+        # condition on the order's source, which then applies to every order.
+        if isinstance(obj, SourceCode) and (names := list(
+                obj.promotions.order_by("name").values_list("name", flat=True)[:5])):
+            raise InvalidConfiguration(_("The source code %(code)s is a condition of the promotion(s) %(names)s; "
+                                         "take it off them first.") % {"code": obj.code,
+                                                                       "names": ", ".join(names)})
+        if isinstance(obj, CarrierService):
+            _carrier_service_unused(obj)
+        if isinstance(obj, PriceList) and (channels := channels_using_price_list(obj.code)):
+            # Deleted, the channel would price its orders from other lists or base prices, saying nothing.
+            raise InvalidConfiguration(_("The price list %(code)s is the price list of the channel(s) %(names)s; "
+                                         "choose another one for them first.") % {
+                "code": obj.code, "names": ", ".join(channels)})
         audit_record(actor=acting_user, action=AuditEntry.Action.DELETE, obj=obj,
                      changes=snapshot(obj, _fields(obj)))
         try:
@@ -483,9 +610,12 @@ def _run_import(price_list: PriceList, dataset, replace: bool) -> ImportReport:
         for variant_id, q1, p1, q2, p2 in tier_conflicts({(v, q): p for v, _sku, q, p in rows}):
             sku = skus[variant_id]
             number = resource.row_numbers.get((sku, q2)) or resource.row_numbers.get((sku, q1)) or 0
-            problems.append((number, _("SKU %(sku)s: the price from %(q2)s units (%(p2)s) is above the price from "
-                                       "%(q1)s units (%(p1)s).") % {"sku": sku, "q1": q1, "p1": p1, "q2": q2,
-                                                                     "p2": p2}))
+            problems.append((number, ngettext(
+                "SKU %(sku)s: the price from %(q2)s units (%(p2)s) is above the price from %(q1)s unit (%(p1)s).",
+                "SKU %(sku)s: the price from %(q2)s units (%(p2)s) is above the price from %(q1)s units (%(p1)s).",
+                q1) % {
+                "sku": sku, "q1": q1, "p1": money(p1, price_list.currency), "q2": q2,
+                "p2": money(p2, price_list.currency)}))
     actions = []
     for number, row in enumerate(result.rows, start=1):
         if row.import_type in ("new", "update", "skip"):

@@ -47,6 +47,7 @@ from marketing.services import (
     promotion_set_active,
 )
 from oms.listing import paginate, sort_queryset
+from oms.numbers import percent_text
 from oms.templatetags.oms_tags import from_to, money
 
 
@@ -124,7 +125,8 @@ _register(Section(
     columns=[(gettext_lazy("Name"), "name"), (gettext_lazy("Region"), "region"), (gettext_lazy("Tax class"), "class"),
              (gettext_lazy("Rate (%)"), "rate"), (gettext_lazy("Valid from"), "from"),
              (gettext_lazy("Valid until"), "")],
-    cells=lambda o, names: [o.name, o.region or _("all regions"), o.tax_class or _("all tax classes"), o.rate,
+    cells=lambda o, names: [o.name, o.region or _("all regions"), o.tax_class or _("all tax classes"),
+                            percent_text(o.rate),
                             _dt(o.valid_from), _dt(o.valid_until)],
     sorts={"name": "name", "region": "region", "class": "tax_class", "rate": "rate", "from": "valid_from"},
     default_sort="region", search=["name", "region", "tax_class"],
@@ -196,7 +198,7 @@ _register(Section(
              (gettext_lazy("Dates"), "starts"), (gettext_lazy("Priority"), "priority"),
              (gettext_lazy("Exclusive"), ""), (gettext_lazy("Used"), "used"), (gettext_lazy("Active"), "active")],
     cells=lambda o, names: [o.name, o.get_kind_display(),
-                            f"{o.percent.normalize():f}%" if o.percent is not None else _money(o.amount, o.currency),
+                            percent_text(o.percent) if o.percent is not None else _money(o.amount, o.currency),
                             _dates(o.starts_at, o.ends_at), o.priority, _yes(o.exclusive),
                             f"{o.times_used}/{o.usage_limit}" if o.usage_limit else o.times_used,
                             _yes(o.is_active)],

@@ -12,7 +12,7 @@ superscript ``²`` that ``str.isdigit`` accepts) is refused with a message namin
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.utils.formats import get_format
+from django.utils.formats import get_format, number_format
 from django.utils.translation import gettext as _
 
 from oms.errors import Refusal
@@ -98,3 +98,13 @@ def parse_amount(text, *, max_digits: int = 18, decimal_places: int = 4, minimum
         raise NumberError(_("%(name)s “%(value)s” is too large: at most %(digits)s digits before the decimal point.")
                           % {"name": subject, "value": quoted(raw), "digits": whole_digits})
     return value
+
+
+def percent_text(value) -> str:
+    """A percentage as the reader writes it, without the column's trailing zeros: 7.5000 -> "7,5%" in pt-BR,
+    "7.5%" in English, 18.0000 -> "18%"."""
+    amount = Decimal(value).normalize()
+    if amount == amount.to_integral_value():
+        amount = amount.quantize(Decimal(1))
+    return f"{number_format(amount)}%"
+

@@ -57,14 +57,14 @@ class SkuMappingForm(forms.Form):
     sku = forms.CharField(label=_("Our SKU"), max_length=64)
 
     def clean_sku(self):
-        from inventory.models import Variant
+        from inventory.selectors import variant_by_sku
 
         sku = self.cleaned_data["sku"].strip()
-        variant = Variant.objects.filter(sku=sku).first()
+        variant = variant_by_sku(sku)  # in any case, as SKUs are typed everywhere else
         if variant is None:
             raise forms.ValidationError(_("No SKU “%(sku)s”.") % {"sku": sku})
         self.cleaned_data["variant_id"] = variant.pk
-        return sku
+        return variant.sku
 
 
 class ShippingMappingForm(forms.Form):

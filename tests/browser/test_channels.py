@@ -41,3 +41,14 @@ def test_sku_mappings_are_searched_and_paged_in_place_and_removing_one_asks_firs
         rows.first.get_by_role("button", name="Remove").click()
     assert not SkuMapping.objects.filter(channel_sku="AMZ-040").exists()
     assert SkuMapping.objects.count() == 59
+
+
+def test_the_channels_order_number_prefix_stays_beside_its_label_in_arabic(page, login):
+    """"Order numbers MKT-… · BRL" read, right to left, as "Order numbers BRL · MKT-…": the two Latin pieces and
+    the dot between them were laid out as one left-to-right run."""
+    channel = ChannelFactory(code="marketplace", name="Mercado Livre", order_prefix="MKT", currency="BRL")
+    login("admin", language="ar")
+    page.goto(f"/channels/{channel.pk}/")
+    prefix = page.locator("main p.muted code", has_text="MKT-").bounding_box()
+    currency = page.locator("main p.muted .currency").bounding_box()
+    assert prefix["x"] > currency["x"] + currency["width"]  # first in reading order: the right-hand one

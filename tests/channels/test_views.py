@@ -248,3 +248,12 @@ def test_revoking_switching_off_removing_and_discarding_ask_first_naming_the_thi
     ImportRow.objects.filter(pk=row.pk).update(external_id="")
     page = client.get(reverse("orders:channel_import", args=[job.pk])).content.decode()
     assert f'data-confirm="Discard row {row.row_number}? It is not imported.">Discard</button>' in page
+
+
+def test_a_sku_mapping_takes_our_sku_in_any_case(role_client, shop):
+    """Everywhere else "mug-wht" is the SKU MUG-WHT; the mapping form said "No SKU “mug-wht”."."""
+    client = role_client("admin")
+    response = client.post(reverse("orders:channel_mapping_add", args=[shop["channel"].pk, "sku"]),
+                           {"channel_sku": "AMZ-9", "sku": " mug-wht "})
+    assert response.status_code == 302
+    assert SkuMapping.objects.get(channel_sku="AMZ-9").variant == shop["variants"][1]

@@ -17,6 +17,7 @@ def test_admin_setup_prices_the_next_phone_order(role_client, make_user):
     from orders.services.placement import draft_create, draft_line_add, draft_update
     from tests.orders.factories import ChannelFactory
 
+    channel = ChannelFactory(code="phone")  # price lists name an existing channel
     client = role_client("manager")
     tee = VariantFactory(sku="TEE-BLUE-M", base_price=D("79.90"))
     TaxRateFactory(region="SP", tax_class="standard", rate=D("18"))
@@ -41,7 +42,6 @@ def test_admin_setup_prices_the_next_phone_order(role_client, make_user):
     client.post(reverse("marketing:promotion_activate", args=[promotion.pk]), {"active": "1"})
 
     agent = make_user("agent")
-    channel = ChannelFactory(code="phone")
     order = draft_create(channel_id=channel.pk, acting_user=agent)
     draft_update(order_id=order.pk, acting_user=agent, source_code="cat26",
                  shipping_address={"state": "SP", "city": "São Paulo"})

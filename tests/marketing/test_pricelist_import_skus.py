@@ -78,3 +78,28 @@ def test_price_preview_rows_are_the_files_lines(role_client):
     preview = _preview(client, price_list, "sku,min_quantity,unit_price\nMUG-1,1,\"5,50\"\nMUG-1,5,5\n")
     assert preview.status_code == 200
     assert [(row["number"], row["min_quantity"]) for row in preview.context["report"].rows] == [(2, "1"), (3, "5")]
+
+
+def test_prices_with_thousands_separators_are_read_as_typed_amounts_are(role_client):
+    """"1.000,00" was refused as "The price “1.000.00” is not a number." (a value the file does not hold) and
+    "1,000.50" likewise; they are read as every amount typed in the back office is."""
+    client = role_client("manager")
+    price_list = PriceListFactory()
+    VariantFactory(sku="MUG-1")
+    VariantFactory(sku="MUG-2")
+    VariantFactory(sku="MUG-3")
+    preview = _preview(client, price_list, 'sku,min_quantity,unit_price\nMUG-1,1,"1.000,00"\nMUG-2,1,"1,000.50"\n'
+                                           'MUG-3,1,"12,5"\n')
+    assert preview.status_code == 200, preview.context["report"].problems
+    client.post(reverse("marketing:pricelist_import", args=[price_list.pk]),
+                {"payload": preview.context["payload"], "filename": "prices.csv"})
+    assert sorted(PriceListItem.objects.values_list("variant__sku", "unit_price")) == [
+        ("MUG-1", D("1000")), ("MUG-2", D("1000.50")), ("MUG-3", D("12.50"))]
+
+
+def test_a_price_that_is_not_a_number_is_quoted_as_the_file_has_it(role_client):
+    client = role_client("manager")
+    price_list = PriceListFactory()
+    VariantFactory(sku="MUG-1")
+    preview = _preview(client, price_list, 'sku,min_quantity,unit_price\nMUG-1,1,"1.00,00"\n')
+    assert preview.context["report"].problems == [(2, "unit_price: The price “1.00,00” is not a number.")]

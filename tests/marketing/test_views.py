@@ -22,6 +22,14 @@ from tests.marketing.factories import (
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def channels(db):
+    """The sales channels the price lists and promotions below name (a code no channel has is refused)."""
+    from tests.orders.factories import ChannelFactory
+
+    return [ChannelFactory(code="phone"), ChannelFactory(code="web")]
+
+
 def test_every_marketing_page_opens_for_managers_and_is_refused_to_agents(role_client, make_user, client):
     from tests.oms.test_access import all_routes
 
@@ -46,7 +54,7 @@ def test_list_pages_render_with_a_constant_query_count(role_client, django_asser
         assert response.status_code == 200, key
 
 
-def test_create_price_list_and_add_tier_prices(role_client):
+def test_create_price_list_and_add_tier_prices(role_client, channels):
     client = role_client("manager")
     response = client.post(reverse("marketing:pricelists_create"), {
         "code": "phone-2026", "name": "Phone 2026", "currency": "BRL", "channel_code": "phone", "priority": "5",
@@ -142,7 +150,7 @@ def test_price_list_import_names_the_row_of_a_repeated_tier_and_of_a_tier_priced
     preview = client.post(url, {"file": above})
     assert preview.status_code == 400
     assert preview.context["report"].problems == [
-        (4, "SKU A1: the price from 10 units (11.0000) is above the price from 5 units (9.0000).")]
+        (4, "SKU A1: the price from 10 units (R$\xa011.00) is above the price from 5 units (R$\xa09.00).")]
     done = client.post(url, {"payload": preview.context["payload"], "filename": "prices.csv"}, follow=True)
     assert "nothing was imported" in done.content.decode()
     assert list(PriceListItem.objects.values_list("variant__sku", "min_quantity", "unit_price")) == [
@@ -182,7 +190,7 @@ def test_price_list_export_csv_and_xlsx(role_client):
     assert [c.value for c in sheet[2]] == ["E1", 2, 12.34]
 
 
-def test_promotion_create_activate_and_coupons(role_client):
+def test_promotion_create_activate_and_coupons(role_client, channels):
     client = role_client("manager")
     VariantFactory(sku="S1")
     response = client.post(reverse("marketing:promotions_create"), {
@@ -275,7 +283,7 @@ def test_segment_export_needs_an_order_history_evaluator(role_client):
     assert (export.status_code, export["Content-Type"].split(";")[0]) == (200, "text/csv")
 
 
-def test_overlapping_price_lists_with_the_same_priority_are_refused(role_client):
+def test_overlapping_price_lists_with_the_same_priority_are_refused(role_client, channels):
     client = role_client("manager")
     PriceListFactory(code="a", channel_code="phone", priority=5)
     response = client.post(reverse("marketing:pricelists_create"), {
