@@ -7,6 +7,7 @@ apostrophe so a spreadsheet never evaluates them as formulas (CSV injection).
 """
 
 import csv
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -299,13 +300,25 @@ def write_csv(path: str, source: Source, progress: Progress) -> None:
             writer.writerow([neutralize(plain(v)) for v in row])
 
 
+# Characters a worksheet's name may not hold (Excel and openpyxl refuse them), and its longest length.
+SHEET_TITLE_FORBIDDEN = re.compile(r"[\\/*?:\[\]]")
+SHEET_TITLE_MAX = 31
+
+
+def sheet_title(title: str) -> str:
+    """``title`` as a worksheet may be named: the forbidden characters (the Arabic "الأعلى: المنتجات" has a colon)
+    become spaces, at most 31 characters, no apostrophe at either end."""
+    name = " ".join(SHEET_TITLE_FORBIDDEN.sub(" ", str(title)).split())[:SHEET_TITLE_MAX].strip().strip("'").strip()
+    return name or _("Report")
+
+
 def write_xlsx(path: str, source: Source, progress: Progress) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=str(source.title)[:31])
+    sheet = workbook.create_sheet(title=sheet_title(source.title))
     sheet.sheet_view.rightToLeft = get_language_bidi()  # asked in Arabic: the sheet opens right to left
     bold = Font(bold=True)
     header = []

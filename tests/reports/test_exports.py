@@ -359,3 +359,24 @@ def test_a_top_n_file_is_not_ranked_by_cost_for_someone_who_may_not_see_cost(cli
     job.refresh_from_db()
     rows = list(csv.reader(io.StringIO(job.file.open("rb").read().decode("utf-8-sig"))))
     assert [row[0].split(" · ")[0] for row in rows[1:]] == ["R-MUG"]
+
+
+def test_a_top_n_spreadsheet_asked_in_arabic_is_made(make_user, world):
+    """The Arabic title of a top-N file ("الأعلى: المنتجات") has a colon, which a worksheet's name may not hold: every
+    XLSX top-N report asked in Arabic failed with "an unexpected error"."""
+    from django.utils import translation
+
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 2, "25.00")])
+    with translation.override("ar"):
+        job = _run("top", "xlsx", make_user("manager"), dimension="products")
+    sheet = load_workbook(job.file.path).active
+    assert sheet.title == "الأعلى المنتجات" and sheet.sheet_view.rightToLeft
+    assert sheet.cell(row=2, column=1).value.startswith("R-SHIRT")
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("Orders", "Orders"), ("الأعلى: المنتجات", "الأعلى المنتجات"), ("a/b\\c*d?e[f]g", "a b c d e f g"),
+    ("x" * 40, "x" * 31), ("'quoted'", "quoted"), (":", "Report"),
+])
+def test_sheet_titles_are_names_a_worksheet_may_have(title, expected):
+    assert exports.sheet_title(title) == expected
