@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import get_language_bidi, pgettext
 from django.utils.translation import gettext as _
 
@@ -34,6 +35,26 @@ def plain(value):
         return value.astimezone(_local()).replace(tzinfo=None) if value.tzinfo is not None else value
     if isinstance(value, date):
         return value
+    return str(value)
+
+
+def pdf_cell(value) -> str:
+    """A cell as a printed report shows it: numbers with the reader's separators and grouping, as the invoices print
+    amounts (7.076,47 in pt-BR, not 7076.4700), kept to two decimals unless they carry more (a unit cost of
+    12.3456); yes / no for a flag in the reader's language. Whole numbers (ids, counts) stay as they are; dates and
+    times are written YYYY-MM-DD HH:MM like the other documents'."""
+    value = plain(value)
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, Decimal) and value.is_finite():
+        scale = max(0, -int(value.as_tuple().exponent))
+        needed = max(0, -int(value.normalize().as_tuple().exponent))
+        places = min(scale, max(needed, min(scale, 2)))
+        return number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
+    if isinstance(value, float):
+        return number_format(value, use_l10n=True, force_grouping=True)
     return str(value)
 
 
@@ -198,6 +219,7 @@ def _journal(parameters: dict) -> Source:
 
 
 def _top(parameters: dict) -> Source:
+    from oms.money import quantize
     from reports.selectors import DIMENSIONS, ReportFilter, top
 
     f = ReportFilter(date.fromisoformat(parameters["start"]), date.fromisoformat(parameters["end"]),
@@ -214,17 +236,20 @@ def _top(parameters: dict) -> Source:
         header += [_("Cost"), _("Margin"), _("Margin %")]
     rows: list[tuple] = []
 
+    def money(value):  # amounts to the currency's decimals, as the page shows them (not 7076.4700)
+        return quantize(value, currency)
+
     def produce():
         rows.clear()
         for r in top(dim.code, f, sort=parameters.get("sort", "-revenue"), limit=int(parameters.get("limit", 100)),
                      compare=parameters.get("compare", "previous")):
-            row = [r.label, currency, r.orders, r.units, r.revenue, r.refunded, r.net_revenue, r.previous_revenue,
-                   round(r.change, 1) if r.change is not None else None]
+            row = [r.label, currency, r.orders, r.units, money(r.revenue), money(r.refunded), money(r.net_revenue),
+                   money(r.previous_revenue), round(r.change, 1) if r.change is not None else None]
             if agents:
                 row += [r.active_hours, round(r.orders_per_hour, 2) if r.orders_per_hour is not None else None,
-                        round(r.revenue_per_hour, 2) if r.revenue_per_hour is not None else None]
+                        money(r.revenue_per_hour) if r.revenue_per_hour is not None else None]
             if cost:
-                row += [r.cost, r.margin, round(r.margin_pct, 1) if r.margin_pct is not None else None]
+                row += [money(r.cost), money(r.margin), round(r.margin_pct, 1) if r.margin_pct is not None else None]
             rows.append(tuple(row))
         return rows
 
@@ -387,8 +412,7 @@ def write_pdf(path: str, source: Source, progress: Progress) -> None:
             y = header_row(height - margin - 14, page)
         for column, v in enumerate(row):
             value = plain(v)
-            text = value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else str(value)
-            draw_cell(column, y, text, regular,
+            draw_cell(column, y, pdf_cell(value), regular,
                       at_end=isinstance(value, Decimal | int | float) and not isinstance(value, bool))
         y -= line_h
     canvas.save()

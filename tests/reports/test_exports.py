@@ -1,6 +1,7 @@
 import csv
 import io
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -380,3 +381,42 @@ def test_a_top_n_spreadsheet_asked_in_arabic_is_made(make_user, world):
 ])
 def test_sheet_titles_are_names_a_worksheet_may_have(title, expected):
     assert exports.sheet_title(title) == expected
+
+
+def test_a_printed_top_n_report_writes_amounts_as_its_reader_reads_them(make_user, world):
+    """A top-N PDF printed its amounts as stored, "1250.0000", for a reader in Brazil who reads R$ 1.250,00 on the
+    page; its spreadsheet files had four decimals too."""
+    from django.utils import translation
+
+    from tests.pdf import pdf_text
+
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 50, "25.00")])
+
+    def text(language: str) -> str:
+        with translation.override(language):
+            job = _run("top", "pdf", make_user("manager"), dimension="channels")
+        with job.file.open("rb") as fh:
+            return pdf_text(fh.read())
+
+    brazil, english = text("pt-br"), text("en")
+    assert "1.250,00" in brazil and "1250.0000" not in brazil
+    assert "1,250.00" in english
+    assert "500,00" in brazil  # the cost of 50 shirts at 10.00
+    job = _run("top", "csv", make_user("manager"), dimension="channels")
+    with job.file.open("rb") as fh:
+        row = list(csv.reader(io.StringIO(fh.read().decode("utf-8-sig"))))[1]
+    assert row[4] == "1250.00"  # a machine-readable number, to the currency's cents
+
+
+@pytest.mark.parametrize(("value", "en", "pt"), [
+    (Decimal("7076.4700"), "7,076.47", "7.076,47"), (Decimal("0.0000"), "0.00", "0,00"),
+    (Decimal("12.3456"), "12.3456", "12,3456"), (Decimal("66.1"), "66.1", "66,1"), (1400.5, "1,400.5", "1.400,5"),
+    (2104, "2104", "2104"), (True, "Yes", "Sim"), ("=A1", "=A1", "=A1"),
+])
+def test_pdf_cells_in_the_readers_language(value, en, pt):
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert exports.pdf_cell(value) == en
+    with translation.override("pt-br"):
+        assert exports.pdf_cell(value) == pt
