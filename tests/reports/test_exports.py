@@ -420,3 +420,19 @@ def test_pdf_cells_in_the_readers_language(value, en, pt):
         assert exports.pdf_cell(value) == en
     with translation.override("pt-br"):
         assert exports.pdf_cell(value) == pt
+
+
+def test_the_job_list_names_a_top_n_job_and_a_schedule_in_the_readers_language(client, make_user, world):
+    """A top-N job was listed as "Relatório de ranking · products" (the dimension's code) to a reader in Portuguese,
+    and a schedule over one day as "last 1 days"."""
+    manager = make_user("manager")
+    services.report_job_create(kind="top", format="csv", acting_user=manager,
+                               parameters={**_period(), "dimension": "products"})
+    services.report_schedule_create(kind="orders", format="csv", parameters={}, period_days=1, frequency="daily",
+                                    recipients="ana@example.com", acting_user=manager)
+    client.force_login(manager)
+    page = client.get(reverse("reports:job_list"), HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+    assert " · Produtos" in page and " · products" not in page
+    english = client.get(reverse("reports:job_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert " · Products" in english
+    assert "last 1 day ·" in english and "last 1 days" not in english
