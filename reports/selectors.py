@@ -877,6 +877,11 @@ def kpis(filters: ReportFilter) -> dict:
     from orders.fulfilment import selectors as fulfilment
 
     result["fill"] = fulfilment.fill_rate(since=start, until=end, channel_id=filters.channel_id)
-    result["return_reasons"] = fulfilment.return_reasons(since=start, until=end, channel_id=filters.channel_id)[:5]
+    from orders.fulfilment.models import ReturnLine
+
+    reasons = dict(ReturnLine.Reason.choices)  # the reason's name in the reader's language, not its code
+    result["return_reasons"] = [
+        {**row, "label": reasons.get(row["reason"], row["reason"])}
+        for row in fulfilment.return_reasons(since=start, until=end, channel_id=filters.channel_id)[:5]]
     result["at_risk_open"] = fulfilment.at_risk_count(channel_id=filters.channel_id)
     return result

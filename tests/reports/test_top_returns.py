@@ -240,3 +240,14 @@ def test_a_full_list_of_customers_or_orders_reads_the_returns_of_its_own_rows(so
         ("Bruno" if dim == "customers" else ana, Decimal("0") if dim == "customers" else Decimal("60"))]
     assert [(r.label, r.net_revenue) for r in top(dim, week(), sort="-net_revenue", limit=1)] == [
         (bruno, Decimal("55") if dim == "customers" else Decimal("50"))]
+
+
+def test_the_kpis_name_return_reasons_in_the_readers_language(client, make_user, world):
+    """The KPIs' return reasons were listed by their codes ("wrong_item", "changed_mind") in every language."""
+    order = make_order(channel=world["web"], placed_at=days_ago(3), lines=[(world["shirt"], 2, "25.00")])
+    refund(order, "25.00", day=1, lines=[(world["shirt"], 1)])
+    client.force_login(make_user("manager"))
+    page = client.get(reverse("reports:kpis"), HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+    assert "<td>Tamanho ou caimento errado</td>" in page and "<td>size</td>" not in page
+    english = client.get(reverse("reports:kpis"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<td>Wrong size or fit</td>" in english
