@@ -129,7 +129,9 @@ def dashboard(request):
     links = {
         "orders": url_for(user, "orders:order_list", query=channel_q.lstrip("&")),
         "on_hold": url_for(user, "orders:approval_list"),
-        "late": url_for(user, "orders:order_list", query="at_risk=1"),
+        # the open orders each tile counts: past their promised date, and promised for today or tomorrow
+        "late": url_for(user, "orders:order_list", query="promised=late" + channel_q),
+        "soon": url_for(user, "orders:order_list", query="promised=soon" + channel_q),
         # low stock is listed per location (its page filters the levels with nothing free)
         "low_stock": (url_for(user, "inventory:location_detail", pk=filters.location_id, query="low=1")
                       if filters.location_id else url_for(user, "inventory:location_list")),

@@ -306,3 +306,30 @@ def test_an_unknown_top_n_dimension_is_named(role_client, world):
     assert response.status_code == 200
     assert response.context["errors"] == ["There is no report “bogus”; showing Products."]
     assert response.context["dim"] == "products" and len(response.context["rows"]) == 1
+
+
+def test_the_late_and_due_soon_tiles_lead_to_the_orders_they_count(role_client, world):
+    """Both tiles led to the order list's at-risk filter, which also lists orders on hold, backordered or open for
+    three days: "Late: 1" opened a list of three orders, and the channel chosen on the dashboard was dropped."""
+    today = timezone.localdate()
+    late = make_order(channel=world["phone"], placed_at=days_ago(5), lines=[(world["shirt"], 1, "25.00")],
+                      promised_date=today - timedelta(days=1))
+    soon = make_order(channel=world["phone"], placed_at=days_ago(1), lines=[(world["shirt"], 1, "25.00")],
+                      promised_date=today + timedelta(days=1))
+    make_order(channel=world["phone"], placed_at=days_ago(6), lines=[(world["shirt"], 1, "25.00")],
+               promised_date=today + timedelta(days=9))  # at risk by age, neither late nor due soon
+    make_order(channel=world["web"], placed_at=days_ago(5), lines=[(world["mug"], 1, "12.00")],
+               promised_date=today - timedelta(days=2))  # late, on another channel
+    make_order(channel=world["phone"], placed_at=days_ago(5), lines=[(world["mug"], 1, "12.00")], status="delivered",
+               promised_date=today - timedelta(days=2))  # delivered: not late any more
+    client = role_client("manager")
+    response = client.get(reverse("reports:dashboard") + f"?channel={world['phone'].pk}")
+    board, links = response.context["board"], response.context["links"]
+    assert (board.open_orders["late"], board.open_orders["at_risk"]) == (1, 1)
+    assert [o.pk for o in client.get(links["late"]).context["page"]] == [late.pk]
+    assert [o.pk for o in client.get(links["soon"]).context["page"]] == [soon.pk]
+    html = response.content.decode()
+    assert f'id="tile-late" href="{links["late"]}"' in html.replace("&amp;", "&")
+    assert f'id="tile-at-risk" href="{links["soon"]}"' in html.replace("&amp;", "&")
+    listed = client.get(reverse("orders:order_list") + "?promised=late").context["page"]
+    assert sorted(o.pk for o in listed) == sorted([late.pk, late.pk + 3])
