@@ -98,7 +98,7 @@ def clean_parameters(*, kind: str, parameters: dict, acting_user) -> dict:
             if key not in exports.FILTERS[kind]:
                 raise InvalidReportParameters(unused % {"report": ReportJob.Kind(kind).label}, field=key)
             out[key] = parse_id(value)
-            if out[key] is None:
+            if out[key] is None or not _exists(key, out[key]):  # a file of no channel would be empty, not refused
                 raise InvalidReportParameters(refusal, field=key)
     include_cost = has_permission(acting_user, "view_cost")
     if kind == ReportJob.Kind.TOP:
@@ -125,6 +125,14 @@ def clean_parameters(*, kind: str, parameters: dict, acting_user) -> dict:
     if parameters.get("schedule_id"):
         out["schedule_id"] = int(parameters["schedule_id"])
     return out
+
+
+def _exists(key: str, pk: int) -> bool:
+    """Whether the channel or location a file is limited to (``channel_id`` / ``location_id``) is there."""
+    from inventory.models import Location
+    from orders.models import Channel
+
+    return (Channel if key == "channel_id" else Location).objects.filter(pk=pk).exists()
 
 
 def clean_recipients(value) -> list[str]:

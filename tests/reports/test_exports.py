@@ -436,3 +436,17 @@ def test_the_job_list_names_a_top_n_job_and_a_schedule_in_the_readers_language(c
     english = client.get(reverse("reports:job_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert " · Products" in english
     assert "last 1 day ·" in english and "last 1 days" not in english
+
+
+@pytest.mark.parametrize(("field", "message"), [("channel_id", "Choose a channel from the list."),
+                                                ("location_id", "Choose a location from the list.")])
+def test_a_file_for_a_channel_or_location_that_is_not_there_is_refused(client, make_user, world, field, message):
+    """An id no channel or location has was queued, and made a file with no rows that looked like a quiet week."""
+    client.force_login(make_user("manager"))
+    response = client.post(reverse("reports:job_create"),
+                           {"kind": "orders", "format": "csv", **_period(), field: "987654"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [message]
+    assert ReportJob.objects.count() == 0
+    job = _run("orders", "csv", make_user("manager"), **{field: str(world["web"].pk) if field == "channel_id"
+                                                           else str(StockLevelFactory().location_id)})
+    assert job.parameters[field]
