@@ -175,6 +175,16 @@ def test_forecast_axis_dates_read_in_the_readers_language(role_client, world):
     assert re.fullmatch(r"<bdi>\d\d/\d\d/\d{4}</bdi><bdi>\d\d/\d\d/\d{4}</bdi>", axis)
 
 
+def test_the_forecast_chart_says_which_line_is_the_forecast(role_client, world):
+    """History and forecast were told apart only by a dashed line and the lines' tooltips: no legend."""
+    make_order(channel=world["web"], placed_at=days_ago(3), lines=[(world["mug"], 2, "12.00")])
+    page = role_client("manager").get(reverse("reports:forecast") + "?sku=R-MUG",
+                                      HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+    legend = re.search(r'<ul class="chart-legend">(.*?)</ul>', page).group(1)
+    names = re.findall(r'<span class="chart-swatch series-(\d)" aria-hidden="true"></span>([^<]+)</li>', legend)
+    assert names == [("0", "Unidades vendidas"), ("1", "Previsão")]
+
+
 # ------------------------------------------------------------------------------------------------ counts
 
 def test_kpi_counts_are_grouped_in_the_readers_language(role_client, world):
