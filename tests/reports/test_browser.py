@@ -115,3 +115,25 @@ def test_the_dashboard_poll_keeps_the_keyboard_focus_and_one_currency_note(page,
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "tile-revenue-1"
     assert page.locator(".currency-note").count() == 1
+
+
+TOP_ROWS = """() => [...document.querySelectorAll('.top-table tbody tr')].map(row => ({
+    label: row.querySelector('td.top-label').getBoundingClientRect().width,
+    change: row.querySelector('.change').getBoundingClientRect().height,
+    line: parseFloat(getComputedStyle(row.querySelector('.change')).lineHeight) || 20}))"""
+
+
+@pytest.mark.parametrize("language", ["en", "pt-br", "ar"])
+def test_top_n_rows_keep_the_name_readable_on_a_laptop(page, login, language):
+    """On a 1280-pixel screen the figures' columns squeezed a product's name to one word a line, and each change
+    ("▲ 1400.0% vs previous") wrapped onto three or four lines: every row was five lines high."""
+    channel = ChannelFactory(code="bweb5", name="Web")
+    variant = VariantFactory(sku="VST008-AZL-GG", name="Jaqueta Corta-Vento Azul GG")
+    make_order(channel=channel, placed_at=days_ago(40), lines=[(variant, 1, "235.88")])
+    make_order(channel=channel, placed_at=days_ago(2), lines=[(variant, 30, "235.88")])
+    login("manager", language)
+    page.goto("/reports/top/?dim=products")
+    (row,) = page.evaluate(TOP_ROWS)
+    assert row["label"] >= 150, row
+    assert row["change"] <= 1.5 * row["line"], row  # one line
+    assert page.locator(".top-table .change .sr-only").count() == 1  # "vs previous", still said to screen readers
