@@ -180,8 +180,8 @@ def test_top_n_file_carries_returns_and_net_and_its_sort(make_user, sold):
     rows = _csv(job)
     assert rows[0][:7] == ["Customers", "Currency", "Orders", "Units", "Gross revenue", "Returns (refunded)",
                            "Net revenue"]
-    assert [row[:7] for row in rows[1:]] == [["Bruno", "BRL", "1", "2", "50.0000", "0", "50.0000"],
-                                             ["Ana", "BRL", "1", "4", "100.0000", "60.0000", "40.0000"]]
+    assert [row[:7] for row in rows[1:]] == [["Bruno", "BRL", "1", "2", "50.00", "0.00", "50.00"],
+                                             ["Ana", "BRL", "1", "4", "100.00", "60.00", "40.00"]]
     from reports.errors import InvalidReportParameters
 
     with pytest.raises(InvalidReportParameters, match="Sort: there is no column “nett”."):
