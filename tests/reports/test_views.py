@@ -333,3 +333,18 @@ def test_the_late_and_due_soon_tiles_lead_to_the_orders_they_count(role_client, 
     assert f'id="tile-at-risk" href="{links["soon"]}"' in html.replace("&amp;", "&")
     listed = client.get(reverse("orders:order_list") + "?promised=late").context["page"]
     assert sorted(o.pk for o in listed) == sorted([late.pk, late.pk + 3])
+
+
+def test_two_customers_of_one_name_are_told_apart_in_the_top_customers(role_client, world):
+    """Two customers called "Papelaria Central Silva" were two rows of the same name: which one bought more could
+    not be told from the page, its chart or its file."""
+    from tests.reports.factories import CustomerFactory
+
+    first = CustomerFactory(name="Papelaria Central Silva", email="central@example.com")
+    second = CustomerFactory(name="Papelaria Central Silva", email="")
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 2, "25.00")], customer=first)
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 1, "25.00")], customer=second)
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["mug"], 1, "5.00")], customer=world["ana"])
+    rows = role_client("manager").get(reverse("reports:top") + "?dim=customers").context["rows"]
+    assert [r.label for r in rows] == ["Papelaria Central Silva · central@example.com",
+                                       f"Papelaria Central Silva · #{second.pk}", "Ana"]
