@@ -9,7 +9,7 @@ apostrophe so a spreadsheet never evaluates them as formulas (CSV injection).
 import csv
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -70,6 +70,16 @@ class Source:
     header: list[str]
     count: Callable[[], int]
     rows: Callable[[], Iterable[tuple]]
+    # column -> {code: label}: a printed report shows a status or a reason by its name in the reader's language
+    # ("Entregue", not "delivered"); spreadsheet files keep the codes, for the programs that read them.
+    labels: dict[int, dict] = field(default_factory=dict)
+
+
+def choice_labels(model, fields: list[str]) -> dict[int, dict]:
+    """The ``labels`` of the ``fields`` of ``model`` that have choices (its own fields: not those across a relation,
+    nor annotations)."""
+    own = {f.name: f for f in model._meta.get_fields() if getattr(f, "choices", None)}
+    return {column: dict(own[name].choices) for column, name in enumerate(fields) if name in own}
 
 
 def _period(parameters: dict):
@@ -98,7 +108,8 @@ def _orders(parameters: dict) -> Source:
     header = [_("Number"), _("Placed at"), _("Channel"), _("Status"), _("Customer"), _("E-mail"), _("State"),
               _("Source code"), _("Currency"), _("Subtotal"), _("Discount"), _("Shipping"), _("Tax"), _("Total"),
               _("Placed by")]
-    return Source(_("Orders"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK))
+    return Source(_("Orders"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK),
+                  choice_labels(Order, fields))
 
 
 def _order_lines(parameters: dict) -> Source:
@@ -130,7 +141,8 @@ def _order_lines(parameters: dict) -> Source:
     if parameters.get("include_cost"):
         fields.append("variant__cost")
         header.append(_("Unit cost"))
-    return Source(_("Order lines"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK))
+    return Source(_("Order lines"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK),
+                  choice_labels(OrderLine, fields))
 
 
 def _inventory(parameters: dict) -> Source:
@@ -163,7 +175,8 @@ def _movements(parameters: dict) -> Source:
               "reference", "note", "user__username"]
     header = [_("Time"), _("SKU"), _("Location"), _("On-hand change"), _("Reserved change"), _("Reason"),
               _("Reference"), _("Note"), _("User")]
-    return Source(_("Stock movements"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK))
+    return Source(_("Stock movements"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK),
+                  choice_labels(StockMovement, fields))
 
 
 def _customers(parameters: dict) -> Source:
@@ -173,7 +186,8 @@ def _customers(parameters: dict) -> Source:
     fields = ["id", "name", "kind", "email", "phone", "group_code", "tax_country", "marketing_consent", "created_at"]
     header = [_("Id"), _("Name"), _("Kind"), _("E-mail"), _("Phone"), _("Group"), _("Country"),
               _("Marketing consent"), _("Created at")]
-    return Source(_("Customers"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK))
+    return Source(_("Customers"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK),
+                  choice_labels(Customer, fields))
 
 
 def _payments(parameters: dict) -> Source:
@@ -192,7 +206,7 @@ def _payments(parameters: dict) -> Source:
     header = [_("Time"), _("Order"), _("Method"), _("Status"), _("Currency"), _("Amount"), _("Captured"),
               _("Refunded"), _("Card brand"), _("Last four digits"), _("Decline code")]
     return Source(_("Payments and refunds"), header, qs.count,
-                  lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK))
+                  lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK), choice_labels(payment, fields))
 
 
 def _journal(parameters: dict) -> Source:
@@ -412,7 +426,8 @@ def write_pdf(path: str, source: Source, progress: Progress) -> None:
             y = header_row(height - margin - 14, page)
         for column, v in enumerate(row):
             value = plain(v)
-            draw_cell(column, y, pdf_cell(value), regular,
+            text = str(source.labels[column].get(value, value)) if column in source.labels else pdf_cell(value)
+            draw_cell(column, y, text, regular,
                       at_end=isinstance(value, Decimal | int | float) and not isinstance(value, bool))
         y -= line_h
     canvas.save()

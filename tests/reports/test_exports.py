@@ -450,3 +450,26 @@ def test_a_file_for_a_channel_or_location_that_is_not_there_is_refused(client, m
     job = _run("orders", "csv", make_user("manager"), **{field: str(world["web"].pk) if field == "channel_id"
                                                            else str(StockLevelFactory().location_id)})
     assert job.parameters[field]
+
+
+def test_a_printed_report_names_statuses_in_its_readers_language(make_user, world):
+    """An orders PDF asked in Portuguese or Arabic printed each status by its code ("delivered",
+    "partially_returned"); the spreadsheet files keep the codes, for the programs that read them."""
+    from django.utils import translation
+
+    from orders.models import Order
+    from tests.pdf import pdf_text
+
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 1, "25.00")],
+               status="partially_returned")
+    with translation.override("pt-br"):
+        job = _run("orders", "pdf", make_user("manager"))
+        label = str(Order.Status.PARTIALLY_RETURNED.label)
+    with job.file.open("rb") as fh:
+        text = pdf_text(fh.read())
+    assert label.startswith("Parcialmente")  # printed "Parcialmen…", cut to its column
+    assert " Parcialmen" in text and "partially" not in text
+    with translation.override("pt-br"):
+        job = _run("orders", "csv", make_user("manager"))
+    with job.file.open("rb") as fh:
+        assert list(csv.reader(io.StringIO(fh.read().decode("utf-8-sig"))))[1][3] == "partially_returned"
