@@ -202,7 +202,8 @@ def top(request):
                "dimensions": selectors.DIMENSIONS, "filters": filters,
                "previous": filters.comparison(compare),
                "compare": compare, "show_cost": show_cost, "chart": chart, "channels": channels,
-               "errors": errors, "limit": limit, "sort": sort, "formats": ReportJob.Format.choices,
+               "errors": errors, "limit": limit, "sort": sort, "current_sort": sort,
+               "formats": ReportJob.Format.choices,
                "currency": currency, "currencies": _currencies(currency, others),
                "other_currencies": sorted(others.items())}
     if request.htmx:

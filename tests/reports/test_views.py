@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -348,3 +349,18 @@ def test_two_customers_of_one_name_are_told_apart_in_the_top_customers(role_clie
     rows = role_client("manager").get(reverse("reports:top") + "?dim=customers").context["rows"]
     assert [r.label for r in rows] == ["Papelaria Central Silva · central@example.com",
                                        f"Papelaria Central Silva · #{second.pk}", "Ana"]
+
+
+def test_the_top_n_header_says_which_column_the_list_is_ranked_by(role_client, world):
+    """Ranked by gross revenue when no sort was asked (or a refused one), the table marked no column as sorted: a
+    screen reader heard "not sorted" everywhere and the first click on gross revenue changed nothing."""
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 2, "25.00")])
+    client = role_client("manager")
+    for query in ("", "&sort=bogus"):
+        html = client.get(reverse("reports:top") + "?dim=products" + query).content.decode()
+        revenue = re.search(r'<th aria-sort="(\w+)"><a href="([^"]+)">Gross revenue', html)
+        assert revenue.group(1) == "descending", query
+        assert "sort=revenue" in revenue.group(2)  # the next click ranks the other way
+    html = client.get(reverse("reports:top") + "?dim=products&sort=units").content.decode()
+    assert re.search(r'<th aria-sort="ascending"><a href="[^"]+">Units', html)
+    assert re.search(r'<th aria-sort="none"><a href="[^"]+">Gross revenue', html)
