@@ -26,13 +26,14 @@ CHUNK = 2000
 
 
 def plain(value):
-    """A cell value as written: local time for datetimes, numbers left as numbers, None as empty."""
+    """A cell value as written: local time to the second for datetimes, numbers left as numbers, None as empty."""
     if value is None:
         return ""
     if isinstance(value, str | Decimal | int | float):
         return value
-    if isinstance(value, datetime):
-        return value.astimezone(_local()).replace(tzinfo=None) if value.tzinfo is not None else value
+    if isinstance(value, datetime):  # to the second: "19:11:16.648924" is text to a spreadsheet, not a time
+        value = value.astimezone(_local()).replace(tzinfo=None) if value.tzinfo is not None else value
+        return value.replace(microsecond=0)
     if isinstance(value, date):
         return value
     return str(value)

@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -473,3 +474,11 @@ def test_a_printed_report_names_statuses_in_its_readers_language(make_user, worl
         job = _run("orders", "csv", make_user("manager"))
     with job.file.open("rb") as fh:
         assert list(csv.reader(io.StringIO(fh.read().decode("utf-8-sig"))))[1][3] == "partially_returned"
+
+
+def test_times_in_a_csv_file_are_to_the_second(make_user, world):
+    """A customer's "created at" was written 2026-11-24 19:11:16.648924, which spreadsheets read as text, not time."""
+    job = _run("customers", "csv", make_user("manager"))
+    with job.file.open("rb") as fh:
+        created = list(csv.reader(io.StringIO(fh.read().decode("utf-8-sig"))))[1][-1]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", created), created
