@@ -1,6 +1,6 @@
 from datetime import date, timedelta
 from decimal import Decimal
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
@@ -138,7 +138,11 @@ def dashboard(request):
         "reorder": url_for(user, "inventory:reorder_alerts"),
         "payments": url_for(user, "payments:payment_list", query="status=failed"),
         "returns": url_for(user, "orders:fulfilment_return_list"),
-        "top_channels": reverse("reports:top") + f"?dim=channels&currency={board.filters.money_currency}",
+        # the ranking behind the revenue-by-channel chart: its period, channel and currency
+        "top_channels": reverse("reports:top") + "?" + urlencode(
+            {"dim": "channels", "start": board.filters.start.isoformat(), "end": board.filters.end.isoformat(),
+             "currency": board.filters.money_currency, **({"channel": board.filters.channel_id}
+                                                          if board.filters.channel_id else {})}),
     }
     order_list = url_for(user, "orders:order_list")
     period_links = [

@@ -364,3 +364,15 @@ def test_the_top_n_header_says_which_column_the_list_is_ranked_by(role_client, w
     html = client.get(reverse("reports:top") + "?dim=products&sort=units").content.decode()
     assert re.search(r'<th aria-sort="ascending"><a href="[^"]+">Units', html)
     assert re.search(r'<th aria-sort="none"><a href="[^"]+">Gross revenue', html)
+
+
+def test_the_revenue_by_channel_heading_opens_the_ranking_of_the_charts_period(role_client, world):
+    """The chart showed the period chosen on the dashboard; its link opened the top channels of the last 30 days."""
+    make_order(channel=world["web"], placed_at=days_ago(60), lines=[(world["shirt"], 2, "25.00")])
+    make_order(channel=world["phone"], placed_at=days_ago(1), lines=[(world["shirt"], 1, "25.00")])
+    client = role_client("manager")
+    start, end = (timezone.localdate() - timedelta(days=70)).isoformat(), (timezone.localdate() - timedelta(days=50))
+    response = client.get(reverse("reports:dashboard") + f"?start={start}&end={end.isoformat()}")
+    assert [name for name, _n, _revenue in response.context["board"].by_channel] == ["Web"]
+    rows = client.get(response.context["links"]["top_channels"]).context["rows"]
+    assert [(r.label, r.orders) for r in rows] == [("Web", 1)]
