@@ -376,3 +376,19 @@ def test_the_revenue_by_channel_heading_opens_the_ranking_of_the_charts_period(r
     assert [name for name, _n, _revenue in response.context["board"].by_channel] == ["Web"]
     rows = client.get(response.context["links"]["top_channels"]).context["rows"]
     assert [(r.label, r.orders) for r in rows] == [("Web", 1)]
+
+
+def test_the_revenue_tiles_and_the_agents_link_keep_the_chosen_channel(role_client, world):
+    """With one channel chosen, a revenue tile (that channel's revenue) and the KPIs' link to the agents' figures
+    opened rankings of every channel."""
+    make_order(channel=world["phone"], placed_at=days_ago(1), lines=[(world["shirt"], 1, "25.00")])
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 3, "25.00")])
+    client = role_client("manager")
+    phone = world["phone"].pk
+    for page, pattern in (("reports:dashboard", r'id="tile-revenue-3" href="([^"]+)"'),
+                          ("reports:kpis", r'<a href="([^"]+)">Orders and revenue per agent')):
+        html = client.get(reverse(page) + f"?channel={phone}").content.decode()
+        link = re.search(pattern, html).group(1).replace("&amp;", "&")
+        response = client.get(link)
+        assert response.context["filters"].channel_id == phone, page
+        assert sum(r.orders for r in response.context["rows"]) == 1, page
