@@ -244,7 +244,10 @@ def job_list(request):
     context = {"page": page, "kinds": ReportJob.Kind.choices, "formats": ReportJob.Format.choices,
                "schedules": schedules[:50], "frequencies": ReportSchedule.Frequency.choices,
                "default_start": (today - timedelta(days=29)).isoformat(), "default_end": today.isoformat(),
-               "channels": channels, "locations": locations, "dimensions": selectors.DIMENSIONS}
+               "channels": channels, "locations": locations, "dimensions": selectors.DIMENSIONS,
+               # the files the dates do not limit (payments, the journal and daily sales are dated too)
+               "undated": [label for value, label in ReportJob.Kind.choices
+                           if value not in services.DATED_KINDS and value != ReportJob.Kind.TOP]}
     if request.htmx:
         return render(request, "reports/jobs.html#table", context)
     return render(request, "reports/jobs.html", context)

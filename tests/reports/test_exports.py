@@ -482,3 +482,14 @@ def test_times_in_a_csv_file_are_to_the_second(make_user, world):
     with job.file.open("rb") as fh:
         created = list(csv.reader(io.StringIO(fh.read().decode("utf-8-sig"))))[1][-1]
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", created), created
+
+
+def test_the_export_form_says_which_files_the_dates_do_not_limit(client, make_user):
+    """The form said the dates applied to orders, order lines and stock movements: a manager exporting payments, the
+    journal or the daily sales could not tell the dates limited those too."""
+    client.force_login(make_user("manager"))
+    page = client.get(reverse("reports:job_list")).content.decode()
+    help_text = re.search(r'<p class="helptext">(.*?)</p>', page, re.S).group(1)
+    assert help_text.endswith("which show things as they are now: “Inventory snapshot”, “Customers”.")
+    for kind in services.DATED_KINDS:
+        assert f"“{ReportJob.Kind(kind).label}”" not in help_text
