@@ -33,7 +33,8 @@ def order_number_match(query: str) -> Q:
 
 
 def order_list(*, params) -> QuerySet[Order]:
-    """Placed orders filtered by the list page's parameters (status, channel, dates, customer, agent, at-risk)."""
+    """Placed orders filtered by the list page's parameters (status, channel, dates, customer, agent, at-risk, open
+    orders late or due soon: ``PROMISED_FILTERS``)."""
     orders = Order.objects.exclude(status=S.DRAFT).select_related("channel", "customer", "placed_by")
     if q := (params.get("q") or "").strip():
         orders = orders.filter(order_number_match(q) | Q(customer__name__icontains=q) | Q(email__iexact=q))
@@ -52,7 +53,17 @@ def order_list(*, params) -> QuerySet[Order]:
         orders = orders.filter(placed_by__username__iexact=agent)
     if params.get("at_risk"):
         orders = at_risk(orders)
+    if promised := PROMISED_FILTERS.get(str(params.get("promised") or "")):
+        orders = orders.filter(promised(timezone.localdate()), status__in=OPEN_STATUSES)
     return orders
+
+
+# Open orders by their promised date, as the dashboard counts them: "late" (promised before today) and "soon"
+# (promised today or tomorrow).
+PROMISED_FILTERS = {
+    "late": lambda today: Q(promised_date__lt=today),
+    "soon": lambda today: Q(promised_date__gte=today, promised_date__lte=today + timedelta(days=1)),
+}
 
 
 def at_risk(orders: QuerySet[Order]) -> QuerySet[Order]:

@@ -82,4 +82,8 @@ def line_chart(series: list[tuple[str, list[float | None]]], *, labels: list[str
                      f'<title>{escape(name)}</title></path>')
     parts.append(f'<line x1="0" y1="{height - 0.5}" x2="{width}" y2="{height - 0.5}" class="chart-axis"></line></svg>')
     svg = mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped above
-    return format_html('<figure class="chart line-chart">{}{}</figure>', svg, _axis(labels[0], labels[-1]))
+    # which line is which: the names were only in the lines' tooltips, so the forecast could pass for the history
+    legend = format_html_join("", '<li><span class="chart-swatch series-{}" aria-hidden="true"></span>{}</li>',
+                              ((index, name) for index, (name, _values) in enumerate(series)))
+    return format_html('<figure class="chart line-chart">{}{}<ul class="chart-legend">{}</ul></figure>', svg,
+                       _axis(labels[0], labels[-1]), legend)

@@ -7,13 +7,15 @@ apostrophe so a spreadsheet never evaluates them as formulas (CSV injection).
 """
 
 import csv
+import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import get_language_bidi, pgettext
 from django.utils.translation import gettext as _
 
@@ -24,15 +26,36 @@ CHUNK = 2000
 
 
 def plain(value):
-    """A cell value as written: local time for datetimes, numbers left as numbers, None as empty."""
+    """A cell value as written: local time to the second for datetimes, numbers left as numbers, None as empty."""
     if value is None:
         return ""
     if isinstance(value, str | Decimal | int | float):
         return value
-    if isinstance(value, datetime):
-        return value.astimezone(_local()).replace(tzinfo=None) if value.tzinfo is not None else value
+    if isinstance(value, datetime):  # to the second: "19:11:16.648924" is text to a spreadsheet, not a time
+        value = value.astimezone(_local()).replace(tzinfo=None) if value.tzinfo is not None else value
+        return value.replace(microsecond=0)
     if isinstance(value, date):
         return value
+    return str(value)
+
+
+def pdf_cell(value) -> str:
+    """A cell as a printed report shows it: numbers with the reader's separators and grouping, as the invoices print
+    amounts (7.076,47 in pt-BR, not 7076.4700), kept to two decimals unless they carry more (a unit cost of
+    12.3456); yes / no for a flag in the reader's language. Whole numbers (ids, counts) stay as they are; dates and
+    times are written YYYY-MM-DD HH:MM like the other documents'."""
+    value = plain(value)
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, Decimal) and value.is_finite():
+        scale = max(0, -int(value.as_tuple().exponent))
+        needed = max(0, -int(value.normalize().as_tuple().exponent))
+        places = min(scale, max(needed, min(scale, 2)))
+        return number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
+    if isinstance(value, float):
+        return number_format(value, use_l10n=True, force_grouping=True)
     return str(value)
 
 
@@ -48,6 +71,16 @@ class Source:
     header: list[str]
     count: Callable[[], int]
     rows: Callable[[], Iterable[tuple]]
+    # column -> {code: label}: a printed report shows a status or a reason by its name in the reader's language
+    # ("Entregue", not "delivered"); spreadsheet files keep the codes, for the programs that read them.
+    labels: dict[int, dict] = field(default_factory=dict)
+
+
+def choice_labels(model, fields: list[str]) -> dict[int, dict]:
+    """The ``labels`` of the ``fields`` of ``model`` that have choices (its own fields: not those across a relation,
+    nor annotations)."""
+    own = {f.name: f for f in model._meta.get_fields() if getattr(f, "choices", None)}
+    return {column: dict(own[name].choices) for column, name in enumerate(fields) if name in own}
 
 
 def _period(parameters: dict):
@@ -76,7 +109,8 @@ def _orders(parameters: dict) -> Source:
     header = [_("Number"), _("Placed at"), _("Channel"), _("Status"), _("Customer"), _("E-mail"), _("State"),
               _("Source code"), _("Currency"), _("Subtotal"), _("Discount"), _("Shipping"), _("Tax"), _("Total"),
               _("Placed by")]
-    return Source(_("Orders"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK))
+    return Source(_("Orders"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK),
+                  choice_labels(Order, fields))
 
 
 def _order_lines(parameters: dict) -> Source:
@@ -108,7 +142,8 @@ def _order_lines(parameters: dict) -> Source:
     if parameters.get("include_cost"):
         fields.append("variant__cost")
         header.append(_("Unit cost"))
-    return Source(_("Order lines"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK))
+    return Source(_("Order lines"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK),
+                  choice_labels(OrderLine, fields))
 
 
 def _inventory(parameters: dict) -> Source:
@@ -141,7 +176,8 @@ def _movements(parameters: dict) -> Source:
               "reference", "note", "user__username"]
     header = [_("Time"), _("SKU"), _("Location"), _("On-hand change"), _("Reserved change"), _("Reason"),
               _("Reference"), _("Note"), _("User")]
-    return Source(_("Stock movements"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK))
+    return Source(_("Stock movements"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK),
+                  choice_labels(StockMovement, fields))
 
 
 def _customers(parameters: dict) -> Source:
@@ -151,7 +187,8 @@ def _customers(parameters: dict) -> Source:
     fields = ["id", "name", "kind", "email", "phone", "group_code", "tax_country", "marketing_consent", "created_at"]
     header = [_("Id"), _("Name"), _("Kind"), _("E-mail"), _("Phone"), _("Group"), _("Country"),
               _("Marketing consent"), _("Created at")]
-    return Source(_("Customers"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK))
+    return Source(_("Customers"), header, qs.count, lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK),
+                  choice_labels(Customer, fields))
 
 
 def _payments(parameters: dict) -> Source:
@@ -170,7 +207,7 @@ def _payments(parameters: dict) -> Source:
     header = [_("Time"), _("Order"), _("Method"), _("Status"), _("Currency"), _("Amount"), _("Captured"),
               _("Refunded"), _("Card brand"), _("Last four digits"), _("Decline code")]
     return Source(_("Payments and refunds"), header, qs.count,
-                  lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK))
+                  lambda: qs.values_list(*fields).iterator(chunk_size=CHUNK), choice_labels(payment, fields))
 
 
 def _journal(parameters: dict) -> Source:
@@ -197,6 +234,7 @@ def _journal(parameters: dict) -> Source:
 
 
 def _top(parameters: dict) -> Source:
+    from oms.money import quantize
     from reports.selectors import DIMENSIONS, ReportFilter, top
 
     f = ReportFilter(date.fromisoformat(parameters["start"]), date.fromisoformat(parameters["end"]),
@@ -213,17 +251,20 @@ def _top(parameters: dict) -> Source:
         header += [_("Cost"), _("Margin"), _("Margin %")]
     rows: list[tuple] = []
 
+    def money(value):  # amounts to the currency's decimals, as the page shows them (not 7076.4700)
+        return quantize(value, currency)
+
     def produce():
         rows.clear()
         for r in top(dim.code, f, sort=parameters.get("sort", "-revenue"), limit=int(parameters.get("limit", 100)),
                      compare=parameters.get("compare", "previous")):
-            row = [r.label, currency, r.orders, r.units, r.revenue, r.refunded, r.net_revenue, r.previous_revenue,
-                   round(r.change, 1) if r.change is not None else None]
+            row = [r.label, currency, r.orders, r.units, money(r.revenue), money(r.refunded), money(r.net_revenue),
+                   money(r.previous_revenue), round(r.change, 1) if r.change is not None else None]
             if agents:
                 row += [r.active_hours, round(r.orders_per_hour, 2) if r.orders_per_hour is not None else None,
-                        round(r.revenue_per_hour, 2) if r.revenue_per_hour is not None else None]
+                        money(r.revenue_per_hour) if r.revenue_per_hour is not None else None]
             if cost:
-                row += [r.cost, r.margin, round(r.margin_pct, 1) if r.margin_pct is not None else None]
+                row += [money(r.cost), money(r.margin), round(r.margin_pct, 1) if r.margin_pct is not None else None]
             rows.append(tuple(row))
         return rows
 
@@ -299,13 +340,25 @@ def write_csv(path: str, source: Source, progress: Progress) -> None:
             writer.writerow([neutralize(plain(v)) for v in row])
 
 
+# Characters a worksheet's name may not hold (Excel and openpyxl refuse them), and its longest length.
+SHEET_TITLE_FORBIDDEN = re.compile(r"[\\/*?:\[\]]")
+SHEET_TITLE_MAX = 31
+
+
+def sheet_title(title: str) -> str:
+    """``title`` as a worksheet may be named: the forbidden characters (the Arabic "الأعلى: المنتجات" has a colon)
+    become spaces, at most 31 characters, no apostrophe at either end."""
+    name = " ".join(SHEET_TITLE_FORBIDDEN.sub(" ", str(title)).split())[:SHEET_TITLE_MAX].strip().strip("'").strip()
+    return name or _("Report")
+
+
 def write_xlsx(path: str, source: Source, progress: Progress) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=str(source.title)[:31])
+    sheet = workbook.create_sheet(title=sheet_title(source.title))
     sheet.sheet_view.rightToLeft = get_language_bidi()  # asked in Arabic: the sheet opens right to left
     bold = Font(bold=True)
     header = []
@@ -374,7 +427,7 @@ def write_pdf(path: str, source: Source, progress: Progress) -> None:
             y = header_row(height - margin - 14, page)
         for column, v in enumerate(row):
             value = plain(v)
-            text = value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else str(value)
+            text = str(source.labels[column].get(value, value)) if column in source.labels else pdf_cell(value)
             draw_cell(column, y, text, regular,
                       at_end=isinstance(value, Decimal | int | float) and not isinstance(value, bool))
         y -= line_h

@@ -40,6 +40,11 @@ class Forecast:
     def per_day(self) -> float:
         return self.total / len(self.daily) if self.daily else 0.0
 
+    @property
+    def sold_nothing(self) -> bool:
+        """No unit sold in the whole history: the forecast is zero for want of sales, not a prediction of none."""
+        return not any(self.history)
+
 
 def holt(series: list[float], alpha: float, beta: float) -> tuple[float, float, float]:
     """Fits Holt's linear method; returns (level, trend, sum of squared one-step errors)."""

@@ -149,6 +149,15 @@ class ReportJob(RequestedInLanguage):
         return f"{self.get_kind_display()} #{self.pk}"
 
     @property
+    def dimension_label(self) -> str:
+        """What a top-N job ranks, in the reader's language ("Produtos"), "" for other jobs."""
+        from reports.selectors import DIMENSIONS
+
+        code = self.parameters.get("dimension") if isinstance(self.parameters, dict) else None
+        dimension = DIMENSIONS.get(code) if code else None
+        return str(dimension.label) if dimension else (code or "")
+
+    @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.EXPIRED)
 

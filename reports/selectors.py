@@ -4,7 +4,7 @@ Every function issues a fixed number of queries whatever the number of orders: c
 from the daily rollups, the days after them (normally only today) from the same SQL run live.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -689,7 +689,11 @@ def _labels(dim: Dimension, keys: list) -> dict:
                 User.objects.filter(pk__in=keys).values_list("pk", "username", "first_name", "last_name")}
     if dim.code == "orders":
         return {pk: number or f"#{pk}" for pk, number in Order.objects.filter(pk__in=keys).values_list("pk", "number")}
-    model = {"brands_by_id": Brand, "categories_by_id": Category, "channels": Channel, "customers": Customer}[dim.code]
+    if dim.code == "customers":  # two customers of one name are told apart by their e-mail (or number)
+        rows = list(Customer.objects.filter(pk__in=keys).values_list("pk", "name", "email"))
+        names = Counter(name for _pk, name, _email in rows)
+        return {pk: f"{name} · {email or f'#{pk}'}" if names[name] > 1 else name for pk, name, email in rows}
+    model = {"brands_by_id": Brand, "categories_by_id": Category, "channels": Channel}[dim.code]
     return {pk: str(name) for pk, name in model.objects.filter(pk__in=keys).values_list("pk", "name")}
 
 
@@ -877,6 +881,11 @@ def kpis(filters: ReportFilter) -> dict:
     from orders.fulfilment import selectors as fulfilment
 
     result["fill"] = fulfilment.fill_rate(since=start, until=end, channel_id=filters.channel_id)
-    result["return_reasons"] = fulfilment.return_reasons(since=start, until=end, channel_id=filters.channel_id)[:5]
+    from orders.fulfilment.models import ReturnLine
+
+    reasons = dict(ReturnLine.Reason.choices)  # the reason's name in the reader's language, not its code
+    result["return_reasons"] = [
+        {**row, "label": reasons.get(row["reason"], row["reason"])}
+        for row in fulfilment.return_reasons(since=start, until=end, channel_id=filters.channel_id)[:5]]
     result["at_risk_open"] = fulfilment.at_risk_count(channel_id=filters.channel_id)
     return result

@@ -3,14 +3,15 @@
 import logging
 import os
 import tempfile
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from oms.access import has_permission
 from oms.audit import audit_record
@@ -97,7 +98,7 @@ def clean_parameters(*, kind: str, parameters: dict, acting_user) -> dict:
             if key not in exports.FILTERS[kind]:
                 raise InvalidReportParameters(unused % {"report": ReportJob.Kind(kind).label}, field=key)
             out[key] = parse_id(value)
-            if out[key] is None:
+            if out[key] is None or not _exists(key, out[key]):  # a file of no channel would be empty, not refused
                 raise InvalidReportParameters(refusal, field=key)
     include_cost = has_permission(acting_user, "view_cost")
     if kind == ReportJob.Kind.TOP:
@@ -124,6 +125,14 @@ def clean_parameters(*, kind: str, parameters: dict, acting_user) -> dict:
     if parameters.get("schedule_id"):
         out["schedule_id"] = int(parameters["schedule_id"])
     return out
+
+
+def _exists(key: str, pk: int) -> bool:
+    """Whether the channel or location a file is limited to (``channel_id`` / ``location_id``) is there."""
+    from inventory.models import Location
+    from orders.models import Channel
+
+    return (Channel if key == "channel_id" else Location).objects.filter(pk=pk).exists()
 
 
 def clean_recipients(value) -> list[str]:
@@ -330,11 +339,19 @@ def report_job_email(*, job_id: int) -> None:
 def _email_job_file(job: ReportJob) -> None:
     from django.core.mail import EmailMessage
 
-    subject = _("Report: %(report)s (%(start)s – %(end)s)") % {
-        "report": job.get_kind_display(), "start": job.parameters.get("start", ""),
-        "end": job.parameters.get("end", "")}
-    body = _("%(rows)s rows. Sent by the OMS report schedule #%(schedule)s.") % {
-        "rows": job.row_count, "schedule": job.parameters.get("schedule_id", "")}
+    def day(value: str) -> str:  # the period's days as the recipients read dates (23/11/2026 in pt-BR)
+        return date_format(date.fromisoformat(value), "SHORT_DATE_FORMAT")
+
+    start, end = job.parameters.get("start"), job.parameters.get("end")
+    if start and end:
+        subject = _("Report: %(report)s (%(start)s – %(end)s)") % {
+            "report": job.get_kind_display(), "start": day(start), "end": day(end)}
+    else:  # a file of no period (customers, the stock on hand)
+        subject = _("Report: %(report)s") % {"report": job.get_kind_display()}
+    body = ngettext("%(rows)s row. Sent by the OMS report schedule #%(schedule)s.",
+                    "%(rows)s rows. Sent by the OMS report schedule #%(schedule)s.", job.row_count) % {
+        "rows": number_format(job.row_count, use_l10n=True, force_grouping=True),
+        "schedule": job.parameters.get("schedule_id", "")}
     message = EmailMessage(subject=subject, body=body, to=job.parameters["email_to"])
     if job.file.size <= MAX_ATTACHMENT_BYTES:
         with job.file.open("rb") as fh:

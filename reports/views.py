@@ -1,6 +1,6 @@
 from datetime import date, timedelta
 from decimal import Decimal
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
@@ -129,14 +129,20 @@ def dashboard(request):
     links = {
         "orders": url_for(user, "orders:order_list", query=channel_q.lstrip("&")),
         "on_hold": url_for(user, "orders:approval_list"),
-        "late": url_for(user, "orders:order_list", query="at_risk=1"),
+        # the open orders each tile counts: past their promised date, and promised for today or tomorrow
+        "late": url_for(user, "orders:order_list", query="promised=late" + channel_q),
+        "soon": url_for(user, "orders:order_list", query="promised=soon" + channel_q),
         # low stock is listed per location (its page filters the levels with nothing free)
         "low_stock": (url_for(user, "inventory:location_detail", pk=filters.location_id, query="low=1")
                       if filters.location_id else url_for(user, "inventory:location_list")),
         "reorder": url_for(user, "inventory:reorder_alerts"),
         "payments": url_for(user, "payments:payment_list", query="status=failed"),
         "returns": url_for(user, "orders:fulfilment_return_list"),
-        "top_channels": reverse("reports:top") + f"?dim=channels&currency={board.filters.money_currency}",
+        # the ranking behind the revenue-by-channel chart: its period, channel and currency
+        "top_channels": reverse("reports:top") + "?" + urlencode(
+            {"dim": "channels", "start": board.filters.start.isoformat(), "end": board.filters.end.isoformat(),
+             "currency": board.filters.money_currency, **({"channel": board.filters.channel_id}
+                                                          if board.filters.channel_id else {})}),
     }
     order_list = url_for(user, "orders:order_list")
     period_links = [
@@ -200,7 +206,8 @@ def top(request):
                "dimensions": selectors.DIMENSIONS, "filters": filters,
                "previous": filters.comparison(compare),
                "compare": compare, "show_cost": show_cost, "chart": chart, "channels": channels,
-               "errors": errors, "limit": limit, "sort": sort, "formats": ReportJob.Format.choices,
+               "errors": errors, "limit": limit, "sort": sort, "current_sort": sort,
+               "formats": ReportJob.Format.choices,
                "currency": currency, "currencies": _currencies(currency, others),
                "other_currencies": sorted(others.items())}
     if request.htmx:
@@ -237,7 +244,10 @@ def job_list(request):
     context = {"page": page, "kinds": ReportJob.Kind.choices, "formats": ReportJob.Format.choices,
                "schedules": schedules[:50], "frequencies": ReportSchedule.Frequency.choices,
                "default_start": (today - timedelta(days=29)).isoformat(), "default_end": today.isoformat(),
-               "channels": channels, "locations": locations, "dimensions": selectors.DIMENSIONS}
+               "channels": channels, "locations": locations, "dimensions": selectors.DIMENSIONS,
+               # the files the dates do not limit (payments, the journal and daily sales are dated too)
+               "undated": [label for value, label in ReportJob.Kind.choices
+                           if value not in services.DATED_KINDS and value != ReportJob.Kind.TOP]}
     if request.htmx:
         return render(request, "reports/jobs.html#table", context)
     return render(request, "reports/jobs.html", context)

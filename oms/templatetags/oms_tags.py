@@ -79,8 +79,10 @@ def query_replace(context, **changes) -> str:
 
 @register.simple_tag(takes_context=True)
 def sort_th(context, field: str, label: str) -> str:
-    """A table header that sorts by ``field`` on the server, flipping direction on a second click."""
-    current = context["request"].GET.get("sort", "")
+    """A table header that sorts by ``field`` on the server, flipping direction on a second click. The list's order is
+    the ``sort`` asked for, or the context's ``current_sort`` when the view says how it really sorted (its default
+    when none was asked, or the one it fell back to)."""
+    current = context.get("current_sort") or context["request"].GET.get("sort", "")
     descending = current == f"-{field}"
     target = field if descending or current != field else f"-{field}"
     arrow = "▲" if current == field else "▼" if descending else ""

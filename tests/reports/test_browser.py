@@ -90,3 +90,50 @@ def test_chart_text_keeps_its_size_in_any_panel_and_bars_mirror_in_arabic(page, 
             assert_no_horizontal_overflow(page)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"reports-top-phone-{language}.png"), full_page=True)
+
+
+def test_the_dashboard_poll_keeps_the_keyboard_focus_and_one_currency_note(page, login):
+    """Every 5 seconds the poll replaced the dashboard's panel: a keyboard user on a tile was sent back to the top of
+    the page, and the note on other currencies (outside the panel, but in what the poll brings back) was added once
+    more each time."""
+    channel, variant = ChannelFactory(code="bweb4", name="Web"), VariantFactory()
+    make_order(channel=channel, placed_at=days_ago(1), lines=[(variant, 2, "25.00")])
+    euro = make_order(channel=channel, placed_at=days_ago(2), lines=[(variant, 1, "30.00")])
+    euro.currency = "EUR"
+    euro.save(update_fields=["currency"])
+    login("manager")
+    page.goto("/reports/")
+    assert page.locator(".currency-note").count() == 1
+    tile = page.locator("#tile-orders-1")
+    assert tile.locator("strong").inner_text() == "0"
+    page.locator("#tile-revenue-1").focus()
+    page.keyboard.press("Shift+Tab")  # on "Today · orders" by keyboard
+    assert page.evaluate("document.activeElement.id") == "tile-orders-1"
+    make_order(channel=channel, lines=[(variant, 1, "25.00")])
+    page.wait_for_function("() => document.querySelector('#tile-orders-1 strong').innerText === '1'", timeout=9000)
+    assert page.evaluate("document.activeElement.id") == "tile-orders-1"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "tile-revenue-1"
+    assert page.locator(".currency-note").count() == 1
+
+
+TOP_ROWS = """() => [...document.querySelectorAll('.top-table tbody tr')].map(row => ({
+    label: row.querySelector('td.top-label').getBoundingClientRect().width,
+    change: row.querySelector('.change').getBoundingClientRect().height,
+    line: parseFloat(getComputedStyle(row.querySelector('.change')).lineHeight) || 20}))"""
+
+
+@pytest.mark.parametrize("language", ["en", "pt-br", "ar"])
+def test_top_n_rows_keep_the_name_readable_on_a_laptop(page, login, language):
+    """On a 1280-pixel screen the figures' columns squeezed a product's name to one word a line, and each change
+    ("▲ 1400.0% vs previous") wrapped onto three or four lines: every row was five lines high."""
+    channel = ChannelFactory(code="bweb5", name="Web")
+    variant = VariantFactory(sku="VST008-AZL-GG", name="Jaqueta Corta-Vento Azul GG")
+    make_order(channel=channel, placed_at=days_ago(40), lines=[(variant, 1, "235.88")])
+    make_order(channel=channel, placed_at=days_ago(2), lines=[(variant, 30, "235.88")])
+    login("manager", language)
+    page.goto("/reports/top/?dim=products")
+    (row,) = page.evaluate(TOP_ROWS)
+    assert row["label"] >= 150, row
+    assert row["change"] <= 1.5 * row["line"], row  # one line
+    assert page.locator(".top-table .change .sr-only").count() == 1  # "vs previous", still said to screen readers

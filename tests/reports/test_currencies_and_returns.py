@@ -107,7 +107,7 @@ def test_top_n_page_and_file_keep_to_the_chosen_currency(role_client, make_user,
     assert services.report_job_run(job_id=job.pk) == "done"
     job.refresh_from_db()
     rows = list(csv.reader(io.StringIO(job.file.open("rb").read().decode("utf-8-sig"))))
-    assert [row[1:6] for row in rows[1:]] == [["SAR", "1", "1", "50.0000", "0"]]
+    assert [row[1:6] for row in rows[1:]] == [["SAR", "1", "1", "50.00", "0.00"]]
 
 
 def test_a_top_n_file_refuses_an_unknown_currency(make_user, world):

@@ -1,6 +1,8 @@
 import csv
 import io
+import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -359,3 +361,135 @@ def test_a_top_n_file_is_not_ranked_by_cost_for_someone_who_may_not_see_cost(cli
     job.refresh_from_db()
     rows = list(csv.reader(io.StringIO(job.file.open("rb").read().decode("utf-8-sig"))))
     assert [row[0].split(" · ")[0] for row in rows[1:]] == ["R-MUG"]
+
+
+def test_a_top_n_spreadsheet_asked_in_arabic_is_made(make_user, world):
+    """The Arabic title of a top-N file ("الأعلى: المنتجات") has a colon, which a worksheet's name may not hold: every
+    XLSX top-N report asked in Arabic failed with "an unexpected error"."""
+    from django.utils import translation
+
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 2, "25.00")])
+    with translation.override("ar"):
+        job = _run("top", "xlsx", make_user("manager"), dimension="products")
+    sheet = load_workbook(job.file.path).active
+    assert sheet.title == "الأعلى المنتجات" and sheet.sheet_view.rightToLeft
+    assert sheet.cell(row=2, column=1).value.startswith("R-SHIRT")
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("Orders", "Orders"), ("الأعلى: المنتجات", "الأعلى المنتجات"), ("a/b\\c*d?e[f]g", "a b c d e f g"),
+    ("x" * 40, "x" * 31), ("'quoted'", "quoted"), (":", "Report"),
+])
+def test_sheet_titles_are_names_a_worksheet_may_have(title, expected):
+    assert exports.sheet_title(title) == expected
+
+
+def test_a_printed_top_n_report_writes_amounts_as_its_reader_reads_them(make_user, world):
+    """A top-N PDF printed its amounts as stored, "1250.0000", for a reader in Brazil who reads R$ 1.250,00 on the
+    page; its spreadsheet files had four decimals too."""
+    from django.utils import translation
+
+    from tests.pdf import pdf_text
+
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 50, "25.00")])
+
+    def text(language: str) -> str:
+        with translation.override(language):
+            job = _run("top", "pdf", make_user("manager"), dimension="channels")
+        with job.file.open("rb") as fh:
+            return pdf_text(fh.read())
+
+    brazil, english = text("pt-br"), text("en")
+    assert "1.250,00" in brazil and "1250.0000" not in brazil
+    assert "1,250.00" in english
+    assert "500,00" in brazil  # the cost of 50 shirts at 10.00
+    job = _run("top", "csv", make_user("manager"), dimension="channels")
+    with job.file.open("rb") as fh:
+        row = list(csv.reader(io.StringIO(fh.read().decode("utf-8-sig"))))[1]
+    assert row[4] == "1250.00"  # a machine-readable number, to the currency's cents
+
+
+@pytest.mark.parametrize(("value", "en", "pt"), [
+    (Decimal("7076.4700"), "7,076.47", "7.076,47"), (Decimal("0.0000"), "0.00", "0,00"),
+    (Decimal("12.3456"), "12.3456", "12,3456"), (Decimal("66.1"), "66.1", "66,1"), (1400.5, "1,400.5", "1.400,5"),
+    (2104, "2104", "2104"), (True, "Yes", "Sim"), ("=A1", "=A1", "=A1"),
+])
+def test_pdf_cells_in_the_readers_language(value, en, pt):
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert exports.pdf_cell(value) == en
+    with translation.override("pt-br"):
+        assert exports.pdf_cell(value) == pt
+
+
+def test_the_job_list_names_a_top_n_job_and_a_schedule_in_the_readers_language(client, make_user, world):
+    """A top-N job was listed as "Relatório de ranking · products" (the dimension's code) to a reader in Portuguese,
+    and a schedule over one day as "last 1 days"."""
+    manager = make_user("manager")
+    services.report_job_create(kind="top", format="csv", acting_user=manager,
+                               parameters={**_period(), "dimension": "products"})
+    services.report_schedule_create(kind="orders", format="csv", parameters={}, period_days=1, frequency="daily",
+                                    recipients="ana@example.com", acting_user=manager)
+    client.force_login(manager)
+    page = client.get(reverse("reports:job_list"), HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+    assert " · Produtos" in page and " · products" not in page
+    english = client.get(reverse("reports:job_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert " · Products" in english
+    assert "last 1 day ·" in english and "last 1 days" not in english
+
+
+@pytest.mark.parametrize(("field", "message"), [("channel_id", "Choose a channel from the list."),
+                                                ("location_id", "Choose a location from the list.")])
+def test_a_file_for_a_channel_or_location_that_is_not_there_is_refused(client, make_user, world, field, message):
+    """An id no channel or location has was queued, and made a file with no rows that looked like a quiet week."""
+    client.force_login(make_user("manager"))
+    response = client.post(reverse("reports:job_create"),
+                           {"kind": "orders", "format": "csv", **_period(), field: "987654"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [message]
+    assert ReportJob.objects.count() == 0
+    job = _run("orders", "csv", make_user("manager"), **{field: str(world["web"].pk) if field == "channel_id"
+                                                           else str(StockLevelFactory().location_id)})
+    assert job.parameters[field]
+
+
+def test_a_printed_report_names_statuses_in_its_readers_language(make_user, world):
+    """An orders PDF asked in Portuguese or Arabic printed each status by its code ("delivered",
+    "partially_returned"); the spreadsheet files keep the codes, for the programs that read them."""
+    from django.utils import translation
+
+    from orders.models import Order
+    from tests.pdf import pdf_text
+
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 1, "25.00")],
+               status="partially_returned")
+    with translation.override("pt-br"):
+        job = _run("orders", "pdf", make_user("manager"))
+        label = str(Order.Status.PARTIALLY_RETURNED.label)
+    with job.file.open("rb") as fh:
+        text = pdf_text(fh.read())
+    assert label.startswith("Parcialmente")  # printed "Parcialmen…", cut to its column
+    assert " Parcialmen" in text and "partially" not in text
+    with translation.override("pt-br"):
+        job = _run("orders", "csv", make_user("manager"))
+    with job.file.open("rb") as fh:
+        assert list(csv.reader(io.StringIO(fh.read().decode("utf-8-sig"))))[1][3] == "partially_returned"
+
+
+def test_times_in_a_csv_file_are_to_the_second(make_user, world):
+    """A customer's "created at" was written 2026-11-24 19:11:16.648924, which spreadsheets read as text, not time."""
+    job = _run("customers", "csv", make_user("manager"))
+    with job.file.open("rb") as fh:
+        created = list(csv.reader(io.StringIO(fh.read().decode("utf-8-sig"))))[1][-1]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", created), created
+
+
+def test_the_export_form_says_which_files_the_dates_do_not_limit(client, make_user):
+    """The form said the dates applied to orders, order lines and stock movements: a manager exporting payments, the
+    journal or the daily sales could not tell the dates limited those too."""
+    client.force_login(make_user("manager"))
+    page = client.get(reverse("reports:job_list")).content.decode()
+    help_text = re.search(r'<p class="helptext">(.*?)</p>', page, re.S).group(1)
+    assert help_text.endswith("which show things as they are now: “Inventory snapshot”, “Customers”.")
+    for kind in services.DATED_KINDS:
+        assert f"“{ReportJob.Kind(kind).label}”" not in help_text

@@ -175,6 +175,16 @@ def test_forecast_axis_dates_read_in_the_readers_language(role_client, world):
     assert re.fullmatch(r"<bdi>\d\d/\d\d/\d{4}</bdi><bdi>\d\d/\d\d/\d{4}</bdi>", axis)
 
 
+def test_the_forecast_chart_says_which_line_is_the_forecast(role_client, world):
+    """History and forecast were told apart only by a dashed line and the lines' tooltips: no legend."""
+    make_order(channel=world["web"], placed_at=days_ago(3), lines=[(world["mug"], 2, "12.00")])
+    page = role_client("manager").get(reverse("reports:forecast") + "?sku=R-MUG",
+                                      HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+    legend = re.search(r'<ul class="chart-legend">(.*?)</ul>', page).group(1)
+    names = re.findall(r'<span class="chart-swatch series-(\d)" aria-hidden="true"></span>([^<]+)</li>', legend)
+    assert names == [("0", "Unidades vendidas"), ("1", "Previsão")]
+
+
 # ------------------------------------------------------------------------------------------------ counts
 
 def test_kpi_counts_are_grouped_in_the_readers_language(role_client, world):
@@ -208,3 +218,13 @@ def test_job_periods_read_in_the_readers_date_format(role_client, world):
                                parameters={"start": "2026-10-26", "end": "2026-11-24"})
     page = client.get(reverse("reports:job_list"), HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
     assert '<small class="muted">26/10/2026 – 24/11/2026</small>' in page
+
+
+def test_the_forecast_of_a_sku_that_never_sold_says_why_it_is_zero(role_client, world):
+    """A SKU with no sales showed a forecast of 0 units and an empty chart, as if none were expected to sell."""
+    client = role_client("manager")
+    page = client.get(reverse("reports:forecast") + "?sku=R-MUG", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert re.search(r"This SKU sold nothing in the last \d+ days: there is no history to forecast from", page)
+    make_order(channel=world["web"], placed_at=days_ago(3), lines=[(world["mug"], 2, "12.00")])
+    page = client.get(reverse("reports:forecast") + "?sku=R-MUG", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "sold nothing" not in page

@@ -126,3 +126,27 @@ def test_a_schedule_whose_saved_filters_no_longer_apply_stops_and_the_others_sti
     assert ReportJob.objects.get().parameters["schedule_id"] == fine.pk
     stale.refresh_from_db()
     assert stale.is_active is False
+
+
+def test_a_scheduled_report_mail_writes_its_dates_and_rows_as_its_reader_reads_them(
+        make_user, world, django_capture_on_commit_callbacks):
+    """The subject gave the period as 2026-11-17 – 2026-11-23 to a reader in Brazil, a file of no period read
+    "Report: Customers ( – )", and one row was "1 rows"."""
+    from django.utils import translation
+
+    manager = make_user("manager")
+    with translation.override("pt-br"):
+        _schedule(manager, kind="orders")
+    _schedule(manager, kind="customers", recipients="carla@example.com")
+    world["bruno"].delete()
+    services.report_schedules_run(today=TUESDAY)
+    for job in ReportJob.objects.order_by("pk"):
+        with django_capture_on_commit_callbacks(execute=False):
+            assert services.report_job_run(job_id=job.pk) == "done"
+    for message in OutboxMessage.objects.filter(topic=services.EMAIL_TOPIC).order_by("pk"):
+        outbox_deliver_message(message_id=message.pk)
+    orders, customers = sorted(mail.outbox, key=lambda sent: sent.to[0])  # ana's and bruno's, then carla's
+    assert orders.subject == "Relatório: Pedidos (17/11/2026 – 23/11/2026)"
+    assert orders.body.startswith("0 linha. ")
+    assert customers.subject == "Report: Customers"
+    assert customers.body.startswith("1 row. Sent by the OMS report schedule #")

@@ -180,8 +180,8 @@ def test_top_n_file_carries_returns_and_net_and_its_sort(make_user, sold):
     rows = _csv(job)
     assert rows[0][:7] == ["Customers", "Currency", "Orders", "Units", "Gross revenue", "Returns (refunded)",
                            "Net revenue"]
-    assert [row[:7] for row in rows[1:]] == [["Bruno", "BRL", "1", "2", "50.0000", "0", "50.0000"],
-                                             ["Ana", "BRL", "1", "4", "100.0000", "60.0000", "40.0000"]]
+    assert [row[:7] for row in rows[1:]] == [["Bruno", "BRL", "1", "2", "50.00", "0.00", "50.00"],
+                                             ["Ana", "BRL", "1", "4", "100.00", "60.00", "40.00"]]
     from reports.errors import InvalidReportParameters
 
     with pytest.raises(InvalidReportParameters, match="Sort: there is no column “nett”."):
@@ -240,3 +240,14 @@ def test_a_full_list_of_customers_or_orders_reads_the_returns_of_its_own_rows(so
         ("Bruno" if dim == "customers" else ana, Decimal("0") if dim == "customers" else Decimal("60"))]
     assert [(r.label, r.net_revenue) for r in top(dim, week(), sort="-net_revenue", limit=1)] == [
         (bruno, Decimal("55") if dim == "customers" else Decimal("50"))]
+
+
+def test_the_kpis_name_return_reasons_in_the_readers_language(client, make_user, world):
+    """The KPIs' return reasons were listed by their codes ("wrong_item", "changed_mind") in every language."""
+    order = make_order(channel=world["web"], placed_at=days_ago(3), lines=[(world["shirt"], 2, "25.00")])
+    refund(order, "25.00", day=1, lines=[(world["shirt"], 1)])
+    client.force_login(make_user("manager"))
+    page = client.get(reverse("reports:kpis"), HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+    assert "<td>Tamanho ou caimento errado</td>" in page and "<td>size</td>" not in page
+    english = client.get(reverse("reports:kpis"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<td>Wrong size or fit</td>" in english

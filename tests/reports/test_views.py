@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -306,3 +307,88 @@ def test_an_unknown_top_n_dimension_is_named(role_client, world):
     assert response.status_code == 200
     assert response.context["errors"] == ["There is no report “bogus”; showing Products."]
     assert response.context["dim"] == "products" and len(response.context["rows"]) == 1
+
+
+def test_the_late_and_due_soon_tiles_lead_to_the_orders_they_count(role_client, world):
+    """Both tiles led to the order list's at-risk filter, which also lists orders on hold, backordered or open for
+    three days: "Late: 1" opened a list of three orders, and the channel chosen on the dashboard was dropped."""
+    today = timezone.localdate()
+    late = make_order(channel=world["phone"], placed_at=days_ago(5), lines=[(world["shirt"], 1, "25.00")],
+                      promised_date=today - timedelta(days=1))
+    soon = make_order(channel=world["phone"], placed_at=days_ago(1), lines=[(world["shirt"], 1, "25.00")],
+                      promised_date=today + timedelta(days=1))
+    make_order(channel=world["phone"], placed_at=days_ago(6), lines=[(world["shirt"], 1, "25.00")],
+               promised_date=today + timedelta(days=9))  # at risk by age, neither late nor due soon
+    make_order(channel=world["web"], placed_at=days_ago(5), lines=[(world["mug"], 1, "12.00")],
+               promised_date=today - timedelta(days=2))  # late, on another channel
+    make_order(channel=world["phone"], placed_at=days_ago(5), lines=[(world["mug"], 1, "12.00")], status="delivered",
+               promised_date=today - timedelta(days=2))  # delivered: not late any more
+    client = role_client("manager")
+    response = client.get(reverse("reports:dashboard") + f"?channel={world['phone'].pk}")
+    board, links = response.context["board"], response.context["links"]
+    assert (board.open_orders["late"], board.open_orders["at_risk"]) == (1, 1)
+    assert [o.pk for o in client.get(links["late"]).context["page"]] == [late.pk]
+    assert [o.pk for o in client.get(links["soon"]).context["page"]] == [soon.pk]
+    html = response.content.decode()
+    assert f'id="tile-late" href="{links["late"]}"' in html.replace("&amp;", "&")
+    assert f'id="tile-at-risk" href="{links["soon"]}"' in html.replace("&amp;", "&")
+    listed = client.get(reverse("orders:order_list") + "?promised=late").context["page"]
+    assert sorted(o.pk for o in listed) == sorted([late.pk, late.pk + 3])
+
+
+def test_two_customers_of_one_name_are_told_apart_in_the_top_customers(role_client, world):
+    """Two customers called "Papelaria Central Silva" were two rows of the same name: which one bought more could
+    not be told from the page, its chart or its file."""
+    from tests.reports.factories import CustomerFactory
+
+    first = CustomerFactory(name="Papelaria Central Silva", email="central@example.com")
+    second = CustomerFactory(name="Papelaria Central Silva", email="")
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 2, "25.00")], customer=first)
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 1, "25.00")], customer=second)
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["mug"], 1, "5.00")], customer=world["ana"])
+    rows = role_client("manager").get(reverse("reports:top") + "?dim=customers").context["rows"]
+    assert [r.label for r in rows] == ["Papelaria Central Silva · central@example.com",
+                                       f"Papelaria Central Silva · #{second.pk}", "Ana"]
+
+
+def test_the_top_n_header_says_which_column_the_list_is_ranked_by(role_client, world):
+    """Ranked by gross revenue when no sort was asked (or a refused one), the table marked no column as sorted: a
+    screen reader heard "not sorted" everywhere and the first click on gross revenue changed nothing."""
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 2, "25.00")])
+    client = role_client("manager")
+    for query in ("", "&sort=bogus"):
+        html = client.get(reverse("reports:top") + "?dim=products" + query).content.decode()
+        revenue = re.search(r'<th aria-sort="(\w+)"><a href="([^"]+)">Gross revenue', html)
+        assert revenue.group(1) == "descending", query
+        assert "sort=revenue" in revenue.group(2)  # the next click ranks the other way
+    html = client.get(reverse("reports:top") + "?dim=products&sort=units").content.decode()
+    assert re.search(r'<th aria-sort="ascending"><a href="[^"]+">Units', html)
+    assert re.search(r'<th aria-sort="none"><a href="[^"]+">Gross revenue', html)
+
+
+def test_the_revenue_by_channel_heading_opens_the_ranking_of_the_charts_period(role_client, world):
+    """The chart showed the period chosen on the dashboard; its link opened the top channels of the last 30 days."""
+    make_order(channel=world["web"], placed_at=days_ago(60), lines=[(world["shirt"], 2, "25.00")])
+    make_order(channel=world["phone"], placed_at=days_ago(1), lines=[(world["shirt"], 1, "25.00")])
+    client = role_client("manager")
+    start, end = (timezone.localdate() - timedelta(days=70)).isoformat(), (timezone.localdate() - timedelta(days=50))
+    response = client.get(reverse("reports:dashboard") + f"?start={start}&end={end.isoformat()}")
+    assert [name for name, _n, _revenue in response.context["board"].by_channel] == ["Web"]
+    rows = client.get(response.context["links"]["top_channels"]).context["rows"]
+    assert [(r.label, r.orders) for r in rows] == [("Web", 1)]
+
+
+def test_the_revenue_tiles_and_the_agents_link_keep_the_chosen_channel(role_client, world):
+    """With one channel chosen, a revenue tile (that channel's revenue) and the KPIs' link to the agents' figures
+    opened rankings of every channel."""
+    make_order(channel=world["phone"], placed_at=days_ago(1), lines=[(world["shirt"], 1, "25.00")])
+    make_order(channel=world["web"], placed_at=days_ago(1), lines=[(world["shirt"], 3, "25.00")])
+    client = role_client("manager")
+    phone = world["phone"].pk
+    for page, pattern in (("reports:dashboard", r'id="tile-revenue-3" href="([^"]+)"'),
+                          ("reports:kpis", r'<a href="([^"]+)">Orders and revenue per agent')):
+        html = client.get(reverse(page) + f"?channel={phone}").content.decode()
+        link = re.search(pattern, html).group(1).replace("&amp;", "&")
+        response = client.get(link)
+        assert response.context["filters"].channel_id == phone, page
+        assert sum(r.orders for r in response.context["rows"]) == 1, page
