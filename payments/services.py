@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -24,6 +24,7 @@ from oms.audit import audit_record
 from oms.i18n import StoredMoney, StoredText, as_stored, split, stored_text
 from oms.models import AuditEntry
 from oms.money import ZERO, quantize
+from oms.numbers import NumberError, parse_amount
 from oms.templatetags.oms_tags import money
 from payments import pix
 from payments.errors import AmountError, IdempotencyConflict, InvalidPaymentState, PaymentDeclined, PaymentError
@@ -517,6 +518,18 @@ def invoice_issue(*, order_id: int, amount, currency: str, terms_days: int, acti
     return Invoice.objects.get(payment=payment, number=txn.gateway_reference)
 
 
+def _received_amount(amount) -> Decimal:
+    """An amount a provider reports (the PIX webhook's JSON text or number), read the machine way whatever the
+    request's language: "abc", "1e3", "Infinity" and amounts no column holds are refused, never a server error."""
+    if isinstance(amount, (Decimal, int)) and not isinstance(amount, bool):
+        amount = str(amount)
+    try:
+        with translation.override("en"):
+            return parse_amount(amount, name=_("The amount received"))
+    except NumberError as exc:
+        raise AmountError(exc.message, field="amount") from exc
+
+
 def payment_confirm(*, payment_id: int, acting_user, amount=None, reference: str = "") -> PaymentTransaction:
     """Records that a pending PIX/boleto/transfer/COD/check payment arrived (webhook or by hand)."""
     with transaction.atomic():
@@ -526,11 +539,11 @@ def payment_confirm(*, payment_id: int, acting_user, amount=None, reference: str
             return earlier
         if payment.method not in OFFLINE_METHODS or payment.status != S.PENDING:
             raise InvalidPaymentState(_("Only a pending PIX, boleto, transfer, COD or check payment can be confirmed."))
-        amount = payment.amount if amount in (None, "") else quantize(Decimal(amount), payment.currency)
+        amount = payment.amount if amount in (None, "") else quantize(_received_amount(amount), payment.currency)
         if amount != payment.amount:
-            raise AmountError(_("Received %(got)s but %(expected)s was expected.") % {"got": amount,
-                                                                                   "expected": payment.amount},
-                              field="amount")
+            raise AmountError(_("Received %(got)s but %(expected)s was expected.")
+                              % {"got": money(amount, payment.currency),
+                                 "expected": money(payment.amount, payment.currency)}, field="amount")
         entry = journal_post(lines=[dr(CLEARING[payment.method], amount), cr(Acct.CUSTOMER_BALANCES, amount)],
                              memo=_method_text(gettext_noop("%(method)s received"), payment),
                              reference=f"order:{payment.order_id}",

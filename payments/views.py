@@ -406,7 +406,10 @@ def pix_webhook(request):
         return JsonResponse({"code": "bad_signature", "message": "The signature does not match."}, status=403)
     try:
         body = json.loads(request.body)
-        txid, amount, e2e = str(body["txid"]), str(body["amount"]), str(body.get("end_to_end_id", ""))[:60]
+        txid, amount, e2e = str(body["txid"]), body["amount"], str(body.get("end_to_end_id", ""))[:60]
+        if amount in (None, "") or isinstance(amount, (bool, list, dict)):  # not "the full amount" by default
+            raise TypeError
+        amount = str(amount)
     except (ValueError, KeyError, TypeError):
         return JsonResponse({"code": "bad_payload", "message": "Expected JSON with txid and amount."}, status=400)
     try:

@@ -233,3 +233,36 @@ def test_the_card_expiry_placeholder_is_translated(client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "pt-br"
     page = client.get(reverse("payments:sandbox_hosted_field")).content.decode()
     assert 'placeholder="MM/AA"' in page and 'placeholder="MM/YY"' not in page
+
+
+def _pix_call(client, body: dict):
+    import hashlib
+    import hmac
+    import json
+
+    raw = json.dumps(body).encode()
+    signature = hmac.new(settings.SECRET_KEY.encode(), raw, hashlib.sha256).hexdigest()
+    return client.post(reverse("payments:pix_webhook"), raw, content_type="application/json",
+                       headers={"X-Signature": signature})
+
+
+def test_the_pix_webhook_refuses_an_amount_that_is_no_number_and_never_takes_a_missing_one_as_the_whole(client):
+    order = make_order("80.00")
+    payment = payment_authorize(order_id=order.pk, method="pix", amount=D("80.00"), currency="BRL",
+                                idempotency_key="pix", acting_user=None)
+    txid = payment.instructions["txid"]
+    for amount, says in [("abc", "The amount received “abc” is not a number."),
+                         ("Infinity", "The amount received “Infinity” is not a number."),
+                         ("1e999999999", "The amount received “1e999999999” is not a number."),
+                         ("79.99", "Received R$\xa079.99 but R$\xa080.00 was expected.")]:
+        response = _pix_call(client, {"txid": txid, "amount": amount})
+        assert response.status_code == 422, amount
+        assert response.json() == {"code": "invalid_amount", "message": says}, amount
+    for amount in ["", None, True, [80], {"value": "80.00"}]:
+        response = _pix_call(client, {"txid": txid, "amount": amount})
+        assert (response.status_code, response.json()["code"]) == (400, "bad_payload"), amount
+    payment.refresh_from_db()
+    assert (payment.status, payment.captured_amount) == ("pending", D("0"))
+    assert _pix_call(client, {"txid": txid, "amount": 80}).status_code == 200  # a JSON number is an amount too
+    payment.refresh_from_db()
+    assert (payment.status, payment.captured_amount) == ("captured", D("80.00"))
