@@ -117,6 +117,15 @@ class AmountForm(forms.Form):
     amount = AmountField(label=_("Amount"))
     reason = forms.CharField(label=_("Reason"), required=False, max_length=200)
     reference = forms.CharField(label=_("Reference"), required=False, max_length=60)
+    # The payment panel's one-off key for this showing of the form: the same capture or refund sent twice (a double
+    # click, a retry after a network error) names the same request and is done once.
+    request_key = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def request_reference(self, fallback: str = "") -> str:
+        """The reference typed, else one made of the form's key (``manual:<key>``, a capture or refund done by hand),
+        else ``fallback``."""
+        key = "".join(ch for ch in self.cleaned_data.get("request_key", "") if ch.isascii() and ch.isalnum())[:40]
+        return self.cleaned_data["reference"] or (f"manual:{key}" if key else fallback)
 
     def first_error(self) -> str:
         """The first problem, for the one-line message of the payment panel and the invoice list."""

@@ -243,6 +243,7 @@ def _panel(request, order, *, form=None, error: str = "", status: int = 200):
         "form": form or PaymentAddForm(initial={"idempotency_key": uuid.uuid4().hex, "method": "card"},
                                        saved_cards=_saved_cards(order)),
         "error": error, "methods": Payment.Method.choices,
+        "request_key": uuid.uuid4().hex,  # one capture or refund per showing (AmountForm.request_reference)
     }
     context["gift_lines"] = _gift_card_lines(order)
     summary = context["summary"]
@@ -348,7 +349,7 @@ def payment_capture_view(request, pk: int):
         if not form.is_valid():
             raise AmountError(form.first_error(), field="amount")
         payment_capture(payment_id=payment.pk, amount=form.cleaned_data["amount"],
-                        reference=form.cleaned_data["reference"] or f"manual:{uuid.uuid4().hex[:12]}",
+                        reference=form.request_reference(f"manual:{uuid.uuid4().hex[:12]}"),
                         acting_user=request.user)
         return _("Captured.")
 
@@ -373,7 +374,7 @@ def payment_refund_view(request, pk: int):
         if not form.cleaned_data["reason"].strip():
             raise PaymentError(_("Give a reason for the refund."), code="reason_required", field="reason")
         payment_refund(payment_id=payment.pk, amount=form.cleaned_data["amount"], reason=form.cleaned_data["reason"],
-                       reference=form.cleaned_data["reference"], acting_user=request.user)
+                       reference=form.request_reference(), acting_user=request.user)
         return _("Refunded.")
 
     return _payment_action(request, pk, act)
