@@ -47,7 +47,9 @@ class AmountField(forms.Field):
 
 class GiftCardIssueForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=GiftCard.Kind.choices)
-    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
+    # Typed as the reader writes money ("50,25" in Portuguese): a number box drops the comma in a Brazilian
+    # browser and "50,25" became a card of R$ 5.025,00.
+    amount = AmountField(label=_("Amount"))
     currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES, initial=default_currency)
     source = forms.ChoiceField(label=_("Reason"), choices=GIFT_CARD_SOURCES)
     expires_on = forms.DateField(label=_("Expires on"), required=False,

@@ -266,3 +266,22 @@ def test_the_pix_webhook_refuses_an_amount_that_is_no_number_and_never_takes_a_m
     assert _pix_call(client, {"txid": txid, "amount": 80}).status_code == 200  # a JSON number is an amount too
     payment.refresh_from_db()
     assert (payment.status, payment.captured_amount) == ("captured", D("80.00"))
+
+
+def test_a_gift_card_is_issued_for_the_amount_typed_in_the_readers_number_format(role_client):
+    """The issue form read its amount as a plain number: "50,25" typed by a Brazilian was refused by the server,
+    and the browser's number box dropped the comma, so the card was issued for R$ 5.025,00."""
+    client = role_client("finance")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "pt-br"
+    url = reverse("payments:giftcard_issue")
+    form = {"kind": "gift_card", "currency": "BRL", "source": "goodwill"}
+    page = client.get(reverse("payments:giftcard_list")).content.decode()
+    assert 'name="amount" inputmode="decimal"' in page and 'type="number" name="amount"' not in page
+    for typed, amount in [("50,25", D("50.25")), ("1.234,56", D("1234.56"))]:
+        response = client.post(url, {**form, "amount": typed})
+        assert response.status_code == 200, typed
+        assert response.context["card"].initial_amount == amount, typed
+    refused = client.post(url, {**form, "amount": "1e3"})
+    assert refused.status_code == 400
+    assert refused.context["form"].errors["amount"] == ["Valor “1e3” não é um número."]
+    assert GiftCard.objects.count() == 2

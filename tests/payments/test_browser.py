@@ -53,3 +53,22 @@ def test_card_pix_and_gift_card_payments_in_the_browser(page, login):
                         ("gift_card", "captured", Decimal("30")), ("pix", "pending", Decimal("50"))]
     html = page.content()
     assert "4111111111111111" not in html and "4111 1111 1111 1111" not in html
+
+
+def test_a_gift_card_is_issued_for_the_amount_typed_with_a_decimal_comma(page, login):
+    """A Brazilian finance user types "50,25" in the issue form; the number box dropped the comma and the card
+    was issued for R$ 5.025,00."""
+    from payments.models import GiftCard
+
+    login("finance", language="pt-br")
+    page.goto("/finance/gift-cards/")
+    page.locator("details summary", has_text="Emitir").click()
+    page.locator("#id_amount").focus()
+    page.keyboard.type("50,25")
+    page.locator("#id_reference").focus()
+    page.keyboard.type("balcão")
+    page.keyboard.press("Enter")
+    page.get_by_text("Vale-presente emitido").first.wait_for()
+    card = GiftCard.objects.get(reference="balcão")
+    assert card.initial_amount == Decimal("50.25")
+    assert "R$ 50,25" in page.locator("main").inner_text().replace("\xa0", " ")
