@@ -707,11 +707,22 @@ def _invoice_transition(invoice: Invoice, **fields) -> None:
     invoice.save(update_fields=["status", *fields])
 
 
-def invoice_record_payment(*, invoice_id: int, amount, reference: str, acting_user) -> Invoice:
-    """Money received against an invoice: Dr bank / Cr accounts receivable."""
+def invoice_record_payment(*, invoice_id: int, amount, reference: str, acting_user,
+                           open_before: Decimal | None = None) -> Invoice:
+    """Money received against an invoice: Dr bank / Cr accounts receivable.
+
+    ``open_before``: the open amount the page showed when the payment was typed. Checked under the invoice's lock,
+    so the same form sent twice (a double click, a retry) records the payment once: the second copy finds the
+    invoice changed and is refused, naming what is open now."""
     with transaction.atomic(durable=True):
         invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
         amount = quantize(Decimal(amount), invoice.currency)
+        if open_before is not None and quantize(open_before, invoice.currency) != invoice.open_amount:
+            raise InvalidPaymentState(
+                _("Invoice %(number)s changed after the page was shown: %(open)s is open now. Nothing was recorded; "
+                  "check the invoice and record the payment again if it is still due.")
+                % {"number": invoice.number, "open": money(max(invoice.open_amount, ZERO), invoice.currency)},
+                code="invoice_changed")
         if amount <= 0 or amount > invoice.open_amount:
             raise AmountError(_("You can record between %(min)s and %(open)s.")
                               % {"min": money("0.01", invoice.currency),

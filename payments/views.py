@@ -2,6 +2,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib import messages
@@ -463,6 +464,15 @@ def invoice_list(request):
                                       "today": timezone.localdate()})
 
 
+def _shown_amount(text) -> Decimal | None:
+    """An amount the page wrote in a hidden field (plain digits and a point), or None when absent or not one."""
+    try:
+        value = Decimal(str(text or "").strip())
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() and abs(value) < Decimal(10) ** 14 else None
+
+
 @require_POST
 def invoice_payment_view(request, pk: int):
     invoice = get_object_or_404(Invoice, pk=pk)
@@ -471,7 +481,8 @@ def invoice_payment_view(request, pk: int):
         if not form.is_valid():
             raise AmountError(form.first_error(), field="amount")
         invoice_record_payment(invoice_id=invoice.pk, amount=form.cleaned_data["amount"],
-                               reference=form.cleaned_data["reference"], acting_user=request.user)
+                               reference=form.cleaned_data["reference"], acting_user=request.user,
+                               open_before=_shown_amount(request.POST.get("open_before")))
     except PaymentError as exc:
         messages.error(request, exc.message)
     else:

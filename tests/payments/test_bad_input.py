@@ -285,3 +285,31 @@ def test_a_gift_card_is_issued_for_the_amount_typed_in_the_readers_number_format
     assert refused.status_code == 400
     assert refused.context["form"].errors["amount"] == ["Valor “1e3” não é um número."]
     assert GiftCard.objects.count() == 2
+
+
+def test_an_invoice_payment_sent_twice_is_recorded_once(role_client):
+    """A double click on "Record" with part of the invoice recorded the payment twice (two bank receipts of R$ 100
+    for one); the form now carries the open amount it showed, checked under the invoice's lock."""
+    import re
+
+    order = make_order("300.00")
+    invoice = invoice_issue(order_id=order.pk, amount=D("300.00"), currency="BRL", terms_days=30, acting_user=None,
+                            reference="ship:1")
+    client = role_client("finance")
+    page = client.get(reverse("payments:invoice_list")).content.decode()
+    shown = re.search(r'name="open_before" value="([^"]+)"', page).group(1)
+    url = reverse("payments:invoice_payment", args=[invoice.pk])
+    first = client.post(url, {"amount": "100,00", "open_before": shown}, follow=True)
+    assert [str(m) for m in first.context["messages"]] == [f"Payment recorded on {invoice.number}."]
+    second = client.post(url, {"amount": "100,00", "open_before": shown}, follow=True)
+    assert [str(m) for m in second.context["messages"]] == [
+        f"Invoice {invoice.number} changed after the page was shown: R$\xa0200.00 is open now. Nothing was recorded; "
+        "check the invoice and record the payment again if it is still due."]
+    invoice.refresh_from_db()
+    assert (invoice.paid_amount, invoice.movements.count()) == (D("100.00"), 1)
+    page = client.get(reverse("payments:invoice_list")).content.decode()
+    again = client.post(url, {"amount": "50", "open_before": re.search(
+        r'name="open_before" value="([^"]+)"', page).group(1)}, follow=True)
+    assert [str(m) for m in again.context["messages"]] == [f"Payment recorded on {invoice.number}."]
+    invoice.refresh_from_db()
+    assert invoice.paid_amount == D("150.00")
