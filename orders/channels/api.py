@@ -138,7 +138,7 @@ class OrderOut(Schema):
 
 
 def order_body(order: Order) -> dict:
-    from django.urls import reverse
+    from oms.mail import absolute_url
 
     customer = order.customer
     return {
@@ -151,7 +151,8 @@ def order_body(order: Order) -> dict:
         "subtotal": str(order.subtotal), "discount_total": str(order.discount_total),
         "shipping_total": str(order.shipping_total), "tax_total": str(order.tax_total), "total": str(order.total),
         "placed_at": order.placed_at.isoformat() if order.placed_at else None,
-        "tracking_url": reverse("orders:tracking", kwargs={"token": order.tracking_token}),
+        # The whole address: the channel puts it in its own e-mails and pages, far from this host.
+        "tracking_url": absolute_url("orders:tracking", token=order.tracking_token),
     }
 
 
@@ -160,8 +161,25 @@ router = Router(tags=["orders"])
 
 IDEMPOTENCY_KEY_LENGTH = 120  # IdempotencyRecord.key
 
+# The headers the auth class and the order post read from the request itself, listed in the OpenAPI document so that
+# a client generated from it can send them (ninja only lists the parameters of the function).
+SIGNATURE_HEADER = {
+    "name": "X-Signature", "in": "header", "required": False,
+    "description": "``sha256=<hex of HMAC-SHA256 of the raw body>`` with the key's signing secret; required when "
+                   "the channel refuses unsigned calls, checked whenever the key has a secret.",
+    "schema": {"type": "string", "examples": ["sha256=" + "0" * 64]},
+}
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "Any text naming this request: a retry with the same key gets the first answer exactly; the "
+                   "same key with another body is 409 ``idempotency_key_reused``.",
+    "schema": {"type": "string", "maxLength": IDEMPOTENCY_KEY_LENGTH},
+}
+WITH_SIGNATURE = {"parameters": [SIGNATURE_HEADER]}
 
-@router.post("/orders", response={200: OrderOut, 201: OrderOut, 409: ErrorOut, **WITH_BODY}, url_name="order_create")
+
+@router.post("/orders", response={200: OrderOut, 201: OrderOut, 409: ErrorOut, **WITH_BODY}, url_name="order_create",
+             openapi_extra={"parameters": [IDEMPOTENCY_HEADER, SIGNATURE_HEADER]})
 def order_create(request, payload: ChannelOrderIn):
     """Creates (places) a channel order. Idempotent by ``Idempotency-Key`` and by (channel, ``external_id``)."""
     key = request.auth
@@ -199,7 +217,7 @@ class CancelIn(Schema):
 
 
 @router.post("/orders/{number}/cancel", response={200: OrderOut, 404: ErrorOut, **WITH_BODY},
-             url_name="order_cancel")
+             url_name="order_cancel", openapi_extra=WITH_SIGNATURE)
 def order_cancel(request, number: str, payload: CancelIn | None = None):
     order = services.channel_order_cancel(channel_id=request.auth.channel_id, number=number,
                                           reason=payload.reason if payload else "", acting_user=None)
@@ -269,7 +287,7 @@ class ShipmentOut(Schema):
 
 
 @router.post("/shipments/{shipment_id}/events", response={200: ShipmentOut, 404: ErrorOut, **WITH_BODY},
-             url_name="shipment_event", tags=["shipments"])
+             url_name="shipment_event", tags=["shipments"], openapi_extra=WITH_SIGNATURE)
 def shipment_event(request, shipment_id: int, payload: ShipmentEventIn):
     """A carrier update for a shipment of this channel's order (shipped with tracking, delivered, failed)."""
     shipment = services.shipment_event(channel_id=request.auth.channel_id, shipment_id=shipment_id,

@@ -111,8 +111,12 @@ class ChannelOrderIn(_Strict):
 
 
 def error_field(loc: tuple) -> str:
-    """Pydantic's error location as a dotted path (``lines.0.quantity``)."""
-    return ".".join(str(part) for part in loc if part not in ("body", "payload"))
+    """Pydantic's error location as a dotted path (``lines.0.quantity``), without where ninja read it from: a path or
+    query parameter is named as the client sends it (``shipment_id``, ``sku``), as a body field is."""
+    parts = list(loc)
+    if parts[:1] and parts[0] in ("body", "path", "query", "header"):
+        parts = parts[1:]
+    return ".".join(str(part) for part in parts if part != "payload")
 
 
 def _limit(ctx: dict, *names: str):
