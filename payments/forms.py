@@ -1,3 +1,4 @@
+import uuid
 from decimal import Decimal
 
 from django import forms
@@ -55,6 +56,16 @@ class GiftCardIssueForm(forms.Form):
     expires_on = forms.DateField(label=_("Expires on"), required=False,
                                  widget=forms.DateInput(attrs={"type": "date"}))
     reference = forms.CharField(label=_("Reference"), max_length=60, required=False)
+    # A one-off token for this copy of the form: sent twice (a double click), it issues one card.
+    once = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["once"].initial = uuid.uuid4().hex
+
+    def clean_once(self):
+        token = self.cleaned_data["once"]
+        return token if token.isascii() and token.isalnum() else ""
 
 
 class GiftCardLookupForm(forms.Form):

@@ -22,7 +22,7 @@ from oms.money import CURRENCY_CHOICES, ZERO
 from oms.numbers import NumberError, parse_amount, parse_id, parse_whole
 from oms.query import date_refusal, query_date, to_date
 from payments import pix
-from payments.errors import AmountError, PaymentError
+from payments.errors import AmountError, GiftCardAlreadyIssued, PaymentError
 from payments.exports import export_csv
 from payments.forms import (
     AmountForm,
@@ -165,7 +165,10 @@ def giftcard_issue_view(request):
             with transaction.atomic(durable=True):
                 card, code = giftcard_issue(amount=data["amount"], currency=data["currency"], kind=data["kind"],
                                             source=data["source"], expires_on=data["expires_on"],
-                                            reference=data["reference"], acting_user=request.user)
+                                            reference=data["reference"], acting_user=request.user,
+                                            request_key=data["once"] or None)
+        except GiftCardAlreadyIssued as exc:  # the card's page, where it can be replaced
+            return giftcard_detail(request, exc.extra["card_id"], error=exc.message, status=409)
         except PaymentError as exc:
             form.add_error(exc.field or None, exc.message)
         else:

@@ -313,3 +313,31 @@ def test_an_invoice_payment_sent_twice_is_recorded_once(role_client):
     assert [str(m) for m in again.context["messages"]] == [f"Payment recorded on {invoice.number}."]
     invoice.refresh_from_db()
     assert invoice.paid_amount == D("150.00")
+
+
+def test_the_gift_card_issue_form_sent_twice_issues_one_card(role_client):
+    """A double click on "Issue" issued two cards: the second answer showed one code, the first card's code was
+    lost with its value still owed on the books. The second copy now lands on the first card, which can be
+    replaced if its code was not noted."""
+    import re
+
+    client = role_client("finance")
+    page = client.get(reverse("payments:giftcard_list")).content.decode()
+    once = re.search(r'name="once" value="([0-9a-f]+)"', page).group(1)
+    form = {"kind": "gift_card", "amount": "40", "currency": "BRL", "source": "goodwill", "once": once}
+    first = client.post(reverse("payments:giftcard_issue"), form)
+    assert first.status_code == 200 and first.context["code"]
+    card = first.context["card"]
+    second = client.post(reverse("payments:giftcard_issue"), form)
+    assert second.status_code == 409
+    assert second.context["card"] == card and first.context["code"].encode() not in second.content
+    assert second.context["error"] == (
+        f"This form was sent twice: its first copy issued card \u2066••••{card.last4}\u2069, whose code was shown on "
+        "that answer only. If the code was not noted, replace the card to get a new code.")
+    assert GiftCard.objects.count() == 1
+    assert GiftCard.objects.get().transactions.count() == 1
+    fresh = re.search(r'name="once" value="([0-9a-f]+)"', client.get(reverse("payments:giftcard_list")).content
+                      .decode()).group(1)
+    assert fresh != once
+    assert client.post(reverse("payments:giftcard_issue"), {**form, "once": fresh}).status_code == 200
+    assert GiftCard.objects.count() == 2
