@@ -5,6 +5,7 @@ the auth class also enforces the body size limit, the per-key rate limit and the
 signature (``X-Signature: sha256=<hex of HMAC-SHA256(body)>``). Errors are ``{code, message, field}``.
 """
 
+import json
 from decimal import Decimal
 from functools import wraps
 
@@ -17,7 +18,7 @@ from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
-from pydantic import field_validator
+from pydantic import ConfigDict, field_validator
 
 from orders.channels import selectors, services
 from orders.channels.errors import ChannelError, InvalidPayload, MalformedJson, PayloadTooLarge, Unauthorized
@@ -90,13 +91,18 @@ def _auth_error(request, exc):
     return _error(request, 401, Unauthorized.code, str(Unauthorized.default_message))
 
 
+# What each operation's body is, for the error naming it as a whole or a field it does not have.
+BODY_SUBJECTS = {"order_cancel": "cancellation", "shipment_event": "shipment_event"}
+
+
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request, exc: NinjaValidationError):
     first = exc.errors[0] if exc.errors else {}
     if first.get("type") in ("json_invalid", "json_type") or "JSON" in str(first.get("msg", "")):
         return _error(request, 400, MalformedJson.code, MalformedJson.default_message)
     field = error_field(tuple(first.get("loc", ())))
-    return _error(request, 422, "invalid", describe_error(first), field)
+    subject = BODY_SUBJECTS.get(getattr(request.resolver_match, "url_name", ""), "order")
+    return _error(request, 422, "invalid", describe_error(first, subject), field)
 
 
 @api.exception_handler(HttpError)
@@ -208,6 +214,8 @@ def order_detail(request, number: str):
 
 
 class CancelIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is refused, not dropped with its reason
+
     reason: str = Field(default="", max_length=500)
 
     @field_validator("reason")
@@ -219,6 +227,10 @@ class CancelIn(Schema):
 @router.post("/orders/{number}/cancel", response={200: OrderOut, 404: ErrorOut, **WITH_BODY},
              url_name="order_cancel", openapi_extra=WITH_SIGNATURE)
 def order_cancel(request, number: str, payload: CancelIn | None = None):
+    """Cancels the order (stock released, payment settled). The body is optional; one that is not an object
+    (``[1, 2]``, ``"please"``) is refused rather than read as no body."""
+    if request.body.strip() and not isinstance(json.loads(request.body), dict | None):
+        raise InvalidPayload(_("The cancellation should be an object ({…})."))
     order = services.channel_order_cancel(channel_id=request.auth.channel_id, number=number,
                                           reason=payload.reason if payload else "", acting_user=None)
     return Status(200, order_body(Order.objects.get(pk=order.pk)))
@@ -266,6 +278,8 @@ def feed_csv(request):
 
 
 class ShipmentEventIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # a misspelt "trackng_number" is refused, not dropped
+
     event: str = Field(description="shipped, delivered or failed", max_length=20)
     carrier: str = Field(default="", max_length=40)
     service: str = Field(default="", max_length=40)

@@ -336,3 +336,31 @@ def test_the_tracking_url_is_a_whole_address(api, shop, settings):
     order = Order.objects.get(number=body["number"])
     assert body["tracking_url"] == f"https://oms.example.com/track/{order.tracking_token}/"
     assert api.get(f"/orders/{order.number}").json()["tracking_url"] == body["tracking_url"]
+
+
+@pytest.mark.parametrize(("raw", "field", "says"), [
+    (b"[1, 2]", "", "The cancellation should be an object ({…})."),
+    (b'"please"', "", "The cancellation should be an object ({…})."),
+    (b'{"reasn": "typo"}', "reasn", "reasn is not a field of a cancellation: remove it."),
+    (b'{"reason": 5}', "reason", "reason should be text."),
+])
+def test_a_cancellation_whose_body_is_not_one_cancels_nothing(api, shop, raw, field, says):
+    """The body is optional, but a body that is no cancellation ("[1, 2]", a misspelt field) was read as no body at
+    all and the order was cancelled with no reason."""
+    number = api.post("/orders", order_payload()).json()["number"]
+    response = api.post(f"/orders/{number}/cancel", None, raw=raw)
+    assert response.status_code == 422, response.content
+    assert response.json() == {"code": "invalid", "field": field, "message": says}
+    assert Order.objects.get(number=number).status != Order.Status.CANCELLED
+    for empty in (b"", b"{}", b"null"):  # no reason given: still a cancellation
+        assert api.post(f"/orders/{number}/cancel", None, raw=empty).status_code == 200, empty
+
+
+def test_a_misspelt_shipment_event_field_is_refused_not_dropped(api, shop):
+    """``trackng_number`` was dropped without a word: the shipment went out with no tracking number."""
+    response = api.post("/shipments/1/events", {"event": "shipped", "trackng_number": "BR123"})
+    assert response.status_code == 422
+    assert response.json() == {"code": "invalid", "field": "trackng_number",
+                                "message": "trackng_number is not a field of a shipment event: remove it."}
+    response = api.post("/shipments/1/events", None, raw=b"[1]")
+    assert response.json()["message"] == "The shipment event should be an object ({…})."
