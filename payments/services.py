@@ -126,15 +126,20 @@ def _user(user):
 
 
 CARD_LIKE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# In notes and references: a run of digits on its own, not inside a word (a hex key, a PIX end-to-end id).
+WRITTEN_CARD_LIKE = re.compile(r"(?<![0-9A-Za-z])(?:\d[ -]?){12,18}\d(?![0-9A-Za-z])")
 
 
-def _refuse_card_numbers(details: dict) -> None:
-    """Defence in depth: a card number typed into a free-text field never reaches the database."""
+def _refuse_card_numbers(details: dict, *, written: bool = False) -> None:
+    """Defence in depth: a card number typed into a free-text field never reaches the database. ``written``: the
+    fields are notes (a refund's reason, a receipt's reference), not where a card would be entered."""
     for key, value in details.items():
-        for match in CARD_LIKE.finditer(str(value)):
+        for match in (WRITTEN_CARD_LIKE if written else CARD_LIKE).finditer(str(value)):
             if luhn_valid(re.sub(r"\D", "", match.group())):
-                raise PaymentError(_("Card numbers are not accepted here: use the secure card field."),
-                                   code="card_number_refused", field=str(key))
+                message = (_("A card number cannot be written here: leave it out (the payment names its card by the "
+                             "last four digits).") if written else
+                           _("Card numbers are not accepted here: use the secure card field."))
+                raise PaymentError(message, code="card_number_refused", field=str(key))
 
 
 # --- authorize ----------------------------------------------------------------------------------
@@ -397,6 +402,7 @@ def payment_capture(*, payment_id: int, amount, reference: str, acting_user) -> 
     with another amount is another capture and is refused (``IdempotencyConflict``), nothing written.
     A card/PayPal capture calls the processor with no lock held; an invoice capture issues the invoice.
     """
+    _refuse_card_numbers({"reference": reference}, written=True)
     payment = Payment.objects.get(pk=payment_id)
     amount = quantize(Decimal(amount), payment.currency)
     if payment.method in GATEWAY_METHODS:
@@ -532,6 +538,7 @@ def _received_amount(amount) -> Decimal:
 
 def payment_confirm(*, payment_id: int, acting_user, amount=None, reference: str = "") -> PaymentTransaction:
     """Records that a pending PIX/boleto/transfer/COD/check payment arrived (webhook or by hand)."""
+    _refuse_card_numbers({"reference": reference}, written=True)
     with transaction.atomic():
         payment = _lock(payment_id)
         earlier = payment.transactions.filter(kind=K.CONFIRM, result=R.SUCCESS).first()
@@ -617,6 +624,7 @@ def payment_refund(*, payment_id: int, amount, reason: str, acting_user, referen
     ``reference`` (e.g. ``"return:7"``) makes it idempotent: a retry for the same amount returns the first
     refund; the same reference with another amount is refused (``IdempotencyConflict``), nothing written.
     """
+    _refuse_card_numbers({"reason": reason, "reference": reference}, written=True)
     payment = Payment.objects.get(pk=payment_id)
     amount = quantize(Decimal(amount), payment.currency)
     if payment.method in GATEWAY_METHODS:
@@ -714,6 +722,7 @@ def invoice_record_payment(*, invoice_id: int, amount, reference: str, acting_us
     ``open_before``: the open amount the page showed when the payment was typed. Checked under the invoice's lock,
     so the same form sent twice (a double click, a retry) records the payment once: the second copy finds the
     invoice changed and is refused, naming what is open now."""
+    _refuse_card_numbers({"reference": reference}, written=True)
     with transaction.atomic(durable=True):
         invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
         amount = quantize(Decimal(amount), invoice.currency)

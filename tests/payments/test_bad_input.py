@@ -341,3 +341,38 @@ def test_the_gift_card_issue_form_sent_twice_issues_one_card(role_client):
     assert fresh != once
     assert client.post(reverse("payments:giftcard_issue"), {**form, "once": fresh}).status_code == 200
     assert GiftCard.objects.count() == 2
+
+
+def test_a_card_number_written_in_a_refund_reason_or_a_receipt_reference_is_refused(role_client):
+    """The notes of a refund, a capture or a receipt were stored as typed: "charged twice on 4111 1111 1111 1111"
+    put the card number in the payment's history and the audit trail."""
+    from payments.models import PaymentTransaction
+
+    payment = _captured_gift_payment()
+    client = role_client("finance")
+    htmx = {"HX-Request": "true"}
+    says = ("A card number cannot be written here: leave it out (the payment names its card by the last four "
+            "digits).")
+    response = client.post(reverse("payments:payment_refund", args=[payment.pk]),
+                           {"amount": "5", "reason": "charged twice on 4111 1111 1111 1111"}, headers=htmx)
+    assert response.status_code == 422 and _panel_error(response) == says
+    order = make_order("80.00")
+    cod = payment_authorize(order_id=order.pk, method="cod", amount=D("80.00"), currency="BRL",
+                            idempotency_key="cod-card", acting_user=None)
+    response = client.post(reverse("payments:payment_confirm", args=[cod.pk]), {"reference": "4111111111111111"},
+                           headers=htmx)
+    assert response.status_code == 422 and _panel_error(response) == says
+    invoice = invoice_issue(order_id=order.pk, amount=D("30.00"), currency="BRL", terms_days=30, acting_user=None,
+                            reference="ship:card")
+    refused = client.post(reverse("payments:invoice_payment", args=[invoice.pk]),
+                          {"amount": "10", "reference": "5555-5555-5555-4444"}, follow=True)
+    assert [str(m) for m in refused.context["messages"]] == [says]
+    payment.refresh_from_db()
+    cod.refresh_from_db()
+    invoice.refresh_from_db()
+    assert (payment.refunded_amount, cod.status, invoice.paid_amount) == (D("0"), "pending", D("0"))
+    assert not PaymentTransaction.objects.filter(reason__contains="4111").exists()
+    # A long number that is no card (not Luhn-valid), and digits inside a key or a PIX id, are references as usual.
+    response = client.post(reverse("payments:payment_confirm", args=[cod.pk]),
+                           {"reference": "E1823612020200119999 4111111111111112"}, headers=htmx)
+    assert response.status_code == 200
