@@ -21,14 +21,15 @@ def amount_text(value, currency: str | None = None) -> str:
 
 class AmountField(forms.Field):
     """Money typed by a person: ``1.234,56``, ``1234,56`` or ``1234.56`` (``oms.numbers.parse_amount``), at least
-    0.01 and within the money columns; shown in the reader's number format."""
+    ``minimum`` (0.01) and within the money columns; shown in the reader's number format."""
 
     widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "size": 12})
 
-    def __init__(self, *, max_digits: int = 14, decimal_places: int = 2, **kwargs):
+    def __init__(self, *, max_digits: int = 14, decimal_places: int = 2, minimum: Decimal = Decimal("0.01"),
+                 **kwargs):
         kwargs.setdefault("error_messages", {"required": _("Enter the amount.")})
         super().__init__(**kwargs)
-        self.max_digits, self.decimal_places = max_digits, decimal_places
+        self.max_digits, self.decimal_places, self.minimum = max_digits, decimal_places, minimum
 
     def prepare_value(self, value):
         if isinstance(value, Decimal):
@@ -41,7 +42,7 @@ class AmountField(forms.Field):
             return None
         try:
             return parse_amount(text, max_digits=self.max_digits, decimal_places=self.decimal_places,
-                                minimum=Decimal("0.01"), name=str(self.label or _("The amount")))
+                                minimum=self.minimum, name=str(self.label or _("The amount")))
         except NumberError as exc:
             raise forms.ValidationError(exc.message, code="invalid") from exc
 
