@@ -1,9 +1,12 @@
+from decimal import Decimal
+
 from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import Address, Customer, Order
+from payments.forms import AmountField
 
 
 def customer_language_field() -> forms.ChoiceField:
@@ -21,8 +24,8 @@ class CustomerForm(forms.Form):
     tax_country = forms.CharField(label=_("Tax country"), max_length=2, initial="BR")
     group_code = forms.CharField(label=_("Customer group"), max_length=40, required=False)
     payment_terms_days = forms.IntegerField(label=_("Payment terms (days)"), min_value=0, max_value=365, initial=0)
-    credit_limit = forms.DecimalField(label=_("Credit limit"), min_value=0, max_digits=14, decimal_places=2,
-                                      initial=0)
+    # Typed as the reader writes money ("5.000,00"): a number box dropped a Brazilian browser's comma.
+    credit_limit = AmountField(label=_("Credit limit"), minimum=Decimal(0), initial=Decimal(0))
     language = customer_language_field()
     marketing_consent = forms.BooleanField(label=_("Agrees to marketing"), required=False)
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)

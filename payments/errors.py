@@ -53,6 +53,12 @@ class GiftCardError(PaymentError):
     default_message = _("The gift card cannot be used.")
 
 
+class GiftCardAlreadyIssued(GiftCardError):
+    """The issue form copy sent again: ``extra["card_id"]`` is the card its first copy issued."""
+
+    code = "already_issued"
+
+
 class UnbalancedEntry(PaymentError):
     code = "unbalanced_entry"
     default_message = _("Debits and credits of a journal entry must be equal.")

@@ -1,3 +1,4 @@
+import uuid
 from decimal import Decimal
 
 from django import forms
@@ -20,14 +21,15 @@ def amount_text(value, currency: str | None = None) -> str:
 
 class AmountField(forms.Field):
     """Money typed by a person: ``1.234,56``, ``1234,56`` or ``1234.56`` (``oms.numbers.parse_amount``), at least
-    0.01 and within the money columns; shown in the reader's number format."""
+    ``minimum`` (0.01) and within the money columns; shown in the reader's number format."""
 
     widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "size": 12})
 
-    def __init__(self, *, max_digits: int = 14, decimal_places: int = 2, **kwargs):
+    def __init__(self, *, max_digits: int = 14, decimal_places: int = 2, minimum: Decimal = Decimal("0.01"),
+                 **kwargs):
         kwargs.setdefault("error_messages", {"required": _("Enter the amount.")})
         super().__init__(**kwargs)
-        self.max_digits, self.decimal_places = max_digits, decimal_places
+        self.max_digits, self.decimal_places, self.minimum = max_digits, decimal_places, minimum
 
     def prepare_value(self, value):
         if isinstance(value, Decimal):
@@ -40,19 +42,31 @@ class AmountField(forms.Field):
             return None
         try:
             return parse_amount(text, max_digits=self.max_digits, decimal_places=self.decimal_places,
-                                minimum=Decimal("0.01"), name=str(self.label or _("The amount")))
+                                minimum=self.minimum, name=str(self.label or _("The amount")))
         except NumberError as exc:
             raise forms.ValidationError(exc.message, code="invalid") from exc
 
 
 class GiftCardIssueForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=GiftCard.Kind.choices)
-    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
+    # Typed as the reader writes money ("50,25" in Portuguese): a number box drops the comma in a Brazilian
+    # browser and "50,25" became a card of R$ 5.025,00.
+    amount = AmountField(label=_("Amount"))
     currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES, initial=default_currency)
     source = forms.ChoiceField(label=_("Reason"), choices=GIFT_CARD_SOURCES)
     expires_on = forms.DateField(label=_("Expires on"), required=False,
                                  widget=forms.DateInput(attrs={"type": "date"}))
     reference = forms.CharField(label=_("Reference"), max_length=60, required=False)
+    # A one-off token for this copy of the form: sent twice (a double click), it issues one card.
+    once = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["once"].initial = uuid.uuid4().hex
+
+    def clean_once(self):
+        token = self.cleaned_data["once"]
+        return token if token.isascii() and token.isalnum() else ""
 
 
 class GiftCardLookupForm(forms.Form):
@@ -117,6 +131,15 @@ class AmountForm(forms.Form):
     amount = AmountField(label=_("Amount"))
     reason = forms.CharField(label=_("Reason"), required=False, max_length=200)
     reference = forms.CharField(label=_("Reference"), required=False, max_length=60)
+    # The payment panel's one-off key for this showing of the form: the same capture or refund sent twice (a double
+    # click, a retry after a network error) names the same request and is done once.
+    request_key = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def request_reference(self, fallback: str = "") -> str:
+        """The reference typed, else one made of the form's key (``manual:<key>``, a capture or refund done by hand),
+        else ``fallback``."""
+        key = "".join(ch for ch in self.cleaned_data.get("request_key", "") if ch.isascii() and ch.isalnum())[:40]
+        return self.cleaned_data["reference"] or (f"manual:{key}" if key else fallback)
 
     def first_error(self) -> str:
         """The first problem, for the one-line message of the payment panel and the invoice list."""

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -23,7 +23,7 @@ from oms.audit import audit_record
 from oms.i18n import StoredText, split, stored_text
 from oms.models import AuditEntry
 from oms.money import default_currency, quantize
-from payments.errors import AmountError, GiftCardError
+from payments.errors import AmountError, GiftCardAlreadyIssued, GiftCardError
 from payments.ledger import Acct, cr, dr, journal_post
 from payments.models import GiftCard, GiftCardTransaction, masked
 
@@ -67,11 +67,14 @@ def _positive(amount, currency: str) -> Decimal:
 
 def giftcard_issue(*, amount, currency: str | None = None, kind: str = GiftCard.Kind.GIFT_CARD,
                    source: str = "sale", expires_on: date | None = None, reference: str = "",
-                   acting_user, code: str | None = None, order_id: int | None = None) -> tuple[GiftCard, str]:
+                   acting_user, code: str | None = None, order_id: int | None = None,
+                   request_key: str | None = None) -> tuple[GiftCard, str]:
     """Issues a card and returns ``(card, code)``; the code is never readable again.
 
     ``code`` is for cards printed in advance (at least 12 letters or digits); by default one is made.
     ``order_id``: the order that sold the card (a gift card sold as a product, ``source="sale"``).
+    ``request_key`` names the issue form copy: the same copy sent twice (a double click) issues one card, and the
+    second copy is refused with ``GiftCardAlreadyIssued`` naming it (its code was on the first answer only).
 
     Ledger: Dr the source (customer balances for a sale or refund, goodwill, discounts) / Cr the
     gift-card or store-credit liability.
@@ -88,10 +91,19 @@ def giftcard_issue(*, amount, currency: str | None = None, kind: str = GiftCard.
     if GiftCard.objects.filter(code_hash=code_hash(code)).exists():
         raise GiftCardError(_("A card with this code already exists."), code="duplicate_code", field="code")
     with transaction.atomic(savepoint=False):
+        if request_key:
+            with connection.cursor() as cursor:  # a second copy waits for the first one's commit, then finds it
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"giftcard-issue:{request_key}"])
+            if (sent_before := GiftCard.objects.filter(request_key=request_key).first()) is not None:
+                raise GiftCardAlreadyIssued(_(
+                    "This form was sent twice: its first copy issued card %(card)s, whose code was shown on that "
+                    "answer only. If the code was not noted, replace the card to get a new code.")
+                    % {"card": masked(sent_before.last4)}, card_id=sent_before.pk)
         card = GiftCard.objects.create(kind=kind, code_hash=code_hash(code), last4=normalise_code(code)[-4:],
                                        currency=currency,
                                        initial_amount=amount, balance=amount, expires_on=expires_on, source=source,
-                                       reference=reference[:60], order_id=order_id, issued_by=_user(acting_user))
+                                       reference=reference[:60], order_id=order_id, issued_by=_user(acting_user),
+                                       request_key=request_key or None)
         entry = journal_post(
             lines=[dr(SOURCE_DEBIT[source], amount), cr(LIABILITY[card.kind], amount)],
             memo=_card_text(gettext_noop("%(kind)s issued %(card)s"), card),

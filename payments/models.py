@@ -128,6 +128,8 @@ class GiftCard(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     source = models.CharField(max_length=20, help_text="sale, refund, goodwill or promotion")
     reference = models.CharField(max_length=60, blank=True)
+    # The issue form copy that created it (``GiftCardIssueForm.once``): the same copy sent again finds it.
+    request_key = models.CharField(max_length=32, null=True, blank=True, unique=True, editable=False)
     order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.PROTECT,
                               related_name="gift_cards_sold", help_text="The order that sold this card.")
     issued_by = models.ForeignKey(

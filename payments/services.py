@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -24,6 +24,7 @@ from oms.audit import audit_record
 from oms.i18n import StoredMoney, StoredText, as_stored, split, stored_text
 from oms.models import AuditEntry
 from oms.money import ZERO, quantize
+from oms.numbers import NumberError, parse_amount
 from oms.templatetags.oms_tags import money
 from payments import pix
 from payments.errors import AmountError, IdempotencyConflict, InvalidPaymentState, PaymentDeclined, PaymentError
@@ -125,15 +126,20 @@ def _user(user):
 
 
 CARD_LIKE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# In notes and references: a run of digits on its own, not inside a word (a hex key, a PIX end-to-end id).
+WRITTEN_CARD_LIKE = re.compile(r"(?<![0-9A-Za-z])(?:\d[ -]?){12,18}\d(?![0-9A-Za-z])")
 
 
-def _refuse_card_numbers(details: dict) -> None:
-    """Defence in depth: a card number typed into a free-text field never reaches the database."""
+def _refuse_card_numbers(details: dict, *, written: bool = False) -> None:
+    """Defence in depth: a card number typed into a free-text field never reaches the database. ``written``: the
+    fields are notes (a refund's reason, a receipt's reference), not where a card would be entered."""
     for key, value in details.items():
-        for match in CARD_LIKE.finditer(str(value)):
+        for match in (WRITTEN_CARD_LIKE if written else CARD_LIKE).finditer(str(value)):
             if luhn_valid(re.sub(r"\D", "", match.group())):
-                raise PaymentError(_("Card numbers are not accepted here: use the secure card field."),
-                                   code="card_number_refused", field=str(key))
+                message = (_("A card number cannot be written here: leave it out (the payment names its card by the "
+                             "last four digits).") if written else
+                           _("Card numbers are not accepted here: use the secure card field."))
+                raise PaymentError(message, code="card_number_refused", field=str(key))
 
 
 # --- authorize ----------------------------------------------------------------------------------
@@ -396,6 +402,7 @@ def payment_capture(*, payment_id: int, amount, reference: str, acting_user) -> 
     with another amount is another capture and is refused (``IdempotencyConflict``), nothing written.
     A card/PayPal capture calls the processor with no lock held; an invoice capture issues the invoice.
     """
+    _refuse_card_numbers({"reference": reference}, written=True)
     payment = Payment.objects.get(pk=payment_id)
     amount = quantize(Decimal(amount), payment.currency)
     if payment.method in GATEWAY_METHODS:
@@ -517,8 +524,21 @@ def invoice_issue(*, order_id: int, amount, currency: str, terms_days: int, acti
     return Invoice.objects.get(payment=payment, number=txn.gateway_reference)
 
 
+def _received_amount(amount) -> Decimal:
+    """An amount a provider reports (the PIX webhook's JSON text or number), read the machine way whatever the
+    request's language: "abc", "1e3", "Infinity" and amounts no column holds are refused, never a server error."""
+    if isinstance(amount, (Decimal, int)) and not isinstance(amount, bool):
+        amount = str(amount)
+    try:
+        with translation.override("en"):
+            return parse_amount(amount, name=_("The amount received"))
+    except NumberError as exc:
+        raise AmountError(exc.message, field="amount") from exc
+
+
 def payment_confirm(*, payment_id: int, acting_user, amount=None, reference: str = "") -> PaymentTransaction:
     """Records that a pending PIX/boleto/transfer/COD/check payment arrived (webhook or by hand)."""
+    _refuse_card_numbers({"reference": reference}, written=True)
     with transaction.atomic():
         payment = _lock(payment_id)
         earlier = payment.transactions.filter(kind=K.CONFIRM, result=R.SUCCESS).first()
@@ -526,11 +546,11 @@ def payment_confirm(*, payment_id: int, acting_user, amount=None, reference: str
             return earlier
         if payment.method not in OFFLINE_METHODS or payment.status != S.PENDING:
             raise InvalidPaymentState(_("Only a pending PIX, boleto, transfer, COD or check payment can be confirmed."))
-        amount = payment.amount if amount in (None, "") else quantize(Decimal(amount), payment.currency)
+        amount = payment.amount if amount in (None, "") else quantize(_received_amount(amount), payment.currency)
         if amount != payment.amount:
-            raise AmountError(_("Received %(got)s but %(expected)s was expected.") % {"got": amount,
-                                                                                   "expected": payment.amount},
-                              field="amount")
+            raise AmountError(_("Received %(got)s but %(expected)s was expected.")
+                              % {"got": money(amount, payment.currency),
+                                 "expected": money(payment.amount, payment.currency)}, field="amount")
         entry = journal_post(lines=[dr(CLEARING[payment.method], amount), cr(Acct.CUSTOMER_BALANCES, amount)],
                              memo=_method_text(gettext_noop("%(method)s received"), payment),
                              reference=f"order:{payment.order_id}",
@@ -604,6 +624,7 @@ def payment_refund(*, payment_id: int, amount, reason: str, acting_user, referen
     ``reference`` (e.g. ``"return:7"``) makes it idempotent: a retry for the same amount returns the first
     refund; the same reference with another amount is refused (``IdempotencyConflict``), nothing written.
     """
+    _refuse_card_numbers({"reason": reason, "reference": reference}, written=True)
     payment = Payment.objects.get(pk=payment_id)
     amount = quantize(Decimal(amount), payment.currency)
     if payment.method in GATEWAY_METHODS:
@@ -694,11 +715,23 @@ def _invoice_transition(invoice: Invoice, **fields) -> None:
     invoice.save(update_fields=["status", *fields])
 
 
-def invoice_record_payment(*, invoice_id: int, amount, reference: str, acting_user) -> Invoice:
-    """Money received against an invoice: Dr bank / Cr accounts receivable."""
+def invoice_record_payment(*, invoice_id: int, amount, reference: str, acting_user,
+                           open_before: Decimal | None = None) -> Invoice:
+    """Money received against an invoice: Dr bank / Cr accounts receivable.
+
+    ``open_before``: the open amount the page showed when the payment was typed. Checked under the invoice's lock,
+    so the same form sent twice (a double click, a retry) records the payment once: the second copy finds the
+    invoice changed and is refused, naming what is open now."""
+    _refuse_card_numbers({"reference": reference}, written=True)
     with transaction.atomic(durable=True):
         invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
         amount = quantize(Decimal(amount), invoice.currency)
+        if open_before is not None and quantize(open_before, invoice.currency) != invoice.open_amount:
+            raise InvalidPaymentState(
+                _("Invoice %(number)s changed after the page was shown: %(open)s is open now. Nothing was recorded; "
+                  "check the invoice and record the payment again if it is still due.")
+                % {"number": invoice.number, "open": money(max(invoice.open_amount, ZERO), invoice.currency)},
+                code="invoice_changed")
         if amount <= 0 or amount > invoice.open_amount:
             raise AmountError(_("You can record between %(min)s and %(open)s.")
                               % {"min": money("0.01", invoice.currency),

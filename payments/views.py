@@ -2,6 +2,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,7 +22,7 @@ from oms.money import CURRENCY_CHOICES, ZERO
 from oms.numbers import NumberError, parse_amount, parse_id, parse_whole
 from oms.query import date_refusal, query_date, to_date
 from payments import pix
-from payments.errors import AmountError, PaymentError
+from payments.errors import AmountError, GiftCardAlreadyIssued, PaymentError
 from payments.exports import export_csv
 from payments.forms import (
     AmountForm,
@@ -164,7 +165,10 @@ def giftcard_issue_view(request):
             with transaction.atomic(durable=True):
                 card, code = giftcard_issue(amount=data["amount"], currency=data["currency"], kind=data["kind"],
                                             source=data["source"], expires_on=data["expires_on"],
-                                            reference=data["reference"], acting_user=request.user)
+                                            reference=data["reference"], acting_user=request.user,
+                                            request_key=data["once"] or None)
+        except GiftCardAlreadyIssued as exc:  # the card's page, where it can be replaced
+            return giftcard_detail(request, exc.extra["card_id"], error=exc.message, status=409)
         except PaymentError as exc:
             form.add_error(exc.field or None, exc.message)
         else:
@@ -243,6 +247,7 @@ def _panel(request, order, *, form=None, error: str = "", status: int = 200):
         "form": form or PaymentAddForm(initial={"idempotency_key": uuid.uuid4().hex, "method": "card"},
                                        saved_cards=_saved_cards(order)),
         "error": error, "methods": Payment.Method.choices,
+        "request_key": uuid.uuid4().hex,  # one capture or refund per showing (AmountForm.request_reference)
     }
     context["gift_lines"] = _gift_card_lines(order)
     summary = context["summary"]
@@ -348,7 +353,7 @@ def payment_capture_view(request, pk: int):
         if not form.is_valid():
             raise AmountError(form.first_error(), field="amount")
         payment_capture(payment_id=payment.pk, amount=form.cleaned_data["amount"],
-                        reference=form.cleaned_data["reference"] or f"manual:{uuid.uuid4().hex[:12]}",
+                        reference=form.request_reference(f"manual:{uuid.uuid4().hex[:12]}"),
                         acting_user=request.user)
         return _("Captured.")
 
@@ -373,7 +378,7 @@ def payment_refund_view(request, pk: int):
         if not form.cleaned_data["reason"].strip():
             raise PaymentError(_("Give a reason for the refund."), code="reason_required", field="reason")
         payment_refund(payment_id=payment.pk, amount=form.cleaned_data["amount"], reason=form.cleaned_data["reason"],
-                       reference=form.cleaned_data["reference"], acting_user=request.user)
+                       reference=form.request_reference(), acting_user=request.user)
         return _("Refunded.")
 
     return _payment_action(request, pk, act)
@@ -406,7 +411,10 @@ def pix_webhook(request):
         return JsonResponse({"code": "bad_signature", "message": "The signature does not match."}, status=403)
     try:
         body = json.loads(request.body)
-        txid, amount, e2e = str(body["txid"]), str(body["amount"]), str(body.get("end_to_end_id", ""))[:60]
+        txid, amount, e2e = str(body["txid"]), body["amount"], str(body.get("end_to_end_id", ""))[:60]
+        if amount in (None, "") or isinstance(amount, (bool, list, dict)):  # not "the full amount" by default
+            raise TypeError
+        amount = str(amount)
     except (ValueError, KeyError, TypeError):
         return JsonResponse({"code": "bad_payload", "message": "Expected JSON with txid and amount."}, status=400)
     try:
@@ -459,6 +467,15 @@ def invoice_list(request):
                                       "today": timezone.localdate()})
 
 
+def _shown_amount(text) -> Decimal | None:
+    """An amount the page wrote in a hidden field (plain digits and a point), or None when absent or not one."""
+    try:
+        value = Decimal(str(text or "").strip())
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() and abs(value) < Decimal(10) ** 14 else None
+
+
 @require_POST
 def invoice_payment_view(request, pk: int):
     invoice = get_object_or_404(Invoice, pk=pk)
@@ -467,7 +484,8 @@ def invoice_payment_view(request, pk: int):
         if not form.is_valid():
             raise AmountError(form.first_error(), field="amount")
         invoice_record_payment(invoice_id=invoice.pk, amount=form.cleaned_data["amount"],
-                               reference=form.cleaned_data["reference"], acting_user=request.user)
+                               reference=form.cleaned_data["reference"], acting_user=request.user,
+                               open_before=_shown_amount(request.POST.get("open_before")))
     except PaymentError as exc:
         messages.error(request, exc.message)
     else:

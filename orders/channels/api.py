@@ -5,6 +5,7 @@ the auth class also enforces the body size limit, the per-key rate limit and the
 signature (``X-Signature: sha256=<hex of HMAC-SHA256(body)>``). Errors are ``{code, message, field}``.
 """
 
+import json
 from decimal import Decimal
 from functools import wraps
 
@@ -17,7 +18,7 @@ from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
-from pydantic import field_validator
+from pydantic import ConfigDict, field_validator
 
 from orders.channels import selectors, services
 from orders.channels.errors import ChannelError, InvalidPayload, MalformedJson, PayloadTooLarge, Unauthorized
@@ -90,13 +91,18 @@ def _auth_error(request, exc):
     return _error(request, 401, Unauthorized.code, str(Unauthorized.default_message))
 
 
+# What each operation's body is, for the error naming it as a whole or a field it does not have.
+BODY_SUBJECTS = {"order_cancel": "cancellation", "shipment_event": "shipment_event"}
+
+
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request, exc: NinjaValidationError):
     first = exc.errors[0] if exc.errors else {}
     if first.get("type") in ("json_invalid", "json_type") or "JSON" in str(first.get("msg", "")):
         return _error(request, 400, MalformedJson.code, MalformedJson.default_message)
     field = error_field(tuple(first.get("loc", ())))
-    return _error(request, 422, "invalid", describe_error(first), field)
+    subject = BODY_SUBJECTS.get(getattr(request.resolver_match, "url_name", ""), "order")
+    return _error(request, 422, "invalid", describe_error(first, subject), field)
 
 
 @api.exception_handler(HttpError)
@@ -138,7 +144,7 @@ class OrderOut(Schema):
 
 
 def order_body(order: Order) -> dict:
-    from django.urls import reverse
+    from oms.mail import absolute_url
 
     customer = order.customer
     return {
@@ -151,7 +157,8 @@ def order_body(order: Order) -> dict:
         "subtotal": str(order.subtotal), "discount_total": str(order.discount_total),
         "shipping_total": str(order.shipping_total), "tax_total": str(order.tax_total), "total": str(order.total),
         "placed_at": order.placed_at.isoformat() if order.placed_at else None,
-        "tracking_url": reverse("orders:tracking", kwargs={"token": order.tracking_token}),
+        # The whole address: the channel puts it in its own e-mails and pages, far from this host.
+        "tracking_url": absolute_url("orders:tracking", token=order.tracking_token),
     }
 
 
@@ -160,8 +167,25 @@ router = Router(tags=["orders"])
 
 IDEMPOTENCY_KEY_LENGTH = 120  # IdempotencyRecord.key
 
+# The headers the auth class and the order post read from the request itself, listed in the OpenAPI document so that
+# a client generated from it can send them (ninja only lists the parameters of the function).
+SIGNATURE_HEADER = {
+    "name": "X-Signature", "in": "header", "required": False,
+    "description": "``sha256=<hex of HMAC-SHA256 of the raw body>`` with the key's signing secret; required when "
+                   "the channel refuses unsigned calls, checked whenever the key has a secret.",
+    "schema": {"type": "string", "examples": ["sha256=" + "0" * 64]},
+}
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "Any text naming this request: a retry with the same key gets the first answer exactly; the "
+                   "same key with another body is 409 ``idempotency_key_reused``.",
+    "schema": {"type": "string", "maxLength": IDEMPOTENCY_KEY_LENGTH},
+}
+WITH_SIGNATURE = {"parameters": [SIGNATURE_HEADER]}
 
-@router.post("/orders", response={200: OrderOut, 201: OrderOut, 409: ErrorOut, **WITH_BODY}, url_name="order_create")
+
+@router.post("/orders", response={200: OrderOut, 201: OrderOut, 409: ErrorOut, **WITH_BODY}, url_name="order_create",
+             openapi_extra={"parameters": [IDEMPOTENCY_HEADER, SIGNATURE_HEADER]})
 def order_create(request, payload: ChannelOrderIn):
     """Creates (places) a channel order. Idempotent by ``Idempotency-Key`` and by (channel, ``external_id``)."""
     key = request.auth
@@ -190,6 +214,8 @@ def order_detail(request, number: str):
 
 
 class CancelIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is refused, not dropped with its reason
+
     reason: str = Field(default="", max_length=500)
 
     @field_validator("reason")
@@ -199,8 +225,12 @@ class CancelIn(Schema):
 
 
 @router.post("/orders/{number}/cancel", response={200: OrderOut, 404: ErrorOut, **WITH_BODY},
-             url_name="order_cancel")
+             url_name="order_cancel", openapi_extra=WITH_SIGNATURE)
 def order_cancel(request, number: str, payload: CancelIn | None = None):
+    """Cancels the order (stock released, payment settled). The body is optional; one that is not an object
+    (``[1, 2]``, ``"please"``) is refused rather than read as no body."""
+    if request.body.strip() and not isinstance(json.loads(request.body), dict | None):
+        raise InvalidPayload(_("The cancellation should be an object ({…})."))
     order = services.channel_order_cancel(channel_id=request.auth.channel_id, number=number,
                                           reason=payload.reason if payload else "", acting_user=None)
     return Status(200, order_body(Order.objects.get(pk=order.pk)))
@@ -248,6 +278,8 @@ def feed_csv(request):
 
 
 class ShipmentEventIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # a misspelt "trackng_number" is refused, not dropped
+
     event: str = Field(description="shipped, delivered or failed", max_length=20)
     carrier: str = Field(default="", max_length=40)
     service: str = Field(default="", max_length=40)
@@ -269,7 +301,7 @@ class ShipmentOut(Schema):
 
 
 @router.post("/shipments/{shipment_id}/events", response={200: ShipmentOut, 404: ErrorOut, **WITH_BODY},
-             url_name="shipment_event", tags=["shipments"])
+             url_name="shipment_event", tags=["shipments"], openapi_extra=WITH_SIGNATURE)
 def shipment_event(request, shipment_id: int, payload: ShipmentEventIn):
     """A carrier update for a shipment of this channel's order (shipped with tracking, delivered, failed)."""
     shipment = services.shipment_event(channel_id=request.auth.channel_id, shipment_id=shipment_id,

@@ -111,17 +111,39 @@ class ChannelOrderIn(_Strict):
 
 
 def error_field(loc: tuple) -> str:
-    """Pydantic's error location as a dotted path (``lines.0.quantity``)."""
-    return ".".join(str(part) for part in loc if part not in ("body", "payload"))
+    """Pydantic's error location as a dotted path (``lines.0.quantity``), without where ninja read it from: a path or
+    query parameter is named as the client sends it (``shipment_id``, ``sku``), as a body field is."""
+    parts = list(loc)
+    if parts[:1] and parts[0] in ("body", "path", "query", "header"):
+        parts = parts[1:]
+    return ".".join(str(part) for part in parts if part != "payload")
 
 
 def _limit(ctx: dict, *names: str):
     return next((ctx[name] for name in names if name in ctx), "")
 
 
-def describe_error(error: dict) -> str:
-    """One pydantic error as a sentence for the reader (in the active language), naming the field."""
-    field = error_field(tuple(error.get("loc", ()))) or _("The order")
+def _whole(subject: str) -> str:
+    """The body as a whole, for an error on it rather than on one of its fields."""
+    if subject == "cancellation":
+        return _("The cancellation")
+    if subject == "shipment_event":
+        return _("The shipment event")
+    return _("The order")
+
+
+def _not_a_field(subject: str) -> str:
+    if subject == "cancellation":
+        return _("%(field)s is not a field of a cancellation: remove it.")
+    if subject == "shipment_event":
+        return _("%(field)s is not a field of a shipment event: remove it.")
+    return _("%(field)s is not a field of a channel order: remove it.")
+
+
+def describe_error(error: dict, subject: str = "order") -> str:
+    """One pydantic error as a sentence for the reader (in the active language), naming the field. ``subject``:
+    what the body is (``order``, ``cancellation``, ``shipment_event``)."""
+    field = error_field(tuple(error.get("loc", ()))) or _whole(subject)
     kind, ctx = error.get("type", ""), error.get("ctx") or {}
     params = {"field": field, "limit": _limit(ctx, "gt", "ge", "lt", "le", "min_length", "max_length",
                                                     "max_digits", "decimal_places", "whole_digits")}
@@ -160,7 +182,7 @@ def describe_error(error: dict) -> str:
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return _("%(field)s should be an object ({…}).") % params
     if kind == "extra_forbidden":
-        return _("%(field)s is not a field of a channel order: remove it.") % params
+        return _not_a_field(subject) % params
     if kind == "literal_error":
         return _("%(field)s must be one of: %(choices)s.") % {**params, "choices": ctx.get("expected", "")}
     if kind.startswith(("datetime_", "date_")):

@@ -80,3 +80,43 @@
     }
   });
 })();
+
+/* After the payment panel is swapped (a capture, refund, void or payment taken, or its refusal), a keyboard user
+ * keeps their place instead of starting again from the top of the page: back on the field or button they used
+ * (same form address and name), else on the panel's heading. A refusal's message is read out (role="alert"). */
+(function () {
+  "use strict";
+
+  var place = null;
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var panel = event.detail.target;
+    place = null;
+    if (!panel || !panel.matches || !panel.matches("[data-payments]")) { return; }
+    var active = document.activeElement;
+    if (!active || active === document.body || !panel.contains(active)) { return; }
+    var form = active.form || active.closest("form");
+    place = { action: form ? form.getAttribute("action") : null, name: active.getAttribute("name"), tag: active.tagName };
+  });
+
+  document.addEventListener("htmx:afterSwap", function () {
+    if (!place) { return; }
+    var wanted = place;
+    place = null;
+    var panel = document.querySelector("[data-payments]");
+    if (!panel) { return; }
+    var target = null;
+    panel.querySelectorAll("form").forEach(function (form) {
+      if (target || wanted.action === null || form.getAttribute("action") !== wanted.action) { return; }
+      var fields = form.querySelectorAll(wanted.name ? '[name="' + wanted.name + '"]' : wanted.tag.toLowerCase());
+      for (var i = 0; i < fields.length; i++) {
+        if (fields[i].type !== "hidden" && !fields[i].disabled) { target = fields[i]; break; }
+      }
+    });
+    if (!target) {
+      target = panel.querySelector("h2");
+      if (target) { target.setAttribute("tabindex", "-1"); }
+    }
+    if (target) { target.focus(); }
+  });
+})();

@@ -297,3 +297,70 @@ def test_a_channel_order_with_an_unknown_source_code_or_a_coupon(api, shop):
     assert refused.status_code == 422, refused.content
     assert refused.json()["field"] == "coupons"
     assert not Order.objects.filter(external_ref="1002").exists()
+
+
+def test_the_openapi_document_lists_the_headers_the_api_reads(client, shop):
+    """A client generated from the document must know of Idempotency-Key and X-Signature: the API reads them from
+    the request, outside the operations' parameters, so the document used to leave them out."""
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+
+    def headers(path):
+        return {p["name"]: p for p in paths[path]["post"].get("parameters", []) if p["in"] == "header"}
+
+    create = headers("/api/v1/orders")
+    assert set(create) == {"Idempotency-Key", "X-Signature"}
+    assert create["Idempotency-Key"]["schema"]["maxLength"] == 120
+    assert not create["Idempotency-Key"]["required"] and not create["X-Signature"]["required"]
+    assert set(headers("/api/v1/orders/{number}/cancel")) == {"X-Signature"}
+    assert set(headers("/api/v1/shipments/{shipment_id}/events")) == {"X-Signature"}
+
+
+def test_a_wrong_path_or_query_parameter_is_named_as_the_client_sends_it(api, shop):
+    """The error's ``field`` named a body field by its path (``lines.0.quantity``) but a path or query parameter
+    with ninja's prefix (``path.shipment_id``, ``query.sku``), which is no name the client knows."""
+    response = api.post("/shipments/abc/events", {"event": "shipped"})
+    assert response.status_code == 422
+    assert response.json() == {"code": "invalid", "field": "shipment_id",
+                                "message": "shipment_id should be a whole number (such as 2)."}
+    response = api.get("/availability")
+    assert response.status_code == 422
+    assert response.json() == {"code": "invalid", "field": "sku", "message": "sku is missing."}
+    response = api.post("/orders", order_payload(lines=[{"sku": "MUG-WHT", "quantity": "2", "unit_price": "1"}]))
+    assert response.json()["field"] == "lines.0.quantity"
+
+
+def test_the_tracking_url_is_a_whole_address(api, shop, settings):
+    """The channel puts the link in its own e-mails and pages: a path alone ("/track/...") led nowhere there."""
+    settings.SITE_URL = "https://oms.example.com/"
+    body = api.post("/orders", order_payload()).json()
+    order = Order.objects.get(number=body["number"])
+    assert body["tracking_url"] == f"https://oms.example.com/track/{order.tracking_token}/"
+    assert api.get(f"/orders/{order.number}").json()["tracking_url"] == body["tracking_url"]
+
+
+@pytest.mark.parametrize(("raw", "field", "says"), [
+    (b"[1, 2]", "", "The cancellation should be an object ({…})."),
+    (b'"please"', "", "The cancellation should be an object ({…})."),
+    (b'{"reasn": "typo"}', "reasn", "reasn is not a field of a cancellation: remove it."),
+    (b'{"reason": 5}', "reason", "reason should be text."),
+])
+def test_a_cancellation_whose_body_is_not_one_cancels_nothing(api, shop, raw, field, says):
+    """The body is optional, but a body that is no cancellation ("[1, 2]", a misspelt field) was read as no body at
+    all and the order was cancelled with no reason."""
+    number = api.post("/orders", order_payload()).json()["number"]
+    response = api.post(f"/orders/{number}/cancel", None, raw=raw)
+    assert response.status_code == 422, response.content
+    assert response.json() == {"code": "invalid", "field": field, "message": says}
+    assert Order.objects.get(number=number).status != Order.Status.CANCELLED
+    for empty in (b"", b"{}", b"null"):  # no reason given: still a cancellation
+        assert api.post(f"/orders/{number}/cancel", None, raw=empty).status_code == 200, empty
+
+
+def test_a_misspelt_shipment_event_field_is_refused_not_dropped(api, shop):
+    """``trackng_number`` was dropped without a word: the shipment went out with no tracking number."""
+    response = api.post("/shipments/1/events", {"event": "shipped", "trackng_number": "BR123"})
+    assert response.status_code == 422
+    assert response.json() == {"code": "invalid", "field": "trackng_number",
+                                "message": "trackng_number is not a field of a shipment event: remove it."}
+    response = api.post("/shipments/1/events", None, raw=b"[1]")
+    assert response.json()["message"] == "The shipment event should be an object ({…})."

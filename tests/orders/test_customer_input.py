@@ -52,3 +52,26 @@ def test_a_missing_address_field_is_named_in_the_readers_language(db, make_user)
         address_add(customer_id=customer.pk, data={"street": "Rua A", "city": "Recife", "state": "PE"},
                     acting_user=None)
     assert refused.value.message.endswith("é obrigatório.") and "Postal code" not in refused.value.message
+
+
+def test_the_credit_limit_is_typed_as_the_reader_writes_money(role_client, db):
+    """A number box: "5.000,00" from a Brazilian manager was refused by the server, and the browser's number box
+    drops the comma ("5000,00" became 500000); the limit decides whether invoice orders go on hold."""
+    from decimal import Decimal
+
+    from django.conf import settings
+
+    customer = customer_create(data={"name": "Loja Azul", "kind": "company"}, acting_user=None)
+    client = role_client("manager")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "pt-br"
+    url = reverse("orders:customer_edit", args=[customer.pk])
+    page = client.get(url).content.decode()
+    assert 'type="number" name="credit_limit"' not in page and 'name="credit_limit" value="0,00"' in page
+    form = {"kind": "company", "name": "Loja Azul", "tax_country": "BR", "payment_terms_days": "30"}
+    response = client.post(url, {**form, "credit_limit": "5.000,00"})
+    assert response.status_code == 302, response.context["form"].errors
+    customer.refresh_from_db()
+    assert customer.credit_limit == Decimal("5000.00")
+    refused = client.post(url, {**form, "credit_limit": "-1"})
+    assert refused.context["form"].errors["credit_limit"] == ["Limite de crédito deve ser no mínimo 0."]
+    assert client.post(url, {**form, "credit_limit": "0"}).status_code == 302  # no limit

@@ -233,3 +233,146 @@ def test_the_card_expiry_placeholder_is_translated(client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "pt-br"
     page = client.get(reverse("payments:sandbox_hosted_field")).content.decode()
     assert 'placeholder="MM/AA"' in page and 'placeholder="MM/YY"' not in page
+
+
+def _pix_call(client, body: dict):
+    import hashlib
+    import hmac
+    import json
+
+    raw = json.dumps(body).encode()
+    signature = hmac.new(settings.SECRET_KEY.encode(), raw, hashlib.sha256).hexdigest()
+    return client.post(reverse("payments:pix_webhook"), raw, content_type="application/json",
+                       headers={"X-Signature": signature})
+
+
+def test_the_pix_webhook_refuses_an_amount_that_is_no_number_and_never_takes_a_missing_one_as_the_whole(client):
+    order = make_order("80.00")
+    payment = payment_authorize(order_id=order.pk, method="pix", amount=D("80.00"), currency="BRL",
+                                idempotency_key="pix", acting_user=None)
+    txid = payment.instructions["txid"]
+    for amount, says in [("abc", "The amount received “abc” is not a number."),
+                         ("Infinity", "The amount received “Infinity” is not a number."),
+                         ("1e999999999", "The amount received “1e999999999” is not a number."),
+                         ("79.99", "Received R$\xa079.99 but R$\xa080.00 was expected.")]:
+        response = _pix_call(client, {"txid": txid, "amount": amount})
+        assert response.status_code == 422, amount
+        assert response.json() == {"code": "invalid_amount", "message": says}, amount
+    for amount in ["", None, True, [80], {"value": "80.00"}]:
+        response = _pix_call(client, {"txid": txid, "amount": amount})
+        assert (response.status_code, response.json()["code"]) == (400, "bad_payload"), amount
+    payment.refresh_from_db()
+    assert (payment.status, payment.captured_amount) == ("pending", D("0"))
+    assert _pix_call(client, {"txid": txid, "amount": 80}).status_code == 200  # a JSON number is an amount too
+    payment.refresh_from_db()
+    assert (payment.status, payment.captured_amount) == ("captured", D("80.00"))
+
+
+def test_a_gift_card_is_issued_for_the_amount_typed_in_the_readers_number_format(role_client):
+    """The issue form read its amount as a plain number: "50,25" typed by a Brazilian was refused by the server,
+    and the browser's number box dropped the comma, so the card was issued for R$ 5.025,00."""
+    client = role_client("finance")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "pt-br"
+    url = reverse("payments:giftcard_issue")
+    form = {"kind": "gift_card", "currency": "BRL", "source": "goodwill"}
+    page = client.get(reverse("payments:giftcard_list")).content.decode()
+    assert 'name="amount" inputmode="decimal"' in page and 'type="number" name="amount"' not in page
+    for typed, amount in [("50,25", D("50.25")), ("1.234,56", D("1234.56"))]:
+        response = client.post(url, {**form, "amount": typed})
+        assert response.status_code == 200, typed
+        assert response.context["card"].initial_amount == amount, typed
+    refused = client.post(url, {**form, "amount": "1e3"})
+    assert refused.status_code == 400
+    assert refused.context["form"].errors["amount"] == ["Valor “1e3” não é um número."]
+    assert GiftCard.objects.count() == 2
+
+
+def test_an_invoice_payment_sent_twice_is_recorded_once(role_client):
+    """A double click on "Record" with part of the invoice recorded the payment twice (two bank receipts of R$ 100
+    for one); the form now carries the open amount it showed, checked under the invoice's lock."""
+    import re
+
+    order = make_order("300.00")
+    invoice = invoice_issue(order_id=order.pk, amount=D("300.00"), currency="BRL", terms_days=30, acting_user=None,
+                            reference="ship:1")
+    client = role_client("finance")
+    page = client.get(reverse("payments:invoice_list")).content.decode()
+    shown = re.search(r'name="open_before" value="([^"]+)"', page).group(1)
+    url = reverse("payments:invoice_payment", args=[invoice.pk])
+    first = client.post(url, {"amount": "100,00", "open_before": shown}, follow=True)
+    assert [str(m) for m in first.context["messages"]] == [f"Payment recorded on {invoice.number}."]
+    second = client.post(url, {"amount": "100,00", "open_before": shown}, follow=True)
+    assert [str(m) for m in second.context["messages"]] == [
+        f"Invoice {invoice.number} changed after the page was shown: R$\xa0200.00 is open now. Nothing was recorded; "
+        "check the invoice and record the payment again if it is still due."]
+    invoice.refresh_from_db()
+    assert (invoice.paid_amount, invoice.movements.count()) == (D("100.00"), 1)
+    page = client.get(reverse("payments:invoice_list")).content.decode()
+    again = client.post(url, {"amount": "50", "open_before": re.search(
+        r'name="open_before" value="([^"]+)"', page).group(1)}, follow=True)
+    assert [str(m) for m in again.context["messages"]] == [f"Payment recorded on {invoice.number}."]
+    invoice.refresh_from_db()
+    assert invoice.paid_amount == D("150.00")
+
+
+def test_the_gift_card_issue_form_sent_twice_issues_one_card(role_client):
+    """A double click on "Issue" issued two cards: the second answer showed one code, the first card's code was
+    lost with its value still owed on the books. The second copy now lands on the first card, which can be
+    replaced if its code was not noted."""
+    import re
+
+    client = role_client("finance")
+    page = client.get(reverse("payments:giftcard_list")).content.decode()
+    once = re.search(r'name="once" value="([0-9a-f]+)"', page).group(1)
+    form = {"kind": "gift_card", "amount": "40", "currency": "BRL", "source": "goodwill", "once": once}
+    first = client.post(reverse("payments:giftcard_issue"), form)
+    assert first.status_code == 200 and first.context["code"]
+    card = first.context["card"]
+    second = client.post(reverse("payments:giftcard_issue"), form)
+    assert second.status_code == 409
+    assert second.context["card"] == card and first.context["code"].encode() not in second.content
+    assert second.context["error"] == (
+        f"This form was sent twice: its first copy issued card \u2066••••{card.last4}\u2069, whose code was shown on "
+        "that answer only. If the code was not noted, replace the card to get a new code.")
+    assert GiftCard.objects.count() == 1
+    assert GiftCard.objects.get().transactions.count() == 1
+    fresh = re.search(r'name="once" value="([0-9a-f]+)"', client.get(reverse("payments:giftcard_list")).content
+                      .decode()).group(1)
+    assert fresh != once
+    assert client.post(reverse("payments:giftcard_issue"), {**form, "once": fresh}).status_code == 200
+    assert GiftCard.objects.count() == 2
+
+
+def test_a_card_number_written_in_a_refund_reason_or_a_receipt_reference_is_refused(role_client):
+    """The notes of a refund, a capture or a receipt were stored as typed: "charged twice on 4111 1111 1111 1111"
+    put the card number in the payment's history and the audit trail."""
+    from payments.models import PaymentTransaction
+
+    payment = _captured_gift_payment()
+    client = role_client("finance")
+    htmx = {"HX-Request": "true"}
+    says = ("A card number cannot be written here: leave it out (the payment names its card by the last four "
+            "digits).")
+    response = client.post(reverse("payments:payment_refund", args=[payment.pk]),
+                           {"amount": "5", "reason": "charged twice on 4111 1111 1111 1111"}, headers=htmx)
+    assert response.status_code == 422 and _panel_error(response) == says
+    order = make_order("80.00")
+    cod = payment_authorize(order_id=order.pk, method="cod", amount=D("80.00"), currency="BRL",
+                            idempotency_key="cod-card", acting_user=None)
+    response = client.post(reverse("payments:payment_confirm", args=[cod.pk]), {"reference": "4111111111111111"},
+                           headers=htmx)
+    assert response.status_code == 422 and _panel_error(response) == says
+    invoice = invoice_issue(order_id=order.pk, amount=D("30.00"), currency="BRL", terms_days=30, acting_user=None,
+                            reference="ship:card")
+    refused = client.post(reverse("payments:invoice_payment", args=[invoice.pk]),
+                          {"amount": "10", "reference": "5555-5555-5555-4444"}, follow=True)
+    assert [str(m) for m in refused.context["messages"]] == [says]
+    payment.refresh_from_db()
+    cod.refresh_from_db()
+    invoice.refresh_from_db()
+    assert (payment.refunded_amount, cod.status, invoice.paid_amount) == (D("0"), "pending", D("0"))
+    assert not PaymentTransaction.objects.filter(reason__contains="4111").exists()
+    # A long number that is no card (not Luhn-valid), and digits inside a key or a PIX id, are references as usual.
+    response = client.post(reverse("payments:payment_confirm", args=[cod.pk]),
+                           {"reference": "E1823612020200119999 4111111111111112"}, headers=htmx)
+    assert response.status_code == 200

@@ -442,3 +442,42 @@ def test_gift_card_lookup_of_a_code_no_card_can_have_says_not_found(role_client)
     for code in ("X" * 41, "   "):
         response = client.post(reverse("payments:giftcard_lookup"), {"code": code}, headers={"HX-Request": "true"})
         assert response.status_code == 200 and "No gift card with that code." in response.content.decode()
+
+
+def _panel_key(client, order, action: str, payment) -> str:
+    """The one-off key of the capture or refund form as the payment panel shows it."""
+    import re
+
+    page = client.get(reverse("payments:order_payments", args=[order.pk])).content.decode()
+    action_url = reverse(f"payments:payment_{action}", args=[payment.pk])
+    form = re.search(f'<form[^>]*action="{action_url}".*?</form>', page, re.S).group(0)
+    return re.search(r'name="request_key" value="([0-9a-f]+)"', form).group(1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_capture_or_refund_sent_twice_from_the_panel_moves_the_money_once(role_client, card_token):
+    order = make_order("300.00")
+    payment = payment_authorize(order_id=order.pk, method="card", amount=D("300.00"), currency="BRL",
+                                token=card_token(), idempotency_key="twice", acting_user=None)
+    client = role_client("finance")
+    htmx = {"HX-Request": "true"}
+    capture = reverse("payments:payment_capture", args=[payment.pk])
+    key = _panel_key(client, order, "capture", payment)
+    for _attempt in range(2):  # a double click, or a retry after the first answer was lost
+        assert client.post(capture, {"amount": "100,00", "request_key": key}, headers=htmx).status_code == 200
+    payment.refresh_from_db()
+    assert payment.captured_amount == D("100.00")
+    # The panel shown again has a new key: a second capture on purpose goes through.
+    client.post(capture, {"amount": "50", "request_key": _panel_key(client, order, "capture", payment)}, headers=htmx)
+    payment.refresh_from_db()
+    assert payment.captured_amount == D("150.00")
+
+    refund = reverse("payments:payment_refund", args=[payment.pk])
+    key = _panel_key(client, order, "refund", payment)
+    for _attempt in range(2):
+        response = client.post(refund, {"amount": "40", "reason": "damaged", "request_key": key}, headers=htmx)
+        assert response.status_code == 200
+    payment.refresh_from_db()
+    assert payment.refunded_amount == D("40.00")
+    assert payment.transactions.filter(kind="refund", result="success").count() == 1
+    assert JournalEntry.objects.filter(reference=f"manual:{key}").count() == 1
