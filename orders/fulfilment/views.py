@@ -127,21 +127,26 @@ def shipment_detail(request, pk: int):
     return render(request, template, {"shipment": shipment, "reasons_failed": True})
 
 
-def _after_action(request, pk: int):
+def _after_action(request, pk: int, *, refused: str = ""):
     if request.htmx:
-        return render(request, "orders/fulfilment/shipment.html#work", {"shipment": _shipment_or_404(pk)})
+        return render(request, "orders/fulfilment/shipment.html#work",
+                      {"shipment": _shipment_or_404(pk), "refused": refused})
     return redirect("orders:fulfilment_shipment", pk=pk)
 
 
 @require_POST
 @missing_is_404(Shipment)
 def shipment_scan(request, pk: int):
+    """One scan. Refused on the redrawn screen (htmx): the refusal sits under the scan box, which is marked
+    invalid, where the packer's eyes are; without htmx it is the page's message."""
     code = request.POST.get("code", "")
     try:
         line = services.shipment_scan(shipment_id=pk, code=code, acting_user=request.user)
         messages.success(request, _("Packed 1 × %(sku)s (%(n)s of %(q)s).") % {
             "sku": line.order_line.sku, "n": line.packed_quantity, "q": line.quantity})
     except OrderError as exc:
+        if request.htmx:
+            return _after_action(request, pk, refused=exc.message)
         messages.error(request, exc.message)
     return _after_action(request, pk)
 

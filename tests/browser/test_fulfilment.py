@@ -123,3 +123,86 @@ def test_warehouse_screens_in_arabic_are_right_to_left_without_overflow(page, lo
     settled(page)
     assert_no_horizontal_overflow(page)
     page.screenshot(path=str(ARTIFACTS / "fulfilment-shipment-ar.png"), full_page=True)
+
+
+def _held_scans(page) -> list:
+    """Holds the scan requests until the test lets them through: the codes that follow are typed while the first
+    one is on its way, as a scanner does on a loaded server."""
+    held: list = []
+    page.route("**/scan/", lambda route: held.append(route))
+    return held
+
+
+def _let_through(page, held: list, count: int) -> None:
+    """Lets ``count`` held scans through, one at a time, each once the page sent it."""
+    for _ in range(count):
+        for _wait in range(100):  # the route handler runs whenever the test talks to the browser
+            if held:
+                break
+            page.wait_for_timeout(50)
+        held.pop(0).continue_()
+        page.wait_for_timeout(300)
+    settled(page)
+
+
+def test_scans_typed_while_the_first_is_on_its_way_are_each_counted_once(page, login, make_user, net,  # noqa: F811
+                                                                           place_order):  # noqa: F811
+    """Three codes and Enters typed before the first answer came, and an Enter more on the empty box: three units
+    packed (the second and third scans' first characters used to be lost with the redrawn box, and the rest read
+    as an unknown code), the cursor still in the box with what was typed since."""
+    from orders.fulfilment import services as ful
+
+    order = place_order(make_user("agent"), [(net["shirt"], 2), (net["mug"], 2)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=make_user("admin"))
+    login("warehouse")
+    page.goto(f"/fulfilment/shipments/{shipment.pk}/")
+    wait_focus(page, "scan-code")
+    held = _held_scans(page)
+    for code in (net["shirt"].barcode, net["mug"].sku, net["shirt"].sku):
+        page.keyboard.type(code)
+        page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # a second Enter on the empty box counts nothing
+    page.keyboard.type(net["mug"].barcode[:4])  # the next code, half typed when the answers come
+    _let_through(page, held, 3)
+    page.wait_for_timeout(300)
+    assert held == []
+    packed = {sl.order_line.variant_id: sl.packed_quantity
+              for sl in shipment.lines.select_related("order_line")}
+    assert packed == {net["shirt"].pk: 2, net["mug"].pk: 1}
+    assert page.locator("[data-packed]").all_inner_texts() == ["2", "1"]
+    assert page.evaluate("document.activeElement.id") == "scan-code"
+    assert page.locator("#scan-code").input_value() == net["mug"].barcode[:4]
+
+
+def test_a_refused_scan_is_marked_on_the_box_and_stops_the_codes_scanned_after_it(page, login, make_user, net,  # noqa: F811
+                                                                                   place_order):  # noqa: F811
+    """A wrong item among fast scans: the box is marked invalid with the reason under it, the codes scanned after
+    it are not sent (they would redraw the screen over the refusal) and the box says to scan them again."""
+    from orders.fulfilment import services as ful
+
+    order = place_order(make_user("agent"), [(net["shirt"], 2)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=make_user("admin"))
+    login("warehouse", "pt-br")
+    page.goto(f"/fulfilment/shipments/{shipment.pk}/")
+    wait_focus(page, "scan-code")
+    held = _held_scans(page)
+    for code in ("OUTRO-PEDIDO", net["shirt"].sku):
+        page.keyboard.type(code)
+        page.keyboard.press("Enter")
+    _let_through(page, held, 1)
+    page.wait_for_timeout(300)
+    assert held == []
+    assert shipment.lines.get().packed_quantity == 0
+    refusal = page.locator("#scan-refused")
+    assert refusal.inner_text() == f"OUTRO-PEDIDO não está na remessa S{shipment.pk}."
+    assert page.locator("#scan-code").get_attribute("aria-invalid") == "true"
+    assert page.locator("#scan-code").get_attribute("aria-describedby") == "scan-refused"
+    assert page.locator("#scan-unsent").is_visible()
+    assert page.evaluate("document.activeElement.id") == "scan-code"
+    # Scanned again once the refusal was read: counted, and the box is no longer marked.
+    page.keyboard.type(net["shirt"].sku)
+    page.keyboard.press("Enter")
+    _let_through(page, held, 1)
+    assert shipment.lines.get().packed_quantity == 1
+    assert page.locator("#scan-code").get_attribute("aria-invalid") is None
+    assert not page.locator("#scan-unsent").is_visible()
