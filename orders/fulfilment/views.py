@@ -254,21 +254,33 @@ def return_new(request, pk: int):
     allowed = services.returnable_quantities(order)
     lines = [(line, allowed[line.pk]) for line in order.lines.all() if line.pk in allowed]
     error = ""
+    posted = request.POST if request.method == "POST" else {}
     if request.method == "POST":
-        picked = []
-        for line, _max in lines:
-            qty = _int(request.POST.get(f"qty_{line.pk}")) or 0
-            if qty:
-                picked.append((line.pk, qty, request.POST.get(f"reason_{line.pk}", "")))
         try:
-            rma = services.return_request(order_id=order.pk, lines=picked, note=request.POST.get("note", ""),
+            # A quantity that is not a whole number is refused by name (it used to count as 0: the line was left
+            # out of the return without a word, or "choose at least one item" when it was the only one).
+            picked = []
+            for line, _max in lines:
+                raw = (posted.get(f"qty_{line.pk}") or "").strip()
+                try:
+                    qty = parse_whole(raw, minimum=-INT_MAX, name=_("Quantity for %(sku)s") % {"sku": line.sku}) \
+                        if raw else 0
+                except NumberError as exc:
+                    raise OrderError(exc.message, field="lines")
+                if qty:
+                    picked.append((line.pk, qty, posted.get(f"reason_{line.pk}", "")))
+            rma = services.return_request(order_id=order.pk, lines=picked, note=posted.get("note", ""),
                                           acting_user=request.user)
             messages.success(request, _("%(rma)s requested.") % {"rma": rma})
             return redirect("orders:order_detail", pk=order.pk)
         except OrderError as exc:
             error = exc.message
+    # Refused: the form comes back as it was sent (each line's quantity and reason, the note).
+    rows = [(line, most, posted.get(f"qty_{line.pk}", "0"), posted.get(f"reason_{line.pk}", ""))
+            for line, most in lines]
     return render(request, "orders/fulfilment/return_new.html", {
-        "order": order, "lines": lines, "reasons": ReturnLine.Reason.choices, "error": error,
+        "order": order, "lines": rows, "reasons": ReturnLine.Reason.choices, "error": error,
+        "note": posted.get("note", ""),
     }, status=400 if error else 200)
 
 

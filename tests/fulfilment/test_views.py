@@ -157,6 +157,34 @@ def test_return_from_the_order_page_to_refund(make_user, role_client, net, place
     assert (rma.status, rma.refund_amount) == (Return.Status.REFUNDED, Decimal("50.00"))
 
 
+def test_a_return_quantity_that_is_not_a_whole_number_is_refused_by_name_and_the_form_kept(make_user, role_client,
+                                                                                          net, place_order):
+    """"1.5" or "two" for a line used to count as 0: that line was left out of the return without a word (or the
+    only line gave "choose at least one item"). Now it is refused naming the SKU, nothing is opened, and the form
+    comes back with what was typed."""
+    admin = make_user("admin")
+    order = place_order(admin, [(net["mug"], 2), (net["shirt"], 1)])
+    ful.order_allocate(order_id=order.pk, acting_user=admin)
+    shipment = order.shipments.get()
+    for code in (net["mug"].sku, net["mug"].sku, net["shirt"].sku):
+        ful.shipment_scan(shipment_id=shipment.pk, code=code, acting_user=admin)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=admin)
+    mug, shirt = order.lines.get(variant=net["mug"]), order.lines.get(variant=net["shirt"])
+    url = reverse("orders:fulfilment_return_new", args=[order.pk])
+    agent = role_client("agent")
+    for typed in ("1.5", "two", "99999999999999999999"):
+        refused = agent.post(url, {f"qty_{mug.pk}": "1", f"reason_{mug.pk}": "size", f"qty_{shirt.pk}": typed,
+                                   f"reason_{shirt.pk}": "damaged", "note": "box torn"})
+        page = refused.content.decode()
+        assert refused.status_code == 400 and not Return.objects.exists(), typed
+        assert f"Quantity for {net['shirt'].sku}" in page, typed
+        assert f'name="qty_{mug.pk}" type="number" min="0" max="2" value="1"' in page
+        assert '<option value="damaged" selected>' in page and ">box torn</textarea>" in page
+    agent.post(url, {f"qty_{mug.pk}": " 1 ", f"reason_{mug.pk}": "size", f"qty_{shirt.pk}": "",
+                     f"reason_{shirt.pk}": "size"})
+    assert [(rl.order_line_id, rl.quantity) for rl in Return.objects.get().lines.all()] == [(mug.pk, 1)]
+
+
 def test_queue_query_count_does_not_grow_with_rows(make_user, role_client, net, place_order,
                                                    django_assert_max_num_queries):
     admin = make_user("admin")
