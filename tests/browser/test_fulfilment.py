@@ -88,6 +88,11 @@ def test_delivered_by_carrier_file_then_returned_and_refunded(page, login, make_
     page.screenshot(path=str(ARTIFACTS / "fulfilment-return-request.png"), full_page=True)
     page.wait_for_url(f"**/orders/{order.pk}/")
     page.locator("#order-fulfilment a", has_text="RMA-").click()
+    # The button that keeps Enter in the reason from deciding is hidden (it showed as an empty box before Approve:
+    # the buttons' display rule won over the hidden attribute).
+    page.locator("#rma-reason").wait_for()
+    assert page.locator("#rma-reason ~ button[hidden]").count() == 1
+    assert not page.locator("#rma-reason ~ button[hidden]").is_visible()
     page.get_by_role("button", name="Approve").click()
     page.select_option("#rma-location", str(net["dc"].pk))
     page.get_by_role("button", name="Receive").click()
