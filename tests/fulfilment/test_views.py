@@ -320,3 +320,25 @@ def test_the_customer_page_lists_their_returns_and_gift_cards(make_user, role_cl
     assert reverse("orders:fulfilment_return", args=[waiting.pk]) in page and "Requested" in page
     assert sorted(g.pk for g in response.context["giftcards"]) == sorted([credit.pk, sold.pk])
     assert f"{credit} · Active · R$" in page and str(sold) in page
+
+
+def test_the_order_panel_counts_a_return_of_one_unit_in_the_singular(make_user, role_client, net, place_order):
+    """A return of one unit read "1 units" ("1 unidades", the plural in every language)."""
+    admin = make_user("admin")
+    order = place_order(admin, [(net["mug"], 3)])
+    ful.order_allocate(order_id=order.pk, acting_user=admin)
+    shipment = order.shipments.get()
+    for _unit in range(3):
+        ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=admin)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=admin)
+    line = order.lines.get()
+    ful.return_request(order_id=order.pk, lines=[(line.pk, 1, "size")], acting_user=admin)
+    ful.return_request(order_id=order.pk, lines=[(line.pk, 2, "size")], acting_user=admin)
+    client = role_client("agent")
+    url = reverse("orders:fulfilment_order_panel", args=[order.pk])
+    panel = client.get(url).content.decode()
+    assert "· 1 unit<" in panel and "· 2 units<" in panel
+    with translation.override("pt-br"):
+        client.cookies["django_language"] = "pt-br"
+        panel = client.get(url, HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+    assert "· 1 unidade<" in panel and "· 2 unidades<" in panel
