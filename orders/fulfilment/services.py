@@ -1398,6 +1398,11 @@ def _back_on_the_road(order: Order, shipment: Shipment, *, actor, reason: Stored
 
 
 def _deliver(order: Order, shipment: Shipment, *, actor, when: datetime) -> None:
+    if shipment.status == SS.READY:
+        # Waiting at the store: only the collection hands it over (it consumes the stock and captures the payment).
+        store = order.pickup_location if order.pickup_location_id else shipment.location
+        raise InvalidShipmentTransition(_("Shipment %(id)s waits at %(store)s for the customer: confirm the pick-up "
+                                          "when they collect it.") % {"id": shipment, "store": store.name})
     if shipment.status == SS.FAILED_DELIVERY:
         _back_on_the_road(order, shipment, actor=actor,
                           reason=stored_text(gettext_noop("Delivered on a later attempt")))

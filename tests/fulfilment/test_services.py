@@ -370,6 +370,28 @@ def test_store_pickup_ready_collected_and_expiry_back_to_stock(make_user, net, p
     assert level(net["shirt"], net["store"]) == (3, 0)
 
 
+def test_a_pickup_waiting_at_the_store_is_not_marked_delivered_past_its_collection(make_user, net, place_order):
+    """"Mark delivered" sent for a pick-up waiting at the store (its address posted by hand, a page of another
+    shipment) turned it delivered without the collection: the store's stock stayed reserved and on hand for good
+    and the payment was never captured. It is refused; the collection then does all of it."""
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)], delivery_method="pickup", pickup_location_id=net["store"].pk)
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
+    ful.pickup_ready(shipment_id=shipment.pk, acting_user=user)
+    with translation.override("en"), pytest.raises(InvalidShipmentTransition) as refused:
+        ful.shipment_deliver(shipment_id=shipment.pk, acting_user=user)
+    assert "waits at Store Pinheiros for the customer" in refused.value.message
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.READY
+    assert level(net["mug"], net["store"]) == (3, 1)
+    ful.pickup_confirm(shipment_id=shipment.pk, acting_user=user)
+    order.refresh_from_db()
+    assert order.status == Order.Status.DELIVERED
+    assert level(net["mug"], net["store"]) == (2, 0)
+    call_command("verify_ledgers")
+
+
 def test_at_risk_scan_flags_and_clears(make_user, net, place_order):
     from datetime import timedelta
 
