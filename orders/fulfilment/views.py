@@ -85,7 +85,9 @@ def shipment_queue(request):
 def order_release(request, pk: int):
     try:
         shipments = services.order_allocate(order_id=pk, acting_user=request.user)
-        messages.success(request, _("%(n)s shipment(s) released to the warehouse.") % {"n": len(shipments)})
+        messages.success(request, ngettext("%(n)s shipment released to the warehouse.",
+                                           "%(n)s shipments released to the warehouse.", len(shipments))
+                         % {"n": len(shipments)})
     except OrderError as exc:
         messages.error(request, exc.message)
     return redirect("orders:fulfilment_queue")
@@ -219,7 +221,8 @@ def carrier_upload(request):
             else:
                 try:
                     applied = services.carrier_update_csv(content=content, acting_user=request.user)
-                    messages.success(request, _("%(n)s shipment(s) updated.") % {"n": applied})
+                    messages.success(request, ngettext("%(n)s shipment updated.", "%(n)s shipments updated.",
+                                                       applied) % {"n": applied})
                 except services.CarrierFileError as exc:
                     errors = exc.rows
     status = 400 if errors else 200

@@ -77,7 +77,7 @@ def test_delivered_by_carrier_file_then_returned_and_refunded(page, login, make_
     page.goto("/fulfilment/carrier-updates/")
     page.set_input_files("#carrier-file", str(csv))
     page.get_by_role("button", name="Apply").click()
-    expect(page.get_by_text("1 shipment(s) updated.")).to_be_visible()
+    expect(page.get_by_text("1 shipment updated.")).to_be_visible()
     page.goto(f"/orders/{order.pk}/")
     page.get_by_role("link", name="Request a return…").click()
     line = order.lines.get()

@@ -24,8 +24,12 @@ def test_warehouse_ships_from_the_screens_and_the_order_page_shows_why(make_user
     client = role_client("warehouse")
     response = client.get(reverse("orders:fulfilment_queue"))
     assert response.status_code == 200 and order.number in response.content.decode()
-    client.post(reverse("orders:fulfilment_release", args=[order.pk]))
+    released = client.post(reverse("orders:fulfilment_release", args=[order.pk]), follow=True).content.decode()
+    assert "1 shipment released to the warehouse." in released  # it said "1 shipment(s)"
     shipment = Shipment.objects.get(order=order)
+    # A code that is no order, tracking or shipment number says so (the list said "No shipments to work.").
+    unknown = client.get(reverse("orders:fulfilment_queue"), {"find": "S99999"}).content.decode()
+    assert "No order, tracking or shipment number is “S99999”: check the code, or scan it again." in unknown
     picks = client.get(reverse("orders:fulfilment_pick_list"), {"location": net["store"].pk}).content.decode()
     assert net["shirt"].sku in picks and net["mug"].sku in picks
     pdf = client.get(reverse("orders:fulfilment_pick_list"), {"location": net["store"].pk, "format": "pdf"})
@@ -54,7 +58,7 @@ def test_warehouse_ships_from_the_screens_and_the_order_page_shows_why(make_user
     assert refused.status_code == 400 and "NUL characters" in refused.content.decode()
     upload = SimpleUploadedFile("c.csv", b"tracking_number,status,reason\nBR1,delivered,\n", "text/csv")
     delivered = client.post(reverse("orders:fulfilment_carrier_upload"), {"file": upload})
-    assert delivered.status_code == 200 and "1 shipment(s) updated." in delivered.content.decode()
+    assert delivered.status_code == 200 and "1 shipment updated." in delivered.content.decode()
     panel = role_client("agent").get(reverse("orders:fulfilment_order_panel", args=[order.pk])).content.decode()
     assert "Store Pinheiros: 0." in panel and "Request a return" in panel
 
@@ -342,3 +346,28 @@ def test_the_order_panel_counts_a_return_of_one_unit_in_the_singular(make_user, 
         client.cookies["django_language"] = "pt-br"
         panel = client.get(url, HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
     assert "· 1 unidade<" in panel and "· 2 unidades<" in panel
+
+
+def test_the_receiver_says_where_a_return_arrived_there_is_no_default_location(make_user, role_client, net,
+                                                                                place_order):
+    """The location list opened on the first location by code: Enter received the goods there (and restocked them
+    there) wherever they had arrived. The receiver now chooses, as the inspector chooses each condition."""
+    admin = make_user("admin")
+    order = place_order(admin, [(net["mug"], 1)])
+    ful.order_allocate(order_id=order.pk, acting_user=admin)
+    shipment = order.shipments.get()
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=admin)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=admin)
+    rma = ful.return_request(order_id=order.pk, lines=[(order.lines.get().pk, 1, "size")], acting_user=admin)
+    ful.return_approve(return_id=rma.pk, acting_user=admin)
+    warehouse = role_client("warehouse")
+    page = warehouse.get(reverse("orders:fulfilment_return", args=[rma.pk])).content.decode()
+    assert '<select id="rma-location" name="location" required autofocus><option value="">Choose…</option>' in page
+    unchosen = warehouse.post(reverse("orders:fulfilment_return_receive", args=[rma.pk]), {"location": ""},
+                              follow=True)
+    assert "Choose where the goods arrived." in unchosen.content.decode()
+    rma.refresh_from_db()
+    assert rma.status == Return.Status.APPROVED
+    warehouse.post(reverse("orders:fulfilment_return_receive", args=[rma.pk]), {"location": net["store"].pk})
+    rma.refresh_from_db()
+    assert (rma.status, rma.location_id) == (Return.Status.RECEIVED, net["store"].pk)
