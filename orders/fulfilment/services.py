@@ -1736,6 +1736,16 @@ def return_inspect(*, return_id: int, conditions: dict[int, str], acting_user) -
     return rma
 
 
+def _check_inspected(rma: Return, not_yet: str) -> None:
+    """A return is refunded or exchanged once inspected. A closed one says so (the form sent again from the page
+    before, a second tab): it was told "inspect it before refunding" after its refund."""
+    if rma.status in (RS.REFUNDED, RS.EXCHANGED, RS.REJECTED):
+        raise InvalidReturn(_("%(rma)s is already closed (%(status)s): nothing more to do.")
+                            % {"rma": rma, "status": rma.get_status_display()})
+    if rma.status not in (RS.RESTOCKED, RS.WRITTEN_OFF):
+        raise InvalidReturn(not_yet % {"rma": rma, "status": rma.get_status_display()})
+
+
 def return_value(rma: Return) -> Decimal:
     """What the returned units cost the customer (their share of each line's total)."""
     total = sum((rl.order_line.line_total * rl.quantity / rl.order_line.quantity
@@ -1768,9 +1778,7 @@ def return_refund(*, return_id: int, acting_user, method: str = "original") -> R
     if method not in ("original", "store_credit"):
         raise InvalidReturn(_("Choose how to refund."), field="method")
     rma = Return.objects.select_related("order").get(pk=return_id)
-    if rma.status not in (RS.RESTOCKED, RS.WRITTEN_OFF):
-        raise InvalidReturn(_("%(rma)s is %(status)s: inspect it before refunding.")
-                            % {"rma": rma, "status": rma.get_status_display()})
+    _check_inspected(rma, _("%(rma)s is %(status)s: inspect it before refunding."))
     amount = return_value(rma)
     done = _refunded_to_payments(rma)
     if method == "store_credit" and sum(done.values(), Decimal(0)) < amount:
@@ -1848,9 +1856,7 @@ def return_exchange(*, return_id: int, acting_user) -> Order:
     from orders.services import draft_create, draft_line_add
 
     rma = Return.objects.select_related("order").get(pk=return_id)
-    if rma.status not in (RS.RESTOCKED, RS.WRITTEN_OFF):
-        raise InvalidReturn(_("%(rma)s is %(status)s: inspect it first.")
-                            % {"rma": rma, "status": rma.get_status_display()})
+    _check_inspected(rma, _("%(rma)s is %(status)s: inspect it first."))
     draft = draft_create(channel_id=rma.order.channel_id, acting_user=acting_user, customer_id=rma.order.customer_id)
     for rl in rma.lines.select_related("order_line"):
         draft_line_add(order_id=draft.pk, variant_id=rl.order_line.variant_id, quantity=rl.quantity,

@@ -167,6 +167,34 @@ def test_damaged_return_is_written_off_and_refunded_as_store_credit(make_user, n
     call_command("verify_ledgers")
 
 
+def test_a_closed_return_sent_again_says_it_is_closed_not_to_inspect_it(make_user, net, place_order):
+    """The refund form sent a second time (a second tab, the page before) answered "RMA is Refunded: inspect it
+    before refunding", and a rejected return asked to be inspected: each says it is already closed, nothing
+    changes."""
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 2)])
+    ful.order_allocate(order_id=order.pk, acting_user=user)
+    ship_all(order, user)
+    line = order.lines.get()
+    rma = ful.return_request(order_id=order.pk, lines=[(line.pk, 1, "damaged")], acting_user=user)
+    ful.return_approve(return_id=rma.pk, acting_user=user)
+    ful.return_receive(return_id=rma.pk, location_id=net["store"].pk, acting_user=user)
+    ful.return_inspect(return_id=rma.pk, conditions={rma.lines.get().pk: "damaged"}, acting_user=user)
+    ful.return_refund(return_id=rma.pk, method="store_credit", acting_user=user)
+    rejected = ful.return_request(order_id=order.pk, lines=[(line.pk, 1, "size")], acting_user=user)
+    ful.return_approve(return_id=rejected.pk, approve=False, reason="worn", acting_user=user)
+    with translation.override("en"):
+        for closed, status in ((rma, "Refunded"), (rejected, "Rejected")):
+            for again in (lambda: ful.return_refund(return_id=closed.pk, method="original", acting_user=user),
+                          lambda: ful.return_exchange(return_id=closed.pk, acting_user=user)):
+                with pytest.raises(InvalidReturn) as refused:
+                    again()
+                assert refused.value.message == f"{closed} is already closed ({status}): nothing more to do."
+    rma.refresh_from_db()
+    assert (rma.status, rma.refund_amount, rma.exchange_order_id) == ("refunded", Decimal("50.00"), None)
+    assert Order.objects.count() == 1  # no exchange draft opened
+
+
 def test_edit_during_fulfilment_cancels_open_shipments_and_sources_again(make_user, net, place_order):
     user = make_user("admin")
     order = place_order(user, [(net["shirt"], 1)])
