@@ -1336,6 +1336,10 @@ def shipment_ship(*, shipment_id: int, carrier: str, tracking_number: str, actin
 def _hand_over(order: Order, shipment: Shipment, *, actor, to: str, fields: dict) -> None:
     from inventory.services import stock_consume
 
+    if shipment.status in (SS.SHIPPED, SS.DELIVERED, SS.FAILED_DELIVERY):  # the form sent again
+        raise InvalidShipmentTransition(_("Shipment %(id)s was already shipped (%(carrier)s %(tracking)s).")
+                                        % {"id": shipment, "carrier": shipment.carrier,
+                                           "tracking": shipment.tracking_number})
     if shipment.status != SS.PACKED:
         raise InvalidShipmentTransition(_("Shipment %(id)s is %(status)s: pack it first.")
                                         % {"id": shipment, "status": shipment.get_status_display()})

@@ -195,6 +195,23 @@ def test_a_closed_return_sent_again_says_it_is_closed_not_to_inspect_it(make_use
     assert Order.objects.count() == 1  # no exchange draft opened
 
 
+def test_a_shipment_shipped_twice_says_it_already_left_and_takes_its_stock_once(make_user, net, place_order):
+    """The ship form sent again (the page before, a second tab) answered "Shipment S1 is Shipped: pack it first":
+    it says the shipment already left, with the carrier and tracking number it left with."""
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number="BR1", acting_user=user)
+    with translation.override("en"), pytest.raises(InvalidShipmentTransition) as refused:
+        ful.shipment_ship(shipment_id=shipment.pk, carrier="Jadlog", tracking_number="JD2", acting_user=user)
+    assert refused.value.message == f"Shipment {shipment} was already shipped (Correios BR1)."
+    shipment.refresh_from_db()
+    assert (shipment.carrier, shipment.tracking_number) == ("Correios", "BR1")
+    assert level(net["mug"], net["store"]) == (2, 0)
+    call_command("verify_ledgers")
+
+
 def test_edit_during_fulfilment_cancels_open_shipments_and_sources_again(make_user, net, place_order):
     user = make_user("admin")
     order = place_order(user, [(net["shirt"], 1)])
