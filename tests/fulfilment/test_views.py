@@ -371,3 +371,20 @@ def test_the_receiver_says_where_a_return_arrived_there_is_no_default_location(m
     warehouse.post(reverse("orders:fulfilment_return_receive", args=[rma.pk]), {"location": net["store"].pk})
     rma.refresh_from_db()
     assert (rma.status, rma.location_id) == (Return.Status.RECEIVED, net["store"].pk)
+
+
+def test_a_scan_on_a_shipment_of_a_cancelled_order_shows_why_nothing_was_packed(make_user, role_client, net,
+                                                                                place_order):
+    """The order was cancelled while its parcel was being packed: the packer's next scan is refused with "put the
+    items back", and that refusal shows although the redrawn screen has no scan box any more."""
+    from orders.services import order_cancel
+
+    admin = make_user("admin")
+    order = place_order(admin, [(net["mug"], 2)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=admin)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=admin)
+    order_cancel(order_id=order.pk, reason="customer called", acting_user=admin)
+    scanned = role_client("warehouse").post(reverse("orders:fulfilment_scan", args=[shipment.pk]),
+                                            {"code": net["mug"].sku}, HTTP_HX_REQUEST="true").content.decode()
+    assert f"Order {order.number} was cancelled: put the items back." in scanned
+    assert 'id="scan-code"' not in scanned
