@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.db.models import Count, Prefetch, Q, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -176,6 +177,10 @@ def shipment_step(request, pk: int, step: str):
         elif step == "ready":
             services.pickup_ready(shipment_id=pk, acting_user=user)
             messages.success(request, _("Ready for pick-up."))
+            if not request.htmx:
+                # The page comes back without the cursor on "Customer collected it": an Enter pressed again (a
+                # double press, a scanner's second line end) would hand the parcel over with no customer there.
+                return redirect(reverse("orders:fulfilment_shipment", args=[pk]) + "?from=ready")
         elif step == "collected":
             services.pickup_confirm(shipment_id=pk, acting_user=user)
             messages.success(request, _("Collected by the customer."))

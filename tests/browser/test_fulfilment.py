@@ -1,5 +1,6 @@
 """A warehouse worker picks, packs by scanning and ships an order in a real browser, by keyboard."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,37 @@ def test_a_refused_scan_is_marked_on_the_box_and_stops_the_codes_scanned_after_i
     assert shipment.lines.get().packed_quantity == 1
     assert page.locator("#scan-code").get_attribute("aria-invalid") is None
     assert not page.locator("#scan-unsent").is_visible()
+
+
+def test_an_enter_pressed_again_after_ready_for_pick_up_does_not_hand_the_parcel_over(page, login, make_user, net,  # noqa: F811
+                                                                                       place_order):  # noqa: F811
+    """The store packs a pick-up and marks it ready by keyboard. The page came back with the cursor on "Customer
+    collected it", so an Enter pressed again handed the parcel over (stock consumed, payment captured) with no
+    customer there. The cursor is on "Back to shipments" then; the collection button has it when the customer
+    comes and the clerk opens the shipment."""
+    from orders.fulfilment import services as ful
+
+    order = place_order(make_user("agent"), [(net["mug"], 1)], delivery_method="pickup",
+                        pickup_location_id=net["store"].pk)
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=make_user("admin"))
+    login("warehouse")
+    page.goto(f"/fulfilment/shipments/{shipment.pk}/")
+    wait_focus(page, "scan-code")
+    scan(page, (net["mug"].barcode,))
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Ready for pick-up (notify the customer)"
+    page.keyboard.press("Enter")
+    expect(page.locator("#shipment-status")).to_have_text("Ready for pick-up")
+    page.wait_for_timeout(300)  # the page's autofocus is applied
+    page.keyboard.press("Enter")  # pressed again
+    page.wait_for_load_state()
+    page.wait_for_timeout(500)
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.READY
+    expect(page).to_have_url(re.compile(r"/fulfilment/\?location=\d+$"))  # it went back to the shipments
+    page.goto(f"/fulfilment/shipments/{shipment.pk}/")  # the customer is at the counter
+    wait_focus(page, "pickup-collected")
+    page.keyboard.press("Enter")
+    expect(page.locator("#shipment-status")).to_have_text("Delivered")
+    order.refresh_from_db()
+    assert order.status == Order.Status.DELIVERED
