@@ -34,7 +34,7 @@
 
   var swapping = false;
   document.body.addEventListener("htmx:beforeSwap", function (event) {
-    if (!sending || event.detail.target.id !== "shipment-work") return;
+    if (!sending || !event.detail.shouldSwap || event.detail.target.id !== "shipment-work") return;
     var field = box();
     typed = field ? field.value : null;
     swapping = true;

@@ -246,3 +246,34 @@ def test_an_enter_pressed_again_after_ready_for_pick_up_does_not_hand_the_parcel
     expect(page.locator("#shipment-status")).to_have_text("Delivered")
     order.refresh_from_db()
     assert order.status == Order.Status.DELIVERED
+
+
+def test_text_typed_during_a_failed_scan_does_not_come_back_after_a_later_one(page, login, make_user, net,  # noqa: F811
+                                                                              place_order):  # noqa: F811
+    """A scan whose request failed (the server answered 500) leaves the screen as it was. What was typed while it
+    was on its way was kept for a redraw that never came, and was put into the box after the next scan, made
+    with the Pack button: the box showed an old half code."""
+    from orders.fulfilment import services as ful
+
+    order = place_order(make_user("agent"), [(net["mug"], 2)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=make_user("admin"))
+    login("warehouse")
+    page.goto(f"/fulfilment/shipments/{shipment.pk}/")
+    wait_focus(page, "scan-code")
+    held = _held_scans(page)
+    page.keyboard.type(net["mug"].sku)
+    page.keyboard.press("Enter")
+    page.keyboard.type("OLD")
+    for _wait in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    held.pop(0).fulfill(status=500, body="boom")
+    page.wait_for_timeout(500)
+    page.unroute("**/scan/")
+    assert shipment.lines.get().packed_quantity == 0
+    page.fill("#scan-code", net["mug"].sku)
+    page.get_by_role("button", name="Pack").click()
+    expect(page.locator("[data-packed]")).to_have_text("1")
+    settled(page)
+    assert page.locator("#scan-code").input_value() == ""
