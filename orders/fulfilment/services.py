@@ -1330,6 +1330,10 @@ def shipment_ship(*, shipment_id: int, carrier: str, tracking_number: str, actin
 def _hand_over(order: Order, shipment: Shipment, *, actor, to: str, fields: dict) -> None:
     from inventory.services import stock_consume
 
+    if shipment.status in (SS.SHIPPED, SS.DELIVERED, SS.FAILED_DELIVERY):  # the form sent again
+        raise InvalidShipmentTransition(_("Shipment %(id)s was already shipped (%(carrier)s %(tracking)s).")
+                                        % {"id": shipment, "carrier": shipment.carrier,
+                                           "tracking": shipment.tracking_number})
     if shipment.status != SS.PACKED:
         raise InvalidShipmentTransition(_("Shipment %(id)s is %(status)s: pack it first.")
                                         % {"id": shipment, "status": shipment.get_status_display()})
@@ -1392,6 +1396,11 @@ def _back_on_the_road(order: Order, shipment: Shipment, *, actor, reason: Stored
 
 
 def _deliver(order: Order, shipment: Shipment, *, actor, when: datetime) -> None:
+    if shipment.status == SS.READY:
+        # Waiting at the store: only the collection hands it over (it consumes the stock and captures the payment).
+        store = order.pickup_location if order.pickup_location_id else shipment.location
+        raise InvalidShipmentTransition(_("Shipment %(id)s waits at %(store)s for the customer: confirm the pick-up "
+                                          "when they collect it.") % {"id": shipment, "store": store.name})
     if shipment.status == SS.FAILED_DELIVERY:
         _back_on_the_road(order, shipment, actor=actor,
                           reason=stored_text(gettext_noop("Delivered on a later attempt")))
@@ -1725,6 +1734,16 @@ def return_inspect(*, return_id: int, conditions: dict[int, str], acting_user) -
     return rma
 
 
+def _check_inspected(rma: Return, not_yet: str) -> None:
+    """A return is refunded or exchanged once inspected. A closed one says so (the form sent again from the page
+    before, a second tab): it was told "inspect it before refunding" after its refund."""
+    if rma.status in (RS.REFUNDED, RS.EXCHANGED, RS.REJECTED):
+        raise InvalidReturn(_("%(rma)s is already closed (%(status)s): nothing more to do.")
+                            % {"rma": rma, "status": rma.get_status_display()})
+    if rma.status not in (RS.RESTOCKED, RS.WRITTEN_OFF):
+        raise InvalidReturn(not_yet % {"rma": rma, "status": rma.get_status_display()})
+
+
 def return_value(rma: Return) -> Decimal:
     """What the returned units cost the customer (their share of each line's total)."""
     total = sum((rl.order_line.line_total * rl.quantity / rl.order_line.quantity
@@ -1757,9 +1776,7 @@ def return_refund(*, return_id: int, acting_user, method: str = "original") -> R
     if method not in ("original", "store_credit"):
         raise InvalidReturn(_("Choose how to refund."), field="method")
     rma = Return.objects.select_related("order").get(pk=return_id)
-    if rma.status not in (RS.RESTOCKED, RS.WRITTEN_OFF):
-        raise InvalidReturn(_("%(rma)s is %(status)s: inspect it before refunding.")
-                            % {"rma": rma, "status": rma.get_status_display()})
+    _check_inspected(rma, _("%(rma)s is %(status)s: inspect it before refunding."))
     amount = return_value(rma)
     done = _refunded_to_payments(rma)
     if method == "store_credit" and sum(done.values(), Decimal(0)) < amount:
@@ -1837,9 +1854,7 @@ def return_exchange(*, return_id: int, acting_user) -> Order:
     from orders.services import draft_create, draft_line_add
 
     rma = Return.objects.select_related("order").get(pk=return_id)
-    if rma.status not in (RS.RESTOCKED, RS.WRITTEN_OFF):
-        raise InvalidReturn(_("%(rma)s is %(status)s: inspect it first.")
-                            % {"rma": rma, "status": rma.get_status_display()})
+    _check_inspected(rma, _("%(rma)s is %(status)s: inspect it first."))
     draft = draft_create(channel_id=rma.order.channel_id, acting_user=acting_user, customer_id=rma.order.customer_id)
     for rl in rma.lines.select_related("order_line"):
         draft_line_add(order_id=draft.pk, variant_id=rl.order_line.variant_id, quantity=rl.quantity,

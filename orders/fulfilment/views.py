@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.db.models import Count, Prefetch, Q, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -85,7 +86,9 @@ def shipment_queue(request):
 def order_release(request, pk: int):
     try:
         shipments = services.order_allocate(order_id=pk, acting_user=request.user)
-        messages.success(request, _("%(n)s shipment(s) released to the warehouse.") % {"n": len(shipments)})
+        messages.success(request, ngettext("%(n)s shipment released to the warehouse.",
+                                           "%(n)s shipments released to the warehouse.", len(shipments))
+                         % {"n": len(shipments)})
     except OrderError as exc:
         messages.error(request, exc.message)
     return redirect("orders:fulfilment_queue")
@@ -127,21 +130,26 @@ def shipment_detail(request, pk: int):
     return render(request, template, {"shipment": shipment, "reasons_failed": True})
 
 
-def _after_action(request, pk: int):
+def _after_action(request, pk: int, *, refused: str = ""):
     if request.htmx:
-        return render(request, "orders/fulfilment/shipment.html#work", {"shipment": _shipment_or_404(pk)})
+        return render(request, "orders/fulfilment/shipment.html#work",
+                      {"shipment": _shipment_or_404(pk), "refused": refused})
     return redirect("orders:fulfilment_shipment", pk=pk)
 
 
 @require_POST
 @missing_is_404(Shipment)
 def shipment_scan(request, pk: int):
+    """One scan. Refused on the redrawn screen (htmx): the refusal sits under the scan box, which is marked
+    invalid, where the packer's eyes are; without htmx it is the page's message."""
     code = request.POST.get("code", "")
     try:
         line = services.shipment_scan(shipment_id=pk, code=code, acting_user=request.user)
         messages.success(request, _("Packed 1 × %(sku)s (%(n)s of %(q)s).") % {
             "sku": line.order_line.sku, "n": line.packed_quantity, "q": line.quantity})
     except OrderError as exc:
+        if request.htmx:
+            return _after_action(request, pk, refused=exc.message)
         messages.error(request, exc.message)
     return _after_action(request, pk)
 
@@ -169,6 +177,10 @@ def shipment_step(request, pk: int, step: str):
         elif step == "ready":
             services.pickup_ready(shipment_id=pk, acting_user=user)
             messages.success(request, _("Ready for pick-up."))
+            if not request.htmx:
+                # The page comes back without the cursor on "Customer collected it": an Enter pressed again (a
+                # double press, a scanner's second line end) would hand the parcel over with no customer there.
+                return redirect(reverse("orders:fulfilment_shipment", args=[pk]) + "?from=ready")
         elif step == "collected":
             services.pickup_confirm(shipment_id=pk, acting_user=user)
             messages.success(request, _("Collected by the customer."))
@@ -214,7 +226,8 @@ def carrier_upload(request):
             else:
                 try:
                     applied = services.carrier_update_csv(content=content, acting_user=request.user)
-                    messages.success(request, _("%(n)s shipment(s) updated.") % {"n": applied})
+                    messages.success(request, ngettext("%(n)s shipment updated.", "%(n)s shipments updated.",
+                                                       applied) % {"n": applied})
                 except services.CarrierFileError as exc:
                     errors = exc.rows
     status = 400 if errors else 200
@@ -249,21 +262,33 @@ def return_new(request, pk: int):
     allowed = services.returnable_quantities(order)
     lines = [(line, allowed[line.pk]) for line in order.lines.all() if line.pk in allowed]
     error = ""
+    posted = request.POST if request.method == "POST" else {}
     if request.method == "POST":
-        picked = []
-        for line, _max in lines:
-            qty = _int(request.POST.get(f"qty_{line.pk}")) or 0
-            if qty:
-                picked.append((line.pk, qty, request.POST.get(f"reason_{line.pk}", "")))
         try:
-            rma = services.return_request(order_id=order.pk, lines=picked, note=request.POST.get("note", ""),
+            # A quantity that is not a whole number is refused by name (it used to count as 0: the line was left
+            # out of the return without a word, or "choose at least one item" when it was the only one).
+            picked = []
+            for line, _max in lines:
+                raw = (posted.get(f"qty_{line.pk}") or "").strip()
+                try:
+                    qty = parse_whole(raw, minimum=-INT_MAX, name=_("Quantity for %(sku)s") % {"sku": line.sku}) \
+                        if raw else 0
+                except NumberError as exc:
+                    raise OrderError(exc.message, field="lines")
+                if qty:
+                    picked.append((line.pk, qty, posted.get(f"reason_{line.pk}", "")))
+            rma = services.return_request(order_id=order.pk, lines=picked, note=posted.get("note", ""),
                                           acting_user=request.user)
             messages.success(request, _("%(rma)s requested.") % {"rma": rma})
             return redirect("orders:order_detail", pk=order.pk)
         except OrderError as exc:
             error = exc.message
+    # Refused: the form comes back as it was sent (each line's quantity and reason, the note).
+    rows = [(line, most, posted.get(f"qty_{line.pk}", "0"), posted.get(f"reason_{line.pk}", ""))
+            for line, most in lines]
     return render(request, "orders/fulfilment/return_new.html", {
-        "order": order, "lines": lines, "reasons": ReturnLine.Reason.choices, "error": error,
+        "order": order, "lines": rows, "reasons": ReturnLine.Reason.choices, "error": error,
+        "note": posted.get("note", ""),
     }, status=400 if error else 200)
 
 

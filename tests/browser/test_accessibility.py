@@ -90,7 +90,7 @@ def _scan_unknown_code(page, world) -> None:
     """A shipment after a scan it refused: the message naming the code."""
     page.fill("#scan-code", "NOT-IN-THIS-BOX")
     page.keyboard.press("Enter")
-    page.locator("#shipment-work .msg-error").wait_for()
+    page.locator("#scan-refused").wait_for()
 
 
 def _pages(world: dict) -> dict[str, list]:

@@ -167,6 +167,51 @@ def test_damaged_return_is_written_off_and_refunded_as_store_credit(make_user, n
     call_command("verify_ledgers")
 
 
+def test_a_closed_return_sent_again_says_it_is_closed_not_to_inspect_it(make_user, net, place_order):
+    """The refund form sent a second time (a second tab, the page before) answered "RMA is Refunded: inspect it
+    before refunding", and a rejected return asked to be inspected: each says it is already closed, nothing
+    changes."""
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 2)])
+    ful.order_allocate(order_id=order.pk, acting_user=user)
+    ship_all(order, user)
+    line = order.lines.get()
+    rma = ful.return_request(order_id=order.pk, lines=[(line.pk, 1, "damaged")], acting_user=user)
+    ful.return_approve(return_id=rma.pk, acting_user=user)
+    ful.return_receive(return_id=rma.pk, location_id=net["store"].pk, acting_user=user)
+    ful.return_inspect(return_id=rma.pk, conditions={rma.lines.get().pk: "damaged"}, acting_user=user)
+    ful.return_refund(return_id=rma.pk, method="store_credit", acting_user=user)
+    rejected = ful.return_request(order_id=order.pk, lines=[(line.pk, 1, "size")], acting_user=user)
+    ful.return_approve(return_id=rejected.pk, approve=False, reason="worn", acting_user=user)
+    with translation.override("en"):
+        for closed, status in ((rma, "Refunded"), (rejected, "Rejected")):
+            for again in (lambda: ful.return_refund(return_id=closed.pk, method="original", acting_user=user),
+                          lambda: ful.return_exchange(return_id=closed.pk, acting_user=user)):
+                with pytest.raises(InvalidReturn) as refused:
+                    again()
+                assert refused.value.message == f"{closed} is already closed ({status}): nothing more to do."
+    rma.refresh_from_db()
+    assert (rma.status, rma.refund_amount, rma.exchange_order_id) == ("refunded", Decimal("50.00"), None)
+    assert Order.objects.count() == 1  # no exchange draft opened
+
+
+def test_a_shipment_shipped_twice_says_it_already_left_and_takes_its_stock_once(make_user, net, place_order):
+    """The ship form sent again (the page before, a second tab) answered "Shipment S1 is Shipped: pack it first":
+    it says the shipment already left, with the carrier and tracking number it left with."""
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number="BR1", acting_user=user)
+    with translation.override("en"), pytest.raises(InvalidShipmentTransition) as refused:
+        ful.shipment_ship(shipment_id=shipment.pk, carrier="Jadlog", tracking_number="JD2", acting_user=user)
+    assert refused.value.message == f"Shipment {shipment} was already shipped (Correios BR1)."
+    shipment.refresh_from_db()
+    assert (shipment.carrier, shipment.tracking_number) == ("Correios", "BR1")
+    assert level(net["mug"], net["store"]) == (2, 0)
+    call_command("verify_ledgers")
+
+
 def test_edit_during_fulfilment_cancels_open_shipments_and_sources_again(make_user, net, place_order):
     user = make_user("admin")
     order = place_order(user, [(net["shirt"], 1)])
@@ -368,6 +413,28 @@ def test_store_pickup_ready_collected_and_expiry_back_to_stock(make_user, net, p
     second.refresh_from_db()
     assert second.status == Order.Status.CANCELLED
     assert level(net["shirt"], net["store"]) == (3, 0)
+
+
+def test_a_pickup_waiting_at_the_store_is_not_marked_delivered_past_its_collection(make_user, net, place_order):
+    """"Mark delivered" sent for a pick-up waiting at the store (its address posted by hand, a page of another
+    shipment) turned it delivered without the collection: the store's stock stayed reserved and on hand for good
+    and the payment was never captured. It is refused; the collection then does all of it."""
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)], delivery_method="pickup", pickup_location_id=net["store"].pk)
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
+    ful.pickup_ready(shipment_id=shipment.pk, acting_user=user)
+    with translation.override("en"), pytest.raises(InvalidShipmentTransition) as refused:
+        ful.shipment_deliver(shipment_id=shipment.pk, acting_user=user)
+    assert "waits at Store Pinheiros for the customer" in refused.value.message
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.READY
+    assert level(net["mug"], net["store"]) == (3, 1)
+    ful.pickup_confirm(shipment_id=shipment.pk, acting_user=user)
+    order.refresh_from_db()
+    assert order.status == Order.Status.DELIVERED
+    assert level(net["mug"], net["store"]) == (2, 0)
+    call_command("verify_ledgers")
 
 
 def test_at_risk_scan_flags_and_clears(make_user, net, place_order):

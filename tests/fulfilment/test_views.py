@@ -24,8 +24,12 @@ def test_warehouse_ships_from_the_screens_and_the_order_page_shows_why(make_user
     client = role_client("warehouse")
     response = client.get(reverse("orders:fulfilment_queue"))
     assert response.status_code == 200 and order.number in response.content.decode()
-    client.post(reverse("orders:fulfilment_release", args=[order.pk]))
+    released = client.post(reverse("orders:fulfilment_release", args=[order.pk]), follow=True).content.decode()
+    assert "1 shipment released to the warehouse." in released  # it said "1 shipment(s)"
     shipment = Shipment.objects.get(order=order)
+    # A code that is no order, tracking or shipment number says so (the list said "No shipments to work.").
+    unknown = client.get(reverse("orders:fulfilment_queue"), {"find": "S99999"}).content.decode()
+    assert "No order, tracking or shipment number is “S99999”: check the code, or scan it again." in unknown
     picks = client.get(reverse("orders:fulfilment_pick_list"), {"location": net["store"].pk}).content.decode()
     assert net["shirt"].sku in picks and net["mug"].sku in picks
     pdf = client.get(reverse("orders:fulfilment_pick_list"), {"location": net["store"].pk, "format": "pdf"})
@@ -54,7 +58,7 @@ def test_warehouse_ships_from_the_screens_and_the_order_page_shows_why(make_user
     assert refused.status_code == 400 and "NUL characters" in refused.content.decode()
     upload = SimpleUploadedFile("c.csv", b"tracking_number,status,reason\nBR1,delivered,\n", "text/csv")
     delivered = client.post(reverse("orders:fulfilment_carrier_upload"), {"file": upload})
-    assert delivered.status_code == 200 and "1 shipment(s) updated." in delivered.content.decode()
+    assert delivered.status_code == 200 and "1 shipment updated." in delivered.content.decode()
     panel = role_client("agent").get(reverse("orders:fulfilment_order_panel", args=[order.pk])).content.decode()
     assert "Store Pinheiros: 0." in panel and "Request a return" in panel
 
@@ -155,6 +159,34 @@ def test_return_from_the_order_page_to_refund(make_user, role_client, net, place
     role_client("manager").post(reverse("orders:fulfilment_return_refund", args=[rma.pk]), {"method": "original"})
     rma.refresh_from_db()
     assert (rma.status, rma.refund_amount) == (Return.Status.REFUNDED, Decimal("50.00"))
+
+
+def test_a_return_quantity_that_is_not_a_whole_number_is_refused_by_name_and_the_form_kept(make_user, role_client,
+                                                                                          net, place_order):
+    """"1.5" or "two" for a line used to count as 0: that line was left out of the return without a word (or the
+    only line gave "choose at least one item"). Now it is refused naming the SKU, nothing is opened, and the form
+    comes back with what was typed."""
+    admin = make_user("admin")
+    order = place_order(admin, [(net["mug"], 2), (net["shirt"], 1)])
+    ful.order_allocate(order_id=order.pk, acting_user=admin)
+    shipment = order.shipments.get()
+    for code in (net["mug"].sku, net["mug"].sku, net["shirt"].sku):
+        ful.shipment_scan(shipment_id=shipment.pk, code=code, acting_user=admin)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=admin)
+    mug, shirt = order.lines.get(variant=net["mug"]), order.lines.get(variant=net["shirt"])
+    url = reverse("orders:fulfilment_return_new", args=[order.pk])
+    agent = role_client("agent")
+    for typed in ("1.5", "two", "99999999999999999999"):
+        refused = agent.post(url, {f"qty_{mug.pk}": "1", f"reason_{mug.pk}": "size", f"qty_{shirt.pk}": typed,
+                                   f"reason_{shirt.pk}": "damaged", "note": "box torn"})
+        page = refused.content.decode()
+        assert refused.status_code == 400 and not Return.objects.exists(), typed
+        assert f"Quantity for {net['shirt'].sku}" in page, typed
+        assert f'name="qty_{mug.pk}" type="number" min="0" max="2" value="1"' in page
+        assert '<option value="damaged" selected>' in page and ">box torn</textarea>" in page
+    agent.post(url, {f"qty_{mug.pk}": " 1 ", f"reason_{mug.pk}": "size", f"qty_{shirt.pk}": "",
+                     f"reason_{shirt.pk}": "size"})
+    assert [(rl.order_line_id, rl.quantity) for rl in Return.objects.get().lines.all()] == [(mug.pk, 1)]
 
 
 def test_queue_query_count_does_not_grow_with_rows(make_user, role_client, net, place_order,
@@ -292,3 +324,67 @@ def test_the_customer_page_lists_their_returns_and_gift_cards(make_user, role_cl
     assert reverse("orders:fulfilment_return", args=[waiting.pk]) in page and "Requested" in page
     assert sorted(g.pk for g in response.context["giftcards"]) == sorted([credit.pk, sold.pk])
     assert f"{credit} · Active · R$" in page and str(sold) in page
+
+
+def test_the_order_panel_counts_a_return_of_one_unit_in_the_singular(make_user, role_client, net, place_order):
+    """A return of one unit read "1 units" ("1 unidades", the plural in every language)."""
+    admin = make_user("admin")
+    order = place_order(admin, [(net["mug"], 3)])
+    ful.order_allocate(order_id=order.pk, acting_user=admin)
+    shipment = order.shipments.get()
+    for _unit in range(3):
+        ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=admin)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=admin)
+    line = order.lines.get()
+    ful.return_request(order_id=order.pk, lines=[(line.pk, 1, "size")], acting_user=admin)
+    ful.return_request(order_id=order.pk, lines=[(line.pk, 2, "size")], acting_user=admin)
+    client = role_client("agent")
+    url = reverse("orders:fulfilment_order_panel", args=[order.pk])
+    panel = client.get(url).content.decode()
+    assert "· 1 unit<" in panel and "· 2 units<" in panel
+    with translation.override("pt-br"):
+        client.cookies["django_language"] = "pt-br"
+        panel = client.get(url, HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+    assert "· 1 unidade<" in panel and "· 2 unidades<" in panel
+
+
+def test_the_receiver_says_where_a_return_arrived_there_is_no_default_location(make_user, role_client, net,
+                                                                                place_order):
+    """The location list opened on the first location by code: Enter received the goods there (and restocked them
+    there) wherever they had arrived. The receiver now chooses, as the inspector chooses each condition."""
+    admin = make_user("admin")
+    order = place_order(admin, [(net["mug"], 1)])
+    ful.order_allocate(order_id=order.pk, acting_user=admin)
+    shipment = order.shipments.get()
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=admin)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=admin)
+    rma = ful.return_request(order_id=order.pk, lines=[(order.lines.get().pk, 1, "size")], acting_user=admin)
+    ful.return_approve(return_id=rma.pk, acting_user=admin)
+    warehouse = role_client("warehouse")
+    page = warehouse.get(reverse("orders:fulfilment_return", args=[rma.pk])).content.decode()
+    assert '<select id="rma-location" name="location" required autofocus><option value="">Choose…</option>' in page
+    unchosen = warehouse.post(reverse("orders:fulfilment_return_receive", args=[rma.pk]), {"location": ""},
+                              follow=True)
+    assert "Choose where the goods arrived." in unchosen.content.decode()
+    rma.refresh_from_db()
+    assert rma.status == Return.Status.APPROVED
+    warehouse.post(reverse("orders:fulfilment_return_receive", args=[rma.pk]), {"location": net["store"].pk})
+    rma.refresh_from_db()
+    assert (rma.status, rma.location_id) == (Return.Status.RECEIVED, net["store"].pk)
+
+
+def test_a_scan_on_a_shipment_of_a_cancelled_order_shows_why_nothing_was_packed(make_user, role_client, net,
+                                                                                place_order):
+    """The order was cancelled while its parcel was being packed: the packer's next scan is refused with "put the
+    items back", and that refusal shows although the redrawn screen has no scan box any more."""
+    from orders.services import order_cancel
+
+    admin = make_user("admin")
+    order = place_order(admin, [(net["mug"], 2)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=admin)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=admin)
+    order_cancel(order_id=order.pk, reason="customer called", acting_user=admin)
+    scanned = role_client("warehouse").post(reverse("orders:fulfilment_scan", args=[shipment.pk]),
+                                            {"code": net["mug"].sku}, HTTP_HX_REQUEST="true").content.decode()
+    assert f"Order {order.number} was cancelled: put the items back." in scanned
+    assert 'id="scan-code"' not in scanned

@@ -179,6 +179,8 @@ def test_manager_approves_from_queue(role_client, make_user, make_draft, setting
     # Enter in the reason box submits nothing: the form's first (default) button is a disabled one.
     form = queue.content.decode().split('name="reason"', 1)[1]
     assert form.index('type="submit" disabled hidden') < form.index('value="approve"')
+    # Rejecting cancels the order: the button asks first, as a return's rejection does (it cancelled at once).
+    assert f'value="reject" class="danger" data-confirm="Reject order {order.number} and cancel it?"' in form
     hold = OrderHold.objects.get(order=order)
     too_long = client.post(reverse("orders:approval_decide", args=[hold.pk]),
                            {"decision": "reject", "reason": "x" * 10_000}, follow=True)
