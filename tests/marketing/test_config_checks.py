@@ -374,3 +374,14 @@ def test_a_carrier_service_a_channel_maps_to_keeps_its_code(role_client):
         "or change them first."]
     assert client.post(reverse("marketing:carriers_edit", args=[sedex.pk]),
                        {**data, "code": "sedex", "name": "SEDEX 10"}).status_code == 302
+
+
+def test_a_segments_rules_show_their_values_as_written(role_client):
+    """A list of codes showed as Python writes it: region in ['SP', 'RJ']."""
+    from marketing.models import Segment
+
+    segment = Segment.objects.create(code="sudeste", name="Sudeste", rules=[
+        {"field": "region", "op": "in", "value": ["SP", "RJ"]}, {"field": "total_spent", "op": "gte", "value": "500"}])
+    page = role_client("manager").get(reverse("marketing:segment_detail", args=[segment.pk])).content.decode()
+    assert '<code dir="ltr">region in [&quot;SP&quot;, &quot;RJ&quot;]</code>' in page
+    assert '<code dir="ltr">total_spent gte 500</code>' in page
