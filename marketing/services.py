@@ -283,6 +283,11 @@ def _validate_business_rules(obj) -> None:
             start = date_format(other.valid_from, "SHORT_DATE_FORMAT")  # as the reader writes a date
             raise ValidationError({"valid_from": _("Overlaps the rate “%(name)s” from %(start)s for the same region "
                                                   "and class.") % {"name": other.name, "start": start}})
+    if isinstance(obj, CarrierService) and obj.pk:
+        was = CarrierService.objects.filter(pk=obj.pk).values_list("code", flat=True).first()
+        if was and was != obj.code and (use := _carrier_service_use(was)):
+            hint = _("Keep its code, or change them first.")
+            raise ValidationError({"code": f"{use} {hint}"})
     if isinstance(obj, PriceList):
         was = PriceList.objects.filter(pk=obj.pk).values_list("code", flat=True).first() if obj.pk else None
         if was and was != obj.code and (channels := channels_using_price_list(was)):
@@ -438,19 +443,19 @@ def marketing_object_save(*, obj, acting_user, m2m: dict | None = None, reason: 
         return obj
 
 
-def _carrier_service_unused(service: CarrierService) -> None:
-    """Promotions and channels name a carrier service by its code: deleted, a channel's orders would be mapped to
-    a service with no rates, and a free-shipping promotion would name one that no longer exists."""
-    hint = _("Untick “active” to stop offering it instead.")
-    promotions = list(Promotion.objects.filter(shipping_services__contains=[service.code]).order_by("name")
+def _carrier_service_use(code: str) -> str:
+    """What names the carrier service ``code`` (promotions, channels' shipping mappings), as a sentence; empty if
+    nothing does. Deleted or given another code, a channel's orders would be mapped to a service with no rates, and
+    a free-shipping promotion would name one that no longer exists."""
+    promotions = list(Promotion.objects.filter(shipping_services__contains=[code]).order_by("name")
                       .values_list("name", flat=True)[:5])
     if promotions:
-        raise InvalidConfiguration(_("The carrier service %(code)s is named by the promotion(s) %(names)s.") % {
-            "code": service.code, "names": ", ".join(promotions)} + " " + hint)
-    if channels := channels_mapping_service(service.code):
-        raise InvalidConfiguration(_("The shipping methods of the channel(s) %(names)s are mapped to the carrier "
-                                     "service %(code)s.") % {"code": service.code, "names": ", ".join(channels)}
-                                   + " " + hint)
+        return _("The carrier service %(code)s is named by the promotion(s) %(names)s.") % {
+            "code": code, "names": ", ".join(promotions)}
+    if channels := channels_mapping_service(code):
+        return _("The shipping methods of the channel(s) %(names)s are mapped to the carrier service %(code)s.") % {
+            "code": code, "names": ", ".join(channels)}
+    return ""
 
 
 def marketing_object_delete(*, obj, acting_user) -> None:
@@ -462,8 +467,9 @@ def marketing_object_delete(*, obj, acting_user) -> None:
             raise InvalidConfiguration(_("The source code %(code)s is a condition of the promotion(s) %(names)s; "
                                          "take it off them first.") % {"code": obj.code,
                                                                        "names": ", ".join(names)})
-        if isinstance(obj, CarrierService):
-            _carrier_service_unused(obj)
+        if isinstance(obj, CarrierService) and (use := _carrier_service_use(obj.code)):
+            hint = _("Untick “active” to stop offering it instead.")
+            raise InvalidConfiguration(f"{use} {hint}")
         if isinstance(obj, PriceList) and (channels := channels_using_price_list(obj.code)):
             # Deleted, the channel would price its orders from other lists or base prices, saying nothing.
             raise InvalidConfiguration(_("The price list %(code)s is the price list of the channel(s) %(names)s; "

@@ -1,6 +1,7 @@
 """Marketing admin screens. Views validate and call services; they never write themselves."""
 
 import csv
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -480,8 +481,13 @@ def segment_detail(request, pk: int):
         except MarketingError as exc:
             error = exc.message
     exports = segment.exports.order_by("-created_at")[:10]
-    context = {"segment": segment, "evaluator": evaluator, "count": count, "exports": exports, "error": error,
-               "rule_problems": problems, "busy": any(e.status in ("pending", "running") for e in exports)}
+    # A rule's value as it is written in the rules (["SP", "RJ"]), not as Python shows a list (['SP', 'RJ']).
+    rules = [{**rule, "value": rule.get("value") if isinstance(rule.get("value"), str)
+              else json.dumps(rule.get("value"), ensure_ascii=False)}
+             for rule in (segment.rules if isinstance(segment.rules, list) else []) if isinstance(rule, dict)]
+    context = {"segment": segment, "rules": rules, "evaluator": evaluator, "count": count, "exports": exports,
+               "error": error, "rule_problems": problems,
+               "busy": any(e.status in ("pending", "running") for e in exports)}
     template = "marketing/segment_detail.html#exports" if request.htmx else "marketing/segment_detail.html"
     return render(request, template, context)
 

@@ -355,3 +355,33 @@ def test_a_channels_price_list_keeps_its_code(role_client):
                        {**data, "code": "phone-br", "name": "Phone 2027"}).status_code == 302
     price_list.refresh_from_db()
     assert (price_list.code, price_list.name) == ("phone-br", "Phone 2027")
+
+
+def test_a_carrier_service_a_channel_maps_to_keeps_its_code(role_client):
+    from orders.channels.models import ShippingMapping
+    from tests.marketing.factories import CarrierServiceFactory
+    from tests.orders.factories import ChannelFactory
+
+    sedex = CarrierServiceFactory(code="sedex", name="SEDEX")
+    channel = ChannelFactory(code="marketplace", name="Mercado Livre")
+    ShippingMapping.objects.create(channel=channel, channel_method="Expressa", service_code="sedex")
+    data = {"code": "sedex-10", "name": "SEDEX", "carrier": "Correios", "currency": "BRL", "sort_order": "0",
+            "is_active": "on"}
+    client = role_client("manager")
+    response = client.post(reverse("marketing:carriers_edit", args=[sedex.pk]), data)
+    assert response.context["form"].errors["code"] == [
+        "The shipping methods of the channel(s) Mercado Livre are mapped to the carrier service sedex. Keep its code, "
+        "or change them first."]
+    assert client.post(reverse("marketing:carriers_edit", args=[sedex.pk]),
+                       {**data, "code": "sedex", "name": "SEDEX 10"}).status_code == 302
+
+
+def test_a_segments_rules_show_their_values_as_written(role_client):
+    """A list of codes showed as Python writes it: region in ['SP', 'RJ']."""
+    from marketing.models import Segment
+
+    segment = Segment.objects.create(code="sudeste", name="Sudeste", rules=[
+        {"field": "region", "op": "in", "value": ["SP", "RJ"]}, {"field": "total_spent", "op": "gte", "value": "500"}])
+    page = role_client("manager").get(reverse("marketing:segment_detail", args=[segment.pk])).content.decode()
+    assert '<code dir="ltr">region in [&quot;SP&quot;, &quot;RJ&quot;]</code>' in page
+    assert '<code dir="ltr">total_spent gte 500</code>' in page
