@@ -19,6 +19,14 @@ def amount_text(value, currency: str | None = None) -> str:
     return number_format(quantize(Decimal(value), currency), decimal_pos=exponent(currency), use_l10n=True)
 
 
+def price_text(value) -> str:
+    """A unit price as typed in the reader's language, with its decimals up to four (``19,96``, ``12,3456``): the
+    invoice line it fills is compared with it to the fourth place."""
+    value = Decimal(value)
+    places = min(max(2, -value.normalize().as_tuple().exponent), 4)
+    return number_format(value, decimal_pos=places, use_l10n=True)
+
+
 class AmountField(forms.Field):
     """Money typed by a person: ``1.234,56``, ``1234,56`` or ``1234.56`` (``oms.numbers.parse_amount``), at least
     ``minimum`` (0.01) and within the money columns; shown in the reader's number format."""

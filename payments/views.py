@@ -32,6 +32,7 @@ from payments.forms import (
     PaymentAddForm,
     SettlementUploadForm,
     amount_text,
+    price_text,
 )
 from payments.giftcards import giftcard_disable, giftcard_issue, giftcard_lookup, giftcard_replace
 from payments.ledger import trial_balance
@@ -565,6 +566,10 @@ def supplier_invoice_new(request):
     po_id = _parse_po(request.POST.get("po") or request.GET.get("po", ""))
     po = po_model.objects.select_related("supplier").filter(pk=po_id).first() if po_id else None
     lines = list(po.lines.select_related("variant")) if po else []
+    for line in lines:  # what the boxes show: as typed when the page comes back with a refusal, else the order's
+        posted = request.method == "POST"
+        line.billed_quantity = request.POST.get(f"qty-{line.pk}", "") if posted else line.quantity_received
+        line.billed_cost = request.POST.get(f"cost-{line.pk}", "") if posted else price_text(line.unit_cost)
     error = ""
     typed_date = request.POST.get("invoice_date", "").strip()
     invoice_date = to_date(typed_date)

@@ -376,3 +376,32 @@ def test_a_card_number_written_in_a_refund_reason_or_a_receipt_reference_is_refu
     response = client.post(reverse("payments:payment_confirm", args=[cod.pk]),
                            {"reference": "E1823612020200119999 4111111111111112"}, headers=htmx)
     assert response.status_code == 200
+
+
+def test_the_supplier_invoice_prices_are_shown_and_read_in_the_readers_format_to_four_places(role_client, po):  # noqa: F811
+    """The billed price was a number box showing the order's price cut to two places ("12.35" for 12.3456, a
+    difference the match then flagged) that dropped a Brazilian browser's comma; and a refused form came back with
+    the order's values instead of what had been typed."""
+    import re
+
+    from inventory.models import PurchaseOrderLine
+
+    line = po.lines.get(variant=po.shirt)
+    PurchaseOrderLine.objects.filter(pk=line.pk).update(unit_cost=D("12.3456"))
+    client = role_client("finance")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "pt-br"
+    url = reverse("payments:supplier_invoice_new") + f"?po={po.pk}"
+    page = client.get(url).content.decode()
+    assert re.search(rf'<input inputmode="decimal"[^>]*name="cost-{line.pk}" value="12,3456"', page)
+    assert 'type="number" min="0" step="0.0001"' not in page
+    mug = po.lines.get(variant=po.mug)
+    assert f'name="cost-{mug.pk}" value="8,00"' in page
+    form = {"po": po.pk, "number": "NF-9", "invoice_date": "2026-05-03", f"qty-{line.pk}": "10",
+            f"cost-{line.pk}": "12,3456", f"qty-{mug.pk}": "3", f"cost-{mug.pk}": "8,00"}
+    refused = client.post(url, {**form, f"qty-{mug.pk}": "x"})
+    assert refused.status_code == 400
+    assert f'name="cost-{line.pk}" value="12,3456"' in refused.content.decode()
+    assert f'name="qty-{mug.pk}" value="x"' in refused.content.decode()  # what was typed, to correct it
+    assert client.post(url, form).status_code == 302
+    invoice = SupplierInvoice.objects.get()
+    assert invoice.status == "matched" and invoice.lines.get(variant=po.shirt).unit_cost == D("12.3456")
