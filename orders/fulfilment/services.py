@@ -1857,20 +1857,28 @@ def _mark_returned(rma: Return, *, actor) -> None:
 def return_exchange(*, return_id: int, acting_user) -> Order:
     """Closes the return as an exchange: a new draft for the same customer with the same items, linked to it,
     for the agent to adjust and place (priced at zero difference is the agent's call)."""
-    from orders.services import draft_create, draft_line_add
+    from orders.services import draft_create, draft_discard, draft_line_add
 
     rma = Return.objects.select_related("order").get(pk=return_id)
-    _check_inspected(rma, _("%(rma)s is %(status)s: inspect it first."))
+    not_yet = _("%(rma)s is %(status)s: inspect it first.")
+    _check_inspected(rma, not_yet)
     draft = draft_create(channel_id=rma.order.channel_id, acting_user=acting_user, customer_id=rma.order.customer_id)
     for rl in rma.lines.select_related("order_line"):
         draft_line_add(order_id=draft.pk, variant_id=rl.order_line.variant_id, quantity=rl.quantity,
                        acting_user=acting_user)
-    with transaction.atomic(durable=True):
-        _order, rma = _lock_return(return_id)
-        return_transition(rma, to=RS.EXCHANGED, actor=acting_user, exchange_order_id=draft.pk,
-                          closed_at=timezone.now(),
-                          reason=stored_text(gettext_noop("new order draft %(id)s"), id=draft.pk))
-        _mark_returned(rma, actor=acting_user)
+    try:
+        with transaction.atomic(durable=True):
+            _order, rma = _lock_return(return_id)
+            _check_inspected(rma, not_yet)  # the same exchange sent twice at once: the other one closed it
+            return_transition(rma, to=RS.EXCHANGED, actor=acting_user, exchange_order_id=draft.pk,
+                              closed_at=timezone.now(),
+                              reason=stored_text(gettext_noop("new order draft %(id)s"), id=draft.pk))
+            _mark_returned(rma, actor=acting_user)
+    except InvalidReturn:
+        # The draft made for it is not left among the open drafts (cancelled, kept for the history).
+        draft_discard(order_id=draft.pk, acting_user=acting_user,
+                      reason=stored_text(gettext_noop("Exchange for %(rma)s already made"), rma=str(rma)))
+        raise
     return draft
 
 
