@@ -1663,7 +1663,7 @@ def return_request(*, order_id: int, lines: list[tuple[int, int, str]], acting_u
         if order.status not in RETURNABLE:
             raise InvalidReturn(_("Order %(number)s is %(status)s: nothing to return.")
                                 % {"number": order, "status": order.get_status_display()})
-        lock_lines(order)
+        skus = {line.pk: line.sku for line in lock_lines(order)}
         allowed = returnable_quantities(order)
         for line_id, qty, reason in lines:
             if qty < 0:
@@ -1671,8 +1671,9 @@ def return_request(*, order_id: int, lines: list[tuple[int, int, str]], acting_u
             if qty > allowed.get(line_id, 0):
                 raise InvalidReturn(_("At most %(n)s of that item can be returned.") % {"n": allowed.get(line_id, 0)},
                                     field="lines")
-            if reason not in ReturnLine.Reason.values:
-                raise InvalidReturn(_("Choose a reason for each item."), field="lines")
+            if reason not in ReturnLine.Reason.values:  # the form has no default: the customer's reason is asked
+                raise InvalidReturn(_("Choose why %(sku)s is returned.") % {"sku": skus.get(line_id, "")},
+                                    field="lines")
         rma = Return.objects.create(order=order, note=note or "", requested_by=_user(acting_user))
         ReturnLine.objects.bulk_create([ReturnLine(rma=rma, order_line_id=lid, quantity=qty, reason=reason)
                                         for lid, qty, reason in lines])

@@ -184,8 +184,15 @@ def test_a_return_quantity_that_is_not_a_whole_number_is_refused_by_name_and_the
         assert f"Quantity for {net['shirt'].sku}" in page, typed
         assert f'name="qty_{mug.pk}" type="number" min="0" max="2" value="1"' in page
         assert '<option value="damaged" selected>' in page and ">box torn</textarea>" in page
+    # The reason has no default (the first one, "size", was recorded when nobody chose): it is asked, by SKU.
+    form = agent.get(url).content.decode()
+    assert f'name="reason_{mug.pk}"><option value="">Choose…</option>' in form
+    unexplained = agent.post(url, {f"qty_{mug.pk}": "1", f"reason_{mug.pk}": "", f"qty_{shirt.pk}": "0",
+                                   f"reason_{shirt.pk}": ""})
+    assert unexplained.status_code == 400 and not Return.objects.exists()
+    assert f"Choose why {net['mug'].sku} is returned." in unexplained.content.decode()
     agent.post(url, {f"qty_{mug.pk}": " 1 ", f"reason_{mug.pk}": "size", f"qty_{shirt.pk}": "",
-                     f"reason_{shirt.pk}": "size"})
+                     f"reason_{shirt.pk}": ""})
     assert [(rl.order_line_id, rl.quantity) for rl in Return.objects.get().lines.all()] == [(mug.pk, 1)]
 
 
