@@ -1657,7 +1657,7 @@ def return_request(*, order_id: int, lines: list[tuple[int, int, str]], acting_u
         if order.status not in RETURNABLE:
             raise InvalidReturn(_("Order %(number)s is %(status)s: nothing to return.")
                                 % {"number": order, "status": order.get_status_display()})
-        lock_lines(order)
+        skus = {line.pk: line.sku for line in lock_lines(order)}
         allowed = returnable_quantities(order)
         for line_id, qty, reason in lines:
             if qty < 0:
@@ -1665,8 +1665,9 @@ def return_request(*, order_id: int, lines: list[tuple[int, int, str]], acting_u
             if qty > allowed.get(line_id, 0):
                 raise InvalidReturn(_("At most %(n)s of that item can be returned.") % {"n": allowed.get(line_id, 0)},
                                     field="lines")
-            if reason not in ReturnLine.Reason.values:
-                raise InvalidReturn(_("Choose a reason for each item."), field="lines")
+            if reason not in ReturnLine.Reason.values:  # the form has no default: the customer's reason is asked
+                raise InvalidReturn(_("Choose why %(sku)s is returned.") % {"sku": skus.get(line_id, "")},
+                                    field="lines")
         rma = Return.objects.create(order=order, note=note or "", requested_by=_user(acting_user))
         ReturnLine.objects.bulk_create([ReturnLine(rma=rma, order_line_id=lid, quantity=qty, reason=reason)
                                         for lid, qty, reason in lines])
@@ -1851,20 +1852,28 @@ def _mark_returned(rma: Return, *, actor) -> None:
 def return_exchange(*, return_id: int, acting_user) -> Order:
     """Closes the return as an exchange: a new draft for the same customer with the same items, linked to it,
     for the agent to adjust and place (priced at zero difference is the agent's call)."""
-    from orders.services import draft_create, draft_line_add
+    from orders.services import draft_create, draft_discard, draft_line_add
 
     rma = Return.objects.select_related("order").get(pk=return_id)
-    _check_inspected(rma, _("%(rma)s is %(status)s: inspect it first."))
+    not_yet = _("%(rma)s is %(status)s: inspect it first.")
+    _check_inspected(rma, not_yet)
     draft = draft_create(channel_id=rma.order.channel_id, acting_user=acting_user, customer_id=rma.order.customer_id)
     for rl in rma.lines.select_related("order_line"):
         draft_line_add(order_id=draft.pk, variant_id=rl.order_line.variant_id, quantity=rl.quantity,
                        acting_user=acting_user)
-    with transaction.atomic(durable=True):
-        _order, rma = _lock_return(return_id)
-        return_transition(rma, to=RS.EXCHANGED, actor=acting_user, exchange_order_id=draft.pk,
-                          closed_at=timezone.now(),
-                          reason=stored_text(gettext_noop("new order draft %(id)s"), id=draft.pk))
-        _mark_returned(rma, actor=acting_user)
+    try:
+        with transaction.atomic(durable=True):
+            _order, rma = _lock_return(return_id)
+            _check_inspected(rma, not_yet)  # the same exchange sent twice at once: the other one closed it
+            return_transition(rma, to=RS.EXCHANGED, actor=acting_user, exchange_order_id=draft.pk,
+                              closed_at=timezone.now(),
+                              reason=stored_text(gettext_noop("new order draft %(id)s"), id=draft.pk))
+            _mark_returned(rma, actor=acting_user)
+    except InvalidReturn:
+        # The draft made for it is not left among the open drafts (cancelled, kept for the history).
+        draft_discard(order_id=draft.pk, acting_user=acting_user,
+                      reason=stored_text(gettext_noop("Exchange for %(rma)s already made"), rma=str(rma)))
+        raise
     return draft
 
 

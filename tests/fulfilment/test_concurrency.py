@@ -12,6 +12,7 @@ from inventory.models import StockLevel, StockMovement
 from orders.fulfilment import services as ful
 from orders.fulfilment.errors import FulfilmentError
 from orders.fulfilment.models import Shipment
+from orders.models import Order
 from payments.models import Payment
 from tests.threads import run_together
 
@@ -308,3 +309,37 @@ def test_an_order_sourced_while_a_holiday_is_saved_is_planned_again_by_the_chang
     assert getattr(change, "unreleased", None) == 2, change  # the earlier order's plan and the one being made
     [planned] = placed.sourcing_decisions.first().plan["shipments"]
     assert date.fromisoformat(planned["ships_on"]) > hands_over
+
+
+def test_an_exchange_sent_twice_at_once_leaves_one_new_order(make_user, net, place_order):
+    """Two clicks on "Exchange (new order)" at the same moment each opened a draft with the returned items; one
+    closed the return, the other was refused and its draft stayed open among the drafts. The refused one's draft is
+    discarded (cancelled, kept for the history) and it says the return is already closed."""
+    from django.utils import translation
+
+    from orders.fulfilment.errors import InvalidReturn
+
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=user)
+    rma = ful.return_request(order_id=order.pk, lines=[(order.lines.get().pk, 1, "size")], acting_user=user)
+    ful.return_approve(return_id=rma.pk, acting_user=user)
+    ful.return_receive(return_id=rma.pk, location_id=net["store"].pk, acting_user=user)
+    ful.return_inspect(return_id=rma.pk, conditions={rma.lines.get().pk: "resell"}, acting_user=user)
+
+    def exchange():
+        with translation.override("en"):
+            return ful.return_exchange(return_id=rma.pk, acting_user=user)
+
+    outcomes = run_together([exchange, exchange])
+    made = [o for o in outcomes if isinstance(o, Order)]
+    refused = [o for o in outcomes if isinstance(o, InvalidReturn)]
+    assert len(made) == 1, outcomes
+    rma.refresh_from_db()
+    assert rma.exchange_order_id == made[0].pk
+    open_drafts = Order.objects.filter(status=Order.Status.DRAFT).exclude(pk=order.pk)
+    assert list(open_drafts.values_list("pk", flat=True)) == [made[0].pk]
+    for exc in refused:  # the second click, when it came after the first was done, was refused before any draft
+        assert exc.message == f"{rma} is already closed (Exchanged): nothing more to do."

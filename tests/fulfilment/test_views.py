@@ -184,8 +184,15 @@ def test_a_return_quantity_that_is_not_a_whole_number_is_refused_by_name_and_the
         assert f"Quantity for {net['shirt'].sku}" in page, typed
         assert f'name="qty_{mug.pk}" type="number" min="0" max="2" value="1"' in page
         assert '<option value="damaged" selected>' in page and ">box torn</textarea>" in page
+    # The reason has no default (the first one, "size", was recorded when nobody chose): it is asked, by SKU.
+    form = agent.get(url).content.decode()
+    assert f'name="reason_{mug.pk}"><option value="">Choose…</option>' in form
+    unexplained = agent.post(url, {f"qty_{mug.pk}": "1", f"reason_{mug.pk}": "", f"qty_{shirt.pk}": "0",
+                                   f"reason_{shirt.pk}": ""})
+    assert unexplained.status_code == 400 and not Return.objects.exists()
+    assert f"Choose why {net['mug'].sku} is returned." in unexplained.content.decode()
     agent.post(url, {f"qty_{mug.pk}": " 1 ", f"reason_{mug.pk}": "size", f"qty_{shirt.pk}": "",
-                     f"reason_{shirt.pk}": "size"})
+                     f"reason_{shirt.pk}": ""})
     assert [(rl.order_line_id, rl.quantity) for rl in Return.objects.get().lines.all()] == [(mug.pk, 1)]
 
 
@@ -388,3 +395,30 @@ def test_a_scan_on_a_shipment_of_a_cancelled_order_shows_why_nothing_was_packed(
                                             {"code": net["mug"].sku}, HTTP_HX_REQUEST="true").content.decode()
     assert f"Order {order.number} was cancelled: put the items back." in scanned
     assert 'id="scan-code"' not in scanned
+
+
+def test_the_shipping_cost_box_shows_the_cost_as_the_reader_writes_it_and_ships_with_it_as_shown(
+        make_user, role_client, net, place_order):
+    """The cost box showed "15.00" on a Portuguese page, where every other amount reads "15,00"; the value shown is
+    the value shipped when the packer keeps it."""
+    import re
+
+    admin = make_user("admin")
+    order = place_order(admin, [(net["mug"], 1)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=admin)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=admin)
+    Shipment.objects.filter(pk=shipment.pk).update(cost=Decimal("1234.5"))
+    client = role_client("warehouse")
+    with translation.override("ar"):
+        client.cookies["django_language"] = "ar"
+        page = client.get(reverse("orders:fulfilment_shipment", args=[shipment.pk])).content.decode()
+        assert 'id="ship-cost" name="cost" inputmode="decimal" value="1234,50"' in page
+    with translation.override("pt-br"):
+        client.cookies["django_language"] = "pt-br"
+        page = client.get(reverse("orders:fulfilment_shipment", args=[shipment.pk])).content.decode()
+        shown = re.search(r'id="ship-cost" name="cost" inputmode="decimal" value="([^"]*)"', page).group(1)
+        assert shown == "1234,50"
+        client.post(reverse("orders:fulfilment_step", args=[shipment.pk, "ship"]),
+                    {"carrier": "Correios", "tracking_number": "BR1", "cost": shown})
+    shipment.refresh_from_db()
+    assert (shipment.status, shipment.cost) == (Shipment.Status.SHIPPED, Decimal("1234.50"))
