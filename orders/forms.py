@@ -17,7 +17,7 @@ def customer_language_field() -> forms.ChoiceField:
 class CustomerForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Customer.Kind.choices, initial=Customer.Kind.PERSON)
     name = forms.CharField(label=_("Name"), max_length=200)
-    email = forms.EmailField(label=_("E-mail"), required=False)
+    email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
     phone_alt = forms.CharField(label=_("Other phone"), max_length=30, required=False)
     tax_id = forms.CharField(label=_("CPF/CNPJ or tax id"), max_length=40, required=False)
@@ -59,7 +59,7 @@ class QuickCustomerForm(forms.Form):
 
     name = forms.CharField(label=_("Name"), max_length=200)
     phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
-    email = forms.EmailField(label=_("E-mail"), required=False)
+    email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)
     tax_id = forms.CharField(label=_("CPF/CNPJ"), max_length=40, required=False)
     postal_code = forms.CharField(label=_("CEP"), max_length=12)
     street = forms.CharField(label=_("Street"), max_length=200)

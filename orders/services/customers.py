@@ -24,6 +24,7 @@ from orders.validators import (
 
 CUSTOMER_FIELDS = ["kind", "name", "email", "phone", "phone_alt", "tax_country", "tax_id", "group_code",
                    "payment_terms_days", "credit_limit", "currency", "language", "marketing_consent", "notes"]
+EMAIL_MAX_LENGTH = Customer._meta.get_field("email").max_length
 ADDRESS_FIELDS = ["kind", "label", "recipient", "street", "number", "complement", "district", "city", "state",
                   "postal_code", "country", "phone", "is_default"]
 
@@ -41,7 +42,10 @@ def _clean_customer(data: dict) -> dict:
     if not data["name"]:
         errors["name"] = _("The name is required.")
     email = (data.get("email") or "").strip().lower()
-    if email:
+    if len(email) > EMAIL_MAX_LENGTH:  # an address the e-mail validator takes (up to 320) but the column does not
+        errors["email"] = _("The e-mail address is too long: at most %(limit)s characters.") % {
+            "limit": EMAIL_MAX_LENGTH}
+    elif email:
         try:
             validate_email(email)
         except ValidationError:

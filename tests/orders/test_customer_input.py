@@ -75,3 +75,24 @@ def test_the_credit_limit_is_typed_as_the_reader_writes_money(role_client, db):
     refused = client.post(url, {**form, "credit_limit": "-1"})
     assert refused.context["form"].errors["credit_limit"] == ["Limite de crédito deve ser no mínimo 0."]
     assert client.post(url, {**form, "credit_limit": "0"}).status_code == 302  # no limit
+
+
+# 250 + 5 characters: a valid address by the e-mail rules (up to 320) that the customer's column (254) cannot hold.
+LONG_EMAIL = "a" * 250 + "@b.co"
+
+
+def test_an_e_mail_longer_than_the_column_is_refused_by_name_not_a_server_error(role_client, world):
+    """The customers page, the phone screen and the channels' intake ended in a server error (the database refused
+    the value) for an e-mail of 255 to 320 characters."""
+    client = role_client("agent")
+    response = client.post(reverse("orders:customer_create"), {"kind": "person", "name": "Ana Lima",
+                                                               "tax_country": "BR", "payment_terms_days": "0",
+                                                               "credit_limit": "0", "email": LONG_EMAIL})
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"] == ["Ensure this value has at most 254 characters (it has 255)."]
+    page = _create(client, **{"new-email": LONG_EMAIL})
+    assert "at most 254 characters" in page
+    with translation.override("pt-br"), pytest.raises(InvalidCustomer) as refused:
+        customer_create(data={"name": "Ana Lima", "email": LONG_EMAIL}, acting_user=None)
+    assert refused.value.details["errors"]["email"] == "O endereço de e-mail é longo demais: no máximo 254 caracteres."
+    assert not Customer.objects.filter(name="Ana Lima").exists()
