@@ -263,13 +263,25 @@ def customer_list(request):
     return render(request, template, {"customers": customers, "page": page, "query": query})
 
 
+# What the address part of the new-customer form has filled in from the start (its use, the country, "default").
+ADDRESS_PRESET = ("kind", "country", "is_default")
+
+
 def customer_create_view(request):
     form = CustomerForm(request.POST or None)
-    address_form = AddressForm(request.POST or None, prefix="addr")
+    # The address is optional, but one typed in part is checked whole: a CEP and city without the street were
+    # dropped without a word. Left empty, it comes back empty, not with six "required" fields.
+    address_given = any(request.POST.get(f"addr-{name}", "").strip() for name in AddressForm.base_fields
+                        if name not in ADDRESS_PRESET)
+    if address_given:
+        address_form = AddressForm(request.POST, prefix="addr")
+    else:
+        address_form = AddressForm(prefix="addr", initial={name: request.POST[f"addr-{name}"] for name in
+                                                           ADDRESS_PRESET if f"addr-{name}" in request.POST})
     duplicates = []
     if request.method == "POST" and form.is_valid():
         address = None
-        if request.POST.get("addr-street"):
+        if address_given:
             if address_form.is_valid():
                 address = address_form.cleaned_data
             else:

@@ -96,3 +96,24 @@ def test_an_e_mail_longer_than_the_column_is_refused_by_name_not_a_server_error(
         customer_create(data={"name": "Ana Lima", "email": LONG_EMAIL}, acting_user=None)
     assert refused.value.details["errors"]["email"] == "O endereço de e-mail é longo demais: no máximo 254 caracteres."
     assert not Customer.objects.filter(name="Ana Lima").exists()
+
+
+def test_the_new_customer_forms_address_is_optional_but_one_typed_in_part_is_checked(role_client, db):
+    """A CEP and a city typed without the street were dropped without a word (the customer was made with no
+    address); and a customer refused for a duplicate e-mail came back with "This field is required." under six
+    address fields nobody had to fill."""
+    client = role_client("agent")
+    form = {"kind": "person", "name": "Rita Alves", "email": "rita@example.com", "tax_country": "BR",
+            "payment_terms_days": "0", "credit_limit": "0", "addr-kind": "both", "addr-country": "BR"}
+    partial = client.post(reverse("orders:customer_create"), {**form, "addr-postal_code": "01310-100",
+                                                              "addr-city": "São Paulo", "addr-state": "SP"})
+    assert partial.status_code == 200
+    assert partial.context["address_form"].errors == {"street": ["This field is required."]}
+    assert not Customer.objects.filter(name="Rita Alves").exists()
+
+    customer_create(data={"name": "Rita Alves", "email": "rita@example.com"}, acting_user=None)
+    duplicate = client.post(reverse("orders:customer_create"), {**form, "email": "RITA@example.com"})
+    assert duplicate.context["duplicates"]
+    assert not duplicate.context["address_form"].is_bound
+    assert "This field is required." not in duplicate.content.decode()
+    assert 'name="addr-kind"' in duplicate.content.decode()
