@@ -1,3 +1,4 @@
+import uuid
 from decimal import Decimal
 
 from django import forms
@@ -29,6 +30,19 @@ class CustomerForm(forms.Form):
     language = customer_language_field()
     marketing_consent = forms.BooleanField(label=_("Agrees to marketing"), required=False)
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class NewCustomerForm(CustomerForm):
+    # A one-off token for this copy of the form: sent twice (a double click), it makes one customer.
+    once = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["once"].initial = uuid.uuid4().hex
+
+    def clean_once(self):
+        token = self.cleaned_data["once"]
+        return token if token.isascii() and token.isalnum() else ""
 
 
 class AddressForm(forms.Form):

@@ -28,6 +28,7 @@ from orders.forms import (
     CustomerForm,
     DecisionForm,
     ErasureForm,
+    NewCustomerForm,
     OrderAddressForm,
     TransitionForm,
     form_error_message,
@@ -268,7 +269,7 @@ ADDRESS_PRESET = ("kind", "country", "is_default")
 
 
 def customer_create_view(request):
-    form = CustomerForm(request.POST or None)
+    form = NewCustomerForm(request.POST or None)
     # The address is optional, but one typed in part is checked whole: a CEP and city without the street were
     # dropped without a word. Left empty, it comes back empty, not with six "required" fields.
     address_given = any(request.POST.get(f"addr-{name}", "").strip() for name in AddressForm.base_fields
@@ -288,7 +289,8 @@ def customer_create_view(request):
                 return render(request, "orders/customer_form.html", {"form": form, "address_form": address_form})
         try:
             customer = services.customer_create(data=form.cleaned_data, address=address, acting_user=request.user,
-                                                allow_duplicate=bool(request.POST.get("allow_duplicate")))
+                                                allow_duplicate=bool(request.POST.get("allow_duplicate")),
+                                                request_key=form.cleaned_data["once"])
         except DuplicateCustomer as exc:
             duplicates = exc.matches
             form.add_error(None, exc.message)

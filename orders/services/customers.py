@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -87,17 +87,27 @@ def customer_duplicates(*, email: str = "", phone: str = "", tax_id: str = "", e
     return matches.order_by("pk")[:5]
 
 
-def customer_create(*, data: dict, acting_user, address: dict | None = None, allow_duplicate: bool = False) -> Customer:
-    """Creates a customer (and optionally a first address); refuses likely duplicates unless told otherwise."""
+def customer_create(*, data: dict, acting_user, address: dict | None = None, allow_duplicate: bool = False,
+                    request_key: str | None = None) -> Customer:
+    """Creates a customer (and optionally a first address); refuses likely duplicates unless told otherwise.
+
+    ``request_key`` names the form copy it comes from: the same copy sent twice returns the first customer."""
     data = _clean_customer(data)
     address_data = _clean_address(address) if address else None
     with transaction.atomic(durable=True):
+        if request_key:
+            # A second copy sent while the first is being saved waits for it here, then finds its customer.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"customer-create:{request_key}"])
+            if (sent_before := Customer.objects.filter(request_key=request_key).first()) is not None:
+                return sent_before
         if not allow_duplicate:
             matches = list(customer_duplicates(email=data["email"], phone=data.get("phone", ""),
                                                tax_id=data["tax_id"]))
             if matches:
                 raise DuplicateCustomer(matches=matches)
-        customer = Customer(**data, created_by=acting_user if acting_user and acting_user.is_authenticated else None)
+        customer = Customer(**data, created_by=acting_user if acting_user and acting_user.is_authenticated else None,
+                            request_key=request_key or None)
         if customer.marketing_consent:
             customer.consent_at = timezone.now()
         customer.save()

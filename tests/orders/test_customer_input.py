@@ -1,6 +1,8 @@
 """What an agent types for a new customer on the phone screen: refused with the reason when it cannot be right,
 kept in one form when it is (an Arabic keyboard's digits are digits)."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import translation
@@ -117,3 +119,24 @@ def test_the_new_customer_forms_address_is_optional_but_one_typed_in_part_is_che
     assert not duplicate.context["address_form"].is_bound
     assert "This field is required." not in duplicate.content.decode()
     assert 'name="addr-kind"' in duplicate.content.decode()
+
+
+def test_the_new_customer_form_sent_twice_makes_one_customer(role_client, db):
+    """A double click on Save made two customers when the form had no e-mail, phone or tax id to match; with one,
+    the second copy was refused as a duplicate of the customer the first had just made."""
+    client = role_client("agent")
+    page = client.get(reverse("orders:customer_create")).content.decode()
+    sent = re.search(r'type="hidden" name="once" value="(\w+)"', page)
+    once = sent.group(1) if sent else ""
+    form = {"kind": "person", "name": "Caio Prado", "tax_country": "BR", "payment_terms_days": "0",
+            "credit_limit": "0", "once": once}
+    first = client.post(reverse("orders:customer_create"), form)
+    second = client.post(reverse("orders:customer_create"), form)
+    customer = Customer.objects.get(name="Caio Prado")
+    assert first.url == second.url == reverse("orders:customer_detail", args=[customer.pk])
+    with_email = {**form, "name": "Lia Prado", "email": "lia@example.com", "once": "b" * 32}
+    client.post(reverse("orders:customer_create"), with_email)
+    assert client.post(reverse("orders:customer_create"), with_email).status_code == 302
+    assert Customer.objects.filter(name="Lia Prado").count() == 1
+    client.post(reverse("orders:customer_create"), {**form, "once": ""})  # another copy: another customer
+    assert Customer.objects.filter(name="Caio Prado").count() == 2
