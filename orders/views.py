@@ -307,15 +307,20 @@ def customer_edit_view(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
     initial = {f: getattr(customer, f) for f in CustomerForm.base_fields}
     form = CustomerForm(request.POST or None, initial=initial)
+    duplicates = []
     if request.method == "POST" and form.is_valid():
         try:
-            services.customer_update(customer_id=customer.pk, data=form.cleaned_data, acting_user=request.user)
+            services.customer_update(customer_id=customer.pk, data=form.cleaned_data, acting_user=request.user,
+                                     allow_duplicate=bool(request.POST.get("allow_duplicate")))
+        except DuplicateCustomer as exc:
+            duplicates = exc.matches
+            form.add_error(None, exc.message)
         except OrderError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, _("Customer saved."))
             return redirect("orders:customer_detail", pk=customer.pk)
-    return render(request, "orders/customer_form.html", {"form": form, "customer": customer})
+    return render(request, "orders/customer_form.html", {"form": form, "customer": customer, "duplicates": duplicates})
 
 
 def customer_address_add(request, pk: int):

@@ -118,13 +118,22 @@ def customer_create(*, data: dict, acting_user, address: dict | None = None, all
     return customer
 
 
-def customer_update(*, customer_id: int, data: dict, acting_user) -> Customer:
+def customer_update(*, customer_id: int, data: dict, acting_user, allow_duplicate: bool = False) -> Customer:
+    """Saves the customer's changes; an e-mail, phone or tax id changed to another customer's is refused as a likely
+    duplicate (as on creation) unless told otherwise."""
     with transaction.atomic(durable=True):
         customer = Customer.objects.select_for_update().get(pk=customer_id)
         refuse_erased(customer)
         merged = {**snapshot(customer, CUSTOMER_FIELDS), **data}
         clean = _clean_customer(merged)
         before = snapshot(customer, CUSTOMER_FIELDS)
+        if not allow_duplicate:
+            # Only what changes is checked: duplicates kept before do not stop an edit of something else.
+            changed = {key: clean.get(key, "") for key in ("email", "phone", "tax_id")
+                       if clean.get(key, "") != before.get(key, "")}
+            matches = list(customer_duplicates(**changed, exclude_id=customer.pk)) if changed else []
+            if matches:
+                raise DuplicateCustomer(matches=matches)
         if clean.get("marketing_consent") and not customer.marketing_consent:
             customer.consent_at = timezone.now()
         for key, value in clean.items():

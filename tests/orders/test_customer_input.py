@@ -140,3 +140,26 @@ def test_the_new_customer_form_sent_twice_makes_one_customer(role_client, db):
     assert Customer.objects.filter(name="Lia Prado").count() == 1
     client.post(reverse("orders:customer_create"), {**form, "once": ""})  # another copy: another customer
     assert Customer.objects.filter(name="Caio Prado").count() == 2
+
+
+def test_an_edit_giving_a_customer_another_customers_e_mail_asks_first(role_client, db):
+    """Creating a customer with another's e-mail, phone or tax id asks "different customer?"; changing them on the
+    edit page made the duplicate without a word."""
+    other = customer_create(data={"name": "Bruno Reis", "email": "bruno@example.com", "tax_id": "529.982.247-25"},
+                            acting_user=None)
+    customer = customer_create(data={"name": "Bruna Reis", "email": "bruna@example.com"}, acting_user=None)
+    client = role_client("agent")
+    url = reverse("orders:customer_edit", args=[customer.pk])
+    form = {"kind": "person", "name": "Bruna Reis", "email": "BRUNO@example.com", "tax_country": "BR",
+            "payment_terms_days": "0", "credit_limit": "0"}
+    refused = client.post(url, form)
+    assert refused.status_code == 200 and refused.context["duplicates"] == [other]
+    assert "This is a different customer: save anyway" in refused.content.decode()
+    customer.refresh_from_db()
+    assert customer.email == "bruna@example.com"
+    assert client.post(url, {**form, "allow_duplicate": "1"}).status_code == 302
+    customer.refresh_from_db()
+    assert customer.email == "bruno@example.com"
+    # what was a duplicate before does not stop changing something else
+    assert client.post(url, {**form, "name": "Bruna R. Reis"}).status_code == 302
+    assert client.post(url, {**form, "tax_id": "52998224725"}).context["duplicates"] == [other]
