@@ -163,3 +163,13 @@ def test_an_edit_giving_a_customer_another_customers_e_mail_asks_first(role_clie
     # what was a duplicate before does not stop changing something else
     assert client.post(url, {**form, "name": "Bruna R. Reis"}).status_code == 302
     assert client.post(url, {**form, "tax_id": "52998224725"}).context["duplicates"] == [other]
+
+
+def test_a_one_letter_customer_search_asks_for_more_instead_of_finding_nobody(role_client, db):
+    """"a" answered "No customers found." while customers named Ana were there (the search needs two characters)."""
+    customer_create(data={"name": "Ana Souza"}, acting_user=None)
+    client = role_client("agent")
+    page = client.get(reverse("orders:customer_list"), {"q": " a "}).content.decode()
+    assert "Type at least two characters." in page and "No customers found." not in page
+    assert "Ana Souza" in client.get(reverse("orders:customer_list"), {"q": "an"}).content.decode()
+    assert "No customers found." in client.get(reverse("orders:customer_list"), {"q": "zz"}).content.decode()
