@@ -274,11 +274,13 @@ def customer_create_view(request):
     # dropped without a word. Left empty, it comes back empty, not with six "required" fields.
     address_given = any(request.POST.get(f"addr-{name}", "").strip() for name in AddressForm.base_fields
                         if name not in ADDRESS_PRESET)
+    # Nor does the page mark its boxes required: the browser then refused to save a customer without an address.
     if address_given:
-        address_form = AddressForm(request.POST, prefix="addr")
+        address_form = AddressForm(request.POST, prefix="addr", use_required_attribute=False)
     else:
-        address_form = AddressForm(prefix="addr", initial={name: request.POST[f"addr-{name}"] for name in
-                                                           ADDRESS_PRESET if f"addr-{name}" in request.POST})
+        address_form = AddressForm(prefix="addr", use_required_attribute=False,
+                                   initial={name: request.POST[f"addr-{name}"] for name in ADDRESS_PRESET
+                                            if f"addr-{name}" in request.POST})
     duplicates = []
     if request.method == "POST" and form.is_valid():
         address = None
