@@ -20,7 +20,7 @@ from oms.listing import paginate, sort_queryset
 from oms.numbers import NumberError, parse_id, parse_whole
 from oms.query import next_address
 from orders import selectors, services
-from orders.errors import DuplicateCustomer, OrderError
+from orders.errors import CustomerErased, DuplicateCustomer, OrderError
 from orders.forms import (
     MAX_LINE_QUANTITY,
     AddressForm,
@@ -264,6 +264,13 @@ def customer_list(request):
     return render(request, template, {"customers": customers, "page": page, "query": query})
 
 
+def _erased_to_detail(request, customer: Customer, message: str):
+    """An erased customer's edit, address and erase pages only lead back to its page, saying why (a second click
+    on "Erase" showed the form again, then refused it)."""
+    messages.info(request, message)
+    return redirect("orders:customer_detail", pk=customer.pk)
+
+
 # What the address part of the new-customer form has filled in from the start (its use, the country, "default").
 ADDRESS_PRESET = ("kind", "country", "is_default")
 
@@ -307,6 +314,8 @@ def customer_create_view(request):
 
 def customer_edit_view(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
+    if customer.erased_at:
+        return _erased_to_detail(request, customer, CustomerErased.default_message)
     initial = {f: getattr(customer, f) for f in CustomerForm.base_fields}
     form = CustomerForm(request.POST or None, initial=initial)
     duplicates = []
@@ -327,6 +336,8 @@ def customer_edit_view(request, pk: int):
 
 def customer_address_add(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
+    if customer.erased_at:
+        return _erased_to_detail(request, customer, CustomerErased.default_message)
     form = AddressForm(request.POST or None, prefix="addr")
     if request.method == "POST" and form.is_valid():
         try:
@@ -358,6 +369,8 @@ def customer_data_export(request, pk: int):
 
 def customer_erase_view(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
+    if customer.erased_at:
+        return _erased_to_detail(request, customer, _("This customer's personal data was already erased."))
     form = ErasureForm(request.POST or None)
     status = 200
     if request.method == "POST":
