@@ -1,3 +1,4 @@
+import uuid
 from decimal import Decimal
 
 from django import forms
@@ -17,7 +18,7 @@ def customer_language_field() -> forms.ChoiceField:
 class CustomerForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Customer.Kind.choices, initial=Customer.Kind.PERSON)
     name = forms.CharField(label=_("Name"), max_length=200)
-    email = forms.EmailField(label=_("E-mail"), required=False)
+    email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
     phone_alt = forms.CharField(label=_("Other phone"), max_length=30, required=False)
     tax_id = forms.CharField(label=_("CPF/CNPJ or tax id"), max_length=40, required=False)
@@ -29,6 +30,19 @@ class CustomerForm(forms.Form):
     language = customer_language_field()
     marketing_consent = forms.BooleanField(label=_("Agrees to marketing"), required=False)
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class NewCustomerForm(CustomerForm):
+    # A one-off token for this copy of the form: sent twice (a double click), it makes one customer.
+    once = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["once"].initial = uuid.uuid4().hex
+
+    def clean_once(self):
+        token = self.cleaned_data["once"]
+        return token if token.isascii() and token.isalnum() else ""
 
 
 class AddressForm(forms.Form):
@@ -59,7 +73,7 @@ class QuickCustomerForm(forms.Form):
 
     name = forms.CharField(label=_("Name"), max_length=200)
     phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
-    email = forms.EmailField(label=_("E-mail"), required=False)
+    email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)
     tax_id = forms.CharField(label=_("CPF/CNPJ"), max_length=40, required=False)
     postal_code = forms.CharField(label=_("CEP"), max_length=12)
     street = forms.CharField(label=_("Street"), max_length=200)

@@ -85,6 +85,8 @@ class Customer(models.Model):
     consent_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
+    # The new-customer form copy that created it: the same copy sent twice (a double click) makes one customer.
+    request_key = models.CharField(max_length=32, null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -20,7 +20,7 @@ from oms.listing import paginate, sort_queryset
 from oms.numbers import NumberError, parse_id, parse_whole
 from oms.query import next_address
 from orders import selectors, services
-from orders.errors import DuplicateCustomer, OrderError
+from orders.errors import CustomerErased, DuplicateCustomer, OrderError
 from orders.forms import (
     MAX_LINE_QUANTITY,
     AddressForm,
@@ -28,6 +28,7 @@ from orders.forms import (
     CustomerForm,
     DecisionForm,
     ErasureForm,
+    NewCustomerForm,
     OrderAddressForm,
     TransitionForm,
     form_error_message,
@@ -263,20 +264,42 @@ def customer_list(request):
     return render(request, template, {"customers": customers, "page": page, "query": query})
 
 
+def _erased_to_detail(request, customer: Customer, message: str):
+    """An erased customer's edit, address and erase pages only lead back to its page, saying why (a second click
+    on "Erase" showed the form again, then refused it)."""
+    messages.info(request, message)
+    return redirect("orders:customer_detail", pk=customer.pk)
+
+
+# What the address part of the new-customer form has filled in from the start (its use, the country, "default").
+ADDRESS_PRESET = ("kind", "country", "is_default")
+
+
 def customer_create_view(request):
-    form = CustomerForm(request.POST or None)
-    address_form = AddressForm(request.POST or None, prefix="addr")
+    form = NewCustomerForm(request.POST or None)
+    # The address is optional, but one typed in part is checked whole: a CEP and city without the street were
+    # dropped without a word. Left empty, it comes back empty, not with six "required" fields.
+    address_given = any(request.POST.get(f"addr-{name}", "").strip() for name in AddressForm.base_fields
+                        if name not in ADDRESS_PRESET)
+    # Nor does the page mark its boxes required: the browser then refused to save a customer without an address.
+    if address_given:
+        address_form = AddressForm(request.POST, prefix="addr", use_required_attribute=False)
+    else:
+        address_form = AddressForm(prefix="addr", use_required_attribute=False,
+                                   initial={name: request.POST[f"addr-{name}"] for name in ADDRESS_PRESET
+                                            if f"addr-{name}" in request.POST})
     duplicates = []
     if request.method == "POST" and form.is_valid():
         address = None
-        if request.POST.get("addr-street"):
+        if address_given:
             if address_form.is_valid():
                 address = address_form.cleaned_data
             else:
                 return render(request, "orders/customer_form.html", {"form": form, "address_form": address_form})
         try:
             customer = services.customer_create(data=form.cleaned_data, address=address, acting_user=request.user,
-                                                allow_duplicate=bool(request.POST.get("allow_duplicate")))
+                                                allow_duplicate=bool(request.POST.get("allow_duplicate")),
+                                                request_key=form.cleaned_data["once"])
         except DuplicateCustomer as exc:
             duplicates = exc.matches
             form.add_error(None, exc.message)
@@ -291,21 +314,30 @@ def customer_create_view(request):
 
 def customer_edit_view(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
+    if customer.erased_at:
+        return _erased_to_detail(request, customer, CustomerErased.default_message)
     initial = {f: getattr(customer, f) for f in CustomerForm.base_fields}
     form = CustomerForm(request.POST or None, initial=initial)
+    duplicates = []
     if request.method == "POST" and form.is_valid():
         try:
-            services.customer_update(customer_id=customer.pk, data=form.cleaned_data, acting_user=request.user)
+            services.customer_update(customer_id=customer.pk, data=form.cleaned_data, acting_user=request.user,
+                                     allow_duplicate=bool(request.POST.get("allow_duplicate")))
+        except DuplicateCustomer as exc:
+            duplicates = exc.matches
+            form.add_error(None, exc.message)
         except OrderError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, _("Customer saved."))
             return redirect("orders:customer_detail", pk=customer.pk)
-    return render(request, "orders/customer_form.html", {"form": form, "customer": customer})
+    return render(request, "orders/customer_form.html", {"form": form, "customer": customer, "duplicates": duplicates})
 
 
 def customer_address_add(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
+    if customer.erased_at:
+        return _erased_to_detail(request, customer, CustomerErased.default_message)
     form = AddressForm(request.POST or None, prefix="addr")
     if request.method == "POST" and form.is_valid():
         try:
@@ -337,6 +369,8 @@ def customer_data_export(request, pk: int):
 
 def customer_erase_view(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
+    if customer.erased_at:
+        return _erased_to_detail(request, customer, _("This customer's personal data was already erased."))
     form = ErasureForm(request.POST or None)
     status = 200
     if request.method == "POST":

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from orders.validators import (
 
 CUSTOMER_FIELDS = ["kind", "name", "email", "phone", "phone_alt", "tax_country", "tax_id", "group_code",
                    "payment_terms_days", "credit_limit", "currency", "language", "marketing_consent", "notes"]
+EMAIL_MAX_LENGTH = Customer._meta.get_field("email").max_length
 ADDRESS_FIELDS = ["kind", "label", "recipient", "street", "number", "complement", "district", "city", "state",
                   "postal_code", "country", "phone", "is_default"]
 
@@ -41,7 +42,10 @@ def _clean_customer(data: dict) -> dict:
     if not data["name"]:
         errors["name"] = _("The name is required.")
     email = (data.get("email") or "").strip().lower()
-    if email:
+    if len(email) > EMAIL_MAX_LENGTH:  # an address the e-mail validator takes (up to 320) but the column does not
+        errors["email"] = _("The e-mail address is too long: at most %(limit)s characters.") % {
+            "limit": EMAIL_MAX_LENGTH}
+    elif email:
         try:
             validate_email(email)
         except ValidationError:
@@ -83,17 +87,27 @@ def customer_duplicates(*, email: str = "", phone: str = "", tax_id: str = "", e
     return matches.order_by("pk")[:5]
 
 
-def customer_create(*, data: dict, acting_user, address: dict | None = None, allow_duplicate: bool = False) -> Customer:
-    """Creates a customer (and optionally a first address); refuses likely duplicates unless told otherwise."""
+def customer_create(*, data: dict, acting_user, address: dict | None = None, allow_duplicate: bool = False,
+                    request_key: str | None = None) -> Customer:
+    """Creates a customer (and optionally a first address); refuses likely duplicates unless told otherwise.
+
+    ``request_key`` names the form copy it comes from: the same copy sent twice returns the first customer."""
     data = _clean_customer(data)
     address_data = _clean_address(address) if address else None
     with transaction.atomic(durable=True):
+        if request_key:
+            # A second copy sent while the first is being saved waits for it here, then finds its customer.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"customer-create:{request_key}"])
+            if (sent_before := Customer.objects.filter(request_key=request_key).first()) is not None:
+                return sent_before
         if not allow_duplicate:
             matches = list(customer_duplicates(email=data["email"], phone=data.get("phone", ""),
                                                tax_id=data["tax_id"]))
             if matches:
                 raise DuplicateCustomer(matches=matches)
-        customer = Customer(**data, created_by=acting_user if acting_user and acting_user.is_authenticated else None)
+        customer = Customer(**data, created_by=acting_user if acting_user and acting_user.is_authenticated else None,
+                            request_key=request_key or None)
         if customer.marketing_consent:
             customer.consent_at = timezone.now()
         customer.save()
@@ -104,13 +118,22 @@ def customer_create(*, data: dict, acting_user, address: dict | None = None, all
     return customer
 
 
-def customer_update(*, customer_id: int, data: dict, acting_user) -> Customer:
+def customer_update(*, customer_id: int, data: dict, acting_user, allow_duplicate: bool = False) -> Customer:
+    """Saves the customer's changes; an e-mail, phone or tax id changed to another customer's is refused as a likely
+    duplicate (as on creation) unless told otherwise."""
     with transaction.atomic(durable=True):
         customer = Customer.objects.select_for_update().get(pk=customer_id)
         refuse_erased(customer)
         merged = {**snapshot(customer, CUSTOMER_FIELDS), **data}
         clean = _clean_customer(merged)
         before = snapshot(customer, CUSTOMER_FIELDS)
+        if not allow_duplicate:
+            # Only what changes is checked: duplicates kept before do not stop an edit of something else.
+            changed = {key: clean.get(key, "") for key in ("email", "phone", "tax_id")
+                       if clean.get(key, "") != before.get(key, "")}
+            matches = list(customer_duplicates(**changed, exclude_id=customer.pk)) if changed else []
+            if matches:
+                raise DuplicateCustomer(matches=matches)
         if clean.get("marketing_consent") and not customer.marketing_consent:
             customer.consent_at = timezone.now()
         for key, value in clean.items():

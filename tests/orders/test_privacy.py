@@ -256,3 +256,23 @@ def test_the_personal_data_copy_holds_what_people_wrote_about_the_customer(role_
                                 "requested_at": rma.created_at.isoformat(),
                                 "note": "Box arrived crushed, customer sent photos", "refund_amount": "0.0000",
                                 "refund_method": ""}]
+
+
+def test_an_erased_customers_edit_address_and_erase_pages_lead_back_to_its_page(role_client, db):
+    """Erase sent twice (a double click, the back button) showed the form again and then refused it with a 422;
+    the edit and address pages offered forms that could not be saved."""
+    customer = customer_create(data={"name": "Rosa Prado", "email": "rosa@example.com"}, acting_user=None)
+    client = role_client("admin")
+    client.cookies["django_language"] = "pt-br"
+    url = reverse("orders:customer_erase", args=[customer.pk])
+    form = {"reason": "Pedido por e-mail", "confirm": "on"}
+    detail = reverse("orders:customer_detail", args=[customer.pk])
+    assert client.post(url, form).url == detail
+    again = client.post(url, form, follow=True)
+    assert again.redirect_chain == [(detail, 302)]
+    assert "Os dados pessoais deste cliente já foram apagados." in again.content.decode()
+    assert AuditEntry.objects.filter(verb="customer_erase").count() == 1
+    for page in ("orders:customer_edit", "orders:customer_address_add", "orders:customer_erase"):
+        assert client.get(reverse(page, args=[customer.pk])).url == detail
+    assert client.post(reverse("orders:customer_edit", args=[customer.pk]), {"name": "Rosa"}).url == detail
+    assert Customer.objects.get(pk=customer.pk).name == f"#{customer.pk}"
