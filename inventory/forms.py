@@ -1,6 +1,5 @@
 """Forms validate input only; views hand the cleaned values to ``inventory.services``."""
 
-import uuid
 
 from django import forms
 from django.utils import timezone
@@ -22,6 +21,7 @@ from inventory.models import (
     Variant,
 )
 from inventory.selectors import variant_by_sku
+from oms.forms import SentOnceForm
 from oms.numbers import INT_MAX, NumberError, parse_amount, parse_whole
 
 
@@ -48,21 +48,6 @@ class SkuField(forms.CharField):
 
 def location_field(**kwargs) -> forms.ModelChoiceField:
     return forms.ModelChoiceField(queryset=Location.objects.filter(is_active=True).order_by("code"), **kwargs)
-
-
-class SentOnceForm(forms.Form):
-    """A form whose every copy carries a one-off token (hidden), so that the same copy sent twice (a double
-    click) does its work once: the service is handed the token and recognises a second copy."""
-
-    once = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["once"].initial = uuid.uuid4().hex[:16]
-
-    def clean_once(self):
-        token = self.cleaned_data["once"]
-        return token if token.isascii() and token.isalnum() else ""
 
 
 class AdjustForm(SentOnceForm):

@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -6,6 +8,22 @@ from django.utils.translation import gettext_lazy as _
 
 from oms.jsontext import MAX_DEPTH, JsonTextError, load_json
 from oms.permissions import ROLE_LABELS, ROLES
+
+
+class SentOnceForm(forms.Form):
+    """A form whose every copy carries a one-off token (hidden), so that the same copy sent twice (a double
+    click, a retry) does its work once: the service is handed the token (stored as the created row's
+    ``request_key``) and recognises a second copy."""
+
+    once = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["once"].initial = uuid.uuid4().hex
+
+    def clean_once(self):
+        token = self.cleaned_data["once"]
+        return token if token.isascii() and token.isalnum() else ""
 
 
 def add_refusal(form: forms.Form, exc) -> None:

@@ -1,4 +1,3 @@
-import uuid
 from decimal import Decimal
 
 from django import forms
@@ -6,6 +5,7 @@ from django.apps import apps
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from oms.forms import SentOnceForm
 from orders.models import Address, Customer, Order
 from payments.forms import AmountField
 
@@ -32,17 +32,8 @@ class CustomerForm(forms.Form):
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
-class NewCustomerForm(CustomerForm):
-    # A one-off token for this copy of the form: sent twice (a double click), it makes one customer.
-    once = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["once"].initial = uuid.uuid4().hex
-
-    def clean_once(self):
-        token = self.cleaned_data["once"]
-        return token if token.isascii() and token.isalnum() else ""
+class NewCustomerForm(CustomerForm, SentOnceForm):
+    """Sent twice (a double click), it makes one customer."""
 
 
 class AddressForm(forms.Form):

@@ -1,10 +1,10 @@
-import uuid
 from decimal import Decimal
 
 from django import forms
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from oms.forms import SentOnceForm
 from oms.money import CURRENCY_CHOICES, default_currency, exponent, quantize
 from oms.numbers import NumberError, parse_amount
 from payments.models import GIFT_CARD_SOURCES, GiftCard, Payment
@@ -55,7 +55,10 @@ class AmountField(forms.Field):
             raise forms.ValidationError(exc.message, code="invalid") from exc
 
 
-class GiftCardIssueForm(forms.Form):
+class GiftCardIssueForm(SentOnceForm):
+    """Sent twice (a double click), it issues one card."""
+
+
     kind = forms.ChoiceField(label=_("Kind"), choices=GiftCard.Kind.choices)
     # Typed as the reader writes money ("50,25" in Portuguese): a number box drops the comma in a Brazilian
     # browser and "50,25" became a card of R$ 5.025,00.
@@ -65,16 +68,6 @@ class GiftCardIssueForm(forms.Form):
     expires_on = forms.DateField(label=_("Expires on"), required=False,
                                  widget=forms.DateInput(attrs={"type": "date"}))
     reference = forms.CharField(label=_("Reference"), max_length=60, required=False)
-    # A one-off token for this copy of the form: sent twice (a double click), it issues one card.
-    once = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["once"].initial = uuid.uuid4().hex
-
-    def clean_once(self):
-        token = self.cleaned_data["once"]
-        return token if token.isascii() and token.isalnum() else ""
 
 
 class GiftCardLookupForm(forms.Form):
