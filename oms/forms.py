@@ -71,7 +71,7 @@ class StaffForm(forms.Form):
     username = forms.CharField(label=_("User name"), max_length=150)
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
-    email = forms.EmailField(label=_("E-mail"), required=False,
+    email = forms.EmailField(label=_("E-mail"), required=False, max_length=254,  # the account's column
                              help_text=_("Alerts, approvals and scheduled reports are sent here."))
     roles = forms.MultipleChoiceField(label=_("Roles"), widget=forms.CheckboxSelectMultiple,
                                       choices=[(role, ROLE_LABELS[role]) for role in ROLES])

@@ -108,3 +108,16 @@ def test_nobody_locks_themselves_out_and_an_active_administrator_always_remains(
     User.objects.filter(pk=other.pk).update(is_active=True)
     staff_update(**demote, acting_user=other)  # another administrator remains: allowed
     assert [g.name for g in User.objects.get(pk=me.pk).groups.all()] == ["agent"]
+
+
+def test_an_e_mail_longer_than_the_account_keeps_is_refused_by_name(role_client):
+    """The e-mail validator takes addresses up to 320 characters; the account's column keeps 254 (it was a server
+    error)."""
+    admin = role_client("admin")
+    email = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".com"
+    assert 254 < len(email) <= 320
+    response = admin.post(reverse("staff_create"), {"username": "longmail", "email": email, "roles": ["agent"],
+                                                    "language": "en"})
+    assert response.status_code in (200, 400)
+    assert "at most 254 characters" in response.content.decode()
+    assert not User.objects.filter(username="longmail").exists()
