@@ -92,6 +92,7 @@ def test_cancelling_a_transfer_asks_first_and_a_no_keeps_it(page, login):
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     page.wait_for_function("document.activeElement.textContent.trim() === 'Enviar'")  # "Ship" has the focus
     page.keyboard.press("Tab")  # from "Ship" to "Cancel"
+    page.wait_for_function("document.activeElement.dataset.confirm === 'Cancelar esta transferência?'")
     page.keyboard.press("Enter")
     page.wait_for_function("document.readyState === 'complete'")
     for _wait in range(50):  # the question is asked at once; a loaded machine may take a moment to show it
