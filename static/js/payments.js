@@ -99,7 +99,9 @@
     place = { action: form ? form.getAttribute("action") : null, name: active.getAttribute("name"), tag: active.tagName };
   });
 
-  document.addEventListener("htmx:afterSwap", function () {
+  // After the settle, not the swap: htmx binds the new forms when it settles (20 ms later), and an Enter pressed in
+  // a field focused before that sent the form as a plain page post.
+  document.addEventListener("htmx:afterSettle", function () {
     if (!place) { return; }
     var wanted = place;
     place = null;
