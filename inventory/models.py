@@ -383,7 +383,7 @@ class PurchaseOrder(models.Model):
     currency = currency_field(verbose_name=_("currency"))
     expected_on = models.DateField(_("expected on"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
-    # The form copy that created it (see oms.forms.SentOnceForm): a second copy finds it instead.
+    # The form copy that created it (see oms.once): a second copy finds it instead.
     request_key = models.CharField(max_length=32, null=True, blank=True, unique=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
@@ -452,7 +452,7 @@ class Transfer(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REQUESTED)
     reference = models.CharField(_("reference"), max_length=64, blank=True)
     notes = models.TextField(_("notes"), blank=True)
-    # The form copy that created it (see oms.forms.SentOnceForm): a second copy finds it instead.
+    # The form copy that created it (see oms.once): a second copy finds it instead.
     request_key = models.CharField(max_length=32, null=True, blank=True, unique=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")

@@ -50,6 +50,7 @@ from oms.audit import audit_record
 from oms.i18n import stored_join, stored_text
 from oms.models import AuditEntry
 from oms.numbers import INT_MAX
+from oms.once import created_by_request
 from oms.outbox import outbox_enqueue
 
 Reason = StockMovement.Reason
@@ -434,16 +435,6 @@ def _transfer_lines(transfer: Transfer, location_id: int) -> list[StockLine]:
     return [StockLine(line.variant_id, location_id, line.quantity) for line in transfer.lines.all()]
 
 
-def _created_by_request(model, request_key: str | None):
-    """The document a form copy named ``request_key`` already created, or None. Holds a transaction-level lock
-    on the key: a second copy sent while the first is being saved waits for it, then finds its document."""
-    if not request_key:
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{model._meta.label_lower}:{request_key}"])
-    return model.objects.filter(request_key=request_key).first()
-
-
 def transfer_create(*, from_location_id: int, to_location_id: int, lines: list[tuple[int, int]], acting_user,
                     reference: str = "", notes: str = "", request_key: str | None = None) -> Transfer:
     """Requests a transfer and reserves its stock at the source (``lines``: (variant_id, quantity)).
@@ -461,7 +452,7 @@ def transfer_create(*, from_location_id: int, to_location_id: int, lines: list[t
     if not merged:
         raise InvalidQuantity(_("Add at least one line."))
     with transaction.atomic():
-        if (sent_before := _created_by_request(Transfer, request_key)) is not None:
+        if (sent_before := created_by_request(Transfer, request_key)) is not None:
             return sent_before
         if Variant.objects.filter(pk__in=merged, is_kit=True).exists():
             raise InvalidQuantity(_("Kits cannot be transferred; transfer their components."))
@@ -571,7 +562,7 @@ def po_create(*, supplier_id: int, location_id: int, lines: list[tuple[int, int,
         if (expected_on - today).days > EXPECTED_WITHIN_DAYS:
             raise InventoryError(_("The expected date can be at most two years ahead."), field="expected_on")
     with transaction.atomic():
-        if (sent_before := _created_by_request(PurchaseOrder, request_key)) is not None:
+        if (sent_before := created_by_request(PurchaseOrder, request_key)) is not None:
             return sent_before
         supplier = Supplier.objects.get(pk=supplier_id)
         po = PurchaseOrder.objects.create(supplier=supplier, location_id=location_id, currency=supplier.currency,

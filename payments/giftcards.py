@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -23,6 +23,7 @@ from oms.audit import audit_record
 from oms.i18n import StoredText, split, stored_text
 from oms.models import AuditEntry
 from oms.money import default_currency, quantize
+from oms.once import created_by_request
 from payments.errors import AmountError, GiftCardAlreadyIssued, GiftCardError
 from payments.ledger import Acct, cr, dr, journal_post
 from payments.models import GiftCard, GiftCardTransaction, masked
@@ -91,14 +92,11 @@ def giftcard_issue(*, amount, currency: str | None = None, kind: str = GiftCard.
     if GiftCard.objects.filter(code_hash=code_hash(code)).exists():
         raise GiftCardError(_("A card with this code already exists."), code="duplicate_code", field="code")
     with transaction.atomic(savepoint=False):
-        if request_key:
-            with connection.cursor() as cursor:  # a second copy waits for the first one's commit, then finds it
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"giftcard-issue:{request_key}"])
-            if (sent_before := GiftCard.objects.filter(request_key=request_key).first()) is not None:
-                raise GiftCardAlreadyIssued(_(
-                    "This form was sent twice: its first copy issued card %(card)s, whose code was shown on that "
-                    "answer only. If the code was not noted, replace the card to get a new code.")
-                    % {"card": masked(sent_before.last4)}, card_id=sent_before.pk)
+        if (sent_before := created_by_request(GiftCard, request_key)) is not None:
+            raise GiftCardAlreadyIssued(_(
+                "This form was sent twice: its first copy issued card %(card)s, whose code was shown on that "
+                "answer only. If the code was not noted, replace the card to get a new code.")
+                % {"card": masked(sent_before.last4)}, card_id=sent_before.pk)
         card = GiftCard.objects.create(kind=kind, code_hash=code_hash(code), last4=normalise_code(code)[-4:],
                                        currency=currency,
                                        initial_amount=amount, balance=amount, expires_on=expires_on, source=source,

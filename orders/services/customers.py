@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from oms.audit import audit_record, diff, snapshot
 from oms.i18n import is_language
 from oms.models import AuditEntry
+from oms.once import created_by_request
 from orders.errors import CustomerErased, DuplicateCustomer, InvalidCustomer
 from orders.models import Address, Customer
 from orders.validators import (
@@ -95,12 +96,8 @@ def customer_create(*, data: dict, acting_user, address: dict | None = None, all
     data = _clean_customer(data)
     address_data = _clean_address(address) if address else None
     with transaction.atomic(durable=True):
-        if request_key:
-            # A second copy sent while the first is being saved waits for it here, then finds its customer.
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"customer-create:{request_key}"])
-            if (sent_before := Customer.objects.filter(request_key=request_key).first()) is not None:
-                return sent_before
+        if (sent_before := created_by_request(Customer, request_key)) is not None:
+            return sent_before  # a second copy sent while the first was being saved waited for it
         if not allow_duplicate:
             matches = list(customer_duplicates(email=data["email"], phone=data.get("phone", ""),
                                                tax_id=data["tax_id"]))
