@@ -4,15 +4,16 @@ pgbench with 8 clients (``-c 8 -j 2``), each on a throw-away database created an
 
 - the faithful reference (the main ratio), ``REAL_SCRIPT`` on the project's REAL schema (``pg_dump --schema-only``
   of ``oms_bench``: every table, index, constraint and foreign key). One pgbench transaction makes every write one
-  placement makes, as captured from ``order_place`` with ``CaptureQueriesContext`` (21 statements: 3 allocations,
-  the 3 stock levels in one UPDATE, 3 ledger rows, the lines' status, each line's prices, the order's prices, the
-  payment and its authorize transaction inserted and updated, 2 outbox rows, the channel's order counter, the order
-  placed and confirmed with 2 events, the promotion's usage counter and its redemption), in the services' statement
-  shapes, but in ONE transaction and without the reads (row locks, pricing and sourcing queries). It updates existing
-  drafts rather than inserting orders, because placing updates a draft made earlier (the benchmark makes its drafts
-  before the clock too): the seed makes a pool of drafts with 3 lines each, and client ``c`` places drafts
-  c+1, c+1+8, ... so each is placed once, like the workers taking the next draft. Afterwards that database is
-  checked (one confirmed order, 3 reserved lines and ledger rows, a payment... per transaction);
+  placement makes, as captured from ``order_place`` with ``CaptureQueriesContext`` (21 statements: 3 allocations, the
+  3 stock levels in one UPDATE, 3 ledger rows, the lines' status, each line's prices, the order's prices, the payment
+  and its authorize transaction inserted and updated, 2 outbox rows, the channel's order counter, the order placed and
+  confirmed with 2 events, the promotion's usage counter and its redemption), in the services' statement shapes, but
+  in ONE transaction and without the reads (pricing and sourcing queries, the order's row locks) except the lock of
+  the stock rows in id order, which keeps concurrent clients from deadlocking as it keeps the product. It updates
+  existing drafts rather than inserting orders, because placing updates a draft made earlier (the benchmark makes its
+  drafts before the clock too): the seed makes a pool of drafts with 3 lines each, and client ``c`` places drafts c+1,
+  c+1+8, ... so each is placed once, like the workers taking the next draft. Afterwards that database is checked (one
+  confirmed order, 3 reserved lines and ledger rows, a payment... per transaction);
 - the floor, ``SCRIPT`` on a SIMPLIFIED schema (plain tables without the real indexes and constraints) with a
   subset of those writes (3 stock reservations with their ledger rows, the order number counter, a new order with
   3 lines, a payment, 2 events and an outbox row), kept for comparison with the earlier figures.
@@ -368,9 +369,11 @@ INSERT INTO orders_orderline (id, position, sku, name, quantity, list_price, uni
 # ids the next statements need with \gset, as the ORM does). Client ``c`` places drafts c+1, c+1+{workers}, ...:
 # each draft is placed once, as in the benchmark, and no extra statement hands them out. All lines are reserved at
 # location 1, as first-available sourcing does in the benchmark (every location has stock; BO00 comes first).
-# Not here: the reads (row locks, pricing and sourcing queries, hold rules), savepoints and the 4 extra commits.
-# The product locks the stock rows in id order before it updates them; without that read, the update takes its
-# deltas in id order itself (in the order of the lines, concurrent transactions deadlock).
+# Not here: the other reads (the order's row locks, pricing and sourcing queries, hold rules), savepoints and the 4
+# extra commits.
+# The product locks the stock rows in id order before it updates them, and so does the script (the one read it
+# keeps): an UPDATE joined to ids sorted in a subquery locks the rows in whatever order the plan visits them, which
+# after a few updates is not the id order (new row versions move), and concurrent clients then deadlock.
 REAL_SCRIPT = """\\set o :k * {workers} + :client_id + 1
 \\set k :k + 1
 \\set h (:o * 2654435761) % 4294967296
@@ -385,13 +388,14 @@ REAL_SCRIPT = """\\set o :k * {workers} + :client_id + 1
 \\set l2 :l1 + 1
 \\set l3 :l1 + 2
 BEGIN;
+SELECT id FROM inventory_stocklevel WHERE id IN (:v1, :v2, :v3) ORDER BY id FOR UPDATE;
 INSERT INTO orders_orderlineallocation (line_id, location_id, quantity)
   SELECT * FROM UNNEST(ARRAY[:l1, :l2, :l3]::bigint[], ARRAY[1, 1, 1]::bigint[], ARRAY[1, 1, 1]::integer[])
   RETURNING id;
 UPDATE inventory_stocklevel AS level
   SET on_hand = level.on_hand + delta.on_hand, reserved = level.reserved + delta.reserved, updated_at = now()
-  FROM (SELECT * FROM unnest(ARRAY[:v1, :v2, :v3]::bigint[], ARRAY[0, 0, 0]::integer[], ARRAY[1, 1, 1]::integer[])
-          AS d (id, on_hand, reserved) ORDER BY id) AS delta
+  FROM unnest(ARRAY[:v1, :v2, :v3]::bigint[], ARRAY[0, 0, 0]::integer[], ARRAY[1, 1, 1]::integer[])
+         AS delta (id, on_hand, reserved)
   WHERE level.id = delta.id;
 INSERT INTO inventory_stockmovement (variant_id, location_id, on_hand_delta, reserved_delta, reason, reference, note,
                                      user_id, created_at)
@@ -520,6 +524,7 @@ SCRIPT = """\\set a random(1, {rows})
 \\set b random(1, {rows})
 \\set c random(1, {rows})
 BEGIN;
+SELECT id FROM stock WHERE id IN (:a, :b, :c) ORDER BY id FOR UPDATE;
 UPDATE stock SET reserved = reserved + 1 WHERE id IN (:a, :b, :c);
 INSERT INTO movement (stock_id, quantity, reason, reference) VALUES (:a, 1, 'reservation', 'order'),
   (:b, 1, 'reservation', 'order'), (:c, 1, 'reservation', 'order');
