@@ -178,18 +178,23 @@ def test_bad_query_strings_on_every_page_get_an_answer_not_a_server_error(demo):
     assert client.get("/orders/?q=a%00b").status_code == 400
 
 
-class _PostForms(HTMLParser):
-    """The POST forms of a page (``method=post`` or ``hx-post``): where they post and their field names/types."""
+class _Forms(HTMLParser):
+    """The forms of a page that send by ``method`` (``post``: ``method=post`` or ``hx-post``; ``get``: the others,
+    the filter and search forms): where they send and their field names/types."""
 
-    def __init__(self):
+    def __init__(self, method: str = "post"):
         super().__init__()
+        self.method = method
         self.forms: list[tuple[str, dict[str, str]]] = []
         self.current: tuple[str, dict[str, str]] | None = None
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
-        if tag == "form" and (attributes.get("hx-post") or (attributes.get("method") or "").lower() == "post"):
-            self.current = (attributes.get("hx-post") or attributes.get("action") or "", {})
+        if tag == "form":
+            posts = bool(attributes.get("hx-post") or (attributes.get("method") or "").lower() == "post")
+            if posts == (self.method == "post"):
+                target = attributes.get("hx-post") if posts else attributes.get("hx-get")
+                self.current = (target or attributes.get("action") or "", {})
         elif self.current is not None and tag in ("input", "select", "textarea") and attributes.get("name"):
             self.current[1].setdefault(attributes["name"], (attributes.get("type") or tag).lower())
 
@@ -199,22 +204,12 @@ class _PostForms(HTMLParser):
             self.current = None
 
 
-NASTY_VALUES = ["", "x\x00y", "-1", "99999999999999999999", "A" * 3000, "2026-13-45", "abc"]
-# Not posted: signing out, switching the language, and changing a password (the walk's first account page is the
-# walking admin's own: a new password would end the walk's session, and the forms after it would not be tried).
-NOT_POSTED = re.compile(r"logout|/i18n/|password_change|/users/\d+/password/")
-
-
-def test_every_form_of_the_walk_survives_nasty_values(demo):
-    """Every POST form the admin reaches, submitted with every field set to one nasty value at a time (empty, a NUL,
-    a negative, a 20-digit number, 3,000 characters, an impossible date, letters): an answer, never a server error.
-    Runs last in this module: it changes the demo data (the walks above read it first)."""
-    client = Client(raise_request_exception=False)
-    client.force_login(get_user_model().objects.get(username="admin"))
+def _forms_of_the_walk(client: Client, method: str) -> dict[tuple[str, tuple[str, ...]], tuple[str, dict]]:
+    """One of each kind of form the walk meets, by the page kind it sends to and its fields: ``(path, fields)``."""
     forms: dict[tuple[str, tuple[str, ...]], tuple[str, dict[str, str]]] = {}
 
     def collect(url: str, html: str) -> None:
-        parser = _PostForms()
+        parser = _Forms(method)
         parser.feed(html)
         for action, fields in parser.forms:
             target = urlsplit(urljoin(url, action or url))
@@ -223,12 +218,49 @@ def test_every_form_of_the_walk_survives_nasty_values(demo):
                 forms.setdefault((page_kind(path), tuple(sorted(fields))), (path, fields))
 
     crawl(client, on_page=collect)
+    return forms
+
+
+def _nasty(fields: dict[str, str], value: str) -> dict[str, str]:
+    return {name: ("on" if kind in ("checkbox", "radio") else value) for name, kind in fields.items()
+            if name != "csrfmiddlewaretoken" and kind != "file"}
+
+NASTY_VALUES = ["", "x\x00y", "-1", "99999999999999999999", "A" * 3000, "2026-13-45", "abc"]
+# Not posted: signing out, switching the language, and changing a password (the walk's first account page is the
+# walking admin's own: a new password would end the walk's session, and the forms after it would not be tried).
+NOT_POSTED = re.compile(r"logout|/i18n/|password_change|/users/\d+/password/")
+
+
+def test_every_filter_and_search_form_survives_nasty_values(demo):
+    """Every GET form the admin reaches (list filters, searches, report ranges), sent with every field set to one
+    nasty value at a time: a page or a message naming what is wrong, never a server error. The generic bad query
+    strings above do not know each page's own fields (a minimum total, a supplier, a level)."""
+    client = Client(raise_request_exception=False)
+    client.force_login(get_user_model().objects.get(username="admin"))
+    forms = _forms_of_the_walk(client, "get")
     server_errors = []
     for path, fields in forms.values():
         for value in NASTY_VALUES:
-            data = {name: ("on" if kind in ("checkbox", "radio") else value) for name, kind in fields.items()
-                    if name != "csrfmiddlewaretoken" and kind != "file"}
-            if (status := client.post(path, data).status_code) >= 500:
+            response = client.get(path.partition("?")[0], _nasty(fields, value))
+            if response.streaming:
+                b"".join(response.streaming_content)
+            if response.status_code >= 500:
+                server_errors.append((path, repr(value)[:24], response.status_code))
+    assert server_errors == []
+    assert len(forms) > 30
+
+
+def test_every_form_of_the_walk_survives_nasty_values(demo):
+    """Every POST form the admin reaches, submitted with every field set to one nasty value at a time (empty, a NUL,
+    a negative, a 20-digit number, 3,000 characters, an impossible date, letters): an answer, never a server error.
+    Runs last in this module: it changes the demo data (the walks above read it first)."""
+    client = Client(raise_request_exception=False)
+    client.force_login(get_user_model().objects.get(username="admin"))
+    forms = _forms_of_the_walk(client, "post")
+    server_errors = []
+    for path, fields in forms.values():
+        for value in NASTY_VALUES:
+            if (status := client.post(path, _nasty(fields, value)).status_code) >= 500:
                 server_errors.append((path, repr(value)[:24], status))
     assert server_errors == []
     assert len(forms) > 60
