@@ -90,10 +90,6 @@ def variant_search(*, query: str, limit: int = 20) -> list[Variant]:
     return [by_id[pk] for pk in ids]
 
 
-def search_text_for(*, sku: str, barcode: str, name: str, brand: str, category: str, product_code: str) -> str:
-    return " ".join(part for part in (sku, barcode, product_code, name, brand, category) if part).lower()
-
-
 def on_order(*, keys: Iterable[tuple[int, int]] | None = None) -> dict[tuple[int, int], int]:
     """Open quantity per (variant, location) on draft/sent purchase orders and inbound transfers in transit."""
     from django.db.models import F, Sum
@@ -118,10 +114,6 @@ def on_order(*, keys: Iterable[tuple[int, int]] | None = None) -> dict[tuple[int
     for v, loc, qty in transit.values_list("variant_id", "transfer__to_location_id").annotate(q=Sum("quantity")):
         totals[(v, loc)] += qty or 0
     return dict(totals)
-
-
-def active_locations() -> QuerySet[Location]:
-    return Location.objects.filter(is_active=True).order_by("code")
 
 
 # --- list pages ---------------------------------------------------------------------------------

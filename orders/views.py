@@ -4,8 +4,6 @@ Views validate input and call ``orders.services``; domain errors become messages
 The phone-order screen lives in ``orders.phone_views``.
 """
 
-from decimal import Decimal, InvalidOperation
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
@@ -426,10 +424,3 @@ def add_service_errors(form, exc: OrderError) -> None:
         form.add_error(field if field in form.fields else None, message)
     if not errors:
         form.add_error(None, exc.message)
-
-
-def parse_money(value: str) -> Decimal | None:
-    try:
-        return Decimal((value or "").replace(",", ".")) if value not in (None, "") else None
-    except InvalidOperation:
-        return None

@@ -158,8 +158,3 @@ def forecast_accuracy(*, top: int = 10, history_days: int = 120, backtest_days: 
             totals[variant_id] = result.backtest_total_error
     return {"skus": len(scores), "mean_wape": sum(scores.values()) / len(scores) if scores else None,
             "mean_total_error": sum(totals.values()) / len(totals) if totals else None, "by_variant": scores}
-
-
-def expected_demand(*, variant_id: int, days: int) -> float:
-    """Units expected to sell in the next ``days`` days (for reorder points: demand over the lead time)."""
-    return forecast_variant(variant_id=variant_id, horizon=max(days, 1)).total

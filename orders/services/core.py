@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from oms.i18n import to_json
-from oms.money import quantize
 from oms.outbox import outbox_enqueue
 from orders.errors import InvalidTransition, OrderError, StockUnavailable
 from orders.events import order_event
@@ -590,7 +589,3 @@ def release_lines(order: Order, lines: list[OrderLine], *, actor, to: str = L.OP
             stock_release(lines=to_release, reference=f"order:{order.pk}", acting_user=actor)
         set_line_allocations({line.pk: keep.get(line.pk, []) for line in holding})
     _line_transition(lines, to=to)
-
-
-def money_str(amount) -> str:
-    return str(quantize(amount))
