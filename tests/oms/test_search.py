@@ -52,3 +52,12 @@ def test_a_new_customer_with_a_known_phone_written_another_way_is_flagged_as_a_d
     with pytest.raises(DuplicateCustomer) as info:
         customer_create(data={"name": "Zuleica P.", "phone": "+55 (11) 98765-4321"}, acting_user=None)
     assert info.value.matches == [known]
+
+
+def test_the_header_search_box_keeps_only_its_own_query(role_client):
+    """A list's own filter (``/orders/?q=...``) is not the header search's: the box stays empty there, and shows
+    what was searched on the search page."""
+    client = role_client("manager")
+    header_box = 'id="global-q" type="search" name="q" value="{}"'
+    assert header_box.format("") in client.get("/orders/?q=ana").content.decode()
+    assert header_box.format("ana") in client.get("/search/?q=ana").content.decode()
