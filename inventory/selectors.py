@@ -5,7 +5,16 @@ from collections.abc import Iterable
 
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 
-from inventory.models import KitComponent, Location, PurchaseOrder, StockLevel, Transfer, Variant
+from inventory.models import (
+    KitComponent,
+    Location,
+    PurchaseOrder,
+    StockLevel,
+    Supplier,
+    SupplierItem,
+    Transfer,
+    Variant,
+)
 from oms.numbers import parse_id
 
 
@@ -114,6 +123,38 @@ def on_order(*, keys: Iterable[tuple[int, int]] | None = None) -> dict[tuple[int
     for v, loc, qty in transit.values_list("variant_id", "transfer__to_location_id").annotate(q=Sum("quantity")):
         totals[(v, loc)] += qty or 0
     return dict(totals)
+
+
+def reorder_suppliers(rules) -> dict[int, int | None]:
+    """``{rule_id: supplier_id}``: whom each reorder rule's need is ordered from, its preferred supplier while that
+    one is active, else the SKU's cheapest active supplier (None: no active supplier sells it). The one choice the
+    reorder scan drafts by and the lead times below are read from."""
+    preferred = {rule.preferred_supplier_id for rule in rules if rule.preferred_supplier_id}
+    active = set(Supplier.objects.filter(pk__in=preferred, is_active=True).values_list("pk", flat=True))
+    cheapest: dict[int, int] = {}
+    for variant_id, supplier_id in SupplierItem.objects.filter(
+            variant_id__in={rule.variant_id for rule in rules}, supplier__is_active=True,
+    ).order_by("variant_id", "cost", "supplier_id").values_list("variant_id", "supplier_id"):
+        cheapest.setdefault(variant_id, supplier_id)
+    return {rule.pk: rule.preferred_supplier_id if rule.preferred_supplier_id in active
+            else cheapest.get(rule.variant_id) for rule in rules}
+
+
+def reorder_lead_times(rules, suppliers: dict[int, int | None] | None = None) -> dict[int, int | None]:
+    """``{rule_id: days}`` from ordering to receiving: the lead time of the supplier item the rule orders (from
+    ``reorder_suppliers``), else that supplier's own; None when no supplier sells the SKU."""
+    suppliers = reorder_suppliers(rules) if suppliers is None else suppliers
+    chosen = {s for s in suppliers.values() if s is not None}
+    item_days = {(supplier_id, variant_id): days for supplier_id, variant_id, days in SupplierItem.objects.filter(
+        supplier_id__in=chosen, variant_id__in={rule.variant_id for rule in rules},
+    ).values_list("supplier_id", "variant_id", "lead_time_days")}
+    own_days = dict(Supplier.objects.filter(pk__in=chosen).values_list("pk", "lead_time_days"))
+    result: dict[int, int | None] = {}
+    for rule in rules:
+        supplier_id = suppliers.get(rule.pk)
+        days = item_days.get((supplier_id, rule.variant_id))
+        result[rule.pk] = days if days is not None else own_days.get(supplier_id)
+    return result
 
 
 # --- list pages ---------------------------------------------------------------------------------

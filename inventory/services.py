@@ -756,18 +756,6 @@ def _alert_transition(alert_ids: Iterable[int], *, to: str, **fields) -> int:
     return ReorderAlert.objects.filter(pk__in=list(alert_ids)).update(status=to, **fields)
 
 
-def _cheapest_suppliers(variant_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
-    """variant -> (supplier_id, minimum order quantity) of its cheapest active supplier."""
-    from inventory.models import SupplierItem
-
-    best: dict[int, tuple[int, int]] = {}
-    items = SupplierItem.objects.filter(variant_id__in=list(variant_ids), supplier__is_active=True).order_by(
-        "variant_id", "cost", "supplier_id")
-    for variant_id, supplier_id, moq in items.values_list("variant_id", "supplier_id", "min_order_quantity"):
-        best.setdefault(variant_id, (supplier_id, moq))
-    return best
-
-
 def reorder_scan(*, acting_user, draft: bool = True) -> ReorderScanResult:
     """Raises an alert for every active rule whose available + on order is at or below its reorder point,
     closes alerts whose need is gone, and (``draft``) drafts purchase orders grouped by supplier.
@@ -776,7 +764,7 @@ def reorder_scan(*, acting_user, draft: bool = True) -> ReorderScanResult:
     already on draft or sent purchase orders count as on order.
     """
     from inventory.models import ReorderAlert, ReorderRule, SupplierItem
-    from inventory.selectors import on_order
+    from inventory.selectors import on_order, reorder_suppliers
 
     result = ReorderScanResult(purchase_orders=[])
     with transaction.atomic():
@@ -794,11 +782,8 @@ def reorder_scan(*, acting_user, draft: bool = True) -> ReorderScanResult:
             status__in=[ReorderAlert.Status.OPEN, ReorderAlert.Status.DRAFTED, ReorderAlert.Status.DISMISSED])}
         moqs = {(i.supplier_id, i.variant_id): i.min_order_quantity
                 for i in SupplierItem.objects.filter(variant_id__in={v for v, _l in keys})}
-        cheapest = _cheapest_suppliers({v for v, _l in keys})
         # A preferred supplier no longer active is passed over, as the purchase order form passes it over.
-        active_suppliers = set(Supplier.objects.filter(
-            pk__in={r.preferred_supplier_id for r in rules if r.preferred_supplier_id}, is_active=True,
-        ).values_list("pk", flat=True))
+        suppliers = reorder_suppliers(rules)
         # The need of a rule turned off (or of a SKU or location no longer active) is gone: its alert is closed, so
         # the drafting below (which takes every open alert) does not order it.
         ruled = {rule.pk for rule in rules}
@@ -824,8 +809,7 @@ def reorder_scan(*, acting_user, draft: bool = True) -> ReorderScanResult:
                     continue
             if position > rule.reorder_point:
                 continue
-            supplier_id = (rule.preferred_supplier_id if rule.preferred_supplier_id in active_suppliers
-                           else cheapest.get(rule.variant_id, (None, 1))[0])
+            supplier_id = suppliers[rule.pk]
             moq = moqs.get((supplier_id, rule.variant_id), 1)
             need = rule.order_up_to - position
             quantity = max(need, moq)
@@ -882,6 +866,36 @@ def reorder_alert_dismiss(*, alert_id: int, acting_user) -> None:
             raise InvalidTransition(_("Only open alerts can be dismissed."))
         audit_record(actor=acting_user, action=AuditEntry.Action.ACTION, object_type="inventory.reorderalert",
                      object_id=str(alert_id), verb="reorder_alert_dismiss")
+
+
+def reorder_rule_points_set(*, points: dict[int, tuple[int, int]], acting_user, reason: str = "") -> int:
+    """Sets ``{rule_id: (reorder point, order up to)}`` on those reorder rules, all or none; returns how many
+    changed. The next reorder scan raises and closes alerts by the new points."""
+    from inventory.models import ReorderRule
+
+    with transaction.atomic():
+        rules = list(ReorderRule.objects.select_for_update(of=("self",)).select_related("variant", "location")
+                     .filter(pk__in=list(points)).order_by("pk"))
+        missing = sorted(set(points) - {rule.pk for rule in rules})
+        if missing:
+            raise InventoryError(_("These reorder rules no longer exist: %(ids)s. Nothing was changed.")
+                                 % {"ids": ", ".join(map(str, missing))})
+        changed, changes = [], {}
+        for rule in rules:
+            new = point, up_to = points[rule.pk]
+            if not (isinstance(point, int) and isinstance(up_to, int) and 0 <= point < up_to <= INT_MAX):
+                raise InvalidQuantity(_("%(rule)s: the order-up-to level (%(up_to)s) must be above the reorder point "
+                                        "(%(point)s), both whole numbers of 0 or more. Nothing was changed.")
+                                      % {"rule": rule, "point": point, "up_to": up_to})
+            if (rule.reorder_point, rule.order_up_to) != new:
+                changes[str(rule)] = {"from": [rule.reorder_point, rule.order_up_to], "to": list(new)}
+                rule.reorder_point, rule.order_up_to = new
+                changed.append(rule)
+        if changed:
+            ReorderRule.objects.bulk_update(changed, ["reorder_point", "order_up_to"])
+            audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, object_type="inventory.reorderrule",
+                         verb="reorder_rule_points", reason=reason, changes=changes)
+    return len(changed)
 
 
 def _notify_buyers(count: int) -> None:

@@ -52,6 +52,7 @@ VERB_LABELS = {
     "release": pgettext_lazy("audit trail", "Released to the warehouse"),
     "reorder_alert_dismiss": pgettext_lazy("audit trail", "Reorder alert dismissed"),
     "reorder_rule_import": pgettext_lazy("audit trail", "Reorder rules imported"),
+    "reorder_rule_points": pgettext_lazy("audit trail", "Reorder points set"),
     "report_download": pgettext_lazy("audit trail", "Report downloaded"),
     "report_forecast": pgettext_lazy("audit trail", "Forecast viewed"),
     "report_job_create": pgettext_lazy("audit trail", "Report requested"),

@@ -13,6 +13,7 @@ RULES: dict[str, str] = {
     "reports:job_status": "view_reports",
     "reports:job_download": "view_reports",
     "reports:forecast": "view_reports",
+    "reports:reorder_points": "manage_purchasing",  # a buyer's tool: it sets reorder rules
     "reports:schedule_create": "view_reports",
     "reports:schedule_stop": "view_reports",
 }
@@ -23,4 +24,6 @@ NAV = [
     NavItem(_("Top-N reports"), "reports:top", "view_reports", section=_("Reports")),
     NavItem(_("Report files"), "reports:job_list", "view_reports", section=_("Reports")),
     NavItem(_("Sales forecast"), "reports:forecast", "view_reports", section=_("Reports")),
+    NavItem(_("Reorder points from the forecast"), "reports:reorder_points", "manage_purchasing",
+            section=_("Inventory")),
 ]

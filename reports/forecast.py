@@ -1,12 +1,14 @@
 """Sales forecast per SKU: Holt's linear exponential smoothing over daily units sold.
 
-``forecast_variant`` is the function reorder rules can call: it reads the daily rollups (and today
-live), fits level and trend with the smoothing constants that give the smallest one-step error on the
-history, forecasts ``horizon`` days, and reports a backtest on the last ``backtest_days`` (fit on the
-days before them, forecast them, compare) as WAPE, the weighted mean absolute percentage error
-(sum of |error| / sum of actual), which unlike plain MAPE stays defined on days with no sales.
+``forecast_variant`` is the function reorder rules call (``reorder_suggestions`` turns it into reorder points,
+see the end of this module): it reads the daily rollups (and today live), fits level and trend with the
+smoothing constants that give the smallest one-step error on the history, forecasts ``horizon`` days, and
+reports a backtest on the last ``backtest_days`` (fit on the days before them, forecast them, compare) as WAPE,
+the weighted mean absolute percentage error (sum of |error| / sum of actual), which unlike plain MAPE stays
+defined on days with no sales.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -158,3 +160,100 @@ def forecast_accuracy(*, top: int = 10, history_days: int = 120, backtest_days: 
             totals[variant_id] = result.backtest_total_error
     return {"skus": len(scores), "mean_wape": sum(scores.values()) / len(scores) if scores else None,
             "mean_total_error": sum(totals.values()) / len(totals) if totals else None, "by_variant": scores}
+
+
+# --- reorder points from the forecast -------------------------------------------------------------------
+
+REVIEW_DAYS = 14  # what an order covers beyond the lead time: the two weeks until the buyer's next review
+UNKNOWN_ERROR = 100.0  # percent kept as safety stock when the backtest cannot say how wrong the forecast runs
+
+
+@dataclass
+class ReorderSuggestion:
+    """What the forecast says a reorder rule's points should be (``reorder_point`` None: nothing to go by)."""
+
+    rule: object  # inventory.ReorderRule
+    lead_time_days: int | None
+    share: float  # of the SKU's sales this rule's location ships or sells
+    lead_time_demand: float = 0.0
+    safety_stock: float = 0.0
+    review_demand: float = 0.0
+    error: float | None = None  # backtest error on the total, percent
+    reorder_point: int | None = None
+    order_up_to: int | None = None
+    why_not: str = ""
+
+    @property
+    def changes_rule(self) -> bool:
+        return self.reorder_point is not None and (self.reorder_point, self.order_up_to) != (
+            self.rule.reorder_point, self.rule.order_up_to)
+
+
+def location_shares(rules, *, start: date) -> dict[int, float]:
+    """``{rule_id: share}``: the part of its SKU's sales each rule's location ships or sells, among the locations
+    with a rule for that SKU (units that left them as shipments or sales since ``start``); an even split where
+    none of them moved any. A location with no rule is taken to be stocked from one that has."""
+    from django.db.models import Q
+
+    from inventory.models import StockMovement
+
+    units = {(v, loc): -total for v, loc, total in StockMovement.objects.filter(
+        Q(reason=StockMovement.Reason.SHIPMENT) | Q(reason=StockMovement.Reason.SALE),
+        variant_id__in={rule.variant_id for rule in rules}, created_at__date__gte=start, on_hand_delta__lt=0,
+    ).order_by().values_list("variant_id", "location_id").annotate(Sum("on_hand_delta"))}
+    by_variant: dict[int, list] = {}
+    for rule in rules:
+        by_variant.setdefault(rule.variant_id, []).append(rule)
+    shares = {}
+    for variant_id, group in by_variant.items():
+        total = sum(units.get((variant_id, rule.location_id), 0) for rule in group)
+        for rule in group:
+            shares[rule.pk] = units.get((variant_id, rule.location_id), 0) / total if total else 1 / len(group)
+    return shares
+
+
+def reorder_suggestions(rules, *, history_days: int = 120, today: date | None = None) -> list[ReorderSuggestion]:
+    """Reorder points for ``rules`` (inventory ``ReorderRule`` rows) from the SKU's sales forecast:
+
+    - the reorder point covers the demand expected over the supplier's lead time (``reorder_lead_times``) plus a
+      safety stock of that demand times the forecast's backtest error on the 14-day total (100 % when unknown),
+      rounded up: ordering when stock on hand and on order falls to it, the order arrives before the shelf is bare
+      unless the forecast errs by more than it did on the history;
+    - the order-up-to level adds the demand of ``REVIEW_DAYS`` more (at least one unit above the point);
+    - each is the location's share (``location_shares``) of the SKU's forecast, which is for all channels.
+    A SKU that sold nothing in the history, or that no active supplier sells, gets no suggestion (``why_not``).
+    """
+    from django.utils.translation import gettext as _
+
+    from inventory.selectors import reorder_lead_times
+
+    today = today or timezone.localdate()
+    lead_times = reorder_lead_times(rules)
+    shares = location_shares(rules, start=today - timedelta(days=history_days))
+    horizons: dict[int, int] = {}
+    for rule in rules:
+        if lead_times[rule.pk] is not None:
+            horizons[rule.variant_id] = max(horizons.get(rule.variant_id, 0), lead_times[rule.pk] + REVIEW_DAYS)
+    forecasts = {variant_id: forecast_variant(variant_id=variant_id, horizon=horizon, history_days=history_days,
+                                              today=today) for variant_id, horizon in horizons.items()}
+    result = []
+    for rule in rules:
+        lead = lead_times[rule.pk]
+        suggestion = ReorderSuggestion(rule=rule, lead_time_days=lead, share=shares[rule.pk])
+        result.append(suggestion)
+        if lead is None:
+            suggestion.why_not = _("No active supplier sells this SKU.")
+            continue
+        forecast = forecasts[rule.variant_id]
+        if forecast.sold_nothing:
+            suggestion.why_not = _("No sales in the last %(days)s days to forecast from.") % {"days": history_days}
+            continue
+        suggestion.error = forecast.backtest_total_error
+        error = min(UNKNOWN_ERROR if suggestion.error is None else suggestion.error, UNKNOWN_ERROR)
+        suggestion.lead_time_demand = suggestion.share * sum(forecast.daily[:lead])
+        suggestion.safety_stock = suggestion.lead_time_demand * error / 100
+        suggestion.review_demand = suggestion.share * sum(forecast.daily[lead:lead + REVIEW_DAYS])
+        suggestion.reorder_point = math.ceil(round(suggestion.lead_time_demand + suggestion.safety_stock, 6))
+        suggestion.order_up_to = max(suggestion.reorder_point + 1, math.ceil(round(
+            suggestion.lead_time_demand + suggestion.safety_stock + suggestion.review_demand, 6)))
+    return result

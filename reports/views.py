@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from oms.access import has_permission, url_for
 from oms.audit import audit_access
@@ -352,3 +352,52 @@ def schedule_stop(request, pk: int):
         return redirect("reports:job_list")
     messages.success(request, _("Report schedule stopped."))
     return redirect("reports:job_list")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def reorder_points(request):
+    """Reorder points from the sales forecast: each active rule's suggested point and order-up-to level next to
+    its own, editable; the buyer applies the ticked rows (all or none, through the inventory service)."""
+    from inventory.errors import InventoryError
+    from inventory.models import Location, ReorderRule
+    from inventory.services import reorder_rule_points_set
+    from oms.numbers import NumberError, parse_whole
+    from reports.forecast import REVIEW_DAYS, reorder_suggestions
+
+    rules = (ReorderRule.objects.filter(is_active=True, variant__is_active=True, location__is_active=True)
+             .select_related("variant", "location").order_by("variant__sku", "location__code"))
+    if q := request.GET.get("q", "").strip():
+        rules = rules.filter(variant__sku__icontains=q)
+    if location := parse_id(request.GET.get("location")):
+        rules = rules.filter(location_id=location)
+    if request.method == "POST":
+        requested = [parse_id(value) for value in request.POST.getlist("rule")]
+        chosen = ReorderRule.objects.select_related("variant", "location").in_bulk([pk for pk in requested if pk])
+        points, problems = {}, [_("Reorder rule “%(id)s” does not exist (any more).") % {"id": quoted(str(value))}
+                                for pk, value in zip(requested, request.POST.getlist("rule"), strict=True)
+                                if pk not in chosen]
+        for pk, rule in sorted(chosen.items()):
+            try:
+                points[pk] = (parse_whole(request.POST.get(f"point-{pk}"), name=_("Reorder point of %(rule)s") % {
+                                  "rule": rule}),
+                              parse_whole(request.POST.get(f"up_to-{pk}"), minimum=1, name=_(
+                                  "Order-up-to level of %(rule)s") % {"rule": rule}))
+            except NumberError as exc:
+                problems.append(exc.message)
+        if not requested:
+            messages.error(request, _("Tick the rules to set, then apply."))
+        elif problems:
+            messages.error(request, " ".join(problems) + " " + _("Nothing was changed."))
+        else:
+            try:
+                changed = reorder_rule_points_set(points=points, acting_user=request.user)
+            except InventoryError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("Reorder points set on %(count)s rule(s); the next reorder scan uses "
+                                            "them.") % {"count": changed})
+        return redirect(request.get_full_path())
+    page = paginate(request, rules)
+    return render(request, "reports/reorder_points.html", {
+        "page": page, "suggestions": reorder_suggestions(list(page)), "review_days": REVIEW_DAYS,
+        "locations": Location.objects.filter(is_active=True).order_by("code")})
