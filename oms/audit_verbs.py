@@ -86,3 +86,10 @@ VERB_LABELS = {
     "webhook_create": pgettext_lazy("audit trail", "Webhook added"),
     "webhook_disable": pgettext_lazy("audit trail", "Webhook disabled"),
 }
+
+# Audit entries about pages rather than records (``audit_access(object_type="reports.top")``): the page's name.
+OBJECT_LABELS = {
+    "reports.dashboard": pgettext_lazy("audit trail", "Dashboard"),
+    "reports.kpis": pgettext_lazy("audit trail", "KPIs"),
+    "reports.top": pgettext_lazy("audit trail", "Top-N report"),
+}

@@ -105,10 +105,12 @@ class AuditEntry(models.Model):
         """The kind of record in the reader's language ("gift card" for ``payments.giftcard``)."""
         from django.apps import apps
 
+        from oms.audit_verbs import OBJECT_LABELS
+
         try:
             return str(apps.get_model(self.object_type)._meta.verbose_name)
         except (LookupError, ValueError):
-            return self.object_type
+            return str(OBJECT_LABELS.get(self.object_type, self.object_type))
 
 
 class OutboxMessage(models.Model):

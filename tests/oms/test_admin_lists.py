@@ -53,6 +53,16 @@ def test_audit_trail_filters_and_sorts(role_client, trail):
     assert by_type == [trail["old"], trail["new"], trail["adjust"]]  # orders.order > orders.customer > inventory.*
 
 
+def test_a_report_page_seen_reads_as_the_pages_name_and_an_entry_without_an_id_shows_no_bare_hash(role_client):
+    client = role_client("admin")
+    client.get(reverse("reports:kpis"))
+    client.get(reverse("reports:top") + "?dim=brands")
+    html = client.get(reverse("audit_list"), {"q": "report_view"}).content.decode()
+    assert '<span title="reports.kpis">KPIs</span>' in html
+    assert '<span title="reports.top">Top-N report</span> <bdi>brands</bdi>' in html
+    assert "<bdi>#</bdi>" not in html and "<bdi>#brands</bdi>" not in html
+
+
 def test_outbox_list_filters_by_status_and_topic(role_client):
     now = timezone.now()
     done = OutboxMessage.objects.create(topic="mail.send", status="done", available_at=now)
