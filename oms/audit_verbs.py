@@ -61,6 +61,7 @@ VERB_LABELS = {
     "report_view": pgettext_lazy("audit trail", "Report viewed"),
     "return_refund": pgettext_lazy("audit trail", "Return refunded"),
     "settlement_import": pgettext_lazy("audit trail", "Settlement file imported"),
+    "shipment_unscan": pgettext_lazy("audit trail", "Packed unit taken back"),
     "shipping_mapping_set": pgettext_lazy("audit trail", "Shipping method mapped"),
     "shipping_mapping_delete": pgettext_lazy("audit trail", "Shipping method mapping removed"),
     "sku_mapping_set": pgettext_lazy("audit trail", "Channel SKU mapped"),

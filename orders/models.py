@@ -235,6 +235,10 @@ class Order(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     placed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    channel_placed_at = models.DateTimeField(
+        _("placed at channel"), null=True, blank=True,
+        help_text=_("When the customer placed the order at the sales channel, as the channel sent it; placed at is "
+                    "when the OMS placed it."))
     promised_date = models.DateField(null=True, blank=True)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.STANDARD)
     notes = models.TextField(blank=True)

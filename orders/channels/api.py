@@ -139,7 +139,9 @@ class OrderOut(Schema):
     shipping_total: Decimal
     tax_total: Decimal
     total: Decimal
-    placed_at: str | None
+    placed_at: str | None = Field(description="When the OMS placed the order.")
+    channel_placed_at: str | None = Field(
+        description="When the customer placed it at the channel (the order's placed_at as the channel sent it).")
     tracking_url: str
 
 
@@ -157,6 +159,7 @@ def order_body(order: Order) -> dict:
         "subtotal": str(order.subtotal), "discount_total": str(order.discount_total),
         "shipping_total": str(order.shipping_total), "tax_total": str(order.tax_total), "total": str(order.total),
         "placed_at": order.placed_at.isoformat() if order.placed_at else None,
+        "channel_placed_at": order.channel_placed_at.isoformat() if order.channel_placed_at else None,
         # The whole address: the channel puts it in its own e-mails and pages, far from this host.
         "tracking_url": absolute_url("orders:tracking", token=order.tracking_token),
     }

@@ -85,6 +85,15 @@ def _group(rows: list[tuple[int, dict]], key: str) -> list[tuple[int, list[dict]
     return list(groups.values())
 
 
+def _with_placed_at(data: dict, value) -> dict:
+    """``data`` with the channel's placing time when the file gives one (checked with the order:
+    ``schemas.channel_placed_at``); Shopify writes its offset after a space (“2026-11-20 10:14:40 -0300”)."""
+    text = str(value or "").strip()
+    if text:
+        data["placed_at"] = re.sub(r"\s+([+-][0-9]{2}:?[0-9]{2})$", r"\1", text)
+    return data
+
+
 def _split_street(address1: str) -> tuple[str, str]:
     """“Rua Augusta, 500” -> (“Rua Augusta”, “500”)."""
     if "," in address1:
@@ -147,6 +156,7 @@ def parse_shopify_csv(content: bytes) -> list[ParsedOrder]:
             "total": str(_money(first.get("Total"), column="Total")),
             "notes": first.get("Notes", ""),
         }
+        _with_placed_at(data, first.get("Created at"))
         if first.get("Payment Method"):
             data["payments"] = [{"method": first["Payment Method"], "amount": data["total"],
                                  "reference": first.get("Payment Reference", "")}]
@@ -170,6 +180,7 @@ WOO_ORDER = {
     "meta_data": [{"key": TEXT, "value": ANY}],  # plugins keep any JSON here; only text values are read
     "shipping_total": TEXT, "discount_total": TEXT, "total_tax": TEXT, "total": TEXT,
     "payment_method": TEXT, "transaction_id": TEXT, "customer_note": TEXT,
+    "date_created": TEXT, "date_created_gmt": TEXT,  # the shop's local time, and the same in UTC
 }
 
 
@@ -246,6 +257,8 @@ def _woo_order(order: dict) -> dict:
         "total": str(_money(order["total"], column="total")),
         "notes": order["customer_note"],
     }
+    gmt = order["date_created_gmt"].strip()
+    _with_placed_at(data, f"{gmt}+00:00" if gmt and gmt[-1:].isdigit() else gmt or order["date_created"])
     if billing["address_1"]:
         data["billing_address"] = _woo_address(billing)
     if order["payment_method"]:
@@ -313,6 +326,7 @@ def parse_woocommerce_csv(content: bytes) -> list[ParsedOrder]:
             "total_tax": r.get("tax_total"), "total": r["order_total"], "payment_method": r.get("payment_method", ""),
             "transaction_id": r.get("transaction_id", ""), "customer_note": r.get("customer_note", ""),
             "meta_data": [{"key": "_billing_cpf", "value": r.get("billing_cpf", "")}],
+            "date_created": r.get("order_date", ""),
         }
         return _woo_build(order)
 
@@ -359,6 +373,7 @@ def parse_amazon_tsv(content: bytes) -> list[ParsedOrder]:
                                                              + shipping + tax - discount),
                           "reference": first["order-id"]}],
         }
+        _with_placed_at(data, first["purchase-date"])
         return data["external_id"], data
 
     return _parse_each(groups, build, "order-id")
@@ -391,6 +406,7 @@ def parse_generic_csv(content: bytes) -> list[ParsedOrder]:
             "tax_total": str(_money(first.get("tax_total"), column="tax_total")),
             "source_code": first.get("source_code", ""),
         }
+        _with_placed_at(data, first.get("order_date"))
         if first.get("order_total"):
             data["total"] = str(_money(first["order_total"], column="order_total"))
         if first.get("payment_method"):

@@ -1,10 +1,11 @@
 """The channel order as the API receives it; the file importers build the same structure."""
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
@@ -77,7 +78,7 @@ class PaymentIn(_Strict):
 
 
 EXAMPLE_ORDER = {
-    "external_id": "1001",
+    "external_id": "1001", "placed_at": "2026-03-01T14:30:00-03:00",
     "customer": {"name": "Ana Souza", "email": "ana@example.com", "phone": "+5511987654321", "tax_id": ""},
     "shipping_address": {"street": "Rua Augusta", "number": "500", "district": "Consolação", "city": "São Paulo",
                          "state": "SP", "postal_code": "01305-000", "country": "BR"},
@@ -88,11 +89,44 @@ EXAMPLE_ORDER = {
 }
 
 
+# A channel's clock may run a little ahead of ours; a placing time further ahead, or before online orders were
+# taken here at all (an empty date read as 1970 or year 1), is a wrong date, refused rather than kept.
+CLOCK_SKEW = timedelta(minutes=10)
+EARLIEST_PLACED_AT = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _utc_text(value: datetime) -> str:
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 moved out of the calendar: as given
+        return value.isoformat()
+    return f"{value.year:04d}-{value:%m-%d %H:%M} UTC"  # strftime writes year 1 as "1"
+
+
+def channel_placed_at(value: datetime | None) -> datetime | None:
+    """The time the order was placed at the channel, with its time zone (one without an offset is read in the
+    OMS's); refused when it is later than now (beyond ``CLOCK_SKEW``) or before ``EARLIEST_PLACED_AT``."""
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, timezone.get_default_timezone())
+    if value > timezone.now() + CLOCK_SKEW:
+        raise PydanticCustomError("placed_in_future", "is in the future",
+                                  {"value": _utc_text(value), "minutes": int(CLOCK_SKEW.total_seconds() // 60)})
+    if value < EARLIEST_PLACED_AT:
+        raise PydanticCustomError("placed_too_early", "is too long ago",
+                                  {"value": _utc_text(value), "earliest": EARLIEST_PLACED_AT.date().isoformat()})
+    return value
+
+
 class ChannelOrderIn(_Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_ORDER]})
 
     external_id: str = Field(min_length=1, max_length=80, description="The channel's order id.")
-    placed_at: datetime | None = None
+    placed_at: datetime | None = Field(
+        default=None, description="When the customer placed the order at the channel (ISO 8601 with its offset; "
+        "without one, the OMS's time zone). Kept as the order's channel_placed_at; the order's own placed_at is when "
+        "the OMS placed it. At most 10 minutes ahead of the OMS's clock, not before 2000-01-01.")
     currency: str = Field(default="", max_length=3)
     customer: CustomerIn
     shipping_address: AddressIn
@@ -108,6 +142,11 @@ class ChannelOrderIn(_Strict):
     source_code: str = Field(default="", max_length=40)
     channel_status: str = Field(default="", max_length=40)
     notes: str = Field(default="", max_length=2000)
+
+    @field_validator("placed_at")
+    @classmethod
+    def _placed_at(cls, value):
+        return channel_placed_at(value)
 
 
 def error_field(loc: tuple) -> str:
@@ -185,6 +224,11 @@ def describe_error(error: dict, subject: str = "order") -> str:
         return _not_a_field(subject) % params
     if kind == "literal_error":
         return _("%(field)s must be one of: %(choices)s.") % {**params, "choices": ctx.get("expected", "")}
+    if kind == "placed_in_future":
+        return _("%(field)s %(value)s is in the future: check the channel's clock or the date (up to %(minutes)s "
+                 "minutes ahead of the OMS is accepted).") % {**params, **ctx}
+    if kind == "placed_too_early":
+        return _("%(field)s %(value)s is before %(earliest)s: check the date.") % {**params, **ctx}
     if kind.startswith(("datetime_", "date_")):
         return _("%(field)s should be a date and time (such as 2026-03-01T14:30:00-03:00).") % params
     if kind == "text_nul":

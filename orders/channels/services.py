@@ -382,7 +382,8 @@ def _place(channel: Channel, data: ChannelOrderIn, variants: dict[str, int], *, 
     customer_id = _find_or_create_customer(data, currency=channel.currency, acting_user=acting_user)
     shipping = _address_snapshot(data.shipping_address, data.customer.name)
     billing = _address_snapshot(data.billing_address, data.customer.name) if data.billing_address else shipping
-    header = {"external_ref": data.external_id, "shipping_address": shipping, "billing_address": billing,
+    header = {"external_ref": data.external_id, "channel_placed_at": data.placed_at,
+              "shipping_address": shipping, "billing_address": billing,
               "payment_method": CHANNEL_PAYMENT_METHOD, "source_code": data.source_code, "notes": data.notes,
               "shipping_service": shipping_service_for(channel_id=channel.pk, method=data.shipping_method)}
     reason = stored_text(gettext_noop("Price paid on %(channel)s"), channel=channel.name)

@@ -12,6 +12,7 @@ RULES: dict[str, str] = {
     "orders:fulfilment_pick_list": "fulfil_orders",
     "orders:fulfilment_shipment": "fulfil_orders",
     "orders:fulfilment_scan": "fulfil_orders",
+    "orders:fulfilment_unscan": "fulfil_orders",
     "orders:fulfilment_step": "fulfil_orders",
     "orders:fulfilment_shipment_pdf": "fulfil_orders",
     "orders:fulfilment_carrier_upload": "fulfil_orders",

@@ -1246,6 +1246,38 @@ def shipment_scan(*, shipment_id: int, code: str, acting_user) -> ShipmentLine:
     return target
 
 
+def shipment_unscan(*, shipment_id: int, line_id: int | None, acting_user) -> ShipmentLine:
+    """Takes one unit of a line back out of the parcel: a scan counted by mistake (the unit went into another box, or
+    one scan too many before the line was full). Only while the parcel is being packed or is packed and not handed
+    over; a packed parcel is packing again, so it cannot ship short. Audited, and written in the shipment's history."""
+    with transaction.atomic(durable=True):
+        order, shipment = _order_and_shipment(shipment_id)
+        _check_order_open(order, shipment, actor=acting_user)
+        if not shipment.is_open:  # handed over (shipped, at the store, delivered) or cancelled
+            raise InvalidShipmentTransition(
+                _("Shipment %(id)s is %(status)s: its units can no longer be taken back.")
+                % {"id": shipment, "status": shipment.get_status_display()})
+        line = (shipment.lines.select_for_update(of=("self",)).select_related("order_line")
+                .filter(pk=line_id or 0).first())
+        if line is None:
+            raise FulfilmentError(_("That line is not in shipment %(id)s.") % {"id": shipment}, field="line")
+        sku = line.order_line.sku
+        if line.packed_quantity == 0:
+            raise FulfilmentError(_("No unit of %(sku)s is packed in shipment %(id)s: there is nothing to take back.")
+                                  % {"sku": sku, "id": shipment}, field="line")
+        ShipmentLine.objects.filter(pk=line.pk).update(packed_quantity=F("packed_quantity") - 1)
+        line.packed_quantity -= 1
+        reason = stored_text(gettext_noop("1 × %(sku)s taken back (%(n)s of %(q)s packed)"), sku=sku,
+                             n=str(line.packed_quantity), q=str(line.quantity))
+        if shipment.status == SS.PACKED:
+            shipment_transition(shipment, to=SS.PICKING, actor=acting_user, reason=reason)
+        else:
+            shipment_event(shipment=shipment, actor=acting_user, reason=reason)
+        audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=shipment, verb="shipment_unscan",
+                     changes={"sku": sku, "packed_quantity": [line.packed_quantity + 1, line.packed_quantity]})
+    return line
+
+
 # --- ship, deliver --------------------------------------------------------------------------------------
 
 

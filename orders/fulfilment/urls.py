@@ -8,6 +8,7 @@ urlpatterns = [
     path("fulfilment/pick-list/", views.pick_list, name="fulfilment_pick_list"),
     path("fulfilment/shipments/<int:pk>/", views.shipment_detail, name="fulfilment_shipment"),
     path("fulfilment/shipments/<int:pk>/scan/", views.shipment_scan, name="fulfilment_scan"),
+    path("fulfilment/shipments/<int:pk>/unscan/", views.shipment_unscan, name="fulfilment_unscan"),
     path("fulfilment/shipments/<int:pk>/<slug:step>/", views.shipment_step, name="fulfilment_step"),
     path("fulfilment/shipments/<int:pk>/<slug:kind>.pdf", views.shipment_pdf, name="fulfilment_shipment_pdf"),
     path("fulfilment/carrier-updates/", views.carrier_upload, name="fulfilment_carrier_upload"),

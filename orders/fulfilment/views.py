@@ -156,6 +156,20 @@ def shipment_scan(request, pk: int):
 
 @require_POST
 @missing_is_404(Shipment)
+def shipment_unscan(request, pk: int):
+    """A line's "Remove one": takes back a unit counted by mistake, before the parcel is handed over."""
+    try:
+        line = services.shipment_unscan(shipment_id=pk, line_id=parse_id(request.POST.get("line")),
+                                        acting_user=request.user)
+        messages.success(request, _("Took 1 × %(sku)s back (%(n)s of %(q)s packed).") % {
+            "sku": line.order_line.sku, "n": line.packed_quantity, "q": line.quantity})
+    except OrderError as exc:
+        messages.error(request, exc.message)
+    return _after_action(request, pk)
+
+
+@require_POST
+@missing_is_404(Shipment)
 def shipment_step(request, pk: int, step: str):
     """The other buttons of the shipment screen: start picking, ship, ready/collected, deliver, fail, retry."""
     user = request.user

@@ -121,7 +121,7 @@ def _apply_customer_defaults(order: Order) -> None:
 
 DRAFT_FIELDS = {"customer_id", "delivery_method", "pickup_location_id", "shipping_service", "source_code",
                 "coupons", "notes", "priority", "promised_date", "payment_method", "shipping_address",
-                "billing_address", "external_ref"}
+                "billing_address", "external_ref", "channel_placed_at"}
 
 
 def _check_draft_fields(changes: dict) -> None:

@@ -42,6 +42,24 @@ def test_pick_pack_by_scanning_and_ship(page, login, make_user, net, place_order
     assert page.get_by_text(f"All 1 × {net['mug'].sku} are already packed.").is_visible()
     assert page.locator("#ship-carrier").input_value() == ""
     assert page.locator("#shipment-status").inner_text() == "Packed"
+    # The mug counted earlier went into another box: Shift+Tab from the scan box reaches the last counted line's
+    # "Remove one" (named with its SKU), Enter takes the unit back, the counts and the state follow, and the cursor
+    # is back in the scan box for the mug scanned again.
+    page.locator("#scan-code").focus()
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.textContent") == f"Remove one {net['mug'].sku}"
+    page.keyboard.press("Enter")
+    expect(page.locator("#shipment-status")).to_have_text("Picking")
+    settled(page)
+    assert page.locator("[data-packed]").all_inner_texts() == ["2", "0"]
+    assert page.get_by_text(f"Took 1 × {net['mug'].sku} back (0 of 1 packed).").is_visible()
+    assert page.locator("#ship-carrier").count() == 0  # not shipped short
+    wait_focus(page, "scan-code")
+    page.keyboard.type(net["mug"].barcode)
+    page.keyboard.press("Enter")
+    expect(page.locator("#shipment-status")).to_have_text("Packed")
+    settled(page)
+    assert page.locator("[data-packed]").all_inner_texts() == ["2", "1"]
     page.locator("#scan-code").focus()
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "ship-carrier"

@@ -364,3 +364,67 @@ def test_a_misspelt_shipment_event_field_is_refused_not_dropped(api, shop):
                                 "message": "trackng_number is not a field of a shipment event: remove it."}
     response = api.post("/shipments/1/events", None, raw=b"[1]")
     assert response.json()["message"] == "The shipment event should be an object ({…})."
+
+
+def test_the_channels_own_placement_time_is_kept_and_returned(api, shop):
+    """The time the customer placed the order at the channel is kept beside ours (``placed_at`` stays the time the
+    OMS placed it: pricing, promises and reports go by it), and both come back in the answer."""
+    from datetime import UTC, datetime
+
+    response = api.post("/orders", order_payload(placed_at="2026-11-20T10:14:40-03:00"))
+    assert response.status_code == 201, response.content
+    body = response.json()
+    order = Order.objects.get(number=body["number"])
+    assert order.channel_placed_at == datetime(2026, 11, 20, 13, 14, 40, tzinfo=UTC)
+    assert order.placed_at > order.channel_placed_at
+    assert body["channel_placed_at"] == "2026-11-20T13:14:40+00:00"
+    assert body["placed_at"] == order.placed_at.isoformat()
+    assert api.get(f"/orders/{order.number}").json()["channel_placed_at"] == "2026-11-20T13:14:40+00:00"
+    without = api.post("/orders", order_payload("1002"))
+    assert without.json()["channel_placed_at"] is None
+    assert Order.objects.get(external_ref="1002").channel_placed_at is None
+
+
+def test_a_channel_clock_a_little_ahead_is_accepted(api, shop):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    ahead = timezone.now() + timedelta(minutes=2)
+    response = api.post("/orders", order_payload(placed_at=ahead.isoformat()))
+    assert response.status_code == 201, response.content
+    assert Order.objects.get(external_ref="1001").channel_placed_at == ahead
+
+
+@pytest.mark.parametrize(("placed_at", "says"), [
+    ("future", "placed_at 2999-01-01 00:00 UTC is in the future"),
+    ("1970-01-01T00:00:00Z", "placed_at 1970-01-01 00:00 UTC is before 2000-01-01"),
+    ("0001-01-01T00:00:00+00:00", "placed_at 0001-01-01 00:00 UTC is before 2000-01-01"),
+])
+def test_a_placement_time_in_the_future_or_long_ago_is_refused_naming_the_field(api, shop, placed_at, says):
+    if placed_at == "future":
+        placed_at = "2999-01-01T00:00:00Z"
+    response = api.post("/orders", order_payload(placed_at=placed_at))
+    assert response.status_code == 422, response.content
+    assert (response.json()["code"], response.json()["field"]) == ("invalid", "placed_at")
+    assert says in response.json()["message"]
+    assert Order.objects.count() == 0
+    assert Customer.objects.count() == 0
+
+
+def test_a_placement_time_an_hour_ahead_is_refused(api, shop):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    response = api.post("/orders", order_payload(placed_at=(timezone.now() + timedelta(hours=1)).isoformat()))
+    assert (response.status_code, response.json()["field"]) == (422, "placed_at")
+    assert "is in the future" in response.json()["message"]
+
+
+def test_the_openapi_document_describes_the_channel_placement_time(client, shop):
+    document = client.get("/api/v1/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    assert "channel_placed_at" in schemas["OrderOut"]["properties"]
+    assert "channel_placed_at" in schemas["OrderOut"]["required"]
+    assert "channel" in schemas["ChannelOrderIn"]["properties"]["placed_at"]["description"]

@@ -194,3 +194,52 @@ def test_watched_folder_and_url_pull_start_each_file_once(shop, tmp_path):
         server.server_close()
     assert sorted(ImportJob.objects.values_list("source", "file_name", "total")) == [
         ("folder", "orders.csv", 2), ("url", "export.csv", 1)]
+
+
+def _placed_at_channel(external_id):
+    return Order.objects.get(external_ref=external_id).channel_placed_at
+
+
+def test_imports_keep_the_time_the_order_was_placed_at_the_channel(shop):
+    """Each format's own placement time (Shopify's Created at, WooCommerce's date_created, Amazon's purchase-date,
+    our order_date) is kept on the order; a time without an offset is read in the OMS's time zone (São Paulo)."""
+    from datetime import UTC, datetime
+
+    run_file(shop, "shopify_csv", "shopify_orders.csv")
+    assert _placed_at_channel("1001") == datetime(2026, 11, 20, 13, 14, 40, tzinfo=UTC)
+    run_file(shop, "woocommerce_json", "woocommerce_orders.json")
+    assert _placed_at_channel("727") == datetime(2026, 11, 21, 12, 30, 11, tzinfo=UTC)
+    run_file(shop, "woocommerce_csv", "woocommerce_orders.csv")
+    assert _placed_at_channel("801") == datetime(2026, 11, 21, 17, 5, tzinfo=UTC)
+    run_file(shop, "generic_csv", "generic_orders.csv")
+    assert _placed_at_channel("G-5001") == datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+    sku_mapping_add(channel_id=shop["channel"].pk, channel_sku="AMZ-TSHIRT-M", variant_id=shop["variants"][0].pk,
+                    acting_user=None)
+    sku_mapping_add(channel_id=shop["channel"].pk, channel_sku="AMZ-MUG", variant_id=shop["variants"][1].pk,
+                    acting_user=None)
+    run_file(shop, "amazon_tsv", "amazon_orders.txt")
+    assert _placed_at_channel("701-1234567-1234567") == datetime(2026, 11, 22, 8, 12, 44, tzinfo=UTC)
+    assert all(order.placed_at > order.channel_placed_at for order in Order.objects.exclude(number=""))
+
+
+def test_a_woocommerce_order_gives_its_time_in_utc_when_it_has_it(shop):
+    from datetime import UTC, datetime
+
+    content = (SAMPLES / "woocommerce_orders.json").read_bytes().replace(
+        b'"date_created": "2026-11-21T09:30:11",',
+        b'"date_created": "2026-11-21T09:30:11", "date_created_gmt": "2026-11-21T11:30:11",')
+    job = import_job_create(channel_id=shop["channel"].pk, fmt="woocommerce_json", content=content,
+                            file_name="woo.json", acting_user=None)
+    import_job_run(job_id=job.pk)
+    assert _placed_at_channel("727") == datetime(2026, 11, 21, 11, 30, 11, tzinfo=UTC)
+
+
+def test_an_imported_order_dated_in_the_future_waits_in_the_queue_naming_the_date(shop):
+    content = (SAMPLES / "generic_orders.csv").read_bytes().replace(b"G-5001,2026-11-22,", b"G-5001,2999-11-22,")
+    job = import_job_create(channel_id=shop["channel"].pk, fmt="generic_csv", content=content, file_name="g.csv",
+                            acting_user=None)
+    job = import_job_run(job_id=job.pk)
+    row = job.rows.get(external_id="G-5001")
+    assert row.status == ImportRow.Status.REJECTED
+    assert row.error.startswith("placed_at 2999-11-22 03:00 UTC is in the future")
+    assert not Order.objects.filter(external_ref="G-5001").exists()

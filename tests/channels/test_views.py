@@ -257,3 +257,18 @@ def test_a_sku_mapping_takes_our_sku_in_any_case(role_client, shop):
                            {"channel_sku": "AMZ-9", "sku": " mug-wht "})
     assert response.status_code == 302
     assert SkuMapping.objects.get(channel_sku="AMZ-9").variant == shop["variants"][1]
+
+
+def test_the_order_page_shows_when_the_order_was_placed_at_the_channel(role_client, api, shop):
+    from orders.models import Order
+    from tests.channels.conftest import order_payload
+
+    api.post("/orders", order_payload(placed_at="2026-11-20T10:14:40-03:00"))
+    api.post("/orders", order_payload("1002"))
+    client = role_client("admin")
+    dated = Order.objects.get(external_ref="1001")
+    page = client.get(reverse("orders:order_detail", args=[dated.pk])).content.decode()
+    assert "Placed at channel" in page
+    assert "11/20/2026 10:14 a.m." in page  # in the OMS's time zone, as the OMS's own placing time is
+    undated = Order.objects.get(external_ref="1002")
+    assert "Placed at channel" not in client.get(reverse("orders:order_detail", args=[undated.pk])).content.decode()

@@ -925,3 +925,89 @@ def test_a_refund_partly_to_the_payment_and_the_rest_as_store_credit_gives_back_
     assert credit.initial_amount == Decimal("35.00")  # 200 returned - 165 already back on the payment
     assert (rma.status, rma.refund_amount) == (Return.Status.REFUNDED, Decimal("200.00"))
     call_command("verify_ledgers")
+
+
+def _packed(shipment):
+    return {sl.order_line.variant.sku: sl.packed_quantity
+            for sl in shipment.lines.select_related("order_line__variant")}
+
+
+def test_a_unit_scanned_by_mistake_is_taken_back_before_the_parcel_ships(make_user, net, place_order):
+    """A shirt counted into the box that went into another parcel: the packer takes the unit back; a packed parcel
+    is packing again (it cannot ship short), the history and the audit trail say who took what back."""
+    from oms.models import AuditEntry
+    from orders.fulfilment.models import ShipmentEvent
+
+    agent, picker = make_user("agent"), make_user("warehouse")
+    order = place_order(agent, [(net["shirt"], 2), (net["mug"], 1)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=picker)
+    for code in (net["shirt"].sku, net["mug"].sku, net["shirt"].sku):
+        ful.shipment_scan(shipment_id=shipment.pk, code=code, acting_user=picker)
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.PACKED
+    shirt_line = shipment.lines.get(order_line__variant=net["shirt"])
+    line = ful.shipment_unscan(shipment_id=shipment.pk, line_id=shirt_line.pk, acting_user=picker)
+    assert (line.pk, line.packed_quantity) == (shirt_line.pk, 1)
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.PICKING
+    assert _packed(shipment) == {net["shirt"].sku: 1, net["mug"].sku: 1}
+    event = ShipmentEvent.objects.filter(shipment=shipment).latest("pk")
+    assert (event.from_status, event.to_status, event.actor) == ("packed", "picking", picker)
+    assert event.reason_text == f"1 × {net['shirt'].sku} taken back (1 of 2 packed)"
+    entry = AuditEntry.objects.get(verb="shipment_unscan")
+    assert (entry.actor, entry.object_id) == (picker, str(shipment.pk))
+    assert entry.changes == {"sku": net["shirt"].sku, "packed_quantity": [2, 1]}
+    with pytest.raises(InvalidShipmentTransition, match="pack it first"):
+        ful.shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number="BR1", acting_user=picker)
+    # Still picking: another unit back writes the history without a status change.
+    ful.shipment_unscan(shipment_id=shipment.pk, line_id=shirt_line.pk, acting_user=picker)
+    assert _packed(shipment) == {net["shirt"].sku: 0, net["mug"].sku: 1}
+    event = ShipmentEvent.objects.filter(shipment=shipment).latest("pk")
+    assert (event.from_status, event.to_status) == ("", "")
+    assert event.reason_text == f"1 × {net['shirt'].sku} taken back (0 of 2 packed)"
+    for _unit in range(2):
+        ful.shipment_scan(shipment_id=shipment.pk, code=net["shirt"].barcode, acting_user=picker)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number="BR1", acting_user=picker)
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.SHIPPED
+    assert AuditEntry.objects.filter(verb="shipment_unscan").count() == 2
+
+
+def test_taking_a_scan_back_is_refused_when_nothing_is_packed_or_the_parcel_left(make_user, net, place_order):
+    from oms.models import AuditEntry
+    from orders.fulfilment.errors import FulfilmentError
+
+    admin = make_user("admin")
+    order = place_order(admin, [(net["mug"], 1), (net["shirt"], 1)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=admin)
+    mug_line = shipment.lines.get(order_line__variant=net["mug"])
+    shirt_line = shipment.lines.get(order_line__variant=net["shirt"])
+    with pytest.raises(FulfilmentError, match=f"No unit of {net['mug'].sku} is packed in shipment {shipment}"):
+        ful.shipment_unscan(shipment_id=shipment.pk, line_id=mug_line.pk, acting_user=admin)
+    other = place_order(admin, [(net["mug"], 1)])
+    [elsewhere] = ful.order_allocate(order_id=other.pk, acting_user=admin)
+    ful.shipment_scan(shipment_id=elsewhere.pk, code=net["mug"].sku, acting_user=admin)
+    with pytest.raises(FulfilmentError, match=f"That line is not in shipment {shipment}"):
+        ful.shipment_unscan(shipment_id=shipment.pk, line_id=elsewhere.lines.get().pk, acting_user=admin)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=admin)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["shirt"].sku, acting_user=admin)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number="BR9", acting_user=admin)
+    with pytest.raises(InvalidShipmentTransition,
+                       match=f"Shipment {shipment} is Shipped: its units can no longer be taken back"):
+        ful.shipment_unscan(shipment_id=shipment.pk, line_id=shirt_line.pk, acting_user=admin)
+    assert _packed(shipment) == {net["mug"].sku: 1, net["shirt"].sku: 1}
+    assert elsewhere.lines.get().packed_quantity == 1
+    assert not AuditEntry.objects.filter(verb="shipment_unscan").exists()
+
+
+def test_taking_a_scan_back_on_a_cancelled_order_says_to_put_the_items_back(make_user, net, place_order):
+    from orders.fulfilment.errors import FulfilmentError
+    from orders.services import order_cancel
+
+    admin = make_user("admin")
+    order = place_order(admin, [(net["mug"], 2)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=admin)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=admin)
+    order_cancel(order_id=order.pk, reason="customer called", acting_user=admin)
+    with pytest.raises(FulfilmentError, match="was cancelled: put the items back"):
+        ful.shipment_unscan(shipment_id=shipment.pk, line_id=shipment.lines.get().pk, acting_user=admin)

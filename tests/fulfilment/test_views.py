@@ -422,3 +422,36 @@ def test_the_shipping_cost_box_shows_the_cost_as_the_reader_writes_it_and_ships_
                     {"carrier": "Correios", "tracking_number": "BR1", "cost": shown})
     shipment.refresh_from_db()
     assert (shipment.status, shipment.cost) == (Shipment.Status.SHIPPED, Decimal("1234.50"))
+
+
+def test_the_packer_takes_one_unit_back_from_the_shipment_screen(make_user, role_client, net, place_order):
+    """Each counted line has a "Remove one" button (named with its SKU) until the parcel ships; the redrawn screen
+    shows the new count, the packing state and the scan box again."""
+    admin = make_user("admin")
+    order = place_order(admin, [(net["mug"], 1), (net["shirt"], 1)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=admin)
+    client = role_client("warehouse")
+    url = reverse("orders:fulfilment_shipment", args=[shipment.pk])
+    unscan = reverse("orders:fulfilment_unscan", args=[shipment.pk])
+    assert "Remove one" not in client.get(url).content.decode()  # nothing counted yet
+    for code in (net["mug"].sku, net["shirt"].sku):
+        ful.shipment_scan(shipment_id=shipment.pk, code=code, acting_user=admin)
+    page = client.get(url).content.decode()
+    assert page.count("Remove one") == 2
+    mug_line = shipment.lines.get(order_line__variant=net["mug"])
+    answer = client.post(unscan, {"line": mug_line.pk}, HTTP_HX_REQUEST="true").content.decode()
+    assert f"Took 1 × {net['mug'].sku} back (0 of 1 packed)." in answer
+    assert 'id="scan-code"' in answer and 'id="ship-carrier"' not in answer
+    assert answer.count("Remove one") == 1
+    mug_line.refresh_from_db()
+    assert mug_line.packed_quantity == 0
+    again = client.post(unscan, {"line": mug_line.pk}, HTTP_HX_REQUEST="true").content.decode()
+    assert f"No unit of {net['mug'].sku} is packed in shipment {shipment}" in again
+    assert client.post(unscan, {"line": "x"}).status_code == 302  # no such line: said on the page, nothing done
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=admin)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number="BR5", acting_user=admin)
+    assert "Remove one" not in client.get(url).content.decode()
+    refused = client.post(unscan, {"line": mug_line.pk}, follow=True).content.decode()
+    assert "its units can no longer be taken back" in refused
+    mug_line.refresh_from_db()
+    assert mug_line.packed_quantity == 1
