@@ -63,7 +63,7 @@ from orders.fulfilment.models import (
     ShipmentLine,
     SourcingDecision,
 )
-from orders.models import Order, OrderEvent, OrderLine
+from orders.models import Order, OrderEvent, OrderLine, OrderLineAllocation
 from orders.notifications import email_customer
 from orders.services.core import (
     L,
@@ -656,11 +656,36 @@ def source_lines(order: Order, lines: list[OrderLine], *, actor=None
                  for line in short_lines]
     if shortages:
         _describe_alternatives(order, lines, shortages)
-    _record(order, strategy=strategy, plan=decision.plan.as_dict() if decision and decision.plan and plan else {},
+    recorded = _with_held_parts(order, decision.plan.as_dict(), lines) if decision and decision.plan and plan else {}
+    _record(order, strategy=strategy, plan=recorded,
             alternatives=[p.as_dict() for p in (decision.alternatives[:5] if decision else [])],
             shortages={s.sku: s.requested for s in shortages},
             reason=decision.reason if decision and plan else sourcing.NO_PLAN, actor=actor)
     return plan, shortages
+
+
+def _with_held_parts(order: Order, plan: dict, lines: list[OrderLine]) -> dict:
+    """``plan``, a decision of ``lines`` only (a backorder retry, a line added to a held order), with the parts the
+    order's other lines already hold as the latest decision planned them: the latest decision stays the order's
+    whole plan, the one the release copies, a holiday moves, the at-risk scan and the order page read (a retry's
+    plan of the waiting lines alone hid the rest until the release). The new plan's entry wins for a location both
+    name; a kept part forwarded to another location keeps that location's entry too."""
+    held = set(OrderLineAllocation.objects.filter(line__order=order).exclude(line__in=[line.pk for line in lines])
+               .values_list("location_id", flat=True))
+    if not held:
+        return plan
+    earlier = (order.sourcing_decisions.values_list("plan", flat=True).first() or {}).get("shipments", [])
+    named = {s["location_id"] for s in plan["shipments"]}
+    kept = [s for s in earlier if s["location_id"] in held and s["location_id"] not in named]
+    forwarded_to = {s["transfer_to"] for s in kept if s.get("transfer_to")}
+    kept += [s for s in earlier if s["location_id"] in forwarded_to - named and s not in kept]
+    if not kept:
+        return plan
+    shipments = plan["shipments"] + kept
+    arrives_on = max(s["arrives_on"] for s in shipments)
+    promised = order.promised_date.isoformat() if order.promised_date and order.status != S.DRAFT else None
+    return {**plan, "shipments": shipments, "arrives_on": arrives_on,
+            "late": bool(plan.get("late")) or bool(promised and arrives_on > promised)}
 
 
 def _reaching(order: Order, candidates: list[sourcing.Candidate], routes: list[sourcing.Route]) -> set[int]:

@@ -40,7 +40,12 @@ def test_after_a_backorder_retry_every_shipment_gets_the_plan_of_the_decision_th
     stock(net["shirt"], net["dc"], 30)
     assert ful.backorders_retry() == 1
     latest = order.sourcing_decisions.first()
-    assert latest.pk != first.pk and [s["location_id"] for s in latest.plan["shipments"]] == [net["dc"].pk]
+    assert latest.pk != first.pk and latest.shortages == {} and "DC Cajamar" in latest.reason_text
+    # The retry decided the shirts only; its plan keeps the mug's part at the store as the first decision planned
+    # it, so the latest decision is the order's whole plan (what a holiday moves and the at-risk scan reads).
+    assert {s["location_id"] for s in latest.plan["shipments"]} == {net["dc"].pk, net["store"].pk}
+    assert _planned(latest, net["store"].pk) == _planned(first, net["store"].pk)
+    assert latest.plan["arrives_on"] == max(s["arrives_on"] for s in latest.plan["shipments"])
 
     shipments = {s.location_id: s for s in ful.order_allocate(order_id=order.pk, acting_user=user)}
 
@@ -49,6 +54,26 @@ def test_after_a_backorder_retry_every_shipment_gets_the_plan_of_the_decision_th
     assert (dc.ships_on, dc.arrives_on) == _planned(latest, net["dc"].pk)
     store.refresh_from_db()
     assert store.ships_on is not None
+
+
+def test_after_a_backorder_retry_a_closure_moves_the_parts_sourced_before_it_until_the_release(
+        make_user, net, place_order, stock):
+    """The mug's part, sourced at the store by the first decision, was hidden by the retry's decision of the shirts
+    only: a closure of the store saved before the release did not move it, and the release copied the old day."""
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1), (net["shirt"], 30)], accept_backorder=True)
+    stock(net["shirt"], net["dc"], 30)
+    assert ful.backorders_retry() == 1
+    store_hands_over, _arrives = _planned(order.sourcing_decisions.first(), net["store"].pk)
+
+    change = ful.holiday_save(day=store_hands_over, name="Inventário", location_id=net["store"].pk,
+                              acting_user=user)
+
+    assert change.unreleased == 1
+    moved_hand_over, _arrives = _planned(order.sourcing_decisions.first(), net["store"].pk)
+    assert moved_hand_over > store_hands_over
+    shipments = {s.location_id: s for s in ful.order_allocate(order_id=order.pk, acting_user=user)}
+    assert shipments[net["store"].pk].ships_on == moved_hand_over
 
 
 def test_a_pickup_with_part_at_the_store_and_part_coming_is_ready_when_the_transfer_arrives(
