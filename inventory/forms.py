@@ -21,7 +21,7 @@ from inventory.models import (
     Variant,
 )
 from inventory.selectors import variant_by_sku
-from oms.forms import SentOnceForm
+from oms.forms import PlainDecimals, SentOnceForm
 from oms.numbers import INT_MAX, NumberError, parse_amount, parse_whole
 
 
@@ -249,9 +249,10 @@ class AttributesField(forms.CharField):
         return result
 
 
-class RecordForm(forms.ModelForm):
-    """Checks the typed values only; the whole record (constraints, uniqueness, rules across rows) is
-    validated once, by ``services.catalogue_object_save``, which names each bad field."""
+class RecordForm(PlainDecimals, forms.ModelForm):
+    """Checks the typed values only (a cost or price typed as "1e3" is refused, ``PlainDecimals``); the whole
+    record (constraints, uniqueness, rules across rows) is validated once, by ``services.catalogue_object_save``,
+    which names each bad field."""
 
     def _post_clean(self):
         from django.core.exceptions import ValidationError

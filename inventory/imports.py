@@ -48,6 +48,7 @@ from oms.access import has_permission
 from oms.audit import audit_record
 from oms.models import AuditEntry
 from oms.money import CURRENCY_EXPONENTS
+from oms.numbers import NumberError, refuse_unwritten
 from oms.spreadsheets import neutralize
 
 logger = logging.getLogger(__name__)
@@ -95,6 +96,16 @@ KINDS = {
 # --- reading files ------------------------------------------------------------------------------
 
 
+def _cell_text(value) -> str:
+    """A workbook cell as text; a number written out in digits (Python writes 0.00001 as "1e-05", which the number
+    cells refuse as a typed "1e3" is)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        return format(Decimal(str(value)), "f")
+    return str(value).strip()
+
+
 def read_rows(data: bytes, filename: str) -> list[dict[str, str]]:
     """Rows of a CSV or XLSX file as dicts with lower-case headers and stripped string values."""
     if filename.lower().endswith(".xlsx"):
@@ -108,7 +119,7 @@ def read_rows(data: bytes, filename: str) -> list[dict[str, str]]:
                 return []
             keys = [str(h or "").strip().lower() for h in header]
             return [
-                {k: ("" if v is None else str(v).strip()) for k, v in zip(keys, row, strict=False) if k}
+                {k: _cell_text(v) for k, v in zip(keys, row, strict=False) if k}
                 for row in rows if any(v not in (None, "") for v in row)
             ]
         except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
@@ -265,6 +276,11 @@ def _int(value: str, *, name: str, number: int, checked: Checked, field, minimum
         checked.error(number, _("%(column)s: %(value)s could be read two ways; write whole numbers without a "
                                 "thousands separator (1000, not 1.000).") % {"column": name, "value": _shown(value)})
         return None
+    try:
+        refuse_unwritten(value, name=name)
+    except NumberError as exc:  # "1e3" is a thousand to Python
+        checked.error(number, exc.message)
+        return None
     maximum = _integer_maximum(field.get_internal_type())
     if value.isascii() and value.isdigit():  # the common case, without the Decimal round trip
         parsed = int(value)
@@ -299,6 +315,11 @@ def _decimal(value: str, *, name: str, number: int, checked: Checked, field, def
         if default is not None:
             return default
         checked.error(number, _("%(column)s is empty.") % {"column": name})
+        return None
+    try:
+        refuse_unwritten(value, name=name)
+    except NumberError as exc:  # "1e3" is a thousand to Python
+        checked.error(number, exc.message)
         return None
     try:
         result = Decimal(value.replace(",", "."))

@@ -25,7 +25,7 @@ from marketing.models import (
     TaxRate,
 )
 from marketing.segments import MAX_JSON_DEPTH, shown_value
-from oms.forms import JsonTextField
+from oms.forms import JsonTextField, PlainDecimalField, PlainDecimals
 from oms.numbers import BIGINT_MAX, INT_MAX, NumberError, parse_whole
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -69,7 +69,7 @@ class PriceListForm(forms.ModelForm):
         widgets = {"valid_from": DATETIME, "valid_until": DATETIME}
 
 
-class PriceListItemForm(forms.ModelForm):
+class PriceListItemForm(PlainDecimals, forms.ModelForm):
     sku = forms.CharField(label=_("SKU"), max_length=64, widget=forms.TextInput(attrs={
         "list": "sku-options", "autocomplete": "off", "autofocus": True,
         "hx-get": reverse_lazy("marketing:sku_suggest"), "hx-trigger": "input changed delay:250ms",
@@ -90,7 +90,7 @@ class PriceListItemForm(forms.ModelForm):
         return variant.sku
 
 
-class TaxRateForm(forms.ModelForm):
+class TaxRateForm(PlainDecimals, forms.ModelForm):
     class Meta:
         model = TaxRate
         fields = ["name", "region", "tax_class", "rate", "valid_from", "valid_until"]
@@ -122,19 +122,19 @@ class ShippingZoneForm(forms.ModelForm):
         return regions
 
 
-class CarrierServiceForm(forms.ModelForm):
+class CarrierServiceForm(PlainDecimals, forms.ModelForm):
     class Meta:
         model = CarrierService
         fields = ["code", "name", "carrier", "currency", "free_shipping_threshold", "sort_order", "is_active"]
 
 
-class ShippingRateForm(forms.ModelForm):
+class ShippingRateForm(PlainDecimals, forms.ModelForm):
     class Meta:
         model = ShippingRate
         fields = ["service", "zone", "max_weight_grams", "price", "transit_days"]
 
 
-class CampaignForm(forms.ModelForm):
+class CampaignForm(PlainDecimals, forms.ModelForm):
     class Meta:
         model = Campaign
         fields = ["code", "name", "channel_code", "starts_on", "ends_on", "budget", "currency", "description",
@@ -174,7 +174,7 @@ class SegmentForm(forms.ModelForm):
         return rules
 
 
-class PromotionForm(forms.ModelForm):
+class PromotionForm(PlainDecimals, forms.ModelForm):
     skus = forms.CharField(label=_("SKUs"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
                            help_text=_("SKU codes separated by commas or spaces; empty with no category or brand: "
                                        "every item."))
@@ -259,7 +259,7 @@ class CouponBatchForm(forms.Form):
 
 class OverstockPromotionForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
-    percent = forms.DecimalField(label=_("Percent off"), min_value=Decimal("0.01"), max_value=100, initial=20)
+    percent = PlainDecimalField(label=_("Percent off"), min_value=Decimal("0.01"), max_value=100, initial=20)
     starts_at = forms.DateTimeField(label=_("Starts at"), required=False, widget=DATETIME)
     ends_at = forms.DateTimeField(label=_("Ends at"), required=False, widget=DATETIME)
     activate = forms.BooleanField(label=_("Activate now"), required=False, initial=True)

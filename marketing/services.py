@@ -232,11 +232,34 @@ def _spelled_as(values: list[str], known: set[str]) -> list[str]:
     return spelled
 
 
+def segment_rules_resolved(rules: list, *, channels: set[str], groups: set[str]) -> list:
+    """A segment's rules with their channel and customer group codes as pricing compares them (the evaluator
+    compares them as written, as pricing does): a channel in another case becomes the channel's code and one no
+    channel has is refused (``ValueError`` naming the rule and the codes there are); a group is spelled as the
+    customers' ("VIP" where customers have "vip"), and one no customer has yet is kept."""
+    resolved = []
+    for number, rule in enumerate(rules, start=1):
+        field, value = (rule.get("field"), rule.get("value")) if isinstance(rule, dict) else (None, None)
+        if field in ("channel", "group") and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            if field == "group":
+                value = _spelled_as(value, groups)
+            else:
+                try:
+                    value = _known_codes(value, channels, _("No sales channel has the code “%(code)s”."),
+                                         _("The channels are: %(codes)s."))
+                except ValueError as error:
+                    raise ValueError(_("Rule %(n)s (%(field)s %(op)s): %(problem)s") % {
+                        "n": number, "field": field, "op": rule.get("op"), "problem": error}) from None
+            rule = {**rule, "value": value}
+        resolved.append(rule)
+    return resolved
+
+
 def _resolve_codes(obj) -> None:
     """The channel, customer group, tax class and carrier service codes of a price list, campaign, channel tax
-    setting, tax rate or promotion are compared as they are with an order's when pricing it: a channel (service)
-    code no channel (service) has would never match, so it is refused, naming the codes there are; a group (tax
-    class) is spelled as the customers' (SKUs') is."""
+    setting, tax rate, promotion or segment's rules are compared as they are with an order's when pricing it: a
+    channel (service) code no channel (service) has would never match, so it is refused, naming the codes there
+    are; a group (tax class) is spelled as the customers' (SKUs') is."""
     errors = {}
     channels = channel_codes() if isinstance(obj, PriceList | Campaign | ChannelTaxSetting | Promotion) else None
     if channels is not None:
@@ -261,6 +284,11 @@ def _resolve_codes(obj) -> None:
 
         obj.tax_class = "".join(_spelled_as(
             [obj.tax_class], set(Variant.objects.exclude(tax_class="").values_list("tax_class", flat=True).distinct())))
+    if isinstance(obj, Segment) and isinstance(obj.rules, list):
+        try:
+            obj.rules = segment_rules_resolved(obj.rules, channels=channel_codes(), groups=customer_group_codes())
+        except ValueError as error:
+            errors["rules"] = str(error)
     if isinstance(obj, Promotion) and obj.shipping_services:
         try:
             obj.shipping_services = _known_codes(

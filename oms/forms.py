@@ -32,6 +32,32 @@ def add_refusal(form: forms.Form, exc) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
+class PlainDecimalField(forms.DecimalField):
+    """A decimal box refusing what Python reads but nobody types as a number ("1e3" was a price of 1000), with
+    ``oms.numbers.refuse_unwritten``'s message naming the field and the value; the rest is Django's (a number box
+    sends "1234.5"; "Infinity" is not a number)."""
+
+    def to_python(self, value):
+        from oms.numbers import NumberError, refuse_unwritten
+
+        if isinstance(value, str):
+            try:
+                refuse_unwritten(value, name=str(self.label or _("The number")))
+            except NumberError as exc:
+                raise ValidationError(exc.message, code="invalid") from exc
+        return super().to_python(value)
+
+
+class PlainDecimals:
+    """Mixin for model forms: their decimal boxes (a ``DecimalField`` column's) are ``PlainDecimalField``s."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if type(field) is forms.DecimalField:
+                field.__class__ = PlainDecimalField
+
+
 class JsonTextField(forms.JSONField):
     """JSON typed by people, read by ``oms.jsontext.load_json``: what it refuses (too deep, NaN, a NUL character, a
     syntax error...) is a message on the field, never a server error, and the typed text is shown back for

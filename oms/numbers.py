@@ -10,6 +10,7 @@ superscript ``²`` that ``str.isdigit`` accepts) is refused with a message namin
 ``parse_whole`` and ``parse_amount`` raise ``NumberError``, a ``ValueError`` whose ``message`` is for the reader.
 """
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils.formats import get_format, number_format
@@ -51,6 +52,58 @@ def parse_whole(text, *, minimum: int = 0, maximum: int = INT_MAX, name: str = "
     return value
 
 
+# A number as people write it: ASCII digits, a sign in front, points and commas between them. Python's Decimal (and
+# float) also read "1e3" (a thousand), "1_000", other scripts' digits ("١٢"), "Infinity" and "NaN": read as Python
+# reads them, "1e3" typed as a unit price was a price of 1000.
+PLAIN_NUMBER = re.compile(r"[+-]?[0-9.,]*[0-9][0-9.,]*")
+
+
+def not_plain_message(name, raw: str) -> str:
+    """The refusal of a number Python reads but nobody writes ("1e3"), naming the field and the value."""
+    return (_("%(name)s “%(value)s” is not a plain number: write it with digits (1000, not 1e3).")
+            % {"name": name, "value": quoted(raw)})
+
+
+def refuse_unwritten(raw: str, *, name: str) -> None:
+    """NumberError (``not_plain_message``) when ``raw`` is a finite number to Python but not one as people write it
+    ("1e3", "12,5e1", "1_000"); anything else is left to the caller, which refuses "Infinity", "NaN" and "abc" as no
+    number. The rule of every reading of a typed number: ``plain_number``, the forms' decimal boxes
+    (``oms.forms.PlainDecimalField``), the import cells and the API's amounts."""
+    raw = raw.strip()
+    if not raw or PLAIN_NUMBER.fullmatch(raw):
+        return
+    try:
+        readable = Decimal(raw.replace(",", "."))
+    except (InvalidOperation, ValueError):
+        return
+    if readable.is_finite():
+        raise NumberError(not_plain_message(name, raw))
+
+
+def plain_number(text, *, name: str = "") -> str:
+    """``text`` without spaces, if it is written as people write numbers (``PLAIN_NUMBER``); NumberError otherwise,
+    naming the field and the value."""
+    raw = str(text if text is not None else "").strip().replace(" ", "").replace("\u00a0", "")
+    subject = name or _("The number")
+    if not raw:
+        raise NumberError(_("%(name)s is empty.") % {"name": subject})
+    refuse_unwritten(raw, name=subject)
+    if not PLAIN_NUMBER.fullmatch(raw):
+        raise NumberError(_("%(name)s “%(value)s” is not a number.") % {"name": subject, "value": quoted(raw)})
+    return raw
+
+
+def decimal_text(text, *, name: str = "") -> str:
+    """A typed amount with a point as its decimal separator ("1.234,56" -> "1234.56", see ``_point_decimal``), or
+    NumberError naming the field and the value."""
+    raw = plain_number(text, name=name or _("The amount"))
+    normal = _point_decimal(raw)
+    if normal is None:
+        raise NumberError(_("%(name)s “%(value)s” is not a number.")
+                          % {"name": name or _("The amount"), "value": quoted(raw)})
+    return normal
+
+
 def _point_decimal(raw: str) -> str | None:
     """``raw`` with a point as its decimal separator: with both separators the last one is the decimal one and the
     other must group thousands ("1.234,56" and "1,234.56"). With one kind only, thousands grouped as the reader
@@ -78,17 +131,14 @@ def parse_amount(text, *, max_digits: int = 18, decimal_places: int = 4, minimum
                  name: str = "") -> Decimal:
     """A finite decimal that fits ``max_digits``/``decimal_places`` (the column's; money by default) and is at
     least ``minimum`` (None: any sign). A comma is the decimal separator when there is one (``1.234,56``)."""
-    raw = str(text if text is not None else "").strip().replace(" ", "").replace("\u00a0", "")
     subject = name or _("The amount")
-    if not raw:
-        raise NumberError(_("%(name)s is empty.") % {"name": subject})
-    normal = _point_decimal(raw)
+    normal = decimal_text(text, name=subject)
+    raw = str(text).strip().replace(" ", "").replace("\u00a0", "")
     try:
-        value = Decimal(normal) if normal is not None else None
-    except InvalidOperation:
-        value = None
-    if value is None or not value.is_finite() or not normal.isascii() or "e" in normal.lower():
-        raise NumberError(_("%(name)s “%(value)s” is not a number.") % {"name": subject, "value": quoted(raw)})
+        value = Decimal(normal)
+    except InvalidOperation:  # "1..2", "1.,5"
+        raise NumberError(_("%(name)s “%(value)s” is not a number.")
+                          % {"name": subject, "value": quoted(raw)}) from None
     if minimum is not None and value < minimum:
         raise NumberError(_("%(name)s must be at least %(min)s.") % {"name": subject, "min": minimum})
     whole_digits = max_digits - decimal_places

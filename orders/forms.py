@@ -1,3 +1,4 @@
+from contextlib import suppress
 from decimal import Decimal
 
 from django import forms
@@ -6,6 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from oms.forms import SentOnceForm
+from oms.numbers import NumberError, decimal_text, refuse_unwritten
 from orders.models import Address, Customer, Order
 from payments.forms import AmountField
 
@@ -168,7 +170,8 @@ class QuantityField(forms.IntegerField):
 
 
 class MoneyField(forms.DecimalField):
-    """A price as typed ("12.50" or "12,50"): finite, not negative, and fits ``oms.money.money_field``."""
+    """A price as typed ("12.50", "12,50", "1.000,00"; ``oms.numbers.decimal_text``): not negative, and fits
+    ``oms.money.money_field``."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_digits", 18)
@@ -185,8 +188,14 @@ class MoneyField(forms.DecimalField):
         super().__init__(**kwargs)
 
     def to_python(self, value):
-        if isinstance(value, str):
-            value = value.strip().replace(",", ".")
+        if isinstance(value, str) and value.strip():
+            try:  # "1e3" is 1000 to Python, not a price anyone types
+                refuse_unwritten(value, name=str(self.label))
+            except NumberError as exc:
+                raise forms.ValidationError(exc.message, code="invalid") from exc
+            # "1.000,00", "1,000.00" and "12,5" as every amount is read; "Infinity" and "abc" are not a price (below)
+            with suppress(NumberError):
+                value = decimal_text(value, name=str(self.label))
         try:
             return super().to_python(value)
         except forms.ValidationError as exc:

@@ -20,7 +20,7 @@
 
 import logging
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,11 +29,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
+from oms import numbers
 from oms.audit import audit_record
 from oms.i18n import StoredMoney, stored_text
 from oms.mail import Recipient, email_send_now
 from oms.models import AuditEntry
 from oms.money import ZERO, quantize
+from oms.numbers import NumberError
 from oms.templatetags.oms_tags import money
 from orders.errors import OrderError
 from orders.events import order_event
@@ -63,20 +65,14 @@ def is_gift_card(line: OrderLine) -> bool:
 
 
 def parse_amount(value) -> Decimal | None:
-    text = str(value or "").strip().replace(" ", "")
-    if not text:
+    """The value typed for a card, read as every amount is (``oms.numbers.parse_amount``: "1.000,00", "12,5"; not
+    "1e3"); None when empty. Its limits are ``set_line_details``'s."""
+    if not str(value or "").strip():
         return None
-    if "," in text:  # 1.234,56 or 100,00 (pt-BR)
-        text = text.replace(".", "").replace(",", ".")
     try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise OrderError(_("The gift card value “%(value)s” is not a number.") % {"value": value},
-                         field="personalization_amount")
-    if not amount.is_finite():
-        raise OrderError(_("The gift card value “%(value)s” is not a number.") % {"value": value},
-                         field="personalization_amount")
-    return amount
+        return numbers.parse_amount(value, minimum=None, name=_("The gift card value"))
+    except NumberError as exc:
+        raise OrderError(exc.message, field="personalization_amount") from None
 
 
 def set_line_details(line: OrderLine, values: dict) -> None:

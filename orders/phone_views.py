@@ -156,10 +156,15 @@ def _call(request, pk: int, func, **kwargs):
     return _render(request, pk)
 
 
+# The quick lookup's short list; when more customers match, the list says so and asks for more of the search.
+CUSTOMER_PICKS = 8
+
+
 def customer_search(request, pk: int):
-    results = selectors.customer_search(query=request.GET.get("q", ""), limit=8)
-    return render(request, "orders/phone.html#customer_results", {"results": results, "order_id": pk,
-                                                                    "query": request.GET.get("q", "")})
+    results = selectors.customer_search(query=request.GET.get("q", ""), limit=CUSTOMER_PICKS + 1)
+    return render(request, "orders/phone.html#customer_results", {
+        "results": results[:CUSTOMER_PICKS], "more": len(results) > CUSTOMER_PICKS, "order_id": pk,
+        "query": request.GET.get("q", "")})
 
 
 @require_POST

@@ -114,10 +114,16 @@ def approval_queue() -> QuerySet[OrderHold]:
 
 
 def customer_search(*, query: str, limit: int = 10) -> list[Customer]:
-    """Customers by phone, e-mail, tax id or name; exact contact matches first, marked ``contact_rank`` 0."""
+    """The first ``limit`` of ``customer_matches``."""
+    return list(customer_matches(query=query)[:limit])
+
+
+def customer_matches(*, query: str) -> QuerySet[Customer]:
+    """Customers by phone, e-mail, tax id or name; exact contact matches first, marked ``contact_rank`` 0. None for
+    fewer than two characters. A query set, so the customer list can page through every match."""
     query = (query or "").strip()
     if len(query) < 2:
-        return []
+        return Customer.objects.none()
     number = digits(query)
     condition = Q(name__icontains=query) | Q(email__iexact=query)
     exact = Q(email__iexact=query)
@@ -130,9 +136,9 @@ def customer_search(*, query: str, limit: int = 10) -> list[Customer]:
         condition |= Q(phone__contains=needle) | Q(phone_alt__contains=needle) | Q(tax_id__startswith=number)
         exact |= Q(phone__in=forms) | Q(phone_alt__in=forms) | Q(tax_id=number)
     # An erased customer only keeps past orders: a new order needs a new customer.
-    return list(Customer.objects.filter(condition, erased_at__isnull=True)
-                .annotate(contact_rank=Case(When(exact, then=0), default=1, output_field=IntegerField()))
-                .order_by("contact_rank", "name", "pk")[:limit])
+    return (Customer.objects.filter(condition, erased_at__isnull=True)
+            .annotate(contact_rank=Case(When(exact, then=0), default=1, output_field=IntegerField()))
+            .order_by("contact_rank", "name", "pk"))
 
 
 def customer_360(*, customer: Customer) -> dict:

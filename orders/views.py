@@ -250,14 +250,16 @@ CUSTOMER_SORTS = {"name": "name", "email": "email", "created": "created_at"}
 
 
 def customer_list(request):
+    """Every customer, or every match of the search, a page at a time (a search showed its first 50 and no more)."""
     query = request.GET.get("q", "").strip()
-    if query:
-        customers = selectors.customer_search(query=query, limit=50)
-        page = None
+    sort = request.GET.get("sort")
+    if query and (sort or "").lstrip("-") not in CUSTOMER_SORTS:
+        customers = selectors.customer_matches(query=query)  # exact contact matches first
     else:
-        page = paginate(request, sort_queryset(Customer.objects.all(), request.GET.get("sort"), CUSTOMER_SORTS,
-                                               "name"))
-        customers = list(page)
+        customers = sort_queryset(selectors.customer_matches(query=query) if query else Customer.objects.all(),
+                                  sort, CUSTOMER_SORTS, "name")
+    page = paginate(request, customers)
+    customers = list(page)
     template = "orders/customer_list.html#table" if request.htmx else "orders/customer_list.html"
     return render(request, template, {"customers": customers, "page": page, "query": query})
 

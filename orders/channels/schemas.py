@@ -11,6 +11,8 @@ from django.utils.translation import ngettext
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 from pydantic_core import PydanticCustomError
 
+from oms.numbers import NumberError, not_plain_message, refuse_unwritten
+
 
 def storable_text(value):
     """Refuses text PostgreSQL cannot store: NUL characters and lone UTF-16 surrogates (``"\\ud800"`` in JSON)."""
@@ -21,6 +23,18 @@ def storable_text(value):
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise PydanticCustomError("text_surrogate", "must be valid Unicode text (no lone surrogates)") from None
+    return value
+
+
+def plain_amount(value):
+    """An amount sent as text is written in digits: Python's Decimal reads "1e3" as a thousand. A JSON number is the
+    client's own; "Infinity" and "abc" are pydantic's to refuse."""
+    if isinstance(value, str):
+        try:
+            refuse_unwritten(value, name="")
+        except NumberError:
+            raise PydanticCustomError("amount_not_plain", "must be written in digits, such as 12.50, not {value}",
+                                      {"value": value.strip()}) from None
     return value
 
 
@@ -70,11 +84,15 @@ class LineIn(_Strict):
     unit_price: Decimal = Field(ge=0, max_digits=14, decimal_places=4, description="Price paid per unit.")
     name: str = Field(default="", max_length=200)
 
+    _plain = field_validator("unit_price", mode="before")(plain_amount)
+
 
 class PaymentIn(_Strict):
     method: str = Field(min_length=1, max_length=40)
     amount: Decimal = Field(ge=0, max_digits=14, decimal_places=4)
     reference: str = Field(default="", max_length=100)
+
+    _plain = field_validator("amount", mode="before")(plain_amount)
 
 
 EXAMPLE_ORDER = {
@@ -148,6 +166,8 @@ class ChannelOrderIn(_Strict):
     def _placed_at(cls, value):
         return channel_placed_at(value)
 
+    _plain = field_validator("shipping_total", "discount_total", "tax_total", "total", mode="before")(plain_amount)
+
 
 def error_field(loc: tuple) -> str:
     """Pydantic's error location as a dotted path (``lines.0.quantity``), without where ninja read it from: a path or
@@ -198,6 +218,8 @@ def describe_error(error: dict, subject: str = "order") -> str:
         return _("%(field)s should be text.") % params
     if kind.startswith("int_"):
         return _("%(field)s should be a whole number (such as 2).") % params
+    if kind == "amount_not_plain":
+        return not_plain_message(field, ctx.get("value", ""))
     if kind.startswith("decimal_parsing") or kind in ("decimal_type", "finite_number", "float_parsing", "float_type"):
         return _("%(field)s should be an amount (such as 12.50).") % params
     if kind in ("decimal_max_digits", "decimal_whole_digits"):

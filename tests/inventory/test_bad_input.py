@@ -109,7 +109,7 @@ def test_transfer_lines_beyond_the_integer_range_are_refused(role_client, world)
     ("VST001-AZL-G 99999999999999", f"Line 1: The quantity must be at most {INT_MAX}."),
     ("VST001-AZL-G 1 NaN", "Line 1: The unit cost “NaN” is not a number."),
     ("VST001-AZL-G 1 Infinity", "Line 1: The unit cost “Infinity” is not a number."),
-    ("VST001-AZL-G 1 1e30", "Line 1: The unit cost “1e30” is not a number."),
+    ("VST001-AZL-G 1 1e30", "Line 1: The unit cost “1e30” is not a plain number: write it with digits"),
     ("VST001-AZL-G 1 999999999999999", "Line 1: The unit cost “999999999999999” is too large"),
     ("VST001-AZL-G 1 -2", "Line 1: The unit cost must be at least 0."),
     ("VST001-AZL-G 1 18,50 extra", "Line 1: write the SKU, the quantity and the unit cost, nothing more."),

@@ -67,7 +67,7 @@ def test_bad_numbers_are_named_and_a_fractional_quantity_is_not_truncated(role_c
         (4, "The quantity must be at least 1."),
         (5, "unit_price: The price “NaN” is not a number."),
         (6, "unit_price: The price “abc” is not a number."),
-        (7, "unit_price: The price “1e3” is not a number.")]
+        (7, "unit_price: The price “1e3” is not a plain number: write it with digits (1000, not 1e3).")]
     assert not PriceListItem.objects.exists()
 
 

@@ -50,3 +50,30 @@ def test_thousands_grouped_as_the_reader_groups_them_are_whole_numbers():
     with translation.override("pt-br"):
         assert parse_amount("1.234") == Decimal("1234") and parse_amount("1,234") == Decimal("1.234")
         assert parse_amount("0.125") == Decimal("0.125") and parse_amount("11.90") == Decimal("11.90")
+
+
+@pytest.mark.parametrize("text", ["1e3", "1E3", "1e-2", "12,5e1", "Infinity", "-inf", "NaN", "sNaN", "1_000", "١٢"])
+def test_numbers_python_reads_but_nobody_writes_are_refused_naming_field_and_value(text):
+    """Python's Decimal reads "1e3" as 1000: a unit price typed as 1e3 became a price of a thousand."""
+    from oms.numbers import plain_number
+
+    with pytest.raises(NumberError) as refused:
+        parse_amount(text, minimum=None, name="The unit price")
+    assert refused.value.message.startswith(f"The unit price “{text}” is not a")
+    with pytest.raises(NumberError, match="The cost"):
+        plain_number(text, name="The cost")
+    if text.lstrip("-").lower() not in ("infinity", "inf", "nan", "snan") and text.isascii():
+        assert "not a plain number: write it with digits (1000, not 1e3)." in refused.value.message
+
+
+def test_plain_numbers_in_either_writing_still_read():
+    from django.utils import translation
+
+    for language in ("en", "pt-br", "ar"):
+        with translation.override(language):
+            assert parse_amount("1.000,00") == parse_amount("1,000.00") == parse_amount("1000") == Decimal(1000)
+            assert parse_amount("12,5") == Decimal("12.5")
+            assert parse_amount("-3", minimum=None) == Decimal(-3)
+            assert parse_amount(" 1 000,00 ") == Decimal(1000)
+    with pytest.raises(NumberError, match="“abc” is not a number."):
+        parse_amount("abc", name="The price")

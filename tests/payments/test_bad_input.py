@@ -14,6 +14,8 @@ from payments.services import invoice_issue, payment_authorize
 from tests.payments.factories import issue_card, make_order
 from tests.payments.test_purchasing import po  # noqa: F401 - the purchase-order fixture
 
+NOT_PLAIN = "is not a plain number: write it with digits (1000, not 1e3)."
+
 pytestmark = pytest.mark.django_db
 D = Decimal
 HEADER = "date,type,reference,amount,fee,currency\n"
@@ -28,7 +30,7 @@ def _upload(client, body: str):
 @pytest.mark.parametrize(("row", "says"), [
     ("{day},capture,cap_1,NaN,0,BRL", "row 2: amount “NaN” is not a number"),
     ("{day},capture,cap_1,Infinity,0,BRL", "row 2: amount “Infinity” is not a number"),
-    ("{day},capture,cap_1,1e30,0,BRL", "row 2: amount “1e30” is not a number"),
+    ("{day},capture,cap_1,1e30,0,BRL", "row 2: amount “1e30” is not a plain number"),
     ("{day},capture,cap_1,100000000000000000000,0,BRL", "row 2: amount “100000000000000000000” is too large"),
     ("{day},capture,cap_1,999999999999999999999999999999,0,BRL",  # more digits than Decimal rounds
      "row 2: amount “999999999999999999999999999999” is too large"),
@@ -59,7 +61,7 @@ def test_supplier_invoice_quantities_and_costs_beyond_the_columns_are_refused(ro
     for field, value, says in [
         (f"qty-{lines['SHIRT']}", "99999999999", "The quantity of SHIRT must be at most 2147483647."),
         (f"qty-{lines['SHIRT']}", "1²", "The quantity of SHIRT “1²” is not a whole number."),
-        (f"cost-{lines['SHIRT']}", "1e20", "The unit cost of SHIRT “1e20” is not a number."),
+        (f"cost-{lines['SHIRT']}", "1e20", "The unit cost of SHIRT “1e20” is not a plain number"),
         (f"cost-{lines['SHIRT']}", "100000000000000000", "The unit cost of SHIRT “100000000000000000” is too large"),
         (f"cost-{lines['SHIRT']}", "NaN", "The unit cost of SHIRT “NaN” is not a number."),
     ]:
@@ -157,7 +159,8 @@ def test_refund_amounts_take_comma_decimals_and_name_what_is_wrong(role_client):
     client = role_client("finance")
     url = reverse("payments:payment_refund", args=[payment.pk])
     htmx = {"HX-Request": "true"}
-    for value, says in [("NaN", "Amount “NaN” is not a number."), ("1e30", "Amount “1e30” is not a number."),
+    for value, says in [("NaN", "Amount “NaN” is not a number."),
+                        ("1e30", f"Amount “1e30” {NOT_PLAIN}"),
                         ("0", "Amount must be at least 0.01."), ("", "Enter the amount."),
                         ("99,00", "You can refund between R$\xa00.01 and R$\xa050.00.")]:
         response = client.post(url, {"amount": value, "reason": "damaged"}, headers=htmx)
@@ -253,7 +256,7 @@ def test_the_pix_webhook_refuses_an_amount_that_is_no_number_and_never_takes_a_m
     txid = payment.instructions["txid"]
     for amount, says in [("abc", "The amount received “abc” is not a number."),
                          ("Infinity", "The amount received “Infinity” is not a number."),
-                         ("1e999999999", "The amount received “1e999999999” is not a number."),
+                         ("1e999999999", f"The amount received “1e999999999” {NOT_PLAIN}"),
                          ("79.99", "Received R$\xa079.99 but R$\xa080.00 was expected.")]:
         response = _pix_call(client, {"txid": txid, "amount": amount})
         assert response.status_code == 422, amount
@@ -283,7 +286,8 @@ def test_a_gift_card_is_issued_for_the_amount_typed_in_the_readers_number_format
         assert response.context["card"].initial_amount == amount, typed
     refused = client.post(url, {**form, "amount": "1e3"})
     assert refused.status_code == 400
-    assert refused.context["form"].errors["amount"] == ["Valor “1e3” não é um número."]
+    assert refused.context["form"].errors["amount"] == [
+        "Valor “1e3” não é um número simples: escreva-o com algarismos (1000, não 1e3)."]
     assert GiftCard.objects.count() == 2
 
 
