@@ -7,6 +7,8 @@ confirms, and then the whole file is applied in one transaction (all or nothing)
 Stock rows go through ``services.stock_import_levels`` (COPY + set-based SQL, ledger movements).
 """
 
+import codecs
+import csv
 import io
 import logging
 import re
@@ -113,19 +115,51 @@ def read_rows(data: bytes, filename: str) -> list[dict[str, str]]:
             ]
         except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
             raise ImportFailed(_("The file is not a readable XLSX workbook (%(error)s).") % {"error": exc})
+    text = _csv_text(data)
+    delimiter = _delimiter(text.partition("\n")[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    try:
-        dataset = tablib.Dataset().load(text, format="csv")
-    except Exception as exc:  # noqa: BLE001
-        raise ImportFailed(_("The file is not a readable CSV file (%(error)s).") % {"error": exc})
-    keys = [str(h or "").strip().lower() for h in (dataset.headers or [])]
-    return [
-        {k: str(v or "").strip() for k, v in zip(keys, row, strict=False) if k}
-        for row in dataset if any(str(v or "").strip() for v in row)
-    ]
+        header = next(reader, [])
+        keys = [str(h or "").strip().lower() for h in header]
+        out = []
+        for cells in reader:
+            extra = [c for c in cells[len(keys):] if c.strip()]
+            if extra:
+                raise ImportFailed(_("Line %(line)s has %(cells)s cells but the header names %(columns)s columns.")
+                                   % {"line": reader.line_num, "cells": len(keys) + len(extra),
+                                      "columns": len(keys)}, row=reader.line_num)
+            if not any(c.strip() for c in cells):
+                continue
+            cells = cells + [""] * (len(keys) - len(cells))  # a short row: its last cells are empty
+            out.append({k: v.strip() for k, v in zip(keys, cells, strict=False) if k})
+    except csv.Error as exc:
+        raise ImportFailed(_("Line %(line)s cannot be read as CSV (%(error)s).")
+                           % {"line": reader.line_num, "error": exc}, row=reader.line_num) from None
+    return out
+
+
+def _csv_text(data: bytes) -> str:
+    """The file's text: UTF-16 when it starts with that byte order mark (Excel's "Unicode text"), else UTF-8,
+    else Latin-1 (an older Excel's CSV)."""
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ImportFailed(_("The file begins as UTF-16 text but cannot be read as such.")) from None
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+    return text
+
+
+def _delimiter(header: str) -> str:
+    """The separator of the header line: a comma, or the semicolon a Portuguese Excel writes, or a tab; the
+    one that splits the header most (a comma file whose header has none of them is one column)."""
+    counts = {d: header.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
 
 
 # --- validation ---------------------------------------------------------------------------------
@@ -728,7 +762,7 @@ def import_job_validate(*, job_id: int) -> None:
         rows = read_rows(bytes(job.data), job.filename)
     except ImportFailed as exc:
         _import_job_transition(job.pk, to=ImportJob.Status.INVALID, only_from=[ImportJob.Status.VALIDATING],
-                               errors=[[0, exc.message]])
+                               errors=[[exc.row, exc.message]])
         return
     ImportJob.objects.filter(pk=job.pk).update(rows_total=len(rows))
     try:
