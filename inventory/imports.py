@@ -773,13 +773,52 @@ def import_job_validate(*, job_id: int) -> None:
                                message=_failure_message(exc))
         cache.delete(_progress_key(job.pk))
         return
-    preview = [{k: str(v) for k, v in row.items() if not k.endswith("_id")} for row in checked.rows[:PREVIEW_ROWS]]
+    preview = _preview(kind, job.mode, rows, checked.rows[:PREVIEW_ROWS])
     _import_job_transition(
         job.pk, to=ImportJob.Status.INVALID if checked.errors else ImportJob.Status.READY,
         only_from=[ImportJob.Status.VALIDATING],
         errors=[list(e) for e in checked.errors], preview=preview, rows_done=len(rows),
     )
     cache.delete(_progress_key(job.pk))
+
+
+def _preview(kind: Kind, mode: str, rows: list[dict[str, str]], checked_rows: list[dict]) -> list[dict[str, str]]:
+    """The first checked rows as the file's own columns hold them, as they will be written: ``{"row": line,
+    column: text}`` with SKUs, locations and suppliers as the catalogue spells them and numbers as read."""
+    columns = [c for c in columns_for(kind, mode)[0] if rows and c in rows[0]]
+    codes = {
+        "location": dict(Location.objects.filter(pk__in={r.get("location_id") for r in checked_rows})
+                         .values_list("pk", "code")),
+        "supplier": dict(Supplier.objects.filter(pk__in={r.get("supplier_id") for r in checked_rows})
+                         .values_list("pk", "code")),
+    }
+    preview = []
+    for row in checked_rows:
+        raw = rows[row["_row"] - 2]
+        shown = {"row": str(row["_row"])}
+        for column in columns:
+            if column in codes:
+                value = codes[column].get(row.get(f"{column}_id"), raw[column])
+            elif kind.slug == "stock" and column in ("on_hand", "quantity"):
+                value = row["quantity"]
+            else:
+                value = row.get(column, raw[column])
+                if isinstance(value, bool):  # yes or no as the file wrote it, not Python's True
+                    value = raw[column]
+            shown[column] = "" if value is None else str(value)
+        preview.append(shown)
+    return preview
+
+
+def preview_table(kind: Kind | None, job: ImportJob) -> tuple[list[str], list[list[str]]]:
+    """The preview's columns in the file's order (PostgreSQL keeps a JSON object's keys in an order of its own)
+    and its rows' cells under them."""
+    if not job.preview:
+        return [], []
+    keys = job.preview[0].keys()
+    known = ["row", *columns_for(kind, job.mode)[0]] if kind else []
+    columns = [c for c in known if c in keys] + [c for c in keys if c not in known]
+    return columns, [[row.get(c, "") for c in columns] for row in job.preview]
 
 
 def _failure_message(exc: Exception) -> str:
@@ -886,8 +925,9 @@ def import_job_status(request, pk: int):
     if running:
         job.rows_done = min(read_progress(job), job.rows_total) if job.rows_total else read_progress(job)
     template = "inventory/import_job.html#status" if request.htmx else "inventory/import_job.html"
-    columns = list(job.preview[0].keys()) if job.preview else []
-    return render(request, template, {"job": job, "kind": kind, "columns": columns, "running": running})
+    columns, preview = preview_table(kind, job)
+    return render(request, template, {"job": job, "kind": kind, "columns": columns, "preview": preview,
+                                      "running": running})
 
 
 # --- exports ------------------------------------------------------------------------------------

@@ -70,3 +70,57 @@ def test_a_semicolon_file_goes_through_to_the_preview(role_client):
     LocationFactory(code="DC-SP")
     checked = validate(KINDS["stock"], read_rows(b"sku;location;on_hand\nTEE-1;DC-SP;5\n", "stock.csv"))
     assert checked.errors == [] and checked.rows[0]["quantity"] == 5
+
+
+def _preview_table(page: str) -> list[list[str]]:
+    import re
+
+    table = page.split("<h2>Preview</h2>")[1].split("</table>")[0]
+    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]
+            for row in re.findall(r"<tr>(.*?)</tr>", table)]
+
+
+@pytest.mark.django_db
+def test_the_stock_preview_shows_each_row_with_its_location_as_the_file_names_its_columns(role_client):
+    """The preview asked to confirm a stock file without its location column (every ``*_id`` was left out), under
+    the columns "sku, _row, quantity, safety_stock" (the database's own order of the keys) with "None" for an
+    empty safety stock: nobody could tell which location's stock they were about to set."""
+    VariantFactory(sku="TEE-1")
+    LocationFactory(code="DC-SP")
+    LocationFactory(code="LJ-RJ")
+    client = role_client("warehouse")
+    upload = SimpleUploadedFile("stock.csv", b"sku,location,on_hand,safety_stock\ntee-1,dc-sp,5,\nTEE-1,LJ-RJ,7,2\n")
+    page = client.post(reverse("inventory:import_stock"), {"file": upload}, follow=True).content.decode()
+    assert ImportJob.objects.get().status == "ready"
+    assert _preview_table(page) == [["Row", "sku", "location", "on_hand", "safety_stock"],
+                                    ["2", "TEE-1", "DC-SP", "5", ""],
+                                    ["3", "TEE-1", "LJ-RJ", "7", "2"]]
+
+
+@pytest.mark.django_db
+def test_the_reorder_rule_preview_shows_the_supplier(role_client):
+    from tests.inventory.factories import SupplierFactory
+
+    VariantFactory(sku="TEE-1")
+    LocationFactory(code="DC-SP")
+    SupplierFactory(code="ACME")
+    client = role_client("manager")
+    upload = SimpleUploadedFile("rules.csv",
+                                b"sku;location;reorder_point;order_up_to;supplier\nTEE-1;DC-SP;5;20;acme\n")
+    page = client.post(reverse("inventory:import_reorder_rules"), {"file": upload}, follow=True).content.decode()
+    assert _preview_table(page) == [["Row", "sku", "location", "reorder_point", "order_up_to", "supplier"],
+                                    ["2", "TEE-1", "DC-SP", "5", "20", "ACME"]]
+
+
+@pytest.mark.django_db
+def test_the_file_name_keeps_its_order_in_arabic(role_client):
+    """In Arabic "30_contagem.csv" read "contagem.csv_30": the name was not isolated from the right-to-left title."""
+    VariantFactory(sku="TEE-1")
+    LocationFactory(code="DC-SP")
+    client = role_client("warehouse")
+    client.cookies["django_language"] = "ar"
+    upload = SimpleUploadedFile("30_contagem.csv", b"sku,location,on_hand\nTEE-1,DC-SP,5\n")
+    page = client.post(reverse("inventory:import_stock"), {"file": upload}, follow=True).content.decode()
+    assert '<small class="muted"><bdi>30_contagem.csv</bdi></small>' in page
+    listing = client.get(reverse("inventory:import_stock")).content.decode()
+    assert "<bdi>30_contagem.csv</bdi></a>" in listing
