@@ -143,3 +143,24 @@ def test_the_last_receipt_sent_twice_says_it_was_recorded_not_that_the_order_was
     with pytest.raises(InvalidTransition) as refused:
         po_receive(po_id=po.pk, quantities={tee.pk: 1}, acting_user=None)
     assert refused.value.message == f"{po.number} is already received in full; nothing more is expected."
+
+
+@pytest.mark.parametrize("status", ["draft", "cancelled", "received"])
+def test_the_receiving_page_of_an_order_that_takes_no_receipt_says_so_instead_of_offering_the_form(
+        role_client, location, status):
+    """Opened from a bookmark, the back button or a tab left open, the receiving page of a cancelled (or draft, or
+    fully received) order offered its quantity boxes and "Record receipt", which then answered a refusal."""
+    from decimal import Decimal
+
+    from inventory.services import po_create
+    from tests.inventory.factories import SupplierFactory, VariantFactory
+
+    po = po_create(supplier_id=SupplierFactory().pk, location_id=location.pk,
+                   lines=[(VariantFactory(sku="TEE-1").pk, 4, Decimal("4"))], acting_user=None)
+    PurchaseOrder.objects.filter(pk=po.pk).update(status=status)
+    po.refresh_from_db()
+    page = role_client("warehouse").get(reverse("inventory:po_receive", args=[po.pk]))
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert f"{po.number}: {po.get_status_display()}. There is nothing to receive." in body
+    assert 'name="line-' not in body and "Record receipt" not in body
