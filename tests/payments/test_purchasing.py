@@ -149,3 +149,15 @@ def test_a_refused_invoice_form_keeps_the_date_typed(po, role_client):
     assert refused.status_code == 400
     assert 'name="invoice_date" value="2026-05-03"' in refused.content.decode()
     assert not SupplierInvoice.objects.exists()
+
+
+def test_the_invoice_summary_keeps_each_part_whole_in_arabic(po, role_client):
+    """In Arabic the summary line read "20 · Acessórios Minas · PO-000003 · 2099 نوفمبر،": the day of the date, a
+    number after Latin text, joined the supplier's name and left its month."""
+    invoice = supplier_invoice_record(purchase_order_id=po.pk, number="NF-5", invoice_date=date(2026, 5, 20),
+                                      lines=[SupplierLineInput(po.shirt.pk, 10, D("20.00"))], acting_user=None)
+    client = role_client("finance")
+    client.cookies["django_language"] = "ar"
+    page = client.get(reverse("payments:supplier_invoice_detail", args=[invoice.pk])).content.decode()
+    summary = page.split('id="invoice-summary">')[1].split("</p>")[0]
+    assert f"<bdi>{po.number}</bdi> · <bdi>{po.supplier.name}</bdi> · <bdi>20 مايو، 2026</bdi>" in summary
