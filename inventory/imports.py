@@ -109,12 +109,16 @@ def read_rows(data: bytes, filename: str) -> list[dict[str, str]]:
             if header is None:
                 return []
             keys = [str(h or "").strip().lower() for h in header]
-            return [
-                {k: ("" if v is None else str(v).strip()) for k, v in zip(keys, row, strict=False) if k}
-                for row in rows if any(v not in (None, "") for v in row)
-            ]
+            out, blanks = [], False
+            for row in rows:
+                if any(v not in (None, "") for v in row):
+                    blanks = blanks or any(v is None for k, v in zip(keys, row, strict=False) if k)
+                    out.append({k: ("" if v is None else str(v).strip()) for k, v in zip(keys, row, strict=False) if k})
         except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
             raise ImportFailed(_("The file is not a readable XLSX workbook (%(error)s).") % {"error": exc})
+        if blanks:  # an empty cell may be a formula saved without its result (a workbook a program wrote)
+            _refuse_formulas_without_results(data, keys)
+        return out
     text = _csv_text(data)
     delimiter = _delimiter(text.partition("\n")[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -136,6 +140,21 @@ def read_rows(data: bytes, filename: str) -> list[dict[str, str]]:
         raise ImportFailed(_("Line %(line)s cannot be read as CSV (%(error)s).")
                            % {"line": reader.line_num, "error": exc}, row=reader.line_num) from None
     return out
+
+
+def _refuse_formulas_without_results(data: bytes, keys: list[str]) -> None:
+    """Refuses the first cell that holds a formula but no result (read as empty), naming its row and column."""
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=False).worksheets[0]
+    cached = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+    for number, (row, values) in enumerate(zip(sheet.iter_rows(min_row=2, values_only=True),
+                                               cached.iter_rows(min_row=2, values_only=True), strict=False), start=2):
+        for key, formula, value in zip(keys, row, values, strict=False):
+            if key and value is None and isinstance(formula, str) and formula.startswith("="):
+                raise ImportFailed(_("Row %(row)s, column %(column)s holds the formula %(formula)s without its result: "
+                                     "open the file in a spreadsheet program and save it again, or write the value.")
+                                   % {"row": number, "column": key, "formula": _shown(formula)}, row=number)
 
 
 def _csv_text(data: bytes) -> str:

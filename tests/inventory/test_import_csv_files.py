@@ -124,3 +124,32 @@ def test_the_file_name_keeps_its_order_in_arabic(role_client):
     assert '<small class="muted"><bdi>30_contagem.csv</bdi></small>' in page
     listing = client.get(reverse("inventory:import_stock")).content.decode()
     assert "<bdi>30_contagem.csv</bdi></a>" in listing
+
+
+def _workbook(*rows) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_formula_whose_result_the_workbook_does_not_hold_is_refused_naming_row_and_column():
+    """A workbook written by a program keeps its formulas without their results: the cell read as empty, and the
+    file was refused with "on_hand is empty." for a cell that showed =B2*12."""
+    data = _workbook(["sku", "location", "on_hand"], ["TEE-1", "DC-SP", 5], ["TEE-2", "DC-SP", "=B2*12"])
+    with pytest.raises(ImportFailed) as refused:
+        read_rows(data, "stock.xlsx")
+    assert refused.value.message == ("Row 3, column on_hand holds the formula =B2*12 without its result: open the "
+                                     "file in a spreadsheet program and save it again, or write the value.")
+    assert refused.value.row == 3
+
+
+def test_empty_cells_of_a_workbook_are_still_empty():
+    data = _workbook(["sku", "location", "on_hand", "safety_stock"], ["TEE-1", "DC-SP", 5, None])
+    assert read_rows(data, "stock.xlsx") == [{"sku": "TEE-1", "location": "DC-SP", "on_hand": "5", "safety_stock": ""}]
