@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import zip_longest
 
 import tablib
 from django import forms
@@ -113,7 +114,9 @@ def read_rows(data: bytes, filename: str) -> list[dict[str, str]]:
             for row in rows:
                 if any(v not in (None, "") for v in row):
                     blanks = blanks or any(v is None for k, v in zip(keys, row, strict=False) if k)
-                    out.append({k: ("" if v is None else str(v).strip()) for k, v in zip(keys, row, strict=False) if k})
+                    # Every column of the header, as in a CSV file: a workbook that does not state its size gives
+                    # rows only as long as their last cell.
+                    out.append({k: ("" if v is None else str(v).strip()) for k, v in zip_longest(keys, row) if k})
         except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
             raise ImportFailed(_("The file is not a readable XLSX workbook (%(error)s).") % {"error": exc})
         if blanks:  # an empty cell may be a formula saved without its result (a workbook a program wrote)
@@ -817,13 +820,13 @@ def _preview(kind: Kind, mode: str, rows: list[dict[str, str]], checked_rows: li
         shown = {"row": str(row["_row"])}
         for column in columns:
             if column in codes:
-                value = codes[column].get(row.get(f"{column}_id"), raw[column])
+                value = codes[column].get(row.get(f"{column}_id"), raw.get(column, ""))
             elif kind.slug == "stock" and column in ("on_hand", "quantity"):
                 value = row["quantity"]
             else:
-                value = row.get(column, raw[column])
+                value = row.get(column, raw.get(column, ""))
                 if isinstance(value, bool):  # yes or no as the file wrote it, not Python's True
-                    value = raw[column]
+                    value = raw.get(column, "")
             shown[column] = "" if value is None else str(value)
         preview.append(shown)
     return preview

@@ -153,3 +153,28 @@ def test_a_formula_whose_result_the_workbook_does_not_hold_is_refused_naming_row
 def test_empty_cells_of_a_workbook_are_still_empty():
     data = _workbook(["sku", "location", "on_hand", "safety_stock"], ["TEE-1", "DC-SP", 5, None])
     assert read_rows(data, "stock.xlsx") == [{"sku": "TEE-1", "location": "DC-SP", "on_hand": "5", "safety_stock": ""}]
+
+
+@pytest.mark.django_db
+def test_a_workbook_without_its_dimensions_and_a_short_row_reaches_the_preview(role_client):
+    """A workbook that does not state its size gives rows as long as their last cell: the preview then failed the
+    job ("failed unexpectedly") on the safety_stock a short row did not have."""
+    import io
+    import re
+    import zipfile
+
+    VariantFactory(sku="TEE-1")
+    LocationFactory(code="DC-SP")
+    written = _workbook(["sku", "location", "on_hand", "safety_stock"], ["TEE-1", "DC-SP", 5])
+    data = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(written)) as source, zipfile.ZipFile(data, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename.endswith("sheet1.xml"):
+                content = re.sub(rb"<dimension [^>]*/>", b"", content)
+            target.writestr(item, content)
+    client = role_client("warehouse")
+    upload = SimpleUploadedFile("stock.xlsx", data.getvalue())
+    page = client.post(reverse("inventory:import_stock"), {"file": upload}, follow=True).content.decode()
+    assert ImportJob.objects.get().status == "ready"
+    assert _preview_table(page)[1] == ["2", "TEE-1", "DC-SP", "5", ""]
