@@ -73,7 +73,13 @@ class ReceiptOutdated(InventoryError):
 
 
 class ImportFailed(InventoryError):
+    """A file that cannot be read as rows; ``row`` is the file's line it stopped at (0: the file as a whole)."""
+
     code = "import_failed"
+
+    def __init__(self, message: str = "", *, row: int = 0):
+        self.row = row
+        super().__init__(message)
 
 
 class CatalogueInvalid(InventoryError):

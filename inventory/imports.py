@@ -7,6 +7,8 @@ confirms, and then the whole file is applied in one transaction (all or nothing)
 Stock rows go through ``services.stock_import_levels`` (COPY + set-based SQL, ledger movements).
 """
 
+import codecs
+import csv
 import io
 import logging
 import re
@@ -14,6 +16,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import zip_longest
 
 import tablib
 from django import forms
@@ -118,25 +121,78 @@ def read_rows(data: bytes, filename: str) -> list[dict[str, str]]:
             if header is None:
                 return []
             keys = [str(h or "").strip().lower() for h in header]
-            return [
-                {k: _cell_text(v) for k, v in zip(keys, row, strict=False) if k}
-                for row in rows if any(v not in (None, "") for v in row)
-            ]
+            out, blanks = [], False
+            for row in rows:
+                if any(v not in (None, "") for v in row):
+                    blanks = blanks or any(v is None for k, v in zip(keys, row, strict=False) if k)
+                    # Every column of the header, as in a CSV file: a workbook that does not state its size gives
+                    # rows only as long as their last cell.
+                    out.append({k: _cell_text(v) for k, v in zip_longest(keys, row) if k})
         except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
             raise ImportFailed(_("The file is not a readable XLSX workbook (%(error)s).") % {"error": exc})
+        if blanks:  # an empty cell may be a formula saved without its result (a workbook a program wrote)
+            _refuse_formulas_without_results(data, keys)
+        return out
+    text = _csv_text(data)
+    delimiter = _delimiter(text.partition("\n")[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    try:
-        dataset = tablib.Dataset().load(text, format="csv")
-    except Exception as exc:  # noqa: BLE001
-        raise ImportFailed(_("The file is not a readable CSV file (%(error)s).") % {"error": exc})
-    keys = [str(h or "").strip().lower() for h in (dataset.headers or [])]
-    return [
-        {k: str(v or "").strip() for k, v in zip(keys, row, strict=False) if k}
-        for row in dataset if any(str(v or "").strip() for v in row)
-    ]
+        header = next(reader, [])
+        keys = [str(h or "").strip().lower() for h in header]
+        out = []
+        for cells in reader:
+            extra = [c for c in cells[len(keys):] if c.strip()]
+            if extra:
+                raise ImportFailed(_("Line %(line)s has %(cells)s cells but the header names %(columns)s columns.")
+                                   % {"line": reader.line_num, "cells": len(keys) + len(extra),
+                                      "columns": len(keys)}, row=reader.line_num)
+            if not any(c.strip() for c in cells):
+                continue
+            cells = cells + [""] * (len(keys) - len(cells))  # a short row: its last cells are empty
+            out.append({k: v.strip() for k, v in zip(keys, cells, strict=False) if k})
+    except csv.Error as exc:
+        raise ImportFailed(_("Line %(line)s cannot be read as CSV (%(error)s).")
+                           % {"line": reader.line_num, "error": exc}, row=reader.line_num) from None
+    return out
+
+
+def _refuse_formulas_without_results(data: bytes, keys: list[str]) -> None:
+    """Refuses the first cell that holds a formula but no result (read as empty), naming its row and column."""
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=False).worksheets[0]
+    cached = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+    for number, (row, values) in enumerate(zip(sheet.iter_rows(min_row=2, values_only=True),
+                                               cached.iter_rows(min_row=2, values_only=True), strict=False), start=2):
+        for key, formula, value in zip(keys, row, values, strict=False):
+            if key and value is None and isinstance(formula, str) and formula.startswith("="):
+                raise ImportFailed(_("Row %(row)s, column %(column)s holds the formula %(formula)s without its result: "
+                                     "open the file in a spreadsheet program and save it again, or write the value.")
+                                   % {"row": number, "column": key, "formula": _shown(formula)}, row=number)
+
+
+def _csv_text(data: bytes) -> str:
+    """The file's text: UTF-16 when it starts with that byte order mark (Excel's "Unicode text"), else UTF-8,
+    else Latin-1 (an older Excel's CSV)."""
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ImportFailed(_("The file begins as UTF-16 text but cannot be read as such.")) from None
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+    return text
+
+
+def _delimiter(header: str) -> str:
+    """The separator of the header line: a comma, or the semicolon a Portuguese Excel writes, or a tab; the
+    one that splits the header most (a comma file whose header has none of them is one column)."""
+    counts = {d: header.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
 
 
 # --- validation ---------------------------------------------------------------------------------
@@ -749,7 +805,7 @@ def import_job_validate(*, job_id: int) -> None:
         rows = read_rows(bytes(job.data), job.filename)
     except ImportFailed as exc:
         _import_job_transition(job.pk, to=ImportJob.Status.INVALID, only_from=[ImportJob.Status.VALIDATING],
-                               errors=[[0, exc.message]])
+                               errors=[[exc.row, exc.message]])
         return
     ImportJob.objects.filter(pk=job.pk).update(rows_total=len(rows))
     try:
@@ -760,13 +816,52 @@ def import_job_validate(*, job_id: int) -> None:
                                message=_failure_message(exc))
         cache.delete(_progress_key(job.pk))
         return
-    preview = [{k: str(v) for k, v in row.items() if not k.endswith("_id")} for row in checked.rows[:PREVIEW_ROWS]]
+    preview = _preview(kind, job.mode, rows, checked.rows[:PREVIEW_ROWS])
     _import_job_transition(
         job.pk, to=ImportJob.Status.INVALID if checked.errors else ImportJob.Status.READY,
         only_from=[ImportJob.Status.VALIDATING],
         errors=[list(e) for e in checked.errors], preview=preview, rows_done=len(rows),
     )
     cache.delete(_progress_key(job.pk))
+
+
+def _preview(kind: Kind, mode: str, rows: list[dict[str, str]], checked_rows: list[dict]) -> list[dict[str, str]]:
+    """The first checked rows as the file's own columns hold them, as they will be written: ``{"row": line,
+    column: text}`` with SKUs, locations and suppliers as the catalogue spells them and numbers as read."""
+    columns = [c for c in columns_for(kind, mode)[0] if rows and c in rows[0]]
+    codes = {
+        "location": dict(Location.objects.filter(pk__in={r.get("location_id") for r in checked_rows})
+                         .values_list("pk", "code")),
+        "supplier": dict(Supplier.objects.filter(pk__in={r.get("supplier_id") for r in checked_rows})
+                         .values_list("pk", "code")),
+    }
+    preview = []
+    for row in checked_rows:
+        raw = rows[row["_row"] - 2]
+        shown = {"row": str(row["_row"])}
+        for column in columns:
+            if column in codes:
+                value = codes[column].get(row.get(f"{column}_id"), raw.get(column, ""))
+            elif kind.slug == "stock" and column in ("on_hand", "quantity"):
+                value = row["quantity"]
+            else:
+                value = row.get(column, raw.get(column, ""))
+                if isinstance(value, bool):  # yes or no as the file wrote it, not Python's True
+                    value = raw.get(column, "")
+            shown[column] = "" if value is None else str(value)
+        preview.append(shown)
+    return preview
+
+
+def preview_table(kind: Kind | None, job: ImportJob) -> tuple[list[str], list[list[str]]]:
+    """The preview's columns in the file's order (PostgreSQL keeps a JSON object's keys in an order of its own)
+    and its rows' cells under them."""
+    if not job.preview:
+        return [], []
+    keys = job.preview[0].keys()
+    known = ["row", *columns_for(kind, job.mode)[0]] if kind else []
+    columns = [c for c in known if c in keys] + [c for c in keys if c not in known]
+    return columns, [[row.get(c, "") for c in columns] for row in job.preview]
 
 
 def _failure_message(exc: Exception) -> str:
@@ -873,8 +968,9 @@ def import_job_status(request, pk: int):
     if running:
         job.rows_done = min(read_progress(job), job.rows_total) if job.rows_total else read_progress(job)
     template = "inventory/import_job.html#status" if request.htmx else "inventory/import_job.html"
-    columns = list(job.preview[0].keys()) if job.preview else []
-    return render(request, template, {"job": job, "kind": kind, "columns": columns, "running": running})
+    columns, preview = preview_table(kind, job)
+    return render(request, template, {"job": job, "kind": kind, "columns": columns, "preview": preview,
+                                      "running": running})
 
 
 # --- exports ------------------------------------------------------------------------------------

@@ -666,9 +666,8 @@ def po_receive(*, po_id: int, quantities: dict[int, int], acting_user,
     recorded the same delivery, and nothing is recorded."""
     with transaction.atomic():
         po = _lock_po(po_id)
-        if po.status not in (PurchaseOrder.Status.SENT, PurchaseOrder.Status.PARTIALLY_RECEIVED):
-            raise InvalidTransition(_("Only sent purchase orders can be received."))
         lines = {line.pk: line for line in po.lines.select_for_update(of=("self",)).order_by("pk")}
+        # First what changed since the page was opened: the last delivery sent twice finds the order received.
         for line_id, seen in sorted((received_before or {}).items()):
             line = lines.get(line_id)
             if line is not None and line.quantity_received != seen:
@@ -676,6 +675,11 @@ def po_receive(*, po_id: int, quantities: dict[int, int], acting_user,
                     _("%(sku)s: %(received)s received now, %(seen)s when this page was opened (sent twice, or "
                       "someone else recorded a receipt). Nothing was recorded: check the quantities and record "
                       "again.") % {"sku": line.variant.sku, "received": line.quantity_received, "seen": seen})
+        if po.status == PurchaseOrder.Status.RECEIVED:
+            raise InvalidTransition(_("%(number)s is already received in full; nothing more is expected.")
+                                    % {"number": po.number})
+        if po.status not in (PurchaseOrder.Status.SENT, PurchaseOrder.Status.PARTIALLY_RECEIVED):
+            raise InvalidTransition(_("Only sent purchase orders can be received."))
         receipts = []
         for line_id, quantity in sorted(quantities.items()):
             if quantity == 0:

@@ -304,7 +304,8 @@ def _po_context(request, po: PurchaseOrder) -> dict:
     return {"po": po, "lines": lines, "total": total, "show_cost": has_permission(request.user, "view_cost"),
             "from_alerts": po.reorder_alerts.count(),
             "can_purchase": has_permission(request.user, "manage_purchasing"),
-            "can_receive": has_permission(request.user, "manage_stock")}
+            "can_receive": has_permission(request.user, "manage_stock"),
+            "receivable": po.status in (PurchaseOrder.Status.SENT, PurchaseOrder.Status.PARTIALLY_RECEIVED)}
 
 
 def po_detail(request, pk: int):

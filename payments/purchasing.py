@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -90,6 +91,12 @@ def supplier_invoice_record(*, purchase_order_id: int, number: str, invoice_date
     number = number.strip()
     if not number:
         raise PaymentError(_("Enter the supplier's invoice number."), code="number_required", field="number")
+    limit = SupplierInvoice._meta.get_field("number").max_length
+    if len(number) > limit:
+        raise PaymentError(_("The supplier's invoice number has at most %(max)s characters.") % {"max": limit},
+                           code="number_too_long", field="number")
+    if invoice_date > timezone.localdate():  # a supplier bills what it has sent: a later date is a typo (2062)
+        raise PaymentError(_("The invoice date cannot be after today."), code="future_date", field="invoice_date")
     lines = [line for line in lines if line.quantity]
     if not lines:
         raise PaymentError(_("The invoice has no lines with a quantity."), code="no_lines")
@@ -101,7 +108,7 @@ def supplier_invoice_record(*, purchase_order_id: int, number: str, invoice_date
     try:
         with transaction.atomic(durable=True):
             invoice = SupplierInvoice.objects.create(
-                purchase_order=po, number=number[:40], invoice_date=invoice_date, currency=po.currency,
+                purchase_order=po, number=number, invoice_date=invoice_date, currency=po.currency,
                 total=sum((quantize(line.unit_cost * line.quantity, po.currency) for line in lines), ZERO),
                 created_by=acting_user if getattr(acting_user, "pk", None) else None)
             SupplierInvoiceLine.objects.bulk_create(

@@ -18,6 +18,13 @@ document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-confirm]");
   if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
 });
+// A refused form: the cursor goes to the first field in error (Django names its error list "<field id>_error"),
+// not to the page's usual first field (autofocus) nor nowhere, so the person corrects it at once.
+document.addEventListener("DOMContentLoaded", () => {
+  const errors = document.querySelector("main ul.errorlist[id$='_error']");
+  const field = errors && document.getElementById(errors.id.slice(0, -"_error".length));
+  if (field && !field.disabled && typeof field.focus === "function") field.focus();
+});
 // Escape closes the global search results; "/" focuses the search box when not typing.
 document.addEventListener("keydown", (event) => {
   const typing = /INPUT|TEXTAREA|SELECT/.test(document.activeElement?.tagName || "");

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from inventory.models import StockLevel, StockMovement
+from tests.browser.steps import wait_focus
 from tests.conftest import assert_no_horizontal_overflow
 from tests.inventory.factories import LocationFactory, ProductFactory, VariantFactory
 
@@ -138,3 +139,36 @@ def test_a_filtered_list_keeps_its_filter_in_the_address_across_a_reload_and_bac
     assert page.locator("html").get_attribute("lang") == "pt-br"
     assert page.locator("form.filters input[name=q]").input_value() == "Camiseta básica"
     assert page.locator("#product-table tbody tr").count() == 1
+
+
+def test_a_refused_stock_form_puts_the_cursor_in_the_field_to_correct(page, login):
+    """After a refused form the cursor stayed in the SKU box (the page's autofocus) when the change was the field in
+    error, and on a transfer it was nowhere (the page body): a keyboard user had to find the field again."""
+    location = LocationFactory(code="DC1")
+    LocationFactory(code="SP2")
+    variant = VariantFactory(sku="TEE-BLU-M")
+    from inventory.services import StockLine, stock_receive
+
+    stock_receive(lines=[StockLine(variant.pk, location.pk, 10)], reference="po:1", acting_user=None)
+    login("warehouse")
+    page.goto("/inventory/stock/adjust/")
+    page.keyboard.type("TEE-BLU-M")
+    page.keyboard.press("Tab")
+    page.keyboard.type("DC1")
+    page.keyboard.press("Tab")
+    page.keyboard.type("0")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Recount")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.locator("#id_delta_error").wait_for()
+    wait_focus(page, "id_delta")
+
+    page.goto("/inventory/transfers/new/")
+    page.locator("#id_from_location").select_option(index=1)
+    page.locator("#id_to_location").select_option(index=2)
+    page.fill("#id_lines", "NOPE 1")
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    page.locator("#id_lines_error").wait_for()
+    wait_focus(page, "id_lines")

@@ -110,3 +110,57 @@ def test_a_receipt_sent_twice_is_recorded_once_and_a_refused_one_keeps_what_was_
     body = refused.content.decode()
     assert 'value="3"' in body.split(f'name="line-{tee.pk}"')[1].split(">")[0]
     assert 'value="9"' in body.split(f'name="line-{cap_line.pk}"')[1].split(">")[0]
+
+
+def test_the_last_receipt_sent_twice_says_it_was_recorded_not_that_the_order_was_never_sent(role_client, location):
+    """A double click on "Record receipt" for the last delivery: the first copy received everything, and the second
+    (the answer the browser shows) said "Only sent purchase orders can be received." beside the typed quantities,
+    as if nothing had been recorded, where a partial receipt sent twice says what happened."""
+    from decimal import Decimal
+
+    from inventory.services import po_create, po_send
+    from tests.inventory.factories import SupplierFactory, VariantFactory
+
+    shirt = VariantFactory(sku="TEE-1")
+    po = po_create(supplier_id=SupplierFactory().pk, location_id=location.pk,
+                   lines=[(shirt.pk, 4, Decimal("4"))], acting_user=None)
+    po_send(po_id=po.pk, acting_user=None)
+    tee = po.lines.get()
+    client = role_client("warehouse")
+    url = reverse("inventory:po_receive", args=[po.pk])
+    form = {f"received-{tee.pk}": "0", f"line-{tee.pk}": "4"}
+    assert client.post(url, form).status_code == 302
+    second = client.post(url, form)
+    assert second.status_code == 422
+    assert second.context["errors"] == ["TEE-1: 4 received now, 0 when this page was opened (sent twice, or someone "
+                                        "else recorded a receipt). Nothing was recorded: check the quantities and "
+                                        "record again."]
+    assert StockLevel.objects.get(variant=shirt, location=location).on_hand == 4
+    # Without the page's counts (another client), a received order says so by name.
+    from inventory.errors import InvalidTransition
+    from inventory.services import po_receive
+
+    with pytest.raises(InvalidTransition) as refused:
+        po_receive(po_id=po.pk, quantities={tee.pk: 1}, acting_user=None)
+    assert refused.value.message == f"{po.number} is already received in full; nothing more is expected."
+
+
+@pytest.mark.parametrize("status", ["draft", "cancelled", "received"])
+def test_the_receiving_page_of_an_order_that_takes_no_receipt_says_so_instead_of_offering_the_form(
+        role_client, location, status):
+    """Opened from a bookmark, the back button or a tab left open, the receiving page of a cancelled (or draft, or
+    fully received) order offered its quantity boxes and "Record receipt", which then answered a refusal."""
+    from decimal import Decimal
+
+    from inventory.services import po_create
+    from tests.inventory.factories import SupplierFactory, VariantFactory
+
+    po = po_create(supplier_id=SupplierFactory().pk, location_id=location.pk,
+                   lines=[(VariantFactory(sku="TEE-1").pk, 4, Decimal("4"))], acting_user=None)
+    PurchaseOrder.objects.filter(pk=po.pk).update(status=status)
+    po.refresh_from_db()
+    page = role_client("warehouse").get(reverse("inventory:po_receive", args=[po.pk]))
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert f"{po.number}: {po.get_status_display()}. There is nothing to receive." in body
+    assert 'name="line-' not in body and "Record receipt" not in body

@@ -121,3 +121,34 @@ def test_an_e_mail_longer_than_the_account_keeps_is_refused_by_name(role_client)
     assert response.status_code == 422
     assert "at most 254 characters" in response.content.decode()
     assert not User.objects.filter(username="longmail").exists()
+
+
+def test_a_saved_or_created_account_says_so_once(role_client, make_user):
+    """The users' pages included the messages a second time under their title: "User bia created." and "User
+    ana saved." appeared twice, one above the other."""
+    admin = role_client("admin")
+    created = admin.post(reverse("staff_create"), {
+        "username": "bia", "first_name": "Bia", "email": "", "roles": ["agent"], "language": "en"})
+    assert created.content.decode().count("User bia created.") == 1
+    user = make_user("agent", username="ana")
+    saved = admin.post(reverse("staff_edit", args=[user.pk]), {
+        "first_name": "Ana", "last_name": "", "email": "", "roles": ["agent"], "language": "en", "is_active": "on"},
+        follow=True)
+    assert saved.content.decode().count("User ana saved.") == 1
+
+
+def test_no_page_shows_the_messages_a_second_time():
+    """``base.html`` shows the messages at the top of every page; a full page that includes them again shows each
+    one twice (a page may include them in what it answers to htmx, which does not render the base)."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    folders = [Path(settings.BASE_DIR) / "templates"] + [Path(settings.BASE_DIR) / app / "templates"
+                                                         for app in settings.PROJECT_APPS]
+    twice = []
+    for template in (t for folder in folders for t in folder.glob("**/*.html") if t.name != "base.html"):
+        for line in template.read_text().splitlines():
+            if 'include "partials/messages.html"' in line and "request.htmx" not in line:
+                twice.append(str(template.relative_to(settings.BASE_DIR)))
+    assert twice == []

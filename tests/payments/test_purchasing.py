@@ -115,3 +115,49 @@ def test_an_invoice_billed_before_the_goods_arrived_matches_once_they_are_receiv
     dearer.refresh_from_db()
     assert (early.status, dearer.status) == ("matched", "differences")  # a price difference still needs approval
     assert AuditEntry.objects.get(verb="supplier_invoice_rematch").object_id == str(early.pk)
+
+
+def test_an_invoice_dated_after_today_or_with_a_number_too_long_is_refused_and_nothing_recorded(po):
+    """An invoice dated 2099-11-20 (a typo for 2026) was recorded as it stood, and a number of 41 characters was cut
+    to 40 without a word (a second invoice then clashed with a number it did not have)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    lines = [SupplierLineInput(po.shirt.pk, 10, D("20.00"))]
+    with pytest.raises(PaymentError) as future:
+        supplier_invoice_record(purchase_order_id=po.pk, number="NF-9", invoice_date=today + timedelta(days=1),
+                                lines=lines, acting_user=None)
+    assert future.value.message == "The invoice date cannot be after today."
+    with pytest.raises(PaymentError) as long:
+        supplier_invoice_record(purchase_order_id=po.pk, number="N" * 41, invoice_date=today, lines=lines,
+                                acting_user=None)
+    assert long.value.message == "The supplier's invoice number has at most 40 characters."
+    assert not SupplierInvoice.objects.exists()
+    assert supplier_invoice_record(purchase_order_id=po.pk, number="N" * 40, invoice_date=today, lines=lines,
+                                   acting_user=None).number == "N" * 40
+
+
+def test_a_refused_invoice_form_keeps_the_date_typed(po, role_client):
+    """After a refusal (a price that is no number) the date box came back empty, and sending the form again recorded
+    the invoice under today's date instead of the one typed."""
+    client = role_client("finance")
+    shirt = po.lines.get(variant=po.shirt).pk
+    refused = client.post(reverse("payments:supplier_invoice_new") + f"?po={po.pk}", {
+        "po": po.pk, "number": "NF-80", "invoice_date": "2026-05-03", f"qty-{shirt}": "10", f"cost-{shirt}": "abc"})
+    assert refused.status_code == 400
+    assert 'name="invoice_date" value="2026-05-03"' in refused.content.decode()
+    assert not SupplierInvoice.objects.exists()
+
+
+def test_the_invoice_summary_keeps_each_part_whole_in_arabic(po, role_client):
+    """In Arabic the summary line read "20 · Acessórios Minas · PO-000003 · 2099 نوفمبر،": the day of the date, a
+    number after Latin text, joined the supplier's name and left its month."""
+    invoice = supplier_invoice_record(purchase_order_id=po.pk, number="NF-5", invoice_date=date(2026, 5, 20),
+                                      lines=[SupplierLineInput(po.shirt.pk, 10, D("20.00"))], acting_user=None)
+    client = role_client("finance")
+    client.cookies["django_language"] = "ar"
+    page = client.get(reverse("payments:supplier_invoice_detail", args=[invoice.pk])).content.decode()
+    summary = page.split('id="invoice-summary">')[1].split("</p>")[0]
+    assert f"<bdi>{po.number}</bdi> · <bdi>{po.supplier.name}</bdi> · <bdi>20 مايو، 2026</bdi>" in summary
