@@ -4,6 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils.formats import number_format
 
 # ISO 4217 minor units; Gulf dinars have three decimals.
 CURRENCY_EXPONENTS = {"BRL": 2, "USD": 2, "EUR": 2, "SAR": 2, "AED": 2, "EGP": 2, "QAR": 2, "MAD": 2,
@@ -40,3 +41,23 @@ def currency_field(**kwargs) -> models.CharField:
     kwargs.setdefault("choices", CURRENCY_CHOICES)
     kwargs.setdefault("default", default_currency)
     return models.CharField(**kwargs)
+
+
+# --- amounts in text boxes ---------------------------------------------------------------------------------
+
+
+def amount_text(value, currency: str | None = None) -> str:
+    """An amount as typed in the reader's language (``5011,46`` in pt-BR, ``5011.46`` in English: no grouping, so
+    that ``parse_amount`` reads it back whatever the language)."""
+    if value is None or value == "":
+        return ""
+    currency = currency or default_currency()
+    return number_format(quantize(Decimal(value), currency), decimal_pos=exponent(currency), use_l10n=True)
+
+
+def price_text(value) -> str:
+    """A unit price as typed in the reader's language, with its decimals up to four (``19,96``, ``12,3456``): the
+    invoice line it fills is compared with it to the fourth place."""
+    value = Decimal(value)
+    places = min(max(2, -value.normalize().as_tuple().exponent), 4)
+    return number_format(value, decimal_pos=places, use_l10n=True)

@@ -1,30 +1,12 @@
 from decimal import Decimal
 
 from django import forms
-from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from oms.forms import SentOnceForm
-from oms.money import CURRENCY_CHOICES, default_currency, exponent, quantize
+from oms.money import CURRENCY_CHOICES, amount_text, default_currency
 from oms.numbers import NumberError, parse_amount
 from payments.models import GIFT_CARD_SOURCES, GiftCard, Payment
-
-
-def amount_text(value, currency: str | None = None) -> str:
-    """An amount as typed in the reader's language (``5011,46`` in pt-BR, ``5011.46`` in English: no grouping, so
-    that ``parse_amount`` reads it back whatever the language)."""
-    if value is None or value == "":
-        return ""
-    currency = currency or default_currency()
-    return number_format(quantize(Decimal(value), currency), decimal_pos=exponent(currency), use_l10n=True)
-
-
-def price_text(value) -> str:
-    """A unit price as typed in the reader's language, with its decimals up to four (``19,96``, ``12,3456``): the
-    invoice line it fills is compared with it to the fourth place."""
-    value = Decimal(value)
-    places = min(max(2, -value.normalize().as_tuple().exponent), 4)
-    return number_format(value, decimal_pos=places, use_l10n=True)
 
 
 class AmountField(forms.Field):

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from oms.access import has_permission
 from oms.audit import audit_access, client_ip
 from oms.listing import paginate, sort_queryset
-from oms.money import CURRENCY_CHOICES, ZERO
+from oms.money import CURRENCY_CHOICES, ZERO, amount_text, price_text
 from oms.numbers import NumberError, parse_amount, parse_id, parse_whole
 from oms.query import date_refusal, query_date, to_date
 from payments import pix
@@ -31,8 +31,6 @@ from payments.forms import (
     JournalExportForm,
     PaymentAddForm,
     SettlementUploadForm,
-    amount_text,
-    price_text,
 )
 from payments.giftcards import giftcard_disable, giftcard_issue, giftcard_lookup, giftcard_replace
 from payments.ledger import trial_balance

@@ -9,7 +9,7 @@ from django.utils.http import urlencode
 
 from oms.access import has_permission
 from oms.i18n import from_json
-from oms.money import CURRENCY_SYMBOLS, default_currency, exponent, quantize
+from oms.money import CURRENCY_SYMBOLS, amount_text, default_currency, exponent, price_text, quantize
 
 register = template.Library()
 
@@ -130,3 +130,16 @@ def forward_arrow() -> str:
     from django.utils.translation import get_language_bidi
 
     return "←" if get_language_bidi() else "→"
+
+
+@register.filter
+def amount_input(value, currency: str | None = None) -> str:
+    """``{{ p.refundable|amount_input:p.currency }}``: an amount to put in a text box, in the reader's number format
+    without grouping (``5011,46`` in pt-BR, ``5011.46`` in English), as ``parse_amount`` reads it back."""
+    return amount_text(value, currency)
+
+
+@register.filter
+def price_input(value) -> str:
+    """``{{ line.unit_cost|price_input }}``: a unit price or cost to put in a text box, up to its fourth decimal."""
+    return price_text(value)
