@@ -24,6 +24,7 @@ RULES: dict[str, str] = {
     "inventory:po_pdf": "view_catalogue",
     "inventory:po_create": "manage_purchasing",
     "inventory:po_action": "manage_purchasing",
+    "inventory:po_lines": "manage_purchasing",
     "inventory:po_receive": "manage_stock",
     "inventory:reorder_alerts": "manage_purchasing",
     "inventory:reorder_run": "manage_purchasing",

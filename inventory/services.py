@@ -622,12 +622,56 @@ def po_add_lines(*, po_id: int, lines: list[tuple[int, int, Decimal | None]], ac
         return po
 
 
-def po_remove_line(*, po_id: int, line_id: int, acting_user) -> None:
+def po_change_lines(*, po_id: int, lines: dict[int, tuple[int, Decimal]], remove: Iterable[int] = (),
+                    add: list[tuple[int, int, Decimal | None]] = (), acting_user) -> PurchaseOrder:
+    """Changes a draft before it is sent, all or nothing: ``lines`` sets ``{line_id: (quantity, unit cost)}``,
+    ``remove`` takes lines off, ``add`` adds SKUs as ``po_add_lines`` does. A reorder alert drafted on a line taken
+    off is dismissed (the buyer decided against it: the next scan does not draft it again until stock has been
+    above its point). Audited with each line's before and after."""
+    from inventory.models import ReorderAlert
+
+    remove = set(remove)
     with transaction.atomic():
         po = _lock_po(po_id)
         if po.status != PurchaseOrder.Status.DRAFT:
             raise InvalidTransition(_("Only draft purchase orders can be changed."))
-        po.lines.filter(pk=line_id).delete()
+        current = {line.pk: line for line in po.lines.select_related("variant")}
+        unknown = sorted((set(lines) | remove) - set(current))
+        if unknown:
+            raise InventoryError(_("Purchase order %(number)s has no line %(ids)s (changed meanwhile?). Nothing was "
+                                   "changed.") % {"number": po.number, "ids": ", ".join(map(str, unknown))})
+        changes, changed = {}, []
+        for line_id, (quantity, unit_cost) in lines.items():
+            line = current[line_id]
+            if line_id in remove or (line.quantity_ordered, line.unit_cost) == (quantity, unit_cost):
+                continue
+            if not isinstance(quantity, int) or not 0 < quantity <= INT_MAX:
+                raise InvalidQuantity(_("%(sku)s: the quantity must be a whole number from 1 to %(max)s.")
+                                      % {"sku": line.variant.sku, "max": INT_MAX})
+            if not Decimal(unit_cost).is_finite() or unit_cost < 0 or unit_cost >= UNIT_COST_LIMIT:
+                raise InvalidQuantity(_("%(sku)s: a unit cost must be a number from 0 to less than %(limit)s.")
+                                      % {"sku": line.variant.sku, "limit": UNIT_COST_LIMIT})
+            changes[line.variant.sku] = {"quantity": [line.quantity_ordered, quantity],
+                                         "unit_cost": [str(line.unit_cost), str(unit_cost)]}
+            line.quantity_ordered, line.unit_cost = quantity, unit_cost
+            changed.append(line)
+        PurchaseOrderLine.objects.bulk_update(changed, ["quantity_ordered", "unit_cost"])
+        if remove:
+            removed = [current[pk] for pk in sorted(remove)]
+            changes.update({line.variant.sku: {"removed": line.quantity_ordered} for line in removed})
+            alerts = ReorderAlert.objects.filter(
+                purchase_order=po, status=ReorderAlert.Status.DRAFTED,
+                variant_id__in=[line.variant_id for line in removed], location_id=po.location_id)
+            _alert_transition(alerts.values_list("pk", flat=True), to=ReorderAlert.Status.DISMISSED)
+            PurchaseOrderLine.objects.filter(pk__in=remove).delete()
+        if add:
+            po_add_lines(po_id=po.pk, lines=add, acting_user=acting_user)
+            skus = dict(Variant.objects.filter(pk__in=[v for v, _q, _c in add]).values_list("pk", "sku"))
+            changes["added"] = {skus[variant_id]: quantity for variant_id, quantity, _cost in add}
+        if changes:
+            po.save(update_fields=["updated_at"])
+            audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=po, verb="po_edit", changes=changes)
+        return po
 
 
 def po_send(*, po_id: int, acting_user) -> PurchaseOrder:

@@ -22,6 +22,7 @@ urlpatterns = [
     path("inventory/purchase-orders/new/", views.po_create, name="po_create"),
     path("inventory/purchase-orders/<int:pk>/", views.po_detail, name="po_detail"),
     path("inventory/purchase-orders/<int:pk>/receive/", views.po_receive, name="po_receive"),
+    path("inventory/purchase-orders/<int:pk>/lines/", views.po_lines, name="po_lines"),
     path("inventory/purchase-orders/<int:pk>/pdf/", views.po_pdf, name="po_pdf"),
     path("inventory/purchase-orders/<int:pk>/<slug:action>/", views.po_action, name="po_action"),
     path("inventory/reorder/alerts/", views.reorder_alerts, name="reorder_alerts"),

@@ -329,6 +329,49 @@ def po_action(request, pk: int, action: str):
     return redirect("inventory:po_detail", pk=pk)
 
 
+@require_POST
+def po_lines(request, pk: int):
+    """The draft's lines as the buyer changed them on its page: quantities, unit costs (for those who see costs),
+    lines ticked to remove and SKUs to add; all applied or, with any refusal, none (the page comes back as typed)."""
+    from inventory.forms import parse_lines
+    from oms.numbers import NumberError, parse_amount
+
+    po = get_object_or_404(PurchaseOrder.objects.select_related("supplier", "location"), pk=pk)
+    context = _po_context(request, po)
+    errors, changes, remove = [], {}, set()
+    for line in context["lines"]:
+        line.entered_quantity = request.POST.get(f"quantity-{line.pk}", str(line.quantity_ordered)).strip()
+        line.entered_cost = request.POST.get(f"cost-{line.pk}", "").strip() if context["show_cost"] else ""
+        if request.POST.get(f"remove-{line.pk}"):
+            line.entered_remove = True
+            remove.add(line.pk)
+            continue
+        try:
+            quantity = parse_whole(line.entered_quantity, minimum=1, name=_("Quantity of %(sku)s") % {
+                "sku": line.variant.sku})
+            cost = line.unit_cost if not line.entered_cost else parse_amount(
+                line.entered_cost, minimum=0, name=_("Unit cost of %(sku)s") % {"sku": line.variant.sku})
+        except NumberError as exc:
+            errors.append(exc.message)
+            continue
+        changes[line.pk] = (quantity, cost)
+    context["add_text"] = request.POST.get("add", "")
+    added, add_errors = parse_lines(context["add_text"], with_cost=True)
+    errors += add_errors
+    if not errors:
+        try:
+            with transaction.atomic(durable=True):
+                services.po_change_lines(po_id=po.pk, lines=changes, remove=remove, acting_user=request.user,
+                                         add=[(variant.pk, quantity, cost) for variant, quantity, cost in added])
+        except InventoryError as exc:
+            errors.append(exc.message)
+        else:
+            messages.success(request, _("Purchase order %(number)s changed.") % {"number": po.number})
+            return redirect("inventory:po_detail", pk=po.pk)
+    context["errors"] = errors
+    return render(request, "inventory/po_detail.html", context, status=422)
+
+
 def po_receive(request, pk: int):
     po = get_object_or_404(PurchaseOrder.objects.select_related("supplier", "location"), pk=pk)
     context = _po_context(request, po)

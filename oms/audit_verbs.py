@@ -41,6 +41,7 @@ VERB_LABELS = {
     "order_edit": pgettext_lazy("audit trail", "Order edited"),
     "payment_refund": pgettext_lazy("audit trail", "Payment refunded"),
     "po_create": pgettext_lazy("audit trail", "Purchase order created"),
+    "po_edit": pgettext_lazy("audit trail", "Purchase order changed"),
     "po_sent": pgettext_lazy("audit trail", "Purchase order sent"),
     "po_partially_received": pgettext_lazy("audit trail", "Purchase order partly received"),
     "po_received": pgettext_lazy("audit trail", "Purchase order received"),
