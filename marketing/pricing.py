@@ -640,7 +640,8 @@ def _apply(context: _Context, group: list[_Promo], coupon_codes: dict[int, str],
     for promo in item_promos:
         if below_minimum(promo):
             continue
-        matching = [i for i in range(len(lines)) if not lines[i].overridden and _matches(promo, context, i)]
+        matching = [i for i in range(len(lines))
+                    if not lines[i].overridden and not lines[i].is_gift_card and _matches(promo, context, i)]
         if promo.kind == "item_percent" and promo.percent:
             for i in matching:
                 discount_line(i, promo, net[i] * promo.percent / HUNDRED,
