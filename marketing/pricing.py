@@ -261,9 +261,11 @@ def price_order(
     for promotion in best.free_shipping:
         services = promotion.shipping_services
         if chosen is not None and (not services or chosen.service_code in services):
+            # The first that covers the service is the one the quote names: shipping is saved once.
             shipping_discounts.append(AppliedDiscount(
                 promotion.id, promotion.name, chosen.regular_price, stored_text(gettext_noop("Free shipping")),
                 coupon_codes.get(promotion.id, "")))
+            break
     return PricedOrder(
         lines=priced,
         order_discounts=best.order_discounts,
@@ -593,8 +595,11 @@ class _Outcome:
     messages: list[StoredText]
 
 
-def _allocate(amount: Decimal, weights: list[Decimal], currency: str) -> list[Decimal]:
-    """Splits ``amount`` over ``weights`` in proportion, in whole minor units that add up exactly."""
+def _allocate(amount: Decimal, weights: list[Decimal], currency: str, keys: list | None = None) -> list[Decimal]:
+    """Splits ``amount`` over ``weights`` in proportion, in whole minor units that add up exactly.
+
+    Equal remainders take the units left in the order of ``keys`` (the lines' SKUs), so the split does not depend
+    on the order the lines come in (lines of another tax class would be taxed on another amount)."""
     unit = Decimal(1).scaleb(-exponent(currency))
     units = int(amount / unit)
     total = sum(weights, ZERO)
@@ -603,7 +608,8 @@ def _allocate(amount: Decimal, weights: list[Decimal], currency: str) -> list[De
     exact = [Decimal(units) * w / total for w in weights]
     floors = [int(e) for e in exact]
     left = units - sum(floors)
-    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    keys = keys if keys is not None else list(range(len(weights)))
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), keys[i], i))
     for i in order[:left]:
         floors[i] += 1
     return [Decimal(f) * unit for f in floors]
@@ -690,7 +696,7 @@ def _apply(context: _Context, group: list[_Promo], coupon_codes: dict[int, str],
         amount = min(amount, merchandise)
         if amount <= 0:
             continue
-        parts = _allocate(amount, net, currency)
+        parts = _allocate(amount, net, currency, [line.variant_id for line in lines])
         for i, part in enumerate(parts):
             shares[i] += part
             net[i] -= part

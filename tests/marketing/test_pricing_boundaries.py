@@ -140,3 +140,32 @@ def test_a_gift_card_does_not_take_the_free_unit_of_buy_x_get_y(price):
     assert with_card.lines[1].discounts == []
     # Nor do cards make up the group of three.
     assert price(lines=[line(shirt, 2), line(card, 1)]).discount_total == D("0")
+
+
+def test_two_free_shipping_promotions_record_the_shipping_saved_once(price):
+    """Shipping is given free once: the discounts recorded (and redeemed) add up to the price saved, by the
+    promotion the quote names, not once per free-shipping promotion."""
+    zone = ShippingZoneFactory(regions=["SP"])
+    ShippingRateFactory(service=CarrierServiceFactory(code="pac"), zone=zone, price=D("15"))
+    first = PromotionFactory(name="Free A", kind="free_shipping", percent=None, priority=2)
+    PromotionFactory(name="Free B", kind="free_shipping", percent=None, priority=1)
+    result = price(lines=[line(VariantFactory(base_price=D("100")))], shipping_service="pac")
+    chosen = result.shipping_options[0]
+    assert (chosen.price, str(chosen.reason)) == (D("0"), "Free shipping: Free A")
+    assert [(d.promotion_id, d.amount) for d in result.shipping_discounts] == [(first.pk, D("15.00"))]
+    assert sum(d.amount for d in result.applied_discounts()) == chosen.regular_price - chosen.price
+
+
+def test_order_discount_cent_goes_to_the_same_line_whatever_the_lines_order(price):
+    """Two lines of equal value split an odd cent: which one takes it must not depend on the order the lines were
+    typed in, or the tax (18 % against 7.5 %) and so the order's total change with it."""
+    TaxRateFactory(region="SP", tax_class="standard", rate=D("18"))
+    TaxRateFactory(region="SP", tax_class="reduced", rate=D("7.5"))
+    std = VariantFactory(base_price=D("10.03"), tax_class="standard")
+    red = VariantFactory(base_price=D("10.03"), tax_class="reduced")
+    PromotionFactory(kind="order_fixed", percent=None, amount=D("0.01"))
+    one = price(lines=[line(std), line(red)])
+    other = price(lines=[line(red), line(std)])
+    assert (one.tax_total, one.total) == (other.tax_total, other.total)
+    assert {p.variant_id: p.order_discount_share for p in one.lines} == {
+        p.variant_id: p.order_discount_share for p in other.lines}
