@@ -266,3 +266,27 @@ def test_inclusive_and_exclusive_prices_agree_with_the_rate(shop, basket, region
         unit_rounding = D("0.01") * inc.quantity  # the inclusive unit price was rounded to the cent
         assert abs(inc.tax_amount - ex.tax_amount) <= D("0.01") + unit_rounding * inc.tax_rate / 100
         assert abs((inc.line_total - inc.tax_amount) - ex.net) <= D("0.01") + unit_rounding
+
+
+@FAST
+@given(price_index=st.sampled_from([0, 1, 2, 3, 5, 7]), classes=st.permutations(["standard", "reduced", "zero"]),
+       cents=st.integers(1, 299), currency=st.sampled_from(sorted(CURRENCIES)))
+def test_equal_lines_of_other_tax_classes_split_an_order_discount_whatever_their_order(shop, price_index, classes,
+                                                                                         cents, currency):
+    """Lines of the same value in three tax classes (18 %, 7.5 %, 0 %): which of them take the odd minor units of an
+    order discount, and so the tax and the total, do not depend on the order the lines come in."""
+    config = shop[currency]
+    by_class = {}
+    for index, tax_class in enumerate(CLASSES):
+        if tax_class in classes and tax_class not in by_class:
+            by_class[tax_class] = index
+    price_of = quantize(_money(PRICES[price_index], CURRENCIES[currency]), currency)
+    lines = [PriceLineInput(config["variants"][by_class[c]], 1, price_of) for c in classes]
+    unit = D(1).scaleb(-exponent(currency))
+    Promotion.objects.filter(pk=config["promos"][1]).update(amount=cents * unit)
+    common = {"channel_code": "phone", "customer_id": None, "customer_group": "", "source_code": "", "coupons": [],
+              "ship_to_region": "SP", "shipping_service": None, "currency": currency, "when": WHEN,
+              "promotion_overrides": {pk: i == 1 for i, pk in enumerate(config["promos"])}}
+    one = price_order(lines=lines, **common)
+    other = price_order(lines=lines[::-1], **common)
+    assert (one.discount_total, one.tax_total, one.total) == (other.discount_total, other.tax_total, other.total)
