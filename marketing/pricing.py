@@ -653,10 +653,11 @@ def _apply(context: _Context, group: list[_Promo], coupon_codes: dict[int, str],
                 discount_line(i, promo, net[i] * promo.percent / HUNDRED,
                               stored_text(gettext_noop("%(percent)s%% off"), percent=_pct(promo.percent)))
         elif promo.kind == "item_fixed" and promo.amount:
+            per_unit = quantize(promo.amount, currency)  # the amount the explanation shows, as unit prices are
             for i in matching:
-                discount_line(i, promo, promo.amount * lines[i].quantity,
+                discount_line(i, promo, per_unit * lines[i].quantity,
                               stored_text(gettext_noop("%(amount)s off each unit"),
-                                          amount=StoredMoney(promo.amount, currency)))
+                                          amount=StoredMoney(per_unit, currency)))
         elif promo.kind == "buy_x_get_y" and promo.buy_quantity and promo.get_quantity:
             size = promo.buy_quantity + promo.get_quantity
             units = sorted(

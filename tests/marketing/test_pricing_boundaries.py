@@ -169,3 +169,14 @@ def test_order_discount_cent_goes_to_the_same_line_whatever_the_lines_order(pric
     assert (one.tax_total, one.total) == (other.tax_total, other.total)
     assert {p.variant_id: p.order_discount_share for p in one.lines} == {
         p.variant_id: p.order_discount_share for p in other.lines}
+
+
+def test_an_amount_off_each_unit_is_the_rounded_amount_the_explanation_shows(price):
+    """An amount off each unit saved with more decimals than the currency has (7.775 in reais) is the amount the
+    line's explanation shows per unit (R$ 7.78) times the units, not the unrounded product."""
+    v = VariantFactory(base_price=D("100"))
+    PromotionFactory(kind="item_fixed", percent=None, amount=D("7.775"))
+    result = price(lines=[line(v, 3)])
+    discount = result.lines[0].discounts[0]
+    assert str(discount.reason) == "R$\xa07.78 off each unit"
+    assert discount.amount == D("23.34")
