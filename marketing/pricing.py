@@ -100,6 +100,7 @@ class ShippingQuote:
     transit_days: int
     regular_price: Decimal = ZERO
     reason: StoredText | str = ""
+    promotion_id: int | None = None  # the free-shipping promotion that made it free (None: not a promotion)
 
 
 @dataclass
@@ -259,13 +260,11 @@ def price_order(
     total = subtotal - discount_total + shipping_total + (ZERO if include_tax else tax_total)
     shipping_discounts = []
     for promotion in best.free_shipping:
-        services = promotion.shipping_services
-        if chosen is not None and (not services or chosen.service_code in services):
-            # The first that covers the service is the one the quote names: shipping is saved once.
+        # Only the promotion the chosen quote names saved its shipping (once; not when the threshold made it free).
+        if chosen is not None and chosen.promotion_id == promotion.id:
             shipping_discounts.append(AppliedDiscount(
                 promotion.id, promotion.name, chosen.regular_price, stored_text(gettext_noop("Free shipping")),
                 coupon_codes.get(promotion.id, "")))
-            break
     return PricedOrder(
         lines=priced,
         order_discounts=best.order_discounts,
@@ -767,13 +766,16 @@ class _ShippingTable:
     def quotes(self, merchandise: Decimal, free_promos: list[_Promo]) -> list[ShippingQuote]:
         quotes = []
         for rate in self.rates:
-            price, reason = rate.price, ""
+            price, reason, promotion_id = rate.price, "", None
             promo = next(
                 (p for p in free_promos if not p.shipping_services or rate.service_code in p.shipping_services), None)
-            if promo is not None:
-                price, reason = ZERO, stored_text(gettext_noop("Free shipping: %(name)s"), name=promo.name)
-            elif rate.free_threshold is not None and merchandise >= rate.free_threshold:
+            # Free above the threshold first: a promotion is not credited (nor its use taken) for what was free anyway.
+            if rate.free_threshold is not None and merchandise >= rate.free_threshold:
                 price, reason = ZERO, stored_text(gettext_noop("Free above %(amount)s"),
                                                   amount=StoredMoney(rate.free_threshold, self.currency))
-            quotes.append(ShippingQuote(rate.service_code, rate.name, price, rate.transit_days, rate.price, reason))
+            elif promo is not None and rate.price > 0:
+                price, reason = ZERO, stored_text(gettext_noop("Free shipping: %(name)s"), name=promo.name)
+                promotion_id = promo.id
+            quotes.append(ShippingQuote(rate.service_code, rate.name, price, rate.transit_days, rate.price, reason,
+                                        promotion_id))
         return sorted(quotes, key=lambda q: (q.price, q.transit_days, q.service_code))

@@ -180,3 +180,21 @@ def test_an_amount_off_each_unit_is_the_rounded_amount_the_explanation_shows(pri
     discount = result.lines[0].discounts[0]
     assert str(discount.reason) == "R$\xa07.78 off each unit"
     assert discount.amount == D("23.34")
+
+
+def test_a_free_shipping_promotion_is_not_credited_for_shipping_free_by_the_threshold(price):
+    """Above the service's free-shipping threshold the shipping is free anyway: the promotion (or its single-use
+    coupon) is not recorded as having saved it, so its use is not taken and its report does not count it."""
+    zone = ShippingZoneFactory(regions=["SP"])
+    ShippingRateFactory(service=CarrierServiceFactory(code="pac", free_shipping_threshold=D("150")), zone=zone,
+                        price=D("19.90"))
+    coupon = CouponFactory(code="SHIPFREE", promotion=PromotionFactory(
+        name="Free PAC", kind="free_shipping", percent=None, requires_coupon=True))
+    v = VariantFactory(base_price=D("100"))
+    above = price(lines=[line(v, 2)], shipping_service="pac", coupons=["SHIPFREE"])
+    assert str(above.shipping_options[0].reason) == "Free above R$\xa0150.00"
+    assert (above.shipping_total, above.shipping_discounts) == (D("0"), [])
+    below = price(lines=[line(v)], shipping_service="pac", coupons=["SHIPFREE"])
+    assert str(below.shipping_options[0].reason) == "Free shipping: Free PAC"
+    assert [(d.promotion_id, d.amount, d.coupon_code) for d in below.shipping_discounts] == [
+        (coupon.promotion_id, D("19.90"), "SHIPFREE")]
