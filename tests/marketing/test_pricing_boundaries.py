@@ -198,3 +198,20 @@ def test_a_free_shipping_promotion_is_not_credited_for_shipping_free_by_the_thre
     assert str(below.shipping_options[0].reason) == "Free shipping: Free PAC"
     assert [(d.promotion_id, d.amount, d.coupon_code) for d in below.shipping_discounts] == [
         (coupon.promotion_id, D("19.90"), "SHIPFREE")]
+
+
+def test_a_class_rate_for_every_region_wins_over_a_regions_rate_for_every_class(price):
+    """The most specific row wins: region and class, then the class (any region), then the region (any class),
+    then the generic rate. An exempt class is not taxed at a state's rate for any class."""
+    TaxRateFactory(name="ICMS SP", region="SP", tax_class="", rate=D("18"))
+    TaxRateFactory(name="Isento", region="", tax_class="exempt", rate=D("0"))
+    TaxRateFactory(name="ICMS SP reduzido", region="SP", tax_class="reduced", rate=D("7"))
+    TaxRateFactory(name="Reduzido", region="", tax_class="reduced", rate=D("12"))
+    TaxRateFactory(name="VAT", region="", tax_class="", rate=D("20"))
+    exempt = VariantFactory(base_price=D("100"), tax_class="exempt")
+    reduced = VariantFactory(base_price=D("100"), tax_class="reduced")
+    standard = VariantFactory(base_price=D("100"), tax_class="standard")
+    in_sp = price(lines=[line(exempt), line(reduced), line(standard)])
+    assert [p.tax_rate for p in in_sp.lines] == [D("0"), D("7"), D("18")]
+    in_rj = price(lines=[line(exempt), line(reduced), line(standard)], ship_to_region="RJ")
+    assert [p.tax_rate for p in in_rj.lines] == [D("0"), D("12"), D("20")]
