@@ -100,6 +100,7 @@ class ShippingQuote:
     transit_days: int
     regular_price: Decimal = ZERO
     reason: StoredText | str = ""
+    promotion_id: int | None = None  # the free-shipping promotion that made it free (None: not a promotion)
 
 
 @dataclass
@@ -259,8 +260,8 @@ def price_order(
     total = subtotal - discount_total + shipping_total + (ZERO if include_tax else tax_total)
     shipping_discounts = []
     for promotion in best.free_shipping:
-        services = promotion.shipping_services
-        if chosen is not None and (not services or chosen.service_code in services):
+        # Only the promotion the chosen quote names saved its shipping (once; not when the threshold made it free).
+        if chosen is not None and chosen.promotion_id == promotion.id:
             shipping_discounts.append(AppliedDiscount(
                 promotion.id, promotion.name, chosen.regular_price, stored_text(gettext_noop("Free shipping")),
                 coupon_codes.get(promotion.id, "")))
@@ -593,8 +594,11 @@ class _Outcome:
     messages: list[StoredText]
 
 
-def _allocate(amount: Decimal, weights: list[Decimal], currency: str) -> list[Decimal]:
-    """Splits ``amount`` over ``weights`` in proportion, in whole minor units that add up exactly."""
+def _allocate(amount: Decimal, weights: list[Decimal], currency: str, keys: list | None = None) -> list[Decimal]:
+    """Splits ``amount`` over ``weights`` in proportion, in whole minor units that add up exactly.
+
+    Equal remainders take the units left in the order of ``keys`` (the lines' SKUs), so the split does not depend
+    on the order the lines come in (lines of another tax class would be taxed on another amount)."""
     unit = Decimal(1).scaleb(-exponent(currency))
     units = int(amount / unit)
     total = sum(weights, ZERO)
@@ -603,7 +607,8 @@ def _allocate(amount: Decimal, weights: list[Decimal], currency: str) -> list[De
     exact = [Decimal(units) * w / total for w in weights]
     floors = [int(e) for e in exact]
     left = units - sum(floors)
-    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    keys = keys if keys is not None else list(range(len(weights)))
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), keys[i], i))
     for i in order[:left]:
         floors[i] += 1
     return [Decimal(f) * unit for f in floors]
@@ -640,16 +645,18 @@ def _apply(context: _Context, group: list[_Promo], coupon_codes: dict[int, str],
     for promo in item_promos:
         if below_minimum(promo):
             continue
-        matching = [i for i in range(len(lines)) if not lines[i].overridden and _matches(promo, context, i)]
+        matching = [i for i in range(len(lines))
+                    if not lines[i].overridden and not lines[i].is_gift_card and _matches(promo, context, i)]
         if promo.kind == "item_percent" and promo.percent:
             for i in matching:
                 discount_line(i, promo, net[i] * promo.percent / HUNDRED,
                               stored_text(gettext_noop("%(percent)s%% off"), percent=_pct(promo.percent)))
         elif promo.kind == "item_fixed" and promo.amount:
+            per_unit = quantize(promo.amount, currency)  # the amount the explanation shows, as unit prices are
             for i in matching:
-                discount_line(i, promo, promo.amount * lines[i].quantity,
+                discount_line(i, promo, per_unit * lines[i].quantity,
                               stored_text(gettext_noop("%(amount)s off each unit"),
-                                          amount=StoredMoney(promo.amount, currency)))
+                                          amount=StoredMoney(per_unit, currency)))
         elif promo.kind == "buy_x_get_y" and promo.buy_quantity and promo.get_quantity:
             size = promo.buy_quantity + promo.get_quantity
             units = sorted(
@@ -689,7 +696,7 @@ def _apply(context: _Context, group: list[_Promo], coupon_codes: dict[int, str],
         amount = min(amount, merchandise)
         if amount <= 0:
             continue
-        parts = _allocate(amount, net, currency)
+        parts = _allocate(amount, net, currency, [line.variant_id for line in lines])
         for i, part in enumerate(parts):
             shares[i] += part
             net[i] -= part
@@ -759,13 +766,16 @@ class _ShippingTable:
     def quotes(self, merchandise: Decimal, free_promos: list[_Promo]) -> list[ShippingQuote]:
         quotes = []
         for rate in self.rates:
-            price, reason = rate.price, ""
+            price, reason, promotion_id = rate.price, "", None
             promo = next(
                 (p for p in free_promos if not p.shipping_services or rate.service_code in p.shipping_services), None)
-            if promo is not None:
-                price, reason = ZERO, stored_text(gettext_noop("Free shipping: %(name)s"), name=promo.name)
-            elif rate.free_threshold is not None and merchandise >= rate.free_threshold:
+            # Free above the threshold first: a promotion is not credited (nor its use taken) for what was free anyway.
+            if rate.free_threshold is not None and merchandise >= rate.free_threshold:
                 price, reason = ZERO, stored_text(gettext_noop("Free above %(amount)s"),
                                                   amount=StoredMoney(rate.free_threshold, self.currency))
-            quotes.append(ShippingQuote(rate.service_code, rate.name, price, rate.transit_days, rate.price, reason))
+            elif promo is not None and rate.price > 0:
+                price, reason = ZERO, stored_text(gettext_noop("Free shipping: %(name)s"), name=promo.name)
+                promotion_id = promo.id
+            quotes.append(ShippingQuote(rate.service_code, rate.name, price, rate.transit_days, rate.price, reason,
+                                        promotion_id))
         return sorted(quotes, key=lambda q: (q.price, q.transit_days, q.service_code))

@@ -79,9 +79,11 @@ def _best_rates(rows: list[dict], region: str, tax_classes: set[str]) -> dict[st
         if not candidates:
             result[tax_class] = None
             continue
+        # Region and class, then the class (any region), then the region (any class), then the generic row: an
+        # exempt class stays exempt where a state has a rate for every class.
         best = max(
             candidates,
-            key=lambda r, tc=tax_class: (r["region"] == region and region != "", r["tax_class"] == tc,
+            key=lambda r, tc=tax_class: (r["tax_class"] == tc, r["region"] == region and region != "",
                                          r["valid_from"], r["id"]),
         )
         result[tax_class] = TaxQuote(rate=best["rate"], label=best["name"])
