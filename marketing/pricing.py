@@ -122,7 +122,7 @@ class PricedOrder:
     prices_include_tax: bool = False
     channel_code: str = ""
     customer_id: int | None = None
-    coupons: list[str] = field(default_factory=list)  # the codes that were accepted
+    coupons: list[str] = field(default_factory=list)  # the codes whose promotion gave a discount
 
     def applied_discounts(self) -> list[AppliedDiscount]:
         """Every applied discount (line, order and shipping), as ``promotion_redeem`` needs them."""
@@ -265,7 +265,7 @@ def price_order(
             shipping_discounts.append(AppliedDiscount(
                 promotion.id, promotion.name, chosen.regular_price, stored_text(gettext_noop("Free shipping")),
                 coupon_codes.get(promotion.id, "")))
-    return PricedOrder(
+    priced_order = PricedOrder(
         lines=priced,
         order_discounts=best.order_discounts,
         subtotal=subtotal,
@@ -283,8 +283,12 @@ def price_order(
         prices_include_tax=include_tax,
         channel_code=channel_code,
         customer_id=customer_id,
-        coupons=[code for code in coupon_codes.values() if code],
     )
+    # The coupons kept are those whose promotion gave a discount: one whose promotion lost to others (not combined)
+    # or did not reach its minimum took no use and does not count as applied.
+    applied = {d.coupon_code for d in priced_order.applied_discounts() if d.coupon_code}
+    priced_order.coupons = [code for code in coupon_codes.values() if code and code in applied]
+    return priced_order
 
 
 # ----------------------------------------------------------------------------- step 0: who and what

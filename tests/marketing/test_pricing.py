@@ -297,6 +297,23 @@ def test_coupons_unlock_promotions_and_report_problems(price):
     assert price(lines=[line(v)]).order_discounts == []
 
 
+def test_a_coupon_whose_promotion_gave_nothing_is_not_kept_as_applied(price):
+    """Accepted but beaten by the combined promotions (exclusive, smaller), or short of its minimum: the coupon took
+    no use and gave no discount, so the priced order does not list it among the coupons applied (the placed order
+    would have shown it as if it had counted)."""
+    v = VariantFactory(base_price=D("100"))
+    PromotionFactory(name="Everyone 20", percent=D("20"))
+    CouponFactory(code="SMALL5", promotion=PromotionFactory(requires_coupon=True, percent=D("5"), exclusive=True))
+    CouponFactory(code="BIG", promotion=PromotionFactory(requires_coupon=True, percent=D("10"),
+                                                         min_subtotal=D("500")))
+    CouponFactory(code="PLUS10", promotion=PromotionFactory(requires_coupon=True, percent=D("10")))
+    result = price(lines=[line(v)], coupons=["small5", "big", "plus10"])
+    assert [(d.name, d.coupon_code) for d in result.order_discounts][0] == ("Everyone 20", "")
+    assert [d.coupon_code for d in result.order_discounts][1:] == ["PLUS10"]
+    assert result.coupons == ["PLUS10"]
+    assert {d.coupon_code for d in result.applied_discounts()} == {"", "PLUS10"}
+
+
 def test_segment_promotion_needs_membership(price):
     v = VariantFactory(base_price=D("100"))
     segment = Segment.objects.create(code="loyal", name="Loyal")
