@@ -325,3 +325,39 @@ def test_a_name_e_mail_and_street_typed_as_one_long_word_wrap_inside_their_panel
     page.wait_for_url(re.compile(r"/phone/\d+/$"))
     page.locator("#customer-name").wait_for()
     assert_no_horizontal_overflow(page)
+
+
+def test_a_refused_quantity_shows_its_reason_on_the_screen(page, login, shop):
+    """Quantity 0 is refused (422 with the screen and its message), but the page's htmx settings were shadowed by the
+    base template's: htmx treated the answer as a failure, the agent read only "That did not work: the server answered
+    with an error" and the field kept the 0 that was never saved."""
+    login("agent")
+    order_id = start_for_the_customer_by_keyboard(page)
+    add_lines_by_keyboard(page, ("MUG-WHITE",))
+    page.locator("table.lines input.qty").first.focus()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("0")
+    page.keyboard.press("Tab")  # leaving the field saves it
+    expect(page.locator("#screen-error")).to_contain_text("Quantity must be a whole number of at least 1.")
+    expect(page.locator("table.lines input.qty").first).to_have_value("1")
+    wait_focus(page, "screen-error")
+    assert Order.objects.get(pk=order_id).lines.get().quantity == 1
+    expect(page.locator("#toasts")).not_to_contain_text("That did not work")
+
+
+def test_a_quantity_change_is_saved_while_a_required_personalization_is_still_empty(page, login, shop):
+    """The browser checked the whole line form before sending a change: with a required engraving not typed yet,
+    the new quantity was never sent, silently (no message, the old total), and Alt+P then did nothing at all."""
+    from inventory.models import PersonalizationField
+
+    PersonalizationField.objects.create(product=shop["mug"].product, code="engraving", label="Engraving",
+                                        max_length=20, required=True)
+    login("agent")
+    order_id = start_for_the_customer_by_keyboard(page)
+    add_lines_by_keyboard(page, ("MUG-WHITE",))
+    page.locator("table.lines input.qty").first.focus()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("3")
+    page.keyboard.press("Tab")  # to the engraving: leaving the quantity saves it
+    page.locator("#subtotal", has_text="90.00").wait_for()
+    assert Order.objects.get(pk=order_id).lines.get().quantity == 3
