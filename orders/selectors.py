@@ -8,13 +8,14 @@ from django.db.models import Case, Count, IntegerField, Max, Prefetch, Q, QueryS
 from django.utils import timezone
 
 from oms.numbers import parse_id
-from oms.query import query_date
-from orders.models import Customer, Order, OrderEvent, OrderHold, OrderLine, OrderLineAllocation
+from oms.query import query_choice, query_date
+from orders.models import Channel, Customer, Order, OrderEvent, OrderHold, OrderLine, OrderLineAllocation
 from orders.validators import digits, phone_forms
 
 S = Order.Status
 PHONE_LIKE = re.compile(r"^[\d\s()+./-]+$")
 OPEN_STATUSES = [S.PLACED, S.ON_HOLD, S.CONFIRMED, S.BACKORDERED, S.ALLOCATED, S.PARTIALLY_SHIPPED]
+LISTED_STATUSES = {status for status in S.values if status != S.DRAFT}  # the order list's status box
 ORDER_SORTS = {"number": "number", "placed": "placed_at", "total": "total", "status": "status",
                "customer": "customer__name", "channel": "channel__name", "promised": "promised_date"}
 
@@ -38,10 +39,11 @@ def order_list(*, params) -> QuerySet[Order]:
     orders = Order.objects.exclude(status=S.DRAFT).select_related("channel", "customer", "placed_by")
     if q := (params.get("q") or "").strip():
         orders = orders.filter(order_number_match(q) | Q(customer__name__icontains=q) | Q(email__iexact=q))
-    if status := params.get("status"):
+    if status := query_choice(params, "status", LISTED_STATUSES):
         orders = orders.filter(status=status)
-    if channel := params.get("channel"):
-        orders = orders.filter(channel__code=channel)
+    if channel := (params.get("channel") or "").strip():
+        known = Channel.objects.filter(code=channel).values_list("code", flat=True)
+        orders = orders.filter(channel__code=query_choice(params, "channel", set(known)))
     if since := query_date(params, "since"):
         orders = orders.filter(placed_at__date__gte=since)
     if until := query_date(params, "until"):
@@ -53,8 +55,8 @@ def order_list(*, params) -> QuerySet[Order]:
         orders = orders.filter(placed_by__username__iexact=agent)
     if params.get("at_risk"):
         orders = at_risk(orders)
-    if promised := PROMISED_FILTERS.get(str(params.get("promised") or "")):
-        orders = orders.filter(promised(timezone.localdate()), status__in=OPEN_STATUSES)
+    if promised := query_choice(params, "promised", PROMISED_FILTERS):
+        orders = orders.filter(PROMISED_FILTERS[promised](timezone.localdate()), status__in=OPEN_STATUSES)
     return orders
 
 

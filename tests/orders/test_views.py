@@ -694,3 +694,23 @@ def test_a_gift_card_added_on_the_edit_page_takes_its_value_and_recipient_as_on_
                                     "message": "Parabéns!"}
     order.refresh_from_db()
     assert order.total == total + Decimal("80.00")
+
+
+@pytest.mark.parametrize("params,message", [
+    ({"status": "nonsense"}, "“nonsense” is not a choice for “status”: choose one from the list."),
+    ({"status": "draft"}, "“draft” is not a choice for “status”: choose one from the list."),
+    ({"channel": "z" * 300}, f"“{'z' * 39}…” is not a choice for “channel”: choose one from the list."),
+    ({"promised": "yesterday"}, "“yesterday” is not a choice for “promised”: choose one from the list."),
+])
+def test_order_list_names_a_filter_value_its_lists_do_not_offer(role_client, place, world, params, message):
+    """``?status=nonsense`` answered "No orders match." under a status box that said "All statuses": the page showed
+    no filter and no orders."""
+    client = role_client("manager")
+    place(client.user)
+    response = client.get(reverse("orders:order_list"), params)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    htmx = client.get(reverse("orders:order_list"), params, HTTP_HX_REQUEST="true")
+    assert (htmx.status_code, htmx.content.decode()) == (400, message)
+    assert client.get(reverse("orders:order_list"), {"status": "confirmed", "channel": world["channel"].code,
+                                                     "promised": "late"}).status_code == 200
