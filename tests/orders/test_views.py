@@ -714,3 +714,26 @@ def test_order_list_names_a_filter_value_its_lists_do_not_offer(role_client, pla
     assert (htmx.status_code, htmx.content.decode()) == (400, message)
     assert client.get(reverse("orders:order_list"), {"status": "confirmed", "channel": world["channel"].code,
                                                      "promised": "late"}).status_code == 200
+
+
+def test_a_pick_up_order_charges_no_shipping_even_when_a_service_was_chosen_before(role_client, make_draft, world):
+    """The customer first wanted Sedex, then chose to collect at the store: the pick-up order kept the R$ 15.00
+    shipping (the screen still listed the services, one ticked, each "arriving" on the pick-up day), and was placed
+    with it."""
+    from orders.services import PaymentRequest, order_place
+
+    client = role_client("agent")
+    draft = make_draft(client.user)
+    assert (draft.shipping_service, draft.shipping_total) == (world["service"], Decimal("15.00"))
+    url = reverse("orders:phone_update_header", args=[draft.pk])
+    screen = client.post(url, {"delivery_method": "pickup", "pickup_location": world["store"].pk,
+                               "shipping_service": world["service"], "payment_method": "invoice"},
+                         HTTP_HX_REQUEST="true")
+    assert screen.status_code == 200
+    assert 'name="shipping_service"' not in screen.content.decode()
+    order = Order.objects.get(pk=draft.pk)
+    assert (order.delivery_method, order.shipping_service, order.shipping_total) == ("pickup", "", Decimal("0"))
+    assert order.total == order.subtotal - order.discount_total + order.tax_total
+    placed = order_place(order_id=draft.pk, idempotency_key="pickup", acting_user=client.user,
+                         payment=PaymentRequest(method="invoice"), shipping_chosen=True)
+    assert (placed.shipping_service, placed.shipping_total) == ("", Decimal("0"))
