@@ -361,3 +361,36 @@ def test_a_quantity_change_is_saved_while_a_required_personalization_is_still_em
     page.keyboard.press("Tab")  # to the engraving: leaving the quantity saves it
     page.locator("#subtotal", has_text="90.00").wait_for()
     assert Order.objects.get(pk=order_id).lines.get().quantity == 3
+
+
+def test_a_refused_new_customer_keeps_the_cursor_on_what_to_fix(page, login, shop):
+    """A new customer refused (a wrong CPF, the phone of a customer on file) sent the cursor to the SKU box, as a
+    customer taken does: the agent, with no customer on the order, had to find the field to fix by tabbing back."""
+    login("agent")
+    page.goto("/phone/")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/phone/\d+/$"))
+    wait_focus(page, "customer-q")
+    page.keyboard.press("Tab")  # "New customer"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    wait_focus(page, "id_new-name")
+    for value in ("Zé Teste", "+55 11 98765-4321", "", "123.456.789-00", "01310-100", "Av Paulista", "1000", "",
+                  "São Paulo", "SP"):
+        page.keyboard.type(value)
+        page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # past the language, to "Create and use"
+    wait_focus(page, "new-customer-save")
+    page.keyboard.press("Enter")
+    page.locator("#new-customer .errorlist").first.wait_for()
+    wait_focus(page, "id_new-tax_id")
+    settled(page)
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Backspace")  # no CPF: now the phone is Mariana's
+    page.locator("#new-customer-save").focus()
+    page.keyboard.press("Enter")
+    page.locator("#screen-error", has_text="Mariana Costa").wait_for()
+    wait_focus(page, "screen-error")
+    settled(page)
+    page.keyboard.press("Tab")
+    wait_focus(page, "use-customer-", prefix=True)  # "Use Mariana Costa"
