@@ -1,6 +1,7 @@
 """Read queries for the orders pages, other apps and reports (no writes); query counts pinned in tests."""
 
 import re
+import unicodedata
 from datetime import timedelta
 from decimal import Decimal
 
@@ -115,13 +116,20 @@ def approval_queue() -> QuerySet[OrderHold]:
     )
 
 
+def without_accents(text: str) -> str:
+    """``text`` without the accents of its letters ("Conceição" -> "Conceicao"), as PostgreSQL's unaccent does."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def customer_search(*, query: str, limit: int = 10) -> list[Customer]:
     """Customers by phone, e-mail, tax id or name; exact contact matches first, marked ``contact_rank`` 0."""
     query = (query or "").strip()
     if len(query) < 2:
         return []
     number = digits(query)
-    condition = Q(name__icontains=query) | Q(email__iexact=query)
+    # A name matches typed with or without its accents ("fatima conceicao", "João" for a Joao on file).
+    condition = Q(name__icontains=query) | Q(name__unaccent__icontains=without_accents(query)) | Q(
+        email__iexact=query)
     exact = Q(email__iexact=query)
     if "@" in query:
         condition |= Q(email__icontains=query)

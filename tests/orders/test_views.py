@@ -737,3 +737,19 @@ def test_a_pick_up_order_charges_no_shipping_even_when_a_service_was_chosen_befo
     placed = order_place(order_id=draft.pk, idempotency_key="pickup", acting_user=client.user,
                          payment=PaymentRequest(method="invoice"), shipping_chosen=True)
     assert (placed.shipping_service, placed.shipping_total) == ("", Decimal("0"))
+
+
+def test_customer_lookup_finds_a_name_typed_without_its_accents_or_with_others(role_client, world):
+    """On the phone the agent types "fatima conceicao": Fátima Conceição was "not found", and the agent created her a
+    second time."""
+    from orders.selectors import customer_search
+    from tests.orders.factories import CustomerFactory
+
+    fatima = CustomerFactory(name="Fátima Conceição", phone="+5511912345678")
+    plain = CustomerFactory(name="Joao Pereira", phone="+5511912345679")
+    assert customer_search(query="fatima conceicao") == [fatima]
+    assert customer_search(query="CONCEICAO") == [fatima]
+    assert customer_search(query="João") == [plain]  # stored without the accent the agent typed
+    assert customer_search(query="Fátima") == [fatima]
+    page = role_client("agent").get(reverse("orders:customer_list"), {"q": "fatima"}).content.decode()
+    assert "Fátima Conceição" in page
