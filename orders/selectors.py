@@ -39,7 +39,7 @@ def order_list(*, params) -> QuerySet[Order]:
     orders late or due soon: ``PROMISED_FILTERS``)."""
     orders = Order.objects.exclude(status=S.DRAFT).select_related("channel", "customer", "placed_by")
     if q := (params.get("q") or "").strip():
-        orders = orders.filter(order_number_match(q) | Q(customer__name__icontains=q) | Q(email__iexact=q))
+        orders = orders.filter(order_number_match(q) | name_match("customer__name", q) | Q(email__iexact=q))
     if status := query_choice(params, "status", LISTED_STATUSES):
         orders = orders.filter(status=status)
     if channel := (params.get("channel") or "").strip():
@@ -51,7 +51,7 @@ def order_list(*, params) -> QuerySet[Order]:
         orders = orders.filter(placed_at__date__lte=until)
     if customer := (params.get("customer") or "").strip():
         orders = orders.filter(customer_id=customer_id) if (customer_id := parse_id(customer)) else orders.filter(
-            customer__name__icontains=customer)
+            name_match("customer__name", customer))
     if agent := (params.get("agent") or "").strip():
         orders = orders.filter(placed_by__username__iexact=agent)
     if params.get("at_risk"):
@@ -121,15 +121,18 @@ def without_accents(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+def name_match(field: str, typed: str) -> Q:
+    """A name containing ``typed``, typed with or without its accents ("fatima conceicao", "João" for a Joao)."""
+    return Q(**{f"{field}__icontains": typed}) | Q(**{f"{field}__unaccent__icontains": without_accents(typed)})
+
+
 def customer_search(*, query: str, limit: int = 10) -> list[Customer]:
     """Customers by phone, e-mail, tax id or name; exact contact matches first, marked ``contact_rank`` 0."""
     query = (query or "").strip()
     if len(query) < 2:
         return []
     number = digits(query)
-    # A name matches typed with or without its accents ("fatima conceicao", "João" for a Joao on file).
-    condition = Q(name__icontains=query) | Q(name__unaccent__icontains=without_accents(query)) | Q(
-        email__iexact=query)
+    condition = name_match("name", query) | Q(email__iexact=query)
     exact = Q(email__iexact=query)
     if "@" in query:
         condition |= Q(email__icontains=query)
