@@ -1,8 +1,8 @@
 """Reading what a browser sends: a bad value gets a 400 answer that names it, never a server error.
 
-``query_date(params, "until")`` reads an optional ISO date filter; ``QueryStringMiddleware`` refuses query
-strings and form fields PostgreSQL cannot take (a NUL character: nobody types one, so the request is refused as a
-whole) and turns ``BadQuery`` raised by a view into the 400 page.
+``query_date(params, "until")`` reads an optional ISO date filter, ``query_choice`` one a select box fills;
+``QueryStringMiddleware`` refuses query strings and form fields PostgreSQL cannot take (a NUL character: nobody
+types one, so the request is refused as a whole) and turns ``BadQuery`` raised by a view into the 400 page.
 htmx requests get the message alone, as text, which oms.js shows as a notice.
 """
 
@@ -82,6 +82,19 @@ def query_date(params, name: str) -> date | None:
     if found is None:
         raise BadQuery(date_refusal(value, name=name))
     return found
+
+
+def query_choice(params, name: str, choices) -> str | None:
+    """The optional filter ``name`` that a list's select box fills (a status, a channel's code); raises ``BadQuery``
+    naming it when it is given but is none of ``choices``: filtering by it would list nothing under a box that shows
+    no filter."""
+    value = (params.get(name) or "").strip()
+    if not value:
+        return None
+    if value not in choices:
+        raise BadQuery(_("“%(value)s” is not a choice for “%(name)s”: choose one from the list.")
+                       % {"value": quoted(value), "name": name})
+    return value
 
 
 def missing_is_404(*models):

@@ -1,6 +1,7 @@
 """Read queries for the orders pages, other apps and reports (no writes); query counts pinned in tests."""
 
 import re
+import unicodedata
 from datetime import timedelta
 from decimal import Decimal
 
@@ -8,13 +9,14 @@ from django.db.models import Case, Count, IntegerField, Max, Prefetch, Q, QueryS
 from django.utils import timezone
 
 from oms.numbers import parse_id
-from oms.query import query_date
-from orders.models import Customer, Order, OrderEvent, OrderHold, OrderLine, OrderLineAllocation
+from oms.query import query_choice, query_date
+from orders.models import Channel, Customer, Order, OrderEvent, OrderHold, OrderLine, OrderLineAllocation
 from orders.validators import digits, phone_forms
 
 S = Order.Status
 PHONE_LIKE = re.compile(r"^[\d\s()+./-]+$")
 OPEN_STATUSES = [S.PLACED, S.ON_HOLD, S.CONFIRMED, S.BACKORDERED, S.ALLOCATED, S.PARTIALLY_SHIPPED]
+LISTED_STATUSES = {status for status in S.values if status != S.DRAFT}  # the order list's status box
 ORDER_SORTS = {"number": "number", "placed": "placed_at", "total": "total", "status": "status",
                "customer": "customer__name", "channel": "channel__name", "promised": "promised_date"}
 
@@ -37,24 +39,25 @@ def order_list(*, params) -> QuerySet[Order]:
     orders late or due soon: ``PROMISED_FILTERS``)."""
     orders = Order.objects.exclude(status=S.DRAFT).select_related("channel", "customer", "placed_by")
     if q := (params.get("q") or "").strip():
-        orders = orders.filter(order_number_match(q) | Q(customer__name__icontains=q) | Q(email__iexact=q))
-    if status := params.get("status"):
+        orders = orders.filter(order_number_match(q) | name_match("customer__name", q) | Q(email__iexact=q))
+    if status := query_choice(params, "status", LISTED_STATUSES):
         orders = orders.filter(status=status)
-    if channel := params.get("channel"):
-        orders = orders.filter(channel__code=channel)
+    if channel := (params.get("channel") or "").strip():
+        known = Channel.objects.filter(code=channel).values_list("code", flat=True)
+        orders = orders.filter(channel__code=query_choice(params, "channel", set(known)))
     if since := query_date(params, "since"):
         orders = orders.filter(placed_at__date__gte=since)
     if until := query_date(params, "until"):
         orders = orders.filter(placed_at__date__lte=until)
     if customer := (params.get("customer") or "").strip():
         orders = orders.filter(customer_id=customer_id) if (customer_id := parse_id(customer)) else orders.filter(
-            customer__name__icontains=customer)
+            name_match("customer__name", customer))
     if agent := (params.get("agent") or "").strip():
         orders = orders.filter(placed_by__username__iexact=agent)
     if params.get("at_risk"):
         orders = at_risk(orders)
-    if promised := PROMISED_FILTERS.get(str(params.get("promised") or "")):
-        orders = orders.filter(promised(timezone.localdate()), status__in=OPEN_STATUSES)
+    if promised := query_choice(params, "promised", PROMISED_FILTERS):
+        orders = orders.filter(PROMISED_FILTERS[promised](timezone.localdate()), status__in=OPEN_STATUSES)
     return orders
 
 
@@ -113,6 +116,16 @@ def approval_queue() -> QuerySet[OrderHold]:
     )
 
 
+def without_accents(text: str) -> str:
+    """``text`` without the accents of its letters ("Conceição" -> "Conceicao"), as PostgreSQL's unaccent does."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def name_match(field: str, typed: str) -> Q:
+    """A name containing ``typed``, typed with or without its accents ("fatima conceicao", "João" for a Joao)."""
+    return Q(**{f"{field}__icontains": typed}) | Q(**{f"{field}__unaccent__icontains": without_accents(typed)})
+
+
 def customer_search(*, query: str, limit: int = 10) -> list[Customer]:
     """The first ``limit`` of ``customer_matches``."""
     return list(customer_matches(query=query)[:limit])
@@ -125,7 +138,7 @@ def customer_matches(*, query: str) -> QuerySet[Customer]:
     if len(query) < 2:
         return Customer.objects.none()
     number = digits(query)
-    condition = Q(name__icontains=query) | Q(email__iexact=query)
+    condition = name_match("name", query) | Q(email__iexact=query)
     exact = Q(email__iexact=query)
     if "@" in query:
         condition |= Q(email__icontains=query)

@@ -114,7 +114,9 @@ def order_cancel_view(request, pk: int):
         else:
             messages.success(request, _("Lines cancelled.") if line_ids else _("Order cancelled."))
             return redirect("orders:order_detail", pk=order.pk)
-    selected = {x for x in map(parse_id, request.GET.getlist("line")) if x}
+    # Refused, the lines stay ticked as they were sent: none ticked here means the whole order.
+    chosen = request.POST if request.method == "POST" else request.GET
+    selected = {x for x in map(parse_id, chosen.getlist("line")) if x}
     return render(request, "orders/order_cancel.html", {"order": order, "form": form, "selected": selected})
 
 
@@ -191,9 +193,17 @@ def order_edit_view(request, pk: int):
             else:
                 messages.success(request, _("Order %(number)s updated.") % {"number": order.number})
                 return redirect("orders:order_detail", pk=order.pk)
-    address_form = OrderAddressForm(prefix="addr", initial=order.shipping_address)
-    return render(request, "orders/order_edit.html", {"order": order, "error": error, "shortages": shortages,
-                                                      "address_form": address_form})
+    # Refused, the page shows what was typed (quantities, address, reason), not the saved order: saved again after a
+    # fix, it would otherwise drop the rest of the edit.
+    lines = [line for line in order.lines.all() if line.is_active]
+    for line in lines:
+        line.shown_quantity = request.POST.get(f"qty_{line.pk}", line.quantity) if error else line.quantity
+    if error and request.POST.get("change_address"):
+        address_form = OrderAddressForm(request.POST, prefix="addr")
+    else:
+        address_form = OrderAddressForm(prefix="addr", initial=order.shipping_address)
+    return render(request, "orders/order_edit.html", {"order": order, "lines": lines, "error": error,
+                                                      "shortages": shortages, "address_form": address_form})
 
 
 def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:

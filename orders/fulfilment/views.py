@@ -262,6 +262,9 @@ def order_panel(request, pk: int):
         # Not released yet: the arrival its plan has now (holidays saved since sourcing move it; the reason keeps
         # the sentence of the decision).
         "planned": date.fromisoformat(planned) if planned else None,
+        # Each alternative's arrival as a date, written as the reader writes dates (the plan keeps it in ISO).
+        "alternatives": [{**alt, "arrives_on": date.fromisoformat(alt["arrives_on"])}
+                         for alt in (decision.alternatives if decision else [])],
         "shipments": list(order.shipments.select_related("location").annotate(units=Sum("lines__quantity"))),
         "transfers": selectors.order_transfers(order),
         "returns": list(order.returns.select_related("location").annotate(units=Sum("lines__quantity"))),

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -419,7 +420,8 @@ def _describe_alternatives(order: Order, lines: list[OrderLine], shortages: list
             if total >= line.quantity:
                 shortage.alternatives.append(_("Variant %(sku)s: %(qty)s available") % {"sku": sibling.sku,
                                                                                           "qty": total})
-        shortage.alternatives.append(_("Backorder, expected by %(date)s") % {"date": backorder.isoformat()})
+        shortage.alternatives.append(_("Backorder, expected by %(date)s")
+                                     % {"date": date_format(backorder, "SHORT_DATE_FORMAT")})
 
 
 # --- where a line is reserved ----------------------------------------------------------------------

@@ -156,6 +156,8 @@ def _apply_header(order: Order, changes: dict) -> None:
         order.pickup_location = Location.objects.get(pk=location_id) if location_id else None
     if order.delivery_method != Order.Delivery.PICKUP and order.pickup_location_id:
         order.pickup_location = None  # shipping to an address: no pick-up store left behind
+    if order.delivery_method == Order.Delivery.PICKUP and order.shipping_service:
+        order.shipping_service = ""  # collected at the store: no carrier service left behind, nor its charge
 
 
 def _draft_locked(order_id: int) -> Order:

@@ -168,8 +168,13 @@
         target = target || box;
       }
     }
-    if (!target && (/\/customer\//.test(path) || /\/lines\/$/.test(path))) target = document.getElementById("sku-q");
-    if (document.getElementById("screen-error")) target = target || document.getElementById("screen-error");
+    // A customer refused (a message, or a field of the new customer marked invalid): the cursor goes to what to fix,
+    // not on to the SKU box as after a customer taken.
+    var refused = document.getElementById("screen-error");
+    var invalid = event.detail.target.querySelector("#new-customer [aria-invalid=true]");
+    var customerTaken = /\/customer\//.test(path) && !refused && !invalid;
+    if (!target && (customerTaken || /\/lines\/$/.test(path))) target = document.getElementById("sku-q");
+    target = target || invalid || refused;
     if (!target && (document.activeElement === document.body || !document.activeElement)) {
       target = (focusedId && document.getElementById(focusedId)) || document.getElementById("sku-q");
     }

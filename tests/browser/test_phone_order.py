@@ -325,3 +325,72 @@ def test_a_name_e_mail_and_street_typed_as_one_long_word_wrap_inside_their_panel
     page.wait_for_url(re.compile(r"/phone/\d+/$"))
     page.locator("#customer-name").wait_for()
     assert_no_horizontal_overflow(page)
+
+
+def test_a_refused_quantity_shows_its_reason_on_the_screen(page, login, shop):
+    """Quantity 0 is refused (422 with the screen and its message), but the page's htmx settings were shadowed by the
+    base template's: htmx treated the answer as a failure, the agent read only "That did not work: the server answered
+    with an error" and the field kept the 0 that was never saved."""
+    login("agent")
+    order_id = start_for_the_customer_by_keyboard(page)
+    add_lines_by_keyboard(page, ("MUG-WHITE",))
+    page.locator("table.lines input.qty").first.focus()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("0")
+    page.keyboard.press("Tab")  # leaving the field saves it
+    expect(page.locator("#screen-error")).to_contain_text("Quantity must be a whole number of at least 1.")
+    expect(page.locator("table.lines input.qty").first).to_have_value("1")
+    wait_focus(page, "screen-error")
+    assert Order.objects.get(pk=order_id).lines.get().quantity == 1
+    expect(page.locator("#toasts")).not_to_contain_text("That did not work")
+
+
+def test_a_quantity_change_is_saved_while_a_required_personalization_is_still_empty(page, login, shop):
+    """The browser checked the whole line form before sending a change: with a required engraving not typed yet,
+    the new quantity was never sent, silently (no message, the old total), and Alt+P then did nothing at all."""
+    from inventory.models import PersonalizationField
+
+    PersonalizationField.objects.create(product=shop["mug"].product, code="engraving", label="Engraving",
+                                        max_length=20, required=True)
+    login("agent")
+    order_id = start_for_the_customer_by_keyboard(page)
+    add_lines_by_keyboard(page, ("MUG-WHITE",))
+    page.locator("table.lines input.qty").first.focus()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("3")
+    page.keyboard.press("Tab")  # to the engraving: leaving the quantity saves it
+    page.locator("#subtotal", has_text="90.00").wait_for()
+    assert Order.objects.get(pk=order_id).lines.get().quantity == 3
+
+
+def test_a_refused_new_customer_keeps_the_cursor_on_what_to_fix(page, login, shop):
+    """A new customer refused (a wrong CPF, the phone of a customer on file) sent the cursor to the SKU box, as a
+    customer taken does: the agent, with no customer on the order, had to find the field to fix by tabbing back."""
+    login("agent")
+    page.goto("/phone/")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/phone/\d+/$"))
+    wait_focus(page, "customer-q")
+    page.keyboard.press("Tab")  # "New customer"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    wait_focus(page, "id_new-name")
+    for value in ("Zé Teste", "+55 11 98765-4321", "", "123.456.789-00", "01310-100", "Av Paulista", "1000", "",
+                  "São Paulo", "SP"):
+        page.keyboard.type(value)
+        page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # past the language, to "Create and use"
+    wait_focus(page, "new-customer-save")
+    page.keyboard.press("Enter")
+    page.locator("#new-customer .errorlist").first.wait_for()
+    wait_focus(page, "id_new-tax_id")
+    settled(page)
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Backspace")  # no CPF: now the phone is Mariana's
+    page.locator("#new-customer-save").focus()
+    page.keyboard.press("Enter")
+    page.locator("#screen-error", has_text="Mariana Costa").wait_for()
+    wait_focus(page, "screen-error")
+    settled(page)
+    page.keyboard.press("Tab")
+    wait_focus(page, "use-customer-", prefix=True)  # "Use Mariana Costa"

@@ -167,3 +167,20 @@ def test_a_first_available_order_is_planned_by_its_location_from_the_release(mak
     assert shipment.arrives_on == order.promised_date
     ful.at_risk_scan()
     assert not AtRiskFlag.objects.filter(order=order, cleared_at__isnull=True).exists()
+
+
+def test_the_alternatives_considered_are_dated_as_the_reader_writes_dates(make_user, net, place_order, role_client):
+    """"CD Cajamar: R$ 20,02, 382,0 km, 2026-11-30" on a Brazilian order page: the money and the distance followed the
+    language, the arrival of each alternative was printed as stored (ISO)."""
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)])
+    decision = order.sourcing_decisions.first()
+    SourcingDecision.objects.filter(pk=decision.pk).update(alternatives=[decision.plan])
+    arrives = date.fromisoformat(decision.plan["arrives_on"])
+    client = role_client("agent")
+    with translation.override("pt-br"):
+        panel = client.get(reverse("orders:fulfilment_order_panel", args=[order.pk]),
+                           HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+    assert "Alternativas consideradas (1)" in panel
+    assert f"km, {arrives:%d/%m/%Y}</li>" in panel
+    assert arrives.isoformat() not in panel

@@ -171,3 +171,40 @@ def test_edit_refuses_to_add_an_item_whose_required_personalization_it_cannot_ta
     assert (f"This page takes no personalization, and the item needs it (fill in “Gravação” for {variant.sku}): "
             "sell it on a new phone order.") in page
     assert list(order.lines.values_list("variant_id", flat=True)) == [world["variants"][0].pk]
+
+
+def _checked_lines(page: str) -> set[int]:
+    return {int(pk) for pk in re.findall(r'<input type="checkbox" name="line" value="(\d+)" checked>', page)}
+
+
+def test_a_refused_partial_cancel_keeps_the_lines_ticked(role_client, place, world):
+    """A reason of spaces only was refused and the page came back with no line ticked, which on this page means
+    "the whole order": typing a reason and pressing Enter again cancelled every line instead of the one chosen."""
+    client = role_client("manager")
+    order = place(client.user, [(world["variants"][0], 1), (world["variants"][1], 1)])
+    chosen = order.lines.get(variant=world["variants"][1])
+    response = client.post(reverse("orders:order_cancel", args=[order.pk]), {"line": [chosen.pk], "reason": "   "})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "This field is required." in page
+    assert _checked_lines(page) == {chosen.pk}
+    assert not order.lines.filter(status=OrderLine.Status.CANCELLED).exists()
+
+
+def test_a_refused_edit_keeps_the_quantities_address_and_reason_typed(role_client, place, world):
+    """The page came back with the saved quantities, the old address and no reason: the manager fixed the CEP,
+    saved again, and the order kept its old quantities while the page said "updated"."""
+    client = role_client("manager")
+    order = place(client.user, [(world["variants"][0], 1)])
+    line = order.lines.get()
+    page = client.post(reverse("orders:order_edit", args=[order.pk]), {
+        f"qty_{line.pk}": "3", "change_address": "1", "addr-street": "Rua Nova", "addr-number": "77",
+        "addr-city": "Campinas", "addr-state": "SP", "addr-country": "BR", "addr-postal_code": "",
+        "reason": "cliente ligou"}).content.decode()
+    assert "Check the address: CEP / postal code: This field is required." in page
+    assert f'name="qty_{line.pk}" value="3"' in page
+    assert 'value="Rua Nova"' in page and 'value="Campinas"' in page
+    assert '<input type="checkbox" name="change_address" value="1" checked>' in page
+    assert 'name="reason" size="40" value="cliente ligou"' in page
+    order.refresh_from_db()
+    assert order.lines.get().quantity == 1

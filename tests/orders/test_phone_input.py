@@ -142,3 +142,19 @@ def test_order_edit_refuses_out_of_range_quantities_and_nul(role_client, place, 
     assert response.status_code == 200
     assert message in response.content.decode()
     assert list(OrderLine.objects.filter(order=order).values_list("quantity", flat=True)) == [1]
+
+
+def test_the_phone_screen_has_one_htmx_config_and_it_lets_refusals_be_shown(role_client, make_draft):
+    """htmx reads the first htmx-config of a page: the phone screen's own (swap 422 refusals) came after the base
+    template's and was ignored, so a refused change showed a generic error instead of its reason."""
+    import json
+    import re
+
+    client = role_client("agent")
+    draft = make_draft(client.user)
+    page = client.get(reverse("orders:phone_order", args=[draft.pk])).content.decode()
+    configs = re.findall(r"<meta name=\"htmx-config\" content='([^']*)'>", page)
+    assert len(configs) == 1, configs
+    config = json.loads(configs[0])
+    assert {"code": "422", "swap": True} in config["responseHandling"]
+    assert config["historyRestoreAsHxRequest"] is False

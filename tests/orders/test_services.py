@@ -574,3 +574,26 @@ def test_a_changed_order_keeps_the_coupon_it_was_placed_with(make_user, world, p
     # A new order cannot use the coupon again.
     other = place(agent, [(v1, 1)], coupons=["TENOFF"])
     assert other.discount_total == 0
+
+
+def test_the_backorder_offered_for_a_shortage_is_dated_as_the_reader_writes_dates(make_user, world, make_draft):
+    """"Encomenda, prevista para 2026-12-09" on a Brazilian screen: the one date of the shortage was written in ISO."""
+    from datetime import timedelta
+
+    from django.utils import timezone, translation
+    from django.utils.formats import date_format
+
+    from orders.services.core import DEFAULT_BACKORDER_DAYS
+
+    agent = make_user("agent")
+    draft = make_draft(agent, [(world["variants"][1], 50)])
+    expected = timezone.localdate() + timedelta(days=DEFAULT_BACKORDER_DAYS)
+    with translation.override("pt-br"), pytest.raises(StockUnavailable) as exc:
+        order_place(order_id=draft.pk, idempotency_key="k1", acting_user=agent, payment=PaymentRequest("invoice"))
+    assert exc.value.shortages[0]["alternatives"][-1] == f"Encomenda, prevista para {expected:%d/%m/%Y}"
+    with translation.override("en"), pytest.raises(StockUnavailable) as exc:
+        order_place(order_id=draft.pk, idempotency_key="k2", acting_user=agent, payment=PaymentRequest("invoice"))
+    with translation.override("en"):
+        shown = date_format(expected, "SHORT_DATE_FORMAT")
+    assert exc.value.shortages[0]["alternatives"][-1] == f"Backorder, expected by {shown}"
+    assert expected.isoformat() not in shown

@@ -473,6 +473,7 @@ def test_order_list_each_filter_and_sort_gives_exactly_the_matching_orders(role_
     assert numbers(agent="BRUNO") == [by_bruno.number]
     assert numbers(customer=str(other.pk)) == [by_bruno.number]
     assert numbers(customer="zélia") == [by_bruno.number]
+    assert numbers(customer="zelia") == numbers(q="ZELIA PRADO") == [by_bruno.number]  # typed without the accent
     week_ago = (timezone.localdate() - timedelta(days=7)).isoformat()
     assert numbers(since=week_ago) == [by_bruno.number, big.number]
     assert numbers(until=week_ago) == [small.number]
@@ -694,3 +695,62 @@ def test_a_gift_card_added_on_the_edit_page_takes_its_value_and_recipient_as_on_
                                     "message": "Parabéns!"}
     order.refresh_from_db()
     assert order.total == total + Decimal("80.00")
+
+
+@pytest.mark.parametrize("params,message", [
+    ({"status": "nonsense"}, "“nonsense” is not a choice for “status”: choose one from the list."),
+    ({"status": "draft"}, "“draft” is not a choice for “status”: choose one from the list."),
+    ({"channel": "z" * 300}, f"“{'z' * 39}…” is not a choice for “channel”: choose one from the list."),
+    ({"promised": "yesterday"}, "“yesterday” is not a choice for “promised”: choose one from the list."),
+])
+def test_order_list_names_a_filter_value_its_lists_do_not_offer(role_client, place, world, params, message):
+    """``?status=nonsense`` answered "No orders match." under a status box that said "All statuses": the page showed
+    no filter and no orders."""
+    client = role_client("manager")
+    place(client.user)
+    response = client.get(reverse("orders:order_list"), params)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    htmx = client.get(reverse("orders:order_list"), params, HTTP_HX_REQUEST="true")
+    assert (htmx.status_code, htmx.content.decode()) == (400, message)
+    assert client.get(reverse("orders:order_list"), {"status": "confirmed", "channel": world["channel"].code,
+                                                     "promised": "late"}).status_code == 200
+
+
+def test_a_pick_up_order_charges_no_shipping_even_when_a_service_was_chosen_before(role_client, make_draft, world):
+    """The customer first wanted Sedex, then chose to collect at the store: the pick-up order kept the R$ 15.00
+    shipping (the screen still listed the services, one ticked, each "arriving" on the pick-up day), and was placed
+    with it."""
+    from orders.services import PaymentRequest, order_place
+
+    client = role_client("agent")
+    draft = make_draft(client.user)
+    assert (draft.shipping_service, draft.shipping_total) == (world["service"], Decimal("15.00"))
+    url = reverse("orders:phone_update_header", args=[draft.pk])
+    screen = client.post(url, {"delivery_method": "pickup", "pickup_location": world["store"].pk,
+                               "shipping_service": world["service"], "payment_method": "invoice"},
+                         HTTP_HX_REQUEST="true")
+    assert screen.status_code == 200
+    assert 'name="shipping_service"' not in screen.content.decode()
+    order = Order.objects.get(pk=draft.pk)
+    assert (order.delivery_method, order.shipping_service, order.shipping_total) == ("pickup", "", Decimal("0"))
+    assert order.total == order.subtotal - order.discount_total + order.tax_total
+    placed = order_place(order_id=draft.pk, idempotency_key="pickup", acting_user=client.user,
+                         payment=PaymentRequest(method="invoice"), shipping_chosen=True)
+    assert (placed.shipping_service, placed.shipping_total) == ("", Decimal("0"))
+
+
+def test_customer_lookup_finds_a_name_typed_without_its_accents_or_with_others(role_client, world):
+    """On the phone the agent types "fatima conceicao": Fátima Conceição was "not found", and the agent created her a
+    second time."""
+    from orders.selectors import customer_search
+    from tests.orders.factories import CustomerFactory
+
+    fatima = CustomerFactory(name="Fátima Conceição", phone="+5511912345678")
+    plain = CustomerFactory(name="Joao Pereira", phone="+5511912345679")
+    assert customer_search(query="fatima conceicao") == [fatima]
+    assert customer_search(query="CONCEICAO") == [fatima]
+    assert customer_search(query="João") == [plain]  # stored without the accent the agent typed
+    assert customer_search(query="Fátima") == [fatima]
+    page = role_client("agent").get(reverse("orders:customer_list"), {"q": "fatima"}).content.decode()
+    assert "Fátima Conceição" in page
