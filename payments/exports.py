@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from datetime import date
 
 from oms.i18n import without_isolates
+from oms.money import quantize
+from oms.spreadsheets import neutralize
 from payments.models import JournalEntry, JournalLine
 
 LAYOUTS = {
@@ -35,13 +37,16 @@ def _lines(since: date, until: date):
     )
 
 
-def _amount(value) -> str:
-    return f"{value:.2f}"
+def _amount(value, currency: str) -> str:
+    """Written to the entry's currency's decimals (0.005 KWD, 1500 JPY), as the ledger holds it: a fixed two
+    decimals rounded fils away and wrote yen with cents."""
+    return f"{quantize(value, currency):f}"
 
 
 def _plain(text: str) -> str:
-    """A memo or description for another program: without the direction marks kept for Arabic pages."""
-    return without_isolates(text)
+    """A memo, description or reference for another program: without the direction marks kept for Arabic pages,
+    and never a formula (a person typed it: "=HYPERLINK(...)" stays text in a spreadsheet)."""
+    return neutralize(without_isolates(text))
 
 
 def export_rows(*, layout: str, since: date, until: date) -> Iterator[list[str]]:
@@ -55,17 +60,20 @@ def export_rows(*, layout: str, since: date, until: date) -> Iterator[list[str]]
     batch = f"OMS{since:%y%m%d}-{until:%m%d}"[:15]
     for line in lines:
         entry: JournalEntry = line.entry
-        memo, description = _plain(entry.memo_text), _plain(line.description_text)
+        memo, description = without_isolates(entry.memo_text), without_isolates(line.description_text)
         text = (description or memo)
+        currency = entry.currency
         if layout == "generic":
-            yield [str(entry.pk), entry.posted_on.isoformat(), entry.reference, memo, entry.currency,
-                   line.account.code, line.account.name, _amount(line.debit), _amount(line.credit), description]
+            yield [str(entry.pk), entry.posted_on.isoformat(), _plain(entry.reference), _plain(memo), currency,
+                   _plain(line.account.code), _plain(line.account.name), _amount(line.debit, currency),
+                   _amount(line.credit, currency), _plain(description)]
         elif layout == "dynamics_gp":
-            yield [batch, str(entry.pk), f"{entry.posted_on:%m/%d/%Y}", (entry.reference or memo)[:30],
-                   entry.currency, line.account.code[:75], _amount(line.debit), _amount(line.credit), text[:30]]
+            yield [batch, str(entry.pk), f"{entry.posted_on:%m/%d/%Y}", _plain(entry.reference or memo)[:30],
+                   currency, _plain(line.account.code)[:75], _amount(line.debit, currency),
+                   _amount(line.credit, currency), _plain(text)[:30]]
         else:
-            yield [f"{entry.posted_on:%m/%d/%y}", f"JE-{entry.pk}",
-                   str(counts[entry.pk]), line.account.code[:15], text[:160], _amount(line.debit - line.credit)]
+            yield [f"{entry.posted_on:%m/%d/%y}", f"JE-{entry.pk}", str(counts[entry.pk]),
+                   _plain(line.account.code)[:15], _plain(text)[:160], _amount(line.debit - line.credit, currency)]
 
 
 def export_csv(*, layout: str, since: date, until: date) -> str:

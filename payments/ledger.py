@@ -41,6 +41,7 @@ class Acct:
     GIFT_CARDS = "2100"
     STORE_CREDIT = "2110"
     SALES_TAX = "2200"
+    ACCOUNTS_PAYABLE = "2300"
     EQUITY = "3000"
     SALES = "4000"
     SHIPPING_REVENUE = "4100"
@@ -65,6 +66,7 @@ CHART = [
     (Acct.GIFT_CARDS, _("Gift card liability"), Account.Kind.LIABILITY),
     (Acct.STORE_CREDIT, _("Store credit liability"), Account.Kind.LIABILITY),
     (Acct.SALES_TAX, _("Sales tax payable"), Account.Kind.LIABILITY),
+    (Acct.ACCOUNTS_PAYABLE, _("Accounts payable"), Account.Kind.LIABILITY),
     (Acct.EQUITY, _("Owner's equity"), Account.Kind.EQUITY),
     (Acct.SALES, _("Sales revenue"), Account.Kind.REVENUE),
     (Acct.SHIPPING_REVENUE, _("Shipping revenue"), Account.Kind.REVENUE),

@@ -14,12 +14,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from oms.audit import audit_record
+from oms.i18n import stored_text
 from oms.models import AuditEntry
 from oms.money import ZERO, quantize
 from payments.errors import PaymentError
+from payments.ledger import Acct, cr, dr, journal_post
 from payments.models import SupplierInvoice, SupplierInvoiceLine
 
 FLAGS = {
@@ -116,7 +118,8 @@ def supplier_invoice_record(*, purchase_order_id: int, number: str, invoice_date
                                     unit_cost=line.unit_cost) for line in lines)
             differences = any(row.flags for row in three_way_match(invoice=invoice))
             _supplier_invoice_transition(
-                invoice, to=SupplierInvoice.Status.DIFFERENCES if differences else SupplierInvoice.Status.MATCHED)
+                invoice, to=SupplierInvoice.Status.DIFFERENCES if differences else SupplierInvoice.Status.MATCHED,
+                acting_user=acting_user)
             audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=invoice, verb="supplier_invoice",
                          changes={"total": str(invoice.total), "status": invoice.status})
     except IntegrityError:
@@ -125,9 +128,20 @@ def supplier_invoice_record(*, purchase_order_id: int, number: str, invoice_date
     return invoice
 
 
-def _supplier_invoice_transition(invoice: SupplierInvoice, *, to: str) -> None:
+ACCEPTED = (SupplierInvoice.Status.MATCHED, SupplierInvoice.Status.APPROVED)
+
+
+def _supplier_invoice_transition(invoice: SupplierInvoice, *, to: str, acting_user) -> None:
+    """The one place a supplier invoice's status changes. Accepted (matched, or its differences approved), the goods
+    it bills enter inventory at what it bills and the supplier is owed that: Dr 1200 / Cr 2300, once."""
+    accepted_before = invoice.status in ACCEPTED
     invoice.status = to
     invoice.save(update_fields=["status"])
+    if to in ACCEPTED and not accepted_before and invoice.total > 0:
+        journal_post(lines=[dr(Acct.INVENTORY, invoice.total), cr(Acct.ACCOUNTS_PAYABLE, invoice.total)],
+                     memo=stored_text(gettext_noop("Supplier invoice %(number)s"), number=invoice.number),
+                     reference=f"supplier_invoice:{invoice.pk}", currency=invoice.currency,
+                     acting_user=acting_user)
 
 
 def supplier_invoices_rematch(*, purchase_order_id: int, acting_user=None) -> int:
@@ -142,7 +156,7 @@ def supplier_invoices_rematch(*, purchase_order_id: int, acting_user=None) -> in
         for invoice in invoices:
             if any(row.flags for row in three_way_match(invoice=invoice)):
                 continue
-            _supplier_invoice_transition(invoice, to=SupplierInvoice.Status.MATCHED)
+            _supplier_invoice_transition(invoice, to=SupplierInvoice.Status.MATCHED, acting_user=acting_user)
             audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=invoice,
                          verb="supplier_invoice_rematch", changes={"status": ["differences", "matched"]})
             matched += 1
@@ -163,7 +177,7 @@ def supplier_invoice_approve(*, invoice_id: int, reason: str, acting_user) -> Su
         if invoice.status != SupplierInvoice.Status.DIFFERENCES:
             raise PaymentError(_("Invoice %(number)s matches the purchase order: there is nothing to approve.")
                                % {"number": invoice.number}, code="nothing_to_approve")
-        _supplier_invoice_transition(invoice, to=SupplierInvoice.Status.APPROVED)
+        _supplier_invoice_transition(invoice, to=SupplierInvoice.Status.APPROVED, acting_user=acting_user)
         audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=invoice,
                      verb="supplier_invoice_approve", changes={"status": ["differences", "approved"]},
                      reason=reason)

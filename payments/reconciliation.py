@@ -83,7 +83,7 @@ def _parse_rows(reader: csv.DictReader) -> list[dict]:
             raise SettlementFileError(_("The file has more than %(n)s rows.") % {"n": MAX_ROWS})
     if not rows:
         problems.append(_("the file has no rows"))
-    if len({r["currency"] for r in rows}) > 1:
+    if len({r["currency"] or default_currency() for r in rows}) > 1:  # a blank one is the shop's default
         problems.append(_("all rows must have the same currency"))
     if problems:
         raise SettlementFileError(_("Nothing was imported: %(problems)s.") % {"problems": "; ".join(problems[:20])})

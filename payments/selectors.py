@@ -66,6 +66,18 @@ def customer_open_invoices(*, customer_id: int) -> Decimal:
 AGING_BUCKETS = [("current", None, 0), ("1_30", 1, 30), ("31_60", 31, 60), ("61_90", 61, 90), ("90_plus", 91, None)]
 
 
+def _owed_on(as_of: date):
+    """Invoices that owed something on ``as_of``: open now, or paid or credited after that day."""
+    later = InvoiceMovement.objects.filter(invoice=OuterRef("pk"), on__gt=as_of)
+    return (Invoice.objects.filter(Q(status=Invoice.Status.OPEN) | Exists(later), issued_on__lte=as_of)
+            .exclude(status=Invoice.Status.VOID))
+
+
+def ar_aging_currencies(*, as_of: date) -> set[str]:
+    """The currencies of the invoices an aging as of that day may list (each is aged on its own)."""
+    return set(_owed_on(as_of).values_list("currency", flat=True).distinct())
+
+
 def ar_aging(*, as_of: date | None = None, currency: str | None = None) -> dict:
     """Invoices open on ``as_of`` by days past due: current, 1-30, 31-60, 61-90, 90+; per customer and in total.
 
@@ -75,8 +87,7 @@ def ar_aging(*, as_of: date | None = None, currency: str | None = None) -> dict:
     as_of = as_of or timezone.localdate()
     later = InvoiceMovement.objects.filter(invoice=OuterRef("pk"), on__gt=as_of)
     invoices = (
-        Invoice.objects.filter(Q(status=Invoice.Status.OPEN) | Exists(later), issued_on__lte=as_of)
-        .exclude(status=Invoice.Status.VOID)
+        _owed_on(as_of)
         .annotate(later=Coalesce(Subquery(later.values("invoice").annotate(s=Sum("amount")).values("s")), ZERO))
         .order_by("due_on", "id")
     )

@@ -490,7 +490,15 @@ def _method_text(msgid: str, payment: Payment) -> StoredText:
     return stored_text(msgid, method=Payment.Method(payment.method).label)
 
 
+INVOICE_NUMBER_LOCK = 7_301_010  # pg advisory lock key of invoice numbering
+
+
 def _invoice_number() -> str:
+    """The next invoice number, in the caller's transaction. Numbering is serialised until that transaction ends:
+    two invoices written in overlapping transactions read the same last id without it and took the same number
+    (the later one failed on the unique number)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INVOICE_NUMBER_LOCK])
     last = Invoice.objects.order_by("-id").values_list("id", flat=True).first() or 0
     return f"INV-{last + 1:06d}"
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from oms.access import has_permission
 from oms.audit import audit_access, client_ip
 from oms.listing import paginate, sort_queryset
-from oms.money import CURRENCY_CHOICES, ZERO, amount_text, price_text
+from oms.money import CURRENCY_CHOICES, CURRENCY_EXPONENTS, ZERO, amount_text, default_currency, price_text
 from oms.numbers import NumberError, parse_amount, parse_id, parse_whole
 from oms.query import date_refusal, query_date, to_date
 from payments import pix
@@ -55,6 +55,7 @@ from payments.purchasing import (
 from payments.reconciliation import settlement_import, unsettled_transactions
 from payments.selectors import (
     ar_aging,
+    ar_aging_currencies,
     customer_open_invoices,
     order_payment_summary,
     order_payments,
@@ -101,16 +102,26 @@ def journal_detail(request, pk: int):
     return render(request, "payments/journal_detail.html", {"entry": entry, "lines": lines})
 
 
+def _one_currency(request) -> str:
+    """The currency a finance summary shows: the one asked for, else the store's base currency. Money in different
+    currencies is never added (1.500 KWD is not R$ 1,50), so there is no "all currencies" total."""
+    asked = request.GET.get("currency", "").strip().upper()
+    return asked if asked in CURRENCY_EXPONENTS else default_currency()
+
+
 def trial_balance_view(request):
-    currency = request.GET.get("currency") or None
+    currency = _one_currency(request)
     until = query_date(request.GET, "until")
     rows = trial_balance(currency=currency, until=until)
+    posted = JournalEntry.objects.exclude(currency=currency)
+    if until:
+        posted = posted.filter(posted_on__lte=until)
     total_debit = sum((r["debit"] for r in rows), 0)
     total_credit = sum((r["credit"] for r in rows), 0)
     return render(request, "payments/trial_balance.html", {
         "rows": rows, "total_debit": total_debit, "total_credit": total_credit,
         "balanced": total_debit == total_credit, "currency": currency, "currencies": CURRENCY_CHOICES,
-        "until": until,
+        "until": until, "other_currencies": sorted(set(posted.values_list("currency", flat=True))),
     })
 
 
@@ -494,10 +505,11 @@ def invoice_payment_view(request, pk: int):
 
 def ar_aging_view(request):
     as_of = query_date(request.GET, "as_of")
-    currency = request.GET.get("currency") or None
+    currency = _one_currency(request)
     aging = ar_aging(as_of=as_of, currency=currency)
+    others = ar_aging_currencies(as_of=aging["as_of"]) - {currency}
     return render(request, "payments/ar_aging.html", {"aging": aging, "currencies": CURRENCY_CHOICES,
-                                                      "currency": currency})
+                                                      "currency": currency, "other_currencies": sorted(others)})
 
 
 # --- Settlement reconciliation --------------------------------------------------------------

@@ -161,3 +161,43 @@ def test_the_invoice_summary_keeps_each_part_whole_in_arabic(po, role_client):
     page = client.get(reverse("payments:supplier_invoice_detail", args=[invoice.pk])).content.decode()
     summary = page.split('id="invoice-summary">')[1].split("</p>")[0]
     assert f"<bdi>{po.number}</bdi> · <bdi>{po.supplier.name}</bdi> · <bdi>20 مايو، 2026</bdi>" in summary
+
+def _entries(reference):
+    from payments.models import JournalEntry
+
+    return [{line.account.code: (line.debit, line.credit) for line in entry.lines.select_related("account")}
+            for entry in JournalEntry.objects.filter(reference=reference)]
+
+
+def test_a_supplier_invoice_accepted_puts_the_goods_in_inventory_and_owes_the_supplier(po, make_user):
+    """Supplier invoices posted nothing: inventory (1200) was only ever credited, by the cost of every shipment, so
+    the trial balance showed it negative and no payable was owed to anybody."""
+    from payments.ledger import Acct, trial_balance, verify_journal
+
+    matched = supplier_invoice_record(purchase_order_id=po.pk, number="NF-10", invoice_date=date(2026, 5, 1),
+                                      lines=[SupplierLineInput(po.shirt.pk, 10, D("20.00"))], acting_user=None)
+    assert _entries(f"supplier_invoice:{matched.pk}") == [
+        {Acct.INVENTORY: (D("200.00"), D("0")), Acct.ACCOUNTS_PAYABLE: (D("0"), D("200.00"))}]
+    held = supplier_invoice_record(purchase_order_id=po.pk, number="NF-11", invoice_date=date(2026, 5, 1),
+                                   lines=[SupplierLineInput(po.mug.pk, 5, D("8.50"))], acting_user=None)
+    assert held.status == "differences" and _entries(f"supplier_invoice:{held.pk}") == []  # not owed until accepted
+    supplier_invoice_approve(invoice_id=held.pk, reason="price rise agreed", acting_user=make_user("finance"))
+    assert _entries(f"supplier_invoice:{held.pk}") == [
+        {Acct.INVENTORY: (D("42.50"), D("0")), Acct.ACCOUNTS_PAYABLE: (D("0"), D("42.50"))}]
+    balances = {row["account"].code: row["balance"] for row in trial_balance(currency="BRL")}
+    assert balances == {Acct.INVENTORY: D("242.50"), Acct.ACCOUNTS_PAYABLE: D("-242.50")}
+    assert verify_journal() == []
+
+
+def test_a_held_supplier_invoice_is_posted_once_the_goods_arrive(po):
+    from payments.ledger import Acct
+    from payments.purchasing import supplier_invoices_rematch
+
+    held = supplier_invoice_record(purchase_order_id=po.pk, number="NF-12", invoice_date=date(2026, 5, 1),
+                                   lines=[SupplierLineInput(po.mug.pk, 5, D("8.00"))], acting_user=None)
+    assert _entries(f"supplier_invoice:{held.pk}") == []
+    PurchaseOrderLine.objects.filter(purchase_order=po, variant=po.mug).update(quantity_received=5)
+    assert supplier_invoices_rematch(purchase_order_id=po.pk) == 1
+    assert supplier_invoices_rematch(purchase_order_id=po.pk) == 0
+    assert _entries(f"supplier_invoice:{held.pk}") == [
+        {Acct.INVENTORY: (D("40.00"), D("0")), Acct.ACCOUNTS_PAYABLE: (D("0"), D("40.00"))}]

@@ -115,3 +115,25 @@ def test_a_blank_currency_is_the_shops_default(card_token, settings):
     assert batch.journal_entry.currency == "USD"
     assert {r["account"].code: r["balance"] for r in trial_balance(currency="USD")} == {
         "1000": D("78"), "1010": D("0"), "2000": D("-80"), "5100": D("2")}
+
+
+def test_blank_and_written_base_currency_rows_are_one_currency(card_token):
+    """A blank currency is the shop's default, yet a file with "BRL" on some rows and nothing on others was refused
+    whole as "all rows must have the same currency"."""
+    captures = []
+    for n in range(2):
+        order = make_order("50.00")
+        payment = payment_authorize(order_id=order.pk, method="card", amount=D("50"), currency="BRL",
+                                    token=card_token(), idempotency_key=f"mix{n}", acting_user=None)
+        captures.append(payment_capture(payment_id=payment.pk, amount=D("50"), reference="shipment:1",
+                                        acting_user=None))
+    day = timezone.localdate().isoformat()
+    content = ("date,type,reference,amount,fee,currency\r\n"
+               f"{day},capture,{captures[0].gateway_reference},50.00,1.00,BRL\r\n"
+               f"{day},capture,{captures[1].gateway_reference},50.00,1.00,\r\n")
+    batch = settlement_import(file_name="mixed.csv", content=content, acting_user=None)
+    assert (batch.currency, list(batch.lines.values_list("match", flat=True))) == ("BRL", ["matched", "matched"])
+    assert {r["account"].code: r["balance"] for r in trial_balance(currency="BRL")}["1000"] == D("98")
+    with pytest.raises(SettlementFileError, match="same currency"):  # another currency is still refused
+        settlement_import(file_name="two.csv", acting_user=None,
+                          content=content.replace(",BRL\r\n", ",USD\r\n"))
