@@ -54,7 +54,7 @@ def order_list(*, params) -> QuerySet[Order]:
             name_match("customer__name", customer))
     if agent := (params.get("agent") or "").strip():
         orders = orders.filter(placed_by__username__iexact=agent)
-    if params.get("at_risk"):
+    if params.get("at_risk", "") not in ("", "0"):  # the box sends 1; a link may say at_risk=0 for "not only those"
         orders = at_risk(orders)
     if promised := query_choice(params, "promised", PROMISED_FILTERS):
         orders = orders.filter(PROMISED_FILTERS[promised](timezone.localdate()), status__in=OPEN_STATUSES)

@@ -480,6 +480,7 @@ def test_order_list_each_filter_and_sort_gives_exactly_the_matching_orders(role_
     assert numbers(sort="total") == [small.number, by_bruno.number, big.number]
     assert numbers(sort="-total") == [big.number, by_bruno.number, small.number]
     assert numbers(at_risk="1") == [small.number]  # open for more than 3 days
+    assert len(numbers(at_risk="0")) == len(numbers()) > 1  # "0" is the box unticked, not "only at risk"
 
 
 def test_customer_lookup_puts_the_exact_e_mail_first_even_past_the_limit(role_client, world):
