@@ -25,6 +25,8 @@ def order_status_notice(*, order_id: int, status: str, previous: str, notice_id:
     if status in (S.CONFIRMED, S.BACKORDERED) and previous in ACCEPTED_FROM:
         subject, body = _accepted(order)
     elif status in (S.PARTIALLY_SHIPPED, S.SHIPPED):
+        if not _on_the_road(order).exists():
+            return 0  # collected at the store: the customer has it in hand, nothing is on its way
         subject, body = _shipped(order)
     elif status == S.CANCELLED:
         subject, body = _cancelled(order)
@@ -71,8 +73,13 @@ def _accepted(order: Order) -> tuple[StoredText, StoredText]:
     return stored_text(gettext_noop("Your order %(number)s"), number=order.number), stored_join("\n\n", paragraphs)
 
 
+def _on_the_road(order: Order):
+    """The order's parcels handed to a carrier (not a pick-up the customer collected at the counter)."""
+    return order.shipments.filter(shipped_at__isnull=False, picked_up_at__isnull=True)
+
+
 def _shipped(order: Order) -> tuple[StoredText, StoredText]:
-    shipments = [_shipment(s) for s in order.shipments.filter(shipped_at__isnull=False).order_by("shipped_at", "pk")]
+    shipments = [_shipment(s) for s in _on_the_road(order).order_by("shipped_at", "pk")]
     news = gettext_noop("All of your order %(number)s is on its way.") if order.status == S.SHIPPED \
         else gettext_noop("Part of your order %(number)s is on its way; the rest follows.")
     body = stored_join("\n\n", [

@@ -68,3 +68,17 @@ def test_a_cancellation_reads_in_the_customers_language_and_shops_that_tell_thei
     quiet = place_order(user, [(net["mug"], 1)])
     _deliver_status_notices()
     assert _emails_to(quiet.email) == _emails_to(order.email)  # nothing new
+
+
+def test_a_customer_who_collects_at_the_store_is_not_told_the_order_is_on_its_way(make_user, net, place_order):
+    """Collecting a pick-up marks the order shipped then delivered: the "shipped" notice e-mailed the customer,
+    standing at the counter, "All of your order is on its way" and "Handed to " with no carrier."""
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)], delivery_method="pickup", pickup_location_id=net["store"].pk)
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
+    ful.pickup_ready(shipment_id=shipment.pk, acting_user=user)
+    ful.pickup_confirm(shipment_id=shipment.pk, acting_user=user)
+    _deliver_status_notices()
+    subjects = [e["subject"] for e in _emails_to(order.email)]
+    assert subjects == [f"Order {order.number} is ready for pick-up", f"Your order {order.number}"]
