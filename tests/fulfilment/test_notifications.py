@@ -82,3 +82,29 @@ def test_a_customer_who_collects_at_the_store_is_not_told_the_order_is_on_its_wa
     _deliver_status_notices()
     subjects = [e["subject"] for e in _emails_to(order.email)]
     assert subjects == [f"Order {order.number} is ready for pick-up", f"Your order {order.number}"]
+
+
+def test_the_at_risk_alert_writes_its_dates_as_each_manager_reads_dates(make_user, net, place_order):
+    """The alert and the at-risk queue wrote "Autorização de 2026-11-20 expira em 2026-11-27" to a manager
+    reading Portuguese: the scan stored its days as ISO text, so no reader's date format applied."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from oms.preferences import language_remember
+    from orders.fulfilment.models import AtRiskFlag
+    from payments.models import Payment
+
+    boss = make_user("manager", email="chefe@example.com")
+    language_remember(boss, "pt-br")
+    order = place_order(make_user("admin"), [(net["mug"], 1)])
+    authorized = datetime(2026, 11, 20, 12, 0, tzinfo=ZoneInfo("America/Sao_Paulo"))
+    Payment.objects.create(order=order, method="card", status=Payment.Status.AUTHORIZED, amount=order.total,
+                           currency="BRL", idempotency_key="risk-dates")
+    Payment.objects.filter(idempotency_key="risk-dates").update(created_at=authorized)
+    ful.at_risk_scan(now=authorized + timedelta(days=6))
+    [alert] = _emails_to("chefe@example.com")
+    assert f"{order.number}: Autorização de 20/11/2026 expira em 27/11/2026" in alert["body"]
+    assert "2026-11-2" not in alert["body"]
+    flag = AtRiskFlag.objects.get(order=order, reason=AtRiskFlag.Reason.AUTH_EXPIRING)
+    with translation.override("en"):
+        assert flag.detail_text == "Authorization from 11/20/2026 expires 11/27/2026"
