@@ -60,6 +60,9 @@ def _accepted(order: Order) -> tuple[StoredText, StoredText]:
     lines = [stored_text(gettext_noop("%(quantity)s × %(name)s: %(amount)s"), quantity=line.quantity,
                          name=line.name or line.sku, amount=StoredMoney(line.line_total, order.currency))
              for line in order.lines.exclude(status="cancelled").order_by("position")]
+    if order.shipping_total:  # the lines' totals and the shipping make the total
+        lines.append(stored_text(gettext_noop("Shipping: %(amount)s"),
+                                 amount=StoredMoney(order.shipping_total, order.currency)))
     paragraphs = [
         _hello(order),
         stored_text(gettext_noop("Thank you: we have your order %(number)s."), number=order.number),

@@ -108,3 +108,19 @@ def test_the_at_risk_alert_writes_its_dates_as_each_manager_reads_dates(make_use
     flag = AtRiskFlag.objects.get(order=order, reason=AtRiskFlag.Reason.AUTH_EXPIRING)
     with translation.override("en"):
         assert flag.detail_text == "Authorization from 11/20/2026 expires 11/27/2026"
+
+
+def test_the_confirmation_shows_the_shipping_so_its_lines_add_up_to_the_total(make_user, net, place_order):
+    """The confirmation listed the lines and the total only: a customer in Portuguese read R$ 200,00 and R$ 50,00
+    then "Total: R$ 265,00", with the freight that makes the difference nowhere."""
+    from oms.templatetags.oms_tags import money
+
+    net["customer"].language = "pt-br"
+    net["customer"].save()
+    order = place_order(make_user("admin"), [(net["shirt"], 2), (net["mug"], 1)])
+    assert order.shipping_total > 0
+    _deliver_status_notices()
+    [accepted] = _emails_to(order.email)
+    with translation.override("pt-br"):
+        freight, total = money(order.shipping_total, order.currency), money(order.total, order.currency)
+    assert f"\nFrete: {freight}\n\nTotal: {total}" in accepted["body"]
