@@ -15,11 +15,12 @@ from django.db.models.fields.json import KeyTextTransform
 from django.urls import reverse
 from django.utils import translation
 
-from oms.i18n import StoredText, supported_language
+from oms.i18n import StoredText, supported_language, values_isolated
 from oms.models import OutboxMessage
 from oms.outbox import outbox_enqueue
 
 TOPIC = "oms.email"
+RLM = "\u200f"  # RIGHT-TO-LEFT MARK
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,18 @@ def absolute_url(view_name: str, **kwargs) -> str:
 
 
 def compose(language: str, subject: StoredText, body: StoredText) -> tuple[str, str]:
+    """The subject and body in ``language``. A right-to-left one has no markup in a plain-text e-mail: each line
+    starts with a right-to-left mark (a reader takes a line's direction from its first letter, often a Latin
+    name or code) and the values put into the texts are isolated (``oms.i18n.values_isolated``)."""
     with translation.override(language):
-        return str(subject), str(body)
+        if not translation.get_language_bidi():
+            return str(subject), str(body)
+        with values_isolated():
+            return _right_to_left(str(subject)), _right_to_left(str(body))
+
+
+def _right_to_left(text: str) -> str:
+    return "\n".join(RLM + line if line else line for line in text.split("\n"))
 
 
 def email_enqueue(*, to: list[Recipient], subject: StoredText, body: StoredText, key: str = "") -> int:

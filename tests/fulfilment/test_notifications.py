@@ -124,3 +124,35 @@ def test_the_confirmation_shows_the_shipping_so_its_lines_add_up_to_the_total(ma
     with translation.override("pt-br"):
         freight, total = money(order.shipping_total, order.currency), money(order.total, order.currency)
     assert f"\nFrete: {freight}\n\nTotal: {total}" in accepted["body"]
+
+
+def test_an_arabic_email_reads_right_to_left_with_its_codes_and_links_kept_whole(make_user, net, place_order,
+                                                                                   settings):
+    """A plain-text e-mail has no markup to set its direction: each line took the direction of its first letter,
+    so the order lines and "Correios، رقم التتبع ..." read left to right among right-to-left ones, and the tracking
+    link's closing "/" jumped before "https". Each line of an Arabic e-mail now starts right to left (U+200F) and
+    every value put into it (order number, tracking number, link, amount) is isolated (U+2068...U+2069)."""
+    settings.SITE_URL = "https://oms.example.com"
+    user = make_user("admin")
+    net["customer"].language = "ar"
+    net["customer"].save()
+    order = place_order(user, [(net["mug"], 1)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number="BR123456789", acting_user=user)
+    _deliver_status_notices()
+    accepted, shipped = _emails_to(order.email)
+    link = f"\u2068https://oms.example.com/track/{order.tracking_token}/\u2069"
+    for email in (accepted, shipped):
+        assert email["subject"].startswith("\u200f") and f"\u2068{order.number}\u2069" in email["subject"]
+        lines = email["body"].split("\n")
+        assert all(line.startswith("\u200f") for line in lines if line), lines
+        assert link in email["body"]
+    assert "\u2068Correios\u2069، رقم التتبع \u2068BR123456789\u2069" in shipped["body"]
+    # English and Portuguese e-mails are written as before, without marks.
+    net["customer"].language = "pt-br"
+    net["customer"].save()
+    other = place_order(user, [(net["mug"], 1)])
+    _deliver_status_notices()
+    [portuguese] = _emails_to(other.email)[2:]
+    assert not set(portuguese["subject"] + portuguese["body"]) & set("\u200f\u2068\u2069")
