@@ -13,9 +13,6 @@ translatable text (a lazy choice label, or another ``stored_text``) is stored th
 the rest. A text a person typed is stored as typed, with ``None`` for its parameters, and read as stored.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -148,9 +145,7 @@ def render(text: str, params: dict | None, plural: str = "", number: int | None 
     translated = ngettext(text, plural, number) if plural else gettext(text)
     if not params:
         return translated
-    isolate = _ISOLATE_VALUES.get()
-    values = {name: _isolated(_rendered(value)) if isolate and not _is_text(value) else _rendered(value)
-              for name, value in params.items()}
+    values = {name: _rendered(value) for name, value in params.items()}
     source = text if not plural or number == 1 else plural
     for pattern in (translated, source):  # a translation whose placeholders do not match falls back to English
         try:
@@ -158,32 +153,6 @@ def render(text: str, params: dict | None, plural: str = "", number: int | None 
         except (KeyError, ValueError, TypeError):
             continue
     return source
-
-
-_ISOLATE_VALUES: ContextVar[bool] = ContextVar("isolate_values", default=False)
-
-
-@contextmanager
-def values_isolated() -> Iterator[None]:
-    """Within it, each value put into a stored text (a code, a name, an amount, a date, a link) is wrapped in a
-    first-strong isolate (U+2068...U+2069): in a right-to-left text without markup (a plain-text e-mail, where no
-    ``<bdi>`` can be used) a Latin code or link then keeps its own order and does not set the line's direction.
-    Translated parts (nested stored texts) are not values: their own values are isolated in turn."""
-    token = _ISOLATE_VALUES.set(True)
-    try:
-        yield
-    finally:
-        _ISOLATE_VALUES.reset(token)
-
-
-def _is_text(value) -> bool:
-    return isinstance(value, dict) and "msgid" in value
-
-
-def _isolated(value):
-    """A rendered value as a string in an isolate; numbers stay numbers (``%(n)d`` patterns need them, and digits
-    alone read the same in either direction)."""
-    return f"\u2068{value}\u2069" if isinstance(value, str) and value else value
 
 
 def _rendered(value):
