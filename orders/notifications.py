@@ -22,8 +22,11 @@ def order_status_notice(*, order_id: int, status: str, previous: str, notice_id:
     order = Order.objects.select_related("channel", "customer").filter(pk=order_id).first()
     if order is None or not order.email or not order.channel.notify_customers:
         return 0
+    key = f"order-notice:{notice_id}"  # the same notice delivered twice
     if status in (S.CONFIRMED, S.BACKORDERED) and previous in ACCEPTED_FROM:
         subject, body = _accepted(order)
+        key = f"order-accepted:{order.pk}"  # once per order: a confirmed order held again after an edit, then
+        # approved, leaves "on hold" as a new one does
     elif status in (S.PARTIALLY_SHIPPED, S.SHIPPED):
         if not _on_the_road(order).exists():
             return 0  # collected at the store: the customer has it in hand, nothing is on its way
@@ -32,7 +35,7 @@ def order_status_notice(*, order_id: int, status: str, previous: str, notice_id:
         subject, body = _cancelled(order)
     else:
         return 0
-    return email_customer(order, subject=subject, body=body, key=f"order-notice:{notice_id}")
+    return email_customer(order, subject=subject, body=body, key=key)
 
 
 def email_customer(order: Order, *, subject: StoredText, body: StoredText, key: str = "") -> int:

@@ -162,3 +162,26 @@ def test_a_link_in_the_middle_of_an_arabic_line_is_closed_after_the_space_that_f
 
     assert right_to_left("انظر https://oms.example.com/x/ ثم\nhttps://a.b/c") == (
         "\u200fانظر \u2068https://oms.example.com/x/ \u2069ثم\n\u200f\u2068https://a.b/c")
+
+
+def test_an_order_held_again_after_an_edit_and_approved_is_not_confirmed_to_the_customer_twice(
+        make_user, net, place_order, settings):
+    """Confirmed, then edited above the value limit (on hold) and approved: the approval left "on hold" like a
+    new order does, so the customer got a second "Thank you: we have your order" for the same order."""
+    from orders.models import OrderHold
+    from orders.services import hold_approve, order_edit
+
+    user, manager = make_user("admin"), make_user("manager")
+    order = place_order(user, [(net["mug"], 1)])
+    assert order.status == "confirmed"
+    settings.ORDERS_HOLD_ABOVE = order.total + 1
+    [line] = order.lines.all()
+    order_edit(order_id=order.pk, acting_user=user, reason="customer wants two", quantities={line.pk: 2})
+    order.refresh_from_db()
+    assert order.status == "on_hold"
+    hold_approve(hold_id=order.holds.get(rule=OrderHold.Rule.HIGH_VALUE).pk, reason="known customer",
+                 acting_user=manager)
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+    _deliver_status_notices()
+    assert [e["subject"] for e in _emails_to(order.email)] == [f"Your order {order.number}"]
