@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from oms.audit import audit_record
-from oms.i18n import StoredDate, StoredText, split, stored_join, stored_plural, stored_text, stored_value
+from oms.i18n import StoredDate, StoredMoney, StoredText, split, stored_join, stored_plural, stored_text, stored_value
 from oms.mail import absolute_url, email_enqueue, email_send_now, recipient, staff_recipients
 from oms.models import AuditEntry
 from oms.money import quantize
@@ -1851,7 +1851,11 @@ def return_refund(*, return_id: int, acting_user, method: str = "original") -> R
                 # Sent after the commit and never through the outbox: like a gift card's, the code is not kept.
                 transaction.on_commit(partial(
                     email_send_now, to=to, subject=stored_text(gettext_noop("Store credit for %(rma)s"), rma=str(rma)),
-                    body=stored_text(gettext_noop("Your store credit code is %(code)s."), code=code)), robust=True)
+                    body=stored_join("\n\n", [
+                        stored_text(gettext_noop("Your store credit of %(amount)s for %(rma)s is ready."),
+                                    amount=StoredMoney(credit, card.currency), rma=str(rma)),
+                        stored_text(gettext_noop("Your store credit code is %(code)s."), code=code)])),
+                    robust=True)
         return rma
     remaining = amount - sum(done.values(), Decimal(0))
     payments = Payment.objects.filter(order_id=rma.order_id).order_by("pk")

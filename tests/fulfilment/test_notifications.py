@@ -185,3 +185,34 @@ def test_an_order_held_again_after_an_edit_and_approved_is_not_confirmed_to_the_
     assert order.status == "confirmed"
     _deliver_status_notices()
     assert [e["subject"] for e in _emails_to(order.email)] == [f"Your order {order.number}"]
+
+
+def test_the_store_credit_email_says_what_the_credit_is_worth(make_user, net, place_order,
+                                                               django_capture_on_commit_callbacks):
+    """The customer was sent a bare "Your store credit code is ..." with no value: they could not tell whether the
+    whole return was credited. The e-mail now gives the value, in the customer's language and money format."""
+    from django.core import mail
+
+    from oms.templatetags.oms_tags import money
+    from tests.fulfilment.test_services import ship_all
+
+    net["customer"].language = "pt-br"
+    net["customer"].save()
+    agent, manager = make_user("agent"), make_user("manager")
+    order = place_order(agent, [(net["mug"], 1)])
+    ful.order_allocate(order_id=order.pk, acting_user=manager)
+    ship_all(order, manager)
+    mug = order.lines.get()
+    rma = ful.return_request(order_id=order.pk, lines=[(mug.pk, 1, "size")], acting_user=agent)
+    ful.return_approve(return_id=rma.pk, acting_user=manager)
+    ful.return_receive(return_id=rma.pk, location_id=net["dc"].pk, acting_user=manager)
+    ful.return_inspect(return_id=rma.pk, conditions={rma.lines.get().pk: "resell"}, acting_user=manager)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        ful.return_refund(return_id=rma.pk, method="store_credit", acting_user=manager)
+    rma.refresh_from_db()
+    [sent] = mail.outbox
+    with translation.override("pt-br"):
+        value = money(rma.refund_amount, order.currency)
+    assert sent.to == [order.email] and sent.subject == f"Crédito na loja para {rma}"
+    assert value in sent.body and "Seu código de crédito na loja é " in sent.body
