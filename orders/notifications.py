@@ -1,4 +1,4 @@
-"""E-mails to customers about their orders: confirmed, on its way, cancelled.
+"""E-mails to customers about their orders: confirmed, ready for pick-up, on its way, cancelled.
 
 Written by the worker from the order's status-change notice (``orders.channel_status``), in the customer's
 language (``Order.customer_language``), for channels that do not tell their customers themselves
@@ -6,6 +6,7 @@ language (``Order.customer_language``), for channels that do not tell their cust
 """
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from oms.i18n import StoredDate, StoredMoney, StoredText, stored_join, stored_text
@@ -100,6 +101,20 @@ def _shipment(shipment) -> StoredText:
         return stored_text(gettext_noop("%(carrier)s, tracking number %(tracking)s"), carrier=carrier,
                            tracking=shipment.tracking_number)
     return stored_text(gettext_noop("Handed to %(carrier)s"), carrier=carrier)
+
+
+def pickup_ready_email(order: Order, shipment) -> dict[str, StoredText]:
+    """The subject and body telling the customer the order waits at the store (its address, until when)."""
+    store = shipment.location
+    address = ", ".join(part for part in (store.address_line1, store.address_line2, store.city, store.state) if part)
+    body = [_hello(order), stored_text(
+        gettext_noop("Your order %(number)s is waiting at %(store)s until %(until)s."), number=order.number,
+        store=store.name, until=StoredDate(timezone.localdate(shipment.expires_at), "SHORT_DATE_FORMAT"))]
+    if address:
+        body.append(address)
+    body.append(stored_text(gettext_noop("Follow it here: %(url)s"), url=tracking_url(order)))
+    return {"subject": stored_text(gettext_noop("Order %(number)s is ready for pick-up"), number=order.number),
+            "body": stored_join("\n\n", body)}
 
 
 def _cancelled(order: Order) -> tuple[StoredText, StoredText]:

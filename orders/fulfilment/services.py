@@ -64,7 +64,7 @@ from orders.fulfilment.models import (
     SourcingDecision,
 )
 from orders.models import Order, OrderEvent, OrderLine, OrderLineAllocation
-from orders.notifications import email_customer
+from orders.notifications import email_customer, pickup_ready_email
 from orders.services.core import (
     L,
     S,
@@ -1516,11 +1516,7 @@ def pickup_ready(*, shipment_id: int, acting_user, days: int | None = None) -> S
         shipment_transition(shipment, to=SS.READY, actor=acting_user, ready_at=now,
                             expires_at=now + timedelta(days=days), reason=reason)
         if order.email:
-            email_customer(
-                order, subject=stored_text(gettext_noop("Order %(number)s is ready for pick-up"), number=order.number),
-                body=stored_text(gettext_noop("Your order %(number)s is waiting at %(store)s until %(until)s."),
-                                 number=order.number, store=shipment.location.name,
-                                 until=StoredDate(timezone.localdate(shipment.expires_at), "SHORT_DATE_FORMAT")))
+            email_customer(order, **pickup_ready_email(order, shipment))
     return shipment
 
 

@@ -216,3 +216,23 @@ def test_the_store_credit_email_says_what_the_credit_is_worth(make_user, net, pl
         value = money(rma.refund_amount, order.currency)
     assert sent.to == [order.email] and sent.subject == f"Crédito na loja para {rma}"
     assert value in sent.body and "Seu código de crédito na loja é " in sent.body
+
+
+def test_the_ready_for_pickup_email_says_where_the_store_is_and_links_the_order(make_user, net, place_order,
+                                                                                 settings):
+    """The pick-up e-mail named the store only ("waiting at Loja Centro until ..."): no address to find it, no
+    greeting and no link to the order's page, unlike the customer's other e-mails."""
+    settings.SITE_URL = "https://oms.example.com"
+    store = net["store"]
+    type(store).objects.filter(pk=store.pk).update(address_line1="Rua Augusta 100", city="São Paulo", state="SP")
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)], delivery_method="pickup", pickup_location_id=store.pk)
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
+    ful.pickup_ready(shipment_id=shipment.pk, acting_user=user)
+    [ready] = _emails_to(order.email)
+    body = ready["body"]
+    assert body.startswith(
+        f"Hello {order.customer.name},\n\nYour order {order.number} is waiting at {store.name} until ")
+    assert "\n\nRua Augusta 100, São Paulo, SP\n\n" in body
+    assert body.endswith(f"Follow it here: https://oms.example.com/track/{order.tracking_token}/")
