@@ -6,6 +6,7 @@ so a Portuguese-speaking buyer and an Arabic-speaking one each read the same ale
     email_enqueue(to=staff_recipients(buyers), subject=stored_text(gettext_noop("...")), body=...)
 """
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -20,6 +21,8 @@ from oms.models import OutboxMessage
 from oms.outbox import outbox_enqueue
 
 TOPIC = "oms.email"
+RLM, FSI, PDI = "\u200f", "\u2068", "\u2069"  # right-to-left mark, first strong isolate, pop directional isolate
+_LINK = re.compile(r"(https?://\S+)(\s|$)")
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,24 @@ def absolute_url(view_name: str, **kwargs) -> str:
 
 
 def compose(language: str, subject: StoredText, body: StoredText) -> tuple[str, str]:
+    """The subject and body in ``language``, right to left when it is (``right_to_left``)."""
     with translation.override(language):
-        return str(subject), str(body)
+        subject, body = str(subject), str(body)
+        return (right_to_left(subject), right_to_left(body)) if translation.get_language_bidi() else (subject, body)
+
+
+def right_to_left(text: str) -> str:
+    """A plain-text e-mail has no markup to set its direction: a reader takes each line's direction from its first
+    letter, often a Latin name or code, and in a right-to-left line a link's closing "/" shows before "https".
+    So each line starts with a right-to-left mark, and a link is isolated from the text before it. Its isolate is
+    closed by the end of the line, or after the space that follows it: no invisible character touches the link,
+    which mail programs would take as part of it. Codes are not wrapped either: one copied from the e-mail (a
+    tracking number) must not carry marks into a carrier's search box."""
+    return "\n".join(RLM + _LINK.sub(_isolated_link, line) if line else line for line in text.split("\n"))
+
+
+def _isolated_link(match: re.Match) -> str:
+    return f"{FSI}{match[1]}{match[2]}{PDI}" if match[2] else f"{FSI}{match[1]}"
 
 
 def email_enqueue(*, to: list[Recipient], subject: StoredText, body: StoredText, key: str = "") -> int:

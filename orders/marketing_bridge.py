@@ -85,7 +85,9 @@ class OrdersSegmentEvaluator:
         rows = self.queryset(rules=rules).order_by("pk")
         for customer in rows.iterator(chunk_size=2000):
             yield SegmentCustomer(
-                customer_id=customer.pk, name=customer.name, email=customer.email, region=customer.region or "",
+                customer_id=customer.pk, name=customer.name, region=customer.region or "",
+                # the list campaigns are mailed from: no address of a customer who did not agree to marketing
+                email=customer.email if customer.marketing_consent else "",
                 group=customer.group_code, order_count=customer.order_count, total_spent=customer.total_spent,
                 first_order_at=customer.first_order_at, last_order_at=customer.last_order_at,
                 source_codes=sorted(customer.seen_source_codes),

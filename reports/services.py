@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
@@ -16,6 +16,7 @@ from django.utils.translation import gettext_noop, ngettext
 from oms.access import has_permission
 from oms.audit import audit_record
 from oms.i18n import split, stored_text
+from oms.mail import right_to_left
 from oms.models import AuditEntry
 from oms.money import CURRENCY_EXPONENTS, default_currency
 from oms.numbers import parse_id
@@ -352,11 +353,13 @@ def _email_job_file(job: ReportJob) -> None:
                     "%(rows)s rows. Sent by the OMS report schedule #%(schedule)s.", job.row_count) % {
         "rows": number_format(job.row_count, use_l10n=True, force_grouping=True),
         "schedule": job.parameters.get("schedule_id", "")}
+    if job.file.size > MAX_ATTACHMENT_BYTES:
+        note = _("The file is too large to attach: download it from Report files (job #%(job)s).")
+        body += "\n" + note % {"job": job.pk}
+    if translation.get_language_bidi():  # plain text: each line starts right to left, as ``oms.mail`` writes
+        subject, body = right_to_left(subject), right_to_left(body)
     message = EmailMessage(subject=subject, body=body, to=job.parameters["email_to"])
     if job.file.size <= MAX_ATTACHMENT_BYTES:
         with job.file.open("rb") as fh:
             message.attach(job.file.name.rsplit("/", 1)[-1], fh.read(), exports.CONTENT_TYPES[job.format])
-    else:
-        note = _("The file is too large to attach: download it from Report files (job #%(job)s).")
-        message.body += "\n" + note % {"job": job.pk}
     message.send(fail_silently=False)

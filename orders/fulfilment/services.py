@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from oms.audit import audit_record
-from oms.i18n import StoredDate, StoredText, split, stored_join, stored_plural, stored_text, stored_value
+from oms.i18n import StoredDate, StoredMoney, StoredText, split, stored_join, stored_plural, stored_text, stored_value
 from oms.mail import absolute_url, email_enqueue, email_send_now, recipient, staff_recipients
 from oms.models import AuditEntry
 from oms.money import quantize
@@ -64,7 +64,7 @@ from orders.fulfilment.models import (
     SourcingDecision,
 )
 from orders.models import Order, OrderEvent, OrderLine, OrderLineAllocation
-from orders.notifications import email_customer
+from orders.notifications import email_customer, pickup_ready_email
 from orders.services.core import (
     L,
     S,
@@ -1516,11 +1516,7 @@ def pickup_ready(*, shipment_id: int, acting_user, days: int | None = None) -> S
         shipment_transition(shipment, to=SS.READY, actor=acting_user, ready_at=now,
                             expires_at=now + timedelta(days=days), reason=reason)
         if order.email:
-            email_customer(
-                order, subject=stored_text(gettext_noop("Order %(number)s is ready for pick-up"), number=order.number),
-                body=stored_text(gettext_noop("Your order %(number)s is waiting at %(store)s until %(until)s."),
-                                 number=order.number, store=shipment.location.name,
-                                 until=StoredDate(timezone.localdate(shipment.expires_at), "SHORT_DATE_FORMAT")))
+            email_customer(order, **pickup_ready_email(order, shipment))
     return shipment
 
 
@@ -1851,7 +1847,11 @@ def return_refund(*, return_id: int, acting_user, method: str = "original") -> R
                 # Sent after the commit and never through the outbox: like a gift card's, the code is not kept.
                 transaction.on_commit(partial(
                     email_send_now, to=to, subject=stored_text(gettext_noop("Store credit for %(rma)s"), rma=str(rma)),
-                    body=stored_text(gettext_noop("Your store credit code is %(code)s."), code=code)), robust=True)
+                    body=stored_join("\n\n", [
+                        stored_text(gettext_noop("Your store credit of %(amount)s for %(rma)s is ready."),
+                                    amount=StoredMoney(credit, card.currency), rma=str(rma)),
+                        stored_text(gettext_noop("Your store credit code is %(code)s."), code=code)])),
+                    robust=True)
         return rma
     remaining = amount - sum(done.values(), Decimal(0))
     payments = Payment.objects.filter(order_id=rma.order_id).order_by("pk")
@@ -1968,12 +1968,12 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
         if late:
             wanted[(shipment.order_id, AtRiskFlag.Reason.NOT_PICKED)] = (
                 gettext_noop("%(s)s at %(loc)s not shipped by %(day)s"),
-                {"s": str(shipment), "loc": shipment.location.code, "day": shipment.ships_on.isoformat()})
+                {"s": str(shipment), "loc": shipment.location.code, "day": _risk_day(shipment.ships_on)})
     # Shipped but past the planned arrival.
     for shipment in Shipment.objects.filter(status__in=[SS.SHIPPED, SS.FAILED_DELIVERY], arrives_on__lt=today):
         wanted[(shipment.order_id, AtRiskFlag.Reason.SHIPMENT_LATE)] = (
             gettext_noop("%(s)s due %(day)s, not delivered"),
-            {"s": str(shipment), "day": shipment.arrives_on.isoformat()})
+            {"s": str(shipment), "day": _risk_day(shipment.arrives_on)})
     # Card authorizations older than the processor keeps them, with something still to capture (a refund of the
     # captured part leaves the rest of the authorization open: ``Payment.capturable``).
     auth_days = getattr(settings, "FULFILMENT_AUTH_VALID_DAYS", 7)
@@ -1984,12 +1984,17 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
     ).values_list("order_id", "created_at"):
         wanted[(order_id, AtRiskFlag.Reason.AUTH_EXPIRING)] = (
             gettext_noop("Authorization from %(day)s expires %(exp)s"),
-            {"day": timezone.localdate(created).isoformat(),
-             "exp": timezone.localdate(created + timedelta(days=auth_days)).isoformat()})
+            {"day": _risk_day(timezone.localdate(created)),
+             "exp": _risk_day(timezone.localdate(created + timedelta(days=auth_days)))})
     wanted.update(_late_plans())
     with transaction.atomic(durable=True):
         new, stale = _flags_apply(wanted, AtRiskFlag.objects.filter(cleared_at__isnull=True), now=now)
     return {"raised": new, "cleared": stale}
+
+
+def _risk_day(day: date) -> dict:
+    """A flag's day as its detail keeps it: shown in each reader's date format (20/11/2026 in pt-BR)."""
+    return stored_text("%(d)s", d=StoredDate(day, "SHORT_DATE_FORMAT")).params["d"]
 
 
 def _late_plans(*, order_ids: list[int] | None = None) -> dict[tuple[int, str], tuple[str, dict]]:
@@ -2007,11 +2012,11 @@ def _late_plans(*, order_ids: list[int] | None = None) -> dict[tuple[int, str], 
             "order_id", "pk", "arrives_on", "order__promised_date"):
         wanted.setdefault((order_id, AtRiskFlag.Reason.PLAN_LATE), (
             gettext_noop("%(s)s planned to arrive %(day)s, after the promised %(promised)s"),
-            {"s": f"S{pk}", "day": arrives_on.isoformat(), "promised": promised.isoformat()}))
+            {"s": f"S{pk}", "day": _risk_day(arrives_on), "promised": _risk_day(promised)}))
     for order_id, arrives_on, promised in decisions.values_list("order_id", "plan_arrives", "order__promised_date"):
         wanted[(order_id, AtRiskFlag.Reason.PLAN_LATE)] = (
             gettext_noop("Not yet released, planned to arrive %(day)s, after the promised %(promised)s"),
-            {"day": arrives_on.isoformat(), "promised": promised.isoformat()})
+            {"day": _risk_day(arrives_on), "promised": _risk_day(promised)})
     return wanted
 
 

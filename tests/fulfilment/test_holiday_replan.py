@@ -108,7 +108,7 @@ def test_a_holiday_added_later_plans_the_open_shipments_again(make_user, net, pl
     assert late.promised_date == THU  # the promise the customer was given stays
     flag = AtRiskFlag.objects.get(order=late, cleared_at__isnull=True)
     assert flag.reason == AtRiskFlag.Reason.PLAN_LATE
-    assert flag.detail_text == f"{open_ship} planned to arrive {FRI.isoformat()}, after the promised {THU.isoformat()}"
+    assert flag.detail_text == f"{open_ship} planned to arrive {FRI:%m/%d/%Y}, after the promised {THU:%m/%d/%Y}"
     assert not AtRiskFlag.objects.filter(order__in=[on_time, shipped_order]).exists()
     alert = OutboxMessage.objects.get(topic="oms.email", payload__subject__icontains="at risk")
     assert manager.email in alert.payload["to"]
@@ -262,8 +262,8 @@ def test_a_holiday_on_the_planned_hand_over_day_of_an_order_on_hold_moves_the_pl
     assert order.promised_date == THU  # the promise the customer was given stays
     flag = AtRiskFlag.objects.get(order=order, cleared_at__isnull=True)
     assert flag.reason == AtRiskFlag.Reason.PLAN_LATE
-    assert flag.detail_text == (f"Not yet released, planned to arrive {FRI.isoformat()}, after the promised "
-                                f"{THU.isoformat()}")
+    assert flag.detail_text == (f"Not yet released, planned to arrive {FRI:%m/%d/%Y}, after the promised "
+                                f"{THU:%m/%d/%Y}")
     assert OutboxMessage.objects.filter(topic="oms.email", payload__subject__icontains="at risk").exists()
     note = OrderEvent.objects.get(order=order, kind=OrderEvent.Kind.DATES)
     assert note.actor == user
@@ -336,7 +336,8 @@ def test_the_at_risk_scan_flags_an_order_not_yet_released_whose_plan_passes_the_
     order, decision = _sourced(user, place_order, [(net["mug"], 1)], ships_on=TUE, arrives_on=FRI, promised=THU)
     assert ful.at_risk_scan()["raised"] >= 1
     flag = AtRiskFlag.objects.get(order=order, reason=AtRiskFlag.Reason.PLAN_LATE, cleared_at__isnull=True)
-    assert flag.detail_params == {"day": FRI.isoformat(), "promised": THU.isoformat()}
+    assert flag.detail_params == {"day": {"date": FRI.isoformat(), "format": "SHORT_DATE_FORMAT"},
+                                  "promised": {"date": THU.isoformat(), "format": "SHORT_DATE_FORMAT"}}
     Order.objects.filter(pk=order.pk).update(promised_date=FRI)  # e.g. the customer agreed to wait
     ful.at_risk_scan()
     flag.refresh_from_db()

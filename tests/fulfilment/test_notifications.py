@@ -68,3 +68,171 @@ def test_a_cancellation_reads_in_the_customers_language_and_shops_that_tell_thei
     quiet = place_order(user, [(net["mug"], 1)])
     _deliver_status_notices()
     assert _emails_to(quiet.email) == _emails_to(order.email)  # nothing new
+
+
+def test_a_customer_who_collects_at_the_store_is_not_told_the_order_is_on_its_way(make_user, net, place_order):
+    """Collecting a pick-up marks the order shipped then delivered: the "shipped" notice e-mailed the customer,
+    standing at the counter, "All of your order is on its way" and "Handed to " with no carrier."""
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)], delivery_method="pickup", pickup_location_id=net["store"].pk)
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
+    ful.pickup_ready(shipment_id=shipment.pk, acting_user=user)
+    ful.pickup_confirm(shipment_id=shipment.pk, acting_user=user)
+    _deliver_status_notices()
+    subjects = [e["subject"] for e in _emails_to(order.email)]
+    assert subjects == [f"Order {order.number} is ready for pick-up", f"Your order {order.number}"]
+
+
+def test_the_at_risk_alert_writes_its_dates_as_each_manager_reads_dates(make_user, net, place_order):
+    """The alert and the at-risk queue wrote "Autorização de 2026-11-20 expira em 2026-11-27" to a manager
+    reading Portuguese: the scan stored its days as ISO text, so no reader's date format applied."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from oms.preferences import language_remember
+    from orders.fulfilment.models import AtRiskFlag
+    from payments.models import Payment
+
+    boss = make_user("manager", email="chefe@example.com")
+    language_remember(boss, "pt-br")
+    order = place_order(make_user("admin"), [(net["mug"], 1)])
+    authorized = datetime(2026, 11, 20, 12, 0, tzinfo=ZoneInfo("America/Sao_Paulo"))
+    Payment.objects.create(order=order, method="card", status=Payment.Status.AUTHORIZED, amount=order.total,
+                           currency="BRL", idempotency_key="risk-dates")
+    Payment.objects.filter(idempotency_key="risk-dates").update(created_at=authorized)
+    ful.at_risk_scan(now=authorized + timedelta(days=6))
+    [alert] = _emails_to("chefe@example.com")
+    assert f"{order.number}: Autorização de 20/11/2026 expira em 27/11/2026" in alert["body"]
+    assert "2026-11-2" not in alert["body"]
+    flag = AtRiskFlag.objects.get(order=order, reason=AtRiskFlag.Reason.AUTH_EXPIRING)
+    with translation.override("en"):
+        assert flag.detail_text == "Authorization from 11/20/2026 expires 11/27/2026"
+
+
+def test_the_confirmation_shows_the_shipping_so_its_lines_add_up_to_the_total(make_user, net, place_order):
+    """The confirmation listed the lines and the total only: a customer in Portuguese read R$ 200,00 and R$ 50,00
+    then "Total: R$ 265,00", with the freight that makes the difference nowhere."""
+    from oms.templatetags.oms_tags import money
+
+    net["customer"].language = "pt-br"
+    net["customer"].save()
+    order = place_order(make_user("admin"), [(net["shirt"], 2), (net["mug"], 1)])
+    assert order.shipping_total > 0
+    _deliver_status_notices()
+    [accepted] = _emails_to(order.email)
+    with translation.override("pt-br"):
+        freight, total = money(order.shipping_total, order.currency), money(order.total, order.currency)
+    assert f"\nFrete: {freight}\n\nTotal: {total}" in accepted["body"]
+
+
+def test_an_arabic_email_reads_right_to_left_with_its_links_kept_whole(make_user, net, place_order, settings):
+    """A plain-text e-mail has no markup to set its direction: each line took the direction of its first letter,
+    so the order lines and "Correios، رقم التتبع ..." read left to right among right-to-left ones, and the tracking
+    link's closing "/" jumped before "https". Each line of an Arabic e-mail now starts right to left (U+200F) and
+    a link is isolated from the text before it (U+2068, closed by the line's end: nothing touches the link), while
+    codes a customer copies (order and tracking numbers) carry no marks."""
+    settings.SITE_URL = "https://oms.example.com"
+    user = make_user("admin")
+    net["customer"].language = "ar"
+    net["customer"].save()
+    order = place_order(user, [(net["mug"], 1)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_number="BR123456789", acting_user=user)
+    _deliver_status_notices()
+    accepted, shipped = _emails_to(order.email)
+    for email in (accepted, shipped):
+        assert email["subject"].startswith(f"\u200fطلبك {order.number}")
+        lines = email["body"].split("\n")
+        assert all(line.startswith("\u200f") for line in lines if line), lines
+        assert lines[-1] == f"\u200fتابعه من هنا: \u2068https://oms.example.com/track/{order.tracking_token}/"
+    assert "\n\u200fCorreios، رقم التتبع BR123456789\n" in shipped["body"]
+    # English and Portuguese e-mails are written as before, without marks.
+    net["customer"].language = "pt-br"
+    net["customer"].save()
+    other = place_order(user, [(net["mug"], 1)])
+    _deliver_status_notices()
+    [portuguese] = _emails_to(other.email)[2:]
+    assert not set(portuguese["subject"] + portuguese["body"]) & set("\u200f\u2068\u2069")
+
+
+def test_a_link_in_the_middle_of_an_arabic_line_is_closed_after_the_space_that_follows_it():
+    from oms.mail import right_to_left
+
+    assert right_to_left("انظر https://oms.example.com/x/ ثم\nhttps://a.b/c") == (
+        "\u200fانظر \u2068https://oms.example.com/x/ \u2069ثم\n\u200f\u2068https://a.b/c")
+
+
+def test_an_order_held_again_after_an_edit_and_approved_is_not_confirmed_to_the_customer_twice(
+        make_user, net, place_order, settings):
+    """Confirmed, then edited above the value limit (on hold) and approved: the approval left "on hold" like a
+    new order does, so the customer got a second "Thank you: we have your order" for the same order."""
+    from orders.models import OrderHold
+    from orders.services import hold_approve, order_edit
+
+    user, manager = make_user("admin"), make_user("manager")
+    order = place_order(user, [(net["mug"], 1)])
+    assert order.status == "confirmed"
+    settings.ORDERS_HOLD_ABOVE = order.total + 1
+    [line] = order.lines.all()
+    order_edit(order_id=order.pk, acting_user=user, reason="customer wants two", quantities={line.pk: 2})
+    order.refresh_from_db()
+    assert order.status == "on_hold"
+    hold_approve(hold_id=order.holds.get(rule=OrderHold.Rule.HIGH_VALUE).pk, reason="known customer",
+                 acting_user=manager)
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+    _deliver_status_notices()
+    assert [e["subject"] for e in _emails_to(order.email)] == [f"Your order {order.number}"]
+
+
+def test_the_store_credit_email_says_what_the_credit_is_worth(make_user, net, place_order,
+                                                               django_capture_on_commit_callbacks):
+    """The customer was sent a bare "Your store credit code is ..." with no value: they could not tell whether the
+    whole return was credited. The e-mail now gives the value, in the customer's language and money format."""
+    from django.core import mail
+
+    from oms.templatetags.oms_tags import money
+    from tests.fulfilment.test_services import ship_all
+
+    net["customer"].language = "pt-br"
+    net["customer"].save()
+    agent, manager = make_user("agent"), make_user("manager")
+    order = place_order(agent, [(net["mug"], 1)])
+    ful.order_allocate(order_id=order.pk, acting_user=manager)
+    ship_all(order, manager)
+    mug = order.lines.get()
+    rma = ful.return_request(order_id=order.pk, lines=[(mug.pk, 1, "size")], acting_user=agent)
+    ful.return_approve(return_id=rma.pk, acting_user=manager)
+    ful.return_receive(return_id=rma.pk, location_id=net["dc"].pk, acting_user=manager)
+    ful.return_inspect(return_id=rma.pk, conditions={rma.lines.get().pk: "resell"}, acting_user=manager)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        ful.return_refund(return_id=rma.pk, method="store_credit", acting_user=manager)
+    rma.refresh_from_db()
+    [sent] = mail.outbox
+    with translation.override("pt-br"):
+        value = money(rma.refund_amount, order.currency)
+    assert sent.to == [order.email] and sent.subject == f"Crédito na loja para {rma}"
+    assert value in sent.body and "Seu código de crédito na loja é " in sent.body
+
+
+def test_the_ready_for_pickup_email_says_where_the_store_is_and_links_the_order(make_user, net, place_order,
+                                                                                 settings):
+    """The pick-up e-mail named the store only ("waiting at Loja Centro until ..."): no address to find it, no
+    greeting and no link to the order's page, unlike the customer's other e-mails."""
+    settings.SITE_URL = "https://oms.example.com"
+    store = net["store"]
+    type(store).objects.filter(pk=store.pk).update(address_line1="Rua Augusta 100", city="São Paulo", state="SP")
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)], delivery_method="pickup", pickup_location_id=store.pk)
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
+    ful.pickup_ready(shipment_id=shipment.pk, acting_user=user)
+    [ready] = _emails_to(order.email)
+    body = ready["body"]
+    assert body.startswith(
+        f"Hello {order.customer.name},\n\nYour order {order.number} is waiting at {store.name} until ")
+    assert "\n\nRua Augusta 100, São Paulo, SP\n\n" in body
+    assert body.endswith(f"Follow it here: https://oms.example.com/track/{order.tracking_token}/")

@@ -167,3 +167,14 @@ def test_segment_rules_match_regions_and_source_codes_typed_in_small_letters(his
     Segment.objects.filter(pk=segment.pk).update(rules=[{"field": "region", "op": "not_in", "value": ["rj"]}])
     segment.refresh_from_db()
     assert segment_count(segment=segment) == 1  # saved before rules were put in capitals: read the same way
+
+
+def test_a_segment_extract_gives_no_email_of_a_customer_who_did_not_agree_to_marketing(history):
+    """The extract is the list campaigns are mailed from: it carried every customer's e-mail, so one who never
+    agreed to marketing (or withdrew) was mailed with the rest. They stay in the list (counts, values) without it."""
+    Customer = type(history["ana"])
+    Customer.objects.filter(pk=history["ana"].pk).update(marketing_consent=True)
+    Customer.objects.filter(pk=history["bruno"].pk).update(marketing_consent=False)
+    ana, bruno = OrdersSegmentEvaluator().customers(rules=[{"field": "order_count", "op": "gte", "value": 1}])
+    assert (ana.name, ana.email) == ("Ana", history["ana"].email) and ana.email
+    assert (bruno.name, bruno.email, bruno.order_count) == ("Bruno", "", 1)

@@ -150,3 +150,20 @@ def test_a_scheduled_report_mail_writes_its_dates_and_rows_as_its_reader_reads_t
     assert orders.body.startswith("0 linha. ")
     assert customers.subject == "Report: Customers"
     assert customers.body.startswith("1 row. Sent by the OMS report schedule #")
+
+
+def test_a_schedules_email_in_arabic_reads_right_to_left(make_user, world, django_capture_on_commit_callbacks):
+    """The report e-mail is plain text written without ``oms.mail``: in Arabic its lines took the direction of
+    their first character (the row count) instead of starting right to left as the other Arabic e-mails do."""
+    from django.utils import translation
+
+    with translation.override("ar"):
+        _schedule(make_user("manager"))
+    services.report_schedules_run(today=TUESDAY)
+    job = ReportJob.objects.get()
+    with django_capture_on_commit_callbacks(execute=False):
+        assert services.report_job_run(job_id=job.pk) == "done"
+    outbox_deliver_message(message_id=OutboxMessage.objects.get(topic=services.EMAIL_TOPIC).pk)
+    [sent] = mail.outbox
+    assert sent.subject.startswith("\u200fتقرير: ")
+    assert all(line.startswith("\u200f") for line in sent.body.split("\n") if line), sent.body
