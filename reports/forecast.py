@@ -89,24 +89,35 @@ def wape(actual: list[float], predicted: list[float]) -> float | None:
 
 
 def daily_units(*, variant_id: int, start: date, end: date) -> list[float]:
-    """Units sold per local day from ``start`` to ``end`` (zero-filled): the rollups up to the day they cover, the
-    days after them read live (as every report does), so days not rolled up yet are not taken for days without
-    sales. Two queries."""
+    """Units sold per local day from ``start`` to ``end`` (zero-filled), see ``daily_units_by_variant``."""
+    return daily_units_by_variant(variant_ids=[variant_id], start=start, end=end)[variant_id]
+
+
+def daily_units_by_variant(*, variant_ids, start: date, end: date) -> dict[int, list[float]]:
+    """``{variant_id: units sold per local day from start to end}`` (zero-filled): the rollups up to the day they
+    cover, the days after them read live (as every report does), so days not rolled up yet are not taken for days
+    without sales. Two queries however many SKUs."""
     from django.db.models.functions import TruncDate
 
     from reports import rollups
     from reports.selectors import ReportFilter, _live_lines  # local import: selectors imports the models too
 
+    variant_ids = list(variant_ids)
     covered = rollups.complete_through()
     split = min(covered, end) if covered is not None else start - timedelta(days=1)
-    by_day = dict(DailyProductSales.objects.filter(variant_id=variant_id, day__gte=start, day__lte=split)
-                  .order_by().values_list("day").annotate(Sum("units")))
+    by_day: dict[tuple[int, date], float] = {}
+    for variant_id, day, units in (DailyProductSales.objects.filter(variant_id__in=variant_ids, day__gte=start,
+                                                                    day__lte=split)
+                                   .order_by().values_list("variant_id", "day").annotate(Sum("units"))):
+        by_day[(variant_id, day)] = units
     live_start = max(start, split + timedelta(days=1))
     if live_start <= end:
-        lines = _live_lines(ReportFilter(live_start, end), live_start).filter(variant_id=variant_id)
-        by_day.update(lines.annotate(day=TruncDate("order__placed_at", tzinfo=rollups.local_tz()))
-                      .values_list("day").annotate(Sum("quantity")))
-    return [float(by_day.get(start + timedelta(days=i), 0)) for i in range((end - start).days + 1)]
+        lines = _live_lines(ReportFilter(live_start, end), live_start).filter(variant_id__in=variant_ids)
+        for variant_id, day, units in (lines.annotate(day=TruncDate("order__placed_at", tzinfo=rollups.local_tz()))
+                                       .values_list("variant_id", "day").annotate(Sum("quantity"))):
+            by_day[(variant_id, day)] = units
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    return {v: [float(by_day.get((v, day), 0)) for day in days] for v in variant_ids}
 
 
 def total_error(actual: list[float], predicted: list[float]) -> float | None:
@@ -133,17 +144,26 @@ def forecast_series(series: list[float], *, horizon: int, backtest_days: int) ->
 def forecast_variant(*, variant_id: int, horizon: int = 28, history_days: int = 120,
                      backtest_days: int = 14, today: date | None = None) -> Forecast:
     """Forecast of daily units for one SKU over the next ``horizon`` days (see the module docstring)."""
+    return forecasts(variant_ids=[variant_id], horizon=horizon, history_days=history_days,
+                     backtest_days=backtest_days, today=today)[variant_id]
+
+
+def forecasts(*, variant_ids, horizon: int = 28, history_days: int = 120, backtest_days: int = 14,
+              today: date | None = None) -> dict[int, Forecast]:
+    """``forecast_variant`` for many SKUs, their history read in two queries."""
     today = today or timezone.localdate()
     start = today - timedelta(days=history_days)
     end = today - timedelta(days=1)  # today is incomplete: fitting it would pull the level down
-    series = daily_units(variant_id=variant_id, start=start, end=end)
-    alpha, beta, daily, backtest = forecast_series(series, horizon=horizon, backtest_days=backtest_days)
-    _wape, total_err = backtest_series(series, backtest_days=backtest_days)
-    return Forecast(
-        variant_id=variant_id, method="holt", history_days=[start + timedelta(days=i) for i in range(len(series))],
-        history=series, days=[today + timedelta(days=i) for i in range(horizon)], daily=daily, alpha=alpha,
-        beta=beta, backtest_wape=backtest, backtest_total_error=total_err,
-    )
+    history_days_list = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    days = [today + timedelta(days=i) for i in range(horizon)]
+    result = {}
+    for variant_id, series in daily_units_by_variant(variant_ids=variant_ids, start=start, end=end).items():
+        alpha, beta, daily, backtest = forecast_series(series, horizon=horizon, backtest_days=backtest_days)
+        _wape, total_err = backtest_series(series, backtest_days=backtest_days)
+        result[variant_id] = Forecast(
+            variant_id=variant_id, method="holt", history_days=history_days_list, history=series, days=days,
+            daily=daily, alpha=alpha, beta=beta, backtest_wape=backtest, backtest_total_error=total_err)
+    return result
 
 
 def forecast_accuracy(*, top: int = 10, history_days: int = 120, backtest_days: int = 14) -> dict:
@@ -234,8 +254,8 @@ def reorder_suggestions(rules, *, history_days: int = 120, today: date | None = 
     for rule in rules:
         if lead_times[rule.pk] is not None:
             horizons[rule.variant_id] = max(horizons.get(rule.variant_id, 0), lead_times[rule.pk] + REVIEW_DAYS)
-    forecasts = {variant_id: forecast_variant(variant_id=variant_id, horizon=horizon, history_days=history_days,
-                                              today=today) for variant_id, horizon in horizons.items()}
+    by_variant = forecasts(variant_ids=list(horizons), horizon=max(horizons.values(), default=1),
+                           history_days=history_days, today=today)
     result = []
     for rule in rules:
         lead = lead_times[rule.pk]
@@ -244,7 +264,7 @@ def reorder_suggestions(rules, *, history_days: int = 120, today: date | None = 
         if lead is None:
             suggestion.why_not = _("No active supplier sells this SKU.")
             continue
-        forecast = forecasts[rule.variant_id]
+        forecast = by_variant[rule.variant_id]
         if forecast.sold_nothing:
             suggestion.why_not = _("No sales in the last %(days)s days to forecast from.") % {"days": history_days}
             continue

@@ -330,6 +330,18 @@ def reorder_rules(world, n):
         )
 
 
+def reorder_points(world, n):
+    """Reorder rules of SKUs that sold (the forecast reads their history) and that a supplier sells."""
+    from tests.reports.factories import days_ago, make_order
+
+    for _ in range(n):
+        variant = world.sku(stock=1)
+        inventory.SupplierItemFactory(variant=variant)
+        inventory.ReorderRuleFactory(variant=variant, location=world.location, reorder_point=5, order_up_to=20)
+        make_order(channel=world.network["channel"], lines=[(variant, 2, "10.00")], placed_at=days_ago(3),
+                   number=f"R-{uuid.uuid4().hex[:8]}")
+
+
 def reorder_alerts(world, n):
     from inventory.services import reorder_scan
 
@@ -831,6 +843,7 @@ PAGES = [
     Page("reports:top", report_orders),
     *(Page("reports:top", report_orders, query=f"dim={dimension}") for dimension in DIMENSIONS),
     Page("reports:forecast", report_orders),
+    Page("reports:reorder_points", reorder_points),
     Page("reports:job_list", report_jobs),
     Detail("reports:job_status", report_jobs),
 ]
