@@ -21,7 +21,7 @@ from inventory.models import (
     Variant,
 )
 from inventory.selectors import variant_by_sku
-from oms.forms import PlainDecimals, SentOnceForm
+from oms.forms import FocusFirstError, PlainDecimals, SentOnceForm
 from oms.numbers import INT_MAX, NumberError, parse_amount, parse_whole
 
 
@@ -50,7 +50,7 @@ def location_field(**kwargs) -> forms.ModelChoiceField:
     return forms.ModelChoiceField(queryset=Location.objects.filter(is_active=True).order_by("code"), **kwargs)
 
 
-class AdjustForm(SentOnceForm):
+class AdjustForm(FocusFirstError, SentOnceForm):
     sku = SkuField(widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}))
     location = location_field(label=gettext_lazy("Location"))
     delta = forms.IntegerField(label=gettext_lazy("Change (+/-)"), min_value=-INT_MAX, max_value=INT_MAX,
@@ -64,7 +64,7 @@ class AdjustForm(SentOnceForm):
         return delta
 
 
-class CountForm(forms.Form):
+class CountForm(FocusFirstError, forms.Form):
     sku = SkuField(widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}))
     location = location_field(label=gettext_lazy("Location"))
     counted = forms.IntegerField(label=gettext_lazy("Counted quantity"), min_value=0, max_value=INT_MAX)
@@ -390,7 +390,7 @@ class ReorderRuleForm(RecordForm):
         fields = ["variant", "location", "reorder_point", "order_up_to", "preferred_supplier", "is_active"]
 
 
-class SafetyStockForm(forms.Form):
+class SafetyStockForm(FocusFirstError, forms.Form):
     sku = SkuField(widget=forms.TextInput(attrs={"autocomplete": "off"}))
     location = location_field(label=gettext_lazy("Location"))
     safety_stock = forms.IntegerField(label=gettext_lazy("Safety stock"), min_value=0, max_value=INT_MAX,

@@ -10,6 +10,21 @@ from oms.jsontext import MAX_DEPTH, JsonTextError, load_json
 from oms.permissions import ROLE_LABELS, ROLES
 
 
+class FocusFirstError:
+    """A form mixin: refused, its ``autofocus`` moves to its first visible field in error. Its usual first field (the
+    SKU box of a stock form) would otherwise take the cursor back when the quantity was wrong; the page's script
+    (``static/js/oms.js``) moves it too, but the browser may apply ``autofocus`` after that script has run."""
+
+    def full_clean(self):
+        super().full_clean()
+        first = next((name for name, field in self.fields.items()
+                      if name in self._errors and not field.widget.is_hidden), None)
+        if first is not None:
+            for field in self.fields.values():
+                field.widget.attrs.pop("autofocus", None)
+            self.fields[first].widget.attrs["autofocus"] = True
+
+
 class SentOnceForm(forms.Form):
     """A form whose every copy carries a one-off token (hidden), so that the same copy sent twice (a double
     click, a retry) does its work once: the service is handed the token (stored as the created row's

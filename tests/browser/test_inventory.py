@@ -152,6 +152,7 @@ def test_a_refused_stock_form_puts_the_cursor_in_the_field_to_correct(page, logi
     stock_receive(lines=[StockLine(variant.pk, location.pk, 10)], reference="po:1", acting_user=None)
     login("warehouse")
     page.goto("/inventory/stock/adjust/")
+    wait_focus(page, "id_sku")  # as a person waits for the cursor: a letter typed before it is lost
     page.keyboard.type("TEE-BLU-M")
     page.keyboard.press("Tab")
     page.keyboard.type("DC1")

@@ -220,3 +220,17 @@ def test_a_workbook_that_fails_while_its_rows_are_read_is_refused_as_a_file(repl
 
     with pytest.raises(ImportFailed, match="not a readable XLSX"):
         read_rows(_damaged_xlsx(replace), "stock.xlsx")
+
+
+def test_a_refused_stock_form_carries_its_autofocus_on_the_field_in_error(role_client, location, stock):
+    """Refused for its change (zero), the adjustment page's cursor belongs in the change box, not in the SKU box the
+    page usually starts with: the browser applies autofocus at its own moment, which could undo the page script's."""
+    from tests.inventory.factories import VariantFactory
+
+    variant = VariantFactory(sku="TEE-AF-1")
+    stock(variant, location, 5)
+    response = role_client("warehouse").post("/inventory/stock/adjust/", {
+        "sku": variant.sku, "location": location.pk, "delta": "0", "reason": "recount"})
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert html.count("autofocus") == 1 and 'name="delta"' in html.split("autofocus")[0].rsplit("<input", 1)[1]
