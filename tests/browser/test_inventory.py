@@ -24,7 +24,7 @@ def test_warehouse_adjusts_stock_by_keyboard_and_sees_the_movement(page, login):
     user = login("warehouse")
 
     page.goto("/inventory/stock/adjust/")
-    assert page.evaluate("document.activeElement.name") == "sku"  # the agent starts typing at once
+    wait_focus(page, "id_sku")  # the agent starts typing at once
     page.keyboard.type("TEE-BLU-M")
     page.keyboard.press("Tab")
     page.keyboard.type("SP2")  # typing picks the location in the focused select
