@@ -1966,14 +1966,13 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
         late = shipment.ships_on < today or (shipment.ships_on == today and cutoff is not None
                                              and timezone.localtime(now).time() > cutoff)
         if late:
-            wanted[(shipment.order_id, AtRiskFlag.Reason.NOT_PICKED)] = (
+            wanted[(shipment.order_id, AtRiskFlag.Reason.NOT_PICKED)] = split(stored_text(
                 gettext_noop("%(s)s at %(loc)s not shipped by %(day)s"),
-                {"s": str(shipment), "loc": shipment.location.code, "day": _risk_day(shipment.ships_on)})
+                s=str(shipment), loc=shipment.location.code, day=_risk_day(shipment.ships_on)))
     # Shipped but past the planned arrival.
     for shipment in Shipment.objects.filter(status__in=[SS.SHIPPED, SS.FAILED_DELIVERY], arrives_on__lt=today):
-        wanted[(shipment.order_id, AtRiskFlag.Reason.SHIPMENT_LATE)] = (
-            gettext_noop("%(s)s due %(day)s, not delivered"),
-            {"s": str(shipment), "day": _risk_day(shipment.arrives_on)})
+        wanted[(shipment.order_id, AtRiskFlag.Reason.SHIPMENT_LATE)] = split(stored_text(
+            gettext_noop("%(s)s due %(day)s, not delivered"), s=str(shipment), day=_risk_day(shipment.arrives_on)))
     # Card authorizations older than the processor keeps them, with something still to capture (a refund of the
     # captured part leaves the rest of the authorization open: ``Payment.capturable``).
     auth_days = getattr(settings, "FULFILMENT_AUTH_VALID_DAYS", 7)
@@ -1982,19 +1981,18 @@ def at_risk_scan(*, now: datetime | None = None) -> dict[str, int]:
             created_at__lt=now - timedelta(days=auth_days - 2),
             order__status__in=[S.CONFIRMED, S.ALLOCATED, S.PARTIALLY_SHIPPED, S.BACKORDERED, S.ON_HOLD],
     ).values_list("order_id", "created_at"):
-        wanted[(order_id, AtRiskFlag.Reason.AUTH_EXPIRING)] = (
-            gettext_noop("Authorization from %(day)s expires %(exp)s"),
-            {"day": _risk_day(timezone.localdate(created)),
-             "exp": _risk_day(timezone.localdate(created + timedelta(days=auth_days)))})
+        wanted[(order_id, AtRiskFlag.Reason.AUTH_EXPIRING)] = split(stored_text(
+            gettext_noop("Authorization from %(day)s expires %(exp)s"), day=_risk_day(timezone.localdate(created)),
+            exp=_risk_day(timezone.localdate(created + timedelta(days=auth_days)))))
     wanted.update(_late_plans())
     with transaction.atomic(durable=True):
         new, stale = _flags_apply(wanted, AtRiskFlag.objects.filter(cleared_at__isnull=True), now=now)
     return {"raised": new, "cleared": stale}
 
 
-def _risk_day(day: date) -> dict:
-    """A flag's day as its detail keeps it: shown in each reader's date format (20/11/2026 in pt-BR)."""
-    return stored_text("%(d)s", d=StoredDate(day, "SHORT_DATE_FORMAT")).params["d"]
+def _risk_day(day: date) -> StoredDate:
+    """A flag's day, shown in each reader's date format (20/11/2026 in pt-BR)."""
+    return StoredDate(day, "SHORT_DATE_FORMAT")
 
 
 def _late_plans(*, order_ids: list[int] | None = None) -> dict[tuple[int, str], tuple[str, dict]]:
@@ -2010,13 +2008,13 @@ def _late_plans(*, order_ids: list[int] | None = None) -> dict[tuple[int, str], 
     wanted: dict[tuple[int, str], tuple[str, dict]] = {}
     for order_id, pk, arrives_on, promised in rows.order_by("order_id", "-arrives_on", "pk").values_list(
             "order_id", "pk", "arrives_on", "order__promised_date"):
-        wanted.setdefault((order_id, AtRiskFlag.Reason.PLAN_LATE), (
+        wanted.setdefault((order_id, AtRiskFlag.Reason.PLAN_LATE), split(stored_text(
             gettext_noop("%(s)s planned to arrive %(day)s, after the promised %(promised)s"),
-            {"s": f"S{pk}", "day": _risk_day(arrives_on), "promised": _risk_day(promised)}))
+            s=f"S{pk}", day=_risk_day(arrives_on), promised=_risk_day(promised))))
     for order_id, arrives_on, promised in decisions.values_list("order_id", "plan_arrives", "order__promised_date"):
-        wanted[(order_id, AtRiskFlag.Reason.PLAN_LATE)] = (
+        wanted[(order_id, AtRiskFlag.Reason.PLAN_LATE)] = split(stored_text(
             gettext_noop("Not yet released, planned to arrive %(day)s, after the promised %(promised)s"),
-            {"day": _risk_day(arrives_on), "promised": _risk_day(promised)})
+            day=_risk_day(arrives_on), promised=_risk_day(promised)))
     return wanted
 
 
