@@ -140,10 +140,10 @@ def reorder_suppliers(rules) -> dict[int, int | None]:
             else cheapest.get(rule.variant_id) for rule in rules}
 
 
-def reorder_lead_times(rules, suppliers: dict[int, int | None] | None = None) -> dict[int, int | None]:
+def reorder_lead_times(rules) -> dict[int, int | None]:
     """``{rule_id: days}`` from ordering to receiving: the lead time of the supplier item the rule orders (from
     ``reorder_suppliers``), else that supplier's own; None when no supplier sells the SKU."""
-    suppliers = reorder_suppliers(rules) if suppliers is None else suppliers
+    suppliers = reorder_suppliers(rules)
     chosen = {s for s in suppliers.values() if s is not None}
     item_days = {(supplier_id, variant_id): days for supplier_id, variant_id, days in SupplierItem.objects.filter(
         supplier_id__in=chosen, variant_id__in={rule.variant_id for rule in rules},

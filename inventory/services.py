@@ -59,6 +59,11 @@ _cost_field = PurchaseOrderLine._meta.get_field("unit_cost")
 UNIT_COST_LIMIT = Decimal(10) ** (_cost_field.max_digits - _cost_field.decimal_places)
 
 
+def _unit_cost_fits(cost) -> bool:
+    """A purchase order line's unit cost is a finite amount from 0 to less than ``UNIT_COST_LIMIT`` (the column's)."""
+    return Decimal(cost).is_finite() and 0 <= cost < UNIT_COST_LIMIT
+
+
 @dataclass(frozen=True)
 class StockLine:
     variant_id: int
@@ -598,7 +603,7 @@ def po_add_lines(*, po_id: int, lines: list[tuple[int, int, Decimal | None]], ac
             if variant_id not in fallback:
                 raise UnknownVariant(_("Unknown SKU id %(id)s.") % {"id": variant_id})
             cost = unit_cost if unit_cost is not None else costs.get(variant_id, fallback[variant_id])
-            if not Decimal(cost).is_finite() or cost < 0 or cost >= UNIT_COST_LIMIT:
+            if not _unit_cost_fits(cost):
                 raise InvalidQuantity(_("A unit cost must be a number from 0 to less than %(limit)s.")
                                       % {"limit": UNIT_COST_LIMIT})
             line = existing.get(variant_id) or new.get(variant_id)
@@ -648,7 +653,7 @@ def po_change_lines(*, po_id: int, lines: dict[int, tuple[int, Decimal]], remove
             if not isinstance(quantity, int) or not 0 < quantity <= INT_MAX:
                 raise InvalidQuantity(_("%(sku)s: the quantity must be a whole number from 1 to %(max)s.")
                                       % {"sku": line.variant.sku, "max": INT_MAX})
-            if not Decimal(unit_cost).is_finite() or unit_cost < 0 or unit_cost >= UNIT_COST_LIMIT:
+            if not _unit_cost_fits(unit_cost):
                 raise InvalidQuantity(_("%(sku)s: a unit cost must be a number from 0 to less than %(limit)s.")
                                       % {"sku": line.variant.sku, "limit": UNIT_COST_LIMIT})
             changes[line.variant.sku] = {"quantity": [line.quantity_ordered, quantity],
@@ -916,7 +921,7 @@ def reorder_alert_dismiss(*, alert_id: int, acting_user) -> None:
                      object_id=str(alert_id), verb="reorder_alert_dismiss")
 
 
-def reorder_rule_points_set(*, points: dict[int, tuple[int, int]], acting_user, reason: str = "") -> int:
+def reorder_rule_points_set(*, points: dict[int, tuple[int, int]], acting_user) -> int:
     """Sets ``{rule_id: (reorder point, order up to)}`` on those reorder rules, all or none; returns how many
     changed. The next reorder scan raises and closes alerts by the new points."""
     from inventory.models import ReorderRule
@@ -942,7 +947,7 @@ def reorder_rule_points_set(*, points: dict[int, tuple[int, int]], acting_user, 
         if changed:
             ReorderRule.objects.bulk_update(changed, ["reorder_point", "order_up_to"])
             audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, object_type="inventory.reorderrule",
-                         verb="reorder_rule_points", reason=reason, changes=changes)
+                         verb="reorder_rule_points", changes=changes)
     return len(changed)
 
 

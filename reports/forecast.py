@@ -213,12 +213,10 @@ def location_shares(rules, *, start: date) -> dict[int, float]:
     """``{rule_id: share}``: the part of its SKU's sales each rule's location ships or sells, among the locations
     with a rule for that SKU (units that left them as shipments or sales since ``start``); an even split where
     none of them moved any. A location with no rule is taken to be stocked from one that has."""
-    from django.db.models import Q
-
     from inventory.models import StockMovement
 
     units = {(v, loc): -total for v, loc, total in StockMovement.objects.filter(
-        Q(reason=StockMovement.Reason.SHIPMENT) | Q(reason=StockMovement.Reason.SALE),
+        reason__in=[StockMovement.Reason.SHIPMENT, StockMovement.Reason.SALE],
         variant_id__in={rule.variant_id for rule in rules}, created_at__date__gte=start, on_hand_delta__lt=0,
     ).order_by().values_list("variant_id", "location_id").annotate(Sum("on_hand_delta"))}
     by_variant: dict[int, list] = {}
