@@ -80,10 +80,15 @@ def refuse_unwritten(raw: str, *, name: str) -> None:
         raise NumberError(not_plain_message(name, raw))
 
 
+def _typed(text) -> str:
+    """What was typed, without the spaces people put in numbers ("1 234,56", a no-break space from a spreadsheet)."""
+    return str(text if text is not None else "").strip().replace(" ", "").replace("\u00a0", "")
+
+
 def plain_number(text, *, name: str = "") -> str:
     """``text`` without spaces, if it is written as people write numbers (``PLAIN_NUMBER``); NumberError otherwise,
     naming the field and the value."""
-    raw = str(text if text is not None else "").strip().replace(" ", "").replace("\u00a0", "")
+    raw = _typed(text)
     subject = name or _("The number")
     if not raw:
         raise NumberError(_("%(name)s is empty.") % {"name": subject})
@@ -96,11 +101,11 @@ def plain_number(text, *, name: str = "") -> str:
 def decimal_text(text, *, name: str = "") -> str:
     """A typed amount with a point as its decimal separator ("1.234,56" -> "1234.56", see ``_point_decimal``), or
     NumberError naming the field and the value."""
-    raw = plain_number(text, name=name or _("The amount"))
+    subject = name or _("The amount")
+    raw = plain_number(text, name=subject)
     normal = _point_decimal(raw)
     if normal is None:
-        raise NumberError(_("%(name)s “%(value)s” is not a number.")
-                          % {"name": name or _("The amount"), "value": quoted(raw)})
+        raise NumberError(_("%(name)s “%(value)s” is not a number.") % {"name": subject, "value": quoted(raw)})
     return normal
 
 
@@ -133,7 +138,7 @@ def parse_amount(text, *, max_digits: int = 18, decimal_places: int = 4, minimum
     least ``minimum`` (None: any sign). A comma is the decimal separator when there is one (``1.234,56``)."""
     subject = name or _("The amount")
     normal = decimal_text(text, name=subject)
-    raw = str(text).strip().replace(" ", "").replace("\u00a0", "")
+    raw = _typed(text)
     try:
         value = Decimal(normal)
     except InvalidOperation:  # "1..2", "1.,5"
