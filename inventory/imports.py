@@ -320,6 +320,16 @@ def _barcode_owners(barcodes: set[str]) -> dict[str, str]:
 GROUPED_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:[.,]\d{3})+")
 
 
+def _written_plainly(value: str, *, name: str, number: int, checked: Checked) -> bool:
+    """False, with the row's error, for a number Python reads but nobody writes ("1e3" is a thousand to Python)."""
+    try:
+        refuse_unwritten(value, name=name)
+    except NumberError as exc:
+        checked.error(number, exc.message)
+        return False
+    return True
+
+
 def _int(value: str, *, name: str, number: int, checked: Checked, field, minimum: int = 0, default=None):
     """A whole number within ``minimum`` and the database range of the model ``field`` it is written to."""
     if value == "":
@@ -332,10 +342,7 @@ def _int(value: str, *, name: str, number: int, checked: Checked, field, minimum
         checked.error(number, _("%(column)s: %(value)s could be read two ways; write whole numbers without a "
                                 "thousands separator (1000, not 1.000).") % {"column": name, "value": _shown(value)})
         return None
-    try:
-        refuse_unwritten(value, name=name)
-    except NumberError as exc:  # "1e3" is a thousand to Python
-        checked.error(number, exc.message)
+    if not _written_plainly(value, name=name, number=number, checked=checked):
         return None
     maximum = _integer_maximum(field.get_internal_type())
     if value.isascii() and value.isdigit():  # the common case, without the Decimal round trip
@@ -372,10 +379,7 @@ def _decimal(value: str, *, name: str, number: int, checked: Checked, field, def
             return default
         checked.error(number, _("%(column)s is empty.") % {"column": name})
         return None
-    try:
-        refuse_unwritten(value, name=name)
-    except NumberError as exc:  # "1e3" is a thousand to Python
-        checked.error(number, exc.message)
+    if not _written_plainly(value, name=name, number=number, checked=checked):
         return None
     try:
         result = Decimal(value.replace(",", "."))
