@@ -60,21 +60,20 @@ def export_rows(*, layout: str, since: date, until: date) -> Iterator[list[str]]
     batch = f"OMS{since:%y%m%d}-{until:%m%d}"[:15]
     for line in lines:
         entry: JournalEntry = line.entry
-        memo, description = without_isolates(entry.memo_text), without_isolates(line.description_text)
-        text = (description or memo)
+        memo, description = _plain(entry.memo_text), _plain(line.description_text)
+        text = description or memo
         currency = entry.currency
         if layout == "generic":
-            yield [str(entry.pk), entry.posted_on.isoformat(), _plain(entry.reference), _plain(memo), currency,
+            yield [str(entry.pk), entry.posted_on.isoformat(), _plain(entry.reference), memo, currency,
                    _plain(line.account.code), _plain(line.account.name), _amount(line.debit, currency),
-                   _amount(line.credit, currency), _plain(description)]
+                   _amount(line.credit, currency), description]
         elif layout == "dynamics_gp":
-            yield [batch, str(entry.pk), f"{entry.posted_on:%m/%d/%Y}", _plain(entry.reference or memo)[:30],
+            yield [batch, str(entry.pk), f"{entry.posted_on:%m/%d/%Y}", (_plain(entry.reference) or memo)[:30],
                    currency, _plain(line.account.code)[:75], _amount(line.debit, currency),
-                   _amount(line.credit, currency), _plain(text)[:30]]
+                   _amount(line.credit, currency), text[:30]]
         else:
             yield [f"{entry.posted_on:%m/%d/%y}", f"JE-{entry.pk}", str(counts[entry.pk]),
-                   _plain(line.account.code)[:15], _plain(text)[:160], _amount(line.debit - line.credit, currency)]
-
+                   _plain(line.account.code)[:15], text[:160], _amount(line.debit - line.credit, currency)]
 
 def export_csv(*, layout: str, since: date, until: date) -> str:
     buffer = io.StringIO()
