@@ -11,9 +11,10 @@ from oms.permissions import ROLE_LABELS, ROLES
 
 
 class FocusFirstError:
-    """A form mixin: refused, its ``autofocus`` moves to its first visible field in error. Its usual first field (the
-    SKU box of a stock form) would otherwise take the cursor back when the quantity was wrong; the page's script
-    (``static/js/oms.js``) moves it too, but the browser may apply ``autofocus`` after that script has run."""
+    """A form mixin: refused, its ``autofocus`` moves to its first visible field in error, so the page itself puts
+    the cursor there (its usual first field, the SKU box of a stock form, is not where the quantity is fixed). The
+    page script (``static/js/oms.js``) does the same for forms whose fields carry no ``autofocus``; for these it
+    no longer has to undo one."""
 
     def full_clean(self):
         super().full_clean()
