@@ -31,6 +31,14 @@ def add_lines_by_keyboard(page, skus) -> None:
         settled(page)
 
 
+def retype_first_quantity(page, quantity: str) -> None:
+    """On the phone screen: the first line's quantity box, its value selected and ``quantity`` typed over it (the
+    caller presses the key that leaves or sends it)."""
+    page.locator("table.lines input.qty").first.focus()
+    page.keyboard.press("Control+a")
+    page.keyboard.type(quantity)
+
+
 def enter_card(page, number: str) -> None:
     """Types a card into the hosted field (the sandbox processor's iframe) and waits for its summary there."""
     field = page.frame_locator("iframe[data-hosted-field]")

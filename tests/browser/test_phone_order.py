@@ -14,6 +14,7 @@ from orders.models import Order
 from tests.browser.steps import (
     add_lines_by_keyboard,
     pay_by_sandbox_card,
+    retype_first_quantity,
     settled,
     wait_focus,
     wait_for_order_page,
@@ -237,9 +238,7 @@ def test_alt_p_with_a_quantity_just_typed_saves_it_first_and_places_only_when_as
     page.keyboard.press("i")  # "Invoice on terms (B2B)"
     page.wait_for_function("document.querySelector('#payment-method option[selected][value=invoice]') !== null")
     settled(page)
-    page.locator("table.lines input.qty").first.focus()
-    page.keyboard.press("Control+a")
-    page.keyboard.type("3")
+    retype_first_quantity(page, "3")
     page.keyboard.press("Alt+p")
     page.locator("#subtotal", has_text="90.00").wait_for()  # saved and repriced: 3 x 30.00
     wait_focus(page, "place-button")  # the new total is on the screen; placing is one more Alt+P
@@ -334,9 +333,7 @@ def test_a_refused_quantity_shows_its_reason_on_the_screen(page, login, shop):
     login("agent")
     order_id = start_for_the_customer_by_keyboard(page)
     add_lines_by_keyboard(page, ("MUG-WHITE",))
-    page.locator("table.lines input.qty").first.focus()
-    page.keyboard.press("Control+a")
-    page.keyboard.type("0")
+    retype_first_quantity(page, "0")
     page.keyboard.press("Tab")  # leaving the field saves it
     expect(page.locator("#screen-error")).to_contain_text("Quantity must be a whole number of at least 1.")
     expect(page.locator("table.lines input.qty").first).to_have_value("1")
@@ -355,9 +352,7 @@ def test_a_quantity_change_is_saved_while_a_required_personalization_is_still_em
     login("agent")
     order_id = start_for_the_customer_by_keyboard(page)
     add_lines_by_keyboard(page, ("MUG-WHITE",))
-    page.locator("table.lines input.qty").first.focus()
-    page.keyboard.press("Control+a")
-    page.keyboard.type("3")
+    retype_first_quantity(page, "3")
     page.keyboard.press("Tab")  # to the engraving: leaving the quantity saves it
     page.locator("#subtotal", has_text="90.00").wait_for()
     assert Order.objects.get(pk=order_id).lines.get().quantity == 3
