@@ -49,6 +49,12 @@ STREETS = ["Rua das Flores", "Avenida Brasil", "Rua XV de Novembro", "Avenida Pa
            "Rua Augusta", "Avenida Atlântica", "Rua do Comércio"]
 TAX = Decimal("0.18")
 CENT = Decimal("0.01")
+# Cards in installments without interest, as Brazilian shops offer them (the marketplace takes its own payments).
+CARD_INSTALLMENTS = {
+    "web": {"card_installments_max": 12, "card_installment_minimum": Decimal("30.00")},
+    "phone": {"card_installments_max": 10, "card_installment_minimum": Decimal("50.00")},
+    "pos": {"card_installments_max": 6, "card_installment_minimum": Decimal("50.00")},
+}
 
 
 def _check(numbers: list[int], weights: list[int]) -> int:
@@ -129,7 +135,8 @@ def seed(*, stdout) -> None:
             channels[code], _created = Channel.objects.get_or_create(code=code, defaults={
                 "name": name, "kind": kind, "order_prefix": prefix, "price_list_code": price_list,
                 "sourcing_strategy": sourcing, "currency": "BRL", "language": "pt-br",
-                "notify_customers": kind not in (Channel.Kind.WEB, Channel.Kind.MARKETPLACE)})
+                "notify_customers": kind not in (Channel.Kind.WEB, Channel.Kind.MARKETPLACE),
+                **CARD_INSTALLMENTS.get(code, {})})
         customers = _customers(rng)
         addresses = {a.customer_id: a for a in Address.objects.filter(customer__in=customers)}
         orders, lines_by_order = _orders(rng, now, channels, customers, addresses, variants, agents)

@@ -10,6 +10,7 @@ from oms.forms import SentOnceForm
 from oms.numbers import NumberError, decimal_text, refuse_unwritten
 from orders.models import Address, Customer, Order
 from payments.forms import AmountField
+from payments.installments import MAX_INSTALLMENTS
 
 
 def customer_language_field() -> forms.ChoiceField:
@@ -243,6 +244,9 @@ class DraftHeaderForm(forms.Form):
                                       required=False, empty_value=None,
                                       error_messages={"invalid_choice": _("Choose a priority from the list.")})
     payment_method = TextField(label=_("Payment method"), max_length=30)
+    payment_installments = forms.IntegerField(
+        label=_("Installments"), required=False, min_value=1, max_value=MAX_INSTALLMENTS,
+        error_messages={"invalid": _("Choose the number of installments from the list.")})
     address_id = IdField(label=_("Address"), required=False)
 
     def changes(self) -> dict:
@@ -261,6 +265,8 @@ class DraftHeaderForm(forms.Form):
             changes["coupons"] = [c.strip().upper() for c in data["coupons"].replace(";", ",").split(",") if c.strip()]
         if "priority" in present and data["priority"] is not None:
             changes["priority"] = data["priority"]
+        if "payment_installments" in present and data["payment_installments"] is not None:
+            changes["payment_installments"] = data["payment_installments"]
         return changes
 
 

@@ -7,6 +7,7 @@ assigns ``Order.status`` (``line_transition`` for lines, ``hold_transition`` for
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
@@ -17,6 +18,7 @@ from oms.i18n import supported_language, text_property
 from oms.models import TranslatedReason, language_field
 from oms.money import currency_field, money_field
 from orders.validators import format_phone, format_tax_id
+from payments.installments import MAX_INSTALLMENTS
 
 
 def new_tracking_token() -> str:
@@ -51,6 +53,11 @@ class Channel(models.Model):
     notify_customers = models.BooleanField(default=True, help_text=_(
         "E-mail customers when their order is confirmed, ships or is cancelled; off when the shop or "
         "marketplace does it itself."))
+    card_installments_max = models.PositiveSmallIntegerField(default=1, validators=[
+        MinValueValidator(1), MaxValueValidator(MAX_INSTALLMENTS)], help_text=_(
+        "The most installments a card payment may be split into, without interest (1: paid at once)."))
+    card_installment_minimum = money_field(validators=[MinValueValidator(0)], help_text=_(
+        "The smallest installment offered, in the channel's currency (0: any)."))
     last_order_number = models.PositiveIntegerField(default=0, editable=False)
     is_active = models.BooleanField(default=True)
 
@@ -58,6 +65,9 @@ class Channel(models.Model):
         verbose_name = _("channel")
         verbose_name_plural = _("channels")
         ordering = ["name"]
+        constraints = [models.CheckConstraint(
+            condition=Q(card_installments_max__gte=1, card_installments_max__lte=MAX_INSTALLMENTS,
+                        card_installment_minimum__gte=0), name="channel_card_installments_in_range")]
 
     def __str__(self) -> str:
         return self.name
@@ -228,6 +238,8 @@ class Order(models.Model):
     order_discounts = models.JSONField(default=list, blank=True)
     shipping_options = models.JSONField(default=list, blank=True, help_text=_("Quotes from the last pricing."))
     payment_method = models.CharField(max_length=30, blank=True)
+    payment_installments = models.PositiveSmallIntegerField(
+        default=1, help_text=_("Card installments the customer chose (1: at once)."))
     card_fingerprint = models.CharField(max_length=64, blank=True, db_index=True,
                                         help_text=_("Brand, last four digits and expiry; never the card number."))
     placing_started_at = models.DateTimeField(null=True, blank=True, editable=False)

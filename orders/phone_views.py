@@ -31,6 +31,7 @@ from orders.forms import (
 )
 from orders.models import Channel, Order
 from orders.services import PaymentRequest
+from payments.installments import installments_text
 
 PAYMENT_METHODS = [
     ("card", gettext_lazy("Credit/debit card")), ("pix", gettext_lazy("PIX")), ("boleto", gettext_lazy("Boleto")),
@@ -110,12 +111,25 @@ def _screen_context(order: Order, **extra) -> dict:
         "pickup_locations": pickup_locations,
         "pickup_ready": promised.get(PICKUP_PROMISE) if pickup else None,
         "payment_methods": PAYMENT_METHODS,
+        "installment_options": _installment_options(order),
         "hold_seconds": hold_seconds,
         "idempotency_key": uuid.uuid4().hex,
         "priorities": Order.Priority.choices,
         "quick_form": extra.pop("quick_form", None) or QuickCustomerForm(prefix="new"),
         **extra,
     }
+
+
+def _installment_options(order: Order) -> list[tuple[int, str, bool]]:
+    """``(count, how it is billed, offered)`` for the card installments list: the counts the channel offers for the
+    total, and the draft's choice when the total no longer allows it (placing refuses it; the list says why)."""
+    if order.payment_method != "card" or order.channel.card_installments_max <= 1:
+        return []
+    offered = selectors.installments_offered(order)
+    counts = sorted({*offered, order.payment_installments})
+    if counts == [1]:
+        return []  # nothing to choose (no items yet, or a total too small to split)
+    return [(count, installments_text(order.total, count, order.currency), count in offered) for count in counts]
 
 
 def _render(request, order_id: int, status: int = 200, **extra):

@@ -12,6 +12,7 @@ from oms.numbers import parse_id
 from oms.query import query_choice, query_date
 from orders.models import Channel, Customer, Order, OrderEvent, OrderHold, OrderLine, OrderLineAllocation
 from orders.validators import digits, phone_forms
+from payments.installments import installment_counts
 
 S = Order.Status
 PHONE_LIKE = re.compile(r"^[\d\s()+./-]+$")
@@ -106,6 +107,14 @@ def draft_for_screen(*, pk: int) -> Order:
                                    .order_by("position", "pk")))
         .get(pk=pk)
     )
+
+
+def installments_offered(order: Order) -> list[int]:
+    """The card installment counts the order's channel offers for its total now: 1 (at once) always, more up to the
+    channel's most while each part is at least its smallest installment."""
+    channel = order.channel
+    return installment_counts(order.total, order.currency, most=channel.card_installments_max,
+                              smallest=channel.card_installment_minimum)
 
 
 def approval_queue() -> QuerySet[OrderHold]:

@@ -33,7 +33,8 @@ def seed(*, stdout) -> None:
     stdout.write(f"Payments: {created_accounts} accounts, {cards} gift cards, {invoices} invoices, "
                  f"{payments} PIX/boleto payments added. "
                  f"Demo gift card codes: {', '.join(code for code, *_rest in DEMO_CARDS)}. "
-                 "Sandbox test card: 4111 1111 1111 1111 (any future expiry, any CVC); 4000 0000 0000 0002 declines.")
+                 "Sandbox test card: 4111 1111 1111 1111 (any future expiry, any CVC); 4000 0000 0000 0002 declines; "
+                 "4000 0566 5566 5556 is a debit card (refused in installments).")
 
 
 def _seed_invoices() -> int:

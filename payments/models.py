@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from oms.i18n import StoredText, stored_value, text_property
 from oms.money import currency_field, money_field
+from payments.installments import MAX_INSTALLMENTS, installments_text
 
 
 def masked(last4: str) -> str:
@@ -237,6 +238,8 @@ class Payment(models.Model):
     card_last4 = models.CharField(max_length=4, blank=True)
     card_exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
     card_exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    installments = models.PositiveSmallIntegerField(default=1, help_text=_(
+        "Monthly parts the card's issuer bills the amount in (1: at once); cards only."))
     gift_card = models.ForeignKey(GiftCard, null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
     instructions = models.JSONField(default=dict, blank=True, help_text="PIX code, boleto line, check number...")
     decline_code = models.CharField(max_length=40, blank=True)
@@ -258,6 +261,8 @@ class Payment(models.Model):
                                    name="payment_captured_within_amount"),
             models.CheckConstraint(condition=Q(refunded_amount__gte=0, refunded_amount__lte=F("captured_amount")),
                                    name="payment_refunded_within_captured"),
+            models.CheckConstraint(condition=Q(installments__gte=1, installments__lte=MAX_INSTALLMENTS)
+                                   & (Q(installments=1) | Q(method="card")), name="payment_installments_card_only"),
         ]
         indexes = [models.Index(fields=["order", "status"])]
 
@@ -277,6 +282,11 @@ class Payment(models.Model):
         return f"••••{self.gift_card.last4}" if self.gift_card_id else ""
 
     decline_text = text_property("decline_message")
+
+    @property
+    def installments_text(self) -> str:
+        """``3 × R$ 68,61`` for a card paid in installments, else empty."""
+        return installments_text(self.amount, self.installments, self.currency) if self.installments > 1 else ""
 
     @property
     def decline_reason(self) -> "StoredText | str":

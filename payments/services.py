@@ -41,6 +41,7 @@ from payments.giftcards import (  # noqa: F401 - re-exported: the gift-card serv
     giftcard_replace,
     giftcard_void,
 )
+from payments.installments import installments_problem
 from payments.ledger import Acct, cr, dr, journal_post
 from payments.models import (
     OPEN_AUTHORIZATION,
@@ -147,10 +148,11 @@ def _refuse_card_numbers(details: dict, *, written: bool = False) -> None:
 
 def payment_authorize(*, order_id: int, method: str, amount, currency: str, token: str = "",
                       details: dict | None = None, idempotency_key: str, acting_user,
-                      credit_limit=None, open_balance=None) -> Payment:
+                      credit_limit=None, open_balance=None, installments: int = 1) -> Payment:
     """Takes (or asks for) a payment for an order; raises ``PaymentDeclined`` with a ``code``.
 
-    * card/paypal: authorized at the processor (call outside any transaction); captured later.
+    * card/paypal: authorized at the processor (call outside any transaction); captured later. A card may be
+      billed in ``installments`` (``payments.installments``; which counts a channel offers is the caller's rule).
     * pix/boleto/bank_transfer/cod/check: pending until confirmed (webhook or ``payment_confirm``).
     * gift_card/store_credit (``details={"code": ...}``): redeemed now, status paid.
     * invoice: authorized against the customer's credit (``credit_limit``/``open_balance`` when
@@ -165,12 +167,14 @@ def payment_authorize(*, order_id: int, method: str, amount, currency: str, toke
     amount = quantize(Decimal(amount), currency)
     if amount <= 0:
         raise AmountError(_("The amount must be greater than zero."), field="amount")
+    _check_installments(method, installments)
     _refuse_card_numbers(details)
     if method in GATEWAY_METHODS:
         _no_open_transaction("payment_authorize")
 
     payment, created = _payment_for_key(order_id=order_id, method=method, amount=amount, currency=currency,
-                                        idempotency_key=idempotency_key, acting_user=acting_user)
+                                        installments=installments, idempotency_key=idempotency_key,
+                                        acting_user=acting_user)
     if not created:
         if payment.status == S.DECLINED:
             raise PaymentDeclined(payment.decline_reason, code=payment.decline_code, payment_id=payment.pk)
@@ -199,18 +203,24 @@ def _gateway_name(method: str) -> str:
     return "sandbox" if method in GATEWAY_METHODS else ""
 
 
-def _payment_for_key(*, order_id, method, amount, currency, idempotency_key, acting_user) -> tuple[Payment, bool]:
+def _check_installments(method: str, installments) -> None:
+    if problem := installments_problem(installments, method):
+        raise PaymentError(problem, code="installments_invalid", field="installments")
+
+
+def _payment_for_key(*, order_id, method, amount, currency, installments, idempotency_key,
+                     acting_user) -> tuple[Payment, bool]:
     # Insert first, read only on a repeated key: a new payment (the usual case) costs one statement.
     try:
         with transaction.atomic():
             payment, created = Payment.objects.create(
                 idempotency_key=idempotency_key, order_id=order_id, method=method, amount=amount, currency=currency,
-                created_by=_user(acting_user), gateway=_gateway_name(method),
+                installments=installments, created_by=_user(acting_user), gateway=_gateway_name(method),
             ), True
     except IntegrityError:
         payment, created = Payment.objects.get(idempotency_key=idempotency_key), False
-    if not created and (payment.order_id, payment.method, payment.amount, payment.currency) != (
-            order_id, method, amount, currency):
+    if not created and (payment.order_id, payment.method, payment.amount, payment.currency, payment.installments) != (
+            order_id, method, amount, currency, installments):
         raise IdempotencyConflict()
     return payment, created
 
@@ -239,7 +249,7 @@ def _authorize_at_gateway(payment: Payment, *, token: str, details: dict, acting
         txn = PaymentTransaction.objects.get(idempotency_key=key)
     try:
         result = gateway.authorize(token=token, amount=payment.amount, currency=payment.currency,
-                                   idempotency_key=key)
+                                   installments=payment.installments, idempotency_key=key)
     except GatewayError as exc:
         timeout = isinstance(exc, GatewayTimeout)
         reason = (stored_text(gettext_noop(
@@ -868,6 +878,6 @@ def payment_reauthorize(*, payment_id: int, amount, idempotency_key: str, acting
                                     "take an extra payment for the difference instead."), code="not_reauthorizable")
     new = payment_authorize(order_id=old.order_id, method=old.method, amount=amount, currency=old.currency,
                             token=old.token, details={"brand": old.card_brand, "last4": old.card_last4},
-                            idempotency_key=idempotency_key, acting_user=acting_user)
+                            installments=old.installments, idempotency_key=idempotency_key, acting_user=acting_user)
     payment_void(payment_id=old.pk, acting_user=acting_user)
     return new

@@ -1,9 +1,13 @@
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from oms.jsontext import JsonTextError, load_json
+from oms.money import exponent, quantize
 from orders.channels.models import ChannelIntegration, ImportFormat, StatusMapping, WebhookEndpoint
 from orders.models import Channel
+from payments.forms import AmountField
 
 
 class ChannelForm(forms.ModelForm):
@@ -11,15 +15,20 @@ class ChannelForm(forms.ModelForm):
     price lists, tax settings and imports refer to it."""
 
     price_list_code = forms.ChoiceField(label=_("Price list"), required=False)
+    card_installment_minimum = AmountField(
+        label=_("Smallest installment"), required=False, minimum=Decimal(0), decimal_places=3,
+        help_text=Channel._meta.get_field("card_installment_minimum").help_text)
 
     class Meta:
         model = Channel
         fields = ["name", "code", "kind", "order_prefix", "currency", "language", "price_list_code",
-                  "sourcing_strategy", "allow_oversell", "notify_customers", "is_active"]
+                  "sourcing_strategy", "allow_oversell", "notify_customers", "card_installments_max",
+                  "card_installment_minimum", "is_active"]
         labels = {"name": _("Name"), "code": _("Code"), "kind": _("Kind"), "order_prefix": _("Order number prefix"),
                   "currency": _("Currency"), "language": _("Customers' language"),
                   "sourcing_strategy": _("Ships from"), "allow_oversell": _("Accept orders beyond stock (backorder)"),
                   "notify_customers": _("E-mail customers about their orders"),
+                  "card_installments_max": _("Card installments, at most"),
                   "is_active": _("Active")}
 
     def __init__(self, *args, **kwargs):
@@ -34,6 +43,20 @@ class ChannelForm(forms.ModelForm):
         self.fields["language"].choices = [("", _("The site's language")), *self.fields["language"].choices[1:]]
         if self.instance.pk:
             self.fields["code"].disabled = True
+        self.fields["card_installments_max"].required = False  # blank: paid at once
+
+    def clean(self):
+        data = super().clean()
+        if "card_installments_max" not in self.errors and data.get("card_installments_max") is None:
+            data["card_installments_max"] = 1
+        smallest, currency = data.get("card_installment_minimum"), data.get("currency")
+        if smallest is None:
+            data["card_installment_minimum"] = Decimal(0)
+        elif currency and smallest != quantize(smallest, currency):
+            self.add_error("card_installment_minimum", _("%(currency)s has %(places)s decimal places: %(value)s has "
+                                                         "more.") % {"currency": currency, "places": exponent(currency),
+                                                                     "value": smallest})
+        return data
 
 
 class IntegrationForm(forms.ModelForm):

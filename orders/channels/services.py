@@ -55,7 +55,8 @@ CHANNEL_PAYMENT_METHOD = "bank_transfer"
 
 
 CHANNEL_FIELDS = ["name", "kind", "order_prefix", "currency", "language", "price_list_code", "sourcing_strategy",
-                  "allow_oversell", "notify_customers", "is_active"]
+                  "allow_oversell", "notify_customers", "card_installments_max", "card_installment_minimum",
+                  "is_active"]
 
 
 def _only(fields, allowed, what: str) -> None:

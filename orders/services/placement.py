@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from oms.i18n import StoredMoney, StoredNumber, StoredText, split, stored_join, stored_text, stored_value
+from oms.templatetags.oms_tags import money
 from orders.errors import (
     IncompleteOrder,
     InvalidTransition,
@@ -27,6 +28,7 @@ from orders.errors import (
 )
 from orders.events import order_event
 from orders.models import Address, Channel, Customer, Order, OrderEvent, OrderHold, OrderLine
+from orders.selectors import installments_offered
 from orders.services.core import (
     L,
     S,
@@ -41,6 +43,7 @@ from orders.services.core import (
     save_prices,
 )
 from orders.services.customers import refuse_erased
+from payments.installments import installments_problem
 
 PLACING_TIMEOUT = timedelta(minutes=2)
 
@@ -120,8 +123,8 @@ def _apply_customer_defaults(order: Order) -> None:
 
 
 DRAFT_FIELDS = {"customer_id", "delivery_method", "pickup_location_id", "shipping_service", "source_code",
-                "coupons", "notes", "priority", "promised_date", "payment_method", "shipping_address",
-                "billing_address", "external_ref", "channel_placed_at"}
+                "coupons", "notes", "priority", "promised_date", "payment_method", "payment_installments",
+                "shipping_address", "billing_address", "external_ref", "channel_placed_at"}
 
 
 def _check_draft_fields(changes: dict) -> None:
@@ -142,6 +145,8 @@ def _check_header_values(changes: dict) -> None:
     if method and method not in Payment.Method.values:
         raise OrderError(_("Unknown payment method “%(value)s”: choose one from the list.") % {"value": method},
                          field="payment_method")
+    if problem := installments_problem(changes.get("payment_installments", 1), "card"):
+        raise OrderError(problem, field="payment_installments")
 
 
 def _apply_header(order: Order, changes: dict) -> None:
@@ -158,6 +163,8 @@ def _apply_header(order: Order, changes: dict) -> None:
         order.pickup_location = None  # shipping to an address: no pick-up store left behind
     if order.delivery_method == Order.Delivery.PICKUP and order.shipping_service:
         order.shipping_service = ""  # collected at the store: no carrier service left behind, nor its charge
+    if order.payment_method != "card":
+        order.payment_installments = 1  # only a card is billed in installments
 
 
 def _draft_locked(order_id: int) -> Order:
@@ -465,6 +472,7 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
         # Priced before reserving (pricing reads neither locations nor line statuses), so the stock rows, which
         # every concurrent order wants, stay locked for the shortest time.
         priced = price_lines(order, lines)
+        _check_installments_offered(order)
         held = order.stock_held_until and order.stock_held_until > timezone.now()
         if not (held and all(line.status == L.RESERVED for line in lines)):
             release_lines(order, lines, actor=acting_user)
@@ -480,7 +488,7 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
         # If this process dies before the end, the beat job gives the stock back.
         order.stock_held_until = timezone.now() + timedelta(minutes=10)
         save_prices(order, lines, also=("idempotency_key", "placing_started_at", "card_fingerprint",
-                                        "stock_held_until", "payment_method"))
+                                        "stock_held_until", "payment_method", "payment_installments"))
     # 2. The gateway call, with no lock held.
     payment_ids: list[int] = []
     if payment.needs_authorization and order.total > 0:
@@ -516,6 +524,22 @@ def order_place(*, order_id: int, idempotency_key: str, acting_user, payment: Pa
         _undo_placing(order_id, payment_ids=payment_ids, actor=acting_user)
         raise
     return order
+
+
+def _check_installments_offered(order: Order) -> None:
+    """The card installments the draft chose are ones its channel offers for the total now (a total lowered since
+    the choice may put a part under the channel's smallest installment); any other method is paid at once."""
+    if order.payment_method != "card":
+        order.payment_installments = 1
+    count = order.payment_installments
+    if count == 1 or count in installments_offered(order):
+        return
+    channel = order.channel
+    raise OrderError(_("%(count)s installments are not offered for %(total)s: %(channel)s offers up to %(most)s, "
+                       "of at least %(smallest)s each. Choose fewer installments.") % {
+        "count": count, "total": money(order.total, order.currency), "channel": channel.name,
+        "most": channel.card_installments_max, "smallest": money(channel.card_installment_minimum, order.currency)},
+        field="payment_installments")
 
 
 def _codes_not_applied(order: Order, priced) -> list[str]:
@@ -581,6 +605,7 @@ def _authorize_all(order: Order, payment: PaymentRequest, *, idempotency_key: st
             result = payment_authorize(
                 order_id=order.pk, method=request.method, amount=amount, currency=order.currency,
                 token=request.token, details=dict(request.details or {}), idempotency_key=key, acting_user=actor,
+                installments=order.payment_installments if request.method == "card" else 1,
             )
             taken.append(result.pk)
     except (PaymentError, _Refused) as exc:

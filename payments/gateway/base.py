@@ -49,6 +49,8 @@ DECLINE_REASONS = {
     "expired_card": gettext_noop("The card has expired."),
     "invalid_token": gettext_noop("The card token is unknown or expired; enter the card again."),
     "paypal_declined": gettext_noop("PayPal refused the payment."),
+    "installments_not_supported": gettext_noop(
+        "The card cannot be billed in installments (a debit or prepaid card): pay at once or use another card."),
 }
 
 
@@ -84,8 +86,10 @@ class PaymentGateway(ABC):
         """Exchanges a single-use token for a long-lived one kept in the processor's vault (saved cards)."""
 
     @abstractmethod
-    def authorize(self, *, token: str, amount: Decimal, currency: str, idempotency_key: str) -> GatewayResult:
-        """Holds ``amount`` on the card or wallet behind ``token``."""
+    def authorize(self, *, token: str, amount: Decimal, currency: str, idempotency_key: str,
+                  installments: int = 1) -> GatewayResult:
+        """Holds ``amount`` on the card or wallet behind ``token``; a card's issuer bills it in ``installments``
+        monthly parts without interest (1: at once)."""
 
     @abstractmethod
     def capture(self, *, reference: str, amount: Decimal, idempotency_key: str) -> GatewayResult:

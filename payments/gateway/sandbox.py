@@ -38,6 +38,7 @@ TEST_CARDS = {
     "4000000000009995": "insufficient_funds",
     "4000000000000069": "expired_card",
     "4000000000000119": "timeout",
+    "4000056655665556": "debit",  # a debit card: approved at once, declined in installments
 }
 
 # What the sandbox processor says, in its own words and language, as a real one would (payments shows its own text
@@ -48,6 +49,7 @@ DECLINE_MESSAGES = {
     "expired_card": "Your card has expired.",
     "invalid_token": "No such token.",
     "paypal_declined": "Payer account refused the payment.",
+    "installments_not_supported": "Installments not permitted for this card.",
 }
 
 TOKEN_TTL = 2 * 3600
@@ -160,18 +162,21 @@ class SandboxGateway(PaymentGateway):
             return "expired_card"
         return data["outcome"]
 
-    def authorize(self, *, token: str, amount: Decimal, currency: str, idempotency_key: str) -> GatewayResult:
+    def authorize(self, *, token: str, amount: Decimal, currency: str, idempotency_key: str,
+                  installments: int = 1) -> GatewayResult:
         if earlier := self._remembered("authorize", idempotency_key):
             return earlier
         self._delay()
         outcome = self._outcome(token)
+        if outcome == "debit":
+            outcome = "approve" if installments == 1 else "installments_not_supported"
         if outcome == "timeout":
             raise GatewayTimeout("The sandbox processor did not answer (test card for timeouts).")
         if outcome != "approve":
             return self._remember("authorize", idempotency_key, self._decline(outcome))
         reference = "auth_" + secrets.token_hex(10)
-        cache.set(_key("auth", reference), {"amount": str(amount), "currency": currency, "captured": "0",
-                                            "refunded": "0", "voided": False}, STATE_TTL)
+        cache.set(_key("auth", reference), {"amount": str(amount), "currency": currency, "installments": installments,
+                                            "captured": "0", "refunded": "0", "voided": False}, STATE_TTL)
         return self._remember("authorize", idempotency_key,
                               GatewayResult(approved=True, reference=reference, code="approved", amount=amount))
 

@@ -97,11 +97,16 @@ class StripeGateway(PaymentGateway):
             raise GatewayError("Unknown payment method.", code="invalid_token")
         return info  # a PaymentMethod attached to a Stripe customer is already reusable
 
-    def authorize(self, *, token: str, amount: Decimal, currency: str, idempotency_key: str) -> GatewayResult:
-        status, payload = self._call("POST", "/payment_intents", {
-            "amount": _minor(amount, currency), "currency": currency.lower(), "payment_method": token,
-            "capture_method": "manual", "confirm": "true", "payment_method_types[]": "card",
-        }, idempotency_key)
+    def authorize(self, *, token: str, amount: Decimal, currency: str, idempotency_key: str,
+                  installments: int = 1) -> GatewayResult:
+        params = {"amount": _minor(amount, currency), "currency": currency.lower(), "payment_method": token,
+                  "capture_method": "manual", "confirm": "true", "payment_method_types[]": "card"}
+        if installments > 1:  # Stripe's card installments (Brazil, Mexico): a fixed count of monthly parts
+            params.update({"payment_method_options[card][installments][enabled]": "true",
+                           "payment_method_options[card][installments][plan][count]": str(installments),
+                           "payment_method_options[card][installments][plan][interval]": "month",
+                           "payment_method_options[card][installments][plan][type]": "fixed_count"})
+        status, payload = self._call("POST", "/payment_intents", params, idempotency_key)
         if status == 402 or payload.get("status") not in ("requires_capture", "succeeded"):
             return self._declined(payload)
         return GatewayResult(approved=True, reference=payload["id"], code=payload["status"],

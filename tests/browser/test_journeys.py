@@ -27,7 +27,7 @@ from payments.models import Payment
 from reports.models import ReportJob
 from tests.browser.steps import (
     add_lines_by_keyboard,
-    pay_by_sandbox_card,
+    enter_card,
     scan,
     settled,
     ship_by_keyboard,
@@ -98,7 +98,8 @@ def shop(db):
     """A phone channel sourcing to the nearest location, a DC in Cajamar and a store in Pinheiros, three SKUs (the pen
     takes an engraving at R$ 15), no tax in SP (the arithmetic stays readable), Sedex at R$ 15 and a customer
     living in Pinheiros."""
-    channel = ChannelFactory(code="phone", name="Call center", kind="phone", sourcing_strategy="nearest")
+    channel = ChannelFactory(code="phone", name="Call center", kind="phone", sourcing_strategy="nearest",
+                             card_installments_max=6, card_installment_minimum=Decimal("50.00"))
     dc = LocationFactory(code="DC-CJ", name="DC Cajamar", kind="dc", can_ship=True, latitude=Decimal("-23.3560"),
                          longitude=Decimal("-46.8770"), handling_days=1, cutoff_time=time(23, 59))
     store = LocationFactory(code="LJ-PIN", name="Store Pinheiros", kind="store", can_ship=True, can_pickup=True,
@@ -243,7 +244,22 @@ def agent_takes_the_phone_order(page, shop) -> Order:
     page.locator("#grand-total", has_text="271.41").wait_for()  # 284.90 - 28.49 + 15.00
     settled(page)
 
-    pay_by_sandbox_card(page)
+    # Paid by card in 3 interest-free installments: the list offers what R$ 271.41 allows at R$ 50 a part at least.
+    page.locator("#payment-method").focus()
+    page.keyboard.press("c")  # "Credit/debit card"
+    page.locator("#installments").wait_for()
+    settled(page)
+    options = page.locator("#installments option").all_inner_texts()
+    assert options[0] == "At once: R$\xa0271.41" and options[-1].startswith("5\xa0×") and len(options) == 5
+    page.locator("#installments").focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.locator("#installments option[value='3'][selected]").wait_for(state="attached")  # saved, drawn again
+    settled(page)
+    assert Order.objects.get().payment_installments == 3
+
+    enter_card(page, "4242 4242 4242 4242")
+    page.locator("[data-card=summary]", has_text="4242").wait_for()
     page.wait_for_function("document.querySelector('[data-card=token]').value !== ''")
     settled(page)
     assert_no_horizontal_overflow(page)
@@ -270,8 +286,9 @@ def agent_takes_the_phone_order(page, shop) -> Order:
     assert set(OrderLineAllocation.objects.filter(line__order=order).values_list("location_id", flat=True)) == {
         shop["store"].pk}
     payment = Payment.objects.get(order=order)
-    assert (payment.method, payment.status, payment.amount, payment.card_last4) == (
-        "card", Payment.Status.AUTHORIZED, Decimal("271.41"), "4242")
+    assert (payment.method, payment.status, payment.amount, payment.card_last4, payment.installments) == (
+        "card", Payment.Status.AUTHORIZED, Decimal("271.41"), "4242", 3)
+    assert "3\xa0×\xa0R$\xa090.47" in page.locator("#order-payments").inner_text()
     assert page.locator("#order-status").inner_text() == "On hold"
     assert page.locator("#order-total").inner_text().endswith("271.41")
     assert "Para Mariana" in page.locator("section.panel", has_text="Lines").inner_text()
