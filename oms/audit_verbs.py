@@ -25,6 +25,8 @@ VERB_LABELS = {
     "customer_data_export": pgettext_lazy("audit trail", "Customer data exported"),
     "customer_erase": pgettext_lazy("audit trail", "Customer erased"),
     "customer_update": pgettext_lazy("audit trail", "Customer changed"),
+    "customer_merge": pgettext_lazy("audit trail", "Duplicate customer merged in"),
+    "customer_merged_into": pgettext_lazy("audit trail", "Merged into another customer"),
     "download": pgettext_lazy("audit trail", "Downloaded"),
     "giftcard_disable": pgettext_lazy("audit trail", "Gift card disabled"),
     "giftcard_issue": pgettext_lazy("audit trail", "Gift card issued"),

@@ -30,6 +30,7 @@ RULES: dict[str, str] = {
     "orders:customer_address_add": "take_orders",
     "orders:customer_data_export": "handle_personal_data",
     "orders:customer_erase": "handle_personal_data",
+    "orders:customer_merge": "manage_orders",
     "orders:phone_start": "take_orders",
     "orders:phone_order": "take_orders",
     "orders:phone_customer_search": "take_orders",

@@ -75,6 +75,16 @@ class CustomerErased(OrderError):
     default_message = _("This customer's personal data was erased at their request: create a new customer.")
 
 
+class CustomerMerged(OrderError):
+    """A duplicate record merged into another customer: new orders, data and addresses go to that customer."""
+
+    code = "customer_merged"
+
+    def __init__(self, survivor, **kwargs):
+        super().__init__(_("This customer record was merged into %(name)s (#%(id)s): use that customer.")
+                         % {"name": survivor.name, "id": survivor.pk}, field="customer", **kwargs)
+
+
 class HoldNotOpen(OrderError):
     code = "hold_not_open"
     default_message = _("This hold was already decided.")

@@ -295,6 +295,17 @@ def form_error_message(form: forms.Form) -> str:
     return "; ".join(parts)
 
 
+class CustomerMergeForm(forms.Form):
+    """The duplicate record to fold into the customer on the page: chosen from the likely duplicates or typed as
+    its number; ``confirm`` once the page has shown what moves."""
+
+    duplicate = IdField(label=_("Duplicate customer number"), model="orders.Customer", error_messages={
+        "required": _("Choose the duplicate record, or type its number."),
+        "invalid": _("Type the duplicate customer's number (the # on its page)."),
+        "unknown": _("No customer has that number.")})
+    confirm = forms.BooleanField(label=_("I understand that this cannot be undone."), required=False)
+
+
 class ErasureForm(forms.Form):
     reason = TextField(label=_("Reason"), max_length=500, required=True, multiline=True, widget=forms.Textarea(
         attrs={"rows": 3}), help_text=_("E.g. the customer's request by e-mail on 2026-11-20, protocol 123."))

@@ -103,6 +103,9 @@ class Customer(models.Model):
     )
     erased_at = models.DateTimeField(null=True, blank=True, editable=False,
                                      help_text=_("When the personal data was erased at the customer's request."))
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_records", editable=False,
+        help_text=_("The customer this duplicate record was merged into: its orders and addresses are there now."))
 
     class Meta:
         verbose_name = _("customer")

@@ -157,10 +157,18 @@ def customer_matches(*, query: str) -> QuerySet[Customer]:
         needle, forms = phone_forms(query)
         condition |= Q(phone__contains=needle) | Q(phone_alt__contains=needle) | Q(tax_id__startswith=number)
         exact |= Q(phone__in=forms) | Q(phone_alt__in=forms) | Q(tax_id=number)
-    # An erased customer only keeps past orders: a new order needs a new customer.
-    return (Customer.objects.filter(condition, erased_at__isnull=True)
+    # An erased customer only keeps past orders: a new order needs a new customer. A duplicate merged into another
+    # customer is found as that customer.
+    return (Customer.objects.filter(condition, erased_at__isnull=True, merged_into__isnull=True)
             .annotate(contact_rank=Case(When(exact, then=0), default=1, output_field=IntegerField()))
             .order_by("contact_rank", "name", "pk"))
+
+
+def customer_merge_preview(*, customer_id: int) -> Customer:
+    """A customer with what a merge would move from it counted: ``order_count``, ``address_count``."""
+    return (Customer.objects.select_related("merged_into")
+            .annotate(order_count=Count("orders", distinct=True), address_count=Count("addresses", distinct=True))
+            .get(pk=customer_id))
 
 
 def customer_360(*, customer: Customer) -> dict:

@@ -26,6 +26,7 @@ urlpatterns = [
     path("customers/<int:pk>/addresses/new/", views.customer_address_add, name="customer_address_add"),
     path("customers/<int:pk>/personal-data.json", views.customer_data_export, name="customer_data_export"),
     path("customers/<int:pk>/erase/", views.customer_erase_view, name="customer_erase"),
+    path("customers/<int:pk>/merge/", views.customer_merge_view, name="customer_merge"),
     path("phone/", phone_views.phone_start, name="phone_start"),
     path("phone/<int:pk>/", phone_views.phone_order, name="phone_order"),
     path("phone/<int:pk>/customers/", phone_views.customer_search, name="phone_customer_search"),

@@ -24,6 +24,7 @@ from orders.forms import (
     AddressForm,
     CancelForm,
     CustomerForm,
+    CustomerMergeForm,
     DecisionForm,
     ErasureForm,
     NewCustomerForm,
@@ -361,10 +362,35 @@ def customer_address_add(request, pk: int):
 
 
 def customer_detail(request, pk: int):
-    customer = get_object_or_404(Customer.objects.prefetch_related("addresses"), pk=pk)
+    customer = get_object_or_404(Customer.objects.select_related("merged_into").prefetch_related("addresses"), pk=pk)
     audit_access(request, customer, verb="customer_360")
     context = {"customer": customer, **selectors.customer_360(customer=customer)}
     return render(request, "orders/customer_detail.html", context)
+
+
+def customer_merge_view(request, pk: int):
+    """Folds a duplicate record into this customer: choose it (likely duplicates are offered), see what moves,
+    confirm. GET with ``duplicate`` shows the preview; POST with ``confirm`` merges."""
+    customer = get_object_or_404(Customer, pk=pk)
+    form = CustomerMergeForm(request.POST or request.GET or None)
+    duplicate = None
+    if form.is_bound and form.is_valid():
+        duplicate = selectors.customer_merge_preview(customer_id=form.cleaned_data["duplicate"])
+        if request.method == "POST" and not form.cleaned_data["confirm"]:
+            form.add_error("confirm", _("Tick the box to confirm the merge."))
+        elif request.method == "POST":
+            try:
+                services.customer_merge(customer_id=customer.pk, duplicate_id=duplicate.pk, acting_user=request.user)
+            except OrderError as exc:
+                add_refusal(form, exc)
+            else:
+                messages.success(request, _("%(name)s (#%(id)s) was merged into this customer.")
+                                 % {"name": duplicate.name, "id": duplicate.pk})
+                return redirect("orders:customer_detail", pk=customer.pk)
+    context = {"customer": customer, "form": form, "duplicate": duplicate,
+               "suggestions": services.customer_duplicates(email=customer.email, phone=customer.phone,
+                                                           tax_id=customer.tax_id, exclude_id=customer.pk)}
+    return render(request, "orders/customer_merge.html", context, status=422 if form.errors else 200)
 
 
 def customer_data_export(request, pk: int):

@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -12,8 +12,8 @@ from oms.audit import audit_record, diff, snapshot
 from oms.i18n import is_language
 from oms.models import AuditEntry
 from oms.once import created_by_request
-from orders.errors import CustomerErased, DuplicateCustomer, InvalidCustomer
-from orders.models import Address, Customer
+from orders.errors import CustomerErased, CustomerMerged, DuplicateCustomer, InvalidCustomer
+from orders.models import Address, Customer, Order
 from orders.validators import (
     normalize_phone,
     phone_forms,
@@ -30,10 +30,13 @@ ADDRESS_FIELDS = ["kind", "label", "recipient", "street", "number", "complement"
                   "postal_code", "country", "phone", "is_default"]
 
 
-def refuse_erased(customer: Customer) -> None:
-    """An erased customer's record only keeps their past orders: it takes no new order, data or address."""
+def refuse_retired(customer: Customer) -> None:
+    """An erased customer's record only keeps their past orders, and a duplicate merged into another customer keeps
+    nothing: neither takes a new order, data or address."""
     if customer.erased_at:
         raise CustomerErased(field="customer")
+    if customer.merged_into_id:
+        raise CustomerMerged(customer.merged_into)
 
 
 def _clean_customer(data: dict) -> dict:
@@ -82,7 +85,7 @@ def customer_duplicates(*, email: str = "", phone: str = "", tax_id: str = "", e
         query |= Q(tax_id=tax_id)
     if not query:
         return Customer.objects.none()
-    matches = Customer.objects.filter(query)
+    matches = Customer.objects.filter(query, merged_into__isnull=True)  # a merged record is its customer now
     if exclude_id:
         matches = matches.exclude(pk=exclude_id)
     return matches.order_by("pk")[:5]
@@ -120,7 +123,7 @@ def customer_update(*, customer_id: int, data: dict, acting_user, allow_duplicat
     duplicate (as on creation) unless told otherwise."""
     with transaction.atomic(durable=True):
         customer = Customer.objects.select_for_update().get(pk=customer_id)
-        refuse_erased(customer)
+        refuse_retired(customer)
         merged = {**snapshot(customer, CUSTOMER_FIELDS), **data}
         clean = _clean_customer(merged)
         before = snapshot(customer, CUSTOMER_FIELDS)
@@ -141,6 +144,73 @@ def customer_update(*, customer_id: int, data: dict, acting_user, allow_duplicat
             audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=customer, verb="customer_update",
                          changes=changes)
     return customer
+
+
+# What a merge copies from the duplicate where the customer kept has nothing.
+MERGE_FILLS = ["email", "phone", "tax_id", "group_code", "language"]
+
+
+def customer_merge(*, customer_id: int, duplicate_id: int, acting_user) -> Customer:
+    """Folds a duplicate record of the same person or company into ``customer_id``, in one transaction.
+
+    Its orders (drafts too), addresses, saved cards, segment memberships and promotion uses move to the customer
+    kept; what the kept record lacks (e-mail, phone, tax id, group, language) is taken from it, its phone becomes the
+    second phone when that is free, and its notes are added. Marketing consent stays only if both records gave it
+    (one of them may have been told no). The duplicate stays, inactive and pointing to the customer kept, so old
+    links and the audit trail still lead somewhere; the search and the duplicate check no longer find it.
+    Refused: the same record, an erased or already merged one, or two different tax ids (two people)."""
+    from marketing.models import PromotionRedemption, Segment, SegmentMember
+    from payments.models import SavedCard
+
+    if customer_id == duplicate_id:
+        raise InvalidCustomer(_("Choose another customer: a record cannot be merged into itself."),
+                              field="duplicate")
+    with transaction.atomic(durable=True):
+        records = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[customer_id, duplicate_id])
+                   .order_by("pk")}
+        if duplicate_id not in records:
+            raise InvalidCustomer(_("Customer #%(id)s does not exist.") % {"id": duplicate_id}, field="duplicate")
+        kept, duplicate = records[customer_id], records[duplicate_id]
+        refuse_retired(kept)
+        refuse_retired(duplicate)
+        if kept.tax_id and duplicate.tax_id and kept.tax_id != duplicate.tax_id:
+            raise InvalidCustomer(_("%(a)s and %(b)s have different tax ids: they are not the same person or "
+                                    "company.") % {"a": kept.tax_id_display, "b": duplicate.tax_id_display},
+                                  field="duplicate")
+        before = snapshot(kept, CUSTOMER_FIELDS)
+        for field in MERGE_FILLS:
+            if not getattr(kept, field) and getattr(duplicate, field):
+                setattr(kept, field, getattr(duplicate, field))
+        if duplicate.phone and duplicate.phone not in (kept.phone, kept.phone_alt) and not kept.phone_alt:
+            kept.phone_alt = duplicate.phone
+        if duplicate.notes.strip() and duplicate.notes.strip() not in kept.notes:
+            kept.notes = "\n".join(part for part in (kept.notes.strip(), duplicate.notes.strip()) if part)
+        if kept.marketing_consent and not duplicate.marketing_consent:
+            kept.marketing_consent, kept.consent_at = False, None
+        kept.save()
+
+        one_default = {"is_default": False} if kept.addresses.filter(is_default=True).exists() else {}
+        moved = {
+            "orders": Order.objects.filter(customer=duplicate).update(customer=kept),
+            "addresses": Address.objects.filter(customer=duplicate).update(customer=kept, **one_default),
+            "saved_cards": SavedCard.objects.filter(customer=duplicate).update(customer=kept),
+            "promotion_uses": PromotionRedemption.objects.filter(customer_id=duplicate.pk).update(customer_id=kept.pk),
+        }
+        # A segment both records were members of keeps one member, and counts one less.
+        both = SegmentMember.objects.filter(customer_id=duplicate.pk, segment_id__in=SegmentMember.objects.filter(
+            customer_id=kept.pk).values("segment_id"))
+        Segment.objects.filter(pk__in=both.values("segment_id")).update(member_count=F("member_count") - 1)
+        both.delete()
+        moved["segments"] = SegmentMember.objects.filter(customer_id=duplicate.pk).update(customer_id=kept.pk)
+
+        duplicate.merged_into, duplicate.is_active = kept, False
+        duplicate.save(update_fields=["merged_into", "is_active"])
+        audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=kept, verb="customer_merge", changes={
+            "merged": [duplicate.pk, duplicate.name], **diff(before, snapshot(kept, CUSTOMER_FIELDS)), **{
+                name: [0, count] for name, count in moved.items() if count}})
+        audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=duplicate, verb="customer_merged_into",
+                     changes={"merged_into": [None, kept.pk]})
+    return kept
 
 
 # An address's fields that must be there, by the names the forms give them.
@@ -173,7 +243,7 @@ def address_add(*, customer_id: int, data: dict, acting_user) -> Address:
     clean = _clean_address(data)
     with transaction.atomic(durable=True):
         customer = Customer.objects.select_for_update().get(pk=customer_id)
-        refuse_erased(customer)
+        refuse_retired(customer)
         if clean.get("is_default"):
             customer.addresses.update(is_default=False)
         address = Address.objects.create(customer=customer, **clean)

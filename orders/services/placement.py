@@ -42,7 +42,7 @@ from orders.services.core import (
     reserve_lines,
     save_prices,
 )
-from orders.services.customers import refuse_erased
+from orders.services.customers import refuse_retired
 from payments.installments import installments_problem
 
 PLACING_TIMEOUT = timedelta(minutes=2)
@@ -111,7 +111,7 @@ def draft_create(*, channel_id: int, acting_user, customer_id: int | None = None
 
 def _apply_customer_defaults(order: Order) -> None:
     customer = Customer.objects.get(pk=order.customer_id)
-    refuse_erased(customer)
+    refuse_retired(customer)
     order.customer = customer
     order.email = customer.email
     order.phone = customer.phone
