@@ -494,3 +494,31 @@ def test_a_card_refund_names_the_card_by_its_last_digits_only(make_user, net, pl
     assert f"We refunded R$\xa015.50 for your order {order.number}." in refund["body"]
     assert "It goes back to your card ending in 1111; your bank may take a few days to show it." in refund["body"]
     assert "4111111111111111" not in str(refund) and token not in str(refund) and "2030" not in str(refund)
+
+
+def test_a_refund_to_a_gift_card_reads_right_to_left_and_no_email_means_none(make_user, net, place_order):
+    from payments.services import payment_authorize, payment_refund
+    from tests.payments.factories import issue_card
+
+    _speaks(net["customer"], "ar")
+    agent = make_user("finance")
+    order = place_order(agent, [(net["mug"], 1)])
+    card, code = issue_card("80.00", currency="BRL")
+    paid = payment_authorize(order_id=order.pk, method="gift_card", amount="20", currency="BRL",
+                             details={"code": code}, idempotency_key="gift-refund-email", acting_user=agent)
+    payment_refund(payment_id=paid.pk, amount="20", reason="goodwill", acting_user=agent, reference="gw:gift")
+    _deliver_payment_notices()
+    [refund] = [e for e in _emails_to(order.email) if e["subject"] == f"\u200fاسترداد مبلغ لطلبك {order.number}"]
+    lines = refund["body"].split("\n")
+    assert all(line.startswith("\u200f") for line in lines if line), lines
+    assert f"\u200fأُعيد المبلغ إلى بطاقة الهدية المنتهية بـ {card.last4}." in lines
+    assert code not in refund["body"]  # the card's code is never written, only its last four characters
+
+    quiet = _without_email(place_order(agent, [(net["mug"], 1)]))
+    card, code = issue_card("50.00", currency="BRL")
+    paid = payment_authorize(order_id=quiet.pk, method="gift_card", amount="10", currency="BRL",
+                             details={"code": code}, idempotency_key="gift-refund-quiet", acting_user=agent)
+    sent = OutboxMessage.objects.filter(topic="oms.email").count()
+    payment_refund(payment_id=paid.pk, amount="10", reason="goodwill", acting_user=agent, reference="gw:quiet")
+    _deliver_payment_notices()
+    assert OutboxMessage.objects.filter(topic="oms.email").count() == sent
