@@ -27,25 +27,28 @@ ACCEPTED_FROM = {S.PLACED, S.ON_HOLD}  # the first time an order is accepted (no
 def order_status_notice(*, order_id: int, status: str, previous: str, notice_id: int) -> int:
     """E-mails the customer about this status change when it is news to them; returns how many were queued."""
     order = Order.objects.select_related("channel", "customer").filter(pk=order_id).first()
-    if order is None or not order.email or not order.channel.notify_customers:
+    if order is None or not tells_customer(order):
         return 0
-    key = f"order-notice:{notice_id}"  # the same notice delivered twice
-    queued = 0
-    if previous == S.PLACED:  # just placed: how to pay what is still to pay (PIX, boleto)
+    news = _status_news(order, status, previous, key=f"order-notice:{notice_id}")  # key: the notice delivered twice
+    queued = email_customer(order, subject=news[0], body=news[1], key=news[2]) if news else 0
+    if previous == S.PLACED:  # just placed: how to pay what is still to pay (PIX, boleto), after the thanks
         queued += payment_instructions_notice(order)
+    return queued
+
+
+def _status_news(order: Order, status: str, previous: str, *, key: str
+                 ) -> tuple[StoredText, StoredText, str] | None:
+    """The subject, body and key of the e-mail this status change is worth, if any."""
     if status in (S.CONFIRMED, S.BACKORDERED) and previous in ACCEPTED_FROM:
-        subject, body = _accepted(order)
-        key = f"order-accepted:{order.pk}"  # once per order: a confirmed order held again after an edit, then
-        # approved, leaves "on hold" as a new one does
-    elif status in (S.PARTIALLY_SHIPPED, S.SHIPPED):
-        if not _on_the_road(order).exists():
-            return queued  # collected at the store: the customer has it in hand, nothing is on its way
-        subject, body = _shipped(order)
-    elif status == S.CANCELLED:
-        subject, body = _cancelled(order)
-    else:
-        return queued
-    return queued + email_customer(order, subject=subject, body=body, key=key)
+        # Once per order: a confirmed order held again after an edit, then approved, leaves "on hold" as a new
+        # one does.
+        return *_accepted(order), f"order-accepted:{order.pk}"
+    if status in (S.PARTIALLY_SHIPPED, S.SHIPPED) and _on_the_road(order).exists():
+        # (collected at the store: the customer has it in hand, nothing is on its way)
+        return *_shipped(order), key
+    if status == S.CANCELLED:
+        return *_cancelled(order), key
+    return None
 
 
 def tells_customer(order: Order) -> bool:
