@@ -14,11 +14,11 @@ the rest. A text a person typed is stored as typed, with ``None`` for its parame
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.formats import date_format, number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext
@@ -61,9 +61,10 @@ def stored_join(separator: str, texts) -> StoredText:
 
 @dataclass(frozen=True)
 class StoredDate:
-    """A date shown with ``format`` (a Django date format, e.g. "D" for the weekday) in the reader's language."""
+    """A date shown with ``format`` (a Django date format, e.g. "D" for the weekday) in the reader's language; or a
+    moment (an aware ``datetime``, e.g. with "SHORT_DATETIME_FORMAT"), shown in the site's time zone."""
 
-    value: date
+    value: date | datetime
     format: str
 
 
@@ -159,7 +160,9 @@ def _rendered(value):
     if isinstance(value, dict) and "msgid" in value:
         return render(value["msgid"], value["params"], value.get("plural", ""), value.get("n"))
     if isinstance(value, dict) and "date" in value:
-        return date_format(date.fromisoformat(value["date"]), value["format"])
+        day = value["date"]
+        day = timezone.localtime(datetime.fromisoformat(day)) if "T" in day else date.fromisoformat(day)
+        return date_format(day, value["format"])
     if isinstance(value, dict) and "money" in value:
         from oms.templatetags.oms_tags import money
 

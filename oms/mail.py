@@ -50,31 +50,36 @@ def absolute_url(view_name: str, **kwargs) -> str:
     return settings.SITE_URL.rstrip("/") + reverse(view_name, kwargs=kwargs or None)
 
 
-def compose(language: str, subject: StoredText, body: StoredText) -> tuple[str, str]:
+def compose(language: str, subject: StoredText, body: StoredText, codes=()) -> tuple[str, str]:
     """The subject and body in ``language``, right to left when it is (``right_to_left``)."""
     with translation.override(language):
         subject, body = str(subject), str(body)
-        return (right_to_left(subject), right_to_left(body)) if translation.get_language_bidi() else (subject, body)
+        if translation.get_language_bidi():
+            return right_to_left(subject), right_to_left(body, codes)
+        return subject, body
 
 
-def right_to_left(text: str) -> str:
+def right_to_left(text: str, codes=()) -> str:
     """A plain-text e-mail has no markup to set its direction: a reader takes each line's direction from its first
     letter, often a Latin name or code, and in a right-to-left line a link's closing "/" shows before "https".
     So each line starts with a right-to-left mark, and a link is isolated from the text before it. Its isolate is
     closed by the end of the line, or after the space that follows it: no invisible character touches the link,
     which mail programs would take as part of it. Codes are not wrapped either: one copied from the e-mail (a
-    tracking number) must not carry marks into a carrier's search box."""
-    return "\n".join(RLM + _LINK.sub(_isolated_link, line) if line else line for line in text.split("\n"))
+    tracking number) must not carry marks into a carrier's search box. A line that is one of ``codes`` (a PIX
+    code, a boleto's line, each written on a line of its own to be copied whole) is left as it is: it has no
+    right-to-left letter to place, and copied with a mark a payment app refuses it."""
+    return "\n".join(RLM + _LINK.sub(_isolated_link, line) if line and line not in codes else line
+                     for line in text.split("\n"))
 
 
 def _isolated_link(match: re.Match) -> str:
     return f"{FSI}{match[1]}{match[2]}{PDI}" if match[2] else f"{FSI}{match[1]}"
 
 
-def email_enqueue(*, to: list[Recipient], subject: StoredText, body: StoredText, key: str = "") -> int:
+def email_enqueue(*, to: list[Recipient], subject: StoredText, body: StoredText, key: str = "", codes=()) -> int:
     """Queues (in the current transaction, through the outbox) one e-mail per language among ``to``; returns
     how many were queued. ``key``: e-mails already queued under it are not queued again (a notice whose cause
-    was delivered twice)."""
+    was delivered twice). ``codes``: lines of the body a reader copies whole (``right_to_left``)."""
     if key and OutboxMessage.objects.alias(key=KeyTextTransform("key", "payload")).filter(
             payload__has_key="key", key=key).exists():
         return 0
@@ -83,7 +88,7 @@ def email_enqueue(*, to: list[Recipient], subject: StoredText, body: StoredText,
         if each.address not in by_language[each.language]:
             by_language[each.language].append(each.address)
     for language, addresses in sorted(by_language.items()):
-        text_subject, text_body = compose(language, subject, body)
+        text_subject, text_body = compose(language, subject, body, codes)
         outbox_enqueue(topic=TOPIC, payload={"to": addresses, "subject": text_subject, "body": text_body,
                                              "language": language, **({"key": key} if key else {})})
     return len(by_language)

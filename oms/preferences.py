@@ -33,8 +33,8 @@ def language_at_login(request, user) -> str:
 
     A language chosen on this browser (its cookie) wins and is kept; otherwise the one kept from an earlier
     session follows the user to this browser; a first login keeps the browser's own language."""
-    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-    if is_language(chosen):
+    chosen = chosen_language(request)
+    if chosen:
         language_remember(user, chosen)
         return chosen
     kept = _kept_language(user)
@@ -43,6 +43,13 @@ def language_at_login(request, user) -> str:
     language = supported_language(getattr(request, "LANGUAGE_CODE", None))
     language_remember(user, language)
     return language
+
+
+def chosen_language(request) -> str | None:
+    """The language the visitor chose on this browser with the language switch (its cookie), if any: it wins over
+    any other a page would pick for them (a user's kept one, an order's customer's)."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    return chosen if is_language(chosen) else None
 
 
 def set_language_cookie(response, language: str) -> None:

@@ -51,9 +51,18 @@ def giftcards_issue_handler(message) -> None:
 
 
 @payment_listener
-def giftcards_on_payment(*, payment_id, order_id, method, previous, status) -> None:
+def giftcards_on_payment(*, payment_id, order_id, method, previous, status, refund_id=None) -> None:
     """A payment of the order arrived (PIX confirmed...): issue the gift cards it pays for."""
     from orders.giftcards import order_giftcards_issue, order_has_open_gift_cards
 
     if status == "captured" and order_has_open_gift_cards(order_id):
         order_giftcards_issue(order_id=order_id, acting_user=None, email_all=True)
+
+
+@payment_listener
+def refund_email_on_payment(*, payment_id, order_id, method, previous, status, refund_id=None) -> None:
+    """A refund went through: the customer is told (``orders.notifications.refund_notice``)."""
+    from orders.notifications import refund_notice
+
+    if refund_id:
+        refund_notice(refund_id=refund_id)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,6 +17,7 @@ from oms.audit import audit_access
 from oms.forms import add_refusal
 from oms.listing import paginate, sort_queryset
 from oms.numbers import NumberError, parse_id, parse_whole
+from oms.preferences import chosen_language
 from oms.query import next_address
 from orders import selectors, services
 from orders.errors import CustomerErased, DuplicateCustomer, OrderError
@@ -443,9 +445,14 @@ def tracking(request, token: str):
     """Public, unguessable page: status and shipments only, nothing else about the customer."""
     from orders.fulfilment.models import Shipment
 
-    order = Order.objects.filter(tracking_token=token).exclude(status=Order.Status.DRAFT).first()
+    order = (Order.objects.select_related("customer", "channel").filter(tracking_token=token)
+             .exclude(status=Order.Status.DRAFT).first())
     if order is None:
         raise Http404
+    # In the customer's language (their e-mails link here), not the browser's: unless the visitor chose one.
+    language = chosen_language(request) or order.customer_language
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
     # The parcels coming to the customer: not a cancelled one, nor a transfer between our own locations.
     shipments = list(order.shipments.exclude(status=Shipment.Status.CANCELLED)
                      .exclude(kind=Shipment.Kind.TRANSFER).order_by("pk"))

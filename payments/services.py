@@ -82,8 +82,9 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
 MONEY_MOVED = {"captured_amount", "refunded_amount"}  # a change of these is news even when the status stays
 
 
-def _payment_transition(payment: Payment, *, to: str, **fields) -> None:
-    """The one place a payment's status changes; ``fields`` are saved with it."""
+def _payment_transition(payment: Payment, *, to: str, refund: PaymentTransaction | None = None, **fields) -> None:
+    """The one place a payment's status changes; ``fields`` are saved with it. ``refund``: the refund that made the
+    change, named in the change's notice (``payments.events``)."""
     if to != payment.status and to not in ALLOWED_TRANSITIONS[payment.status]:
         raise InvalidPaymentState(_("A payment cannot go from %(old)s to %(new)s.") % {"old": payment.status,
                                                                                        "new": to})
@@ -93,7 +94,7 @@ def _payment_transition(payment: Payment, *, to: str, **fields) -> None:
         setattr(payment, name, value)
     payment.save(update_fields=["status", "updated_at", *fields])
     if to != previous or MONEY_MOVED & fields.keys():  # a second partial refund keeps its status, not its amount
-        payment_changed(payment=payment, previous=previous)
+        payment_changed(payment=payment, previous=previous, refund_id=refund.pk if refund else None)
 
 
 def _refused(payment: Payment, *, code: str, reason, to: str = S.DECLINED, **fields) -> None:
@@ -685,7 +686,7 @@ def payment_refund(*, payment_id: int, amount, reason: str, acting_user, referen
 def _record_refund(payment: Payment, txn: PaymentTransaction, acting_user) -> None:
     before = payment.refunded_amount
     payment.refunded_amount += txn.amount
-    _payment_transition(payment, to=_money_status(payment), refunded_amount=payment.refunded_amount)
+    _payment_transition(payment, to=_money_status(payment), refund=txn, refunded_amount=payment.refunded_amount)
     audit_record(actor=acting_user, action=AuditEntry.Action.ACTION, obj=payment, verb="payment_refund",
                  changes={"refunded_amount": [str(before), str(payment.refunded_amount)]}, reason=txn.reason)
 

@@ -64,7 +64,7 @@ _install_status_handler()
 
 
 @payment_listener
-def refund_listener(*, payment_id, order_id, method, previous, status) -> None:
+def refund_listener(*, payment_id, order_id, method, previous, status, refund_id=None) -> None:
     from orders.channels.webhooks import payment_changed
 
     payment_changed(payment_id=payment_id, order_id=order_id, method=method, previous=previous, status=status)

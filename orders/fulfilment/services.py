@@ -64,7 +64,7 @@ from orders.fulfilment.models import (
     SourcingDecision,
 )
 from orders.models import Order, OrderEvent, OrderLine, OrderLineAllocation
-from orders.notifications import email_customer, pickup_ready_email
+from orders.notifications import email_customer, pickup_ready_email, return_received_notice, shipment_delivered_notice
 from orders.services.core import (
     L,
     S,
@@ -1467,6 +1467,7 @@ def _deliver(order: Order, shipment: Shipment, *, actor, when: datetime) -> None
     if not undelivered and order.status == S.SHIPPED:
         _order_transition(order, to=S.DELIVERED, actor=actor)
         _milestone(order, delivered_at=when)
+    shipment_delivered_notice(order, shipment, when=when)
 
 
 def shipment_fail(*, shipment_id: int, reason: str, acting_user) -> Shipment:
@@ -1755,9 +1756,10 @@ def return_receive(*, return_id: int, location_id: int, acting_user) -> Return:
     if not Location.objects.filter(pk=location_id, is_active=True).exists():
         raise InvalidReturn(_("Choose where the goods arrived."), field="location")
     with transaction.atomic(durable=True):
-        _order, rma = _lock_return(return_id)
+        order, rma = _lock_return(return_id)
         return_transition(rma, to=RS.RECEIVED, actor=acting_user, location_id=location_id,
                           received_at=timezone.now())
+        return_received_notice(order, rma, refund=return_value(rma))
     return rma
 
 

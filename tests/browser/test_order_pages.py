@@ -3,6 +3,7 @@
 import os
 import uuid
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -14,6 +15,7 @@ from tests.inventory.factories import LocationFactory, VariantFactory
 from tests.marketing.factories import ShippingRateFactory, TaxRateFactory
 from tests.orders.factories import AddressFactory, ChannelFactory
 
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -64,3 +66,23 @@ def test_enter_in_the_hold_reason_on_the_order_page_decides_nothing(page, login,
     page.keyboard.press("Enter")
     expect(page.locator("#order-status")).to_have_text("Confirmed")
     assert OrderHold.objects.get(order=held_order).status == OrderHold.Status.APPROVED
+
+
+def test_the_tracking_page_opens_in_the_customers_language_and_the_visitor_can_switch(page, held_order):
+    """A visitor (not signed in) opening the link in a Portuguese-reading customer's e-mail on an English browser:
+    the page reads in Portuguese, and the language links under it switch it, right to left for Arabic."""
+    from tests.conftest import assert_no_horizontal_overflow
+
+    customer = held_order.customer
+    customer.language = "pt-br"
+    customer.save()
+    page.context.set_extra_http_headers({"Accept-Language": "en-US,en;q=0.9"})
+    page.goto(f"/track/{held_order.tracking_token}/")
+    expect(page.locator("h1")).to_have_text(f"Pedido {held_order.number}")
+    with page.expect_navigation():
+        page.get_by_role("button", name="العربيّة").click()
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator("h1")).to_have_text(f"الطلب {held_order.number}")
+    assert page.url.endswith(f"/track/{held_order.tracking_token}/")
+    assert_no_horizontal_overflow(page)
+    page.screenshot(path=str(ARTIFACTS / "tracking-ar.png"))

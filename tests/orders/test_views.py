@@ -755,3 +755,31 @@ def test_customer_lookup_finds_a_name_typed_without_its_accents_or_with_others(r
     assert customer_search(query="Fátima") == [fatima]
     page = role_client("agent").get(reverse("orders:customer_list"), {"q": "fatima"}).content.decode()
     assert "Fátima Conceição" in page
+
+
+def test_the_tracking_page_reads_in_the_customers_language_unless_the_visitor_chose_one(client, place, make_user,
+                                                                                      world):
+    """The tracking page, linked from the customer's e-mails, followed the browser's language: a customer who reads
+    Portuguese got it in English on an English browser. It now reads in the customer's language, and the
+    visitor can still switch: a language chosen with the switch wins."""
+    world["customer"].language = "pt-br"
+    world["customer"].save()
+    order = place(make_user("agent"))
+    url = reverse("orders:tracking", args=[order.tracking_token])
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    body = page.content.decode()
+    assert '<html lang="pt-br" dir="ltr">' in body and f"Pedido {order.number}" in body
+    assert page["Content-Language"] == "pt-br"
+    # The switch is on the page (a visitor is not signed in: no top bar) and sends them back here.
+    assert 'action="/i18n/setlang/"' in body and f'name="next" value="{url}"' in body
+    assert 'value="pt-br" class="link" aria-current="true"' in body
+    switched = client.post(reverse("set_language"), {"language": "ar", "next": url})
+    assert switched.status_code == 302 and switched.url == url
+    arabic = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="ar" dir="rtl">' in arabic and f"الطلب {order.number}" in arabic
+    # A customer reading English: the visitor's choice still wins; without one, English on a Portuguese browser.
+    world["customer"].language = "en"
+    world["customer"].save()
+    assert '<html lang="ar"' in client.get(url).content.decode()
+    client.cookies.clear()
+    assert '<html lang="en"' in client.get(url, HTTP_ACCEPT_LANGUAGE="pt-br,pt;q=0.9").content.decode()
