@@ -92,11 +92,33 @@ def _accepted(order: Order) -> tuple[StoredText, StoredText]:
         stored_join("\n", lines),
         stored_text(gettext_noop("Total: %(total)s"), total=StoredMoney(order.total, order.currency)),
     ]
+    if installments := _card_installments(order):
+        paragraphs.append(installments)
     if order.promised_date:
         paragraphs.append(stored_text(gettext_noop("Expected by %(date)s."),
                                       date=StoredDate(order.promised_date, "DATE_FORMAT")))
     paragraphs.append(stored_text(gettext_noop("Follow it here: %(url)s"), url=tracking_url(order)))
     return stored_text(gettext_noop("Your order %(number)s"), number=order.number), stored_join("\n\n", paragraphs)
+
+
+def _card_installments(order: Order) -> StoredText | None:
+    """How the card paying the order in installments bills them, as the customer's statement will show it."""
+    from payments.installments import installment_amounts
+    from payments.models import Payment
+
+    card = (order.payments.filter(method=Payment.Method.CARD, installments__gt=1)
+            .exclude(status__in=[Payment.Status.DECLINED, Payment.Status.FAILED, Payment.Status.VOIDED])
+            .order_by("pk").first())
+    if card is None:
+        return None
+    first, part, *_rest = installment_amounts(card.amount, card.installments, card.currency)
+    values = {"last4": card.card_last4, "count": card.installments, "part": StoredMoney(part, card.currency)}
+    if first == part:
+        return stored_text(gettext_noop("Paid by the card ending %(last4)s in %(count)s interest-free installments "
+                                        "of %(part)s."), **values)
+    return stored_text(gettext_noop("Paid by the card ending %(last4)s in %(count)s interest-free installments of "
+                                    "%(part)s (the first %(first)s)."), first=StoredMoney(first, card.currency),
+                       **values)
 
 
 def _on_the_road(order: Order):

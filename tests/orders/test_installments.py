@@ -11,7 +11,7 @@ from oms.models import AuditEntry
 from orders.errors import OrderError, PaymentFailed
 from orders.models import Channel, Order
 from orders.services import draft_line_update, draft_update, order_place
-from payments.installments import installment_counts, installments_text
+from payments.installments import installment_amounts, installment_counts, installments_text
 from payments.models import Payment
 from tests.orders.test_payments_flow import card
 
@@ -172,3 +172,22 @@ def test_admin_sets_a_channels_installments_and_is_told_what_is_wrong(role_clien
         assert says in " ".join(refused.context["form"].errors[field]), (field, value)
     channel.refresh_from_db()
     assert (channel.card_installments_max, channel.card_installment_minimum) == (10, D("50.00"))
+
+
+def test_the_confirmation_email_says_how_the_card_is_billed(make_user, offering, make_draft):
+    from oms.models import OutboxMessage
+    from oms.outbox import outbox_deliver_message
+    from oms.templatetags.oms_tags import money
+
+    agent = make_user("agent")
+    draft = make_draft(agent, [(offering["variants"][0], 1)], payment_method="card", payment_installments=3)
+    order = order_place(order_id=draft.pk, idempotency_key=key(), acting_user=agent, payment=card())
+    for message in OutboxMessage.objects.filter(topic="orders.channel_status", status="pending"):
+        outbox_deliver_message(message_id=message.pk)
+    [mail] = [m.payload for m in OutboxMessage.objects.filter(topic="oms.email") if m.payload["to"] == [order.email]]
+    first, part, _third = installment_amounts(order.total, 3, "BRL")
+    with translation.override(mail["language"]):
+        expected = f"Paid by the card ending 4242 in 3 interest-free installments of {money(part, 'BRL')}"
+        if first != part:
+            expected += f" (the first {money(first, 'BRL')})"
+    assert expected in mail["body"]
