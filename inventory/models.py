@@ -309,7 +309,8 @@ class StockLevel(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.variant_id}@{self.location_id}: {self.on_hand}/{self.reserved}"
+        # The SKU and location a person knows (the audit trail shows and searches it), not row ids.
+        return f"{self.variant.sku} @ {self.location.code}"
 
     @property
     def available(self) -> int:

@@ -469,8 +469,9 @@ def transfer_create(*, from_location_id: int, to_location_id: int, lines: list[t
         )
         stock_reserve(lines=[StockLine(v, from_location_id, q) for v, q in sorted(merged.items())],
                       reference=f"transfer:{transfer.pk}", acting_user=acting_user, respect_safety_stock=False)
+        skus = dict(Variant.objects.filter(pk__in=merged).values_list("pk", "sku"))
         audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=transfer, verb="transfer_create",
-                     changes={"lines": {str(v): q for v, q in merged.items()}})
+                     changes={"lines": {skus[v]: q for v, q in sorted(merged.items())}})
         return transfer
 
 
