@@ -484,6 +484,8 @@ class TransferLine(models.Model):
     variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="transfer_lines",
                                 verbose_name=_("variant"))
     quantity = models.PositiveIntegerField(_("quantity"))
+    # What arrived at the destination (counted at the door; may differ from what was shipped), once received.
+    quantity_received = models.PositiveIntegerField(_("received"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("transfer line")

@@ -397,7 +397,7 @@ TRANSFER_TRANSITIONS = {
 }
 
 
-def _transfer_transition(transfer: Transfer, *, to: str, acting_user) -> None:
+def _transfer_transition(transfer: Transfer, *, to: str, acting_user, changes: dict | None = None) -> None:
     """The one place a transfer changes status (on a locked row)."""
     if to not in TRANSFER_TRANSITIONS[transfer.status]:
         raise InvalidTransition(
@@ -412,7 +412,7 @@ def _transfer_transition(transfer: Transfer, *, to: str, acting_user) -> None:
     setattr(transfer, stamp, timezone.now())
     transfer.save(update_fields=["status", stamp])
     audit_record(actor=acting_user, action=AuditEntry.Action.ACTION, obj=transfer, verb=f"transfer_{to}",
-                 changes={"status": [old, to]})
+                 changes={"status": [old, to], **(changes or {})})
 
 
 def _transfer_hooks(event: str, transfer: Transfer, acting_user) -> None:
@@ -489,14 +489,34 @@ def transfer_ship(*, transfer_id: int, acting_user) -> Transfer:
         return transfer
 
 
-def transfer_receive(*, transfer_id: int, acting_user) -> Transfer:
-    """Stock arrives at the destination."""
+def transfer_receive(*, transfer_id: int, acting_user, received: dict[int, int] | None = None) -> Transfer:
+    """Stock arrives at the destination: ``received`` is ``{line_id: units that arrived}`` (a line left out arrived
+    as shipped; None: every line did). Fewer units than shipped (short, 0 for a lost parcel) or more (over) are
+    put on hand as counted at the door, never as shipped; the differences are audited with the receipt."""
+    received = dict(received or {})
+    for quantity in received.values():
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 <= quantity <= INT_MAX:
+            raise InvalidQuantity(_("Received quantities must be whole numbers from 0 to %(max)s.") % {"max": INT_MAX})
     with transaction.atomic():
         transfer = _lock_transfer(transfer_id)
-        _transfer_transition(transfer, to=Transfer.Status.RECEIVED, acting_user=acting_user)
+        lines = list(transfer.lines.select_related("variant").order_by("pk"))
+        unknown = sorted(set(received) - {line.pk for line in lines})
+        if unknown:
+            raise InvalidQuantity(_("Transfer %(number)s has no line %(ids)s. Nothing was received.")
+                                  % {"number": transfer.number, "ids": ", ".join(map(str, unknown))})
+        for line in lines:
+            line.quantity_received = received.get(line.pk, line.quantity)
+        differences = {line.variant.sku: {"shipped": line.quantity, "received": line.quantity_received}
+                       for line in lines if line.quantity_received != line.quantity}
+        _transfer_transition(transfer, to=Transfer.Status.RECEIVED, acting_user=acting_user,
+                             changes={"differences": differences} if differences else None)
+        TransferLine.objects.bulk_update(lines, ["quantity_received"])
         _transfer_hooks("receiving", transfer, acting_user)  # rows of other apps are locked before the stock's
-        _stock_in(lines=_transfer_lines(transfer, transfer.to_location_id), reference=f"transfer:{transfer.pk}",
-                  acting_user=acting_user, reason=Reason.TRANSFER_IN)
+        arrived = [StockLine(line.variant_id, transfer.to_location_id, line.quantity_received)
+                   for line in lines if line.quantity_received]
+        if arrived:
+            _stock_in(lines=arrived, reference=f"transfer:{transfer.pk}", acting_user=acting_user,
+                      reason=Reason.TRANSFER_IN)
         _transfer_hooks("received", transfer, acting_user)
         return transfer
 
