@@ -132,3 +132,21 @@ def test_a_transfer_received_short_or_over_puts_on_hand_what_arrived(role_client
     response = client.post(receive, {f"received-{lines['TEE-BLU-M']}": "9"}, follow=True)
     assert _levels(shirt) == {"DC1": (10, 0), "ST1": (9, 0)}
     call_command("verify_ledgers")
+
+
+def test_a_transfers_stock_movements_keep_their_sign_in_arabic(role_client, stock):
+    """The movements of a transfer's page showed "-4" as "4-" in Arabic (the sign moved to the number's far side),
+    as the product page's ledger does not."""
+    client = role_client("warehouse")
+    dc, store = LocationFactory(code="DC1"), LocationFactory(code="ST1")
+    shirt = VariantFactory(sku="TEE-BLU-M")
+    stock(shirt, dc, 10)
+    client.post(reverse("inventory:transfer_create"), {"from_location": dc.pk, "to_location": store.pk,
+                                                       "lines": "TEE-BLU-M 4"})
+    transfer = Transfer.objects.get()
+    client.post(reverse("inventory:transfer_action", args=[transfer.pk, "ship"]))
+    client.cookies["django_language"] = "ar"
+    page = client.get(reverse("inventory:transfer_detail", args=[transfer.pk])).content.decode()
+    assert 'dir="rtl"' in page
+    assert page.count('<bdi dir="ltr">-4</bdi>') == 2  # on hand and reserved of the shipment
+    assert '<bdi dir="ltr">+4</bdi>' in page  # the reservation
