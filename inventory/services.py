@@ -399,6 +399,11 @@ TRANSFER_TRANSITIONS = {
 
 def _transfer_transition(transfer: Transfer, *, to: str, acting_user, changes: dict | None = None) -> None:
     """The one place a transfer changes status (on a locked row)."""
+    if to == transfer.status:  # a second click, or two people at once: the first did it
+        raise InvalidTransition(
+            _("Nothing was changed: transfer %(number)s is already %(status)s (someone did it meanwhile, or the "
+              "button was pressed twice).") % {"number": transfer.number,
+                                                "status": str(Transfer.Status(to).label).lower()})
     if to not in TRANSFER_TRANSITIONS[transfer.status]:
         raise InvalidTransition(
             _("Transfer %(number)s cannot go from %(old)s to %(new)s.")

@@ -45,10 +45,17 @@ def test_a_transfer_moves_exact_stock_and_refusals_name_the_sku_and_location(rol
 
     act(first, "ship")
     assert _levels(shirt) == {"DC1": (6, 3)}
+    # "Transfer TR-… cannot go from In transit to In transit." told the second person nothing they could act on.
+    assert _messages(act(first, "ship")) == [
+        f"Nothing was changed: transfer {first.number} is already in transit (someone did it meanwhile, or the "
+        "button was pressed twice)."]
+    assert _levels(shirt) == {"DC1": (6, 3)}
     assert _messages(act(first, "cancel")) == [f"Transfer {first.number} cannot go from In transit to Cancelled."]
     act(first, "receive")
     assert _levels(shirt) == {"DC1": (6, 3), "ST1": (4, 0)}
-    assert _messages(act(first, "receive")) == [f"Transfer {first.number} cannot go from Received to Received."]
+    assert _messages(act(first, "receive")) == [
+        f"Nothing was changed: transfer {first.number} is already received (someone did it meanwhile, or the button "
+        "was pressed twice)."]
     act(second, "cancel")
     assert _levels(shirt) == {"DC1": (6, 0), "ST1": (4, 0)}
     assert sorted(StockMovement.objects.filter(reference=f"transfer:{first.pk}").values_list(
