@@ -515,8 +515,8 @@ def transfer_receive(*, transfer_id: int, acting_user, received: dict[int, int] 
                        for line in lines if line.quantity_received != line.quantity}
         _transfer_transition(transfer, to=Transfer.Status.RECEIVED, acting_user=acting_user,
                              changes={"differences": differences} if differences else None)
-        TransferLine.objects.bulk_update(lines, ["quantity_received"])
         _transfer_hooks("receiving", transfer, acting_user)  # rows of other apps are locked before the stock's
+        TransferLine.objects.bulk_update(lines, ["quantity_received"])
         arrived = [StockLine(line.variant_id, transfer.to_location_id, line.quantity_received)
                    for line in lines if line.quantity_received]
         if arrived:
