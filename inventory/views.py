@@ -67,6 +67,13 @@ def product_detail(request, pk: int):
     availability = selectors.availability(variant_ids=[v.pk for v in variants])
     rows = [{"variant": v, "cells": [matrix.get(v.pk, {}).get(loc.pk) for loc in locations],
              "available": sum(availability.get(v.pk, {}).values())} for v in variants]
+    # A kit holds no stock of its own: where it can be sold is how many whole kits its components make there.
+    kit_places = {loc.pk: loc for loc in Location.objects.filter(
+        pk__in={loc for row in rows if row["variant"].is_kit for loc in availability.get(row["variant"].pk, {})})}
+    for row in rows:
+        if row["variant"].is_kit:
+            row["by_location"] = sorted(((kit_places[loc], kits) for loc, kits in availability[row["variant"].pk]
+                                         .items()), key=lambda pair: pair[0].code)
     params = request.GET
     movements = selectors.movement_rows(
         variant_ids=[v.pk for v in variants], location_id=params.get("location", ""), reason=params.get("reason", ""),
