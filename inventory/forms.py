@@ -50,9 +50,21 @@ def location_field(**kwargs) -> forms.ModelChoiceField:
     return forms.ModelChoiceField(queryset=Location.objects.filter(is_active=True).order_by("code"), **kwargs)
 
 
+class StockLocationField(forms.ModelChoiceField):
+    """Where stock is counted, adjusted or sent from: every location, closed (inactive) ones too, marked so. A
+    location closed with stock still on its shelves has it counted, written off or moved out from here; stock is
+    only sent to, received at and sold from active locations."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Location.objects.order_by("-is_active", "code"), **kwargs)
+
+    def label_from_instance(self, obj):
+        return str(obj) if obj.is_active else _("%(location)s (inactive)") % {"location": obj}
+
+
 class AdjustForm(FocusFirstError, SentOnceForm):
     sku = SkuField(widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}))
-    location = location_field(label=gettext_lazy("Location"))
+    location = StockLocationField(label=gettext_lazy("Location"))
     delta = forms.IntegerField(label=gettext_lazy("Change (+/-)"), min_value=-INT_MAX, max_value=INT_MAX,
                                help_text=gettext_lazy("Positive adds units, negative removes."))
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200)
@@ -66,7 +78,7 @@ class AdjustForm(FocusFirstError, SentOnceForm):
 
 class CountForm(FocusFirstError, forms.Form):
     sku = SkuField(widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}))
-    location = location_field(label=gettext_lazy("Location"))
+    location = StockLocationField(label=gettext_lazy("Location"))
     counted = forms.IntegerField(label=gettext_lazy("Counted quantity"), min_value=0, max_value=INT_MAX)
     note = forms.CharField(label=gettext_lazy("Note"), max_length=200, required=False)
 
@@ -140,7 +152,7 @@ LINES_HELP = gettext_lazy("One line per SKU: code and quantity, e.g. TEE-BLU-M 1
 
 
 class TransferForm(SentOnceForm):
-    from_location = location_field(label=gettext_lazy("From"))
+    from_location = StockLocationField(label=gettext_lazy("From"))
     to_location = location_field(label=pgettext_lazy("transfer destination", "To"))
     lines = forms.CharField(label=gettext_lazy("Lines"), widget=forms.Textarea(attrs={"rows": 6}), help_text=LINES_HELP)
     notes = forms.CharField(label=gettext_lazy("Notes"), required=False, max_length=500)

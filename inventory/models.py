@@ -309,7 +309,8 @@ class StockLevel(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.variant_id}@{self.location_id}: {self.on_hand}/{self.reserved}"
+        # The SKU and location a person knows (the audit trail shows and searches it), not row ids.
+        return f"{self.variant.sku} @ {self.location.code}"
 
     @property
     def available(self) -> int:
@@ -483,6 +484,8 @@ class TransferLine(models.Model):
     variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="transfer_lines",
                                 verbose_name=_("variant"))
     quantity = models.PositiveIntegerField(_("quantity"))
+    # What arrived at the destination (counted at the door; may differ from what was shipped), once received.
+    quantity_received = models.PositiveIntegerField(_("received"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("transfer line")

@@ -397,8 +397,13 @@ TRANSFER_TRANSITIONS = {
 }
 
 
-def _transfer_transition(transfer: Transfer, *, to: str, acting_user) -> None:
+def _transfer_transition(transfer: Transfer, *, to: str, acting_user, changes: dict | None = None) -> None:
     """The one place a transfer changes status (on a locked row)."""
+    if to == transfer.status:  # a second click, or two people at once: the first did it
+        raise InvalidTransition(
+            _("Nothing was changed: transfer %(number)s is already %(status)s (someone did it meanwhile, or the "
+              "button was pressed twice).") % {"number": transfer.number,
+                                                "status": str(Transfer.Status(to).label).lower()})
     if to not in TRANSFER_TRANSITIONS[transfer.status]:
         raise InvalidTransition(
             _("Transfer %(number)s cannot go from %(old)s to %(new)s.")
@@ -412,7 +417,7 @@ def _transfer_transition(transfer: Transfer, *, to: str, acting_user) -> None:
     setattr(transfer, stamp, timezone.now())
     transfer.save(update_fields=["status", stamp])
     audit_record(actor=acting_user, action=AuditEntry.Action.ACTION, obj=transfer, verb=f"transfer_{to}",
-                 changes={"status": [old, to]})
+                 changes={"status": [old, to], **(changes or {})})
 
 
 def _transfer_hooks(event: str, transfer: Transfer, acting_user) -> None:
@@ -469,8 +474,9 @@ def transfer_create(*, from_location_id: int, to_location_id: int, lines: list[t
         )
         stock_reserve(lines=[StockLine(v, from_location_id, q) for v, q in sorted(merged.items())],
                       reference=f"transfer:{transfer.pk}", acting_user=acting_user, respect_safety_stock=False)
+        skus = dict(Variant.objects.filter(pk__in=merged).values_list("pk", "sku"))
         audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=transfer, verb="transfer_create",
-                     changes={"lines": {str(v): q for v, q in merged.items()}})
+                     changes={"lines": {skus[v]: q for v, q in sorted(merged.items())}})
         return transfer
 
 
@@ -488,14 +494,34 @@ def transfer_ship(*, transfer_id: int, acting_user) -> Transfer:
         return transfer
 
 
-def transfer_receive(*, transfer_id: int, acting_user) -> Transfer:
-    """Stock arrives at the destination."""
+def transfer_receive(*, transfer_id: int, acting_user, received: dict[int, int] | None = None) -> Transfer:
+    """Stock arrives at the destination: ``received`` is ``{line_id: units that arrived}`` (a line left out arrived
+    as shipped; None: every line did). Fewer units than shipped (short, 0 for a lost parcel) or more (over) are
+    put on hand as counted at the door, never as shipped; the differences are audited with the receipt."""
+    received = dict(received or {})
+    for quantity in received.values():
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 <= quantity <= INT_MAX:
+            raise InvalidQuantity(_("Received quantities must be whole numbers from 0 to %(max)s.") % {"max": INT_MAX})
     with transaction.atomic():
         transfer = _lock_transfer(transfer_id)
-        _transfer_transition(transfer, to=Transfer.Status.RECEIVED, acting_user=acting_user)
+        lines = list(transfer.lines.select_related("variant").order_by("pk"))
+        unknown = sorted(set(received) - {line.pk for line in lines})
+        if unknown:
+            raise InvalidQuantity(_("Transfer %(number)s has no line %(ids)s. Nothing was received.")
+                                  % {"number": transfer.number, "ids": ", ".join(map(str, unknown))})
+        for line in lines:
+            line.quantity_received = received.get(line.pk, line.quantity)
+        differences = {line.variant.sku: {"shipped": line.quantity, "received": line.quantity_received}
+                       for line in lines if line.quantity_received != line.quantity}
+        _transfer_transition(transfer, to=Transfer.Status.RECEIVED, acting_user=acting_user,
+                             changes={"differences": differences} if differences else None)
         _transfer_hooks("receiving", transfer, acting_user)  # rows of other apps are locked before the stock's
-        _stock_in(lines=_transfer_lines(transfer, transfer.to_location_id), reference=f"transfer:{transfer.pk}",
-                  acting_user=acting_user, reason=Reason.TRANSFER_IN)
+        TransferLine.objects.bulk_update(lines, ["quantity_received"])
+        arrived = [StockLine(line.variant_id, transfer.to_location_id, line.quantity_received)
+                   for line in lines if line.quantity_received]
+        if arrived:
+            _stock_in(lines=arrived, reference=f"transfer:{transfer.pk}", acting_user=acting_user,
+                      reason=Reason.TRANSFER_IN)
         _transfer_hooks("received", transfer, acting_user)
         return transfer
 

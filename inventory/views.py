@@ -67,6 +67,13 @@ def product_detail(request, pk: int):
     availability = selectors.availability(variant_ids=[v.pk for v in variants])
     rows = [{"variant": v, "cells": [matrix.get(v.pk, {}).get(loc.pk) for loc in locations],
              "available": sum(availability.get(v.pk, {}).values())} for v in variants]
+    # A kit holds no stock of its own: where it can be sold is how many whole kits its components make there.
+    kit_places = {loc.pk: loc for loc in Location.objects.filter(
+        pk__in={loc for row in rows if row["variant"].is_kit for loc in availability.get(row["variant"].pk, {})})}
+    for row in rows:
+        if row["variant"].is_kit:
+            row["by_location"] = sorted(((kit_places[loc], kits) for loc, kits in availability[row["variant"].pk]
+                                         .items()), key=lambda pair: pair[0].code)
     params = request.GET
     movements = selectors.movement_rows(
         variant_ids=[v.pk for v in variants], location_id=params.get("location", ""), reason=params.get("reason", ""),
@@ -220,24 +227,58 @@ def transfer_create(request):
         success=_("Transfer %(number)s requested."), detail="inventory:transfer_detail")
 
 
-def transfer_detail(request, pk: int):
-    transfer = get_object_or_404(Transfer.objects.select_related("from_location", "to_location", "created_by"), pk=pk)
-    lines = transfer.lines.select_related("variant").order_by("variant__sku")
+def _transfer_page(request, transfer: Transfer, *, errors=(), entered: dict[int, str] | None = None, status=200):
+    """A transfer's page; on a refused receipt, with the refusals and the quantities as they were typed."""
+    lines = list(transfer.lines.select_related("variant").order_by("variant__sku"))
+    for line in lines:
+        line.entered = (entered or {}).get(line.pk, str(line.quantity))
     movements = StockMovement.objects.filter(reference=f"transfer:{transfer.pk}").select_related("variant",
                                                                                                  "location", "user")
     return render(request, "inventory/transfer_detail.html",
-                  {"transfer": transfer, "lines": lines, "movements": movements[:200]})
+                  {"transfer": transfer, "lines": lines, "movements": movements[:200], "errors": errors},
+                  status=status)
+
+
+def transfer_detail(request, pk: int):
+    transfer = get_object_or_404(Transfer.objects.select_related("from_location", "to_location", "created_by"), pk=pk)
+    return _transfer_page(request, transfer)
+
+
+def _received_quantities(request, transfer: Transfer) -> tuple[dict[int, int], dict[int, str], list[str]]:
+    """``received-<line id>`` as counted at the door: ({line id: units}, {line id: as typed}, refusals). A line
+    the page did not send arrived as shipped."""
+    from oms.numbers import NumberError
+
+    received, entered, errors = {}, {}, []
+    for line in transfer.lines.select_related("variant").order_by("variant__sku"):
+        raw = request.POST.get(f"received-{line.pk}")
+        if raw is None:
+            continue
+        entered[line.pk] = raw.strip()
+        try:
+            received[line.pk] = parse_whole(raw, name=_("The quantity received of %(sku)s") % {
+                "sku": line.variant.sku})
+        except NumberError as exc:
+            errors.append(exc.message)
+    return received, entered, errors
 
 
 @require_POST
 def transfer_action(request, pk: int, action: str):
     actions = {"ship": services.transfer_ship, "receive": services.transfer_receive,
                "cancel": services.transfer_cancel}
-    if action not in actions or not Transfer.objects.filter(pk=pk).exists():
+    transfer = Transfer.objects.select_related("from_location", "to_location", "created_by").filter(pk=pk).first()
+    if action not in actions or transfer is None:
         raise Http404
+    options = {}
+    if action == "receive":
+        received, entered, errors = _received_quantities(request, transfer)
+        if errors:  # nothing is received: the page comes back as typed
+            return _transfer_page(request, transfer, errors=errors, entered=entered, status=422)
+        options["received"] = received
     try:
         with transaction.atomic(durable=True):
-            transfer = actions[action](transfer_id=pk, acting_user=request.user)
+            transfer = actions[action](transfer_id=pk, acting_user=request.user, **options)
     except InventoryError as exc:
         messages.error(request, exc.message)
     else:
