@@ -310,8 +310,10 @@ REAL_SEED = """
 INSERT INTO auth_user (id, password, is_superuser, username, first_name, last_name, email, is_staff, is_active,
                        date_joined) VALUES (1, '!', false, 'bench-orders', '', '', '', false, true, now());
 INSERT INTO orders_channel (id, code, name, kind, order_prefix, price_list_code, sourcing_strategy, allow_oversell,
-                            currency, last_order_number, is_active, language, notify_customers)
-  VALUES (1, 'bench-orders', 'Bench orders', 'phone', 'BO', '', 'first_available', false, 'BRL', 0, true, '', true);
+                            currency, last_order_number, is_active, language, notify_customers, card_installments_max,
+                            card_installment_minimum)
+  VALUES (1, 'bench-orders', 'Bench orders', 'phone', 'BO', '', 'first_available', false, 'BRL', 0, true, '', true, 1,
+          0);
 INSERT INTO orders_customer (id, kind, name, email, phone, phone_alt, tax_country, tax_id, group_code,
                              payment_terms_days, credit_limit, currency, marketing_consent, notes, is_active,
                              created_at, language)
@@ -344,10 +346,10 @@ INSERT INTO orders_order (id, number, external_ref, idempotency_key, email, phon
                           delivery_method, status, currency, subtotal, discount_total, shipping_total, tax_total, total,
                           shipping_service, source_code, coupons, pricing_messages, order_discounts, payment_method,
                           card_fingerprint, priority, notes, tracking_token, cancel_reason, created_at, updated_at,
-                          channel_id, created_by_id, customer_id, shipping_options)
+                          channel_id, created_by_id, customer_id, shipping_options, payment_installments)
   SELECT o, '', '', '', 'bench@example.com', '+5511900000000', '{address}', '{address}', 'ship', 'draft', 'BRL',
          179.70, 17.97, 15.00, 29.10, 205.83, 'svc-0', '', '[]', '[]', '[]', 'card', '', 1, '', md5('t' || o),
-         '', now(), now(), 1, 1, 1, '{shipping}'
+         '', now(), now(), 1, 1, 1, '{shipping}', 1
   FROM generate_series(1, {drafts}) o;
 INSERT INTO orders_orderline (id, position, sku, name, quantity, list_price, unit_price, override_reason,
                               extra_unit_price, discount_total, discounts, tax_rate, tax_amount, line_total,
@@ -430,9 +432,9 @@ UPDATE orders_order
 INSERT INTO payments_payment (order_id, method, status, currency, amount, captured_amount, refunded_amount,
                               idempotency_key, gateway, gateway_reference, token, card_brand, card_last4,
                               card_exp_month, card_exp_year, gift_card_id, instructions, decline_code, decline_message,
-                              created_by_id, created_at, updated_at)
+                              created_by_id, created_at, updated_at, installments)
   VALUES (:o, 'card', 'pending', 'BRL', 205.83, 0, 0, 'order:' || md5('k' || :o), 'sandbox', '', '', '', '', NULL,
-          NULL, NULL, '{{}}'::jsonb, '', '', 1, now(), now())
+          NULL, NULL, '{{}}'::jsonb, '', '', 1, now(), now(), 1)
   RETURNING id \\gset pay_
 INSERT INTO payments_paymenttransaction (payment_id, kind, result, amount, idempotency_key, gateway_reference, code,
                                          message, reference, reason, journal_entry_id, created_by_id, created_at)
