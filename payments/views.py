@@ -359,7 +359,7 @@ def _payment_action(request, pk: int, action):
 @require_POST
 def payment_capture_view(request, pk: int):
     def act(payment):
-        form = AmountForm(request.POST)
+        form = AmountForm(request.POST, currency=payment.currency)
         if not form.is_valid():
             raise AmountError(form.first_error(), field="amount")
         payment_capture(payment_id=payment.pk, amount=form.cleaned_data["amount"],
@@ -382,7 +382,7 @@ def payment_void_view(request, pk: int):
 @require_POST
 def payment_refund_view(request, pk: int):
     def act(payment):
-        form = AmountForm(request.POST)
+        form = AmountForm(request.POST, currency=payment.currency)
         if not form.is_valid():
             raise AmountError(form.first_error(), field="amount")
         if not form.cleaned_data["reason"].strip():
@@ -489,7 +489,7 @@ def _shown_amount(text) -> Decimal | None:
 @require_POST
 def invoice_payment_view(request, pk: int):
     invoice = get_object_or_404(Invoice, pk=pk)
-    form = AmountForm(request.POST)
+    form = AmountForm(request.POST, currency=invoice.currency)
     try:
         if not form.is_valid():
             raise AmountError(form.first_error(), field="amount")
