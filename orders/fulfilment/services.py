@@ -31,7 +31,7 @@ from oms.money import quantize
 from oms.templatetags.oms_tags import money
 from orders.events import order_event, shipment_event
 from orders.fulfilment import sourcing
-from orders.fulfilment.accounting import post_return, post_return_restock, post_shipment_revenue
+from orders.fulfilment.accounting import post_return, post_return_restock, post_shipment_revenue, return_shares
 from orders.fulfilment.calendar import (
     ClosedDays,
     add_working_days,
@@ -1799,10 +1799,11 @@ def _check_inspected(rma: Return, not_yet: str) -> None:
 
 
 def return_value(rma: Return) -> Decimal:
-    """What the returned units cost the customer (their share of each line's total)."""
-    total = sum((rl.order_line.line_total * rl.quantity / rl.order_line.quantity
-                 for rl in rma.lines.select_related("order_line")), Decimal(0))
-    return quantize(total, rma.order.currency)
+    """What the returned units cost the customer: their share of each line's total after what the order's other
+    returns refunded of it (``return_shares``); a refunded return's value is what it refunded."""
+    if rma.status == RS.REFUNDED:
+        return rma.refund_amount
+    return quantize(sum((value for _rl, value, _tax in return_shares(rma)), Decimal(0)), rma.order.currency)
 
 
 def _refunded_to_payments(rma: Return) -> dict[int, Decimal]:
