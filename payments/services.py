@@ -776,6 +776,9 @@ def invoice_record_payment(*, invoice_id: int, amount, reference: str, acting_us
 # --- order-level -------------------------------------------------------------------------------
 
 
+SETTLEMENT_REFUND = "settle:"  # how the references of the refunds that follow an order's total begin
+
+
 def settle_to_amount(*, order_id: int, amount, reason: str, acting_user) -> dict:
     """Brings an order's payments in line with ``amount`` (0 for a cancelled order); idempotent.
 
@@ -807,7 +810,7 @@ def settle_to_amount(*, order_id: int, amount, reason: str, acting_user) -> dict
         give = min(excess, p.refundable)
         if give > 0:
             payment_refund(payment_id=p.pk, amount=give, reason=reason, acting_user=acting_user,
-                           reference=f"settle:{reason}:{refunded_before[p.pk]:f}:{give:f}")
+                           reference=f"{SETTLEMENT_REFUND}{reason}:{refunded_before[p.pk]:f}:{give:f}")
             done["refunded"].append([p.pk, str(give)])
             excess -= give
     covered = sum((p.amount - p.refunded_amount for p in Payment.objects.filter(pk__in=[p.pk for p in payments])

@@ -261,7 +261,9 @@ def _panel(request, order, *, form=None, error: str = "", status: int = 200):
     }
     context["gift_lines"] = _gift_card_lines(order)
     summary = context["summary"]
-    context["due"] = max((order.total or ZERO) - summary["covered"], ZERO)
+    # A cancelled order is owed nothing (its payments were voided or refunded with it).
+    cancelled = order.status == type(order).Status.CANCELLED
+    context["due"] = ZERO if cancelled else max((order.total or ZERO) - summary["covered"], ZERO)
     if form is None:
         context["form"].initial["amount"] = amount_text(context["due"], order.currency) if context["due"] else ""
     template = "payments/order_payments.html#panel" if request.htmx else "payments/order_payments.html"
