@@ -28,6 +28,7 @@ from oms.i18n import StoredDate, StoredMoney, StoredText, split, stored_join, st
 from oms.mail import absolute_url, email_enqueue, email_send_now, recipient, staff_recipients
 from oms.models import AuditEntry
 from oms.money import quantize
+from oms.once import created_by_request
 from oms.templatetags.oms_tags import money
 from orders.events import order_event, shipment_event
 from orders.fulfilment import sourcing
@@ -1697,8 +1698,12 @@ def returnable_quantities(order: Order) -> dict[int, int]:
     return {k: v for k, v in shipped.items() if v > 0}
 
 
-def return_request(*, order_id: int, lines: list[tuple[int, int, str]], acting_user, note: str = "") -> Return:
-    """Opens an RMA for ``[(order_line_id, quantity, reason code)]`` (quantities within what was shipped)."""
+def return_request(*, order_id: int, lines: list[tuple[int, int, str]], acting_user, note: str = "",
+                   request_key: str | None = None) -> Return:
+    """Opens an RMA for ``[(order_line_id, quantity, reason code)]`` (quantities within what was shipped).
+
+    ``request_key`` names the form copy it comes from: the same copy sent twice returns the first return (a double
+    click opened two returns of the same units when fewer than all were returned)."""
     lines = [(lid, qty, reason) for lid, qty, reason in lines if qty]
     if not lines:
         raise InvalidReturn(_("Choose at least one item to return."), field="lines")
@@ -1707,6 +1712,8 @@ def return_request(*, order_id: int, lines: list[tuple[int, int, str]], acting_u
                             % {"n": len(note), "max": NOTE_LENGTH}, field="note")
     with transaction.atomic(durable=True):
         order = lock_order(order_id)
+        if (sent_before := created_by_request(Return, request_key)) is not None:
+            return sent_before
         if order.status not in RETURNABLE:
             raise InvalidReturn(_("Order %(number)s is %(status)s: nothing to return.")
                                 % {"number": order, "status": order.get_status_display()})
@@ -1721,7 +1728,8 @@ def return_request(*, order_id: int, lines: list[tuple[int, int, str]], acting_u
             if reason not in ReturnLine.Reason.values:  # the form has no default: the customer's reason is asked
                 raise InvalidReturn(_("Choose why %(sku)s is returned.") % {"sku": skus.get(line_id, "")},
                                     field="lines")
-        rma = Return.objects.create(order=order, note=note or "", requested_by=_user(acting_user))
+        rma = Return.objects.create(order=order, note=note or "", requested_by=_user(acting_user),
+                                    request_key=request_key or None)
         ReturnLine.objects.bulk_create([ReturnLine(rma=rma, order_line_id=lid, quantity=qty, reason=reason)
                                         for lid, qty, reason in lines])
         order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.NOTE,
