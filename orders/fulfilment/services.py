@@ -8,13 +8,14 @@ never charges twice. The sale, its cost of goods and returns go to the general l
 ``orders.fulfilment.accounting`` inside the transactions that consume, restock or refund.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import DateField, Exists, F, OuterRef, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
@@ -1826,18 +1827,43 @@ def _refunded_to_payments(rma: Return) -> dict[int, Decimal]:
     return done
 
 
+@contextmanager
+def _refunding(return_id: int):
+    """One refund of a return at a time. The refund to the payments calls the processor with no row lock held, so a
+    second refund of the same return meanwhile (another agent, another tab, the other method) read nothing given back
+    yet and gave the value again: to the card and as store credit. A session advisory lock on the return, tried and
+    not waited for, refuses the second one; nobody else waits on it."""
+    key = f"orders.return_refund:{return_id}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
+        claimed = cursor.fetchone()[0]
+    if not claimed:
+        raise InvalidReturn(_("%(rma)s is being refunded by someone else right now: nothing was done. Reload the page "
+                              "in a moment to see how it was refunded.") % {"rma": Return(pk=return_id)})
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+
+
 def return_refund(*, return_id: int, acting_user, method: str = "original") -> Return:
     """Refunds the returned value: to the original payments (``original``) or as store credit.
 
     When the payments hold less than the value, what they held goes back to them and the refusal asks for the rest
     as store credit: the store credit is then the value less what the payments already gave back.
     """
+    if method not in ("original", "store_credit"):
+        raise InvalidReturn(_("Choose how to refund."), field="method")
+    with _refunding(return_id):
+        return _return_refund(return_id=return_id, acting_user=acting_user, method=method)
+
+
+def _return_refund(*, return_id: int, acting_user, method: str) -> Return:
     from payments.errors import PaymentError
     from payments.models import GiftCard, Payment
     from payments.services import giftcard_issue, payment_refund
 
-    if method not in ("original", "store_credit"):
-        raise InvalidReturn(_("Choose how to refund."), field="method")
     rma = Return.objects.select_related("order").get(pk=return_id)
     _check_inspected(rma, _("%(rma)s is %(status)s: inspect it before refunding."))
     amount = return_value(rma)
