@@ -1827,6 +1827,25 @@ def _refunded_to_payments(rma: Return) -> dict[int, Decimal]:
     return done
 
 
+def _received_and_given_back(order: Order) -> tuple[Decimal, Decimal]:
+    """What the order's payments received (captured), and what its returns gave back of it: their refunds to the
+    payments and the store credit they issued (a replacement card, holding the same credit, not twice). A refund
+    by hand (goodwill) is a gesture of its own and does not count against a return."""
+    from django.db.models import Sum
+
+    from payments.models import GiftCard, Payment, PaymentTransaction
+
+    received = Payment.objects.filter(order_id=order.pk).aggregate(s=Sum("captured_amount"))["s"] or Decimal(0)
+    refunded = PaymentTransaction.objects.filter(
+        payment__order_id=order.pk, kind=PaymentTransaction.Kind.REFUND, result=PaymentTransaction.Result.SUCCESS,
+        reference__startswith="return:").aggregate(s=Sum("amount"))["s"] or Decimal(0)
+    credited = GiftCard.objects.filter(
+        kind=GiftCard.Kind.STORE_CREDIT, replaces__isnull=True,
+        reference__in=[f"return:{pk}" for pk in Return.objects.filter(order=order).values_list("pk", flat=True)],
+    ).aggregate(s=Sum("initial_amount"))["s"] or Decimal(0)
+    return received, refunded + credited
+
+
 @contextmanager
 def _refunding(return_id: int):
     """One refund of a return at a time. The refund to the payments calls the processor with no row lock held, so a
@@ -1874,6 +1893,15 @@ def _return_refund(*, return_id: int, acting_user, method: str) -> Return:
             if rma.status in (RS.REFUNDED, RS.EXCHANGED):
                 return rma
             credit = amount - sum(done.values(), Decimal(0))
+            received, given = _received_and_given_back(rma.order)
+            if credit > received - given:
+                currency = rma.order.currency
+                raise InvalidReturn(
+                    _("Order %(number)s received %(received)s on its payments and its returns already gave back "
+                      "%(given)s of it: a store credit of %(credit)s would give back money never received. A payment "
+                      "still pending (PIX, boleto, cash on delivery) counts once it is marked received.")
+                    % {"number": rma.order, "received": money(received, currency), "given": money(given, currency),
+                       "credit": money(credit, currency)}, field="method")
             card, code = giftcard_issue(amount=credit, currency=rma.order.currency, kind=GiftCard.Kind.STORE_CREDIT,
                                         source="refund", reference=f"return:{rma.pk}", acting_user=acting_user)
             _close_refund(rma, amount=amount, method="store_credit", actor=acting_user,

@@ -1011,3 +1011,37 @@ def test_taking_a_scan_back_on_a_cancelled_order_says_to_put_the_items_back(make
     order_cancel(order_id=order.pk, reason="customer called", acting_user=admin)
     with pytest.raises(FulfilmentError, match="was cancelled: put the items back"):
         ful.shipment_unscan(shipment_id=shipment.pk, line_id=shipment.lines.get().pk, acting_user=admin)
+
+
+def test_store_credit_for_a_return_gives_back_no_more_than_the_order_received(make_user, net, place_order):
+    """An order shipped with its cash-on-delivery payment still pending (nothing received), returned: the return
+    was closed with a store credit of the full value, for money nobody had paid. The store credit of an order's
+    returns comes out of what its payments received and its returns did not give back yet."""
+    from orders.fulfilment.errors import InvalidReturn
+    from payments.models import GiftCard
+    from payments.services import payment_confirm
+
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 2)], payment="cod")
+    ful.order_allocate(order_id=order.pk, acting_user=user)
+    ship_all(order, user)
+    payment = Payment.objects.get(order=order)
+    assert payment.status == "pending"
+    line = order.lines.get()
+    rma = ful.return_request(order_id=order.pk, lines=[(line.pk, 1, "damaged")], acting_user=user)
+    ful.return_approve(return_id=rma.pk, acting_user=user)
+    ful.return_receive(return_id=rma.pk, location_id=net["store"].pk, acting_user=user)
+    ful.return_inspect(return_id=rma.pk, conditions={rma.lines.get().pk: "damaged"}, acting_user=user)
+    with translation.override("en"), pytest.raises(InvalidReturn) as refused:
+        ful.return_refund(return_id=rma.pk, method="store_credit", acting_user=user)
+    assert refused.value.message.startswith(
+        f"Order {order.number} received R$\xa00.00 on its payments and its returns already gave back R$\xa00.00")
+    assert not GiftCard.objects.exists()
+    rma.refresh_from_db()
+    assert rma.status == "written_off"
+    # Once the cash arrives, the credit is given: within what was received.
+    payment_confirm(payment_id=payment.pk, acting_user=user)
+    ful.return_refund(return_id=rma.pk, method="store_credit", acting_user=user)
+    rma.refresh_from_db()
+    assert (rma.status, rma.refund_amount) == ("refunded", Decimal("50.00"))
+    assert GiftCard.objects.get().initial_amount == Decimal("50.00")
