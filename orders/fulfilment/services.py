@@ -1724,8 +1724,8 @@ def return_request(*, order_id: int, lines: list[tuple[int, int, str]], acting_u
             if qty < 0:
                 raise InvalidReturn(_("A quantity to return cannot be negative."), field="lines")
             if qty > allowed.get(line_id, 0):
-                raise InvalidReturn(_("At most %(n)s of that item can be returned.") % {"n": allowed.get(line_id, 0)},
-                                    field="lines")
+                raise InvalidReturn(_("At most %(n)s of %(sku)s can be returned.")
+                                    % {"n": allowed.get(line_id, 0), "sku": skus.get(line_id, "")}, field="lines")
             if reason not in ReturnLine.Reason.values:  # the form has no default: the customer's reason is asked
                 raise InvalidReturn(_("Choose why %(sku)s is returned.") % {"sku": skus.get(line_id, "")},
                                     field="lines")

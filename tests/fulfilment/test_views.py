@@ -486,3 +486,19 @@ def test_the_return_form_sent_twice_opens_one_return(make_user, role_client, net
     assert again != once
     agent.post(url, {**sent, "once": again})
     assert Return.objects.count() == 2 and ful.returnable_quantities(order) == {}
+
+
+def test_a_return_quantity_over_what_is_left_names_the_item(make_user, role_client, net, place_order):
+    """With several items on the form, "At most 1 of that item can be returned" left the agent to guess which one."""
+    admin = make_user("admin")
+    order = place_order(admin, [(net["mug"], 2), (net["shirt"], 1)])
+    ful.order_allocate(order_id=order.pk, acting_user=admin)
+    shipment = order.shipments.get()
+    for code in (net["mug"].sku, net["mug"].sku, net["shirt"].sku):
+        ful.shipment_scan(shipment_id=shipment.pk, code=code, acting_user=admin)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=admin)
+    mug, shirt = order.lines.get(variant=net["mug"]), order.lines.get(variant=net["shirt"])
+    refused = role_client("agent").post(reverse("orders:fulfilment_return_new", args=[order.pk]), {
+        f"qty_{mug.pk}": "1", f"reason_{mug.pk}": "size", f"qty_{shirt.pk}": "2", f"reason_{shirt.pk}": "size"})
+    assert refused.status_code == 400 and not Return.objects.exists()
+    assert f"At most 1 of {shirt.sku} can be returned." in refused.content.decode()
