@@ -53,3 +53,11 @@ def test_a_boleto_due_date_is_written_in_the_readers_format_and_marked_overdue(r
                                                                "due_on": (timezone.localdate() - timedelta(days=1))
                                                                .isoformat()})
     assert "overdue" in _panel(client, order, "en")
+
+
+def test_a_boleto_line_keeps_its_groups_in_order_in_arabic(role_client):
+    """In an Arabic page the boleto's digit groups, separated by spaces, were shown right to left (the last group
+    first): a customer typing the line into a bank app from what the agent read typed it in the wrong order."""
+    order, payment = _pending("boleto", "boleto-ar")
+    page = _panel(role_client("agent"), order, "ar")
+    assert f'<code><bdi dir="ltr">{payment.instructions["digitable_line"]}</bdi></code>' in page
