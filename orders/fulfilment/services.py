@@ -1881,7 +1881,7 @@ def return_refund(*, return_id: int, acting_user, method: str = "original") -> R
 def _return_refund(*, return_id: int, acting_user, method: str) -> Return:
     from payments.errors import PaymentError
     from payments.models import GiftCard, Payment
-    from payments.services import giftcard_issue, payment_refund
+    from payments.services import STORED_VALUE_METHODS, giftcard_issue, payment_refund
 
     rma = Return.objects.select_related("order").get(pk=return_id)
     _check_inspected(rma, _("%(rma)s is %(status)s: inspect it before refunding."))
@@ -1917,7 +1917,10 @@ def _return_refund(*, return_id: int, acting_user, method: str) -> Return:
                     robust=True)
         return rma
     remaining = amount - sum(done.values(), Decimal(0))
-    payments = Payment.objects.filter(order_id=rma.order_id).order_by("pk")
+    # Money goes back as it does after an edit (``settle_to_amount``) or a gift card's refund: to the card, PIX and the
+    # other money first, gift cards and store credit last (it went back onto the gift card of a split payment first).
+    payments = sorted(Payment.objects.filter(order_id=rma.order_id),
+                      key=lambda p: (p.method in STORED_VALUE_METHODS, p.pk))
     for payment in payments:
         if remaining <= 0:
             break
