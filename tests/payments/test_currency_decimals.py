@@ -64,3 +64,15 @@ def test_a_capture_with_more_decimals_than_its_currency_is_refused(card_token):
         payment_refund(payment_id=payment.pk, amount=D("0.5"), reason="x", acting_user=None)
     payment.refresh_from_db()
     assert (payment.captured_amount, payment.refunded_amount) == (D("100"), 0)
+
+
+def test_the_smallest_amount_is_written_in_the_readers_number_format(role_client):
+    """"Valor deve ser no mínimo 0.01." in Portuguese, where the point groups thousands."""
+    from django.conf import settings
+
+    payment = _paid("BRL", "100.00")
+    client = role_client("finance")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "pt-br"
+    response = client.post(reverse("payments:payment_refund", args=[payment.pk]), {"amount": "0", "reason": "x"},
+                           headers=HTMX)
+    assert _panel_error(response) == "Valor deve ser no mínimo 0,01."
