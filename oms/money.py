@@ -22,6 +22,11 @@ def exponent(currency: str) -> int:
     return CURRENCY_EXPONENTS.get(currency, 2)
 
 
+def minor_unit(currency: str | None = None) -> Decimal:
+    """The currency's smallest amount: 0.01 for BRL, 0.001 for KWD, 1 for JPY."""
+    return Decimal(1).scaleb(-exponent(currency or default_currency()))
+
+
 def quantize(amount: Decimal | int | str, currency: str | None = None) -> Decimal:
     """Rounds half up to the currency's minor unit: the one rounding rule for money."""
     places = exponent(currency or default_currency())

@@ -145,7 +145,8 @@ def parse_amount(text, *, max_digits: int = 18, decimal_places: int = 4, minimum
         raise NumberError(_("%(name)s “%(value)s” is not a number.")
                           % {"name": subject, "value": quoted(raw)}) from None
     if minimum is not None and value < minimum:
-        raise NumberError(_("%(name)s must be at least %(min)s.") % {"name": subject, "min": minimum})
+        # In the reader's number format: "no mínimo 0.01" read as a thousandth-like oddity in Portuguese.
+        raise NumberError(_("%(name)s must be at least %(min)s.") % {"name": subject, "min": number_format(minimum)})
     whole_digits = max_digits - decimal_places
     limit = Decimal(10) ** whole_digits
     # Compared before rounding too: rounding a number of more than 28 digits is itself an error (InvalidOperation).

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from oms.forms import SentOnceForm
-from oms.money import CURRENCY_CHOICES, amount_text, default_currency
+from oms.money import CURRENCY_CHOICES, amount_text, default_currency, minor_unit
 from oms.numbers import NumberError, parse_amount
 from payments.models import GIFT_CARD_SOURCES, GiftCard, Payment
 
@@ -117,6 +117,11 @@ class AmountForm(forms.Form):
     # The payment panel's one-off key for this showing of the form: the same capture or refund sent twice (a double
     # click, a retry after a network error) names the same request and is done once.
     request_key = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The smallest amount is the currency's (KWD 0.001 is a refund, ¥0.01 is not money).
+        self.fields["amount"].minimum = minor_unit(currency)
 
     def request_reference(self, fallback: str = "") -> str:
         """The reference typed, else one made of the form's key (``manual:<key>``, a capture or refund done by hand),

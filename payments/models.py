@@ -4,9 +4,12 @@ Card numbers never reach these tables: a card payment keeps the processor's toke
 digits and expiry only. Gift-card codes are kept as a keyed hash plus their last four characters.
 """
 
+from datetime import date, datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from oms.i18n import StoredText, stored_value, text_property
@@ -292,6 +295,26 @@ class Payment(models.Model):
     def decline_reason(self) -> "StoredText | str":
         """Why it was refused, as stored: our own texts read in each reader's language, a processor's as it said."""
         return stored_value(self.decline_message, self.decline_message_params)
+
+    @property
+    def pay_by(self) -> datetime | date | None:
+        """Until when the customer can pay a PIX charge (its expiry, a time) or a boleto (its due date); else None."""
+        info = self.instructions or {}
+        if self.method == self.Method.PIX and info.get("expires_at"):
+            return datetime.fromisoformat(info["expires_at"])
+        if self.method == self.Method.BOLETO and info.get("due_on"):
+            return date.fromisoformat(info["due_on"])
+        return None
+
+    @property
+    def past_pay_by(self) -> bool:
+        """Still pending after ``pay_by``: a PIX charge the customer's bank no longer takes, a boleto overdue."""
+        when = self.pay_by
+        if self.status != self.Status.PENDING or when is None:
+            return False
+        if isinstance(when, datetime):
+            return when <= timezone.now()
+        return when < timezone.localdate()
 
     @property
     def net_paid(self):

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from oms.money import ZERO
 from payments.models import Invoice, InvoiceMovement, Payment, PaymentTransaction
-from payments.services import settle_to_amount  # noqa: F401 - the orders app looks for it here too
+from payments.services import SETTLEMENT_REFUND, settle_to_amount  # noqa: F401 - the orders app looks for it here too
 
 LIVE = [Payment.Status.PENDING, Payment.Status.AUTHORIZED, Payment.Status.PARTIALLY_CAPTURED,
         Payment.Status.CAPTURED, Payment.Status.PARTIALLY_REFUNDED, Payment.Status.REFUNDED]
@@ -43,7 +43,14 @@ def order_payment_summary(*, order_id: int) -> dict:
         "capturable": sum((Decimal(p.capturable) for p in payments), ZERO),
     }
     summary["net_paid"] = summary["captured"] - summary["refunded"]
-    summary["covered"] = summary["authorized"] + summary["pending"] - summary["refunded"]
+    # Only the refunds that followed a lower total (an edit, a cancellation: ``settle_to_amount``) take money off
+    # what covers the order. A return's refund, a gift card's or one given by hand (goodwill) leaves the total as it
+    # was and nobody owes it back: counted, a refunded return read "still to pay" for the money given back.
+    settled = PaymentTransaction.objects.filter(
+        payment__in=[p.pk for p in payments], kind=PaymentTransaction.Kind.REFUND,
+        result=PaymentTransaction.Result.SUCCESS, reference__startswith=SETTLEMENT_REFUND,
+    ).aggregate(s=Sum("amount"))["s"] if summary["refunded"] else ZERO
+    summary["covered"] = summary["authorized"] + summary["pending"] - (settled or ZERO)
     return summary
 
 

@@ -17,13 +17,14 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from oms.audit import audit_record
 from oms.i18n import StoredMoney, StoredText, as_stored, split, stored_text
 from oms.models import AuditEntry
-from oms.money import ZERO, quantize
+from oms.money import ZERO, exponent, minor_unit, quantize
 from oms.numbers import NumberError, parse_amount
 from oms.templatetags.oms_tags import money
 from payments import pix
@@ -144,6 +145,21 @@ def _refuse_card_numbers(details: dict, *, written: bool = False) -> None:
                 raise PaymentError(message, code="card_number_refused", field=str(key))
 
 
+def _exact_amount(amount, currency: str) -> Decimal:
+    """An amount of money to move, in the currency's own units. One with more decimals than the currency has
+    (10.555 reais, 100.5 yen, 1.2345 dinars) is refused: rounded, it moved an amount nobody had typed."""
+    value = Decimal(amount)
+    exact = quantize(value, currency)
+    if value != exact:
+        params = {"amount": number_format(value), "currency": currency, "places": exponent(currency)}
+        message = (_("The amount %(amount)s has decimals, but %(currency)s amounts are whole numbers.") % params
+                   if not exponent(currency) else
+                   _("The amount %(amount)s has too many decimals: %(currency)s amounts have at most %(places)s.")
+                   % params)
+        raise AmountError(message, field="amount")
+    return exact
+
+
 # --- authorize ----------------------------------------------------------------------------------
 
 
@@ -165,7 +181,7 @@ def payment_authorize(*, order_id: int, method: str, amount, currency: str, toke
     if method not in M.values:
         raise PaymentError(_("Unknown payment method “%(method)s”.") % {"method": method}, code="unknown_method",
                            field="method")
-    amount = quantize(Decimal(amount), currency)
+    amount = _exact_amount(amount, currency)
     if amount <= 0:
         raise AmountError(_("The amount must be greater than zero."), field="amount")
     _check_installments(method, installments)
@@ -415,7 +431,7 @@ def payment_capture(*, payment_id: int, amount, reference: str, acting_user) -> 
     """
     _refuse_card_numbers({"reference": reference}, written=True)
     payment = Payment.objects.get(pk=payment_id)
-    amount = quantize(Decimal(amount), payment.currency)
+    amount = _exact_amount(amount, payment.currency)
     if payment.method in GATEWAY_METHODS:
         _no_open_transaction("payment_capture")
     if payment.method not in GATEWAY_METHODS | {M.INVOICE}:
@@ -434,7 +450,7 @@ def payment_capture(*, payment_id: int, amount, reference: str, acting_user) -> 
             available = payment.amount - payment.captured_amount - _pending_sum(payment, K.CAPTURE)
             if amount <= 0 or amount > available:
                 raise AmountError(_("You can capture between %(min)s and %(available)s.")
-                                  % {"min": money("0.01", payment.currency),
+                                  % {"min": money(minor_unit(payment.currency), payment.currency),
                                      "available": money(max(available, ZERO), payment.currency)}, field="amount")
             earlier = PaymentTransaction.objects.create(payment=payment, kind=K.CAPTURE, amount=amount,
                                                         idempotency_key=key, reference=reference[:60],
@@ -645,7 +661,7 @@ def payment_refund(*, payment_id: int, amount, reason: str, acting_user, referen
     """
     _refuse_card_numbers({"reason": reason, "reference": reference}, written=True)
     payment = Payment.objects.get(pk=payment_id)
-    amount = quantize(Decimal(amount), payment.currency)
+    amount = _exact_amount(amount, payment.currency)
     if payment.method in GATEWAY_METHODS:
         _no_open_transaction("payment_refund")
     key = _txn_key(payment, K.REFUND, reference)
@@ -666,7 +682,7 @@ def payment_refund(*, payment_id: int, amount, reason: str, acting_user, referen
                                           code="fully_refunded")
             if amount <= 0 or amount > available:
                 raise AmountError(_("You can refund between %(min)s and %(available)s.")
-                                  % {"min": money("0.01", payment.currency),
+                                  % {"min": money(minor_unit(payment.currency), payment.currency),
                                      "available": money(available, payment.currency)}, field="amount")
             earlier = PaymentTransaction.objects.create(payment=payment, kind=K.REFUND, amount=amount,
                                                         idempotency_key=key, reference=reference[:60],
@@ -744,7 +760,7 @@ def invoice_record_payment(*, invoice_id: int, amount, reference: str, acting_us
     _refuse_card_numbers({"reference": reference}, written=True)
     with transaction.atomic(durable=True):
         invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
-        amount = quantize(Decimal(amount), invoice.currency)
+        amount = _exact_amount(amount, invoice.currency)
         if open_before is not None and quantize(open_before, invoice.currency) != invoice.open_amount:
             raise InvalidPaymentState(
                 _("Invoice %(number)s changed after the page was shown: %(open)s is open now. Nothing was recorded; "
@@ -753,7 +769,7 @@ def invoice_record_payment(*, invoice_id: int, amount, reference: str, acting_us
                 code="invoice_changed")
         if amount <= 0 or amount > invoice.open_amount:
             raise AmountError(_("You can record between %(min)s and %(open)s.")
-                              % {"min": money("0.01", invoice.currency),
+                              % {"min": money(minor_unit(invoice.currency), invoice.currency),
                                  "open": money(max(invoice.open_amount, ZERO), invoice.currency)}, field="amount")
         entry = journal_post(lines=[dr(Acct.BANK, amount), cr(Acct.RECEIVABLE, amount)],
                              memo=stored_text(gettext_noop("Invoice %(number)s payment"), number=invoice.number),
@@ -769,6 +785,9 @@ def invoice_record_payment(*, invoice_id: int, amount, reference: str, acting_us
 
 
 # --- order-level -------------------------------------------------------------------------------
+
+
+SETTLEMENT_REFUND = "settle:"  # how the references of the refunds that follow an order's total begin
 
 
 def settle_to_amount(*, order_id: int, amount, reason: str, acting_user) -> dict:
@@ -802,7 +821,7 @@ def settle_to_amount(*, order_id: int, amount, reason: str, acting_user) -> dict
         give = min(excess, p.refundable)
         if give > 0:
             payment_refund(payment_id=p.pk, amount=give, reason=reason, acting_user=acting_user,
-                           reference=f"settle:{reason}:{refunded_before[p.pk]:f}:{give:f}")
+                           reference=f"{SETTLEMENT_REFUND}{reason}:{refunded_before[p.pk]:f}:{give:f}")
             done["refunded"].append([p.pk, str(give)])
             excess -= give
     covered = sum((p.amount - p.refunded_amount for p in Payment.objects.filter(pk__in=[p.pk for p in payments])

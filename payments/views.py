@@ -21,6 +21,7 @@ from oms.listing import paginate, sort_queryset
 from oms.money import CURRENCY_CHOICES, CURRENCY_EXPONENTS, ZERO, amount_text, default_currency, price_text
 from oms.numbers import NumberError, parse_amount, parse_id, parse_whole
 from oms.query import date_refusal, query_date, to_date
+from oms.templatetags.oms_tags import money
 from payments import pix
 from payments.errors import AmountError, GiftCardAlreadyIssued, PaymentError
 from payments.exports import export_csv
@@ -250,6 +251,14 @@ def _saved_cards(order):
     return list(SavedCard.objects.filter(customer_id=order.customer_id, is_active=True))
 
 
+def _still_to_pay(order, summary: dict) -> Decimal:
+    """What the order's payments do not cover yet; nothing for a cancelled order (its payments were voided or
+    refunded with it)."""
+    if order.status == type(order).Status.CANCELLED:
+        return ZERO
+    return max((order.total or ZERO) - summary["covered"], ZERO)
+
+
 def _panel(request, order, *, form=None, error: str = "", status: int = 200):
     payments = order_payments(order_id=order.pk)
     context = {
@@ -260,8 +269,7 @@ def _panel(request, order, *, form=None, error: str = "", status: int = 200):
         "request_key": uuid.uuid4().hex,  # one capture or refund per showing (AmountForm.request_reference)
     }
     context["gift_lines"] = _gift_card_lines(order)
-    summary = context["summary"]
-    context["due"] = max((order.total or ZERO) - summary["covered"], ZERO)
+    context["due"] = _still_to_pay(order, context["summary"])
     if form is None:
         context["form"].initial["amount"] = amount_text(context["due"], order.currency) if context["due"] else ""
     template = "payments/order_payments.html#panel" if request.htmx else "payments/order_payments.html"
@@ -295,6 +303,18 @@ def payment_add(request, order_id: int):
         expired = _("The form expired; reload the page and try again.") if "idempotency_key" in form.errors else ""
         return _panel(request, order, form=form, error=expired, status=422)
     data = form.cleaned_data
+    # A payment takes at most what the order still needs: an extra zero typed (1500 for 150) charged the customer ten
+    # times over, and a payment taken on a covered order charged it twice. The same form sent again (a double click)
+    # is not a new payment: the service answers it with the first one.
+    key = f"panel:{data['idempotency_key']}"
+    due = _still_to_pay(order, order_payment_summary(order_id=order.pk))
+    if data["amount"] > due and not Payment.objects.filter(idempotency_key=key).exists():
+        form.add_error("amount", _("Order %(number)s needs %(due)s more: a payment of %(amount)s would take more than "
+                                   "it costs.") % {"number": order, "due": money(due, order.currency),
+                                                   "amount": money(data["amount"], order.currency)}
+                       if due else _("Nothing is left to pay on order %(number)s: its payments cover it.")
+                       % {"number": order})
+        return _panel(request, order, form=form, status=422)
     method = data["method"]
     token = data["card_token"]
     if method == Payment.Method.CARD and data["saved_card"]:
@@ -316,7 +336,7 @@ def payment_add(request, order_id: int):
                       "open_balance": customer_open_invoices(customer_id=customer.pk)}
     try:
         payment_authorize(order_id=order.pk, method=method, amount=data["amount"], currency=order.currency,
-                          token=token, details=details, idempotency_key=f"panel:{data['idempotency_key']}",
+                          token=token, details=details, idempotency_key=key,
                           acting_user=request.user, **credit)
     except PaymentError as exc:
         # The retry needs a fresh key: the declined attempt keeps its own.
@@ -359,7 +379,7 @@ def _payment_action(request, pk: int, action):
 @require_POST
 def payment_capture_view(request, pk: int):
     def act(payment):
-        form = AmountForm(request.POST)
+        form = AmountForm(request.POST, currency=payment.currency)
         if not form.is_valid():
             raise AmountError(form.first_error(), field="amount")
         payment_capture(payment_id=payment.pk, amount=form.cleaned_data["amount"],
@@ -382,7 +402,7 @@ def payment_void_view(request, pk: int):
 @require_POST
 def payment_refund_view(request, pk: int):
     def act(payment):
-        form = AmountForm(request.POST)
+        form = AmountForm(request.POST, currency=payment.currency)
         if not form.is_valid():
             raise AmountError(form.first_error(), field="amount")
         if not form.cleaned_data["reason"].strip():
@@ -489,7 +509,7 @@ def _shown_amount(text) -> Decimal | None:
 @require_POST
 def invoice_payment_view(request, pk: int):
     invoice = get_object_or_404(Invoice, pk=pk)
-    form = AmountForm(request.POST)
+    form = AmountForm(request.POST, currency=invoice.currency)
     try:
         if not form.is_valid():
             raise AmountError(form.first_error(), field="amount")

@@ -7,7 +7,8 @@
   Reference ``shipment:<id>``; posted once, whatever happens to the parcel afterwards.
 * A return inspected as resellable puts the goods back: Dr 1200 / Cr 5000 (``return:<id>:restock``).
 * A return refunded (to the payment or as store credit) reverses the sale of its units:
-  Dr 4900 sales returns and Dr 2200 tax / Cr 2000 the refunded value (``return:<id>:sale``).
+  Dr 4900 sales returns and Dr 2200 tax / Cr 2000 the refunded value (``return:<id>:sale``); a line returned in
+  several returns is split by the same cumulative rounding (``return_shares``).
 
 Amounts come from the order lines' stored prices. A line shipped in several parcels is split by cumulative
 rounding (units ``a..b`` of ``n`` take ``round(x*b/n) - round(x*a/n)``), so the parcels add up to the line
@@ -130,18 +131,40 @@ def post_return_restock(*, rma, acting_user) -> JournalEntry | None:
     return entries
 
 
+def return_shares(rma) -> list[tuple[object, Decimal, Decimal]]:
+    """``[(return line, value, tax)]``: the returned units' share of their order line's total and tax, counted after
+    the units of the line the order's other returns already refunded (cumulative rounding, as parcels are posted:
+    two returns of one unit of a line of 9.99 for two give back 5.00 and 4.99, not 5.00 twice, so returns of a line
+    never give back more than it cost)."""
+    from orders.fulfilment.models import Return, ReturnLine
+
+    currency = rma.order.currency
+    lines = list(rma.lines.select_related("order_line").order_by("pk"))
+    before: dict[int, int] = defaultdict(int)
+    for line_id, qty in (ReturnLine.objects.filter(order_line_id__in=[rl.order_line_id for rl in lines],
+                                                   rma__status=Return.Status.REFUNDED)
+                         .exclude(rma_id=rma.pk).values_list("order_line_id", "quantity")):
+        before[line_id] += qty
+    shares = []
+    for rl in lines:
+        ol = rl.order_line
+        args = (before[ol.pk], rl.quantity, ol.quantity, currency)
+        shares.append((rl, _share(ol.line_total, *args), _share(ol.tax_amount, *args)))
+        before[ol.pk] += rl.quantity
+    return shares
+
+
 def post_return(*, rma, acting_user, amount: Decimal | None = None) -> JournalEntry | None:
     """Reverses the sale of the returned units when they are refunded: Dr 4900 sales returns and Dr 2200 the
-    tax charged on them / Cr 2000 ``amount`` (what is refunded; by default their share of the line totals)."""
+    tax charged on them / Cr 2000 ``amount`` (what is refunded; by default their share of the line totals,
+    ``return_shares``)."""
     reference = f"return:{rma.pk}:sale"
     if JournalEntry.objects.filter(reference=reference).exists():
         return None
     currency = rma.order.currency
-    value = tax = ZERO
-    for rl in rma.lines.select_related("order_line").order_by("pk"):
-        ol = rl.order_line
-        value += ol.line_total * rl.quantity / ol.quantity
-        tax += _share(ol.tax_amount, 0, rl.quantity, ol.quantity, currency)
+    shares = return_shares(rma)
+    value = sum((value for _rl, value, _tax in shares), ZERO)
+    tax = sum((tax for _rl, _value, tax in shares), ZERO)
     owed = quantize(value if amount is None else amount, currency)
     if not owed:
         return None

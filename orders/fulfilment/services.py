@@ -8,13 +8,14 @@ never charges twice. The sale, its cost of goods and returns go to the general l
 ``orders.fulfilment.accounting`` inside the transactions that consume, restock or refund.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import DateField, Exists, F, OuterRef, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
@@ -28,10 +29,11 @@ from oms.i18n import StoredDate, StoredMoney, StoredText, split, stored_join, st
 from oms.mail import absolute_url, email_enqueue, email_send_now, recipient, staff_recipients
 from oms.models import AuditEntry
 from oms.money import quantize
+from oms.once import created_by_request
 from oms.templatetags.oms_tags import money
 from orders.events import order_event, shipment_event
 from orders.fulfilment import sourcing
-from orders.fulfilment.accounting import post_return, post_return_restock, post_shipment_revenue
+from orders.fulfilment.accounting import post_return, post_return_restock, post_shipment_revenue, return_shares
 from orders.fulfilment.calendar import (
     ClosedDays,
     add_working_days,
@@ -1698,8 +1700,12 @@ def returnable_quantities(order: Order) -> dict[int, int]:
     return {k: v for k, v in shipped.items() if v > 0}
 
 
-def return_request(*, order_id: int, lines: list[tuple[int, int, str]], acting_user, note: str = "") -> Return:
-    """Opens an RMA for ``[(order_line_id, quantity, reason code)]`` (quantities within what was shipped)."""
+def return_request(*, order_id: int, lines: list[tuple[int, int, str]], acting_user, note: str = "",
+                   request_key: str | None = None) -> Return:
+    """Opens an RMA for ``[(order_line_id, quantity, reason code)]`` (quantities within what was shipped).
+
+    ``request_key`` names the form copy it comes from: the same copy sent twice returns the first return (a double
+    click opened two returns of the same units when fewer than all were returned)."""
     lines = [(lid, qty, reason) for lid, qty, reason in lines if qty]
     if not lines:
         raise InvalidReturn(_("Choose at least one item to return."), field="lines")
@@ -1708,6 +1714,8 @@ def return_request(*, order_id: int, lines: list[tuple[int, int, str]], acting_u
                             % {"n": len(note), "max": NOTE_LENGTH}, field="note")
     with transaction.atomic(durable=True):
         order = lock_order(order_id)
+        if (sent_before := created_by_request(Return, request_key)) is not None:
+            return sent_before
         if order.status not in RETURNABLE:
             raise InvalidReturn(_("Order %(number)s is %(status)s: nothing to return.")
                                 % {"number": order, "status": order.get_status_display()})
@@ -1717,12 +1725,13 @@ def return_request(*, order_id: int, lines: list[tuple[int, int, str]], acting_u
             if qty < 0:
                 raise InvalidReturn(_("A quantity to return cannot be negative."), field="lines")
             if qty > allowed.get(line_id, 0):
-                raise InvalidReturn(_("At most %(n)s of that item can be returned.") % {"n": allowed.get(line_id, 0)},
-                                    field="lines")
+                raise InvalidReturn(_("At most %(n)s of %(sku)s can be returned.")
+                                    % {"n": allowed.get(line_id, 0), "sku": skus.get(line_id, "")}, field="lines")
             if reason not in ReturnLine.Reason.values:  # the form has no default: the customer's reason is asked
                 raise InvalidReturn(_("Choose why %(sku)s is returned.") % {"sku": skus.get(line_id, "")},
                                     field="lines")
-        rma = Return.objects.create(order=order, note=note or "", requested_by=_user(acting_user))
+        rma = Return.objects.create(order=order, note=note or "", requested_by=_user(acting_user),
+                                    request_key=request_key or None)
         ReturnLine.objects.bulk_create([ReturnLine(rma=rma, order_line_id=lid, quantity=qty, reason=reason)
                                         for lid, qty, reason in lines])
         order_event(order=order, actor=acting_user, kind=OrderEvent.Kind.NOTE,
@@ -1801,10 +1810,11 @@ def _check_inspected(rma: Return, not_yet: str) -> None:
 
 
 def return_value(rma: Return) -> Decimal:
-    """What the returned units cost the customer (their share of each line's total)."""
-    total = sum((rl.order_line.line_total * rl.quantity / rl.order_line.quantity
-                 for rl in rma.lines.select_related("order_line")), Decimal(0))
-    return quantize(total, rma.order.currency)
+    """What the returned units cost the customer: their share of each line's total after what the order's other
+    returns refunded of it (``return_shares``); a refunded return's value is what it refunded."""
+    if rma.status == RS.REFUNDED:
+        return rma.refund_amount
+    return quantize(sum((value for _rl, value, _tax in return_shares(rma)), Decimal(0)), rma.order.currency)
 
 
 def _refunded_to_payments(rma: Return) -> dict[int, Decimal]:
@@ -1819,18 +1829,62 @@ def _refunded_to_payments(rma: Return) -> dict[int, Decimal]:
     return done
 
 
+def _received_and_given_back(order: Order) -> tuple[Decimal, Decimal]:
+    """What the order's payments received (captured), and what its returns gave back of it: their refunds to the
+    payments and the store credit they issued (a replacement card, holding the same credit, not twice). A refund
+    by hand (goodwill) is a gesture of its own and does not count against a return."""
+    from django.db.models import Sum
+
+    from payments.models import GiftCard, Payment, PaymentTransaction
+
+    received = Payment.objects.filter(order_id=order.pk).aggregate(s=Sum("captured_amount"))["s"] or Decimal(0)
+    refunded = PaymentTransaction.objects.filter(
+        payment__order_id=order.pk, kind=PaymentTransaction.Kind.REFUND, result=PaymentTransaction.Result.SUCCESS,
+        reference__startswith="return:").aggregate(s=Sum("amount"))["s"] or Decimal(0)
+    credited = GiftCard.objects.filter(
+        kind=GiftCard.Kind.STORE_CREDIT, replaces__isnull=True,
+        reference__in=[f"return:{pk}" for pk in Return.objects.filter(order=order).values_list("pk", flat=True)],
+    ).aggregate(s=Sum("initial_amount"))["s"] or Decimal(0)
+    return received, refunded + credited
+
+
+@contextmanager
+def _refunding(return_id: int):
+    """One refund of a return at a time. The refund to the payments calls the processor with no row lock held, so a
+    second refund of the same return meanwhile (another agent, another tab, the other method) read nothing given back
+    yet and gave the value again: to the card and as store credit. A session advisory lock on the return, tried and
+    not waited for, refuses the second one; nobody else waits on it."""
+    key = f"orders.return_refund:{return_id}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
+        claimed = cursor.fetchone()[0]
+    if not claimed:
+        raise InvalidReturn(_("%(rma)s is being refunded by someone else right now: nothing was done. Reload the page "
+                              "in a moment to see how it was refunded.") % {"rma": Return(pk=return_id)})
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+
+
 def return_refund(*, return_id: int, acting_user, method: str = "original") -> Return:
     """Refunds the returned value: to the original payments (``original``) or as store credit.
 
     When the payments hold less than the value, what they held goes back to them and the refusal asks for the rest
     as store credit: the store credit is then the value less what the payments already gave back.
     """
-    from payments.errors import PaymentError
-    from payments.models import GiftCard, Payment
-    from payments.services import giftcard_issue, payment_refund
-
     if method not in ("original", "store_credit"):
         raise InvalidReturn(_("Choose how to refund."), field="method")
+    with _refunding(return_id):
+        return _return_refund(return_id=return_id, acting_user=acting_user, method=method)
+
+
+def _return_refund(*, return_id: int, acting_user, method: str) -> Return:
+    from payments.errors import PaymentError
+    from payments.models import GiftCard, Payment
+    from payments.services import STORED_VALUE_METHODS, giftcard_issue, payment_refund
+
     rma = Return.objects.select_related("order").get(pk=return_id)
     _check_inspected(rma, _("%(rma)s is %(status)s: inspect it before refunding."))
     amount = return_value(rma)
@@ -1841,6 +1895,15 @@ def return_refund(*, return_id: int, acting_user, method: str = "original") -> R
             if rma.status in (RS.REFUNDED, RS.EXCHANGED):
                 return rma
             credit = amount - sum(done.values(), Decimal(0))
+            received, given = _received_and_given_back(rma.order)
+            if credit > received - given:
+                currency = rma.order.currency
+                raise InvalidReturn(
+                    _("Order %(number)s received %(received)s on its payments and its returns already gave back "
+                      "%(given)s of it: a store credit of %(credit)s would give back money never received. A payment "
+                      "still pending (PIX, boleto, cash on delivery) counts once it is marked received.")
+                    % {"number": rma.order, "received": money(received, currency), "given": money(given, currency),
+                       "credit": money(credit, currency)}, field="method")
             card, code = giftcard_issue(amount=credit, currency=rma.order.currency, kind=GiftCard.Kind.STORE_CREDIT,
                                         source="refund", reference=f"return:{rma.pk}", acting_user=acting_user)
             _close_refund(rma, amount=amount, method="store_credit", actor=acting_user,
@@ -1856,7 +1919,10 @@ def return_refund(*, return_id: int, acting_user, method: str = "original") -> R
                     robust=True)
         return rma
     remaining = amount - sum(done.values(), Decimal(0))
-    payments = Payment.objects.filter(order_id=rma.order_id).order_by("pk")
+    # Money goes back as it does after an edit (``settle_to_amount``) or a gift card's refund: to the card, PIX and the
+    # other money first, gift cards and store credit last (it went back onto the gift card of a split payment first).
+    payments = sorted(Payment.objects.filter(order_id=rma.order_id),
+                      key=lambda p: (p.method in STORED_VALUE_METHODS, p.pk))
     for payment in payments:
         if remaining <= 0:
             break

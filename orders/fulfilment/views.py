@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from oms.forms import SentOnceForm
 from oms.listing import paginate, sort_queryset
 from oms.numbers import INT_MAX, NumberError, parse_amount, parse_id, parse_whole
 from oms.query import date_refusal, missing_is_404, to_date
@@ -280,6 +281,7 @@ def return_new(request, pk: int):
     lines = [(line, allowed[line.pk]) for line in order.lines.all() if line.pk in allowed]
     error = ""
     posted = request.POST if request.method == "POST" else {}
+    once = SentOnceForm(posted or None)  # the page's copy of the form: sent twice, it opens one return
     if request.method == "POST":
         try:
             # A quantity that is not a whole number is refused by name (it used to count as 0: the line was left
@@ -295,7 +297,8 @@ def return_new(request, pk: int):
                 if qty:
                     picked.append((line.pk, qty, posted.get(f"reason_{line.pk}", "")))
             rma = services.return_request(order_id=order.pk, lines=picked, note=posted.get("note", ""),
-                                          acting_user=request.user)
+                                          acting_user=request.user,
+                                          request_key=once.cleaned_data["once"] if once.is_valid() else None)
             messages.success(request, _("%(rma)s requested.") % {"rma": rma})
             return redirect("orders:order_detail", pk=order.pk)
         except OrderError as exc:
@@ -305,7 +308,7 @@ def return_new(request, pk: int):
             for line, most in lines]
     return render(request, "orders/fulfilment/return_new.html", {
         "order": order, "lines": rows, "reasons": ReturnLine.Reason.choices, "error": error,
-        "note": posted.get("note", ""),
+        "note": posted.get("note", ""), "once": once,
     }, status=400 if error else 200)
 
 

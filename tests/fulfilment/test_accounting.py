@@ -172,3 +172,28 @@ def test_a_kit_costs_what_its_components_cost(make_user, net, place_order, stock
     assert ("5000", Decimal("140.00"), Decimal("0")) in lines  # 2 x (40 + 2 x 15)
     assert ("1200", Decimal("0"), Decimal("140.00")) in lines
     assert verify_journal() == []
+
+
+def test_a_line_returned_unit_by_unit_gives_back_what_it_cost_not_a_cent_more(split_order, net):
+    """5 shirts for 176.98: each unit was worth 35.40 on its own (rounded up), so five returns of one unit gave back
+    177.00 and the sales returns 0.02 more than the sale; the returns share the line as the parcels do."""
+    order, user = split_order["order"], split_order["user"]
+    pack_and_ship(split_order["dc"], user)
+    pack_and_ship(split_order["store"], user)
+    shirt_line = order.lines.get(variant=split_order["shirt"])
+    assert (shirt_line.line_total, shirt_line.tax_amount) == (Decimal("176.98"), Decimal("27.00"))
+    refunds, taxes = [], []
+    for _unit in range(5):
+        rma = ful.return_request(order_id=order.pk, lines=[(shirt_line.pk, 1, "size")], acting_user=user)
+        ful.return_approve(return_id=rma.pk, acting_user=user)
+        ful.return_receive(return_id=rma.pk, location_id=net["dc"].pk, acting_user=user)
+        ful.return_inspect(return_id=rma.pk, conditions={rma.lines.get().pk: "resell"}, acting_user=user)
+        ful.return_refund(return_id=rma.pk, acting_user=user)
+        rma.refresh_from_db()
+        refunds.append(rma.refund_amount)
+        assert ful.return_value(rma) == rma.refund_amount  # the refunded return's page shows what it refunded
+        taxes.append({code: debit for code, debit, _credit in entry_lines(f"return:{rma.pk}:sale")}["2200"])
+    assert refunds == [Decimal("35.40"), Decimal("35.39"), Decimal("35.40"), Decimal("35.39"), Decimal("35.40")]
+    assert sum(refunds) == shirt_line.line_total
+    assert sum(taxes) == shirt_line.tax_amount
+    assert verify_journal() == []

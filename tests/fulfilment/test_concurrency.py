@@ -343,3 +343,55 @@ def test_an_exchange_sent_twice_at_once_leaves_one_new_order(make_user, net, pla
     assert list(open_drafts.values_list("pk", flat=True)) == [made[0].pk]
     for exc in refused:  # the second click, when it came after the first was done, was refused before any draft
         assert exc.message == f"{rma} is already closed (Exchanged): nothing more to do."
+
+
+def test_two_agents_refunding_one_return_two_ways_give_it_back_once(make_user, net, place_order, monkeypatch):
+    """One agent refunds a return to the original payment; while the refund is on its way, another refunds it as
+    store credit. The second read nothing given back yet and issued the store credit too: the customer was paid
+    twice. Now the second is refused while the first is under way."""
+    from orders.fulfilment.errors import InvalidReturn
+    from payments import services as payments_services
+    from payments.models import GiftCard
+
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)])
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=user)
+    line = order.lines.get()
+    rma = ful.return_request(order_id=order.pk, lines=[(line.pk, 1, "size")], acting_user=user)
+    ful.return_approve(return_id=rma.pk, acting_user=user)
+    ful.return_receive(return_id=rma.pk, location_id=net["store"].pk, acting_user=user)
+    ful.return_inspect(return_id=rma.pk, conditions={rma.lines.get().pk: "resell"}, acting_user=user)
+
+    refunding, go = threading.Event(), threading.Event()
+    real_refund = payments_services.payment_refund
+
+    def slow_refund(**kwargs):  # the processor takes its time answering
+        refunding.set()
+        go.wait(5)
+        return real_refund(**kwargs)
+
+    monkeypatch.setattr(payments_services, "payment_refund", slow_refund)
+
+    def to_the_card():
+        return ful.return_refund(return_id=rma.pk, method="original", acting_user=user)
+
+    def as_store_credit():
+        try:
+            refunding.wait(5)
+            return ful.return_refund(return_id=rma.pk, method="store_credit", acting_user=user)
+        finally:
+            go.set()
+
+    first, second = run_together([to_the_card, as_store_credit])
+    assert not isinstance(first, Exception), first
+    assert isinstance(second, InvalidReturn) and "being refunded by someone else" in second.message
+    payment = Payment.objects.get(order=order)
+    assert payment.refunded_amount == Decimal("50.00")
+    assert not GiftCard.objects.filter(kind=GiftCard.Kind.STORE_CREDIT).exists()
+    rma.refresh_from_db()
+    assert (rma.status, rma.refund_method, rma.refund_amount) == ("refunded", "original", Decimal("50.00"))
+    # Once the first is done, the same request is told the return is closed, not refused as under way.
+    with pytest.raises(InvalidReturn, match="already closed"):
+        ful.return_refund(return_id=rma.pk, method="store_credit", acting_user=user)

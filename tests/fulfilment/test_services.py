@@ -1011,3 +1011,71 @@ def test_taking_a_scan_back_on_a_cancelled_order_says_to_put_the_items_back(make
     order_cancel(order_id=order.pk, reason="customer called", acting_user=admin)
     with pytest.raises(FulfilmentError, match="was cancelled: put the items back"):
         ful.shipment_unscan(shipment_id=shipment.pk, line_id=shipment.lines.get().pk, acting_user=admin)
+
+
+def test_store_credit_for_a_return_gives_back_no_more_than_the_order_received(make_user, net, place_order):
+    """An order shipped with its cash-on-delivery payment still pending (nothing received), returned: the return
+    was closed with a store credit of the full value, for money nobody had paid. The store credit of an order's
+    returns comes out of what its payments received and its returns did not give back yet."""
+    from orders.fulfilment.errors import InvalidReturn
+    from payments.models import GiftCard
+    from payments.services import payment_confirm
+
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 2)], payment="cod")
+    ful.order_allocate(order_id=order.pk, acting_user=user)
+    ship_all(order, user)
+    payment = Payment.objects.get(order=order)
+    assert payment.status == "pending"
+    line = order.lines.get()
+    rma = ful.return_request(order_id=order.pk, lines=[(line.pk, 1, "damaged")], acting_user=user)
+    ful.return_approve(return_id=rma.pk, acting_user=user)
+    ful.return_receive(return_id=rma.pk, location_id=net["store"].pk, acting_user=user)
+    ful.return_inspect(return_id=rma.pk, conditions={rma.lines.get().pk: "damaged"}, acting_user=user)
+    with translation.override("en"), pytest.raises(InvalidReturn) as refused:
+        ful.return_refund(return_id=rma.pk, method="store_credit", acting_user=user)
+    assert refused.value.message.startswith(
+        f"Order {order.number} received R$\xa00.00 on its payments and its returns already gave back R$\xa00.00")
+    assert not GiftCard.objects.exists()
+    rma.refresh_from_db()
+    assert rma.status == "written_off"
+    # Once the cash arrives, the credit is given: within what was received.
+    payment_confirm(payment_id=payment.pk, acting_user=user)
+    ful.return_refund(return_id=rma.pk, method="store_credit", acting_user=user)
+    rma.refresh_from_db()
+    assert (rma.status, rma.refund_amount) == ("refunded", Decimal("50.00"))
+    assert GiftCard.objects.get().initial_amount == Decimal("50.00")
+
+
+def test_a_return_of_a_split_payment_goes_back_to_the_pix_before_the_gift_card(make_user, net, place_order):
+    """Paid R$ 30 by gift card and the rest by PIX: a returned mug's R$ 50 went back onto the gift card first, where
+    an edit's refund and a gift card's refund give back the other money first and gift cards last."""
+    import uuid
+
+    from orders.services import PaymentRequest, draft_create, draft_line_add, draft_update, order_place
+    from payments.services import payment_confirm
+    from tests.payments.factories import issue_card
+
+    user = make_user("admin")
+    _card, code = issue_card("30.00")
+    order = draft_create(channel_id=net["channel"].pk, acting_user=user, customer_id=net["customer"].pk)
+    draft_line_add(order_id=order.pk, variant_id=net["mug"].pk, quantity=2, acting_user=user)
+    draft_update(order_id=order.pk, acting_user=user, payment_method="gift_card", shipping_service=net["service"])
+    order = order_place(order_id=order.pk, idempotency_key=uuid.uuid4().hex, acting_user=user,
+                        payment=PaymentRequest(method="gift_card", details={"code": code},
+                                               remainder=PaymentRequest(method="pix")))
+    gift, pix = Payment.objects.filter(order=order).order_by("pk")
+    assert (gift.method, gift.amount, pix.method) == ("gift_card", Decimal("30.00"), "pix")
+    payment_confirm(payment_id=pix.pk, acting_user=user)
+    ful.order_allocate(order_id=order.pk, acting_user=user)
+    ship_all(order, user)
+    line = order.lines.get()
+    rma = ful.return_request(order_id=order.pk, lines=[(line.pk, 1, "size")], acting_user=user)
+    ful.return_approve(return_id=rma.pk, acting_user=user)
+    ful.return_receive(return_id=rma.pk, location_id=net["store"].pk, acting_user=user)
+    ful.return_inspect(return_id=rma.pk, conditions={rma.lines.get().pk: "resell"}, acting_user=user)
+    ful.return_refund(return_id=rma.pk, acting_user=user)
+    gift.refresh_from_db()
+    pix.refresh_from_db()
+    assert (pix.refunded_amount, gift.refunded_amount) == (Decimal("50.00"), Decimal("0"))
+    call_command("verify_ledgers")

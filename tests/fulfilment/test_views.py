@@ -455,3 +455,50 @@ def test_the_packer_takes_one_unit_back_from_the_shipment_screen(make_user, role
     assert "its units can no longer be taken back" in refused
     mug_line.refresh_from_db()
     assert mug_line.packed_quantity == 1
+
+
+def test_the_return_form_sent_twice_opens_one_return(make_user, role_client, net, place_order):
+    """A double click on "Request return" for one mug of two opened two returns of one mug each (each within what
+    was left to return); the page's copy of the form opens one, and the second copy lands on it."""
+    import re
+
+    admin = make_user("admin")
+    order = place_order(admin, [(net["mug"], 2)])
+    ful.order_allocate(order_id=order.pk, acting_user=admin)
+    shipment = order.shipments.get()
+    for _unit in range(2):
+        ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=admin)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=admin)
+    line = order.lines.get()
+    agent = role_client("agent")
+    url = reverse("orders:fulfilment_return_new", args=[order.pk])
+    carried = re.search(r'name="once" value="(\w+)"', agent.get(url).content.decode())
+    once = carried.group(1) if carried else "f" * 32
+    sent = {f"qty_{line.pk}": "1", f"reason_{line.pk}": "size", "once": once}
+    first, second = agent.post(url, sent), agent.post(url, sent)
+    assert first.status_code == second.status_code == 302
+    rma = Return.objects.get()
+    assert rma.lines.get().quantity == 1
+    assert ful.returnable_quantities(order) == {line.pk: 1}
+    assert carried  # the page's copy of the form carries its token
+    # A new copy of the page is a new request: the other mug can still be returned.
+    again = re.search(r'name="once" value="(\w+)"', agent.get(url).content.decode()).group(1)
+    assert again != once
+    agent.post(url, {**sent, "once": again})
+    assert Return.objects.count() == 2 and ful.returnable_quantities(order) == {}
+
+
+def test_a_return_quantity_over_what_is_left_names_the_item(make_user, role_client, net, place_order):
+    """With several items on the form, "At most 1 of that item can be returned" left the agent to guess which one."""
+    admin = make_user("admin")
+    order = place_order(admin, [(net["mug"], 2), (net["shirt"], 1)])
+    ful.order_allocate(order_id=order.pk, acting_user=admin)
+    shipment = order.shipments.get()
+    for code in (net["mug"].sku, net["mug"].sku, net["shirt"].sku):
+        ful.shipment_scan(shipment_id=shipment.pk, code=code, acting_user=admin)
+    ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=admin)
+    mug, shirt = order.lines.get(variant=net["mug"]), order.lines.get(variant=net["shirt"])
+    refused = role_client("agent").post(reverse("orders:fulfilment_return_new", args=[order.pk]), {
+        f"qty_{mug.pk}": "1", f"reason_{mug.pk}": "size", f"qty_{shirt.pk}": "2", f"reason_{shirt.pk}": "size"})
+    assert refused.status_code == 400 and not Return.objects.exists()
+    assert f"At most 1 of {shirt.sku} can be returned." in refused.content.decode()
