@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from oms.forms import SentOnceForm
 from oms.money import CURRENCY_CHOICES, amount_text, default_currency, minor_unit
 from oms.numbers import NumberError, parse_amount
+from payments.installments import MAX_INSTALLMENTS
 from payments.models import GIFT_CARD_SOURCES, GiftCard, Payment
 
 
@@ -88,6 +89,8 @@ class PaymentAddForm(forms.Form):
                                             "That card is not among the customer's saved cards; choose one from "
                                             "the list or enter a new card.")})
     save_card = forms.BooleanField(label=_("Save this card for the customer"), required=False)
+    installments = forms.IntegerField(label=_("Installments, interest-free"), required=False, min_value=1,
+                                      max_value=MAX_INSTALLMENTS, widget=forms.NumberInput(attrs={"size": 3}))
     gift_card_code = forms.CharField(label=_("Gift card code"), required=False, max_length=40,
                                      widget=forms.TextInput(attrs={"autocomplete": "off"}))
     paypal_email = forms.EmailField(label=_("PayPal e-mail"), required=False)
@@ -107,6 +110,8 @@ class PaymentAddForm(forms.Form):
             self.add_error("gift_card_code", _("Enter the gift card code."))
         if method == Payment.Method.PAYPAL and not data.get("paypal_email"):
             self.add_error("paypal_email", _("Enter the customer's PayPal e-mail."))
+        if method != Payment.Method.CARD or not data.get("installments"):
+            data["installments"] = 1  # only a card is billed in installments
         return data
 
 

@@ -46,6 +46,22 @@ def installments_text(amount: Decimal, count: int, currency: str) -> str:
     return _("%(parts)s (the first %(first)s)") % {"parts": parts, "first": money(first, currency)}
 
 
+def installments_not_offered(count: int, amount: Decimal, currency: str, *, most: int, smallest: Decimal,
+                             offered_by: str) -> str:
+    """'' when ``count`` parts of ``amount`` are among those ``offered_by`` (a channel's name) offers, else why not,
+    in the reader's language."""
+    from django.utils.translation import gettext as _
+
+    from oms.templatetags.oms_tags import money
+
+    if count == 1 or count in installment_counts(amount, currency, most=most, smallest=smallest):
+        return ""
+    return _("%(count)s installments are not offered for %(total)s: %(channel)s offers up to %(most)s, of at least "
+             "%(smallest)s each. Choose fewer installments.") % {
+        "count": count, "total": money(amount, currency), "channel": offered_by, "most": most,
+        "smallest": money(smallest, currency)}
+
+
 def installments_problem(count, method: str) -> str:
     """What is wrong with billing a ``method`` payment in ``count`` installments, in the reader's language, or ''."""
     from django.utils.translation import gettext as _

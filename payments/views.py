@@ -34,6 +34,7 @@ from payments.forms import (
     SettlementUploadForm,
 )
 from payments.giftcards import giftcard_disable, giftcard_issue, giftcard_lookup, giftcard_replace
+from payments.installments import installments_not_offered
 from payments.ledger import trial_balance
 from payments.models import (
     GiftCard,
@@ -241,8 +242,9 @@ def giftcard_disable_view(request, pk: int):
 def _order(order_id: int):
     """The order row, looked up through the payment's foreign key (payments never imports orders)."""
     model = Payment._meta.get_field("order").remote_field.model
-    return get_object_or_404(model.objects.only("id", "number", "total", "currency", "status", "customer"),
-                             pk=order_id)
+    return get_object_or_404(model.objects.select_related("channel").only(
+        "id", "number", "total", "currency", "status", "customer", "channel__name", "channel__card_installments_max",
+        "channel__card_installment_minimum"), pk=order_id)
 
 
 def _saved_cards(order):
@@ -315,6 +317,12 @@ def payment_add(request, order_id: int):
                        if due else _("Nothing is left to pay on order %(number)s: its payments cover it.")
                        % {"number": order})
         return _panel(request, order, form=form, status=422)
+    channel = order.channel
+    if problem := installments_not_offered(data["installments"], data["amount"], order.currency,
+                                           most=channel.card_installments_max,
+                                           smallest=channel.card_installment_minimum, offered_by=channel.name):
+        form.add_error("installments", problem)
+        return _panel(request, order, form=form, status=422)
     method = data["method"]
     token = data["card_token"]
     if method == Payment.Method.CARD and data["saved_card"]:
@@ -336,7 +344,7 @@ def payment_add(request, order_id: int):
                       "open_balance": customer_open_invoices(customer_id=customer.pk)}
     try:
         payment_authorize(order_id=order.pk, method=method, amount=data["amount"], currency=order.currency,
-                          token=token, details=details, idempotency_key=key,
+                          token=token, details=details, idempotency_key=key, installments=data["installments"],
                           acting_user=request.user, **credit)
     except PaymentError as exc:
         # The retry needs a fresh key: the declined attempt keeps its own.

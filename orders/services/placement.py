@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from oms.i18n import StoredMoney, StoredNumber, StoredText, split, stored_join, stored_text, stored_value
-from oms.templatetags.oms_tags import money
 from orders.errors import (
     IncompleteOrder,
     InvalidTransition,
@@ -28,7 +27,6 @@ from orders.errors import (
 )
 from orders.events import order_event
 from orders.models import Address, Channel, Customer, Order, OrderEvent, OrderHold, OrderLine
-from orders.selectors import installments_offered
 from orders.services.core import (
     L,
     S,
@@ -43,7 +41,7 @@ from orders.services.core import (
     save_prices,
 )
 from orders.services.customers import refuse_retired
-from payments.installments import installments_problem
+from payments.installments import installments_not_offered, installments_problem
 
 PLACING_TIMEOUT = timedelta(minutes=2)
 
@@ -531,15 +529,11 @@ def _check_installments_offered(order: Order) -> None:
     the choice may put a part under the channel's smallest installment); any other method is paid at once."""
     if order.payment_method != "card":
         order.payment_installments = 1
-    count = order.payment_installments
-    if count == 1 or count in installments_offered(order):
-        return
     channel = order.channel
-    raise OrderError(_("%(count)s installments are not offered for %(total)s: %(channel)s offers up to %(most)s, "
-                       "of at least %(smallest)s each. Choose fewer installments.") % {
-        "count": count, "total": money(order.total, order.currency), "channel": channel.name,
-        "most": channel.card_installments_max, "smallest": money(channel.card_installment_minimum, order.currency)},
-        field="payment_installments")
+    if problem := installments_not_offered(order.payment_installments, order.total, order.currency,
+                                           most=channel.card_installments_max,
+                                           smallest=channel.card_installment_minimum, offered_by=channel.name):
+        raise OrderError(problem, field="payment_installments")
 
 
 def _codes_not_applied(order: Order, priced) -> list[str]:

@@ -149,3 +149,33 @@ def test_stripe_is_asked_for_a_fixed_count_plan_only_in_installments():
         "payment_method_options[card][installments][plan][type]": "fixed_count"}
     gateway.authorize(token="pm_1", amount=D("129.90"), currency="BRL", idempotency_key="b")
     assert not any("installments" in k for k in replay.calls[1][2])
+
+
+@real_transactions
+def test_a_card_payment_taken_on_the_panel_in_installments_the_channel_offers(role_client):
+    from django.urls import reverse
+
+    from orders.models import Channel
+    from tests.payments.factories import make_order
+    from tests.payments.test_views import tokenize
+
+    client = role_client("agent")
+    order = make_order("300.00")
+    url = reverse("payments:payment_add", args=[order.pk])
+    panel = reverse("payments:order_payments", args=[order.pk])
+    assert 'name="installments"' not in client.get(panel).content.decode()  # the channel pays at once
+    Channel.objects.filter(pk=order.channel_id).update(card_installments_max=6, card_installment_minimum=D("50"))
+    with translation.override("en"):
+        assert "up to 6, of at least R$" in client.get(panel, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    form = {"method": "card", "amount": "300.00", "card_token": tokenize(client).json()["token"]}
+    too_many = client.post(url, {**form, "idempotency_key": "i1", "installments": "7"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert too_many.status_code == 422 and not Payment.objects.exists()
+    assert "Ensure this value is less than or equal to 24" not in too_many.content.decode()
+    assert "7 installments are not offered for R$" in too_many.content.decode()
+    taken = client.post(url, {**form, "idempotency_key": "i2", "installments": "6"})
+    assert taken.status_code in (200, 302)
+    assert Payment.objects.get().installments == 6
+    other = make_order("300.00")
+    client.post(reverse("payments:payment_add", args=[other.pk]),
+                {"method": "pix", "amount": "300.00", "idempotency_key": "i3", "installments": "6"})
+    assert Payment.objects.get(order=other).installments == 1  # a PIX is paid at once whatever the box said
