@@ -71,8 +71,26 @@ def _int(text: str) -> int:
     return int(text)
 
 
+class JsonNumber(float):
+    """A JSON number with a fraction or an exponent, keeping the text it was written as (``literal``): ``1e3`` and
+    ``1000.0`` are one float, but only one of them is an amount as people write it, so a reader of amounts checks
+    the literal (``oms.numbers.refuse_unwritten``). ``load_json`` and the channel API read numbers as these."""
+
+    __slots__ = ("literal",)
+
+    def __new__(cls, literal: str):
+        number = super().__new__(cls, literal)
+        number.literal = literal
+        return number
+
+
+def written_number(value):
+    """The text a number of the JSON was written as (``1e3`` stays ``1e3``); any other value as it is."""
+    return value.literal if isinstance(value, JsonNumber) else value
+
+
 def _float(text: str) -> float:
-    value = float(text)
+    value = JsonNumber(text)
     if len(text) > MAX_NUMBER_CHARS or not math.isfinite(value):
         raise _Refused(_("The number %(value)s is too large.") % {"value": text[:20]})
     return value

@@ -15,7 +15,7 @@ from functools import partial
 from django.utils.translation import gettext as _
 
 from oms.errors import Refusal
-from oms.jsontext import JsonTextError, load_json
+from oms.jsontext import JsonTextError, load_json, written_number
 from oms.numbers import INT_MAX, NumberError, parse_amount, parse_whole
 from orders.channels.errors import ImportFileError
 from orders.channels.models import ImportFormat
@@ -219,7 +219,7 @@ def _conform(value, shape, path: str):
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise RowError(_("“%(field)s” should be text or a number, but the file has %(found)s.")
                        % {"field": path, "found": _found(value)})
-    return str(value)
+    return str(written_number(value))  # the number 1e3 as it is written, which an amount's reader refuses
 
 
 def _woo_address(part: dict) -> dict:

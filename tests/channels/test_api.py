@@ -428,3 +428,34 @@ def test_the_openapi_document_describes_the_channel_placement_time(client, shop)
     assert "channel_placed_at" in schemas["OrderOut"]["properties"]
     assert "channel_placed_at" in schemas["OrderOut"]["required"]
     assert "channel" in schemas["ChannelOrderIn"]["properties"]["placed_at"]["description"]
+
+
+def _with_number(field: str, literal: str) -> bytes:
+    """The order as JSON text with ``field`` (a dotted path) written as the number ``literal``, as json.dumps never
+    writes one."""
+    body = order_payload(total=None)
+    *path, last = field.split(".")
+    holder = body
+    for part in path:
+        holder = holder[int(part)] if part.isdigit() else holder[part]
+    holder[last] = "@NUMBER@"
+    return json.dumps(body).replace('"@NUMBER@"', literal).encode()
+
+
+@pytest.mark.parametrize(("field", "literal"), [
+    ("lines.0.unit_price", "1e3"), ("lines.0.unit_price", "1E3"), ("shipping_total", "1.5e2"),
+    ("payments.0.amount", "2.275E+2"), ("discount_total", "1e-2"),
+])
+def test_an_amount_sent_as_a_number_with_an_exponent_is_refused_naming_the_field(api, field, literal):
+    """The number 1e3 was read as the float it is, a unit price of 1000: refused as the text "1e3" is."""
+    response = api.post("/orders", None, raw=_with_number(field, literal))
+    assert response.status_code == 422, response.content
+    assert response.json() == {"code": "invalid", "field": field, "message":
+                               f"{field} “{literal}” is not a plain number: write it with digits (1000, not 1e3)."}
+    assert Order.objects.count() == 0
+
+
+def test_amounts_sent_as_plain_json_numbers_are_still_read(api):
+    response = api.post("/orders", None, raw=_with_number("lines.0.unit_price", "90.00").replace(b'"45.50"', b"45.5"))
+    assert response.status_code == 201, response.content
+    assert [line["unit_price"] for line in response.json()["lines"]] == ["90.0000", "45.5000"]

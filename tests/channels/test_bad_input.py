@@ -320,3 +320,23 @@ def test_api_validation_messages_are_sentences(api):
     assert response.json() == {"code": "invalid", "field": "customer.name", "message": "customer.name is empty."}
     response = api.post("/orders", order_payload(external_id="A\u0000B"))
     assert response.json()["message"] == "external_id contains a NUL character (\\u0000)."
+
+
+@pytest.mark.parametrize("literal", ["1e3", "1E3", "1.5e2"])
+def test_a_woocommerce_amount_written_with_an_exponent_rejects_the_order(shop, literal):
+    """The number 1e3 in a WooCommerce file was read as 1000.0, and imported as a price of 1000."""
+    content = json.dumps([woo_order(line_items=[{"sku": "MUG-WHT", "quantity": 1, "subtotal": "@N@"}])])
+    row = only_row(run(shop, "woocommerce_json", content.replace('"@N@"', literal).encode()))
+    assert (row.status, row.error) == (
+        "rejected", f"line_items[0].subtotal “{literal}” is not a plain number: write it with digits (1000, not 1e3).")
+    assert Order.objects.count() == 0
+
+
+def test_a_correction_with_an_amount_written_with_an_exponent_is_named_on_the_form(role_client, rejected_row):
+    client = role_client("admin")
+    text = json.dumps(order_payload("727", total=None)).replace('"90.00"', "1e3")
+    response = client.post(reverse("orders:channel_import_row", args=[rejected_row.pk]), {"data": text})
+    assert response.status_code == 422
+    assert response.context["form"].errors["data"] == [
+        "lines.0.unit_price “1e3” is not a plain number: write it with digits (1000, not 1e3)."]
+    assert Order.objects.count() == 0
