@@ -331,9 +331,17 @@ def _find_or_create_customer(data: ChannelOrderIn, *, currency: str, acting_user
     return customer.pk
 
 
-def _address_snapshot(address, name: str) -> dict:
-    data = address.model_dump()
-    data["recipient"] = data["recipient"] or name
+def _address_snapshot(address, name: str, *, field: str) -> dict:
+    """The order's copy of an address of the channel, checked as every address is (``address_clean``: a state
+    and a CEP that exist), whether or not the customer is new; ``InvalidPayload`` names the field at fault."""
+    from orders.errors import InvalidCustomer
+    from orders.services import address_clean
+
+    try:
+        data = address_clean(address.model_dump())
+    except InvalidCustomer as exc:
+        raise InvalidPayload(exc.message, field=f"{field}.{exc.field}") from exc
+    data["recipient"] = data.get("recipient") or name
     return data
 
 
@@ -369,19 +377,20 @@ def channel_order_create(*, channel_id: int, data: ChannelOrderIn, acting_user, 
         if data.currency and data.currency.upper() != channel.currency:
             raise InvalidPayload(_("This channel sells in %(currency)s.") % {"currency": channel.currency},
                                  field="currency")
-        return _place(channel, data, variants, link=link, acting_user=acting_user, source=source,
-                      import_job_id=import_job_id), True
+        shipping = _address_snapshot(data.shipping_address, data.customer.name, field="shipping_address")
+        billing = (_address_snapshot(data.billing_address, data.customer.name, field="billing_address")
+                   if data.billing_address else shipping)
+        return _place(channel, data, variants, shipping=shipping, billing=billing, link=link,
+                      acting_user=acting_user, source=source, import_job_id=import_job_id), True
 
 
-def _place(channel: Channel, data: ChannelOrderIn, variants: dict[str, int], *, link, acting_user, source,
-           import_job_id) -> Order:
+def _place(channel: Channel, data: ChannelOrderIn, variants: dict[str, int], *, shipping: dict, billing: dict, link,
+           acting_user, source, import_job_id) -> Order:
     from orders.services import draft_create, draft_line_remove, draft_update, order_add_note, order_place
     from orders.services.lifecycle import NOTE_LENGTH
     from orders.services.placement import DraftLine, draft_lines_add
 
     customer_id = _find_or_create_customer(data, currency=channel.currency, acting_user=acting_user)
-    shipping = _address_snapshot(data.shipping_address, data.customer.name)
-    billing = _address_snapshot(data.billing_address, data.customer.name) if data.billing_address else shipping
     header = {"external_ref": data.external_id, "channel_placed_at": data.placed_at,
               "shipping_address": shipping, "billing_address": billing,
               "payment_method": CHANNEL_PAYMENT_METHOD, "source_code": data.source_code, "notes": data.notes,

@@ -1,7 +1,7 @@
 """The only code that changes orders, customers and their history (see the modules for details)."""
 
 from orders.services.core import ALLOWED_TRANSITIONS, LINE_TRANSITIONS, allowed_targets
-from orders.services.customers import address_add, customer_create, customer_duplicates, customer_update
+from orders.services.customers import address_add, address_clean, customer_create, customer_duplicates, customer_update
 from orders.services.lifecycle import (
     hold_approve,
     hold_reject,
@@ -30,7 +30,7 @@ from orders.services.privacy import customer_erase, customer_personal_data
 
 __all__ = [
     "ALLOWED_TRANSITIONS", "LINE_TRANSITIONS", "PaymentRequest", "address_add", "allowed_targets",
-    "customer_create", "customer_duplicates", "customer_erase",
+    "address_clean", "customer_create", "customer_duplicates", "customer_erase",
     "customer_personal_data", "customer_update", "draft_create", "draft_discard",
     "draft_hold_stock", "draft_line_add", "draft_line_remove", "draft_line_update", "draft_release_stock",
     "draft_update", "evaluate_hold_rules", "hold_approve", "hold_reject", "manual_targets", "order_add_note",

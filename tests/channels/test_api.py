@@ -459,3 +459,27 @@ def test_amounts_sent_as_plain_json_numbers_are_still_read(api):
     response = api.post("/orders", None, raw=_with_number("lines.0.unit_price", "90.00").replace(b'"45.50"', b"45.5"))
     assert response.status_code == 201, response.content
     assert [line["unit_price"] for line in response.json()["lines"]] == ["90.0000", "45.5000"]
+
+
+@pytest.mark.parametrize(("address", "field"), [
+    ("shipping_address", "shipping_address.state"), ("billing_address", "billing_address.state")])
+def test_a_wrong_state_or_cep_is_refused_for_a_returning_customer_and_in_the_billing_address(api, address, field):
+    """Only a new customer's shipping address was checked: the same order from a customer already known (found by
+    e-mail), or with a billing address in a state that does not exist, was placed with "ZZ" and CEP "abc"."""
+    assert api.post("/orders", order_payload("1001")).status_code == 201
+    wrong = {"street": "Rua A", "city": "São Paulo", "state": "ZZ", "postal_code": "abc"}
+    response = api.post("/orders", order_payload("1002", **{address: wrong}))
+    assert (response.status_code, response.json()["code"], response.json()["field"]) == (422, "invalid", field)
+    assert "“ZZ” is not a Brazilian state" in response.json()["message"]
+    assert not Order.objects.filter(external_ref="1002").exists()
+    assert (Order.objects.count(), Customer.objects.count()) == (1, 1)
+
+
+def test_the_orders_addresses_are_written_as_every_address_is(api):
+    body = order_payload(shipping_address={"street": "Rua A", "city": "São Paulo", "state": "sp",
+                                           "postal_code": "01305000"})
+    response = api.post("/orders", body)
+    assert response.status_code == 201, response.content
+    order = Order.objects.get(number=response.json()["number"])
+    assert (order.shipping_address["state"], order.shipping_address["postal_code"]) == ("SP", "01305-000")
+    assert order.shipping_address["recipient"] == "Ana Souza"
