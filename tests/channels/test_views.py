@@ -272,3 +272,21 @@ def test_the_order_page_shows_when_the_order_was_placed_at_the_channel(role_clie
     assert "11/20/2026 10:14 a.m." in page  # in the OMS's time zone, as the OMS's own placing time is
     undated = Order.objects.get(external_ref="1002")
     assert "Placed at channel" not in client.get(reverse("orders:order_detail", args=[undated.pk])).content.decode()
+
+
+def test_a_refused_form_of_the_channel_page_names_its_fields_by_their_labels(role_client, shop):
+    """The upload and mapping forms printed Django's error list, which names a field by its code: "file" (in
+    every language) above "The submitted file is empty."."""
+    client = role_client("admin")
+    upload = SimpleUploadedFile("orders.csv", b"", "text/csv")
+    response = client.post(reverse("orders:channel_import_upload", args=[shop["channel"].pk]),
+                           {"format": "generic_csv", "file": upload})
+    assert response.status_code == 422
+    errors = response.content.decode().split('id="imports"')[1].split("</form>")[0]
+    assert '<ul class="errorlist" id="id_file_error"><li>File: The submitted file is empty.</li></ul>' in errors
+    assert "<li>file" not in errors
+    response = client.post(reverse("orders:channel_mapping_add", args=[shop["channel"].pk, "sku"]),
+                           {"channel_sku": "AMZ-1", "sku": "NOPE"})
+    assert response.status_code == 422
+    assert "<li>Our SKU: No SKU “NOPE”.</li>" in response.content.decode()
+    assert "<li>sku" not in response.content.decode()
