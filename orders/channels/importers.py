@@ -36,7 +36,16 @@ class RowError(Refusal):
     """An order of the file that cannot be read; ``message`` is for the person fixing it."""
 
 
+# How a workbook or an archive begins (ZIP: .xlsx and .zip; OLE2: .xls; gzip): read as text, it is a NUL byte on
+# line 1, which tells the person nothing about the file they chose.
+BINARY_STARTS = (b"PK\x03\x04", b"PK\x05\x06", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"\x1f\x8b")
+
+
 def _text(content: bytes) -> str:
+    if content.startswith(BINARY_STARTS):
+        raise ImportFileError(_("The file is a spreadsheet workbook or a compressed archive (.xlsx, .xls, .zip, .gz), "
+                                "not a text export: upload the file as the channel exports it, or save the sheet as "
+                                "CSV (UTF-8)."))
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:

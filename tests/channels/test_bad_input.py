@@ -340,3 +340,27 @@ def test_a_correction_with_an_amount_written_with_an_exponent_is_named_on_the_fo
     assert response.context["form"].errors["data"] == [
         "lines.0.unit_price “1e3” is not a plain number: write it with digits (1000, not 1e3)."]
     assert Order.objects.count() == 0
+
+
+def test_an_excel_workbook_or_an_archive_is_refused_saying_what_it_is(shop):
+    """A Shopify export opened and saved in Excel was refused as "a NUL character on line 1"."""
+    import io
+    import zipfile
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in (SAMPLES / "generic_orders.csv").read_text().splitlines():
+        workbook.active.append(row.split(","))
+    xlsx = io.BytesIO()
+    workbook.save(xlsx)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("orders.json", "[]")
+    for fmt, content in (("generic_csv", xlsx.getvalue()), ("woocommerce_json", archive.getvalue()),
+                         ("amazon_tsv", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)):
+        with pytest.raises(ImportFileError) as refused:
+            import_job_create(channel_id=shop["channel"].pk, fmt=fmt, content=content, file_name="f",
+                              acting_user=None)
+        assert refused.value.message.startswith("The file is a spreadsheet workbook or a compressed archive")
+    assert ImportJob.objects.count() == 0
