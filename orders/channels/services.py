@@ -9,6 +9,7 @@ so twenty identical concurrent requests make one order and the others get the fi
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from contextlib import contextmanager
 from decimal import Decimal
@@ -65,15 +66,38 @@ def _only(fields, allowed, what: str) -> None:
         raise ValueError(f"Unknown {what} fields: {sorted(unknown)}")
 
 
+# An order number is the prefix, "-" and six digits: the prefix is read back from numbers people type and shorten
+# ("ph1", "PH 000001": orders.selectors.order_number_match) and sits in the API's addresses (/orders/<number>).
+ORDER_PREFIX = re.compile(r"[A-Z][A-Z0-9]{0,5}")
+
+
+def _with_order_prefix(fields: dict) -> dict:
+    """``fields`` with the order number prefix in capitals; ``InvalidPayload`` when it is not letters and digits
+    beginning with a letter ("Q/1" made numbers the API could not address, "web" beside "WEB" two channels whose
+    numbers differ only in case)."""
+    if "order_prefix" not in fields:
+        return fields
+    prefix = str(fields["order_prefix"] or "").strip().upper()
+    if not ORDER_PREFIX.fullmatch(prefix):
+        raise InvalidPayload(_("The order number prefix “%(prefix)s” should be up to 6 letters and digits, beginning "
+                               "with a letter (such as WEB or MKT2).") % {"prefix": fields["order_prefix"]},
+                             field="order_prefix")
+    return {**fields, "order_prefix": prefix}
+
+
 def channel_create(*, code: str, acting_user, **fields) -> Channel:
     """A new sales channel (its integration settings start at their defaults)."""
     _only(fields, CHANNEL_FIELDS, "channel")
+    fields = _with_order_prefix(fields)
     try:
         with transaction.atomic(durable=True):
             channel = Channel.objects.create(code=code, **fields)
             audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=channel, verb="channel_create",
                          changes=snapshot(channel, ["code", *fields]))
     except IntegrityError:
+        if Channel.objects.filter(order_prefix=fields.get("order_prefix")).exists():
+            raise InvalidPayload(_("Another channel already has this order number prefix."),
+                                 field="order_prefix") from None
         raise InvalidPayload(_("Another channel already has this code or order number prefix."),
                              field="code") from None
     return channel
@@ -82,6 +106,7 @@ def channel_create(*, code: str, acting_user, **fields) -> Channel:
 def channel_update(*, channel_id: int, acting_user, **changes) -> Channel:
     """Changes a channel's settings (not its code: price lists, tax settings and imports refer to it)."""
     _only(changes, CHANNEL_FIELDS, "channel")
+    changes = _with_order_prefix(changes)
     try:
         with transaction.atomic(durable=True):
             channel = Channel.objects.select_for_update().get(pk=channel_id)

@@ -290,3 +290,29 @@ def test_a_refused_form_of_the_channel_page_names_its_fields_by_their_labels(rol
     assert response.status_code == 422
     assert "<li>Our SKU: No SKU “NOPE”.</li>" in response.content.decode()
     assert "<li>sku" not in response.content.decode()
+
+
+def test_an_order_number_prefix_is_letters_and_digits_in_capitals(role_client, shop, api):
+    """A prefix "Q/1" made order numbers ("Q/1-000001") the API's /orders/<number> could not address, and "ws" was
+    taken beside the web shop's "WS" (numbers differing only in case, which searches do not tell apart)."""
+    from orders.models import Channel
+
+    client = role_client("admin")
+    form = {"name": "Marketplace", "code": "mkt", "kind": "marketplace", "currency": "BRL",
+            "sourcing_strategy": "first_available"}
+    for prefix, says in (("Q/1", "“Q/1” should be up to 6 letters and digits"), ("1A", "beginning with a letter"),
+                         ("AB-CD", "should be up to 6 letters"),
+                         ("ws", "Another channel already has this order number prefix.")):
+        refused = client.post(reverse("orders:channel_create"), {**form, "order_prefix": prefix})
+        assert refused.status_code == 422
+        assert says in refused.context["form"].errors["order_prefix"][0], prefix
+    assert not Channel.objects.filter(code="mkt").exists()
+    created = client.post(reverse("orders:channel_create"), {**form, "order_prefix": "mkt2"})
+    assert created.status_code == 302
+    assert Channel.objects.get(code="mkt").order_prefix == "MKT2"
+    edited = client.post(reverse("orders:channel_edit", args=[shop["channel"].pk]),
+                         {**form, "name": "Web shop", "kind": "web", "order_prefix": "W S"})
+    assert edited.status_code == 422
+    assert "“W S” should be up to 6 letters" in edited.context["form"].errors["order_prefix"][0]
+    shop["channel"].refresh_from_db()
+    assert shop["channel"].order_prefix == "WS"
