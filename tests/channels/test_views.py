@@ -316,3 +316,17 @@ def test_an_order_number_prefix_is_letters_and_digits_in_capitals(role_client, s
     assert "“W S” should be up to 6 letters" in edited.context["form"].errors["order_prefix"][0]
     shop["channel"].refresh_from_db()
     assert shop["channel"].order_prefix == "WS"
+
+
+def test_refused_settings_put_the_cursor_in_the_field_in_error(role_client, shop):
+    """The settings show their errors beside each field, not in the error list the page script looks for: refused,
+    the cursor was nowhere and a keyboard user had to find the field in a long page."""
+    client = role_client("admin")
+    response = client.post(reverse("orders:channel_settings", args=[shop["channel"].pk]), {
+        "import_format": "generic_csv", "stock_buffer": "0", "rate_limit_per_minute": "99999999999",
+        "pull_every_minutes": "60", "watch_folder": "", "pull_url": ""})
+    assert response.status_code == 422
+    html = response.content.decode()
+    box = html[html.index('name="rate_limit_per_minute"') - 200:html.index('id="id_rate_limit_per_minute"')]
+    assert "autofocus" in box
+    assert html.count("autofocus") == 1
