@@ -9,6 +9,7 @@ so twenty identical concurrent requests make one order and the others get the fi
 import hashlib
 import hmac
 import json
+import os
 import re
 import secrets
 from contextlib import contextmanager
@@ -126,8 +127,24 @@ INTEGRATION_FIELDS = {"import_format", "stock_buffer", "watch_folder", "pull_url
                       "rate_limit_per_minute", "require_signature"}
 
 
+def _watch_folder(path: str) -> str:
+    """A watched folder is a whole path to a folder the server has: one it does not have ("/srv/drop/amazn"), or a
+    path read from wherever the server was started ("drop"), was saved and then never looked at."""
+    path = (path or "").strip()
+    if not path:
+        return ""
+    if not os.path.isabs(path):
+        raise InvalidPayload(_("The watch folder “%(path)s” should be a whole path, from / (such as "
+                               "/srv/imports/amazon).") % {"path": path}, field="watch_folder")
+    if not os.path.isdir(path):
+        raise InvalidPayload(_("There is no folder %(path)s on the server.") % {"path": path}, field="watch_folder")
+    return os.path.normpath(path)
+
+
 def integration_update(*, channel_id: int, acting_user, **changes) -> ChannelIntegration:
     _only(changes, INTEGRATION_FIELDS, "integration")
+    if "watch_folder" in changes:
+        changes["watch_folder"] = _watch_folder(changes["watch_folder"])
     with transaction.atomic(durable=True):
         integration, _created = ChannelIntegration.objects.select_for_update().get_or_create(channel_id=channel_id)
         update_audited(integration, changes, actor=acting_user, verb="channel_integration_update")

@@ -109,8 +109,12 @@ def channel_settings(request, pk: int):
     form = IntegrationForm(request.POST, instance=services.integration_for(channel))
     if not form.is_valid():
         return _refused(request, channel, settings_form=form)
-    services.integration_update(channel_id=channel.pk, acting_user=request.user,
-                                **{name: form.cleaned_data[name] for name in IntegrationForm.Meta.fields})
+    try:
+        services.integration_update(channel_id=channel.pk, acting_user=request.user,
+                                    **{name: form.cleaned_data[name] for name in IntegrationForm.Meta.fields})
+    except ChannelError as exc:
+        add_refusal(form, exc)
+        return _refused(request, channel, settings_form=form)
     messages.success(request, _("Settings saved."))
     return _back(pk, "settings")
 

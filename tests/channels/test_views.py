@@ -330,3 +330,23 @@ def test_refused_settings_put_the_cursor_in_the_field_in_error(role_client, shop
     box = html[html.index('name="rate_limit_per_minute"') - 200:html.index('id="id_rate_limit_per_minute"')]
     assert "autofocus" in box
     assert html.count("autofocus") == 1
+
+
+def test_a_watch_folder_the_server_does_not_have_is_refused_naming_it(role_client, shop, tmp_path):
+    """A misspelt folder, or a path without its start, was saved and then silently never scanned."""
+    from orders.channels.services import integration_for
+
+    client = role_client("admin")
+    url = reverse("orders:channel_settings", args=[shop["channel"].pk])
+    form = {"import_format": "generic_csv", "stock_buffer": "0", "rate_limit_per_minute": "120",
+            "pull_every_minutes": "60", "pull_url": ""}
+    for folder, says in ((str(tmp_path / "amazn"), f"There is no folder {tmp_path / 'amazn'} on the server."),
+                         ("drop", "The watch folder “drop” should be a whole path, from / (such as "
+                                  "/srv/imports/amazon).")):
+        response = client.post(url, {**form, "watch_folder": folder})
+        assert response.status_code == 422
+        assert response.context["settings_form"].errors["watch_folder"] == [says]
+    assert integration_for(shop["channel"]).watch_folder == ""
+    (tmp_path / "amazon").mkdir()
+    assert client.post(url, {**form, "watch_folder": f"{tmp_path}/amazon/"}).status_code == 302
+    assert integration_for(shop["channel"]).watch_folder == str(tmp_path / "amazon")
