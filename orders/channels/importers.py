@@ -112,11 +112,25 @@ def _split_street(address1: str) -> tuple[str, str]:
     return address1.strip(), ""
 
 
-def _parse_each(groups, build, key: str) -> list[ParsedOrder]:
-    """One order per group of rows; ``key`` is the column of the channel's order id (shown for a rejected one)."""
-    return [_build_one(row_number, {"rows": records}, partial(build, row_number, records),
+def _parse_each(groups, build, key: str, buyer: str = "") -> list[ParsedOrder]:
+    """One order per group of rows; ``key`` is the column of the channel's order id (shown for a rejected one).
+    ``buyer``: the column of the buyer's e-mail, which the rows of one order share (``_one_buyer``)."""
+    return [_build_one(row_number, {"rows": records}, partial(_one_buyer, buyer, records, build, row_number, records),
                        external_id=records[0].get(key, "").lstrip("#")[:80])
             for row_number, records in groups]
+
+
+def _one_buyer(column: str, records: list[dict], build, *args):
+    """``build(*args)``, unless the rows grouped under one order id name different buyers: two orders of the file
+    with one id (two exports put together, an id typed twice) were made one, the second buyer's items added to
+    the first buyer's order and the rest of the second order dropped."""
+    if column:
+        buyers = list(dict.fromkeys(v for r in records if (v := r.get(column, "").strip().lower())))
+        if len(buyers) > 1:
+            raise RowError(_("The order id is on rows of different buyers (%(buyers)s): are these different orders "
+                             "with one id? Give each order its own id and import the file again.")
+                           % {"buyers": ", ".join(buyers[:3])})
+    return build(*args)
 
 
 def _build_one(row_number: int, raw: dict, build, external_id: str = "") -> ParsedOrder:
@@ -171,7 +185,7 @@ def parse_shopify_csv(content: bytes) -> list[ParsedOrder]:
                                  "reference": first.get("Payment Reference", "")}]
         return data["external_id"], data
 
-    return _parse_each(groups, build, "Name")
+    return _parse_each(groups, build, "Name", buyer="Email")
 
 
 # --- WooCommerce: REST API orders JSON (a list, or {"orders": [...]}) ----------------------------
@@ -385,7 +399,7 @@ def parse_amazon_tsv(content: bytes) -> list[ParsedOrder]:
         _with_placed_at(data, first["purchase-date"])
         return data["external_id"], data
 
-    return _parse_each(groups, build, "order-id")
+    return _parse_each(groups, build, "order-id", buyer="buyer-email")
 
 
 # --- our generic CSV (docs/channels.md) -------------------------------------------------------------
@@ -424,7 +438,7 @@ def parse_generic_csv(content: bytes) -> list[ParsedOrder]:
                                  "reference": first.get("payment_reference", "")}]
         return data["external_id"], data
 
-    return _parse_each(groups, build, "order_id")
+    return _parse_each(groups, build, "order_id", buyer="customer_email")
 
 
 PARSERS = {

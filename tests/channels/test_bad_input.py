@@ -364,3 +364,32 @@ def test_an_excel_workbook_or_an_archive_is_refused_saying_what_it_is(shop):
                               acting_user=None)
         assert refused.value.message.startswith("The file is a spreadsheet workbook or a compressed archive")
     assert ImportJob.objects.count() == 0
+
+
+def test_one_order_id_on_rows_of_two_buyers_rejects_that_order_and_imports_the_rest(shop):
+    """Rows are grouped into orders by their id wherever they are in the file: a second order with the same id (two
+    exports put together) became one order, the second buyer's mug added to the first buyer's order."""
+    header, first, second, third = (SAMPLES / "generic_orders.csv").read_text().splitlines()
+    third = third.replace(",59.90,", ",49.90,")  # the sample's G-5002 does not add up
+    other_buyer = third.replace("G-5002", "G-5001").replace("otavio.prado@example.com", "Zed@Example.com")
+    job = run(shop, "generic_csv", "\n".join([header, first, second, third, other_buyer]).encode())
+    rejected = job.rows.get(external_id="G-5001")
+    assert (rejected.status, rejected.error) == (
+        "rejected", "The order id is on rows of different buyers (patricia.ramos@example.com, zed@example.com): are "
+                    "these different orders with one id? Give each order its own id and import the file again.")
+    assert job.rows.get(external_id="G-5002").status == "created"
+    assert list(Order.objects.values_list("external_ref", flat=True)) == ["G-5002"]
+
+
+def test_the_rows_of_one_amazon_order_naming_one_buyer_are_one_order(shop):
+    """The same buyer written in another case, or left out on a later row, is the same order."""
+    sku_mapping_add(channel_id=shop["channel"].pk, channel_sku="AMZ-TSHIRT-M", variant_id=shop["variants"][0].pk,
+                    acting_user=None)
+    sku_mapping_add(channel_id=shop["channel"].pk, channel_sku="AMZ-MUG", variant_id=shop["variants"][1].pk,
+                    acting_user=None)
+    header, first, second, *_rest = AMAZON.splitlines()
+    second = second.replace("x9k2mt7@marketplace.amazon.com.br", "X9K2MT7@marketplace.amazon.com.br")
+    job = run(shop, "amazon_tsv", "\n".join([header, first, second]).encode())
+    row = job.rows.get()
+    assert row.status == "created", row.error
+    assert row.order.lines.count() == 2
