@@ -199,8 +199,10 @@ def _import_one(job: ImportJob, parsed: importers.ParsedOrder, *, acting_user, d
         field = getattr(exc, "field", "")
         return import_row_transition(job_id=job.pk, row_number=parsed.row_number, new=new, to=R.REJECTED,
                                      error=f"{field}: {exc.message}" if field else exc.message, **base)
-    if not created:
-        created = ChannelOrder.objects.filter(order=order, import_job_id=job.pk).exists()
+    if not created:  # placed by this job for this row before a worker stopped; not for an earlier row of the file
+        created = (ChannelOrder.objects.filter(order=order, import_job_id=job.pk).exists()
+                   and not ImportRow.objects.filter(job=job, order=order).exclude(row_number=parsed.row_number)
+                   .exists())
     return import_row_transition(job_id=job.pk, row_number=parsed.row_number, new=new,
                                  to=R.CREATED if created else R.PRESENT,
                                  error="", order=order, **base)
