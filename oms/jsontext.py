@@ -129,6 +129,12 @@ def _check_text(text: str, path: str) -> None:
                             % {"field": _where(path)}) from None
 
 
+def syntax_error_message(exc: json.JSONDecodeError) -> str:
+    """Where Python's parser stopped, for the person who wrote the JSON."""
+    return (_("This is not valid JSON: look at line %(line)s, column %(column)s (a missing comma, quote or "
+              "bracket?).") % {"line": exc.lineno, "column": exc.colno})
+
+
 def load_json(text: str, *, max_depth: int = MAX_DEPTH):
     """The value of ``text``, or ``JsonTextError`` naming what is wrong and where. Arrays and objects may nest
     ``max_depth`` levels (the top one counts as 1)."""
@@ -141,8 +147,7 @@ def load_json(text: str, *, max_depth: int = MAX_DEPTH):
     except _Refused as exc:
         raise JsonTextError(exc.message) from None
     except json.JSONDecodeError as exc:
-        raise JsonTextError(_("This is not valid JSON: look at line %(line)s, column %(column)s (a missing comma, "
-                              "quote or bracket?).") % {"line": exc.lineno, "column": exc.colno}) from None
+        raise JsonTextError(syntax_error_message(exc)) from None
     except RecursionError:  # only with a max_depth beyond what Python's parser can nest
         raise JsonTextError(_too_deep_message(max_depth)) from None
     _check_texts(document)

@@ -21,7 +21,7 @@ from ninja.parser import Parser
 from ninja.security import HttpBearer
 from pydantic import ConfigDict, field_validator
 
-from oms.jsontext import JsonNumber
+from oms.jsontext import JsonNumber, syntax_error_message
 from orders.channels import selectors, services
 from orders.channels.errors import ChannelError, InvalidPayload, MalformedJson, PayloadTooLarge, Unauthorized
 from orders.channels.schemas import ChannelOrderIn, describe_error, error_field, storable_text
@@ -118,7 +118,13 @@ def _validation_error(request, exc: NinjaValidationError):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    if exc.status_code == 400:  # ninja could not parse the body
+    if exc.status_code == 400:  # ninja could not parse the body: say where, as the import's JSON reader does
+        cause = exc.__cause__
+        if isinstance(cause, json.JSONDecodeError):
+            return _error(request, 400, MalformedJson.code, syntax_error_message(cause))
+        if isinstance(cause, UnicodeDecodeError):
+            return _error(request, 400, MalformedJson.code, _(
+                "The body is not UTF-8 text (byte %(position)s): send JSON in UTF-8.") % {"position": cause.start + 1})
         return _error(request, 400, MalformedJson.code, MalformedJson.default_message)
     return _error(request, exc.status_code, "error", str(exc))
 

@@ -483,3 +483,18 @@ def test_the_orders_addresses_are_written_as_every_address_is(api):
     order = Order.objects.get(number=response.json()["number"])
     assert (order.shipping_address["state"], order.shipping_address["postal_code"]) == ("SP", "01305-000")
     assert order.shipping_address["recipient"] == "Ana Souza"
+
+
+@pytest.mark.parametrize(("raw", "says"), [
+    (b'{"external_id": "1",',
+     "This is not valid JSON: look at line 1, column 21 (a missing comma, quote or bracket?)."),
+    (b'{\n  "external_id": "1"\n  "lines": []\n}',
+     "This is not valid JSON: look at line 3, column 3 (a missing comma, quote or bracket?)."),
+    ('{"external_id": "São"}'.encode("latin-1"), "The body is not UTF-8 text (byte 19): send JSON in UTF-8."),
+])
+def test_a_body_that_is_not_json_is_refused_saying_where(api, raw, says):
+    """Every broken body was "The body is not valid JSON.", leaving the channel's developer to find where."""
+    response = api.post("/orders", None, raw=raw)
+    assert response.status_code == 400
+    assert response.json() == {"code": "malformed_json", "message": says, "field": ""}
+    assert Order.objects.count() == 0
