@@ -29,6 +29,8 @@ from orders.channels.models import ChannelOrder, ImportJob, ImportRow, StatusMap
 from orders.channels.schemas import ChannelOrderIn, describe_errors
 
 CHUNK_SIZE = 25
+# The largest order file read, whatever brings it (an upload, a watched folder, a URL pull): the job reads it whole.
+MAX_FILE_BYTES = 20 * 1024 * 1024
 SKIPPED_BY_DEFAULT = {"cancelled", "canceled", "refunded", "voided", "failed", "trash", "pending"}
 R = ImportRow.Status
 J = ImportJob.Status

@@ -29,8 +29,6 @@ from orders.channels.forms import (
 from orders.channels.models import ApiKey, ImportJob, ImportRow, WebhookEndpoint
 from orders.models import Channel
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-
 
 def channel_list(request):
     return render(request, "orders/channels/channel_list.html", {"channels": selectors.channel_list()})
@@ -209,7 +207,7 @@ def delivery_list(request, pk: int):
 def import_upload(request, pk: int):
     channel = get_object_or_404(Channel, pk=pk)
     form = UploadForm(request.POST, request.FILES)
-    if form.is_valid() and form.cleaned_data["file"].size > MAX_UPLOAD_BYTES:
+    if form.is_valid() and form.cleaned_data["file"].size > imports.MAX_FILE_BYTES:
         form.add_error("file", _("The file is larger than 20 MB."))
     if not form.is_valid():
         return _refused(request, channel, upload_form=form)

@@ -274,3 +274,42 @@ def test_a_worker_stopped_after_placing_an_order_records_its_row_as_created(shop
     ImportRow.objects.filter(job=job).delete()  # the worker died before recording the row
     job = import_job_run(job_id=job.pk)
     assert job.rows.get(row_number=1).status == "created"
+
+
+def test_a_watched_or_pulled_file_over_the_upload_limit_is_not_read(shop, tmp_path, monkeypatch):
+    """An upload is refused over 20 MB; a watched folder's file or a pulled URL was read whole whatever its size
+    (an address answering without end filled the worker's memory)."""
+    import threading
+    from http.server import HTTPServer, SimpleHTTPRequestHandler
+
+    from orders.channels import imports
+    from orders.channels.services import integration_update
+    from orders.channels.sources import poll_sources
+
+    content = (SAMPLES / "generic_orders.csv").read_bytes()
+    monkeypatch.setattr(imports, "MAX_FILE_BYTES", len(content) - 1)
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "drop" / "orders.csv").write_bytes(content)
+    (tmp_path / "served").mkdir()
+    (tmp_path / "served" / "export.csv").write_bytes(content)
+    read = []
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(tmp_path / "served"), **kwargs)
+
+        def log_message(self, *args):
+            read.append(args)
+
+    server = HTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        integration_update(channel_id=shop["channel"].pk, acting_user=None, import_format="generic_csv",
+                           watch_folder=str(tmp_path / "drop"),
+                           pull_url=f"http://127.0.0.1:{server.server_port}/export.csv", pull_every_minutes=60)
+        assert poll_sources() == 0
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert read  # the address was asked
+    assert ImportJob.objects.count() == 0
