@@ -4,6 +4,7 @@ Every reader is deterministic (same bytes, same orders in the same order), so a 
 its cursor. ``data`` has the shape of ``schemas.ChannelOrderIn`` and is validated when imported.
 """
 
+import contextvars
 import csv
 import io
 import logging
@@ -57,16 +58,32 @@ def _text(content: bytes) -> str:
     return text
 
 
+# Set while an order is read again for the person correcting it (``parse_as_written``): a number that cannot be
+# read is kept as the file writes it, so the correction form shows the whole order with the value to fix rather
+# than nothing at all.
+_AS_WRITTEN = contextvars.ContextVar("as_written", default=False)
+
+
 def _money(value, *, column: str) -> Decimal:
     """An amount of the file (``R$ 1.234,56``, ``1234.56``; empty is zero) that the order's columns can hold."""
     text = str(value if value is not None else "").replace("R$", "").strip()
     if not text:
         return Decimal(0)
-    return parse_amount(text, max_digits=14, decimal_places=4, minimum=None, name=column)
+    try:
+        return parse_amount(text, max_digits=14, decimal_places=4, minimum=None, name=column)
+    except NumberError:
+        if _AS_WRITTEN.get():
+            return text
+        raise
 
 
 def _int(value, *, column: str) -> int:
-    return parse_whole(value, minimum=0, maximum=INT_MAX, name=column)
+    try:
+        return parse_whole(value, minimum=0, maximum=INT_MAX, name=column)
+    except NumberError:
+        if _AS_WRITTEN.get():
+            return str(value if value is not None else "").strip()
+        raise
 
 
 def _rows(content: bytes, delimiter: str, required: list[str]) -> list[tuple[int, dict]]:
@@ -448,6 +465,15 @@ PARSERS = {
     ImportFormat.AMAZON_TSV: parse_amazon_tsv,
     ImportFormat.GENERIC_CSV: parse_generic_csv,
 }
+
+
+def parse_as_written(fmt: str, content: bytes) -> list[ParsedOrder]:
+    """``parse``, with the numbers that cannot be read kept as text (``_AS_WRITTEN``), for the correction form."""
+    token = _AS_WRITTEN.set(True)
+    try:
+        return parse(fmt, content)
+    finally:
+        _AS_WRITTEN.reset(token)
 
 
 def parse(fmt: str, content: bytes) -> list[ParsedOrder]:

@@ -256,7 +256,8 @@ def editable_data(row: ImportRow) -> dict:
 
 
 def _reparse_row(job: ImportJob, row_number: int):
+    """The row's order read again from the job's file, a number that cannot be read kept as written (to be fixed)."""
     job.file.open("rb")
     content = job.file.read()
     job.file.close()
-    return next((p for p in importers.parse(job.format, content) if p.row_number == row_number), None)
+    return next((p for p in importers.parse_as_written(job.format, content) if p.row_number == row_number), None)

@@ -350,3 +350,33 @@ def test_a_watch_folder_the_server_does_not_have_is_refused_naming_it(role_clien
     (tmp_path / "amazon").mkdir()
     assert client.post(url, {**form, "watch_folder": f"{tmp_path}/amazon/"}).status_code == 302
     assert integration_for(shop["channel"]).watch_folder == str(tmp_path / "amazon")
+
+
+def test_the_correction_form_of_a_row_with_an_unreadable_number_starts_from_the_whole_order(role_client, shop):
+    """A row refused for a number ("1e3", a quantity of 99999999999) opened its correction form on "{}": the person
+    had to type the whole order again instead of fixing one value."""
+    import json
+
+    header, first, second, third = (SAMPLES / "generic_orders.csv").read_text().splitlines()
+    third = third.replace(",MUG-WHT,1,49.90,", ",MUG-WHT,99999999999,1e3,")
+    job = imports_run(shop, "\n".join([header, first, second, third]).encode())
+    row = job.rows.get(external_id="G-5002")
+    assert row.status == "rejected"
+    client = role_client("admin")
+    data = json.loads(client.get(reverse("orders:channel_import_row", args=[row.pk])).context["form"]["data"].initial)
+    assert data["customer"]["name"] == "Otávio Prado"
+    assert data["lines"] == [{"sku": "MUG-WHT", "quantity": "99999999999", "unit_price": "1e3"}]
+    data["lines"] = [{"sku": "MUG-WHT", "quantity": 1, "unit_price": "49.90"}]
+    data["total"] = "49.90"
+    response = client.post(reverse("orders:channel_import_row", args=[row.pk]), {"data": json.dumps(data)})
+    assert response.status_code == 302, response.context["form"].errors
+    row.refresh_from_db()
+    assert row.status == "created"
+
+
+def imports_run(shop, content: bytes):
+    from orders.channels.imports import import_job_create
+
+    job = import_job_create(channel_id=shop["channel"].pk, fmt="generic_csv", content=content, file_name="f.csv",
+                            acting_user=None)
+    return import_job_run(job_id=job.pk)
