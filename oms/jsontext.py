@@ -71,8 +71,26 @@ def _int(text: str) -> int:
     return int(text)
 
 
+class JsonNumber(float):
+    """A JSON number with a fraction or an exponent, keeping the text it was written as (``literal``): ``1e3`` and
+    ``1000.0`` are one float, but only one of them is an amount as people write it, so a reader of amounts checks
+    the literal (``oms.numbers.refuse_unwritten``). ``load_json`` and the channel API read numbers as these."""
+
+    __slots__ = ("literal",)
+
+    def __new__(cls, literal: str):
+        number = super().__new__(cls, literal)
+        number.literal = literal
+        return number
+
+
+def written_number(value):
+    """The text a number of the JSON was written as (``1e3`` stays ``1e3``); any other value as it is."""
+    return value.literal if isinstance(value, JsonNumber) else value
+
+
 def _float(text: str) -> float:
-    value = float(text)
+    value = JsonNumber(text)
     if len(text) > MAX_NUMBER_CHARS or not math.isfinite(value):
         raise _Refused(_("The number %(value)s is too large.") % {"value": text[:20]})
     return value
@@ -111,6 +129,12 @@ def _check_text(text: str, path: str) -> None:
                             % {"field": _where(path)}) from None
 
 
+def syntax_error_message(exc: json.JSONDecodeError) -> str:
+    """Where Python's parser stopped, for the person who wrote the JSON."""
+    return (_("This is not valid JSON: look at line %(line)s, column %(column)s (a missing comma, quote or "
+              "bracket?).") % {"line": exc.lineno, "column": exc.colno})
+
+
 def load_json(text: str, *, max_depth: int = MAX_DEPTH):
     """The value of ``text``, or ``JsonTextError`` naming what is wrong and where. Arrays and objects may nest
     ``max_depth`` levels (the top one counts as 1)."""
@@ -123,8 +147,7 @@ def load_json(text: str, *, max_depth: int = MAX_DEPTH):
     except _Refused as exc:
         raise JsonTextError(exc.message) from None
     except json.JSONDecodeError as exc:
-        raise JsonTextError(_("This is not valid JSON: look at line %(line)s, column %(column)s (a missing comma, "
-                              "quote or bracket?).") % {"line": exc.lineno, "column": exc.colno}) from None
+        raise JsonTextError(syntax_error_message(exc)) from None
     except RecursionError:  # only with a max_depth beyond what Python's parser can nest
         raise JsonTextError(_too_deep_message(max_depth)) from None
     _check_texts(document)

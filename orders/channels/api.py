@@ -17,9 +17,11 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 from pydantic import ConfigDict, field_validator
 
+from oms.jsontext import JsonNumber, syntax_error_message
 from orders.channels import selectors, services
 from orders.channels.errors import ChannelError, InvalidPayload, MalformedJson, PayloadTooLarge, Unauthorized
 from orders.channels.schemas import ChannelOrderIn, describe_error, error_field, storable_text
@@ -57,7 +59,16 @@ class ChannelKeyAuth(HttpBearer):
         return key
 
 
+class ChannelJsonParser(Parser):
+    """The body as JSON, a number with a fraction or an exponent read as ``JsonNumber``: it keeps how it was
+    written, so that an amount sent as the number 1e3 is refused as the text "1e3" is (``schemas.plain_amount``)."""
+
+    def parse_body(self, request: HttpRequest):
+        return json.loads(request.body, parse_float=JsonNumber)
+
+
 api = NinjaAPI(
+    parser=ChannelJsonParser(),
     # Mounted inside the ``orders`` URL namespace.
     title="OMS channel API", version="1", urls_namespace="orders:channels_api", auth=ChannelKeyAuth(),
     description="Order intake, order status, cancellation and availability for sales channels.",
@@ -107,7 +118,13 @@ def _validation_error(request, exc: NinjaValidationError):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    if exc.status_code == 400:  # ninja could not parse the body
+    if exc.status_code == 400:  # ninja could not parse the body: say where, as the import's JSON reader does
+        cause = exc.__cause__
+        if isinstance(cause, json.JSONDecodeError):
+            return _error(request, 400, MalformedJson.code, syntax_error_message(cause))
+        if isinstance(cause, UnicodeDecodeError):
+            return _error(request, 400, MalformedJson.code, _(
+                "The body is not UTF-8 text (byte %(position)s): send JSON in UTF-8.") % {"position": cause.start + 1})
         return _error(request, 400, MalformedJson.code, MalformedJson.default_message)
     return _error(request, exc.status_code, "error", str(exc))
 

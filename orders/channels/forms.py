@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from oms.forms import FocusFirstError
 from oms.jsontext import JsonTextError, load_json
 from oms.money import exponent, quantize
 from orders.channels.models import ChannelIntegration, ImportFormat, StatusMapping, WebhookEndpoint
@@ -59,7 +60,7 @@ class ChannelForm(forms.ModelForm):
         return data
 
 
-class IntegrationForm(forms.ModelForm):
+class IntegrationForm(FocusFirstError, forms.ModelForm):
     pull_url = forms.URLField(label=_("Pull URL"), required=False, assume_scheme="https",
                               max_length=ChannelIntegration._meta.get_field("pull_url").max_length,
                               help_text=_("Order export fetched on a schedule."))

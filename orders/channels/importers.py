@@ -4,6 +4,7 @@ Every reader is deterministic (same bytes, same orders in the same order), so a 
 its cursor. ``data`` has the shape of ``schemas.ChannelOrderIn`` and is validated when imported.
 """
 
+import contextvars
 import csv
 import io
 import logging
@@ -15,7 +16,7 @@ from functools import partial
 from django.utils.translation import gettext as _
 
 from oms.errors import Refusal
-from oms.jsontext import JsonTextError, load_json
+from oms.jsontext import JsonTextError, load_json, written_number
 from oms.numbers import INT_MAX, NumberError, parse_amount, parse_whole
 from orders.channels.errors import ImportFileError
 from orders.channels.models import ImportFormat
@@ -36,7 +37,16 @@ class RowError(Refusal):
     """An order of the file that cannot be read; ``message`` is for the person fixing it."""
 
 
+# How a workbook or an archive begins (ZIP: .xlsx and .zip; OLE2: .xls; gzip): read as text, it is a NUL byte on
+# line 1, which tells the person nothing about the file they chose.
+BINARY_STARTS = (b"PK\x03\x04", b"PK\x05\x06", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"\x1f\x8b")
+
+
 def _text(content: bytes) -> str:
+    if content.startswith(BINARY_STARTS):
+        raise ImportFileError(_("The file is a spreadsheet workbook or a compressed archive (.xlsx, .xls, .zip, .gz), "
+                                "not a text export: upload the file as the channel exports it, or save the sheet as "
+                                "CSV (UTF-8)."))
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -48,16 +58,32 @@ def _text(content: bytes) -> str:
     return text
 
 
+# Set while an order is read again for the person correcting it (``parse_as_written``): a number that cannot be
+# read is kept as the file writes it, so the correction form shows the whole order with the value to fix rather
+# than nothing at all.
+_AS_WRITTEN = contextvars.ContextVar("as_written", default=False)
+
+
 def _money(value, *, column: str) -> Decimal:
     """An amount of the file (``R$ 1.234,56``, ``1234.56``; empty is zero) that the order's columns can hold."""
     text = str(value if value is not None else "").replace("R$", "").strip()
     if not text:
         return Decimal(0)
-    return parse_amount(text, max_digits=14, decimal_places=4, minimum=None, name=column)
+    try:
+        return parse_amount(text, max_digits=14, decimal_places=4, minimum=None, name=column)
+    except NumberError:
+        if _AS_WRITTEN.get():
+            return text
+        raise
 
 
 def _int(value, *, column: str) -> int:
-    return parse_whole(value, minimum=0, maximum=INT_MAX, name=column)
+    try:
+        return parse_whole(value, minimum=0, maximum=INT_MAX, name=column)
+    except NumberError:
+        if _AS_WRITTEN.get():
+            return str(value if value is not None else "").strip()
+        raise
 
 
 def _rows(content: bytes, delimiter: str, required: list[str]) -> list[tuple[int, dict]]:
@@ -103,11 +129,25 @@ def _split_street(address1: str) -> tuple[str, str]:
     return address1.strip(), ""
 
 
-def _parse_each(groups, build, key: str) -> list[ParsedOrder]:
-    """One order per group of rows; ``key`` is the column of the channel's order id (shown for a rejected one)."""
-    return [_build_one(row_number, {"rows": records}, partial(build, row_number, records),
+def _parse_each(groups, build, key: str, buyer: str = "") -> list[ParsedOrder]:
+    """One order per group of rows; ``key`` is the column of the channel's order id (shown for a rejected one).
+    ``buyer``: the column of the buyer's e-mail, which the rows of one order share (``_one_buyer``)."""
+    return [_build_one(row_number, {"rows": records}, partial(_one_buyer, buyer, records, build, row_number, records),
                        external_id=records[0].get(key, "").lstrip("#")[:80])
             for row_number, records in groups]
+
+
+def _one_buyer(column: str, records: list[dict], build, *args):
+    """``build(*args)``, unless the rows grouped under one order id name different buyers: two orders of the file
+    with one id (two exports put together, an id typed twice) were made one, the second buyer's items added to
+    the first buyer's order and the rest of the second order dropped."""
+    if column:
+        buyers = list(dict.fromkeys(v for r in records if (v := r.get(column, "").strip().lower())))
+        if len(buyers) > 1:
+            raise RowError(_("The order id is on rows of different buyers (%(buyers)s): are these different orders "
+                             "with one id? Give each order its own id and import the file again.")
+                           % {"buyers": ", ".join(buyers[:3])})
+    return build(*args)
 
 
 def _build_one(row_number: int, raw: dict, build, external_id: str = "") -> ParsedOrder:
@@ -162,7 +202,7 @@ def parse_shopify_csv(content: bytes) -> list[ParsedOrder]:
                                  "reference": first.get("Payment Reference", "")}]
         return data["external_id"], data
 
-    return _parse_each(groups, build, "Name")
+    return _parse_each(groups, build, "Name", buyer="Email")
 
 
 # --- WooCommerce: REST API orders JSON (a list, or {"orders": [...]}) ----------------------------
@@ -219,7 +259,7 @@ def _conform(value, shape, path: str):
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise RowError(_("“%(field)s” should be text or a number, but the file has %(found)s.")
                        % {"field": path, "found": _found(value)})
-    return str(value)
+    return str(written_number(value))  # the number 1e3 as it is written, which an amount's reader refuses
 
 
 def _woo_address(part: dict) -> dict:
@@ -376,7 +416,7 @@ def parse_amazon_tsv(content: bytes) -> list[ParsedOrder]:
         _with_placed_at(data, first["purchase-date"])
         return data["external_id"], data
 
-    return _parse_each(groups, build, "order-id")
+    return _parse_each(groups, build, "order-id", buyer="buyer-email")
 
 
 # --- our generic CSV (docs/channels.md) -------------------------------------------------------------
@@ -415,7 +455,7 @@ def parse_generic_csv(content: bytes) -> list[ParsedOrder]:
                                  "reference": first.get("payment_reference", "")}]
         return data["external_id"], data
 
-    return _parse_each(groups, build, "order_id")
+    return _parse_each(groups, build, "order_id", buyer="customer_email")
 
 
 PARSERS = {
@@ -425,6 +465,15 @@ PARSERS = {
     ImportFormat.AMAZON_TSV: parse_amazon_tsv,
     ImportFormat.GENERIC_CSV: parse_generic_csv,
 }
+
+
+def parse_as_written(fmt: str, content: bytes) -> list[ParsedOrder]:
+    """``parse``, with the numbers that cannot be read kept as text (``_AS_WRITTEN``), for the correction form."""
+    token = _AS_WRITTEN.set(True)
+    try:
+        return parse(fmt, content)
+    finally:
+        _AS_WRITTEN.reset(token)
 
 
 def parse(fmt: str, content: bytes) -> list[ParsedOrder]:

@@ -29,6 +29,8 @@ from orders.channels.models import ChannelOrder, ImportJob, ImportRow, StatusMap
 from orders.channels.schemas import ChannelOrderIn, describe_errors
 
 CHUNK_SIZE = 25
+# The largest order file read, whatever brings it (an upload, a watched folder, a URL pull): the job reads it whole.
+MAX_FILE_BYTES = 20 * 1024 * 1024
 SKIPPED_BY_DEFAULT = {"cancelled", "canceled", "refunded", "voided", "failed", "trash", "pending"}
 R = ImportRow.Status
 J = ImportJob.Status
@@ -199,8 +201,10 @@ def _import_one(job: ImportJob, parsed: importers.ParsedOrder, *, acting_user, d
         field = getattr(exc, "field", "")
         return import_row_transition(job_id=job.pk, row_number=parsed.row_number, new=new, to=R.REJECTED,
                                      error=f"{field}: {exc.message}" if field else exc.message, **base)
-    if not created:
-        created = ChannelOrder.objects.filter(order=order, import_job_id=job.pk).exists()
+    if not created:  # placed by this job for this row before a worker stopped; not for an earlier row of the file
+        created = (ChannelOrder.objects.filter(order=order, import_job_id=job.pk).exists()
+                   and not ImportRow.objects.filter(job=job, order=order).exclude(row_number=parsed.row_number)
+                   .exists())
     return import_row_transition(job_id=job.pk, row_number=parsed.row_number, new=new,
                                  to=R.CREATED if created else R.PRESENT,
                                  error="", order=order, **base)
@@ -252,7 +256,8 @@ def editable_data(row: ImportRow) -> dict:
 
 
 def _reparse_row(job: ImportJob, row_number: int):
+    """The row's order read again from the job's file, a number that cannot be read kept as written (to be fixed)."""
     job.file.open("rb")
     content = job.file.read()
     job.file.close()
-    return next((p for p in importers.parse(job.format, content) if p.row_number == row_number), None)
+    return next((p for p in importers.parse_as_written(job.format, content) if p.row_number == row_number), None)

@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 from pydantic_core import PydanticCustomError
 
+from oms.jsontext import written_number
 from oms.numbers import NumberError, not_plain_message, refuse_unwritten
 
 
@@ -27,14 +28,16 @@ def storable_text(value):
 
 
 def plain_amount(value):
-    """An amount sent as text is written in digits: Python's Decimal reads "1e3" as a thousand. A JSON number is the
-    client's own; "Infinity" and "abc" are pydantic's to refuse."""
-    if isinstance(value, str):
+    """An amount is written in digits, as text or as a JSON number: Python's Decimal and float read "1e3" and the
+    number 1e3 as a thousand (a JSON number is read as ``oms.jsontext.JsonNumber``, which keeps how it was written).
+    "Infinity" and "abc" are pydantic's to refuse."""
+    written = written_number(value)
+    if isinstance(written, str):
         try:
-            refuse_unwritten(value, name="")
+            refuse_unwritten(written, name="")
         except NumberError:
             raise PydanticCustomError("amount_not_plain", "must be written in digits, such as 12.50, not {value}",
-                                      {"value": value.strip()}) from None
+                                      {"value": written.strip()}) from None
     return value
 
 

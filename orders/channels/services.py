@@ -9,6 +9,8 @@ so twenty identical concurrent requests make one order and the others get the fi
 import hashlib
 import hmac
 import json
+import os
+import re
 import secrets
 from contextlib import contextmanager
 from decimal import Decimal
@@ -66,15 +68,38 @@ def _only(fields, allowed, what: str) -> None:
         raise ValueError(f"Unknown {what} fields: {sorted(unknown)}")
 
 
+# An order number is the prefix, "-" and six digits: the prefix is read back from numbers people type and shorten
+# ("ph1", "PH 000001": orders.selectors.order_number_match) and sits in the API's addresses (/orders/<number>).
+ORDER_PREFIX = re.compile(r"[A-Z][A-Z0-9]{0,5}")
+
+
+def _with_order_prefix(fields: dict) -> dict:
+    """``fields`` with the order number prefix in capitals; ``InvalidPayload`` when it is not letters and digits
+    beginning with a letter ("Q/1" made numbers the API could not address, "web" beside "WEB" two channels whose
+    numbers differ only in case)."""
+    if "order_prefix" not in fields:
+        return fields
+    prefix = str(fields["order_prefix"] or "").strip().upper()
+    if not ORDER_PREFIX.fullmatch(prefix):
+        raise InvalidPayload(_("The order number prefix “%(prefix)s” should be up to 6 letters and digits, beginning "
+                               "with a letter (such as WEB or MKT2).") % {"prefix": fields["order_prefix"]},
+                             field="order_prefix")
+    return {**fields, "order_prefix": prefix}
+
+
 def channel_create(*, code: str, acting_user, **fields) -> Channel:
     """A new sales channel (its integration settings start at their defaults)."""
     _only(fields, CHANNEL_FIELDS, "channel")
+    fields = _with_order_prefix(fields)
     try:
         with transaction.atomic(durable=True):
             channel = Channel.objects.create(code=code, **fields)
             audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=channel, verb="channel_create",
                          changes=snapshot(channel, ["code", *fields]))
     except IntegrityError:
+        if Channel.objects.filter(order_prefix=fields.get("order_prefix")).exists():
+            raise InvalidPayload(_("Another channel already has this order number prefix."),
+                                 field="order_prefix") from None
         raise InvalidPayload(_("Another channel already has this code or order number prefix."),
                              field="code") from None
     return channel
@@ -83,6 +108,7 @@ def channel_create(*, code: str, acting_user, **fields) -> Channel:
 def channel_update(*, channel_id: int, acting_user, **changes) -> Channel:
     """Changes a channel's settings (not its code: price lists, tax settings and imports refer to it)."""
     _only(changes, CHANNEL_FIELDS, "channel")
+    changes = _with_order_prefix(changes)
     try:
         with transaction.atomic(durable=True):
             channel = Channel.objects.select_for_update().get(pk=channel_id)
@@ -102,8 +128,24 @@ INTEGRATION_FIELDS = {"import_format", "stock_buffer", "watch_folder", "pull_url
                       "rate_limit_per_minute", "require_signature"}
 
 
+def _watch_folder(path: str) -> str:
+    """A watched folder is a whole path to a folder the server has: one it does not have ("/srv/drop/amazn"), or a
+    path read from wherever the server was started ("drop"), was saved and then never looked at."""
+    path = (path or "").strip()
+    if not path:
+        return ""
+    if not os.path.isabs(path):
+        raise InvalidPayload(_("The watch folder “%(path)s” should be a whole path, from / (such as "
+                               "/srv/imports/amazon).") % {"path": path}, field="watch_folder")
+    if not os.path.isdir(path):
+        raise InvalidPayload(_("There is no folder %(path)s on the server.") % {"path": path}, field="watch_folder")
+    return os.path.normpath(path)
+
+
 def integration_update(*, channel_id: int, acting_user, **changes) -> ChannelIntegration:
     _only(changes, INTEGRATION_FIELDS, "integration")
+    if "watch_folder" in changes:
+        changes["watch_folder"] = _watch_folder(changes["watch_folder"])
     with transaction.atomic(durable=True):
         integration, _created = ChannelIntegration.objects.select_for_update().get_or_create(channel_id=channel_id)
         update_audited(integration, changes, actor=acting_user, verb="channel_integration_update")
@@ -332,9 +374,17 @@ def _find_or_create_customer(data: ChannelOrderIn, *, currency: str, acting_user
     return customer.pk
 
 
-def _address_snapshot(address, name: str) -> dict:
-    data = address.model_dump()
-    data["recipient"] = data["recipient"] or name
+def _address_snapshot(address, name: str, *, field: str) -> dict:
+    """The order's copy of an address of the channel, checked as every address is (``address_clean``: a state
+    and a CEP that exist), whether or not the customer is new; ``InvalidPayload`` names the field at fault."""
+    from orders.errors import InvalidCustomer
+    from orders.services import address_clean
+
+    try:
+        data = address_clean(address.model_dump())
+    except InvalidCustomer as exc:
+        raise InvalidPayload(exc.message, field=f"{field}.{exc.field}") from exc
+    data["recipient"] = data.get("recipient") or name
     return data
 
 
@@ -370,19 +420,20 @@ def channel_order_create(*, channel_id: int, data: ChannelOrderIn, acting_user, 
         if data.currency and data.currency.upper() != channel.currency:
             raise InvalidPayload(_("This channel sells in %(currency)s.") % {"currency": channel.currency},
                                  field="currency")
-        return _place(channel, data, variants, link=link, acting_user=acting_user, source=source,
-                      import_job_id=import_job_id), True
+        shipping = _address_snapshot(data.shipping_address, data.customer.name, field="shipping_address")
+        billing = (_address_snapshot(data.billing_address, data.customer.name, field="billing_address")
+                   if data.billing_address else shipping)
+        return _place(channel, data, variants, shipping=shipping, billing=billing, link=link,
+                      acting_user=acting_user, source=source, import_job_id=import_job_id), True
 
 
-def _place(channel: Channel, data: ChannelOrderIn, variants: dict[str, int], *, link, acting_user, source,
-           import_job_id) -> Order:
+def _place(channel: Channel, data: ChannelOrderIn, variants: dict[str, int], *, shipping: dict, billing: dict, link,
+           acting_user, source, import_job_id) -> Order:
     from orders.services import draft_create, draft_line_remove, draft_update, order_add_note, order_place
     from orders.services.lifecycle import NOTE_LENGTH
     from orders.services.placement import DraftLine, draft_lines_add
 
     customer_id = _find_or_create_customer(data, currency=channel.currency, acting_user=acting_user)
-    shipping = _address_snapshot(data.shipping_address, data.customer.name)
-    billing = _address_snapshot(data.billing_address, data.customer.name) if data.billing_address else shipping
     header = {"external_ref": data.external_id, "channel_placed_at": data.placed_at,
               "shipping_address": shipping, "billing_address": billing,
               "payment_method": CHANNEL_PAYMENT_METHOD, "source_code": data.source_code, "notes": data.notes,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
+from orders.channels import imports
 from orders.channels.errors import ChannelError
 from orders.channels.models import ChannelIntegration, ImportJob
 
@@ -21,12 +22,10 @@ def _known(channel_id: int, content: bytes) -> bool:
 
 
 def _start(integration: ChannelIntegration, content: bytes, name: str, source: str) -> bool:
-    from orders.channels.imports import import_job_create
-
     if _known(integration.channel_id, content):
         return False
     try:
-        import_job_create(channel_id=integration.channel_id, fmt=integration.import_format, content=content,
+        imports.import_job_create(channel_id=integration.channel_id, fmt=integration.import_format, content=content,
                           file_name=name, acting_user=None, source=source)
     except ChannelError as exc:
         logger.warning("Channel %s: %s not imported: %s", integration.channel_id, name, exc.message)
@@ -43,6 +42,10 @@ def poll_sources(*, now=None) -> int:
             folder = Path(integration.watch_folder)
             for path in sorted(folder.glob("*")) if folder.is_dir() else []:
                 if path.suffix.lower() in SUFFIXES and path.is_file():
+                    if path.stat().st_size > imports.MAX_FILE_BYTES:
+                        logger.warning("Channel %s: %s not imported: larger than %s bytes", integration.channel_id,
+                                       path, imports.MAX_FILE_BYTES)
+                        continue
                     started += _start(integration, path.read_bytes(), path.name, ImportJob.Source.FOLDER)
         due = (integration.last_pulled_at is None
                or integration.last_pulled_at <= now - timedelta(minutes=integration.pull_every_minutes))
@@ -50,9 +53,13 @@ def poll_sources(*, now=None) -> int:
             ChannelIntegration.objects.filter(pk=integration.pk).update(last_pulled_at=now)
             try:
                 with urllib.request.urlopen(integration.pull_url, timeout=PULL_TIMEOUT) as response:  # noqa: S310
-                    content = response.read()
+                    content = response.read(imports.MAX_FILE_BYTES + 1)  # an endless answer is not read whole
             except OSError as exc:
                 logger.warning("Channel %s: pull from %s failed: %s", integration.channel_id, integration.pull_url, exc)
+                continue
+            if len(content) > imports.MAX_FILE_BYTES:
+                logger.warning("Channel %s: pull from %s not imported: larger than %s bytes", integration.channel_id,
+                               integration.pull_url, imports.MAX_FILE_BYTES)
                 continue
             started += _start(integration, content, integration.pull_url.rsplit("/", 1)[-1][:100] or "pull",
                               ImportJob.Source.URL)

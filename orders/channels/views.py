@@ -29,8 +29,6 @@ from orders.channels.forms import (
 from orders.channels.models import ApiKey, ImportJob, ImportRow, WebhookEndpoint
 from orders.models import Channel
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-
 
 def channel_list(request):
     return render(request, "orders/channels/channel_list.html", {"channels": selectors.channel_list()})
@@ -109,8 +107,12 @@ def channel_settings(request, pk: int):
     form = IntegrationForm(request.POST, instance=services.integration_for(channel))
     if not form.is_valid():
         return _refused(request, channel, settings_form=form)
-    services.integration_update(channel_id=channel.pk, acting_user=request.user,
-                                **{name: form.cleaned_data[name] for name in IntegrationForm.Meta.fields})
+    try:
+        services.integration_update(channel_id=channel.pk, acting_user=request.user,
+                                    **{name: form.cleaned_data[name] for name in IntegrationForm.Meta.fields})
+    except ChannelError as exc:
+        add_refusal(form, exc)
+        return _refused(request, channel, settings_form=form)
     messages.success(request, _("Settings saved."))
     return _back(pk, "settings")
 
@@ -205,7 +207,7 @@ def delivery_list(request, pk: int):
 def import_upload(request, pk: int):
     channel = get_object_or_404(Channel, pk=pk)
     form = UploadForm(request.POST, request.FILES)
-    if form.is_valid() and form.cleaned_data["file"].size > MAX_UPLOAD_BYTES:
+    if form.is_valid() and form.cleaned_data["file"].size > imports.MAX_FILE_BYTES:
         form.add_error("file", _("The file is larger than 20 MB."))
     if not form.is_valid():
         return _refused(request, channel, upload_form=form)

@@ -3,6 +3,7 @@
 from orders.services.core import ALLOWED_TRANSITIONS, LINE_TRANSITIONS, allowed_targets
 from orders.services.customers import (
     address_add,
+    address_clean,
     customer_create,
     customer_duplicates,
     customer_merge,
@@ -36,7 +37,7 @@ from orders.services.privacy import customer_erase, customer_personal_data
 
 __all__ = [
     "ALLOWED_TRANSITIONS", "LINE_TRANSITIONS", "PaymentRequest", "address_add", "allowed_targets",
-    "customer_create", "customer_duplicates", "customer_erase", "customer_merge",
+    "address_clean", "customer_create", "customer_duplicates", "customer_erase", "customer_merge",
     "customer_personal_data", "customer_update", "draft_create", "draft_discard",
     "draft_hold_stock", "draft_line_add", "draft_line_remove", "draft_line_update", "draft_release_stock",
     "draft_update", "evaluate_hold_rules", "hold_approve", "hold_reject", "manual_targets", "order_add_note",

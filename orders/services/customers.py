@@ -97,7 +97,7 @@ def customer_create(*, data: dict, acting_user, address: dict | None = None, all
 
     ``request_key`` names the form copy it comes from: the same copy sent twice returns the first customer."""
     data = _clean_customer(data)
-    address_data = _clean_address(address) if address else None
+    address_data = address_clean(address) if address else None
     with transaction.atomic(durable=True):
         if (sent_before := created_by_request(Customer, request_key)) is not None:
             return sent_before  # a second copy sent while the first was being saved waited for it
@@ -218,7 +218,9 @@ ADDRESS_REQUIRED = {"street": gettext_lazy("Street"), "city": gettext_lazy("City
                     "postal_code": gettext_lazy("CEP / postal code")}
 
 
-def _clean_address(data: dict) -> dict:
+def address_clean(data: dict) -> dict:
+    """The address as it is stored (state and CEP checked and written as they are everywhere), or
+    ``InvalidCustomer`` naming the first field at fault (``errors``: each field's message)."""
     data = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items() if k in ADDRESS_FIELDS}
     errors = {}
     for key, label in ADDRESS_REQUIRED.items():
@@ -240,7 +242,7 @@ def _clean_address(data: dict) -> dict:
 
 
 def address_add(*, customer_id: int, data: dict, acting_user) -> Address:
-    clean = _clean_address(data)
+    clean = address_clean(data)
     with transaction.atomic(durable=True):
         customer = Customer.objects.select_for_update().get(pk=customer_id)
         refuse_retired(customer)

@@ -428,3 +428,73 @@ def test_the_openapi_document_describes_the_channel_placement_time(client, shop)
     assert "channel_placed_at" in schemas["OrderOut"]["properties"]
     assert "channel_placed_at" in schemas["OrderOut"]["required"]
     assert "channel" in schemas["ChannelOrderIn"]["properties"]["placed_at"]["description"]
+
+
+def _with_number(field: str, literal: str) -> bytes:
+    """The order as JSON text with ``field`` (a dotted path) written as the number ``literal``, as json.dumps never
+    writes one."""
+    body = order_payload(total=None)
+    *path, last = field.split(".")
+    holder = body
+    for part in path:
+        holder = holder[int(part)] if part.isdigit() else holder[part]
+    holder[last] = "@NUMBER@"
+    return json.dumps(body).replace('"@NUMBER@"', literal).encode()
+
+
+@pytest.mark.parametrize(("field", "literal"), [
+    ("lines.0.unit_price", "1e3"), ("lines.0.unit_price", "1E3"), ("shipping_total", "1.5e2"),
+    ("payments.0.amount", "2.275E+2"), ("discount_total", "1e-2"),
+])
+def test_an_amount_sent_as_a_number_with_an_exponent_is_refused_naming_the_field(api, field, literal):
+    """The number 1e3 was read as the float it is, a unit price of 1000: refused as the text "1e3" is."""
+    response = api.post("/orders", None, raw=_with_number(field, literal))
+    assert response.status_code == 422, response.content
+    assert response.json() == {"code": "invalid", "field": field, "message":
+                               f"{field} “{literal}” is not a plain number: write it with digits (1000, not 1e3)."}
+    assert Order.objects.count() == 0
+
+
+def test_amounts_sent_as_plain_json_numbers_are_still_read(api):
+    response = api.post("/orders", None, raw=_with_number("lines.0.unit_price", "90.00").replace(b'"45.50"', b"45.5"))
+    assert response.status_code == 201, response.content
+    assert [line["unit_price"] for line in response.json()["lines"]] == ["90.0000", "45.5000"]
+
+
+@pytest.mark.parametrize(("address", "field"), [
+    ("shipping_address", "shipping_address.state"), ("billing_address", "billing_address.state")])
+def test_a_wrong_state_or_cep_is_refused_for_a_returning_customer_and_in_the_billing_address(api, address, field):
+    """Only a new customer's shipping address was checked: the same order from a customer already known (found by
+    e-mail), or with a billing address in a state that does not exist, was placed with "ZZ" and CEP "abc"."""
+    assert api.post("/orders", order_payload("1001")).status_code == 201
+    wrong = {"street": "Rua A", "city": "São Paulo", "state": "ZZ", "postal_code": "abc"}
+    response = api.post("/orders", order_payload("1002", **{address: wrong}))
+    assert (response.status_code, response.json()["code"], response.json()["field"]) == (422, "invalid", field)
+    assert "“ZZ” is not a Brazilian state" in response.json()["message"]
+    assert not Order.objects.filter(external_ref="1002").exists()
+    assert (Order.objects.count(), Customer.objects.count()) == (1, 1)
+
+
+def test_the_orders_addresses_are_written_as_every_address_is(api):
+    body = order_payload(shipping_address={"street": "Rua A", "city": "São Paulo", "state": "sp",
+                                           "postal_code": "01305000"})
+    response = api.post("/orders", body)
+    assert response.status_code == 201, response.content
+    order = Order.objects.get(number=response.json()["number"])
+    assert (order.shipping_address["state"], order.shipping_address["postal_code"]) == ("SP", "01305-000")
+    assert order.shipping_address["recipient"] == "Ana Souza"
+
+
+@pytest.mark.parametrize(("raw", "says"), [
+    (b'{"external_id": "1",',
+     "This is not valid JSON: look at line 1, column 21 (a missing comma, quote or bracket?)."),
+    (b'{\n  "external_id": "1"\n  "lines": []\n}',
+     "This is not valid JSON: look at line 3, column 3 (a missing comma, quote or bracket?)."),
+    ('{"external_id": "São"}'.encode("latin-1"), "The body is not UTF-8 text (byte 19): send JSON in UTF-8."),
+])
+def test_a_body_that_is_not_json_is_refused_saying_where(api, raw, says):
+    """Every broken body was "The body is not valid JSON.", leaving the channel's developer to find where."""
+    response = api.post("/orders", None, raw=raw)
+    assert response.status_code == 400
+    assert response.json() == {"code": "malformed_json", "message": says, "field": ""}
+    assert Order.objects.count() == 0

@@ -320,3 +320,76 @@ def test_api_validation_messages_are_sentences(api):
     assert response.json() == {"code": "invalid", "field": "customer.name", "message": "customer.name is empty."}
     response = api.post("/orders", order_payload(external_id="A\u0000B"))
     assert response.json()["message"] == "external_id contains a NUL character (\\u0000)."
+
+
+@pytest.mark.parametrize("literal", ["1e3", "1E3", "1.5e2"])
+def test_a_woocommerce_amount_written_with_an_exponent_rejects_the_order(shop, literal):
+    """The number 1e3 in a WooCommerce file was read as 1000.0, and imported as a price of 1000."""
+    content = json.dumps([woo_order(line_items=[{"sku": "MUG-WHT", "quantity": 1, "subtotal": "@N@"}])])
+    row = only_row(run(shop, "woocommerce_json", content.replace('"@N@"', literal).encode()))
+    assert (row.status, row.error) == (
+        "rejected", f"line_items[0].subtotal “{literal}” is not a plain number: write it with digits (1000, not 1e3).")
+    assert Order.objects.count() == 0
+
+
+def test_a_correction_with_an_amount_written_with_an_exponent_is_named_on_the_form(role_client, rejected_row):
+    client = role_client("admin")
+    text = json.dumps(order_payload("727", total=None)).replace('"90.00"', "1e3")
+    response = client.post(reverse("orders:channel_import_row", args=[rejected_row.pk]), {"data": text})
+    assert response.status_code == 422
+    assert response.context["form"].errors["data"] == [
+        "lines.0.unit_price “1e3” is not a plain number: write it with digits (1000, not 1e3)."]
+    assert Order.objects.count() == 0
+
+
+def test_an_excel_workbook_or_an_archive_is_refused_saying_what_it_is(shop):
+    """A Shopify export opened and saved in Excel was refused as "a NUL character on line 1"."""
+    import io
+    import zipfile
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in (SAMPLES / "generic_orders.csv").read_text().splitlines():
+        workbook.active.append(row.split(","))
+    xlsx = io.BytesIO()
+    workbook.save(xlsx)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("orders.json", "[]")
+    for fmt, content in (("generic_csv", xlsx.getvalue()), ("woocommerce_json", archive.getvalue()),
+                         ("amazon_tsv", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)):
+        with pytest.raises(ImportFileError) as refused:
+            import_job_create(channel_id=shop["channel"].pk, fmt=fmt, content=content, file_name="f",
+                              acting_user=None)
+        assert refused.value.message.startswith("The file is a spreadsheet workbook or a compressed archive")
+    assert ImportJob.objects.count() == 0
+
+
+def test_one_order_id_on_rows_of_two_buyers_rejects_that_order_and_imports_the_rest(shop):
+    """Rows are grouped into orders by their id wherever they are in the file: a second order with the same id (two
+    exports put together) became one order, the second buyer's mug added to the first buyer's order."""
+    header, first, second, third = (SAMPLES / "generic_orders.csv").read_text().splitlines()
+    third = third.replace(",59.90,", ",49.90,")  # the sample's G-5002 does not add up
+    other_buyer = third.replace("G-5002", "G-5001").replace("otavio.prado@example.com", "Zed@Example.com")
+    job = run(shop, "generic_csv", "\n".join([header, first, second, third, other_buyer]).encode())
+    rejected = job.rows.get(external_id="G-5001")
+    assert (rejected.status, rejected.error) == (
+        "rejected", "The order id is on rows of different buyers (patricia.ramos@example.com, zed@example.com): are "
+                    "these different orders with one id? Give each order its own id and import the file again.")
+    assert job.rows.get(external_id="G-5002").status == "created"
+    assert list(Order.objects.values_list("external_ref", flat=True)) == ["G-5002"]
+
+
+def test_the_rows_of_one_amazon_order_naming_one_buyer_are_one_order(shop):
+    """The same buyer written in another case, or left out on a later row, is the same order."""
+    sku_mapping_add(channel_id=shop["channel"].pk, channel_sku="AMZ-TSHIRT-M", variant_id=shop["variants"][0].pk,
+                    acting_user=None)
+    sku_mapping_add(channel_id=shop["channel"].pk, channel_sku="AMZ-MUG", variant_id=shop["variants"][1].pk,
+                    acting_user=None)
+    header, first, second, *_rest = AMAZON.splitlines()
+    second = second.replace("x9k2mt7@marketplace.amazon.com.br", "X9K2MT7@marketplace.amazon.com.br")
+    job = run(shop, "amazon_tsv", "\n".join([header, first, second]).encode())
+    row = job.rows.get()
+    assert row.status == "created", row.error
+    assert row.order.lines.count() == 2

@@ -243,3 +243,73 @@ def test_an_imported_order_dated_in_the_future_waits_in_the_queue_naming_the_dat
     assert row.status == ImportRow.Status.REJECTED
     assert row.error.startswith("placed_at 2999-11-22 03:00 UTC is in the future")
     assert not Order.objects.filter(external_ref="G-5001").exists()
+
+
+def test_an_order_twice_in_one_file_is_created_once_and_then_present(shop):
+    """A WooCommerce export whose pages overlap holds an order twice: both entries were counted as created, for
+    one order, and the second's data (which may differ) was never looked at."""
+    import json
+
+    orders = json.loads((SAMPLES / "woocommerce_orders.json").read_text())
+    content = json.dumps([orders[0], orders[1], orders[0]]).encode()
+    job = import_job_create(channel_id=shop["channel"].pk, fmt="woocommerce_json", content=content, file_name="w",
+                            acting_user=None)
+    job = import_job_run(job_id=job.pk)
+    assert [(r.row_number, r.external_id, r.status) for r in job.rows.order_by("row_number")] == [
+        (1, "727", "created"), (2, "728", "created"), (3, "727", "present")]
+    assert (job.created_count, job.present_count) == (2, 1)
+    assert Order.objects.filter(external_ref="727").count() == 1
+
+
+def test_a_worker_stopped_after_placing_an_order_records_its_row_as_created(shop):
+    """The row of an order placed by this job before the worker died is still "created" when the job resumes."""
+    from orders.channels.importers import parse
+    from orders.channels.imports import _import_one
+
+    content = (SAMPLES / "woocommerce_orders.json").read_bytes()
+    job = import_job_create(channel_id=shop["channel"].pk, fmt="woocommerce_json", content=content, file_name="w",
+                            acting_user=None)
+    first = parse("woocommerce_json", content)[0]
+    _import_one(job, first, acting_user=None)
+    ImportRow.objects.filter(job=job).delete()  # the worker died before recording the row
+    job = import_job_run(job_id=job.pk)
+    assert job.rows.get(row_number=1).status == "created"
+
+
+def test_a_watched_or_pulled_file_over_the_upload_limit_is_not_read(shop, tmp_path, monkeypatch):
+    """An upload is refused over 20 MB; a watched folder's file or a pulled URL was read whole whatever its size
+    (an address answering without end filled the worker's memory)."""
+    import threading
+    from http.server import HTTPServer, SimpleHTTPRequestHandler
+
+    from orders.channels import imports
+    from orders.channels.services import integration_update
+    from orders.channels.sources import poll_sources
+
+    content = (SAMPLES / "generic_orders.csv").read_bytes()
+    monkeypatch.setattr(imports, "MAX_FILE_BYTES", len(content) - 1)
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "drop" / "orders.csv").write_bytes(content)
+    (tmp_path / "served").mkdir()
+    (tmp_path / "served" / "export.csv").write_bytes(content)
+    read = []
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(tmp_path / "served"), **kwargs)
+
+        def log_message(self, *args):
+            read.append(args)
+
+    server = HTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        integration_update(channel_id=shop["channel"].pk, acting_user=None, import_format="generic_csv",
+                           watch_folder=str(tmp_path / "drop"),
+                           pull_url=f"http://127.0.0.1:{server.server_port}/export.csv", pull_every_minutes=60)
+        assert poll_sources() == 0
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert read  # the address was asked
+    assert ImportJob.objects.count() == 0

@@ -272,3 +272,111 @@ def test_the_order_page_shows_when_the_order_was_placed_at_the_channel(role_clie
     assert "11/20/2026 10:14 a.m." in page  # in the OMS's time zone, as the OMS's own placing time is
     undated = Order.objects.get(external_ref="1002")
     assert "Placed at channel" not in client.get(reverse("orders:order_detail", args=[undated.pk])).content.decode()
+
+
+def test_a_refused_form_of_the_channel_page_names_its_fields_by_their_labels(role_client, shop):
+    """The upload and mapping forms printed Django's error list, which names a field by its code: "file" (in
+    every language) above "The submitted file is empty."."""
+    client = role_client("admin")
+    upload = SimpleUploadedFile("orders.csv", b"", "text/csv")
+    response = client.post(reverse("orders:channel_import_upload", args=[shop["channel"].pk]),
+                           {"format": "generic_csv", "file": upload})
+    assert response.status_code == 422
+    errors = response.content.decode().split('id="imports"')[1].split("</form>")[0]
+    assert '<ul class="errorlist" id="id_file_error"><li>File: The submitted file is empty.</li></ul>' in errors
+    assert "<li>file" not in errors
+    response = client.post(reverse("orders:channel_mapping_add", args=[shop["channel"].pk, "sku"]),
+                           {"channel_sku": "AMZ-1", "sku": "NOPE"})
+    assert response.status_code == 422
+    assert "<li>Our SKU: No SKU “NOPE”.</li>" in response.content.decode()
+    assert "<li>sku" not in response.content.decode()
+
+
+def test_an_order_number_prefix_is_letters_and_digits_in_capitals(role_client, shop, api):
+    """A prefix "Q/1" made order numbers ("Q/1-000001") the API's /orders/<number> could not address, and "ws" was
+    taken beside the web shop's "WS" (numbers differing only in case, which searches do not tell apart)."""
+    from orders.models import Channel
+
+    client = role_client("admin")
+    form = {"name": "Marketplace", "code": "mkt", "kind": "marketplace", "currency": "BRL",
+            "sourcing_strategy": "first_available"}
+    for prefix, says in (("Q/1", "“Q/1” should be up to 6 letters and digits"), ("1A", "beginning with a letter"),
+                         ("AB-CD", "should be up to 6 letters"),
+                         ("ws", "Another channel already has this order number prefix.")):
+        refused = client.post(reverse("orders:channel_create"), {**form, "order_prefix": prefix})
+        assert refused.status_code == 422
+        assert says in refused.context["form"].errors["order_prefix"][0], prefix
+    assert not Channel.objects.filter(code="mkt").exists()
+    created = client.post(reverse("orders:channel_create"), {**form, "order_prefix": "mkt2"})
+    assert created.status_code == 302
+    assert Channel.objects.get(code="mkt").order_prefix == "MKT2"
+    edited = client.post(reverse("orders:channel_edit", args=[shop["channel"].pk]),
+                         {**form, "name": "Web shop", "kind": "web", "order_prefix": "W S"})
+    assert edited.status_code == 422
+    assert "“W S” should be up to 6 letters" in edited.context["form"].errors["order_prefix"][0]
+    shop["channel"].refresh_from_db()
+    assert shop["channel"].order_prefix == "WS"
+
+
+def test_refused_settings_put_the_cursor_in_the_field_in_error(role_client, shop):
+    """The settings show their errors beside each field, not in the error list the page script looks for: refused,
+    the cursor was nowhere and a keyboard user had to find the field in a long page."""
+    client = role_client("admin")
+    response = client.post(reverse("orders:channel_settings", args=[shop["channel"].pk]), {
+        "import_format": "generic_csv", "stock_buffer": "0", "rate_limit_per_minute": "99999999999",
+        "pull_every_minutes": "60", "watch_folder": "", "pull_url": ""})
+    assert response.status_code == 422
+    html = response.content.decode()
+    box = html[html.index('name="rate_limit_per_minute"') - 200:html.index('id="id_rate_limit_per_minute"')]
+    assert "autofocus" in box
+    assert html.count("autofocus") == 1
+
+
+def test_a_watch_folder_the_server_does_not_have_is_refused_naming_it(role_client, shop, tmp_path):
+    """A misspelt folder, or a path without its start, was saved and then silently never scanned."""
+    from orders.channels.services import integration_for
+
+    client = role_client("admin")
+    url = reverse("orders:channel_settings", args=[shop["channel"].pk])
+    form = {"import_format": "generic_csv", "stock_buffer": "0", "rate_limit_per_minute": "120",
+            "pull_every_minutes": "60", "pull_url": ""}
+    for folder, says in ((str(tmp_path / "amazn"), f"There is no folder {tmp_path / 'amazn'} on the server."),
+                         ("drop", "The watch folder “drop” should be a whole path, from / (such as "
+                                  "/srv/imports/amazon).")):
+        response = client.post(url, {**form, "watch_folder": folder})
+        assert response.status_code == 422
+        assert response.context["settings_form"].errors["watch_folder"] == [says]
+    assert integration_for(shop["channel"]).watch_folder == ""
+    (tmp_path / "amazon").mkdir()
+    assert client.post(url, {**form, "watch_folder": f"{tmp_path}/amazon/"}).status_code == 302
+    assert integration_for(shop["channel"]).watch_folder == str(tmp_path / "amazon")
+
+
+def test_the_correction_form_of_a_row_with_an_unreadable_number_starts_from_the_whole_order(role_client, shop):
+    """A row refused for a number ("1e3", a quantity of 99999999999) opened its correction form on "{}": the person
+    had to type the whole order again instead of fixing one value."""
+    import json
+
+    header, first, second, third = (SAMPLES / "generic_orders.csv").read_text().splitlines()
+    third = third.replace(",MUG-WHT,1,49.90,", ",MUG-WHT,99999999999,1e3,")
+    job = imports_run(shop, "\n".join([header, first, second, third]).encode())
+    row = job.rows.get(external_id="G-5002")
+    assert row.status == "rejected"
+    client = role_client("admin")
+    data = json.loads(client.get(reverse("orders:channel_import_row", args=[row.pk])).context["form"]["data"].initial)
+    assert data["customer"]["name"] == "Otávio Prado"
+    assert data["lines"] == [{"sku": "MUG-WHT", "quantity": "99999999999", "unit_price": "1e3"}]
+    data["lines"] = [{"sku": "MUG-WHT", "quantity": 1, "unit_price": "49.90"}]
+    data["total"] = "49.90"
+    response = client.post(reverse("orders:channel_import_row", args=[row.pk]), {"data": json.dumps(data)})
+    assert response.status_code == 302, response.context["form"].errors
+    row.refresh_from_db()
+    assert row.status == "created"
+
+
+def imports_run(shop, content: bytes):
+    from orders.channels.imports import import_job_create
+
+    job = import_job_create(channel_id=shop["channel"].pk, fmt="generic_csv", content=content, file_name="f.csv",
+                            acting_user=None)
+    return import_job_run(job_id=job.pk)
