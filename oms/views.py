@@ -46,6 +46,19 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change; a temporary password an administrator made is no longer one."""
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs),
+                "password_temporary": bool(self.request.session.get(staff.PASSWORD_TEMPORARY_SESSION_KEY))}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        staff.password_chosen(self.request)
+        return response
+
+
 def language_set(request):
     """Django's language switch (cookie and redirect); a signed-in user's choice is also kept for the e-mails
     and background work done for them."""

@@ -34,7 +34,7 @@ def test_an_administrator_creates_an_agent_who_logs_in_with_the_temporary_passwo
     assert (user.email, [g.name for g in user.groups.all()], user_language(user)) == (
         "bia@example.com", ["agent"], "pt-br")
     assert password not in str(list(AuditEntry.objects.values_list("changes", "reason")))
-    agent = _login("bia.lima", password)
+    agent = _choose_own_password(_login("bia.lima", password), password)
     assert agent.get(reverse("orders:phone_start")).status_code == 200
     assert agent.get(reverse("staff_list")).status_code == 403
     assert password not in admin.get(reverse("staff_edit", args=[user.pk])).content.decode()  # shown once
@@ -58,10 +58,45 @@ def test_roles_deactivation_and_a_new_password_take_effect_at_once(role_client, 
 
     password = _secret(admin.post(reverse("staff_password_reset", args=[user.pk])))
     assert agent.get(reverse("orders:phone_start")).status_code == 302  # the old session ended
-    agent = _login(user.username, password)
+    agent = _choose_own_password(_login(user.username, password), password)
     assert admin.post(edit, {**form, "is_active": ""}).status_code == 302
     assert agent.get(reverse("orders:phone_start")).status_code == 302  # deactivated: signed out
-    assert Client().post(reverse("login"), {"username": user.username, "password": password}).status_code == 200
+    assert Client().post(reverse("login"), {"username": user.username, "password": OWN_PASSWORD}).status_code == 200
+
+
+def test_a_temporary_password_must_be_replaced_before_any_other_page_opens(role_client, make_user):
+    """The password an administrator made (and saw) is for the first login only: until the user has chosen their
+    own, every page leads to the password change, fragments included; after it, the pages open and a later login
+    is not sent there again."""
+    admin = role_client("admin")
+    user = make_user("agent")
+    password = _secret(admin.post(reverse("staff_password_reset", args=[user.pk])))
+    agent = _login(user.username, password)
+    change = reverse("password_change")
+    for name in ("home", "orders:phone_start", "staff_list"):
+        assert agent.get(reverse(name))["Location"] == change
+    assert agent.get(reverse("search"), {"q": "x"}, headers={"HX-Request": "true"})["HX-Redirect"] == change
+    page = agent.get(change)
+    assert page.status_code == 200 and "choose your own to go on" in page.content.decode()
+    wrong = agent.post(change, {"old_password": "not-it", "new_password1": OWN_PASSWORD,
+                                "new_password2": OWN_PASSWORD})
+    assert wrong.status_code == 200 and agent.get(reverse("home"))["Location"] == change  # still temporary
+
+    _choose_own_password(agent, password)
+    assert agent.get(reverse("orders:phone_start")).status_code == 200
+    assert _login(user.username, OWN_PASSWORD).get(reverse("home")).status_code == 200
+
+
+OWN_PASSWORD = "Tr0pical-Mango-Harbor"
+
+
+def _choose_own_password(client: Client, temporary: str) -> Client:
+    """Logged in with a temporary password: the first page is the password change; the user picks their own."""
+    assert client.get(reverse("home"))["Location"] == reverse("password_change")
+    response = client.post(reverse("password_change"), {"old_password": temporary, "new_password1": OWN_PASSWORD,
+                                                        "new_password2": OWN_PASSWORD})
+    assert response.status_code == 302
+    return client
 
 
 @pytest.mark.parametrize(("changes", "field"), [
