@@ -7,6 +7,8 @@ their own, every page of theirs leads to the password change (``oms.access.Acces
 the administrator saw never stays in use.
 """
 
+import hashlib
+import json
 import secrets
 import unicodedata
 
@@ -85,14 +87,26 @@ def staff_create(*, username: str, first_name: str, last_name: str, email: str, 
     return user, password
 
 
+def account_version(user) -> str:
+    """A fingerprint of what the account's form shows: the form sends it back as ``seen``, and a save made from a
+    form opened before someone else changed the account is refused instead of undoing their change."""
+    return _fingerprint(_account_state(user))
+
+
 def staff_update(*, user_id: int, first_name: str, last_name: str, email: str, roles: list[str], language: str,
-                 is_active: bool, acting_user) -> User:
+                 is_active: bool, acting_user, seen: str = "") -> User:
+    """Saves the account as its form shows it; with ``seen`` (its ``account_version`` when the form was opened),
+    refused if the account has changed since (two administrators editing it: the second would silently put back
+    what the first changed)."""
     profile = _clean_profile(first_name=first_name, last_name=last_name, email=email, is_active=is_active)
     roles, language = _clean_roles(roles), _clean_language(language)
     with transaction.atomic(durable=True):
         _lock_admins()
         user = User.objects.select_for_update().get(pk=user_id)
-        before = {**snapshot(user, PROFILE_FIELDS), "roles": roles_of(user), "language": user_language(user)}
+        before = _account_state(user)
+        if seen and seen != _fingerprint(before):
+            raise StaffError(_("Someone changed this account after you opened it; nothing was saved. It is shown "
+                               "as it is now: make your change again."), field="seen")
         if user.pk == getattr(acting_user, "pk", None) and (not is_active or (
                 ADMIN_ROLE in before["roles"] and ADMIN_ROLE not in roles)):
             raise StaffError(_("You cannot deactivate yourself or take away your own administrator role: ask "
@@ -140,6 +154,14 @@ def _password_temporary(user, temporary: bool) -> None:
     UserPreference.objects.update_or_create(
         user=user, defaults={"password_temporary": temporary},
         create_defaults={"password_temporary": temporary, "language": user_language(user)})
+
+
+def _account_state(user) -> dict:
+    return {**snapshot(user, PROFILE_FIELDS), "roles": roles_of(user), "language": user_language(user)}
+
+
+def _fingerprint(state: dict) -> str:
+    return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 def _clean_profile(*, first_name: str, last_name: str, email: str, is_active: bool) -> dict:

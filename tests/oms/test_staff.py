@@ -187,3 +187,30 @@ def test_no_page_shows_the_messages_a_second_time():
             if 'include "partials/messages.html"' in line and "request.htmx" not in line:
                 twice.append(str(template.relative_to(settings.BASE_DIR)))
     assert twice == []
+
+
+def test_a_form_opened_before_another_administrators_change_does_not_undo_it(role_client, make_user):
+    """Two administrators open the same account; the first adds a role, the second, still looking at the old
+    form, changes the e-mail: the second save is refused (nothing saved, the role kept) and the form comes back
+    as the account is now, from which the change saves."""
+    admin = role_client("admin")
+    user = make_user("agent")
+    edit = reverse("staff_edit", args=[user.pk])
+    seen = admin.get(edit).context["form"].initial["seen"]
+    form = {"first_name": user.first_name, "last_name": user.last_name, "email": user.email, "roles": ["agent"],
+            "language": "en", "is_active": "on", "seen": seen}
+    assert admin.post(edit, {**form, "roles": ["agent", "warehouse"]}).status_code == 302  # the first one
+
+    stale = admin.post(edit, {**form, "email": "new@example.com"})  # the second one, from the old page
+    assert stale.status_code == 409 and "Someone changed this account" in stale.content.decode()
+    user.refresh_from_db()
+    assert (user.email != "new@example.com", sorted(g.name for g in user.groups.all())) == (
+        True, ["agent", "warehouse"])
+    assert AuditEntry.objects.filter(verb="staff_update", object_id=str(user.pk)).count() == 1
+
+    fresh = stale.context["form"].initial
+    assert fresh["roles"] == ["agent", "warehouse"] and fresh["seen"] != seen
+    again = {**form, "roles": fresh["roles"], "email": "new@example.com", "seen": fresh["seen"]}
+    assert admin.post(edit, again).status_code == 302
+    user.refresh_from_db()
+    assert (user.email, sorted(g.name for g in user.groups.all())) == ("new@example.com", ["agent", "warehouse"])
