@@ -22,7 +22,13 @@ from marketing.channels import (
     channels_using_price_list,
     customer_group_codes,
 )
-from marketing.errors import ImportRejected, InvalidConfiguration, MarketingError, PromotionUnavailable
+from marketing.errors import (
+    ChangedMeanwhile,
+    ImportRejected,
+    InvalidConfiguration,
+    MarketingError,
+    PromotionUnavailable,
+)
 from marketing.models import (
     Campaign,
     CarrierService,
@@ -40,7 +46,7 @@ from marketing.models import (
     TaxRate,
 )
 from marketing.pricing import PricedOrder, normalise_code
-from oms.audit import audit_record, diff, snapshot
+from oms.audit import audit_record, diff, fingerprint, snapshot
 from oms.models import AuditEntry
 from oms.money import quantize
 from oms.numbers import NumberError, parse_amount
@@ -447,13 +453,32 @@ def tier_conflicts(prices: dict[tuple[int, int], Decimal]) -> list[tuple[int, in
     return found
 
 
-def marketing_object_save(*, obj, acting_user, m2m: dict | None = None, reason: str = ""):
-    """Validates and saves one configuration row (price list, tax rate, campaign...), with an audit entry."""
+def marketing_object_version(obj, fields: Iterable[str]) -> str:
+    """A fingerprint of the stored row's ``fields`` (those its form edits) and its many-to-many sets: the form
+    carries it, and ``marketing_object_save`` refuses a save from a form opened before someone else saved the row."""
+    names = set(fields)
+    state = snapshot(obj, [f.name for f in obj._meta.concrete_fields if f.name in names])
+    for field in obj._meta.many_to_many:
+        state[field.name] = sorted(getattr(obj, field.name).values_list("pk", flat=True))
+    return fingerprint(state)
+
+
+def marketing_object_save(*, obj, acting_user, m2m: dict | None = None, reason: str = "", seen: str = "",
+                          seen_fields: Iterable[str] = ()):
+    """Validates and saves one configuration row (price list, tax rate, campaign...), with an audit entry.
+    ``seen``: the row's ``marketing_object_version`` over ``seen_fields`` when its form was opened; the save is
+    refused if the row has changed since (two administrators editing it: the second would silently put back what
+    the first changed), or has been deleted (the save would have made it again)."""
     with transaction.atomic(durable=True):
         before = {}
         if obj.pk:
             current = type(obj).objects.select_for_update().filter(pk=obj.pk).first()
-            before = snapshot(current, _fields(current)) if current else {}
+            if current is None:
+                raise ChangedMeanwhile(_("Someone deleted this record after you opened it; nothing was saved."))
+            if seen and marketing_object_version(current, seen_fields) != seen:
+                raise ChangedMeanwhile(_("Someone changed this record after you opened it; nothing was saved. It "
+                                         "is shown as it is now: make your change again."))
+            before = snapshot(current, _fields(current))
         _resolve_codes(obj)
         obj.full_clean()
         _validate_business_rules(obj)

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from marketing import forms as mforms
 from marketing.channels import channel_name, channel_names
-from marketing.errors import MarketingError
+from marketing.errors import ChangedMeanwhile, MarketingError
 from marketing.models import (
     Campaign,
     CarrierService,
@@ -44,6 +44,7 @@ from marketing.services import (
     coupon_create,
     marketing_object_delete,
     marketing_object_save,
+    marketing_object_version,
     promotion_create_for_skus,
     promotion_set_active,
 )
@@ -262,6 +263,8 @@ def _form_errors_from(form, error) -> None:
 def object_form(request, key: str, pk: int | None = None):
     section = _section(key)
     instance = get_object_or_404(section.model, pk=pk) if pk else section.model()
+    # The row as this page shows it (``seen``): a save from a page opened before someone else saved is refused.
+    seen = marketing_object_version(instance, section.form._meta.fields) if pk else ""
     form = section.form(request.POST or None, instance=instance)
     first = next(iter(form.fields.values()), None)
     if first is not None:
@@ -270,7 +273,18 @@ def object_form(request, key: str, pk: int | None = None):
         obj = form.save(commit=False)
         m2m = form.m2m() if hasattr(form, "m2m") else None
         try:
-            marketing_object_save(obj=obj, acting_user=request.user, m2m=m2m)
+            marketing_object_save(obj=obj, acting_user=request.user, m2m=m2m, seen=request.POST.get("seen", ""),
+                                  seen_fields=section.form._meta.fields)
+        except ChangedMeanwhile as error:
+            current = section.model.objects.filter(pk=pk).first()
+            if current is None:
+                messages.error(request, error.message)
+                return redirect(f"marketing:{key}_list")
+            # The form again, as the row is now (with its new ``seen``), saying why.
+            return render(request, "marketing/object_form.html", {
+                "section": section, "form": section.form(instance=current), "object": current,
+                "sections": SECTIONS.values(), "seen": marketing_object_version(current, section.form._meta.fields),
+                "refusal": error.message}, status=409)
         except (ValidationError, MarketingError) as error:
             _form_errors_from(form, error)
         else:
@@ -279,7 +293,8 @@ def object_form(request, key: str, pk: int | None = None):
                 return redirect(section.detail_url, pk=obj.pk)
             return redirect(f"marketing:{key}_list")
     return render(request, "marketing/object_form.html", {"section": section, "form": form, "object": instance,
-                                                          "sections": SECTIONS.values()},
+                                                          "sections": SECTIONS.values(),
+                                                          "seen": request.POST.get("seen", seen)},
                   status=400 if request.method == "POST" else 200)
 
 

@@ -7,8 +7,6 @@ their own, every page of theirs leads to the password change (``oms.access.Acces
 the administrator saw never stays in use.
 """
 
-import hashlib
-import json
 import secrets
 import unicodedata
 
@@ -21,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from oms.audit import audit_record, diff, snapshot
+from oms.audit import audit_record, diff, fingerprint, snapshot
 from oms.i18n import is_language
 from oms.models import AuditEntry, UserPreference
 from oms.permissions import ROLES
@@ -90,7 +88,7 @@ def staff_create(*, username: str, first_name: str, last_name: str, email: str, 
 def account_version(user) -> str:
     """A fingerprint of what the account's form shows: the form sends it back as ``seen``, and a save made from a
     form opened before someone else changed the account is refused instead of undoing their change."""
-    return _fingerprint(_account_state(user))
+    return fingerprint(_account_state(user))
 
 
 def staff_update(*, user_id: int, first_name: str, last_name: str, email: str, roles: list[str], language: str,
@@ -104,7 +102,7 @@ def staff_update(*, user_id: int, first_name: str, last_name: str, email: str, r
         _lock_admins()
         user = User.objects.select_for_update().get(pk=user_id)
         before = _account_state(user)
-        if seen and seen != _fingerprint(before):
+        if seen and seen != fingerprint(before):
             raise StaffError(_("Someone changed this account after you opened it; nothing was saved. It is shown "
                                "as it is now: make your change again."), field="seen")
         if user.pk == getattr(acting_user, "pk", None) and (not is_active or (
@@ -158,10 +156,6 @@ def _password_temporary(user, temporary: bool) -> None:
 
 def _account_state(user) -> dict:
     return {**snapshot(user, PROFILE_FIELDS), "roles": roles_of(user), "language": user_language(user)}
-
-
-def _fingerprint(state: dict) -> str:
-    return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 def _clean_profile(*, first_name: str, last_name: str, email: str, is_active: bool) -> dict:
