@@ -260,15 +260,21 @@ def _form_errors_from(form, error) -> None:
         form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
+def _section_form(section: Section, *args, **kwargs):
+    """The section's form with the cursor in its first field."""
+    form = section.form(*args, **kwargs)
+    first = next(iter(form.fields.values()), None)
+    if first is not None:
+        first.widget.attrs["autofocus"] = True
+    return form
+
+
 def object_form(request, key: str, pk: int | None = None):
     section = _section(key)
     instance = get_object_or_404(section.model, pk=pk) if pk else section.model()
     # The row as this page shows it (``seen``): a save from a page opened before someone else saved is refused.
     seen = marketing_object_version(instance, section.form._meta.fields) if pk else ""
-    form = section.form(request.POST or None, instance=instance)
-    first = next(iter(form.fields.values()), None)
-    if first is not None:
-        first.widget.attrs["autofocus"] = True
+    form = _section_form(section, request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         obj = form.save(commit=False)
         m2m = form.m2m() if hasattr(form, "m2m") else None
@@ -282,7 +288,7 @@ def object_form(request, key: str, pk: int | None = None):
                 return redirect(f"marketing:{key}_list")
             # The form again, as the row is now (with its new ``seen``), saying why.
             return render(request, "marketing/object_form.html", {
-                "section": section, "form": section.form(instance=current), "object": current,
+                "section": section, "form": _section_form(section, instance=current), "object": current,
                 "sections": SECTIONS.values(), "seen": marketing_object_version(current, section.form._meta.fields),
                 "refusal": error.message}, status=409)
         except (ValidationError, MarketingError) as error:

@@ -411,6 +411,7 @@ def test_a_form_opened_before_another_administrators_change_does_not_undo_it(rol
     promotion.refresh_from_db()
     assert (promotion.name, promotion.percent, list(promotion.variants.all())) == ("Spring", D("15"), [sku])
     assert 'value="15' in stale.content.decode() and "SPRING-1" in stale.content.decode()  # as it is now
+    assert stale.context["form"].fields["name"].widget.attrs.get("autofocus")  # the cursor where typing starts
 
     seen = _seen(second, edit)
     Promotion.objects.filter(pk=promotion.pk).update(times_used=3)  # orders used it meanwhile: no conflict
