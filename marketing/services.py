@@ -569,6 +569,24 @@ def coupon_create(*, promotion_id: int, code: str, usage_limit: int | None, acti
         return coupon
 
 
+def coupon_set_active(*, promotion_id: int, code: str, active: bool, acting_user) -> Coupon:
+    """Stops one coupon of the promotion (a code passed around where it should not be) or lets it work again; the
+    promotion and its other coupons go on."""
+    code = normalise_code(code)
+    with transaction.atomic(durable=True):
+        coupon = Coupon.objects.select_for_update().filter(promotion_id=promotion_id, code=code).first()
+        if coupon is None:
+            raise InvalidConfiguration(_("This promotion has no coupon %(code)s.") % {"code": code or "—"},
+                                       field="code")
+        if coupon.is_active != active:
+            Coupon.objects.filter(pk=coupon.pk).update(is_active=active)
+            audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=coupon,
+                         verb="coupon_activate" if active else "coupon_deactivate",
+                         changes={"is_active": [coupon.is_active, active]})
+            coupon.is_active = active
+        return coupon
+
+
 def coupon_batch_generate(*, promotion_id: int, quantity: int, prefix: str, acting_user, length: int = 8
                           ) -> CouponBatch:
     """Creates ``quantity`` unique single-use codes ``PREFIX-XXXXXXXX`` (random, unguessable)."""

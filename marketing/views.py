@@ -42,6 +42,7 @@ from marketing.models import (
 from marketing.services import (
     coupon_batch_generate,
     coupon_create,
+    coupon_set_active,
     marketing_object_delete,
     marketing_object_save,
     marketing_object_version,
@@ -414,6 +415,23 @@ def coupon_add(request, pk: int):
             messages.success(request, _("Coupon %(code)s created.") % {"code": coupon.code})
     else:
         messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("marketing:promotion_detail", pk=pk)
+
+
+@require_POST
+def coupon_active(request, pk: int):
+    """Stops one coupon of the promotion (``active=0``) or lets it work again (``active=1``)."""
+    promotion = get_object_or_404(Promotion, pk=pk)
+    active = request.POST.get("active") == "1"
+    try:
+        coupon = coupon_set_active(promotion_id=promotion.pk, code=request.POST.get("code", ""), active=active,
+                                   acting_user=request.user)
+    except MarketingError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, (_("Coupon %(code)s works again.") if active else
+                                   _("Coupon %(code)s deactivated: orders can no longer use it.")) % {
+            "code": coupon.code})
     return redirect("marketing:promotion_detail", pk=pk)
 
 
