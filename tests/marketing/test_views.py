@@ -510,3 +510,16 @@ def test_a_leaked_coupon_is_stopped_alone_and_can_work_again(role_client):
     assert [str(m) for m in unknown.context["messages"]] == ["This promotion has no coupon NOPE."]
     client.post(stop, {"code": "LEAKED", "active": "1"})
     assert discount("leaked") == D("10.00")
+
+
+def test_the_cursor_never_waits_on_deactivating_a_running_promotion(role_client):
+    """The promotion's page puts the cursor on "Activate" for a promotion not running yet; on a running one it puts
+    it nowhere: the page comes back after each coupon added, and an Enter too many there stopped the promotion."""
+    client = role_client("manager")
+    promotion = PromotionFactory(name="Running", is_active=True)
+    detail = reverse("marketing:promotion_detail", args=[promotion.pk])
+    page = client.get(detail).content.decode()
+    assert "autofocus" not in page.split('name="active" value="0"')[1].split("</form>")[0]
+    Promotion.objects.filter(pk=promotion.pk).update(is_active=False)
+    page = client.get(detail).content.decode()
+    assert 'class="primary" autofocus>Activate</button>' in page
