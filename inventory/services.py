@@ -1069,6 +1069,11 @@ def _category_descendants(category_id: int) -> list[int]:
 KIT_HOLDS_NO_STOCK = gettext_noop("%(value)s is a kit; it holds no stock of its own.")
 
 
+# Working days a location takes to hand a parcel over: more is a typing slip (1000 for 10), which would promise
+# orders years ahead, and a few million would push dates past the calendar (every sourcing decision failing).
+MAX_HANDLING_DAYS = 60
+
+
 def catalogue_rules(obj) -> dict[str, list[str]]:
     """``{field: [messages]}`` for the rules a catalogue, location or purchasing record breaks beyond its own
     fields (``catalogue_object_save`` applies them; so do the Django admin's forms and import resources)."""
@@ -1115,6 +1120,9 @@ def _business_rules(obj) -> dict[str, list[str]]:
             errors["longitude"].append(_("Longitude must be between -180 and 180."))
         if obj.state and not (len(obj.state) == 2 and obj.state.isalpha()):
             errors["state"].append(_("Use the two-letter region code, e.g. SP."))
+        if obj.handling_days is not None and obj.handling_days > MAX_HANDLING_DAYS:
+            errors["handling_days"].append(_("A location hands a parcel over within at most %(max)s working days.")
+                                           % {"max": MAX_HANDLING_DAYS})
     elif isinstance(obj, KitComponent):
         if obj.kit_id and not Variant.objects.filter(pk=obj.kit_id, is_kit=True).exists():
             errors["kit"].append(_("This SKU is not marked as a kit."))
