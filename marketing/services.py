@@ -42,6 +42,7 @@ from marketing.models import (
     Segment,
     SegmentExport,
     SegmentMember,
+    ShippingRate,
     SourceCode,
     TaxRate,
 )
@@ -306,8 +307,16 @@ def _resolve_codes(obj) -> None:
         raise ValidationError(errors)
 
 
+# Days a carrier takes to deliver: more is a typing slip (1000 for 10), which would promise orders years ahead, and
+# a few million would push the promised date past the calendar (pricing every order to that zone failing).
+MAX_TRANSIT_DAYS = 90
+
+
 def _validate_business_rules(obj) -> None:
     """Rules a single row cannot express: overlapping validity, tiers and kinds."""
+    if isinstance(obj, ShippingRate) and obj.transit_days is not None and obj.transit_days > MAX_TRANSIT_DAYS:
+        raise ValidationError({"transit_days": _("A carrier delivers within at most %(max)s days.")
+                                               % {"max": MAX_TRANSIT_DAYS}})
     if isinstance(obj, TaxRate):
         overlapping = TaxRate.objects.filter(region=obj.region, tax_class=obj.tax_class).exclude(pk=obj.pk)
         overlapping = overlapping.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=obj.valid_from))

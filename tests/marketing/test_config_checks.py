@@ -436,3 +436,23 @@ def test_a_form_opened_before_another_administrators_change_does_not_undo_it(rol
     assert [str(m) for m in response.context["messages"]] == [
         "Someone deleted this record after you opened it; nothing was saved."]
     assert not PriceList.objects.filter(code="gone").exists()
+
+
+@pytest.mark.parametrize("days", ["91", "1000", "2147483647"])
+def test_transit_days_beyond_any_carrier_are_refused(role_client, days):
+    """Transit days typed wrong (1000 for 10, or the largest number the box takes) promised orders years ahead, and
+    past the calendar's last day pricing an order to that zone failed with a server error."""
+    from marketing.models import ShippingRate
+    from orders.services.core import promise_date
+    from tests.marketing.factories import CarrierServiceFactory, ShippingZoneFactory
+
+    service, zone = CarrierServiceFactory(code="pac"), ShippingZoneFactory(code="sp", regions=["SP"])
+    client = role_client("manager")
+    data = {"service": service.pk, "zone": zone.pk, "max_weight_grams": "1000", "price": "15.00",
+            "transit_days": days}
+    response = client.post(reverse("marketing:shippingrates_create"), data)
+    assert response.status_code == 400
+    assert _errors(response) == ["A carrier delivers within at most 90 days."]
+    assert not ShippingRate.objects.exists()
+    assert client.post(reverse("marketing:shippingrates_create"), {**data, "transit_days": "90"}).status_code == 302
+    promise_date(ShippingRate.objects.get().transit_days)
