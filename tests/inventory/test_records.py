@@ -237,6 +237,24 @@ def test_a_location_handling_days_beyond_any_real_one_are_refused(role_client, d
     ship_date(now=timezone.now(), cutoff=None, handling_days=Location.objects.get(pk=location.pk).handling_days)
 
 
+def test_a_supplier_lead_time_beyond_a_year_is_refused(role_client):
+    """A lead time typed wrong (the largest number the box takes) made the forecast count that many days ahead:
+    the reorder points page failed with a server error for every rule of that supplier."""
+    client = role_client("manager")
+    data = {"code": "ACME", "name": "Acme", "currency": "BRL", "lead_time_days": "2147483647", "is_active": "on"}
+    response = client.post(reverse("inventory:suppliers_create"), data)
+    assert response.status_code == 422
+    assert b"A supplier delivers within at most 365 days." in response.content
+    assert not Supplier.objects.exists()
+    assert client.post(reverse("inventory:suppliers_create"), {**data, "lead_time_days": "365"}).status_code == 302
+    url = reverse("inventory:supplier_items_create") + f"?supplier={Supplier.objects.get().pk}"
+    response = client.post(url, {"variant": VariantFactory().sku, "cost": "8", "min_order_quantity": "1",
+                                 "lead_time_days": "366"})
+    assert response.status_code == 422
+    assert b"A supplier delivers within at most 365 days." in response.content
+    assert not SupplierItem.objects.exists()
+
+
 def test_supplier_items_and_reorder_rules_need_purchasing(role_client):
     warehouse = role_client("warehouse")
     assert warehouse.get(reverse("inventory:suppliers_create")).status_code == 403
