@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -312,8 +312,27 @@ def _resolve_codes(obj) -> None:
 MAX_TRANSIT_DAYS = 90
 
 
+# The years a configured date (a price list's or promotion's window, a campaign's or tax rate's dates) may fall in.
+# Outside them it is a slip (0001, 9999 for "forever": leaving the end empty says that), and a time late on
+# 9999-12-31 here is in year 10000 in UTC: the database keeps it but cannot give it back, and every page listing
+# the row, and pricing, failed.
+CONFIGURED_YEARS = (2000, 2999)
+
+
+def _dates_in_years(obj) -> None:
+    errors = {}
+    for field in obj._meta.concrete_fields:
+        value = getattr(obj, field.attname) if isinstance(field, models.DateField) and field.editable else None
+        if value is not None and not CONFIGURED_YEARS[0] <= value.year <= CONFIGURED_YEARS[1]:
+            errors[field.name] = _("Give a date in the years %(first)s to %(last)s.") % {
+                "first": CONFIGURED_YEARS[0], "last": CONFIGURED_YEARS[1]}
+    if errors:
+        raise ValidationError(errors)
+
+
 def _validate_business_rules(obj) -> None:
     """Rules a single row cannot express: overlapping validity, tiers and kinds."""
+    _dates_in_years(obj)
     if isinstance(obj, ShippingRate) and obj.transit_days is not None and obj.transit_days > MAX_TRANSIT_DAYS:
         raise ValidationError({"transit_days": _("A carrier delivers within at most %(max)s days.")
                                                % {"max": MAX_TRANSIT_DAYS}})

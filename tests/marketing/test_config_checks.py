@@ -456,3 +456,23 @@ def test_transit_days_beyond_any_carrier_are_refused(role_client, days):
     assert not ShippingRate.objects.exists()
     assert client.post(reverse("marketing:shippingrates_create"), {**data, "transit_days": "90"}).status_code == 302
     promise_date(ShippingRate.objects.get().transit_days)
+
+
+@pytest.mark.parametrize(("key", "data", "field"), [
+    ("pricelists", {"code": "far", "name": "Far", "currency": "BRL", "priority": "0",
+                    "valid_until": "9999-12-31T23:59"}, "valid_until"),
+    ("promotions", {"name": "Far", "kind": "order_percent", "currency": "BRL", "percent": "10", "priority": "0",
+                    "starts_at": "0001-01-01T00:00", "weekdays": "", "tiers": ""}, "starts_at"),
+    ("campaigns", {"code": "far", "name": "Far", "starts_on": "2026-05-01", "ends_on": "9999-12-31",
+                   "budget": "10", "currency": "BRL"}, "ends_on"),
+    ("taxrates", {"name": "ICMS", "region": "SP", "rate": "18", "valid_from": "1899-05-01"}, "valid_from"),
+])
+def test_a_date_outside_the_years_a_setting_can_have_is_refused(role_client, key, data, field):
+    """9999-12-31 23:59 (for "forever") is in year 10000 in UTC: PostgreSQL kept it, could not give it back, and
+    every page listing price lists or promotions failed with a server error, for everybody."""
+    client = role_client("manager")
+    response = client.post(reverse(f"marketing:{key}_create"), data)
+    assert response.status_code == 400
+    assert response.context["form"].errors[field] == ["Give a date in the years 2000 to 2999."]
+    assert client.get(reverse(f"marketing:{key}_list")).status_code == 200
+    assert response.context["form"]._meta.model.objects.count() == 0
