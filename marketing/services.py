@@ -51,6 +51,7 @@ from oms.audit import audit_record, diff, fingerprint, snapshot
 from oms.models import AuditEntry
 from oms.money import quantize
 from oms.numbers import NumberError, parse_amount
+from oms.once import created_by_request
 from oms.templatetags.oms_tags import money
 
 logger = logging.getLogger(__name__)
@@ -615,18 +616,22 @@ def coupon_set_active(*, promotion_id: int, code: str, active: bool, acting_user
         return coupon
 
 
-def coupon_batch_generate(*, promotion_id: int, quantity: int, prefix: str, acting_user, length: int = 8
-                          ) -> CouponBatch:
-    """Creates ``quantity`` unique single-use codes ``PREFIX-XXXXXXXX`` (random, unguessable)."""
+def coupon_batch_generate(*, promotion_id: int, quantity: int, prefix: str, acting_user, length: int = 8,
+                          request_key: str | None = None) -> CouponBatch:
+    """Creates ``quantity`` unique single-use codes ``PREFIX-XXXXXXXX`` (random, unguessable). ``request_key``
+    names the form copy: the same copy sent twice (a double click) returns the batch the first one made."""
     prefix = normalise_code(prefix)
     if not 1 <= quantity <= 50000:
         raise InvalidConfiguration(_("Generate between 1 and 50,000 coupons at a time."), field="quantity")
     if prefix and (len(prefix) > 12 or not prefix.isalnum()):
         raise InvalidConfiguration(_("The prefix has up to 12 letters and digits."), field="prefix")
     with transaction.atomic(durable=True):
+        if (sent_before := created_by_request(CouponBatch, request_key)) is not None:
+            return sent_before
         promotion = Promotion.objects.get(pk=promotion_id)
         batch = CouponBatch.objects.create(promotion=promotion, prefix=prefix, quantity=quantity,
-                                           created_by=acting_user if getattr(acting_user, "pk", None) else None)
+                                           created_by=acting_user if getattr(acting_user, "pk", None) else None,
+                                           request_key=request_key or None)
         made = 0
         while made < quantity:
             wanted = quantity - made

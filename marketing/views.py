@@ -442,7 +442,8 @@ def coupon_batch_add(request, pk: int):
     if form.is_valid():
         try:
             batch = coupon_batch_generate(promotion_id=promotion.pk, quantity=form.cleaned_data["quantity"],
-                                          prefix=form.cleaned_data["prefix"], acting_user=request.user)
+                                          prefix=form.cleaned_data["prefix"], acting_user=request.user,
+                                          request_key=form.cleaned_data["once"] or None)
         except MarketingError as error:
             messages.error(request, error.message)
         else:

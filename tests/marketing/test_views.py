@@ -523,3 +523,21 @@ def test_the_cursor_never_waits_on_deactivating_a_running_promotion(role_client)
     Promotion.objects.filter(pk=promotion.pk).update(is_active=False)
     page = client.get(detail).content.decode()
     assert 'class="primary" autofocus>Activate</button>' in page
+
+
+def test_generating_coupons_twice_from_the_same_page_makes_one_batch(role_client):
+    """A double click on "Generate single-use codes" made two batches (twice the codes, each one valid); the same
+    copy of the form sent again now finds the first batch, and a new copy of the page makes a new one."""
+    client = role_client("manager")
+    promotion = PromotionFactory(name="Batch")
+    page = client.get(reverse("marketing:promotion_detail", args=[promotion.pk]))
+    once = page.context["batch_form"]["once"].value()
+    assert f'name="once" value="{once}"' in page.content.decode()
+    url = reverse("marketing:coupon_batch_add", args=[promotion.pk])
+    for _copy in range(2):
+        assert client.post(url, {"quantity": "30", "prefix": "dbl", "once": once}).status_code == 302
+    assert (promotion.coupon_batches.count(), promotion.coupons.count()) == (1, 30)
+    client.post(url, {"quantity": "5", "prefix": "dbl",
+                      "once": client.get(reverse("marketing:promotion_detail", args=[promotion.pk]))
+                      .context["batch_form"]["once"].value()})
+    assert (promotion.coupon_batches.count(), promotion.coupons.count()) == (2, 35)
