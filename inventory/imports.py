@@ -330,8 +330,10 @@ def _written_plainly(value: str, *, name: str, number: int, checked: Checked) ->
     return True
 
 
-def _int(value: str, *, name: str, number: int, checked: Checked, field, minimum: int = 0, default=None):
-    """A whole number within ``minimum`` and the database range of the model ``field`` it is written to."""
+def _int(value: str, *, name: str, number: int, checked: Checked, field, minimum: int = 0, default=None,
+         maximum: int | None = None):
+    """A whole number within ``minimum`` and the database range of the model ``field`` it is written to (or
+    ``maximum``, a business limit below it)."""
     if value == "":
         if default is not None:
             return default
@@ -344,7 +346,8 @@ def _int(value: str, *, name: str, number: int, checked: Checked, field, minimum
         return None
     if not _written_plainly(value, name=name, number=number, checked=checked):
         return None
-    maximum = _integer_maximum(field.get_internal_type())
+    stored = _integer_maximum(field.get_internal_type())
+    maximum = stored if maximum is None else maximum if stored is None else min(maximum, stored)
     if value.isascii() and value.isdigit():  # the common case, without the Decimal round trip
         parsed = int(value)
         if parsed >= minimum and (maximum is None or parsed <= maximum):
@@ -541,7 +544,8 @@ def validate(kind: Kind, rows: list[dict[str, str]], *, mode: str = "set", progr
                        email=raw.get("email", ""), phone=raw.get("phone", ""),
                        contact_name=raw.get("contact_name", ""), currency=(raw.get("currency") or "BRL").upper())
             row["lead_time_days"] = _int(raw.get("lead_time_days", ""), name="lead_time_days", number=number,
-                                         checked=checked, field=_field(Supplier, "lead_time_days"), default=7)
+                                         checked=checked, field=_field(Supplier, "lead_time_days"), default=7,
+                                         maximum=services.MAX_LEAD_TIME_DAYS)
             if row["email"]:
                 try:
                     forms.EmailField().clean(row["email"])
@@ -591,7 +595,8 @@ def validate(kind: Kind, rows: list[dict[str, str]], *, mode: str = "set", progr
                                                  field=_field(SupplierItem, "min_order_quantity"), minimum=1, default=1)
                 lead = raw.get("lead_time_days", "")
                 row["lead_time_days"] = (_int(lead, name="lead_time_days", number=number, checked=checked,
-                                              field=_field(SupplierItem, "lead_time_days"))
+                                              field=_field(SupplierItem, "lead_time_days"),
+                                              maximum=services.MAX_LEAD_TIME_DAYS)
                                          if lead else None)
                 key = (row["supplier_id"], row["variant_id"])
             else:

@@ -1095,6 +1095,14 @@ def _category_descendants(category_id: int) -> list[int]:
 KIT_HOLDS_NO_STOCK = gettext_noop("%(value)s is a kit; it holds no stock of its own.")
 
 
+# Working days a location takes to hand a parcel over: more is a typing slip (1000 for 10), which would promise
+# orders years ahead, and a few million would push dates past the calendar (every sourcing decision failing).
+MAX_HANDLING_DAYS = 60
+# Days a supplier takes to deliver: the forecast reaches that far ahead, so a slip (the largest number the box
+# takes) would make it count past the calendar's last day.
+MAX_LEAD_TIME_DAYS = 365
+
+
 def catalogue_rules(obj) -> dict[str, list[str]]:
     """``{field: [messages]}`` for the rules a catalogue, location or purchasing record breaks beyond its own
     fields (``catalogue_object_save`` applies them; so do the Django admin's forms and import resources)."""
@@ -1112,6 +1120,9 @@ def _business_rules(obj) -> dict[str, list[str]]:
         if taken := same.values_list("code", flat=True).first():
             errors["code"].append(_("%(code)s already exists; codes that differ only in upper and lower case are the "
                                     "same code.") % {"code": taken})
+    if isinstance(obj, Supplier | SupplierItem) and (obj.lead_time_days or 0) > MAX_LEAD_TIME_DAYS:
+        errors["lead_time_days"].append(_("A supplier delivers within at most %(max)s days.")
+                                        % {"max": MAX_LEAD_TIME_DAYS})
     if isinstance(obj, Variant):
         # SKUs are looked up in any case (forms, line lists, imports): two that differ only in case are one.
         same = Variant.objects.filter(sku__iexact=obj.sku).exclude(pk=obj.pk).exclude(sku=obj.sku)
@@ -1141,6 +1152,9 @@ def _business_rules(obj) -> dict[str, list[str]]:
             errors["longitude"].append(_("Longitude must be between -180 and 180."))
         if obj.state and not (len(obj.state) == 2 and obj.state.isalpha()):
             errors["state"].append(_("Use the two-letter region code, e.g. SP."))
+        if obj.handling_days is not None and obj.handling_days > MAX_HANDLING_DAYS:
+            errors["handling_days"].append(_("A location hands a parcel over within at most %(max)s working days.")
+                                           % {"max": MAX_HANDLING_DAYS})
     elif isinstance(obj, KitComponent):
         if obj.kit_id and not Variant.objects.filter(pk=obj.kit_id, is_kit=True).exists():
             errors["kit"].append(_("This SKU is not marked as a kit."))

@@ -36,6 +36,13 @@ class InvalidConfiguration(MarketingError):
     default_message = _("The configuration is not valid.")
 
 
+class ChangedMeanwhile(InvalidConfiguration):
+    """The record was saved or deleted by someone else after the form being saved was opened."""
+
+    code = "changed_meanwhile"
+    default_message = _("Someone changed this record after you opened it; nothing was saved.")
+
+
 class ImportRejected(MarketingError):
     code = "import_rejected"
     default_message = _("The file was not imported.")

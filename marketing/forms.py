@@ -25,7 +25,7 @@ from marketing.models import (
     TaxRate,
 )
 from marketing.segments import MAX_JSON_DEPTH, shown_value
-from oms.forms import JsonTextField, PlainDecimalField, PlainDecimals
+from oms.forms import JsonTextField, PlainDecimalField, PlainDecimals, SentOnceForm
 from oms.numbers import BIGINT_MAX, INT_MAX, NumberError, parse_whole
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -252,7 +252,7 @@ class CouponForm(forms.Form):
                                      help_text=_("Empty: unlimited."))
 
 
-class CouponBatchForm(forms.Form):
+class CouponBatchForm(SentOnceForm):
     quantity = forms.IntegerField(label=_("How many"), min_value=1, max_value=50000, initial=100)
     prefix = forms.CharField(label=_("Prefix"), max_length=12, required=False)
 

@@ -346,6 +346,8 @@ class CouponBatch(models.Model):
     quantity = models.PositiveIntegerField(_("quantity"))
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The form copy that made it (``oms.forms.SentOnceForm``): the same copy sent twice makes one batch.
+    request_key = models.CharField(max_length=32, null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("coupon batch")

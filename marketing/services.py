@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -22,7 +22,13 @@ from marketing.channels import (
     channels_using_price_list,
     customer_group_codes,
 )
-from marketing.errors import ImportRejected, InvalidConfiguration, MarketingError, PromotionUnavailable
+from marketing.errors import (
+    ChangedMeanwhile,
+    ImportRejected,
+    InvalidConfiguration,
+    MarketingError,
+    PromotionUnavailable,
+)
 from marketing.models import (
     Campaign,
     CarrierService,
@@ -36,14 +42,16 @@ from marketing.models import (
     Segment,
     SegmentExport,
     SegmentMember,
+    ShippingRate,
     SourceCode,
     TaxRate,
 )
 from marketing.pricing import PricedOrder, normalise_code
-from oms.audit import audit_record, diff, snapshot
+from oms.audit import audit_record, diff, fingerprint, snapshot
 from oms.models import AuditEntry
 from oms.money import quantize
 from oms.numbers import NumberError, parse_amount
+from oms.once import created_by_request
 from oms.templatetags.oms_tags import money
 
 logger = logging.getLogger(__name__)
@@ -300,8 +308,35 @@ def _resolve_codes(obj) -> None:
         raise ValidationError(errors)
 
 
+# Days a carrier takes to deliver: more is a typing slip (1000 for 10), which would promise orders years ahead, and
+# a few million would push the promised date past the calendar (pricing every order to that zone failing).
+MAX_TRANSIT_DAYS = 90
+
+
+# The years a configured date (a price list's or promotion's window, a campaign's or tax rate's dates) may fall in.
+# Outside them it is a slip (0001, 9999 for "forever": leaving the end empty says that), and a time late on
+# 9999-12-31 here is in year 10000 in UTC: the database keeps it but cannot give it back, and every page listing
+# the row, and pricing, failed.
+CONFIGURED_YEARS = (2000, 2999)
+
+
+def _dates_in_years(obj) -> None:
+    errors = {}
+    for field in obj._meta.concrete_fields:
+        value = getattr(obj, field.attname) if isinstance(field, models.DateField) and field.editable else None
+        if value is not None and not CONFIGURED_YEARS[0] <= value.year <= CONFIGURED_YEARS[1]:
+            errors[field.name] = _("Give a date in the years %(first)s to %(last)s.") % {
+                "first": CONFIGURED_YEARS[0], "last": CONFIGURED_YEARS[1]}
+    if errors:
+        raise ValidationError(errors)
+
+
 def _validate_business_rules(obj) -> None:
     """Rules a single row cannot express: overlapping validity, tiers and kinds."""
+    _dates_in_years(obj)
+    if isinstance(obj, ShippingRate) and obj.transit_days is not None and obj.transit_days > MAX_TRANSIT_DAYS:
+        raise ValidationError({"transit_days": _("A carrier delivers within at most %(max)s days.")
+                                               % {"max": MAX_TRANSIT_DAYS}})
     if isinstance(obj, TaxRate):
         overlapping = TaxRate.objects.filter(region=obj.region, tax_class=obj.tax_class).exclude(pk=obj.pk)
         overlapping = overlapping.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=obj.valid_from))
@@ -447,13 +482,32 @@ def tier_conflicts(prices: dict[tuple[int, int], Decimal]) -> list[tuple[int, in
     return found
 
 
-def marketing_object_save(*, obj, acting_user, m2m: dict | None = None, reason: str = ""):
-    """Validates and saves one configuration row (price list, tax rate, campaign...), with an audit entry."""
+def marketing_object_version(obj, fields: Iterable[str]) -> str:
+    """A fingerprint of the stored row's ``fields`` (those its form edits) and its many-to-many sets: the form
+    carries it, and ``marketing_object_save`` refuses a save from a form opened before someone else saved the row."""
+    names = set(fields)
+    state = snapshot(obj, [f.name for f in obj._meta.concrete_fields if f.name in names])
+    for field in obj._meta.many_to_many:
+        state[field.name] = sorted(getattr(obj, field.name).values_list("pk", flat=True))
+    return fingerprint(state)
+
+
+def marketing_object_save(*, obj, acting_user, m2m: dict | None = None, reason: str = "", seen: str = "",
+                          seen_fields: Iterable[str] = ()):
+    """Validates and saves one configuration row (price list, tax rate, campaign...), with an audit entry.
+    ``seen``: the row's ``marketing_object_version`` over ``seen_fields`` when its form was opened; the save is
+    refused if the row has changed since (two administrators editing it: the second would silently put back what
+    the first changed), or has been deleted (the save would have made it again)."""
     with transaction.atomic(durable=True):
         before = {}
         if obj.pk:
             current = type(obj).objects.select_for_update().filter(pk=obj.pk).first()
-            before = snapshot(current, _fields(current)) if current else {}
+            if current is None:
+                raise ChangedMeanwhile(_("Someone deleted this record after you opened it; nothing was saved."))
+            if seen and marketing_object_version(current, seen_fields) != seen:
+                raise ChangedMeanwhile(_("Someone changed this record after you opened it; nothing was saved. It "
+                                         "is shown as it is now: make your change again."))
+            before = snapshot(current, _fields(current))
         _resolve_codes(obj)
         obj.full_clean()
         _validate_business_rules(obj)
@@ -544,18 +598,40 @@ def coupon_create(*, promotion_id: int, code: str, usage_limit: int | None, acti
         return coupon
 
 
-def coupon_batch_generate(*, promotion_id: int, quantity: int, prefix: str, acting_user, length: int = 8
-                          ) -> CouponBatch:
-    """Creates ``quantity`` unique single-use codes ``PREFIX-XXXXXXXX`` (random, unguessable)."""
+def coupon_set_active(*, promotion_id: int, code: str, active: bool, acting_user) -> Coupon:
+    """Stops one coupon of the promotion (a code passed around where it should not be) or lets it work again; the
+    promotion and its other coupons go on."""
+    code = normalise_code(code)
+    with transaction.atomic(durable=True):
+        coupon = Coupon.objects.select_for_update().filter(promotion_id=promotion_id, code=code).first()
+        if coupon is None:
+            raise InvalidConfiguration(_("This promotion has no coupon %(code)s.") % {"code": code or "—"},
+                                       field="code")
+        if coupon.is_active != active:
+            Coupon.objects.filter(pk=coupon.pk).update(is_active=active)
+            audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=coupon,
+                         verb="coupon_activate" if active else "coupon_deactivate",
+                         changes={"is_active": [coupon.is_active, active]})
+            coupon.is_active = active
+        return coupon
+
+
+def coupon_batch_generate(*, promotion_id: int, quantity: int, prefix: str, acting_user, length: int = 8,
+                          request_key: str | None = None) -> CouponBatch:
+    """Creates ``quantity`` unique single-use codes ``PREFIX-XXXXXXXX`` (random, unguessable). ``request_key``
+    names the form copy: the same copy sent twice (a double click) returns the batch the first one made."""
     prefix = normalise_code(prefix)
     if not 1 <= quantity <= 50000:
         raise InvalidConfiguration(_("Generate between 1 and 50,000 coupons at a time."), field="quantity")
     if prefix and (len(prefix) > 12 or not prefix.isalnum()):
         raise InvalidConfiguration(_("The prefix has up to 12 letters and digits."), field="prefix")
     with transaction.atomic(durable=True):
+        if (sent_before := created_by_request(CouponBatch, request_key)) is not None:
+            return sent_before
         promotion = Promotion.objects.get(pk=promotion_id)
         batch = CouponBatch.objects.create(promotion=promotion, prefix=prefix, quantity=quantity,
-                                           created_by=acting_user if getattr(acting_user, "pk", None) else None)
+                                           created_by=acting_user if getattr(acting_user, "pk", None) else None,
+                                           request_key=request_key or None)
         made = 0
         while made < quantity:
             wanted = quantity - made

@@ -17,6 +17,7 @@ urlpatterns = [
     path("marketing/promotions/<int:pk>/detail/", views.promotion_detail, name="promotion_detail"),
     path("marketing/promotions/<int:pk>/activate/", views.promotion_activate, name="promotion_activate"),
     path("marketing/promotions/<int:pk>/coupons/", views.coupon_add, name="coupon_add"),
+    path("marketing/promotions/<int:pk>/coupons/active/", views.coupon_active, name="coupon_active"),
     path("marketing/promotions/<int:pk>/coupon-batches/", views.coupon_batch_add, name="coupon_batch_add"),
     path("marketing/promotions/<int:pk>/what-if/", views.promotion_what_if, name="promotion_what_if"),
     path("marketing/coupon-batches/<int:pk>/export/", views.coupon_batch_export, name="coupon_batch_export"),

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from marketing import forms as mforms
 from marketing.channels import channel_name, channel_names
-from marketing.errors import MarketingError
+from marketing.errors import ChangedMeanwhile, MarketingError
 from marketing.models import (
     Campaign,
     CarrierService,
@@ -42,8 +42,10 @@ from marketing.models import (
 from marketing.services import (
     coupon_batch_generate,
     coupon_create,
+    coupon_set_active,
     marketing_object_delete,
     marketing_object_save,
+    marketing_object_version,
     promotion_create_for_skus,
     promotion_set_active,
 )
@@ -259,18 +261,37 @@ def _form_errors_from(form, error) -> None:
         form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
-def object_form(request, key: str, pk: int | None = None):
-    section = _section(key)
-    instance = get_object_or_404(section.model, pk=pk) if pk else section.model()
-    form = section.form(request.POST or None, instance=instance)
+def _section_form(section: Section, *args, **kwargs):
+    """The section's form with the cursor in its first field."""
+    form = section.form(*args, **kwargs)
     first = next(iter(form.fields.values()), None)
     if first is not None:
         first.widget.attrs["autofocus"] = True
+    return form
+
+
+def object_form(request, key: str, pk: int | None = None):
+    section = _section(key)
+    instance = get_object_or_404(section.model, pk=pk) if pk else section.model()
+    # The row as this page shows it (``seen``): a save from a page opened before someone else saved is refused.
+    seen = marketing_object_version(instance, section.form._meta.fields) if pk else ""
+    form = _section_form(section, request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         obj = form.save(commit=False)
         m2m = form.m2m() if hasattr(form, "m2m") else None
         try:
-            marketing_object_save(obj=obj, acting_user=request.user, m2m=m2m)
+            marketing_object_save(obj=obj, acting_user=request.user, m2m=m2m, seen=request.POST.get("seen", ""),
+                                  seen_fields=section.form._meta.fields)
+        except ChangedMeanwhile as error:
+            current = section.model.objects.filter(pk=pk).first()
+            if current is None:
+                messages.error(request, error.message)
+                return redirect(f"marketing:{key}_list")
+            # The form again, as the row is now (with its new ``seen``), saying why.
+            return render(request, "marketing/object_form.html", {
+                "section": section, "form": _section_form(section, instance=current), "object": current,
+                "sections": SECTIONS.values(), "seen": marketing_object_version(current, section.form._meta.fields),
+                "refusal": error.message}, status=409)
         except (ValidationError, MarketingError) as error:
             _form_errors_from(form, error)
         else:
@@ -279,7 +300,8 @@ def object_form(request, key: str, pk: int | None = None):
                 return redirect(section.detail_url, pk=obj.pk)
             return redirect(f"marketing:{key}_list")
     return render(request, "marketing/object_form.html", {"section": section, "form": form, "object": instance,
-                                                          "sections": SECTIONS.values()},
+                                                          "sections": SECTIONS.values(),
+                                                          "seen": request.POST.get("seen", seen)},
                   status=400 if request.method == "POST" else 200)
 
 
@@ -397,13 +419,31 @@ def coupon_add(request, pk: int):
 
 
 @require_POST
+def coupon_active(request, pk: int):
+    """Stops one coupon of the promotion (``active=0``) or lets it work again (``active=1``)."""
+    promotion = get_object_or_404(Promotion, pk=pk)
+    active = request.POST.get("active") == "1"
+    try:
+        coupon = coupon_set_active(promotion_id=promotion.pk, code=request.POST.get("code", ""), active=active,
+                                   acting_user=request.user)
+    except MarketingError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, (_("Coupon %(code)s works again.") if active else
+                                   _("Coupon %(code)s deactivated: orders can no longer use it.")) % {
+            "code": coupon.code})
+    return redirect("marketing:promotion_detail", pk=pk)
+
+
+@require_POST
 def coupon_batch_add(request, pk: int):
     promotion = get_object_or_404(Promotion, pk=pk)
     form = mforms.CouponBatchForm(request.POST)
     if form.is_valid():
         try:
             batch = coupon_batch_generate(promotion_id=promotion.pk, quantity=form.cleaned_data["quantity"],
-                                          prefix=form.cleaned_data["prefix"], acting_user=request.user)
+                                          prefix=form.cleaned_data["prefix"], acting_user=request.user,
+                                          request_key=form.cleaned_data["once"] or None)
         except MarketingError as error:
             messages.error(request, error.message)
         else:

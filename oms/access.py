@@ -16,12 +16,15 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
 PUBLIC = "__public__"
 # Namespaces with their own access control (Django admin requires staff users).
 SELF_GUARDED_NAMESPACES = {"admin"}
+# What a user still holding a temporary password may open: everything else leads to the password change.
+WHILE_PASSWORD_TEMPORARY = {"password_change", "password_change_done", "logout", "login", "set_language", "healthz",
+                            "admin:logout"}
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ class AccessMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         match = request.resolver_match
+        if match is not None and match.view_name not in WHILE_PASSWORD_TEMPORARY and _password_temporary(request):
+            return _to_password_change(request)
         if match is None or (match.namespaces and match.namespaces[0] in SELF_GUARDED_NAMESPACES):
             return None
         if settings.DEBUG and request.path.startswith(settings.STATIC_URL):
@@ -103,6 +108,23 @@ class AccessMiddleware:
         if permission is None or not has_permission(request.user, permission):
             return render(request, "403.html", status=403)
         return None
+
+
+def _password_temporary(request) -> bool:
+    from oms.staff import PASSWORD_TEMPORARY_SESSION_KEY
+
+    return request.user.is_authenticated and bool(request.session.get(PASSWORD_TEMPORARY_SESSION_KEY))
+
+
+def _to_password_change(request) -> HttpResponse:
+    """A user holding the temporary password an administrator made is sent to choose their own first."""
+    from django.urls import reverse
+
+    if getattr(request, "htmx", False):  # a fragment request: the whole page goes there, not the target
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("password_change")
+        return response
+    return redirect("password_change")
 
 
 RULES = {

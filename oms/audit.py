@@ -1,5 +1,7 @@
 """The audit trail: who did what, when, with old and new values, and who viewed sensitive pages."""
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -26,6 +28,12 @@ def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
         field = instance._meta.get_field(name)
         values[name] = _plain(getattr(instance, field.attname))
     return values
+
+
+def fingerprint(state: Mapping[str, Any]) -> str:
+    """A short digest of a record's state (``snapshot``-like values): an edit form carries the one of the record
+    it showed, and its save is refused if the record's has changed since (someone else saved it meanwhile)."""
+    return hashlib.sha256(json.dumps(state, sort_keys=True, default=_plain).encode()).hexdigest()[:32]
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list]:

@@ -19,6 +19,8 @@ VERB_LABELS = {
     "channel_import_discard": pgettext_lazy("audit trail", "Channel import row discarded"),
     "channel_integration_update": pgettext_lazy("audit trail", "Channel integration changed"),
     "channel_update": pgettext_lazy("audit trail", "Channel changed"),
+    "coupon_activate": pgettext_lazy("audit trail", "Coupon reactivated"),
+    "coupon_deactivate": pgettext_lazy("audit trail", "Coupon deactivated"),
     "consolidation_route_delete": pgettext_lazy("audit trail", "Consolidation route removed"),
     "consolidation_route_save": pgettext_lazy("audit trail", "Consolidation route saved"),
     "customer_create": pgettext_lazy("audit trail", "Customer created"),

@@ -119,10 +119,11 @@ class StaffForm(forms.Form):
                                       choices=[(role, ROLE_LABELS[role]) for role in ROLES])
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     is_active = forms.BooleanField(label=_("Active (may log in)"), required=False, initial=True)
+    seen = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)  # ``staff.account_version``
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if editing:
             self.fields["username"].disabled = True
         else:
-            del self.fields["is_active"]
+            del self.fields["is_active"], self.fields["seen"]

@@ -51,10 +51,12 @@ class RequestedInLanguage(models.Model):
 
 class UserPreference(models.Model):
     """What a staff member chose for themselves; ``language`` is also the language of the e-mails sent to them
-    (alerts, notifications, reports), kept from their last login or language switch."""
+    (alerts, notifications, reports), kept from their last login or language switch. ``password_temporary``: their
+    password is one an administrator made (a new account, a reset), which they must replace before working."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
     language = language_field()
+    password_temporary = models.BooleanField(_("temporary password"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("user preference")

@@ -2,7 +2,9 @@
 
 Accounts are never deleted (the audit trail and the orders name them): they are deactivated. The system always
 keeps an active administrator, and nobody can take their own administration rights away or lock themselves out.
-A temporary password is made here and shown once to the administrator; the user changes it after logging in.
+A temporary password is made here and shown once to the administrator; until the user has replaced it with one of
+their own, every page of theirs leads to the password change (``oms.access.AccessMiddleware``), so the password
+the administrator saw never stays in use.
 """
 
 import secrets
@@ -17,14 +19,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from oms.audit import audit_record, diff, snapshot
+from oms.audit import audit_record, diff, fingerprint, snapshot
 from oms.i18n import is_language
-from oms.models import AuditEntry
+from oms.models import AuditEntry, UserPreference
 from oms.permissions import ROLES
 from oms.preferences import language_remember, user_language
 
 User = get_user_model()
 ADMIN_ROLE = "admin"
+# The session of a user who logged in with a temporary password holds this until they have chosen their own.
+PASSWORD_TEMPORARY_SESSION_KEY = "oms_password_temporary"
 PROFILE_FIELDS = ["first_name", "last_name", "email", "is_active"]
 
 
@@ -72,6 +76,7 @@ def staff_create(*, username: str, first_name: str, last_name: str, email: str, 
             user = User.objects.create_user(username=username, password=password, **profile)
             user.groups.set(Group.objects.filter(name__in=roles))
             language_remember(user, language)
+            _password_temporary(user, True)
             audit_record(actor=acting_user, action=AuditEntry.Action.CREATE, obj=user, verb="staff_create",
                          changes={**snapshot(user, ["username", *PROFILE_FIELDS]), "roles": roles,
                                   "language": language})
@@ -80,14 +85,26 @@ def staff_create(*, username: str, first_name: str, last_name: str, email: str, 
     return user, password
 
 
+def account_version(user) -> str:
+    """A fingerprint of what the account's form shows: the form sends it back as ``seen``, and a save made from a
+    form opened before someone else changed the account is refused instead of undoing their change."""
+    return fingerprint(_account_state(user))
+
+
 def staff_update(*, user_id: int, first_name: str, last_name: str, email: str, roles: list[str], language: str,
-                 is_active: bool, acting_user) -> User:
+                 is_active: bool, acting_user, seen: str = "") -> User:
+    """Saves the account as its form shows it; with ``seen`` (its ``account_version`` when the form was opened),
+    refused if the account has changed since (two administrators editing it: the second would silently put back
+    what the first changed)."""
     profile = _clean_profile(first_name=first_name, last_name=last_name, email=email, is_active=is_active)
     roles, language = _clean_roles(roles), _clean_language(language)
     with transaction.atomic(durable=True):
         _lock_admins()
         user = User.objects.select_for_update().get(pk=user_id)
-        before = {**snapshot(user, PROFILE_FIELDS), "roles": roles_of(user), "language": user_language(user)}
+        before = _account_state(user)
+        if seen and seen != fingerprint(before):
+            raise StaffError(_("Someone changed this account after you opened it; nothing was saved. It is shown "
+                               "as it is now: make your change again."), field="seen")
         if user.pk == getattr(acting_user, "pk", None) and (not is_active or (
                 ADMIN_ROLE in before["roles"] and ADMIN_ROLE not in roles)):
             raise StaffError(_("You cannot deactivate yourself or take away your own administrator role: ask "
@@ -113,8 +130,32 @@ def staff_password_reset(*, user_id: int, acting_user) -> str:
         user = User.objects.select_for_update().get(pk=user_id)
         user.set_password(password)
         user.save(update_fields=["password"])
+        _password_temporary(user, True)
         audit_record(actor=acting_user, action=AuditEntry.Action.ACTION, obj=user, verb="staff_password_reset")
     return password
+
+
+def password_chosen(request) -> None:
+    """The signed-in user has just set a password of their own: no longer a temporary one."""
+    _password_temporary(request.user, False)
+    request.session.pop(PASSWORD_TEMPORARY_SESSION_KEY, None)
+
+
+def note_temporary_password(sender, request, user, **kwargs) -> None:
+    """At each login (``user_logged_in``, the back office's and Django admin's): a user still holding a temporary
+    password has their session marked, so that each request tells without reading the database."""
+    if request is not None and UserPreference.objects.filter(user=user, password_temporary=True).exists():
+        request.session[PASSWORD_TEMPORARY_SESSION_KEY] = True
+
+
+def _password_temporary(user, temporary: bool) -> None:
+    UserPreference.objects.update_or_create(
+        user=user, defaults={"password_temporary": temporary},
+        create_defaults={"password_temporary": temporary, "language": user_language(user)})
+
+
+def _account_state(user) -> dict:
+    return {**snapshot(user, PROFILE_FIELDS), "roles": roles_of(user), "language": user_language(user)}
 
 
 def _clean_profile(*, first_name: str, last_name: str, email: str, is_active: bool) -> dict:

@@ -18,7 +18,7 @@ urlpatterns = [
     path("outbox/<int:pk>/retry/", views.outbox_retry, name="outbox_retry"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/setlang/", views.language_set, name="set_language"),
     path("django-admin/", admin.site.urls),

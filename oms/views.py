@@ -46,6 +46,19 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change; a temporary password an administrator made is no longer one."""
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs),
+                "password_temporary": bool(self.request.session.get(staff.PASSWORD_TEMPORARY_SESSION_KEY))}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        staff.password_chosen(self.request)
+        return response
+
+
 def language_set(request):
     """Django's language switch (cookie and redirect); a signed-in user's choice is also kept for the e-mails
     and background work done for them."""
@@ -140,6 +153,8 @@ def staff_edit(request, pk: int):
         try:
             staff.staff_update(user_id=user.pk, acting_user=request.user, **fields)
         except staff.StaffError as exc:
+            if exc.field == "seen":  # changed by someone else meanwhile: the form again, as the account is now
+                return _staff_page(request, user, refusal=exc, status=409)
             add_refusal(form, exc)
         else:
             messages.success(request, _("User %(name)s saved.") % {"name": user.get_username()})
@@ -154,14 +169,14 @@ def staff_password_reset(request, pk: int):
     return _staff_page(request, user, new_password=password)
 
 
-def _staff_page(request, user, *, new_password: str = ""):
+def _staff_page(request, user, *, new_password: str = "", refusal=None, status: int = 200):
     """The account's form; a new temporary password is shown on this page only, once."""
     initial = {"username": user.get_username(), "first_name": user.first_name, "last_name": user.last_name,
                "email": user.email, "roles": staff.roles_of(user), "is_active": user.is_active,
-               "language": user_language(user)}
+               "language": user_language(user), "seen": staff.account_version(user)}
     form = StaffForm(initial=initial, editing=True)
-    response = render(request, "oms/staff_form.html", {"form": form, "staff_user": user,
-                                                       "new_password": new_password})
+    response = render(request, "oms/staff_form.html", {"form": form, "staff_user": user, "new_password": new_password,
+                                                       "refusal": refusal.message if refusal else ""}, status=status)
     if new_password:
         response["Cache-Control"] = "no-store"
     return response

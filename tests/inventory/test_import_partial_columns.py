@@ -93,3 +93,15 @@ def test_a_reorder_rule_file_without_the_supplier_column_keeps_the_preferred_sup
     _import("reorder_rules", f"sku,location,reorder_point,order_up_to\n{rule.variant.sku},{rule.location.code},3,12\n")
     rule = ReorderRule.objects.get(pk=rule.pk)
     assert (rule.reorder_point, rule.order_up_to, rule.preferred_supplier_id) == (3, 12, supplier.pk)
+
+
+def test_a_lead_time_beyond_a_year_is_refused_in_supplier_files():
+    """The forms refuse it (the forecast would count past the calendar): so do the files."""
+    item = SupplierItemFactory(supplier=SupplierFactory(code="ACME"))
+    checked = validate(KINDS["suppliers"], [{"code": "ACME", "name": "Acme", "lead_time_days": "2147483647"}])
+    assert checked.errors == [(2, "lead_time_days: 2147483647 is above the largest allowed value, 365.")]
+    checked = validate(KINDS["supplier_items"], [{"supplier": "ACME", "sku": item.variant.sku, "cost": "1",
+                                                  "lead_time_days": "366"}])
+    assert checked.errors == [(2, "lead_time_days: 366 is above the largest allowed value, 365.")]
+    _import("suppliers", "code,name,lead_time_days\nACME,Acme,365\n")
+    assert Supplier.objects.get(code="ACME").lead_time_days == 365

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from inventory.errors import CatalogueInvalid
 from inventory.models import (
@@ -212,6 +213,46 @@ def test_location_create_with_all_fields_and_bad_coordinates(role_client):
     assert location.latitude == Decimal("-23.564700")
     response = client.get(reverse("inventory:locations_edit", args=[location.pk]))
     assert b'value="14:30"' in response.content
+
+
+@pytest.mark.parametrize("days", ["61", "1000", "2147483647"])
+def test_a_location_handling_days_beyond_any_real_one_are_refused(role_client, days):
+    """Handling days typed wrong (1000 for 10, or the largest number the box takes) promised orders years ahead, and
+    past the calendar's last day every sourcing decision (order placement, the sourcing simulation) failed with a
+    server error."""
+    from orders.fulfilment.calendar import ship_date
+    from tests.inventory.factories import LocationFactory
+
+    client = role_client("admin")
+    location = LocationFactory(code="DC-1", handling_days=1)
+    data = {"code": "DC-1", "name": "CD", "kind": "dc", "country": "BR", "can_ship": "on", "handling_days": days,
+            "is_active": "on"}
+    response = client.post(reverse("inventory:locations_edit", args=[location.pk]), data)
+    assert response.status_code == 422
+    assert b"A location hands a parcel over within at most 60 working days." in response.content
+    location.refresh_from_db()
+    assert location.handling_days == 1
+    assert client.post(reverse("inventory:locations_edit", args=[location.pk]),
+                       {**data, "handling_days": "60"}).status_code == 302
+    ship_date(now=timezone.now(), cutoff=None, handling_days=Location.objects.get(pk=location.pk).handling_days)
+
+
+def test_a_supplier_lead_time_beyond_a_year_is_refused(role_client):
+    """A lead time typed wrong (the largest number the box takes) made the forecast count that many days ahead:
+    the reorder points page failed with a server error for every rule of that supplier."""
+    client = role_client("manager")
+    data = {"code": "ACME", "name": "Acme", "currency": "BRL", "lead_time_days": "2147483647", "is_active": "on"}
+    response = client.post(reverse("inventory:suppliers_create"), data)
+    assert response.status_code == 422
+    assert b"A supplier delivers within at most 365 days." in response.content
+    assert not Supplier.objects.exists()
+    assert client.post(reverse("inventory:suppliers_create"), {**data, "lead_time_days": "365"}).status_code == 302
+    url = reverse("inventory:supplier_items_create") + f"?supplier={Supplier.objects.get().pk}"
+    response = client.post(url, {"variant": VariantFactory().sku, "cost": "8", "min_order_quantity": "1",
+                                 "lead_time_days": "366"})
+    assert response.status_code == 422
+    assert b"A supplier delivers within at most 365 days." in response.content
+    assert not SupplierItem.objects.exists()
 
 
 def test_supplier_items_and_reorder_rules_need_purchasing(role_client):

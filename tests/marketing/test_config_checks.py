@@ -385,3 +385,94 @@ def test_a_segments_rules_show_their_values_as_written(role_client):
     page = role_client("manager").get(reverse("marketing:segment_detail", args=[segment.pk])).content.decode()
     assert '<code dir="ltr">region in [&quot;SP&quot;, &quot;RJ&quot;]</code>' in page
     assert '<code dir="ltr">total_spent gte 500</code>' in page
+
+
+def _seen(client, url) -> str:
+    return client.get(url).content.decode().split('name="seen" value="')[1].split('"')[0]
+
+
+def test_a_form_opened_before_another_administrators_change_does_not_undo_it(role_client, monkeypatch):
+    """Two managers open the same promotion; the first adds a SKU and raises the percent; the second, from the old
+    page, renames it: refused, nothing saved, and the page comes back as the promotion is now. Orders using the
+    promotion meanwhile (its use count) are no conflict. A record deleted meanwhile is not made again."""
+    from tests.marketing.factories import PromotionFactory, VariantFactory
+
+    first, second = role_client("manager"), role_client("manager")
+    promotion = PromotionFactory(name="Spring", kind="item_percent", percent=D("10"))
+    sku = VariantFactory(sku="SPRING-1")
+    edit = reverse("marketing:promotions_edit", args=[promotion.pk])
+    seen = _seen(second, edit)
+    data = {"name": "Spring", "kind": "item_percent", "currency": "BRL", "percent": "10", "priority": "0",
+            "weekdays": "", "tiers": ""}
+    assert first.post(edit, {**data, "percent": "15", "skus": "SPRING-1", "seen": seen}).status_code == 302
+
+    stale = second.post(edit, {**data, "name": "Spring sale", "seen": seen})
+    assert stale.status_code == 409 and "Someone changed this record after you opened it" in stale.content.decode()
+    promotion.refresh_from_db()
+    assert (promotion.name, promotion.percent, list(promotion.variants.all())) == ("Spring", D("15"), [sku])
+    assert 'value="15' in stale.content.decode() and "SPRING-1" in stale.content.decode()  # as it is now
+    assert stale.context["form"].fields["name"].widget.attrs.get("autofocus")  # the cursor where typing starts
+
+    seen = _seen(second, edit)
+    Promotion.objects.filter(pk=promotion.pk).update(times_used=3)  # orders used it meanwhile: no conflict
+    again = {**data, "percent": "15", "skus": "SPRING-1", "name": "Spring sale", "seen": seen}
+    assert second.post(edit, again).status_code == 302
+    assert Promotion.objects.get(pk=promotion.pk).name == "Spring sale"
+
+    price_list = PriceListFactory(code="gone", name="Gone")
+    list_edit = reverse("marketing:pricelists_edit", args=[price_list.pk])
+    seen = _seen(first, list_edit)
+    price_list_data = {"code": "gone", "name": "Back", "currency": "BRL", "priority": "0", "seen": seen}
+    # Deleted between the page and its save (the save's view has already read the row).
+    import marketing.views
+    from marketing.services import marketing_object_save
+
+    def deleted_first(**kwargs):
+        PriceList.objects.filter(pk=price_list.pk).delete()
+        return marketing_object_save(**kwargs)
+
+    monkeypatch.setattr(marketing.views, "marketing_object_save", deleted_first)
+    response = first.post(list_edit, price_list_data, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "Someone deleted this record after you opened it; nothing was saved."]
+    assert not PriceList.objects.filter(code="gone").exists()
+
+
+@pytest.mark.parametrize("days", ["91", "1000", "2147483647"])
+def test_transit_days_beyond_any_carrier_are_refused(role_client, days):
+    """Transit days typed wrong (1000 for 10, or the largest number the box takes) promised orders years ahead, and
+    past the calendar's last day pricing an order to that zone failed with a server error."""
+    from marketing.models import ShippingRate
+    from orders.services.core import promise_date
+    from tests.marketing.factories import CarrierServiceFactory, ShippingZoneFactory
+
+    service, zone = CarrierServiceFactory(code="pac"), ShippingZoneFactory(code="sp", regions=["SP"])
+    client = role_client("manager")
+    data = {"service": service.pk, "zone": zone.pk, "max_weight_grams": "1000", "price": "15.00",
+            "transit_days": days}
+    response = client.post(reverse("marketing:shippingrates_create"), data)
+    assert response.status_code == 400
+    assert _errors(response) == ["A carrier delivers within at most 90 days."]
+    assert not ShippingRate.objects.exists()
+    assert client.post(reverse("marketing:shippingrates_create"), {**data, "transit_days": "90"}).status_code == 302
+    promise_date(ShippingRate.objects.get().transit_days)
+
+
+@pytest.mark.parametrize(("key", "data", "field"), [
+    ("pricelists", {"code": "far", "name": "Far", "currency": "BRL", "priority": "0",
+                    "valid_until": "9999-12-31T23:59"}, "valid_until"),
+    ("promotions", {"name": "Far", "kind": "order_percent", "currency": "BRL", "percent": "10", "priority": "0",
+                    "starts_at": "0001-01-01T00:00", "weekdays": "", "tiers": ""}, "starts_at"),
+    ("campaigns", {"code": "far", "name": "Far", "starts_on": "2026-05-01", "ends_on": "9999-12-31",
+                   "budget": "10", "currency": "BRL"}, "ends_on"),
+    ("taxrates", {"name": "ICMS", "region": "SP", "rate": "18", "valid_from": "1899-05-01"}, "valid_from"),
+])
+def test_a_date_outside_the_years_a_setting_can_have_is_refused(role_client, key, data, field):
+    """9999-12-31 23:59 (for "forever") is in year 10000 in UTC: PostgreSQL kept it, could not give it back, and
+    every page listing price lists or promotions failed with a server error, for everybody."""
+    client = role_client("manager")
+    response = client.post(reverse(f"marketing:{key}_create"), data)
+    assert response.status_code == 400
+    assert response.context["form"].errors[field] == ["Give a date in the years 2000 to 2999."]
+    assert client.get(reverse(f"marketing:{key}_list")).status_code == 200
+    assert response.context["form"]._meta.model.objects.count() == 0

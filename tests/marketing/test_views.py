@@ -473,3 +473,71 @@ def test_one_segment_member_is_not_one_members(role_client, settings):
     segment = Segment.objects.create(code="VIP", name="VIP", rules=[], member_count=1, refreshed_at=timezone.now())
     page = role_client("manager").get(reverse("marketing:segment_detail", args=[segment.pk])).content.decode()
     assert "1 member at the last refresh" in page
+
+
+def test_a_leaked_coupon_is_stopped_alone_and_can_work_again(role_client):
+    """A coupon code passed around where it should not be: the manager stops that code (a single coupon from its
+    row, a batch code by typing it); orders can no longer use it, the promotion and its other coupons go on, and
+    the trail says who did it."""
+    client = role_client("manager")
+    v = VariantFactory(sku="LK1", base_price=D("100"))
+    promotion = PromotionFactory(name="Ten off", kind="order_fixed", percent=None, amount=D("10"),
+                                 requires_coupon=True)
+    CouponFactory(code="LEAKED", promotion=promotion, usage_limit=None)
+    CouponFactory(code="KEPT", promotion=promotion, usage_limit=None)
+    client.post(reverse("marketing:coupon_batch_add", args=[promotion.pk]), {"quantity": "2", "prefix": "vip"})
+    batch_code = promotion.coupons.filter(batch__isnull=False).values_list("code", flat=True).first()
+
+    def discount(code: str):
+        result = client.get(reverse("marketing:price_check"), {
+            "lines": f"{v.sku} 1", "channel_code": "phone", "coupons": code, "ship_to_region": "SP",
+            "currency": "BRL"}).context["result"]
+        return result.discount_total
+
+    assert discount("leaked") == D("10.00")
+    stop = reverse("marketing:coupon_active", args=[promotion.pk])
+    page = client.get(reverse("marketing:promotion_detail", args=[promotion.pk])).content.decode()
+    assert f'action="{stop}"' in page and 'name="code" value="LEAKED"' in page
+    response = client.post(stop, {"code": "LEAKED", "active": "0"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "Coupon LEAKED deactivated: orders can no longer use it."]
+    assert client.post(stop, {"code": batch_code.lower(), "active": "0"}).status_code == 302
+    assert (discount("leaked"), discount(batch_code), discount("kept")) == (D("0"), D("0"), D("10.00"))
+    entry = AuditEntry.objects.get(verb="coupon_deactivate", object_repr="LEAKED")
+    assert (entry.actor, entry.changes) == (client.user, {"is_active": [True, False]})
+
+    unknown = client.post(stop, {"code": "NOPE", "active": "0"}, follow=True)
+    assert [str(m) for m in unknown.context["messages"]] == ["This promotion has no coupon NOPE."]
+    client.post(stop, {"code": "LEAKED", "active": "1"})
+    assert discount("leaked") == D("10.00")
+
+
+def test_the_cursor_never_waits_on_deactivating_a_running_promotion(role_client):
+    """The promotion's page puts the cursor on "Activate" for a promotion not running yet; on a running one it puts
+    it nowhere: the page comes back after each coupon added, and an Enter too many there stopped the promotion."""
+    client = role_client("manager")
+    promotion = PromotionFactory(name="Running", is_active=True)
+    detail = reverse("marketing:promotion_detail", args=[promotion.pk])
+    page = client.get(detail).content.decode()
+    assert "autofocus" not in page.split('name="active" value="0"')[1].split("</form>")[0]
+    Promotion.objects.filter(pk=promotion.pk).update(is_active=False)
+    page = client.get(detail).content.decode()
+    assert 'class="primary" autofocus>Activate</button>' in page
+
+
+def test_generating_coupons_twice_from_the_same_page_makes_one_batch(role_client):
+    """A double click on "Generate single-use codes" made two batches (twice the codes, each one valid); the same
+    copy of the form sent again now finds the first batch, and a new copy of the page makes a new one."""
+    client = role_client("manager")
+    promotion = PromotionFactory(name="Batch")
+    page = client.get(reverse("marketing:promotion_detail", args=[promotion.pk]))
+    once = page.context["batch_form"]["once"].value()
+    assert f'name="once" value="{once}"' in page.content.decode()
+    url = reverse("marketing:coupon_batch_add", args=[promotion.pk])
+    for _copy in range(2):
+        assert client.post(url, {"quantity": "30", "prefix": "dbl", "once": once}).status_code == 302
+    assert (promotion.coupon_batches.count(), promotion.coupons.count()) == (1, 30)
+    client.post(url, {"quantity": "5", "prefix": "dbl",
+                      "once": client.get(reverse("marketing:promotion_detail", args=[promotion.pk]))
+                      .context["batch_form"]["once"].value()})
+    assert (promotion.coupon_batches.count(), promotion.coupons.count()) == (2, 35)

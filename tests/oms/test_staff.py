@@ -34,7 +34,7 @@ def test_an_administrator_creates_an_agent_who_logs_in_with_the_temporary_passwo
     assert (user.email, [g.name for g in user.groups.all()], user_language(user)) == (
         "bia@example.com", ["agent"], "pt-br")
     assert password not in str(list(AuditEntry.objects.values_list("changes", "reason")))
-    agent = _login("bia.lima", password)
+    agent = _choose_own_password(_login("bia.lima", password), password)
     assert agent.get(reverse("orders:phone_start")).status_code == 200
     assert agent.get(reverse("staff_list")).status_code == 403
     assert password not in admin.get(reverse("staff_edit", args=[user.pk])).content.decode()  # shown once
@@ -58,10 +58,45 @@ def test_roles_deactivation_and_a_new_password_take_effect_at_once(role_client, 
 
     password = _secret(admin.post(reverse("staff_password_reset", args=[user.pk])))
     assert agent.get(reverse("orders:phone_start")).status_code == 302  # the old session ended
-    agent = _login(user.username, password)
+    agent = _choose_own_password(_login(user.username, password), password)
     assert admin.post(edit, {**form, "is_active": ""}).status_code == 302
     assert agent.get(reverse("orders:phone_start")).status_code == 302  # deactivated: signed out
-    assert Client().post(reverse("login"), {"username": user.username, "password": password}).status_code == 200
+    assert Client().post(reverse("login"), {"username": user.username, "password": OWN_PASSWORD}).status_code == 200
+
+
+def test_a_temporary_password_must_be_replaced_before_any_other_page_opens(role_client, make_user):
+    """The password an administrator made (and saw) is for the first login only: until the user has chosen their
+    own, every page leads to the password change, fragments included; after it, the pages open and a later login
+    is not sent there again."""
+    admin = role_client("admin")
+    user = make_user("agent")
+    password = _secret(admin.post(reverse("staff_password_reset", args=[user.pk])))
+    agent = _login(user.username, password)
+    change = reverse("password_change")
+    for name in ("home", "orders:phone_start", "staff_list"):
+        assert agent.get(reverse(name))["Location"] == change
+    assert agent.get(reverse("search"), {"q": "x"}, headers={"HX-Request": "true"})["HX-Redirect"] == change
+    page = agent.get(change)
+    assert page.status_code == 200 and "choose your own to go on" in page.content.decode()
+    wrong = agent.post(change, {"old_password": "not-it", "new_password1": OWN_PASSWORD,
+                                "new_password2": OWN_PASSWORD})
+    assert wrong.status_code == 200 and agent.get(reverse("home"))["Location"] == change  # still temporary
+
+    _choose_own_password(agent, password)
+    assert agent.get(reverse("orders:phone_start")).status_code == 200
+    assert _login(user.username, OWN_PASSWORD).get(reverse("home")).status_code == 200
+
+
+OWN_PASSWORD = "Tr0pical-Mango-Harbor"
+
+
+def _choose_own_password(client: Client, temporary: str) -> Client:
+    """Logged in with a temporary password: the first page is the password change; the user picks their own."""
+    assert client.get(reverse("home"))["Location"] == reverse("password_change")
+    response = client.post(reverse("password_change"), {"old_password": temporary, "new_password1": OWN_PASSWORD,
+                                                        "new_password2": OWN_PASSWORD})
+    assert response.status_code == 302
+    return client
 
 
 @pytest.mark.parametrize(("changes", "field"), [
@@ -152,3 +187,30 @@ def test_no_page_shows_the_messages_a_second_time():
             if 'include "partials/messages.html"' in line and "request.htmx" not in line:
                 twice.append(str(template.relative_to(settings.BASE_DIR)))
     assert twice == []
+
+
+def test_a_form_opened_before_another_administrators_change_does_not_undo_it(role_client, make_user):
+    """Two administrators open the same account; the first adds a role, the second, still looking at the old
+    form, changes the e-mail: the second save is refused (nothing saved, the role kept) and the form comes back
+    as the account is now, from which the change saves."""
+    admin = role_client("admin")
+    user = make_user("agent")
+    edit = reverse("staff_edit", args=[user.pk])
+    seen = admin.get(edit).context["form"].initial["seen"]
+    form = {"first_name": user.first_name, "last_name": user.last_name, "email": user.email, "roles": ["agent"],
+            "language": "en", "is_active": "on", "seen": seen}
+    assert admin.post(edit, {**form, "roles": ["agent", "warehouse"]}).status_code == 302  # the first one
+
+    stale = admin.post(edit, {**form, "email": "new@example.com"})  # the second one, from the old page
+    assert stale.status_code == 409 and "Someone changed this account" in stale.content.decode()
+    user.refresh_from_db()
+    assert (user.email != "new@example.com", sorted(g.name for g in user.groups.all())) == (
+        True, ["agent", "warehouse"])
+    assert AuditEntry.objects.filter(verb="staff_update", object_id=str(user.pk)).count() == 1
+
+    fresh = stale.context["form"].initial
+    assert fresh["roles"] == ["agent", "warehouse"] and fresh["seen"] != seen
+    again = {**form, "roles": fresh["roles"], "email": "new@example.com", "seen": fresh["seen"]}
+    assert admin.post(edit, again).status_code == 302
+    user.refresh_from_db()
+    assert (user.email, sorted(g.name for g in user.groups.all())) == ("new@example.com", ["agent", "warehouse"])
