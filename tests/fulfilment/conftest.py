@@ -57,3 +57,21 @@ def place_order(net):
                            payment=PaymentRequest(method=payment), accept_backorder=accept_backorder)
 
     return make
+
+
+@pytest.fixture
+def shipped_order(place_order):
+    """``shipped_order(user, [(variant, qty)])`` -> an order placed, allocated to one parcel, scanned unit by unit
+    and handed to a carrier, as the warehouse does it."""
+    from orders.fulfilment import services as ful
+
+    def make(user, lines):
+        order = place_order(user, lines)
+        for shipment in ful.order_allocate(order_id=order.pk, acting_user=user):
+            for line in shipment.lines.select_related("order_line"):
+                for _unit in range(line.quantity):
+                    ful.shipment_scan(shipment_id=shipment.pk, code=line.order_line.sku, acting_user=user)
+            ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=user)
+        return order
+
+    return make

@@ -311,7 +311,7 @@ def test_an_order_sourced_while_a_holiday_is_saved_is_planned_again_by_the_chang
     assert date.fromisoformat(planned["ships_on"]) > hands_over
 
 
-def test_an_exchange_sent_twice_at_once_leaves_one_new_order(make_user, net, place_order):
+def test_an_exchange_sent_twice_at_once_leaves_one_new_order(make_user, net, shipped_order):
     """Two clicks on "Exchange (new order)" at the same moment each opened a draft with the returned items; one
     closed the return, the other was refused and its draft stayed open among the drafts. The refused one's draft is
     discarded (cancelled, kept for the history) and it says the return is already closed."""
@@ -320,10 +320,7 @@ def test_an_exchange_sent_twice_at_once_leaves_one_new_order(make_user, net, pla
     from orders.fulfilment.errors import InvalidReturn
 
     user = make_user("admin")
-    order = place_order(user, [(net["mug"], 1)])
-    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
-    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
-    ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=user)
+    order = shipped_order(user, [(net["mug"], 1)])
     rma = ful.return_request(order_id=order.pk, lines=[(order.lines.get().pk, 1, "size")], acting_user=user)
     ful.return_approve(return_id=rma.pk, acting_user=user)
     ful.return_receive(return_id=rma.pk, location_id=net["store"].pk, acting_user=user)
@@ -345,7 +342,7 @@ def test_an_exchange_sent_twice_at_once_leaves_one_new_order(make_user, net, pla
         assert exc.message == f"{rma} is already closed (Exchanged): nothing more to do."
 
 
-def test_two_agents_refunding_one_return_two_ways_give_it_back_once(make_user, net, place_order, monkeypatch):
+def test_two_agents_refunding_one_return_two_ways_give_it_back_once(make_user, net, shipped_order, monkeypatch):
     """One agent refunds a return to the original payment; while the refund is on its way, another refunds it as
     store credit. The second read nothing given back yet and issued the store credit too: the customer was paid
     twice. Now the second is refused while the first is under way."""
@@ -354,10 +351,7 @@ def test_two_agents_refunding_one_return_two_ways_give_it_back_once(make_user, n
     from payments.models import GiftCard
 
     user = make_user("admin")
-    order = place_order(user, [(net["mug"], 1)])
-    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
-    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
-    ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=user)
+    order = shipped_order(user, [(net["mug"], 1)])
     line = order.lines.get()
     rma = ful.return_request(order_id=order.pk, lines=[(line.pk, 1, "size")], acting_user=user)
     ful.return_approve(return_id=rma.pk, acting_user=user)

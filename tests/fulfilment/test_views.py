@@ -120,19 +120,14 @@ def test_a_carrier_file_meeting_a_shipment_changed_meanwhile_applies_nothing(mak
     assert shipments[0].status == Shipment.Status.SHIPPED  # nothing applied
 
 
-def test_return_from_the_order_page_to_refund(make_user, role_client, net, place_order):
+def test_return_from_the_order_page_to_refund(make_user, role_client, net, shipped_order):
     from django.db import connection
 
     with connection.cursor() as cursor:  # ids above 999 print as "1,000" unless the template says otherwise
         cursor.execute("SELECT setval(pg_get_serial_sequence('orders_orderline', 'id'), 12344)")
         cursor.execute("SELECT setval(pg_get_serial_sequence('orders_returnline', 'id'), 12344)")
     admin = make_user("admin")
-    order = place_order(admin, [(net["mug"], 2)])
-    ful.order_allocate(order_id=order.pk, acting_user=admin)
-    shipment = order.shipments.get()
-    for _unit in range(2):
-        ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=admin)
-    ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=admin)
+    order = shipped_order(admin, [(net["mug"], 2)])
     line = order.lines.get()
     agent = role_client("agent")
     form = agent.get(reverse("orders:fulfilment_return_new", args=[order.pk])).content.decode()
@@ -162,17 +157,12 @@ def test_return_from_the_order_page_to_refund(make_user, role_client, net, place
 
 
 def test_a_return_quantity_that_is_not_a_whole_number_is_refused_by_name_and_the_form_kept(make_user, role_client,
-                                                                                          net, place_order):
+                                                                                          net, shipped_order):
     """"1.5" or "two" for a line used to count as 0: that line was left out of the return without a word (or the
     only line gave "choose at least one item"). Now it is refused naming the SKU, nothing is opened, and the form
     comes back with what was typed."""
     admin = make_user("admin")
-    order = place_order(admin, [(net["mug"], 2), (net["shirt"], 1)])
-    ful.order_allocate(order_id=order.pk, acting_user=admin)
-    shipment = order.shipments.get()
-    for code in (net["mug"].sku, net["mug"].sku, net["shirt"].sku):
-        ful.shipment_scan(shipment_id=shipment.pk, code=code, acting_user=admin)
-    ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=admin)
+    order = shipped_order(admin, [(net["mug"], 2), (net["shirt"], 1)])
     mug, shirt = order.lines.get(variant=net["mug"]), order.lines.get(variant=net["shirt"])
     url = reverse("orders:fulfilment_return_new", args=[order.pk])
     agent = role_client("agent")
@@ -333,15 +323,10 @@ def test_the_customer_page_lists_their_returns_and_gift_cards(make_user, role_cl
     assert f"{credit} · Active · R$" in page and str(sold) in page
 
 
-def test_the_order_panel_counts_a_return_of_one_unit_in_the_singular(make_user, role_client, net, place_order):
+def test_the_order_panel_counts_a_return_of_one_unit_in_the_singular(make_user, role_client, net, shipped_order):
     """A return of one unit read "1 units" ("1 unidades", the plural in every language)."""
     admin = make_user("admin")
-    order = place_order(admin, [(net["mug"], 3)])
-    ful.order_allocate(order_id=order.pk, acting_user=admin)
-    shipment = order.shipments.get()
-    for _unit in range(3):
-        ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=admin)
-    ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=admin)
+    order = shipped_order(admin, [(net["mug"], 3)])
     line = order.lines.get()
     ful.return_request(order_id=order.pk, lines=[(line.pk, 1, "size")], acting_user=admin)
     ful.return_request(order_id=order.pk, lines=[(line.pk, 2, "size")], acting_user=admin)
@@ -356,15 +341,11 @@ def test_the_order_panel_counts_a_return_of_one_unit_in_the_singular(make_user, 
 
 
 def test_the_receiver_says_where_a_return_arrived_there_is_no_default_location(make_user, role_client, net,
-                                                                                place_order):
+                                                                                shipped_order):
     """The location list opened on the first location by code: Enter received the goods there (and restocked them
     there) wherever they had arrived. The receiver now chooses, as the inspector chooses each condition."""
     admin = make_user("admin")
-    order = place_order(admin, [(net["mug"], 1)])
-    ful.order_allocate(order_id=order.pk, acting_user=admin)
-    shipment = order.shipments.get()
-    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=admin)
-    ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=admin)
+    order = shipped_order(admin, [(net["mug"], 1)])
     rma = ful.return_request(order_id=order.pk, lines=[(order.lines.get().pk, 1, "size")], acting_user=admin)
     ful.return_approve(return_id=rma.pk, acting_user=admin)
     warehouse = role_client("warehouse")
@@ -457,18 +438,13 @@ def test_the_packer_takes_one_unit_back_from_the_shipment_screen(make_user, role
     assert mug_line.packed_quantity == 1
 
 
-def test_the_return_form_sent_twice_opens_one_return(make_user, role_client, net, place_order):
+def test_the_return_form_sent_twice_opens_one_return(make_user, role_client, net, shipped_order):
     """A double click on "Request return" for one mug of two opened two returns of one mug each (each within what
     was left to return); the page's copy of the form opens one, and the second copy lands on it."""
     import re
 
     admin = make_user("admin")
-    order = place_order(admin, [(net["mug"], 2)])
-    ful.order_allocate(order_id=order.pk, acting_user=admin)
-    shipment = order.shipments.get()
-    for _unit in range(2):
-        ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=admin)
-    ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=admin)
+    order = shipped_order(admin, [(net["mug"], 2)])
     line = order.lines.get()
     agent = role_client("agent")
     url = reverse("orders:fulfilment_return_new", args=[order.pk])
@@ -488,15 +464,10 @@ def test_the_return_form_sent_twice_opens_one_return(make_user, role_client, net
     assert Return.objects.count() == 2 and ful.returnable_quantities(order) == {}
 
 
-def test_a_return_quantity_over_what_is_left_names_the_item(make_user, role_client, net, place_order):
+def test_a_return_quantity_over_what_is_left_names_the_item(make_user, role_client, net, shipped_order):
     """With several items on the form, "At most 1 of that item can be returned" left the agent to guess which one."""
     admin = make_user("admin")
-    order = place_order(admin, [(net["mug"], 2), (net["shirt"], 1)])
-    ful.order_allocate(order_id=order.pk, acting_user=admin)
-    shipment = order.shipments.get()
-    for code in (net["mug"].sku, net["mug"].sku, net["shirt"].sku):
-        ful.shipment_scan(shipment_id=shipment.pk, code=code, acting_user=admin)
-    ful.shipment_ship(shipment_id=shipment.pk, carrier="C", tracking_number="T1", acting_user=admin)
+    order = shipped_order(admin, [(net["mug"], 2), (net["shirt"], 1)])
     mug, shirt = order.lines.get(variant=net["mug"]), order.lines.get(variant=net["shirt"])
     refused = role_client("agent").post(reverse("orders:fulfilment_return_new", args=[order.pk]), {
         f"qty_{mug.pk}": "1", f"reason_{mug.pk}": "size", f"qty_{shirt.pk}": "2", f"reason_{shirt.pk}": "size"})
