@@ -66,7 +66,13 @@ from orders.fulfilment.models import (
     SourcingDecision,
 )
 from orders.models import Order, OrderEvent, OrderLine, OrderLineAllocation
-from orders.notifications import email_customer, pickup_ready_email, return_received_notice, shipment_delivered_notice
+from orders.notifications import (
+    email_customer,
+    pickup_ready_email,
+    return_received_notice,
+    shipment_delivered_notice,
+    tells_customer,
+)
 from orders.services.core import (
     L,
     S,
@@ -1518,7 +1524,7 @@ def pickup_ready(*, shipment_id: int, acting_user, days: int | None = None) -> S
             shipment.kind == Shipment.Kind.TRANSFER) else ""
         shipment_transition(shipment, to=SS.READY, actor=acting_user, ready_at=now,
                             expires_at=now + timedelta(days=days), reason=reason)
-        if order.email:
+        if tells_customer(order):  # a shop that tells its own customers tells them this too
             email_customer(order, **pickup_ready_email(order, shipment))
     return shipment
 

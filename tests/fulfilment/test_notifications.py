@@ -85,6 +85,19 @@ def test_a_customer_who_collects_at_the_store_is_not_told_the_order_is_on_its_wa
     assert subjects == [f"Order {order.number} is ready for pick-up", f"Your order {order.number}"]
 
 
+def test_a_shop_that_tells_its_own_customers_is_not_doubled_by_the_pick_up_email(make_user, net, place_order):
+    """The channel's "e-mail customers" switch was read by every e-mail but "ready for pick-up": a web shop telling
+    its customers itself had ours arrive beside its own."""
+    type(net["channel"]).objects.filter(pk=net["channel"].pk).update(notify_customers=False)
+    user = make_user("admin")
+    order = place_order(user, [(net["mug"], 1)], delivery_method="pickup", pickup_location_id=net["store"].pk)
+    [shipment] = ful.order_allocate(order_id=order.pk, acting_user=user)
+    ful.shipment_scan(shipment_id=shipment.pk, code=net["mug"].sku, acting_user=user)
+    ful.pickup_ready(shipment_id=shipment.pk, acting_user=user)
+    _deliver_status_notices()
+    assert _emails_to(order.email) == []
+
+
 def test_the_at_risk_alert_writes_its_dates_as_each_manager_reads_dates(make_user, net, place_order):
     """The alert and the at-risk queue wrote "Autorização de 2026-11-20 expira em 2026-11-27" to a manager
     reading Portuguese: the scan stored its days as ISO text, so no reader's date format applied."""
