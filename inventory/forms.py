@@ -76,7 +76,7 @@ class AdjustForm(FocusFirstError, SentOnceForm):
         return delta
 
 
-class CountForm(FocusFirstError, forms.Form):
+class CountForm(FocusFirstError, SentOnceForm):
     sku = SkuField(widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}))
     location = StockLocationField(label=gettext_lazy("Location"))
     counted = forms.IntegerField(label=gettext_lazy("Counted quantity"), min_value=0, max_value=INT_MAX)

@@ -298,10 +298,7 @@ def stock_adjust(*, variant_id: int, location_id: int, delta: int, reason: str, 
         _check_single(variant_id, location_id)
         levels = _lock_levels([(variant_id, location_id)], create=True)
         level = levels[(variant_id, location_id)]
-        if reference and StockMovement.objects.filter(variant_id=variant_id, location_id=location_id,
-                                                      reason=Reason.ADJUSTMENT, reference=reference).exists():
-            # The same form sent twice (a double click): its first copy, committed before this lock was
-            # granted, already made the adjustment.
+        if _sent_before(level, reason=Reason.ADJUSTMENT, reference=reference):
             raise AlreadyRecorded(_("This adjustment is already recorded (the form was sent twice); on hand is "
                                     "%(on_hand)s.") % {"on_hand": level.on_hand})
         before = level.on_hand
@@ -318,8 +315,17 @@ def stock_adjust(*, variant_id: int, location_id: int, delta: int, reason: str, 
         return level
 
 
-def stock_count(*, variant_id: int, location_id: int, counted: int, acting_user, note: str = "") -> StockLevel:
-    """Cycle count: sets on hand to what was counted and records the difference."""
+def _sent_before(level: StockLevel, *, reason: str, reference: str) -> bool:
+    """Whether the form copy named by ``reference`` already moved this (locked) stock level: the same form sent
+    twice (a double click), its first copy committed before this lock was granted."""
+    return bool(reference) and StockMovement.objects.filter(
+        variant_id=level.variant_id, location_id=level.location_id, reason=reason, reference=reference).exists()
+
+
+def stock_count(*, variant_id: int, location_id: int, counted: int, acting_user, note: str = "",
+                reference: str = "") -> StockLevel:
+    """Cycle count: sets on hand to what was counted and records the difference. ``reference`` names the form copy:
+    sent twice, the second copy changes nothing (stock that moved meanwhile is not counted over)."""
     if not isinstance(counted, int) or not 0 <= counted <= INT_MAX:
         raise InvalidQuantity(_("The counted quantity must be a whole number from 0 to %(max)s.") % {"max": INT_MAX},
                               field="counted")
@@ -327,6 +333,9 @@ def stock_count(*, variant_id: int, location_id: int, counted: int, acting_user,
         _check_single(variant_id, location_id)
         levels = _lock_levels([(variant_id, location_id)], create=True)
         level = levels[(variant_id, location_id)]
+        if _sent_before(level, reason=Reason.COUNT, reference=reference):
+            raise AlreadyRecorded(_("This count is already recorded (the form was sent twice); on hand is "
+                                    "%(on_hand)s.") % {"on_hand": level.on_hand})
         before = level.on_hand
         if counted < level.reserved:
             raise CountBelowReserved(
@@ -334,7 +343,7 @@ def stock_count(*, variant_id: int, location_id: int, counted: int, acting_user,
                   "them first.") % {"counted": counted, "reserved": level.reserved},
             )
         _apply(levels, {(variant_id, location_id): (counted - before, 0)}, reason=Reason.COUNT,
-               reference=f"count:{level.pk}", acting_user=acting_user, note=note)
+               reference=reference or f"count:{level.pk}", acting_user=acting_user, note=note)
         audit_record(actor=acting_user, action=AuditEntry.Action.UPDATE, obj=level, verb="stock_count",
                      changes={"on_hand": [before, counted]}, reason=note)
         return level

@@ -159,7 +159,7 @@ def stock_adjust(request):
 def stock_count(request):
     return _stock_form(request, CountForm, "inventory/stock_count.html", lambda d: services.stock_count(
         variant_id=d["sku"].pk, location_id=d["location"].pk, counted=d["counted"], note=d["note"],
-        acting_user=request.user))
+        reference=f"count:{d['once']}" if d["once"] else "", acting_user=request.user))
 
 
 def safety_stock(request):

@@ -197,3 +197,26 @@ def test_an_adjustment_form_sent_twice_adjusts_once(role_client):
     assert fresh != once
     assert client.post(url, dict(form, once=fresh)).status_code == 302
     assert StockLevel.objects.get(variant=variant, location=location).on_hand == 4
+
+
+def test_a_count_form_sent_twice_counts_once_and_does_not_count_over_stock_that_moved(role_client):
+    """A double click on the count form applied the count twice: stock that left the shelf between the two copies
+    (an order shipped) came back on hand, counted over."""
+    from inventory.models import StockLevel, StockMovement
+    from inventory.services import StockLine, stock_adjust, stock_receive
+    from tests.inventory.factories import LocationFactory, VariantFactory
+
+    variant, location = VariantFactory(sku="TEE-1"), LocationFactory(code="SP2")
+    stock_receive(lines=[StockLine(variant.pk, location.pk, 10)], reference="po:1", acting_user=None)
+    client = role_client("warehouse")
+    url = reverse("inventory:stock_count")
+    once = client.get(url).context["form"]["once"].value()
+    form = {"sku": "TEE-1", "location": location.pk, "counted": "8", "once": once}
+    assert client.post(url, form).status_code == 302
+    stock_adjust(variant_id=variant.pk, location_id=location.pk, delta=-1, reason="Sold at the counter",
+                 acting_user=None)
+    again = client.post(url, form, HTTP_ACCEPT_LANGUAGE="en")
+    assert again.status_code == 422
+    assert "This count is already recorded (the form was sent twice); on hand is 7." in again.content.decode()
+    assert StockLevel.objects.get(variant=variant, location=location).on_hand == 7
+    assert StockMovement.objects.filter(reason="count").count() == 1
