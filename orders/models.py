@@ -18,7 +18,7 @@ from oms.i18n import supported_language, text_property
 from oms.models import TranslatedReason, language_field
 from oms.money import currency_field, money_field
 from orders.validators import format_phone, format_tax_id
-from payments.installments import MAX_INSTALLMENTS
+from payments.installments import MAX_INSTALLMENTS, InstallmentOffer
 
 
 def new_tracking_token() -> str:
@@ -71,6 +71,11 @@ class Channel(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def installment_offer(self) -> InstallmentOffer:
+        """The card installments this channel offers (``payments.installments``)."""
+        return InstallmentOffer(most=self.card_installments_max, smallest=self.card_installment_minimum, by=self.name)
 
 
 class Customer(models.Model):

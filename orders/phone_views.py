@@ -125,7 +125,7 @@ def _installment_options(order: Order) -> list[tuple[int, str, bool]]:
     total, and the draft's choice when the total no longer allows it (placing refuses it; the list says why)."""
     if order.payment_method != "card" or order.channel.card_installments_max <= 1:
         return []
-    offered = selectors.installments_offered(order)
+    offered = order.channel.installment_offer.counts(order.total, order.currency)
     counts = sorted({*offered, order.payment_installments})
     if counts == [1]:
         return []  # nothing to choose (no items yet, or a total too small to split)

@@ -12,7 +12,6 @@ from oms.numbers import parse_id
 from oms.query import query_choice, query_date
 from orders.models import Channel, Customer, Order, OrderEvent, OrderHold, OrderLine, OrderLineAllocation
 from orders.validators import digits, phone_forms
-from payments.installments import installment_counts
 
 S = Order.Status
 PHONE_LIKE = re.compile(r"^[\d\s()+./-]+$")
@@ -109,14 +108,6 @@ def draft_for_screen(*, pk: int) -> Order:
     )
 
 
-def installments_offered(order: Order) -> list[int]:
-    """The card installment counts the order's channel offers for its total now: 1 (at once) always, more up to the
-    channel's most while each part is at least its smallest installment."""
-    channel = order.channel
-    return installment_counts(order.total, order.currency, most=channel.card_installments_max,
-                              smallest=channel.card_installment_minimum)
-
-
 def approval_queue() -> QuerySet[OrderHold]:
     return (
         OrderHold.objects.filter(status=OrderHold.Status.OPEN, order__status=S.ON_HOLD)
@@ -166,7 +157,7 @@ def customer_matches(*, query: str) -> QuerySet[Customer]:
 
 def customer_merge_preview(*, customer_id: int) -> Customer:
     """A customer with what a merge would move from it counted: ``order_count``, ``address_count``."""
-    return (Customer.objects.select_related("merged_into")
+    return (Customer.objects
             .annotate(order_count=Count("orders", distinct=True), address_count=Count("addresses", distinct=True))
             .get(pk=customer_id))
 

@@ -6,9 +6,10 @@ A channel offers up to ``Channel.card_installments_max`` installments, none smal
 ``payment_authorize`` records the count on the payment and asks the processor for it.
 """
 
+from dataclasses import dataclass
 from decimal import Decimal
 
-from oms.money import exponent, quantize
+from oms.money import minor_unit, quantize
 
 MAX_INSTALLMENTS = 24  # the most any acquirer offers on one purchase; a channel offers at most this
 
@@ -16,7 +17,7 @@ MAX_INSTALLMENTS = 24  # the most any acquirer offers on one purchase; a channel
 def installment_amounts(amount: Decimal, count: int, currency: str) -> list[Decimal]:
     """``amount`` in ``count`` parts of the currency's minor unit that add up to it exactly; the first part carries
     the minor units that do not divide evenly, as card issuers bill it (R$ 100.00 in 3: 33.34 + 33.33 + 33.33)."""
-    unit = Decimal(1).scaleb(-exponent(currency))
+    unit = minor_unit(currency)
     minor = int(quantize(amount, currency) / unit)
     part, rest = divmod(minor, count)
     return [(part + rest) * unit] + [part * unit] * (count - 1)
@@ -25,9 +26,10 @@ def installment_amounts(amount: Decimal, count: int, currency: str) -> list[Deci
 def installment_counts(amount: Decimal, currency: str, *, most: int, smallest: Decimal) -> list[int]:
     """The installment counts a card payment of ``amount`` may have: 1 (at once) always, and up to ``most`` while
     each part stays at least ``smallest``."""
+    if amount <= 0:
+        return [1]
     most = max(1, min(most, MAX_INSTALLMENTS))
-    return [1] + [n for n in range(2, most + 1) if min(installment_amounts(amount, n, currency)) >= smallest
-                  and amount > 0]
+    return [1] + [n for n in range(2, most + 1) if min(installment_amounts(amount, n, currency)) >= smallest]
 
 
 def installments_text(amount: Decimal, count: int, currency: str) -> str:
@@ -46,20 +48,30 @@ def installments_text(amount: Decimal, count: int, currency: str) -> str:
     return _("%(parts)s (the first %(first)s)") % {"parts": parts, "first": money(first, currency)}
 
 
-def installments_not_offered(count: int, amount: Decimal, currency: str, *, most: int, smallest: Decimal,
-                             offered_by: str) -> str:
-    """'' when ``count`` parts of ``amount`` are among those ``offered_by`` (a channel's name) offers, else why not,
-    in the reader's language."""
-    from django.utils.translation import gettext as _
+@dataclass(frozen=True)
+class InstallmentOffer:
+    """What a seller (a channel: ``Channel.installment_offer``) offers: up to ``most`` parts of at least
+    ``smallest``; ``by`` names the seller in refusals."""
 
-    from oms.templatetags.oms_tags import money
+    most: int
+    smallest: Decimal
+    by: str
 
-    if count == 1 or count in installment_counts(amount, currency, most=most, smallest=smallest):
-        return ""
-    return _("%(count)s installments are not offered for %(total)s: %(channel)s offers up to %(most)s, of at least "
-             "%(smallest)s each. Choose fewer installments.") % {
-        "count": count, "total": money(amount, currency), "channel": offered_by, "most": most,
-        "smallest": money(smallest, currency)}
+    def counts(self, amount: Decimal, currency: str) -> list[int]:
+        return installment_counts(amount, currency, most=self.most, smallest=self.smallest)
+
+    def refusal(self, count: int, amount: Decimal, currency: str) -> str:
+        """'' when ``count`` parts of ``amount`` are offered, else why not, in the reader's language."""
+        from django.utils.translation import gettext as _
+
+        from oms.templatetags.oms_tags import money
+
+        if count == 1 or count in self.counts(amount, currency):
+            return ""
+        return _("%(count)s installments are not offered for %(total)s: %(channel)s offers up to %(most)s, of at "
+                 "least %(smallest)s each. Choose fewer installments.") % {
+            "count": count, "total": money(amount, currency), "channel": self.by, "most": self.most,
+            "smallest": money(self.smallest, currency)}
 
 
 def installments_problem(count, method: str) -> str:

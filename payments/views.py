@@ -34,7 +34,6 @@ from payments.forms import (
     SettlementUploadForm,
 )
 from payments.giftcards import giftcard_disable, giftcard_issue, giftcard_lookup, giftcard_replace
-from payments.installments import installments_not_offered
 from payments.ledger import trial_balance
 from payments.models import (
     GiftCard,
@@ -317,10 +316,7 @@ def payment_add(request, order_id: int):
                        if due else _("Nothing is left to pay on order %(number)s: its payments cover it.")
                        % {"number": order})
         return _panel(request, order, form=form, status=422)
-    channel = order.channel
-    if problem := installments_not_offered(data["installments"], data["amount"], order.currency,
-                                           most=channel.card_installments_max,
-                                           smallest=channel.card_installment_minimum, offered_by=channel.name):
+    if problem := order.channel.installment_offer.refusal(data["installments"], data["amount"], order.currency):
         form.add_error("installments", problem)
         return _panel(request, order, form=form, status=422)
     method = data["method"]

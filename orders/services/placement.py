@@ -41,7 +41,7 @@ from orders.services.core import (
     save_prices,
 )
 from orders.services.customers import refuse_retired
-from payments.installments import installments_not_offered, installments_problem
+from payments.installments import installments_problem
 
 PLACING_TIMEOUT = timedelta(minutes=2)
 
@@ -529,10 +529,7 @@ def _check_installments_offered(order: Order) -> None:
     the choice may put a part under the channel's smallest installment); any other method is paid at once."""
     if order.payment_method != "card":
         order.payment_installments = 1
-    channel = order.channel
-    if problem := installments_not_offered(order.payment_installments, order.total, order.currency,
-                                           most=channel.card_installments_max,
-                                           smallest=channel.card_installment_minimum, offered_by=channel.name):
+    if problem := order.channel.installment_offer.refusal(order.payment_installments, order.total, order.currency):
         raise OrderError(problem, field="payment_installments")
 
 
